@@ -1,0 +1,39 @@
+using Overlay.Crypto;
+using Overlay.Node.Configuration;
+using Overlay.Node.Hosting;
+
+namespace Overlay.Node.Cli;
+
+/// <summary><c>overlay init</c>: creates the data directory, the identity key file and a config file.</summary>
+public sealed class InitCommand : ICliCommand
+{
+    public CommandSpec Spec { get; } = Specs.Of(
+        "init", "Create the data directory with a new identity and a config file (an existing identity is kept).",
+        "overlay init [--data-dir DIR] [--passphrase-file FILE]", ["--data-dir", "--passphrase-file"]);
+
+    public async Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken)
+    {
+        var dataDirectory = DataDirectory.Resolve(args.Single("--data-dir"), null, context.Environment);
+        DataDirectory.Ensure(dataDirectory);
+        var store = new IdentityStore(dataDirectory, args.Single("--passphrase-file"), context.Environment);
+        try
+        {
+            using var identity = store.LoadOrCreate(out var created);
+            var configPath = Path.Combine(dataDirectory, ConfigurationSources.FileName);
+            if (!File.Exists(configPath))
+            {
+                await File.WriteAllTextAsync(configPath, ConfigurationSources.EmbeddedDefaults(), cancellationToken).ConfigureAwait(false);
+            }
+
+            await context.Output.WriteLineAsync(created
+                ? $"Created identity {identity.PeerId} in {dataDirectory}"
+                : $"{dataDirectory} already has identity {identity.PeerId}; it was kept.").ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+        catch (KeyFileException e)
+        {
+            await context.Error.WriteLineAsync($"overlay: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.DataError;
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Hosting;
+using Overlay.Crypto;
+using Overlay.Node.Configuration;
+using Overlay.Node.Hosting;
+
+namespace Overlay.Node.Cli;
+
+/// <summary><c>overlay run</c>: starts the node and serves until SIGINT or SIGTERM.</summary>
+public sealed class RunCommand : ICliCommand
+{
+    public CommandSpec Spec { get; } = Specs.Of(
+        "run", "Start the node (creating an identity on first start) and serve until stopped.",
+        "overlay run [--data-dir DIR] [--config FILE] [--passphrase-file FILE]",
+        ["--data-dir", "--config", "--passphrase-file"]);
+
+    public async Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken)
+    {
+        var settings = NodeSettings.Load(args.Single("--data-dir"), args.Single("--config"), new Dictionary<string, string?>(), context.Environment);
+
+        // Refuse a bad configuration before touching the disk or the network.
+        var problems = NodeHostFactory.Validate(settings.Configuration);
+        if (problems.Count > 0)
+        {
+            foreach (var problem in problems)
+            {
+                await context.Error.WriteLineAsync($"overlay: {problem}").ConfigureAwait(false);
+            }
+
+            return ExitCodes.Config;
+        }
+
+        DataDirectory.Ensure(settings.DataDirectory);
+        NodeIdentityHolder holder;
+        try
+        {
+            var store = new IdentityStore(settings.DataDirectory, args.Single("--passphrase-file"), context.Environment);
+            var identity = store.LoadOrCreate(out var created);
+            holder = new NodeIdentityHolder(identity, created);
+        }
+        catch (KeyFileException e)
+        {
+            await context.Error.WriteLineAsync($"overlay: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.DataError;
+        }
+
+        using var host = NodeHostFactory.Build(settings, holder);
+        await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        return ExitCodes.Success;
+    }
+}

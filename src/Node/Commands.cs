@@ -1,0 +1,15 @@
+using Overlay.Node.Cli;
+
+namespace Overlay.Node;
+
+/// <summary>Every command of the <c>overlay</c> CLI.</summary>
+public static class Commands
+{
+    public static IEnumerable<ICliCommand> All() =>
+    [
+        new InitCommand(),
+        new RunCommand(),
+        new IdCommand(),
+        new HashCommand(),
+    ];
+}

@@ -1,0 +1,75 @@
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+
+namespace Overlay.Node.Configuration;
+
+/// <summary>
+/// Finds configuration keys that no options class reads, so a misspelt key is reported rather than
+/// silently ignored.
+/// </summary>
+public static class UnknownKeys
+{
+    /// <summary>Sections passed through to libraries as they are (not checked).</summary>
+    private static readonly HashSet<string> PassThroughSections = new(StringComparer.OrdinalIgnoreCase) { "Logging" };
+
+    public static IReadOnlyList<string> Find(IConfiguration configuration, IReadOnlyDictionary<string, Type> sections)
+    {
+        var unknown = new List<string>();
+        foreach (var child in configuration.GetChildren())
+        {
+            if (PassThroughSections.Contains(child.Key))
+            {
+                continue;
+            }
+
+            if (!TryGetSectionType(sections, child.Key, out var type))
+            {
+                unknown.Add(child.Path);
+                continue;
+            }
+
+            Walk(child, type, unknown);
+        }
+
+        return unknown;
+    }
+
+    private static bool TryGetSectionType(IReadOnlyDictionary<string, Type> sections, string key, out Type type)
+    {
+        foreach (var pair in sections)
+        {
+            if (string.Equals(pair.Key, key, StringComparison.OrdinalIgnoreCase))
+            {
+                type = pair.Value;
+                return true;
+            }
+        }
+
+        type = typeof(object);
+        return false;
+    }
+
+    private static void Walk(IConfigurationSection section, Type type, List<string> unknown)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            var property = type.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            if (property is null || !property.CanWrite && !IsCollection(property.PropertyType))
+            {
+                unknown.Add(child.Path);
+                continue;
+            }
+
+            var propertyType = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (IsNested(propertyType))
+            {
+                Walk(child, propertyType, unknown);
+            }
+        }
+    }
+
+    private static bool IsCollection(Type type) => type.IsArray || (type.IsGenericType && typeof(System.Collections.IEnumerable).IsAssignableFrom(type) && type != typeof(string));
+
+    private static bool IsNested(Type type) =>
+        type.IsClass && type != typeof(string) && !IsCollection(type);
+}

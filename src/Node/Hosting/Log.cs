@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Overlay.Node.Hosting;
+
+/// <summary>Node log messages (EventIds 5000–5999).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "Node {PeerId} starting; data directory {DataDirectory}")]
+    public static partial void Starting(ILogger logger, string peerId, string dataDirectory);
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Created a new identity {PeerId} in {KeyFile}")]
+    public static partial void IdentityCreated(ILogger logger, string peerId, string keyFile);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Config key '{Key}' is not a setting of this node and is ignored")]
+    public static partial void UnknownConfigKey(ILogger logger, string key);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Node {PeerId} running")]
+    public static partial void Running(ILogger logger, string peerId);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Node {PeerId} stopping")]
+    public static partial void Stopping(ILogger logger, string peerId);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Started {Component}: {Detail}")]
+    public static partial void ComponentStarted(ILogger logger, string component, string detail);
+}

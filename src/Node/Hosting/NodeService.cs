@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Overlay.Node.Configuration;
+
+namespace Overlay.Node.Hosting;
+
+/// <summary>The node's lifecycle: announces the identity and what it starts, and stays up until stopped.</summary>
+internal sealed class NodeService(
+    NodeIdentityHolder identity,
+    NodeRunInfo runInfo,
+    IOptions<NodeOptions> options,
+    ILogger<NodeService> logger) : BackgroundService
+{
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        var peerId = identity.Identity.PeerId.ToString();
+        if (identity.CreatedThisStart)
+        {
+            Log.IdentityCreated(logger, peerId, runInfo.KeyFilePath);
+        }
+
+        Log.Starting(logger, peerId, runInfo.DataDirectory);
+        foreach (var key in runInfo.UnknownKeys)
+        {
+            Log.UnknownConfigKey(logger, key);
+        }
+
+        var region = options.Value.Region.Length == 0 ? "none" : options.Value.Region;
+        Log.ComponentStarted(logger, "identity", $"PeerId {peerId}, region hint {region}");
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        Log.Running(logger, identity.Identity.PeerId.ToString());
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Log.Stopping(logger, identity.Identity.PeerId.ToString());
+        }
+    }
+}

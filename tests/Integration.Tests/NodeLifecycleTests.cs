@@ -1,0 +1,123 @@
+namespace Overlay.Integration.Tests;
+
+public sealed class NodeLifecycleTests : IDisposable
+{
+    private const int SigInt = 2;
+    private const int SigTerm = 15;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly string _dataDir = Directory.CreateTempSubdirectory("overlay-node").FullName;
+
+    public void Dispose() => Directory.Delete(_dataDir, recursive: true);
+
+    [Theory]
+    [InlineData(SigTerm)]
+    [InlineData(SigInt)]
+    public async Task Run_FreshDataDir_CreatesIdentityLogsPeerIdAndStopsCleanlyOnSignal(int signal)
+    {
+        using var node = NodeProcess.Start("run", "--data-dir", _dataDir);
+        var running = await node.WaitForLineAsync("running", StartTimeout);
+        var keyFile = Path.Combine(_dataDir, "identity.key");
+        Assert.True(File.Exists(keyFile));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        node.Signal(signal);
+        var code = await node.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, code);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {stopwatch.Elapsed}");
+
+        var (idCode, idOutput) = await NodeProcess.RunAsync(StartTimeout, "id", "--data-dir", _dataDir);
+        Assert.Equal(0, idCode);
+        var peerId = idOutput.Trim();
+        Assert.Contains(peerId, running, StringComparison.Ordinal);
+        Assert.Contains("Created a new identity", node.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Init_Twice_KeepsTheSameIdentity()
+    {
+        var (first, firstOutput) = await NodeProcess.RunAsync(StartTimeout, "init", "--data-dir", _dataDir);
+        Assert.Equal(0, first);
+        var (second, secondOutput) = await NodeProcess.RunAsync(StartTimeout, "init", "--data-dir", _dataDir);
+        Assert.Equal(0, second);
+        Assert.Contains("was kept", secondOutput, StringComparison.Ordinal);
+        var (_, id) = await NodeProcess.RunAsync(StartTimeout, "id", "--data-dir", _dataDir);
+        Assert.Contains(id.Trim(), firstOutput, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_dataDir, "node.config.json")));
+    }
+
+    [Fact]
+    public async Task Run_KeyFileReadableByOthers_IsRefusedWithoutReplacingIt()
+    {
+        Assert.Equal(0, (await NodeProcess.RunAsync(StartTimeout, "init", "--data-dir", _dataDir)).ExitCode);
+        var keyFile = Path.Combine(_dataDir, "identity.key");
+        var before = await File.ReadAllBytesAsync(keyFile, TestContext.Current.CancellationToken);
+        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var (code, output) = await NodeProcess.RunAsync(StartTimeout, "run", "--data-dir", _dataDir);
+        Assert.Equal(65, code);
+        Assert.Contains(keyFile, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllBytesAsync(keyFile, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Run_CorruptedKeyFile_IsAnErrorNamingTheFile()
+    {
+        Assert.Equal(0, (await NodeProcess.RunAsync(StartTimeout, "init", "--data-dir", _dataDir)).ExitCode);
+        var keyFile = Path.Combine(_dataDir, "identity.key");
+        var bytes = await File.ReadAllBytesAsync(keyFile, TestContext.Current.CancellationToken);
+        await File.WriteAllBytesAsync(keyFile, bytes[..(bytes.Length / 2)], TestContext.Current.CancellationToken);
+
+        var (code, output) = await NodeProcess.RunAsync(StartTimeout, "run", "--data-dir", _dataDir);
+        Assert.Equal(65, code);
+        Assert.Contains(keyFile, output, StringComparison.Ordinal);
+        Assert.Equal(bytes.Length / 2, new FileInfo(keyFile).Length);
+    }
+
+    [Fact]
+    public async Task Run_InvalidConfigValue_StopsBeforeStartingWithOneSentence()
+    {
+        var config = Path.Combine(_dataDir, "bad.json");
+        await File.WriteAllTextAsync(config, "{\"Node\":{\"ShutdownTimeoutSeconds\":600}}", TestContext.Current.CancellationToken);
+        var (code, output) = await NodeProcess.RunAsync(StartTimeout, "run", "--data-dir", _dataDir, "--config", config);
+        Assert.Equal(78, code);
+        Assert.Equal("overlay: 'Node:ShutdownTimeoutSeconds' is 600; it must be between 1 and 60.", output.Trim());
+        Assert.False(File.Exists(Path.Combine(_dataDir, "identity.key")));
+    }
+
+    [Fact]
+    public async Task Run_UnknownConfigKey_IsWarnedAbout()
+    {
+        var config = Path.Combine(_dataDir, "typo.json");
+        await File.WriteAllTextAsync(config, "{\"Node\":{\"Regoin\":\"eu\"}}", TestContext.Current.CancellationToken);
+        using var node = NodeProcess.Start("run", "--data-dir", _dataDir, "--config", config);
+        await node.WaitForLineAsync("running", StartTimeout);
+        Assert.Contains("'Node:Regoin' is not a setting", node.Output, StringComparison.Ordinal);
+        node.Signal(SigTerm);
+        Assert.Equal(0, await node.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task Hash_File_MatchesLibraryHash()
+    {
+        var file = Path.Combine(_dataDir, "data.bin");
+        var bytes = new byte[300_000];
+        new Random(5).NextBytes(bytes);
+        await File.WriteAllBytesAsync(file, bytes, TestContext.Current.CancellationToken);
+        var expected = new byte[32];
+        Overlay.Crypto.Blake3.Hash(bytes, expected);
+
+        var (code, output) = await NodeProcess.RunAsync(StartTimeout, "hash", file);
+        Assert.Equal(0, code);
+        Assert.Equal($"{Convert.ToHexStringLower(expected)}  {file}", output.Trim());
+    }
+
+    [Fact]
+    public async Task Hash_MissingFile_IsOneSentenceAndExitOne()
+    {
+        var (code, output) = await NodeProcess.RunAsync(StartTimeout, "hash", Path.Combine(_dataDir, "nope"));
+        Assert.Equal(1, code);
+        Assert.StartsWith("overlay: cannot read", output.Trim(), StringComparison.Ordinal);
+    }
+}

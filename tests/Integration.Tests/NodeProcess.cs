@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Overlay.Integration.Tests;
+
+/// <summary>Runs the built <c>overlay</c> program as a child process and captures its output.</summary>
+internal sealed class NodeProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly object _gate = new();
+    private TaskCompletionSource<string>? _waitingFor;
+    private string? _expected;
+
+    private NodeProcess(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public static string NodeDll => Path.Combine(AppContext.BaseDirectory, "Overlay.Node.dll");
+
+    public int ProcessId => _process.Id;
+
+    public string Output
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static NodeProcess Start(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(NodeDll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment.Remove("OVERLAY_KEY_PASSPHRASE");
+        return new NodeProcess(Process.Start(info)!);
+    }
+
+    /// <summary>Runs a command to completion (bounded by <paramref name="timeout"/>) and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, params string[] args)
+    {
+        using var node = Start(args);
+        var code = await node.WaitForExitAsync(timeout);
+        return (code, node.Output);
+    }
+
+    public Task<string> WaitForLineAsync(string fragment, TimeSpan timeout)
+    {
+        lock (_gate)
+        {
+            foreach (var line in _output.ToString().Split('\n'))
+            {
+                if (line.Contains(fragment, StringComparison.Ordinal))
+                {
+                    return Task.FromResult(line);
+                }
+            }
+
+            _expected = fragment;
+            _waitingFor = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _waitingFor.Task.WaitAsync(timeout);
+        }
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        _process.WaitForExit(); // Drains the asynchronous output readers.
+        return _process.ExitCode;
+    }
+
+    public void Signal(int signal)
+    {
+        if (kill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed.");
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5000);
+        }
+
+        _process.Dispose();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _output.AppendLine(line);
+            if (_waitingFor is not null && _expected is not null && line.Contains(_expected, StringComparison.Ordinal))
+            {
+                _waitingFor.TrySetResult(line);
+                _waitingFor = null;
+            }
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+#pragma warning disable CA5392, SYSLIB1054
+    private static extern int kill(int pid, int sig);
+#pragma warning restore CA5392, SYSLIB1054
+}
