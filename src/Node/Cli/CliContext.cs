@@ -1,7 +1,7 @@
 namespace Overlay.Node.Cli;
 
-/// <summary>What a command may touch of its surroundings: output streams and the environment.</summary>
-public sealed class CliContext(TextWriter output, TextWriter error, Func<string, string?> environment)
+/// <summary>What a command may touch of its surroundings: standard streams and the environment.</summary>
+public sealed class CliContext(TextWriter output, TextWriter error, Func<string, string?> environment, Func<Stream>? openInput = null)
 {
     public TextWriter Output { get; } = output;
 
@@ -9,5 +9,8 @@ public sealed class CliContext(TextWriter output, TextWriter error, Func<string,
 
     public Func<string, string?> Environment { get; } = environment;
 
-    public static CliContext FromConsole() => new(Console.Out, Console.Error, System.Environment.GetEnvironmentVariable);
+    /// <summary>Opens standard input (for commands reading <c>-</c>); tests give a finite stream.</summary>
+    public Func<Stream> OpenInput { get; } = openInput ?? (() => Stream.Null);
+
+    public static CliContext FromConsole() => new(Console.Out, Console.Error, System.Environment.GetEnvironmentVariable, Console.OpenStandardInput);
 }

@@ -24,12 +24,13 @@ public sealed class HashCommand : ICliCommand
             try
             {
                 stream = path == "-"
-                    ? Console.OpenStandardInput()
+                    ? context.OpenInput()
                     : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             {
-                await context.Error.WriteLineAsync($"overlay: cannot read '{path}': {e.Message}").ConfigureAwait(false);
+                // ArgumentException: an empty path or one with a NUL character.
+                await context.Error.WriteLineAsync($"overlay: cannot read '{ParsedArguments.Shorten(path)}': {e.Message}").ConfigureAwait(false);
                 return ExitCodes.Failure;
             }
 

@@ -12,9 +12,11 @@ internal sealed class NodeService(
     IOptions<NodeOptions> options,
     ILogger<NodeService> logger) : BackgroundService
 {
+    private readonly string _peerId = identity.Identity.PeerId.ToString();
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        var peerId = identity.Identity.PeerId.ToString();
+        var peerId = _peerId;
         if (identity.CreatedThisStart)
         {
             Log.IdentityCreated(logger, peerId, runInfo.KeyFilePath);
@@ -27,20 +29,21 @@ internal sealed class NodeService(
         }
 
         var region = options.Value.Region.Length == 0 ? "none" : options.Value.Region;
-        Log.ComponentStarted(logger, "identity", $"PeerId {peerId}, region hint {region}");
+        var detail = $"PeerId {peerId}, region hint {region}";
+        Log.ComponentStarted(logger, "identity", detail);
         return base.StartAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        Log.Running(logger, identity.Identity.PeerId.ToString());
+        Log.Running(logger, _peerId);
         try
         {
             await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            Log.Stopping(logger, identity.Identity.PeerId.ToString());
+            Log.Stopping(logger, _peerId);
         }
     }
 }

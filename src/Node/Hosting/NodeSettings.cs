@@ -24,7 +24,7 @@ public sealed class NodeSettings
     {
         var preliminary = ConfigurationSources.Build(null, configFile, overrides);
         var configured = preliminary[$"{NodeOptions.SectionName}:{nameof(NodeOptions.DataDirectory)}"];
-        var dataDirectory = Configuration.DataDirectory.Resolve(dataDirectoryArgument, configured, environment);
+        var dataDirectory = Overlay.Node.Configuration.DataDirectory.Resolve(dataDirectoryArgument, configured, environment);
         var configuration = ConfigurationSources.Build(Path.Combine(dataDirectory, ConfigurationSources.FileName), configFile, overrides);
         return new NodeSettings(dataDirectory, configuration);
     }
