@@ -384,7 +384,7 @@ public static class IdentityKeyFile
         {
             var octal = Convert.ToString((int)mode & 0xFFF, 8).PadLeft(4, '0');
             throw new KeyFileException(KeyFileError.PermissionsTooOpen, path,
-                $"The identity key file '{path}' has mode {octal}, which lets group or others read or write it; run 'chmod 600 {path}' so only its owner can.");
+                $"The identity key file '{path}' has mode {octal}, which gives group or others access to it; run 'chmod 600 {path}' so only its owner can.");
         }
     }
 
