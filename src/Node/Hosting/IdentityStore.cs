@@ -27,30 +27,12 @@ public sealed class IdentityStore
     /// <summary>Loads the identity; a missing, unreadable or damaged key file is a <see cref="KeyFileException"/>.</summary>
     public NodeIdentity Load() => IdentityKeyFile.Load(KeyFilePath, _passphrase);
 
-    /// <summary>Loads the identity, creating a new one only when no key file exists at all.</summary>
-    public NodeIdentity LoadOrCreate(out bool created)
-    {
-        // A damaged key file is never replaced: the operator must decide, since the PeerId is the node's name.
-        if (Exists)
-        {
-            created = false;
-            return Load();
-        }
-
-        var identity = NodeIdentity.Generate();
-        try
-        {
-            IdentityKeyFile.Create(KeyFilePath, identity, _passphrase);
-        }
-        catch
-        {
-            identity.Dispose();
-            throw;
-        }
-
-        created = true;
-        return identity;
-    }
+    /// <summary>
+    /// Loads the identity, creating a new one only when no key file exists at all: a damaged key
+    /// file is never replaced, since the PeerId is the node's name and the operator must decide.
+    /// </summary>
+    public NodeIdentity LoadOrCreate(out bool created) =>
+        IdentityKeyFile.LoadOrCreate(KeyFilePath, _passphrase, IdentityKeyFileOptions.Default, out created);
 
     private static string ReadPassphrase(string? passphraseFile, Func<string, string?> environment)
     {
