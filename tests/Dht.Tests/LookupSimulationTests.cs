@@ -98,6 +98,26 @@ public class LookupSimulationTests(ITestOutputHelper output)
         Assert.True(exact >= lookups * 0.95, $"{exact} of {lookups} exact");
     }
 
+    [Fact]
+    public void Lookup_SameSeed_SameOutcomes()
+    {
+        LookupOutcome[] RunAll()
+        {
+            var net = new SimulatedDhtNetwork(150, seed: 77, SharedLatency.PlanetLab, new DhtOptions(), deadFraction: 0.05);
+            var random = new Random(1);
+            return Enumerable.Range(0, 50).Select(_ => net.RunLookup(random.Next(150), PeerId.Random(random), preferLowLatency: true)).ToArray();
+        }
+
+        var first = RunAll();
+        var second = RunAll();
+        for (var i = 0; i < first.Length; i++)
+        {
+            Assert.Equal(first[i].Result, second[i].Result);
+            Assert.Equal(first[i].LatencyMs, second[i].LatencyMs);
+            Assert.Equal(first[i].Requests, second[i].Requests);
+        }
+    }
+
     private static Stats Run(SimulatedDhtNetwork net, int[] sources, PeerId[] targets, bool prefer)
     {
         var latencies = new double[sources.Length];
