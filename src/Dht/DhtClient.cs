@@ -65,7 +65,10 @@ public sealed class DhtClient
         return record;
     }
 
-    /// <summary>Stores <paramref name="record"/> on the k closest peers to its key; returns how many accepted it.</summary>
+    /// <summary>
+    /// Stores <paramref name="record"/> on the k closest peers to its key; returns how many accepted it.
+    /// Peers that refuse or do not answer are not counted.
+    /// </summary>
     public async Task<int> PutAsync(DhtRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -252,7 +255,7 @@ public sealed class DhtClient
                 _table.OnRequestFailed(peer.Id, _time.GetUtcNow());
             }
 
-            return RecordRejection.StoreFull;
+            return RecordRejection.NoAnswer;
         }
     }
 

@@ -38,4 +38,7 @@ public enum RecordRejection
 
     /// <summary>The store holds its maximum number of records.</summary>
     StoreFull,
+
+    /// <summary>The remote peer did not answer the store request in time (reported by <see cref="DhtClient"/>, never by a store).</summary>
+    NoAnswer,
 }
