@@ -305,6 +305,26 @@ public class RoutingTableTests
     }
 
     [Fact]
+    public void Observe_CachedPeerWhenBucketHasRoom_MovesOutOfTheCache()
+    {
+        var options = new DhtOptions { K = 2, ReplacementCacheSize = 2, MaxContactsPerGroupPerBucket = 2, MaxContactsPerGroupInTable = 1 };
+        var table = new RoutingTable(TinyIds.Of(0), options, T0);
+        var g = NetworkGroup.FromAddress(IPAddress.Parse("198.51.100.1"));
+        table.Observe(TinyIds.Of(0x80), default, T0);
+        table.Observe(TinyIds.Of(0x90), default, T0);
+        table.Observe(TinyIds.Of(0x40), g, T0);  // bucket 1 holds the group's only table slot
+        table.Observe(TinyIds.Of(0xA0), g, T0);  // bucket 0 full: cached
+        Assert.True(table.Remove(TinyIds.Of(0x90))); // promotion blocked by the table-wide group limit
+        Assert.Equal(1, table.BucketSize(0));
+        Assert.Equal(1, table.ReplacementCount(0));
+
+        Assert.True(table.Remove(TinyIds.Of(0x40)));
+        Assert.Equal(ObserveOutcome.Added, table.Observe(TinyIds.Of(0xA0), g, T0).Outcome);
+        Assert.Equal(0, table.ReplacementCount(0));
+        Assert.Equal(2, table.BucketSize(0));
+    }
+
+    [Fact]
     public void PromoteReplacement_SkipsCacheEntriesOverGroupLimit()
     {
         var options = new DhtOptions { K = 2, ReplacementCacheSize = 4, MaxContactsPerGroupPerBucket = 1, MaxContactsPerGroupInTable = 10 };

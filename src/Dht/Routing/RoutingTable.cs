@@ -118,6 +118,13 @@ public sealed class RoutingTable
                 return new ObserveResult(r, null);
             }
 
+            // A peer waiting in the cache moves into the bucket; it must not stay in both.
+            var waiting = b.CacheIndexOf(id);
+            if (waiting >= 0)
+            {
+                b.RemoveFromCacheAt(waiting);
+            }
+
             Insert(b, new Contact(id, group, address, now, latencyMs));
             return new ObserveResult(ObserveOutcome.Added, null);
         }
