@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Overlay.Crypto;
@@ -44,11 +45,13 @@ internal static unsafe class Blake3Kernel
         var h7 = TLanes.Splat(key[7]);
         var blockLength = TLanes.Splat(Blake3.BlockSize);
 
-        Message16<TVec> message = default;
-        ref var m = ref Unsafe.As<Message16<TVec>, TVec>(ref message);
+        // The transposed message lives in memory (the state takes the vector registers); aligning it to
+        // 64 bytes keeps every message load within one cache line.
+        var messageBuffer = stackalloc byte[(16 * 64) + 64];
+        var message = (byte*)(((nuint)messageBuffer + 63) & ~(nuint)63);
         for (var b = 0; b < blocks; b++)
         {
-            TLanes.LoadMessage(input + (b * Blake3.BlockSize), stride, ref m);
+            TLanes.LoadMessage(input + (b * Blake3.BlockSize), stride, ref Unsafe.AsRef<TVec>(message));
             var blockFlags = flags;
             if (b == 0)
             {
@@ -71,7 +74,7 @@ internal static unsafe class Blake3Kernel
             var v15 = TLanes.Splat(blockFlags);
             Rounds<TLanes, TVec>(
                 ref v0, ref v1, ref v2, ref v3, ref v4, ref v5, ref v6, ref v7,
-                ref v8, ref v9, ref v10, ref v11, ref v12, ref v13, ref v14, ref v15, ref m);
+                ref v8, ref v9, ref v10, ref v11, ref v12, ref v13, ref v14, ref v15, message);
             h0 = TLanes.Xor(v0, v8);
             h1 = TLanes.Xor(v1, v9);
             h2 = TLanes.Xor(v2, v10);
@@ -106,15 +109,14 @@ internal static unsafe class Blake3Kernel
     [SkipLocalsInit]
     public static void CompressScalar(uint* cv, byte* block, ulong counter, uint blockLength, uint flags, uint* output16)
     {
-        Message16<uint> message = default;
-        ref var m = ref Unsafe.As<Message16<uint>, uint>(ref message);
-        ScalarLanes.LoadMessage(block, 0, ref m);
+        var message = stackalloc uint[16];
+        ScalarLanes.LoadMessage(block, 0, ref *message);
         uint v0 = cv[0], v1 = cv[1], v2 = cv[2], v3 = cv[3], v4 = cv[4], v5 = cv[5], v6 = cv[6], v7 = cv[7];
         uint v8 = 0x6A09E667u, v9 = 0xBB67AE85u, v10 = 0x3C6EF372u, v11 = 0xA54FF53Au;
         uint v12 = (uint)counter, v13 = (uint)(counter >> 32), v14 = blockLength, v15 = flags;
         Rounds<ScalarLanes, uint>(
             ref v0, ref v1, ref v2, ref v3, ref v4, ref v5, ref v6, ref v7,
-            ref v8, ref v9, ref v10, ref v11, ref v12, ref v13, ref v14, ref v15, ref m);
+            ref v8, ref v9, ref v10, ref v11, ref v12, ref v13, ref v14, ref v15, (byte*)message);
         output16[8] = v8 ^ cv[0];
         output16[9] = v9 ^ cv[1];
         output16[10] = v10 ^ cv[2];
@@ -133,80 +135,77 @@ internal static unsafe class Blake3Kernel
         output16[7] = v7 ^ v15;
     }
 
-    // The seven rounds, unrolled, with the message schedule (spec §2.2: MSG_PERMUTATION applied
-    // r times) folded into constant indices so no permutation runs at all.
+    // The seven rounds. Round r reads message word Schedule[16r + k] where the spec permutes the
+    // message (§2.2), so no permutation runs; the tables hold byte offsets for each vector width so
+    // a message operand costs one small load. The loop is deliberately not unrolled: fully inlined,
+    // the 56 G steps create more temporaries than the JIT tracks in registers, and the state spills.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Rounds<TLanes, TVec>(
         ref TVec v0, ref TVec v1, ref TVec v2, ref TVec v3, ref TVec v4, ref TVec v5, ref TVec v6, ref TVec v7,
         ref TVec v8, ref TVec v9, ref TVec v10, ref TVec v11, ref TVec v12, ref TVec v13, ref TVec v14, ref TVec v15,
-        ref TVec m)
+        byte* message)
         where TLanes : IBlake3Lanes<TVec>
         where TVec : unmanaged
     {
-        // Round 0.
-        G<TLanes, TVec>(ref v0, ref v4, ref v8, ref v12, Unsafe.Add(ref m, 0), Unsafe.Add(ref m, 1));
-        G<TLanes, TVec>(ref v1, ref v5, ref v9, ref v13, Unsafe.Add(ref m, 2), Unsafe.Add(ref m, 3));
-        G<TLanes, TVec>(ref v2, ref v6, ref v10, ref v14, Unsafe.Add(ref m, 4), Unsafe.Add(ref m, 5));
-        G<TLanes, TVec>(ref v3, ref v7, ref v11, ref v15, Unsafe.Add(ref m, 6), Unsafe.Add(ref m, 7));
-        G<TLanes, TVec>(ref v0, ref v5, ref v10, ref v15, Unsafe.Add(ref m, 8), Unsafe.Add(ref m, 9));
-        G<TLanes, TVec>(ref v1, ref v6, ref v11, ref v12, Unsafe.Add(ref m, 10), Unsafe.Add(ref m, 11));
-        G<TLanes, TVec>(ref v2, ref v7, ref v8, ref v13, Unsafe.Add(ref m, 12), Unsafe.Add(ref m, 13));
-        G<TLanes, TVec>(ref v3, ref v4, ref v9, ref v14, Unsafe.Add(ref m, 14), Unsafe.Add(ref m, 15));
-        // Round 1.
-        G<TLanes, TVec>(ref v0, ref v4, ref v8, ref v12, Unsafe.Add(ref m, 2), Unsafe.Add(ref m, 6));
-        G<TLanes, TVec>(ref v1, ref v5, ref v9, ref v13, Unsafe.Add(ref m, 3), Unsafe.Add(ref m, 10));
-        G<TLanes, TVec>(ref v2, ref v6, ref v10, ref v14, Unsafe.Add(ref m, 7), Unsafe.Add(ref m, 0));
-        G<TLanes, TVec>(ref v3, ref v7, ref v11, ref v15, Unsafe.Add(ref m, 4), Unsafe.Add(ref m, 13));
-        G<TLanes, TVec>(ref v0, ref v5, ref v10, ref v15, Unsafe.Add(ref m, 1), Unsafe.Add(ref m, 11));
-        G<TLanes, TVec>(ref v1, ref v6, ref v11, ref v12, Unsafe.Add(ref m, 12), Unsafe.Add(ref m, 5));
-        G<TLanes, TVec>(ref v2, ref v7, ref v8, ref v13, Unsafe.Add(ref m, 9), Unsafe.Add(ref m, 14));
-        G<TLanes, TVec>(ref v3, ref v4, ref v9, ref v14, Unsafe.Add(ref m, 15), Unsafe.Add(ref m, 8));
-        // Round 2.
-        G<TLanes, TVec>(ref v0, ref v4, ref v8, ref v12, Unsafe.Add(ref m, 3), Unsafe.Add(ref m, 4));
-        G<TLanes, TVec>(ref v1, ref v5, ref v9, ref v13, Unsafe.Add(ref m, 10), Unsafe.Add(ref m, 12));
-        G<TLanes, TVec>(ref v2, ref v6, ref v10, ref v14, Unsafe.Add(ref m, 13), Unsafe.Add(ref m, 2));
-        G<TLanes, TVec>(ref v3, ref v7, ref v11, ref v15, Unsafe.Add(ref m, 7), Unsafe.Add(ref m, 14));
-        G<TLanes, TVec>(ref v0, ref v5, ref v10, ref v15, Unsafe.Add(ref m, 6), Unsafe.Add(ref m, 5));
-        G<TLanes, TVec>(ref v1, ref v6, ref v11, ref v12, Unsafe.Add(ref m, 9), Unsafe.Add(ref m, 0));
-        G<TLanes, TVec>(ref v2, ref v7, ref v8, ref v13, Unsafe.Add(ref m, 11), Unsafe.Add(ref m, 15));
-        G<TLanes, TVec>(ref v3, ref v4, ref v9, ref v14, Unsafe.Add(ref m, 8), Unsafe.Add(ref m, 1));
-        // Round 3.
-        G<TLanes, TVec>(ref v0, ref v4, ref v8, ref v12, Unsafe.Add(ref m, 10), Unsafe.Add(ref m, 7));
-        G<TLanes, TVec>(ref v1, ref v5, ref v9, ref v13, Unsafe.Add(ref m, 12), Unsafe.Add(ref m, 9));
-        G<TLanes, TVec>(ref v2, ref v6, ref v10, ref v14, Unsafe.Add(ref m, 14), Unsafe.Add(ref m, 3));
-        G<TLanes, TVec>(ref v3, ref v7, ref v11, ref v15, Unsafe.Add(ref m, 13), Unsafe.Add(ref m, 15));
-        G<TLanes, TVec>(ref v0, ref v5, ref v10, ref v15, Unsafe.Add(ref m, 4), Unsafe.Add(ref m, 0));
-        G<TLanes, TVec>(ref v1, ref v6, ref v11, ref v12, Unsafe.Add(ref m, 11), Unsafe.Add(ref m, 2));
-        G<TLanes, TVec>(ref v2, ref v7, ref v8, ref v13, Unsafe.Add(ref m, 5), Unsafe.Add(ref m, 8));
-        G<TLanes, TVec>(ref v3, ref v4, ref v9, ref v14, Unsafe.Add(ref m, 1), Unsafe.Add(ref m, 6));
-        // Round 4.
-        G<TLanes, TVec>(ref v0, ref v4, ref v8, ref v12, Unsafe.Add(ref m, 12), Unsafe.Add(ref m, 13));
-        G<TLanes, TVec>(ref v1, ref v5, ref v9, ref v13, Unsafe.Add(ref m, 9), Unsafe.Add(ref m, 11));
-        G<TLanes, TVec>(ref v2, ref v6, ref v10, ref v14, Unsafe.Add(ref m, 15), Unsafe.Add(ref m, 10));
-        G<TLanes, TVec>(ref v3, ref v7, ref v11, ref v15, Unsafe.Add(ref m, 14), Unsafe.Add(ref m, 8));
-        G<TLanes, TVec>(ref v0, ref v5, ref v10, ref v15, Unsafe.Add(ref m, 7), Unsafe.Add(ref m, 2));
-        G<TLanes, TVec>(ref v1, ref v6, ref v11, ref v12, Unsafe.Add(ref m, 5), Unsafe.Add(ref m, 3));
-        G<TLanes, TVec>(ref v2, ref v7, ref v8, ref v13, Unsafe.Add(ref m, 0), Unsafe.Add(ref m, 1));
-        G<TLanes, TVec>(ref v3, ref v4, ref v9, ref v14, Unsafe.Add(ref m, 6), Unsafe.Add(ref m, 4));
-        // Round 5.
-        G<TLanes, TVec>(ref v0, ref v4, ref v8, ref v12, Unsafe.Add(ref m, 9), Unsafe.Add(ref m, 14));
-        G<TLanes, TVec>(ref v1, ref v5, ref v9, ref v13, Unsafe.Add(ref m, 11), Unsafe.Add(ref m, 5));
-        G<TLanes, TVec>(ref v2, ref v6, ref v10, ref v14, Unsafe.Add(ref m, 8), Unsafe.Add(ref m, 12));
-        G<TLanes, TVec>(ref v3, ref v7, ref v11, ref v15, Unsafe.Add(ref m, 15), Unsafe.Add(ref m, 1));
-        G<TLanes, TVec>(ref v0, ref v5, ref v10, ref v15, Unsafe.Add(ref m, 13), Unsafe.Add(ref m, 3));
-        G<TLanes, TVec>(ref v1, ref v6, ref v11, ref v12, Unsafe.Add(ref m, 0), Unsafe.Add(ref m, 10));
-        G<TLanes, TVec>(ref v2, ref v7, ref v8, ref v13, Unsafe.Add(ref m, 2), Unsafe.Add(ref m, 6));
-        G<TLanes, TVec>(ref v3, ref v4, ref v9, ref v14, Unsafe.Add(ref m, 4), Unsafe.Add(ref m, 7));
-        // Round 6.
-        G<TLanes, TVec>(ref v0, ref v4, ref v8, ref v12, Unsafe.Add(ref m, 11), Unsafe.Add(ref m, 15));
-        G<TLanes, TVec>(ref v1, ref v5, ref v9, ref v13, Unsafe.Add(ref m, 5), Unsafe.Add(ref m, 0));
-        G<TLanes, TVec>(ref v2, ref v6, ref v10, ref v14, Unsafe.Add(ref m, 1), Unsafe.Add(ref m, 9));
-        G<TLanes, TVec>(ref v3, ref v7, ref v11, ref v15, Unsafe.Add(ref m, 8), Unsafe.Add(ref m, 6));
-        G<TLanes, TVec>(ref v0, ref v5, ref v10, ref v15, Unsafe.Add(ref m, 14), Unsafe.Add(ref m, 10));
-        G<TLanes, TVec>(ref v1, ref v6, ref v11, ref v12, Unsafe.Add(ref m, 2), Unsafe.Add(ref m, 12));
-        G<TLanes, TVec>(ref v2, ref v7, ref v8, ref v13, Unsafe.Add(ref m, 3), Unsafe.Add(ref m, 4));
-        G<TLanes, TVec>(ref v3, ref v4, ref v9, ref v14, Unsafe.Add(ref m, 7), Unsafe.Add(ref m, 13));
+        ref var s = ref MemoryMarshal.GetReference(
+            sizeof(TVec) == 64 ? Schedule64 : sizeof(TVec) == 32 ? Schedule32 : sizeof(TVec) == 16 ? Schedule16 : Schedule4);
+        for (var r = 0; r < 7; r++, s = ref Unsafe.Add(ref s, 16))
+        {
+            G<TLanes, TVec>(ref v0, ref v4, ref v8, ref v12, *(TVec*)(message + Unsafe.Add(ref s, 0)), *(TVec*)(message + Unsafe.Add(ref s, 1)));
+            G<TLanes, TVec>(ref v1, ref v5, ref v9, ref v13, *(TVec*)(message + Unsafe.Add(ref s, 2)), *(TVec*)(message + Unsafe.Add(ref s, 3)));
+            G<TLanes, TVec>(ref v2, ref v6, ref v10, ref v14, *(TVec*)(message + Unsafe.Add(ref s, 4)), *(TVec*)(message + Unsafe.Add(ref s, 5)));
+            G<TLanes, TVec>(ref v3, ref v7, ref v11, ref v15, *(TVec*)(message + Unsafe.Add(ref s, 6)), *(TVec*)(message + Unsafe.Add(ref s, 7)));
+            G<TLanes, TVec>(ref v0, ref v5, ref v10, ref v15, *(TVec*)(message + Unsafe.Add(ref s, 8)), *(TVec*)(message + Unsafe.Add(ref s, 9)));
+            G<TLanes, TVec>(ref v1, ref v6, ref v11, ref v12, *(TVec*)(message + Unsafe.Add(ref s, 10)), *(TVec*)(message + Unsafe.Add(ref s, 11)));
+            G<TLanes, TVec>(ref v2, ref v7, ref v8, ref v13, *(TVec*)(message + Unsafe.Add(ref s, 12)), *(TVec*)(message + Unsafe.Add(ref s, 13)));
+            G<TLanes, TVec>(ref v3, ref v4, ref v9, ref v14, *(TVec*)(message + Unsafe.Add(ref s, 14)), *(TVec*)(message + Unsafe.Add(ref s, 15)));
+        }
     }
+
+    // Rows are MSG_PERMUTATION applied 0..6 times (BLAKE3 spec §2.2), as byte offsets of vectors of 64, 32, 16 and 4 bytes.
+    private static ReadOnlySpan<ushort> Schedule64 =>
+    [
+        0, 64, 128, 192, 256, 320, 384, 448, 512, 576, 640, 704, 768, 832, 896, 960,
+        128, 384, 192, 640, 448, 0, 256, 832, 64, 704, 768, 320, 576, 896, 960, 512,
+        192, 256, 640, 768, 832, 128, 448, 896, 384, 320, 576, 0, 704, 960, 512, 64,
+        640, 448, 768, 576, 896, 192, 832, 960, 256, 0, 704, 128, 320, 512, 64, 384,
+        768, 832, 576, 704, 960, 640, 896, 512, 448, 128, 320, 192, 0, 64, 384, 256,
+        576, 896, 704, 320, 512, 768, 960, 64, 832, 192, 0, 640, 128, 384, 256, 448,
+        704, 960, 320, 0, 64, 576, 512, 384, 896, 640, 128, 768, 192, 256, 448, 832,
+    ];
+
+    private static ReadOnlySpan<ushort> Schedule32 =>
+    [
+        0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448, 480,
+        64, 192, 96, 320, 224, 0, 128, 416, 32, 352, 384, 160, 288, 448, 480, 256,
+        96, 128, 320, 384, 416, 64, 224, 448, 192, 160, 288, 0, 352, 480, 256, 32,
+        320, 224, 384, 288, 448, 96, 416, 480, 128, 0, 352, 64, 160, 256, 32, 192,
+        384, 416, 288, 352, 480, 320, 448, 256, 224, 64, 160, 96, 0, 32, 192, 128,
+        288, 448, 352, 160, 256, 384, 480, 32, 416, 96, 0, 320, 64, 192, 128, 224,
+        352, 480, 160, 0, 32, 288, 256, 192, 448, 320, 64, 384, 96, 128, 224, 416,
+    ];
+
+    private static ReadOnlySpan<ushort> Schedule16 =>
+    [
+        0, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240,
+        32, 96, 48, 160, 112, 0, 64, 208, 16, 176, 192, 80, 144, 224, 240, 128,
+        48, 64, 160, 192, 208, 32, 112, 224, 96, 80, 144, 0, 176, 240, 128, 16,
+        160, 112, 192, 144, 224, 48, 208, 240, 64, 0, 176, 32, 80, 128, 16, 96,
+        192, 208, 144, 176, 240, 160, 224, 128, 112, 32, 80, 48, 0, 16, 96, 64,
+        144, 224, 176, 80, 128, 192, 240, 16, 208, 48, 0, 160, 32, 96, 64, 112,
+        176, 240, 80, 0, 16, 144, 128, 96, 224, 160, 32, 192, 48, 64, 112, 208,
+    ];
+
+    private static ReadOnlySpan<ushort> Schedule4 =>
+    [
+        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60,
+        8, 24, 12, 40, 28, 0, 16, 52, 4, 44, 48, 20, 36, 56, 60, 32,
+        12, 16, 40, 48, 52, 8, 28, 56, 24, 20, 36, 0, 44, 60, 32, 4,
+        40, 28, 48, 36, 56, 12, 52, 60, 16, 0, 44, 8, 20, 32, 4, 24,
+        48, 52, 36, 44, 60, 40, 56, 32, 28, 8, 20, 12, 0, 4, 24, 16,
+        36, 56, 44, 20, 32, 48, 60, 4, 52, 12, 0, 40, 8, 24, 16, 28,
+        44, 60, 20, 0, 4, 36, 32, 24, 56, 40, 8, 48, 12, 16, 28, 52,
+    ];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void G<TLanes, TVec>(ref TVec a, ref TVec b, ref TVec c, ref TVec d, TVec x, TVec y)
@@ -221,11 +220,5 @@ internal static unsafe class Blake3Kernel
         d = TLanes.RotateRight8(TLanes.Xor(d, a));
         c = TLanes.Add(c, d);
         b = TLanes.RotateRight7(TLanes.Xor(b, c));
-    }
-
-    [InlineArray(16)]
-    private struct Message16<T>
-    {
-        private T _element;
     }
 }
