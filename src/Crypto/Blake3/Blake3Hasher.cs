@@ -298,7 +298,7 @@ public sealed unsafe class Blake3Hasher
                 StoreWords(StackEntry(_cvStackLength - 2), new Span<byte>(block, 32));
                 StoreWords(StackEntry(_cvStackLength - 1), new Span<byte>(block + 32, 32));
                 var cv = StackEntry(_cvStackLength - 2);
-                key8(key).CopyTo(cv);
+                new ReadOnlySpan<uint>(key, 8).CopyTo(cv);
                 fixed (uint* c = cv)
                 {
                     Blake3Compression.CompressInPlace(_implementation, c, block, 0, Blake3.BlockSize, _flags | (uint)Blake3Flags.Parent);
@@ -307,8 +307,6 @@ public sealed unsafe class Blake3Hasher
                 _cvStackLength--;
             }
         }
-
-        static ReadOnlySpan<uint> key8(uint* key) => new(key, 8);
     }
 
     private Span<uint> StackEntry(int index) => ((Span<uint>)_cvStack).Slice(index * 8, 8);
