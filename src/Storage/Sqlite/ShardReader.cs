@@ -59,8 +59,8 @@ internal sealed class ShardReader : IDisposable
     /// <summary>
     /// Fills <paramref name="destination"/> (exactly the shard size) and checks the hash. The
     /// destination is cleared again when the check fails, so bad bytes never leave the store.
+    /// Sets <c>unreadable</c> when SQLite could not deliver the bytes at all (as opposed to bytes that hash wrong).
     /// </summary>
-    /// <param name="unreadable">True when SQLite could not deliver the bytes at all (as opposed to bytes that hash wrong).</param>
     public ShardReadStatus ReadVerified(in ShardId id, long dataId, Span<byte> destination, out bool unreadable)
     {
         unreadable = !ReadPayload(dataId, destination);
