@@ -20,6 +20,7 @@ internal sealed class ShardStoreMetrics : IDisposable
         Corrupted = _meter.CreateCounter<long>("overlay.storage.corrupted", "{shard}", "Shards whose bytes failed verification or could not be read; tagged reason (hash_mismatch, unreadable) and source (read, scrub).");
         Puts = _meter.CreateCounter<long>("overlay.storage.puts", "{shard}", "Puts acknowledged or refused; tagged result (stored, duplicate, quota, too_large, disk_full, failed).");
         Collected = _meter.CreateCounter<long>("overlay.storage.collected", "{shard}", "Expired shards deleted by the collector.");
+        BatchSize = _meter.CreateHistogram<int>("overlay.storage.write_batch_size", "{operation}", "Operations committed per write transaction.");
         BookkeepingDropped = _meter.CreateCounter<long>("overlay.storage.bookkeeping_dropped", "{entry}", "Last-verified updates dropped because the bookkeeping queue was full.");
         _meter.CreateObservableGauge("overlay.storage.used_bytes", () => usage().UsedBytes, "By", "Committed shard payload bytes.");
         _meter.CreateObservableGauge("overlay.storage.shards", () => usage().ShardCount, "{shard}", "Committed shards.");
@@ -34,6 +35,8 @@ internal sealed class ShardStoreMetrics : IDisposable
     public Counter<long> Collected { get; }
 
     public Counter<long> BookkeepingDropped { get; }
+
+    public Histogram<int> BatchSize { get; }
 
     public void Dispose()
     {

@@ -356,6 +356,7 @@ internal sealed class ShardWriter : IDisposable
             return;
         }
 
+        _metrics.BatchSize.Record(_batch.Count);
         foreach (var operation in _batch)
         {
             operation.Complete();
