@@ -1,5 +1,6 @@
 // Puts are started first and awaited after, each ValueTask exactly once, so batches can form.
 #pragma warning disable CA2012
+using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using Overlay.Storage;
 
@@ -59,7 +60,42 @@ public class ShardStoreReadBenchmarks
         return ids;
     }
 
-    [GlobalCleanup]
+    private readonly long[] _latencies = new long[1 << 22];
+    private int _latencyCount;
+
+    /// <summary>Single-thread small reads, timing each one, so the cleanup can print percentiles BenchmarkDotNet does not give per operation.</summary>
+    [Benchmark(OperationsPerInvoke = ReadsPerInvoke)]
+    public long ReadSmall1KiB_Latency()
+    {
+        var buffer = _buffers[0];
+        long bytes = 0;
+        for (var i = 0; i < ReadsPerInvoke; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var result = _store.Read(_small[i % SmallShards], buffer);
+            var elapsed = Stopwatch.GetTimestamp() - started;
+            if (_latencyCount < _latencies.Length)
+            {
+                _latencies[_latencyCount++] = elapsed;
+            }
+
+            bytes += result.Length;
+        }
+
+        return bytes;
+    }
+
+    [GlobalCleanup(Target = nameof(ReadSmall1KiB_Latency))]
+    public void CleanupLatency()
+    {
+        var measured = _latencies[.._latencyCount];
+        Array.Sort(measured);
+        double Micros(double q) => measured[(int)Math.Min(measured.Length - 1, q * measured.Length)] * 1e6 / Stopwatch.Frequency;
+        Console.WriteLine($"// Shard store read latency over {measured.Length} reads: p50 {Micros(0.50):F1} us, p90 {Micros(0.90):F1} us, p99 {Micros(0.99):F1} us, p99.9 {Micros(0.999):F1} us");
+        Cleanup();
+    }
+
+    [GlobalCleanup(Targets = [nameof(ReadSmall1KiB), nameof(ReadSmall1KiB_TwoThreads), nameof(ReadSmall1KiB_Unverified), nameof(Read1MiB), nameof(Read1MiB_Unverified)])]
     public void Cleanup()
     {
         _store.DisposeAsync().AsTask().GetAwaiter().GetResult();

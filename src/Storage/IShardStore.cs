@@ -9,7 +9,11 @@ namespace Overlay.Storage;
 /// </summary>
 public interface IShardStore : IAsyncDisposable
 {
-    /// <summary>Stores <paramref name="data"/>; completes after the transaction holding it committed.</summary>
+    /// <summary>
+    /// Stores <paramref name="data"/>; completes after the transaction holding it committed. The bytes
+    /// are hashed on the calling thread and written by the writer from the caller's memory (no copy),
+    /// so they must not change until the returned task completes.
+    /// </summary>
     /// <exception cref="StorageException">ShardTooLarge, QuotaExceeded, DiskFull, Closed or IoError; nothing was written.</exception>
     ValueTask<PutResult> PutAsync(ReadOnlyMemory<byte> data, ShardPutOptions options = default, CancellationToken cancellationToken = default);
 

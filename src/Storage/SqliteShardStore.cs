@@ -273,6 +273,10 @@ public sealed class SqliteShardStore : IShardStore
         {
             return Unreadable(id, "read");
         }
+        catch (SqliteException e)
+        {
+            throw Errors.Map(e, _path, "reading a shard");
+        }
         finally
         {
             reader.EndRead();
@@ -306,6 +310,10 @@ public sealed class SqliteShardStore : IShardStore
         catch (SqliteException e) when (Errors.IsCorruption(e))
         {
             return Unreadable(id, "read");
+        }
+        catch (SqliteException e)
+        {
+            throw Errors.Map(e, _path, "reading a shard");
         }
         finally
         {
@@ -687,14 +695,14 @@ public sealed class SqliteShardStore : IShardStore
         _writer.TryEnqueue(new QuarantineOperation { Id = id, Reason = reason });
     }
 
+    [ThreadStatic]
+    private static Blake3Hasher? t_hasher;
+
     private static ShardId Hash(in ReadOnlySequence<byte> data)
     {
-        if (data.IsSingleSegment)
-        {
-            return ShardId.Compute(data.FirstSpan);
-        }
-
-        var hasher = Blake3Hasher.Create();
+        // One hasher per thread, reset per put: puts hash on the caller's thread, in parallel.
+        var hasher = t_hasher ??= Blake3Hasher.Create();
+        hasher.Reset();
         foreach (var segment in data)
         {
             hasher.Update(segment.Span);

@@ -185,17 +185,11 @@ internal sealed class ShardReader : IDisposable
 
     private bool Verify(in ShardId id, ReadOnlySpan<byte> bytes)
     {
+        // The connection's own hasher is reused: the one-shot Blake3.Hash builds a hasher per call.
         Span<byte> digest = stackalloc byte[ShardId.Size];
-        if (bytes.Length <= Blake3.ChunkSize * 16)
-        {
-            Blake3.Hash(bytes, digest);
-        }
-        else
-        {
-            _hasher.Reset();
-            _hasher.Update(bytes);
-            _hasher.Finalize(digest);
-        }
+        _hasher.Reset();
+        _hasher.Update(bytes);
+        _hasher.Finalize(digest);
 
         return ShardId.TryFromBytes(digest, out var actual) && actual == id;
     }

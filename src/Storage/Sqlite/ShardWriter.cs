@@ -341,9 +341,9 @@ internal sealed class ShardWriter : IDisposable
                     operation.Fail(Errors.Map(e, _path, "writing"));
                     continue;
                 }
-                catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException)
+                catch (Exception e)
                 {
-                    // Reported to the caller, not allowed to end the writer thread.
+                    // Whatever it is, it is reported to its caller and must not end the writer thread.
                     Rollback();
                     operation.Fail(new StorageException(StorageErrorReason.IoError, $"Writing to the shard store '{_path}' failed: {e.Message}", e) { FilePath = _path });
                     continue;
