@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Overlay.Crypto;
 using Overlay.Storage.Sqlite;
 using SQLitePCL;
@@ -33,10 +35,12 @@ public sealed class SqliteShardStore : IShardStore
     private readonly SemaphoreSlim _readerSlots;
     private readonly System.Collections.Concurrent.ConcurrentQueue<ShardReader> _idleReaders = new();
     private readonly ShardStoreMetrics _metrics;
+    private readonly ILogger _logger;
     private int _disposed;
 
-    private SqliteShardStore(StorageOptions options, TimeProvider time, string path, FileStream lockFile, ShardWriter writer, ShardReader[] readers, ShardStoreMetrics metrics)
+    private SqliteShardStore(StorageOptions options, TimeProvider time, string path, FileStream lockFile, ShardWriter writer, ShardReader[] readers, ShardStoreMetrics metrics, ILogger logger)
     {
+        _logger = logger;
         _options = options;
         _time = time;
         _path = path;
@@ -75,8 +79,9 @@ public sealed class SqliteShardStore : IShardStore
     /// </summary>
     /// <exception cref="ArgumentException">The options are invalid (see <see cref="StorageOptionsValidator"/>).</exception>
     /// <exception cref="StorageException">The file is not a database, is corrupted, foreign, newer, locked, read-only or cannot be opened.</exception>
-    public static SqliteShardStore Open(StorageOptions options, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null)
+    public static SqliteShardStore Open(StorageOptions options, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null, ILogger? logger = null)
     {
+        logger ??= NullLogger.Instance;
         StorageOptionsValidator.ThrowIfInvalid(options);
         var time = timeProvider ?? TimeProvider.System;
         var directory = Path.GetFullPath(options.Directory);
@@ -130,8 +135,9 @@ public sealed class SqliteShardStore : IShardStore
 
             SqliteShardStore? store = null;
             metrics = new ShardStoreMetrics(meterFactory, () => store?.GetUsage() ?? default);
-            writer = new ShardWriter(writerConnection, path, options, time, metrics);
-            store = new SqliteShardStore(options, time, path, lockFile, writer, [.. readers], metrics);
+            writer = new ShardWriter(writerConnection, path, options, time, metrics, logger);
+            store = new SqliteShardStore(options, time, path, lockFile, writer, [.. readers], metrics, logger);
+            Log.Opened(logger, path, writer.ShardCount, writer.UsedBytes, options.CapacityBytes);
             return store;
         }
         catch (Exception e)
@@ -500,6 +506,11 @@ public sealed class SqliteShardStore : IShardStore
         await _writer.EnqueueAsync(operation, cancellationToken);
         var deleted = await operation.Task;
         _metrics.Collected.Add(deleted);
+        if (deleted > 0)
+        {
+            Log.Collected(_logger, deleted, _path);
+        }
+
         return deleted;
     }
 
@@ -603,6 +614,7 @@ public sealed class SqliteShardStore : IShardStore
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
+        Log.Scrubbed(_logger, _path, checkedCount, ok, corrupted.Count, unreadableIds.Count, pages.Count);
         return new VerifyReport
         {
             Checked = checkedCount,
@@ -677,6 +689,7 @@ public sealed class SqliteShardStore : IShardStore
         }
 
         _metrics.Corrupted.Add(1, new KeyValuePair<string, object?>("reason", "hash_mismatch"), new KeyValuePair<string, object?>("source", source));
+        Log.Corrupted(_logger, id, _path, "hash_mismatch", source);
         QueueQuarantine(id, "hash_mismatch");
         return new ShardReadResult(ShardReadStatus.Corrupted, 0);
     }
@@ -684,6 +697,7 @@ public sealed class SqliteShardStore : IShardStore
     private ShardReadResult Unreadable(in ShardId id, string source)
     {
         _metrics.Corrupted.Add(1, new KeyValuePair<string, object?>("reason", "unreadable"), new KeyValuePair<string, object?>("source", source));
+        Log.Corrupted(_logger, id, _path, "unreadable", source);
         QueueQuarantine(id, "unreadable");
         return new ShardReadResult(ShardReadStatus.Corrupted, 0);
     }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using SQLitePCL;
 
 namespace Overlay.Storage.Sqlite;
@@ -25,6 +26,7 @@ internal sealed class ShardWriter : IDisposable
     private readonly StorageOptions _options;
     private readonly TimeProvider _time;
     private readonly ShardStoreMetrics _metrics;
+    private readonly ILogger _logger;
     private readonly Channel<WriteOperation> _queue;
     private readonly ConcurrentQueue<(ShardId Id, long At)> _verified = new();
     private readonly List<WriteOperation> _batch;
@@ -39,8 +41,9 @@ internal sealed class ShardWriter : IDisposable
     private long _shardCount, _usedBytes;
     private long _txCount, _txBytes;
 
-    public ShardWriter(SqliteConnection connection, string path, StorageOptions options, TimeProvider time, ShardStoreMetrics metrics)
+    public ShardWriter(SqliteConnection connection, string path, StorageOptions options, TimeProvider time, ShardStoreMetrics metrics, ILogger logger)
     {
+        _logger = logger;
         _connection = connection;
         _db = connection.Handle!;
         _path = path;
@@ -338,7 +341,9 @@ internal sealed class ShardWriter : IDisposable
                 {
                     Rollback();
                     CountFailure(operation, e);
-                    operation.Fail(Errors.Map(e, _path, "writing"));
+                    var error = Errors.Map(e, _path, "writing");
+                    Log.WriteFailed(_logger, _path, error.Reason);
+                    operation.Fail(error);
                     continue;
                 }
                 catch (Exception e)
