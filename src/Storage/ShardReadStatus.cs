@@ -1,0 +1,17 @@
+namespace Overlay.Storage;
+
+/// <summary>The outcome of a read. Only <see cref="Found"/> hands bytes to the caller.</summary>
+public enum ShardReadStatus
+{
+    /// <summary>The shard was read and its bytes hash to its id.</summary>
+    Found,
+
+    /// <summary>No shard with this id is stored (or it was quarantined earlier).</summary>
+    NotFound,
+
+    /// <summary>The stored bytes do not hash to the id, or SQLite could not read them; the shard was quarantined and nothing was served.</summary>
+    Corrupted,
+
+    /// <summary>The destination is smaller than the shard; nothing was written. The result's length says how much is needed.</summary>
+    DestinationTooSmall,
+}

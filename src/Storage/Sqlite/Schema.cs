@@ -1,0 +1,96 @@
+using Microsoft.Data.Sqlite;
+
+namespace Overlay.Storage.Sqlite;
+
+/// <summary>
+/// The database layout, versioned with <c>PRAGMA user_version</c> and identified with
+/// <c>PRAGMA application_id</c>. Migrations only run forward, each in its own transaction.
+/// </summary>
+/// <remarks>
+/// Metadata (<c>shards</c>, keyed by id, no rowid) is kept apart from payloads (<c>shard_data</c>,
+/// rowid table so incremental blob I/O works). Updating a pin, an expiry or the last-verified time
+/// therefore rewrites a small row instead of the whole payload record, and enumeration, expiry
+/// collection and open never touch payload pages. Capacity accounting lives in <c>usage</c>,
+/// updated in the same transaction as the shards, so opening a store of a million shards reads one row.
+/// </remarks>
+internal static class Schema
+{
+    /// <summary>"OVLS" — marks the file as an Overlay shard store.</summary>
+    public const int ApplicationId = 0x4F564C53;
+
+    public const int CurrentVersion = 1;
+
+    private static readonly string[] Migrations =
+    [
+        // 0 → 1
+        """
+        CREATE TABLE shard_data(
+            rowid INTEGER PRIMARY KEY,
+            data BLOB NOT NULL);
+        CREATE TABLE shards(
+            id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 32),
+            data_id INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            stored_at INTEGER NOT NULL,
+            expires_at INTEGER,
+            pinned INTEGER NOT NULL,
+            last_verified INTEGER) WITHOUT ROWID;
+        CREATE INDEX shards_collectable ON shards(expires_at) WHERE pinned = 0 AND expires_at IS NOT NULL;
+        CREATE TABLE quarantine(
+            id BLOB PRIMARY KEY NOT NULL,
+            size INTEGER,
+            stored_at INTEGER,
+            detected_at INTEGER NOT NULL,
+            reason TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE usage(
+            id INTEGER PRIMARY KEY CHECK (id = 0),
+            shard_count INTEGER NOT NULL,
+            used_bytes INTEGER NOT NULL);
+        INSERT INTO usage(id, shard_count, used_bytes) VALUES (0, 0, 0);
+        """,
+    ];
+
+    /// <summary>Checks the file belongs to us and is not newer, then migrates it to <see cref="CurrentVersion"/>.</summary>
+    public static void Migrate(SqliteConnection connection, string path)
+    {
+        var applicationId = Scalar(connection, "PRAGMA application_id");
+        var version = Scalar(connection, "PRAGMA user_version");
+        var tables = Scalar(connection, "SELECT count(*) FROM sqlite_master");
+        if (applicationId != ApplicationId && (applicationId != 0 || tables != 0))
+        {
+            throw new StorageException(StorageErrorReason.ForeignDatabase, $"The file '{path}' is an SQLite database of another application (application_id {applicationId}), not an Overlay shard store.") { FilePath = path };
+        }
+
+        if (version > CurrentVersion)
+        {
+            throw new StorageException(StorageErrorReason.NewerSchema, $"The shard store '{path}' has schema version {version}, newer than the {CurrentVersion} this version understands; upgrade the software.") { FilePath = path };
+        }
+
+        for (var v = (int)version; v < CurrentVersion; v++)
+        {
+            using var transaction = connection.BeginTransaction();
+            using (var command = connection.CreateCommand())
+            {
+                command.Transaction = transaction;
+                command.CommandText = Migrations[v] + $"\nPRAGMA application_id = {ApplicationId};\nPRAGMA user_version = {v + 1};";
+                command.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+    }
+
+    public static long Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

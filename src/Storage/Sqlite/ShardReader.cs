@@ -1,0 +1,204 @@
+using Microsoft.Data.Sqlite;
+using Overlay.Crypto;
+using SQLitePCL;
+
+namespace Overlay.Storage.Sqlite;
+
+/// <summary>
+/// One pooled read connection with its prepared statements. Used by one thread at a time (the
+/// pool hands it out). Reads never write: verification results go to the bookkeeping queue.
+/// </summary>
+internal sealed class ShardReader : IDisposable
+{
+    // Payloads up to this size are read with one column fetch; larger ones through incremental
+    // blob I/O straight into the destination, so SQLite never holds a second copy of them.
+    public const int InlineReadLimit = 64 * 1024;
+
+    private const int BlobChunk = 64 * 1024;
+
+    private readonly SqliteConnection _connection;
+    private readonly sqlite3 _db;
+    private readonly sqlite3_stmt _meta;
+    private readonly sqlite3_stmt _data;
+    private readonly sqlite3_stmt _info;
+    private readonly Blake3Hasher _hasher = Blake3Hasher.Create();
+
+    public ShardReader(SqliteConnection connection)
+    {
+        _connection = connection;
+        _db = connection.Handle!;
+        _meta = Native.Prepare(connection, "SELECT data_id, size, last_verified FROM shards WHERE id = ?1");
+        _data = Native.Prepare(connection, "SELECT data FROM shard_data WHERE rowid = ?1");
+        _info = Native.Prepare(connection, "SELECT size, stored_at, expires_at, pinned, last_verified FROM shards WHERE id = ?1");
+    }
+
+    public SqliteConnection Connection => _connection;
+
+    /// <summary>Benchmarks only: measures the read path without the hash, to show what verification costs.</summary>
+    internal bool SkipVerification { get; set; }
+
+    /// <summary>
+    /// Looks a shard up. When found, the lookup statement stays active until <see cref="EndRead"/>, so
+    /// the payload read that follows belongs to the same read transaction: a concurrent delete and
+    /// rowid reuse cannot swap the payload under it. Always pair with <see cref="EndRead"/>.
+    /// </summary>
+    /// <param name="id">The shard.</param>
+    /// <param name="dataId">Row of its payload.</param>
+    /// <param name="size">Payload length.</param>
+    /// <param name="lastVerified">Last recorded verification, Unix milliseconds (0 if never).</param>
+    public bool BeginRead(in ShardId id, out long dataId, out int size, out long lastVerified)
+    {
+        Native.BindId(_meta, 1, id);
+        if (!Native.Step(_db, _meta))
+        {
+            dataId = 0;
+            size = 0;
+            lastVerified = 0;
+            return false;
+        }
+
+        dataId = raw.sqlite3_column_int64(_meta, 0);
+        size = raw.sqlite3_column_int(_meta, 1);
+        lastVerified = raw.sqlite3_column_int64(_meta, 2);
+        return true;
+    }
+
+    public void EndRead() => raw.sqlite3_reset(_meta);
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> (exactly the shard size) and checks the hash. The
+    /// destination is cleared again when the check fails, so bad bytes never leave the store.
+    /// Sets <c>unreadable</c> when SQLite could not deliver the bytes at all (as opposed to bytes that hash wrong).
+    /// </summary>
+    public ShardReadStatus ReadVerified(in ShardId id, long dataId, Span<byte> destination, out bool unreadable)
+    {
+        unreadable = !ReadPayload(dataId, destination);
+        if (!unreadable && (SkipVerification || Verify(id, destination)))
+        {
+            return ShardReadStatus.Found;
+        }
+
+        destination.Clear();
+        return ShardReadStatus.Corrupted;
+    }
+
+
+    public bool Contains(in ShardId id)
+    {
+        Native.BindId(_meta, 1, id);
+        try
+        {
+            return Native.Step(_db, _meta);
+        }
+        finally
+        {
+            raw.sqlite3_reset(_meta);
+        }
+    }
+
+    public bool TryGetInfo(in ShardId id, out ShardInfo info)
+    {
+        Native.BindId(_info, 1, id);
+        try
+        {
+            if (!Native.Step(_db, _info))
+            {
+                info = default;
+                return false;
+            }
+
+            info = new ShardInfo(
+                id,
+                raw.sqlite3_column_int(_info, 0),
+                DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(_info, 1)),
+                ToTime(Native.ColumnNullableInt64(_info, 2)),
+                raw.sqlite3_column_int(_info, 3) != 0,
+                ToTime(Native.ColumnNullableInt64(_info, 4)));
+            return true;
+        }
+        finally
+        {
+            raw.sqlite3_reset(_info);
+        }
+    }
+
+    internal static DateTimeOffset? ToTime(long? unixMilliseconds) =>
+        unixMilliseconds is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+
+    /// <summary>False when SQLite cannot deliver the payload (damaged page, missing row, wrong length).</summary>
+    private bool ReadPayload(long dataId, Span<byte> destination)
+    {
+        try
+        {
+            if (destination.Length <= InlineReadLimit)
+            {
+                raw.sqlite3_bind_int64(_data, 1, dataId);
+                try
+                {
+                    if (!Native.Step(_db, _data))
+                    {
+                        return false;
+                    }
+
+                    var bytes = raw.sqlite3_column_blob(_data, 0);
+                    if (bytes.Length != destination.Length)
+                    {
+                        return false;
+                    }
+
+                    bytes.CopyTo(destination);
+                    return true;
+                }
+                finally
+                {
+                    raw.sqlite3_reset(_data);
+                }
+            }
+
+            using var blob = new SqliteBlob(_connection, "shard_data", "data", dataId, readOnly: true);
+            if (blob.Length != destination.Length)
+            {
+                return false;
+            }
+
+            var offset = 0;
+            while (offset < destination.Length)
+            {
+                var read = blob.Read(destination.Slice(offset, Math.Min(BlobChunk, destination.Length - offset)));
+                if (read <= 0)
+                {
+                    return false;
+                }
+
+                offset += read;
+            }
+
+            return true;
+        }
+        catch (SqliteException e) when (Errors.IsCorruption(e) || (e.SqliteErrorCode & 0xFF) == 1)
+        {
+            // SQLITE_CORRUPT from a damaged page, or SQLITE_ERROR from blob_open when the payload row
+            // is gone: either way the stored shard cannot be served.
+            return false;
+        }
+    }
+
+    private bool Verify(in ShardId id, ReadOnlySpan<byte> bytes)
+    {
+        // The connection's own hasher is reused: the one-shot Blake3.Hash builds a hasher per call.
+        Span<byte> digest = stackalloc byte[ShardId.Size];
+        _hasher.Reset();
+        _hasher.Update(bytes);
+        _hasher.Finalize(digest);
+
+        return ShardId.TryFromBytes(digest, out var actual) && actual == id;
+    }
+
+    public void Dispose()
+    {
+        _meta.Dispose();
+        _data.Dispose();
+        _info.Dispose();
+        _connection.Dispose();
+    }
+}

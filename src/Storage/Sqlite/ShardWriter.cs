@@ -1,0 +1,473 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using SQLitePCL;
+
+namespace Overlay.Storage.Sqlite;
+
+/// <summary>
+/// The one connection that writes. A dedicated thread drains a bounded channel and commits up to
+/// <see cref="StorageOptions.WriteBatchSize"/> operations per transaction; each operation's task
+/// completes only after its transaction committed. When a batch fails (disk full, I/O error) it is
+/// rolled back whole and its operations are retried one per transaction, so one failing put neither
+/// takes the others down nor leaves anything half-written.
+/// </summary>
+internal sealed class ShardWriter : IDisposable
+{
+    // Payloads this small and in one segment are bound directly; larger ones are written through
+    // incremental blob I/O segment by segment, so a multi-segment put is never joined in memory.
+    private const int InlineWriteLimit = 64 * 1024;
+
+    private readonly SqliteConnection _connection;
+    private readonly sqlite3 _db;
+    private readonly string _path;
+    private readonly StorageOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ShardStoreMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly Channel<WriteOperation> _queue;
+    private readonly ConcurrentQueue<(ShardId Id, long At)> _verified = new();
+    private readonly List<WriteOperation> _batch;
+    private readonly Thread _thread;
+    private int _verifiedCount;
+
+    private readonly sqlite3_stmt _begin, _commit, _rollback;
+    private readonly sqlite3_stmt _find, _touch, _insertData, _insertMeta, _deleteMeta, _deleteData;
+    private readonly sqlite3_stmt _setPinned, _setVerified, _expired, _quarantine, _usage;
+
+    // Committed totals (read by any thread) and the deltas of the open transaction (writer thread only).
+    private long _shardCount, _usedBytes;
+    private long _txCount, _txBytes;
+
+    public ShardWriter(SqliteConnection connection, string path, StorageOptions options, TimeProvider time, ShardStoreMetrics metrics, ILogger logger)
+    {
+        _logger = logger;
+        _connection = connection;
+        _db = connection.Handle!;
+        _path = path;
+        _options = options;
+        _time = time;
+        _metrics = metrics;
+        _batch = new List<WriteOperation>(options.WriteBatchSize);
+        _queue = Channel.CreateBounded<WriteOperation>(new BoundedChannelOptions(options.WriteQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+
+        _begin = Native.Prepare(connection, "BEGIN IMMEDIATE");
+        _commit = Native.Prepare(connection, "COMMIT");
+        _rollback = Native.Prepare(connection, "ROLLBACK");
+        _find = Native.Prepare(connection, "SELECT expires_at, pinned FROM shards WHERE id = ?1");
+        _touch = Native.Prepare(connection, "UPDATE shards SET expires_at = ?2, pinned = ?3 WHERE id = ?1");
+        _insertData = Native.Prepare(connection, "INSERT INTO shard_data(data) VALUES (?1)");
+        _insertMeta = Native.Prepare(connection, "INSERT INTO shards(id, data_id, size, stored_at, expires_at, pinned, last_verified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)");
+        _deleteMeta = Native.Prepare(connection, "DELETE FROM shards WHERE id = ?1 RETURNING data_id, size");
+        _deleteData = Native.Prepare(connection, "DELETE FROM shard_data WHERE rowid = ?1");
+        _setPinned = Native.Prepare(connection, "UPDATE shards SET pinned = ?2 WHERE id = ?1");
+        _setVerified = Native.Prepare(connection, "UPDATE shards SET last_verified = ?2 WHERE id = ?1 AND (last_verified IS NULL OR last_verified < ?2)");
+        _expired = Native.Prepare(connection, "SELECT id FROM shards WHERE pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2");
+        _quarantine = Native.Prepare(connection, "INSERT OR REPLACE INTO quarantine(id, size, stored_at, detected_at, reason) SELECT id, size, stored_at, ?2, ?3 FROM shards WHERE id = ?1");
+        _usage = Native.Prepare(connection, "UPDATE usage SET shard_count = ?1, used_bytes = ?2 WHERE id = 0");
+
+        _shardCount = Schema.Scalar(connection, "SELECT shard_count FROM usage WHERE id = 0");
+        _usedBytes = Schema.Scalar(connection, "SELECT used_bytes FROM usage WHERE id = 0");
+
+        _thread = new Thread(Run) { IsBackground = true, Name = "Overlay shard writer" };
+        _thread.Start();
+    }
+
+    public long ShardCount => Interlocked.Read(ref _shardCount);
+
+    public long UsedBytes => Interlocked.Read(ref _usedBytes);
+
+    /// <summary>Queues an operation, waiting while the queue is full.</summary>
+    public async ValueTask EnqueueAsync(WriteOperation operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _queue.Writer.WriteAsync(operation, cancellationToken);
+        }
+        catch (ChannelClosedException e)
+        {
+            throw new StorageException(StorageErrorReason.Closed, $"The shard store '{_path}' is closed.", e) { FilePath = _path };
+        }
+    }
+
+    /// <summary>Queues an operation if there is room now; background work uses it and may be dropped.</summary>
+    public bool TryEnqueue(WriteOperation operation) => _queue.Writer.TryWrite(operation);
+
+    /// <summary>Records that a read verified a shard; written in the background, dropped when the queue is full.</summary>
+    public void RecordVerified(in ShardId id, long atUnixMilliseconds)
+    {
+        if (Interlocked.Increment(ref _verifiedCount) > _options.BookkeepingQueueCapacity)
+        {
+            Interlocked.Decrement(ref _verifiedCount);
+            _metrics.BookkeepingDropped.Add(1);
+            return;
+        }
+
+        _verified.Enqueue((id, atUnixMilliseconds));
+    }
+
+    public StorageException QuotaError(long size) => new(
+        StorageErrorReason.QuotaExceeded,
+        $"Storing {size} more bytes in '{_path}' would exceed the quota of {_options.CapacityBytes} bytes ({UsedBytes} used); nothing was written.")
+    { FilePath = _path };
+
+    // ---- Operations, called on the writer thread inside an open transaction. ----
+
+    public PutOutcome Put(in ShardId id, in ReadOnlySequence<byte> data, ShardPutOptions options)
+    {
+        Native.BindId(_find, 1, id);
+        long? expiresAt = null;
+        var pinned = false;
+        var exists = false;
+        try
+        {
+            if (Native.Step(_db, _find))
+            {
+                exists = true;
+                expiresAt = Native.ColumnNullableInt64(_find, 0);
+                pinned = raw.sqlite3_column_int(_find, 1) != 0;
+            }
+        }
+        finally
+        {
+            raw.sqlite3_reset(_find);
+        }
+
+        var newExpiry = options.ExpiresAt?.ToUnixTimeMilliseconds();
+        if (exists)
+        {
+            // Idempotent: the bytes are the same by construction; keep the longer life and any pin.
+            var keptExpiry = expiresAt is null || newExpiry is null ? null : (long?)Math.Max(expiresAt.Value, newExpiry.Value);
+            var keptPin = pinned || options.Pinned;
+            if (keptExpiry != expiresAt || keptPin != pinned)
+            {
+                Native.BindId(_touch, 1, id);
+                Native.BindNullableInt64(_touch, 2, keptExpiry);
+                raw.sqlite3_bind_int(_touch, 3, keptPin ? 1 : 0);
+                Native.Run(_db, _touch);
+            }
+
+            return PutOutcome.AlreadyStored;
+        }
+
+        var size = data.Length;
+        if (_usedBytes + _txBytes + size > _options.CapacityBytes)
+        {
+            return PutOutcome.QuotaExceeded;
+        }
+
+        if (data.IsSingleSegment && size <= InlineWriteLimit)
+        {
+            raw.sqlite3_bind_blob(_insertData, 1, data.FirstSpan);
+        }
+        else
+        {
+            raw.sqlite3_bind_zeroblob(_insertData, 1, (int)size);
+        }
+
+        Native.Run(_db, _insertData);
+        var dataId = raw.sqlite3_last_insert_rowid(_db);
+        if (!(data.IsSingleSegment && size <= InlineWriteLimit))
+        {
+            using var blob = new SqliteBlob(_connection, "shard_data", "data", dataId);
+            foreach (var segment in data)
+            {
+                blob.Write(segment.Span);
+            }
+        }
+
+        Native.BindId(_insertMeta, 1, id);
+        raw.sqlite3_bind_int64(_insertMeta, 2, dataId);
+        raw.sqlite3_bind_int64(_insertMeta, 3, size);
+        raw.sqlite3_bind_int64(_insertMeta, 4, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        Native.BindNullableInt64(_insertMeta, 5, newExpiry);
+        raw.sqlite3_bind_int(_insertMeta, 6, options.Pinned ? 1 : 0);
+        Native.Run(_db, _insertMeta);
+        _txCount++;
+        _txBytes += size;
+        return PutOutcome.Stored;
+    }
+
+    public bool Delete(in ShardId id)
+    {
+        Native.BindId(_deleteMeta, 1, id);
+        long dataId, size;
+        try
+        {
+            if (!Native.Step(_db, _deleteMeta))
+            {
+                return false;
+            }
+
+            dataId = raw.sqlite3_column_int64(_deleteMeta, 0);
+            size = raw.sqlite3_column_int64(_deleteMeta, 1);
+            while (Native.Step(_db, _deleteMeta))
+            {
+            }
+        }
+        finally
+        {
+            raw.sqlite3_reset(_deleteMeta);
+        }
+
+        raw.sqlite3_bind_int64(_deleteData, 1, dataId);
+        Native.Run(_db, _deleteData);
+        _txCount--;
+        _txBytes -= size;
+        return true;
+    }
+
+    public bool SetPinned(in ShardId id, bool pinned)
+    {
+        Native.BindId(_setPinned, 1, id);
+        raw.sqlite3_bind_int(_setPinned, 2, pinned ? 1 : 0);
+        Native.Run(_db, _setPinned);
+        return raw.sqlite3_changes(_db) > 0;
+    }
+
+    public int CollectExpired(long nowUnixMilliseconds, int batchSize)
+    {
+        Span<ShardId> ids = batchSize <= 256 ? stackalloc ShardId[batchSize] : new ShardId[batchSize];
+        var count = 0;
+        raw.sqlite3_bind_int64(_expired, 1, nowUnixMilliseconds);
+        raw.sqlite3_bind_int(_expired, 2, batchSize);
+        try
+        {
+            while (count < batchSize && Native.Step(_db, _expired))
+            {
+                ids[count++] = Native.ColumnId(_expired, 0);
+            }
+        }
+        finally
+        {
+            raw.sqlite3_reset(_expired);
+        }
+
+        var deleted = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (Delete(ids[i]))
+            {
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+
+    public bool Quarantine(in ShardId id, string reason)
+    {
+        Native.BindId(_quarantine, 1, id);
+        raw.sqlite3_bind_int64(_quarantine, 2, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        raw.sqlite3_bind_text(_quarantine, 3, reason);
+        Native.Run(_db, _quarantine);
+        return Delete(id);
+    }
+
+    // ---- The loop. ----
+
+    private void Run()
+    {
+        var reader = _queue.Reader;
+        while (true)
+        {
+            if (!reader.TryPeek(out _))
+            {
+                FlushBookkeeping();
+                // Blocking here is fine: this thread exists only to write.
+                if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+                {
+                    break;
+                }
+            }
+
+            _batch.Clear();
+            while (_batch.Count < _options.WriteBatchSize && reader.TryRead(out var operation))
+            {
+                if (operation.CancellationToken.IsCancellationRequested)
+                {
+                    operation.Cancel();
+                    continue;
+                }
+
+                _batch.Add(operation);
+            }
+
+            if (_batch.Count > 0)
+            {
+                ExecuteBatch();
+            }
+
+            if (Volatile.Read(ref _verifiedCount) >= 1024)
+            {
+                FlushBookkeeping();
+            }
+        }
+
+        FlushBookkeeping();
+    }
+
+    private void ExecuteBatch()
+    {
+        try
+        {
+            Begin();
+            foreach (var operation in _batch)
+            {
+                operation.Execute(this);
+            }
+
+            CommitWithUsage();
+        }
+        catch (Exception)
+        {
+            Rollback();
+            // Retry one by one: only the operations that fail on their own are reported as failed.
+            foreach (var operation in _batch)
+            {
+                try
+                {
+                    Begin();
+                    operation.Execute(this);
+                    CommitWithUsage();
+                }
+                catch (SqliteException e)
+                {
+                    Rollback();
+                    CountFailure(operation, e);
+                    var error = Errors.Map(e, _path, "writing");
+                    Log.WriteFailed(_logger, _path, error.Reason);
+                    operation.Fail(error);
+                    continue;
+                }
+                catch (Exception e)
+                {
+                    // Whatever it is, it is reported to its caller and must not end the writer thread.
+                    Rollback();
+                    operation.Fail(new StorageException(StorageErrorReason.IoError, $"Writing to the shard store '{_path}' failed: {e.Message}", e) { FilePath = _path });
+                    continue;
+                }
+
+                operation.Complete();
+            }
+
+            _batch.Clear();
+            return;
+        }
+
+        _metrics.BatchSize.Record(_batch.Count);
+        foreach (var operation in _batch)
+        {
+            operation.Complete();
+        }
+
+        _batch.Clear();
+    }
+
+    private void CountFailure(WriteOperation operation, SqliteException e)
+    {
+        if (operation is PutOperation)
+        {
+            _metrics.Puts.Add(1, new KeyValuePair<string, object?>("result", (e.SqliteErrorCode & 0xFF) == Native.Full ? "disk_full" : "failed"));
+        }
+    }
+
+    private void Begin()
+    {
+        _txCount = 0;
+        _txBytes = 0;
+        Native.Run(_db, _begin);
+    }
+
+    private void CommitWithUsage()
+    {
+        if (_txCount != 0 || _txBytes != 0)
+        {
+            raw.sqlite3_bind_int64(_usage, 1, _shardCount + _txCount);
+            raw.sqlite3_bind_int64(_usage, 2, _usedBytes + _txBytes);
+            Native.Run(_db, _usage);
+        }
+
+        Native.Run(_db, _commit);
+        Interlocked.Add(ref _shardCount, _txCount);
+        Interlocked.Add(ref _usedBytes, _txBytes);
+        _txCount = 0;
+        _txBytes = 0;
+    }
+
+    private void Rollback()
+    {
+        _txCount = 0;
+        _txBytes = 0;
+        if (raw.sqlite3_get_autocommit(_db) == 0)
+        {
+            // A failed ROLLBACK leaves nothing to undo: SQLite already rolled back on the error.
+            raw.sqlite3_step(_rollback);
+            raw.sqlite3_reset(_rollback);
+        }
+    }
+
+    /// <summary>Writes queued last-verified times in one transaction; bookkeeping failures are not fatal.</summary>
+    private void FlushBookkeeping()
+    {
+        if (_verified.IsEmpty)
+        {
+            return;
+        }
+
+        try
+        {
+            Begin();
+            var n = 0;
+            while (n < 8192 && _verified.TryDequeue(out var entry))
+            {
+                Interlocked.Decrement(ref _verifiedCount);
+                Native.BindId(_setVerified, 1, entry.Id);
+                raw.sqlite3_bind_int64(_setVerified, 2, entry.At);
+                Native.Run(_db, _setVerified);
+                n++;
+            }
+
+            CommitWithUsage();
+        }
+        catch (SqliteException)
+        {
+            // Last-verified times are advisory; a full disk must not stop the writer over them.
+            Rollback();
+        }
+    }
+
+    /// <summary>Stops accepting work, drains what is queued and joins the thread.</summary>
+    public void Complete()
+    {
+        _queue.Writer.TryComplete();
+        _thread.Join();
+    }
+
+    public void Dispose()
+    {
+        Complete();
+        foreach (var stmt in new[] { _begin, _commit, _rollback, _find, _touch, _insertData, _insertMeta, _deleteMeta, _deleteData, _setPinned, _setVerified, _expired, _quarantine, _usage })
+        {
+            stmt.Dispose();
+        }
+
+        try
+        {
+            // Fold the WAL into the database so the file alone is complete and the WAL does not linger.
+            Schema.Execute(_connection, "PRAGMA wal_checkpoint(TRUNCATE)");
+        }
+        catch (SqliteException)
+        {
+            // A failed checkpoint loses nothing: the WAL is replayed at the next open.
+        }
+
+        _connection.Dispose();
+    }
+}

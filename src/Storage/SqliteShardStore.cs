@@ -1,0 +1,792 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Overlay.Crypto;
+using Overlay.Storage.Sqlite;
+using SQLitePCL;
+
+namespace Overlay.Storage;
+
+/// <summary>
+/// The SQLite implementation of <see cref="IShardStore"/>: one file (<c>shards.db</c>, WAL mode) in
+/// <see cref="StorageOptions.Directory"/>, a pool of read connections with prepared statements and a
+/// memory-mapped window, and one batching writer thread. Open with <see cref="Open"/>.
+/// </summary>
+public sealed class SqliteShardStore : IShardStore
+{
+    /// <summary>Name of the database file inside <see cref="StorageOptions.Directory"/>.</summary>
+    public const string FileName = "shards.db";
+
+    private const int StreamReadChunk = 64 * 1024;
+
+    /// <summary>Reads record a shard's verification time only when the recorded one is older than this.</summary>
+    private const long VerifiedRecordIntervalMilliseconds = 10 * 60 * 1000;
+
+    private readonly StorageOptions _options;
+    private readonly TimeProvider _time;
+    private readonly string _path;
+    private readonly FileStream _lock;
+    private readonly ShardWriter _writer;
+    private readonly ShardReader[] _readers;
+    private readonly SemaphoreSlim _readerSlots;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<ShardReader> _idleReaders = new();
+    private readonly ShardStoreMetrics _metrics;
+    private readonly ILogger _logger;
+    private int _disposed;
+
+    private SqliteShardStore(StorageOptions options, TimeProvider time, string path, FileStream lockFile, ShardWriter writer, ShardReader[] readers, ShardStoreMetrics metrics, ILogger logger)
+    {
+        _logger = logger;
+        _options = options;
+        _time = time;
+        _path = path;
+        _lock = lockFile;
+        _writer = writer;
+        _readers = readers;
+        _metrics = metrics;
+        _readerSlots = new SemaphoreSlim(readers.Length, readers.Length);
+        foreach (var reader in readers)
+        {
+            _idleReaders.Enqueue(reader);
+        }
+    }
+
+    /// <summary>Benchmarks only: reads skip the hash check, to show what verification costs.</summary>
+    internal bool SkipReadVerification
+    {
+        set
+        {
+            foreach (var reader in _readers)
+            {
+                reader.SkipVerification = value;
+            }
+        }
+    }
+
+    /// <summary>Full path of the database file.</summary>
+    public string FilePath => _path;
+
+    /// <summary>The store's meter (instruments named <c>overlay.storage.*</c>).</summary>
+    public Meter Meter => _metrics.Meter;
+
+    /// <summary>
+    /// Opens (creating if needed) the store in <see cref="StorageOptions.Directory"/>, migrating its
+    /// schema forward.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid (see <see cref="StorageOptionsValidator"/>).</exception>
+    /// <exception cref="StorageException">The file is not a database, is corrupted, foreign, newer, locked, read-only or cannot be opened.</exception>
+    public static SqliteShardStore Open(StorageOptions options, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null, ILogger? logger = null)
+    {
+        logger ??= NullLogger.Instance;
+        StorageOptionsValidator.ThrowIfInvalid(options);
+        var time = timeProvider ?? TimeProvider.System;
+        var directory = Path.GetFullPath(options.Directory);
+        var path = Path.Combine(directory, FileName);
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new StorageException(StorageErrorReason.CannotOpen, $"The shard store directory '{directory}' cannot be created: {e.Message}", e) { FilePath = path };
+        }
+
+        FileStream lockFile;
+        try
+        {
+            // The lock file keeps a second process (or a second store in this one) from opening the
+            // same database: the in-memory capacity accounting assumes a single writer.
+            lockFile = new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new StorageException(StorageErrorReason.ReadOnly, $"The shard store directory '{directory}' cannot be written (lock file '{path}.lock').", e) { FilePath = path };
+        }
+        catch (IOException e)
+        {
+            throw new StorageException(StorageErrorReason.Locked, $"The shard store '{path}' is already open in another process or store.", e) { FilePath = path };
+        }
+
+        SqliteConnection? writerConnection = null;
+        var readers = new List<ShardReader>();
+        ShardWriter? writer = null;
+        var metrics = default(ShardStoreMetrics);
+        try
+        {
+            writerConnection = OpenConnection(path, options, SqliteOpenMode.ReadWriteCreate);
+            Schema.Execute(writerConnection, "PRAGMA journal_mode = WAL");
+            Schema.Migrate(writerConnection, path);
+            if (options.MaxPageCount > 0)
+            {
+                Schema.Execute(writerConnection, $"PRAGMA max_page_count = {options.MaxPageCount}");
+            }
+
+            for (var i = 0; i < options.ReaderCount; i++)
+            {
+                var connection = OpenConnection(path, options, SqliteOpenMode.ReadWrite);
+                // Readers never write; query_only turns a mistake into an error instead of a lock fight.
+                Schema.Execute(connection, "PRAGMA query_only = 1");
+                readers.Add(new ShardReader(connection));
+            }
+
+            SqliteShardStore? store = null;
+            metrics = new ShardStoreMetrics(meterFactory, () => store?.GetUsage() ?? default);
+            writer = new ShardWriter(writerConnection, path, options, time, metrics, logger);
+            store = new SqliteShardStore(options, time, path, lockFile, writer, [.. readers], metrics, logger);
+            Log.Opened(logger, path, writer.ShardCount, writer.UsedBytes, options.CapacityBytes);
+            return store;
+        }
+        catch (Exception e)
+        {
+            writer?.Dispose();
+            if (writer is null)
+            {
+                writerConnection?.Dispose();
+            }
+
+            foreach (var reader in readers)
+            {
+                reader.Dispose();
+            }
+
+            metrics?.Dispose();
+            lockFile.Dispose();
+            if (e is SqliteException sqlite)
+            {
+                throw Errors.Map(sqlite, path, "opening");
+            }
+
+            throw;
+        }
+    }
+
+    private static SqliteConnection OpenConnection(string path, StorageOptions options, SqliteOpenMode mode)
+    {
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = mode,
+            // The store keeps its own connections for its whole life; pooling would only keep the
+            // file open after disposal.
+            Pooling = false,
+            DefaultTimeout = 5,
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        try
+        {
+            connection.Open();
+            var synchronous = options.Durability == StorageDurability.Full ? "FULL" : "NORMAL";
+            Schema.Execute(connection, $"PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -{options.CacheKibibytes}; PRAGMA mmap_size = {options.MmapBytes};");
+            // Touch the header now, so a file that is not a database fails at open, not at the first read.
+            Schema.Scalar(connection, "PRAGMA schema_version");
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<PutResult> PutAsync(ReadOnlyMemory<byte> data, ShardPutOptions options = default, CancellationToken cancellationToken = default) =>
+        PutAsync(new ReadOnlySequence<byte>(data), options, cancellationToken);
+
+    /// <inheritdoc/>
+    public async ValueTask<PutResult> PutAsync(ReadOnlySequence<byte> data, ShardPutOptions options = default, CancellationToken cancellationToken = default)
+    {
+        ThrowIfTooLarge(data.Length);
+        ThrowIfDisposed();
+        return await PutHashedAsync(Hash(data), data, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Puts bytes whose hash the caller already computed. Benchmarks use it to show what hashing
+    /// costs; the store's own callers always go through <see cref="PutAsync(ReadOnlySequence{byte}, ShardPutOptions, CancellationToken)"/>.
+    /// </summary>
+    internal async ValueTask<PutResult> PutHashedAsync(ShardId id, ReadOnlySequence<byte> data, ShardPutOptions options, CancellationToken cancellationToken)
+    {
+        ThrowIfTooLarge(data.Length);
+        var operation = new PutOperation { Id = id, Data = data, Options = options, CancellationToken = cancellationToken };
+        await _writer.EnqueueAsync(operation, cancellationToken);
+        try
+        {
+            var result = await operation.Task;
+            _metrics.Puts.Add(1, new KeyValuePair<string, object?>("result", result.Stored ? "stored" : "duplicate"));
+            return result;
+        }
+        catch (StorageException e) when (e.Reason == StorageErrorReason.QuotaExceeded)
+        {
+            _metrics.Puts.Add(1, new KeyValuePair<string, object?>("result", "quota"));
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<PutResult> PutAsync(Stream data, ShardPutOptions options = default, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ThrowIfDisposed();
+        // One buffer (the shard itself) is held; one more byte than allowed is read to detect overflow.
+        var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxShardBytes + 1);
+        try
+        {
+            var length = 0;
+            while (true)
+            {
+                var read = await data.ReadAsync(buffer.AsMemory(length, Math.Min(StreamReadChunk, buffer.Length - length)), cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+                ThrowIfTooLarge(length);
+            }
+
+            return await PutAsync(new ReadOnlySequence<byte>(buffer, 0, length), options, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ShardReadResult Read(in ShardId id, Span<byte> destination)
+    {
+        var reader = RentReader();
+        try
+        {
+            if (!reader.BeginRead(id, out var dataId, out var size, out var lastVerified))
+            {
+                return new ShardReadResult(ShardReadStatus.NotFound, 0);
+            }
+
+            if (destination.Length < size)
+            {
+                return new ShardReadResult(ShardReadStatus.DestinationTooSmall, size);
+            }
+
+            var status = reader.ReadVerified(id, dataId, destination[..size], out var unreadable);
+            return Finish(id, status, unreadable, size, lastVerified, "read");
+        }
+        catch (SqliteException e) when (Errors.IsCorruption(e))
+        {
+            return Unreadable(id, "read");
+        }
+        catch (SqliteException e)
+        {
+            throw Errors.Map(e, _path, "reading a shard");
+        }
+        finally
+        {
+            reader.EndRead();
+            ReturnReader(reader);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ShardReadResult Read(in ShardId id, IBufferWriter<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var reader = RentReader();
+        try
+        {
+            if (!reader.BeginRead(id, out var dataId, out var size, out var lastVerified))
+            {
+                return new ShardReadResult(ShardReadStatus.NotFound, 0);
+            }
+
+            var span = destination.GetSpan(size)[..size];
+            var status = reader.ReadVerified(id, dataId, span, out var unreadable);
+            var result = Finish(id, status, unreadable, size, lastVerified, "read");
+            if (result.Status == ShardReadStatus.Found)
+            {
+                // Only verified bytes are committed to the writer.
+                destination.Advance(size);
+            }
+
+            return result;
+        }
+        catch (SqliteException e) when (Errors.IsCorruption(e))
+        {
+            return Unreadable(id, "read");
+        }
+        catch (SqliteException e)
+        {
+            throw Errors.Map(e, _path, "reading a shard");
+        }
+        finally
+        {
+            reader.EndRead();
+            ReturnReader(reader);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<ShardReadResult> ReadAsync(ShardId id, Stream destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxShardBytes);
+        try
+        {
+            var result = Read(id, buffer.AsSpan());
+            if (result.Status == ShardReadStatus.DestinationTooSmall)
+            {
+                // A shard stored under a larger MaxShardBytes than the store now runs with.
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = ArrayPool<byte>.Shared.Rent(result.Length);
+                result = Read(id, buffer.AsSpan());
+            }
+
+            if (result.Status == ShardReadStatus.Found)
+            {
+                await destination.WriteAsync(buffer.AsMemory(0, result.Length), cancellationToken);
+            }
+
+            return result;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool Contains(in ShardId id)
+    {
+        var reader = RentReader();
+        try
+        {
+            return reader.Contains(id);
+        }
+        catch (SqliteException e)
+        {
+            throw Errors.Map(e, _path, "looking up a shard");
+        }
+        finally
+        {
+            ReturnReader(reader);
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool TryGetInfo(in ShardId id, out ShardInfo info)
+    {
+        var reader = RentReader();
+        try
+        {
+            return reader.TryGetInfo(id, out info);
+        }
+        catch (SqliteException e)
+        {
+            throw Errors.Map(e, _path, "reading shard metadata");
+        }
+        finally
+        {
+            ReturnReader(reader);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> DeleteAsync(ShardId id, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        var operation = new DeleteOperation { Id = id, CancellationToken = cancellationToken };
+        await _writer.EnqueueAsync(operation, cancellationToken);
+        return await operation.Task;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> SetPinnedAsync(ShardId id, bool pinned, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        var operation = new SetPinnedOperation { Id = id, Pinned = pinned, CancellationToken = cancellationToken };
+        await _writer.EnqueueAsync(operation, cancellationToken);
+        return await operation.Task;
+    }
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<ShardInfo> EnumerateAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var page = new List<(ShardInfo Info, long DataId)>(EnumeratePageSize);
+        ShardId? after = null;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ReadPage(after, page);
+            foreach (var entry in page)
+            {
+                yield return entry.Info;
+            }
+
+            if (page.Count < EnumeratePageSize)
+            {
+                yield break;
+            }
+
+            after = page[^1].Info.Id;
+            // Let writers and other readers in between pages.
+            await Task.Yield();
+        }
+    }
+
+    private const int EnumeratePageSize = 512;
+
+    private void ReadPage(ShardId? after, List<(ShardInfo Info, long DataId)> page)
+    {
+        page.Clear();
+        var reader = RentReader();
+        try
+        {
+            using var command = reader.Connection.CreateCommand();
+            command.CommandText = after is null
+                ? "SELECT id, size, stored_at, expires_at, pinned, last_verified, data_id FROM shards ORDER BY id LIMIT $n"
+                : "SELECT id, size, stored_at, expires_at, pinned, last_verified, data_id FROM shards WHERE id > $after ORDER BY id LIMIT $n";
+            command.Parameters.AddWithValue("$n", EnumeratePageSize);
+            if (after is { } a)
+            {
+                command.Parameters.AddWithValue("$after", a.ToArray());
+            }
+
+            using var rows = command.ExecuteReader();
+            while (rows.Read())
+            {
+                if (rows.GetValue(0) is not byte[] bytes || !ShardId.TryFromBytes(bytes, out var id))
+                {
+                    throw new SqliteException("A stored shard id has the wrong length.", Native.Corrupt);
+                }
+
+                page.Add((new ShardInfo(
+                    id,
+                    rows.GetInt32(1),
+                    DateTimeOffset.FromUnixTimeMilliseconds(rows.GetInt64(2)),
+                    rows.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(rows.GetInt64(3)),
+                    rows.GetInt64(4) != 0,
+                    rows.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(rows.GetInt64(5))), rows.GetInt64(6)));
+            }
+        }
+        catch (SqliteException e)
+        {
+            throw Errors.Map(e, _path, "listing shards");
+        }
+        finally
+        {
+            ReturnReader(reader);
+        }
+    }
+
+    /// <inheritdoc/>
+    public StorageUsage GetUsage()
+    {
+        long fileBytes = 0;
+        foreach (var suffix in (ReadOnlySpan<string>)["", "-wal"])
+        {
+            var info = new FileInfo(_path + suffix);
+            if (info.Exists)
+            {
+                fileBytes += info.Length;
+            }
+        }
+
+        return new StorageUsage(_writer.ShardCount, _writer.UsedBytes, _options.CapacityBytes, fileBytes);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<int> CollectExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ThrowIfDisposed();
+        var operation = new CollectOperation { NowUnixMilliseconds = now.ToUnixTimeMilliseconds(), BatchSize = batchSize, CancellationToken = cancellationToken };
+        await _writer.EnqueueAsync(operation, cancellationToken);
+        var deleted = await operation.Task;
+        _metrics.Collected.Add(deleted);
+        if (deleted > 0)
+        {
+            Log.Collected(_logger, deleted, _path);
+        }
+
+        return deleted;
+    }
+
+    /// <summary>
+    /// The collector loop for the host's BackgroundService: every <see cref="StorageOptions.CollectInterval"/>
+    /// on the injected clock, deletes expired unpinned shards in batches of
+    /// <see cref="StorageOptions.CollectBatchSize"/> (one small transaction each, so puts queued
+    /// meanwhile are not held up) until a batch comes back short. A failed round is skipped; only
+    /// cancellation ends the loop.
+    /// </summary>
+    public async Task RunCollectorAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.CollectInterval, _time);
+        while (await timer.WaitForNextTickAsync(cancellationToken))
+        {
+            try
+            {
+                while (await CollectExpiredAsync(_time.GetUtcNow(), _options.CollectBatchSize, cancellationToken) == _options.CollectBatchSize)
+                {
+                }
+            }
+            catch (StorageException e) when (e.Reason != StorageErrorReason.Closed)
+            {
+                // Survive a failed round (e.g. disk full); the next tick tries again.
+            }
+        }
+    }
+
+    /// <summary>Completes once every write queued before this call has committed (quarantines, deletes, bookkeeping included).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var operation = new BarrierOperation { CancellationToken = cancellationToken };
+        await _writer.EnqueueAsync(operation, cancellationToken);
+        await operation.Task;
+    }
+
+    /// <inheritdoc/>
+    public async Task<VerifyReport> VerifyAllAsync(IProgress<VerifyProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        var started = Stopwatch.GetTimestamp();
+        var total = _writer.ShardCount;
+        var corrupted = new List<ShardId>();
+        var unreadableIds = new List<ShardId>();
+        var pages = new List<string>();
+        long checkedCount = 0, ok = 0;
+        var page = new List<(ShardInfo Info, long DataId)>(EnumeratePageSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(_options.MaxShardBytes, 1));
+        try
+        {
+            ShardId? after = null;
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                try
+                {
+                    ReadPage(after, page);
+                }
+                catch (StorageException e) when (e.Reason is StorageErrorReason.Corrupted or StorageErrorReason.NotADatabase)
+                {
+                    // The metadata index itself is damaged past this point; quick_check below names the pages.
+                    pages.Add(e.Message);
+                    break;
+                }
+
+                foreach (var (info, dataId) in page)
+                {
+                    if (buffer.Length < info.Size)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = ArrayPool<byte>.Shared.Rent(info.Size);
+                    }
+
+                    var status = VerifyOne(info.Id, dataId, info.Size, buffer, out var unreadable);
+                    checkedCount++;
+                    if (status == ShardReadStatus.Found)
+                    {
+                        ok++;
+                    }
+                    else
+                    {
+                        (unreadable ? unreadableIds : corrupted).Add(info.Id);
+                    }
+                }
+
+                progress?.Report(new VerifyProgress(checkedCount, total, corrupted.Count + unreadableIds.Count));
+                if (page.Count < EnumeratePageSize)
+                {
+                    break;
+                }
+
+                after = page[^1].Info.Id;
+                await Task.Yield();
+            }
+
+            QuickCheck(pages);
+            await FlushAsync(cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        Log.Scrubbed(_logger, _path, checkedCount, ok, corrupted.Count, unreadableIds.Count, pages.Count);
+        return new VerifyReport
+        {
+            Checked = checkedCount,
+            Ok = ok,
+            CorruptedIds = corrupted,
+            UnreadableIds = unreadableIds,
+            UnreadablePages = pages,
+            Elapsed = Stopwatch.GetElapsedTime(started),
+        };
+    }
+
+    private ShardReadStatus VerifyOne(in ShardId id, long dataId, int size, byte[] buffer, out bool unreadable)
+    {
+        var reader = RentReader();
+        try
+        {
+            var status = reader.ReadVerified(id, dataId, buffer.AsSpan(0, size), out unreadable);
+            Finish(id, status, unreadable, size, lastVerified: 0, "scrub");
+            return status;
+        }
+        finally
+        {
+            ReturnReader(reader);
+        }
+    }
+
+    private void QuickCheck(List<string> pages)
+    {
+        var reader = RentReader();
+        try
+        {
+            using var command = reader.Connection.CreateCommand();
+            command.CommandText = "PRAGMA quick_check(100)";
+            using var rows = command.ExecuteReader();
+            while (rows.Read())
+            {
+                var line = rows.GetString(0);
+                if (line != "ok")
+                {
+                    pages.Add(line);
+                }
+            }
+        }
+        catch (SqliteException e)
+        {
+            pages.Add(e.Message);
+        }
+        finally
+        {
+            ReturnReader(reader);
+        }
+    }
+
+    private ShardReadResult Finish(in ShardId id, ShardReadStatus status, bool unreadable, int size, long lastVerified, string source)
+    {
+        if (status == ShardReadStatus.Found)
+        {
+            // A hot shard read thousands of times a second needs its verification time written at
+            // most once per interval, or the bookkeeping would cost the writer as much as the reads.
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            if (now - lastVerified >= VerifiedRecordIntervalMilliseconds)
+            {
+                _writer.RecordVerified(id, now);
+            }
+
+            return new ShardReadResult(ShardReadStatus.Found, size);
+        }
+
+        if (unreadable)
+        {
+            return Unreadable(id, source);
+        }
+
+        _metrics.Corrupted.Add(1, new KeyValuePair<string, object?>("reason", "hash_mismatch"), new KeyValuePair<string, object?>("source", source));
+        Log.Corrupted(_logger, id, _path, "hash_mismatch", source);
+        QueueQuarantine(id, "hash_mismatch");
+        return new ShardReadResult(ShardReadStatus.Corrupted, 0);
+    }
+
+    private ShardReadResult Unreadable(in ShardId id, string source)
+    {
+        _metrics.Corrupted.Add(1, new KeyValuePair<string, object?>("reason", "unreadable"), new KeyValuePair<string, object?>("source", source));
+        Log.Corrupted(_logger, id, _path, "unreadable", source);
+        QueueQuarantine(id, "unreadable");
+        return new ShardReadResult(ShardReadStatus.Corrupted, 0);
+    }
+
+    private void QueueQuarantine(in ShardId id, string reason)
+    {
+        // Best effort: if the queue is full the next read finds the same damage and tries again;
+        // until then every read re-verifies, so the bad bytes are never served either way.
+        _writer.TryEnqueue(new QuarantineOperation { Id = id, Reason = reason });
+    }
+
+    [ThreadStatic]
+    private static Blake3Hasher? t_hasher;
+
+    private static ShardId Hash(in ReadOnlySequence<byte> data)
+    {
+        // One hasher per thread, reset per put: puts hash on the caller's thread, in parallel.
+        var hasher = t_hasher ??= Blake3Hasher.Create();
+        hasher.Reset();
+        foreach (var segment in data)
+        {
+            hasher.Update(segment.Span);
+        }
+
+        Span<byte> digest = stackalloc byte[ShardId.Size];
+        hasher.Finalize(digest);
+        return ShardId.FromBytes(digest);
+    }
+
+    private void ThrowIfTooLarge(long length)
+    {
+        if (length > _options.MaxShardBytes)
+        {
+            _metrics.Puts.Add(1, new KeyValuePair<string, object?>("result", "too_large"));
+            throw new StorageException(StorageErrorReason.ShardTooLarge, $"A shard of {length} bytes or more exceeds the {_options.MaxShardBytes}-byte limit of '{_path}'; nothing was written.") { FilePath = _path };
+        }
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new StorageException(StorageErrorReason.Closed, $"The shard store '{_path}' is closed.") { FilePath = _path };
+        }
+    }
+
+    private ShardReader RentReader()
+    {
+        ThrowIfDisposed();
+        _readerSlots.Wait();
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            _readerSlots.Release();
+            ThrowIfDisposed();
+        }
+
+        _idleReaders.TryDequeue(out var reader);
+        return reader!;
+    }
+
+    private void ReturnReader(ShardReader reader)
+    {
+        _idleReaders.Enqueue(reader);
+        _readerSlots.Release();
+    }
+
+    /// <summary>Drains queued writes, checkpoints the WAL into the database file and closes every connection.</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        // Wait for reads in flight to hand their connections back.
+        for (var i = 0; i < _readers.Length; i++)
+        {
+            _readerSlots.Wait();
+        }
+
+        foreach (var reader in _readers)
+        {
+            reader.Dispose();
+        }
+
+        _writer.Dispose();
+        _metrics.Dispose();
+        _readerSlots.Dispose();
+        _lock.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,229 @@
+using Microsoft.Data.Sqlite;
+using Overlay.Storage;
+
+namespace Overlay.Storage.Tests;
+
+public sealed class CorruptionTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<List<(ShardId Id, byte[] Data)>> FillAsync(TempStore temp, int seed, params int[] sizes)
+    {
+        var random = new Random(seed);
+        var shards = new List<(ShardId, byte[])>();
+        foreach (var size in sizes)
+        {
+            var data = TempStore.RandomBytes(random, size);
+            shards.Add(((await temp.Store.PutAsync(data, cancellationToken: Ct)).Id, data));
+        }
+
+        return shards;
+    }
+
+    private static SqliteConnection OpenRaw(TempStore temp)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temp.DatabasePath, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    private static long DataRowOf(SqliteConnection connection, ShardId id)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT data_id FROM shards WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id.ToArray());
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static void AssertServes(TempStore temp, (ShardId Id, byte[] Data) shard)
+    {
+        var buffer = new byte[shard.Data.Length];
+        Assert.Equal(new ShardReadResult(ShardReadStatus.Found, shard.Data.Length), temp.Store.Read(shard.Id, buffer));
+        Assert.Equal(shard.Data, buffer);
+    }
+
+    [Fact]
+    public async Task Read_OfBlobOverwrittenThroughSqlite_IsCorruptedCountedQuarantinedAndNeverServed()
+    {
+        await using var temp = new TempStore();
+        var shards = await FillAsync(temp, 20, 200_000, 3000, 5000);
+        await temp.CloseAsync();
+        using (var raw = OpenRaw(temp))
+        {
+            // Garbage of the same length, as a failing disk or a bad write would leave it.
+            using var blob = new SqliteBlob(raw, "shard_data", "data", DataRowOf(raw, shards[0].Id));
+            blob.Position = 150_000;
+            blob.Write(TempStore.RandomBytes(new Random(1), 64));
+            using var flip = new SqliteBlob(raw, "shard_data", "data", DataRowOf(raw, shards[1].Id));
+            var one = new byte[1];
+            flip.Position = 17;
+            flip.ReadExactly(one);
+            one[0] ^= 0x01;
+            flip.Position = 17;
+            flip.Write(one);
+        }
+
+        await temp.ReopenAsync();
+        using var corrupted = new CounterWatch(temp.Store.Meter, "overlay.storage.corrupted");
+
+        var large = new byte[200_000];
+        Assert.Equal(new ShardReadResult(ShardReadStatus.Corrupted, 0), temp.Store.Read(shards[0].Id, large));
+        Assert.All(large, b => Assert.Equal(0, b));
+        var small = new System.Buffers.ArrayBufferWriter<byte>();
+        Assert.Equal(ShardReadStatus.Corrupted, temp.Store.Read(shards[1].Id, small).Status);
+        Assert.Equal(0, small.WrittenCount);
+        using var stream = new MemoryStream();
+        // The quarantine queued by the read above may already have committed: never Found either way.
+        Assert.Contains((await temp.Store.ReadAsync(shards[1].Id, stream, Ct)).Status, new[] { ShardReadStatus.Corrupted, ShardReadStatus.NotFound });
+        Assert.Equal(0, stream.Length);
+        AssertServes(temp, shards[2]);
+        Assert.True(corrupted.Total >= 2);
+        Assert.Equal(corrupted.Total, corrupted.CountWithTag("reason", "hash_mismatch"));
+
+        // Quarantine commits in the background; afterwards the shards are gone and the quota freed.
+        await temp.Store.FlushAsync(Ct);
+        Assert.Equal(ShardReadStatus.NotFound, temp.Store.Read(shards[0].Id, large).Status);
+        Assert.False(temp.Store.Contains(shards[1].Id));
+        Assert.Equal(5000, temp.Store.GetUsage().UsedBytes);
+        await temp.CloseAsync();
+        using (var raw = OpenRaw(temp))
+        {
+            using var command = raw.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM quarantine WHERE reason = 'hash_mismatch'";
+            Assert.Equal(2L, command.ExecuteScalar());
+        }
+
+        // Repair: the same content can be stored again (e.g. fetched from a replica).
+        await temp.ReopenAsync();
+        Assert.True((await temp.Store.PutAsync(shards[0].Data, cancellationToken: Ct)).Stored);
+        AssertServes(temp, shards[0]);
+    }
+
+    [Fact]
+    public async Task VerifyAll_AfterBlobsWereOverwritten_ReportsExactlyTheBadIds()
+    {
+        await using var temp = new TempStore();
+        var shards = await FillAsync(temp, 21, 100, 70_000, 2000, 2000, 1_000_000, 10);
+        await temp.CloseAsync();
+        using (var raw = OpenRaw(temp))
+        using (var command = raw.CreateCommand())
+        {
+            command.CommandText = "UPDATE shard_data SET data = randomblob(length(data)) WHERE rowid IN ($a, $b)";
+            command.Parameters.AddWithValue("$a", DataRowOf(raw, shards[1].Id));
+            command.Parameters.AddWithValue("$b", DataRowOf(raw, shards[4].Id));
+            Assert.Equal(2, command.ExecuteNonQuery());
+        }
+
+        await temp.ReopenAsync();
+        using var corrupted = new CounterWatch(temp.Store.Meter, "overlay.storage.corrupted");
+        var progress = new List<VerifyProgress>();
+        var report = await temp.Store.VerifyAllAsync(new SynchronousProgress(progress), Ct);
+
+        Assert.Equal(6, report.Checked);
+        Assert.Equal(4, report.Ok);
+        Assert.Equal(new[] { shards[1].Id, shards[4].Id }.Order(), report.CorruptedIds.Order());
+        Assert.Empty(report.UnreadableIds);
+        Assert.Empty(report.UnreadablePages);
+        Assert.False(report.IsClean);
+        Assert.Contains("corrupted 2", report.ToString());
+        Assert.Equal(2, corrupted.CountWithTag("source", "scrub"));
+        Assert.Equal(new VerifyProgress(6, 6, 2), progress[^1]);
+
+        // Quarantined by the scrub: a second scrub is clean and the good shards still serve.
+        var again = await temp.Store.VerifyAllAsync(cancellationToken: Ct);
+        Assert.True(again.IsClean);
+        Assert.Equal(4, again.Checked);
+        foreach (var i in new[] { 0, 2, 3, 5 })
+        {
+            AssertServes(temp, shards[i]);
+        }
+    }
+
+    [Fact]
+    public async Task Read_AfterBytesFlippedInTheDatabaseFile_IsCorruptedAndScrubFindsIt()
+    {
+        await using var temp = new TempStore();
+        var shards = await FillAsync(temp, 22, 30_000, 30_000, 30_000, 30_000);
+        await temp.CloseAsync();
+
+        // Find the victim's bytes in the file (disposal checkpointed the WAL into it) and flip one.
+        var file = await File.ReadAllBytesAsync(temp.DatabasePath, Ct);
+        var offset = file.AsSpan().IndexOf(shards[2].Data.AsSpan(20_000, 64));
+        Assert.True(offset > 0);
+        file[offset + 10] ^= 0x80;
+        await File.WriteAllBytesAsync(temp.DatabasePath, file, Ct);
+
+        await temp.ReopenAsync();
+        Assert.Equal(ShardReadStatus.Corrupted, temp.Store.Read(shards[2].Id, new byte[30_000]).Status);
+        AssertServes(temp, shards[0]);
+        AssertServes(temp, shards[1]);
+        AssertServes(temp, shards[3]);
+
+        var report = await temp.Store.VerifyAllAsync(cancellationToken: Ct);
+        // The read above may already have quarantined it; either way it is reported or gone.
+        Assert.True(report.CorruptedIds.Contains(shards[2].Id) || !temp.Store.Contains(shards[2].Id));
+        Assert.False(temp.Store.Contains(shards[2].Id));
+        Assert.Equal(3, temp.Store.GetUsage().ShardCount);
+    }
+
+    [Fact]
+    public async Task VerifyAll_AfterFlippingBytesInTheFileBeforeAnyRead_ListsTheShard()
+    {
+        await using var temp = new TempStore();
+        var shards = await FillAsync(temp, 23, 10_000, 10_000, 10_000);
+        await temp.CloseAsync();
+        var file = await File.ReadAllBytesAsync(temp.DatabasePath, Ct);
+        var offset = file.AsSpan().IndexOf(shards[1].Data.AsSpan(5000, 64));
+        Assert.True(offset > 0);
+        file[offset] ^= 0xFF;
+        await File.WriteAllBytesAsync(temp.DatabasePath, file, Ct);
+        await temp.ReopenAsync();
+
+        var report = await temp.Store.VerifyAllAsync(cancellationToken: Ct);
+
+        Assert.Equal([shards[1].Id], report.CorruptedIds);
+        Assert.Equal(3, report.Checked);
+        Assert.Equal(2, report.Ok);
+        AssertServes(temp, shards[0]);
+        AssertServes(temp, shards[2]);
+    }
+
+    [Fact]
+    public async Task Read_WhenAnOverflowPageChainIsBroken_ReportsUnreadableAndKeepsServingOthers()
+    {
+        await using var temp = new TempStore();
+        var shards = await FillAsync(temp, 24, 40_000, 40_000, 40_000);
+        await temp.CloseAsync();
+
+        // Point the overflow page holding part of the victim at a page far past the end of the
+        // file: SQLite then reports SQLITE_CORRUPT for that row instead of returning bytes.
+        var file = await File.ReadAllBytesAsync(temp.DatabasePath, Ct);
+        var offset = file.AsSpan().IndexOf(shards[1].Data.AsSpan(20_000, 64));
+        Assert.True(offset > 0);
+        const int PageSize = 4096;
+        var page = offset / PageSize * PageSize;
+        file[page] = 0x7F;
+        file[page + 1] = 0xFF;
+        file[page + 2] = 0xFF;
+        file[page + 3] = 0xF0;
+        await File.WriteAllBytesAsync(temp.DatabasePath, file, Ct);
+        await temp.ReopenAsync();
+        using var corrupted = new CounterWatch(temp.Store.Meter, "overlay.storage.corrupted");
+
+        Assert.Equal(ShardReadStatus.Corrupted, temp.Store.Read(shards[1].Id, new byte[40_000]).Status);
+        Assert.Equal(1, corrupted.CountWithTag("reason", "unreadable"));
+        AssertServes(temp, shards[0]);
+        AssertServes(temp, shards[2]);
+
+        var report = await temp.Store.VerifyAllAsync(cancellationToken: Ct);
+        Assert.False(report.IsClean);
+        Assert.NotEmpty(report.UnreadablePages);
+        AssertServes(temp, shards[0]);
+        AssertServes(temp, shards[2]);
+    }
+
+    private sealed class SynchronousProgress(List<VerifyProgress> sink) : IProgress<VerifyProgress>
+    {
+        public void Report(VerifyProgress value) => sink.Add(value);
+    }
+}
