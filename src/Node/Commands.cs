@@ -11,5 +11,6 @@ public static class Commands
         new RunCommand(),
         new IdCommand(),
         new HashCommand(),
+        new VerifyCommand(),
     ];
 }

@@ -21,8 +21,11 @@ public sealed class StorageOptions
     /// <summary>Largest shard size limit accepted by validation: 4 MiB.</summary>
     public const int MaxShardBytesLimit = 4 * 1024 * 1024;
 
-    /// <summary>Directory holding the shard database. Default: <c>data/storage</c> (relative to the working directory). Created if missing.</summary>
-    public string Directory { get; set; } = Path.Combine("data", "storage");
+    /// <summary>
+    /// Directory holding the shard database. Default: <c>storage</c>. The node resolves a relative
+    /// path against its data directory; used as a library, against the working directory. Created if missing.
+    /// </summary>
+    public string Directory { get; set; } = "storage";
 
     /// <summary>Quota on stored shard bytes (payload only). A put beyond it fails with <see cref="StorageErrorReason.QuotaExceeded"/>. Default: 10 GiB; range 1 byte and up.</summary>
     public long CapacityBytes { get; set; } = 10L * 1024 * 1024 * 1024;
@@ -39,8 +42,8 @@ public sealed class StorageOptions
     /// <summary>Capacity of the bounded queue in front of the writer; puts wait when it is full. Default: 4096; range 1–1048576.</summary>
     public int WriteQueueCapacity { get; set; } = 4096;
 
-    /// <summary>Read connections in the pool (concurrent readers). Default: the processor count, at least 2; range 1–256.</summary>
-    public int ReaderCount { get; set; } = Math.Max(2, Environment.ProcessorCount);
+    /// <summary>Read connections in the pool (concurrent readers). Default: 4; range 1–256.</summary>
+    public int ReaderCount { get; set; } = 4;
 
     /// <summary>Memory-mapped I/O window per connection (<c>PRAGMA mmap_size</c>), bytes; 0 turns it off. Default: 256 MiB; range 0–64 GiB.</summary>
     public long MmapBytes { get; set; } = 256L * 1024 * 1024;

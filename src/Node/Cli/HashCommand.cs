@@ -38,7 +38,7 @@ public sealed class HashCommand : ICliCommand
             {
                 try
                 {
-                    await Blake3Stream.HashAsync(stream, output.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                    await Blake3File.HashAsync(stream, output.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
                 }
                 catch (IOException e)
                 {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Overlay.Crypto;
 using Overlay.Node.Configuration;
 using Overlay.Node.Hosting;
+using Overlay.Storage;
 
 namespace Overlay.Node.Cli;
 
@@ -44,7 +45,17 @@ public sealed class RunCommand : ICliCommand
         }
 
         using var host = NodeHostFactory.Build(settings, holder);
-        await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (StorageException e)
+        {
+            // Opening the store failed at start: nothing was served, nothing is lost.
+            await context.Error.WriteLineAsync($"overlay: {e.Message}").ConfigureAwait(false);
+            return e.Reason is StorageErrorReason.Locked or StorageErrorReason.ReadOnly or StorageErrorReason.CannotOpen ? ExitCodes.Failure : ExitCodes.DataError;
+        }
+
         return ExitCodes.Success;
     }
 }

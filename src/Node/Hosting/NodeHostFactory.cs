@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Overlay.Node.Configuration;
+using Overlay.Storage;
 
 namespace Overlay.Node.Hosting;
 
@@ -13,6 +14,7 @@ public static class NodeHostFactory
     public static IReadOnlyDictionary<string, Type> Sections { get; } = new Dictionary<string, Type>(StringComparer.OrdinalIgnoreCase)
     {
         [NodeOptions.SectionName] = typeof(NodeOptions),
+        [StorageOptionsValidator.Section] = typeof(StorageOptions),
     };
 
     /// <summary>Every problem in the configuration, without starting anything.</summary>
@@ -20,6 +22,7 @@ public static class NodeHostFactory
     {
         var problems = new List<string>();
         problems.AddRange(OptionsRegistration.Check(configuration, NodeOptions.SectionName, new NodeOptions(), o => o.Validate()));
+        problems.AddRange(OptionsRegistration.Check(configuration, StorageOptionsValidator.Section, new StorageOptions(), StorageOptionsValidator.Validate));
         return problems;
     }
 
@@ -51,9 +54,16 @@ public static class NodeHostFactory
         OptionsRegistration.BindStrict(settings.Configuration.GetSection(NodeOptions.SectionName), nodeOptions);
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(nodeOptions.ShutdownTimeoutSeconds));
 
+        services.AddValidatedOptions<StorageOptions>(settings.Configuration, StorageOptionsValidator.Section, StorageOptionsValidator.Validate);
+        services.PostConfigure<StorageOptions>(o => StoragePaths.Resolve(o, settings.DataDirectory));
         services.AddSingleton(identity);
         services.AddSingleton(new NodeRunInfo(settings.DataDirectory, Path.Combine(settings.DataDirectory, IdentityStore.FileName), UnknownKeys.Find(settings.Configuration, Sections)));
+
+        // Hosted services start in this order and stop in reverse: the node announces itself first,
+        // and the store closes last, after everything that writes to it has stopped.
         services.AddHostedService<NodeService>();
+        services.AddSingleton<ShardStoreService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ShardStoreService>());
         return builder.Build();
     }
 }

@@ -10,6 +10,7 @@ internal sealed class NodeService(
     NodeIdentityHolder identity,
     NodeRunInfo runInfo,
     IOptions<NodeOptions> options,
+    IHostApplicationLifetime lifetime,
     ILogger<NodeService> logger) : BackgroundService
 {
     private readonly string _peerId = identity.Identity.PeerId.ToString();
@@ -31,12 +32,14 @@ internal sealed class NodeService(
         var region = options.Value.Region.Length == 0 ? "none" : options.Value.Region;
         var detail = $"PeerId {peerId}, region hint {region}";
         Log.ComponentStarted(logger, "identity", detail);
+
+        // "running" is said once every component has started, so scripts can wait for it.
+        lifetime.ApplicationStarted.Register(() => Log.Running(logger, _peerId));
         return base.StartAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        Log.Running(logger, _peerId);
         try
         {
             await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(false);

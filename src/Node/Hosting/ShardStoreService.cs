@@ -1,0 +1,45 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Overlay.Storage;
+
+namespace Overlay.Node.Hosting;
+
+/// <summary>
+/// Owns the node's shard store: opens it when the node starts (so a damaged or locked store stops
+/// the node before it serves anything), runs the expired-shard collector, and closes it last.
+/// </summary>
+public sealed class ShardStoreService(
+    IOptions<StorageOptions> options,
+    TimeProvider timeProvider,
+    IMeterFactory meterFactory,
+    ILogger<ShardStoreService> logger) : BackgroundService
+{
+    private SqliteShardStore? _store;
+
+    /// <summary>The open store; available once the host has started.</summary>
+    public IShardStore Store => _store ?? throw new InvalidOperationException("The shard store is not open yet.");
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _store = SqliteShardStore.Open(options.Value, timeProvider, meterFactory, logger);
+        var usage = _store.GetUsage();
+        var detail = $"{usage.ShardCount} shards, {usage.UsedBytes} of {usage.CapacityBytes} bytes used, in {options.Value.Directory}";
+        Log.ComponentStarted(logger, "shard store", detail);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        _store is null ? Task.CompletedTask : _store.RunCollectorAsync(stoppingToken);
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_store is not null)
+        {
+            await _store.DisposeAsync().ConfigureAwait(false);
+            _store = null;
+        }
+    }
+}
