@@ -37,7 +37,7 @@ internal static class MlDsaCore
         Span<int> s1Hat = stackalloc int[l * N];
         Span<int> t = stackalloc int[k * N];
         Span<int> t0 = stackalloc int[k * N];
-        Span<int> matrix = stackalloc int[4 * N];
+        Span<int> matrix = stackalloc int[8 * N];
         try
         {
             for (var r = 0; r < l; r++)
@@ -125,7 +125,7 @@ internal static class MlDsaCore
         Span<int> s1Hat = stackalloc int[l * N];
         Span<int> t = stackalloc int[k * N];
         Span<int> t0 = stackalloc int[k * N];
-        Span<int> matrix = stackalloc int[4 * N];
+        Span<int> matrix = stackalloc int[8 * N];
         try
         {
             var offset = SeedMaterialBytes;
@@ -152,16 +152,16 @@ internal static class MlDsaCore
     }
 
     /// <summary>
-    /// result_i = Σ_j Â[i][j] ∘ v_j, sampling Â four entries at a time into <paramref name="scratch"/> (4 polys)
+    /// result_i = Σ_j Â[i][j] ∘ v_j, sampling Â eight entries at a time into <paramref name="scratch"/> (8 polys)
     /// instead of holding the whole matrix.
     /// </summary>
     public static void MultiplyByMatrix(MlDsaParameters p, ReadOnlySpan<byte> rho, ReadOnlySpan<int> v, Span<int> result, Span<int> scratch)
     {
         var total = p.K * p.L;
         result.Slice(0, p.K * N).Clear();
-        for (var first = 0; first < total; first += 4)
+        for (var first = 0; first < total; first += 8)
         {
-            var count = Math.Min(4, total - first);
+            var count = Math.Min(8, total - first);
             Sampling.ExpandA(rho, p.L, first, count, scratch);
             for (var n = 0; n < count; n++)
             {
@@ -389,7 +389,7 @@ internal static class MlDsaCore
         Span<int> w = stackalloc int[k * N];
         Span<int> t1 = stackalloc int[N];
         Span<int> c = stackalloc int[N];
-        Span<int> scratch = stackalloc int[4 * N];
+        Span<int> scratch = stackalloc int[8 * N];
         Span<byte> w1Packed = stackalloc byte[k * p.PolyW1Bytes];
         Span<byte> cTilde = stackalloc byte[64];
 

@@ -48,27 +48,32 @@ internal struct Shake
         Span<byte> state = StateBytes;
         while (!data.IsEmpty)
         {
-            if (_offset == 0 && data.Length >= _rate)
+            if ((_offset & 7) == 0 && data.Length >= 8)
             {
-                // Whole blocks: XOR a lane at a time.
-                for (var i = 0; i < _rate / 8; i++)
+                // Lane-aligned: XOR whole 64-bit lanes up to the end of the block or of the data.
+                var lanes = Math.Min((_rate - _offset) / 8, data.Length / 8);
+                var first = _offset / 8;
+                for (var i = 0; i < lanes; i++)
                 {
-                    _state[i] ^= BinaryPrimitives.ReadUInt64LittleEndian(data.Slice(i * 8));
+                    _state[first + i] ^= BinaryPrimitives.ReadUInt64LittleEndian(data.Slice(i * 8));
                 }
 
-                KeccakPermutation.Permute(_state);
-                data = data.Slice(_rate);
-                continue;
+                _offset += lanes * 8;
+                data = data.Slice(lanes * 8);
             }
-
-            var take = Math.Min(_rate - _offset, data.Length);
-            for (var i = 0; i < take; i++)
+            else
             {
-                state[_offset + i] ^= data[i];
+                // Up to the next lane boundary, one byte at a time.
+                var take = Math.Min(Math.Min(_rate - _offset, data.Length), 8 - (_offset & 7));
+                for (var i = 0; i < take; i++)
+                {
+                    state[_offset + i] ^= data[i];
+                }
+
+                _offset += take;
+                data = data.Slice(take);
             }
 
-            _offset += take;
-            data = data.Slice(take);
             if (_offset == _rate)
             {
                 KeccakPermutation.Permute(_state);
