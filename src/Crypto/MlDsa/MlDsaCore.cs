@@ -278,11 +278,7 @@ internal static class MlDsaCore
                     PolyMath.CAddQ(wi);
                 }
 
-                for (var i = 0; i < k * N; i++)
-                {
-                    w1[i] = PolyMath.Decompose(w0[i], gamma2, out var low);
-                    w0[i] = low;
-                }
+                PolyMath.Decompose(w0, w1, gamma2);
 
                 for (var i = 0; i < k; i++)
                 {
@@ -340,15 +336,7 @@ internal static class MlDsaCore
                 }
 
                 PolyMath.Add(w0, tmp);
-                var ones = 0;
-                for (var i = 0; i < k * N; i++)
-                {
-                    var h = PolyMath.MakeHint(w0[i], w1[i], gamma2);
-                    tmp[i] = h;
-                    ones += h;
-                }
-
-                if (ones > p.Omega)
+                if (PolyMath.MakeHints(w0, w1, tmp, gamma2) > p.Omega)
                 {
                     continue;
                 }
@@ -434,10 +422,7 @@ internal static class MlDsaCore
             PolyMath.Reduce(wi);
             PolyMath.InvNttToMont(wi);
             PolyMath.CAddQ(wi);
-            for (var n = 0; n < N; n++)
-            {
-                wi[n] = PolyMath.UseHint(wi[n], h[(i * N) + n], p.Gamma2);
-            }
+            PolyMath.UseHints(wi, h.Slice(i * N, N), p.Gamma2);
 
             Packing.PackSimple(wi, p.W1Bits, w1Packed.Slice(i * p.PolyW1Bytes, p.PolyW1Bytes));
         }

@@ -133,7 +133,7 @@ internal static partial class PolyMath
         }
     }
 
-    public static void Reduce(Span<int> a)
+    public static void ReduceScalar(Span<int> a)
     {
         for (var i = 0; i < a.Length; i++)
         {
@@ -141,7 +141,7 @@ internal static partial class PolyMath
         }
     }
 
-    public static void CAddQ(Span<int> a)
+    public static void CAddQScalar(Span<int> a)
     {
         for (var i = 0; i < a.Length; i++)
         {
@@ -149,7 +149,7 @@ internal static partial class PolyMath
         }
     }
 
-    public static void Add(Span<int> a, ReadOnlySpan<int> b)
+    public static void AddScalar(Span<int> a, ReadOnlySpan<int> b)
     {
         for (var i = 0; i < a.Length; i++)
         {
@@ -157,7 +157,7 @@ internal static partial class PolyMath
         }
     }
 
-    public static void Subtract(Span<int> a, ReadOnlySpan<int> b)
+    public static void SubtractScalar(Span<int> a, ReadOnlySpan<int> b)
     {
         for (var i = 0; i < a.Length; i++)
         {
@@ -169,7 +169,7 @@ internal static partial class PolyMath
     /// True when some coefficient (a reduced, centred representative) has |a| ≥ <paramref name="bound"/>.
     /// Every coefficient is examined, so the time says nothing about which one failed or its sign.
     /// </summary>
-    public static bool ExceedsNorm(ReadOnlySpan<int> a, int bound)
+    public static bool ExceedsNormScalar(ReadOnlySpan<int> a, int bound)
     {
         var any = 0;
         for (var i = 0; i < a.Length; i++)
