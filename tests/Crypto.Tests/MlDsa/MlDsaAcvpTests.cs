@@ -70,11 +70,7 @@ public sealed class MlDsaAcvpTests
             else if (c["preHash"] == "preHash")
             {
                 var algorithm = AcvpVectors.PreHashAlgorithm(c["hashAlg"]);
-                if (algorithm is null)
-                {
-                    Assert.Skip($"HashML-DSA with {c["hashAlg"]} is not implemented: .NET has no SHA-224 or SHA-512/t primitive.");
-                }
-
+                Assert.NotNull(algorithm);
                 MlDsaAlgorithm.SignPreHash(set, sk, c.Bytes("message"), c.Bytes("context"), algorithm.Value, rnd, fromBytes);
                 key.SignPreHash(c.Bytes("message"), c.Bytes("context"), algorithm.Value, rnd, fromKey);
             }
@@ -115,11 +111,7 @@ public sealed class MlDsaAcvpTests
         else if (c["preHash"] == "preHash")
         {
             var algorithm = AcvpVectors.PreHashAlgorithm(c["hashAlg"]);
-            if (algorithm is null)
-            {
-                Assert.Skip($"HashML-DSA with {c["hashAlg"]} is not implemented: .NET has no SHA-224 or SHA-512/t primitive.");
-            }
-
+            Assert.NotNull(algorithm);
             verdict = MlDsaAlgorithm.VerifyPreHash(set, pk, c.Bytes("message"), c.Bytes("context"), algorithm.Value, signature);
         }
         else
