@@ -354,7 +354,10 @@ internal static class MlDsaCore
         }
         finally
         {
+            // A rejected attempt's w1 and c̃ are never published: wipe the hash state that absorbed them.
+            shake.Clear();
             CryptographicOperations.ZeroMemory(rhoSecond);
+            CryptographicOperations.ZeroMemory(cTilde);
             ZeroInts(y);
             ZeroInts(z);
             ZeroInts(w0);
