@@ -120,5 +120,23 @@ public sealed class MlDsaAcvpTests
         }
 
         Assert.Equal(c.Flag("testPassed"), verdict);
+
+        // The expanded public key gives the same verdict.
+        Assert.True(MlDsaPublicKey.TryImport(set, pk, out var key));
+        bool cached;
+        if (c["signatureInterface"] == "internal")
+        {
+            cached = c.Flag("externalMu") ? key.VerifyMu(c.Bytes("mu"), signature) : key.VerifyInternal(c.Bytes("message"), signature);
+        }
+        else if (c["preHash"] == "preHash")
+        {
+            cached = key.VerifyPreHash(c.Bytes("message"), c.Bytes("context"), AcvpVectors.PreHashAlgorithm(c["hashAlg"])!.Value, signature);
+        }
+        else
+        {
+            cached = key.Verify(c.Bytes("message"), c.Bytes("context"), signature);
+        }
+
+        Assert.Equal(verdict, cached);
     }
 }
