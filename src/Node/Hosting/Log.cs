@@ -22,4 +22,8 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Started {Component}: {Detail}")]
     public static partial void ComponentStarted(ILogger logger, string component, string detail);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning,
+        Message = "Migrated identity key file {KeyFile} to hybrid Ed25519+ML-DSA-65; the PeerId changed from {OldPeerId} to {PeerId}")]
+    public static partial void IdentityMigrated(ILogger logger, string keyFile, string oldPeerId, string peerId);
 }
