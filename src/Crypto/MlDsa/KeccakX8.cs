@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Overlay.Crypto.MlDsa;
@@ -66,25 +67,29 @@ internal struct KeccakX8
     /// </summary>
     public void SqueezeBlocks(Span<byte> output, int blocks)
     {
+        // Store the interleaved lanes once, then copy each instance's lanes out with plain 64-bit moves.
         var stride = blocks * _rate;
+        var laneCount = _rate / 8;
+        Span<ulong> lanes = stackalloc ulong[25 * 8];
         for (var b = 0; b < blocks; b++)
         {
             KeccakPermutation.Permute8(_state);
-            var offset = b * _rate;
-            for (var i = 0; i < _rate / 8; i++)
+            for (var i = 0; i < laneCount; i++)
             {
-                var lane = _state[i];
-                var at = offset + (i * 8);
-                BinaryPrimitives.WriteUInt64LittleEndian(output.Slice(at), lane.GetElement(0));
-                BinaryPrimitives.WriteUInt64LittleEndian(output.Slice(stride + at), lane.GetElement(1));
-                BinaryPrimitives.WriteUInt64LittleEndian(output.Slice((2 * stride) + at), lane.GetElement(2));
-                BinaryPrimitives.WriteUInt64LittleEndian(output.Slice((3 * stride) + at), lane.GetElement(3));
-                BinaryPrimitives.WriteUInt64LittleEndian(output.Slice((4 * stride) + at), lane.GetElement(4));
-                BinaryPrimitives.WriteUInt64LittleEndian(output.Slice((5 * stride) + at), lane.GetElement(5));
-                BinaryPrimitives.WriteUInt64LittleEndian(output.Slice((6 * stride) + at), lane.GetElement(6));
-                BinaryPrimitives.WriteUInt64LittleEndian(output.Slice((7 * stride) + at), lane.GetElement(7));
+                _state[i].StoreUnsafe(ref MemoryMarshal.GetReference(lanes), (nuint)(i * 8));
+            }
+
+            for (var n = 0; n < 8; n++)
+            {
+                var destination = MemoryMarshal.Cast<byte, ulong>(output.Slice((n * stride) + (b * _rate), _rate));
+                for (var i = 0; i < laneCount; i++)
+                {
+                    destination[i] = lanes[(i * 8) + n];
+                }
             }
         }
+
+        lanes.Clear();
     }
 
     public void Clear() => ((Span<Vector512<ulong>>)_state).Clear();

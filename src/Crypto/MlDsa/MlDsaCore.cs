@@ -354,7 +354,10 @@ internal static class MlDsaCore
         }
         finally
         {
+            // A rejected attempt's w1 and c̃ are never published: wipe the hash state that absorbed them.
+            shake.Clear();
             CryptographicOperations.ZeroMemory(rhoSecond);
+            CryptographicOperations.ZeroMemory(cTilde);
             ZeroInts(y);
             ZeroInts(z);
             ZeroInts(w0);
@@ -369,7 +372,14 @@ internal static class MlDsaCore
     /// Verify_internal (Algorithm 8) from μ. Every length has been checked by the caller; a malformed hint or an
     /// out-of-range z gives false.
     /// </summary>
-    public static bool Verify(MlDsaParameters p, ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> mu, ReadOnlySpan<byte> signature)
+    public static bool Verify(MlDsaParameters p, ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> mu, ReadOnlySpan<byte> signature) =>
+        Verify(p, publicKey, default, default, mu, signature);
+
+    /// <summary>
+    /// Verify_internal with an optionally precomputed Â (k·l polys) and NTT(t1·2^d) (k polys); when those spans are
+    /// empty they are derived from <paramref name="publicKey"/> as the verification goes.
+    /// </summary>
+    public static bool Verify(MlDsaParameters p, ReadOnlySpan<byte> publicKey, ReadOnlySpan<int> aHat, ReadOnlySpan<int> t1Hat, ReadOnlySpan<byte> mu, ReadOnlySpan<byte> signature)
     {
         int k = p.K, l = p.L;
         Span<int> z = stackalloc int[l * N];
@@ -405,17 +415,34 @@ internal static class MlDsaCore
             PolyMath.Ntt(z.Slice(j * N, N));
         }
 
-        MultiplyByMatrix(p, publicKey.Slice(0, 32), z, w, scratch);
+        if (aHat.IsEmpty)
+        {
+            MultiplyByMatrix(p, publicKey.Slice(0, 32), z, w, scratch);
+        }
+        else
+        {
+            w.Clear();
+            for (var i = 0; i < k; i++)
+            {
+                for (var j = 0; j < l; j++)
+                {
+                    PolyMath.PointwiseAccumulate(w.Slice(i * N, N), aHat.Slice(((i * l) + j) * N, N), z.Slice(j * N, N));
+                }
+            }
+        }
+
         for (var i = 0; i < k; i++)
         {
             // w'_approx = Â ∘ ẑ - ĉ ∘ NTT(t1 · 2^d)
-            Packing.UnpackSimple(publicKey.Slice(32 + (i * MlDsaParameters.PolyT1Bytes), MlDsaParameters.PolyT1Bytes), 10, t1);
-            for (var n = 0; n < N; n++)
+            if (t1Hat.IsEmpty)
             {
-                t1[n] <<= MlDsaParameters.D;
+                ComputeT1Hat(publicKey, i, t1);
+            }
+            else
+            {
+                t1Hat.Slice(i * N, N).CopyTo(t1);
             }
 
-            PolyMath.Ntt(t1);
             PolyMath.PointwiseMontgomery(t1, c, t1);
             var wi = w.Slice(i * N, N);
             PolyMath.Subtract(wi, t1);
@@ -432,6 +459,18 @@ internal static class MlDsaCore
         shake.Absorb(w1Packed);
         shake.Squeeze(cTilde.Slice(0, p.CTildeBytes));
         return CryptographicOperations.FixedTimeEquals(cTilde.Slice(0, p.CTildeBytes), signedCTilde);
+    }
+
+    /// <summary>NTT(t1_i · 2^d) for row <paramref name="i"/> of an encoded public key.</summary>
+    public static void ComputeT1Hat(ReadOnlySpan<byte> publicKey, int i, Span<int> t1)
+    {
+        Packing.UnpackSimple(publicKey.Slice(32 + (i * MlDsaParameters.PolyT1Bytes), MlDsaParameters.PolyT1Bytes), 10, t1);
+        for (var n = 0; n < N; n++)
+        {
+            t1[n] <<= MlDsaParameters.D;
+        }
+
+        PolyMath.Ntt(t1);
     }
 
     /// <summary>tr = H(pk, 64).</summary>

@@ -29,4 +29,13 @@ public enum MlDsaPreHashAlgorithm
 
     /// <summary>SHAKE256 with a 64-byte output.</summary>
     Shake256,
+
+    /// <summary>SHA-224 (FIPS 180-4), 28-byte digest.</summary>
+    Sha2Bits224,
+
+    /// <summary>SHA-512/224, 28-byte digest.</summary>
+    Sha2Bits512T224,
+
+    /// <summary>SHA-512/256, 32-byte digest.</summary>
+    Sha2Bits512T256,
 }

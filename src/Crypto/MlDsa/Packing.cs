@@ -146,6 +146,9 @@ internal static class Packing
             var values = sign > 0 ? offsets - raw : raw;
             values.StoreUnsafe(ref output, (nuint)(i * 16));
         }
+
+        // The tail may hold private-key bytes (s1, s2, t0 when a key is imported).
+        tail.Clear();
     }
 
     /// <summary>The mask y or the response z: BitUnpack(·, γ1 - 1, γ1), values in [-γ1 + 1, γ1].</summary>

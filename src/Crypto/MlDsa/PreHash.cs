@@ -46,6 +46,15 @@ internal static class PreHash
                 oid[10] = 0x0C;
                 Shake.Shake256(message, digest.Slice(0, 64));
                 return 64;
+            case MlDsaPreHashAlgorithm.Sha2Bits224:
+                oid[10] = 0x04;
+                return Sha2.Sha224(message, digest);
+            case MlDsaPreHashAlgorithm.Sha2Bits512T224:
+                oid[10] = 0x05;
+                return Sha2.Sha512T(28, message, digest);
+            case MlDsaPreHashAlgorithm.Sha2Bits512T256:
+                oid[10] = 0x06;
+                return Sha2.Sha512T(32, message, digest);
             default:
                 throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown pre-hash algorithm.");
         }

@@ -145,12 +145,12 @@ public static class AcvpVectors
         return fields;
     }
 
-    /// <summary>
-    /// The ACVP hash names this implementation's HashML-DSA covers; null for those .NET has no primitive for
-    /// (SHA-224, SHA-512/224, SHA-512/256).
-    /// </summary>
+    /// <summary>The ACVP hash names HashML-DSA takes; null for a name this implementation does not know.</summary>
     public static MlDsaPreHashAlgorithm? PreHashAlgorithm(string acvpName) => acvpName switch
     {
+        "SHA2-224" => MlDsaPreHashAlgorithm.Sha2Bits224,
+        "SHA2-512/224" => MlDsaPreHashAlgorithm.Sha2Bits512T224,
+        "SHA2-512/256" => MlDsaPreHashAlgorithm.Sha2Bits512T256,
         "SHA2-256" => MlDsaPreHashAlgorithm.Sha2Bits256,
         "SHA2-384" => MlDsaPreHashAlgorithm.Sha2Bits384,
         "SHA2-512" => MlDsaPreHashAlgorithm.Sha2Bits512,

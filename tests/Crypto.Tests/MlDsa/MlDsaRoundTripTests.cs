@@ -38,6 +38,12 @@ public sealed class MlDsaRoundTripTests
                 Assert.True(MlDsaAlgorithm.Verify(set, pk, message, context, again));
             }
 
+            Assert.True(MlDsaPublicKey.TryImport(set, pk, out var publicKey));
+            Assert.True(publicKey.Verify(message, context, signature));
+            Assert.False(publicKey.Verify(message, context, signature.AsSpan(1)));
+            Assert.False(publicKey.Verify(message, new byte[256], signature));
+            Assert.False(MlDsaPublicKey.TryImport(set, pk.AsSpan(1), out _));
+
             // A different context is a different message.
             var otherContext = context.Length == 0 ? new byte[] { 1 } : context[..^1];
             Assert.False(MlDsaAlgorithm.Verify(set, pk, message, otherContext, signature));

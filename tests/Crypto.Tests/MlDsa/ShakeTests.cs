@@ -94,3 +94,22 @@ public sealed class ShakeTests
         }
     }
 }
+
+/// <summary>The SHA-2 variants .NET lacks, against FIPS 180-4 example digests and multi-block messages.</summary>
+public sealed class Sha2Tests
+{
+    [Theory]
+    [InlineData("abc", "23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7", "4634270f707b6a54daae7530460842e20e37ed265ceee9a43e8924aa", "53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23")]
+    [InlineData("a*1000", "4e8f0ce90b64661a2b5e84be6d93a7d9b76871062f1814433d04a03d", "ffdfa284ae9e562222e2a37cd683823f7e669f3636477701f4ce9abe", "40eb4a70d4d69815407a9e272f0101cd67e3d11262a4a0bfc087712749c7fb53")]
+    public void Sha224AndSha512T_MatchKnownDigests(string input, string sha224, string sha512T224, string sha512T256)
+    {
+        var message = input == "a*1000" ? System.Text.Encoding.ASCII.GetBytes(new string('a', 1000)) : System.Text.Encoding.ASCII.GetBytes(input);
+        var digest = new byte[32];
+        Assert.Equal(28, Sha2.Sha224(message, digest));
+        Assert.Equal(sha224, Convert.ToHexStringLower(digest.AsSpan(0, 28)));
+        Assert.Equal(28, Sha2.Sha512T(28, message, digest));
+        Assert.Equal(sha512T224, Convert.ToHexStringLower(digest.AsSpan(0, 28)));
+        Assert.Equal(32, Sha2.Sha512T(32, message, digest));
+        Assert.Equal(sha512T256, Convert.ToHexStringLower(digest));
+    }
+}
