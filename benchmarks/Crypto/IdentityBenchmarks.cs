@@ -3,10 +3,15 @@ using Overlay.Crypto;
 
 namespace Overlay.Benchmarks.Crypto;
 
-/// <summary>One-off identity costs: decoding (and validating) a peer's key, and deriving an identity from a seed.</summary>
+/// <summary>
+/// One-off identity costs: decoding (and validating) a peer's key, hybrid and Ed25519-only, and deriving
+/// a hybrid identity from a seed.
+/// </summary>
+[MemoryDiagnoser]
 public class IdentityBenchmarks
 {
     private byte[] _encoded = [];
+    private byte[] _encodedEd25519 = [];
     private byte[] _seed = [];
 
     [GlobalSetup]
@@ -16,10 +21,15 @@ public class IdentityBenchmarks
         new Random(1).NextBytes(_seed);
         using var identity = NodeIdentity.FromSeed(_seed);
         _encoded = identity.PublicKey.Encoded.ToArray();
+        using var classical = NodeIdentity.FromEd25519Seed(_seed);
+        _encodedEd25519 = classical.PublicKey.Encoded.ToArray();
     }
 
     [Benchmark]
     public bool DecodePublicKey() => IdentityPublicKey.TryDecode(_encoded, out _);
+
+    [Benchmark]
+    public bool DecodeEd25519PublicKey() => IdentityPublicKey.TryDecode(_encodedEd25519, out _);
 
     [Benchmark]
     public PeerId FromSeed()

@@ -47,6 +47,46 @@ public sealed class NodeLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_Ed25519OnlyKeyFile_IsMigratedAndLogsBothPeerIds()
+    {
+        // A version-1 key file as older builds wrote it, built here from its documented layout: magic,
+        // version 1, flags 0, [1][Ed25519 public key], the seed, BLAKE3-256 of everything before.
+        var seed = new byte[32];
+        new Random(31).NextBytes(seed);
+        using var key = Overlay.Crypto.Sodium.Key.Import(Overlay.Crypto.Sodium.Algorithm.Ed25519, seed);
+        byte[] body = [0x89, (byte)'O', (byte)'V', (byte)'K', 0x0D, 0x0A, 0x1A, 0x0A, 1, 0, 1, .. key.PublicKey!.Bytes, .. seed];
+        var checksum = new byte[32];
+        Overlay.Crypto.Blake3.Hash(body, checksum);
+        var keyFile = Path.Combine(_dataDir, "identity.key");
+        await File.WriteAllBytesAsync(keyFile, [.. body, .. checksum], TestContext.Current.CancellationToken);
+        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var oldPeerId = Overlay.Crypto.PeerId.FromPublicKeyMaterial([1, .. key.PublicKey.Bytes]).ToString();
+
+        // 'overlay id' reads the file as it is.
+        var (idCode, idOutput) = await NodeProcess.RunAsync(StartTimeout, "id", "--data-dir", _dataDir);
+        Assert.Equal(0, idCode);
+        Assert.Equal(oldPeerId, idOutput.Trim());
+
+        using (var node = NodeProcess.Start("run", "--data-dir", _dataDir))
+        {
+            await node.WaitForLineAsync("running", StartTimeout);
+            node.Signal(SigTerm);
+            Assert.Equal(0, await node.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Contains("Migrated identity key file", node.Output, StringComparison.Ordinal);
+            Assert.Contains("to hybrid Ed25519+ML-DSA-65", node.Output, StringComparison.Ordinal);
+            Assert.Contains(oldPeerId, node.Output, StringComparison.Ordinal);
+            var (_, newId) = await NodeProcess.RunAsync(StartTimeout, "id", "--data-dir", _dataDir);
+            Assert.NotEqual(oldPeerId, newId.Trim());
+            Assert.Contains(newId.Trim(), node.Output, StringComparison.Ordinal);
+        }
+
+        var migrated = await File.ReadAllBytesAsync(keyFile, TestContext.Current.CancellationToken);
+        Assert.Equal(2, migrated[8]);
+        Assert.Equal(key.PublicKey.Bytes, migrated.AsSpan(11, 32).ToArray());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+    }
+
+    [Fact]
     public async Task Run_KeyFileReadableByOthers_IsRefusedWithoutReplacingIt()
     {
         Assert.Equal(0, (await NodeProcess.RunAsync(StartTimeout, "init", "--data-dir", _dataDir)).ExitCode);

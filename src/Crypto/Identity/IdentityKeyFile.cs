@@ -8,35 +8,42 @@ namespace Overlay.Crypto;
 /// Stores a <see cref="NodeIdentity"/> on disk, either in the clear or sealed under a passphrase.
 /// </summary>
 /// <remarks>
-/// Format version 1, all integers little-endian:
+/// Format versions 2 (written) and 1 (still read), all integers little-endian:
 /// <code>
 ///  0   8  magic 89 'O' 'V' 'K' 0D 0A 1A 0A  (PNG-style: catches 7-bit and newline-mangling copies)
-///  8   1  format version = 1
+///  8   1  format version: 2 holds a hybrid Ed25519 + ML-DSA-65 identity, 1 an Ed25519-only one
 ///  9   1  flags: bit 0 = sealed under a passphrase; other bits must be 0
-/// 10   P  encoded identity public key; its first byte (the scheme) fixes P and the seed size S
-///         (Ed25519: P = 33, S = 32). Lets a tool show the PeerId without the passphrase.
+/// 10   P  encoded identity public key; its first byte (the scheme) must be the version's scheme and
+///         fixes P and the secret size S (version 2, hybrid: P = 1985, S = 64, the Ed25519 seed then
+///         the ML-DSA-65 seed ξ; version 1, Ed25519: P = 33, S = 32, the Ed25519 seed). Lets a tool
+///         show the PeerId without the passphrase.
 /// sealed:  1  key derivation: 1 = Argon2id v1.3
 ///          4  Argon2id passes (opslimit)
 ///          4  Argon2id memory in KiB
 ///         16  salt
 ///         24  XChaCha20-Poly1305 nonce
-///       S+16  the seed, sealed; associated data = every byte before it, so no header field can be
+///       S+16  the secret, sealed; associated data = every byte before it, so no header field can be
 ///             swapped without the passphrase noticing
-/// plain:   S  the seed
+/// plain:   S  the secret
 ///         32  BLAKE3-256 of every byte before it: truncation and bit rot are reported as such,
 ///             before any passphrase is tried
 /// </code>
+/// <see cref="Load(string, ReadOnlySpan{char})"/> returns what the file holds, so a version-1 file gives
+/// an Ed25519-only identity with its old PeerId. <see cref="LoadOrCreate"/>, which a node calls to run,
+/// migrates a version-1 file to version 2: it keeps the Ed25519 seed, adds a fresh ML-DSA-65 seed,
+/// rewrites the file in place (atomically, sealed again if it was sealed) and reports the migration,
+/// because the PeerId changes with it.
 /// Files are created 0600 through a temporary file and a no-replace rename, so a crash never leaves a
 /// half-written key at the path and an existing key is never overwritten. Loading refuses files that
 /// group or others can read or write. Every failure is a <see cref="KeyFileException"/>.
 /// </remarks>
 public static class IdentityKeyFile
 {
-    /// <summary>The format version this build writes and reads.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>The format version this build writes for new (hybrid) identities.</summary>
+    public const int FormatVersion = 2;
 
-    /// <summary>No version-1 file is larger than this; anything larger is refused before it is parsed.</summary>
-    internal const int MaxFileSize = 512;
+    /// <summary>The older Ed25519-only format version, still read and migrated by <see cref="LoadOrCreate"/>.</summary>
+    public const int Ed25519FormatVersion = 1;
 
     private const int MagicSize = 8;
     private const int PublicKeyOffset = MagicSize + 2;
@@ -45,6 +52,10 @@ public static class IdentityKeyFile
     private const int ChecksumSize = 32;
     private const int KdfBlockSize = 1 + 4 + 4 + Argon2id.SaltSize;
     private const int NonceSize = 24;
+
+    /// <summary>No file of either version is larger than this (a sealed version-2 file); anything larger is refused before it is parsed.</summary>
+    internal const int MaxFileSize = PublicKeyOffset + IdentityPublicKey.HybridEncodedSize + KdfBlockSize + NonceSize
+        + NodeIdentity.HybridSecretSize + AeadAlgorithm.TagSize + ChecksumSize;
 
     private static ReadOnlySpan<byte> Magic => [0x89, (byte)'O', (byte)'V', (byte)'K', 0x0D, 0x0A, 0x1A, 0x0A];
 
@@ -110,40 +121,103 @@ public static class IdentityKeyFile
     }
 
     /// <summary>
-    /// Loads the identity at <paramref name="path"/>, or, only when no file exists there, generates a new
-    /// one from the CSPRNG and creates the file. An existing file that fails to load is reported, never
-    /// replaced. <paramref name="created"/> tells which happened.
+    /// Loads the identity at <paramref name="path"/> to run a node: only when no file exists there does it
+    /// generate a new hybrid identity from the CSPRNG and create the file, and an Ed25519-only (version 1)
+    /// file is migrated to a hybrid (version 2) one. An existing file that fails to load is reported, never
+    /// replaced. <paramref name="result"/> tells which happened, and after a migration the old PeerId.
     /// </summary>
-    public static NodeIdentity LoadOrCreate(string path, ReadOnlySpan<char> passphrase, IdentityKeyFileOptions options, out bool created)
+    /// <exception cref="KeyFileException">The file could not be loaded, created or migrated.</exception>
+    public static NodeIdentity LoadOrCreate(string path, ReadOnlySpan<char> passphrase, IdentityKeyFileOptions options, out KeyFileLoadResult result)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(options);
+        NodeIdentity loaded;
         try
         {
-            created = false;
-            return Load(path, passphrase, options);
+            loaded = Load(path, passphrase, options);
         }
         catch (KeyFileException e) when (e.Reason == KeyFileError.NotFound && !Directory.Exists(path))
         {
-            // Fall through to create; the no-replace rename settles a race with another process.
+            return Create(path, passphrase, options, out result);
         }
 
+        if (loaded.Scheme == IdentityScheme.HybridEd25519MlDsa65)
+        {
+            result = default;
+            return loaded;
+        }
+
+        using (loaded)
+        {
+            return Migrate(path, loaded, passphrase, options, out result);
+        }
+    }
+
+    private static NodeIdentity Create(string path, ReadOnlySpan<char> passphrase, IdentityKeyFileOptions options, out KeyFileLoadResult result)
+    {
         var identity = NodeIdentity.Generate();
         try
         {
             Create(path, identity, passphrase, options);
-            created = true;
+            result = new KeyFileLoadResult(Created: true, Migrated: false, PreviousPeerId: null);
             return identity;
         }
         catch (KeyFileException e) when (e.Reason == KeyFileError.AlreadyExists)
         {
             // Another process created it first: use theirs, so both end up with one identity.
             identity.Dispose();
-            created = false;
+            result = default;
             return Load(path, passphrase, options);
         }
         catch
         {
             identity.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Replaces the version-1 file at <paramref name="path"/>, which holds <paramref name="legacy"/>, by a
+    /// version-2 file of the hybrid identity with the same Ed25519 key. Sealed again (with a new salt and
+    /// nonce and the current cost) when the old file was sealed, plain when it was plain.
+    /// </summary>
+    private static NodeIdentity Migrate(string path, NodeIdentity legacy, ReadOnlySpan<char> passphrase, IdentityKeyFileOptions options, out KeyFileLoadResult result)
+    {
+        var fullPath = Path.GetFullPath(path);
+        Span<byte> before = stackalloc byte[MaxFileSize + 1];
+        Span<byte> image = stackalloc byte[MaxFileSize];
+        var hybrid = legacy.UpgradeToHybrid();
+        try
+        {
+            var beforeLength = ReadPrivateFile(path, before);
+            if (beforeLength <= MagicSize || before[MagicSize] != Ed25519FormatVersion)
+            {
+                // Rewritten since it was loaded (another process migrated it): use what is there now.
+                hybrid.Dispose();
+                result = default;
+                return Load(path, passphrase, options);
+            }
+
+            var wasSealed = beforeLength > MagicSize + 1 && (before[MagicSize + 1] & FlagSealed) != 0;
+            if (wasSealed)
+            {
+                CheckCreateCost(options);
+            }
+
+            var length = Encode(hybrid, wasSealed ? passphrase : default, options, image, path);
+            Replace(path, fullPath, image[..length], before[..beforeLength]);
+            result = new KeyFileLoadResult(Created: false, Migrated: true, PreviousPeerId: legacy.PeerId);
+            return hybrid;
+        }
+        catch
+        {
+            hybrid.Dispose();
+            throw;
+        }
+        finally
+        {
+            SodiumLibrary.Zero(before);
+            SodiumLibrary.Zero(image);
         }
     }
 
@@ -158,7 +232,7 @@ public static class IdentityKeyFile
         try
         {
             var length = ReadPrivateFile(path, data);
-            return Validate(data[..length], path, out _, out _);
+            return Validate(data[..length], path, out _, out _, out _);
         }
         finally
         {
@@ -170,8 +244,9 @@ public static class IdentityKeyFile
     internal static int Encode(NodeIdentity identity, ReadOnlySpan<char> passphrase, IdentityKeyFileOptions options, Span<byte> destination, string path)
     {
         var sealedFile = !passphrase.IsEmpty;
+        var secretSize = identity.SecretSize;
         Magic.CopyTo(destination);
-        destination[MagicSize] = FormatVersion;
+        destination[MagicSize] = identity.Scheme == IdentityScheme.Ed25519 ? (byte)Ed25519FormatVersion : (byte)FormatVersion;
         destination[MagicSize + 1] = sealedFile ? FlagSealed : (byte)0;
         var encodedKey = identity.PublicKey.Encoded;
         encodedKey.CopyTo(destination[PublicKeyOffset..]);
@@ -197,23 +272,23 @@ public static class IdentityKeyFile
                     $"Argon2id could not allocate {cost.MemoryBytes} bytes to seal the identity key file '{path}'; lower the memory cost or free memory.");
             }
 
-            Span<byte> seed = stackalloc byte[NodeIdentity.SeedSize];
+            Span<byte> secret = stackalloc byte[NodeIdentity.HybridSecretSize];
             try
             {
-                identity.ExportSeed(seed);
-                Aead.Encrypt(key, nonce, destination[..o], seed, destination.Slice(o, seed.Length + AeadAlgorithm.TagSize));
+                secret = secret[..identity.ExportSecret(secret)];
+                Aead.Encrypt(key, nonce, destination[..o], secret, destination.Slice(o, secretSize + AeadAlgorithm.TagSize));
             }
             finally
             {
-                SodiumLibrary.Zero(seed);
+                SodiumLibrary.Zero(secret);
                 key.Dispose();
             }
 
-            o += NodeIdentity.SeedSize + AeadAlgorithm.TagSize;
+            o += secretSize + AeadAlgorithm.TagSize;
         }
         else
         {
-            o += identity.ExportSeed(destination[o..]);
+            o += identity.ExportSecret(destination[o..]);
         }
 
         Blake3.Hash(destination[..o], destination.Slice(o, ChecksumSize));
@@ -223,10 +298,10 @@ public static class IdentityKeyFile
     /// <summary>Parses a complete file image; every failure is a <see cref="KeyFileException"/> naming <paramref name="path"/>.</summary>
     internal static NodeIdentity Decode(ReadOnlySpan<byte> file, string path, ReadOnlySpan<char> passphrase, IdentityKeyFileOptions options)
     {
-        var publicKey = Validate(file, path, out var sealedFile, out var secretOffset);
+        var publicKey = Validate(file, path, out var sealedFile, out var secretOffset, out var secretSize);
         if (!sealedFile)
         {
-            return Matching(NodeIdentity.FromSeed(file.Slice(secretOffset, NodeIdentity.SeedSize)), publicKey, path);
+            return Matching(FromSecret(publicKey.Scheme, file.Slice(secretOffset, secretSize)), publicKey, path);
         }
 
         var kdf = file.Slice(secretOffset - KdfBlockSize - NonceSize, KdfBlockSize);
@@ -260,12 +335,13 @@ public static class IdentityKeyFile
                 $"Argon2id could not allocate the {cost.MemoryBytes} bytes the identity key file '{path}' asks for.");
         }
 
-        Span<byte> seed = stackalloc byte[NodeIdentity.SeedSize];
+        Span<byte> secret = stackalloc byte[NodeIdentity.HybridSecretSize];
+        secret = secret[..secretSize];
         try
         {
             var nonce = file.Slice(secretOffset - NonceSize, NonceSize);
-            var sealedSeed = file.Slice(secretOffset, NodeIdentity.SeedSize + AeadAlgorithm.TagSize);
-            if (!Aead.Decrypt(key, nonce, file[..secretOffset], sealedSeed, seed))
+            var sealedSecret = file.Slice(secretOffset, secretSize + AeadAlgorithm.TagSize);
+            if (!Aead.Decrypt(key, nonce, file[..secretOffset], sealedSecret, secret))
             {
                 // The checksum matched, so the bytes are as written: the passphrase is what differs
                 // (or someone rewrote the file and its checksum).
@@ -273,20 +349,23 @@ public static class IdentityKeyFile
                     $"The passphrase does not open the identity key file '{path}'.");
             }
 
-            return Matching(NodeIdentity.FromSeed(seed), publicKey, path);
+            return Matching(FromSecret(publicKey.Scheme, secret), publicKey, path);
         }
         finally
         {
-            SodiumLibrary.Zero(seed);
+            SodiumLibrary.Zero(secret);
             key.Dispose();
         }
     }
 
+    private static NodeIdentity FromSecret(IdentityScheme scheme, ReadOnlySpan<byte> secret) =>
+        scheme == IdentityScheme.Ed25519 ? NodeIdentity.FromEd25519Seed(secret) : NodeIdentity.FromHybridSecret(secret);
+
     /// <summary>
     /// Checks everything but the secret: magic, version, flags, scheme, length and checksum, then the
-    /// public key. Returns the public key and where the seed (plain or sealed) starts.
+    /// public key. Returns the public key, where the secret (plain or sealed) starts and its plain size.
     /// </summary>
-    private static IdentityPublicKey Validate(ReadOnlySpan<byte> file, string path, out bool sealedFile, out int secretOffset)
+    private static IdentityPublicKey Validate(ReadOnlySpan<byte> file, string path, out bool sealedFile, out int secretOffset, out int secretSize)
     {
         if (file.Length > MaxFileSize)
         {
@@ -308,10 +387,11 @@ public static class IdentityKeyFile
             throw Truncated(path, file.Length, null);
         }
 
-        if (file[MagicSize] != FormatVersion)
+        var version = file[MagicSize];
+        if (version is not (FormatVersion or Ed25519FormatVersion))
         {
             throw new KeyFileException(KeyFileError.UnsupportedVersion, path,
-                $"The identity key file '{path}' has format version {file[MagicSize]}, but this build reads version {FormatVersion} only.");
+                $"The identity key file '{path}' has format version {version}, but this build reads versions {Ed25519FormatVersion} and {FormatVersion} only.");
         }
 
         if (file.Length <= MagicSize + 1)
@@ -331,15 +411,18 @@ public static class IdentityKeyFile
             throw Truncated(path, file.Length, null);
         }
 
+        // Each format version holds exactly one scheme, so the version alone says what the file is.
         var scheme = file[PublicKeyOffset];
-        if (!IdentityPublicKey.TryGetEncodedSize(scheme, out var publicKeySize))
+        var versionScheme = version == FormatVersion ? IdentityScheme.HybridEd25519MlDsa65 : IdentityScheme.Ed25519;
+        if (scheme != (byte)versionScheme || !IdentityPublicKey.TryGetEncodedSize(scheme, out var publicKeySize))
         {
             throw new KeyFileException(KeyFileError.UnsupportedScheme, path,
-                $"The identity key file '{path}' holds a key of signature scheme {scheme}, which this build does not know.");
+                $"The identity key file '{path}' holds a key of signature scheme {scheme}, but its format version {version} holds only scheme {(byte)versionScheme}.");
         }
 
+        secretSize = versionScheme == IdentityScheme.Ed25519 ? NodeIdentity.Ed25519SecretSize : NodeIdentity.HybridSecretSize;
         secretOffset = PublicKeyOffset + publicKeySize + (sealedFile ? KdfBlockSize + NonceSize : 0);
-        var expected = secretOffset + NodeIdentity.SeedSize + (sealedFile ? AeadAlgorithm.TagSize : 0) + ChecksumSize;
+        var expected = secretOffset + secretSize + (sealedFile ? AeadAlgorithm.TagSize : 0) + ChecksumSize;
         if (file.Length < expected)
         {
             throw Truncated(path, file.Length, expected);
@@ -428,11 +511,40 @@ public static class IdentityKeyFile
 
     private static void WriteNew(string path, string fullPath, ReadOnlySpan<byte> image)
     {
+        var temporary = WriteTemporary(path, fullPath, image);
+        var moved = false;
+        try
+        {
+            // No-replace rename (link + unlink on Unix): fails if the key appeared meanwhile, and the
+            // path holds either nothing or the complete file.
+            File.Move(temporary, fullPath, overwrite: false);
+            moved = true;
+        }
+        catch (IOException) when (File.Exists(fullPath))
+        {
+            throw AlreadyExists(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KeyFileException(KeyFileError.IoError, path, $"The identity key file '{path}' could not be written: {e.Message.TrimEnd('.')}.", e);
+        }
+        finally
+        {
+            if (!moved)
+            {
+                TryDelete(temporary);
+            }
+        }
+    }
+
+    /// <summary>Writes <paramref name="image"/> to a new 0600 temporary file beside the key file, flushed to disk; returns its path.</summary>
+    private static string WriteTemporary(string path, string fullPath, ReadOnlySpan<byte> image)
+    {
         var directory = Path.GetDirectoryName(fullPath)!;
         Span<byte> suffix = stackalloc byte[8];
         SodiumLibrary.RandomBytes(suffix);
         var temporary = Path.Combine(directory, "." + Path.GetFileName(fullPath) + "." + Convert.ToHexStringLower(suffix) + ".tmp");
-        var moved = false;
+        var written = false;
         try
         {
             var options = new FileStreamOptions
@@ -455,14 +567,8 @@ public static class IdentityKeyFile
                 stream.Flush(flushToDisk: true);
             }
 
-            // No-replace rename (link + unlink on Unix): fails if the key appeared meanwhile, and the
-            // path holds either nothing or the complete file.
-            File.Move(temporary, fullPath, overwrite: false);
-            moved = true;
-        }
-        catch (IOException) when (File.Exists(fullPath))
-        {
-            throw AlreadyExists(path);
+            written = true;
+            return temporary;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -470,6 +576,44 @@ public static class IdentityKeyFile
         }
         finally
         {
+            if (!written)
+            {
+                TryDelete(temporary);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Atomically replaces the key file with <paramref name="image"/>: a 0600 temporary file, flushed, then
+    /// renamed over the path, so the path always holds either the old or the new complete file. Refuses
+    /// (and leaves the file alone) when the file no longer holds <paramref name="expected"/>, which narrows
+    /// the window for a second process rewriting it meanwhile to the rename itself; one node runs per
+    /// data directory, so that window is not expected to be reached.
+    /// </summary>
+    private static void Replace(string path, string fullPath, ReadOnlySpan<byte> image, ReadOnlySpan<byte> expected)
+    {
+        var temporary = WriteTemporary(path, fullPath, image);
+        var moved = false;
+        Span<byte> current = stackalloc byte[MaxFileSize + 1];
+        try
+        {
+            var length = ReadPrivateFile(path, current);
+            if (!current[..length].SequenceEqual(expected))
+            {
+                throw new KeyFileException(KeyFileError.IoError, path,
+                    $"The identity key file '{path}' changed while it was being migrated to the hybrid format; start the node again.");
+            }
+
+            File.Move(temporary, fullPath, overwrite: true);
+            moved = true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KeyFileException(KeyFileError.IoError, path, $"The identity key file '{path}' could not be rewritten: {e.Message.TrimEnd('.')}.", e);
+        }
+        finally
+        {
+            SodiumLibrary.Zero(current);
             if (!moved)
             {
                 TryDelete(temporary);

@@ -18,16 +18,20 @@ public sealed class InitCommand : ICliCommand
         var store = new IdentityStore(dataDirectory, args.Single("--passphrase-file"), context.Environment);
         try
         {
-            using var identity = store.LoadOrCreate(out var created);
+            using var identity = store.LoadOrCreate(out var result);
             var configPath = Path.Combine(dataDirectory, ConfigurationSources.FileName);
             if (!File.Exists(configPath))
             {
                 await File.WriteAllTextAsync(configPath, ConfigurationSources.EmbeddedDefaults(), cancellationToken).ConfigureAwait(false);
             }
 
-            await context.Output.WriteLineAsync(created
-                ? $"Created identity {identity.PeerId} in {dataDirectory}"
-                : $"{dataDirectory} already has identity {identity.PeerId}; it was kept.").ConfigureAwait(false);
+            var message = result switch
+            {
+                { Created: true } => $"Created identity {identity.PeerId} in {dataDirectory}",
+                { Migrated: true } => $"Migrated identity key file {store.KeyFilePath} to hybrid Ed25519+ML-DSA-65; the PeerId changed from {result.PreviousPeerId} to {identity.PeerId}.",
+                _ => $"{dataDirectory} already has identity {identity.PeerId}; it was kept.",
+            };
+            await context.Output.WriteLineAsync(message).ConfigureAwait(false);
             return ExitCodes.Success;
         }
         catch (KeyFileException e)

@@ -35,8 +35,8 @@ public sealed class RunCommand : ICliCommand
         try
         {
             var store = new IdentityStore(settings.DataDirectory, args.Single("--passphrase-file"), context.Environment);
-            var identity = store.LoadOrCreate(out var created);
-            holder = new NodeIdentityHolder(identity, created);
+            var identity = store.LoadOrCreate(out var result);
+            holder = new NodeIdentityHolder(identity, result.Created, result.PreviousPeerId);
         }
         catch (KeyFileException e)
         {

@@ -29,10 +29,12 @@ public sealed class IdentityStore
 
     /// <summary>
     /// Loads the identity, creating a new one only when no key file exists at all: a damaged key
-    /// file is never replaced, since the PeerId is the node's name and the operator must decide.
+    /// file is never replaced, since the PeerId is the node's name and the operator must decide. An
+    /// Ed25519-only key file is migrated to a hybrid Ed25519 + ML-DSA-65 one, which changes the PeerId;
+    /// <paramref name="result"/> reports that and the old PeerId.
     /// </summary>
-    public NodeIdentity LoadOrCreate(out bool created) =>
-        IdentityKeyFile.LoadOrCreate(KeyFilePath, _passphrase, IdentityKeyFileOptions.Default, out created);
+    public NodeIdentity LoadOrCreate(out KeyFileLoadResult result) =>
+        IdentityKeyFile.LoadOrCreate(KeyFilePath, _passphrase, IdentityKeyFileOptions.Default, out result);
 
     private static string ReadPassphrase(string? passphraseFile, Func<string, string?> environment)
     {

@@ -22,4 +22,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Started {Component}: {Detail}")]
     public static partial void ComponentStarted(ILogger logger, string component, string detail);
+
+    // Warning rather than Information: the PeerId is the node's name, and peers or operators that pinned
+    // the old one must be told of the new one.
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning,
+        Message = "Migrated identity key file {KeyFile} to hybrid Ed25519+ML-DSA-65; the PeerId changed from {OldPeerId} to {PeerId}")]
+    public static partial void IdentityMigrated(ILogger logger, string keyFile, string oldPeerId, string peerId);
 }

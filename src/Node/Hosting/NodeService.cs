@@ -23,6 +23,11 @@ internal sealed class NodeService(
             Log.IdentityCreated(logger, peerId, runInfo.KeyFilePath);
         }
 
+        if (identity.MigratedFrom is { } previous)
+        {
+            Log.IdentityMigrated(logger, runInfo.KeyFilePath, previous.ToString(), peerId);
+        }
+
         Log.Starting(logger, peerId, runInfo.DataDirectory);
         foreach (var key in runInfo.UnknownKeys)
         {

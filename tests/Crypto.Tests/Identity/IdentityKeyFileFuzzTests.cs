@@ -22,17 +22,20 @@ public sealed class IdentityKeyFileFuzzTests : IDisposable
 
     private readonly string _directory = Directory.CreateTempSubdirectory("overlay-keyfuzz-").FullName;
     private readonly NodeIdentity _identity = NodeIdentity.FromRandom(new Random(42));
+    private readonly NodeIdentity _ed25519Identity = NodeIdentity.FromEd25519Seed(new byte[32]);
 
     public void Dispose()
     {
         _identity.Dispose();
+        _ed25519Identity.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
 
-    private byte[] Image(bool sealedFile)
+    private byte[] Image(bool sealedFile, bool ed25519Only = false)
     {
         var buffer = new byte[IdentityKeyFile.MaxFileSize];
-        var length = IdentityKeyFile.Encode(_identity, sealedFile ? Passphrase : default, Cheap, buffer, MemoryPath);
+        var identity = ed25519Only ? _ed25519Identity : _identity;
+        var length = IdentityKeyFile.Encode(identity, sealedFile ? Passphrase : default, Cheap, buffer, MemoryPath);
         return buffer[..length];
     }
 
@@ -56,20 +59,26 @@ public sealed class IdentityKeyFileFuzzTests : IDisposable
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Decode_ValidImage_RoundTrips(bool sealedFile)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Decode_ValidImage_RoundTrips(bool sealedFile, bool ed25519Only)
     {
-        using var identity = IdentityKeyFile.Decode(Image(sealedFile), MemoryPath, Passphrase, Cheap);
-        Assert.Equal(_identity.PeerId, identity.PeerId);
+        var image = Image(sealedFile, ed25519Only);
+        Assert.Equal(ed25519Only ? 1 : 2, image[8]);
+        Assert.Equal(IdentityKeyFile.MaxFileSize, Image(sealedFile: true).Length);
+        using var identity = IdentityKeyFile.Decode(image, MemoryPath, Passphrase, Cheap);
+        Assert.Equal((ed25519Only ? _ed25519Identity : _identity).PeerId, identity.PeerId);
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Load_EveryTruncation_IsReportedAsTruncated(bool sealedFile)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void Load_EveryTruncation_IsReportedAsTruncated(bool sealedFile, bool ed25519Only)
     {
-        var image = Image(sealedFile);
+        var image = Image(sealedFile, ed25519Only);
         for (var length = 0; length < image.Length; length++)
         {
             var path = WritePrivate($"t{length}.key", image.AsSpan(0, length));
@@ -90,7 +99,8 @@ public sealed class IdentityKeyFileFuzzTests : IDisposable
         for (var i = 0; i < 4000; i++)
         {
             var file = (byte[])image.Clone();
-            file[random.Next(file.Length)] ^= (byte)random.Next(1, 256);
+            // A quarter aim at the 11 header bytes, which are a small share of a hybrid file.
+            file[random.Next(4) == 0 ? random.Next(11) : random.Next(file.Length)] ^= (byte)random.Next(1, 256);
             reasons.Add(Fails(file).Reason);
         }
 
@@ -101,18 +111,21 @@ public sealed class IdentityKeyFileFuzzTests : IDisposable
     }
 
     [Theory]
-    [InlineData(false, 3)]
-    [InlineData(true, 4)]
-    public void Decode_MutationsWithRecomputedChecksum_OnlyKeyFileException(bool sealedFile, int seed)
+    [InlineData(false, false, 3)]
+    [InlineData(true, false, 4)]
+    [InlineData(false, true, 7)]
+    [InlineData(true, true, 8)]
+    public void Decode_MutationsWithRecomputedChecksum_OnlyKeyFileException(bool sealedFile, bool ed25519Only, int seed)
     {
-        var image = Image(sealedFile);
+        var image = Image(sealedFile, ed25519Only);
         var random = new Random(seed);
         var reasons = new HashSet<KeyFileError>();
         for (var i = 0; i < 1500; i++)
         {
             var file = (byte[])image.Clone();
-            // Past the magic, version and flags, which the raw mutations already cover.
-            file[random.Next(10, file.Length - 32)] ^= (byte)random.Next(1, 256);
+            // Past the magic, version and flags, which the raw mutations already cover; one in eight on
+            // the scheme byte, a single byte of a 2 KB file.
+            file[random.Next(8) == 0 ? 10 : random.Next(10, file.Length - 32)] ^= (byte)random.Next(1, 256);
             FixChecksum(file);
             reasons.Add(Fails(file).Reason);
         }
@@ -169,19 +182,25 @@ public sealed class IdentityKeyFileFuzzTests : IDisposable
         Assert.Equal(KeyFileError.WrongMagic, Fails(Mutated(plain, 0, 0x88)).Reason);
         Assert.Equal(KeyFileError.WrongMagic, Fails("not a key file at all"u8.ToArray()).Reason);
         Assert.Equal(KeyFileError.WrongMagic, Fails([0x89, (byte)'O', (byte)'X']).Reason);
-        Assert.Equal(KeyFileError.UnsupportedVersion, Fails(Mutated(plain, 8, 2)).Reason);
+        Assert.Equal(KeyFileError.UnsupportedVersion, Fails(Mutated(plain, 8, 3)).Reason);
         Assert.Equal(KeyFileError.UnsupportedVersion, Fails(Mutated(plain, 8, 0)).Reason);
         Assert.Equal(KeyFileError.Corrupted, Fails(Mutated(plain, 9, 0x02)).Reason);
-        Assert.Equal(KeyFileError.UnsupportedScheme, Fails(Mutated(plain, 10, 2)).Reason);
+        // Each version holds one scheme: a hybrid key labelled version 1, a scheme-1 byte in a version-2 file.
+        Assert.Equal(KeyFileError.UnsupportedScheme, Fails(Mutated(plain, 8, 1)).Reason);
+        Assert.Equal(KeyFileError.UnsupportedScheme, Fails(Mutated(plain, 10, 1)).Reason);
+        Assert.Equal(KeyFileError.UnsupportedScheme, Fails(Mutated(plain, 10, 3)).Reason);
         Assert.Equal(KeyFileError.UnsupportedScheme, Fails(Mutated(plain, 10, 0)).Reason);
+        var legacy = Image(sealedFile: false, ed25519Only: true);
+        Assert.Equal(KeyFileError.UnsupportedScheme, Fails(Mutated(legacy, 10, 2)).Reason);
+        Assert.Equal(KeyFileError.UnsupportedScheme, Fails(Mutated(legacy, 8, 2)).Reason);
         // The plain image read as sealed is too short; the sealed image read as plain too long.
         Assert.Equal(KeyFileError.Truncated, Fails(Mutated(plain, 9, 0x01)).Reason);
         Assert.Equal(KeyFileError.Corrupted, Fails(Mutated(sealedImage, 9, 0x00)).Reason);
         Assert.Equal(KeyFileError.Corrupted, Fails([.. plain, 0]).Reason);
         Assert.Equal(KeyFileError.Corrupted, Fails(new byte[IdentityKeyFile.MaxFileSize + 1]).Reason);
 
-        // Sealed-file key derivation block starts after the 33-byte public key at offset 10.
-        const int kdf = 43;
+        // Sealed-file key derivation block starts after the 1985-byte public key at offset 10.
+        const int kdf = 10 + 1985;
         Assert.Equal(KeyFileError.UnsupportedKeyDerivation, Fails(Mutated(sealedImage, kdf, 2)).Reason);
         Assert.Equal(KeyFileError.Corrupted, Fails(WithUInt32(sealedImage, kdf + 1, 0)).Reason);
         Assert.Equal(KeyFileError.Corrupted, Fails(WithUInt32(sealedImage, kdf + 5, 7)).Reason);
@@ -190,6 +209,11 @@ public sealed class IdentityKeyFileFuzzTests : IDisposable
         // A cost within limits but different from the one sealed under: the associated data catches it.
         Assert.Equal(KeyFileError.WrongPassphrase, Fails(WithUInt32(sealedImage, kdf + 1, 2)).Reason);
         Assert.Equal(KeyFileError.PassphraseRequired, Fails(sealedImage, passphrase: "").Reason);
+
+        // The Ed25519 half of the secret with another ML-DSA seed (and the reverse) no longer matches the key.
+        var secretAt = plain.Length - 32 - 64;
+        Assert.Equal(KeyFileError.Corrupted, Fails(Mutated(plain, secretAt, (byte)(plain[secretAt] ^ 1))).Reason);
+        Assert.Equal(KeyFileError.Corrupted, Fails(Mutated(plain, secretAt + 32, (byte)(plain[secretAt + 32] ^ 1))).Reason);
 
         // A valid key of another identity in front of this seed.
         using var other = NodeIdentity.Generate();

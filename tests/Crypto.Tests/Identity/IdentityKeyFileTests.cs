@@ -26,9 +26,11 @@ public sealed class IdentityKeyFileTests : IDisposable
         IdentityKeyFile.Create(path, identity);
         using var loaded = IdentityKeyFile.Load(path, default);
         Assert.Equal(identity.PublicKey, loaded.PublicKey);
-        Assert.Equal(identity.Sign("m"u8), loaded.Sign("m"u8));
         Assert.Equal(identity.PublicKey, IdentityKeyFile.ReadPublicKey(path));
-        Assert.Equal(107, new FileInfo(path).Length);
+        Assert.Equal(IdentityScheme.HybridEd25519MlDsa65, loaded.Scheme);
+        Assert.True(identity.PublicKey.Verify("m"u8, loaded.Sign("m"u8)));
+        Assert.Equal(10 + 1985 + 64 + 32, new FileInfo(path).Length);
+        Assert.Equal(IdentityKeyFile.FormatVersion, File.ReadAllBytes(path)[8]);
     }
 
     [Fact]
@@ -39,14 +41,15 @@ public sealed class IdentityKeyFileTests : IDisposable
         IdentityKeyFile.Create(path, identity, "hunter2 ünïcode", Cheap);
         using var loaded = IdentityKeyFile.Load(path, "hunter2 ünïcode", Cheap);
         Assert.Equal(identity.PeerId, loaded.PeerId);
-        Assert.Equal(identity.Sign("m"u8), loaded.Sign("m"u8));
+        Assert.True(identity.PublicKey.Verify("m"u8, loaded.Sign("m"u8)));
         Assert.Equal(identity.PeerId, IdentityKeyFile.ReadPublicKey(path).PeerId);
 
-        var seed = new byte[32];
-        new Random(2).NextBytes(seed);
+        var secret = new byte[64];
+        identity.ExportSecret(secret);
         var bytes = File.ReadAllBytes(path);
-        Assert.Equal(172, bytes.Length);
-        Assert.True(bytes.AsSpan().IndexOf(seed) < 0, "The sealed file contains the seed in the clear.");
+        Assert.Equal(IdentityKeyFile.MaxFileSize, bytes.Length);
+        Assert.True(bytes.AsSpan().IndexOf(secret.AsSpan(0, 32)) < 0, "The sealed file contains the Ed25519 seed in the clear.");
+        Assert.True(bytes.AsSpan().IndexOf(secret.AsSpan(32)) < 0, "The sealed file contains the ML-DSA seed in the clear.");
     }
 
     [Fact]
@@ -205,10 +208,11 @@ public sealed class IdentityKeyFileTests : IDisposable
     public void LoadOrCreate_CreatesOnceThenLoadsTheSameIdentity()
     {
         var path = PathFor("node.key");
-        using var first = IdentityKeyFile.LoadOrCreate(path, "pw", Cheap, out var created);
-        Assert.True(created);
-        using var second = IdentityKeyFile.LoadOrCreate(path, "pw", Cheap, out created);
-        Assert.False(created);
+        using var first = IdentityKeyFile.LoadOrCreate(path, "pw", Cheap, out var result);
+        Assert.Equal(new KeyFileLoadResult(Created: true, Migrated: false, PreviousPeerId: null), result);
+        Assert.Equal(IdentityScheme.HybridEd25519MlDsa65, first.Scheme);
+        using var second = IdentityKeyFile.LoadOrCreate(path, "pw", Cheap, out result);
+        Assert.Equal(default, result);
         Assert.Equal(first.PeerId, second.PeerId);
     }
 
@@ -226,5 +230,88 @@ public sealed class IdentityKeyFileTests : IDisposable
         File.WriteAllBytes(path, before.AsSpan(0, 50).ToArray());
         Assert.Equal(KeyFileError.Truncated, Assert.Throws<KeyFileException>(() => IdentityKeyFile.LoadOrCreate(path, "pw", Cheap, out _)).Reason);
         Assert.Single(Directory.GetFiles(_directory));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LoadOrCreate_Ed25519OnlyFile_IsMigratedKeepingTheEd25519Key(bool sealedFile)
+    {
+        var passphrase = sealedFile ? "old passphrase" : "";
+        var path = PathFor("node.key");
+        using var legacy = NodeIdentity.FromEd25519Seed(Convert.FromHexString("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
+        IdentityKeyFile.Create(path, legacy, passphrase, Cheap);
+        var before = File.ReadAllBytes(path);
+        Assert.Equal(IdentityKeyFile.Ed25519FormatVersion, before[8]);
+        Assert.Equal(sealedFile ? 172 : 107, before.Length);
+
+        // A plain load (as 'overlay id' does) reads the old identity as it is and leaves the file alone.
+        using (var old = IdentityKeyFile.Load(path, passphrase, Cheap))
+        {
+            Assert.Equal(IdentityScheme.Ed25519, old.Scheme);
+            Assert.Equal(legacy.PeerId, old.PeerId);
+        }
+
+        Assert.Equal(legacy.PeerId, IdentityKeyFile.ReadPublicKey(path).PeerId);
+        Assert.Equal(before, File.ReadAllBytes(path));
+
+        using var migrated = IdentityKeyFile.LoadOrCreate(path, passphrase, Cheap, out var result);
+        Assert.True(result.Migrated);
+        Assert.False(result.Created);
+        Assert.Equal(legacy.PeerId, result.PreviousPeerId);
+        Assert.Equal(IdentityScheme.HybridEd25519MlDsa65, migrated.Scheme);
+        Assert.NotEqual(legacy.PeerId, migrated.PeerId);
+        Assert.True(migrated.PublicKey.Ed25519Key.SequenceEqual(legacy.PublicKey.Ed25519Key));
+        Assert.True(migrated.PublicKey.Verify("m"u8, migrated.Sign("m"u8)));
+
+        var after = File.ReadAllBytes(path);
+        Assert.Equal(IdentityKeyFile.FormatVersion, after[8]);
+        Assert.Equal(sealedFile ? 1 : 0, after[9]);
+        Assert.Equal(sealedFile ? IdentityKeyFile.MaxFileSize : 10 + 1985 + 64 + 32, after.Length);
+        Assert.Equal(new[] { path }, Directory.GetFiles(_directory));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+
+        if (sealedFile)
+        {
+            Assert.Equal(KeyFileError.PassphraseRequired, Assert.Throws<KeyFileException>(() => IdentityKeyFile.Load(path, default, Cheap)).Reason);
+            Assert.Equal(KeyFileError.WrongPassphrase, Assert.Throws<KeyFileException>(() => IdentityKeyFile.Load(path, "other", Cheap)).Reason);
+        }
+
+        Assert.Equal(migrated.PeerId, IdentityKeyFile.ReadPublicKey(path).PeerId);
+        using var reloaded = IdentityKeyFile.LoadOrCreate(path, passphrase, Cheap, out result);
+        Assert.Equal(default, result);
+        Assert.Equal(migrated.PeerId, reloaded.PeerId);
+        Assert.True(migrated.PublicKey.Verify("m"u8, reloaded.Sign("m"u8)));
+    }
+
+    [Fact]
+    public void LoadOrCreate_Ed25519OnlyFileWithWrongPassphrase_IsNotMigrated()
+    {
+        var path = PathFor("node.key");
+        using var legacy = NodeIdentity.FromEd25519Seed(new byte[32]);
+        IdentityKeyFile.Create(path, legacy, "right", Cheap);
+        var before = File.ReadAllBytes(path);
+        Assert.Equal(KeyFileError.WrongPassphrase, Assert.Throws<KeyFileException>(() => IdentityKeyFile.LoadOrCreate(path, "wrong", Cheap, out _)).Reason);
+        Assert.Equal(KeyFileError.PassphraseRequired, Assert.Throws<KeyFileException>(() => IdentityKeyFile.LoadOrCreate(path, "", Cheap, out _)).Reason);
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Single(Directory.GetFiles(_directory));
+    }
+
+    [Fact]
+    public void LoadOrCreate_MigratedFiles_FromOneOldFileGetIndependentMlDsaKeys()
+    {
+        // The ML-DSA seed added by a migration comes from the CSPRNG, not from the Ed25519 seed.
+        using var legacy = NodeIdentity.FromEd25519Seed(new byte[32]);
+        IdentityKeyFile.Create(PathFor("a.key"), legacy);
+        IdentityKeyFile.Create(PathFor("b.key"), legacy);
+        using var a = IdentityKeyFile.LoadOrCreate(PathFor("a.key"), default, Cheap, out var ra);
+        using var b = IdentityKeyFile.LoadOrCreate(PathFor("b.key"), default, Cheap, out var rb);
+        Assert.True(ra.Migrated && rb.Migrated);
+        Assert.Equal(ra.PreviousPeerId, rb.PreviousPeerId);
+        Assert.True(a.PublicKey.Ed25519Key.SequenceEqual(b.PublicKey.Ed25519Key));
+        Assert.False(a.PublicKey.MlDsa65Key.SequenceEqual(b.PublicKey.MlDsa65Key));
     }
 }
