@@ -97,7 +97,7 @@ public sealed class TransportStream : Stream
         while (!buffer.IsEmpty)
         {
             int chunk;
-            Task? wait = null;
+            TaskCompletionSource? wait = null;
             lock (_lock)
             {
                 if (_failure is not null)
@@ -114,7 +114,7 @@ public sealed class TransportStream : Stream
                 if (chunk == 0)
                 {
                     _creditWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    wait = _creditWaiter.Task;
+                    wait = _creditWaiter;
                 }
                 else
                 {
@@ -124,7 +124,7 @@ public sealed class TransportStream : Stream
 
             if (wait is not null)
             {
-                await wait.WaitAsync(cancellationToken);
+                await Waits.WaitAsync(wait, cancellationToken);
                 continue;
             }
 

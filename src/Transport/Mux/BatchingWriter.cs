@@ -28,7 +28,7 @@ internal sealed class BatchingWriter : IDisposable
     private bool _timerArmed;
     private bool _draining;
     private Exception? _closedWith;
-    private TaskCompletionSource? _space;
+    private List<TaskCompletionSource>? _spaceWaiters;
     private TaskCompletionSource? _drained;
 
     public BatchingWriter(IFrameLink link, TimeProvider time, TimeSpan window, int maxBatchBytes, int maxQueuedBytes, Action<Exception> onFault)
@@ -59,7 +59,7 @@ internal sealed class BatchingWriter : IDisposable
     /// </summary>
     public ValueTask WriteAsync(FrameHeader header, ReadOnlySpan<byte> payload, bool urgent, CancellationToken cancellationToken = default)
     {
-        Task? wait = null;
+        TaskCompletionSource? wait = null;
         var startDrain = false;
         lock (_lock)
         {
@@ -105,8 +105,8 @@ internal sealed class BatchingWriter : IDisposable
 
             if (_queuedBytes > _maxQueuedBytes)
             {
-                _space ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = _space.Task;
+                wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                (_spaceWaiters ??= []).Add(wait);
             }
         }
 
@@ -115,7 +115,7 @@ internal sealed class BatchingWriter : IDisposable
             _ = DrainAsync();
         }
 
-        return wait is null ? default : new ValueTask(wait.WaitAsync(cancellationToken));
+        return wait is null ? default : new ValueTask(Waits.WaitAsync(wait, cancellationToken));
     }
 
     /// <summary>Sends whatever is batched now and completes when the link has taken everything queued.</summary>
@@ -238,18 +238,24 @@ internal sealed class BatchingWriter : IDisposable
                     ArrayPool<byte>.Shared.Return(batch.Buffer);
                 }
 
-                TaskCompletionSource? release = null;
+                List<TaskCompletionSource>? release = null;
                 lock (_lock)
                 {
                     _queuedBytes -= batch.Length;
-                    if (_space is not null && _queuedBytes <= _maxQueuedBytes)
+                    if (_spaceWaiters is not null && _queuedBytes <= _maxQueuedBytes)
                     {
-                        release = _space;
-                        _space = null;
+                        release = _spaceWaiters;
+                        _spaceWaiters = null;
                     }
                 }
 
-                release?.TrySetResult();
+                if (release is not null)
+                {
+                    foreach (var waiter in release)
+                    {
+                        waiter.TrySetResult();
+                    }
+                }
             }
         }
         catch (Exception ex)
@@ -262,7 +268,8 @@ internal sealed class BatchingWriter : IDisposable
     /// <summary>Stops accepting frames; queued batches are released and waiters fail with <paramref name="reason"/>.</summary>
     public void Close(Exception reason)
     {
-        TaskCompletionSource? space, drained;
+        List<TaskCompletionSource>? space;
+        TaskCompletionSource? drained;
         lock (_lock)
         {
             if (_closedWith is not null)
@@ -284,15 +291,22 @@ internal sealed class BatchingWriter : IDisposable
             }
 
             _queuedBytes = 0;
-            space = _space;
+            space = _spaceWaiters;
             drained = _drained;
-            _space = null;
+            _spaceWaiters = null;
             _drained = null;
             _timer?.Dispose();
             _timer = null;
         }
 
-        space?.TrySetException(reason);
+        if (space is not null)
+        {
+            foreach (var waiter in space)
+            {
+                waiter.TrySetException(reason);
+            }
+        }
+
         drained?.TrySetException(reason);
     }
 

@@ -78,6 +78,9 @@ internal sealed class MuxConnection : ITransportConnection
     /// <summary>Largest StreamData payload sent: small enough to interleave streams fairly.</summary>
     internal int MaxStreamChunk { get; }
 
+    /// <summary>The link under this connection (tests inject raw bytes through it).</summary>
+    internal IFrameLink Link => _link;
+
     /// <summary>Bytes queued for sending (tests and benchmarks).</summary>
     internal long QueuedBytes => _writer.QueuedBytes;
 
@@ -94,15 +97,24 @@ internal sealed class MuxConnection : ITransportConnection
         }
 
         Interlocked.Increment(ref _active);
+
+        // The timeout and the caller's token complete the same source the response does, so the
+        // wait is one plain await (see Waits for why no combinator is used).
+        using var timeout = _time.CreateTimer(
+            static s =>
+            {
+                var (c, peer, after) = ((TaskCompletionSource<TransportResponse>, PeerId, TimeSpan))s!;
+                c.TrySetException(new TransportException(TransportError.Timeout, $"No response from {peer} within {after}."));
+            },
+            (completion, RemotePeer, _options.RequestTimeout),
+            _options.RequestTimeout,
+            Timeout.InfiniteTimeSpan);
+        using var registration = cancellationToken.Register(static (s, ct) => ((TaskCompletionSource<TransportResponse>)s!).TrySetCanceled(ct), completion);
         try
         {
             var urgent = priority == MessagePriority.High;
             await Send(new FrameHeader(FrameType.Request, urgent ? FrameFlags.Urgent : FrameFlags.None, id, request.Length), request, urgent, cancellationToken);
-            return await completion.Task.WaitAsync(_options.RequestTimeout, _time, cancellationToken);
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TransportException(TransportError.Timeout, $"No response from {RemotePeer} within {_options.RequestTimeout}.", ex);
+            return await completion.Task;
         }
         finally
         {
@@ -155,10 +167,12 @@ internal sealed class MuxConnection : ITransportConnection
         {
             // Tell the peer, let queued frames leave, then end the link; bounded by the handshake timeout.
             await _writer.WriteAsync(new FrameHeader(FrameType.GoAway, FrameFlags.None, 0, 0), default, urgent: true, cancellationToken);
-            await _writer.FlushAsync().WaitAsync(_options.HandshakeTimeout, _time, cancellationToken);
-            await _link.ShutdownAsync();
+            if (await Waits.CompletesWithinAsync(_writer.FlushAsync(), _options.HandshakeTimeout, _time))
+            {
+                await _link.ShutdownAsync();
+            }
         }
-        catch (Exception ex) when (ex is TransportException or TimeoutException or IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is TransportException or IOException or OperationCanceledException or ObjectDisposedException)
         {
             // Closing anyway: the peer learns from the link going away.
         }
@@ -401,7 +415,12 @@ internal sealed class MuxConnection : ITransportConnection
         }
         else
         {
-            completion.TrySetResult(new TransportResponse(payload));
+            var response = new TransportResponse(payload);
+            if (!completion.TrySetResult(response))
+            {
+                // The request timed out or was cancelled at the same moment.
+                response.Dispose();
+            }
         }
     }
 
@@ -569,10 +588,12 @@ internal sealed class MuxConnection : ITransportConnection
     {
         try
         {
-            await _writer.FlushAsync().WaitAsync(_options.HandshakeTimeout, _time);
-            await _link.ShutdownAsync();
+            if (await Waits.CompletesWithinAsync(_writer.FlushAsync(), _options.HandshakeTimeout, _time))
+            {
+                await _link.ShutdownAsync();
+            }
         }
-        catch (Exception ex) when (ex is TransportException or TimeoutException or IOException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is TransportException or IOException or ObjectDisposedException or OperationCanceledException)
         {
             // Best effort only: the connection is being torn down either way.
         }
