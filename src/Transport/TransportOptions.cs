@@ -66,7 +66,10 @@ public sealed class TransportOptions
         CheckAddresses(failures, nameof(ListenAddresses), ListenAddresses, requirePort: false);
         CheckAddresses(failures, nameof(BootstrapPeers), BootstrapPeers, requirePort: true);
         Range(failures, nameof(MaxConnections), MaxConnections, 1, 1_000_000);
-        Range(failures, nameof(MaxConnectionsPerAddress), MaxConnectionsPerAddress, 1, Math.Max(1, MaxConnections));
+        if (MaxConnections >= 1)
+        {
+            Range(failures, nameof(MaxConnectionsPerAddress), MaxConnectionsPerAddress, 1, MaxConnections);
+        }
         Range(failures, nameof(IdleTimeout), IdleTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         Range(failures, nameof(KeepAliveInterval), KeepAliveInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
         Range(failures, nameof(BatchWindow), BatchWindow, TimeSpan.Zero, TimeSpan.FromSeconds(1));

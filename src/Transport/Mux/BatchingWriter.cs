@@ -69,7 +69,7 @@ internal sealed class BatchingWriter : IDisposable
             }
 
             var need = header.FrameLength;
-            if (_current is not null && _currentLength + need > _current.Length)
+            if (_current is not null && _currentLength > 0 && (_currentLength + need > _current.Length || _currentLength + need > _maxBatchBytes))
             {
                 Seal();
             }

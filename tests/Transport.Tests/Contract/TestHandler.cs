@@ -8,7 +8,7 @@ namespace Overlay.Transport.Tests.Contract;
 /// <summary>
 /// The contract suite's server: echoes requests ("fail" throws, "hang" never answers), records
 /// messages, and serves streams whose first byte picks a mode: 'H' reads to the end and answers
-/// the BLAKE3 hash and byte count, 'E' echoes until the end.
+/// the SHA-256 hash and byte count, 'E' echoes until the end.
 /// </summary>
 public sealed class TestHandler : IInboundHandler
 {
@@ -58,17 +58,17 @@ public sealed class TestHandler : IInboundHandler
         var buffer = new byte[64 * 1024];
         if (mode[0] == (byte)'H')
         {
-            var hasher = Blake3Hasher.Create();
+            using var hasher = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
             long total = 0;
             int n;
             while ((n = await stream.ReadAsync(buffer, cancellationToken)) > 0)
             {
-                hasher.Update(buffer.AsSpan(0, n));
+                hasher.AppendData(buffer.AsSpan(0, n));
                 total += n;
             }
 
             var answer = new byte[40];
-            hasher.Finalize(answer.AsSpan(0, 32));
+            hasher.GetHashAndReset(answer.AsSpan(0, 32));
             BitConverter.TryWriteBytes(answer.AsSpan(32), total);
             await stream.WriteAsync(answer, cancellationToken);
             await stream.CompleteWritesAsync(cancellationToken);
