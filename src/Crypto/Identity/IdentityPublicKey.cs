@@ -1,0 +1,116 @@
+using System.Diagnostics.CodeAnalysis;
+using Overlay.Crypto.Sodium;
+
+namespace Overlay.Crypto;
+
+/// <summary>
+/// A node's public identity key in its versioned encoding <c>[scheme byte][key bytes]</c>. The node's
+/// <see cref="Crypto.PeerId"/> is BLAKE3-256 of exactly these bytes, so the scheme is bound into the id.
+/// </summary>
+public sealed class IdentityPublicKey : IEquatable<IdentityPublicKey>
+{
+    /// <summary>Encoded size of an Ed25519 identity key: 1 + 32 bytes.</summary>
+    public const int Ed25519EncodedSize = 1 + Ed25519Algorithm.PublicKeyLength;
+
+    /// <summary>Largest encoded key of any scheme this build knows.</summary>
+    public const int MaxEncodedSize = Ed25519EncodedSize;
+
+    private readonly byte[] _encoded;
+
+    private IdentityPublicKey(byte[] encoded)
+    {
+        _encoded = encoded;
+        PeerId = PeerId.FromPublicKeyMaterial(encoded);
+    }
+
+    /// <summary>The node identifier: BLAKE3-256 of <see cref="Encoded"/>.</summary>
+    public PeerId PeerId { get; }
+
+    /// <summary>The versioned encoding: scheme byte, then the scheme's key bytes.</summary>
+    public ReadOnlySpan<byte> Encoded => _encoded;
+
+    /// <summary>The signature scheme, from the first encoded byte.</summary>
+    public IdentityScheme Scheme => (IdentityScheme)_encoded[0];
+
+    /// <summary>Encoded size of this key's signatures.</summary>
+    public int SignatureSize => IdentitySignature.TryGetSize(_encoded[0], out var size) ? size : 0;
+
+    /// <summary>The encoded key size of <paramref name="scheme"/>; false for an unknown scheme byte.</summary>
+    public static bool TryGetEncodedSize(byte scheme, out int size)
+    {
+        size = scheme switch
+        {
+            (byte)IdentityScheme.Ed25519 => Ed25519EncodedSize,
+            _ => 0,
+        };
+        return size != 0;
+    }
+
+    /// <summary>
+    /// Decodes untrusted bytes. Fails (never throws) on an unknown scheme, a wrong length, or an Ed25519
+    /// key that is not a canonical prime-order point: such keys are never generated honestly, and
+    /// refusing them keeps one identity to one encoding and one PeerId.
+    /// </summary>
+    public static bool TryDecode(ReadOnlySpan<byte> encoded, [NotNullWhen(true)] out IdentityPublicKey? key)
+    {
+        key = null;
+        if (encoded.IsEmpty || !TryGetEncodedSize(encoded[0], out var size) || encoded.Length != size)
+        {
+            return false;
+        }
+
+        if (!Algorithm.Ed25519.IsValidPublicKey(encoded[1..]))
+        {
+            return false;
+        }
+
+        key = new IdentityPublicKey(encoded.ToArray());
+        return true;
+    }
+
+    /// <summary>Decodes trusted bytes; throws <see cref="FormatException"/> when they are not a valid identity key.</summary>
+    public static IdentityPublicKey Decode(ReadOnlySpan<byte> encoded) =>
+        TryDecode(encoded, out var key)
+            ? key
+            : throw new FormatException($"These {encoded.Length} bytes are not an encoded identity public key (scheme byte, then a valid key of that scheme).");
+
+    /// <summary>Builds the encoding of a key this process derived itself (no validation needed).</summary>
+    internal static IdentityPublicKey FromEd25519(ReadOnlySpan<byte> ed25519PublicKey)
+    {
+        var encoded = new byte[Ed25519EncodedSize];
+        encoded[0] = (byte)IdentityScheme.Ed25519;
+        ed25519PublicKey.CopyTo(encoded.AsSpan(1));
+        return new IdentityPublicKey(encoded);
+    }
+
+    /// <summary>
+    /// True when <paramref name="signature"/> is this key's signature of <paramref name="message"/>. The
+    /// signature's scheme byte must equal the key's, so a hybrid key can never be satisfied by a lone
+    /// classical signature. Never throws on untrusted input.
+    /// </summary>
+    public bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
+    {
+        if (signature.Length != IdentitySignature.Ed25519Size || signature[0] != _encoded[0])
+        {
+            return false;
+        }
+
+        return Algorithm.Ed25519.Verify(_encoded.AsSpan(1), message, signature[1..]);
+    }
+
+    /// <inheritdoc />
+    public bool Equals(IdentityPublicKey? other) => other is not null && _encoded.AsSpan().SequenceEqual(other._encoded);
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as IdentityPublicKey);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => PeerId.GetHashCode();
+
+    /// <summary>The scheme and the PeerId, e.g. <c>Ed25519:abcd…</c>.</summary>
+    public override string ToString() => Scheme + ":" + PeerId;
+
+    public static bool operator ==(IdentityPublicKey? left, IdentityPublicKey? right) => left is null ? right is null : left.Equals(right);
+
+    public static bool operator !=(IdentityPublicKey? left, IdentityPublicKey? right) => !(left == right);
+}

@@ -1,0 +1,203 @@
+using Overlay.Crypto.Sodium;
+
+namespace Overlay.Crypto.Tests.Identity;
+
+public sealed class IdentityKeyFileTests : IDisposable
+{
+    // Cheap Argon2id so the suite stays fast; the format and code paths are the same as with real costs.
+    private static readonly IdentityKeyFileOptions Cheap = new()
+    {
+        KeyDerivation = new Argon2idParameters(1, 8 * 1024),
+        MaxOpsLimit = 4,
+        MaxMemoryBytes = 64 * 1024,
+    };
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("overlay-keyfile-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private string PathFor(string name) => Path.Combine(_directory, name);
+
+    [Fact]
+    public void CreateThenLoad_Plain_RoundTripsTheIdentity()
+    {
+        using var identity = NodeIdentity.FromRandom(new Random(1));
+        var path = PathFor("node.key");
+        IdentityKeyFile.Create(path, identity);
+        using var loaded = IdentityKeyFile.Load(path, default);
+        Assert.Equal(identity.PublicKey, loaded.PublicKey);
+        Assert.Equal(identity.Sign("m"u8), loaded.Sign("m"u8));
+        Assert.Equal(identity.PublicKey, IdentityKeyFile.ReadPublicKey(path));
+        Assert.Equal(107, new FileInfo(path).Length);
+    }
+
+    [Fact]
+    public void CreateThenLoad_WithPassphrase_RoundTripsAndTheSeedIsNotInTheFile()
+    {
+        using var identity = NodeIdentity.FromRandom(new Random(2));
+        var path = PathFor("sealed.key");
+        IdentityKeyFile.Create(path, identity, "hunter2 ünïcode", Cheap);
+        using var loaded = IdentityKeyFile.Load(path, "hunter2 ünïcode", Cheap);
+        Assert.Equal(identity.PeerId, loaded.PeerId);
+        Assert.Equal(identity.Sign("m"u8), loaded.Sign("m"u8));
+        Assert.Equal(identity.PeerId, IdentityKeyFile.ReadPublicKey(path).PeerId);
+
+        var seed = new byte[32];
+        new Random(2).NextBytes(seed);
+        var bytes = File.ReadAllBytes(path);
+        Assert.Equal(172, bytes.Length);
+        Assert.True(bytes.AsSpan().IndexOf(seed) < 0, "The sealed file contains the seed in the clear.");
+    }
+
+    [Fact]
+    public void Create_WithPassphrase_TwiceGivesDifferentFiles()
+    {
+        using var identity = NodeIdentity.Generate();
+        IdentityKeyFile.Create(PathFor("a.key"), identity, "pw", Cheap);
+        IdentityKeyFile.Create(PathFor("b.key"), identity, "pw", Cheap);
+        // Fresh salt and nonce per file.
+        Assert.NotEqual(File.ReadAllBytes(PathFor("a.key")), File.ReadAllBytes(PathFor("b.key")));
+    }
+
+    [Fact]
+    public void Load_WrongPassphrase_IsRefused()
+    {
+        using var identity = NodeIdentity.Generate();
+        var path = PathFor("sealed.key");
+        IdentityKeyFile.Create(path, identity, "right", Cheap);
+        var e = Assert.Throws<KeyFileException>(() => IdentityKeyFile.Load(path, "wrong", Cheap));
+        Assert.Equal(KeyFileError.WrongPassphrase, e.Reason);
+        Assert.Contains(path, e.Message);
+        Assert.Equal(path, e.FilePath);
+        Assert.Equal(KeyFileError.WrongPassphrase, Assert.Throws<KeyFileException>(() => IdentityKeyFile.Load(path, "righT", Cheap)).Reason);
+    }
+
+    [Fact]
+    public void Load_SealedFileWithoutPassphrase_SaysAPassphraseIsRequired()
+    {
+        using var identity = NodeIdentity.Generate();
+        var path = PathFor("sealed.key");
+        IdentityKeyFile.Create(path, identity, "pw", Cheap);
+        var e = Assert.Throws<KeyFileException>(() => IdentityKeyFile.Load(path, default, Cheap));
+        Assert.Equal(KeyFileError.PassphraseRequired, e.Reason);
+        Assert.Contains(path, e.Message);
+    }
+
+    [Fact]
+    public void Load_SealedFileAskingMoreThanTheLimits_IsRefusedBeforeDeriving()
+    {
+        using var identity = NodeIdentity.Generate();
+        var path = PathFor("costly.key");
+        IdentityKeyFile.Create(path, identity, "pw", Cheap with { KeyDerivation = new Argon2idParameters(2, 32 * 1024) });
+        var strict = Cheap with { MaxOpsLimit = 1 };
+        Assert.Equal(KeyFileError.UnsupportedKeyDerivation, Assert.Throws<KeyFileException>(() => IdentityKeyFile.Load(path, "pw", strict)).Reason);
+        strict = Cheap with { MaxMemoryBytes = 16 * 1024 };
+        Assert.Equal(KeyFileError.UnsupportedKeyDerivation, Assert.Throws<KeyFileException>(() => IdentityKeyFile.Load(path, "pw", strict)).Reason);
+        using var loaded = IdentityKeyFile.Load(path, "pw", Cheap);
+        Assert.Equal(identity.PeerId, loaded.PeerId);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Create_SetsMode0600AndLeavesNoTemporaryFile()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix file modes do not exist on Windows.");
+        using var identity = NodeIdentity.Generate();
+        var path = PathFor("node.key");
+        IdentityKeyFile.Create(path, identity);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        Assert.Equal(new[] { path }, Directory.GetFiles(_directory));
+    }
+
+    [Theory]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, "0644")]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.GroupRead, "0440")]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherWrite, "0602")]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupExecute, "0610")]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Load_FileOpenToGroupOrOthers_IsRefusedNamingFileModeAndFix(UnixFileMode mode, string octal)
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix file modes do not exist on Windows.");
+        using var identity = NodeIdentity.Generate();
+        var path = PathFor("node.key");
+        IdentityKeyFile.Create(path, identity);
+        File.SetUnixFileMode(path, mode);
+        var e = Assert.Throws<KeyFileException>(() => IdentityKeyFile.Load(path, default));
+        Assert.Equal(KeyFileError.PermissionsTooOpen, e.Reason);
+        Assert.Contains(path, e.Message);
+        Assert.Contains(octal, e.Message);
+        Assert.Contains($"chmod 600 {path}", e.Message);
+        Assert.Equal(KeyFileError.PermissionsTooOpen, Assert.Throws<KeyFileException>(() => IdentityKeyFile.ReadPublicKey(path)).Reason);
+
+        File.SetUnixFileMode(path, UnixFileMode.UserRead);
+        using var loaded = IdentityKeyFile.Load(path, default);
+        Assert.Equal(identity.PeerId, loaded.PeerId);
+    }
+
+    [Fact]
+    public void Create_ExistingFile_IsNeverReplaced()
+    {
+        using var first = NodeIdentity.Generate();
+        using var second = NodeIdentity.Generate();
+        var path = PathFor("node.key");
+        IdentityKeyFile.Create(path, first);
+        var before = File.ReadAllBytes(path);
+        var e = Assert.Throws<KeyFileException>(() => IdentityKeyFile.Create(path, second));
+        Assert.Equal(KeyFileError.AlreadyExists, e.Reason);
+        Assert.Contains(path, e.Message);
+        Assert.Equal(before, File.ReadAllBytes(path));
+
+        var other = PathFor("other.txt");
+        File.WriteAllText(other, "not a key");
+        Assert.Equal(KeyFileError.AlreadyExists, Assert.Throws<KeyFileException>(() => IdentityKeyFile.Create(other, second)).Reason);
+        Assert.Equal("not a key", File.ReadAllText(other));
+        Assert.Equal(2, Directory.GetFiles(_directory).Length);
+    }
+
+    [Fact]
+    public void Create_InMissingDirectory_FailsWithIoError()
+    {
+        using var identity = NodeIdentity.Generate();
+        var path = PathFor("missing/dir/node.key");
+        Assert.Equal(KeyFileError.IoError, Assert.Throws<KeyFileException>(() => IdentityKeyFile.Create(path, identity)).Reason);
+    }
+
+    [Fact]
+    public void Load_MissingFile_SaysNotFound()
+    {
+        var path = PathFor("absent.key");
+        var e = Assert.Throws<KeyFileException>(() => IdentityKeyFile.Load(path, default));
+        Assert.Equal(KeyFileError.NotFound, e.Reason);
+        Assert.Contains(path, e.Message);
+        Assert.Equal(KeyFileError.NotFound, Assert.Throws<KeyFileException>(() => IdentityKeyFile.Load(PathFor("no/such/dir.key"), default)).Reason);
+    }
+
+    [Fact]
+    public void Load_Directory_FailsWithIoError()
+    {
+        var path = PathFor("dir.key");
+        Directory.CreateDirectory(path);
+        Assert.Equal(KeyFileError.IoError, Assert.Throws<KeyFileException>(() => IdentityKeyFile.Load(path, default)).Reason);
+    }
+
+    [Fact]
+    public void Create_InvalidCost_Throws()
+    {
+        using var identity = NodeIdentity.Generate();
+        Assert.Throws<ArgumentOutOfRangeException>(() => IdentityKeyFile.Create(PathFor("a"), identity, "pw", Cheap with { KeyDerivation = new Argon2idParameters(1, 8 * 1024 + 1) }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => IdentityKeyFile.Create(PathFor("a"), identity, "pw", Cheap with { KeyDerivation = new Argon2idParameters(8, 8 * 1024) }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => IdentityKeyFile.Create(PathFor("a"), identity, "pw", Cheap with { KeyDerivation = new Argon2idParameters(0, 8 * 1024) }));
+        Assert.False(File.Exists(PathFor("a")));
+        Assert.Throws<ArgumentException>(() => IdentityKeyFile.Create("", identity));
+    }
+
+    [Fact]
+    public void DefaultOptions_CreateCostIsWithinLoadLimits()
+    {
+        var options = IdentityKeyFileOptions.Default;
+        Assert.True(options.KeyDerivation.IsValid);
+        Assert.True(options.KeyDerivation.OpsLimit <= options.MaxOpsLimit);
+        Assert.True(options.KeyDerivation.MemoryBytes <= options.MaxMemoryBytes);
+        Assert.Equal(0, options.KeyDerivation.MemoryBytes % 1024);
+    }
+}
