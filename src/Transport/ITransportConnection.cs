@@ -27,7 +27,10 @@ public interface ITransportConnection : IAsyncDisposable
     /// <summary>Requests plus streams in flight; a pool treats a connection with none as idle.</summary>
     int ActiveOperations { get; }
 
-    /// <summary>The <see cref="TimeProvider"/> timestamp of the last frame sent or received.</summary>
+    /// <summary>
+    /// The <see cref="TimeProvider"/> timestamp of the last application frame (request, response,
+    /// message, stream data) sent or received; keep-alives do not count.
+    /// </summary>
     long LastActivityTimestamp { get; }
 
     /// <summary>

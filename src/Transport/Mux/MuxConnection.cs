@@ -193,9 +193,7 @@ internal sealed class MuxConnection : ITransportConnection
             return true;
         }
 
-        var now = _time.GetTimestamp();
-        Interlocked.Exchange(ref _lastReceive, now);
-        Interlocked.Exchange(ref _lastActivity, now);
+        Interlocked.Exchange(ref _lastReceive, _time.GetTimestamp());
         while (true)
         {
             if (Volatile.Read(ref _closing) != 0 && _closeReason != TransportError.Closed)
@@ -282,6 +280,12 @@ internal sealed class MuxConnection : ITransportConnection
     private bool Dispatch(in Frame frame)
     {
         var h = frame.Header;
+        if (h.Type is not (FrameType.Ping or FrameType.Pong or FrameType.StreamWindow or FrameType.ProtocolError))
+        {
+            // Keep-alives and flow control are not use: a pool must still see the connection as idle.
+            Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
+        }
+
         switch (h.Type)
         {
             case FrameType.Request:

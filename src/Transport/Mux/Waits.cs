@@ -30,6 +30,24 @@ internal static class Waits
         await completion.Task;
     }
 
+    /// <summary>Awaits <paramref name="task"/> or the cancellation of <paramref name="cancellationToken"/>, whichever comes first.</summary>
+    public static async Task<T> WaitAsync<T>(Task<T> task, CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.CanBeCanceled || task.IsCompleted)
+        {
+            return await task;
+        }
+
+        var gate = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (cancellationToken.Register(static (s, ct) => ((TaskCompletionSource<bool>)s!).TrySetCanceled(ct), gate))
+        {
+            _ = RelayAsync(task, gate);
+            await gate.Task;
+        }
+
+        return await task;
+    }
+
     private static async Task RelayAsync(Task task, TaskCompletionSource<bool> gate)
     {
         await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
