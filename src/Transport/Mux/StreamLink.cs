@@ -31,9 +31,11 @@ internal sealed class StreamLink : IFrameLink
         {
             await _shutdown(_stream);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException
+            or System.Security.Cryptography.CryptographicException or System.Security.Authentication.AuthenticationException)
         {
-            // The peer may already be gone; the link is being closed anyway.
+            // The peer may already be gone or have closed first (TLS then refuses our close_notify);
+            // the link is being closed anyway.
         }
     }
 

@@ -39,6 +39,7 @@ internal sealed class TlsHandshake
         ClientCertificateContext = certificate,
         ApplicationProtocols = [Alpn],
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        CertificateChainPolicy = ChainPolicy(),
         RemoteCertificateValidationCallback = state.Validate,
     };
 
@@ -51,7 +52,21 @@ internal sealed class TlsHandshake
         ClientCertificateRequired = true,
         ApplicationProtocols = [Alpn],
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        CertificateChainPolicy = ChainPolicy(),
         RemoteCertificateValidationCallback = state.Validate,
+    };
+
+    /// <summary>
+    /// The X.509 chain is never trusted here (the binding is what counts), but SslStream builds it
+    /// anyway before calling <see cref="Validate"/>. An empty custom root store, no downloads and no
+    /// revocation keep that build from searching system stores or the network for every handshake.
+    /// </summary>
+    private static X509ChainPolicy ChainPolicy() => new()
+    {
+        TrustMode = X509ChainTrustMode.CustomRootTrust,
+        RevocationMode = X509RevocationMode.NoCheck,
+        DisableCertificateDownloads = true,
+        VerificationFlags = X509VerificationFlags.AllFlags,
     };
 
     /// <summary>The validation callback: the binding must hold, and the pin if there is one.</summary>
