@@ -24,6 +24,9 @@ public static class TransportCommands
             case "handshake":
                 await HandshakeAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500);
                 return 0;
+            case "serve":
+                await ServeAsync(int.Parse(args[1], CultureInfo.InvariantCulture));
+                return 0;
             case "connections":
                 await ConnectionsAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000);
                 return 0;
@@ -94,37 +97,86 @@ public static class TransportCommands
             $"connection set-up (TCP connect + mutual TLS 1.3 + identity binding both ways), {count} sequential dials: p50 {samples[count / 2]:F2} ms, p99 {samples[count * 99 / 100]:F2} ms"));
     }
 
+    private static TransportOptions HoldingOptions(int count) => new()
+    {
+        MaxConnectionsPerAddress = count + 10,
+        HandshakeTimeout = TimeSpan.FromSeconds(60),
+        KeepAliveInterval = TimeSpan.FromMinutes(10),
+        IdleTimeout = TimeSpan.FromHours(1),
+    };
+
+    /// <summary>
+    /// Dials <paramref name="count"/> connections to a node running in a child process (each process
+    /// then needs one descriptor per connection), and reports what holding them costs that node.
+    /// </summary>
     private static async Task ConnectionsAsync(int count)
     {
-        var options = new TransportOptions { MaxConnectionsPerAddress = count + 10, KeepAliveInterval = TimeSpan.FromMinutes(10), IdleTimeout = TimeSpan.FromHours(1) };
-        await using var pair = await LoopbackPair.StartAsync(options, connect: false);
-        var connections = new List<ITransportConnection>(count);
-        var before = Measure();
+        var self = Environment.ProcessPath!;
+        var dll = typeof(TransportCommands).Assembly.Location;
+        using var server = Process.Start(new ProcessStartInfo(self, [dll, "transport", "serve", count.ToString(CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+        })!;
+        var address = TransportAddress.Parse((await server.StandardOutput.ReadLineAsync())!);
+        using var identity = NodeIdentity.Generate();
+        await using var client = new TcpTlsTransport(identity, new BenchHandler(), HoldingOptions(count));
+        var connections = new ITransportConnection[count];
         var sw = Stopwatch.StartNew();
-        for (var i = 0; i < count; i++)
+        var next = -1;
+        var workers = new Task[4];
+        for (var w = 0; w < workers.Length; w++)
         {
-            connections.Add(await pair.Client.DialAsync(pair.ServerAddress));
+            workers[w] = Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < count)
+                {
+                    connections[i] = await client.DialAsync(address);
+                }
+            });
         }
 
+        await Task.WhenAll(workers);
         sw.Stop();
-        var deadline = Stopwatch.StartNew();
-        while (pair.Server.ConnectionCount < count && deadline.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(50);
-        }
-
         using (var r = await connections[^1].RequestAsync(new byte[8]))
         {
         }
 
-        var after = Measure();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{count} connections dialled in {sw.Elapsed.TotalSeconds:F1} s; server holds {pair.Server.ConnectionCount}; "
-            + $"managed heap +{(after.Managed - before.Managed) / 1024.0 / count:F1} KiB and working set +{(after.WorkingSet - before.WorkingSet) / 1024.0 / count:F1} KiB per connection (both ends, one process)"));
-        foreach (var c in connections)
+        await server.StandardInput.WriteLineAsync("measure");
+        await server.StandardInput.FlushAsync();
+        var report = await server.StandardOutput.ReadLineAsync();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count} connections dialled in {sw.Elapsed.TotalSeconds:F1} s (4 concurrent dials); {report}"));
+        server.StandardInput.Close();
+        await server.WaitForExitAsync();
+    }
+
+    /// <summary>The node side of <see cref="ConnectionsAsync"/>: listens, then reports on request.</summary>
+    private static async Task ServeAsync(int count)
+    {
+        using var identity = NodeIdentity.Generate();
+        await using var server = new TcpTlsTransport(identity, new BenchHandler(), HoldingOptions(count));
+        var listener = await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
+        var before = Measure();
+        Console.WriteLine(listener.LocalAddress.ToString());
+        Console.Out.Flush();
+        if (await Console.In.ReadLineAsync() == "measure")
         {
-            await c.CloseAsync();
+            var deadline = Stopwatch.StartNew();
+            while (server.ConnectionCount < count && deadline.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(50);
+            }
+
+            var after = Measure();
+            var held = server.ConnectionCount;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"the node holds {held}; per connection: managed heap +{(after.Managed - before.Managed) / 1024.0 / held:F1} KiB, working set +{(after.WorkingSet - before.WorkingSet) / 1024.0 / held:F1} KiB"));
+            Console.Out.Flush();
         }
+
+        await Console.In.ReadLineAsync();
+        Environment.Exit(0);
     }
 
     private static void SimConnections(int count)

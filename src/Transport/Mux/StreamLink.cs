@@ -50,7 +50,9 @@ internal sealed class StreamLink : IFrameLink
     /// <summary>Reads until the stream ends or fails, then tells the connection why.</summary>
     public async Task RunReceiveLoopAsync(MuxConnection connection)
     {
-        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
+        // Zero-byte reads: an idle connection waits for data without holding a buffer (SslStream
+        // then releases its own too), which is what lets one node hold many thousands of them.
+        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
         var reason = TransportError.Closed;
         try
         {
