@@ -31,11 +31,10 @@ internal sealed class StreamLink : IFrameLink
         {
             await _shutdown(_stream);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException
-            or System.Security.Cryptography.CryptographicException or System.Security.Authentication.AuthenticationException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // The peer may already be gone or have closed first (TLS then refuses our close_notify);
-            // the link is being closed anyway.
+            // The peer may already be gone or have closed first; TLS then refuses our close_notify,
+            // on Linux with internal OpenSSL exception types. The link is being closed anyway.
         }
     }
 
