@@ -110,6 +110,44 @@ public static class IdentityKeyFile
     }
 
     /// <summary>
+    /// Loads the identity at <paramref name="path"/>, or, only when no file exists there, generates a new
+    /// one from the CSPRNG and creates the file. An existing file that fails to load is reported, never
+    /// replaced. <paramref name="created"/> tells which happened.
+    /// </summary>
+    public static NodeIdentity LoadOrCreate(string path, ReadOnlySpan<char> passphrase, IdentityKeyFileOptions options, out bool created)
+    {
+        try
+        {
+            created = false;
+            return Load(path, passphrase, options);
+        }
+        catch (KeyFileException e) when (e.Reason == KeyFileError.NotFound && !Directory.Exists(path))
+        {
+            // Fall through to create; the no-replace rename settles a race with another process.
+        }
+
+        var identity = NodeIdentity.Generate();
+        try
+        {
+            Create(path, identity, passphrase, options);
+            created = true;
+            return identity;
+        }
+        catch (KeyFileException e) when (e.Reason == KeyFileError.AlreadyExists)
+        {
+            // Another process created it first: use theirs, so both end up with one identity.
+            identity.Dispose();
+            created = false;
+            return Load(path, passphrase, options);
+        }
+        catch
+        {
+            identity.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Reads only the public key (and so the PeerId) from a key file, without a passphrase. The whole
     /// file is still checked, including its permissions.
     /// </summary>
@@ -384,7 +422,7 @@ public static class IdentityKeyFile
         {
             var octal = Convert.ToString((int)mode & 0xFFF, 8).PadLeft(4, '0');
             throw new KeyFileException(KeyFileError.PermissionsTooOpen, path,
-                $"The identity key file '{path}' has mode {octal}, which lets group or others read or write it; run 'chmod 600 {path}' so only its owner can.");
+                $"The identity key file '{path}' has mode {octal}, which gives group or others access to it; run 'chmod 600 {path}' so only its owner can.");
         }
     }
 

@@ -29,6 +29,12 @@ public sealed class IdentityPublicKey : IEquatable<IdentityPublicKey>
     /// <summary>The versioned encoding: scheme byte, then the scheme's key bytes.</summary>
     public ReadOnlySpan<byte> Encoded => _encoded;
 
+    /// <summary>
+    /// The scheme's key bytes without the scheme byte: for Ed25519 the raw 32-byte key, as it appears
+    /// for example in an Ed25519 TLS certificate.
+    /// </summary>
+    public ReadOnlySpan<byte> KeyMaterial => _encoded.AsSpan(1);
+
     /// <summary>The signature scheme, from the first encoded byte.</summary>
     public IdentityScheme Scheme => (IdentityScheme)_encoded[0];
 
@@ -65,6 +71,22 @@ public sealed class IdentityPublicKey : IEquatable<IdentityPublicKey>
         }
 
         key = new IdentityPublicKey(encoded.ToArray());
+        return true;
+    }
+
+    /// <summary>
+    /// The identity key of a raw 32-byte Ed25519 public key (for example one taken from a peer's TLS
+    /// certificate), with the same validation as <see cref="TryDecode"/>. Never throws on untrusted input.
+    /// </summary>
+    public static bool TryFromEd25519(ReadOnlySpan<byte> ed25519PublicKey, [NotNullWhen(true)] out IdentityPublicKey? key)
+    {
+        key = null;
+        if (!Algorithm.Ed25519.IsValidPublicKey(ed25519PublicKey))
+        {
+            return false;
+        }
+
+        key = FromEd25519(ed25519PublicKey);
         return true;
     }
 

@@ -200,4 +200,31 @@ public sealed class IdentityKeyFileTests : IDisposable
         Assert.True(options.KeyDerivation.MemoryBytes <= options.MaxMemoryBytes);
         Assert.Equal(0, options.KeyDerivation.MemoryBytes % 1024);
     }
+
+    [Fact]
+    public void LoadOrCreate_CreatesOnceThenLoadsTheSameIdentity()
+    {
+        var path = PathFor("node.key");
+        using var first = IdentityKeyFile.LoadOrCreate(path, "pw", Cheap, out var created);
+        Assert.True(created);
+        using var second = IdentityKeyFile.LoadOrCreate(path, "pw", Cheap, out created);
+        Assert.False(created);
+        Assert.Equal(first.PeerId, second.PeerId);
+    }
+
+    [Fact]
+    public void LoadOrCreate_ExistingBadFile_IsReportedNotReplaced()
+    {
+        var path = PathFor("node.key");
+        using (var identity = NodeIdentity.Generate())
+        {
+            IdentityKeyFile.Create(path, identity, "pw", Cheap);
+        }
+
+        var before = File.ReadAllBytes(path);
+        Assert.Equal(KeyFileError.WrongPassphrase, Assert.Throws<KeyFileException>(() => IdentityKeyFile.LoadOrCreate(path, "other", Cheap, out _)).Reason);
+        File.WriteAllBytes(path, before.AsSpan(0, 50).ToArray());
+        Assert.Equal(KeyFileError.Truncated, Assert.Throws<KeyFileException>(() => IdentityKeyFile.LoadOrCreate(path, "pw", Cheap, out _)).Reason);
+        Assert.Single(Directory.GetFiles(_directory));
+    }
 }

@@ -160,4 +160,16 @@ public sealed class NodeIdentityTests
         using var identity = NodeIdentity.Generate();
         Assert.Throws<ArgumentException>(() => identity.Sign("x"u8, new byte[64]));
     }
+
+    [Fact]
+    public void TryFromEd25519_RawKey_EqualsTheIdentityKey()
+    {
+        using var identity = NodeIdentity.Generate();
+        Assert.True(IdentityPublicKey.TryFromEd25519(identity.PublicKey.KeyMaterial, out var key));
+        Assert.Equal(identity.PublicKey, key);
+        Assert.Equal(identity.PeerId, key.PeerId);
+        Assert.False(IdentityPublicKey.TryFromEd25519(identity.PublicKey.Encoded, out _));
+        Assert.False(IdentityPublicKey.TryFromEd25519(new byte[32], out _));
+        Assert.False(IdentityPublicKey.TryFromEd25519([], out _));
+    }
 }
