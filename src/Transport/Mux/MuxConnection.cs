@@ -625,6 +625,18 @@ internal sealed class MuxConnection : ITransportConnection
         _writer.Close(failure);
         _link.Abort();
 
+        // Closed is cancelled before anyone waiting is failed, so a caller that catches the failure
+        // always finds the connection closed.
+        try
+        {
+            _closedSource.Cancel();
+        }
+        catch (AggregateException ex)
+        {
+            // A Closed callback of a caller failed; that is their bug, not a reason to stop tearing down.
+            Log.HandlerFailed(_logger, RemotePeer.ToString(), ex);
+        }
+
         TaskCompletionSource<TransportResponse>[] pending;
         TransportStream[] streams;
         lock (_lock)
@@ -646,15 +658,6 @@ internal sealed class MuxConnection : ITransportConnection
 
         TransportMetrics.ClosedWith(Scheme, reason);
         Log.ConnectionClosed(_logger, RemotePeer.ToString(), reason);
-        try
-        {
-            _closedSource.Cancel();
-        }
-        catch (AggregateException ex)
-        {
-            // A Closed callback of a caller failed; that is their bug, not a reason to stop tearing down.
-            Log.HandlerFailed(_logger, RemotePeer.ToString(), ex);
-        }
     }
 
     private void Dropped(FrameError error)
