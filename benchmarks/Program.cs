@@ -5,6 +5,11 @@ if (args is ["blake3-cpu"])
 {
     Overlay.Benchmarks.Crypto.Blake3CpuTimeProbe.Run(Console.Out);
     return;
+// Transport measurements outside BenchmarkDotNet: ... Overlay.Benchmarks.dll transport latency|connections N|sim-connections N
+if (args.Length > 0 && args[0] == "transport")
+{
+    return await Overlay.Benchmarks.Transport.TransportCommands.RunAsync(args[1..]);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Overlay.Benchmarks.BenchmarkConfig).Assembly).Run(args, Overlay.Benchmarks.BenchmarkConfig.Create());
+return 0;

@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Globalization;
+using Overlay.Crypto;
+using Overlay.Transport;
+using Overlay.Transport.InMemory;
+using Overlay.Transport.Tls;
+
+namespace Overlay.Benchmarks.Transport;
+
+/// <summary>
+/// Measurements BenchmarkDotNet does not express: latency percentiles (p50/p99 of single
+/// round trips) and how many connections one node holds and at what memory cost.
+/// Run: <c>dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll transport latency|connections N|sim-connections N</c>.
+/// </summary>
+public static class TransportCommands
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        switch (args.Length > 0 ? args[0] : string.Empty)
+        {
+            case "latency":
+                await LatencyAsync();
+                return 0;
+            case "handshake":
+                await HandshakeAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500);
+                return 0;
+            case "serve":
+                await ServeAsync(int.Parse(args[1], CultureInfo.InvariantCulture));
+                return 0;
+            case "connections":
+                await ConnectionsAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000);
+                return 0;
+            case "sim-connections":
+                SimConnections(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000);
+                return 0;
+            default:
+                Console.Error.WriteLine("usage: transport latency | transport handshake N | transport connections N | transport sim-connections N");
+                return 2;
+        }
+    }
+
+    private static async Task LatencyAsync()
+    {
+        var payload = new byte[64];
+        foreach (var (name, window, priority) in new[]
+        {
+            ("unbatched (window 0)", TimeSpan.Zero, MessagePriority.Normal),
+            ("batched 10 ms, normal priority", TimeSpan.FromMilliseconds(10), MessagePriority.Normal),
+            ("batched 10 ms, high priority", TimeSpan.FromMilliseconds(10), MessagePriority.High),
+        })
+        {
+            await using var pair = await LoopbackPair.StartAsync(new TransportOptions { BatchWindow = window });
+            var rounds = window > TimeSpan.Zero && priority == MessagePriority.Normal ? 1_000 : 50_000;
+            var samples = new double[rounds];
+            for (var i = 0; i < 1000; i++)
+            {
+                using var warm = await pair.Connection.RequestAsync(payload, MessagePriority.High);
+            }
+
+            for (var i = 0; i < rounds; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                using var r = await pair.Connection.RequestAsync(payload, priority);
+                samples[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            }
+
+            Array.Sort(samples);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{name}: {rounds} sequential 64-byte requests, p50 {samples[rounds / 2]:F0} us, p99 {samples[rounds * 99 / 100]:F0} us"));
+        }
+    }
+
+    private static async Task HandshakeAsync(int count)
+    {
+        await using var pair = await LoopbackPair.StartAsync(new TransportOptions { MaxConnectionsPerAddress = count + 10 }, connect: false);
+        var samples = new double[count];
+        var open = new List<ITransportConnection>(count);
+        for (var i = 0; i < 50; i++)
+        {
+            await (await pair.Client.DialAsync(pair.ServerAddress)).CloseAsync();
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            open.Add(await pair.Client.DialAsync(pair.ServerAddress));
+            samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+
+        foreach (var c in open)
+        {
+            await c.CloseAsync();
+        }
+
+        Array.Sort(samples);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"connection set-up (TCP connect + mutual TLS 1.3 + identity binding both ways), {count} sequential dials: p50 {samples[count / 2]:F2} ms, p99 {samples[count * 99 / 100]:F2} ms"));
+    }
+
+    private static TransportOptions HoldingOptions(int count) => new()
+    {
+        MaxConnectionsPerAddress = count + 10,
+        HandshakeTimeout = TimeSpan.FromSeconds(60),
+        KeepAliveInterval = TimeSpan.FromMinutes(10),
+        IdleTimeout = TimeSpan.FromHours(1),
+    };
+
+    /// <summary>
+    /// Dials <paramref name="count"/> connections to a node running in a child process (each process
+    /// then needs one descriptor per connection), and reports what holding them costs that node.
+    /// </summary>
+    private static async Task ConnectionsAsync(int count)
+    {
+        var self = Environment.ProcessPath!;
+        var dll = typeof(TransportCommands).Assembly.Location;
+        using var server = Process.Start(new ProcessStartInfo(self, [dll, "transport", "serve", count.ToString(CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+        })!;
+        var address = TransportAddress.Parse((await server.StandardOutput.ReadLineAsync())!);
+        using var identity = NodeIdentity.Generate();
+        await using var client = new TcpTlsTransport(identity, new BenchHandler(), HoldingOptions(count));
+        var connections = new ITransportConnection[count];
+        var sw = Stopwatch.StartNew();
+        var next = -1;
+        var workers = new Task[4];
+        for (var w = 0; w < workers.Length; w++)
+        {
+            workers[w] = Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < count)
+                {
+                    connections[i] = await client.DialAsync(address);
+                }
+            });
+        }
+
+        await Task.WhenAll(workers);
+        sw.Stop();
+        using (var r = await connections[^1].RequestAsync(new byte[8]))
+        {
+        }
+
+        await server.StandardInput.WriteLineAsync("measure");
+        await server.StandardInput.FlushAsync();
+        var report = await server.StandardOutput.ReadLineAsync();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count} connections dialled in {sw.Elapsed.TotalSeconds:F1} s (4 concurrent dials); {report}"));
+        server.StandardInput.Close();
+        await server.WaitForExitAsync();
+    }
+
+    /// <summary>The node side of <see cref="ConnectionsAsync"/>: listens, then reports on request.</summary>
+    private static async Task ServeAsync(int count)
+    {
+        using var identity = NodeIdentity.Generate();
+        await using var server = new TcpTlsTransport(identity, new BenchHandler(), HoldingOptions(count));
+        var listener = await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
+        var before = Measure();
+        Console.WriteLine(listener.LocalAddress.ToString());
+        Console.Out.Flush();
+        if (await Console.In.ReadLineAsync() == "measure")
+        {
+            var deadline = Stopwatch.StartNew();
+            while (server.ConnectionCount < count && deadline.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(50);
+            }
+
+            var after = Measure();
+            var held = server.ConnectionCount;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"the node holds {held}; per connection: managed heap +{(after.Managed - before.Managed) / 1024.0 / held:F1} KiB, working set +{(after.WorkingSet - before.WorkingSet) / 1024.0 / held:F1} KiB"));
+            Console.Out.Flush();
+        }
+
+        await Console.In.ReadLineAsync();
+        Environment.Exit(0);
+    }
+
+    private static void SimConnections(int count)
+    {
+        var network = new InMemoryNetwork(new VirtualTimeProvider(), 1);
+        var ids = new Random(1);
+        var handler = new BenchHandler();
+        var hub = network.CreateNode(PeerId.Random(ids), handler);
+        var nodes = new List<InMemoryTransport>(count);
+        for (var i = 0; i < count; i++)
+        {
+            nodes.Add(network.CreateNode(PeerId.Random(ids), handler));
+        }
+
+        var connections = new List<ITransportConnection>(count);
+        var before = Measure();
+        network.Run(async () =>
+        {
+            var address = (await hub.ListenAsync(hub.Host)).LocalAddress;
+            foreach (var n in nodes)
+            {
+                connections.Add(await n.DialAsync(address));
+            }
+        }, TimeSpan.FromMinutes(5));
+        var after = Measure();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"in-memory: {count} connections to one node; managed heap +{(after.Managed - before.Managed) / 1024.0 / count:F2} KiB per connection (both ends)"));
+        GC.KeepAlive(connections);
+    }
+
+    private static (long Managed, long WorkingSet) Measure()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        using var process = Process.GetCurrentProcess();
+        return (GC.GetTotalMemory(forceFullCollection: true), process.WorkingSet64);
+    }
+}
