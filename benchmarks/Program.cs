@@ -1,11 +1,15 @@
 using BenchmarkDotNet.Running;
 
-// Run with: dotnet run -c Release --project benchmarks -- --filter '*Blake3*'
+// BenchmarkDotNet: dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll --filter '*Blake3*'
+// Measurements outside BenchmarkDotNet:
+//   Overlay.Benchmarks.dll blake3-cpu                                    BLAKE3 by process CPU time
+//   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
 if (args is ["blake3-cpu"])
 {
     Overlay.Benchmarks.Crypto.Blake3CpuTimeProbe.Run(Console.Out);
-    return;
-// Transport measurements outside BenchmarkDotNet: ... Overlay.Benchmarks.dll transport latency|connections N|sim-connections N
+    return 0;
+}
+
 if (args.Length > 0 && args[0] == "transport")
 {
     return await Overlay.Benchmarks.Transport.TransportCommands.RunAsync(args[1..]);
