@@ -12,5 +12,6 @@ public static class Commands
         new IdCommand(),
         new HashCommand(),
         new VerifyCommand(),
+        new PingCommand(),
     ];
 }

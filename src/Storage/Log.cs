@@ -2,21 +2,21 @@ using Microsoft.Extensions.Logging;
 
 namespace Overlay.Storage;
 
-/// <summary>The store's log events (EventIds 5000–5099). Shard bytes are never logged; ids are content hashes, not secrets.</summary>
+/// <summary>The store's log events (EventIds 3000–3099). Shard bytes are never logged; ids are content hashes, not secrets.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "Shard store {Path} opened: {ShardCount} shards, {UsedBytes} of {CapacityBytes} bytes used")]
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Shard store {Path} opened: {ShardCount} shards, {UsedBytes} of {CapacityBytes} bytes used")]
     public static partial void Opened(ILogger logger, string path, long shardCount, long usedBytes, long capacityBytes);
 
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Shard {ShardId} in {Path} failed verification ({Reason}, found by {Source}); quarantined and not served")]
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Shard {ShardId} in {Path} failed verification ({Reason}, found by {Source}); quarantined and not served")]
     public static partial void Corrupted(ILogger logger, ShardId shardId, string path, string reason, string source);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "A write to {Path} failed ({Reason}); nothing of it was committed")]
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "A write to {Path} failed ({Reason}); nothing of it was committed")]
     public static partial void WriteFailed(ILogger logger, string path, StorageErrorReason reason);
 
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Scrub of {Path} finished: {Checked} checked, {Ok} ok, {Corrupted} corrupted, {Unreadable} unreadable, {DamagedPages} structure problems")]
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Scrub of {Path} finished: {Checked} checked, {Ok} ok, {Corrupted} corrupted, {Unreadable} unreadable, {DamagedPages} structure problems")]
     public static partial void Scrubbed(ILogger logger, string path, long @checked, long ok, int corrupted, int unreadable, int damagedPages);
 
-    [LoggerMessage(EventId = 5004, Level = LogLevel.Debug, Message = "Collected {Count} expired shards from {Path}")]
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Debug, Message = "Collected {Count} expired shards from {Path}")]
     public static partial void Collected(ILogger logger, int count, string path);
 }

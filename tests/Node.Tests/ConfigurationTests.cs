@@ -18,7 +18,7 @@ public sealed class ConfigurationTests : IDisposable
         foreach (var (section, type) in NodeHostFactory.Sections)
         {
             var bound = Activator.CreateInstance(type)!;
-            configuration.GetSection(section).Bind(bound);
+            OptionsRegistration.BindStrict(configuration.GetSection(section), bound);
             var fresh = Activator.CreateInstance(type)!;
             Assert.Equal(JsonSerializer.Serialize(fresh, type), JsonSerializer.Serialize(bound, type));
         }
@@ -57,6 +57,28 @@ public sealed class ConfigurationTests : IDisposable
         var configuration = ConfigurationSources.Build(null, path, new Dictionary<string, string?>());
         var problems = NodeHostFactory.Validate(configuration);
         Assert.Contains(problems, p => p.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void BindStrict_ConfiguredList_ReplacesTheDefaultListInsteadOfAppending()
+    {
+        var path = Write("{\"Transport\":{\"ListenAddresses\":[\"tcp://127.0.0.1:5000\",\"tcp://[::1]:5000\"]}}");
+        var configuration = ConfigurationSources.Build(null, path, new Dictionary<string, string?>());
+        var options = new Overlay.Transport.TransportOptions();
+        OptionsRegistration.BindStrict(configuration.GetSection("Transport"), options);
+        Assert.Equal(["tcp://127.0.0.1:5000", "tcp://[::1]:5000"], options.ListenAddresses);
+    }
+
+    [Fact]
+    public void ApplyOverrides_ListenGivenOnCommandLine_ReplacesTheConfiguredList()
+    {
+        var path = Write("{\"Transport\":{\"ListenAddresses\":[\"tcp://127.0.0.1:5000\",\"tcp://127.0.0.1:5001\"]}}");
+        var settings = NodeSettings.Load(_dir, path, new Dictionary<string, string?>(), ["tcp://127.0.0.1:6000"], [], _ => null);
+        var options = new Overlay.Transport.TransportOptions();
+        OptionsRegistration.BindStrict(settings.Configuration.GetSection("Transport"), options);
+        settings.ApplyOverrides(options);
+        Assert.Equal(["tcp://127.0.0.1:6000"], options.ListenAddresses);
+        Assert.Empty(NodeHostFactory.Validate(settings));
     }
 
     [Fact]

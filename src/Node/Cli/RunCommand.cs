@@ -3,6 +3,7 @@ using Overlay.Crypto;
 using Overlay.Node.Configuration;
 using Overlay.Node.Hosting;
 using Overlay.Storage;
+using Overlay.Transport;
 
 namespace Overlay.Node.Cli;
 
@@ -11,15 +12,17 @@ public sealed class RunCommand : ICliCommand
 {
     public CommandSpec Spec { get; } = Specs.Of(
         "run", "Start the node (creating an identity on first start) and serve until stopped.",
-        "overlay run [--data-dir DIR] [--config FILE] [--passphrase-file FILE]",
-        ["--data-dir", "--config", "--passphrase-file"]);
+        "overlay run [--data-dir DIR] [--config FILE] [--listen ADDR]... [--bootstrap ADDR]... [--passphrase-file FILE]",
+        ["--data-dir", "--config", "--listen", "--bootstrap", "--passphrase-file"],
+        repeatable: ["--listen", "--bootstrap"]);
 
     public async Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken)
     {
-        var settings = NodeSettings.Load(args.Single("--data-dir"), args.Single("--config"), new Dictionary<string, string?>(), context.Environment);
+        var settings = NodeSettings.Load(
+            args.Single("--data-dir"), args.Single("--config"), new Dictionary<string, string?>(), args.All("--listen"), args.All("--bootstrap"), context.Environment);
 
         // Refuse a bad configuration before touching the disk or the network.
-        var problems = NodeHostFactory.Validate(settings.Configuration);
+        var problems = NodeHostFactory.Validate(settings);
         if (problems.Count > 0)
         {
             foreach (var problem in problems)
@@ -54,6 +57,12 @@ public sealed class RunCommand : ICliCommand
             // Opening the store failed at start: nothing was served, nothing is lost.
             await context.Error.WriteLineAsync($"overlay: {e.Message}").ConfigureAwait(false);
             return e.Reason is StorageErrorReason.Locked or StorageErrorReason.ReadOnly or StorageErrorReason.CannotOpen ? ExitCodes.Failure : ExitCodes.DataError;
+        }
+        catch (TransportException e)
+        {
+            // A listen address could not be bound (in use, not local): nothing was served.
+            await context.Error.WriteLineAsync($"overlay: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
         }
 
         return ExitCodes.Success;

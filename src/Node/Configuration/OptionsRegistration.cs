@@ -23,11 +23,29 @@ public static partial class OptionsRegistration
     {
         try
         {
+            ClearConfiguredLists(section, options);
             section.Bind(options);
         }
         catch (InvalidOperationException e)
         {
             throw new OptionsValidationException(section.Key, typeof(T), [Rephrase(e.Message)]);
+        }
+    }
+
+    /// <summary>
+    /// The binder appends configured items to a list that already holds defaults; a configured list
+    /// must replace the default one instead, so it is emptied first.
+    /// </summary>
+    private static void ClearConfiguredLists(IConfigurationSection section, object options)
+    {
+        foreach (var property in options.GetType().GetProperties())
+        {
+            if (property.GetIndexParameters().Length == 0
+                && property.GetValue(options) is System.Collections.IList { IsReadOnly: false, IsFixedSize: false } list
+                && section.GetSection(property.Name).Exists())
+            {
+                list.Clear();
+            }
         }
     }
 

@@ -28,4 +28,13 @@ internal static partial class Log
     [LoggerMessage(EventId = 5006, Level = LogLevel.Warning,
         Message = "Migrated identity key file {KeyFile} to hybrid Ed25519+ML-DSA-65; the PeerId changed from {OldPeerId} to {PeerId}")]
     public static partial void IdentityMigrated(ILogger logger, string keyFile, string oldPeerId, string peerId);
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Connected to {PeerId} at {Address} ({Direction})")]
+    public static partial void PeerConnected(ILogger logger, Overlay.Crypto.PeerId peerId, Overlay.Transport.TransportAddress address, string direction);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Bootstrap peer {Address} unreachable: {Reason}; retrying in {DelaySeconds} s")]
+    public static partial void BootstrapFailed(ILogger logger, Overlay.Transport.TransportAddress address, string reason, double delaySeconds);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Debug, Message = "Inbound connection failed ({Reason}): {Detail}")]
+    public static partial void AcceptFailed(ILogger logger, Overlay.Transport.TransportError reason, string detail);
 }

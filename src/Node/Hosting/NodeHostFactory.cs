@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Overlay.Node.Configuration;
 using Overlay.Storage;
+using Overlay.Transport;
 
 namespace Overlay.Node.Hosting;
 
@@ -15,7 +16,30 @@ public static class NodeHostFactory
     {
         [NodeOptions.SectionName] = typeof(NodeOptions),
         [StorageOptionsValidator.Section] = typeof(StorageOptions),
+        [TransportSection] = typeof(TransportOptions),
     };
+
+    /// <summary>Configuration section of <see cref="TransportOptions"/>.</summary>
+    public const string TransportSection = "Transport";
+
+    /// <summary>Every problem in the configuration and command-line overrides, without starting anything.</summary>
+    public static IReadOnlyList<string> Validate(NodeSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var problems = new List<string>(Validate(settings.Configuration));
+        var transport = new TransportOptions();
+        OptionsRegistration.BindStrict(settings.Configuration.GetSection(TransportSection), transport);
+        settings.ApplyOverrides(transport);
+        foreach (var problem in transport.Validate())
+        {
+            if (!problems.Contains(problem))
+            {
+                problems.Add(problem);
+            }
+        }
+
+        return problems;
+    }
 
     /// <summary>Every problem in the configuration, without starting anything.</summary>
     public static IReadOnlyList<string> Validate(IConfiguration configuration)
@@ -23,6 +47,7 @@ public static class NodeHostFactory
         var problems = new List<string>();
         problems.AddRange(OptionsRegistration.Check(configuration, NodeOptions.SectionName, new NodeOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, StorageOptionsValidator.Section, new StorageOptions(), StorageOptionsValidator.Validate));
+        problems.AddRange(OptionsRegistration.Check(configuration, TransportSection, new TransportOptions(), o => o.Validate()));
         return problems;
     }
 
@@ -56,6 +81,9 @@ public static class NodeHostFactory
 
         services.AddValidatedOptions<StorageOptions>(settings.Configuration, StorageOptionsValidator.Section, StorageOptionsValidator.Validate);
         services.PostConfigure<StorageOptions>(o => StoragePaths.Resolve(o, settings.DataDirectory));
+        services.AddValidatedOptions<TransportOptions>(settings.Configuration, TransportSection, o => o.Validate());
+        services.PostConfigure<TransportOptions>(settings.ApplyOverrides);
+
         services.AddSingleton(identity);
         services.AddSingleton(new NodeRunInfo(settings.DataDirectory, Path.Combine(settings.DataDirectory, IdentityStore.FileName), UnknownKeys.Find(settings.Configuration, Sections)));
 
@@ -64,6 +92,9 @@ public static class NodeHostFactory
         services.AddHostedService<NodeService>();
         services.AddSingleton<ShardStoreService>();
         services.AddHostedService(sp => sp.GetRequiredService<ShardStoreService>());
+        services.AddSingleton<IInboundHandler, NodeInboundHandler>();
+        services.AddSingleton<TransportService>();
+        services.AddHostedService(sp => sp.GetRequiredService<TransportService>());
         return builder.Build();
     }
 }
