@@ -38,7 +38,8 @@ public sealed class VerifyCommandTests : IDisposable
         {
             raw.Open();
             using var command = raw.CreateCommand();
-            command.CommandText = "UPDATE shard_data SET data = randomblob(length(data)) WHERE rowid = (SELECT data_id FROM shards WHERE id = $id)";
+            // A 1000-byte shard is stored in its shards row (larger ones would be in shard_data).
+            command.CommandText = "UPDATE shards SET data = randomblob(length(data)) WHERE id = $id AND data IS NOT NULL";
             command.Parameters.AddWithValue("$id", ids[2].ToArray());
             Assert.Equal(1, command.ExecuteNonQuery());
         }

@@ -63,7 +63,7 @@ internal sealed class ShardWriter : IDisposable
         _find = Native.Prepare(connection, "SELECT expires_at, pinned FROM shards WHERE id = ?1");
         _touch = Native.Prepare(connection, "UPDATE shards SET expires_at = ?2, pinned = ?3 WHERE id = ?1");
         _insertData = Native.Prepare(connection, "INSERT INTO shard_data(data) VALUES (?1)");
-        _insertMeta = Native.Prepare(connection, "INSERT INTO shards(id, data_id, size, stored_at, expires_at, pinned, last_verified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)");
+        _insertMeta = Native.Prepare(connection, "INSERT INTO shards(id, data_id, size, stored_at, expires_at, pinned, last_verified, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4, ?7)");
         _deleteMeta = Native.Prepare(connection, "DELETE FROM shards WHERE id = ?1 RETURNING data_id, size");
         _deleteData = Native.Prepare(connection, "DELETE FROM shard_data WHERE rowid = ?1");
         _setPinned = Native.Prepare(connection, "UPDATE shards SET pinned = ?2 WHERE id = ?1");
@@ -162,28 +162,34 @@ internal sealed class ShardWriter : IDisposable
             return PutOutcome.QuotaExceeded;
         }
 
-        if (data.IsSingleSegment && size <= InlineWriteLimit)
+        if (size <= Schema.InlineShardLimit)
         {
-            raw.sqlite3_bind_blob(_insertData, 1, data.FirstSpan);
+            // Small payloads go into the metadata row itself: one B-tree insert per put.
+            if (size == 0)
+            {
+                // An empty span would bind NULL, and NULL means "stored out of line".
+                raw.sqlite3_bind_zeroblob(_insertMeta, 7, 0);
+            }
+            else if (data.IsSingleSegment)
+            {
+                raw.sqlite3_bind_blob(_insertMeta, 7, data.FirstSpan);
+            }
+            else
+            {
+                Span<byte> joined = stackalloc byte[Schema.InlineShardLimit];
+                data.CopyTo(joined);
+                raw.sqlite3_bind_blob(_insertMeta, 7, joined[..(int)size]);
+            }
+
+            raw.sqlite3_bind_null(_insertMeta, 2);
         }
         else
         {
-            raw.sqlite3_bind_zeroblob(_insertData, 1, (int)size);
-        }
-
-        Native.Run(_db, _insertData);
-        var dataId = raw.sqlite3_last_insert_rowid(_db);
-        if (!(data.IsSingleSegment && size <= InlineWriteLimit))
-        {
-            using var blob = new SqliteBlob(_connection, "shard_data", "data", dataId);
-            foreach (var segment in data)
-            {
-                blob.Write(segment.Span);
-            }
+            raw.sqlite3_bind_int64(_insertMeta, 2, InsertData(data));
+            raw.sqlite3_bind_null(_insertMeta, 7);
         }
 
         Native.BindId(_insertMeta, 1, id);
-        raw.sqlite3_bind_int64(_insertMeta, 2, dataId);
         raw.sqlite3_bind_int64(_insertMeta, 3, size);
         raw.sqlite3_bind_int64(_insertMeta, 4, _time.GetUtcNow().ToUnixTimeMilliseconds());
         Native.BindNullableInt64(_insertMeta, 5, newExpiry);
@@ -194,10 +200,38 @@ internal sealed class ShardWriter : IDisposable
         return PutOutcome.Stored;
     }
 
+    /// <summary>Writes an out-of-line payload into <c>shard_data</c> and returns its rowid.</summary>
+    private long InsertData(in ReadOnlySequence<byte> data)
+    {
+        var direct = data.IsSingleSegment && data.Length <= InlineWriteLimit;
+        if (direct)
+        {
+            raw.sqlite3_bind_blob(_insertData, 1, data.FirstSpan);
+        }
+        else
+        {
+            raw.sqlite3_bind_zeroblob(_insertData, 1, (int)data.Length);
+        }
+
+        Native.Run(_db, _insertData);
+        var dataId = raw.sqlite3_last_insert_rowid(_db);
+        if (!direct)
+        {
+            using var blob = new SqliteBlob(_connection, "shard_data", "data", dataId);
+            foreach (var segment in data)
+            {
+                blob.Write(segment.Span);
+            }
+        }
+
+        return dataId;
+    }
+
     public bool Delete(in ShardId id)
     {
         Native.BindId(_deleteMeta, 1, id);
-        long dataId, size;
+        long? dataId;
+        long size;
         try
         {
             if (!Native.Step(_db, _deleteMeta))
@@ -205,7 +239,8 @@ internal sealed class ShardWriter : IDisposable
                 return false;
             }
 
-            dataId = raw.sqlite3_column_int64(_deleteMeta, 0);
+            // NULL for a payload stored in the row, which went with it.
+            dataId = Native.ColumnNullableInt64(_deleteMeta, 0);
             size = raw.sqlite3_column_int64(_deleteMeta, 1);
             while (Native.Step(_db, _deleteMeta))
             {
@@ -216,8 +251,12 @@ internal sealed class ShardWriter : IDisposable
             raw.sqlite3_reset(_deleteMeta);
         }
 
-        raw.sqlite3_bind_int64(_deleteData, 1, dataId);
-        Native.Run(_db, _deleteData);
+        if (dataId is { } row)
+        {
+            raw.sqlite3_bind_int64(_deleteData, 1, row);
+            Native.Run(_db, _deleteData);
+        }
+
         _txCount--;
         _txBytes -= size;
         return true;
