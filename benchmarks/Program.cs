@@ -7,4 +7,10 @@ if (args is ["blake3-cpu"])
     return;
 }
 
+if (args is ["storage-cpu"])
+{
+    Overlay.Benchmarks.Storage.ShardStoreCpuTimeProbe.Run(Console.Out);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Overlay.Benchmarks.BenchmarkConfig).Assembly).Run(args, Overlay.Benchmarks.BenchmarkConfig.Create());

@@ -103,8 +103,8 @@ public sealed class CorruptionTests
     public async Task ReadAndVerifyAll_OfInlineAndOutOfLinePayloadsOverwritten_ReportExactlyTheBadIds()
     {
         await using var temp = new TempStore();
-        // 64 and 1000 bytes are stored in the shards row, 5000 in shard_data.
-        var shards = await FillAsync(temp, 22, 64, 1000, 5000, 1000, 64);
+        // 64 and 200 bytes are stored in the shards row, 5000 in shard_data.
+        var shards = await FillAsync(temp, 22, 64, 200, 5000, 200, 64);
         await temp.CloseAsync();
         using (var raw = OpenRaw(temp))
         using (var command = raw.CreateCommand())
@@ -120,7 +120,7 @@ public sealed class CorruptionTests
         }
 
         await temp.ReopenAsync();
-        var buffer = new byte[1000];
+        var buffer = new byte[200];
         Assert.Equal(new ShardReadResult(ShardReadStatus.Corrupted, 0), temp.Store.Read(shards[1].Id, buffer));
         Assert.All(buffer, b => Assert.Equal(0, b));
         await temp.Store.FlushAsync(Ct);
