@@ -414,7 +414,7 @@ public sealed class SqliteShardStore : IShardStore
     /// <inheritdoc/>
     public async IAsyncEnumerable<ShardInfo> EnumerateAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var page = new List<ShardInfo>(EnumeratePageSize);
+        var page = new List<(ShardInfo Info, long DataId)>(EnumeratePageSize);
         ShardId? after = null;
         while (true)
         {
@@ -422,7 +422,7 @@ public sealed class SqliteShardStore : IShardStore
             ReadPage(after, page);
             foreach (var entry in page)
             {
-                yield return entry;
+                yield return entry.Info;
             }
 
             if (page.Count < EnumeratePageSize)
@@ -430,7 +430,7 @@ public sealed class SqliteShardStore : IShardStore
                 yield break;
             }
 
-            after = page[^1].Id;
+            after = page[^1].Info.Id;
             // Let writers and other readers in between pages.
             await Task.Yield();
         }
@@ -438,7 +438,7 @@ public sealed class SqliteShardStore : IShardStore
 
     private const int EnumeratePageSize = 512;
 
-    private void ReadPage(ShardId? after, List<ShardInfo> page)
+    private void ReadPage(ShardId? after, List<(ShardInfo Info, long DataId)> page)
     {
         page.Clear();
         var reader = RentReader();
@@ -446,8 +446,8 @@ public sealed class SqliteShardStore : IShardStore
         {
             using var command = reader.Connection.CreateCommand();
             command.CommandText = after is null
-                ? "SELECT id, size, stored_at, expires_at, pinned, last_verified FROM shards ORDER BY id LIMIT $n"
-                : "SELECT id, size, stored_at, expires_at, pinned, last_verified FROM shards WHERE id > $after ORDER BY id LIMIT $n";
+                ? "SELECT id, size, stored_at, expires_at, pinned, last_verified, data_id FROM shards ORDER BY id LIMIT $n"
+                : "SELECT id, size, stored_at, expires_at, pinned, last_verified, data_id FROM shards WHERE id > $after ORDER BY id LIMIT $n";
             command.Parameters.AddWithValue("$n", EnumeratePageSize);
             if (after is { } a)
             {
@@ -462,13 +462,13 @@ public sealed class SqliteShardStore : IShardStore
                     throw new SqliteException("A stored shard id has the wrong length.", Native.Corrupt);
                 }
 
-                page.Add(new ShardInfo(
+                page.Add((new ShardInfo(
                     id,
                     rows.GetInt32(1),
                     DateTimeOffset.FromUnixTimeMilliseconds(rows.GetInt64(2)),
                     rows.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(rows.GetInt64(3)),
                     rows.GetInt64(4) != 0,
-                    rows.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(rows.GetInt64(5))));
+                    rows.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(rows.GetInt64(5))), rows.GetInt64(6)));
             }
         }
         catch (SqliteException e)
@@ -557,7 +557,7 @@ public sealed class SqliteShardStore : IShardStore
         var unreadableIds = new List<ShardId>();
         var pages = new List<string>();
         long checkedCount = 0, ok = 0;
-        var page = new List<ShardInfo>(EnumeratePageSize);
+        var page = new List<(ShardInfo Info, long DataId)>(EnumeratePageSize);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(_options.MaxShardBytes, 1));
         try
         {
@@ -576,15 +576,15 @@ public sealed class SqliteShardStore : IShardStore
                     break;
                 }
 
-                foreach (var info in page)
+                foreach (var (info, dataId) in page)
                 {
-                    var status = VerifyOne(info.Id, ref buffer, out var unreadable);
-                    if (status == ShardReadStatus.NotFound)
+                    if (buffer.Length < info.Size)
                     {
-                        // Deleted or quarantined since the page was listed: nothing left to check.
-                        continue;
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = ArrayPool<byte>.Shared.Rent(info.Size);
                     }
 
+                    var status = VerifyOne(info.Id, dataId, info.Size, buffer, out var unreadable);
                     checkedCount++;
                     if (status == ShardReadStatus.Found)
                     {
@@ -602,7 +602,7 @@ public sealed class SqliteShardStore : IShardStore
                     break;
                 }
 
-                after = page[^1].Id;
+                after = page[^1].Info.Id;
                 await Task.Yield();
             }
 
@@ -626,38 +626,17 @@ public sealed class SqliteShardStore : IShardStore
         };
     }
 
-    private ShardReadStatus VerifyOne(in ShardId id, ref byte[] buffer, out bool unreadable)
+    private ShardReadStatus VerifyOne(in ShardId id, long dataId, int size, byte[] buffer, out bool unreadable)
     {
         var reader = RentReader();
         try
         {
-            // Looked up again rather than taken from the listed page: a small payload is read from
-            // the row this lookup lands on, in the same read transaction.
-            if (!reader.BeginRead(id, out var dataId, out var size, out _))
-            {
-                unreadable = false;
-                return ShardReadStatus.NotFound;
-            }
-
-            if (buffer.Length < size)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = ArrayPool<byte>.Shared.Rent(size);
-            }
-
             var status = reader.ReadVerified(id, dataId, buffer.AsSpan(0, size), out unreadable);
             Finish(id, status, unreadable, size, lastVerified: 0, "scrub");
             return status;
         }
-        catch (SqliteException e) when (Errors.IsCorruption(e))
-        {
-            unreadable = true;
-            Unreadable(id, "scrub");
-            return ShardReadStatus.Corrupted;
-        }
         finally
         {
-            reader.EndRead();
             ReturnReader(reader);
         }
     }

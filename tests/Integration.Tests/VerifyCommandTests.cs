@@ -38,11 +38,7 @@ public sealed class VerifyCommandTests : IDisposable
         {
             raw.Open();
             using var command = raw.CreateCommand();
-            // Small payloads live in the shards row, larger ones in shard_data: exactly one of the two matches.
-            command.CommandText = """
-                UPDATE shards SET data = randomblob(length(data)) WHERE id = $id AND data IS NOT NULL;
-                UPDATE shard_data SET data = randomblob(length(data)) WHERE rowid = (SELECT data_id FROM shards WHERE id = $id);
-                """;
+            command.CommandText = "UPDATE shard_data SET data = randomblob(length(data)) WHERE rowid = (SELECT data_id FROM shards WHERE id = $id)";
             command.Parameters.AddWithValue("$id", ids[2].ToArray());
             Assert.Equal(1, command.ExecuteNonQuery());
         }

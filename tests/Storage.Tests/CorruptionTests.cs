@@ -100,43 +100,6 @@ public sealed class CorruptionTests
     }
 
     [Fact]
-    public async Task ReadAndVerifyAll_OfInlineAndOutOfLinePayloadsOverwritten_ReportExactlyTheBadIds()
-    {
-        await using var temp = new TempStore();
-        // 64 and 200 bytes are stored in the shards row, 5000 in shard_data.
-        var shards = await FillAsync(temp, 22, 64, 200, 5000, 200, 64);
-        await temp.CloseAsync();
-        using (var raw = OpenRaw(temp))
-        using (var command = raw.CreateCommand())
-        {
-            command.CommandText = """
-                UPDATE shards SET data = randomblob(length(data)) WHERE id IN ($a, $b) AND data IS NOT NULL;
-                UPDATE shard_data SET data = randomblob(length(data)) WHERE rowid = (SELECT data_id FROM shards WHERE id = $c);
-                """;
-            command.Parameters.AddWithValue("$a", shards[0].Id.ToArray());
-            command.Parameters.AddWithValue("$b", shards[1].Id.ToArray());
-            command.Parameters.AddWithValue("$c", shards[2].Id.ToArray());
-            Assert.Equal(3, command.ExecuteNonQuery());
-        }
-
-        await temp.ReopenAsync();
-        var buffer = new byte[200];
-        Assert.Equal(new ShardReadResult(ShardReadStatus.Corrupted, 0), temp.Store.Read(shards[1].Id, buffer));
-        Assert.All(buffer, b => Assert.Equal(0, b));
-        await temp.Store.FlushAsync(Ct);
-
-        // The read above quarantined one inline shard; the scrub finds the other two.
-        var report = await temp.Store.VerifyAllAsync(cancellationToken: Ct);
-        Assert.Equal(4, report.Checked);
-        Assert.Equal(new[] { shards[0].Id, shards[2].Id }.Order(), report.CorruptedIds.Order());
-        Assert.Empty(report.UnreadableIds);
-        Assert.False(temp.Store.Contains(shards[1].Id));
-        AssertServes(temp, shards[3]);
-        AssertServes(temp, shards[4]);
-        Assert.True((await temp.Store.VerifyAllAsync(cancellationToken: Ct)).IsClean);
-    }
-
-    [Fact]
     public async Task VerifyAll_AfterBlobsWereOverwritten_ReportsExactlyTheBadIds()
     {
         await using var temp = new TempStore();

@@ -7,13 +7,10 @@ namespace Overlay.Storage.Sqlite;
 /// <c>PRAGMA application_id</c>. Migrations only run forward, each in its own transaction.
 /// </summary>
 /// <remarks>
-/// Metadata (<c>shards</c>, keyed by id, no rowid) holds payloads of up to <see cref="InlineShardLimit"/>
-/// bytes in its own row (<c>data</c>, the last column, so metadata reads stop before it); larger
-/// payloads live in <c>shard_data</c> (a rowid table, so incremental blob I/O works) and the row
-/// points at them with <c>data_id</c>. A small put then inserts into one B-tree and a small read
-/// is one lookup, while a large payload is never rewritten when its pin, expiry or last-verified
-/// time changes. Version 1 stored every payload in <c>shard_data</c>; its rows stay there after
-/// migration and are read the same way. Capacity accounting lives in <c>usage</c>,
+/// Metadata (<c>shards</c>, keyed by id, no rowid) is kept apart from payloads (<c>shard_data</c>,
+/// rowid table so incremental blob I/O works). Updating a pin, an expiry or the last-verified time
+/// therefore rewrites a small row instead of the whole payload record, and enumeration, expiry
+/// collection and open never touch payload pages. Capacity accounting lives in <c>usage</c>,
 /// updated in the same transaction as the shards, so opening a store of a million shards reads one row.
 /// </remarks>
 internal static class Schema
@@ -21,16 +18,7 @@ internal static class Schema
     /// <summary>"OVLS" — marks the file as an Overlay shard store.</summary>
     public const int ApplicationId = 0x4F564C53;
 
-    public const int CurrentVersion = 2;
-
-    /// <summary>
-    /// Payloads up to this many bytes are stored in the <c>shards</c> row; larger ones go to
-    /// <c>shard_data</c>. A WITHOUT ROWID table keeps whole rows in its interior pages too, so large
-    /// rows cut the fan-out and deepen every lookup: with 1 KiB payloads inline a verified point read
-    /// cost 2.6 times the CPU of the out-of-line layout. 256 bytes keeps a row under a sixteenth of
-    /// a 4 KiB page. Only a rowid table supports incremental blob I/O for the large ones.
-    /// </summary>
-    public const int InlineShardLimit = 256;
+    public const int CurrentVersion = 1;
 
     private static readonly string[] Migrations =
     [
@@ -59,26 +47,6 @@ internal static class Schema
             shard_count INTEGER NOT NULL,
             used_bytes INTEGER NOT NULL);
         INSERT INTO usage(id, shard_count, used_bytes) VALUES (0, 0, 0);
-        """,
-        // 1 → 2: data_id becomes optional and small payloads move into the row. SQLite cannot drop
-        // a NOT NULL constraint in place, so the metadata table is rebuilt; existing payloads stay
-        // in shard_data (nothing large is copied) and keep their data_id.
-        """
-        CREATE TABLE shards_v2(
-            id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 32),
-            data_id INTEGER,
-            size INTEGER NOT NULL,
-            stored_at INTEGER NOT NULL,
-            expires_at INTEGER,
-            pinned INTEGER NOT NULL,
-            last_verified INTEGER,
-            data BLOB,
-            CHECK ((data_id IS NULL) <> (data IS NULL))) WITHOUT ROWID;
-        INSERT INTO shards_v2(id, data_id, size, stored_at, expires_at, pinned, last_verified)
-            SELECT id, data_id, size, stored_at, expires_at, pinned, last_verified FROM shards ORDER BY id;
-        DROP TABLE shards;
-        ALTER TABLE shards_v2 RENAME TO shards;
-        CREATE INDEX shards_collectable ON shards(expires_at) WHERE pinned = 0 AND expires_at IS NOT NULL;
         """,
     ];
 

@@ -27,7 +27,7 @@ internal sealed class ShardReader : IDisposable
     {
         _connection = connection;
         _db = connection.Handle!;
-        _meta = Native.Prepare(connection, "SELECT data_id, size, last_verified, data FROM shards WHERE id = ?1");
+        _meta = Native.Prepare(connection, "SELECT data_id, size, last_verified FROM shards WHERE id = ?1");
         _data = Native.Prepare(connection, "SELECT data FROM shard_data WHERE rowid = ?1");
         _info = Native.Prepare(connection, "SELECT size, stored_at, expires_at, pinned, last_verified FROM shards WHERE id = ?1");
     }
@@ -43,7 +43,7 @@ internal sealed class ShardReader : IDisposable
     /// rowid reuse cannot swap the payload under it. Always pair with <see cref="EndRead"/>.
     /// </summary>
     /// <param name="id">The shard.</param>
-    /// <param name="dataId">Row of its payload in <c>shard_data</c>, or 0 when the payload is stored in the shards row.</param>
+    /// <param name="dataId">Row of its payload.</param>
     /// <param name="size">Payload length.</param>
     /// <param name="lastVerified">Last recorded verification, Unix milliseconds (0 if never).</param>
     public bool BeginRead(in ShardId id, out long dataId, out int size, out long lastVerified)
@@ -66,8 +66,7 @@ internal sealed class ShardReader : IDisposable
     public void EndRead() => raw.sqlite3_reset(_meta);
 
     /// <summary>
-    /// Fills <paramref name="destination"/> (exactly the shard size) and checks the hash; call between
-    /// <see cref="BeginRead"/> and <see cref="EndRead"/> (an inline payload is read from that lookup). The
+    /// Fills <paramref name="destination"/> (exactly the shard size) and checks the hash. The
     /// destination is cleared again when the check fails, so bad bytes never leave the store.
     /// Sets <c>unreadable</c> when SQLite could not deliver the bytes at all (as opposed to bytes that hash wrong).
     /// </summary>
@@ -131,25 +130,6 @@ internal sealed class ShardReader : IDisposable
     {
         try
         {
-            if (dataId == 0)
-            {
-                // Stored in the row BeginRead stepped onto; rowids of shard_data start at 1.
-                // The type is checked before the fetch: fetching a non-blob converts it first.
-                if (raw.sqlite3_column_type(_meta, 3) != raw.SQLITE_BLOB)
-                {
-                    return false;
-                }
-
-                var inline = raw.sqlite3_column_blob(_meta, 3);
-                if (inline.Length != destination.Length)
-                {
-                    return false;
-                }
-
-                inline.CopyTo(destination);
-                return true;
-            }
-
             if (destination.Length <= InlineReadLimit)
             {
                 raw.sqlite3_bind_int64(_data, 1, dataId);

@@ -63,7 +63,7 @@ internal sealed class ShardWriter : IDisposable
         _find = Native.Prepare(connection, "SELECT expires_at, pinned FROM shards WHERE id = ?1");
         _touch = Native.Prepare(connection, "UPDATE shards SET expires_at = ?2, pinned = ?3 WHERE id = ?1");
         _insertData = Native.Prepare(connection, "INSERT INTO shard_data(data) VALUES (?1)");
-        _insertMeta = Native.Prepare(connection, "INSERT INTO shards(id, data_id, size, stored_at, expires_at, pinned, last_verified, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4, ?7)");
+        _insertMeta = Native.Prepare(connection, "INSERT INTO shards(id, data_id, size, stored_at, expires_at, pinned, last_verified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)");
         _deleteMeta = Native.Prepare(connection, "DELETE FROM shards WHERE id = ?1 RETURNING data_id, size");
         _deleteData = Native.Prepare(connection, "DELETE FROM shard_data WHERE rowid = ?1");
         _setPinned = Native.Prepare(connection, "UPDATE shards SET pinned = ?2 WHERE id = ?1");
@@ -162,34 +162,28 @@ internal sealed class ShardWriter : IDisposable
             return PutOutcome.QuotaExceeded;
         }
 
-        if (size <= Schema.InlineShardLimit)
+        if (data.IsSingleSegment && size <= InlineWriteLimit)
         {
-            // Small payloads go into the metadata row itself: one B-tree insert per put.
-            if (size == 0)
-            {
-                // An empty span would bind NULL, and NULL means "stored out of line".
-                raw.sqlite3_bind_zeroblob(_insertMeta, 7, 0);
-            }
-            else if (data.IsSingleSegment)
-            {
-                raw.sqlite3_bind_blob(_insertMeta, 7, data.FirstSpan);
-            }
-            else
-            {
-                Span<byte> joined = stackalloc byte[Schema.InlineShardLimit];
-                data.CopyTo(joined);
-                raw.sqlite3_bind_blob(_insertMeta, 7, joined[..(int)size]);
-            }
-
-            raw.sqlite3_bind_null(_insertMeta, 2);
+            raw.sqlite3_bind_blob(_insertData, 1, data.FirstSpan);
         }
         else
         {
-            raw.sqlite3_bind_int64(_insertMeta, 2, InsertData(data));
-            raw.sqlite3_bind_null(_insertMeta, 7);
+            raw.sqlite3_bind_zeroblob(_insertData, 1, (int)size);
+        }
+
+        Native.Run(_db, _insertData);
+        var dataId = raw.sqlite3_last_insert_rowid(_db);
+        if (!(data.IsSingleSegment && size <= InlineWriteLimit))
+        {
+            using var blob = new SqliteBlob(_connection, "shard_data", "data", dataId);
+            foreach (var segment in data)
+            {
+                blob.Write(segment.Span);
+            }
         }
 
         Native.BindId(_insertMeta, 1, id);
+        raw.sqlite3_bind_int64(_insertMeta, 2, dataId);
         raw.sqlite3_bind_int64(_insertMeta, 3, size);
         raw.sqlite3_bind_int64(_insertMeta, 4, _time.GetUtcNow().ToUnixTimeMilliseconds());
         Native.BindNullableInt64(_insertMeta, 5, newExpiry);
@@ -200,38 +194,10 @@ internal sealed class ShardWriter : IDisposable
         return PutOutcome.Stored;
     }
 
-    /// <summary>Writes an out-of-line payload into <c>shard_data</c> and returns its rowid.</summary>
-    private long InsertData(in ReadOnlySequence<byte> data)
-    {
-        var direct = data.IsSingleSegment && data.Length <= InlineWriteLimit;
-        if (direct)
-        {
-            raw.sqlite3_bind_blob(_insertData, 1, data.FirstSpan);
-        }
-        else
-        {
-            raw.sqlite3_bind_zeroblob(_insertData, 1, (int)data.Length);
-        }
-
-        Native.Run(_db, _insertData);
-        var dataId = raw.sqlite3_last_insert_rowid(_db);
-        if (!direct)
-        {
-            using var blob = new SqliteBlob(_connection, "shard_data", "data", dataId);
-            foreach (var segment in data)
-            {
-                blob.Write(segment.Span);
-            }
-        }
-
-        return dataId;
-    }
-
     public bool Delete(in ShardId id)
     {
         Native.BindId(_deleteMeta, 1, id);
-        long? dataId;
-        long size;
+        long dataId, size;
         try
         {
             if (!Native.Step(_db, _deleteMeta))
@@ -239,8 +205,7 @@ internal sealed class ShardWriter : IDisposable
                 return false;
             }
 
-            // NULL for a payload stored in the row, which went with it.
-            dataId = Native.ColumnNullableInt64(_deleteMeta, 0);
+            dataId = raw.sqlite3_column_int64(_deleteMeta, 0);
             size = raw.sqlite3_column_int64(_deleteMeta, 1);
             while (Native.Step(_db, _deleteMeta))
             {
@@ -251,12 +216,8 @@ internal sealed class ShardWriter : IDisposable
             raw.sqlite3_reset(_deleteMeta);
         }
 
-        if (dataId is { } row)
-        {
-            raw.sqlite3_bind_int64(_deleteData, 1, row);
-            Native.Run(_db, _deleteData);
-        }
-
+        raw.sqlite3_bind_int64(_deleteData, 1, dataId);
+        Native.Run(_db, _deleteData);
         _txCount--;
         _txBytes -= size;
         return true;
@@ -340,7 +301,6 @@ internal sealed class ShardWriter : IDisposable
 
             if (_batch.Count > 0)
             {
-                SortPutRuns();
                 ExecuteBatch();
             }
 
@@ -351,39 +311,6 @@ internal sealed class ShardWriter : IDisposable
         }
 
         FlushBookkeeping();
-    }
-
-    /// <summary>
-    /// Orders each run of consecutive puts by id, the order of the shards index, so the inserts walk
-    /// its leaves left to right instead of seeking from the root to a random leaf each time. Puts
-    /// commute: different ids touch different rows, and repeats of one id merge their expiry and pin
-    /// the same way in any order. Other operations keep their place, so a put never moves across a
-    /// delete of the same shard.
-    /// </summary>
-    private void SortPutRuns()
-    {
-        var start = 0;
-        for (var i = 0; i <= _batch.Count; i++)
-        {
-            if (i < _batch.Count && _batch[i] is PutOperation)
-            {
-                continue;
-            }
-
-            if (i - start > 1)
-            {
-                _batch.Sort(start, i - start, PutOrder.Instance);
-            }
-
-            start = i + 1;
-        }
-    }
-
-    private sealed class PutOrder : IComparer<WriteOperation>
-    {
-        public static readonly PutOrder Instance = new();
-
-        public int Compare(WriteOperation? x, WriteOperation? y) => ((PutOperation)x!).Id.CompareTo(((PutOperation)y!).Id);
     }
 
     private void ExecuteBatch()
