@@ -15,5 +15,11 @@ if (args.Length > 0 && args[0] == "transport")
     return await Overlay.Benchmarks.Transport.TransportCommands.RunAsync(args[1..]);
 }
 
+if (args is ["storage-cpu"])
+{
+    Overlay.Benchmarks.Storage.ShardStoreCpuTimeProbe.Run(Console.Out);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Overlay.Benchmarks.BenchmarkConfig).Assembly).Run(args, Overlay.Benchmarks.BenchmarkConfig.Create());
 return 0;
