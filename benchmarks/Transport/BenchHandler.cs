@@ -1,0 +1,65 @@
+using System.Buffers;
+using Overlay.Transport;
+
+namespace Overlay.Benchmarks.Transport;
+
+/// <summary>Echoes requests, counts messages, and on streams reads to the end and answers the byte count.</summary>
+public sealed class BenchHandler : IInboundHandler
+{
+    private long _messages;
+    private TaskCompletionSource? _target;
+    private long _targetCount;
+
+    public long Messages => Interlocked.Read(ref _messages);
+
+    /// <summary>Completes once <paramref name="count"/> messages have arrived in total.</summary>
+    public Task WaitForMessagesAsync(long count)
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _targetCount, count);
+        Volatile.Write(ref _target, tcs);
+        if (Interlocked.Read(ref _messages) >= count)
+        {
+            tcs.TrySetResult();
+        }
+
+        return tcs.Task;
+    }
+
+    public ValueTask HandleRequestAsync(ITransportConnection connection, ReadOnlyMemory<byte> request, IBufferWriter<byte> response, CancellationToken cancellationToken)
+    {
+        response.Write(request.Span);
+        return default;
+    }
+
+    public ValueTask HandleMessageAsync(ITransportConnection connection, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Increment(ref _messages) >= Volatile.Read(ref _targetCount))
+        {
+            Volatile.Read(ref _target)?.TrySetResult();
+        }
+
+        return default;
+    }
+
+    public async ValueTask HandleStreamAsync(ITransportConnection connection, TransportStream stream, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
+        try
+        {
+            long total = 0;
+            int n;
+            while ((n = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                total += n;
+            }
+
+            await stream.WriteAsync(BitConverter.GetBytes(total), cancellationToken);
+            await stream.CompleteWritesAsync(cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

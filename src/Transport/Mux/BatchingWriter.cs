@@ -1,0 +1,314 @@
+using System.Buffers;
+using Overlay.Transport.Framing;
+
+namespace Overlay.Transport.Mux;
+
+/// <summary>
+/// A connection's send queue. Frames are encoded into a pooled batch buffer; a batch leaves when
+/// it reaches <c>maxBatchBytes</c>, when an urgent frame is queued (it and everything before it
+/// leave at once, so order is kept), or when the batch window, started by the batch's first
+/// frame and timed on the injected <see cref="TimeProvider"/>, expires. One drain loop at a time
+/// writes sealed batches to the link; senders wait only when more than <c>maxQueuedBytes</c> are
+/// queued. An idle writer holds no buffer.
+/// </summary>
+internal sealed class BatchingWriter : IDisposable
+{
+    private readonly object _lock = new();
+    private readonly IFrameLink _link;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _window;
+    private readonly int _maxBatchBytes;
+    private readonly int _maxQueuedBytes;
+    private readonly Action<Exception> _onFault;
+    private readonly Queue<(byte[] Buffer, int Length)> _ready = new();
+    private byte[]? _current;
+    private int _currentLength;
+    private long _queuedBytes;
+    private ITimer? _timer;
+    private bool _timerArmed;
+    private bool _draining;
+    private Exception? _closedWith;
+    private List<TaskCompletionSource>? _spaceWaiters;
+    private TaskCompletionSource? _drained;
+
+    public BatchingWriter(IFrameLink link, TimeProvider time, TimeSpan window, int maxBatchBytes, int maxQueuedBytes, Action<Exception> onFault)
+    {
+        _link = link;
+        _time = time;
+        _window = window;
+        _maxBatchBytes = maxBatchBytes;
+        _maxQueuedBytes = maxQueuedBytes;
+        _onFault = onFault;
+    }
+
+    /// <summary>Bytes queued and not yet handed to the link.</summary>
+    public long QueuedBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _queuedBytes;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues one frame. Returns a completed task unless the queue is over its limit, in which case
+    /// the task completes once the drain loop has brought it back under.
+    /// </summary>
+    public ValueTask WriteAsync(FrameHeader header, ReadOnlySpan<byte> payload, bool urgent, CancellationToken cancellationToken = default)
+    {
+        TaskCompletionSource? wait = null;
+        var startDrain = false;
+        lock (_lock)
+        {
+            if (_closedWith is { } closed)
+            {
+                return ValueTask.FromException(closed);
+            }
+
+            var need = header.FrameLength;
+            if (_current is not null && _currentLength > 0 && (_currentLength + need > _current.Length || _currentLength + need > _maxBatchBytes))
+            {
+                Seal();
+            }
+
+            if (_current is null)
+            {
+                _current = ArrayPool<byte>.Shared.Rent(Math.Max(need, _maxBatchBytes));
+                _currentLength = 0;
+            }
+
+            var span = _current.AsSpan(_currentLength);
+            header.WriteTo(span);
+            payload.CopyTo(span[FrameHeader.Size..]);
+            _currentLength += need;
+            _queuedBytes += need;
+
+            if (urgent || _window <= TimeSpan.Zero || _currentLength >= _maxBatchBytes)
+            {
+                Seal();
+            }
+            else if (!_timerArmed)
+            {
+                _timer ??= _time.CreateTimer(static s => ((BatchingWriter)s!).OnWindowExpired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                _timerArmed = true;
+                _timer.Change(_window, Timeout.InfiniteTimeSpan);
+            }
+
+            if (_ready.Count > 0 && !_draining)
+            {
+                _draining = true;
+                startDrain = true;
+            }
+
+            if (_queuedBytes > _maxQueuedBytes)
+            {
+                wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                (_spaceWaiters ??= []).Add(wait);
+            }
+        }
+
+        if (startDrain)
+        {
+            _ = DrainAsync();
+        }
+
+        return wait is null ? default : new ValueTask(Waits.WaitAsync(wait, cancellationToken));
+    }
+
+    /// <summary>Sends whatever is batched now and completes when the link has taken everything queued.</summary>
+    public Task FlushAsync()
+    {
+        var startDrain = false;
+        Task done;
+        lock (_lock)
+        {
+            if (_currentLength > 0)
+            {
+                Seal();
+            }
+
+            if (_ready.Count == 0 && !_draining)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (!_draining)
+            {
+                _draining = true;
+                startDrain = true;
+            }
+
+            _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            done = _drained.Task;
+        }
+
+        if (startDrain)
+        {
+            _ = DrainAsync();
+        }
+
+        return done;
+    }
+
+    private void OnWindowExpired()
+    {
+        var startDrain = false;
+        lock (_lock)
+        {
+            _timerArmed = false;
+            if (_closedWith is not null || _currentLength == 0)
+            {
+                return;
+            }
+
+            Seal();
+            if (!_draining)
+            {
+                _draining = true;
+                startDrain = true;
+            }
+        }
+
+        if (startDrain)
+        {
+            _ = DrainAsync();
+        }
+    }
+
+    // Under _lock.
+    private void Seal()
+    {
+        if (_current is null)
+        {
+            return;
+        }
+
+        if (_currentLength > 0)
+        {
+            _ready.Enqueue((_current, _currentLength));
+        }
+        else
+        {
+            ArrayPool<byte>.Shared.Return(_current);
+        }
+
+        _current = null;
+        _currentLength = 0;
+        if (_timerArmed)
+        {
+            _timerArmed = false;
+            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                (byte[] Buffer, int Length) batch;
+                TaskCompletionSource? drained = null;
+                lock (_lock)
+                {
+                    if (_closedWith is not null || !_ready.TryDequeue(out batch))
+                    {
+                        _draining = false;
+                        drained = _drained;
+                        _drained = null;
+                        batch = default;
+                    }
+                }
+
+                if (batch.Buffer is null)
+                {
+                    drained?.TrySetResult();
+                    return;
+                }
+
+                try
+                {
+                    await _link.WriteAsync(batch.Buffer.AsMemory(0, batch.Length), CancellationToken.None);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(batch.Buffer);
+                }
+
+                List<TaskCompletionSource>? release = null;
+                lock (_lock)
+                {
+                    _queuedBytes -= batch.Length;
+                    if (_spaceWaiters is not null && _queuedBytes <= _maxQueuedBytes)
+                    {
+                        release = _spaceWaiters;
+                        _spaceWaiters = null;
+                    }
+                }
+
+                if (release is not null)
+                {
+                    foreach (var waiter in release)
+                    {
+                        waiter.TrySetResult();
+                    }
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            // The link failed under us: the connection is dead, and its owner decides the reason.
+            _onFault(ex);
+        }
+    }
+
+    /// <summary>Stops accepting frames; queued batches are released and waiters fail with <paramref name="reason"/>.</summary>
+    public void Close(Exception reason)
+    {
+        List<TaskCompletionSource>? space;
+        TaskCompletionSource? drained;
+        lock (_lock)
+        {
+            if (_closedWith is not null)
+            {
+                return;
+            }
+
+            _closedWith = reason;
+            if (_current is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_current);
+                _current = null;
+                _currentLength = 0;
+            }
+
+            while (_ready.TryDequeue(out var batch))
+            {
+                ArrayPool<byte>.Shared.Return(batch.Buffer);
+            }
+
+            _queuedBytes = 0;
+            space = _spaceWaiters;
+            drained = _drained;
+            _spaceWaiters = null;
+            _drained = null;
+            _timer?.Dispose();
+            _timer = null;
+        }
+
+        if (space is not null)
+        {
+            foreach (var waiter in space)
+            {
+                waiter.TrySetException(reason);
+            }
+        }
+
+        drained?.TrySetException(reason);
+    }
+
+    public void Dispose() => Close(new TransportException(TransportError.Closed, "The connection is closed."));
+}

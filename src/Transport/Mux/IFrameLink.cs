@@ -1,0 +1,18 @@
+namespace Overlay.Transport.Mux;
+
+/// <summary>
+/// The byte pipe under a <see cref="MuxConnection"/>: a TLS stream, a QUIC stream or a simulated
+/// link. It carries whole batches of encoded frames in order; inbound bytes are pushed into
+/// <see cref="MuxConnection.ProcessInbound"/> by the link's owner.
+/// </summary>
+internal interface IFrameLink
+{
+    /// <summary>Writes encoded frames; completes when the link has taken them (backpressure).</summary>
+    ValueTask WriteAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken);
+
+    /// <summary>Ends the link after everything written so far has left (graceful close).</summary>
+    ValueTask ShutdownAsync();
+
+    /// <summary>Tears the link down at once; idempotent.</summary>
+    void Abort();
+}

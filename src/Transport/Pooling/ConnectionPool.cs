@@ -1,0 +1,360 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Overlay.Crypto;
+
+namespace Overlay.Transport.Pooling;
+
+/// <summary>
+/// Keeps at most one connection per peer and reuses it. Concurrent requests for one peer share one
+/// dial. When <see cref="TransportOptions.MaxConnections"/> is reached the least recently used idle
+/// connection is closed to make room; a connection unused for <see cref="TransportOptions.IdleTimeout"/>
+/// is closed by a sweep on the injected clock; at most <see cref="TransportOptions.MaxConnectionsPerAddress"/>
+/// connections go to one IP address. Keep-alive pings are the connections' own (see
+/// <see cref="TransportOptions.KeepAliveInterval"/>).
+/// </summary>
+public sealed class ConnectionPool : IAsyncDisposable
+{
+    private readonly ITransport _transport;
+    private readonly TransportOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly object _lock = new();
+    private readonly Dictionary<PeerId, Entry> _byPeer = [];
+    private readonly Dictionary<PeerId, Task<ITransportConnection>> _dialing = [];
+    private readonly Dictionary<string, int> _perAddress = new(StringComparer.Ordinal);
+    private readonly LinkedList<Entry> _lru = new();
+    private readonly ITimer _sweep;
+    private bool _disposed;
+
+    /// <summary>Creates a pool dialling through <paramref name="transport"/>.</summary>
+    public ConnectionPool(ITransport transport, TransportOptions options, TimeProvider time, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        _transport = transport;
+        _options = options;
+        _time = time;
+        _logger = logger ?? NullLogger.Instance;
+        SweepInterval = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, options.IdleTimeout.Ticks / 10));
+        _sweep = time.CreateTimer(static s => ((ConnectionPool)s!).Sweep(), this, SweepInterval, SweepInterval);
+    }
+
+    /// <summary>How often idle connections are looked for: a tenth of the idle timeout.</summary>
+    public TimeSpan SweepInterval { get; }
+
+    /// <summary>Pooled connections.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _byPeer.Count;
+            }
+        }
+    }
+
+    /// <summary>Dials made so far (concurrent requests for one peer count once).</summary>
+    public int DialCount { get; private set; }
+
+    /// <summary>The pooled connection to <paramref name="peer"/>, if any.</summary>
+    public bool TryGet(PeerId peer, out ITransportConnection connection)
+    {
+        lock (_lock)
+        {
+            if (_byPeer.TryGetValue(peer, out var entry) && !entry.Connection.Closed.IsCancellationRequested)
+            {
+                Touch(entry);
+                connection = entry.Connection;
+                return true;
+            }
+        }
+
+        connection = null!;
+        return false;
+    }
+
+    /// <summary>
+    /// The connection to the peer pinned in <paramref name="address"/>, dialling it if the pool has
+    /// none. The address must pin a PeerId: the pool is keyed by identity, not by address.
+    /// </summary>
+    public async ValueTask<ITransportConnection> GetAsync(TransportAddress address, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.ExpectedPeer is not { } peer)
+        {
+            throw new ArgumentException($"The pool needs the peer pinned: {address} has no /p2p/PEERID.", nameof(address));
+        }
+
+        Task<ITransportConnection> dial;
+        var mine = false;
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_byPeer.TryGetValue(peer, out var entry) && !entry.Connection.Closed.IsCancellationRequested)
+            {
+                Touch(entry);
+                return entry.Connection;
+            }
+
+            if (!_dialing.TryGetValue(peer, out dial!))
+            {
+                ReserveOrThrow(address.HostText);
+                dial = _transport.DialAsync(address, CancellationToken.None).AsTask();
+                _dialing.Add(peer, dial);
+                DialCount++;
+                mine = true;
+            }
+        }
+
+        if (mine)
+        {
+            try
+            {
+                var connection = await dial;
+                Add(connection, address.HostText, reserved: true);
+            }
+            catch
+            {
+                lock (_lock)
+                {
+                    Release(address.HostText);
+                }
+
+                throw;
+            }
+            finally
+            {
+                lock (_lock)
+                {
+                    _dialing.Remove(peer);
+                }
+            }
+        }
+
+        // Everyone waiting for this peer sees the same connection or the same failure.
+        var result = await Mux.Waits.WaitAsync(dial, cancellationToken);
+        lock (_lock)
+        {
+            if (_byPeer.TryGetValue(peer, out var entry))
+            {
+                Touch(entry);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Pools an inbound connection (from <see cref="ITransportListener.AcceptAsync"/>). If the pool
+    /// already holds one to that peer, or a limit is reached, the new connection is closed and false returned.
+    /// </summary>
+    public bool Adopt(ITransportConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var host = connection.RemoteAddress.HostText;
+        lock (_lock)
+        {
+            if (_disposed || _byPeer.ContainsKey(connection.RemotePeer) || !TryReserve(host))
+            {
+                _ = connection.CloseAsync().AsTask();
+                return false;
+            }
+        }
+
+        Add(connection, host, reserved: true);
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        Entry[] entries;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            entries = [.. _byPeer.Values];
+        }
+
+        _sweep.Dispose();
+        foreach (var e in entries)
+        {
+            await e.Connection.CloseAsync();
+        }
+    }
+
+    private void Add(ITransportConnection connection, string host, bool reserved)
+    {
+        ITransportConnection? evicted = null;
+        lock (_lock)
+        {
+            if (_byPeer.TryGetValue(connection.RemotePeer, out var existing) && !existing.Connection.Closed.IsCancellationRequested)
+            {
+                // Lost a race with an inbound connection from the same peer: keep the one already pooled.
+                if (reserved)
+                {
+                    Release(host);
+                }
+
+                evicted = connection;
+            }
+            else
+            {
+                var entry = new Entry(connection, host);
+                entry.Node = _lru.AddLast(entry);
+                entry.LastUse = _time.GetTimestamp();
+                _byPeer[connection.RemotePeer] = entry;
+                if (_byPeer.Count > _options.MaxConnections)
+                {
+                    evicted = EvictLeastRecentlyUsedIdle(except: entry);
+                }
+
+                connection.Closed.Register(static s =>
+                {
+                    var (pool, e) = ((ConnectionPool, Entry))s!;
+                    pool.Remove(e);
+                }, (this, entry));
+            }
+        }
+
+        if (evicted is not null)
+        {
+            _ = evicted.CloseAsync().AsTask();
+        }
+    }
+
+    // Under _lock.
+    private ITransportConnection? EvictLeastRecentlyUsedIdle(Entry except)
+    {
+        for (var node = _lru.First; node is not null; node = node.Next)
+        {
+            var e = node.Value;
+            if (!ReferenceEquals(e, except) && e.Connection.ActiveOperations == 0)
+            {
+                RemoveLocked(e);
+                return e.Connection;
+            }
+        }
+
+        // Every other connection is busy: the pool runs over its limit until one frees up.
+        return null;
+    }
+
+    private void Remove(Entry entry)
+    {
+        lock (_lock)
+        {
+            RemoveLocked(entry);
+        }
+    }
+
+    // Under _lock; idempotent.
+    private void RemoveLocked(Entry entry)
+    {
+        if (entry.Node is null)
+        {
+            return;
+        }
+
+        _lru.Remove(entry.Node);
+        entry.Node = null;
+        if (_byPeer.TryGetValue(entry.Connection.RemotePeer, out var current) && ReferenceEquals(current, entry))
+        {
+            _byPeer.Remove(entry.Connection.RemotePeer);
+        }
+
+        Release(entry.Host);
+    }
+
+    // Under _lock.
+    private void Touch(Entry entry)
+    {
+        entry.LastUse = _time.GetTimestamp();
+        if (entry.Node is not null && entry.Node != _lru.Last)
+        {
+            _lru.Remove(entry.Node);
+            _lru.AddLast(entry.Node);
+        }
+    }
+
+    // Under _lock.
+    private void ReserveOrThrow(string host)
+    {
+        if (!TryReserve(host))
+        {
+            throw new TransportException(TransportError.LimitExceeded, $"The pool already holds {_options.MaxConnectionsPerAddress} connections to {host}, the configured maximum per address.");
+        }
+    }
+
+    // Under _lock.
+    private bool TryReserve(string host)
+    {
+        var n = _perAddress.GetValueOrDefault(host);
+        if (n >= _options.MaxConnectionsPerAddress)
+        {
+            return false;
+        }
+
+        _perAddress[host] = n + 1;
+        return true;
+    }
+
+    // Under _lock.
+    private void Release(string host)
+    {
+        var n = _perAddress.GetValueOrDefault(host) - 1;
+        if (n <= 0)
+        {
+            _perAddress.Remove(host);
+        }
+        else
+        {
+            _perAddress[host] = n;
+        }
+    }
+
+    private void Sweep()
+    {
+        List<ITransportConnection>? idle = null;
+        lock (_lock)
+        {
+            for (var node = _lru.First; node is not null;)
+            {
+                var e = node.Value;
+                node = node.Next;
+                var lastUse = Math.Max(e.LastUse, e.Connection.LastActivityTimestamp);
+                if (e.Connection.ActiveOperations == 0 && _time.GetElapsedTime(lastUse) >= _options.IdleTimeout)
+                {
+                    RemoveLocked(e);
+                    (idle ??= []).Add(e.Connection);
+                }
+            }
+        }
+
+        if (idle is not null)
+        {
+            foreach (var c in idle)
+            {
+                _ = c.CloseAsync().AsTask();
+            }
+        }
+    }
+
+    private sealed class Entry(ITransportConnection connection, string host)
+    {
+        public ITransportConnection Connection { get; } = connection;
+
+        public string Host { get; } = host;
+
+        public LinkedListNode<Entry>? Node { get; set; }
+
+        public long LastUse { get; set; }
+    }
+}

@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using System.Net.Quic;
+using System.Runtime.Versioning;
+using System.Threading.Channels;
+
+namespace Overlay.Transport.Quic;
+
+/// <summary>A QUIC listener presented as an <see cref="ITransportListener"/>.</summary>
+[SupportedOSPlatform("linux")]
+[SupportedOSPlatform("windows")]
+[SupportedOSPlatform("macos")]
+internal sealed class QuicListenerAdapter : ITransportListener
+{
+    private readonly QuicTransport _owner;
+    private readonly QuicListener _listener;
+    private readonly ConcurrentDictionary<QuicConnection, Tls.TlsHandshake> _states;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Channel<ITransportConnection> _accepted = Channel.CreateBounded<ITransportConnection>(
+        new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Task _loop;
+
+    public QuicListenerAdapter(QuicTransport owner, QuicListener listener, ConcurrentDictionary<QuicConnection, Tls.TlsHandshake> states, TransportAddress localAddress)
+    {
+        _owner = owner;
+        _listener = listener;
+        _states = states;
+        LocalAddress = localAddress;
+        _loop = AcceptLoopAsync();
+    }
+
+    public TransportAddress LocalAddress { get; }
+
+    public async ValueTask<ITransportConnection> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _accepted.Reader.ReadAsync(cancellationToken);
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw new TransportException(TransportError.Closed, $"The listener on {LocalAddress} is closed.", ex);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync();
+        await _listener.DisposeAsync();
+        _accepted.Writer.TryComplete();
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _owner.Forget(this);
+        _stop.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        await Task.Yield();
+        while (!_stop.IsCancellationRequested)
+        {
+            QuicConnection connection;
+            try
+            {
+                connection = await _listener.AcceptConnectionAsync(_stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is QuicException or System.Security.Authentication.AuthenticationException)
+            {
+                // A failed handshake (bad binding, wrong ALPN) ends that attempt, not the listener.
+                TransportMetrics.Dropped("handshake_failed");
+                continue;
+            }
+
+            _ = ServeAsync(connection);
+        }
+    }
+
+    private async Task ServeAsync(QuicConnection connection)
+    {
+        _states.TryRemove(connection, out var state);
+        try
+        {
+            if (state?.Peer is not { } peer)
+            {
+                await connection.DisposeAsync();
+                return;
+            }
+
+            var stream = await connection.AcceptInboundStreamAsync(_stop.Token);
+            var remote = TransportAddress.Create(TransportScheme.Quic, connection.RemoteEndPoint.Address, connection.RemoteEndPoint.Port, peer);
+            _accepted.Writer.TryWrite(_owner.Start(connection, stream, peer, remote, isInitiator: false));
+        }
+        catch (Exception ex) when (ex is QuicException or OperationCanceledException or ObjectDisposedException)
+        {
+            await connection.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,235 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Quic;
+using System.Net.Security;
+using System.Runtime.Versioning;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Overlay.Crypto;
+using Overlay.Transport.Framing;
+using Overlay.Transport.Mux;
+using Overlay.Transport.Tls;
+
+namespace Overlay.Transport.Quic;
+
+/// <summary>
+/// QUIC over System.Net.Quic (scheme <c>quic://</c>, ALPN <c>overlay/1</c>), with the same
+/// identity-bound TLS 1.3 certificates as TCP+TLS. One bidirectional QUIC stream per connection
+/// carries the frame multiplexer, so every transport speaks the same frames; QUIC contributes
+/// its handshake (one round trip), connection migration, idle timeout and keep-alive
+/// (<see cref="TransportOptions.IdleTimeout"/>, <see cref="TransportOptions.KeepAliveInterval"/>).
+/// Where libmsquic is missing every operation fails with <see cref="TransportError.QuicUnavailable"/>.
+/// </summary>
+[SupportedOSPlatform("linux")]
+[SupportedOSPlatform("windows")]
+[SupportedOSPlatform("macos")]
+public sealed class QuicTransport : ITransport
+{
+    private const long GoodbyeCode = 0;
+    private const long AbortCode = 1;
+
+    private readonly X509Certificate2 _certificate;
+    private readonly SslStreamCertificateContext _context;
+    private readonly IInboundHandler _handler;
+    private readonly TransportOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<MuxConnection, byte> _connections = new();
+    private readonly ConcurrentDictionary<QuicListenerAdapter, byte> _listeners = new();
+
+    /// <summary>Creates the transport. Construction succeeds without libmsquic; use fails with QuicUnavailable.</summary>
+    public QuicTransport(NodeIdentity identity, IInboundHandler handler, TransportOptions? options = null, TimeProvider? time = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        ArgumentNullException.ThrowIfNull(handler);
+        LocalPeer = identity.PeerId;
+        _handler = handler;
+        _options = options ?? new TransportOptions();
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _certificate = IdentityCertificate.Create(identity, _time);
+        _context = SslStreamCertificateContext.Create(_certificate, additionalCertificates: null, offline: true);
+    }
+
+    /// <summary>This node's identity.</summary>
+    public PeerId LocalPeer { get; }
+
+    /// <inheritdoc/>
+    public TransportScheme Scheme => TransportScheme.Quic;
+
+    /// <inheritdoc/>
+    public async ValueTask<ITransportListener> ListenAsync(TransportAddress address, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        Require(address);
+        QuicSupport.ThrowIfUnavailable(_options);
+        var states = new ConcurrentDictionary<QuicConnection, TlsHandshake>();
+        var listenerOptions = new QuicListenerOptions
+        {
+            ListenEndPoint = new IPEndPoint(address.Host, address.Port),
+            ApplicationProtocols = [TlsHandshake.Alpn],
+            ConnectionOptionsCallback = (connection, _, _) =>
+            {
+                var state = new TlsHandshake(expected: null, _time);
+                states[connection] = state;
+                return ValueTask.FromResult(new QuicServerConnectionOptions
+                {
+                    DefaultStreamErrorCode = AbortCode,
+                    DefaultCloseErrorCode = GoodbyeCode,
+                    IdleTimeout = _options.IdleTimeout,
+                    KeepAliveInterval = _options.KeepAliveInterval,
+                    HandshakeTimeout = _options.HandshakeTimeout,
+                    MaxInboundBidirectionalStreams = 1,
+                    MaxInboundUnidirectionalStreams = 0,
+                    ServerAuthenticationOptions = TlsHandshake.ServerOptions(_context, state),
+                });
+            },
+        };
+
+        QuicListener listener;
+        try
+        {
+            listener = await QuicListener.ListenAsync(listenerOptions, cancellationToken);
+        }
+        catch (QuicException ex)
+        {
+            throw new TransportException(TransportError.UnsupportedAddress, $"Cannot listen on {address}: {ex.Message}", ex);
+        }
+
+        var local = TransportAddress.Create(TransportScheme.Quic, listener.LocalEndPoint.Address, listener.LocalEndPoint.Port, LocalPeer);
+        var adapter = new QuicListenerAdapter(this, listener, states, local);
+        _listeners.TryAdd(adapter, 0);
+        Log.Listening(_logger, local.ToString());
+        return adapter;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<ITransportConnection> DialAsync(TransportAddress address, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        Require(address);
+        var (connection, stream, peer) = await ConnectAsync(address, cancellationToken);
+        return Start(connection, stream, peer, address.WithPeer(peer), isInitiator: true);
+    }
+
+    /// <summary>Connects, authenticates and opens the stream that will carry frames (not yet framed).</summary>
+    internal async Task<(QuicConnection Connection, QuicStream Stream, PeerId Peer)> ConnectAsync(TransportAddress address, CancellationToken cancellationToken)
+    {
+        QuicSupport.ThrowIfUnavailable(_options);
+        var state = new TlsHandshake(address.ExpectedPeer, _time);
+        using var timeout = new CancellationTokenSource(_options.HandshakeTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        QuicConnection? connection = null;
+        try
+        {
+            connection = await QuicConnection.ConnectAsync(
+                new QuicClientConnectionOptions
+                {
+                    RemoteEndPoint = new IPEndPoint(address.Host, address.Port),
+                    DefaultStreamErrorCode = AbortCode,
+                    DefaultCloseErrorCode = GoodbyeCode,
+                    IdleTimeout = _options.IdleTimeout,
+                    KeepAliveInterval = _options.KeepAliveInterval,
+                    HandshakeTimeout = _options.HandshakeTimeout,
+                    MaxInboundBidirectionalStreams = 0,
+                    MaxInboundUnidirectionalStreams = 0,
+                    ClientAuthenticationOptions = TlsHandshake.ClientOptions(_context, state),
+                },
+                linked.Token);
+            var peer = state.Peer ?? throw new TransportException(TransportError.HandshakeFailed, "The QUIC handshake ended without validating the peer.");
+            var stream = await connection.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, linked.Token);
+
+            // A QUIC stream becomes visible to the peer only with its first bytes: open with a Ping.
+            var hello = new byte[FrameHeader.Size];
+            new FrameHeader(FrameType.Ping, FrameFlags.None, 0, 0).WriteTo(hello);
+            await stream.WriteAsync(hello, linked.Token);
+            return (connection, stream, peer);
+        }
+        catch (Exception ex) when (ex is not TransportException)
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+
+            if (state.Failure is { } refused)
+            {
+                throw refused;
+            }
+
+            if (ex is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TransportException(TransportError.Timeout, $"Connecting to {address} took longer than {_options.HandshakeTimeout}.", ex);
+            }
+
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+
+            throw new TransportException(
+                ex is AuthenticationException ? TransportError.HandshakeFailed : TransportError.PeerUnreachable,
+                $"Could not connect to {address} over QUIC: {ex.Message}",
+                ex);
+        }
+    }
+
+    /// <summary>Drops every connection without a goodbye, as a crash would (tests).</summary>
+    internal void AbortAllForTests()
+    {
+        foreach (var connection in _connections.Keys)
+        {
+            connection.Link.Abort();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var l in _listeners.Keys)
+        {
+            await l.DisposeAsync();
+        }
+
+        foreach (var c in _connections.Keys)
+        {
+            await c.CloseAsync();
+        }
+
+        _certificate.Dispose();
+    }
+
+    internal MuxConnection Start(QuicConnection quic, QuicStream stream, PeerId peer, TransportAddress remote, bool isInitiator)
+    {
+        var link = new StreamLink(
+            stream,
+            static async s =>
+            {
+                var q = (QuicStream)s;
+                q.CompleteWrites();
+                await q.FlushAsync();
+            },
+            () => _ = quic.CloseAsync(AbortCode).AsTask().ContinueWith(_ => quic.DisposeAsync(), TaskScheduler.Default));
+        var connection = new MuxConnection(link, TransportScheme.Quic, peer, remote, isInitiator, _handler, _options, _time, _logger);
+        _connections.TryAdd(connection, 0);
+        connection.Closed.Register(static s =>
+        {
+            var (self, c) = ((QuicTransport, MuxConnection))s!;
+            self._connections.TryRemove(c, out _);
+        }, (this, connection));
+        _ = link.RunReceiveLoopAsync(connection);
+        return connection;
+    }
+
+    internal void Forget(QuicListenerAdapter listener) => _listeners.TryRemove(listener, out _);
+
+    private static void Require(TransportAddress address)
+    {
+        if (address.Scheme != TransportScheme.Quic)
+        {
+            throw new TransportException(TransportError.UnsupportedAddress, $"The QUIC transport serves quic:// addresses, not {address}.");
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using System.Globalization;
+
+namespace Overlay.Transport;
+
+/// <summary>
+/// Transport settings (section <c>Transport</c> of node.config.json). Defaults are the documented
+/// ones; <see cref="Validate"/> names every bad key, its value and what is allowed.
+/// </summary>
+public sealed class TransportOptions
+{
+    /// <summary>Addresses to listen on. Default <c>["tcp://0.0.0.0:4001"]</c>; add <c>quic://…</c> where libmsquic is installed.</summary>
+    public IList<string> ListenAddresses { get; init; } = ["tcp://0.0.0.0:4001"];
+
+    /// <summary>Peers dialled at start, normally with a pinned PeerId. Default empty.</summary>
+    public IList<string> BootstrapPeers { get; init; } = [];
+
+    /// <summary>Most connections the pool holds, 1–1,000,000. Default 1,000.</summary>
+    public int MaxConnections { get; set; } = 1000;
+
+    /// <summary>Most pooled connections to one remote IP address, 1–MaxConnections. Default 16.</summary>
+    public int MaxConnectionsPerAddress { get; set; } = 16;
+
+    /// <summary>A pooled connection with no traffic for this long is closed. Default 30 s; 1 s–1 day.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Silence after which a Ping is sent; three silent intervals close the connection. Default 10 s; 100 ms–1 hour.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a small frame may wait to be coalesced. Default 10 ms; 0 (no batching)–1 s.</summary>
+    public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>A batch is sent as soon as it holds this many bytes. Default 65,536; 1,024–16 MiB.</summary>
+    public int MaxBatchBytes { get; set; } = 65536;
+
+    /// <summary>Largest frame accepted or sent, header included. Default 1 MiB; 4 KiB–16 MiB.</summary>
+    public int MaxFrameBytes { get; set; } = 1 << 20;
+
+    /// <summary>Bytes queued for sending before senders wait (backpressure). Default 4 MiB; at least MaxFrameBytes.</summary>
+    public int MaxQueuedSendBytes { get; set; } = 4 << 20;
+
+    /// <summary>Per-stream receive window: bytes a sender may have in flight. Default 256 KiB; 4 KiB–64 MiB.</summary>
+    public int StreamWindowBytes { get; set; } = 256 << 10;
+
+    /// <summary>Most concurrently open streams per connection. Default 2,048; 1–65,536.</summary>
+    public int MaxStreamsPerConnection { get; set; } = 2048;
+
+    /// <summary>Most inbound requests served at once per connection; more are answered with an error. Default 1,024; 1–65,536.</summary>
+    public int MaxConcurrentRequests { get; set; } = 1024;
+
+    /// <summary>Time allowed for connecting plus the TLS handshake. Default 5 s; 100 ms–5 min.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Time allowed for a request to be answered. Default 10 s; 10 ms–10 min.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Optional path of libmsquic to load before QUIC is first used. Default null (the system's).</summary>
+    public string? MsQuicLibraryPath { get; set; }
+
+    /// <summary>
+    /// Checks every setting. Returns one sentence per failure naming the key, the value and what
+    /// is allowed; empty when all are valid.
+    /// </summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var failures = new List<string>();
+        CheckAddresses(failures, nameof(ListenAddresses), ListenAddresses, requirePort: false);
+        CheckAddresses(failures, nameof(BootstrapPeers), BootstrapPeers, requirePort: true);
+        Range(failures, nameof(MaxConnections), MaxConnections, 1, 1_000_000);
+        if (MaxConnections >= 1)
+        {
+            Range(failures, nameof(MaxConnectionsPerAddress), MaxConnectionsPerAddress, 1, MaxConnections);
+        }
+        Range(failures, nameof(IdleTimeout), IdleTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        Range(failures, nameof(KeepAliveInterval), KeepAliveInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
+        Range(failures, nameof(BatchWindow), BatchWindow, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+        Range(failures, nameof(MaxBatchBytes), MaxBatchBytes, 1024, 16 << 20);
+        Range(failures, nameof(MaxFrameBytes), MaxFrameBytes, 4096, 16 << 20);
+        Range(failures, nameof(MaxQueuedSendBytes), MaxQueuedSendBytes, Math.Max(4096, MaxFrameBytes), int.MaxValue);
+        Range(failures, nameof(StreamWindowBytes), StreamWindowBytes, 4096, 64 << 20);
+        Range(failures, nameof(MaxStreamsPerConnection), MaxStreamsPerConnection, 1, 65536);
+        Range(failures, nameof(MaxConcurrentRequests), MaxConcurrentRequests, 1, 65536);
+        Range(failures, nameof(HandshakeTimeout), HandshakeTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5));
+        Range(failures, nameof(RequestTimeout), RequestTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10));
+        if (MsQuicLibraryPath is { } path && (path.Length == 0 || !File.Exists(path)))
+        {
+            failures.Add($"Transport:{nameof(MsQuicLibraryPath)} is '{path}', which is not an existing file; name the libmsquic library file or leave it unset.");
+        }
+
+        return failures;
+    }
+
+    private static void CheckAddresses(List<string> failures, string key, IList<string>? values, bool requirePort)
+    {
+        if (values is null)
+        {
+            failures.Add($"Transport:{key} is null; give a list (possibly empty) of addresses such as tcp://0.0.0.0:4001.");
+            return;
+        }
+
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (!TransportAddress.TryParse(values[i], out var address, out var error))
+            {
+                failures.Add($"Transport:{key}:{i} is invalid: {error}");
+            }
+            else if (requirePort && address.Port == 0)
+            {
+                failures.Add($"Transport:{key}:{i} is '{values[i]}'; a peer to dial needs a port from 1 to 65535.");
+            }
+        }
+    }
+
+    private static void Range(List<string> failures, string key, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Transport:{key} is {value}; allowed is {min} to {max}."));
+        }
+    }
+
+    private static void Range(List<string> failures, string key, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Transport:{key} is {value}; allowed is {min} to {max}."));
+        }
+    }
+}

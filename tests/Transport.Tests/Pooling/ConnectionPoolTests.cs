@@ -1,0 +1,174 @@
+using Overlay.Crypto;
+using Overlay.Transport.InMemory;
+using Overlay.Transport.Pooling;
+using Overlay.Transport.Tests.Contract;
+using Overlay.Transport.Tls;
+
+namespace Overlay.Transport.Tests.Pooling;
+
+public sealed class ConnectionPoolTests
+{
+    private sealed class Sim
+    {
+        private readonly Random _ids = new(31);
+
+        public Sim()
+        {
+            Network = new InMemoryNetwork(new VirtualTimeProvider(), 3, new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(5))), recordEvents: true);
+        }
+
+        public InMemoryNetwork Network { get; }
+
+        public InMemoryTransport Node(TransportOptions? options = null)
+            => Network.CreateNode(PeerId.Random(_ids), new TestHandler(), options);
+
+        public async Task<TransportAddress> ListenAsync(InMemoryTransport node)
+            => (await node.ListenAsync(node.Host)).LocalAddress;
+    }
+
+    [Fact]
+    public void GetAsync_ConcurrentForOnePeer_DialsOnceAndReuses()
+    {
+        var sim = new Sim();
+        var client = sim.Node();
+        var server = sim.Node();
+        sim.Network.Run(async () =>
+        {
+            var address = await sim.ListenAsync(server);
+            await using var pool = new ConnectionPool(client, new TransportOptions(), sim.Network.Clock);
+            var gets = new Task<ITransportConnection>[10];
+            for (var i = 0; i < gets.Length; i++)
+            {
+                gets[i] = pool.GetAsync(address).AsTask();
+            }
+
+            var connections = await Task.WhenAll(gets);
+            foreach (var c in connections)
+            {
+                Assert.Same(connections[0], c);
+            }
+
+            Assert.Same(connections[0], await pool.GetAsync(address));
+            Assert.Equal(1, pool.DialCount);
+            Assert.Equal(1, server.ConnectionCount);
+        });
+    }
+
+    [Fact]
+    public void GetAsync_OverMaxConnections_EvictsTheLeastRecentlyUsedIdle()
+    {
+        var sim = new Sim();
+        var client = sim.Node();
+        var servers = new[] { sim.Node(), sim.Node(), sim.Node() };
+        sim.Network.Run(async () =>
+        {
+            var addresses = new List<TransportAddress>();
+            foreach (var s in servers)
+            {
+                addresses.Add(await sim.ListenAsync(s));
+            }
+
+            await using var pool = new ConnectionPool(client, new TransportOptions { MaxConnections = 2, MaxConnectionsPerAddress = 2 }, sim.Network.Clock);
+            var a = await pool.GetAsync(addresses[0]);
+            await Task.Delay(TimeSpan.FromSeconds(1), sim.Network.Clock);
+            var b = await pool.GetAsync(addresses[1]);
+            await Task.Delay(TimeSpan.FromSeconds(1), sim.Network.Clock);
+
+            // Using a makes b the least recently used.
+            Assert.Same(a, await pool.GetAsync(addresses[0]));
+            var c = await pool.GetAsync(addresses[2]);
+
+            Assert.True(b.Closed.IsCancellationRequested);
+            Assert.False(a.Closed.IsCancellationRequested);
+            Assert.False(c.Closed.IsCancellationRequested);
+            Assert.Equal(2, pool.Count);
+            Assert.False(pool.TryGet(servers[1].PeerId, out _));
+        });
+    }
+
+    [Fact]
+    public void Sweep_IdleConnection_ClosesExactlyAfterTheIdleTimeout()
+    {
+        var sim = new Sim();
+        var options = new TransportOptions { IdleTimeout = TimeSpan.FromSeconds(30), KeepAliveInterval = TimeSpan.FromSeconds(10) };
+        var client = sim.Node(options);
+        var server = sim.Node(options);
+        ConnectionPool? pool = null;
+        ITransportConnection? connection = null;
+        TimeSpan usedAt = default;
+        sim.Network.Run(async () =>
+        {
+            var address = await sim.ListenAsync(server);
+            pool = new ConnectionPool(client, options, sim.Network.Clock);
+            connection = await pool.GetAsync(address);
+            using var r = await connection.RequestAsync(new byte[4], MessagePriority.High);
+            usedAt = sim.Network.Clock.Elapsed;
+        });
+
+        // The sweep runs every tenth of the timeout; keep-alive pings flow meanwhile but are not use.
+        var sweep = pool!.SweepInterval;
+        var firstSweepAfterTimeout = TimeSpan.FromTicks(((usedAt + options.IdleTimeout).Ticks + sweep.Ticks - 1) / sweep.Ticks * sweep.Ticks);
+        sim.Network.RunFor(firstSweepAfterTimeout - sim.Network.Clock.Elapsed - TimeSpan.FromTicks(1));
+        Assert.False(connection!.Closed.IsCancellationRequested);
+        Assert.Equal(1, pool.Count);
+        Assert.Contains(sim.Network.EventLog, e => e.EndsWith("Data 12", StringComparison.Ordinal)); // a ping went by
+
+        sim.Network.RunFor(TimeSpan.FromTicks(1));
+        Assert.True(connection.Closed.IsCancellationRequested);
+        Assert.Equal(0, pool.Count);
+    }
+
+    [Fact]
+    public void KeepAlive_QuietConnectionToALivePeer_StaysOpen()
+    {
+        var sim = new Sim();
+        var options = new TransportOptions { IdleTimeout = TimeSpan.FromHours(1), KeepAliveInterval = TimeSpan.FromSeconds(10) };
+        var client = sim.Node(options);
+        var server = sim.Node(options);
+        ITransportConnection? connection = null;
+        sim.Network.Run(async () => connection = await client.DialAsync(await sim.ListenAsync(server)));
+        var before = sim.Network.SegmentsDelivered;
+        sim.Network.RunFor(TimeSpan.FromMinutes(5));
+        Assert.False(connection!.Closed.IsCancellationRequested);
+
+        // Pings and pongs, about one each per interval per side, kept it alive.
+        Assert.InRange(sim.Network.SegmentsDelivered - before, 30, 70);
+    }
+
+    [Fact]
+    public void KeepAlive_PeerGoneSilent_ClosesWithTimeout()
+    {
+        var sim = new Sim();
+        var options = new TransportOptions { KeepAliveInterval = TimeSpan.FromSeconds(10) };
+        var client = sim.Node(options);
+        var server = sim.Node(options);
+        ITransportConnection? connection = null;
+        sim.Network.Run(async () => connection = await client.DialAsync(await sim.ListenAsync(server)));
+
+        // A link that delays everything by an hour is a silent peer.
+        sim.Network.SetLink(server, client, new LinkProfile(TimeSpan.FromHours(1)));
+        sim.Network.RunFor(TimeSpan.FromSeconds(41));
+        Assert.True(connection!.Closed.IsCancellationRequested);
+        Assert.Equal(TransportError.Timeout, connection.CloseReason);
+    }
+
+    [Fact]
+    public async Task GetAsync_OverThePerAddressLimit_FailsWithLimitExceeded()
+    {
+        var random = new Random(41);
+        using var a = NodeIdentity.FromRandom(random);
+        using var b = NodeIdentity.FromRandom(random);
+        using var c = NodeIdentity.FromRandom(random);
+        await using var serverA = new TcpTlsTransport(a, new TestHandler());
+        await using var serverB = new TcpTlsTransport(b, new TestHandler());
+        await using var client = new TcpTlsTransport(c, new TestHandler());
+        var addressA = (await serverA.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"))).LocalAddress;
+        var addressB = (await serverB.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"))).LocalAddress;
+        var options = new TransportOptions { MaxConnectionsPerAddress = 1 };
+        await using var pool = new ConnectionPool(client, options, TimeProvider.System);
+
+        await pool.GetAsync(addressA).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        var ex = await Assert.ThrowsAsync<TransportException>(async () => await pool.GetAsync(addressB).AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(TransportError.LimitExceeded, ex.Reason);
+    }
+}

@@ -1,0 +1,38 @@
+namespace Overlay.Transport.Tests;
+
+public sealed class TransportOptionsTests
+{
+    [Fact]
+    public void Validate_Defaults_AreValid()
+    {
+        var options = new TransportOptions();
+        Assert.Empty(options.Validate());
+        Assert.Equal(1000, options.MaxConnections);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.IdleTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.KeepAliveInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(10), options.BatchWindow);
+        Assert.Equal(65536, options.MaxBatchBytes);
+        Assert.Equal(["tcp://0.0.0.0:4001"], options.ListenAddresses);
+    }
+
+    [Fact]
+    public void Validate_BadValues_NameKeyValueAndAllowedRange()
+    {
+        var options = new TransportOptions
+        {
+            MaxConnections = 0,
+            BatchWindow = TimeSpan.FromSeconds(5),
+            ListenAddresses = ["tcp://localhost:1"],
+            BootstrapPeers = ["tcp://127.0.0.1:0"],
+            MsQuicLibraryPath = "/nonexistent/libmsquic.so",
+        };
+
+        var failures = options.Validate();
+        Assert.Contains(failures, f => f.StartsWith("Transport:MaxConnections is 0; allowed is 1 to 1000000", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Transport:BatchWindow is 00:00:05; allowed is", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Transport:ListenAddresses:0 is invalid", StringComparison.Ordinal) && f.Contains("host names", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Transport:BootstrapPeers:0 is 'tcp://127.0.0.1:0'", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Transport:MsQuicLibraryPath is '/nonexistent/libmsquic.so'", StringComparison.Ordinal));
+        Assert.Equal(5, failures.Count);
+    }
+}
