@@ -1,0 +1,140 @@
+namespace Overlay.Dht;
+
+/// <summary>
+/// Settings of the DHT core. Defaults follow the Kademlia paper (k = 20, α = 3, hourly refresh and
+/// republish, 24 h expiry) unless a comment says otherwise. Bound from the <c>Dht</c> section.
+/// </summary>
+public sealed class DhtOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string SectionName = "Dht";
+
+    /// <summary>Bucket size and lookup result size k (Kademlia §2.2). Range 1..256; default 20.</summary>
+    public int K { get; set; } = 20;
+
+    /// <summary>Requests in flight per lookup path, α (Kademlia §2.3). Range 1..32; default 3.</summary>
+    public int Alpha { get; set; } = 3;
+
+    /// <summary>
+    /// S/Kademlia disjoint lookup paths d (§4.4): each node is queried by at most one path. 0 turns
+    /// the option off (one ordinary path). Range 0..16; default 0.
+    /// </summary>
+    public int DisjointPaths { get; set; }
+
+    /// <summary>Time a single RPC may take before it counts as failed. Range 10 ms..5 min; default 5 s.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A bucket not looked up for this long is refreshed (Kademlia §2.3). Range 1 min..7 days; default 1 h.</summary>
+    public TimeSpan BucketRefreshInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Locally published records are re-sent this often (Kademlia §2.5). Range 1 min..RecordTtl; default 1 h.</summary>
+    public TimeSpan RepublishInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Lifetime of a record after publication (Kademlia §2.5). Range 1 min..30 days; default 24 h.</summary>
+    public TimeSpan RecordTtl { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Largest record value in bytes. Range 1..1 MiB; default 65536 (64 KiB).</summary>
+    public int MaxValueBytes { get; set; } = 65536;
+
+    /// <summary>Largest publisher public key in bytes (Ed25519 is 32; hybrid keys with ML-DSA-65 are about 2 KiB). Range 1..8192; default 4096.</summary>
+    public int MaxPublicKeyBytes { get; set; } = 4096;
+
+    /// <summary>Largest signature in bytes (ML-DSA-87 signatures are 4627). Range 1..16384; default 8192.</summary>
+    public int MaxSignatureBytes { get; set; } = 8192;
+
+    /// <summary>Replacement-cache entries kept per bucket. Range 0..256; default 20 (= K).</summary>
+    public int ReplacementCacheSize { get; set; } = 20;
+
+    /// <summary>
+    /// Contacts sharing one network group (IPv4 /24, IPv6 /48) allowed in one bucket: limits how
+    /// much of a bucket one operator's subnet can fill (eclipse resistance). Range 1..K; default 2.
+    /// </summary>
+    public int MaxContactsPerGroupPerBucket { get; set; } = 2;
+
+    /// <summary>Contacts sharing one network group allowed in the whole table. Range 1..65536; default 10.</summary>
+    public int MaxContactsPerGroupInTable { get; set; } = 10;
+
+    /// <summary>
+    /// Failed requests after which a contact is replaced by a replacement-cache entry (it is kept while
+    /// the cache is empty, Kademlia §4.1). Range 1..100; default 2.
+    /// </summary>
+    public int StaleContactFailures { get; set; } = 2;
+
+    /// <summary>
+    /// Among lookup candidates that give equal progress, query the one with the lowest predicted
+    /// latency first, and promote low-latency replacement-cache entries. Never changes lookup results. Default true.
+    /// </summary>
+    public bool PreferLowLatency { get; set; } = true;
+
+    /// <summary>Sustained inbound requests per second accepted from one peer. Range 0.1..10000; default 20.</summary>
+    public double MaxRequestsPerPeerPerSecond { get; set; } = 20;
+
+    /// <summary>Burst of inbound requests accepted from one peer above the sustained rate. Range 1..100000; default 40.</summary>
+    public int RequestBurstPerPeer { get; set; } = 40;
+
+    /// <summary>Provider records kept per content key. Range 1..10000; default 20.</summary>
+    public int MaxProvidersPerKey { get; set; } = 20;
+
+    /// <summary>Value records kept in memory. Range 1..10,000,000; default 100,000.</summary>
+    public int MaxRecords { get; set; } = 100_000;
+
+    /// <summary>Checks every setting; returns one sentence per problem, empty when all are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        CheckRange(problems, nameof(K), K, 1, 256);
+        // Limits tied to K are checked against K only when K itself is valid, so one mistake gives one sentence.
+        var kLimit = K is >= 1 and <= 256 ? K : 256;
+        CheckRange(problems, nameof(Alpha), Alpha, 1, 32);
+        CheckRange(problems, nameof(DisjointPaths), DisjointPaths, 0, 16);
+        CheckRange(problems, nameof(RequestTimeout), RequestTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(5));
+        CheckRange(problems, nameof(BucketRefreshInterval), BucketRefreshInterval, TimeSpan.FromMinutes(1), TimeSpan.FromDays(7));
+        CheckRange(problems, nameof(RecordTtl), RecordTtl, TimeSpan.FromMinutes(1), TimeSpan.FromDays(30));
+        CheckRange(problems, nameof(RepublishInterval), RepublishInterval, TimeSpan.FromMinutes(1),
+            RecordTtl >= TimeSpan.FromMinutes(1) ? RecordTtl : TimeSpan.FromMinutes(1));
+        CheckRange(problems, nameof(MaxValueBytes), MaxValueBytes, 1, 1 << 20);
+        CheckRange(problems, nameof(MaxPublicKeyBytes), MaxPublicKeyBytes, 1, 8192);
+        CheckRange(problems, nameof(MaxSignatureBytes), MaxSignatureBytes, 1, 16384);
+        CheckRange(problems, nameof(ReplacementCacheSize), ReplacementCacheSize, 0, 256);
+        CheckRange(problems, nameof(MaxContactsPerGroupPerBucket), MaxContactsPerGroupPerBucket, 1, kLimit);
+        CheckRange(problems, nameof(MaxContactsPerGroupInTable), MaxContactsPerGroupInTable, 1, 65536);
+        CheckRange(problems, nameof(StaleContactFailures), StaleContactFailures, 1, 100);
+        if (!(MaxRequestsPerPeerPerSecond >= 0.1 && MaxRequestsPerPeerPerSecond <= 10000))
+        {
+            problems.Add($"{SectionName}:{nameof(MaxRequestsPerPeerPerSecond)} is {MaxRequestsPerPeerPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)}; it must be between 0.1 and 10000.");
+        }
+
+        CheckRange(problems, nameof(RequestBurstPerPeer), RequestBurstPerPeer, 1, 100_000);
+        CheckRange(problems, nameof(MaxProvidersPerKey), MaxProvidersPerKey, 1, 10_000);
+        CheckRange(problems, nameof(MaxRecords), MaxRecords, 1, 10_000_000);
+        return problems;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> listing every problem when the options are invalid.</summary>
+    public DhtOptions EnsureValid()
+    {
+        var problems = Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", problems));
+        }
+
+        return this;
+    }
+
+    private static void CheckRange(List<string> problems, string key, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            problems.Add(FormattableString.Invariant($"{SectionName}:{key} is {value}; it must be between {min} and {max}."));
+        }
+    }
+
+    private static void CheckRange(List<string> problems, string key, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            problems.Add(FormattableString.Invariant($"{SectionName}:{key} is {value}; it must be between {min} and {max}."));
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using Overlay.Crypto;
+using Overlay.Dht.Records;
+
+namespace Overlay.Dht;
+
+/// <summary>
+/// What the DHT core needs from the network. The transport adapter implements it; the in-process
+/// simulated network implements it in tests. A request that fails (unreachable, protocol error,
+/// cancelled) completes with an exception; callers treat any exception as a failed request.
+/// </summary>
+public interface IDhtRpc
+{
+    /// <summary>Checks that <paramref name="peer"/> is alive; completes when it answers.</summary>
+    Task PingAsync(DhtPeer peer, CancellationToken cancellationToken);
+
+    /// <summary>Asks <paramref name="peer"/> for the k peers it knows closest to <paramref name="target"/>.</summary>
+    Task<IReadOnlyList<DhtPeer>> FindNodeAsync(DhtPeer peer, PeerId target, CancellationToken cancellationToken);
+
+    /// <summary>Asks <paramref name="peer"/> for the record under <paramref name="key"/>, or closer peers.</summary>
+    Task<FindValueResponse> FindValueAsync(DhtPeer peer, PeerId key, CancellationToken cancellationToken);
+
+    /// <summary>Asks <paramref name="peer"/> to store <paramref name="record"/>; completes with its verdict.</summary>
+    Task<RecordRejection> StoreAsync(DhtPeer peer, DhtRecord record, CancellationToken cancellationToken);
+}

@@ -1,0 +1,404 @@
+using Overlay.Crypto;
+
+namespace Overlay.Dht.Lookup;
+
+/// <summary>
+/// An iterative Kademlia node lookup (§2.3) as a pure state machine: it says whom to query next and
+/// is told what came back; the caller sends the requests, runs the timeouts and reports failures.
+/// <para>
+/// Termination: each path stops when the k closest non-failed candidates it knows have all answered.
+/// The result is always the k closest peers, over all paths, that answered. Query order never enters
+/// that definition, so preferring fast peers changes how quickly the lookup ends, not what counts as
+/// its answer.
+/// </para>
+/// <para>
+/// Latency preference: among the not-yet-queried candidates inside a path's current k-closest window,
+/// the ones whose common-prefix length with the target equals that of the closest such candidate are
+/// equally useful for progress — each offers the same prefix band, and Kademlia's expected progress per
+/// hop is one band. Among those the lowest predicted latency goes first.
+/// </para>
+/// <para>
+/// S/Kademlia disjoint paths (§4.4): seeds are dealt round-robin to d paths, each path keeps its own
+/// candidates and its own α in flight, and a peer already known to one path is never added to another,
+/// so no node is queried by two paths.
+/// </para>
+/// </summary>
+public sealed class LookupState
+{
+    private enum PeerState : byte
+    {
+        Pending,
+        InFlight,
+        Answered,
+        Failed,
+    }
+
+    private struct Entry
+    {
+        public PeerId Id;
+        public PeerId Distance;
+        public double Latency;
+        public PeerState State;
+        public int Path;
+        public int Depth;
+    }
+
+    private readonly int _k;
+    private readonly int _alpha;
+    private readonly bool _preferLowLatency;
+    private readonly PeerId _self;
+    private readonly Dictionary<PeerId, int> _index = new();
+    private readonly int[][] _pathOrder;
+    private readonly int[] _pathCount;
+    private readonly int[] _pathInFlight;
+    private readonly bool[] _pathDone;
+    private Entry[] _entries = new Entry[64];
+    private int[] _allOrder = new int[64];
+    private int _count;
+    private int _nextSeedPath;
+    private int _nextPath;
+
+    /// <summary>Starts a lookup for <paramref name="target"/> with the given parameters.</summary>
+    /// <param name="target">The key looked up.</param>
+    /// <param name="self">The local id: never queried, never in the result.</param>
+    /// <param name="k">Result size (1..256).</param>
+    /// <param name="alpha">Requests in flight per path (≥ 1).</param>
+    /// <param name="disjointPaths">S/Kademlia d; 0 or 1 for one path.</param>
+    /// <param name="preferLowLatency">Order equally useful candidates by predicted latency.</param>
+    public LookupState(PeerId target, PeerId self, int k, int alpha, int disjointPaths, bool preferLowLatency)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(alpha, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(disjointPaths);
+        Target = target;
+        _self = self;
+        _k = k;
+        _alpha = alpha;
+        _preferLowLatency = preferLowLatency;
+        PathCount = Math.Max(1, disjointPaths);
+        _pathOrder = new int[PathCount][];
+        for (var p = 0; p < PathCount; p++)
+        {
+            _pathOrder[p] = new int[32];
+        }
+
+        _pathCount = new int[PathCount];
+        _pathInFlight = new int[PathCount];
+        _pathDone = new bool[PathCount];
+    }
+
+    /// <summary>Starts a lookup with K, Alpha, DisjointPaths and PreferLowLatency from <paramref name="options"/>.</summary>
+    public LookupState(PeerId target, PeerId self, DhtOptions options)
+        : this(target, self, options?.K ?? throw new ArgumentNullException(nameof(options)), options.Alpha, options.DisjointPaths, options.PreferLowLatency)
+    {
+    }
+
+    /// <summary>The key looked up.</summary>
+    public PeerId Target { get; }
+
+    /// <summary>Number of lookup paths (1 unless disjoint paths are on).</summary>
+    public int PathCount { get; }
+
+    /// <summary>Requests handed out and not yet answered or failed.</summary>
+    public int InFlight { get; private set; }
+
+    /// <summary>Requests handed out so far.</summary>
+    public int RequestsSent { get; private set; }
+
+    /// <summary>Answers received so far.</summary>
+    public int Responses { get; private set; }
+
+    /// <summary>Failures reported so far.</summary>
+    public int Failures { get; private set; }
+
+    /// <summary>Every path has heard from its k closest live candidates (or has none left).</summary>
+    public bool IsFinished
+    {
+        get
+        {
+            for (var p = 0; p < PathCount; p++)
+            {
+                if (!_pathDone[p])
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Adds starting candidates, normally the local table's closest contacts, dealt round-robin to the paths.</summary>
+    public void AddSeeds(ReadOnlySpan<LookupPeer> seeds)
+    {
+        foreach (var s in seeds)
+        {
+            if (TryAdd(s, _nextSeedPath, depth: 1))
+            {
+                _nextSeedPath = (_nextSeedPath + 1) % PathCount;
+            }
+        }
+
+        UpdateAllDone();
+    }
+
+    /// <summary>
+    /// The next request to send, if a path has room under α and an unqueried candidate in its k-closest
+    /// window. Call until it returns false, then wait for an answer or a timeout.
+    /// </summary>
+    public bool TryGetNextRequest(out LookupRequest request)
+    {
+        for (var attempt = 0; attempt < PathCount; attempt++)
+        {
+            var p = _nextPath;
+            _nextPath = (_nextPath + 1) % PathCount;
+            if (_pathDone[p] || _pathInFlight[p] >= _alpha)
+            {
+                continue;
+            }
+
+            var pick = PickCandidate(p);
+            if (pick < 0)
+            {
+                continue;
+            }
+
+            ref var e = ref _entries[pick];
+            e.State = PeerState.InFlight;
+            _pathInFlight[p]++;
+            InFlight++;
+            RequestsSent++;
+            request = new LookupRequest(e.Id, p);
+            return true;
+        }
+
+        request = default;
+        return false;
+    }
+
+    /// <summary>
+    /// Reports <paramref name="from"/>'s answer: the peers it returned as closest to the target. Answers
+    /// from peers that were not asked, or already reported, are ignored.
+    /// </summary>
+    public void OnResponse(PeerId from, ReadOnlySpan<LookupPeer> closer)
+    {
+        if (!_index.TryGetValue(from, out var i) || _entries[i].State != PeerState.InFlight)
+        {
+            return;
+        }
+
+        ref var e = ref _entries[i];
+        e.State = PeerState.Answered;
+        var path = e.Path;
+        var depth = e.Depth + 1;
+        _pathInFlight[path]--;
+        InFlight--;
+        Responses++;
+        foreach (var peer in closer)
+        {
+            TryAdd(peer, path, depth);
+        }
+
+        _pathDone[path] = IsPathDone(path);
+    }
+
+    /// <summary>Reports that the request to <paramref name="peer"/> failed (timeout, refusal, bad answer).</summary>
+    public void OnFailure(PeerId peer)
+    {
+        if (!_index.TryGetValue(peer, out var i) || _entries[i].State != PeerState.InFlight)
+        {
+            return;
+        }
+
+        ref var e = ref _entries[i];
+        e.State = PeerState.Failed;
+        _pathInFlight[e.Path]--;
+        InFlight--;
+        Failures++;
+        _pathDone[e.Path] = IsPathDone(e.Path);
+    }
+
+    /// <summary>
+    /// Writes the closest peers that answered, closest first, and returns how many (at most k and at most
+    /// the destination's length). Valid at any time; final once <see cref="IsFinished"/>.
+    /// </summary>
+    public int CopyResult(Span<PeerId> destination)
+    {
+        var n = 0;
+        var limit = Math.Min(_k, destination.Length);
+        for (var i = 0; i < _count && n < limit; i++)
+        {
+            ref var e = ref _entries[_allOrder[i]];
+            if (e.State == PeerState.Answered)
+            {
+                destination[n++] = e.Id;
+            }
+        }
+
+        return n;
+    }
+
+    /// <summary>
+    /// Hops of the lookup: the depth at which the closest answering peer was found (a seed is depth 1,
+    /// a peer learned from a seed depth 2, …). 0 when nobody answered.
+    /// </summary>
+    public int Hops
+    {
+        get
+        {
+            for (var i = 0; i < _count; i++)
+            {
+                ref var e = ref _entries[_allOrder[i]];
+                if (e.State == PeerState.Answered)
+                {
+                    return e.Depth;
+                }
+            }
+
+            return 0;
+        }
+    }
+
+    private int PickCandidate(int path)
+    {
+        var order = _pathOrder[path];
+        var seen = 0;
+        var choice = -1;
+        var band = -1;
+        for (var o = 0; o < _pathCount[path]; o++)
+        {
+            var idx = order[o];
+            ref var e = ref _entries[idx];
+            if (e.State == PeerState.Failed)
+            {
+                continue;
+            }
+
+            if (++seen > _k)
+            {
+                break;
+            }
+
+            if (e.State != PeerState.Pending)
+            {
+                continue;
+            }
+
+            if (!_preferLowLatency)
+            {
+                return idx;
+            }
+
+            var b = e.Distance.LeadingZeroCount();
+            if (choice < 0)
+            {
+                choice = idx;
+                band = b;
+            }
+            else if (b < band)
+            {
+                break; // sorted by distance: every later candidate is in a farther band
+            }
+            else if (Faster(e.Latency, _entries[choice].Latency))
+            {
+                choice = idx;
+            }
+        }
+
+        return choice;
+    }
+
+    // Unknown latency sorts after any known one; ties keep the closer candidate.
+    private static bool Faster(double candidate, double current) =>
+        !double.IsNaN(candidate) && (double.IsNaN(current) || candidate < current);
+
+    private bool IsPathDone(int path)
+    {
+        var order = _pathOrder[path];
+        var seen = 0;
+        for (var o = 0; o < _pathCount[path] && seen < _k; o++)
+        {
+            var state = _entries[order[o]].State;
+            if (state == PeerState.Failed)
+            {
+                continue;
+            }
+
+            if (state != PeerState.Answered)
+            {
+                return false;
+            }
+
+            seen++;
+        }
+
+        return true;
+    }
+
+    private void UpdateAllDone()
+    {
+        for (var p = 0; p < PathCount; p++)
+        {
+            _pathDone[p] = IsPathDone(p);
+        }
+    }
+
+    private bool TryAdd(LookupPeer peer, int path, int depth)
+    {
+        if (peer.Id == _self || _index.ContainsKey(peer.Id))
+        {
+            return false;
+        }
+
+        if (_count == _entries.Length)
+        {
+            Array.Resize(ref _entries, _count * 2);
+            Array.Resize(ref _allOrder, _count * 2);
+        }
+
+        var distance = peer.Id.Xor(Target);
+        var idx = _count++;
+        _entries[idx] = new Entry
+        {
+            Id = peer.Id,
+            Distance = distance,
+            Latency = peer.PredictedLatencyMs,
+            State = PeerState.Pending,
+            Path = path,
+            Depth = depth,
+        };
+        _index.Add(peer.Id, idx);
+        InsertSorted(_allOrder, idx, _count - 1, distance);
+
+        var order = _pathOrder[path];
+        if (_pathCount[path] == order.Length)
+        {
+            Array.Resize(ref order, order.Length * 2);
+            _pathOrder[path] = order;
+        }
+
+        InsertSorted(order, idx, _pathCount[path]++, distance);
+        return true;
+    }
+
+    private void InsertSorted(int[] order, int idx, int used, PeerId distance)
+    {
+        // Binary search for the first entry farther than `distance`, then shift.
+        int lo = 0, hi = used;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (_entries[order[mid]].Distance < distance)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        Array.Copy(order, lo, order, lo + 1, used - lo);
+        order[lo] = idx;
+    }
+}

@@ -1,0 +1,259 @@
+using System.Buffers.Binary;
+using Overlay.Crypto;
+
+namespace Overlay.Dht.Records;
+
+/// <summary>
+/// Canonical encodings of records (docs/PROTOCOL.md, "DHT records"). All integers are big-endian and
+/// every variable field is length-prefixed, so one record has exactly one encoding and one signing
+/// payload. Decoding never throws: it checks each declared length against the remaining bytes and the
+/// configured maximum before copying anything.
+/// </summary>
+public static class RecordEncoding
+{
+    /// <summary>Encoding version written and read.</summary>
+    public const byte Version = 1;
+
+    /// <summary>Domain-separation prefix of the signing payload, so a record signature cannot be replayed as another signed message.</summary>
+    public static ReadOnlySpan<byte> SigningContext => "overlay/dht/record"u8;
+
+    // version, kind, key, pk length, sequence, expiry, value length
+    private const int ValueHeader = 1 + 1 + PeerId.Size + 2 + 8 + 8 + 4;
+    private const int ProviderLength = 1 + 1 + PeerId.Size + PeerId.Size + 8;
+    private static readonly long MaxExpiryMs = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
+    /// <summary>Length of the signing payload for a value and public key of the given lengths.</summary>
+    public static int SigningPayloadLength(int valueLength, int publicKeyLength) =>
+        SigningContext.Length + ValueHeader + publicKeyLength + valueLength;
+
+    /// <summary>Writes the signing payload: the context, then the record encoding without its signature.</summary>
+    public static int WriteSigningPayload(PeerId key, ReadOnlySpan<byte> value, ReadOnlySpan<byte> publicKey, ulong sequence, long expiresUnixMs, Span<byte> destination)
+    {
+        SigningContext.CopyTo(destination);
+        return SigningContext.Length + WriteUnsigned(key, value, publicKey, sequence, expiresUnixMs, destination[SigningContext.Length..]);
+    }
+
+    /// <summary>Writes <paramref name="record"/>'s signing payload; returns the bytes written.</summary>
+    public static int WriteSigningPayload(DhtRecord record, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return WriteSigningPayload(record.Key, record.Value.Span, record.PublisherPublicKey.Span, record.Sequence, record.ExpiresUnixMs, destination);
+    }
+
+    /// <summary>Encoded length of a value record.</summary>
+    public static int EncodedLength(DhtRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return ValueHeader + record.PublisherPublicKey.Length + record.Value.Length + 2 + record.Signature.Length;
+    }
+
+    /// <summary>Encoded length of a provider record.</summary>
+    public static int EncodedLength(ProviderRecord record) => ProviderLength;
+
+    /// <summary>Encodes a value record into <paramref name="destination"/>; returns the bytes written.</summary>
+    public static int Encode(DhtRecord record, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (destination.Length < EncodedLength(record))
+        {
+            throw new ArgumentException("Destination too small for the record.", nameof(destination));
+        }
+
+        var n = WriteUnsigned(record.Key, record.Value.Span, record.PublisherPublicKey.Span, record.Sequence, record.ExpiresUnixMs, destination);
+        BinaryPrimitives.WriteUInt16BigEndian(destination[n..], (ushort)record.Signature.Length);
+        record.Signature.Span.CopyTo(destination[(n + 2)..]);
+        return n + 2 + record.Signature.Length;
+    }
+
+    /// <summary>Encodes a provider record into <paramref name="destination"/>; returns the bytes written.</summary>
+    public static int Encode(ProviderRecord record, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (destination.Length < ProviderLength)
+        {
+            throw new ArgumentException("Destination too small for the record.", nameof(destination));
+        }
+
+        destination[0] = Version;
+        destination[1] = (byte)RecordKind.Provider;
+        record.Key.WriteTo(destination[2..]);
+        record.Provider.WriteTo(destination[(2 + PeerId.Size)..]);
+        BinaryPrimitives.WriteInt64BigEndian(destination[(2 + (2 * PeerId.Size))..], record.ExpiresUnixMs);
+        return ProviderLength;
+    }
+
+    /// <summary>Encodes a value record into a new array.</summary>
+    public static byte[] Encode(DhtRecord record)
+    {
+        var bytes = new byte[EncodedLength(record)];
+        Encode(record, bytes);
+        return bytes;
+    }
+
+    /// <summary>Encodes a provider record into a new array.</summary>
+    public static byte[] Encode(ProviderRecord record)
+    {
+        var bytes = new byte[ProviderLength];
+        Encode(record, bytes);
+        return bytes;
+    }
+
+    /// <summary>
+    /// Decodes one record of either kind from exactly <paramref name="source"/>, enforcing the size
+    /// limits of <paramref name="options"/>. Exactly one of the outputs is set on success. Never throws.
+    /// </summary>
+    public static bool TryDecode(ReadOnlySpan<byte> source, DhtOptions options, out DhtRecord? value, out ProviderRecord? provider, out RecordDecodeError error)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        value = null;
+        provider = null;
+        if (source.Length < 2)
+        {
+            error = RecordDecodeError.Truncated;
+            return false;
+        }
+
+        if (source[0] != Version)
+        {
+            error = RecordDecodeError.UnsupportedVersion;
+            return false;
+        }
+
+        switch ((RecordKind)source[1])
+        {
+            case RecordKind.Value:
+                return TryDecodeValue(source, options, out value, out error);
+            case RecordKind.Provider:
+                return TryDecodeProvider(source, out provider, out error);
+            default:
+                error = RecordDecodeError.UnknownKind;
+                return false;
+        }
+    }
+
+    private static bool TryDecodeValue(ReadOnlySpan<byte> source, DhtOptions options, out DhtRecord? record, out RecordDecodeError error)
+    {
+        record = null;
+        if (source.Length < ValueHeader)
+        {
+            error = RecordDecodeError.Truncated;
+            return false;
+        }
+
+        var key = PeerId.FromBytes(source.Slice(2, PeerId.Size));
+        var rest = source[(2 + PeerId.Size)..];
+        int pkLength = BinaryPrimitives.ReadUInt16BigEndian(rest);
+        if (pkLength == 0 || pkLength > options.MaxPublicKeyBytes)
+        {
+            error = RecordDecodeError.PublicKeyLength;
+            return false;
+        }
+
+        rest = rest[2..];
+        if (rest.Length < pkLength + 8 + 8 + 4)
+        {
+            error = RecordDecodeError.Truncated;
+            return false;
+        }
+
+        var publicKey = rest[..pkLength];
+        rest = rest[pkLength..];
+        var sequence = BinaryPrimitives.ReadUInt64BigEndian(rest);
+        var expires = BinaryPrimitives.ReadInt64BigEndian(rest[8..]);
+        if (expires < 0 || expires > MaxExpiryMs)
+        {
+            error = RecordDecodeError.ExpiryOutOfRange;
+            return false;
+        }
+
+        var valueLength = BinaryPrimitives.ReadUInt32BigEndian(rest[16..]);
+        if (valueLength > (uint)options.MaxValueBytes)
+        {
+            error = RecordDecodeError.ValueTooLarge;
+            return false;
+        }
+
+        rest = rest[20..];
+        if ((uint)rest.Length < valueLength + 2)
+        {
+            error = RecordDecodeError.Truncated;
+            return false;
+        }
+
+        var value = rest[..(int)valueLength];
+        rest = rest[(int)valueLength..];
+        int signatureLength = BinaryPrimitives.ReadUInt16BigEndian(rest);
+        if (signatureLength == 0 || signatureLength > options.MaxSignatureBytes)
+        {
+            error = RecordDecodeError.SignatureLength;
+            return false;
+        }
+
+        rest = rest[2..];
+        if (rest.Length < signatureLength)
+        {
+            error = RecordDecodeError.Truncated;
+            return false;
+        }
+
+        if (rest.Length > signatureLength)
+        {
+            error = RecordDecodeError.TrailingBytes;
+            return false;
+        }
+
+        record = new DhtRecord(key, value.ToArray(), publicKey.ToArray(), sequence, expires, rest.ToArray());
+        error = RecordDecodeError.None;
+        return true;
+    }
+
+    private static bool TryDecodeProvider(ReadOnlySpan<byte> source, out ProviderRecord? record, out RecordDecodeError error)
+    {
+        record = null;
+        if (source.Length < ProviderLength)
+        {
+            error = RecordDecodeError.Truncated;
+            return false;
+        }
+
+        if (source.Length > ProviderLength)
+        {
+            error = RecordDecodeError.TrailingBytes;
+            return false;
+        }
+
+        var expires = BinaryPrimitives.ReadInt64BigEndian(source[(2 + (2 * PeerId.Size))..]);
+        if (expires < 0 || expires > MaxExpiryMs)
+        {
+            error = RecordDecodeError.ExpiryOutOfRange;
+            return false;
+        }
+
+        record = new ProviderRecord(PeerId.FromBytes(source.Slice(2, PeerId.Size)), PeerId.FromBytes(source.Slice(2 + PeerId.Size, PeerId.Size)), expires);
+        error = RecordDecodeError.None;
+        return true;
+    }
+
+    private static int WriteUnsigned(PeerId key, ReadOnlySpan<byte> value, ReadOnlySpan<byte> publicKey, ulong sequence, long expiresUnixMs, Span<byte> destination)
+    {
+        if (publicKey.Length > ushort.MaxValue)
+        {
+            throw new ArgumentException("A publisher key is at most 65535 bytes.", nameof(publicKey));
+        }
+
+        destination[0] = Version;
+        destination[1] = (byte)RecordKind.Value;
+        key.WriteTo(destination[2..]);
+        var at = 2 + PeerId.Size;
+        BinaryPrimitives.WriteUInt16BigEndian(destination[at..], (ushort)publicKey.Length);
+        at += 2;
+        publicKey.CopyTo(destination[at..]);
+        at += publicKey.Length;
+        BinaryPrimitives.WriteUInt64BigEndian(destination[at..], sequence);
+        BinaryPrimitives.WriteInt64BigEndian(destination[(at + 8)..], expiresUnixMs);
+        BinaryPrimitives.WriteUInt32BigEndian(destination[(at + 16)..], (uint)value.Length);
+        at += 20;
+        value.CopyTo(destination[at..]);
+        return at + value.Length;
+    }
+}

@@ -1,0 +1,44 @@
+namespace Overlay.Dht.Records;
+
+/// <summary>Why a record was refused; <see cref="None"/> when it was accepted.</summary>
+public enum RecordRejection
+{
+    /// <summary>Accepted.</summary>
+    None,
+
+    /// <summary>The value exceeds <see cref="DhtOptions.MaxValueBytes"/>.</summary>
+    ValueTooLarge,
+
+    /// <summary>The publisher key is empty or exceeds <see cref="DhtOptions.MaxPublicKeyBytes"/>.</summary>
+    PublicKeyLength,
+
+    /// <summary>The signature is empty or exceeds <see cref="DhtOptions.MaxSignatureBytes"/>.</summary>
+    SignatureLength,
+
+    /// <summary>The record's expiry is not after now.</summary>
+    Expired,
+
+    /// <summary>The expiry lies further ahead than <see cref="DhtOptions.RecordTtl"/>: a record may not pin itself in stores forever.</summary>
+    ExpiryTooFar,
+
+    /// <summary>A record under this key from a different publisher is already stored.</summary>
+    PublisherMismatch,
+
+    /// <summary>The stored record has a higher sequence number.</summary>
+    OlderSequence,
+
+    /// <summary>The stored record has the same sequence number but different content (a publisher equivocating).</summary>
+    ConflictingSequence,
+
+    /// <summary>The signature does not verify.</summary>
+    BadSignature,
+
+    /// <summary>A provider record arrived from someone other than the provider it names.</summary>
+    ProviderNotSender,
+
+    /// <summary>The store holds its maximum number of records.</summary>
+    StoreFull,
+
+    /// <summary>The remote peer did not answer the store request in time (reported by <see cref="DhtClient"/>, never by a store).</summary>
+    NoAnswer,
+}

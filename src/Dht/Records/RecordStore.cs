@@ -1,0 +1,234 @@
+using Overlay.Crypto;
+
+namespace Overlay.Dht.Records;
+
+/// <summary>
+/// In-memory store of value and provider records with expiry and republish scheduling. It does no I/O
+/// and reads no clock: every call takes <c>now</c>, and republishing is returned as decisions for the
+/// service to carry out. Not thread-safe: one owner calls it.
+/// </summary>
+public sealed class RecordStore
+{
+    private sealed class Entry(DhtRecord record, bool local, DateTimeOffset lastPublished)
+    {
+        public DhtRecord Record = record;
+        public bool Local = local;
+        public DateTimeOffset LastPublished = lastPublished;
+    }
+
+    private readonly Dictionary<PeerId, Entry> _records = new();
+    private readonly Dictionary<PeerId, List<ProviderRecord>> _providers = new();
+    private readonly DhtOptions _options;
+    private readonly RecordValidator _validator;
+
+    /// <summary>Creates an empty store.</summary>
+    public RecordStore(DhtOptions options, RecordValidator validator)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(validator);
+        _options = options;
+        _validator = validator;
+    }
+
+    /// <summary>Value records held, expired ones included until <see cref="RemoveExpired"/> runs.</summary>
+    public int Count => _records.Count;
+
+    /// <summary>Content keys with at least one provider.</summary>
+    public int ProviderKeyCount => _providers.Count;
+
+    /// <summary>
+    /// Validates and stores <paramref name="record"/> at <paramref name="now"/>. A higher sequence replaces
+    /// the stored one; the same record again only counts as a fresh store (it postpones re-replication,
+    /// the Kademlia §2.5 optimisation). <paramref name="publishedLocally"/> marks this node's own records.
+    /// </summary>
+    public RecordRejection Put(DhtRecord record, DateTimeOffset now, bool publishedLocally = false)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        _records.TryGetValue(record.Key, out var existing);
+        var stored = existing is not null && existing.Record.ExpiresUnixMs > now.ToUnixTimeMilliseconds() ? existing.Record : null;
+        if (existing is null && _records.Count >= _options.MaxRecords)
+        {
+            return RecordRejection.StoreFull;
+        }
+
+        var verdict = _validator.Validate(record, now, stored);
+        if (verdict != RecordRejection.None)
+        {
+            return verdict;
+        }
+
+        if (existing is null)
+        {
+            _records.Add(record.Key, new Entry(record, publishedLocally, now));
+        }
+        else
+        {
+            existing.Record = record;
+            existing.Local |= publishedLocally;
+            existing.LastPublished = now;
+        }
+
+        return RecordRejection.None;
+    }
+
+    /// <summary>The unexpired record under <paramref name="key"/>, or null.</summary>
+    public DhtRecord? Get(PeerId key, DateTimeOffset now) =>
+        _records.TryGetValue(key, out var e) && e.Record.ExpiresUnixMs > now.ToUnixTimeMilliseconds() ? e.Record : null;
+
+    /// <summary>Validates and stores a provider record sent by <paramref name="sender"/>; a repeat refreshes its expiry.</summary>
+    public RecordRejection AddProvider(ProviderRecord record, PeerId sender, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var verdict = _validator.ValidateProvider(record, sender, now);
+        if (verdict != RecordRejection.None)
+        {
+            return verdict;
+        }
+
+        if (!_providers.TryGetValue(record.Key, out var list))
+        {
+            if (_providers.Count >= _options.MaxRecords)
+            {
+                return RecordRejection.StoreFull;
+            }
+
+            list = new List<ProviderRecord>(4);
+            _providers.Add(record.Key, list);
+        }
+
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i].Provider == record.Provider)
+            {
+                list[i] = record;
+                return RecordRejection.None;
+            }
+        }
+
+        if (list.Count >= _options.MaxProvidersPerKey)
+        {
+            // Make room only by dropping the provider closest to expiry, and only if the newcomer outlives it.
+            var soonest = 0;
+            for (var i = 1; i < list.Count; i++)
+            {
+                if (list[i].ExpiresUnixMs < list[soonest].ExpiresUnixMs)
+                {
+                    soonest = i;
+                }
+            }
+
+            if (list[soonest].ExpiresUnixMs >= record.ExpiresUnixMs)
+            {
+                return RecordRejection.StoreFull;
+            }
+
+            list.RemoveAt(soonest);
+        }
+
+        list.Add(record);
+        return RecordRejection.None;
+    }
+
+    /// <summary>Writes unexpired providers of <paramref name="key"/> into <paramref name="destination"/>; returns how many.</summary>
+    public int GetProviders(PeerId key, DateTimeOffset now, Span<ProviderRecord> destination)
+    {
+        if (!_providers.TryGetValue(key, out var list))
+        {
+            return 0;
+        }
+
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var n = 0;
+        foreach (var p in list)
+        {
+            if (n == destination.Length)
+            {
+                break;
+            }
+
+            if (p.ExpiresUnixMs > nowMs)
+            {
+                destination[n++] = p;
+            }
+        }
+
+        return n;
+    }
+
+    /// <summary>Drops every expired value and provider record; returns how many were dropped.</summary>
+    public int RemoveExpired(DateTimeOffset now)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var removed = 0;
+        foreach (var (key, entry) in _records)
+        {
+            if (entry.Record.ExpiresUnixMs <= nowMs)
+            {
+                _records.Remove(key);
+                removed++;
+            }
+        }
+
+        foreach (var (key, list) in _providers)
+        {
+            removed += list.RemoveAll(p => p.ExpiresUnixMs <= nowMs);
+            if (list.Count == 0)
+            {
+                _providers.Remove(key);
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>
+    /// Appends the unexpired records due for republishing at <paramref name="now"/>: those last published
+    /// or received <see cref="DhtOptions.RepublishInterval"/> ago or more. A record someone else stored
+    /// here again in the meantime is not due (Kademlia §2.5: only one holder needs to re-send each hour).
+    /// Call <see cref="MarkRepublished"/> after sending.
+    /// </summary>
+    public void CollectRepublishDue(DateTimeOffset now, List<RepublishDecision> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var resignBeforeMs = (long)(2 * _options.RepublishInterval.TotalMilliseconds);
+        foreach (var entry in _records.Values)
+        {
+            if (entry.Record.ExpiresUnixMs <= nowMs || now - entry.LastPublished < _options.RepublishInterval)
+            {
+                continue;
+            }
+
+            // The publisher's own record would expire within two republish rounds: ask for a fresh signature.
+            var needsResign = entry.Local && entry.Record.ExpiresUnixMs - nowMs < resignBeforeMs;
+            into.Add(new RepublishDecision(entry.Record, entry.Local, needsResign));
+        }
+    }
+
+    /// <summary>Records that <paramref name="key"/> was republished at <paramref name="now"/>.</summary>
+    public void MarkRepublished(PeerId key, DateTimeOffset now)
+    {
+        if (_records.TryGetValue(key, out var e))
+        {
+            e.LastPublished = now;
+        }
+    }
+
+    /// <summary>The earliest time at which a record becomes due for republishing or expires; null when empty.</summary>
+    public DateTimeOffset? NextDeadline()
+    {
+        DateTimeOffset? next = null;
+        foreach (var e in _records.Values)
+        {
+            var due = e.LastPublished + _options.RepublishInterval;
+            var expires = e.Record.Expires;
+            var first = due < expires ? due : expires;
+            if (next is null || first < next)
+            {
+                next = first;
+            }
+        }
+
+        return next;
+    }
+}

@@ -1,0 +1,110 @@
+using Overlay.Crypto;
+
+namespace Overlay.Dht.Records;
+
+/// <summary>
+/// Decides whether a record may be stored. Cheap checks run first (sizes, expiry, the stored version),
+/// the signature last, so junk costs no public-key operation.
+/// </summary>
+public sealed class RecordValidator
+{
+    private readonly DhtOptions _options;
+    private readonly IRecordSignatureVerifier _verifier;
+
+    /// <summary>Creates a validator with the limits of <paramref name="options"/> and the given signature check.</summary>
+    public RecordValidator(DhtOptions options, IRecordSignatureVerifier verifier)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(verifier);
+        _options = options;
+        _verifier = verifier;
+    }
+
+    /// <summary>
+    /// Checks <paramref name="record"/> at <paramref name="now"/> against the version already stored
+    /// under its key (<paramref name="stored"/>, or null).
+    /// </summary>
+    public RecordRejection Validate(DhtRecord record, DateTimeOffset now, DhtRecord? stored = null)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (record.Value.Length > _options.MaxValueBytes)
+        {
+            return RecordRejection.ValueTooLarge;
+        }
+
+        if (record.PublisherPublicKey.Length == 0 || record.PublisherPublicKey.Length > _options.MaxPublicKeyBytes)
+        {
+            return RecordRejection.PublicKeyLength;
+        }
+
+        if (record.Signature.Length == 0 || record.Signature.Length > _options.MaxSignatureBytes)
+        {
+            return RecordRejection.SignatureLength;
+        }
+
+        var expiry = CheckExpiry(record.ExpiresUnixMs, now);
+        if (expiry != RecordRejection.None)
+        {
+            return expiry;
+        }
+
+        if (stored is not null)
+        {
+            // Only the key's publisher may replace it; otherwise anyone could overwrite by signing with their own key.
+            if (!stored.PublisherPublicKey.Span.SequenceEqual(record.PublisherPublicKey.Span))
+            {
+                return RecordRejection.PublisherMismatch;
+            }
+
+            if (record.Sequence < stored.Sequence)
+            {
+                return RecordRejection.OlderSequence;
+            }
+
+            if (record.Sequence == stored.Sequence && !record.ContentEquals(stored))
+            {
+                return RecordRejection.ConflictingSequence;
+            }
+        }
+
+        var length = RecordEncoding.SigningPayloadLength(record.Value.Length, record.PublisherPublicKey.Length);
+        var payload = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            RecordEncoding.WriteSigningPayload(record, payload);
+            return _verifier.Verify(record.PublisherPublicKey.Span, payload.AsSpan(0, length), record.Signature.Span)
+                ? RecordRejection.None
+                : RecordRejection.BadSignature;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(payload);
+        }
+    }
+
+    /// <summary>Checks a provider record received from <paramref name="sender"/> at <paramref name="now"/>.</summary>
+    public RecordRejection ValidateProvider(ProviderRecord record, PeerId sender, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var expiry = CheckExpiry(record.ExpiresUnixMs, now);
+        if (expiry != RecordRejection.None)
+        {
+            return expiry;
+        }
+
+        return record.Provider == sender ? RecordRejection.None : RecordRejection.ProviderNotSender;
+    }
+
+    private RecordRejection CheckExpiry(long expiresUnixMs, DateTimeOffset now)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        if (expiresUnixMs <= nowMs)
+        {
+            return RecordRejection.Expired;
+        }
+
+        // Allow one request timeout of clock skew beyond the TTL.
+        var limit = nowMs + (long)(_options.RecordTtl + _options.RequestTimeout).TotalMilliseconds;
+        return expiresUnixMs > limit ? RecordRejection.ExpiryTooFar : RecordRejection.None;
+    }
+}

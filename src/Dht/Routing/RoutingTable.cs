@@ -1,0 +1,540 @@
+using System.Buffers;
+using Overlay.Crypto;
+
+namespace Overlay.Dht.Routing;
+
+/// <summary>
+/// A Kademlia routing table over the full 256-bit keyspace: bucket <c>i</c> holds contacts whose id
+/// shares exactly <c>i</c> leading bits with the local id (so the XOR distance lies in
+/// [2^(255-i), 2^(256-i))). It does no I/O: when a full bucket needs its least-recently-seen contact
+/// pinged, it says so in the <see cref="ObserveResult"/> and the caller reports the answer.
+/// Not thread-safe: one owner (the DHT service loop) calls it.
+/// </summary>
+public sealed class RoutingTable
+{
+    /// <summary>Number of buckets: one per possible common-prefix length below 256.</summary>
+    public const int BucketCount = 256;
+
+    private readonly KBucket?[] _buckets = new KBucket?[BucketCount];
+    private readonly Dictionary<NetworkGroup, int> _groupCounts = new();
+    private readonly DhtOptions _options;
+    private readonly DateTimeOffset _created;
+    private int _highestBucket = -1;
+
+    /// <summary>Creates an empty table for <paramref name="self"/>.</summary>
+    /// <param name="self">The local node's id; never stored as a contact.</param>
+    /// <param name="options">Validated options (K, replacement cache, diversity limits).</param>
+    /// <param name="now">Creation time: buckets count as refreshed at this instant.</param>
+    public RoutingTable(PeerId self, DhtOptions options, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.EnsureValid();
+        Self = self;
+        _options = options;
+        _created = now;
+    }
+
+    /// <summary>The local node's id.</summary>
+    public PeerId Self { get; }
+
+    /// <summary>Contacts in all buckets (not counting replacement caches).</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Bucket index of <paramref name="id"/>: the number of leading bits it shares with <see cref="Self"/>; 256 for Self.</summary>
+    public int BucketIndexOf(PeerId id) => Self.Xor(id).LeadingZeroCount();
+
+    /// <summary>Contacts in bucket <paramref name="index"/>.</summary>
+    public int BucketSize(int index) => _buckets[index]?.Count ?? 0;
+
+    /// <summary>Replacement-cache entries of bucket <paramref name="index"/>.</summary>
+    public int ReplacementCount(int index) => _buckets[index]?.CacheCount ?? 0;
+
+    /// <summary>Copies bucket <paramref name="index"/>, least-recently-seen first; returns the count written.</summary>
+    public int CopyBucket(int index, Span<Contact> destination)
+    {
+        var b = _buckets[index];
+        if (b is null)
+        {
+            return 0;
+        }
+
+        var n = Math.Min(b.Count, destination.Length);
+        for (var i = 0; i < n; i++)
+        {
+            destination[i] = b.Entry(i);
+        }
+
+        return n;
+    }
+
+    /// <summary>The contact with <paramref name="id"/>, or null.</summary>
+    public Contact? Find(PeerId id)
+    {
+        var index = BucketIndexOf(id);
+        if (index >= BucketCount)
+        {
+            return null;
+        }
+
+        var b = _buckets[index];
+        var i = b?.IndexOf(id) ?? -1;
+        return i >= 0 ? b!.Entry(i) : null;
+    }
+
+    /// <summary>
+    /// Records that <paramref name="id"/> was seen alive at <paramref name="now"/> (it answered, or it
+    /// sent us a request). Known contacts move to the most-recently-seen end; new ones are added if
+    /// their bucket has room and the diversity limits allow. When the bucket is full the newcomer waits
+    /// in the replacement cache and the caller is asked to ping the least-recently-seen contact.
+    /// </summary>
+    /// <param name="id">The peer seen.</param>
+    /// <param name="group">Network group of its address (<see cref="NetworkGroup.FromAddress"/>).</param>
+    /// <param name="now">When it was seen.</param>
+    /// <param name="latencyMs">Measured or predicted RTT in ms, or NaN when unknown.</param>
+    /// <param name="address">Opaque dialable address, or null to keep the known one.</param>
+    public ObserveResult Observe(PeerId id, NetworkGroup group, DateTimeOffset now, double latencyMs = double.NaN, string? address = null)
+    {
+        var index = BucketIndexOf(id);
+        if (index >= BucketCount)
+        {
+            return new ObserveResult(ObserveOutcome.RejectedSelf, null);
+        }
+
+        var b = GetOrCreateBucket(index);
+        var at = b.IndexOf(id);
+        if (at >= 0)
+        {
+            var known = b.Entry(at);
+            Touch(known, now, latencyMs, address);
+            b.MoveToTail(at);
+            return new ObserveResult(ObserveOutcome.Updated, null);
+        }
+
+        if (!b.IsFull)
+        {
+            var refusal = CheckDiversity(b, group);
+            if (refusal is { } r)
+            {
+                return new ObserveResult(r, null);
+            }
+
+            // A peer waiting in the cache moves into the bucket; it must not stay in both.
+            var waiting = b.CacheIndexOf(id);
+            if (waiting >= 0)
+            {
+                b.RemoveFromCacheAt(waiting);
+            }
+
+            Insert(b, new Contact(id, group, address, now, latencyMs));
+            return new ObserveResult(ObserveOutcome.Added, null);
+        }
+
+        var cached = b.CacheIndexOf(id);
+        Contact newcomer;
+        if (cached >= 0)
+        {
+            newcomer = b.CacheEntry(cached);
+            Touch(newcomer, now, latencyMs, address);
+        }
+        else
+        {
+            newcomer = new Contact(id, group, address, now, latencyMs);
+        }
+
+        b.AddToCache(newcomer);
+
+        if (b.PendingPing is { } pending)
+        {
+            // A report that never came counts as a failed ping, so a lost report cannot wedge the bucket.
+            if (now - b.PendingPingSince < _options.RequestTimeout)
+            {
+                return new ObserveResult(ObserveOutcome.Cached, null);
+            }
+
+            b.PendingPing = null;
+            EvictAndPromote(b, pending);
+            if (!b.IsFull || b.IndexOf(id) >= 0)
+            {
+                return new ObserveResult(b.IndexOf(id) >= 0 ? ObserveOutcome.Added : ObserveOutcome.Cached, null);
+            }
+        }
+
+        // Ping the least-recently-seen contact and keep it if it answers: long-lived peers are
+        // likelier to stay online (Kademlia §2.2), and it costs an attacker real uptime to displace them.
+        var oldest = b.Entry(0);
+        b.PendingPing = oldest;
+        b.PendingPingSince = now;
+        return new ObserveResult(ObserveOutcome.PingRequired, oldest);
+    }
+
+    /// <summary>
+    /// Reports the answer to a ping requested by <see cref="Observe"/>. An answer keeps the contact
+    /// (newcomers stay in the replacement cache); silence evicts it and promotes a cache entry.
+    /// </summary>
+    public void OnPingResult(PeerId id, bool answered, DateTimeOffset now, double latencyMs = double.NaN)
+    {
+        var index = BucketIndexOf(id);
+        if (index >= BucketCount || _buckets[index] is not { } b)
+        {
+            return;
+        }
+
+        if (b.PendingPing is { } pending && pending.Id == id)
+        {
+            b.PendingPing = null;
+        }
+
+        var at = b.IndexOf(id);
+        if (at < 0)
+        {
+            return;
+        }
+
+        var c = b.Entry(at);
+        if (answered)
+        {
+            Touch(c, now, latencyMs, null);
+            b.MoveToTail(at);
+        }
+        else
+        {
+            EvictAndPromote(b, c);
+        }
+    }
+
+    /// <summary>
+    /// Reports that a request to <paramref name="id"/> failed (timed out or was refused). After
+    /// <see cref="DhtOptions.StaleContactFailures"/> failures the contact is replaced, but only when the
+    /// replacement cache has someone to take its place: a node cut off from the network should not
+    /// empty its own table (Kademlia §4.1).
+    /// </summary>
+    public void OnRequestFailed(PeerId id, DateTimeOffset now)
+    {
+        _ = now;
+        var index = BucketIndexOf(id);
+        if (index >= BucketCount || _buckets[index] is not { } b)
+        {
+            return;
+        }
+
+        var at = b.IndexOf(id);
+        if (at < 0)
+        {
+            var cached = b.CacheIndexOf(id);
+            if (cached >= 0)
+            {
+                b.RemoveFromCacheAt(cached);
+            }
+
+            return;
+        }
+
+        var c = b.Entry(at);
+        c.FailedRequests++;
+        if (c.FailedRequests >= _options.StaleContactFailures && b.CacheCount > 0)
+        {
+            EvictAndPromote(b, c);
+        }
+    }
+
+    /// <summary>Removes <paramref name="id"/> from its bucket (and cache) and promotes a replacement. Returns true if it was present.</summary>
+    public bool Remove(PeerId id)
+    {
+        var index = BucketIndexOf(id);
+        if (index >= BucketCount || _buckets[index] is not { } b)
+        {
+            return false;
+        }
+
+        var cached = b.CacheIndexOf(id);
+        if (cached >= 0)
+        {
+            b.RemoveFromCacheAt(cached);
+        }
+
+        var at = b.IndexOf(id);
+        if (at < 0)
+        {
+            return cached >= 0;
+        }
+
+        EvictAndPromote(b, b.Entry(at));
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the contacts closest to <paramref name="target"/> by XOR distance into
+    /// <paramref name="destination"/>, closest first, and returns how many were written (at most its
+    /// length). Allocation-free for up to 64 results.
+    /// </summary>
+    public int FindClosest(PeerId target, Span<Contact> destination)
+    {
+        var want = destination.Length;
+        if (want == 0 || Count == 0)
+        {
+            return 0;
+        }
+
+        PeerId[]? rented = null;
+        var distances = want <= 64 ? stackalloc PeerId[want] : (rented = ArrayPool<PeerId>.Shared.Rent(want)).AsSpan(0, want);
+        try
+        {
+            var count = 0;
+            var split = BucketIndexOf(target);
+            if (split >= BucketCount)
+            {
+                // target == Self: bucket i holds exactly the contacts at common-prefix length i.
+                for (var i = _highestBucket; i >= 0 && count < want; i--)
+                {
+                    count = Collect(_buckets[i], target, destination, distances, count);
+                }
+
+                return count;
+            }
+
+            // Bucket `split` shares more than `split` bits with the target; every deeper bucket shares
+            // exactly `split`; a shallower bucket i shares exactly i. So visit split, then the deeper ones,
+            // then split-1 down to 0, and stop once the result is full: the rest are farther.
+            count = Collect(_buckets[split], target, destination, distances, count);
+            for (var i = split + 1; i <= _highestBucket; i++)
+            {
+                count = Collect(_buckets[i], target, destination, distances, count);
+            }
+
+            for (var i = Math.Min(split, _highestBucket + 1) - 1; i >= 0 && count < want; i--)
+            {
+                count = Collect(_buckets[i], target, destination, distances, count);
+            }
+
+            return count;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<PeerId>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the indices of buckets due for a refresh at <paramref name="now"/> (not looked up for
+    /// <see cref="DhtOptions.BucketRefreshInterval"/>) and returns how many were written. Only buckets up
+    /// to one past the deepest non-empty bucket are considered: deeper ones are empty in any network of
+    /// realistic size, and refreshing them would only cost lookups.
+    /// </summary>
+    public int StaleBuckets(DateTimeOffset now, Span<int> destination)
+    {
+        var n = 0;
+        var last = Math.Min(BucketCount - 1, _highestBucket + 1);
+        for (var i = 0; i <= last && n < destination.Length; i++)
+        {
+            var refreshed = _buckets[i]?.LastRefreshed ?? _created;
+            if (now - refreshed >= _options.BucketRefreshInterval)
+            {
+                destination[n++] = i;
+            }
+        }
+
+        return n;
+    }
+
+    /// <summary>Marks the bucket that a lookup for <paramref name="target"/> refreshes as refreshed at <paramref name="now"/>.</summary>
+    public void MarkLookup(PeerId target, DateTimeOffset now)
+    {
+        var index = Math.Min(BucketIndexOf(target), BucketCount - 1);
+        GetOrCreateBucket(index).LastRefreshed = now;
+    }
+
+    /// <summary>A uniformly random id that falls in bucket <paramref name="index"/>, to look up when refreshing it.</summary>
+    public PeerId RandomIdInBucket(int index, Random random)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, BucketCount);
+        ArgumentNullException.ThrowIfNull(random);
+        Span<byte> self = stackalloc byte[PeerId.Size];
+        Span<byte> id = stackalloc byte[PeerId.Size];
+        Self.WriteTo(self);
+        random.NextBytes(id);
+        // Copy the first `index` bits of Self, then flip bit `index`: the common prefix is exactly `index`.
+        var fullBytes = index >> 3;
+        self[..fullBytes].CopyTo(id);
+        var bit = index & 7;
+        var keepMask = (byte)(0xFF << (8 - bit));
+        var flip = (byte)(0x80 >> bit);
+        id[fullBytes] = (byte)((self[fullBytes] & keepMask) | (~self[fullBytes] & flip) | (id[fullBytes] & ~keepMask & ~flip & 0xFF));
+        return PeerId.FromBytes(id);
+    }
+
+    private static int Collect(KBucket? bucket, PeerId target, Span<Contact> destination, Span<PeerId> distances, int count)
+    {
+        if (bucket is null)
+        {
+            return count;
+        }
+
+        var want = destination.Length;
+        var entries = bucket.Entries;
+        for (var e = 0; e < entries.Length; e++)
+        {
+            var c = entries[e]!;
+            var d = c.Id.Xor(target);
+            if (count == want && d >= distances[count - 1])
+            {
+                continue;
+            }
+
+            // Insertion into a short sorted prefix: k is small, so this beats a heap.
+            var pos = count < want ? count : want - 1;
+            while (pos > 0 && distances[pos - 1] > d)
+            {
+                distances[pos] = distances[pos - 1];
+                destination[pos] = destination[pos - 1];
+                pos--;
+            }
+
+            distances[pos] = d;
+            destination[pos] = c;
+            if (count < want)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private ObserveOutcome? CheckDiversity(KBucket b, NetworkGroup group)
+    {
+        if (group.IsUnknown)
+        {
+            return null;
+        }
+
+        if (b.CountGroup(group) >= _options.MaxContactsPerGroupPerBucket)
+        {
+            return ObserveOutcome.RejectedGroupLimitInBucket;
+        }
+
+        if (_groupCounts.TryGetValue(group, out var inTable) && inTable >= _options.MaxContactsPerGroupInTable)
+        {
+            return ObserveOutcome.RejectedGroupLimitInTable;
+        }
+
+        return null;
+    }
+
+    private void Insert(KBucket b, Contact c)
+    {
+        b.Append(c);
+        Count++;
+        if (!c.Group.IsUnknown)
+        {
+            _groupCounts[c.Group] = _groupCounts.GetValueOrDefault(c.Group) + 1;
+        }
+    }
+
+    private void EvictAndPromote(KBucket b, Contact victim)
+    {
+        var at = b.IndexOf(victim.Id);
+        if (at < 0)
+        {
+            return;
+        }
+
+        b.RemoveAt(at);
+        Count--;
+        if (!victim.Group.IsUnknown)
+        {
+            var left = _groupCounts[victim.Group] - 1;
+            if (left == 0)
+            {
+                _groupCounts.Remove(victim.Group);
+            }
+            else
+            {
+                _groupCounts[victim.Group] = left;
+            }
+        }
+
+        if (b.PendingPing == victim)
+        {
+            b.PendingPing = null;
+        }
+
+        var pick = PickReplacement(b);
+        if (pick >= 0)
+        {
+            Insert(b, b.RemoveFromCacheAt(pick));
+        }
+    }
+
+    /// <summary>
+    /// Chooses the cache entry that takes a freed slot. Kademlia takes the most recently seen; when
+    /// latency preference is on and latencies are known, the lowest-latency entry wins instead — every
+    /// cache entry is an equally valid replacement, so this is a choice Kademlia leaves open. Entries
+    /// the diversity limits would refuse are skipped.
+    /// </summary>
+    private int PickReplacement(KBucket b)
+    {
+        var best = -1;
+        for (var i = b.CacheCount - 1; i >= 0; i--)
+        {
+            var c = b.CacheEntry(i);
+            if (CheckDiversity(b, c.Group) is not null)
+            {
+                continue;
+            }
+
+            if (best < 0)
+            {
+                best = i;
+                if (!_options.PreferLowLatency)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            var current = b.CacheEntry(best).LatencyMs;
+            if (!double.IsNaN(c.LatencyMs) && (double.IsNaN(current) || c.LatencyMs < current))
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
+    private static void Touch(Contact c, DateTimeOffset now, double latencyMs, string? address)
+    {
+        c.LastSeen = now;
+        c.FailedRequests = 0;
+        if (!double.IsNaN(latencyMs))
+        {
+            c.LatencyMs = latencyMs;
+        }
+
+        if (address is not null)
+        {
+            c.Address = address;
+        }
+    }
+
+    private KBucket GetOrCreateBucket(int index)
+    {
+        var b = _buckets[index];
+        if (b is null)
+        {
+            b = new KBucket(index, _options.K, _options.ReplacementCacheSize, _created);
+            _buckets[index] = b;
+            if (index > _highestBucket)
+            {
+                _highestBucket = index;
+            }
+        }
+
+        return b;
+    }
+}
