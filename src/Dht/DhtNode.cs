@@ -99,6 +99,15 @@ public sealed class DhtNode : IAsyncDisposable
         }
     }
 
+    /// <summary>Failed requests to <paramref name="peer"/> since it last answered, or -1 when it is not in the routing table.</summary>
+    public int FailuresOf(PeerId peer)
+    {
+        lock (_table)
+        {
+            return _table.Find(peer)?.FailedRequests ?? -1;
+        }
+    }
+
     /// <summary>Records held (own and others').</summary>
     public int RecordCount
     {

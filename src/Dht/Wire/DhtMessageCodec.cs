@@ -469,6 +469,12 @@ public static class DhtMessageCodec
         var result = count == 0 ? [] : new DhtPeer[count];
         for (var i = 0; i < count; i++)
         {
+            if (rest.Length < PeerId.Size)
+            {
+                error = DhtWireError.TooShort;
+                return false;
+            }
+
             var id = PeerId.FromBytes(rest[..PeerId.Size]);
             rest = rest[PeerId.Size..];
             if (!TryReadAddress(ref rest, allowEmpty: false, out var address, out var group, out error))
