@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Overlay.Crypto;
+using Overlay.Dht.Records;
 
 namespace Overlay.Dht.Tests;
 
@@ -11,7 +12,7 @@ namespace Overlay.Dht.Tests;
 /// </summary>
 public class DhtNetworkTests(ITestOutputHelper output)
 {
-    private const int NodeCount = 400;
+    private const int NodeCount = 1000;
 
     [Fact]
     public void Network_FormedFromOneBootstrapNode_LookupsFindTrueKClosest_PutGetSurvivesFailures()
@@ -20,6 +21,17 @@ public class DhtNetworkTests(ITestOutputHelper output)
         using var net = new DhtTestNetwork(NodeCount, seed: 11, SharedLatency.PlanetLab, DhtTestNetwork.DefaultOptions());
         net.Form();
         output.WriteLine($"formed {NodeCount} nodes: virtual {net.Clock.Elapsed}, wall {wall.Elapsed}");
+        // Every answer carried the responder's coordinate and its RTT was measured: coordinates must have moved
+        // off their starting error.
+        var error = 0.0;
+        foreach (var node in net.Nodes)
+        {
+            error += node.CurrentCoordinate().Error;
+        }
+
+        error /= NodeCount;
+        output.WriteLine($"mean Vivaldi error after formation: {error:F3}");
+        Assert.True(error < new Coordinates.VivaldiOptions().InitialError, $"mean coordinate error {error:F3}");
         var k = net.Options.K;
         var random = new Random(3);
 
@@ -91,6 +103,60 @@ public class DhtNetworkTests(ITestOutputHelper output)
         var afterFailure = (double)found / (keys * getsPerKey);
         output.WriteLine($"after {killed} nodes failed: {afterFailure:P2} of gets found the value; wall {wall.Elapsed}");
         Assert.True(afterFailure >= 0.99, $"only {afterFailure:P2} of gets found the value after failures");
+    }
+
+    [Fact]
+    public void Maintenance_OnVirtualTime_RepublishesOwnRecordsAndExpiresOrphans()
+    {
+        var options = DhtTestNetwork.DefaultOptions();
+        options.RecordTtl = TimeSpan.FromHours(2);
+        options.RepublishInterval = TimeSpan.FromMinutes(30);
+        options.BucketRefreshInterval = TimeSpan.FromMinutes(30);
+        using var net = new DhtTestNetwork(40, seed: 21, SharedLatency.PlanetLab, options);
+        net.Form(concurrency: 8);
+        var random = new Random(22);
+        var kept = PeerId.Random(random);
+        var orphan = PeerId.Random(random);
+        using var stop = new CancellationTokenSource();
+        DhtRecord? firstCopy = null;
+        net.Net.Run(async () =>
+        {
+            Assert.True(await net.Nodes[1].PutAsync(kept, "kept"u8.ToArray(), CancellationToken.None) > 0);
+            Assert.True(await net.Nodes[2].PutAsync(orphan, "orphan"u8.ToArray(), CancellationToken.None) > 0);
+            firstCopy = await net.Nodes[30].GetAsync(kept, CancellationToken.None);
+        });
+        Assert.NotNull(firstCopy);
+
+        // The orphan's publisher leaves; everyone else runs maintenance for longer than the record TTL.
+        net.Kill(2);
+        var loops = new List<Task>();
+        net.Net.Run(async () =>
+        {
+            for (var i = 0; i < net.Nodes.Count; i++)
+            {
+                if (!net.Dead[i])
+                {
+                    loops.Add(net.Nodes[i].RunMaintenanceAsync(TimeSpan.FromMinutes(10), stop.Token));
+                }
+            }
+
+            await Task.Delay(options.RecordTtl + TimeSpan.FromMinutes(30), net.Clock);
+        }, TimeSpan.FromMinutes(2));
+
+        DhtRecord? kept2 = null;
+        DhtRecord? orphan2 = null;
+        net.Net.Run(async () =>
+        {
+            kept2 = await net.Nodes[30].GetAsync(kept, CancellationToken.None);
+            orphan2 = await net.Nodes[31].GetAsync(orphan, CancellationToken.None);
+            await stop.CancelAsync();
+            await Task.WhenAll(loops);
+        }, TimeSpan.FromMinutes(1));
+
+        Assert.NotNull(kept2);
+        Assert.True(kept2.Expires > firstCopy!.Expires, "the publisher did not re-sign its record");
+        Assert.True(kept2.Sequence > firstCopy.Sequence);
+        Assert.Null(orphan2);
     }
 
     [Fact]
