@@ -21,7 +21,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         {
             // In-memory hosts share /24 groups by the hundred; the diversity limits are for real addresses.
             MaxContactsPerGroupPerBucket = 20,
-            MaxContactsPerGroupInTable = 1_000_000,
+            MaxContactsPerGroupInTable = 65536,
             // The slowest PlanetLab links take about 3 s per round trip; a first request costs two.
             RequestTimeout = TimeSpan.FromSeconds(7),
         };
