@@ -17,7 +17,7 @@ namespace Overlay.Benchmarks.Dht;
 [MemoryDiagnoser]
 public class DhtServeBenchmarks
 {
-    private const int RequestsPerInvoke = 4_000;
+    private const int RequestsPerInvoke = 8_192;
     private readonly NodeIdentity _serverIdentity = NodeIdentity.Generate();
     private readonly NodeIdentity _clientIdentity = NodeIdentity.Generate();
     private TcpTlsTransport _server = null!;
@@ -25,7 +25,7 @@ public class DhtServeBenchmarks
     private ITransportConnection _connection = null!;
     private byte[][] _requests = null!;
 
-    [Params(1, 64)]
+    [Params(64, 512)]
     public int InFlight { get; set; }
 
     [GlobalSetup]
