@@ -60,7 +60,7 @@ public sealed class TransportDhtRpc : IDhtRpc
         try
         {
             var n = DhtMessageCodec.WritePingRequest(buffer, sender);
-            await ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Pong, cancellationToken);
+            _ = await ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Pong, cancellationToken);
         }
         finally
         {
@@ -98,7 +98,7 @@ public sealed class TransportDhtRpc : IDhtRpc
         try
         {
             var n = DhtMessageCodec.WriteStoreRequest(buffer, sender, record);
-            var answer = await ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cancellationToken);
+            var (answer, _) = await ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cancellationToken);
             return answer.Verdict;
         }
         finally
@@ -116,7 +116,7 @@ public sealed class TransportDhtRpc : IDhtRpc
         try
         {
             var n = DhtMessageCodec.WriteStoreRequest(buffer, sender, record);
-            var answer = await ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cancellationToken);
+            var (answer, _) = await ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cancellationToken);
             return answer.Verdict;
         }
         finally
@@ -130,10 +130,11 @@ public sealed class TransportDhtRpc : IDhtRpc
         var sender = _localAddress();
         var buffer = ArrayPool<byte>.Shared.Rent(DhtMessageCodec.LookupRequestLength(sender));
         DhtMessage answer;
+        double rttMs;
         try
         {
             var n = DhtMessageCodec.WriteLookupRequest(buffer, type, sender, target);
-            answer = await ExchangeAsync(peer, buffer.AsMemory(0, n), type == DhtMessageType.FindNode ? DhtMessageType.Nodes : DhtMessageType.Value, cancellationToken);
+            (answer, rttMs) = await ExchangeAsync(peer, buffer.AsMemory(0, n), type == DhtMessageType.FindNode ? DhtMessageType.Nodes : DhtMessageType.Value, cancellationToken);
         }
         finally
         {
@@ -147,6 +148,8 @@ public sealed class TransportDhtRpc : IDhtRpc
             throw new DhtProtocolException(f, $"Peer {peer.Id.ToShortString()} answered {type} with a response that breaks the protocol: {f}.");
         }
 
+        // Only an answer that passed every check may move this node's coordinate.
+        _onAnswer?.Invoke(peer.Id, answer.Coordinate, answer.CoordinateError, rttMs);
         return answer;
     }
 
@@ -199,7 +202,7 @@ public sealed class TransportDhtRpc : IDhtRpc
         return null;
     }
 
-    private async Task<DhtMessage> ExchangeAsync(DhtPeer peer, ReadOnlyMemory<byte> request, DhtMessageType expected, CancellationToken cancellationToken)
+    private async Task<(DhtMessage Answer, double RttMs)> ExchangeAsync(DhtPeer peer, ReadOnlyMemory<byte> request, DhtMessageType expected, CancellationToken cancellationToken)
     {
         if (!TransportAddress.TryParse(peer.Address, out var address, out var error))
         {
@@ -234,7 +237,11 @@ public sealed class TransportDhtRpc : IDhtRpc
             throw new DhtProtocolException(DhtResponseFault.UnexpectedType, $"Peer {peer.Id.ToShortString()} answered with {answer.Type}, not {expected}.");
         }
 
-        _onAnswer?.Invoke(peer.Id, answer.Coordinate, answer.CoordinateError, rttMs);
-        return answer;
+        if (expected is not (DhtMessageType.Nodes or DhtMessageType.Value))
+        {
+            _onAnswer?.Invoke(peer.Id, answer.Coordinate, answer.CoordinateError, rttMs);
+        }
+
+        return (answer, rttMs);
     }
 }
