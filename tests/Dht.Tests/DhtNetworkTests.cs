@@ -160,6 +160,34 @@ public class DhtNetworkTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Providers_AddedByTwoNodes_AreFoundByAnother()
+    {
+        using var net = new DhtTestNetwork(30, seed: 31, SharedLatency.PlanetLab, DhtTestNetwork.DefaultOptions());
+        net.Form(concurrency: 8);
+        var key = PeerId.Random(new Random(32));
+        var other = PeerId.Random(new Random(33));
+        IReadOnlyList<ProviderRecord>? providers = null;
+        IReadOnlyList<ProviderRecord>? none = null;
+        net.Net.Run(async () =>
+        {
+            Assert.True(await net.Nodes[3].AddProviderAsync(key, CancellationToken.None) >= net.Options.K - 1);
+            Assert.True(await net.Nodes[4].AddProviderAsync(key, CancellationToken.None) >= net.Options.K - 1);
+            providers = await net.Nodes[20].GetProvidersAsync(key, CancellationToken.None);
+            none = await net.Nodes[20].GetProvidersAsync(other, CancellationToken.None);
+        });
+        var found = new HashSet<PeerId>();
+        foreach (var p in providers!)
+        {
+            Assert.Equal(key, p.Key);
+            found.Add(p.Provider);
+        }
+
+        Assert.Equal(2, providers!.Count);
+        Assert.Equal(new HashSet<PeerId> { net.Nodes[3].Id, net.Nodes[4].Id }, found);
+        Assert.Empty(none!);
+    }
+
+    [Fact]
     public void Network_SameSeedTwice_GivesTheSameRun()
     {
         var first = Scenario(5);
