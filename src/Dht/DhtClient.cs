@@ -9,11 +9,13 @@ namespace Overlay.Dht;
 /// Runs DHT operations over an <see cref="IDhtRpc"/>: drives a <see cref="LookupState"/>, applies the
 /// per-request timeout on the injected <see cref="TimeProvider"/>, and keeps the routing table up to
 /// date with who answered (and pings a full bucket's oldest contact when asked to). The routing table is
-/// only touched under one lock, so concurrent operations are safe.
+/// only touched under a lock on the table instance itself, so concurrent operations (and a request
+/// handler serving the same table under that lock) are safe.
 /// </summary>
 public sealed class DhtClient
 {
-    private readonly object _gate = new();
+    // The table itself is the lock, so the request handler serving the same table can share it.
+    private readonly object _gate;
     private readonly RoutingTable _table;
     private readonly IDhtRpc _rpc;
     private readonly DhtOptions _options;
@@ -36,6 +38,7 @@ public sealed class DhtClient
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         _table = table;
+        _gate = table;
         _rpc = rpc;
         _options = options.EnsureValid();
         _time = time;

@@ -64,8 +64,14 @@ public sealed class RecordStore
         else
         {
             existing.Record = record;
+            // Another holder re-sending the publisher's own record must not postpone the publisher's
+            // republish: only the publisher can re-sign before expiry, and it decides that when it is due.
+            if (publishedLocally || !existing.Local)
+            {
+                existing.LastPublished = now;
+            }
+
             existing.Local |= publishedLocally;
-            existing.LastPublished = now;
         }
 
         return RecordRejection.None;

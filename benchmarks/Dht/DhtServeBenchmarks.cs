@@ -1,0 +1,101 @@
+using BenchmarkDotNet.Attributes;
+using Overlay.Crypto;
+using Overlay.Dht;
+using Overlay.Dht.Records;
+using Overlay.Dht.Routing;
+using Overlay.Dht.Wire;
+using Overlay.Transport;
+using Overlay.Transport.Tls;
+
+namespace Overlay.Benchmarks.Dht;
+
+/// <summary>
+/// FIND_NODE requests served by one node over loopback TCP+TLS: the server runs the real
+/// <see cref="DhtRequestHandler"/> over a routing table of 2,000 contacts; one client connection keeps
+/// <see cref="InFlight"/> requests outstanding. Requests/s = 1e9 / (ns per request).
+/// </summary>
+[MemoryDiagnoser]
+public class DhtServeBenchmarks
+{
+    private const int RequestsPerInvoke = 8_192;
+    private readonly NodeIdentity _serverIdentity = NodeIdentity.Generate();
+    private readonly NodeIdentity _clientIdentity = NodeIdentity.Generate();
+    private TcpTlsTransport _server = null!;
+    private TcpTlsTransport _client = null!;
+    private ITransportConnection _connection = null!;
+    private byte[][] _requests = null!;
+
+    [Params(64, 512)]
+    public int InFlight { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var options = new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536, MaxRequestsPerPeerPerSecond = 10000, RequestBurstPerPeer = 100_000 };
+        var now = DateTimeOffset.UtcNow;
+        var random = new Random(1);
+        var table = new RoutingTable(_serverIdentity.PeerId, options, now);
+        for (var i = 0; i < 2000; i++)
+        {
+            table.Observe(PeerId.Random(random), new NetworkGroup((ulong)(i + 1)), now, 50, $"tcp://10.{i >> 8}.{i & 255}.1:4001");
+        }
+
+        var store = new RecordStore(options, new RecordValidator(options, new IdentityRecordVerifier()));
+        var handler = new DhtRequestHandler(table, store, new PeerRateLimiter(options), options, TimeProvider.System,
+            new DhtMetrics(new System.Diagnostics.Metrics.Meter("Overlay.Benchmarks.Dht")), () => (default, 1.0));
+        var transportOptions = new TransportOptions { RequestTimeout = TimeSpan.FromMinutes(1), MaxConcurrentRequests = 4096 };
+        _server = new TcpTlsTransport(_serverIdentity, handler, transportOptions);
+        _client = new TcpTlsTransport(_clientIdentity, new NullHandler(), transportOptions);
+        var listener = _server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0")).AsTask().GetAwaiter().GetResult();
+        _connection = _client.DialAsync(listener.LocalAddress).AsTask().GetAwaiter().GetResult();
+        _requests = new byte[256][];
+        for (var i = 0; i < _requests.Length; i++)
+        {
+            var buffer = new byte[DhtMessageCodec.LookupRequestLength("tcp://127.0.0.1:4002")];
+            DhtMessageCodec.WriteLookupRequest(buffer, DhtMessageType.FindNode, "tcp://127.0.0.1:4002", PeerId.Random(random));
+            _requests[i] = buffer;
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _client.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _serverIdentity.Dispose();
+        _clientIdentity.Dispose();
+    }
+
+    [Benchmark(OperationsPerInvoke = RequestsPerInvoke)]
+    public async Task FindNodeServed()
+    {
+        var workers = new Task[InFlight];
+        for (var w = 0; w < workers.Length; w++)
+        {
+            workers[w] = WorkerAsync(w, RequestsPerInvoke / InFlight);
+        }
+
+        await Task.WhenAll(workers);
+    }
+
+    private async Task WorkerAsync(int worker, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            using var response = await _connection.RequestAsync(_requests[(worker + i) & 255]);
+            if (response.Payload.Length < DhtMessageCodec.ResponseHeaderLength)
+            {
+                throw new InvalidOperationException("The server answered with a truncated response.");
+            }
+        }
+    }
+
+    private sealed class NullHandler : IInboundHandler
+    {
+        public ValueTask HandleRequestAsync(ITransportConnection connection, ReadOnlyMemory<byte> request, System.Buffers.IBufferWriter<byte> response, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask HandleMessageAsync(ITransportConnection connection, ReadOnlyMemory<byte> message, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask HandleStreamAsync(ITransportConnection connection, TransportStream stream, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+}

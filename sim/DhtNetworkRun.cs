@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Globalization;
+using Overlay.Crypto;
+using Overlay.Dht;
+using Overlay.Dht.Coordinates;
+using Overlay.Transport;
+using Overlay.Transport.InMemory;
+
+namespace Overlay.Sim;
+
+/// <summary>
+/// Forms a network of <see cref="DhtNode"/>s from one bootstrap node on virtual time, then measures
+/// lookup accuracy against a global sort, hop counts, put/get success before and after a fifth of the
+/// nodes fail, and memory per node. One seed gives one run.
+/// </summary>
+internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, LatencyMatrix matrix, TextWriter output)
+{
+    public int Run()
+    {
+        var options = new DhtOptions
+        {
+            // In-memory hosts share /24 groups by the hundred; the diversity limits are for real addresses.
+            MaxContactsPerGroupPerBucket = 20,
+            MaxContactsPerGroupInTable = 65536,
+            // The slowest PlanetLab links take about 3 s per round trip; a first request costs two.
+            RequestTimeout = TimeSpan.FromSeconds(7),
+        };
+        var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var rtt = new double[matrix.Count][];
+        for (var i = 0; i < rtt.Length; i++)
+        {
+            rtt[i] = new double[matrix.Count];
+            for (var j = 0; j < rtt.Length; j++)
+            {
+                rtt[i][j] = i == j ? 0.1 : matrix[i, j];
+            }
+        }
+
+        var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(rtt));
+        var transportOptions = new TransportOptions();
+        var keyRandom = new Random(seed);
+        var dhtNodes = new DhtNode[nodes];
+        var transports = new InMemoryTransport[nodes];
+        var dead = new bool[nodes];
+        var limit = TimeSpan.FromHours(6);
+
+        var memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
+        var wall = Stopwatch.StartNew();
+        for (var i = 0; i < nodes; i++)
+        {
+            var identity = NodeIdentity.FromRandom(keyRandom);
+            var index = i;
+            dhtNodes[i] = new DhtNode(identity, options, clock, new Random((seed * 7919) + i), h => transports[index] = net.CreateNode(identity.PeerId, h, transportOptions), transportOptions);
+        }
+
+        net.Run(async () =>
+        {
+            var first = await dhtNodes[0].StartAsync(transports[0].Host, CancellationToken.None);
+            for (var i = 1; i < nodes; i++)
+            {
+                await dhtNodes[i].StartAsync(transports[i].Host, CancellationToken.None);
+            }
+
+            TransportAddress[] seeds = [first];
+            const int concurrency = 32;
+            for (var start = 1; start < nodes; start += concurrency)
+            {
+                var batch = new List<Task>();
+                for (var i = start; i < Math.Min(nodes, start + concurrency); i++)
+                {
+                    batch.Add(dhtNodes[i].BootstrapAsync(seeds, CancellationToken.None));
+                }
+
+                await Task.WhenAll(batch);
+            }
+        }, limit);
+        var formationWall = wall.Elapsed;
+        var formationVirtual = clock.Elapsed;
+        var memoryAfter = GC.GetTotalMemory(forceFullCollection: true);
+        Line($"nodes {nodes}, seed {seed}");
+        Line($"formation: virtual {formationVirtual.TotalSeconds:F1} s, wall {formationWall.TotalSeconds:F1} s");
+        Line($"memory per node (managed heap after formation / nodes, incl. open connections): {(memoryAfter - memoryBefore) / (double)nodes / 1024:F1} KiB");
+        var contacts = new int[nodes];
+        for (var i = 0; i < nodes; i++)
+        {
+            contacts[i] = dhtNodes[i].ContactCount;
+        }
+
+        Array.Sort(contacts);
+        Line($"routing table contacts: p50 {contacts[nodes / 2]}, min {contacts[0]}, max {contacts[^1]}");
+
+        // Lookups against a global sort of all ids.
+        var random = new Random(seed + 1);
+        var k = options.K;
+        var hops = new int[lookups];
+        var requests = new int[lookups];
+        var exact = 0;
+        var ids = new PeerId[nodes];
+        for (var i = 0; i < nodes; i++)
+        {
+            ids[i] = dhtNodes[i].Id;
+        }
+
+        wall.Restart();
+        var lookupStart = clock.Elapsed;
+        var latencies = new double[lookups];
+        net.Run(async () =>
+        {
+            var order = new PeerId[nodes];
+            for (var l = 0; l < lookups; l++)
+            {
+                var target = PeerId.Random(random);
+                var from = random.Next(nodes);
+                var started = clock.Elapsed;
+                var result = await dhtNodes[from].FindClosestAsync(target, CancellationToken.None);
+                latencies[l] = (clock.Elapsed - started).TotalMilliseconds;
+                hops[l] = result.Hops;
+                requests[l] = result.Requests;
+                exact += MatchesTruth(ids, order, from, target, k, result) ? 1 : 0;
+            }
+        }, limit);
+        Array.Sort(hops);
+        Array.Sort(requests);
+        Array.Sort(latencies);
+        Line($"lookups: {lookups}, exact k closest {100.0 * exact / lookups:F2} %, hops p50 {hops[lookups / 2]} p99 {hops[(int)(lookups * 0.99)]} max {hops[^1]}, " +
+             $"requests p50 {requests[lookups / 2]} p99 {requests[(int)(lookups * 0.99)]}, virtual latency p50 {latencies[lookups / 2]:F0} ms p99 {latencies[(int)(lookups * 0.99)]:F0} ms, wall {wall.Elapsed.TotalSeconds:F1} s");
+        var histogram = new SortedDictionary<int, int>();
+        foreach (var h in hops)
+        {
+            histogram[h] = histogram.GetValueOrDefault(h) + 1;
+        }
+
+        var text = new System.Text.StringBuilder("hop histogram:");
+        foreach (var (h, c) in histogram)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" {h}:{c}");
+        }
+
+        Line(text.ToString());
+
+        // Put/get before and after a fifth of the nodes fail at once.
+        var keyIds = new PeerId[keys];
+        var publishers = new int[keys];
+        const int getsPerKey = 10;
+        var found = 0;
+        net.Run(async () =>
+        {
+            for (var i = 0; i < keys; i++)
+            {
+                keyIds[i] = PeerId.Random(random);
+                publishers[i] = random.Next(nodes);
+                await dhtNodes[publishers[i]].PutAsync(keyIds[i], BitConverter.GetBytes(i), CancellationToken.None);
+            }
+
+            found = await GetAllAsync(dhtNodes, dead, keyIds, publishers, getsPerKey, random);
+        }, limit);
+        Line($"put/get: {100.0 * found / (keys * getsPerKey):F2} % of {keys * getsPerKey} gets found the value");
+
+        var killed = 0;
+        while (killed < nodes / 5)
+        {
+            var victim = random.Next(nodes);
+            if (!dead[victim] && Array.IndexOf(publishers, victim) < 0)
+            {
+                dead[victim] = true;
+                transports[victim].Kill();
+                killed++;
+            }
+        }
+
+        net.Run(async () => found = await GetAllAsync(dhtNodes, dead, keyIds, publishers, getsPerKey, random), limit);
+        Line($"after {killed} nodes failed at once: {100.0 * found / (keys * getsPerKey):F2} % of {keys * getsPerKey} gets found the value");
+        return 0;
+    }
+
+    private static bool MatchesTruth(PeerId[] ids, PeerId[] order, int from, PeerId target, int k, LookupResult result)
+    {
+        // A partial selection of the k closest other ids: cheaper than sorting all of them per lookup.
+        var n = 0;
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (i != from)
+            {
+                order[n++] = ids[i];
+            }
+        }
+
+        var distances = new PeerId[n];
+        for (var i = 0; i < n; i++)
+        {
+            distances[i] = order[i].Xor(target);
+        }
+
+        Array.Sort(distances, order, 0, n);
+        var truth = new HashSet<PeerId>();
+        for (var i = 0; i < k && i < n; i++)
+        {
+            truth.Add(order[i]);
+        }
+
+        var hits = 0;
+        foreach (var p in result.Closest)
+        {
+            hits += truth.Contains(p.Id) ? 1 : 0;
+        }
+
+        return hits == Math.Min(k, n);
+    }
+
+    private static async Task<int> GetAllAsync(DhtNode[] nodes, bool[] dead, PeerId[] keys, int[] publishers, int getsPerKey, Random random)
+    {
+        var found = 0;
+        for (var i = 0; i < keys.Length; i++)
+        {
+            for (var g = 0; g < getsPerKey; g++)
+            {
+                int from;
+                do
+                {
+                    from = random.Next(nodes.Length);
+                }
+                while (dead[from] || from == publishers[i]);
+                var record = await nodes[from].GetAsync(keys[i], CancellationToken.None);
+                found += record is not null && record.Value.Length == 4 && BitConverter.ToInt32(record.Value.Span) == i ? 1 : 0;
+            }
+        }
+
+        return found;
+    }
+
+    private void Line(string text) => output.WriteLine(text);
+}

@@ -1,0 +1,57 @@
+using System.Globalization;
+using Overlay.Dht.Coordinates;
+using Overlay.Sim;
+
+// overlay-sim dht --nodes N --lookups L --keys K --seed S --latency PATH
+if (args.Length == 0 || args[0] != "dht")
+{
+    Console.Error.WriteLine("usage: Overlay.Sim dht [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1)");
+    return 2;
+}
+
+var nodes = 1000;
+var lookups = 10_000;
+var keys = 100;
+var seed = 1;
+string? latency = null;
+for (var i = 1; i < args.Length; i++)
+{
+    var value = i + 1 < args.Length ? args[i + 1] : null;
+    switch (args[i])
+    {
+        case "--nodes" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 2:
+            nodes = n;
+            break;
+        case "--lookups" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1:
+            lookups = n;
+            break;
+        case "--keys" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1:
+            keys = n;
+            break;
+        case "--seed" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n):
+            seed = n;
+            break;
+        case "--latency" when value is not null:
+            latency = value;
+            break;
+        default:
+            Console.Error.WriteLine($"The argument '{args[i]}' (value '{value}') is not understood; --nodes ≥ 2, --lookups ≥ 1, --keys ≥ 1, --seed ≥ 0 and --latency PATH are allowed.");
+            return 2;
+    }
+
+    i++;
+}
+
+if (latency is null || !File.Exists(latency))
+{
+    Console.Error.WriteLine($"The latency matrix '{latency}' does not exist; pass --latency PATH to an RTT matrix in milliseconds.");
+    return 2;
+}
+
+if (!LatencyMatrix.TryParse(File.ReadAllText(latency), 1.0, out var matrix, out var error))
+{
+    Console.Error.WriteLine($"The latency matrix '{latency}' was refused: {error}");
+    return 2;
+}
+
+return new DhtNetworkRun(nodes, lookups, keys, seed, matrix!, Console.Out).Run();

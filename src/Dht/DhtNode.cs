@@ -1,0 +1,411 @@
+using System.Diagnostics.Metrics;
+using Overlay.Crypto;
+using Overlay.Dht.Coordinates;
+using Overlay.Dht.Records;
+using Overlay.Dht.Routing;
+using Overlay.Dht.Wire;
+using Overlay.Transport;
+using Overlay.Transport.Pooling;
+
+namespace Overlay.Dht;
+
+/// <summary>
+/// One DHT participant: identity, transport, routing table, lookups, record store and the maintenance
+/// that keeps them fresh, all on the injected <see cref="TimeProvider"/> and seeded <see cref="Random"/>.
+/// Round-trip times of successful requests feed the node's Vivaldi coordinate, and lookups order
+/// candidates by the RTT that coordinate predicts. Safe to call concurrently.
+/// </summary>
+public sealed class DhtNode : IAsyncDisposable
+{
+    private readonly NodeIdentity _identity;
+    private readonly DhtOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly RoutingTable _table;
+    private readonly RecordStore _store;
+    private readonly VivaldiNode _vivaldi;
+    private readonly Dictionary<PeerId, VivaldiCoordinate> _coordinates = [];
+    private readonly int _maxCoordinates;
+    private readonly ConnectionPool _pool;
+    private readonly TransportDhtRpc _rpc;
+    private readonly DhtClient _client;
+    private readonly Meter? _ownedMeter;
+    private string? _address;
+
+    /// <summary>Creates a node; call <see cref="StartAsync"/> to listen and <see cref="BootstrapAsync"/> to join.</summary>
+    /// <param name="identity">The node's key; its PeerId is the node's place in the keyspace. Not disposed by the node.</param>
+    /// <param name="options">DHT options (validated here).</param>
+    /// <param name="time">Clock for timeouts, expiry and maintenance.</param>
+    /// <param name="random">Seeded source for refresh targets and coordinates.</param>
+    /// <param name="createTransport">Builds the transport around the node's request handler.</param>
+    /// <param name="transportOptions">Options for the connection pool (and usually the transport).</param>
+    /// <param name="meter">Meter for the DHT counters; the node creates its own when null.</param>
+    /// <param name="vivaldiOptions">Coordinate options; defaults when null.</param>
+    public DhtNode(
+        NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Func<IInboundHandler, ITransport> createTransport,
+        TransportOptions? transportOptions = null, Meter? meter = null, VivaldiOptions? vivaldiOptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentNullException.ThrowIfNull(createTransport);
+        _identity = identity;
+        _options = options.EnsureValid();
+        _time = time;
+        _random = random;
+        vivaldiOptions ??= new VivaldiOptions();
+        _maxCoordinates = vivaldiOptions.MaxFilteredPeers;
+        _vivaldi = new VivaldiNode(vivaldiOptions, random);
+        if (meter is null)
+        {
+            _ownedMeter = new Meter(DhtMetrics.MeterName);
+            meter = _ownedMeter;
+        }
+
+        Metrics = new DhtMetrics(meter);
+        var validator = new RecordValidator(_options, new IdentityRecordVerifier());
+        _table = new RoutingTable(identity.PeerId, _options, time.GetUtcNow());
+        _store = new RecordStore(_options, validator);
+        var handler = new DhtRequestHandler(_table, _store, new PeerRateLimiter(_options), _options, time, Metrics, CurrentCoordinate);
+        Transport = createTransport(handler);
+        var transport = transportOptions ?? new TransportOptions();
+        _pool = new ConnectionPool(Transport, transport, time);
+        _rpc = new TransportDhtRpc(_pool, _options, time, validator, Metrics, () => _address, OnAnswer);
+        _client = new DhtClient(_table, _rpc, _options, time, PredictLatency, validator);
+    }
+
+    /// <summary>The node's id.</summary>
+    public PeerId Id => _identity.PeerId;
+
+    /// <summary>The node's transport.</summary>
+    public ITransport Transport { get; }
+
+    /// <summary>The node's counters.</summary>
+    public DhtMetrics Metrics { get; }
+
+    /// <summary>The address the node listens on (no PeerId pinned), once started.</summary>
+    public string? Address => _address;
+
+    /// <summary>Contacts in the routing table.</summary>
+    public int ContactCount
+    {
+        get
+        {
+            lock (_table)
+            {
+                return _table.Count;
+            }
+        }
+    }
+
+    /// <summary>Failed requests to <paramref name="peer"/> since it last answered, or -1 when it is not in the routing table.</summary>
+    public int FailuresOf(PeerId peer)
+    {
+        lock (_table)
+        {
+            return _table.Find(peer)?.FailedRequests ?? -1;
+        }
+    }
+
+    /// <summary>Records held (own and others').</summary>
+    public int RecordCount
+    {
+        get
+        {
+            lock (_store)
+            {
+                return _store.Count;
+            }
+        }
+    }
+
+    /// <summary>The node's current network coordinate and its relative error.</summary>
+    public (VivaldiCoordinate Coordinate, double Error) CurrentCoordinate()
+    {
+        lock (_vivaldi)
+        {
+            return (_vivaldi.Coordinate, _vivaldi.Error);
+        }
+    }
+
+    /// <summary>Listens on <paramref name="listenAddress"/>; returns the bound address with this node's PeerId pinned.</summary>
+    public async Task<TransportAddress> StartAsync(TransportAddress listenAddress, CancellationToken cancellationToken)
+    {
+        var listener = await Transport.ListenAsync(listenAddress, cancellationToken);
+        _address = listener.LocalAddress.WithPeer(null).ToString();
+        return listener.LocalAddress;
+    }
+
+    /// <summary>
+    /// Joins the network through <paramref name="seeds"/> (each must pin its PeerId): pings them into the
+    /// routing table, looks up the node's own id, then refreshes every bucket up to the closest neighbour
+    /// so the table holds contacts at every distance (Kademlia §2.3). Returns the contacts known after joining.
+    /// </summary>
+    public async Task<int> BootstrapAsync(IReadOnlyList<TransportAddress> seeds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(seeds);
+        foreach (var seed in seeds)
+        {
+            if (seed.ExpectedPeer is not { } id)
+            {
+                throw new ArgumentException($"The bootstrap address {seed} does not pin a PeerId (/p2p/...).", nameof(seeds));
+            }
+
+            var address = seed.WithPeer(null).ToString();
+            var group = System.Net.IPAddress.TryParse(seed.HostText, out var ip) ? NetworkGroup.FromAddress(ip) : NetworkGroup.Unknown;
+            var peer = new DhtPeer(id, address, group);
+            var started = _time.GetTimestamp();
+            try
+            {
+                using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                await _rpc.PingAsync(peer, linked.Token);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // An unreachable seed is skipped; the others may still let the node in.
+                continue;
+            }
+
+            lock (_table)
+            {
+                _table.Observe(id, group, _time.GetUtcNow(), _time.GetElapsedTime(started).TotalMilliseconds, address);
+            }
+        }
+
+        var self = await _client.FindClosestAsync(Id, cancellationToken);
+        var deepest = 0;
+        foreach (var p in self.Closest)
+        {
+            deepest = Math.Max(deepest, Math.Min(Id.Xor(p.Id).LeadingZeroCount(), RoutingTable.BucketCount - 1));
+        }
+
+        for (var bucket = 0; bucket < deepest; bucket++)
+        {
+            PeerId target;
+            lock (_table)
+            {
+                target = _table.RandomIdInBucket(bucket, _random);
+            }
+
+            await _client.FindClosestAsync(target, cancellationToken);
+        }
+
+        return ContactCount;
+    }
+
+    /// <summary>Finds the k live peers closest to <paramref name="target"/>.</summary>
+    public Task<LookupResult> FindClosestAsync(PeerId target, CancellationToken cancellationToken) =>
+        _client.FindClosestAsync(target, cancellationToken);
+
+    /// <summary>
+    /// Signs <paramref name="value"/> under <paramref name="key"/> (sequence = publication time in unix ms,
+    /// so a later put replaces an earlier one), keeps it locally and stores it on the k closest peers.
+    /// Returns how many of them accepted it.
+    /// </summary>
+    public async Task<int> PutAsync(PeerId key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var record = Sign(key, value.Span, (ulong)now.ToUnixTimeMilliseconds(), now + _options.RecordTtl);
+        lock (_store)
+        {
+            _store.Put(record, now, publishedLocally: true);
+        }
+
+        return await _client.PutAsync(record, cancellationToken);
+    }
+
+    /// <summary>The record under <paramref name="key"/>: held locally, or found by a FIND_VALUE lookup; null if none.</summary>
+    public async Task<DhtRecord?> GetAsync(PeerId key, CancellationToken cancellationToken)
+    {
+        lock (_store)
+        {
+            if (_store.Get(key, _time.GetUtcNow()) is { } local)
+            {
+                return local;
+            }
+        }
+
+        return await _client.FindValueAsync(key, cancellationToken);
+    }
+
+    /// <summary>Announces this node as a provider of <paramref name="key"/> to the k closest peers; returns how many accepted.</summary>
+    public async Task<int> AddProviderAsync(PeerId key, CancellationToken cancellationToken)
+    {
+        var record = new ProviderRecord(key, Id, (_time.GetUtcNow() + _options.RecordTtl).ToUnixTimeMilliseconds());
+        var closest = await _client.FindClosestAsync(key, cancellationToken);
+        var stores = new Task<RecordRejection>[closest.Closest.Count];
+        for (var i = 0; i < stores.Length; i++)
+        {
+            stores[i] = StoreProviderAsync(closest.Closest[i], record, cancellationToken);
+        }
+
+        var accepted = 0;
+        foreach (var verdict in await Task.WhenAll(stores))
+        {
+            accepted += verdict == RecordRejection.None ? 1 : 0;
+        }
+
+        return accepted;
+    }
+
+    /// <summary>The providers of <paramref name="key"/> held by the k closest peers, each provider once.</summary>
+    public async Task<IReadOnlyList<ProviderRecord>> GetProvidersAsync(PeerId key, CancellationToken cancellationToken)
+    {
+        var closest = await _client.FindClosestAsync(key, cancellationToken);
+        var asks = new Task<IReadOnlyList<ProviderRecord>>[closest.Closest.Count];
+        for (var i = 0; i < asks.Length; i++)
+        {
+            asks[i] = FindProvidersAsync(closest.Closest[i], key, cancellationToken);
+        }
+
+        var seen = new HashSet<PeerId>();
+        var result = new List<ProviderRecord>();
+        foreach (var list in await Task.WhenAll(asks))
+        {
+            foreach (var p in list)
+            {
+                if (seen.Add(p.Provider))
+                {
+                    result.Add(p);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// One maintenance round: refreshes buckets not looked up for <see cref="DhtOptions.BucketRefreshInterval"/>,
+    /// drops expired records, and republishes records due (re-signing this node's own when they near expiry).
+    /// Returns the number of records republished.
+    /// </summary>
+    public async Task<int> RunMaintenanceOnceAsync(CancellationToken cancellationToken)
+    {
+        await _client.RefreshStaleBucketsAsync(_random, cancellationToken);
+        var due = new List<RepublishDecision>();
+        var now = _time.GetUtcNow();
+        lock (_store)
+        {
+            _store.RemoveExpired(now);
+            _store.CollectRepublishDue(now, due);
+        }
+
+        foreach (var decision in due)
+        {
+            var record = decision.Record;
+            if (decision.NeedsResign)
+            {
+                record = Sign(record.Key, record.Value.Span, record.Sequence + 1, now + _options.RecordTtl);
+                lock (_store)
+                {
+                    _store.Put(record, now, publishedLocally: true);
+                }
+            }
+
+            await _client.PutAsync(record, cancellationToken);
+            lock (_store)
+            {
+                _store.MarkRepublished(record.Key, _time.GetUtcNow());
+            }
+        }
+
+        return due.Count;
+    }
+
+    /// <summary>
+    /// Runs <see cref="RunMaintenanceOnceAsync"/> every <paramref name="period"/> on the node's clock until
+    /// cancelled. A failed round is skipped, not fatal.
+    /// </summary>
+    public async Task RunMaintenanceAsync(TimeSpan period, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(period, _time, cancellationToken);
+                await RunMaintenanceOnceAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A round that failed (every peer unreachable, say) is retried next period.
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await _pool.DisposeAsync();
+        await Transport.DisposeAsync();
+        _ownedMeter?.Dispose();
+    }
+
+    private async Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return await _rpc.StoreProviderAsync(peer, record, linked.Token);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Not answering, or answering badly, counts against the peer like any failed request.
+            Failed(peer.Id);
+            return RecordRejection.NoAnswer;
+        }
+    }
+
+    private async Task<IReadOnlyList<ProviderRecord>> FindProvidersAsync(DhtPeer peer, PeerId key, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return await _rpc.FindProvidersAsync(peer, key, linked.Token);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            Failed(peer.Id);
+            return [];
+        }
+    }
+
+    private void Failed(PeerId peer)
+    {
+        lock (_table)
+        {
+            _table.OnRequestFailed(peer, _time.GetUtcNow());
+        }
+    }
+
+    private DhtRecord Sign(PeerId key, ReadOnlySpan<byte> value, ulong sequence, DateTimeOffset expires) =>
+        DhtRecord.Create(key, value, _identity.PublicKey.Encoded, sequence, expires, payload => _identity.Sign(payload));
+
+    private void OnAnswer(PeerId peer, VivaldiCoordinate coordinate, double error, double rttMs)
+    {
+        lock (_vivaldi)
+        {
+            // Peers still at the origin with full error have measured nothing yet and would only add noise.
+            if (error > 0 && _vivaldi.Observe(peer, coordinate, error, rttMs) &&
+                (_coordinates.Count < _maxCoordinates || _coordinates.ContainsKey(peer)))
+            {
+                _coordinates[peer] = coordinate;
+            }
+        }
+    }
+
+    private double PredictLatency(PeerId peer)
+    {
+        lock (_vivaldi)
+        {
+            return _coordinates.TryGetValue(peer, out var c) ? _vivaldi.PredictRtt(c) : double.NaN;
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using System.Diagnostics.Metrics;
+
+namespace Overlay.Dht.Wire;
+
+/// <summary>
+/// The DHT service's counters. Drops are tagged with their reason; peers control that volume, so it is
+/// counted rather than logged. Totals are also kept in-process for the simulator and tests.
+/// </summary>
+public sealed class DhtMetrics
+{
+    /// <summary>Name of the meter the node creates when none is given.</summary>
+    public const string MeterName = "Overlay.Dht";
+
+    private static readonly KeyValuePair<string, object?>[] ResponseReasons = BuildTags(Enum.GetNames<DhtResponseFault>());
+    private static readonly KeyValuePair<string, object?>[] WireReasons = BuildTags(Enum.GetNames<DhtWireError>());
+    private static readonly KeyValuePair<string, object?>[] TypeTags = BuildTypeTags();
+    private static readonly KeyValuePair<string, object?> RateLimitedTag = new("reason", "rate_limited");
+    private static readonly KeyValuePair<string, object?> InternalTag = new("reason", "internal");
+
+    private readonly Counter<long> _requestsDropped;
+    private readonly Counter<long> _responsesDropped;
+    private readonly Counter<long> _requestsServed;
+    private long _requestsDroppedTotal;
+    private long _responsesDroppedTotal;
+    private long _requestsServedTotal;
+
+    /// <summary>Creates the counters on <paramref name="meter"/>.</summary>
+    public DhtMetrics(Meter meter)
+    {
+        ArgumentNullException.ThrowIfNull(meter);
+        Meter = meter;
+        _requestsDropped = meter.CreateCounter<long>("overlay.dht.requests_dropped", description: "Inbound DHT requests refused, by reason.");
+        _responsesDropped = meter.CreateCounter<long>("overlay.dht.responses_dropped", description: "DHT responses dropped and held against their sender, by reason.");
+        _requestsServed = meter.CreateCounter<long>("overlay.dht.requests_served", description: "Inbound DHT requests answered, by type.");
+    }
+
+    /// <summary>The meter the counters live on.</summary>
+    public Meter Meter { get; }
+
+    /// <summary>Inbound requests refused so far.</summary>
+    public long RequestsDropped => Interlocked.Read(ref _requestsDroppedTotal);
+
+    /// <summary>Responses dropped so far.</summary>
+    public long ResponsesDropped => Interlocked.Read(ref _responsesDroppedTotal);
+
+    /// <summary>Inbound requests answered so far.</summary>
+    public long RequestsServed => Interlocked.Read(ref _requestsServedTotal);
+
+    internal void DropResponse(DhtResponseFault fault)
+    {
+        Interlocked.Increment(ref _responsesDroppedTotal);
+        _responsesDropped.Add(1, ResponseReasons[(int)fault]);
+    }
+
+    internal void DropRequest(DhtWireError error)
+    {
+        Interlocked.Increment(ref _requestsDroppedTotal);
+        _requestsDropped.Add(1, WireReasons[(int)error]);
+    }
+
+    internal void DropRequestRateLimited()
+    {
+        Interlocked.Increment(ref _requestsDroppedTotal);
+        _requestsDropped.Add(1, RateLimitedTag);
+    }
+
+    internal void DropRequestInternal()
+    {
+        Interlocked.Increment(ref _requestsDroppedTotal);
+        _requestsDropped.Add(1, InternalTag);
+    }
+
+    internal void Served(DhtMessageType type)
+    {
+        Interlocked.Increment(ref _requestsServedTotal);
+        _requestsServed.Add(1, TypeTags[(int)type & 0x7]);
+    }
+
+    private static KeyValuePair<string, object?>[] BuildTags(string[] names)
+    {
+        var tags = new KeyValuePair<string, object?>[names.Length];
+        for (var i = 0; i < names.Length; i++)
+        {
+            tags[i] = new("reason", ToSnakeCase(names[i]));
+        }
+
+        return tags;
+    }
+
+    private static KeyValuePair<string, object?>[] BuildTypeTags()
+    {
+        var tags = new KeyValuePair<string, object?>[8];
+        for (var i = 0; i < tags.Length; i++)
+        {
+            tags[i] = new("type", i switch { 1 => "ping", 2 => "find_node", 3 => "find_value", 4 => "store", _ => "other" });
+        }
+
+        return tags;
+    }
+
+    private static string ToSnakeCase(string name)
+    {
+        var sb = new System.Text.StringBuilder(name.Length + 4);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0)
+            {
+                sb.Append('_');
+            }
+
+            sb.Append(char.ToLowerInvariant(name[i]));
+        }
+
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,36 @@
+namespace Overlay.Dht.Wire;
+
+/// <summary>
+/// A peer's response was dropped: it did not decode, did not match the request, or lied. The request
+/// counts as failed, which the routing table holds against the peer.
+/// </summary>
+public sealed class DhtProtocolException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public DhtProtocolException(DhtResponseFault fault, string message)
+        : base(message)
+    {
+        Fault = fault;
+    }
+
+    /// <summary>Creates the exception without a specific fault (<see cref="DhtResponseFault.Malformed"/>).</summary>
+    public DhtProtocolException()
+        : this(DhtResponseFault.Malformed, "The DHT response was dropped.")
+    {
+    }
+
+    /// <summary>Creates the exception with a message (<see cref="DhtResponseFault.Malformed"/>).</summary>
+    public DhtProtocolException(string message)
+        : this(DhtResponseFault.Malformed, message)
+    {
+    }
+
+    /// <summary>Creates the exception wrapping another.</summary>
+    public DhtProtocolException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Why the response was dropped.</summary>
+    public DhtResponseFault Fault { get; }
+}

@@ -1,0 +1,22 @@
+using Overlay.Crypto;
+using Overlay.Dht.Records;
+
+namespace Overlay.Dht.Wire;
+
+/// <summary>
+/// Checks record signatures with node identity keys: the publisher key bytes are an encoded
+/// <see cref="IdentityPublicKey"/> (scheme byte, then the key), decoded without throwing, then verified.
+/// </summary>
+public sealed class IdentityRecordVerifier : IRecordSignatureVerifier
+{
+    /// <inheritdoc/>
+    public bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature) =>
+        IdentityPublicKey.TryDecode(publicKey, out var key) && key.Verify(message, signature);
+
+    /// <summary>
+    /// True when <paramref name="publicKey"/> decodes and hashes to <paramref name="claimed"/>: a record or
+    /// message that names its publisher's PeerId must carry the key behind that id.
+    /// </summary>
+    public static bool PublisherIs(ReadOnlySpan<byte> publicKey, PeerId claimed) =>
+        IdentityPublicKey.TryDecode(publicKey, out var key) && key.PeerId == claimed;
+}

@@ -1,0 +1,247 @@
+using System.Buffers;
+using Overlay.Crypto;
+using Overlay.Dht.Coordinates;
+using Overlay.Dht.Records;
+using Overlay.Transport;
+using Overlay.Transport.Pooling;
+
+namespace Overlay.Dht.Wire;
+
+/// <summary>
+/// <see cref="IDhtRpc"/> over the transport: dials through the <see cref="ConnectionPool"/> by PeerId and
+/// address, sends one request and checks the answer before anyone sees it. An answer that does not decode,
+/// does not match the request, or lies (contacts out of distance order, duplicates, a record under
+/// another key or with a bad signature) is dropped, counted by reason, and surfaces as a
+/// <see cref="DhtProtocolException"/>, so the caller counts a failed request against the peer.
+/// Timeouts are the caller's token (<see cref="DhtClient"/> applies <see cref="DhtOptions.RequestTimeout"/>).
+/// </summary>
+public sealed class TransportDhtRpc : IDhtRpc
+{
+    private readonly ConnectionPool _pool;
+    private readonly DhtOptions _options;
+    private readonly TimeProvider _time;
+    private readonly RecordValidator _validator;
+    private readonly DhtMetrics _metrics;
+    private readonly Func<string?> _localAddress;
+    private readonly Action<PeerId, VivaldiCoordinate, double, double>? _onAnswer;
+
+    /// <summary>Creates the adapter.</summary>
+    /// <param name="pool">Connections, one per peer.</param>
+    /// <param name="options">Limits applied to answers (k, record sizes).</param>
+    /// <param name="time">Clock for round-trip times and record expiry checks.</param>
+    /// <param name="validator">Checks records in FIND_VALUE answers.</param>
+    /// <param name="metrics">Where drops are counted.</param>
+    /// <param name="localAddress">The address this node listens on (sent with each request), or null.</param>
+    /// <param name="onAnswer">Called after each good answer with (peer, its coordinate, its error, RTT in ms).</param>
+    public TransportDhtRpc(
+        ConnectionPool pool, DhtOptions options, TimeProvider time, RecordValidator validator, DhtMetrics metrics,
+        Func<string?> localAddress, Action<PeerId, VivaldiCoordinate, double, double>? onAnswer = null)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(validator);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(localAddress);
+        _pool = pool;
+        _options = options;
+        _time = time;
+        _validator = validator;
+        _metrics = metrics;
+        _localAddress = localAddress;
+        _onAnswer = onAnswer;
+    }
+
+    /// <inheritdoc/>
+    public async Task PingAsync(DhtPeer peer, CancellationToken cancellationToken)
+    {
+        var sender = _localAddress();
+        var buffer = ArrayPool<byte>.Shared.Rent(DhtMessageCodec.PingRequestLength(sender));
+        try
+        {
+            var n = DhtMessageCodec.WritePingRequest(buffer, sender);
+            _ = await ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Pong, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<DhtPeer>> FindNodeAsync(DhtPeer peer, PeerId target, CancellationToken cancellationToken)
+    {
+        var answer = await LookupAsync(peer, DhtMessageType.FindNode, target, cancellationToken);
+        return answer.Contacts;
+    }
+
+    /// <inheritdoc/>
+    public async Task<FindValueResponse> FindValueAsync(DhtPeer peer, PeerId key, CancellationToken cancellationToken)
+    {
+        var answer = await LookupAsync(peer, DhtMessageType.FindValue, key, cancellationToken);
+        return new FindValueResponse(answer.Record, answer.Contacts);
+    }
+
+    /// <summary>Asks <paramref name="peer"/> for the provider records it holds under <paramref name="key"/>.</summary>
+    public async Task<IReadOnlyList<ProviderRecord>> FindProvidersAsync(DhtPeer peer, PeerId key, CancellationToken cancellationToken)
+    {
+        var answer = await LookupAsync(peer, DhtMessageType.FindValue, key, cancellationToken);
+        return answer.Providers;
+    }
+
+    /// <inheritdoc/>
+    public async Task<RecordRejection> StoreAsync(DhtPeer peer, DhtRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var sender = _localAddress();
+        var buffer = ArrayPool<byte>.Shared.Rent(DhtMessageCodec.StoreRequestLength(sender, record));
+        try
+        {
+            var n = DhtMessageCodec.WriteStoreRequest(buffer, sender, record);
+            var (answer, _) = await ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cancellationToken);
+            return answer.Verdict;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Asks <paramref name="peer"/> to keep a provider record; completes with its verdict.</summary>
+    public async Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var sender = _localAddress();
+        var buffer = ArrayPool<byte>.Shared.Rent(DhtMessageCodec.StoreRequestLength(sender, record));
+        try
+        {
+            var n = DhtMessageCodec.WriteStoreRequest(buffer, sender, record);
+            var (answer, _) = await ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cancellationToken);
+            return answer.Verdict;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task<DhtMessage> LookupAsync(DhtPeer peer, DhtMessageType type, PeerId target, CancellationToken cancellationToken)
+    {
+        var sender = _localAddress();
+        var buffer = ArrayPool<byte>.Shared.Rent(DhtMessageCodec.LookupRequestLength(sender));
+        DhtMessage answer;
+        double rttMs;
+        try
+        {
+            var n = DhtMessageCodec.WriteLookupRequest(buffer, type, sender, target);
+            (answer, rttMs) = await ExchangeAsync(peer, buffer.AsMemory(0, n), type == DhtMessageType.FindNode ? DhtMessageType.Nodes : DhtMessageType.Value, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        var fault = CheckAnswer(answer, target);
+        if (fault is { } f)
+        {
+            _metrics.DropResponse(f);
+            throw new DhtProtocolException(f, $"Peer {peer.Id.ToShortString()} answered {type} with a response that breaks the protocol: {f}.");
+        }
+
+        // Only an answer that passed every check may move this node's coordinate.
+        _onAnswer?.Invoke(peer.Id, answer.Coordinate, answer.CoordinateError, rttMs);
+        return answer;
+    }
+
+    private DhtResponseFault? CheckAnswer(DhtMessage answer, PeerId target)
+    {
+        // The protocol asks for contacts closest first, so each must be strictly farther than the one before:
+        // a responder that pads its answer with far contacts in front of near ones is lying about closeness.
+        var contacts = answer.Contacts;
+        for (var i = 1; i < contacts.Count; i++)
+        {
+            var order = contacts[i - 1].Id.Xor(target).CompareTo(contacts[i].Id.Xor(target));
+            if (order == 0)
+            {
+                return DhtResponseFault.DuplicateContact;
+            }
+
+            if (order > 0)
+            {
+                return DhtResponseFault.ContactsNotCloser;
+            }
+        }
+
+        if (answer.Record is { } record)
+        {
+            if (record.Key != target)
+            {
+                return DhtResponseFault.WrongKey;
+            }
+
+            if (_validator.Validate(record, _time.GetUtcNow()) != RecordRejection.None)
+            {
+                return DhtResponseFault.InvalidRecord;
+            }
+        }
+
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var p in answer.Providers)
+        {
+            if (p.Key != target)
+            {
+                return DhtResponseFault.WrongKey;
+            }
+
+            if (p.ExpiresUnixMs <= now)
+            {
+                return DhtResponseFault.InvalidRecord;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<(DhtMessage Answer, double RttMs)> ExchangeAsync(DhtPeer peer, ReadOnlyMemory<byte> request, DhtMessageType expected, CancellationToken cancellationToken)
+    {
+        if (!TransportAddress.TryParse(peer.Address, out var address, out var error))
+        {
+            throw new TransportException(TransportError.UnsupportedAddress, $"Peer {peer.Id.ToShortString()} has no usable address: {error}");
+        }
+
+        var connection = await _pool.GetAsync(address.WithPeer(peer.Id), cancellationToken);
+        var started = _time.GetTimestamp();
+        DhtMessage? answer;
+        DhtWireError wireError;
+        using (var response = await connection.RequestAsync(request, MessagePriority.Normal, cancellationToken))
+        {
+            DhtMessageCodec.TryDecode(response.Payload.Span, _options, out answer, out wireError);
+        }
+
+        var rttMs = _time.GetElapsedTime(started).TotalMilliseconds;
+        if (answer is null)
+        {
+            _metrics.DropResponse(DhtResponseFault.Malformed);
+            throw new DhtProtocolException(DhtResponseFault.Malformed, $"Peer {peer.Id.ToShortString()} sent an undecodable response: {wireError}.");
+        }
+
+        if (answer.Type == DhtMessageType.Error)
+        {
+            _metrics.DropResponse(DhtResponseFault.ErrorReply);
+            throw new DhtProtocolException(DhtResponseFault.ErrorReply, $"Peer {peer.Id.ToShortString()} refused the request: {answer.ErrorCode}.");
+        }
+
+        if (answer.Type != expected)
+        {
+            _metrics.DropResponse(DhtResponseFault.UnexpectedType);
+            throw new DhtProtocolException(DhtResponseFault.UnexpectedType, $"Peer {peer.Id.ToShortString()} answered with {answer.Type}, not {expected}.");
+        }
+
+        if (expected is not (DhtMessageType.Nodes or DhtMessageType.Value))
+        {
+            _onAnswer?.Invoke(peer.Id, answer.Coordinate, answer.CoordinateError, rttMs);
+        }
+
+        return (answer, rttMs);
+    }
+}
