@@ -5,17 +5,17 @@ using Overlay.Node.Configuration;
 
 namespace Overlay.Node.Hosting;
 
-/// <summary>The node's lifecycle: announces the identity and what it starts, and stays up until stopped.</summary>
+/// <summary>The node's lifecycle: announces the identity when starting, says when everything runs, and when it stops.</summary>
 internal sealed class NodeService(
     NodeIdentityHolder identity,
     NodeRunInfo runInfo,
     IOptions<NodeOptions> options,
     IHostApplicationLifetime lifetime,
-    ILogger<NodeService> logger) : BackgroundService
+    ILogger<NodeService> logger) : IHostedService
 {
     private readonly string _peerId = identity.Identity.PeerId.ToString();
 
-    public override Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         var peerId = _peerId;
         if (identity.CreatedThisStart)
@@ -40,18 +40,12 @@ internal sealed class NodeService(
 
         // "running" is said once every component has started, so scripts can wait for it.
         lifetime.ApplicationStarted.Register(() => Log.Running(logger, _peerId));
-        return base.StartAsync(cancellationToken);
+        return Task.CompletedTask;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public Task StopAsync(CancellationToken cancellationToken)
     {
-        try
-        {
-            await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            Log.Stopping(logger, _peerId);
-        }
+        Log.Stopping(logger, _peerId);
+        return Task.CompletedTask;
     }
 }
