@@ -72,14 +72,18 @@ public sealed class DhtWireTests : IDisposable
         return list;
     }
 
+    // The STORE message's record; kept because hybrid signatures are hedged, so signing again differs.
+    private DhtRecord? _storedRecord;
+
     private List<byte[]> ValidMessages()
     {
         var random = new Random(2);
         var target = PeerId.Random(random);
-        var record = SignedRecord(target, "hello");
+        var record = _storedRecord = SignedRecord(target, "hello");
         var provider = new ProviderRecord(target, PeerId.Random(random), Now.AddHours(1).ToUnixTimeMilliseconds());
         var messages = new List<byte[]>();
-        var buffer = new byte[4096];
+        // Large enough for a STORE carrying a hybrid (Ed25519 + ML-DSA-65) key and signature.
+        var buffer = new byte[64 * 1024];
         messages.Add(buffer[..DhtMessageCodec.WritePingRequest(buffer, "mem://10.0.0.1:1")]);
         messages.Add(buffer[..DhtMessageCodec.WriteLookupRequest(buffer, DhtMessageType.FindNode, null, target)]);
         messages.Add(buffer[..DhtMessageCodec.WriteLookupRequest(buffer, DhtMessageType.FindValue, "tcp://127.0.0.1:4001", target)]);
@@ -127,7 +131,7 @@ public sealed class DhtWireTests : IDisposable
         Assert.Equal(target, findNode!.Target);
         Assert.Null(findNode.SenderAddress);
         DhtMessageCodec.TryDecode(messages[3], _options, out var store, out _);
-        Assert.True(store!.Record!.ContentEquals(SignedRecord(target, "hello")));
+        Assert.True(store!.Record!.ContentEquals(_storedRecord!));
         DhtMessageCodec.TryDecode(messages[4], _options, out var storeProvider, out _);
         Assert.Equal(target, storeProvider!.Provider!.Key);
         DhtMessageCodec.TryDecode(messages[6], _options, out var nodes, out _);
