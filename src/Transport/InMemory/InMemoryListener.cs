@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 
 namespace Overlay.Transport.InMemory;
 
@@ -7,9 +6,7 @@ internal sealed class InMemoryListener : ITransportListener
 {
     private readonly InMemoryTransport _owner;
 
-    // Bounded: connections nobody accepts are still served; they are only not reported.
-    private readonly Channel<ITransportConnection> _accepted = Channel.CreateBounded<ITransportConnection>(
-        new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = false, SingleWriter = true });
+    private readonly AcceptedConnections _accepted = new();
 
     public InMemoryListener(InMemoryTransport owner, TransportAddress localAddress)
     {
@@ -21,19 +18,10 @@ internal sealed class InMemoryListener : ITransportListener
 
     public bool IsDisposed { get; private set; }
 
-    public async ValueTask<ITransportConnection> AcceptAsync(CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            return await _accepted.Reader.ReadAsync(cancellationToken);
-        }
-        catch (ChannelClosedException ex)
-        {
-            throw new TransportException(TransportError.Closed, $"The listener on {LocalAddress} is closed.", ex);
-        }
-    }
+    public ValueTask<ITransportConnection> AcceptAsync(CancellationToken cancellationToken = default) =>
+        _accepted.TakeAsync(LocalAddress, cancellationToken);
 
-    public void Offer(ITransportConnection connection) => _accepted.Writer.TryWrite(connection);
+    public void Offer(ITransportConnection connection) => _accepted.Offer(connection);
 
     public void Stop()
     {
@@ -43,7 +31,7 @@ internal sealed class InMemoryListener : ITransportListener
         }
 
         IsDisposed = true;
-        _accepted.Writer.TryComplete();
+        _accepted.Complete();
         _owner.Forget(this);
     }
 

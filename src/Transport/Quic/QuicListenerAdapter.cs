@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Quic;
 using System.Runtime.Versioning;
-using System.Threading.Channels;
 
 namespace Overlay.Transport.Quic;
 
@@ -15,8 +14,7 @@ internal sealed class QuicListenerAdapter : ITransportListener
     private readonly QuicListener _listener;
     private readonly ConcurrentDictionary<QuicConnection, Tls.TlsHandshake> _states;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Channel<ITransportConnection> _accepted = Channel.CreateBounded<ITransportConnection>(
-        new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly AcceptedConnections _accepted = new();
     private readonly Task _loop;
 
     public QuicListenerAdapter(QuicTransport owner, QuicListener listener, ConcurrentDictionary<QuicConnection, Tls.TlsHandshake> states, TransportAddress localAddress)
@@ -30,17 +28,8 @@ internal sealed class QuicListenerAdapter : ITransportListener
 
     public TransportAddress LocalAddress { get; }
 
-    public async ValueTask<ITransportConnection> AcceptAsync(CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            return await _accepted.Reader.ReadAsync(cancellationToken);
-        }
-        catch (ChannelClosedException ex)
-        {
-            throw new TransportException(TransportError.Closed, $"The listener on {LocalAddress} is closed.", ex);
-        }
-    }
+    public ValueTask<ITransportConnection> AcceptAsync(CancellationToken cancellationToken = default) =>
+        _accepted.TakeAsync(LocalAddress, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -51,7 +40,7 @@ internal sealed class QuicListenerAdapter : ITransportListener
 
         await _stop.CancelAsync();
         await _listener.DisposeAsync();
-        _accepted.Writer.TryComplete();
+        _accepted.Complete();
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _owner.Forget(this);
         _stop.Dispose();
@@ -99,7 +88,7 @@ internal sealed class QuicListenerAdapter : ITransportListener
 
             var stream = await connection.AcceptInboundStreamAsync(_stop.Token);
             var remote = TransportAddress.Create(TransportScheme.Quic, connection.RemoteEndPoint.Address, connection.RemoteEndPoint.Port, peer);
-            _accepted.Writer.TryWrite(_owner.Start(connection, stream, peer, remote, isInitiator: false));
+            _accepted.Offer(_owner.Start(connection, stream, peer, remote, isInitiator: false));
         }
         catch (Exception ex) when (ex is QuicException or OperationCanceledException or ObjectDisposedException)
         {

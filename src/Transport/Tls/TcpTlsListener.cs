@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace Overlay.Transport.Tls;
@@ -18,8 +17,7 @@ internal sealed class TcpTlsListener : ITransportListener
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
-    private readonly Channel<ITransportConnection> _accepted = Channel.CreateBounded<ITransportConnection>(
-        new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly AcceptedConnections _accepted = new();
     private readonly Task _loop;
 
     public TcpTlsListener(TcpTlsTransport owner, Socket socket, TransportAddress localAddress, ILogger logger)
@@ -33,17 +31,8 @@ internal sealed class TcpTlsListener : ITransportListener
 
     public TransportAddress LocalAddress { get; }
 
-    public async ValueTask<ITransportConnection> AcceptAsync(CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            return await _accepted.Reader.ReadAsync(cancellationToken);
-        }
-        catch (ChannelClosedException ex)
-        {
-            throw new TransportException(TransportError.Closed, $"The listener on {LocalAddress} is closed.", ex);
-        }
-    }
+    public ValueTask<ITransportConnection> AcceptAsync(CancellationToken cancellationToken = default) =>
+        _accepted.TakeAsync(LocalAddress, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -54,7 +43,7 @@ internal sealed class TcpTlsListener : ITransportListener
 
         await _stop.CancelAsync();
         _socket.Dispose();
-        _accepted.Writer.TryComplete();
+        _accepted.Complete();
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _owner.Forget(this);
         _stop.Dispose();
@@ -111,7 +100,7 @@ internal sealed class TcpTlsListener : ITransportListener
                 var (self, address) = ((TcpTlsListener, IPAddress))s!;
                 self.Release(address);
             }, (this, remote));
-            _accepted.Writer.TryWrite(connection);
+            _accepted.Offer(connection);
         }
         catch (Exception ex) when (ex is TransportException or OperationCanceledException or ObjectDisposedException)
         {
