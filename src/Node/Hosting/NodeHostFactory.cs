@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Overlay.Node.Configuration;
 using Overlay.Storage;
 using Overlay.Transport;
@@ -26,28 +27,24 @@ public static class NodeHostFactory
     public static IReadOnlyList<string> Validate(NodeSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var problems = new List<string>(Validate(settings.Configuration));
-        var transport = new TransportOptions();
-        OptionsRegistration.BindStrict(settings.Configuration.GetSection(TransportSection), transport);
-        settings.ApplyOverrides(transport);
-        foreach (var problem in transport.Validate())
-        {
-            if (!problems.Contains(problem))
-            {
-                problems.Add(problem);
-            }
-        }
-
-        return problems;
+        return Validate(settings.Configuration, settings.ApplyOverrides);
     }
 
-    /// <summary>Every problem in the configuration, without starting anything.</summary>
-    public static IReadOnlyList<string> Validate(IConfiguration configuration)
+    /// <summary>
+    /// Every problem in the configuration, without starting anything. <paramref name="adjustTransport"/>
+    /// applies command-line overrides before the transport settings are checked, so a configured value
+    /// that an override replaces is not reported.
+    /// </summary>
+    public static IReadOnlyList<string> Validate(IConfiguration configuration, Action<TransportOptions>? adjustTransport = null)
     {
         var problems = new List<string>();
         problems.AddRange(OptionsRegistration.Check(configuration, NodeOptions.SectionName, new NodeOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, StorageOptionsValidator.Section, new StorageOptions(), StorageOptionsValidator.Validate));
-        problems.AddRange(OptionsRegistration.Check(configuration, TransportSection, new TransportOptions(), o => o.Validate()));
+        problems.AddRange(OptionsRegistration.Check(configuration, TransportSection, new TransportOptions(), o =>
+        {
+            adjustTransport?.Invoke(o);
+            return o.Validate();
+        }));
         return problems;
     }
 
@@ -75,9 +72,8 @@ public static class NodeHostFactory
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         services.AddValidatedOptions<NodeOptions>(settings.Configuration, NodeOptions.SectionName, o => o.Validate());
-        var nodeOptions = new NodeOptions();
-        OptionsRegistration.BindStrict(settings.Configuration.GetSection(NodeOptions.SectionName), nodeOptions);
-        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(nodeOptions.ShutdownTimeoutSeconds));
+        services.AddOptions<HostOptions>().Configure<IOptions<NodeOptions>>(
+            (host, node) => host.ShutdownTimeout = TimeSpan.FromSeconds(node.Value.ShutdownTimeoutSeconds));
 
         services.AddValidatedOptions<StorageOptions>(settings.Configuration, StorageOptionsValidator.Section, StorageOptionsValidator.Validate);
         services.PostConfigure<StorageOptions>(o => StoragePaths.Resolve(o, settings.DataDirectory));
