@@ -257,13 +257,16 @@ public sealed class QuicTransport : ITransport
     }
 
     /// <summary>
-    /// Why a QUIC stream failed, as far as QUIC tells: the peer's goodbye code is an orderly close;
-    /// an abort, a reset, the idle timeout or lost contact mean the peer is gone or gave up on us.
+    /// Why a QUIC stream failed, as far as QUIC tells: the peer's goodbye code is an orderly close,
+    /// as is our own abort of the operation; a path that stopped answering (the idle timeout, which
+    /// keep-alive holds off while the peer lives, or unacknowledged packets) is a timeout, like the
+    /// frame keep-alive's on TCP; any other abort or reset means the peer is gone or gave up on us.
     /// </summary>
     internal static TransportError? ReasonOf(Exception exception) => exception switch
     {
         QuicException { QuicError: QuicError.ConnectionAborted, ApplicationErrorCode: GoodbyeCode } => TransportError.Closed,
         QuicException { QuicError: QuicError.OperationAborted } => TransportError.Closed,
+        QuicException { QuicError: QuicError.ConnectionIdle or QuicError.ConnectionTimeout } => TransportError.Timeout,
         QuicException => TransportError.PeerUnreachable,
         _ => null,
     };
