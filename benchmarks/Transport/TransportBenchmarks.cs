@@ -4,8 +4,9 @@ using Overlay.Transport;
 namespace Overlay.Benchmarks.Transport;
 
 /// <summary>
-/// Loopback TCP+TLS between two nodes in this process. Messages/s = 1e9 / (ns per message);
-/// connection set-up includes TCP connect and the mutual TLS 1.3 handshake with identity binding.
+/// Loopback TCP+TLS between two nodes in this process (<see cref="QuicTransportBenchmarks"/>: the
+/// same over QUIC). Messages/s = 1e9 / (ns per message); connection set-up includes connecting and
+/// the mutual TLS 1.3 handshake with identity binding.
 /// </summary>
 [MemoryDiagnoser]
 public class TransportBenchmarks
@@ -21,6 +22,9 @@ public class TransportBenchmarks
     [Params(true, false)]
     public bool Batched { get; set; }
 
+    /// <summary>The transport under measurement.</summary>
+    protected virtual TransportScheme Scheme => TransportScheme.Tcp;
+
     [GlobalSetup]
     public void Setup()
     {
@@ -30,7 +34,7 @@ public class TransportBenchmarks
             MaxConnectionsPerAddress = 100_000,
             RequestTimeout = TimeSpan.FromMinutes(1),
         };
-        _pair = LoopbackPair.StartAsync(options).GetAwaiter().GetResult();
+        _pair = LoopbackPair.StartAsync(options, scheme: Scheme).GetAwaiter().GetResult();
         _sent = 0;
     }
 

@@ -10,7 +10,8 @@ namespace Overlay.Benchmarks.Transport;
 /// <summary>
 /// Measurements BenchmarkDotNet does not express: latency percentiles (p50/p99 of single
 /// round trips) and how many connections one node holds and at what memory cost.
-/// Run: <c>dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll transport latency|connections N|sim-connections N</c>.
+/// Run: <c>dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll transport latency [tcp|quic]|handshake N [tcp|quic]|connections N|sim-connections N</c>
+/// (QUIC needs libmsquic: the system's, or the file named by <c>OVERLAY_MSQUIC_PATH</c>).
 /// </summary>
 public static class TransportCommands
 {
@@ -19,10 +20,12 @@ public static class TransportCommands
         switch (args.Length > 0 ? args[0] : string.Empty)
         {
             case "latency":
-                await LatencyAsync();
+                await LatencyAsync(LoopbackPair.ParseScheme(args.Length > 1 ? args[1] : "tcp"));
                 return 0;
             case "handshake":
-                await HandshakeAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500);
+                await HandshakeAsync(
+                    args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500,
+                    LoopbackPair.ParseScheme(args.Length > 2 ? args[2] : "tcp"));
                 return 0;
             case "serve":
                 await ServeAsync(int.Parse(args[1], CultureInfo.InvariantCulture));
@@ -34,12 +37,12 @@ public static class TransportCommands
                 SimConnections(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: transport latency | transport handshake N | transport connections N | transport sim-connections N");
+                Console.Error.WriteLine("usage: transport latency [tcp|quic] | transport handshake N [tcp|quic] | transport connections N | transport sim-connections N");
                 return 2;
         }
     }
 
-    private static async Task LatencyAsync()
+    private static async Task LatencyAsync(TransportScheme scheme)
     {
         var payload = new byte[64];
         foreach (var (name, window, priority) in new[]
@@ -49,7 +52,7 @@ public static class TransportCommands
             ("batched 10 ms, high priority", TimeSpan.FromMilliseconds(10), MessagePriority.High),
         })
         {
-            await using var pair = await LoopbackPair.StartAsync(new TransportOptions { BatchWindow = window });
+            await using var pair = await LoopbackPair.StartAsync(new TransportOptions { BatchWindow = window }, scheme: scheme);
             var rounds = window > TimeSpan.Zero && priority == MessagePriority.Normal ? 1_000 : 50_000;
             var samples = new double[rounds];
             for (var i = 0; i < 1000; i++)
@@ -66,13 +69,15 @@ public static class TransportCommands
 
             Array.Sort(samples);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{name}: {rounds} sequential 64-byte requests, p50 {samples[rounds / 2]:F0} us, p99 {samples[rounds * 99 / 100]:F0} us"));
+                $"{Name(scheme)}, {name}: {rounds} sequential 64-byte requests, p50 {samples[rounds / 2]:F0} us, p99 {samples[rounds * 99 / 100]:F0} us"));
         }
     }
 
-    private static async Task HandshakeAsync(int count)
+    private static string Name(TransportScheme scheme) => scheme == TransportScheme.Quic ? "QUIC" : "TCP+TLS";
+
+    private static async Task HandshakeAsync(int count, TransportScheme scheme)
     {
-        await using var pair = await LoopbackPair.StartAsync(new TransportOptions { MaxConnectionsPerAddress = count + 10 }, connect: false);
+        await using var pair = await LoopbackPair.StartAsync(new TransportOptions { MaxConnectionsPerAddress = count + 10 }, connect: false, scheme);
         var samples = new double[count];
         var open = new List<ITransportConnection>(count);
         for (var i = 0; i < 50; i++)
@@ -94,7 +99,11 @@ public static class TransportCommands
 
         Array.Sort(samples);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"connection set-up (TCP connect + mutual TLS 1.3 + identity binding both ways), {count} sequential dials: p50 {samples[count / 2]:F2} ms, p99 {samples[count * 99 / 100]:F2} ms"));
+            $"connection set-up ({What(scheme)}), {count} sequential dials: p50 {samples[count / 2]:F2} ms, p99 {samples[count * 99 / 100]:F2} ms"));
+
+        static string What(TransportScheme scheme) => scheme == TransportScheme.Quic
+            ? "QUIC handshake with mutual TLS 1.3 + identity binding both ways + frame stream opened"
+            : "TCP connect + mutual TLS 1.3 + identity binding both ways";
     }
 
     private static TransportOptions HoldingOptions(int count) => new()

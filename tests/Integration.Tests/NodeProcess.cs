@@ -36,7 +36,10 @@ internal sealed class NodeProcess : IDisposable
         }
     }
 
-    public static NodeProcess Start(params string[] args)
+    public static NodeProcess Start(params string[] args) => Start(environment: null, args);
+
+    /// <summary>Starts the program with <paramref name="environment"/> set on top of this process's (a null value removes a variable).</summary>
+    public static NodeProcess Start(IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(NodeDll);
@@ -46,13 +49,24 @@ internal sealed class NodeProcess : IDisposable
         }
 
         info.Environment.Remove("OVERLAY_KEY_PASSPHRASE");
+        if (environment is not null)
+        {
+            foreach (var (name, value) in environment)
+            {
+                info.Environment[name] = value;
+            }
+        }
+
         return new NodeProcess(Process.Start(info)!);
     }
 
     /// <summary>Runs a command to completion (bounded by <paramref name="timeout"/>) and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, params string[] args)
+    public static Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, params string[] args) => RunAsync(timeout, environment: null, args);
+
+    /// <summary>As <see cref="RunAsync(TimeSpan, string[])"/>, with <paramref name="environment"/> set for the command.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
-        using var node = Start(args);
+        using var node = Start(environment, args);
         var code = await node.WaitForExitAsync(timeout);
         return (code, node.Output);
     }

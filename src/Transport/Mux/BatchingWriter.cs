@@ -74,9 +74,13 @@ internal sealed class BatchingWriter : IDisposable
                 Seal();
             }
 
+            var sealNow = urgent || _window <= TimeSpan.Zero;
             if (_current is null)
             {
-                _current = ArrayPool<byte>.Shared.Rent(Math.Max(need, _maxBatchBytes));
+                // A frame sent on its own gets a buffer of its own size: a batch-sized one would
+                // make memory follow the frame count rather than the queued bytes while the link
+                // lags (a 64 KiB array per 64-byte frame), and empty the pool into allocations.
+                _current = ArrayPool<byte>.Shared.Rent(sealNow ? need : Math.Max(need, _maxBatchBytes));
                 _currentLength = 0;
             }
 
@@ -86,7 +90,7 @@ internal sealed class BatchingWriter : IDisposable
             _currentLength += need;
             _queuedBytes += need;
 
-            if (urgent || _window <= TimeSpan.Zero || _currentLength >= _maxBatchBytes)
+            if (sealNow || _currentLength >= _maxBatchBytes)
             {
                 Seal();
             }

@@ -15,4 +15,10 @@ internal interface IFrameLink
 
     /// <summary>Tears the link down at once; idempotent.</summary>
     void Abort();
+
+    /// <summary>
+    /// What a failed write says about the remote: by default that it is gone. A link whose
+    /// failures carry the peer's own close reason (a QUIC application error code) says more.
+    /// </summary>
+    TransportError FaultReason(Exception fault) => TransportError.PeerUnreachable;
 }

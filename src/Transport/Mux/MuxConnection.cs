@@ -567,7 +567,7 @@ internal sealed class MuxConnection : ITransportConnection
         }
     }
 
-    private void OnLinkFault(Exception ex) => Teardown(Volatile.Read(ref _closing) != 0 ? TransportError.Closed : TransportError.PeerUnreachable);
+    private void OnLinkFault(Exception ex) => Teardown(Volatile.Read(ref _closing) != 0 ? TransportError.Closed : _link.FaultReason(ex));
 
     /// <summary>Closes because of a fault; a graceful close first lets queued frames (the protocol error) leave.</summary>
     private void Fail(TransportError reason, bool graceful)

@@ -13,13 +13,22 @@ internal sealed class StreamLink : IFrameLink
     private readonly Stream _stream;
     private readonly Func<Stream, ValueTask> _shutdown;
     private readonly Action _abort;
+    private readonly Func<Exception, TransportError?>? _classify;
     private int _aborted;
 
-    public StreamLink(Stream stream, Func<Stream, ValueTask> shutdown, Action abort)
+    /// <param name="stream">The ordered byte stream that carries frames.</param>
+    /// <param name="shutdown">Ends the sending side after everything written has left.</param>
+    /// <param name="abort">Tears the stream and what is under it down at once.</param>
+    /// <param name="classify">
+    /// Maps a read or write failure to why the link ended, where the failure says more than
+    /// "the peer is gone" (null: it does not).
+    /// </param>
+    public StreamLink(Stream stream, Func<Stream, ValueTask> shutdown, Action abort, Func<Exception, TransportError?>? classify = null)
     {
         _stream = stream;
         _shutdown = shutdown;
         _abort = abort;
+        _classify = classify;
     }
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken)
@@ -37,6 +46,8 @@ internal sealed class StreamLink : IFrameLink
             // on Linux with internal OpenSSL exception types. The link is being closed anyway.
         }
     }
+
+    public TransportError FaultReason(Exception fault) => _classify?.Invoke(fault) ?? TransportError.PeerUnreachable;
 
     public void Abort()
     {
@@ -77,7 +88,7 @@ internal sealed class StreamLink : IFrameLink
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException or System.Security.Authentication.AuthenticationException or System.Net.Sockets.SocketException)
         {
             // Reset, abort or local close: the peer is gone as far as this connection is concerned.
-            reason = Volatile.Read(ref _aborted) != 0 ? TransportError.Closed : TransportError.PeerUnreachable;
+            reason = Volatile.Read(ref _aborted) != 0 ? TransportError.Closed : FaultReason(ex);
         }
         finally
         {

@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Net.Quic;
+using System.Runtime.CompilerServices;
 using System.Runtime.Versioning;
 
 namespace Overlay.Transport.Quic;
@@ -12,12 +12,12 @@ internal sealed class QuicListenerAdapter : ITransportListener
 {
     private readonly QuicTransport _owner;
     private readonly QuicListener _listener;
-    private readonly ConcurrentDictionary<QuicConnection, Tls.TlsHandshake> _states;
+    private readonly ConditionalWeakTable<QuicConnection, Tls.TlsHandshake> _states;
     private readonly CancellationTokenSource _stop = new();
     private readonly AcceptedConnections _accepted = new();
     private readonly Task _loop;
 
-    public QuicListenerAdapter(QuicTransport owner, QuicListener listener, ConcurrentDictionary<QuicConnection, Tls.TlsHandshake> states, TransportAddress localAddress)
+    public QuicListenerAdapter(QuicTransport owner, QuicListener listener, ConditionalWeakTable<QuicConnection, Tls.TlsHandshake> states, TransportAddress localAddress)
     {
         _owner = owner;
         _listener = listener;
@@ -77,7 +77,8 @@ internal sealed class QuicListenerAdapter : ITransportListener
 
     private async Task ServeAsync(QuicConnection connection)
     {
-        _states.TryRemove(connection, out var state);
+        _states.TryGetValue(connection, out var state);
+        _states.Remove(connection);
         try
         {
             if (state?.Peer is not { } peer)
@@ -86,7 +87,11 @@ internal sealed class QuicListenerAdapter : ITransportListener
                 return;
             }
 
-            var stream = await connection.AcceptInboundStreamAsync(_stop.Token);
+            // The dialler opens its frame stream right after the handshake; one that does not is
+            // dropped after the handshake timeout instead of holding the connection until idle.
+            using var timeout = new CancellationTokenSource(_owner.HandshakeTimeout, _owner.Time);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, timeout.Token);
+            var stream = await connection.AcceptInboundStreamAsync(wait.Token);
             var remote = TransportAddress.Create(TransportScheme.Quic, connection.RemoteEndPoint.Address, connection.RemoteEndPoint.Port, peer);
             _accepted.Offer(_owner.Start(connection, stream, peer, remote, isInitiator: false));
         }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Quic;
 using System.Net.Security;
+using System.Runtime.CompilerServices;
 using System.Runtime.Versioning;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
@@ -65,7 +66,9 @@ public sealed class QuicTransport : ITransport
         ArgumentNullException.ThrowIfNull(address);
         Require(address);
         QuicSupport.ThrowIfUnavailable(_options);
-        var states = new ConcurrentDictionary<QuicConnection, TlsHandshake>();
+        // Weakly keyed: a connection whose handshake fails never reaches the accept loop, and its
+        // entry must go with it rather than pile up.
+        var states = new ConditionalWeakTable<QuicConnection, TlsHandshake>();
         var listenerOptions = new QuicListenerOptions
         {
             ListenEndPoint = new IPEndPoint(address.Host, address.Port),
@@ -73,7 +76,7 @@ public sealed class QuicTransport : ITransport
             ConnectionOptionsCallback = (connection, _, _) =>
             {
                 var state = new TlsHandshake(expected: null, _time);
-                states[connection] = state;
+                states.AddOrUpdate(connection, state);
                 return ValueTask.FromResult(new QuicServerConnectionOptions
                 {
                     DefaultStreamErrorCode = AbortCode,
@@ -203,16 +206,17 @@ public sealed class QuicTransport : ITransport
 
     internal MuxConnection Start(QuicConnection quic, QuicStream stream, PeerId peer, TransportAddress remote, bool isInitiator)
     {
+        MuxConnection? connection = null;
         var link = new StreamLink(
             stream,
-            static async s =>
-            {
-                var q = (QuicStream)s;
-                q.CompleteWrites();
-                await q.FlushAsync();
-            },
-            () => _ = quic.CloseAsync(AbortCode).AsTask().ContinueWith(_ => quic.DisposeAsync(), TaskScheduler.Default));
-        var connection = new MuxConnection(link, TransportScheme.Quic, peer, remote, isInitiator, _handler, _options, _time, _logger);
+            s => ShutdownAsync((QuicStream)s),
+
+            // A connection that closed for its own reasons (a goodbye either way) says so with the
+            // goodbye code, so the peer reports Closed; anything else (a crash in tests, a protocol
+            // violation) is an abort, which the peer reports as an unreachable peer.
+            () => _ = CloseQuicAsync(quic, stream, connection?.CloseReason == TransportError.Closed ? GoodbyeCode : AbortCode),
+            ReasonOf);
+        connection = new MuxConnection(link, TransportScheme.Quic, peer, remote, isInitiator, _handler, _options, _time, _logger);
         _connections.TryAdd(connection, 0);
         connection.Closed.Register(static s =>
         {
@@ -222,6 +226,56 @@ public sealed class QuicTransport : ITransport
         _ = link.RunReceiveLoopAsync(connection);
         return connection;
     }
+
+    /// <summary>
+    /// Ends our side of the frame stream and waits, at most a handshake timeout, until the peer has
+    /// acknowledged all of it. Closing the QUIC connection discards whatever it has not yet sent, so
+    /// without this wait the goodbye frame (and the last frames before it) could be lost.
+    /// </summary>
+    private async ValueTask ShutdownAsync(QuicStream stream)
+    {
+        stream.CompleteWrites();
+        await stream.WritesClosed.WaitAsync(_options.HandshakeTimeout, _time);
+    }
+
+    /// <summary>Closes the QUIC connection with <paramref name="code"/> and releases it and its stream.</summary>
+    private static async Task CloseQuicAsync(QuicConnection quic, QuicStream stream, long code)
+    {
+        try
+        {
+            await quic.CloseAsync(code);
+        }
+        catch (Exception ex) when (ex is QuicException or ObjectDisposedException)
+        {
+            // Already closed by the peer, by the idle timeout or locally: nothing left to tell.
+        }
+        finally
+        {
+            await stream.DisposeAsync();
+            await quic.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Why a QUIC stream failed, as far as QUIC tells: the peer's goodbye code is an orderly close,
+    /// as is our own abort of the operation; a path that stopped answering (the idle timeout, which
+    /// keep-alive holds off while the peer lives, or unacknowledged packets) is a timeout, like the
+    /// frame keep-alive's on TCP; any other abort or reset means the peer is gone or gave up on us.
+    /// </summary>
+    internal static TransportError? ReasonOf(Exception exception) => exception switch
+    {
+        QuicException { QuicError: QuicError.ConnectionAborted, ApplicationErrorCode: GoodbyeCode } => TransportError.Closed,
+        QuicException { QuicError: QuicError.OperationAborted } => TransportError.Closed,
+        QuicException { QuicError: QuicError.ConnectionIdle or QuicError.ConnectionTimeout } => TransportError.Timeout,
+        QuicException => TransportError.PeerUnreachable,
+        _ => null,
+    };
+
+    /// <summary>Time allowed for connecting, the handshake and opening the frame stream.</summary>
+    internal TimeSpan HandshakeTimeout => _options.HandshakeTimeout;
+
+    /// <summary>The transport's clock.</summary>
+    internal TimeProvider Time => _time;
 
     internal void Forget(QuicListenerAdapter listener) => _listeners.TryRemove(listener, out _);
 

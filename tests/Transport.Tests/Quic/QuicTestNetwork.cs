@@ -27,7 +27,7 @@ public sealed class QuicTestNetwork : ITestNetwork
         var identity = NodeIdentity.FromRandom(_ids);
         _identities.Add(identity);
         var handler = new TestHandler();
-        var transport = new QuicTransport(identity, handler, options);
+        var transport = new QuicTransport(identity, handler, QuicTestLibrary.WithLibrary(options));
         _transports.Add(transport);
         var listener = await transport.ListenAsync(TransportAddress.Parse("quic://127.0.0.1:0"));
         return new TestNode(transport, listener, identity.PeerId, handler);
@@ -43,7 +43,7 @@ public sealed class QuicTestNetwork : ITestNetwork
     {
         var identity = NodeIdentity.FromRandom(_ids);
         _identities.Add(identity);
-        var transport = new QuicTransport(identity, new TestHandler());
+        var transport = new QuicTransport(identity, new TestHandler(), QuicTestLibrary.WithLibrary(null));
         _transports.Add(transport);
         var (connection, stream, _) = await transport.ConnectAsync(target.Address, CancellationToken.None);
         return new Raw(connection, stream);
@@ -115,13 +115,14 @@ public sealed class QuicTestNetwork : ITestNetwork
 
 /// <summary>
 /// The contract suite on QUIC. Where libmsquic is missing every test is reported as skipped with
-/// that reason (never passed); QuicUnavailableTests covers what happens then.
+/// that reason (never passed); QuicUnavailableTests covers what happens then. OVERLAY_MSQUIC_PATH
+/// names a libmsquic file to run with (see <see cref="QuicTestLibrary"/>).
 /// </summary>
 public sealed class QuicTransportContractTests : TransportContractTests
 {
     protected override ITestNetwork CreateNetwork()
     {
-        if (!QuicSupport.IsAvailable(null, out var reason))
+        if (!QuicTestLibrary.IsAvailable(out var reason))
         {
             Assert.Skip(reason);
         }

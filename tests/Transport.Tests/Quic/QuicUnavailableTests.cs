@@ -11,7 +11,7 @@ public sealed class QuicUnavailableTests
 
     private static void RequireNoQuic()
     {
-        if (QuicSupport.IsAvailable(null, out _))
+        if (QuicTestLibrary.IsAvailable(out _))
         {
             Assert.Skip("libmsquic is installed on this host, so the QUIC-unavailable path cannot be exercised here.");
         }
