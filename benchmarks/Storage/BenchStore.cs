@@ -15,6 +15,8 @@ internal static class BenchStore
             Directory = directory,
             CapacityBytes = long.MaxValue / 2,
             MaxShardBytes = maxShardBytes,
+            WriteBatchSize = int.Parse(Environment.GetEnvironmentVariable("XB") ?? "1024"),
+            WriteQueueCapacity = int.Parse(Environment.GetEnvironmentVariable("XQ") ?? "4096"),
         });
 
     public static void Delete(string directory)

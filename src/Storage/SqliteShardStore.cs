@@ -114,6 +114,7 @@ public sealed class SqliteShardStore : IShardStore
         SqliteConnection? writerConnection = null;
         var readers = new List<ShardReader>();
         ShardWriter? writer = null;
+        WalCheckpointer? checkpointer = null;
         var metrics = default(ShardStoreMetrics);
         try
         {
@@ -133,9 +134,10 @@ public sealed class SqliteShardStore : IShardStore
                 readers.Add(new ShardReader(connection));
             }
 
+            checkpointer = new WalCheckpointer(OpenConnection(path, options, SqliteOpenMode.ReadWrite));
             SqliteShardStore? store = null;
             metrics = new ShardStoreMetrics(meterFactory, () => store?.GetUsage() ?? default);
-            writer = new ShardWriter(writerConnection, path, options, time, metrics, logger);
+            writer = new ShardWriter(writerConnection, checkpointer, path, options, time, metrics, logger);
             store = new SqliteShardStore(options, time, path, lockFile, writer, [.. readers], metrics, logger);
             Log.Opened(logger, path, writer.ShardCount, writer.UsedBytes, options.CapacityBytes);
             return store;
@@ -145,6 +147,7 @@ public sealed class SqliteShardStore : IShardStore
             writer?.Dispose();
             if (writer is null)
             {
+                checkpointer?.Dispose();
                 writerConnection?.Dispose();
             }
 
@@ -197,33 +200,40 @@ public sealed class SqliteShardStore : IShardStore
         PutAsync(new ReadOnlySequence<byte>(data), options, cancellationToken);
 
     /// <inheritdoc/>
-    public async ValueTask<PutResult> PutAsync(ReadOnlySequence<byte> data, ShardPutOptions options = default, CancellationToken cancellationToken = default)
+    public ValueTask<PutResult> PutAsync(ReadOnlySequence<byte> data, ShardPutOptions options = default, CancellationToken cancellationToken = default)
     {
         ThrowIfTooLarge(data.Length);
         ThrowIfDisposed();
-        return await PutHashedAsync(Hash(data), data, options, cancellationToken);
+        return PutHashedAsync(Hash(data), data, options, cancellationToken);
     }
 
     /// <summary>
     /// Puts bytes whose hash the caller already computed. Benchmarks use it to show what hashing
     /// costs; the store's own callers always go through <see cref="PutAsync(ReadOnlySequence{byte}, ShardPutOptions, CancellationToken)"/>.
     /// </summary>
-    internal async ValueTask<PutResult> PutHashedAsync(ShardId id, ReadOnlySequence<byte> data, ShardPutOptions options, CancellationToken cancellationToken)
+    internal ValueTask<PutResult> PutHashedAsync(ShardId id, ReadOnlySequence<byte> data, ShardPutOptions options, CancellationToken cancellationToken)
     {
         ThrowIfTooLarge(data.Length);
-        var operation = new PutOperation { Id = id, Data = data, Options = options, CancellationToken = cancellationToken };
-        await _writer.EnqueueAsync(operation, cancellationToken);
+        var operation = _writer.RentPut(id, data, options, cancellationToken);
+        // Usual case: room in the queue, so nothing here allocates or suspends.
+        return _writer.TryEnqueue(operation)
+            ? new ValueTask<PutResult>(operation, operation.Version)
+            : EnqueueAndAwaitAsync(operation, cancellationToken);
+    }
+
+    private async ValueTask<PutResult> EnqueueAndAwaitAsync(PutOperation operation, CancellationToken cancellationToken)
+    {
         try
         {
-            var result = await operation.Task;
-            _metrics.Puts.Add(1, new KeyValuePair<string, object?>("result", result.Stored ? "stored" : "duplicate"));
-            return result;
+            await _writer.EnqueueAsync(operation, cancellationToken);
         }
-        catch (StorageException e) when (e.Reason == StorageErrorReason.QuotaExceeded)
+        catch
         {
-            _metrics.Puts.Add(1, new KeyValuePair<string, object?>("result", "quota"));
+            operation.Abandon();
             throw;
         }
+
+        return await new ValueTask<PutResult>(operation, operation.Version);
     }
 
     /// <inheritdoc/>
