@@ -32,8 +32,7 @@ public sealed class SqliteShardStore : IShardStore
     private readonly FileStream _lock;
     private readonly ShardWriter _writer;
     private readonly ShardReader[] _readers;
-    private readonly SemaphoreSlim _readerSlots;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<ShardReader> _idleReaders = new();
+    private readonly ReaderPool _readerPool;
     private readonly ShardStoreMetrics _metrics;
     private readonly ILogger _logger;
     private int _disposed;
@@ -48,11 +47,7 @@ public sealed class SqliteShardStore : IShardStore
         _writer = writer;
         _readers = readers;
         _metrics = metrics;
-        _readerSlots = new SemaphoreSlim(readers.Length, readers.Length);
-        foreach (var reader in readers)
-        {
-            _idleReaders.Enqueue(reader);
-        }
+        _readerPool = new ReaderPool(readers);
     }
 
     /// <summary>Benchmarks only: reads skip the hash check, to show what verification costs.</summary>
@@ -757,22 +752,18 @@ public sealed class SqliteShardStore : IShardStore
     private ShardReader RentReader()
     {
         ThrowIfDisposed();
-        _readerSlots.Wait();
+        var reader = _readerPool.Rent();
         if (Volatile.Read(ref _disposed) != 0)
         {
-            _readerSlots.Release();
+            // Disposal started meanwhile and is waiting for this reader to come back.
+            _readerPool.Return(reader);
             ThrowIfDisposed();
         }
 
-        _idleReaders.TryDequeue(out var reader);
-        return reader!;
+        return reader;
     }
 
-    private void ReturnReader(ShardReader reader)
-    {
-        _idleReaders.Enqueue(reader);
-        _readerSlots.Release();
-    }
+    private void ReturnReader(ShardReader reader) => _readerPool.Return(reader);
 
     /// <summary>Drains queued writes, checkpoints the WAL into the database file and closes every connection.</summary>
     public ValueTask DisposeAsync()
@@ -782,20 +773,10 @@ public sealed class SqliteShardStore : IShardStore
             return ValueTask.CompletedTask;
         }
 
-        // Wait for reads in flight to hand their connections back.
-        for (var i = 0; i < _readers.Length; i++)
-        {
-            _readerSlots.Wait();
-        }
-
-        foreach (var reader in _readers)
-        {
-            reader.Dispose();
-        }
-
+        // Waits for reads in flight to hand their connections back, then closes them.
+        _readerPool.Dispose();
         _writer.Dispose();
         _metrics.Dispose();
-        _readerSlots.Dispose();
         _lock.Dispose();
         return ValueTask.CompletedTask;
     }
