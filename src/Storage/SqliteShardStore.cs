@@ -62,6 +62,9 @@ public sealed class SqliteShardStore : IShardStore
         }
     }
 
+    /// <summary>Background WAL checkpoints that copied every frame; for tests.</summary>
+    internal long WalCheckpoints => _writer.CompletedCheckpoints;
+
     /// <summary>Full path of the database file.</summary>
     public string FilePath => _path;
 

@@ -113,6 +113,10 @@ internal sealed class ShardWriter : IDisposable
 
     public long ShardCount => Interlocked.Read(ref _shardCount);
 
+    public long CompletedCheckpoints => _checkpointer.Completed + Interlocked.Read(ref _ownCheckpoints);
+
+    private long _ownCheckpoints;
+
     public long UsedBytes => Interlocked.Read(ref _usedBytes);
 
     /// <summary>Queues an operation, waiting while the queue is full.</summary>
@@ -572,6 +576,10 @@ internal sealed class ShardWriter : IDisposable
             var rc = raw.sqlite3_wal_checkpoint_v2(_db, null, raw.SQLITE_CHECKPOINT_PASSIVE, out var log, out var copied);
             // Incomplete (a reader still uses old frames): try again after another half limit.
             _framesInWal = rc == Native.Ok && log == copied ? 0 : WalFrameLimit / 2;
+            if (_framesInWal == 0)
+            {
+                Interlocked.Increment(ref _ownCheckpoints);
+            }
         }
     }
 
