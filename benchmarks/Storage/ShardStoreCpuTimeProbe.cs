@@ -31,12 +31,24 @@ public static class ShardStoreCpuTimeProbe
                 // Puts first: the read rows then run against a store that already holds these shards.
                 if (Selected("put 64 B"))
                 {
-                    Report(output, "put 64 B, 10,000 in flight", 64, PutRound(store, 64, 10_000, ref counter, warmup: 3));
+                    Report(output, "put 64 B, 10,000 in flight", 64, PutRound(store, 64, 10_000, ref counter, warmup: 10));
+                    var batchedDirectory = BenchStore.NewDirectory("cpu-batch");
+                    var batched = BenchStore.Open(batchedDirectory, writeBatchSize: 8192);
+                    try
+                    {
+                        var batchedCounter = 0L;
+                        Report(output, "put 64 B, 10,000 in flight, WriteBatchSize 8192", 64, PutRound(batched, 64, 10_000, ref batchedCounter, warmup: 10));
+                    }
+                    finally
+                    {
+                        batched.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                        BenchStore.Delete(batchedDirectory);
+                    }
                 }
 
                 if (Selected("put 1 KiB"))
                 {
-                    Report(output, "put 1 KiB, 10,000 in flight", 1024, PutRound(store, 1024, 10_000, ref counter, warmup: 3));
+                    Report(output, "put 1 KiB, 10,000 in flight", 1024, PutRound(store, 1024, 10_000, ref counter, warmup: 10));
                 }
 
                 if (Selected("put 1 MiB"))

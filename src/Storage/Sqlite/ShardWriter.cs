@@ -516,7 +516,6 @@ internal sealed class ShardWriter : IDisposable
             {
                 var operation = _operations[i];
                 _operations[i] = null!;
-                // Continuations of puts run inline here, one after another, on this pool thread.
                 // Operations that failed in the one-by-one retry were told already (a second
                 // completion of their task source is a no-op; failed puts report their staged error).
                 operation.Complete();

@@ -91,8 +91,10 @@ internal sealed class PutOperation : WriteOperation, IValueTaskSource<PutResult>
         Data = data;
         Options = options;
         CancellationToken = cancellationToken;
-        // The batch completer resumes continuations itself on a pool thread (never the writer thread).
-        _core.RunContinuationsAsynchronously = false;
+        // Each caller resumes on the thread pool, as with a TaskCompletionSource: a continuation
+        // that blocks can then never hold up the other puts of its batch. (Running them inline on
+        // the completing pool thread measured no faster within the noise of this host.)
+        _core.RunContinuationsAsynchronously = true;
     }
 
     public override void Execute(ShardWriter writer)
