@@ -113,9 +113,7 @@ internal sealed class ShardWriter : IDisposable
 
     public long ShardCount => Interlocked.Read(ref _shardCount);
 
-    public long CompletedCheckpoints => _checkpointer.Completed + Interlocked.Read(ref _ownCheckpoints);
-
-    private long _ownCheckpoints;
+    public long CompletedCheckpoints => _checkpointer.Completed;
 
     public long UsedBytes => Interlocked.Read(ref _usedBytes);
 
@@ -572,13 +570,9 @@ internal sealed class ShardWriter : IDisposable
 
         if (_framesInWal >= WalFrameLimit)
         {
-            var rc = raw.sqlite3_wal_checkpoint_v2(_db, null, raw.SQLITE_CHECKPOINT_PASSIVE, out var log, out var copied);
-            // Incomplete (a reader still uses old frames): try again after another half limit.
-            _framesInWal = rc == Native.Ok && log == copied ? 0 : WalFrameLimit / 2;
-            if (_framesInWal == 0)
-            {
-                Interlocked.Increment(ref _ownCheckpoints);
-            }
+            // Waits for a background checkpoint in progress, then copies the rest itself. Incomplete
+            // (a reader still uses old frames): try again a little later.
+            _framesInWal = _checkpointer.Checkpoint(_db) ? 0 : WalFrameLimit - (CheckpointRequestFrames / 4);
         }
     }
 

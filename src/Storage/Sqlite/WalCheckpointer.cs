@@ -47,13 +47,32 @@ internal sealed class WalCheckpointer : IDisposable
             // BUSY (another checkpoint running) or an I/O error only postpones the copy: the frames
             // stay in the WAL, readers still see them, and the next request or the writer's own
             // bounded-WAL checkpoint tries again.
-            var rc = raw.sqlite3_wal_checkpoint_v2(_db, null, raw.SQLITE_CHECKPOINT_PASSIVE, out var log, out var copied);
+            Checkpoint(_db);
+        }
+    }
+
+    /// <summary>
+    /// Runs one PASSIVE checkpoint on <paramref name="db"/> (the checkpointer's own connection, or the
+    /// writer's when the WAL reached its limit). One at a time: two concurrent checkpoints would make
+    /// one of them fail with BUSY, and the writer's must not fail for that reason.
+    /// </summary>
+    /// <returns>True when every frame in the WAL was copied.</returns>
+    public bool Checkpoint(sqlite3 db)
+    {
+        lock (_gate)
+        {
+            var rc = raw.sqlite3_wal_checkpoint_v2(db, null, raw.SQLITE_CHECKPOINT_PASSIVE, out var log, out var copied);
             if (rc == Native.Ok && log == copied)
             {
                 Interlocked.Increment(ref _completed);
+                return true;
             }
+
+            return false;
         }
     }
+
+    private readonly Lock _gate = new();
 
     public void Dispose()
     {
