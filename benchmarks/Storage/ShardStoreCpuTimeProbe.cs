@@ -11,7 +11,8 @@ namespace Overlay.Benchmarks.Storage;
 /// rounds. On a host whose cores are shared with other jobs, wall-clock rates mostly measure the
 /// wait for a core; CPU time per operation is what the store itself costs. It leaves out disk
 /// writeback done later by kernel threads. Uses only the public API, so the same probe runs
-/// against an older build of the store. Run with <c>storage-cpu</c>.
+/// against an older build of the store, except the 1,000,000-shard rows, which also read the
+/// store's internal WAL frame count. Run with <c>storage-cpu [row]</c>.
 /// </summary>
 public static class ShardStoreCpuTimeProbe
 {
@@ -46,6 +47,11 @@ public static class ShardStoreCpuTimeProbe
                     }
                 }
 
+                if (Selected("put 64 B at 1,000,000"))
+                {
+                    Scaling(output);
+                }
+
                 if (Selected("put 1 KiB"))
                 {
                     Report(output, "put 1 KiB, 10,000 in flight", 1024, PutRound(store, 1024, 10_000, ref counter, warmup: 10));
@@ -72,6 +78,54 @@ public static class ShardStoreCpuTimeProbe
             {
                 store.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
+        }
+        finally
+        {
+            BenchStore.Delete(directory);
+        }
+    }
+
+    /// <summary>
+    /// Small puts into a store that already holds 1,000,000 shards, with the default batch size and
+    /// with 8192, and the WAL frames (4 KiB pages) each put cost: the id index is then far larger
+    /// than one batch, so nearly every put lands on a leaf page no other put of its batch touches.
+    /// </summary>
+    private static void Scaling(TextWriter output)
+    {
+        var directory = BenchStore.NewDirectory("cpu-scale");
+        try
+        {
+            var counter = 0L;
+            var store = BenchStore.Open(directory, writeBatchSize: 8192);
+            var records = new byte[64 * 10_000];
+            new Random(10).NextBytes(records);
+            var pending = new ValueTask<PutResult>[10_000];
+            while (counter < 1_000_000)
+            {
+                BenchStore.Stamp(records, 64, ref counter);
+                for (var i = 0; i < pending.Length; i++)
+                {
+                    pending[i] = store.PutAsync(records.AsMemory(i * 64, 64));
+                }
+
+                for (var i = 0; i < pending.Length; i++)
+                {
+                    pending[i].AsTask().GetAwaiter().GetResult();
+                }
+            }
+
+            foreach (var batch in (ReadOnlySpan<int>)[8192, 1024])
+            {
+                store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                store = BenchStore.Open(directory, writeBatchSize: batch);
+                var framesBefore = store.WalFramesWritten;
+                const int Warmup = 3;
+                var best = PutRound(store, 64, 10_000, ref counter, Warmup);
+                var frames = (store.WalFramesWritten - framesBefore) / (double)((Warmup + Rounds) * 10_000);
+                Report(output, $"put 64 B at {store.GetUsage().ShardCount:N0} shards, 10,000 in flight, WriteBatchSize {batch}, {frames:F2} WAL frames per put", 64, best);
+            }
+
+            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
         finally
         {

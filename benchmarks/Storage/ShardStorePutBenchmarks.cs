@@ -43,6 +43,9 @@ public class ShardStorePutBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
+        // Small puts get dearer as the id index outgrows a batch; say how large it grew.
+        var usage = _store.GetUsage();
+        Console.WriteLine($"// Shard store after the run (WriteBatchSize {WriteBatchSize}): {usage.ShardCount} shards, {_store.WalFramesWritten / (double)Math.Max(1, usage.ShardCount):F2} WAL frames per stored shard");
         _store.DisposeAsync().AsTask().GetAwaiter().GetResult();
         BenchStore.Delete(_directory);
     }

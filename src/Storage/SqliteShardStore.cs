@@ -65,6 +65,9 @@ public sealed class SqliteShardStore : IShardStore
     /// <summary>Background WAL checkpoints that copied every frame; for tests.</summary>
     internal long WalCheckpoints => _writer.CompletedCheckpoints;
 
+    /// <summary>WAL frames (database pages) the writer appended since open; for benchmarks.</summary>
+    internal long WalFramesWritten => _writer.FramesWritten;
+
     /// <summary>Full path of the database file.</summary>
     public string FilePath => _path;
 

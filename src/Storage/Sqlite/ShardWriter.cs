@@ -115,6 +115,11 @@ internal sealed class ShardWriter : IDisposable
 
     public long CompletedCheckpoints => _checkpointer.Completed;
 
+    /// <summary>WAL frames (pages) appended by this writer since open.</summary>
+    public long FramesWritten => Interlocked.Read(ref _framesWritten);
+
+    private long _framesWritten;
+
     public long UsedBytes => Interlocked.Read(ref _usedBytes);
 
     /// <summary>Queues an operation, waiting while the queue is full.</summary>
@@ -560,6 +565,7 @@ internal sealed class ShardWriter : IDisposable
     {
         // In WAL mode every page a commit writes is one WAL frame.
         raw.sqlite3_db_status(_db, raw.SQLITE_DBSTATUS_CACHE_WRITE, out var written, out _, 1);
+        Interlocked.Add(ref _framesWritten, written);
         _framesSinceRequest += written;
         _framesInWal += written;
         if (_framesSinceRequest >= CheckpointRequestFrames)
