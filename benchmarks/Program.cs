@@ -3,7 +3,7 @@ using BenchmarkDotNet.Running;
 // BenchmarkDotNet: dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll --filter '*Blake3*'
 // Measurements outside BenchmarkDotNet:
 //   Overlay.Benchmarks.dll blake3-cpu                                    BLAKE3 by process CPU time
-//   Overlay.Benchmarks.dll storage-cpu                                   shard store by process CPU time
+//   Overlay.Benchmarks.dll storage-cpu [row]                             shard store by process CPU time (rows containing [row])
 //   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
 if (args is ["blake3-cpu"])
 {
@@ -16,9 +16,9 @@ if (args.Length > 0 && args[0] == "transport")
     return await Overlay.Benchmarks.Transport.TransportCommands.RunAsync(args[1..]);
 }
 
-if (args is ["storage-cpu"])
+if (args.Length is 1 or 2 && args[0] == "storage-cpu")
 {
-    Overlay.Benchmarks.Storage.ShardStoreCpuTimeProbe.Run(Console.Out);
+    Overlay.Benchmarks.Storage.ShardStoreCpuTimeProbe.Run(Console.Out, args.Length == 2 ? args[1] : null);
     return 0;
 }
 

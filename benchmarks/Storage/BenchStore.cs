@@ -9,13 +9,23 @@ internal static class BenchStore
     public static string NewDirectory(string name) =>
         Path.Combine(Path.GetTempPath(), $"overlay-bench-{name}-{Environment.ProcessId}-{Guid.NewGuid():N}");
 
-    public static SqliteShardStore Open(string directory, int maxShardBytes = 1024 * 1024) =>
-        SqliteShardStore.Open(new StorageOptions
+    /// <summary>Default options except the quota and, when given, the write batch size (with a queue four batches deep).</summary>
+    public static SqliteShardStore Open(string directory, int maxShardBytes = 1024 * 1024, int? writeBatchSize = null)
+    {
+        var options = new StorageOptions
         {
             Directory = directory,
             CapacityBytes = long.MaxValue / 2,
             MaxShardBytes = maxShardBytes,
-        });
+        };
+        if (writeBatchSize is { } batch)
+        {
+            options.WriteBatchSize = batch;
+            options.WriteQueueCapacity = Math.Max(options.WriteQueueCapacity, 4 * batch);
+        }
+
+        return SqliteShardStore.Open(options);
+    }
 
     public static void Delete(string directory)
     {

@@ -11,14 +11,17 @@ namespace Overlay.Benchmarks.Storage;
 /// rounds. On a host whose cores are shared with other jobs, wall-clock rates mostly measure the
 /// wait for a core; CPU time per operation is what the store itself costs. It leaves out disk
 /// writeback done later by kernel threads. Uses only the public API, so the same probe runs
-/// against an older build of the store. Run with <c>storage-cpu</c>.
+/// against an older build of the store, except the 1,000,000-shard rows, which also read the
+/// store's internal WAL frame count. Run with <c>storage-cpu [row]</c>.
 /// </summary>
 public static class ShardStoreCpuTimeProbe
 {
     private const int Rounds = 5;
 
-    public static void Run(TextWriter output)
+    /// <summary>Runs every row, or only the rows whose name contains <paramref name="filter"/>.</summary>
+    public static void Run(TextWriter output, string? filter = null)
     {
+        bool Selected(string name) => filter is null || name.Contains(filter, StringComparison.OrdinalIgnoreCase);
         var directory = BenchStore.NewDirectory("cpu");
         try
         {
@@ -27,15 +30,102 @@ public static class ShardStoreCpuTimeProbe
             {
                 var counter = 0L;
                 // Puts first: the read rows then run against a store that already holds these shards.
-                Report(output, "put 64 B, 10,000 in flight", 64, PutRound(store, 64, 10_000, ref counter, warmup: 3));
-                Report(output, "put 1 MiB, 16 in flight", 1024 * 1024, PutRound(store, 1024 * 1024, 16, ref counter, warmup: 1));
-                Report(output, "read 1 KiB, verified, 1 thread, 100,000 shards", 1024, ReadRound(store, 1024, 100_000, 100_000, ref counter));
-                Report(output, "read 1 MiB, verified", 1024 * 1024, ReadRound(store, 1024 * 1024, 32, 64, ref counter));
+                if (Selected("put 64 B"))
+                {
+                    Report(output, "put 64 B, 10,000 in flight", 64, PutRound(store, 64, 10_000, ref counter, warmup: 10));
+                    var batchedDirectory = BenchStore.NewDirectory("cpu-batch");
+                    var batched = BenchStore.Open(batchedDirectory, writeBatchSize: 8192);
+                    try
+                    {
+                        var batchedCounter = 0L;
+                        Report(output, "put 64 B, 10,000 in flight, WriteBatchSize 8192", 64, PutRound(batched, 64, 10_000, ref batchedCounter, warmup: 10));
+                    }
+                    finally
+                    {
+                        batched.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                        BenchStore.Delete(batchedDirectory);
+                    }
+                }
+
+                if (Selected("put 64 B at 1,000,000"))
+                {
+                    Scaling(output);
+                }
+
+                if (Selected("put 1 KiB"))
+                {
+                    Report(output, "put 1 KiB, 10,000 in flight", 1024, PutRound(store, 1024, 10_000, ref counter, warmup: 10));
+                }
+
+                if (Selected("put 1 MiB"))
+                {
+                    Report(output, "put 1 MiB, 16 in flight", 1024 * 1024, PutRound(store, 1024 * 1024, 16, ref counter, warmup: 1));
+                }
+
+                if (Selected("read 1 KiB"))
+                {
+                    var ids = Fill(store, 1024, 100_000, ref counter);
+                    Report(output, "read 1 KiB, verified, 1 thread, 100,000 shards", 1024, ReadRound(store, ids, 1024, 100_000, threads: 1));
+                    Report(output, "read 1 KiB, verified, 2 threads, 100,000 shards", 1024, ReadRound(store, ids, 1024, 100_000, threads: 2));
+                }
+
+                if (Selected("read 1 MiB"))
+                {
+                    Report(output, "read 1 MiB, verified", 1024 * 1024, ReadRound(store, Fill(store, 1024 * 1024, 32, ref counter), 1024 * 1024, 64, threads: 1));
+                }
             }
             finally
             {
                 store.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
+        }
+        finally
+        {
+            BenchStore.Delete(directory);
+        }
+    }
+
+    /// <summary>
+    /// Small puts into a store that already holds 1,000,000 shards, with the default batch size and
+    /// with 8192, and the WAL frames (4 KiB pages) each put cost: the id index is then far larger
+    /// than one batch, so nearly every put lands on a leaf page no other put of its batch touches.
+    /// </summary>
+    private static void Scaling(TextWriter output)
+    {
+        var directory = BenchStore.NewDirectory("cpu-scale");
+        try
+        {
+            var counter = 0L;
+            var store = BenchStore.Open(directory, writeBatchSize: 8192);
+            var records = new byte[64 * 10_000];
+            new Random(10).NextBytes(records);
+            var pending = new ValueTask<PutResult>[10_000];
+            while (counter < 1_000_000)
+            {
+                BenchStore.Stamp(records, 64, ref counter);
+                for (var i = 0; i < pending.Length; i++)
+                {
+                    pending[i] = store.PutAsync(records.AsMemory(i * 64, 64));
+                }
+
+                for (var i = 0; i < pending.Length; i++)
+                {
+                    pending[i].AsTask().GetAwaiter().GetResult();
+                }
+            }
+
+            foreach (var batch in (ReadOnlySpan<int>)[8192, 1024])
+            {
+                store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                store = BenchStore.Open(directory, writeBatchSize: batch);
+                var framesBefore = store.WalFramesWritten;
+                const int Warmup = 3;
+                var best = PutRound(store, 64, 10_000, ref counter, Warmup);
+                var frames = (store.WalFramesWritten - framesBefore) / (double)((Warmup + Rounds) * 10_000);
+                Report(output, $"put 64 B at {store.GetUsage().ShardCount:N0} shards, 10,000 in flight, WriteBatchSize {batch}, {frames:F2} WAL frames per put", 64, best);
+            }
+
+            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
         finally
         {
@@ -86,12 +176,11 @@ public static class ShardStoreCpuTimeProbe
         return best;
     }
 
-    private static (double, double) ReadRound(SqliteShardStore store, int size, int shardCount, int readsPerRound, ref long counter)
+    private static ShardId[] Fill(SqliteShardStore store, int size, int shardCount, ref long counter)
     {
         var data = new byte[size];
         var ids = new ShardId[shardCount];
-        var random = new Random(8);
-        random.NextBytes(data);
+        new Random(8).NextBytes(data);
         var pending = new ValueTask<PutResult>[Math.Min(shardCount, 1000)];
         for (var start = 0; start < shardCount; start += pending.Length)
         {
@@ -109,29 +198,68 @@ public static class ShardStoreCpuTimeProbe
             }
         }
 
-        var order = new int[readsPerRound];
-        for (var i = 0; i < order.Length; i++)
+        return ids;
+    }
+
+    /// <summary>
+    /// <paramref name="readsPerRound"/> random point reads split over <paramref name="threads"/> dedicated
+    /// threads started together; the per-operation figures divide by the total number of reads.
+    /// </summary>
+    private static (double, double) ReadRound(SqliteShardStore store, ShardId[] ids, int size, int readsPerRound, int threads)
+    {
+        var random = new Random(9);
+        var orders = new int[threads][];
+        var destinations = new byte[threads][];
+        for (var t = 0; t < threads; t++)
         {
-            order[i] = random.Next(shardCount);
+            orders[t] = new int[readsPerRound / threads];
+            destinations[t] = new byte[size];
+            for (var i = 0; i < orders[t].Length; i++)
+            {
+                orders[t][i] = random.Next(ids.Length);
+            }
         }
 
-        var destination = new byte[size];
+        void ReadAll(int thread)
+        {
+            var destination = destinations[thread];
+            foreach (var index in orders[thread])
+            {
+                if (store.Read(ids[index], destination).Status != ShardReadStatus.Found)
+                {
+                    throw new InvalidOperationException("A stored shard did not read back.");
+                }
+            }
+        }
+
         var best = (Cpu: double.MaxValue, Wall: double.MaxValue);
         for (var round = 0; round < 1 + Rounds; round++)
         {
             var (cpu, wall) = Measure(() =>
             {
-                foreach (var index in order)
+                if (threads == 1)
                 {
-                    if (store.Read(ids[index], destination).Status != ShardReadStatus.Found)
-                    {
-                        throw new InvalidOperationException("A stored shard did not read back.");
-                    }
+                    ReadAll(0);
+                    return;
+                }
+
+                var workers = new Thread[threads];
+                for (var t = 0; t < threads; t++)
+                {
+                    var thread = t;
+                    workers[t] = new Thread(() => ReadAll(thread));
+                    workers[t].Start();
+                }
+
+                foreach (var worker in workers)
+                {
+                    worker.Join();
                 }
             });
             if (round >= 1)
             {
-                best = (Math.Min(best.Cpu, cpu / readsPerRound), Math.Min(best.Wall, wall / readsPerRound));
+                var reads = orders[0].Length * threads;
+                best = (Math.Min(best.Cpu, cpu / reads), Math.Min(best.Wall, wall / reads));
             }
         }
 

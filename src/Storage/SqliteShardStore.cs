@@ -32,8 +32,7 @@ public sealed class SqliteShardStore : IShardStore
     private readonly FileStream _lock;
     private readonly ShardWriter _writer;
     private readonly ShardReader[] _readers;
-    private readonly SemaphoreSlim _readerSlots;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<ShardReader> _idleReaders = new();
+    private readonly ReaderPool _readerPool;
     private readonly ShardStoreMetrics _metrics;
     private readonly ILogger _logger;
     private int _disposed;
@@ -48,11 +47,7 @@ public sealed class SqliteShardStore : IShardStore
         _writer = writer;
         _readers = readers;
         _metrics = metrics;
-        _readerSlots = new SemaphoreSlim(readers.Length, readers.Length);
-        foreach (var reader in readers)
-        {
-            _idleReaders.Enqueue(reader);
-        }
+        _readerPool = new ReaderPool(readers);
     }
 
     /// <summary>Benchmarks only: reads skip the hash check, to show what verification costs.</summary>
@@ -66,6 +61,12 @@ public sealed class SqliteShardStore : IShardStore
             }
         }
     }
+
+    /// <summary>Background WAL checkpoints that copied every frame; for tests.</summary>
+    internal long WalCheckpoints => _writer.CompletedCheckpoints;
+
+    /// <summary>WAL frames (database pages) the writer appended since open; for benchmarks.</summary>
+    internal long WalFramesWritten => _writer.FramesWritten;
 
     /// <summary>Full path of the database file.</summary>
     public string FilePath => _path;
@@ -114,6 +115,7 @@ public sealed class SqliteShardStore : IShardStore
         SqliteConnection? writerConnection = null;
         var readers = new List<ShardReader>();
         ShardWriter? writer = null;
+        WalCheckpointer? checkpointer = null;
         var metrics = default(ShardStoreMetrics);
         try
         {
@@ -133,9 +135,10 @@ public sealed class SqliteShardStore : IShardStore
                 readers.Add(new ShardReader(connection));
             }
 
+            checkpointer = new WalCheckpointer(OpenConnection(path, options, SqliteOpenMode.ReadWrite));
             SqliteShardStore? store = null;
             metrics = new ShardStoreMetrics(meterFactory, () => store?.GetUsage() ?? default);
-            writer = new ShardWriter(writerConnection, path, options, time, metrics, logger);
+            writer = new ShardWriter(writerConnection, checkpointer, path, options, time, metrics, logger);
             store = new SqliteShardStore(options, time, path, lockFile, writer, [.. readers], metrics, logger);
             Log.Opened(logger, path, writer.ShardCount, writer.UsedBytes, options.CapacityBytes);
             return store;
@@ -145,6 +148,7 @@ public sealed class SqliteShardStore : IShardStore
             writer?.Dispose();
             if (writer is null)
             {
+                checkpointer?.Dispose();
                 writerConnection?.Dispose();
             }
 
@@ -197,33 +201,40 @@ public sealed class SqliteShardStore : IShardStore
         PutAsync(new ReadOnlySequence<byte>(data), options, cancellationToken);
 
     /// <inheritdoc/>
-    public async ValueTask<PutResult> PutAsync(ReadOnlySequence<byte> data, ShardPutOptions options = default, CancellationToken cancellationToken = default)
+    public ValueTask<PutResult> PutAsync(ReadOnlySequence<byte> data, ShardPutOptions options = default, CancellationToken cancellationToken = default)
     {
         ThrowIfTooLarge(data.Length);
         ThrowIfDisposed();
-        return await PutHashedAsync(Hash(data), data, options, cancellationToken);
+        return PutHashedAsync(Hash(data), data, options, cancellationToken);
     }
 
     /// <summary>
     /// Puts bytes whose hash the caller already computed. Benchmarks use it to show what hashing
     /// costs; the store's own callers always go through <see cref="PutAsync(ReadOnlySequence{byte}, ShardPutOptions, CancellationToken)"/>.
     /// </summary>
-    internal async ValueTask<PutResult> PutHashedAsync(ShardId id, ReadOnlySequence<byte> data, ShardPutOptions options, CancellationToken cancellationToken)
+    internal ValueTask<PutResult> PutHashedAsync(ShardId id, ReadOnlySequence<byte> data, ShardPutOptions options, CancellationToken cancellationToken)
     {
         ThrowIfTooLarge(data.Length);
-        var operation = new PutOperation { Id = id, Data = data, Options = options, CancellationToken = cancellationToken };
-        await _writer.EnqueueAsync(operation, cancellationToken);
+        var operation = _writer.RentPut(id, data, options, cancellationToken);
+        // Usual case: room in the queue, so nothing here allocates or suspends.
+        return _writer.TryEnqueue(operation)
+            ? new ValueTask<PutResult>(operation, operation.Version)
+            : EnqueueAndAwaitAsync(operation, cancellationToken);
+    }
+
+    private async ValueTask<PutResult> EnqueueAndAwaitAsync(PutOperation operation, CancellationToken cancellationToken)
+    {
         try
         {
-            var result = await operation.Task;
-            _metrics.Puts.Add(1, new KeyValuePair<string, object?>("result", result.Stored ? "stored" : "duplicate"));
-            return result;
+            await _writer.EnqueueAsync(operation, cancellationToken);
         }
-        catch (StorageException e) when (e.Reason == StorageErrorReason.QuotaExceeded)
+        catch
         {
-            _metrics.Puts.Add(1, new KeyValuePair<string, object?>("result", "quota"));
+            operation.Abandon();
             throw;
         }
+
+        return await new ValueTask<PutResult>(operation, operation.Version);
     }
 
     /// <inheritdoc/>
@@ -747,22 +758,18 @@ public sealed class SqliteShardStore : IShardStore
     private ShardReader RentReader()
     {
         ThrowIfDisposed();
-        _readerSlots.Wait();
+        var reader = _readerPool.Rent();
         if (Volatile.Read(ref _disposed) != 0)
         {
-            _readerSlots.Release();
+            // Disposal started meanwhile and is waiting for this reader to come back.
+            _readerPool.Return(reader);
             ThrowIfDisposed();
         }
 
-        _idleReaders.TryDequeue(out var reader);
-        return reader!;
+        return reader;
     }
 
-    private void ReturnReader(ShardReader reader)
-    {
-        _idleReaders.Enqueue(reader);
-        _readerSlots.Release();
-    }
+    private void ReturnReader(ShardReader reader) => _readerPool.Return(reader);
 
     /// <summary>Drains queued writes, checkpoints the WAL into the database file and closes every connection.</summary>
     public ValueTask DisposeAsync()
@@ -772,20 +779,10 @@ public sealed class SqliteShardStore : IShardStore
             return ValueTask.CompletedTask;
         }
 
-        // Wait for reads in flight to hand their connections back.
-        for (var i = 0; i < _readers.Length; i++)
-        {
-            _readerSlots.Wait();
-        }
-
-        foreach (var reader in _readers)
-        {
-            reader.Dispose();
-        }
-
+        // Waits for reads in flight to hand their connections back, then closes them.
+        _readerPool.Dispose();
         _writer.Dispose();
         _metrics.Dispose();
-        _readerSlots.Dispose();
         _lock.Dispose();
         return ValueTask.CompletedTask;
     }

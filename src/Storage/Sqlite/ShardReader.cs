@@ -21,14 +21,19 @@ internal sealed class ShardReader : IDisposable
     private readonly sqlite3_stmt _meta;
     private readonly sqlite3_stmt _data;
     private readonly sqlite3_stmt _info;
+    private readonly sqlite3_stmt _exists;
     private readonly Blake3Hasher _hasher = Blake3Hasher.Create();
 
     public ShardReader(SqliteConnection connection)
     {
         _connection = connection;
         _db = connection.Handle!;
-        _meta = Native.Prepare(connection, "SELECT data_id, size, last_verified FROM shards WHERE id = ?1");
+        // One statement finds the shard and, when it is small, its payload too (the CASE keeps SQLite
+        // from loading a large payload into memory; those are read through blob I/O instead). LEFT
+        // JOIN: a metadata row whose payload row is missing is reported as unreadable, not as absent.
+        _meta = Native.Prepare(connection, $"SELECT s.data_id, s.size, s.last_verified, CASE WHEN s.size <= {InlineReadLimit} THEN d.data END FROM shards s LEFT JOIN shard_data d ON d.rowid = s.data_id WHERE s.id = ?1");
         _data = Native.Prepare(connection, "SELECT data FROM shard_data WHERE rowid = ?1");
+        _exists = Native.Prepare(connection, "SELECT 1 FROM shards WHERE id = ?1");
         _info = Native.Prepare(connection, "SELECT size, stored_at, expires_at, pinned, last_verified FROM shards WHERE id = ?1");
     }
 
@@ -60,10 +65,18 @@ internal sealed class ShardReader : IDisposable
         dataId = raw.sqlite3_column_int64(_meta, 0);
         size = raw.sqlite3_column_int(_meta, 1);
         lastVerified = raw.sqlite3_column_int64(_meta, 2);
+        _payloadInRow = size <= InlineReadLimit;
         return true;
     }
 
-    public void EndRead() => raw.sqlite3_reset(_meta);
+    public void EndRead()
+    {
+        _payloadInRow = false;
+        raw.sqlite3_reset(_meta);
+    }
+
+    // True between a BeginRead that found a small shard and EndRead: its payload is column 3 of _meta.
+    private bool _payloadInRow;
 
     /// <summary>
     /// Fills <paramref name="destination"/> (exactly the shard size) and checks the hash. The
@@ -85,14 +98,14 @@ internal sealed class ShardReader : IDisposable
 
     public bool Contains(in ShardId id)
     {
-        Native.BindId(_meta, 1, id);
+        Native.BindId(_exists, 1, id);
         try
         {
-            return Native.Step(_db, _meta);
+            return Native.Step(_db, _exists);
         }
         finally
         {
-            raw.sqlite3_reset(_meta);
+            raw.sqlite3_reset(_exists);
         }
     }
 
@@ -130,6 +143,24 @@ internal sealed class ShardReader : IDisposable
     {
         try
         {
+            if (_payloadInRow)
+            {
+                // NULL: the payload row is missing.
+                if (raw.sqlite3_column_type(_meta, 3) != raw.SQLITE_BLOB)
+                {
+                    return false;
+                }
+
+                var inRow = raw.sqlite3_column_blob(_meta, 3);
+                if (inRow.Length != destination.Length)
+                {
+                    return false;
+                }
+
+                inRow.CopyTo(destination);
+                return true;
+            }
+
             if (destination.Length <= InlineReadLimit)
             {
                 raw.sqlite3_bind_int64(_data, 1, dataId);
@@ -199,6 +230,7 @@ internal sealed class ShardReader : IDisposable
         _meta.Dispose();
         _data.Dispose();
         _info.Dispose();
+        _exists.Dispose();
         _connection.Dispose();
     }
 }

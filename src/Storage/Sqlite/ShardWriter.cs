@@ -41,7 +41,32 @@ internal sealed class ShardWriter : IDisposable
     private long _shardCount, _usedBytes;
     private long _txCount, _txBytes;
 
-    public ShardWriter(SqliteConnection connection, string path, StorageOptions options, TimeProvider time, ShardStoreMetrics metrics, ILogger logger)
+    // Payload rows get their rowid from here (writer thread only), so a put can insert its metadata
+    // row, which references the payload, before the payload: a duplicate then costs one statement.
+    // Ids skipped by a rolled-back batch are simply never used.
+    private long _nextDataId;
+
+    private readonly PutOperationPool _puts;
+
+    // WAL frames appended since the last checkpoint request, and since the WAL was last known to be
+    // fully copied. Counted from SQLite's own per-connection page-write statistic.
+    private readonly WalCheckpointer _checkpointer;
+    private long _framesSinceRequest, _framesInWal;
+
+    /// <summary>Frames appended before the checkpointer is asked to copy them (16 MiB at 4 KiB pages).</summary>
+    internal const int CheckpointRequestFrames = 4096;
+
+    /// <summary>
+    /// Frames after which the writer completes a checkpoint itself between transactions. A background
+    /// checkpoint can never catch up with a writer that keeps appending, and SQLite only restarts the
+    /// WAL from its beginning once every frame was copied, so without this the WAL would grow for as
+    /// long as puts keep coming. By then the checkpointer has copied nearly everything, so what the
+    /// writer copies here is the short tail.
+    /// </summary>
+    internal const int WalFrameLimit = 4 * CheckpointRequestFrames;
+    private readonly ConcurrentQueue<BatchCompletion> _completions = new();
+
+    public ShardWriter(SqliteConnection connection, WalCheckpointer checkpointer, string path, StorageOptions options, TimeProvider time, ShardStoreMetrics metrics, ILogger logger)
     {
         _logger = logger;
         _connection = connection;
@@ -62,8 +87,9 @@ internal sealed class ShardWriter : IDisposable
         _rollback = Native.Prepare(connection, "ROLLBACK");
         _find = Native.Prepare(connection, "SELECT expires_at, pinned FROM shards WHERE id = ?1");
         _touch = Native.Prepare(connection, "UPDATE shards SET expires_at = ?2, pinned = ?3 WHERE id = ?1");
-        _insertData = Native.Prepare(connection, "INSERT INTO shard_data(data) VALUES (?1)");
-        _insertMeta = Native.Prepare(connection, "INSERT INTO shards(id, data_id, size, stored_at, expires_at, pinned, last_verified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)");
+        _insertData = Native.Prepare(connection, "INSERT INTO shard_data(rowid, data) VALUES (?1, ?2)");
+        // One index descent per new shard: the insert itself finds out whether the id is stored.
+        _insertMeta = Native.Prepare(connection, "INSERT INTO shards(id, data_id, size, stored_at, expires_at, pinned, last_verified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4) ON CONFLICT(id) DO NOTHING");
         _deleteMeta = Native.Prepare(connection, "DELETE FROM shards WHERE id = ?1 RETURNING data_id, size");
         _deleteData = Native.Prepare(connection, "DELETE FROM shard_data WHERE rowid = ?1");
         _setPinned = Native.Prepare(connection, "UPDATE shards SET pinned = ?2 WHERE id = ?1");
@@ -72,14 +98,27 @@ internal sealed class ShardWriter : IDisposable
         _quarantine = Native.Prepare(connection, "INSERT OR REPLACE INTO quarantine(id, size, stored_at, detected_at, reason) SELECT id, size, stored_at, ?2, ?3 FROM shards WHERE id = ?1");
         _usage = Native.Prepare(connection, "UPDATE usage SET shard_count = ?1, used_bytes = ?2 WHERE id = 0");
 
+        // Checkpoints run on the checkpointer's connection; this one only appends to the WAL.
+        Schema.Execute(connection, "PRAGMA wal_autocheckpoint = 0");
+        _checkpointer = checkpointer;
+
         _shardCount = Schema.Scalar(connection, "SELECT shard_count FROM usage WHERE id = 0");
         _usedBytes = Schema.Scalar(connection, "SELECT used_bytes FROM usage WHERE id = 0");
+        _nextDataId = Schema.Scalar(connection, "SELECT coalesce(max(rowid), 0) + 1 FROM shard_data");
+        _puts = new PutOperationPool(options.WriteQueueCapacity + options.WriteBatchSize);
 
         _thread = new Thread(Run) { IsBackground = true, Name = "Overlay shard writer" };
         _thread.Start();
     }
 
     public long ShardCount => Interlocked.Read(ref _shardCount);
+
+    public long CompletedCheckpoints => _checkpointer.Completed;
+
+    /// <summary>WAL frames (pages) appended by this writer since open.</summary>
+    public long FramesWritten => Interlocked.Read(ref _framesWritten);
+
+    private long _framesWritten;
 
     public long UsedBytes => Interlocked.Read(ref _usedBytes);
 
@@ -96,7 +135,15 @@ internal sealed class ShardWriter : IDisposable
         }
     }
 
-    /// <summary>Queues an operation if there is room now; background work uses it and may be dropped.</summary>
+    /// <summary>A pooled put operation, ready to queue.</summary>
+    public PutOperation RentPut(in ShardId id, in ReadOnlySequence<byte> data, ShardPutOptions options, CancellationToken cancellationToken)
+    {
+        var operation = _puts.Rent();
+        operation.Prepare(_puts, id, data, options, cancellationToken);
+        return operation;
+    }
+
+    /// <summary>Queues an operation if there is room now; false if the queue is full or closed.</summary>
     public bool TryEnqueue(WriteOperation operation) => _queue.Writer.TryWrite(operation);
 
     /// <summary>Records that a read verified a shard; written in the background, dropped when the queue is full.</summary>
@@ -121,59 +168,43 @@ internal sealed class ShardWriter : IDisposable
 
     public PutOutcome Put(in ShardId id, in ReadOnlySequence<byte> data, ShardPutOptions options)
     {
-        Native.BindId(_find, 1, id);
-        long? expiresAt = null;
-        var pinned = false;
-        var exists = false;
-        try
-        {
-            if (Native.Step(_db, _find))
-            {
-                exists = true;
-                expiresAt = Native.ColumnNullableInt64(_find, 0);
-                pinned = raw.sqlite3_column_int(_find, 1) != 0;
-            }
-        }
-        finally
-        {
-            raw.sqlite3_reset(_find);
-        }
-
-        var newExpiry = options.ExpiresAt?.ToUnixTimeMilliseconds();
-        if (exists)
-        {
-            // Idempotent: the bytes are the same by construction; keep the longer life and any pin.
-            var keptExpiry = expiresAt is null || newExpiry is null ? null : (long?)Math.Max(expiresAt.Value, newExpiry.Value);
-            var keptPin = pinned || options.Pinned;
-            if (keptExpiry != expiresAt || keptPin != pinned)
-            {
-                Native.BindId(_touch, 1, id);
-                Native.BindNullableInt64(_touch, 2, keptExpiry);
-                raw.sqlite3_bind_int(_touch, 3, keptPin ? 1 : 0);
-                Native.Run(_db, _touch);
-            }
-
-            return PutOutcome.AlreadyStored;
-        }
-
         var size = data.Length;
         if (_usedBytes + _txBytes + size > _options.CapacityBytes)
         {
-            return PutOutcome.QuotaExceeded;
+            // Over quota only a put of content already stored can succeed; look before refusing.
+            return Touch(id, options) ? PutOutcome.AlreadyStored : PutOutcome.QuotaExceeded;
         }
 
-        if (data.IsSingleSegment && size <= InlineWriteLimit)
+        var newExpiry = options.ExpiresAt?.ToUnixTimeMilliseconds();
+        var dataId = _nextDataId;
+        Native.BindId(_insertMeta, 1, id);
+        raw.sqlite3_bind_int64(_insertMeta, 2, dataId);
+        raw.sqlite3_bind_int64(_insertMeta, 3, size);
+        raw.sqlite3_bind_int64(_insertMeta, 4, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        Native.BindNullableInt64(_insertMeta, 5, newExpiry);
+        raw.sqlite3_bind_int(_insertMeta, 6, options.Pinned ? 1 : 0);
+        Native.Run(_db, _insertMeta);
+        if (raw.sqlite3_changes(_db) == 0)
         {
-            raw.sqlite3_bind_blob(_insertData, 1, data.FirstSpan);
+            // ON CONFLICT DO NOTHING: the id is stored already.
+            Touch(id, options);
+            return PutOutcome.AlreadyStored;
+        }
+
+        _nextDataId++;
+        var inline = data.IsSingleSegment && size <= InlineWriteLimit;
+        raw.sqlite3_bind_int64(_insertData, 1, dataId);
+        if (inline)
+        {
+            raw.sqlite3_bind_blob(_insertData, 2, data.FirstSpan);
         }
         else
         {
-            raw.sqlite3_bind_zeroblob(_insertData, 1, (int)size);
+            raw.sqlite3_bind_zeroblob(_insertData, 2, (int)size);
         }
 
         Native.Run(_db, _insertData);
-        var dataId = raw.sqlite3_last_insert_rowid(_db);
-        if (!(data.IsSingleSegment && size <= InlineWriteLimit))
+        if (!inline)
         {
             using var blob = new SqliteBlob(_connection, "shard_data", "data", dataId);
             foreach (var segment in data)
@@ -182,16 +213,47 @@ internal sealed class ShardWriter : IDisposable
             }
         }
 
-        Native.BindId(_insertMeta, 1, id);
-        raw.sqlite3_bind_int64(_insertMeta, 2, dataId);
-        raw.sqlite3_bind_int64(_insertMeta, 3, size);
-        raw.sqlite3_bind_int64(_insertMeta, 4, _time.GetUtcNow().ToUnixTimeMilliseconds());
-        Native.BindNullableInt64(_insertMeta, 5, newExpiry);
-        raw.sqlite3_bind_int(_insertMeta, 6, options.Pinned ? 1 : 0);
-        Native.Run(_db, _insertMeta);
         _txCount++;
         _txBytes += size;
         return PutOutcome.Stored;
+    }
+
+    /// <summary>
+    /// A put of content already stored: keeps the longer life and any pin (the bytes are the same by
+    /// construction). False if the id is not stored.
+    /// </summary>
+    private bool Touch(in ShardId id, ShardPutOptions options)
+    {
+        Native.BindId(_find, 1, id);
+        long? expiresAt;
+        bool pinned;
+        try
+        {
+            if (!Native.Step(_db, _find))
+            {
+                return false;
+            }
+
+            expiresAt = Native.ColumnNullableInt64(_find, 0);
+            pinned = raw.sqlite3_column_int(_find, 1) != 0;
+        }
+        finally
+        {
+            raw.sqlite3_reset(_find);
+        }
+
+        var newExpiry = options.ExpiresAt?.ToUnixTimeMilliseconds();
+        var keptExpiry = expiresAt is null || newExpiry is null ? null : (long?)Math.Max(expiresAt.Value, newExpiry.Value);
+        var keptPin = pinned || options.Pinned;
+        if (keptExpiry != expiresAt || keptPin != pinned)
+        {
+            Native.BindId(_touch, 1, id);
+            Native.BindNullableInt64(_touch, 2, keptExpiry);
+            raw.sqlite3_bind_int(_touch, 3, keptPin ? 1 : 0);
+            Native.Run(_db, _touch);
+        }
+
+        return true;
     }
 
     public bool Delete(in ShardId id)
@@ -280,6 +342,7 @@ internal sealed class ShardWriter : IDisposable
             if (!reader.TryPeek(out _))
             {
                 FlushBookkeeping();
+                RequestIdleCheckpoint();
                 // Blocking here is fine: this thread exists only to write.
                 if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
                 {
@@ -292,7 +355,13 @@ internal sealed class ShardWriter : IDisposable
             {
                 if (operation.CancellationToken.IsCancellationRequested)
                 {
+                    // A put reports its cancellation with the batch, off this thread; the others report it now.
                     operation.Cancel();
+                    if (operation is PutOperation)
+                    {
+                        _batch.Add(operation);
+                    }
+
                     continue;
                 }
 
@@ -320,7 +389,10 @@ internal sealed class ShardWriter : IDisposable
             Begin();
             foreach (var operation in _batch)
             {
-                operation.Execute(this);
+                if (!operation.Cancelled)
+                {
+                    operation.Execute(this);
+                }
             }
 
             CommitWithUsage();
@@ -331,6 +403,11 @@ internal sealed class ShardWriter : IDisposable
             // Retry one by one: only the operations that fail on their own are reported as failed.
             foreach (var operation in _batch)
             {
+                if (operation.Cancelled)
+                {
+                    continue;
+                }
+
                 try
                 {
                     Begin();
@@ -353,21 +430,103 @@ internal sealed class ShardWriter : IDisposable
                     operation.Fail(new StorageException(StorageErrorReason.IoError, $"Writing to the shard store '{_path}' failed: {e.Message}", e) { FilePath = _path });
                     continue;
                 }
-
-                operation.Complete();
             }
 
-            _batch.Clear();
+            CompleteAfterCommit();
             return;
         }
 
         _metrics.BatchSize.Record(_batch.Count);
-        foreach (var operation in _batch)
+        CompleteAfterCommit();
+    }
+
+    /// <summary>
+    /// Hands the committed batch to one thread-pool work item that reports every outcome, so the
+    /// writer thread goes straight on to the next transaction and a batch of a thousand puts costs
+    /// one hand-off instead of a thousand.
+    /// </summary>
+    private void CompleteAfterCommit()
+    {
+        if (!_completions.TryDequeue(out var completion))
         {
-            operation.Complete();
+            completion = new BatchCompletion(this, _options.WriteBatchSize);
         }
 
+        completion.Take(_batch);
         _batch.Clear();
+        ThreadPool.UnsafeQueueUserWorkItem(completion, preferLocal: false);
+    }
+
+    private void ReturnCompletion(BatchCompletion completion) => _completions.Enqueue(completion);
+
+    /// <summary>Reports the outcomes of one committed batch, off the writer thread.</summary>
+    private sealed class BatchCompletion(ShardWriter owner, int capacity) : IThreadPoolWorkItem
+    {
+        private WriteOperation[] _operations = new WriteOperation[capacity];
+        private int _count;
+
+        public void Take(List<WriteOperation> batch)
+        {
+            if (_operations.Length < batch.Count)
+            {
+                _operations = new WriteOperation[batch.Count];
+            }
+
+            batch.CopyTo(_operations);
+            _count = batch.Count;
+        }
+
+        public void Execute()
+        {
+            // Counted before anyone hears back, so a caller that reads the counters after its put sees it.
+            long stored = 0, duplicate = 0, quota = 0;
+            for (var i = 0; i < _count; i++)
+            {
+                if (_operations[i] is PutOperation put)
+                {
+                    switch (put.Outcome)
+                    {
+                        case PutOutcome.Stored:
+                            stored++;
+                            break;
+                        case PutOutcome.AlreadyStored:
+                            duplicate++;
+                            break;
+                        case PutOutcome.QuotaExceeded:
+                            quota++;
+                            break;
+                    }
+                }
+            }
+
+            var puts = owner._metrics.Puts;
+            if (stored > 0)
+            {
+                puts.Add(stored, new KeyValuePair<string, object?>("result", "stored"));
+            }
+
+            if (duplicate > 0)
+            {
+                puts.Add(duplicate, new KeyValuePair<string, object?>("result", "duplicate"));
+            }
+
+            if (quota > 0)
+            {
+                puts.Add(quota, new KeyValuePair<string, object?>("result", "quota"));
+            }
+
+            for (var i = 0; i < _count; i++)
+            {
+                var operation = _operations[i];
+                _operations[i] = null!;
+                // Operations that failed in the one-by-one retry were told already (a second
+                // completion of their task source is a no-op; failed puts report their staged error).
+                operation.Complete();
+            }
+
+            _count = 0;
+            owner.ReturnCompletion(this);
+        }
     }
 
     private void CountFailure(WriteOperation operation, SqliteException e)
@@ -395,10 +554,42 @@ internal sealed class ShardWriter : IDisposable
         }
 
         Native.Run(_db, _commit);
+        CountWalFrames();
         Interlocked.Add(ref _shardCount, _txCount);
         Interlocked.Add(ref _usedBytes, _txBytes);
         _txCount = 0;
         _txBytes = 0;
+    }
+
+    private void CountWalFrames()
+    {
+        // In WAL mode every page a commit writes is one WAL frame.
+        raw.sqlite3_db_status(_db, raw.SQLITE_DBSTATUS_CACHE_WRITE, out var written, out _, 1);
+        Interlocked.Add(ref _framesWritten, written);
+        _framesSinceRequest += written;
+        _framesInWal += written;
+        if (_framesSinceRequest >= CheckpointRequestFrames)
+        {
+            _framesSinceRequest = 0;
+            _checkpointer.Request();
+        }
+
+        if (_framesInWal >= WalFrameLimit)
+        {
+            // Waits for a background checkpoint in progress, then copies the rest itself. Incomplete
+            // (a reader still uses old frames): try again a little later.
+            _framesInWal = _checkpointer.Checkpoint(_db) ? 0 : WalFrameLimit - (CheckpointRequestFrames / 4);
+        }
+    }
+
+    /// <summary>The queue ran dry: let the checkpointer copy what is left, so idle readers find every page in the database file.</summary>
+    private void RequestIdleCheckpoint()
+    {
+        if (_framesSinceRequest > 0)
+        {
+            _framesSinceRequest = 0;
+            _checkpointer.Request();
+        }
     }
 
     private void Rollback()
@@ -453,6 +644,7 @@ internal sealed class ShardWriter : IDisposable
     public void Dispose()
     {
         Complete();
+        _checkpointer.Dispose();
         foreach (var stmt in new[] { _begin, _commit, _rollback, _find, _touch, _insertData, _insertMeta, _deleteMeta, _deleteData, _setPinned, _setVerified, _expired, _quarantine, _usage })
         {
             stmt.Dispose();

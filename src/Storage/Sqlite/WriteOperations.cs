@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Collections.Concurrent;
+using System.Threading.Tasks.Sources;
 
 namespace Overlay.Storage.Sqlite;
 
@@ -9,7 +11,10 @@ namespace Overlay.Storage.Sqlite;
 /// </summary>
 internal abstract class WriteOperation
 {
-    public CancellationToken CancellationToken { get; init; }
+    public CancellationToken CancellationToken { get; set; }
+
+    /// <summary>Set when the operation was cancelled before it ran; the writer then skips it.</summary>
+    public bool Cancelled { get; protected set; }
 
     /// <summary>Does the work; throws <see cref="Microsoft.Data.Sqlite.SqliteException"/> when the database fails.</summary>
     public abstract void Execute(ShardWriter writer);
@@ -48,32 +53,157 @@ internal abstract class WriteOperation<T> : WriteOperation
 
     public override void Fail(Exception exception) => _completion.TrySetException(exception);
 
-    public override void Cancel() => _completion.TrySetCanceled(CancellationToken);
+    public override void Cancel()
+    {
+        Cancelled = true;
+        _completion.TrySetCanceled(CancellationToken);
+    }
 }
 
-internal sealed class PutOperation : WriteOperation<PutResult>
+/// <summary>
+/// A put, pooled and reused: its caller awaits it as a <see cref="ValueTask{TResult}"/> backed by
+/// this object, so a small put allocates neither a task nor a completion source. The object goes
+/// back to the pool when its result is read, which a <see cref="ValueTask{TResult}"/> allows once.
+/// </summary>
+internal sealed class PutOperation : WriteOperation, IValueTaskSource<PutResult>
 {
-    public required ShardId Id { get; init; }
+    private ManualResetValueTaskSourceCore<PutResult> _core;
+    private PutOperationPool? _pool;
 
-    public required ReadOnlySequence<byte> Data { get; init; }
+    public ShardId Id { get; private set; }
 
-    public required ShardPutOptions Options { get; init; }
+    public ReadOnlySequence<byte> Data { get; private set; }
+
+    public ShardPutOptions Options { get; private set; }
+
+    private PutResult _staged;
+    private Exception? _stagedError;
+
+    /// <summary>What the commit did with this put, for the writer's per-batch counters.</summary>
+    public PutOutcome Outcome { get; private set; }
+
+    public short Version => _core.Version;
+
+    public void Prepare(PutOperationPool? pool, in ShardId id, in ReadOnlySequence<byte> data, ShardPutOptions options, CancellationToken cancellationToken)
+    {
+        _pool = pool;
+        Id = id;
+        Data = data;
+        Options = options;
+        CancellationToken = cancellationToken;
+        // Each caller resumes on the thread pool, as with a TaskCompletionSource: a continuation
+        // that blocks can then never hold up the other puts of its batch. (Running them inline on
+        // the completing pool thread measured no faster within the noise of this host.)
+        _core.RunContinuationsAsynchronously = true;
+    }
 
     public override void Execute(ShardWriter writer)
     {
-        StagedError = null;
-        var outcome = writer.Put(Id, Data, Options);
-        switch (outcome)
+        _stagedError = null;
+        Outcome = PutOutcome.Failed;
+        Outcome = writer.Put(Id, Data, Options);
+        switch (Outcome)
         {
             case PutOutcome.Stored:
-                Staged = new PutResult(Id, Stored: true);
+                _staged = new PutResult(Id, Stored: true);
                 break;
             case PutOutcome.AlreadyStored:
-                Staged = new PutResult(Id, Stored: false);
+                _staged = new PutResult(Id, Stored: false);
                 break;
             default:
-                StagedError = writer.QuotaError(Data.Length);
+                _stagedError = writer.QuotaError(Data.Length);
                 break;
+        }
+    }
+
+    public override void Complete()
+    {
+        if (_stagedError is { } error)
+        {
+            _core.SetException(error);
+        }
+        else
+        {
+            _core.SetResult(_staged);
+        }
+    }
+
+    // Failures and cancellations are only staged: the batch completer reports them off the writer thread.
+    public override void Fail(Exception exception)
+    {
+        Outcome = PutOutcome.Failed;
+        _stagedError = exception;
+    }
+
+    public override void Cancel()
+    {
+        Cancelled = true;
+        Outcome = PutOutcome.Failed;
+        _stagedError = new OperationCanceledException(CancellationToken);
+    }
+
+    public PutResult GetResult(short token)
+    {
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            Recycle();
+        }
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    /// <summary>Returns an operation that never reached the writer (the queue was closed or the wait cancelled).</summary>
+    public void Abandon() => Recycle();
+
+    private void Recycle()
+    {
+        // The caller's bytes must not be kept alive by a pooled object.
+        Data = default;
+        _staged = default;
+        _stagedError = null;
+        CancellationToken = default;
+        Cancelled = false;
+        Outcome = PutOutcome.Failed;
+        var pool = _pool;
+        _pool = null;
+        _core.Reset();
+        pool?.Return(this);
+    }
+}
+
+/// <summary>A bounded pool of <see cref="PutOperation"/>s: enough for a full queue plus a batch in flight.</summary>
+internal sealed class PutOperationPool(int capacity)
+{
+    private readonly ConcurrentQueue<PutOperation> _items = new();
+    private int _count;
+
+    public PutOperation Rent()
+    {
+        if (_items.TryDequeue(out var operation))
+        {
+            Interlocked.Decrement(ref _count);
+            return operation;
+        }
+
+        return new PutOperation();
+    }
+
+    public void Return(PutOperation operation)
+    {
+        if (Interlocked.Increment(ref _count) <= capacity)
+        {
+            _items.Enqueue(operation);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _count);
         }
     }
 }
@@ -83,6 +213,7 @@ internal enum PutOutcome
     Stored,
     AlreadyStored,
     QuotaExceeded,
+    Failed,
 }
 
 internal sealed class DeleteOperation : WriteOperation<bool>
