@@ -24,6 +24,12 @@ public sealed class TransportService(
     private TransportSet? _transports;
     private ConnectionPool? _pool;
 
+    /// <summary>The node's transports (TCP+TLS, and QUIC where available), once started; the DHT dials through <see cref="Pool"/>.</summary>
+    public ITransport Transports => _transports ?? throw new InvalidOperationException("The transport has not started yet.");
+
+    /// <summary>The node's one connection pool, shared by everything that talks to peers, once started.</summary>
+    public ConnectionPool Pool => _pool ?? throw new InvalidOperationException("The transport has not started yet.");
+
     /// <summary>The addresses this node listens on, with the actual ports and its PeerId pinned.</summary>
     public IReadOnlyList<TransportAddress> LocalAddresses { get; private set; } = [];
 

@@ -1,0 +1,207 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Overlay.Dht;
+using Overlay.Dht.Persistence;
+using Overlay.Dht.Records;
+using Overlay.Node.Configuration;
+using Overlay.Transport;
+
+namespace Overlay.Node.Hosting;
+
+/// <summary>
+/// The node's DHT participant. At start it builds a <see cref="DhtNode"/> over the node's own transport
+/// and connection pool (one listener per node), routes inbound DHT requests to it, and restores the
+/// contacts and records saved in <c>dht.db</c>. While running it joins through the bootstrap peers and the
+/// saved contacts (retrying with backoff while nobody answers), runs maintenance rounds and saves
+/// snapshots, all on the injected clock. At stop it saves a last snapshot.
+/// </summary>
+public sealed class DhtService(
+    NodeIdentityHolder identity,
+    IOptions<DhtOptions> dhtOptions,
+    IOptions<DhtHostOptions> hostOptions,
+    IOptions<TransportOptions> transportOptions,
+    TransportService transport,
+    NodeInboundHandler inbound,
+    IDhtStateStore state,
+    TimeProvider time,
+    IMeterFactory meterFactory,
+    ILogger<DhtService> logger) : BackgroundService
+{
+    private static readonly TimeSpan FirstJoinRetry = TimeSpan.FromSeconds(2);
+
+    private int _savedContacts;
+
+    /// <summary>The running DHT node; null before start and after stop.</summary>
+    public DhtNode? Node { get; private set; }
+
+    /// <summary>Whether a join attempt has reached a live peer.</summary>
+    public bool Joined { get; private set; }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var options = dhtOptions.Value;
+        var announce = AnnounceAddress.Resolve(hostOptions.Value.AnnounceAddress, transport.LocalAddresses);
+        // Random.Shared: thread-safe, and a daemon has no run to replay; tests and the simulator inject seeded sources.
+        var node = new DhtNode(identity.Identity, options, time, Random.Shared, transport.Transports, transport.Pool, announce,
+            meterFactory.Create(Overlay.Dht.Wire.DhtMetrics.MeterName));
+        Restore(node);
+        Node = node;
+        inbound.AttachDht(node.RequestHandler);
+        var detail = $"announcing {announce?.ToString() ?? "no address"}, {node.ContactCount} contacts, {node.RecordCount} records";
+        Log.ComponentStarted(logger, "DHT", detail);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var node = Node!;
+        return Task.WhenAll(
+            JoinAsync(node, stoppingToken),
+            node.RunMaintenanceAsync(hostOptions.Value.MaintenanceInterval, stoppingToken),
+            SnapshotLoopAsync(node, stoppingToken));
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        inbound.DetachDht();
+        if (Node is { } node)
+        {
+            Save(node);
+            Node = null;
+            await node.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void Restore(DhtNode node)
+    {
+        var loaded = state.Load(time.GetUtcNow());
+        foreach (var problem in loaded.Problems)
+        {
+            Log.DhtStateProblem(logger, problem.Error, problem.Detail);
+        }
+
+        _savedContacts = node.RestoreContacts(loaded.Snapshot.Contacts);
+        var kept = 0;
+        var refused = 0;
+        foreach (var record in loaded.Snapshot.Records)
+        {
+            var verdict = node.RestoreRecord(record);
+            if (verdict == RecordRejection.None)
+            {
+                kept++;
+            }
+            else
+            {
+                refused++;
+                Log.DhtRecordRefused(logger, verdict);
+            }
+        }
+
+        if (loaded.Snapshot.Contacts.Count + loaded.Snapshot.Records.Count + loaded.ExpiredRecords + loaded.Problems.Count > 0)
+        {
+            Log.DhtStateLoaded(logger, state.Path, _savedContacts, kept, loaded.ExpiredRecords, refused);
+        }
+    }
+
+    private async Task JoinAsync(DhtNode node, CancellationToken stoppingToken)
+    {
+        var seeds = new List<TransportAddress>();
+        foreach (var text in transportOptions.Value.BootstrapPeers)
+        {
+            var address = TransportAddress.Parse(text);
+            if (address.ExpectedPeer is null)
+            {
+                Log.DhtSeedUnpinned(logger, text);
+            }
+            else if (address.ExpectedPeer != node.Id)
+            {
+                seeds.Add(address);
+            }
+        }
+
+        if (seeds.Count == 0 && _savedContacts == 0)
+        {
+            Log.DhtWaitingForPeers(logger);
+            return;
+        }
+
+        var delay = FirstJoinRetry;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var started = time.GetUtcNow();
+            try
+            {
+                var contacts = await node.BootstrapAsync(seeds, stoppingToken).ConfigureAwait(false);
+                var answered = 0;
+                foreach (var c in node.SnapshotContacts())
+                {
+                    answered += c.LastSeen >= started ? 1 : 0;
+                }
+
+                if (answered > 0)
+                {
+                    Joined = true;
+                    Log.DhtJoined(logger, answered, contacts);
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A join that failed in an unexpected way is retried like one nobody answered.
+                Log.DhtJoinError(logger, e);
+            }
+
+            Log.DhtJoinFailed(logger, seeds.Count, _savedContacts, delay.TotalSeconds);
+            try
+            {
+                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, hostOptions.Value.MaxJoinRetryDelay.Ticks));
+        }
+    }
+
+    private async Task SnapshotLoopAsync(DhtNode node, CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(hostOptions.Value.SnapshotInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                Save(node);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: StopAsync saves the last snapshot.
+        }
+    }
+
+    private void Save(DhtNode node)
+    {
+        var snapshot = new DhtSnapshot(node.SnapshotContacts(), node.SnapshotRecords());
+        try
+        {
+            state.Save(snapshot);
+            var contacts = snapshot.Contacts.Count;
+            var records = snapshot.Records.Count;
+            Log.DhtStateSaved(logger, state.Path, contacts, records);
+        }
+        catch (DhtStateException e)
+        {
+            // The previous snapshot is still in place; the next round tries again.
+            Log.DhtStateSaveFailed(logger, e.Message);
+        }
+    }
+}
