@@ -26,7 +26,7 @@ public sealed class DhtControlCommands(DhtService dht, DhtOptions dhtOptions, Co
         switch (request.Command)
         {
             case "id":
-                return ControlReply.Ok(new JsonObject { ["peerId"] = node.Id.ToString(), ["address"] = node.Address });
+                return ControlReply.Ok(new JsonObject { ["peerId"] = node.Id.ToString(), ["address"] = node.Address, ["maxValueBytes"] = dhtOptions.MaxValueBytes });
             case "peers":
                 return ControlReply.Ok(Peers(node));
         }
