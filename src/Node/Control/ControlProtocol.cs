@@ -82,6 +82,8 @@ public static class ControlProtocol
                 return false;
             }
 
+            // JsonObject builds its dictionary lazily: force it here, so a duplicate name fails inside this try.
+            _ = parsed.Count;
             json = parsed;
             error = string.Empty;
             return true;
