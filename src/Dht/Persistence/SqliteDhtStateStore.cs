@@ -150,7 +150,7 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
                 return;
             }
 
-            if (TryReadContact(reader, out var contact, out var why))
+            if (TryReadRow(() => (TryReadContact(reader, out var c, out var w), c, w), out var contact, out var why))
             {
                 contacts.Add(contact);
             }
@@ -161,9 +161,38 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
         }
     }
 
+    /// <summary>
+    /// Runs one row reader. The column checks make casts safe, but a damaged file may still surprise the
+    /// provider (a NULL where the schema forbids one, a number out of range): any such failure costs the row only.
+    /// </summary>
+    private static bool TryReadRow<T>(Func<(bool Ok, T Value, string Why)> read, out T value, out string why)
+    {
+        try
+        {
+            (var ok, value, why) = read();
+            return ok;
+        }
+        catch (Exception e) when (e is InvalidCastException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
+        {
+            value = default!;
+            why = $"a column cannot be read ({e.GetType().Name})";
+            return false;
+        }
+    }
+
     private static bool TryReadContact(SqliteDataReader reader, out ContactSnapshot contact, out string why)
     {
         contact = default;
+        for (var i = 0; i < 4; i++)
+        {
+            // Only the latency may be NULL (never measured).
+            if (i != 2 && reader.IsDBNull(i))
+            {
+                why = "a required column is NULL";
+                return false;
+            }
+        }
+
         // Column types are whatever the file says: check each before reading, so no cast can throw.
         if (reader.GetFieldType(0) != typeof(byte[]) || reader.GetFieldValue<byte[]>(0) is not { Length: PeerId.Size } idBytes)
         {
@@ -224,7 +253,7 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
                 break;
             }
 
-            if (!TryReadRecord(reader, out var saved, out var why))
+            if (!TryReadRow(() => (TryReadRecord(reader, out var r, out var w), r, w), out var saved, out var why))
             {
                 problems.Add(new DhtStateProblem(DhtStateError.BadRecord, string.Create(CultureInfo.InvariantCulture, $"Record row {row} of {Path} was skipped: {why}.")));
                 continue;
@@ -245,6 +274,12 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
     private bool TryReadRecord(SqliteDataReader reader, out SavedRecord saved, out string why)
     {
         saved = default;
+        if (reader.IsDBNull(0) || reader.IsDBNull(1) || reader.IsDBNull(2))
+        {
+            why = "a required column is NULL";
+            return false;
+        }
+
         if (reader.GetFieldType(0) != typeof(byte[]) || reader.GetFieldValue<byte[]>(0) is not { Length: PeerId.Size } keyBytes)
         {
             why = "the key is not 32 bytes";

@@ -29,6 +29,9 @@ public sealed class DhtService(
     IMeterFactory meterFactory,
     ILogger<DhtService> logger) : BackgroundService
 {
+    /// <summary>Meter of the node's own DHT hosting counters (the DHT's are under Overlay.Dht).</summary>
+    public const string MeterName = "Overlay.Node.Dht";
+
     private static readonly TimeSpan FirstJoinRetry = TimeSpan.FromSeconds(2);
 
     private int _savedContacts;
@@ -78,8 +81,10 @@ public sealed class DhtService(
     private void Restore(DhtNode node)
     {
         var loaded = state.Load(time.GetUtcNow());
+        var problems = meterFactory.Create(MeterName).CreateCounter<long>("overlay.dht.state_problems", description: "Problems met loading dht.db, by reason (each skipped)");
         foreach (var problem in loaded.Problems)
         {
+            problems.Add(1, new KeyValuePair<string, object?>("reason", problem.Error.ToString()));
             Log.DhtStateProblem(logger, problem.Error, problem.Detail);
         }
 
@@ -96,6 +101,7 @@ public sealed class DhtService(
             else
             {
                 refused++;
+                problems.Add(1, new KeyValuePair<string, object?>("reason", $"Record{verdict}"));
                 Log.DhtRecordRefused(logger, verdict);
             }
         }

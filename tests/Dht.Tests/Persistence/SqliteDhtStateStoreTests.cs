@@ -147,6 +147,39 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
     }
 
     [Fact]
+    public void Load_RightHeaderButLooseSchema_NullsAndOddTypesAreBadRows()
+    {
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"""
+                PRAGMA application_id = {SqliteDhtStateStore.ApplicationId}; PRAGMA user_version = {SqliteDhtStateStore.SchemaVersion};
+                CREATE TABLE contacts (peer_id, address, latency_ms, last_seen_ms);
+                CREATE TABLE records (key, local, encoded);
+                INSERT INTO contacts VALUES (NULL, NULL, NULL, NULL);
+                INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.9:1', NULL, NULL);
+                INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.9:1', 1e400, 5);
+                INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.9:1', NULL, 5.5);
+                INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.9:1', NULL, 99999999999999999);
+                INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.9:1', NULL, 7);
+                INSERT INTO records VALUES (NULL, NULL, NULL);
+                INSERT INTO records VALUES (randomblob(32), 1.5, x'01');
+                INSERT INTO records VALUES (randomblob(32), 1, 'text');
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        var loaded = Store().Load(T0);
+
+        var kept = Assert.Single(loaded.Snapshot.Contacts);
+        Assert.True(double.IsNaN(kept.LatencyMs));
+        Assert.Equal(5, loaded.Problems.Count(p => p.Error == DhtStateError.BadContact));
+        Assert.Equal(3, loaded.Problems.Count(p => p.Error == DhtStateError.BadRecord));
+        Assert.Empty(loaded.Snapshot.Records);
+    }
+
+    [Fact]
     public void Load_AnotherDatabase_IsUnknownFormatAndEmpty()
     {
         using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
