@@ -71,8 +71,9 @@ public sealed class DhtControlCommands(DhtService dht, DhtOptions dhtOptions, Co
                 ["expires"] = record.Expires.ToString("O", CultureInfo.InvariantCulture),
             });
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            // Our own deadline, or a request timeout inside the lookup that surfaced: either way the network was too slow.
             return ControlReply.Fail(ControlError.Timeout, string.Create(CultureInfo.InvariantCulture,
                 $"The {request.Command} did not finish within {controlOptions.OperationTimeout.TotalSeconds:0.#} s (Control:OperationTimeout)."));
         }

@@ -62,7 +62,7 @@ public sealed class DhtService(
         var node = Node!;
         return Task.WhenAll(
             JoinAsync(node, stoppingToken),
-            node.RunMaintenanceAsync(hostOptions.Value.MaintenanceInterval, stoppingToken),
+            MaintenanceLoopAsync(node, stoppingToken),
             SnapshotLoopAsync(node, stoppingToken));
     }
 
@@ -158,9 +158,14 @@ public sealed class DhtService(
             {
                 return;
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (OperationCanceledException)
             {
-                // A join that failed in an unexpected way is retried like one nobody answered.
+                // A request timeout that surfaced from the lookup: a failed attempt like any other.
+            }
+#pragma warning disable CA1031 // A background loop that threw would stop the whole node; the attempt is retried instead.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
                 Log.DhtJoinError(logger, e);
             }
 
@@ -175,6 +180,36 @@ public sealed class DhtService(
             }
 
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, hostOptions.Value.MaxJoinRetryDelay.Ticks));
+        }
+    }
+
+    private async Task MaintenanceLoopAsync(DhtNode node, CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(hostOptions.Value.MaintenanceInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await node.RunMaintenanceOnceAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+#pragma warning disable CA1031 // A failed round (every peer unreachable, a request timeout) is retried next period, never fatal.
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    var kind = e.GetType().Name;
+                    Log.DhtMaintenanceFailed(logger, kind, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
         }
     }
 
@@ -196,7 +231,16 @@ public sealed class DhtService(
 
     private void Save(DhtNode node)
     {
-        var snapshot = new DhtSnapshot(node.SnapshotContacts(), node.SnapshotRecords());
+        DhtSnapshot snapshot;
+        try
+        {
+            snapshot = new DhtSnapshot(node.SnapshotContacts(), node.SnapshotRecords());
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
         try
         {
             state.Save(snapshot);

@@ -79,4 +79,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5043, Level = LogLevel.Debug, Message = "Control connection ended: {Detail}")]
     public static partial void ControlConnectionEnded(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 5030, Level = LogLevel.Debug, Message = "DHT maintenance round failed ({Kind}): {Detail}; retrying next period")]
+    public static partial void DhtMaintenanceFailed(ILogger logger, string kind, string detail);
 }
