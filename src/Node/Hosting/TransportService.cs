@@ -120,11 +120,23 @@ public sealed class TransportService(
         {
             try
             {
-                var connection = await _transports!.DialAsync(address, stoppingToken).ConfigureAwait(false);
-                if (!_pool!.Adopt(connection))
+                ITransportConnection connection;
+                if (address.ExpectedPeer is not null)
                 {
-                    // The pool already holds a connection to this peer (it dialled us first).
-                    await connection.DisposeAsync().ConfigureAwait(false);
+                    // Through the pool: a connection the DHT (or the peer) already opened is reused, and
+                    // concurrent dials to one peer share one handshake instead of racing to a duplicate
+                    // that one side would close under the other's first request.
+                    connection = await _pool!.GetAsync(address, stoppingToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    connection = await _transports!.DialAsync(address, stoppingToken).ConfigureAwait(false);
+                    if (!_pool!.Adopt(connection))
+                    {
+                        // The pool already holds a connection to this peer (it dialled us first).
+                        await connection.DisposeAsync().ConfigureAwait(false);
+                        connection = _pool.TryGet(connection.RemotePeer, out var pooled) ? pooled : connection;
+                    }
                 }
 
                 Log.PeerConnected(logger, connection.RemotePeer, address, "bootstrap");
