@@ -109,6 +109,19 @@ public sealed class DhtCommandTests : IDisposable
         Assert.NotEqual(garbage, File.ReadAllBytes(Path.Combine(dir, "dht.db")));
     }
 
+    [Theory]
+    [InlineData("""{ "Dht": { "K": 0 } }""", "overlay: Dht:K is 0; it must be between 1 and 256.")]
+    [InlineData("""{ "Control": { "Port": -1 } }""", "overlay: 'Control:Port' is -1; it must be between 0 and 65535.")]
+    [InlineData("""{ "DhtHost": { "MaintenanceInterval": "later" } }""", "overlay: 'DhtHost:MaintenanceInterval' is 'later'; it must be a duration such as 00:00:30.")]
+    public async Task Run_BadDhtOrControlSetting_StopsBeforeListeningWithExit78(string json, string expected)
+    {
+        var config = Path.Combine(_root, "bad.json");
+        File.WriteAllText(config, json);
+        var (code, output) = await NodeProcess.RunAsync(Timeout, "run", "--data-dir", Path.Combine(_root, "bad"), "--config", config, "--listen", "tcp://127.0.0.1:0");
+        Assert.Equal(78, code);
+        Assert.Equal(expected, output.Trim());
+    }
+
     [Fact]
     public async Task Put_WithoutARunningNode_IsOneSentenceAndExit69()
     {
