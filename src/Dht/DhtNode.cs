@@ -92,9 +92,10 @@ public sealed class DhtNode : IAsyncDisposable
     /// <param name="announcedAddress">Where peers can dial this node (sent with every request, no PeerId pinned), or null to stay out of others' tables.</param>
     /// <param name="meter">Meter for the DHT counters; the node creates its own when null.</param>
     /// <param name="vivaldiOptions">Coordinate options; defaults when null.</param>
+    /// <param name="startCoordinate">Coordinate before any round trip is measured (e.g. <see cref="VivaldiCoordinate.FromLocation"/> of a configured location); the origin when null.</param>
     public DhtNode(
         NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, ITransport transport, ConnectionPool pool,
-        TransportAddress? announcedAddress, Meter? meter = null, VivaldiOptions? vivaldiOptions = null)
+        TransportAddress? announcedAddress, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, VivaldiCoordinate? startCoordinate = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(options);
@@ -110,7 +111,7 @@ public sealed class DhtNode : IAsyncDisposable
         _address = announcedAddress?.WithPeer(null).ToString();
         vivaldiOptions ??= new VivaldiOptions();
         _maxCoordinates = vivaldiOptions.MaxFilteredPeers;
-        _vivaldi = new VivaldiNode(vivaldiOptions, random);
+        _vivaldi = new VivaldiNode(vivaldiOptions, random, startCoordinate ?? VivaldiCoordinate.Origin);
         if (meter is null)
         {
             _ownedMeter = new Meter(DhtMetrics.MeterName);

@@ -66,6 +66,23 @@ public sealed class DhtNodeSharedTransportTests
         }
     }
 
+    [Fact]
+    public async Task SharedTransport_StartCoordinate_IsTheCoordinateBeforeAnyRoundTrip()
+    {
+        var clock = new VirtualTimeProvider(T0);
+        var net = new InMemoryNetwork(clock, seed: 5);
+        using var identity = NodeIdentity.FromRandom(new Random(7));
+        var transport = net.CreateNode(identity.PeerId, new HostHandler());
+        await using var pool = new ConnectionPool(transport, new TransportOptions(), clock);
+        var start = Overlay.Dht.Coordinates.VivaldiCoordinate.FromLocation(48.1, 11.6);
+        var node = new DhtNode(identity, new DhtOptions(), clock, new Random(1), transport, pool, null, startCoordinate: start);
+
+        // The plane position is the location's; the height starts at its floor (MinHeight).
+        var coordinate = node.CurrentCoordinate().Coordinate;
+        Assert.Equal((start.X, start.Y), (coordinate.X, coordinate.Y));
+        Assert.Null(node.Address);
+    }
+
     /// <summary>Like the daemon's inbound handler: the empty liveness probe is answered here, everything else goes to the DHT.</summary>
     private sealed class HostHandler : IInboundHandler
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Overlay.Dht;
+using Overlay.Dht.Coordinates;
 using Overlay.Dht.Persistence;
 using Overlay.Dht.Records;
 using Overlay.Node.Configuration;
@@ -22,6 +23,7 @@ public sealed class DhtService(
     IOptions<DhtOptions> dhtOptions,
     IOptions<DhtHostOptions> hostOptions,
     IOptions<TransportOptions> transportOptions,
+    IOptions<NodeOptions> nodeOptions,
     TransportService transport,
     NodeInboundHandler inbound,
     IDhtStateStore state,
@@ -47,8 +49,10 @@ public sealed class DhtService(
         var options = dhtOptions.Value;
         var announce = AnnounceAddress.Resolve(hostOptions.Value.AnnounceAddress, transport.LocalAddresses);
         // Random.Shared: thread-safe, and a daemon has no run to replay; tests and the simulator inject seeded sources.
+        // A configured location seeds the coordinate, so the first lookups already prefer nearby peers.
+        var location = nodeOptions.Value is { Latitude: { } lat, Longitude: { } lon } ? VivaldiCoordinate.FromLocation(lat, lon) : (VivaldiCoordinate?)null;
         var node = new DhtNode(identity.Identity, options, time, Random.Shared, transport.Transports, transport.Pool, announce,
-            meterFactory.Create(Overlay.Dht.Wire.DhtMetrics.MeterName));
+            meterFactory.Create(Overlay.Dht.Wire.DhtMetrics.MeterName), startCoordinate: location);
         Restore(node);
         Node = node;
         inbound.AttachDht(node.RequestHandler);
