@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Overlay.Crypto;
 using Overlay.Dht.Coordinates;
+using Overlay.Dht.Persistence;
 using Overlay.Dht.Records;
 using Overlay.Dht.Routing;
 using Overlay.Dht.Wire;
@@ -30,6 +31,7 @@ public sealed class DhtNode : IAsyncDisposable
     private readonly TransportDhtRpc _rpc;
     private readonly DhtClient _client;
     private readonly Meter? _ownedMeter;
+    private readonly bool _hostOwnsTransport;
     private string? _address;
 
     /// <summary>Creates a node; call <see cref="StartAsync"/> to listen and <see cref="BootstrapAsync"/> to join.</summary>
@@ -68,12 +70,67 @@ public sealed class DhtNode : IAsyncDisposable
         _table = new RoutingTable(identity.PeerId, _options, time.GetUtcNow());
         _store = new RecordStore(_options, validator);
         var handler = new DhtRequestHandler(_table, _store, new PeerRateLimiter(_options), _options, time, Metrics, CurrentCoordinate);
+        RequestHandler = handler;
         Transport = createTransport(handler);
         var transport = transportOptions ?? new TransportOptions();
         _pool = new ConnectionPool(Transport, transport, time);
         _rpc = new TransportDhtRpc(_pool, _options, time, validator, Metrics, () => _address, OnAnswer);
         _client = new DhtClient(_table, _rpc, _options, time, PredictLatency, validator);
     }
+
+    /// <summary>
+    /// Creates a node that shares its host's transport and connection pool: one listener and one pool
+    /// per process, with the host routing inbound DHT requests to <see cref="RequestHandler"/>. The host
+    /// listens and owns both; <see cref="DisposeAsync"/> leaves them open and <see cref="StartAsync"/> is not called.
+    /// </summary>
+    /// <param name="identity">The node's key (the one the transport authenticates with). Not disposed by the node.</param>
+    /// <param name="options">DHT options (validated here).</param>
+    /// <param name="time">Clock for timeouts, expiry and maintenance.</param>
+    /// <param name="random">Seeded source for refresh targets and coordinates.</param>
+    /// <param name="transport">The host's transport.</param>
+    /// <param name="pool">The host's connection pool over <paramref name="transport"/>; requests are dialled through it.</param>
+    /// <param name="announcedAddress">Where peers can dial this node (sent with every request, no PeerId pinned), or null to stay out of others' tables.</param>
+    /// <param name="meter">Meter for the DHT counters; the node creates its own when null.</param>
+    /// <param name="vivaldiOptions">Coordinate options; defaults when null.</param>
+    /// <param name="startCoordinate">Coordinate before any round trip is measured (e.g. <see cref="VivaldiCoordinate.FromLocation"/> of a configured location); the origin when null.</param>
+    public DhtNode(
+        NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, ITransport transport, ConnectionPool pool,
+        TransportAddress? announcedAddress, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, VivaldiCoordinate? startCoordinate = null)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(pool);
+        _identity = identity;
+        _options = options.EnsureValid();
+        _time = time;
+        _random = random;
+        _hostOwnsTransport = true;
+        _address = announcedAddress?.WithPeer(null).ToString();
+        vivaldiOptions ??= new VivaldiOptions();
+        _maxCoordinates = vivaldiOptions.MaxFilteredPeers;
+        _vivaldi = new VivaldiNode(vivaldiOptions, random, startCoordinate ?? VivaldiCoordinate.Origin);
+        if (meter is null)
+        {
+            _ownedMeter = new Meter(DhtMetrics.MeterName);
+            meter = _ownedMeter;
+        }
+
+        Metrics = new DhtMetrics(meter);
+        var validator = new RecordValidator(_options, new IdentityRecordVerifier());
+        _table = new RoutingTable(identity.PeerId, _options, time.GetUtcNow());
+        _store = new RecordStore(_options, validator);
+        RequestHandler = new DhtRequestHandler(_table, _store, new PeerRateLimiter(_options), _options, time, Metrics, CurrentCoordinate);
+        Transport = transport;
+        _pool = pool;
+        _rpc = new TransportDhtRpc(_pool, _options, time, validator, Metrics, () => _address, OnAnswer);
+        _client = new DhtClient(_table, _rpc, _options, time, PredictLatency, validator);
+    }
+
+    /// <summary>Serves the DHT requests peers send this node; a host sharing its transport forwards them here.</summary>
+    public IInboundHandler RequestHandler { get; }
 
     /// <summary>The node's id.</summary>
     public PeerId Id => _identity.PeerId;
@@ -341,9 +398,112 @@ public sealed class DhtNode : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        if (_hostOwnsTransport)
+        {
+            _ownedMeter?.Dispose();
+            return;
+        }
+
         await _pool.DisposeAsync();
         await Transport.DisposeAsync();
         _ownedMeter?.Dispose();
+    }
+
+    /// <summary>
+    /// The routing table's contacts (bucket by bucket, least recently seen first), with the network
+    /// coordinate each last reported when one is known. For listing peers and for saving the table.
+    /// </summary>
+    public IReadOnlyList<ContactSnapshot> SnapshotContacts()
+    {
+        var result = new List<ContactSnapshot>();
+        var buffer = new Contact[_options.K];
+        lock (_table)
+        {
+            for (var i = 0; i < RoutingTable.BucketCount; i++)
+            {
+                var n = _table.CopyBucket(i, buffer);
+                for (var j = 0; j < n; j++)
+                {
+                    var c = buffer[j];
+                    result.Add(new ContactSnapshot(c.Id, c.Address, c.LatencyMs, c.LastSeen, c.FailedRequests, null));
+                }
+            }
+        }
+
+        lock (_vivaldi)
+        {
+            for (var i = 0; i < result.Count; i++)
+            {
+                if (_coordinates.TryGetValue(result[i].Id, out var coordinate))
+                {
+                    result[i] = result[i] with { Coordinate = coordinate };
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Every unexpired value record held, with whether this node published it, for saving.</summary>
+    public IReadOnlyList<SavedRecord> SnapshotRecords()
+    {
+        var result = new List<SavedRecord>();
+        lock (_store)
+        {
+            _store.CopyRecords(_time.GetUtcNow(), result);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Puts saved contacts back into the routing table, unverified, so that <see cref="BootstrapAsync"/>
+    /// can rejoin through them when no seed answers; contacts that turn out dead fail their requests and
+    /// are replaced as usual. Contacts without a parseable address, or naming this node, are skipped.
+    /// Returns how many entered the table.
+    /// </summary>
+    public int RestoreContacts(IEnumerable<ContactSnapshot> contacts)
+    {
+        ArgumentNullException.ThrowIfNull(contacts);
+        var added = 0;
+        var now = _time.GetUtcNow();
+        foreach (var c in contacts)
+        {
+            if (c.Id == Id || c.Address is null || !TransportAddress.TryParse(c.Address, out var address, out _))
+            {
+                continue;
+            }
+
+            var group = System.Net.IPAddress.TryParse(address.HostText, out var ip) ? NetworkGroup.FromAddress(ip) : NetworkGroup.Unknown;
+            lock (_table)
+            {
+                // Saved contacts are no fresher than their save: keep their last-seen time, never one in the future.
+                var seen = c.LastSeen < now ? c.LastSeen : now;
+                var result = _table.Observe(c.Id, group, seen, c.LatencyMs, address.WithPeer(null).ToString());
+                if (result.Outcome == ObserveOutcome.PingRequired && result.PingTarget is { } incumbent)
+                {
+                    // Restored contacts are all equally unverified; the first one in keeps its place.
+                    _table.OnPingResult(incumbent.Id, answered: true, seen);
+                }
+
+                added += result.Outcome == ObserveOutcome.Added ? 1 : 0;
+            }
+        }
+
+        return added;
+    }
+
+    /// <summary>
+    /// Puts a saved record back into the store after the same checks as a record from the network
+    /// (signature, expiry, size); returns the verdict, <see cref="RecordRejection.None"/> when it was kept.
+    /// </summary>
+    public RecordRejection RestoreRecord(SavedRecord saved)
+    {
+        ArgumentNullException.ThrowIfNull(saved.Record);
+        lock (_store)
+        {
+            return _store.Put(saved.Record, _time.GetUtcNow(), saved.PublishedLocally);
+        }
     }
 
     private async Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken)

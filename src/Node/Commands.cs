@@ -13,5 +13,8 @@ public static class Commands
         new HashCommand(),
         new VerifyCommand(),
         new PingCommand(),
+        new PutCommand(),
+        new GetCommand(),
+        new PeersCommand(),
     ];
 }

@@ -65,7 +65,7 @@ public sealed class DhtWireTests : IDisposable
         var list = new DhtPeer[count];
         for (var i = 0; i < count; i++)
         {
-            list[i] = new DhtPeer(PeerId.Random(random), $"mem://10.0.{i}.7:1", default);
+            list[i] = new DhtPeer(PeerId.Random(random), $"mem://198.18.{i}.7:1", default);
         }
 
         Array.Sort(list, (a, b) => a.Id.Xor(target).CompareTo(b.Id.Xor(target)));
@@ -138,7 +138,7 @@ public sealed class DhtWireTests : IDisposable
         Assert.Equal(20, nodes!.Contacts.Count);
         Assert.Equal(new VivaldiCoordinate(12.5, -3, 1), nodes.Coordinate);
         Assert.Equal(0.5, nodes.CoordinateError);
-        Assert.StartsWith("mem://10.0.", nodes.Contacts[0].Address, StringComparison.Ordinal);
+        Assert.StartsWith("mem://198.18.", nodes.Contacts[0].Address, StringComparison.Ordinal);
         Assert.False(nodes.Contacts[0].Group.IsUnknown);
         DhtMessageCodec.TryDecode(messages[7], _options, out var value, out _);
         Assert.NotNull(value!.Record);

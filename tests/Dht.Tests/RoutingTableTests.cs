@@ -342,9 +342,9 @@ public class RoutingTableTests
     }
 
     [Theory]
-    [InlineData("10.1.2.3", "10.1.2.200", true)]
-    [InlineData("10.1.2.3", "10.1.3.3", false)]
-    [InlineData("::ffff:10.1.2.3", "10.1.2.9", true)]
+    [InlineData("198.51.2.3", "198.51.2.200", true)]
+    [InlineData("198.51.2.3", "198.51.3.3", false)]
+    [InlineData("::ffff:198.51.2.3", "198.51.2.9", true)]
     [InlineData("2001:db8:aa:1::1", "2001:db8:aa:ffff::2", true)]
     [InlineData("2001:db8:aa::1", "2001:db8:ab::1", false)]
     public void NetworkGroup_FromAddress_GroupsBySlash24AndSlash48(string a, string b, bool same)

@@ -101,7 +101,8 @@ internal sealed class NodeProcess : IDisposable
     {
         if (kill(_process.Id, signal) != 0)
         {
-            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed.");
+            var exited = _process.HasExited ? $" The process had already exited with code {_process.ExitCode}." : string.Empty;
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed.{exited} Its output:\n{Output}");
         }
     }
 

@@ -51,6 +51,14 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("{\"Node\":{\"Region\":\"EU West\"}}", "'Node:Region' is 'EU West'; a region uses lowercase letters, digits and '-', at most 64 characters.")]
     [InlineData("{\"Node\":{\"Latitude\":91,\"Longitude\":0}}", "'Node:Latitude' is 91; it must be between -90 and 90 degrees.")]
     [InlineData("{\"Node\":{\"Latitude\":10}}", "set both or neither")]
+    [InlineData("{\"Dht\":{\"K\":0}}", "Dht:K is 0; it must be between 1 and 256.")]
+    [InlineData("{\"Dht\":{\"RecordTtl\":\"00:00:10\"}}", "Dht:RecordTtl is 00:00:10; it must be between 00:01:00 and 30.00:00:00.")]
+    [InlineData("{\"Dht\":{\"RequestTimeout\":\"soon\"}}", "'Dht:RequestTimeout' is 'soon'; it must be a duration such as 00:00:30.")]
+    [InlineData("{\"DhtHost\":{\"AnnounceAddress\":\"tcp://203.0.113.7:0\"}}", "'DhtHost:AnnounceAddress' is 'tcp://203.0.113.7:0'; it must name a port other than 0")]
+    [InlineData("{\"DhtHost\":{\"AnnounceAddress\":\"example.org\"}}", "'DhtHost:AnnounceAddress' is 'example.org'; it must be a dialable address")]
+    [InlineData("{\"DhtHost\":{\"SnapshotInterval\":\"00:00:00\"}}", "'DhtHost:SnapshotInterval' is 00:00:00; it must be between 00:00:01 and 1.00:00:00.")]
+    [InlineData("{\"Control\":{\"Port\":70000}}", "'Control:Port' is 70000; it must be between 0 and 65535.")]
+    [InlineData("{\"Control\":{\"MaxConnections\":0}}", "'Control:MaxConnections' is 0; it must be between 1 and 1024.")]
     public void Validate_BadValue_NamesKeyValueAndAllowed(string json, string expected)
     {
         var path = Write(json);

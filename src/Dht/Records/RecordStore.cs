@@ -237,4 +237,18 @@ public sealed class RecordStore
 
         return next;
     }
+
+    /// <summary>Appends every value record unexpired at <paramref name="now"/>, with whether this node published it.</summary>
+    public void CopyRecords(DateTimeOffset now, List<Persistence.SavedRecord> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        var nowMs = now.ToUnixTimeMilliseconds();
+        foreach (var entry in _records.Values)
+        {
+            if (entry.Record.ExpiresUnixMs > nowMs)
+            {
+                into.Add(new Persistence.SavedRecord(entry.Record, entry.Local));
+            }
+        }
+    }
 }

@@ -22,14 +22,29 @@ public readonly record struct NetworkGroup(ulong Value)
     private const ulong IPv6Tag = 6UL << 56;
 
     /// <summary>
-    /// The group of <paramref name="address"/>: its /24 for IPv4 (and IPv4-mapped IPv6), its /48 for IPv6.
+    /// The group of <paramref name="address"/>: its /24 for IPv4 (and IPv4-mapped IPv6), its /48 for IPv6;
+    /// <see cref="Unknown"/> (no diversity limit) for loopback, private (RFC 1918), link-local and IPv6
+    /// unique-local addresses.
     /// </summary>
+    /// <remarks>
+    /// The limits guard against one operator filling buckets from a public subnet it controls. Addresses
+    /// that only route inside one host or one site say nothing about operators: every node of a LAN
+    /// deployment or of a test on one machine shares one /24 there, and grouping them would cap such a
+    /// network at <see cref="DhtOptions.MaxContactsPerGroupInTable"/> contacts. libp2p's routing-table
+    /// diversity filter exempts the same ranges. A remote peer claiming such an address gains nothing: it
+    /// is undialable from outside its site, and claimed addresses can pick any public /24 anyway.
+    /// </remarks>
     public static NetworkGroup FromAddress(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
         if (address.IsIPv4MappedToIPv6)
         {
             address = address.MapToIPv4();
+        }
+
+        if (IsSiteLocal(address))
+        {
+            return Unknown;
         }
 
         Span<byte> bytes = stackalloc byte[16];
@@ -55,5 +70,29 @@ public readonly record struct NetworkGroup(ulong Value)
         }
 
         return Unknown;
+    }
+
+    /// <summary>True for loopback, RFC 1918 private, IPv4/IPv6 link-local and IPv6 unique-local (fc00::/7) addresses.</summary>
+    public static bool IsSiteLocal(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (IPAddress.IsLoopback(address))
+        {
+            return true;
+        }
+
+        Span<byte> b = stackalloc byte[16];
+        if (!address.TryWriteBytes(b, out var written))
+        {
+            return false;
+        }
+
+        if (address.AddressFamily == AddressFamily.InterNetwork && written == 4)
+        {
+            return b[0] == 10 || (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254);
+        }
+
+        return address.AddressFamily == AddressFamily.InterNetworkV6 && written == 16 &&
+            ((b[0] & 0xFE) == 0xFC || (b[0] == 0xFE && (b[1] & 0xC0) == 0x80));
     }
 }

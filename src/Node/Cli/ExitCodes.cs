@@ -8,11 +8,20 @@ public static class ExitCodes
     /// <summary>The command ran but failed (unreachable peer, missing identity, I/O error).</summary>
     public const int Failure = 1;
 
+    /// <summary><c>overlay get</c>: no value is stored under the key.</summary>
+    public const int NotFound = 3;
+
     /// <summary>The command line was not understood.</summary>
     public const int Usage = 64;
 
-    /// <summary>An input file (key file, data) is unusable.</summary>
+    /// <summary>An input file (key file, data) is unusable, or a value is larger than the DHT accepts.</summary>
     public const int DataError = 65;
+
+    /// <summary>No daemon is running for the data directory (no control endpoint, or nothing listens on it).</summary>
+    public const int Unavailable = 69;
+
+    /// <summary>The daemon refused the control token (or the token file cannot be read).</summary>
+    public const int NoPermission = 77;
 
     /// <summary>The configuration is invalid.</summary>
     public const int Config = 78;

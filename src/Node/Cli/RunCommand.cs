@@ -58,6 +58,11 @@ public sealed class RunCommand : ICliCommand
             await context.Error.WriteLineAsync($"overlay: {e.Message}").ConfigureAwait(false);
             return e.Reason is StorageErrorReason.Locked or StorageErrorReason.ReadOnly or StorageErrorReason.CannotOpen ? ExitCodes.Failure : ExitCodes.DataError;
         }
+        catch (Control.ControlStartException e)
+        {
+            await context.Error.WriteLineAsync($"overlay: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
         catch (TransportException e)
         {
             // A listen address could not be bound (in use, not local): nothing was served.

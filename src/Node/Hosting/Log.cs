@@ -37,4 +37,49 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5012, Level = LogLevel.Debug, Message = "Inbound connection failed ({Reason}): {Detail}")]
     public static partial void AcceptFailed(ILogger logger, Overlay.Transport.TransportError reason, string detail);
+
+    [LoggerMessage(EventId = 5020, Level = LogLevel.Information, Message = "DHT joined: {Answered} peers answered, {Contacts} contacts in the routing table")]
+    public static partial void DhtJoined(ILogger logger, int answered, int contacts);
+
+    [LoggerMessage(EventId = 5021, Level = LogLevel.Warning, Message = "DHT join found no live peer among {Seeds} bootstrap peers and {Saved} saved contacts; retrying in {DelaySeconds} s")]
+    public static partial void DhtJoinFailed(ILogger logger, int seeds, int saved, double delaySeconds);
+
+    [LoggerMessage(EventId = 5022, Level = LogLevel.Information, Message = "DHT has no bootstrap peers and no saved contacts; it joins when a peer contacts this node")]
+    public static partial void DhtWaitingForPeers(ILogger logger);
+
+    [LoggerMessage(EventId = 5023, Level = LogLevel.Information, Message = "Loaded DHT state from {File}: {Contacts} contacts restored, {Records} records kept, {Expired} expired and {Refused} refused records dropped")]
+    public static partial void DhtStateLoaded(ILogger logger, string file, int contacts, int records, int expired, int refused);
+
+    [LoggerMessage(EventId = 5024, Level = LogLevel.Warning, Message = "DHT state problem ({Reason}): {Detail}")]
+    public static partial void DhtStateProblem(ILogger logger, Overlay.Dht.Persistence.DhtStateError reason, string detail);
+
+    [LoggerMessage(EventId = 5025, Level = LogLevel.Warning, Message = "A saved DHT record was refused on load ({Reason})")]
+    public static partial void DhtRecordRefused(ILogger logger, Overlay.Dht.Records.RecordRejection reason);
+
+    [LoggerMessage(EventId = 5026, Level = LogLevel.Debug, Message = "Saved DHT state to {File}: {Contacts} contacts, {Records} records")]
+    public static partial void DhtStateSaved(ILogger logger, string file, int contacts, int records);
+
+    [LoggerMessage(EventId = 5027, Level = LogLevel.Warning, Message = "Saving DHT state failed: {Detail}")]
+    public static partial void DhtStateSaveFailed(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 5028, Level = LogLevel.Warning, Message = "Bootstrap peer {Address} pins no PeerId (/p2p/...); the DHT cannot join through it")]
+    public static partial void DhtSeedUnpinned(ILogger logger, string address);
+
+    [LoggerMessage(EventId = 5029, Level = LogLevel.Error, Message = "DHT join attempt failed unexpectedly")]
+    public static partial void DhtJoinError(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5040, Level = LogLevel.Information, Message = "Control API on {Endpoint}; token in {TokenFile}")]
+    public static partial void ControlListening(ILogger logger, string endpoint, string tokenFile);
+
+    [LoggerMessage(EventId = 5041, Level = LogLevel.Debug, Message = "Control request refused ({Reason})")]
+    public static partial void ControlRefused(ILogger logger, Overlay.Node.Control.ControlError reason);
+
+    [LoggerMessage(EventId = 5042, Level = LogLevel.Error, Message = "Control command {Command} failed unexpectedly")]
+    public static partial void ControlCommandFailed(ILogger logger, string command, Exception exception);
+
+    [LoggerMessage(EventId = 5043, Level = LogLevel.Debug, Message = "Control connection ended: {Detail}")]
+    public static partial void ControlConnectionEnded(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 5030, Level = LogLevel.Debug, Message = "DHT maintenance round failed ({Kind}): {Detail}; retrying next period")]
+    public static partial void DhtMaintenanceFailed(ILogger logger, string kind, string detail);
 }

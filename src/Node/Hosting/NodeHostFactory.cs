@@ -3,7 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Overlay.Dht;
 using Overlay.Node.Configuration;
+using Overlay.Node.Control;
 using Overlay.Storage;
 using Overlay.Transport;
 
@@ -18,6 +20,9 @@ public static class NodeHostFactory
         [NodeOptions.SectionName] = typeof(NodeOptions),
         [StorageOptionsValidator.Section] = typeof(StorageOptions),
         [TransportSection] = typeof(TransportOptions),
+        [DhtOptions.SectionName] = typeof(DhtOptions),
+        [DhtHostOptions.SectionName] = typeof(DhtHostOptions),
+        [ControlOptions.SectionName] = typeof(ControlOptions),
     };
 
     /// <summary>Configuration section of <see cref="TransportOptions"/>.</summary>
@@ -45,6 +50,9 @@ public static class NodeHostFactory
             adjustTransport?.Invoke(o);
             return o.Validate();
         }));
+        problems.AddRange(OptionsRegistration.Check(configuration, DhtOptions.SectionName, new DhtOptions(), o => o.Validate()));
+        problems.AddRange(OptionsRegistration.Check(configuration, DhtHostOptions.SectionName, new DhtHostOptions(), o => o.Validate()));
+        problems.AddRange(OptionsRegistration.Check(configuration, ControlOptions.SectionName, new ControlOptions(), o => o.Validate()));
         return problems;
     }
 
@@ -79,6 +87,9 @@ public static class NodeHostFactory
         services.PostConfigure<StorageOptions>(o => StoragePaths.Resolve(o, settings.DataDirectory));
         services.AddValidatedOptions<TransportOptions>(settings.Configuration, TransportSection, o => o.Validate());
         services.PostConfigure<TransportOptions>(settings.ApplyOverrides);
+        services.AddValidatedOptions<DhtOptions>(settings.Configuration, DhtOptions.SectionName, o => o.Validate());
+        services.AddValidatedOptions<DhtHostOptions>(settings.Configuration, DhtHostOptions.SectionName, o => o.Validate());
+        services.AddValidatedOptions<ControlOptions>(settings.Configuration, ControlOptions.SectionName, o => o.Validate());
 
         services.AddSingleton(identity);
         services.AddSingleton(new NodeRunInfo(settings.DataDirectory, Path.Combine(settings.DataDirectory, IdentityStore.FileName), UnknownKeys.Find(settings.Configuration, Sections)));
@@ -88,9 +99,19 @@ public static class NodeHostFactory
         services.AddHostedService<NodeService>();
         services.AddSingleton<ShardStoreService>();
         services.AddHostedService(sp => sp.GetRequiredService<ShardStoreService>());
-        services.AddSingleton<IInboundHandler, NodeInboundHandler>();
+        services.AddSingleton<NodeInboundHandler>();
+        services.AddSingleton<IInboundHandler>(sp => sp.GetRequiredService<NodeInboundHandler>());
         services.AddSingleton<TransportService>();
         services.AddHostedService(sp => sp.GetRequiredService<TransportService>());
+        // After the transport (it shares its listener and pool) and before the control API (which drives it);
+        // stopping in reverse, the control API closes first and the DHT saves its state before the transport goes.
+        services.AddSingleton<Overlay.Dht.Persistence.IDhtStateStore>(sp => new Overlay.Dht.Persistence.SqliteDhtStateStore(
+            Path.Combine(settings.DataDirectory, Overlay.Dht.Persistence.SqliteDhtStateStore.FileName),
+            sp.GetRequiredService<IOptions<DhtOptions>>().Value, sp.GetRequiredService<IOptions<DhtHostOptions>>().Value.MaxSavedContacts));
+        services.AddSingleton<DhtService>();
+        services.AddHostedService(sp => sp.GetRequiredService<DhtService>());
+        services.AddSingleton<ControlService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ControlService>());
         return builder.Build();
     }
 }

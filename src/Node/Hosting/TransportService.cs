@@ -24,6 +24,12 @@ public sealed class TransportService(
     private TransportSet? _transports;
     private ConnectionPool? _pool;
 
+    /// <summary>The node's transports (TCP+TLS, and QUIC where available), once started; the DHT dials through <see cref="Pool"/>.</summary>
+    public ITransport Transports => _transports ?? throw new InvalidOperationException("The transport has not started yet.");
+
+    /// <summary>The node's one connection pool, shared by everything that talks to peers, once started.</summary>
+    public ConnectionPool Pool => _pool ?? throw new InvalidOperationException("The transport has not started yet.");
+
     /// <summary>The addresses this node listens on, with the actual ports and its PeerId pinned.</summary>
     public IReadOnlyList<TransportAddress> LocalAddresses { get; private set; } = [];
 
@@ -114,11 +120,23 @@ public sealed class TransportService(
         {
             try
             {
-                var connection = await _transports!.DialAsync(address, stoppingToken).ConfigureAwait(false);
-                if (!_pool!.Adopt(connection))
+                ITransportConnection connection;
+                if (address.ExpectedPeer is not null)
                 {
-                    // The pool already holds a connection to this peer (it dialled us first).
-                    await connection.DisposeAsync().ConfigureAwait(false);
+                    // Through the pool: a connection the DHT (or the peer) already opened is reused, and
+                    // concurrent dials to one peer share one handshake instead of racing to a duplicate
+                    // that one side would close under the other's first request.
+                    connection = await _pool!.GetAsync(address, stoppingToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    connection = await _transports!.DialAsync(address, stoppingToken).ConfigureAwait(false);
+                    if (!_pool!.Adopt(connection))
+                    {
+                        // The pool already holds a connection to this peer (it dialled us first).
+                        await connection.DisposeAsync().ConfigureAwait(false);
+                        connection = _pool.TryGet(connection.RemotePeer, out var pooled) ? pooled : connection;
+                    }
                 }
 
                 Log.PeerConnected(logger, connection.RemotePeer, address, "bootstrap");

@@ -1,0 +1,26 @@
+namespace Overlay.Dht.Persistence;
+
+/// <summary>Why saved DHT state, or part of it, was not loaded.</summary>
+public enum DhtStateError
+{
+    /// <summary>No error.</summary>
+    None,
+
+    /// <summary>The file is not an SQLite database, or SQLite reports it damaged; it is set aside and nothing more is read.</summary>
+    FileCorrupt,
+
+    /// <summary>The file is a database of another application or of a schema version this node does not read.</summary>
+    UnknownFormat,
+
+    /// <summary>A contact row has a malformed id, address, latency or time; the row is skipped.</summary>
+    BadContact,
+
+    /// <summary>A record row does not decode, or its key column disagrees with the record; the row is skipped.</summary>
+    BadRecord,
+
+    /// <summary>More rows than the configured limits allow; the rest are skipped.</summary>
+    TooManyRows,
+
+    /// <summary>The file could not be read or written (permissions, disk full, I/O error).</summary>
+    Io,
+}

@@ -1,0 +1,7 @@
+namespace Overlay.Dht.Persistence;
+
+/// <summary>
+/// The outcome of loading saved state: whatever could be read, the problems met (each skipped, never
+/// thrown), and how many records were dropped because they had expired while the node was stopped.
+/// </summary>
+public sealed record DhtStateLoadResult(DhtSnapshot Snapshot, IReadOnlyList<DhtStateProblem> Problems, int ExpiredRecords);

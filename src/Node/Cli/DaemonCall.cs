@@ -1,0 +1,48 @@
+using System.Text.Json.Nodes;
+using Overlay.Node.Configuration;
+using Overlay.Node.Control;
+
+namespace Overlay.Node.Cli;
+
+/// <summary>Sends one control request to the daemon of the chosen data directory and turns its failures into one sentence and an exit code.</summary>
+internal static class DaemonCall
+{
+    /// <summary>Longest a command waits for the daemon; a put or get in the network is bounded by the daemon's Control:OperationTimeout.</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(11);
+
+    public static string DataDirectoryOf(ParsedArguments args, CliContext context) =>
+        DataDirectory.Resolve(args.Single("--data-dir"), null, context.Environment);
+
+    public static Task<int> RunAsync(CliContext context, string dataDirectory, JsonObject request, Func<JsonObject, Task<int>> onReply, CancellationToken cancellationToken) =>
+        RunAsync(context, dataDirectory, async client => await onReply(await client.SendAsync(request, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false), cancellationToken);
+
+    /// <summary>Connects, runs <paramref name="conversation"/> (one or more requests), and maps control failures to exit codes.</summary>
+    public static async Task<int> RunAsync(CliContext context, string dataDirectory, Func<ControlClient, Task<int>> conversation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var client = await ControlClient.ConnectAsync(dataDirectory, MaxWait, cancellationToken).ConfigureAwait(false);
+            await using (client.ConfigureAwait(false))
+            {
+                return await conversation(client).ConfigureAwait(false);
+            }
+        }
+        catch (ControlClientException e)
+        {
+            await context.Error.WriteLineAsync($"overlay: {e.Message}").ConfigureAwait(false);
+            return e.Error switch
+            {
+                ControlClientError.NoDaemon => ExitCodes.Unavailable,
+                ControlClientError.BadToken => ExitCodes.NoPermission,
+                ControlClientError.Refused => e.DaemonError switch
+                {
+                    ControlError.NotFound => ExitCodes.NotFound,
+                    ControlError.ValueTooLarge => ExitCodes.DataError,
+                    ControlError.BadArgument => ExitCodes.Usage,
+                    _ => ExitCodes.Failure,
+                },
+                _ => ExitCodes.Failure,
+            };
+        }
+    }
+}

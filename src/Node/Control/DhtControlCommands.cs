@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Overlay.Dht;
+using Overlay.Dht.Coordinates;
+using Overlay.Node.Configuration;
+using Overlay.Node.Hosting;
+
+namespace Overlay.Node.Control;
+
+/// <summary>The control commands of a running node: put, get, peers and id, carried out on its DHT.</summary>
+public sealed class DhtControlCommands(DhtService dht, DhtOptions dhtOptions, ControlOptions controlOptions, NodeOptions nodeOptions, TimeProvider time) : IControlCommands
+{
+    public async Task<ControlReply> ExecuteAsync(ControlRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Command is not ("put" or "get" or "peers" or "id"))
+        {
+            return ControlReply.Fail(ControlError.UnknownCommand, $"'{Shorten(request.Command)}' is not a control command; the commands are put, get, peers and id.");
+        }
+
+        if (dht.Node is not { } node)
+        {
+            return ControlReply.Fail(ControlError.Unavailable, "The DHT is not running (the daemon is starting or stopping).");
+        }
+
+        switch (request.Command)
+        {
+            case "id":
+                return ControlReply.Ok(new JsonObject { ["peerId"] = node.Id.ToString(), ["address"] = node.Address, ["maxValueBytes"] = dhtOptions.MaxValueBytes });
+            case "peers":
+                return ControlReply.Ok(Peers(node));
+        }
+
+        if (!DhtKeys.TryFromText(request.Key, out var key, out var keyError))
+        {
+            return ControlReply.Fail(ControlError.BadArgument, keyError);
+        }
+
+        using var timeout = new CancellationTokenSource(controlOptions.OperationTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            if (request.Command == "put")
+            {
+                if (request.Value is null)
+                {
+                    return ControlReply.Fail(ControlError.BadArgument, "A put needs a value.");
+                }
+
+                if (request.Value.Length > dhtOptions.MaxValueBytes)
+                {
+                    return ControlReply.Fail(ControlError.ValueTooLarge, string.Create(CultureInfo.InvariantCulture,
+                        $"The value is {request.Value.Length} bytes; this node's Dht:MaxValueBytes allows at most {dhtOptions.MaxValueBytes}."));
+                }
+
+                var stored = await node.PutAsync(key, request.Value, linked.Token).ConfigureAwait(false);
+                return ControlReply.Ok(new JsonObject { ["key"] = key.ToString(), ["storedOn"] = stored, ["bytes"] = request.Value.Length });
+            }
+
+            var record = await node.GetAsync(key, linked.Token).ConfigureAwait(false);
+            if (record is null)
+            {
+                return ControlReply.Fail(ControlError.NotFound, $"No value is stored under key {key}.");
+            }
+
+            return ControlReply.Ok(new JsonObject
+            {
+                ["key"] = key.ToString(),
+                ["value"] = Convert.ToBase64String(record.Value.Span),
+                ["sequence"] = record.Sequence,
+                ["expires"] = record.Expires.ToString("O", CultureInfo.InvariantCulture),
+            });
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Our own deadline, or a request timeout inside the lookup that surfaced: either way the network was too slow.
+            return ControlReply.Fail(ControlError.Timeout, string.Create(CultureInfo.InvariantCulture,
+                $"The {request.Command} did not finish within {controlOptions.OperationTimeout.TotalSeconds:0.#} s (Control:OperationTimeout)."));
+        }
+    }
+
+    private JsonObject Peers(DhtNode node)
+    {
+        var (coordinate, error) = node.CurrentCoordinate();
+        var peers = new JsonArray();
+        foreach (var c in node.SnapshotContacts())
+        {
+            peers.Add(new JsonObject
+            {
+                ["peerId"] = c.Id.ToString(),
+                ["address"] = c.Address,
+                ["rttMs"] = Finite(c.LatencyMs),
+                ["lastSeen"] = c.LastSeen.ToString("O", CultureInfo.InvariantCulture),
+                ["failedRequests"] = c.FailedRequests,
+                ["coordinate"] = c.Coordinate is { } peer ? Coordinate(peer) : null,
+                ["predictedRttMs"] = c.Coordinate is { } p ? Finite(coordinate.DistanceTo(p)) : null,
+            });
+        }
+
+        return new JsonObject
+        {
+            ["self"] = new JsonObject
+            {
+                ["peerId"] = node.Id.ToString(),
+                ["address"] = node.Address,
+                ["region"] = nodeOptions.Region.Length == 0 ? null : nodeOptions.Region,
+                ["coordinate"] = Coordinate(coordinate),
+                ["coordinateError"] = Finite(error),
+            },
+            ["peers"] = peers,
+        };
+    }
+
+    private static JsonObject Coordinate(VivaldiCoordinate c) => new()
+    {
+        ["x"] = Finite(c.X),
+        ["y"] = Finite(c.Y),
+        ["height"] = Finite(c.Height),
+    };
+
+    // JSON has no NaN: an unmeasured value is null.
+    private static JsonValue? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(Math.Round(value, 3)) : null;
+
+    private static string Shorten(string text) => text.Length <= 32 ? text : string.Concat(text.AsSpan(0, 29), "...");
+}

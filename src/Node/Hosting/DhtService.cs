@@ -1,0 +1,261 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Overlay.Dht;
+using Overlay.Dht.Coordinates;
+using Overlay.Dht.Persistence;
+using Overlay.Dht.Records;
+using Overlay.Node.Configuration;
+using Overlay.Transport;
+
+namespace Overlay.Node.Hosting;
+
+/// <summary>
+/// The node's DHT participant. At start it builds a <see cref="DhtNode"/> over the node's own transport
+/// and connection pool (one listener per node), routes inbound DHT requests to it, and restores the
+/// contacts and records saved in <c>dht.db</c>. While running it joins through the bootstrap peers and the
+/// saved contacts (retrying with backoff while nobody answers), runs maintenance rounds and saves
+/// snapshots, all on the injected clock. At stop it saves a last snapshot.
+/// </summary>
+public sealed class DhtService(
+    NodeIdentityHolder identity,
+    IOptions<DhtOptions> dhtOptions,
+    IOptions<DhtHostOptions> hostOptions,
+    IOptions<TransportOptions> transportOptions,
+    IOptions<NodeOptions> nodeOptions,
+    TransportService transport,
+    NodeInboundHandler inbound,
+    IDhtStateStore state,
+    TimeProvider time,
+    IMeterFactory meterFactory,
+    ILogger<DhtService> logger) : BackgroundService
+{
+    /// <summary>Meter of the node's own DHT hosting counters (the DHT's are under Overlay.Dht).</summary>
+    public const string MeterName = "Overlay.Node.Dht";
+
+    private static readonly TimeSpan FirstJoinRetry = TimeSpan.FromSeconds(2);
+
+    private int _savedContacts;
+
+    /// <summary>The running DHT node; null before start and after stop.</summary>
+    public DhtNode? Node { get; private set; }
+
+    /// <summary>Whether a join attempt has reached a live peer.</summary>
+    public bool Joined { get; private set; }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var options = dhtOptions.Value;
+        var announce = AnnounceAddress.Resolve(hostOptions.Value.AnnounceAddress, transport.LocalAddresses);
+        // Random.Shared: thread-safe, and a daemon has no run to replay; tests and the simulator inject seeded sources.
+        // A configured location seeds the coordinate, so the first lookups already prefer nearby peers.
+        var location = nodeOptions.Value is { Latitude: { } lat, Longitude: { } lon } ? VivaldiCoordinate.FromLocation(lat, lon) : (VivaldiCoordinate?)null;
+        var node = new DhtNode(identity.Identity, options, time, Random.Shared, transport.Transports, transport.Pool, announce,
+            meterFactory.Create(Overlay.Dht.Wire.DhtMetrics.MeterName), startCoordinate: location);
+        Restore(node);
+        Node = node;
+        inbound.AttachDht(node.RequestHandler);
+        var detail = $"announcing {announce?.ToString() ?? "no address"}, {node.ContactCount} contacts, {node.RecordCount} records";
+        Log.ComponentStarted(logger, "DHT", detail);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var node = Node!;
+        return Task.WhenAll(
+            JoinAsync(node, stoppingToken),
+            MaintenanceLoopAsync(node, stoppingToken),
+            SnapshotLoopAsync(node, stoppingToken));
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        inbound.DetachDht();
+        if (Node is { } node)
+        {
+            Save(node);
+            Node = null;
+            await node.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void Restore(DhtNode node)
+    {
+        var loaded = state.Load(time.GetUtcNow());
+        var problems = meterFactory.Create(MeterName).CreateCounter<long>("overlay.dht.state_problems", description: "Problems met loading dht.db, by reason (each skipped)");
+        foreach (var problem in loaded.Problems)
+        {
+            problems.Add(1, new KeyValuePair<string, object?>("reason", problem.Error.ToString()));
+            Log.DhtStateProblem(logger, problem.Error, problem.Detail);
+        }
+
+        _savedContacts = node.RestoreContacts(loaded.Snapshot.Contacts);
+        var kept = 0;
+        var refused = 0;
+        foreach (var record in loaded.Snapshot.Records)
+        {
+            var verdict = node.RestoreRecord(record);
+            if (verdict == RecordRejection.None)
+            {
+                kept++;
+            }
+            else
+            {
+                refused++;
+                problems.Add(1, new KeyValuePair<string, object?>("reason", $"Record{verdict}"));
+                Log.DhtRecordRefused(logger, verdict);
+            }
+        }
+
+        if (loaded.Snapshot.Contacts.Count + loaded.Snapshot.Records.Count + loaded.ExpiredRecords + loaded.Problems.Count > 0)
+        {
+            Log.DhtStateLoaded(logger, state.Path, _savedContacts, kept, loaded.ExpiredRecords, refused);
+        }
+    }
+
+    private async Task JoinAsync(DhtNode node, CancellationToken stoppingToken)
+    {
+        var seeds = new List<TransportAddress>();
+        foreach (var text in transportOptions.Value.BootstrapPeers)
+        {
+            var address = TransportAddress.Parse(text);
+            if (address.ExpectedPeer is null)
+            {
+                Log.DhtSeedUnpinned(logger, text);
+            }
+            else if (address.ExpectedPeer != node.Id)
+            {
+                seeds.Add(address);
+            }
+        }
+
+        if (seeds.Count == 0 && _savedContacts == 0)
+        {
+            Log.DhtWaitingForPeers(logger);
+            return;
+        }
+
+        var delay = FirstJoinRetry;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var started = time.GetUtcNow();
+            try
+            {
+                var contacts = await node.BootstrapAsync(seeds, stoppingToken).ConfigureAwait(false);
+                var answered = 0;
+                foreach (var c in node.SnapshotContacts())
+                {
+                    answered += c.LastSeen >= started ? 1 : 0;
+                }
+
+                if (answered > 0)
+                {
+                    Joined = true;
+                    Log.DhtJoined(logger, answered, contacts);
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                // A request timeout that surfaced from the lookup: a failed attempt like any other.
+            }
+#pragma warning disable CA1031 // A background loop that threw would stop the whole node; the attempt is retried instead.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Log.DhtJoinError(logger, e);
+            }
+
+            Log.DhtJoinFailed(logger, seeds.Count, _savedContacts, delay.TotalSeconds);
+            try
+            {
+                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, hostOptions.Value.MaxJoinRetryDelay.Ticks));
+        }
+    }
+
+    private async Task MaintenanceLoopAsync(DhtNode node, CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(hostOptions.Value.MaintenanceInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await node.RunMaintenanceOnceAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+#pragma warning disable CA1031 // A failed round (every peer unreachable, a request timeout) is retried next period, never fatal.
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    var kind = e.GetType().Name;
+                    Log.DhtMaintenanceFailed(logger, kind, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    private async Task SnapshotLoopAsync(DhtNode node, CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(hostOptions.Value.SnapshotInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                Save(node);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: StopAsync saves the last snapshot.
+        }
+    }
+
+    private void Save(DhtNode node)
+    {
+        DhtSnapshot snapshot;
+        try
+        {
+            snapshot = new DhtSnapshot(node.SnapshotContacts(), node.SnapshotRecords());
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        try
+        {
+            state.Save(snapshot);
+            var contacts = snapshot.Contacts.Count;
+            var records = snapshot.Records.Count;
+            Log.DhtStateSaved(logger, state.Path, contacts, records);
+        }
+        catch (DhtStateException e)
+        {
+            // The previous snapshot is still in place; the next round tries again.
+            Log.DhtStateSaveFailed(logger, e.Message);
+        }
+    }
+}

@@ -1,0 +1,314 @@
+using Microsoft.Data.Sqlite;
+using Overlay.Crypto;
+using Overlay.Dht.Persistence;
+using Overlay.Dht.Records;
+using Overlay.Transport;
+using Overlay.Transport.InMemory;
+
+namespace Overlay.Dht.Tests.Persistence;
+
+public sealed class SqliteDhtStateStoreTests : IDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+    private readonly string _dir = Directory.CreateTempSubdirectory("overlay-dhtstate").FullName;
+    private readonly NodeIdentity _publisher = NodeIdentity.FromRandom(new Random(5));
+    private readonly DhtOptions _options = new();
+
+    public void Dispose()
+    {
+        _publisher.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private string DbPath => Path.Combine(_dir, SqliteDhtStateStore.FileName);
+
+    private SqliteDhtStateStore Store() => new(DbPath, _options, maxContacts: 1000);
+
+    [Fact]
+    public void Load_NoFile_IsEmptyWithoutProblems()
+    {
+        var result = Store().Load(T0);
+        Assert.Empty(result.Snapshot.Contacts);
+        Assert.Empty(result.Snapshot.Records);
+        Assert.Empty(result.Problems);
+    }
+
+    [Fact]
+    public void SaveThenLoad_RoundTripsContactsAndRecords()
+    {
+        var random = new Random(11);
+        var contacts = new List<ContactSnapshot>();
+        for (var i = 0; i < 50; i++)
+        {
+            var latency = i % 5 == 0 ? double.NaN : random.NextDouble() * 300;
+            contacts.Add(new ContactSnapshot(PeerId.Random(random), $"tcp://10.0.{i}.1:4001", latency, T0.AddMinutes(-i), 0, null));
+        }
+
+        var records = new List<SavedRecord>();
+        for (var i = 0; i < 20; i++)
+        {
+            records.Add(new SavedRecord(Sign(PeerId.Random(random), $"value {i}", T0.AddHours(1)), PublishedLocally: i % 2 == 0));
+        }
+
+        Store().Save(new DhtSnapshot(contacts, records));
+        var loaded = Store().Load(T0);
+
+        Assert.Empty(loaded.Problems);
+        Assert.Equal(0, loaded.ExpiredRecords);
+        Assert.Equal(contacts.Count, loaded.Snapshot.Contacts.Count);
+        foreach (var c in contacts)
+        {
+            var back = Assert.Single(loaded.Snapshot.Contacts, x => x.Id == c.Id);
+            Assert.Equal(c.Address, back.Address);
+            Assert.Equal(c.LastSeen, back.LastSeen);
+            Assert.Equal(double.IsNaN(c.LatencyMs), double.IsNaN(back.LatencyMs));
+            if (!double.IsNaN(c.LatencyMs))
+            {
+                Assert.Equal(c.LatencyMs, back.LatencyMs, 9);
+            }
+        }
+
+        Assert.Equal(records.Count, loaded.Snapshot.Records.Count);
+        foreach (var r in records)
+        {
+            var back = Assert.Single(loaded.Snapshot.Records, x => x.Record.Key == r.Record.Key);
+            Assert.True(back.Record.ContentEquals(r.Record));
+            Assert.Equal(r.PublishedLocally, back.PublishedLocally);
+        }
+    }
+
+    [Fact]
+    public void Save_Twice_ReplacesTheWholeState()
+    {
+        var random = new Random(2);
+        var first = new ContactSnapshot(PeerId.Random(random), "tcp://10.0.0.1:4001", 5, T0, 0, null);
+        var second = new ContactSnapshot(PeerId.Random(random), "tcp://10.0.0.2:4001", 6, T0, 0, null);
+        Store().Save(new DhtSnapshot([first], [new SavedRecord(Sign(PeerId.Random(random), "a", T0.AddHours(1)), true)]));
+        Store().Save(new DhtSnapshot([second], []));
+
+        var loaded = Store().Load(T0);
+        Assert.Equal(second.Id, Assert.Single(loaded.Snapshot.Contacts).Id);
+        Assert.Empty(loaded.Snapshot.Records);
+        Assert.False(File.Exists(DbPath + ".tmp"));
+    }
+
+    [Fact]
+    public void Load_RecordsExpiredWhileStopped_AreDroppedAndCounted()
+    {
+        var random = new Random(3);
+        var live = Sign(PeerId.Random(random), "live", T0.AddHours(2));
+        var dead = Sign(PeerId.Random(random), "dead", T0.AddMinutes(30));
+        Store().Save(new DhtSnapshot([], [new SavedRecord(live, true), new SavedRecord(dead, false)]));
+
+        var loaded = Store().Load(T0.AddHours(1));
+
+        Assert.Equal(live.Key, Assert.Single(loaded.Snapshot.Records).Record.Key);
+        Assert.Equal(1, loaded.ExpiredRecords);
+        Assert.Empty(loaded.Problems);
+    }
+
+    [Fact]
+    public void Load_BadRows_AreSkippedWithTypedProblems_GoodRowsKept()
+    {
+        var random = new Random(4);
+        var good = new ContactSnapshot(PeerId.Random(random), "tcp://192.0.2.1:4001", 10, T0, 0, null);
+        var record = Sign(PeerId.Random(random), "kept", T0.AddHours(1));
+        Store().Save(new DhtSnapshot([good], [new SavedRecord(record, false)]));
+        var other = PeerId.Random(random);
+
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO contacts VALUES (x'0102', 'tcp://192.0.2.2:4001', 1.0, 0);
+                INSERT INTO contacts VALUES (randomblob(32), 'not an address', 1.0, 0);
+                INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.3:4001', -5.0, 0);
+                INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.4:4001', 'fast', 0);
+                INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.5:4001', 1.0, 'yesterday');
+                INSERT INTO contacts VALUES (randomblob(32), 12345, 1.0, 0);
+                INSERT INTO records VALUES (randomblob(32), 0, x'01');
+                INSERT INTO records VALUES (randomblob(32), 7, x'01');
+                INSERT INTO records VALUES ('text key', 0, x'01');
+                INSERT INTO records VALUES ($other, 0, $encoded);
+                """;
+            command.Parameters.AddWithValue("$other", other.ToArray());
+            command.Parameters.AddWithValue("$encoded", RecordEncoding.Encode(record));
+            command.ExecuteNonQuery();
+        }
+
+        var loaded = Store().Load(T0);
+
+        Assert.Equal(good.Id, Assert.Single(loaded.Snapshot.Contacts).Id);
+        Assert.True(Assert.Single(loaded.Snapshot.Records).Record.ContentEquals(record));
+        Assert.Equal(6, loaded.Problems.Count(p => p.Error == DhtStateError.BadContact));
+        Assert.Equal(4, loaded.Problems.Count(p => p.Error == DhtStateError.BadRecord));
+        Assert.Contains(loaded.Problems, p => p.Detail.Contains("key column differs", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Load_RightHeaderButLooseSchema_NullsAndOddTypesAreBadRows()
+    {
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"""
+                PRAGMA application_id = {SqliteDhtStateStore.ApplicationId}; PRAGMA user_version = {SqliteDhtStateStore.SchemaVersion};
+                CREATE TABLE contacts (peer_id, address, latency_ms, last_seen_ms);
+                CREATE TABLE records (key, local, encoded);
+                INSERT INTO contacts VALUES (NULL, NULL, NULL, NULL);
+                INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.9:1', NULL, NULL);
+                INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.9:1', 1e400, 5);
+                INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.9:1', NULL, 5.5);
+                INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.9:1', NULL, 99999999999999999);
+                INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.9:1', NULL, 7);
+                INSERT INTO records VALUES (NULL, NULL, NULL);
+                INSERT INTO records VALUES (randomblob(32), 1.5, x'01');
+                INSERT INTO records VALUES (randomblob(32), 1, 'text');
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        var loaded = Store().Load(T0);
+
+        var kept = Assert.Single(loaded.Snapshot.Contacts);
+        Assert.True(double.IsNaN(kept.LatencyMs));
+        Assert.Equal(5, loaded.Problems.Count(p => p.Error == DhtStateError.BadContact));
+        Assert.Equal(3, loaded.Problems.Count(p => p.Error == DhtStateError.BadRecord));
+        Assert.Empty(loaded.Snapshot.Records);
+    }
+
+    [Fact]
+    public void Load_AnotherDatabase_IsUnknownFormatAndEmpty()
+    {
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TABLE shards (id BLOB); PRAGMA user_version = 9;";
+            command.ExecuteNonQuery();
+        }
+
+        var loaded = Store().Load(T0);
+        Assert.Equal(DhtStateError.UnknownFormat, Assert.Single(loaded.Problems).Error);
+        Assert.Empty(loaded.Snapshot.Contacts);
+    }
+
+    [Fact]
+    public void Load_CorruptedFiles_NeverThrow_AreReportedSetAsideAndOverwrittenByTheNextSave()
+    {
+        var random = new Random(8);
+        var contacts = new List<ContactSnapshot>();
+        for (var i = 0; i < 200; i++)
+        {
+            contacts.Add(new ContactSnapshot(PeerId.Random(random), $"tcp://10.1.{i}.1:4001", i, T0, 0, null));
+        }
+
+        var records = new List<SavedRecord>();
+        for (var i = 0; i < 30; i++)
+        {
+            records.Add(new SavedRecord(Sign(PeerId.Random(random), new string('v', 500), T0.AddHours(1)), false));
+        }
+
+        Store().Save(new DhtSnapshot(contacts, records));
+        var valid = File.ReadAllBytes(DbPath);
+        var flagged = 0;
+        for (var round = 0; round < 60; round++)
+        {
+            byte[] bytes;
+            switch (round % 3)
+            {
+                case 0:
+                    bytes = new byte[random.Next(0, 8192)];
+                    random.NextBytes(bytes);
+                    break;
+                case 1:
+                    bytes = valid[..random.Next(1, valid.Length)];
+                    break;
+                default:
+                    bytes = (byte[])valid.Clone();
+                    for (var k = 0; k < 16; k++)
+                    {
+                        bytes[random.Next(100, bytes.Length)] = (byte)random.Next(256);
+                    }
+
+                    break;
+            }
+
+            File.WriteAllBytes(DbPath, bytes);
+            var loaded = Store().Load(T0);
+            if (loaded.Problems.Count > 0)
+            {
+                flagged++;
+                Assert.All(loaded.Problems, p => Assert.NotEqual(DhtStateError.None, p.Error));
+            }
+
+            if (loaded.Problems.Any(p => p.Error == DhtStateError.FileCorrupt))
+            {
+                Assert.False(File.Exists(DbPath));
+                Assert.True(File.Exists(Store().CorruptPath));
+            }
+
+            Assert.True(loaded.Snapshot.Contacts.Count <= contacts.Count);
+        }
+
+        // Random bytes are never a database: at least those rounds must be reported.
+        Assert.True(flagged >= 20);
+
+        File.WriteAllBytes(DbPath, [1, 2, 3]);
+        Assert.Equal(DhtStateError.FileCorrupt, Assert.Single(Store().Load(T0).Problems).Error);
+        Store().Save(new DhtSnapshot(contacts, records));
+        var again = Store().Load(T0);
+        Assert.Empty(again.Problems);
+        Assert.Equal(contacts.Count, again.Snapshot.Contacts.Count);
+    }
+
+    [Fact]
+    public void RestoreRecord_TamperedSignatureOrExpiry_IsRefusedByTheNodesValidator()
+    {
+        var clock = new VirtualTimeProvider(T0);
+        var net = new InMemoryNetwork(clock, seed: 1);
+        using var identity = NodeIdentity.FromRandom(new Random(9));
+        var node = new DhtNode(identity, _options, clock, new Random(1), h => net.CreateNode(identity.PeerId, h));
+        var random = new Random(10);
+        var good = Sign(PeerId.Random(random), "good", T0.AddHours(1));
+        var other = Sign(PeerId.Random(random), "other", T0.AddHours(1));
+        var signature = other.Signature.ToArray();
+        signature[0] ^= 1;
+        var tampered = new DhtRecord(other.Key, other.Value.Span, other.PublisherPublicKey.Span, other.Sequence, other.Expires, signature);
+        var expired = Sign(PeerId.Random(random), "old", T0.AddSeconds(-1));
+
+        Assert.Equal(RecordRejection.None, node.RestoreRecord(new SavedRecord(good, true)));
+        Assert.Equal(RecordRejection.BadSignature, node.RestoreRecord(new SavedRecord(tampered, false)));
+        Assert.Equal(RecordRejection.Expired, node.RestoreRecord(new SavedRecord(expired, false)));
+        var saved = Assert.Single(node.SnapshotRecords());
+        Assert.True(saved.Record.ContentEquals(good));
+        Assert.True(saved.PublishedLocally);
+    }
+
+    [Fact]
+    public void RestoreContacts_SkipsSelfAndBadAddresses_AndListsTheRest()
+    {
+        var clock = new VirtualTimeProvider(T0);
+        var net = new InMemoryNetwork(clock, seed: 1);
+        using var identity = NodeIdentity.FromRandom(new Random(12));
+        var node = new DhtNode(identity, _options, clock, new Random(1), h => net.CreateNode(identity.PeerId, h));
+        var random = new Random(13);
+        var a = new ContactSnapshot(PeerId.Random(random), "tcp://127.0.0.1:5001", 3, T0.AddMinutes(-5), 0, null);
+        var b = new ContactSnapshot(PeerId.Random(random), "tcp://127.0.0.1:5002", double.NaN, T0.AddMinutes(-1), 0, null);
+        var self = new ContactSnapshot(identity.PeerId, "tcp://127.0.0.1:5003", 1, T0, 0, null);
+        var noAddress = new ContactSnapshot(PeerId.Random(random), null, 1, T0, 0, null);
+        var badAddress = new ContactSnapshot(PeerId.Random(random), "nonsense", 1, T0, 0, null);
+
+        // Both on one loopback host: the per-/24 limits must not keep the second one out.
+        Assert.Equal(2, node.RestoreContacts([a, self, b, noAddress, badAddress]));
+        var listed = node.SnapshotContacts();
+        Assert.Equal(2, listed.Count);
+        Assert.Contains(listed, c => c.Id == a.Id && c.Address == a.Address && c.LastSeen == a.LastSeen);
+        Assert.Contains(listed, c => c.Id == b.Id);
+    }
+
+    private DhtRecord Sign(PeerId key, string value, DateTimeOffset expires) =>
+        DhtRecord.Create(key, System.Text.Encoding.UTF8.GetBytes(value), _publisher.PublicKey.Encoded, 1, expires, p => _publisher.Sign(p));
+}
