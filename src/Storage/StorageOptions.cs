@@ -7,9 +7,9 @@ namespace Overlay.Storage;
 /// <remarks>
 /// Files in <see cref="Directory"/>: <c>shards.db</c> (with its <c>-wal</c>/<c>-shm</c> companions) and
 /// <c>shards.db.lock</c>. The DHT's persisted routing table and records belong in their own file,
-/// <c>dht.db</c> in the same directory, not in tables of <c>shards.db</c>: the shard database is large,
+/// <c>dht.db</c> in the data directory beside this one, not in tables of <c>shards.db</c>: the shard database is large,
 /// written through one batching writer and scrubbed, quarantined or wiped (re-synced from replicas)
-/// on its own, while the routing table is small, rewritten in place often and must survive a wipe of
+/// on its own, while the routing table is small, rewritten whole often and must survive a wipe of
 /// the shards. Separate files also keep one store's writer lock and WAL checkpoints from stalling the
 /// other's writes, and let each choose its own durability.
 /// </remarks>
