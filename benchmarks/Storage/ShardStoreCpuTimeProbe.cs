@@ -158,7 +158,7 @@ public static class ShardStoreCpuTimeProbe
         new Random(7).NextBytes(records);
         var pending = new ValueTask<PutResult>[count];
         var best = (Cpu: double.MaxValue, Wall: double.MaxValue);
-        for (var round = 0; round < warmup + Rounds; round++)
+        for (var round = 0; round < warmup + rounds; round++)
         {
             for (var offset = 0; offset < records.Length; offset += size)
             {

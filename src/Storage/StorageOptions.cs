@@ -39,6 +39,14 @@ public sealed class StorageOptions
     /// <summary>Most operations committed in one write transaction. Default: 1024; range 1–65536.</summary>
     public int WriteBatchSize { get; set; } = 1024;
 
+    /// <summary>
+    /// New shards are appended to a log in arrival order and merged into the id index, sorted, once
+    /// the log holds this many (or the writer has been idle for a second). Larger runs write fewer
+    /// index pages per shard but make each merge hold up puts longer and open load more ids.
+    /// Default: 65536; range 1–1048576.
+    /// </summary>
+    public int MergeThreshold { get; set; } = 65536;
+
     /// <summary>Capacity of the bounded queue in front of the writer; puts wait when it is full. Default: 4096; range 1–1048576.</summary>
     public int WriteQueueCapacity { get; set; } = 4096;
 
