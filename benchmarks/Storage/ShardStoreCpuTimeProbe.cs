@@ -124,6 +124,8 @@ public static class ShardStoreCpuTimeProbe
                 var best = PutRound(output, store, 64, 10_000, ref counter, Warmup, ScalingRounds);
                 var frames = (store.WalFramesWritten - framesBefore) / (double)((Warmup + ScalingRounds) * 10_000);
                 Report(output, $"put 64 B at {store.GetUsage().ShardCount:N0} shards, 10,000 in flight, WriteBatchSize {batch}, {frames:F2} WAL frames per put", 64, best);
+                // Each merge holds up puts for its whole transaction.
+                output.WriteLine($"  {store.Merges} merges of the log of recent shards, the longest {store.LongestMerge.TotalMilliseconds:F0} ms");
             }
 
             store.DisposeAsync().AsTask().GetAwaiter().GetResult();
