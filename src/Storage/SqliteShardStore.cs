@@ -67,7 +67,7 @@ public sealed class SqliteShardStore : IShardStore
     /// <summary>Background WAL checkpoints that copied every frame; for tests.</summary>
     internal long WalCheckpoints => _writer.CompletedCheckpoints;
 
-    /// <summary>Merges of the log of recent shards into the id index since open; for tests and benchmarks.</summary>
+    /// <summary>Merge transactions (id ranges of the log of recent shards moved into the id index) since open; for tests and benchmarks.</summary>
     internal long Merges => _writer.Merges;
 
     /// <summary>The longest of those merges (the longest time it held up puts).</summary>

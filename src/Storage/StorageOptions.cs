@@ -47,6 +47,13 @@ public sealed class StorageOptions
     /// </summary>
     public int MergeThreshold { get; set; } = 65536;
 
+    /// <summary>
+    /// Most logged shards moved per merge transaction. A merge is split into id ranges of this many
+    /// shards, one transaction each with a batch of puts between them, so no single merge holds up
+    /// puts for long; each range still goes into the index in id order. Internal: tests shrink it.
+    /// </summary>
+    internal int MergeChunkShards { get; set; } = 16384;
+
     /// <summary>Capacity of the bounded queue in front of the writer; puts wait when it is full. Default: 4096; range 1–1048576.</summary>
     public int WriteQueueCapacity { get; set; } = 4096;
 

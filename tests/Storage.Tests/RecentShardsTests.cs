@@ -292,6 +292,7 @@ public sealed class RecentShardsTests
         await using var temp = new TempStore(o =>
         {
             o.MergeThreshold = 48;
+            o.MergeChunkShards = 16;
             o.WriteBatchSize = 16;
         });
         const int Total = 4000;
@@ -362,7 +363,7 @@ public sealed class RecentShardsTests
 
         Assert.Equal(0, misses);
         Assert.True(reads > 0);
-        Assert.True(temp.Store.Merges >= 20, $"Only {temp.Store.Merges} merges ran.");
+        Assert.True(temp.Store.Merges >= 60, $"Only {temp.Store.Merges} merge transactions ran.");
         Assert.Equal(Total, temp.Store.GetUsage().ShardCount);
         Assert.Equal(Total, (await EnumerateAsync(temp.Store)).Count);
     }

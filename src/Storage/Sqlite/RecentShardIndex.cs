@@ -98,10 +98,16 @@ internal sealed class RecentShardIndex
         _removed.Clear();
     }
 
-    /// <summary>Every log row was merged and deleted, and that commit is done.</summary>
-    public void Clear()
+    /// <summary>The entries now, for a merge to sort (writer thread, between transactions).</summary>
+    public KeyValuePair<ShardId, long>[] Snapshot() => _entries.ToArray();
+
+    /// <summary>The log row <paramref name="seq"/> was merged into the index, and that commit is done.</summary>
+    public void Merged(in ShardId id, long seq)
     {
-        _entries.Clear();
-        Volatile.Write(ref _count, 0);
+        // A row deleted, or replaced by a newer put, since the merge began is no longer this entry.
+        if (_entries.TryRemove(new KeyValuePair<ShardId, long>(id, seq)))
+        {
+            Interlocked.Decrement(ref _count);
+        }
     }
 }

@@ -39,7 +39,13 @@ internal sealed class ShardWriter : IDisposable
 
     // The same operations on the log of recent shards, by log row.
     private readonly sqlite3_stmt _findRecent, _touchRecent, _insertRecent, _deleteRecent, _setPinnedRecent, _setVerifiedRecent, _expiredWithRecent, _quarantineRecent;
-    private readonly sqlite3_stmt _mergeInsert, _mergeDelete;
+    private readonly sqlite3_stmt _mergeInsert, _mergeDelete, _mergeDeleteAll;
+
+    // The merge in progress: the log's entries sorted by id when it started, the next range to move,
+    // and the last log row it covers (shards logged after it started wait for the next merge).
+    private KeyValuePair<ShardId, long>[]? _mergePlan;
+    private int _mergeNext;
+    private long _mergeMaxSeq;
     private readonly RecentShardIndex _recent;
     private long _nextSeq;
 
@@ -112,8 +118,11 @@ internal sealed class ShardWriter : IDisposable
         _quarantineRecent = Native.Prepare(connection, "INSERT OR REPLACE INTO quarantine(id, size, stored_at, detected_at, reason) SELECT id, size, stored_at, ?2, ?3 FROM recent_shards WHERE seq = ?1");
         // Sorted by id, the merged rows go into the id index leaf after leaf: a leaf that receives
         // many of them is written once, where inserting them as they came wrote one leaf per shard.
-        _mergeInsert = Native.Prepare(connection, "INSERT INTO shards(id, data_id, size, stored_at, expires_at, pinned, last_verified) SELECT id, data_id, size, stored_at, expires_at, pinned, last_verified FROM recent_shards ORDER BY id");
-        _mergeDelete = Native.Prepare(connection, "DELETE FROM recent_shards");
+        const string Range = "seq <= ?1 AND id >= ?2 AND (?3 IS NULL OR id < ?3)";
+        _mergeInsert = Native.Prepare(connection, $"INSERT INTO shards(id, data_id, size, stored_at, expires_at, pinned, last_verified) SELECT id, data_id, size, stored_at, expires_at, pinned, last_verified FROM recent_shards WHERE {Range} ORDER BY id");
+        _mergeDelete = Native.Prepare(connection, $"DELETE FROM recent_shards WHERE {Range}");
+        // The whole log at once: SQLite then frees its pages instead of deleting row by row.
+        _mergeDeleteAll = Native.Prepare(connection, "DELETE FROM recent_shards");
         _touch = Native.Prepare(connection, "UPDATE shards SET expires_at = ?2, pinned = ?3 WHERE id = ?1");
         _insertData = Native.Prepare(connection, "INSERT INTO shard_data(rowid, data) VALUES (?1, ?2)");
         _deleteMeta = Native.Prepare(connection, "DELETE FROM shards WHERE id = ?1 RETURNING data_id, size");
@@ -140,7 +149,7 @@ internal sealed class ShardWriter : IDisposable
 
     public long ShardCount => Interlocked.Read(ref _shardCount);
 
-    /// <summary>Merges of the log into the id index since open, and the longest one; for tests and benchmarks.</summary>
+    /// <summary>Merge transactions (id ranges of the log moved into the id index) since open, and the longest one; for tests and benchmarks.</summary>
     public long Merges => Interlocked.Read(ref _merges);
 
     public TimeSpan LongestMerge => TimeSpan.FromTicks(Interlocked.Read(ref _longestMergeTicks));
@@ -451,37 +460,75 @@ internal sealed class ShardWriter : IDisposable
     }
 
     /// <summary>
-    /// Moves every logged shard into the id index in id order, in one transaction between batches:
-    /// a crash leaves either the log rows or the merged rows. The in-memory index is cleared only
-    /// after the commit, so a reader never misses a shard: until then its log entry leads to the
-    /// log row or, once that is gone, to the merged row that the same commit made visible.
+    /// Moves the next id range of logged shards (at most <see cref="StorageOptions.MergeChunkShards"/>) into the id
+    /// index in id order, in one transaction between batches: a crash leaves each shard either in the
+    /// log or in the index. The in-memory entries go only after the commit, so a reader never misses
+    /// a shard: until then its entry leads to the log row or, once that is gone, to the merged row
+    /// that the same commit made visible.
     /// </summary>
     private void MergeRecent()
     {
-        if (_recent.Count == 0)
+        if (_mergePlan is null)
         {
-            return;
+            if (_recent.Count == 0)
+            {
+                return;
+            }
+
+            // Every entry is committed here (merges run between transactions); sorted once per merge.
+            _mergePlan = _recent.Snapshot();
+            Array.Sort(_mergePlan, static (a, b) => a.Key.CompareTo(b.Key));
+            _mergeNext = 0;
+            _mergeMaxSeq = _nextSeq - 1;
         }
 
+        var plan = _mergePlan;
+        var first = _mergeNext;
+        var end = Math.Min(plan.Length, first + _options.MergeChunkShards);
+        var whole = first == 0 && end == plan.Length && _mergeMaxSeq == _nextSeq - 1;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var count = _recent.Count;
         try
         {
             Begin();
+            foreach (var stmt in (ReadOnlySpan<sqlite3_stmt>)[_mergeInsert, _mergeDelete])
+            {
+                raw.sqlite3_bind_int64(stmt, 1, _mergeMaxSeq);
+                Native.BindId(stmt, 2, plan[first].Key);
+                if (end < plan.Length)
+                {
+                    Native.BindId(stmt, 3, plan[end].Key);
+                }
+                else
+                {
+                    raw.sqlite3_bind_null(stmt, 3);
+                }
+            }
+
             Native.Run(_db, _mergeInsert);
-            Native.Run(_db, _mergeDelete);
+            Native.Run(_db, whole ? _mergeDeleteAll : _mergeDelete);
             CommitWithUsage();
         }
         catch (SqliteException e)
         {
             Rollback();
-            _mergeAt = count + _options.MergeThreshold;
-            Log.MergeFailed(_logger, _path, count, Errors.Map(e, _path, "merging recent shards").Reason);
+            _mergePlan = null;
+            _mergeAt = _recent.Count + _options.MergeThreshold;
+            Log.MergeFailed(_logger, _path, end - first, Errors.Map(e, _path, "merging recent shards").Reason);
             return;
         }
 
-        _recent.Clear();
-        _mergeAt = _options.MergeThreshold;
+        for (var i = first; i < end; i++)
+        {
+            _recent.Merged(plan[i].Key, plan[i].Value);
+        }
+
+        _mergeNext = end;
+        if (end == plan.Length)
+        {
+            _mergePlan = null;
+            _mergeAt = _options.MergeThreshold;
+        }
+
         var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         Interlocked.Increment(ref _merges);
         if (elapsed.Ticks > Interlocked.Read(ref _longestMergeTicks))
@@ -489,7 +536,7 @@ internal sealed class ShardWriter : IDisposable
             Interlocked.Exchange(ref _longestMergeTicks, elapsed.Ticks);
         }
 
-        Log.Merged(_logger, _path, count, elapsed.TotalMilliseconds);
+        Log.Merged(_logger, _path, end - first, elapsed.TotalMilliseconds);
     }
 
     /// <summary>Waits up to <see cref="IdleMergeDelay"/> on the injected clock for work (or the queue closing); false if neither came.</summary>
@@ -514,7 +561,7 @@ internal sealed class ShardWriter : IDisposable
         var reader = _queue.Reader;
         while (true)
         {
-            if (_recent.Count >= _mergeAt)
+            if (_mergePlan is not null || _recent.Count >= _mergeAt)
             {
                 MergeRecent();
             }
@@ -523,6 +570,12 @@ internal sealed class ShardWriter : IDisposable
             {
                 FlushBookkeeping();
                 RequestIdleCheckpoint();
+                if (_mergePlan is not null)
+                {
+                    // Nothing queued: go on with the merge in progress.
+                    continue;
+                }
+
                 if (_recent.Count > 0 && !WaitForWork(reader))
                 {
                     // Idle: merge now, so the log (which enumeration and expiry scan) is empty while nothing is written.
@@ -841,7 +894,7 @@ internal sealed class ShardWriter : IDisposable
     {
         Complete();
         _checkpointer.Dispose();
-        foreach (var stmt in new[] { _begin, _commit, _rollback, _find, _touch, _insertData, _deleteMeta, _deleteData, _setPinned, _setVerified, _expired, _quarantine, _usage, _findRecent, _touchRecent, _insertRecent, _deleteRecent, _setPinnedRecent, _setVerifiedRecent, _expiredWithRecent, _quarantineRecent, _mergeInsert, _mergeDelete })
+        foreach (var stmt in new[] { _begin, _commit, _rollback, _find, _touch, _insertData, _deleteMeta, _deleteData, _setPinned, _setVerified, _expired, _quarantine, _usage, _findRecent, _touchRecent, _insertRecent, _deleteRecent, _setPinnedRecent, _setVerifiedRecent, _expiredWithRecent, _quarantineRecent, _mergeInsert, _mergeDelete, _mergeDeleteAll })
         {
             stmt.Dispose();
         }
