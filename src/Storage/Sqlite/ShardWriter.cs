@@ -861,16 +861,22 @@ internal sealed class ShardWriter : IDisposable
             while (n < 8192 && _verified.TryDequeue(out var entry))
             {
                 Interlocked.Decrement(ref _verifiedCount);
+                var logged = false;
                 if (_recent.TryGet(entry.Id, out var seq))
                 {
                     raw.sqlite3_bind_int64(_setVerifiedRecent, 1, seq);
                     raw.sqlite3_bind_int64(_setVerifiedRecent, 2, entry.At);
                     Native.Run(_db, _setVerifiedRecent);
+                    // No change: already newer, or the row was merged meanwhile (then it is in shards).
+                    logged = raw.sqlite3_changes(_db) > 0;
                 }
 
-                Native.BindId(_setVerified, 1, entry.Id);
-                raw.sqlite3_bind_int64(_setVerified, 2, entry.At);
-                Native.Run(_db, _setVerified);
+                if (!logged)
+                {
+                    Native.BindId(_setVerified, 1, entry.Id);
+                    raw.sqlite3_bind_int64(_setVerified, 2, entry.At);
+                    Native.Run(_db, _setVerified);
+                }
                 n++;
             }
 
