@@ -155,7 +155,13 @@ public sealed class RecentShardsTests
     [InlineData(NeverMerge)]
     public async Task Quarantine_OfLoggedOrMergedShard_RemovesItAndRecordsIt(int mergeThreshold)
     {
-        await using var temp = new TempStore(o => o.MergeThreshold = mergeThreshold, StoppedClock());
+        await using var temp = new TempStore(
+            o =>
+            {
+                o.MergeThreshold = mergeThreshold;
+                o.MergeOnClose = false;
+            },
+            StoppedClock());
         var shards = await PutAllAsync(temp.Store, new Random(3), 3, 2000);
         await temp.CloseAsync();
         using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temp.DatabasePath, Pooling = false }.ToString()))
@@ -197,7 +203,13 @@ public sealed class RecentShardsTests
     [Fact]
     public async Task Reopen_WithShardsInTheLog_LoadsThemAndMergesThemLater()
     {
-        await using var temp = new TempStore(o => o.MergeThreshold = 1000, StoppedClock());
+        await using var temp = new TempStore(
+            o =>
+            {
+                o.MergeThreshold = 1000;
+                o.MergeOnClose = false;
+            },
+            StoppedClock());
         var random = new Random(4);
         var shards = await PutAllAsync(temp.Store, random, 700, 64);
         await temp.ReopenAsync();
@@ -215,6 +227,28 @@ public sealed class RecentShardsTests
         Assert.Equal(100, temp.Store.RecentCount);
         Assert.Equal(1100, temp.Store.GetUsage().ShardCount);
         Assert.Equal(1100 * 64, temp.Store.GetUsage().UsedBytes);
+        AssertAllServed(temp.Store, shards);
+    }
+
+    [Fact]
+    public async Task Close_MergesTheLog_SoTheFileHoldsEveryShardInTheIdIndex()
+    {
+        await using var temp = new TempStore(time: StoppedClock());
+        var shards = await PutAllAsync(temp.Store, new Random(9), 300, 64);
+        Assert.Equal(300, temp.Store.RecentCount);
+        await temp.CloseAsync();
+        using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temp.DatabasePath, Pooling = false }.ToString()))
+        {
+            raw.Open();
+            using var command = raw.CreateCommand();
+            command.CommandText = "SELECT (SELECT count(*) FROM recent_shards), (SELECT count(*) FROM shards)";
+            using var counts = command.ExecuteReader();
+            counts.Read();
+            Assert.Equal((0L, 300L), (counts.GetInt64(0), counts.GetInt64(1)));
+        }
+
+        await temp.ReopenAsync();
+        Assert.Equal(0, temp.Store.RecentCount);
         AssertAllServed(temp.Store, shards);
     }
 

@@ -619,6 +619,17 @@ internal sealed class ShardWriter : IDisposable
             }
         }
 
+        if (_options.MergeOnClose && _recent.Count > 0)
+        {
+            // Closing: fold the log into the index (range by range; a failed range ends it, the rest
+            // stays in the log and is loaded at the next open).
+            do
+            {
+                MergeRecent();
+            }
+            while (_mergePlan is not null);
+        }
+
         FlushBookkeeping();
     }
 
