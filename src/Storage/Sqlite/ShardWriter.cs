@@ -60,9 +60,9 @@ internal sealed class ShardWriter : IDisposable
     private long _shardCount, _usedBytes;
     private long _txCount, _txBytes;
 
-    // Payload rows get their rowid from here (writer thread only), so a put can insert its metadata
-    // row, which references the payload, before the payload: a duplicate then costs one statement.
-    // Ids skipped by a rolled-back batch are simply never used.
+    // Payload rows get their rowid from here (writer thread only), so a put can write its log row,
+    // which references the payload, before the payload. Ids skipped by a rolled-back batch are
+    // simply never used (log rows' seq likewise).
     private long _nextDataId;
 
     private readonly PutOperationPool _puts;
