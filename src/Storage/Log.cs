@@ -19,4 +19,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Debug, Message = "Collected {Count} expired shards from {Path}")]
     public static partial void Collected(ILogger logger, int count, string path);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Debug, Message = "Merged {Count} recent shards into the id index of {Path} in {Milliseconds} ms")]
+    public static partial void Merged(ILogger logger, string path, int count, double milliseconds);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Merging {Count} recent shards into the id index of {Path} failed ({Reason}); they stay in the log and are still served")]
+    public static partial void MergeFailed(ILogger logger, string path, int count, StorageErrorReason reason);
 }

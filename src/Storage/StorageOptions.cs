@@ -39,6 +39,29 @@ public sealed class StorageOptions
     /// <summary>Most operations committed in one write transaction. Default: 1024; range 1–65536.</summary>
     public int WriteBatchSize { get; set; } = 1024;
 
+    /// <summary>
+    /// New shards are appended to a log in arrival order and merged into the id index, sorted, once
+    /// the log holds this many (or the writer has been idle for a second). Larger runs write fewer
+    /// index pages per shard but make each merge hold up puts longer and open load more ids.
+    /// Default: 65536; range 1–1048576. Internal until node.config.json documents it; tests and the
+    /// crash writer lower it to make merges frequent.
+    /// </summary>
+    internal int MergeThreshold { get; set; } = 65536;
+
+    /// <summary>
+    /// Whether closing the store merges the whole log first, so a closed store file keeps every shard
+    /// in the id index (as schema 1 did) and the next open loads nothing. Default: true. Internal:
+    /// tests turn it off to reopen a store with a non-empty log.
+    /// </summary>
+    internal bool MergeOnClose { get; set; } = true;
+
+    /// <summary>
+    /// Most logged shards moved per merge transaction. A merge is split into id ranges of this many
+    /// shards, one transaction each with a batch of puts between them, so no single merge holds up
+    /// puts for long; each range still goes into the index in id order. Internal: tests shrink it.
+    /// </summary>
+    internal int MergeChunkShards { get; set; } = 16384;
+
     /// <summary>Capacity of the bounded queue in front of the writer; puts wait when it is full. Default: 4096; range 1–1048576.</summary>
     public int WriteQueueCapacity { get; set; } = 4096;
 

@@ -3,9 +3,12 @@ using Overlay.Storage;
 // Writes random shards into the store in args[0] (seed args[1]) as fast as it can, with several
 // puts in flight so batches form, and prints each id once its put was acknowledged. The crash test
 // kills this process with SIGKILL at a random moment and then checks every printed id survived.
-if (args.Length < 2 || !int.TryParse(args[1], out var seed))
+// An optional merge threshold makes the store merge its log of recent shards into the id index
+// every few batches, so kills also land inside merges.
+var mergeThreshold = 65536;
+if (args.Length < 2 || !int.TryParse(args[1], out var seed) || (args.Length > 2 && !int.TryParse(args[2], out mergeThreshold)))
 {
-    Console.Error.WriteLine("usage: Overlay.Storage.CrashWriter <directory> <seed>");
+    Console.Error.WriteLine("usage: Overlay.Storage.CrashWriter <directory> <seed> [merge threshold]");
     return 2;
 }
 
@@ -16,6 +19,7 @@ var options = new StorageOptions
     MaxShardBytes = 1024 * 1024,
     WriteBatchSize = 64,
     ReaderCount = 1,
+    MergeThreshold = mergeThreshold,
 };
 var stdout = Console.Out;
 await using var store = SqliteShardStore.Open(options);

@@ -30,7 +30,8 @@ public sealed class CorruptionTests
     private static long DataRowOf(SqliteConnection connection, ShardId id)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT data_id FROM shards WHERE id = $id";
+        // New shards may still sit in the log of recent shards, not yet merged into the id index.
+        command.CommandText = "SELECT data_id FROM shards WHERE id = $id UNION ALL SELECT data_id FROM recent_shards WHERE id = $id";
         command.Parameters.AddWithValue("$id", id.ToArray());
         return (long)command.ExecuteScalar()!;
     }

@@ -14,7 +14,33 @@ public sealed class CrashTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Reopen_AfterWriterIsKilled_HasEveryAcknowledgedShardAndNothingHalfWritten()
+    public Task Reopen_AfterWriterIsKilled_HasEveryAcknowledgedShardAndNothingHalfWritten() =>
+        KillAndCheckAsync(Iterations, mergeThreshold: null);
+
+    /// <summary>
+    /// The same with a merge threshold of 48 against batches of up to 64 puts: nearly every batch is
+    /// followed by a merge of the log into the id index, so many kills land inside one.
+    /// </summary>
+    [Fact]
+    public async Task Reopen_AfterWriterIsKilledWhileMerging_HasEveryAcknowledgedShardAndNothingHalfWritten()
+    {
+        var directory = await KillAndCheckAsync(Iterations / 2, mergeThreshold: 48, keep: true);
+        try
+        {
+            // Merges did commit (the id index holds shards), or the kills cannot have hit one.
+            using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(directory, SqliteShardStore.FileName)};Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM shards";
+            Assert.True((long)command.ExecuteScalar()! > 0, "No merge ever committed.");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task<string> KillAndCheckAsync(int iterations, int? mergeThreshold, bool keep = false)
     {
         var writerDll = Path.Combine(AppContext.BaseDirectory, "Overlay.Storage.CrashWriter.dll");
         Assert.True(File.Exists(writerDll), $"The crash writer was not built next to the tests ({writerDll}).");
@@ -24,12 +50,12 @@ public sealed class CrashTests
         var killsAfterAcks = 0;
         try
         {
-            for (var iteration = 0; iteration < Iterations; iteration++)
+            for (var iteration = 0; iteration < iterations; iteration++)
             {
                 // One kill in six lands early, possibly while the store opens or migrates; the others
                 // land at a random moment after the first put was acknowledged.
                 var early = iteration % 6 == 5;
-                var acked = await RunAndKillAsync(writerDll, directory, random.Next(), early, TimeSpan.FromMilliseconds(random.Next(0, early ? 150 : 300)));
+                var acked = await RunAndKillAsync(writerDll, directory, random.Next(), mergeThreshold, early, TimeSpan.FromMilliseconds(random.Next(0, early ? 150 : 300)));
                 if (acked.Count > 0)
                 {
                     killsAfterAcks++;
@@ -61,17 +87,21 @@ public sealed class CrashTests
             }
 
             // The kills must have landed while puts were being acknowledged, or nothing was tested.
-            Assert.True(killsAfterAcks >= Iterations * 3 / 4, $"Only {killsAfterAcks} of {Iterations} kills came after an acknowledged put.");
+            Assert.True(killsAfterAcks >= iterations * 3 / 4, $"Only {killsAfterAcks} of {iterations} kills came after an acknowledged put.");
             Assert.NotEmpty(acknowledged);
             await using var final = SqliteShardStore.Open(new StorageOptions { Directory = directory, ReaderCount = 1 });
             var report = await final.VerifyAllAsync(cancellationToken: Ct);
             Assert.True(report.IsClean, report.ToString());
+            return directory;
         }
         finally
         {
             try
             {
-                Directory.Delete(directory, recursive: true);
+                if (!keep)
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
             }
             catch (IOException)
             {
@@ -83,7 +113,7 @@ public sealed class CrashTests
     /// Starts the writer and kills it <paramref name="killAfter"/> after it started (<paramref name="early"/>)
     /// or after its first acknowledged put; returns the ids it printed.
     /// </summary>
-    private static async Task<List<ShardId>> RunAndKillAsync(string writerDll, string directory, int seed, bool early, TimeSpan killAfter)
+    private static async Task<List<ShardId>> RunAndKillAsync(string writerDll, string directory, int seed, int? mergeThreshold, bool early, TimeSpan killAfter)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -94,6 +124,11 @@ public sealed class CrashTests
         start.ArgumentList.Add(writerDll);
         start.ArgumentList.Add(directory);
         start.ArgumentList.Add(seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (mergeThreshold is { } threshold)
+        {
+            start.ArgumentList.Add(threshold.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         using var process = Process.Start(start)!;
         var acked = new List<ShardId>();
         try

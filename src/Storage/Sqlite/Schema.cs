@@ -10,7 +10,8 @@ namespace Overlay.Storage.Sqlite;
 /// Metadata (<c>shards</c>, keyed by id, no rowid) is kept apart from payloads (<c>shard_data</c>,
 /// rowid table so incremental blob I/O works). Updating a pin, an expiry or the last-verified time
 /// therefore rewrites a small row instead of the whole payload record, and enumeration, expiry
-/// collection and open never touch payload pages. Capacity accounting lives in <c>usage</c>,
+/// collection and open never touch payload pages. New shards first go to <c>recent_shards</c>, a log
+/// in arrival order, and move to <c>shards</c> in id-sorted runs (see <see cref="RecentShardIndex"/>). Capacity accounting lives in <c>usage</c>,
 /// updated in the same transaction as the shards, so opening a store of a million shards reads one row.
 /// </remarks>
 internal static class Schema
@@ -18,7 +19,7 @@ internal static class Schema
     /// <summary>"OVLS" — marks the file as an Overlay shard store.</summary>
     public const int ApplicationId = 0x4F564C53;
 
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     private static readonly string[] Migrations =
     [
@@ -47,6 +48,20 @@ internal static class Schema
             shard_count INTEGER NOT NULL,
             used_bytes INTEGER NOT NULL);
         INSERT INTO usage(id, shard_count, used_bytes) VALUES (0, 0, 0);
+        """,
+        // 1 → 2: new shards are appended here in arrival order (one append per put instead of an
+        // insert at a random leaf of the id index) and merged into `shards` in id order in batches.
+        // No index on id: the writer keeps one in memory, loaded at open.
+        """
+        CREATE TABLE recent_shards(
+            seq INTEGER PRIMARY KEY,
+            id BLOB NOT NULL CHECK (length(id) = 32),
+            data_id INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            stored_at INTEGER NOT NULL,
+            expires_at INTEGER,
+            pinned INTEGER NOT NULL,
+            last_verified INTEGER);
         """,
     ];
 

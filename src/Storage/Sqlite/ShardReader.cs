@@ -24,9 +24,18 @@ internal sealed class ShardReader : IDisposable
     private readonly sqlite3_stmt _exists;
     private readonly Blake3Hasher _hasher = Blake3Hasher.Create();
 
-    public ShardReader(SqliteConnection connection)
+    // The same look-ups in the log of recent shards, by log row and id (an index entry is only a
+    // hint: the row may be uncommitted or already merged, see RecentShardIndex).
+    private readonly sqlite3_stmt _recentMeta, _recentInfo, _recentExists;
+    private readonly RecentShardIndex _recent;
+
+    // The statement of the current BeginRead (_meta or _recentMeta), whose column 3 holds a small payload.
+    private sqlite3_stmt _active;
+
+    public ShardReader(SqliteConnection connection, RecentShardIndex recent)
     {
         _connection = connection;
+        _recent = recent;
         _db = connection.Handle!;
         // One statement finds the shard and, when it is small, its payload too (the CASE keeps SQLite
         // from loading a large payload into memory; those are read through blob I/O instead). LEFT
@@ -35,6 +44,10 @@ internal sealed class ShardReader : IDisposable
         _data = Native.Prepare(connection, "SELECT data FROM shard_data WHERE rowid = ?1");
         _exists = Native.Prepare(connection, "SELECT 1 FROM shards WHERE id = ?1");
         _info = Native.Prepare(connection, "SELECT size, stored_at, expires_at, pinned, last_verified FROM shards WHERE id = ?1");
+        _recentMeta = Native.Prepare(connection, $"SELECT s.data_id, s.size, s.last_verified, CASE WHEN s.size <= {InlineReadLimit} THEN d.data END FROM recent_shards s LEFT JOIN shard_data d ON d.rowid = s.data_id WHERE s.seq = ?2 AND s.id = ?1");
+        _recentExists = Native.Prepare(connection, "SELECT 1 FROM recent_shards WHERE seq = ?2 AND id = ?1");
+        _recentInfo = Native.Prepare(connection, "SELECT size, stored_at, expires_at, pinned, last_verified FROM recent_shards WHERE seq = ?2 AND id = ?1");
+        _active = _meta;
     }
 
     public SqliteConnection Connection => _connection;
@@ -53,8 +66,21 @@ internal sealed class ShardReader : IDisposable
     /// <param name="lastVerified">Last recorded verification, Unix milliseconds (0 if never).</param>
     public bool BeginRead(in ShardId id, out long dataId, out int size, out long lastVerified)
     {
-        Native.BindId(_meta, 1, id);
-        if (!Native.Step(_db, _meta))
+        _active = _meta;
+        if (_recent.TryGet(id, out var seq))
+        {
+            if (Lookup(_recentMeta, id, seq))
+            {
+                _active = _recentMeta;
+            }
+            else
+            {
+                // Not committed yet, or merged meanwhile: then the index row is visible now.
+                raw.sqlite3_reset(_recentMeta);
+            }
+        }
+
+        if (_active == _meta && !Lookup(_meta, id, 0))
         {
             dataId = 0;
             size = 0;
@@ -62,17 +88,30 @@ internal sealed class ShardReader : IDisposable
             return false;
         }
 
-        dataId = raw.sqlite3_column_int64(_meta, 0);
-        size = raw.sqlite3_column_int(_meta, 1);
-        lastVerified = raw.sqlite3_column_int64(_meta, 2);
+        dataId = raw.sqlite3_column_int64(_active, 0);
+        size = raw.sqlite3_column_int(_active, 1);
+        lastVerified = raw.sqlite3_column_int64(_active, 2);
         _payloadInRow = size <= InlineReadLimit;
         return true;
+    }
+
+    /// <summary>Binds the id (and, for a log statement, the log row) and steps once; true for a row.</summary>
+    private bool Lookup(sqlite3_stmt stmt, in ShardId id, long seq)
+    {
+        Native.BindId(stmt, 1, id);
+        if (seq != 0)
+        {
+            raw.sqlite3_bind_int64(stmt, 2, seq);
+        }
+
+        return Native.Step(_db, stmt);
     }
 
     public void EndRead()
     {
         _payloadInRow = false;
-        raw.sqlite3_reset(_meta);
+        raw.sqlite3_reset(_active);
+        _active = _meta;
     }
 
     // True between a BeginRead that found a small shard and EndRead: its payload is column 3 of _meta.
@@ -96,25 +135,36 @@ internal sealed class ShardReader : IDisposable
     }
 
 
-    public bool Contains(in ShardId id)
+    public bool Contains(in ShardId id) =>
+        (_recent.TryGet(id, out var seq) && Contains(_recentExists, id, seq)) || Contains(_exists, id, 0);
+
+    private bool Contains(sqlite3_stmt stmt, in ShardId id, long seq)
     {
-        Native.BindId(_exists, 1, id);
         try
         {
-            return Native.Step(_db, _exists);
+            return Lookup(stmt, id, seq);
         }
         finally
         {
-            raw.sqlite3_reset(_exists);
+            raw.sqlite3_reset(stmt);
         }
     }
 
     public bool TryGetInfo(in ShardId id, out ShardInfo info)
     {
-        Native.BindId(_info, 1, id);
+        if (_recent.TryGet(id, out var seq) && TryGetInfo(_recentInfo, id, seq, out info))
+        {
+            return true;
+        }
+
+        return TryGetInfo(_info, id, 0, out info);
+    }
+
+    private bool TryGetInfo(sqlite3_stmt stmt, in ShardId id, long seq, out ShardInfo info)
+    {
         try
         {
-            if (!Native.Step(_db, _info))
+            if (!Lookup(stmt, id, seq))
             {
                 info = default;
                 return false;
@@ -122,16 +172,16 @@ internal sealed class ShardReader : IDisposable
 
             info = new ShardInfo(
                 id,
-                raw.sqlite3_column_int(_info, 0),
-                DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(_info, 1)),
-                ToTime(Native.ColumnNullableInt64(_info, 2)),
-                raw.sqlite3_column_int(_info, 3) != 0,
-                ToTime(Native.ColumnNullableInt64(_info, 4)));
+                raw.sqlite3_column_int(stmt, 0),
+                DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(stmt, 1)),
+                ToTime(Native.ColumnNullableInt64(stmt, 2)),
+                raw.sqlite3_column_int(stmt, 3) != 0,
+                ToTime(Native.ColumnNullableInt64(stmt, 4)));
             return true;
         }
         finally
         {
-            raw.sqlite3_reset(_info);
+            raw.sqlite3_reset(stmt);
         }
     }
 
@@ -146,12 +196,12 @@ internal sealed class ShardReader : IDisposable
             if (_payloadInRow)
             {
                 // NULL: the payload row is missing.
-                if (raw.sqlite3_column_type(_meta, 3) != raw.SQLITE_BLOB)
+                if (raw.sqlite3_column_type(_active, 3) != raw.SQLITE_BLOB)
                 {
                     return false;
                 }
 
-                var inRow = raw.sqlite3_column_blob(_meta, 3);
+                var inRow = raw.sqlite3_column_blob(_active, 3);
                 if (inRow.Length != destination.Length)
                 {
                     return false;
@@ -231,6 +281,9 @@ internal sealed class ShardReader : IDisposable
         _data.Dispose();
         _info.Dispose();
         _exists.Dispose();
+        _recentMeta.Dispose();
+        _recentInfo.Dispose();
+        _recentExists.Dispose();
         _connection.Dispose();
     }
 }

@@ -34,16 +34,35 @@ internal sealed class ShardWriter : IDisposable
     private int _verifiedCount;
 
     private readonly sqlite3_stmt _begin, _commit, _rollback;
-    private readonly sqlite3_stmt _find, _touch, _insertData, _insertMeta, _deleteMeta, _deleteData;
+    private readonly sqlite3_stmt _find, _touch, _insertData, _deleteMeta, _deleteData;
     private readonly sqlite3_stmt _setPinned, _setVerified, _expired, _quarantine, _usage;
+
+    // The same operations on the log of recent shards, by log row.
+    private readonly sqlite3_stmt _findRecent, _touchRecent, _insertRecent, _deleteRecent, _setPinnedRecent, _setVerifiedRecent, _expiredWithRecent, _quarantineRecent;
+    private readonly sqlite3_stmt _mergeInsert, _mergeDelete, _mergeDeleteAll;
+
+    // The merge in progress: the log's entries sorted by id when it started, the next range to move,
+    // and the last log row it covers (shards logged after it started wait for the next merge).
+    private KeyValuePair<ShardId, long>[]? _mergePlan;
+    private int _mergeNext;
+    private long _mergeMaxSeq;
+    private readonly RecentShardIndex _recent;
+    private long _nextSeq;
+
+    // Merge once the log holds this many shards; raised past the log's size after a failed merge,
+    // so a full disk does not turn every batch into a failing merge.
+    private int _mergeAt;
+
+    /// <summary>How long the queue must stay empty before the log is merged anyway.</summary>
+    internal static readonly TimeSpan IdleMergeDelay = TimeSpan.FromSeconds(1);
 
     // Committed totals (read by any thread) and the deltas of the open transaction (writer thread only).
     private long _shardCount, _usedBytes;
     private long _txCount, _txBytes;
 
-    // Payload rows get their rowid from here (writer thread only), so a put can insert its metadata
-    // row, which references the payload, before the payload: a duplicate then costs one statement.
-    // Ids skipped by a rolled-back batch are simply never used.
+    // Payload rows get their rowid from here (writer thread only), so a put can write its log row,
+    // which references the payload, before the payload. Ids skipped by a rolled-back batch are
+    // simply never used (log rows' seq likewise).
     private long _nextDataId;
 
     private readonly PutOperationPool _puts;
@@ -66,8 +85,10 @@ internal sealed class ShardWriter : IDisposable
     internal const int WalFrameLimit = 4 * CheckpointRequestFrames;
     private readonly ConcurrentQueue<BatchCompletion> _completions = new();
 
-    public ShardWriter(SqliteConnection connection, WalCheckpointer checkpointer, string path, StorageOptions options, TimeProvider time, ShardStoreMetrics metrics, ILogger logger)
+    public ShardWriter(SqliteConnection connection, WalCheckpointer checkpointer, RecentShardIndex recent, string path, StorageOptions options, TimeProvider time, ShardStoreMetrics metrics, ILogger logger)
     {
+        _recent = recent;
+        _mergeAt = options.MergeThreshold;
         _logger = logger;
         _connection = connection;
         _db = connection.Handle!;
@@ -86,10 +107,24 @@ internal sealed class ShardWriter : IDisposable
         _commit = Native.Prepare(connection, "COMMIT");
         _rollback = Native.Prepare(connection, "ROLLBACK");
         _find = Native.Prepare(connection, "SELECT expires_at, pinned FROM shards WHERE id = ?1");
+        _findRecent = Native.Prepare(connection, "SELECT expires_at, pinned FROM recent_shards WHERE seq = ?1");
+        _touchRecent = Native.Prepare(connection, "UPDATE recent_shards SET expires_at = ?2, pinned = ?3 WHERE seq = ?1");
+        // An append at the end of a rowid table: the pages a batch dirties are the few last ones.
+        _insertRecent = Native.Prepare(connection, "INSERT INTO recent_shards(seq, id, data_id, size, stored_at, expires_at, pinned, last_verified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5)");
+        _deleteRecent = Native.Prepare(connection, "DELETE FROM recent_shards WHERE seq = ?1 RETURNING data_id, size");
+        _setPinnedRecent = Native.Prepare(connection, "UPDATE recent_shards SET pinned = ?2 WHERE seq = ?1");
+        _setVerifiedRecent = Native.Prepare(connection, "UPDATE recent_shards SET last_verified = ?2 WHERE seq = ?1 AND (last_verified IS NULL OR last_verified < ?2)");
+        _expiredWithRecent = Native.Prepare(connection, "SELECT id, expires_at FROM shards WHERE pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ?1 UNION ALL SELECT id, expires_at FROM recent_shards WHERE pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ?1 ORDER BY 2 LIMIT ?2");
+        _quarantineRecent = Native.Prepare(connection, "INSERT OR REPLACE INTO quarantine(id, size, stored_at, detected_at, reason) SELECT id, size, stored_at, ?2, ?3 FROM recent_shards WHERE seq = ?1");
+        // Sorted by id, the merged rows go into the id index leaf after leaf: a leaf that receives
+        // many of them is written once, where inserting them as they came wrote one leaf per shard.
+        const string Range = "seq <= ?1 AND id >= ?2 AND (?3 IS NULL OR id < ?3)";
+        _mergeInsert = Native.Prepare(connection, $"INSERT INTO shards(id, data_id, size, stored_at, expires_at, pinned, last_verified) SELECT id, data_id, size, stored_at, expires_at, pinned, last_verified FROM recent_shards WHERE {Range} ORDER BY id");
+        _mergeDelete = Native.Prepare(connection, $"DELETE FROM recent_shards WHERE {Range}");
+        // The whole log at once: SQLite then frees its pages instead of deleting row by row.
+        _mergeDeleteAll = Native.Prepare(connection, "DELETE FROM recent_shards");
         _touch = Native.Prepare(connection, "UPDATE shards SET expires_at = ?2, pinned = ?3 WHERE id = ?1");
         _insertData = Native.Prepare(connection, "INSERT INTO shard_data(rowid, data) VALUES (?1, ?2)");
-        // One index descent per new shard: the insert itself finds out whether the id is stored.
-        _insertMeta = Native.Prepare(connection, "INSERT INTO shards(id, data_id, size, stored_at, expires_at, pinned, last_verified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4) ON CONFLICT(id) DO NOTHING");
         _deleteMeta = Native.Prepare(connection, "DELETE FROM shards WHERE id = ?1 RETURNING data_id, size");
         _deleteData = Native.Prepare(connection, "DELETE FROM shard_data WHERE rowid = ?1");
         _setPinned = Native.Prepare(connection, "UPDATE shards SET pinned = ?2 WHERE id = ?1");
@@ -105,6 +140,7 @@ internal sealed class ShardWriter : IDisposable
         _shardCount = Schema.Scalar(connection, "SELECT shard_count FROM usage WHERE id = 0");
         _usedBytes = Schema.Scalar(connection, "SELECT used_bytes FROM usage WHERE id = 0");
         _nextDataId = Schema.Scalar(connection, "SELECT coalesce(max(rowid), 0) + 1 FROM shard_data");
+        _nextSeq = LoadRecent(connection, recent);
         _puts = new PutOperationPool(options.WriteQueueCapacity + options.WriteBatchSize);
 
         _thread = new Thread(Run) { IsBackground = true, Name = "Overlay shard writer" };
@@ -112,6 +148,35 @@ internal sealed class ShardWriter : IDisposable
     }
 
     public long ShardCount => Interlocked.Read(ref _shardCount);
+
+    /// <summary>Merge transactions (id ranges of the log moved into the id index) since open, and the longest one; for tests and benchmarks.</summary>
+    public long Merges => Interlocked.Read(ref _merges);
+
+    public TimeSpan LongestMerge => TimeSpan.FromTicks(Interlocked.Read(ref _longestMergeTicks));
+
+    private long _merges, _longestMergeTicks;
+
+    /// <summary>Loads the log's ids into the in-memory index (at most a merge threshold of rows, plus one batch); returns the next free seq.</summary>
+    private static long LoadRecent(SqliteConnection connection, RecentShardIndex recent)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, id FROM recent_shards";
+        using var rows = command.ExecuteReader();
+        long last = 0;
+        while (rows.Read())
+        {
+            var seq = rows.GetInt64(0);
+            if (rows.GetValue(1) is not byte[] bytes || !ShardId.TryFromBytes(bytes, out var id))
+            {
+                throw new SqliteException("A logged shard id has the wrong length.", Native.Corrupt);
+            }
+
+            recent.Load(id, seq);
+            last = Math.Max(last, seq);
+        }
+
+        return last + 1;
+    }
 
     public long CompletedCheckpoints => _checkpointer.Completed;
 
@@ -175,23 +240,27 @@ internal sealed class ShardWriter : IDisposable
             return Touch(id, options) ? PutOutcome.AlreadyStored : PutOutcome.QuotaExceeded;
         }
 
-        var newExpiry = options.ExpiresAt?.ToUnixTimeMilliseconds();
-        var dataId = _nextDataId;
-        Native.BindId(_insertMeta, 1, id);
-        raw.sqlite3_bind_int64(_insertMeta, 2, dataId);
-        raw.sqlite3_bind_int64(_insertMeta, 3, size);
-        raw.sqlite3_bind_int64(_insertMeta, 4, _time.GetUtcNow().ToUnixTimeMilliseconds());
-        Native.BindNullableInt64(_insertMeta, 5, newExpiry);
-        raw.sqlite3_bind_int(_insertMeta, 6, options.Pinned ? 1 : 0);
-        Native.Run(_db, _insertMeta);
-        if (raw.sqlite3_changes(_db) == 0)
+        // A duplicate check only reads (the in-memory log index, then one descent of the id index,
+        // whose pages are cached); the new shard is appended to the log, not inserted into the index.
+        if (Touch(id, options))
         {
-            // ON CONFLICT DO NOTHING: the id is stored already.
-            Touch(id, options);
             return PutOutcome.AlreadyStored;
         }
 
+        var newExpiry = options.ExpiresAt?.ToUnixTimeMilliseconds();
+        var dataId = _nextDataId;
+        var seq = _nextSeq;
+        Native.BindNullableInt64(_insertRecent, 6, newExpiry);
+        raw.sqlite3_bind_int64(_insertRecent, 1, seq);
+        Native.BindId(_insertRecent, 2, id);
+        raw.sqlite3_bind_int64(_insertRecent, 3, dataId);
+        raw.sqlite3_bind_int64(_insertRecent, 4, size);
+        raw.sqlite3_bind_int64(_insertRecent, 5, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        raw.sqlite3_bind_int(_insertRecent, 7, options.Pinned ? 1 : 0);
+        Native.Run(_db, _insertRecent);
+        _nextSeq++;
         _nextDataId++;
+        _recent.Add(id, seq);
         var inline = data.IsSingleSegment && size <= InlineWriteLimit;
         raw.sqlite3_bind_int64(_insertData, 1, dataId);
         if (inline)
@@ -222,24 +291,29 @@ internal sealed class ShardWriter : IDisposable
     /// A put of content already stored: keeps the longer life and any pin (the bytes are the same by
     /// construction). False if the id is not stored.
     /// </summary>
-    private bool Touch(in ShardId id, ShardPutOptions options)
+    private bool Touch(in ShardId id, ShardPutOptions options) =>
+        (_recent.TryGet(id, out var seq) && Touch(id, seq, options)) || Touch(id, 0, options);
+
+    /// <summary>Touches the log row <paramref name="seq"/>, or with 0 the row of <paramref name="id"/> in <c>shards</c>.</summary>
+    private bool Touch(in ShardId id, long seq, ShardPutOptions options)
     {
-        Native.BindId(_find, 1, id);
+        var (find, touch) = seq != 0 ? (_findRecent, _touchRecent) : (_find, _touch);
+        BindKey(find, id, seq);
         long? expiresAt;
         bool pinned;
         try
         {
-            if (!Native.Step(_db, _find))
+            if (!Native.Step(_db, find))
             {
                 return false;
             }
 
-            expiresAt = Native.ColumnNullableInt64(_find, 0);
-            pinned = raw.sqlite3_column_int(_find, 1) != 0;
+            expiresAt = Native.ColumnNullableInt64(find, 0);
+            pinned = raw.sqlite3_column_int(find, 1) != 0;
         }
         finally
         {
-            raw.sqlite3_reset(_find);
+            raw.sqlite3_reset(find);
         }
 
         var newExpiry = options.ExpiresAt?.ToUnixTimeMilliseconds();
@@ -247,35 +321,60 @@ internal sealed class ShardWriter : IDisposable
         var keptPin = pinned || options.Pinned;
         if (keptExpiry != expiresAt || keptPin != pinned)
         {
-            Native.BindId(_touch, 1, id);
-            Native.BindNullableInt64(_touch, 2, keptExpiry);
-            raw.sqlite3_bind_int(_touch, 3, keptPin ? 1 : 0);
-            Native.Run(_db, _touch);
+            BindKey(touch, id, seq);
+            Native.BindNullableInt64(touch, 2, keptExpiry);
+            raw.sqlite3_bind_int(touch, 3, keptPin ? 1 : 0);
+            Native.Run(_db, touch);
         }
 
         return true;
     }
 
+    private static void BindKey(sqlite3_stmt stmt, in ShardId id, long seq)
+    {
+        if (seq != 0)
+        {
+            raw.sqlite3_bind_int64(stmt, 1, seq);
+        }
+        else
+        {
+            Native.BindId(stmt, 1, id);
+        }
+    }
+
     public bool Delete(in ShardId id)
     {
-        Native.BindId(_deleteMeta, 1, id);
+        if (_recent.TryGet(id, out var seq) && Delete(id, seq))
+        {
+            _recent.Remove(id, seq);
+            return true;
+        }
+
+        return Delete(id, 0);
+    }
+
+    /// <summary>Deletes the log row <paramref name="seq"/>, or with 0 the row of <paramref name="id"/> in <c>shards</c>, and its payload.</summary>
+    private bool Delete(in ShardId id, long seq)
+    {
+        var delete = seq != 0 ? _deleteRecent : _deleteMeta;
+        BindKey(delete, id, seq);
         long dataId, size;
         try
         {
-            if (!Native.Step(_db, _deleteMeta))
+            if (!Native.Step(_db, delete))
             {
                 return false;
             }
 
-            dataId = raw.sqlite3_column_int64(_deleteMeta, 0);
-            size = raw.sqlite3_column_int64(_deleteMeta, 1);
-            while (Native.Step(_db, _deleteMeta))
+            dataId = raw.sqlite3_column_int64(delete, 0);
+            size = raw.sqlite3_column_int64(delete, 1);
+            while (Native.Step(_db, delete))
             {
             }
         }
         finally
         {
-            raw.sqlite3_reset(_deleteMeta);
+            raw.sqlite3_reset(delete);
         }
 
         raw.sqlite3_bind_int64(_deleteData, 1, dataId);
@@ -287,6 +386,17 @@ internal sealed class ShardWriter : IDisposable
 
     public bool SetPinned(in ShardId id, bool pinned)
     {
+        if (_recent.TryGet(id, out var seq))
+        {
+            raw.sqlite3_bind_int64(_setPinnedRecent, 1, seq);
+            raw.sqlite3_bind_int(_setPinnedRecent, 2, pinned ? 1 : 0);
+            Native.Run(_db, _setPinnedRecent);
+            if (raw.sqlite3_changes(_db) > 0)
+            {
+                return true;
+            }
+        }
+
         Native.BindId(_setPinned, 1, id);
         raw.sqlite3_bind_int(_setPinned, 2, pinned ? 1 : 0);
         Native.Run(_db, _setPinned);
@@ -297,18 +407,20 @@ internal sealed class ShardWriter : IDisposable
     {
         Span<ShardId> ids = batchSize <= 256 ? stackalloc ShardId[batchSize] : new ShardId[batchSize];
         var count = 0;
-        raw.sqlite3_bind_int64(_expired, 1, nowUnixMilliseconds);
-        raw.sqlite3_bind_int(_expired, 2, batchSize);
+        // The log has no expiry index; it is scanned only while it holds shards (at most a merge threshold).
+        var expired = _recent.Count > 0 ? _expiredWithRecent : _expired;
+        raw.sqlite3_bind_int64(expired, 1, nowUnixMilliseconds);
+        raw.sqlite3_bind_int(expired, 2, batchSize);
         try
         {
-            while (count < batchSize && Native.Step(_db, _expired))
+            while (count < batchSize && Native.Step(_db, expired))
             {
-                ids[count++] = Native.ColumnId(_expired, 0);
+                ids[count++] = Native.ColumnId(expired, 0);
             }
         }
         finally
         {
-            raw.sqlite3_reset(_expired);
+            raw.sqlite3_reset(expired);
         }
 
         var deleted = 0;
@@ -325,11 +437,121 @@ internal sealed class ShardWriter : IDisposable
 
     public bool Quarantine(in ShardId id, string reason)
     {
-        Native.BindId(_quarantine, 1, id);
-        raw.sqlite3_bind_int64(_quarantine, 2, _time.GetUtcNow().ToUnixTimeMilliseconds());
-        raw.sqlite3_bind_text(_quarantine, 3, reason);
-        Native.Run(_db, _quarantine);
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var quarantined = false;
+        if (_recent.TryGet(id, out var seq))
+        {
+            raw.sqlite3_bind_int64(_quarantineRecent, 1, seq);
+            raw.sqlite3_bind_int64(_quarantineRecent, 2, now);
+            raw.sqlite3_bind_text(_quarantineRecent, 3, reason);
+            Native.Run(_db, _quarantineRecent);
+            quarantined = raw.sqlite3_changes(_db) > 0;
+        }
+
+        if (!quarantined)
+        {
+            Native.BindId(_quarantine, 1, id);
+            raw.sqlite3_bind_int64(_quarantine, 2, now);
+            raw.sqlite3_bind_text(_quarantine, 3, reason);
+            Native.Run(_db, _quarantine);
+        }
+
         return Delete(id);
+    }
+
+    /// <summary>
+    /// Moves the next id range of logged shards (at most <see cref="StorageOptions.MergeChunkShards"/>) into the id
+    /// index in id order, in one transaction between batches: a crash leaves each shard either in the
+    /// log or in the index. The in-memory entries go only after the commit, so a reader never misses
+    /// a shard: until then its entry leads to the log row or, once that is gone, to the merged row
+    /// that the same commit made visible.
+    /// </summary>
+    private void MergeRecent()
+    {
+        if (_mergePlan is null)
+        {
+            if (_recent.Count == 0)
+            {
+                return;
+            }
+
+            // Every entry is committed here (merges run between transactions); sorted once per merge.
+            _mergePlan = _recent.Snapshot();
+            Array.Sort(_mergePlan, static (a, b) => a.Key.CompareTo(b.Key));
+            _mergeNext = 0;
+            _mergeMaxSeq = _nextSeq - 1;
+        }
+
+        var plan = _mergePlan;
+        var first = _mergeNext;
+        var end = Math.Min(plan.Length, first + _options.MergeChunkShards);
+        var whole = first == 0 && end == plan.Length && _mergeMaxSeq == _nextSeq - 1;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            Begin();
+            foreach (var stmt in (ReadOnlySpan<sqlite3_stmt>)[_mergeInsert, _mergeDelete])
+            {
+                raw.sqlite3_bind_int64(stmt, 1, _mergeMaxSeq);
+                Native.BindId(stmt, 2, plan[first].Key);
+                if (end < plan.Length)
+                {
+                    Native.BindId(stmt, 3, plan[end].Key);
+                }
+                else
+                {
+                    raw.sqlite3_bind_null(stmt, 3);
+                }
+            }
+
+            Native.Run(_db, _mergeInsert);
+            Native.Run(_db, whole ? _mergeDeleteAll : _mergeDelete);
+            CommitWithUsage();
+        }
+        catch (SqliteException e)
+        {
+            Rollback();
+            _mergePlan = null;
+            _mergeAt = _recent.Count + _options.MergeThreshold;
+            Log.MergeFailed(_logger, _path, end - first, Errors.Map(e, _path, "merging recent shards").Reason);
+            return;
+        }
+
+        for (var i = first; i < end; i++)
+        {
+            _recent.Merged(plan[i].Key, plan[i].Value);
+        }
+
+        _mergeNext = end;
+        if (end == plan.Length)
+        {
+            _mergePlan = null;
+            _mergeAt = _options.MergeThreshold;
+        }
+
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        Interlocked.Increment(ref _merges);
+        if (elapsed.Ticks > Interlocked.Read(ref _longestMergeTicks))
+        {
+            Interlocked.Exchange(ref _longestMergeTicks, elapsed.Ticks);
+        }
+
+        Log.Merged(_logger, _path, end - first, elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>Waits up to <see cref="IdleMergeDelay"/> on the injected clock for work (or the queue closing); false if neither came.</summary>
+    private bool WaitForWork(ChannelReader<WriteOperation> reader)
+    {
+        using var idle = new CancellationTokenSource(IdleMergeDelay, _time);
+        try
+        {
+            reader.WaitToReadAsync(idle.Token).AsTask().GetAwaiter().GetResult();
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     // ---- The loop. ----
@@ -339,10 +561,28 @@ internal sealed class ShardWriter : IDisposable
         var reader = _queue.Reader;
         while (true)
         {
+            if (_mergePlan is not null || _recent.Count >= _mergeAt)
+            {
+                MergeRecent();
+            }
+
             if (!reader.TryPeek(out _))
             {
                 FlushBookkeeping();
                 RequestIdleCheckpoint();
+                if (_mergePlan is not null)
+                {
+                    // Nothing queued: go on with the merge in progress.
+                    continue;
+                }
+
+                if (_recent.Count > 0 && !WaitForWork(reader))
+                {
+                    // Idle: merge now, so the log (which enumeration and expiry scan) is empty while nothing is written.
+                    MergeRecent();
+                    continue;
+                }
+
                 // Blocking here is fine: this thread exists only to write.
                 if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
                 {
@@ -377,6 +617,17 @@ internal sealed class ShardWriter : IDisposable
             {
                 FlushBookkeeping();
             }
+        }
+
+        if (_options.MergeOnClose && _recent.Count > 0)
+        {
+            // Closing: fold the log into the index (range by range; a failed range ends it, the rest
+            // stays in the log and is loaded at the next open).
+            do
+            {
+                MergeRecent();
+            }
+            while (_mergePlan is not null);
         }
 
         FlushBookkeeping();
@@ -554,6 +805,7 @@ internal sealed class ShardWriter : IDisposable
         }
 
         Native.Run(_db, _commit);
+        _recent.Committed();
         CountWalFrames();
         Interlocked.Add(ref _shardCount, _txCount);
         Interlocked.Add(ref _usedBytes, _txBytes);
@@ -594,6 +846,7 @@ internal sealed class ShardWriter : IDisposable
 
     private void Rollback()
     {
+        _recent.RolledBack();
         _txCount = 0;
         _txBytes = 0;
         if (raw.sqlite3_get_autocommit(_db) == 0)
@@ -619,9 +872,22 @@ internal sealed class ShardWriter : IDisposable
             while (n < 8192 && _verified.TryDequeue(out var entry))
             {
                 Interlocked.Decrement(ref _verifiedCount);
-                Native.BindId(_setVerified, 1, entry.Id);
-                raw.sqlite3_bind_int64(_setVerified, 2, entry.At);
-                Native.Run(_db, _setVerified);
+                var logged = false;
+                if (_recent.TryGet(entry.Id, out var seq))
+                {
+                    raw.sqlite3_bind_int64(_setVerifiedRecent, 1, seq);
+                    raw.sqlite3_bind_int64(_setVerifiedRecent, 2, entry.At);
+                    Native.Run(_db, _setVerifiedRecent);
+                    // No change: already newer, or the row was merged meanwhile (then it is in shards).
+                    logged = raw.sqlite3_changes(_db) > 0;
+                }
+
+                if (!logged)
+                {
+                    Native.BindId(_setVerified, 1, entry.Id);
+                    raw.sqlite3_bind_int64(_setVerified, 2, entry.At);
+                    Native.Run(_db, _setVerified);
+                }
                 n++;
             }
 
@@ -645,7 +911,7 @@ internal sealed class ShardWriter : IDisposable
     {
         Complete();
         _checkpointer.Dispose();
-        foreach (var stmt in new[] { _begin, _commit, _rollback, _find, _touch, _insertData, _insertMeta, _deleteMeta, _deleteData, _setPinned, _setVerified, _expired, _quarantine, _usage })
+        foreach (var stmt in new[] { _begin, _commit, _rollback, _find, _touch, _insertData, _deleteMeta, _deleteData, _setPinned, _setVerified, _expired, _quarantine, _usage, _findRecent, _touchRecent, _insertRecent, _deleteRecent, _setPinnedRecent, _setVerifiedRecent, _expiredWithRecent, _quarantineRecent, _mergeInsert, _mergeDelete, _mergeDeleteAll })
         {
             stmt.Dispose();
         }

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+
+namespace Overlay.Storage.Sqlite;
+
+/// <summary>
+/// The in-memory index of <c>recent_shards</c>, the log that new shards are appended to before they
+/// are merged into <c>shards</c> in id order: id → the log row (<c>seq</c>) holding it. Written by the
+/// writer thread only, read by every reader.
+/// </summary>
+/// <remarks>
+/// The index may name rows that are not (or no longer) committed, never the other way round for
+/// long: an entry is added when its row is inserted, before the commit, and removed only after the
+/// commit that deleted its row. Every user therefore treats an entry as a hint, looks the row up by
+/// <c>seq</c> and id in SQL, and falls through to <c>shards</c> when the row is not there. A reader
+/// racing a merge either finds the log row, or finds no row and then the merged one, which became
+/// visible in the same commit that removed the log row.
+/// </remarks>
+internal sealed class RecentShardIndex
+{
+    private readonly ConcurrentDictionary<ShardId, long> _entries = new();
+
+    // Changes of the open write transaction (writer thread only): additions with the entry they
+    // replaced (0: none), undone on rollback; removals, applied on commit.
+    private readonly List<(ShardId Id, long Previous, long Seq)> _added = [];
+    private readonly List<(ShardId Id, long Seq)> _removed = [];
+    private int _count;
+
+    /// <summary>Entries, including those of the open transaction. Readers skip the dictionary while it is 0.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>The log row that may hold <paramref name="id"/>.</summary>
+    public bool TryGet(in ShardId id, out long seq)
+    {
+        if (Volatile.Read(ref _count) == 0)
+        {
+            seq = 0;
+            return false;
+        }
+
+        return _entries.TryGetValue(id, out seq);
+    }
+
+    /// <summary>Loads a committed entry at open.</summary>
+    public void Load(in ShardId id, long seq)
+    {
+        if (_entries.TryAdd(id, seq))
+        {
+            _count++;
+        }
+    }
+
+    /// <summary>A log row was inserted in the open transaction.</summary>
+    public void Add(in ShardId id, long seq)
+    {
+        var previous = _entries.TryGetValue(id, out var p) ? p : 0;
+        _entries[id] = seq;
+        _added.Add((id, previous, seq));
+        if (previous == 0)
+        {
+            Interlocked.Increment(ref _count);
+        }
+    }
+
+    /// <summary>A log row was deleted in the open transaction; the entry goes once that commits.</summary>
+    public void Remove(in ShardId id, long seq) => _removed.Add((id, seq));
+
+    public void Committed()
+    {
+        foreach (var (id, seq) in _removed)
+        {
+            // Only if no later row of the same id (a put after a delete, same transaction) replaced it.
+            if (_entries.TryRemove(new KeyValuePair<ShardId, long>(id, seq)))
+            {
+                Interlocked.Decrement(ref _count);
+            }
+        }
+
+        _removed.Clear();
+        _added.Clear();
+    }
+
+    public void RolledBack()
+    {
+        for (var i = _added.Count - 1; i >= 0; i--)
+        {
+            var (id, previous, seq) = _added[i];
+            if (previous != 0)
+            {
+                _entries[id] = previous;
+            }
+            else if (_entries.TryRemove(new KeyValuePair<ShardId, long>(id, seq)))
+            {
+                Interlocked.Decrement(ref _count);
+            }
+        }
+
+        _added.Clear();
+        _removed.Clear();
+    }
+
+    /// <summary>The entries now, for a merge to sort (writer thread, between transactions).</summary>
+    public KeyValuePair<ShardId, long>[] Snapshot() => _entries.ToArray();
+
+    /// <summary>The log row <paramref name="seq"/> was merged into the index, and that commit is done.</summary>
+    public void Merged(in ShardId id, long seq)
+    {
+        // A row deleted, or replaced by a newer put, since the merge began is no longer this entry.
+        if (_entries.TryRemove(new KeyValuePair<ShardId, long>(id, seq)))
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
+}

@@ -1,0 +1,438 @@
+// Puts are started first and awaited after, each ValueTask exactly once, so batches can form.
+#pragma warning disable CA2012
+using Microsoft.Data.Sqlite;
+using Overlay.Storage;
+
+namespace Overlay.Storage.Tests;
+
+/// <summary>
+/// New shards are appended to a log (<c>recent_shards</c>) and merged into the id index in sorted
+/// runs. Every operation must see a logged shard exactly like a merged one, before, during and
+/// after a merge, across reopen and after a migration from a schema-1 file.
+/// </summary>
+public sealed class RecentShardsTests
+{
+    // A threshold of 1 merges after every batch (shards are then in the id index); a large one keeps them in the log.
+    private const int MergeEveryBatch = 1;
+    private const int NeverMerge = 1 << 20;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    // A clock that never moves, so the writer never finds the queue idle long enough to merge on its
+    // own and the tests control when merges happen.
+    private static ManualTimeProvider StoppedClock() => new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    private static async Task<List<(ShardId Id, byte[] Data)>> PutAllAsync(SqliteShardStore store, Random random, int count, int size)
+    {
+        var shards = new List<(ShardId, byte[])>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var data = TempStore.RandomBytes(random, size);
+            var put = await store.PutAsync(data, cancellationToken: Ct);
+            Assert.True(put.Stored);
+            shards.Add((put.Id, data));
+        }
+
+        return shards;
+    }
+
+    private static void AssertAllServed(SqliteShardStore store, IEnumerable<(ShardId Id, byte[] Data)> shards)
+    {
+        foreach (var (id, data) in shards)
+        {
+            var buffer = new byte[data.Length];
+            Assert.Equal(new ShardReadResult(ShardReadStatus.Found, data.Length), store.Read(id, buffer));
+            Assert.Equal(data, buffer);
+            Assert.True(store.Contains(id));
+            Assert.True(store.TryGetInfo(id, out var info));
+            Assert.Equal(data.Length, info.Size);
+        }
+    }
+
+    private static async Task<List<ShardInfo>> EnumerateAsync(SqliteShardStore store)
+    {
+        var all = new List<ShardInfo>();
+        await foreach (var info in store.EnumerateAsync(Ct))
+        {
+            all.Add(info);
+        }
+
+        return all;
+    }
+
+    [Fact]
+    public async Task Put_BeforeAndAfterTheMerge_IsServedListedAndCountedTheSame()
+    {
+        await using var temp = new TempStore(o => o.MergeThreshold = 1200, StoppedClock());
+        var random = new Random(1);
+        // 1100 shards: more than two enumeration pages, all still in the log.
+        var shards = await PutAllAsync(temp.Store, random, 1100, 100);
+        Assert.Equal(1100, temp.Store.RecentCount);
+        Assert.Equal(0, temp.Store.Merges);
+        AssertAllServed(temp.Store, shards);
+        var expected = shards.Select(s => s.Id).Order().ToList();
+        Assert.Equal(expected, (await EnumerateAsync(temp.Store)).Select(i => i.Id).ToList());
+
+        // Crossing the threshold merges the log (before the barrier below is taken).
+        shards.AddRange(await PutAllAsync(temp.Store, random, 100, 100));
+        await temp.Store.FlushAsync(Ct);
+        Assert.Equal(1, temp.Store.Merges);
+        Assert.Equal(0, temp.Store.RecentCount);
+        AssertAllServed(temp.Store, shards);
+        Assert.Equal(shards.Select(s => s.Id).Order().ToList(), (await EnumerateAsync(temp.Store)).Select(i => i.Id).ToList());
+        Assert.Equal(new StorageUsage(1200, 120_000, temp.Options.CapacityBytes, temp.Store.GetUsage().FileBytes), temp.Store.GetUsage());
+
+        // A mix: half merged, half logged, listed in one id order.
+        var more = await PutAllAsync(temp.Store, random, 600, 100);
+        shards.AddRange(more);
+        Assert.Equal(600, temp.Store.RecentCount);
+        Assert.Equal(shards.Select(s => s.Id).Order().ToList(), (await EnumerateAsync(temp.Store)).Select(i => i.Id).ToList());
+        var report = await temp.Store.VerifyAllAsync(cancellationToken: Ct);
+        Assert.True(report.IsClean, report.ToString());
+        Assert.Equal(1800, report.Checked);
+    }
+
+    [Theory]
+    [InlineData(MergeEveryBatch)]
+    [InlineData(NeverMerge)]
+    public async Task DuplicatePinDeleteAndExpiry_OfLoggedOrMergedShard_BehaveAlike(int mergeThreshold)
+    {
+        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var temp = new TempStore(o => o.MergeThreshold = mergeThreshold, clock);
+        var random = new Random(2);
+        var a = TempStore.RandomBytes(random, 300);
+        var b = TempStore.RandomBytes(random, 400);
+        var c = TempStore.RandomBytes(random, 500);
+        var soon = clock.GetUtcNow().AddMinutes(5);
+        var idA = (await temp.Store.PutAsync(a, cancellationToken: Ct)).Id;
+        var idB = (await temp.Store.PutAsync(b, new ShardPutOptions { ExpiresAt = soon }, Ct)).Id;
+        var idC = (await temp.Store.PutAsync(c, new ShardPutOptions { ExpiresAt = soon }, Ct)).Id;
+        await temp.Store.FlushAsync(Ct);
+        Assert.Equal(mergeThreshold == NeverMerge ? 3 : 0, temp.Store.RecentCount);
+
+        // Duplicate: not stored again, not counted again, but its pin and longer life are kept.
+        var later = soon.AddHours(1);
+        Assert.False((await temp.Store.PutAsync(c, new ShardPutOptions { ExpiresAt = later, Pinned = true }, Ct)).Stored);
+        Assert.False((await temp.Store.PutAsync(a, cancellationToken: Ct)).Stored);
+        Assert.Equal(3, temp.Store.GetUsage().ShardCount);
+        Assert.Equal(1200, temp.Store.GetUsage().UsedBytes);
+        Assert.True(temp.Store.TryGetInfo(idC, out var infoC));
+        Assert.True(infoC.Pinned);
+        Assert.Equal(later, infoC.ExpiresAt);
+
+        // Pin, unpin.
+        Assert.True(await temp.Store.SetPinnedAsync(idA, true, Ct));
+        Assert.True(temp.Store.TryGetInfo(idA, out var infoA) && infoA.Pinned);
+        Assert.True(await temp.Store.SetPinnedAsync(idA, false, Ct));
+        Assert.True(temp.Store.TryGetInfo(idA, out infoA) && !infoA.Pinned);
+
+        // Expiry: B expired and unpinned goes; C is pinned and stays.
+        clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(1, await temp.Store.CollectExpiredAsync(clock.GetUtcNow(), 100, Ct));
+        Assert.False(temp.Store.Contains(idB));
+        Assert.True(temp.Store.Contains(idC));
+
+        // Delete, then a put of the same content in the same batch stores it anew.
+        Assert.True(await temp.Store.DeleteAsync(idA, Ct));
+        Assert.False(await temp.Store.DeleteAsync(idA, Ct));
+        Assert.False(temp.Store.Contains(idA));
+        Assert.Equal(ShardReadStatus.NotFound, temp.Store.Read(idA, new byte[300]).Status);
+        var delete = temp.Store.DeleteAsync(idC, Ct);
+        var again = temp.Store.PutAsync(c, cancellationToken: Ct);
+        Assert.True(await delete);
+        Assert.True((await again).Stored);
+        await temp.Store.FlushAsync(Ct);
+        AssertAllServed(temp.Store, [(idC, c)]);
+        Assert.Equal(new StorageUsage(1, 500, temp.Options.CapacityBytes, temp.Store.GetUsage().FileBytes), temp.Store.GetUsage());
+
+        await temp.ReopenAsync();
+        Assert.Equal(1, temp.Store.GetUsage().ShardCount);
+        Assert.Equal([idC], (await EnumerateAsync(temp.Store)).Select(i => i.Id).ToList());
+    }
+
+    [Theory]
+    [InlineData(MergeEveryBatch)]
+    [InlineData(NeverMerge)]
+    public async Task Quarantine_OfLoggedOrMergedShard_RemovesItAndRecordsIt(int mergeThreshold)
+    {
+        await using var temp = new TempStore(
+            o =>
+            {
+                o.MergeThreshold = mergeThreshold;
+                o.MergeOnClose = false;
+            },
+            StoppedClock());
+        var shards = await PutAllAsync(temp.Store, new Random(3), 3, 2000);
+        await temp.CloseAsync();
+        using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temp.DatabasePath, Pooling = false }.ToString()))
+        {
+            raw.Open();
+            using var command = raw.CreateCommand();
+            // Where the shard is says which path the test takes.
+            command.CommandText = "SELECT (SELECT count(*) FROM recent_shards), (SELECT count(*) FROM shards)";
+            using (var counts = command.ExecuteReader())
+            {
+                counts.Read();
+                Assert.Equal(mergeThreshold == NeverMerge ? (3L, 0L) : (0L, 3L), (counts.GetInt64(0), counts.GetInt64(1)));
+            }
+
+            command.CommandText = "UPDATE shard_data SET data = zeroblob(2000) WHERE rowid = (SELECT data_id FROM shards WHERE id = $id UNION ALL SELECT data_id FROM recent_shards WHERE id = $id)";
+            command.Parameters.AddWithValue("$id", shards[0].Id.ToArray());
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        await temp.ReopenAsync();
+        Assert.Equal(ShardReadStatus.Corrupted, temp.Store.Read(shards[0].Id, new byte[2000]).Status);
+        await temp.Store.FlushAsync(Ct);
+        Assert.False(temp.Store.Contains(shards[0].Id));
+        AssertAllServed(temp.Store, shards.Skip(1));
+        Assert.Equal(4000, temp.Store.GetUsage().UsedBytes);
+        await temp.CloseAsync();
+        using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temp.DatabasePath, Pooling = false }.ToString()))
+        {
+            raw.Open();
+            using var command = raw.CreateCommand();
+            command.CommandText = "SELECT size FROM quarantine WHERE id = $id";
+            command.Parameters.AddWithValue("$id", shards[0].Id.ToArray());
+            Assert.Equal(2000L, command.ExecuteScalar());
+        }
+
+        await temp.ReopenAsync();
+    }
+
+    [Fact]
+    public async Task Reopen_WithShardsInTheLog_LoadsThemAndMergesThemLater()
+    {
+        await using var temp = new TempStore(
+            o =>
+            {
+                o.MergeThreshold = 1000;
+                o.MergeOnClose = false;
+            },
+            StoppedClock());
+        var random = new Random(4);
+        var shards = await PutAllAsync(temp.Store, random, 700, 64);
+        await temp.ReopenAsync();
+
+        Assert.Equal(700, temp.Store.RecentCount);
+        AssertAllServed(temp.Store, shards);
+        Assert.False((await temp.Store.PutAsync(shards[5].Data, cancellationToken: Ct)).Stored);
+        shards.AddRange(await PutAllAsync(temp.Store, random, 400, 64));
+        await temp.Store.FlushAsync(Ct);
+        // Puts were awaited one by one, so the merge ran right after the thousandth.
+        Assert.Equal(1, temp.Store.Merges);
+        Assert.Equal(100, temp.Store.RecentCount);
+        AssertAllServed(temp.Store, shards);
+        await temp.ReopenAsync();
+        Assert.Equal(100, temp.Store.RecentCount);
+        Assert.Equal(1100, temp.Store.GetUsage().ShardCount);
+        Assert.Equal(1100 * 64, temp.Store.GetUsage().UsedBytes);
+        AssertAllServed(temp.Store, shards);
+    }
+
+    [Fact]
+    public async Task Close_MergesTheLog_SoTheFileHoldsEveryShardInTheIdIndex()
+    {
+        await using var temp = new TempStore(time: StoppedClock());
+        var shards = await PutAllAsync(temp.Store, new Random(9), 300, 64);
+        Assert.Equal(300, temp.Store.RecentCount);
+        await temp.CloseAsync();
+        using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temp.DatabasePath, Pooling = false }.ToString()))
+        {
+            raw.Open();
+            using var command = raw.CreateCommand();
+            command.CommandText = "SELECT (SELECT count(*) FROM recent_shards), (SELECT count(*) FROM shards)";
+            using var counts = command.ExecuteReader();
+            counts.Read();
+            Assert.Equal((0L, 300L), (counts.GetInt64(0), counts.GetInt64(1)));
+        }
+
+        await temp.ReopenAsync();
+        Assert.Equal(0, temp.Store.RecentCount);
+        AssertAllServed(temp.Store, shards);
+    }
+
+    [Fact]
+    public async Task Open_OfASchemaOneStore_MigratesAndKeepsItsShards()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "overlay-storage-v1-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, SqliteShardStore.FileName);
+        var data = TempStore.RandomBytes(new Random(5), 1000);
+        var id = ShardId.Compute(data);
+        try
+        {
+            using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+            {
+                raw.Open();
+                using var command = raw.CreateCommand();
+                // The schema-1 layout, as version 1 of the store created it.
+                command.CommandText = """
+                    PRAGMA journal_mode = WAL;
+                    CREATE TABLE shard_data(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL);
+                    CREATE TABLE shards(id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 32), data_id INTEGER NOT NULL, size INTEGER NOT NULL,
+                        stored_at INTEGER NOT NULL, expires_at INTEGER, pinned INTEGER NOT NULL, last_verified INTEGER) WITHOUT ROWID;
+                    CREATE INDEX shards_collectable ON shards(expires_at) WHERE pinned = 0 AND expires_at IS NOT NULL;
+                    CREATE TABLE quarantine(id BLOB PRIMARY KEY NOT NULL, size INTEGER, stored_at INTEGER, detected_at INTEGER NOT NULL, reason TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE usage(id INTEGER PRIMARY KEY CHECK (id = 0), shard_count INTEGER NOT NULL, used_bytes INTEGER NOT NULL);
+                    INSERT INTO shard_data(rowid, data) VALUES (1, $data);
+                    INSERT INTO shards VALUES ($id, 1, 1000, 1700000000000, NULL, 1, NULL);
+                    INSERT INTO usage VALUES (0, 1, 1000);
+                    PRAGMA application_id = 1331055699;
+                    PRAGMA user_version = 1;
+                    """;
+                command.Parameters.AddWithValue("$data", data);
+                command.Parameters.AddWithValue("$id", id.ToArray());
+                command.ExecuteNonQuery();
+            }
+
+            var options = new StorageOptions { Directory = directory, ReaderCount = 1, MergeThreshold = 10 };
+            var store = SqliteShardStore.Open(options);
+            try
+            {
+                AssertAllServed(store, [(id, data)]);
+                Assert.True(store.TryGetInfo(id, out var info) && info.Pinned);
+                Assert.False((await store.PutAsync(data, cancellationToken: Ct)).Stored);
+                var shards = await PutAllAsync(store, new Random(6), 25, 100);
+                await store.FlushAsync(Ct);
+                Assert.True(store.Merges >= 1);
+                shards.Add((id, data));
+                AssertAllServed(store, shards);
+                Assert.Equal(26, store.GetUsage().ShardCount);
+            }
+            finally
+            {
+                await store.DisposeAsync();
+            }
+
+            using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+            {
+                raw.Open();
+                using var command = raw.CreateCommand();
+                command.CommandText = "PRAGMA user_version";
+                Assert.Equal(2L, command.ExecuteScalar());
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Readers_DuringManyMerges_NeverMissAnAcknowledgedShard()
+    {
+        // Small batches and a small threshold: a merge every few batches while two threads read.
+        await using var temp = new TempStore(o =>
+        {
+            o.MergeThreshold = 48;
+            o.MergeChunkShards = 16;
+            o.WriteBatchSize = 16;
+        });
+        const int Total = 4000;
+        var ids = new ShardId[Total];
+        var sizes = new int[Total];
+        var published = 0;
+        var random = new Random(7);
+        var writer = Task.Run(async () =>
+        {
+            var pending = new ValueTask<PutResult>[8];
+            var lengths = new int[pending.Length];
+            for (var start = 0; start < Total; start += pending.Length)
+            {
+                for (var i = 0; i < pending.Length; i++)
+                {
+                    lengths[i] = random.Next(1, 3000);
+                    pending[i] = temp.Store.PutAsync(TempStore.RandomBytes(random, lengths[i]), cancellationToken: Ct);
+                }
+
+                for (var i = 0; i < pending.Length; i++)
+                {
+                    ids[start + i] = (await pending[i]).Id;
+                    sizes[start + i] = lengths[i];
+                }
+
+                // Acknowledged: readers may look for these from now on.
+                Volatile.Write(ref published, start + pending.Length);
+            }
+        }, Ct);
+
+        var misses = 0;
+        long reads = 0;
+        void Read(int seed)
+        {
+            var local = new Random(seed);
+            var buffer = new byte[3000];
+            while (!writer.IsCompleted)
+            {
+                var n = Volatile.Read(ref published);
+                if (n == 0)
+                {
+                    continue;
+                }
+
+                // Mostly the newest shards: those are the ones a merge is moving.
+                var index = local.Next(2) == 0 ? n - 1 - local.Next(Math.Min(n, 64)) : local.Next(n);
+                var read = temp.Store.Read(ids[index], buffer);
+                if (read.Status != ShardReadStatus.Found || read.Length != sizes[index] || !temp.Store.Contains(ids[index]) || !temp.Store.TryGetInfo(ids[index], out _))
+                {
+                    Interlocked.Increment(ref misses);
+                }
+
+                Interlocked.Increment(ref reads);
+            }
+        }
+
+        var readers = new[] { new Thread(() => Read(1)), new Thread(() => Read(2)) };
+        foreach (var thread in readers)
+        {
+            thread.Start();
+        }
+
+        await writer.WaitAsync(TimeSpan.FromMinutes(2), Ct);
+        foreach (var thread in readers)
+        {
+            thread.Join();
+        }
+
+        Assert.Equal(0, misses);
+        Assert.True(reads > 0);
+        Assert.True(temp.Store.Merges >= 60, $"Only {temp.Store.Merges} merge transactions ran.");
+        Assert.Equal(Total, temp.Store.GetUsage().ShardCount);
+        Assert.Equal(Total, (await EnumerateAsync(temp.Store)).Count);
+    }
+
+    [Fact]
+    public async Task Quota_AcrossMerges_CountsEveryShardOnce()
+    {
+        await using var temp = new TempStore(o =>
+        {
+            o.CapacityBytes = 10_000;
+            o.MergeThreshold = 4;
+        });
+        var random = new Random(8);
+        var shards = await PutAllAsync(temp.Store, random, 10, 1000);
+        await temp.Store.FlushAsync(Ct);
+        Assert.True(temp.Store.Merges >= 2);
+        Assert.True(temp.Store.RecentCount < 4);
+
+        var refused = await Assert.ThrowsAsync<StorageException>(async () => await temp.Store.PutAsync(TempStore.RandomBytes(random, 1), cancellationToken: Ct));
+        Assert.Equal(StorageErrorReason.QuotaExceeded, refused.Reason);
+        // At a full quota a stored duplicate is still accepted, merged or logged.
+        Assert.False((await temp.Store.PutAsync(shards[0].Data, cancellationToken: Ct)).Stored);
+        Assert.False((await temp.Store.PutAsync(shards[9].Data, cancellationToken: Ct)).Stored);
+        Assert.True(await temp.Store.DeleteAsync(shards[0].Id, Ct));
+        Assert.True(await temp.Store.DeleteAsync(shards[9].Id, Ct));
+        shards.RemoveAt(9);
+        shards.RemoveAt(0);
+        shards.AddRange(await PutAllAsync(temp.Store, random, 2, 1000));
+        Assert.Equal(new StorageUsage(10, 10_000, 10_000, temp.Store.GetUsage().FileBytes), temp.Store.GetUsage());
+
+        await temp.ReopenAsync();
+        Assert.Equal(new StorageUsage(10, 10_000, 10_000, temp.Store.GetUsage().FileBytes), temp.Store.GetUsage());
+        var listed = await EnumerateAsync(temp.Store);
+        Assert.Equal(10, listed.Count);
+        Assert.Equal(10_000, listed.Sum(i => (long)i.Size));
+        AssertAllServed(temp.Store, shards);
+    }
+}
