@@ -30,6 +30,7 @@ public sealed class DhtNode : IAsyncDisposable
     private readonly TransportDhtRpc _rpc;
     private readonly DhtClient _client;
     private readonly Meter? _ownedMeter;
+    private readonly PeerRateLimiter _limiter;
     private string? _address;
 
     /// <summary>Creates a node; call <see cref="StartAsync"/> to listen and <see cref="BootstrapAsync"/> to join.</summary>
@@ -67,7 +68,8 @@ public sealed class DhtNode : IAsyncDisposable
         var validator = new RecordValidator(_options, new IdentityRecordVerifier());
         _table = new RoutingTable(identity.PeerId, _options, time.GetUtcNow());
         _store = new RecordStore(_options, validator);
-        var handler = new DhtRequestHandler(_table, _store, new PeerRateLimiter(_options), _options, time, Metrics, CurrentCoordinate);
+        _limiter = new PeerRateLimiter(_options);
+        var handler = new DhtRequestHandler(_table, _store, _limiter, _options, time, Metrics, CurrentCoordinate);
         Transport = createTransport(handler);
         var transport = transportOptions ?? new TransportOptions();
         _pool = new ConnectionPool(Transport, transport, time);
@@ -108,6 +110,35 @@ public sealed class DhtNode : IAsyncDisposable
         }
     }
 
+    /// <summary>How many items each of the node's growing structures holds (memory accounting in the simulator).</summary>
+    internal DhtNodeCensus Census()
+    {
+        int contacts, cached, limited, filtered, coordinates, records;
+        lock (_table)
+        {
+            contacts = _table.Count;
+            cached = _table.ReplacementTotal;
+        }
+
+        lock (_limiter)
+        {
+            limited = _limiter.TrackedPeers;
+        }
+
+        lock (_vivaldi)
+        {
+            filtered = _vivaldi.FilteredPeers;
+            coordinates = _coordinates.Count;
+        }
+
+        lock (_store)
+        {
+            records = _store.Count;
+        }
+
+        return new DhtNodeCensus(contacts, cached, limited, filtered, coordinates, records, _pool.Count);
+    }
+
     /// <summary>Records held (own and others').</summary>
     public int RecordCount
     {
@@ -134,7 +165,33 @@ public sealed class DhtNode : IAsyncDisposable
     {
         var listener = await Transport.ListenAsync(listenAddress, cancellationToken);
         _address = listener.LocalAddress.WithPeer(null).ToString();
+        _ = DrainAcceptedAsync(listener);
         return listener.LocalAddress;
+    }
+
+    /// <summary>
+    /// Takes inbound connections off the listener's queue. The request handler serves them whether or
+    /// not they are accepted, but an undrained queue would keep up to its capacity of closed connections
+    /// (and their buffers) alive for the node's lifetime.
+    /// </summary>
+    private static async Task DrainAcceptedAsync(ITransportListener listener)
+    {
+        while (true)
+        {
+            try
+            {
+                await listener.AcceptAsync(CancellationToken.None);
+            }
+            catch (TransportException ex) when (ex.Reason == TransportError.Closed)
+            {
+                // The listener stopped: nothing more will be queued.
+                return;
+            }
+            catch (TransportException)
+            {
+                // One failed handshake does not stop the queue.
+            }
+        }
     }
 
     /// <summary>

@@ -36,6 +36,9 @@ public sealed class VivaldiNode
     /// <summary>The node's estimate of its own relative prediction error (0 = perfect; starts at 1).</summary>
     public double Error { get; private set; }
 
+    /// <summary>Peers with an RTT filter window.</summary>
+    internal int FilteredPeers => _filter.Count;
+
     /// <summary>Samples accepted so far.</summary>
     public long Updates { get; private set; }
 

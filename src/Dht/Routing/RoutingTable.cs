@@ -40,6 +40,21 @@ public sealed class RoutingTable
     /// <summary>Contacts in all buckets (not counting replacement caches).</summary>
     public int Count { get; private set; }
 
+    /// <summary>Replacement-cache entries over all buckets.</summary>
+    internal int ReplacementTotal
+    {
+        get
+        {
+            var n = 0;
+            foreach (var b in _buckets)
+            {
+                n += b?.CacheCount ?? 0;
+            }
+
+            return n;
+        }
+    }
+
     /// <summary>Bucket index of <paramref name="id"/>: the number of leading bits it shares with <see cref="Self"/>; 256 for Self.</summary>
     public int BucketIndexOf(PeerId id) => Self.Xor(id).LeadingZeroCount();
 
