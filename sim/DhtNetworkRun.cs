@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Overlay.Crypto;
 using Overlay.Dht;
 using Overlay.Dht.Coordinates;
+using Overlay.Dht.Wire;
 using Overlay.Transport;
 using Overlay.Transport.InMemory;
 
@@ -46,6 +48,8 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
 
         var memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
         var wall = Stopwatch.StartNew();
+        // One meter for all nodes, as one process would have; each node still keeps its own totals.
+        using var meter = new Meter(DhtMetrics.MeterName);
         var identities = new NodeIdentity[nodes];
         for (var i = 0; i < nodes; i++)
         {
@@ -57,7 +61,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         {
             var identity = identities[i];
             var index = i;
-            dhtNodes[i] = new DhtNode(identity, options, clock, new Random((seed * 7919) + i), h => transports[index] = net.CreateNode(identity.PeerId, h, transportOptions), transportOptions);
+            dhtNodes[i] = new DhtNode(identity, options, clock, new Random((seed * 7919) + i), h => transports[index] = net.CreateNode(identity.PeerId, h, transportOptions), transportOptions, meter);
         }
 
         var memoryConstructed = GC.GetTotalMemory(forceFullCollection: true);
@@ -94,6 +98,15 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
 
         // Idle: no traffic for twice the pool's idle timeout, so every pooled connection is swept.
         net.RunFor(transportOptions.IdleTimeout * 2);
+        net.Run(async () =>
+        {
+            // One maintenance round, as an idle daemon runs it: no bucket is stale and no record due yet,
+            // so it sends nothing, but it trims per-peer state that only traffic would otherwise trim.
+            foreach (var n in dhtNodes)
+            {
+                await n.RunMaintenanceOnceAsync(CancellationToken.None);
+            }
+        }, limit);
         var memoryIdle = GC.GetTotalMemory(forceFullCollection: true);
         var connectionsIdle = 0;
         foreach (var t in transports)

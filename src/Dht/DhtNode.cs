@@ -24,8 +24,6 @@ public sealed class DhtNode : IAsyncDisposable
     private readonly RoutingTable _table;
     private readonly RecordStore _store;
     private readonly VivaldiNode _vivaldi;
-    private readonly Dictionary<PeerId, VivaldiCoordinate> _coordinates = [];
-    private readonly int _maxCoordinates;
     private readonly ConnectionPool _pool;
     private readonly TransportDhtRpc _rpc;
     private readonly DhtClient _client;
@@ -56,7 +54,6 @@ public sealed class DhtNode : IAsyncDisposable
         _time = time;
         _random = random;
         vivaldiOptions ??= new VivaldiOptions();
-        _maxCoordinates = vivaldiOptions.MaxFilteredPeers;
         _vivaldi = new VivaldiNode(vivaldiOptions, random);
         if (meter is null)
         {
@@ -128,7 +125,7 @@ public sealed class DhtNode : IAsyncDisposable
         lock (_vivaldi)
         {
             filtered = _vivaldi.FilteredPeers;
-            coordinates = _coordinates.Count;
+            coordinates = filtered;
         }
 
         lock (_store)
@@ -343,6 +340,11 @@ public sealed class DhtNode : IAsyncDisposable
         await _client.RefreshStaleBucketsAsync(_random, cancellationToken);
         var due = new List<RepublishDecision>();
         var now = _time.GetUtcNow();
+        lock (_limiter)
+        {
+            _limiter.Trim(now);
+        }
+
         lock (_store)
         {
             _store.RemoveExpired(now);
@@ -450,10 +452,10 @@ public sealed class DhtNode : IAsyncDisposable
         lock (_vivaldi)
         {
             // Peers still at the origin with full error have measured nothing yet and would only add noise.
-            if (error > 0 && _vivaldi.Observe(peer, coordinate, error, rttMs) &&
-                (_coordinates.Count < _maxCoordinates || _coordinates.ContainsKey(peer)))
+            // An accepted sample also keeps the peer's coordinate for PredictLatency.
+            if (error > 0)
             {
-                _coordinates[peer] = coordinate;
+                _vivaldi.Observe(peer, coordinate, error, rttMs);
             }
         }
     }
@@ -462,7 +464,7 @@ public sealed class DhtNode : IAsyncDisposable
     {
         lock (_vivaldi)
         {
-            return _coordinates.TryGetValue(peer, out var c) ? _vivaldi.PredictRtt(c) : double.NaN;
+            return _vivaldi.TryGetPeerCoordinate(peer, out var c) ? _vivaldi.PredictRtt(c) : double.NaN;
         }
     }
 }

@@ -39,6 +39,9 @@ public sealed class VivaldiNode
     /// <summary>Peers with an RTT filter window.</summary>
     internal int FilteredPeers => _filter.Count;
 
+    /// <summary>The coordinate <paramref name="peer"/> last reported with an accepted sample, if it is still remembered.</summary>
+    public bool TryGetPeerCoordinate(PeerId peer, out VivaldiCoordinate coordinate) => _filter.TryGetCoordinate(peer, out coordinate);
+
     /// <summary>Samples accepted so far.</summary>
     public long Updates { get; private set; }
 
@@ -58,6 +61,7 @@ public sealed class VivaldiNode
         }
 
         var smoothed = _filter.Add(peer, rttMs);
+        _filter.SetCoordinate(peer, remote);
         Update(remote, Math.Min(remoteError, _options.MaxError), smoothed);
         return true;
     }

@@ -531,7 +531,9 @@ public sealed class RoutingTable
             c.LatencyMs = latencyMs;
         }
 
-        if (address is not null)
+        // Keep the string already held when the peer repeats its address, so the fresh copy decoded from
+        // each message stays short-lived garbage instead of replacing the stored one.
+        if (address is not null && !string.Equals(c.Address, address, StringComparison.Ordinal))
         {
             c.Address = address;
         }
