@@ -66,7 +66,7 @@ public sealed class DhtNode : IAsyncDisposable
         _table = new RoutingTable(identity.PeerId, _options, time.GetUtcNow());
         _store = new RecordStore(_options, validator);
         _limiter = new PeerRateLimiter(_options);
-        var handler = new DhtRequestHandler(_table, _store, _limiter, _options, time, Metrics, CurrentCoordinate);
+        var handler = new DhtRequestHandler(_table, _store, _limiter, _options, time, Metrics, CurrentCoordinate, c => _client!.StartPing(c));
         Transport = createTransport(handler);
         var transport = transportOptions ?? new TransportOptions();
         _pool = new ConnectionPool(Transport, transport, time);

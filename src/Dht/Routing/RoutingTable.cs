@@ -309,9 +309,11 @@ public sealed class RoutingTable
 
             // Bucket `split` shares more than `split` bits with the target; every deeper bucket shares
             // exactly `split`; a shallower bucket i shares exactly i. So visit split, then the deeper ones,
-            // then split-1 down to 0, and stop once the result is full: the rest are farther.
+            // then split-1 down to 0, and stop once the result is full: the rest are farther. (Bucket
+            // `split` alone usually fills the result when the target is far from us, which is most
+            // requests; then not one deeper contact needs looking at.)
             count = Collect(_buckets[split], target, destination, distances, count);
-            for (var i = split + 1; i <= _highestBucket; i++)
+            for (var i = split + 1; i <= _highestBucket && count < want; i++)
             {
                 count = Collect(_buckets[i], target, destination, distances, count);
             }
