@@ -45,6 +45,8 @@ internal sealed class KBucket
 
     public ReadOnlySpan<Contact?> Entries => _entries.AsSpan(0, Count);
 
+    public ReadOnlySpan<Contact?> CacheEntries => _cache.AsSpan(0, CacheCount);
+
     public int IndexOf(PeerId id)
     {
         for (var i = 0; i < Count; i++)

@@ -282,7 +282,15 @@ public sealed class RoutingTable
     /// <paramref name="destination"/>, closest first, and returns how many were written (at most its
     /// length). Allocation-free for up to 64 results.
     /// </summary>
-    public int FindClosest(PeerId target, Span<Contact> destination)
+    public int FindClosest(PeerId target, Span<Contact> destination) => FindClosest(target, destination, includeReplacements: false);
+
+    /// <summary>
+    /// As <see cref="FindClosest(PeerId, Span{Contact})"/>; with <paramref name="includeReplacements"/> the
+    /// replacement caches count too. Cache entries are peers seen alive recently that only lack a slot
+    /// (ping-before-evict keeps older contacts, §2.2), so an answer to another node's FIND_NODE may name
+    /// them: otherwise a late joiner whose bucket is full at its neighbours stays invisible to lookups.
+    /// </summary>
+    public int FindClosest(PeerId target, Span<Contact> destination, bool includeReplacements)
     {
         var want = destination.Length;
         if (want == 0 || Count == 0)
@@ -301,7 +309,7 @@ public sealed class RoutingTable
                 // target == Self: bucket i holds exactly the contacts at common-prefix length i.
                 for (var i = _highestBucket; i >= 0 && count < want; i--)
                 {
-                    count = Collect(_buckets[i], target, destination, distances, count);
+                    count = Collect(_buckets[i], target, destination, distances, count, includeReplacements);
                 }
 
                 return count;
@@ -312,15 +320,15 @@ public sealed class RoutingTable
             // then split-1 down to 0, and stop once the result is full: the rest are farther. (Bucket
             // `split` alone usually fills the result when the target is far from us, which is most
             // requests; then not one deeper contact needs looking at.)
-            count = Collect(_buckets[split], target, destination, distances, count);
+            count = Collect(_buckets[split], target, destination, distances, count, includeReplacements);
             for (var i = split + 1; i <= _highestBucket && count < want; i++)
             {
-                count = Collect(_buckets[i], target, destination, distances, count);
+                count = Collect(_buckets[i], target, destination, distances, count, includeReplacements);
             }
 
             for (var i = Math.Min(split, _highestBucket + 1) - 1; i >= 0 && count < want; i--)
             {
-                count = Collect(_buckets[i], target, destination, distances, count);
+                count = Collect(_buckets[i], target, destination, distances, count, includeReplacements);
             }
 
             return count;
@@ -383,15 +391,20 @@ public sealed class RoutingTable
         return PeerId.FromBytes(id);
     }
 
-    private static int Collect(KBucket? bucket, PeerId target, Span<Contact> destination, Span<PeerId> distances, int count)
+    private static int Collect(KBucket? bucket, PeerId target, Span<Contact> destination, Span<PeerId> distances, int count, bool includeReplacements)
     {
         if (bucket is null)
         {
             return count;
         }
 
+        count = Collect(bucket.Entries, target, destination, distances, count);
+        return includeReplacements ? Collect(bucket.CacheEntries, target, destination, distances, count) : count;
+    }
+
+    private static int Collect(ReadOnlySpan<Contact?> entries, PeerId target, Span<Contact> destination, Span<PeerId> distances, int count)
+    {
         var want = destination.Length;
-        var entries = bucket.Entries;
         for (var e = 0; e < entries.Length; e++)
         {
             var c = entries[e]!;

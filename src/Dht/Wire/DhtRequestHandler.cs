@@ -287,7 +287,7 @@ public sealed class DhtRequestHandler : IInboundHandler
             var count = 0;
             lock (_table)
             {
-                var n = _table.FindClosest(target, contacts.AsSpan(0, k));
+                var n = _table.FindClosest(target, contacts.AsSpan(0, k), includeReplacements: true);
                 for (var i = 0; i < n; i++)
                 {
                     var c = contacts[i];
