@@ -321,9 +321,16 @@ public sealed class RoutingTable
             // `split` alone usually fills the result when the target is far from us, which is most
             // requests; then not one deeper contact needs looking at.)
             count = Collect(_buckets[split], target, destination, distances, count, includeReplacements);
-            for (var i = split + 1; i <= _highestBucket && count < want; i++)
+
+            // The deeper buckets share exactly `split` bits with the target, so they come as one group:
+            // skipped whole when bucket `split` filled the result, otherwise visited whole (a later one
+            // may hold contacts closer than an earlier one).
+            if (count < want)
             {
-                count = Collect(_buckets[i], target, destination, distances, count, includeReplacements);
+                for (var i = split + 1; i <= _highestBucket; i++)
+                {
+                    count = Collect(_buckets[i], target, destination, distances, count, includeReplacements);
+                }
             }
 
             for (var i = Math.Min(split, _highestBucket + 1) - 1; i >= 0 && count < want; i--)
