@@ -4,6 +4,7 @@ using BenchmarkDotNet.Running;
 // Measurements outside BenchmarkDotNet:
 //   Overlay.Benchmarks.dll blake3-cpu                                    BLAKE3 by process CPU time
 //   Overlay.Benchmarks.dll storage-cpu [row]                             shard store by process CPU time (rows containing [row])
+//   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
 //   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
 if (args is ["blake3-cpu"])
 {
@@ -14,6 +15,12 @@ if (args is ["blake3-cpu"])
 if (args.Length > 0 && args[0] == "transport")
 {
     return await Overlay.Benchmarks.Transport.TransportCommands.RunAsync(args[1..]);
+}
+
+if (args is ["dht-serve-cpu"])
+{
+    Overlay.Benchmarks.Dht.DhtServeCpuTimeProbe.Run(Console.Out);
+    return 0;
 }
 
 if (args.Length is 1 or 2 && args[0] == "storage-cpu")

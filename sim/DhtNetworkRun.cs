@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Overlay.Crypto;
 using Overlay.Dht;
 using Overlay.Dht.Coordinates;
+using Overlay.Dht.Wire;
 using Overlay.Transport;
 using Overlay.Transport.InMemory;
 
@@ -13,7 +15,7 @@ namespace Overlay.Sim;
 /// lookup accuracy against a global sort, hop counts, put/get success before and after a fifth of the
 /// nodes fail, and memory per node. One seed gives one run.
 /// </summary>
-internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, LatencyMatrix matrix, TextWriter output)
+internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, LatencyMatrix matrix, TextWriter output, bool breakdown = false)
 {
     public int Run()
     {
@@ -46,12 +48,23 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
 
         var memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
         var wall = Stopwatch.StartNew();
+        // One meter for all nodes, as one process would have; each node still keeps its own totals.
+        using var meter = new Meter(DhtMetrics.MeterName);
+        var identities = new NodeIdentity[nodes];
         for (var i = 0; i < nodes; i++)
         {
-            var identity = NodeIdentity.FromRandom(keyRandom);
-            var index = i;
-            dhtNodes[i] = new DhtNode(identity, options, clock, new Random((seed * 7919) + i), h => transports[index] = net.CreateNode(identity.PeerId, h, transportOptions), transportOptions);
+            identities[i] = NodeIdentity.FromRandom(keyRandom);
         }
+
+        var memoryIdentities = GC.GetTotalMemory(forceFullCollection: true);
+        for (var i = 0; i < nodes; i++)
+        {
+            var identity = identities[i];
+            var index = i;
+            dhtNodes[i] = new DhtNode(identity, options, clock, new Random((seed * 7919) + i), h => transports[index] = net.CreateNode(identity.PeerId, h, transportOptions), transportOptions, meter);
+        }
+
+        var memoryConstructed = GC.GetTotalMemory(forceFullCollection: true);
 
         net.Run(async () =>
         {
@@ -77,9 +90,52 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         var formationWall = wall.Elapsed;
         var formationVirtual = clock.Elapsed;
         var memoryAfter = GC.GetTotalMemory(forceFullCollection: true);
+        var connectionsAfter = 0;
+        foreach (var t in transports)
+        {
+            connectionsAfter += t.ConnectionCount;
+        }
+
+        // Idle: no traffic for twice the pool's idle timeout, so every pooled connection is swept.
+        net.RunFor(transportOptions.IdleTimeout * 2);
+        net.Run(async () =>
+        {
+            // One maintenance round, as an idle daemon runs it: no bucket is stale and no record due yet,
+            // so it sends nothing, but it trims per-peer state that only traffic would otherwise trim.
+            foreach (var n in dhtNodes)
+            {
+                await n.RunMaintenanceOnceAsync(CancellationToken.None);
+            }
+        }, limit);
+        var memoryIdle = GC.GetTotalMemory(forceFullCollection: true);
+        var connectionsIdle = 0;
+        foreach (var t in transports)
+        {
+            connectionsIdle += t.ConnectionCount;
+        }
+
+        long cContacts = 0, cCached = 0, cLimited = 0, cFiltered = 0, cCoordinates = 0, cRecords = 0, cPooled = 0;
+        foreach (var n in dhtNodes)
+        {
+            var c = n.Census();
+            cContacts += c.Contacts;
+            cCached += c.ReplacementEntries;
+            cLimited += c.RateLimitedPeers;
+            cFiltered += c.FilteredPeers;
+            cCoordinates += c.Coordinates;
+            cRecords += c.Records;
+            cPooled += c.PooledConnections;
+        }
+
         Line($"nodes {nodes}, seed {seed}");
         Line($"formation: virtual {formationVirtual.TotalSeconds:F1} s, wall {formationWall.TotalSeconds:F1} s");
         Line($"memory per node (managed heap after formation / nodes, incl. open connections): {(memoryAfter - memoryBefore) / (double)nodes / 1024:F1} KiB");
+        Line($"  identities (keys, not part of the DHT): {(memoryIdentities - memoryBefore) / (double)nodes:F0} B/node");
+        Line($"  constructed, not started (fixed per-node objects): {(memoryConstructed - memoryIdentities) / (double)nodes:F0} B/node");
+        Line($"  after formation, DHT part (heap minus identities): {(memoryAfter - memoryIdentities) / (double)nodes:F0} B/node, open connection ends {connectionsAfter} ({connectionsAfter / (double)nodes:F1}/node)");
+        Line($"  per node: contacts {cContacts / (double)nodes:F1}, replacement entries {cCached / (double)nodes:F1}, rate-limiter buckets {cLimited / (double)nodes:F1}, " +
+             $"RTT filter windows {cFiltered / (double)nodes:F1}, coordinates {cCoordinates / (double)nodes:F1}, records {cRecords / (double)nodes:F1}, pooled connections {cPooled / (double)nodes:F1}");
+        Line($"  idle after {transportOptions.IdleTimeout * 2} without traffic: {(memoryIdle - memoryIdentities) / (double)nodes:F0} B/node, open connection ends {connectionsIdle}");
         var contacts = new int[nodes];
         for (var i = 0; i < nodes; i++)
         {
@@ -88,6 +144,11 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
 
         Array.Sort(contacts);
         Line($"routing table contacts: p50 {contacts[nodes / 2]}, min {contacts[0]}, max {contacts[^1]}");
+        if (breakdown)
+        {
+            MemoryBreakdown.Run(dhtNodes, transports, memoryIdentities, Line);
+            return 0;
+        }
 
         // Lookups against a global sort of all ids.
         var random = new Random(seed + 1);

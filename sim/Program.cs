@@ -5,7 +5,7 @@ using Overlay.Sim;
 // overlay-sim dht --nodes N --lookups L --keys K --seed S --latency PATH
 if (args.Length == 0 || args[0] != "dht")
 {
-    Console.Error.WriteLine("usage: Overlay.Sim dht [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1)");
+    Console.Error.WriteLine("usage: Overlay.Sim dht [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown]");
     return 2;
 }
 
@@ -14,6 +14,7 @@ var lookups = 10_000;
 var keys = 100;
 var seed = 1;
 string? latency = null;
+var breakdown = false;
 for (var i = 1; i < args.Length; i++)
 {
     var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -31,6 +32,9 @@ for (var i = 1; i < args.Length; i++)
         case "--seed" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n):
             seed = n;
             break;
+        case "--memory-breakdown":
+            breakdown = true;
+            continue;
         case "--latency" when value is not null:
             latency = value;
             break;
@@ -54,4 +58,4 @@ if (!LatencyMatrix.TryParse(File.ReadAllText(latency), 1.0, out var matrix, out 
     return 2;
 }
 
-return new DhtNetworkRun(nodes, lookups, keys, seed, matrix!, Console.Out).Run();
+return new DhtNetworkRun(nodes, lookups, keys, seed, matrix!, Console.Out, breakdown).Run();

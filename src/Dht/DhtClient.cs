@@ -276,6 +276,20 @@ public sealed class DhtClient
         }
     }
 
+    /// <summary>
+    /// Pings <paramref name="contact"/>, which the routing table asked to have checked, and reports the
+    /// answer to the table; <see cref="WhenMaintenanceIdleAsync"/> waits for it. Used for sightings that
+    /// do not come from a lookup, such as inbound requests.
+    /// </summary>
+    internal void StartPing(Contact contact)
+    {
+        lock (_gate)
+        {
+            _maintenance.RemoveAll(t => t.IsCompleted);
+            _maintenance.Add(PingAndReportAsync(contact));
+        }
+    }
+
     private async Task PingAndReportAsync(Contact contact)
     {
         var answered = false;

@@ -25,12 +25,11 @@ public sealed class DhtNode : IAsyncDisposable
     private readonly RoutingTable _table;
     private readonly RecordStore _store;
     private readonly VivaldiNode _vivaldi;
-    private readonly Dictionary<PeerId, VivaldiCoordinate> _coordinates = [];
-    private readonly int _maxCoordinates;
     private readonly ConnectionPool _pool;
     private readonly TransportDhtRpc _rpc;
     private readonly DhtClient _client;
     private readonly Meter? _ownedMeter;
+    private readonly PeerRateLimiter _limiter;
     private readonly bool _hostOwnsTransport;
     private string? _address;
 
@@ -46,36 +45,13 @@ public sealed class DhtNode : IAsyncDisposable
     public DhtNode(
         NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Func<IInboundHandler, ITransport> createTransport,
         TransportOptions? transportOptions = null, Meter? meter = null, VivaldiOptions? vivaldiOptions = null)
-    {
-        ArgumentNullException.ThrowIfNull(identity);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(time);
-        ArgumentNullException.ThrowIfNull(random);
-        ArgumentNullException.ThrowIfNull(createTransport);
-        _identity = identity;
-        _options = options.EnsureValid();
-        _time = time;
-        _random = random;
-        vivaldiOptions ??= new VivaldiOptions();
-        _maxCoordinates = vivaldiOptions.MaxFilteredPeers;
-        _vivaldi = new VivaldiNode(vivaldiOptions, random);
-        if (meter is null)
+        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate: null, hostOwnsTransport: false, announcedAddress: null, handler =>
         {
-            _ownedMeter = new Meter(DhtMetrics.MeterName);
-            meter = _ownedMeter;
-        }
-
-        Metrics = new DhtMetrics(meter);
-        var validator = new RecordValidator(_options, new IdentityRecordVerifier());
-        _table = new RoutingTable(identity.PeerId, _options, time.GetUtcNow());
-        _store = new RecordStore(_options, validator);
-        var handler = new DhtRequestHandler(_table, _store, new PeerRateLimiter(_options), _options, time, Metrics, CurrentCoordinate);
-        RequestHandler = handler;
-        Transport = createTransport(handler);
-        var transport = transportOptions ?? new TransportOptions();
-        _pool = new ConnectionPool(Transport, transport, time);
-        _rpc = new TransportDhtRpc(_pool, _options, time, validator, Metrics, () => _address, OnAnswer);
-        _client = new DhtClient(_table, _rpc, _options, time, PredictLatency, validator);
+            ArgumentNullException.ThrowIfNull(createTransport);
+            var transport = createTransport(handler);
+            return (transport, new ConnectionPool(transport, transportOptions ?? new TransportOptions(), time));
+        })
+    {
     }
 
     /// <summary>
@@ -96,22 +72,31 @@ public sealed class DhtNode : IAsyncDisposable
     public DhtNode(
         NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, ITransport transport, ConnectionPool pool,
         TransportAddress? announcedAddress, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, VivaldiCoordinate? startCoordinate = null)
+        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate, hostOwnsTransport: true, announcedAddress, _ =>
+        {
+            ArgumentNullException.ThrowIfNull(transport);
+            ArgumentNullException.ThrowIfNull(pool);
+            return (transport, pool);
+        })
+    {
+    }
+
+    private DhtNode(
+        NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Meter? meter, VivaldiOptions? vivaldiOptions,
+        VivaldiCoordinate? startCoordinate, bool hostOwnsTransport, TransportAddress? announcedAddress,
+        Func<IInboundHandler, (ITransport Transport, ConnectionPool Pool)> attach)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(random);
-        ArgumentNullException.ThrowIfNull(transport);
-        ArgumentNullException.ThrowIfNull(pool);
         _identity = identity;
         _options = options.EnsureValid();
         _time = time;
         _random = random;
-        _hostOwnsTransport = true;
+        _hostOwnsTransport = hostOwnsTransport;
         _address = announcedAddress?.WithPeer(null).ToString();
-        vivaldiOptions ??= new VivaldiOptions();
-        _maxCoordinates = vivaldiOptions.MaxFilteredPeers;
-        _vivaldi = new VivaldiNode(vivaldiOptions, random, startCoordinate ?? VivaldiCoordinate.Origin);
+        _vivaldi = new VivaldiNode(vivaldiOptions ?? new VivaldiOptions(), random, startCoordinate ?? VivaldiCoordinate.Origin);
         if (meter is null)
         {
             _ownedMeter = new Meter(DhtMetrics.MeterName);
@@ -122,9 +107,9 @@ public sealed class DhtNode : IAsyncDisposable
         var validator = new RecordValidator(_options, new IdentityRecordVerifier());
         _table = new RoutingTable(identity.PeerId, _options, time.GetUtcNow());
         _store = new RecordStore(_options, validator);
-        RequestHandler = new DhtRequestHandler(_table, _store, new PeerRateLimiter(_options), _options, time, Metrics, CurrentCoordinate);
-        Transport = transport;
-        _pool = pool;
+        _limiter = new PeerRateLimiter(_options);
+        RequestHandler = new DhtRequestHandler(_table, _store, _limiter, _options, time, Metrics, CurrentCoordinate, c => _client!.StartPing(c));
+        (Transport, _pool) = attach(RequestHandler);
         _rpc = new TransportDhtRpc(_pool, _options, time, validator, Metrics, () => _address, OnAnswer);
         _client = new DhtClient(_table, _rpc, _options, time, PredictLatency, validator);
     }
@@ -165,6 +150,35 @@ public sealed class DhtNode : IAsyncDisposable
         }
     }
 
+    /// <summary>How many items each of the node's growing structures holds (memory accounting in the simulator).</summary>
+    internal DhtNodeCensus Census()
+    {
+        int contacts, cached, limited, filtered, coordinates, records;
+        lock (_table)
+        {
+            contacts = _table.Count;
+            cached = _table.ReplacementTotal;
+        }
+
+        lock (_limiter)
+        {
+            limited = _limiter.TrackedPeers;
+        }
+
+        lock (_vivaldi)
+        {
+            filtered = _vivaldi.FilteredPeers;
+            coordinates = filtered;
+        }
+
+        lock (_store)
+        {
+            records = _store.Count;
+        }
+
+        return new DhtNodeCensus(contacts, cached, limited, filtered, coordinates, records, _pool.Count);
+    }
+
     /// <summary>Records held (own and others').</summary>
     public int RecordCount
     {
@@ -191,7 +205,33 @@ public sealed class DhtNode : IAsyncDisposable
     {
         var listener = await Transport.ListenAsync(listenAddress, cancellationToken);
         _address = listener.LocalAddress.WithPeer(null).ToString();
+        _ = DrainAcceptedAsync(listener);
         return listener.LocalAddress;
+    }
+
+    /// <summary>
+    /// Takes inbound connections off the listener's queue. The request handler serves them whether or
+    /// not they are accepted, but an undrained queue would keep up to its capacity of closed connections
+    /// (and their buffers) alive for the node's lifetime.
+    /// </summary>
+    private static async Task DrainAcceptedAsync(ITransportListener listener)
+    {
+        while (true)
+        {
+            try
+            {
+                await listener.AcceptAsync(CancellationToken.None);
+            }
+            catch (TransportException ex) when (ex.Reason == TransportError.Closed)
+            {
+                // The listener stopped: nothing more will be queued.
+                return;
+            }
+            catch (TransportException)
+            {
+                // One failed handshake does not stop the queue.
+            }
+        }
     }
 
     /// <summary>
@@ -343,6 +383,11 @@ public sealed class DhtNode : IAsyncDisposable
         await _client.RefreshStaleBucketsAsync(_random, cancellationToken);
         var due = new List<RepublishDecision>();
         var now = _time.GetUtcNow();
+        lock (_limiter)
+        {
+            _limiter.Trim(now);
+        }
+
         lock (_store)
         {
             _store.RemoveExpired(now);
@@ -434,7 +479,7 @@ public sealed class DhtNode : IAsyncDisposable
         {
             for (var i = 0; i < result.Count; i++)
             {
-                if (_coordinates.TryGetValue(result[i].Id, out var coordinate))
+                if (_vivaldi.TryGetPeerCoordinate(result[i].Id, out var coordinate))
                 {
                     result[i] = result[i] with { Coordinate = coordinate };
                 }
@@ -553,10 +598,10 @@ public sealed class DhtNode : IAsyncDisposable
         lock (_vivaldi)
         {
             // Peers still at the origin with full error have measured nothing yet and would only add noise.
-            if (error > 0 && _vivaldi.Observe(peer, coordinate, error, rttMs) &&
-                (_coordinates.Count < _maxCoordinates || _coordinates.ContainsKey(peer)))
+            // An accepted sample also keeps the peer's coordinate for PredictLatency.
+            if (error > 0)
             {
-                _coordinates[peer] = coordinate;
+                _vivaldi.Observe(peer, coordinate, error, rttMs);
             }
         }
     }
@@ -565,7 +610,7 @@ public sealed class DhtNode : IAsyncDisposable
     {
         lock (_vivaldi)
         {
-            return _coordinates.TryGetValue(peer, out var c) ? _vivaldi.PredictRtt(c) : double.NaN;
+            return _vivaldi.TryGetPeerCoordinate(peer, out var c) ? _vivaldi.PredictRtt(c) : double.NaN;
         }
     }
 }

@@ -20,6 +20,8 @@ public sealed class PeerRateLimiter
     private readonly double _ratePerTick;
     private readonly double _burst;
     private readonly int _maxPeers;
+    private readonly long _refillTicks;
+    private long _lastSweepTicks;
 
     /// <summary>Creates a limiter from <paramref name="options"/> tracking up to <paramref name="maxPeers"/> peers.</summary>
     public PeerRateLimiter(DhtOptions options, int maxPeers = 65_536)
@@ -29,6 +31,7 @@ public sealed class PeerRateLimiter
         _ratePerTick = options.MaxRequestsPerPeerPerSecond / TimeSpan.TicksPerSecond;
         _burst = options.RequestBurstPerPeer;
         _maxPeers = maxPeers;
+        _refillTicks = (long)Math.Ceiling(_burst / Math.Max(_ratePerTick, 1e-12));
     }
 
     /// <summary>Peers currently tracked.</summary>
@@ -38,6 +41,14 @@ public sealed class PeerRateLimiter
     public bool TryAcquire(PeerId peer, DateTimeOffset now)
     {
         var ticks = now.UtcTicks;
+        if (ticks - _lastSweepTicks >= _refillTicks)
+        {
+            // Once per refill period, forget the buckets that have refilled: a full bucket grants exactly
+            // what a fresh one would, and an idle node should not keep one per peer that ever asked.
+            _lastSweepTicks = ticks;
+            ForgetRefilled(ticks);
+        }
+
         if (!_buckets.TryGetValue(peer, out var b))
         {
             if (_buckets.Count >= _maxPeers)
@@ -62,6 +73,40 @@ public sealed class PeerRateLimiter
 
         _buckets[peer] = b;
         return granted;
+    }
+
+    /// <summary>
+    /// Forgets every peer whose bucket has refilled by <paramref name="now"/> (they would get a fresh bucket
+    /// anyway) and shrinks the table; runs by itself once per refill period while requests come in, and
+    /// from node maintenance so that an idle node holds nothing.
+    /// </summary>
+    public void Trim(DateTimeOffset now)
+    {
+        _lastSweepTicks = now.UtcTicks;
+        ForgetRefilled(now.UtcTicks);
+    }
+
+    private void ForgetRefilled(long ticks)
+    {
+        if (_buckets.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var (peer, b) in _buckets)
+        {
+            if (b.Tokens + ((ticks - b.LastTicks) * _ratePerTick) >= _burst)
+            {
+                // Removing during enumeration is allowed for Dictionary since .NET Core 3.0.
+                _buckets.Remove(peer);
+            }
+        }
+
+        // The table only grows otherwise; give back the slots of a burst of peers that has gone quiet.
+        if (_buckets.Count < _buckets.EnsureCapacity(0) / 4)
+        {
+            _buckets.TrimExcess();
+        }
     }
 
     private void Prune(long ticks)

@@ -14,7 +14,13 @@ internal sealed class DhtTestNetwork : IDisposable
 {
     private readonly Meter _meter = new("Overlay.Dht.Tests." + Guid.NewGuid().ToString("N"));
 
-    public DhtTestNetwork(int count, int seed, LatencyMatrix matrix, DhtOptions options, bool recordEvents = false)
+    /// <param name="count">Nodes.</param>
+    /// <param name="seed">Seed of keys, network and node random sources.</param>
+    /// <param name="matrix">Link RTTs; node i sits on host i mod size.</param>
+    /// <param name="options">DHT options of every node.</param>
+    /// <param name="recordEvents">Keep the network's delivery log.</param>
+    /// <param name="wrapHandler">Given a node index and its real request handler, the handler its transport serves with (adversaries).</param>
+    public DhtTestNetwork(int count, int seed, LatencyMatrix matrix, DhtOptions options, bool recordEvents = false, Func<int, IInboundHandler, IInboundHandler>? wrapHandler = null)
     {
         Options = options;
         Clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
@@ -37,7 +43,7 @@ internal sealed class DhtTestNetwork : IDisposable
             var index = i;
             Nodes.Add(new DhtNode(identity, options, Clock, new Random(seed * 7919 + i), handler =>
             {
-                var t = Net.CreateNode(identity.PeerId, handler, TransportOptions);
+                var t = Net.CreateNode(identity.PeerId, wrapHandler?.Invoke(index, handler) ?? handler, TransportOptions);
                 Transports.Add(t);
                 return t;
             }, TransportOptions, _meter));

@@ -286,6 +286,61 @@ public sealed class DhtWireTests : IDisposable
     }
 
     [Fact]
+    public void Serve_RefusedStore_IsAnsweredAndCountedByReason()
+    {
+        var options = DhtTestNetwork.DefaultOptions();
+        options.MaxValueBytes = 64;
+        var clock = new VirtualTimeProvider(Now);
+        var table = new RoutingTable(PeerId.Random(new Random(7)), options, Now);
+        var store = new RecordStore(options, new RecordValidator(options, new IdentityRecordVerifier()));
+        var metrics = new DhtMetrics(_meter);
+        var handler = new DhtRequestHandler(table, store, new PeerRateLimiter(options), options, clock, metrics, () => (default, 1.0));
+        var remote = PeerId.Random(new Random(8));
+        var key = PeerId.Random(new Random(9));
+        var buffer = new byte[64 * 1024];
+        var response = new ArrayBufferWriter<byte>();
+        DhtMessage Store(DhtRecord record)
+        {
+            response.ResetWrittenCount();
+            handler.Serve(remote, buffer.AsSpan(0, DhtMessageCodec.WriteStoreRequest(buffer, null, record)), response);
+            Assert.True(DhtMessageCodec.TryDecode(response.WrittenSpan, options, out var answer, out _));
+            return answer;
+        }
+
+        DhtRecord Signed(PeerId k, byte[] value, ulong sequence, DateTimeOffset expires) =>
+            DhtRecord.Create(k, value, _publisher.PublicKey.Encoded, sequence, expires, p => _publisher.Sign(p));
+
+        Assert.Equal(RecordRejection.None, Store(Signed(key, "five"u8.ToArray(), 5, Now.AddHours(1))).Verdict);
+
+        // Refused by the store: answered STORED with the verdict.
+        Assert.Equal(RecordRejection.OlderSequence, Store(Signed(key, "four"u8.ToArray(), 4, Now.AddHours(1))).Verdict);
+        Assert.Equal(RecordRejection.Expired, Store(Signed(PeerId.Random(new Random(10)), "late"u8.ToArray(), 1, Now.AddMinutes(-1))).Verdict);
+        var good = Signed(key, "six"u8.ToArray(), 6, Now.AddHours(1));
+        var signature = good.Signature.ToArray();
+        signature[5] ^= 0x10;
+        Assert.Equal(RecordRejection.BadSignature, Store(new DhtRecord(key, "six"u8, _publisher.PublicKey.Encoded, 6, Now.AddHours(1), signature)).Verdict);
+
+        // Refused before a record exists (the value is over the limit): answered with an ERROR reply.
+        var oversized = Store(Signed(PeerId.Random(new Random(11)), new byte[65], 1, Now.AddHours(1)));
+        Assert.Equal(DhtMessageType.Error, oversized.Type);
+        Assert.Equal(DhtErrorCode.Malformed, oversized.ErrorCode);
+
+        foreach (var (reason, tag) in new[]
+        {
+            (RecordRejection.OlderSequence, "older_sequence"), (RecordRejection.Expired, "expired"),
+            (RecordRejection.BadSignature, "bad_signature"), (RecordRejection.ValueTooLarge, "value_too_large"),
+        })
+        {
+            Assert.Equal(1, metrics.StoresRefused(reason));
+            Assert.Equal(1, Counted("overlay.dht.stores_refused", tag));
+        }
+
+        Assert.Equal(0, metrics.StoresRefused(RecordRejection.None));
+        Assert.Equal(1, Counted("overlay.dht.requests_dropped", "bad_record"));
+        Assert.Equal("five"u8.ToArray(), store.Get(key, Now)!.Value.ToArray());
+    }
+
+    [Fact]
     public void IdentityRecordVerifier_ChecksSignatureAndPublisher()
     {
         var verifier = new IdentityRecordVerifier();

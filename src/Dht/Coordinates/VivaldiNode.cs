@@ -36,6 +36,12 @@ public sealed class VivaldiNode
     /// <summary>The node's estimate of its own relative prediction error (0 = perfect; starts at 1).</summary>
     public double Error { get; private set; }
 
+    /// <summary>Peers with an RTT filter window.</summary>
+    internal int FilteredPeers => _filter.Count;
+
+    /// <summary>The coordinate <paramref name="peer"/> last reported with an accepted sample, if it is still remembered.</summary>
+    public bool TryGetPeerCoordinate(PeerId peer, out VivaldiCoordinate coordinate) => _filter.TryGetCoordinate(peer, out coordinate);
+
     /// <summary>Samples accepted so far.</summary>
     public long Updates { get; private set; }
 
@@ -55,6 +61,7 @@ public sealed class VivaldiNode
         }
 
         var smoothed = _filter.Add(peer, rttMs);
+        _filter.SetCoordinate(peer, remote);
         Update(remote, Math.Min(remoteError, _options.MaxError), smoothed);
         return true;
     }

@@ -9,6 +9,11 @@ namespace Overlay.Dht.Routing;
 /// </summary>
 public sealed class Contact
 {
+    // A node keeps hundreds of these, so they are stored compactly (UTC ticks, a float RTT) and widened
+    // by the properties: 80 bytes per object instead of 96.
+    private long _lastSeenTicks;
+    private float _latencyMs;
+
     internal Contact(PeerId id, NetworkGroup group, string? address, DateTimeOffset lastSeen, double latencyMs)
     {
         Id = id;
@@ -27,11 +32,19 @@ public sealed class Contact
     /// <summary>Opaque dialable address, if known.</summary>
     public string? Address { get; internal set; }
 
-    /// <summary>When the peer last answered or sent us a request.</summary>
-    public DateTimeOffset LastSeen { get; internal set; }
+    /// <summary>When the peer last answered or sent us a request (UTC).</summary>
+    public DateTimeOffset LastSeen
+    {
+        get => new(_lastSeenTicks, TimeSpan.Zero);
+        internal set => _lastSeenTicks = value.UtcTicks;
+    }
 
-    /// <summary>Smoothed or predicted round-trip time in milliseconds; NaN when unknown.</summary>
-    public double LatencyMs { get; internal set; }
+    /// <summary>Smoothed or predicted round-trip time in milliseconds (kept to float precision); NaN when unknown.</summary>
+    public double LatencyMs
+    {
+        get => _latencyMs;
+        internal set => _latencyMs = (float)value;
+    }
 
     /// <summary>Requests to this peer that failed since it last answered.</summary>
     public int FailedRequests { get; internal set; }

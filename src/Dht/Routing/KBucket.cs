@@ -10,13 +10,15 @@ namespace Overlay.Dht.Routing;
 internal sealed class KBucket
 {
     private readonly Contact?[] _entries;
-    private readonly Contact?[] _cache;
+    private readonly int _cacheCapacity;
+    private Contact?[] _cache = [];
 
     public KBucket(int index, int capacity, int cacheCapacity, DateTimeOffset created)
     {
         Index = index;
         _entries = new Contact?[capacity];
-        _cache = new Contact?[cacheCapacity];
+        // Only a bucket that has filled up ever caches anyone; most deep buckets never do.
+        _cacheCapacity = cacheCapacity;
         LastRefreshed = created;
     }
 
@@ -42,6 +44,8 @@ internal sealed class KBucket
     public Contact CacheEntry(int i) => _cache[i]!;
 
     public ReadOnlySpan<Contact?> Entries => _entries.AsSpan(0, Count);
+
+    public ReadOnlySpan<Contact?> CacheEntries => _cache.AsSpan(0, CacheCount);
 
     public int IndexOf(PeerId id)
     {
@@ -104,9 +108,14 @@ internal sealed class KBucket
     /// <summary>Adds or refreshes a cache entry (newest last); drops the stalest entry when full.</summary>
     public void AddToCache(Contact c)
     {
-        if (_cache.Length == 0)
+        if (_cacheCapacity == 0)
         {
             return;
+        }
+
+        if (_cache.Length == 0)
+        {
+            _cache = new Contact?[_cacheCapacity];
         }
 
         var existing = CacheIndexOf(c.Id);

@@ -40,6 +40,21 @@ public sealed class RoutingTable
     /// <summary>Contacts in all buckets (not counting replacement caches).</summary>
     public int Count { get; private set; }
 
+    /// <summary>Replacement-cache entries over all buckets.</summary>
+    internal int ReplacementTotal
+    {
+        get
+        {
+            var n = 0;
+            foreach (var b in _buckets)
+            {
+                n += b?.CacheCount ?? 0;
+            }
+
+            return n;
+        }
+    }
+
     /// <summary>Bucket index of <paramref name="id"/>: the number of leading bits it shares with <see cref="Self"/>; 256 for Self.</summary>
     public int BucketIndexOf(PeerId id) => Self.Xor(id).LeadingZeroCount();
 
@@ -267,7 +282,15 @@ public sealed class RoutingTable
     /// <paramref name="destination"/>, closest first, and returns how many were written (at most its
     /// length). Allocation-free for up to 64 results.
     /// </summary>
-    public int FindClosest(PeerId target, Span<Contact> destination)
+    public int FindClosest(PeerId target, Span<Contact> destination) => FindClosest(target, destination, includeReplacements: false);
+
+    /// <summary>
+    /// As <see cref="FindClosest(PeerId, Span{Contact})"/>; with <paramref name="includeReplacements"/> the
+    /// replacement caches count too. Cache entries are peers seen alive recently that only lack a slot
+    /// (ping-before-evict keeps older contacts, §2.2), so an answer to another node's FIND_NODE may name
+    /// them: otherwise a late joiner whose bucket is full at its neighbours stays invisible to lookups.
+    /// </summary>
+    public int FindClosest(PeerId target, Span<Contact> destination, bool includeReplacements)
     {
         var want = destination.Length;
         if (want == 0 || Count == 0)
@@ -286,7 +309,7 @@ public sealed class RoutingTable
                 // target == Self: bucket i holds exactly the contacts at common-prefix length i.
                 for (var i = _highestBucket; i >= 0 && count < want; i--)
                 {
-                    count = Collect(_buckets[i], target, destination, distances, count);
+                    count = Collect(_buckets[i], target, destination, distances, count, includeReplacements);
                 }
 
                 return count;
@@ -294,16 +317,25 @@ public sealed class RoutingTable
 
             // Bucket `split` shares more than `split` bits with the target; every deeper bucket shares
             // exactly `split`; a shallower bucket i shares exactly i. So visit split, then the deeper ones,
-            // then split-1 down to 0, and stop once the result is full: the rest are farther.
-            count = Collect(_buckets[split], target, destination, distances, count);
-            for (var i = split + 1; i <= _highestBucket; i++)
+            // then split-1 down to 0, and stop once the result is full: the rest are farther. (Bucket
+            // `split` alone usually fills the result when the target is far from us, which is most
+            // requests; then not one deeper contact needs looking at.)
+            count = Collect(_buckets[split], target, destination, distances, count, includeReplacements);
+
+            // The deeper buckets share exactly `split` bits with the target, so they come as one group:
+            // skipped whole when bucket `split` filled the result, otherwise visited whole (a later one
+            // may hold contacts closer than an earlier one).
+            if (count < want)
             {
-                count = Collect(_buckets[i], target, destination, distances, count);
+                for (var i = split + 1; i <= _highestBucket; i++)
+                {
+                    count = Collect(_buckets[i], target, destination, distances, count, includeReplacements);
+                }
             }
 
             for (var i = Math.Min(split, _highestBucket + 1) - 1; i >= 0 && count < want; i--)
             {
-                count = Collect(_buckets[i], target, destination, distances, count);
+                count = Collect(_buckets[i], target, destination, distances, count, includeReplacements);
             }
 
             return count;
@@ -366,15 +398,20 @@ public sealed class RoutingTable
         return PeerId.FromBytes(id);
     }
 
-    private static int Collect(KBucket? bucket, PeerId target, Span<Contact> destination, Span<PeerId> distances, int count)
+    private static int Collect(KBucket? bucket, PeerId target, Span<Contact> destination, Span<PeerId> distances, int count, bool includeReplacements)
     {
         if (bucket is null)
         {
             return count;
         }
 
+        count = Collect(bucket.Entries, target, destination, distances, count);
+        return includeReplacements ? Collect(bucket.CacheEntries, target, destination, distances, count) : count;
+    }
+
+    private static int Collect(ReadOnlySpan<Contact?> entries, PeerId target, Span<Contact> destination, Span<PeerId> distances, int count)
+    {
         var want = destination.Length;
-        var entries = bucket.Entries;
         for (var e = 0; e < entries.Length; e++)
         {
             var c = entries[e]!;
@@ -516,7 +553,9 @@ public sealed class RoutingTable
             c.LatencyMs = latencyMs;
         }
 
-        if (address is not null)
+        // Keep the string already held when the peer repeats its address, so the fresh copy decoded from
+        // each message stays short-lived garbage instead of replacing the stored one.
+        if (address is not null && !string.Equals(c.Address, address, StringComparison.Ordinal))
         {
             c.Address = address;
         }

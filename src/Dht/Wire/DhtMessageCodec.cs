@@ -165,8 +165,16 @@ public static class DhtMessageCodec
     /// <paramref name="options"/> (k contacts, provider count, record sizes). Cheap checks (length,
     /// version, type) run first. Never throws on malformed input.
     /// </summary>
-    public static bool TryDecode(ReadOnlySpan<byte> source, DhtOptions options, [NotNullWhen(true)] out DhtMessage? message, out DhtWireError error)
+    public static bool TryDecode(ReadOnlySpan<byte> source, DhtOptions options, [NotNullWhen(true)] out DhtMessage? message, out DhtWireError error) =>
+        TryDecodeWithRecordError(source, options, out message, out error, out _);
+
+    /// <summary>
+    /// As <see cref="TryDecode(ReadOnlySpan{byte}, DhtOptions, out DhtMessage?, out DhtWireError)"/>; when a
+    /// carried record was refused (<see cref="DhtWireError.BadRecord"/>), <paramref name="recordError"/> says why.
+    /// </summary>
+    internal static bool TryDecodeWithRecordError(ReadOnlySpan<byte> source, DhtOptions options, [NotNullWhen(true)] out DhtMessage? message, out DhtWireError error, out RecordDecodeError recordError)
     {
+        recordError = RecordDecodeError.None;
         ArgumentNullException.ThrowIfNull(options);
         message = null;
         if (source.Length < 2)
@@ -189,7 +197,7 @@ public static class DhtMessageCodec
             case DhtMessageType.FindNode:
             case DhtMessageType.FindValue:
             case DhtMessageType.Store:
-                return TryDecodeRequest(type, rest, options, out message, out error);
+                return TryDecodeRequest(type, rest, options, out message, out error, out recordError);
             case DhtMessageType.Pong:
             case DhtMessageType.Nodes:
             case DhtMessageType.Value:
@@ -202,9 +210,69 @@ public static class DhtMessageCodec
         }
     }
 
-    private static bool TryDecodeRequest(DhtMessageType type, ReadOnlySpan<byte> rest, DhtOptions options, out DhtMessage? message, out DhtWireError error)
+    /// <summary>
+    /// Reads a PING, FIND_NODE or FIND_VALUE request without allocating: lengths, version, type, target
+    /// and trailing bytes are checked, while the sender address is handed back as raw UTF-8 for
+    /// <see cref="TryParseAddress"/> to check once it is needed (a server that already holds the sender
+    /// under these exact bytes need not parse them again). False for every other type and for anything
+    /// <see cref="TryDecode"/> would refuse apart from the address syntax.
+    /// </summary>
+    internal static bool TryReadSmallRequest(ReadOnlySpan<byte> source, out DhtMessageType type, out ReadOnlySpan<byte> sender, out PeerId target)
+    {
+        type = default;
+        sender = default;
+        target = default;
+        if (source.Length < 4 || source[0] != Version)
+        {
+            return false;
+        }
+
+        type = (DhtMessageType)source[1];
+        if (type is not (DhtMessageType.Ping or DhtMessageType.FindNode or DhtMessageType.FindValue))
+        {
+            return false;
+        }
+
+        int length = BinaryPrimitives.ReadUInt16BigEndian(source[2..]);
+        var rest = source[4..];
+        if (length > MaxAddressBytes || rest.Length < length)
+        {
+            return false;
+        }
+
+        sender = rest[..length];
+        rest = rest[length..];
+        if (type != DhtMessageType.Ping)
+        {
+            if (rest.Length < PeerId.Size)
+            {
+                return false;
+            }
+
+            target = PeerId.FromBytes(rest[..PeerId.Size]);
+            rest = rest[PeerId.Size..];
+        }
+
+        return rest.IsEmpty;
+    }
+
+    /// <summary>Parses a non-empty address as <see cref="TryDecode"/> does; false when it is not a transport address.</summary>
+    internal static bool TryParseAddress(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out string? address, out TransportAddress? parsed)
+    {
+        address = Utf8.GetString(utf8);
+        if (!TransportAddress.TryParse(address, out parsed, out _))
+        {
+            address = null;
+            return false;
+        }
+
+        return true;
+    }
+
+        private static bool TryDecodeRequest(DhtMessageType type, ReadOnlySpan<byte> rest, DhtOptions options, out DhtMessage? message, out DhtWireError error, out RecordDecodeError recordError)
     {
         message = null;
+        recordError = RecordDecodeError.None;
         if (!TryReadAddress(ref rest, allowEmpty: true, out var sender, out _, out error))
         {
             return false;
@@ -227,7 +295,7 @@ public static class DhtMessageCodec
                 rest = rest[PeerId.Size..];
                 break;
             default:
-                if (!TryReadRecord(ref rest, options, out var record, out var provider, out error))
+                if (!TryReadRecord(ref rest, options, out var record, out var provider, out error, out recordError))
                 {
                     return false;
                 }
@@ -405,8 +473,12 @@ public static class DhtMessageCodec
         return true;
     }
 
-    private static bool TryReadRecord(ref ReadOnlySpan<byte> rest, DhtOptions options, out DhtRecord? record, out ProviderRecord? provider, out DhtWireError error)
+    private static bool TryReadRecord(ref ReadOnlySpan<byte> rest, DhtOptions options, out DhtRecord? record, out ProviderRecord? provider, out DhtWireError error) =>
+        TryReadRecord(ref rest, options, out record, out provider, out error, out _);
+
+    private static bool TryReadRecord(ref ReadOnlySpan<byte> rest, DhtOptions options, out DhtRecord? record, out ProviderRecord? provider, out DhtWireError error, out RecordDecodeError recordError)
     {
+        recordError = RecordDecodeError.None;
         record = null;
         provider = null;
         if (rest.Length < 4)
@@ -430,7 +502,7 @@ public static class DhtMessageCodec
             return false;
         }
 
-        if (!RecordEncoding.TryDecode(rest[..(int)length], options, out record, out provider, out _))
+        if (!RecordEncoding.TryDecode(rest[..(int)length], options, out record, out provider, out recordError))
         {
             error = DhtWireError.BadRecord;
             return false;

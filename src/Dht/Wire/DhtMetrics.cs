@@ -14,12 +14,15 @@ public sealed class DhtMetrics
     private static readonly KeyValuePair<string, object?>[] ResponseReasons = BuildTags(Enum.GetNames<DhtResponseFault>());
     private static readonly KeyValuePair<string, object?>[] WireReasons = BuildTags(Enum.GetNames<DhtWireError>());
     private static readonly KeyValuePair<string, object?>[] TypeTags = BuildTypeTags();
+    private static readonly KeyValuePair<string, object?>[] StoreReasons = BuildTags(Enum.GetNames<Records.RecordRejection>());
     private static readonly KeyValuePair<string, object?> RateLimitedTag = new("reason", "rate_limited");
     private static readonly KeyValuePair<string, object?> InternalTag = new("reason", "internal");
 
     private readonly Counter<long> _requestsDropped;
     private readonly Counter<long> _responsesDropped;
     private readonly Counter<long> _requestsServed;
+    private readonly Counter<long> _storesRefused;
+    private readonly long[] _storesRefusedTotals = new long[Enum.GetValues<Records.RecordRejection>().Length];
     private long _requestsDroppedTotal;
     private long _responsesDroppedTotal;
     private long _requestsServedTotal;
@@ -31,6 +34,7 @@ public sealed class DhtMetrics
         Meter = meter;
         _requestsDropped = meter.CreateCounter<long>("overlay.dht.requests_dropped", description: "Inbound DHT requests refused, by reason.");
         _responsesDropped = meter.CreateCounter<long>("overlay.dht.responses_dropped", description: "DHT responses dropped and held against their sender, by reason.");
+        _storesRefused = meter.CreateCounter<long>("overlay.dht.stores_refused", description: "Inbound STOREs answered with a refusal, by reason.");
         _requestsServed = meter.CreateCounter<long>("overlay.dht.requests_served", description: "Inbound DHT requests answered, by type.");
     }
 
@@ -68,6 +72,21 @@ public sealed class DhtMetrics
     {
         Interlocked.Increment(ref _requestsDroppedTotal);
         _requestsDropped.Add(1, InternalTag);
+    }
+
+    /// <summary>Inbound STOREs refused so far for <paramref name="reason"/> (0 for <see cref="Records.RecordRejection.None"/>).</summary>
+    public long StoresRefused(Records.RecordRejection reason) =>
+        (uint)reason < (uint)_storesRefusedTotals.Length ? Interlocked.Read(ref _storesRefusedTotals[(int)reason]) : 0;
+
+    internal void RefuseStore(Records.RecordRejection reason)
+    {
+        if (reason == Records.RecordRejection.None || (uint)reason >= (uint)_storesRefusedTotals.Length)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _storesRefusedTotals[(int)reason]);
+        _storesRefused.Add(1, StoreReasons[(int)reason]);
     }
 
     internal void Served(DhtMessageType type)

@@ -23,6 +23,7 @@ public sealed class DhtRequestHandler : IInboundHandler
     private readonly TimeProvider _time;
     private readonly DhtMetrics _metrics;
     private readonly Func<(VivaldiCoordinate Coordinate, double Error)> _coordinate;
+    private readonly Action<Contact>? _pingRequired;
 
     /// <summary>Creates the handler.</summary>
     /// <param name="table">The node's routing table; senders that give a listen address are observed in it.</param>
@@ -35,6 +36,27 @@ public sealed class DhtRequestHandler : IInboundHandler
     public DhtRequestHandler(
         RoutingTable table, RecordStore store, PeerRateLimiter limiter, DhtOptions options, TimeProvider time,
         DhtMetrics metrics, Func<(VivaldiCoordinate Coordinate, double Error)> coordinate)
+        : this(table, store, limiter, options, time, metrics, coordinate, pingRequired: null)
+    {
+    }
+
+    /// <summary>Creates the handler; <paramref name="pingRequired"/> is asked to ping contacts the table wants checked.</summary>
+    /// <param name="table">The node's routing table; senders that give a listen address are observed in it.</param>
+    /// <param name="store">The node's records.</param>
+    /// <param name="limiter">Per-peer request budget.</param>
+    /// <param name="options">Limits (k, record sizes).</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="metrics">Where refusals are counted.</param>
+    /// <param name="coordinate">The node's current network coordinate and its error, sent with every answer.</param>
+    /// <param name="pingRequired">
+    /// Called (outside the table lock) when a sender that is new to a full bucket makes the table ask for
+    /// its least-recently-seen contact to be pinged (Kademlia §2.2); the callee pings it through
+    /// <see cref="IDhtRpc"/> and reports to <see cref="RoutingTable.OnPingResult"/>. Null: no ping, the
+    /// newcomer only waits in the replacement cache.
+    /// </param>
+    public DhtRequestHandler(
+        RoutingTable table, RecordStore store, PeerRateLimiter limiter, DhtOptions options, TimeProvider time,
+        DhtMetrics metrics, Func<(VivaldiCoordinate Coordinate, double Error)> coordinate, Action<Contact>? pingRequired)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(store);
@@ -50,6 +72,7 @@ public sealed class DhtRequestHandler : IInboundHandler
         _time = time;
         _metrics = metrics;
         _coordinate = coordinate;
+        _pingRequired = pingRequired;
     }
 
     /// <inheritdoc/>
@@ -106,43 +129,102 @@ public sealed class DhtRequestHandler : IInboundHandler
             return;
         }
 
-        if (!DhtMessageCodec.TryDecode(request, _options, out var message, out var error))
+        // PING, FIND_NODE and FIND_VALUE, nearly all of the traffic, are read in place: no message object,
+        // and the sender's address is parsed only when the table does not already hold it byte for byte.
+        if (DhtMessageCodec.TryReadSmallRequest(request, out var type, out var sender, out var target))
         {
+            if (!ObserveSender(remote, sender, now))
+            {
+                Refuse(response, coordinate, coordinateError, DhtWireError.BadAddress, DhtErrorCode.Malformed);
+                return;
+            }
+
+            _metrics.Served(type);
+            switch (type)
+            {
+                case DhtMessageType.Ping:
+                    DhtMessageCodec.WritePong(response, coordinate, coordinateError);
+                    break;
+                default:
+                    WriteClosest(response, coordinate, coordinateError, target, findValue: type == DhtMessageType.FindValue, now);
+                    break;
+            }
+
+            return;
+        }
+
+        if (!DhtMessageCodec.TryDecodeWithRecordError(request, _options, out var message, out var error, out var recordError))
+        {
+            // A STORE whose record breaks a size limit is refused before it can be built; it still counts
+            // as a refused store with that reason, like the refusals the store itself makes.
+            var refused = recordError switch
+            {
+                RecordDecodeError.ValueTooLarge => RecordRejection.ValueTooLarge,
+                RecordDecodeError.PublicKeyLength => RecordRejection.PublicKeyLength,
+                RecordDecodeError.SignatureLength => RecordRejection.SignatureLength,
+                _ => RecordRejection.None,
+            };
+            _metrics.RefuseStore(refused);
             Refuse(response, coordinate, coordinateError, error, DhtErrorCode.Malformed);
             return;
         }
 
         ObserveSender(remote, message.SenderAddress, now);
         _metrics.Served(message.Type);
-        switch (message.Type)
+        RecordRejection verdict;
+        lock (_store)
         {
-            case DhtMessageType.Ping:
-                DhtMessageCodec.WritePong(response, coordinate, coordinateError);
-                break;
-            case DhtMessageType.FindNode:
-                WriteClosest(response, coordinate, coordinateError, message.Target, findValue: false, now);
-                break;
-            case DhtMessageType.FindValue:
-                WriteClosest(response, coordinate, coordinateError, message.Target, findValue: true, now);
-                break;
-            default:
-                RecordRejection verdict;
-                lock (_store)
-                {
-                    verdict = message.Record is { } record
-                        ? _store.Put(record, now)
-                        : _store.AddProvider(message.Provider!, remote, now);
-                }
-
-                DhtMessageCodec.WriteStored(response, coordinate, coordinateError, verdict);
-                break;
+            verdict = message.Record is { } record
+                ? _store.Put(record, now)
+                : _store.AddProvider(message.Provider!, remote, now);
         }
+
+        if (verdict != RecordRejection.None)
+        {
+            _metrics.RefuseStore(verdict);
+        }
+
+        DhtMessageCodec.WriteStored(response, coordinate, coordinateError, verdict);
     }
 
     private void Refuse(IBufferWriter<byte> response, VivaldiCoordinate coordinate, double coordinateError, DhtWireError reason, DhtErrorCode code)
     {
         _metrics.DropRequest(reason);
         DhtMessageCodec.WriteError(response, coordinate, coordinateError, code);
+    }
+
+    /// <summary>Observes the sender of a small request; false when its address bytes are not an address.</summary>
+    private bool ObserveSender(PeerId remote, ReadOnlySpan<byte> sender, DateTimeOffset now)
+    {
+        if (sender.IsEmpty)
+        {
+            return true;
+        }
+
+        ObserveResult? repeated = null;
+        lock (_table)
+        {
+            // The usual case: a known contact repeating the address we hold. That address passed every
+            // check when it was stored, so the sighting needs neither a parse nor a new string.
+            if (_table.Find(remote) is { } known && SameAddress(known.Address, sender))
+            {
+                repeated = _table.Observe(remote, known.Group, now);
+            }
+        }
+
+        if (repeated is { } result)
+        {
+            AskForPing(result);
+            return true;
+        }
+
+        if (!DhtMessageCodec.TryParseAddress(sender, out var text, out _))
+        {
+            return false;
+        }
+
+        ObserveSender(remote, text, now);
+        return true;
     }
 
     private void ObserveSender(PeerId remote, string? senderAddress, DateTimeOffset now)
@@ -156,10 +238,42 @@ public sealed class DhtRequestHandler : IInboundHandler
             return;
         }
 
+        ObserveResult result;
         lock (_table)
         {
-            _table.Observe(remote, NetworkGroup.FromAddress(ip), now, double.NaN, senderAddress);
+            result = _table.Observe(remote, NetworkGroup.FromAddress(ip), now, double.NaN, senderAddress);
         }
+
+        AskForPing(result);
+    }
+
+    private void AskForPing(ObserveResult result)
+    {
+        // Inbound traffic is a sighting like any answer: a newcomer to a full bucket makes the table ask
+        // for its least-recently-seen contact to be pinged, and the newcomer waits for the verdict.
+        if (result.Outcome == ObserveOutcome.PingRequired && result.PingTarget is { } stale)
+        {
+            _pingRequired?.Invoke(stale);
+        }
+    }
+
+    private static bool SameAddress(string? known, ReadOnlySpan<byte> utf8)
+    {
+        if (known is null || known.Length != utf8.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < utf8.Length; i++)
+        {
+            // Addresses are ASCII; any other byte sends the sender down the full parse.
+            if (utf8[i] >= 0x80 || known[i] != utf8[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private void WriteClosest(IBufferWriter<byte> response, VivaldiCoordinate coordinate, double coordinateError, PeerId target, bool findValue, DateTimeOffset now)
@@ -173,7 +287,7 @@ public sealed class DhtRequestHandler : IInboundHandler
             var count = 0;
             lock (_table)
             {
-                var n = _table.FindClosest(target, contacts.AsSpan(0, k));
+                var n = _table.FindClosest(target, contacts.AsSpan(0, k), includeReplacements: true);
                 for (var i = 0; i < n; i++)
                 {
                     var c = contacts[i];

@@ -17,6 +17,14 @@ namespace Overlay.Dht.Wire;
 /// </summary>
 public sealed class TransportDhtRpc : IDhtRpc
 {
+    /// <summary>
+    /// DHT requests skip the transport's batch window: every lookup step waits for its answers, so a
+    /// window on the request and another on the answer would add two windows to each hop and to every
+    /// RTT sample. Requests and answers still share writes when the link is busy or several answers
+    /// come from one read.
+    /// </summary>
+    internal const MessagePriority RequestPriority = MessagePriority.High;
+
     private readonly ConnectionPool _pool;
     private readonly DhtOptions _options;
     private readonly TimeProvider _time;
@@ -213,7 +221,7 @@ public sealed class TransportDhtRpc : IDhtRpc
         var started = _time.GetTimestamp();
         DhtMessage? answer;
         DhtWireError wireError;
-        using (var response = await connection.RequestAsync(request, MessagePriority.Normal, cancellationToken))
+        using (var response = await connection.RequestAsync(request, RequestPriority, cancellationToken))
         {
             DhtMessageCodec.TryDecode(response.Payload.Span, _options, out answer, out wireError);
         }

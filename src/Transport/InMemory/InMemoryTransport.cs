@@ -156,7 +156,17 @@ public sealed class InMemoryTransport : ITransport
         _dead = true;
     }
 
-    internal void Forget(InMemoryLink link) => _links.Remove(link);
+    internal void Forget(InMemoryLink link)
+    {
+        _links.Remove(link);
+
+        // A simulated node that once had many links should not keep their slots while idle.
+        var capacity = _links.EnsureCapacity(0);
+        if (capacity > 16 && _links.Count < capacity / 4)
+        {
+            _links.TrimExcess();
+        }
+    }
 
     internal void Forget(InMemoryListener listener)
     {

@@ -10,6 +10,12 @@ namespace Overlay.Transport.Mux;
 /// frame and timed on the injected <see cref="TimeProvider"/>, expires. One drain loop at a time
 /// writes sealed batches to the link; senders wait only when more than <c>maxQueuedBytes</c> are
 /// queued. An idle writer holds no buffer.
+/// <para>
+/// "At once" for an urgent frame means at the first moment the link can take it: while the drain loop
+/// is still writing, or while the connection is serving a read (<see cref="Cork"/>), urgent frames
+/// gather in the open batch, which leaves as soon as that write or that read is done. Many answers
+/// to one read so cost one link write, not one each, and none waits for the batch window.
+/// </para>
 /// </summary>
 internal sealed class BatchingWriter : IDisposable
 {
@@ -27,6 +33,8 @@ internal sealed class BatchingWriter : IDisposable
     private ITimer? _timer;
     private bool _timerArmed;
     private bool _draining;
+    private bool _flushPending;
+    private int _corks;
     private Exception? _closedWith;
     private List<TaskCompletionSource>? _spaceWaiters;
     private TaskCompletionSource? _drained;
@@ -74,7 +82,9 @@ internal sealed class BatchingWriter : IDisposable
                 Seal();
             }
 
-            var sealNow = urgent || _window <= TimeSpan.Zero;
+            // An urgent frame leaves alone unless the link is busy or a read is being served (then it
+            // gathers with the next ones, see Cork).
+            var sealNow = (urgent || _window <= TimeSpan.Zero) && !_draining && _corks == 0;
             if (_current is null)
             {
                 // A frame sent on its own gets a buffer of its own size: a batch-sized one would
@@ -90,9 +100,18 @@ internal sealed class BatchingWriter : IDisposable
             _currentLength += need;
             _queuedBytes += need;
 
-            if (sealNow || _currentLength >= _maxBatchBytes)
+            if (_currentLength >= _maxBatchBytes)
             {
                 Seal();
+            }
+            else if (sealNow)
+            {
+                Seal();
+            }
+            else if (urgent || _window <= TimeSpan.Zero)
+            {
+                // The link is busy or a read is being served: leave with the next write instead of alone.
+                _flushPending = true;
             }
             else if (!_timerArmed)
             {
@@ -120,6 +139,38 @@ internal sealed class BatchingWriter : IDisposable
         }
 
         return wait is null ? default : new ValueTask(Waits.WaitAsync(wait, cancellationToken));
+    }
+
+    /// <summary>
+    /// Holds urgent frames in the open batch until the matching <see cref="Uncork"/>, so answers written
+    /// while one read is being served leave together. Normal frames keep their window.
+    /// </summary>
+    public void Cork()
+    {
+        lock (_lock)
+        {
+            _corks++;
+        }
+    }
+
+    /// <summary>Ends a <see cref="Cork"/>; urgent frames held meanwhile leave now.</summary>
+    public void Uncork()
+    {
+        var startDrain = false;
+        lock (_lock)
+        {
+            _corks--;
+            if (_corks == 0 && _flushPending && _closedWith is null && !_draining)
+            {
+                Seal();
+                _draining = startDrain = _ready.Count > 0;
+            }
+        }
+
+        if (startDrain)
+        {
+            _ = DrainAsync();
+        }
     }
 
     /// <summary>Sends whatever is batched now and completes when the link has taken everything queued.</summary>
@@ -201,6 +252,7 @@ internal sealed class BatchingWriter : IDisposable
 
         _current = null;
         _currentLength = 0;
+        _flushPending = false;
         if (_timerArmed)
         {
             _timerArmed = false;
@@ -218,6 +270,12 @@ internal sealed class BatchingWriter : IDisposable
                 TaskCompletionSource? drained = null;
                 lock (_lock)
                 {
+                    if (_closedWith is null && _ready.Count == 0 && _flushPending && _corks == 0)
+                    {
+                        // Urgent frames that arrived during the last write go now, together.
+                        Seal();
+                    }
+
                     if (_closedWith is not null || !_ready.TryDequeue(out batch))
                     {
                         _draining = false;

@@ -194,6 +194,21 @@ internal sealed class MuxConnection : ITransportConnection
         }
 
         Interlocked.Exchange(ref _lastReceive, _time.GetTimestamp());
+
+        // Answers to the requests in this read leave in one write when it has been served.
+        _writer.Cork();
+        try
+        {
+            return ProcessFrames(ref buffer);
+        }
+        finally
+        {
+            _writer.Uncork();
+        }
+    }
+
+    private bool ProcessFrames(ref ReadOnlySequence<byte> buffer)
+    {
         while (true)
         {
             if (Volatile.Read(ref _closing) != 0 && _closeReason != TransportError.Closed)

@@ -336,6 +336,11 @@ public sealed class ConnectionPool : IAsyncDisposable
                     (idle ??= []).Add(e.Connection);
                 }
             }
+
+            // The maps only grow otherwise: a burst of peers would keep its slots for the node's lifetime.
+            TrimIfSparse(_byPeer);
+            TrimIfSparse(_dialing);
+            TrimIfSparse(_perAddress);
         }
 
         if (idle is not null)
@@ -344,6 +349,17 @@ public sealed class ConnectionPool : IAsyncDisposable
             {
                 _ = c.CloseAsync().AsTask();
             }
+        }
+    }
+
+    // Under _lock.
+    private static void TrimIfSparse<TKey, TValue>(Dictionary<TKey, TValue> map)
+        where TKey : notnull
+    {
+        var capacity = map.EnsureCapacity(0);
+        if (capacity > 16 && map.Count < capacity / 4)
+        {
+            map.TrimExcess();
         }
     }
 

@@ -99,6 +99,46 @@ public sealed class BatchingWriterTests
     }
 
     [Fact]
+    public async Task Write_UrgentWhileCorked_LeavesTogetherOnUncork_WithoutTheWindow()
+    {
+        var clock = new VirtualTimeProvider();
+        var link = new RecordingLink();
+        using var writer = new BatchingWriter(link, clock, Window, 65536, 1 << 20, _ => { });
+
+        // As the connection does while it serves one read: the answers wait for the read to be done.
+        writer.Cork();
+        await Message(writer, 5, urgent: true);
+        await Message(writer, 6, urgent: true);
+        await Message(writer, 7, urgent: true);
+        Assert.Empty(link.Writes);
+
+        writer.Uncork();
+        var batch = Assert.Single(link.Writes);
+        Assert.Equal(3, CountFrames(batch));
+        clock.Advance(Window);
+        Assert.Single(link.Writes);
+    }
+
+    [Fact]
+    public async Task Write_UrgentWhileTheLinkIsBusy_LeaveInOneWriteAfterIt()
+    {
+        var clock = new VirtualTimeProvider();
+        var link = new RecordingLink { Hold = true };
+        using var writer = new BatchingWriter(link, clock, Window, 65536, 1 << 20, _ => { });
+
+        await Message(writer, 5, urgent: true);
+        Assert.Single(link.Writes);
+        await Message(writer, 6, urgent: true);
+        await Message(writer, 7, urgent: true);
+        Assert.Single(link.Writes);
+
+        link.Release();
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, link.Writes.Count);
+        Assert.Equal(2, CountFrames(link.Writes[1]));
+    }
+
+    [Fact]
     public async Task Write_ZeroWindow_SendsEachFrameAlone()
     {
         var clock = new VirtualTimeProvider();
