@@ -58,13 +58,7 @@ public class DhtHandlerBenchmarks
         var store = new RecordStore(options, new RecordValidator(options, new IdentityRecordVerifier()));
         _handler = new DhtRequestHandler(table, store, new PeerRateLimiter(options), options, TimeProvider.System,
             new DhtMetrics(new System.Diagnostics.Metrics.Meter("Overlay.Benchmarks.DhtHandler")), () => (default, 1.0));
-        _requests = new byte[256][];
-        for (var i = 0; i < _requests.Length; i++)
-        {
-            var buffer = new byte[DhtMessageCodec.LookupRequestLength("tcp://127.0.0.1:4002")];
-            DhtMessageCodec.WriteLookupRequest(buffer, DhtMessageType.FindNode, "tcp://127.0.0.1:4002", PeerId.Random(random));
-            _requests[i] = buffer;
-        }
+        _requests = FindNodeRequests.Create(256, random);
     }
 
     [Benchmark]

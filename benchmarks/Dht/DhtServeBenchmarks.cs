@@ -52,13 +52,7 @@ public class DhtServeBenchmarks
         _client = new TcpTlsTransport(_clientIdentity, new NullHandler(), transportOptions);
         var listener = _server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0")).AsTask().GetAwaiter().GetResult();
         _connection = _client.DialAsync(listener.LocalAddress).AsTask().GetAwaiter().GetResult();
-        _requests = new byte[256][];
-        for (var i = 0; i < _requests.Length; i++)
-        {
-            var buffer = new byte[DhtMessageCodec.LookupRequestLength("tcp://127.0.0.1:4002")];
-            DhtMessageCodec.WriteLookupRequest(buffer, DhtMessageType.FindNode, "tcp://127.0.0.1:4002", PeerId.Random(random));
-            _requests[i] = buffer;
-        }
+        _requests = FindNodeRequests.Create(256, random);
     }
 
     [GlobalCleanup]
