@@ -433,9 +433,10 @@ public sealed class DhtNode : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception)
             {
-                // A round that failed (every peer unreachable, say) is retried next period.
+                // A round that failed (every peer unreachable, or a request timing out, which surfaces as
+                // a cancellation of its own) is retried next period; only the caller's token stops the loop.
             }
         }
     }
