@@ -111,6 +111,7 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
         try
         {
             File.Delete(temporary);
+            CreateOwnerOnly(temporary);
             using (var connection = Open(temporary, SqliteOpenMode.ReadWriteCreate))
             {
                 Execute(connection, string.Create(CultureInfo.InvariantCulture,
@@ -133,6 +134,19 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
             TryDelete(temporary);
             throw new DhtStateException(DhtStateError.Io, $"Saving DHT state to {Path} failed: {e.Message}", e);
         }
+    }
+
+    // The saved table says whom this node talks to: readable by its owner only, like the key file.
+    // SQLite takes an empty file as a new database and keeps the mode it was created with.
+    private static void CreateOwnerOnly(string path)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var file = new FileStream(path, options);
     }
 
     private void ReadContacts(SqliteConnection connection, List<ContactSnapshot> contacts, List<DhtStateProblem> problems)

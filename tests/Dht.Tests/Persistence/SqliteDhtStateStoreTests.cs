@@ -93,6 +93,21 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
     }
 
     [Fact]
+    public void Save_WritesAFileOnlyItsOwnerCanRead()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Skip("Unix file modes only.");
+        }
+
+        var random = new Random(4);
+        Store().Save(new DhtSnapshot([new ContactSnapshot(PeerId.Random(random), "tcp://10.0.0.1:4001", 5, T0, 0, null)], []));
+        Store().Save(new DhtSnapshot([], []));
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(DbPath));
+    }
+
+    [Fact]
     public void Load_RecordsExpiredWhileStopped_AreDroppedAndCounted()
     {
         var random = new Random(3);
