@@ -105,8 +105,9 @@ public class DhtClientTests
         var full = Enumerable.Range(1, 39).GroupBy(i => table.BucketIndexOf(net.Ids[i])).First(g => g.Count() >= 3).ToArray();
         var (dead, helper, live) = (full[0], full[1], full[2]);
         net.Dead[dead] = true;
-        table.Observe(net.Ids[dead], default, T0);
-        table.Observe(net.Ids[helper], default, T0);
+        // Both were last heard from longer ago than the fresh window, so the oldest is worth a ping.
+        table.Observe(net.Ids[dead], default, T0 - options.FreshContactWindow);
+        table.Observe(net.Ids[helper], default, T0 - options.FreshContactWindow);
         var clock = new ManualTimeProvider(T0);
         var rpc = new InProcessDhtRpc(net, source, clock, new RecordStore?[40]);
         var client = new DhtClient(table, rpc, options, clock);

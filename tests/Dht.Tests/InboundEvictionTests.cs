@@ -34,6 +34,7 @@ public sealed class InboundEvictionTests : IDisposable
         MaxContactsPerGroupPerBucket = 2,
         MaxContactsPerGroupInTable = 65536,
         RequestTimeout = TimeSpan.FromSeconds(2),
+        FreshContactWindow = TimeSpan.FromMinutes(1),
     };
 
     /// <summary>The node's id with the top byte XORed by <paramref name="top"/>: top ≥ 0x80 puts it in bucket 0.</summary>
@@ -54,6 +55,8 @@ public sealed class InboundEvictionTests : IDisposable
             await c.PingAsync(address);
             Assert.Equal(2, node.ContactCount);
 
+            // Only a contact silent for the whole fresh window is worth a ping.
+            await Task.Delay(options.FreshContactWindow, clock);
             await d.PingAsync(address);
             await Task.Delay(options.RequestTimeout * 2, clock);
         });
@@ -81,6 +84,7 @@ public sealed class InboundEvictionTests : IDisposable
             await b.PingAsync(address);
             await c.PingAsync(address);
             b.Transport.Kill();
+            await Task.Delay(options.FreshContactWindow, clock);
             await d.PingAsync(address);
             await Task.Delay(options.RequestTimeout * 2, clock);
         });
@@ -90,6 +94,40 @@ public sealed class InboundEvictionTests : IDisposable
         Assert.True(node.FailuresOf(d.Id) >= 0);
         Assert.Equal(2, node.ContactCount);
         Assert.Equal(0, c.RequestsServed);
+    }
+
+    [Fact]
+    public void InboundRequests_FromNewcomersToFullBucketOfFreshContacts_CacheThemWithoutPinging()
+    {
+        var (clock, net, node) = Network();
+        var options = Options();
+        var b = Peer(net, Near(node.Id, 0x80), options, clock);
+        var c = Peer(net, Near(node.Id, 0xC0), options, clock);
+        var d = Peer(net, Near(node.Id, 0xA0), options, clock);
+        var f = Peer(net, Near(node.Id, 0x90), options, clock);
+        net.Run(async () =>
+        {
+            var address = await node.StartAsync(((InMemoryTransport)node.Transport).Host, CancellationToken.None);
+            await b.PingAsync(address);
+            await c.PingAsync(address);
+            // Newcomers keep arriving, each more than one request timeout after the last: b and c were
+            // heard from within the fresh window, so neither is pinged however often a newcomer shows up.
+            for (var i = 0; i < 3; i++)
+            {
+                await Task.Delay(options.RequestTimeout * 2, clock);
+                await d.PingAsync(address);
+                await f.PingAsync(address);
+            }
+
+            await Task.Delay(options.RequestTimeout * 2, clock);
+        });
+
+        Assert.Equal(0, b.RequestsServed);
+        Assert.Equal(0, c.RequestsServed);
+        Assert.True(node.FailuresOf(b.Id) >= 0);
+        Assert.True(node.FailuresOf(c.Id) >= 0);
+        Assert.Equal(-1, node.FailuresOf(d.Id));
+        Assert.Equal(2, node.Census().ReplacementEntries);
     }
 
     [Fact]

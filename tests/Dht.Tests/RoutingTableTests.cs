@@ -15,7 +15,43 @@ public class RoutingTableTests
         ReplacementCacheSize = cache,
         MaxContactsPerGroupPerBucket = k,
         PreferLowLatency = false,
+        // Most tests here see contacts seconds apart and exercise the ping on every such sighting.
+        FreshContactWindow = TimeSpan.Zero,
     };
+
+    [Fact]
+    public void Observe_FullBucketWhoseOldestWasSeenWithinFreshWindow_CachesNewcomerWithoutPing()
+    {
+        var options = Small(k: 2);
+        options.FreshContactWindow = TimeSpan.FromMinutes(15);
+        var table = new RoutingTable(TinyIds.Of(0), options, T0);
+        table.Observe(TinyIds.Of(0x80), default, T0);
+        table.Observe(TinyIds.Of(0x90), default, T0.AddMinutes(1));
+
+        var early = table.Observe(TinyIds.Of(0xA0), default, T0.AddMinutes(14));
+        Assert.Equal(ObserveOutcome.Cached, early.Outcome);
+        Assert.Null(early.PingTarget);
+        Assert.Equal(1, table.ReplacementCount(0));
+
+        // Once the oldest has been silent for the whole window it is pinged, and only it.
+        var late = table.Observe(TinyIds.Of(0xB0), default, T0.AddMinutes(15));
+        Assert.Equal(ObserveOutcome.PingRequired, late.Outcome);
+        Assert.Equal(TinyIds.Of(0x80), late.PingTarget!.Id);
+        Assert.Equal(ObserveOutcome.Cached, table.Observe(TinyIds.Of(0xC0), default, T0.AddMinutes(15).AddSeconds(1)).Outcome);
+
+        // It answered: it is fresh again, and the next oldest (seen at minute 1) is still within its window,
+        // so newcomers wait without pinging either of them again.
+        table.OnPingResult(TinyIds.Of(0x80), answered: true, T0.AddMinutes(15).AddSeconds(2));
+        var after = table.Observe(TinyIds.Of(0xD0), default, T0.AddMinutes(15.9));
+        Assert.Equal(ObserveOutcome.Cached, after.Outcome);
+        Assert.NotNull(table.Find(TinyIds.Of(0x80)));
+        Assert.NotNull(table.Find(TinyIds.Of(0x90)));
+
+        // The contact seen at minute 1 is due once its own window has passed, not before.
+        var due = table.Observe(TinyIds.Of(0xE0), default, T0.AddMinutes(16));
+        Assert.Equal(ObserveOutcome.PingRequired, due.Outcome);
+        Assert.Equal(TinyIds.Of(0x90), due.PingTarget!.Id);
+    }
 
     [Theory]
     [InlineData(0b0000_0000, 0b1000_0000, 0)]

@@ -176,7 +176,14 @@ public sealed class RoutingTable
 
         // Ping the least-recently-seen contact and keep it if it answers: long-lived peers are
         // likelier to stay online (Kademlia §2.2), and it costs an attacker real uptime to displace them.
+        // One heard from within the fresh window is known to be alive already (it may just have answered
+        // the last ping), so the newcomer waits in the cache without a ping (Kademlia §4.1).
         var oldest = b.Entry(0);
+        if (now - oldest.LastSeen < _options.FreshContactWindow)
+        {
+            return new ObserveResult(ObserveOutcome.Cached, null);
+        }
+
         b.PendingPing = oldest;
         b.PendingPingSince = now;
         return new ObserveResult(ObserveOutcome.PingRequired, oldest);
