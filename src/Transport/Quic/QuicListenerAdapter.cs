@@ -46,34 +46,18 @@ internal sealed class QuicListenerAdapter : ITransportListener
         _stop.Dispose();
     }
 
-    private async Task AcceptLoopAsync()
-    {
-        await Task.Yield();
-        while (!_stop.IsCancellationRequested)
+    private Task AcceptLoopAsync() =>
+        AcceptLoop.RunAsync(_listener.AcceptConnectionAsync, ServeAsync, static ex =>
         {
-            QuicConnection connection;
-            try
+            // A failed handshake (bad binding, wrong ALPN) ends that attempt, not the listener.
+            if (ex is QuicException or System.Security.Authentication.AuthenticationException)
             {
-                connection = await _listener.AcceptConnectionAsync(_stop.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is QuicException or System.Security.Authentication.AuthenticationException)
-            {
-                // A failed handshake (bad binding, wrong ALPN) ends that attempt, not the listener.
                 TransportMetrics.Dropped("handshake_failed");
-                continue;
+                return true;
             }
 
-            _ = ServeAsync(connection);
-        }
-    }
+            return false;
+        }, _stop.Token);
 
     private async Task ServeAsync(QuicConnection connection)
     {

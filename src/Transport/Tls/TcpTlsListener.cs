@@ -49,34 +49,18 @@ internal sealed class TcpTlsListener : ITransportListener
         _stop.Dispose();
     }
 
-    private async Task AcceptLoopAsync()
-    {
-        await Task.Yield();
-        while (!_stop.IsCancellationRequested)
+    private Task AcceptLoopAsync() =>
+        AcceptLoop.RunAsync(_socket.AcceptAsync, ServeAsync, ex =>
         {
-            Socket socket;
-            try
+            // Transient accept failures (a reset before accept, descriptor exhaustion) must not stop the listener.
+            if (ex is SocketException socketError)
             {
-                socket = await _socket.AcceptAsync(_stop.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException ex)
-            {
-                // Transient accept failures (a reset before accept, descriptor exhaustion) must not stop the listener.
-                Log.AcceptFailed(_logger, LocalAddress.ToString(), ex);
-                continue;
+                Log.AcceptFailed(_logger, LocalAddress.ToString(), socketError);
+                return true;
             }
 
-            _ = ServeAsync(socket);
-        }
-    }
+            return false;
+        }, _stop.Token);
 
     private async Task ServeAsync(Socket socket)
     {
