@@ -43,16 +43,10 @@ public sealed class InboundEvictionTests : IDisposable
     [Fact]
     public void InboundRequest_FromNewcomerToFullBucket_PingsOldestAndKeepsItWhenItAnswers()
     {
-        var (clock, net, node) = Network();
-        var options = Options();
-        var b = Peer(net, Near(node.Id, 0x80), options, clock);
-        var c = Peer(net, Near(node.Id, 0xC0), options, clock);
-        var d = Peer(net, Near(node.Id, 0xA0), options, clock);
+        var (clock, net, node, options, b, c, d) = FullBucketScenario();
         net.Run(async () =>
         {
-            var address = await node.StartAsync(((InMemoryTransport)node.Transport).Host, CancellationToken.None);
-            await b.PingAsync(address);
-            await c.PingAsync(address);
+            var address = await FillBucketAsync(node, b, c);
             Assert.Equal(2, node.ContactCount);
 
             // Only a contact silent for the whole fresh window is worth a ping.
@@ -73,16 +67,10 @@ public sealed class InboundEvictionTests : IDisposable
     [Fact]
     public void InboundRequest_FromNewcomerToFullBucket_ReplacesOldestWhenItIsGone()
     {
-        var (clock, net, node) = Network();
-        var options = Options();
-        var b = Peer(net, Near(node.Id, 0x80), options, clock);
-        var c = Peer(net, Near(node.Id, 0xC0), options, clock);
-        var d = Peer(net, Near(node.Id, 0xA0), options, clock);
+        var (clock, net, node, options, b, c, d) = FullBucketScenario();
         net.Run(async () =>
         {
-            var address = await node.StartAsync(((InMemoryTransport)node.Transport).Host, CancellationToken.None);
-            await b.PingAsync(address);
-            await c.PingAsync(address);
+            var address = await FillBucketAsync(node, b, c);
             b.Transport.Kill();
             await Task.Delay(options.FreshContactWindow, clock);
             await d.PingAsync(address);
@@ -99,17 +87,11 @@ public sealed class InboundEvictionTests : IDisposable
     [Fact]
     public void InboundRequests_FromNewcomersToFullBucketOfFreshContacts_CacheThemWithoutPinging()
     {
-        var (clock, net, node) = Network();
-        var options = Options();
-        var b = Peer(net, Near(node.Id, 0x80), options, clock);
-        var c = Peer(net, Near(node.Id, 0xC0), options, clock);
-        var d = Peer(net, Near(node.Id, 0xA0), options, clock);
+        var (clock, net, node, options, b, c, d) = FullBucketScenario();
         var f = Peer(net, Near(node.Id, 0x90), options, clock);
         net.Run(async () =>
         {
-            var address = await node.StartAsync(((InMemoryTransport)node.Transport).Host, CancellationToken.None);
-            await b.PingAsync(address);
-            await c.PingAsync(address);
+            var address = await FillBucketAsync(node, b, c);
             // Newcomers keep arriving, each more than one request timeout after the last: b and c were
             // heard from within the fresh window, so neither is pinged however often a newcomer shows up.
             for (var i = 0; i < 3; i++)
@@ -148,6 +130,24 @@ public sealed class InboundEvictionTests : IDisposable
         Assert.Equal(2, node.ContactCount);
         Assert.Equal(0, b.RequestsServed);
         Assert.Equal(0, node.Census().ReplacementEntries);
+    }
+
+    /// <summary>The node and three peers for its bucket 0, which holds two (K = 2): b and c fill it, d is the newcomer.</summary>
+    private (VirtualTimeProvider Clock, InMemoryNetwork Net, DhtNode Node, DhtOptions Options, TestPeer B, TestPeer C, TestPeer D) FullBucketScenario()
+    {
+        var (clock, net, node) = Network();
+        var options = Options();
+        return (clock, net, node, options,
+            Peer(net, Near(node.Id, 0x80), options, clock), Peer(net, Near(node.Id, 0xC0), options, clock), Peer(net, Near(node.Id, 0xA0), options, clock));
+    }
+
+    /// <summary>Starts the node and lets <paramref name="oldest"/>, then <paramref name="newer"/>, into its full bucket; returns its address.</summary>
+    private static async Task<TransportAddress> FillBucketAsync(DhtNode node, TestPeer oldest, TestPeer newer)
+    {
+        var address = await node.StartAsync(((InMemoryTransport)node.Transport).Host, CancellationToken.None);
+        await oldest.PingAsync(address);
+        await newer.PingAsync(address);
+        return address;
     }
 
     private (VirtualTimeProvider Clock, InMemoryNetwork Net, DhtNode Node) Network()
