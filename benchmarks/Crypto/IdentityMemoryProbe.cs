@@ -79,6 +79,13 @@ public static class IdentityMemoryProbe
         output.WriteLine($"| `MlDsaPrivateKey.SignDeterministic` ML-DSA-65 (one message: a fixed number of attempts) | {CpuMicroseconds(() => mlDsaKey.SignDeterministic(message, IdentitySignature.Context, mlDsaSignature)):F1} |");
         output.WriteLine($"| `MlDsaAlgorithm.Verify` ML-DSA-65 | {CpuMicroseconds(() => MlDsaAlgorithm.Verify(MlDsaParameterSet.MlDsa65, mlDsaPublic, message, IdentitySignature.Context, mlDsaSignature)):F1} |");
 
+        var parameters = MlDsaParameters.Get(MlDsaParameterSet.MlDsa65);
+        var encoded = new byte[parameters.PrivateKeySize];
+        mlDsaKey.ExportPrivateKey(encoded);
+        var expanded = new int[MlDsaCore.ExpandedLength(parameters)];
+        var seedMaterial = new byte[MlDsaCore.SeedMaterialBytes];
+        output.WriteLine($"| ML-DSA-65 key expansion (skDecode, NTT of s1, s2, t0; Â from ρ) | {CpuMicroseconds(() => MlDsaCore.TryExpandPrivateKey(parameters, encoded, expanded, seedMaterial)):F1} |");
+
         foreach (var key in mlDsaKeys)
         {
             key.Dispose();
