@@ -65,7 +65,7 @@ public sealed class MlDsaPrivateKey : IDisposable
     /// <summary>
     /// ML-DSA.KeyGen_internal from ξ, writing the encoded public key to <paramref name="publicKey"/> instead of
     /// keeping a copy: for an owner that stores the public key itself (a node identity), so it is held once.
-    /// <see cref="ExportPublicKey"/> on such a key recomputes it.
+    /// <see cref="ExportPublicKey"/> on such a key recomputes it (once; it then keeps the result).
     /// </summary>
     internal static MlDsaPrivateKey FromSeed(MlDsaParameterSet parameterSet, ReadOnlySpan<byte> seed, Span<byte> publicKey, RandomNumberGenerator? random = null)
     {
