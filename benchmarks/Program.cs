@@ -3,12 +3,19 @@ using BenchmarkDotNet.Running;
 // BenchmarkDotNet: dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll --filter '*Blake3*'
 // Measurements outside BenchmarkDotNet:
 //   Overlay.Benchmarks.dll blake3-cpu                                    BLAKE3 by process CPU time
+//   Overlay.Benchmarks.dll identity-memory [count]                       bytes per identity/key, sign and verify by CPU time
 //   Overlay.Benchmarks.dll storage-cpu [row]                             shard store by process CPU time (rows containing [row])
 //   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
 //   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
 if (args is ["blake3-cpu"])
 {
     Overlay.Benchmarks.Crypto.Blake3CpuTimeProbe.Run(Console.Out);
+    return 0;
+}
+
+if (args.Length is 1 or 2 && args[0] == "identity-memory")
+{
+    Overlay.Benchmarks.Crypto.IdentityMemoryProbe.Run(Console.Out, args.Length == 2 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000);
     return 0;
 }
 

@@ -15,7 +15,7 @@ namespace Overlay.Sim;
 /// lookup accuracy against a global sort, hop counts, put/get success before and after a fifth of the
 /// nodes fail, and memory per node. One seed gives one run.
 /// </summary>
-internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, LatencyMatrix matrix, TextWriter output, bool breakdown = false)
+internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, LatencyMatrix matrix, TextWriter output, bool breakdown = false, bool progress = false)
 {
     public int Run()
     {
@@ -50,6 +50,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         var wall = Stopwatch.StartNew();
         // One meter for all nodes, as one process would have; each node still keeps its own totals.
         using var meter = new Meter(DhtMetrics.MeterName);
+        using var counts = progress ? new EventCounts() : null;
         var identities = new NodeIdentity[nodes];
         for (var i = 0; i < nodes; i++)
         {
@@ -85,9 +86,14 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
                 }
 
                 await Task.WhenAll(batch);
+                if (progress && (start / concurrency) % 16 == 15)
+                {
+                    Progress(start + concurrency, wall.Elapsed, clock, net, transports, counts!);
+                }
             }
         }, limit);
         var formationWall = wall.Elapsed;
+
         var formationVirtual = clock.Elapsed;
         var memoryAfter = GC.GetTotalMemory(forceFullCollection: true);
         var connectionsAfter = 0;
@@ -287,6 +293,33 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         }
 
         return found;
+    }
+
+    private long _lastExecuted;
+    private int _lastJoined;
+    private long _lastAllocated;
+    private long _lastSegments;
+    private TimeSpan _lastWall;
+
+    // Two lines per 512 joins: where formation's wall time goes as the network grows.
+    private void Progress(int joined, TimeSpan wall, VirtualTimeProvider clock, InMemoryNetwork net, InMemoryTransport[] transports, EventCounts counts)
+    {
+        var open = 0;
+        foreach (var t in transports)
+        {
+            open += t.ConnectionCount;
+        }
+
+        var executed = net.Scheduler.Executed;
+        var segments = net.SegmentsDelivered;
+        Line($"  joined {joined}: wall {wall.TotalSeconds:F1} s (+{(wall - _lastWall).TotalSeconds:F1}), virtual {clock.Elapsed.TotalSeconds:F0} s, " +
+             $"callbacks +{executed - _lastExecuted}, segments +{segments - _lastSegments}, timers {clock.PendingTimers} live / {clock.QueuedTimers} queued, open connection ends {open}, heap {GC.GetTotalMemory(false) >> 20} MiB, allocated +{(GC.GetTotalAllocatedBytes() - _lastAllocated) >> 20} MiB, gen0/1/2 collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
+        _lastAllocated = GC.GetTotalAllocatedBytes();
+        Line($"    per joined node:{counts.Since(joined - _lastJoined)}");
+        _lastJoined = joined;
+        _lastExecuted = executed;
+        _lastSegments = segments;
+        _lastWall = wall;
     }
 
     private void Line(string text) => output.WriteLine(text);

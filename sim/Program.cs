@@ -5,7 +5,7 @@ using Overlay.Sim;
 // overlay-sim dht --nodes N --lookups L --keys K --seed S --latency PATH
 if (args.Length == 0 || args[0] != "dht")
 {
-    Console.Error.WriteLine("usage: Overlay.Sim dht [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown]");
+    Console.Error.WriteLine("usage: Overlay.Sim dht [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown] [--progress]");
     return 2;
 }
 
@@ -15,6 +15,7 @@ var keys = 100;
 var seed = 1;
 string? latency = null;
 var breakdown = false;
+var progress = false;
 for (var i = 1; i < args.Length; i++)
 {
     var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -34,6 +35,9 @@ for (var i = 1; i < args.Length; i++)
             break;
         case "--memory-breakdown":
             breakdown = true;
+            continue;
+        case "--progress":
+            progress = true;
             continue;
         case "--latency" when value is not null:
             latency = value;
@@ -58,4 +62,4 @@ if (!LatencyMatrix.TryParse(File.ReadAllText(latency), 1.0, out var matrix, out 
     return 2;
 }
 
-return new DhtNetworkRun(nodes, lookups, keys, seed, matrix!, Console.Out, breakdown).Run();
+return new DhtNetworkRun(nodes, lookups, keys, seed, matrix!, Console.Out, breakdown, progress).Run();

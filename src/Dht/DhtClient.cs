@@ -127,7 +127,8 @@ public sealed class DhtClient
     private async Task<(LookupResult Result, DhtRecord? Record)> RunAsync(PeerId target, bool findValue, CancellationToken cancellationToken)
     {
         var state = new LookupState(target, _table.Self, _options);
-        var known = new Dictionary<PeerId, DhtPeer>();
+        // Sized for a typical lookup (a few dozen answers naming mostly the same peers) so it rarely grows.
+        var known = new Dictionary<PeerId, DhtPeer>(4 * _options.K);
         var seeds = new Contact[_options.K];
         lock (_gate)
         {
@@ -146,6 +147,8 @@ public sealed class DhtClient
         // Cancelled on exit so that requests still in flight when the lookup ends stop at once.
         using var lookupCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var inFlight = new List<Task<Reply>>();
+        // Answers off the wire hold at most K contacts (the codec refuses more); one buffer serves them all.
+        var closer = new LookupPeer[_options.K];
         DhtRecord? found = null;
         try
         {
@@ -186,15 +189,20 @@ public sealed class DhtClient
                     break;
                 }
 
-                var closer = new LookupPeer[reply.Closer.Count];
-                for (var i = 0; i < closer.Length; i++)
+                var answered = reply.Closer.Count;
+                if (answered > closer.Length)
+                {
+                    closer = new LookupPeer[answered];
+                }
+
+                for (var i = 0; i < answered; i++)
                 {
                     var peer = reply.Closer[i];
                     known.TryAdd(peer.Id, peer);
                     closer[i] = new LookupPeer(peer.Id, Predict(peer.Id, double.NaN));
                 }
 
-                state.OnResponse(reply.Peer.Id, closer);
+                state.OnResponse(reply.Peer.Id, closer.AsSpan(0, answered));
             }
         }
         finally

@@ -71,6 +71,16 @@ public sealed class DhtOptions
     public TimeSpan FreshContactWindow { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
+    /// Pings per minute the routing table may ask for to check a full bucket's least-recently-seen contact
+    /// when a newcomer arrives (one minute's worth may be spent at once). Each such ping usually costs a
+    /// connection, and newcomers are whoever sends us requests, so without a budget the peers we hear from
+    /// decide how many pings and dials we make; newcomers past the budget wait in the replacement cache,
+    /// where failed requests and the next sighting find them (Kademlia §4.1). Zero never pings on a sighting.
+    /// Range 0..600; default 2.
+    /// </summary>
+    public double EvictionPingsPerMinute { get; set; } = 2;
+
+    /// <summary>
     /// Among lookup candidates that give equal progress, query the one with the lowest predicted
     /// latency first, and promote low-latency replacement-cache entries. Never changes lookup results. Default true.
     /// </summary>
@@ -110,6 +120,11 @@ public sealed class DhtOptions
         CheckRange(problems, nameof(MaxContactsPerGroupInTable), MaxContactsPerGroupInTable, 1, 65536);
         CheckRange(problems, nameof(StaleContactFailures), StaleContactFailures, 1, 100);
         CheckRange(problems, nameof(FreshContactWindow), FreshContactWindow, TimeSpan.Zero, TimeSpan.FromDays(1));
+        if (!(EvictionPingsPerMinute >= 0 && EvictionPingsPerMinute <= 600))
+        {
+            problems.Add($"{SectionName}:{nameof(EvictionPingsPerMinute)} is {EvictionPingsPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture)}; it must be between 0 and 600.");
+        }
+
         if (!(MaxRequestsPerPeerPerSecond >= 0.1 && MaxRequestsPerPeerPerSecond <= 10000))
         {
             problems.Add($"{SectionName}:{nameof(MaxRequestsPerPeerPerSecond)} is {MaxRequestsPerPeerPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)}; it must be between 0.1 and 10000.");

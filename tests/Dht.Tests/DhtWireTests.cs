@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics.Metrics;
+using System.Net;
 using Overlay.Crypto;
 using Overlay.Dht.Coordinates;
 using Overlay.Dht.Records;
@@ -172,6 +173,43 @@ public sealed class DhtWireTests : IDisposable
         Assert.Equal(DhtWireError.UnsupportedVersion, version);
         Assert.False(DhtMessageCodec.TryDecode([1, 0x42, 0, 0], _options, out _, out var type));
         Assert.Equal(DhtWireError.UnknownType, type);
+    }
+
+    [Fact]
+    public void TryDecode_ManyDistinctAddressesTwice_EachDecodesToItsOwnTextAndGroup()
+    {
+        // More addresses than remembered decodings, so slots are shared and replaced; a second pass
+        // mixes remembered and re-parsed ones. Every answer must be the address that was sent.
+        var random = new Random(11);
+        var target = PeerId.Random(random);
+        var addresses = new string[6000];
+        for (var i = 0; i < addresses.Length; i++)
+        {
+            addresses[i] = i % 3 == 0 ? $"tcp://[2001:db8:{i:x}::1]:4001" : $"tcp://{20 + (i % 200)}.{i / 200}.{i % 7}.9:{1000 + i}";
+        }
+
+        var w = new ArrayBufferWriter<byte>();
+        for (var pass = 0; pass < 2; pass++)
+        {
+            for (var i = 0; i < addresses.Length; i++)
+            {
+                w.ResetWrittenCount();
+                DhtMessageCodec.WriteNodes(w, default, 1, [new DhtPeer(target, addresses[i], default)]);
+                Assert.True(DhtMessageCodec.TryDecode(w.WrittenSpan, _options, out var message, out _));
+                var contact = Assert.Single(message.Contacts!);
+                Assert.Equal(addresses[i], contact.Address);
+                var host = TransportAddress.Parse(addresses[i]).HostText;
+                Assert.Equal(IPAddress.TryParse(host, out var ip) ? NetworkGroup.FromAddress(ip) : NetworkGroup.Unknown, contact.Group);
+            }
+        }
+
+        // An address refused once is refused again: refusals are never remembered as decodings.
+        w.ResetWrittenCount();
+        DhtMessageCodec.WriteNodes(w, default, 1, [new DhtPeer(target, "tcp://300.1.1.1:1", default)]);
+        Assert.False(DhtMessageCodec.TryDecode(w.WrittenSpan, _options, out _, out var first));
+        Assert.False(DhtMessageCodec.TryDecode(w.WrittenSpan, _options, out _, out var second));
+        Assert.Equal(DhtWireError.BadAddress, first);
+        Assert.Equal(DhtWireError.BadAddress, second);
     }
 
     [Fact]

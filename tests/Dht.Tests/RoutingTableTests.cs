@@ -17,7 +17,52 @@ public class RoutingTableTests
         PreferLowLatency = false,
         // Most tests here see contacts seconds apart and exercise the ping on every such sighting.
         FreshContactWindow = TimeSpan.Zero,
+        EvictionPingsPerMinute = 600,
     };
+
+    [Fact]
+    public void Observe_EvictionPingBudgetSpent_CachesNewcomersUntilItRefills()
+    {
+        var options = Small(k: 1, cache: 4);
+        options.EvictionPingsPerMinute = 2;
+        var table = new RoutingTable(TinyIds.Of(0), options, T0);
+        // Three full one-contact buckets (prefix lengths 0, 1 and 2), each with a silent contact.
+        table.Observe(TinyIds.Of(0x80), default, T0);
+        table.Observe(TinyIds.Of(0x40), default, T0);
+        table.Observe(TinyIds.Of(0x20), default, T0);
+        var now = T0.AddHours(1);
+
+        // One minute's worth (two pings) may be spent at once, then newcomers wait in the cache.
+        Assert.Equal(ObserveOutcome.PingRequired, table.Observe(TinyIds.Of(0x81), default, now).Outcome);
+        Assert.Equal(ObserveOutcome.PingRequired, table.Observe(TinyIds.Of(0x41), default, now).Outcome);
+        var refused = table.Observe(TinyIds.Of(0x21), default, now.AddSeconds(29));
+        Assert.Equal(ObserveOutcome.Cached, refused.Outcome);
+        Assert.Null(refused.PingTarget);
+        Assert.Equal(1, table.ReplacementCount(2));
+        Assert.NotNull(table.Find(TinyIds.Of(0x20)));
+
+        // Half a minute more refills one ping at two a minute.
+        var later = table.Observe(TinyIds.Of(0x22), default, now.AddSeconds(30));
+        Assert.Equal(ObserveOutcome.PingRequired, later.Outcome);
+        Assert.Equal(TinyIds.Of(0x20), later.PingTarget!.Id);
+    }
+
+    [Fact]
+    public void Observe_ZeroEvictionPingBudget_NeverPingsAndKeepsTheOldContact()
+    {
+        var options = Small(k: 1);
+        options.EvictionPingsPerMinute = 0;
+        var table = new RoutingTable(TinyIds.Of(0), options, T0);
+        table.Observe(TinyIds.Of(0x80), default, T0);
+        for (var i = 1; i < 40; i++)
+        {
+            var r = table.Observe(TinyIds.Of((byte)(0x80 + i)), default, T0.AddHours(i));
+            Assert.Equal(ObserveOutcome.Cached, r.Outcome);
+        }
+
+        Assert.NotNull(table.Find(TinyIds.Of(0x80)));
+        Assert.Null(table.Find(TinyIds.Of(0x81)));
+    }
 
     [Fact]
     public void Observe_FullBucketWhoseOldestWasSeenWithinFreshWindow_CachesNewcomerWithoutPing()

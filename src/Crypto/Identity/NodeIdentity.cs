@@ -8,8 +8,8 @@ namespace Overlay.Crypto;
 /// A node's long-term signing identity: new identities are hybrid Ed25519 + ML-DSA-65
 /// (<see cref="IdentityScheme.HybridEd25519MlDsa65"/>); an Ed25519-only identity exists only as read from
 /// an older key file. Signing is thread-safe. <see cref="Dispose"/> wipes every secret: the Ed25519 key
-/// and the ML-DSA seed live in locked unmanaged memory, the expanded ML-DSA key in managed arrays that
-/// <see cref="MlDsaPrivateKey.Dispose"/> zeroes.
+/// and the ML-DSA seed live in locked unmanaged memory, the encoded ML-DSA private key (4032 bytes) in a
+/// managed array that <see cref="MlDsaPrivateKey.Dispose"/> zeroes.
 /// </summary>
 /// <remarks>
 /// A hybrid identity has two 32-byte secrets, the Ed25519 seed and the ML-DSA-65 key-generation seed ξ.
@@ -17,6 +17,11 @@ namespace Overlay.Crypto;
 /// strings, so one seed reproduces the whole identity. Key files store both secrets rather than the
 /// identity seed, because an identity migrated from an Ed25519-only file keeps its old Ed25519 seed and
 /// gets a fresh ξ, and no identity seed exists for that pair.
+/// <para>
+/// A hybrid identity holds about 6 KB of managed memory: the ML-DSA-65 private key in its FIPS 204 encoding,
+/// expanded afresh for each signature, and the public key once (in <see cref="PublicKey"/>). Simulations keep
+/// thousands of identities in one process, so the 48 KB expanded signing key is never kept.
+/// </para>
 /// </remarks>
 public sealed class NodeIdentity : IDisposable
 {
@@ -43,21 +48,14 @@ public sealed class NodeIdentity : IDisposable
     private int _signing;
     private bool _disposed;
 
-    private NodeIdentity(Key ed25519, MlDsaPrivateKey? mlDsa, SecureMemoryHandle? mlDsaSeed)
+    private NodeIdentity(Key ed25519, MlDsaPrivateKey? mlDsa, SecureMemoryHandle? mlDsaSeed, ReadOnlySpan<byte> mlDsaPublicKey)
     {
         _ed25519 = ed25519;
         _mlDsa = mlDsa;
         _mlDsaSeed = mlDsaSeed;
-        if (mlDsa is null)
-        {
-            PublicKey = IdentityPublicKey.FromEd25519(ed25519.PublicKey!.Bytes);
-        }
-        else
-        {
-            Span<byte> mlDsaPublicKey = stackalloc byte[IdentityPublicKey.MlDsa65PublicKeySize];
-            mlDsa.ExportPublicKey(mlDsaPublicKey);
-            PublicKey = IdentityPublicKey.FromHybrid(ed25519.PublicKey!.Bytes, mlDsaPublicKey);
-        }
+        PublicKey = mlDsa is null
+            ? IdentityPublicKey.FromEd25519(ed25519.PublicKey!.Bytes)
+            : IdentityPublicKey.FromHybrid(ed25519.PublicKey!.Bytes, mlDsaPublicKey);
     }
 
     /// <summary>The node identifier: BLAKE3-256 of <see cref="IdentityPublicKey.Encoded"/>.</summary>
@@ -150,8 +148,11 @@ public sealed class NodeIdentity : IDisposable
         {
             seedHandle = SecureMemoryHandle.Allocate(MlDsaAlgorithm.SeedSize);
             xi.CopyTo(seedHandle.DangerousGetSpan());
-            mlDsa = MlDsaPrivateKey.FromSeed(IdentitySignature.MlDsaParameters, xi);
-            return new NodeIdentity(ed25519, mlDsa, seedHandle);
+
+            // The public key goes straight into PublicKey; the private key keeps no second copy of it.
+            Span<byte> mlDsaPublicKey = stackalloc byte[IdentityPublicKey.MlDsa65PublicKeySize];
+            mlDsa = MlDsaPrivateKey.FromSeed(IdentitySignature.MlDsaParameters, xi, mlDsaPublicKey);
+            return new NodeIdentity(ed25519, mlDsa, seedHandle, mlDsaPublicKey);
         }
         catch
         {
@@ -163,7 +164,7 @@ public sealed class NodeIdentity : IDisposable
     }
 
     /// <summary>An Ed25519-only identity from its 32-byte seed, as older key files hold it.</summary>
-    internal static NodeIdentity FromEd25519Seed(ReadOnlySpan<byte> seed) => new(Key.Import(Algorithm.Ed25519, seed), null, null);
+    internal static NodeIdentity FromEd25519Seed(ReadOnlySpan<byte> seed) => new(Key.Import(Algorithm.Ed25519, seed), null, null, default);
 
     /// <summary>
     /// The hybrid identity that keeps this Ed25519-only identity's Ed25519 key and adds an ML-DSA-65 key
@@ -285,6 +286,9 @@ public sealed class NodeIdentity : IDisposable
 
         Wipe();
     }
+
+    /// <summary>The ML-DSA-65 half of a hybrid identity, for tests that compare its signatures and check its wiping.</summary>
+    internal MlDsaPrivateKey? MlDsaKey => _mlDsa;
 
     private void SignHybrid(MlDsaPrivateKey mlDsa, ReadOnlySpan<byte> message, Span<byte> signature)
     {

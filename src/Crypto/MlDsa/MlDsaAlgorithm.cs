@@ -1,12 +1,11 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 
 namespace Overlay.Crypto.MlDsa;
 
 /// <summary>
-/// ML-DSA (FIPS 204) on encoded keys and signatures. Signing here expands the private key on each call;
-/// to sign many messages with one key, keep a <see cref="MlDsaPrivateKey"/>. Verification never throws on
+/// ML-DSA (FIPS 204) on encoded keys and signatures. Signing expands the private key on each call, as
+/// <see cref="MlDsaPrivateKey"/> does too (it holds the same encoding, checked once). Verification never throws on
 /// untrusted input: a public key, signature or context of the wrong length, a malformed hint or an
 /// out-of-range response all give false.
 /// </summary>
@@ -109,23 +108,9 @@ public static class MlDsaAlgorithm
         CheckLength(rnd, RandomSize, nameof(rnd));
         CheckMinimumLength(signature, p.SignatureSize, nameof(signature));
 
-        // The expanded key is about 60 KB for ML-DSA-87: pooled rather than on the stack, and wiped before it goes back.
-        var expanded = ArrayPool<int>.Shared.Rent(MlDsaCore.ExpandedLength(p));
-        Span<byte> seedMaterial = stackalloc byte[MlDsaCore.SeedMaterialBytes];
-        try
+        if (!MlDsaCore.TrySign(p, privateKey, mu, rnd, signature))
         {
-            if (!MlDsaCore.TryExpandPrivateKey(p, privateKey, expanded, seedMaterial))
-            {
-                throw new ArgumentException("The private key has a secret coefficient outside [-η, η]; it is not an ML-DSA key.", nameof(privateKey));
-            }
-
-            MlDsaCore.Sign(p, expanded, seedMaterial, mu, rnd, signature);
-        }
-        finally
-        {
-            MlDsaCore.ZeroInts(expanded.AsSpan(0, MlDsaCore.ExpandedLength(p)));
-            ArrayPool<int>.Shared.Return(expanded);
-            CryptographicOperations.ZeroMemory(seedMaterial);
+            throw new ArgumentException("The private key has a secret coefficient outside [-η, η]; it is not an ML-DSA key.", nameof(privateKey));
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 
@@ -5,7 +6,8 @@ namespace Overlay.Crypto.MlDsa;
 
 /// <summary>
 /// ML-DSA.KeyGen_internal, Sign_internal and Verify_internal (FIPS 204 Algorithms 6–8) on spans.
-/// An expanded private key is one int span laid out as [Â (k·l polys) | NTT(s1) (l) | NTT(s2) (k) | NTT(t0) (k)].
+/// Signing works from the encoded private key and expands it for each signature: Â (k·l polys, sampled from
+/// the public ρ) and the secret vectors NTT(s1) (l polys), NTT(s2) (k), NTT(t0) (k), laid out in that order.
 /// </summary>
 [SkipLocalsInit]
 internal static class MlDsaCore
@@ -16,7 +18,14 @@ internal static class MlDsaCore
     /// <summary>Bytes of ρ ‖ K ‖ tr kept beside the expanded polynomials.</summary>
     public const int SeedMaterialBytes = 32 + 32 + 64;
 
-    public static int ExpandedLength(MlDsaParameters p) => ((p.K * p.L) + p.L + (2 * p.K)) * N;
+    /// <summary>Ints of a fully expanded key: Â, then the secret vectors.</summary>
+    public static int ExpandedLength(MlDsaParameters p) => MatrixLength(p) + SecretVectorsLength(p);
+
+    /// <summary>Ints of Â: k·l polynomials.</summary>
+    public static int MatrixLength(MlDsaParameters p) => p.K * p.L * N;
+
+    /// <summary>Ints of NTT(s1) ‖ NTT(s2) ‖ NTT(t0): l + 2k polynomials.</summary>
+    public static int SecretVectorsLength(MlDsaParameters p) => (p.L + (2 * p.K)) * N;
 
     /// <summary>ML-DSA.KeyGen_internal (Algorithm 6) from the 32-byte seed ξ.</summary>
     public static void GenerateKey(MlDsaParameters p, ReadOnlySpan<byte> xi, Span<byte> publicKey, Span<byte> privateKey)
@@ -174,17 +183,29 @@ internal static class MlDsaCore
     }
 
     /// <summary>
-    /// skDecode (Algorithm 25) followed by the precomputation Sign_internal needs: Â, NTT(s1), NTT(s2), NTT(t0).
+    /// skDecode (Algorithm 25) followed by the precomputation Sign_internal needs: Â, NTT(s1), NTT(s2), NTT(t0)
+    /// in <paramref name="expanded"/> (<see cref="ExpandedLength"/> ints) and ρ ‖ K ‖ tr in <paramref name="seedMaterial"/>.
     /// False when an s1/s2 coefficient lies outside [-η, η], which no key from KeyGen has.
     /// </summary>
     public static bool TryExpandPrivateKey(MlDsaParameters p, ReadOnlySpan<byte> privateKey, Span<int> expanded, Span<byte> seedMaterial)
     {
-        int k = p.K, l = p.L;
         privateKey.Slice(0, SeedMaterialBytes).CopyTo(seedMaterial);
-        var a = expanded.Slice(0, k * l * N);
-        var s1 = expanded.Slice(k * l * N, l * N);
-        var s2 = expanded.Slice((k * l * N) + (l * N), k * N);
-        var t0 = expanded.Slice((k * l * N) + ((l + k) * N), k * N);
+        var valid = TryExpandSecretVectors(p, privateKey, expanded.Slice(MatrixLength(p), SecretVectorsLength(p)));
+        Sampling.ExpandA(privateKey.Slice(0, 32), p.L, 0, p.K * p.L, expanded);
+        return valid;
+    }
+
+    /// <summary>
+    /// Unpacks s1, s2 and t0 from an encoded private key into <paramref name="secrets"/>
+    /// (<see cref="SecretVectorsLength"/> ints) and transforms them to the NTT domain. False when an s1/s2
+    /// coefficient lies outside [-η, η]; the vectors are written either way and the caller wipes them.
+    /// </summary>
+    public static bool TryExpandSecretVectors(MlDsaParameters p, ReadOnlySpan<byte> privateKey, Span<int> secrets)
+    {
+        int k = p.K, l = p.L;
+        var s1 = secrets.Slice(0, l * N);
+        var s2 = secrets.Slice(l * N, k * N);
+        var t0 = secrets.Slice((l + k) * N, k * N);
         var offset = SeedMaterialBytes;
         for (var j = 0; j < l; j++, offset += p.PolyEtaBytes)
         {
@@ -205,11 +226,58 @@ internal static class MlDsaCore
         var invalid = PolyMath.ExceedsNorm(s1, p.Eta + 1) | PolyMath.ExceedsNorm(s2, p.Eta + 1);
         for (var i = 0; i < l + (2 * k); i++)
         {
-            PolyMath.Ntt(expanded.Slice((k * l * N) + (i * N), N));
+            PolyMath.Ntt(secrets.Slice(i * N, N));
         }
 
-        Sampling.ExpandA(seedMaterial.Slice(0, 32), l, 0, k * l, a);
         return !invalid;
+    }
+
+    /// <summary>
+    /// True when every s1/s2 coefficient of an encoded private key lies in [-η, η]. Unpacks one polynomial at a
+    /// time into a wiped stack buffer and checks them all, so the time does not depend on where a bad value is.
+    /// </summary>
+    public static bool SecretsInRange(MlDsaParameters p, ReadOnlySpan<byte> privateKey)
+    {
+        Span<int> poly = stackalloc int[N];
+        var invalid = false;
+        var offset = SeedMaterialBytes;
+        for (var i = 0; i < p.L + p.K; i++, offset += p.PolyEtaBytes)
+        {
+            Packing.UnpackOffset(privateKey.Slice(offset, p.PolyEtaBytes), p.EtaBits, p.Eta, poly);
+            invalid |= PolyMath.ExceedsNorm(poly, p.Eta + 1);
+        }
+
+        ZeroInts(poly);
+        return !invalid;
+    }
+
+    /// <summary>
+    /// Sign_internal (Algorithm 7) from μ and the encoded private key, which is expanded for this one signature:
+    /// Â into a pooled array (it is public, derived from ρ, so it goes back unwiped) and the secret vectors on the
+    /// stack, wiped before returning. False, without signing, when an s1/s2 coefficient is out of range.
+    /// </summary>
+    public static bool TrySign(MlDsaParameters p, ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> mu, ReadOnlySpan<byte> rnd, Span<byte> signature)
+    {
+        // Â is 30 KB for ML-DSA-65 and 56 KB for ML-DSA-87: too much to add to Sign's own stack frame.
+        var matrix = ArrayPool<int>.Shared.Rent(MatrixLength(p));
+        Span<int> secrets = stackalloc int[SecretVectorsLength(p)];
+        try
+        {
+            if (!TryExpandSecretVectors(p, privateKey, secrets))
+            {
+                return false;
+            }
+
+            var aHat = matrix.AsSpan(0, MatrixLength(p));
+            Sampling.ExpandA(privateKey.Slice(0, 32), p.L, 0, p.K * p.L, aHat);
+            Sign(p, aHat, secrets, privateKey.Slice(32, 32), mu, rnd, signature);
+            return true;
+        }
+        finally
+        {
+            ZeroInts(secrets);
+            ArrayPool<int>.Shared.Return(matrix);
+        }
     }
 
     /// <summary>μ = H(tr ‖ M', 64) where M' = header ‖ context ‖ oid ‖ message (Algorithm 7 line 6 with §5.2's M').</summary>
@@ -224,18 +292,21 @@ internal static class MlDsaCore
         shake.Squeeze(mu.Slice(0, 64));
     }
 
-    /// <summary>Sign_internal (Algorithm 7) from μ, with the expanded key. Writes exactly <c>p.SignatureSize</c> bytes.</summary>
-    public static void Sign(MlDsaParameters p, ReadOnlySpan<int> expanded, ReadOnlySpan<byte> seedMaterial, ReadOnlySpan<byte> mu, ReadOnlySpan<byte> rnd, Span<byte> signature)
+    /// <summary>
+    /// Sign_internal (Algorithm 7) from μ with an expanded key: <paramref name="aHat"/> is Â, <paramref name="secrets"/>
+    /// is NTT(s1) ‖ NTT(s2) ‖ NTT(t0), <paramref name="key"/> the 32-byte K. Writes exactly <c>p.SignatureSize</c> bytes.
+    /// </summary>
+    public static void Sign(MlDsaParameters p, ReadOnlySpan<int> aHat, ReadOnlySpan<int> secrets, ReadOnlySpan<byte> key, ReadOnlySpan<byte> mu, ReadOnlySpan<byte> rnd, Span<byte> signature)
     {
         int k = p.K, l = p.L;
-        var a = expanded.Slice(0, k * l * N);
-        var s1Hat = expanded.Slice(k * l * N, l * N);
-        var s2Hat = expanded.Slice((k * l * N) + (l * N), k * N);
-        var t0Hat = expanded.Slice((k * l * N) + ((l + k) * N), k * N);
+        var a = aHat.Slice(0, k * l * N);
+        var s1Hat = secrets.Slice(0, l * N);
+        var s2Hat = secrets.Slice(l * N, k * N);
+        var t0Hat = secrets.Slice((l + k) * N, k * N);
 
         Span<byte> rhoSecond = stackalloc byte[64];
         var shake = Shake.Create256();
-        shake.Absorb(seedMaterial.Slice(32, 32));
+        shake.Absorb(key.Slice(0, 32));
         shake.Absorb(rnd);
         shake.Absorb(mu.Slice(0, 64));
         shake.Squeeze(rhoSecond);

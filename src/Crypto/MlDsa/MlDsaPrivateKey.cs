@@ -5,17 +5,18 @@ using System.Security.Cryptography;
 namespace Overlay.Crypto.MlDsa;
 
 /// <summary>
-/// An ML-DSA private key held in expanded form: the matrix Â and NTT(s1), NTT(s2), NTT(t0) are computed
-/// once, so each signature starts at the rejection loop. A node that signs many messages keeps one of these.
-/// Instances are safe to use from several threads at once (signing keeps all its state on the stack).
-/// Dispose zeroes every secret.
+/// An ML-DSA private key held compactly, as its FIPS 204 encoding (skEncode: 2560, 4032 or 4896 bytes), whose
+/// secret coefficients are range-checked once when the key is made. Each signature expands what signing needs
+/// (Â from ρ, and NTT(s1), NTT(s2), NTT(t0)) into per-call buffers: Â into a pooled array, the secret vectors
+/// on the stack, wiped before the call returns. Keeping the expanded form instead would cost 27–80 KB per key
+/// (48 KB for ML-DSA-65), too much for processes that hold thousands of node identities; expanding costs a
+/// fraction of one signature's rejection loop. Instances are safe to use from several threads at once (signing
+/// keeps all its state in per-call buffers). Dispose zeroes the encoding.
 /// </summary>
 [SkipLocalsInit]
 public sealed class MlDsaPrivateKey : IDisposable
 {
     private readonly MlDsaParameters _parameters;
-    private readonly int[] _expanded;
-    private readonly byte[] _seedMaterial;
     private readonly byte[] _encoded;
     private readonly RandomNumberGenerator? _random;
     private byte[]? _publicKey;
@@ -24,8 +25,6 @@ public sealed class MlDsaPrivateKey : IDisposable
     private MlDsaPrivateKey(MlDsaParameters parameters, RandomNumberGenerator? random)
     {
         _parameters = parameters;
-        _expanded = GC.AllocateUninitializedArray<int>(MlDsaCore.ExpandedLength(parameters));
-        _seedMaterial = new byte[MlDsaCore.SeedMaterialBytes];
         _encoded = new byte[parameters.PrivateKeySize];
         _random = random;
     }
@@ -57,17 +56,28 @@ public sealed class MlDsaPrivateKey : IDisposable
     /// <summary>ML-DSA.KeyGen_internal from the 32-byte seed ξ: the same seed always gives the same key.</summary>
     public static MlDsaPrivateKey FromSeed(MlDsaParameterSet parameterSet, ReadOnlySpan<byte> seed, RandomNumberGenerator? random = null)
     {
+        var publicKey = new byte[MlDsaParameters.Get(parameterSet).PublicKeySize];
+        var key = FromSeed(parameterSet, seed, publicKey, random);
+        key._publicKey = publicKey;
+        return key;
+    }
+
+    /// <summary>
+    /// ML-DSA.KeyGen_internal from ξ, writing the encoded public key to <paramref name="publicKey"/> instead of
+    /// keeping a copy: for an owner that stores the public key itself (a node identity), so it is held once.
+    /// <see cref="ExportPublicKey"/> on such a key recomputes it (once; it then keeps the result).
+    /// </summary>
+    internal static MlDsaPrivateKey FromSeed(MlDsaParameterSet parameterSet, ReadOnlySpan<byte> seed, Span<byte> publicKey, RandomNumberGenerator? random = null)
+    {
         if (seed.Length != MlDsaAlgorithm.SeedSize)
         {
             throw new ArgumentException($"The seed must be {MlDsaAlgorithm.SeedSize} bytes; it was {seed.Length}.", nameof(seed));
         }
 
         var parameters = MlDsaParameters.Get(parameterSet);
+        MlDsaAlgorithm.CheckLength(publicKey, parameters.PublicKeySize, nameof(publicKey));
         var key = new MlDsaPrivateKey(parameters, random);
-        var publicKey = new byte[parameters.PublicKeySize];
         MlDsaCore.GenerateKey(parameters, seed, publicKey, key._encoded);
-        key._publicKey = publicKey;
-        MlDsaCore.TryExpandPrivateKey(parameters, key._encoded, key._expanded, key._seedMaterial);
         return key;
     }
 
@@ -84,15 +94,14 @@ public sealed class MlDsaPrivateKey : IDisposable
             return false;
         }
 
-        var candidate = new MlDsaPrivateKey(parameters, random);
-        privateKey.CopyTo(candidate._encoded);
-        if (!MlDsaCore.TryExpandPrivateKey(parameters, privateKey, candidate._expanded, candidate._seedMaterial))
+        // Checked once here, so signing can rely on every s1/s2 coefficient being in range.
+        if (!MlDsaCore.SecretsInRange(parameters, privateKey))
         {
-            candidate.Dispose();
             return false;
         }
 
-        key = candidate;
+        key = new MlDsaPrivateKey(parameters, random);
+        privateKey.CopyTo(key._encoded);
         return true;
     }
 
@@ -106,7 +115,7 @@ public sealed class MlDsaPrivateKey : IDisposable
 
     /// <summary>
     /// Writes the encoded public key (pkEncode, <see cref="MlDsaAlgorithm.PublicKeySize"/> bytes). An imported key recomputes
-    /// t = A·s1 + s2 once, since the private encoding does not carry t1.
+    /// t = A·s1 + s2 once and keeps the result, since the private encoding does not carry t1.
     /// </summary>
     public void ExportPublicKey(Span<byte> destination)
     {
@@ -176,10 +185,17 @@ public sealed class MlDsaPrivateKey : IDisposable
         MlDsaAlgorithm.CheckLength(mu, MlDsaAlgorithm.MuSize, nameof(mu));
         MlDsaAlgorithm.CheckLength(rnd, MlDsaAlgorithm.RandomSize, nameof(rnd));
         MlDsaAlgorithm.CheckMinimumLength(signature, _parameters.SignatureSize, nameof(signature));
-        MlDsaCore.Sign(_parameters, _expanded, _seedMaterial, mu, rnd, signature);
+        if (!MlDsaCore.TrySign(_parameters, _encoded, mu, rnd, signature))
+        {
+            // TryImport and KeyGen only ever store in-range keys, so this is a bug, not bad input.
+            throw new InvalidOperationException("The stored ML-DSA private key has a secret coefficient out of range.");
+        }
     }
 
-    /// <summary>Zeroes the expanded key, the seeds and the encoding.</summary>
+    /// <summary>The stored encoding, for tests that check <see cref="Dispose"/> wipes it.</summary>
+    internal ReadOnlySpan<byte> StoredSecret => _encoded;
+
+    /// <summary>Zeroes the encoded key (seeds ρ, K, tr and the packed s1, s2, t0).</summary>
     public void Dispose()
     {
         if (_disposed)
@@ -188,8 +204,6 @@ public sealed class MlDsaPrivateKey : IDisposable
         }
 
         _disposed = true;
-        MlDsaCore.ZeroInts(_expanded);
-        CryptographicOperations.ZeroMemory(_seedMaterial);
         CryptographicOperations.ZeroMemory(_encoded);
     }
 
@@ -198,7 +212,7 @@ public sealed class MlDsaPrivateKey : IDisposable
         get
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _seedMaterial.AsSpan(64, 64);
+            return _encoded.AsSpan(64, 64);
         }
     }
 

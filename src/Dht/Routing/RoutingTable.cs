@@ -20,6 +20,8 @@ public sealed class RoutingTable
     private readonly DhtOptions _options;
     private readonly DateTimeOffset _created;
     private int _highestBucket = -1;
+    private double _evictionPings;
+    private DateTimeOffset _evictionPingsAt;
 
     /// <summary>Creates an empty table for <paramref name="self"/>.</summary>
     /// <param name="self">The local node's id; never stored as a contact.</param>
@@ -32,6 +34,8 @@ public sealed class RoutingTable
         Self = self;
         _options = options;
         _created = now;
+        _evictionPings = EvictionPingBurst;
+        _evictionPingsAt = now;
     }
 
     /// <summary>The local node's id.</summary>
@@ -184,9 +188,41 @@ public sealed class RoutingTable
             return new ObserveResult(ObserveOutcome.Cached, null);
         }
 
+        if (!TakeEvictionPing(now))
+        {
+            return new ObserveResult(ObserveOutcome.Cached, null);
+        }
+
         b.PendingPing = oldest;
         b.PendingPingSince = now;
         return new ObserveResult(ObserveOutcome.PingRequired, oldest);
+    }
+
+    // A minute's worth of pings, and at least one, so a budget below one a minute still pings now and then.
+    private double EvictionPingBurst => Math.Max(1, _options.EvictionPingsPerMinute);
+
+    // Token bucket over the table's clock: refilled at EvictionPingsPerMinute, capped at one burst.
+    private bool TakeEvictionPing(DateTimeOffset now)
+    {
+        var rate = _options.EvictionPingsPerMinute;
+        if (rate <= 0)
+        {
+            return false;
+        }
+
+        if (now > _evictionPingsAt)
+        {
+            _evictionPings = Math.Min(EvictionPingBurst, _evictionPings + ((now - _evictionPingsAt).TotalMinutes * rate));
+            _evictionPingsAt = now;
+        }
+
+        if (_evictionPings < 1)
+        {
+            return false;
+        }
+
+        _evictionPings -= 1;
+        return true;
     }
 
     /// <summary>

@@ -592,8 +592,16 @@ public static class DhtMessageCodec
             return false;
         }
 
-        var text = Utf8.GetString(rest[..length]);
+        var bytes = rest[..length];
         rest = rest[length..];
+        error = DhtWireError.None;
+        if (DecodedAddressCache.TryGet(bytes, out var known, out group))
+        {
+            address = known;
+            return true;
+        }
+
+        var text = Utf8.GetString(bytes);
         if (!TransportAddress.TryParse(text, out var parsed, out _))
         {
             error = DhtWireError.BadAddress;
@@ -602,7 +610,7 @@ public static class DhtMessageCodec
 
         address = text;
         group = System.Net.IPAddress.TryParse(parsed.HostText, out var ip) ? NetworkGroup.FromAddress(ip) : NetworkGroup.Unknown;
-        error = DhtWireError.None;
+        DecodedAddressCache.Add(bytes, text, group);
         return true;
     }
 

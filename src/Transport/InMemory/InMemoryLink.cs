@@ -94,7 +94,7 @@ internal sealed class InMemoryLink : IFrameLink
         // Jitter may not reorder a stream: a segment never overtakes the one before it.
         var arrival = Math.Max(start + transmit + Network.DelayOf(_local.Index, _remoteNode.Index).Ticks, _lastArrival);
         _lastArrival = arrival;
-        segment.Timer = clock.CreateTimer(static s => ((Segment)s!).Arrive(), segment, TimeSpan.FromTicks(arrival - now), Timeout.InfiniteTimeSpan);
+        clock.ScheduleOnce(segment, arrival);
     }
 
     private void Receive(Segment segment)
@@ -165,7 +165,8 @@ internal sealed class InMemoryLink : IFrameLink
         Reset,
     }
 
-    private sealed class Segment(InMemoryLink from, SegmentKind kind, byte[]? buffer, int length)
+    // A segment is its own clock event: one object per segment, no timer beside it.
+    private sealed class Segment(InMemoryLink from, SegmentKind kind, byte[]? buffer, int length) : VirtualTimeProvider.ScheduledEvent
     {
         public SegmentKind Kind { get; } = kind;
 
@@ -173,12 +174,9 @@ internal sealed class InMemoryLink : IFrameLink
 
         public int Length { get; } = length;
 
-        public ITimer? Timer { get; set; }
-
-        public void Arrive()
+        public override void Fire()
         {
-            Timer?.Dispose();
-            from.Network.Record(from._local.Index, from._remoteNode.Index, Length, Kind.ToString());
+            from.Network.Record(from._local.Index, from._remoteNode.Index, Length, Kind);
             try
             {
                 from.Remote.Receive(this);

@@ -216,7 +216,8 @@ public sealed class InMemoryNetwork
         return delay;
     }
 
-    internal void Record(int from, int to, int bytes, string what)
+    internal void Record<TKind>(int from, int to, int bytes, TKind what)
+        where TKind : struct, Enum
     {
         SegmentsDelivered++;
         BytesDelivered += bytes;

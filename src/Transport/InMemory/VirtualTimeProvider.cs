@@ -10,7 +10,7 @@ public sealed class VirtualTimeProvider : TimeProvider
 {
     private readonly object _lock = new();
     private readonly DateTimeOffset _start;
-    private readonly PriorityQueue<(VirtualTimer Timer, long Version), (long Due, long Sequence)> _queue = new();
+    private readonly PriorityQueue<(ScheduledEvent Event, long Version), (long Due, long Sequence)> _queue = new();
     private long _now;
     private long _sequence;
 
@@ -39,13 +39,25 @@ public sealed class VirtualTimeProvider : TimeProvider
                 var n = 0;
                 foreach (var (element, _) in _queue.UnorderedItems)
                 {
-                    if (element.Timer.Version == element.Version)
+                    if (element.Event.Version == element.Version)
                     {
                         n++;
                     }
                 }
 
                 return n;
+            }
+        }
+    }
+
+    /// <summary>Entries in the timer queue, including those of timers since re-armed or disposed.</summary>
+    public int QueuedTimers
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _queue.Count;
             }
         }
     }
@@ -84,7 +96,7 @@ public sealed class VirtualTimeProvider : TimeProvider
         var target = elapsed.Ticks;
         while (true)
         {
-            VirtualTimer timer;
+            ScheduledEvent timer;
             lock (_lock)
             {
                 if (!TryPeekLive(out var due) || due > target)
@@ -98,13 +110,13 @@ public sealed class VirtualTimeProvider : TimeProvider
                 }
 
                 var entry = _queue.Dequeue();
-                timer = entry.Timer;
+                timer = entry.Event;
                 if (due > _now)
                 {
                     Interlocked.Exchange(ref _now, due);
                 }
 
-                timer.Rearm();
+                timer.Rearm(this);
             }
 
             timer.Fire();
@@ -127,7 +139,7 @@ public sealed class VirtualTimeProvider : TimeProvider
     {
         while (_queue.TryPeek(out var element, out var priority))
         {
-            if (element.Timer.Version == element.Version)
+            if (element.Event.Version == element.Version)
             {
                 due = priority.Due;
                 return true;
@@ -140,21 +152,42 @@ public sealed class VirtualTimeProvider : TimeProvider
         return false;
     }
 
-    private void Schedule(VirtualTimer timer, long dueTicks)
+    /// <summary>
+    /// Fires <paramref name="item"/> once at <paramref name="dueTicks"/> (elapsed ticks), in the same
+    /// order as timers: for events the simulation makes by the million (segments on the wire), which
+    /// need no <see cref="ITimer"/> of their own.
+    /// </summary>
+    internal void ScheduleOnce(ScheduledEvent item, long dueTicks) => Schedule(item, dueTicks);
+
+    private void Schedule(ScheduledEvent item, long dueTicks)
     {
         lock (_lock)
         {
-            _queue.Enqueue((timer, timer.Version), (dueTicks, _sequence++));
+            _queue.Enqueue((item, item.Version), (dueTicks, _sequence++));
         }
     }
 
-    private sealed class VirtualTimer : ITimer
+    /// <summary>Something the clock fires at a due time; a queue entry is live while its version is current.</summary>
+    internal abstract class ScheduledEvent
+    {
+        private long _version;
+
+        public long Version => Interlocked.Read(ref _version);
+
+        // Under the owner's lock, after dequeue. A one-shot event is spent; a periodic timer queues itself again.
+        public virtual void Rearm(VirtualTimeProvider owner) => _version++;
+
+        public abstract void Fire();
+
+        private protected ref long VersionField => ref _version;
+    }
+
+    private sealed class VirtualTimer : ScheduledEvent, ITimer
     {
         private readonly VirtualTimeProvider _owner;
         private readonly TimerCallback _callback;
         private readonly object? _state;
         private long _period = -1;
-        private long _version;
         private long _due;
 
         public VirtualTimer(VirtualTimeProvider owner, TimerCallback callback, object? state)
@@ -164,18 +197,16 @@ public sealed class VirtualTimeProvider : TimeProvider
             _state = state;
         }
 
-        public long Version => Interlocked.Read(ref _version);
-
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
             lock (_owner._lock)
             {
-                if (_version < 0)
+                if (VersionField < 0)
                 {
                     return false;
                 }
 
-                _version++;
+                VersionField++;
                 _period = period == Timeout.InfiniteTimeSpan || period <= TimeSpan.Zero ? -1 : period.Ticks;
                 if (dueTime == Timeout.InfiniteTimeSpan)
                 {
@@ -188,24 +219,23 @@ public sealed class VirtualTimeProvider : TimeProvider
             }
         }
 
-        // Under the owner's lock, after dequeue: a periodic timer is queued again for its next period.
-        public void Rearm()
+        public override void Rearm(VirtualTimeProvider owner)
         {
-            _version++;
+            base.Rearm(owner);
             if (_period > 0)
             {
                 _due += _period;
-                _owner._queue.Enqueue((this, _version), (_due, _owner._sequence++));
+                owner._queue.Enqueue((this, Version), (_due, owner._sequence++));
             }
         }
 
-        public void Fire() => _callback(_state);
+        public override void Fire() => _callback(_state);
 
         public void Dispose()
         {
             lock (_owner._lock)
             {
-                _version = long.MinValue;
+                VersionField = long.MinValue;
             }
         }
 
