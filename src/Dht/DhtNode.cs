@@ -327,10 +327,26 @@ public sealed class DhtNode : IAsyncDisposable
         return await _client.FindValueAsync(key, cancellationToken);
     }
 
-    /// <summary>Announces this node as a provider of <paramref name="key"/> to the k closest peers; returns how many accepted.</summary>
-    public async Task<int> AddProviderAsync(PeerId key, CancellationToken cancellationToken)
+    /// <summary>
+    /// Announces this node as a provider of <paramref name="key"/> to the k closest peers; returns how many
+    /// accepted. The node remembers the announcement (saved with <see cref="SnapshotProviders"/>) and
+    /// repeats it every <see cref="DhtOptions.RepublishInterval"/> in maintenance.
+    /// </summary>
+    public Task<int> AddProviderAsync(PeerId key, CancellationToken cancellationToken)
     {
-        var record = new ProviderRecord(key, Id, (_time.GetUtcNow() + _options.RecordTtl).ToUnixTimeMilliseconds());
+        var now = _time.GetUtcNow();
+        var record = new ProviderRecord(key, Id, (now + _options.RecordTtl).ToUnixTimeMilliseconds());
+        lock (_store)
+        {
+            _store.AddAnnounced(record, now, now);
+        }
+
+        return AnnounceAsync(record, cancellationToken);
+    }
+
+    private async Task<int> AnnounceAsync(ProviderRecord record, CancellationToken cancellationToken)
+    {
+        var key = record.Key;
         var closest = await _client.FindClosestAsync(key, cancellationToken);
         var stores = new Task<RecordRejection>[closest.Closest.Count];
         for (var i = 0; i < stores.Length; i++)
@@ -411,6 +427,30 @@ public sealed class DhtNode : IAsyncDisposable
             {
                 _store.MarkRepublished(record.Key, _time.GetUtcNow());
             }
+        }
+
+        return due.Count + await ReannounceDueProvidersAsync(cancellationToken);
+    }
+
+    /// <summary>Repeats this node's own provider announcements that are due, each with a fresh expiry; returns how many.</summary>
+    private async Task<int> ReannounceDueProvidersAsync(CancellationToken cancellationToken)
+    {
+        var due = new List<ProviderRecord>();
+        var now = _time.GetUtcNow();
+        lock (_store)
+        {
+            _store.CollectAnnouncementsDue(now, due);
+        }
+
+        foreach (var old in due)
+        {
+            var record = new ProviderRecord(old.Key, Id, (now + _options.RecordTtl).ToUnixTimeMilliseconds());
+            lock (_store)
+            {
+                _store.AddAnnounced(record, now, now);
+            }
+
+            await AnnounceAsync(record, cancellationToken);
         }
 
         return due.Count;
@@ -503,6 +543,20 @@ public sealed class DhtNode : IAsyncDisposable
     }
 
     /// <summary>
+    /// Every unexpired provider record held for other peers, and this node's own announcements, for saving.
+    /// </summary>
+    public IReadOnlyList<SavedProvider> SnapshotProviders()
+    {
+        var result = new List<SavedProvider>();
+        lock (_store)
+        {
+            _store.CopyProviders(_time.GetUtcNow(), result);
+        }
+
+        return result;
+    }
+
+    /// <summary>
     /// Puts saved contacts back into the routing table, unverified, so that <see cref="BootstrapAsync"/>
     /// can rejoin through them when no seed answers; contacts that turn out dead fail their requests and
     /// are replaced as usual. Contacts without a parseable address, or naming this node, are skipped.
@@ -549,6 +603,36 @@ public sealed class DhtNode : IAsyncDisposable
         lock (_store)
         {
             return _store.Put(saved.Record, _time.GetUtcNow(), saved.PublishedLocally);
+        }
+    }
+
+    /// <summary>
+    /// Puts a saved provider record back after the same checks as one from the network (expiry, and no
+    /// further ahead than <see cref="DhtOptions.RecordTtl"/>). A held record is served to lookups again at
+    /// once. An own announcement must name this node (<see cref="RecordRejection.ProviderNotSender"/>
+    /// otherwise); it counts as announced when its expiry says it was (expiry - RecordTtl), so it is
+    /// re-announced on schedule rather than all at once after every restart. Returns the verdict,
+    /// <see cref="RecordRejection.None"/> when it was kept.
+    /// </summary>
+    public RecordRejection RestoreProvider(SavedProvider saved)
+    {
+        ArgumentNullException.ThrowIfNull(saved.Record);
+        var now = _time.GetUtcNow();
+        lock (_store)
+        {
+            if (!saved.AnnouncedLocally)
+            {
+                // The provider authenticated itself when it stored the record here; the saved file is ours.
+                return _store.AddProvider(saved.Record, saved.Record.Provider, now);
+            }
+
+            if (saved.Record.Provider != Id)
+            {
+                return RecordRejection.ProviderNotSender;
+            }
+
+            var announced = saved.Record.Expires - _options.RecordTtl;
+            return _store.AddAnnounced(saved.Record, announced < now ? announced : now, now);
         }
     }
 

@@ -39,7 +39,9 @@ public class AdversarialNetworkTests(ITestOutputHelper output)
             adversarial[i] = i % EveryNth == EveryNth - 1;
         }
 
+        var wall = System.Diagnostics.Stopwatch.StartNew();
         net.Form();
+        output.WriteLine($"formed: virtual {net.Clock.Elapsed}, wall {wall.Elapsed}");
         for (var i = 0; i < NodeCount; i++)
         {
             directory.Add(net.Nodes[i].Id, net.Nodes[i].Address!, adversarial[i]);
@@ -82,6 +84,8 @@ public class AdversarialNetworkTests(ITestOutputHelper output)
             }
         }, TimeSpan.FromMinutes(2));
 
+        output.WriteLine($"lookups: virtual {net.Clock.Elapsed}, wall {wall.Elapsed}");
+
         // Values: put by honest nodes, read by other honest nodes.
         const int keys = 20;
         const int getsPerKey = 5;
@@ -108,6 +112,7 @@ public class AdversarialNetworkTests(ITestOutputHelper output)
             }
         }, TimeSpan.FromMinutes(2));
 
+        output.WriteLine($"values: virtual {net.Clock.Elapsed}, wall {wall.Elapsed}");
         var lookupRate = found / (double)lookups;
         var valueRate = got / (double)(keys * getsPerKey);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -302,4 +302,42 @@ public sealed class RecordTests : IDisposable
         Assert.Equal(2, store.RemoveExpired(T0.AddHours(4)));
         Assert.Equal(0, store.ProviderKeyCount);
     }
+
+    [Fact]
+    public void Store_Announcements_DueExactlyAtInterval_ReplacedByRenewal_LimitedAndExpired()
+    {
+        var options = new DhtOptions { MaxRecords = 2, RepublishInterval = TimeSpan.FromHours(1), RecordTtl = TimeSpan.FromHours(24) };
+        var store = new RecordStore(options, new RecordValidator(options, _verifier));
+        var self = TinyIds.Of(1);
+        ProviderRecord Own(byte key, DateTimeOffset announced) => new(TinyIds.Of(key), self, (announced + options.RecordTtl).ToUnixTimeMilliseconds());
+        var due = new List<ProviderRecord>();
+
+        Assert.Equal(RecordRejection.None, store.AddAnnounced(Own(10, T0), T0, T0));
+        Assert.Equal(RecordRejection.None, store.AddAnnounced(Own(11, T0.AddMinutes(30)), T0.AddMinutes(30), T0.AddMinutes(30)));
+        Assert.Equal(RecordRejection.StoreFull, store.AddAnnounced(Own(12, T0.AddMinutes(30)), T0.AddMinutes(30), T0.AddMinutes(30)));
+        Assert.Equal(RecordRejection.Expired, store.AddAnnounced(Own(12, T0.AddDays(-2)), T0.AddDays(-2), T0));
+
+        store.CollectAnnouncementsDue(T0.AddHours(1).AddTicks(-1), due);
+        Assert.Empty(due);
+        store.CollectAnnouncementsDue(T0.AddHours(1), due);
+        Assert.Equal(TinyIds.Of(10), Assert.Single(due).Key);
+
+        // The renewal replaces the announcement, so it is not due again until an interval later.
+        var renewedAt = T0.AddHours(1);
+        Assert.Equal(RecordRejection.None, store.AddAnnounced(Own(10, renewedAt), renewedAt, renewedAt));
+        due.Clear();
+        store.CollectAnnouncementsDue(T0.AddHours(1.5), due);
+        Assert.Equal(TinyIds.Of(11), Assert.Single(due).Key);
+        Assert.Equal(2, store.AnnouncedCount);
+
+        // Announcements are this node's own: they are not served as held providers, but they are saved.
+        Assert.Equal(0, store.GetProviders(TinyIds.Of(10), T0, new ProviderRecord[4]));
+        var saved = new List<Overlay.Dht.Persistence.SavedProvider>();
+        store.CopyProviders(T0.AddHours(2), saved);
+        Assert.Equal(2, saved.Count);
+        Assert.All(saved, p => Assert.True(p.AnnouncedLocally));
+
+        Assert.Equal(1, store.RemoveExpired(T0.AddMinutes(30) + options.RecordTtl));
+        Assert.Equal(1, store.AnnouncedCount);
+    }
 }

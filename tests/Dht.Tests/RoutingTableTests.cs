@@ -351,6 +351,13 @@ public class RoutingTableTests
         table.MarkLookup(TinyIds.Of(0x40), T0.AddMinutes(30)); // bucket 1
         n = table.StaleBuckets(T0.AddHours(1), stale);
         Assert.Equal(new[] { 0, 2, 3 }, stale[..n].ToArray());
+
+        // Lookups of the node's own id and of a deep target mark empty buckets; they must not widen the
+        // refresh to every empty bucket below them (one lookup each per interval for nothing).
+        table.MarkLookup(TinyIds.Of(0), T0);
+        table.MarkLookup(TinyIds.Of(0x01), T0);
+        n = table.StaleBuckets(T0.AddHours(2), stale);
+        Assert.Equal(new[] { 0, 1, 2, 3 }, stale[..n].ToArray());
     }
 
     [Fact]

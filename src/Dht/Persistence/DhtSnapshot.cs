@@ -1,8 +1,17 @@
 namespace Overlay.Dht.Persistence;
 
-/// <summary>What a node keeps across restarts: its routing-table contacts and the value records it holds.</summary>
-public sealed record DhtSnapshot(IReadOnlyList<ContactSnapshot> Contacts, IReadOnlyList<SavedRecord> Records)
+/// <summary>
+/// What a node keeps across restarts: its routing-table contacts, the value records it holds, and the
+/// provider records it holds for others or announced itself.
+/// </summary>
+public sealed record DhtSnapshot(IReadOnlyList<ContactSnapshot> Contacts, IReadOnlyList<SavedRecord> Records, IReadOnlyList<SavedProvider> Providers)
 {
+    /// <summary>A snapshot without provider records.</summary>
+    public DhtSnapshot(IReadOnlyList<ContactSnapshot> contacts, IReadOnlyList<SavedRecord> records)
+        : this(contacts, records, [])
+    {
+    }
+
     /// <summary>Nothing saved.</summary>
-    public static DhtSnapshot Empty { get; } = new([], []);
+    public static DhtSnapshot Empty { get; } = new([], [], []);
 }

@@ -23,4 +23,7 @@ public enum DhtStateError
 
     /// <summary>The file could not be read or written (permissions, disk full, I/O error).</summary>
     Io,
+
+    /// <summary>A provider-record row has a malformed key, provider, flag or expiry; the row is skipped.</summary>
+    BadProvider,
 }

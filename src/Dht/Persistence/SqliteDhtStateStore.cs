@@ -7,13 +7,15 @@ using Overlay.Transport;
 namespace Overlay.Dht.Persistence;
 
 /// <summary>
-/// DHT state in one SQLite file (<c>dht.db</c> in the node's data directory). The file is small and
-/// rewritten whole at every save: a fresh database is written beside it and renamed over it, so a crash
+/// DHT state in one SQLite file (<c>dht.db</c> in the node's data directory): contacts, value records and
+/// provider records. The file is small and rewritten whole at every save: a fresh database is written beside it and renamed over it, so a crash
 /// mid-save leaves the previous state, and a damaged file is replaced by the next save instead of being
 /// patched. Loading checks every row (ids, addresses, record encodings and keys) and skips bad ones with
 /// a typed <see cref="DhtStateProblem"/>; a file SQLite cannot read is renamed to <c>dht.db.corrupt</c>
-/// for inspection. Record signatures are checked by the node when it takes the records back
-/// (<see cref="DhtNode.RestoreRecord"/>), by the same validator as records from the network.
+/// for inspection. Record signatures and provider expiries are checked by the node when it takes the
+/// records back (<see cref="DhtNode.RestoreRecord"/>, <see cref="DhtNode.RestoreProvider"/>), by the same
+/// validator as records from the network. Files of schema 1 (no provider table) still load; the next
+/// save writes the current schema, which is the whole migration since every save rewrites the file.
 /// </summary>
 public sealed class SqliteDhtStateStore : IDhtStateStore
 {
@@ -23,8 +25,11 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
     /// <summary>Written to <c>PRAGMA application_id</c>: "OVDH", so another database put in its place is recognised.</summary>
     public const int ApplicationId = 0x4F564448;
 
-    /// <summary>Schema version written to <c>PRAGMA user_version</c>.</summary>
-    public const int SchemaVersion = 1;
+    /// <summary>Schema version written to <c>PRAGMA user_version</c>: 2 added the <c>providers</c> table.</summary>
+    public const int SchemaVersion = 2;
+
+    /// <summary>Oldest schema version still read: 1, contacts and value records only.</summary>
+    public const int OldestReadableSchemaVersion = 1;
 
     /// <summary>Longest address accepted from a row; no dialable address is longer.</summary>
     public const int MaxAddressLength = 512;
@@ -34,7 +39,7 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
 
     /// <summary>Creates a store for the file at <paramref name="path"/>; nothing is opened until <see cref="Load"/> or <see cref="Save"/>.</summary>
     /// <param name="path">The database file.</param>
-    /// <param name="options">Record size limits applied when decoding saved records, and the record count limit.</param>
+    /// <param name="options">Record size limits applied when decoding saved records, and the record and provider count limits.</param>
     /// <param name="maxContacts">Most contacts read back (1 and up).</param>
     public SqliteDhtStateStore(string path, DhtOptions options, int maxContacts)
     {
@@ -63,22 +68,28 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
         var problems = new List<DhtStateProblem>();
         var contacts = new List<ContactSnapshot>();
         var records = new List<SavedRecord>();
+        var providers = new List<SavedProvider>();
         var expired = 0;
+        var expiredProviders = 0;
         var corrupt = false;
         try
         {
             using var connection = Open(Path, SqliteOpenMode.ReadOnly);
             var applicationId = Scalar(connection, "PRAGMA application_id");
             var version = Scalar(connection, "PRAGMA user_version");
-            if (applicationId != ApplicationId || version != SchemaVersion)
+            if (applicationId != ApplicationId || version is < OldestReadableSchemaVersion or > SchemaVersion)
             {
                 problems.Add(new DhtStateProblem(DhtStateError.UnknownFormat, string.Create(CultureInfo.InvariantCulture,
-                    $"{Path} has application id {applicationId} and schema version {version}; this node reads application id {ApplicationId}, version {SchemaVersion}.")));
+                    $"{Path} has application id {applicationId} and schema version {version}; this node reads application id {ApplicationId}, versions {OldestReadableSchemaVersion} to {SchemaVersion}.")));
                 return new DhtStateLoadResult(DhtSnapshot.Empty, problems, 0);
             }
 
             ReadContacts(connection, contacts, problems);
             expired = ReadRecords(connection, now, records, problems);
+            if (version >= 2)
+            {
+                expiredProviders = ReadProviders(connection, now, providers, problems);
+            }
         }
         catch (SqliteException e) when (e.SqliteErrorCode is 11 or 26)
         {
@@ -100,7 +111,7 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
             SetAside(problems);
         }
 
-        return new DhtStateLoadResult(new DhtSnapshot(contacts, records), problems, expired);
+        return new DhtStateLoadResult(new DhtSnapshot(contacts, records, providers), problems, expired, expiredProviders);
     }
 
     /// <inheritdoc/>
@@ -120,9 +131,11 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
                 Execute(connection, """
                     CREATE TABLE contacts (peer_id BLOB NOT NULL PRIMARY KEY, address TEXT NOT NULL, latency_ms REAL, last_seen_ms INTEGER NOT NULL);
                     CREATE TABLE records (key BLOB NOT NULL PRIMARY KEY, local INTEGER NOT NULL, encoded BLOB NOT NULL);
+                    CREATE TABLE providers (key BLOB NOT NULL, provider BLOB NOT NULL, local INTEGER NOT NULL, expires_ms INTEGER NOT NULL, PRIMARY KEY (key, provider, local));
                     """, transaction);
                 WriteContacts(connection, transaction, snapshot.Contacts);
                 WriteRecords(connection, transaction, snapshot.Records);
+                WriteProviders(connection, transaction, snapshot.Providers);
                 transaction.Commit();
             }
 
@@ -330,6 +343,92 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
         return true;
     }
 
+    private int ReadProviders(SqliteConnection connection, DateTimeOffset now, List<SavedProvider> providers, List<DhtStateProblem> problems)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT key, provider, local, expires_ms FROM providers";
+        using var reader = command.ExecuteReader();
+        // A store holds at most MaxProvidersPerKey providers for each of MaxRecords keys, and a node
+        // announces at most MaxRecords keys itself: a file with more was not written by this node.
+        var maxHeld = (long)_options.MaxRecords * _options.MaxProvidersPerKey;
+        var held = 0L;
+        var announced = 0;
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var expired = 0;
+        var row = 0;
+        while (reader.Read())
+        {
+            row++;
+            if (!TryReadRow(() => (TryReadProvider(reader, out var p, out var w), p, w), out var saved, out var why))
+            {
+                problems.Add(new DhtStateProblem(DhtStateError.BadProvider, string.Create(CultureInfo.InvariantCulture, $"Provider row {row} of {Path} was skipped: {why}.")));
+                continue;
+            }
+
+            if (saved.AnnouncedLocally ? announced >= _options.MaxRecords : held >= maxHeld)
+            {
+                problems.Add(new DhtStateProblem(DhtStateError.TooManyRows, string.Create(CultureInfo.InvariantCulture,
+                    $"{Path} holds more than {(saved.AnnouncedLocally ? _options.MaxRecords : maxHeld)} {(saved.AnnouncedLocally ? "announced" : "held")} provider records; the rest were skipped.")));
+                break;
+            }
+
+            if (saved.Record.ExpiresUnixMs <= nowMs)
+            {
+                expired++;
+                continue;
+            }
+
+            announced += saved.AnnouncedLocally ? 1 : 0;
+            held += saved.AnnouncedLocally ? 0 : 1;
+            providers.Add(saved);
+        }
+
+        return expired;
+    }
+
+    private static bool TryReadProvider(SqliteDataReader reader, out SavedProvider saved, out string why)
+    {
+        saved = default;
+        for (var i = 0; i < 4; i++)
+        {
+            if (reader.IsDBNull(i))
+            {
+                why = "a required column is NULL";
+                return false;
+            }
+        }
+
+        if (reader.GetFieldType(0) != typeof(byte[]) || reader.GetFieldValue<byte[]>(0) is not { Length: PeerId.Size } keyBytes)
+        {
+            why = "the key is not 32 bytes";
+            return false;
+        }
+
+        if (reader.GetFieldType(1) != typeof(byte[]) || reader.GetFieldValue<byte[]>(1) is not { Length: PeerId.Size } providerBytes)
+        {
+            why = "the provider is not 32 bytes";
+            return false;
+        }
+
+        if (reader.GetFieldType(2) != typeof(long) || reader.GetInt64(2) is not (0 or 1))
+        {
+            why = "the local flag is not 0 or 1";
+            return false;
+        }
+
+        // The range the record encoding accepts: a row outside it could not have come from a record.
+        if (reader.GetFieldType(3) != typeof(long) || reader.GetInt64(3) is < 0 or > 253402300799999)
+        {
+            why = "the expiry is not a time in milliseconds between 1970 and 9999";
+            return false;
+        }
+
+        var record = new ProviderRecord(PeerId.FromBytes(keyBytes), PeerId.FromBytes(providerBytes), reader.GetInt64(3));
+        saved = new SavedProvider(record, reader.GetInt64(2) == 1);
+        why = string.Empty;
+        return true;
+    }
+
     private static void WriteContacts(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<ContactSnapshot> contacts)
     {
         using var command = connection.CreateCommand();
@@ -372,6 +471,29 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
             key.Value = keyBytes;
             local.Value = r.PublishedLocally ? 1 : 0;
             encoded.Value = RecordEncoding.Encode(r.Record);
+            command.ExecuteNonQuery();
+        }
+    }
+
+    private static void WriteProviders(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<SavedProvider> providers)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT OR REPLACE INTO providers (key, provider, local, expires_ms) VALUES ($key, $provider, $local, $expires)";
+        var key = command.Parameters.Add("$key", SqliteType.Blob);
+        var provider = command.Parameters.Add("$provider", SqliteType.Blob);
+        var local = command.Parameters.Add("$local", SqliteType.Integer);
+        var expires = command.Parameters.Add("$expires", SqliteType.Integer);
+        var keyBytes = new byte[PeerId.Size];
+        var providerBytes = new byte[PeerId.Size];
+        foreach (var p in providers)
+        {
+            p.Record.Key.WriteTo(keyBytes);
+            p.Record.Provider.WriteTo(providerBytes);
+            key.Value = keyBytes;
+            provider.Value = providerBytes;
+            local.Value = p.AnnouncedLocally ? 1 : 0;
+            expires.Value = p.Record.ExpiresUnixMs;
             command.ExecuteNonQuery();
         }
     }

@@ -16,8 +16,15 @@ public sealed class RecordStore
         public DateTimeOffset LastPublished = lastPublished;
     }
 
+    private sealed class Announcement(ProviderRecord record, DateTimeOffset lastAnnounced)
+    {
+        public ProviderRecord Record = record;
+        public DateTimeOffset LastAnnounced = lastAnnounced;
+    }
+
     private readonly Dictionary<PeerId, Entry> _records = new();
     private readonly Dictionary<PeerId, List<ProviderRecord>> _providers = new();
+    private readonly Dictionary<PeerId, Announcement> _announced = new();
     private readonly DhtOptions _options;
     private readonly RecordValidator _validator;
 
@@ -35,6 +42,9 @@ public sealed class RecordStore
 
     /// <summary>Content keys with at least one provider.</summary>
     public int ProviderKeyCount => _providers.Count;
+
+    /// <summary>Content keys this node announced itself as a provider of, expired ones included until <see cref="RemoveExpired"/> runs.</summary>
+    public int AnnouncedCount => _announced.Count;
 
     /// <summary>
     /// Validates and stores <paramref name="record"/> at <paramref name="now"/>. A higher sequence replaces
@@ -135,6 +145,55 @@ public sealed class RecordStore
         return RecordRejection.None;
     }
 
+    /// <summary>
+    /// Remembers this node's own announcement <paramref name="record"/> (its provider is this node; the
+    /// caller ensures that), announced at <paramref name="announcedAt"/>, so it can be re-announced every
+    /// <see cref="DhtOptions.RepublishInterval"/> and saved across restarts. A later announcement of the
+    /// same key replaces the earlier one. Expiry is checked like a provider record from the network;
+    /// at most <see cref="DhtOptions.MaxRecords"/> keys are remembered.
+    /// </summary>
+    public RecordRejection AddAnnounced(ProviderRecord record, DateTimeOffset announcedAt, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var verdict = _validator.ValidateProvider(record, record.Provider, now);
+        if (verdict != RecordRejection.None)
+        {
+            return verdict;
+        }
+
+        if (_announced.TryGetValue(record.Key, out var existing))
+        {
+            existing.Record = record;
+            existing.LastAnnounced = announcedAt;
+            return RecordRejection.None;
+        }
+
+        if (_announced.Count >= _options.MaxRecords)
+        {
+            return RecordRejection.StoreFull;
+        }
+
+        _announced.Add(record.Key, new Announcement(record, announcedAt));
+        return RecordRejection.None;
+    }
+
+    /// <summary>
+    /// Appends this node's unexpired announcements last announced <see cref="DhtOptions.RepublishInterval"/>
+    /// ago or more. Re-announcing replaces them through <see cref="AddAnnounced"/> with a later expiry.
+    /// </summary>
+    public void CollectAnnouncementsDue(DateTimeOffset now, List<ProviderRecord> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        var nowMs = now.ToUnixTimeMilliseconds();
+        foreach (var a in _announced.Values)
+        {
+            if (a.Record.ExpiresUnixMs > nowMs && now - a.LastAnnounced >= _options.RepublishInterval)
+            {
+                into.Add(a.Record);
+            }
+        }
+    }
+
     /// <summary>Writes unexpired providers of <paramref name="key"/> into <paramref name="destination"/>; returns how many.</summary>
     public int GetProviders(PeerId key, DateTimeOffset now, Span<ProviderRecord> destination)
     {
@@ -161,7 +220,7 @@ public sealed class RecordStore
         return n;
     }
 
-    /// <summary>Drops every expired value and provider record; returns how many were dropped.</summary>
+    /// <summary>Drops every expired value record, provider record and own announcement; returns how many were dropped.</summary>
     public int RemoveExpired(DateTimeOffset now)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
@@ -181,6 +240,15 @@ public sealed class RecordStore
             if (list.Count == 0)
             {
                 _providers.Remove(key);
+            }
+        }
+
+        foreach (var (key, a) in _announced)
+        {
+            if (a.Record.ExpiresUnixMs <= nowMs)
+            {
+                _announced.Remove(key);
+                removed++;
             }
         }
 
@@ -248,6 +316,34 @@ public sealed class RecordStore
             if (entry.Record.ExpiresUnixMs > nowMs)
             {
                 into.Add(new Persistence.SavedRecord(entry.Record, entry.Local));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Appends every provider record unexpired at <paramref name="now"/>: those held for other peers, then
+    /// this node's own announcements (<see cref="Persistence.SavedProvider.AnnouncedLocally"/>).
+    /// </summary>
+    public void CopyProviders(DateTimeOffset now, List<Persistence.SavedProvider> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        var nowMs = now.ToUnixTimeMilliseconds();
+        foreach (var list in _providers.Values)
+        {
+            foreach (var p in list)
+            {
+                if (p.ExpiresUnixMs > nowMs)
+                {
+                    into.Add(new Persistence.SavedProvider(p, AnnouncedLocally: false));
+                }
+            }
+        }
+
+        foreach (var a in _announced.Values)
+        {
+            if (a.Record.ExpiresUnixMs > nowMs)
+            {
+                into.Add(new Persistence.SavedProvider(a.Record, AnnouncedLocally: true));
             }
         }
     }

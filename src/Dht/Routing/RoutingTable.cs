@@ -400,8 +400,16 @@ public sealed class RoutingTable
     /// </summary>
     public int StaleBuckets(DateTimeOffset now, Span<int> destination)
     {
+        // _highestBucket also counts empty buckets that a lookup marked (a node's lookup of its own id
+        // marks bucket 255), so find the deepest bucket that holds a contact.
+        var deepest = _highestBucket;
+        while (deepest >= 0 && (_buckets[deepest]?.Count ?? 0) == 0)
+        {
+            deepest--;
+        }
+
         var n = 0;
-        var last = Math.Min(BucketCount - 1, _highestBucket + 1);
+        var last = Math.Min(BucketCount - 1, deepest + 1);
         for (var i = 0; i <= last && n < destination.Length; i++)
         {
             var refreshed = _buckets[i]?.LastRefreshed ?? _created;

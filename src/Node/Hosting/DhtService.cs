@@ -110,9 +110,26 @@ public sealed class DhtService(
             }
         }
 
-        if (loaded.Snapshot.Contacts.Count + loaded.Snapshot.Records.Count + loaded.ExpiredRecords + loaded.Problems.Count > 0)
+        // Provider records (held for others and this node's own announcements) are counted with the records.
+        foreach (var provider in loaded.Snapshot.Providers)
         {
-            Log.DhtStateLoaded(logger, state.Path, _savedContacts, kept, loaded.ExpiredRecords, refused);
+            var verdict = node.RestoreProvider(provider);
+            if (verdict == RecordRejection.None)
+            {
+                kept++;
+            }
+            else
+            {
+                refused++;
+                problems.Add(1, new KeyValuePair<string, object?>("reason", $"Provider{verdict}"));
+                Log.DhtRecordRefused(logger, verdict);
+            }
+        }
+
+        var expired = loaded.ExpiredRecords + loaded.ExpiredProviders;
+        if (loaded.Snapshot.Contacts.Count + loaded.Snapshot.Records.Count + loaded.Snapshot.Providers.Count + expired + loaded.Problems.Count > 0)
+        {
+            Log.DhtStateLoaded(logger, state.Path, _savedContacts, kept, expired, refused);
         }
     }
 
@@ -238,7 +255,7 @@ public sealed class DhtService(
         DhtSnapshot snapshot;
         try
         {
-            snapshot = new DhtSnapshot(node.SnapshotContacts(), node.SnapshotRecords());
+            snapshot = new DhtSnapshot(node.SnapshotContacts(), node.SnapshotRecords(), node.SnapshotProviders());
         }
         catch (ObjectDisposedException)
         {
@@ -249,7 +266,7 @@ public sealed class DhtService(
         {
             state.Save(snapshot);
             var contacts = snapshot.Contacts.Count;
-            var records = snapshot.Records.Count;
+            var records = snapshot.Records.Count + snapshot.Providers.Count;
             Log.DhtStateSaved(logger, state.Path, contacts, records);
         }
         catch (DhtStateException e)

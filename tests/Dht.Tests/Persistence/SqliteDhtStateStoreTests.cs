@@ -172,6 +172,7 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
                 PRAGMA application_id = {SqliteDhtStateStore.ApplicationId}; PRAGMA user_version = {SqliteDhtStateStore.SchemaVersion};
                 CREATE TABLE contacts (peer_id, address, latency_ms, last_seen_ms);
                 CREATE TABLE records (key, local, encoded);
+                CREATE TABLE providers (key, provider, local, expires_ms);
                 INSERT INTO contacts VALUES (NULL, NULL, NULL, NULL);
                 INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.9:1', NULL, NULL);
                 INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.9:1', 1e400, 5);
@@ -181,6 +182,11 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
                 INSERT INTO records VALUES (NULL, NULL, NULL);
                 INSERT INTO records VALUES (randomblob(32), 1.5, x'01');
                 INSERT INTO records VALUES (randomblob(32), 1, 'text');
+                INSERT INTO providers VALUES (NULL, NULL, NULL, NULL);
+                INSERT INTO providers VALUES (randomblob(32), randomblob(32), 0.5, 1e15);
+                INSERT INTO providers VALUES (randomblob(32), randomblob(32), 1, 1e15);
+                INSERT INTO providers VALUES (randomblob(32), randomblob(32), 1, -1);
+                INSERT INTO providers VALUES (randomblob(32), randomblob(32), 0, 1800000000000);
                 """;
             command.ExecuteNonQuery();
         }
@@ -191,7 +197,9 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
         Assert.True(double.IsNaN(kept.LatencyMs));
         Assert.Equal(5, loaded.Problems.Count(p => p.Error == DhtStateError.BadContact));
         Assert.Equal(3, loaded.Problems.Count(p => p.Error == DhtStateError.BadRecord));
+        Assert.Equal(4, loaded.Problems.Count(p => p.Error == DhtStateError.BadProvider));
         Assert.Empty(loaded.Snapshot.Records);
+        Assert.Equal(1_800_000_000_000, Assert.Single(loaded.Snapshot.Providers).Record.ExpiresUnixMs);
     }
 
     [Fact]
@@ -322,6 +330,225 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
         Assert.Equal(2, listed.Count);
         Assert.Contains(listed, c => c.Id == a.Id && c.Address == a.Address && c.LastSeen == a.LastSeen);
         Assert.Contains(listed, c => c.Id == b.Id);
+    }
+
+    [Fact]
+    public void SaveThenLoad_RoundTripsHeldAndAnnouncedProviders()
+    {
+        var random = new Random(21);
+        var providers = new List<SavedProvider>();
+        var shared = PeerId.Random(random);
+        for (var i = 0; i < 30; i++)
+        {
+            // Several providers under one key, and one key both held for another peer and announced here.
+            var key = i < 5 ? shared : PeerId.Random(random);
+            var expires = T0.AddMinutes(10 + i).ToUnixTimeMilliseconds();
+            providers.Add(new SavedProvider(new ProviderRecord(key, PeerId.Random(random), expires), AnnouncedLocally: i % 3 == 0));
+        }
+
+        var self = PeerId.Random(random);
+        providers.Add(new SavedProvider(new ProviderRecord(shared, self, T0.AddHours(2).ToUnixTimeMilliseconds()), AnnouncedLocally: true));
+        providers.Add(new SavedProvider(new ProviderRecord(shared, self, T0.AddHours(2).ToUnixTimeMilliseconds()), AnnouncedLocally: false));
+        Store().Save(new DhtSnapshot([], [], providers));
+
+        var loaded = Store().Load(T0);
+
+        Assert.Empty(loaded.Problems);
+        Assert.Equal(0, loaded.ExpiredProviders);
+        Assert.Equal(providers.Count, loaded.Snapshot.Providers.Count);
+        Assert.Equal(new HashSet<SavedProvider>(providers), new HashSet<SavedProvider>(loaded.Snapshot.Providers));
+    }
+
+    [Fact]
+    public void Load_ProvidersExpiredWhileStopped_AreDroppedAndCounted()
+    {
+        var random = new Random(22);
+        var live = new ProviderRecord(PeerId.Random(random), PeerId.Random(random), T0.AddHours(2).ToUnixTimeMilliseconds());
+        var deadHeld = new ProviderRecord(PeerId.Random(random), PeerId.Random(random), T0.AddMinutes(30).ToUnixTimeMilliseconds());
+        var deadOwn = new ProviderRecord(PeerId.Random(random), PeerId.Random(random), T0.AddHours(1).ToUnixTimeMilliseconds());
+        Store().Save(new DhtSnapshot([], [], [new(live, false), new(deadHeld, false), new(deadOwn, true)]));
+
+        // Expiry at exactly now counts as expired, as it does for records from the network.
+        var loaded = Store().Load(T0.AddHours(1));
+
+        Assert.Equal(live, Assert.Single(loaded.Snapshot.Providers).Record);
+        Assert.Equal(2, loaded.ExpiredProviders);
+        Assert.Equal(0, loaded.ExpiredRecords);
+        Assert.Empty(loaded.Problems);
+    }
+
+    [Fact]
+    public void Load_ProviderRowsWithRandomBytesInFields_AreSkippedWithTypedProblems_NeverThrow()
+    {
+        var random = new Random(23);
+        var good = new List<SavedProvider>();
+        for (var i = 0; i < 10; i++)
+        {
+            good.Add(new SavedProvider(new ProviderRecord(PeerId.Random(random), PeerId.Random(random), T0.AddHours(1).ToUnixTimeMilliseconds()), i % 2 == 0));
+        }
+
+        var contact = new ContactSnapshot(PeerId.Random(random), "tcp://192.0.2.1:4001", 10, T0, 0, null);
+        var record = Sign(PeerId.Random(random), "kept", T0.AddHours(1));
+        Store().Save(new DhtSnapshot([contact], [new SavedRecord(record, true)], good));
+
+        const int rows = 400;
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "INSERT INTO providers VALUES ($key, $provider, $local, $expires)";
+            var fields = new[]
+            {
+                // No declared types: each value goes in as what it is, the way a damaged file may hold it.
+                command.Parameters.AddWithValue("$key", DBNull.Value),
+                command.Parameters.AddWithValue("$provider", DBNull.Value),
+                command.Parameters.AddWithValue("$local", DBNull.Value),
+                command.Parameters.AddWithValue("$expires", DBNull.Value),
+            };
+            for (var row = 0; row < rows; row++)
+            {
+                // A valid row, then one field replaced by something no valid row holds: random bytes of a
+                // length other than 32 in an id, random bytes or an out-of-range number in the flag or expiry.
+                fields[0].Value = PeerId.Random(random).ToArray();
+                fields[1].Value = PeerId.Random(random).ToArray();
+                fields[2].Value = random.Next(2);
+                fields[3].Value = T0.AddHours(1).ToUnixTimeMilliseconds();
+                var broken = random.Next(4);
+                fields[broken].Value = broken switch
+                {
+                    0 or 1 => RandomBytesNot32(random),
+                    2 => random.Next(2) == 0 ? RandomBytesNot32(random) : random.NextInt64(2, long.MaxValue) * (random.Next(2) == 0 ? 1 : -1),
+                    _ => random.Next(2) == 0 ? RandomBytesNot32(random) : random.Next(2) == 0 ? -random.NextInt64(1, long.MaxValue) : random.NextInt64(253402300800000, long.MaxValue),
+                };
+                command.ExecuteNonQuery();
+            }
+
+            // Rows of nothing but random bytes: the flag and expiry are never blobs in a valid row.
+            command.CommandText = "INSERT INTO providers VALUES (randomblob(abs(random()) % 64), randomblob(abs(random()) % 64), randomblob(abs(random()) % 9 + 1), randomblob(abs(random()) % 9 + 1))";
+            for (var row = 0; row < 50; row++)
+            {
+                command.ExecuteNonQuery();
+            }
+        }
+
+        var loaded = Store().Load(T0);
+
+        Assert.Equal(rows + 50, loaded.Problems.Count);
+        Assert.All(loaded.Problems, p => Assert.Equal(DhtStateError.BadProvider, p.Error));
+        Assert.All(loaded.Problems, p => Assert.StartsWith("Provider row ", p.Detail, StringComparison.Ordinal));
+        Assert.Equal(new HashSet<SavedProvider>(good), new HashSet<SavedProvider>(loaded.Snapshot.Providers));
+        Assert.Equal(contact.Id, Assert.Single(loaded.Snapshot.Contacts).Id);
+        Assert.True(Assert.Single(loaded.Snapshot.Records).Record.ContentEquals(record));
+    }
+
+    [Fact]
+    public void Load_SchemaOneFile_LoadsContactsAndRecords_AndTheNextSaveMigratesIt()
+    {
+        var random = new Random(24);
+        var contactId = PeerId.Random(random);
+        var record = Sign(PeerId.Random(random), "from schema 1", T0.AddHours(1));
+
+        // The file as schema 1 wrote it: no providers table, user_version 1.
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"""
+                PRAGMA application_id = {SqliteDhtStateStore.ApplicationId}; PRAGMA user_version = 1; PRAGMA journal_mode = OFF;
+                CREATE TABLE contacts (peer_id BLOB NOT NULL PRIMARY KEY, address TEXT NOT NULL, latency_ms REAL, last_seen_ms INTEGER NOT NULL);
+                CREATE TABLE records (key BLOB NOT NULL PRIMARY KEY, local INTEGER NOT NULL, encoded BLOB NOT NULL);
+                INSERT INTO contacts VALUES ($id, 'tcp://192.0.2.1:4001', 12.5, {T0.AddMinutes(-3).ToUnixTimeMilliseconds()});
+                INSERT INTO records VALUES ($key, 1, $encoded);
+                """;
+            command.Parameters.AddWithValue("$id", contactId.ToArray());
+            command.Parameters.AddWithValue("$key", record.Key.ToArray());
+            command.Parameters.AddWithValue("$encoded", RecordEncoding.Encode(record));
+            command.ExecuteNonQuery();
+        }
+
+        var old = Store().Load(T0);
+
+        Assert.Empty(old.Problems);
+        var contact = Assert.Single(old.Snapshot.Contacts);
+        Assert.Equal(contactId, contact.Id);
+        Assert.Equal(12.5, contact.LatencyMs);
+        var saved = Assert.Single(old.Snapshot.Records);
+        Assert.True(saved.Record.ContentEquals(record));
+        Assert.True(saved.PublishedLocally);
+        Assert.Empty(old.Snapshot.Providers);
+
+        var provider = new SavedProvider(new ProviderRecord(PeerId.Random(random), PeerId.Random(random), T0.AddHours(1).ToUnixTimeMilliseconds()), true);
+        Store().Save(old.Snapshot with { Providers = [provider] });
+
+        Assert.Equal(SqliteDhtStateStore.SchemaVersion, UserVersion());
+        var migrated = Store().Load(T0);
+        Assert.Empty(migrated.Problems);
+        Assert.Equal(contactId, Assert.Single(migrated.Snapshot.Contacts).Id);
+        Assert.True(Assert.Single(migrated.Snapshot.Records).Record.ContentEquals(record));
+        Assert.Equal(provider, Assert.Single(migrated.Snapshot.Providers));
+    }
+
+    [Fact]
+    public void Load_NewerSchemaVersion_IsUnknownFormatAndEmpty()
+    {
+        Store().Save(new DhtSnapshot([new ContactSnapshot(PeerId.Random(new Random(25)), "tcp://10.0.0.1:4001", 5, T0, 0, null)], []));
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"PRAGMA user_version = {SqliteDhtStateStore.SchemaVersion + 1}";
+            command.ExecuteNonQuery();
+        }
+
+        var loaded = Store().Load(T0);
+
+        Assert.Equal(DhtStateError.UnknownFormat, Assert.Single(loaded.Problems).Error);
+        Assert.Empty(loaded.Snapshot.Contacts);
+    }
+
+    [Fact]
+    public void RestoreProvider_ChecksExpiryAndOwnership_AndSnapshotListsWhatWasKept()
+    {
+        var clock = new VirtualTimeProvider(T0);
+        var net = new InMemoryNetwork(clock, seed: 1);
+        using var identity = NodeIdentity.FromRandom(new Random(26));
+        var node = new DhtNode(identity, _options, clock, new Random(1), h => net.CreateNode(identity.PeerId, h));
+        var random = new Random(27);
+        var inAnHour = T0.AddHours(1).ToUnixTimeMilliseconds();
+        var held = new ProviderRecord(PeerId.Random(random), PeerId.Random(random), inAnHour);
+        var own = new ProviderRecord(PeerId.Random(random), identity.PeerId, inAnHour);
+        var ownNamingAnother = new ProviderRecord(PeerId.Random(random), PeerId.Random(random), inAnHour);
+        var expired = new ProviderRecord(PeerId.Random(random), PeerId.Random(random), T0.AddSeconds(-1).ToUnixTimeMilliseconds());
+        var tooFar = new ProviderRecord(PeerId.Random(random), identity.PeerId, T0.AddDays(30).ToUnixTimeMilliseconds());
+
+        Assert.Equal(RecordRejection.None, node.RestoreProvider(new SavedProvider(held, false)));
+        Assert.Equal(RecordRejection.None, node.RestoreProvider(new SavedProvider(own, true)));
+        Assert.Equal(RecordRejection.ProviderNotSender, node.RestoreProvider(new SavedProvider(ownNamingAnother, true)));
+        Assert.Equal(RecordRejection.Expired, node.RestoreProvider(new SavedProvider(expired, false)));
+        Assert.Equal(RecordRejection.ExpiryTooFar, node.RestoreProvider(new SavedProvider(tooFar, true)));
+        Assert.Equal(RecordRejection.ExpiryTooFar, node.RestoreProvider(new SavedProvider(tooFar, false)));
+
+        var listed = node.SnapshotProviders();
+        Assert.Equal(2, listed.Count);
+        Assert.Contains(new SavedProvider(held, false), listed);
+        Assert.Contains(new SavedProvider(own, true), listed);
+    }
+
+    private static byte[] RandomBytesNot32(Random random)
+    {
+        var length = random.Next(0, 63);
+        var bytes = new byte[length >= 32 ? length + 1 : length];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+
+    private long UserVersion()
+    {
+        using var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False;Mode=ReadOnly");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version";
+        return (long)command.ExecuteScalar()!;
     }
 
     private DhtRecord Sign(PeerId key, string value, DateTimeOffset expires) =>
