@@ -114,6 +114,7 @@ public static class ShardStoreCpuTimeProbe
                 }
             }
 
+            Overlay.Storage.Sqlite.Prof.Report();
             foreach (var batch in (ReadOnlySpan<int>)[8192, 1024])
             {
                 store.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -143,6 +144,7 @@ public static class ShardStoreCpuTimeProbe
             ? $"{perCpuSecond * size / 1e6:F0} MB per CPU-second"
             : $"{perCpuSecond:N0} per CPU-second";
         output.WriteLine($"{name}: {best.CpuMicroseconds:F2} µs CPU/op ({rate}); wall {best.WallMicroseconds:F2} µs/op");
+        output.WriteLine("  writer thread CPU: " + Overlay.Storage.Sqlite.Prof.Report());
     }
 
     private static (double, double) PutRound(SqliteShardStore store, int size, int count, ref long counter, int warmup) =>

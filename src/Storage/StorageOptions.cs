@@ -62,6 +62,12 @@ public sealed class StorageOptions
     /// </summary>
     internal int MergeChunkShards { get; set; } = 16384;
 
+    /// <summary>
+    /// Smallest number of ids the writer's id filter is sized for (it is sized for twice the shards
+    /// stored, and rebuilt when full). Internal: tests shrink it to make rebuilds happen.
+    /// </summary>
+    internal int IdFilterMinimumCapacity { get; set; } = 1 << 16;
+
     /// <summary>Capacity of the bounded queue in front of the writer; puts wait when it is full. Default: 4096; range 1–1048576.</summary>
     public int WriteQueueCapacity { get; set; } = 4096;
 
