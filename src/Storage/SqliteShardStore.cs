@@ -76,6 +76,9 @@ public sealed class SqliteShardStore : IShardStore
     /// <summary>Duplicate checks the writer's id filter answered without reading the id index; for tests.</summary>
     internal long IndexLookupsSkipped => _writer.IndexLookupsSkipped;
 
+    /// <summary>Id filters started since open; for tests.</summary>
+    internal long IdFilterBuilds => _writer.FilterBuilds;
+
     /// <summary>Completes once the id filter built at open is ready (or its build failed); for tests and benchmarks.</summary>
     internal Task IdFilterBuilt => _writer.FirstFilterBuilt;
 

@@ -41,12 +41,13 @@ public sealed class StorageOptions
 
     /// <summary>
     /// New shards are appended to a log in arrival order and merged into the id index, sorted, once
-    /// the log holds this many (or the writer has been idle for a second). Larger runs write fewer
-    /// index pages per shard but make each merge hold up puts longer and open load more ids.
-    /// Default: 65536; range 1–1048576. Internal until node.config.json documents it; tests and the
-    /// crash writer lower it to make merges frequent.
+    /// the log holds this many (or the writer has been idle for a second, or the store closes).
+    /// Larger values write fewer index pages per shard once the index is large (each merge rewrites
+    /// the index leaves its shards land on), but each merge then holds up puts for longer, the
+    /// writer keeps more ids in memory (about 80 bytes each), and a store that was not closed cleanly
+    /// reads more ids at its next open. Default: 65536; range 1–1048576.
     /// </summary>
-    internal int MergeThreshold { get; set; } = 65536;
+    public int MergeThreshold { get; set; } = 65536;
 
     /// <summary>
     /// Whether closing the store merges the whole log first, so a closed store file keeps every shard

@@ -325,6 +325,11 @@ internal sealed class ShardWriter : IDisposable
         return false;
     }
 
+    /// <summary>Id filters started since open (the first at open, then one per rebuild); for tests.</summary>
+    public long FilterBuilds => Interlocked.Read(ref _filterBuilds);
+
+    private long _filterBuilds;
+
     /// <summary>Duplicate checks the id filter answered without reading the index; for tests.</summary>
     public long IndexLookupsSkipped => Interlocked.Read(ref _indexLookupsSkipped);
 
@@ -340,6 +345,7 @@ internal sealed class ShardWriter : IDisposable
     {
         var filter = new ShardIdFilter(Math.Max(2 * ShardCount, _options.IdFilterMinimumCapacity), _options.IdFilterMinimumCapacity);
         _building = filter;
+        Interlocked.Increment(ref _filterBuilds);
         _builder = new Thread(() => BuildFilter(filter)) { IsBackground = true, Name = "Overlay shard filter" };
         _builder.Start();
     }
