@@ -24,8 +24,6 @@ internal static class BenchStore
             options.WriteQueueCapacity = Math.Max(options.WriteQueueCapacity, 4 * batch);
         }
 
-        if (Environment.GetEnvironmentVariable("MERGE_THRESHOLD") is { } t) options.MergeThreshold = int.Parse(t);
-        if (Environment.GetEnvironmentVariable("MERGE_CHUNK") is { } c) options.MergeChunkShards = int.Parse(c);
         return SqliteShardStore.Open(options);
     }
 

@@ -254,14 +254,10 @@ internal sealed class ShardWriter : IDisposable
 
         // A duplicate check only reads (the in-memory log index, then one descent of the id index,
         // whose pages are cached); the new shard is appended to the log, not inserted into the index.
-        var tf = Prof.Now();
-        var touched = Touch(id, options);
-        Prof.Add(4, tf);
-        if (touched)
+        if (Touch(id, options))
         {
             return PutOutcome.AlreadyStored;
         }
-        var ti = Prof.Now();
 
         var newExpiry = options.ExpiresAt?.ToUnixTimeMilliseconds();
         var dataId = _nextDataId;
@@ -274,8 +270,6 @@ internal sealed class ShardWriter : IDisposable
         raw.sqlite3_bind_int64(_insertRecent, 5, _time.GetUtcNow().ToUnixTimeMilliseconds());
         raw.sqlite3_bind_int(_insertRecent, 7, options.Pinned ? 1 : 0);
         Native.Run(_db, _insertRecent);
-        Prof.Add(5, ti);
-        ti = Prof.Now();
         _nextSeq++;
         _nextDataId++;
         _recent.Add(id, seq);
@@ -300,7 +294,6 @@ internal sealed class ShardWriter : IDisposable
             }
         }
 
-        Prof.Add(6, ti);
         _txCount++;
         _txBytes += size;
         return PutOutcome.Stored;
@@ -343,6 +336,8 @@ internal sealed class ShardWriter : IDisposable
     /// </summary>
     private void StartFilterBuild()
     {
+        // The previous build is done (its filter is in use); only its connection may still be closing.
+        _builder?.Join();
         var filter = new ShardIdFilter(Math.Max(2 * ShardCount, _options.IdFilterMinimumCapacity), _options.IdFilterMinimumCapacity);
         _building = filter;
         Interlocked.Increment(ref _filterBuilds);
@@ -392,7 +387,6 @@ internal sealed class ShardWriter : IDisposable
         {
             _filter = built;
             _building = null;
-            _builder = null;
         }
         else if (_building is null && _filter is { } filter && filter.Count > filter.Capacity)
         {
@@ -574,12 +568,6 @@ internal sealed class ShardWriter : IDisposable
     /// </summary>
     private void MergeRecent()
     {
-        var t0 = Prof.Now();
-        try { MergeRecentCore(); } finally { Prof.Add(2, t0); }
-    }
-
-    private void MergeRecentCore()
-    {
         if (_mergePlan is null)
         {
             if (_recent.Count == 0)
@@ -724,11 +712,8 @@ internal sealed class ShardWriter : IDisposable
 
             if (_batch.Count > 0)
             {
-                var t0 = Prof.Now();
-                var n = _batch.Count;
                 TendFilter();
                 ExecuteBatch();
-                Prof.Add(0, t0, n);
             }
 
             if (Volatile.Read(ref _verifiedCount) >= 1024)
@@ -922,9 +907,7 @@ internal sealed class ShardWriter : IDisposable
             Native.Run(_db, _usage);
         }
 
-        var tc = Prof.Now();
         Native.Run(_db, _commit);
-        Prof.Add(1, tc);
         _recent.Committed();
         CountWalFrames();
         Interlocked.Add(ref _shardCount, _txCount);
@@ -950,9 +933,7 @@ internal sealed class ShardWriter : IDisposable
         {
             // Waits for a background checkpoint in progress, then copies the rest itself. Incomplete
             // (a reader still uses old frames): try again a little later.
-            var t0 = Prof.Now();
             _framesInWal = _checkpointer.Checkpoint(_db) ? 0 : WalFrameLimit - (CheckpointRequestFrames / 4);
-            Prof.Add(3, t0);
         }
     }
 
