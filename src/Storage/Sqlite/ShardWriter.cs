@@ -369,10 +369,12 @@ internal sealed class ShardWriter : IDisposable
             var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             Log.FilterBuilt(_logger, _path, filter.Count, filter.Bytes, elapsed);
         }
-        catch (SqliteException e)
+        catch (Exception e)
         {
-            // Nothing is lost: without a filter every duplicate check reads the index, as it always did.
-            Log.FilterFailed(_logger, _path, Errors.Map(e, _path, "building the id filter").Reason);
+            // Whatever it is must not end the process from a background thread, and nothing is lost:
+            // without a filter every duplicate check reads the index, as it always did.
+            var reason = e is SqliteException sqlite ? Errors.Map(sqlite, _path, "building the id filter").Reason : StorageErrorReason.IoError;
+            Log.FilterFailed(_logger, _path, reason);
         }
         finally
         {
