@@ -25,4 +25,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Merging {Count} recent shards into the id index of {Path} failed ({Reason}); they stay in the log and are still served")]
     public static partial void MergeFailed(ILogger logger, string path, int count, StorageErrorReason reason);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Id filter of {Path} built: {Count} ids, {Bytes} bytes, in {Milliseconds} ms")]
+    public static partial void FilterBuilt(ILogger logger, string path, long count, long bytes, double milliseconds);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Building the id filter of {Path} failed ({Reason}); duplicate checks keep reading the index")]
+    public static partial void FilterFailed(ILogger logger, string path, StorageErrorReason reason);
 }

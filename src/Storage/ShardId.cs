@@ -138,6 +138,12 @@ public readonly struct ShardId : IEquatable<ShardId>, IComparable<ShardId>
     // The words are hash output already: any 64 bits of them are uniformly distributed.
     public override int GetHashCode() => (int)_w3 ^ (int)(_w3 >> 32);
 
+    // The id is a uniform hash, so its own words serve as the membership filter's hashes: words the
+    // index order (leading bytes) and GetHashCode (last word) do not use, so the three stay independent.
+    internal ulong FilterSlot => _w2;
+
+    internal ulong FilterBits => _w1;
+
     /// <inheritdoc/>
     public int CompareTo(ShardId other)
     {

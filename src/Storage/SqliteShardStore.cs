@@ -73,6 +73,15 @@ public sealed class SqliteShardStore : IShardStore
     /// <summary>The longest of those merges (the longest time it held up puts).</summary>
     internal TimeSpan LongestMerge => _writer.LongestMerge;
 
+    /// <summary>Duplicate checks the writer's id filter answered without reading the id index; for tests.</summary>
+    internal long IndexLookupsSkipped => _writer.IndexLookupsSkipped;
+
+    /// <summary>Id filters started since open; for tests.</summary>
+    internal long IdFilterBuilds => _writer.FilterBuilds;
+
+    /// <summary>Completes once the id filter built at open is ready (or its build failed); for tests and benchmarks.</summary>
+    internal Task IdFilterBuilt => _writer.FirstFilterBuilt;
+
     /// <summary>Shards in the log of recent shards, not yet merged; for tests.</summary>
     internal int RecentCount => _recent.Count;
 
@@ -150,7 +159,7 @@ public sealed class SqliteShardStore : IShardStore
             checkpointer = new WalCheckpointer(OpenConnection(path, options, SqliteOpenMode.ReadWrite));
             SqliteShardStore? store = null;
             metrics = new ShardStoreMetrics(meterFactory, () => store?.GetUsage() ?? default);
-            writer = new ShardWriter(writerConnection, checkpointer, recent, path, options, time, metrics, logger);
+            writer = new ShardWriter(writerConnection, checkpointer, recent, path, options, time, metrics, logger, () => OpenScanConnection(path, options));
             store = new SqliteShardStore(options, time, path, lockFile, writer, recent, [.. readers], metrics, logger);
             Log.Opened(logger, path, writer.ShardCount, writer.UsedBytes, options.CapacityBytes);
             return store;
@@ -176,6 +185,22 @@ public sealed class SqliteShardStore : IShardStore
                 throw Errors.Map(sqlite, path, "opening");
             }
 
+            throw;
+        }
+    }
+
+    /// <summary>A read-only connection for one background scan (the writer's id filter).</summary>
+    private static SqliteConnection OpenScanConnection(string path, StorageOptions options)
+    {
+        var connection = OpenConnection(path, options, SqliteOpenMode.ReadWrite);
+        try
+        {
+            Schema.Execute(connection, "PRAGMA query_only = 1");
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
             throw;
         }
     }

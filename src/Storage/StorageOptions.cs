@@ -41,12 +41,13 @@ public sealed class StorageOptions
 
     /// <summary>
     /// New shards are appended to a log in arrival order and merged into the id index, sorted, once
-    /// the log holds this many (or the writer has been idle for a second). Larger runs write fewer
-    /// index pages per shard but make each merge hold up puts longer and open load more ids.
-    /// Default: 65536; range 1–1048576. Internal until node.config.json documents it; tests and the
-    /// crash writer lower it to make merges frequent.
+    /// the log holds this many (or the writer has been idle for a second, or the store closes).
+    /// Larger values write fewer index pages per shard once the index is large (each merge rewrites
+    /// the index leaves its shards land on), but each merge then holds up puts for longer, the
+    /// writer keeps more ids in memory (about 80 bytes each), and a store that was not closed cleanly
+    /// reads more ids at its next open. Default: 65536; range 1–1048576.
     /// </summary>
-    internal int MergeThreshold { get; set; } = 65536;
+    public int MergeThreshold { get; set; } = 65536;
 
     /// <summary>
     /// Whether closing the store merges the whole log first, so a closed store file keeps every shard
@@ -61,6 +62,12 @@ public sealed class StorageOptions
     /// puts for long; each range still goes into the index in id order. Internal: tests shrink it.
     /// </summary>
     internal int MergeChunkShards { get; set; } = 16384;
+
+    /// <summary>
+    /// Smallest number of ids the writer's id filter is sized for (it is sized for twice the shards
+    /// stored, and rebuilt when full). Internal: tests shrink it to make rebuilds happen.
+    /// </summary>
+    internal int IdFilterMinimumCapacity { get; set; } = 1 << 16;
 
     /// <summary>Capacity of the bounded queue in front of the writer; puts wait when it is full. Default: 4096; range 1–1048576.</summary>
     public int WriteQueueCapacity { get; set; } = 4096;

@@ -15,6 +15,8 @@ public sealed class StorageOptionsValidatorTests
     [InlineData("MaxShardBytes", "5000000")]
     [InlineData("MaxShardBytes", "10")]
     [InlineData("WriteBatchSize", "0")]
+    [InlineData("MergeThreshold", "0")]
+    [InlineData("MergeThreshold", "1048577")]
     [InlineData("WriteQueueCapacity", "0")]
     [InlineData("ReaderCount", "0")]
     [InlineData("MmapBytes", "-1")]
@@ -33,6 +35,14 @@ public sealed class StorageOptionsValidatorTests
         Assert.Contains("Storage:" + key, failure);
         Assert.Contains(value, failure);
         Assert.Contains("allowed", failure);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(1 << 20)]
+    public void Validate_MergeThresholdAtItsLimits_HasNoFailures(int threshold)
+    {
+        Assert.Empty(StorageOptionsValidator.Validate(new StorageOptions { MergeThreshold = threshold }));
     }
 
     [Fact]

@@ -85,8 +85,19 @@ internal sealed class ShardWriter : IDisposable
     internal const int WalFrameLimit = 4 * CheckpointRequestFrames;
     private readonly ConcurrentQueue<BatchCompletion> _completions = new();
 
-    public ShardWriter(SqliteConnection connection, WalCheckpointer checkpointer, RecentShardIndex recent, string path, StorageOptions options, TimeProvider time, ShardStoreMetrics metrics, ILogger logger)
+    // The id filter the duplicate check consults (writer thread; set once built), the one being built
+    // (merges add to both), its scan's thread, and how to open the scan's connection.
+    private ShardIdFilter? _filter;
+    private ShardIdFilter? _building;
+    private Thread? _builder;
+    private volatile bool _stopping;
+    private readonly Func<SqliteConnection> _openScanConnection;
+    private readonly TaskCompletionSource _firstFilter = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _indexLookupsSkipped;
+
+    public ShardWriter(SqliteConnection connection, WalCheckpointer checkpointer, RecentShardIndex recent, string path, StorageOptions options, TimeProvider time, ShardStoreMetrics metrics, ILogger logger, Func<SqliteConnection> openScanConnection)
     {
+        _openScanConnection = openScanConnection;
         _recent = recent;
         _mergeAt = options.MergeThreshold;
         _logger = logger;
@@ -143,6 +154,7 @@ internal sealed class ShardWriter : IDisposable
         _nextSeq = LoadRecent(connection, recent);
         _puts = new PutOperationPool(options.WriteQueueCapacity + options.WriteBatchSize);
 
+        StartFilterBuild();
         _thread = new Thread(Run) { IsBackground = true, Name = "Overlay shard writer" };
         _thread.Start();
     }
@@ -292,7 +304,97 @@ internal sealed class ShardWriter : IDisposable
     /// construction). False if the id is not stored.
     /// </summary>
     private bool Touch(in ShardId id, ShardPutOptions options) =>
-        (_recent.TryGet(id, out var seq) && Touch(id, seq, options)) || Touch(id, 0, options);
+        (_recent.TryGet(id, out var seq) && Touch(id, seq, options)) || (MayBeIndexed(id) && Touch(id, 0, options));
+
+    /// <summary>False when the id filter shows <paramref name="id"/> is not in <c>shards</c>, so no look-up is needed.</summary>
+    private bool MayBeIndexed(in ShardId id)
+    {
+        if (_filter is not { } filter || filter.MayContain(id))
+        {
+            return true;
+        }
+
+        _indexLookupsSkipped++;
+        return false;
+    }
+
+    /// <summary>Id filters started since open (the first at open, then one per rebuild); for tests.</summary>
+    public long FilterBuilds => Interlocked.Read(ref _filterBuilds);
+
+    private long _filterBuilds;
+
+    /// <summary>Duplicate checks the id filter answered without reading the index; for tests.</summary>
+    public long IndexLookupsSkipped => Interlocked.Read(ref _indexLookupsSkipped);
+
+    /// <summary>Completes when the first id filter built at open is ready (or its build failed or stopped).</summary>
+    public Task FirstFilterBuilt => _firstFilter.Task;
+
+    /// <summary>
+    /// Starts filling a new filter from a scan of <c>shards</c> on its own thread and connection. Set
+    /// as <see cref="_building"/> first, on the writer thread, so every merge committed from now on
+    /// adds its ids to it too: whatever the scan's snapshot misses, a merge added.
+    /// </summary>
+    private void StartFilterBuild()
+    {
+        // The previous build is done (its filter is in use); only its connection may still be closing.
+        _builder?.Join();
+        var filter = new ShardIdFilter(Math.Max(2 * ShardCount, _options.IdFilterMinimumCapacity), _options.IdFilterMinimumCapacity);
+        _building = filter;
+        Interlocked.Increment(ref _filterBuilds);
+        _builder = new Thread(() => BuildFilter(filter)) { IsBackground = true, Name = "Overlay shard filter" };
+        _builder.Start();
+    }
+
+    private void BuildFilter(ShardIdFilter filter)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            using var connection = _openScanConnection();
+            // One statement, one snapshot of the index.
+            using var scan = Native.Prepare(connection, "SELECT id FROM shards");
+            var db = connection.Handle!;
+            var rows = 0;
+            while (Native.Step(db, scan))
+            {
+                if ((++rows & 4095) == 0 && _stopping)
+                {
+                    return;
+                }
+
+                filter.Add(Native.ColumnId(scan, 0));
+            }
+
+            filter.MarkReady();
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            Log.FilterBuilt(_logger, _path, filter.Count, filter.Bytes, elapsed);
+        }
+        catch (Exception e)
+        {
+            // Whatever it is must not end the process from a background thread, and nothing is lost:
+            // without a filter every duplicate check reads the index, as it always did.
+            var reason = e is SqliteException sqlite ? Errors.Map(sqlite, _path, "building the id filter").Reason : StorageErrorReason.IoError;
+            Log.FilterFailed(_logger, _path, reason);
+        }
+        finally
+        {
+            _firstFilter.TrySetResult();
+        }
+    }
+
+    /// <summary>Between transactions: takes a finished filter into use, and starts a larger one once the current one is full.</summary>
+    private void TendFilter()
+    {
+        if (_building is { Ready: true } built)
+        {
+            _filter = built;
+            _building = null;
+        }
+        else if (_building is null && _filter is { } filter && filter.Count > filter.Capacity)
+        {
+            StartFilterBuild();
+        }
+    }
 
     /// <summary>Touches the log row <paramref name="seq"/>, or with 0 the row of <paramref name="id"/> in <c>shards</c>.</summary>
     private bool Touch(in ShardId id, long seq, ShardPutOptions options)
@@ -520,6 +622,8 @@ internal sealed class ShardWriter : IDisposable
         for (var i = first; i < end; i++)
         {
             _recent.Merged(plan[i].Key, plan[i].Value);
+            _filter?.Add(plan[i].Key);
+            _building?.Add(plan[i].Key);
         }
 
         _mergeNext = end;
@@ -610,6 +714,7 @@ internal sealed class ShardWriter : IDisposable
 
             if (_batch.Count > 0)
             {
+                TendFilter();
                 ExecuteBatch();
             }
 
@@ -905,6 +1010,8 @@ internal sealed class ShardWriter : IDisposable
     {
         _queue.Writer.TryComplete();
         _thread.Join();
+        _stopping = true;
+        _builder?.Join();
     }
 
     public void Dispose()
