@@ -399,14 +399,9 @@ public sealed class DhtNode : IAsyncDisposable
         await _client.RefreshStaleBucketsAsync(_random, cancellationToken);
         var due = new List<RepublishDecision>();
         var now = _time.GetUtcNow();
-        lock (_limiter)
-        {
-            _limiter.Trim(now);
-        }
-
+        TrimIdleState(now);
         lock (_store)
         {
-            _store.RemoveExpired(now);
             _store.CollectRepublishDue(now, due);
         }
 
@@ -430,6 +425,23 @@ public sealed class DhtNode : IAsyncDisposable
         }
 
         return due.Count + await ReannounceDueProvidersAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The part of a maintenance round that sends nothing: forgets rate-limiter buckets that have refilled
+    /// and records that have expired, state that otherwise only traffic trims.
+    /// </summary>
+    internal void TrimIdleState(DateTimeOffset now)
+    {
+        lock (_limiter)
+        {
+            _limiter.Trim(now);
+        }
+
+        lock (_store)
+        {
+            _store.RemoveExpired(now);
+        }
     }
 
     /// <summary>Repeats this node's own provider announcements that are due, each with a fresh expiry; returns how many.</summary>
