@@ -221,7 +221,7 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
         }
 
         // Column types are whatever the file says: check each before reading, so no cast can throw.
-        if (reader.GetFieldType(0) != typeof(byte[]) || reader.GetFieldValue<byte[]>(0) is not { Length: PeerId.Size } idBytes)
+        if (!TryReadId(reader, 0, out var idBytes))
         {
             why = "the peer id is not 32 bytes";
             return false;
@@ -298,6 +298,16 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
         return expired;
     }
 
+    // A 32-byte id column (contact, record key, provider): anything else is a damaged row.
+    private static bool TryReadId(SqliteDataReader reader, int column, out byte[] bytes)
+    {
+        bytes = reader.GetFieldType(column) == typeof(byte[]) ? reader.GetFieldValue<byte[]>(column) : [];
+        return bytes.Length == PeerId.Size;
+    }
+
+    private static bool IsFlag(SqliteDataReader reader, int column)
+        => reader.GetFieldType(column) == typeof(long) && reader.GetInt64(column) is 0 or 1;
+
     private bool TryReadRecord(SqliteDataReader reader, out SavedRecord saved, out string why)
     {
         saved = default;
@@ -307,13 +317,13 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
             return false;
         }
 
-        if (reader.GetFieldType(0) != typeof(byte[]) || reader.GetFieldValue<byte[]>(0) is not { Length: PeerId.Size } keyBytes)
+        if (!TryReadId(reader, 0, out var keyBytes))
         {
             why = "the key is not 32 bytes";
             return false;
         }
 
-        if (reader.GetFieldType(1) != typeof(long) || reader.GetInt64(1) is not (0 or 1))
+        if (!IsFlag(reader, 1))
         {
             why = "the local flag is not 0 or 1";
             return false;
@@ -398,19 +408,19 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
             }
         }
 
-        if (reader.GetFieldType(0) != typeof(byte[]) || reader.GetFieldValue<byte[]>(0) is not { Length: PeerId.Size } keyBytes)
+        if (!TryReadId(reader, 0, out var keyBytes))
         {
             why = "the key is not 32 bytes";
             return false;
         }
 
-        if (reader.GetFieldType(1) != typeof(byte[]) || reader.GetFieldValue<byte[]>(1) is not { Length: PeerId.Size } providerBytes)
+        if (!TryReadId(reader, 1, out var providerBytes))
         {
             why = "the provider is not 32 bytes";
             return false;
         }
 
-        if (reader.GetFieldType(2) != typeof(long) || reader.GetInt64(2) is not (0 or 1))
+        if (!IsFlag(reader, 2))
         {
             why = "the local flag is not 0 or 1";
             return false;

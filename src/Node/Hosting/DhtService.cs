@@ -97,33 +97,26 @@ public sealed class DhtService(
         var refused = 0;
         foreach (var record in loaded.Snapshot.Records)
         {
-            var verdict = node.RestoreRecord(record);
-            if (verdict == RecordRejection.None)
-            {
-                kept++;
-            }
-            else
-            {
-                refused++;
-                problems.Add(1, new KeyValuePair<string, object?>("reason", $"Record{verdict}"));
-                Log.DhtRecordRefused(logger, verdict);
-            }
+            Tally(node.RestoreRecord(record), "Record");
         }
 
         // Provider records (held for others and this node's own announcements) are counted with the records.
         foreach (var provider in loaded.Snapshot.Providers)
         {
-            var verdict = node.RestoreProvider(provider);
+            Tally(node.RestoreProvider(provider), "Provider");
+        }
+
+        void Tally(RecordRejection verdict, string kind)
+        {
             if (verdict == RecordRejection.None)
             {
                 kept++;
+                return;
             }
-            else
-            {
-                refused++;
-                problems.Add(1, new KeyValuePair<string, object?>("reason", $"Provider{verdict}"));
-                Log.DhtRecordRefused(logger, verdict);
-            }
+
+            refused++;
+            problems.Add(1, new KeyValuePair<string, object?>("reason", kind + verdict));
+            Log.DhtRecordRefused(logger, verdict);
         }
 
         var expired = loaded.ExpiredRecords + loaded.ExpiredProviders;
