@@ -109,7 +109,15 @@ public sealed class SqliteShardStore : IShardStore
         var path = Path.Combine(directory, FileName);
         try
         {
-            Directory.CreateDirectory(directory);
+            // Owner-only when this creates it: the shards are the node's and its peers' data, not the host's.
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {

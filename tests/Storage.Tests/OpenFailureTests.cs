@@ -22,6 +22,19 @@ public sealed class OpenFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task Open_CreatingItsDirectory_MakesItOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Skip("Unix file modes only.");
+        }
+
+        var nested = Path.Combine(_directory, "shards");
+        await SqliteShardStore.Open(new StorageOptions { Directory = nested, ReaderCount = 1 }).DisposeAsync();
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(nested));
+    }
+
+    [Fact]
     public void Open_OfTextFile_FailsWithNotADatabase()
     {
         File.WriteAllText(DatabasePath, "these are not the pages you are looking for, not even close to a header of a database");
