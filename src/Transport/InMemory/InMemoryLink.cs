@@ -94,7 +94,7 @@ internal sealed class InMemoryLink : IFrameLink
         // Jitter may not reorder a stream: a segment never overtakes the one before it.
         var arrival = Math.Max(start + transmit + Network.DelayOf(_local.Index, _remoteNode.Index).Ticks, _lastArrival);
         _lastArrival = arrival;
-        clock.ScheduleOnce(segment, arrival);
+        clock.Schedule(segment, arrival);
     }
 
     private void Receive(Segment segment)

@@ -116,7 +116,7 @@ public sealed class VirtualTimeProvider : TimeProvider
                     Interlocked.Exchange(ref _now, due);
                 }
 
-                timer.Rearm(this);
+                timer.Rearm();
             }
 
             timer.Fire();
@@ -157,9 +157,7 @@ public sealed class VirtualTimeProvider : TimeProvider
     /// order as timers: for events the simulation makes by the million (segments on the wire), which
     /// need no <see cref="ITimer"/> of their own.
     /// </summary>
-    internal void ScheduleOnce(ScheduledEvent item, long dueTicks) => Schedule(item, dueTicks);
-
-    private void Schedule(ScheduledEvent item, long dueTicks)
+    internal void Schedule(ScheduledEvent item, long dueTicks)
     {
         lock (_lock)
         {
@@ -175,7 +173,7 @@ public sealed class VirtualTimeProvider : TimeProvider
         public long Version => Interlocked.Read(ref _version);
 
         // Under the owner's lock, after dequeue. A one-shot event is spent; a periodic timer queues itself again.
-        public virtual void Rearm(VirtualTimeProvider owner) => _version++;
+        public virtual void Rearm() => _version++;
 
         public abstract void Fire();
 
@@ -219,13 +217,13 @@ public sealed class VirtualTimeProvider : TimeProvider
             }
         }
 
-        public override void Rearm(VirtualTimeProvider owner)
+        public override void Rearm()
         {
-            base.Rearm(owner);
+            base.Rearm();
             if (_period > 0)
             {
                 _due += _period;
-                owner._queue.Enqueue((this, Version), (_due, owner._sequence++));
+                _owner._queue.Enqueue((this, Version), (_due, _owner._sequence++));
             }
         }
 
