@@ -111,6 +111,45 @@ public sealed class OpenFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task Open_KeepsTheWalIndexInItsOwnMemory_NoSharedMemoryFile()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Skip("The unix-excl VFS is Unix only.");
+        }
+
+        await using var store = SqliteShardStore.Open(Options);
+        var put = await store.PutAsync(new byte[] { 1, 2, 3 }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.True(store.Contains(put.Id));
+        Assert.True(File.Exists(DatabasePath + "-wal"));
+        Assert.False(File.Exists(DatabasePath + "-shm"));
+    }
+
+    [Theory]
+    [InlineData("with space")]
+    [InlineData("per%cent")]
+    [InlineData("query?and#hash")]
+    [InlineData("ünï")]
+    public async Task Open_InADirectoryWhoseNameNeedsEscaping_StoresAndReadsBack(string name)
+    {
+        var options = new StorageOptions { Directory = Path.Combine(_directory, name), ReaderCount = 1 };
+        var data = new byte[] { 4, 5, 6, 7 };
+        ShardId id;
+        await using (var store = SqliteShardStore.Open(options))
+        {
+            id = (await store.PutAsync(data, cancellationToken: TestContext.Current.CancellationToken)).Id;
+        }
+
+        Assert.True(File.Exists(Path.Combine(options.Directory, SqliteShardStore.FileName)));
+        await using (var reopened = SqliteShardStore.Open(options))
+        {
+            var buffer = new byte[data.Length];
+            Assert.Equal(ShardReadStatus.Found, reopened.Read(id, buffer).Status);
+            Assert.Equal(data, buffer);
+        }
+    }
+
+    [Fact]
     public void Open_UnderAFile_FailsWithCannotOpen()
     {
         var file = Path.Combine(_directory, "plain-file");

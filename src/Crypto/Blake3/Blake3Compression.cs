@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -71,105 +72,63 @@ internal static unsafe class Blake3Compression
         }
     }
 
+    // The message schedule as word indices into the block: per round, the first and second G inputs of
+    // the column step (eight words), then those of the diagonal step.
+    private static ReadOnlySpan<uint> Schedule =>
+    [
+        0u, 2, 4, 6, 1, 3, 5, 7,
+        8u, 10, 12, 14, 9, 11, 13, 15,
+        2u, 3, 7, 4, 6, 10, 0, 13,
+        1u, 12, 9, 15, 11, 5, 14, 8,
+        3u, 10, 13, 7, 4, 12, 2, 14,
+        6u, 9, 11, 8, 5, 0, 15, 1,
+        10u, 12, 14, 13, 7, 9, 3, 15,
+        4u, 11, 5, 1, 0, 2, 8, 6,
+        12u, 9, 15, 14, 13, 11, 10, 8,
+        7u, 5, 0, 6, 2, 3, 1, 4,
+        9u, 11, 8, 15, 14, 5, 12, 1,
+        13u, 0, 2, 4, 3, 10, 6, 7,
+        11u, 5, 1, 8, 15, 0, 9, 6,
+        14u, 2, 3, 7, 10, 12, 4, 13,
+    ];
+
     // Each round's message vectors come from one two-source word permutation of the block (vpermt2d):
-    // the low half holds the first G input of the four columns, the high half the second.
+    // the low half holds the first G input of the four columns, the high half the second. A loop, not
+    // fourteen written-out steps, so that every G is inlined.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RoundsPermuted(ref Vector128<uint> a, ref Vector128<uint> b, ref Vector128<uint> c, ref Vector128<uint> d, byte* block)
     {
         var lo = Vector256.Load((uint*)block);
         var hi = Vector256.Load((uint*)(block + 32));
-        Vector256<uint> t;
-        // Round 0.
-        t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.Create(0u, 2u, 4u, 6u, 1u, 3u, 5u, 7u), hi);
-        G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
-        Diagonalize(ref b, ref c, ref d);
-        t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.Create(8u, 10u, 12u, 14u, 9u, 11u, 13u, 15u), hi);
-        G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
-        Undiagonalize(ref b, ref c, ref d);
-        // Round 1.
-        t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.Create(2u, 3u, 7u, 4u, 6u, 10u, 0u, 13u), hi);
-        G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
-        Diagonalize(ref b, ref c, ref d);
-        t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.Create(1u, 12u, 9u, 15u, 11u, 5u, 14u, 8u), hi);
-        G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
-        Undiagonalize(ref b, ref c, ref d);
-        // Round 2.
-        t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.Create(3u, 10u, 13u, 7u, 4u, 12u, 2u, 14u), hi);
-        G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
-        Diagonalize(ref b, ref c, ref d);
-        t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.Create(6u, 9u, 11u, 8u, 5u, 0u, 15u, 1u), hi);
-        G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
-        Undiagonalize(ref b, ref c, ref d);
-        // Round 3.
-        t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.Create(10u, 12u, 14u, 13u, 7u, 9u, 3u, 15u), hi);
-        G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
-        Diagonalize(ref b, ref c, ref d);
-        t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.Create(4u, 11u, 5u, 1u, 0u, 2u, 8u, 6u), hi);
-        G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
-        Undiagonalize(ref b, ref c, ref d);
-        // Round 4.
-        t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.Create(12u, 9u, 15u, 14u, 13u, 11u, 10u, 8u), hi);
-        G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
-        Diagonalize(ref b, ref c, ref d);
-        t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.Create(7u, 5u, 0u, 6u, 2u, 3u, 1u, 4u), hi);
-        G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
-        Undiagonalize(ref b, ref c, ref d);
-        // Round 5.
-        t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.Create(9u, 11u, 8u, 15u, 14u, 5u, 12u, 1u), hi);
-        G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
-        Diagonalize(ref b, ref c, ref d);
-        t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.Create(13u, 0u, 2u, 4u, 3u, 10u, 6u, 7u), hi);
-        G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
-        Undiagonalize(ref b, ref c, ref d);
-        // Round 6.
-        t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.Create(11u, 5u, 1u, 8u, 15u, 0u, 9u, 6u), hi);
-        G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
-        Diagonalize(ref b, ref c, ref d);
-        t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.Create(14u, 2u, 3u, 7u, 10u, 12u, 4u, 13u), hi);
-        G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
-        Undiagonalize(ref b, ref c, ref d);
+        ref var schedule = ref MemoryMarshal.GetReference(Schedule);
+        for (nuint i = 0; i < 14 * 8; i += 16)
+        {
+            var t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.LoadUnsafe(ref schedule, i), hi);
+            G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
+            Diagonalize(ref b, ref c, ref d);
+            t = Avx512F.VL.PermuteVar8x32x2(lo, Vector256.LoadUnsafe(ref schedule, i + 8), hi);
+            G(ref a, ref b, ref c, ref d, t.GetLower(), t.GetUpper());
+            Undiagonalize(ref b, ref c, ref d);
+        }
     }
 
-    // Without a two-source permutation, message vectors are assembled word by word.
+    // Without a two-source permutation, message vectors are assembled word by word from the same schedule.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RoundsGathered(ref Vector128<uint> a, ref Vector128<uint> b, ref Vector128<uint> c, ref Vector128<uint> d, uint* m)
     {
-        // Round 0.
-        G(ref a, ref b, ref c, ref d, Vector128.Create(m[0], m[2], m[4], m[6]), Vector128.Create(m[1], m[3], m[5], m[7]));
-        Diagonalize(ref b, ref c, ref d);
-        G(ref a, ref b, ref c, ref d, Vector128.Create(m[8], m[10], m[12], m[14]), Vector128.Create(m[9], m[11], m[13], m[15]));
-        Undiagonalize(ref b, ref c, ref d);
-        // Round 1.
-        G(ref a, ref b, ref c, ref d, Vector128.Create(m[2], m[3], m[7], m[4]), Vector128.Create(m[6], m[10], m[0], m[13]));
-        Diagonalize(ref b, ref c, ref d);
-        G(ref a, ref b, ref c, ref d, Vector128.Create(m[1], m[12], m[9], m[15]), Vector128.Create(m[11], m[5], m[14], m[8]));
-        Undiagonalize(ref b, ref c, ref d);
-        // Round 2.
-        G(ref a, ref b, ref c, ref d, Vector128.Create(m[3], m[10], m[13], m[7]), Vector128.Create(m[4], m[12], m[2], m[14]));
-        Diagonalize(ref b, ref c, ref d);
-        G(ref a, ref b, ref c, ref d, Vector128.Create(m[6], m[9], m[11], m[8]), Vector128.Create(m[5], m[0], m[15], m[1]));
-        Undiagonalize(ref b, ref c, ref d);
-        // Round 3.
-        G(ref a, ref b, ref c, ref d, Vector128.Create(m[10], m[12], m[14], m[13]), Vector128.Create(m[7], m[9], m[3], m[15]));
-        Diagonalize(ref b, ref c, ref d);
-        G(ref a, ref b, ref c, ref d, Vector128.Create(m[4], m[11], m[5], m[1]), Vector128.Create(m[0], m[2], m[8], m[6]));
-        Undiagonalize(ref b, ref c, ref d);
-        // Round 4.
-        G(ref a, ref b, ref c, ref d, Vector128.Create(m[12], m[9], m[15], m[14]), Vector128.Create(m[13], m[11], m[10], m[8]));
-        Diagonalize(ref b, ref c, ref d);
-        G(ref a, ref b, ref c, ref d, Vector128.Create(m[7], m[5], m[0], m[6]), Vector128.Create(m[2], m[3], m[1], m[4]));
-        Undiagonalize(ref b, ref c, ref d);
-        // Round 5.
-        G(ref a, ref b, ref c, ref d, Vector128.Create(m[9], m[11], m[8], m[15]), Vector128.Create(m[14], m[5], m[12], m[1]));
-        Diagonalize(ref b, ref c, ref d);
-        G(ref a, ref b, ref c, ref d, Vector128.Create(m[13], m[0], m[2], m[4]), Vector128.Create(m[3], m[10], m[6], m[7]));
-        Undiagonalize(ref b, ref c, ref d);
-        // Round 6.
-        G(ref a, ref b, ref c, ref d, Vector128.Create(m[11], m[5], m[1], m[8]), Vector128.Create(m[15], m[0], m[9], m[6]));
-        Diagonalize(ref b, ref c, ref d);
-        G(ref a, ref b, ref c, ref d, Vector128.Create(m[14], m[2], m[3], m[7]), Vector128.Create(m[10], m[12], m[4], m[13]));
-        Undiagonalize(ref b, ref c, ref d);
+        var schedule = Schedule;
+        for (var i = 0; i < 14 * 8; i += 16)
+        {
+            G(ref a, ref b, ref c, ref d, Gather(m, schedule.Slice(i, 4)), Gather(m, schedule.Slice(i + 4, 4)));
+            Diagonalize(ref b, ref c, ref d);
+            G(ref a, ref b, ref c, ref d, Gather(m, schedule.Slice(i + 8, 4)), Gather(m, schedule.Slice(i + 12, 4)));
+            Undiagonalize(ref b, ref c, ref d);
+        }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<uint> Gather(uint* m, ReadOnlySpan<uint> indices) =>
+        Vector128.Create(m[indices[0]], m[indices[1]], m[indices[2]], m[indices[3]]);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void G(ref Vector128<uint> a, ref Vector128<uint> b, ref Vector128<uint> c, ref Vector128<uint> d, Vector128<uint> x, Vector128<uint> y)
