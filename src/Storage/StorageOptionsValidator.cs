@@ -31,7 +31,7 @@ public static class StorageOptionsValidator
         }
 
         Range(failures, "WriteBatchSize", options.WriteBatchSize, 1, 65536);
-        Range(failures, "MergeThreshold", options.MergeThreshold, 1, 1 << 20);
+        Range(failures, "MergeThreshold", options.MergeThreshold, 1, 1 << 24);
         Range(failures, "WriteQueueCapacity", options.WriteQueueCapacity, 1, 1 << 20);
         Range(failures, "ReaderCount", options.ReaderCount, 1, 256);
         Range(failures, "MmapBytes", options.MmapBytes, 0, 64L << 30);

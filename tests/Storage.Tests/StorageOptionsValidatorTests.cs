@@ -16,7 +16,7 @@ public sealed class StorageOptionsValidatorTests
     [InlineData("MaxShardBytes", "10")]
     [InlineData("WriteBatchSize", "0")]
     [InlineData("MergeThreshold", "0")]
-    [InlineData("MergeThreshold", "1048577")]
+    [InlineData("MergeThreshold", "16777217")]
     [InlineData("WriteQueueCapacity", "0")]
     [InlineData("ReaderCount", "0")]
     [InlineData("MmapBytes", "-1")]
@@ -39,7 +39,7 @@ public sealed class StorageOptionsValidatorTests
 
     [Theory]
     [InlineData(1)]
-    [InlineData(1 << 20)]
+    [InlineData(1 << 24)]
     public void Validate_MergeThresholdAtItsLimits_HasNoFailures(int threshold)
     {
         Assert.Empty(StorageOptionsValidator.Validate(new StorageOptions { MergeThreshold = threshold }));

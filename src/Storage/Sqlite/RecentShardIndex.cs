@@ -17,7 +17,7 @@ namespace Overlay.Storage.Sqlite;
 /// </remarks>
 internal sealed class RecentShardIndex
 {
-    private readonly ConcurrentDictionary<ShardId, long> _entries = new();
+    private ConcurrentDictionary<ShardId, long> _entries = new();
 
     // Changes of the open write transaction (writer thread only): additions with the entry they
     // replaced (0: none), undone on rollback; removals, applied on commit.
@@ -38,6 +38,15 @@ internal sealed class RecentShardIndex
         }
 
         return _entries.TryGetValue(id, out seq);
+    }
+
+    /// <summary>Sizes the index for <paramref name="entries"/> before they are loaded at open, so loading never rehashes.</summary>
+    public void Reserve(int entries)
+    {
+        if (_count == 0 && entries > 0)
+        {
+            _entries = new ConcurrentDictionary<ShardId, long>(Environment.ProcessorCount, entries + entries / 4);
+        }
     }
 
     /// <summary>Loads a committed entry at open.</summary>

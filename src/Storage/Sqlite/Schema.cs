@@ -19,7 +19,7 @@ internal static class Schema
     /// <summary>"OVLS" — marks the file as an Overlay shard store.</summary>
     public const int ApplicationId = 0x4F564C53;
 
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     private static readonly string[] Migrations =
     [
@@ -62,6 +62,12 @@ internal static class Schema
             expires_at INTEGER,
             pinned INTEGER NOT NULL,
             last_verified INTEGER);
+        """,
+        // 2 → 3: the log is where shards live until it reaches the merge threshold (up to a million),
+        // so expiry collection gets the same partial index on it as on `shards`. Expiry times mostly
+        // grow with arrival, so its entries are appended near its end.
+        """
+        CREATE INDEX recent_collectable ON recent_shards(expires_at) WHERE pinned = 0 AND expires_at IS NOT NULL;
         """,
     ];
 

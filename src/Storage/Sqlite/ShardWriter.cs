@@ -49,12 +49,12 @@ internal sealed class ShardWriter : IDisposable
     private readonly RecentShardIndex _recent;
     private long _nextSeq;
 
+    /// <summary>Expired, unpinned shards of both tables, soonest first; each part reads its table's partial expiry index.</summary>
+    internal const string ExpiredWithRecentSql = "SELECT id, expires_at FROM shards WHERE pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ?1 UNION ALL SELECT id, expires_at FROM recent_shards WHERE pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ?1 ORDER BY 2 LIMIT ?2";
+
     // Merge once the log holds this many shards; raised past the log's size after a failed merge,
     // so a full disk does not turn every batch into a failing merge.
     private int _mergeAt;
-
-    /// <summary>How long the queue must stay empty before the log is merged anyway.</summary>
-    internal static readonly TimeSpan IdleMergeDelay = TimeSpan.FromSeconds(1);
 
     // Committed totals (read by any thread) and the deltas of the open transaction (writer thread only).
     private long _shardCount, _usedBytes;
@@ -125,7 +125,7 @@ internal sealed class ShardWriter : IDisposable
         _deleteRecent = Native.Prepare(connection, "DELETE FROM recent_shards WHERE seq = ?1 RETURNING data_id, size");
         _setPinnedRecent = Native.Prepare(connection, "UPDATE recent_shards SET pinned = ?2 WHERE seq = ?1");
         _setVerifiedRecent = Native.Prepare(connection, "UPDATE recent_shards SET last_verified = ?2 WHERE seq = ?1 AND (last_verified IS NULL OR last_verified < ?2)");
-        _expiredWithRecent = Native.Prepare(connection, "SELECT id, expires_at FROM shards WHERE pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ?1 UNION ALL SELECT id, expires_at FROM recent_shards WHERE pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ?1 ORDER BY 2 LIMIT ?2");
+        _expiredWithRecent = Native.Prepare(connection, ExpiredWithRecentSql);
         _quarantineRecent = Native.Prepare(connection, "INSERT OR REPLACE INTO quarantine(id, size, stored_at, detected_at, reason) SELECT id, size, stored_at, ?2, ?3 FROM recent_shards WHERE seq = ?1");
         // Sorted by id, the merged rows go into the id index leaf after leaf: a leaf that receives
         // many of them is written once, where inserting them as they came wrote one leaf per shard.
@@ -168,22 +168,20 @@ internal sealed class ShardWriter : IDisposable
 
     private long _merges, _longestMergeTicks;
 
-    /// <summary>Loads the log's ids into the in-memory index (at most a merge threshold of rows, plus one batch); returns the next free seq.</summary>
+    /// <summary>Loads the log's ids into the in-memory index (at most a merge threshold of rows, plus a little); returns the next free seq.</summary>
     private static long LoadRecent(SqliteConnection connection, RecentShardIndex recent)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, id FROM recent_shards";
-        using var rows = command.ExecuteReader();
+        var db = connection.Handle!;
+        // The log can hold a million rows: read as spans, one statement, no managed row objects.
+        using var count = Native.Prepare(connection, "SELECT count(*) FROM recent_shards");
+        Native.Step(db, count);
+        recent.Reserve(raw.sqlite3_column_int(count, 0));
+        using var rows = Native.Prepare(connection, "SELECT seq, id FROM recent_shards");
         long last = 0;
-        while (rows.Read())
+        while (Native.Step(db, rows))
         {
-            var seq = rows.GetInt64(0);
-            if (rows.GetValue(1) is not byte[] bytes || !ShardId.TryFromBytes(bytes, out var id))
-            {
-                throw new SqliteException("A logged shard id has the wrong length.", Native.Corrupt);
-            }
-
-            recent.Load(id, seq);
+            var seq = raw.sqlite3_column_int64(rows, 0);
+            recent.Load(Native.ColumnId(rows, 1), seq);
             last = Math.Max(last, seq);
         }
 
@@ -509,7 +507,7 @@ internal sealed class ShardWriter : IDisposable
     {
         Span<ShardId> ids = batchSize <= 256 ? stackalloc ShardId[batchSize] : new ShardId[batchSize];
         var count = 0;
-        // The log has no expiry index; it is scanned only while it holds shards (at most a merge threshold).
+        // Both tables have a partial index of collectable shards by expiry; the log's is used only while it holds shards.
         var expired = _recent.Count > 0 ? _expiredWithRecent : _expired;
         raw.sqlite3_bind_int64(expired, 1, nowUnixMilliseconds);
         raw.sqlite3_bind_int(expired, 2, batchSize);
@@ -562,7 +560,7 @@ internal sealed class ShardWriter : IDisposable
     }
 
     /// <summary>
-    /// Moves the next id range of logged shards (at most <see cref="StorageOptions.MergeChunkShards"/>) into the id
+    /// Moves the next id range of logged shards (<see cref="StorageOptions.MergeChunkShards"/>, or a quarter of the log if more) into the id
     /// index in id order, in one transaction between batches: a crash leaves each shard either in the
     /// log or in the index. The in-memory entries go only after the commit, so a reader never misses
     /// a shard: until then its entry leads to the log row or, once that is gone, to the merged row
@@ -586,7 +584,10 @@ internal sealed class ShardWriter : IDisposable
 
         var plan = _mergePlan;
         var first = _mergeNext;
-        var end = Math.Min(plan.Length, first + _options.MergeChunkShards);
+        // A quarter of the log per transaction at least: every range scans the whole log for its rows
+        // and deletes them from pages all over it, so a large log in small ranges would cost the
+        // square of its size.
+        var end = Math.Min(plan.Length, first + Math.Max(_options.MergeChunkShards, (plan.Length + 3) / 4));
         var whole = first == 0 && end == plan.Length && _mergeMaxSeq == _nextSeq - 1;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
@@ -643,21 +644,6 @@ internal sealed class ShardWriter : IDisposable
         Log.Merged(_logger, _path, end - first, elapsed.TotalMilliseconds);
     }
 
-    /// <summary>Waits up to <see cref="IdleMergeDelay"/> on the injected clock for work (or the queue closing); false if neither came.</summary>
-    private bool WaitForWork(ChannelReader<WriteOperation> reader)
-    {
-        using var idle = new CancellationTokenSource(IdleMergeDelay, _time);
-        try
-        {
-            reader.WaitToReadAsync(idle.Token).AsTask().GetAwaiter().GetResult();
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
-
     // ---- The loop. ----
 
     private void Run()
@@ -677,13 +663,6 @@ internal sealed class ShardWriter : IDisposable
                 if (_mergePlan is not null)
                 {
                     // Nothing queued: go on with the merge in progress.
-                    continue;
-                }
-
-                if (_recent.Count > 0 && !WaitForWork(reader))
-                {
-                    // Idle: merge now, so the log (which enumeration and expiry scan) is empty while nothing is written.
-                    MergeRecent();
                     continue;
                 }
 
@@ -724,10 +703,11 @@ internal sealed class ShardWriter : IDisposable
             }
         }
 
-        if (_options.MergeOnClose && _recent.Count > 0)
+        if (_options.MergeOnClose && _recent.Count > 0 && (_mergePlan is not null || _recent.Count <= _options.MergeChunkShards))
         {
-            // Closing: fold the log into the index (range by range; a failed range ends it, the rest
-            // stays in the log and is loaded at the next open).
+            // Closing: finish a merge in progress, or fold a log small enough for one merge transaction
+            // (a failed range ends it; the rest stays in the log and is loaded at the next open). A larger
+            // log stays as it is, so closing never waits long.
             do
             {
                 MergeRecent();
