@@ -484,11 +484,11 @@ public sealed class SqliteShardStore : IShardStore
     public async IAsyncEnumerable<ShardInfo> EnumerateAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var page = new List<(ShardInfo Info, long DataId)>(EnumeratePageSize);
-        ShardId? after = null;
+        var cursor = new ShardPageCursor(_recent);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            ReadPage(after, page);
+            ReadPage(cursor, page);
             foreach (var entry in page)
             {
                 yield return entry.Info;
@@ -499,7 +499,6 @@ public sealed class SqliteShardStore : IShardStore
                 yield break;
             }
 
-            after = page[^1].Info.Id;
             // Let writers and other readers in between pages.
             await Task.Yield();
         }
@@ -507,43 +506,12 @@ public sealed class SqliteShardStore : IShardStore
 
     private const int EnumeratePageSize = 512;
 
-    private void ReadPage(ShardId? after, List<(ShardInfo Info, long DataId)> page)
+    private void ReadPage(ShardPageCursor cursor, List<(ShardInfo Info, long DataId)> page)
     {
-        page.Clear();
         var reader = RentReader();
         try
         {
-            using var command = reader.Connection.CreateCommand();
-            // One statement, so the page comes from one snapshot: a shard merged meanwhile is either
-            // still in the log or already in the index, never in neither nor in both. The log part
-            // (no index on id, at most a merge threshold of rows) is only scanned while it holds shards.
-            const string Columns = "id, size, stored_at, expires_at, pinned, last_verified, data_id";
-            var where = after is null ? "" : " WHERE id > $after";
-            command.CommandText = _recent.Count == 0
-                ? $"SELECT {Columns} FROM shards{where} ORDER BY id LIMIT $n"
-                : $"SELECT {Columns} FROM shards{where} UNION ALL SELECT {Columns} FROM recent_shards{where} ORDER BY 1 LIMIT $n";
-            command.Parameters.AddWithValue("$n", EnumeratePageSize);
-            if (after is { } a)
-            {
-                command.Parameters.AddWithValue("$after", a.ToArray());
-            }
-
-            using var rows = command.ExecuteReader();
-            while (rows.Read())
-            {
-                if (rows.GetValue(0) is not byte[] bytes || !ShardId.TryFromBytes(bytes, out var id))
-                {
-                    throw new SqliteException("A stored shard id has the wrong length.", Native.Corrupt);
-                }
-
-                page.Add((new ShardInfo(
-                    id,
-                    rows.GetInt32(1),
-                    DateTimeOffset.FromUnixTimeMilliseconds(rows.GetInt64(2)),
-                    rows.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(rows.GetInt64(3)),
-                    rows.GetInt64(4) != 0,
-                    rows.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(rows.GetInt64(5))), rows.GetInt64(6)));
-            }
+            cursor.ReadNext(reader.Connection, EnumeratePageSize, page);
         }
         catch (SqliteException e)
         {
@@ -635,13 +603,13 @@ public sealed class SqliteShardStore : IShardStore
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(_options.MaxShardBytes, 1));
         try
         {
-            ShardId? after = null;
+            var cursor = new ShardPageCursor(_recent);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 try
                 {
-                    ReadPage(after, page);
+                    ReadPage(cursor, page);
                 }
                 catch (StorageException e) when (e.Reason is StorageErrorReason.Corrupted or StorageErrorReason.NotADatabase)
                 {
@@ -676,7 +644,6 @@ public sealed class SqliteShardStore : IShardStore
                     break;
                 }
 
-                after = page[^1].Info.Id;
                 await Task.Yield();
             }
 

@@ -264,6 +264,46 @@ public sealed class RecentShardsTests
     }
 
     [Fact]
+    public async Task Enumerate_WhileMergesMoveLoggedShards_ListsEachExactlyOnceInIdOrder()
+    {
+        await using var temp = new TempStore(
+            o =>
+            {
+                o.MergeThreshold = 700;
+                o.MergeChunkShards = 16;
+                o.WriteBatchSize = 16;
+            },
+            StoppedClock());
+        var random = new Random(13);
+        // 1300 shards: 700 merged by the first merge, 600 still in the log when the listing starts.
+        var initial = await PutAllAsync(temp.Store, random, 1300, 40);
+        await temp.Store.FlushAsync(Ct);
+        Assert.Equal(600, temp.Store.RecentCount);
+        var mergesBefore = temp.Store.Merges;
+
+        var listed = new List<ShardId>();
+        await foreach (var info in temp.Store.EnumerateAsync(Ct))
+        {
+            listed.Add(info.Id);
+            if (listed.Count % 200 == 0)
+            {
+                // Enough new puts to merge the log (the shards still to be listed among them) between pages.
+                await PutAllAsync(temp.Store, random, 120, 40);
+                await temp.Store.FlushAsync(Ct);
+            }
+        }
+
+        Assert.True(temp.Store.Merges > mergesBefore, "no merge ran during the listing");
+        for (var i = 1; i < listed.Count; i++)
+        {
+            Assert.True(listed[i - 1] < listed[i], $"item {i} out of order or listed twice");
+        }
+
+        var set = listed.ToHashSet();
+        Assert.All(initial, shard => Assert.Contains(shard.Id, set));
+    }
+
+    [Fact]
     public async Task Close_LeavesALogLargerThanOneMergeTransaction_AndReopenLoadsIt()
     {
         await using var temp = new TempStore(o => o.MergeChunkShards = 16, StoppedClock());
