@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Overlay.Storage.Sqlite;
 
 /// <summary>
@@ -17,7 +15,7 @@ namespace Overlay.Storage.Sqlite;
 /// </remarks>
 internal sealed class RecentShardIndex
 {
-    private ConcurrentDictionary<ShardId, long> _entries = new();
+    private LogRowTable _entries = new();
 
     // Changes of the open write transaction (writer thread only): additions with the entry they
     // replaced (0: none), undone on rollback; removals, applied on commit.
@@ -25,8 +23,11 @@ internal sealed class RecentShardIndex
     private readonly List<(ShardId Id, long Seq)> _removed = [];
     private int _count;
 
-    /// <summary>Entries, including those of the open transaction. Readers skip the dictionary while it is 0.</summary>
+    /// <summary>Entries, including those of the open transaction. Readers skip the table while it is 0.</summary>
     public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Bytes the index takes.</summary>
+    public long Bytes => _entries.Bytes;
 
     /// <summary>The log row that may hold <paramref name="id"/>.</summary>
     public bool TryGet(in ShardId id, out long seq)
@@ -37,22 +38,22 @@ internal sealed class RecentShardIndex
             return false;
         }
 
-        return _entries.TryGetValue(id, out seq);
+        return _entries.TryGet(id, out seq);
     }
 
-    /// <summary>Sizes the index for <paramref name="entries"/> before they are loaded at open, so loading never rehashes.</summary>
+    /// <summary>Sizes the index for <paramref name="entries"/> before they are loaded at open, so loading never grows it.</summary>
     public void Reserve(int entries)
     {
         if (_count == 0 && entries > 0)
         {
-            _entries = new ConcurrentDictionary<ShardId, long>(Environment.ProcessorCount, entries + entries / 4);
+            _entries = new LogRowTable(entries);
         }
     }
 
     /// <summary>Loads a committed entry at open.</summary>
     public void Load(in ShardId id, long seq)
     {
-        if (_entries.TryAdd(id, seq))
+        if (_entries.Set(id, seq) == 0)
         {
             _count++;
         }
@@ -61,8 +62,7 @@ internal sealed class RecentShardIndex
     /// <summary>A log row was inserted in the open transaction.</summary>
     public void Add(in ShardId id, long seq)
     {
-        var previous = _entries.TryGetValue(id, out var p) ? p : 0;
-        _entries[id] = seq;
+        var previous = _entries.Set(id, seq);
         _added.Add((id, previous, seq));
         if (previous == 0)
         {
@@ -78,7 +78,7 @@ internal sealed class RecentShardIndex
         foreach (var (id, seq) in _removed)
         {
             // Only if no later row of the same id (a put after a delete, same transaction) replaced it.
-            if (_entries.TryRemove(new KeyValuePair<ShardId, long>(id, seq)))
+            if (_entries.Remove(id, seq))
             {
                 Interlocked.Decrement(ref _count);
             }
@@ -95,9 +95,9 @@ internal sealed class RecentShardIndex
             var (id, previous, seq) = _added[i];
             if (previous != 0)
             {
-                _entries[id] = previous;
+                _entries.Set(id, previous);
             }
-            else if (_entries.TryRemove(new KeyValuePair<ShardId, long>(id, seq)))
+            else if (_entries.Remove(id, seq))
             {
                 Interlocked.Decrement(ref _count);
             }
@@ -107,14 +107,14 @@ internal sealed class RecentShardIndex
         _removed.Clear();
     }
 
-    /// <summary>The entries now, for a merge to sort (writer thread, between transactions).</summary>
+    /// <summary>The entries now, for a merge or a listing to sort; any thread.</summary>
     public KeyValuePair<ShardId, long>[] Snapshot() => _entries.ToArray();
 
     /// <summary>The log row <paramref name="seq"/> was merged into the index, and that commit is done.</summary>
     public void Merged(in ShardId id, long seq)
     {
         // A row deleted, or replaced by a newer put, since the merge began is no longer this entry.
-        if (_entries.TryRemove(new KeyValuePair<ShardId, long>(id, seq)))
+        if (_entries.Remove(id, seq))
         {
             Interlocked.Decrement(ref _count);
         }

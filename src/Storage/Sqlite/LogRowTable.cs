@@ -1,0 +1,222 @@
+namespace Overlay.Storage.Sqlite;
+
+/// <summary>
+/// Shard id → log row (<c>seq</c>, always positive), written by one thread and read by any number
+/// without locks. Two arrays and open addressing with linear probing: no object per entry (the log's
+/// index holds up to a million entries, which as dictionary nodes were a million objects for the GC
+/// to trace, at 87 bytes each), 40 bytes per slot, kept between 62 and 80 % full.
+/// </summary>
+/// <remarks>
+/// A slot's row is also its state: 0 never used (a search ends there), -1 removed (a search goes
+/// on), positive an entry. The writer writes a slot's id before it publishes the row, and rewrites an
+/// id only when it reuses a removed slot. A reader accepts a match only when the row it read before
+/// comparing the id is still there after: rows are never reused, so a slot reused or changed in
+/// between fails the check and is read again. Growing fills a new table and publishes it whole; the
+/// old one is never written again, so a reader still on it sees the entries of that moment.
+/// </remarks>
+internal sealed class LogRowTable
+{
+    private const long Removed = -1;
+
+    private sealed class Slots(int capacity)
+    {
+        public readonly ShardId[] Ids = new ShardId[capacity];
+        public readonly long[] Rows = new long[capacity];
+
+        // Slots ever used (entries and removed ones); writer thread only.
+        public int Used;
+
+        public int Capacity => Rows.Length;
+    }
+
+    private Slots _slots;
+    private int _count;
+
+    public LogRowTable(int expected = 0)
+    {
+        _slots = new Slots(CapacityFor(expected));
+    }
+
+    /// <summary>Entries (writer thread).</summary>
+    public int Count => _count;
+
+    /// <summary>Bytes the arrays take.</summary>
+    public long Bytes => (long)Volatile.Read(ref _slots).Capacity * (ShardId.Size + sizeof(long));
+
+    // Room for the expected entries at 80 % full.
+    private static int CapacityFor(int entries) => Math.Max(64, (int)Math.Min(Array.MaxLength, (entries * 5L / 4) + 1));
+
+    // Multiply-shift instead of a modulo: the capacity is not a power of two. The id is a uniform hash.
+    private static int Start(in ShardId id, int capacity) => (int)(((ulong)(uint)id.GetHashCode() * (ulong)capacity) >> 32);
+
+    /// <summary>The log row of <paramref name="id"/>; any thread.</summary>
+    public bool TryGet(in ShardId id, out long row)
+    {
+        var slots = Volatile.Read(ref _slots);
+        var capacity = slots.Capacity;
+        var i = Start(id, capacity);
+        for (var probed = 0; probed < capacity; probed++)
+        {
+            while (true)
+            {
+                var before = Volatile.Read(ref slots.Rows[i]);
+                if (before == 0)
+                {
+                    row = 0;
+                    return false;
+                }
+
+                if (before == Removed || slots.Ids[i] != id)
+                {
+                    break;
+                }
+
+                // The id was read between the two reads of the row, not after the second.
+                Interlocked.MemoryBarrier();
+                if (Volatile.Read(ref slots.Rows[i]) == before)
+                {
+                    row = before;
+                    return true;
+                }
+            }
+
+            i = i + 1 == capacity ? 0 : i + 1;
+        }
+
+        row = 0;
+        return false;
+    }
+
+    /// <summary>Adds <paramref name="id"/> or changes its row; writer thread. Returns the row it replaced (0: none).</summary>
+    public long Set(in ShardId id, long row)
+    {
+        var slots = _slots;
+        var capacity = slots.Capacity;
+        var i = Start(id, capacity);
+        var free = -1;
+        for (var probed = 0; probed < capacity; probed++)
+        {
+            var current = slots.Rows[i];
+            if (current == 0)
+            {
+                break;
+            }
+
+            if (current == Removed)
+            {
+                if (free < 0)
+                {
+                    free = i;
+                }
+            }
+            else if (slots.Ids[i] == id)
+            {
+                Volatile.Write(ref slots.Rows[i], row);
+                return current;
+            }
+
+            i = i + 1 == capacity ? 0 : i + 1;
+        }
+
+        if (free < 0)
+        {
+            free = i;
+            slots.Used++;
+        }
+
+        slots.Ids[free] = id;
+        // Publishes the id written above along with the row.
+        Volatile.Write(ref slots.Rows[free], row);
+        _count++;
+        if (slots.Used > capacity / 5 * 4)
+        {
+            Rebuild();
+        }
+
+        return 0;
+    }
+
+    /// <summary>Removes <paramref name="id"/> if its row is still <paramref name="row"/>; writer thread.</summary>
+    public bool Remove(in ShardId id, long row)
+    {
+        var slots = _slots;
+        var capacity = slots.Capacity;
+        var i = Start(id, capacity);
+        for (var probed = 0; probed < capacity; probed++)
+        {
+            var current = slots.Rows[i];
+            if (current == 0)
+            {
+                return false;
+            }
+
+            if (current != Removed && slots.Ids[i] == id)
+            {
+                if (current != row)
+                {
+                    return false;
+                }
+
+                Volatile.Write(ref slots.Rows[i], Removed);
+                _count--;
+                return true;
+            }
+
+            i = i + 1 == capacity ? 0 : i + 1;
+        }
+
+        return false;
+    }
+
+    /// <summary>Every entry now; any thread (a reader sees each slot as one of its states).</summary>
+    public KeyValuePair<ShardId, long>[] ToArray()
+    {
+        var slots = Volatile.Read(ref _slots);
+        var entries = new List<KeyValuePair<ShardId, long>>(Volatile.Read(ref _count));
+        for (var i = 0; i < slots.Capacity; i++)
+        {
+            while (true)
+            {
+                var before = Volatile.Read(ref slots.Rows[i]);
+                if (before <= 0)
+                {
+                    break;
+                }
+
+                var id = slots.Ids[i];
+                Interlocked.MemoryBarrier();
+                if (Volatile.Read(ref slots.Rows[i]) == before)
+                {
+                    entries.Add(new KeyValuePair<ShardId, long>(id, before));
+                    break;
+                }
+            }
+        }
+
+        return [.. entries];
+    }
+
+    // Into a new table sized for the entries, which drops the removed slots; published whole.
+    private void Rebuild()
+    {
+        var old = _slots;
+        var slots = new Slots(CapacityFor(_count * 8 / 5 * 4 / 5));
+        for (var i = 0; i < old.Capacity; i++)
+        {
+            if (old.Rows[i] > 0)
+            {
+                var j = Start(old.Ids[i], slots.Capacity);
+                while (slots.Rows[j] != 0)
+                {
+                    j = j + 1 == slots.Capacity ? 0 : j + 1;
+                }
+
+                slots.Ids[j] = old.Ids[i];
+                slots.Rows[j] = old.Rows[i];
+                slots.Used++;
+            }
+        }
+
+        Volatile.Write(ref _slots, slots);
+    }
+}
