@@ -237,15 +237,7 @@ public sealed class RecentShardsTests
         var shards = await PutAllAsync(temp.Store, new Random(9), 300, 64);
         Assert.Equal(300, temp.Store.RecentCount);
         await temp.CloseAsync();
-        using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temp.DatabasePath, Pooling = false }.ToString()))
-        {
-            raw.Open();
-            using var command = raw.CreateCommand();
-            command.CommandText = "SELECT (SELECT count(*) FROM recent_shards), (SELECT count(*) FROM shards)";
-            using var counts = command.ExecuteReader();
-            counts.Read();
-            Assert.Equal((0L, 300L), (counts.GetInt64(0), counts.GetInt64(1)));
-        }
+        Assert.Equal((0L, 300L), CountRows(temp.DatabasePath));
 
         await temp.ReopenAsync();
         Assert.Equal(0, temp.Store.RecentCount);
