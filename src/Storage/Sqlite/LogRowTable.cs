@@ -37,8 +37,8 @@ internal sealed class LogRowTable
         _slots = new Slots(CapacityFor(expected));
     }
 
-    /// <summary>Entries (writer thread).</summary>
-    public int Count => _count;
+    /// <summary>Entries; any thread.</summary>
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>Bytes the arrays take.</summary>
     public long Bytes => (long)Volatile.Read(ref _slots).Capacity * (ShardId.Size + sizeof(long));
@@ -127,7 +127,7 @@ internal sealed class LogRowTable
         slots.Ids[free] = id;
         // Publishes the id written above along with the row.
         Volatile.Write(ref slots.Rows[free], row);
-        _count++;
+        Volatile.Write(ref _count, _count + 1);
         if (slots.Used > capacity / 5 * 4)
         {
             Rebuild();
@@ -158,7 +158,7 @@ internal sealed class LogRowTable
                 }
 
                 Volatile.Write(ref slots.Rows[i], Removed);
-                _count--;
+                Volatile.Write(ref _count, _count - 1);
                 return true;
             }
 

@@ -21,18 +21,14 @@ internal sealed class RecentShardIndex
     // replaced (0: none), undone on rollback; removals, applied on commit.
     private readonly List<(ShardId Id, long Previous, long Seq)> _added = [];
     private readonly List<(ShardId Id, long Seq)> _removed = [];
-    private int _count;
 
     /// <summary>Entries, including those of the open transaction. Readers skip the table while it is 0.</summary>
-    public int Count => Volatile.Read(ref _count);
-
-    /// <summary>Bytes the index takes.</summary>
-    public long Bytes => _entries.Bytes;
+    public int Count => _entries.Count;
 
     /// <summary>The log row that may hold <paramref name="id"/>.</summary>
     public bool TryGet(in ShardId id, out long seq)
     {
-        if (Volatile.Read(ref _count) == 0)
+        if (_entries.Count == 0)
         {
             seq = 0;
             return false;
@@ -44,31 +40,17 @@ internal sealed class RecentShardIndex
     /// <summary>Sizes the index for <paramref name="entries"/> before they are loaded at open, so loading never grows it.</summary>
     public void Reserve(int entries)
     {
-        if (_count == 0 && entries > 0)
+        if (_entries.Count == 0 && entries > 0)
         {
             _entries = new LogRowTable(entries);
         }
     }
 
     /// <summary>Loads a committed entry at open.</summary>
-    public void Load(in ShardId id, long seq)
-    {
-        if (_entries.Set(id, seq) == 0)
-        {
-            _count++;
-        }
-    }
+    public void Load(in ShardId id, long seq) => _entries.Set(id, seq);
 
     /// <summary>A log row was inserted in the open transaction.</summary>
-    public void Add(in ShardId id, long seq)
-    {
-        var previous = _entries.Set(id, seq);
-        _added.Add((id, previous, seq));
-        if (previous == 0)
-        {
-            Interlocked.Increment(ref _count);
-        }
-    }
+    public void Add(in ShardId id, long seq) => _added.Add((id, _entries.Set(id, seq), seq));
 
     /// <summary>A log row was deleted in the open transaction; the entry goes once that commits.</summary>
     public void Remove(in ShardId id, long seq) => _removed.Add((id, seq));
@@ -78,10 +60,7 @@ internal sealed class RecentShardIndex
         foreach (var (id, seq) in _removed)
         {
             // Only if no later row of the same id (a put after a delete, same transaction) replaced it.
-            if (_entries.Remove(id, seq))
-            {
-                Interlocked.Decrement(ref _count);
-            }
+            _entries.Remove(id, seq);
         }
 
         _removed.Clear();
@@ -97,9 +76,9 @@ internal sealed class RecentShardIndex
             {
                 _entries.Set(id, previous);
             }
-            else if (_entries.Remove(id, seq))
+            else
             {
-                Interlocked.Decrement(ref _count);
+                _entries.Remove(id, seq);
             }
         }
 
@@ -111,12 +90,7 @@ internal sealed class RecentShardIndex
     public KeyValuePair<ShardId, long>[] Snapshot() => _entries.ToArray();
 
     /// <summary>The log row <paramref name="seq"/> was merged into the index, and that commit is done.</summary>
-    public void Merged(in ShardId id, long seq)
-    {
+    public void Merged(in ShardId id, long seq) =>
         // A row deleted, or replaced by a newer put, since the merge began is no longer this entry.
-        if (_entries.Remove(id, seq))
-        {
-            Interlocked.Decrement(ref _count);
-        }
-    }
+        _entries.Remove(id, seq);
 }

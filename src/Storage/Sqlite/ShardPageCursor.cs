@@ -33,9 +33,11 @@ internal sealed class ShardPageCursor
     public void ReadNext(SqliteConnection connection, int pageSize, List<(ShardInfo Info, long DataId)> page)
     {
         page.Clear();
+        int indexRows;
         using (var transaction = connection.BeginTransaction(deferred: true))
         {
             ReadIndexPart(connection, transaction, pageSize, page);
+            indexRows = page.Count;
             ReadLogPart(connection, transaction, pageSize, page);
             transaction.Commit();
         }
@@ -45,10 +47,14 @@ internal sealed class ShardPageCursor
             return;
         }
 
-        page.Sort(static (a, b) => a.Info.Id.CompareTo(b.Info.Id));
-        if (page.Count > pageSize)
+        // Each part is in id order already; only a page holding both needs sorting and cutting.
+        if (page.Count > indexRows && indexRows > 0)
         {
-            page.RemoveRange(pageSize, page.Count - pageSize);
+            page.Sort(static (a, b) => a.Info.Id.CompareTo(b.Info.Id));
+            if (page.Count > pageSize)
+            {
+                page.RemoveRange(pageSize, page.Count - pageSize);
+            }
         }
 
         _after = page[^1].Info.Id;
