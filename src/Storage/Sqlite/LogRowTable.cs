@@ -1,10 +1,11 @@
 namespace Overlay.Storage.Sqlite;
 
 /// <summary>
-/// Shard id → log row (<c>seq</c>, always positive), written by one thread and read by any number
-/// without locks. Two arrays and open addressing with linear probing: no object per entry (the log's
-/// index holds up to a million entries, which as dictionary nodes were a million objects for the GC
-/// to trace, at 87 bytes each), 40 bytes per slot, kept between 62 and 80 % full.
+/// Shard id → log row (<c>seq</c>, always positive) and the minute its verification was last recorded,
+/// written by one thread and read by any number without locks. Three arrays and open addressing with
+/// linear probing: no object per entry (the log's index holds up to a million entries, which as
+/// dictionary nodes were a million objects for the GC to trace, at 87 bytes each), 44 bytes per slot,
+/// kept between 62 and 80 % full.
 /// </summary>
 /// <remarks>
 /// A slot's row is also its state: 0 never used (a search ends there), -1 removed (a search goes
@@ -12,7 +13,8 @@ namespace Overlay.Storage.Sqlite;
 /// id only when it reuses a removed slot. A reader accepts a match only when the row it read before
 /// comparing the id is still there after: rows are never reused, so a slot reused or changed in
 /// between fails the check and is read again. Growing fills a new table and publishes it whole; the
-/// old one is never written again, so a reader still on it sees the entries of that moment.
+/// old one is never written again, so a reader still on it sees the entries of that moment. The
+/// verification minute is a hint that any thread may move forward (see <see cref="MarkVerified"/>).
 /// </remarks>
 internal sealed class LogRowTable
 {
@@ -22,6 +24,7 @@ internal sealed class LogRowTable
     {
         public readonly ShardId[] Ids = new ShardId[capacity];
         public readonly long[] Rows = new long[capacity];
+        public readonly int[] VerifiedMinutes = new int[capacity];
 
         // Slots ever used (entries and removed ones); writer thread only.
         public int Used;
@@ -41,7 +44,7 @@ internal sealed class LogRowTable
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>Bytes the arrays take.</summary>
-    public long Bytes => (long)Volatile.Read(ref _slots).Capacity * (ShardId.Size + sizeof(long));
+    public long Bytes => (long)Volatile.Read(ref _slots).Capacity * (ShardId.Size + sizeof(long) + sizeof(int));
 
     // Room for the expected entries at 80 % full.
     private static int CapacityFor(int entries) => Math.Max(64, (int)Math.Min(Array.MaxLength, (entries * 5L / 4) + 1));
@@ -50,7 +53,10 @@ internal sealed class LogRowTable
     private static int Start(in ShardId id, int capacity) => (int)(((ulong)(uint)id.GetHashCode() * (ulong)capacity) >> 32);
 
     /// <summary>The log row of <paramref name="id"/>; any thread.</summary>
-    public bool TryGet(in ShardId id, out long row)
+    public bool TryGet(in ShardId id, out long row) => TryGet(id, out row, out _);
+
+    /// <summary>The log row of <paramref name="id"/> and the Unix minute its verification was last recorded; any thread.</summary>
+    public bool TryGet(in ShardId id, out long row, out int verifiedMinute)
     {
         var slots = Volatile.Read(ref _slots);
         var capacity = slots.Capacity;
@@ -63,6 +69,7 @@ internal sealed class LogRowTable
                 if (before == 0)
                 {
                     row = 0;
+                    verifiedMinute = 0;
                     return false;
                 }
 
@@ -71,11 +78,13 @@ internal sealed class LogRowTable
                     break;
                 }
 
+                var minute = Volatile.Read(ref slots.VerifiedMinutes[i]);
                 // The id was read between the two reads of the row, not after the second.
                 Interlocked.MemoryBarrier();
                 if (Volatile.Read(ref slots.Rows[i]) == before)
                 {
                     row = before;
+                    verifiedMinute = minute;
                     return true;
                 }
             }
@@ -84,11 +93,44 @@ internal sealed class LogRowTable
         }
 
         row = 0;
+        verifiedMinute = 0;
         return false;
     }
 
+    /// <summary>
+    /// Moves the verification minute of <paramref name="id"/> forward to <paramref name="minute"/>; any
+    /// thread. Racing a writer that reuses the slot at worst gives another entry a later minute, which
+    /// delays recording its next verification: the minute only spares the writer repeated records.
+    /// </summary>
+    public void MarkVerified(in ShardId id, int minute)
+    {
+        var slots = Volatile.Read(ref _slots);
+        var capacity = slots.Capacity;
+        var i = Start(id, capacity);
+        for (var probed = 0; probed < capacity; probed++)
+        {
+            var current = Volatile.Read(ref slots.Rows[i]);
+            if (current == 0)
+            {
+                return;
+            }
+
+            if (current != Removed && slots.Ids[i] == id)
+            {
+                if (Volatile.Read(ref slots.VerifiedMinutes[i]) < minute)
+                {
+                    Volatile.Write(ref slots.VerifiedMinutes[i], minute);
+                }
+
+                return;
+            }
+
+            i = i + 1 == capacity ? 0 : i + 1;
+        }
+    }
+
     /// <summary>Adds <paramref name="id"/> or changes its row; writer thread. Returns the row it replaced (0: none).</summary>
-    public long Set(in ShardId id, long row)
+    public long Set(in ShardId id, long row, int verifiedMinute = 0)
     {
         var slots = _slots;
         var capacity = slots.Capacity;
@@ -111,6 +153,7 @@ internal sealed class LogRowTable
             }
             else if (slots.Ids[i] == id)
             {
+                Volatile.Write(ref slots.VerifiedMinutes[i], verifiedMinute);
                 Volatile.Write(ref slots.Rows[i], row);
                 return current;
             }
@@ -125,7 +168,8 @@ internal sealed class LogRowTable
         }
 
         slots.Ids[free] = id;
-        // Publishes the id written above along with the row.
+        slots.VerifiedMinutes[free] = verifiedMinute;
+        // Publishes the id and minute written above along with the row.
         Volatile.Write(ref slots.Rows[free], row);
         Volatile.Write(ref _count, _count + 1);
         if (slots.Used > capacity / 5 * 4)
@@ -213,6 +257,7 @@ internal sealed class LogRowTable
 
                 slots.Ids[j] = old.Ids[i];
                 slots.Rows[j] = old.Rows[i];
+                slots.VerifiedMinutes[j] = old.VerifiedMinutes[i];
                 slots.Used++;
             }
         }
