@@ -157,7 +157,7 @@ internal sealed class ShardWriter : IDisposable
         _shardCount = Schema.Scalar(connection, "SELECT shard_count FROM usage WHERE id = 0");
         _usedBytes = Schema.Scalar(connection, "SELECT used_bytes FROM usage WHERE id = 0");
         // Past every log row too: one whose payload row was lost must not collide with a new put.
-        _nextDataId = Math.Max(Schema.Scalar(connection, "SELECT coalesce(max(rowid), 0) + 1 FROM shard_data"), LoadRecent(connection, recent, time));
+        _nextDataId = Math.Max(Schema.Scalar(connection, "SELECT coalesce(max(rowid), 0) + 1 FROM shard_data"), LoadRecent(connection, recent));
         _puts = new PutOperationPool(options.WriteQueueCapacity + options.WriteBatchSize);
 
         StartFilterBuild();
@@ -175,19 +175,26 @@ internal sealed class ShardWriter : IDisposable
     private long _merges, _longestMergeTicks;
 
     /// <summary>Loads the log's ids into the in-memory index (at most a merge threshold of rows, plus a little); returns the next free seq.</summary>
-    private static long LoadRecent(SqliteConnection connection, RecentShardIndex recent, TimeProvider time)
+    private static long LoadRecent(SqliteConnection connection, RecentShardIndex recent)
     {
         var db = connection.Handle!;
         // The log can hold a million rows: read as spans, one statement, no managed row objects.
         using var count = Native.Prepare(connection, "SELECT count(*) FROM recent_shards");
         Native.Step(db, count);
         recent.Reserve(raw.sqlite3_column_int(count, 0));
-        using var rows = Native.Prepare(connection, "SELECT seq, id, coalesce(last_verified, 0) FROM recent_shards");
+        using var statement = Native.Prepare(connection, "SELECT seq, id, coalesce(last_verified, 0) FROM recent_shards");
+        var rows = new StatementHandle(statement);
         long last = 0;
-        while (Native.Step(db, rows))
+        while (rows.Step(db))
         {
-            var seq = raw.sqlite3_column_int64(rows, 0);
-            recent.Load(Native.ColumnId(rows, 1), seq, VerifiedMinute(raw.sqlite3_column_int64(rows, 2)));
+            var seq = rows.ColumnInt64(0);
+            // An id column that is not 32 bytes means the page holding it is damaged.
+            if (!ShardId.TryFromBytes(rows.ColumnBlob(1), out var id))
+            {
+                throw new SqliteException($"A logged shard id is not {ShardId.Size} bytes.", Native.Corrupt);
+            }
+
+            recent.Load(id, seq, VerifiedMinute(rows.ColumnInt64(2)));
             last = Math.Max(last, seq);
         }
 
