@@ -146,7 +146,7 @@ internal sealed class ShardReader : IDisposable
         _active = _metaHandle;
     }
 
-    // True between a BeginRead that found a small shard and EndRead: its payload is column 3 of _meta.
+    // True between a BeginRead that found a small shard and EndRead: its payload is column _payloadColumn of _active.
     private bool _payloadInRow;
 
     /// <summary>
