@@ -9,8 +9,11 @@ internal static class BenchStore
     public static string NewDirectory(string name) =>
         Path.Combine(Path.GetTempPath(), $"overlay-bench-{name}-{Environment.ProcessId}-{Guid.NewGuid():N}");
 
-    /// <summary>Default options except the quota and, when given, the write batch size (with a queue four batches deep).</summary>
-    public static SqliteShardStore Open(string directory, int maxShardBytes = 1024 * 1024, int? writeBatchSize = null)
+    /// <summary>
+    /// Default options except the quota and, when given, the write batch size (with a queue four
+    /// batches deep) and the merge threshold.
+    /// </summary>
+    public static SqliteShardStore Open(string directory, int maxShardBytes = 1024 * 1024, int? writeBatchSize = null, int? mergeThreshold = null)
     {
         var options = new StorageOptions
         {
@@ -18,6 +21,11 @@ internal static class BenchStore
             CapacityBytes = long.MaxValue / 2,
             MaxShardBytes = maxShardBytes,
         };
+        if (mergeThreshold is { } threshold)
+        {
+            options.MergeThreshold = threshold;
+        }
+
         if (writeBatchSize is { } batch)
         {
             options.WriteBatchSize = batch;

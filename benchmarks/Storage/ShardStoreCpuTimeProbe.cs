@@ -69,6 +69,26 @@ public static class ShardStoreCpuTimeProbe
                     Report(output, "read 1 KiB, verified, 2 threads, 100,000 shards", 1024, ReadRound(store, ids, 1024, 100_000, threads: 2));
                 }
 
+                if (Selected("read 1 KiB merged"))
+                {
+                    // The same reads of shards merged into the id index, as most of a store past the
+                    // merge threshold is: the id index's descent, then the payload's.
+                    var mergedDirectory = BenchStore.NewDirectory("cpu-merged");
+                    var merged = BenchStore.Open(mergedDirectory, mergeThreshold: 4096);
+                    try
+                    {
+                        var mergedCounter = 0L;
+                        var ids = Fill(merged, 1024, 100_000, ref mergedCounter);
+                        Report(output, "read 1 KiB merged, verified, 1 thread, 100,000 shards", 1024, ReadRound(merged, ids, 1024, 100_000, threads: 1));
+                        Report(output, "read 1 KiB merged, verified, 2 threads, 100,000 shards", 1024, ReadRound(merged, ids, 1024, 100_000, threads: 2));
+                    }
+                    finally
+                    {
+                        merged.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                        BenchStore.Delete(mergedDirectory);
+                    }
+                }
+
                 if (Selected("list 200,000"))
                 {
                     // A store whose shards are all still in the log: listing reads the log through its

@@ -41,7 +41,7 @@ public sealed class StorageOptions
 
     /// <summary>
     /// New shards are appended to a log in arrival order, found through an in-memory index of the
-    /// log (50–64 bytes per shard), and merged into the on-disk id index, sorted, only once the
+    /// log (60–77 bytes per shard), and merged into the on-disk id index, sorted, only once the
     /// log holds this many: a put is then two appends, where a merge costs every shard an insert
     /// into a B-tree that outgrew the page cache. So this bounds the memory the log's index takes,
     /// not the speed of puts; below it, only closing the store merges, and only a log small enough

@@ -100,6 +100,51 @@ public sealed class CorruptionTests
         AssertServes(temp, shards[0]);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Read_OfAShardWhosePayloadRowIsGone_IsUnreadableNotAbsent(bool merged)
+    {
+        // A logged shard is read through its payload row alone; when that row is lost, its log row
+        // still says it is stored, so it must be reported and quarantined, not answered as unknown.
+        await using var temp = new TempStore(o =>
+        {
+            o.MergeThreshold = merged ? 1 : 1_000_000;
+            o.MergeOnClose = merged;
+        });
+        var shards = await FillAsync(temp, 23, 3000, 70_000, 4000);
+        await temp.CloseAsync();
+        using (var raw = OpenRaw(temp))
+        {
+            using var command = raw.CreateCommand();
+            command.CommandText = "SELECT (SELECT count(*) FROM shards), (SELECT count(*) FROM recent_shards)";
+            using (var counts = command.ExecuteReader())
+            {
+                Assert.True(counts.Read());
+                Assert.Equal(merged ? 3 : 0, counts.GetInt64(0));
+                Assert.Equal(merged ? 0 : 3, counts.GetInt64(1));
+            }
+
+            command.CommandText = $"DELETE FROM shard_data WHERE rowid IN ({DataRowOf(raw, shards[0].Id)}, {DataRowOf(raw, shards[1].Id)})";
+            Assert.Equal(2, command.ExecuteNonQuery());
+        }
+
+        await temp.ReopenAsync();
+        using var corrupted = new CounterWatch(temp.Store.Meter, "overlay.storage.corrupted");
+        var buffer = new byte[70_000];
+        Assert.True(temp.Store.Contains(shards[0].Id));
+        Assert.Equal(new ShardReadResult(ShardReadStatus.Corrupted, 0), temp.Store.Read(shards[0].Id, buffer));
+        Assert.Equal(new ShardReadResult(ShardReadStatus.Corrupted, 0), temp.Store.Read(shards[1].Id, buffer));
+        Assert.Equal(2, corrupted.CountWithTag("reason", "unreadable"));
+        AssertServes(temp, shards[2]);
+
+        await temp.Store.FlushAsync(Ct);
+        Assert.False(temp.Store.Contains(shards[0].Id));
+        Assert.False(temp.Store.Contains(shards[1].Id));
+        Assert.Equal(ShardReadStatus.NotFound, temp.Store.Read(shards[1].Id, buffer).Status);
+        AssertServes(temp, shards[2]);
+    }
+
     [Fact]
     public async Task VerifyAll_AfterBlobsWereOverwritten_ReportsExactlyTheBadIds()
     {

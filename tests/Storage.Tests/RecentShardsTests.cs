@@ -437,6 +437,111 @@ public sealed class RecentShardsTests
     }
 
     [Fact]
+    public async Task Open_OfASchemaThreeStore_NumbersTheLogByPayloadRowAndKeepsEverything()
+    {
+        // Schema 3 numbered log rows apart from their payload rows; schema 4 gives each log row its
+        // payload's number, which reads rely on. Three logged shards (seq 1..3, payload rows 5, 9, 12)
+        // and one merged one (payload row 2), the largest read through blob I/O.
+        var directory = Path.Combine(Path.GetTempPath(), "overlay-storage-v3-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, SqliteShardStore.FileName);
+        var random = new Random(24);
+        var sizes = new[] { 1000, 200_000, 0, 3000 };
+        var dataRows = new long[] { 5, 9, 12, 2 };
+        var shards = new List<(ShardId Id, byte[] Data)>();
+        try
+        {
+            using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+            {
+                raw.Open();
+                using var command = raw.CreateCommand();
+                command.CommandText = """
+                    PRAGMA journal_mode = WAL;
+                    CREATE TABLE shard_data(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL);
+                    CREATE TABLE shards(id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 32), data_id INTEGER NOT NULL, size INTEGER NOT NULL,
+                        stored_at INTEGER NOT NULL, expires_at INTEGER, pinned INTEGER NOT NULL, last_verified INTEGER) WITHOUT ROWID;
+                    CREATE INDEX shards_collectable ON shards(expires_at) WHERE pinned = 0 AND expires_at IS NOT NULL;
+                    CREATE TABLE quarantine(id BLOB PRIMARY KEY NOT NULL, size INTEGER, stored_at INTEGER, detected_at INTEGER NOT NULL, reason TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE usage(id INTEGER PRIMARY KEY CHECK (id = 0), shard_count INTEGER NOT NULL, used_bytes INTEGER NOT NULL);
+                    CREATE TABLE recent_shards(seq INTEGER PRIMARY KEY, id BLOB NOT NULL CHECK (length(id) = 32), data_id INTEGER NOT NULL,
+                        size INTEGER NOT NULL, stored_at INTEGER NOT NULL, expires_at INTEGER, pinned INTEGER NOT NULL, last_verified INTEGER);
+                    CREATE INDEX recent_collectable ON recent_shards(expires_at) WHERE pinned = 0 AND expires_at IS NOT NULL;
+                    PRAGMA application_id = 1331055699;
+                    PRAGMA user_version = 3;
+                    """;
+                command.ExecuteNonQuery();
+                for (var i = 0; i < sizes.Length; i++)
+                {
+                    var data = TempStore.RandomBytes(random, sizes[i]);
+                    var id = ShardId.Compute(data);
+                    shards.Add((id, data));
+                    command.Parameters.Clear();
+                    command.Parameters.AddWithValue("$row", dataRows[i]);
+                    command.Parameters.AddWithValue("$data", data);
+                    command.Parameters.AddWithValue("$id", id.ToArray());
+                    command.Parameters.AddWithValue("$size", data.Length);
+                    command.Parameters.AddWithValue("$seq", i + 1);
+                    command.CommandText = i < 3
+                        ? "INSERT INTO shard_data(rowid, data) VALUES ($row, $data); INSERT INTO recent_shards VALUES ($seq, $id, $row, $size, 1700000000000, NULL, 0, 1700000000000)"
+                        : "INSERT INTO shard_data(rowid, data) VALUES ($row, $data); INSERT INTO shards VALUES ($id, $row, $size, 1700000000000, NULL, 1, NULL)";
+                    command.ExecuteNonQuery();
+                }
+
+                command.Parameters.Clear();
+                command.CommandText = $"INSERT INTO usage VALUES (0, 4, {sizes.Sum()})";
+                command.ExecuteNonQuery();
+            }
+
+            var options = new StorageOptions { Directory = directory, ReaderCount = 1 };
+            var store = SqliteShardStore.Open(options);
+            List<(ShardId Id, byte[] Data)> more;
+            try
+            {
+                AssertAllServed(store, shards);
+                // New puts take payload rows past the highest one, and their log rows the same numbers.
+                more = await PutAllAsync(store, new Random(25), 20, 500);
+                await store.FlushAsync(Ct);
+                AssertAllServed(store, shards.Concat(more));
+                Assert.True(await store.DeleteAsync(shards[0].Id, Ct));
+                Assert.Equal(ShardReadStatus.NotFound, store.Read(shards[0].Id, new byte[1000]).Status);
+                AssertAllServed(store, shards.Skip(1).Concat(more));
+            }
+            finally
+            {
+                await store.DisposeAsync();
+            }
+
+            using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+            {
+                raw.Open();
+                using var command = raw.CreateCommand();
+                command.CommandText = "SELECT count(*) FROM recent_shards WHERE seq <> data_id";
+                Assert.Equal(0L, command.ExecuteScalar());
+                command.CommandText = "PRAGMA user_version";
+                Assert.Equal((long)Overlay.Storage.Sqlite.Schema.CurrentVersion, command.ExecuteScalar());
+            }
+
+            // Reopened, with a merge of everything logged: still all there.
+            store = SqliteShardStore.Open(new StorageOptions { Directory = directory, ReaderCount = 1, MergeThreshold = 1 });
+            try
+            {
+                await PutAllAsync(store, new Random(26), 1, 10);
+                await store.FlushAsync(Ct);
+                Assert.True(store.Merges >= 1);
+                AssertAllServed(store, shards.Skip(1).Concat(more));
+            }
+            finally
+            {
+                await store.DisposeAsync();
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Readers_DuringManyMerges_NeverMissAnAcknowledgedShard()
     {
         // Small batches and a small threshold: a merge every few batches while two threads read.

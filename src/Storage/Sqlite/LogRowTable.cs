@@ -1,10 +1,12 @@
 namespace Overlay.Storage.Sqlite;
 
 /// <summary>
-/// Shard id → log row (<c>seq</c>, always positive), written by one thread and read by any number
-/// without locks. Two arrays and open addressing with linear probing: no object per entry (the log's
-/// index holds up to a million entries, which as dictionary nodes were a million objects for the GC
-/// to trace, at 87 bytes each), 40 bytes per slot, kept between 62 and 80 % full.
+/// Shard id → log row (<c>seq</c>, always positive) and the minute its verification was last recorded,
+/// written by one thread and read by any number without locks. One array of slots and open addressing
+/// with linear probing: no object per entry (the log's index holds up to a million entries, which as
+/// dictionary nodes were a million objects for the GC to trace, at 87 bytes each), and a slot's id, row
+/// and minute share a cache line, so a look-up costs one miss. 48 bytes per slot, kept between 62 and
+/// 80 % full.
 /// </summary>
 /// <remarks>
 /// A slot's row is also its state: 0 never used (a search ends there), -1 removed (a search goes
@@ -12,21 +14,28 @@ namespace Overlay.Storage.Sqlite;
 /// id only when it reuses a removed slot. A reader accepts a match only when the row it read before
 /// comparing the id is still there after: rows are never reused, so a slot reused or changed in
 /// between fails the check and is read again. Growing fills a new table and publishes it whole; the
-/// old one is never written again, so a reader still on it sees the entries of that moment.
+/// old one is never written again, so a reader still on it sees the entries of that moment. The
+/// verification minute is a hint that any thread may move forward (see <see cref="MarkVerified"/>).
 /// </remarks>
 internal sealed class LogRowTable
 {
     private const long Removed = -1;
 
+    private struct Slot
+    {
+        public ShardId Id;
+        public long Row;
+        public int VerifiedMinute;
+    }
+
     private sealed class Slots(int capacity)
     {
-        public readonly ShardId[] Ids = new ShardId[capacity];
-        public readonly long[] Rows = new long[capacity];
+        public readonly Slot[] Entries = new Slot[capacity];
 
         // Slots ever used (entries and removed ones); writer thread only.
         public int Used;
 
-        public int Capacity => Rows.Length;
+        public int Capacity => Entries.Length;
     }
 
     private Slots _slots;
@@ -41,7 +50,7 @@ internal sealed class LogRowTable
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>Bytes the arrays take.</summary>
-    public long Bytes => (long)Volatile.Read(ref _slots).Capacity * (ShardId.Size + sizeof(long));
+    public long Bytes => (long)Volatile.Read(ref _slots).Capacity * System.Runtime.CompilerServices.Unsafe.SizeOf<Slot>();
 
     // Room for the expected entries at 80 % full.
     private static int CapacityFor(int entries) => Math.Max(64, (int)Math.Min(Array.MaxLength, (entries * 5L / 4) + 1));
@@ -50,7 +59,10 @@ internal sealed class LogRowTable
     private static int Start(in ShardId id, int capacity) => (int)(((ulong)(uint)id.GetHashCode() * (ulong)capacity) >> 32);
 
     /// <summary>The log row of <paramref name="id"/>; any thread.</summary>
-    public bool TryGet(in ShardId id, out long row)
+    public bool TryGet(in ShardId id, out long row) => TryGet(id, out row, out _);
+
+    /// <summary>The log row of <paramref name="id"/> and the Unix minute its verification was last recorded; any thread.</summary>
+    public bool TryGet(in ShardId id, out long row, out int verifiedMinute)
     {
         var slots = Volatile.Read(ref _slots);
         var capacity = slots.Capacity;
@@ -59,23 +71,26 @@ internal sealed class LogRowTable
         {
             while (true)
             {
-                var before = Volatile.Read(ref slots.Rows[i]);
+                var before = Volatile.Read(ref slots.Entries[i].Row);
                 if (before == 0)
                 {
                     row = 0;
+                    verifiedMinute = 0;
                     return false;
                 }
 
-                if (before == Removed || slots.Ids[i] != id)
+                if (before == Removed || slots.Entries[i].Id != id)
                 {
                     break;
                 }
 
+                var minute = Volatile.Read(ref slots.Entries[i].VerifiedMinute);
                 // The id was read between the two reads of the row, not after the second.
                 Interlocked.MemoryBarrier();
-                if (Volatile.Read(ref slots.Rows[i]) == before)
+                if (Volatile.Read(ref slots.Entries[i].Row) == before)
                 {
                     row = before;
+                    verifiedMinute = minute;
                     return true;
                 }
             }
@@ -84,11 +99,44 @@ internal sealed class LogRowTable
         }
 
         row = 0;
+        verifiedMinute = 0;
         return false;
     }
 
+    /// <summary>
+    /// Moves the verification minute of <paramref name="id"/> forward to <paramref name="minute"/>; any
+    /// thread. Racing a writer that reuses the slot at worst gives another entry a later minute, which
+    /// delays recording its next verification: the minute only spares the writer repeated records.
+    /// </summary>
+    public void MarkVerified(in ShardId id, int minute)
+    {
+        var slots = Volatile.Read(ref _slots);
+        var capacity = slots.Capacity;
+        var i = Start(id, capacity);
+        for (var probed = 0; probed < capacity; probed++)
+        {
+            var current = Volatile.Read(ref slots.Entries[i].Row);
+            if (current == 0)
+            {
+                return;
+            }
+
+            if (current != Removed && slots.Entries[i].Id == id)
+            {
+                if (Volatile.Read(ref slots.Entries[i].VerifiedMinute) < minute)
+                {
+                    Volatile.Write(ref slots.Entries[i].VerifiedMinute, minute);
+                }
+
+                return;
+            }
+
+            i = i + 1 == capacity ? 0 : i + 1;
+        }
+    }
+
     /// <summary>Adds <paramref name="id"/> or changes its row; writer thread. Returns the row it replaced (0: none).</summary>
-    public long Set(in ShardId id, long row)
+    public long Set(in ShardId id, long row, int verifiedMinute = 0)
     {
         var slots = _slots;
         var capacity = slots.Capacity;
@@ -96,7 +144,7 @@ internal sealed class LogRowTable
         var free = -1;
         for (var probed = 0; probed < capacity; probed++)
         {
-            var current = slots.Rows[i];
+            var current = slots.Entries[i].Row;
             if (current == 0)
             {
                 break;
@@ -109,9 +157,10 @@ internal sealed class LogRowTable
                     free = i;
                 }
             }
-            else if (slots.Ids[i] == id)
+            else if (slots.Entries[i].Id == id)
             {
-                Volatile.Write(ref slots.Rows[i], row);
+                Volatile.Write(ref slots.Entries[i].VerifiedMinute, verifiedMinute);
+                Volatile.Write(ref slots.Entries[i].Row, row);
                 return current;
             }
 
@@ -124,9 +173,10 @@ internal sealed class LogRowTable
             slots.Used++;
         }
 
-        slots.Ids[free] = id;
-        // Publishes the id written above along with the row.
-        Volatile.Write(ref slots.Rows[free], row);
+        slots.Entries[free].Id = id;
+        slots.Entries[free].VerifiedMinute = verifiedMinute;
+        // Publishes the id and minute written above along with the row.
+        Volatile.Write(ref slots.Entries[free].Row, row);
         Volatile.Write(ref _count, _count + 1);
         if (slots.Used > capacity / 5 * 4)
         {
@@ -144,20 +194,20 @@ internal sealed class LogRowTable
         var i = Start(id, capacity);
         for (var probed = 0; probed < capacity; probed++)
         {
-            var current = slots.Rows[i];
+            var current = slots.Entries[i].Row;
             if (current == 0)
             {
                 return false;
             }
 
-            if (current != Removed && slots.Ids[i] == id)
+            if (current != Removed && slots.Entries[i].Id == id)
             {
                 if (current != row)
                 {
                     return false;
                 }
 
-                Volatile.Write(ref slots.Rows[i], Removed);
+                Volatile.Write(ref slots.Entries[i].Row, Removed);
                 Volatile.Write(ref _count, _count - 1);
                 return true;
             }
@@ -177,15 +227,15 @@ internal sealed class LogRowTable
         {
             while (true)
             {
-                var before = Volatile.Read(ref slots.Rows[i]);
+                var before = Volatile.Read(ref slots.Entries[i].Row);
                 if (before <= 0)
                 {
                     break;
                 }
 
-                var id = slots.Ids[i];
+                var id = slots.Entries[i].Id;
                 Interlocked.MemoryBarrier();
-                if (Volatile.Read(ref slots.Rows[i]) == before)
+                if (Volatile.Read(ref slots.Entries[i].Row) == before)
                 {
                     entries.Add(new KeyValuePair<ShardId, long>(id, before));
                     break;
@@ -203,16 +253,15 @@ internal sealed class LogRowTable
         var slots = new Slots(CapacityFor(_count * 8 / 5 * 4 / 5));
         for (var i = 0; i < old.Capacity; i++)
         {
-            if (old.Rows[i] > 0)
+            if (old.Entries[i].Row > 0)
             {
-                var j = Start(old.Ids[i], slots.Capacity);
-                while (slots.Rows[j] != 0)
+                var j = Start(old.Entries[i].Id, slots.Capacity);
+                while (slots.Entries[j].Row != 0)
                 {
                     j = j + 1 == slots.Capacity ? 0 : j + 1;
                 }
 
-                slots.Ids[j] = old.Ids[i];
-                slots.Rows[j] = old.Rows[i];
+                slots.Entries[j] = old.Entries[i];
                 slots.Used++;
             }
         }

@@ -2,8 +2,8 @@ namespace Overlay.Storage.Sqlite;
 
 /// <summary>
 /// The in-memory index of <c>recent_shards</c>, the log that new shards are appended to before they
-/// are merged into <c>shards</c> in id order: id → the log row (<c>seq</c>) holding it. Written by the
-/// writer thread only, read by every reader.
+/// are merged into <c>shards</c> in id order: id → the log row (<c>seq</c>) holding it, which is also
+/// the row of its payload in <c>shard_data</c>. Written by the writer thread only, read by every reader.
 /// </summary>
 /// <remarks>
 /// The index may name rows that are not (or no longer) committed, never the other way round for
@@ -11,7 +11,10 @@ namespace Overlay.Storage.Sqlite;
 /// commit that deleted its row. Every user therefore treats an entry as a hint, looks the row up by
 /// <c>seq</c> and id in SQL, and falls through to <c>shards</c> when the row is not there. A reader
 /// racing a merge either finds the log row, or finds no row and then the merged one, which became
-/// visible in the same commit that removed the log row.
+/// visible in the same commit that removed the log row. A point read goes by <c>seq</c> to the
+/// payload alone: payload rows are never renumbered (a merge leaves them where they are) and, within
+/// the life of the index, a payload rowid is never given to another shard, so a payload row found
+/// there is this shard's, and one not found means the shard is not committed or deleted.
 /// </remarks>
 internal sealed class RecentShardIndex
 {
@@ -37,6 +40,28 @@ internal sealed class RecentShardIndex
         return _entries.TryGet(id, out seq);
     }
 
+    /// <summary>The log row that may hold <paramref name="id"/>, and the Unix minute its verification was last recorded.</summary>
+    public bool TryGet(in ShardId id, out long seq, out int verifiedMinute)
+    {
+        if (_entries.Count == 0)
+        {
+            seq = 0;
+            verifiedMinute = 0;
+            return false;
+        }
+
+        return _entries.TryGet(id, out seq, out verifiedMinute);
+    }
+
+    /// <summary>A verification of <paramref name="id"/> at <paramref name="minute"/> is being recorded; any thread.</summary>
+    public void MarkVerified(in ShardId id, int minute)
+    {
+        if (_entries.Count != 0)
+        {
+            _entries.MarkVerified(id, minute);
+        }
+    }
+
     /// <summary>Sizes the index for <paramref name="entries"/> before they are loaded at open, so loading never grows it.</summary>
     public void Reserve(int entries)
     {
@@ -47,10 +72,10 @@ internal sealed class RecentShardIndex
     }
 
     /// <summary>Loads a committed entry at open.</summary>
-    public void Load(in ShardId id, long seq) => _entries.Set(id, seq);
+    public void Load(in ShardId id, long seq, int verifiedMinute) => _entries.Set(id, seq, verifiedMinute);
 
-    /// <summary>A log row was inserted in the open transaction.</summary>
-    public void Add(in ShardId id, long seq) => _added.Add((id, _entries.Set(id, seq), seq));
+    /// <summary>A log row was inserted in the open transaction, verified (stored) at <paramref name="verifiedMinute"/>.</summary>
+    public void Add(in ShardId id, long seq, int verifiedMinute) => _added.Add((id, _entries.Set(id, seq, verifiedMinute), seq));
 
     /// <summary>A log row was deleted in the open transaction; the entry goes once that commits.</summary>
     public void Remove(in ShardId id, long seq) => _removed.Add((id, seq));

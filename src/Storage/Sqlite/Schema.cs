@@ -19,7 +19,7 @@ internal static class Schema
     /// <summary>"OVLS" — marks the file as an Overlay shard store.</summary>
     public const int ApplicationId = 0x4F564C53;
 
-    public const int CurrentVersion = 3;
+    public const int CurrentVersion = 4;
 
     private static readonly string[] Migrations =
     [
@@ -67,6 +67,24 @@ internal static class Schema
         // so expiry collection gets the same partial index on it as on `shards`. Expiry times mostly
         // grow with arrival, so its entries are appended near its end.
         """
+        CREATE INDEX recent_collectable ON recent_shards(expires_at) WHERE pinned = 0 AND expires_at IS NOT NULL;
+        """,
+        // 3 → 4: a log row's seq is its payload's rowid (both grow with arrival, one per put), so the
+        // in-memory log index leads a read straight to the payload, one B-tree descent instead of two.
+        """
+        CREATE TABLE recent_shards_4(
+            seq INTEGER PRIMARY KEY,
+            id BLOB NOT NULL CHECK (length(id) = 32),
+            data_id INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            stored_at INTEGER NOT NULL,
+            expires_at INTEGER,
+            pinned INTEGER NOT NULL,
+            last_verified INTEGER);
+        INSERT INTO recent_shards_4(seq, id, data_id, size, stored_at, expires_at, pinned, last_verified)
+            SELECT data_id, id, data_id, size, stored_at, expires_at, pinned, last_verified FROM recent_shards;
+        DROP TABLE recent_shards;
+        ALTER TABLE recent_shards_4 RENAME TO recent_shards;
         CREATE INDEX recent_collectable ON recent_shards(expires_at) WHERE pinned = 0 AND expires_at IS NOT NULL;
         """,
     ];

@@ -24,13 +24,20 @@ internal sealed class ShardReader : IDisposable
     private readonly sqlite3_stmt _exists;
     private readonly Blake3Hasher _hasher = Blake3Hasher.Create();
 
-    // The same look-ups in the log of recent shards, by log row and id (an index entry is only a
-    // hint: the row may be uncommitted or already merged, see RecentShardIndex).
-    private readonly sqlite3_stmt _recentMeta, _recentInfo, _recentExists;
+    // The id a look-up binds, in place (the statements are reset before the next look-up writes it again).
+    private readonly byte[] _idBuffer = StatementHandle.NewIdBuffer();
+
+    // Look-ups of logged shards, by log row (an index entry is only a hint: the row may be uncommitted
+    // or already merged, see RecentShardIndex).
+    private readonly sqlite3_stmt _logPayload, _recentInfo, _recentExists;
     private readonly RecentShardIndex _recent;
 
-    // The statement of the current BeginRead (_meta or _recentMeta), whose column 3 holds a small payload.
-    private sqlite3_stmt _active;
+    // The statement of the current BeginRead (_meta, or _logPayload for a logged shard).
+    private StatementHandle _active;
+    private readonly StatementHandle _metaHandle, _logPayloadHandle, _dataHandle;
+
+    // Column of _active holding a small payload; set by BeginRead.
+    private int _payloadColumn;
 
     public ShardReader(SqliteConnection connection, RecentShardIndex recent)
     {
@@ -44,10 +51,15 @@ internal sealed class ShardReader : IDisposable
         _data = Native.Prepare(connection, "SELECT data FROM shard_data WHERE rowid = ?1");
         _exists = Native.Prepare(connection, "SELECT 1 FROM shards WHERE id = ?1");
         _info = Native.Prepare(connection, "SELECT size, stored_at, expires_at, pinned, last_verified FROM shards WHERE id = ?1");
-        _recentMeta = Native.Prepare(connection, $"SELECT s.data_id, s.size, s.last_verified, CASE WHEN s.size <= {InlineReadLimit} THEN d.data END FROM recent_shards s LEFT JOIN shard_data d ON d.rowid = s.data_id WHERE s.seq = ?2 AND s.id = ?1");
+        // A logged shard's payload row has its log row's number: the log index leads straight to it.
+        // length() reads only the record header, so a large payload is not loaded here either.
+        _logPayload = Native.Prepare(connection, $"SELECT length(data), CASE WHEN length(data) <= {InlineReadLimit} THEN data END FROM shard_data WHERE rowid = ?1");
         _recentExists = Native.Prepare(connection, "SELECT 1 FROM recent_shards WHERE seq = ?2 AND id = ?1");
         _recentInfo = Native.Prepare(connection, "SELECT size, stored_at, expires_at, pinned, last_verified FROM recent_shards WHERE seq = ?2 AND id = ?1");
-        _active = _meta;
+        _metaHandle = new StatementHandle(_meta);
+        _logPayloadHandle = new StatementHandle(_logPayload);
+        _dataHandle = new StatementHandle(_data);
+        _active = _metaHandle;
     }
 
     public SqliteConnection Connection => _connection;
@@ -66,55 +78,75 @@ internal sealed class ShardReader : IDisposable
     /// <param name="lastVerified">Last recorded verification, Unix milliseconds (0 if never).</param>
     public bool BeginRead(in ShardId id, out long dataId, out int size, out long lastVerified)
     {
-        _active = _meta;
-        if (_recent.TryGet(id, out var seq))
+        _payloadMissing = false;
+        var logged = _recent.TryGet(id, out var seq, out var verifiedMinute);
+        if (logged)
         {
-            if (Lookup(_recentMeta, id, seq))
+            _logPayloadHandle.BindInt64(1, seq);
+            if (_logPayloadHandle.Step(_db))
             {
-                _active = _recentMeta;
+                _active = _logPayloadHandle;
+                _payloadColumn = 1;
+                dataId = seq;
+                size = _logPayloadHandle.ColumnInt(0);
+                lastVerified = verifiedMinute * 60_000L;
+                _payloadInRow = size <= InlineReadLimit;
+                return true;
             }
-            else
-            {
-                // Not committed yet, or merged meanwhile: then the index row is visible now.
-                raw.sqlite3_reset(_recentMeta);
-            }
+
+            // Not committed yet or deleted (then the id index decides), or merged meanwhile, which
+            // cannot lose the payload row, or that row was lost from a damaged file (see below).
+            _logPayloadHandle.Reset();
         }
 
-        if (_active == _meta && !Lookup(_meta, id, 0))
+        _active = _metaHandle;
+        _payloadColumn = 3;
+        if (Lookup(_metaHandle, id, 0))
         {
-            dataId = 0;
-            size = 0;
-            lastVerified = 0;
-            return false;
+            dataId = _metaHandle.ColumnInt64(0);
+            size = _metaHandle.ColumnInt(1);
+            lastVerified = _metaHandle.ColumnInt64(2);
+            _payloadInRow = size <= InlineReadLimit;
+            return true;
         }
 
-        dataId = raw.sqlite3_column_int64(_active, 0);
-        size = raw.sqlite3_column_int(_active, 1);
-        lastVerified = raw.sqlite3_column_int64(_active, 2);
-        _payloadInRow = size <= InlineReadLimit;
-        return true;
+        dataId = 0;
+        size = 0;
+        lastVerified = 0;
+        if (logged && Contains(_recentExists, id, seq))
+        {
+            // The log row is there and its payload row is not: a stored shard that cannot be served.
+            _payloadMissing = true;
+            return true;
+        }
+
+        return false;
     }
 
+    // True between a BeginRead that found a log row without its payload row and EndRead.
+    private bool _payloadMissing;
+
     /// <summary>Binds the id (and, for a log statement, the log row) and steps once; true for a row.</summary>
-    private bool Lookup(sqlite3_stmt stmt, in ShardId id, long seq)
+    private bool Lookup(StatementHandle stmt, in ShardId id, long seq)
     {
-        Native.BindId(stmt, 1, id);
+        stmt.BindId(1, id, _idBuffer);
         if (seq != 0)
         {
-            raw.sqlite3_bind_int64(stmt, 2, seq);
+            stmt.BindInt64(2, seq);
         }
 
-        return Native.Step(_db, stmt);
+        return stmt.Step(_db);
     }
 
     public void EndRead()
     {
         _payloadInRow = false;
-        raw.sqlite3_reset(_active);
-        _active = _meta;
+        _payloadMissing = false;
+        _active.Reset();
+        _active = _metaHandle;
     }
 
-    // True between a BeginRead that found a small shard and EndRead: its payload is column 3 of _meta.
+    // True between a BeginRead that found a small shard and EndRead: its payload is column _payloadColumn of _active.
     private bool _payloadInRow;
 
     /// <summary>
@@ -140,13 +172,14 @@ internal sealed class ShardReader : IDisposable
 
     private bool Contains(sqlite3_stmt stmt, in ShardId id, long seq)
     {
+        var handle = new StatementHandle(stmt);
         try
         {
-            return Lookup(stmt, id, seq);
+            return Lookup(handle, id, seq);
         }
         finally
         {
-            raw.sqlite3_reset(stmt);
+            handle.Reset();
         }
     }
 
@@ -164,7 +197,7 @@ internal sealed class ShardReader : IDisposable
     {
         try
         {
-            if (!Lookup(stmt, id, seq))
+            if (!Lookup(new StatementHandle(stmt), id, seq))
             {
                 info = default;
                 return false;
@@ -193,15 +226,20 @@ internal sealed class ShardReader : IDisposable
     {
         try
         {
+            if (_payloadMissing)
+            {
+                return false;
+            }
+
             if (_payloadInRow)
             {
                 // NULL: the payload row is missing.
-                if (raw.sqlite3_column_type(_active, 3) != raw.SQLITE_BLOB)
+                if (_active.ColumnType(_payloadColumn) != raw.SQLITE_BLOB)
                 {
                     return false;
                 }
 
-                var inRow = raw.sqlite3_column_blob(_active, 3);
+                var inRow = _active.ColumnBlob(_payloadColumn);
                 if (inRow.Length != destination.Length)
                 {
                     return false;
@@ -213,15 +251,15 @@ internal sealed class ShardReader : IDisposable
 
             if (destination.Length <= InlineReadLimit)
             {
-                raw.sqlite3_bind_int64(_data, 1, dataId);
+                _dataHandle.BindInt64(1, dataId);
                 try
                 {
-                    if (!Native.Step(_db, _data))
+                    if (!_dataHandle.Step(_db))
                     {
                         return false;
                     }
 
-                    var bytes = raw.sqlite3_column_blob(_data, 0);
+                    var bytes = _dataHandle.ColumnBlob(0);
                     if (bytes.Length != destination.Length)
                     {
                         return false;
@@ -232,7 +270,7 @@ internal sealed class ShardReader : IDisposable
                 }
                 finally
                 {
-                    raw.sqlite3_reset(_data);
+                    _dataHandle.Reset();
                 }
             }
 
@@ -281,7 +319,7 @@ internal sealed class ShardReader : IDisposable
         _data.Dispose();
         _info.Dispose();
         _exists.Dispose();
-        _recentMeta.Dispose();
+        _logPayload.Dispose();
         _recentInfo.Dispose();
         _recentExists.Dispose();
         _connection.Dispose();

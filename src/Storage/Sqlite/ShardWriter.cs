@@ -41,13 +41,16 @@ internal sealed class ShardWriter : IDisposable
     private readonly sqlite3_stmt _findRecent, _touchRecent, _insertRecent, _deleteRecent, _setPinnedRecent, _setVerifiedRecent, _expiredWithRecent, _quarantineRecent;
     private readonly sqlite3_stmt _mergeInsert, _mergeDelete, _mergeDeleteAll;
 
+    // A put's two appends, called through the raw statement; the id they bind, in place.
+    private readonly StatementHandle _insertRecentHandle, _insertDataHandle;
+    private readonly byte[] _idBuffer = StatementHandle.NewIdBuffer();
+
     // The merge in progress: the log's entries sorted by id when it started, the next range to move,
     // and the last log row it covers (shards logged after it started wait for the next merge).
     private KeyValuePair<ShardId, long>[]? _mergePlan;
     private int _mergeNext;
     private long _mergeMaxSeq;
     private readonly RecentShardIndex _recent;
-    private long _nextSeq;
 
     /// <summary>Expired, unpinned shards of both tables, soonest first; each part reads its table's partial expiry index.</summary>
     internal const string ExpiredWithRecentSql = "SELECT id, expires_at FROM shards WHERE pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ?1 UNION ALL SELECT id, expires_at FROM recent_shards WHERE pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ?1 ORDER BY 2 LIMIT ?2";
@@ -61,8 +64,9 @@ internal sealed class ShardWriter : IDisposable
     private long _txCount, _txBytes;
 
     // Payload rows get their rowid from here (writer thread only), so a put can write its log row,
-    // which references the payload, before the payload. Ids skipped by a rolled-back batch are
-    // simply never used (log rows' seq likewise).
+    // which references the payload, before the payload; the log row's seq is the same number. Ids
+    // skipped by a rolled-back batch are simply never used: within the life of the in-memory log
+    // index, a payload rowid never names two shards.
     private long _nextDataId;
 
     private readonly PutOperationPool _puts;
@@ -136,6 +140,8 @@ internal sealed class ShardWriter : IDisposable
         _mergeDeleteAll = Native.Prepare(connection, "DELETE FROM recent_shards");
         _touch = Native.Prepare(connection, "UPDATE shards SET expires_at = ?2, pinned = ?3 WHERE id = ?1");
         _insertData = Native.Prepare(connection, "INSERT INTO shard_data(rowid, data) VALUES (?1, ?2)");
+        _insertRecentHandle = new StatementHandle(_insertRecent);
+        _insertDataHandle = new StatementHandle(_insertData);
         _deleteMeta = Native.Prepare(connection, "DELETE FROM shards WHERE id = ?1 RETURNING data_id, size");
         _deleteData = Native.Prepare(connection, "DELETE FROM shard_data WHERE rowid = ?1");
         _setPinned = Native.Prepare(connection, "UPDATE shards SET pinned = ?2 WHERE id = ?1");
@@ -150,8 +156,8 @@ internal sealed class ShardWriter : IDisposable
 
         _shardCount = Schema.Scalar(connection, "SELECT shard_count FROM usage WHERE id = 0");
         _usedBytes = Schema.Scalar(connection, "SELECT used_bytes FROM usage WHERE id = 0");
-        _nextDataId = Schema.Scalar(connection, "SELECT coalesce(max(rowid), 0) + 1 FROM shard_data");
-        _nextSeq = LoadRecent(connection, recent);
+        // Past every log row too: one whose payload row was lost must not collide with a new put.
+        _nextDataId = Math.Max(Schema.Scalar(connection, "SELECT coalesce(max(rowid), 0) + 1 FROM shard_data"), LoadRecent(connection, recent));
         _puts = new PutOperationPool(options.WriteQueueCapacity + options.WriteBatchSize);
 
         StartFilterBuild();
@@ -176,17 +182,27 @@ internal sealed class ShardWriter : IDisposable
         using var count = Native.Prepare(connection, "SELECT count(*) FROM recent_shards");
         Native.Step(db, count);
         recent.Reserve(raw.sqlite3_column_int(count, 0));
-        using var rows = Native.Prepare(connection, "SELECT seq, id FROM recent_shards");
+        using var statement = Native.Prepare(connection, "SELECT seq, id, coalesce(last_verified, 0) FROM recent_shards");
+        var rows = new StatementHandle(statement);
         long last = 0;
-        while (Native.Step(db, rows))
+        while (rows.Step(db))
         {
-            var seq = raw.sqlite3_column_int64(rows, 0);
-            recent.Load(Native.ColumnId(rows, 1), seq);
+            var seq = rows.ColumnInt64(0);
+            // An id column that is not 32 bytes means the page holding it is damaged.
+            if (!ShardId.TryFromBytes(rows.ColumnBlob(1), out var id))
+            {
+                throw new SqliteException($"A logged shard id is not {ShardId.Size} bytes.", Native.Corrupt);
+            }
+
+            recent.Load(id, seq, VerifiedMinute(rows.ColumnInt64(2)));
             last = Math.Max(last, seq);
         }
 
         return last + 1;
     }
+
+    /// <summary>The Unix minute of a time in Unix milliseconds, as the log index keeps verification times.</summary>
+    public static int VerifiedMinute(long unixMilliseconds) => (int)Math.Clamp(unixMilliseconds / 60_000, 0, int.MaxValue);
 
     public long CompletedCheckpoints => _checkpointer.Completed;
 
@@ -232,6 +248,7 @@ internal sealed class ShardWriter : IDisposable
         }
 
         _verified.Enqueue((id, atUnixMilliseconds));
+        _recent.MarkVerified(id, VerifiedMinute(atUnixMilliseconds));
     }
 
     public StorageException QuotaError(long size) => new(
@@ -258,31 +275,31 @@ internal sealed class ShardWriter : IDisposable
         }
 
         var newExpiry = options.ExpiresAt?.ToUnixTimeMilliseconds();
+        // The log row and the payload row share their number (see RecentShardIndex).
         var dataId = _nextDataId;
-        var seq = _nextSeq;
-        Native.BindNullableInt64(_insertRecent, 6, newExpiry);
-        raw.sqlite3_bind_int64(_insertRecent, 1, seq);
-        Native.BindId(_insertRecent, 2, id);
-        raw.sqlite3_bind_int64(_insertRecent, 3, dataId);
-        raw.sqlite3_bind_int64(_insertRecent, 4, size);
-        raw.sqlite3_bind_int64(_insertRecent, 5, _time.GetUtcNow().ToUnixTimeMilliseconds());
-        raw.sqlite3_bind_int(_insertRecent, 7, options.Pinned ? 1 : 0);
-        Native.Run(_db, _insertRecent);
-        _nextSeq++;
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        _insertRecentHandle.BindNullableInt64(6, newExpiry);
+        _insertRecentHandle.BindInt64(1, dataId);
+        _insertRecentHandle.BindId(2, id, _idBuffer);
+        _insertRecentHandle.BindInt64(3, dataId);
+        _insertRecentHandle.BindInt64(4, size);
+        _insertRecentHandle.BindInt64(5, now);
+        _insertRecentHandle.BindInt64(7, options.Pinned ? 1 : 0);
+        _insertRecentHandle.Run(_db);
         _nextDataId++;
-        _recent.Add(id, seq);
+        _recent.Add(id, dataId, VerifiedMinute(now));
         var inline = data.IsSingleSegment && size <= InlineWriteLimit;
-        raw.sqlite3_bind_int64(_insertData, 1, dataId);
+        _insertDataHandle.BindInt64(1, dataId);
         if (inline)
         {
-            raw.sqlite3_bind_blob(_insertData, 2, data.FirstSpan);
+            _insertDataHandle.RunWithBlob(_db, 2, data.FirstSpan);
         }
         else
         {
             raw.sqlite3_bind_zeroblob(_insertData, 2, (int)size);
+            _insertDataHandle.Run(_db);
         }
 
-        Native.Run(_db, _insertData);
         if (!inline)
         {
             using var blob = new SqliteBlob(_connection, "shard_data", "data", dataId);
@@ -579,7 +596,7 @@ internal sealed class ShardWriter : IDisposable
             _mergePlan = _recent.Snapshot();
             Array.Sort(_mergePlan, static (a, b) => a.Key.CompareTo(b.Key));
             _mergeNext = 0;
-            _mergeMaxSeq = _nextSeq - 1;
+            _mergeMaxSeq = _nextDataId - 1;
         }
 
         var plan = _mergePlan;
@@ -588,7 +605,7 @@ internal sealed class ShardWriter : IDisposable
         // and deletes them from pages all over it, so a large log in small ranges would cost the
         // square of its size.
         var end = Math.Min(plan.Length, first + Math.Max(_options.MergeChunkShards, (plan.Length + 3) / 4));
-        var whole = first == 0 && end == plan.Length && _mergeMaxSeq == _nextSeq - 1;
+        var whole = first == 0 && end == plan.Length && _mergeMaxSeq == _nextDataId - 1;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
