@@ -369,6 +369,17 @@ public sealed class RecentShardsTests
         Assert.DoesNotContain("SCAN recent_shards", text);
     }
 
+    // The tables as version 1 of the store created them, for the migration tests to start from.
+    private const string SchemaOneTables = """
+        PRAGMA journal_mode = WAL;
+        CREATE TABLE shard_data(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL);
+        CREATE TABLE shards(id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 32), data_id INTEGER NOT NULL, size INTEGER NOT NULL,
+            stored_at INTEGER NOT NULL, expires_at INTEGER, pinned INTEGER NOT NULL, last_verified INTEGER) WITHOUT ROWID;
+        CREATE INDEX shards_collectable ON shards(expires_at) WHERE pinned = 0 AND expires_at IS NOT NULL;
+        CREATE TABLE quarantine(id BLOB PRIMARY KEY NOT NULL, size INTEGER, stored_at INTEGER, detected_at INTEGER NOT NULL, reason TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE usage(id INTEGER PRIMARY KEY CHECK (id = 0), shard_count INTEGER NOT NULL, used_bytes INTEGER NOT NULL);
+        """;
+
     [Fact]
     public async Task Open_OfASchemaOneStore_MigratesAndKeepsItsShards()
     {
@@ -384,14 +395,7 @@ public sealed class RecentShardsTests
                 raw.Open();
                 using var command = raw.CreateCommand();
                 // The schema-1 layout, as version 1 of the store created it.
-                command.CommandText = """
-                    PRAGMA journal_mode = WAL;
-                    CREATE TABLE shard_data(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL);
-                    CREATE TABLE shards(id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 32), data_id INTEGER NOT NULL, size INTEGER NOT NULL,
-                        stored_at INTEGER NOT NULL, expires_at INTEGER, pinned INTEGER NOT NULL, last_verified INTEGER) WITHOUT ROWID;
-                    CREATE INDEX shards_collectable ON shards(expires_at) WHERE pinned = 0 AND expires_at IS NOT NULL;
-                    CREATE TABLE quarantine(id BLOB PRIMARY KEY NOT NULL, size INTEGER, stored_at INTEGER, detected_at INTEGER NOT NULL, reason TEXT NOT NULL) WITHOUT ROWID;
-                    CREATE TABLE usage(id INTEGER PRIMARY KEY CHECK (id = 0), shard_count INTEGER NOT NULL, used_bytes INTEGER NOT NULL);
+                command.CommandText = SchemaOneTables + """
                     INSERT INTO shard_data(rowid, data) VALUES (1, $data);
                     INSERT INTO shards VALUES ($id, 1, 1000, 1700000000000, NULL, 1, NULL);
                     INSERT INTO usage VALUES (0, 1, 1000);
@@ -455,14 +459,8 @@ public sealed class RecentShardsTests
             {
                 raw.Open();
                 using var command = raw.CreateCommand();
-                command.CommandText = """
-                    PRAGMA journal_mode = WAL;
-                    CREATE TABLE shard_data(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL);
-                    CREATE TABLE shards(id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 32), data_id INTEGER NOT NULL, size INTEGER NOT NULL,
-                        stored_at INTEGER NOT NULL, expires_at INTEGER, pinned INTEGER NOT NULL, last_verified INTEGER) WITHOUT ROWID;
-                    CREATE INDEX shards_collectable ON shards(expires_at) WHERE pinned = 0 AND expires_at IS NOT NULL;
-                    CREATE TABLE quarantine(id BLOB PRIMARY KEY NOT NULL, size INTEGER, stored_at INTEGER, detected_at INTEGER NOT NULL, reason TEXT NOT NULL) WITHOUT ROWID;
-                    CREATE TABLE usage(id INTEGER PRIMARY KEY CHECK (id = 0), shard_count INTEGER NOT NULL, used_bytes INTEGER NOT NULL);
+                // The schema-3 layout: schema 1's tables, then the log and its expiry index.
+                command.CommandText = SchemaOneTables + """
                     CREATE TABLE recent_shards(seq INTEGER PRIMARY KEY, id BLOB NOT NULL CHECK (length(id) = 32), data_id INTEGER NOT NULL,
                         size INTEGER NOT NULL, stored_at INTEGER NOT NULL, expires_at INTEGER, pinned INTEGER NOT NULL, last_verified INTEGER);
                     CREATE INDEX recent_collectable ON recent_shards(expires_at) WHERE pinned = 0 AND expires_at IS NOT NULL;
