@@ -8,7 +8,9 @@ namespace Overlay.Benchmarks.Storage;
 
 /// <summary>
 /// Point reads with hash verification: small shards on one and two threads, 1 MiB shards, and the
-/// same without verification to show what the hash costs.
+/// same without verification to show what the hash costs. <see cref="Merged"/>: the shards were merged
+/// into the id index while they were stored (as most of a store past the merge threshold is), instead
+/// of all still being in the log.
 /// </summary>
 [MemoryDiagnoser]
 public class ShardStoreReadBenchmarks
@@ -25,11 +27,14 @@ public class ShardStoreReadBenchmarks
     private ShardId[] _large = [];
     private readonly byte[][] _buffers = [new byte[LargeSize], new byte[LargeSize]];
 
+    [Params(false, true)]
+    public bool Merged { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         _directory = BenchStore.NewDirectory("read");
-        _store = BenchStore.Open(_directory);
+        _store = BenchStore.Open(_directory, mergeThreshold: Merged ? 4096 : null);
         var random = new Random(3);
         _small = Fill(random, SmallShards, SmallSize);
         _large = Fill(random, LargeShards, LargeSize);
