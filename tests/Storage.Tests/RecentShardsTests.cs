@@ -540,6 +540,72 @@ public sealed class RecentShardsTests
     }
 
     [Fact]
+    public async Task Reads_OfShardsWhosePutsAreInFlight_AreNeverTakenForDamage()
+    {
+        // Readers ask for ids just ahead of the puts: the in-memory log index names a shard before
+        // its commit, so a read can start before the commit and finish after it. It may answer
+        // NotFound or Found, never Corrupted, and must never quarantine (delete) the shard.
+        await using var temp = new TempStore(o =>
+        {
+            o.ReaderCount = 4;
+            o.WriteBatchSize = 64;
+        });
+        const int Total = 30_000;
+        var random = new Random(27);
+        var data = new byte[Total][];
+        var ids = new ShardId[Total];
+        for (var i = 0; i < Total; i++)
+        {
+            data[i] = TempStore.RandomBytes(random, 200);
+            ids[i] = ShardId.Compute(data[i]);
+        }
+
+        using var corrupted = new CounterWatch(temp.Store.Meter, "overlay.storage.corrupted");
+        var next = 0;
+        var done = 0;
+        var readers = new Task<int>[4];
+        for (var r = 0; r < readers.Length; r++)
+        {
+            var seed = r;
+            readers[r] = Task.Run(() =>
+            {
+                var local = new Random(seed);
+                var buffer = new byte[200];
+                var bad = 0;
+                while (Volatile.Read(ref done) == 0)
+                {
+                    var i = Math.Min(Total - 1, Volatile.Read(ref next) + local.Next(128));
+                    if (temp.Store.Read(ids[i], buffer).Status == ShardReadStatus.Corrupted)
+                    {
+                        bad++;
+                    }
+                }
+
+                return bad;
+            }, Ct);
+        }
+
+        var pending = new List<Task<PutResult>>(256);
+        for (var i = 0; i < Total; i++)
+        {
+            pending.Add(temp.Store.PutAsync(data[i], cancellationToken: Ct).AsTask());
+            Volatile.Write(ref next, i);
+            if (pending.Count == pending.Capacity)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+        }
+
+        await Task.WhenAll(pending);
+        Volatile.Write(ref done, 1);
+        Assert.Equal(0, (await Task.WhenAll(readers)).Sum());
+        await temp.Store.FlushAsync(Ct);
+        Assert.Equal(0, corrupted.Total);
+        Assert.All(ids, id => Assert.True(temp.Store.Contains(id)));
+    }
+
+    [Fact]
     public async Task Readers_DuringManyMerges_NeverMissAnAcknowledgedShard()
     {
         // Small batches and a small threshold: a merge every few batches while two threads read.

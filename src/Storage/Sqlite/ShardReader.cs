@@ -29,12 +29,12 @@ internal sealed class ShardReader : IDisposable
 
     // Look-ups of logged shards, by log row (an index entry is only a hint: the row may be uncommitted
     // or already merged, see RecentShardIndex).
-    private readonly sqlite3_stmt _logPayload, _recentInfo, _recentExists;
+    private readonly sqlite3_stmt _logPayload, _recentMeta, _recentInfo, _recentExists;
     private readonly RecentShardIndex _recent;
 
     // The statement of the current BeginRead (_meta, or _logPayload for a logged shard).
     private StatementHandle _active;
-    private readonly StatementHandle _metaHandle, _logPayloadHandle, _dataHandle;
+    private readonly StatementHandle _metaHandle, _logPayloadHandle, _recentMetaHandle, _dataHandle;
 
     // Column of _active holding a small payload; set by BeginRead.
     private int _payloadColumn;
@@ -54,10 +54,14 @@ internal sealed class ShardReader : IDisposable
         // A logged shard's payload row has its log row's number: the log index leads straight to it.
         // length() reads only the record header, so a large payload is not loaded here either.
         _logPayload = Native.Prepare(connection, $"SELECT length(data), CASE WHEN length(data) <= {InlineReadLimit} THEN data END FROM shard_data WHERE rowid = ?1");
+        // When the payload row is not there: the log row and its payload in one statement, so one
+        // snapshot decides between "not committed yet", "merged meanwhile" and "payload row lost".
+        _recentMeta = Native.Prepare(connection, $"SELECT s.data_id, s.size, s.last_verified, CASE WHEN s.size <= {InlineReadLimit} THEN d.data END FROM recent_shards s LEFT JOIN shard_data d ON d.rowid = s.data_id WHERE s.seq = ?2 AND s.id = ?1");
         _recentExists = Native.Prepare(connection, "SELECT 1 FROM recent_shards WHERE seq = ?2 AND id = ?1");
         _recentInfo = Native.Prepare(connection, "SELECT size, stored_at, expires_at, pinned, last_verified FROM recent_shards WHERE seq = ?2 AND id = ?1");
         _metaHandle = new StatementHandle(_meta);
         _logPayloadHandle = new StatementHandle(_logPayload);
+        _recentMetaHandle = new StatementHandle(_recentMeta);
         _dataHandle = new StatementHandle(_data);
         _active = _metaHandle;
     }
@@ -78,10 +82,9 @@ internal sealed class ShardReader : IDisposable
     /// <param name="lastVerified">Last recorded verification, Unix milliseconds (0 if never).</param>
     public bool BeginRead(in ShardId id, out long dataId, out int size, out long lastVerified)
     {
-        _payloadMissing = false;
-        var logged = _recent.TryGet(id, out var seq, out var verifiedMinute);
-        if (logged)
+        if (_recent.TryGet(id, out var seq, out var verifiedMinute))
         {
+            // The payload row alone, found by the log row's number.
             _logPayloadHandle.BindInt64(1, seq);
             if (_logPayloadHandle.Step(_db))
             {
@@ -94,37 +97,42 @@ internal sealed class ShardReader : IDisposable
                 return true;
             }
 
-            // Not committed yet or deleted (then the id index decides), or merged meanwhile, which
-            // cannot lose the payload row, or that row was lost from a damaged file (see below).
+            // Not there: not committed yet, deleted, or lost from a damaged file. Those are told apart
+            // by the log row and its payload read together: separate look-ups could see a put commit
+            // in between and take its log row for one whose payload is missing.
             _logPayloadHandle.Reset();
+            if (Lookup(_recentMetaHandle, id, seq))
+            {
+                return Found(_recentMetaHandle, out dataId, out size, out lastVerified);
+            }
+
+            // Not committed, deleted, or merged meanwhile: then the id index row is visible now.
+            _recentMetaHandle.Reset();
+        }
+
+        if (Lookup(_metaHandle, id, 0))
+        {
+            return Found(_metaHandle, out dataId, out size, out lastVerified);
         }
 
         _active = _metaHandle;
-        _payloadColumn = 3;
-        if (Lookup(_metaHandle, id, 0))
-        {
-            dataId = _metaHandle.ColumnInt64(0);
-            size = _metaHandle.ColumnInt(1);
-            lastVerified = _metaHandle.ColumnInt64(2);
-            _payloadInRow = size <= InlineReadLimit;
-            return true;
-        }
-
         dataId = 0;
         size = 0;
         lastVerified = 0;
-        if (logged && Contains(_recentExists, id, seq))
-        {
-            // The log row is there and its payload row is not: a stored shard that cannot be served.
-            _payloadMissing = true;
-            return true;
-        }
-
         return false;
     }
 
-    // True between a BeginRead that found a log row without its payload row and EndRead.
-    private bool _payloadMissing;
+    // A metadata row joined to its payload (columns data_id, size, last_verified, small payload or NULL).
+    private bool Found(StatementHandle statement, out long dataId, out int size, out long lastVerified)
+    {
+        _active = statement;
+        _payloadColumn = 3;
+        dataId = statement.ColumnInt64(0);
+        size = statement.ColumnInt(1);
+        lastVerified = statement.ColumnInt64(2);
+        _payloadInRow = size <= InlineReadLimit;
+        return true;
+    }
 
     /// <summary>Binds the id (and, for a log statement, the log row) and steps once; true for a row.</summary>
     private bool Lookup(StatementHandle stmt, in ShardId id, long seq)
@@ -141,7 +149,6 @@ internal sealed class ShardReader : IDisposable
     public void EndRead()
     {
         _payloadInRow = false;
-        _payloadMissing = false;
         _active.Reset();
         _active = _metaHandle;
     }
@@ -226,11 +233,6 @@ internal sealed class ShardReader : IDisposable
     {
         try
         {
-            if (_payloadMissing)
-            {
-                return false;
-            }
-
             if (_payloadInRow)
             {
                 // NULL: the payload row is missing.
@@ -320,6 +322,7 @@ internal sealed class ShardReader : IDisposable
         _info.Dispose();
         _exists.Dispose();
         _logPayload.Dispose();
+        _recentMeta.Dispose();
         _recentInfo.Dispose();
         _recentExists.Dispose();
         _connection.Dispose();
