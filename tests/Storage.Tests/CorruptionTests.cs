@@ -146,6 +146,38 @@ public sealed class CorruptionTests
     }
 
     [Fact]
+    public async Task Put_AfterTheHighestPayloadRowWasLost_NeverReusesItsNumber()
+    {
+        // The last shard's payload row is lost while its metadata row stays. A new shard given that row
+        // number would be served under the lost shard's id (and fail its hash), and quarantining the
+        // lost shard would then delete the new shard's payload.
+        await using var temp = new TempStore(o => o.MergeThreshold = 1);
+        var shards = await FillAsync(temp, 28, 3000, 4000);
+        await temp.CloseAsync();
+        using (var raw = OpenRaw(temp))
+        {
+            using var command = raw.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM shards";
+            Assert.Equal(2L, command.ExecuteScalar());
+            command.CommandText = $"DELETE FROM shard_data WHERE rowid = {DataRowOf(raw, shards[1].Id)}";
+            Assert.Equal(1, command.ExecuteNonQuery());
+            command.CommandText = "SELECT max(rowid) FROM shard_data";
+            Assert.Equal(DataRowOf(raw, shards[0].Id), command.ExecuteScalar());
+        }
+
+        await temp.ReopenAsync();
+        var added = await FillAsync(temp, 29, 5000);
+        var buffer = new byte[5000];
+        Assert.Equal(new ShardReadResult(ShardReadStatus.Corrupted, 0), temp.Store.Read(shards[1].Id, buffer));
+        await temp.Store.FlushAsync(Ct);
+        Assert.False(temp.Store.Contains(shards[1].Id));
+        AssertServes(temp, added[0]);
+        AssertServes(temp, shards[0]);
+        await temp.ReopenAsync();
+        AssertServes(temp, added[0]);
+    }
+
+    [Fact]
     public async Task VerifyAll_AfterBlobsWereOverwritten_ReportsExactlyTheBadIds()
     {
         await using var temp = new TempStore();

@@ -444,7 +444,7 @@ public sealed class RecentShardsTests
     public async Task Open_OfASchemaThreeStore_NumbersTheLogByPayloadRowAndKeepsEverything()
     {
         // Schema 3 numbered log rows apart from their payload rows; schema 4 gives each log row its
-        // payload's number, which reads rely on. Three logged shards (seq 1..3, payload rows 5, 9, 12)
+        // payload's number, which reads rely on. Three logged shards (seq 2..4, payload rows 5, 9, 12)
         // and one merged one (payload row 2), the largest read through blob I/O.
         var directory = Path.Combine(Path.GetTempPath(), "overlay-storage-v3-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -478,13 +478,19 @@ public sealed class RecentShardsTests
                     command.Parameters.AddWithValue("$data", data);
                     command.Parameters.AddWithValue("$id", id.ToArray());
                     command.Parameters.AddWithValue("$size", data.Length);
-                    command.Parameters.AddWithValue("$seq", i + 1);
+                    command.Parameters.AddWithValue("$seq", i + 2);
                     command.CommandText = i < 3
                         ? "INSERT INTO shard_data(rowid, data) VALUES ($row, $data); INSERT INTO recent_shards VALUES ($seq, $id, $row, $size, 1700000000000, NULL, 0, 1700000000000)"
                         : "INSERT INTO shard_data(rowid, data) VALUES ($row, $data); INSERT INTO shards VALUES ($id, $row, $size, 1700000000000, NULL, 1, NULL)";
                     command.ExecuteNonQuery();
                 }
 
+                // Damage an older store version could leave: a log row (seq 1) whose payload row was lost
+                // and whose number the first shard's payload got. The migration keeps the later row.
+                command.Parameters.Clear();
+                command.Parameters.AddWithValue("$orphan", ShardId.Compute(TempStore.RandomBytes(random, 10)).ToArray());
+                command.CommandText = "INSERT INTO recent_shards VALUES (1, $orphan, 5, 10, 1690000000000, NULL, 0, NULL)";
+                command.ExecuteNonQuery();
                 command.Parameters.Clear();
                 command.CommandText = $"INSERT INTO usage VALUES (0, 4, {sizes.Sum()})";
                 command.ExecuteNonQuery();

@@ -19,7 +19,7 @@ internal static class Schema
     /// <summary>"OVLS" — marks the file as an Overlay shard store.</summary>
     public const int ApplicationId = 0x4F564C53;
 
-    public const int CurrentVersion = 4;
+    public const int CurrentVersion = 5;
 
     private static readonly string[] Migrations =
     [
@@ -71,6 +71,8 @@ internal static class Schema
         """,
         // 3 → 4: a log row's seq is its payload's rowid (both grow with arrival, one per put), so the
         // in-memory log index leads a read straight to the payload, one B-tree descent instead of two.
+        // Two log rows name the same payload row only in a damaged file, where a row whose payload was
+        // lost had its number given to a later put: the later one, which owns the payload, is kept.
         """
         CREATE TABLE recent_shards_4(
             seq INTEGER PRIMARY KEY,
@@ -81,11 +83,17 @@ internal static class Schema
             expires_at INTEGER,
             pinned INTEGER NOT NULL,
             last_verified INTEGER);
-        INSERT INTO recent_shards_4(seq, id, data_id, size, stored_at, expires_at, pinned, last_verified)
-            SELECT data_id, id, data_id, size, stored_at, expires_at, pinned, last_verified FROM recent_shards;
+        INSERT OR REPLACE INTO recent_shards_4(seq, id, data_id, size, stored_at, expires_at, pinned, last_verified)
+            SELECT data_id, id, data_id, size, stored_at, expires_at, pinned, last_verified FROM recent_shards ORDER BY seq;
         DROP TABLE recent_shards;
         ALTER TABLE recent_shards_4 RENAME TO recent_shards;
         CREATE INDEX recent_collectable ON recent_shards(expires_at) WHERE pinned = 0 AND expires_at IS NOT NULL;
+        """,
+        // 4 → 5: the next payload row number is kept with the totals, so a payload row lost from a
+        // damaged file never has its number given to a new shard: its metadata row still names it, and
+        // quarantining that shard would delete the new shard's payload.
+        """
+        ALTER TABLE usage ADD COLUMN next_data_id INTEGER NOT NULL DEFAULT 0;
         """,
     ];
 

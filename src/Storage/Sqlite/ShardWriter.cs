@@ -69,6 +69,9 @@ internal sealed class ShardWriter : IDisposable
     // index, a payload rowid never names two shards.
     private long _nextDataId;
 
+    // _nextDataId as the usage row last committed it.
+    private long _committedNextDataId;
+
     private readonly PutOperationPool _puts;
 
     // WAL frames appended since the last checkpoint request, and since the WAL was last known to be
@@ -148,7 +151,7 @@ internal sealed class ShardWriter : IDisposable
         _setVerified = Native.Prepare(connection, "UPDATE shards SET last_verified = ?2 WHERE id = ?1 AND (last_verified IS NULL OR last_verified < ?2)");
         _expired = Native.Prepare(connection, "SELECT id FROM shards WHERE pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2");
         _quarantine = Native.Prepare(connection, "INSERT OR REPLACE INTO quarantine(id, size, stored_at, detected_at, reason) SELECT id, size, stored_at, ?2, ?3 FROM shards WHERE id = ?1");
-        _usage = Native.Prepare(connection, "UPDATE usage SET shard_count = ?1, used_bytes = ?2 WHERE id = 0");
+        _usage = Native.Prepare(connection, "UPDATE usage SET shard_count = ?1, used_bytes = ?2, next_data_id = ?3 WHERE id = 0");
 
         // Checkpoints run on the checkpointer's connection; this one only appends to the WAL.
         Schema.Execute(connection, "PRAGMA wal_autocheckpoint = 0");
@@ -156,8 +159,12 @@ internal sealed class ShardWriter : IDisposable
 
         _shardCount = Schema.Scalar(connection, "SELECT shard_count FROM usage WHERE id = 0");
         _usedBytes = Schema.Scalar(connection, "SELECT used_bytes FROM usage WHERE id = 0");
-        // Past every log row too: one whose payload row was lost must not collide with a new put.
-        _nextDataId = Math.Max(Schema.Scalar(connection, "SELECT coalesce(max(rowid), 0) + 1 FROM shard_data"), LoadRecent(connection, recent));
+        // Past every number ever given out (kept with the totals), every payload row and every log row:
+        // a row lost from a damaged file is still named by its metadata, and must not name a new shard too.
+        _nextDataId = Math.Max(
+            Math.Max(Schema.Scalar(connection, "SELECT next_data_id FROM usage WHERE id = 0"), Schema.Scalar(connection, "SELECT coalesce(max(rowid), 0) + 1 FROM shard_data")),
+            LoadRecent(connection, recent));
+        _committedNextDataId = _nextDataId;
         _puts = new PutOperationPool(options.WriteQueueCapacity + options.WriteBatchSize);
 
         StartFilterBuild();
@@ -899,14 +906,17 @@ internal sealed class ShardWriter : IDisposable
 
     private void CommitWithUsage()
     {
-        if (_txCount != 0 || _txBytes != 0)
+        var nextDataId = _nextDataId;
+        if (_txCount != 0 || _txBytes != 0 || nextDataId != _committedNextDataId)
         {
             raw.sqlite3_bind_int64(_usage, 1, _shardCount + _txCount);
             raw.sqlite3_bind_int64(_usage, 2, _usedBytes + _txBytes);
+            raw.sqlite3_bind_int64(_usage, 3, nextDataId);
             Native.Run(_db, _usage);
         }
 
         Native.Run(_db, _commit);
+        _committedNextDataId = nextDataId;
         _recent.Committed();
         CountWalFrames();
         Interlocked.Add(ref _shardCount, _txCount);

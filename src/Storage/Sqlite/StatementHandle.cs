@@ -89,14 +89,24 @@ internal readonly unsafe partial struct StatementHandle
         }
     }
 
-    /// <summary>Binds <paramref name="bytes"/> in place, pinned while the statement runs, then runs and resets it.</summary>
+    /// <summary>
+    /// Binds <paramref name="bytes"/> in place, pinned while the statement runs, then runs and resets it
+    /// and unbinds them, so the statement never keeps a pointer to memory that is no longer pinned.
+    /// </summary>
     public void RunWithBlob(sqlite3 db, int index, ReadOnlySpan<byte> bytes)
     {
         fixed (byte* pinned = bytes)
         {
-            // A null pointer would bind NULL instead of an empty blob.
-            Check(sqlite3_bind_blob(_stmt, index, bytes.IsEmpty ? (byte*)1 : pinned, bytes.Length, Static));
-            Run(db);
+            try
+            {
+                // A null pointer would bind NULL instead of an empty blob.
+                Check(sqlite3_bind_blob(_stmt, index, bytes.IsEmpty ? (byte*)1 : pinned, bytes.Length, Static));
+                Run(db);
+            }
+            finally
+            {
+                _ = sqlite3_bind_null(_stmt, index);
+            }
         }
     }
 
