@@ -97,9 +97,11 @@ internal static class Native
     public static long? ColumnNullableInt64(sqlite3_stmt stmt, int index) =>
         raw.sqlite3_column_type(stmt, index) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(stmt, index);
 
-    public static ShardId ColumnId(sqlite3_stmt stmt, int index)
+    public static ShardId ColumnId(sqlite3_stmt stmt, int index) => IdFrom(raw.sqlite3_column_blob(stmt, index));
+
+    /// <summary>The id an id column holds; throws SQLITE_CORRUPT for one that is not 32 bytes.</summary>
+    public static ShardId IdFrom(ReadOnlySpan<byte> bytes)
     {
-        var bytes = raw.sqlite3_column_blob(stmt, index);
         // An id column that is not 32 bytes means the page holding it is damaged.
         if (!ShardId.TryFromBytes(bytes, out var id))
         {

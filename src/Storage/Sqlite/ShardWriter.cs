@@ -195,13 +195,7 @@ internal sealed class ShardWriter : IDisposable
         while (rows.Step(db))
         {
             var seq = rows.ColumnInt64(0);
-            // An id column that is not 32 bytes means the page holding it is damaged.
-            if (!ShardId.TryFromBytes(rows.ColumnBlob(1), out var id))
-            {
-                throw new SqliteException($"A logged shard id is not {ShardId.Size} bytes.", Native.Corrupt);
-            }
-
-            recent.Load(id, seq, VerifiedMinute(rows.ColumnInt64(2)));
+            recent.Load(Native.IdFrom(rows.ColumnBlob(1)), seq, VerifiedMinute(rows.ColumnInt64(2)));
             last = Math.Max(last, seq);
         }
 
