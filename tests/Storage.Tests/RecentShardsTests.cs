@@ -375,6 +375,13 @@ public sealed class RecentShardsTests
         Assert.DoesNotContain("SCAN recent_shards", text);
     }
 
+    private static SqliteConnection OpenFile(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
     // The tables as version 1 of the store created them, for the migration tests to start from.
     private const string SchemaOneTables = """
         PRAGMA journal_mode = WAL;
@@ -396,9 +403,8 @@ public sealed class RecentShardsTests
         var id = ShardId.Compute(data);
         try
         {
-            using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+            using (var raw = OpenFile(path))
             {
-                raw.Open();
                 using var command = raw.CreateCommand();
                 // The schema-1 layout, as version 1 of the store created it.
                 command.CommandText = SchemaOneTables + """
@@ -432,9 +438,8 @@ public sealed class RecentShardsTests
                 await store.DisposeAsync();
             }
 
-            using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+            using (var raw = OpenFile(path))
             {
-                raw.Open();
                 using var command = raw.CreateCommand();
                 command.CommandText = "PRAGMA user_version";
                 Assert.Equal((long)Overlay.Storage.Sqlite.Schema.CurrentVersion, command.ExecuteScalar());
@@ -461,9 +466,8 @@ public sealed class RecentShardsTests
         var shards = new List<(ShardId Id, byte[] Data)>();
         try
         {
-            using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+            using (var raw = OpenFile(path))
             {
-                raw.Open();
                 using var command = raw.CreateCommand();
                 // The schema-3 layout: schema 1's tables, then the log and its expiry index.
                 command.CommandText = SchemaOneTables + """
@@ -521,9 +525,8 @@ public sealed class RecentShardsTests
                 await store.DisposeAsync();
             }
 
-            using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+            using (var raw = OpenFile(path))
             {
-                raw.Open();
                 using var command = raw.CreateCommand();
                 command.CommandText = "SELECT count(*) FROM recent_shards WHERE seq <> data_id";
                 Assert.Equal(0L, command.ExecuteScalar());
