@@ -323,29 +323,34 @@ public abstract class TransportContractTests : IAsyncLifetime
         for (var round = 0; round < 40; round++)
         {
             await using var raw = await Net.OpenRawAsync(server);
+            var served = await AcceptServedAsync(server, round);
             var burst = FrameFuzzer.Burst(random, 2_500, out var count);
             frames += count;
             await raw.SendAsync(burst);
             if (FrameFuzzer.ContainsFatal(burst))
             {
-                await raw.WaitClosedAsync();
+                // The listener's own side must close for the protocol violation: a raw channel that
+                // merely ends (a refused handshake, a reset) proves nothing about the frames.
+                await WhenClosedAsync(served);
+                Assert.Equal(TransportError.ProtocolViolation, served.CloseReason);
                 killed++;
             }
         }
 
         Assert.True(frames >= 100_000, $"only {frames} frames");
         Assert.True(killed > 0);
-        Assert.True(counts.Get("unknown_type") > 0);
+        Assert.True(counts.Get("unknown_type") > 0, counts.ToString());
         Assert.True(counts.Total - counts.Get("unknown_type") - counts.Get("unknown_stream") - counts.Get("unexpected_response") - counts.Get("remote_protocol_error") > 0);
 
         // A deliberately oversized frame is refused before its payload exists, with its own reason.
         var before = counts.Get("length_too_large");
         await using (var raw = await Net.OpenRawAsync(server))
         {
+            var served = await AcceptServedAsync(server, 40);
             var header = new byte[FrameHeader.Size];
             new FrameHeader(FrameType.Request, FrameFlags.None, 1, int.MaxValue).WriteTo(header);
             await raw.SendAsync(header);
-            await raw.WaitClosedAsync();
+            await WhenClosedAsync(served);
         }
 
         Assert.Equal(before + 1, counts.Get("length_too_large"));
@@ -354,6 +359,30 @@ public abstract class TransportContractTests : IAsyncLifetime
         using var response = await connection.RequestAsync("still here"u8.ToArray());
         Assert.Equal("still here", Encoding.ASCII.GetString(response.Payload.Span));
     });
+
+    /// <summary>The listener's side of the raw connection just opened: offered only once its handshake passed and it is served.</summary>
+    private async Task<ITransportConnection> AcceptServedAsync(TestNode server, int round)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20), Net.Time);
+        try
+        {
+            return await server.Listener.AcceptAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"Round {round}: the listener never served the raw connection (its handshake was refused or it was dropped).");
+            throw;
+        }
+    }
+
+    private static async Task WhenClosedAsync(ITransportConnection connection)
+    {
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (connection.Closed.Register(() => closed.TrySetResult()))
+        {
+            await closed.Task;
+        }
+    }
 }
 
 /// <summary>Collects <c>overlay.transport.frames_dropped</c> by reason while alive.</summary>
@@ -409,6 +438,14 @@ public sealed class DropCounter : IDisposable
 
                 return sum;
             }
+        }
+    }
+
+    public override string ToString()
+    {
+        lock (_counts)
+        {
+            return string.Join(", ", _counts.Select(kv => $"{kv.Key}={kv.Value}"));
         }
     }
 
