@@ -150,4 +150,44 @@ public sealed class PrefixSharingTests
         AssertServes(temp, logged, data);
         Assert.Equal(2, temp.Store.GetUsage().ShardCount);
     }
+
+    [Fact]
+    public async Task AFileWhoseLogHoldsTwoShardsOfOnePrefix_OpensWithBothFound()
+    {
+        await using var temp = new TempStore(KeepInLog);
+        var random = new Random(64);
+        var data = TempStore.RandomBytes(random, 800);
+        var first = (await temp.Store.PutAsync(data, cancellationToken: Ct)).Id;
+        await temp.CloseAsync();
+
+        // Two log rows of one prefix, as a file written before the log index kept prefixes could hold.
+        var second = SharingPrefixOf(first, 7);
+        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temp.DatabasePath, Pooling = false }.ToString()))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO shard_data(rowid, data) SELECT max(rowid) + 1, randomblob(300) FROM shard_data;
+                INSERT INTO recent_shards(seq, id, data_id, size, stored_at, pinned) SELECT max(rowid), $id, max(rowid), 300, 0, 0 FROM shard_data;
+                UPDATE usage SET shard_count = shard_count + 1, used_bytes = used_bytes + 300, next_data_id = (SELECT max(rowid) + 1 FROM shard_data);
+                """;
+            command.Parameters.AddWithValue("$id", second.ToArray());
+            command.ExecuteNonQuery();
+        }
+
+        await temp.ReopenAsync();
+        Assert.Equal(1, temp.Store.RecentCount);
+        AssertServes(temp, first, data);
+        Assert.True(temp.Store.TryGetInfo(second, out var info) && info.Size == 300);
+        Assert.Equal(2, temp.Store.GetUsage().ShardCount);
+        var listed = new List<ShardId>();
+        await foreach (var item in temp.Store.EnumerateAsync(Ct))
+        {
+            listed.Add(item.Id);
+        }
+
+        Assert.Equal(first < second ? [first, second] : [second, first], listed);
+        Assert.True(await temp.Store.DeleteAsync(first, Ct));
+        Assert.True(temp.Store.Contains(second));
+    }
 }

@@ -76,8 +76,8 @@ internal sealed class RecentShardIndex
         }
     }
 
-    /// <summary>Loads a committed entry at open.</summary>
-    public void Load(in ShardId id, long seq, int verifiedMinute) => _entries.Set(IdPrefix.Of(id), seq, verifiedMinute);
+    /// <summary>Loads a committed entry at open; returns the row of an entry with the same prefix it replaced (0: none).</summary>
+    public long Load(in ShardId id, long seq, int verifiedMinute) => _entries.Set(IdPrefix.Of(id), seq, verifiedMinute);
 
     /// <summary>A log row was inserted in the open transaction, verified (stored) at <paramref name="verifiedMinute"/>.</summary>
     public void Add(in ShardId id, long seq, int verifiedMinute)

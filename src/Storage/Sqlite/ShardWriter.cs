@@ -194,14 +194,54 @@ internal sealed class ShardWriter : IDisposable
         using var statement = Native.Prepare(connection, "SELECT seq, id, coalesce(last_verified, 0) FROM recent_shards");
         var rows = new StatementHandle(statement);
         long last = 0;
+        List<long>? displaced = null;
         while (rows.Step(db))
         {
             var seq = rows.ColumnInt64(0);
-            recent.Load(Native.IdFrom(rows.ColumnBlob(1)), seq, VerifiedMinute(rows.ColumnInt64(2)));
+            var previous = recent.Load(Native.IdFrom(rows.ColumnBlob(1)), seq, VerifiedMinute(rows.ColumnInt64(2)));
+            if (previous != 0)
+            {
+                (displaced ??= []).Add(previous);
+            }
+
             last = Math.Max(last, seq);
         }
 
+        if (displaced is not null)
+        {
+            MoveToIndex(connection, displaced);
+        }
+
         return last + 1;
+    }
+
+    /// <summary>
+    /// Moves log rows into the id index at open: rows whose id prefix a later log row also has (a file
+    /// written before the log index kept prefixes), which the index could not reach.
+    /// </summary>
+    private static void MoveToIndex(SqliteConnection connection, List<long> seqs)
+    {
+        using var transaction = connection.BeginTransaction();
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = "INSERT OR IGNORE INTO shards(id, data_id, size, stored_at, expires_at, pinned, last_verified) SELECT id, data_id, size, stored_at, expires_at, pinned, last_verified FROM recent_shards WHERE seq = $seq";
+        var insertSeq = insert.Parameters.Add("$seq", SqliteType.Integer);
+        using var delete = connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = "DELETE FROM recent_shards WHERE seq = $seq";
+        var deleteSeq = delete.Parameters.Add("$seq", SqliteType.Integer);
+        foreach (var seq in seqs)
+        {
+            insertSeq.Value = seq;
+            // An id the index already holds (only in a damaged file) keeps its log row: it is found in the index.
+            if (insert.ExecuteNonQuery() > 0)
+            {
+                deleteSeq.Value = seq;
+                delete.ExecuteNonQuery();
+            }
+        }
+
+        transaction.Commit();
     }
 
     /// <summary>The Unix minute of a time in Unix milliseconds, as the log index keeps verification times.</summary>
