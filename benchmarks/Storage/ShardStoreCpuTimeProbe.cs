@@ -192,9 +192,8 @@ public static class ShardStoreCpuTimeProbe
 
     /// <summary>
     /// Small puts with a merge threshold of 262,144, up to 2,000,000 shards: CPU and wall per put over
-    /// each 250,000, merges included. Each merge inserts the log into an id index that is larger each
-    /// time, so its cost per merged shard grows with the index: the reason the default threshold is
-    /// large and the store keeps ids in memory rather than merging early.
+    /// each 250,000, merges included: what puts cost when merges come often, as the id index they
+    /// insert into grows.
     /// </summary>
     private static void MergeGrowth(TextWriter output)
     {

@@ -43,9 +43,8 @@ public sealed class StorageOptions
     /// New shards are appended to a log in arrival order, found through an in-memory index of the
     /// log (30–39 bytes per shard), and merged into the on-disk id index, sorted, only once the log
     /// holds this many. Below it a put is two appends and a read one B-tree descent. A merge costs
-    /// every shard an insert into a B-tree that outgrew the page cache, and more the larger that
-    /// index is (each merge rewrites most of its pages), so this is the memory the store may spend
-    /// to keep puts and reads at their fastest. The default holds at most about 160 MB and covers
+    /// every shard an insert into a B-tree that outgrew the page cache, several times what its put
+    /// cost, so this is the memory the store may spend to keep puts and reads at their fastest. The default holds at most about 160 MB and covers
     /// the default quota for shards averaging 2.5 KiB or more. Open reads the log's ids (about
     /// 0.5 s per million). Default: 4194304; range 1–16777216.
     /// </summary>

@@ -60,8 +60,10 @@ internal sealed class LogRowTable
     private static int CapacityFor(int entries) => Math.Max(64, (int)Math.Min(Array.MaxLength, (entries * 5L / 4) + 1));
 
     // Multiply-shift instead of a modulo: the capacity is not a power of two. The id is a uniform hash;
-    // its leading four bytes pick the slot (the id filter hashes other bytes of the prefix).
-    private static int Start(ulong high, int capacity) => (int)(((high >> 32) * (ulong)capacity) >> 32);
+    // bytes 8–11 pick the slot. Not the leading bytes: a merge removes the entries of one id range, and
+    // slots picked by the leading bytes would leave that range as one run of removed slots, which
+    // every probe starting inside it walks to its end.
+    private static int Start(uint low, int capacity) => (int)(((ulong)low * (ulong)capacity) >> 32);
 
     /// <summary>The log row of the entry with <paramref name="prefix"/>; any thread.</summary>
     public bool TryGet(in IdPrefix prefix, out long row) => TryGet(prefix, out row, out _);
@@ -71,7 +73,7 @@ internal sealed class LogRowTable
     {
         var slots = Volatile.Read(ref _slots);
         var capacity = slots.Capacity;
-        var i = Start(prefix.High, capacity);
+        var i = Start(prefix.Low, capacity);
         for (var probed = 0; probed < capacity; probed++)
         {
             while (true)
@@ -117,7 +119,7 @@ internal sealed class LogRowTable
     {
         var slots = Volatile.Read(ref _slots);
         var capacity = slots.Capacity;
-        var i = Start(prefix.High, capacity);
+        var i = Start(prefix.Low, capacity);
         for (var probed = 0; probed < capacity; probed++)
         {
             var current = Volatile.Read(ref slots.Entries[i].Row);
@@ -145,7 +147,7 @@ internal sealed class LogRowTable
     {
         var slots = _slots;
         var capacity = slots.Capacity;
-        var i = Start(prefix.High, capacity);
+        var i = Start(prefix.Low, capacity);
         var free = -1;
         for (var probed = 0; probed < capacity; probed++)
         {
@@ -197,7 +199,7 @@ internal sealed class LogRowTable
     {
         var slots = _slots;
         var capacity = slots.Capacity;
-        var i = Start(prefix.High, capacity);
+        var i = Start(prefix.Low, capacity);
         for (var probed = 0; probed < capacity; probed++)
         {
             var current = slots.Entries[i].Row;
@@ -261,7 +263,7 @@ internal sealed class LogRowTable
         {
             if (old.Entries[i].Row > 0)
             {
-                var j = Start(old.Entries[i].High, slots.Capacity);
+                var j = Start(old.Entries[i].Low, slots.Capacity);
                 while (slots.Entries[j].Row != 0)
                 {
                     j = j + 1 == slots.Capacity ? 0 : j + 1;

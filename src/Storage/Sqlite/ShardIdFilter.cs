@@ -11,9 +11,8 @@ namespace Overlay.Storage.Sqlite;
 /// </summary>
 /// <remarks>
 /// Each id sets four bits of one 64-bit word (one cache line touched per check). Ids are BLAKE3
-/// hashes, so bytes of the id's prefix select the word (bytes 4–7; the log index's slot comes from
-/// bytes 0–3) and the bits (bytes 8–11): the prefix is all a merge has of the ids it moves, and the
-/// filter keeps no more than it holds; an attacker who grinds content
+/// hashes, so bytes of the id's prefix select the word (bytes 4–7) and the bits (bytes 0–3), leaving
+/// bytes 8–11 to the log index's slots: the prefix is all a merge has of the ids it moves; an attacker who grinds content
 /// to collide can only cause false positives, which cost one index descent each. At
 /// <see cref="BitsPerEntry"/> bits per id about 0.5 % of new ids take the SQL path.
 /// Adds may come from two threads at once (the writer's merges and a build scanning the index), so
@@ -58,7 +57,7 @@ internal sealed class ShardIdFilter
 
     public void Add(in IdPrefix prefix)
     {
-        Interlocked.Or(ref _words[(int)(prefix.High & _mask)], Bits(prefix.Low));
+        Interlocked.Or(ref _words[(int)(prefix.High & _mask)], Bits((uint)(prefix.High >> 32)));
         Interlocked.Increment(ref _count);
     }
 
@@ -66,7 +65,7 @@ internal sealed class ShardIdFilter
     public bool MayContain(in ShardId id)
     {
         var prefix = IdPrefix.Of(id);
-        var bits = Bits(prefix.Low);
+        var bits = Bits((uint)(prefix.High >> 32));
         return (Volatile.Read(ref _words[(int)(prefix.High & _mask)]) & bits) == bits;
     }
 
