@@ -52,6 +52,11 @@ public static class ShardStoreCpuTimeProbe
                     Scaling(output);
                 }
 
+                if (Selected("merges as the index grows"))
+                {
+                    MergeGrowth(output);
+                }
+
                 if (Selected("put 1 KiB"))
                 {
                     Report(output, "put 1 KiB, 10,000 in flight", 1024, PutRound(store, 1024, 10_000, ref counter, warmup: 10));
@@ -172,12 +177,58 @@ public static class ShardStoreCpuTimeProbe
                 Report(output, $"put 64 B at {store.GetUsage().ShardCount:N0} shards, 10,000 in flight, WriteBatchSize {batch}, {frames:F2} WAL frames per put", 64, best);
                 // Each merge holds up puts for its whole transaction.
                 output.WriteLine($"  {store.Merges} merges of the log of recent shards, the longest {store.LongestMerge.TotalMilliseconds:F0} ms");
-                // Closing merges what the rounds left in the log: with it, every put's share of merging is counted.
+                // Closing finishes any merge in progress when asked to: with it, every put's share of merging is counted.
                 var puts = (Warmup + ScalingRounds) * 10_000;
                 var (closeCpu, _) = Measure(() => store.DisposeAsync().AsTask().GetAwaiter().GetResult());
-                output.WriteLine($"  all {puts:N0} puts and the merge at close: {(totalCpu + closeCpu) / puts:F2} µs CPU/op");
+                output.WriteLine($"  all {puts:N0} puts and closing: {(totalCpu + closeCpu) / puts:F2} µs CPU/op");
                 store = null!;
             }
+        }
+        finally
+        {
+            BenchStore.Delete(directory);
+        }
+    }
+
+    /// <summary>
+    /// Small puts with a merge threshold of 262,144, up to 2,000,000 shards: CPU and wall per put over
+    /// each 250,000, merges included: what puts cost when merges come often, as the id index they
+    /// insert into grows.
+    /// </summary>
+    private static void MergeGrowth(TextWriter output)
+    {
+        const int Window = 250_000, Total = 2_000_000, InFlight = 10_000;
+        var directory = BenchStore.NewDirectory("cpu-merges");
+        try
+        {
+            var store = BenchStore.Open(directory, mergeThreshold: 262_144);
+            var records = new byte[64 * InFlight];
+            new Random(11).NextBytes(records);
+            var pending = new ValueTask<PutResult>[InFlight];
+            var counter = 0L;
+            for (var window = 0; window < Total / Window; window++)
+            {
+                var mergesBefore = store.Merges;
+                var (cpu, wall) = Measure(() =>
+                {
+                    for (var round = 0; round < Window / InFlight; round++)
+                    {
+                        BenchStore.Stamp(records, 64, ref counter);
+                        for (var i = 0; i < pending.Length; i++)
+                        {
+                            pending[i] = store.PutAsync(records.AsMemory(i * 64, 64));
+                        }
+
+                        for (var i = 0; i < pending.Length; i++)
+                        {
+                            pending[i].AsTask().GetAwaiter().GetResult();
+                        }
+                    }
+                });
+                output.WriteLine($"merges as the index grows, puts {window * Window:N0}–{(window + 1) * Window:N0}: {cpu / Window:F2} µs CPU/op; wall {wall / Window:F2} µs/op; {store.Merges - mergesBefore} merge transactions");
+            }
+
+            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
         finally
         {

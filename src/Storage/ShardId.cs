@@ -138,11 +138,12 @@ public readonly struct ShardId : IEquatable<ShardId>, IComparable<ShardId>
     // The words are hash output already: any 64 bits of them are uniformly distributed.
     public override int GetHashCode() => (int)_w3 ^ (int)(_w3 >> 32);
 
-    // The id is a uniform hash, so its own words serve as the membership filter's hashes: words the
-    // index order (leading bytes) and GetHashCode (last word) do not use, so the three stay independent.
-    internal ulong FilterSlot => _w2;
+    // The leading two words, big-endian: what the in-memory log index keeps of an id (see IdPrefix).
+    internal ulong Word0 => _w0;
 
-    internal ulong FilterBits => _w1;
+    internal ulong Word1 => _w1;
+
+    internal static ShardId FromWords(ulong w0, ulong w1, ulong w2, ulong w3) => new(w0, w1, w2, w3);
 
     /// <inheritdoc/>
     public int CompareTo(ShardId other)

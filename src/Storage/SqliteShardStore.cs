@@ -331,18 +331,28 @@ public sealed class SqliteShardStore : IShardStore
         var reader = RentReader();
         try
         {
-            if (!reader.BeginRead(id, out var dataId, out var size, out var lastVerified))
+            // Twice at most: the second time past a log entry that was another shard's (see ReadVerified).
+            for (var consultLog = true; ; consultLog = false)
             {
-                return new ShardReadResult(ShardReadStatus.NotFound, 0);
-            }
+                if (!reader.BeginRead(id, out var dataId, out var size, out var lastVerified, consultLog))
+                {
+                    return new ShardReadResult(ShardReadStatus.NotFound, 0);
+                }
 
-            if (destination.Length < size)
-            {
-                return new ShardReadResult(ShardReadStatus.DestinationTooSmall, size);
-            }
+                if (destination.Length < size)
+                {
+                    return new ShardReadResult(ShardReadStatus.DestinationTooSmall, size);
+                }
 
-            var status = reader.ReadVerified(id, dataId, destination[..size], out var unreadable);
-            return Finish(id, status, unreadable, size, lastVerified, "read");
+                var status = reader.ReadVerified(id, dataId, destination[..size], out var unreadable);
+                if (status == ShardReadStatus.NotFound && consultLog)
+                {
+                    reader.EndRead();
+                    continue;
+                }
+
+                return Finish(id, status, unreadable, size, lastVerified, "read");
+            }
         }
         catch (SqliteException e) when (Errors.IsCorruption(e))
         {
@@ -366,21 +376,31 @@ public sealed class SqliteShardStore : IShardStore
         var reader = RentReader();
         try
         {
-            if (!reader.BeginRead(id, out var dataId, out var size, out var lastVerified))
+            // Twice at most: the second time past a log entry that was another shard's (see ReadVerified).
+            for (var consultLog = true; ; consultLog = false)
             {
-                return new ShardReadResult(ShardReadStatus.NotFound, 0);
-            }
+                if (!reader.BeginRead(id, out var dataId, out var size, out var lastVerified, consultLog))
+                {
+                    return new ShardReadResult(ShardReadStatus.NotFound, 0);
+                }
 
-            var span = destination.GetSpan(size)[..size];
-            var status = reader.ReadVerified(id, dataId, span, out var unreadable);
-            var result = Finish(id, status, unreadable, size, lastVerified, "read");
-            if (result.Status == ShardReadStatus.Found)
-            {
-                // Only verified bytes are committed to the writer.
-                destination.Advance(size);
-            }
+                var span = destination.GetSpan(size)[..size];
+                var status = reader.ReadVerified(id, dataId, span, out var unreadable);
+                if (status == ShardReadStatus.NotFound && consultLog)
+                {
+                    reader.EndRead();
+                    continue;
+                }
 
-            return result;
+                var result = Finish(id, status, unreadable, size, lastVerified, "read");
+                if (result.Status == ShardReadStatus.Found)
+                {
+                    // Only verified bytes are committed to the writer.
+                    destination.Advance(size);
+                }
+
+                return result;
+            }
         }
         catch (SqliteException e) when (Errors.IsCorruption(e))
         {

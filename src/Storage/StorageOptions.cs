@@ -41,21 +41,22 @@ public sealed class StorageOptions
 
     /// <summary>
     /// New shards are appended to a log in arrival order, found through an in-memory index of the
-    /// log (60–77 bytes per shard), and merged into the on-disk id index, sorted, only once the
-    /// log holds this many: a put is then two appends, where a merge costs every shard an insert
-    /// into a B-tree that outgrew the page cache. So this bounds the memory the log's index takes,
-    /// not the speed of puts; below it, only closing the store merges, and only a log small enough
-    /// for one merge transaction (<see cref="MergeChunkShards"/>). Open reads the log's ids (about
-    /// 0.5 s per million). Default: 1048576; range 1–16777216.
+    /// log (30–39 bytes per shard), and merged into the on-disk id index, sorted, only once the log
+    /// holds this many. Below it a put is two appends and a read one B-tree descent. A merge costs
+    /// every shard an insert into a B-tree that outgrew the page cache, several times what its put
+    /// cost, so this is the memory the store may spend to keep puts and reads at their fastest. The default holds at most about 160 MB and covers
+    /// the default quota for shards averaging 2.5 KiB or more. Open reads the log's ids (about
+    /// 0.5 s per million). Default: 4194304; range 1–16777216.
     /// </summary>
-    public int MergeThreshold { get; set; } = 1 << 20;
+    public int MergeThreshold { get; set; } = 1 << 22;
 
     /// <summary>
-    /// Whether closing the store merges a log of at most <see cref="MergeChunkShards"/> shards first (or
-    /// finishes a merge in progress), so a store closed after a few puts keeps them in the id index.
-    /// Default: true. Internal: tests turn it off to reopen a store with a non-empty log.
+    /// Whether closing the store first finishes a merge in progress, or merges a log of at most
+    /// <see cref="MergeChunkShards"/> shards. Default: false: the log is where shards are fastest to
+    /// read, and a merge left unfinished starts again after the next open. Internal: tests turn it on
+    /// to reopen a store whose shards are all in the id index.
     /// </summary>
-    internal bool MergeOnClose { get; set; } = true;
+    internal bool MergeOnClose { get; set; }
 
     /// <summary>
     /// Fewest logged shards moved per merge transaction. A merge is split into id ranges of this many

@@ -38,7 +38,7 @@ public sealed class VerifyCommandTests : IDisposable
         {
             raw.Open();
             using var command = raw.CreateCommand();
-            command.CommandText = "UPDATE shard_data SET data = randomblob(length(data)) WHERE rowid = (SELECT data_id FROM shards WHERE id = $id)";
+            command.CommandText = "UPDATE shard_data SET data = randomblob(length(data)) WHERE rowid IN (SELECT data_id FROM shards WHERE id = $id UNION SELECT data_id FROM recent_shards WHERE id = $id)";
             command.Parameters.AddWithValue("$id", ids[2].ToArray());
             Assert.Equal(1, command.ExecuteNonQuery());
         }

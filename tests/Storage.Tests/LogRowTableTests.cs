@@ -5,20 +5,15 @@ namespace Overlay.Storage.Tests;
 /// <summary>The log index's table against a dictionary, and under readers racing the writer.</summary>
 public sealed class LogRowTableTests
 {
-    private static ShardId RandomId(Random random)
-    {
-        Span<byte> bytes = stackalloc byte[ShardId.Size];
-        random.NextBytes(bytes);
-        return ShardId.FromBytes(bytes);
-    }
+    private static IdPrefix RandomId(Random random) => new((ulong)random.NextInt64() ^ ((ulong)random.Next(2) << 63), (uint)random.Next() ^ ((uint)random.Next(2) << 31));
 
     [Fact]
     public void RandomOperations_AgreeWithADictionary_AcrossGrowthAndReuse()
     {
         var random = new Random(20);
         var table = new LogRowTable();
-        var model = new Dictionary<ShardId, (long Row, int Minute)>();
-        var known = new List<ShardId>();
+        var model = new Dictionary<IdPrefix, (long Row, int Minute)>();
+        var known = new List<IdPrefix>();
         long nextRow = 1;
         for (var op = 0; op < 200_000; op++)
         {
@@ -79,8 +74,8 @@ public sealed class LogRowTableTests
         var all = table.ToArray();
         Assert.Equal(model.Count, all.Length);
         Assert.All(all, item => Assert.Equal(model[item.Key].Row, item.Value));
-        // Kept between about 62 and 80 % full: 48 bytes a slot, at most 78 bytes an entry.
-        Assert.True(table.Bytes <= Math.Max(64 * 48, model.Count * 78L), $"{table.Bytes} bytes for {model.Count} entries");
+        // Kept between about 62 and 80 % full: 24 bytes a slot, at most 39 bytes an entry.
+        Assert.True(table.Bytes <= Math.Max(64 * 24, model.Count * 39L), $"{table.Bytes} bytes for {model.Count} entries");
     }
 
     [Fact]
@@ -89,7 +84,7 @@ public sealed class LogRowTableTests
         var random = new Random(21);
         var table = new LogRowTable();
         // Stable entries: rows 1..1000, never removed; moving ones get rows above 1,000,000.
-        var stable = new ShardId[1000];
+        var stable = new IdPrefix[1000];
         for (var i = 0; i < stable.Length; i++)
         {
             stable[i] = RandomId(random);
@@ -97,7 +92,7 @@ public sealed class LogRowTableTests
         }
 
         // Entries whose row changes in place: a reader must see one of the rows that id ever had.
-        var flipping = new ShardId[50];
+        var flipping = new IdPrefix[50];
         var flipRows = new long[flipping.Length];
         for (var i = 0; i < flipping.Length; i++)
         {
@@ -136,7 +131,7 @@ public sealed class LogRowTableTests
         }
 
         long moving = 1_000_000;
-        var live = new Queue<(ShardId, long)>();
+        var live = new Queue<(IdPrefix, long)>();
         var rounds = 0;
         while (!stop.IsCancellationRequested && rounds < 2_000_000)
         {

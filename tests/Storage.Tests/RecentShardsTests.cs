@@ -230,17 +230,19 @@ public sealed class RecentShardsTests
         AssertAllServed(temp.Store, shards);
     }
 
-    [Fact]
-    public async Task Close_MergesTheLog_SoTheFileHoldsEveryShardInTheIdIndex()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Close_LeavesTheLog_OrWhenAskedMergesIt(bool mergeOnClose)
     {
-        await using var temp = new TempStore(time: StoppedClock());
+        await using var temp = new TempStore(o => o.MergeOnClose = mergeOnClose, StoppedClock());
         var shards = await PutAllAsync(temp.Store, new Random(9), 300, 64);
         Assert.Equal(300, temp.Store.RecentCount);
         await temp.CloseAsync();
-        Assert.Equal((0L, 300L), CountRows(temp.DatabasePath));
+        Assert.Equal(mergeOnClose ? (0L, 300L) : (300L, 0L), CountRows(temp.DatabasePath));
 
         await temp.ReopenAsync();
-        Assert.Equal(0, temp.Store.RecentCount);
+        Assert.Equal(mergeOnClose ? 0 : 300, temp.Store.RecentCount);
         AssertAllServed(temp.Store, shards);
     }
 

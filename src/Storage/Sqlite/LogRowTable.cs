@@ -1,18 +1,19 @@
 namespace Overlay.Storage.Sqlite;
 
 /// <summary>
-/// Shard id → log row (<c>seq</c>, always positive) and the minute its verification was last recorded,
-/// written by one thread and read by any number without locks. One array of slots and open addressing
-/// with linear probing: no object per entry (the log's index holds up to a million entries, which as
-/// dictionary nodes were a million objects for the GC to trace, at 87 bytes each), and a slot's id, row
-/// and minute share a cache line, so a look-up costs one miss. 48 bytes per slot, kept between 62 and
-/// 80 % full.
+/// Shard id prefix → log row (<c>seq</c>, always positive) and the minute its verification was last
+/// recorded, written by one thread and read by any number without locks. One array of slots and open
+/// addressing with linear probing: no object per entry (the log's index holds millions of entries,
+/// which as dictionary nodes were objects for the GC to trace, at 87 bytes each), and a slot's prefix,
+/// row and minute share a cache line, so a look-up costs one miss. A slot keeps the first 12 bytes of
+/// the id, not all 32 (see <see cref="IdPrefix"/>): 24 bytes per slot instead of 48, kept between 62
+/// and 80 % full. One prefix has at most one entry.
 /// </summary>
 /// <remarks>
 /// A slot's row is also its state: 0 never used (a search ends there), -1 removed (a search goes
-/// on), positive an entry. The writer writes a slot's id before it publishes the row, and rewrites an
-/// id only when it reuses a removed slot. A reader accepts a match only when the row it read before
-/// comparing the id is still there after: rows are never reused, so a slot reused or changed in
+/// on), positive an entry. The writer writes a slot's prefix before it publishes the row, and rewrites a
+/// prefix only when it reuses a removed slot. A reader accepts a match only when the row it read before
+/// comparing the prefix is still there after: rows are never reused, so a slot reused or changed in
 /// between fails the check and is read again. Growing fills a new table and publishes it whole; the
 /// old one is never written again, so a reader still on it sees the entries of that moment. The
 /// verification minute is a hint that any thread may move forward (see <see cref="MarkVerified"/>).
@@ -23,9 +24,12 @@ internal sealed class LogRowTable
 
     private struct Slot
     {
-        public ShardId Id;
-        public long Row;
+        public ulong High;
+        public uint Low;
         public int VerifiedMinute;
+        public long Row;
+
+        public readonly bool Holds(in IdPrefix prefix) => High == prefix.High && Low == prefix.Low;
     }
 
     private sealed class Slots(int capacity)
@@ -55,18 +59,21 @@ internal sealed class LogRowTable
     // Room for the expected entries at 80 % full.
     private static int CapacityFor(int entries) => Math.Max(64, (int)Math.Min(Array.MaxLength, (entries * 5L / 4) + 1));
 
-    // Multiply-shift instead of a modulo: the capacity is not a power of two. The id is a uniform hash.
-    private static int Start(in ShardId id, int capacity) => (int)(((ulong)(uint)id.GetHashCode() * (ulong)capacity) >> 32);
+    // Multiply-shift instead of a modulo: the capacity is not a power of two. The id is a uniform hash;
+    // bytes 8–11 pick the slot. Not the leading bytes: a merge removes the entries of one id range, and
+    // slots picked by the leading bytes would leave that range as one run of removed slots, which
+    // every probe starting inside it walks to its end.
+    private static int Start(uint low, int capacity) => (int)(((ulong)low * (ulong)capacity) >> 32);
 
-    /// <summary>The log row of <paramref name="id"/>; any thread.</summary>
-    public bool TryGet(in ShardId id, out long row) => TryGet(id, out row, out _);
+    /// <summary>The log row of the entry with <paramref name="prefix"/>; any thread.</summary>
+    public bool TryGet(in IdPrefix prefix, out long row) => TryGet(prefix, out row, out _);
 
-    /// <summary>The log row of <paramref name="id"/> and the Unix minute its verification was last recorded; any thread.</summary>
-    public bool TryGet(in ShardId id, out long row, out int verifiedMinute)
+    /// <summary>The log row of the entry with <paramref name="prefix"/> and the Unix minute its verification was last recorded; any thread.</summary>
+    public bool TryGet(in IdPrefix prefix, out long row, out int verifiedMinute)
     {
         var slots = Volatile.Read(ref _slots);
         var capacity = slots.Capacity;
-        var i = Start(id, capacity);
+        var i = Start(prefix.Low, capacity);
         for (var probed = 0; probed < capacity; probed++)
         {
             while (true)
@@ -79,13 +86,13 @@ internal sealed class LogRowTable
                     return false;
                 }
 
-                if (before == Removed || slots.Entries[i].Id != id)
+                if (before == Removed || !slots.Entries[i].Holds(prefix))
                 {
                     break;
                 }
 
                 var minute = Volatile.Read(ref slots.Entries[i].VerifiedMinute);
-                // The id was read between the two reads of the row, not after the second.
+                // The prefix was read between the two reads of the row, not after the second.
                 Interlocked.MemoryBarrier();
                 if (Volatile.Read(ref slots.Entries[i].Row) == before)
                 {
@@ -104,15 +111,15 @@ internal sealed class LogRowTable
     }
 
     /// <summary>
-    /// Moves the verification minute of <paramref name="id"/> forward to <paramref name="minute"/>; any
+    /// Moves the verification minute of the entry with <paramref name="prefix"/> forward to <paramref name="minute"/>; any
     /// thread. Racing a writer that reuses the slot at worst gives another entry a later minute, which
     /// delays recording its next verification: the minute only spares the writer repeated records.
     /// </summary>
-    public void MarkVerified(in ShardId id, int minute)
+    public void MarkVerified(in IdPrefix prefix, int minute)
     {
         var slots = Volatile.Read(ref _slots);
         var capacity = slots.Capacity;
-        var i = Start(id, capacity);
+        var i = Start(prefix.Low, capacity);
         for (var probed = 0; probed < capacity; probed++)
         {
             var current = Volatile.Read(ref slots.Entries[i].Row);
@@ -121,7 +128,7 @@ internal sealed class LogRowTable
                 return;
             }
 
-            if (current != Removed && slots.Entries[i].Id == id)
+            if (current != Removed && slots.Entries[i].Holds(prefix))
             {
                 if (Volatile.Read(ref slots.Entries[i].VerifiedMinute) < minute)
                 {
@@ -135,12 +142,12 @@ internal sealed class LogRowTable
         }
     }
 
-    /// <summary>Adds <paramref name="id"/> or changes its row; writer thread. Returns the row it replaced (0: none).</summary>
-    public long Set(in ShardId id, long row, int verifiedMinute = 0)
+    /// <summary>Adds an entry for <paramref name="prefix"/> or changes its row; writer thread. Returns the row it replaced (0: none).</summary>
+    public long Set(in IdPrefix prefix, long row, int verifiedMinute = 0)
     {
         var slots = _slots;
         var capacity = slots.Capacity;
-        var i = Start(id, capacity);
+        var i = Start(prefix.Low, capacity);
         var free = -1;
         for (var probed = 0; probed < capacity; probed++)
         {
@@ -157,7 +164,7 @@ internal sealed class LogRowTable
                     free = i;
                 }
             }
-            else if (slots.Entries[i].Id == id)
+            else if (slots.Entries[i].Holds(prefix))
             {
                 Volatile.Write(ref slots.Entries[i].VerifiedMinute, verifiedMinute);
                 Volatile.Write(ref slots.Entries[i].Row, row);
@@ -173,9 +180,10 @@ internal sealed class LogRowTable
             slots.Used++;
         }
 
-        slots.Entries[free].Id = id;
+        slots.Entries[free].High = prefix.High;
+        slots.Entries[free].Low = prefix.Low;
         slots.Entries[free].VerifiedMinute = verifiedMinute;
-        // Publishes the id and minute written above along with the row.
+        // Publishes the prefix and minute written above along with the row.
         Volatile.Write(ref slots.Entries[free].Row, row);
         Volatile.Write(ref _count, _count + 1);
         if (slots.Used > capacity / 5 * 4)
@@ -186,12 +194,12 @@ internal sealed class LogRowTable
         return 0;
     }
 
-    /// <summary>Removes <paramref name="id"/> if its row is still <paramref name="row"/>; writer thread.</summary>
-    public bool Remove(in ShardId id, long row)
+    /// <summary>Removes the entry for <paramref name="prefix"/> if its row is still <paramref name="row"/>; writer thread.</summary>
+    public bool Remove(in IdPrefix prefix, long row)
     {
         var slots = _slots;
         var capacity = slots.Capacity;
-        var i = Start(id, capacity);
+        var i = Start(prefix.Low, capacity);
         for (var probed = 0; probed < capacity; probed++)
         {
             var current = slots.Entries[i].Row;
@@ -200,7 +208,7 @@ internal sealed class LogRowTable
                 return false;
             }
 
-            if (current != Removed && slots.Entries[i].Id == id)
+            if (current != Removed && slots.Entries[i].Holds(prefix))
             {
                 if (current != row)
                 {
@@ -219,10 +227,10 @@ internal sealed class LogRowTable
     }
 
     /// <summary>Every entry now; any thread (a reader sees each slot as one of its states).</summary>
-    public KeyValuePair<ShardId, long>[] ToArray()
+    public KeyValuePair<IdPrefix, long>[] ToArray()
     {
         var slots = Volatile.Read(ref _slots);
-        var entries = new List<KeyValuePair<ShardId, long>>(Volatile.Read(ref _count));
+        var entries = new List<KeyValuePair<IdPrefix, long>>(Volatile.Read(ref _count));
         for (var i = 0; i < slots.Capacity; i++)
         {
             while (true)
@@ -233,11 +241,11 @@ internal sealed class LogRowTable
                     break;
                 }
 
-                var id = slots.Entries[i].Id;
+                var prefix = new IdPrefix(slots.Entries[i].High, slots.Entries[i].Low);
                 Interlocked.MemoryBarrier();
                 if (Volatile.Read(ref slots.Entries[i].Row) == before)
                 {
-                    entries.Add(new KeyValuePair<ShardId, long>(id, before));
+                    entries.Add(new KeyValuePair<IdPrefix, long>(prefix, before));
                     break;
                 }
             }
@@ -255,7 +263,7 @@ internal sealed class LogRowTable
         {
             if (old.Entries[i].Row > 0)
             {
-                var j = Start(old.Entries[i].Id, slots.Capacity);
+                var j = Start(old.Entries[i].Low, slots.Capacity);
                 while (slots.Entries[j].Row != 0)
                 {
                     j = j + 1 == slots.Capacity ? 0 : j + 1;

@@ -11,7 +11,8 @@ namespace Overlay.Storage.Sqlite;
 /// </summary>
 /// <remarks>
 /// Each id sets four bits of one 64-bit word (one cache line touched per check). Ids are BLAKE3
-/// hashes, so words of the id itself select the word and the bits; an attacker who grinds content
+/// hashes, so bytes of the id's prefix select the word (bytes 4–7) and the bits (bytes 0–3), leaving
+/// bytes 8–11 to the log index's slots: the prefix is all a merge has of the ids it moves; an attacker who grinds content
 /// to collide can only cause false positives, which cost one index descent each. At
 /// <see cref="BitsPerEntry"/> bits per id about 0.5 % of new ids take the SQL path.
 /// Adds may come from two threads at once (the writer's merges and a build scanning the index), so
@@ -52,19 +53,22 @@ internal sealed class ShardIdFilter
 
     public void MarkReady() => _ready = true;
 
-    public void Add(in ShardId id)
+    public void Add(in ShardId id) => Add(IdPrefix.Of(id));
+
+    public void Add(in IdPrefix prefix)
     {
-        Interlocked.Or(ref _words[(int)(id.FilterSlot & _mask)], Bits(id.FilterBits));
+        Interlocked.Or(ref _words[(int)(prefix.High & _mask)], Bits((uint)(prefix.High >> 32)));
         Interlocked.Increment(ref _count);
     }
 
-    /// <summary>False only if <paramref name="id"/> was never added.</summary>
+    /// <summary>False only if no id with the prefix of <paramref name="id"/> was ever added.</summary>
     public bool MayContain(in ShardId id)
     {
-        var bits = Bits(id.FilterBits);
-        return (Volatile.Read(ref _words[(int)(id.FilterSlot & _mask)]) & bits) == bits;
+        var prefix = IdPrefix.Of(id);
+        var bits = Bits((uint)(prefix.High >> 32));
+        return (Volatile.Read(ref _words[(int)(prefix.High & _mask)]) & bits) == bits;
     }
 
-    private static ulong Bits(ulong h) =>
+    private static ulong Bits(uint h) =>
         (1UL << (int)(h & 63)) | (1UL << (int)((h >> 6) & 63)) | (1UL << (int)((h >> 12) & 63)) | (1UL << (int)((h >> 18) & 63));
 }

@@ -5,8 +5,8 @@ namespace Overlay.Storage.Sqlite;
 /// <summary>
 /// Lists shard metadata in id order, a page at a time, across the id index and the log. The log has
 /// no index on id (every put would then pay for a B-tree insert, the cost the log exists to avoid),
-/// so its part comes from a copy of the log's in-memory index, sorted once when the listing starts:
-/// each page looks its candidates up by log row, in the same read transaction as the id index's part,
+/// so its part comes from a copy of the log's in-memory index (id prefixes, unique in the log and
+/// ordered as the ids are), sorted once when the listing starts: each page looks its candidates up by log row, in the same read transaction as the id index's part,
 /// so a shard merged meanwhile is listed from exactly one of the two. Scanning the log for every page
 /// instead cost the square of its size (a million logged shards: two thousand scans of a million rows).
 /// </summary>
@@ -18,8 +18,9 @@ internal sealed class ShardPageCursor
 {
     private const string Columns = "id, size, stored_at, expires_at, pinned, last_verified, data_id";
 
-    // The log's entries when the listing started, by id; _next is the first one above the last page.
-    private readonly KeyValuePair<ShardId, long>[] _logged;
+    // The log's entries when the listing started, by id prefix; _next is the first one whose prefix is
+    // not below the last page's last id (one with that same prefix may still come after it).
+    private readonly KeyValuePair<IdPrefix, long>[] _logged;
     private int _next;
     private ShardId? _after;
 
@@ -58,7 +59,8 @@ internal sealed class ShardPageCursor
         }
 
         _after = page[^1].Info.Id;
-        while (_next < _logged.Length && _logged[_next].Key <= _after.Value)
+        var last = IdPrefix.Of(_after.Value);
+        while (_next < _logged.Length && _logged[_next].Key < last)
         {
             _next++;
         }
@@ -94,28 +96,36 @@ internal sealed class ShardPageCursor
         var fromIndex = page.Count;
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"SELECT {Columns} FROM recent_shards WHERE seq = $seq AND id = $id";
+        // A log row number is never given to another shard: the row there, if any, is the entry's.
+        command.CommandText = $"SELECT {Columns} FROM recent_shards WHERE seq = $seq";
         var seq = command.Parameters.Add("$seq", SqliteType.Integer);
-        var id = command.Parameters.Add("$id", SqliteType.Blob);
         command.Prepare();
         var found = 0;
         for (var i = _next; i < _logged.Length && found < pageSize; i++)
         {
             // Once the index part fills a page, a logged shard past its end belongs to a later page.
-            if (fromIndex == pageSize && _logged[i].Key > page[fromIndex - 1].Info.Id)
+            if (fromIndex == pageSize && _logged[i].Key > IdPrefix.Of(page[fromIndex - 1].Info.Id))
             {
                 break;
             }
 
             seq.Value = _logged[i].Value;
-            id.Value = _logged[i].Key.ToArray();
             using var rows = command.ExecuteReader();
             // No row: deleted, replaced or merged since the listing started (then it is in the index part).
-            if (rows.Read())
+            if (!rows.Read())
             {
-                page.Add(ReadRow(rows));
-                found++;
+                continue;
             }
+
+            var entry = ReadRow(rows);
+            // Listed already: the last page ended with an id of this prefix, at or after this one.
+            if (_after is { } after && entry.Info.Id <= after)
+            {
+                continue;
+            }
+
+            page.Add(entry);
+            found++;
         }
     }
 

@@ -80,15 +80,18 @@ internal sealed class ShardReader : IDisposable
     /// <param name="dataId">Row of its payload.</param>
     /// <param name="size">Payload length.</param>
     /// <param name="lastVerified">Last recorded verification, Unix milliseconds (0 if never).</param>
-    public bool BeginRead(in ShardId id, out long dataId, out int size, out long lastVerified)
+    /// <param name="consultLog">False to skip the log: its entry for this id's prefix turned out to be another shard's.</param>
+    public bool BeginRead(in ShardId id, out long dataId, out int size, out long lastVerified, bool consultLog = true)
     {
-        if (_recent.TryGet(id, out var seq, out var verifiedMinute))
+        if (consultLog && _recent.TryGet(id, out var seq, out var verifiedMinute))
         {
-            // The payload row alone, found by the log row's number.
+            // The payload row alone, found by the log row's number. The log index keeps only a
+            // prefix of each id, so this is a candidate until its bytes hash to the id (ReadVerified).
             _logPayloadHandle.BindInt64(1, seq);
             if (_logPayloadHandle.Step(_db))
             {
                 _active = _logPayloadHandle;
+                _candidate = true;
                 _payloadColumn = 1;
                 dataId = seq;
                 size = _logPayloadHandle.ColumnInt(0);
@@ -149,6 +152,7 @@ internal sealed class ShardReader : IDisposable
     public void EndRead()
     {
         _payloadInRow = false;
+        _candidate = false;
         _active.Reset();
         _active = _metaHandle;
     }
@@ -156,10 +160,15 @@ internal sealed class ShardReader : IDisposable
     // True between a BeginRead that found a small shard and EndRead: its payload is column _payloadColumn of _active.
     private bool _payloadInRow;
 
+    // True between a BeginRead that went by the log index straight to a payload row and EndRead.
+    private bool _candidate;
+
     /// <summary>
     /// Fills <paramref name="destination"/> (exactly the shard size) and checks the hash. The
     /// destination is cleared again when the check fails, so bad bytes never leave the store.
     /// Sets <c>unreadable</c> when SQLite could not deliver the bytes at all (as opposed to bytes that hash wrong).
+    /// Returns <see cref="ShardReadStatus.NotFound"/> when the log index led to another shard whose id
+    /// has the same prefix: read again with <c>consultLog: false</c>.
     /// </summary>
     public ShardReadStatus ReadVerified(in ShardId id, long dataId, Span<byte> destination, out bool unreadable)
     {
@@ -170,6 +179,14 @@ internal sealed class ShardReader : IDisposable
         }
 
         destination.Clear();
+        // Only now, on a mismatch, is the log row's id worth a look-up: damage to this shard, or
+        // another one's bytes (anyone may ask for an id that shares a stored shard's prefix)?
+        if (_candidate && !Contains(_recentExists, id, dataId))
+        {
+            unreadable = false;
+            return ShardReadStatus.NotFound;
+        }
+
         return ShardReadStatus.Corrupted;
     }
 

@@ -34,7 +34,7 @@ internal sealed class ShardWriter : IDisposable
     private int _verifiedCount;
 
     private readonly sqlite3_stmt _begin, _commit, _rollback;
-    private readonly sqlite3_stmt _find, _touch, _insertData, _deleteMeta, _deleteData;
+    private readonly sqlite3_stmt _find, _touch, _insertData, _insertMeta, _deleteMeta, _deleteData;
     private readonly sqlite3_stmt _setPinned, _setVerified, _expired, _quarantine, _usage;
 
     // The same operations on the log of recent shards, by log row.
@@ -47,7 +47,7 @@ internal sealed class ShardWriter : IDisposable
 
     // The merge in progress: the log's entries sorted by id when it started, the next range to move,
     // and the last log row it covers (shards logged after it started wait for the next merge).
-    private KeyValuePair<ShardId, long>[]? _mergePlan;
+    private KeyValuePair<IdPrefix, long>[]? _mergePlan;
     private int _mergeNext;
     private long _mergeMaxSeq;
     private readonly RecentShardIndex _recent;
@@ -125,15 +125,16 @@ internal sealed class ShardWriter : IDisposable
         _commit = Native.Prepare(connection, "COMMIT");
         _rollback = Native.Prepare(connection, "ROLLBACK");
         _find = Native.Prepare(connection, "SELECT expires_at, pinned FROM shards WHERE id = ?1");
-        _findRecent = Native.Prepare(connection, "SELECT expires_at, pinned FROM recent_shards WHERE seq = ?1");
+        // A log row is found by its number, the id confirms it: the log index keeps only a prefix of each id.
+        _findRecent = Native.Prepare(connection, "SELECT expires_at, pinned FROM recent_shards WHERE seq = ?1 AND id = ?2");
         _touchRecent = Native.Prepare(connection, "UPDATE recent_shards SET expires_at = ?2, pinned = ?3 WHERE seq = ?1");
         // An append at the end of a rowid table: the pages a batch dirties are the few last ones.
         _insertRecent = Native.Prepare(connection, "INSERT INTO recent_shards(seq, id, data_id, size, stored_at, expires_at, pinned, last_verified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?5)");
-        _deleteRecent = Native.Prepare(connection, "DELETE FROM recent_shards WHERE seq = ?1 RETURNING data_id, size");
-        _setPinnedRecent = Native.Prepare(connection, "UPDATE recent_shards SET pinned = ?2 WHERE seq = ?1");
-        _setVerifiedRecent = Native.Prepare(connection, "UPDATE recent_shards SET last_verified = ?2 WHERE seq = ?1 AND (last_verified IS NULL OR last_verified < ?2)");
+        _deleteRecent = Native.Prepare(connection, "DELETE FROM recent_shards WHERE seq = ?1 AND id = ?2 RETURNING data_id, size");
+        _setPinnedRecent = Native.Prepare(connection, "UPDATE recent_shards SET pinned = ?2 WHERE seq = ?1 AND id = ?3");
+        _setVerifiedRecent = Native.Prepare(connection, "UPDATE recent_shards SET last_verified = ?2 WHERE seq = ?1 AND id = ?3 AND (last_verified IS NULL OR last_verified < ?2)");
         _expiredWithRecent = Native.Prepare(connection, ExpiredWithRecentSql);
-        _quarantineRecent = Native.Prepare(connection, "INSERT OR REPLACE INTO quarantine(id, size, stored_at, detected_at, reason) SELECT id, size, stored_at, ?2, ?3 FROM recent_shards WHERE seq = ?1");
+        _quarantineRecent = Native.Prepare(connection, "INSERT OR REPLACE INTO quarantine(id, size, stored_at, detected_at, reason) SELECT id, size, stored_at, ?2, ?3 FROM recent_shards WHERE seq = ?1 AND id = ?4");
         // Sorted by id, the merged rows go into the id index leaf after leaf: a leaf that receives
         // many of them is written once, where inserting them as they came wrote one leaf per shard.
         const string Range = "seq <= ?1 AND id >= ?2 AND (?3 IS NULL OR id < ?3)";
@@ -142,6 +143,7 @@ internal sealed class ShardWriter : IDisposable
         // The whole log at once: SQLite then frees its pages instead of deleting row by row.
         _mergeDeleteAll = Native.Prepare(connection, "DELETE FROM recent_shards");
         _touch = Native.Prepare(connection, "UPDATE shards SET expires_at = ?2, pinned = ?3 WHERE id = ?1");
+        _insertMeta = Native.Prepare(connection, "INSERT INTO shards(id, data_id, size, stored_at, expires_at, pinned, last_verified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4)");
         _insertData = Native.Prepare(connection, "INSERT INTO shard_data(rowid, data) VALUES (?1, ?2)");
         _insertRecentHandle = new StatementHandle(_insertRecent);
         _insertDataHandle = new StatementHandle(_insertData);
@@ -192,14 +194,54 @@ internal sealed class ShardWriter : IDisposable
         using var statement = Native.Prepare(connection, "SELECT seq, id, coalesce(last_verified, 0) FROM recent_shards");
         var rows = new StatementHandle(statement);
         long last = 0;
+        List<long>? displaced = null;
         while (rows.Step(db))
         {
             var seq = rows.ColumnInt64(0);
-            recent.Load(Native.IdFrom(rows.ColumnBlob(1)), seq, VerifiedMinute(rows.ColumnInt64(2)));
+            var previous = recent.Load(Native.IdFrom(rows.ColumnBlob(1)), seq, VerifiedMinute(rows.ColumnInt64(2)));
+            if (previous != 0)
+            {
+                (displaced ??= []).Add(previous);
+            }
+
             last = Math.Max(last, seq);
         }
 
+        if (displaced is not null)
+        {
+            MoveToIndex(connection, displaced);
+        }
+
         return last + 1;
+    }
+
+    /// <summary>
+    /// Moves log rows into the id index at open: rows whose id prefix a later log row also has (a file
+    /// written before the log index kept prefixes), which the index could not reach.
+    /// </summary>
+    private static void MoveToIndex(SqliteConnection connection, List<long> seqs)
+    {
+        using var transaction = connection.BeginTransaction();
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = "INSERT OR IGNORE INTO shards(id, data_id, size, stored_at, expires_at, pinned, last_verified) SELECT id, data_id, size, stored_at, expires_at, pinned, last_verified FROM recent_shards WHERE seq = $seq";
+        var insertSeq = insert.Parameters.Add("$seq", SqliteType.Integer);
+        using var delete = connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = "DELETE FROM recent_shards WHERE seq = $seq";
+        var deleteSeq = delete.Parameters.Add("$seq", SqliteType.Integer);
+        foreach (var seq in seqs)
+        {
+            insertSeq.Value = seq;
+            // An id the index already holds (only in a damaged file) keeps its log row: it is found in the index.
+            if (insert.ExecuteNonQuery() > 0)
+            {
+                deleteSeq.Value = seq;
+                delete.ExecuteNonQuery();
+            }
+        }
+
+        transaction.Commit();
     }
 
     /// <summary>The Unix minute of a time in Unix milliseconds, as the log index keeps verification times.</summary>
@@ -279,16 +321,54 @@ internal sealed class ShardWriter : IDisposable
         // The log row and the payload row share their number (see RecentShardIndex).
         var dataId = _nextDataId;
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        _insertRecentHandle.BindNullableInt64(6, newExpiry);
+        if (_recent.TryGet(id, out _))
+        {
+            // Another logged shard's id starts with the same 12 bytes, and the log index holds one
+            // shard per prefix: this one goes straight into the id index, found there by its full id.
+            InsertIndexed(id, dataId, size, now, newExpiry, options.Pinned);
+        }
+        else
+        {
+            InsertLogged(id, dataId, size, now, newExpiry, options.Pinned);
+        }
+
+        _nextDataId++;
+        InsertPayload(dataId, data);
+        _txCount++;
+        _txBytes += size;
+        return PutOutcome.Stored;
+    }
+
+    private void InsertLogged(in ShardId id, long dataId, long size, long now, long? expiresAt, bool pinned)
+    {
+        _insertRecentHandle.BindNullableInt64(6, expiresAt);
         _insertRecentHandle.BindInt64(1, dataId);
         _insertRecentHandle.BindId(2, id, _idBuffer);
         _insertRecentHandle.BindInt64(3, dataId);
         _insertRecentHandle.BindInt64(4, size);
         _insertRecentHandle.BindInt64(5, now);
-        _insertRecentHandle.BindInt64(7, options.Pinned ? 1 : 0);
+        _insertRecentHandle.BindInt64(7, pinned ? 1 : 0);
         _insertRecentHandle.Run(_db);
-        _nextDataId++;
         _recent.Add(id, dataId, VerifiedMinute(now));
+    }
+
+    private void InsertIndexed(in ShardId id, long dataId, long size, long now, long? expiresAt, bool pinned)
+    {
+        Native.BindId(_insertMeta, 1, id);
+        raw.sqlite3_bind_int64(_insertMeta, 2, dataId);
+        raw.sqlite3_bind_int64(_insertMeta, 3, size);
+        raw.sqlite3_bind_int64(_insertMeta, 4, now);
+        Native.BindNullableInt64(_insertMeta, 5, expiresAt);
+        raw.sqlite3_bind_int(_insertMeta, 6, pinned ? 1 : 0);
+        Native.Run(_db, _insertMeta);
+        // A filter that says "maybe" for an id whose insert rolls back costs one look-up, nothing more.
+        _filter?.Add(id);
+        _building?.Add(id);
+    }
+
+    private void InsertPayload(long dataId, in ReadOnlySequence<byte> data)
+    {
+        var size = data.Length;
         var inline = data.IsSingleSegment && size <= InlineWriteLimit;
         _insertDataHandle.BindInt64(1, dataId);
         if (inline)
@@ -309,10 +389,6 @@ internal sealed class ShardWriter : IDisposable
                 blob.Write(segment.Span);
             }
         }
-
-        _txCount++;
-        _txBytes += size;
-        return PutOutcome.Stored;
     }
 
     /// <summary>
@@ -416,7 +492,7 @@ internal sealed class ShardWriter : IDisposable
     private bool Touch(in ShardId id, long seq, ShardPutOptions options)
     {
         var (find, touch) = seq != 0 ? (_findRecent, _touchRecent) : (_find, _touch);
-        BindKey(find, id, seq);
+        BindRow(find, id, seq);
         long? expiresAt;
         bool pinned;
         try
@@ -439,7 +515,16 @@ internal sealed class ShardWriter : IDisposable
         var keptPin = pinned || options.Pinned;
         if (keptExpiry != expiresAt || keptPin != pinned)
         {
-            BindKey(touch, id, seq);
+            // The row was confirmed above: the log's by number alone.
+            if (seq != 0)
+            {
+                raw.sqlite3_bind_int64(touch, 1, seq);
+            }
+            else
+            {
+                Native.BindId(touch, 1, id);
+            }
+
             Native.BindNullableInt64(touch, 2, keptExpiry);
             raw.sqlite3_bind_int(touch, 3, keptPin ? 1 : 0);
             Native.Run(_db, touch);
@@ -448,11 +533,13 @@ internal sealed class ShardWriter : IDisposable
         return true;
     }
 
-    private static void BindKey(sqlite3_stmt stmt, in ShardId id, long seq)
+    /// <summary>Binds the log row <paramref name="seq"/> (1) and the id it must hold (2), or with 0 the id (1) for <c>shards</c>.</summary>
+    private static void BindRow(sqlite3_stmt stmt, in ShardId id, long seq)
     {
         if (seq != 0)
         {
             raw.sqlite3_bind_int64(stmt, 1, seq);
+            Native.BindId(stmt, 2, id);
         }
         else
         {
@@ -475,7 +562,7 @@ internal sealed class ShardWriter : IDisposable
     private bool Delete(in ShardId id, long seq)
     {
         var delete = seq != 0 ? _deleteRecent : _deleteMeta;
-        BindKey(delete, id, seq);
+        BindRow(delete, id, seq);
         long dataId, size;
         try
         {
@@ -508,6 +595,7 @@ internal sealed class ShardWriter : IDisposable
         {
             raw.sqlite3_bind_int64(_setPinnedRecent, 1, seq);
             raw.sqlite3_bind_int(_setPinnedRecent, 2, pinned ? 1 : 0);
+            Native.BindId(_setPinnedRecent, 3, id);
             Native.Run(_db, _setPinnedRecent);
             if (raw.sqlite3_changes(_db) > 0)
             {
@@ -562,6 +650,7 @@ internal sealed class ShardWriter : IDisposable
             raw.sqlite3_bind_int64(_quarantineRecent, 1, seq);
             raw.sqlite3_bind_int64(_quarantineRecent, 2, now);
             raw.sqlite3_bind_text(_quarantineRecent, 3, reason);
+            Native.BindId(_quarantineRecent, 4, id);
             Native.Run(_db, _quarantineRecent);
             quarantined = raw.sqlite3_changes(_db) > 0;
         }
@@ -614,10 +703,12 @@ internal sealed class ShardWriter : IDisposable
             foreach (var stmt in (ReadOnlySpan<sqlite3_stmt>)[_mergeInsert, _mergeDelete])
             {
                 raw.sqlite3_bind_int64(stmt, 1, _mergeMaxSeq);
-                Native.BindId(stmt, 2, plan[first].Key);
+                // Prefixes are unique in the log and ordered as ids are: the range of a prefix's ids
+                // starts at the prefix followed by zeros.
+                Native.BindId(stmt, 2, plan[first].Key.LowestId);
                 if (end < plan.Length)
                 {
-                    Native.BindId(stmt, 3, plan[end].Key);
+                    Native.BindId(stmt, 3, plan[end].Key.LowestId);
                 }
                 else
                 {
@@ -983,8 +1074,9 @@ internal sealed class ShardWriter : IDisposable
                 {
                     raw.sqlite3_bind_int64(_setVerifiedRecent, 1, seq);
                     raw.sqlite3_bind_int64(_setVerifiedRecent, 2, entry.At);
+                    Native.BindId(_setVerifiedRecent, 3, entry.Id);
                     Native.Run(_db, _setVerifiedRecent);
-                    // No change: already newer, or the row was merged meanwhile (then it is in shards).
+                    // No change: already newer, or the row was merged meanwhile or holds another id (then it is in shards).
                     logged = raw.sqlite3_changes(_db) > 0;
                 }
 
@@ -1019,7 +1111,7 @@ internal sealed class ShardWriter : IDisposable
     {
         Complete();
         _checkpointer.Dispose();
-        foreach (var stmt in new[] { _begin, _commit, _rollback, _find, _touch, _insertData, _deleteMeta, _deleteData, _setPinned, _setVerified, _expired, _quarantine, _usage, _findRecent, _touchRecent, _insertRecent, _deleteRecent, _setPinnedRecent, _setVerifiedRecent, _expiredWithRecent, _quarantineRecent, _mergeInsert, _mergeDelete, _mergeDeleteAll })
+        foreach (var stmt in new[] { _begin, _commit, _rollback, _find, _touch, _insertData, _insertMeta, _deleteMeta, _deleteData, _setPinned, _setVerified, _expired, _quarantine, _usage, _findRecent, _touchRecent, _insertRecent, _deleteRecent, _setPinnedRecent, _setVerifiedRecent, _expiredWithRecent, _quarantineRecent, _mergeInsert, _mergeDelete, _mergeDeleteAll })
         {
             stmt.Dispose();
         }
