@@ -326,53 +326,18 @@ public sealed class SqliteShardStore : IShardStore
     }
 
     /// <inheritdoc/>
-    public ShardReadResult Read(in ShardId id, Span<byte> destination)
-    {
-        var reader = RentReader();
-        try
-        {
-            // Twice at most: the second time past a log entry that was another shard's (see ReadVerified).
-            for (var consultLog = true; ; consultLog = false)
-            {
-                if (!reader.BeginRead(id, out var dataId, out var size, out var lastVerified, consultLog))
-                {
-                    return new ShardReadResult(ShardReadStatus.NotFound, 0);
-                }
-
-                if (destination.Length < size)
-                {
-                    return new ShardReadResult(ShardReadStatus.DestinationTooSmall, size);
-                }
-
-                var status = reader.ReadVerified(id, dataId, destination[..size], out var unreadable);
-                if (status == ShardReadStatus.NotFound && consultLog)
-                {
-                    reader.EndRead();
-                    continue;
-                }
-
-                return Finish(id, status, unreadable, size, lastVerified, "read");
-            }
-        }
-        catch (SqliteException e) when (Errors.IsCorruption(e))
-        {
-            return Unreadable(id, "read");
-        }
-        catch (SqliteException e)
-        {
-            throw Errors.Map(e, _path, "reading a shard");
-        }
-        finally
-        {
-            reader.EndRead();
-            ReturnReader(reader);
-        }
-    }
+    public ShardReadResult Read(in ShardId id, Span<byte> destination) => Read(id, destination, null);
 
     /// <inheritdoc/>
     public ShardReadResult Read(in ShardId id, IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
+        return Read(id, default, destination);
+    }
+
+    /// <summary>Reads into <paramref name="buffer"/>, or with a <paramref name="writer"/> into a span of it sized for the shard.</summary>
+    private ShardReadResult Read(in ShardId id, Span<byte> buffer, IBufferWriter<byte>? writer)
+    {
         var reader = RentReader();
         try
         {
@@ -384,8 +349,13 @@ public sealed class SqliteShardStore : IShardStore
                     return new ShardReadResult(ShardReadStatus.NotFound, 0);
                 }
 
-                var span = destination.GetSpan(size)[..size];
-                var status = reader.ReadVerified(id, dataId, span, out var unreadable);
+                if (writer is null && buffer.Length < size)
+                {
+                    return new ShardReadResult(ShardReadStatus.DestinationTooSmall, size);
+                }
+
+                var destination = writer is null ? buffer[..size] : writer.GetSpan(size)[..size];
+                var status = reader.ReadVerified(id, dataId, destination, out var unreadable);
                 if (status == ShardReadStatus.NotFound && consultLog)
                 {
                     reader.EndRead();
@@ -396,7 +366,7 @@ public sealed class SqliteShardStore : IShardStore
                 if (result.Status == ShardReadStatus.Found)
                 {
                     // Only verified bytes are committed to the writer.
-                    destination.Advance(size);
+                    writer?.Advance(size);
                 }
 
                 return result;

@@ -91,7 +91,6 @@ internal sealed class ShardReader : IDisposable
             if (_logPayloadHandle.Step(_db))
             {
                 _active = _logPayloadHandle;
-                _candidate = true;
                 _payloadColumn = 1;
                 dataId = seq;
                 size = _logPayloadHandle.ColumnInt(0);
@@ -152,16 +151,12 @@ internal sealed class ShardReader : IDisposable
     public void EndRead()
     {
         _payloadInRow = false;
-        _candidate = false;
         _active.Reset();
         _active = _metaHandle;
     }
 
     // True between a BeginRead that found a small shard and EndRead: its payload is column _payloadColumn of _active.
     private bool _payloadInRow;
-
-    // True between a BeginRead that went by the log index straight to a payload row and EndRead.
-    private bool _candidate;
 
     /// <summary>
     /// Fills <paramref name="destination"/> (exactly the shard size) and checks the hash. The
@@ -179,9 +174,10 @@ internal sealed class ShardReader : IDisposable
         }
 
         destination.Clear();
-        // Only now, on a mismatch, is the log row's id worth a look-up: damage to this shard, or
-        // another one's bytes (anyone may ask for an id that shares a stored shard's prefix)?
-        if (_candidate && !Contains(_recentExists, id, dataId))
+        // Only now, on a mismatch, is the log row's id worth a look-up when the log index led here:
+        // damage to this shard, or another one's bytes (anyone may ask for an id that shares a
+        // stored shard's prefix)?
+        if (_active.Is(_logPayloadHandle) && !Contains(_recentExists, id, dataId))
         {
             unreadable = false;
             return ShardReadStatus.NotFound;

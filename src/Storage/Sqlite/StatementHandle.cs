@@ -28,6 +28,9 @@ internal readonly unsafe partial struct StatementHandle
         _stmt = statement.DangerousGetHandle();
     }
 
+    /// <summary>Whether both handles call the same statement.</summary>
+    public bool Is(StatementHandle other) => _stmt == other._stmt;
+
     /// <summary>Steps once: true for a row, false when done; throws (after taking the message) on an error.</summary>
     public bool Step(sqlite3 db)
     {
