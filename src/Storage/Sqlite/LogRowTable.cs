@@ -143,8 +143,12 @@ internal sealed class LogRowTable
     }
 
     /// <summary>Adds an entry for <paramref name="prefix"/> or changes its row; writer thread. Returns the row it replaced (0: none).</summary>
-    public long Set(in IdPrefix prefix, long row, int verifiedMinute = 0)
+    public long Set(in IdPrefix prefix, long row, int verifiedMinute = 0) => Set(prefix, row, verifiedMinute, out _);
+
+    /// <summary>As <see cref="Set(in IdPrefix, long, int)"/>, also giving the verification minute of the entry it replaced.</summary>
+    public long Set(in IdPrefix prefix, long row, int verifiedMinute, out int replacedMinute)
     {
+        replacedMinute = 0;
         var slots = _slots;
         var capacity = slots.Capacity;
         var i = Start(prefix.Low, capacity);
@@ -166,6 +170,7 @@ internal sealed class LogRowTable
             }
             else if (slots.Entries[i].Holds(prefix))
             {
+                replacedMinute = slots.Entries[i].VerifiedMinute;
                 Volatile.Write(ref slots.Entries[i].VerifiedMinute, verifiedMinute);
                 Volatile.Write(ref slots.Entries[i].Row, row);
                 return current;

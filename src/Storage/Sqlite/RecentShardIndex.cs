@@ -25,9 +25,10 @@ internal sealed class RecentShardIndex
 {
     private LogRowTable _entries = new();
 
-    // Changes of the open write transaction (writer thread only): additions with the entry they
-    // replaced (0: none), undone on rollback; removals, applied on commit.
-    private readonly List<(IdPrefix Prefix, long Previous, long Seq)> _added = [];
+    // Changes of the open write transaction (writer thread only): additions with the row and
+    // verification minute of the entry they replaced (row 0: none), undone on rollback; removals,
+    // applied on commit.
+    private readonly List<(IdPrefix Prefix, long Previous, int PreviousMinute, long Seq)> _added = [];
     private readonly List<(IdPrefix Prefix, long Seq)> _removed = [];
 
     /// <summary>Entries, including those of the open transaction. Readers skip the table while it is 0.</summary>
@@ -83,7 +84,8 @@ internal sealed class RecentShardIndex
     public void Add(in ShardId id, long seq, int verifiedMinute)
     {
         var prefix = IdPrefix.Of(id);
-        _added.Add((prefix, _entries.Set(prefix, seq, verifiedMinute), seq));
+        var previous = _entries.Set(prefix, seq, verifiedMinute, out var previousMinute);
+        _added.Add((prefix, previous, previousMinute, seq));
     }
 
     /// <summary>A log row was deleted in the open transaction; the entry goes once that commits.</summary>
@@ -105,10 +107,10 @@ internal sealed class RecentShardIndex
     {
         for (var i = _added.Count - 1; i >= 0; i--)
         {
-            var (prefix, previous, seq) = _added[i];
+            var (prefix, previous, previousMinute, seq) = _added[i];
             if (previous != 0)
             {
-                _entries.Set(prefix, previous);
+                _entries.Set(prefix, previous, previousMinute);
             }
             else
             {
