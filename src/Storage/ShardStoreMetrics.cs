@@ -23,6 +23,7 @@ internal sealed class ShardStoreMetrics : IDisposable
         BatchSize = _meter.CreateHistogram<int>("overlay.storage.write_batch_size", "{operation}", "Operations committed per write transaction.");
         BookkeepingDropped = _meter.CreateCounter<long>("overlay.storage.bookkeeping_dropped", "{entry}", "Last-verified updates dropped because the bookkeeping queue was full.");
         _meter.CreateObservableGauge("overlay.storage.used_bytes", () => usage().UsedBytes, "By", "Committed shard payload bytes.");
+        _meter.CreateObservableGauge("overlay.storage.charged_bytes", () => usage().ChargedBytes, "By", "Bytes charged against the quota: payload plus a fixed charge per shard.");
         _meter.CreateObservableGauge("overlay.storage.shards", () => usage().ShardCount, "{shard}", "Committed shards.");
     }
 

@@ -27,7 +27,10 @@ public sealed class StorageOptions
     /// </summary>
     public string Directory { get; set; } = "storage";
 
-    /// <summary>Quota on stored shard bytes (payload only). A put beyond it fails with <see cref="StorageErrorReason.QuotaExceeded"/>. Default: 10 GiB; range 1 byte and up.</summary>
+    /// <summary>
+    /// Quota on stored shards: each is charged its size plus <see cref="StorageUsage.ShardOverheadBytes"/>.
+    /// A put beyond it fails with <see cref="StorageErrorReason.QuotaExceeded"/>. Default: 10 GiB; range 1 byte and up.
+    /// </summary>
     public long CapacityBytes { get; set; } = 10L * 1024 * 1024 * 1024;
 
     /// <summary>Largest shard accepted (bytes). Default: 1 MiB; range 1 KiB–4 MiB.</summary>

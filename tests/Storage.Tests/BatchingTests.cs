@@ -97,7 +97,7 @@ public sealed class BatchingTests
     [Fact]
     public async Task Put_OfStoredContentWhenQuotaIsFull_IsStillAcknowledged()
     {
-        await using var temp = new TempStore(o => o.CapacityBytes = 2000);
+        await using var temp = new TempStore(o => o.CapacityBytes = 2000 + StorageUsage.ShardOverheadBytes);
         var random = new Random(72);
         var kept = TempStore.RandomBytes(random, 2000);
         Assert.True((await temp.Store.PutAsync(kept, cancellationToken: Ct)).Stored);

@@ -708,9 +708,10 @@ public sealed class RecentShardsTests
     [Fact]
     public async Task Quota_AcrossMerges_CountsEveryShardOnce()
     {
+        const long Capacity = 10 * (1000 + StorageUsage.ShardOverheadBytes);
         await using var temp = new TempStore(o =>
         {
-            o.CapacityBytes = 10_000;
+            o.CapacityBytes = Capacity;
             o.MergeThreshold = 4;
         });
         var random = new Random(8);
@@ -729,10 +730,10 @@ public sealed class RecentShardsTests
         shards.RemoveAt(9);
         shards.RemoveAt(0);
         shards.AddRange(await PutAllAsync(temp.Store, random, 2, 1000));
-        Assert.Equal(new StorageUsage(10, 10_000, 10_000, temp.Store.GetUsage().FileBytes), temp.Store.GetUsage());
+        Assert.Equal(new StorageUsage(10, 10_000, Capacity, temp.Store.GetUsage().FileBytes), temp.Store.GetUsage());
 
         await temp.ReopenAsync();
-        Assert.Equal(new StorageUsage(10, 10_000, 10_000, temp.Store.GetUsage().FileBytes), temp.Store.GetUsage());
+        Assert.Equal(new StorageUsage(10, 10_000, Capacity, temp.Store.GetUsage().FileBytes), temp.Store.GetUsage());
         var listed = await EnumerateAsync(temp.Store);
         Assert.Equal(10, listed.Count);
         Assert.Equal(10_000, listed.Sum(i => (long)i.Size));

@@ -124,7 +124,9 @@ public sealed class ShardStoreTests
     [Fact]
     public async Task Put_BeyondQuota_IsRefusedAndEarlierShardsStay()
     {
-        await using var temp = new TempStore(o => o.CapacityBytes = 10_000);
+        // Four shards' charges on top of 10,000 payload bytes.
+        const long Capacity = 10_000 + (4 * StorageUsage.ShardOverheadBytes);
+        await using var temp = new TempStore(o => o.CapacityBytes = Capacity);
         var random = new Random(7);
         var kept = new List<(ShardId Id, byte[] Data)>();
         for (var i = 0; i < 3; i++)
@@ -151,13 +153,46 @@ public sealed class ShardStoreTests
         }
 
         await temp.ReopenAsync();
-        Assert.Equal(new StorageUsage(4, 10_000, 10_000, temp.Store.GetUsage().FileBytes), temp.Store.GetUsage());
+        Assert.Equal(new StorageUsage(4, 10_000, Capacity, temp.Store.GetUsage().FileBytes), temp.Store.GetUsage());
+        Assert.Equal(Capacity, temp.Store.GetUsage().ChargedBytes);
+        Assert.Equal(0, temp.Store.GetUsage().FreeBytes);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(64)]
+    [InlineData(4096)]
+    public async Task Quota_ChargesEachShardItsOverhead_SoTinyShardsCannotOutgrowIt(int size)
+    {
+        const int Shards = 10;
+        var capacity = Shards * (size + (long)StorageUsage.ShardOverheadBytes);
+        await using var temp = new TempStore(o => o.CapacityBytes = capacity);
+        var random = new Random(size);
+        var ids = new List<ShardId>();
+        for (var i = 0; i < Shards; i++)
+        {
+            ids.Add((await temp.Store.PutAsync(TempStore.RandomBytes(random, size), cancellationToken: Ct)).Id);
+        }
+
+        // The payload alone is far below the quota; the charges fill it.
+        var refused = await Assert.ThrowsAsync<StorageException>(async () => await temp.Store.PutAsync(TempStore.RandomBytes(random, 1), cancellationToken: Ct));
+        Assert.Equal(StorageErrorReason.QuotaExceeded, refused.Reason);
+        Assert.Contains($"charged {1 + StorageUsage.ShardOverheadBytes}", refused.Message, StringComparison.Ordinal);
+        var usage = temp.Store.GetUsage();
+        Assert.Equal((Shards, Shards * (long)size, capacity, 0L), (usage.ShardCount, usage.UsedBytes, usage.ChargedBytes, usage.FreeBytes));
+
+        // A delete gives back the shard's whole charge, also after a reopen.
+        Assert.True(await temp.Store.DeleteAsync(ids[0], Ct));
+        await temp.ReopenAsync();
+        Assert.Equal(size + StorageUsage.ShardOverheadBytes, temp.Store.GetUsage().FreeBytes);
+        await temp.Store.PutAsync(TempStore.RandomBytes(random, size), cancellationToken: Ct);
+        Assert.Equal(0, temp.Store.GetUsage().FreeBytes);
     }
 
     [Fact]
     public async Task Put_InBatchWhereSomeExceedQuota_OnlyThoseAreRefused()
     {
-        await using var temp = new TempStore(o => o.CapacityBytes = 50 * 1000);
+        await using var temp = new TempStore(o => o.CapacityBytes = 50 * (1000 + StorageUsage.ShardOverheadBytes));
         var random = new Random(8);
         var puts = new List<Task<PutResult>>();
         for (var i = 0; i < 80; i++)

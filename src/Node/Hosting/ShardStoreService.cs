@@ -25,7 +25,7 @@ public sealed class ShardStoreService(
     {
         _store = SqliteShardStore.Open(options.Value, timeProvider, meterFactory, logger);
         var usage = _store.GetUsage();
-        var detail = $"{usage.ShardCount} shards, {usage.UsedBytes} of {usage.CapacityBytes} bytes used, in {options.Value.Directory}";
+        var detail = $"{usage.ShardCount} shards of {usage.UsedBytes} bytes, {usage.ChargedBytes} of the {usage.CapacityBytes}-byte quota charged, in {options.Value.Directory}";
         Log.ComponentStarted(logger, "shard store", detail);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
