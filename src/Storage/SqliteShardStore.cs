@@ -38,7 +38,7 @@ public sealed class SqliteShardStore : IShardStore
     private readonly ILogger _logger;
     private int _disposed;
 
-    private SqliteShardStore(StorageOptions options, TimeProvider time, string path, FileStream lockFile, ShardWriter writer, RecentShardIndex recent, ShardReader[] readers, ShardStoreMetrics metrics, ILogger logger)
+    private SqliteShardStore(StorageOptions options, TimeProvider time, string path, FileStream lockFile, ShardWriter writer, RecentShardIndex recent, ShardReader[] readers, ReaderPool readerPool, ShardStoreMetrics metrics, ILogger logger)
     {
         _recent = recent;
         _logger = logger;
@@ -49,7 +49,7 @@ public sealed class SqliteShardStore : IShardStore
         _writer = writer;
         _readers = readers;
         _metrics = metrics;
-        _readerPool = new ReaderPool(readers);
+        _readerPool = readerPool;
     }
 
     /// <summary>Benchmarks only: reads skip the hash check, to show what verification costs.</summary>
@@ -146,6 +146,7 @@ public sealed class SqliteShardStore : IShardStore
         WalCheckpointer? checkpointer = null;
         var metrics = default(ShardStoreMetrics);
         var recent = new RecentShardIndex();
+        var commits = new CommitCounter();
         try
         {
             writerConnection = OpenConnection(path, options, SqliteOpenMode.ReadWriteCreate);
@@ -161,14 +162,15 @@ public sealed class SqliteShardStore : IShardStore
                 var connection = OpenConnection(path, options, SqliteOpenMode.ReadWrite);
                 // Readers never write; query_only turns a mistake into an error instead of a lock fight.
                 Schema.Execute(connection, "PRAGMA query_only = 1");
-                readers.Add(new ShardReader(connection, recent));
+                readers.Add(new ShardReader(connection, recent, commits));
             }
 
-            checkpointer = new WalCheckpointer(OpenConnection(path, options, SqliteOpenMode.ReadWrite));
+            var readerPool = new ReaderPool(readers);
+            checkpointer = new WalCheckpointer(OpenConnection(path, options, SqliteOpenMode.ReadWrite), readerPool.ReleaseIdleSnapshots);
             SqliteShardStore? store = null;
             metrics = new ShardStoreMetrics(meterFactory, () => store?.GetUsage() ?? default);
-            writer = new ShardWriter(writerConnection, checkpointer, recent, path, options, time, metrics, logger, () => OpenScanConnection(path, options));
-            store = new SqliteShardStore(options, time, path, lockFile, writer, recent, [.. readers], metrics, logger);
+            writer = new ShardWriter(writerConnection, checkpointer, recent, commits, path, options, time, metrics, logger, () => OpenScanConnection(path, options));
+            store = new SqliteShardStore(options, time, path, lockFile, writer, recent, [.. readers], readerPool, metrics, logger);
             Log.Opened(logger, path, writer.ShardCount, writer.UsedBytes, options.CapacityBytes);
             return store;
         }
@@ -501,7 +503,7 @@ public sealed class SqliteShardStore : IShardStore
         var reader = RentReader();
         try
         {
-            cursor.ReadNext(reader.Connection, EnumeratePageSize, page);
+            cursor.ReadNext(reader.UseConnection(), EnumeratePageSize, page);
         }
         catch (SqliteException e)
         {
@@ -662,7 +664,7 @@ public sealed class SqliteShardStore : IShardStore
         var reader = RentReader();
         try
         {
-            var status = reader.ReadVerified(id, dataId, buffer.AsSpan(0, size), out unreadable);
+            var status = reader.ReadListedVerified(id, dataId, buffer.AsSpan(0, size), out unreadable);
             Finish(id, status, unreadable, size, lastVerified: 0, "scrub");
             return status;
         }
@@ -677,7 +679,7 @@ public sealed class SqliteShardStore : IShardStore
         var reader = RentReader();
         try
         {
-            using var command = reader.Connection.CreateCommand();
+            using var command = reader.UseConnection().CreateCommand();
             command.CommandText = "PRAGMA quick_check(100)";
             using var rows = command.ExecuteReader();
             while (rows.Read())
