@@ -5,8 +5,8 @@ namespace Overlay.Storage;
 /// <summary>The store's log events (EventIds 3000–3099). Shard bytes are never logged; ids are content hashes, not secrets.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Shard store {Path} opened: {ShardCount} shards, {UsedBytes} of {CapacityBytes} bytes used")]
-    public static partial void Opened(ILogger logger, string path, long shardCount, long usedBytes, long capacityBytes);
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Shard store {Path} opened: {ShardCount} shards of {UsedBytes} bytes, {ChargedBytes} of the {CapacityBytes}-byte quota charged")]
+    public static partial void Opened(ILogger logger, string path, long shardCount, long usedBytes, long chargedBytes, long capacityBytes);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Shard {ShardId} in {Path} failed verification ({Reason}, found by {Source}); quarantined and not served")]
     public static partial void Corrupted(ILogger logger, ShardId shardId, string path, string reason, string source);

@@ -171,7 +171,8 @@ public sealed class SqliteShardStore : IShardStore
             metrics = new ShardStoreMetrics(meterFactory, () => store?.GetUsage() ?? default);
             writer = new ShardWriter(writerConnection, checkpointer, recent, commits, path, options, time, metrics, logger, () => OpenScanConnection(path, options));
             store = new SqliteShardStore(options, time, path, lockFile, writer, recent, [.. readers], readerPool, metrics, logger);
-            Log.Opened(logger, path, writer.ShardCount, writer.UsedBytes, options.CapacityBytes);
+            var usage = store.GetUsage();
+            Log.Opened(logger, path, usage.ShardCount, usage.UsedBytes, usage.ChargedBytes, usage.CapacityBytes);
             return store;
         }
         catch (Exception e)
