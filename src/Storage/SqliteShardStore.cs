@@ -38,7 +38,7 @@ public sealed class SqliteShardStore : IShardStore
     private readonly ILogger _logger;
     private int _disposed;
 
-    private SqliteShardStore(StorageOptions options, TimeProvider time, string path, FileStream lockFile, ShardWriter writer, RecentShardIndex recent, ShardReader[] readers, ReaderPool readerPool, ShardStoreMetrics metrics, ILogger logger)
+    private SqliteShardStore(StorageOptions options, TimeProvider time, string path, FileStream lockFile, ShardWriter writer, RecentShardIndex recent, ShardReader[] readers, ShardStoreMetrics metrics, ILogger logger)
     {
         _recent = recent;
         _logger = logger;
@@ -49,7 +49,7 @@ public sealed class SqliteShardStore : IShardStore
         _writer = writer;
         _readers = readers;
         _metrics = metrics;
-        _readerPool = readerPool;
+        _readerPool = new ReaderPool(readers);
     }
 
     /// <summary>Benchmarks only: reads skip the hash check, to show what verification costs.</summary>
@@ -146,7 +146,6 @@ public sealed class SqliteShardStore : IShardStore
         WalCheckpointer? checkpointer = null;
         var metrics = default(ShardStoreMetrics);
         var recent = new RecentShardIndex();
-        var commits = new CommitCounter();
         try
         {
             writerConnection = OpenConnection(path, options, SqliteOpenMode.ReadWriteCreate);
@@ -162,15 +161,14 @@ public sealed class SqliteShardStore : IShardStore
                 var connection = OpenConnection(path, options, SqliteOpenMode.ReadWrite);
                 // Readers never write; query_only turns a mistake into an error instead of a lock fight.
                 Schema.Execute(connection, "PRAGMA query_only = 1");
-                readers.Add(new ShardReader(connection, recent, commits));
+                readers.Add(new ShardReader(connection, recent));
             }
 
-            var readerPool = new ReaderPool(readers);
-            checkpointer = new WalCheckpointer(OpenConnection(path, options, SqliteOpenMode.ReadWrite), readerPool.ReleaseIdleSnapshots);
+            checkpointer = new WalCheckpointer(OpenConnection(path, options, SqliteOpenMode.ReadWrite));
             SqliteShardStore? store = null;
             metrics = new ShardStoreMetrics(meterFactory, () => store?.GetUsage() ?? default);
-            writer = new ShardWriter(writerConnection, checkpointer, recent, commits, path, options, time, metrics, logger, () => OpenScanConnection(path, options));
-            store = new SqliteShardStore(options, time, path, lockFile, writer, recent, [.. readers], readerPool, metrics, logger);
+            writer = new ShardWriter(writerConnection, checkpointer, recent, path, options, time, metrics, logger, () => OpenScanConnection(path, options));
+            store = new SqliteShardStore(options, time, path, lockFile, writer, recent, [.. readers], metrics, logger);
             var usage = store.GetUsage();
             Log.Opened(logger, path, usage.ShardCount, usage.UsedBytes, usage.ChargedBytes, usage.CapacityBytes);
             return store;
@@ -504,7 +502,7 @@ public sealed class SqliteShardStore : IShardStore
         var reader = RentReader();
         try
         {
-            cursor.ReadNext(reader.UseConnection(), EnumeratePageSize, page);
+            cursor.ReadNext(reader.Connection, EnumeratePageSize, page);
         }
         catch (SqliteException e)
         {
@@ -665,7 +663,7 @@ public sealed class SqliteShardStore : IShardStore
         var reader = RentReader();
         try
         {
-            var status = reader.ReadListedVerified(id, dataId, buffer.AsSpan(0, size), out unreadable);
+            var status = reader.ReadVerified(id, dataId, buffer.AsSpan(0, size), out unreadable);
             Finish(id, status, unreadable, size, lastVerified: 0, "scrub");
             return status;
         }
@@ -680,7 +678,7 @@ public sealed class SqliteShardStore : IShardStore
         var reader = RentReader();
         try
         {
-            using var command = reader.UseConnection().CreateCommand();
+            using var command = reader.Connection.CreateCommand();
             command.CommandText = "PRAGMA quick_check(100)";
             using var rows = command.ExecuteReader();
             while (rows.Read())

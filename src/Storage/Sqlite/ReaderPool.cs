@@ -92,31 +92,6 @@ internal sealed class ReaderPool : IDisposable
 
     private int StartSlot() => (int)((uint)Environment.CurrentManagedThreadId % (uint)_count);
 
-    /// <summary>Ends the snapshot of every reader idle in the pool (readers in use are left alone); any thread.</summary>
-    public void ReleaseIdleSnapshots()
-    {
-        for (var i = 0; i < _count; i++)
-        {
-            var slot = i * Stride;
-            if (Volatile.Read(ref _slots[slot]) is not null && Interlocked.Exchange(ref _slots[slot], null) is { } reader)
-            {
-                try
-                {
-                    reader.ReleaseSnapshot();
-                }
-                catch (Microsoft.Data.Sqlite.SqliteException)
-                {
-                    // Ending a read transaction does not fail short of a broken connection, whose next
-                    // read reports the error to its caller.
-                }
-                finally
-                {
-                    Return(reader);
-                }
-            }
-        }
-    }
-
     /// <summary>Waits for every reader to come back, then closes them all.</summary>
     public void Dispose()
     {

@@ -8,12 +8,6 @@ namespace Overlay.Storage.Sqlite;
 /// One pooled read connection with its prepared statements. Used by one thread at a time (the
 /// pool hands it out). Reads never write: verification results go to the bookkeeping queue.
 /// </summary>
-/// <remarks>
-/// The connection keeps its read transaction from one read to the next while the writer commits
-/// nothing (see <see cref="CommitCounter"/>): starting and ending one per read took a tenth of a
-/// read's time, part of it under locks every connection to the file shares. The checkpointer ends
-/// the snapshots of idle readers before each checkpoint, so an old one never holds the WAL back.
-/// </remarks>
 internal sealed class ShardReader : IDisposable
 {
     // Payloads up to this size are read with one column fetch; larger ones through incremental
@@ -37,13 +31,6 @@ internal sealed class ShardReader : IDisposable
     // or already merged, see RecentShardIndex).
     private readonly sqlite3_stmt _logPayload, _recentMeta, _recentInfo, _recentExists;
     private readonly RecentShardIndex _recent;
-    private readonly CommitCounter _commits;
-
-    // The kept read transaction: deferred, so its snapshot is taken by the first statement after it.
-    private readonly sqlite3_stmt _beginSnapshot, _endSnapshot;
-
-    // The writer's commit count when the current snapshot began.
-    private long _snapshotCommits;
 
     // The statement of the current BeginRead (_meta, or _logPayload for a logged shard).
     private StatementHandle _active;
@@ -52,14 +39,11 @@ internal sealed class ShardReader : IDisposable
     // Column of _active holding a small payload; set by BeginRead.
     private int _payloadColumn;
 
-    public ShardReader(SqliteConnection connection, RecentShardIndex recent, CommitCounter commits)
+    public ShardReader(SqliteConnection connection, RecentShardIndex recent)
     {
         _connection = connection;
         _recent = recent;
-        _commits = commits;
         _db = connection.Handle!;
-        _beginSnapshot = Native.Prepare(connection, "BEGIN");
-        _endSnapshot = Native.Prepare(connection, "COMMIT");
         // One statement finds the shard and, when it is small, its payload too (the CASE keeps SQLite
         // from loading a large payload into memory; those are read through blob I/O instead). LEFT
         // JOIN: a metadata row whose payload row is missing is reported as unreadable, not as absent.
@@ -82,44 +66,7 @@ internal sealed class ShardReader : IDisposable
         _active = _metaHandle;
     }
 
-    /// <summary>The connection, for statements of the caller's own (with their own transaction); ends the kept snapshot first.</summary>
-    public SqliteConnection UseConnection()
-    {
-        ReleaseSnapshot();
-        return _connection;
-    }
-
-    /// <summary>Ends the read transaction kept since the last read, if any.</summary>
-    public void ReleaseSnapshot()
-    {
-        if (raw.sqlite3_get_autocommit(_db) == 0)
-        {
-            Native.Run(_db, _endSnapshot);
-        }
-    }
-
-    /// <summary>
-    /// Keeps the snapshot if the writer committed nothing since it began, else starts a new one. Call
-    /// after consulting the log index and before the first statement of a look-up: a new snapshot then
-    /// holds every commit whose effect the index showed (see <see cref="CommitCounter"/>).
-    /// </summary>
-    private void Refresh()
-    {
-        var commits = _commits.Current;
-        // Autocommit says whether a transaction is open: a failed statement may have ended it.
-        if (raw.sqlite3_get_autocommit(_db) == 0)
-        {
-            if (commits == _snapshotCommits)
-            {
-                return;
-            }
-
-            Native.Run(_db, _endSnapshot);
-        }
-
-        Native.Run(_db, _beginSnapshot);
-        _snapshotCommits = commits;
-    }
+    public SqliteConnection Connection => _connection;
 
     /// <summary>Benchmarks only: measures the read path without the hash, to show what verification costs.</summary>
     internal bool SkipVerification { get; set; }
@@ -136,11 +83,7 @@ internal sealed class ShardReader : IDisposable
     /// <param name="consultLog">False to skip the log: its entry for this id's prefix turned out to be another shard's.</param>
     public bool BeginRead(in ShardId id, out long dataId, out int size, out long lastVerified, bool consultLog = true)
     {
-        var seq = 0L;
-        var verifiedMinute = 0;
-        var logged = consultLog && _recent.TryGet(id, out seq, out verifiedMinute);
-        Refresh();
-        if (logged)
+        if (consultLog && _recent.TryGet(id, out var seq, out var verifiedMinute))
         {
             // The payload row alone, found by the log row's number. The log index keeps only a
             // prefix of each id, so this is a candidate until its bytes hash to the id (ReadVerified).
@@ -244,22 +187,8 @@ internal sealed class ShardReader : IDisposable
     }
 
 
-    /// <summary>
-    /// <see cref="ReadVerified"/> for a shard a listing found, outside <see cref="BeginRead"/>: in a
-    /// snapshot taken now, since a kept one may predate a commit the listing already saw.
-    /// </summary>
-    public ShardReadStatus ReadListedVerified(in ShardId id, long dataId, Span<byte> destination, out bool unreadable)
-    {
-        ReleaseSnapshot();
-        return ReadVerified(id, dataId, destination, out unreadable);
-    }
-
-    public bool Contains(in ShardId id)
-    {
-        var logged = _recent.TryGet(id, out var seq);
-        Refresh();
-        return (logged && Contains(_recentExists, id, seq)) || Contains(_exists, id, 0);
-    }
+    public bool Contains(in ShardId id) =>
+        (_recent.TryGet(id, out var seq) && Contains(_recentExists, id, seq)) || Contains(_exists, id, 0);
 
     private bool Contains(sqlite3_stmt stmt, in ShardId id, long seq)
     {
@@ -276,9 +205,7 @@ internal sealed class ShardReader : IDisposable
 
     public bool TryGetInfo(in ShardId id, out ShardInfo info)
     {
-        var logged = _recent.TryGet(id, out var seq);
-        Refresh();
-        if (logged && TryGetInfo(_recentInfo, id, seq, out info))
+        if (_recent.TryGet(id, out var seq) && TryGetInfo(_recentInfo, id, seq, out info))
         {
             return true;
         }
@@ -411,8 +338,6 @@ internal sealed class ShardReader : IDisposable
         _recentMeta.Dispose();
         _recentInfo.Dispose();
         _recentExists.Dispose();
-        _beginSnapshot.Dispose();
-        _endSnapshot.Dispose();
         _connection.Dispose();
     }
 }

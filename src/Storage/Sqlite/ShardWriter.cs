@@ -51,7 +51,6 @@ internal sealed class ShardWriter : IDisposable
     private int _mergeNext;
     private long _mergeMaxSeq;
     private readonly RecentShardIndex _recent;
-    private readonly CommitCounter _commits;
 
     /// <summary>Expired, unpinned shards of both tables, soonest first; each part reads its table's partial expiry index.</summary>
     internal const string ExpiredWithRecentSql = "SELECT id, expires_at FROM shards WHERE pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ?1 UNION ALL SELECT id, expires_at FROM recent_shards WHERE pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ?1 ORDER BY 2 LIMIT ?2";
@@ -103,11 +102,10 @@ internal sealed class ShardWriter : IDisposable
     private readonly TaskCompletionSource _firstFilter = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _indexLookupsSkipped;
 
-    public ShardWriter(SqliteConnection connection, WalCheckpointer checkpointer, RecentShardIndex recent, CommitCounter commits, string path, StorageOptions options, TimeProvider time, ShardStoreMetrics metrics, ILogger logger, Func<SqliteConnection> openScanConnection)
+    public ShardWriter(SqliteConnection connection, WalCheckpointer checkpointer, RecentShardIndex recent, string path, StorageOptions options, TimeProvider time, ShardStoreMetrics metrics, ILogger logger, Func<SqliteConnection> openScanConnection)
     {
         _openScanConnection = openScanConnection;
         _recent = recent;
-        _commits = commits;
         _mergeAt = options.MergeThreshold;
         _logger = logger;
         _connection = connection;
@@ -1003,7 +1001,6 @@ internal sealed class ShardWriter : IDisposable
         }
 
         Native.Run(_db, _commit);
-        _commits.Advance();
         _committedNextDataId = nextDataId;
         _recent.Committed();
         CountWalFrames();

@@ -16,15 +16,11 @@ internal sealed class WalCheckpointer : IDisposable
     private readonly sqlite3 _db;
     private readonly AutoResetEvent _wake = new(initialState: false);
     private readonly Thread _thread;
-    private readonly Action _releaseIdleSnapshots;
     private volatile bool _stopping;
 
-    /// <param name="connection">The checkpointer's own connection.</param>
-    /// <param name="releaseIdleSnapshots">Ends the snapshots idle readers keep between reads, which would hold the checkpoint back.</param>
-    public WalCheckpointer(SqliteConnection connection, Action releaseIdleSnapshots)
+    public WalCheckpointer(SqliteConnection connection)
     {
         _connection = connection;
-        _releaseIdleSnapshots = releaseIdleSnapshots;
         _db = connection.Handle!;
         _thread = new Thread(Run) { IsBackground = true, Name = "Overlay shard checkpointer" };
         _thread.Start();
@@ -65,9 +61,6 @@ internal sealed class WalCheckpointer : IDisposable
     {
         lock (_gate)
         {
-            // A reader's snapshot keeps the frames written after it from being copied: a reader idle
-            // in the pool would keep them forever. Readers in use renew theirs at their next read.
-            _releaseIdleSnapshots();
             var rc = raw.sqlite3_wal_checkpoint_v2(db, null, raw.SQLITE_CHECKPOINT_PASSIVE, out var log, out var copied);
             if (rc == Native.Ok && log == copied)
             {
