@@ -87,7 +87,7 @@ public sealed class BatchingTests
         Assert.True(temp.Store.TryGetInfo(results[0].Id, out var info));
         Assert.Equal(later, info.ExpiresAt);
         Assert.True(info.Pinned);
-        Assert.Equal(new StorageUsage(1, 700, temp.Options.CapacityBytes, temp.Store.GetUsage().FileBytes), temp.Store.GetUsage());
+        TempStore.AssertUsage(temp.Store, 1, 700, temp.Options.CapacityBytes);
 
         await temp.ReopenAsync();
         Assert.Equal(1, temp.Store.GetUsage().ShardCount);

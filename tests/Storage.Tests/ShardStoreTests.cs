@@ -51,7 +51,7 @@ public sealed class ShardStoreTests
         Assert.True(info.Pinned);
         Assert.Equal(500, info.Size);
         Assert.Equal(clock.GetUtcNow(), info.StoredAt);
-        Assert.Equal(new StorageUsage(1, 500, temp.Options.CapacityBytes, temp.Store.GetUsage().FileBytes), temp.Store.GetUsage());
+        TempStore.AssertUsage(temp.Store, 1, 500, temp.Options.CapacityBytes);
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public sealed class ShardStoreTests
         }
 
         await temp.ReopenAsync();
-        Assert.Equal(new StorageUsage(4, 10_000, Capacity, temp.Store.GetUsage().FileBytes), temp.Store.GetUsage());
+        TempStore.AssertUsage(temp.Store, 4, 10_000, Capacity);
         Assert.Equal(Capacity, temp.Store.GetUsage().ChargedBytes);
         Assert.Equal(0, temp.Store.GetUsage().FreeBytes);
     }
@@ -315,7 +315,7 @@ public sealed class ShardStoreTests
         Assert.True(temp.Store.Contains(pinned));
         Assert.True(temp.Store.Contains(future));
         Assert.True(temp.Store.Contains(forever));
-        Assert.Equal(new StorageUsage(3, 30, temp.Options.CapacityBytes, temp.Store.GetUsage().FileBytes), temp.Store.GetUsage());
+        TempStore.AssertUsage(temp.Store, 3, 30, temp.Options.CapacityBytes);
 
         Assert.True(await temp.Store.SetPinnedAsync(pinned, false, Ct));
         Assert.Equal(1, await temp.Store.CollectExpiredAsync(at, 10, Ct));

@@ -44,6 +44,14 @@ internal sealed class TempStore : IAsyncDisposable
         }
     }
 
+    /// <summary>Checks the usage counts; one snapshot of them, since the file size moves on its own (checkpoints, bookkeeping).</summary>
+    public static void AssertUsage(SqliteShardStore store, long shardCount, long usedBytes, long capacityBytes)
+    {
+        var usage = store.GetUsage();
+        Assert.Equal((shardCount, usedBytes, capacityBytes), (usage.ShardCount, usage.UsedBytes, usage.CapacityBytes));
+        Assert.True(usage.FileBytes > 0);
+    }
+
     public static byte[] RandomBytes(Random random, int size)
     {
         var bytes = new byte[size];
