@@ -11,17 +11,17 @@ public readonly record struct StorageUsage(long ShardCount, long UsedBytes, long
     /// What the quota charges each shard beyond its payload: its metadata row, index entries and the
     /// page space its payload row leaves unused. Measured file bytes per shard beyond the payload are
     /// 74 for 64-byte shards, 410 for 1 KiB, 578 for 4 KiB and under 2,000 up to 1 MiB (4 KiB pages),
-    /// so with this charge the file stays within 1.5 % of the quota whatever the shard sizes, and a
+    /// so with this charge the file stays within 1.5 % of the quota at every size measured, and a
     /// flood of tiny shards uses up the quota instead of the disk.
     /// </summary>
     public const int ShardOverheadBytes = 512;
 
     /// <summary>Bytes charged against the quota: payload plus <see cref="ShardOverheadBytes"/> per shard.</summary>
-    public long ChargedBytes => UsedBytes + (ShardCount * ShardOverheadBytes);
+    public long ChargedBytes => Charge(ShardCount, UsedBytes);
 
     /// <summary>Charged bytes still accepted before puts are refused.</summary>
     public long FreeBytes => Math.Max(0, CapacityBytes - ChargedBytes);
 
-    /// <summary>What storing one more shard of <paramref name="size"/> bytes would bring the charge to.</summary>
-    internal static long ChargeAfter(long shards, long bytes, long size) => bytes + size + ((shards + 1) * ShardOverheadBytes);
+    /// <summary>The charge for <paramref name="shards"/> shards of <paramref name="bytes"/> payload bytes in all.</summary>
+    internal static long Charge(long shards, long bytes) => bytes + (shards * ShardOverheadBytes);
 }

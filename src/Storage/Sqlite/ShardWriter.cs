@@ -296,7 +296,7 @@ internal sealed class ShardWriter : IDisposable
 
     public StorageException QuotaError(long size) => new(
         StorageErrorReason.QuotaExceeded,
-        $"Storing a shard of {size} bytes in '{_path}' (charged {size + StorageUsage.ShardOverheadBytes}) would exceed the quota of {_options.CapacityBytes} bytes ({ShardCount} shards, {UsedBytes} payload bytes, {UsedBytes + (ShardCount * StorageUsage.ShardOverheadBytes)} charged); nothing was written.")
+        $"Storing a shard of {size} bytes in '{_path}' (charged {size + StorageUsage.ShardOverheadBytes}) would exceed the quota of {_options.CapacityBytes} bytes ({ShardCount} shards, {UsedBytes} payload bytes, {StorageUsage.Charge(ShardCount, UsedBytes)} charged); nothing was written.")
     { FilePath = _path };
 
     // ---- Operations, called on the writer thread inside an open transaction. ----
@@ -304,7 +304,7 @@ internal sealed class ShardWriter : IDisposable
     public PutOutcome Put(in ShardId id, in ReadOnlySequence<byte> data, ShardPutOptions options)
     {
         var size = data.Length;
-        if (StorageUsage.ChargeAfter(_shardCount + _txCount, _usedBytes + _txBytes, size) > _options.CapacityBytes)
+        if (StorageUsage.Charge(_shardCount + _txCount + 1, _usedBytes + _txBytes + size) > _options.CapacityBytes)
         {
             // Over quota only a put of content already stored can succeed; look before refusing.
             return Touch(id, options) ? PutOutcome.AlreadyStored : PutOutcome.QuotaExceeded;
