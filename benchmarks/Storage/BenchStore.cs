@@ -1,3 +1,5 @@
+// Puts are started first and awaited after, each ValueTask exactly once, so batches can form.
+#pragma warning disable CA2012
 using System.Buffers.Binary;
 using Overlay.Storage;
 
@@ -43,6 +45,24 @@ internal static class BenchStore
         }
         catch (IOException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Stamps the records (see <see cref="Stamp"/>), starts puts of the first <paramref name="count"/>
+    /// of them, then waits for every one: all in flight at once, so the writer can batch them.
+    /// </summary>
+    public static void PutStamped(SqliteShardStore store, byte[] records, int recordSize, ValueTask<PutResult>[] pending, int count, ref long counter)
+    {
+        Stamp(records, recordSize, ref counter);
+        for (var i = 0; i < count; i++)
+        {
+            pending[i] = store.PutAsync(records.AsMemory(i * recordSize, recordSize));
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            pending[i].AsTask().GetAwaiter().GetResult();
         }
     }
 

@@ -152,7 +152,7 @@ public static class ShardStoreCpuTimeProbe
             var pending = new ValueTask<PutResult>[10_000];
             while (counter < 1_000_000)
             {
-                PutStamped(store, records, pending, ref counter);
+                BenchStore.PutStamped(store, records, 64, pending, pending.Length, ref counter);
             }
 
             store.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -204,7 +204,7 @@ public static class ShardStoreCpuTimeProbe
                 {
                     for (var round = 0; round < Window / InFlight; round++)
                     {
-                        PutStamped(store, records, pending, ref counter);
+                        BenchStore.PutStamped(store, records, 64, pending, pending.Length, ref counter);
                     }
                 });
                 output.WriteLine($"merges as the index grows, puts {window * Window:N0}–{(window + 1) * Window:N0}: {cpu / Window:F2} µs CPU/op; wall {wall / Window:F2} µs/op; {store.Merges - mergesBefore} merge transactions");
@@ -219,20 +219,6 @@ public static class ShardStoreCpuTimeProbe
     }
 
     /// <summary>Stamps each 64-byte record with the next counter value, puts them all at once, then awaits every put.</summary>
-    private static void PutStamped(SqliteShardStore store, byte[] records, ValueTask<PutResult>[] pending, ref long counter)
-    {
-        BenchStore.Stamp(records, 64, ref counter);
-        for (var i = 0; i < pending.Length; i++)
-        {
-            pending[i] = store.PutAsync(records.AsMemory(i * 64, 64));
-        }
-
-        for (var i = 0; i < pending.Length; i++)
-        {
-            pending[i].AsTask().GetAwaiter().GetResult();
-        }
-    }
-
     private static void Report(TextWriter output, string name, int size, (double CpuMicroseconds, double WallMicroseconds) best)
     {
         var perCpuSecond = 1e6 / best.CpuMicroseconds;

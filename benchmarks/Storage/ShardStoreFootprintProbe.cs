@@ -1,5 +1,3 @@
-// Puts are started first and awaited after, each ValueTask exactly once, so batches can form.
-#pragma warning disable CA2012
 using Overlay.Storage;
 
 namespace Overlay.Benchmarks.Storage;
@@ -27,17 +25,7 @@ public static class ShardStoreFootprintProbe
                 var pending = new ValueTask<PutResult>[InFlight];
                 for (var stored = 0; stored < count; stored += InFlight)
                 {
-                    BenchStore.Stamp(records, size, ref counter);
-                    var n = Math.Min(InFlight, count - stored);
-                    for (var i = 0; i < n; i++)
-                    {
-                        pending[i] = store.PutAsync(records.AsMemory(i * size, size));
-                    }
-
-                    for (var i = 0; i < n; i++)
-                    {
-                        pending[i].AsTask().GetAwaiter().GetResult();
-                    }
+                    BenchStore.PutStamped(store, records, size, pending, Math.Min(InFlight, count - stored), ref counter);
                 }
 
                 var usage = store.GetUsage();
