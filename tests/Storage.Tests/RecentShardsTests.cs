@@ -128,7 +128,7 @@ public sealed class RecentShardsTests
 
         // Expiry: B expired and unpinned goes; C is pinned and stays.
         clock.Advance(TimeSpan.FromMinutes(10));
-        Assert.Equal(1, await temp.Store.CollectExpiredAsync(clock.GetUtcNow(), 100, Ct));
+        Assert.Equal(new ExpirySweep(1, 0), await temp.Store.CollectExpiredAsync(clock.GetUtcNow(), 100, Ct));
         Assert.False(temp.Store.Contains(idB));
         Assert.True(temp.Store.Contains(idC));
 

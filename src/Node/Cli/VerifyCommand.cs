@@ -46,6 +46,15 @@ public sealed class VerifyCommand : ICliCommand
                     await context.Output.WriteLineAsync($"  damaged page: {page}").ConfigureAwait(false);
                 }
 
+                // Earlier scrubs and reads quarantined shards too; the operator sees how many in all.
+                var quarantined = 0;
+                await foreach (var _ in store.EnumerateQuarantineAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    quarantined++;
+                }
+
+                await context.Output.WriteLineAsync($"Quarantine holds {quarantined} shards in all.").ConfigureAwait(false);
+
                 return report.IsClean ? ExitCodes.Success : ExitCodes.DataError;
             }
         }

@@ -110,6 +110,9 @@ internal sealed class PutOperation : WriteOperation, IValueTaskSource<PutResult>
             case PutOutcome.AlreadyStored:
                 _staged = new PutResult(Id, Stored: false);
                 break;
+            case PutOutcome.OwnerQuotaExceeded:
+                _stagedError = writer.OwnerQuotaError(Data.Length, Options);
+                break;
             default:
                 _stagedError = writer.QuotaError(Data.Length);
                 break;
@@ -213,6 +216,7 @@ internal enum PutOutcome
     Stored,
     AlreadyStored,
     QuotaExceeded,
+    OwnerQuotaExceeded,
     Failed,
 }
 
@@ -232,7 +236,18 @@ internal sealed class SetPinnedOperation : WriteOperation<bool>
     public override void Execute(ShardWriter writer) => Staged = writer.SetPinned(Id, Pinned);
 }
 
-internal sealed class CollectOperation : WriteOperation<int>
+internal sealed class RenewOperation : WriteOperation<bool>
+{
+    public required ShardId Id { get; init; }
+
+    public required DateTimeOffset? ExpiresAt { get; init; }
+
+    public required Overlay.Crypto.PeerId? Owner { get; init; }
+
+    public override void Execute(ShardWriter writer) => Staged = writer.Renew(Id, Owner, ExpiresAt);
+}
+
+internal sealed class CollectOperation : WriteOperation<ExpirySweep>
 {
     public required long NowUnixMilliseconds { get; init; }
 
