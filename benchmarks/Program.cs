@@ -6,6 +6,7 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll identity-memory [count]                       bytes per identity/key, sign and verify by CPU time
 //   Overlay.Benchmarks.dll storage-cpu [row]                             shard store by process CPU time (rows containing [row])
 //   Overlay.Benchmarks.dll storage-footprint                             shard store file bytes per shard, by shard size
+//   Overlay.Benchmarks.dll storage-memory                                in-memory shard store heap bytes per shard and per store
 //   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
 //   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
 if (args is ["blake3-cpu"])
@@ -40,6 +41,12 @@ if (args.Length is 1 or 2 && args[0] == "storage-cpu")
 if (args is ["storage-footprint"])
 {
     Overlay.Benchmarks.Storage.ShardStoreFootprintProbe.Run(Console.Out);
+    return 0;
+}
+
+if (args is ["storage-memory"])
+{
+    Overlay.Benchmarks.Storage.InMemoryShardStoreMemoryProbe.Run(Console.Out);
     return 0;
 }
 

@@ -22,8 +22,6 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
     /// <summary>Name of the database file inside <see cref="StorageOptions.Directory"/>.</summary>
     public const string FileName = "shards.db";
 
-    private const int StreamReadChunk = 64 * 1024;
-
     private readonly StorageOptions _options;
     private readonly TimeProvider _time;
     private readonly string _path;
@@ -296,34 +294,10 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
     }
 
     /// <inheritdoc/>
-    public async ValueTask<PutResult> PutAsync(Stream data, ShardPutOptions options = default, CancellationToken cancellationToken = default)
+    public ValueTask<PutResult> PutAsync(Stream data, ShardPutOptions options = default, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        options.Validate();
         ThrowIfDisposed();
-        // One buffer (the shard itself) is held; one more byte than allowed is read to detect overflow.
-        var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxShardBytes + 1);
-        try
-        {
-            var length = 0;
-            while (true)
-            {
-                var read = await data.ReadAsync(buffer.AsMemory(length, Math.Min(StreamReadChunk, buffer.Length - length)), cancellationToken);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                length += read;
-                ThrowIfTooLarge(length);
-            }
-
-            return await PutAsync(new ReadOnlySequence<byte>(buffer, 0, length), options, cancellationToken);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return StreamedPut.PutAsync(this, data, _options.MaxShardBytes, ThrowIfTooLarge, options, cancellationToken);
     }
 
     /// <inheritdoc/>

@@ -107,4 +107,14 @@ public sealed class SqliteShardStoreTests
             Assert.Equal((6L, 1L), (row.GetInt64(0), row.GetInt64(1)));
         }
     }
+
+    [Fact]
+    public async Task HoldRelease_ReadsThePartialIndexOfExpiringHolds()
+    {
+        await using var temp = new TempStore();
+        await temp.CloseAsync();
+        var text = temp.QueryPlan(Overlay.Storage.Sqlite.HoldTable.ReleaseExpiredSql);
+        Assert.Contains("holds_expiring", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("SCAN holds", text, StringComparison.Ordinal);
+    }
 }

@@ -53,7 +53,7 @@ public sealed class VerifyCommand : ICliCommand
                     quarantined++;
                 }
 
-                await context.Output.WriteLineAsync($"Quarantine holds {quarantined} shards in all.").ConfigureAwait(false);
+                await context.Output.WriteLineAsync($"Quarantined shards in all: {quarantined}.").ConfigureAwait(false);
 
                 return report.IsClean ? ExitCodes.Success : ExitCodes.DataError;
             }

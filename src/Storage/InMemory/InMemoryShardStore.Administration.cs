@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Overlay.Crypto;
 
 namespace Overlay.Storage.InMemory;
 
@@ -28,8 +29,9 @@ public sealed partial class InMemoryShardStore
             }
 
             expired.Sort();
+            var taken = Math.Min(expired.Count, batchSize);
             var deleted = 0;
-            for (var i = 0; i < expired.Count && i < batchSize; i++)
+            for (var i = 0; i < taken; i++)
             {
                 if (Remove(expired[i].Id))
                 {
@@ -37,7 +39,8 @@ public sealed partial class InMemoryShardStore
                 }
             }
 
-            sweep = new ExpirySweep(deleted, deleted < batchSize ? ReleaseExpiredHolds(at, batchSize - deleted) : 0);
+            // The shards' own holds went with them; what expired of the rest is released with what is left of the batch.
+            sweep = new ExpirySweep(deleted, taken < batchSize ? ReleaseExpiredHolds(at, batchSize - taken) : 0);
         }
 
         _metrics.CountSweep(sweep);
@@ -52,7 +55,7 @@ public sealed partial class InMemoryShardStore
     /// <summary>Under the lock: releases up to <paramref name="limit"/> expired holds of shards that stay, soonest first.</summary>
     private int ReleaseExpiredHolds(long at, int limit)
     {
-        var expired = new List<(long ExpiresAt, ShardId Id, Overlay.Crypto.PeerId Owner)>();
+        var expired = new List<(long ExpiresAt, ShardId Id, PeerId Owner)>();
         foreach (var (id, shard) in _shards)
         {
             if (shard.Holds is { } holds)

@@ -18,13 +18,12 @@ namespace Overlay.Storage.InMemory;
 /// lock guards the index, and shards are hashed and copied outside it.
 /// </summary>
 /// <remarks>
-/// Memory: each shard's bytes in an array of exactly its size, plus about 150 bytes of index and
-/// metadata, plus about 70 bytes per hold (measured with <c>storage-memory</c>; see docs/STORAGE.md).
+/// Memory: each shard's bytes in an array of exactly its size, plus 135–185 bytes of index and
+/// metadata (with the dictionary's spare capacity), plus 64 bytes per hold, plus about 2.9 KB per
+/// store (measured with <c>storage-memory</c>; see docs/STORAGE.md).
 /// </remarks>
 public sealed partial class InMemoryShardStore : IShardStore, IShardStoreAdministration
 {
-    private const int StreamReadChunk = 64 * 1024;
-
     private readonly StorageOptions _options;
     private readonly TimeProvider _time;
     private readonly ShardStoreMetrics _metrics;
@@ -90,34 +89,10 @@ public sealed partial class InMemoryShardStore : IShardStore, IShardStoreAdminis
     }
 
     /// <inheritdoc/>
-    public async ValueTask<PutResult> PutAsync(Stream data, ShardPutOptions options = default, CancellationToken cancellationToken = default)
+    public ValueTask<PutResult> PutAsync(Stream data, ShardPutOptions options = default, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        options.Validate();
         ThrowIfDisposed();
-        // One more byte than allowed is read to detect overflow.
-        var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxShardBytes + 1);
-        try
-        {
-            var length = 0;
-            while (true)
-            {
-                var read = await data.ReadAsync(buffer.AsMemory(length, Math.Min(StreamReadChunk, buffer.Length - length)), cancellationToken);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                length += read;
-                ThrowIfTooLarge(length);
-            }
-
-            return await PutAsync(buffer.AsMemory(0, length), options, cancellationToken);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return StreamedPut.PutAsync(this, data, _options.MaxShardBytes, ThrowIfTooLarge, options, cancellationToken);
     }
 
     /// <summary>Stores a hashed shard: <paramref name="joined"/> when the caller's bytes were joined, else <paramref name="bytes"/>, copied if new.</summary>
@@ -226,15 +201,15 @@ public sealed partial class InMemoryShardStore : IShardStore, IShardStoreAdminis
     /// <inheritdoc/>
     public ShardReadResult Read(in ShardId id, Span<byte> destination)
     {
-        var status = ReadVerified(id, out var data);
+        var status = ReadVerified(id, destination.Length, out var data);
+        if (status == ShardReadStatus.DestinationTooSmall)
+        {
+            return new ShardReadResult(status, data.Length);
+        }
+
         if (status != ShardReadStatus.Found)
         {
             return new ShardReadResult(status, 0);
-        }
-
-        if (destination.Length < data.Length)
-        {
-            return new ShardReadResult(ShardReadStatus.DestinationTooSmall, data.Length);
         }
 
         data.CopyTo(destination);
@@ -245,7 +220,7 @@ public sealed partial class InMemoryShardStore : IShardStore, IShardStoreAdminis
     public ShardReadResult Read(in ShardId id, IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var status = ReadVerified(id, out var data);
+        var status = ReadVerified(id, int.MaxValue, out var data);
         if (status != ShardReadStatus.Found)
         {
             return new ShardReadResult(status, 0);
@@ -260,7 +235,7 @@ public sealed partial class InMemoryShardStore : IShardStore, IShardStoreAdminis
     public async ValueTask<ShardReadResult> ReadAsync(ShardId id, Stream destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var status = ReadVerified(id, out var data);
+        var status = ReadVerified(id, int.MaxValue, out var data);
         if (status != ShardReadStatus.Found)
         {
             return new ShardReadResult(status, 0);
@@ -275,7 +250,7 @@ public sealed partial class InMemoryShardStore : IShardStore, IShardStoreAdminis
     public ShardReadResult ReadRange(in ShardId id, long offset, Span<byte> destination)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        var status = ReadVerified(id, out var data);
+        var status = ReadVerified(id, int.MaxValue, out var data);
         if (status != ShardReadStatus.Found)
         {
             return new ShardReadResult(status, 0);
@@ -291,8 +266,12 @@ public sealed partial class InMemoryShardStore : IShardStore, IShardStoreAdminis
         return new ShardReadResult(ShardReadStatus.Found, count);
     }
 
-    /// <summary>Finds a shard and hashes its bytes; a mismatch is counted and quarantined, and its bytes are never returned.</summary>
-    private ShardReadStatus ReadVerified(in ShardId id, out byte[] data)
+    /// <summary>
+    /// Finds a shard and, when it fits in <paramref name="capacity"/> bytes, hashes it; a mismatch is
+    /// counted and quarantined, and its bytes are never returned. Too large: DestinationTooSmall with
+    /// the bytes unhashed, as the SQLite store answers before reading.
+    /// </summary>
+    private ShardReadStatus ReadVerified(in ShardId id, int capacity, out byte[] data)
     {
         long lastVerified;
         lock (_gate)
@@ -307,6 +286,11 @@ public sealed partial class InMemoryShardStore : IShardStore, IShardStoreAdminis
 
             data = shard.Data;
             lastVerified = shard.LastVerified;
+        }
+
+        if (data.Length > capacity)
+        {
+            return ShardReadStatus.DestinationTooSmall;
         }
 
         if (ShardId.Compute(data) != id)

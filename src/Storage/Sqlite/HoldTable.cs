@@ -25,6 +25,9 @@ internal sealed class HoldTable : IDisposable
     private readonly Dictionary<PeerId, OwnerUsage> _committed = [];
     private readonly Dictionary<PeerId, OwnerUsage> _pending = [];
 
+    /// <summary>Releases expired holds, soonest first, found through the partial index of holds that expire.</summary>
+    internal const string ReleaseExpiredSql = "DELETE FROM holds WHERE (id, owner) IN (SELECT id, owner FROM holds WHERE expires_at IS NOT NULL AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2) RETURNING owner, size";
+
     public HoldTable(SqliteConnection connection)
     {
         _db = connection.Handle!;
@@ -32,21 +35,8 @@ internal sealed class HoldTable : IDisposable
         _insert = Native.Prepare(connection, "INSERT INTO holds(id, owner, size, expires_at) VALUES (?1, ?2, ?3, ?4)");
         _extend = Native.Prepare(connection, "UPDATE holds SET expires_at = ?3 WHERE id = ?1 AND owner = ?2");
         _removeAll = Native.Prepare(connection, "DELETE FROM holds WHERE id = ?1 RETURNING owner, size");
-        // Soonest first, through the partial index of holds that expire.
-        _releaseExpired = Native.Prepare(connection, "DELETE FROM holds WHERE (id, owner) IN (SELECT id, owner FROM holds WHERE expires_at IS NOT NULL AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2) RETURNING owner, size");
+        _releaseExpired = Native.Prepare(connection, ReleaseExpiredSql);
         Load(connection);
-    }
-
-    /// <summary>Owners with at least one hold; for the open log line.</summary>
-    public int OwnerCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _committed.Count;
-            }
-        }
     }
 
     /// <summary>The committed totals of <paramref name="owner"/>.</summary>

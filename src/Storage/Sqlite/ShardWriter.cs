@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using Overlay.Crypto;
 using SQLitePCL;
 
 namespace Overlay.Storage.Sqlite;
@@ -261,10 +262,7 @@ internal sealed class ShardWriter : IDisposable
     public long UsedBytes => Interlocked.Read(ref _usedBytes);
 
     /// <summary>The committed totals of one owner's holds.</summary>
-    public OwnerUsage OwnerUsage(in Overlay.Crypto.PeerId owner) => _holds.Usage(owner);
-
-    /// <summary>Owners holding at least one shard.</summary>
-    public int OwnerCount => _holds.OwnerCount;
+    public OwnerUsage OwnerUsage(in PeerId owner) => _holds.Usage(owner);
 
     /// <summary>Queues an operation, waiting while the queue is full.</summary>
     public async ValueTask EnqueueAsync(WriteOperation operation, CancellationToken cancellationToken)
@@ -361,7 +359,7 @@ internal sealed class ShardWriter : IDisposable
     /// Extends a stored shard's expiry and, with an owner, that owner's hold; false, changing nothing,
     /// when the shard is not stored or the owner holds no hold on it.
     /// </summary>
-    public bool Renew(in ShardId id, Overlay.Crypto.PeerId? owner, DateTimeOffset? expiresAt)
+    public bool Renew(in ShardId id, PeerId? owner, DateTimeOffset? expiresAt)
     {
         long? held = null;
         if (owner is { } holder && !_holds.TryFind(id, holder, out held))

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Threading.Tasks.Sources;
+using Overlay.Crypto;
 
 namespace Overlay.Storage.Sqlite;
 
@@ -242,7 +243,7 @@ internal sealed class RenewOperation : WriteOperation<bool>
 
     public required DateTimeOffset? ExpiresAt { get; init; }
 
-    public required Overlay.Crypto.PeerId? Owner { get; init; }
+    public required PeerId? Owner { get; init; }
 
     public override void Execute(ShardWriter writer) => Staged = writer.Renew(Id, Owner, ExpiresAt);
 }

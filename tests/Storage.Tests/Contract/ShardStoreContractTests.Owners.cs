@@ -103,22 +103,7 @@ public abstract partial class ShardStoreContractTests
             pending.Add(s.Store.PutAsync(RandomBytes(random, 1000), options, Ct));
         }
 
-        var stored = 0;
-        var refused = 0;
-        foreach (var put in pending)
-        {
-            try
-            {
-                await put;
-                stored++;
-            }
-            catch (StorageException e) when (e.Reason == StorageErrorReason.OwnerQuotaExceeded)
-            {
-                refused++;
-            }
-        }
-
-        Assert.Equal((30, 20), (stored, refused));
+        Assert.Equal((30, 20), await CountOutcomesAsync(pending, StorageErrorReason.OwnerQuotaExceeded));
         Assert.Equal(new OwnerUsage(30, 30_000), s.Store.GetOwnerUsage(Alice));
         Assert.Equal(30, s.Store.GetUsage().ShardCount);
     }
