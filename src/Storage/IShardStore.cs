@@ -31,8 +31,8 @@ public interface IShardStore : IAsyncDisposable
     /// </summary>
     /// <exception cref="StorageException">
     /// ShardTooLarge, QuotaExceeded (a new shard past <see cref="StorageOptions.CapacityBytes"/>),
-    /// OwnerQuotaExceeded (a new hold past <see cref="ShardPutOptions.OwnerCapacityBytes"/>),
-    /// DiskFull, Closed or IoError; nothing was written.
+    /// OwnerQuotaExceeded (a new hold past <see cref="ShardPutOptions.OwnerCapacityBytes"/>), IdMismatch (the
+    /// bytes do not hash to <see cref="ShardPutOptions.ExpectedId"/>), DiskFull, Closed or IoError; nothing was written.
     /// </exception>
     /// <exception cref="ArgumentException"><see cref="ShardPutOptions.OwnerCapacityBytes"/> is negative or set without an owner.</exception>
     ValueTask<PutResult> PutAsync(ReadOnlyMemory<byte> data, ShardPutOptions options = default, CancellationToken cancellationToken = default);

@@ -10,7 +10,11 @@ namespace Overlay.Storage;
 /// The most <paramref name="Owner"/> may be charged (<see cref="OwnerUsage.ChargedBytes"/>), 0 and up; null = no limit. Checked in
 /// the same write as the commit, so concurrent puts of one owner cannot pass it together. Renewing a hold the owner already has is never refused.
 /// </param>
-public readonly record struct ShardPutOptions(DateTimeOffset? ExpiresAt = null, bool Pinned = false, PeerId? Owner = null, long? OwnerCapacityBytes = null)
+/// <param name="ExpectedId">
+/// The id the sender claimed for these bytes; null when there is none. Bytes that hash to another id are refused with
+/// <see cref="StorageErrorReason.IdMismatch"/> before anything is written, from the one hash the store computes anyway.
+/// </param>
+public readonly record struct ShardPutOptions(DateTimeOffset? ExpiresAt = null, bool Pinned = false, PeerId? Owner = null, long? OwnerCapacityBytes = null, ShardId? ExpectedId = null)
 {
     /// <summary>Throws <see cref="ArgumentException"/> for a limit without an owner or a negative limit.</summary>
     internal void Validate()

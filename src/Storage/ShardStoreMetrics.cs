@@ -18,7 +18,7 @@ internal sealed class ShardStoreMetrics : IDisposable
         _ownsMeter = meterFactory is null;
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
         Corrupted = _meter.CreateCounter<long>("overlay.storage.corrupted", "{shard}", "Shards whose bytes failed verification or could not be read; tagged reason (hash_mismatch, unreadable) and source (read, scrub).");
-        Puts = _meter.CreateCounter<long>("overlay.storage.puts", "{shard}", "Puts acknowledged or refused; tagged result (stored, duplicate, quota, owner_quota, too_large, disk_full, failed).");
+        Puts = _meter.CreateCounter<long>("overlay.storage.puts", "{shard}", "Puts acknowledged or refused; tagged result (stored, duplicate, quota, owner_quota, too_large, id_mismatch, disk_full, failed).");
         Collected = _meter.CreateCounter<long>("overlay.storage.collected", "{shard}", "Expired shards deleted by the collector.");
         HoldsReleased = _meter.CreateCounter<long>("overlay.storage.holds_released", "{hold}", "Expired holds released by the collector from shards that stay.");
         BatchSize = _meter.CreateHistogram<int>("overlay.storage.write_batch_size", "{operation}", "Operations committed per write transaction.");

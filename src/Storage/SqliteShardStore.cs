@@ -261,7 +261,9 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
         options.Validate();
         ThrowIfTooLarge(data.Length);
         ThrowIfDisposed();
-        return PutHashedAsync(Hash(data), data, options, cancellationToken);
+        var id = Hash(data);
+        ThrowIfNotExpected(id, options);
+        return PutHashedAsync(id, data, options, cancellationToken);
     }
 
     /// <summary>
@@ -624,6 +626,15 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
         {
             _metrics.Puts.Add(1, new KeyValuePair<string, object?>("result", "too_large"));
             throw new StorageException(StorageErrorReason.ShardTooLarge, $"A shard of {length} bytes or more exceeds the {_options.MaxShardBytes}-byte limit of '{_path}'; nothing was written.") { FilePath = _path };
+        }
+    }
+
+    private void ThrowIfNotExpected(in ShardId id, ShardPutOptions options)
+    {
+        if (options.ExpectedId is { } expected && expected != id)
+        {
+            _metrics.Puts.Add(1, new KeyValuePair<string, object?>("result", "id_mismatch"));
+            throw new StorageException(StorageErrorReason.IdMismatch, $"Bytes that hash to {id} were offered as shard {expected} to '{_path}'; nothing was written.") { FilePath = _path };
         }
     }
 

@@ -41,4 +41,7 @@ public enum StorageErrorReason
 
     /// <summary>Accepting a new hold would charge its owner past <see cref="ShardPutOptions.OwnerCapacityBytes"/>; nothing was written.</summary>
     OwnerQuotaExceeded,
+
+    /// <summary>The bytes do not hash to <see cref="ShardPutOptions.ExpectedId"/>, the id their sender claimed; nothing was written.</summary>
+    IdMismatch,
 }

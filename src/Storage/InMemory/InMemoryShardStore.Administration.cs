@@ -124,7 +124,10 @@ public sealed partial class InMemoryShardStore
             }
 
             progress?.Report(new VerifyProgress(checkedCount, ids.Length, corrupted.Count));
-            await Task.Yield();
+            if (start + InMemoryPageSize < ids.Length)
+            {
+                await Task.Yield();
+            }
         }
 
         Log.Scrubbed(_logger, _name, checkedCount, ok, corrupted.Count, 0, 0);

@@ -78,6 +78,12 @@ public sealed partial class InMemoryShardStore : IShardStore, IShardStoreAdminis
         // One segment is hashed where it lies and copied only if new; several are joined once.
         var joined = data.IsSingleSegment ? null : data.ToArray();
         var id = ShardId.Compute(joined ?? data.FirstSpan);
+        if (options.ExpectedId is { } expected && expected != id)
+        {
+            CountPut("id_mismatch");
+            throw new StorageException(StorageErrorReason.IdMismatch, $"Bytes that hash to {id} were offered as shard {expected} to the {_name}; nothing was written.");
+        }
+
         try
         {
             return new ValueTask<PutResult>(Put(id, joined, data.FirstSpan, options));
@@ -391,8 +397,11 @@ public sealed partial class InMemoryShardStore : IShardStore, IShardStoreAdminis
                 yield return info;
             }
 
-            // Let other work in between pages, as the SQLite store does.
-            await Task.Yield();
+            if (start + InMemoryPageSize < ids.Length)
+            {
+                // Let other work in between pages, as the SQLite store does.
+                await Task.Yield();
+            }
         }
     }
 

@@ -247,6 +247,33 @@ public abstract partial class ShardStoreContractTests
     }
 
     [Fact]
+    public async Task Put_OfBytesThatDoNotHashToTheExpectedId_IsRefusedTypedAndWritesNothing()
+    {
+        await using var s = Open();
+        using var puts = new CounterWatch(s.Meter, "overlay.storage.puts");
+        var random = new Random(9);
+        var claimed = RandomBytes(random, 2000);
+        var sent = (byte[])claimed.Clone();
+        sent[1999] ^= 1;
+        var options = new ShardPutOptions(Owner: Alice, ExpectedId: ShardId.Compute(claimed));
+
+        var fromMemory = await Assert.ThrowsAsync<StorageException>(async () => await s.Store.PutAsync(sent, options, Ct));
+        var fromSequence = await Assert.ThrowsAsync<StorageException>(async () => await s.Store.PutAsync(Segments.Of(sent, 3), options, Ct));
+        var fromStream = await Assert.ThrowsAsync<StorageException>(async () => await s.Store.PutAsync(new MemoryStream(sent), options, Ct));
+
+        Assert.All([fromMemory, fromSequence, fromStream], e => Assert.Equal(StorageErrorReason.IdMismatch, e.Reason));
+        Assert.Contains(ShardId.Compute(claimed).ToString(), fromMemory.Message, StringComparison.Ordinal);
+        Assert.Equal(3, puts.SumWithTag("result", "id_mismatch"));
+        AssertUsage(s.Store, 0, 0, s.Options.CapacityBytes);
+        Assert.Equal(default, s.Store.GetOwnerUsage(Alice));
+        Assert.False(s.Store.Contains(ShardId.Compute(sent)));
+
+        // The bytes that do hash to it are stored.
+        Assert.True((await s.Store.PutAsync(claimed, options, Ct)).Stored);
+        Assert.Equal(new OwnerUsage(1, 2000), s.Store.GetOwnerUsage(Alice));
+    }
+
+    [Fact]
     public async Task Put_BeyondQuota_IsRefusedAndEarlierShardsStay()
     {
         // Four shards' charges on top of 10,000 payload bytes.
