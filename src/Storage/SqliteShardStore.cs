@@ -270,7 +270,7 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
     /// Puts bytes whose hash the caller already computed. Benchmarks use it to show what hashing
     /// costs; the store's own callers always go through <see cref="PutAsync(ReadOnlySequence{byte}, ShardPutOptions, CancellationToken)"/>.
     /// </summary>
-    internal ValueTask<PutResult> PutHashedAsync(ShardId id, ReadOnlySequence<byte> data, ShardPutOptions options, CancellationToken cancellationToken)
+    internal ValueTask<PutResult> PutHashedAsync(ShardId id, ReadOnlySequence<byte> data, in ShardPutOptions options, CancellationToken cancellationToken)
     {
         ThrowIfTooLarge(data.Length);
         var operation = _writer.RentPut(id, data, options, cancellationToken);
@@ -629,7 +629,7 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
         }
     }
 
-    private void ThrowIfNotExpected(in ShardId id, ShardPutOptions options)
+    private void ThrowIfNotExpected(in ShardId id, in ShardPutOptions options)
     {
         if (options.ExpectedId is { } expected && expected != id)
         {

@@ -278,7 +278,7 @@ internal sealed class ShardWriter : IDisposable
     }
 
     /// <summary>A pooled put operation, ready to queue.</summary>
-    public PutOperation RentPut(in ShardId id, in ReadOnlySequence<byte> data, ShardPutOptions options, CancellationToken cancellationToken)
+    public PutOperation RentPut(in ShardId id, in ReadOnlySequence<byte> data, in ShardPutOptions options, CancellationToken cancellationToken)
     {
         var operation = _puts.Rent();
         operation.Prepare(_puts, id, data, options, cancellationToken);
@@ -302,7 +302,7 @@ internal sealed class ShardWriter : IDisposable
         _recent.MarkVerified(id, VerifiedMinute(atUnixMilliseconds));
     }
 
-    public StorageException OwnerQuotaError(long size, ShardPutOptions options)
+    public StorageException OwnerQuotaError(long size, in ShardPutOptions options)
     {
         var owner = options.Owner.GetValueOrDefault();
         var usage = _holds.Current(owner);
@@ -319,7 +319,7 @@ internal sealed class ShardWriter : IDisposable
 
     // ---- Operations, called on the writer thread inside an open transaction. ----
 
-    public PutOutcome Put(in ShardId id, in ReadOnlySequence<byte> data, ShardPutOptions options)
+    public PutOutcome Put(in ShardId id, in ReadOnlySequence<byte> data, in ShardPutOptions options)
     {
         if (options.Owner is not { } owner)
         {
@@ -385,7 +385,7 @@ internal sealed class ShardWriter : IDisposable
     /// <summary>The later of two expiries in Unix milliseconds, where null (never) is later than any.</summary>
     private static long? LaterExpiry(long? a, long? b) => a is null || b is null ? null : Math.Max(a.Value, b.Value);
 
-    private PutOutcome PutShard(in ShardId id, in ReadOnlySequence<byte> data, ShardPutOptions options)
+    private PutOutcome PutShard(in ShardId id, in ReadOnlySequence<byte> data, in ShardPutOptions options)
     {
         var size = data.Length;
         if (StorageUsage.Charge(_shardCount + _txCount + 1, _usedBytes + _txBytes + size) > _options.CapacityBytes)
@@ -479,7 +479,7 @@ internal sealed class ShardWriter : IDisposable
     /// A put of content already stored: keeps the longer life and any pin (the bytes are the same by
     /// construction). False if the id is not stored.
     /// </summary>
-    private bool Touch(in ShardId id, ShardPutOptions options) =>
+    private bool Touch(in ShardId id, in ShardPutOptions options) =>
         (_recent.TryGet(id, out var seq) && Touch(id, seq, options)) || (MayBeIndexed(id) && Touch(id, 0, options));
 
     /// <summary>False when the id filter shows <paramref name="id"/> is not in <c>shards</c>, so no look-up is needed.</summary>
@@ -573,7 +573,7 @@ internal sealed class ShardWriter : IDisposable
     }
 
     /// <summary>Touches the log row <paramref name="seq"/>, or with 0 the row of <paramref name="id"/> in <c>shards</c>.</summary>
-    private bool Touch(in ShardId id, long seq, ShardPutOptions options)
+    private bool Touch(in ShardId id, long seq, in ShardPutOptions options)
     {
         var (find, touch) = seq != 0 ? (_findRecent, _touchRecent) : (_find, _touch);
         BindRow(find, id, seq);
