@@ -22,6 +22,7 @@ public sealed class RunCommand : ICliCommand
     {
         var settings = NodeSettings.Load(
             args.Single("--data-dir"), args.Single("--config"), new Dictionary<string, string?>(), args.All("--listen"), args.All("--bootstrap"), context.Environment);
+        DataDirectory.RequireAccessible(settings.DataDirectory);
 
         // Refuse a bad configuration before touching the disk or the network.
         var problems = NodeHostFactory.Validate(settings);
@@ -35,6 +36,8 @@ public sealed class RunCommand : ICliCommand
             return ExitCodes.Config;
         }
 
+        // Before anything is created: every file of the node is its user's alone (SQLite's -wal and -shm included).
+        FileCreationMask.RestrictToOwner();
         DataDirectory.Ensure(settings.DataDirectory);
         NodeIdentityHolder holder;
         try
