@@ -20,9 +20,6 @@ namespace Overlay.Node.Configuration;
 /// </remarks>
 public static class ConfigurationTypes
 {
-    /// <summary>Sections handed to libraries as they are; only their key names are checked.</summary>
-    private static readonly HashSet<string> PassThroughSections = new(StringComparer.OrdinalIgnoreCase) { "Logging" };
-
     private static readonly NullabilityInfoContext Nullability = new();
 
     /// <summary>
@@ -41,7 +38,7 @@ public static class ConfigurationTypes
 
         foreach (var property in root.EnumerateObject())
         {
-            if (!PassThroughSections.Contains(property.Name) && TryGetSection(sections, property.Name, out var type))
+            if (!OptionsSections.PassThrough.Contains(property.Name) && OptionsSections.TryFind(sections, property.Name, out var type))
             {
                 CheckValue(property.Value, type, nullable: false, property.Name, origin, problems);
             }
@@ -253,21 +250,6 @@ public static class ConfigurationTypes
     private static bool IsNullable(PropertyInfo property) =>
         Nullable.GetUnderlyingType(property.PropertyType) is not null
         || (!property.PropertyType.IsValueType && Nullability.Create(property).WriteState == NullabilityState.Nullable);
-
-    private static bool TryGetSection(IReadOnlyDictionary<string, Type> sections, string key, out Type type)
-    {
-        foreach (var pair in sections)
-        {
-            if (string.Equals(pair.Key, key, StringComparison.OrdinalIgnoreCase))
-            {
-                type = pair.Value;
-                return true;
-            }
-        }
-
-        type = typeof(object);
-        return false;
-    }
 
     private static Type? ElementType(Type type)
     {

@@ -64,7 +64,6 @@ internal sealed class ControlAdmission
                 shed = _waiting.First!.Value;
                 _waiting.RemoveFirst();
                 shed.Node = null;
-                shed.WasShed = true;
             }
 
             ticket.Node = _waiting.AddLast(ticket);
@@ -134,9 +133,6 @@ internal sealed class ControlAdmission
         internal LinkedListNode<Ticket>? Node { get; set; }
 
         internal bool Authenticated { get; set; }
-
-        /// <summary>Whether a newcomer shed this connection before it showed the token.</summary>
-        public bool WasShed { get; internal set; }
 
         /// <summary>Cancelled when this connection is shed.</summary>
         public CancellationToken Shed => Shedding.Token;

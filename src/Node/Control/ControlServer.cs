@@ -172,7 +172,8 @@ public sealed class ControlServer : IAsyncDisposable
 
     private async Task ServeConnectionAsync(Socket client, CancellationToken stopping)
     {
-        // Admitted here, on the accept loop, so the oldest waiting connection is the one shed.
+        // Admitted here, still on the accept loop, so connections are admitted (and the oldest shed) in
+        // the order they arrived; everything after runs off the accept loop.
         var ticket = _admission.TryAdmit();
         await Task.Yield();
         try
@@ -228,12 +229,6 @@ public sealed class ControlServer : IAsyncDisposable
         var first = await ReadRequestAsync(stream, _options.AuthenticationTimeout, ticket.Shed, stopping).ConfigureAwait(false);
         if (first is null)
         {
-            return;
-        }
-
-        if (ticket.WasShed)
-        {
-            await RefuseShedAsync(stream, stopping).ConfigureAwait(false);
             return;
         }
 
