@@ -9,6 +9,7 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll storage-memory                                in-memory shard store heap bytes per shard and per store
 //   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
 //   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
+//   Overlay.Benchmarks.dll control-cpu                                   control API round trip, Unix socket beside loopback TCP, by CPU time
 if (args is ["blake3-cpu"])
 {
     Overlay.Benchmarks.Crypto.Blake3CpuTimeProbe.Run(Console.Out);
@@ -35,6 +36,12 @@ if (args is ["dht-serve-cpu"])
 if (args.Length is 1 or 2 && args[0] == "storage-cpu")
 {
     Overlay.Benchmarks.Storage.ShardStoreCpuTimeProbe.Run(Console.Out, args.Length == 2 ? args[1] : null);
+    return 0;
+}
+
+if (args is ["control-cpu"])
+{
+    Overlay.Benchmarks.Node.ControlSocketCpuTimeProbe.Run(Console.Out);
     return 0;
 }
 
