@@ -89,9 +89,10 @@ public sealed class DhtOptions
     /// <summary>
     /// Sustained inbound requests per second accepted from one peer. Sized from what one honest peer sends
     /// during a bulk put: each put asks every peer of a network of up to K + 1 nodes twice (a FIND_NODE and
-    /// a STORE; fewer in larger networks), and a node put 340 values a second into a 5-node network, i.e.
-    /// 680 requests a second to each peer (docs/BENCHMARKS.md, "Durable puts"). 1,000 lets that run on
-    /// with room to spare, while a peer at the limit costs the node a bounded share of a core. Range 0.1..10000; default 1000.
+    /// a STORE; fewer in larger networks), and a put costs its publisher 2.6–2.9 ms of CPU, so a publisher
+    /// putting with a whole core sends each peer about 740 requests a second (docs/BENCHMARKS.md, "Durable
+    /// puts"). 1,000 lets that run on with room to spare, while a peer at the limit costs the node a bounded
+    /// share of a core. Range 0.1..10000; default 1000.
     /// </summary>
     public double MaxRequestsPerPeerPerSecond { get; set; } = 1000;
 

@@ -15,9 +15,9 @@ public sealed class PutReplicationTests(ITestOutputHelper output)
     private const int Publisher = 1;
 
     /// <summary>
-    /// The burst of puts one node makes as fast as it can: <see cref="BurstPuts"/> puts started at
-    /// <see cref="PutsPerSecond"/>, the rate a real node reached through its control API with 16 clients on
-    /// this machine (docs/BENCHMARKS.md, "Puts through the control API"), over links of 1 ms.
+    /// The burst of puts one node makes about as fast as it can: <see cref="BurstPuts"/> puts started at
+    /// <see cref="PutsPerSecond"/>, near what one core allows (a replicated put costs its publisher 2.6–2.9 ms
+    /// of CPU; docs/BENCHMARKS.md, "Durable puts"), over links of 1 ms.
     /// </summary>
     private const int BurstPuts = 1200;
 
