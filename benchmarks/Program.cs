@@ -10,6 +10,7 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll dht-put-rate [puts]                           durable puts on a lone node; requests per peer per put
 //   Overlay.Benchmarks.dll dht-put-control DATA_DIR [puts] [clients] [PID,...]   puts through a running daemon's control API
 //   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
+//   Overlay.Benchmarks.dll control-cpu                                   control API round trip, Unix socket beside loopback TCP, by CPU time
 if (args is ["blake3-cpu"])
 {
     Overlay.Benchmarks.Crypto.Blake3CpuTimeProbe.Run(Console.Out);
@@ -50,6 +51,12 @@ if (args.Length is >= 2 and <= 5 && args[0] == "dht-put-control")
 if (args.Length is 1 or 2 && args[0] == "storage-cpu")
 {
     Overlay.Benchmarks.Storage.ShardStoreCpuTimeProbe.Run(Console.Out, args.Length == 2 ? args[1] : null);
+    return 0;
+}
+
+if (args is ["control-cpu"])
+{
+    Overlay.Benchmarks.Node.ControlSocketCpuTimeProbe.Run(Console.Out);
     return 0;
 }
 

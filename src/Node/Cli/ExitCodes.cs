@@ -26,9 +26,9 @@ public static class ExitCodes
     /// <summary><c>overlay put</c>: fewer peers than required accepted the value (it is kept on the node); trying again later may succeed.</summary>
     public const int TooFewReplicas = 75;
 
-    /// <summary>The daemon refused the control token (or the token file cannot be read).</summary>
+    /// <summary>This user may not read the data directory or its control files, or the daemon refused the control token.</summary>
     public const int NoPermission = 77;
 
-    /// <summary>The configuration is invalid.</summary>
+    /// <summary>The configuration is invalid, or asks for a listen address or control socket this host cannot give.</summary>
     public const int Config = 78;
 }
