@@ -136,6 +136,8 @@ internal sealed class DhtStateReader(string path, DhtOptions options, int maxCon
         using var reader = command.ExecuteReader();
         var row = 0;
         var over = false;
+        var unsealed = 0;
+        var firstUnsealed = 0;
         Span<byte> key = stackalloc byte[Crypto.PeerId.Size];
         while (reader.Read())
         {
@@ -177,11 +179,18 @@ internal sealed class DhtStateReader(string path, DhtOptions options, int maxCon
             else if (seal is not null && (sealsExpected || rowSeal.Length > 0))
             {
                 // Not ours, or edited since: the node checks this record like one from the network.
-                Problem(DhtStateError.BadSeal, string.Create(CultureInfo.InvariantCulture,
-                    $"Record row {row} of {path} has {(rowSeal.Length == 0 ? "no" : "a wrong")} seal; its signature is checked again."));
+                unsealed++;
+                firstUnsealed = firstUnsealed == 0 ? row : firstUnsealed;
             }
 
             _records.Add(saved);
+        }
+
+        // One sentence for all of them: a file of another identity would otherwise log a line per record.
+        if (unsealed > 0)
+        {
+            Problem(DhtStateError.BadSeal, string.Create(CultureInfo.InvariantCulture,
+                $"{unsealed} record row(s) of {path}, the first row {firstUnsealed}, lack this node's seal; their signatures are checked again."));
         }
     }
 
@@ -197,6 +206,8 @@ internal sealed class DhtStateReader(string path, DhtOptions options, int maxCon
         var announced = 0;
         var row = 0;
         var over = false;
+        var unsealed = 0;
+        var firstUnsealed = 0;
         while (reader.Read())
         {
             row++;
@@ -234,8 +245,8 @@ internal sealed class DhtStateReader(string path, DhtOptions options, int maxCon
             var intact = rowSeal.Length == DhtRowSeal.Size && seal?.ProviderMatches(saved.Record, saved.AnnouncedLocally, rowSeal) == true;
             if (seal is not null && !intact && (sealsExpected || rowSeal.Length > 0))
             {
-                Problem(DhtStateError.BadSeal, string.Create(CultureInfo.InvariantCulture,
-                    $"Provider row {row} of {path} has {(rowSeal.Length == 0 ? "no" : "a wrong")} seal; it was skipped."));
+                unsealed++;
+                firstUnsealed = firstUnsealed == 0 ? row : firstUnsealed;
                 _refusedProviders.Add(rowId);
                 continue;
             }
@@ -248,6 +259,12 @@ internal sealed class DhtStateReader(string path, DhtOptions options, int maxCon
             announced += saved.AnnouncedLocally ? 1 : 0;
             held += saved.AnnouncedLocally ? 0 : 1;
             _providers.Add(saved);
+        }
+
+        if (unsealed > 0)
+        {
+            Problem(DhtStateError.BadSeal, string.Create(CultureInfo.InvariantCulture,
+                $"{unsealed} provider row(s) of {path}, the first row {firstUnsealed}, lack this node's seal; having no signature to check, they were skipped."));
         }
     }
 }
