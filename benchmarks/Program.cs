@@ -7,6 +7,8 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll storage-cpu [row]                             shard store by process CPU time (rows containing [row])
 //   Overlay.Benchmarks.dll storage-footprint                             shard store file bytes per shard, by shard size
 //   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
+//   Overlay.Benchmarks.dll dht-put-rate [puts]                           durable puts on a lone node; requests per peer per put
+//   Overlay.Benchmarks.dll dht-put-control DATA_DIR [puts] [clients] [PID,...]   puts through a running daemon's control API
 //   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
 //   Overlay.Benchmarks.dll control-cpu                                   control API round trip, Unix socket beside loopback TCP, by CPU time
 if (args is ["blake3-cpu"])
@@ -30,6 +32,20 @@ if (args is ["dht-serve-cpu"])
 {
     Overlay.Benchmarks.Dht.DhtServeCpuTimeProbe.Run(Console.Out);
     return 0;
+}
+
+if (args.Length is 1 or 2 && args[0] == "dht-put-rate")
+{
+    Overlay.Benchmarks.Dht.DhtPutRateProbe.Run(Console.Out, args.Length == 2 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 4000);
+    return 0;
+}
+
+if (args.Length is >= 2 and <= 5 && args[0] == "dht-put-control")
+{
+    return await Overlay.Benchmarks.Dht.DhtPutControlProbe.RunAsync(Console.Out, args[1],
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2000,
+        args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 16,
+        args.Length > 4 ? [.. args[4].Split(',').Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture))] : []);
 }
 
 if (args.Length is 1 or 2 && args[0] == "storage-cpu")
