@@ -7,6 +7,8 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll storage-cpu [row]                             shard store by process CPU time (rows containing [row])
 //   Overlay.Benchmarks.dll storage-footprint                             shard store file bytes per shard, by shard size
 //   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
+//   Overlay.Benchmarks.dll erasure-cpu [tsv]                               Reed–Solomon 10+4 encode and rebuild by CPU time
+//   Overlay.Benchmarks.dll erasure-crosscheck DIR                          Reed–Solomon against klauspost/reedsolomon's cases
 //   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
 if (args is ["blake3-cpu"])
 {
@@ -35,6 +37,17 @@ if (args.Length is 1 or 2 && args[0] == "storage-cpu")
 {
     Overlay.Benchmarks.Storage.ShardStoreCpuTimeProbe.Run(Console.Out, args.Length == 2 ? args[1] : null);
     return 0;
+}
+
+if (args is ["erasure-cpu"] or ["erasure-cpu", "tsv"])
+{
+    Overlay.Benchmarks.Erasure.ErasureCpuTimeProbe.Run(Console.Out, tsv: args.Length == 2);
+    return 0;
+}
+
+if (args is ["erasure-crosscheck", var crossCheckDirectory])
+{
+    return Overlay.Benchmarks.Erasure.ErasureCrossCheck.Run(Console.Out, crossCheckDirectory);
 }
 
 if (args is ["storage-footprint"])
