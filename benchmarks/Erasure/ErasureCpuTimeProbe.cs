@@ -48,12 +48,37 @@ public static class ErasureCpuTimeProbe
                 }
             }
         }
+
+        if (!tsv)
+        {
+            OtherCodes(output);
+        }
+    }
+
+    // Codes other than 10+4 on the default kernel: each rebuild loses m data shards (all of them when m ≥ k).
+    private static void OtherCodes(TextWriter output)
+    {
+        output.WriteLine();
+        output.WriteLine($"| Code | Shard | Gap | Encode GB/s (median of {Batches}) | Rebuild m data shards GB/s |");
+        output.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var (k, m) in new[] { (4, 2), (6, 3), (10, 4), (12, 8), (20, 10), (64, 64), (128, 128) })
+        {
+            var workload = new ErasureWorkload(GfKernels.Best, k, m, 64 * 1024, 64, lostDataShards: Math.Min(k, m));
+            var encode = Median(Measure(workload.DataBytes, workload.Encode));
+            var rebuild = Median(Measure(workload.DataBytes, workload.ReconstructData));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {k}+{m} | 64 KiB | 64 | {encode:F2} | {rebuild:F2} |"));
+        }
+    }
+
+    private static double Median(double[] rates)
+    {
+        Array.Sort(rates);
+        return rates[rates.Length / 2];
     }
 
     private static void Report(TextWriter output, bool tsv, GfKernel kernel, string operation, int shardBytes, int gap, double[] rates)
     {
-        Array.Sort(rates);
-        var median = rates[rates.Length / 2];
+        var median = Median(rates);
         if (tsv)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dotnet\t{operation}\t{DataShards}+{ParityShards}\t{shardBytes}\t{gap}\t{median:F2}"));
