@@ -50,21 +50,7 @@ internal readonly unsafe struct SplitTableKernel<TVector, TWidth> : IGfKernelBod
                 }
             }
 
-            Store(outputs[0] + offset, a0, b0);
-            if (TRows.Value > 1)
-            {
-                Store(outputs[1] + offset, a1, b1);
-            }
-
-            if (TRows.Value > 2)
-            {
-                Store(outputs[2] + offset, a2, b2);
-            }
-
-            if (TRows.Value > 3)
-            {
-                Store(outputs[3] + offset, a3, b3);
-            }
+            RowStores.Store<TVector, TWidth, TRows>(outputs, offset, a0, b0, a1, b1, a2, b2, a3, b3);
         }
     }
 
@@ -75,12 +61,5 @@ internal readonly unsafe struct SplitTableKernel<TVector, TWidth> : IGfKernelBod
         var hi = TWidth.Table(tables + 16);
         a = TWidth.Xor(a, TWidth.Lookup(lo, xl), TWidth.Lookup(hi, xh));
         b = TWidth.Xor(b, TWidth.Lookup(lo, yl), TWidth.Lookup(hi, yh));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(byte* target, TVector first, TVector second)
-    {
-        TWidth.Store(first, target);
-        TWidth.Store(second, target + TWidth.Size);
     }
 }

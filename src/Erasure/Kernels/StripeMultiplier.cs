@@ -25,19 +25,19 @@ internal static unsafe class StripeMultiplier
         switch (matrix.Kernel)
         {
             case GfKernel.Vector512Gfni:
-                Multiply<GfniKernel<Vector512<byte>, Gfni512>>(matrix, firstRow, rowCount, inputs, outputs, length);
+                Multiply<GfniKernel<Vector512<byte>, ByteVector512>>(matrix, firstRow, rowCount, inputs, outputs, length);
                 break;
             case GfKernel.Vector256Gfni:
-                Multiply<GfniKernel<Vector256<byte>, Gfni256>>(matrix, firstRow, rowCount, inputs, outputs, length);
+                Multiply<GfniKernel<Vector256<byte>, ByteVector256>>(matrix, firstRow, rowCount, inputs, outputs, length);
                 break;
             case GfKernel.Vector512Shuffle:
-                Multiply<SplitTableKernel<Vector512<byte>, SplitTable512>>(matrix, firstRow, rowCount, inputs, outputs, length);
+                Multiply<SplitTableKernel<Vector512<byte>, ByteVector512>>(matrix, firstRow, rowCount, inputs, outputs, length);
                 break;
             case GfKernel.Vector256Shuffle:
-                Multiply<SplitTableKernel<Vector256<byte>, SplitTable256>>(matrix, firstRow, rowCount, inputs, outputs, length);
+                Multiply<SplitTableKernel<Vector256<byte>, ByteVector256>>(matrix, firstRow, rowCount, inputs, outputs, length);
                 break;
             case GfKernel.Vector128Shuffle:
-                Multiply<SplitTableKernel<Vector128<byte>, SplitTable128>>(matrix, firstRow, rowCount, inputs, outputs, length);
+                Multiply<SplitTableKernel<Vector128<byte>, ByteVector128>>(matrix, firstRow, rowCount, inputs, outputs, length);
                 break;
             default:
                 Multiply<ScalarKernel>(matrix, firstRow, rowCount, inputs, outputs, length);
