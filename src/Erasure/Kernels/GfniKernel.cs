@@ -6,8 +6,7 @@ namespace Overlay.Erasure.Kernels;
 /// GFNI: each product is one <c>vgf2p8affineqb</c> of a vector of input bytes with the coefficient's
 /// 8×8 bit matrix. Two vectors per input per step, so each broadcast coefficient serves both and eight
 /// independent accumulators hide the instruction's latency; inputs go in pairs, so one three-way XOR
-/// (<c>vpternlogd</c> where AVX-512VL is present) adds two
-/// products to an accumulator.
+/// (<c>vpternlogd</c> where AVX-512VL is present) adds two products to an accumulator.
 /// </summary>
 internal readonly unsafe struct GfniKernel<TVector, TWidth> : IGfKernelBody
     where TVector : struct
