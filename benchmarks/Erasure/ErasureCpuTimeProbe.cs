@@ -10,10 +10,11 @@ namespace Overlay.Benchmarks.Erasure;
 /// 4 lost data shards from the 10 that remain, at 64 KiB and 1 MiB shards, in GB/s of data
 /// (10⁹ bytes of the k data shards per second). Each figure is the median of 9 batches of about
 /// 50 ms. The shards lie in one buffer, 64 bytes apart ("gap 64") or back to back ("gap 0"): back to
-/// back, power-of-two shards start at addresses that map to the same cache sets, which slows every
-/// implementation, so both are shown. <c>erasure-cpu</c> runs every kernel this processor supports and prints a table;
-/// <c>erasure-cpu tsv</c> runs the default kernel only and prints one tab-separated line per figure,
-/// the format scripts/erasure-anchor.sh pairs with the Go library's.
+/// back, power-of-two shards start at addresses that map to the same cache sets, which slows the
+/// kernels down, so both are shown. <c>erasure-cpu</c> runs every kernel this processor supports and
+/// prints a table, then other codes on the default kernel; <c>erasure-cpu tsv</c> runs the default
+/// kernel only and prints one tab-separated line per figure, the format scripts/erasure-anchor.sh
+/// pairs with the Go library's.
 /// </summary>
 public static class ErasureCpuTimeProbe
 {

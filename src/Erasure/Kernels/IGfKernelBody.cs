@@ -2,8 +2,8 @@ namespace Overlay.Erasure.Kernels;
 
 /// <summary>
 /// One kernel's inner loop: <c>outputs[r][x] = Σ_j coefficient(r, j) · inputs[j][x]</c> for the
-/// rows of one pass (a <see cref="IRowCount"/>), over whole vectors of bytes. <see cref="StripeMultiplier"/>
-/// splits the work into passes and column blocks and finishes the ragged tail with the scalar kernel.
+/// rows of one pass (a <see cref="IRowCount"/>), over whole steps of bytes. <see cref="StripeMultiplier"/>
+/// splits the work into passes and column blocks and pads the ragged tail out to a step.
 /// </summary>
 internal unsafe interface IGfKernelBody
 {
