@@ -10,6 +10,7 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll erasure-cpu [tsv]                               Reed–Solomon 10+4 encode and rebuild by CPU time
 //   Overlay.Benchmarks.dll erasure-crosscheck DIR                          Reed–Solomon against klauspost/reedsolomon's cases
 //   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
+//   Overlay.Benchmarks.dll control-cpu                                   control API round trip, Unix socket beside loopback TCP, by CPU time
 if (args is ["blake3-cpu"])
 {
     Overlay.Benchmarks.Crypto.Blake3CpuTimeProbe.Run(Console.Out);
@@ -48,6 +49,12 @@ if (args is ["erasure-cpu"] or ["erasure-cpu", "tsv"])
 if (args is ["erasure-crosscheck", var crossCheckDirectory])
 {
     return Overlay.Benchmarks.Erasure.ErasureCrossCheck.Run(Console.Out, crossCheckDirectory);
+}
+
+if (args is ["control-cpu"])
+{
+    Overlay.Benchmarks.Node.ControlSocketCpuTimeProbe.Run(Console.Out);
+    return 0;
 }
 
 if (args is ["storage-footprint"])
