@@ -9,6 +9,8 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
 //   Overlay.Benchmarks.dll dht-put-rate [puts]                           durable puts on a lone node; requests per peer per put
 //   Overlay.Benchmarks.dll dht-put-control DATA_DIR [puts] [clients] [PID,...]   puts through a running daemon's control API
+//   Overlay.Benchmarks.dll erasure-cpu [tsv]                               Reed–Solomon 10+4 encode and rebuild by CPU time
+//   Overlay.Benchmarks.dll erasure-crosscheck DIR                          Reed–Solomon against klauspost/reedsolomon's cases
 //   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
 //   Overlay.Benchmarks.dll control-cpu                                   control API round trip, Unix socket beside loopback TCP, by CPU time
 if (args is ["blake3-cpu"])
@@ -52,6 +54,17 @@ if (args.Length is 1 or 2 && args[0] == "storage-cpu")
 {
     Overlay.Benchmarks.Storage.ShardStoreCpuTimeProbe.Run(Console.Out, args.Length == 2 ? args[1] : null);
     return 0;
+}
+
+if (args is ["erasure-cpu"] or ["erasure-cpu", "tsv"])
+{
+    Overlay.Benchmarks.Erasure.ErasureCpuTimeProbe.Run(Console.Out, tsv: args.Length == 2);
+    return 0;
+}
+
+if (args is ["erasure-crosscheck", var crossCheckDirectory])
+{
+    return Overlay.Benchmarks.Erasure.ErasureCrossCheck.Run(Console.Out, crossCheckDirectory);
 }
 
 if (args is ["control-cpu"])
