@@ -3,7 +3,6 @@ using BenchmarkDotNet.Running;
 // BenchmarkDotNet: dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll --filter '*Blake3*'
 // Measurements outside BenchmarkDotNet:
 //   Overlay.Benchmarks.dll blake3-cpu                                    BLAKE3 by process CPU time
-//   Overlay.Benchmarks.dll blake3-compare                                own BLAKE3 beside the Blake3 package, alternating
 //   Overlay.Benchmarks.dll identity-memory [count]                       bytes per identity/key, sign and verify by CPU time
 //   Overlay.Benchmarks.dll storage-cpu [row]                             shard store by process CPU time (rows containing [row])
 //   Overlay.Benchmarks.dll storage-footprint                             shard store file bytes per shard, by shard size
@@ -12,12 +11,6 @@ using BenchmarkDotNet.Running;
 if (args is ["blake3-cpu"])
 {
     Overlay.Benchmarks.Crypto.Blake3CpuTimeProbe.Run(Console.Out);
-    return 0;
-}
-
-if (args is ["blake3-compare"])
-{
-    Overlay.Benchmarks.Crypto.Blake3PackageComparisonProbe.Run(Console.Out);
     return 0;
 }
 
