@@ -39,10 +39,13 @@ internal sealed class NodeProcess : IDisposable
     public static NodeProcess Start(params string[] args) => Start(environment: null, args);
 
     /// <summary>Starts the program with <paramref name="environment"/> set on top of this process's (a null value removes a variable).</summary>
-    public static NodeProcess Start(IReadOnlyDictionary<string, string?>? environment, params string[] args)
+    public static NodeProcess Start(IReadOnlyDictionary<string, string?>? environment, params string[] args) =>
+        StartProgram("dotnet", environment, [NodeDll, .. args]);
+
+    /// <summary>Starts any program (e.g. the node through <c>runuser</c>, or a copy of it) with the same output capture.</summary>
+    public static NodeProcess StartProgram(string fileName, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(NodeDll);
+        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

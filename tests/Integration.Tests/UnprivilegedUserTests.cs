@@ -1,0 +1,98 @@
+using System.Runtime.InteropServices;
+
+namespace Overlay.Integration.Tests;
+
+/// <summary>
+/// The node started by a user without root: it needs nothing from the system beyond the .NET runtime (the
+/// native libsodium ships with the build), and keeps its data under the user's own home. Run as root, the
+/// test switches to <c>nobody</c> with <c>runuser</c>; as any other user it is skipped, saying why.
+/// </summary>
+public sealed class UnprivilegedUserTests : IDisposable
+{
+    private const int SigTerm = 15;
+    private const uint Nobody = 65534;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly string _home = Directory.CreateTempSubdirectory("overlay-nobody").FullName;
+
+    public void Dispose() => Directory.Delete(_home, recursive: true);
+
+    [Fact]
+    public async Task Run_AsNobody_CreatesItsIdentityUnderItsHome_ListensAndStopsOnSigterm()
+    {
+        if (!OperatingSystem.IsLinux() || geteuid() != 0)
+        {
+            Assert.Skip("Starting the node as another user needs root, and this test run is not root.");
+        }
+
+        const string runuser = "/usr/sbin/runuser";
+        if (!File.Exists(runuser))
+        {
+            Assert.Skip($"{runuser} (util-linux) is not installed.");
+        }
+
+        // nobody reads the build through every parent directory and finds dotnet on PATH; a clone under a
+        // private directory (e.g. /root) is not readable to it, which is not what this test is about.
+        var (canRead, readOutput) = await RunAsNobodyAsync(runuser, "sh", "-c", "test -r \"$1\" && test -x \"$(command -v dotnet)\"", "sh", NodeProcess.NodeDll);
+        if (canRead != 0)
+        {
+            Assert.Skip($"nobody cannot read {NodeProcess.NodeDll} or run dotnet here. {readOutput}");
+        }
+
+        Assert.Equal(0, chown(_home, Nobody, Nobody));
+        File.SetUnixFileMode(_home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        // The default data directory (~/.local/share/overlay under this HOME), as `./overlay run` uses it.
+        using var node = NodeProcess.StartProgram(
+            runuser,
+            environment: null,
+            "-u", "nobody", "--", "env", "-u", "OVERLAY_DATA_DIR", "-u", "XDG_DATA_HOME", "-u", "INVOCATION_ID", $"HOME={_home}",
+            "dotnet", NodeProcess.NodeDll, "run", "--listen", "tcp://127.0.0.1:0");
+        await node.WaitForLineAsync("Listening on tcp://127.0.0.1:", StartTimeout);
+        await node.WaitForLineAsync("running", StartTimeout);
+
+        var keyFile = Path.Combine(_home, ".local", "share", "overlay", "identity.key");
+        Assert.True(File.Exists(keyFile), node.Output);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+        Assert.Equal(Nobody, Owner(keyFile));
+
+        // runuser waits for its child and, on a signal of its own, ends it after a grace period: signal
+        // the node itself (env exec'd dotnet, so runuser's only child is the node).
+        var nodePid = ChildOf(node.ProcessId);
+        Assert.Equal(0, kill(nodePid, SigTerm));
+        Assert.Equal(0, await node.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("stopping", node.Output, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsNobodyAsync(string runuser, params string[] command)
+    {
+        using var process = NodeProcess.StartProgram(runuser, environment: null, ["-u", "nobody", "--", .. command]);
+        var code = await process.WaitForExitAsync(StartTimeout);
+        return (code, process.Output);
+    }
+
+    private static int ChildOf(int pid)
+    {
+        var children = File.ReadAllText($"/proc/{pid}/task/{pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return int.Parse(Assert.Single(children), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static uint Owner(string path)
+    {
+        // The owner from stat(1): the managed API exposes the mode but not the owner.
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%u", path]) { RedirectStandardOutput = true })!;
+        var text = stat.StandardOutput.ReadToEnd();
+        stat.WaitForExit();
+        return uint.Parse(text.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+#pragma warning disable CA5392, SYSLIB1054 // Plain libc calls for a Linux-only test.
+    [DllImport("libc", SetLastError = true)]
+    private static extern uint geteuid();
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int chown(string path, uint owner, uint group);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+#pragma warning restore CA5392, SYSLIB1054
+}
