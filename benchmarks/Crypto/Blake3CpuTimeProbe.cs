@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Overlay.Crypto;
 
 namespace Overlay.Benchmarks.Crypto;
@@ -29,14 +28,14 @@ public static class Blake3CpuTimeProbe
             // About 20 MB of input per batch, so each batch lasts far longer than the clock's resolution.
             var iterations = (int)Math.Max(2, 20_000_000L / Math.Max(size, 256));
             Action hash = () => Blake3.Hash(input, digest);
-            Repeat(hash, 3 * iterations);
+            CpuTimer.PerCall(hash, 3 * iterations);
             var times = new double[Batches];
             for (var batch = 0; batch < Batches; batch++)
             {
-                times[batch] = Time(hash, iterations, useCpuTime: true);
+                times[batch] = CpuTimer.PerCall(hash, iterations);
             }
 
-            output.WriteLine($"| {Size(size)} | {times.Min():N1} | {Median(times):N1} | {size / times.Min():F2} |");
+            output.WriteLine($"| {Size(size)} | {times.Min():N1} | {CpuTimer.Median(times):N1} | {size / times.Min():F2} |");
         }
 
         output.WriteLine();
@@ -49,47 +48,10 @@ public static class Blake3CpuTimeProbe
             var iterations = size >= 1 << 30 ? 1 : 4;
             Action single = () => Blake3.Hash(input, digest);
             Action joined = () => Blake3ParallelHash.Run(input, digest);
-            Repeat(single, 1);
-            Repeat(joined, 1);
-            var (singleWall, joinedWall, singleCpu, joinedCpu) = (new double[Batches], new double[Batches], new double[Batches], new double[Batches]);
-            for (var batch = 0; batch < Batches; batch++)
-            {
-                singleWall[batch] = Time(single, iterations, useCpuTime: false);
-                joinedWall[batch] = Time(joined, iterations, useCpuTime: false);
-                joinedCpu[batch] = Time(joined, iterations, useCpuTime: true);
-                singleCpu[batch] = Time(single, iterations, useCpuTime: true);
-            }
-
-            output.WriteLine($"| {Size(size)} | {Ms(Median(singleWall))} | {Ms(Median(joinedWall))} | {Ms(Median(singleCpu))} | {Ms(Median(joinedCpu))} | {size / Median(singleWall):F2} | {size / Median(joinedWall):F2} |");
+            var (singleWall, joinedWall) = CpuTimer.Alternate(single, joined, iterations, Batches, useCpuTime: false);
+            var (singleCpu, joinedCpu) = CpuTimer.Alternate(single, joined, iterations, Batches);
+            output.WriteLine($"| {Size(size)} | {Ms(CpuTimer.Median(singleWall))} | {Ms(CpuTimer.Median(joinedWall))} | {Ms(CpuTimer.Median(singleCpu))} | {Ms(CpuTimer.Median(joinedCpu))} | {size / CpuTimer.Median(singleWall):F2} | {size / CpuTimer.Median(joinedWall):F2} |");
         }
-    }
-
-    private static void Repeat(Action action, int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            action();
-        }
-    }
-
-    // Nanoseconds per call over one batch.
-    private static double Time(Action action, int iterations, bool useCpuTime)
-    {
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var cpuStart = process.TotalProcessorTime;
-        var wall = Stopwatch.StartNew();
-        Repeat(action, iterations);
-        wall.Stop();
-        process.Refresh();
-        var elapsed = useCpuTime ? process.TotalProcessorTime - cpuStart : wall.Elapsed;
-        return elapsed.TotalNanoseconds / iterations;
-    }
-
-    private static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
     }
 
     private static string Ms(double ns) => $"{ns / 1_000_000:N2} ms";
