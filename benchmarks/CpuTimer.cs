@@ -12,19 +12,27 @@ internal static class CpuTimer
     /// <summary>Nanoseconds per call of <paramref name="action"/> over one batch of <paramref name="iterations"/> calls.</summary>
     public static double PerCall(Action action, int iterations, bool useCpuTime = true)
     {
+        var (cpu, wall) = Measure(() =>
+        {
+            for (var i = 0; i < iterations; i++)
+            {
+                action();
+            }
+        });
+        return 1000 * (useCpuTime ? cpu : wall) / iterations;
+    }
+
+    /// <summary>Microseconds of process CPU time (all threads, user + kernel) and of wall clock for one call of <paramref name="action"/>.</summary>
+    public static (double CpuMicroseconds, double WallMicroseconds) Measure(Action action)
+    {
         using var process = Process.GetCurrentProcess();
         process.Refresh();
-        var cpuStart = process.TotalProcessorTime;
-        var wall = Stopwatch.StartNew();
-        for (var i = 0; i < iterations; i++)
-        {
-            action();
-        }
-
-        wall.Stop();
+        var cpu = process.TotalProcessorTime;
+        var started = Stopwatch.GetTimestamp();
+        action();
+        var wall = Stopwatch.GetElapsedTime(started);
         process.Refresh();
-        var elapsed = useCpuTime ? process.TotalProcessorTime - cpuStart : wall.Elapsed;
-        return elapsed.TotalNanoseconds / iterations;
+        return ((process.TotalProcessorTime - cpu).TotalMicroseconds, wall.TotalMicroseconds);
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll mldsa-compare                                 own ML-DSA beside BouncyCastle by process CPU time
 //   Overlay.Benchmarks.dll identity-memory [count]                       bytes per identity/key, sign and verify by CPU time
 //   Overlay.Benchmarks.dll storage-cpu [row]                             shard store by process CPU time (rows containing [row])
+//   Overlay.Benchmarks.dll storage-litedb                                the shard store beside LiteDB on the same work
 //   Overlay.Benchmarks.dll storage-footprint                             shard store file bytes per shard, by shard size
 //   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
 //   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
@@ -41,6 +42,12 @@ if (args is ["dht-serve-cpu"])
 if (args.Length is 1 or 2 && args[0] == "storage-cpu")
 {
     Overlay.Benchmarks.Storage.ShardStoreCpuTimeProbe.Run(Console.Out, args.Length == 2 ? args[1] : null);
+    return 0;
+}
+
+if (args is ["storage-litedb"])
+{
+    Overlay.Benchmarks.Storage.LiteDbComparisonProbe.Run(Console.Out);
     return 0;
 }
 
