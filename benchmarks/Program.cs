@@ -10,6 +10,7 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll storage-footprint                             shard store file bytes per shard, by shard size
 //   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
 //   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
+//   Overlay.Benchmarks.dll control-cpu                                   control API round trip, Unix socket beside loopback TCP, by CPU time
 if (args is ["blake3-cpu"])
 {
     Overlay.Benchmarks.Crypto.Blake3CpuTimeProbe.Run(Console.Out);
@@ -48,6 +49,12 @@ if (args.Length is 1 or 2 && args[0] == "storage-cpu")
 if (args is ["storage-litedb"])
 {
     Overlay.Benchmarks.Storage.LiteDbComparisonProbe.Run(Console.Out);
+    return 0;
+}
+
+if (args is ["control-cpu"])
+{
+    Overlay.Benchmarks.Node.ControlSocketCpuTimeProbe.Run(Console.Out);
     return 0;
 }
 

@@ -34,7 +34,7 @@ public sealed class SodiumUnavailableTests : IDisposable
             File.Copy(file, Path.Combine(_app, Path.GetFileName(file)));
         }
 
-        using var node = NodeProcess.StartProgram("dotnet", environment: null, Path.Combine(_app, "Overlay.Node.dll"), "init", "--data-dir", _dataDir);
+        using var node = NodeProcess.StartAs(user: null, Path.Combine(_app, "Overlay.Node.dll"), environment: null, "init", "--data-dir", _dataDir);
         Assert.Equal(1, await node.WaitForExitAsync(Timeout));
         var line = Assert.Single(node.Output.Trim().Split('\n'));
         Assert.StartsWith("overlay: The native libsodium could not be loaded:", line, StringComparison.Ordinal);

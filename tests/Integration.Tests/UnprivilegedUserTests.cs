@@ -5,7 +5,7 @@ namespace Overlay.Integration.Tests;
 /// <summary>
 /// The node started by a user without root: it needs nothing from the system beyond the .NET runtime (the
 /// native libsodium ships with the build), and keeps its data under the user's own home. Run as root, the
-/// test switches to <c>nobody</c> with <c>runuser</c>; as any other user it is skipped, saying why.
+/// test switches to <c>nobody</c> with <c>runuser</c> (<see cref="OtherUser"/>); otherwise it is skipped, saying why.
 /// </summary>
 public sealed class UnprivilegedUserTests : IDisposable
 {
@@ -19,34 +19,23 @@ public sealed class UnprivilegedUserTests : IDisposable
     [Fact]
     public async Task Run_AsNobody_CreatesItsIdentityUnderItsHome_ListensAndStopsOnSigterm()
     {
-        if (!OperatingSystem.IsLinux() || geteuid() != 0)
+        if (OtherUser.Unavailable is { } reason)
         {
-            Assert.Skip("Starting the node as another user needs root, and this test run is not root.");
-        }
-
-        const string runuser = "/usr/sbin/runuser";
-        if (!File.Exists(runuser))
-        {
-            Assert.Skip($"{runuser} (util-linux) is not installed.");
-        }
-
-        // nobody reads the build through every parent directory and finds dotnet on PATH; a clone under a
-        // private directory (e.g. /root) is not readable to it, which is not what this test is about.
-        var (canRead, readOutput) = await RunAsNobodyAsync(runuser, "sh", "-c", "test -r \"$1\" && test -x \"$(command -v dotnet)\"", "sh", NodeProcess.NodeDll);
-        if (canRead != 0)
-        {
-            Assert.Skip($"nobody cannot read {NodeProcess.NodeDll} or run dotnet here. {readOutput}");
+            Assert.Skip(reason);
         }
 
         Assert.Equal(0, chown(_home, Nobody, Nobody));
         File.SetUnixFileMode(_home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         // The default data directory (~/.local/share/overlay under this HOME), as `./overlay run` uses it.
-        using var node = NodeProcess.StartProgram(
-            runuser,
-            environment: null,
-            "-u", "nobody", "--", "env", "-u", "OVERLAY_DATA_DIR", "-u", "XDG_DATA_HOME", "-u", "INVOCATION_ID", $"HOME={_home}",
-            "dotnet", NodeProcess.NodeDll, "run", "--listen", "tcp://127.0.0.1:0");
+        var environment = new Dictionary<string, string?>
+        {
+            ["HOME"] = _home,
+            ["OVERLAY_DATA_DIR"] = null,
+            ["XDG_DATA_HOME"] = null,
+            ["INVOCATION_ID"] = null,
+        };
+        using var node = NodeProcess.StartAs(OtherUser.Name, NodeProcess.NodeDll, environment, "run", "--listen", "tcp://127.0.0.1:0");
         await node.WaitForLineAsync("Listening on tcp://127.0.0.1:", StartTimeout);
         await node.WaitForLineAsync("running", StartTimeout);
 
@@ -56,18 +45,11 @@ public sealed class UnprivilegedUserTests : IDisposable
         Assert.Equal(Nobody, Owner(keyFile));
 
         // runuser waits for its child and, on a signal of its own, ends it after a grace period: signal
-        // the node itself (env exec'd dotnet, so runuser's only child is the node).
+        // the node itself, runuser's only child.
         var nodePid = ChildOf(node.ProcessId);
         Assert.Equal(0, kill(nodePid, SigTerm));
         Assert.Equal(0, await node.WaitForExitAsync(TimeSpan.FromSeconds(10)));
         Assert.Contains("stopping", node.Output, StringComparison.Ordinal);
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsNobodyAsync(string runuser, params string[] command)
-    {
-        using var process = NodeProcess.StartProgram(runuser, environment: null, ["-u", "nobody", "--", .. command]);
-        var code = await process.WaitForExitAsync(StartTimeout);
-        return (code, process.Output);
     }
 
     private static int ChildOf(int pid)
@@ -86,9 +68,6 @@ public sealed class UnprivilegedUserTests : IDisposable
     }
 
 #pragma warning disable CA5392, SYSLIB1054 // Plain libc calls for a Linux-only test.
-    [DllImport("libc", SetLastError = true)]
-    private static extern uint geteuid();
-
     [DllImport("libc", SetLastError = true)]
     private static extern int chown(string path, uint owner, uint group);
 

@@ -20,9 +20,9 @@ public static class ExitCodes
     /// <summary>No daemon is running for the data directory (no control endpoint, or nothing listens on it).</summary>
     public const int Unavailable = 69;
 
-    /// <summary>The daemon refused the control token (or the token file cannot be read).</summary>
+    /// <summary>This user may not read the data directory or its control files, or the daemon refused the control token.</summary>
     public const int NoPermission = 77;
 
-    /// <summary>The configuration is invalid.</summary>
+    /// <summary>The configuration is invalid, or asks for a listen address or control socket this host cannot give.</summary>
     public const int Config = 78;
 }

@@ -29,6 +29,9 @@ internal static partial class Log
         Message = "Migrated identity key file {KeyFile} to hybrid Ed25519+ML-DSA-65; the PeerId changed from {OldPeerId} to {PeerId}")]
     public static partial void IdentityMigrated(ILogger logger, string keyFile, string oldPeerId, string peerId);
 
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Error, Message = "The node failed to start")]
+    public static partial void StartFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Connected to {PeerId} at {Address} ({Direction})")]
     public static partial void PeerConnected(ILogger logger, Overlay.Crypto.PeerId peerId, Overlay.Transport.TransportAddress address, string direction);
 

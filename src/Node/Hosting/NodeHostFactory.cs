@@ -63,6 +63,10 @@ public static class NodeHostFactory
         builder.Configuration.AddConfiguration(settings.Configuration);
 
         builder.Logging.AddConfiguration(settings.Configuration.GetSection("Logging"));
+        // The host's own errors repeat what the node reports: a failed start is one sentence from
+        // 'overlay run' (with the trace logged only when it is a bug), and a failed background loop
+        // is also logged at Critical by the host as it stops.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         if (configureLogging is null)
         {
             builder.Logging.AddSimpleConsole(o =>
