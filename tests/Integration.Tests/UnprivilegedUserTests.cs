@@ -4,7 +4,7 @@ namespace Overlay.Integration.Tests;
 
 /// <summary>
 /// The node started by a user without root: it needs nothing from the system beyond the .NET runtime (the
-/// native libsodium ships with the build), and keeps its data under the user's own home. Run as root, the
+/// native libsodium ships with the build), and keeps its data in the user's own data home. Run as root, the
 /// test switches to <c>nobody</c> with <c>runuser</c> (<see cref="OtherUser"/>); otherwise it is skipped, saying why.
 /// </summary>
 public sealed class UnprivilegedUserTests : IDisposable
@@ -17,7 +17,7 @@ public sealed class UnprivilegedUserTests : IDisposable
     public void Dispose() => Directory.Delete(_home, recursive: true);
 
     [Fact]
-    public async Task Run_AsNobody_CreatesItsIdentityUnderItsHome_ListensAndStopsOnSigterm()
+    public async Task Run_AsNobody_CreatesItsIdentityInItsDataHome_ListensAndStopsOnSigterm()
     {
         if (OtherUser.Unavailable is { } reason)
         {
@@ -27,19 +27,26 @@ public sealed class UnprivilegedUserTests : IDisposable
         Assert.Equal(0, chown(_home, Nobody, Nobody));
         File.SetUnixFileMode(_home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-        // The default data directory (~/.local/share/overlay under this HOME), as `./overlay run` uses it.
+        // The default data directory, $XDG_DATA_HOME/overlay: runuser gives nobody its own HOME
+        // (/nonexistent), so the user's data home is named the other way the node looks for it.
         var environment = new Dictionary<string, string?>
         {
-            ["HOME"] = _home,
+            ["XDG_DATA_HOME"] = _home,
             ["OVERLAY_DATA_DIR"] = null,
-            ["XDG_DATA_HOME"] = null,
             ["INVOCATION_ID"] = null,
         };
         using var node = NodeProcess.StartAs(OtherUser.Name, NodeProcess.NodeDll, environment, "run", "--listen", "tcp://127.0.0.1:0");
-        await node.WaitForLineAsync("Listening on tcp://127.0.0.1:", StartTimeout);
-        await node.WaitForLineAsync("running", StartTimeout);
+        try
+        {
+            await node.WaitForLineAsync("Listening on tcp://127.0.0.1:", StartTimeout);
+            await node.WaitForLineAsync("running", StartTimeout);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"The node run as {OtherUser.Name} did not start within {StartTimeout}. Its output:\n{node.Output}");
+        }
 
-        var keyFile = Path.Combine(_home, ".local", "share", "overlay", "identity.key");
+        var keyFile = Path.Combine(_home, "overlay", "identity.key");
         Assert.True(File.Exists(keyFile), node.Output);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
         Assert.Equal(Nobody, Owner(keyFile));
