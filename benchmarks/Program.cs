@@ -3,8 +3,10 @@ using BenchmarkDotNet.Running;
 // BenchmarkDotNet: dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll --filter '*Blake3*'
 // Measurements outside BenchmarkDotNet:
 //   Overlay.Benchmarks.dll blake3-cpu                                    BLAKE3 by process CPU time
+//   Overlay.Benchmarks.dll mldsa-compare                                 own ML-DSA beside BouncyCastle by process CPU time
 //   Overlay.Benchmarks.dll identity-memory [count]                       bytes per identity/key, sign and verify by CPU time
 //   Overlay.Benchmarks.dll storage-cpu [row]                             shard store by process CPU time (rows containing [row])
+//   Overlay.Benchmarks.dll storage-litedb                                the shard store beside LiteDB on the same work
 //   Overlay.Benchmarks.dll storage-footprint                             shard store file bytes per shard, by shard size
 //   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
 //   Overlay.Benchmarks.dll dht-put-rate [puts]                           durable puts on a lone node; requests per peer per put
@@ -16,6 +18,12 @@ using BenchmarkDotNet.Running;
 if (args is ["blake3-cpu"])
 {
     Overlay.Benchmarks.Crypto.Blake3CpuTimeProbe.Run(Console.Out);
+    return 0;
+}
+
+if (args is ["mldsa-compare"])
+{
+    Overlay.Benchmarks.Crypto.MlDsaBouncyCastleProbe.Run(Console.Out);
     return 0;
 }
 
@@ -65,6 +73,12 @@ if (args is ["erasure-cpu"] or ["erasure-cpu", "tsv"])
 if (args is ["erasure-crosscheck", var crossCheckDirectory])
 {
     return Overlay.Benchmarks.Erasure.ErasureCrossCheck.Run(Console.Out, crossCheckDirectory);
+}
+
+if (args is ["storage-litedb"])
+{
+    Overlay.Benchmarks.Storage.LiteDbComparisonProbe.Run(Console.Out);
+    return 0;
 }
 
 if (args is ["control-cpu"])
