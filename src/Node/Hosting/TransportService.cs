@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Overlay.Node.Composition;
 using Overlay.Transport;
 using Overlay.Transport.Pooling;
 
@@ -8,20 +8,22 @@ namespace Overlay.Node.Hosting;
 
 /// <summary>
 /// The node's network presence: listens on the configured addresses, pools accepted connections,
-/// and keeps a connection to the bootstrap peers, redialling with backoff on the injected clock.
+/// and keeps a connection to the bootstrap peers, redialling with backoff on the injected clock. The
+/// transport itself comes from outside (<c>createTransport</c>): TCP+TLS and QUIC in the daemon, the
+/// in-memory network in the simulator.
 /// </summary>
 public sealed class TransportService(
-    NodeIdentityHolder identity,
     IOptions<TransportOptions> options,
     IInboundHandler handler,
+    Func<IInboundHandler, ITransport> createTransport,
     TimeProvider time,
-    ILogger<TransportService> logger) : BackgroundService
+    ILogger<TransportService> logger) : INodePart, IAsyncDisposable
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetry = TimeSpan.FromMinutes(1);
 
     private readonly List<ITransportListener> _listeners = [];
-    private TransportSet? _transports;
+    private ITransport? _transports;
     private ConnectionPool? _pool;
 
     /// <summary>The node's transports (TCP+TLS, and QUIC where available), once started; the DHT dials through <see cref="Pool"/>.</summary>
@@ -33,10 +35,10 @@ public sealed class TransportService(
     /// <summary>The addresses this node listens on, with the actual ports and its PeerId pinned.</summary>
     public IReadOnlyList<TransportAddress> LocalAddresses { get; private set; } = [];
 
-    public override async Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        _transports = TransportSet.Create(identity.Identity, handler, settings, time, logger);
+        _transports = createTransport(handler);
         _pool = new ConnectionPool(_transports, settings, time, logger);
         var local = new List<TransportAddress>();
         foreach (var text in settings.ListenAddresses)
@@ -47,10 +49,9 @@ public sealed class TransportService(
         }
 
         LocalAddresses = local;
-        await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public async Task RunAsync(CancellationToken stoppingToken)
     {
         var loops = new List<Task>();
         foreach (var listener in _listeners)
@@ -66,22 +67,27 @@ public sealed class TransportService(
         await Task.WhenAll(loops).ConfigureAwait(false);
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
+
+    /// <summary>Closes the listeners, the pool and the transport (what <see cref="StopAsync"/> does).</summary>
+    public async ValueTask DisposeAsync()
     {
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
         foreach (var listener in _listeners)
         {
             await listener.DisposeAsync().ConfigureAwait(false);
         }
 
+        _listeners.Clear();
         if (_pool is not null)
         {
             await _pool.DisposeAsync().ConfigureAwait(false);
+            _pool = null;
         }
 
         if (_transports is not null)
         {
             await _transports.DisposeAsync().ConfigureAwait(false);
+            _transports = null;
         }
     }
 
@@ -168,7 +174,9 @@ public sealed class TransportService(
 
     private static async Task WaitAsync(CancellationToken closed, CancellationToken stoppingToken)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Continuations run where the token fires, not on the thread pool: in the simulator that is the one
+        // deterministic scheduler, which RunContinuationsAsynchronously with ConfigureAwait(false) would escape.
+        var done = new TaskCompletionSource();
         await using var a = closed.Register(() => done.TrySetResult()).ConfigureAwait(false);
         await using var b = stoppingToken.Register(() => done.TrySetResult()).ConfigureAwait(false);
         await done.Task.ConfigureAwait(false);

@@ -1,0 +1,119 @@
+using Overlay.Crypto;
+using Overlay.Node.Hosting;
+
+namespace Overlay.Node.Composition;
+
+/// <summary>
+/// A whole node, as <see cref="NodeComposition.Build"/> made it: its parts start in order (the shard
+/// store first, so a damaged store stops the node before it serves anything; then the transport; then the
+/// DHT, which shares the transport's listener and pool), their loops run on the context that called
+/// <see cref="StartAsync"/>, and at stop the loops end before the parts stop in reverse order (the DHT
+/// saves its state while the transport is still up; the store closes last). Start and stop are not
+/// concurrent with each other: the host or the simulator calls them in turn.
+/// </summary>
+public sealed class OverlayNode : IAsyncDisposable
+{
+    private readonly INodePart[] _parts;
+    private readonly List<INodePart> _started = [];
+    private CancellationTokenSource? _stopping;
+    private Task _running = Task.CompletedTask;
+
+    internal OverlayNode(PeerId id, ShardStoreService shardStore, TransportService transport, DhtService dht)
+    {
+        Id = id;
+        ShardStore = shardStore;
+        Transport = transport;
+        Dht = dht;
+        _parts = [shardStore, transport, dht];
+    }
+
+    /// <summary>The node's PeerId.</summary>
+    public PeerId Id { get; }
+
+    /// <summary>The shard store part.</summary>
+    public ShardStoreService ShardStore { get; }
+
+    /// <summary>The transport part: listeners, the connection pool, bootstrap redials.</summary>
+    public TransportService Transport { get; }
+
+    /// <summary>The DHT part: join with backoff, maintenance, snapshots.</summary>
+    public DhtService Dht { get; }
+
+    /// <summary>
+    /// The parts' loops while the node runs: faults with the first loop's exception (a bug; a failed
+    /// iteration is survived inside the loop), completes after <see cref="StopAsync"/> ends them.
+    /// </summary>
+    public Task Running => _running;
+
+    /// <summary>
+    /// Starts every part in order, then their loops. When a part fails to start, those already started
+    /// are stopped again and the failure is rethrown.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_stopping is not null)
+        {
+            throw new InvalidOperationException("The node has started already.");
+        }
+
+        try
+        {
+            foreach (var part in _parts)
+            {
+                await part.StartAsync(cancellationToken).ConfigureAwait(false);
+                _started.Add(part);
+            }
+        }
+        catch
+        {
+            await StopStartedAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        _stopping = new CancellationTokenSource();
+        var loops = new Task[_parts.Length];
+        for (var i = 0; i < loops.Length; i++)
+        {
+            loops[i] = _parts[i].RunAsync(_stopping.Token);
+        }
+
+        _running = Task.WhenAll(loops);
+    }
+
+    /// <summary>Ends the loops, then stops the parts in reverse order. Safe to call when the node never started.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_stopping is { } stopping)
+        {
+            await stopping.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await _running.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // A loop that ended by its token's cancellation rather than by returning.
+            }
+            finally
+            {
+                stopping.Dispose();
+                _stopping = null;
+            }
+        }
+
+        await StopStartedAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the node (<see cref="StopAsync"/>).</summary>
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    private async Task StopStartedAsync(CancellationToken cancellationToken)
+    {
+        for (var i = _started.Count - 1; i >= 0; i--)
+        {
+            await _started[i].StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        _started.Clear();
+    }
+}
