@@ -2,10 +2,11 @@ using System.Globalization;
 using Overlay.Dht.Coordinates;
 using Overlay.Sim;
 
-// overlay-sim dht --nodes N --lookups L --keys K --seed S --latency PATH
-if (args.Length == 0 || args[0] != "dht")
+// overlay-sim dht|node --nodes N --lookups L --keys K --seed S --latency PATH
+// dht: bare DHT participants; node: whole nodes built by the daemon's composition root, every service running.
+if (args.Length == 0 || (args[0] != "dht" && args[0] != "node"))
 {
-    Console.Error.WriteLine("usage: Overlay.Sim dht [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown] [--progress]");
+    Console.Error.WriteLine("usage: Overlay.Sim dht|node [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown] [--progress]");
     return 2;
 }
 
@@ -62,4 +63,4 @@ if (!LatencyMatrix.TryParse(File.ReadAllText(latency), 1.0, out var matrix, out 
     return 2;
 }
 
-return new DhtNetworkRun(nodes, lookups, keys, seed, matrix!, Console.Out, breakdown, progress).Run();
+return new DhtNetworkRun(nodes, lookups, keys, seed, matrix!, Console.Out, breakdown, progress, wholeNodes: args[0] == "node").Run();
