@@ -363,7 +363,8 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         var open = 0;
         foreach (var t in transports)
         {
-            open += t.ConnectionCount;
+            // Whole nodes not started yet have no transport.
+            open += t?.ConnectionCount ?? 0;
         }
 
         var executed = net.Scheduler.Executed;

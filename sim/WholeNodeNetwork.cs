@@ -3,12 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Overlay.Crypto;
 using Overlay.Dht;
-using Overlay.Dht.Persistence;
 using Overlay.Node.Composition;
-using Overlay.Node.Configuration;
 using Overlay.Node.Hosting;
-using Overlay.Storage;
-using Overlay.Storage.InMemory;
 using Overlay.Transport;
 using Overlay.Transport.InMemory;
 
@@ -47,37 +43,10 @@ internal sealed class WholeNodeNetwork : IDisposable
     public InMemoryTransport[] Transports { get; }
 
     /// <summary>Builds node <paramref name="index"/>, not started; <paramref name="bootstrap"/> is the address it joins through (none for the first).</summary>
-    public void Build(int index, NodeIdentity identity, string? bootstrap)
-    {
-        var transport = new TransportOptions
-        {
-            ListenAddresses = ["mem://0.0.0.0:0"],
-            BootstrapPeers = bootstrap is null ? [] : [bootstrap],
-            IdleTimeout = _transport.IdleTimeout,
-        };
-        Nodes[index] = NodeComposition.Build(new NodeParts
-        {
-            Identity = new NodeIdentityHolder(identity, createdThisStart: false),
-            Time = _net.Clock,
-            Random = new Random((_seed * 7919) + index),
-            CreateTransport = handler => Transports[index] = _net.CreateNode(identity.PeerId, handler, transport),
-            OpenShardStore = (options, time, meters, logger) =>
-            {
-                var store = new InMemoryShardStore(options, time, meters, logger, $"node {index}");
-                return (store, store);
-            },
-            OpenDhtState = () => new InMemoryDhtStateStore($"node {index}"),
-            // The in-memory state applies each change at once: no writer thread outside the scheduler.
-            OpenDhtJournal = state => (InMemoryDhtStateStore)state,
-            LoggerFactory = NullLoggerFactory.Instance,
-            MeterFactory = _meters,
-            Transport = transport,
-            Dht = _dht,
-            DhtHost = new DhtHostOptions(),
-            Storage = new StorageOptions(),
-            Node = new NodeOptions(),
-        });
-    }
+    public void Build(int index, NodeIdentity identity, string? bootstrap) =>
+        Nodes[index] = NodeComposition.Build(InMemoryNodeParts.Create(
+            _net, new NodeIdentityHolder(identity, createdThisStart: false), (_seed * 7919) + index, bootstrap, t => Transports[index] = t,
+            _dht, _meters, NullLoggerFactory.Instance, _transport.IdleTimeout));
 
     /// <summary>Starts nodes [<paramref name="from"/>, <paramref name="to"/>) together and waits until each has joined.</summary>
     public async Task StartAndJoinAsync(int from, int to)

@@ -5,6 +5,12 @@ namespace Overlay.Node.Composition;
 /// order, its loops run on the caller's context until the stopping token fires, stopped in reverse order.
 /// Unlike a hosted <c>BackgroundService</c> (whose loop the host starts on the thread pool), the loop runs
 /// wherever the node is driven from, so a simulated node stays on the simulator's one deterministic scheduler.
+/// Parts therefore await with <c>ConfigureAwait(true)</c>: continuations go back to the context that started
+/// the node (the simulator's scheduler; none in the daemon, where that is the thread pool anyway). With
+/// <c>ConfigureAwait(false)</c>, anything that completes its awaiters asynchronously by design (a
+/// <see cref="PeriodicTimer"/> tick, a channel read, a task completion source made with
+/// <c>RunContinuationsAsynchronously</c>) resumes the loop on the thread pool, outside the scheduler, and
+/// everything the loop calls from there runs off virtual time's order.
 /// </summary>
 public interface INodePart
 {

@@ -60,13 +60,13 @@ public sealed class OverlayNode : IAsyncDisposable
         {
             foreach (var part in _parts)
             {
-                await part.StartAsync(cancellationToken).ConfigureAwait(false);
+                await part.StartAsync(cancellationToken).ConfigureAwait(true);
                 _started.Add(part);
             }
         }
         catch
         {
-            await StopStartedAsync(CancellationToken.None).ConfigureAwait(false);
+            await StopStartedAsync(CancellationToken.None).ConfigureAwait(true);
             throw;
         }
 
@@ -85,10 +85,14 @@ public sealed class OverlayNode : IAsyncDisposable
     {
         if (_stopping is { } stopping)
         {
-            await stopping.CancelAsync().ConfigureAwait(false);
+            // Cancel, not CancelAsync: the loops' cancellation callbacks run here, on the node's context,
+            // rather than on the thread pool (outside a simulator's scheduler).
+#pragma warning disable CA1849
+            stopping.Cancel();
+#pragma warning restore CA1849
             try
             {
-                await _running.ConfigureAwait(false);
+                await _running.ConfigureAwait(true);
             }
             catch (OperationCanceledException)
             {
@@ -101,17 +105,17 @@ public sealed class OverlayNode : IAsyncDisposable
             }
         }
 
-        await StopStartedAsync(cancellationToken).ConfigureAwait(false);
+        await StopStartedAsync(cancellationToken).ConfigureAwait(true);
     }
 
     /// <summary>Stops the node (<see cref="StopAsync"/>).</summary>
-    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(true);
 
     private async Task StopStartedAsync(CancellationToken cancellationToken)
     {
         for (var i = _started.Count - 1; i >= 0; i--)
         {
-            await _started[i].StopAsync(cancellationToken).ConfigureAwait(false);
+            await _started[i].StopAsync(cancellationToken).ConfigureAwait(true);
         }
 
         _started.Clear();

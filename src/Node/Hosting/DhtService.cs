@@ -74,7 +74,7 @@ public sealed class DhtService(
         {
             // Rows checked again are sealed, refused ones deleted; the records were saved already, so a
             // failure here loses nothing and only costs the check again at the next start.
-            await node.WhenRestoreSavedAsync().ConfigureAwait(false);
+            await node.WhenRestoreSavedAsync().ConfigureAwait(true);
         }
         catch (DhtStateException e)
         {
@@ -101,9 +101,9 @@ public sealed class DhtService(
         inbound.DetachDht();
         if (Node is { } node)
         {
-            await SaveContactsAsync(node).ConfigureAwait(false);
+            await SaveContactsAsync(node).ConfigureAwait(true);
             Node = null;
-            await node.DisposeAsync().ConfigureAwait(false);
+            await node.DisposeAsync().ConfigureAwait(true);
         }
 
         // Writes still queued are saved first; then the file is closed, its log folded in.
@@ -187,7 +187,7 @@ public sealed class DhtService(
             var started = time.GetUtcNow();
             try
             {
-                var contacts = await node.BootstrapAsync(seeds, stoppingToken).ConfigureAwait(false);
+                var contacts = await node.BootstrapAsync(seeds, stoppingToken).ConfigureAwait(true);
                 var answered = 0;
                 foreach (var c in node.SnapshotContacts())
                 {
@@ -219,7 +219,7 @@ public sealed class DhtService(
             Log.DhtJoinFailed(logger, seeds.Count, _savedContacts, delay.TotalSeconds);
             try
             {
-                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(true);
             }
             catch (OperationCanceledException)
             {
@@ -235,11 +235,11 @@ public sealed class DhtService(
         using var timer = new PeriodicTimer(hostOptions.Value.MaintenanceInterval, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(true))
             {
                 try
                 {
-                    await node.RunMaintenanceOnceAsync(stoppingToken).ConfigureAwait(false);
+                    await node.RunMaintenanceOnceAsync(stoppingToken).ConfigureAwait(true);
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
@@ -265,9 +265,9 @@ public sealed class DhtService(
         using var timer = new PeriodicTimer(hostOptions.Value.SnapshotInterval, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(true))
             {
-                await SaveContactsAsync(node).ConfigureAwait(false);
+                await SaveContactsAsync(node).ConfigureAwait(true);
             }
         }
         catch (OperationCanceledException)
@@ -301,7 +301,7 @@ public sealed class DhtService(
         {
             var saved = journal.WriteAsync(DhtStateChange.SaveContacts(contacts));
             var swept = journal.WriteAsync(DhtStateChange.RemoveExpired(time.GetUtcNow()));
-            await Task.WhenAll(saved, swept).ConfigureAwait(false);
+            await Task.WhenAll(saved, swept).ConfigureAwait(true);
             Log.DhtStateSaved(logger, _state!.Path, contacts.Count, node.RecordCount);
         }
         catch (DhtStateException e)

@@ -52,7 +52,7 @@ public sealed class ShardStoreService(
 
         try
         {
-            await ExpiredShardCollector.RunAsync(_administration, options.Value, timeProvider, stoppingToken).ConfigureAwait(false);
+            await ExpiredShardCollector.RunAsync(_administration, options.Value, timeProvider, stoppingToken).ConfigureAwait(true);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -64,7 +64,7 @@ public sealed class ShardStoreService(
     {
         if (_store is not null)
         {
-            await _store.DisposeAsync().ConfigureAwait(false);
+            await _store.DisposeAsync().ConfigureAwait(true);
             _store = null;
             _administration = null;
         }

@@ -43,7 +43,7 @@ public sealed class TransportService(
         var local = new List<TransportAddress>();
         foreach (var text in settings.ListenAddresses)
         {
-            var listener = await _transports.ListenAsync(TransportAddress.Parse(text), cancellationToken).ConfigureAwait(false);
+            var listener = await _transports.ListenAsync(TransportAddress.Parse(text), cancellationToken).ConfigureAwait(true);
             _listeners.Add(listener);
             local.Add(listener.LocalAddress);
         }
@@ -64,29 +64,29 @@ public sealed class TransportService(
             loops.Add(BootstrapLoopAsync(TransportAddress.Parse(text), stoppingToken));
         }
 
-        await Task.WhenAll(loops).ConfigureAwait(false);
+        await Task.WhenAll(loops).ConfigureAwait(true);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(true);
 
     /// <summary>Closes the listeners, the pool and the transport (what <see cref="StopAsync"/> does).</summary>
     public async ValueTask DisposeAsync()
     {
         foreach (var listener in _listeners)
         {
-            await listener.DisposeAsync().ConfigureAwait(false);
+            await listener.DisposeAsync().ConfigureAwait(true);
         }
 
         _listeners.Clear();
         if (_pool is not null)
         {
-            await _pool.DisposeAsync().ConfigureAwait(false);
+            await _pool.DisposeAsync().ConfigureAwait(true);
             _pool = null;
         }
 
         if (_transports is not null)
         {
-            await _transports.DisposeAsync().ConfigureAwait(false);
+            await _transports.DisposeAsync().ConfigureAwait(true);
             _transports = null;
         }
     }
@@ -97,7 +97,7 @@ public sealed class TransportService(
         {
             try
             {
-                var connection = await listener.AcceptAsync(stoppingToken).ConfigureAwait(false);
+                var connection = await listener.AcceptAsync(stoppingToken).ConfigureAwait(true);
                 if (_pool!.Adopt(connection))
                 {
                     Log.PeerConnected(logger, connection.RemotePeer, connection.RemoteAddress, "inbound");
@@ -132,22 +132,22 @@ public sealed class TransportService(
                     // Through the pool: a connection the DHT (or the peer) already opened is reused, and
                     // concurrent dials to one peer share one handshake instead of racing to a duplicate
                     // that one side would close under the other's first request.
-                    connection = await _pool!.GetAsync(address, stoppingToken).ConfigureAwait(false);
+                    connection = await _pool!.GetAsync(address, stoppingToken).ConfigureAwait(true);
                 }
                 else
                 {
-                    connection = await _transports!.DialAsync(address, stoppingToken).ConfigureAwait(false);
+                    connection = await _transports!.DialAsync(address, stoppingToken).ConfigureAwait(true);
                     if (!_pool!.Adopt(connection))
                     {
                         // The pool already holds a connection to this peer (it dialled us first).
-                        await connection.DisposeAsync().ConfigureAwait(false);
+                        await connection.DisposeAsync().ConfigureAwait(true);
                         connection = _pool.TryGet(connection.RemotePeer, out var pooled) ? pooled : connection;
                     }
                 }
 
                 Log.PeerConnected(logger, connection.RemotePeer, address, "bootstrap");
                 delay = FirstRetry;
-                await WaitAsync(connection.Closed, stoppingToken).ConfigureAwait(false);
+                await WaitAsync(connection.Closed, stoppingToken).ConfigureAwait(true);
                 continue;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -161,7 +161,7 @@ public sealed class TransportService(
 
             try
             {
-                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(true);
             }
             catch (OperationCanceledException)
             {
@@ -175,10 +175,10 @@ public sealed class TransportService(
     private static async Task WaitAsync(CancellationToken closed, CancellationToken stoppingToken)
     {
         // Continuations run where the token fires, not on the thread pool: in the simulator that is the one
-        // deterministic scheduler, which RunContinuationsAsynchronously with ConfigureAwait(false) would escape.
+        // deterministic scheduler, which RunContinuationsAsynchronously with ConfigureAwait(true) would escape.
         var done = new TaskCompletionSource();
-        await using var a = closed.Register(() => done.TrySetResult()).ConfigureAwait(false);
-        await using var b = stoppingToken.Register(() => done.TrySetResult()).ConfigureAwait(false);
-        await done.Task.ConfigureAwait(false);
+        await using var a = closed.Register(() => done.TrySetResult()).ConfigureAwait(true);
+        await using var b = stoppingToken.Register(() => done.TrySetResult()).ConfigureAwait(true);
+        await done.Task.ConfigureAwait(true);
     }
 }
