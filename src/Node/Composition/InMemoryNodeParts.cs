@@ -32,9 +32,10 @@ public static class InMemoryNodeParts
     /// <param name="meterFactory">Meters (one factory for all nodes shares one meter per name).</param>
     /// <param name="loggerFactory">Loggers.</param>
     /// <param name="idleTimeout">The pool's idle timeout; the transport default when null.</param>
+    /// <param name="dhtHost">Join, maintenance and snapshot intervals; the daemon's defaults when null.</param>
     public static NodeParts Create(
         InMemoryNetwork network, NodeIdentityHolder identity, int seed, string? bootstrap, Action<InMemoryTransport> transportCreated,
-        DhtOptions dht, IMeterFactory meterFactory, ILoggerFactory loggerFactory, TimeSpan? idleTimeout = null)
+        DhtOptions dht, IMeterFactory meterFactory, ILoggerFactory loggerFactory, TimeSpan? idleTimeout = null, DhtHostOptions? dhtHost = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(identity);
@@ -73,7 +74,7 @@ public static class InMemoryNodeParts
             MeterFactory = meterFactory,
             Transport = transport,
             Dht = dht,
-            DhtHost = new DhtHostOptions(),
+            DhtHost = dhtHost ?? new DhtHostOptions(),
             Storage = new StorageOptions(),
             Node = new NodeOptions(),
         };
