@@ -80,7 +80,10 @@ public sealed class OverlayNode : IAsyncDisposable
         _running = Task.WhenAll(loops);
     }
 
-    /// <summary>Ends the loops, then stops the parts in reverse order. Safe to call when the node never started.</summary>
+    /// <summary>
+    /// Ends the loops, then stops the parts in reverse order. Safe to call when the node never started.
+    /// <paramref name="cancellationToken"/> (the host's shutdown timeout) cuts short the wait for the loops.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_stopping is { } stopping)
@@ -92,7 +95,9 @@ public sealed class OverlayNode : IAsyncDisposable
 #pragma warning restore CA1849
             try
             {
-                await _running.ConfigureAwait(true);
+                // As a hosted service's stop: wait for the loops until the host's shutdown timeout, no longer.
+                // (With no token, as in the simulator, WaitAsync returns the loops' own task.)
+                await _running.WaitAsync(cancellationToken).ConfigureAwait(true);
             }
             catch (OperationCanceledException)
             {
