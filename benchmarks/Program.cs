@@ -7,6 +7,7 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll storage-cpu [row]                             shard store by process CPU time (rows containing [row])
 //   Overlay.Benchmarks.dll storage-footprint                             shard store file bytes per shard, by shard size
 //   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
+//   Overlay.Benchmarks.dll placement-cpu                                 EigenTrust and 8-of-N selection by thread CPU time, per-call percentiles
 //   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
 if (args is ["blake3-cpu"])
 {
@@ -23,6 +24,12 @@ if (args.Length is 1 or 2 && args[0] == "identity-memory")
 if (args.Length > 0 && args[0] == "transport")
 {
     return await Overlay.Benchmarks.Transport.TransportCommands.RunAsync(args[1..]);
+}
+
+if (args is ["placement-cpu"])
+{
+    Overlay.Benchmarks.Placement.PlacementCpuTimeProbe.Run(Console.Out);
+    return 0;
 }
 
 if (args is ["dht-serve-cpu"])

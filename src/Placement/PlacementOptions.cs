@@ -14,10 +14,12 @@ public sealed class PlacementOptions
 
     /// <summary>
     /// EigenTrust's a: the share of global trust that flows back to the pre-trusted peers each iteration,
-    /// in t ← (1−a)·Cᵀt + a·p. Larger values resist collectives more and concentrate load on the
-    /// pre-trusted peers. Range 0.01..0.99; default 0.1.
+    /// in t ← (1−a)·Cᵀt + a·p. A collective that honest peers leak a share x of their trust to ends up
+    /// with (1−a)x / (a + (1−a)x) of all trust, so larger values resist collectives more; they also put more
+    /// trust on the pre-trusted peers (placement caps what that buys them, <see cref="TrustCap"/>).
+    /// Range 0.01..0.99; default 0.5 (docs/PLACEMENT.md, "Choosing the defaults").
     /// </summary>
-    public double PreTrustWeight { get; set; } = 0.1;
+    public double PreTrustWeight { get; set; } = 0.5;
 
     /// <summary>
     /// PeerIds (52-character base32) whose trust is assumed: EigenTrust's p is uniform over them. Empty:
@@ -55,8 +57,15 @@ public sealed class PlacementOptions
     /// <summary>A record issued further than this in the future is refused. Range 00:00:00..01:00:00; default 5 minutes.</summary>
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>α, the exponent of global trust in a candidate's weight τ^α·p^β·c^γ·d. Range 0..8; default 1.</summary>
-    public double TrustExponent { get; set; } = 1;
+    /// <summary>α, the exponent of global trust in a candidate's weight τ^α·p^β·c^γ·d. Range 0..8; default 2.</summary>
+    public double TrustExponent { get; set; } = 2;
+
+    /// <summary>
+    /// κ: the most τ counts, in units of <see cref="Trust.TrustSnapshot.ReferenceTrust"/> (the trust of a peer
+    /// of the crowd). No peer's trust factor exceeds κ^α times a crowd peer's, however much trust it holds.
+    /// Range 1..1000; default 2.
+    /// </summary>
+    public double TrustCap { get; set; } = 2;
 
     /// <summary>β, the exponent of measured performance (success rate × uptime × RTT score). Range 0..8; default 1.</summary>
     public double PerformanceExponent { get; set; } = 1;
@@ -143,6 +152,7 @@ public sealed class PlacementOptions
         Check(problems, nameof(MaxRecordAge), MaxRecordAge, TimeSpan.FromMinutes(10), TimeSpan.FromDays(30));
         Check(problems, nameof(MaxClockSkew), MaxClockSkew, TimeSpan.Zero, TimeSpan.FromHours(1));
         Check(problems, nameof(TrustExponent), TrustExponent, 0, 8);
+        Check(problems, nameof(TrustCap), TrustCap, 1, 1000);
         Check(problems, nameof(PerformanceExponent), PerformanceExponent, 0, 8);
         Check(problems, nameof(CapacityExponent), CapacityExponent, 0, 8);
         Check(problems, nameof(NewcomerShare), NewcomerShare, 0, 0.5);

@@ -363,6 +363,21 @@ public sealed class ShardPlacerTests : IDisposable
         Assert.False(set.TrustApplied);
     }
 
+    [Fact]
+    public void Prepare_TrustFarAboveTheCrowd_WeighsAtMostTheCapToTheAlpha()
+    {
+        // Peer 0 holds half of all trust (as pre-trusted peers do), the nine others share the rest; the
+        // reference is the mean, 0.1. Peer 0's τ is capped at κ = 2, the others' is 0.0556 / 0.1.
+        var options = new PlacementOptions { TrustExponent = 2, TrustCap = 2 };
+        var trust = Trust([(0, 0.5), .. Enumerable.Range(1, 9).Select(i => (i, 0.5 / 9))]);
+        var set = WeightedCandidates.Prepare(Candidates.Diverse(10), trust, options);
+        Assert.Equal(Math.Pow(2 / (0.5 / 9 / 0.1), 2), set.WeightOf(0) / set.WeightOf(1), 9);
+
+        // Without the cap the weight would follow trust: 9² times as much.
+        var uncapped = WeightedCandidates.Prepare(Candidates.Diverse(10), trust, new PlacementOptions { TrustExponent = 2, TrustCap = 1000 });
+        Assert.Equal(81, uncapped.WeightOf(0) / uncapped.WeightOf(1), 9);
+    }
+
     private static int[] Draw(ShardPlacer placer, WeightedCandidates set, int picks, int replicas)
     {
         var counts = new int[set.Count];

@@ -11,7 +11,8 @@ namespace Overlay.Placement.Selection;
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item>τ: global trust from the snapshot. Candidates without trust share <see cref="PlacementOptions.NewcomerShare"/>
+/// <item>τ: global trust over <see cref="TrustSnapshot.ReferenceTrust"/> (what a peer of the crowd holds), capped at
+/// <see cref="PlacementOptions.TrustCap"/>. Candidates without trust share <see cref="PlacementOptions.NewcomerShare"/>
 /// of the total weight between them (their τ is replaced by a common value), so newcomers are placed on now
 /// and then and can earn trust, while trust never decides by argmax. Without a snapshot (trust off) τ is 1.</item>
 /// <item>p: success rate × uptime × RTT score, RTT score = ref / (ref + rtt). Unknown values count as 0.5.</item>
@@ -80,6 +81,7 @@ public sealed class WeightedCandidates
 
         // Pass 1: the logarithm of each weight without τ into _scratch, τ's logarithm into _inverseWeights.
         var useTrust = trust.Count > 0;
+        var reference = trust.ReferenceTrust;
         var anyTrusted = false;
         var maxLog = double.NegativeInfinity;
         for (var i = 0; i < n; i++)
@@ -100,7 +102,10 @@ public sealed class WeightedCandidates
                 var t = trust.TrustOf(c.Peer);
                 if (t > 0)
                 {
-                    logTrust = options.TrustExponent * Math.Log(t);
+                    // τ is trust in units of what a peer of the crowd holds, capped: below the cap it is linear,
+                    // so a collective gains nothing by spreading its trust evenly; the cap keeps the pre-trusted
+                    // peers (who hold a between them) from drawing most placements.
+                    logTrust = options.TrustExponent * Math.Log(Math.Min(t / reference, options.TrustCap));
                     anyTrusted = true;
                 }
                 else

@@ -23,7 +23,17 @@ public static class EigenTrust
         var trust = new double[matrix.PeerCount];
         var scratch = new double[matrix.PeerCount];
         var run = Solve(matrix, preTrustWeight, tolerance, maxIterations, trust, scratch);
-        return new TrustSnapshot(matrix.PeerArray, matrix.Index, trust, run, computedAt);
+        var preTrusted = matrix.PreTrusted;
+        var preTrustedMass = 0.0;
+        foreach (var i in preTrusted)
+        {
+            preTrustedMass += trust[i];
+        }
+
+        // Without pre-trusted peers (or with nobody else) the crowd is everyone.
+        var crowd = matrix.PeerCount - preTrusted.Length;
+        var reference = crowd > 0 && preTrusted.Length > 0 ? Math.Max(0, 1 - preTrustedMass) / crowd : 1.0 / Math.Max(1, matrix.PeerCount);
+        return new TrustSnapshot(matrix.PeerArray, matrix.Index, trust, reference, run, computedAt);
     }
 
     /// <summary>

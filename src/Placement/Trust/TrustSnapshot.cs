@@ -12,17 +12,18 @@ public sealed class TrustSnapshot
     private readonly Dictionary<PeerId, int> _index;
     private readonly double[] _trust;
 
-    internal TrustSnapshot(PeerId[] peers, Dictionary<PeerId, int> index, double[] trust, EigenTrustRun run, DateTimeOffset computedAt)
+    internal TrustSnapshot(PeerId[] peers, Dictionary<PeerId, int> index, double[] trust, double referenceTrust, EigenTrustRun run, DateTimeOffset computedAt)
     {
         _peers = peers;
         _index = index;
         _trust = trust;
+        ReferenceTrust = referenceTrust;
         Run = run;
         ComputedAt = computedAt;
     }
 
     /// <summary>The snapshot that knows no peer: placement then weighs every candidate without trust.</summary>
-    public static TrustSnapshot Empty { get; } = new([], new Dictionary<PeerId, int>(), [], new EigenTrustRun(0, 0, true), DateTimeOffset.UnixEpoch);
+    public static TrustSnapshot Empty { get; } = new([], new Dictionary<PeerId, int>(), [], 0, new EigenTrustRun(0, 0, true), DateTimeOffset.UnixEpoch);
 
     /// <summary>Number of peers with a value (zero included).</summary>
     public int Count => _peers.Length;
@@ -35,6 +36,13 @@ public sealed class TrustSnapshot
 
     /// <summary>How the computation ended.</summary>
     public EigenTrustRun Run { get; }
+
+    /// <summary>
+    /// Mean trust of the peers that are not pre-trusted: what a peer of the crowd holds. The pre-trusted peers
+    /// hold at least a of all trust between them, so the plain mean says little about everyone else. Placement
+    /// measures trust in units of it.
+    /// </summary>
+    public double ReferenceTrust { get; }
 
     /// <summary>When it was computed.</summary>
     public DateTimeOffset ComputedAt { get; }
@@ -54,7 +62,7 @@ public sealed class TrustSnapshot
             index[peers[i]] = i;
         }
 
-        return new TrustSnapshot(peers, index, trust, new EigenTrustRun(0, 0, true), computedAt);
+        return new TrustSnapshot(peers, index, trust, pairs.Count > 0 ? trust.Sum() / pairs.Count : 0, new EigenTrustRun(0, 0, true), computedAt);
     }
 
     /// <summary>Global trust of <paramref name="peer"/> in [0, 1]; 0 for a peer the snapshot does not know.</summary>
