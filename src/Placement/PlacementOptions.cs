@@ -47,7 +47,7 @@ public sealed class PlacementOptions
     /// <summary>
     /// Most entries in a published local-trust record, and the most accepted from a peer: a node publishes
     /// its highest local trust values, renormalised. Bounds a record to
-    /// 45 + 36 × entries + 2 + 3374 bytes (12,637 at the default). Range 1..4096; default 256.
+    /// 45 + 36 × entries + 3374 bytes (12,635 at the default). Range 1..4096; default 256.
     /// </summary>
     public int MaxRecordEntries { get; set; } = 256;
 

@@ -6,8 +6,8 @@ namespace Overlay.Placement.Selection;
 /// <summary>
 /// A candidate set with each candidate's placement weight w = τ^α · p^β · c^γ · d worked out once, so that
 /// many objects can be placed on it, each in time that barely grows with the set (see
-/// <see cref="ShardPlacer"/>). Immutable after <see cref="Prepare(ReadOnlySpan{PlacementCandidate}, TrustSnapshot, PlacementOptions)"/>;
-/// several threads may select from one set. docs/PLACEMENT.md, "Weights", explains each factor.
+/// <see cref="ShardPlacer"/>). Several threads may select from one set at once, as long as none calls
+/// <see cref="Reset"/> meanwhile. docs/PLACEMENT.md, "Weights", explains each factor.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
