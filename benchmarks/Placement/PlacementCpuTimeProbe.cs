@@ -51,7 +51,7 @@ public static class PlacementCpuTimeProbe
         {
             var (candidates, trust) = PlacementWorkloads.Candidates(count);
             var set = WeightedCandidates.Prepare(candidates, trust, options);
-            var placer = new ShardPlacer(options, new Random(3), new PlacementMetrics(meter));
+            using var placer = new ShardPlacer(options, new Random(3), new PlacementMetrics(meter));
             var chosen = new int[8];
             var objectId = new byte[32];
             const int Calls = 100_000;

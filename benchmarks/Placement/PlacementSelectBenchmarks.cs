@@ -35,7 +35,11 @@ public class PlacementSelectBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _meter.Dispose();
+    public void Cleanup()
+    {
+        _placer.Dispose();
+        _meter.Dispose();
+    }
 
     /// <summary>8 of the prepared set, a different object each call.</summary>
     [Benchmark]

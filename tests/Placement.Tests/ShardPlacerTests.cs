@@ -11,10 +11,20 @@ public sealed class ShardPlacerTests : IDisposable
     private static readonly PeerId Nobody = TestPeers.Id(999_999);
     private readonly Meter _meter = new("test.placement.placer");
 
-    public void Dispose() => _meter.Dispose();
+    private readonly List<ShardPlacer> _placers = [];
 
-    private ShardPlacer Placer(PlacementOptions? options = null, int seed = 1) =>
-        new(options ?? new PlacementOptions(), new Random(seed), new PlacementMetrics(_meter));
+    public void Dispose()
+    {
+        _placers.ForEach(p => p.Dispose());
+        _meter.Dispose();
+    }
+
+    private ShardPlacer Placer(PlacementOptions? options = null, int seed = 1)
+    {
+        var placer = new ShardPlacer(options ?? new PlacementOptions(), new Random(seed), new PlacementMetrics(_meter));
+        _placers.Add(placer);
+        return placer;
+    }
 
     private static TrustSnapshot Trust(params (int Peer, double Value)[] values) =>
         TrustSnapshot.FromValues(values.Select(v => new KeyValuePair<PeerId, double>(TestPeers.Id(v.Peer), v.Value)), Now);
@@ -249,6 +259,12 @@ public sealed class ShardPlacerTests : IDisposable
         var set = WeightedCandidates.Prepare(candidates, TrustSnapshot.Empty, options);
         var counts = Draw(Placer(options, seed: 80), set, 20_000, replicas: 1);
         Assert.InRange(counts[10] / 20_000.0, 0.47, 0.53);
+
+        // The same identities each in a subnet of their own (the diversity factor has nothing to divide):
+        // the ten take ten elevenths, and the honest peer one eleventh.
+        var spread = candidates.Select((c, i) => c with { NetworkGroup = (ulong)(100 + i) }).ToArray();
+        var open = Draw(Placer(options, seed: 80), WeightedCandidates.Prepare(spread, TrustSnapshot.Empty, options), 20_000, replicas: 1);
+        Assert.InRange(open[10] / 20_000.0, 0.08, 0.105);
     }
 
     [Fact]
@@ -337,7 +353,7 @@ public sealed class ShardPlacerTests : IDisposable
     public void Select_Shortfall_IsCountedByKind()
     {
         var metrics = new PlacementMetrics(_meter);
-        var placer = new ShardPlacer(new PlacementOptions(), new Random(3), metrics);
+        using var placer = new ShardPlacer(new PlacementOptions(), new Random(3), metrics);
         var oneSubnet = new[] { Candidates.Of(0, 7), Candidates.Of(1, 7) };
         placer.Select(Candidates.ObjectId(1), 3, oneSubnet, TrustSnapshot.Empty, Nobody);
         Assert.Equal(1, metrics.Shortfalls(ShortfallKind.SubnetCap));
@@ -376,6 +392,16 @@ public sealed class ShardPlacerTests : IDisposable
         // Without the cap the weight would follow trust: 9² times as much.
         var uncapped = WeightedCandidates.Prepare(Candidates.Diverse(10), trust, new PlacementOptions { TrustExponent = 2, TrustCap = 1000 });
         Assert.Equal(81, uncapped.WeightOf(0) / uncapped.WeightOf(1), 9);
+    }
+
+    [Fact]
+    public void Select_AfterDispose_ThrowsObjectDisposed()
+    {
+        var placer = Placer();
+        var set = WeightedCandidates.Prepare(Candidates.Diverse(4), TrustSnapshot.Empty, new PlacementOptions());
+        placer.Select(Candidates.ObjectId(1), 2, set, Nobody, new int[2]);
+        placer.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => placer.Select(Candidates.ObjectId(2), 2, set, Nobody, new int[2]));
     }
 
     private static int[] Draw(ShardPlacer placer, WeightedCandidates set, int picks, int replicas)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
 using Overlay.Crypto;
 using Overlay.Placement.Trust;
 
@@ -32,7 +33,7 @@ namespace Overlay.Placement.Selection;
 /// thread's scratch buffers have grown to the set's size.
 /// </para>
 /// </remarks>
-public sealed class ShardPlacer
+public sealed class ShardPlacer : IDisposable
 {
     /// <summary>Length of the salt in bytes.</summary>
     public const int SaltSize = 32;
@@ -41,8 +42,11 @@ public sealed class ShardPlacer
     private static SelectionWorkspace? t_workspace;
 
     private readonly byte[] _salt;
+    // One keyed state per thread, built once from the salt: selecting allocates nothing after warm-up.
+    private readonly ThreadLocal<Blake3KeyedHasher> _objectHashers;
     private readonly PlacementOptions _options;
     private readonly PlacementMetrics _metrics;
+    private bool _disposed;
 
     /// <summary>
     /// A placer keyed by <paramref name="salt"/> (<see cref="SaltSize"/> bytes). A node draws it from a
@@ -59,6 +63,7 @@ public sealed class ShardPlacer
 
         _options = options;
         _salt = salt.ToArray();
+        _objectHashers = new ThreadLocal<Blake3KeyedHasher>(() => Blake3KeyedHasher.Create(_salt), trackAllValues: true);
         _metrics = metrics;
     }
 
@@ -113,6 +118,7 @@ public sealed class ShardPlacer
             throw new ArgumentException($"Room for {replicas} chosen indexes is needed.", nameof(chosen));
         }
 
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var workspace = t_workspace ??= new SelectionWorkspace();
         workspace.Begin(candidates, replicas, _options.ClusterRadiusMs, requester, requiredBytes);
         workspace.AddHolders(holders);
@@ -171,11 +177,29 @@ public sealed class ShardPlacer
         return outcome;
     }
 
+    /// <summary>Clears the salt and every keyed state built from it; the placer cannot select afterwards.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach (var hasher in _objectHashers.Values)
+        {
+            hasher.Dispose();
+        }
+
+        _objectHashers.Dispose();
+        CryptographicOperations.ZeroMemory(_salt);
+    }
+
     /// <summary>Keyed BLAKE3 of the object id under the salt (a PRF): unpredictable without the salt, uniform per object.</summary>
     private ulong ObjectSeed(ReadOnlySpan<byte> objectId)
     {
         Span<byte> mac = stackalloc byte[sizeof(ulong)];
-        Blake3.KeyedHash(_salt, objectId, mac);
+        _objectHashers.Value!.Hash(objectId, mac);
         return BinaryPrimitives.ReadUInt64LittleEndian(mac);
     }
 
