@@ -13,9 +13,10 @@ namespace Overlay.Sim.Trust;
 /// <see cref="LocalTrustLedger"/>, places objects each round with a real <see cref="ShardPlacer"/> over
 /// candidates built from its own measurements, and observes how each chosen peer behaves under the threat
 /// model; global trust is recomputed each round with <see cref="EigenTrust"/> over every peer's row (honest
-/// rows from their ledgers, malicious rows as the model scripts them). Records are not signed here: every
-/// node is assumed to collect every row, so all honest peers compute one vector, and signing changes no
-/// number in it (signature checks are covered by the library's tests). One seed gives one run.
+/// rows from their ledgers, malicious rows as the model scripts them). Every node is assumed to collect every
+/// row, so all honest peers compute one vector. With <see cref="TrustRecordMode.Plain"/> the rows go straight
+/// into the matrix; otherwise they travel as signed records through a <see cref="TrustRecordExchange"/>,
+/// beside records the malicious peers forge. One seed gives one run.
 /// </summary>
 internal sealed class TrustNetworkRun(TrustRunSettings settings, Func<int, int, double> rttMs)
 {
@@ -30,6 +31,7 @@ internal sealed class TrustNetworkRun(TrustRunSettings settings, Func<int, int, 
     private int[] _failed = [];
     private LocalTrustLedger?[] _ledgers = [];
     private HashSet<PeerId> _maliciousIds = [];
+    private NodeIdentity[] _identities = [];
 
     public TrustRunResult Run()
     {
@@ -62,6 +64,7 @@ internal sealed class TrustNetworkRun(TrustRunSettings settings, Func<int, int, 
         }
 
         var scripted = ScriptedRows();
+        using var exchange = s.Records == TrustRecordMode.Plain ? null : new TrustRecordExchange(s.Records, s.Options, _identities, _random);
         // Trust off: every eligible candidate weighs the same, under the same caps.
         var uniform = new PlacementOptions { TrustExponent = 0, PerformanceExponent = 0, CapacityExponent = 0 };
         var placementOptions = s.TrustOn ? s.Options : uniform;
@@ -83,7 +86,7 @@ internal sealed class TrustNetworkRun(TrustRunSettings settings, Func<int, int, 
             var now = T0.AddHours(round);
             if (s.TrustOn)
             {
-                trust = ComputeTrust(now, scripted);
+                trust = exchange is null ? ComputeTrust(now, scripted) : ComputeTrustFromRecords(now, scripted, exchange);
             }
 
             var measured = round >= s.Rounds / 2;
@@ -158,6 +161,11 @@ internal sealed class TrustNetworkRun(TrustRunSettings settings, Func<int, int, 
             }
         }
 
+        foreach (var placer in placers)
+        {
+            placer?.Dispose();
+        }
+
         var maliciousTrust = 0.0;
         var inflow = 0.0;
         var honest = 0;
@@ -190,7 +198,10 @@ internal sealed class TrustNetworkRun(TrustRunSettings settings, Func<int, int, 
             inflow / honest,
             trust.Run.Iterations,
             replicaSum / (double)objects,
-            wall.Elapsed.TotalSeconds);
+            wall.Elapsed.TotalSeconds,
+            exchange?.Metrics.RecordsAccepted ?? 0,
+            exchange is null ? 0 : Enum.GetValues<TrustRecordRejection>().Where(r => r != TrustRecordRejection.None).Sum(exchange.Metrics.RecordsRejected),
+            exchange?.ForgeriesTaken ?? 0);
     }
 
     private void AssignRoles()
@@ -198,9 +209,19 @@ internal sealed class TrustNetworkRun(TrustRunSettings settings, Func<int, int, 
         var s = settings;
         var n = s.Peers;
         _ids = new PeerId[n];
+        // Signed records need real identities; the plain runs keep random ids (and the numbers they gave).
+        _identities = s.Records == TrustRecordMode.Plain ? [] : new NodeIdentity[n];
         for (var i = 0; i < n; i++)
         {
-            _ids[i] = PeerId.Random(_random);
+            if (s.Records == TrustRecordMode.Plain)
+            {
+                _ids[i] = PeerId.Random(_random);
+            }
+            else
+            {
+                _identities[i] = NodeIdentity.FromRandom(_random);
+                _ids[i] = _identities[i].PeerId;
+            }
         }
 
         var order = Enumerable.Range(0, n).ToArray();
@@ -256,6 +277,48 @@ internal sealed class TrustNetworkRun(TrustRunSettings settings, Func<int, int, 
         {
             builder.AddPeer(_ids[i]);
             builder.AddRow(_ids[i], scripted[i] ?? _ledgers[i]!.ToVector(now, settings.Options.MaxRecordEntries));
+            if (_preTrusted[i])
+            {
+                builder.AddPreTrusted(_ids[i]);
+            }
+        }
+
+        return EigenTrust.Compute(builder.Build(), settings.Options, now);
+    }
+
+    /// <summary>
+    /// Global trust over signed records: every peer publishes its row, and every malicious peer forges one in
+    /// the name of a pre-trusted peer, issued a second later so that only the signature check can stop it,
+    /// giving that peer's trust to the members the model's rows favour (the forger alone in model A).
+    /// </summary>
+    private TrustSnapshot ComputeTrustFromRecords(DateTimeOffset now, LocalTrustVector?[] scripted, TrustRecordExchange exchange)
+    {
+        var n = settings.Peers;
+        var maxEntries = settings.Options.MaxRecordEntries;
+        for (var i = 0; i < n; i++)
+        {
+            exchange.Publish(_identities[i], scripted[i] ?? _ledgers[i]!.ToVector(now, maxEntries), now);
+        }
+
+        var preTrusted = Enumerable.Range(0, n).Where(i => _preTrusted[i]).ToArray();
+        var favoured = Enumerable.Range(0, n).Where(i => _malicious[i] && (settings.Model != ThreatModel.D || !_spy[i])).ToArray();
+        for (var m = 0; m < n && preTrusted.Length > 0; m++)
+        {
+            if (!_malicious[m])
+            {
+                continue;
+            }
+
+            var victim = _ids[preTrusted[_random.Next(preTrusted.Length)]];
+            IEnumerable<int> named = settings.Model == ThreatModel.A ? [m] : favoured;
+            var row = LocalTrustVector.FromScores(victim, named.Select(j => new KeyValuePair<PeerId, double>(_ids[j], 1.0)), maxEntries);
+            exchange.Forge(_identities[m], victim, row, now.AddSeconds(1));
+        }
+
+        var builder = new TrustMatrixBuilder().AddRecords(exchange.Records());
+        for (var i = 0; i < n; i++)
+        {
+            builder.AddPeer(_ids[i]);
             if (_preTrusted[i])
             {
                 builder.AddPreTrusted(_ids[i]);

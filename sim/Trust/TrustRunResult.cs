@@ -14,6 +14,9 @@ namespace Overlay.Sim.Trust;
 /// <param name="Iterations">EigenTrust iterations of the last computation.</param>
 /// <param name="MeanReplicas">Replicas per object (the replication rule's choice when the run asks for it).</param>
 /// <param name="WallSeconds">Wall time of the run.</param>
+/// <param name="RecordsAccepted">Signed records the checking collector accepted (0 unless records are signed).</param>
+/// <param name="RecordsRefused">Records the checking collector refused, every reason together.</param>
+/// <param name="ForgeriesTaken">Forged records the unchecking collector took in place of their named issuer's own.</param>
 internal sealed record TrustRunResult(
     TrustRunSettings Settings,
     long Placements,
@@ -27,4 +30,7 @@ internal sealed record TrustRunResult(
     double HonestRowsOnMalicious,
     int Iterations,
     double MeanReplicas,
-    double WallSeconds);
+    double WallSeconds,
+    long RecordsAccepted,
+    long RecordsRefused,
+    long ForgeriesTaken);

@@ -18,6 +18,7 @@ namespace Overlay.Sim.Trust;
 /// <param name="BackgroundExchanges">Exchanges per honest peer and round with peers drawn uniformly (DHT traffic), observed like any other.</param>
 /// <param name="AuditsPerRound">Audits per honest peer and round of replicas it placed in the last day: a dropped shard fails every audit.</param>
 /// <param name="HonestFailure">Chance that an exchange with an honest peer fails anyway (timeouts).</param>
+/// <param name="Records">How rows reach the matrix: plain, or as signed records beside forgeries, checked or not.</param>
 internal sealed record TrustRunSettings(
     ThreatModel Model,
     double MaliciousShare,
@@ -33,4 +34,5 @@ internal sealed record TrustRunSettings(
     int Replicas = 3,
     int BackgroundExchanges = 4,
     int AuditsPerRound = 12,
-    double HonestFailure = 0.02);
+    double HonestFailure = 0.02,
+    TrustRecordMode Records = TrustRecordMode.Plain);
