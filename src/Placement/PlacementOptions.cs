@@ -23,8 +23,9 @@ public sealed class PlacementOptions
 
     /// <summary>
     /// PeerIds (52-character base32) whose trust is assumed: EigenTrust's p is uniform over them. Empty:
-    /// the PeerIds pinned in <c>Transport:BootstrapPeers</c>. Without any, p is uniform over every known peer,
-    /// which a collective can exploit (docs/PLACEMENT.md). At most 1000 entries.
+    /// the PeerIds pinned in <c>Transport:BootstrapPeers</c> (<see cref="ResolvePreTrustedPeers"/>). Without
+    /// any, p is uniform over every known peer, which a collective can exploit (docs/PLACEMENT.md). At most
+    /// 1000 entries.
     /// </summary>
     public List<string> PreTrustedPeers { get; set; } = [];
 
@@ -117,6 +118,18 @@ public sealed class PlacementOptions
         }
 
         return peers;
+    }
+
+    /// <summary>
+    /// EigenTrust's pre-trusted peers: <see cref="PreTrustedPeers"/> when any are set, otherwise the PeerIds the
+    /// bootstrap addresses pin (<paramref name="bootstrapPeers"/>, the caller reads them from
+    /// <c>Transport:BootstrapPeers</c>), without duplicates. Throws like <see cref="ParsePreTrustedPeers"/>.
+    /// </summary>
+    public IReadOnlyList<PeerId> ResolvePreTrustedPeers(IEnumerable<PeerId> bootstrapPeers)
+    {
+        ArgumentNullException.ThrowIfNull(bootstrapPeers);
+        var configured = ParsePreTrustedPeers();
+        return (configured.Count > 0 ? configured : bootstrapPeers).Distinct().ToList();
     }
 
     /// <summary>Checks every setting; returns one sentence per problem naming the key, the value and what is allowed, empty when all are valid.</summary>

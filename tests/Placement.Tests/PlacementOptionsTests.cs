@@ -1,3 +1,5 @@
+using Overlay.Crypto;
+
 namespace Overlay.Placement.Tests;
 
 public sealed class PlacementOptionsTests
@@ -39,5 +41,15 @@ public sealed class PlacementOptionsTests
         var options = new PlacementOptions { PreTrustedPeers = [id.ToString()] };
         Assert.Empty(options.Validate());
         Assert.Equal([id], options.ParsePreTrustedPeers());
+    }
+
+    [Fact]
+    public void ResolvePreTrustedPeers_NoneConfigured_AreTheBootstrapPeers_ConfiguredReplaceThem()
+    {
+        PeerId[] bootstrap = [TestPeers.Id(1), TestPeers.Id(2), TestPeers.Id(1)];
+        Assert.Equal([TestPeers.Id(1), TestPeers.Id(2)], new PlacementOptions().ResolvePreTrustedPeers(bootstrap));
+
+        var configured = new PlacementOptions { PreTrustedPeers = [TestPeers.Id(7).ToString()] };
+        Assert.Equal([TestPeers.Id(7)], configured.ResolvePreTrustedPeers(bootstrap));
     }
 }
