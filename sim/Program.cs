@@ -3,8 +3,14 @@ using Overlay.Dht.Coordinates;
 using Overlay.Sim;
 
 // overlay-sim dht --nodes N --lookups L --keys K --seed S --latency PATH
+if (args.Length > 0 && args[0] == "trust")
+{
+    return Overlay.Sim.Trust.TrustCommand.Run(args[1..], Console.Out, Console.Error);
+}
+
 if (args.Length == 0 || args[0] != "dht")
 {
+    Console.Error.WriteLine(Overlay.Sim.Trust.TrustCommand.Usage);
     Console.Error.WriteLine("usage: Overlay.Sim dht [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown] [--progress]");
     return 2;
 }
