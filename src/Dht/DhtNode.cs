@@ -110,6 +110,8 @@ public sealed partial class DhtNode : IAsyncDisposable
         }
 
         Metrics = new DhtMetrics(meter);
+        meter.CreateObservableGauge("overlay.dht.contacts", () => ContactCount, "{contact}", "Contacts in the routing table.");
+        meter.CreateObservableGauge("overlay.dht.records", () => RecordCount, "{record}", "Value records held.");
         var validator = new RecordValidator(_options, new IdentityRecordVerifier());
         _table = new RoutingTable(identity.PeerId, _options, time.GetUtcNow());
         _store = new RecordStore(_options, validator);
@@ -300,8 +302,22 @@ public sealed partial class DhtNode : IAsyncDisposable
     }
 
     /// <summary>Finds the k live peers closest to <paramref name="target"/>.</summary>
-    public Task<LookupResult> FindClosestAsync(PeerId target, CancellationToken cancellationToken) =>
-        _client.FindClosestAsync(target, cancellationToken);
+    public async Task<LookupResult> FindClosestAsync(PeerId target, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var outcome = "failed";
+        try
+        {
+            var result = await _client.FindClosestAsync(target, cancellationToken);
+            outcome = result.Closest.Count > 0 ? "ok" : "not_found";
+            Metrics.LookupHops(result.Hops);
+            return result;
+        }
+        finally
+        {
+            Metrics.Operation("find_node", outcome, _time.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
 
     /// <summary>
     /// Signs <paramref name="value"/> under <paramref name="key"/> (sequence = publication time in unix ms,
@@ -313,6 +329,22 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// sent nowhere.
     /// </summary>
     public async Task<PutResult> PutAsync(PeerId key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var outcome = "failed";
+        try
+        {
+            var result = await PutUncountedAsync(key, value, cancellationToken);
+            outcome = result.Succeeded ? "ok" : result.Local != RecordRejection.None ? "refused_locally" : "failed";
+            return result;
+        }
+        finally
+        {
+            Metrics.Operation("put", outcome, _time.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    private async Task<PutResult> PutUncountedAsync(PeerId key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         var record = Sign(key, value.Span, (ulong)now.ToUnixTimeMilliseconds(), now + _options.RecordTtl);
@@ -357,15 +389,24 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <summary>The record under <paramref name="key"/>: held locally, or found by a FIND_VALUE lookup; null if none.</summary>
     public async Task<DhtRecord?> GetAsync(PeerId key, CancellationToken cancellationToken)
     {
-        lock (_store)
+        var started = _time.GetTimestamp();
+        var outcome = "failed";
+        try
         {
-            if (_store.Get(key, _time.GetUtcNow()) is { } local)
+            DhtRecord? found;
+            lock (_store)
             {
-                return local;
+                found = _store.Get(key, _time.GetUtcNow());
             }
-        }
 
-        return await _client.FindValueAsync(key, cancellationToken);
+            found ??= await _client.FindValueAsync(key, cancellationToken);
+            outcome = found is null ? "not_found" : "ok";
+            return found;
+        }
+        finally
+        {
+            Metrics.Operation("get", outcome, _time.GetElapsedTime(started).TotalMilliseconds);
+        }
     }
 
     /// <summary>
