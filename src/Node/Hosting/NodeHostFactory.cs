@@ -125,6 +125,7 @@ public static class NodeHostFactory
             fullSync: sp.GetRequiredService<IOptions<StorageOptions>>().Value.Durability == StorageDurability.Full));
         services.AddSingleton<DhtService>();
         services.AddHostedService(sp => sp.GetRequiredService<DhtService>());
+        services.AddSingleton<NodeStatus>();
         services.AddSingleton<ControlService>();
         services.AddHostedService(sp => sp.GetRequiredService<ControlService>());
         return builder.Build();
