@@ -132,18 +132,21 @@ public static class MetricsExporterProbe
             var histogram = histograms[1];
             var add = new double[HotBatches];
             var record = new double[HotBatches];
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             for (var batch = 0; batch < HotBatches; batch++)
             {
                 add[batch] = CpuTimer.PerCall(() => counter.Add(1, tags[Environment.TickCount & 3]), HotIterations);
                 record[batch] = CpuTimer.PerCall(() => histogram.Record(Environment.TickCount & 1023, tags[Environment.TickCount & 1]), HotIterations);
             }
 
+            var allocatedPerMeasurement = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (2.0 * HotBatches * HotIterations);
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{exporter}: counter add {CpuTimer.Median(add):F1} ns CPU, histogram record {CpuTimer.Median(record):F1} ns CPU (medians of {HotBatches} batches of {HotIterations:N0})"));
+                $"{exporter}: counter add {CpuTimer.Median(add):F1} ns CPU, histogram record {CpuTimer.Median(record):F1} ns CPU (medians of {HotBatches} batches of {HotIterations:N0}); {allocatedPerMeasurement:F2} bytes allocated per measurement"));
 
             if (running is not null)
             {
                 process.Refresh();
+                var scrapeAllocated = GC.GetTotalAllocatedBytes(precise: true);
                 var scrapeCpu = process.TotalProcessorTime;
                 for (var i = 0; i < Scrapes; i++)
                 {
@@ -152,7 +155,7 @@ public static class MetricsExporterProbe
 
                 process.Refresh();
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"{exporter}: scrape {(process.TotalProcessorTime - scrapeCpu).TotalMicroseconds / Scrapes:F0} µs CPU each ({Scrapes} scrapes of {bytes} bytes, client included)"));
+                    $"{exporter}: scrape {(process.TotalProcessorTime - scrapeCpu).TotalMicroseconds / Scrapes:F0} µs CPU and {(GC.GetTotalAllocatedBytes(precise: true) - scrapeAllocated) / 1024.0 / Scrapes:F1} KiB allocated each ({Scrapes} scrapes of {bytes} bytes, client included)"));
             }
         }
         finally
