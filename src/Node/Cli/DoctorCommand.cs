@@ -11,8 +11,6 @@ namespace Overlay.Node.Cli;
 /// </summary>
 public sealed class DoctorCommand : ICliCommand
 {
-    private static readonly System.Text.Json.JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
-
     public CommandSpec Spec { get; } = Specs.Of(
         "doctor", "Check the node's configuration, files, disk, ports, QUIC, bootstrap peers and clock; each with a verdict and a fix. Exit 1 if a check failed.",
         "overlay doctor [--json] [--data-dir DIR] [--config FILE] [--listen ADDR]... [--bootstrap ADDR]... [--timeout SECONDS]",
@@ -50,7 +48,7 @@ public sealed class DoctorCommand : ICliCommand
                 array.Add(new JsonObject { ["check"] = c.Name, ["verdict"] = c.Verdict.ToString().ToLowerInvariant(), ["detail"] = c.Detail, ["fix"] = c.Fix });
             }
 
-            await context.Output.WriteLineAsync(new JsonObject { ["checks"] = array }.ToJsonString(IndentedJson)).ConfigureAwait(false);
+            await context.Output.WriteLineAsync(new JsonObject { ["checks"] = array }.ToJsonString(CliJson.Indented)).ConfigureAwait(false);
             return;
         }
 

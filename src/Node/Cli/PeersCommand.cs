@@ -7,13 +7,6 @@ namespace Overlay.Node.Cli;
 /// <summary><c>overlay peers</c>: lists the running node's routing table.</summary>
 public sealed class PeersCommand : ICliCommand
 {
-    // Relaxed escaping keeps '+' in times readable; the output goes to a terminal or a file, never into HTML.
-    private static readonly System.Text.Json.JsonSerializerOptions IndentedJson = new()
-    {
-        WriteIndented = true,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     public CommandSpec Spec { get; } = Specs.Of(
         "peers", "List the running node's DHT routing table: PeerId, address, round-trip time, failures and network coordinate.",
         "overlay peers [--json] [--data-dir DIR]", ["--data-dir"], flags: ["--json"]);
@@ -27,7 +20,7 @@ public sealed class PeersCommand : ICliCommand
             reply.Remove("ok");
             if (json)
             {
-                await context.Output.WriteLineAsync(reply.ToJsonString(IndentedJson)).ConfigureAwait(false);
+                await context.Output.WriteLineAsync(reply.ToJsonString(CliJson.Indented)).ConfigureAwait(false);
                 return ExitCodes.Success;
             }
 

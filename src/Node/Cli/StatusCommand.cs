@@ -7,8 +7,6 @@ namespace Overlay.Node.Cli;
 /// <summary><c>overlay status</c>: a summary of the running node, asked of it over the control API.</summary>
 public sealed class StatusCommand : ICliCommand
 {
-    private static readonly System.Text.Json.JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
-
     public CommandSpec Spec { get; } = Specs.Of(
         "status", "Summarise the running node: PeerId, uptime, addresses, peers, records, shards and bytes stored, the metrics endpoint.",
         "overlay status [--json] [--data-dir DIR]", ["--data-dir"], flags: ["--json"]);
@@ -20,7 +18,7 @@ public sealed class StatusCommand : ICliCommand
         return await DaemonCall.RunAsync(context, DaemonCall.DataDirectoryOf(args, context), request, async reply =>
         {
             reply.Remove("ok");
-            await context.Output.WriteAsync(json ? reply.ToJsonString(IndentedJson) + "\n" : Format(reply)).ConfigureAwait(false);
+            await context.Output.WriteAsync(json ? reply.ToJsonString(CliJson.Indented) + "\n" : Format(reply)).ConfigureAwait(false);
             return ExitCodes.Success;
         }, cancellationToken).ConfigureAwait(false);
     }
