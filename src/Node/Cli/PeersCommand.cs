@@ -11,23 +11,8 @@ public sealed class PeersCommand : ICliCommand
         "peers", "List the running node's DHT routing table: PeerId, address, round-trip time, failures and network coordinate.",
         "overlay peers [--json] [--data-dir DIR]", ["--data-dir"], flags: ["--json"]);
 
-    public async Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken)
-    {
-        var json = args.Has("--json");
-        var request = new JsonObject { ["command"] = "peers" };
-        return await DaemonCall.RunAsync(context, DaemonCall.DataDirectoryOf(args, context), request, async reply =>
-        {
-            reply.Remove("ok");
-            if (json)
-            {
-                await context.Output.WriteLineAsync(reply.ToJsonString(CliJson.Indented)).ConfigureAwait(false);
-                return ExitCodes.Success;
-            }
-
-            await context.Output.WriteAsync(Format(reply)).ConfigureAwait(false);
-            return ExitCodes.Success;
-        }, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken) =>
+        DaemonCall.ShowAsync(args, context, "peers", Format, cancellationToken);
 
     /// <summary>The listing as a table; fields the daemon left out print as '-'.</summary>
     internal static string Format(JsonObject reply)

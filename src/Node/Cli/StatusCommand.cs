@@ -11,17 +11,8 @@ public sealed class StatusCommand : ICliCommand
         "status", "Summarise the running node: PeerId, uptime, addresses, peers, records, shards and bytes stored, the metrics endpoint.",
         "overlay status [--json] [--data-dir DIR]", ["--data-dir"], flags: ["--json"]);
 
-    public async Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken)
-    {
-        var json = args.Has("--json");
-        var request = new JsonObject { ["command"] = "status" };
-        return await DaemonCall.RunAsync(context, DaemonCall.DataDirectoryOf(args, context), request, async reply =>
-        {
-            reply.Remove("ok");
-            await context.Output.WriteAsync(json ? reply.ToJsonString(CliJson.Indented) + "\n" : Format(reply)).ConfigureAwait(false);
-            return ExitCodes.Success;
-        }, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken) =>
+        DaemonCall.ShowAsync(args, context, "status", Format, cancellationToken);
 
     /// <summary>The status as lines for a person; a part the daemon left out (not running yet) prints as '-'.</summary>
     internal static string Format(JsonObject reply)
