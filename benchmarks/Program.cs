@@ -16,6 +16,7 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll erasure-cpu [tsv]                               Reed–Solomon 10+4 encode and rebuild by CPU time
 //   Overlay.Benchmarks.dll erasure-crosscheck DIR                          Reed–Solomon against klauspost/reedsolomon's cases
 //   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
+//   Overlay.Benchmarks.dll metrics-exporter opentelemetry|prometheus-net|none [idle-s]  a Prometheus exporter's memory, idle CPU and per-measurement cost
 //   Overlay.Benchmarks.dll control-cpu                                   control API round trip, Unix socket beside loopback TCP, by CPU time
 if (args is ["blake3-cpu"])
 {
@@ -93,6 +94,12 @@ if (args is ["control-cpu"])
 {
     Overlay.Benchmarks.Node.ControlSocketCpuTimeProbe.Run(Console.Out);
     return 0;
+}
+
+if (args.Length is 2 or 3 && args[0] == "metrics-exporter")
+{
+    return await Overlay.Benchmarks.Node.MetricsExporterProbe.RunAsync(Console.Out, args[1],
+        args.Length == 3 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 60);
 }
 
 if (args is ["storage-footprint"])

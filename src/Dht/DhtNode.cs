@@ -110,6 +110,8 @@ public sealed partial class DhtNode : IAsyncDisposable
         }
 
         Metrics = new DhtMetrics(meter);
+        meter.CreateObservableGauge("overlay.dht.contacts", () => ContactCount, "{contact}", "Contacts in the routing table.");
+        meter.CreateObservableGauge("overlay.dht.records", () => RecordCount, "{record}", "Value records held.");
         var validator = new RecordValidator(_options, new IdentityRecordVerifier());
         _table = new RoutingTable(identity.PeerId, _options, time.GetUtcNow());
         _store = new RecordStore(_options, validator);
@@ -299,46 +301,6 @@ public sealed partial class DhtNode : IAsyncDisposable
         return ContactCount;
     }
 
-    /// <summary>Finds the k live peers closest to <paramref name="target"/>.</summary>
-    public Task<LookupResult> FindClosestAsync(PeerId target, CancellationToken cancellationToken) =>
-        _client.FindClosestAsync(target, cancellationToken);
-
-    /// <summary>
-    /// Signs <paramref name="value"/> under <paramref name="key"/> (sequence = publication time in unix ms,
-    /// so a later put replaces an earlier one), keeps it locally, saves it through the journal and stores
-    /// it on the k closest peers, retrying those that give no verdict or rate-limit it (<see cref="DhtClient.PutAsync"/>)
-    /// until <see cref="RequiredReplicas"/> accepted it. Completes when the record is saved and the peers
-    /// have answered; a failed save throws <see cref="DhtStateException"/>. A record this node refuses
-    /// itself (<see cref="PutResult.Local"/>: another publisher's record under the key, a full store) is
-    /// sent nowhere.
-    /// </summary>
-    public async Task<PutResult> PutAsync(PeerId key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
-    {
-        var now = _time.GetUtcNow();
-        var record = Sign(key, value.Span, (ulong)now.ToUnixTimeMilliseconds(), now + _options.RecordTtl);
-        RecordRejection local;
-        var saved = Task.CompletedTask;
-        lock (_store)
-        {
-            local = _store.Put(record, now, publishedLocally: true);
-            if (local == RecordRejection.None)
-            {
-                // Queued under the store's lock, so the file sees a key's versions in the order the store did.
-                saved = Journal(DhtStateChange.StoreRecord(new SavedRecord(record, PublishedLocally: true)));
-            }
-        }
-
-        if (local != RecordRejection.None)
-        {
-            return new PutResult(0, 0, [], 0, local);
-        }
-
-        // The save and the network round go together; the put is acknowledged only once both are done.
-        var stored = _client.PutAsync(record, RequiredReplicas(), cancellationToken);
-        await Task.WhenAll(saved, stored);
-        return await stored;
-    }
-
     /// <summary>
     /// Peers that must accept a put now: <see cref="DhtOptions.MinStoreReplicas"/> (at most K), or a majority
     /// of the contacts in the routing table when that is fewer (⌊n/2⌋ + 1 of n), or 0 when it holds none.
@@ -354,19 +316,6 @@ public sealed partial class DhtNode : IAsyncDisposable
         return known == 0 ? 0 : Math.Min(Math.Min(_options.MinStoreReplicas, _options.K), (known / 2) + 1);
     }
 
-    /// <summary>The record under <paramref name="key"/>: held locally, or found by a FIND_VALUE lookup; null if none.</summary>
-    public async Task<DhtRecord?> GetAsync(PeerId key, CancellationToken cancellationToken)
-    {
-        lock (_store)
-        {
-            if (_store.Get(key, _time.GetUtcNow()) is { } local)
-            {
-                return local;
-            }
-        }
-
-        return await _client.FindValueAsync(key, cancellationToken);
-    }
 
     /// <summary>
     /// Announces this node as a provider of <paramref name="key"/> to the k closest peers; returns how many

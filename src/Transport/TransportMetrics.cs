@@ -21,6 +21,10 @@ public static class TransportMetrics
     private static readonly Counter<long> ConnectionsOpened = Meter.CreateCounter<long>("overlay.transport.connections_opened", "{connection}");
     private static readonly Counter<long> ConnectionsClosed = Meter.CreateCounter<long>("overlay.transport.connections_closed", "{connection}");
 
+    // Counted once per batch written and once per read processed, not per frame, so the cost stays off the per-message path.
+    private static readonly Counter<long> BytesSent = Meter.CreateCounter<long>("overlay.transport.sent", "By", "Frame bytes written to connections, headers included.");
+    private static readonly Counter<long> BytesReceived = Meter.CreateCounter<long>("overlay.transport.received", "By", "Frame bytes read from connections and processed, headers included.");
+
     /// <summary>The tag value used for a frame error.</summary>
     public static string ReasonOf(FrameError error) => error switch
     {
@@ -38,6 +42,10 @@ public static class TransportMetrics
 
     internal static void Dropped(string reason)
         => FramesDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    internal static void Sent(long bytes) => BytesSent.Add(bytes);
+
+    internal static void Received(long bytes) => BytesReceived.Add(bytes);
 
     internal static void Opened(TransportScheme scheme)
         => ConnectionsOpened.Add(1, new KeyValuePair<string, object?>("scheme", SchemeTag(scheme)));

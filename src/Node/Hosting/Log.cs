@@ -85,4 +85,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5030, Level = LogLevel.Debug, Message = "DHT maintenance round failed ({Kind}): {Detail}; retrying next period")]
     public static partial void DhtMaintenanceFailed(ILogger logger, string kind, string detail);
+
+    [LoggerMessage(EventId = 5050, Level = LogLevel.Information, Message = "Metrics for Prometheus at {Url}")]
+    public static partial void MetricsServing(ILogger logger, string url);
+
+    [LoggerMessage(EventId = 5051, Level = LogLevel.Warning, Message = "Metrics endpoint not served: cannot listen on {Listen} ({Detail}); the node runs on without it")]
+    public static partial void MetricsUnavailable(ILogger logger, string listen, string detail);
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Overlay.Dht;
 using Overlay.Node.Configuration;
 using Overlay.Node.Control;
+using Overlay.Node.Metrics;
 using Overlay.Placement;
 using Overlay.Storage;
 using Overlay.Transport;
@@ -25,6 +26,7 @@ public static class NodeHostFactory
         [DhtHostOptions.SectionName] = typeof(DhtHostOptions),
         [ControlOptions.SectionName] = typeof(ControlOptions),
         [PlacementOptions.SectionName] = typeof(PlacementOptions),
+        [MetricsOptions.SectionName] = typeof(MetricsOptions),
     };
 
     /// <summary>Configuration section of <see cref="TransportOptions"/>.</summary>
@@ -56,6 +58,7 @@ public static class NodeHostFactory
         problems.AddRange(OptionsRegistration.Check(configuration, DhtHostOptions.SectionName, new DhtHostOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, ControlOptions.SectionName, new ControlOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, PlacementOptions.SectionName, new PlacementOptions(), o => o.Validate()));
+        problems.AddRange(OptionsRegistration.Check(configuration, MetricsOptions.SectionName, new MetricsOptions(), o => o.Validate()));
         return problems;
     }
 
@@ -97,6 +100,7 @@ public static class NodeHostFactory
         services.AddValidatedOptions<DhtOptions>(settings.Configuration, DhtOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<DhtHostOptions>(settings.Configuration, DhtHostOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<ControlOptions>(settings.Configuration, ControlOptions.SectionName, o => o.Validate());
+        services.AddValidatedOptions<MetricsOptions>(settings.Configuration, MetricsOptions.SectionName, o => o.Validate());
 
         services.AddSingleton(identity);
         services.AddSingleton(new NodeRunInfo(settings.DataDirectory, Path.Combine(settings.DataDirectory, IdentityStore.FileName), UnknownKeys.Find(settings.Configuration, Sections)));
@@ -104,6 +108,9 @@ public static class NodeHostFactory
         // Hosted services start in this order and stop in reverse: the node announces itself first,
         // and the store closes last, after everything that writes to it has stopped.
         services.AddHostedService<NodeService>();
+        // Before the components, so their first counts are already exported; stopped last.
+        services.AddSingleton<MetricsEndpoint>();
+        services.AddHostedService(sp => sp.GetRequiredService<MetricsEndpoint>());
         services.AddSingleton<ShardStoreService>();
         services.AddHostedService(sp => sp.GetRequiredService<ShardStoreService>());
         services.AddSingleton<NodeInboundHandler>();
@@ -121,6 +128,7 @@ public static class NodeHostFactory
             fullSync: sp.GetRequiredService<IOptions<StorageOptions>>().Value.Durability == StorageDurability.Full));
         services.AddSingleton<DhtService>();
         services.AddHostedService(sp => sp.GetRequiredService<DhtService>());
+        services.AddSingleton<NodeStatus>();
         services.AddSingleton<ControlService>();
         services.AddHostedService(sp => sp.GetRequiredService<ControlService>());
         return builder.Build();

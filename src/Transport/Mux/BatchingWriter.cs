@@ -294,6 +294,7 @@ internal sealed class BatchingWriter : IDisposable
                 try
                 {
                     await _link.WriteAsync(batch.Buffer.AsMemory(0, batch.Length), CancellationToken.None);
+                    TransportMetrics.Sent(batch.Length);
                 }
                 finally
                 {

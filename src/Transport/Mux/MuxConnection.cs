@@ -194,6 +194,7 @@ internal sealed class MuxConnection : ITransportConnection
         }
 
         Interlocked.Exchange(ref _lastReceive, _time.GetTimestamp());
+        var before = buffer.Length;
 
         // Answers to the requests in this read leave in one write when it has been served.
         _writer.Cork();
@@ -204,6 +205,7 @@ internal sealed class MuxConnection : ITransportConnection
         finally
         {
             _writer.Uncork();
+            TransportMetrics.Received(before - buffer.Length);
         }
     }
 
