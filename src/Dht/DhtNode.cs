@@ -111,7 +111,7 @@ public sealed class DhtNode : IAsyncDisposable
         RequestHandler = new DhtRequestHandler(_table, _store, _limiter, _options, time, Metrics, CurrentCoordinate, c => _client!.StartPing(c));
         (Transport, _pool) = attach(RequestHandler);
         _rpc = new TransportDhtRpc(_pool, _options, time, validator, Metrics, () => _address, OnAnswer);
-        _client = new DhtClient(_table, _rpc, _options, time, PredictLatency, validator);
+        _client = new DhtClient(_table, _rpc, _options, time, new VivaldiRttEstimator(_vivaldi, _options.UseReportedCoordinates), validator);
     }
 
     /// <summary>Serves the DHT requests peers send this node; a host sharing its transport forwards them here.</summary>
@@ -695,19 +695,12 @@ public sealed class DhtNode : IAsyncDisposable
         lock (_vivaldi)
         {
             // Peers still at the origin with full error have measured nothing yet and would only add noise.
-            // An accepted sample also keeps the peer's coordinate for PredictLatency.
+            // An accepted sample also keeps the peer's coordinate, for RTT estimates and for the routing
+            // table, whose contacts pass it on in answers.
             if (error > 0)
             {
                 _vivaldi.Observe(peer, coordinate, error, rttMs);
             }
-        }
-    }
-
-    private double PredictLatency(PeerId peer)
-    {
-        lock (_vivaldi)
-        {
-            return _vivaldi.TryGetPeerCoordinate(peer, out var c) ? _vivaldi.PredictRtt(c) : double.NaN;
         }
     }
 }
