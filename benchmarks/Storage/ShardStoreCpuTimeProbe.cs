@@ -1,7 +1,6 @@
 // Puts are started first and awaited after, each ValueTask exactly once, so batches can form.
 #pragma warning disable CA2012
 using System.Buffers.Binary;
-using System.Diagnostics;
 using Overlay.Storage;
 
 namespace Overlay.Benchmarks.Storage;
@@ -62,6 +61,16 @@ public static class ShardStoreCpuTimeProbe
                     Report(output, "put 1 KiB, 10,000 in flight", 1024, PutRound(store, 1024, 10_000, ref counter, warmup: 10));
                 }
 
+                if (Selected("put 16 KiB"))
+                {
+                    // The data plane's puts: the same shards without an owner, then each held for one of 100
+                    // owners (a hold row per put, and the owner's limit checked).
+                    Report(output, "put 16 KiB, 1,000 in flight", 16 * 1024, PutRound(store, 16 * 1024, 1000, ref counter, warmup: 3));
+                    var owners = Enumerable.Range(0, 100).Select(i => Overlay.Crypto.PeerId.Random(new Random(i))).ToArray();
+                    var owned = (int i) => new ShardPutOptions(Owner: owners[i % owners.Length], OwnerCapacityBytes: long.MaxValue / 2);
+                    Report(output, "put 16 KiB for 100 owners, 1,000 in flight", 16 * 1024, PutRound(null, store, 16 * 1024, 1000, ref counter, warmup: 3, options: owned));
+                }
+
                 if (Selected("put 1 MiB"))
                 {
                     Report(output, "put 1 MiB, 16 in flight", 1024 * 1024, PutRound(store, 1024 * 1024, 16, ref counter, warmup: 1));
@@ -100,7 +109,7 @@ public static class ShardStoreCpuTimeProbe
                     // in-memory index, sorted once, not by scanning the log for every page.
                     Fill(store, 64, 200_000, ref counter);
                     var listed = 0L;
-                    var (cpu, wall) = Measure(() =>
+                    var (cpu, wall) = CpuTimer.Measure(() =>
                     {
                         listed = 0;
                         var items = store.EnumerateAsync().GetAsyncEnumerator();
@@ -170,7 +179,7 @@ public static class ShardStoreCpuTimeProbe
                 output.WriteLine($"  {store.Merges} merges of the log of recent shards, the longest {store.LongestMerge.TotalMilliseconds:F0} ms");
                 // Closing finishes any merge in progress when asked to: with it, every put's share of merging is counted.
                 var puts = (Warmup + ScalingRounds) * 10_000;
-                var (closeCpu, _) = Measure(() => store.DisposeAsync().AsTask().GetAwaiter().GetResult());
+                var (closeCpu, _) = CpuTimer.Measure(() => store.DisposeAsync().AsTask().GetAwaiter().GetResult());
                 output.WriteLine($"  all {puts:N0} puts and closing: {(totalCpu + closeCpu) / puts:F2} µs CPU/op");
                 store = null!;
             }
@@ -200,7 +209,7 @@ public static class ShardStoreCpuTimeProbe
             for (var window = 0; window < Total / Window; window++)
             {
                 var mergesBefore = store.Merges;
-                var (cpu, wall) = Measure(() =>
+                var (cpu, wall) = CpuTimer.Measure(() =>
                 {
                     for (var round = 0; round < Window / InFlight; round++)
                     {
@@ -236,7 +245,7 @@ public static class ShardStoreCpuTimeProbe
     /// rounds: work the store defers to some rounds, such as merging its log of recent puts into
     /// the id index, only shows in the mean.
     /// </summary>
-    private static (double, double) PutRound(TextWriter? output, SqliteShardStore store, int size, int count, ref long counter, int warmup, int rounds = Rounds, Action<double>? allRoundsCpu = null)
+    private static (double, double) PutRound(TextWriter? output, SqliteShardStore store, int size, int count, ref long counter, int warmup, int rounds = Rounds, Action<double>? allRoundsCpu = null, Func<int, ShardPutOptions>? options = null)
     {
         double allCpu = 0;
         double totalCpu = 0, totalWall = 0;
@@ -251,11 +260,11 @@ public static class ShardStoreCpuTimeProbe
                 BinaryPrimitives.WriteInt64LittleEndian(records.AsSpan(offset), ++counter);
             }
 
-            var (cpu, wall) = Measure(() =>
+            var (cpu, wall) = CpuTimer.Measure(() =>
             {
                 for (var i = 0; i < count; i++)
                 {
-                    pending[i] = store.PutAsync(records.AsMemory(i * size, size));
+                    pending[i] = store.PutAsync(records.AsMemory(i * size, size), options?.Invoke(i) ?? default);
                 }
 
                 for (var i = 0; i < count; i++)
@@ -336,7 +345,7 @@ public static class ShardStoreCpuTimeProbe
         var best = (Cpu: double.MaxValue, Wall: double.MaxValue);
         for (var round = 0; round < 1 + Rounds; round++)
         {
-            var (cpu, wall) = Measure(() =>
+            var (cpu, wall) = CpuTimer.Measure(() =>
             {
                 if (threads == 1)
                 {
@@ -365,17 +374,5 @@ public static class ShardStoreCpuTimeProbe
         }
 
         return best;
-    }
-
-    private static (double CpuMicroseconds, double WallMicroseconds) Measure(Action action)
-    {
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var cpuBefore = process.TotalProcessorTime;
-        var started = Stopwatch.GetTimestamp();
-        action();
-        var wall = Stopwatch.GetElapsedTime(started);
-        process.Refresh();
-        return ((process.TotalProcessorTime - cpuBefore).TotalMicroseconds, wall.TotalMicroseconds);
     }
 }

@@ -138,6 +138,7 @@ public sealed class ControlClient : IAsyncDisposable
             message ?? $"The daemon refused the request ({errorName ?? "no reason given"}).")
         {
             DaemonError = daemonError,
+            Reply = reply,
         };
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Overlay.Node.Configuration;
@@ -346,7 +347,7 @@ public sealed class ControlServer : IAsyncDisposable
 
         if (reply.Error != ControlError.None)
         {
-            await RefuseAsync(stream, reply.Error, reply.Message ?? reply.Error.ToString(), stopping).ConfigureAwait(false);
+            await RefuseAsync(stream, reply.Error, reply.Message ?? reply.Error.ToString(), stopping, reply.Body).ConfigureAwait(false);
             return true;
         }
 
@@ -370,10 +371,21 @@ public sealed class ControlServer : IAsyncDisposable
         return CryptographicOperations.FixedTimeEquals(given, _token);
     }
 
-    private async Task RefuseAsync(Stream stream, ControlError error, string message, CancellationToken stopping)
+    private async Task RefuseAsync(Stream stream, ControlError error, string message, CancellationToken stopping, JsonObject? details = null)
     {
         Count(error);
-        await ControlProtocol.WriteFrameAsync(stream, ControlProtocol.ErrorBody(error, message), stopping).ConfigureAwait(false);
+        var body = ControlProtocol.ErrorBody(error, message);
+        if (details is not null)
+        {
+            // A failure's details (a put's storedOn, required, refusals) go beside the error, never over it.
+            foreach (var (name, value) in details.ToArray())
+            {
+                details.Remove(name);
+                body.TryAdd(name, value);
+            }
+        }
+
+        await ControlProtocol.WriteFrameAsync(stream, body, stopping).ConfigureAwait(false);
     }
 
     private void Count(ControlError error)

@@ -50,8 +50,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 5022, Level = LogLevel.Information, Message = "DHT has no bootstrap peers and no saved contacts; it joins when a peer contacts this node")]
     public static partial void DhtWaitingForPeers(ILogger logger);
 
-    [LoggerMessage(EventId = 5023, Level = LogLevel.Information, Message = "Loaded DHT state from {File}: {Contacts} contacts restored, {Records} records kept, {Expired} expired and {Refused} refused records dropped")]
-    public static partial void DhtStateLoaded(ILogger logger, string file, int contacts, int records, int expired, int refused);
+    [LoggerMessage(EventId = 5023, Level = LogLevel.Information, Message = "Loaded DHT state from {File}: {Contacts} contacts restored, {Records} records kept, {Expired} expired and {Refused} refused records dropped, {CheckedAgain} unsealed records checked again")]
+    public static partial void DhtStateLoaded(ILogger logger, string file, int contacts, int records, int expired, int refused, int checkedAgain);
 
     [LoggerMessage(EventId = 5024, Level = LogLevel.Warning, Message = "DHT state problem ({Reason}): {Detail}")]
     public static partial void DhtStateProblem(ILogger logger, Overlay.Dht.Persistence.DhtStateError reason, string detail);
@@ -59,7 +59,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 5025, Level = LogLevel.Warning, Message = "A saved DHT record was refused on load ({Reason})")]
     public static partial void DhtRecordRefused(ILogger logger, Overlay.Dht.Records.RecordRejection reason);
 
-    [LoggerMessage(EventId = 5026, Level = LogLevel.Debug, Message = "Saved DHT state to {File}: {Contacts} contacts, {Records} records")]
+    [LoggerMessage(EventId = 5026, Level = LogLevel.Debug, Message = "Saved DHT contacts to {File}: {Contacts} contacts ({Records} records held, each saved when kept)")]
     public static partial void DhtStateSaved(ILogger logger, string file, int contacts, int records);
 
     [LoggerMessage(EventId = 5027, Level = LogLevel.Warning, Message = "Saving DHT state failed: {Detail}")]

@@ -109,9 +109,13 @@ public static class NodeHostFactory
         services.AddHostedService(sp => sp.GetRequiredService<TransportService>());
         // After the transport (it shares its listener and pool) and before the control API (which drives it);
         // stopping in reverse, the control API closes first and the DHT saves its state before the transport goes.
+        // dht.db keeps the promise Storage:Durability makes for shards: Full flushes every commit to the disk.
+        services.AddSingleton(_ => Overlay.Dht.Persistence.DhtRowSeal.FromIdentity(identity.Identity));
         services.AddSingleton<Overlay.Dht.Persistence.IDhtStateStore>(sp => new Overlay.Dht.Persistence.SqliteDhtStateStore(
             Path.Combine(settings.DataDirectory, Overlay.Dht.Persistence.SqliteDhtStateStore.FileName),
-            sp.GetRequiredService<IOptions<DhtOptions>>().Value, sp.GetRequiredService<IOptions<DhtHostOptions>>().Value.MaxSavedContacts));
+            sp.GetRequiredService<IOptions<DhtOptions>>().Value, sp.GetRequiredService<IOptions<DhtHostOptions>>().Value.MaxSavedContacts,
+            sp.GetRequiredService<Overlay.Dht.Persistence.DhtRowSeal>(),
+            fullSync: sp.GetRequiredService<IOptions<StorageOptions>>().Value.Durability == StorageDurability.Full));
         services.AddSingleton<DhtService>();
         services.AddHostedService(sp => sp.GetRequiredService<DhtService>());
         services.AddSingleton<ControlService>();
