@@ -13,7 +13,7 @@ internal static class AdversaryCommand
 {
     public const string Usage =
         "usage: Overlay.Sim adversary [--nodes 1000] [--malicious 0.1,0.2,0.3,0.4] [--paths 1,2,4,8] [--lookups 200] [--keys 10] " +
-        "[--sybils-per-key 5] [--sybil-bits 24] [--gets 50] [--quorums 1,3] [--seed 1] [--csv FILE] [--option NAME=VALUE]... --latency PATH";
+        "[--sybils-per-key 100] [--sybil-bits 24] [--gets 50] [--quorums 1,3] [--seed 1] [--csv FILE] [--option NAME=VALUE]... --latency PATH";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -22,7 +22,7 @@ internal static class AdversaryCommand
         int[] paths = [1, 2, 4, 8];
         var lookups = 200;
         var keys = 10;
-        var sybilsPerKey = 5;
+        var sybilsPerKey = 100;
         var sybilBits = 24;
         var gets = 50;
         int[] quorums = [1, 3];
