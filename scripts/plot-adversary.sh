@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Plots the success curve that `Overlay.Sim adversary --csv FILE` writes: lookups that reached the honest
 # node closest to an attacked key, against the malicious fraction m, one measured line per path count d
-# and the S/Kademlia estimate beside it (dashed). Needs gnuplot (Debian: apt-get install gnuplot-nox).
+# and, in the SVG, the S/Kademlia estimate beside it (dashed). Needs gnuplot (Debian: apt-get install gnuplot-nox).
 #   scripts/plot-adversary.sh FILE.csv            text plot on stdout (as in docs/BENCHMARKS.md)
 #   scripts/plot-adversary.sh FILE.csv OUT.svg    SVG file
 set -euo pipefail
@@ -18,11 +18,14 @@ for d in $paths; do
   printf '\n\n'
 done > "$data"
 
+# The text plot has too few distinct marks for eight lines: it shows the measured ones only.
 plots=""
 i=0
 for d in $paths; do
   plots+="'$data' index $i using 1:2 with linespoints title 'd=$d measured', "
-  plots+="'$data' index $i using 1:3 with lines dashtype 2 title 'd=$d formula', "
+  if [ -n "$out" ]; then
+    plots+="'$data' index $i using 1:3 with lines dashtype 2 title 'd=$d formula', "
+  fi
   i=$((i + 1))
 done
 
