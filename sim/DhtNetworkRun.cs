@@ -28,9 +28,9 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         PreferLowLatency = preferLowLatency,
     };
 
-    public int Run()
+    /// <summary>The matrix as <see cref="MatrixLatencyModel"/> takes it: a host reaches itself in 0.1 ms.</summary>
+    public static double[][] RttTable(LatencyMatrix matrix)
     {
-        var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var rtt = new double[matrix.Count][];
         for (var i = 0; i < rtt.Length; i++)
         {
@@ -40,6 +40,14 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
                 rtt[i][j] = i == j ? 0.1 : matrix[i, j];
             }
         }
+
+        return rtt;
+    }
+
+    public int Run()
+    {
+        var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var rtt = RttTable(matrix);
 
         var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(rtt));
         var transportOptions = new TransportOptions();

@@ -54,24 +54,10 @@ internal sealed class EclipseExperiment(EclipseSettings settings, LatencyMatrix 
 {
     public EclipseResult Run()
     {
-        var options = new DhtOptions
-        {
-            // In-memory hosts share /24 groups by the hundred; the diversity limits are for real addresses.
-            MaxContactsPerGroupPerBucket = 20,
-            MaxContactsPerGroupInTable = 65536,
-            RequestTimeout = TimeSpan.FromSeconds(7),
-        };
+        var options = DhtNetworkRun.DefaultOptions(preferLowLatency: true);
         settings.Configure?.Invoke(options);
         var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var rtt = new double[matrix.Count][];
-        for (var i = 0; i < rtt.Length; i++)
-        {
-            rtt[i] = new double[matrix.Count];
-            for (var j = 0; j < rtt.Length; j++)
-            {
-                rtt[i][j] = i == j ? 0.1 : matrix[i, j];
-            }
-        }
+        var rtt = DhtNetworkRun.RttTable(matrix);
 
         var net = new InMemoryNetwork(clock, settings.Seed, new MatrixLatencyModel(rtt));
         var random = new Random(settings.Seed);
