@@ -10,6 +10,7 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll storage-footprint                             shard store file bytes per shard, by shard size
 //   Overlay.Benchmarks.dll storage-memory                                in-memory shard store heap bytes per shard and per store
 //   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
+//   Overlay.Benchmarks.dll placement-cpu                                 EigenTrust and 8-of-N selection by thread CPU time, per-call percentiles
 //   Overlay.Benchmarks.dll dht-put-rate [puts]                           durable puts on a lone node; requests per peer per put
 //   Overlay.Benchmarks.dll dht-put-control DATA_DIR [puts] [clients] [PID,...]   puts through a running daemon's control API
 //   Overlay.Benchmarks.dll erasure-cpu [tsv]                               Reed–Solomon 10+4 encode and rebuild by CPU time
@@ -37,6 +38,12 @@ if (args.Length is 1 or 2 && args[0] == "identity-memory")
 if (args.Length > 0 && args[0] == "transport")
 {
     return await Overlay.Benchmarks.Transport.TransportCommands.RunAsync(args[1..]);
+}
+
+if (args is ["placement-cpu"])
+{
+    Overlay.Benchmarks.Placement.PlacementCpuTimeProbe.Run(Console.Out);
+    return 0;
 }
 
 if (args is ["dht-serve-cpu"])

@@ -9,9 +9,15 @@ if (args.Length > 0 && args[0] == "adversary")
     return Overlay.Sim.Adversary.AdversaryCommand.Run(args, Console.Out, Console.Error);
 }
 
+if (args.Length > 0 && args[0] == "trust")
+{
+    return Overlay.Sim.Trust.TrustCommand.Run(args[1..], Console.Out, Console.Error);
+}
+
 if (args.Length == 0 || args[0] != "dht")
 {
     Console.Error.WriteLine(Overlay.Sim.Adversary.AdversaryCommand.Usage);
+    Console.Error.WriteLine(Overlay.Sim.Trust.TrustCommand.Usage);
     Console.Error.WriteLine("usage: Overlay.Sim dht [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown] [--progress] [--no-latency-preference] [--silent-failures] [--option NAME=VALUE (a DhtOptions property, e.g. HedgeFactor=0)]...");
     return 2;
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Overlay.Dht;
 using Overlay.Node.Configuration;
 using Overlay.Node.Control;
+using Overlay.Placement;
 using Overlay.Storage;
 using Overlay.Transport;
 
@@ -23,6 +24,7 @@ public static class NodeHostFactory
         [DhtOptions.SectionName] = typeof(DhtOptions),
         [DhtHostOptions.SectionName] = typeof(DhtHostOptions),
         [ControlOptions.SectionName] = typeof(ControlOptions),
+        [PlacementOptions.SectionName] = typeof(PlacementOptions),
     };
 
     /// <summary>Configuration section of <see cref="TransportOptions"/>.</summary>
@@ -53,6 +55,7 @@ public static class NodeHostFactory
         problems.AddRange(OptionsRegistration.Check(configuration, DhtOptions.SectionName, new DhtOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, DhtHostOptions.SectionName, new DhtHostOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, ControlOptions.SectionName, new ControlOptions(), o => o.Validate()));
+        problems.AddRange(OptionsRegistration.Check(configuration, PlacementOptions.SectionName, new PlacementOptions(), o => o.Validate()));
         return problems;
     }
 
