@@ -120,7 +120,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         (Transport, _pool) = attach(RequestHandler);
         _rpc = new TransportDhtRpc(_pool, _options, time, validator, Metrics, () => _address, OnAnswer);
         // The client draws retry jitter from a source of its own, seeded from the node's: one seed, one run.
-        _client = new DhtClient(_table, _rpc, _options, time, PredictLatency, validator, new Random(random.Next()));
+        _client = new DhtClient(_table, _rpc, _options, time, new VivaldiRttEstimator(_vivaldi, _options.UseReportedCoordinates), validator, new Random(random.Next()));
     }
 
     /// <summary>Serves the DHT requests peers send this node; a host sharing its transport forwards them here.</summary>
@@ -562,19 +562,12 @@ public sealed partial class DhtNode : IAsyncDisposable
         lock (_vivaldi)
         {
             // Peers still at the origin with full error have measured nothing yet and would only add noise.
-            // An accepted sample also keeps the peer's coordinate for PredictLatency.
+            // An accepted sample also keeps the peer's coordinate, for RTT estimates and for the routing
+            // table, whose contacts pass it on in answers.
             if (error > 0)
             {
                 _vivaldi.Observe(peer, coordinate, error, rttMs);
             }
-        }
-    }
-
-    private double PredictLatency(PeerId peer)
-    {
-        lock (_vivaldi)
-        {
-            return _vivaldi.TryGetPeerCoordinate(peer, out var c) ? _vivaldi.PredictRtt(c) : double.NaN;
         }
     }
 }

@@ -336,7 +336,7 @@ public sealed class DhtRequestHandler : IInboundHandler
                     var c = contacts[i];
                     if (c.Address is not null)
                     {
-                        peers[count++] = new DhtPeer(c.Id, c.Address, c.Group);
+                        peers[count++] = new DhtPeer(c.Id, c.Address, c.Group, c.Coordinate);
                     }
                 }
             }
