@@ -7,7 +7,7 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll storage-cpu [row]                             shard store by process CPU time (rows containing [row])
 //   Overlay.Benchmarks.dll storage-footprint                             shard store file bytes per shard, by shard size
 //   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
-//   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
+//   Overlay.Benchmarks.dll transport latency|loaded|handshake N|connections N|sim-connections N
 if (args is ["blake3-cpu"])
 {
     Overlay.Benchmarks.Crypto.Blake3CpuTimeProbe.Run(Console.Out);

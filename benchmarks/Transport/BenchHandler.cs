@@ -3,7 +3,10 @@ using Overlay.Transport;
 
 namespace Overlay.Benchmarks.Transport;
 
-/// <summary>Echoes requests, counts messages, and on streams reads to the end and answers the byte count.</summary>
+/// <summary>
+/// Echoes requests (or answers <see cref="ResponseBytes"/> bytes), counts messages, and on streams reads
+/// to the end and answers the byte count.
+/// </summary>
 public sealed class BenchHandler : IInboundHandler
 {
     private long _messages;
@@ -11,6 +14,9 @@ public sealed class BenchHandler : IInboundHandler
     private long _targetCount;
 
     public long Messages => Interlocked.Read(ref _messages);
+
+    /// <summary>When above 0, every request is answered with this many bytes instead of an echo.</summary>
+    public int ResponseBytes { get; set; }
 
     /// <summary>Completes once <paramref name="count"/> messages have arrived in total.</summary>
     public Task WaitForMessagesAsync(long count)
@@ -28,7 +34,16 @@ public sealed class BenchHandler : IInboundHandler
 
     public ValueTask HandleRequestAsync(ITransportConnection connection, ReadOnlyMemory<byte> request, IBufferWriter<byte> response, CancellationToken cancellationToken)
     {
-        response.Write(request.Span);
+        if (ResponseBytes > 0)
+        {
+            response.GetSpan(ResponseBytes)[..ResponseBytes].Clear();
+            response.Advance(ResponseBytes);
+        }
+        else
+        {
+            response.Write(request.Span);
+        }
+
         return default;
     }
 

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Globalization;
+using Overlay.Transport;
+
+namespace Overlay.Benchmarks.Transport;
+
+/// <summary>
+/// Round trips of a DHT-sized request (64 bytes out, 1,200 bytes back: about a FIND_NODE and its
+/// NODES answer), sent one after the other with High priority as the DHT sends them, first on an idle
+/// connection and then while one bulk stream moves <c>GiB</c> gibibytes over the same connection.
+/// Prints p50/p99 of both, their ratio, and the bulk stream's rate alone and under the requests.
+/// Run: <c>Overlay.Benchmarks.dll transport loaded [tcp|quic] [GiB]</c>.
+/// </summary>
+public static class LoadedLatencyCommand
+{
+    private const int RequestBytes = 64;
+    private const int ResponseBytes = 1200;
+    private const int IdleRequests = 20_000;
+    private const int ChunkBytes = 256 * 1024;
+
+    public static async Task RunAsync(TransportScheme scheme, int gibibytes)
+    {
+        var total = (long)gibibytes << 30;
+        var options = new TransportOptions { RequestTimeout = TimeSpan.FromMinutes(1) };
+        await using var pair = await LoopbackPair.StartAsync(options, scheme: scheme);
+        pair.ServerHandler.ResponseBytes = ResponseBytes;
+        var request = new byte[RequestBytes];
+        var name = scheme == TransportScheme.Quic ? "QUIC" : "TCP+TLS";
+
+        // Warm-up: the code paths, the thread pool and a first stream.
+        for (var i = 0; i < 2_000; i++)
+        {
+            using var warm = await pair.Connection.RequestAsync(request, MessagePriority.High);
+        }
+
+        await BulkAsync(pair.Connection, 64L << 20);
+
+        var idle = new List<double>(IdleRequests);
+        for (var i = 0; i < IdleRequests; i++)
+        {
+            idle.Add(await RoundTripAsync(pair.Connection, request));
+        }
+
+        var alone = Stopwatch.StartNew();
+        await BulkAsync(pair.Connection, total);
+        var aloneRate = total / (1024.0 * 1024.0) / alone.Elapsed.TotalSeconds;
+
+        var loaded = new List<double>(200_000);
+        var bulkClock = Stopwatch.StartNew();
+        var bulk = Task.Run(() => BulkAsync(pair.Connection, total));
+        while (!bulk.IsCompleted)
+        {
+            loaded.Add(await RoundTripAsync(pair.Connection, request));
+        }
+
+        await bulk;
+        var loadedRate = total / (1024.0 * 1024.0) / bulkClock.Elapsed.TotalSeconds;
+
+        var (idle50, idle99) = Percentiles(idle);
+        var (loaded50, loaded99) = Percentiles(loaded);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name}, idle connection: {idle.Count} sequential requests ({RequestBytes} B, answer {ResponseBytes} B), p50 {idle50:F0} us, p99 {idle99:F0} us"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name}, during a {gibibytes} GiB bulk stream on the same connection: {loaded.Count} requests, p50 {loaded50:F0} us, p99 {loaded99:F0} us; p99 loaded/idle {loaded99 / idle99:F2}x"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name}, bulk stream: {aloneRate:F0} MiB/s alone, {loadedRate:F0} MiB/s beside the requests"));
+    }
+
+    private static async Task<double> RoundTripAsync(ITransportConnection connection, byte[] request)
+    {
+        var start = Stopwatch.GetTimestamp();
+        using var response = await connection.RequestAsync(request, MessagePriority.High);
+        return Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+    }
+
+    private static async Task BulkAsync(ITransportConnection connection, long total)
+    {
+        var chunk = new byte[ChunkBytes];
+        await using var stream = await connection.OpenStreamAsync();
+        for (long sent = 0; sent < total; sent += chunk.Length)
+        {
+            await stream.WriteAsync(chunk);
+        }
+
+        await stream.CompleteWritesAsync();
+        var answer = new byte[8];
+        var got = 0;
+        int n;
+        while ((n = await stream.ReadAsync(answer.AsMemory(got))) > 0)
+        {
+            got += n;
+        }
+
+        if (BitConverter.ToInt64(answer) != total)
+        {
+            throw new InvalidOperationException($"The receiver counted {BitConverter.ToInt64(answer)} bytes, not {total}.");
+        }
+    }
+
+    private static (double P50, double P99) Percentiles(List<double> samples)
+    {
+        samples.Sort();
+        return (samples[samples.Count / 2], samples[samples.Count * 99 / 100]);
+    }
+}
