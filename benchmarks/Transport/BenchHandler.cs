@@ -7,7 +7,7 @@ namespace Overlay.Benchmarks.Transport;
 /// Echoes requests (or answers <see cref="ResponseBytes"/> bytes), counts messages, and on streams reads
 /// to the end and answers the byte count.
 /// </summary>
-public sealed class BenchHandler : IInboundHandler
+public sealed class BenchHandler : IProtocolHandler
 {
     private long _messages;
     private TaskCompletionSource? _target;

@@ -30,7 +30,7 @@ public static class LoadedLatencyCommand
         // Warm-up: the code paths, the thread pool and a first stream.
         for (var i = 0; i < 2_000; i++)
         {
-            using var warm = await pair.Connection.RequestAsync(request, MessagePriority.High);
+            using var warm = await pair.Connection.RequestAsync(BenchProtocols.Control, request, MessagePriority.High);
         }
 
         await BulkAsync(pair.Connection, 64L << 20);
@@ -69,14 +69,14 @@ public static class LoadedLatencyCommand
     private static async Task<double> RoundTripAsync(ITransportConnection connection, byte[] request)
     {
         var start = Stopwatch.GetTimestamp();
-        using var response = await connection.RequestAsync(request, MessagePriority.High);
+        using var response = await connection.RequestAsync(BenchProtocols.Control, request, MessagePriority.High);
         return Stopwatch.GetElapsedTime(start).TotalMicroseconds;
     }
 
     private static async Task BulkAsync(ITransportConnection connection, long total)
     {
         var chunk = new byte[ChunkBytes];
-        await using var stream = await connection.OpenStreamAsync();
+        await using var stream = await connection.OpenStreamAsync(BenchProtocols.Bulk);
         for (long sent = 0; sent < total; sent += chunk.Length)
         {
             await stream.WriteAsync(chunk);

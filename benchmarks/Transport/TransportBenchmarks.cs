@@ -47,7 +47,7 @@ public class TransportBenchmarks
         var connection = _pair.Connection;
         for (var i = 0; i < MessagesPerInvoke; i++)
         {
-            await connection.SendAsync(Payload);
+            await connection.SendAsync(BenchProtocols.Control, Payload);
         }
 
         _sent += MessagesPerInvoke;
@@ -59,7 +59,7 @@ public class TransportBenchmarks
     [Benchmark]
     public async Task RequestRoundTrip64B()
     {
-        using var response = await _pair.Connection.RequestAsync(Payload, MessagePriority.High);
+        using var response = await _pair.Connection.RequestAsync(BenchProtocols.Control, Payload, MessagePriority.High);
     }
 
     [Benchmark]
@@ -71,7 +71,7 @@ public class TransportBenchmarks
     [Benchmark]
     public async Task<long> BulkStream100MB()
     {
-        await using var stream = await _pair.Connection.OpenStreamAsync();
+        await using var stream = await _pair.Connection.OpenStreamAsync(BenchProtocols.Bulk);
         const long total = 100L * 1024 * 1024;
         for (long sent = 0; sent < total; sent += Chunk.Length)
         {

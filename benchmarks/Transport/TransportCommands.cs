@@ -62,13 +62,13 @@ public static class TransportCommands
             var samples = new double[rounds];
             for (var i = 0; i < 1000; i++)
             {
-                using var warm = await pair.Connection.RequestAsync(payload, MessagePriority.High);
+                using var warm = await pair.Connection.RequestAsync(BenchProtocols.Control, payload, MessagePriority.High);
             }
 
             for (var i = 0; i < rounds; i++)
             {
                 var start = Stopwatch.GetTimestamp();
-                using var r = await pair.Connection.RequestAsync(payload, priority);
+                using var r = await pair.Connection.RequestAsync(BenchProtocols.Control, payload, priority);
                 samples[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
             }
 
@@ -134,7 +134,7 @@ public static class TransportCommands
         })!;
         var address = TransportAddress.Parse((await server.StandardOutput.ReadLineAsync())!);
         using var identity = NodeIdentity.Generate();
-        await using var client = new TcpTlsTransport(identity, new BenchHandler(), HoldingOptions(count));
+        await using var client = new TcpTlsTransport(identity, BenchProtocols.Serve(new BenchHandler()), HoldingOptions(count));
         var connections = new ITransportConnection[count];
         var sw = Stopwatch.StartNew();
         var next = -1;
@@ -153,7 +153,7 @@ public static class TransportCommands
 
         await Task.WhenAll(workers);
         sw.Stop();
-        using (var r = await connections[^1].RequestAsync(new byte[8]))
+        using (var r = await connections[^1].RequestAsync(BenchProtocols.Control, new byte[8]))
         {
         }
 
@@ -169,7 +169,7 @@ public static class TransportCommands
     private static async Task ServeAsync(int count)
     {
         using var identity = NodeIdentity.Generate();
-        await using var server = new TcpTlsTransport(identity, new BenchHandler(), HoldingOptions(count));
+        await using var server = new TcpTlsTransport(identity, BenchProtocols.Serve(new BenchHandler()), HoldingOptions(count));
         var listener = await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
         var before = Measure();
         Console.WriteLine(listener.LocalAddress.ToString());
@@ -198,11 +198,11 @@ public static class TransportCommands
         var network = new InMemoryNetwork(new VirtualTimeProvider(), 1);
         var ids = new Random(1);
         var handler = new BenchHandler();
-        var hub = network.CreateNode(PeerId.Random(ids), handler);
+        var hub = network.CreateNode(PeerId.Random(ids), BenchProtocols.Serve(handler));
         var nodes = new List<InMemoryTransport>(count);
         for (var i = 0; i < count; i++)
         {
-            nodes.Add(network.CreateNode(PeerId.Random(ids), handler));
+            nodes.Add(network.CreateNode(PeerId.Random(ids), BenchProtocols.Serve(handler)));
         }
 
         var connections = new List<ITransportConnection>(count);

@@ -9,7 +9,7 @@ namespace Overlay.Dht.Tests;
 /// <summary>
 /// S/Kademlia disjoint lookup paths (§4.4) against adversaries that run on the real transport contract:
 /// a fifth of the nodes serve the DHT protocol through <see cref="AdversarialHandler"/>, an
-/// <see cref="IInboundHandler"/> on the in-memory network that answers PING honestly (so it stays in
+/// <see cref="IProtocolHandler"/> on the in-memory network that answers PING honestly (so it stays in
 /// routing tables), swallows STOREs while claiming to keep them, and answers FIND_NODE and FIND_VALUE
 /// with lies: the farthest peers it knows of, only fellow adversaries close to the target, or garbage.
 /// </summary>
@@ -158,7 +158,7 @@ public class AdversarialNetworkTests(ITestOutputHelper output)
         }
     }
 
-    private sealed class AdversarialHandler(IInboundHandler real, Behaviour behaviour, Directory directory, DhtOptions options, Random random) : IInboundHandler
+    private sealed class AdversarialHandler(IProtocolHandler real, Behaviour behaviour, Directory directory, DhtOptions options, Random random) : IProtocolHandler
     {
         public ValueTask HandleRequestAsync(ITransportConnection connection, ReadOnlyMemory<byte> request, IBufferWriter<byte> response, CancellationToken cancellationToken)
         {

@@ -20,7 +20,7 @@ internal sealed class DhtTestNetwork : IDisposable
     /// <param name="options">DHT options of every node.</param>
     /// <param name="recordEvents">Keep the network's delivery log.</param>
     /// <param name="wrapHandler">Given a node index and its real request handler, the handler its transport serves with (adversaries).</param>
-    public DhtTestNetwork(int count, int seed, LatencyMatrix matrix, DhtOptions options, bool recordEvents = false, Func<int, IInboundHandler, IInboundHandler>? wrapHandler = null)
+    public DhtTestNetwork(int count, int seed, LatencyMatrix matrix, DhtOptions options, bool recordEvents = false, Func<int, IProtocolHandler, IProtocolHandler>? wrapHandler = null)
     {
         Options = options;
         Clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
@@ -41,9 +41,10 @@ internal sealed class DhtTestNetwork : IDisposable
             var identity = NodeIdentity.FromRandom(keys);
             Identities.Add(identity);
             var index = i;
-            Nodes.Add(new DhtNode(identity, options, Clock, new Random(seed * 7919 + i), handler =>
+            Nodes.Add(new DhtNode(identity, options, Clock, new Random(seed * 7919 + i), protocols =>
             {
-                var t = Net.CreateNode(identity.PeerId, wrapHandler?.Invoke(index, handler) ?? handler, TransportOptions);
+                var served = wrapHandler is null ? protocols : new ProtocolDispatcher(ProtocolIds.Dht, wrapHandler(index, protocols.HandlerOf(ProtocolIds.Dht)!));
+                var t = Net.CreateNode(identity.PeerId, served, TransportOptions);
                 Transports.Add(t);
                 return t;
             }, TransportOptions, _meter));

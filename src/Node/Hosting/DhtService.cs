@@ -13,7 +13,7 @@ namespace Overlay.Node.Hosting;
 
 /// <summary>
 /// The node's DHT participant. At start it builds a <see cref="DhtNode"/> over the node's own transport
-/// and connection pool (one listener per node), routes inbound DHT requests to it, and restores the
+/// and connection pool (one listener per node), serves protocol <c>dht/1</c> with it, and restores the
 /// contacts and records saved in <c>dht.db</c>. While running it joins through the bootstrap peers and the
 /// saved contacts (retrying with backoff while nobody answers), runs maintenance rounds and saves
 /// snapshots, all on the injected clock. At stop it saves a last snapshot.
@@ -25,7 +25,7 @@ public sealed class DhtService(
     IOptions<TransportOptions> transportOptions,
     IOptions<NodeOptions> nodeOptions,
     TransportService transport,
-    NodeInboundHandler inbound,
+    ProtocolDispatcher protocols,
     IDhtStateStore state,
     TimeProvider time,
     IMeterFactory meterFactory,
@@ -55,7 +55,7 @@ public sealed class DhtService(
             meterFactory.Create(Overlay.Dht.Wire.DhtMetrics.MeterName), startCoordinate: location);
         Restore(node);
         Node = node;
-        inbound.AttachDht(node.RequestHandler);
+        protocols.Attach(ProtocolIds.Dht, node.RequestHandler);
         var detail = $"announcing {announce?.ToString() ?? "no address"}, {node.ContactCount} contacts, {node.RecordCount} records";
         Log.ComponentStarted(logger, "DHT", detail);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -73,7 +73,7 @@ public sealed class DhtService(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        inbound.DetachDht();
+        protocols.Detach(ProtocolIds.Dht);
         if (Node is { } node)
         {
             Save(node);

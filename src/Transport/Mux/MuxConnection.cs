@@ -8,55 +8,59 @@ namespace Overlay.Transport.Mux;
 
 /// <summary>
 /// The connection every transport hands out: requests, one-way messages and flow-controlled
-/// streams multiplexed as frames (docs/PROTOCOL.md) over one ordered byte link. TCP+TLS, QUIC and
-/// the in-memory network differ only in the <see cref="IFrameLink"/> below and in who calls
-/// <see cref="ProcessInbound"/>.
+/// streams multiplexed as frames (docs/PROTOCOL.md) over one ordered byte link, each naming its
+/// protocol. TCP+TLS, QUIC and the in-memory network differ only in the <see cref="IFrameLink"/>
+/// below, in who calls <see cref="ProcessInbound"/>, and on QUIC in an <see cref="IStreamChannel"/>
+/// that carries streams beside the link. What the peer sends is served by <see cref="InboundServer"/>.
 /// </summary>
 internal sealed class MuxConnection : ITransportConnection
 {
-    /// <summary>Bytes a stream sender may have in flight before the first window update (protocol constant).</summary>
-    public const int InitialWindow = 256 * 1024;
+    /// <summary>Bytes a stream sender may have in flight before the receiver's first window update (protocol constant).</summary>
+    public const int InitialWindow = 64 * 1024;
 
     private readonly IFrameLink _link;
-    private readonly IInboundHandler _handler;
+    private readonly IStreamChannel? _channel;
     private readonly TransportOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly BatchingWriter _writer;
+    private readonly InboundServer _inbound;
     private readonly CancellationTokenSource _closedSource = new();
     private readonly object _lock = new();
     private readonly Dictionary<uint, TaskCompletionSource<TransportResponse>> _pending = [];
-    private readonly Dictionary<uint, TransportStream> _streams = [];
+    private readonly Dictionary<uint, MuxStream> _streams = [];
     private readonly ITimer _keepAlive;
     private uint _nextRequestId;
     private uint _nextStreamId;
-    private int _inboundRequests;
     private int _active;
     private long _lastReceive;
     private long _lastActivity;
     private int _closing;
+    private int _tornDown;
     private TransportError? _closeReason;
     private bool _goingAway;
 
     public MuxConnection(
         IFrameLink link, TransportScheme scheme, PeerId remotePeer, TransportAddress remoteAddress, bool isInitiator,
-        IInboundHandler handler, TransportOptions options, TimeProvider time, ILogger logger)
+        ProtocolDispatcher protocols, TransportOptions options, TimeProvider time, ILogger logger, IStreamChannel? channel = null)
     {
         _link = link;
+        _channel = channel;
         Scheme = scheme;
         RemotePeer = remotePeer;
         RemoteAddress = remoteAddress;
         IsInitiator = isInitiator;
-        _handler = handler;
         _options = options;
         _time = time;
         _logger = logger;
         _nextStreamId = isInitiator ? 1u : 2u;
         _lastReceive = _lastActivity = time.GetTimestamp();
-        MaxStreamChunk = Math.Min(options.MaxFrameBytes - FrameHeader.Size, 64 * 1024);
+        MaxStreamChunk = Math.Min(options.MaxFrameBytes, FrameHeader.BulkFrameBytes) - FrameHeader.Size;
         _writer = new BatchingWriter(link, time, options.BatchWindow, options.MaxBatchBytes, options.MaxQueuedSendBytes, OnLinkFault);
+        _inbound = new InboundServer(this, protocols, options, logger);
         _keepAlive = time.CreateTimer(static s => ((MuxConnection)s!).OnKeepAliveTick(), this, options.KeepAliveInterval, options.KeepAliveInterval);
         TransportMetrics.Opened(scheme);
+        channel?.Start(this);
     }
 
     public TransportScheme Scheme { get; }
@@ -71,11 +75,11 @@ internal sealed class MuxConnection : ITransportConnection
 
     public TransportError? CloseReason => Volatile.Read(ref _closing) != 0 ? _closeReason : null;
 
-    public int ActiveOperations => Volatile.Read(ref _active);
+    public int ActiveOperations => Volatile.Read(ref _active) + (_channel?.Count ?? 0);
 
     public long LastActivityTimestamp => Interlocked.Read(ref _lastActivity);
 
-    /// <summary>Largest StreamData payload sent: small enough to interleave streams fairly.</summary>
+    /// <summary>Largest StreamData payload sent: one bulk frame (<see cref="FrameHeader.BulkFrameBytes"/>) with its header.</summary>
     internal int MaxStreamChunk { get; }
 
     /// <summary>The link under this connection (tests inject raw bytes through it).</summary>
@@ -84,8 +88,18 @@ internal sealed class MuxConnection : ITransportConnection
     /// <summary>Bytes queued for sending (tests and benchmarks).</summary>
     internal long QueuedBytes => _writer.QueuedBytes;
 
-    public async ValueTask<TransportResponse> RequestAsync(ReadOnlyMemory<byte> request, MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default)
+    /// <summary>Serves what the peer sends; an <see cref="IStreamChannel"/> hands it the streams it accepts.</summary>
+    internal InboundServer Inbound => _inbound;
+
+    /// <summary>True once the connection is closing or closed.</summary>
+    internal bool IsClosing => Volatile.Read(ref _closing) != 0;
+
+    /// <summary>The options the connection runs with.</summary>
+    internal TransportOptions Options => _options;
+
+    public async ValueTask<TransportResponse> RequestAsync(ProtocolId protocol, ReadOnlyMemory<byte> request, MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default)
     {
+        RequireControl(protocol, "requests");
         CheckPayload(request.Length);
         var completion = new TaskCompletionSource<TransportResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
         uint id;
@@ -113,7 +127,7 @@ internal sealed class MuxConnection : ITransportConnection
         try
         {
             var urgent = priority == MessagePriority.High;
-            await Send(new FrameHeader(FrameType.Request, urgent ? FrameFlags.Urgent : FrameFlags.None, id, request.Length), request, urgent, cancellationToken);
+            await Send(new FrameHeader(FrameType.Request, urgent ? FrameFlags.Urgent : FrameFlags.None, id, request.Length, protocol.Number), request, urgent, cancellationToken);
             return await completion.Task;
         }
         finally
@@ -127,31 +141,51 @@ internal sealed class MuxConnection : ITransportConnection
         }
     }
 
-    public ValueTask SendAsync(ReadOnlyMemory<byte> message, MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default)
+    public ValueTask SendAsync(ProtocolId protocol, ReadOnlyMemory<byte> message, MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default)
     {
+        RequireControl(protocol, "messages");
         CheckPayload(message.Length);
         ThrowIfClosing();
-        return Send(new FrameHeader(FrameType.Message, FrameFlags.None, 0, message.Length), message, priority == MessagePriority.High, cancellationToken);
+        return Send(new FrameHeader(FrameType.Message, FrameFlags.None, 0, message.Length, protocol.Number), message, priority == MessagePriority.High, cancellationToken);
     }
 
-    public async ValueTask<TransportStream> OpenStreamAsync(CancellationToken cancellationToken = default)
+    public async ValueTask<TransportStream> OpenStreamAsync(ProtocolId protocol, CancellationToken cancellationToken = default)
     {
-        TransportStream stream;
+        ArgumentNullException.ThrowIfNull(protocol);
+        if (_channel is not null)
+        {
+            ThrowIfClosing();
+            if (_channel.Count >= _options.MaxStreamsPerConnection)
+            {
+                throw StreamLimit(_channel.Count);
+            }
+
+            Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
+            return await _channel.OpenAsync(protocol, cancellationToken);
+        }
+
+        MuxStream stream;
         lock (_lock)
         {
             ThrowIfClosing();
             if (_streams.Count >= _options.MaxStreamsPerConnection)
             {
-                throw new TransportException(TransportError.LimitExceeded, $"The connection already has {_streams.Count} open streams, the configured maximum.");
+                throw StreamLimit(_streams.Count);
             }
 
-            stream = new TransportStream(this, _nextStreamId);
+            stream = new MuxStream(this, protocol, _nextStreamId, _options.StreamWindowBytes);
             _nextStreamId += 2;
-            _streams.Add(stream.Id, stream);
+            _streams.Add(stream.FrameId, stream);
         }
 
         Interlocked.Increment(ref _active);
-        await Send(new FrameHeader(FrameType.StreamOpen, FrameFlags.None, stream.Id, 0), ReadOnlyMemory<byte>.Empty, urgent: false, cancellationToken);
+        await SendStreamFrameAsync(stream, FrameType.StreamOpen, FrameFlags.None, ReadOnlyMemory<byte>.Empty, cancellationToken);
+        if (stream.InitialGrant > 0)
+        {
+            // In the stream's own queue, so the grant never overtakes the open it refers to.
+            await SendStreamFrameAsync(stream, FrameType.StreamWindow, FrameFlags.None, Grant(stream.InitialGrant), cancellationToken);
+        }
+
         return stream;
     }
 
@@ -207,6 +241,88 @@ internal sealed class MuxConnection : ITransportConnection
         }
     }
 
+    /// <summary>The link ended: the peer closed it, died, or the network failed.</summary>
+    public void OnLinkClosed(TransportError reason) => Teardown(reason);
+
+    /// <summary>Queues a frame of <paramref name="stream"/> in the queue of its protocol's traffic class.</summary>
+    internal ValueTask SendStreamFrameAsync(MuxStream stream, FrameType type, FrameFlags flags, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _closing) != 0)
+        {
+            return ValueTask.FromException(ClosedException());
+        }
+
+        Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
+        var header = new FrameHeader(type, flags, stream.FrameId, payload.Length, type == FrameType.StreamOpen ? stream.Protocol.Number : (byte)0);
+        return stream.Protocol.Class == TrafficClass.Bulk
+            ? _writer.WriteBulkAsync(header, payload.Span, cancellationToken)
+            : _writer.WriteAsync(header, payload.Span, urgent: false, cancellationToken);
+    }
+
+    /// <summary>Resets <paramref name="stream"/> in its own queue, after what it already queued.</summary>
+    internal ValueTask SendResetAsync(MuxStream stream, ProtocolRefusal reason)
+        => SendStreamFrameAsync(stream, FrameType.StreamReset, FrameFlags.None, new[] { (byte)reason }, CancellationToken.None);
+
+    internal void SendWindowUpdate(uint id, uint grant)
+    {
+        Span<byte> payload = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(payload, grant);
+
+        // Window updates unblock a waiting sender: they never wait for the batch window.
+        Observe(_writer.WriteAsync(new FrameHeader(FrameType.StreamWindow, FrameFlags.None, id, 4), payload, urgent: true));
+    }
+
+    internal void ForgetStream(MuxStream stream)
+    {
+        bool removed;
+        lock (_lock)
+        {
+            removed = _streams.TryGetValue(stream.FrameId, out var known) && ReferenceEquals(known, stream) && _streams.Remove(stream.FrameId);
+        }
+
+        if (removed)
+        {
+            Interlocked.Decrement(ref _active);
+        }
+    }
+
+    /// <summary>Answers request <paramref name="id"/>: with <paramref name="body"/>, or refused with <paramref name="refusal"/>.</summary>
+    internal ValueTask SendResponseAsync(uint id, bool urgent, ProtocolRefusal refusal, ReadOnlyMemory<byte> body)
+    {
+        var flags = urgent ? FrameFlags.Urgent : FrameFlags.None;
+        if (refusal != ProtocolRefusal.None)
+        {
+            ReadOnlySpan<byte> code = [(byte)refusal];
+            return Send(new FrameHeader(FrameType.Response, flags | FrameFlags.Error, id, 1), code, urgent, CancellationToken.None);
+        }
+
+        return Send(new FrameHeader(FrameType.Response, flags, id, body.Length), body.Span, urgent, CancellationToken.None);
+    }
+
+    /// <summary>Refuses request <paramref name="id"/> at once, whatever its priority: the refusal costs the peer nothing to wait for.</summary>
+    internal void SendRefusal(uint id, bool urgent, ProtocolRefusal refusal)
+    {
+        ReadOnlySpan<byte> code = [(byte)refusal];
+        var flags = FrameFlags.Error | (urgent ? FrameFlags.Urgent : FrameFlags.None);
+        Observe(_writer.WriteAsync(new FrameHeader(FrameType.Response, flags, id, 1), code, urgent: true));
+    }
+
+    internal void BeginOperation() => Interlocked.Increment(ref _active);
+
+    internal void EndOperation() => Interlocked.Decrement(ref _active);
+
+    internal void Dropped(FrameError error)
+    {
+        TransportMetrics.Dropped(error);
+        Log.FrameDropped(_logger, RemotePeer.ToString(), TransportMetrics.ReasonOf(error));
+    }
+
+    internal void Dropped(string reason)
+    {
+        TransportMetrics.Dropped(reason);
+        Log.FrameDropped(_logger, RemotePeer.ToString(), reason);
+    }
+
     private bool ProcessFrames(ref ReadOnlySequence<byte> buffer)
     {
         while (true)
@@ -248,48 +364,13 @@ internal sealed class MuxConnection : ITransportConnection
         }
     }
 
-    /// <summary>The link ended: the peer closed it, died, or the network failed.</summary>
-    public void OnLinkClosed(TransportError reason) => Teardown(reason);
-
-    internal ValueTask SendStreamFrameAsync(FrameType type, FrameFlags flags, uint id, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
-    {
-        if (Volatile.Read(ref _closing) != 0)
-        {
-            return ValueTask.FromException(ClosedException());
-        }
-
-        return Send(new FrameHeader(type, flags, id, payload.Length), payload, urgent: false, cancellationToken);
-    }
-
-    internal void SendWindowUpdate(uint id, uint grant)
-    {
-        Span<byte> payload = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(payload, grant);
-
-        // Window updates unblock a waiting sender: they never wait for the batch window.
-        Observe(_writer.WriteAsync(new FrameHeader(FrameType.StreamWindow, FrameFlags.None, id, 4), payload, urgent: true));
-    }
-
-    internal void StreamFinished(TransportStream stream) => ForgetStream(stream);
-
-    internal void ForgetStream(TransportStream stream)
-    {
-        bool removed;
-        lock (_lock)
-        {
-            removed = _streams.TryGetValue(stream.Id, out var known) && ReferenceEquals(known, stream) && _streams.Remove(stream.Id);
-        }
-
-        if (removed)
-        {
-            Interlocked.Decrement(ref _active);
-        }
-    }
-
     private ValueTask Send(FrameHeader header, ReadOnlyMemory<byte> payload, bool urgent, CancellationToken cancellationToken)
+        => Send(header, payload.Span, urgent, cancellationToken);
+
+    private ValueTask Send(FrameHeader header, ReadOnlySpan<byte> payload, bool urgent, CancellationToken cancellationToken)
     {
         Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
-        return _writer.WriteAsync(header, payload.Span, urgent, cancellationToken);
+        return _writer.WriteAsync(header, payload, urgent, cancellationToken);
     }
 
     private bool Dispatch(in Frame frame)
@@ -301,16 +382,24 @@ internal sealed class MuxConnection : ITransportConnection
             Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
         }
 
+        if (_channel is not null && h.Type is FrameType.StreamOpen or FrameType.StreamData or FrameType.StreamWindow or FrameType.StreamReset)
+        {
+            // Streams travel in the channel beside this link (QUIC streams); frames for them here break the protocol.
+            Dropped("stream_frame_not_allowed");
+            Fail(TransportError.ProtocolViolation, graceful: true);
+            return false;
+        }
+
         switch (h.Type)
         {
             case FrameType.Request:
-                ServeRequest(h, frame.Payload);
+                _inbound.ServeRequest(h, frame.Payload);
                 return true;
             case FrameType.Response:
                 CompleteRequest(h, frame.Payload);
                 return true;
             case FrameType.Message:
-                ServeMessage(frame.Payload);
+                _inbound.ServeMessage(h, frame.Payload);
                 return true;
             case FrameType.StreamOpen:
                 return AcceptStream(h);
@@ -320,10 +409,9 @@ internal sealed class MuxConnection : ITransportConnection
                 {
                     Span<byte> grant = stackalloc byte[4];
                     frame.Payload.CopyTo(grant);
-                    var increment = BinaryPrimitives.ReadUInt32BigEndian(grant);
                     if (TryGetStream(h.Id, out var stream))
                     {
-                        stream.OnWindow(increment);
+                        stream.OnWindow(BinaryPrimitives.ReadUInt32BigEndian(grant));
                     }
 
                     return true;
@@ -332,7 +420,9 @@ internal sealed class MuxConnection : ITransportConnection
             case FrameType.StreamReset:
                 if (TryGetStream(h.Id, out var reset))
                 {
-                    reset.Fail(new TransportException(TransportError.Closed, $"The peer reset stream {h.Id}."));
+                    var code = ProtocolRefusals.Read(frame.Payload.FirstSpan[0]);
+                    TransportMetrics.StreamReset(code);
+                    reset.Fail(ProtocolRefusals.StreamReset(RemotePeer, h.Id, code));
                     ForgetStream(reset);
                 }
 
@@ -358,61 +448,6 @@ internal sealed class MuxConnection : ITransportConnection
         }
     }
 
-    private void ServeRequest(FrameHeader h, ReadOnlySequence<byte> payload)
-    {
-        if (Interlocked.Increment(ref _inboundRequests) > _options.MaxConcurrentRequests || Volatile.Read(ref _closing) != 0)
-        {
-            Interlocked.Decrement(ref _inboundRequests);
-            Dropped("request_limit");
-            Observe(_writer.WriteAsync(new FrameHeader(FrameType.Response, FrameFlags.Error, h.Id, 0), default, urgent: true));
-            return;
-        }
-
-        Interlocked.Increment(ref _active);
-        var length = (int)payload.Length;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
-        payload.CopyTo(buffer);
-        _ = ServeRequestAsync(h.Id, (h.Flags & FrameFlags.Urgent) != 0, buffer, length);
-    }
-
-    private async Task ServeRequestAsync(uint id, bool urgent, byte[] request, int length)
-    {
-        var response = new PooledBufferWriter();
-        try
-        {
-            var failed = false;
-            try
-            {
-                await _handler.HandleRequestAsync(this, request.AsMemory(0, length), response, Closed);
-                if (response.WrittenCount > _options.MaxFrameBytes - FrameHeader.Size)
-                {
-                    failed = true;
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !Closed.IsCancellationRequested)
-            {
-                // A failing handler answers this request with an error; it must not take the connection down.
-                Log.HandlerFailed(_logger, RemotePeer.ToString(), ex);
-                failed = true;
-            }
-
-            var flags = (failed ? FrameFlags.Error : FrameFlags.None) | (urgent ? FrameFlags.Urgent : FrameFlags.None);
-            var body = failed ? ReadOnlyMemory<byte>.Empty : response.WrittenMemory;
-            await Send(new FrameHeader(FrameType.Response, flags, id, body.Length), body, urgent, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is TransportException or OperationCanceledException)
-        {
-            // The connection closed while serving; the requester learns from that.
-        }
-        finally
-        {
-            response.Dispose();
-            ArrayPool<byte>.Shared.Return(request);
-            Interlocked.Decrement(ref _inboundRequests);
-            Interlocked.Decrement(ref _active);
-        }
-    }
-
     private void CompleteRequest(FrameHeader h, ReadOnlySequence<byte> payload)
     {
         TaskCompletionSource<TransportResponse>? completion;
@@ -430,7 +465,7 @@ internal sealed class MuxConnection : ITransportConnection
 
         if ((h.Flags & FrameFlags.Error) != 0)
         {
-            completion.TrySetException(new TransportException(TransportError.RemoteError, $"{RemotePeer} could not serve the request."));
+            completion.TrySetException(ProtocolRefusals.RequestRefused(RemotePeer, ProtocolRefusals.Read(payload.FirstSpan[0])));
         }
         else
         {
@@ -440,30 +475,6 @@ internal sealed class MuxConnection : ITransportConnection
                 // The request timed out or was cancelled at the same moment.
                 response.Dispose();
             }
-        }
-    }
-
-    private void ServeMessage(ReadOnlySequence<byte> payload)
-    {
-        var length = (int)payload.Length;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
-        payload.CopyTo(buffer);
-        _ = ServeMessageAsync(buffer, length);
-    }
-
-    private async Task ServeMessageAsync(byte[] message, int length)
-    {
-        try
-        {
-            await _handler.HandleMessageAsync(this, message.AsMemory(0, length), Closed);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !Closed.IsCancellationRequested)
-        {
-            Log.HandlerFailed(_logger, RemotePeer.ToString(), ex);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(message);
         }
     }
 
@@ -478,7 +489,6 @@ internal sealed class MuxConnection : ITransportConnection
             return false;
         }
 
-        TransportStream stream;
         lock (_lock)
         {
             if (_streams.ContainsKey(h.Id))
@@ -487,47 +497,43 @@ internal sealed class MuxConnection : ITransportConnection
                 Fail(TransportError.ProtocolViolation, graceful: true);
                 return false;
             }
+        }
 
-            if (_streams.Count >= _options.MaxStreamsPerConnection || _goingAway)
+        var refusal = _inbound.ResolveStream(h.Protocol, out var protocol, out var handler);
+        MuxStream? stream = null;
+        if (refusal == ProtocolRefusal.None)
+        {
+            lock (_lock)
             {
-                stream = null!;
+                if (_streams.Count < _options.MaxStreamsPerConnection && !_goingAway)
+                {
+                    stream = new MuxStream(this, protocol!, h.Id, _options.StreamWindowBytes);
+                    _streams.Add(h.Id, stream);
+                }
             }
-            else
+
+            if (stream is null)
             {
-                stream = new TransportStream(this, h.Id);
-                _streams.Add(h.Id, stream);
+                Dropped("stream_limit");
+                refusal = ProtocolRefusal.Busy;
             }
         }
 
         if (stream is null)
         {
-            Dropped("stream_limit");
-            Observe(_writer.WriteAsync(new FrameHeader(FrameType.StreamReset, FrameFlags.None, h.Id, 0), default, urgent: true));
+            ReadOnlySpan<byte> code = [(byte)refusal];
+            Observe(_writer.WriteAsync(new FrameHeader(FrameType.StreamReset, FrameFlags.None, h.Id, 1), code, urgent: true));
             return true;
         }
 
         Interlocked.Increment(ref _active);
-        _ = ServeStreamAsync(stream);
-        return true;
-    }
+        if (stream.InitialGrant > 0)
+        {
+            SendWindowUpdate(h.Id, stream.InitialGrant);
+        }
 
-    private async Task ServeStreamAsync(TransportStream stream)
-    {
-        try
-        {
-            await _handler.HandleStreamAsync(this, stream, Closed);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !Closed.IsCancellationRequested)
-        {
-            if (ex is not TransportException)
-            {
-                Log.HandlerFailed(_logger, RemotePeer.ToString(), ex);
-            }
-        }
-        finally
-        {
-            await stream.DisposeAsync();
-        }
+        _ = _inbound.ServeStreamAsync(stream, handler!);
+        return true;
     }
 
     private bool StreamData(FrameHeader h, ReadOnlySequence<byte> payload)
@@ -549,7 +555,7 @@ internal sealed class MuxConnection : ITransportConnection
         return true;
     }
 
-    private bool TryGetStream(uint id, out TransportStream stream)
+    private bool TryGetStream(uint id, out MuxStream stream)
     {
         lock (_lock)
         {
@@ -585,7 +591,7 @@ internal sealed class MuxConnection : ITransportConnection
     private void OnLinkFault(Exception ex) => Teardown(Volatile.Read(ref _closing) != 0 ? TransportError.Closed : _link.FaultReason(ex));
 
     /// <summary>Closes because of a fault; a graceful close first lets queued frames (the protocol error) leave.</summary>
-    private void Fail(TransportError reason, bool graceful)
+    internal void Fail(TransportError reason, bool graceful)
     {
         if (Interlocked.CompareExchange(ref _closing, 1, 0) != 0)
         {
@@ -620,8 +626,6 @@ internal sealed class MuxConnection : ITransportConnection
         Teardown(reason);
     }
 
-    private int _tornDown;
-
     private void Teardown(TransportError reason)
     {
         if (Interlocked.Exchange(ref _tornDown, 1) != 0)
@@ -653,7 +657,7 @@ internal sealed class MuxConnection : ITransportConnection
         }
 
         TaskCompletionSource<TransportResponse>[] pending;
-        TransportStream[] streams;
+        MuxStream[] streams;
         lock (_lock)
         {
             pending = [.. _pending.Values];
@@ -671,20 +675,25 @@ internal sealed class MuxConnection : ITransportConnection
             s.Fail(failure);
         }
 
+        _channel?.Abort(failure);
         TransportMetrics.ClosedWith(Scheme, reason);
         Log.ConnectionClosed(_logger, RemotePeer.ToString(), reason);
     }
 
-    private void Dropped(FrameError error)
+    private static byte[] Grant(uint increment)
     {
-        TransportMetrics.Dropped(error);
-        Log.FrameDropped(_logger, RemotePeer.ToString(), TransportMetrics.ReasonOf(error));
+        var payload = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(payload, increment);
+        return payload;
     }
 
-    private void Dropped(string reason)
+    private static void RequireControl(ProtocolId protocol, string what)
     {
-        TransportMetrics.Dropped(reason);
-        Log.FrameDropped(_logger, RemotePeer.ToString(), reason);
+        ArgumentNullException.ThrowIfNull(protocol);
+        if (protocol.Class != TrafficClass.Control)
+        {
+            throw new ArgumentException($"{protocol.Name} is a bulk protocol: it carries streams, not {what}.", nameof(protocol));
+        }
     }
 
     private void CheckPayload(int length)
@@ -694,6 +703,9 @@ internal sealed class MuxConnection : ITransportConnection
             throw new TransportException(TransportError.LimitExceeded, $"A payload of {length} bytes exceeds the maximum frame size of {_options.MaxFrameBytes} bytes; use a stream.");
         }
     }
+
+    private static TransportException StreamLimit(int open)
+        => new(TransportError.LimitExceeded, $"The connection already has {open} open streams, the configured maximum.");
 
     private void ThrowIfClosing()
     {
@@ -706,7 +718,7 @@ internal sealed class MuxConnection : ITransportConnection
     private TransportException ClosedException()
         => new(_closeReason ?? TransportError.Closed, $"The connection to {RemotePeer} is closed.");
 
-    private static void Observe(ValueTask pending)
+    internal static void Observe(ValueTask pending)
     {
         // Control frames are fire-and-forget; a failure means the connection is closing.
         if (!pending.IsCompleted)

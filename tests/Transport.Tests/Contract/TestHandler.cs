@@ -6,12 +6,23 @@ using Overlay.Crypto;
 namespace Overlay.Transport.Tests.Contract;
 
 /// <summary>
-/// The contract suite's server: echoes requests ("fail" throws, "hang" never answers), records
+/// The contract suite's server for <see cref="TestProtocols.Control"/> and <see cref="TestProtocols.Bulk"/>: echoes requests ("fail" throws, "hang" never answers), records
 /// messages, and serves streams whose first byte picks a mode: 'H' reads to the end and answers
 /// the SHA-256 hash and byte count, 'E' echoes until the end.
 /// </summary>
-public sealed class TestHandler : IInboundHandler
+public sealed class TestHandler : IProtocolHandler
 {
+    public TestHandler()
+    {
+        Protocols = new ProtocolDispatcher();
+        Protocols.Register(TestProtocols.Control, this);
+        Protocols.Register(TestProtocols.Bulk, this);
+        Protocols.Register(TestProtocols.NotStarted);
+    }
+
+    /// <summary>What a node with this handler serves: <see cref="TestProtocols.Control"/> and <see cref="TestProtocols.Bulk"/>, and <see cref="TestProtocols.NotStarted"/> registered but not started.</summary>
+    public ProtocolDispatcher Protocols { get; }
+
     public Channel<byte[]> Messages { get; } = Channel.CreateUnbounded<byte[]>();
 
     private int _requestsServed;

@@ -47,11 +47,11 @@ public abstract class TransportContractTests : IAsyncLifetime
         await using var connection = await client.Transport.DialAsync(server.Address);
 
         Assert.Equal(server.Peer, connection.RemotePeer);
-        using var response = await connection.RequestAsync("hello"u8.ToArray());
+        using var response = await connection.RequestAsync(TestProtocols.Control, "hello"u8.ToArray());
         Assert.Equal("hello", Encoding.ASCII.GetString(response.Payload.Span));
 
         // The server authenticated the dialler too.
-        using var who = await connection.RequestAsync("whoami"u8.ToArray());
+        using var who = await connection.RequestAsync(TestProtocols.Control, "whoami"u8.ToArray());
         Assert.Equal(client.Peer.ToString(), Encoding.ASCII.GetString(who.Payload.Span));
     });
 
@@ -85,8 +85,8 @@ public abstract class TransportContractTests : IAsyncLifetime
         var client = await Net.StartNodeAsync();
         await using var connection = await client.Transport.DialAsync(server.Address);
 
-        await connection.SendAsync("one"u8.ToArray());
-        await connection.SendAsync("two"u8.ToArray(), MessagePriority.High);
+        await connection.SendAsync(TestProtocols.Control, "one"u8.ToArray());
+        await connection.SendAsync(TestProtocols.Control, "two"u8.ToArray(), MessagePriority.High);
         var first = await server.Handler.Messages.Reader.ReadAsync();
         var second = await server.Handler.Messages.Reader.ReadAsync();
         Assert.Equal("one", Encoding.ASCII.GetString(first));
@@ -100,9 +100,9 @@ public abstract class TransportContractTests : IAsyncLifetime
         var client = await Net.StartNodeAsync();
         await using var connection = await client.Transport.DialAsync(server.Address);
 
-        var ex = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync("fail"u8.ToArray()));
+        var ex = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync(TestProtocols.Control, "fail"u8.ToArray()));
         Assert.Equal(TransportError.RemoteError, ex.Reason);
-        using var response = await connection.RequestAsync("after"u8.ToArray());
+        using var response = await connection.RequestAsync(TestProtocols.Control, "after"u8.ToArray());
         Assert.Equal("after", Encoding.ASCII.GetString(response.Payload.Span));
     });
 
@@ -113,7 +113,7 @@ public abstract class TransportContractTests : IAsyncLifetime
         var client = await Net.StartNodeAsync(new TransportOptions { RequestTimeout = TimeSpan.FromMilliseconds(300) });
         await using var connection = await client.Transport.DialAsync(server.Address);
 
-        var ex = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync("hang"u8.ToArray()));
+        var ex = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync(TestProtocols.Control, "hang"u8.ToArray()));
         Assert.Equal(TransportError.Timeout, ex.Reason);
     });
 
@@ -124,7 +124,7 @@ public abstract class TransportContractTests : IAsyncLifetime
         var client = await Net.StartNodeAsync();
         await using var connection = await client.Transport.DialAsync(server.Address);
         using var cts = new CancellationTokenSource();
-        var pending = connection.RequestAsync("hang"u8.ToArray(), cancellationToken: cts.Token).AsTask();
+        var pending = connection.RequestAsync(TestProtocols.Control, "hang"u8.ToArray(), cancellationToken: cts.Token).AsTask();
         // Cancel, not CancelAsync: the latter runs callbacks on the thread pool, off the simulator's scheduler.
         cts.Cancel();
         try
@@ -160,7 +160,7 @@ public abstract class TransportContractTests : IAsyncLifetime
 
         static async Task<string> Ask(ITransportConnection c, byte[] payload)
         {
-            using var r = await c.RequestAsync(payload);
+            using var r = await c.RequestAsync(TestProtocols.Control, payload);
             return Encoding.ASCII.GetString(r.Payload.Span);
         }
     });
@@ -176,7 +176,7 @@ public abstract class TransportContractTests : IAsyncLifetime
         var server = await Net.StartNodeAsync();
         var client = await Net.StartNodeAsync();
         await using var connection = await client.Transport.DialAsync(server.Address);
-        await using var stream = await connection.OpenStreamAsync();
+        await using var stream = await connection.OpenStreamAsync(TestProtocols.Bulk);
         await stream.WriteAsync("H"u8.ToArray());
 
         var random = new Random(seed);
@@ -226,7 +226,7 @@ public abstract class TransportContractTests : IAsyncLifetime
 
         static async Task Echo(ITransportConnection connection, int i)
         {
-            await using var stream = await connection.OpenStreamAsync();
+            await using var stream = await connection.OpenStreamAsync(TestProtocols.Bulk);
             var payload = new byte[1 + 100 + (i % 50)];
             payload[0] = (byte)'E';
             new Random(i).NextBytes(payload.AsSpan(1));
@@ -251,7 +251,7 @@ public abstract class TransportContractTests : IAsyncLifetime
         var server = await Net.StartNodeAsync();
         var client = await Net.StartNodeAsync();
         var connection = await client.Transport.DialAsync(server.Address);
-        var stream = await connection.OpenStreamAsync();
+        var stream = await connection.OpenStreamAsync(TestProtocols.Bulk);
         await stream.WriteAsync("H"u8.ToArray());
         var chunk = new byte[64 * 1024];
         for (var i = 0; i < 8; i++)
@@ -304,7 +304,7 @@ public abstract class TransportContractTests : IAsyncLifetime
 
         Assert.Equal(TransportError.Closed, connection.CloseReason);
         Assert.Equal(TransportError.Closed, accepted.CloseReason);
-        var ex = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync("x"u8.ToArray()));
+        var ex = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync(TestProtocols.Control, "x"u8.ToArray()));
         Assert.Equal(TransportError.Closed, ex.Reason);
     });
 
@@ -324,10 +324,10 @@ public abstract class TransportContractTests : IAsyncLifetime
         {
             await using var raw = await Net.OpenRawAsync(server);
             var served = await AcceptServedAsync(server, round);
-            var burst = FrameFuzzer.Burst(random, 2_500, out var count);
+            var burst = FrameFuzzer.Burst(random, 2_500, Net.StreamsAreFrames, out var count);
             frames += count;
             await raw.SendAsync(burst);
-            if (FrameFuzzer.ContainsFatal(burst))
+            if (FrameFuzzer.ContainsFatal(burst, Net.StreamsAreFrames))
             {
                 // The listener's own side must close for the protocol violation: a raw channel that
                 // merely ends (a refused handshake, a reset) proves nothing about the frames.
@@ -356,7 +356,7 @@ public abstract class TransportContractTests : IAsyncLifetime
         Assert.Equal(before + 1, counts.Get("length_too_large"));
 
         await using var connection = await client.Transport.DialAsync(server.Address);
-        using var response = await connection.RequestAsync("still here"u8.ToArray());
+        using var response = await connection.RequestAsync(TestProtocols.Control, "still here"u8.ToArray());
         Assert.Equal("still here", Encoding.ASCII.GetString(response.Payload.Span));
     });
 
