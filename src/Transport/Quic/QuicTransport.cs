@@ -154,8 +154,8 @@ public sealed class QuicTransport : ITransport
         return stream;
     }
 
-    /// <summary>Connects and completes the authenticated QUIC handshake.</summary>
-    private async Task<(QuicConnection Connection, PeerId Peer)> HandshakeAsync(TransportAddress address, CancellationToken cancellationToken)
+    /// <summary>Connects and completes the authenticated QUIC handshake (tests then open streams by hand).</summary>
+    internal async Task<(QuicConnection Connection, PeerId Peer)> HandshakeAsync(TransportAddress address, CancellationToken cancellationToken)
     {
         QuicSupport.ThrowIfUnavailable(_options);
         var state = new TlsHandshake(address.ExpectedPeer, _time);

@@ -176,6 +176,11 @@ public abstract class TransportContractTests : IAsyncLifetime
         var server = await Net.StartNodeAsync();
         var client = await Net.StartNodeAsync();
         await using var connection = await client.Transport.DialAsync(server.Address);
+        await TransferAndCompareHashes(connection, total, seed);
+    }
+
+    private static async Task TransferAndCompareHashes(ITransportConnection connection, long total, int seed)
+    {
         await using var stream = await connection.OpenStreamAsync(TestProtocols.Bulk);
         await stream.WriteAsync("H"u8.ToArray());
 
@@ -358,6 +363,143 @@ public abstract class TransportContractTests : IAsyncLifetime
         await using var connection = await client.Transport.DialAsync(server.Address);
         using var response = await connection.RequestAsync(TestProtocols.Control, "still here"u8.ToArray());
         Assert.Equal("still here", Encoding.ASCII.GetString(response.Payload.Span));
+    });
+
+    [Fact]
+    public Task Request_ForAProtocolNotServed_FailsTypedAndCountedAndTheConnectionLives() => Net.RunAsync(async () =>
+    {
+        using var counts = new DropCounter();
+        var server = await Net.StartNodeAsync();
+        var client = await Net.StartNodeAsync();
+        await using var connection = await client.Transport.DialAsync(server.Address);
+
+        var unknown = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync(TestProtocols.Unknown, "x"u8.ToArray()));
+        Assert.Equal(TransportError.UnsupportedProtocol, unknown.Reason);
+        var later = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync(TestProtocols.NotStarted, "x"u8.ToArray()));
+        Assert.Equal(TransportError.Unavailable, later.Reason);
+
+        // A peer whose registry calls the bulk protocol's number a control protocol: refused for its class.
+        var misfiled = new ProtocolId(TestProtocols.Bulk.Number, "misfiled/1", TrafficClass.Control);
+        var wrongClass = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync(misfiled, "x"u8.ToArray()));
+        Assert.Equal(TransportError.RemoteError, wrongClass.Reason);
+
+        Assert.Equal(1, counts.Get("unsupported_protocol"));
+        Assert.Equal(1, counts.Get("protocol_unavailable"));
+        Assert.Equal(1, counts.Get("wrong_class"));
+        Assert.Equal(0, server.Handler.RequestsServed);
+        using var response = await connection.RequestAsync(TestProtocols.Control, "still here"u8.ToArray());
+        Assert.Equal("still here", Encoding.ASCII.GetString(response.Payload.Span));
+        Assert.False(connection.Closed.IsCancellationRequested);
+    });
+
+    [Fact]
+    public Task Request_ForABulkProtocol_IsRefusedBeforeItIsSent() => Net.RunAsync(async () =>
+    {
+        var server = await Net.StartNodeAsync();
+        var client = await Net.StartNodeAsync();
+        await using var connection = await client.Transport.DialAsync(server.Address);
+
+        await Assert.ThrowsAsync<ArgumentException>(async () => await connection.RequestAsync(TestProtocols.Bulk, "x"u8.ToArray()));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await connection.SendAsync(TestProtocols.Bulk, "x"u8.ToArray()));
+    });
+
+    [Fact]
+    public Task Message_ForAProtocolNotServed_IsDroppedAndCounted() => Net.RunAsync(async () =>
+    {
+        using var counts = new DropCounter();
+        var server = await Net.StartNodeAsync();
+        var client = await Net.StartNodeAsync();
+        await using var connection = await client.Transport.DialAsync(server.Address);
+
+        await connection.SendAsync(TestProtocols.Unknown, "a"u8.ToArray(), MessagePriority.High);
+        await connection.SendAsync(TestProtocols.NotStarted, "b"u8.ToArray(), MessagePriority.High);
+        await connection.SendAsync(new ProtocolId(TestProtocols.Bulk.Number, "misfiled/1", TrafficClass.Control), "c"u8.ToArray(), MessagePriority.High);
+        await connection.SendAsync(TestProtocols.Control, "d"u8.ToArray(), MessagePriority.High);
+
+        // Frames are served in order: once the served message is in, the three before it were judged.
+        Assert.Equal("d", Encoding.ASCII.GetString(await server.Handler.Messages.Reader.ReadAsync()));
+        Assert.Equal(1, counts.Get("unsupported_protocol"));
+        Assert.Equal(1, counts.Get("protocol_unavailable"));
+        Assert.Equal(1, counts.Get("wrong_class"));
+        Assert.False(connection.Closed.IsCancellationRequested);
+    });
+
+    [Fact]
+    public Task Message_MoreAtOnceThanTheBound_AreDroppedAndCounted() => Net.RunAsync(async () =>
+    {
+        using var counts = new DropCounter();
+        var server = await Net.StartNodeAsync(new TransportOptions { MaxConcurrentRequests = 4 });
+        var client = await Net.StartNodeAsync();
+        await using var connection = await client.Transport.DialAsync(server.Address);
+
+        // Four handlers that never return fill the bound; three more are dropped.
+        for (var i = 0; i < 7; i++)
+        {
+            await connection.SendAsync(TestProtocols.Control, "hang"u8.ToArray());
+        }
+
+        using (var response = await connection.RequestAsync(TestProtocols.Control, "after"u8.ToArray(), MessagePriority.High))
+        {
+            Assert.Equal("after", Encoding.ASCII.GetString(response.Payload.Span));
+        }
+
+        Assert.Equal(3, counts.Get("message_limit"));
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal("hang", Encoding.ASCII.GetString(await server.Handler.Messages.Reader.ReadAsync()));
+        }
+
+        Assert.False(server.Handler.Messages.Reader.TryRead(out _));
+    });
+
+    [Fact]
+    public Task Stream_ForAProtocolNotServed_IsResetWithTheTypedReason() => Net.RunAsync(async () =>
+    {
+        using var counts = new DropCounter();
+        var server = await Net.StartNodeAsync();
+        var client = await Net.StartNodeAsync();
+        await using var connection = await client.Transport.DialAsync(server.Address);
+
+        foreach (var (protocol, expected) in new[] { (TestProtocols.Unknown, TransportError.UnsupportedProtocol), (TestProtocols.NotStarted, TransportError.Unavailable) })
+        {
+            await using var stream = await connection.OpenStreamAsync(protocol);
+            var ex = await Assert.ThrowsAsync<TransportException>(async () =>
+            {
+                await stream.WriteAsync("H"u8.ToArray());
+                await stream.CompleteWritesAsync();
+                var buffer = new byte[8];
+                while (await stream.ReadAsync(buffer) > 0)
+                {
+                }
+            });
+            Assert.Equal(expected, ex.Reason);
+        }
+
+        Assert.Equal(1, counts.Get("unsupported_protocol"));
+        Assert.Equal(1, counts.Get("protocol_unavailable"));
+        using var response = await connection.RequestAsync(TestProtocols.Control, "still here"u8.ToArray());
+        Assert.Equal("still here", Encoding.ASCII.GetString(response.Payload.Span));
+    });
+
+    [Fact]
+    public Task Stream_AbandonedMidwayByItsOpener_FailsTheReaderTypedAndTheNodeServesOn() => Net.RunAsync(async () =>
+    {
+        var server = await Net.StartNodeAsync();
+        var client = await Net.StartNodeAsync();
+        await using var connection = await client.Transport.DialAsync(server.Address);
+
+        var stream = await connection.OpenStreamAsync(TestProtocols.Bulk);
+        await stream.WriteAsync("H"u8.ToArray());
+        await stream.WriteAsync(new byte[100_000]);
+
+        // Disposed before its end: the peer's handler, still reading, learns it was reset.
+        await stream.DisposeAsync();
+        var failure = await server.Handler.StreamFailures.Reader.ReadAsync();
+        Assert.Equal(TransportError.Closed, failure.Reason);
+
+        using var response = await connection.RequestAsync(TestProtocols.Control, "still here"u8.ToArray());
+        Assert.Equal("still here", Encoding.ASCII.GetString(response.Payload.Span));
+        await TransferAndCompareHashes(connection, 300_000, seed: 3);
     });
 
     /// <summary>The listener's side of the raw connection just opened: offered only once its handshake passed and it is served.</summary>
