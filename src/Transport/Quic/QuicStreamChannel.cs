@@ -213,9 +213,15 @@ internal sealed class QuicStreamChannel : IStreamChannel
             connection.Dropped("stream_header_timeout");
             return null;
         }
+        catch (QuicException ex) when (ex.QuicError == QuicError.StreamAborted)
+        {
+            // The peer reset the stream before naming its protocol (a reset may overtake unsent bytes).
+            TransportMetrics.StreamReset(ProtocolRefusals.Read((byte)Math.Clamp(ex.ApplicationErrorCode ?? 0, 0, 255)));
+            return null;
+        }
         catch (Exception ex) when (ex is QuicException or OperationCanceledException or ObjectDisposedException)
         {
-            // The peer aborted the stream before naming its protocol, or the connection is closing.
+            // The connection is closing; its own teardown reports why.
             return null;
         }
 
