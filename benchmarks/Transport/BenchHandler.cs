@@ -69,7 +69,17 @@ public sealed class BenchHandler : IProtocolHandler
                 total += n;
             }
 
-            await stream.WriteAsync(BitConverter.GetBytes(total), cancellationToken);
+            // A control stream is a request sent as a stream of its own: it gets the request's answer.
+            if (stream.Protocol.Class == TrafficClass.Control && ResponseBytes > 0)
+            {
+                buffer.AsSpan(0, ResponseBytes).Clear();
+                await stream.WriteAsync(buffer.AsMemory(0, ResponseBytes), cancellationToken);
+            }
+            else
+            {
+                await stream.WriteAsync(BitConverter.GetBytes(total), cancellationToken);
+            }
+
             await stream.CompleteWritesAsync(cancellationToken);
         }
         finally

@@ -8,8 +8,10 @@ namespace Overlay.Benchmarks.Transport;
 /// Round trips of a DHT-sized request (64 bytes out, 1,200 bytes back: about a FIND_NODE and its
 /// NODES answer), sent one after the other with High priority as the DHT sends them, first on an idle
 /// connection and then while one bulk stream moves <c>GiB</c> gibibytes over the same connection.
-/// Prints p50/p99 of both, their ratio, and the bulk stream's rate alone and under the requests.
-/// Run: <c>Overlay.Benchmarks.dll transport loaded [tcp|quic] [GiB]</c>.
+/// Prints p50/p99 of both, their ratio, and the bulk stream's rate alone and beside the requests.
+/// With <c>streams</c> each request is instead a control stream of its own (on QUIC a QUIC stream of
+/// its own): open, write the request, end, read the answer.
+/// Run: <c>Overlay.Benchmarks.dll transport loaded [tcp|quic] [GiB] [streams]</c>.
 /// </summary>
 public static class LoadedLatencyCommand
 {
@@ -18,19 +20,20 @@ public static class LoadedLatencyCommand
     private const int IdleRequests = 20_000;
     private const int ChunkBytes = 256 * 1024;
 
-    public static async Task RunAsync(TransportScheme scheme, int gibibytes)
+    public static async Task RunAsync(TransportScheme scheme, int gibibytes, bool requestsAsStreams)
     {
         var total = (long)gibibytes << 30;
         var options = new TransportOptions { RequestTimeout = TimeSpan.FromMinutes(1) };
         await using var pair = await LoopbackPair.StartAsync(options, scheme: scheme);
         pair.ServerHandler.ResponseBytes = ResponseBytes;
         var request = new byte[RequestBytes];
-        var name = scheme == TransportScheme.Quic ? "QUIC" : "TCP+TLS";
+        var name = (scheme == TransportScheme.Quic ? "QUIC" : "TCP+TLS") + (requestsAsStreams ? ", each request a stream of its own" : string.Empty);
+        Func<ITransportConnection, byte[], Task<double>> ask = requestsAsStreams ? StreamRoundTripAsync : RoundTripAsync;
 
         // Warm-up: the code paths, the thread pool and a first stream.
         for (var i = 0; i < 2_000; i++)
         {
-            using var warm = await pair.Connection.RequestAsync(BenchProtocols.Control, request, MessagePriority.High);
+            await ask(pair.Connection, request);
         }
 
         await BulkAsync(pair.Connection, 64L << 20);
@@ -38,7 +41,7 @@ public static class LoadedLatencyCommand
         var idle = new List<double>(IdleRequests);
         for (var i = 0; i < IdleRequests; i++)
         {
-            idle.Add(await RoundTripAsync(pair.Connection, request));
+            idle.Add(await ask(pair.Connection, request));
         }
 
         var alone = Stopwatch.StartNew();
@@ -50,7 +53,7 @@ public static class LoadedLatencyCommand
         var bulk = Task.Run(() => BulkAsync(pair.Connection, total));
         while (!bulk.IsCompleted)
         {
-            loaded.Add(await RoundTripAsync(pair.Connection, request));
+            loaded.Add(await ask(pair.Connection, request));
         }
 
         await bulk;
@@ -70,6 +73,28 @@ public static class LoadedLatencyCommand
     {
         var start = Stopwatch.GetTimestamp();
         using var response = await connection.RequestAsync(BenchProtocols.Control, request, MessagePriority.High);
+        return Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+    }
+
+    private static async Task<double> StreamRoundTripAsync(ITransportConnection connection, byte[] request)
+    {
+        var start = Stopwatch.GetTimestamp();
+        await using var stream = await connection.OpenStreamAsync(BenchProtocols.Control);
+        await stream.WriteAsync(request);
+        await stream.CompleteWritesAsync();
+        var answer = new byte[ResponseBytes];
+        var got = 0;
+        int n;
+        while ((n = await stream.ReadAsync(answer.AsMemory(Math.Min(got, ResponseBytes - 1)))) > 0)
+        {
+            got += n;
+        }
+
+        if (got != ResponseBytes)
+        {
+            throw new InvalidOperationException($"The answer had {got} bytes, not {ResponseBytes}.");
+        }
+
         return Stopwatch.GetElapsedTime(start).TotalMicroseconds;
     }
 

@@ -10,7 +10,7 @@ namespace Overlay.Benchmarks.Transport;
 /// <summary>
 /// Measurements BenchmarkDotNet does not express: latency percentiles (p50/p99 of single
 /// round trips) and how many connections one node holds and at what memory cost.
-/// Run: <c>dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll transport latency [tcp|quic]|loaded [tcp|quic] [GiB]|handshake N [tcp|quic]|connections N|sim-connections N</c>
+/// Run: <c>dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll transport latency [tcp|quic]|loaded [tcp|quic] [GiB] [streams]|handshake N [tcp|quic]|connections N|sim-connections N</c>
 /// (QUIC needs libmsquic: the system's, or the file named by <c>OVERLAY_MSQUIC_PATH</c>).
 /// </summary>
 public static class TransportCommands
@@ -25,7 +25,8 @@ public static class TransportCommands
             case "loaded":
                 await LoadedLatencyCommand.RunAsync(
                     LoopbackPair.ParseScheme(args.Length > 1 ? args[1] : "tcp"),
-                    args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1);
+                    args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1,
+                    requestsAsStreams: args.Length > 3 && args[3] == "streams");
                 return 0;
             case "handshake":
                 await HandshakeAsync(
@@ -42,7 +43,7 @@ public static class TransportCommands
                 SimConnections(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: transport latency [tcp|quic] | transport loaded [tcp|quic] [GiB] | transport handshake N [tcp|quic] | transport connections N | transport sim-connections N");
+                Console.Error.WriteLine("usage: transport latency [tcp|quic] | transport loaded [tcp|quic] [GiB] [streams] | transport handshake N [tcp|quic] | transport connections N | transport sim-connections N");
                 return 2;
         }
     }
@@ -84,7 +85,9 @@ public static class TransportCommands
     {
         await using var pair = await LoopbackPair.StartAsync(new TransportOptions { MaxConnectionsPerAddress = count + 10 }, connect: false, scheme);
         var samples = new double[count];
+        var withRequest = new double[count];
         var open = new List<ITransportConnection>(count);
+        var payload = new byte[64];
         for (var i = 0; i < 50; i++)
         {
             await (await pair.Client.DialAsync(pair.ServerAddress)).CloseAsync();
@@ -93,8 +96,16 @@ public static class TransportCommands
         for (var i = 0; i < count; i++)
         {
             var start = Stopwatch.GetTimestamp();
-            open.Add(await pair.Client.DialAsync(pair.ServerAddress));
+            var connection = await pair.Client.DialAsync(pair.ServerAddress);
             samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+
+            // The connection in use: the first request's answer is back.
+            using (await connection.RequestAsync(BenchProtocols.Control, payload, MessagePriority.High))
+            {
+            }
+
+            withRequest[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            open.Add(connection);
         }
 
         foreach (var c in open)
@@ -103,11 +114,13 @@ public static class TransportCommands
         }
 
         Array.Sort(samples);
+        Array.Sort(withRequest);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"connection set-up ({What(scheme)}), {count} sequential dials: p50 {samples[count / 2]:F2} ms, p99 {samples[count * 99 / 100]:F2} ms"));
+            $"connection set-up ({What(scheme)}), {count} sequential dials: p50 {samples[count / 2]:F2} ms, p99 {samples[count * 99 / 100]:F2} ms; "
+            + $"with the first request answered: p50 {withRequest[count / 2]:F2} ms, p99 {withRequest[count * 99 / 100]:F2} ms"));
 
         static string What(TransportScheme scheme) => scheme == TransportScheme.Quic
-            ? "QUIC handshake with mutual TLS 1.3 + identity binding both ways + frame stream opened"
+            ? "QUIC handshake with mutual TLS 1.3 + identity binding both ways"
             : "TCP connect + mutual TLS 1.3 + identity binding both ways";
     }
 

@@ -42,7 +42,7 @@ public sealed class TransportOptions
     /// Per-stream receive window: bytes a peer may have in flight on one stream towards this node.
     /// Over TCP+TLS and in memory each direction starts with the protocol's 64 KiB and the receiver
     /// grants the rest at once; over QUIC it is each stream's initial flow-control window (libmsquic
-    /// may grow it when the reader keeps up). Default 256 KiB; 64 KiB–64 MiB.
+    /// may grow it when the reader keeps up). Default 256 KiB; a power of two from 64 KiB to 64 MiB.
     /// </summary>
     public int StreamWindowBytes { get; set; } = 256 << 10;
 
@@ -84,7 +84,11 @@ public sealed class TransportOptions
         Range(failures, nameof(MaxBatchBytes), MaxBatchBytes, 1024, 16 << 20);
         Range(failures, nameof(MaxFrameBytes), MaxFrameBytes, 4096, 16 << 20);
         Range(failures, nameof(MaxQueuedSendBytes), MaxQueuedSendBytes, Math.Max(4096, MaxFrameBytes), int.MaxValue);
-        Range(failures, nameof(StreamWindowBytes), StreamWindowBytes, 64 << 10, 64 << 20);
+        if (StreamWindowBytes < (64 << 10) || StreamWindowBytes > (64 << 20) || !int.IsPow2(StreamWindowBytes))
+        {
+            // libmsquic takes only powers of two for stream windows; one rule for every transport.
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Transport:{nameof(StreamWindowBytes)} is {StreamWindowBytes}; allowed is a power of two from 65536 to 67108864."));
+        }
         Range(failures, nameof(MaxStreamsPerConnection), MaxStreamsPerConnection, 1, 65536);
         Range(failures, nameof(MaxConcurrentRequests), MaxConcurrentRequests, 1, 65536);
         Range(failures, nameof(HandshakeTimeout), HandshakeTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5));

@@ -31,7 +31,7 @@ internal sealed class BatchingWriter : IDisposable
     private readonly int _maxQueuedBytes;
     private readonly Action<Exception> _onFault;
     private readonly Queue<(byte[] Buffer, int Length)> _ready = new();
-    private readonly Queue<(byte[] Buffer, int Length)> _bulk = new();
+    private Queue<(byte[] Buffer, int Length)>? _bulk; // made by the first bulk frame: most connections never carry one
     private byte[]? _current;
     private int _currentLength;
     private long _queuedBytes;
@@ -167,7 +167,7 @@ internal sealed class BatchingWriter : IDisposable
             var buffer = ArrayPool<byte>.Shared.Rent(need);
             header.WriteTo(buffer);
             payload.CopyTo(buffer.AsSpan(FrameHeader.Size));
-            _bulk.Enqueue((buffer, need));
+            (_bulk ??= new()).Enqueue((buffer, need));
             _bulkQueuedBytes += need;
             if (!_draining)
             {
@@ -234,7 +234,7 @@ internal sealed class BatchingWriter : IDisposable
                 Seal();
             }
 
-            if (_ready.Count == 0 && _bulk.Count == 0 && !_draining)
+            if (_ready.Count == 0 && (_bulk?.Count ?? 0) == 0 && !_draining)
             {
                 return Task.CompletedTask;
             }
@@ -327,7 +327,7 @@ internal sealed class BatchingWriter : IDisposable
                     }
 
                     // Strict priority: a bulk frame leaves only when no control batch is ready.
-                    if (_closedWith is not null || (!_ready.TryDequeue(out batch) && !(bulk = _bulk.TryDequeue(out batch))))
+                    if (_closedWith is not null || (!_ready.TryDequeue(out batch) && !(bulk = _bulk?.TryDequeue(out batch) ?? false)))
                     {
                         _draining = false;
                         drained = _drained;
@@ -416,7 +416,7 @@ internal sealed class BatchingWriter : IDisposable
                 ArrayPool<byte>.Shared.Return(batch.Buffer);
             }
 
-            while (_bulk.TryDequeue(out var frame))
+            while (_bulk is not null && _bulk.TryDequeue(out var frame))
             {
                 ArrayPool<byte>.Shared.Return(frame.Buffer);
             }

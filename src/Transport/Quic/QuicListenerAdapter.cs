@@ -83,6 +83,7 @@ internal sealed class QuicListenerAdapter : ITransportListener
                 early.Add(control);
             }
 
+            _owner.Prioritise(control, QuicStreamPriority.Control);
             var remote = TransportAddress.Create(TransportScheme.Quic, connection.RemoteEndPoint.Address, connection.RemoteEndPoint.Port, peer);
             _accepted.Offer(_owner.Start(connection, Task.FromResult(control), early, peer, remote, isInitiator: false));
         }

@@ -26,6 +26,7 @@ internal sealed class QuicStreamChannel : IStreamChannel
     private readonly IReadOnlyList<QuicStream> _early;
     private readonly TransportOptions _options;
     private readonly TimeProvider _time;
+    private readonly Action<QuicStream, ushort> _prioritise;
     private readonly HashSet<QuicTransportStream> _open = [];
     private MuxConnection? _connection;
     private TransportException? _failure;
@@ -35,8 +36,10 @@ internal sealed class QuicStreamChannel : IStreamChannel
     /// <param name="early">Streams the peer opened before its control stream arrived (listener side).</param>
     /// <param name="options">Limits and timeouts.</param>
     /// <param name="time">The clock for header timeouts.</param>
-    public QuicStreamChannel(QuicConnection quic, Task control, IReadOnlyList<QuicStream> early, TransportOptions options, TimeProvider time)
+    /// <param name="prioritise">Sets a stream's send priority (bulk streams go after every other stream).</param>
+    public QuicStreamChannel(QuicConnection quic, Task control, IReadOnlyList<QuicStream> early, TransportOptions options, TimeProvider time, Action<QuicStream, ushort> prioritise)
     {
+        _prioritise = prioritise;
         _quic = quic;
         _control = control;
         _early = early;
@@ -78,6 +81,11 @@ internal sealed class QuicStreamChannel : IStreamChannel
         catch (QuicException ex)
         {
             throw _failure ?? new TransportException(QuicTransport.ReasonOf(ex) ?? TransportError.PeerUnreachable, $"Could not open a stream to {connection.RemotePeer}: {ex.Message}", ex);
+        }
+
+        if (protocol.Class == TrafficClass.Bulk)
+        {
+            _prioritise(stream, QuicStreamPriority.Bulk);
         }
 
         // The header is on its way while the caller prepares its first write; writes wait for it.
@@ -176,7 +184,12 @@ internal sealed class QuicStreamChannel : IStreamChannel
             return;
         }
 
-        var accepted = new QuicTransportStream(this, stream, protocol!, connection.RemotePeer, Task.CompletedTask);
+        if (protocol!.Class == TrafficClass.Bulk)
+        {
+            _prioritise(stream, QuicStreamPriority.Bulk);
+        }
+
+        var accepted = new QuicTransportStream(this, stream, protocol, connection.RemotePeer, Task.CompletedTask);
         if (!Track(accepted))
         {
             await accepted.DisposeAsync();

@@ -44,6 +44,7 @@ public sealed class QuicTransport : ITransport
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<MuxConnection, byte> _connections = new();
     private readonly ConcurrentDictionary<QuicListenerAdapter, byte> _listeners = new();
+    private int _priorityWarned;
 
     /// <summary>Creates the transport serving <paramref name="protocols"/>. Construction succeeds without libmsquic; use fails with QuicUnavailable.</summary>
     public QuicTransport(NodeIdentity identity, ProtocolDispatcher protocols, TransportOptions? options = null, TimeProvider? time = null, ILogger? logger = null)
@@ -144,10 +145,14 @@ public sealed class QuicTransport : ITransport
         }
     }
 
-    /// <summary>Opens the control stream and writes its first frame, a Ping (a QUIC stream is visible to the peer only with its first bytes).</summary>
-    internal static async Task<QuicStream> OpenControlStreamAsync(QuicConnection connection)
+    /// <summary>
+    /// Opens the control stream, first in the send order of the connection's streams, and writes its
+    /// first frame, a Ping (a QUIC stream is visible to the peer only with its first bytes).
+    /// </summary>
+    internal async Task<QuicStream> OpenControlStreamAsync(QuicConnection connection)
     {
         var stream = await connection.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
+        Prioritise(stream, QuicStreamPriority.Control);
         var hello = new byte[FrameHeader.Size];
         new FrameHeader(FrameType.Ping, FrameFlags.None, 0, 0).WriteTo(hello);
         await stream.WriteAsync(hello);
@@ -259,7 +264,7 @@ public sealed class QuicTransport : ITransport
             // violation) is an abort, which the peer reports as an unreachable peer.
             () => _ = CloseQuicAsync(quic, control, connection?.CloseReason == TransportError.Closed ? GoodbyeCode : AbortCode),
             ReasonOf);
-        var channel = new QuicStreamChannel(quic, control, early, _options, _time);
+        var channel = new QuicStreamChannel(quic, control, early, _options, _time, Prioritise);
         connection = new MuxConnection(link, TransportScheme.Quic, peer, remote, isInitiator, _protocols, _options, _time, _logger, channel);
         _connections.TryAdd(connection, 0);
         connection.Closed.Register(static s =>
@@ -327,6 +332,19 @@ public sealed class QuicTransport : ITransport
         QuicException => TransportError.PeerUnreachable,
         _ => null,
     };
+
+    /// <summary>
+    /// Sets a stream's send priority in libmsquic (<see cref="QuicStreamPriority"/>); where that cannot
+    /// be done, warns once per transport and carries on.
+    /// </summary>
+    internal void Prioritise(QuicStream stream, ushort priority)
+    {
+        if (!QuicStreamPriority.TrySet(stream, priority, _options.MsQuicLibraryPath) &&
+            QuicStreamPriority.UnavailableReason is { } reason && Interlocked.Exchange(ref _priorityWarned, 1) == 0)
+        {
+            Log.QuicPriorityUnavailable(_logger, reason);
+        }
+    }
 
     /// <summary>Time allowed for connecting, the handshake and opening the frame stream.</summary>
     internal TimeSpan HandshakeTimeout => _options.HandshakeTimeout;

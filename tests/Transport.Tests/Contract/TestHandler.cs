@@ -9,7 +9,7 @@ namespace Overlay.Transport.Tests.Contract;
 /// The contract suite's server for <see cref="TestProtocols.Control"/> and <see cref="TestProtocols.Bulk"/>:
 /// echoes requests ("fail" throws, "hang" never answers), records messages ("hang" holds its handler
 /// until the connection closes), and serves streams whose first byte picks a mode: 'H' reads to the
-/// end and answers the SHA-256 hash and byte count, 'E' echoes until the end. A stream that fails
+/// end and answers the SHA-256 hash and byte count, 'E' echoes until the end, 'W' reads no more. A stream that fails
 /// under the handler (a reset, a dead connection) is recorded in <see cref="StreamFailures"/>.
 /// </summary>
 public sealed class TestHandler : IProtocolHandler
@@ -113,6 +113,11 @@ public sealed class TestHandler : IProtocolHandler
             BitConverter.TryWriteBytes(answer.AsSpan(32), total);
             await stream.WriteAsync(answer, cancellationToken);
             await stream.CompleteWritesAsync(cancellationToken);
+        }
+        else if (mode[0] == (byte)'W')
+        {
+            // Reads nothing more: the opener runs out of window.
+            await Task.Delay(Timeout.Infinite, cancellationToken);
         }
         else if (mode[0] == (byte)'E')
         {

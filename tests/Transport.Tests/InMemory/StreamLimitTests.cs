@@ -88,4 +88,47 @@ public sealed class StreamLimitTests
             }
         });
     }
+
+    [Theory]
+    [InlineData(64 * 1024)]
+    [InlineData(256 * 1024)]
+    [InlineData(1024 * 1024)]
+    public void OpenStream_ReceiverThatStopsReading_HoldsTheSenderAtItsConfiguredWindow(int window)
+    {
+        var net = new InMemoryNetwork(new VirtualTimeProvider(), 1, new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(2))));
+        var ids = new Random(14);
+        var server = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols, new TransportOptions { StreamWindowBytes = window });
+        var client = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols);
+        long written = 0;
+        net.Run(async () =>
+        {
+            var listener = await server.ListenAsync(server.Host);
+            await using var connection = await client.DialAsync(listener.LocalAddress);
+            await using var stream = await connection.OpenStreamAsync(TestProtocols.Bulk);
+            var writer = WriteForeverAsync(stream);
+
+            // Long after every grant could have arrived, the sender still waits for credit.
+            await Task.Delay(TimeSpan.FromSeconds(1), net.Clock);
+            Assert.False(writer.IsCompleted);
+            written = Volatile.Read(ref _written);
+        });
+
+        // Exactly the window: the initial 64 KiB plus the receiver's grant of the rest.
+        Assert.Equal(window, written);
+
+        async Task WriteForeverAsync(TransportStream stream)
+        {
+            // The first chunk starts with the mode byte, so whole chunks fill the window exactly.
+            var chunk = new byte[4096];
+            chunk[0] = (byte)'W';
+            _written = 0;
+            while (true)
+            {
+                await stream.WriteAsync(chunk);
+                _written += chunk.Length;
+            }
+        }
+    }
+
+    private long _written;
 }

@@ -110,6 +110,24 @@ public sealed class QuicStreamTests
     }
 
     [Fact]
+    public async Task Priority_OnThisLibMsQuic_IsSetOnEveryKindOfStream()
+    {
+        RequireQuic();
+        await using var network = new QuicTestNetwork();
+        var server = await network.StartNodeAsync();
+        var (transport, raw, control) = await RawAsync(server);
+        await using var _t = transport;
+        await using var _c = control;
+        await using var stream = await raw.OpenOutboundStreamAsync(QuicStreamType.Bidirectional).AsTask().WaitAsync(Guard);
+
+        // Without it a bulk stream would hold requests behind everything it has buffered (see QuicStreamPriority).
+        Assert.True(QuicStreamPriority.TrySet(stream, QuicStreamPriority.Bulk, QuicTestLibrary.ConfiguredPath), QuicStreamPriority.UnavailableReason);
+        Assert.True(QuicStreamPriority.TrySet(control, QuicStreamPriority.Control, QuicTestLibrary.ConfiguredPath), QuicStreamPriority.UnavailableReason);
+        Assert.Null(QuicStreamPriority.UnavailableReason);
+        await raw.DisposeAsync();
+    }
+
+    [Fact]
     public async Task StreamHeader_Malformed_AbortsThatStreamOnlyWithItsReasonCounted()
     {
         RequireQuic();
