@@ -11,7 +11,8 @@ namespace Overlay.Benchmarks.Transport;
 /// Prints p50/p99 of both, their ratio, and the bulk stream's rate alone and beside the requests.
 /// With <c>streams</c> each request is instead a control stream of its own (on QUIC a QUIC stream of
 /// its own): open, write the request, end, read the answer.
-/// Run: <c>Overlay.Benchmarks.dll transport loaded [tcp|quic] [GiB] [streams]</c>.
+/// <c>window=BYTES</c> sets <see cref="TransportOptions.StreamWindowBytes"/> on both nodes.
+/// Run: <c>Overlay.Benchmarks.dll transport loaded [tcp|quic] [GiB] [streams] [window=BYTES]</c>.
 /// </summary>
 public static class LoadedLatencyCommand
 {
@@ -20,14 +21,20 @@ public static class LoadedLatencyCommand
     private const int IdleRequests = 20_000;
     private const int ChunkBytes = 256 * 1024;
 
-    public static async Task RunAsync(TransportScheme scheme, int gibibytes, bool requestsAsStreams)
+    public static async Task RunAsync(TransportScheme scheme, int gibibytes, bool requestsAsStreams, int? window)
     {
         var total = (long)gibibytes << 30;
         var options = new TransportOptions { RequestTimeout = TimeSpan.FromMinutes(1) };
+        if (window is { } w)
+        {
+            options.StreamWindowBytes = w;
+        }
+
         await using var pair = await LoopbackPair.StartAsync(options, scheme: scheme);
         pair.ServerHandler.ResponseBytes = ResponseBytes;
         var request = new byte[RequestBytes];
-        var name = (scheme == TransportScheme.Quic ? "QUIC" : "TCP+TLS") + (requestsAsStreams ? ", each request a stream of its own" : string.Empty);
+        var name = (scheme == TransportScheme.Quic ? "QUIC" : "TCP+TLS") + (requestsAsStreams ? ", each request a stream of its own" : string.Empty)
+            + string.Create(CultureInfo.InvariantCulture, $", stream window {options.StreamWindowBytes / 1024} KiB");
         Func<ITransportConnection, byte[], Task<double>> ask = requestsAsStreams ? StreamRoundTripAsync : RoundTripAsync;
 
         // Warm-up: the code paths, the thread pool and a first stream.
@@ -44,9 +51,12 @@ public static class LoadedLatencyCommand
             idle.Add(await ask(pair.Connection, request));
         }
 
+        // Process CPU time (both nodes live in this process) is the cost of the bytes whatever else runs on the host.
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var alone = Stopwatch.StartNew();
         await BulkAsync(pair.Connection, total);
         var aloneRate = total / (1024.0 * 1024.0) / alone.Elapsed.TotalSeconds;
+        var cpuPerGiB = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / gibibytes;
 
         var loaded = new List<double>(200_000);
         var bulkClock = Stopwatch.StartNew();
@@ -66,7 +76,7 @@ public static class LoadedLatencyCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}, during a {gibibytes} GiB bulk stream on the same connection: {loaded.Count} requests, p50 {loaded50:F0} us, p99 {loaded99:F0} us; p99 loaded/idle {loaded99 / idle99:F2}x"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name}, bulk stream: {aloneRate:F0} MiB/s alone, {loadedRate:F0} MiB/s beside the requests"));
+            $"{name}, bulk stream: {aloneRate:F0} MiB/s alone ({cpuPerGiB:F2} s CPU per GiB, both ends), {loadedRate:F0} MiB/s beside the requests"));
     }
 
     private static async Task<double> RoundTripAsync(ITransportConnection connection, byte[] request)

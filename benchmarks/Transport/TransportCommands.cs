@@ -10,7 +10,7 @@ namespace Overlay.Benchmarks.Transport;
 /// <summary>
 /// Measurements BenchmarkDotNet does not express: latency percentiles (p50/p99 of single
 /// round trips) and how many connections one node holds and at what memory cost.
-/// Run: <c>dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll transport latency [tcp|quic]|loaded [tcp|quic] [GiB] [streams]|handshake N [tcp|quic]|connections N|sim-connections N</c>
+/// Run: <c>dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll transport latency [tcp|quic]|loaded [tcp|quic] [GiB] [streams] [window=BYTES]|handshake N [tcp|quic]|connections N|sim-connections N</c>
 /// (QUIC needs libmsquic: the system's, or the file named by <c>OVERLAY_MSQUIC_PATH</c>).
 /// </summary>
 public static class TransportCommands
@@ -26,7 +26,8 @@ public static class TransportCommands
                 await LoadedLatencyCommand.RunAsync(
                     LoopbackPair.ParseScheme(args.Length > 1 ? args[1] : "tcp"),
                     args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1,
-                    requestsAsStreams: args.Length > 3 && args[3] == "streams");
+                    requestsAsStreams: args.Contains("streams"),
+                    window: args.FirstOrDefault(a => a.StartsWith("window=", StringComparison.Ordinal)) is { } w ? int.Parse(w["window=".Length..], CultureInfo.InvariantCulture) : null);
                 return 0;
             case "handshake":
                 await HandshakeAsync(
@@ -43,7 +44,7 @@ public static class TransportCommands
                 SimConnections(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: transport latency [tcp|quic] | transport loaded [tcp|quic] [GiB] [streams] | transport handshake N [tcp|quic] | transport connections N | transport sim-connections N");
+                Console.Error.WriteLine("usage: transport latency [tcp|quic] | transport loaded [tcp|quic] [GiB] [streams] [window=BYTES] | transport handshake N [tcp|quic] | transport connections N | transport sim-connections N");
                 return 2;
         }
     }
