@@ -26,19 +26,15 @@ internal sealed class MuxConnection : ITransportConnection
     private readonly BatchingWriter _writer;
     private readonly InboundServer _inbound;
     private readonly CancellationTokenSource _closedSource = new();
-    private readonly object _lock = new();
-    private readonly Dictionary<uint, TaskCompletionSource<TransportResponse>> _pending = [];
-    private readonly Dictionary<uint, MuxStream> _streams = [];
+    private readonly RequestTable _requests = new();
+    private readonly MuxStreamTable _streams;
     private readonly ITimer _keepAlive;
-    private uint _nextRequestId;
-    private uint _nextStreamId;
     private int _active;
     private long _lastReceive;
     private long _lastActivity;
     private int _closing;
     private int _tornDown;
     private TransportError? _closeReason;
-    private bool _goingAway;
 
     public MuxConnection(
         IFrameLink link, TransportScheme scheme, PeerId remotePeer, TransportAddress remoteAddress, bool isInitiator,
@@ -53,11 +49,11 @@ internal sealed class MuxConnection : ITransportConnection
         _options = options;
         _time = time;
         _logger = logger;
-        _nextStreamId = isInitiator ? 1u : 2u;
         _lastReceive = _lastActivity = time.GetTimestamp();
         MaxStreamChunk = Math.Min(options.MaxFrameBytes, FrameHeader.BulkFrameBytes) - FrameHeader.Size;
         _writer = new BatchingWriter(link, time, options.BatchWindow, options.MaxBatchBytes, options.MaxQueuedSendBytes, OnLinkFault);
         _inbound = new InboundServer(this, protocols, options, logger);
+        _streams = new MuxStreamTable(this, options, isInitiator);
         _keepAlive = time.CreateTimer(static s => ((MuxConnection)s!).OnKeepAliveTick(), this, options.KeepAliveInterval, options.KeepAliveInterval);
         TransportMetrics.Opened(scheme);
         channel?.Start(this);
@@ -102,14 +98,7 @@ internal sealed class MuxConnection : ITransportConnection
         RequireControl(protocol, "requests");
         CheckPayload(request.Length);
         var completion = new TaskCompletionSource<TransportResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
-        uint id;
-        lock (_lock)
-        {
-            ThrowIfClosing();
-            id = ++_nextRequestId;
-            _pending.Add(id, completion);
-        }
-
+        var id = _requests.Add(completion, ThrowIfClosing);
         Interlocked.Increment(ref _active);
 
         // The timeout and the caller's token complete the same source the response does, so the
@@ -132,11 +121,7 @@ internal sealed class MuxConnection : ITransportConnection
         }
         finally
         {
-            lock (_lock)
-            {
-                _pending.Remove(id);
-            }
-
+            _requests.Remove(id);
             Interlocked.Decrement(ref _active);
         }
     }
@@ -157,36 +142,15 @@ internal sealed class MuxConnection : ITransportConnection
             ThrowIfClosing();
             if (_channel.Count >= _options.MaxStreamsPerConnection)
             {
-                throw StreamLimit(_channel.Count);
+                throw new TransportException(TransportError.LimitExceeded, $"The connection already has {_channel.Count} open streams, the configured maximum.");
             }
 
             Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
             return await _channel.OpenAsync(protocol, cancellationToken);
         }
 
-        MuxStream stream;
-        lock (_lock)
-        {
-            ThrowIfClosing();
-            if (_streams.Count >= _options.MaxStreamsPerConnection)
-            {
-                throw StreamLimit(_streams.Count);
-            }
-
-            stream = new MuxStream(this, protocol, _nextStreamId, _options.StreamWindowBytes);
-            _nextStreamId += 2;
-            _streams.Add(stream.FrameId, stream);
-        }
-
-        Interlocked.Increment(ref _active);
-        await SendStreamFrameAsync(stream, FrameType.StreamOpen, FrameFlags.None, ReadOnlyMemory<byte>.Empty, cancellationToken);
-        if (stream.InitialGrant > 0)
-        {
-            // In the stream's own queue, so the grant never overtakes the open it refers to.
-            await SendStreamFrameAsync(stream, FrameType.StreamWindow, FrameFlags.None, Grant(stream.InitialGrant), cancellationToken);
-        }
-
-        return stream;
+        ThrowIfClosing();
+        return await _streams.OpenAsync(protocol, cancellationToken);
     }
 
     public async ValueTask CloseAsync(CancellationToken cancellationToken = default)
@@ -272,18 +236,13 @@ internal sealed class MuxConnection : ITransportConnection
         Observe(_writer.WriteAsync(new FrameHeader(FrameType.StreamWindow, FrameFlags.None, id, 4), payload, urgent: true));
     }
 
-    internal void ForgetStream(MuxStream stream)
-    {
-        bool removed;
-        lock (_lock)
-        {
-            removed = _streams.TryGetValue(stream.FrameId, out var known) && ReferenceEquals(known, stream) && _streams.Remove(stream.FrameId);
-        }
+    internal void ForgetStream(MuxStream stream) => _streams.Forget(stream);
 
-        if (removed)
-        {
-            Interlocked.Decrement(ref _active);
-        }
+    /// <summary>Resets stream <paramref name="id"/>, which this side never made (a refused open), at once.</summary>
+    internal void SendReset(uint id, ProtocolRefusal reason)
+    {
+        ReadOnlySpan<byte> code = [(byte)reason];
+        Observe(_writer.WriteAsync(new FrameHeader(FrameType.StreamReset, FrameFlags.None, id, 1), code, urgent: true));
     }
 
     /// <summary>Answers request <paramref name="id"/>: with <paramref name="body"/>, or refused with <paramref name="refusal"/>.</summary>
@@ -402,30 +361,14 @@ internal sealed class MuxConnection : ITransportConnection
                 _inbound.ServeMessage(h, frame.Payload);
                 return true;
             case FrameType.StreamOpen:
-                return AcceptStream(h);
+                return _streams.Accept(h) || Violation();
             case FrameType.StreamData:
-                return StreamData(h, frame.Payload);
+                return _streams.OnData(h, frame.Payload) || Violation();
             case FrameType.StreamWindow:
-                {
-                    Span<byte> grant = stackalloc byte[4];
-                    frame.Payload.CopyTo(grant);
-                    if (TryGetStream(h.Id, out var stream))
-                    {
-                        stream.OnWindow(BinaryPrimitives.ReadUInt32BigEndian(grant));
-                    }
-
-                    return true;
-                }
-
+                _streams.OnWindow(h, frame.Payload);
+                return true;
             case FrameType.StreamReset:
-                if (TryGetStream(h.Id, out var reset))
-                {
-                    var code = ProtocolRefusals.Read(frame.Payload.FirstSpan[0]);
-                    TransportMetrics.StreamReset(code);
-                    reset.Fail(ProtocolRefusals.StreamReset(RemotePeer, h.Id, code));
-                    ForgetStream(reset);
-                }
-
+                _streams.OnReset(h, frame.Payload);
                 return true;
             case FrameType.Ping:
                 Observe(_writer.WriteAsync(new FrameHeader(FrameType.Pong, FrameFlags.None, h.Id, 0), default, urgent: true));
@@ -433,11 +376,7 @@ internal sealed class MuxConnection : ITransportConnection
             case FrameType.Pong:
                 return true;
             case FrameType.GoAway:
-                lock (_lock)
-                {
-                    _goingAway = true;
-                }
-
+                _streams.RefuseNew();
                 _ = CloseAsync().AsTask();
                 return true;
             case FrameType.ProtocolError:
@@ -450,117 +389,18 @@ internal sealed class MuxConnection : ITransportConnection
 
     private void CompleteRequest(FrameHeader h, ReadOnlySequence<byte> payload)
     {
-        TaskCompletionSource<TransportResponse>? completion;
-        lock (_lock)
-        {
-            _pending.Remove(h.Id, out completion);
-        }
-
-        if (completion is null)
+        if (!_requests.Complete(h, payload, RemotePeer))
         {
             // Late answer to a request that timed out or was cancelled.
             Dropped("unexpected_response");
-            return;
-        }
-
-        if ((h.Flags & FrameFlags.Error) != 0)
-        {
-            completion.TrySetException(ProtocolRefusals.RequestRefused(RemotePeer, ProtocolRefusals.Read(payload.FirstSpan[0])));
-        }
-        else
-        {
-            var response = new TransportResponse(payload);
-            if (!completion.TrySetResult(response))
-            {
-                // The request timed out or was cancelled at the same moment.
-                response.Dispose();
-            }
         }
     }
 
-    private bool AcceptStream(FrameHeader h)
+    /// <summary>The peer broke the stream protocol (reason already counted): close, letting the protocol error leave.</summary>
+    private bool Violation()
     {
-        // Stream ids are odd from the dialler and even from the listener, so the two never collide.
-        var remoteOpensOdd = !IsInitiator;
-        if (((h.Id & 1) == 1) != remoteOpensOdd || h.PayloadLength != 0)
-        {
-            Dropped("bad_stream_id");
-            Fail(TransportError.ProtocolViolation, graceful: true);
-            return false;
-        }
-
-        lock (_lock)
-        {
-            if (_streams.ContainsKey(h.Id))
-            {
-                Dropped("bad_stream_id");
-                Fail(TransportError.ProtocolViolation, graceful: true);
-                return false;
-            }
-        }
-
-        var refusal = _inbound.ResolveStream(h.Protocol, out var protocol, out var handler);
-        MuxStream? stream = null;
-        if (refusal == ProtocolRefusal.None)
-        {
-            lock (_lock)
-            {
-                if (_streams.Count < _options.MaxStreamsPerConnection && !_goingAway)
-                {
-                    stream = new MuxStream(this, protocol!, h.Id, _options.StreamWindowBytes);
-                    _streams.Add(h.Id, stream);
-                }
-            }
-
-            if (stream is null)
-            {
-                Dropped("stream_limit");
-                refusal = ProtocolRefusal.Busy;
-            }
-        }
-
-        if (stream is null)
-        {
-            ReadOnlySpan<byte> code = [(byte)refusal];
-            Observe(_writer.WriteAsync(new FrameHeader(FrameType.StreamReset, FrameFlags.None, h.Id, 1), code, urgent: true));
-            return true;
-        }
-
-        Interlocked.Increment(ref _active);
-        if (stream.InitialGrant > 0)
-        {
-            SendWindowUpdate(h.Id, stream.InitialGrant);
-        }
-
-        _ = _inbound.ServeStreamAsync(stream, handler!);
-        return true;
-    }
-
-    private bool StreamData(FrameHeader h, ReadOnlySequence<byte> payload)
-    {
-        if (!TryGetStream(h.Id, out var stream))
-        {
-            // Data racing a reset we sent; harmless, but counted.
-            Dropped("unknown_stream");
-            return true;
-        }
-
-        if (!stream.OnData(payload, (h.Flags & FrameFlags.End) != 0))
-        {
-            Dropped("flow_control");
-            Fail(TransportError.ProtocolViolation, graceful: true);
-            return false;
-        }
-
-        return true;
-    }
-
-    private bool TryGetStream(uint id, out MuxStream stream)
-    {
-        lock (_lock)
-        {
-            return _streams.TryGetValue(id, out stream!);
-        }
+        Fail(TransportError.ProtocolViolation, graceful: true);
+        return false;
     }
 
     private void SendProtocolError(FrameError error)
@@ -656,35 +496,12 @@ internal sealed class MuxConnection : ITransportConnection
             Log.HandlerFailed(_logger, RemotePeer.ToString(), ex);
         }
 
-        TaskCompletionSource<TransportResponse>[] pending;
-        MuxStream[] streams;
-        lock (_lock)
-        {
-            pending = [.. _pending.Values];
-            streams = [.. _streams.Values];
-            _pending.Clear();
-        }
-
-        foreach (var p in pending)
-        {
-            p.TrySetException(failure);
-        }
-
-        foreach (var s in streams)
-        {
-            s.Fail(failure);
-        }
+        _requests.FailAll(failure);
+        _streams.FailAll(failure);
 
         _channel?.Abort(failure);
         TransportMetrics.ClosedWith(Scheme, reason);
         Log.ConnectionClosed(_logger, RemotePeer.ToString(), reason);
-    }
-
-    private static byte[] Grant(uint increment)
-    {
-        var payload = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(payload, increment);
-        return payload;
     }
 
     private static void RequireControl(ProtocolId protocol, string what)
@@ -703,9 +520,6 @@ internal sealed class MuxConnection : ITransportConnection
             throw new TransportException(TransportError.LimitExceeded, $"A payload of {length} bytes exceeds the maximum frame size of {_options.MaxFrameBytes} bytes; use a stream.");
         }
     }
-
-    private static TransportException StreamLimit(int open)
-        => new(TransportError.LimitExceeded, $"The connection already has {open} open streams, the configured maximum.");
 
     private void ThrowIfClosing()
     {

@@ -133,7 +133,7 @@ public sealed class QuicStreamTests
         RequireQuic();
         using var counts = new DropCounter();
         await using var network = new QuicTestNetwork();
-        var server = await network.StartNodeAsync(new TransportOptions { HandshakeTimeout = TimeSpan.FromMilliseconds(500) });
+        var server = await network.StartNodeAsync(new TransportOptions { HandshakeTimeout = TimeSpan.FromSeconds(2) });
         var (transport, raw, rawControl) = await RawAsync(server);
         await using var _t = transport;
 
