@@ -11,8 +11,10 @@ namespace Overlay.Benchmarks.Transport;
 /// Prints p50/p99 of both, their ratio, and the bulk stream's rate alone and beside the requests.
 /// With <c>streams</c> each request is instead a control stream of its own (on QUIC a QUIC stream of
 /// its own): open, write the request, end, read the answer.
-/// <c>window=BYTES</c> sets <see cref="TransportOptions.StreamWindowBytes"/> on both nodes.
-/// Run: <c>Overlay.Benchmarks.dll transport loaded [tcp|quic] [GiB] [streams] [window=BYTES]</c>.
+/// <c>window=BYTES</c> sets <see cref="TransportOptions.StreamWindowBytes"/> on both nodes; <c>gap=MS</c>
+/// waits that many milliseconds between requests (idle and loaded alike) instead of sending them back
+/// to back, as a node that asks now and then rather than all the time.
+/// Run: <c>Overlay.Benchmarks.dll transport loaded [tcp|quic] [GiB] [streams] [window=BYTES] [gap=MS]</c>.
 /// </summary>
 public static class LoadedLatencyCommand
 {
@@ -21,7 +23,7 @@ public static class LoadedLatencyCommand
     private const int IdleRequests = 20_000;
     private const int ChunkBytes = 256 * 1024;
 
-    public static async Task RunAsync(TransportScheme scheme, int gibibytes, bool requestsAsStreams, int? window)
+    public static async Task RunAsync(TransportScheme scheme, int gibibytes, bool requestsAsStreams, int? window, int gapMilliseconds)
     {
         var total = (long)gibibytes << 30;
         var options = new TransportOptions { RequestTimeout = TimeSpan.FromMinutes(1) };
@@ -34,7 +36,9 @@ public static class LoadedLatencyCommand
         pair.ServerHandler.ResponseBytes = ResponseBytes;
         var request = new byte[RequestBytes];
         var name = (scheme == TransportScheme.Quic ? "QUIC" : "TCP+TLS") + (requestsAsStreams ? ", each request a stream of its own" : string.Empty)
-            + string.Create(CultureInfo.InvariantCulture, $", stream window {options.StreamWindowBytes / 1024} KiB");
+            + string.Create(CultureInfo.InvariantCulture, $", stream window {options.StreamWindowBytes / 1024} KiB")
+            + (gapMilliseconds > 0 ? string.Create(CultureInfo.InvariantCulture, $", {gapMilliseconds} ms between requests") : string.Empty);
+        var idleCount = gapMilliseconds > 0 ? 2_000 : IdleRequests;
         Func<ITransportConnection, byte[], Task<double>> ask = requestsAsStreams ? StreamRoundTripAsync : RoundTripAsync;
 
         // Warm-up: the code paths, the thread pool and a first stream.
@@ -45,10 +49,11 @@ public static class LoadedLatencyCommand
 
         await BulkAsync(pair.Connection, 64L << 20);
 
-        var idle = new List<double>(IdleRequests);
-        for (var i = 0; i < IdleRequests; i++)
+        var idle = new List<double>(idleCount);
+        for (var i = 0; i < idleCount; i++)
         {
             idle.Add(await ask(pair.Connection, request));
+            await GapAsync(gapMilliseconds);
         }
 
         // Process CPU time (both nodes live in this process) is the cost of the bytes whatever else runs on the host.
@@ -64,6 +69,7 @@ public static class LoadedLatencyCommand
         while (!bulk.IsCompleted)
         {
             loaded.Add(await ask(pair.Connection, request));
+            await GapAsync(gapMilliseconds);
         }
 
         await bulk;
@@ -78,6 +84,8 @@ public static class LoadedLatencyCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}, bulk stream: {aloneRate:F0} MiB/s alone ({cpuPerGiB:F2} s CPU per GiB, both ends), {loadedRate:F0} MiB/s beside the requests"));
     }
+
+    private static Task GapAsync(int milliseconds) => milliseconds > 0 ? Task.Delay(milliseconds) : Task.CompletedTask;
 
     private static async Task<double> RoundTripAsync(ITransportConnection connection, byte[] request)
     {

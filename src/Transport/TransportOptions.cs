@@ -42,9 +42,11 @@ public sealed class TransportOptions
     /// Per-stream receive window: bytes a peer may have in flight on one stream towards this node.
     /// Over TCP+TLS and in memory each direction starts with the protocol's 64 KiB and the receiver
     /// grants the rest at once; over QUIC it is each stream's initial flow-control window (libmsquic
-    /// may grow it when the reader keeps up). Default 256 KiB; a power of two from 64 KiB to 64 MiB.
+    /// may grow it when the reader keeps up). Over TCP every byte of it that is in flight is ahead of
+    /// the connection's next request (one ordered byte stream), so a larger window buys bulk speed on
+    /// long paths with request latency. Default 64 KiB; a power of two from 64 KiB to 64 MiB.
     /// </summary>
-    public int StreamWindowBytes { get; set; } = 256 << 10;
+    public int StreamWindowBytes { get; set; } = 64 << 10;
 
     /// <summary>Most concurrently open streams per connection. Default 2,048; 1–65,536.</summary>
     public int MaxStreamsPerConnection { get; set; } = 2048;

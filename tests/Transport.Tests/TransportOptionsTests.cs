@@ -12,7 +12,7 @@ public sealed class TransportOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(10), options.KeepAliveInterval);
         Assert.Equal(TimeSpan.FromMilliseconds(10), options.BatchWindow);
         Assert.Equal(65536, options.MaxBatchBytes);
-        Assert.Equal(262144, options.StreamWindowBytes);
+        Assert.Equal(65536, options.StreamWindowBytes);
         Assert.Equal(["tcp://0.0.0.0:4001"], options.ListenAddresses);
     }
 

@@ -9,7 +9,7 @@ namespace Overlay.Transport.Tests.InMemory;
 /// Control traffic never waits behind bulk traffic on one connection. On a 1 MB/s simulated link (5 ms
 /// each way) a request sent while a large stream flows waits for at most one bulk frame, 16 KiB, about
 /// 16 ms; the same stream opened on a control protocol shares the request's queue and delays it by
-/// what is queued ahead, up to the stream's window (256 KiB, about 260 ms). Virtual time makes both exact.
+/// what is queued ahead, up to the stream's window (256 KiB here, about 260 ms). Virtual time makes both exact.
 /// </summary>
 public sealed class TrafficClassTests
 {
@@ -20,7 +20,7 @@ public sealed class TrafficClassTests
     {
         var net = new InMemoryNetwork(new VirtualTimeProvider(), 1, new UniformLatencyModel(new LinkProfile(OneWay, BytesPerSecond: BytesPerSecond)));
         var ids = new Random(4);
-        var server = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols);
+        var server = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols, new TransportOptions { StreamWindowBytes = 256 << 10 });
         var client = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols, new TransportOptions { RequestTimeout = TimeSpan.FromMinutes(1) });
         var roundTrip = TimeSpan.Zero;
         net.Run(async () =>
