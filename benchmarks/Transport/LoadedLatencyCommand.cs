@@ -14,7 +14,10 @@ namespace Overlay.Benchmarks.Transport;
 /// <c>window=BYTES</c> sets <see cref="TransportOptions.StreamWindowBytes"/> on both nodes; <c>gap=MS</c>
 /// waits that many milliseconds between requests (idle and loaded alike) instead of sending them back
 /// to back, as a node that asks now and then rather than all the time.
-/// Run: <c>Overlay.Benchmarks.dll transport loaded [tcp|quic] [GiB] [streams] [window=BYTES] [gap=MS]</c>.
+/// With <c>split</c> the answering node runs in a child process, as two nodes on one host would: each
+/// then has its own thread pool (and QUIC its own libmsquic workers), and the CPU time is the asking
+/// node's alone.
+/// Run: <c>Overlay.Benchmarks.dll transport loaded [tcp|quic] [GiB] [streams] [window=BYTES] [gap=MS] [split]</c>.
 /// </summary>
 public static class LoadedLatencyCommand
 {
@@ -23,52 +26,51 @@ public static class LoadedLatencyCommand
     private const int IdleRequests = 20_000;
     private const int ChunkBytes = 256 * 1024;
 
-    public static async Task RunAsync(TransportScheme scheme, int gibibytes, bool requestsAsStreams, int? window, int gapMilliseconds)
+    public static async Task RunAsync(TransportScheme scheme, int gibibytes, bool requestsAsStreams, int? window, int gapMilliseconds, bool split)
     {
         var total = (long)gibibytes << 30;
-        var options = new TransportOptions { RequestTimeout = TimeSpan.FromMinutes(1) };
-        if (window is { } w)
-        {
-            options.StreamWindowBytes = w;
-        }
+        var options = Options(window);
 
-        await using var pair = await LoopbackPair.StartAsync(options, scheme: scheme);
+        await using var pair = await LoopbackPair.StartAsync(options, connect: !split, scheme);
         pair.ServerHandler.ResponseBytes = ResponseBytes;
+        using var child = split ? StartServerProcess(scheme, window) : null;
+        var connection = split ? await pair.Client.DialAsync(TransportAddress.Parse((await child!.StandardOutput.ReadLineAsync())!)) : pair.Connection;
         var request = new byte[RequestBytes];
         var name = (scheme == TransportScheme.Quic ? "QUIC" : "TCP+TLS") + (requestsAsStreams ? ", each request a stream of its own" : string.Empty)
             + string.Create(CultureInfo.InvariantCulture, $", stream window {options.StreamWindowBytes / 1024} KiB")
-            + (gapMilliseconds > 0 ? string.Create(CultureInfo.InvariantCulture, $", {gapMilliseconds} ms between requests") : string.Empty);
+            + (gapMilliseconds > 0 ? string.Create(CultureInfo.InvariantCulture, $", {gapMilliseconds} ms between requests") : string.Empty)
+            + (split ? ", answering node in its own process" : string.Empty);
         var idleCount = gapMilliseconds > 0 ? 2_000 : IdleRequests;
         Func<ITransportConnection, byte[], Task<double>> ask = requestsAsStreams ? StreamRoundTripAsync : RoundTripAsync;
 
         // Warm-up: the code paths, the thread pool and a first stream.
         for (var i = 0; i < 2_000; i++)
         {
-            await ask(pair.Connection, request);
+            await ask(connection, request);
         }
 
-        await BulkAsync(pair.Connection, 64L << 20);
+        await BulkAsync(connection, 64L << 20);
 
         var idle = new List<double>(idleCount);
         for (var i = 0; i < idleCount; i++)
         {
-            idle.Add(await ask(pair.Connection, request));
+            idle.Add(await ask(connection, request));
             await GapAsync(gapMilliseconds);
         }
 
         // Process CPU time (both nodes live in this process) is the cost of the bytes whatever else runs on the host.
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var alone = Stopwatch.StartNew();
-        await BulkAsync(pair.Connection, total);
+        await BulkAsync(connection, total);
         var aloneRate = total / (1024.0 * 1024.0) / alone.Elapsed.TotalSeconds;
         var cpuPerGiB = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / gibibytes;
 
         var loaded = new List<double>(200_000);
         var bulkClock = Stopwatch.StartNew();
-        var bulk = Task.Run(() => BulkAsync(pair.Connection, total));
+        var bulk = Task.Run(() => BulkAsync(connection, total));
         while (!bulk.IsCompleted)
         {
-            loaded.Add(await ask(pair.Connection, request));
+            loaded.Add(await ask(connection, request));
             await GapAsync(gapMilliseconds);
         }
 
@@ -82,7 +84,45 @@ public static class LoadedLatencyCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}, during a {gibibytes} GiB bulk stream on the same connection: {loaded.Count} requests, p50 {loaded50:F0} us, p99 {loaded99:F0} us; p99 loaded/idle {loaded99 / idle99:F2}x"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name}, bulk stream: {aloneRate:F0} MiB/s alone ({cpuPerGiB:F2} s CPU per GiB, both ends), {loadedRate:F0} MiB/s beside the requests"));
+            $"{name}, bulk stream: {aloneRate:F0} MiB/s alone ({cpuPerGiB:F2} s CPU per GiB, {(split ? "asking node" : "both ends")}), {loadedRate:F0} MiB/s beside the requests"));
+        if (child is not null)
+        {
+            await connection.CloseAsync();
+            child.StandardInput.Close();
+            await child.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>The answering node of <c>split</c>: listens, prints its address, serves until its input closes.</summary>
+    public static async Task ServeAsync(TransportScheme scheme, int? window)
+    {
+        await using var pair = await LoopbackPair.StartAsync(Options(window), connect: false, scheme);
+        pair.ServerHandler.ResponseBytes = ResponseBytes;
+        Console.WriteLine(pair.ServerAddress.ToString());
+        Console.Out.Flush();
+        await Console.In.ReadToEndAsync();
+    }
+
+    private static TransportOptions Options(int? window)
+    {
+        var options = new TransportOptions { RequestTimeout = TimeSpan.FromMinutes(1) };
+        if (window is { } w)
+        {
+            options.StreamWindowBytes = w;
+        }
+
+        return options;
+    }
+
+    private static Process StartServerProcess(TransportScheme scheme, int? window)
+    {
+        var arguments = new List<string> { typeof(LoadedLatencyCommand).Assembly.Location, "transport", "serve-loaded", scheme == TransportScheme.Quic ? "quic" : "tcp" };
+        if (window is { } w)
+        {
+            arguments.Add(string.Create(CultureInfo.InvariantCulture, $"window={w}"));
+        }
+
+        return Process.Start(new ProcessStartInfo(Environment.ProcessPath!, arguments) { RedirectStandardInput = true, RedirectStandardOutput = true })!;
     }
 
     private static Task GapAsync(int milliseconds) => milliseconds > 0 ? Task.Delay(milliseconds) : Task.CompletedTask;
