@@ -17,6 +17,7 @@ public sealed class VerifyCommand : ICliCommand
     public async Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken)
     {
         var settings = NodeSettings.Load(args.Single("--data-dir"), args.Single("--config"), new Dictionary<string, string?>(), context.Environment);
+        DataDirectory.RequireAccessible(settings.DataDirectory);
         var options = new StorageOptions();
         var problems = OptionsRegistration.Check(settings.Configuration, StorageOptionsValidator.Section, options, StorageOptionsValidator.Validate);
         if (problems.Count > 0)
@@ -45,6 +46,15 @@ public sealed class VerifyCommand : ICliCommand
                 {
                     await context.Output.WriteLineAsync($"  damaged page: {page}").ConfigureAwait(false);
                 }
+
+                // Earlier scrubs and reads quarantined shards too; the operator sees how many in all.
+                var quarantined = 0;
+                await foreach (var _ in store.EnumerateQuarantineAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    quarantined++;
+                }
+
+                await context.Output.WriteLineAsync($"Quarantined shards in all: {quarantined}.").ConfigureAwait(false);
 
                 return report.IsClean ? ExitCodes.Success : ExitCodes.DataError;
             }
