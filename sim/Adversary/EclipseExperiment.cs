@@ -100,7 +100,7 @@ internal sealed class EclipseExperiment(EclipseSettings settings, LatencyMatrix 
             identities.Add(identity);
             var dhtNode = new DhtNode(identity, options, clock, new Random(random.Next()), h =>
             {
-                var t = net.CreateNode(identity.PeerId, new Witness(identity.PeerId, h, options, seen), transportOptions);
+                var t = net.CreateNode(identity.PeerId, new ProtocolDispatcher(ProtocolIds.Dht, new Witness(identity.PeerId, h.HandlerOf(ProtocolIds.Dht)!, options, seen)), transportOptions);
                 honestTransports.Add(t);
                 return t;
             }, transportOptions, meter);

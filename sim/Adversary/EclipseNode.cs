@@ -24,7 +24,7 @@ namespace Overlay.Sim.Adversary;
 /// adversary signed itself with the highest sequence there is (forged: the record layer does not bind a
 /// key to its publisher, so it validates).
 /// </summary>
-internal sealed class EclipseNode : IInboundHandler
+internal sealed class EclipseNode : IProtocolHandler
 {
     // What the adversary reports as its coordinate: a fresh node's, which honest nodes weigh least.
     private static readonly VivaldiCoordinate Coordinate = new(0, 0, 50);
@@ -53,7 +53,7 @@ internal sealed class EclipseNode : IInboundHandler
         _time = net.Clock;
         _random = random;
         var transportOptions = new TransportOptions();
-        _transport = net.CreateNode(id, this, transportOptions);
+        _transport = net.CreateNode(id, new ProtocolDispatcher(ProtocolIds.Dht, this), transportOptions);
         _pool = new ConnectionPool(_transport, transportOptions, _time);
         _table = new RoutingTable(id, options, _time.GetUtcNow());
         var validator = new RecordValidator(options, new IdentityRecordVerifier());

@@ -10,7 +10,7 @@ namespace Overlay.Sim.Adversary;
 /// Wraps an honest node's request handler and notes every FIND_NODE and FIND_VALUE it serves (who asked,
 /// for what), then serves it as usual: whether a lookup reached a given node is seen from that node's side.
 /// </summary>
-internal sealed class Witness(PeerId self, IInboundHandler real, DhtOptions options, HashSet<(PeerId Served, PeerId From, PeerId Target)> seen) : IInboundHandler
+internal sealed class Witness(PeerId self, IProtocolHandler real, DhtOptions options, HashSet<(PeerId Served, PeerId From, PeerId Target)> seen) : IProtocolHandler
 {
     public ValueTask HandleRequestAsync(ITransportConnection connection, ReadOnlyMemory<byte> request, IBufferWriter<byte> response, CancellationToken cancellationToken)
     {

@@ -40,18 +40,18 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <param name="options">DHT options (validated here).</param>
     /// <param name="time">Clock for timeouts, expiry and maintenance.</param>
     /// <param name="random">Seeded source for refresh targets and coordinates.</param>
-    /// <param name="createTransport">Builds the transport around the node's request handler.</param>
+    /// <param name="createTransport">Builds the transport around the node's protocols (<c>dht/1</c>, served by <see cref="RequestHandler"/>).</param>
     /// <param name="transportOptions">Options for the connection pool (and usually the transport).</param>
     /// <param name="meter">Meter for the DHT counters; the node creates its own when null.</param>
     /// <param name="vivaldiOptions">Coordinate options; defaults when null.</param>
     /// <param name="journal">Where records this node keeps are saved before it acknowledges them; null keeps them in memory only.</param>
     public DhtNode(
-        NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Func<IInboundHandler, ITransport> createTransport,
+        NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Func<ProtocolDispatcher, ITransport> createTransport,
         TransportOptions? transportOptions = null, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, IDhtStateJournal? journal = null)
         : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate: null, hostOwnsTransport: false, announcedAddress: null, journal, handler =>
         {
             ArgumentNullException.ThrowIfNull(createTransport);
-            var transport = createTransport(handler);
+            var transport = createTransport(new ProtocolDispatcher(ProtocolIds.Dht, handler));
             return (transport, new ConnectionPool(transport, transportOptions ?? new TransportOptions(), time));
         })
     {
@@ -59,7 +59,7 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     /// <summary>
     /// Creates a node that shares its host's transport and connection pool: one listener and one pool
-    /// per process, with the host routing inbound DHT requests to <see cref="RequestHandler"/>. The host
+    /// per process, with the host serving <c>dht/1</c> through <see cref="RequestHandler"/>. The host
     /// listens and owns both; <see cref="DisposeAsync"/> leaves them open and <see cref="StartAsync"/> is not called.
     /// </summary>
     /// <param name="identity">The node's key (the one the transport authenticates with). Not disposed by the node.</param>
@@ -89,7 +89,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     private DhtNode(
         NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Meter? meter, VivaldiOptions? vivaldiOptions,
         VivaldiCoordinate? startCoordinate, bool hostOwnsTransport, TransportAddress? announcedAddress, IDhtStateJournal? journal,
-        Func<IInboundHandler, (ITransport Transport, ConnectionPool Pool)> attach)
+        Func<IProtocolHandler, (ITransport Transport, ConnectionPool Pool)> attach)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(options);
@@ -123,8 +123,8 @@ public sealed partial class DhtNode : IAsyncDisposable
         _client = new DhtClient(_table, _rpc, _options, time, new VivaldiRttEstimator(_vivaldi, _options.UseReportedCoordinates), validator, new Random(random.Next()));
     }
 
-    /// <summary>Serves the DHT requests peers send this node; a host sharing its transport forwards them here.</summary>
-    public IInboundHandler RequestHandler { get; }
+    /// <summary>Serves the DHT requests peers send this node (protocol <c>dht/1</c>); a host sharing its transport registers it with its dispatcher.</summary>
+    public IProtocolHandler RequestHandler { get; }
 
     /// <summary>The node's id.</summary>
     public PeerId Id => _identity.PeerId;

@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(1006, LogLevel.Debug, "Accept loop error on {Address}")]
     public static partial void AcceptFailed(ILogger logger, string address, Exception exception);
+
+    [LoggerMessage(1007, LogLevel.Warning, "QUIC streams cannot be prioritised ({Reason}); over QUIC, requests may wait behind bulk streams")]
+    public static partial void QuicPriorityUnavailable(ILogger logger, string reason);
 }

@@ -16,8 +16,12 @@ public static class TransportMetrics
     /// <summary>The counter of dropped frames, tagged <c>reason</c>.</summary>
     public const string FramesDroppedName = "overlay.transport.frames_dropped";
 
+    /// <summary>The counter of streams the peer reset, tagged <c>reason</c> (the reset's code).</summary>
+    public const string StreamsResetName = "overlay.transport.streams_reset";
+
     private static readonly Meter Meter = new(MeterName);
     private static readonly Counter<long> FramesDropped = Meter.CreateCounter<long>(FramesDroppedName, "{frame}", "Frames dropped, by reason.");
+    private static readonly Counter<long> StreamsReset = Meter.CreateCounter<long>(StreamsResetName, "{stream}", "Streams the peer reset before they ended, by the reset's reason.");
     private static readonly Counter<long> ConnectionsOpened = Meter.CreateCounter<long>("overlay.transport.connections_opened", "{connection}");
     private static readonly Counter<long> ConnectionsClosed = Meter.CreateCounter<long>("overlay.transport.connections_closed", "{connection}");
 
@@ -31,10 +35,11 @@ public static class TransportMetrics
         FrameError.UnsupportedVersion => "unsupported_version",
         FrameError.UnknownType => "unknown_type",
         FrameError.LengthTooLarge => "length_too_large",
-        FrameError.ReservedBitsSet => "reserved_bits_set",
         FrameError.UnknownFlags => "unknown_flags",
         FrameError.BadPayloadLength => "bad_payload_length",
         FrameError.BadId => "bad_id",
+        FrameError.MissingProtocol => "missing_protocol",
+        FrameError.UnexpectedProtocol => "unexpected_protocol",
         _ => "other",
     };
 
@@ -46,6 +51,9 @@ public static class TransportMetrics
     internal static void Sent(long bytes) => BytesSent.Add(bytes);
 
     internal static void Received(long bytes) => BytesReceived.Add(bytes);
+
+    internal static void StreamReset(Framing.ProtocolRefusal reason)
+        => StreamsReset.Add(1, new KeyValuePair<string, object?>("reason", ProtocolRefusals.Tag(reason)));
 
     internal static void Opened(TransportScheme scheme)
         => ConnectionsOpened.Add(1, new KeyValuePair<string, object?>("scheme", SchemeTag(scheme)));

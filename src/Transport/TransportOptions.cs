@@ -38,13 +38,23 @@ public sealed class TransportOptions
     /// <summary>Bytes queued for sending before senders wait (backpressure). Default 4 MiB; at least MaxFrameBytes.</summary>
     public int MaxQueuedSendBytes { get; set; } = 4 << 20;
 
-    /// <summary>Per-stream receive window: bytes a sender may have in flight. Default 256 KiB; 4 KiB–64 MiB.</summary>
-    public int StreamWindowBytes { get; set; } = 256 << 10;
+    /// <summary>
+    /// Per-stream receive window: bytes a peer may have in flight on one stream towards this node.
+    /// Over TCP+TLS and in memory each direction starts with the protocol's 64 KiB and the receiver
+    /// grants the rest at once; over QUIC it is each stream's initial flow-control window (libmsquic
+    /// may grow it when the reader keeps up), and the connection's window is four of them. Over TCP every byte of it that is in flight is ahead of
+    /// the connection's next request (one ordered byte stream), so a larger window buys bulk speed on
+    /// long paths with request latency. Default 64 KiB; a power of two from 64 KiB to 64 MiB.
+    /// </summary>
+    public int StreamWindowBytes { get; set; } = 64 << 10;
 
     /// <summary>Most concurrently open streams per connection. Default 2,048; 1–65,536.</summary>
     public int MaxStreamsPerConnection { get; set; } = 2048;
 
-    /// <summary>Most inbound requests served at once per connection; more are answered with an error. Default 1,024; 1–65,536.</summary>
+    /// <summary>
+    /// Most inbound requests served at once per connection (more are refused as busy), and likewise
+    /// most one-way messages handled at once (more are dropped and counted). Default 1,024; 1–65,536.
+    /// </summary>
     public int MaxConcurrentRequests { get; set; } = 1024;
 
     /// <summary>Time allowed for connecting plus the TLS handshake. Default 5 s; 100 ms–5 min.</summary>
@@ -76,7 +86,11 @@ public sealed class TransportOptions
         Range(failures, nameof(MaxBatchBytes), MaxBatchBytes, 1024, 16 << 20);
         Range(failures, nameof(MaxFrameBytes), MaxFrameBytes, 4096, 16 << 20);
         Range(failures, nameof(MaxQueuedSendBytes), MaxQueuedSendBytes, Math.Max(4096, MaxFrameBytes), int.MaxValue);
-        Range(failures, nameof(StreamWindowBytes), StreamWindowBytes, 4096, 64 << 20);
+        if (StreamWindowBytes < (64 << 10) || StreamWindowBytes > (64 << 20) || !int.IsPow2(StreamWindowBytes))
+        {
+            // libmsquic takes only powers of two for stream windows; one rule for every transport.
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Transport:{nameof(StreamWindowBytes)} is {StreamWindowBytes}; allowed is a power of two from 65536 to 67108864."));
+        }
         Range(failures, nameof(MaxStreamsPerConnection), MaxStreamsPerConnection, 1, 65536);
         Range(failures, nameof(MaxConcurrentRequests), MaxConcurrentRequests, 1, 65536);
         Range(failures, nameof(HandshakeTimeout), HandshakeTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5));

@@ -226,7 +226,7 @@ public sealed class NodeDoctor(NodeSettings settings, TimeSpan dialTimeout)
 
         var options = new TransportOptions { HandshakeTimeout = dialTimeout, RequestTimeout = dialTimeout, BatchWindow = TimeSpan.Zero };
         using var identity = NodeIdentity.Generate();
-        var transports = TransportSet.Create(identity, new NodeInboundHandler(), options);
+        var transports = TransportSet.Create(identity, new ProtocolDispatcher(), options);
         await using (transports.ConfigureAwait(false))
         {
             var dials = transport.BootstrapPeers.Select(peer => DialAsync(transports, peer, cancellationToken)).ToArray();

@@ -13,7 +13,7 @@ namespace Overlay.Node.Hosting;
 
 /// <summary>
 /// The node's DHT participant. At start it builds a <see cref="DhtNode"/> over the node's own transport
-/// and connection pool (one listener per node), routes inbound DHT requests to it, and restores the
+/// and connection pool (one listener per node), serves protocol <c>dht/1</c> with it, and restores the
 /// contacts and records saved in <c>dht.db</c>. Every record the node keeps (its own puts and the records
 /// it accepts for others) is written to <c>dht.db</c> through a group-commit journal before it is
 /// acknowledged. While running it joins through the bootstrap peers and the saved contacts (retrying with
@@ -28,7 +28,7 @@ public sealed class DhtService(
     IOptions<TransportOptions> transportOptions,
     IOptions<NodeOptions> nodeOptions,
     TransportService transport,
-    NodeInboundHandler inbound,
+    ProtocolDispatcher protocols,
     IDhtStateStore state,
     TimeProvider time,
     IMeterFactory meterFactory,
@@ -72,7 +72,7 @@ public sealed class DhtService(
         }
 
         Node = node;
-        inbound.AttachDht(node.RequestHandler);
+        protocols.Attach(ProtocolIds.Dht, node.RequestHandler);
         var detail = $"announcing {announce?.ToString() ?? "no address"}, {node.ContactCount} contacts, {node.RecordCount} records";
         Log.ComponentStarted(logger, "DHT", detail);
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -90,7 +90,7 @@ public sealed class DhtService(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        inbound.DetachDht();
+        protocols.Detach(ProtocolIds.Dht);
         if (Node is { } node)
         {
             await SaveContactsAsync(node).ConfigureAwait(false);

@@ -113,8 +113,7 @@ public static class NodeHostFactory
         services.AddHostedService(sp => sp.GetRequiredService<MetricsEndpoint>());
         services.AddSingleton<ShardStoreService>();
         services.AddHostedService(sp => sp.GetRequiredService<ShardStoreService>());
-        services.AddSingleton<NodeInboundHandler>();
-        services.AddSingleton<IInboundHandler>(sp => sp.GetRequiredService<NodeInboundHandler>());
+        services.AddSingleton(_ => NodeProtocols.Create());
         services.AddSingleton<TransportService>();
         services.AddHostedService(sp => sp.GetRequiredService<TransportService>());
         // After the transport (it shares its listener and pool) and before the control API (which drives it);

@@ -13,7 +13,7 @@ namespace Overlay.Node.Hosting;
 public sealed class TransportService(
     NodeIdentityHolder identity,
     IOptions<TransportOptions> options,
-    IInboundHandler handler,
+    ProtocolDispatcher protocols,
     TimeProvider time,
     ILogger<TransportService> logger) : BackgroundService
 {
@@ -36,7 +36,7 @@ public sealed class TransportService(
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        _transports = TransportSet.Create(identity.Identity, handler, settings, time, logger);
+        _transports = TransportSet.Create(identity.Identity, protocols, settings, time, logger);
         _pool = new ConnectionPool(_transports, settings, time, logger);
         var local = new List<TransportAddress>();
         foreach (var text in settings.ListenAddresses)

@@ -18,26 +18,26 @@ namespace Overlay.Transport.Tls;
 public sealed class TcpTlsTransport : ITransport
 {
     private readonly X509Certificate2 _certificate;
-    private readonly IInboundHandler _handler;
+    private readonly ProtocolDispatcher _protocols;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<MuxConnection, byte> _connections = new();
     private readonly ConcurrentDictionary<TcpTlsListener, byte> _listeners = new();
     private int _disposed;
 
-    /// <summary>Creates the transport for <paramref name="identity"/>; the certificate is made here.</summary>
-    public TcpTlsTransport(NodeIdentity identity, IInboundHandler handler, TransportOptions? options = null, TimeProvider? time = null, ILogger? logger = null)
-        : this(identity.PeerId, IdentityCertificate.Create(identity, time ?? TimeProvider.System), handler, options, time, logger)
+    /// <summary>Creates the transport for <paramref name="identity"/>, serving <paramref name="protocols"/>; the certificate is made here.</summary>
+    public TcpTlsTransport(NodeIdentity identity, ProtocolDispatcher protocols, TransportOptions? options = null, TimeProvider? time = null, ILogger? logger = null)
+        : this(identity.PeerId, IdentityCertificate.Create(identity, time ?? TimeProvider.System), protocols, options, time, logger)
     {
     }
 
     /// <summary>Creates the transport with a given certificate (tests present forged ones).</summary>
-    internal TcpTlsTransport(PeerId localPeer, X509Certificate2 certificate, IInboundHandler handler, TransportOptions? options, TimeProvider? time, ILogger? logger)
+    internal TcpTlsTransport(PeerId localPeer, X509Certificate2 certificate, ProtocolDispatcher protocols, TransportOptions? options, TimeProvider? time, ILogger? logger)
     {
-        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(protocols);
         LocalPeer = localPeer;
         _certificate = certificate;
-        _handler = handler;
+        _protocols = protocols;
         Options = options ?? new TransportOptions();
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
@@ -199,7 +199,7 @@ public sealed class TcpTlsTransport : ITransport
                 ssl.Dispose();
                 socket.Dispose();
             });
-        var connection = new MuxConnection(link, TransportScheme.Tcp, peer, remote, isInitiator, _handler, Options, _time, _logger);
+        var connection = new MuxConnection(link, TransportScheme.Tcp, peer, remote, isInitiator, _protocols, Options, _time, _logger);
         _connections.TryAdd(connection, 0);
         connection.Closed.Register(static s =>
         {

@@ -20,7 +20,7 @@ public sealed class ConnectionPoolTests
         public InMemoryNetwork Network { get; }
 
         public InMemoryTransport Node(TransportOptions? options = null)
-            => Network.CreateNode(PeerId.Random(_ids), new TestHandler(), options);
+            => Network.CreateNode(PeerId.Random(_ids), new TestHandler().Protocols, options);
 
         public async Task<TransportAddress> ListenAsync(InMemoryTransport node)
             => (await node.ListenAsync(node.Host)).LocalAddress;
@@ -101,7 +101,7 @@ public sealed class ConnectionPoolTests
             var address = await sim.ListenAsync(server);
             pool = new ConnectionPool(client, options, sim.Network.Clock);
             connection = await pool.GetAsync(address);
-            using var r = await connection.RequestAsync(new byte[4], MessagePriority.High);
+            using var r = await connection.RequestAsync(TestProtocols.Control, new byte[4], MessagePriority.High);
             usedAt = sim.Network.Clock.Elapsed;
         });
 
@@ -159,9 +159,9 @@ public sealed class ConnectionPoolTests
         using var a = NodeIdentity.FromRandom(random);
         using var b = NodeIdentity.FromRandom(random);
         using var c = NodeIdentity.FromRandom(random);
-        await using var serverA = new TcpTlsTransport(a, new TestHandler());
-        await using var serverB = new TcpTlsTransport(b, new TestHandler());
-        await using var client = new TcpTlsTransport(c, new TestHandler());
+        await using var serverA = new TcpTlsTransport(a, new TestHandler().Protocols);
+        await using var serverB = new TcpTlsTransport(b, new TestHandler().Protocols);
+        await using var client = new TcpTlsTransport(c, new TestHandler().Protocols);
         var addressA = (await serverA.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"))).LocalAddress;
         var addressB = (await serverB.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"))).LocalAddress;
         var options = new TransportOptions { MaxConnectionsPerAddress = 1 };
