@@ -104,7 +104,7 @@ internal sealed class DhtTestNetwork : IDisposable
 
                 await Task.WhenAll(batch);
             }
-        }, wallClockLimit ?? TimeSpan.FromMinutes(3));
+        }, wallClockLimit ?? TimeSpan.FromMinutes(8));
     }
 
     public void Kill(int index)
