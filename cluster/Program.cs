@@ -1,0 +1,71 @@
+using System.Globalization;
+using Overlay.Cluster;
+
+// dotnet artifacts/bin/Cluster/release/Overlay.Cluster.dll run [--nodes 50] ...   (see Usage)
+const string Usage = """
+    usage: Overlay.Cluster run [--nodes 50] [--min-contacts 8] [--formation-timeout 300] [--idle 30] [--puts 200]
+                               [--value-bytes 100] [--kill 0.2] [--seed 1] [--root DIR] [-- DAEMON-ARGS...]
+      Starts N daemons of this build on 127.0.0.1 (each its own data directory and port; all bootstrap
+      through the first), waits until every routing table holds --min-contacts contacts, measures idle
+      CPU for --idle seconds, puts --puts values through the control API and reads each back through
+      another daemon, kills the --kill share (SIGKILL) and reads them again, then stops the rest.
+      Exit code 0 when the network formed, 1 when it did not.
+    """;
+
+if (args.Length == 0 || args[0] != "run")
+{
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+var options = new ClusterOptions();
+for (var i = 1; i < args.Length; i++)
+{
+    if (args[i] == "--")
+    {
+        options = options with { DaemonArguments = args[(i + 1)..] };
+        break;
+    }
+
+    var value = i + 1 < args.Length ? args[i + 1] : null;
+    var number = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : double.NaN;
+    ClusterOptions? next = args[i] switch
+    {
+        "--nodes" when number >= 0 => options with { Nodes = (int)number },
+        "--min-contacts" when number >= 0 => options with { MinContacts = (int)number },
+        "--formation-timeout" when number >= 0 => options with { FormationTimeout = TimeSpan.FromSeconds(number) },
+        "--idle" when number >= 0 => options with { IdleWindow = TimeSpan.FromSeconds(number) },
+        "--puts" when number >= 0 => options with { Puts = (int)number },
+        "--value-bytes" when number >= 0 => options with { ValueBytes = (int)number },
+        "--kill" when number >= 0 => options with { KillFraction = number },
+        "--seed" when number >= 0 => options with { Seed = (int)number },
+        "--root" when value is not null => options with { Root = Path.GetFullPath(value) },
+        _ => null,
+    };
+    if (next is null)
+    {
+        Console.Error.WriteLine($"The argument '{args[i]}' with value '{value}' is not understood.\n{Usage}");
+        return 2;
+    }
+
+    options = next;
+    i++;
+}
+
+var problems = options.Validate();
+if (problems.Count > 0)
+{
+    Console.Error.WriteLine(string.Join('\n', problems));
+    return 2;
+}
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+
+var report = await new ClusterRunner(options, Console.Out).RunAsync(stop.Token);
+report.WriteTo(Console.Out);
+return report.Formed ? 0 : 1;
