@@ -20,6 +20,11 @@ public static class TransportMetrics
     private static readonly Counter<long> FramesDropped = Meter.CreateCounter<long>(FramesDroppedName, "{frame}", "Frames dropped, by reason.");
     private static readonly Counter<long> ConnectionsOpened = Meter.CreateCounter<long>("overlay.transport.connections_opened", "{connection}");
     private static readonly Counter<long> ConnectionsClosed = Meter.CreateCounter<long>("overlay.transport.connections_closed", "{connection}");
+    private static readonly Counter<long> ConnectionsRefused = Meter.CreateCounter<long>(
+        ConnectionsRefusedName, "{connection}", "Connections turned away before their handshake finished, by reason and direction (inbound: by this node).");
+
+    /// <summary>The counter of refused connections, tagged <c>reason</c> and <c>direction</c> (<c>inbound</c>, <c>outbound</c>).</summary>
+    public const string ConnectionsRefusedName = "overlay.transport.connections_refused";
 
     /// <summary>The tag value used for a frame error.</summary>
     public static string ReasonOf(FrameError error) => error switch
@@ -38,6 +43,12 @@ public static class TransportMetrics
 
     internal static void Dropped(string reason)
         => FramesDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    internal static void Refused(string reason, bool inbound)
+    {
+        var tags = new TagList { { "reason", reason }, { "direction", inbound ? "inbound" : "outbound" } };
+        ConnectionsRefused.Add(1, tags);
+    }
 
     internal static void Opened(TransportScheme scheme)
         => ConnectionsOpened.Add(1, new KeyValuePair<string, object?>("scheme", SchemeTag(scheme)));

@@ -1,0 +1,58 @@
+using System.Net;
+
+namespace Overlay.Transport.Admission;
+
+/// <summary>
+/// One inbound connection's place in an <see cref="InboundAdmission"/>: pending until its handshake
+/// authenticates it, then established until it closes. A pending ticket may be shed to make room:
+/// <see cref="Shed"/> is then cancelled and <see cref="ShedReason"/> says why. Its state changes only
+/// under the admission's lock.
+/// </summary>
+internal sealed class AdmissionTicket : IDisposable
+{
+    private readonly CancellationTokenSource _shed = new();
+
+    internal AdmissionTicket(IPAddress remote, AddressLoad load, long sequence)
+    {
+        Remote = remote;
+        Load = load;
+        Sequence = sequence;
+    }
+
+    public IPAddress Remote { get; }
+
+    /// <summary>Cancelled when the admission closes this pending connection to make room for a newer one.</summary>
+    public CancellationToken Shed => _shed.Token;
+
+    /// <summary>Why the connection was shed, once it was; else null.</summary>
+    public ConnectionRefusal? ShedReason { get; private set; }
+
+    /// <summary>Admission order: lower is older.</summary>
+    public long Sequence { get; }
+
+    internal AddressLoad Load { get; }
+
+    internal TicketState State { get; set; } = TicketState.Pending;
+
+    /// <summary>This ticket's node in the admission's list of pending tickets, oldest first.</summary>
+    internal LinkedListNode<AdmissionTicket>? AllPending { get; set; }
+
+    /// <summary>This ticket's node in its address's list of pending tickets, oldest first.</summary>
+    internal LinkedListNode<AdmissionTicket>? AddressPending { get; set; }
+
+    internal void MarkShed(ConnectionRefusal reason)
+    {
+        ShedReason = reason;
+        State = TicketState.Shed;
+    }
+
+    /// <summary>Tells the connection's handshake to stop; called outside the admission's lock.</summary>
+    internal void SignalShed() => _shed.Cancel();
+
+    /// <summary>
+    /// Frees the cancellation source once nothing can shed the ticket any more (it authenticated, or was
+    /// released while pending). A shed ticket is never disposed: its connection's task may still be
+    /// reading <see cref="Shed"/>, and a source without a timer holds nothing the collector cannot take.
+    /// </summary>
+    public void Dispose() => _shed.Dispose();
+}

@@ -1,0 +1,212 @@
+using System.Net;
+using Overlay.Transport.Admission;
+
+namespace Overlay.Transport.Tests.Admission;
+
+public sealed class InboundAdmissionTests
+{
+    private static readonly IPAddress Loopback = IPAddress.Loopback;
+    private static readonly IPAddress Public = IPAddress.Parse("203.0.113.7");
+
+    [Theory]
+    [InlineData("127.0.0.1", 1000)]
+    [InlineData("127.3.2.1", 1000)]
+    [InlineData("::1", 1000)]
+    [InlineData("::ffff:127.0.0.1", 1000)]
+    [InlineData("10.1.2.3", 256)]
+    [InlineData("172.16.0.9", 256)]
+    [InlineData("192.168.7.7", 256)]
+    [InlineData("169.254.1.1", 256)]
+    [InlineData("fd12::1", 256)]
+    [InlineData("fe80::1", 256)]
+    [InlineData("203.0.113.7", 16)]
+    [InlineData("172.32.0.1", 16)]
+    [InlineData("2001:db8::1", 16)]
+    public void TryAdmit_WithDefaults_AnAddressHoldsItsScopesLimitOfAuthenticatedConnections(string address, int limit)
+    {
+        var admission = new InboundAdmission(new TransportOptions());
+        var remote = IPAddress.Parse(address);
+        var shed = new List<AdmissionTicket>();
+        for (var i = 0; i < limit; i++)
+        {
+            var ticket = admission.TryAdmit(remote, shed, out _);
+            Assert.NotNull(ticket);
+            Assert.True(admission.Authenticated(ticket));
+        }
+
+        Assert.Null(admission.TryAdmit(remote, shed, out var refusal));
+        Assert.Equal(RefusalReason.AddressLimit, refusal.Reason);
+        Assert.Equal(limit, refusal.Limit);
+        Assert.Equal("address_limit", refusal.Token);
+        Assert.Empty(shed);
+        Assert.Equal(limit, admission.EstablishedCount);
+    }
+
+    [Fact]
+    public void TryAdmit_SeventeenFromLoopbackWithDefaults_AdmitsEveryOne()
+    {
+        var admission = new InboundAdmission(new TransportOptions());
+        var shed = new List<AdmissionTicket>();
+        for (var i = 0; i < 40; i++)
+        {
+            var ticket = admission.TryAdmit(Loopback, shed, out _);
+            Assert.NotNull(ticket);
+            Assert.True(admission.Authenticated(ticket));
+        }
+
+        Assert.Empty(shed);
+    }
+
+    [Fact]
+    public void TryAdmit_AddressAtItsLimitWithPendingConnections_ShedsItsOwnOldestPendingInsteadOfTheNewcomer()
+    {
+        var admission = new InboundAdmission(new TransportOptions { MaxConnectionsPerAddress = 3 });
+        var shed = new List<AdmissionTicket>();
+        var established = admission.TryAdmit(Public, shed, out _)!;
+        Assert.True(admission.Authenticated(established));
+        var silent1 = admission.TryAdmit(Public, shed, out _)!;
+        var silent2 = admission.TryAdmit(Public, shed, out _)!;
+
+        var newcomer = admission.TryAdmit(Public, shed, out _);
+
+        Assert.NotNull(newcomer);
+        var victim = Assert.Single(shed);
+        Assert.Same(silent1, victim);
+        Assert.False(victim.Shed.IsCancellationRequested, "the caller signals outside the lock");
+        victim.SignalShed();
+        Assert.True(victim.Shed.IsCancellationRequested);
+        Assert.Equal(RefusalReason.PendingLimit, victim.ShedReason!.Value.Reason);
+        Assert.False(admission.Authenticated(victim));
+        Assert.True(admission.Authenticated(silent2));
+        Assert.True(admission.Authenticated(newcomer));
+
+        // Every slot now holds an authenticated connection: the next is refused.
+        shed.Clear();
+        Assert.Null(admission.TryAdmit(Public, shed, out var refusal));
+        Assert.Equal(RefusalReason.AddressLimit, refusal.Reason);
+        Assert.Empty(shed);
+    }
+
+    [Fact]
+    public void TryAdmit_OverThePendingBudget_ShedsTheOldestPendingOfAnyAddress()
+    {
+        var admission = new InboundAdmission(new TransportOptions { MaxPendingHandshakes = 4 });
+        var shed = new List<AdmissionTicket>();
+        var tickets = new List<AdmissionTicket>();
+        for (var i = 0; i < 4; i++)
+        {
+            tickets.Add(admission.TryAdmit(IPAddress.Parse($"198.51.100.{i + 1}"), shed, out _)!);
+        }
+
+        Assert.Empty(shed);
+        Assert.True(admission.Authenticated(tickets[0]));
+
+        // Three pending now; the fifth fits, the sixth and seventh each push out the oldest pending one.
+        Assert.NotNull(admission.TryAdmit(Loopback, shed, out _));
+        Assert.Empty(shed);
+        Assert.NotNull(admission.TryAdmit(Loopback, shed, out _));
+        Assert.NotNull(admission.TryAdmit(Loopback, shed, out _));
+
+        Assert.Equal([tickets[1], tickets[2]], shed);
+        Assert.Equal(4, admission.PendingCount);
+        Assert.Equal(1, admission.EstablishedCount);
+        Assert.All(shed, t => Assert.Equal(4, t.ShedReason!.Value.Limit));
+    }
+
+    [Fact]
+    public void Release_Twice_CountsOnce_AndEmptiedAddressesAreForgotten()
+    {
+        var admission = new InboundAdmission(new TransportOptions());
+        var shed = new List<AdmissionTicket>();
+        var a = admission.TryAdmit(Public, shed, out _)!;
+        var b = admission.TryAdmit(Public, shed, out _)!;
+        Assert.True(admission.Authenticated(a));
+
+        admission.Release(a);
+        admission.Release(a);
+        admission.Release(b);
+        admission.Release(b);
+
+        Assert.Equal(0, admission.EstablishedCount);
+        Assert.Equal(0, admission.PendingCount);
+        Assert.Equal(0, admission.AddressCount);
+        Assert.False(admission.Authenticated(b));
+    }
+
+    [Fact]
+    public void TryAdmit_SheddingTheOnlyConnectionOfTheNewcomersAddress_KeepsTheNewcomerCounted()
+    {
+        var admission = new InboundAdmission(new TransportOptions { MaxConnectionsPerAddress = 1, MaxPendingHandshakes = 1 });
+        var shed = new List<AdmissionTicket>();
+        var first = admission.TryAdmit(Public, shed, out _)!;
+        var second = admission.TryAdmit(Public, shed, out _)!;
+
+        Assert.Same(first, Assert.Single(shed));
+        Assert.Equal(1, admission.AddressCount);
+        Assert.True(admission.Authenticated(second));
+        shed.Clear();
+        Assert.Null(admission.TryAdmit(Public, shed, out _));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void TryAdmit_SeededRandomArrivalsAndDepartures_KeepEveryLimitAndForgetEveryAddress(int seed)
+    {
+        var options = new TransportOptions { MaxConnectionsPerAddress = 5, MaxConnectionsPerPrivateAddress = 7, MaxPendingHandshakes = 20 };
+        var admission = new InboundAdmission(options);
+        var random = new Random(seed);
+        var addresses = new[] { "203.0.113.1", "203.0.113.2", "198.51.100.9", "10.0.0.1", "192.168.1.1", "127.0.0.1" }.Select(IPAddress.Parse).ToArray();
+        var live = new List<AdmissionTicket>();
+        var shed = new List<AdmissionTicket>();
+        for (var step = 0; step < 20_000; step++)
+        {
+            var roll = random.Next(10);
+            if (roll < 5 || live.Count == 0)
+            {
+                var ticket = admission.TryAdmit(addresses[random.Next(addresses.Length)], shed, out _);
+                foreach (var s in shed)
+                {
+                    Assert.Equal(TicketState.Shed, s.State);
+                    live.Remove(s);
+                }
+
+                shed.Clear();
+                if (ticket is not null)
+                {
+                    live.Add(ticket);
+                }
+            }
+            else if (roll < 8)
+            {
+                var t = live[random.Next(live.Count)];
+                admission.Authenticated(t);
+            }
+            else
+            {
+                var t = live[random.Next(live.Count)];
+                admission.Release(t);
+                live.Remove(t);
+            }
+
+            Assert.True(admission.PendingCount <= options.MaxPendingHandshakes);
+            foreach (var group in live.GroupBy(t => t.Remote))
+            {
+                Assert.True(group.Count() <= options.MaxConnectionsPer(AddressScopes.Of(group.Key)), $"{group.Key} holds {group.Count()}");
+            }
+
+            Assert.Equal(live.Count(t => t.State == TicketState.Pending), admission.PendingCount);
+            Assert.Equal(live.Count(t => t.State == TicketState.Established), admission.EstablishedCount);
+        }
+
+        foreach (var t in live)
+        {
+            admission.Release(t);
+        }
+
+        Assert.Equal(0, admission.AddressCount);
+        Assert.Equal(0, admission.PendingCount);
+        Assert.Equal(0, admission.EstablishedCount);
+    }
+}

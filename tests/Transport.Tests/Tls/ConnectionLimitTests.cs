@@ -1,0 +1,189 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Overlay.Crypto;
+using Overlay.Transport.Tests.Contract;
+using Overlay.Transport.Tests.Quic;
+using Overlay.Transport.Tls;
+
+namespace Overlay.Transport.Tests.Tls;
+
+/// <summary>
+/// The listener's limits over real loopback sockets: nodes on one host all get in, a refusal says
+/// why on both sides, and silent connections can neither grow without bound nor keep anyone out.
+/// Waits are on what the sockets deliver (a handshake, a notice), each under a wall-clock guard.
+/// </summary>
+public sealed class ConnectionLimitTests
+{
+    private static readonly Random Ids = new(61);
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Accept_FortyPeersDialFromLoopbackWithDefaults_AllAuthenticateAndAnswer()
+    {
+        using var serverIdentity = NodeIdentity.FromRandom(Ids);
+        await using var server = new TcpTlsTransport(serverIdentity, new TestHandler());
+        var listener = await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
+        var clients = new List<TcpTlsTransport>();
+        try
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                using var identity = NodeIdentity.FromRandom(Ids);
+                var client = new TcpTlsTransport(identity, new TestHandler());
+                clients.Add(client);
+                var connection = await client.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
+                using var echo = await connection.RequestAsync("hi"u8.ToArray()).AsTask().WaitAsync(Guard);
+                Assert.Equal("hi", Encoding.ASCII.GetString(echo.Payload.Span));
+            }
+
+            Assert.Equal(40, server.ConnectionCount);
+        }
+        finally
+        {
+            foreach (var c in clients)
+            {
+                await c.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Dial_AddressAtItsLimit_FailsWithTheReason_AndEachSideLogsItOnce()
+    {
+        using var serverIdentity = NodeIdentity.FromRandom(Ids);
+        using var clientIdentity = NodeIdentity.FromRandom(Ids);
+        var serverLog = new RecordingLogger();
+        var clientLog = new RecordingLogger();
+        await using var server = new TcpTlsTransport(serverIdentity, new TestHandler(), new TransportOptions { MaxConnectionsPerLoopbackAddress = 2 }, null, serverLog);
+        var listener = await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
+        await using var client = new TcpTlsTransport(clientIdentity, new TestHandler(), null, null, clientLog);
+        for (var i = 0; i < 2; i++)
+        {
+            // Answered means the listener authenticated it too (a TLS 1.3 client finishes first).
+            var held = await client.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
+            using var answered = await held.RequestAsync("hold"u8.ToArray()).AsTask().WaitAsync(Guard);
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            var ex = await Assert.ThrowsAsync<TransportException>(async () => await client.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard));
+            Assert.Equal(TransportError.LimitExceeded, ex.Reason);
+            Assert.Contains("refused the connection", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("address_limit", ex.Message, StringComparison.Ordinal);
+        }
+
+        var served = Assert.Single(serverLog.Entries, e => e.Level == LogLevel.Warning);
+        Assert.Contains("127.0.0.1", served.Message, StringComparison.Ordinal);
+        Assert.Contains("Transport:MaxConnectionsPerLoopbackAddress", served.Message, StringComparison.Ordinal);
+        var refused = Assert.Single(clientLog.Entries, e => e.Level == LogLevel.Warning);
+        Assert.Contains("refused this node's connection", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(2, server.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task Accept_AThousandSilentConnectionsFromOneAddress_StillLetsAPeerFromThatAddressInAndKeepsTheEstablishedOne()
+    {
+        using var serverIdentity = NodeIdentity.FromRandom(Ids);
+        using var peerIdentity = NodeIdentity.FromRandom(Ids);
+        using var pingIdentity = NodeIdentity.FromRandom(Ids);
+        await using var server = new TcpTlsTransport(serverIdentity, new TestHandler());
+        var listener = (TcpTlsListener)await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
+        await using var peer = new TcpTlsTransport(peerIdentity, new TestHandler());
+        var established = await peer.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
+        var silent = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                silent.Add(await ConnectSilentlyAsync(IPAddress.Loopback, listener.LocalAddress));
+            }
+
+            await using var ping = new TcpTlsTransport(pingIdentity, new TestHandler());
+            var fresh = await ping.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
+            using var answer = await fresh.RequestAsync("ping"u8.ToArray()).AsTask().WaitAsync(Guard);
+            using var still = await established.RequestAsync("still"u8.ToArray()).AsTask().WaitAsync(Guard);
+
+            Assert.Equal("ping", Encoding.ASCII.GetString(answer.Payload.Span));
+            Assert.Equal("still", Encoding.ASCII.GetString(still.Payload.Span));
+            Assert.True(listener.PendingCount <= new TransportOptions().MaxPendingHandshakes, $"{listener.PendingCount} pending");
+        }
+        finally
+        {
+            foreach (var s in silent)
+            {
+                s.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Accept_SilentConnectionsFromManyAddressesOverTheBudget_ShedsTheOldestWithANoticeAndHoldsTheBudget()
+    {
+        const int budget = 16;
+        const int flood = 64;
+        using var serverIdentity = NodeIdentity.FromRandom(Ids);
+        using var clientIdentity = NodeIdentity.FromRandom(Ids);
+
+        // A long handshake timeout: only shedding may close the silent connections during the test.
+        var options = new TransportOptions { MaxPendingHandshakes = budget, HandshakeTimeout = TimeSpan.FromMinutes(5) };
+        await using var server = new TcpTlsTransport(serverIdentity, new TestHandler(), options, null, null);
+        var listener = (TcpTlsListener)await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
+        var silent = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < flood; i++)
+            {
+                silent.Add(await ConnectSilentlyAsync(new IPAddress([127, 0, 1, (byte)(i + 2)]), listener.LocalAddress));
+            }
+
+            // The first flood - budget were shed, oldest first, each told why before any TLS byte.
+            for (var i = 0; i < flood - budget; i++)
+            {
+                Assert.Equal("OVERLAY-REFUSED pending_limit\n", await ReadToEndAsync(silent[i]));
+            }
+
+            Assert.Equal(budget, listener.PendingCount);
+            Assert.Equal(budget, listener.AddressCount);
+
+            // A newcomer that completes its handshake still gets in: the oldest silent one makes room.
+            await using var client = new TcpTlsTransport(clientIdentity, new TestHandler());
+            var connection = await client.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
+            using var answer = await connection.RequestAsync("in"u8.ToArray()).AsTask().WaitAsync(Guard);
+            Assert.Equal("OVERLAY-REFUSED pending_limit\n", await ReadToEndAsync(silent[flood - budget]));
+            Assert.Equal(budget - 1, listener.PendingCount);
+        }
+        finally
+        {
+            foreach (var s in silent)
+            {
+                s.Dispose();
+            }
+        }
+    }
+
+    private static async Task<Socket> ConnectSilentlyAsync(IPAddress source, TransportAddress target)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(source, 0));
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(target.HostText), target.Port)).WaitAsync(Guard);
+        return socket;
+    }
+
+    private static async Task<string> ReadToEndAsync(Socket socket)
+    {
+        var received = new List<byte>();
+        var buffer = new byte[128];
+        while (true)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).AsTask().WaitAsync(Guard);
+            if (n == 0)
+            {
+                return Encoding.ASCII.GetString([.. received]);
+            }
+
+            received.AddRange(buffer.AsSpan(0, n));
+        }
+    }
+}
