@@ -26,4 +26,7 @@ public enum DhtStateError
 
     /// <summary>A provider-record row has a malformed key, provider, flag or expiry; the row is skipped.</summary>
     BadProvider,
+
+    /// <summary>A bootstrap-pin row has a malformed address, peer id or time; the row is skipped.</summary>
+    BadBootstrapPin,
 }

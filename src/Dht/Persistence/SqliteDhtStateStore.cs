@@ -7,8 +7,8 @@ using Overlay.Transport;
 namespace Overlay.Dht.Persistence;
 
 /// <summary>
-/// DHT state in one SQLite file (<c>dht.db</c> in the node's data directory): contacts, value records and
-/// provider records. The file is small and rewritten whole at every save: a fresh database is written beside it and renamed over it, so a crash
+/// DHT state in one SQLite file (<c>dht.db</c> in the node's data directory): contacts, value records,
+/// provider records and bootstrap pins (<see cref="BootstrapPinTable"/>). The file is small and rewritten whole at every save: a fresh database is written beside it and renamed over it, so a crash
 /// mid-save leaves the previous state, and a damaged file is replaced by the next save instead of being
 /// patched. Loading checks every row (ids, addresses, record encodings and keys) and skips bad ones with
 /// a typed <see cref="DhtStateProblem"/>; a file SQLite cannot read is renamed to <c>dht.db.corrupt</c>
@@ -69,6 +69,7 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
         var contacts = new List<ContactSnapshot>();
         var records = new List<SavedRecord>();
         var providers = new List<SavedProvider>();
+        var pins = new List<BootstrapPin>();
         var expired = 0;
         var expiredProviders = 0;
         var corrupt = false;
@@ -90,6 +91,8 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
             {
                 expiredProviders = ReadProviders(connection, now, providers, problems);
             }
+
+            BootstrapPinTable.Read(connection, Path, pins, problems);
         }
         catch (SqliteException e) when (e.SqliteErrorCode is 11 or 26)
         {
@@ -111,7 +114,7 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
             SetAside(problems);
         }
 
-        return new DhtStateLoadResult(new DhtSnapshot(contacts, records, providers), problems, expired, expiredProviders);
+        return new DhtStateLoadResult(new DhtSnapshot(contacts, records, providers) { BootstrapPins = pins }, problems, expired, expiredProviders);
     }
 
     /// <inheritdoc/>
@@ -132,10 +135,11 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
                     CREATE TABLE contacts (peer_id BLOB NOT NULL PRIMARY KEY, address TEXT NOT NULL, latency_ms REAL, last_seen_ms INTEGER NOT NULL);
                     CREATE TABLE records (key BLOB NOT NULL PRIMARY KEY, local INTEGER NOT NULL, encoded BLOB NOT NULL);
                     CREATE TABLE providers (key BLOB NOT NULL, provider BLOB NOT NULL, local INTEGER NOT NULL, expires_ms INTEGER NOT NULL, PRIMARY KEY (key, provider, local));
-                    """, transaction);
+                    """ + BootstrapPinTable.CreateSql, transaction);
                 WriteContacts(connection, transaction, snapshot.Contacts);
                 WriteRecords(connection, transaction, snapshot.Records);
                 WriteProviders(connection, transaction, snapshot.Providers);
+                BootstrapPinTable.Write(connection, transaction, snapshot.BootstrapPins);
                 transaction.Commit();
             }
 

@@ -14,17 +14,19 @@ namespace Overlay.Node.Hosting;
 /// <summary>
 /// The node's DHT participant. At start it builds a <see cref="DhtNode"/> over the node's own transport
 /// and connection pool (one listener per node), routes inbound DHT requests to it, and restores the
-/// contacts and records saved in <c>dht.db</c>. While running it joins through the bootstrap peers and the
-/// saved contacts (retrying with backoff while nobody answers), runs maintenance rounds and saves
-/// snapshots, all on the injected clock. At stop it saves a last snapshot.
+/// contacts, records and bootstrap pins saved in <c>dht.db</c>. While running it joins through the bootstrap
+/// peers (those configured without a PeerId through the identity they proved on first contact) and the
+/// saved contacts, retrying with backoff while nobody answers and saying why, runs maintenance rounds and
+/// saves snapshots, all on the injected clock; a newly learned bootstrap pin is saved at once. At stop it
+/// saves a last snapshot.
 /// </summary>
 public sealed class DhtService(
     NodeIdentityHolder identity,
     IOptions<DhtOptions> dhtOptions,
     IOptions<DhtHostOptions> hostOptions,
-    IOptions<TransportOptions> transportOptions,
     IOptions<NodeOptions> nodeOptions,
     TransportService transport,
+    BootstrapSeeds seeds,
     NodeInboundHandler inbound,
     IDhtStateStore state,
     TimeProvider time,
@@ -36,6 +38,7 @@ public sealed class DhtService(
 
     private static readonly TimeSpan FirstJoinRetry = TimeSpan.FromSeconds(2);
 
+    private readonly object _saving = new();
     private int _savedContacts;
 
     /// <summary>The running DHT node; null before start and after stop.</summary>
@@ -55,6 +58,7 @@ public sealed class DhtService(
             meterFactory.Create(Overlay.Dht.Wire.DhtMetrics.MeterName), startCoordinate: location);
         Restore(node);
         Node = node;
+        seeds.PinLearned += OnPinLearned;
         inbound.AttachDht(node.RequestHandler);
         var detail = $"announcing {announce?.ToString() ?? "no address"}, {node.ContactCount} contacts, {node.RecordCount} records";
         Log.ComponentStarted(logger, "DHT", detail);
@@ -73,6 +77,7 @@ public sealed class DhtService(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        seeds.PinLearned -= OnPinLearned;
         inbound.DetachDht();
         if (Node is { } node)
         {
@@ -93,6 +98,7 @@ public sealed class DhtService(
         }
 
         _savedContacts = node.RestoreContacts(loaded.Snapshot.Contacts);
+        seeds.Restore(loaded.Snapshot.BootstrapPins);
         var kept = 0;
         var refused = 0;
         foreach (var record in loaded.Snapshot.Records)
@@ -128,21 +134,7 @@ public sealed class DhtService(
 
     private async Task JoinAsync(DhtNode node, CancellationToken stoppingToken)
     {
-        var seeds = new List<TransportAddress>();
-        foreach (var text in transportOptions.Value.BootstrapPeers)
-        {
-            var address = TransportAddress.Parse(text);
-            if (address.ExpectedPeer is null)
-            {
-                Log.DhtSeedUnpinned(logger, text);
-            }
-            else if (address.ExpectedPeer != node.Id)
-            {
-                seeds.Add(address);
-            }
-        }
-
-        if (seeds.Count == 0 && _savedContacts == 0)
+        if (seeds.Configured.Count == 0 && _savedContacts == 0)
         {
             Log.DhtWaitingForPeers(logger);
             return;
@@ -154,7 +146,7 @@ public sealed class DhtService(
             var started = time.GetUtcNow();
             try
             {
-                var contacts = await node.BootstrapAsync(seeds, stoppingToken).ConfigureAwait(false);
+                var contacts = await node.BootstrapAsync(await ResolveSeedsAsync(node, stoppingToken).ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
                 var answered = 0;
                 foreach (var c in node.SnapshotContacts())
                 {
@@ -183,7 +175,8 @@ public sealed class DhtService(
                 Log.DhtJoinError(logger, e);
             }
 
-            Log.DhtJoinFailed(logger, seeds.Count, _savedContacts, delay.TotalSeconds);
+            var why = seeds.DescribeFailures();
+            Log.DhtJoinFailed(logger, seeds.Configured.Count, _savedContacts, why.Length > 0 ? why : "no peer answered a DHT request", delay.TotalSeconds);
             try
             {
                 await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
@@ -194,6 +187,41 @@ public sealed class DhtService(
             }
 
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, hostOptions.Value.MaxJoinRetryDelay.Ticks));
+        }
+    }
+
+    /// <summary>
+    /// The bootstrap peers to join through, each with the identity it must prove; one whose first contact
+    /// fails is left out of this attempt (and its failure kept for the join's message).
+    /// </summary>
+    private async Task<IReadOnlyList<TransportAddress>> ResolveSeedsAsync(DhtNode node, CancellationToken stoppingToken)
+    {
+        var resolved = new List<TransportAddress>();
+        foreach (var configured in seeds.Configured)
+        {
+            try
+            {
+                var address = await transport.ResolveBootstrapAsync(configured, stoppingToken).ConfigureAwait(false);
+                if (address.ExpectedPeer != node.Id)
+                {
+                    resolved.Add(address);
+                }
+            }
+            catch (TransportException e)
+            {
+                seeds.RecordFailure(configured, e.Message);
+            }
+        }
+
+        return resolved;
+    }
+
+    private void OnPinLearned()
+    {
+        // Saved at once: a node killed before its next snapshot must not trust a new identity on its next first contact.
+        if (Node is { } node)
+        {
+            Save(node);
         }
     }
 
@@ -245,27 +273,32 @@ public sealed class DhtService(
 
     private void Save(DhtNode node)
     {
-        DhtSnapshot snapshot;
-        try
+        // The snapshot loop, a newly learned pin and the stop may save at once: one at a time, each
+        // snapshot taken under the lock, so an older one never replaces a newer one.
+        lock (_saving)
         {
-            snapshot = new DhtSnapshot(node.SnapshotContacts(), node.SnapshotRecords(), node.SnapshotProviders());
-        }
-        catch (ObjectDisposedException)
-        {
-            return;
-        }
+            DhtSnapshot snapshot;
+            try
+            {
+                snapshot = new DhtSnapshot(node.SnapshotContacts(), node.SnapshotRecords(), node.SnapshotProviders()) { BootstrapPins = seeds.Pins() };
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
 
-        try
-        {
-            state.Save(snapshot);
-            var contacts = snapshot.Contacts.Count;
-            var records = snapshot.Records.Count + snapshot.Providers.Count;
-            Log.DhtStateSaved(logger, state.Path, contacts, records);
-        }
-        catch (DhtStateException e)
-        {
-            // The previous snapshot is still in place; the next round tries again.
-            Log.DhtStateSaveFailed(logger, e.Message);
+            try
+            {
+                state.Save(snapshot);
+                var contacts = snapshot.Contacts.Count;
+                var records = snapshot.Records.Count + snapshot.Providers.Count;
+                Log.DhtStateSaved(logger, state.Path, contacts, records);
+            }
+            catch (DhtStateException e)
+            {
+                // The previous snapshot is still in place; the next round tries again.
+                Log.DhtStateSaveFailed(logger, e.Message);
+            }
         }
     }
 }

@@ -101,6 +101,7 @@ public static class NodeHostFactory
         services.AddHostedService(sp => sp.GetRequiredService<ShardStoreService>());
         services.AddSingleton<NodeInboundHandler>();
         services.AddSingleton<IInboundHandler>(sp => sp.GetRequiredService<NodeInboundHandler>());
+        services.AddSingleton<BootstrapSeeds>();
         services.AddSingleton<TransportService>();
         services.AddHostedService(sp => sp.GetRequiredService<TransportService>());
         // After the transport (it shares its listener and pool) and before the control API (which drives it);
