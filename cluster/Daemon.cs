@@ -22,6 +22,7 @@ internal sealed partial class Daemon : IDisposable
     private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _running = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<string> _warnings = [];
+    private readonly Queue<string> _lastLines = new();
     private bool _killed;
 
     private Daemon(int index, string dataDirectory, Process process, StreamWriter log)
@@ -34,7 +35,7 @@ internal sealed partial class Daemon : IDisposable
         _process.EnableRaisingEvents = true;
         _process.Exited += (_, _) =>
         {
-            var failure = new InvalidOperationException($"Daemon {index} exited with code {_process.ExitCode} before it was listening and running; its log is {Path.Combine(dataDirectory, "daemon.log")}.");
+            var failure = new InvalidOperationException($"Daemon {index} exited with code {_process.ExitCode} before it was listening and running; its last lines:\n{LastLines()}");
             _listening.TrySetException(failure);
             _running.TrySetException(failure);
         };
@@ -111,16 +112,22 @@ internal sealed partial class Daemon : IDisposable
     }
 
     /// <summary>Resident set size in bytes (VmRSS), or 0 once the process is gone.</summary>
-    public long ResidentBytes()
+    public long ResidentBytes() => StatusField("VmRSS:") * 1024;
+
+    /// <summary>Threads of the process, or 0 once it is gone.</summary>
+    public long ThreadCount() => StatusField("Threads:");
+
+    /// <summary>A number from <c>/proc/PID/status</c> (a "kB" unit is dropped), or 0 once the process is gone.</summary>
+    private long StatusField(string name)
     {
         try
         {
             foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
             {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                if (line.StartsWith(name, StringComparison.Ordinal))
                 {
-                    var digits = line.AsSpan(6).Trim().TrimEnd("kB").Trim();
-                    return long.Parse(digits, CultureInfo.InvariantCulture) * 1024;
+                    var digits = line.AsSpan(name.Length).Trim().TrimEnd("kB").Trim();
+                    return long.Parse(digits, CultureInfo.InvariantCulture);
                 }
             }
         }
@@ -201,6 +208,16 @@ internal sealed partial class Daemon : IDisposable
         }
     }
 
+    private string LastLines()
+    {
+        // The exit can be seen before the last lines are read: give the readers a moment.
+        _process.WaitForExit(2000);
+        lock (_gate)
+        {
+            return string.Join('\n', _lastLines);
+        }
+    }
+
     private void Signal(int signal)
     {
         if (!_process.HasExited)
@@ -219,6 +236,12 @@ internal sealed partial class Daemon : IDisposable
         lock (_gate)
         {
             _log.WriteLine(line);
+            _lastLines.Enqueue(line);
+            if (_lastLines.Count > 20)
+            {
+                _lastLines.Dequeue();
+            }
+
             if ((line.Contains(" warn: ", StringComparison.Ordinal) || line.Contains(" fail: ", StringComparison.Ordinal) || line.Contains(" crit: ", StringComparison.Ordinal))
                 && _warnings.Count < 1000)
             {

@@ -10,7 +10,24 @@ const string Usage = """
       CPU for --idle seconds, puts --puts values through the control API and reads each back through
       another daemon, kills the --kill share (SIGKILL) and reads them again, then stops the rest.
       Exit code 0 when the network formed, 1 when it did not.
+    usage: Overlay.Cluster flood [--sockets 18000] [--sources 1200] [--hold 30] [--after 60] [--node-dll PATH]
+      Starts one daemon and keeps --sockets silent connections open to its P2P port from --sources
+      loopback addresses (1: from 127.0.0.1 itself) for --hold seconds, reopening each one it closes,
+      while 'overlay ping' is tried from 127.0.0.1; prints its resident memory before, during and
+      --after seconds after the flood.
     """;
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+
+if (args.Length > 0 && args[0] == "flood")
+{
+    return await FloodAsync(args[1..], stop.Token);
+}
 
 if (args.Length == 0 || args[0] != "run")
 {
@@ -59,13 +76,41 @@ if (problems.Count > 0)
     return 2;
 }
 
-using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
-
 var report = await new ClusterRunner(options, Console.Out).RunAsync(stop.Token);
 report.WriteTo(Console.Out);
 return report.Formed ? 0 : 1;
+
+static async Task<int> FloodAsync(string[] args, CancellationToken cancellationToken)
+{
+    var options = new FloodOptions();
+    for (var i = 0; i < args.Length; i += 2)
+    {
+        var value = i + 1 < args.Length ? args[i + 1] : null;
+        var number = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : double.NaN;
+        FloodOptions? next = args[i] switch
+        {
+            "--sockets" when number >= 0 => options with { Sockets = (int)number },
+            "--sources" when number >= 0 => options with { Sources = (int)number },
+            "--hold" when number >= 0 => options with { Hold = TimeSpan.FromSeconds(number) },
+            "--after" when number >= 0 => options with { After = TimeSpan.FromSeconds(number) },
+            "--node-dll" when value is not null => options with { NodeDll = Path.GetFullPath(value) },
+            _ => null,
+        };
+        if (next is null)
+        {
+            Console.Error.WriteLine($"The argument '{args[i]}' with value '{value}' is not understood.\n{Usage}");
+            return 2;
+        }
+
+        options = next;
+    }
+
+    var problems = options.Validate();
+    if (problems.Count > 0)
+    {
+        Console.Error.WriteLine(string.Join('\n', problems));
+        return 2;
+    }
+
+    return await new FloodProbe(options, Console.Out).RunAsync(cancellationToken);
+}

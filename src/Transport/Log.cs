@@ -33,4 +33,7 @@ internal static partial class Log
 
     [LoggerMessage(1008, LogLevel.Warning, "{Address} refused this node's connection: {Detail}; {LeftOut} more such refusals since the last report")]
     public static partial void RefusedByPeer(ILogger logger, string address, string detail, int leftOut);
+
+    [LoggerMessage(1009, LogLevel.Information, "A flood of up to {Peak} unauthenticated connections is over; memory returned to the system: working set {BeforeMb:0} MB, now {AfterMb:0} MB")]
+    public static partial void FloodRelieved(ILogger logger, int peak, double beforeMb, double afterMb);
 }

@@ -1,9 +1,9 @@
 namespace Overlay.Transport.Admission;
 
-/// <summary>What one remote address holds in an <see cref="InboundAdmission"/>: its pending connections, oldest first, and how many are established.</summary>
+/// <summary>What one remote address holds in an <see cref="InboundAdmission"/>: its pending connections and how many are established.</summary>
 internal sealed class AddressLoad
 {
-    public LinkedList<AdmissionTicket> Pending { get; } = new();
+    public PendingQueue Pending { get; } = new();
 
     public int Established { get; set; }
 

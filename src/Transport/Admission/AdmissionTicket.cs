@@ -12,11 +12,14 @@ internal sealed class AdmissionTicket : IDisposable
 {
     private readonly CancellationTokenSource _shed = new();
 
-    internal AdmissionTicket(IPAddress remote, AddressLoad load, long sequence)
+    private readonly Func<bool>? _hasSpoken;
+
+    internal AdmissionTicket(IPAddress remote, AddressLoad load, long sequence, Func<bool>? hasSpoken)
     {
         Remote = remote;
         Load = load;
         Sequence = sequence;
+        _hasSpoken = hasSpoken;
     }
 
     public IPAddress Remote { get; }
@@ -34,11 +37,28 @@ internal sealed class AdmissionTicket : IDisposable
 
     internal TicketState State { get; set; } = TicketState.Pending;
 
-    /// <summary>This ticket's node in the admission's list of pending tickets, oldest first.</summary>
+    /// <summary>This ticket's node in the admission's queue of pending tickets.</summary>
     internal LinkedListNode<AdmissionTicket>? AllPending { get; set; }
 
-    /// <summary>This ticket's node in its address's list of pending tickets, oldest first.</summary>
+    /// <summary>This ticket's node in its address's queue of pending tickets.</summary>
     internal LinkedListNode<AdmissionTicket>? AddressPending { get; set; }
+
+    /// <summary>
+    /// Whether the dialler's first bytes have arrived, asked of the connection itself: under a flood the
+    /// task that would report them may not have run yet, and a peer must not be shed as silent for that.
+    /// </summary>
+    internal bool HasSpoken()
+    {
+        try
+        {
+            return _hasSpoken?.Invoke() ?? false;
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+            // Closed meanwhile: it goes first.
+            return false;
+        }
+    }
 
     internal void MarkShed(ConnectionRefusal reason)
     {

@@ -3,22 +3,35 @@ using System.Net;
 namespace Overlay.Transport.Admission;
 
 /// <summary>
-/// Decides which inbound connections a listener holds, before and after their handshake. Two limits:
-/// each remote address holds at most its scope's per-address limit
-/// (<see cref="TransportOptions.MaxConnectionsPer"/>: public, private, loopback), and all addresses
-/// together hold at most <see cref="TransportOptions.MaxPendingHandshakes"/> connections that have
-/// not yet authenticated. Neither limit ever turns away a newcomer in favour of an unauthenticated
-/// connection: when one would, the oldest unauthenticated connection (of that address, or of all)
-/// is shed instead. So a flood of silent or slow connections costs bounded memory and cannot lock
-/// out a peer, or the local <c>overlay ping</c>, whose handshake completes promptly; only an address
-/// whose every slot holds an authenticated connection is refused. Thread-safe; one lock.
+/// Decides which inbound connections a listener holds, before and after their handshake. Each remote
+/// address holds at most its scope's per-address limit (<see cref="TransportOptions.MaxConnectionsPer"/>:
+/// public, private, loopback). All addresses together hold at most
+/// <see cref="TransportOptions.MaxPendingHandshakes"/> connections in their handshake (the costly
+/// phase: TLS state), and <see cref="SilentPerHandshake"/> times as many that have not sent a byte
+/// yet (a socket each). No limit ever turns away a newcomer in favour of an unauthenticated
+/// connection: when one would, an unauthenticated connection (of that address, or of all) is shed
+/// instead, the oldest that has not sent a byte before any in its handshake (<see cref="PendingQueue"/>).
+/// So a flood of silent or slow connections costs bounded memory and cannot lock out a peer, or the
+/// local <c>overlay ping</c>, that starts its handshake promptly; only an address whose every slot
+/// holds an authenticated connection is refused. Thread-safe; one lock.
 /// </summary>
 internal sealed class InboundAdmission
 {
+    /// <summary>
+    /// Connections that have sent nothing yet are held up to this many times
+    /// <see cref="TransportOptions.MaxPendingHandshakes"/>. They cost a socket and a few hundred bytes,
+    /// and a slow dialler (a CLI that has just started, a loaded machine) may take a while before its
+    /// first byte: the larger line gives it time under a flood of connections that never speak.
+    /// </summary>
+    public const int SilentPerHandshake = 16;
+
+    /// <summary>Silent candidates asked whether they have spoken meanwhile, at most, per shed.</summary>
+    private const int MaxProbesPerShed = 8;
+
     private readonly TransportOptions _options;
     private readonly object _lock = new();
     private readonly Dictionary<IPAddress, AddressLoad> _byAddress = [];
-    private readonly LinkedList<AdmissionTicket> _pending = new();
+    private readonly PendingQueue _pending = new();
     private long _sequence;
 
     public InboundAdmission(TransportOptions options)
@@ -38,6 +51,20 @@ internal sealed class InboundAdmission
             }
         }
     }
+
+    /// <summary>Connections admitted whose handshake is under way.</summary>
+    public int HandshakingCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pending.SpeakingCount;
+            }
+        }
+    }
+
+    private int SilentBudget => _options.MaxPendingHandshakes * SilentPerHandshake;
 
     /// <summary>Authenticated connections not yet released.</summary>
     public int EstablishedCount { get; private set; }
@@ -59,8 +86,10 @@ internal sealed class InboundAdmission
     /// <paramref name="refusal"/>) when every slot of its address holds an authenticated connection.
     /// Tickets shed to make room are added to <paramref name="shed"/>; the caller calls
     /// <see cref="AdmissionTicket.SignalShed"/> on each once it holds no lock.
+    /// <paramref name="hasSpoken"/>, when given, tells whether the connection's first bytes have arrived
+    /// (a cheap, non-blocking check); it is asked before the connection is shed as silent.
     /// </summary>
-    public AdmissionTicket? TryAdmit(IPAddress remote, List<AdmissionTicket> shed, out ConnectionRefusal refusal)
+    public AdmissionTicket? TryAdmit(IPAddress remote, List<AdmissionTicket> shed, out ConnectionRefusal refusal, Func<bool>? hasSpoken = null)
     {
         ArgumentNullException.ThrowIfNull(remote);
         ArgumentNullException.ThrowIfNull(shed);
@@ -75,28 +104,43 @@ internal sealed class InboundAdmission
 
             if (load.Total >= limit)
             {
-                if (load.Pending.First is not { } oldestOfAddress)
+                if (VictimLocked(load.Pending, shed) is not { } oldestOfAddress)
                 {
                     refusal = new ConnectionRefusal(RefusalReason.AddressLimit, remote, limit);
                     ForgetIfEmpty(remote, load);
                     return null;
                 }
 
-                ShedLocked(oldestOfAddress.Value, new ConnectionRefusal(RefusalReason.PendingLimit, remote, limit), shed);
+                ShedLocked(oldestOfAddress, new ConnectionRefusal(RefusalReason.PendingLimit, remote, limit), shed);
             }
 
-            if (_pending.Count >= _options.MaxPendingHandshakes && _pending.First is { } oldest)
+            if (_pending.SilentCount >= SilentBudget && VictimLocked(_pending, shed) is { } oldest)
             {
-                ShedLocked(oldest.Value, new ConnectionRefusal(RefusalReason.PendingLimit, oldest.Value.Remote, _options.MaxPendingHandshakes), shed);
+                ShedLocked(oldest, new ConnectionRefusal(RefusalReason.PendingLimit, oldest.Remote, SilentBudget), shed);
             }
 
             // Shedding may have emptied this address and dropped its entry: the newcomer puts it back.
             _byAddress.TryAdd(remote, load);
-            var ticket = new AdmissionTicket(remote, load, _sequence++);
-            ticket.AllPending = _pending.AddLast(ticket);
-            ticket.AddressPending = load.Pending.AddLast(ticket);
+            var ticket = new AdmissionTicket(remote, load, _sequence++, hasSpoken);
+            ticket.AllPending = _pending.Add(ticket);
+            ticket.AddressPending = load.Pending.Add(ticket);
             refusal = default;
             return ticket;
+        }
+    }
+
+    /// <summary>
+    /// The connection of <paramref name="ticket"/> sent its first byte: its handshake is under way, and
+    /// silent connections are shed before it. If more handshakes are now under way than
+    /// <see cref="TransportOptions.MaxPendingHandshakes"/>, the oldest is shed (added to <paramref name="shed"/>).
+    /// </summary>
+    public void Speaking(AdmissionTicket ticket, List<AdmissionTicket> shed)
+    {
+        ArgumentNullException.ThrowIfNull(ticket);
+        ArgumentNullException.ThrowIfNull(shed);
+        lock (_lock)
+        {
+            MarkSpeakingLocked(ticket, shed);
         }
     }
 
@@ -153,6 +197,39 @@ internal sealed class InboundAdmission
         {
             ticket.Dispose();
         }
+    }
+
+    // Under _lock.
+    private void MarkSpeakingLocked(AdmissionTicket ticket, List<AdmissionTicket> shed)
+    {
+        if (ticket.State != TicketState.Pending)
+        {
+            return;
+        }
+
+        _pending.MarkSpeaking(ticket.AllPending!);
+        ticket.Load.Pending.MarkSpeaking(ticket.AddressPending!);
+        while (_pending.SpeakingCount > _options.MaxPendingHandshakes && _pending.OldestSpeaking is { } oldest)
+        {
+            ShedLocked(oldest, new ConnectionRefusal(RefusalReason.PendingLimit, oldest.Remote, _options.MaxPendingHandshakes), shed);
+        }
+    }
+
+    // Under _lock. The pending connection of queue to shed: the oldest silent one, after asking the
+    // oldest few whether their first bytes came meanwhile (those move to the speaking line instead).
+    private AdmissionTicket? VictimLocked(PendingQueue queue, List<AdmissionTicket> shed)
+    {
+        for (var probes = 0; probes < MaxProbesPerShed && queue.OldestSilent is { } candidate; probes++)
+        {
+            if (!candidate.HasSpoken())
+            {
+                return candidate;
+            }
+
+            MarkSpeakingLocked(candidate, shed);
+        }
+
+        return queue.Oldest;
     }
 
     // Under _lock.

@@ -8,8 +8,9 @@ namespace Overlay.Transport.Tls;
 /// A bound TCP socket. The accept loop hands each socket to its own task so a slow or hostile
 /// handshake never stalls others. Every socket passes the listener's <see cref="InboundAdmission"/>
 /// first: a connection from an address whose every slot holds an authenticated connection is
-/// refused with a <see cref="RefusalNotice"/>, and unauthenticated connections are shed oldest first
-/// to stay within the per-address limits and <see cref="TransportOptions.MaxPendingHandshakes"/>.
+/// refused with a <see cref="RefusalNotice"/>, and unauthenticated connections are shed (silent ones
+/// before those in their handshake, oldest first) to stay within the per-address limits and
+/// <see cref="TransportOptions.MaxPendingHandshakes"/>.
 /// Until its first byte arrives a connection holds only its socket: TLS state is made once the
 /// dialler speaks. The wait and the handshake together get <see cref="TransportOptions.HandshakeTimeout"/>.
 /// Only cancellation ends the loop.
@@ -20,6 +21,7 @@ internal sealed class TcpTlsListener : ITransportListener
     private readonly Socket _socket;
     private readonly CancellationTokenSource _stop = new();
     private readonly InboundAdmission _admission;
+    private readonly FloodRelief _relief;
     private readonly AcceptedConnections _accepted = new();
     private readonly Task _loop;
 
@@ -28,6 +30,7 @@ internal sealed class TcpTlsListener : ITransportListener
         _owner = owner;
         _socket = socket;
         _admission = new InboundAdmission(owner.Options);
+        _relief = new FloodRelief(owner.Options.MaxPendingHandshakes, owner.Time, owner.Logger, () => _admission.PendingCount);
         LocalAddress = localAddress;
         _loop = AcceptLoopAsync();
     }
@@ -55,6 +58,7 @@ internal sealed class TcpTlsListener : ITransportListener
         _accepted.Complete();
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _owner.Forget(this);
+        _relief.Dispose();
         _stop.Dispose();
     }
 
@@ -86,11 +90,8 @@ internal sealed class TcpTlsListener : ITransportListener
         }
 
         var shed = new List<AdmissionTicket>(1);
-        var ticket = _admission.TryAdmit(remote.Address, shed, out var refusal);
-        foreach (var victim in shed)
-        {
-            victim.SignalShed();
-        }
+        var ticket = _admission.TryAdmit(remote.Address, shed, out var refusal, () => socket.Available > 0);
+        SignalAll(shed);
 
         if (ticket is null)
         {
@@ -98,6 +99,8 @@ internal sealed class TcpTlsListener : ITransportListener
             Refuse(socket, refusal.Token);
             return;
         }
+
+        _relief.Admitted(_admission.PendingCount);
 
         var tlsStarted = false;
         try
@@ -107,6 +110,8 @@ internal sealed class TcpTlsListener : ITransportListener
 
             // Wait for the dialler's first byte before making any TLS state: a silent connection costs a socket only.
             await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, linked.Token);
+            _admission.Speaking(ticket, shed);
+            SignalAll(shed);
             tlsStarted = true;
             var (ssl, peer) = await _owner.AcceptAsync(socket, linked.Token);
             if (!_admission.Authenticated(ticket))
@@ -116,6 +121,8 @@ internal sealed class TcpTlsListener : ITransportListener
                 _owner.Refusals.Inbound(ticket.ShedReason!.Value);
                 return;
             }
+
+            _relief.Left(_admission.PendingCount);
 
             var remoteAddress = TransportAddress.Create(TransportScheme.Tcp, remote.Address, remote.Port, peer);
             var connection = _owner.Start(socket, ssl, peer, remoteAddress, isInitiator: false);
@@ -143,7 +150,19 @@ internal sealed class TcpTlsListener : ITransportListener
 
             socket.Dispose();
             _admission.Release(ticket);
+            _relief.Left(_admission.PendingCount);
         }
+    }
+
+    // Outside the admission's lock: cancelling runs the shed connections' callbacks.
+    private static void SignalAll(List<AdmissionTicket> shed)
+    {
+        foreach (var victim in shed)
+        {
+            victim.SignalShed();
+        }
+
+        shed.Clear();
     }
 
     /// <summary>

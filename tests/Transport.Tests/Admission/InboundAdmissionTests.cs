@@ -88,29 +88,83 @@ public sealed class InboundAdmissionTests
     }
 
     [Fact]
-    public void TryAdmit_OverThePendingBudget_ShedsTheOldestPendingOfAnyAddress()
+    public void TryAdmit_SilentConnectionsOverTheirBudget_ShedTheOldestSilentOfAnyAddress_NeverAHandshake()
     {
-        var admission = new InboundAdmission(new TransportOptions { MaxPendingHandshakes = 4 });
+        // One handshake at a time; sixteen connections that have sent nothing.
+        var admission = new InboundAdmission(new TransportOptions { MaxPendingHandshakes = 1 });
+        var silentBudget = InboundAdmission.SilentPerHandshake;
         var shed = new List<AdmissionTicket>();
-        var tickets = new List<AdmissionTicket>();
-        for (var i = 0; i < 4; i++)
+        var handshake = admission.TryAdmit(Public, shed, out _)!;
+        admission.Speaking(handshake, shed);
+        var silent = new List<AdmissionTicket>();
+        for (var i = 0; i < silentBudget; i++)
         {
-            tickets.Add(admission.TryAdmit(IPAddress.Parse($"198.51.100.{i + 1}"), shed, out _)!);
+            silent.Add(admission.TryAdmit(IPAddress.Parse($"198.51.100.{i + 1}"), shed, out _)!);
         }
 
         Assert.Empty(shed);
-        Assert.True(admission.Authenticated(tickets[0]));
-
-        // Three pending now; the fifth fits, the sixth and seventh each push out the oldest pending one.
         Assert.NotNull(admission.TryAdmit(Loopback, shed, out _));
+        Assert.NotNull(admission.TryAdmit(Loopback, shed, out _));
+
+        Assert.Equal([silent[0], silent[1]], shed);
+        Assert.All(shed, t => Assert.Equal(silentBudget, t.ShedReason!.Value.Limit));
+        Assert.Equal(silentBudget + 1, admission.PendingCount);
+        Assert.Equal(1, admission.HandshakingCount);
+        Assert.True(admission.Authenticated(handshake));
+    }
+
+    [Fact]
+    public void Speaking_OverTheHandshakeBudget_ShedsTheOldestHandshake()
+    {
+        var admission = new InboundAdmission(new TransportOptions { MaxPendingHandshakes = 2 });
+        var shed = new List<AdmissionTicket>();
+        var a = admission.TryAdmit(IPAddress.Parse("198.51.100.1"), shed, out _)!;
+        var b = admission.TryAdmit(IPAddress.Parse("198.51.100.2"), shed, out _)!;
+        var c = admission.TryAdmit(IPAddress.Parse("198.51.100.3"), shed, out _)!;
+
+        admission.Speaking(b, shed);
+        admission.Speaking(a, shed);
         Assert.Empty(shed);
-        Assert.NotNull(admission.TryAdmit(Loopback, shed, out _));
-        Assert.NotNull(admission.TryAdmit(Loopback, shed, out _));
+        admission.Speaking(c, shed);
 
-        Assert.Equal([tickets[1], tickets[2]], shed);
-        Assert.Equal(4, admission.PendingCount);
-        Assert.Equal(1, admission.EstablishedCount);
-        Assert.All(shed, t => Assert.Equal(4, t.ShedReason!.Value.Limit));
+        Assert.Same(a, Assert.Single(shed));
+        Assert.Equal(2, admission.HandshakingCount);
+        Assert.True(admission.Authenticated(b));
+        Assert.True(admission.Authenticated(c));
+    }
+
+    [Fact]
+    public void TryAdmit_OldestSilentWhoseBytesHaveArrived_IsMovedToTheHandshakesInsteadOfShed()
+    {
+        // Under a flood the task that would report its first bytes may not have run: the connection is asked.
+        var admission = new InboundAdmission(new TransportOptions { MaxPendingHandshakes = 1 });
+        var shed = new List<AdmissionTicket>();
+        var spoke = admission.TryAdmit(Loopback, shed, out _, hasSpoken: () => true)!;
+        var silent = new List<AdmissionTicket>();
+        for (var i = 1; i < InboundAdmission.SilentPerHandshake; i++)
+        {
+            silent.Add(admission.TryAdmit(IPAddress.Parse($"198.51.100.{i}"), shed, out _, hasSpoken: () => false)!);
+        }
+
+        Assert.NotNull(admission.TryAdmit(Public, shed, out _));
+
+        Assert.Same(silent[0], Assert.Single(shed));
+        Assert.Equal(1, admission.HandshakingCount);
+        Assert.True(admission.Authenticated(spoke));
+    }
+
+    [Fact]
+    public void TryAdmit_AddressAtItsLimit_ShedsItsSilentConnectionBeforeItsSpeakingOlderOne()
+    {
+        var admission = new InboundAdmission(new TransportOptions { MaxConnectionsPerAddress = 2 });
+        var shed = new List<AdmissionTicket>();
+        var older = admission.TryAdmit(Public, shed, out _)!;
+        var silent = admission.TryAdmit(Public, shed, out _)!;
+        admission.Speaking(older, shed);
+
+        Assert.NotNull(admission.TryAdmit(Public, shed, out _));
+        Assert.Same(silent, Assert.Single(shed));
+        Assert.True(admission.Authenticated(older));
     }
 
     [Fact]
@@ -154,7 +208,7 @@ public sealed class InboundAdmissionTests
     [InlineData(3)]
     public void TryAdmit_SeededRandomArrivalsAndDepartures_KeepEveryLimitAndForgetEveryAddress(int seed)
     {
-        var options = new TransportOptions { MaxConnectionsPerAddress = 5, MaxConnectionsPerPrivateAddress = 7, MaxPendingHandshakes = 20 };
+        var options = new TransportOptions { MaxConnectionsPerAddress = 5, MaxConnectionsPerPrivateAddress = 7, MaxPendingHandshakes = 2 };
         var admission = new InboundAdmission(options);
         var random = new Random(seed);
         var addresses = new[] { "203.0.113.1", "203.0.113.2", "198.51.100.9", "10.0.0.1", "192.168.1.1", "127.0.0.1" }.Select(IPAddress.Parse).ToArray();
@@ -178,6 +232,16 @@ public sealed class InboundAdmissionTests
                     live.Add(ticket);
                 }
             }
+            else if (roll < 7)
+            {
+                admission.Speaking(live[random.Next(live.Count)], shed);
+                foreach (var gone in shed)
+                {
+                    live.Remove(gone);
+                }
+
+                shed.Clear();
+            }
             else if (roll < 8)
             {
                 var t = live[random.Next(live.Count)];
@@ -190,7 +254,8 @@ public sealed class InboundAdmissionTests
                 live.Remove(t);
             }
 
-            Assert.True(admission.PendingCount <= options.MaxPendingHandshakes);
+            Assert.True(admission.HandshakingCount <= options.MaxPendingHandshakes);
+            Assert.True(admission.PendingCount - admission.HandshakingCount <= options.MaxPendingHandshakes * InboundAdmission.SilentPerHandshake);
             foreach (var group in live.GroupBy(t => t.Remote))
             {
                 Assert.True(group.Count() <= options.MaxConnectionsPer(AddressScopes.Of(group.Key)), $"{group.Key} holds {group.Count()}");

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Overlay.Crypto;
+using Overlay.Transport.Admission;
 using Overlay.Transport.Tests.Contract;
 using Overlay.Transport.Tests.Quic;
 using Overlay.Transport.Tls;
@@ -107,7 +108,7 @@ public sealed class ConnectionLimitTests
 
             Assert.Equal("ping", Encoding.ASCII.GetString(answer.Payload.Span));
             Assert.Equal("still", Encoding.ASCII.GetString(still.Payload.Span));
-            Assert.True(listener.PendingCount <= new TransportOptions().MaxPendingHandshakes, $"{listener.PendingCount} pending");
+            Assert.True(listener.PendingCount <= new TransportOptions().MaxPendingHandshakes * InboundAdmission.SilentPerHandshake, $"{listener.PendingCount} pending");
         }
         finally
         {
@@ -121,13 +122,14 @@ public sealed class ConnectionLimitTests
     [Fact]
     public async Task Accept_SilentConnectionsFromManyAddressesOverTheBudget_ShedsTheOldestWithANoticeAndHoldsTheBudget()
     {
-        const int budget = 16;
+        // One handshake at a time, so sixteen connections that have sent nothing.
         const int flood = 64;
+        var silentBudget = InboundAdmission.SilentPerHandshake;
         using var serverIdentity = NodeIdentity.FromRandom(Ids);
         using var clientIdentity = NodeIdentity.FromRandom(Ids);
 
         // A long handshake timeout: only shedding may close the silent connections during the test.
-        var options = new TransportOptions { MaxPendingHandshakes = budget, HandshakeTimeout = TimeSpan.FromMinutes(5) };
+        var options = new TransportOptions { MaxPendingHandshakes = 1, HandshakeTimeout = TimeSpan.FromMinutes(5) };
         await using var server = new TcpTlsTransport(serverIdentity, new TestHandler(), options, null, null);
         var listener = (TcpTlsListener)await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
         var silent = new List<Socket>();
@@ -139,20 +141,55 @@ public sealed class ConnectionLimitTests
             }
 
             // The first flood - budget were shed, oldest first, each told why before any TLS byte.
-            for (var i = 0; i < flood - budget; i++)
+            for (var i = 0; i < flood - silentBudget; i++)
             {
                 Assert.Equal("OVERLAY-REFUSED pending_limit\n", await ReadToEndAsync(silent[i]));
             }
 
-            Assert.Equal(budget, listener.PendingCount);
-            Assert.Equal(budget, listener.AddressCount);
+            Assert.Equal(silentBudget, listener.PendingCount);
+            Assert.Equal(silentBudget, listener.AddressCount);
 
-            // A newcomer that completes its handshake still gets in: the oldest silent one makes room.
+            // A newcomer that starts its handshake still gets in: the oldest silent one makes room.
             await using var client = new TcpTlsTransport(clientIdentity, new TestHandler());
             var connection = await client.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
             using var answer = await connection.RequestAsync("in"u8.ToArray()).AsTask().WaitAsync(Guard);
-            Assert.Equal("OVERLAY-REFUSED pending_limit\n", await ReadToEndAsync(silent[flood - budget]));
-            Assert.Equal(budget - 1, listener.PendingCount);
+            Assert.Equal("OVERLAY-REFUSED pending_limit\n", await ReadToEndAsync(silent[flood - silentBudget]));
+            Assert.Equal(silentBudget - 1, listener.PendingCount);
+        }
+        finally
+        {
+            foreach (var s in silent)
+            {
+                s.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Accept_SilentConnectionsWithABudgetLargerThanTheFlood_AllStayPending()
+    {
+        // The same flood without the defence doing anything: every silent connection is held, none is told.
+        const int flood = 64;
+        using var serverIdentity = NodeIdentity.FromRandom(Ids);
+        using var clientIdentity = NodeIdentity.FromRandom(Ids);
+        var options = new TransportOptions { MaxPendingHandshakes = 65536, HandshakeTimeout = TimeSpan.FromMinutes(5) };
+        await using var server = new TcpTlsTransport(serverIdentity, new TestHandler(), options, null, null);
+        var listener = (TcpTlsListener)await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
+        var silent = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < flood; i++)
+            {
+                silent.Add(await ConnectSilentlyAsync(new IPAddress([127, 0, 2, (byte)(i + 2)]), listener.LocalAddress));
+            }
+
+            // The listener takes sockets in arrival order: once this later handshake is done, all of the flood was admitted.
+            await using var client = new TcpTlsTransport(clientIdentity, new TestHandler());
+            var connection = await client.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
+            using var answer = await connection.RequestAsync("in"u8.ToArray()).AsTask().WaitAsync(Guard);
+
+            Assert.Equal(flood, listener.PendingCount);
+            Assert.Equal(flood, listener.AddressCount - 1);
         }
         finally
         {
