@@ -14,11 +14,12 @@ internal sealed class AdmissionTicket : IDisposable
 
     private readonly Func<bool>? _hasSpoken;
 
-    internal AdmissionTicket(IPAddress remote, AddressLoad load, long sequence, Func<bool>? hasSpoken)
+    internal AdmissionTicket(IPAddress remote, AddressLoad load, long sequence, long admittedAt, Func<bool>? hasSpoken)
     {
         Remote = remote;
         Load = load;
         Sequence = sequence;
+        AdmittedAt = admittedAt;
         _hasSpoken = hasSpoken;
     }
 
@@ -32,6 +33,9 @@ internal sealed class AdmissionTicket : IDisposable
 
     /// <summary>Admission order: lower is older.</summary>
     public long Sequence { get; }
+
+    /// <summary>The admission's <see cref="TimeProvider"/> timestamp when it was admitted.</summary>
+    public long AdmittedAt { get; }
 
     internal AddressLoad Load { get; }
 

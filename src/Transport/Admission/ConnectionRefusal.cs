@@ -20,8 +20,8 @@ internal readonly record struct ConnectionRefusal(RefusalReason Reason, IPAddres
         var scope = AddressScopes.Of(Remote);
         return Reason == RefusalReason.AddressLimit
             ? string.Create(CultureInfo.InvariantCulture,
-                $"refused a connection from {Remote}: this {scope.ToString().ToLowerInvariant()} address already holds {Limit} authenticated connections, the limit {TransportOptions.KeyOfLimit(scope)} ({Token})")
+                $"refused a connection from {Remote}: this {scope.ToString().ToLowerInvariant()} address already holds {Limit} connections, the limit {TransportOptions.KeyOfLimit(scope)}, none of them both unauthenticated and older than {InboundAdmission.AddressShedGrace.TotalSeconds:0} s ({Token})")
             : string.Create(CultureInfo.InvariantCulture,
-                $"closed the oldest connection still in its handshake, from {Remote}, to make room: {Limit} were waiting, the limit for its address or Transport:MaxPendingHandshakes ({Token})");
+                $"closed an unauthenticated connection from {Remote} to make room: {Limit} were waiting, the limit for its address or set by Transport:MaxPendingHandshakes, and it was the oldest of them that had sent nothing (or, failing that, the oldest in its handshake) ({Token})");
     }
 }

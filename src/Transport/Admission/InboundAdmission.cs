@@ -25,19 +25,31 @@ internal sealed class InboundAdmission
     /// </summary>
     public const int SilentPerHandshake = 16;
 
+    /// <summary>
+    /// How long a connection is safe from being shed to make room on its own address. Several connections
+    /// wanting one address's last slot would otherwise shed each other in a chain as fast as they
+    /// reconnect, and a dialler that takes a moment before its first byte (a command just started on a
+    /// busy machine) would lose its place to the chain; past this age the oldest goes first as usual, and
+    /// until then a newcomer to a full address is refused.
+    /// </summary>
+    public static readonly TimeSpan AddressShedGrace = TimeSpan.FromSeconds(1);
+
     /// <summary>Silent candidates asked whether they have spoken meanwhile, at most, per shed.</summary>
     private const int MaxProbesPerShed = 8;
 
     private readonly TransportOptions _options;
+    private readonly TimeProvider _time;
     private readonly object _lock = new();
     private readonly Dictionary<IPAddress, AddressLoad> _byAddress = [];
     private readonly PendingQueue _pending = new();
     private long _sequence;
 
-    public InboundAdmission(TransportOptions options)
+    public InboundAdmission(TransportOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
         _options = options;
+        _time = time;
     }
 
     /// <summary>Connections admitted and not yet authenticated.</summary>
@@ -104,7 +116,7 @@ internal sealed class InboundAdmission
 
             if (load.Total >= limit)
             {
-                if (VictimLocked(load.Pending, shed) is not { } oldestOfAddress)
+                if (VictimLocked(load.Pending, shed) is not { } oldestOfAddress || _time.GetElapsedTime(oldestOfAddress.AdmittedAt) < AddressShedGrace)
                 {
                     refusal = new ConnectionRefusal(RefusalReason.AddressLimit, remote, limit);
                     ForgetIfEmpty(remote, load);
@@ -121,7 +133,7 @@ internal sealed class InboundAdmission
 
             // Shedding may have emptied this address and dropped its entry: the newcomer puts it back.
             _byAddress.TryAdd(remote, load);
-            var ticket = new AdmissionTicket(remote, load, _sequence++, hasSpoken);
+            var ticket = new AdmissionTicket(remote, load, _sequence++, _time.GetTimestamp(), hasSpoken);
             ticket.AllPending = _pending.Add(ticket);
             ticket.AddressPending = load.Pending.Add(ticket);
             refusal = default;

@@ -29,7 +29,7 @@ internal sealed class TcpTlsListener : ITransportListener
     {
         _owner = owner;
         _socket = socket;
-        _admission = new InboundAdmission(owner.Options);
+        _admission = new InboundAdmission(owner.Options, owner.Time);
         _relief = new FloodRelief(owner.Options.MaxPendingHandshakes, owner.Time, owner.Logger, () => _admission.PendingCount);
         LocalAddress = localAddress;
         _loop = AcceptLoopAsync();

@@ -1,5 +1,6 @@
 using System.Net;
 using Overlay.Transport.Admission;
+using Overlay.Transport.InMemory;
 
 namespace Overlay.Transport.Tests.Admission;
 
@@ -7,6 +8,7 @@ public sealed class InboundAdmissionTests
 {
     private static readonly IPAddress Loopback = IPAddress.Loopback;
     private static readonly IPAddress Public = IPAddress.Parse("203.0.113.7");
+    private readonly VirtualTimeProvider _clock = new();
 
     [Theory]
     [InlineData("127.0.0.1", 1000)]
@@ -24,7 +26,7 @@ public sealed class InboundAdmissionTests
     [InlineData("2001:db8::1", 16)]
     public void TryAdmit_WithDefaults_AnAddressHoldsItsScopesLimitOfAuthenticatedConnections(string address, int limit)
     {
-        var admission = new InboundAdmission(new TransportOptions());
+        var admission = new InboundAdmission(new TransportOptions(), _clock);
         var remote = IPAddress.Parse(address);
         var shed = new List<AdmissionTicket>();
         for (var i = 0; i < limit; i++)
@@ -45,7 +47,7 @@ public sealed class InboundAdmissionTests
     [Fact]
     public void TryAdmit_SeventeenFromLoopbackWithDefaults_AdmitsEveryOne()
     {
-        var admission = new InboundAdmission(new TransportOptions());
+        var admission = new InboundAdmission(new TransportOptions(), _clock);
         var shed = new List<AdmissionTicket>();
         for (var i = 0; i < 40; i++)
         {
@@ -60,13 +62,18 @@ public sealed class InboundAdmissionTests
     [Fact]
     public void TryAdmit_AddressAtItsLimitWithPendingConnections_ShedsItsOwnOldestPendingInsteadOfTheNewcomer()
     {
-        var admission = new InboundAdmission(new TransportOptions { MaxConnectionsPerAddress = 3 });
+        var admission = new InboundAdmission(new TransportOptions { MaxConnectionsPerAddress = 3 }, _clock);
         var shed = new List<AdmissionTicket>();
         var established = admission.TryAdmit(Public, shed, out _)!;
         Assert.True(admission.Authenticated(established));
         var silent1 = admission.TryAdmit(Public, shed, out _)!;
         var silent2 = admission.TryAdmit(Public, shed, out _)!;
 
+        // Within the grace the newcomer is refused; after it, the oldest silent connection makes room.
+        Assert.Null(admission.TryAdmit(Public, shed, out var early));
+        Assert.Equal(RefusalReason.AddressLimit, early.Reason);
+        Assert.Empty(shed);
+        _clock.Advance(InboundAdmission.AddressShedGrace);
         var newcomer = admission.TryAdmit(Public, shed, out _);
 
         Assert.NotNull(newcomer);
@@ -91,7 +98,7 @@ public sealed class InboundAdmissionTests
     public void TryAdmit_SilentConnectionsOverTheirBudget_ShedTheOldestSilentOfAnyAddress_NeverAHandshake()
     {
         // One handshake at a time; sixteen connections that have sent nothing.
-        var admission = new InboundAdmission(new TransportOptions { MaxPendingHandshakes = 1 });
+        var admission = new InboundAdmission(new TransportOptions { MaxPendingHandshakes = 1 }, _clock);
         var silentBudget = InboundAdmission.SilentPerHandshake;
         var shed = new List<AdmissionTicket>();
         var handshake = admission.TryAdmit(Public, shed, out _)!;
@@ -116,7 +123,7 @@ public sealed class InboundAdmissionTests
     [Fact]
     public void Speaking_OverTheHandshakeBudget_ShedsTheOldestHandshake()
     {
-        var admission = new InboundAdmission(new TransportOptions { MaxPendingHandshakes = 2 });
+        var admission = new InboundAdmission(new TransportOptions { MaxPendingHandshakes = 2 }, _clock);
         var shed = new List<AdmissionTicket>();
         var a = admission.TryAdmit(IPAddress.Parse("198.51.100.1"), shed, out _)!;
         var b = admission.TryAdmit(IPAddress.Parse("198.51.100.2"), shed, out _)!;
@@ -137,7 +144,7 @@ public sealed class InboundAdmissionTests
     public void TryAdmit_OldestSilentWhoseBytesHaveArrived_IsMovedToTheHandshakesInsteadOfShed()
     {
         // Under a flood the task that would report its first bytes may not have run: the connection is asked.
-        var admission = new InboundAdmission(new TransportOptions { MaxPendingHandshakes = 1 });
+        var admission = new InboundAdmission(new TransportOptions { MaxPendingHandshakes = 1 }, _clock);
         var shed = new List<AdmissionTicket>();
         var spoke = admission.TryAdmit(Loopback, shed, out _, hasSpoken: () => true)!;
         var silent = new List<AdmissionTicket>();
@@ -156,11 +163,12 @@ public sealed class InboundAdmissionTests
     [Fact]
     public void TryAdmit_AddressAtItsLimit_ShedsItsSilentConnectionBeforeItsSpeakingOlderOne()
     {
-        var admission = new InboundAdmission(new TransportOptions { MaxConnectionsPerAddress = 2 });
+        var admission = new InboundAdmission(new TransportOptions { MaxConnectionsPerAddress = 2 }, _clock);
         var shed = new List<AdmissionTicket>();
         var older = admission.TryAdmit(Public, shed, out _)!;
         var silent = admission.TryAdmit(Public, shed, out _)!;
         admission.Speaking(older, shed);
+        _clock.Advance(InboundAdmission.AddressShedGrace);
 
         Assert.NotNull(admission.TryAdmit(Public, shed, out _));
         Assert.Same(silent, Assert.Single(shed));
@@ -170,7 +178,7 @@ public sealed class InboundAdmissionTests
     [Fact]
     public void Release_Twice_CountsOnce_AndEmptiedAddressesAreForgotten()
     {
-        var admission = new InboundAdmission(new TransportOptions());
+        var admission = new InboundAdmission(new TransportOptions(), _clock);
         var shed = new List<AdmissionTicket>();
         var a = admission.TryAdmit(Public, shed, out _)!;
         var b = admission.TryAdmit(Public, shed, out _)!;
@@ -190,9 +198,10 @@ public sealed class InboundAdmissionTests
     [Fact]
     public void TryAdmit_SheddingTheOnlyConnectionOfTheNewcomersAddress_KeepsTheNewcomerCounted()
     {
-        var admission = new InboundAdmission(new TransportOptions { MaxConnectionsPerAddress = 1, MaxPendingHandshakes = 1 });
+        var admission = new InboundAdmission(new TransportOptions { MaxConnectionsPerAddress = 1, MaxPendingHandshakes = 1 }, _clock);
         var shed = new List<AdmissionTicket>();
         var first = admission.TryAdmit(Public, shed, out _)!;
+        _clock.Advance(InboundAdmission.AddressShedGrace);
         var second = admission.TryAdmit(Public, shed, out _)!;
 
         Assert.Same(first, Assert.Single(shed));
@@ -209,13 +218,14 @@ public sealed class InboundAdmissionTests
     public void TryAdmit_SeededRandomArrivalsAndDepartures_KeepEveryLimitAndForgetEveryAddress(int seed)
     {
         var options = new TransportOptions { MaxConnectionsPerAddress = 5, MaxConnectionsPerPrivateAddress = 7, MaxPendingHandshakes = 2 };
-        var admission = new InboundAdmission(options);
+        var admission = new InboundAdmission(options, _clock);
         var random = new Random(seed);
         var addresses = new[] { "203.0.113.1", "203.0.113.2", "198.51.100.9", "10.0.0.1", "192.168.1.1", "127.0.0.1" }.Select(IPAddress.Parse).ToArray();
         var live = new List<AdmissionTicket>();
         var shed = new List<AdmissionTicket>();
         for (var step = 0; step < 20_000; step++)
         {
+            _clock.Advance(TimeSpan.FromMilliseconds(random.Next(200)));
             var roll = random.Next(10);
             if (roll < 5 || live.Count == 0)
             {

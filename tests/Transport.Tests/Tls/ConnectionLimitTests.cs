@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Overlay.Crypto;
 using Overlay.Transport.Admission;
+using Overlay.Transport.InMemory;
 using Overlay.Transport.Tests.Contract;
 using Overlay.Transport.Tests.Quic;
 using Overlay.Transport.Tls;
@@ -89,7 +90,12 @@ public sealed class ConnectionLimitTests
         using var serverIdentity = NodeIdentity.FromRandom(Ids);
         using var peerIdentity = NodeIdentity.FromRandom(Ids);
         using var pingIdentity = NodeIdentity.FromRandom(Ids);
-        await using var server = new TcpTlsTransport(serverIdentity, new TestHandler());
+
+        // The listener's clock is stepped by hand past the time a connection is safe from being shed for
+        // its address's sake; nothing else may wait on it: no handshake is meant to time out, and
+        // answers go out unbatched.
+        var clock = new VirtualTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = new TcpTlsTransport(serverIdentity, new TestHandler(), new TransportOptions { BatchWindow = TimeSpan.Zero }, clock, null);
         var listener = (TcpTlsListener)await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
         await using var peer = new TcpTlsTransport(peerIdentity, new TestHandler());
         var established = await peer.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
@@ -101,6 +107,7 @@ public sealed class ConnectionLimitTests
                 silent.Add(await ConnectSilentlyAsync(IPAddress.Loopback, listener.LocalAddress));
             }
 
+            clock.Advance(InboundAdmission.AddressShedGrace);
             await using var ping = new TcpTlsTransport(pingIdentity, new TestHandler());
             var fresh = await ping.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
             using var answer = await fresh.RequestAsync("ping"u8.ToArray()).AsTask().WaitAsync(Guard);
