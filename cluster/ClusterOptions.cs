@@ -30,6 +30,9 @@ public sealed record ClusterOptions
     /// <summary>Where the data directories go; a fresh temporary directory (removed afterwards) when null.</summary>
     public string? Root { get; init; }
 
+    /// <summary>The daemon program: this build's by default; another build's Overlay.Node.dll to compare.</summary>
+    public string NodeDll { get; init; } = ClusterRunner.NodeDll;
+
     /// <summary>Arguments added to every daemon's command line (e.g. <c>--config FILE</c>).</summary>
     public IReadOnlyList<string> DaemonArguments { get; init; } = [];
 
@@ -55,6 +58,11 @@ public sealed record ClusterOptions
         if (KillFraction is < 0 or > 0.9)
         {
             problems.Add($"--kill is {KillFraction}; allowed is 0 to 0.9.");
+        }
+
+        if (!File.Exists(NodeDll))
+        {
+            problems.Add($"--node-dll '{NodeDll}' does not exist.");
         }
 
         return problems;

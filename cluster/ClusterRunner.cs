@@ -94,14 +94,14 @@ public sealed class ClusterRunner
 
     private async Task StartAsync(string root, List<Daemon> daemons, CancellationToken cancellationToken)
     {
-        var bootstrap = Daemon.Start(0, NodeDll, Path.Combine(root, "node-0"), bootstrap: null, _options.DaemonArguments);
+        var bootstrap = Daemon.Start(0, _options.NodeDll, Path.Combine(root, "node-0"), bootstrap: null, _options.DaemonArguments);
         daemons.Add(bootstrap);
         var address = await bootstrap.Listening.WaitAsync(StartTimeout, cancellationToken);
         await bootstrap.Running.WaitAsync(StartTimeout, cancellationToken);
         _progress.WriteLine($"bootstrap daemon listening on {address}");
         for (var i = 1; i < _options.Nodes; i++)
         {
-            daemons.Add(Daemon.Start(i, NodeDll, Path.Combine(root, $"node-{i}"), address, _options.DaemonArguments));
+            daemons.Add(Daemon.Start(i, _options.NodeDll, Path.Combine(root, $"node-{i}"), address, _options.DaemonArguments));
         }
 
         await Task.WhenAll(daemons.Select(d => d.Running)).WaitAsync(StartTimeout, cancellationToken);

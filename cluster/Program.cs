@@ -4,12 +4,12 @@ using Overlay.Cluster;
 // dotnet artifacts/bin/Cluster/release/Overlay.Cluster.dll run [--nodes 50] ...   (see Usage)
 const string Usage = """
     usage: Overlay.Cluster run [--nodes 50] [--min-contacts 8] [--formation-timeout 300] [--idle 30] [--puts 200]
-                               [--value-bytes 100] [--kill 0.2] [--seed 1] [--root DIR] [-- DAEMON-ARGS...]
+                               [--value-bytes 100] [--kill 0.2] [--seed 1] [--root DIR] [--node-dll PATH] [-- DAEMON-ARGS...]
       Starts N daemons of this build on 127.0.0.1 (each its own data directory and port; all bootstrap
       through the first), waits until every routing table holds --min-contacts contacts, measures idle
       CPU for --idle seconds, puts --puts values through the control API and reads each back through
       another daemon, kills the --kill share (SIGKILL) and reads them again, then stops the rest.
-      Exit code 0 when the network formed, 1 when it did not.
+      --node-dll runs another build's daemon. Exit code 0 when the network formed, 1 when it did not.
     usage: Overlay.Cluster flood [--sockets 18000] [--sources 1200] [--hold 30] [--after 60] [--node-dll PATH]
       Starts one daemon and keeps --sockets silent connections open to its P2P port from --sources
       loopback addresses (1: from 127.0.0.1 itself) for --hold seconds, reopening each one it closes,
@@ -57,6 +57,7 @@ for (var i = 1; i < args.Length; i++)
         "--kill" when number >= 0 => options with { KillFraction = number },
         "--seed" when number >= 0 => options with { Seed = (int)number },
         "--root" when value is not null => options with { Root = Path.GetFullPath(value) },
+        "--node-dll" when value is not null => options with { NodeDll = Path.GetFullPath(value) },
         _ => null,
     };
     if (next is null)
