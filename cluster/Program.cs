@@ -24,94 +24,82 @@ Console.CancelKeyPress += (_, e) =>
     stop.Cancel();
 };
 
-if (args.Length > 0 && args[0] == "flood")
+// Everything after "--" goes to every daemon's command line.
+var separator = Array.IndexOf(args, "--");
+var own = separator >= 0 ? args[..separator] : args;
+string[] daemonArguments = separator >= 0 ? args[(separator + 1)..] : [];
+switch (own.Length > 0 ? own[0] : string.Empty)
 {
-    return await FloodAsync(args[1..], stop.Token);
-}
-
-if (args.Length == 0 || args[0] != "run")
-{
-    Console.Error.WriteLine(Usage);
-    return 2;
-}
-
-var options = new ClusterOptions();
-for (var i = 1; i < args.Length; i++)
-{
-    if (args[i] == "--")
-    {
-        options = options with { DaemonArguments = args[(i + 1)..] };
-        break;
-    }
-
-    var value = i + 1 < args.Length ? args[i + 1] : null;
-    var number = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : double.NaN;
-    ClusterOptions? next = args[i] switch
-    {
-        "--nodes" when number >= 0 => options with { Nodes = (int)number },
-        "--min-contacts" when number >= 0 => options with { MinContacts = (int)number },
-        "--formation-timeout" when number >= 0 => options with { FormationTimeout = TimeSpan.FromSeconds(number) },
-        "--idle" when number >= 0 => options with { IdleWindow = TimeSpan.FromSeconds(number) },
-        "--puts" when number >= 0 => options with { Puts = (int)number },
-        "--value-bytes" when number >= 0 => options with { ValueBytes = (int)number },
-        "--kill" when number >= 0 => options with { KillFraction = number },
-        "--seed" when number >= 0 => options with { Seed = (int)number },
-        "--root" when value is not null => options with { Root = Path.GetFullPath(value) },
-        "--node-dll" when value is not null => options with { NodeDll = Path.GetFullPath(value) },
-        _ => null,
-    };
-    if (next is null)
-    {
-        Console.Error.WriteLine($"The argument '{args[i]}' with value '{value}' is not understood.\n{Usage}");
-        return 2;
-    }
-
-    options = next;
-    i++;
-}
-
-var problems = options.Validate();
-if (problems.Count > 0)
-{
-    Console.Error.WriteLine(string.Join('\n', problems));
-    return 2;
-}
-
-var report = await new ClusterRunner(options, Console.Out).RunAsync(stop.Token);
-report.WriteTo(Console.Out);
-return report.Formed ? 0 : 1;
-
-static async Task<int> FloodAsync(string[] args, CancellationToken cancellationToken)
-{
-    var options = new FloodOptions();
-    for (var i = 0; i < args.Length; i += 2)
-    {
-        var value = i + 1 < args.Length ? args[i + 1] : null;
-        var number = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : double.NaN;
-        FloodOptions? next = args[i] switch
+    case "run":
+        if (!TryParse(own, new ClusterOptions { DaemonArguments = daemonArguments }, ApplyRun, o => o.Validate(), out var run))
         {
-            "--sockets" when number >= 0 => options with { Sockets = (int)number },
-            "--sources" when number >= 0 => options with { Sources = (int)number },
-            "--hold" when number >= 0 => options with { Hold = TimeSpan.FromSeconds(number) },
-            "--after" when number >= 0 => options with { After = TimeSpan.FromSeconds(number) },
-            "--node-dll" when value is not null => options with { NodeDll = Path.GetFullPath(value) },
-            _ => null,
-        };
-        if (next is null)
-        {
-            Console.Error.WriteLine($"The argument '{args[i]}' with value '{value}' is not understood.\n{Usage}");
             return 2;
         }
 
-        options = next;
+        var report = await new ClusterRunner(run, Console.Out).RunAsync(stop.Token);
+        report.WriteTo(Console.Out);
+        return report.Formed ? 0 : 1;
+    case "flood":
+        if (!TryParse(own, new FloodOptions(), ApplyFlood, o => o.Validate(), out var flood))
+        {
+            return 2;
+        }
+
+        return await new FloodProbe(flood, Console.Out).RunAsync(stop.Token);
+    default:
+        Console.Error.WriteLine(Usage);
+        return 2;
+}
+
+static ClusterOptions? ApplyRun(ClusterOptions o, string name, string value, double number) => name switch
+{
+    "--nodes" when number >= 0 => o with { Nodes = (int)number },
+    "--min-contacts" when number >= 0 => o with { MinContacts = (int)number },
+    "--formation-timeout" when number >= 0 => o with { FormationTimeout = TimeSpan.FromSeconds(number) },
+    "--idle" when number >= 0 => o with { IdleWindow = TimeSpan.FromSeconds(number) },
+    "--puts" when number >= 0 => o with { Puts = (int)number },
+    "--value-bytes" when number >= 0 => o with { ValueBytes = (int)number },
+    "--kill" when number >= 0 => o with { KillFraction = number },
+    "--seed" when number >= 0 => o with { Seed = (int)number },
+    "--root" => o with { Root = Path.GetFullPath(value) },
+    "--node-dll" => o with { NodeDll = Path.GetFullPath(value) },
+    _ => null,
+};
+
+static FloodOptions? ApplyFlood(FloodOptions o, string name, string value, double number) => name switch
+{
+    "--sockets" when number >= 0 => o with { Sockets = (int)number },
+    "--sources" when number >= 0 => o with { Sources = (int)number },
+    "--hold" when number >= 0 => o with { Hold = TimeSpan.FromSeconds(number) },
+    "--after" when number >= 0 => o with { After = TimeSpan.FromSeconds(number) },
+    "--node-dll" => o with { NodeDll = Path.GetFullPath(value) },
+    _ => null,
+};
+
+// "--name value" pairs after the command word, each applied in turn; then the options' own checks.
+static bool TryParse<T>(string[] args, T options, Func<T, string, string, double, T?> apply, Func<T, IReadOnlyList<string>> validate, out T parsed)
+    where T : class
+{
+    parsed = options;
+    for (var i = 1; i < args.Length; i += 2)
+    {
+        var value = i + 1 < args.Length ? args[i + 1] : null;
+        var number = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : double.NaN;
+        if (value is null || apply(parsed, args[i], value, number) is not { } next)
+        {
+            Console.Error.WriteLine($"The argument '{args[i]}' with value '{value}' is not understood.\n{Usage}");
+            return false;
+        }
+
+        parsed = next;
     }
 
-    var problems = options.Validate();
+    var problems = validate(parsed);
     if (problems.Count > 0)
     {
         Console.Error.WriteLine(string.Join('\n', problems));
-        return 2;
+        return false;
     }
 
-    return await new FloodProbe(options, Console.Out).RunAsync(cancellationToken);
+    return true;
 }

@@ -99,31 +99,14 @@ public sealed class ConnectionLimitTests
         var listener = (TcpTlsListener)await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
         await using var peer = new TcpTlsTransport(peerIdentity, new TestHandler());
         var established = await peer.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
-        var silent = new List<Socket>();
-        try
-        {
-            for (var i = 0; i < 1000; i++)
-            {
-                silent.Add(await ConnectSilentlyAsync(IPAddress.Loopback, listener.LocalAddress));
-            }
+        using var silent = await SilentSockets.OpenAsync(1000, _ => IPAddress.Loopback, listener.LocalAddress);
 
-            clock.Advance(InboundAdmission.AddressShedGrace);
-            await using var ping = new TcpTlsTransport(pingIdentity, new TestHandler());
-            var fresh = await ping.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
-            using var answer = await fresh.RequestAsync("ping"u8.ToArray()).AsTask().WaitAsync(Guard);
-            using var still = await established.RequestAsync("still"u8.ToArray()).AsTask().WaitAsync(Guard);
-
-            Assert.Equal("ping", Encoding.ASCII.GetString(answer.Payload.Span));
-            Assert.Equal("still", Encoding.ASCII.GetString(still.Payload.Span));
-            Assert.True(listener.PendingCount <= new TransportOptions().MaxPendingHandshakes * InboundAdmission.SilentPerHandshake, $"{listener.PendingCount} pending");
-        }
-        finally
-        {
-            foreach (var s in silent)
-            {
-                s.Dispose();
-            }
-        }
+        clock.Advance(InboundAdmission.AddressShedGrace);
+        await using var ping = new TcpTlsTransport(pingIdentity, new TestHandler());
+        Assert.Equal("ping", await AskAsync(ping, listener, "ping"));
+        using var still = await established.RequestAsync("still"u8.ToArray()).AsTask().WaitAsync(Guard);
+        Assert.Equal("still", Encoding.ASCII.GetString(still.Payload.Span));
+        Assert.True(listener.PendingCount <= new TransportOptions().MaxPendingHandshakes * InboundAdmission.SilentPerHandshake, $"{listener.PendingCount} pending");
     }
 
     [Fact]
@@ -139,37 +122,22 @@ public sealed class ConnectionLimitTests
         var options = new TransportOptions { MaxPendingHandshakes = 1, HandshakeTimeout = TimeSpan.FromMinutes(5) };
         await using var server = new TcpTlsTransport(serverIdentity, new TestHandler(), options, null, null);
         var listener = (TcpTlsListener)await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
-        var silent = new List<Socket>();
-        try
+        using var silent = await SilentSockets.OpenAsync(flood, i => new IPAddress([127, 0, 1, (byte)(i + 2)]), listener.LocalAddress);
+
+        // The first flood - budget were shed, oldest first, each told why before any TLS byte.
+        for (var i = 0; i < flood - silentBudget; i++)
         {
-            for (var i = 0; i < flood; i++)
-            {
-                silent.Add(await ConnectSilentlyAsync(new IPAddress([127, 0, 1, (byte)(i + 2)]), listener.LocalAddress));
-            }
-
-            // The first flood - budget were shed, oldest first, each told why before any TLS byte.
-            for (var i = 0; i < flood - silentBudget; i++)
-            {
-                Assert.Equal("OVERLAY-REFUSED pending_limit\n", await ReadToEndAsync(silent[i]));
-            }
-
-            Assert.Equal(silentBudget, listener.PendingCount);
-            Assert.Equal(silentBudget, listener.AddressCount);
-
-            // A newcomer that starts its handshake still gets in: the oldest silent one makes room.
-            await using var client = new TcpTlsTransport(clientIdentity, new TestHandler());
-            var connection = await client.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
-            using var answer = await connection.RequestAsync("in"u8.ToArray()).AsTask().WaitAsync(Guard);
-            Assert.Equal("OVERLAY-REFUSED pending_limit\n", await ReadToEndAsync(silent[flood - silentBudget]));
-            Assert.Equal(silentBudget - 1, listener.PendingCount);
+            Assert.Equal("OVERLAY-REFUSED pending_limit\n", await ReadToEndAsync(silent[i]));
         }
-        finally
-        {
-            foreach (var s in silent)
-            {
-                s.Dispose();
-            }
-        }
+
+        Assert.Equal(silentBudget, listener.PendingCount);
+        Assert.Equal(silentBudget, listener.AddressCount);
+
+        // A newcomer that starts its handshake still gets in: the oldest silent one makes room.
+        await using var client = new TcpTlsTransport(clientIdentity, new TestHandler());
+        Assert.Equal("in", await AskAsync(client, listener, "in"));
+        Assert.Equal("OVERLAY-REFUSED pending_limit\n", await ReadToEndAsync(silent[flood - silentBudget]));
+        Assert.Equal(silentBudget - 1, listener.PendingCount);
     }
 
     [Fact]
@@ -182,37 +150,22 @@ public sealed class ConnectionLimitTests
         var options = new TransportOptions { MaxPendingHandshakes = 65536, HandshakeTimeout = TimeSpan.FromMinutes(5) };
         await using var server = new TcpTlsTransport(serverIdentity, new TestHandler(), options, null, null);
         var listener = (TcpTlsListener)await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
-        var silent = new List<Socket>();
-        try
-        {
-            for (var i = 0; i < flood; i++)
-            {
-                silent.Add(await ConnectSilentlyAsync(new IPAddress([127, 0, 2, (byte)(i + 2)]), listener.LocalAddress));
-            }
+        using var silent = await SilentSockets.OpenAsync(flood, i => new IPAddress([127, 0, 2, (byte)(i + 2)]), listener.LocalAddress);
 
-            // The listener takes sockets in arrival order: once this later handshake is done, all of the flood was admitted.
-            await using var client = new TcpTlsTransport(clientIdentity, new TestHandler());
-            var connection = await client.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
-            using var answer = await connection.RequestAsync("in"u8.ToArray()).AsTask().WaitAsync(Guard);
+        // The listener takes sockets in arrival order: once this later handshake is done, all of the flood was admitted.
+        await using var client = new TcpTlsTransport(clientIdentity, new TestHandler());
+        Assert.Equal("in", await AskAsync(client, listener, "in"));
 
-            Assert.Equal(flood, listener.PendingCount);
-            Assert.Equal(flood, listener.AddressCount - 1);
-        }
-        finally
-        {
-            foreach (var s in silent)
-            {
-                s.Dispose();
-            }
-        }
+        Assert.Equal(flood, listener.PendingCount);
+        Assert.Equal(flood, listener.AddressCount - 1);
     }
 
-    private static async Task<Socket> ConnectSilentlyAsync(IPAddress source, TransportAddress target)
+    /// <summary>Dials the listener and returns the echo of <paramref name="text"/>: answered means authenticated on both sides.</summary>
+    private static async Task<string> AskAsync(TcpTlsTransport client, TcpTlsListener listener, string text)
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(source, 0));
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(target.HostText), target.Port)).WaitAsync(Guard);
-        return socket;
+        var connection = await client.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
+        using var answer = await connection.RequestAsync(Encoding.ASCII.GetBytes(text)).AsTask().WaitAsync(Guard);
+        return Encoding.ASCII.GetString(answer.Payload.Span);
     }
 
     private static async Task<string> ReadToEndAsync(Socket socket)
@@ -228,6 +181,44 @@ public sealed class ConnectionLimitTests
             }
 
             received.AddRange(buffer.AsSpan(0, n));
+        }
+    }
+
+    /// <summary>Connections that never send a byte, opened one after the other, each from the source address given for its index.</summary>
+    private sealed class SilentSockets : IDisposable
+    {
+        private readonly List<Socket> _sockets = [];
+
+        public Socket this[int index] => _sockets[index];
+
+        public static async Task<SilentSockets> OpenAsync(int count, Func<int, IPAddress> source, TransportAddress target)
+        {
+            var opened = new SilentSockets();
+            try
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    opened._sockets.Add(socket);
+                    socket.Bind(new IPEndPoint(source(i), 0));
+                    await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(target.HostText), target.Port)).WaitAsync(Guard);
+                }
+
+                return opened;
+            }
+            catch
+            {
+                opened.Dispose();
+                throw;
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var socket in _sockets)
+            {
+                socket.Dispose();
+            }
         }
     }
 }
