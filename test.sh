@@ -23,6 +23,8 @@ read -r passed failed skipped < <(awk '
     }
   }
   END { printf "%d %d %d\n", p, f, s }' "$log")
+# Without a loadable libsodium most tests fail with the same sentence: say it once, here.
+grep -o -m1 'The native libsodium could not be loaded: .*or newer\.' "$log" | head -1 | sed 's/^/test.sh: /' >&2 || true
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   # The build or a test host failed before any test could report: count it as a failure.
   failed=1

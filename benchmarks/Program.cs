@@ -3,14 +3,27 @@ using BenchmarkDotNet.Running;
 // BenchmarkDotNet: dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll --filter '*Blake3*'
 // Measurements outside BenchmarkDotNet:
 //   Overlay.Benchmarks.dll blake3-cpu                                    BLAKE3 by process CPU time
+//   Overlay.Benchmarks.dll mldsa-compare                                 own ML-DSA beside BouncyCastle by process CPU time
 //   Overlay.Benchmarks.dll identity-memory [count]                       bytes per identity/key, sign and verify by CPU time
 //   Overlay.Benchmarks.dll storage-cpu [row]                             shard store by process CPU time (rows containing [row])
+//   Overlay.Benchmarks.dll storage-litedb                                the shard store beside LiteDB on the same work
 //   Overlay.Benchmarks.dll storage-footprint                             shard store file bytes per shard, by shard size
 //   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
+//   Overlay.Benchmarks.dll dht-put-rate [puts]                           durable puts on a lone node; requests per peer per put
+//   Overlay.Benchmarks.dll dht-put-control DATA_DIR [puts] [clients] [PID,...]   puts through a running daemon's control API
+//   Overlay.Benchmarks.dll erasure-cpu [tsv]                               Reed–Solomon 10+4 encode and rebuild by CPU time
+//   Overlay.Benchmarks.dll erasure-crosscheck DIR                          Reed–Solomon against klauspost/reedsolomon's cases
 //   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
+//   Overlay.Benchmarks.dll control-cpu                                   control API round trip, Unix socket beside loopback TCP, by CPU time
 if (args is ["blake3-cpu"])
 {
     Overlay.Benchmarks.Crypto.Blake3CpuTimeProbe.Run(Console.Out);
+    return 0;
+}
+
+if (args is ["mldsa-compare"])
+{
+    Overlay.Benchmarks.Crypto.MlDsaBouncyCastleProbe.Run(Console.Out);
     return 0;
 }
 
@@ -31,9 +44,46 @@ if (args is ["dht-serve-cpu"])
     return 0;
 }
 
+if (args.Length is 1 or 2 && args[0] == "dht-put-rate")
+{
+    Overlay.Benchmarks.Dht.DhtPutRateProbe.Run(Console.Out, args.Length == 2 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 4000);
+    return 0;
+}
+
+if (args.Length is >= 2 and <= 5 && args[0] == "dht-put-control")
+{
+    return await Overlay.Benchmarks.Dht.DhtPutControlProbe.RunAsync(Console.Out, args[1],
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2000,
+        args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 16,
+        args.Length > 4 ? [.. args[4].Split(',').Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture))] : []);
+}
+
 if (args.Length is 1 or 2 && args[0] == "storage-cpu")
 {
     Overlay.Benchmarks.Storage.ShardStoreCpuTimeProbe.Run(Console.Out, args.Length == 2 ? args[1] : null);
+    return 0;
+}
+
+if (args is ["erasure-cpu"] or ["erasure-cpu", "tsv"])
+{
+    Overlay.Benchmarks.Erasure.ErasureCpuTimeProbe.Run(Console.Out, tsv: args.Length == 2);
+    return 0;
+}
+
+if (args is ["erasure-crosscheck", var crossCheckDirectory])
+{
+    return Overlay.Benchmarks.Erasure.ErasureCrossCheck.Run(Console.Out, crossCheckDirectory);
+}
+
+if (args is ["storage-litedb"])
+{
+    Overlay.Benchmarks.Storage.LiteDbComparisonProbe.Run(Console.Out);
+    return 0;
+}
+
+if (args is ["control-cpu"])
+{
+    Overlay.Benchmarks.Node.ControlSocketCpuTimeProbe.Run(Console.Out);
     return 0;
 }
 

@@ -1,12 +1,12 @@
+extern alias Blake3Package;
+
 using BenchmarkDotNet.Attributes;
 using Overlay.Crypto;
+using PackageHasher = Blake3Package::Blake3.Hasher;
 
 namespace Overlay.Benchmarks.Crypto;
 
-/// <summary>
-/// Single-thread one-shot BLAKE3 throughput per input size and implementation path. Paths the
-/// processor lacks are left out of the parameter list rather than reported as failures.
-/// </summary>
+/// <summary>Single-thread one-shot BLAKE3 per input size, through the entry point the node calls.</summary>
 [MemoryDiagnoser]
 public class Blake3Benchmarks
 {
@@ -16,20 +16,6 @@ public class Blake3Benchmarks
     [Params(64, 1024, 65536, 1048576, 16777216)]
     public int Size { get; set; }
 
-    [ParamsSource(nameof(Paths))]
-    public Blake3Implementation Path { get; set; }
-
-    public static IEnumerable<Blake3Implementation> Paths()
-    {
-        foreach (var path in Enum.GetValues<Blake3Implementation>())
-        {
-            if (Blake3.IsSupported(path))
-            {
-                yield return path;
-            }
-        }
-    }
-
     [GlobalSetup]
     public void Setup()
     {
@@ -38,17 +24,20 @@ public class Blake3Benchmarks
     }
 
     [Benchmark]
-    public void Hash() => Blake3.Hash(_input, _output, Path);
+    public void Hash() => Blake3.Hash(_input, _output);
 }
 
-/// <summary>Multi-threaded hashing of a large input beside the single-thread one-shot of the same input.</summary>
+/// <summary>
+/// The package's multi-threaded path (<c>UpdateWithJoin</c>, one worker per processor) beside the
+/// single-thread one-shot of the same input.
+/// </summary>
 [MemoryDiagnoser]
 public class Blake3ParallelBenchmarks
 {
     private byte[] _input = [];
     private readonly byte[] _output = new byte[Blake3.HashSize];
 
-    [Params(16777216)]
+    [Params(16777216, 1073741824)]
     public int Size { get; set; }
 
     [GlobalSetup]
@@ -62,7 +51,7 @@ public class Blake3ParallelBenchmarks
     public void SingleThread() => Blake3.Hash(_input, _output);
 
     [Benchmark]
-    public void AllProcessors() => Blake3.HashParallel(_input, _output, Environment.ProcessorCount);
+    public void UpdateWithJoin() => Blake3ParallelHash.Run(_input, _output);
 }
 
 /// <summary>Incremental hashing in 64 KiB updates, and the stream hasher over an in-memory stream.</summary>
@@ -99,5 +88,16 @@ public class Blake3IncrementalBenchmarks
     {
         var stream = new MemoryStream(_input, writable: false);
         return Blake3File.HashAsync(stream, _output, CancellationToken.None);
+    }
+}
+
+/// <summary>The package's multi-threaded hash of one input (the node itself hashes on one thread per call).</summary>
+internal static class Blake3ParallelHash
+{
+    public static void Run(ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        using var hasher = PackageHasher.New();
+        hasher.UpdateWithJoin(input);
+        hasher.Finalize(output);
     }
 }

@@ -62,21 +62,33 @@ public class RecordBenchmarks
         return RecordEncoding.Encode(record!, _buffer);
     }
 
-    /// <summary>A keyed-BLAKE3 MAC keyed by the "public key": a real check that costs what hashing costs, so the benchmark measures the store, not a signature scheme.</summary>
+    /// <summary>
+    /// BLAKE3 over key ‖ payload as a MAC keyed by the "public key": a real check that costs what hashing
+    /// costs, so the benchmark measures the store, not a signature scheme.
+    /// </summary>
     private sealed class Blake3MacVerifier : IRecordSignatureVerifier
     {
         public static Func<byte[], byte[]> Sign(byte[] key) => payload =>
         {
             var mac = new byte[32];
-            Blake3.KeyedHash(key, payload, mac);
+            Mac(key, payload, mac);
             return mac;
         };
 
         public bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
         {
             Span<byte> mac = stackalloc byte[32];
-            Blake3.KeyedHash(publicKey, message, mac);
+            Mac(publicKey, message, mac);
             return mac.SequenceEqual(signature);
+        }
+
+        // The records here are a few hundred bytes, so the concatenation fits on the stack.
+        private static void Mac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload, Span<byte> mac)
+        {
+            Span<byte> input = stackalloc byte[key.Length + payload.Length];
+            key.CopyTo(input);
+            payload.CopyTo(input[key.Length..]);
+            Blake3.Hash(input, mac);
         }
     }
 }

@@ -14,6 +14,12 @@ namespace Overlay.Dht;
 /// </summary>
 public sealed class DhtClient
 {
+    /// <summary>Wait before a put's first retry; each further one waits twice as long, up to <see cref="MaxRetryDelay"/>.</summary>
+    public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Longest wait between a put's retries.</summary>
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
+
     // The table itself is the lock, so the request handler serving the same table can share it.
     private readonly object _gate;
     private readonly RoutingTable _table;
@@ -22,6 +28,7 @@ public sealed class DhtClient
     private readonly TimeProvider _time;
     private readonly Func<PeerId, double>? _predictLatencyMs;
     private readonly RecordValidator? _validator;
+    private readonly Random? _random;
     private readonly List<Task> _maintenance = new();
 
     /// <summary>Creates a client.</summary>
@@ -31,7 +38,8 @@ public sealed class DhtClient
     /// <param name="time">Clock for timeouts and liveness stamps.</param>
     /// <param name="predictLatencyMs">Predicted RTT in ms to a peer (e.g. from Vivaldi), or null.</param>
     /// <param name="validator">Checks records found by <see cref="FindValueAsync"/>; required for it.</param>
-    public DhtClient(RoutingTable table, IDhtRpc rpc, DhtOptions options, TimeProvider time, Func<PeerId, double>? predictLatencyMs = null, RecordValidator? validator = null)
+    /// <param name="random">Seeded source of the jitter on put retries (so concurrent puts do not retry in step); none when null.</param>
+    public DhtClient(RoutingTable table, IDhtRpc rpc, DhtOptions options, TimeProvider time, Func<PeerId, double>? predictLatencyMs = null, RecordValidator? validator = null, Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(rpc);
@@ -44,12 +52,13 @@ public sealed class DhtClient
         _time = time;
         _predictLatencyMs = predictLatencyMs;
         _validator = validator;
+        _random = random;
     }
 
     /// <summary>Finds the k peers closest to <paramref name="target"/> that answer.</summary>
     public async Task<LookupResult> FindClosestAsync(PeerId target, CancellationToken cancellationToken)
     {
-        var (result, _) = await RunAsync(target, findValue: false, cancellationToken);
+        var (result, _) = await RunAsync(target, findValue: false, failed: null, cancellationToken);
         return result;
     }
 
@@ -64,31 +73,158 @@ public sealed class DhtClient
             throw new InvalidOperationException("FindValueAsync needs a RecordValidator.");
         }
 
-        var (_, record) = await RunAsync(key, findValue: true, cancellationToken);
+        var (_, record) = await RunAsync(key, findValue: true, failed: null, cancellationToken);
         return record;
     }
 
     /// <summary>
-    /// Stores <paramref name="record"/> on the k closest peers to its key; returns how many accepted it.
-    /// Peers that refuse or do not answer are not counted.
+    /// Stores <paramref name="record"/> on the k closest peers to its key. Peers that give no verdict (no
+    /// answer, an error, a broken response) or refuse under their rate limit are asked again after a
+    /// back-off (<see cref="FirstRetryDelay"/>, doubling to <see cref="MaxRetryDelay"/>, jittered), and a
+    /// lookup that missed peers is run again, until <paramref name="required"/> peers accepted it, nothing
+    /// is left to retry, or <see cref="DhtOptions.PutRetryTimeout"/> has passed. Other refusals (a newer
+    /// record, another publisher, a full store) are final. <paramref name="required"/> 0 sends one round.
     /// </summary>
-    public async Task<int> PutAsync(DhtRecord record, CancellationToken cancellationToken)
+    public async Task<PutResult> PutAsync(DhtRecord record, int required, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var closest = await FindClosestAsync(record.Key, cancellationToken);
-        var stores = new Task<RecordRejection>[closest.Closest.Count];
-        for (var i = 0; i < stores.Length; i++)
-        {
-            stores[i] = StoreOneAsync(closest.Closest[i], record, cancellationToken);
-        }
-
+        ArgumentOutOfRangeException.ThrowIfNegative(required);
+        var key = record.Key;
+        var giveUpAt = _time.GetUtcNow() + _options.PutRetryTimeout;
+        // The last verdict of every peer a store went to, and the peers whose lookup request failed.
+        var verdicts = new Dictionary<PeerId, RecordRejection>();
+        var missed = new Dictionary<PeerId, RecordRejection>();
+        var candidates = new List<DhtPeer>(_options.K);
+        var (lookup, _) = await RunAsync(key, findValue: false, missed, cancellationToken);
+        Merge(candidates, lookup.Closest, key);
         var accepted = 0;
-        foreach (var verdict in await Task.WhenAll(stores))
+        var rounds = 0;
+        var delay = FirstRetryDelay;
+        while (true)
         {
-            accepted += verdict == RecordRejection.None ? 1 : 0;
+            rounds++;
+            var targets = new List<DhtPeer>(candidates.Count);
+            foreach (var peer in candidates)
+            {
+                if (!verdicts.TryGetValue(peer.Id, out var last) || IsTransient(last))
+                {
+                    targets.Add(peer);
+                }
+            }
+
+            var stores = new Task<RecordRejection>[targets.Count];
+            for (var i = 0; i < stores.Length; i++)
+            {
+                stores[i] = StoreOneAsync(targets[i], record, cancellationToken);
+            }
+
+            var answers = await Task.WhenAll(stores);
+            var retryable = false;
+            for (var i = 0; i < answers.Length; i++)
+            {
+                verdicts[targets[i].Id] = answers[i];
+                accepted += answers[i] == RecordRejection.None ? 1 : 0;
+                retryable |= IsTransient(answers[i]);
+            }
+
+            // Peers that belong among the k closest but did not answer the lookup: look again next round.
+            var lookAgain = AnyCloseMiss(missed, verdicts, candidates, key);
+            if (accepted >= required || !(retryable || lookAgain))
+            {
+                break;
+            }
+
+            var wait = Jitter(delay);
+            if (_time.GetUtcNow() + wait > giveUpAt)
+            {
+                break;
+            }
+
+            await Task.Delay(wait, _time, cancellationToken);
+            delay = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay;
+            if (lookAgain)
+            {
+                missed.Clear();
+                (lookup, _) = await RunAsync(key, findValue: false, missed, cancellationToken);
+                Merge(candidates, lookup.Closest, key);
+            }
         }
 
-        return accepted;
+        var refusals = new List<StoreRefusal>();
+        foreach (var (peer, verdict) in verdicts)
+        {
+            if (verdict != RecordRejection.None)
+            {
+                refusals.Add(new StoreRefusal(peer, verdict));
+            }
+        }
+
+        // A close peer that never got as far as a store did not take the record either: say why.
+        foreach (var (peer, reason) in missed)
+        {
+            if (!verdicts.ContainsKey(peer) && IsClose(peer, candidates, key))
+            {
+                refusals.Add(new StoreRefusal(peer, reason));
+            }
+        }
+
+        return new PutResult(accepted, required, refusals, rounds);
+    }
+
+    /// <summary>True when a peer whose lookup request failed, and that no store reached, would be among the k closest.</summary>
+    private bool AnyCloseMiss(Dictionary<PeerId, RecordRejection> missed, Dictionary<PeerId, RecordRejection> verdicts, List<DhtPeer> candidates, PeerId key)
+    {
+        foreach (var peer in missed.Keys)
+        {
+            if (!verdicts.ContainsKey(peer) && IsClose(peer, candidates, key))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // Among the k closest to the key: fewer than k candidates are known, or it is closer than the farthest.
+    private bool IsClose(PeerId peer, List<DhtPeer> candidates, PeerId key) =>
+        candidates.Count < _options.K || peer.Xor(key).CompareTo(candidates[^1].Id.Xor(key)) < 0;
+
+    /// <summary>Verdicts a later attempt may change: the peer gave none, or asked us to slow down.</summary>
+    private static bool IsTransient(RecordRejection verdict) => verdict is RecordRejection.NoAnswer or RecordRejection.RateLimited;
+
+    /// <summary>Adds the peers of <paramref name="found"/> not yet in <paramref name="candidates"/> and keeps the k closest to <paramref name="key"/>.</summary>
+    private void Merge(List<DhtPeer> candidates, IReadOnlyList<DhtPeer> found, PeerId key)
+    {
+        foreach (var peer in found)
+        {
+            if (!candidates.Exists(p => p.Id == peer.Id))
+            {
+                candidates.Add(peer);
+            }
+        }
+
+        candidates.Sort((a, b) => a.Id.Xor(key).CompareTo(b.Id.Xor(key)));
+        if (candidates.Count > _options.K)
+        {
+            candidates.RemoveRange(_options.K, candidates.Count - _options.K);
+        }
+    }
+
+    private TimeSpan Jitter(TimeSpan delay)
+    {
+        if (_random is null)
+        {
+            return delay;
+        }
+
+        double fraction;
+        lock (_random)
+        {
+            fraction = _random.NextDouble();
+        }
+
+        // Between half and all of the delay: puts refused together spread their retries out.
+        return delay * (0.5 + (0.5 * fraction));
     }
 
     /// <summary>Looks up a random id in every bucket that is due for a refresh; returns how many were refreshed.</summary>
@@ -124,7 +260,8 @@ public sealed class DhtClient
         }
     }
 
-    private async Task<(LookupResult Result, DhtRecord? Record)> RunAsync(PeerId target, bool findValue, CancellationToken cancellationToken)
+    // failed, when given, receives each peer whose request failed: NoAnswer, or RateLimited when it refused under its rate limit.
+    private async Task<(LookupResult Result, DhtRecord? Record)> RunAsync(PeerId target, bool findValue, Dictionary<PeerId, RecordRejection>? failed, CancellationToken cancellationToken)
     {
         var state = new LookupState(target, _table.Self, _options);
         // Sized for a typical lookup (a few dozen answers naming mostly the same peers) so it rarely grows.
@@ -172,9 +309,13 @@ public sealed class DhtClient
                 if (reply.Failed)
                 {
                     state.OnFailure(reply.Peer.Id);
-                    lock (_gate)
+                    failed?.TryAdd(reply.Peer.Id, reply.RateLimited ? RecordRejection.RateLimited : RecordRejection.NoAnswer);
+                    if (!reply.RateLimited)
                     {
-                        _table.OnRequestFailed(reply.Peer.Id, now);
+                        lock (_gate)
+                        {
+                            _table.OnRequestFailed(reply.Peer.Id, now);
+                        }
                     }
 
                     continue;
@@ -242,11 +383,12 @@ public sealed class DhtClient
             var closer = await _rpc.FindNodeAsync(peer, target, linked.Token).WaitAsync(linked.Token);
             return new Reply(peer, false, closer, null, _time.GetElapsedTime(started).TotalMilliseconds);
         }
-        catch (Exception)
+        catch (Exception e)
         {
             // Whatever went wrong on the way (timeout, refusal, protocol error), Kademlia treats it as
-            // one failed request; the lookup goes on with other candidates.
-            return new Reply(peer, true, [], null, double.NaN);
+            // one failed request; the lookup goes on with other candidates. A peer that refused under its
+            // rate limit answered, though: it is alive, and the table must not count it as failing.
+            return new Reply(peer, true, [], null, double.NaN, e is Wire.DhtProtocolException { ErrorCode: Wire.DhtErrorCode.RateLimited });
         }
     }
 
@@ -260,7 +402,7 @@ public sealed class DhtClient
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            // A store that failed in transit is simply not counted as accepted.
+            // A store that failed in transit gave no verdict: not counted as accepted, and a put asks again.
             lock (_gate)
             {
                 _table.OnRequestFailed(peer.Id, _time.GetUtcNow());
@@ -324,5 +466,5 @@ public sealed class DhtClient
     private double Predict(PeerId id, double known) =>
         _predictLatencyMs is not null ? _predictLatencyMs(id) : known;
 
-    private readonly record struct Reply(DhtPeer Peer, bool Failed, IReadOnlyList<DhtPeer> Closer, DhtRecord? Record, double RttMs);
+    private readonly record struct Reply(DhtPeer Peer, bool Failed, IReadOnlyList<DhtPeer> Closer, DhtRecord? Record, double RttMs, bool RateLimited = false);
 }

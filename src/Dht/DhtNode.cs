@@ -16,7 +16,7 @@ namespace Overlay.Dht;
 /// Round-trip times of successful requests feed the node's Vivaldi coordinate, and lookups order
 /// candidates by the RTT that coordinate predicts. Safe to call concurrently.
 /// </summary>
-public sealed class DhtNode : IAsyncDisposable
+public sealed partial class DhtNode : IAsyncDisposable
 {
     private readonly NodeIdentity _identity;
     private readonly DhtOptions _options;
@@ -30,6 +30,8 @@ public sealed class DhtNode : IAsyncDisposable
     private readonly DhtClient _client;
     private readonly Meter? _ownedMeter;
     private readonly PeerRateLimiter _limiter;
+    private readonly IDhtStateJournal? _journal;
+    private readonly List<Task> _restoreWrites = [];
     private readonly bool _hostOwnsTransport;
     private string? _address;
 
@@ -42,10 +44,11 @@ public sealed class DhtNode : IAsyncDisposable
     /// <param name="transportOptions">Options for the connection pool (and usually the transport).</param>
     /// <param name="meter">Meter for the DHT counters; the node creates its own when null.</param>
     /// <param name="vivaldiOptions">Coordinate options; defaults when null.</param>
+    /// <param name="journal">Where records this node keeps are saved before it acknowledges them; null keeps them in memory only.</param>
     public DhtNode(
         NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Func<IInboundHandler, ITransport> createTransport,
-        TransportOptions? transportOptions = null, Meter? meter = null, VivaldiOptions? vivaldiOptions = null)
-        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate: null, hostOwnsTransport: false, announcedAddress: null, handler =>
+        TransportOptions? transportOptions = null, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, IDhtStateJournal? journal = null)
+        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate: null, hostOwnsTransport: false, announcedAddress: null, journal, handler =>
         {
             ArgumentNullException.ThrowIfNull(createTransport);
             var transport = createTransport(handler);
@@ -69,10 +72,12 @@ public sealed class DhtNode : IAsyncDisposable
     /// <param name="meter">Meter for the DHT counters; the node creates its own when null.</param>
     /// <param name="vivaldiOptions">Coordinate options; defaults when null.</param>
     /// <param name="startCoordinate">Coordinate before any round trip is measured (e.g. <see cref="VivaldiCoordinate.FromLocation"/> of a configured location); the origin when null.</param>
+    /// <param name="journal">Where records this node keeps are saved before it acknowledges them; null keeps them in memory only.</param>
     public DhtNode(
         NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, ITransport transport, ConnectionPool pool,
-        TransportAddress? announcedAddress, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, VivaldiCoordinate? startCoordinate = null)
-        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate, hostOwnsTransport: true, announcedAddress, _ =>
+        TransportAddress? announcedAddress, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, VivaldiCoordinate? startCoordinate = null,
+        IDhtStateJournal? journal = null)
+        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate, hostOwnsTransport: true, announcedAddress, journal, _ =>
         {
             ArgumentNullException.ThrowIfNull(transport);
             ArgumentNullException.ThrowIfNull(pool);
@@ -83,7 +88,7 @@ public sealed class DhtNode : IAsyncDisposable
 
     private DhtNode(
         NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Meter? meter, VivaldiOptions? vivaldiOptions,
-        VivaldiCoordinate? startCoordinate, bool hostOwnsTransport, TransportAddress? announcedAddress,
+        VivaldiCoordinate? startCoordinate, bool hostOwnsTransport, TransportAddress? announcedAddress, IDhtStateJournal? journal,
         Func<IInboundHandler, (ITransport Transport, ConnectionPool Pool)> attach)
     {
         ArgumentNullException.ThrowIfNull(identity);
@@ -95,6 +100,7 @@ public sealed class DhtNode : IAsyncDisposable
         _time = time;
         _random = random;
         _hostOwnsTransport = hostOwnsTransport;
+        _journal = journal;
         _address = announcedAddress?.WithPeer(null).ToString();
         _vivaldi = new VivaldiNode(vivaldiOptions ?? new VivaldiOptions(), random, startCoordinate ?? VivaldiCoordinate.Origin);
         if (meter is null)
@@ -108,10 +114,11 @@ public sealed class DhtNode : IAsyncDisposable
         _table = new RoutingTable(identity.PeerId, _options, time.GetUtcNow());
         _store = new RecordStore(_options, validator);
         _limiter = new PeerRateLimiter(_options);
-        RequestHandler = new DhtRequestHandler(_table, _store, _limiter, _options, time, Metrics, CurrentCoordinate, c => _client!.StartPing(c));
+        RequestHandler = new DhtRequestHandler(_table, _store, _limiter, _options, time, Metrics, CurrentCoordinate, c => _client!.StartPing(c), journal);
         (Transport, _pool) = attach(RequestHandler);
         _rpc = new TransportDhtRpc(_pool, _options, time, validator, Metrics, () => _address, OnAnswer);
-        _client = new DhtClient(_table, _rpc, _options, time, PredictLatency, validator);
+        // The client draws retry jitter from a source of its own, seeded from the node's: one seed, one run.
+        _client = new DhtClient(_table, _rpc, _options, time, PredictLatency, validator, new Random(random.Next()));
     }
 
     /// <summary>Serves the DHT requests peers send this node; a host sharing its transport forwards them here.</summary>
@@ -298,19 +305,53 @@ public sealed class DhtNode : IAsyncDisposable
 
     /// <summary>
     /// Signs <paramref name="value"/> under <paramref name="key"/> (sequence = publication time in unix ms,
-    /// so a later put replaces an earlier one), keeps it locally and stores it on the k closest peers.
-    /// Returns how many of them accepted it.
+    /// so a later put replaces an earlier one), keeps it locally, saves it through the journal and stores
+    /// it on the k closest peers, retrying those that give no verdict or rate-limit it (<see cref="DhtClient.PutAsync"/>)
+    /// until <see cref="RequiredReplicas"/> accepted it. Completes when the record is saved and the peers
+    /// have answered; a failed save throws <see cref="DhtStateException"/>. A record this node refuses
+    /// itself (<see cref="PutResult.Local"/>: another publisher's record under the key, a full store) is
+    /// sent nowhere.
     /// </summary>
-    public async Task<int> PutAsync(PeerId key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
+    public async Task<PutResult> PutAsync(PeerId key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         var record = Sign(key, value.Span, (ulong)now.ToUnixTimeMilliseconds(), now + _options.RecordTtl);
+        RecordRejection local;
+        var saved = Task.CompletedTask;
         lock (_store)
         {
-            _store.Put(record, now, publishedLocally: true);
+            local = _store.Put(record, now, publishedLocally: true);
+            if (local == RecordRejection.None)
+            {
+                // Queued under the store's lock, so the file sees a key's versions in the order the store did.
+                saved = Journal(DhtStateChange.StoreRecord(new SavedRecord(record, PublishedLocally: true)));
+            }
         }
 
-        return await _client.PutAsync(record, cancellationToken);
+        if (local != RecordRejection.None)
+        {
+            return new PutResult(0, 0, [], 0, local);
+        }
+
+        // The save and the network round go together; the put is acknowledged only once both are done.
+        var stored = _client.PutAsync(record, RequiredReplicas(), cancellationToken);
+        await Task.WhenAll(saved, stored);
+        return await stored;
+    }
+
+    /// <summary>
+    /// Peers that must accept a put now: <see cref="DhtOptions.MinStoreReplicas"/> (at most K), or a majority
+    /// of the contacts in the routing table when that is fewer (⌊n/2⌋ + 1 of n), or 0 when it holds none.
+    /// </summary>
+    public int RequiredReplicas()
+    {
+        int known;
+        lock (_table)
+        {
+            known = _table.Count;
+        }
+
+        return known == 0 ? 0 : Math.Min(Math.Min(_options.MinStoreReplicas, _options.K), (known / 2) + 1);
     }
 
     /// <summary>The record under <paramref name="key"/>: held locally, or found by a FIND_VALUE lookup; null if none.</summary>
@@ -332,16 +373,22 @@ public sealed class DhtNode : IAsyncDisposable
     /// accepted. The node remembers the announcement (saved with <see cref="SnapshotProviders"/>) and
     /// repeats it every <see cref="DhtOptions.RepublishInterval"/> in maintenance.
     /// </summary>
-    public Task<int> AddProviderAsync(PeerId key, CancellationToken cancellationToken)
+    public async Task<int> AddProviderAsync(PeerId key, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         var record = new ProviderRecord(key, Id, (now + _options.RecordTtl).ToUnixTimeMilliseconds());
+        var saved = Task.CompletedTask;
         lock (_store)
         {
-            _store.AddAnnounced(record, now, now);
+            if (_store.AddAnnounced(record, now, now) == RecordRejection.None)
+            {
+                saved = Journal(DhtStateChange.StoreProvider(new SavedProvider(record, AnnouncedLocally: true)));
+            }
         }
 
-        return AnnounceAsync(record, cancellationToken);
+        var announced = AnnounceAsync(record, cancellationToken);
+        await Task.WhenAll(saved, announced);
+        return await announced;
     }
 
     private async Task<int> AnnounceAsync(ProviderRecord record, CancellationToken cancellationToken)
@@ -411,13 +458,20 @@ public sealed class DhtNode : IAsyncDisposable
             if (decision.NeedsResign)
             {
                 record = Sign(record.Key, record.Value.Span, record.Sequence + 1, now + _options.RecordTtl);
+                var saved = Task.CompletedTask;
                 lock (_store)
                 {
-                    _store.Put(record, now, publishedLocally: true);
+                    if (_store.Put(record, now, publishedLocally: true) == RecordRejection.None)
+                    {
+                        saved = Journal(DhtStateChange.StoreRecord(new SavedRecord(record, PublishedLocally: true)));
+                    }
                 }
+
+                await saved;
             }
 
-            await _client.PutAsync(record, cancellationToken);
+            // Republishing asks for no minimum: the holders that answer keep it, the others get the next round.
+            await _client.PutAsync(record, required: 0, cancellationToken);
             lock (_store)
             {
                 _store.MarkRepublished(record.Key, _time.GetUtcNow());
@@ -457,11 +511,16 @@ public sealed class DhtNode : IAsyncDisposable
         foreach (var old in due)
         {
             var record = new ProviderRecord(old.Key, Id, (now + _options.RecordTtl).ToUnixTimeMilliseconds());
+            var saved = Task.CompletedTask;
             lock (_store)
             {
-                _store.AddAnnounced(record, now, now);
+                if (_store.AddAnnounced(record, now, now) == RecordRejection.None)
+                {
+                    saved = Journal(DhtStateChange.StoreProvider(new SavedProvider(record, AnnouncedLocally: true)));
+                }
             }
 
+            await saved;
             await AnnounceAsync(record, cancellationToken);
         }
 
@@ -505,147 +564,6 @@ public sealed class DhtNode : IAsyncDisposable
         await _pool.DisposeAsync();
         await Transport.DisposeAsync();
         _ownedMeter?.Dispose();
-    }
-
-    /// <summary>
-    /// The routing table's contacts (bucket by bucket, least recently seen first), with the network
-    /// coordinate each last reported when one is known. For listing peers and for saving the table.
-    /// </summary>
-    public IReadOnlyList<ContactSnapshot> SnapshotContacts()
-    {
-        var result = new List<ContactSnapshot>();
-        var buffer = new Contact[_options.K];
-        lock (_table)
-        {
-            for (var i = 0; i < RoutingTable.BucketCount; i++)
-            {
-                var n = _table.CopyBucket(i, buffer);
-                for (var j = 0; j < n; j++)
-                {
-                    var c = buffer[j];
-                    result.Add(new ContactSnapshot(c.Id, c.Address, c.LatencyMs, c.LastSeen, c.FailedRequests, null));
-                }
-            }
-        }
-
-        lock (_vivaldi)
-        {
-            for (var i = 0; i < result.Count; i++)
-            {
-                if (_vivaldi.TryGetPeerCoordinate(result[i].Id, out var coordinate))
-                {
-                    result[i] = result[i] with { Coordinate = coordinate };
-                }
-            }
-        }
-
-        return result;
-    }
-
-    /// <summary>Every unexpired value record held, with whether this node published it, for saving.</summary>
-    public IReadOnlyList<SavedRecord> SnapshotRecords()
-    {
-        var result = new List<SavedRecord>();
-        lock (_store)
-        {
-            _store.CopyRecords(_time.GetUtcNow(), result);
-        }
-
-        return result;
-    }
-
-    /// <summary>
-    /// Every unexpired provider record held for other peers, and this node's own announcements, for saving.
-    /// </summary>
-    public IReadOnlyList<SavedProvider> SnapshotProviders()
-    {
-        var result = new List<SavedProvider>();
-        lock (_store)
-        {
-            _store.CopyProviders(_time.GetUtcNow(), result);
-        }
-
-        return result;
-    }
-
-    /// <summary>
-    /// Puts saved contacts back into the routing table, unverified, so that <see cref="BootstrapAsync"/>
-    /// can rejoin through them when no seed answers; contacts that turn out dead fail their requests and
-    /// are replaced as usual. Contacts without a parseable address, or naming this node, are skipped.
-    /// Returns how many entered the table.
-    /// </summary>
-    public int RestoreContacts(IEnumerable<ContactSnapshot> contacts)
-    {
-        ArgumentNullException.ThrowIfNull(contacts);
-        var added = 0;
-        var now = _time.GetUtcNow();
-        foreach (var c in contacts)
-        {
-            if (c.Id == Id || c.Address is null || !TransportAddress.TryParse(c.Address, out var address, out _))
-            {
-                continue;
-            }
-
-            var group = System.Net.IPAddress.TryParse(address.HostText, out var ip) ? NetworkGroup.FromAddress(ip) : NetworkGroup.Unknown;
-            lock (_table)
-            {
-                // Saved contacts are no fresher than their save: keep their last-seen time, never one in the future.
-                var seen = c.LastSeen < now ? c.LastSeen : now;
-                var result = _table.Observe(c.Id, group, seen, c.LatencyMs, address.WithPeer(null).ToString());
-                if (result.Outcome == ObserveOutcome.PingRequired && result.PingTarget is { } incumbent)
-                {
-                    // Restored contacts are all equally unverified; the first one in keeps its place.
-                    _table.OnPingResult(incumbent.Id, answered: true, seen);
-                }
-
-                added += result.Outcome == ObserveOutcome.Added ? 1 : 0;
-            }
-        }
-
-        return added;
-    }
-
-    /// <summary>
-    /// Puts a saved record back into the store after the same checks as a record from the network
-    /// (signature, expiry, size); returns the verdict, <see cref="RecordRejection.None"/> when it was kept.
-    /// </summary>
-    public RecordRejection RestoreRecord(SavedRecord saved)
-    {
-        ArgumentNullException.ThrowIfNull(saved.Record);
-        lock (_store)
-        {
-            return _store.Put(saved.Record, _time.GetUtcNow(), saved.PublishedLocally);
-        }
-    }
-
-    /// <summary>
-    /// Puts a saved provider record back after the same checks as one from the network (expiry, and no
-    /// further ahead than <see cref="DhtOptions.RecordTtl"/>). A held record is served to lookups again at
-    /// once. An own announcement must name this node (<see cref="RecordRejection.ProviderNotSender"/>
-    /// otherwise); it counts as announced when its expiry says it was (expiry - RecordTtl), so it is
-    /// re-announced on schedule rather than all at once after every restart. Returns the verdict,
-    /// <see cref="RecordRejection.None"/> when it was kept.
-    /// </summary>
-    public RecordRejection RestoreProvider(SavedProvider saved)
-    {
-        ArgumentNullException.ThrowIfNull(saved.Record);
-        var now = _time.GetUtcNow();
-        lock (_store)
-        {
-            if (!saved.AnnouncedLocally)
-            {
-                // The provider authenticated itself when it stored the record here; the saved file is ours.
-                return _store.AddProvider(saved.Record, saved.Record.Provider, now);
-            }
-
-            if (saved.Record.Provider != Id)
-            {
-                return RecordRejection.ProviderNotSender;
-            }
-
-            var announced = saved.Record.Expires - _options.RecordTtl;
-            return _store.AddAnnounced(saved.Record, announced < now ? announced : now, now);
-        }
     }
 
     private async Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken)

@@ -86,11 +86,40 @@ public sealed class DhtOptions
     /// </summary>
     public bool PreferLowLatency { get; set; } = true;
 
-    /// <summary>Sustained inbound requests per second accepted from one peer. Range 0.1..10000; default 20.</summary>
-    public double MaxRequestsPerPeerPerSecond { get; set; } = 20;
+    /// <summary>
+    /// Sustained inbound requests per second accepted from one peer. Sized from what one honest peer sends
+    /// during a bulk put: each put asks every peer of a network of up to K + 1 nodes twice (a FIND_NODE and
+    /// a STORE; fewer in larger networks), and a put costs its publisher 2.6–2.9 ms of CPU, so a publisher
+    /// putting with a whole core sends each peer about 740 requests a second (docs/BENCHMARKS.md, "Durable
+    /// puts"). 1,000 lets that run on with room to spare, while a peer at the limit costs the node a bounded
+    /// share of a core. Range 0.1..10000; default 1000.
+    /// </summary>
+    public double MaxRequestsPerPeerPerSecond { get; set; } = 1000;
 
-    /// <summary>Burst of inbound requests accepted from one peer above the sustained rate. Range 1..100000; default 40.</summary>
-    public int RequestBurstPerPeer { get; set; } = 40;
+    /// <summary>
+    /// Burst of inbound requests accepted from one peer above the sustained rate: 1,000 puts at any speed
+    /// in a small network. Beyond the limit a peer is answered RateLimited and its puts back off and retry.
+    /// Range 1..100000; default 2000.
+    /// </summary>
+    public int RequestBurstPerPeer { get; set; } = 2000;
+
+    /// <summary>
+    /// Peers that must accept a put for it to succeed; the put is a failure below that. A node that knows
+    /// fewer peers needs a majority of those it knows instead (⌊n/2⌋ + 1 of n contacts), and a node that
+    /// knows none keeps the record itself and succeeds (it is sent to the k closest at the next republish).
+    /// Five is ⌈K/4⌉ for the default K: each holder re-sends the record every <see cref="RepublishInterval"/>,
+    /// so it is lost only if all of them and the publisher leave within one interval, while asking for a
+    /// majority of K (11) would fail puts whenever many of the closest peers are slow or unreachable.
+    /// 0: a put never fails for want of peers; more than K counts as K. Range 0..256; default 5.
+    /// </summary>
+    public int MinStoreReplicas { get; set; } = 5;
+
+    /// <summary>
+    /// How long a put keeps retrying peers that gave no verdict or refused it under their rate limit
+    /// (backing off from 250 ms, doubling up to 4 s, with jitter) before it reports the peers it reached.
+    /// Zero: one round, no retries. Range 0..10 min; default 30 s.
+    /// </summary>
+    public TimeSpan PutRetryTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Provider records kept per content key. Range 1..10000; default 20.</summary>
     public int MaxProvidersPerKey { get; set; } = 20;
@@ -131,6 +160,8 @@ public sealed class DhtOptions
         }
 
         CheckRange(problems, nameof(RequestBurstPerPeer), RequestBurstPerPeer, 1, 100_000);
+        CheckRange(problems, nameof(MinStoreReplicas), MinStoreReplicas, 0, 256);
+        CheckRange(problems, nameof(PutRetryTimeout), PutRetryTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(10));
         CheckRange(problems, nameof(MaxProvidersPerKey), MaxProvidersPerKey, 1, 10_000);
         CheckRange(problems, nameof(MaxRecords), MaxRecords, 1, 10_000_000);
         return problems;

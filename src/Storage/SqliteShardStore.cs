@@ -129,7 +129,7 @@ public sealed class SqliteShardStore : IShardStore
         {
             // The lock file keeps a second process (or a second store in this one) from opening the
             // same database: the in-memory capacity accounting assumes a single writer.
-            lockFile = new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            lockFile = new FileStream(path + ".lock", OwnerOnly(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
         }
         catch (UnauthorizedAccessException e)
         {
@@ -148,6 +148,10 @@ public sealed class SqliteShardStore : IShardStore
         var recent = new RecentShardIndex();
         try
         {
+            // SQLite creates a missing file 0644 and gives its -wal and -shm files the database's mode:
+            // an empty file made owner-only first is taken as a new database and keeps all three private.
+            CreateOwnerOnlyIfMissing(path);
+
             writerConnection = OpenConnection(path, options, SqliteOpenMode.ReadWriteCreate);
             Schema.Execute(writerConnection, "PRAGMA journal_mode = WAL");
             Schema.Migrate(writerConnection, path);
@@ -195,6 +199,30 @@ public sealed class SqliteShardStore : IShardStore
             }
 
             throw;
+        }
+    }
+
+    /// <summary>Options that create a missing file with mode 0600 (an existing file keeps its mode).</summary>
+    private static FileStreamOptions OwnerOnly(FileMode mode, FileAccess access, FileShare share)
+    {
+        var options = new FileStreamOptions { Mode = mode, Access = access, Share = share, BufferSize = 0 };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        return options;
+    }
+
+    private static void CreateOwnerOnlyIfMissing(string path)
+    {
+        try
+        {
+            using var file = new FileStream(path, OwnerOnly(FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // It exists (and keeps its mode), or cannot be made: opening it reports why.
         }
     }
 

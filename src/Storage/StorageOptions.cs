@@ -9,8 +9,8 @@ namespace Overlay.Storage;
 /// <c>shards.db.lock</c>. The DHT's persisted routing table and records belong in their own file,
 /// <c>dht.db</c> in the data directory beside this one, not in tables of <c>shards.db</c>: the shard database is large,
 /// written through one batching writer and scrubbed, quarantined or wiped (re-synced from replicas)
-/// on its own, while the routing table is small, rewritten whole often and must survive a wipe of
-/// the shards. Separate files also keep one store's writer lock and WAL checkpoints from stalling the
+/// on its own, while the routing table and records are small, changed a row at a time, and must survive
+/// a wipe of the shards. Separate files also keep one store's writer lock and WAL checkpoints from stalling the
 /// other's writes, and let each choose its own durability.
 /// </remarks>
 public sealed class StorageOptions

@@ -81,8 +81,11 @@ public class DhtClientTests
         var record = DhtRecord.Create(key, "shard-manifest"u8, publisher.PublicKey, 1, T0.AddHours(1), publisher.Sign);
 
         var writer = new DhtClient(net.Tables[0], new InProcessDhtRpc(net, 0, clock, stores), options, clock, validator: validator);
-        var accepted = await Drive(clock, () => writer.PutAsync(record, CancellationToken.None));
-        Assert.Equal(20, accepted);
+        var put = await Drive(clock, () => writer.PutAsync(record, required: 5, CancellationToken.None));
+        Assert.Equal(20, put.StoredOn);
+        Assert.True(put.Succeeded);
+        Assert.Equal(1, put.Rounds);
+        Assert.Empty(put.Refusals);
 
         var reader = new DhtClient(net.Tables[150], new InProcessDhtRpc(net, 150, clock, stores), options, clock, validator: validator);
         var found = await Drive(clock, () => reader.FindValueAsync(key, CancellationToken.None));

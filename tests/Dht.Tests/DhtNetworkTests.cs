@@ -97,7 +97,7 @@ public class DhtNetworkTests(ITestOutputHelper output)
             {
                 keyIds[i] = PeerId.Random(random);
                 publishers[i] = net.RandomLive(random);
-                var accepted = await net.Nodes[publishers[i]].PutAsync(keyIds[i], Encoding.UTF8.GetBytes("value " + i), CancellationToken.None);
+                var accepted = (await net.Nodes[publishers[i]].PutAsync(keyIds[i], Encoding.UTF8.GetBytes("value " + i), CancellationToken.None)).StoredOn;
                 Assert.True(accepted >= k - 1, $"put {i} was accepted by {accepted} of {k}");
             }
 
@@ -141,8 +141,8 @@ public class DhtNetworkTests(ITestOutputHelper output)
         DhtRecord? firstCopy = null;
         net.Net.Run(async () =>
         {
-            Assert.True(await net.Nodes[1].PutAsync(kept, "kept"u8.ToArray(), CancellationToken.None) > 0);
-            Assert.True(await net.Nodes[2].PutAsync(orphan, "orphan"u8.ToArray(), CancellationToken.None) > 0);
+            Assert.True((await net.Nodes[1].PutAsync(kept, "kept"u8.ToArray(), CancellationToken.None)).StoredOn > 0);
+            Assert.True((await net.Nodes[2].PutAsync(orphan, "orphan"u8.ToArray(), CancellationToken.None)).StoredOn > 0);
             firstCopy = await net.Nodes[30].GetAsync(kept, CancellationToken.None);
         });
         Assert.NotNull(firstCopy);

@@ -46,7 +46,7 @@ public sealed class DhtNodeSharedTransportTests
 
             await nodes[1].BootstrapAsync([addresses[0]], CancellationToken.None);
             await nodes[2].BootstrapAsync([addresses[0]], CancellationToken.None);
-            stored = await nodes[1].PutAsync(key, "shared"u8.ToArray(), CancellationToken.None);
+            stored = (await nodes[1].PutAsync(key, "shared"u8.ToArray(), CancellationToken.None)).StoredOn;
             found = await nodes[2].GetAsync(key, CancellationToken.None);
             await nodes[2].DisposeAsync();
         });

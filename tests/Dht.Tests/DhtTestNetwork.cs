@@ -20,7 +20,10 @@ internal sealed class DhtTestNetwork : IDisposable
     /// <param name="options">DHT options of every node.</param>
     /// <param name="recordEvents">Keep the network's delivery log.</param>
     /// <param name="wrapHandler">Given a node index and its real request handler, the handler its transport serves with (adversaries).</param>
-    public DhtTestNetwork(int count, int seed, LatencyMatrix matrix, DhtOptions options, bool recordEvents = false, Func<int, IInboundHandler, IInboundHandler>? wrapHandler = null)
+    /// <param name="journal">Given a node index and its identity, where the node saves the records it keeps; null: in memory only.</param>
+    public DhtTestNetwork(
+        int count, int seed, LatencyMatrix matrix, DhtOptions options, bool recordEvents = false, Func<int, IInboundHandler, IInboundHandler>? wrapHandler = null,
+        Func<int, NodeIdentity, Overlay.Dht.Persistence.IDhtStateJournal?>? journal = null)
     {
         Options = options;
         Clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
@@ -46,7 +49,7 @@ internal sealed class DhtTestNetwork : IDisposable
                 var t = Net.CreateNode(identity.PeerId, wrapHandler?.Invoke(index, handler) ?? handler, TransportOptions);
                 Transports.Add(t);
                 return t;
-            }, TransportOptions, _meter));
+            }, TransportOptions, _meter, journal: journal?.Invoke(index, identity)));
         }
     }
 

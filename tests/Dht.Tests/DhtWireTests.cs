@@ -251,7 +251,7 @@ public sealed class DhtWireTests : IDisposable
         {
             DhtMessageCodec.TryDecode(input, _options, out _, out _);
             response.ResetWrittenCount();
-            handler.Serve(remote, input, response);
+            Assert.True(handler.ServeAsync(remote, input, response).AsTask().IsCompletedSuccessfully);
             // Whatever came in, the answer is a well-formed response.
             Assert.True(DhtMessageCodec.TryDecode(response.WrittenSpan, _options, out var answer, out var error), error.ToString());
             Assert.True((byte)answer.Type >= 0x80);
@@ -291,7 +291,7 @@ public sealed class DhtWireTests : IDisposable
         var ping = new byte[64];
         var n = DhtMessageCodec.WritePingRequest(ping, null);
         response.ResetWrittenCount();
-        handler.Serve(remote, ping.AsSpan(0, n), response);
+        Assert.True(handler.ServeAsync(remote, ping.AsSpan(0, n), response).AsTask().IsCompletedSuccessfully);
         Assert.True(DhtMessageCodec.TryDecode(response.WrittenSpan, _options, out var pong, out _));
         Assert.Equal(DhtMessageType.Pong, pong.Type);
     }
@@ -314,7 +314,7 @@ public sealed class DhtWireTests : IDisposable
         for (var i = 0; i < 4; i++)
         {
             response.ResetWrittenCount();
-            handler.Serve(remote, ping.AsSpan(0, n), response);
+            Assert.True(handler.ServeAsync(remote, ping.AsSpan(0, n), response).AsTask().IsCompletedSuccessfully);
             DhtMessageCodec.TryDecode(response.WrittenSpan, options, out var answer, out _);
             types.Add(answer!.Type);
         }
@@ -340,7 +340,7 @@ public sealed class DhtWireTests : IDisposable
         DhtMessage Store(DhtRecord record)
         {
             response.ResetWrittenCount();
-            handler.Serve(remote, buffer.AsSpan(0, DhtMessageCodec.WriteStoreRequest(buffer, null, record)), response);
+            Assert.True(handler.ServeAsync(remote, buffer.AsSpan(0, DhtMessageCodec.WriteStoreRequest(buffer, null, record)), response).AsTask().IsCompletedSuccessfully);
             Assert.True(DhtMessageCodec.TryDecode(response.WrittenSpan, options, out var answer, out _));
             return answer;
         }

@@ -126,6 +126,39 @@ public sealed class NodeLifecycleTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_dataDir, "identity.key")));
     }
 
+    [Theory]
+    [InlineData("ListenAddresses")]
+    [InlineData("BootstrapPeers")]
+    public async Task Run_AddressListGivenAsOneString_StopsBeforeStartingWithExit78NamingKeyValueAndType(string key)
+    {
+        var config = Path.Combine(_dataDir, "string.json");
+        await File.WriteAllTextAsync(config, $$"""{ "Transport": { "{{key}}": "tcp://127.0.0.1:23020" } }""", TestContext.Current.CancellationToken);
+        var (code, output) = await NodeProcess.RunAsync(StartTimeout, "run", "--data-dir", _dataDir, "--config", config);
+        Assert.Equal(78, code);
+        Assert.Equal(
+            $$"""overlay: In {{config}}, 'Transport:{{key}}' is the string "tcp://127.0.0.1:23020"; it must be a list in square brackets, each entry a string in quotes, such as ["tcp://127.0.0.1:23020"].""",
+            output.Trim());
+        Assert.False(File.Exists(Path.Combine(_dataDir, "identity.key")));
+    }
+
+    [Fact]
+    public async Task Run_ListenPortInUse_IsExit78WithOneSentenceAndNoStackTrace()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (code, output) = await NodeProcess.RunAsync(StartTimeout, "run", "--data-dir", _dataDir, "--listen", $"tcp://127.0.0.1:{port}");
+
+        Assert.Equal(78, code);
+        var said = Assert.Single(output.Split('\n'), l => l.StartsWith("overlay:", StringComparison.Ordinal));
+        Assert.StartsWith($"overlay: Cannot listen on tcp://127.0.0.1:{port}: Address already in use; ", said, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(" fail: ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(" crit: ", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Run_UnknownConfigKey_IsWarnedAbout()
     {

@@ -50,10 +50,31 @@ internal sealed class NodeProcess : IDisposable
     }
 
     /// <summary>Starts the program with <paramref name="environment"/> set on top of this process's (a null value removes a variable).</summary>
-    public static NodeProcess Start(IReadOnlyDictionary<string, string?>? environment, params string[] args)
+    public static NodeProcess Start(IReadOnlyDictionary<string, string?>? environment, params string[] args) => StartAs(null, NodeDll, environment, args);
+
+    /// <summary>Runs a command as <paramref name="user"/> (see <see cref="OtherUser"/>) to completion and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsAsync(string user, TimeSpan timeout, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(NodeDll);
+        using var node = StartAs(user, NodeDll, null, args);
+        var code = await node.WaitForExitAsync(timeout);
+        return (code, node.Output);
+    }
+
+    /// <summary>Starts <paramref name="dll"/> with dotnet, as <paramref name="user"/> through runuser when one is named.</summary>
+    public static NodeProcess StartAs(string? user, string dll, IReadOnlyDictionary<string, string?>? environment, params string[] args)
+    {
+        var info = new ProcessStartInfo(user is null ? "dotnet" : "runuser") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (user is not null)
+        {
+            // From a directory every user may enter: the test's own may be private.
+            info.WorkingDirectory = "/";
+            foreach (var arg in new[] { "-u", user, "--", "dotnet" })
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+
+        info.ArgumentList.Add(dll);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

@@ -14,7 +14,7 @@ public sealed class ConfigurationTests : IDisposable
     [Fact]
     public void EmbeddedDefaults_EqualOptionsClassDefaults_ForEverySection()
     {
-        var configuration = ConfigurationSources.Build(null, null, new Dictionary<string, string?>());
+        var configuration = ConfigurationSources.Build(null, null, new Dictionary<string, string?>(), NodeHostFactory.Sections);
         foreach (var (section, type) in NodeHostFactory.Sections)
         {
             var bound = Activator.CreateInstance(type)!;
@@ -27,7 +27,7 @@ public sealed class ConfigurationTests : IDisposable
     [Fact]
     public void EmbeddedDefaults_HaveNoUnknownKeysAndNoProblems()
     {
-        var configuration = ConfigurationSources.Build(null, null, new Dictionary<string, string?>());
+        var configuration = ConfigurationSources.Build(null, null, new Dictionary<string, string?>(), NodeHostFactory.Sections);
         Assert.Empty(UnknownKeys.Find(configuration, NodeHostFactory.Sections));
         Assert.Empty(NodeHostFactory.Validate(configuration));
     }
@@ -47,7 +47,7 @@ public sealed class ConfigurationTests : IDisposable
 
     [Theory]
     [InlineData("{\"Node\":{\"ShutdownTimeoutSeconds\":0}}", "'Node:ShutdownTimeoutSeconds' is 0; it must be between 1 and 60.")]
-    [InlineData("{\"Node\":{\"ShutdownTimeoutSeconds\":\"soon\"}}", "'Node:ShutdownTimeoutSeconds' is 'soon'; it must be a whole number.")]
+    [InlineData("{\"Node\":{\"ShutdownTimeoutSeconds\":\"soon\"}}", "'Node:ShutdownTimeoutSeconds' is the string \"soon\"; it must be a whole number.")]
     [InlineData("{\"Node\":{\"Region\":\"EU West\"}}", "'Node:Region' is 'EU West'; a region uses lowercase letters, digits and '-', at most 64 characters.")]
     [InlineData("{\"Node\":{\"Latitude\":91,\"Longitude\":0}}", "'Node:Latitude' is 91; it must be between -90 and 90 degrees.")]
     [InlineData("{\"Node\":{\"Latitude\":10}}", "set both or neither")]
@@ -63,8 +63,17 @@ public sealed class ConfigurationTests : IDisposable
     public void Validate_BadValue_NamesKeyValueAndAllowed(string json, string expected)
     {
         var path = Write(json);
-        var configuration = ConfigurationSources.Build(null, path, new Dictionary<string, string?>());
-        var problems = NodeHostFactory.Validate(configuration);
+        IReadOnlyList<string> problems;
+        try
+        {
+            problems = NodeHostFactory.Validate(ConfigurationSources.Build(null, path, new Dictionary<string, string?>(), NodeHostFactory.Sections));
+        }
+        catch (ConfigurationException e)
+        {
+            // A value of the wrong kind stops the load itself.
+            problems = [e.Message];
+        }
+
         Assert.Contains(problems, p => p.Contains(expected, StringComparison.Ordinal));
     }
 
@@ -72,7 +81,7 @@ public sealed class ConfigurationTests : IDisposable
     public void BindStrict_ConfiguredList_ReplacesTheDefaultListInsteadOfAppending()
     {
         var path = Write("{\"Transport\":{\"ListenAddresses\":[\"tcp://127.0.0.1:5000\",\"tcp://[::1]:5000\"]}}");
-        var configuration = ConfigurationSources.Build(null, path, new Dictionary<string, string?>());
+        var configuration = ConfigurationSources.Build(null, path, new Dictionary<string, string?>(), NodeHostFactory.Sections);
         var options = new Overlay.Transport.TransportOptions();
         OptionsRegistration.BindStrict(configuration.GetSection("Transport"), options);
         Assert.Equal(["tcp://127.0.0.1:5000", "tcp://[::1]:5000"], options.ListenAddresses);
@@ -94,7 +103,7 @@ public sealed class ConfigurationTests : IDisposable
     public void UnknownKeys_MisspeltKeysAndSections_AreFound()
     {
         var path = Write("{\"Node\":{\"Regoin\":\"x\"},\"Nodes\":{},\"Logging\":{\"LogLevel\":{\"Default\":\"Debug\"}}}");
-        var configuration = ConfigurationSources.Build(null, path, new Dictionary<string, string?>());
+        var configuration = ConfigurationSources.Build(null, path, new Dictionary<string, string?>(), NodeHostFactory.Sections);
         var unknown = UnknownKeys.Find(configuration, NodeHostFactory.Sections);
         Assert.Contains("Node:Regoin", unknown);
         Assert.DoesNotContain(unknown, k => k.StartsWith("Logging", StringComparison.Ordinal));
@@ -108,7 +117,7 @@ public sealed class ConfigurationTests : IDisposable
     public void Build_MalformedFile_IsConfigurationExceptionNamingTheFile(string json)
     {
         var path = Write(json);
-        var e = Assert.Throws<ConfigurationException>(() => ConfigurationSources.Build(null, path, new Dictionary<string, string?>()));
+        var e = Assert.Throws<ConfigurationException>(() => ConfigurationSources.Build(null, path, new Dictionary<string, string?>(), NodeHostFactory.Sections));
         Assert.Contains(path, e.Message, StringComparison.Ordinal);
     }
 
@@ -139,7 +148,7 @@ public sealed class ConfigurationTests : IDisposable
             File.WriteAllBytes(path, bytes);
             try
             {
-                var configuration = ConfigurationSources.Build(null, path, new Dictionary<string, string?>());
+                var configuration = ConfigurationSources.Build(null, path, new Dictionary<string, string?>(), NodeHostFactory.Sections);
                 _ = NodeHostFactory.Validate(configuration);
                 _ = UnknownKeys.Find(configuration, NodeHostFactory.Sections);
             }
@@ -154,7 +163,7 @@ public sealed class ConfigurationTests : IDisposable
     {
         var path = Path.Combine(_dir, "big.json");
         File.WriteAllText(path, "{\"Node\":{\"Region\":\"" + new string('a', (int)ConfigurationSources.MaxFileBytes) + "\"}}");
-        var e = Assert.Throws<ConfigurationException>(() => ConfigurationSources.Build(null, path, new Dictionary<string, string?>()));
+        var e = Assert.Throws<ConfigurationException>(() => ConfigurationSources.Build(null, path, new Dictionary<string, string?>(), NodeHostFactory.Sections));
         Assert.Contains("at most", e.Message, StringComparison.Ordinal);
     }
 

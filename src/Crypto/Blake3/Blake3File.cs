@@ -8,27 +8,18 @@ namespace Overlay.Crypto;
 /// </summary>
 public static class Blake3File
 {
-    /// <summary>Bytes per read: large enough that each update runs the many-chunk path at full width.</summary>
+    /// <summary>Bytes per read: large enough that each update hashes many chunks side by side.</summary>
     public const int BufferSize = 1 << 20;
 
-    /// <summary>Hashes everything left in <paramref name="stream"/> (default mode) into <paramref name="output"/> (any length).</summary>
+    /// <summary>
+    /// Hashes everything left in <paramref name="stream"/> into <paramref name="output"/> (any length). The
+    /// stream is read to its end and not disposed.
+    /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static async Task HashAsync(Stream stream, Memory<byte> output, CancellationToken cancellationToken)
     {
-        var hasher = Blake3Hasher.Create();
-        await UpdateAsync(hasher, stream, cancellationToken).ConfigureAwait(false);
-        hasher.Finalize(output.Span);
-    }
-
-    /// <summary>
-    /// Feeds everything left in <paramref name="stream"/> to <paramref name="hasher"/> (any mode); the caller
-    /// finalizes. The stream is read to its end and not disposed.
-    /// </summary>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public static async Task UpdateAsync(Blake3Hasher hasher, Stream stream, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(hasher);
         ArgumentNullException.ThrowIfNull(stream);
+        var hasher = Blake3Hasher.Create();
         var current = ArrayPool<byte>.Shared.Rent(BufferSize);
         var next = ArrayPool<byte>.Shared.Rent(BufferSize);
         var pending = default(ValueTask<int>);
@@ -56,5 +47,7 @@ public static class Blake3File
 
             ArrayPool<byte>.Shared.Return(current);
         }
+
+        hasher.Finalize(output.Span);
     }
 }

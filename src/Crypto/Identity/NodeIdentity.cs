@@ -235,6 +235,34 @@ public sealed class NodeIdentity : IDisposable
     }
 
     /// <summary>
+    /// Derives a 32-byte secret key for a local purpose named by <paramref name="context"/> (e.g.
+    /// <c>"overlay/dht.db/row-seal/v1"</c>) from this identity's secret: HKDF-SHA256 (RFC 5869) with the
+    /// secret as input key material and the context as info. The same identity and context always give
+    /// the same key, nobody without the secret can compute it, and keys of different contexts are
+    /// independent. Never use it as a signing or transport key.
+    /// </summary>
+    /// <param name="context">What the key is for; distinct uses must use distinct contexts.</param>
+    /// <param name="key">Receives the key: exactly 32 bytes.</param>
+    public void DeriveKey(ReadOnlySpan<byte> context, Span<byte> key)
+    {
+        if (key.Length != 32)
+        {
+            throw new ArgumentException("A derived key is 32 bytes.", nameof(key));
+        }
+
+        Span<byte> secret = stackalloc byte[HybridSecretSize];
+        try
+        {
+            var n = ExportSecret(secret);
+            System.Security.Cryptography.HKDF.DeriveKey(System.Security.Cryptography.HashAlgorithmName.SHA256, secret[..n], key, salt: default, info: context);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    /// <summary>
     /// Copies the secret out for persisting it (<see cref="SecretSize"/> bytes: the Ed25519 seed, then for
     /// a hybrid identity the ML-DSA-65 seed ξ) and returns its length; the caller wipes it after use.
     /// </summary>

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.InteropServices;
 using Overlay.Crypto.Sodium.Interop;
 
@@ -11,17 +10,18 @@ namespace Overlay.Crypto.Sodium;
 public static unsafe class SodiumLibrary
 {
     /// <summary>
-    /// Oldest library version accepted: 10.x is libsodium 1.0.16 (the libsodium23 soname), the first
-    /// release that has every primitive used here, including <c>crypto_core_ed25519_is_valid_point</c>.
+    /// Oldest library version accepted: 10.x is libsodium 1.0.16, the first release that has every
+    /// primitive used here, including <c>crypto_core_ed25519_is_valid_point</c>. The build ships 1.0.22;
+    /// an older one can only be a system copy found on a platform the package has no build for.
     /// </summary>
     public const int MinimumVersionMajor = 10;
 
     /// <summary>Minimum minor version when the major version equals <see cref="MinimumVersionMajor"/>.</summary>
     public const int MinimumVersionMinor = 0;
 
-    // Tried in order: the Debian soname first, then the unversioned development name (other distributions,
-    // a library built from source).
-    private static readonly string[] CandidateNames = [Libsodium.LibraryName, "libsodium"];
+    /// <summary>The one sentence given when no libsodium can be loaded.</summary>
+    internal const string NotLoadableMessage =
+        "The native libsodium could not be loaded: the build ships it in runtimes/<platform>/native/ for Linux, macOS and Windows, so rebuild if it is missing there, or on another platform install libsodium 1.0.16 or newer.";
 
     private static readonly Lock InitLock = new();
     private static volatile bool s_initialized;
@@ -50,6 +50,16 @@ public static unsafe class SodiumLibrary
         {
             EnsureInitialized();
             return (Libsodium.sodium_library_version_major(), Libsodium.sodium_library_version_minor());
+        }
+    }
+
+    /// <summary>The loaded library's release, e.g. "1.0.22".</summary>
+    public static string VersionString
+    {
+        get
+        {
+            EnsureInitialized();
+            return Marshal.PtrToStringUTF8((IntPtr)Libsodium.sodium_version_string()) ?? string.Empty;
         }
     }
 
@@ -129,21 +139,7 @@ public static unsafe class SodiumLibrary
             return null;
         }
 
-        return $"libsodium library version {major}.{minor} is older than the required {MinimumVersionMajor}.{MinimumVersionMinor} (libsodium 1.0.16); install the libsodium23 package (apt-get install libsodium23).";
-    }
-
-    /// <summary>Loads the first of <paramref name="names"/> that the dynamic loader finds; zero when none.</summary>
-    internal static IntPtr TryLoadFirst(ReadOnlySpan<string> names, Assembly assembly)
-    {
-        foreach (var name in names)
-        {
-            if (NativeLibrary.TryLoad(name, assembly, DllImportSearchPath.SafeDirectories | DllImportSearchPath.AssemblyDirectory, out var handle))
-            {
-                return handle;
-            }
-        }
-
-        return IntPtr.Zero;
+        return $"The loaded libsodium has library version {major}.{minor}, older than the required {MinimumVersionMajor}.{MinimumVersionMinor} (libsodium 1.0.16): rebuild so the libsodium that ships with the build is used, or install a newer libsodium.";
     }
 
     private static void InitializeOnce()
@@ -161,36 +157,23 @@ public static unsafe class SodiumLibrary
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
             {
-                // The loader found something but it does not export what the binding needs.
+                // Not found anywhere, or found but not a usable libsodium for this process.
                 s_failureCause = e;
-                s_failure = "libsodium could not be loaded (" + e.Message + "); install the libsodium23 package (apt-get install libsodium23).";
+                s_failure = NotLoadableMessage;
             }
         }
     }
 
     private static void Initialize()
     {
-        var assembly = typeof(SodiumLibrary).Assembly;
-        try
-        {
-            NativeLibrary.SetDllImportResolver(assembly, Resolve);
-        }
-        catch (InvalidOperationException)
-        {
-            // Another component of this assembly registered a resolver first. The library name is the
-            // Debian soname, which default probing finds on its own; only the fallback name is lost.
-        }
-
-        if (TryLoadFirst(CandidateNames, assembly) == IntPtr.Zero)
-        {
-            s_failure = "libsodium was not found (tried libsodium.so.23 and libsodium); install the libsodium23 package (apt-get install libsodium23).";
-            return;
-        }
+        // The runtime probes the app's runtimes/<rid>/native first (the libsodium package's file, listed
+        // in the app's deps.json), then the system loader's paths; DllNotFoundException names each attempt.
+        NativeLibrary.Load(Libsodium.LibraryName, typeof(SodiumLibrary).Assembly, searchPath: null);
 
         // sodium_init is itself thread-safe and idempotent: 0 = initialised now, 1 = already, -1 = failed.
         if (Libsodium.sodium_init() < 0)
         {
-            s_failure = "libsodium failed to initialise (sodium_init returned -1); reinstall the libsodium23 package (apt-get install --reinstall libsodium23).";
+            s_failure = "The native libsodium failed to initialise (sodium_init returned -1).";
             return;
         }
 
@@ -202,11 +185,5 @@ public static unsafe class SodiumLibrary
         }
 
         s_initialized = true;
-    }
-
-    private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
-    {
-        // Zero hands every other library back to the runtime's default probing.
-        return libraryName == Libsodium.LibraryName ? TryLoadFirst(CandidateNames, assembly) : IntPtr.Zero;
     }
 }

@@ -7,67 +7,55 @@ namespace Overlay.Dht.Persistence;
 
 /// <summary>
 /// The <c>bootstrap_pins</c> table of <c>dht.db</c>: one row per bootstrap address learned by trust on
-/// first use. A file without the table (written before it existed) has no pins; a node that does not
-/// know the table ignores it, so the schema version stays as it is.
+/// first use (<see cref="BootstrapPin"/>). Every open creates it when missing, and a node that does not
+/// know it leaves it alone, so its arrival changed no schema version.
 /// </summary>
 internal static class BootstrapPinTable
 {
     /// <summary>Most pins read back; a node learns one per configured address without a PeerId.</summary>
     public const int MaxRows = 1024;
 
-    public const string CreateSql = "CREATE TABLE bootstrap_pins (address TEXT NOT NULL PRIMARY KEY, peer_id BLOB NOT NULL, first_seen_ms INTEGER NOT NULL);";
+    public const string CreateSql = "CREATE TABLE IF NOT EXISTS bootstrap_pins (address TEXT NOT NULL PRIMARY KEY, peer_id BLOB NOT NULL, first_seen_ms INTEGER NOT NULL);";
 
-    public static void Write(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<BootstrapPin> pins)
+    public const string StoreSql = "INSERT OR REPLACE INTO bootstrap_pins (address, peer_id, first_seen_ms) VALUES ($a, $b, $c)";
+
+    /// <summary>The values of <see cref="StoreSql"/>'s parameters for <paramref name="pin"/>.</summary>
+    public static object[] Values(BootstrapPin pin) => [pin.Address, pin.Peer.ToArray(), Math.Max(0, pin.FirstSeen.ToUnixTimeMilliseconds())];
+
+    /// <summary>
+    /// Reads every well-formed row into <paramref name="pins"/>; a bad row is a <see cref="DhtStateError.BadBootstrapPin"/>
+    /// problem and, like rows beyond <see cref="MaxRows"/>, its rowid goes to <paramref name="refused"/> for deletion.
+    /// </summary>
+    public static void Read(SqliteConnection connection, string path, List<BootstrapPin> pins, List<long> refused, Action<DhtStateError, string> problem)
     {
         using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "INSERT OR REPLACE INTO bootstrap_pins (address, peer_id, first_seen_ms) VALUES ($address, $peer, $seen)";
-        var address = command.Parameters.Add("$address", SqliteType.Text);
-        var peer = command.Parameters.Add("$peer", SqliteType.Blob);
-        var seen = command.Parameters.Add("$seen", SqliteType.Integer);
-        var peerBytes = new byte[PeerId.Size];
-        foreach (var pin in pins)
-        {
-            pin.Peer.WriteTo(peerBytes);
-            address.Value = pin.Address;
-            peer.Value = peerBytes;
-            seen.Value = Math.Max(0, pin.FirstSeen.ToUnixTimeMilliseconds());
-            command.ExecuteNonQuery();
-        }
-    }
-
-    /// <summary>Reads every well-formed row into <paramref name="pins"/>; a bad row is a <see cref="DhtStateError.BadBootstrapPin"/> problem and is skipped.</summary>
-    public static void Read(SqliteConnection connection, string path, List<BootstrapPin> pins, List<DhtStateProblem> problems)
-    {
-        using (var exists = connection.CreateCommand())
-        {
-            exists.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'bootstrap_pins'";
-            if (exists.ExecuteScalar() is not long n || n == 0)
-            {
-                return;
-            }
-        }
-
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT address, peer_id, first_seen_ms FROM bootstrap_pins";
+        command.CommandText = "SELECT address, peer_id, first_seen_ms, rowid FROM bootstrap_pins";
         using var reader = command.ExecuteReader();
         var row = 0;
+        var over = false;
         while (reader.Read())
         {
             row++;
             if (pins.Count >= MaxRows)
             {
-                problems.Add(new DhtStateProblem(DhtStateError.TooManyRows, $"{path} holds more than {MaxRows} bootstrap pins; the rest were skipped."));
-                return;
+                if (!over)
+                {
+                    problem(DhtStateError.TooManyRows, $"{path} holds more than {MaxRows} bootstrap pins; the rest were skipped.");
+                    over = true;
+                }
+
+                refused.Add(DhtStateRows.RowId(reader, 3));
+                continue;
             }
 
-            if (TryRead(reader, out var pin, out var why))
+            if (DhtStateRows.TryReadRow(() => (TryRead(reader, out var p, out var w), p, w), out var pin, out var why))
             {
                 pins.Add(pin);
             }
             else
             {
-                problems.Add(new DhtStateProblem(DhtStateError.BadBootstrapPin, string.Create(CultureInfo.InvariantCulture, $"Bootstrap pin row {row} of {path} was skipped: {why}.")));
+                problem(DhtStateError.BadBootstrapPin, string.Create(CultureInfo.InvariantCulture, $"Bootstrap pin row {row} of {path} was skipped: {why}."));
+                refused.Add(DhtStateRows.RowId(reader, 3));
             }
         }
     }

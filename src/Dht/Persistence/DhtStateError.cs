@@ -27,6 +27,13 @@ public enum DhtStateError
     /// <summary>A provider-record row has a malformed key, provider, flag or expiry; the row is skipped.</summary>
     BadProvider,
 
+    /// <summary>
+    /// A record or provider row lacks this node's seal or carries a wrong one: another identity wrote it, or
+    /// it was edited on disk. A value record is checked again like one from the network; a provider row,
+    /// which has no signature to check, is skipped.
+    /// </summary>
+    BadSeal,
+
     /// <summary>A bootstrap-pin row has a malformed address, peer id or time; the row is skipped.</summary>
     BadBootstrapPin,
 }

@@ -1,6 +1,6 @@
 namespace Overlay.Dht.Persistence;
 
-/// <summary>Saving DHT state failed; <see cref="Reason"/> says why. The previous saved state is left as it was.</summary>
+/// <summary>Saving DHT state failed; <see cref="Reason"/> says why. None of the changes of the failed transaction were saved.</summary>
 public sealed class DhtStateException : Exception
 {
     public DhtStateException(DhtStateError reason, string message, Exception? innerException = null)

@@ -39,6 +39,15 @@ public enum RecordRejection
     /// <summary>The store holds its maximum number of records.</summary>
     StoreFull,
 
-    /// <summary>The remote peer did not answer the store request in time (reported by <see cref="DhtClient"/>, never by a store).</summary>
+    /// <summary>
+    /// The remote peer gave no verdict: it did not answer in time, could not be reached, or answered with
+    /// an error or a broken response (reported by <see cref="DhtClient"/>, never by a store). A put tries again.
+    /// </summary>
     NoAnswer,
+
+    /// <summary>
+    /// The remote peer refused the request under its per-peer rate limit (<see cref="DhtOptions.MaxRequestsPerPeerPerSecond"/>);
+    /// reported by the client, never by a store or on the wire as a verdict. A put backs off and tries again.
+    /// </summary>
+    RateLimited,
 }

@@ -51,7 +51,18 @@ public sealed class RecordStore
     /// the stored one; the same record again only counts as a fresh store (it postpones re-replication,
     /// the Kademlia §2.5 optimisation). <paramref name="publishedLocally"/> marks this node's own records.
     /// </summary>
-    public RecordRejection Put(DhtRecord record, DateTimeOffset now, bool publishedLocally = false)
+    public RecordRejection Put(DhtRecord record, DateTimeOffset now, bool publishedLocally = false) =>
+        Put(record, now, publishedLocally, checkSignature: true);
+
+    /// <summary>
+    /// Takes back a record saved before a restart, with the checks of <see cref="Put(DhtRecord, DateTimeOffset, bool)"/>
+    /// except the signature when <paramref name="sealed"/>: the node checked it before it saved it, and the
+    /// row's seal shows nobody changed it since (<see cref="Persistence.SavedRecord.Sealed"/>).
+    /// </summary>
+    public RecordRejection Restore(DhtRecord record, DateTimeOffset now, bool publishedLocally, bool @sealed) =>
+        Put(record, now, publishedLocally, checkSignature: !@sealed);
+
+    private RecordRejection Put(DhtRecord record, DateTimeOffset now, bool publishedLocally, bool checkSignature)
     {
         ArgumentNullException.ThrowIfNull(record);
         _records.TryGetValue(record.Key, out var existing);
@@ -61,7 +72,7 @@ public sealed class RecordStore
             return RecordRejection.StoreFull;
         }
 
-        var verdict = _validator.Validate(record, now, stored);
+        var verdict = _validator.Validate(record, now, stored, checkSignature);
         if (verdict != RecordRejection.None)
         {
             return verdict;

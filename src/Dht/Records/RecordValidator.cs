@@ -24,7 +24,15 @@ public sealed class RecordValidator
     /// Checks <paramref name="record"/> at <paramref name="now"/> against the version already stored
     /// under its key (<paramref name="stored"/>, or null).
     /// </summary>
-    public RecordRejection Validate(DhtRecord record, DateTimeOffset now, DhtRecord? stored = null)
+    public RecordRejection Validate(DhtRecord record, DateTimeOffset now, DhtRecord? stored = null) =>
+        Validate(record, now, stored, checkSignature: true);
+
+    /// <summary>
+    /// As <see cref="Validate(DhtRecord, DateTimeOffset, DhtRecord?)"/>; <paramref name="checkSignature"/>
+    /// false skips the signature, only for a record this node checked before and kept sealed since
+    /// (<see cref="Persistence.SavedRecord.Sealed"/>). Every other check still runs.
+    /// </summary>
+    internal RecordRejection Validate(DhtRecord record, DateTimeOffset now, DhtRecord? stored, bool checkSignature)
     {
         ArgumentNullException.ThrowIfNull(record);
         if (record.Value.Length > _options.MaxValueBytes)
@@ -65,6 +73,11 @@ public sealed class RecordValidator
             {
                 return RecordRejection.ConflictingSequence;
             }
+        }
+
+        if (!checkSignature)
+        {
+            return RecordRejection.None;
         }
 
         var length = RecordEncoding.SigningPayloadLength(record.Value.Length, record.PublisherPublicKey.Length);

@@ -33,4 +33,7 @@ public sealed class DhtProtocolException : Exception
 
     /// <summary>Why the response was dropped.</summary>
     public DhtResponseFault Fault { get; }
+
+    /// <summary>The peer's error code when it answered with an ERROR (<see cref="DhtResponseFault.ErrorReply"/>), else null.</summary>
+    public DhtErrorCode? ErrorCode { get; init; }
 }

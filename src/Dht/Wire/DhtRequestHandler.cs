@@ -1,6 +1,7 @@
 using System.Buffers;
 using Overlay.Crypto;
 using Overlay.Dht.Coordinates;
+using Overlay.Dht.Persistence;
 using Overlay.Dht.Records;
 using Overlay.Dht.Routing;
 using Overlay.Transport;
@@ -12,7 +13,9 @@ namespace Overlay.Dht.Wire;
 /// cheapest first: length, version and type bytes, then the per-peer rate limit, then the full decode,
 /// and record signatures last (inside the store). Every refusal is answered with an ERROR reply and
 /// counted by reason; nothing a peer sends makes it throw. The routing table is locked on itself and
-/// the store on itself, as <see cref="DhtClient"/> and <see cref="DhtNode"/> do.
+/// the store on itself, as <see cref="DhtClient"/> and <see cref="DhtNode"/> do. A STORE that the store
+/// accepts is answered only once the journal has saved it, so a peer is never told a record is kept
+/// that a killed process would lose; a failed save is answered with ERROR <see cref="DhtErrorCode.Internal"/>.
 /// </summary>
 public sealed class DhtRequestHandler : IInboundHandler
 {
@@ -24,6 +27,7 @@ public sealed class DhtRequestHandler : IInboundHandler
     private readonly DhtMetrics _metrics;
     private readonly Func<(VivaldiCoordinate Coordinate, double Error)> _coordinate;
     private readonly Action<Contact>? _pingRequired;
+    private readonly IDhtStateJournal? _journal;
 
     /// <summary>Creates the handler.</summary>
     /// <param name="table">The node's routing table; senders that give a listen address are observed in it.</param>
@@ -54,9 +58,11 @@ public sealed class DhtRequestHandler : IInboundHandler
     /// <see cref="IDhtRpc"/> and reports to <see cref="RoutingTable.OnPingResult"/>. Null: no ping, the
     /// newcomer only waits in the replacement cache.
     /// </param>
+    /// <param name="journal">Where accepted records are saved before the STORE is answered; null keeps them in memory only.</param>
     public DhtRequestHandler(
         RoutingTable table, RecordStore store, PeerRateLimiter limiter, DhtOptions options, TimeProvider time,
-        DhtMetrics metrics, Func<(VivaldiCoordinate Coordinate, double Error)> coordinate, Action<Contact>? pingRequired)
+        DhtMetrics metrics, Func<(VivaldiCoordinate Coordinate, double Error)> coordinate, Action<Contact>? pingRequired,
+        IDhtStateJournal? journal = null)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(store);
@@ -73,6 +79,7 @@ public sealed class DhtRequestHandler : IInboundHandler
         _metrics = metrics;
         _coordinate = coordinate;
         _pingRequired = pingRequired;
+        _journal = journal;
     }
 
     /// <inheritdoc/>
@@ -80,8 +87,7 @@ public sealed class DhtRequestHandler : IInboundHandler
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(response);
-        Serve(connection.RemotePeer, request.Span, response);
-        return ValueTask.CompletedTask;
+        return ServeAsync(connection.RemotePeer, request.Span, response);
     }
 
     /// <inheritdoc/>
@@ -92,27 +98,30 @@ public sealed class DhtRequestHandler : IInboundHandler
     public ValueTask HandleStreamAsync(ITransportConnection connection, TransportStream stream, CancellationToken cancellationToken) =>
         ValueTask.CompletedTask; // Not part of the DHT protocol: the stream is closed when this returns.
 
-    /// <summary>Answers one request from <paramref name="remote"/> (the authenticated peer) into <paramref name="response"/>.</summary>
-    public void Serve(PeerId remote, ReadOnlySpan<byte> request, IBufferWriter<byte> response)
+    /// <summary>
+    /// Answers one request from <paramref name="remote"/> (the authenticated peer) into <paramref name="response"/>.
+    /// Completes at once except for an accepted STORE with a journal, whose answer is written once the record is saved.
+    /// </summary>
+    public ValueTask ServeAsync(PeerId remote, ReadOnlySpan<byte> request, IBufferWriter<byte> response)
     {
         ArgumentNullException.ThrowIfNull(response);
         var (coordinate, coordinateError) = _coordinate();
         if (request.Length < 2)
         {
             Refuse(response, coordinate, coordinateError, DhtWireError.TooShort, DhtErrorCode.Malformed);
-            return;
+            return ValueTask.CompletedTask;
         }
 
         if (request[0] != DhtMessageCodec.Version)
         {
             Refuse(response, coordinate, coordinateError, DhtWireError.UnsupportedVersion, DhtErrorCode.UnsupportedVersion);
-            return;
+            return ValueTask.CompletedTask;
         }
 
         if ((DhtMessageType)request[1] is not (DhtMessageType.Ping or DhtMessageType.FindNode or DhtMessageType.FindValue or DhtMessageType.Store))
         {
             Refuse(response, coordinate, coordinateError, DhtWireError.UnknownType, DhtErrorCode.UnknownType);
-            return;
+            return ValueTask.CompletedTask;
         }
 
         var now = _time.GetUtcNow();
@@ -126,7 +135,7 @@ public sealed class DhtRequestHandler : IInboundHandler
         {
             _metrics.DropRequestRateLimited();
             DhtMessageCodec.WriteError(response, coordinate, coordinateError, DhtErrorCode.RateLimited);
-            return;
+            return ValueTask.CompletedTask;
         }
 
         // PING, FIND_NODE and FIND_VALUE, nearly all of the traffic, are read in place: no message object,
@@ -136,7 +145,7 @@ public sealed class DhtRequestHandler : IInboundHandler
             if (!ObserveSender(remote, sender, now))
             {
                 Refuse(response, coordinate, coordinateError, DhtWireError.BadAddress, DhtErrorCode.Malformed);
-                return;
+                return ValueTask.CompletedTask;
             }
 
             _metrics.Served(type);
@@ -150,7 +159,7 @@ public sealed class DhtRequestHandler : IInboundHandler
                     break;
             }
 
-            return;
+            return ValueTask.CompletedTask;
         }
 
         if (!DhtMessageCodec.TryDecodeWithRecordError(request, _options, out var message, out var error, out var recordError))
@@ -166,17 +175,25 @@ public sealed class DhtRequestHandler : IInboundHandler
             };
             _metrics.RefuseStore(refused);
             Refuse(response, coordinate, coordinateError, error, DhtErrorCode.Malformed);
-            return;
+            return ValueTask.CompletedTask;
         }
 
         ObserveSender(remote, message.SenderAddress, now);
         _metrics.Served(message.Type);
         RecordRejection verdict;
+        Task? saved = null;
         lock (_store)
         {
             verdict = message.Record is { } record
                 ? _store.Put(record, now)
                 : _store.AddProvider(message.Provider!, remote, now);
+            if (verdict == RecordRejection.None && _journal is not null)
+            {
+                // Queued under the store's lock: the file sees a key's versions in the order the store did.
+                saved = _journal.WriteAsync(message.Record is { } kept
+                    ? DhtStateChange.StoreRecord(new SavedRecord(kept, PublishedLocally: false))
+                    : DhtStateChange.StoreProvider(new SavedProvider(message.Provider!, AnnouncedLocally: false)));
+            }
         }
 
         if (verdict != RecordRejection.None)
@@ -184,7 +201,33 @@ public sealed class DhtRequestHandler : IInboundHandler
             _metrics.RefuseStore(verdict);
         }
 
-        DhtMessageCodec.WriteStored(response, coordinate, coordinateError, verdict);
+        if (saved is null)
+        {
+            DhtMessageCodec.WriteStored(response, coordinate, coordinateError, verdict);
+            return ValueTask.CompletedTask;
+        }
+
+        return AnswerWhenSavedAsync(saved, response);
+    }
+
+    private async ValueTask AnswerWhenSavedAsync(Task saved, IBufferWriter<byte> response)
+    {
+        try
+        {
+            await saved.ConfigureAwait(false);
+        }
+        catch (DhtStateException)
+        {
+            // Kept in memory but not saved: the peer must not count this node as holding it, and retries.
+            _metrics.DropRequestInternal();
+            var (failedAt, failedError) = _coordinate();
+            DhtMessageCodec.WriteError(response, failedAt, failedError, DhtErrorCode.Internal);
+            return;
+        }
+
+        // The coordinate as it is now: the answer goes out now.
+        var (coordinate, coordinateError) = _coordinate();
+        DhtMessageCodec.WriteStored(response, coordinate, coordinateError, RecordRejection.None);
     }
 
     private void Refuse(IBufferWriter<byte> response, VivaldiCoordinate coordinate, double coordinateError, DhtWireError reason, DhtErrorCode code)

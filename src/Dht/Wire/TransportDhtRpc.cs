@@ -98,6 +98,7 @@ public sealed class TransportDhtRpc : IDhtRpc
     }
 
     /// <inheritdoc/>
+    /// <remarks>A peer that refuses the request under its rate limit gives <see cref="RecordRejection.RateLimited"/>.</remarks>
     public async Task<RecordRejection> StoreAsync(DhtPeer peer, DhtRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -108,6 +109,11 @@ public sealed class TransportDhtRpc : IDhtRpc
             var n = DhtMessageCodec.WriteStoreRequest(buffer, sender, record);
             var (answer, _) = await ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cancellationToken);
             return answer.Verdict;
+        }
+        catch (DhtProtocolException e) when (e.ErrorCode == DhtErrorCode.RateLimited)
+        {
+            // Not a fault: the peer is alive and says when to come back (later). The put backs off.
+            return RecordRejection.RateLimited;
         }
         finally
         {
@@ -126,6 +132,11 @@ public sealed class TransportDhtRpc : IDhtRpc
             var n = DhtMessageCodec.WriteStoreRequest(buffer, sender, record);
             var (answer, _) = await ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cancellationToken);
             return answer.Verdict;
+        }
+        catch (DhtProtocolException e) when (e.ErrorCode == DhtErrorCode.RateLimited)
+        {
+            // Not a fault: the peer is alive and says when to come back (later). The put backs off.
+            return RecordRejection.RateLimited;
         }
         finally
         {
@@ -236,7 +247,10 @@ public sealed class TransportDhtRpc : IDhtRpc
         if (answer.Type == DhtMessageType.Error)
         {
             _metrics.DropResponse(DhtResponseFault.ErrorReply);
-            throw new DhtProtocolException(DhtResponseFault.ErrorReply, $"Peer {peer.Id.ToShortString()} refused the request: {answer.ErrorCode}.");
+            throw new DhtProtocolException(DhtResponseFault.ErrorReply, $"Peer {peer.Id.ToShortString()} refused the request: {answer.ErrorCode}.")
+            {
+                ErrorCode = answer.ErrorCode,
+            };
         }
 
         if (answer.Type != expected)

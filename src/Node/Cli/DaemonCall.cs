@@ -10,8 +10,13 @@ internal static class DaemonCall
     /// <summary>Longest a command waits for the daemon; a put or get in the network is bounded by the daemon's Control:OperationTimeout.</summary>
     public static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(11);
 
-    public static string DataDirectoryOf(ParsedArguments args, CliContext context) =>
-        DataDirectory.Resolve(args.Single("--data-dir"), null, context.Environment);
+    /// <summary>The data directory the command names; throws <see cref="DataDirectoryAccessException"/> when this user cannot read it.</summary>
+    public static string DataDirectoryOf(ParsedArguments args, CliContext context)
+    {
+        var path = DataDirectory.Resolve(args.Single("--data-dir"), null, context.Environment);
+        DataDirectory.RequireAccessible(path);
+        return path;
+    }
 
     public static Task<int> RunAsync(CliContext context, string dataDirectory, JsonObject request, Func<JsonObject, Task<int>> onReply, CancellationToken cancellationToken) =>
         RunAsync(context, dataDirectory, async client => await onReply(await client.SendAsync(request, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false), cancellationToken);
@@ -33,7 +38,7 @@ internal static class DaemonCall
             return e.Error switch
             {
                 ControlClientError.NoDaemon => ExitCodes.Unavailable,
-                ControlClientError.BadToken => ExitCodes.NoPermission,
+                ControlClientError.BadToken or ControlClientError.NoAccess => ExitCodes.NoPermission,
                 ControlClientError.Refused => e.DaemonError switch
                 {
                     ControlError.NotFound => ExitCodes.NotFound,

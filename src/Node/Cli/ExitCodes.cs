@@ -20,9 +20,15 @@ public static class ExitCodes
     /// <summary>No daemon is running for the data directory (no control endpoint, or nothing listens on it).</summary>
     public const int Unavailable = 69;
 
-    /// <summary>The daemon refused the control token (or the token file cannot be read).</summary>
+    /// <summary><c>overlay put</c>: the node could not save the value to dht.db, so the put was not acknowledged.</summary>
+    public const int IoError = 74;
+
+    /// <summary><c>overlay put</c>: fewer peers than required accepted the value (it is kept on the node); trying again later may succeed.</summary>
+    public const int TooFewReplicas = 75;
+
+    /// <summary>This user may not read the data directory or its control files, or the daemon refused the control token.</summary>
     public const int NoPermission = 77;
 
-    /// <summary>The configuration is invalid.</summary>
+    /// <summary>The configuration is invalid, or asks for a listen address or control socket this host cannot give.</summary>
     public const int Config = 78;
 }

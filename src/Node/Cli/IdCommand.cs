@@ -13,6 +13,7 @@ public sealed class IdCommand : ICliCommand
     public async Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken)
     {
         var dataDirectory = DataDirectory.Resolve(args.Single("--data-dir"), null, context.Environment);
+        DataDirectory.RequireAccessible(dataDirectory);
         var store = new IdentityStore(dataDirectory, args.Single("--passphrase-file"), context.Environment);
         if (!store.Exists)
         {

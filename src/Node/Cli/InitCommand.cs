@@ -14,7 +14,9 @@ public sealed class InitCommand : ICliCommand
     public async Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken)
     {
         var dataDirectory = DataDirectory.Resolve(args.Single("--data-dir"), null, context.Environment);
+        FileCreationMask.RestrictToOwner();
         DataDirectory.Ensure(dataDirectory);
+        DataDirectory.RequireAccessible(dataDirectory);
         var store = new IdentityStore(dataDirectory, args.Single("--passphrase-file"), context.Environment);
         try
         {
@@ -22,7 +24,7 @@ public sealed class InitCommand : ICliCommand
             var configPath = Path.Combine(dataDirectory, ConfigurationSources.FileName);
             if (!File.Exists(configPath))
             {
-                await File.WriteAllTextAsync(configPath, ConfigurationSources.EmbeddedDefaults(), cancellationToken).ConfigureAwait(false);
+                await WriteOwnerOnlyAsync(configPath, ConfigurationSources.EmbeddedDefaults(), cancellationToken).ConfigureAwait(false);
             }
 
             var message = result switch
@@ -38,6 +40,22 @@ public sealed class InitCommand : ICliCommand
         {
             await context.Error.WriteLineAsync($"overlay: {e.Message}").ConfigureAwait(false);
             return ExitCodes.DataError;
+        }
+    }
+
+    /// <summary>Writes a new file created with mode 0600: a node's settings are its operator's business.</summary>
+    private static async Task WriteOwnerOnlyAsync(string path, string text, CancellationToken cancellationToken)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        var stream = new FileStream(path, options);
+        await using (stream.ConfigureAwait(false))
+        {
+            await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false);
         }
     }
 }

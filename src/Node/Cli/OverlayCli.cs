@@ -58,6 +58,17 @@ public sealed class OverlayCli
             await context.Error.WriteLineAsync($"overlay: {e.Message}").ConfigureAwait(false);
             return ExitCodes.Config;
         }
+        catch (Configuration.DataDirectoryAccessException e)
+        {
+            await context.Error.WriteLineAsync($"overlay: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.NoPermission;
+        }
+        catch (Crypto.Sodium.SodiumUnavailableException e)
+        {
+            // The message is already the one sentence saying what to do.
+            await context.Error.WriteLineAsync($"overlay: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return ExitCodes.Failure;

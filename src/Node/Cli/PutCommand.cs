@@ -5,19 +5,26 @@ using Overlay.Node.Control;
 
 namespace Overlay.Node.Cli;
 
-/// <summary><c>overlay put KEY VALUE</c>: stores a signed value under a key through the running daemon.</summary>
+/// <summary>
+/// <c>overlay put KEY VALUE</c>: stores a signed value under a key through the running daemon. Success
+/// (exit 0) means the node saved the value and at least the required number of peers accepted it; fewer
+/// is exit 75 with the refusal reasons, a value the node could not save exit 74.
+/// </summary>
 public sealed class PutCommand : ICliCommand
 {
     /// <summary>Most value bytes read from a file or standard input: the largest Dht:MaxValueBytes a node accepts.</summary>
     public const int MaxReadBytes = 1 << 20;
 
+    private static readonly System.Text.Json.JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
     public CommandSpec Spec { get; } = Specs.Of(
         "put", "Store a value under a key in the DHT through the running node (VALUE as UTF-8 text, --file PATH or - for standard input as bytes).",
-        "overlay put KEY (VALUE | --file PATH | -) [--data-dir DIR]   (KEY: text, hashed with BLAKE3-256, or a 52-character base32 key)",
-        ["--file", "--data-dir"], minPositionals: 1, maxPositionals: 2);
+        "overlay put KEY (VALUE | --file PATH | -) [--json] [--data-dir DIR]   (KEY: text, hashed with BLAKE3-256, or a 52-character base32 key)",
+        ["--file", "--data-dir"], flags: ["--json"], minPositionals: 1, maxPositionals: 2);
 
     public async Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken)
     {
+        var json = args.Has("--json");
         var keyText = args.Positionals[0];
         if (!DhtKeys.TryFromText(keyText, out var key, out var keyError))
         {
@@ -67,13 +74,58 @@ public sealed class PutCommand : ICliCommand
             }
 
             var request = new JsonObject { ["command"] = "put", ["key"] = keyText, ["value"] = Convert.ToBase64String(value) };
-            var reply = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            var stored = reply["storedOn"]?.GetValue<int>() ?? 0;
-            await context.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"Stored {value.Length} bytes under key {key} on {stored} peer(s) and this node.")).ConfigureAwait(false);
+            JsonObject reply;
+            try
+            {
+                reply = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ControlClientException e) when (e.DaemonError is ControlError.TooFewReplicas or ControlError.NotSaved)
+            {
+                // Failures of the put itself: the sentence on standard error, and with --json the typed reply
+                // (storedOn, required, refusals by reason) on standard output for scripts.
+                await context.Error.WriteLineAsync($"overlay: {e.Message}").ConfigureAwait(false);
+                if (json && e.Reply is { } failed)
+                {
+                    await context.Output.WriteLineAsync(failed.ToJsonString(IndentedJson)).ConfigureAwait(false);
+                }
+
+                return e.DaemonError == ControlError.TooFewReplicas ? ExitCodes.TooFewReplicas : ExitCodes.IoError;
+            }
+
+            if (json)
+            {
+                await context.Output.WriteLineAsync(reply.ToJsonString(IndentedJson)).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+
+            await context.Output.WriteLineAsync(Describe(reply, value.Length, key)).ConfigureAwait(false);
             return ExitCodes.Success;
         }, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The success sentence: where the value went, and what the peers that did not take it said.</summary>
+    internal static string Describe(JsonObject reply, int bytes, Overlay.Crypto.PeerId key)
+    {
+        var stored = Int(reply, "storedOn");
+        var required = Int(reply, "required");
+        if (stored == 0 && required == 0)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"Stored {bytes} bytes under key {key} on this node only: it knows no peers yet, and sends the value to the closest peers when it republishes it.");
+        }
+
+        var text = string.Create(CultureInfo.InvariantCulture, $"Stored {bytes} bytes under key {key} on {stored} peer(s) and this node ({required} required).");
+        if (reply["refusals"] is JsonObject refusals && refusals.Count > 0)
+        {
+            var reasons = string.Join(", ", refusals.Select(r => $"{r.Value} {r.Key}"));
+            text += $" Not taken by: {reasons}.";
+        }
+
+        return text;
+    }
+
+    private static int Int(JsonObject reply, string name) =>
+        reply[name] is JsonValue v && v.TryGetValue<int>(out var n) ? n : 0;
 
     /// <summary>Reads at most <see cref="MaxReadBytes"/> + 1 bytes, so an oversized input is detected without reading all of it.</summary>
     private static async Task<byte[]?> ReadAsync(CliContext context, string? path, CancellationToken cancellationToken)

@@ -17,6 +17,7 @@ public sealed class VerifyCommand : ICliCommand
     public async Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken)
     {
         var settings = NodeSettings.Load(args.Single("--data-dir"), args.Single("--config"), new Dictionary<string, string?>(), context.Environment);
+        DataDirectory.RequireAccessible(settings.DataDirectory);
         var options = new StorageOptions();
         var problems = OptionsRegistration.Check(settings.Configuration, StorageOptionsValidator.Section, options, StorageOptionsValidator.Validate);
         if (problems.Count > 0)

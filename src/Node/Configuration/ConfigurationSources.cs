@@ -1,4 +1,6 @@
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 
 namespace Overlay.Node.Configuration;
@@ -24,13 +26,21 @@ public static class ConfigurationSources
         return reader.ReadToEnd();
     }
 
-    public static IConfigurationRoot Build(string? dataDirectoryFile, string? explicitFile, IReadOnlyDictionary<string, string?> overrides)
+    /// <summary>
+    /// Layers the sources, later wins. Each file is checked on its own (JSON syntax, then the kind of
+    /// every value of <paramref name="sections"/>), so a problem names the file it is in. Objects merge
+    /// key by key; any other value, a list included, replaces the earlier one whole: a list given in a
+    /// later file is the list, not a patch over the earlier list's first entries.
+    /// </summary>
+    /// <exception cref="ConfigurationException">A file is missing, unreadable, not JSON, or holds a value of the wrong kind.</exception>
+    public static IConfigurationRoot Build(
+        string? dataDirectoryFile, string? explicitFile, IReadOnlyDictionary<string, string?> overrides, IReadOnlyDictionary<string, Type> sections)
     {
-        var builder = new ConfigurationBuilder();
-        AddJson(builder, "the embedded defaults", EmbeddedDefaults());
+        ArgumentNullException.ThrowIfNull(sections);
+        var merged = Parse("the embedded defaults", EmbeddedDefaults(), sections);
         if (dataDirectoryFile is not null && File.Exists(dataDirectoryFile))
         {
-            AddJson(builder, dataDirectoryFile, ReadFile(dataDirectoryFile));
+            Merge(merged, Parse(dataDirectoryFile, ReadFile(dataDirectoryFile), sections));
         }
 
         if (explicitFile is not null)
@@ -40,9 +50,11 @@ public static class ConfigurationSources
                 throw new ConfigurationException($"The config file '{explicitFile}' does not exist.");
             }
 
-            AddJson(builder, explicitFile, ReadFile(explicitFile));
+            Merge(merged, Parse(explicitFile, ReadFile(explicitFile), sections));
         }
 
+        var builder = new ConfigurationBuilder();
+        builder.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(merged.ToJsonString())));
         builder.AddInMemoryCollection(overrides);
         return builder.Build();
     }
@@ -65,25 +77,72 @@ public static class ConfigurationSources
         }
     }
 
-    private static void AddJson(ConfigurationBuilder builder, string origin, string json)
+    /// <summary>
+    /// Parses one source: JSON with comments and trailing commas (the file is edited by hand, and both
+    /// are common in hand-edited JSON), one object at the top, every known value of the right kind.
+    /// </summary>
+    private static JsonObject Parse(string origin, string json, IReadOnlyDictionary<string, Type> sections)
     {
-        // Parse first ourselves: the provider's own error does not say which file or where.
+        // Parsed here rather than by the configuration provider: its error names neither the file nor the place.
+        JsonDocument document;
         try
         {
-            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = 32 });
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                throw new ConfigurationException($"The config in {origin} must be a JSON object at the top level, not {document.RootElement.ValueKind}.");
-            }
+            document = JsonDocument.Parse(json, DocumentOptions);
         }
         catch (JsonException e)
         {
             throw new ConfigurationException($"The config in {origin} is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {FirstSentence(e.Message)}", e);
         }
 
-        var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
-        builder.AddJsonStream(stream);
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new ConfigurationException($"The config in {origin} must be a JSON object at the top level, not {document.RootElement.ValueKind}.");
+            }
+
+            var problems = ConfigurationTypes.Check(document.RootElement, origin, sections);
+            if (problems.Count > 0)
+            {
+                throw new ConfigurationException(string.Join(Environment.NewLine, problems));
+            }
+
+            return (JsonObject)JsonNode.Parse(document.RootElement.GetRawText(), documentOptions: DocumentOptions)!;
+        }
     }
+
+    /// <summary>Merges <paramref name="later"/> into <paramref name="into"/>: objects key by key (keys are not case-sensitive), anything else replaced whole.</summary>
+    private static void Merge(JsonObject into, JsonObject later)
+    {
+        foreach (var (name, value) in later.ToList())
+        {
+            string? existing = null;
+            foreach (var (key, _) in into)
+            {
+                if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    existing = key;
+                    break;
+                }
+            }
+
+            if (existing is not null && into[existing] is JsonObject earlier && value is JsonObject nested)
+            {
+                Merge(earlier, nested);
+                continue;
+            }
+
+            if (existing is not null)
+            {
+                into.Remove(existing);
+            }
+
+            later.Remove(name);
+            into[name] = value;
+        }
+    }
+
+    private static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = 32 };
 
     private static string FirstSentence(string message)
     {

@@ -64,4 +64,35 @@ public static class DataDirectory
             throw new ConfigurationException($"The data directory '{path}' cannot be created: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// Throws <see cref="DataDirectoryAccessException"/> when <paramref name="path"/> exists but this user
+    /// cannot list it or reach the files in it (a node keeps its data directory to its own user, mode
+    /// 0700), so a command says so instead of taking the unreadable files for missing ones. A directory
+    /// that does not exist passes: each command says in its own words what is missing.
+    /// </summary>
+    public static void RequireAccessible(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        try
+        {
+            // stat() of "DIR/." needs search permission on the directory and every directory above it,
+            // and listing it needs read permission.
+            _ = File.GetUnixFileMode(Path.Combine(path, "."));
+            using var entries = Directory.EnumerateFileSystemEntries(path).GetEnumerator();
+            _ = entries.MoveNext();
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new DataDirectoryAccessException(path, e);
+        }
+        catch (IOException)
+        {
+            // Missing, or not a directory: left to the command.
+        }
+    }
 }

@@ -20,7 +20,7 @@ public sealed class DhtHostOptions
     /// <summary>How often a maintenance round runs (stale-bucket refresh, expiry, republish); 00:00:01 to 1.00:00:00, default 1 minute.</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>How often the routing table and records are saved to dht.db (also at stop); 00:00:01 to 1.00:00:00, default 5 minutes.</summary>
+    /// <summary>How often the routing table is saved to dht.db and expired rows deleted (also at stop; records are saved as they are kept); 00:00:01 to 1.00:00:00, default 5 minutes.</summary>
     public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Longest wait between attempts to join while no peer answers; 00:00:01 to 01:00:00, default 1 minute.</summary>

@@ -9,20 +9,17 @@ namespace Overlay.Node.Configuration;
 /// </summary>
 public static class UnknownKeys
 {
-    /// <summary>Sections passed through to libraries as they are (not checked).</summary>
-    private static readonly HashSet<string> PassThroughSections = new(StringComparer.OrdinalIgnoreCase) { "Logging" };
-
     public static IReadOnlyList<string> Find(IConfiguration configuration, IReadOnlyDictionary<string, Type> sections)
     {
         var unknown = new List<string>();
         foreach (var child in configuration.GetChildren())
         {
-            if (PassThroughSections.Contains(child.Key))
+            if (OptionsSections.PassThrough.Contains(child.Key))
             {
                 continue;
             }
 
-            if (!TryGetSectionType(sections, child.Key, out var type))
+            if (!OptionsSections.TryFind(sections, child.Key, out var type))
             {
                 unknown.Add(child.Path);
                 continue;
@@ -32,21 +29,6 @@ public static class UnknownKeys
         }
 
         return unknown;
-    }
-
-    private static bool TryGetSectionType(IReadOnlyDictionary<string, Type> sections, string key, out Type type)
-    {
-        foreach (var pair in sections)
-        {
-            if (string.Equals(pair.Key, key, StringComparison.OrdinalIgnoreCase))
-            {
-                type = pair.Value;
-                return true;
-            }
-        }
-
-        type = typeof(object);
-        return false;
     }
 
     private static void Walk(IConfigurationSection section, Type type, List<string> unknown)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -7,21 +8,22 @@ namespace Overlay.Node.Control;
 
 /// <summary>
 /// A connection to the control API of the daemon that owns a data directory: found through
-/// <c>control.endpoint</c>, authenticated with <c>control.token</c>. Requests go one at a time; every
-/// failure is a <see cref="ControlClientException"/> with one sentence.
+/// <c>control.endpoint</c> (a Unix socket in the data directory, or loopback TCP), authenticated with
+/// <c>control.token</c>. Requests go one at a time; every failure is a <see cref="ControlClientException"/>
+/// with one sentence.
 /// </summary>
 public sealed class ControlClient : IAsyncDisposable
 {
-    private readonly TcpClient _client;
+    private readonly Socket _socket;
     private readonly NetworkStream _stream;
-    private readonly IPEndPoint _endpoint;
+    private readonly EndPoint _endpoint;
     private readonly string _token;
     private readonly TimeSpan _timeout;
 
-    private ControlClient(TcpClient client, IPEndPoint endpoint, string token, TimeSpan timeout)
+    private ControlClient(Socket socket, EndPoint endpoint, string token, TimeSpan timeout)
     {
-        _client = client;
-        _stream = client.GetStream();
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
         _endpoint = endpoint;
         _token = token;
         _timeout = timeout;
@@ -31,9 +33,13 @@ public sealed class ControlClient : IAsyncDisposable
     public static async Task<ControlClient> ConnectAsync(string dataDirectory, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var noDaemon = $"No overlay daemon is running for data directory {dataDirectory} (start one with 'overlay run --data-dir {dataDirectory}').";
-        if (!ControlFiles.TryReadEndpoint(dataDirectory, out var endpoint))
+        var noAccess = $"The data directory {dataDirectory} is not readable by this user ({Environment.UserName}); run the command as the user that runs the node.";
+        switch (ControlFiles.ReadEndpoint(dataDirectory, out var endpoint))
         {
-            throw new ControlClientException(ControlClientError.NoDaemon, noDaemon);
+            case ControlEndpointStatus.Unreadable:
+                throw new ControlClientException(ControlClientError.NoAccess, noAccess);
+            case ControlEndpointStatus.Missing or ControlEndpointStatus.Invalid:
+                throw new ControlClientException(ControlClientError.NoDaemon, noDaemon);
         }
 
         byte[] token;
@@ -41,32 +47,47 @@ public sealed class ControlClient : IAsyncDisposable
         {
             token = ControlFiles.ReadToken(dataDirectory);
         }
-        catch (FileNotFoundException e)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new ControlClientException(ControlClientError.NoDaemon, noDaemon, e);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ControlClientException(ControlClientError.NoAccess, $"The control token {ControlFiles.TokenPath(dataDirectory)} is not readable by this user ({Environment.UserName}); run the command as the user that runs the node.", e);
+        }
+        catch (Exception e) when (e is IOException or FormatException)
         {
             throw new ControlClientException(ControlClientError.BadToken, $"The control token cannot be read: {e.Message.TrimEnd('.')}; run this as the user that runs the daemon.", e);
         }
 
-        var client = new TcpClient(AddressFamily.InterNetwork);
+        var socket = endpoint is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
-            await client.ConnectAsync(endpoint, deadline.Token).ConfigureAwait(false);
-            return new ControlClient(client, endpoint, Convert.ToHexStringLower(token), timeout);
+            await socket.ConnectAsync(endpoint, deadline.Token).ConfigureAwait(false);
+            return new ControlClient(socket, endpoint, Convert.ToHexStringLower(token), timeout);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
+        {
+            socket.Dispose();
+            throw new ControlClientException(ControlClientError.NoAccess, noAccess, e);
         }
         catch (SocketException e)
         {
-            client.Dispose();
+            socket.Dispose();
             throw new ControlClientException(ControlClientError.NoDaemon, noDaemon, e);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            client.Dispose();
+            socket.Dispose();
             throw new ControlClientException(ControlClientError.NoDaemon, noDaemon, e);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(token);
         }
     }
 
@@ -117,12 +138,13 @@ public sealed class ControlClient : IAsyncDisposable
             message ?? $"The daemon refused the request ({errorName ?? "no reason given"}).")
         {
             DaemonError = daemonError,
+            Reply = reply,
         };
     }
 
     public async ValueTask DisposeAsync()
     {
         await _stream.DisposeAsync().ConfigureAwait(false);
-        _client.Dispose();
+        _socket.Dispose();
     }
 }

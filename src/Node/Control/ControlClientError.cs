@@ -6,8 +6,11 @@ public enum ControlClientError
     /// <summary>No daemon runs for the data directory: no endpoint file, or nothing listens on it.</summary>
     NoDaemon,
 
-    /// <summary>The token file cannot be read, or the daemon refused the token.</summary>
+    /// <summary>The token file is malformed, or the daemon refused the token.</summary>
     BadToken,
+
+    /// <summary>This user may not read the data directory, the control files, or connect to the control socket.</summary>
+    NoAccess,
 
     /// <summary>The daemon answered with an error (see <see cref="ControlClientException.DaemonError"/>).</summary>
     Refused,

@@ -27,4 +27,7 @@ public sealed class ControlClientException : Exception
 
     /// <summary>The daemon's error, when it answered with one.</summary>
     public ControlError DaemonError { get; init; }
+
+    /// <summary>The daemon's whole error reply (with any details beside <c>error</c> and <c>message</c>), when it answered with one.</summary>
+    public System.Text.Json.Nodes.JsonObject? Reply { get; init; }
 }

@@ -44,4 +44,17 @@ public enum ControlError
 
     /// <summary>The client did not send a whole request within <c>Control:ReadTimeout</c>.</summary>
     ReadTimeout,
+
+    /// <summary>
+    /// A put reached fewer peers than it needs (<c>Dht:MinStoreReplicas</c>, or a majority of the peers the
+    /// node knows). The value is kept on this node and on the peers that took it; the reply also carries
+    /// <c>storedOn</c>, <c>required</c> and <c>refusals</c>. Trying again later may succeed.
+    /// </summary>
+    TooFewReplicas,
+
+    /// <summary>The node refused to keep a put's value itself: another publisher's record holds the key, or it holds <c>Dht:MaxRecords</c> records.</summary>
+    Refused,
+
+    /// <summary>The node could not save the value to <c>dht.db</c> (disk full, I/O error), so the put is not acknowledged.</summary>
+    NotSaved,
 }

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 
 namespace Overlay.Node.Control;
 
@@ -69,10 +71,55 @@ public static class ControlProtocol
         await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Decodes a request frame's body: UTF-8 JSON holding one object whose fields <c>token</c>,
+    /// <c>command</c>, <c>key</c> and <c>value</c> are strings when present, <c>value</c> in base64.
+    /// False with one sentence (a <see cref="ControlError.Malformed"/> reply) for anything else; never throws.
+    /// </summary>
+    public static bool TryDecodeRequest(ReadOnlySpan<byte> body, [NotNullWhen(true)] out ControlRequestFrame? request, out string error)
+    {
+        request = null;
+        if (!TryParseObject(body, out var json, out error))
+        {
+            return false;
+        }
+
+        if (!TryGetString(json, "token", out var token) || !TryGetString(json, "command", out var command) ||
+            !TryGetString(json, "key", out var key) || !TryGetString(json, "value", out var valueText))
+        {
+            error = "The fields token, command, key and value must be strings when present.";
+            return false;
+        }
+
+        byte[]? value = null;
+        if (valueText is not null)
+        {
+            value = new byte[(valueText.Length / 4 * 3) + 3];
+            if (!Convert.TryFromBase64String(valueText, value, out var n))
+            {
+                error = "The value is not base64.";
+                return false;
+            }
+
+            value = value[..n];
+        }
+
+        request = new ControlRequestFrame(token, command, key, value);
+        return true;
+    }
+
     /// <summary>Parses a frame body as a JSON object; false with one sentence when it is not one.</summary>
     public static bool TryParseObject(ReadOnlySpan<byte> body, out JsonObject json, out string error)
     {
         json = [];
+        // Checked whole and first: the JSON reader leaves string contents undecoded until they are read,
+        // so bad UTF-8 inside a string would otherwise surface later, as an exception, far from here.
+        if (!Utf8.IsValid(body))
+        {
+            error = "The frame is not valid UTF-8.";
+            return false;
+        }
+
         try
         {
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
@@ -96,7 +143,7 @@ public static class ControlProtocol
         }
     }
 
-    /// <summary>The string property <paramref name="name"/>: null when absent; false when present but not a string.</summary>
+    /// <summary>The string property <paramref name="name"/>: null when absent; false when present but not a string (or not a valid one).</summary>
     public static bool TryGetString(JsonObject json, string name, out string? value)
     {
         ArgumentNullException.ThrowIfNull(json);
@@ -106,13 +153,21 @@ public static class ControlProtocol
             return true;
         }
 
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
+        {
+            return false;
+        }
+
+        try
         {
             value = v.GetValue<string>();
             return true;
         }
-
-        return false;
+        catch (InvalidOperationException)
+        {
+            // An escaped lone surrogate ("\ud800") has no string value.
+            return false;
+        }
     }
 
     /// <summary>Builds an error reply body.</summary>

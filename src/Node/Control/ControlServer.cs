@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Overlay.Node.Configuration;
@@ -10,11 +11,14 @@ using Overlay.Node.Hosting;
 namespace Overlay.Node.Control;
 
 /// <summary>
-/// The local control API: a TCP listener on 127.0.0.1 only, serving length-prefixed JSON requests that
-/// must carry the token from <c>control.token</c>. Cheap checks run first (frame length before any
-/// allocation, then JSON shape, then the token in constant time), each refusal is answered with a typed
-/// error, counted by reason and logged at Debug; a protocol error or wrong token closes the connection.
-/// Nothing a client sends ends the accept loop or reaches the node as an exception.
+/// The local control API: a Unix socket in the data directory (or TCP on 127.0.0.1) serving
+/// length-prefixed JSON requests that must carry the token from <c>control.token</c>. A new connection
+/// waits in a budget of its own until its first request, due within <c>Control:AuthenticationTimeout</c>,
+/// shows the token (<see cref="ControlAdmission"/>); only then may it hold one of the
+/// <c>Control:MaxConnections</c> authenticated slots. Cheap checks run first (frame length before any
+/// allocation, then UTF-8 and JSON shape, then the token in constant time), each refusal is answered with
+/// a typed error, counted by reason and logged at Debug; a protocol error or wrong token closes the
+/// connection. Nothing a client sends ends the accept loop or reaches the node as an exception.
 /// </summary>
 public sealed class ControlServer : IAsyncDisposable
 {
@@ -27,20 +31,20 @@ public sealed class ControlServer : IAsyncDisposable
     private readonly int _maxRequestBytes;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _slots;
+    private readonly ControlAdmission _admission;
     private readonly Counter<long> _requests;
     private readonly Counter<long> _refused;
     private readonly long[] _refusedByReason = new long[Enum.GetValues<ControlError>().Length];
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _connections = [];
-    private TcpListener? _listener;
+    private Socket? _listener;
     private byte[] _token = [];
     private Task? _acceptLoop;
     private int _disposed;
 
     /// <summary>Creates the server; <see cref="Start"/> binds it.</summary>
-    /// <param name="options">Port, connection limit and timeouts.</param>
-    /// <param name="dataDirectory">Where the token and endpoint files are written.</param>
+    /// <param name="options">Socket kind, port, connection budgets and timeouts.</param>
+    /// <param name="dataDirectory">Where the token, endpoint and socket files are written.</param>
     /// <param name="commands">Carries out authenticated requests.</param>
     /// <param name="maxRequestBytes">Largest request frame accepted, in bytes.</param>
     /// <param name="time">Clock for the read and operation timeouts.</param>
@@ -48,6 +52,13 @@ public sealed class ControlServer : IAsyncDisposable
     /// <param name="logger">Logger; refusals are logged at Debug.</param>
     public ControlServer(
         ControlOptions options, string dataDirectory, IControlCommands commands, int maxRequestBytes, TimeProvider time, Meter meter, ILogger? logger = null)
+        : this(options, dataDirectory, commands, maxRequestBytes, time, meter, logger, shedOldestUnauthenticated: true)
+    {
+    }
+
+    /// <summary>As the public constructor; <paramref name="shedOldestUnauthenticated"/> false refuses newcomers instead (see <see cref="ControlAdmission"/>).</summary>
+    internal ControlServer(
+        ControlOptions options, string dataDirectory, IControlCommands commands, int maxRequestBytes, TimeProvider time, Meter meter, ILogger? logger, bool shedOldestUnauthenticated)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(dataDirectory);
@@ -60,33 +71,37 @@ public sealed class ControlServer : IAsyncDisposable
         _maxRequestBytes = maxRequestBytes;
         _time = time;
         _logger = logger ?? NullLogger.Instance;
-        _slots = new SemaphoreSlim(options.MaxConnections, options.MaxConnections);
+        _admission = new ControlAdmission(options.MaxUnauthenticatedConnections, options.MaxConnections, shedOldestUnauthenticated);
         _requests = meter.CreateCounter<long>("overlay.control.requests", description: "Control requests served, by command");
         _refused = meter.CreateCounter<long>("overlay.control.refused", description: "Control requests refused, by reason");
     }
 
-    /// <summary>The bound endpoint, once started.</summary>
-    public IPEndPoint? Endpoint { get; private set; }
+    /// <summary>The bound endpoint (a <see cref="UnixDomainSocketEndPoint"/> or a loopback <see cref="IPEndPoint"/>), once started.</summary>
+    public EndPoint? Endpoint { get; private set; }
 
     /// <summary>The largest request frame accepted, in bytes.</summary>
     public int MaxRequestBytes => _maxRequestBytes;
+
+    /// <summary>Connections waiting to show the token, and connections that have shown it.</summary>
+    internal (int Waiting, int Authenticated) Connections => (_admission.Waiting, _admission.Authenticated);
 
     /// <summary>Requests refused (or failed) for <paramref name="reason"/> since start.</summary>
     public long RefusedCount(ControlError reason) => Interlocked.Read(ref _refusedByReason[(int)reason]);
 
     /// <summary>
-    /// Binds 127.0.0.1 on the configured port, writes a fresh token, then the endpoint file, and starts
-    /// accepting. Throws <see cref="SocketException"/> when the port is taken.
+    /// Binds the configured socket, writes a fresh token, then the endpoint file, and starts accepting.
+    /// Throws <see cref="ControlStartException"/> with one sentence when the socket cannot be bound.
     /// </summary>
     public void Start()
     {
-        _token = ControlFiles.CreateToken(_dataDirectory);
-        var listener = new TcpListener(IPAddress.Loopback, _options.Port);
-        listener.Start(backlog: 64);
+        // Bound first: a socket that cannot be bound leaves no token or endpoint file behind. Nothing is
+        // accepted before the token exists.
+        var listener = ControlListener.Bind(_options, _dataDirectory);
         _listener = listener;
-        Endpoint = (IPEndPoint)listener.LocalEndpoint;
+        _token = ControlFiles.CreateToken(_dataDirectory);
+        Endpoint = listener.LocalEndPoint!;
         ControlFiles.WriteEndpoint(_dataDirectory, Endpoint);
-        var endpointText = Endpoint.ToString();
+        var endpointText = Endpoint.ToString() ?? string.Empty;
         var tokenPath = ControlFiles.TokenPath(_dataDirectory);
         Log.ControlListening(_logger, endpointText, tokenPath);
         _acceptLoop = AcceptLoopAsync(_stopping.Token);
@@ -101,7 +116,7 @@ public sealed class ControlServer : IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
-        _listener?.Stop();
+        _listener?.Dispose();
         if (_acceptLoop is not null)
         {
             await _acceptLoop.ConfigureAwait(false);
@@ -120,19 +135,17 @@ public sealed class ControlServer : IAsyncDisposable
         }
 
         CryptographicOperations.ZeroMemory(_token);
-        _listener?.Dispose();
         _stopping.Dispose();
-        _slots.Dispose();
     }
 
     private async Task AcceptLoopAsync(CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
-            TcpClient client;
+            Socket client;
             try
             {
-                client = await _listener!.AcceptTcpClientAsync(stopping).ConfigureAwait(false);
+                client = await _listener!.AcceptAsync(stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -158,23 +171,25 @@ public sealed class ControlServer : IAsyncDisposable
         }
     }
 
-    private async Task ServeConnectionAsync(TcpClient client, CancellationToken stopping)
+    private async Task ServeConnectionAsync(Socket client, CancellationToken stopping)
     {
-        using var _ = client;
-        var hasSlot = _slots.Wait(0, CancellationToken.None);
+        // Admitted here, still on the accept loop, so connections are admitted (and the oldest shed) in
+        // the order they arrived; everything after runs off the accept loop.
+        var ticket = _admission.TryAdmit();
+        await Task.Yield();
         try
         {
-            var stream = client.GetStream();
+            var stream = new NetworkStream(client, ownsSocket: true);
             await using (stream.ConfigureAwait(false))
             {
-                await ServeStreamAsync(client, stream, hasSlot, stopping).ConfigureAwait(false);
+                await ServeStreamAsync(client, stream, ticket, stopping).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             // The daemon is stopping.
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
             // The client went away mid-request; nothing to answer.
             Log.ControlConnectionEnded(_logger, e.Message);
@@ -188,103 +203,135 @@ public sealed class ControlServer : IAsyncDisposable
         }
         finally
         {
-            if (hasSlot)
+            client.Dispose();
+            if (ticket is not null)
             {
-                _slots.Release();
+                _admission.Release(ticket);
             }
         }
     }
 
-    private async Task ServeStreamAsync(TcpClient client, NetworkStream stream, bool hasSlot, CancellationToken stopping)
+    private async Task ServeStreamAsync(Socket client, NetworkStream stream, ControlAdmission.Ticket? ticket, CancellationToken stopping)
     {
-        if (client.Client.RemoteEndPoint is not IPEndPoint remote || !IPAddress.IsLoopback(remote.Address))
+        if (client.RemoteEndPoint is IPEndPoint remote && !IPAddress.IsLoopback(remote.Address))
         {
-            // Unreachable while bound to 127.0.0.1; kept in case a future option widens the bind.
+            // Unreachable while bound to 127.0.0.1 or a Unix socket; kept in case a future option widens the bind.
             await RefuseAsync(stream, ControlError.NotLoopback, "The control API serves loopback clients only.", stopping).ConfigureAwait(false);
             return;
         }
 
-        if (!hasSlot)
+        if (ticket is null)
         {
-            await RefuseAsync(stream, ControlError.Busy, $"The daemon serves at most {_options.MaxConnections} control connections at once; try again.", stopping).ConfigureAwait(false);
+            await RefuseAsync(stream, ControlError.Busy, $"{_options.MaxUnauthenticatedConnections} control connections are already waiting to show the token; try again.", stopping).ConfigureAwait(false);
             return;
         }
 
-        while (!stopping.IsCancellationRequested)
+        // The first request must come soon, whole, with the token, and before a newcomer sheds this connection.
+        var first = await ReadRequestAsync(stream, _options.AuthenticationTimeout, ticket.Shed, stopping).ConfigureAwait(false);
+        if (first is null)
         {
-            byte[]? body;
-            using (var readTimeout = new CancellationTokenSource(_options.ReadTimeout, _time))
-            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, readTimeout.Token))
-            {
-                try
-                {
-                    body = await ControlProtocol.ReadFrameAsync(stream, _maxRequestBytes, linked.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (readTimeout.IsCancellationRequested && !stopping.IsCancellationRequested)
-                {
-                    await RefuseAsync(stream, ControlError.ReadTimeout, $"No whole request arrived within {_options.ReadTimeout.TotalSeconds:0.#} s.", stopping).ConfigureAwait(false);
-                    return;
-                }
-                catch (ControlProtocolException e)
-                {
-                    // After a bad frame the stream position is unknown: answer and close.
-                    await RefuseAsync(stream, e.Error, e.Message, stopping).ConfigureAwait(false);
-                    return;
-                }
-            }
+            return;
+        }
 
-            if (body is null || !await ServeRequestAsync(stream, body, stopping).ConfigureAwait(false))
+        if (!await CheckTokenAsync(stream, first, stopping).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        switch (_admission.TryAuthenticate(ticket))
+        {
+            case ControlAdmissionResult.Shed:
+                await RefuseShedAsync(stream, stopping).ConfigureAwait(false);
+                return;
+            case ControlAdmissionResult.Full:
+                await RefuseAsync(stream, ControlError.Busy, $"The daemon serves at most {_options.MaxConnections} control connections at once; try again.", stopping).ConfigureAwait(false);
+                return;
+        }
+
+        var request = first;
+        while (await ServeRequestAsync(stream, request, stopping).ConfigureAwait(false))
+        {
+            request = await ReadRequestAsync(stream, _options.ReadTimeout, CancellationToken.None, stopping).ConfigureAwait(false);
+            if (request is null || !await CheckTokenAsync(stream, request, stopping).ConfigureAwait(false))
             {
                 return;
             }
         }
     }
 
-    /// <summary>Serves one request; false when the connection must be closed.</summary>
-    private async Task<bool> ServeRequestAsync(Stream stream, byte[] body, CancellationToken stopping)
+    /// <summary>
+    /// Reads and decodes one request due within <paramref name="timeout"/>; null when the connection
+    /// must close (the client finished, or a refusal was sent: a bad frame, the deadline, or shedding).
+    /// </summary>
+    private async Task<ControlRequestFrame?> ReadRequestAsync(Stream stream, TimeSpan timeout, CancellationToken shed, CancellationToken stopping)
     {
-        if (!ControlProtocol.TryParseObject(body, out var json, out var parseError))
+        byte[]? body;
+        using (var deadline = new CancellationTokenSource(timeout, _time))
+        using (var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, deadline.Token, shed))
         {
-            await RefuseAsync(stream, ControlError.Malformed, parseError, stopping).ConfigureAwait(false);
-            return false;
+            try
+            {
+                body = await ControlProtocol.ReadFrameAsync(stream, _maxRequestBytes, linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (shed.IsCancellationRequested && !stopping.IsCancellationRequested)
+            {
+                await RefuseShedAsync(stream, stopping).ConfigureAwait(false);
+                return null;
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !stopping.IsCancellationRequested)
+            {
+                await RefuseAsync(stream, ControlError.ReadTimeout, $"No whole request arrived within {timeout.TotalSeconds:0.#} s.", stopping).ConfigureAwait(false);
+                return null;
+            }
+            catch (ControlProtocolException e)
+            {
+                // After a bad frame the stream position is unknown: answer and close.
+                await RefuseAsync(stream, e.Error, e.Message, stopping).ConfigureAwait(false);
+                return null;
+            }
         }
 
-        if (!ControlProtocol.TryGetString(json, "token", out var tokenText) || !ControlProtocol.TryGetString(json, "command", out var command) ||
-            !ControlProtocol.TryGetString(json, "key", out var key) || !ControlProtocol.TryGetString(json, "value", out var valueText))
+        if (body is null)
         {
-            await RefuseAsync(stream, ControlError.Malformed, "The fields token, command, key and value must be strings when present.", stopping).ConfigureAwait(false);
-            return false;
+            return null;
         }
 
-        if (!TokenMatches(tokenText))
+        if (!ControlProtocol.TryDecodeRequest(body, out var request, out var error))
         {
-            await RefuseAsync(stream, ControlError.BadToken, "The control token is missing or wrong; read it from control.token in the node's data directory.", stopping).ConfigureAwait(false);
-            return false;
+            await RefuseAsync(stream, ControlError.Malformed, error, stopping).ConfigureAwait(false);
+            return null;
         }
 
-        if (command is null)
+        return request;
+    }
+
+    private async Task<bool> CheckTokenAsync(Stream stream, ControlRequestFrame request, CancellationToken stopping)
+    {
+        if (TokenMatches(request.Token))
+        {
+            return true;
+        }
+
+        await RefuseAsync(stream, ControlError.BadToken, "The control token is missing or wrong; read it from control.token in the node's data directory.", stopping).ConfigureAwait(false);
+        return false;
+    }
+
+    private Task RefuseShedAsync(Stream stream, CancellationToken stopping) =>
+        RefuseAsync(stream, ControlError.Busy, $"More than {_options.MaxUnauthenticatedConnections} connections were waiting to show the control token; the oldest, this one, was closed.", stopping);
+
+    /// <summary>Serves one authenticated request; false when the connection must be closed.</summary>
+    private async Task<bool> ServeRequestAsync(Stream stream, ControlRequestFrame frame, CancellationToken stopping)
+    {
+        if (frame.Command is not { } command)
         {
             await RefuseAsync(stream, ControlError.BadArgument, "The request names no command.", stopping).ConfigureAwait(false);
             return true;
         }
 
-        byte[]? value = null;
-        if (valueText is not null)
-        {
-            value = new byte[(valueText.Length / 4 * 3) + 3];
-            if (!Convert.TryFromBase64String(valueText, value, out var n))
-            {
-                await RefuseAsync(stream, ControlError.Malformed, "The value is not base64.", stopping).ConfigureAwait(false);
-                return false;
-            }
-
-            value = value[..n];
-        }
-
         ControlReply reply;
         try
         {
-            reply = await _commands.ExecuteAsync(new ControlRequest(command, key, value), stopping).ConfigureAwait(false);
+            reply = await _commands.ExecuteAsync(new ControlRequest(command, frame.Key, frame.Value), stopping).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -300,7 +347,7 @@ public sealed class ControlServer : IAsyncDisposable
 
         if (reply.Error != ControlError.None)
         {
-            await RefuseAsync(stream, reply.Error, reply.Message ?? reply.Error.ToString(), stopping).ConfigureAwait(false);
+            await RefuseAsync(stream, reply.Error, reply.Message ?? reply.Error.ToString(), stopping, reply.Body).ConfigureAwait(false);
             return true;
         }
 
@@ -324,10 +371,21 @@ public sealed class ControlServer : IAsyncDisposable
         return CryptographicOperations.FixedTimeEquals(given, _token);
     }
 
-    private async Task RefuseAsync(Stream stream, ControlError error, string message, CancellationToken stopping)
+    private async Task RefuseAsync(Stream stream, ControlError error, string message, CancellationToken stopping, JsonObject? details = null)
     {
         Count(error);
-        await ControlProtocol.WriteFrameAsync(stream, ControlProtocol.ErrorBody(error, message), stopping).ConfigureAwait(false);
+        var body = ControlProtocol.ErrorBody(error, message);
+        if (details is not null)
+        {
+            // A failure's details (a put's storedOn, required, refusals) go beside the error, never over it.
+            foreach (var (name, value) in details.ToArray())
+            {
+                details.Remove(name);
+                body.TryAdd(name, value);
+            }
+        }
+
+        await ControlProtocol.WriteFrameAsync(stream, body, stopping).ConfigureAwait(false);
     }
 
     private void Count(ControlError error)

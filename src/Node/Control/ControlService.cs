@@ -25,11 +25,11 @@ public sealed class ControlService(
     /// <summary>The running server; null when disabled or stopped.</summary>
     public ControlServer? Server => _server;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!options.Value.Enabled)
         {
-            return Task.CompletedTask;
+            return;
         }
 
         var commands = new DhtControlCommands(dht, dhtOptions.Value, options.Value, nodeOptions.Value, time);
@@ -39,15 +39,15 @@ public sealed class ControlService(
         {
             server.Start();
         }
-        catch (SocketException e)
+        catch
         {
-            throw new ControlStartException($"The control API cannot listen on 127.0.0.1:{options.Value.Port} ({e.SocketErrorCode}); set Control:Port to a free port or 0.", e);
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
 
         _server = server;
-        var detail = $"127.0.0.1:{server.Endpoint!.Port}";
+        var detail = server.Endpoint is UnixDomainSocketEndPoint ? $"{ControlFiles.UnixPrefix}{server.Endpoint}" : $"{server.Endpoint}";
         Log.ComponentStarted(logger, "control API", detail);
-        return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(false);

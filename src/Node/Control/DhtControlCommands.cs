@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Overlay.Crypto;
 using Overlay.Dht;
 using Overlay.Dht.Coordinates;
+using Overlay.Dht.Persistence;
+using Overlay.Dht.Records;
 using Overlay.Node.Configuration;
 using Overlay.Node.Hosting;
 
@@ -53,8 +56,7 @@ public sealed class DhtControlCommands(DhtService dht, DhtOptions dhtOptions, Co
                         $"The value is {request.Value.Length} bytes; this node's Dht:MaxValueBytes allows at most {dhtOptions.MaxValueBytes}."));
                 }
 
-                var stored = await node.PutAsync(key, request.Value, linked.Token).ConfigureAwait(false);
-                return ControlReply.Ok(new JsonObject { ["key"] = key.ToString(), ["storedOn"] = stored, ["bytes"] = request.Value.Length });
+                return await PutAsync(node, key, request.Value, linked.Token).ConfigureAwait(false);
             }
 
             var record = await node.GetAsync(key, linked.Token).ConfigureAwait(false);
@@ -77,6 +79,64 @@ public sealed class DhtControlCommands(DhtService dht, DhtOptions dhtOptions, Co
             return ControlReply.Fail(ControlError.Timeout, string.Create(CultureInfo.InvariantCulture,
                 $"The {request.Command} did not finish within {controlOptions.OperationTimeout.TotalSeconds:0.#} s (Control:OperationTimeout)."));
         }
+    }
+
+    /// <summary>
+    /// A put through the node: acknowledged (ok) only when the node saved the value and at least the
+    /// required number of peers accepted it. Otherwise a typed failure: <see cref="ControlError.TooFewReplicas"/>
+    /// with the counts and the refusal reasons, <see cref="ControlError.Refused"/> when the node would not
+    /// keep it, <see cref="ControlError.NotSaved"/> when dht.db could not be written.
+    /// </summary>
+    private static async Task<ControlReply> PutAsync(DhtNode node, PeerId key, byte[] value, CancellationToken cancellationToken)
+    {
+        PutResult result;
+        try
+        {
+            result = await node.PutAsync(key, value, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DhtStateException e)
+        {
+            return ControlReply.Fail(ControlError.NotSaved, $"The node could not save the value, so the put is not acknowledged: {e.Message}");
+        }
+
+        if (result.Local != RecordRejection.None)
+        {
+            return ControlReply.Fail(ControlError.Refused, result.Local switch
+            {
+                RecordRejection.PublisherMismatch => $"The node holds another publisher's value under key {key}; only that publisher may replace it before it expires.",
+                RecordRejection.StoreFull => "The node holds as many records as Dht:MaxRecords allows; the value was not stored.",
+                _ => $"The node refused the value ({result.Local}).",
+            });
+        }
+
+        var body = new JsonObject
+        {
+            ["key"] = key.ToString(),
+            ["storedOn"] = result.StoredOn,
+            ["required"] = result.Required,
+            ["bytes"] = value.Length,
+            ["refusals"] = Refusals(result),
+        };
+        if (result.Succeeded)
+        {
+            return ControlReply.Ok(body);
+        }
+
+        var reasons = string.Join(", ", result.RefusalCounts().Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Value} {r.Key}")));
+        return ControlReply.Fail(ControlError.TooFewReplicas, string.Create(CultureInfo.InvariantCulture,
+            $"Only {result.StoredOn} of the {result.Required} peers a put needs accepted the value ({(reasons.Length == 0 ? "no peer was reached" : "refusals: " + reasons)}, after {result.Rounds} round(s)); it is kept on this node and those peers, and a later put or the node's republishing may reach more."), body);
+    }
+
+    // Typed, by reason: {"RateLimited": 3, "NoAnswer": 1}.
+    private static JsonObject Refusals(PutResult result)
+    {
+        var refusals = new JsonObject();
+        foreach (var (reason, count) in result.RefusalCounts())
+        {
+            refusals[reason.ToString()] = count;
+        }
+
+        return refusals;
     }
 
     private JsonObject Peers(DhtNode node)

@@ -41,7 +41,7 @@ public sealed class BootstrapSeeds
     public IReadOnlyList<TransportAddress> Configured { get; }
 
     /// <summary>Raised (outside any lock) when an unpinned address proved an identity for the first time; the DHT saves it.</summary>
-    public event Action? PinLearned;
+    public event Action<BootstrapPin>? PinLearned;
 
     /// <summary>
     /// Takes the pins saved in <c>dht.db</c>. Until this is called, unpinned addresses are not dialled
@@ -125,22 +125,23 @@ public sealed class BootstrapSeeds
         ArgumentNullException.ThrowIfNull(configured);
         var key = Key(configured);
         bool learned;
+        BootstrapPin pin;
         lock (_lock)
         {
             learned = _pins.TryAdd(key, new BootstrapPin(key, peer, _time.GetUtcNow()));
-            peer = _pins[key].Peer;
+            pin = _pins[key];
             if (learned && _warned.Add(key))
             {
-                Log.BootstrapUnpinnedTrusted(_logger, key, peer, configured.WithPeer(peer));
+                Log.BootstrapUnpinnedTrusted(_logger, key, pin.Peer, configured.WithPeer(pin.Peer));
             }
         }
 
         if (learned)
         {
-            PinLearned?.Invoke();
+            PinLearned?.Invoke(pin);
         }
 
-        return configured.WithPeer(peer);
+        return configured.WithPeer(pin.Peer);
     }
 
     /// <summary>Whether dials to <paramref name="configured"/> are pinned by trust on first use rather than by the configuration.</summary>

@@ -14,11 +14,13 @@ namespace Overlay.Node.Hosting;
 /// <summary>
 /// The node's DHT participant. At start it builds a <see cref="DhtNode"/> over the node's own transport
 /// and connection pool (one listener per node), routes inbound DHT requests to it, and restores the
-/// contacts, records and bootstrap pins saved in <c>dht.db</c>. While running it joins through the bootstrap
-/// peers (those configured without a PeerId through the identity they proved on first contact) and the
-/// saved contacts, retrying with backoff while nobody answers and saying why, runs maintenance rounds and
-/// saves snapshots, all on the injected clock; a newly learned bootstrap pin is saved at once. At stop it
-/// saves a last snapshot.
+/// contacts and records saved in <c>dht.db</c>. Every record the node keeps (its own puts and the records
+/// it accepts for others) is written to <c>dht.db</c> through a group-commit journal before it is
+/// acknowledged. While running it joins through the bootstrap peers (those configured without a PeerId
+/// through the identity they proved on first contact, whose pin is saved at once) and the saved contacts,
+/// retrying with backoff while nobody answers and saying why; it runs maintenance rounds, and every
+/// <c>DhtHost:SnapshotInterval</c> saves the contacts that changed and deletes expired rows, all on the
+/// injected clock. At stop it saves the contacts and closes the file.
 /// </summary>
 public sealed class DhtService(
     NodeIdentityHolder identity,
@@ -38,8 +40,8 @@ public sealed class DhtService(
 
     private static readonly TimeSpan FirstJoinRetry = TimeSpan.FromSeconds(2);
 
-    private readonly object _saving = new();
     private int _savedContacts;
+    private DhtStateJournal? _journal;
 
     /// <summary>The running DHT node; null before start and after stop.</summary>
     public DhtNode? Node { get; private set; }
@@ -54,9 +56,22 @@ public sealed class DhtService(
         // Random.Shared: thread-safe, and a daemon has no run to replay; tests and the simulator inject seeded sources.
         // A configured location seeds the coordinate, so the first lookups already prefer nearby peers.
         var location = nodeOptions.Value is { Latitude: { } lat, Longitude: { } lon } ? VivaldiCoordinate.FromLocation(lat, lon) : (VivaldiCoordinate?)null;
+        var loaded = state.Load(time.GetUtcNow());
+        _journal = new DhtStateJournal(state);
         var node = new DhtNode(identity.Identity, options, time, Random.Shared, transport.Transports, transport.Pool, announce,
-            meterFactory.Create(Overlay.Dht.Wire.DhtMetrics.MeterName), startCoordinate: location);
-        Restore(node);
+            meterFactory.Create(Overlay.Dht.Wire.DhtMetrics.MeterName), startCoordinate: location, journal: _journal);
+        Restore(node, loaded);
+        try
+        {
+            // Rows checked again are sealed, refused ones deleted; the records were saved already, so a
+            // failure here loses nothing and only costs the check again at the next start.
+            await node.WhenRestoreSavedAsync().ConfigureAwait(false);
+        }
+        catch (DhtStateException e)
+        {
+            Log.DhtStateSaveFailed(logger, e.Message);
+        }
+
         Node = node;
         seeds.PinLearned += OnPinLearned;
         inbound.AttachDht(node.RequestHandler);
@@ -81,15 +96,19 @@ public sealed class DhtService(
         inbound.DetachDht();
         if (Node is { } node)
         {
-            Save(node);
+            await SaveContactsAsync(node).ConfigureAwait(false);
             Node = null;
             await node.DisposeAsync().ConfigureAwait(false);
         }
+
+        // Writes still queued are saved first; then the file is closed, its log folded in.
+        _journal?.Dispose();
+        _journal = null;
+        state.Dispose();
     }
 
-    private void Restore(DhtNode node)
+    private void Restore(DhtNode node, DhtStateLoadResult loaded)
     {
-        var loaded = state.Load(time.GetUtcNow());
         var problems = meterFactory.Create(MeterName).CreateCounter<long>("overlay.dht.state_problems", description: "Problems met loading dht.db, by reason (each skipped)");
         foreach (var problem in loaded.Problems)
         {
@@ -101,8 +120,11 @@ public sealed class DhtService(
         seeds.Restore(loaded.Snapshot.BootstrapPins);
         var kept = 0;
         var refused = 0;
+        var checkedAgain = 0;
         foreach (var record in loaded.Snapshot.Records)
         {
+            // A sealed row skips the signature check; any other is checked like a record from the network.
+            checkedAgain += record.Sealed ? 0 : 1;
             Tally(node.RestoreRecord(record), "Record");
         }
 
@@ -128,7 +150,7 @@ public sealed class DhtService(
         var expired = loaded.ExpiredRecords + loaded.ExpiredProviders;
         if (loaded.Snapshot.Contacts.Count + loaded.Snapshot.Records.Count + loaded.Snapshot.Providers.Count + expired + loaded.Problems.Count > 0)
         {
-            Log.DhtStateLoaded(logger, state.Path, _savedContacts, kept, expired, refused);
+            Log.DhtStateLoaded(logger, state.Path, _savedContacts, kept, expired, refused, checkedAgain);
         }
     }
 
@@ -216,12 +238,27 @@ public sealed class DhtService(
         return resolved;
     }
 
-    private void OnPinLearned()
+    private void OnPinLearned(BootstrapPin pin) => _ = SavePinAsync(pin);
+
+    /// <summary>
+    /// Saves a pin learned on first contact at once: a node killed before its next snapshot must not trust
+    /// a new identity at that address on its next start.
+    /// </summary>
+    private async Task SavePinAsync(BootstrapPin pin)
     {
-        // Saved at once: a node killed before its next snapshot must not trust a new identity on its next first contact.
-        if (Node is { } node)
+        if (_journal is not { } journal)
         {
-            Save(node);
+            return;
+        }
+
+        try
+        {
+            await journal.WriteAsync(DhtStateChange.StoreBootstrapPin(pin)).ConfigureAwait(false);
+        }
+        catch (DhtStateException e)
+        {
+            // Kept in memory for this run; the next start trusts the first identity again.
+            Log.DhtStateSaveFailed(logger, e.Message);
         }
     }
 
@@ -262,43 +299,47 @@ public sealed class DhtService(
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                Save(node);
+                await SaveContactsAsync(node).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
         {
-            // Stopping: StopAsync saves the last snapshot.
+            // Stopping: StopAsync saves the contacts a last time.
         }
     }
 
-    private void Save(DhtNode node)
+    /// <summary>
+    /// Saves the routing table (only the contacts that changed are written) and deletes rows that
+    /// expired. Records need no saving here: each was written when the node kept it.
+    /// </summary>
+    private async Task SaveContactsAsync(DhtNode node)
     {
-        // The snapshot loop, a newly learned pin and the stop may save at once: one at a time, each
-        // snapshot taken under the lock, so an older one never replaces a newer one.
-        lock (_saving)
+        if (_journal is not { } journal)
         {
-            DhtSnapshot snapshot;
-            try
-            {
-                snapshot = new DhtSnapshot(node.SnapshotContacts(), node.SnapshotRecords(), node.SnapshotProviders()) { BootstrapPins = seeds.Pins() };
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
+            return;
+        }
 
-            try
-            {
-                state.Save(snapshot);
-                var contacts = snapshot.Contacts.Count;
-                var records = snapshot.Records.Count + snapshot.Providers.Count;
-                Log.DhtStateSaved(logger, state.Path, contacts, records);
-            }
-            catch (DhtStateException e)
-            {
-                // The previous snapshot is still in place; the next round tries again.
-                Log.DhtStateSaveFailed(logger, e.Message);
-            }
+        IReadOnlyList<Overlay.Dht.Persistence.ContactSnapshot> contacts;
+        try
+        {
+            contacts = node.SnapshotContacts();
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        try
+        {
+            var saved = journal.WriteAsync(DhtStateChange.SaveContacts(contacts));
+            var swept = journal.WriteAsync(DhtStateChange.RemoveExpired(time.GetUtcNow()));
+            await Task.WhenAll(saved, swept).ConfigureAwait(false);
+            Log.DhtStateSaved(logger, state.Path, contacts.Count, node.RecordCount);
+        }
+        catch (DhtStateException e)
+        {
+            // What was saved before stays; the next round tries again.
+            Log.DhtStateSaveFailed(logger, e.Message);
         }
     }
 }

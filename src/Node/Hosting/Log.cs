@@ -29,6 +29,9 @@ internal static partial class Log
         Message = "Migrated identity key file {KeyFile} to hybrid Ed25519+ML-DSA-65; the PeerId changed from {OldPeerId} to {PeerId}")]
     public static partial void IdentityMigrated(ILogger logger, string keyFile, string oldPeerId, string peerId);
 
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Error, Message = "The node failed to start")]
+    public static partial void StartFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Connected to {PeerId} at {Address} ({Direction})")]
     public static partial void PeerConnected(ILogger logger, Overlay.Crypto.PeerId peerId, Overlay.Transport.TransportAddress address, string direction);
 
@@ -59,8 +62,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 5022, Level = LogLevel.Information, Message = "DHT has no bootstrap peers and no saved contacts; it joins when a peer contacts this node")]
     public static partial void DhtWaitingForPeers(ILogger logger);
 
-    [LoggerMessage(EventId = 5023, Level = LogLevel.Information, Message = "Loaded DHT state from {File}: {Contacts} contacts restored, {Records} records kept, {Expired} expired and {Refused} refused records dropped")]
-    public static partial void DhtStateLoaded(ILogger logger, string file, int contacts, int records, int expired, int refused);
+    [LoggerMessage(EventId = 5023, Level = LogLevel.Information, Message = "Loaded DHT state from {File}: {Contacts} contacts restored, {Records} records kept, {Expired} expired and {Refused} refused records dropped, {CheckedAgain} unsealed records checked again")]
+    public static partial void DhtStateLoaded(ILogger logger, string file, int contacts, int records, int expired, int refused, int checkedAgain);
 
     [LoggerMessage(EventId = 5024, Level = LogLevel.Warning, Message = "DHT state problem ({Reason}): {Detail}")]
     public static partial void DhtStateProblem(ILogger logger, Overlay.Dht.Persistence.DhtStateError reason, string detail);
@@ -68,7 +71,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 5025, Level = LogLevel.Warning, Message = "A saved DHT record was refused on load ({Reason})")]
     public static partial void DhtRecordRefused(ILogger logger, Overlay.Dht.Records.RecordRejection reason);
 
-    [LoggerMessage(EventId = 5026, Level = LogLevel.Debug, Message = "Saved DHT state to {File}: {Contacts} contacts, {Records} records")]
+    [LoggerMessage(EventId = 5026, Level = LogLevel.Debug, Message = "Saved DHT contacts to {File}: {Contacts} contacts ({Records} records held, each saved when kept)")]
     public static partial void DhtStateSaved(ILogger logger, string file, int contacts, int records);
 
     [LoggerMessage(EventId = 5027, Level = LogLevel.Warning, Message = "Saving DHT state failed: {Detail}")]

@@ -63,6 +63,10 @@ public static class NodeHostFactory
         builder.Configuration.AddConfiguration(settings.Configuration);
 
         builder.Logging.AddConfiguration(settings.Configuration.GetSection("Logging"));
+        // The host's own errors repeat what the node reports: a failed start is one sentence from
+        // 'overlay run' (with the trace logged only when it is a bug), and a failed background loop
+        // is also logged at Critical by the host as it stops.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         if (configureLogging is null)
         {
             builder.Logging.AddSimpleConsole(o =>
@@ -106,9 +110,13 @@ public static class NodeHostFactory
         services.AddHostedService(sp => sp.GetRequiredService<TransportService>());
         // After the transport (it shares its listener and pool) and before the control API (which drives it);
         // stopping in reverse, the control API closes first and the DHT saves its state before the transport goes.
+        // dht.db keeps the promise Storage:Durability makes for shards: Full flushes every commit to the disk.
+        services.AddSingleton(_ => Overlay.Dht.Persistence.DhtRowSeal.FromIdentity(identity.Identity));
         services.AddSingleton<Overlay.Dht.Persistence.IDhtStateStore>(sp => new Overlay.Dht.Persistence.SqliteDhtStateStore(
             Path.Combine(settings.DataDirectory, Overlay.Dht.Persistence.SqliteDhtStateStore.FileName),
-            sp.GetRequiredService<IOptions<DhtOptions>>().Value, sp.GetRequiredService<IOptions<DhtHostOptions>>().Value.MaxSavedContacts));
+            sp.GetRequiredService<IOptions<DhtOptions>>().Value, sp.GetRequiredService<IOptions<DhtHostOptions>>().Value.MaxSavedContacts,
+            sp.GetRequiredService<Overlay.Dht.Persistence.DhtRowSeal>(),
+            fullSync: sp.GetRequiredService<IOptions<StorageOptions>>().Value.Durability == StorageDurability.Full));
         services.AddSingleton<DhtService>();
         services.AddHostedService(sp => sp.GetRequiredService<DhtService>());
         services.AddSingleton<ControlService>();

@@ -61,10 +61,10 @@ public sealed class NodeSettings
         IReadOnlyList<string> bootstrap,
         Func<string, string?> environment)
     {
-        var preliminary = ConfigurationSources.Build(null, configFile, overrides);
+        var preliminary = ConfigurationSources.Build(null, configFile, overrides, NodeHostFactory.Sections);
         var configured = preliminary[$"{NodeOptions.SectionName}:{nameof(NodeOptions.DataDirectory)}"];
         var dataDirectory = Overlay.Node.Configuration.DataDirectory.Resolve(dataDirectoryArgument, configured, environment);
-        var configuration = ConfigurationSources.Build(Path.Combine(dataDirectory, ConfigurationSources.FileName), configFile, overrides);
+        var configuration = ConfigurationSources.Build(Path.Combine(dataDirectory, ConfigurationSources.FileName), configFile, overrides, NodeHostFactory.Sections);
         return new NodeSettings(dataDirectory, configuration, listen, bootstrap);
     }
 }

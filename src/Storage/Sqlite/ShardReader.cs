@@ -319,7 +319,7 @@ internal sealed class ShardReader : IDisposable
 
     private bool Verify(in ShardId id, ReadOnlySpan<byte> bytes)
     {
-        // The connection's own hasher is reused: the one-shot Blake3.Hash builds a hasher per call.
+        // The connection's own hasher, reset per read.
         Span<byte> digest = stackalloc byte[ShardId.Size];
         _hasher.Reset();
         _hasher.Update(bytes);

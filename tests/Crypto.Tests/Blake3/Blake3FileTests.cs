@@ -1,5 +1,3 @@
-using Overlay.Crypto;
-
 namespace Overlay.Crypto.Tests.Blake3Tests;
 
 public sealed class Blake3FileTests
@@ -61,23 +59,6 @@ public sealed class Blake3FileTests
         {
             File.Delete(path);
         }
-    }
-
-    [Fact]
-    public async Task UpdateAsync_KeyedHasher_EqualsKeyedOneShot()
-    {
-        var key = new byte[32];
-        new Random(8).NextBytes(key);
-        var input = new byte[200_000];
-        new Random(9).NextBytes(input);
-        var expected = new byte[Overlay.Crypto.Blake3.HashSize];
-        Overlay.Crypto.Blake3.KeyedHash(key, input, expected);
-
-        var hasher = Blake3Hasher.CreateKeyed(key);
-        await Blake3File.UpdateAsync(hasher, new MemoryStream(input, writable: false), TestContext.Current.CancellationToken);
-        var actual = new byte[Overlay.Crypto.Blake3.HashSize];
-        hasher.Finalize(actual);
-        Assert.Equal(expected, actual);
     }
 
     [Fact]

@@ -20,16 +20,38 @@ public sealed class SodiumLibraryTests
         Assert.True(SodiumLibrary.IsAvailable);
     }
 
+    [Fact]
+    public void EnsureInitialized_LoadsTheLibsodiumThatShipsWithTheBuild()
+    {
+        Assert.Equal("1.0.22", SodiumLibrary.VersionString);
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Skip("The loaded file is looked up in /proc/self/maps, which only Linux has.");
+        }
+
+        // The mapped file is the package's copy under this build's runtimes/<rid>/native, not a system one.
+        SodiumLibrary.EnsureInitialized();
+        var mapped = File.ReadLines("/proc/self/maps")
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields.Length >= 6 && Path.GetFileName(fields[5]).StartsWith("libsodium", StringComparison.Ordinal))
+            .Select(fields => fields[5])
+            .Distinct()
+            .ToArray();
+        var expected = Path.Combine(AppContext.BaseDirectory, "runtimes", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "native", "libsodium.so");
+        Assert.Equal([Path.GetFullPath(expected)], mapped);
+    }
+
     [Theory]
     [InlineData(9, 6)]
     [InlineData(4, 0)]
     [InlineData(0, 0)]
-    public void CheckVersion_TooOld_SaysToInstallLibsodium23(int major, int minor)
+    public void CheckVersion_TooOld_IsOneSentenceNamingTheVersion(int major, int minor)
     {
         var message = SodiumLibrary.CheckVersion(major, minor);
         Assert.NotNull(message);
-        Assert.Contains("install the libsodium23 package", message);
-        Assert.Contains($"{major}.{minor}", message);
+        Assert.Contains($"version {major}.{minor}", message);
+        Assert.Contains("rebuild", message);
+        Assert.EndsWith(".", message);
     }
 
     [Theory]
@@ -39,17 +61,12 @@ public sealed class SodiumLibraryTests
     public void CheckVersion_SupportedVersions_Accepted(int major, int minor) => Assert.Null(SodiumLibrary.CheckVersion(major, minor));
 
     [Fact]
-    public void TryLoadFirst_NoCandidateExists_ReturnsZero()
-    {
-        Assert.Equal(IntPtr.Zero, SodiumLibrary.TryLoadFirst(["libdoes-not-exist.so.99", "libnor-this"], typeof(SodiumLibrary).Assembly));
-        Assert.NotEqual(IntPtr.Zero, SodiumLibrary.TryLoadFirst(["libdoes-not-exist.so.99", "libsodium.so.23"], typeof(SodiumLibrary).Assembly));
-    }
-
-    [Fact]
-    public void SodiumUnavailableException_DefaultMessage_IsOneSentenceNamingThePackage()
+    public void SodiumUnavailableException_DefaultMessage_IsOneSentenceSayingWhatToDo()
     {
         var message = new SodiumUnavailableException().Message;
-        Assert.Contains("libsodium23", message);
+        Assert.StartsWith("The native libsodium could not be loaded:", message);
+        Assert.Contains("rebuild", message);
+        Assert.Single(message.Split(". "));
         Assert.EndsWith(".", message);
     }
 

@@ -25,17 +25,18 @@ public sealed class BootstrapPinTableTests : IDisposable
             new BootstrapPin("tcp://[2001:db8::1]:4001", PeerId.Random(random), T0.AddMinutes(5)),
         };
 
-        Store().Save(DhtSnapshot.Empty with { BootstrapPins = pins });
-        var loaded = Store().Load(T0);
+        Save(pins);
+        using var store = Store();
+        var loaded = store.Load(T0);
 
         Assert.Empty(loaded.Problems);
         Assert.Equal(pins.ToHashSet(), loaded.Snapshot.BootstrapPins.ToHashSet());
     }
 
     [Fact]
-    public void Load_FileWithoutThePinTable_HasNoPinsAndNoProblems()
+    public void Load_FileWithoutThePinTable_HasNoPinsAndNoProblems_AndGetsTheTable()
     {
-        Store().Save(DhtSnapshot.Empty);
+        Save([]);
         using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
         {
             connection.Open();
@@ -44,10 +45,16 @@ public sealed class BootstrapPinTableTests : IDisposable
             command.ExecuteNonQuery();
         }
 
-        var loaded = Store().Load(T0);
+        using var store = Store();
+        var loaded = store.Load(T0);
 
         Assert.Empty(loaded.Problems);
         Assert.Empty(loaded.Snapshot.BootstrapPins);
+        var pin = new BootstrapPin("tcp://192.0.2.9:4001", PeerId.Random(new Random(4)), T0);
+        store.Apply([DhtStateChange.StoreBootstrapPin(pin)]);
+        store.Dispose();
+        using var again = Store();
+        Assert.Equal(pin, Assert.Single(again.Load(T0).Snapshot.BootstrapPins));
     }
 
     [Fact]
@@ -55,7 +62,7 @@ public sealed class BootstrapPinTableTests : IDisposable
     {
         var random = new Random(29);
         var good = new BootstrapPin("tcp://198.51.100.3:4001", PeerId.Random(random), T0);
-        Store().Save(DhtSnapshot.Empty with { BootstrapPins = [good] });
+        Save([good]);
         const int rows = 300;
         using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
         {
@@ -91,11 +98,28 @@ public sealed class BootstrapPinTableTests : IDisposable
             }
         }
 
-        var loaded = Store().Load(T0);
+        DhtStateLoadResult loaded;
+        using (var store = Store())
+        {
+            loaded = store.Load(T0);
+        }
 
         Assert.Equal(rows, loaded.Problems.Count);
         Assert.All(loaded.Problems, p => Assert.Equal(DhtStateError.BadBootstrapPin, p.Error));
         Assert.Equal(good, Assert.Single(loaded.Snapshot.BootstrapPins));
+
+        // The bad rows were deleted at that load.
+        using var again = Store();
+        var reloaded = again.Load(T0);
+        Assert.Empty(reloaded.Problems);
+        Assert.Equal(good, Assert.Single(reloaded.Snapshot.BootstrapPins));
+    }
+
+    private void Save(IReadOnlyList<BootstrapPin> pins)
+    {
+        using var store = Store();
+        store.Load(T0);
+        store.Apply([.. pins.Select(DhtStateChange.StoreBootstrapPin)]);
     }
 
     private static byte[] RandomBytes(Random random, int min, int max)

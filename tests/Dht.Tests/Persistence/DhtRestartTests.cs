@@ -5,8 +5,9 @@ using Overlay.Dht.Records;
 namespace Overlay.Dht.Tests.Persistence;
 
 /// <summary>
-/// A whole network stops, saves its state to dht.db files and starts again on a fresh in-memory network
-/// with the same identities and addresses, its bootstrap node gone.
+/// A whole network runs with each node saving what it keeps to its own dht.db as it keeps it, stops
+/// (saving only its contacts), and starts again on a fresh in-memory network with the same identities
+/// and addresses, its bootstrap node gone.
 /// </summary>
 public sealed class DhtRestartTests : IDisposable
 {
@@ -16,8 +17,38 @@ public sealed class DhtRestartTests : IDisposable
     private const int Publisher = 4;
     private const int Asker = 20;
     private readonly string _dir = Directory.CreateTempSubdirectory("overlay-dhtrestart").FullName;
+    private readonly Seals _seals = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose()
+    {
+        _seals.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    /// <summary>Each identity's row seal, made once (its key is derived from the identity) and disposed at the end.</summary>
+    private sealed class Seals : IDisposable
+    {
+        private readonly Dictionary<PeerId, DhtRowSeal> _made = [];
+
+        public DhtRowSeal Add(NodeIdentity identity)
+        {
+            if (!_made.TryGetValue(identity.PeerId, out var seal))
+            {
+                seal = DhtRowSeal.FromIdentity(identity);
+                _made.Add(identity.PeerId, seal);
+            }
+
+            return seal;
+        }
+
+        public void Dispose()
+        {
+            foreach (var seal in _made.Values)
+            {
+                seal.Dispose();
+            }
+        }
+    }
 
     [Fact]
     public void Restart_WithEverySeedGone_RejoinsFromSavedContacts_AndServesSavedProvidersWithoutReannouncing()
@@ -29,28 +60,31 @@ public sealed class DhtRestartTests : IDisposable
         var valueKey = PeerId.Random(random);
         long announcedExpiry;
         TimeSpan stoppedAt;
-        using (var before = new DhtTestNetwork(Nodes, Seed, SharedLatency.PlanetLab, options))
+        var stores = new List<SqliteDhtStateStore>();
+        using (var before = new DhtTestNetwork(Nodes, Seed, SharedLatency.PlanetLab, options, journal: (i, identity) => Journal(i, identity, stores)))
         {
             before.Form(concurrency: 8);
             before.Net.Run(async () =>
             {
                 Assert.True(await before.Nodes[Provider].AddProviderAsync(key, CancellationToken.None) >= options.K - 1);
-                Assert.True(await before.Nodes[Publisher].PutAsync(valueKey, "kept"u8.ToArray(), CancellationToken.None) >= options.K - 1);
+                Assert.True((await before.Nodes[Publisher].PutAsync(valueKey, "kept"u8.ToArray(), CancellationToken.None)).StoredOn >= options.K - 1);
             });
             var own = Assert.Single(before.Nodes[Provider].SnapshotProviders());
             Assert.True(own.AnnouncedLocally);
             announcedExpiry = own.Record.ExpiresUnixMs;
+            // Records and providers were saved when they were kept; stopping saves the contacts.
             for (var i = 0; i < Nodes; i++)
             {
-                var node = before.Nodes[i];
-                Store(i).Save(new DhtSnapshot(node.SnapshotContacts(), node.SnapshotRecords(), node.SnapshotProviders()));
+                stores[i].Apply([DhtStateChange.SaveContacts(before.Nodes[i].SnapshotContacts())]);
+                stores[i].Dispose();
             }
 
             stoppedAt = before.Clock.Elapsed;
         }
 
         // Same seed: same identities, same in-memory addresses. Node 0, the only seed, never comes back.
-        using var after = new DhtTestNetwork(Nodes, Seed, SharedLatency.PlanetLab, options);
+        var reopened = new List<SqliteDhtStateStore>();
+        using var after = new DhtTestNetwork(Nodes, Seed, SharedLatency.PlanetLab, options, journal: (i, identity) => Journal(i, identity, reopened));
         after.Clock.AdvanceTo(stoppedAt + TimeSpan.FromMinutes(5));
         after.Kill(0);
         var heldProviders = 0;
@@ -60,8 +94,10 @@ public sealed class DhtRestartTests : IDisposable
             {
                 var node = after.Nodes[i];
                 await node.StartAsync(after.Transports[i].Host, CancellationToken.None);
-                var loaded = Store(i).Load(after.Clock.GetUtcNow());
+                var loaded = reopened[i].Load(after.Clock.GetUtcNow());
                 Assert.Empty(loaded.Problems);
+                // Every row was written and sealed by this node: none needs its signature checked again.
+                Assert.All(loaded.Snapshot.Records, r => Assert.True(r.Sealed));
                 Assert.True(node.RestoreContacts(loaded.Snapshot.Contacts) > 0);
                 foreach (var r in loaded.Snapshot.Records)
                 {
@@ -107,12 +143,18 @@ public sealed class DhtRestartTests : IDisposable
             found = await after.Nodes[Asker].GetProvidersAsync(key, CancellationToken.None);
         });
         Assert.True(Assert.Single(found!).ExpiresUnixMs > announcedExpiry, "the provider did not announce again after the restart");
+        foreach (var store in reopened)
+        {
+            store.Dispose();
+        }
     }
 
-    private SqliteDhtStateStore Store(int node)
+    private SynchronousJournal Journal(int node, NodeIdentity identity, List<SqliteDhtStateStore> stores)
     {
         var dir = Path.Combine(_dir, node.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Directory.CreateDirectory(dir);
-        return new SqliteDhtStateStore(Path.Combine(dir, SqliteDhtStateStore.FileName), new DhtOptions(), maxContacts: 1000);
+        var store = new SqliteDhtStateStore(Path.Combine(dir, SqliteDhtStateStore.FileName), new DhtOptions(), maxContacts: 1000, _seals.Add(identity));
+        stores.Add(store);
+        return new SynchronousJournal(store);
     }
 }

@@ -12,22 +12,52 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
     private static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
     private readonly string _dir = Directory.CreateTempSubdirectory("overlay-dhtstate").FullName;
     private readonly NodeIdentity _publisher = NodeIdentity.FromRandom(new Random(5));
+    private readonly DhtRowSeal _seal;
     private readonly DhtOptions _options = new();
+
+    public SqliteDhtStateStoreTests()
+    {
+        _seal = DhtRowSeal.FromIdentity(_publisher);
+    }
 
     public void Dispose()
     {
+        _seal.Dispose();
         _publisher.Dispose();
         Directory.Delete(_dir, recursive: true);
     }
 
     private string DbPath => Path.Combine(_dir, SqliteDhtStateStore.FileName);
 
-    private SqliteDhtStateStore Store() => new(DbPath, _options, maxContacts: 1000);
+    private SqliteDhtStateStore Store(DhtRowSeal? seal = null) => new(DbPath, _options, maxContacts: 1000, seal ?? _seal);
+
+    /// <summary>Loads the file with a store that is closed again at once (its log folded into the file).</summary>
+    private DhtStateLoadResult Load(DateTimeOffset now, DhtRowSeal? seal = null)
+    {
+        using var store = Store(seal);
+        return store.Load(now);
+    }
+
+    /// <summary>Writes a whole snapshot through <see cref="IDhtStateStore.Apply"/>, as a node's journal would piece by piece.</summary>
+    private void Save(DhtSnapshot snapshot, DhtRowSeal? seal = null)
+    {
+        using var store = Store(seal);
+        store.Load(T0.AddYears(-10));
+        store.Apply(Changes(snapshot));
+    }
+
+    private static List<DhtStateChange> Changes(DhtSnapshot snapshot)
+    {
+        var changes = new List<DhtStateChange> { DhtStateChange.SaveContacts(snapshot.Contacts) };
+        changes.AddRange(snapshot.Records.Select(DhtStateChange.StoreRecord));
+        changes.AddRange(snapshot.Providers.Select(DhtStateChange.StoreProvider));
+        return changes;
+    }
 
     [Fact]
     public void Load_NoFile_IsEmptyWithoutProblems()
     {
-        var result = Store().Load(T0);
+        var result = Load(T0);
         Assert.Empty(result.Snapshot.Contacts);
         Assert.Empty(result.Snapshot.Records);
         Assert.Empty(result.Problems);
@@ -50,8 +80,8 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
             records.Add(new SavedRecord(Sign(PeerId.Random(random), $"value {i}", T0.AddHours(1)), PublishedLocally: i % 2 == 0));
         }
 
-        Store().Save(new DhtSnapshot(contacts, records));
-        var loaded = Store().Load(T0);
+        Save(new DhtSnapshot(contacts, records));
+        var loaded = Load(T0);
 
         Assert.Empty(loaded.Problems);
         Assert.Equal(0, loaded.ExpiredRecords);
@@ -74,26 +104,72 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
             var back = Assert.Single(loaded.Snapshot.Records, x => x.Record.Key == r.Record.Key);
             Assert.True(back.Record.ContentEquals(r.Record));
             Assert.Equal(r.PublishedLocally, back.PublishedLocally);
+            Assert.True(back.Sealed);
         }
     }
 
     [Fact]
-    public void Save_Twice_ReplacesTheWholeState()
+    public void SaveContacts_WritesOnlyWhatChanged_AndDeletesContactsGone()
     {
         var random = new Random(2);
-        var first = new ContactSnapshot(PeerId.Random(random), "tcp://10.0.0.1:4001", 5, T0, 0, null);
-        var second = new ContactSnapshot(PeerId.Random(random), "tcp://10.0.0.2:4001", 6, T0, 0, null);
-        Store().Save(new DhtSnapshot([first], [new SavedRecord(Sign(PeerId.Random(random), "a", T0.AddHours(1)), true)]));
-        Store().Save(new DhtSnapshot([second], []));
+        var same = new ContactSnapshot(PeerId.Random(random), "tcp://10.0.0.1:4001", 5, T0, 0, null);
+        var moved = new ContactSnapshot(PeerId.Random(random), "tcp://10.0.0.2:4001", 6, T0, 0, null);
+        var gone = new ContactSnapshot(PeerId.Random(random), "tcp://10.0.0.3:4001", 7, T0, 0, null);
+        var unmeasured = new ContactSnapshot(PeerId.Random(random), "tcp://10.0.0.4:4001", double.NaN, T0, 0, null);
+        var added = new ContactSnapshot(PeerId.Random(random), "tcp://10.0.0.5:4001", 8, T0, 0, null);
+        using (var store = Store())
+        {
+            store.Load(T0);
+            store.Apply([DhtStateChange.SaveContacts([same, moved, gone, unmeasured])]);
+        }
 
-        var loaded = Store().Load(T0);
-        Assert.Equal(second.Id, Assert.Single(loaded.Snapshot.Contacts).Id);
-        Assert.Empty(loaded.Snapshot.Records);
-        Assert.False(File.Exists(DbPath + ".tmp"));
+        var before = RowIds("contacts", "peer_id");
+        using (var store = Store())
+        {
+            store.Load(T0);
+            store.Apply([DhtStateChange.SaveContacts([same, moved with { Address = "tcp://10.0.9.2:4001" }, unmeasured, added])]);
+        }
+
+        var after = RowIds("contacts", "peer_id");
+        // Unchanged rows keep their row (nothing was written); the changed one was rewritten, the gone one deleted.
+        Assert.Equal(before[same.Id], after[same.Id]);
+        Assert.Equal(before[unmeasured.Id], after[unmeasured.Id]);
+        Assert.NotEqual(before[moved.Id], after[moved.Id]);
+        Assert.False(after.ContainsKey(gone.Id));
+        var loaded = Load(T0);
+        Assert.Equal(4, loaded.Snapshot.Contacts.Count);
+        Assert.Equal("tcp://10.0.9.2:4001", Assert.Single(loaded.Snapshot.Contacts, c => c.Id == moved.Id).Address);
     }
 
     [Fact]
-    public void Save_WritesAFileOnlyItsOwnerCanRead()
+    public void Apply_RemovesRecordsProvidersAndExpiredRows_AndAFailedBatchAppliesNothing()
+    {
+        var random = new Random(3);
+        var a = Sign(PeerId.Random(random), "a", T0.AddHours(2));
+        var b = Sign(PeerId.Random(random), "b", T0.AddHours(2));
+        var soon = Sign(PeerId.Random(random), "soon", T0.AddMinutes(10));
+        var provider = new SavedProvider(new ProviderRecord(PeerId.Random(random), PeerId.Random(random), T0.AddHours(2).ToUnixTimeMilliseconds()), false);
+        var soonProvider = new SavedProvider(new ProviderRecord(PeerId.Random(random), PeerId.Random(random), T0.AddMinutes(10).ToUnixTimeMilliseconds()), true);
+        using (var store = Store())
+        {
+            store.Load(T0);
+            store.Apply([.. new[] { a, b, soon }.Select(r => DhtStateChange.StoreRecord(new SavedRecord(r, false))),
+                DhtStateChange.StoreProvider(provider), DhtStateChange.StoreProvider(soonProvider)]);
+            store.Apply([DhtStateChange.RemoveRecord(a.Key), DhtStateChange.RemoveProvider(provider), DhtStateChange.RemoveExpired(T0.AddMinutes(10))]);
+
+            // A change the store cannot apply fails the whole batch: the record before it is not kept either.
+            var late = Sign(PeerId.Random(random), "late", T0.AddHours(2));
+            Assert.Throws<ArgumentNullException>(() => store.Apply([DhtStateChange.StoreRecord(new SavedRecord(late, false)), DhtStateChange.StoreRecord(default)]));
+        }
+
+        var loaded = Load(T0);
+        Assert.Equal(b.Key, Assert.Single(loaded.Snapshot.Records).Record.Key);
+        Assert.Empty(loaded.Snapshot.Providers);
+        Assert.Equal(0, loaded.ExpiredRecords);
+    }
+
+    [Fact]
+    public void Store_CreatesItsFilesSoOnlyItsOwnerCanRead()
     {
         if (OperatingSystem.IsWindows())
         {
@@ -101,10 +177,16 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
         }
 
         var random = new Random(4);
-        Store().Save(new DhtSnapshot([new ContactSnapshot(PeerId.Random(random), "tcp://10.0.0.1:4001", 5, T0, 0, null)], []));
-        Store().Save(new DhtSnapshot([], []));
+        using var store = Store();
+        store.Load(T0);
+        store.Apply([DhtStateChange.SaveContacts([new ContactSnapshot(PeerId.Random(random), "tcp://10.0.0.1:4001", 5, T0, 0, null)])]);
 
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(DbPath));
+        // While open, the write-ahead log and its index sit beside the file, with the file's mode.
+        foreach (var file in new[] { DbPath, DbPath + "-wal", DbPath + "-shm" })
+        {
+            Assert.True(File.Exists(file), file);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        }
     }
 
     [Fact]
@@ -113,9 +195,9 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
         var random = new Random(3);
         var live = Sign(PeerId.Random(random), "live", T0.AddHours(2));
         var dead = Sign(PeerId.Random(random), "dead", T0.AddMinutes(30));
-        Store().Save(new DhtSnapshot([], [new SavedRecord(live, true), new SavedRecord(dead, false)]));
+        Save(new DhtSnapshot([], [new SavedRecord(live, true), new SavedRecord(dead, false)]));
 
-        var loaded = Store().Load(T0.AddHours(1));
+        var loaded = Load(T0.AddHours(1));
 
         Assert.Equal(live.Key, Assert.Single(loaded.Snapshot.Records).Record.Key);
         Assert.Equal(1, loaded.ExpiredRecords);
@@ -128,7 +210,7 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
         var random = new Random(4);
         var good = new ContactSnapshot(PeerId.Random(random), "tcp://192.0.2.1:4001", 10, T0, 0, null);
         var record = Sign(PeerId.Random(random), "kept", T0.AddHours(1));
-        Store().Save(new DhtSnapshot([good], [new SavedRecord(record, false)]));
+        Save(new DhtSnapshot([good], [new SavedRecord(record, false)]));
         var other = PeerId.Random(random);
 
         using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
@@ -142,23 +224,26 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
                 INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.4:4001', 'fast', 0);
                 INSERT INTO contacts VALUES (randomblob(32), 'tcp://192.0.2.5:4001', 1.0, 'yesterday');
                 INSERT INTO contacts VALUES (randomblob(32), 12345, 1.0, 0);
-                INSERT INTO records VALUES (randomblob(32), 0, x'01');
-                INSERT INTO records VALUES (randomblob(32), 7, x'01');
-                INSERT INTO records VALUES ('text key', 0, x'01');
-                INSERT INTO records VALUES ($other, 0, $encoded);
+                INSERT INTO records (key, local, encoded) VALUES (randomblob(32), 0, x'01');
+                INSERT INTO records (key, local, encoded) VALUES (randomblob(32), 7, x'01');
+                INSERT INTO records (key, local, encoded) VALUES ('text key', 0, x'01');
+                INSERT INTO records (key, local, encoded) VALUES ($other, 0, $encoded);
                 """;
             command.Parameters.AddWithValue("$other", other.ToArray());
             command.Parameters.AddWithValue("$encoded", RecordEncoding.Encode(record));
             command.ExecuteNonQuery();
         }
 
-        var loaded = Store().Load(T0);
+        var loaded = Load(T0);
 
         Assert.Equal(good.Id, Assert.Single(loaded.Snapshot.Contacts).Id);
         Assert.True(Assert.Single(loaded.Snapshot.Records).Record.ContentEquals(record));
         Assert.Equal(6, loaded.Problems.Count(p => p.Error == DhtStateError.BadContact));
         Assert.Equal(4, loaded.Problems.Count(p => p.Error == DhtStateError.BadRecord));
         Assert.Contains(loaded.Problems, p => p.Detail.Contains("key column differs", StringComparison.Ordinal));
+
+        // The bad rows were deleted: the next load meets none of them.
+        Assert.Empty(Load(T0).Problems);
     }
 
     [Fact]
@@ -169,7 +254,7 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
             connection.Open();
             using var command = connection.CreateCommand();
             command.CommandText = $"""
-                PRAGMA application_id = {SqliteDhtStateStore.ApplicationId}; PRAGMA user_version = {SqliteDhtStateStore.SchemaVersion};
+                PRAGMA application_id = {SqliteDhtStateStore.ApplicationId}; PRAGMA user_version = 2;
                 CREATE TABLE contacts (peer_id, address, latency_ms, last_seen_ms);
                 CREATE TABLE records (key, local, encoded);
                 CREATE TABLE providers (key, provider, local, expires_ms);
@@ -191,7 +276,7 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
             command.ExecuteNonQuery();
         }
 
-        var loaded = Store().Load(T0);
+        var loaded = Load(T0);
 
         var kept = Assert.Single(loaded.Snapshot.Contacts);
         Assert.True(double.IsNaN(kept.LatencyMs));
@@ -213,13 +298,13 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
             command.ExecuteNonQuery();
         }
 
-        var loaded = Store().Load(T0);
+        var loaded = Load(T0);
         Assert.Equal(DhtStateError.UnknownFormat, Assert.Single(loaded.Problems).Error);
         Assert.Empty(loaded.Snapshot.Contacts);
     }
 
     [Fact]
-    public void Load_CorruptedFiles_NeverThrow_AreReportedSetAsideAndOverwrittenByTheNextSave()
+    public void Load_CorruptedFiles_NeverThrow_AreReportedSetAsideAndReplacedByANewFile()
     {
         var random = new Random(8);
         var contacts = new List<ContactSnapshot>();
@@ -234,7 +319,7 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
             records.Add(new SavedRecord(Sign(PeerId.Random(random), new string('v', 500), T0.AddHours(1)), false));
         }
 
-        Store().Save(new DhtSnapshot(contacts, records));
+        Save(new DhtSnapshot(contacts, records));
         var valid = File.ReadAllBytes(DbPath);
         var flagged = 0;
         for (var round = 0; round < 60; round++)
@@ -260,31 +345,37 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
             }
 
             File.WriteAllBytes(DbPath, bytes);
-            var loaded = Store().Load(T0);
+            using var store = Store();
+            var loaded = store.Load(T0);
             if (loaded.Problems.Count > 0)
             {
                 flagged++;
                 Assert.All(loaded.Problems, p => Assert.NotEqual(DhtStateError.None, p.Error));
             }
 
-            if (loaded.Problems.Any(p => p.Error == DhtStateError.FileCorrupt))
+            if (loaded.Problems.Any(p => p.Error is DhtStateError.FileCorrupt or DhtStateError.UnknownFormat))
             {
-                Assert.False(File.Exists(DbPath));
-                Assert.True(File.Exists(Store().CorruptPath));
+                Assert.True(File.Exists(store.CorruptPath));
+                // What was read from a damaged file is checked again, never trusted on its seal.
+                Assert.All(loaded.Snapshot.Records, r => Assert.False(r.Sealed));
             }
 
             Assert.True(loaded.Snapshot.Contacts.Count <= contacts.Count);
+
+            // Whatever the damage, the store takes writes afterwards (into a new file when it set the old one aside).
+            store.Apply([DhtStateChange.StoreRecord(records[round % records.Count])]);
         }
 
         // Random bytes are never a database: at least those rounds must be reported.
         Assert.True(flagged >= 20);
 
         File.WriteAllBytes(DbPath, [1, 2, 3]);
-        Assert.Equal(DhtStateError.FileCorrupt, Assert.Single(Store().Load(T0).Problems).Error);
-        Store().Save(new DhtSnapshot(contacts, records));
-        var again = Store().Load(T0);
+        Assert.Equal(DhtStateError.FileCorrupt, Assert.Single(Load(T0).Problems).Error);
+        Save(new DhtSnapshot(contacts, records));
+        var again = Load(T0);
         Assert.Empty(again.Problems);
         Assert.Equal(contacts.Count, again.Snapshot.Contacts.Count);
+        Assert.Equal(records.Count, again.Snapshot.Records.Count);
     }
 
     [Fact]
@@ -302,12 +393,17 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
         var tampered = new DhtRecord(other.Key, other.Value.Span, other.PublisherPublicKey.Span, other.Sequence, other.Expires, signature);
         var expired = Sign(PeerId.Random(random), "old", T0.AddSeconds(-1));
 
+        var own = DhtRecord.Create(PeerId.Random(random), "own"u8, identity.PublicKey.Encoded, 1, T0.AddHours(1), p => identity.Sign(p));
+
         Assert.Equal(RecordRejection.None, node.RestoreRecord(new SavedRecord(good, true)));
         Assert.Equal(RecordRejection.BadSignature, node.RestoreRecord(new SavedRecord(tampered, false)));
         Assert.Equal(RecordRejection.Expired, node.RestoreRecord(new SavedRecord(expired, false)));
-        var saved = Assert.Single(node.SnapshotRecords());
-        Assert.True(saved.Record.ContentEquals(good));
-        Assert.True(saved.PublishedLocally);
+        Assert.Equal(RecordRejection.None, node.RestoreRecord(new SavedRecord(own, false)));
+        var saved = node.SnapshotRecords();
+        Assert.Equal(2, saved.Count);
+        // Unsealed rows: "published here" is whether the node's own key signed the record, not what the row says.
+        Assert.False(Assert.Single(saved, r => r.Record.ContentEquals(good)).PublishedLocally);
+        Assert.True(Assert.Single(saved, r => r.Record.ContentEquals(own)).PublishedLocally);
     }
 
     [Fact]
@@ -349,9 +445,9 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
         var self = PeerId.Random(random);
         providers.Add(new SavedProvider(new ProviderRecord(shared, self, T0.AddHours(2).ToUnixTimeMilliseconds()), AnnouncedLocally: true));
         providers.Add(new SavedProvider(new ProviderRecord(shared, self, T0.AddHours(2).ToUnixTimeMilliseconds()), AnnouncedLocally: false));
-        Store().Save(new DhtSnapshot([], [], providers));
+        Save(new DhtSnapshot([], [], providers));
 
-        var loaded = Store().Load(T0);
+        var loaded = Load(T0);
 
         Assert.Empty(loaded.Problems);
         Assert.Equal(0, loaded.ExpiredProviders);
@@ -366,10 +462,10 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
         var live = new ProviderRecord(PeerId.Random(random), PeerId.Random(random), T0.AddHours(2).ToUnixTimeMilliseconds());
         var deadHeld = new ProviderRecord(PeerId.Random(random), PeerId.Random(random), T0.AddMinutes(30).ToUnixTimeMilliseconds());
         var deadOwn = new ProviderRecord(PeerId.Random(random), PeerId.Random(random), T0.AddHours(1).ToUnixTimeMilliseconds());
-        Store().Save(new DhtSnapshot([], [], [new(live, false), new(deadHeld, false), new(deadOwn, true)]));
+        Save(new DhtSnapshot([], [], [new(live, false), new(deadHeld, false), new(deadOwn, true)]));
 
         // Expiry at exactly now counts as expired, as it does for records from the network.
-        var loaded = Store().Load(T0.AddHours(1));
+        var loaded = Load(T0.AddHours(1));
 
         Assert.Equal(live, Assert.Single(loaded.Snapshot.Providers).Record);
         Assert.Equal(2, loaded.ExpiredProviders);
@@ -389,14 +485,14 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
 
         var contact = new ContactSnapshot(PeerId.Random(random), "tcp://192.0.2.1:4001", 10, T0, 0, null);
         var record = Sign(PeerId.Random(random), "kept", T0.AddHours(1));
-        Store().Save(new DhtSnapshot([contact], [new SavedRecord(record, true)], good));
+        Save(new DhtSnapshot([contact], [new SavedRecord(record, true)], good));
 
         const int rows = 400;
         using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "INSERT INTO providers VALUES ($key, $provider, $local, $expires)";
+            command.CommandText = "INSERT INTO providers (key, provider, local, expires_ms) VALUES ($key, $provider, $local, $expires)";
             var fields = new[]
             {
                 // No declared types: each value goes in as what it is, the way a damaged file may hold it.
@@ -424,14 +520,14 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
             }
 
             // Rows of nothing but random bytes: the flag and expiry are never blobs in a valid row.
-            command.CommandText = "INSERT INTO providers VALUES (randomblob(abs(random()) % 64), randomblob(abs(random()) % 64), randomblob(abs(random()) % 9 + 1), randomblob(abs(random()) % 9 + 1))";
+            command.CommandText = "INSERT INTO providers (key, provider, local, expires_ms) VALUES (randomblob(abs(random()) % 64), randomblob(abs(random()) % 64), randomblob(abs(random()) % 9 + 1), randomblob(abs(random()) % 9 + 1))";
             for (var row = 0; row < 50; row++)
             {
                 command.ExecuteNonQuery();
             }
         }
 
-        var loaded = Store().Load(T0);
+        var loaded = Load(T0);
 
         Assert.Equal(rows + 50, loaded.Problems.Count);
         Assert.All(loaded.Problems, p => Assert.Equal(DhtStateError.BadProvider, p.Error));
@@ -442,7 +538,7 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
     }
 
     [Fact]
-    public void Load_SchemaOneFile_LoadsContactsAndRecords_AndTheNextSaveMigratesIt()
+    public void Load_SchemaOneFile_LoadsContactsAndRecordsUnsealed_AndIsUpgradedInPlace()
     {
         var random = new Random(24);
         var contactId = PeerId.Random(random);
@@ -466,32 +562,78 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
             command.ExecuteNonQuery();
         }
 
-        var old = Store().Load(T0);
-
-        Assert.Empty(old.Problems);
-        var contact = Assert.Single(old.Snapshot.Contacts);
-        Assert.Equal(contactId, contact.Id);
-        Assert.Equal(12.5, contact.LatencyMs);
-        var saved = Assert.Single(old.Snapshot.Records);
-        Assert.True(saved.Record.ContentEquals(record));
-        Assert.True(saved.PublishedLocally);
-        Assert.Empty(old.Snapshot.Providers);
-
         var provider = new SavedProvider(new ProviderRecord(PeerId.Random(random), PeerId.Random(random), T0.AddHours(1).ToUnixTimeMilliseconds()), true);
-        Store().Save(old.Snapshot with { Providers = [provider] });
+        using (var store = Store())
+        {
+            var old = store.Load(T0);
 
-        Assert.Equal(SqliteDhtStateStore.SchemaVersion, UserVersion());
-        var migrated = Store().Load(T0);
+            // A file from before seals is not a problem, but nothing in it is trusted on a seal.
+            Assert.Empty(old.Problems);
+            var contact = Assert.Single(old.Snapshot.Contacts);
+            Assert.Equal(contactId, contact.Id);
+            Assert.Equal(12.5, contact.LatencyMs);
+            var saved = Assert.Single(old.Snapshot.Records);
+            Assert.True(saved.Record.ContentEquals(record));
+            Assert.True(saved.PublishedLocally);
+            Assert.False(saved.Sealed);
+            Assert.Empty(old.Snapshot.Providers);
+            Assert.Equal(SqliteDhtStateStore.SchemaVersion, UserVersion());
+
+            // The node, having checked the record, writes it again: sealed from then on.
+            store.Apply([DhtStateChange.StoreRecord(saved with { Sealed = false }), DhtStateChange.StoreProvider(provider)]);
+        }
+
+        var migrated = Load(T0);
         Assert.Empty(migrated.Problems);
         Assert.Equal(contactId, Assert.Single(migrated.Snapshot.Contacts).Id);
-        Assert.True(Assert.Single(migrated.Snapshot.Records).Record.ContentEquals(record));
+        var again = Assert.Single(migrated.Snapshot.Records);
+        Assert.True(again.Record.ContentEquals(record));
+        Assert.True(again.Sealed);
         Assert.Equal(provider, Assert.Single(migrated.Snapshot.Providers));
     }
 
     [Fact]
-    public void Load_NewerSchemaVersion_IsUnknownFormatAndEmpty()
+    public void Load_SchemaTwoFile_KeepsItsProvidersAndSealsThem_RecordsAreCheckedAgain()
     {
-        Store().Save(new DhtSnapshot([new ContactSnapshot(PeerId.Random(new Random(25)), "tcp://10.0.0.1:4001", 5, T0, 0, null)], []));
+        var random = new Random(28);
+        var record = Sign(PeerId.Random(random), "from schema 2", T0.AddHours(1));
+        var held = new ProviderRecord(PeerId.Random(random), PeerId.Random(random), T0.AddHours(1).ToUnixTimeMilliseconds());
+        using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"""
+                PRAGMA application_id = {SqliteDhtStateStore.ApplicationId}; PRAGMA user_version = 2; PRAGMA journal_mode = OFF;
+                CREATE TABLE contacts (peer_id BLOB NOT NULL PRIMARY KEY, address TEXT NOT NULL, latency_ms REAL, last_seen_ms INTEGER NOT NULL);
+                CREATE TABLE records (key BLOB NOT NULL PRIMARY KEY, local INTEGER NOT NULL, encoded BLOB NOT NULL);
+                CREATE TABLE providers (key BLOB NOT NULL, provider BLOB NOT NULL, local INTEGER NOT NULL, expires_ms INTEGER NOT NULL, PRIMARY KEY (key, provider, local));
+                INSERT INTO records VALUES ($key, 0, $encoded);
+                INSERT INTO providers VALUES ($pkey, $provider, 0, {held.ExpiresUnixMs});
+                """;
+            command.Parameters.AddWithValue("$key", record.Key.ToArray());
+            command.Parameters.AddWithValue("$encoded", RecordEncoding.Encode(record));
+            command.Parameters.AddWithValue("$pkey", held.Key.ToArray());
+            command.Parameters.AddWithValue("$provider", held.Provider.ToArray());
+            command.ExecuteNonQuery();
+        }
+
+        var first = Load(T0);
+        Assert.Empty(first.Problems);
+        Assert.False(Assert.Single(first.Snapshot.Records).Sealed);
+        Assert.Equal(held, Assert.Single(first.Snapshot.Providers).Record);
+
+        // The provider row was sealed on the way, so the next load keeps it without a problem; the record
+        // stays unsealed (and is checked again) until the node writes it.
+        var second = Load(T0);
+        Assert.Equal(held, Assert.Single(second.Snapshot.Providers).Record);
+        Assert.False(Assert.Single(second.Snapshot.Records).Sealed);
+        Assert.Single(second.Problems, p => p.Error == DhtStateError.BadSeal);
+    }
+
+    [Fact]
+    public void Load_NewerSchemaVersion_IsUnknownFormatAndEmpty_AndSetAside()
+    {
+        Save(new DhtSnapshot([new ContactSnapshot(PeerId.Random(new Random(25)), "tcp://10.0.0.1:4001", 5, T0, 0, null)], []));
         using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
         {
             connection.Open();
@@ -500,10 +642,11 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
             command.ExecuteNonQuery();
         }
 
-        var loaded = Store().Load(T0);
+        var loaded = Load(T0);
 
         Assert.Equal(DhtStateError.UnknownFormat, Assert.Single(loaded.Problems).Error);
         Assert.Empty(loaded.Snapshot.Contacts);
+        Assert.True(File.Exists(DbPath + ".corrupt"));
     }
 
     [Fact]
@@ -540,6 +683,22 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
         var bytes = new byte[length >= 32 ? length + 1 : length];
         random.NextBytes(bytes);
         return bytes;
+    }
+
+    private Dictionary<PeerId, long> RowIds(string table, string idColumn)
+    {
+        using var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False;Mode=ReadOnly");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {idColumn}, rowid FROM {table}";
+        using var reader = command.ExecuteReader();
+        var ids = new Dictionary<PeerId, long>();
+        while (reader.Read())
+        {
+            ids[PeerId.FromBytes(reader.GetFieldValue<byte[]>(0))] = reader.GetInt64(1);
+        }
+
+        return ids;
     }
 
     private long UserVersion()

@@ -109,6 +109,54 @@ public sealed class DaemonCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Put_ReachingTooFewPeers_IsExit75_WithTheReasonsInWordsAndAsJson()
+    {
+        Start();
+        var details = () => new JsonObject { ["key"] = "k", ["storedOn"] = 1, ["required"] = 3, ["bytes"] = 1, ["refusals"] = new JsonObject { ["RateLimited"] = 2, ["NoAnswer"] = 1 } };
+        _commands.Answer = r => r.Command == "id"
+            ? ControlReply.Ok(new JsonObject { ["maxValueBytes"] = 65536 })
+            : ControlReply.Fail(ControlError.TooFewReplicas, "Only 1 of the 3 peers a put needs accepted the value (refusals: 2 RateLimited, 1 NoAnswer).", details());
+
+        var (code, output, error) = await RunAsync("put", "k", "v", "--data-dir", _dir);
+        Assert.Equal(ExitCodes.TooFewReplicas, code);
+        Assert.Equal("overlay: Only 1 of the 3 peers a put needs accepted the value (refusals: 2 RateLimited, 1 NoAnswer).", error.Trim());
+        Assert.Empty(output);
+
+        (code, output, _) = await RunAsync("put", "k", "v", "--json", "--data-dir", _dir);
+        Assert.Equal(ExitCodes.TooFewReplicas, code);
+        var reply = JsonNode.Parse(output)!.AsObject();
+        Assert.Equal("TooFewReplicas", reply["error"]!.GetValue<string>());
+        Assert.Equal(1, reply["storedOn"]!.GetValue<int>());
+        Assert.Equal(3, reply["required"]!.GetValue<int>());
+        Assert.Equal(2, reply["refusals"]!["RateLimited"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Put_NotSavedByTheNode_IsExit74_AndARefusedValueExit1()
+    {
+        Start();
+        var error = ControlError.NotSaved;
+        _commands.Answer = r => r.Command == "id"
+            ? ControlReply.Ok(new JsonObject { ["maxValueBytes"] = 65536 })
+            : ControlReply.Fail(error, "The node could not save the value, so the put is not acknowledged: disk full.");
+        Assert.Equal(ExitCodes.IoError, (await RunAsync("put", "k", "v", "--data-dir", _dir)).Code);
+        error = ControlError.Refused;
+        Assert.Equal(ExitCodes.Failure, (await RunAsync("put", "k", "v", "--data-dir", _dir)).Code);
+    }
+
+    [Fact]
+    public async Task Put_ByANodeThatKnowsNoPeers_SaysItIsKeptThereOnly()
+    {
+        Start();
+        _commands.Answer = r => ControlReply.Ok(r.Command == "id"
+            ? new JsonObject { ["maxValueBytes"] = 65536 }
+            : new JsonObject { ["storedOn"] = 0, ["required"] = 0, ["refusals"] = new JsonObject() });
+        var (code, output, _) = await RunAsync("put", "k", "v", "--data-dir", _dir);
+        Assert.Equal(ExitCodes.Success, code);
+        Assert.Contains("on this node only: it knows no peers yet", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Get_BinaryValue_NeedsOutput_AndOutputWritesTheBytes()
     {
         Start();

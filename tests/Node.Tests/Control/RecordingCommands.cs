@@ -4,7 +4,7 @@ using Overlay.Node.Control;
 namespace Overlay.Node.Tests.Control;
 
 /// <summary>Control commands that record what reached them and answer from a script: echo by default.</summary>
-internal sealed class RecordingCommands : IControlCommands
+public sealed class RecordingCommands : IControlCommands
 {
     public List<ControlRequest> Received { get; } = [];
 

@@ -21,8 +21,8 @@ public sealed class BootstrapSeedsTests
         seeds.Restore([]);
         var address = seeds.Configured[0];
         var peer = PeerId.Random(Ids);
-        var saves = 0;
-        seeds.PinLearned += () => saves++;
+        var saves = new List<BootstrapPin>();
+        seeds.PinLearned += saves.Add;
 
         Assert.Null(seeds.PinnedAddress(address));
         var pinned = seeds.Learn(address, peer);
@@ -31,7 +31,7 @@ public sealed class BootstrapSeedsTests
         Assert.Equal(address.WithPeer(peer), pinned);
         Assert.Equal(address.WithPeer(peer), seeds.PinnedAddress(address));
         Assert.True(seeds.IsPinnedOnFirstUse(address));
-        Assert.Equal(1, saves);
+        Assert.Equal(peer, Assert.Single(saves).Peer);
         var warning = Assert.Single(_logs.Warnings);
         Assert.Contains("pins no PeerId; trusting the identity it proved on first contact", warning, StringComparison.Ordinal);
         Assert.Contains(peer.ToString(), warning, StringComparison.Ordinal);

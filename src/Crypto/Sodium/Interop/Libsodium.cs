@@ -14,8 +14,11 @@ namespace Overlay.Crypto.Sodium.Interop;
 /// </remarks>
 internal static unsafe partial class Libsodium
 {
-    /// <summary>The Debian soname; <see cref="SodiumLibrary"/> resolves it with a fallback to plain "libsodium".</summary>
-    internal const string LibraryName = "libsodium.so.23";
+    /// <summary>
+    /// The name the libsodium package gives its file (runtimes/&lt;rid&gt;/native/libsodium.so, .dylib, .dll);
+    /// the runtime finds it through the app's deps.json, and otherwise asks the system loader.
+    /// </summary>
+    internal const string LibraryName = "libsodium";
 
     internal const int crypto_sign_ed25519_PUBLICKEYBYTES = 32;
     internal const int crypto_sign_ed25519_SECRETKEYBYTES = 64;
@@ -44,6 +47,10 @@ internal static unsafe partial class Libsodium
     [LibraryImport(LibraryName)]
     [SuppressGCTransition]
     internal static partial int sodium_library_version_minor();
+
+    [LibraryImport(LibraryName)]
+    [SuppressGCTransition]
+    internal static partial byte* sodium_version_string();
 
     [LibraryImport(LibraryName)]
     internal static partial void randombytes_buf(byte* buf, nuint size);
