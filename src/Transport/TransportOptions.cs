@@ -39,10 +39,11 @@ public sealed class TransportOptions
     public int MaxConnectionsPerLoopbackAddress { get; set; } = 1000;
 
     /// <summary>
-    /// Most inbound connections still before or in their handshake, over all addresses, 1–65,536.
-    /// Default 256. When a new connection would pass it, the oldest such connection is closed to make
-    /// room, so a flood of silent or slow connections holds bounded memory and can never keep out a
-    /// peer that completes its handshake promptly.
+    /// Most inbound connections in their TLS handshake at once, over all addresses, 1–65,536. Default
+    /// 256. Connections that have not sent a byte yet (a socket each, no TLS state) are held up to 16
+    /// times as many. Over either limit an unauthenticated connection is closed to make room, silent
+    /// ones first and oldest first, so a flood of silent or slow connections holds bounded memory and
+    /// cannot keep out a peer that starts its handshake promptly.
     /// </summary>
     public int MaxPendingHandshakes { get; set; } = 256;
 
