@@ -8,6 +8,7 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll storage-cpu [row]                             shard store by process CPU time (rows containing [row])
 //   Overlay.Benchmarks.dll storage-litedb                                the shard store beside LiteDB on the same work
 //   Overlay.Benchmarks.dll storage-footprint                             shard store file bytes per shard, by shard size
+//   Overlay.Benchmarks.dll storage-memory                                in-memory shard store heap bytes per shard and per store
 //   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
 //   Overlay.Benchmarks.dll dht-put-rate [puts]                           durable puts on a lone node; requests per peer per put
 //   Overlay.Benchmarks.dll dht-put-control DATA_DIR [puts] [clients] [PID,...]   puts through a running daemon's control API
@@ -90,6 +91,12 @@ if (args is ["control-cpu"])
 if (args is ["storage-footprint"])
 {
     Overlay.Benchmarks.Storage.ShardStoreFootprintProbe.Run(Console.Out);
+    return 0;
+}
+
+if (args is ["storage-memory"])
+{
+    Overlay.Benchmarks.Storage.InMemoryShardStoreMemoryProbe.Run(Console.Out);
     return 0;
 }
 

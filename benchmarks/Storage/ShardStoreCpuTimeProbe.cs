@@ -62,6 +62,16 @@ public static class ShardStoreCpuTimeProbe
                     Report(output, "put 1 KiB, 10,000 in flight", 1024, PutRound(store, 1024, 10_000, ref counter, warmup: 10));
                 }
 
+                if (Selected("put 16 KiB"))
+                {
+                    // The data plane's puts: the same shards without an owner, then each held for one of 100
+                    // owners (a hold row per put, and the owner's limit checked).
+                    Report(output, "put 16 KiB, 1,000 in flight", 16 * 1024, PutRound(store, 16 * 1024, 1000, ref counter, warmup: 3));
+                    var owners = Enumerable.Range(0, 100).Select(i => Overlay.Crypto.PeerId.Random(new Random(i))).ToArray();
+                    var owned = (int i) => new ShardPutOptions(Owner: owners[i % owners.Length], OwnerCapacityBytes: long.MaxValue / 2);
+                    Report(output, "put 16 KiB for 100 owners, 1,000 in flight", 16 * 1024, PutRound(null, store, 16 * 1024, 1000, ref counter, warmup: 3, options: owned));
+                }
+
                 if (Selected("put 1 MiB"))
                 {
                     Report(output, "put 1 MiB, 16 in flight", 1024 * 1024, PutRound(store, 1024 * 1024, 16, ref counter, warmup: 1));
@@ -236,7 +246,7 @@ public static class ShardStoreCpuTimeProbe
     /// rounds: work the store defers to some rounds, such as merging its log of recent puts into
     /// the id index, only shows in the mean.
     /// </summary>
-    private static (double, double) PutRound(TextWriter? output, SqliteShardStore store, int size, int count, ref long counter, int warmup, int rounds = Rounds, Action<double>? allRoundsCpu = null)
+    private static (double, double) PutRound(TextWriter? output, SqliteShardStore store, int size, int count, ref long counter, int warmup, int rounds = Rounds, Action<double>? allRoundsCpu = null, Func<int, ShardPutOptions>? options = null)
     {
         double allCpu = 0;
         double totalCpu = 0, totalWall = 0;
@@ -255,7 +265,7 @@ public static class ShardStoreCpuTimeProbe
             {
                 for (var i = 0; i < count; i++)
                 {
-                    pending[i] = store.PutAsync(records.AsMemory(i * size, size));
+                    pending[i] = store.PutAsync(records.AsMemory(i * size, size), options?.Invoke(i) ?? default);
                 }
 
                 for (var i = 0; i < count; i++)

@@ -17,8 +17,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Scrub of {Path} finished: {Checked} checked, {Ok} ok, {Corrupted} corrupted, {Unreadable} unreadable, {DamagedPages} structure problems")]
     public static partial void Scrubbed(ILogger logger, string path, long @checked, long ok, int corrupted, int unreadable, int damagedPages);
 
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Debug, Message = "Collected {Count} expired shards from {Path}")]
-    public static partial void Collected(ILogger logger, int count, string path);
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Debug, Message = "Collected {Count} expired shards and released {Holds} expired holds in {Path}")]
+    public static partial void Collected(ILogger logger, int count, int holds, string path);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Debug, Message = "Merged {Count} recent shards into the id index of {Path} in {Milliseconds} ms")]
     public static partial void Merged(ILogger logger, string path, int count, double milliseconds);

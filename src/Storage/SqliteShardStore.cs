@@ -12,19 +12,15 @@ using SQLitePCL;
 namespace Overlay.Storage;
 
 /// <summary>
-/// The SQLite implementation of <see cref="IShardStore"/>: one file (<c>shards.db</c>, WAL mode) in
-/// <see cref="StorageOptions.Directory"/>, a pool of read connections with prepared statements and a
-/// memory-mapped window, and one batching writer thread. Open with <see cref="Open"/>.
+/// The SQLite implementation of <see cref="IShardStore"/> and <see cref="IShardStoreAdministration"/>:
+/// one file (<c>shards.db</c>, WAL mode) in <see cref="StorageOptions.Directory"/>, a pool of read
+/// connections with prepared statements and a memory-mapped window, and one batching writer thread.
+/// Open with <see cref="Open"/>.
 /// </summary>
-public sealed class SqliteShardStore : IShardStore
+public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministration
 {
     /// <summary>Name of the database file inside <see cref="StorageOptions.Directory"/>.</summary>
     public const string FileName = "shards.db";
-
-    private const int StreamReadChunk = 64 * 1024;
-
-    /// <summary>Reads record a shard's verification time only when the recorded one is older than this.</summary>
-    private const long VerifiedRecordIntervalMilliseconds = 10 * 60 * 1000;
 
     private readonly StorageOptions _options;
     private readonly TimeProvider _time;
@@ -290,16 +286,19 @@ public sealed class SqliteShardStore : IShardStore
     /// <inheritdoc/>
     public ValueTask<PutResult> PutAsync(ReadOnlySequence<byte> data, ShardPutOptions options = default, CancellationToken cancellationToken = default)
     {
+        options.Validate();
         ThrowIfTooLarge(data.Length);
         ThrowIfDisposed();
-        return PutHashedAsync(Hash(data), data, options, cancellationToken);
+        var id = Hash(data);
+        ThrowIfNotExpected(id, options);
+        return PutHashedAsync(id, data, options, cancellationToken);
     }
 
     /// <summary>
     /// Puts bytes whose hash the caller already computed. Benchmarks use it to show what hashing
     /// costs; the store's own callers always go through <see cref="PutAsync(ReadOnlySequence{byte}, ShardPutOptions, CancellationToken)"/>.
     /// </summary>
-    internal ValueTask<PutResult> PutHashedAsync(ShardId id, ReadOnlySequence<byte> data, ShardPutOptions options, CancellationToken cancellationToken)
+    internal ValueTask<PutResult> PutHashedAsync(ShardId id, ReadOnlySequence<byte> data, in ShardPutOptions options, CancellationToken cancellationToken)
     {
         ThrowIfTooLarge(data.Length);
         var operation = _writer.RentPut(id, data, options, cancellationToken);
@@ -325,33 +324,10 @@ public sealed class SqliteShardStore : IShardStore
     }
 
     /// <inheritdoc/>
-    public async ValueTask<PutResult> PutAsync(Stream data, ShardPutOptions options = default, CancellationToken cancellationToken = default)
+    public ValueTask<PutResult> PutAsync(Stream data, ShardPutOptions options = default, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(data);
         ThrowIfDisposed();
-        // One buffer (the shard itself) is held; one more byte than allowed is read to detect overflow.
-        var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxShardBytes + 1);
-        try
-        {
-            var length = 0;
-            while (true)
-            {
-                var read = await data.ReadAsync(buffer.AsMemory(length, Math.Min(StreamReadChunk, buffer.Length - length)), cancellationToken);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                length += read;
-                ThrowIfTooLarge(length);
-            }
-
-            return await PutAsync(new ReadOnlySequence<byte>(buffer, 0, length), options, cancellationToken);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return StreamedPut.PutAsync(this, data, _options.MaxShardBytes, ThrowIfTooLarge, options, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -420,18 +396,9 @@ public sealed class SqliteShardStore : IShardStore
     public async ValueTask<ShardReadResult> ReadAsync(ShardId id, Stream destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxShardBytes);
+        var buffer = ReadPooled(id, out var result);
         try
         {
-            var result = Read(id, buffer.AsSpan());
-            if (result.Status == ShardReadStatus.DestinationTooSmall)
-            {
-                // A shard stored under a larger MaxShardBytes than the store now runs with.
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = ArrayPool<byte>.Shared.Rent(result.Length);
-                result = Read(id, buffer.AsSpan());
-            }
-
             if (result.Status == ShardReadStatus.Found)
             {
                 await destination.WriteAsync(buffer.AsMemory(0, result.Length), cancellationToken);
@@ -442,6 +409,58 @@ public sealed class SqliteShardStore : IShardStore
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ShardReadResult ReadRange(in ShardId id, long offset, Span<byte> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        // The whole shard is read and hashed: a range is only as good as the shard it comes from.
+        var buffer = ReadPooled(id, out var result);
+        try
+        {
+            if (result.Status != ShardReadStatus.Found)
+            {
+                return result;
+            }
+
+            if (offset > result.Length)
+            {
+                return new ShardReadResult(ShardReadStatus.OffsetBeyondEnd, result.Length);
+            }
+
+            var count = (int)Math.Min(destination.Length, result.Length - offset);
+            buffer.AsSpan((int)offset, count).CopyTo(destination);
+            return new ShardReadResult(ShardReadStatus.Found, count);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Reads a whole shard into a pooled buffer, which the caller returns whatever the result.</summary>
+    private byte[] ReadPooled(in ShardId id, out ShardReadResult result)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxShardBytes);
+        try
+        {
+            result = Read(id, buffer.AsSpan());
+            if (result.Status == ShardReadStatus.DestinationTooSmall)
+            {
+                // A shard stored under a larger MaxShardBytes than the store now runs with.
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = ArrayPool<byte>.Shared.Rent(result.Length);
+                result = Read(id, buffer.AsSpan());
+            }
+
+            return buffer;
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
         }
     }
 
@@ -486,6 +505,15 @@ public sealed class SqliteShardStore : IShardStore
     {
         ThrowIfDisposed();
         var operation = new DeleteOperation { Id = id, CancellationToken = cancellationToken };
+        await _writer.EnqueueAsync(operation, cancellationToken);
+        return await operation.Task;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> RenewAsync(ShardId id, DateTimeOffset? expiresAt, PeerId? owner = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        var operation = new RenewOperation { Id = id, ExpiresAt = expiresAt, Owner = owner, CancellationToken = cancellationToken };
         await _writer.EnqueueAsync(operation, cancellationToken);
         return await operation.Task;
     }
@@ -559,174 +587,7 @@ public sealed class SqliteShardStore : IShardStore
     }
 
     /// <inheritdoc/>
-    public async ValueTask<int> CollectExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        ThrowIfDisposed();
-        var operation = new CollectOperation { NowUnixMilliseconds = now.ToUnixTimeMilliseconds(), BatchSize = batchSize, CancellationToken = cancellationToken };
-        await _writer.EnqueueAsync(operation, cancellationToken);
-        var deleted = await operation.Task;
-        _metrics.Collected.Add(deleted);
-        if (deleted > 0)
-        {
-            Log.Collected(_logger, deleted, _path);
-        }
-
-        return deleted;
-    }
-
-    /// <summary>
-    /// The collector loop for the host's BackgroundService: every <see cref="StorageOptions.CollectInterval"/>
-    /// on the injected clock, deletes expired unpinned shards in batches of
-    /// <see cref="StorageOptions.CollectBatchSize"/> (one small transaction each, so puts queued
-    /// meanwhile are not held up) until a batch comes back short. A failed round is skipped; only
-    /// cancellation ends the loop.
-    /// </summary>
-    public async Task RunCollectorAsync(CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(_options.CollectInterval, _time);
-        while (await timer.WaitForNextTickAsync(cancellationToken))
-        {
-            try
-            {
-                while (await CollectExpiredAsync(_time.GetUtcNow(), _options.CollectBatchSize, cancellationToken) == _options.CollectBatchSize)
-                {
-                }
-            }
-            catch (StorageException e) when (e.Reason != StorageErrorReason.Closed)
-            {
-                // Survive a failed round (e.g. disk full); the next tick tries again.
-            }
-        }
-    }
-
-    /// <summary>Completes once every write queued before this call has committed (quarantines, deletes, bookkeeping included).</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken = default)
-    {
-        var operation = new BarrierOperation { CancellationToken = cancellationToken };
-        await _writer.EnqueueAsync(operation, cancellationToken);
-        await operation.Task;
-    }
-
-    /// <inheritdoc/>
-    public async Task<VerifyReport> VerifyAllAsync(IProgress<VerifyProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ThrowIfDisposed();
-        var started = Stopwatch.GetTimestamp();
-        var total = _writer.ShardCount;
-        var corrupted = new List<ShardId>();
-        var unreadableIds = new List<ShardId>();
-        var pages = new List<string>();
-        long checkedCount = 0, ok = 0;
-        var page = new List<(ShardInfo Info, long DataId)>(EnumeratePageSize);
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(_options.MaxShardBytes, 1));
-        try
-        {
-            var cursor = new ShardPageCursor(_recent);
-            while (true)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                try
-                {
-                    ReadPage(cursor, page);
-                }
-                catch (StorageException e) when (e.Reason is StorageErrorReason.Corrupted or StorageErrorReason.NotADatabase)
-                {
-                    // The metadata index itself is damaged past this point; quick_check below names the pages.
-                    pages.Add(e.Message);
-                    break;
-                }
-
-                foreach (var (info, dataId) in page)
-                {
-                    if (buffer.Length < info.Size)
-                    {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = ArrayPool<byte>.Shared.Rent(info.Size);
-                    }
-
-                    var status = VerifyOne(info.Id, dataId, info.Size, buffer, out var unreadable);
-                    checkedCount++;
-                    if (status == ShardReadStatus.Found)
-                    {
-                        ok++;
-                    }
-                    else
-                    {
-                        (unreadable ? unreadableIds : corrupted).Add(info.Id);
-                    }
-                }
-
-                progress?.Report(new VerifyProgress(checkedCount, total, corrupted.Count + unreadableIds.Count));
-                if (page.Count < EnumeratePageSize)
-                {
-                    break;
-                }
-
-                await Task.Yield();
-            }
-
-            QuickCheck(pages);
-            await FlushAsync(cancellationToken);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        Log.Scrubbed(_logger, _path, checkedCount, ok, corrupted.Count, unreadableIds.Count, pages.Count);
-        return new VerifyReport
-        {
-            Checked = checkedCount,
-            Ok = ok,
-            CorruptedIds = corrupted,
-            UnreadableIds = unreadableIds,
-            UnreadablePages = pages,
-            Elapsed = Stopwatch.GetElapsedTime(started),
-        };
-    }
-
-    private ShardReadStatus VerifyOne(in ShardId id, long dataId, int size, byte[] buffer, out bool unreadable)
-    {
-        var reader = RentReader();
-        try
-        {
-            var status = reader.ReadVerified(id, dataId, buffer.AsSpan(0, size), out unreadable);
-            Finish(id, status, unreadable, size, lastVerified: 0, "scrub");
-            return status;
-        }
-        finally
-        {
-            ReturnReader(reader);
-        }
-    }
-
-    private void QuickCheck(List<string> pages)
-    {
-        var reader = RentReader();
-        try
-        {
-            using var command = reader.Connection.CreateCommand();
-            command.CommandText = "PRAGMA quick_check(100)";
-            using var rows = command.ExecuteReader();
-            while (rows.Read())
-            {
-                var line = rows.GetString(0);
-                if (line != "ok")
-                {
-                    pages.Add(line);
-                }
-            }
-        }
-        catch (SqliteException e)
-        {
-            pages.Add(e.Message);
-        }
-        finally
-        {
-            ReturnReader(reader);
-        }
-    }
+    public OwnerUsage GetOwnerUsage(in PeerId owner) => _writer.OwnerUsage(owner);
 
     private ShardReadResult Finish(in ShardId id, ShardReadStatus status, bool unreadable, int size, long lastVerified, string source)
     {
@@ -735,7 +596,7 @@ public sealed class SqliteShardStore : IShardStore
             // A hot shard read thousands of times a second needs its verification time written at
             // most once per interval, or the bookkeeping would cost the writer as much as the reads.
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-            if (now - lastVerified >= VerifiedRecordIntervalMilliseconds)
+            if (now - lastVerified >= ShardInfo.VerifiedRecordIntervalMilliseconds)
             {
                 _writer.RecordVerified(id, now);
             }
@@ -793,6 +654,15 @@ public sealed class SqliteShardStore : IShardStore
         {
             _metrics.Puts.Add(1, new KeyValuePair<string, object?>("result", "too_large"));
             throw new StorageException(StorageErrorReason.ShardTooLarge, $"A shard of {length} bytes or more exceeds the {_options.MaxShardBytes}-byte limit of '{_path}'; nothing was written.") { FilePath = _path };
+        }
+    }
+
+    private void ThrowIfNotExpected(in ShardId id, in ShardPutOptions options)
+    {
+        if (options.ExpectedId is { } expected && expected != id)
+        {
+            _metrics.Puts.Add(1, new KeyValuePair<string, object?>("result", "id_mismatch"));
+            throw new StorageException(StorageErrorReason.IdMismatch, $"Bytes that hash to {id} were offered as shard {expected} to '{_path}'; nothing was written.") { FilePath = _path };
         }
     }
 

@@ -38,4 +38,10 @@ public enum StorageErrorReason
 
     /// <summary>Any other I/O failure reported by SQLite or the file system.</summary>
     IoError,
+
+    /// <summary>Accepting a new hold would charge its owner past <see cref="ShardPutOptions.OwnerCapacityBytes"/>; nothing was written.</summary>
+    OwnerQuotaExceeded,
+
+    /// <summary>The bytes do not hash to <see cref="ShardPutOptions.ExpectedId"/>, the id their sender claimed; nothing was written.</summary>
+    IdMismatch,
 }

@@ -4,7 +4,7 @@ namespace Overlay.Storage;
 /// <param name="ShardCount">Shards stored.</param>
 /// <param name="UsedBytes">Sum of stored shard sizes (payload only).</param>
 /// <param name="CapacityBytes">The quota (<see cref="StorageOptions.CapacityBytes"/>).</param>
-/// <param name="FileBytes">Size of the database file and its WAL on disk.</param>
+/// <param name="FileBytes">Size of the database file and its WAL on disk; 0 for a store that keeps no files.</param>
 public readonly record struct StorageUsage(long ShardCount, long UsedBytes, long CapacityBytes, long FileBytes)
 {
     /// <summary>

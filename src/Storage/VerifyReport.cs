@@ -1,6 +1,6 @@
 namespace Overlay.Storage;
 
-/// <summary>The result of <see cref="IShardStore.VerifyAllAsync"/>, for the <c>overlay verify</c> command.</summary>
+/// <summary>The result of <see cref="IShardStoreAdministration.VerifyAllAsync"/>, for the <c>overlay verify</c> command.</summary>
 public sealed class VerifyReport
 {
     /// <summary>Shards whose bytes were read and hashed.</summary>
@@ -12,10 +12,10 @@ public sealed class VerifyReport
     /// <summary>Shards whose bytes did not hash to their id; all were quarantined.</summary>
     public required IReadOnlyList<ShardId> CorruptedIds { get; init; }
 
-    /// <summary>Shards SQLite could not read at all (damaged pages); all were quarantined where the page allowed it.</summary>
+    /// <summary>Shards the store could not read at all (for SQLite, damaged pages); all were quarantined where the damage allowed it.</summary>
     public required IReadOnlyList<ShardId> UnreadableIds { get; init; }
 
-    /// <summary>Problems <c>PRAGMA quick_check</c> found in the database structure (page numbers and what is wrong), at most 100.</summary>
+    /// <summary>Problems found in the store's own structure (for SQLite, what <c>PRAGMA quick_check</c> reports: page numbers and what is wrong, at most 100); empty for a store without one.</summary>
     public required IReadOnlyList<string> UnreadablePages { get; init; }
 
     /// <summary>True when nothing was corrupted or unreadable.</summary>

@@ -48,10 +48,12 @@ public sealed class VerifyCommandTests : IDisposable
         Assert.Contains("Checked 5 shards", output, StringComparison.Ordinal);
         Assert.Contains("4 intact, 1 corrupted", output, StringComparison.Ordinal);
         Assert.Contains($"corrupted: {ids[2]}", output, StringComparison.Ordinal);
+        Assert.Contains("Quarantined shards in all: 1.", output, StringComparison.Ordinal);
 
         // Quarantined: a second scrub finds the remaining four intact.
         var (again, secondOutput) = await NodeProcess.RunAsync(Timeout, "verify", "--data-dir", _dataDir);
         Assert.Equal(0, again);
         Assert.Contains("4 intact, 0 corrupted", secondOutput, StringComparison.Ordinal);
+        Assert.Contains("Quarantined shards in all: 1.", secondOutput, StringComparison.Ordinal);
     }
 }

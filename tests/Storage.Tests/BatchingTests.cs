@@ -68,66 +68,6 @@ public sealed class BatchingTests
     }
 
     [Fact]
-    public async Task SameContentTwiceInOneBatch_IsStoredOnceAndMergesLifeAndPin()
-    {
-        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        await using var temp = new TempStore(o => o.WriteBatchSize = 64, clock);
-        var data = TempStore.RandomBytes(new Random(71), 700);
-        var later = clock.GetUtcNow().AddHours(5);
-
-        // Queued back to back without awaiting, so both land in one transaction.
-        var first = temp.Store.PutAsync(data, new ShardPutOptions(clock.GetUtcNow().AddHours(1)), Ct);
-        var second = temp.Store.PutAsync(data, new ShardPutOptions(later, Pinned: true), Ct);
-        var third = temp.Store.PutAsync(data, new ShardPutOptions(clock.GetUtcNow().AddMinutes(1)), Ct);
-        var results = new[] { await first, await second, await third };
-
-        Assert.True(results[0].Stored);
-        Assert.False(results[1].Stored);
-        Assert.False(results[2].Stored);
-        Assert.True(temp.Store.TryGetInfo(results[0].Id, out var info));
-        Assert.Equal(later, info.ExpiresAt);
-        Assert.True(info.Pinned);
-        TempStore.AssertUsage(temp.Store, 1, 700, temp.Options.CapacityBytes);
-
-        await temp.ReopenAsync();
-        Assert.Equal(1, temp.Store.GetUsage().ShardCount);
-        Assert.Equal(ShardReadStatus.Found, temp.Store.Read(results[0].Id, new byte[700]).Status);
-    }
-
-    [Fact]
-    public async Task Put_OfStoredContentWhenQuotaIsFull_IsStillAcknowledged()
-    {
-        await using var temp = new TempStore(o => o.CapacityBytes = 2000 + StorageUsage.ShardOverheadBytes);
-        var random = new Random(72);
-        var kept = TempStore.RandomBytes(random, 2000);
-        Assert.True((await temp.Store.PutAsync(kept, cancellationToken: Ct)).Stored);
-
-        // The quota check comes first; only content that is already there may pass it.
-        var again = await temp.Store.PutAsync(kept, new ShardPutOptions(Pinned: true), Ct);
-        var refused = await Assert.ThrowsAsync<StorageException>(async () => await temp.Store.PutAsync(TempStore.RandomBytes(random, 1), cancellationToken: Ct));
-
-        Assert.False(again.Stored);
-        Assert.True(temp.Store.TryGetInfo(again.Id, out var info) && info.Pinned);
-        Assert.Equal(StorageErrorReason.QuotaExceeded, refused.Reason);
-        Assert.Equal(2000, temp.Store.GetUsage().UsedBytes);
-    }
-
-    [Fact]
-    public async Task Put_WithCancelledToken_IsCancelledWritesNothingAndTheNextPutWorks()
-    {
-        await using var temp = new TempStore();
-        var data = TempStore.RandomBytes(new Random(73), 100);
-        using var cancelled = new CancellationTokenSource();
-        await cancelled.CancelAsync();
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await temp.Store.PutAsync(data, cancellationToken: cancelled.Token));
-
-        Assert.False(temp.Store.Contains(ShardId.Compute(data)));
-        Assert.Equal(0, temp.Store.GetUsage().ShardCount);
-        Assert.True((await temp.Store.PutAsync(data, cancellationToken: Ct)).Stored);
-    }
-
-    [Fact]
     public async Task DeletedShards_DoNotLendTheirPayloadRowsToNewOnes_AcrossReopen()
     {
         await using var temp = new TempStore();

@@ -43,63 +43,6 @@ public sealed class CorruptionTests
         Assert.Equal(shard.Data, buffer);
     }
 
-    [Fact]
-    public async Task Read_OfBlobOverwrittenThroughSqlite_IsCorruptedCountedQuarantinedAndNeverServed()
-    {
-        await using var temp = new TempStore();
-        var shards = await FillAsync(temp, 20, 200_000, 3000, 5000);
-        await temp.CloseAsync();
-        using (var raw = OpenRaw(temp))
-        {
-            // Garbage of the same length, as a failing disk or a bad write would leave it.
-            using var blob = new SqliteBlob(raw, "shard_data", "data", DataRowOf(raw, shards[0].Id));
-            blob.Position = 150_000;
-            blob.Write(TempStore.RandomBytes(new Random(1), 64));
-            using var flip = new SqliteBlob(raw, "shard_data", "data", DataRowOf(raw, shards[1].Id));
-            var one = new byte[1];
-            flip.Position = 17;
-            flip.ReadExactly(one);
-            one[0] ^= 0x01;
-            flip.Position = 17;
-            flip.Write(one);
-        }
-
-        await temp.ReopenAsync();
-        using var corrupted = new CounterWatch(temp.Store.Meter, "overlay.storage.corrupted");
-
-        var large = new byte[200_000];
-        Assert.Equal(new ShardReadResult(ShardReadStatus.Corrupted, 0), temp.Store.Read(shards[0].Id, large));
-        Assert.All(large, b => Assert.Equal(0, b));
-        var small = new System.Buffers.ArrayBufferWriter<byte>();
-        Assert.Equal(ShardReadStatus.Corrupted, temp.Store.Read(shards[1].Id, small).Status);
-        Assert.Equal(0, small.WrittenCount);
-        using var stream = new MemoryStream();
-        // The quarantine queued by the read above may already have committed: never Found either way.
-        Assert.Contains((await temp.Store.ReadAsync(shards[1].Id, stream, Ct)).Status, new[] { ShardReadStatus.Corrupted, ShardReadStatus.NotFound });
-        Assert.Equal(0, stream.Length);
-        AssertServes(temp, shards[2]);
-        Assert.True(corrupted.Total >= 2);
-        Assert.Equal(corrupted.Total, corrupted.CountWithTag("reason", "hash_mismatch"));
-
-        // Quarantine commits in the background; afterwards the shards are gone and the quota freed.
-        await temp.Store.FlushAsync(Ct);
-        Assert.Equal(ShardReadStatus.NotFound, temp.Store.Read(shards[0].Id, large).Status);
-        Assert.False(temp.Store.Contains(shards[1].Id));
-        Assert.Equal(5000, temp.Store.GetUsage().UsedBytes);
-        await temp.CloseAsync();
-        using (var raw = OpenRaw(temp))
-        {
-            using var command = raw.CreateCommand();
-            command.CommandText = "SELECT count(*) FROM quarantine WHERE reason = 'hash_mismatch'";
-            Assert.Equal(2L, command.ExecuteScalar());
-        }
-
-        // Repair: the same content can be stored again (e.g. fetched from a replica).
-        await temp.ReopenAsync();
-        Assert.True((await temp.Store.PutAsync(shards[0].Data, cancellationToken: Ct)).Stored);
-        AssertServes(temp, shards[0]);
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -175,46 +118,6 @@ public sealed class CorruptionTests
         AssertServes(temp, shards[0]);
         await temp.ReopenAsync();
         AssertServes(temp, added[0]);
-    }
-
-    [Fact]
-    public async Task VerifyAll_AfterBlobsWereOverwritten_ReportsExactlyTheBadIds()
-    {
-        await using var temp = new TempStore();
-        var shards = await FillAsync(temp, 21, 100, 70_000, 2000, 2000, 1_000_000, 10);
-        await temp.CloseAsync();
-        using (var raw = OpenRaw(temp))
-        using (var command = raw.CreateCommand())
-        {
-            command.CommandText = "UPDATE shard_data SET data = randomblob(length(data)) WHERE rowid IN ($a, $b)";
-            command.Parameters.AddWithValue("$a", DataRowOf(raw, shards[1].Id));
-            command.Parameters.AddWithValue("$b", DataRowOf(raw, shards[4].Id));
-            Assert.Equal(2, command.ExecuteNonQuery());
-        }
-
-        await temp.ReopenAsync();
-        using var corrupted = new CounterWatch(temp.Store.Meter, "overlay.storage.corrupted");
-        var progress = new List<VerifyProgress>();
-        var report = await temp.Store.VerifyAllAsync(new SynchronousProgress(progress), Ct);
-
-        Assert.Equal(6, report.Checked);
-        Assert.Equal(4, report.Ok);
-        Assert.Equal(new[] { shards[1].Id, shards[4].Id }.Order(), report.CorruptedIds.Order());
-        Assert.Empty(report.UnreadableIds);
-        Assert.Empty(report.UnreadablePages);
-        Assert.False(report.IsClean);
-        Assert.Contains("corrupted 2", report.ToString());
-        Assert.Equal(2, corrupted.CountWithTag("source", "scrub"));
-        Assert.Equal(new VerifyProgress(6, 6, 2), progress[^1]);
-
-        // Quarantined by the scrub: a second scrub is clean and the good shards still serve.
-        var again = await temp.Store.VerifyAllAsync(cancellationToken: Ct);
-        Assert.True(again.IsClean);
-        Assert.Equal(4, again.Checked);
-        foreach (var i in new[] { 0, 2, 3, 5 })
-        {
-            AssertServes(temp, shards[i]);
-        }
     }
 
     [Fact]
@@ -298,10 +201,5 @@ public sealed class CorruptionTests
         Assert.NotEmpty(report.UnreadablePages);
         AssertServes(temp, shards[0]);
         AssertServes(temp, shards[2]);
-    }
-
-    private sealed class SynchronousProgress(List<VerifyProgress> sink) : IProgress<VerifyProgress>
-    {
-        public void Report(VerifyProgress value) => sink.Add(value);
     }
 }

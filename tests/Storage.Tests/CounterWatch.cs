@@ -8,7 +8,7 @@ internal sealed class CounterWatch : IDisposable
     private readonly MeterListener _listener = new();
     private readonly object _gate = new();
     private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
-    private readonly List<KeyValuePair<string, object?>[]> _tags = [];
+    private readonly List<(long Value, KeyValuePair<string, object?>[] Tags)> _tags = [];
     private long _total;
 
     public CounterWatch(Meter meter, string name)
@@ -25,7 +25,7 @@ internal sealed class CounterWatch : IDisposable
             lock (_gate)
             {
                 _total += value;
-                _tags.Add(tags.ToArray());
+                _tags.Add((value, tags.ToArray()));
                 foreach (var (target, done) in _waiters)
                 {
                     if (_total >= target)
@@ -49,11 +49,21 @@ internal sealed class CounterWatch : IDisposable
         }
     }
 
+    /// <summary>Measurements that carried the tag (a batch of puts counted at once is one).</summary>
     public long CountWithTag(string key, string value)
     {
         lock (_gate)
         {
-            return _tags.Count(t => t.Any(kv => kv.Key == key && Equals(kv.Value, value)));
+            return _tags.Count(t => t.Tags.Any(kv => kv.Key == key && Equals(kv.Value, value)));
+        }
+    }
+
+    /// <summary>The sum of the measurements that carried the tag.</summary>
+    public long SumWithTag(string key, string value)
+    {
+        lock (_gate)
+        {
+            return _tags.Where(t => t.Tags.Any(kv => kv.Key == key && Equals(kv.Value, value))).Sum(t => t.Value);
         }
     }
 

@@ -128,7 +128,7 @@ public sealed class RecentShardsTests
 
         // Expiry: B expired and unpinned goes; C is pinned and stays.
         clock.Advance(TimeSpan.FromMinutes(10));
-        Assert.Equal(1, await temp.Store.CollectExpiredAsync(clock.GetUtcNow(), 100, Ct));
+        Assert.Equal(new ExpirySweep(1, 0), await temp.Store.CollectExpiredAsync(clock.GetUtcNow(), 100, Ct));
         Assert.False(temp.Store.Contains(idB));
         Assert.True(temp.Store.Contains(idC));
 
@@ -356,22 +356,7 @@ public sealed class RecentShardsTests
     {
         await using var temp = new TempStore(time: StoppedClock());
         await temp.CloseAsync();
-        using var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temp.DatabasePath, Pooling = false }.ToString());
-        raw.Open();
-        using var command = raw.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + Overlay.Storage.Sqlite.ShardWriter.ExpiredWithRecentSql;
-        command.Parameters.AddWithValue("?1", 0L);
-        command.Parameters.AddWithValue("?2", 10);
-        var plan = new List<string>();
-        using (var rows = command.ExecuteReader())
-        {
-            while (rows.Read())
-            {
-                plan.Add(rows.GetString(3));
-            }
-        }
-
-        var text = string.Join("\n", plan);
+        var text = temp.QueryPlan(Overlay.Storage.Sqlite.ShardWriter.ExpiredWithRecentSql);
         Assert.Contains("SEARCH shards USING COVERING INDEX shards_collectable", text);
         Assert.Contains("SEARCH recent_shards USING INDEX recent_collectable", text);
         Assert.DoesNotContain("SCAN recent_shards", text);

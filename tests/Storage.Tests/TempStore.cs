@@ -52,6 +52,25 @@ internal sealed class TempStore : IAsyncDisposable
         Assert.True(usage.FileBytes > 0);
     }
 
+    /// <summary>SQLite's plan for <paramref name="sql"/> (parameters ?1 = 0 and ?2 = 10), read from the closed store's file.</summary>
+    public string QueryPlan(string sql)
+    {
+        using var raw = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
+        raw.Open();
+        using var command = raw.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        command.Parameters.AddWithValue("?1", 0L);
+        command.Parameters.AddWithValue("?2", 10);
+        var plan = new List<string>();
+        using var rows = command.ExecuteReader();
+        while (rows.Read())
+        {
+            plan.Add(rows.GetString(3));
+        }
+
+        return string.Join("\n", plan);
+    }
+
     public static byte[] RandomBytes(Random random, int size)
     {
         var bytes = new byte[size];

@@ -47,6 +47,15 @@ public sealed class VerifyCommand : ICliCommand
                     await context.Output.WriteLineAsync($"  damaged page: {page}").ConfigureAwait(false);
                 }
 
+                // Earlier scrubs and reads quarantined shards too; the operator sees how many in all.
+                var quarantined = 0;
+                await foreach (var _ in store.EnumerateQuarantineAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    quarantined++;
+                }
+
+                await context.Output.WriteLineAsync($"Quarantined shards in all: {quarantined}.").ConfigureAwait(false);
+
                 return report.IsClean ? ExitCodes.Success : ExitCodes.DataError;
             }
         }

@@ -10,7 +10,8 @@ namespace Overlay.Storage.Sqlite;
 /// Metadata (<c>shards</c>, keyed by id, no rowid) is kept apart from payloads (<c>shard_data</c>,
 /// rowid table so incremental blob I/O works). Updating a pin, an expiry or the last-verified time
 /// therefore rewrites a small row instead of the whole payload record, and enumeration, expiry
-/// collection and open never touch payload pages. New shards first go to <c>recent_shards</c>, a log
+/// collection and open never touch payload pages. Holds (an owner's claim on a shard) live in
+/// <c>holds</c>, apart from the shard's metadata, which a shard without owners never needs. New shards first go to <c>recent_shards</c>, a log
 /// in arrival order, and move to <c>shards</c> in id-sorted runs (see <see cref="RecentShardIndex"/>). Capacity accounting lives in <c>usage</c>,
 /// updated in the same transaction as the shards, so opening a store of a million shards reads one row.
 /// </remarks>
@@ -19,7 +20,7 @@ internal static class Schema
     /// <summary>"OVLS" — marks the file as an Overlay shard store.</summary>
     public const int ApplicationId = 0x4F564C53;
 
-    public const int CurrentVersion = 5;
+    public const int CurrentVersion = 6;
 
     private static readonly string[] Migrations =
     [
@@ -94,6 +95,19 @@ internal static class Schema
         // quarantining that shard would delete the new shard's payload.
         """
         ALTER TABLE usage ADD COLUMN next_data_id INTEGER NOT NULL DEFAULT 0;
+        """,
+        // 5 → 6: holds, one per shard and owner (the identity it is kept for), with the hold's own
+        // expiry and the shard's size, so an owner's charge is summed from its rows and given back
+        // when a hold expires while other owners keep the shard. Keyed by shard id: a shard's delete
+        // removes its holds in one range. Shards stored before have no owner.
+        """
+        CREATE TABLE holds(
+            id BLOB NOT NULL CHECK (length(id) = 32),
+            owner BLOB NOT NULL CHECK (length(owner) = 32),
+            size INTEGER NOT NULL,
+            expires_at INTEGER,
+            PRIMARY KEY (id, owner)) WITHOUT ROWID;
+        CREATE INDEX holds_expiring ON holds(expires_at) WHERE expires_at IS NOT NULL;
         """,
     ];
 

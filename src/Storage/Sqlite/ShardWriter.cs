@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using Overlay.Crypto;
 using SQLitePCL;
 
 namespace Overlay.Storage.Sqlite;
@@ -51,6 +52,9 @@ internal sealed class ShardWriter : IDisposable
     private int _mergeNext;
     private long _mergeMaxSeq;
     private readonly RecentShardIndex _recent;
+
+    // Owners' holds on shards and each owner's totals.
+    private readonly HoldTable _holds;
 
     /// <summary>Expired, unpinned shards of both tables, soonest first; each part reads its table's partial expiry index.</summary>
     internal const string ExpiredWithRecentSql = "SELECT id, expires_at FROM shards WHERE pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ?1 UNION ALL SELECT id, expires_at FROM recent_shards WHERE pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ?1 ORDER BY 2 LIMIT ?2";
@@ -154,6 +158,7 @@ internal sealed class ShardWriter : IDisposable
         _expired = Native.Prepare(connection, "SELECT id FROM shards WHERE pinned = 0 AND expires_at IS NOT NULL AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2");
         _quarantine = Native.Prepare(connection, "INSERT OR REPLACE INTO quarantine(id, size, stored_at, detected_at, reason) SELECT id, size, stored_at, ?2, ?3 FROM shards WHERE id = ?1");
         _usage = Native.Prepare(connection, "UPDATE usage SET shard_count = ?1, used_bytes = ?2, next_data_id = ?3 WHERE id = 0");
+        _holds = new HoldTable(connection);
 
         // Checkpoints run on the checkpointer's connection; this one only appends to the WAL.
         Schema.Execute(connection, "PRAGMA wal_autocheckpoint = 0");
@@ -256,6 +261,9 @@ internal sealed class ShardWriter : IDisposable
 
     public long UsedBytes => Interlocked.Read(ref _usedBytes);
 
+    /// <summary>The committed totals of one owner's holds.</summary>
+    public OwnerUsage OwnerUsage(in PeerId owner) => _holds.Usage(owner);
+
     /// <summary>Queues an operation, waiting while the queue is full.</summary>
     public async ValueTask EnqueueAsync(WriteOperation operation, CancellationToken cancellationToken)
     {
@@ -270,7 +278,7 @@ internal sealed class ShardWriter : IDisposable
     }
 
     /// <summary>A pooled put operation, ready to queue.</summary>
-    public PutOperation RentPut(in ShardId id, in ReadOnlySequence<byte> data, ShardPutOptions options, CancellationToken cancellationToken)
+    public PutOperation RentPut(in ShardId id, in ReadOnlySequence<byte> data, in ShardPutOptions options, CancellationToken cancellationToken)
     {
         var operation = _puts.Rent();
         operation.Prepare(_puts, id, data, options, cancellationToken);
@@ -294,6 +302,16 @@ internal sealed class ShardWriter : IDisposable
         _recent.MarkVerified(id, VerifiedMinute(atUnixMilliseconds));
     }
 
+    public StorageException OwnerQuotaError(long size, in ShardPutOptions options)
+    {
+        var owner = options.Owner.GetValueOrDefault();
+        var usage = _holds.Current(owner);
+        return new StorageException(
+            StorageErrorReason.OwnerQuotaExceeded,
+            $"Holding a shard of {size} bytes for {owner} in '{_path}' (charged {size + StorageUsage.ShardOverheadBytes}) would exceed that owner's limit of {options.OwnerCapacityBytes} bytes ({usage.ShardCount} shards, {usage.UsedBytes} payload bytes, {usage.ChargedBytes} charged); nothing was written.")
+        { FilePath = _path };
+    }
+
     public StorageException QuotaError(long size) => new(
         StorageErrorReason.QuotaExceeded,
         $"Storing a shard of {size} bytes in '{_path}' (charged {size + StorageUsage.ShardOverheadBytes}) would exceed the quota of {_options.CapacityBytes} bytes ({ShardCount} shards, {UsedBytes} payload bytes, {StorageUsage.Charge(ShardCount, UsedBytes)} charged); nothing was written.")
@@ -301,7 +319,73 @@ internal sealed class ShardWriter : IDisposable
 
     // ---- Operations, called on the writer thread inside an open transaction. ----
 
-    public PutOutcome Put(in ShardId id, in ReadOnlySequence<byte> data, ShardPutOptions options)
+    public PutOutcome Put(in ShardId id, in ReadOnlySequence<byte> data, in ShardPutOptions options)
+    {
+        if (options.Owner is not { } owner)
+        {
+            return PutShard(id, data, options);
+        }
+
+        // A hold the owner does not have yet is charged to it: past its limit, refused before anything is written.
+        var size = data.Length;
+        var newHold = !_holds.TryFind(id, owner, out var held);
+        if (newHold && options.OwnerCapacityBytes is { } limit)
+        {
+            var usage = _holds.Current(owner);
+            if (StorageUsage.Charge(usage.ShardCount + 1, usage.UsedBytes + size) > limit)
+            {
+                return PutOutcome.OwnerQuotaExceeded;
+            }
+        }
+
+        var outcome = PutShard(id, data, options);
+        if (outcome is PutOutcome.Stored or PutOutcome.AlreadyStored)
+        {
+            var expiresAt = options.ExpiresAt?.ToUnixTimeMilliseconds();
+            if (newHold)
+            {
+                _holds.Add(id, owner, size, expiresAt);
+            }
+            else if (LaterExpiry(held, expiresAt) is var kept && kept != held)
+            {
+                _holds.SetExpiry(id, owner, kept);
+            }
+        }
+
+        return outcome;
+    }
+
+    /// <summary>
+    /// Extends a stored shard's expiry and, with an owner, that owner's hold; false, changing nothing,
+    /// when the shard is not stored or the owner holds no hold on it.
+    /// </summary>
+    public bool Renew(in ShardId id, PeerId? owner, DateTimeOffset? expiresAt)
+    {
+        long? held = null;
+        if (owner is { } holder && !_holds.TryFind(id, holder, out held))
+        {
+            return false;
+        }
+
+        // A hold lives only as long as its shard (both go in one transaction), so a hold found means a shard found.
+        if (!Touch(id, new ShardPutOptions(expiresAt)))
+        {
+            return false;
+        }
+
+        var kept = LaterExpiry(held, expiresAt?.ToUnixTimeMilliseconds());
+        if (owner is { } o && kept != held)
+        {
+            _holds.SetExpiry(id, o, kept);
+        }
+
+        return true;
+    }
+
+    /// <summary>The later of two expiries in Unix milliseconds, where null (never) is later than any.</summary>
+    private static long? LaterExpiry(long? a, long? b) => a is null || b is null ? null : Math.Max(a.Value, b.Value);
+
+    private PutOutcome PutShard(in ShardId id, in ReadOnlySequence<byte> data, in ShardPutOptions options)
     {
         var size = data.Length;
         if (StorageUsage.Charge(_shardCount + _txCount + 1, _usedBytes + _txBytes + size) > _options.CapacityBytes)
@@ -395,7 +479,7 @@ internal sealed class ShardWriter : IDisposable
     /// A put of content already stored: keeps the longer life and any pin (the bytes are the same by
     /// construction). False if the id is not stored.
     /// </summary>
-    private bool Touch(in ShardId id, ShardPutOptions options) =>
+    private bool Touch(in ShardId id, in ShardPutOptions options) =>
         (_recent.TryGet(id, out var seq) && Touch(id, seq, options)) || (MayBeIndexed(id) && Touch(id, 0, options));
 
     /// <summary>False when the id filter shows <paramref name="id"/> is not in <c>shards</c>, so no look-up is needed.</summary>
@@ -489,7 +573,7 @@ internal sealed class ShardWriter : IDisposable
     }
 
     /// <summary>Touches the log row <paramref name="seq"/>, or with 0 the row of <paramref name="id"/> in <c>shards</c>.</summary>
-    private bool Touch(in ShardId id, long seq, ShardPutOptions options)
+    private bool Touch(in ShardId id, long seq, in ShardPutOptions options)
     {
         var (find, touch) = seq != 0 ? (_findRecent, _touchRecent) : (_find, _touch);
         BindRow(find, id, seq);
@@ -510,8 +594,7 @@ internal sealed class ShardWriter : IDisposable
             raw.sqlite3_reset(find);
         }
 
-        var newExpiry = options.ExpiresAt?.ToUnixTimeMilliseconds();
-        var keptExpiry = expiresAt is null || newExpiry is null ? null : (long?)Math.Max(expiresAt.Value, newExpiry.Value);
+        var keptExpiry = LaterExpiry(expiresAt, options.ExpiresAt?.ToUnixTimeMilliseconds());
         var keptPin = pinned || options.Pinned;
         if (keptExpiry != expiresAt || keptPin != pinned)
         {
@@ -552,10 +635,14 @@ internal sealed class ShardWriter : IDisposable
         if (_recent.TryGet(id, out var seq) && Delete(id, seq))
         {
             _recent.Remove(id, seq);
-            return true;
+        }
+        else if (!Delete(id, 0))
+        {
+            return false;
         }
 
-        return Delete(id, 0);
+        _holds.RemoveAll(id);
+        return true;
     }
 
     /// <summary>Deletes the log row <paramref name="seq"/>, or with 0 the row of <paramref name="id"/> in <c>shards</c>, and its payload.</summary>
@@ -609,7 +696,8 @@ internal sealed class ShardWriter : IDisposable
         return raw.sqlite3_changes(_db) > 0;
     }
 
-    public int CollectExpired(long nowUnixMilliseconds, int batchSize)
+    /// <summary>Deletes expired shards, then releases expired holds of shards that stay, at most <paramref name="batchSize"/> in all.</summary>
+    public ExpirySweep CollectExpired(long nowUnixMilliseconds, int batchSize)
     {
         Span<ShardId> ids = batchSize <= 256 ? stackalloc ShardId[batchSize] : new ShardId[batchSize];
         var count = 0;
@@ -638,7 +726,9 @@ internal sealed class ShardWriter : IDisposable
             }
         }
 
-        return deleted;
+        // The shards' own holds went with them; what expired of the rest is released with what is left of the batch.
+        var released = count < batchSize ? _holds.ReleaseExpired(nowUnixMilliseconds, batchSize - count) : 0;
+        return new ExpirySweep(deleted, released);
     }
 
     public bool Quarantine(in ShardId id, string reason)
@@ -924,7 +1014,7 @@ internal sealed class ShardWriter : IDisposable
         public void Execute()
         {
             // Counted before anyone hears back, so a caller that reads the counters after its put sees it.
-            long stored = 0, duplicate = 0, quota = 0;
+            long stored = 0, duplicate = 0, quota = 0, ownerQuota = 0;
             for (var i = 0; i < _count; i++)
             {
                 if (_operations[i] is PutOperation put)
@@ -939,6 +1029,9 @@ internal sealed class ShardWriter : IDisposable
                             break;
                         case PutOutcome.QuotaExceeded:
                             quota++;
+                            break;
+                        case PutOutcome.OwnerQuotaExceeded:
+                            ownerQuota++;
                             break;
                     }
                 }
@@ -958,6 +1051,11 @@ internal sealed class ShardWriter : IDisposable
             if (quota > 0)
             {
                 puts.Add(quota, new KeyValuePair<string, object?>("result", "quota"));
+            }
+
+            if (ownerQuota > 0)
+            {
+                puts.Add(ownerQuota, new KeyValuePair<string, object?>("result", "owner_quota"));
             }
 
             for (var i = 0; i < _count; i++)
@@ -986,6 +1084,7 @@ internal sealed class ShardWriter : IDisposable
     {
         _txCount = 0;
         _txBytes = 0;
+        _holds.RolledBack();
         Native.Run(_db, _begin);
     }
 
@@ -1003,6 +1102,7 @@ internal sealed class ShardWriter : IDisposable
         Native.Run(_db, _commit);
         _committedNextDataId = nextDataId;
         _recent.Committed();
+        _holds.Committed();
         CountWalFrames();
         Interlocked.Add(ref _shardCount, _txCount);
         Interlocked.Add(ref _usedBytes, _txBytes);
@@ -1044,6 +1144,7 @@ internal sealed class ShardWriter : IDisposable
     private void Rollback()
     {
         _recent.RolledBack();
+        _holds.RolledBack();
         _txCount = 0;
         _txBytes = 0;
         if (raw.sqlite3_get_autocommit(_db) == 0)
@@ -1111,6 +1212,7 @@ internal sealed class ShardWriter : IDisposable
     {
         Complete();
         _checkpointer.Dispose();
+        _holds.Dispose();
         foreach (var stmt in new[] { _begin, _commit, _rollback, _find, _touch, _insertData, _insertMeta, _deleteMeta, _deleteData, _setPinned, _setVerified, _expired, _quarantine, _usage, _findRecent, _touchRecent, _insertRecent, _deleteRecent, _setPinnedRecent, _setVerifiedRecent, _expiredWithRecent, _quarantineRecent, _mergeInsert, _mergeDelete, _mergeDeleteAll })
         {
             stmt.Dispose();

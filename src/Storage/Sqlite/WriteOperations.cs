@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Threading.Tasks.Sources;
+using Overlay.Crypto;
 
 namespace Overlay.Storage.Sqlite;
 
@@ -74,7 +75,8 @@ internal sealed class PutOperation : WriteOperation, IValueTaskSource<PutResult>
 
     public ReadOnlySequence<byte> Data { get; private set; }
 
-    public ShardPutOptions Options { get; private set; }
+    // A field, passed on by reference: the options are 128 bytes.
+    private ShardPutOptions _options;
 
     private PutResult _staged;
     private Exception? _stagedError;
@@ -84,12 +86,12 @@ internal sealed class PutOperation : WriteOperation, IValueTaskSource<PutResult>
 
     public short Version => _core.Version;
 
-    public void Prepare(PutOperationPool? pool, in ShardId id, in ReadOnlySequence<byte> data, ShardPutOptions options, CancellationToken cancellationToken)
+    public void Prepare(PutOperationPool? pool, in ShardId id, in ReadOnlySequence<byte> data, in ShardPutOptions options, CancellationToken cancellationToken)
     {
         _pool = pool;
         Id = id;
         Data = data;
-        Options = options;
+        _options = options;
         CancellationToken = cancellationToken;
         // Each caller resumes on the thread pool, as with a TaskCompletionSource: a continuation
         // that blocks can then never hold up the other puts of its batch. (Running them inline on
@@ -101,7 +103,7 @@ internal sealed class PutOperation : WriteOperation, IValueTaskSource<PutResult>
     {
         _stagedError = null;
         Outcome = PutOutcome.Failed;
-        Outcome = writer.Put(Id, Data, Options);
+        Outcome = writer.Put(Id, Data, in _options);
         switch (Outcome)
         {
             case PutOutcome.Stored:
@@ -109,6 +111,9 @@ internal sealed class PutOperation : WriteOperation, IValueTaskSource<PutResult>
                 break;
             case PutOutcome.AlreadyStored:
                 _staged = new PutResult(Id, Stored: false);
+                break;
+            case PutOutcome.OwnerQuotaExceeded:
+                _stagedError = writer.OwnerQuotaError(Data.Length, in _options);
                 break;
             default:
                 _stagedError = writer.QuotaError(Data.Length);
@@ -213,6 +218,7 @@ internal enum PutOutcome
     Stored,
     AlreadyStored,
     QuotaExceeded,
+    OwnerQuotaExceeded,
     Failed,
 }
 
@@ -232,7 +238,18 @@ internal sealed class SetPinnedOperation : WriteOperation<bool>
     public override void Execute(ShardWriter writer) => Staged = writer.SetPinned(Id, Pinned);
 }
 
-internal sealed class CollectOperation : WriteOperation<int>
+internal sealed class RenewOperation : WriteOperation<bool>
+{
+    public required ShardId Id { get; init; }
+
+    public required DateTimeOffset? ExpiresAt { get; init; }
+
+    public required PeerId? Owner { get; init; }
+
+    public override void Execute(ShardWriter writer) => Staged = writer.Renew(Id, Owner, ExpiresAt);
+}
+
+internal sealed class CollectOperation : WriteOperation<ExpirySweep>
 {
     public required long NowUnixMilliseconds { get; init; }
 
