@@ -110,6 +110,27 @@ public sealed class ConnectionLimitTests
     }
 
     [Fact]
+    public async Task Accept_AThousandSilentConnectionsFromOneAddressWithinTheShedGrace_RefusesThePeerFromThatAddress()
+    {
+        // The same flood while no silent connection may be shed for its address's sake (none is older than
+        // the grace): the address is full, so the newcomer is refused, as every newcomer was before shedding.
+        using var serverIdentity = NodeIdentity.FromRandom(Ids);
+        using var peerIdentity = NodeIdentity.FromRandom(Ids);
+        using var pingIdentity = NodeIdentity.FromRandom(Ids);
+        var clock = new VirtualTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = new TcpTlsTransport(serverIdentity, new TestHandler(), new TransportOptions { BatchWindow = TimeSpan.Zero }, clock, null);
+        var listener = (TcpTlsListener)await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
+        await using var peer = new TcpTlsTransport(peerIdentity, new TestHandler());
+        await peer.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
+        using var silent = await SilentSockets.OpenAsync(1000, _ => IPAddress.Loopback, listener.LocalAddress);
+
+        await using var ping = new TcpTlsTransport(pingIdentity, new TestHandler());
+        var ex = await Assert.ThrowsAsync<TransportException>(async () => await AskAsync(ping, listener, "ping"));
+        Assert.Equal(TransportError.LimitExceeded, ex.Reason);
+        Assert.Contains("address_limit", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Accept_SilentConnectionsFromManyAddressesOverTheBudget_ShedsTheOldestWithANoticeAndHoldsTheBudget()
     {
         // One handshake at a time, so sixteen connections that have sent nothing.
