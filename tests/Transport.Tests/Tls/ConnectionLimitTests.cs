@@ -87,26 +87,14 @@ public sealed class ConnectionLimitTests
     [Fact]
     public async Task Accept_AThousandSilentConnectionsFromOneAddress_StillLetsAPeerFromThatAddressInAndKeepsTheEstablishedOne()
     {
-        using var serverIdentity = NodeIdentity.FromRandom(Ids);
-        using var peerIdentity = NodeIdentity.FromRandom(Ids);
+        await using var flood = await OneAddressFlood.StartAsync(1000);
+        flood.Clock.Advance(InboundAdmission.AddressShedGrace);
         using var pingIdentity = NodeIdentity.FromRandom(Ids);
-
-        // The listener's clock is stepped by hand past the time a connection is safe from being shed for
-        // its address's sake; nothing else may wait on it: no handshake is meant to time out, and
-        // answers go out unbatched.
-        var clock = new VirtualTimeProvider(DateTimeOffset.UtcNow);
-        await using var server = new TcpTlsTransport(serverIdentity, new TestHandler(), new TransportOptions { BatchWindow = TimeSpan.Zero }, clock, null);
-        var listener = (TcpTlsListener)await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
-        await using var peer = new TcpTlsTransport(peerIdentity, new TestHandler());
-        var established = await peer.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
-        using var silent = await SilentSockets.OpenAsync(1000, _ => IPAddress.Loopback, listener.LocalAddress);
-
-        clock.Advance(InboundAdmission.AddressShedGrace);
         await using var ping = new TcpTlsTransport(pingIdentity, new TestHandler());
-        Assert.Equal("ping", await AskAsync(ping, listener, "ping"));
-        using var still = await established.RequestAsync("still"u8.ToArray()).AsTask().WaitAsync(Guard);
+        Assert.Equal("ping", await AskAsync(ping, flood.Listener, "ping"));
+        using var still = await flood.Established.RequestAsync("still"u8.ToArray()).AsTask().WaitAsync(Guard);
         Assert.Equal("still", Encoding.ASCII.GetString(still.Payload.Span));
-        Assert.True(listener.PendingCount <= new TransportOptions().MaxPendingHandshakes * InboundAdmission.SilentPerHandshake, $"{listener.PendingCount} pending");
+        Assert.True(flood.Listener.PendingCount <= new TransportOptions().MaxPendingHandshakes * InboundAdmission.SilentPerHandshake, $"{flood.Listener.PendingCount} pending");
     }
 
     [Fact]
@@ -114,18 +102,10 @@ public sealed class ConnectionLimitTests
     {
         // The same flood while no silent connection may be shed for its address's sake (none is older than
         // the grace): the address is full, so the newcomer is refused, as every newcomer was before shedding.
-        using var serverIdentity = NodeIdentity.FromRandom(Ids);
-        using var peerIdentity = NodeIdentity.FromRandom(Ids);
+        await using var flood = await OneAddressFlood.StartAsync(1000);
         using var pingIdentity = NodeIdentity.FromRandom(Ids);
-        var clock = new VirtualTimeProvider(DateTimeOffset.UtcNow);
-        await using var server = new TcpTlsTransport(serverIdentity, new TestHandler(), new TransportOptions { BatchWindow = TimeSpan.Zero }, clock, null);
-        var listener = (TcpTlsListener)await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
-        await using var peer = new TcpTlsTransport(peerIdentity, new TestHandler());
-        await peer.DialAsync(listener.LocalAddress).AsTask().WaitAsync(Guard);
-        using var silent = await SilentSockets.OpenAsync(1000, _ => IPAddress.Loopback, listener.LocalAddress);
-
         await using var ping = new TcpTlsTransport(pingIdentity, new TestHandler());
-        var ex = await Assert.ThrowsAsync<TransportException>(async () => await AskAsync(ping, listener, "ping"));
+        var ex = await Assert.ThrowsAsync<TransportException>(async () => await AskAsync(ping, flood.Listener, "ping"));
         Assert.Equal(TransportError.LimitExceeded, ex.Reason);
         Assert.Contains("address_limit", ex.Message, StringComparison.Ordinal);
     }
@@ -202,6 +182,63 @@ public sealed class ConnectionLimitTests
             }
 
             received.AddRange(buffer.AsSpan(0, n));
+        }
+    }
+
+    /// <summary>
+    /// A listener with the default limits holding one authenticated peer from 127.0.0.1 and then
+    /// <c>count</c> silent connections from 127.0.0.1. Its clock is stepped by hand past the time a
+    /// connection is safe from being shed for its address's sake; nothing else may wait on it: no
+    /// handshake is meant to time out, and answers go out unbatched.
+    /// </summary>
+    private sealed class OneAddressFlood : IAsyncDisposable
+    {
+        private readonly NodeIdentity _serverIdentity = NodeIdentity.FromRandom(Ids);
+        private readonly NodeIdentity _peerIdentity = NodeIdentity.FromRandom(Ids);
+        private TcpTlsTransport? _server;
+        private TcpTlsTransport? _peer;
+        private SilentSockets? _silent;
+
+        public VirtualTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+        public TcpTlsListener Listener { get; private set; } = null!;
+
+        public ITransportConnection Established { get; private set; } = null!;
+
+        public static async Task<OneAddressFlood> StartAsync(int count)
+        {
+            var flood = new OneAddressFlood();
+            try
+            {
+                flood._server = new TcpTlsTransport(flood._serverIdentity, new TestHandler(), new TransportOptions { BatchWindow = TimeSpan.Zero }, flood.Clock, null);
+                flood.Listener = (TcpTlsListener)await flood._server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
+                flood._peer = new TcpTlsTransport(flood._peerIdentity, new TestHandler());
+                flood.Established = await flood._peer.DialAsync(flood.Listener.LocalAddress).AsTask().WaitAsync(Guard);
+                flood._silent = await SilentSockets.OpenAsync(count, _ => IPAddress.Loopback, flood.Listener.LocalAddress);
+                return flood;
+            }
+            catch
+            {
+                await flood.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _silent?.Dispose();
+            if (_peer is not null)
+            {
+                await _peer.DisposeAsync();
+            }
+
+            if (_server is not null)
+            {
+                await _server.DisposeAsync();
+            }
+
+            _peerIdentity.Dispose();
+            _serverIdentity.Dispose();
         }
     }
 
