@@ -24,6 +24,11 @@ public static class TransportMetrics
     private static readonly Counter<long> StreamsReset = Meter.CreateCounter<long>(StreamsResetName, "{stream}", "Streams the peer reset before they ended, by the reset's reason.");
     private static readonly Counter<long> ConnectionsOpened = Meter.CreateCounter<long>("overlay.transport.connections_opened", "{connection}");
     private static readonly Counter<long> ConnectionsClosed = Meter.CreateCounter<long>("overlay.transport.connections_closed", "{connection}");
+    private static readonly Counter<long> ConnectionsRefused = Meter.CreateCounter<long>(
+        ConnectionsRefusedName, "{connection}", "Connections turned away before their handshake finished, by reason and direction (inbound: by this node).");
+
+    /// <summary>The counter of refused connections, tagged <c>reason</c> and <c>direction</c> (<c>inbound</c>, <c>outbound</c>).</summary>
+    public const string ConnectionsRefusedName = "overlay.transport.connections_refused";
 
     // Counted once per batch written and once per read processed, not per frame, so the cost stays off the per-message path.
     private static readonly Counter<long> BytesSent = Meter.CreateCounter<long>("overlay.transport.sent", "By", "Frame bytes written to connections, headers included.");
@@ -54,6 +59,12 @@ public static class TransportMetrics
 
     internal static void StreamReset(Framing.ProtocolRefusal reason)
         => StreamsReset.Add(1, new KeyValuePair<string, object?>("reason", ProtocolRefusals.Tag(reason)));
+
+    internal static void Refused(string reason, bool inbound)
+    {
+        var tags = new TagList { { "reason", reason }, { "direction", inbound ? "inbound" : "outbound" } };
+        ConnectionsRefused.Add(1, tags);
+    }
 
     internal static void Opened(TransportScheme scheme)
         => ConnectionsOpened.Add(1, new KeyValuePair<string, object?>("scheme", SchemeTag(scheme)));

@@ -17,8 +17,35 @@ public sealed class TransportOptions
     /// <summary>Most connections the pool holds, 1–1,000,000. Default 1,000.</summary>
     public int MaxConnections { get; set; } = 1000;
 
-    /// <summary>Most pooled connections to one remote IP address, 1–MaxConnections. Default 16.</summary>
+    /// <summary>
+    /// Most connections to or from one public IP address, 1–MaxConnections. Default 16. Loopback and
+    /// private addresses have their own limits (<see cref="MaxConnectionsPerLoopbackAddress"/>,
+    /// <see cref="MaxConnectionsPerPrivateAddress"/>): every node on one host shares 127.0.0.1, and
+    /// every node of one site its private range.
+    /// </summary>
     public int MaxConnectionsPerAddress { get; set; } = 16;
+
+    /// <summary>
+    /// Most connections to or from one private address (RFC 1918, link-local, IPv6 unique-local),
+    /// 1–1,000,000. Default 256: a LAN host running that many nodes still joins all of them.
+    /// </summary>
+    public int MaxConnectionsPerPrivateAddress { get; set; } = 256;
+
+    /// <summary>
+    /// Most connections to or from one loopback address, 1–1,000,000. Default 1,000 (the default
+    /// <see cref="MaxConnections"/>): only this host's own users dial from there, and a network of
+    /// nodes on one host needs a connection between each pair.
+    /// </summary>
+    public int MaxConnectionsPerLoopbackAddress { get; set; } = 1000;
+
+    /// <summary>
+    /// Most inbound connections in their TLS handshake at once, over all addresses, 1–65,536. Default
+    /// 256. Connections that have not sent a byte yet (a socket each, no TLS state) are held up to 16
+    /// times as many. Over either limit an unauthenticated connection is closed to make room, silent
+    /// ones first and oldest first, so a flood of silent or slow connections holds bounded memory and
+    /// cannot keep out a peer that starts its handshake promptly.
+    /// </summary>
+    public int MaxPendingHandshakes { get; set; } = 256;
 
     /// <summary>A pooled connection with no traffic for this long is closed. Default 30 s; 1 s–1 day.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -66,6 +93,22 @@ public sealed class TransportOptions
     /// <summary>Optional path of libmsquic to load before QUIC is first used. Default null (the system's).</summary>
     public string? MsQuicLibraryPath { get; set; }
 
+    /// <summary>The most connections to or from one address of <paramref name="scope"/>.</summary>
+    public int MaxConnectionsPer(AddressScope scope) => scope switch
+    {
+        AddressScope.Loopback => MaxConnectionsPerLoopbackAddress,
+        AddressScope.Private => MaxConnectionsPerPrivateAddress,
+        _ => MaxConnectionsPerAddress,
+    };
+
+    /// <summary>The configuration key of the per-address limit for <paramref name="scope"/>, for messages.</summary>
+    public static string KeyOfLimit(AddressScope scope) => scope switch
+    {
+        AddressScope.Loopback => "Transport:" + nameof(MaxConnectionsPerLoopbackAddress),
+        AddressScope.Private => "Transport:" + nameof(MaxConnectionsPerPrivateAddress),
+        _ => "Transport:" + nameof(MaxConnectionsPerAddress),
+    };
+
     /// <summary>
     /// Checks every setting. Returns one sentence per failure naming the key, the value and what
     /// is allowed; empty when all are valid.
@@ -80,6 +123,10 @@ public sealed class TransportOptions
         {
             Range(failures, nameof(MaxConnectionsPerAddress), MaxConnectionsPerAddress, 1, MaxConnections);
         }
+
+        Range(failures, nameof(MaxConnectionsPerPrivateAddress), MaxConnectionsPerPrivateAddress, 1, 1_000_000);
+        Range(failures, nameof(MaxConnectionsPerLoopbackAddress), MaxConnectionsPerLoopbackAddress, 1, 1_000_000);
+        Range(failures, nameof(MaxPendingHandshakes), MaxPendingHandshakes, 1, 65536);
         Range(failures, nameof(IdleTimeout), IdleTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         Range(failures, nameof(KeepAliveInterval), KeepAliveInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
         Range(failures, nameof(BatchWindow), BatchWindow, TimeSpan.Zero, TimeSpan.FromSeconds(1));

@@ -38,4 +38,17 @@ public sealed class TransportOptionsTests
         Assert.Contains(failures, f => f.StartsWith("Transport:StreamWindowBytes is 100000; allowed is a power of two from 65536 to 67108864", StringComparison.Ordinal));
         Assert.Equal(6, failures.Count);
     }
+
+    [Theory]
+    [InlineData(nameof(TransportOptions.MaxConnectionsPerPrivateAddress), 0, "allowed is 1 to 1000000")]
+    [InlineData(nameof(TransportOptions.MaxConnectionsPerLoopbackAddress), 1_000_001, "allowed is 1 to 1000000")]
+    [InlineData(nameof(TransportOptions.MaxPendingHandshakes), 0, "allowed is 1 to 65536")]
+    [InlineData(nameof(TransportOptions.MaxPendingHandshakes), 65537, "allowed is 1 to 65536")]
+    public void Validate_ConnectionLimitOutOfRange_NamesKeyAndRange(string key, int value, string allowed)
+    {
+        var options = new TransportOptions();
+        typeof(TransportOptions).GetProperty(key)!.SetValue(options, value);
+        var failure = Assert.Single(options.Validate());
+        Assert.Equal($"Transport:{key} is {value}; {allowed}.", failure);
+    }
 }

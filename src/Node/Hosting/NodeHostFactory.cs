@@ -114,6 +114,7 @@ public static class NodeHostFactory
         services.AddSingleton<ShardStoreService>();
         services.AddHostedService(sp => sp.GetRequiredService<ShardStoreService>());
         services.AddSingleton(_ => NodeProtocols.Create());
+        services.AddSingleton<BootstrapSeeds>();
         services.AddSingleton<TransportService>();
         services.AddHostedService(sp => sp.GetRequiredService<TransportService>());
         // After the transport (it shares its listener and pool) and before the control API (which drives it);

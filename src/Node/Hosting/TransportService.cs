@@ -9,11 +9,14 @@ namespace Overlay.Node.Hosting;
 /// <summary>
 /// The node's network presence: listens on the configured addresses, pools accepted connections,
 /// and keeps a connection to the bootstrap peers, redialling with backoff on the injected clock.
+/// A bootstrap address without a PeerId is dialled unpinned once and then held to the identity it
+/// proved (<see cref="BootstrapSeeds"/>).
 /// </summary>
 public sealed class TransportService(
     NodeIdentityHolder identity,
     IOptions<TransportOptions> options,
     ProtocolDispatcher protocols,
+    BootstrapSeeds seeds,
     TimeProvider time,
     ILogger<TransportService> logger) : BackgroundService
 {
@@ -21,6 +24,8 @@ public sealed class TransportService(
     private static readonly TimeSpan MaxRetry = TimeSpan.FromMinutes(1);
 
     private readonly List<ITransportListener> _listeners = [];
+    private readonly Dictionary<string, Task<TransportAddress>> _firstDials = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _identityChangeReported = new(StringComparer.Ordinal);
     private TransportSet? _transports;
     private ConnectionPool? _pool;
 
@@ -58,9 +63,9 @@ public sealed class TransportService(
             loops.Add(AcceptLoopAsync(listener, stoppingToken));
         }
 
-        foreach (var text in options.Value.BootstrapPeers)
+        foreach (var address in seeds.Configured)
         {
-            loops.Add(BootstrapLoopAsync(TransportAddress.Parse(text), stoppingToken));
+            loops.Add(BootstrapLoopAsync(address, stoppingToken));
         }
 
         await Task.WhenAll(loops).ConfigureAwait(false);
@@ -113,33 +118,72 @@ public sealed class TransportService(
         }
     }
 
-    private async Task BootstrapLoopAsync(TransportAddress address, CancellationToken stoppingToken)
+    /// <summary>
+    /// The address to reach the configured bootstrap <paramref name="configured"/> at, with the identity it
+    /// must prove: as configured when it pins one; else the one it proved on first contact. A first
+    /// contact dials it unpinned (one dial shared by every caller), pools the connection and remembers
+    /// the identity. Throws <see cref="TransportException"/> when that dial fails.
+    /// </summary>
+    public async Task<TransportAddress> ResolveBootstrapAsync(TransportAddress configured, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(configured);
+        await seeds.WaitRestoredAsync(cancellationToken).ConfigureAwait(false);
+        if (seeds.PinnedAddress(configured) is { } pinned)
+        {
+            return pinned;
+        }
+
+        Task<TransportAddress> dial;
+        var key = configured.ToString();
+        lock (_firstDials)
+        {
+            if (!_firstDials.TryGetValue(key, out dial!) || dial.IsFaulted)
+            {
+                dial = FirstContactAsync(configured);
+                _firstDials[key] = dial;
+            }
+        }
+
+        // Bounded by the handshake timeout; not cancelled with one caller, since others may share it.
+        return await dial.ConfigureAwait(false);
+    }
+
+    private async Task<TransportAddress> FirstContactAsync(TransportAddress configured)
+    {
+        var connection = await _transports!.DialAsync(configured, CancellationToken.None).ConfigureAwait(false);
+        if (!_pool!.Adopt(connection))
+        {
+            // The pool already holds a connection to this peer (it dialled us first); Adopt closed this one.
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        var pinned = seeds.Learn(configured, connection.RemotePeer);
+        if (pinned.ExpectedPeer != connection.RemotePeer)
+        {
+            // Another first contact pinned the address meanwhile, to someone else: the first one stands.
+            await connection.CloseAsync().ConfigureAwait(false);
+            throw new TransportException(TransportError.IdentityMismatch, $"{configured} proved {connection.RemotePeer}, not {pinned.ExpectedPeer}, the identity it proved on first contact.");
+        }
+
+        return pinned;
+    }
+
+    private async Task BootstrapLoopAsync(TransportAddress configured, CancellationToken stoppingToken)
     {
         var delay = FirstRetry;
         while (!stoppingToken.IsCancellationRequested)
         {
+            TransportAddress? target = null;
             try
             {
-                ITransportConnection connection;
-                if (address.ExpectedPeer is not null)
-                {
-                    // Through the pool: a connection the DHT (or the peer) already opened is reused, and
-                    // concurrent dials to one peer share one handshake instead of racing to a duplicate
-                    // that one side would close under the other's first request.
-                    connection = await _pool!.GetAsync(address, stoppingToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    connection = await _transports!.DialAsync(address, stoppingToken).ConfigureAwait(false);
-                    if (!_pool!.Adopt(connection))
-                    {
-                        // The pool already holds a connection to this peer (it dialled us first).
-                        await connection.DisposeAsync().ConfigureAwait(false);
-                        connection = _pool.TryGet(connection.RemotePeer, out var pooled) ? pooled : connection;
-                    }
-                }
+                target = await ResolveBootstrapAsync(configured, stoppingToken).ConfigureAwait(false);
 
-                Log.PeerConnected(logger, connection.RemotePeer, address, "bootstrap");
+                // Through the pool: a connection the DHT (or the peer) already opened is reused, and
+                // concurrent dials to one peer share one handshake instead of racing to a duplicate
+                // that one side would close under the other's first request.
+                var connection = await _pool!.GetAsync(target, stoppingToken).ConfigureAwait(false);
+                seeds.RecordSuccess(configured);
+                Log.PeerConnected(logger, connection.RemotePeer, target, "bootstrap");
                 delay = FirstRetry;
                 await WaitAsync(connection.Closed, stoppingToken).ConfigureAwait(false);
                 continue;
@@ -150,7 +194,13 @@ public sealed class TransportService(
             }
             catch (TransportException e)
             {
-                Log.BootstrapFailed(logger, address, e.Message, delay.TotalSeconds);
+                seeds.RecordFailure(configured, e.Message);
+                if (e.Reason == TransportError.IdentityMismatch && target?.ExpectedPeer is { } remembered && seeds.IsPinnedOnFirstUse(configured))
+                {
+                    ReportIdentityChangeOnce(configured, remembered);
+                }
+
+                Log.BootstrapFailed(logger, configured, e.Message, delay.TotalSeconds);
             }
 
             try
@@ -163,6 +213,17 @@ public sealed class TransportService(
             }
 
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetry.Ticks));
+        }
+    }
+
+    private void ReportIdentityChangeOnce(TransportAddress configured, Overlay.Crypto.PeerId remembered)
+    {
+        lock (_identityChangeReported)
+        {
+            if (_identityChangeReported.Add(configured.ToString()))
+            {
+                Log.BootstrapIdentityChanged(logger, configured, remembered);
+            }
         }
     }
 

@@ -164,11 +164,43 @@ public sealed class ConnectionPoolTests
         await using var client = new TcpTlsTransport(c, new TestHandler().Protocols);
         var addressA = (await serverA.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"))).LocalAddress;
         var addressB = (await serverB.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"))).LocalAddress;
-        var options = new TransportOptions { MaxConnectionsPerAddress = 1 };
+        var options = new TransportOptions { MaxConnectionsPerLoopbackAddress = 1 };
         await using var pool = new ConnectionPool(client, options, TimeProvider.System);
 
         await pool.GetAsync(addressA).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
         var ex = await Assert.ThrowsAsync<TransportException>(async () => await pool.GetAsync(addressB).AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(TransportError.LimitExceeded, ex.Reason);
+        Assert.Contains("Transport:MaxConnectionsPerLoopbackAddress", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetAsync_TwentyPeersOnOneHostWithDefaults_PoolsEveryOne()
+    {
+        // Every node on one host shares 127.0.0.1: the public per-address limit (16) must not apply.
+        var random = new Random(43);
+        var servers = new List<TcpTlsTransport>();
+        using var me = NodeIdentity.FromRandom(random);
+        await using var client = new TcpTlsTransport(me, new TestHandler().Protocols);
+        await using var pool = new ConnectionPool(client, new TransportOptions(), TimeProvider.System);
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                using var identity = NodeIdentity.FromRandom(random);
+                var server = new TcpTlsTransport(identity, new TestHandler().Protocols);
+                servers.Add(server);
+                var address = (await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"))).LocalAddress;
+                await pool.GetAsync(address).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            Assert.Equal(20, pool.Count);
+        }
+        finally
+        {
+            foreach (var s in servers)
+            {
+                await s.DisposeAsync();
+            }
+        }
     }
 }
