@@ -10,11 +10,13 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll storage-footprint                             shard store file bytes per shard, by shard size
 //   Overlay.Benchmarks.dll storage-memory                                in-memory shard store heap bytes per shard and per store
 //   Overlay.Benchmarks.dll dht-serve-cpu                                 FIND_NODE served over TCP+TLS by process CPU time
+//   Overlay.Benchmarks.dll placement-cpu                                 EigenTrust and 8-of-N selection by thread CPU time, per-call percentiles
 //   Overlay.Benchmarks.dll dht-put-rate [puts]                           durable puts on a lone node; requests per peer per put
 //   Overlay.Benchmarks.dll dht-put-control DATA_DIR [puts] [clients] [PID,...]   puts through a running daemon's control API
 //   Overlay.Benchmarks.dll erasure-cpu [tsv]                               Reed–Solomon 10+4 encode and rebuild by CPU time
 //   Overlay.Benchmarks.dll erasure-crosscheck DIR                          Reed–Solomon against klauspost/reedsolomon's cases
-//   Overlay.Benchmarks.dll transport latency|handshake N|connections N|sim-connections N
+//   Overlay.Benchmarks.dll transport latency|loaded|handshake N|handshake-raw N|connections N|sim-connections N
+//   Overlay.Benchmarks.dll metrics-exporter opentelemetry|prometheus-net|none [idle-s]  a Prometheus exporter's memory, idle CPU and per-measurement cost
 //   Overlay.Benchmarks.dll control-cpu                                   control API round trip, Unix socket beside loopback TCP, by CPU time
 if (args is ["blake3-cpu"])
 {
@@ -37,6 +39,12 @@ if (args.Length is 1 or 2 && args[0] == "identity-memory")
 if (args.Length > 0 && args[0] == "transport")
 {
     return await Overlay.Benchmarks.Transport.TransportCommands.RunAsync(args[1..]);
+}
+
+if (args is ["placement-cpu"])
+{
+    Overlay.Benchmarks.Placement.PlacementCpuTimeProbe.Run(Console.Out);
+    return 0;
 }
 
 if (args is ["dht-serve-cpu"])
@@ -86,6 +94,12 @@ if (args is ["control-cpu"])
 {
     Overlay.Benchmarks.Node.ControlSocketCpuTimeProbe.Run(Console.Out);
     return 0;
+}
+
+if (args.Length is 2 or 3 && args[0] == "metrics-exporter")
+{
+    return await Overlay.Benchmarks.Node.MetricsExporterProbe.RunAsync(Console.Out, args[1],
+        args.Length == 3 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 60);
 }
 
 if (args is ["storage-footprint"])

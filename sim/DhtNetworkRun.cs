@@ -13,23 +13,25 @@ namespace Overlay.Sim;
 /// <summary>
 /// Forms a network of <see cref="DhtNode"/>s (or, with <c>wholeNodes</c>, of whole nodes built by the
 /// daemon's composition root, each running every service the daemon runs) from one bootstrap node on
-/// virtual time, then measures
-/// lookup accuracy against a global sort, hop counts, put/get success before and after a fifth of the
+/// virtual time, then measures lookup accuracy against a global sort, hop counts, put/get success before and after a fifth of the
 /// nodes fail, and memory per node. One seed gives one run.
 /// </summary>
-internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, LatencyMatrix matrix, TextWriter output, bool breakdown = false, bool progress = false, bool wholeNodes = false)
+internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, LatencyMatrix matrix, TextWriter output, DhtOptions options, bool breakdown = false, bool progress = false, bool silentFailures = false, bool wholeNodes = false)
 {
-    public int Run()
+    /// <summary>The node options of a run: the defaults, with what the in-memory network needs.</summary>
+    public static DhtOptions DefaultOptions(bool preferLowLatency) => new()
     {
-        var options = new DhtOptions
-        {
-            // In-memory hosts share /24 groups by the hundred; the diversity limits are for real addresses.
-            MaxContactsPerGroupPerBucket = 20,
-            MaxContactsPerGroupInTable = 65536,
-            // The slowest PlanetLab links take about 3 s per round trip; a first request costs two.
-            RequestTimeout = TimeSpan.FromSeconds(7),
-        };
-        var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        // In-memory hosts share /24 groups by the hundred; the diversity limits are for real addresses.
+        MaxContactsPerGroupPerBucket = 20,
+        MaxContactsPerGroupInTable = 65536,
+        // The slowest PlanetLab links take about 3 s per round trip; a first request costs two.
+        RequestTimeout = TimeSpan.FromSeconds(7),
+        PreferLowLatency = preferLowLatency,
+    };
+
+    /// <summary>The matrix as <see cref="MatrixLatencyModel"/> takes it: a host reaches itself in 0.1 ms.</summary>
+    public static double[][] RttTable(LatencyMatrix matrix)
+    {
         var rtt = new double[matrix.Count][];
         for (var i = 0; i < rtt.Length; i++)
         {
@@ -39,6 +41,14 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
                 rtt[i][j] = i == j ? 0.1 : matrix[i, j];
             }
         }
+
+        return rtt;
+    }
+
+    public int Run()
+    {
+        var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var rtt = RttTable(matrix);
 
         var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(rtt));
         var transportOptions = new TransportOptions();
@@ -65,7 +75,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
             using var whole = new WholeNodeNetwork(net, nodes, options, transportOptions, seed);
             dhtNodes = FormWholeNodes(whole, identities, net, clock, wall, counts, limit, out var built);
             transports = whole.Transports;
-            return Measure(net, clock, options, transportOptions, dhtNodes, transports, dead, limit, wall, memoryBefore, memoryIdentities, built);
+            return Measure(net, clock, rtt, transportOptions, dhtNodes, transports, dead, limit, wall, memoryBefore, memoryIdentities, built);
         }
 
         for (var i = 0; i < nodes; i++)
@@ -102,7 +112,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
                 }
             }
         }, limit);
-        return Measure(net, clock, options, transportOptions, dhtNodes, transports, dead, limit, wall, memoryBefore, memoryIdentities, memoryConstructed);
+        return Measure(net, clock, rtt, transportOptions, dhtNodes, transports, dead, limit, wall, memoryBefore, memoryIdentities, memoryConstructed);
     }
 
     /// <summary>
@@ -142,7 +152,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
     }
 
     private int Measure(
-        InMemoryNetwork net, VirtualTimeProvider clock, DhtOptions options, TransportOptions transportOptions, DhtNode[] dhtNodes, InMemoryTransport[] transports,
+        InMemoryNetwork net, VirtualTimeProvider clock, double[][] rtt, TransportOptions transportOptions, DhtNode[] dhtNodes, InMemoryTransport[] transports,
         bool[] dead, TimeSpan limit, Stopwatch wall, long memoryBefore, long memoryIdentities, long memoryConstructed)
     {
         var formationWall = wall.Elapsed;
@@ -189,7 +199,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
             cPooled += c.PooledConnections;
         }
 
-        Line($"nodes {nodes}, seed {seed}");
+        Line($"nodes {nodes}, seed {seed}, latency preference {(options.PreferLowLatency ? "on" : "off")}{SimOptions.Describe(options)}");
         Line($"formation: virtual {formationVirtual.TotalSeconds:F1} s, wall {formationWall.TotalSeconds:F1} s");
         Line($"memory per node (managed heap after formation / nodes, incl. open connections): {(memoryAfter - memoryBefore) / (double)nodes / 1024:F1} KiB");
         Line($"  identities (keys, not part of the {Part}): {(memoryIdentities - memoryBefore) / (double)nodes:F0} B/node");
@@ -219,10 +229,14 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         var requests = new int[lookups];
         var exact = 0;
         var ids = new PeerId[nodes];
+        var indexOf = new Dictionary<PeerId, int>(nodes);
         for (var i = 0; i < nodes; i++)
         {
             ids[i] = dhtNodes[i].Id;
+            indexOf[ids[i]] = i;
         }
+
+        var floors = new double[lookups];
 
         wall.Restart();
         var lookupStart = clock.Elapsed;
@@ -239,7 +253,9 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
                 latencies[l] = (clock.Elapsed - started).TotalMilliseconds;
                 hops[l] = result.Hops;
                 requests[l] = result.Requests;
-                exact += MatchesTruth(ids, order, from, target, k, result) ? 1 : 0;
+                var truth = TrueClosest(ids, order, from, target, k);
+                exact += Matches(truth, result) ? 1 : 0;
+                floors[l] = Floor(rtt, indexOf, from, truth);
             }
         }, limit);
         Array.Sort(hops);
@@ -260,12 +276,15 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         }
 
         Line(text.ToString());
+        Array.Sort(floors);
+        Line($"lookup floor (the true k closest all asked at the start, each over a new connection: handshake + request = 2 RTT): p50 {floors[lookups / 2]:F0} ms p99 {floors[(int)(lookups * 0.99)]:F0} ms");
 
         // Put/get before and after a fifth of the nodes fail at once.
         var keyIds = new PeerId[keys];
         var publishers = new int[keys];
         const int getsPerKey = 10;
         var found = 0;
+        var getLatencies = new double[keys * getsPerKey];
         net.Run(async () =>
         {
             for (var i = 0; i < keys; i++)
@@ -275,28 +294,80 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
                 await dhtNodes[publishers[i]].PutAsync(keyIds[i], BitConverter.GetBytes(i), CancellationToken.None);
             }
 
-            found = await GetAllAsync(dhtNodes, dead, keyIds, publishers, getsPerKey, random);
+            found = await GetAllAsync(dhtNodes, dead, keyIds, publishers, getsPerKey, random, clock, getLatencies);
         }, limit);
         Line($"put/get: {100.0 * found / (keys * getsPerKey):F2} % of {keys * getsPerKey} gets found the value");
+        Line(ValueLine("values", getLatencies));
 
         var killed = 0;
+        var silent = new List<InMemoryTransport>();
         while (killed < nodes / 5)
         {
             var victim = random.Next(nodes);
             if (!dead[victim] && Array.IndexOf(publishers, victim) < 0)
             {
                 dead[victim] = true;
-                transports[victim].Kill();
+                if (silentFailures)
+                {
+                    silent.Add(transports[victim]);
+                }
+                else
+                {
+                    transports[victim].Kill();
+                }
+
                 killed++;
             }
         }
 
-        net.Run(async () => found = await GetAllAsync(dhtNodes, dead, keyIds, publishers, getsPerKey, random), limit);
-        Line($"after {killed} nodes failed at once: {100.0 * found / (keys * getsPerKey):F2} % of {keys * getsPerKey} gets found the value");
+        if (silentFailures)
+        {
+            // A host that is switched off answers nothing, not even a refusal: dials to it wait for the
+            // handshake timeout and requests on open connections for their own.
+            net.Partition(silent);
+        }
+
+        net.Run(async () => found = await GetAllAsync(dhtNodes, dead, keyIds, publishers, getsPerKey, random, clock, getLatencies), limit);
+        Line($"after {killed} nodes {(silentFailures ? "went silent" : "failed")} at once: {100.0 * found / (keys * getsPerKey):F2} % of {keys * getsPerKey} gets found the value");
+        Line(ValueLine("values after the failures", getLatencies));
         return 0;
     }
 
-    private static bool MatchesTruth(PeerId[] ids, PeerId[] order, int from, PeerId target, int k, LookupResult result)
+    // FIND_VALUE time as a reader sees it: DhtNode.GetAsync from a node other than the publisher (a
+    // reader that holds the value itself answers at once, which happens about k/N of the time).
+    private static string ValueLine(string label, double[] latencies)
+    {
+        Array.Sort(latencies);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{label}: {latencies.Length} gets, virtual latency p50 {latencies[latencies.Length / 2]:F0} ms p99 {latencies[(int)(latencies.Length * 0.99)]:F0} ms");
+    }
+
+    // No lookup that hears from each of the true k closest over a connection it must first open can end
+    // sooner than two round trips to the slowest of them, however it finds them.
+    private static double Floor(double[][] rtt, Dictionary<PeerId, int> indexOf, int from, HashSet<PeerId> truth)
+    {
+        var slowest = 0.0;
+        foreach (var id in truth)
+        {
+            var to = indexOf[id];
+            slowest = Math.Max(slowest, rtt[from % rtt.Length][to % rtt.Length]);
+        }
+
+        return 2 * slowest;
+    }
+
+    private static bool Matches(HashSet<PeerId> truth, LookupResult result)
+    {
+        var hits = 0;
+        foreach (var p in result.Closest)
+        {
+            hits += truth.Contains(p.Id) ? 1 : 0;
+        }
+
+        return hits == truth.Count;
+    }
+
+    private static HashSet<PeerId> TrueClosest(PeerId[] ids, PeerId[] order, int from, PeerId target, int k)
     {
         // A partial selection of the k closest other ids: cheaper than sorting all of them per lookup.
         var n = 0;
@@ -321,16 +392,10 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
             truth.Add(order[i]);
         }
 
-        var hits = 0;
-        foreach (var p in result.Closest)
-        {
-            hits += truth.Contains(p.Id) ? 1 : 0;
-        }
-
-        return hits == Math.Min(k, n);
+        return truth;
     }
 
-    private static async Task<int> GetAllAsync(DhtNode[] nodes, bool[] dead, PeerId[] keys, int[] publishers, int getsPerKey, Random random)
+    private static async Task<int> GetAllAsync(DhtNode[] nodes, bool[] dead, PeerId[] keys, int[] publishers, int getsPerKey, Random random, VirtualTimeProvider clock, double[] latencies)
     {
         var found = 0;
         for (var i = 0; i < keys.Length; i++)
@@ -343,7 +408,9 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
                     from = random.Next(nodes.Length);
                 }
                 while (dead[from] || from == publishers[i]);
+                var started = clock.Elapsed;
                 var record = await nodes[from].GetAsync(keys[i], CancellationToken.None);
+                latencies[(i * getsPerKey) + g] = (clock.Elapsed - started).TotalMilliseconds;
                 found += record is not null && record.Value.Length == 4 && BitConverter.ToInt32(record.Value.Span) == i ? 1 : 0;
             }
         }

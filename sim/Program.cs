@@ -4,9 +4,22 @@ using Overlay.Sim;
 
 // overlay-sim dht|node --nodes N --lookups L --keys K --seed S --latency PATH
 // dht: bare DHT participants; node: whole nodes built by the daemon's composition root, every service running.
+// overlay-sim adversary [...] --latency PATH
+if (args.Length > 0 && args[0] == "adversary")
+{
+    return Overlay.Sim.Adversary.AdversaryCommand.Run(args, Console.Out, Console.Error);
+}
+
+if (args.Length > 0 && args[0] == "trust")
+{
+    return Overlay.Sim.Trust.TrustCommand.Run(args[1..], Console.Out, Console.Error);
+}
+
 if (args.Length == 0 || (args[0] != "dht" && args[0] != "node"))
 {
-    Console.Error.WriteLine("usage: Overlay.Sim dht|node [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown] [--progress]");
+    Console.Error.WriteLine(Overlay.Sim.Adversary.AdversaryCommand.Usage);
+    Console.Error.WriteLine(Overlay.Sim.Trust.TrustCommand.Usage);
+    Console.Error.WriteLine("usage: Overlay.Sim dht|node [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown] [--progress] [--no-latency-preference] [--silent-failures] [--option NAME=VALUE (a DhtOptions property, e.g. HedgeFactor=0)]...");
     return 2;
 }
 
@@ -17,6 +30,9 @@ var seed = 1;
 string? latency = null;
 var breakdown = false;
 var progress = false;
+var prefer = true;
+var silentFailures = false;
+var settings = new List<string>();
 for (var i = 1; i < args.Length; i++)
 {
     var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -40,6 +56,15 @@ for (var i = 1; i < args.Length; i++)
         case "--progress":
             progress = true;
             continue;
+        case "--no-latency-preference":
+            prefer = false;
+            continue;
+        case "--silent-failures":
+            silentFailures = true;
+            continue;
+        case "--option" when value is not null && value.Contains('=', StringComparison.Ordinal):
+            settings.Add(value);
+            break;
         case "--latency" when value is not null:
             latency = value;
             break;
@@ -63,4 +88,20 @@ if (!LatencyMatrix.TryParse(File.ReadAllText(latency), 1.0, out var matrix, out 
     return 2;
 }
 
-return new DhtNetworkRun(nodes, lookups, keys, seed, matrix!, Console.Out, breakdown, progress, wholeNodes: args[0] == "node").Run();
+var options = DhtNetworkRun.DefaultOptions(prefer);
+foreach (var setting in settings)
+{
+    if (!SimOptions.TrySet(options, setting, out var problem))
+    {
+        Console.Error.WriteLine(problem);
+        return 2;
+    }
+}
+
+if (options.Validate() is { Count: > 0 } problems)
+{
+    Console.Error.WriteLine(string.Join(" ", problems));
+    return 2;
+}
+
+return new DhtNetworkRun(nodes, lookups, keys, seed, matrix!, Console.Out, options, breakdown, progress, silentFailures, wholeNodes: args[0] == "node").Run();

@@ -48,8 +48,8 @@ public class DhtServeBenchmarks
         var handler = new DhtRequestHandler(table, store, new PeerRateLimiter(unlimited), options, TimeProvider.System,
             new DhtMetrics(new System.Diagnostics.Metrics.Meter("Overlay.Benchmarks.Dht")), () => (default, 1.0));
         var transportOptions = new TransportOptions { RequestTimeout = TimeSpan.FromMinutes(1), MaxConcurrentRequests = 4096 };
-        _server = new TcpTlsTransport(_serverIdentity, handler, transportOptions);
-        _client = new TcpTlsTransport(_clientIdentity, new NullHandler(), transportOptions);
+        _server = new TcpTlsTransport(_serverIdentity, new ProtocolDispatcher(ProtocolIds.Dht, handler), transportOptions);
+        _client = new TcpTlsTransport(_clientIdentity, new ProtocolDispatcher(), transportOptions);
         var listener = _server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0")).AsTask().GetAwaiter().GetResult();
         _connection = _client.DialAsync(listener.LocalAddress).AsTask().GetAwaiter().GetResult();
         _requests = FindNodeRequests.Create(256, random);
@@ -80,7 +80,7 @@ public class DhtServeBenchmarks
     {
         for (var i = 0; i < count; i++)
         {
-            using var response = await _connection.RequestAsync(_requests[(worker + i) & 255], TransportDhtRpc.RequestPriority);
+            using var response = await _connection.RequestAsync(ProtocolIds.Dht, _requests[(worker + i) & 255], TransportDhtRpc.RequestPriority);
             // Only a full NODES answer counts; an ERROR reply (rate limited, malformed) would be cheaper than the real thing.
             var payload = response.Payload.Span;
             if (payload.Length < DhtMessageCodec.ResponseHeaderLength + 2 || payload[1] != (byte)DhtMessageType.Nodes || payload[DhtMessageCodec.ResponseHeaderLength + 1] != 20)
@@ -88,14 +88,5 @@ public class DhtServeBenchmarks
                 throw new InvalidOperationException("The server did not answer with 20 contacts.");
             }
         }
-    }
-
-    private sealed class NullHandler : IInboundHandler
-    {
-        public ValueTask HandleRequestAsync(ITransportConnection connection, ReadOnlyMemory<byte> request, System.Buffers.IBufferWriter<byte> response, CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
-        public ValueTask HandleMessageAsync(ITransportConnection connection, ReadOnlyMemory<byte> message, CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
-        public ValueTask HandleStreamAsync(ITransportConnection connection, TransportStream stream, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 }

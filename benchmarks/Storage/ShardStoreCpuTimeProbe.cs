@@ -1,7 +1,6 @@
 // Puts are started first and awaited after, each ValueTask exactly once, so batches can form.
 #pragma warning disable CA2012
 using System.Buffers.Binary;
-using System.Diagnostics;
 using Overlay.Storage;
 
 namespace Overlay.Benchmarks.Storage;
@@ -110,7 +109,7 @@ public static class ShardStoreCpuTimeProbe
                     // in-memory index, sorted once, not by scanning the log for every page.
                     Fill(store, 64, 200_000, ref counter);
                     var listed = 0L;
-                    var (cpu, wall) = Measure(() =>
+                    var (cpu, wall) = CpuTimer.Measure(() =>
                     {
                         listed = 0;
                         var items = store.EnumerateAsync().GetAsyncEnumerator();
@@ -180,7 +179,7 @@ public static class ShardStoreCpuTimeProbe
                 output.WriteLine($"  {store.Merges} merges of the log of recent shards, the longest {store.LongestMerge.TotalMilliseconds:F0} ms");
                 // Closing finishes any merge in progress when asked to: with it, every put's share of merging is counted.
                 var puts = (Warmup + ScalingRounds) * 10_000;
-                var (closeCpu, _) = Measure(() => store.DisposeAsync().AsTask().GetAwaiter().GetResult());
+                var (closeCpu, _) = CpuTimer.Measure(() => store.DisposeAsync().AsTask().GetAwaiter().GetResult());
                 output.WriteLine($"  all {puts:N0} puts and closing: {(totalCpu + closeCpu) / puts:F2} µs CPU/op");
                 store = null!;
             }
@@ -210,7 +209,7 @@ public static class ShardStoreCpuTimeProbe
             for (var window = 0; window < Total / Window; window++)
             {
                 var mergesBefore = store.Merges;
-                var (cpu, wall) = Measure(() =>
+                var (cpu, wall) = CpuTimer.Measure(() =>
                 {
                     for (var round = 0; round < Window / InFlight; round++)
                     {
@@ -261,7 +260,7 @@ public static class ShardStoreCpuTimeProbe
                 BinaryPrimitives.WriteInt64LittleEndian(records.AsSpan(offset), ++counter);
             }
 
-            var (cpu, wall) = Measure(() =>
+            var (cpu, wall) = CpuTimer.Measure(() =>
             {
                 for (var i = 0; i < count; i++)
                 {
@@ -346,7 +345,7 @@ public static class ShardStoreCpuTimeProbe
         var best = (Cpu: double.MaxValue, Wall: double.MaxValue);
         for (var round = 0; round < 1 + Rounds; round++)
         {
-            var (cpu, wall) = Measure(() =>
+            var (cpu, wall) = CpuTimer.Measure(() =>
             {
                 if (threads == 1)
                 {
@@ -375,17 +374,5 @@ public static class ShardStoreCpuTimeProbe
         }
 
         return best;
-    }
-
-    private static (double CpuMicroseconds, double WallMicroseconds) Measure(Action action)
-    {
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var cpuBefore = process.TotalProcessorTime;
-        var started = Stopwatch.GetTimestamp();
-        action();
-        var wall = Stopwatch.GetElapsedTime(started);
-        process.Refresh();
-        return ((process.TotalProcessorTime - cpuBefore).TotalMicroseconds, wall.TotalMicroseconds);
     }
 }

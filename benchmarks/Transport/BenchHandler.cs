@@ -3,14 +3,20 @@ using Overlay.Transport;
 
 namespace Overlay.Benchmarks.Transport;
 
-/// <summary>Echoes requests, counts messages, and on streams reads to the end and answers the byte count.</summary>
-public sealed class BenchHandler : IInboundHandler
+/// <summary>
+/// Echoes requests (or answers <see cref="ResponseBytes"/> bytes), counts messages, and on streams reads
+/// to the end and answers the byte count.
+/// </summary>
+public sealed class BenchHandler : IProtocolHandler
 {
     private long _messages;
     private TaskCompletionSource? _target;
     private long _targetCount;
 
     public long Messages => Interlocked.Read(ref _messages);
+
+    /// <summary>When above 0, every request is answered with this many bytes instead of an echo.</summary>
+    public int ResponseBytes { get; set; }
 
     /// <summary>Completes once <paramref name="count"/> messages have arrived in total.</summary>
     public Task WaitForMessagesAsync(long count)
@@ -28,7 +34,16 @@ public sealed class BenchHandler : IInboundHandler
 
     public ValueTask HandleRequestAsync(ITransportConnection connection, ReadOnlyMemory<byte> request, IBufferWriter<byte> response, CancellationToken cancellationToken)
     {
-        response.Write(request.Span);
+        if (ResponseBytes > 0)
+        {
+            response.GetSpan(ResponseBytes)[..ResponseBytes].Clear();
+            response.Advance(ResponseBytes);
+        }
+        else
+        {
+            response.Write(request.Span);
+        }
+
         return default;
     }
 
@@ -54,7 +69,17 @@ public sealed class BenchHandler : IInboundHandler
                 total += n;
             }
 
-            await stream.WriteAsync(BitConverter.GetBytes(total), cancellationToken);
+            // A control stream is a request sent as a stream of its own: it gets the request's answer.
+            if (stream.Protocol.Class == TrafficClass.Control && ResponseBytes > 0)
+            {
+                buffer.AsSpan(0, ResponseBytes).Clear();
+                await stream.WriteAsync(buffer.AsMemory(0, ResponseBytes), cancellationToken);
+            }
+            else
+            {
+                await stream.WriteAsync(BitConverter.GetBytes(total), cancellationToken);
+            }
+
             await stream.CompleteWritesAsync(cancellationToken);
         }
         finally

@@ -30,13 +30,13 @@ public sealed class LoopbackPair : IAsyncDisposable
                 throw new PlatformNotSupportedException("System.Net.Quic does not run on this operating system.");
             }
 
-            Server = new QuicTransport(_serverIdentity, ServerHandler, options);
-            Client = new QuicTransport(_clientIdentity, new BenchHandler(), options);
+            Server = new QuicTransport(_serverIdentity, BenchProtocols.Serve(ServerHandler), options);
+            Client = new QuicTransport(_clientIdentity, BenchProtocols.Serve(new BenchHandler()), options);
         }
         else
         {
-            Server = new TcpTlsTransport(_serverIdentity, ServerHandler, options);
-            Client = new TcpTlsTransport(_clientIdentity, new BenchHandler(), options);
+            Server = new TcpTlsTransport(_serverIdentity, BenchProtocols.Serve(ServerHandler), options);
+            Client = new TcpTlsTransport(_clientIdentity, BenchProtocols.Serve(new BenchHandler()), options);
         }
     }
 

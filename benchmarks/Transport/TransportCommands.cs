@@ -10,7 +10,7 @@ namespace Overlay.Benchmarks.Transport;
 /// <summary>
 /// Measurements BenchmarkDotNet does not express: latency percentiles (p50/p99 of single
 /// round trips) and how many connections one node holds and at what memory cost.
-/// Run: <c>dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll transport latency [tcp|quic]|handshake N [tcp|quic]|connections N|sim-connections N</c>
+/// Run: <c>dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll transport latency [tcp|quic]|loaded [tcp|quic] [GiB] [streams] [window=BYTES] [gap=MS] [split]|handshake N [tcp|quic]|handshake-raw N [tcp|quic]|connections N|sim-connections N</c>
 /// (QUIC needs libmsquic: the system's, or the file named by <c>OVERLAY_MSQUIC_PATH</c>).
 /// </summary>
 public static class TransportCommands
@@ -22,10 +22,29 @@ public static class TransportCommands
             case "latency":
                 await LatencyAsync(LoopbackPair.ParseScheme(args.Length > 1 ? args[1] : "tcp"));
                 return 0;
+            case "loaded":
+                await LoadedLatencyCommand.RunAsync(
+                    LoopbackPair.ParseScheme(args.Length > 1 ? args[1] : "tcp"),
+                    args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1,
+                    requestsAsStreams: args.Contains("streams"),
+                    window: args.FirstOrDefault(a => a.StartsWith("window=", StringComparison.Ordinal)) is { } w ? int.Parse(w["window=".Length..], CultureInfo.InvariantCulture) : null,
+                    gapMilliseconds: args.FirstOrDefault(a => a.StartsWith("gap=", StringComparison.Ordinal)) is { } g ? int.Parse(g["gap=".Length..], CultureInfo.InvariantCulture) : 0,
+                    split: args.Contains("split"));
+                return 0;
+            case "serve-loaded":
+                await LoadedLatencyCommand.ServeAsync(
+                    LoopbackPair.ParseScheme(args[1]),
+                    args.FirstOrDefault(a => a.StartsWith("window=", StringComparison.Ordinal)) is { } sw ? int.Parse(sw["window=".Length..], CultureInfo.InvariantCulture) : null);
+                return 0;
             case "handshake":
                 await HandshakeAsync(
                     args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500,
                     LoopbackPair.ParseScheme(args.Length > 2 ? args[2] : "tcp"));
+                return 0;
+            case "handshake-raw":
+                await RawHandshakeCommand.RunAsync(
+                    args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500,
+                    quic: args.Length > 2 && LoopbackPair.ParseScheme(args[2]) == TransportScheme.Quic);
                 return 0;
             case "serve":
                 await ServeAsync(int.Parse(args[1], CultureInfo.InvariantCulture));
@@ -37,7 +56,7 @@ public static class TransportCommands
                 SimConnections(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: transport latency [tcp|quic] | transport handshake N [tcp|quic] | transport connections N | transport sim-connections N");
+                Console.Error.WriteLine("usage: transport latency [tcp|quic] | transport loaded [tcp|quic] [GiB] [streams] [window=BYTES] [gap=MS] [split] | transport handshake N [tcp|quic] | transport handshake-raw N [tcp|quic] | transport connections N | transport sim-connections N");
                 return 2;
         }
     }
@@ -57,13 +76,13 @@ public static class TransportCommands
             var samples = new double[rounds];
             for (var i = 0; i < 1000; i++)
             {
-                using var warm = await pair.Connection.RequestAsync(payload, MessagePriority.High);
+                using var warm = await pair.Connection.RequestAsync(BenchProtocols.Control, payload, MessagePriority.High);
             }
 
             for (var i = 0; i < rounds; i++)
             {
                 var start = Stopwatch.GetTimestamp();
-                using var r = await pair.Connection.RequestAsync(payload, priority);
+                using var r = await pair.Connection.RequestAsync(BenchProtocols.Control, payload, priority);
                 samples[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
             }
 
@@ -79,7 +98,9 @@ public static class TransportCommands
     {
         await using var pair = await LoopbackPair.StartAsync(new TransportOptions { MaxConnectionsPerAddress = count + 10 }, connect: false, scheme);
         var samples = new double[count];
+        var withRequest = new double[count];
         var open = new List<ITransportConnection>(count);
+        var payload = new byte[64];
         for (var i = 0; i < 50; i++)
         {
             await (await pair.Client.DialAsync(pair.ServerAddress)).CloseAsync();
@@ -88,8 +109,16 @@ public static class TransportCommands
         for (var i = 0; i < count; i++)
         {
             var start = Stopwatch.GetTimestamp();
-            open.Add(await pair.Client.DialAsync(pair.ServerAddress));
+            var connection = await pair.Client.DialAsync(pair.ServerAddress);
             samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+
+            // The connection in use: the first request's answer is back.
+            using (await connection.RequestAsync(BenchProtocols.Control, payload, MessagePriority.High))
+            {
+            }
+
+            withRequest[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            open.Add(connection);
         }
 
         foreach (var c in open)
@@ -98,11 +127,13 @@ public static class TransportCommands
         }
 
         Array.Sort(samples);
+        Array.Sort(withRequest);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"connection set-up ({What(scheme)}), {count} sequential dials: p50 {samples[count / 2]:F2} ms, p99 {samples[count * 99 / 100]:F2} ms"));
+            $"connection set-up ({What(scheme)}), {count} sequential dials: p50 {samples[count / 2]:F2} ms, p99 {samples[count * 99 / 100]:F2} ms; "
+            + $"with the first request answered: p50 {withRequest[count / 2]:F2} ms, p99 {withRequest[count * 99 / 100]:F2} ms"));
 
         static string What(TransportScheme scheme) => scheme == TransportScheme.Quic
-            ? "QUIC handshake with mutual TLS 1.3 + identity binding both ways + frame stream opened"
+            ? "QUIC handshake with mutual TLS 1.3 + identity binding both ways"
             : "TCP connect + mutual TLS 1.3 + identity binding both ways";
     }
 
@@ -129,7 +160,7 @@ public static class TransportCommands
         })!;
         var address = TransportAddress.Parse((await server.StandardOutput.ReadLineAsync())!);
         using var identity = NodeIdentity.Generate();
-        await using var client = new TcpTlsTransport(identity, new BenchHandler(), HoldingOptions(count));
+        await using var client = new TcpTlsTransport(identity, BenchProtocols.Serve(new BenchHandler()), HoldingOptions(count));
         var connections = new ITransportConnection[count];
         var sw = Stopwatch.StartNew();
         var next = -1;
@@ -148,7 +179,7 @@ public static class TransportCommands
 
         await Task.WhenAll(workers);
         sw.Stop();
-        using (var r = await connections[^1].RequestAsync(new byte[8]))
+        using (var r = await connections[^1].RequestAsync(BenchProtocols.Control, new byte[8]))
         {
         }
 
@@ -164,7 +195,7 @@ public static class TransportCommands
     private static async Task ServeAsync(int count)
     {
         using var identity = NodeIdentity.Generate();
-        await using var server = new TcpTlsTransport(identity, new BenchHandler(), HoldingOptions(count));
+        await using var server = new TcpTlsTransport(identity, BenchProtocols.Serve(new BenchHandler()), HoldingOptions(count));
         var listener = await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
         var before = Measure();
         Console.WriteLine(listener.LocalAddress.ToString());
@@ -193,11 +224,11 @@ public static class TransportCommands
         var network = new InMemoryNetwork(new VirtualTimeProvider(), 1);
         var ids = new Random(1);
         var handler = new BenchHandler();
-        var hub = network.CreateNode(PeerId.Random(ids), handler);
+        var hub = network.CreateNode(PeerId.Random(ids), BenchProtocols.Serve(handler));
         var nodes = new List<InMemoryTransport>(count);
         for (var i = 0; i < count; i++)
         {
-            nodes.Add(network.CreateNode(PeerId.Random(ids), handler));
+            nodes.Add(network.CreateNode(PeerId.Random(ids), BenchProtocols.Serve(handler)));
         }
 
         var connections = new List<ITransportConnection>(count);

@@ -1,4 +1,6 @@
+using System.Threading.Channels;
 using Overlay.Crypto;
+using Overlay.Dht.Coordinates;
 using Overlay.Dht.Lookup;
 using Overlay.Dht.Records;
 using Overlay.Dht.Routing;
@@ -7,7 +9,7 @@ namespace Overlay.Dht;
 
 /// <summary>
 /// Runs DHT operations over an <see cref="IDhtRpc"/>: drives a <see cref="LookupState"/>, applies the
-/// per-request timeout on the injected <see cref="TimeProvider"/>, and keeps the routing table up to
+/// per-request timeout and each lookup's per-peer patience on the injected <see cref="TimeProvider"/>, and keeps the routing table up to
 /// date with who answered (and pings a full bucket's oldest contact when asked to). The routing table is
 /// only touched under a lock on the table instance itself, so concurrent operations (and a request
 /// handler serving the same table under that lock) are safe.
@@ -26,7 +28,7 @@ public sealed class DhtClient
     private readonly IDhtRpc _rpc;
     private readonly DhtOptions _options;
     private readonly TimeProvider _time;
-    private readonly Func<PeerId, double>? _predictLatencyMs;
+    private readonly IRttEstimator? _rtt;
     private readonly RecordValidator? _validator;
     private readonly Random? _random;
     private readonly List<Task> _maintenance = new();
@@ -36,10 +38,14 @@ public sealed class DhtClient
     /// <param name="rpc">The network.</param>
     /// <param name="options">Validated options.</param>
     /// <param name="time">Clock for timeouts and liveness stamps.</param>
-    /// <param name="predictLatencyMs">Predicted RTT in ms to a peer (e.g. from Vivaldi), or null.</param>
+    /// <param name="rtt">
+    /// RTT estimates (measured, or predicted from network coordinates): they order lookup candidates and set
+    /// how long a lookup waits for each; the coordinates peers reported go with them into the routing table.
+    /// Null: nothing is known.
+    /// </param>
     /// <param name="validator">Checks records found by <see cref="FindValueAsync"/>; required for it.</param>
     /// <param name="random">Seeded source of the jitter on put retries (so concurrent puts do not retry in step); none when null.</param>
-    public DhtClient(RoutingTable table, IDhtRpc rpc, DhtOptions options, TimeProvider time, Func<PeerId, double>? predictLatencyMs = null, RecordValidator? validator = null, Random? random = null)
+    public DhtClient(RoutingTable table, IDhtRpc rpc, DhtOptions options, TimeProvider time, IRttEstimator? rtt = null, RecordValidator? validator = null, Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(rpc);
@@ -50,7 +56,7 @@ public sealed class DhtClient
         _rpc = rpc;
         _options = options.EnsureValid();
         _time = time;
-        _predictLatencyMs = predictLatencyMs;
+        _rtt = rtt;
         _validator = validator;
         _random = random;
     }
@@ -63,8 +69,10 @@ public sealed class DhtClient
     }
 
     /// <summary>
-    /// Looks up the record under <paramref name="key"/>: stops at the first answer carrying a record that
-    /// validates, else ends like a node lookup and returns null.
+    /// Looks up the record under <paramref name="key"/>: stops once <see cref="DhtOptions.ValueQuorum"/>
+    /// peers (by default the first) have answered with a record that validates and returns the highest
+    /// sequence of the publisher most of them name; else ends like a node lookup and returns the best of
+    /// those found, or null.
     /// </summary>
     public async Task<DhtRecord?> FindValueAsync(PeerId key, CancellationToken cancellationToken)
     {
@@ -251,7 +259,10 @@ public sealed class DhtClient
         return n;
     }
 
-    /// <summary>Completes when every ping started for full buckets so far has been answered or timed out.</summary>
+    /// <summary>
+    /// Completes when every ping started for full buckets so far, and every lookup request still running
+    /// when its lookup ended, has been answered or timed out.
+    /// </summary>
     public Task WhenMaintenanceIdleAsync()
     {
         lock (_gate)
@@ -265,7 +276,7 @@ public sealed class DhtClient
     {
         var state = new LookupState(target, _table.Self, _options);
         // Sized for a typical lookup (a few dozen answers naming mostly the same peers) so it rarely grows.
-        var known = new Dictionary<PeerId, DhtPeer>(4 * _options.K);
+        var known = new Dictionary<PeerId, (DhtPeer Peer, double RttMs)>(4 * _options.K);
         var seeds = new Contact[_options.K];
         lock (_gate)
         {
@@ -273,61 +284,82 @@ public sealed class DhtClient
             var peers = new LookupPeer[n];
             for (var i = 0; i < n; i++)
             {
-                known[seeds[i].Id] = new DhtPeer(seeds[i].Id, seeds[i].Address, seeds[i].Group);
-                peers[i] = new LookupPeer(seeds[i].Id, Predict(seeds[i].Id, seeds[i].LatencyMs));
+                var c = seeds[i];
+                var peer = new DhtPeer(c.Id, c.Address, c.Group, c.Coordinate);
+                var rtt = Estimate(peer, c.LatencyMs);
+                known[c.Id] = (peer, rtt);
+                peers[i] = new LookupPeer(c.Id, rtt);
             }
 
             _table.MarkLookup(target, _time.GetUtcNow());
             state.AddSeeds(peers);
         }
 
-        // Cancelled on exit so that requests still in flight when the lookup ends stop at once.
-        using var lookupCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var inFlight = new List<Task<Reply>>();
+        var typicalRtt = MedianKnown(known);
+
+        // Requests report here: their answer or failure, and the moments they pass their expected time
+        // (hedge) and the lookup's patience (give up). Requests outlive the lookup: one still in flight
+        // when the lookup ends runs on to RequestTimeout, and its outcome still reaches the routing table.
+        // Synchronous continuations: the lookup moves on inside the callback that reports, as a completed
+        // request's continuation would, so a manual clock's Advance runs the whole step.
+        var events = Channel.CreateUnbounded<LookupEvent>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
+        var outstanding = 0;
+        var requests = new List<Task>(2 * _options.K);
         // Answers off the wire hold at most K contacts (the codec refuses more); one buffer serves them all.
         var closer = new LookupPeer[_options.K];
-        DhtRecord? found = null;
+        List<DhtRecord>? found = null;
         try
         {
             while (true)
             {
                 while (state.TryGetNextRequest(out var request))
                 {
-                    inFlight.Add(RequestAsync(known[request.Peer], target, findValue, lookupCts.Token));
+                    var (peer, rtt) = known[request.Peer];
+                    requests.Add(StartRequest(peer, rtt, typicalRtt, target, findValue, events.Writer, cancellationToken));
+                    outstanding++;
                 }
 
-                if (state.IsFinished || inFlight.Count == 0)
+                if (state.IsFinished || outstanding == 0)
                 {
                     break;
                 }
 
-                var done = await Task.WhenAny(inFlight);
-                inFlight.Remove(done);
-                cancellationToken.ThrowIfCancellationRequested();
-                var reply = await done;
-                var now = _time.GetUtcNow();
+                var e = await events.Reader.ReadAsync(cancellationToken);
+                switch (e.Kind)
+                {
+                    case LookupEventKind.Slow:
+                        state.OnSlow(e.Peer);
+                        continue;
+                    case LookupEventKind.GaveUp:
+                        // A put looks again for a close peer it stopped waiting for, as for one that failed.
+                        if (state.OnGaveUp(e.Peer))
+                        {
+                            failed?.TryAdd(e.Peer, RecordRejection.NoAnswer);
+                        }
+
+                        continue;
+                }
+
+                outstanding--;
+                var reply = e.Reply;
                 if (reply.Failed)
                 {
-                    state.OnFailure(reply.Peer.Id);
-                    failed?.TryAdd(reply.Peer.Id, reply.RateLimited ? RecordRejection.RateLimited : RecordRejection.NoAnswer);
-                    if (!reply.RateLimited)
-                    {
-                        lock (_gate)
-                        {
-                            _table.OnRequestFailed(reply.Peer.Id, now);
-                        }
-                    }
-
+                    state.OnFailure(e.Peer);
+                    failed?.TryAdd(e.Peer, reply.RateLimited ? RecordRejection.RateLimited : RecordRejection.NoAnswer);
                     continue;
                 }
 
-                Observe(reply.Peer, now, reply.RttMs);
+                // A late answer from a peer the lookup had stopped waiting for: it is not missing after all.
+                failed?.Remove(e.Peer);
                 if (findValue && reply.Record is { } record && record.Key == target &&
-                    _validator!.Validate(record, now) == RecordRejection.None)
+                    _validator!.Validate(record, _time.GetUtcNow()) == RecordRejection.None)
                 {
-                    state.OnResponse(reply.Peer.Id, []);
-                    found = record;
-                    break;
+                    (found ??= []).Add(record);
+                    if (found.Count >= _options.ValueQuorum)
+                    {
+                        state.OnResponse(e.Peer, []);
+                        break;
+                    }
                 }
 
                 var answered = reply.Closer.Count;
@@ -339,20 +371,30 @@ public sealed class DhtClient
                 for (var i = 0; i < answered; i++)
                 {
                     var peer = reply.Closer[i];
-                    known.TryAdd(peer.Id, peer);
-                    closer[i] = new LookupPeer(peer.Id, Predict(peer.Id, double.NaN));
+                    var rtt = Estimate(peer, double.NaN);
+                    known.TryAdd(peer.Id, (peer, rtt));
+                    closer[i] = new LookupPeer(peer.Id, rtt);
                 }
 
-                state.OnResponse(reply.Peer.Id, closer.AsSpan(0, answered));
+                state.OnResponse(e.Peer, closer.AsSpan(0, answered));
             }
         }
         finally
         {
-            // Synchronous on purpose: callbacks run here, so no continuation escapes to the thread pool
-            // (which would let a virtual-time driver see an idle clock while work is still pending).
-#pragma warning disable CA1849
-            lookupCts.Cancel();
-#pragma warning restore CA1849
+            // Nobody reads on: requests still running report only to the routing table, and count as
+            // this client's background work until they do.
+            events.Writer.TryComplete();
+            lock (_gate)
+            {
+                _maintenance.RemoveAll(t => t.IsCompleted);
+                foreach (var r in requests)
+                {
+                    if (!r.IsCompleted)
+                    {
+                        _maintenance.Add(r);
+                    }
+                }
+            }
         }
 
         var ids = new PeerId[_options.K];
@@ -360,16 +402,153 @@ public sealed class DhtClient
         var closest = new DhtPeer[count];
         for (var i = 0; i < count; i++)
         {
-            closest[i] = known[ids[i]];
+            closest[i] = known[ids[i]].Peer;
         }
 
-        return (new LookupResult(closest, state.RequestsSent, state.Failures, state.Hops), found);
+        return (new LookupResult(closest, state.RequestsSent, state.Failures, state.Hops), Select(found));
     }
 
-    private async Task<Reply> RequestAsync(DhtPeer peer, PeerId target, bool findValue, CancellationToken lookupToken)
+    /// <summary>
+    /// The record a FIND_VALUE returns from those it collected (in the order they came): the publisher key
+    /// that most of them carry (on a tie, the one heard first), then that publisher's highest sequence.
+    /// Anyone may sign a record under any key, so with a quorum a lone responder with a record of its own
+    /// (and any sequence it likes) does not outvote the holders of the real one; holders that serve an
+    /// older version of the real one lose to those that have the update.
+    /// </summary>
+    private static DhtRecord? Select(List<DhtRecord>? found)
+    {
+        if (found is null || found.Count == 0)
+        {
+            return null;
+        }
+
+        var bestVotes = 0;
+        DhtRecord? best = null;
+        for (var i = 0; i < found.Count; i++)
+        {
+            var votes = 0;
+            DhtRecord? newest = null;
+            for (var j = 0; j < found.Count; j++)
+            {
+                if (found[j].PublisherPublicKey.Span.SequenceEqual(found[i].PublisherPublicKey.Span))
+                {
+                    votes++;
+                    newest = newest is null || found[j].Sequence > newest.Sequence ? found[j] : newest;
+                }
+            }
+
+            if (votes > bestVotes)
+            {
+                bestVotes = votes;
+                best = newest;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// Sends one lookup request and arms its clock: after <see cref="DhtOptions.HedgeFactor"/> times the
+    /// expected answer time the lookup is told it is slow, after <see cref="DhtOptions.PeerTimeoutFactor"/>
+    /// times (floored, capped by the request timeout) that it may stop waiting. The expected time is two
+    /// round trips at the estimated RTT: a new connection's handshake and the request (the pool usually
+    /// holds no connection to a peer met in a lookup). A peer with no estimate is hedged at the lookup's
+    /// typical RTT (<paramref name="typicalRttMs"/>), and waited for until the request timeout.
+    /// </summary>
+    private Task StartRequest(DhtPeer peer, double rttMs, double typicalRttMs, PeerId target, bool findValue, ChannelWriter<LookupEvent> events, CancellationToken cancellationToken)
+    {
+        var hedge = Timeout.InfiniteTimeSpan;
+        var giveUp = Timeout.InfiniteTimeSpan;
+        var requestMs = _options.RequestTimeout.TotalMilliseconds;
+        if (_options.PeerTimeoutFactor > 0 && IsUsable(rttMs))
+        {
+            var ms = Math.Max(_options.PeerTimeoutFactor * 2 * rttMs, _options.MinPeerTimeout.TotalMilliseconds);
+            if (ms < requestMs)
+            {
+                giveUp = TimeSpan.FromMilliseconds(ms);
+            }
+        }
+
+        var hedgeRtt = IsUsable(rttMs) ? rttMs : typicalRttMs;
+        if (_options.HedgeFactor > 0 && IsUsable(hedgeRtt))
+        {
+            var ms = _options.HedgeFactor * 2 * hedgeRtt;
+            if (ms < (giveUp == Timeout.InfiniteTimeSpan ? requestMs : giveUp.TotalMilliseconds))
+            {
+                hedge = TimeSpan.FromMilliseconds(ms);
+            }
+        }
+
+        var watch = new RequestWatch(peer.Id, events, hedge, giveUp, _time);
+        return RunRequestAsync(peer, target, findValue, watch, cancellationToken);
+    }
+
+    private static bool IsUsable(double rttMs) => rttMs > 0 && double.IsFinite(rttMs);
+
+    // The median of the known RTT estimates among a lookup's seeds (NaN when none is known).
+    private static double MedianKnown(Dictionary<PeerId, (DhtPeer Peer, double RttMs)> seeds)
+    {
+        var known = new List<double>(seeds.Count);
+        foreach (var (_, (_, rtt)) in seeds)
+        {
+            if (IsUsable(rtt))
+            {
+                known.Add(rtt);
+            }
+        }
+
+        if (known.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        known.Sort();
+        return known[known.Count / 2];
+    }
+
+    private async Task RunRequestAsync(DhtPeer peer, PeerId target, bool findValue, RequestWatch watch, CancellationToken cancellationToken)
+    {
+        Reply reply;
+        try
+        {
+            reply = await RequestAsync(peer, target, findValue, cancellationToken);
+        }
+        finally
+        {
+            watch.Dispose();
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // The caller gave up on the whole operation: that says nothing about the peer.
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        if (reply.Failed)
+        {
+            if (!reply.RateLimited)
+            {
+                lock (_gate)
+                {
+                    _table.OnRequestFailed(peer.Id, now);
+                }
+            }
+        }
+        else
+        {
+            // The transport fed the answer's round trip (without any handshake) to the estimator before
+            // returning, so the estimate now holds this measurement.
+            Observe(peer, now, Estimate(peer, reply.ElapsedMs));
+        }
+
+        watch.Events.TryWrite(new LookupEvent(peer.Id, LookupEventKind.Answer, reply));
+    }
+
+    private async Task<Reply> RequestAsync(DhtPeer peer, PeerId target, bool findValue, CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(lookupToken, timeout.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         var started = _time.GetTimestamp();
         try
         {
@@ -377,18 +556,18 @@ public sealed class DhtClient
             {
                 // WaitAsync bounds the wait even if an implementation ignores the token.
                 var answer = await _rpc.FindValueAsync(peer, target, linked.Token).WaitAsync(linked.Token);
-                return new Reply(peer, false, answer.Closer, answer.Record, _time.GetElapsedTime(started).TotalMilliseconds);
+                return new Reply(false, answer.Closer, answer.Record, _time.GetElapsedTime(started).TotalMilliseconds);
             }
 
             var closer = await _rpc.FindNodeAsync(peer, target, linked.Token).WaitAsync(linked.Token);
-            return new Reply(peer, false, closer, null, _time.GetElapsedTime(started).TotalMilliseconds);
+            return new Reply(false, closer, null, _time.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception e)
         {
             // Whatever went wrong on the way (timeout, refusal, protocol error), Kademlia treats it as
             // one failed request; the lookup goes on with other candidates. A peer that refused under its
             // rate limit answered, though: it is alive, and the table must not count it as failing.
-            return new Reply(peer, true, [], null, double.NaN, e is Wire.DhtProtocolException { ErrorCode: Wire.DhtErrorCode.RateLimited });
+            return new Reply(true, [], null, double.NaN, e is Wire.DhtProtocolException { ErrorCode: Wire.DhtErrorCode.RateLimited });
         }
     }
 
@@ -417,7 +596,7 @@ public sealed class DhtClient
         ObserveResult result;
         lock (_gate)
         {
-            result = _table.Observe(peer.Id, peer.Group, now, rttMs, peer.Address);
+            result = _table.Observe(peer.Id, peer.Group, now, rttMs, peer.Address, _rtt?.CoordinateOf(peer.Id));
             if (result.Outcome == ObserveOutcome.PingRequired)
             {
                 _maintenance.RemoveAll(t => t.IsCompleted);
@@ -463,8 +642,67 @@ public sealed class DhtClient
         }
     }
 
-    private double Predict(PeerId id, double known) =>
-        _predictLatencyMs is not null ? _predictLatencyMs(id) : known;
+    // The estimator's figure (a measured RTT, or one predicted from a coordinate), else what the caller knew.
+    private double Estimate(DhtPeer peer, double known)
+    {
+        var estimate = _rtt?.EstimateRtt(peer) ?? double.NaN;
+        return double.IsNaN(estimate) ? known : estimate;
+    }
 
-    private readonly record struct Reply(DhtPeer Peer, bool Failed, IReadOnlyList<DhtPeer> Closer, DhtRecord? Record, double RttMs, bool RateLimited = false);
+    private enum LookupEventKind : byte
+    {
+        Answer,
+        Slow,
+        GaveUp,
+    }
+
+    // ElapsedMs includes a handshake when the request needed a new connection: only a fallback for the table.
+    private readonly record struct Reply(bool Failed, IReadOnlyList<DhtPeer> Closer, DhtRecord? Record, double ElapsedMs, bool RateLimited = false);
+
+    private readonly record struct LookupEvent(PeerId Peer, LookupEventKind Kind, Reply Reply);
+
+    /// <summary>One timer per lookup request on the injected clock: reports "slow", then "give up".</summary>
+    private sealed class RequestWatch : IDisposable
+    {
+        private readonly PeerId _peer;
+        private readonly TimeSpan _hedge;
+        private readonly TimeSpan _giveUp;
+        private readonly ITimer? _timer;
+        private bool _slowReported;
+
+        public RequestWatch(PeerId peer, ChannelWriter<LookupEvent> events, TimeSpan hedge, TimeSpan giveUp, TimeProvider time)
+        {
+            _peer = peer;
+            Events = events;
+            _hedge = hedge;
+            _giveUp = giveUp;
+            var first = hedge != Timeout.InfiniteTimeSpan ? hedge : giveUp;
+            _slowReported = hedge == Timeout.InfiniteTimeSpan;
+            if (first != Timeout.InfiniteTimeSpan)
+            {
+                _timer = time.CreateTimer(static s => ((RequestWatch)s!).Fire(), this, first, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        public ChannelWriter<LookupEvent> Events { get; }
+
+        public void Dispose() => _timer?.Dispose();
+
+        private void Fire()
+        {
+            if (!_slowReported)
+            {
+                _slowReported = true;
+                Events.TryWrite(new LookupEvent(_peer, LookupEventKind.Slow, default));
+                if (_giveUp != Timeout.InfiniteTimeSpan)
+                {
+                    _timer!.Change(_giveUp - _hedge, Timeout.InfiniteTimeSpan);
+                }
+
+                return;
+            }
+
+            Events.TryWrite(new LookupEvent(_peer, LookupEventKind.GaveUp, default));
+        }
+    }
 }

@@ -40,18 +40,18 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <param name="options">DHT options (validated here).</param>
     /// <param name="time">Clock for timeouts, expiry and maintenance.</param>
     /// <param name="random">Seeded source for refresh targets and coordinates.</param>
-    /// <param name="createTransport">Builds the transport around the node's request handler.</param>
+    /// <param name="createTransport">Builds the transport around the node's protocols (<c>dht/1</c>, served by <see cref="RequestHandler"/>).</param>
     /// <param name="transportOptions">Options for the connection pool (and usually the transport).</param>
     /// <param name="meter">Meter for the DHT counters; the node creates its own when null.</param>
     /// <param name="vivaldiOptions">Coordinate options; defaults when null.</param>
     /// <param name="journal">Where records this node keeps are saved before it acknowledges them; null keeps them in memory only.</param>
     public DhtNode(
-        NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Func<IInboundHandler, ITransport> createTransport,
+        NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Func<ProtocolDispatcher, ITransport> createTransport,
         TransportOptions? transportOptions = null, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, IDhtStateJournal? journal = null)
         : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate: null, hostOwnsTransport: false, announcedAddress: null, journal, handler =>
         {
             ArgumentNullException.ThrowIfNull(createTransport);
-            var transport = createTransport(handler);
+            var transport = createTransport(new ProtocolDispatcher(ProtocolIds.Dht, handler));
             return (transport, new ConnectionPool(transport, transportOptions ?? new TransportOptions(), time));
         })
     {
@@ -59,7 +59,7 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     /// <summary>
     /// Creates a node that shares its host's transport and connection pool: one listener and one pool
-    /// per process, with the host routing inbound DHT requests to <see cref="RequestHandler"/>. The host
+    /// per process, with the host serving <c>dht/1</c> through <see cref="RequestHandler"/>. The host
     /// listens and owns both; <see cref="DisposeAsync"/> leaves them open and <see cref="StartAsync"/> is not called.
     /// </summary>
     /// <param name="identity">The node's key (the one the transport authenticates with). Not disposed by the node.</param>
@@ -89,7 +89,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     private DhtNode(
         NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Meter? meter, VivaldiOptions? vivaldiOptions,
         VivaldiCoordinate? startCoordinate, bool hostOwnsTransport, TransportAddress? announcedAddress, IDhtStateJournal? journal,
-        Func<IInboundHandler, (ITransport Transport, ConnectionPool Pool)> attach)
+        Func<IProtocolHandler, (ITransport Transport, ConnectionPool Pool)> attach)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(options);
@@ -110,6 +110,8 @@ public sealed partial class DhtNode : IAsyncDisposable
         }
 
         Metrics = new DhtMetrics(meter);
+        meter.CreateObservableGauge("overlay.dht.contacts", () => ContactCount, "{contact}", "Contacts in the routing table.");
+        meter.CreateObservableGauge("overlay.dht.records", () => RecordCount, "{record}", "Value records held.");
         var validator = new RecordValidator(_options, new IdentityRecordVerifier());
         _table = new RoutingTable(identity.PeerId, _options, time.GetUtcNow());
         _store = new RecordStore(_options, validator);
@@ -118,11 +120,11 @@ public sealed partial class DhtNode : IAsyncDisposable
         (Transport, _pool) = attach(RequestHandler);
         _rpc = new TransportDhtRpc(_pool, _options, time, validator, Metrics, () => _address, OnAnswer);
         // The client draws retry jitter from a source of its own, seeded from the node's: one seed, one run.
-        _client = new DhtClient(_table, _rpc, _options, time, PredictLatency, validator, new Random(random.Next()));
+        _client = new DhtClient(_table, _rpc, _options, time, new VivaldiRttEstimator(_vivaldi, _options.UseReportedCoordinates), validator, new Random(random.Next()));
     }
 
-    /// <summary>Serves the DHT requests peers send this node; a host sharing its transport forwards them here.</summary>
-    public IInboundHandler RequestHandler { get; }
+    /// <summary>Serves the DHT requests peers send this node (protocol <c>dht/1</c>); a host sharing its transport registers it with its dispatcher.</summary>
+    public IProtocolHandler RequestHandler { get; }
 
     /// <summary>The node's id.</summary>
     public PeerId Id => _identity.PeerId;
@@ -299,46 +301,6 @@ public sealed partial class DhtNode : IAsyncDisposable
         return ContactCount;
     }
 
-    /// <summary>Finds the k live peers closest to <paramref name="target"/>.</summary>
-    public Task<LookupResult> FindClosestAsync(PeerId target, CancellationToken cancellationToken) =>
-        _client.FindClosestAsync(target, cancellationToken);
-
-    /// <summary>
-    /// Signs <paramref name="value"/> under <paramref name="key"/> (sequence = publication time in unix ms,
-    /// so a later put replaces an earlier one), keeps it locally, saves it through the journal and stores
-    /// it on the k closest peers, retrying those that give no verdict or rate-limit it (<see cref="DhtClient.PutAsync"/>)
-    /// until <see cref="RequiredReplicas"/> accepted it. Completes when the record is saved and the peers
-    /// have answered; a failed save throws <see cref="DhtStateException"/>. A record this node refuses
-    /// itself (<see cref="PutResult.Local"/>: another publisher's record under the key, a full store) is
-    /// sent nowhere.
-    /// </summary>
-    public async Task<PutResult> PutAsync(PeerId key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
-    {
-        var now = _time.GetUtcNow();
-        var record = Sign(key, value.Span, (ulong)now.ToUnixTimeMilliseconds(), now + _options.RecordTtl);
-        RecordRejection local;
-        var saved = Task.CompletedTask;
-        lock (_store)
-        {
-            local = _store.Put(record, now, publishedLocally: true);
-            if (local == RecordRejection.None)
-            {
-                // Queued under the store's lock, so the file sees a key's versions in the order the store did.
-                saved = Journal(DhtStateChange.StoreRecord(new SavedRecord(record, PublishedLocally: true)));
-            }
-        }
-
-        if (local != RecordRejection.None)
-        {
-            return new PutResult(0, 0, [], 0, local);
-        }
-
-        // The save and the network round go together; the put is acknowledged only once both are done.
-        var stored = _client.PutAsync(record, RequiredReplicas(), cancellationToken);
-        await Task.WhenAll(saved, stored);
-        return await stored;
-    }
-
     /// <summary>
     /// Peers that must accept a put now: <see cref="DhtOptions.MinStoreReplicas"/> (at most K), or a majority
     /// of the contacts in the routing table when that is fewer (⌊n/2⌋ + 1 of n), or 0 when it holds none.
@@ -354,19 +316,6 @@ public sealed partial class DhtNode : IAsyncDisposable
         return known == 0 ? 0 : Math.Min(Math.Min(_options.MinStoreReplicas, _options.K), (known / 2) + 1);
     }
 
-    /// <summary>The record under <paramref name="key"/>: held locally, or found by a FIND_VALUE lookup; null if none.</summary>
-    public async Task<DhtRecord?> GetAsync(PeerId key, CancellationToken cancellationToken)
-    {
-        lock (_store)
-        {
-            if (_store.Get(key, _time.GetUtcNow()) is { } local)
-            {
-                return local;
-            }
-        }
-
-        return await _client.FindValueAsync(key, cancellationToken);
-    }
 
     /// <summary>
     /// Announces this node as a provider of <paramref name="key"/> to the k closest peers; returns how many
@@ -588,19 +537,12 @@ public sealed partial class DhtNode : IAsyncDisposable
         lock (_vivaldi)
         {
             // Peers still at the origin with full error have measured nothing yet and would only add noise.
-            // An accepted sample also keeps the peer's coordinate for PredictLatency.
+            // An accepted sample also keeps the peer's coordinate, for RTT estimates and for the routing
+            // table, whose contacts pass it on in answers.
             if (error > 0)
             {
                 _vivaldi.Observe(peer, coordinate, error, rttMs);
             }
-        }
-    }
-
-    private double PredictLatency(PeerId peer)
-    {
-        lock (_vivaldi)
-        {
-            return _vivaldi.TryGetPeerCoordinate(peer, out var c) ? _vivaldi.PredictRtt(c) : double.NaN;
         }
     }
 }

@@ -12,17 +12,77 @@ public sealed class DhtOptions
     /// <summary>Bucket size and lookup result size k (Kademlia §2.2). Range 1..256; default 20.</summary>
     public int K { get; set; } = 20;
 
-    /// <summary>Requests in flight per lookup path, α (Kademlia §2.3). Range 1..32; default 3.</summary>
+    /// <summary>
+    /// Requests in flight per lookup, α (Kademlia §2.3); with disjoint paths, α / d per path and at least one.
+    /// Range 1..32; default 3.
+    /// </summary>
     public int Alpha { get; set; } = 3;
 
     /// <summary>
-    /// S/Kademlia disjoint lookup paths d (§4.4): each node is queried by at most one path. 0 turns
-    /// the option off (one ordinary path). Range 0..16; default 0.
+    /// S/Kademlia disjoint lookup paths d (§4.4): each node is queried by at most one path, and each path
+    /// keeps α / d requests in flight (at least one). A path that asks one node per hop meets an adversary
+    /// with probability 1 − (1 − m)^hops, the chain S/Kademlia's estimate assumes; three at a time would meet
+    /// one about three times as often, and one adversary's answer takes the whole path over. 0 turns the
+    /// option off (one ordinary path). Range 0..16; default 0.
     /// </summary>
     public int DisjointPaths { get; set; }
 
+    /// <summary>Requests a lookup keeps in flight on each of its paths: α, or α / d with d disjoint paths (at least one).</summary>
+    internal int AlphaPerPath => DisjointPaths > 1 ? Math.Max(1, Alpha / DisjointPaths) : Alpha;
+
     /// <summary>Time a single RPC may take before it counts as failed. Range 10 ms..5 min; default 5 s.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A lookup stops waiting for a peer once its request has taken this many times the time its answer is
+    /// expected to take (two round trips at the peer's measured or predicted RTT: the handshake of a new
+    /// connection and the request), but never sooner than <see cref="MinPeerTimeout"/> nor later than
+    /// <see cref="RequestTimeout"/>. The peer then counts as failed for that lookup, so one dead or very slow
+    /// peer cannot hold a lookup for the whole <see cref="RequestTimeout"/>; the request itself runs on until
+    /// <see cref="RequestTimeout"/>, and an answer that still arrives is used. A peer whose RTT is neither
+    /// measured nor predicted is waited for until <see cref="RequestTimeout"/>. 0 turns this off.
+    /// Range 0..100; default 3.
+    /// </summary>
+    public double PeerTimeoutFactor { get; set; } = 3;
+
+    /// <summary>The shortest a lookup waits for any peer before giving up on it (see <see cref="PeerTimeoutFactor"/>). Range 10 ms..RequestTimeout; default 500 ms.</summary>
+    public TimeSpan MinPeerTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Hedging: when a lookup request has taken this many times its expected time (see
+    /// <see cref="PeerTimeoutFactor"/>), its slot among the α in flight goes to the next candidate while the
+    /// lookup still waits for the slow answer. A peer with no measured or predicted RTT is never hedged.
+    /// 0 turns hedging off. Range 0..100; default 1.
+    /// </summary>
+    public double HedgeFactor { get; set; } = 1;
+
+    /// <summary>
+    /// Valid records a FIND_VALUE collects, from distinct peers, before it returns one: the highest sequence
+    /// of the publisher most of them carry. 1 returns at the first valid record: right for immutable values
+    /// and fastest. A larger quorum suits mutable values, where one holder may still serve an older version,
+    /// and keeps a lone responder that signed a record of its own under the key from deciding the answer;
+    /// the lookup returns what it has when it ends with fewer. Range 1..K; default 1.
+    /// </summary>
+    public int ValueQuorum { get; set; } = 1;
+
+    /// <summary>
+    /// Kademlia's final phase (§2.3): after this many answers in a row that bring nothing closer than the
+    /// closest peer already seen, a lookup path asks every unqueried peer among its k closest at once; 0 never.
+    /// A measurement switch for the simulator, not configuration.
+    /// </summary>
+    internal int LookupFinalPhaseAfter { get; set; } = 1;
+
+    /// <summary>
+    /// Proximity neighbour selection in far buckets (see <see cref="PreferLowLatency"/>). A measurement switch
+    /// for the simulator, not configuration.
+    /// </summary>
+    internal bool ProximityNeighbourSelection { get; set; } = true;
+
+    /// <summary>
+    /// Lookups predict RTTs to peers they learn of from the coordinates answers pass on with them. A
+    /// measurement switch for the simulator, not configuration.
+    /// </summary>
+    internal bool UseReportedCoordinates { get; set; } = true;
 
     /// <summary>A bucket not looked up for this long is refreshed (Kademlia §2.3). Range 1 min..7 days; default 1 h.</summary>
     public TimeSpan BucketRefreshInterval { get; set; } = TimeSpan.FromHours(1);
@@ -82,7 +142,10 @@ public sealed class DhtOptions
 
     /// <summary>
     /// Among lookup candidates that give equal progress, query the one with the lowest predicted
-    /// latency first, and promote low-latency replacement-cache entries. Never changes lookup results. Default true.
+    /// latency first; promote low-latency replacement-cache entries; and in a full bucket that holds none of
+    /// the node's k closest contacts, let a newcomer whose measured RTT is at least a quarter lower take the
+    /// slowest contact's place (proximity neighbour selection; the displaced contact waits in the replacement
+    /// cache). Never changes what a lookup returns. Default true.
     /// </summary>
     public bool PreferLowLatency { get; set; } = true;
 
@@ -137,6 +200,11 @@ public sealed class DhtOptions
         CheckRange(problems, nameof(Alpha), Alpha, 1, 32);
         CheckRange(problems, nameof(DisjointPaths), DisjointPaths, 0, 16);
         CheckRange(problems, nameof(RequestTimeout), RequestTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(5));
+        CheckRange(problems, nameof(PeerTimeoutFactor), PeerTimeoutFactor, 0, 100);
+        var requestLimit = RequestTimeout >= TimeSpan.FromMilliseconds(10) && RequestTimeout <= TimeSpan.FromMinutes(5) ? RequestTimeout : TimeSpan.FromMinutes(5);
+        CheckRange(problems, nameof(MinPeerTimeout), MinPeerTimeout, TimeSpan.FromMilliseconds(10), requestLimit);
+        CheckRange(problems, nameof(HedgeFactor), HedgeFactor, 0, 100);
+        CheckRange(problems, nameof(ValueQuorum), ValueQuorum, 1, kLimit);
         CheckRange(problems, nameof(BucketRefreshInterval), BucketRefreshInterval, TimeSpan.FromMinutes(1), TimeSpan.FromDays(7));
         CheckRange(problems, nameof(RecordTtl), RecordTtl, TimeSpan.FromMinutes(1), TimeSpan.FromDays(30));
         CheckRange(problems, nameof(RepublishInterval), RepublishInterval, TimeSpan.FromMinutes(1),
@@ -182,6 +250,14 @@ public sealed class DhtOptions
     private static void CheckRange(List<string> problems, string key, int value, int min, int max)
     {
         if (value < min || value > max)
+        {
+            problems.Add(FormattableString.Invariant($"{SectionName}:{key} is {value}; it must be between {min} and {max}."));
+        }
+    }
+
+    private static void CheckRange(List<string> problems, string key, double value, double min, double max)
+    {
+        if (!(value >= min && value <= max))
         {
             problems.Add(FormattableString.Invariant($"{SectionName}:{key} is {value}; it must be between {min} and {max}."));
         }

@@ -16,5 +16,7 @@ public static class Commands
         new PutCommand(),
         new GetCommand(),
         new PeersCommand(),
+        new StatusCommand(),
+        new DoctorCommand(),
     ];
 }

@@ -14,7 +14,7 @@ public interface ITransport : IAsyncDisposable
     /// <summary>
     /// Binds <paramref name="address"/> (port 0 picks a free port; read it back from
     /// <see cref="ITransportListener.LocalAddress"/>). Inbound requests, messages and streams on
-    /// accepted connections go to the transport's <see cref="IInboundHandler"/>.
+    /// accepted connections go to the protocols of the transport's <see cref="ProtocolDispatcher"/>.
     /// </summary>
     ValueTask<ITransportListener> ListenAsync(TransportAddress address, CancellationToken cancellationToken = default);
 

@@ -34,21 +34,30 @@ public interface ITransportConnection : IAsyncDisposable
     long LastActivityTimestamp { get; }
 
     /// <summary>
-    /// Sends a request and waits for its response (bounded by the configured request timeout:
-    /// <see cref="TransportError.Timeout"/>). The caller disposes the response.
+    /// Sends a request for <paramref name="protocol"/> (a control protocol) and waits for its response,
+    /// bounded by the configured request timeout (<see cref="TransportError.Timeout"/>). The caller
+    /// disposes the response. A peer that does not serve the protocol answers
+    /// <see cref="TransportError.UnsupportedProtocol"/>; one whose protocol has not started,
+    /// <see cref="TransportError.Unavailable"/>; one at its limit, <see cref="TransportError.LimitExceeded"/>.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="protocol"/> is a bulk protocol (streams only).</exception>
     ValueTask<TransportResponse> RequestAsync(
-        ReadOnlyMemory<byte> request, MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default);
+        ProtocolId protocol, ReadOnlyMemory<byte> request, MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Queues a one-way message. Completes when the message is queued; waits only when the send
-    /// queue is full (backpressure).
+    /// Queues a one-way message for <paramref name="protocol"/> (a control protocol). Completes when
+    /// the message is queued; waits only when the send queue is full (backpressure). A peer that
+    /// cannot serve it drops it (and counts it): a sender that must know uses a request.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="protocol"/> is a bulk protocol (streams only).</exception>
     ValueTask SendAsync(
-        ReadOnlyMemory<byte> message, MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default);
+        ProtocolId protocol, ReadOnlyMemory<byte> message, MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default);
 
-    /// <summary>Opens a flow-controlled bidirectional byte stream (shards and other bulk data).</summary>
-    ValueTask<TransportStream> OpenStreamAsync(CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Opens a flow-controlled bidirectional byte stream for <paramref name="protocol"/> (shards and other
+    /// bulk data). A peer that refuses it resets it: the first read or write then fails with the typed reason.
+    /// </summary>
+    ValueTask<TransportStream> OpenStreamAsync(ProtocolId protocol, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Closes gracefully: tells the remote, sends what is queued, then releases the connection.

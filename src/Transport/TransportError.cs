@@ -27,9 +27,15 @@ public enum TransportError
     /// <summary>The remote's handler failed or refused the request.</summary>
     RemoteError,
 
-    /// <summary>A local limit (connections, streams, queued bytes) refused the operation.</summary>
+    /// <summary>A limit (connections, streams, queued bytes; or the remote's concurrent requests or streams) refused the operation.</summary>
     LimitExceeded,
 
     /// <summary>The address uses a scheme this transport does not serve.</summary>
     UnsupportedAddress,
+
+    /// <summary>The remote does not serve the protocol (or that version of it) the request or stream named; the connection stays open.</summary>
+    UnsupportedProtocol,
+
+    /// <summary>The remote serves the protocol but it is not running yet (or any more); the connection stays open, try later.</summary>
+    Unavailable,
 }

@@ -16,10 +16,23 @@ public static class TransportMetrics
     /// <summary>The counter of dropped frames, tagged <c>reason</c>.</summary>
     public const string FramesDroppedName = "overlay.transport.frames_dropped";
 
+    /// <summary>The counter of streams the peer reset, tagged <c>reason</c> (the reset's code).</summary>
+    public const string StreamsResetName = "overlay.transport.streams_reset";
+
     private static readonly Meter Meter = new(MeterName);
     private static readonly Counter<long> FramesDropped = Meter.CreateCounter<long>(FramesDroppedName, "{frame}", "Frames dropped, by reason.");
+    private static readonly Counter<long> StreamsReset = Meter.CreateCounter<long>(StreamsResetName, "{stream}", "Streams the peer reset before they ended, by the reset's reason.");
     private static readonly Counter<long> ConnectionsOpened = Meter.CreateCounter<long>("overlay.transport.connections_opened", "{connection}");
     private static readonly Counter<long> ConnectionsClosed = Meter.CreateCounter<long>("overlay.transport.connections_closed", "{connection}");
+    private static readonly Counter<long> ConnectionsRefused = Meter.CreateCounter<long>(
+        ConnectionsRefusedName, "{connection}", "Connections turned away before their handshake finished, by reason and direction (inbound: by this node).");
+
+    /// <summary>The counter of refused connections, tagged <c>reason</c> and <c>direction</c> (<c>inbound</c>, <c>outbound</c>).</summary>
+    public const string ConnectionsRefusedName = "overlay.transport.connections_refused";
+
+    // Counted once per batch written and once per read processed, not per frame, so the cost stays off the per-message path.
+    private static readonly Counter<long> BytesSent = Meter.CreateCounter<long>("overlay.transport.sent", "By", "Frame bytes written to connections, headers included.");
+    private static readonly Counter<long> BytesReceived = Meter.CreateCounter<long>("overlay.transport.received", "By", "Frame bytes read from connections and processed, headers included.");
 
     /// <summary>The tag value used for a frame error.</summary>
     public static string ReasonOf(FrameError error) => error switch
@@ -27,10 +40,11 @@ public static class TransportMetrics
         FrameError.UnsupportedVersion => "unsupported_version",
         FrameError.UnknownType => "unknown_type",
         FrameError.LengthTooLarge => "length_too_large",
-        FrameError.ReservedBitsSet => "reserved_bits_set",
         FrameError.UnknownFlags => "unknown_flags",
         FrameError.BadPayloadLength => "bad_payload_length",
         FrameError.BadId => "bad_id",
+        FrameError.MissingProtocol => "missing_protocol",
+        FrameError.UnexpectedProtocol => "unexpected_protocol",
         _ => "other",
     };
 
@@ -38,6 +52,19 @@ public static class TransportMetrics
 
     internal static void Dropped(string reason)
         => FramesDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    internal static void Sent(long bytes) => BytesSent.Add(bytes);
+
+    internal static void Received(long bytes) => BytesReceived.Add(bytes);
+
+    internal static void StreamReset(Framing.ProtocolRefusal reason)
+        => StreamsReset.Add(1, new KeyValuePair<string, object?>("reason", ProtocolRefusals.Tag(reason)));
+
+    internal static void Refused(string reason, bool inbound)
+    {
+        var tags = new TagList { { "reason", reason }, { "direction", inbound ? "inbound" : "outbound" } };
+        ConnectionsRefused.Add(1, tags);
+    }
 
     internal static void Opened(TransportScheme scheme)
         => ConnectionsOpened.Add(1, new KeyValuePair<string, object?>("scheme", SchemeTag(scheme)));

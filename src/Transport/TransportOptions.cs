@@ -17,8 +17,35 @@ public sealed class TransportOptions
     /// <summary>Most connections the pool holds, 1–1,000,000. Default 1,000.</summary>
     public int MaxConnections { get; set; } = 1000;
 
-    /// <summary>Most pooled connections to one remote IP address, 1–MaxConnections. Default 16.</summary>
+    /// <summary>
+    /// Most connections to or from one public IP address, 1–MaxConnections. Default 16. Loopback and
+    /// private addresses have their own limits (<see cref="MaxConnectionsPerLoopbackAddress"/>,
+    /// <see cref="MaxConnectionsPerPrivateAddress"/>): every node on one host shares 127.0.0.1, and
+    /// every node of one site its private range.
+    /// </summary>
     public int MaxConnectionsPerAddress { get; set; } = 16;
+
+    /// <summary>
+    /// Most connections to or from one private address (RFC 1918, link-local, IPv6 unique-local),
+    /// 1–1,000,000. Default 256: a LAN host running that many nodes still joins all of them.
+    /// </summary>
+    public int MaxConnectionsPerPrivateAddress { get; set; } = 256;
+
+    /// <summary>
+    /// Most connections to or from one loopback address, 1–1,000,000. Default 1,000 (the default
+    /// <see cref="MaxConnections"/>): only this host's own users dial from there, and a network of
+    /// nodes on one host needs a connection between each pair.
+    /// </summary>
+    public int MaxConnectionsPerLoopbackAddress { get; set; } = 1000;
+
+    /// <summary>
+    /// Most inbound connections in their TLS handshake at once, over all addresses, 1–65,536. Default
+    /// 256. Connections that have not sent a byte yet (a socket each, no TLS state) are held up to 16
+    /// times as many. Over either limit an unauthenticated connection is closed to make room, silent
+    /// ones first and oldest first, so a flood of silent or slow connections holds bounded memory and
+    /// cannot keep out a peer that starts its handshake promptly.
+    /// </summary>
+    public int MaxPendingHandshakes { get; set; } = 256;
 
     /// <summary>A pooled connection with no traffic for this long is closed. Default 30 s; 1 s–1 day.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -38,13 +65,23 @@ public sealed class TransportOptions
     /// <summary>Bytes queued for sending before senders wait (backpressure). Default 4 MiB; at least MaxFrameBytes.</summary>
     public int MaxQueuedSendBytes { get; set; } = 4 << 20;
 
-    /// <summary>Per-stream receive window: bytes a sender may have in flight. Default 256 KiB; 4 KiB–64 MiB.</summary>
-    public int StreamWindowBytes { get; set; } = 256 << 10;
+    /// <summary>
+    /// Per-stream receive window: bytes a peer may have in flight on one stream towards this node.
+    /// Over TCP+TLS and in memory each direction starts with the protocol's 64 KiB and the receiver
+    /// grants the rest at once; over QUIC it is each stream's initial flow-control window (libmsquic
+    /// may grow it when the reader keeps up), and the connection's window is four of them. Over TCP every byte of it that is in flight is ahead of
+    /// the connection's next request (one ordered byte stream), so a larger window buys bulk speed on
+    /// long paths with request latency. Default 64 KiB; a power of two from 64 KiB to 64 MiB.
+    /// </summary>
+    public int StreamWindowBytes { get; set; } = 64 << 10;
 
     /// <summary>Most concurrently open streams per connection. Default 2,048; 1–65,536.</summary>
     public int MaxStreamsPerConnection { get; set; } = 2048;
 
-    /// <summary>Most inbound requests served at once per connection; more are answered with an error. Default 1,024; 1–65,536.</summary>
+    /// <summary>
+    /// Most inbound requests served at once per connection (more are refused as busy), and likewise
+    /// most one-way messages handled at once (more are dropped and counted). Default 1,024; 1–65,536.
+    /// </summary>
     public int MaxConcurrentRequests { get; set; } = 1024;
 
     /// <summary>Time allowed for connecting plus the TLS handshake. Default 5 s; 100 ms–5 min.</summary>
@@ -55,6 +92,22 @@ public sealed class TransportOptions
 
     /// <summary>Optional path of libmsquic to load before QUIC is first used. Default null (the system's).</summary>
     public string? MsQuicLibraryPath { get; set; }
+
+    /// <summary>The most connections to or from one address of <paramref name="scope"/>.</summary>
+    public int MaxConnectionsPer(AddressScope scope) => scope switch
+    {
+        AddressScope.Loopback => MaxConnectionsPerLoopbackAddress,
+        AddressScope.Private => MaxConnectionsPerPrivateAddress,
+        _ => MaxConnectionsPerAddress,
+    };
+
+    /// <summary>The configuration key of the per-address limit for <paramref name="scope"/>, for messages.</summary>
+    public static string KeyOfLimit(AddressScope scope) => scope switch
+    {
+        AddressScope.Loopback => "Transport:" + nameof(MaxConnectionsPerLoopbackAddress),
+        AddressScope.Private => "Transport:" + nameof(MaxConnectionsPerPrivateAddress),
+        _ => "Transport:" + nameof(MaxConnectionsPerAddress),
+    };
 
     /// <summary>
     /// Checks every setting. Returns one sentence per failure naming the key, the value and what
@@ -70,13 +123,21 @@ public sealed class TransportOptions
         {
             Range(failures, nameof(MaxConnectionsPerAddress), MaxConnectionsPerAddress, 1, MaxConnections);
         }
+
+        Range(failures, nameof(MaxConnectionsPerPrivateAddress), MaxConnectionsPerPrivateAddress, 1, 1_000_000);
+        Range(failures, nameof(MaxConnectionsPerLoopbackAddress), MaxConnectionsPerLoopbackAddress, 1, 1_000_000);
+        Range(failures, nameof(MaxPendingHandshakes), MaxPendingHandshakes, 1, 65536);
         Range(failures, nameof(IdleTimeout), IdleTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         Range(failures, nameof(KeepAliveInterval), KeepAliveInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
         Range(failures, nameof(BatchWindow), BatchWindow, TimeSpan.Zero, TimeSpan.FromSeconds(1));
         Range(failures, nameof(MaxBatchBytes), MaxBatchBytes, 1024, 16 << 20);
         Range(failures, nameof(MaxFrameBytes), MaxFrameBytes, 4096, 16 << 20);
         Range(failures, nameof(MaxQueuedSendBytes), MaxQueuedSendBytes, Math.Max(4096, MaxFrameBytes), int.MaxValue);
-        Range(failures, nameof(StreamWindowBytes), StreamWindowBytes, 4096, 64 << 20);
+        if (StreamWindowBytes < (64 << 10) || StreamWindowBytes > (64 << 20) || !int.IsPow2(StreamWindowBytes))
+        {
+            // libmsquic takes only powers of two for stream windows; one rule for every transport.
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Transport:{nameof(StreamWindowBytes)} is {StreamWindowBytes}; allowed is a power of two from 65536 to 67108864."));
+        }
         Range(failures, nameof(MaxStreamsPerConnection), MaxStreamsPerConnection, 1, 65536);
         Range(failures, nameof(MaxConcurrentRequests), MaxConcurrentRequests, 1, 65536);
         Range(failures, nameof(HandshakeTimeout), HandshakeTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5));

@@ -6,7 +6,7 @@ public enum TransportScheme
     /// <summary><c>tcp://</c>: TCP with TLS 1.3 and the frame multiplexer.</summary>
     Tcp,
 
-    /// <summary><c>quic://</c>: QUIC (System.Net.Quic over libmsquic), ALPN <c>overlay/1</c>.</summary>
+    /// <summary><c>quic://</c>: QUIC (System.Net.Quic over libmsquic), ALPN <c>overlay/2</c>.</summary>
     Quic,
 
     /// <summary><c>mem://</c>: the in-process simulated network (tests and the simulator).</summary>

@@ -36,16 +36,16 @@ public sealed class TransportSet : ITransport
     public TransportScheme Scheme => QuicAvailable ? TransportScheme.Quic : TransportScheme.Tcp;
 
     /// <summary>Creates the node's transports, falling back to TCP+TLS alone (with a warning) without libmsquic.</summary>
-    public static TransportSet Create(NodeIdentity identity, IInboundHandler handler, TransportOptions options, TimeProvider? time = null, ILogger? logger = null)
+    public static TransportSet Create(NodeIdentity identity, ProtocolDispatcher protocols, TransportOptions options, TimeProvider? time = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
         logger ??= NullLogger.Instance;
-        var tcp = new TcpTlsTransport(identity, handler, options, time, logger);
+        var tcp = new TcpTlsTransport(identity, protocols, options, time, logger);
         ITransport? quic = null;
         string? reason = null;
         if (QuicSupport.IsAvailable(options, out var why) && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()))
         {
-            quic = new QuicTransport(identity, handler, options, time, logger);
+            quic = new QuicTransport(identity, protocols, options, time, logger);
         }
         else
         {

@@ -1,4 +1,5 @@
 using Overlay.Crypto;
+using Overlay.Dht.Coordinates;
 using Overlay.Dht.Records;
 using Overlay.Dht.Routing;
 
@@ -36,7 +37,7 @@ public class DhtClientTests
             var clock = new ManualTimeProvider(T0);
             var source = random.Next(300);
             var rpc = new InProcessDhtRpc(net, source, clock, new RecordStore?[300]);
-            var client = new DhtClient(net.Tables[source], rpc, net.Options, clock, id => double.NaN);
+            var client = new DhtClient(net.Tables[source], rpc, net.Options, clock);
             var target = PeerId.Random(random);
 
             var result = await Drive(clock, () => client.FindClosestAsync(target, CancellationToken.None));
@@ -132,6 +133,137 @@ public class DhtClientTests
         var members = new Contact[2];
         table.CopyBucket(bucket, members);
         Assert.All(members, c => Assert.False(net.Dead[Array.IndexOf(net.Ids, c.Id)]));
+    }
+
+    /// <summary>A lookup from <paramref name="source"/> for a key right next to a contact of its own that has died.</summary>
+    private static (SimulatedDhtNetwork Net, int Source, int Dead, PeerId Target) NetworkWithDeadNeighbourOfTarget(int seed)
+    {
+        var net = new SimulatedDhtNetwork(300, seed, SharedLatency.PlanetLab, new DhtOptions());
+        const int source = 0;
+        // A contact of the source (so a seed of the lookup) that answers within 200 ms when alive.
+        var dead = Enumerable.Range(1, 299).First(i => net.Tables[source].Find(net.Ids[i]) is not null && net.Rtt(source, i) < 200);
+        Span<byte> bytes = stackalloc byte[PeerId.Size];
+        net.Ids[dead].WriteTo(bytes);
+        bytes[^1] ^= 1;
+        net.Dead[dead] = true;
+        return (net, source, dead, PeerId.FromBytes(bytes));
+    }
+
+    private static KnownRtt TrueRtt(SimulatedDhtNetwork net, int source) => new(net, source);
+
+    /// <summary>Every RTT known exactly, as a node that has measured every peer would know it.</summary>
+    private sealed class KnownRtt(SimulatedDhtNetwork net, int source) : IRttEstimator
+    {
+        private readonly Dictionary<PeerId, int> _index = net.Ids.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i);
+
+        public double EstimateRtt(DhtPeer peer) => net.Rtt(source, _index[peer.Id]);
+
+        public VivaldiCoordinate? CoordinateOf(PeerId peer) => null;
+    }
+
+    [Fact]
+    public async Task FindClosestAsync_ClosestPeerDead_DoesNotWaitRequestTimeout_AndItsFailureStillReachesTheTable()
+    {
+        var elapsed = new Dictionary<double, TimeSpan>();
+        foreach (var factor in new[] { 3.0, 0.0 })
+        {
+            var (net, source, dead, target) = NetworkWithDeadNeighbourOfTarget(seed: 14);
+            var options = new DhtOptions { RequestTimeout = TimeSpan.FromSeconds(5), PeerTimeoutFactor = factor };
+            var clock = new ManualTimeProvider(T0);
+            var rpc = new InProcessDhtRpc(net, source, clock, new RecordStore?[300]);
+            var client = new DhtClient(net.Tables[source], rpc, options, clock, TrueRtt(net, source));
+
+            var result = await Drive(clock, () => client.FindClosestAsync(target, CancellationToken.None));
+            elapsed[factor] = clock.GetUtcNow() - T0;
+
+            Assert.Contains(rpc.Sent, r => r.Peer == net.Ids[dead]);
+            Assert.Equal(net.TrueClosest(target, 20, source), result.Closest.Select(p => p.Id));
+            if (factor > 0)
+            {
+                // The lookup gave up on the dead peer after 3 × its expected two round trips (at least
+                // 500 ms), not after RequestTimeout; the request ran on in the background, and its failure
+                // reaches the routing table once RequestTimeout passes.
+                Assert.True(elapsed[factor] < TimeSpan.FromSeconds(2), $"the lookup took {elapsed[factor]}");
+                Assert.Equal(0, net.Tables[source].Find(net.Ids[dead])!.FailedRequests);
+                await Drive(clock, async () =>
+                {
+                    await client.WhenMaintenanceIdleAsync();
+                    return 0;
+                });
+                Assert.Equal(1, net.Tables[source].Find(net.Ids[dead])!.FailedRequests);
+                Assert.True(clock.GetUtcNow() - T0 >= options.RequestTimeout);
+            }
+        }
+
+        // The control: with the per-peer timeout off, the same lookup waits for RequestTimeout.
+        Assert.True(elapsed[0.0] >= TimeSpan.FromSeconds(5), $"without per-peer timeouts the lookup took {elapsed[0.0]}");
+    }
+
+    [Fact]
+    public async Task FindClosestAsync_SlowFirstPeer_IsHedged_AndItsAnswerStillCounts()
+    {
+        var sentAfter = new Dictionary<double, TimeSpan>();
+        foreach (var hedge in new[] { 1.0, 0.0 })
+        {
+            var (net, source, slow, target) = NetworkWithDeadNeighbourOfTarget(seed: 15);
+            net.Dead[slow] = false;
+            // α = 1, and the closest seed (asked first) answers two seconds late. The lookup must not give
+            // up on it (it is the closest peer of all), only stop letting it hold the one slot.
+            var options = new DhtOptions { Alpha = 1, PreferLowLatency = false, HedgeFactor = hedge, PeerTimeoutFactor = 0 };
+            var clock = new ManualTimeProvider(T0);
+            var rpc = new InProcessDhtRpc(net, source, clock, new RecordStore?[300]);
+            rpc.ExtraDelay[slow] = TimeSpan.FromSeconds(2);
+            var client = new DhtClient(net.Tables[source], rpc, options, clock, TrueRtt(net, source));
+
+            var result = await Drive(clock, () => client.FindClosestAsync(target, CancellationToken.None));
+
+            Assert.Equal(net.Ids[slow], rpc.Sent[0].Peer);
+            Assert.Equal(net.Ids[slow], result.Closest[0].Id);
+            Assert.Equal(net.TrueClosest(target, 20, source), result.Closest.Select(p => p.Id));
+            sentAfter[hedge] = rpc.Sent[1].At - T0;
+        }
+
+        // Hedged after its expected two round trips (under 400 ms here); without hedging the second request
+        // waits for the slow answer.
+        Assert.True(sentAfter[1.0] < TimeSpan.FromMilliseconds(400), $"second request after {sentAfter[1.0]}");
+        Assert.True(sentAfter[0.0] >= TimeSpan.FromSeconds(2), $"second request after {sentAfter[0.0]} without hedging");
+    }
+
+    [Fact]
+    public async Task FindValueAsync_Quorum_CollectsFromSeveralHoldersAndReturnsTheNewest()
+    {
+        var options = new DhtOptions();
+        var net = new SimulatedDhtNetwork(200, seed: 23, SharedLatency.PlanetLab, options);
+        var validator = new RecordValidator(options, new EcdsaRecordVerifier());
+        var stores = Enumerable.Range(0, 200).Select(_ => (RecordStore?)new RecordStore(options, validator)).ToArray();
+        using var publisher = new EcdsaPublisher();
+        var key = PeerId.Random(new Random(6));
+        const int reader = 7;
+        var holders = net.TrueClosest(key, 20, reader).Select(id => Array.IndexOf(net.Ids, id)).ToArray();
+        var older = DhtRecord.Create(key, "v1"u8, publisher.PublicKey, 1, T0.AddHours(1), publisher.Sign);
+        var newer = DhtRecord.Create(key, "v2"u8, publisher.PublicKey, 2, T0.AddHours(1), publisher.Sign);
+        foreach (var h in holders)
+        {
+            Assert.Equal(RecordRejection.None, stores[h]!.Put(older, T0));
+        }
+
+        // One holder, the farthest of them, has already seen the update.
+        Assert.Equal(RecordRejection.None, stores[holders[^1]]!.Put(newer, T0));
+
+        var found = new Dictionary<int, (ulong Sequence, int Requests)>();
+        foreach (var quorum in new[] { 1, 20 })
+        {
+            var clock = new ManualTimeProvider(T0);
+            var rpc = new InProcessDhtRpc(net, reader, clock, stores);
+            var client = new DhtClient(net.Tables[reader], rpc, new DhtOptions { ValueQuorum = quorum }, clock, TrueRtt(net, reader), validator);
+            var record = await Drive(clock, () => client.FindValueAsync(key, CancellationToken.None));
+            found[quorum] = (record!.Sequence, rpc.LookupRequests);
+        }
+
+        // The first valid answer is the old version; a quorum of all holders sees the update.
+        Assert.Equal(1UL, found[1].Sequence);
+        Assert.Equal(2UL, found[20].Sequence);
+        Assert.True(found[1].Requests < found[20].Requests, $"requests: quorum 1 {found[1].Requests}, quorum 20 {found[20].Requests}");
     }
 
     [Fact]

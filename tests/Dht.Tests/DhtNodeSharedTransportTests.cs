@@ -12,13 +12,13 @@ public sealed class DhtNodeSharedTransportTests
     private static readonly DateTimeOffset T0 = new(2026, 4, 1, 0, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public void SharedTransport_RequestsArriveThroughTheHostsHandler_DialsGoThroughItsPool_AndDisposeLeavesBothOpen()
+    public void SharedTransport_RequestsArriveThroughTheHostsDispatcher_DialsGoThroughItsPool_AndDisposeLeavesBothOpen()
     {
         var clock = new VirtualTimeProvider(T0);
         var net = new InMemoryNetwork(clock, seed: 3);
         var options = new DhtOptions();
         var identities = new List<NodeIdentity>();
-        var hosts = new List<HostHandler>();
+        var hosts = new List<CountingHandler>();
         var pools = new List<ConnectionPool>();
         var nodes = new List<DhtNode>();
         var addresses = new List<TransportAddress>();
@@ -31,12 +31,14 @@ public sealed class DhtNodeSharedTransportTests
             for (var i = 0; i < 3; i++)
             {
                 var identity = NodeIdentity.FromRandom(new Random(100 + i));
-                var host = new HostHandler();
-                var transport = net.CreateNode(identity.PeerId, host);
+                var protocols = new ProtocolDispatcher();
+                protocols.Register(ProtocolIds.Dht);
+                var transport = net.CreateNode(identity.PeerId, protocols);
                 var listener = await transport.ListenAsync(transport.Host);
                 var pool = new ConnectionPool(transport, new TransportOptions(), clock);
                 var node = new DhtNode(identity, options, clock, new Random(i), transport, pool, listener.LocalAddress);
-                host.Dht = node.RequestHandler;
+                var host = new CountingHandler(node.RequestHandler);
+                protocols.Attach(ProtocolIds.Dht, host);
                 identities.Add(identity);
                 hosts.Add(host);
                 pools.Add(pool);
@@ -54,7 +56,7 @@ public sealed class DhtNodeSharedTransportTests
         Assert.Equal(2, stored);
         Assert.NotNull(found);
         Assert.Equal("shared"u8.ToArray(), found.Value.ToArray());
-        // Every DHT request reached a node through its host's handler, and every dial went through the host's pool.
+        // Every DHT request reached a node through its host's dispatcher, and every dial went through the host's pool.
         Assert.All(hosts, h => Assert.True(h.Forwarded > 0));
         Assert.All(pools.Skip(1), p => Assert.True(p.DialCount > 0));
         Assert.Equal(nodes[1].Address, addresses[1].WithPeer(null).ToString());
@@ -72,7 +74,7 @@ public sealed class DhtNodeSharedTransportTests
         var clock = new VirtualTimeProvider(T0);
         var net = new InMemoryNetwork(clock, seed: 5);
         using var identity = NodeIdentity.FromRandom(new Random(7));
-        var transport = net.CreateNode(identity.PeerId, new HostHandler());
+        var transport = net.CreateNode(identity.PeerId, new ProtocolDispatcher());
         await using var pool = new ConnectionPool(transport, new TransportOptions(), clock);
         var start = Overlay.Dht.Coordinates.VivaldiCoordinate.FromLocation(48.1, 11.6);
         var node = new DhtNode(identity, new DhtOptions(), clock, new Random(1), transport, pool, null, startCoordinate: start);
@@ -83,22 +85,15 @@ public sealed class DhtNodeSharedTransportTests
         Assert.Null(node.Address);
     }
 
-    /// <summary>Like the daemon's inbound handler: the empty liveness probe is answered here, everything else goes to the DHT.</summary>
-    private sealed class HostHandler : IInboundHandler
+    /// <summary>The DHT's handler as the host registers it, counting what it forwards.</summary>
+    private sealed class CountingHandler(IProtocolHandler dht) : IProtocolHandler
     {
-        public IInboundHandler? Dht { get; set; }
-
         public int Forwarded { get; private set; }
 
         public ValueTask HandleRequestAsync(ITransportConnection connection, ReadOnlyMemory<byte> request, IBufferWriter<byte> response, CancellationToken cancellationToken)
         {
-            if (request.IsEmpty || Dht is null)
-            {
-                return ValueTask.CompletedTask;
-            }
-
             Forwarded++;
-            return Dht.HandleRequestAsync(connection, request, response, cancellationToken);
+            return dht.HandleRequestAsync(connection, request, response, cancellationToken);
         }
 
         public ValueTask HandleMessageAsync(ITransportConnection connection, ReadOnlyMemory<byte> message, CancellationToken cancellationToken) => ValueTask.CompletedTask;

@@ -22,7 +22,7 @@ internal sealed class DhtTestNetwork : IDisposable
     /// <param name="wrapHandler">Given a node index and its real request handler, the handler its transport serves with (adversaries).</param>
     /// <param name="journal">Given a node index and its identity, where the node saves the records it keeps; null: in memory only.</param>
     public DhtTestNetwork(
-        int count, int seed, LatencyMatrix matrix, DhtOptions options, bool recordEvents = false, Func<int, IInboundHandler, IInboundHandler>? wrapHandler = null,
+        int count, int seed, LatencyMatrix matrix, DhtOptions options, bool recordEvents = false, Func<int, IProtocolHandler, IProtocolHandler>? wrapHandler = null,
         Func<int, NodeIdentity, Overlay.Dht.Persistence.IDhtStateJournal?>? journal = null)
     {
         Options = options;
@@ -44,9 +44,10 @@ internal sealed class DhtTestNetwork : IDisposable
             var identity = NodeIdentity.FromRandom(keys);
             Identities.Add(identity);
             var index = i;
-            Nodes.Add(new DhtNode(identity, options, Clock, new Random(seed * 7919 + i), handler =>
+            Nodes.Add(new DhtNode(identity, options, Clock, new Random(seed * 7919 + i), protocols =>
             {
-                var t = Net.CreateNode(identity.PeerId, wrapHandler?.Invoke(index, handler) ?? handler, TransportOptions);
+                var served = wrapHandler is null ? protocols : new ProtocolDispatcher(ProtocolIds.Dht, wrapHandler(index, protocols.HandlerOf(ProtocolIds.Dht)!));
+                var t = Net.CreateNode(identity.PeerId, served, TransportOptions);
                 Transports.Add(t);
                 return t;
             }, TransportOptions, _meter, journal: journal?.Invoke(index, identity)));
@@ -103,7 +104,7 @@ internal sealed class DhtTestNetwork : IDisposable
 
                 await Task.WhenAll(batch);
             }
-        }, wallClockLimit ?? TimeSpan.FromMinutes(3));
+        }, wallClockLimit ?? TimeSpan.FromMinutes(8));
     }
 
     public void Kill(int index)

@@ -411,7 +411,7 @@ public sealed class DhtWireTests : IDisposable
         var net = new InMemoryNetwork(clock, seed: 1);
         using var identity = NodeIdentity.FromRandom(new Random(9));
         var liarId = PeerId.Random(new Random(10));
-        var liar = net.CreateNode(liarId, new LyingHandler(lie, _publisher, _options));
+        var liar = net.CreateNode(liarId, new ProtocolDispatcher(ProtocolIds.Dht, new LyingHandler(lie, _publisher, _options)));
         var node = new DhtNode(identity, _options, clock, new Random(11), h => net.CreateNode(identity.PeerId, h), meter: _meter);
         net.Run(async () =>
         {
@@ -434,7 +434,7 @@ public sealed class DhtWireTests : IDisposable
         Assert.True(Counted("overlay.dht.responses_dropped", reason) >= 1, $"no drop counted as {reason}");
     }
 
-    private sealed class LyingHandler(Lie lie, NodeIdentity publisher, DhtOptions options) : IInboundHandler
+    private sealed class LyingHandler(Lie lie, NodeIdentity publisher, DhtOptions options) : IProtocolHandler
     {
         public ValueTask HandleRequestAsync(ITransportConnection connection, ReadOnlyMemory<byte> request, IBufferWriter<byte> response, CancellationToken cancellationToken)
         {

@@ -17,6 +17,12 @@ internal sealed class InProcessDhtRpc(SimulatedDhtNetwork net, int caller, TimeP
 
     public int Pings { get; private set; }
 
+    /// <summary>Extra time before a node answers, on top of the RTT (a slow or overloaded peer).</summary>
+    public Dictionary<int, TimeSpan> ExtraDelay { get; } = [];
+
+    /// <summary>Lookup requests sent, in order: when (on the caller's clock) and to whom.</summary>
+    public List<(DateTimeOffset At, PeerId Peer)> Sent { get; } = [];
+
     public async Task PingAsync(DhtPeer peer, CancellationToken cancellationToken)
     {
         Pings++;
@@ -26,12 +32,15 @@ internal sealed class InProcessDhtRpc(SimulatedDhtNetwork net, int caller, TimeP
     public async Task<IReadOnlyList<DhtPeer>> FindNodeAsync(DhtPeer peer, PeerId target, CancellationToken cancellationToken)
     {
         LookupRequests++;
+        Sent.Add((time.GetUtcNow(), peer.Id));
         var node = await ReachAsync(peer, cancellationToken);
         return Closest(node, target);
     }
 
     public async Task<FindValueResponse> FindValueAsync(DhtPeer peer, PeerId key, CancellationToken cancellationToken)
     {
+        LookupRequests++;
+        Sent.Add((time.GetUtcNow(), peer.Id));
         var node = await ReachAsync(peer, cancellationToken);
         var record = stores[node]?.Get(key, time.GetUtcNow());
         return new FindValueResponse(record, record is null ? Closest(node, key) : []);
@@ -51,7 +60,7 @@ internal sealed class InProcessDhtRpc(SimulatedDhtNetwork net, int caller, TimeP
             await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken);
         }
 
-        await Task.Delay(TimeSpan.FromMilliseconds(net.Rtt(caller, node)), time, cancellationToken);
+        await Task.Delay(TimeSpan.FromMilliseconds(net.Rtt(caller, node)) + ExtraDelay.GetValueOrDefault(node), time, cancellationToken);
         return node;
     }
 

@@ -163,7 +163,7 @@ public sealed class InboundEvictionTests : IDisposable
         var table = new RoutingTable(id, options, Start);
         var store = new RecordStore(options, new RecordValidator(options, new IdentityRecordVerifier()));
         var handler = new CountingHandler(new DhtRequestHandler(table, store, new PeerRateLimiter(options), options, clock, new DhtMetrics(_meter), () => (default, 1.0)));
-        return new TestPeer(id, net.CreateNode(id, handler), handler);
+        return new TestPeer(id, net.CreateNode(id, new ProtocolDispatcher(ProtocolIds.Dht, handler)), handler);
     }
 
     /// <summary>A peer that answers with a real request handler and sends PINGs that name its listen address.</summary>
@@ -183,13 +183,13 @@ public sealed class InboundEvictionTests : IDisposable
             var request = new byte[DhtMessageCodec.PingRequestLength(_address)];
             DhtMessageCodec.WritePingRequest(request, _address);
             var connection = await Transport.DialAsync(node);
-            using var response = await connection.RequestAsync(request);
+            using var response = await connection.RequestAsync(ProtocolIds.Dht, request);
             Assert.True(DhtMessageCodec.TryDecode(response.Payload.Span, new DhtOptions(), out var answer, out _));
             Assert.Equal(DhtMessageType.Pong, answer.Type);
         }
     }
 
-    private sealed class CountingHandler(IInboundHandler inner) : IInboundHandler
+    private sealed class CountingHandler(IProtocolHandler inner) : IProtocolHandler
     {
         public int Requests { get; private set; }
 

@@ -157,4 +157,96 @@ public class LookupStateTests
         Assert.Contains(new LookupRequest(TinyIds.Of(0x01), 0), next);
         Assert.Contains(new LookupRequest(TinyIds.Of(0x02), 1), next);
     }
+
+    [Fact]
+    public void FinalPhase_AnswerBringingNothingCloser_AsksTheWholeWindowAtOnce()
+    {
+        // k = 4, α = 1. The first answer brings a closer peer (no final phase yet); the next brings nothing
+        // closer than it, so every unqueried peer of the window goes out at once.
+        foreach (var finalPhaseAfter in new[] { 0, 1 })
+        {
+            var state = new LookupState(TinyIds.Of(0x00), TinyIds.Of(0xFF), k: 4, alpha: 1, disjointPaths: 0, preferLowLatency: false, finalPhaseAfter);
+            state.AddSeeds([P(0x40), P(0x50), P(0x60), P(0x70)]);
+            var first = Drain(state);
+            Assert.Equal([TinyIds.Of(0x40)], first.Select(r => r.Peer));
+            state.OnResponse(TinyIds.Of(0x40), [P(0x08)]);
+            var second = Drain(state);
+            Assert.Equal([TinyIds.Of(0x08)], second.Select(r => r.Peer));
+            state.OnResponse(TinyIds.Of(0x08), [P(0x70)]);
+
+            var third = Drain(state);
+            if (finalPhaseAfter == 0)
+            {
+                Assert.Equal([TinyIds.Of(0x50)], third.Select(r => r.Peer));
+                Assert.Equal(0, state.FinalPaths);
+            }
+            else
+            {
+                // The window is 0x08, 0x40, 0x50, 0x60: the two unqueried go together.
+                Assert.Equal([TinyIds.Of(0x50), TinyIds.Of(0x60)], third.Select(r => r.Peer).Order());
+                Assert.Equal(1, state.FinalPaths);
+            }
+        }
+    }
+
+    [Fact]
+    public void OnSlow_FreesTheAlphaSlot_ButTheLookupStillWaitsForTheAnswer()
+    {
+        var state = new LookupState(TinyIds.Of(0x00), TinyIds.Of(0xFF), k: 2, alpha: 1, disjointPaths: 0, preferLowLatency: false);
+        state.AddSeeds([P(0x10), P(0x20), P(0x40)]);
+        Assert.True(state.TryGetNextRequest(out var slow));
+        Assert.Equal(TinyIds.Of(0x10), slow.Peer);
+        Assert.False(state.TryGetNextRequest(out _));
+
+        Assert.True(state.OnSlow(slow.Peer));
+        Assert.False(state.OnSlow(slow.Peer)); // once
+        Assert.True(state.TryGetNextRequest(out var hedge));
+        Assert.Equal(TinyIds.Of(0x20), hedge.Peer);
+        Assert.Equal(2, state.InFlight);
+        state.OnResponse(hedge.Peer, []);
+        Assert.False(state.IsFinished); // 0x10 is still awaited: it is one of the two closest
+        Assert.False(state.TryGetNextRequest(out _)); // the window (0x10, 0x20) has nobody left to ask
+
+        state.OnResponse(slow.Peer, []);
+        Assert.True(state.IsFinished);
+        var result = new PeerId[2];
+        Assert.Equal(2, state.CopyResult(result));
+        Assert.Equal([TinyIds.Of(0x10), TinyIds.Of(0x20)], result);
+        Assert.Equal(0, state.InFlight);
+    }
+
+    [Fact]
+    public void OnGaveUp_LookupEndsWithoutThePeer_ButALateAnswerIsStillTaken()
+    {
+        // Given up and never heard from again: the lookup ends with the next closest instead.
+        var state = new LookupState(TinyIds.Of(0x00), TinyIds.Of(0xFF), k: 2, alpha: 2, disjointPaths: 0, preferLowLatency: false);
+        state.AddSeeds([P(0x10), P(0x20), P(0x40)]);
+        Assert.Equal(2, Drain(state).Count);
+        state.OnResponse(TinyIds.Of(0x20), []);
+        Assert.True(state.OnGaveUp(TinyIds.Of(0x10)));
+        var next = Drain(state);
+        Assert.Equal([TinyIds.Of(0x40)], next.Select(r => r.Peer));
+        state.OnResponse(TinyIds.Of(0x40), []);
+        Assert.True(state.IsFinished);
+        var result = new PeerId[2];
+        Assert.Equal(2, state.CopyResult(result));
+        Assert.Equal([TinyIds.Of(0x20), TinyIds.Of(0x40)], result);
+        Assert.Equal(1, state.InFlight); // the request itself is still out
+
+        // Given up, but the answer arrives while the lookup still runs: it counts, and so do its peers.
+        state = new LookupState(TinyIds.Of(0x00), TinyIds.Of(0xFF), k: 2, alpha: 2, disjointPaths: 0, preferLowLatency: false);
+        state.AddSeeds([P(0x10), P(0x20), P(0x40)]);
+        Drain(state);
+        Assert.True(state.OnGaveUp(TinyIds.Of(0x10)));
+        Assert.Equal([TinyIds.Of(0x40)], Drain(state).Select(r => r.Peer));
+        state.OnResponse(TinyIds.Of(0x20), []);
+        state.OnResponse(TinyIds.Of(0x10), [P(0x01)]);
+        Assert.Equal([TinyIds.Of(0x01)], Drain(state).Select(r => r.Peer));
+        state.OnResponse(TinyIds.Of(0x40), []);
+        state.OnResponse(TinyIds.Of(0x01), []);
+        Assert.True(state.IsFinished);
+        Assert.Equal(2, state.CopyResult(result));
+        Assert.Equal([TinyIds.Of(0x01), TinyIds.Of(0x10)], result);
+        Assert.Equal(0, state.Failures);
+    }
 }

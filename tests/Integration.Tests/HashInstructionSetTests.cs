@@ -11,7 +11,7 @@ namespace Overlay.Integration.Tests;
 /// </summary>
 public sealed class HashInstructionSetTests : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
     private readonly string _dir = Directory.CreateTempSubdirectory("overlay-hash-isa").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

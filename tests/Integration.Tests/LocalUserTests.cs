@@ -10,7 +10,7 @@ public sealed class LocalUserTests : IDisposable
     private const int SigTerm = 15;
     private const UnixFileMode OwnerFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode OwnerDirectory = OwnerFile | UnixFileMode.UserExecute;
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
     private readonly string _root = Directory.CreateTempSubdirectory("overlay-users").FullName;
 
     public void Dispose() => Directory.Delete(_root, recursive: true);

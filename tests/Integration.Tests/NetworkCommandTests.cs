@@ -3,7 +3,7 @@ namespace Overlay.Integration.Tests;
 public sealed class NetworkCommandTests : IDisposable
 {
     private const int SigTerm = 15;
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
     private readonly string _root = Directory.CreateTempSubdirectory("overlay-net").FullName;
 
     public void Dispose() => Directory.Delete(_root, recursive: true);

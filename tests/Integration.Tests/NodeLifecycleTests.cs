@@ -4,7 +4,7 @@ public sealed class NodeLifecycleTests : IDisposable
 {
     private const int SigInt = 2;
     private const int SigTerm = 15;
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
     private readonly string _dataDir = Directory.CreateTempSubdirectory("overlay-node").FullName;
 
     public void Dispose() => Directory.Delete(_dataDir, recursive: true);

@@ -38,6 +38,17 @@ internal sealed class NodeProcess : IDisposable
 
     public static NodeProcess Start(params string[] args) => Start(environment: null, args);
 
+    /// <summary>The address in a "Listening on ADDRESS" line.</summary>
+    public static string ListenAddressIn(string line) => line[(line.IndexOf("Listening on ", StringComparison.Ordinal) + "Listening on ".Length)..].Trim();
+
+    /// <summary>A loopback TCP port free at the moment of asking.</summary>
+    public static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     /// <summary>Starts the program with <paramref name="environment"/> set on top of this process's (a null value removes a variable).</summary>
     public static NodeProcess Start(IReadOnlyDictionary<string, string?>? environment, params string[] args) => StartAs(null, NodeDll, environment, args);
 

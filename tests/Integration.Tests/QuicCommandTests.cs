@@ -12,7 +12,7 @@ public sealed class QuicCommandTests : IDisposable
 {
     private const string LibraryVariable = "OVERLAY_MSQUIC_PATH";
     private const int SigTerm = 15;
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
     private readonly string _root = Directory.CreateTempSubdirectory("overlay-quic").FullName;
 
     public void Dispose() => Directory.Delete(_root, recursive: true);

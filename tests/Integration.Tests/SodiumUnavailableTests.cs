@@ -8,7 +8,7 @@ namespace Overlay.Integration.Tests;
 /// </summary>
 public sealed class SodiumUnavailableTests : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
     private readonly string _app = Directory.CreateTempSubdirectory("overlay-no-sodium").FullName;
     private readonly string _dataDir = Directory.CreateTempSubdirectory("overlay-no-sodium-data").FullName;
 

@@ -11,7 +11,7 @@ public sealed class UnprivilegedUserTests : IDisposable
 {
     private const int SigTerm = 15;
     private const uint Nobody = 65534;
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
     private readonly string _home = Directory.CreateTempSubdirectory("overlay-nobody").FullName;
 
     public void Dispose() => Directory.Delete(_home, recursive: true);

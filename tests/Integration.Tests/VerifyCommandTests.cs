@@ -5,7 +5,7 @@ namespace Overlay.Integration.Tests;
 
 public sealed class VerifyCommandTests : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
     private readonly string _dataDir = Directory.CreateTempSubdirectory("overlay-verify").FullName;
 
     public void Dispose() => Directory.Delete(_dataDir, recursive: true);

@@ -12,6 +12,7 @@ public sealed class TransportOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(10), options.KeepAliveInterval);
         Assert.Equal(TimeSpan.FromMilliseconds(10), options.BatchWindow);
         Assert.Equal(65536, options.MaxBatchBytes);
+        Assert.Equal(65536, options.StreamWindowBytes);
         Assert.Equal(["tcp://0.0.0.0:4001"], options.ListenAddresses);
     }
 
@@ -25,6 +26,7 @@ public sealed class TransportOptionsTests
             ListenAddresses = ["tcp://localhost:1"],
             BootstrapPeers = ["tcp://127.0.0.1:0"],
             MsQuicLibraryPath = "/nonexistent/libmsquic.so",
+            StreamWindowBytes = 100_000,
         };
 
         var failures = options.Validate();
@@ -33,6 +35,20 @@ public sealed class TransportOptionsTests
         Assert.Contains(failures, f => f.StartsWith("Transport:ListenAddresses:0 is invalid", StringComparison.Ordinal) && f.Contains("host names", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("Transport:BootstrapPeers:0 is 'tcp://127.0.0.1:0'", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("Transport:MsQuicLibraryPath is '/nonexistent/libmsquic.so'", StringComparison.Ordinal));
-        Assert.Equal(5, failures.Count);
+        Assert.Contains(failures, f => f.StartsWith("Transport:StreamWindowBytes is 100000; allowed is a power of two from 65536 to 67108864", StringComparison.Ordinal));
+        Assert.Equal(6, failures.Count);
+    }
+
+    [Theory]
+    [InlineData(nameof(TransportOptions.MaxConnectionsPerPrivateAddress), 0, "allowed is 1 to 1000000")]
+    [InlineData(nameof(TransportOptions.MaxConnectionsPerLoopbackAddress), 1_000_001, "allowed is 1 to 1000000")]
+    [InlineData(nameof(TransportOptions.MaxPendingHandshakes), 0, "allowed is 1 to 65536")]
+    [InlineData(nameof(TransportOptions.MaxPendingHandshakes), 65537, "allowed is 1 to 65536")]
+    public void Validate_ConnectionLimitOutOfRange_NamesKeyAndRange(string key, int value, string allowed)
+    {
+        var options = new TransportOptions();
+        typeof(TransportOptions).GetProperty(key)!.SetValue(options, value);
+        var failure = Assert.Single(options.Validate());
+        Assert.Equal($"Transport:{key} is {value}; {allowed}.", failure);
     }
 }

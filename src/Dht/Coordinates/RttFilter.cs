@@ -55,9 +55,27 @@ public sealed class RttFilter
             _count[slot]++;
         }
 
+        return Median(slot);
+    }
+
+    /// <summary>The median of <paramref name="peer"/>'s window (ms), if it has one.</summary>
+    public bool TryGetMedian(PeerId peer, out double rttMs)
+    {
+        if (_slots.TryGetValue(KeyOf(peer), out var slot) && _count[slot] > 0)
+        {
+            rttMs = Median(slot);
+            return true;
+        }
+
+        rttMs = double.NaN;
+        return false;
+    }
+
+    private double Median(int slot)
+    {
         var n = _count[slot];
         Span<float> sorted = stackalloc float[n];
-        _samples.AsSpan(at, n).CopyTo(sorted);
+        _samples.AsSpan(slot * _size, n).CopyTo(sorted);
         sorted.Sort();
         return (n & 1) == 1 ? sorted[n / 2] : ((double)sorted[(n / 2) - 1] + sorted[n / 2]) / 2;
     }

@@ -42,6 +42,35 @@ public sealed class VivaldiNode
     /// <summary>The coordinate <paramref name="peer"/> last reported with an accepted sample, if it is still remembered.</summary>
     public bool TryGetPeerCoordinate(PeerId peer, out VivaldiCoordinate coordinate) => _filter.TryGetCoordinate(peer, out coordinate);
 
+    /// <summary>The median of the RTTs measured to <paramref name="peer"/> lately (ms), if it is still remembered.</summary>
+    public bool TryGetMeasuredRtt(PeerId peer, out double rttMs) => _filter.TryGetMedian(peer, out rttMs);
+
+    /// <summary>
+    /// Best RTT estimate to <paramref name="peer"/> in ms: the median of its recent measurements; else the
+    /// distance to the coordinate it last reported to this node, or to <paramref name="reported"/> (one
+    /// another peer passed on), once this node's own coordinate has settled (error below
+    /// <paramref name="maxError"/>); else NaN.
+    /// </summary>
+    public double EstimateRtt(PeerId peer, VivaldiCoordinate? reported, double maxError)
+    {
+        if (_filter.TryGetMedian(peer, out var measured))
+        {
+            return measured;
+        }
+
+        if (Error >= maxError)
+        {
+            return double.NaN;
+        }
+
+        if (_filter.TryGetCoordinate(peer, out var own))
+        {
+            return PredictRtt(own);
+        }
+
+        return reported is { IsValid: true } c ? PredictRtt(c) : double.NaN;
+    }
+
     /// <summary>Samples accepted so far.</summary>
     public long Updates { get; private set; }
 

@@ -18,6 +18,17 @@ namespace Overlay.Dht.Lookup;
 /// hop is one band. Among those the lowest predicted latency goes first.
 /// </para>
 /// <para>
+/// Final phase (Kademlia §2.3): once answers on a path bring no peer closer than the closest it already
+/// knew (the paper waits for a round of α; the number is a parameter), the path stops holding back and asks every unqueried candidate in its k-closest
+/// window at once (and any that enters the window later), instead of α at a time.
+/// </para>
+/// <para>
+/// Slow peers: the caller may report that a request has taken longer than expected
+/// (<see cref="OnSlow"/>: its α slot goes to the next candidate, the request still counts as awaited)
+/// and later that it has stopped waiting for it (<see cref="OnGaveUp"/>: the peer then counts as
+/// failed for the window and for termination, but an answer that still arrives is taken as any other).
+/// </para>
+/// <para>
 /// S/Kademlia disjoint paths (§4.4): seeds are dealt round-robin to d paths, each path keeps its own
 /// candidates and its own α in flight, and a peer already known to one path is never added to another,
 /// so no node is queried by two paths.
@@ -31,6 +42,9 @@ public sealed class LookupState
         InFlight,
         Answered,
         Failed,
+
+        // Still in flight, but no longer awaited: counts as failed until an answer arrives.
+        GaveUp,
     }
 
     private struct Entry
@@ -39,6 +53,9 @@ public sealed class LookupState
         public PeerId Distance;
         public double Latency;
         public PeerState State;
+
+        // In flight past its expected time: no longer holds one of the path's α slots.
+        public bool Slow;
         public int Path;
         public int Depth;
     }
@@ -46,12 +63,15 @@ public sealed class LookupState
     private readonly int _k;
     private readonly int _alpha;
     private readonly bool _preferLowLatency;
+    private readonly int _finalPhaseAfter;
     private readonly PeerId _self;
     private readonly Dictionary<PeerId, int> _index = new();
     private readonly int[][] _pathOrder;
     private readonly int[] _pathCount;
     private readonly int[] _pathInFlight;
     private readonly bool[] _pathDone;
+    private readonly bool[] _pathFinal;
+    private readonly int[] _pathIdle;
     private Entry[] _entries = new Entry[64];
     private int[] _allOrder = new int[64];
     private int _count;
@@ -65,7 +85,11 @@ public sealed class LookupState
     /// <param name="alpha">Requests in flight per path (≥ 1).</param>
     /// <param name="disjointPaths">S/Kademlia d; 0 or 1 for one path.</param>
     /// <param name="preferLowLatency">Order equally useful candidates by predicted latency.</param>
-    public LookupState(PeerId target, PeerId self, int k, int alpha, int disjointPaths, bool preferLowLatency)
+    /// <param name="finalPhaseAfter">
+    /// Answers in a row that bring nothing closer after which a path asks its whole k-closest window at once
+    /// (Kademlia's final phase; the paper waits for a round, α answers); 0 never.
+    /// </param>
+    public LookupState(PeerId target, PeerId self, int k, int alpha, int disjointPaths, bool preferLowLatency, int finalPhaseAfter = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(alpha, 1);
@@ -75,6 +99,8 @@ public sealed class LookupState
         _k = k;
         _alpha = alpha;
         _preferLowLatency = preferLowLatency;
+        ArgumentOutOfRangeException.ThrowIfNegative(finalPhaseAfter);
+        _finalPhaseAfter = finalPhaseAfter;
         PathCount = Math.Max(1, disjointPaths);
         _pathOrder = new int[PathCount][];
         for (var p = 0; p < PathCount; p++)
@@ -85,11 +111,13 @@ public sealed class LookupState
         _pathCount = new int[PathCount];
         _pathInFlight = new int[PathCount];
         _pathDone = new bool[PathCount];
+        _pathFinal = new bool[PathCount];
+        _pathIdle = new int[PathCount];
     }
 
-    /// <summary>Starts a lookup with K, Alpha, DisjointPaths and PreferLowLatency from <paramref name="options"/>.</summary>
+    /// <summary>Starts a lookup with K, Alpha (per path), DisjointPaths, PreferLowLatency and the final phase from <paramref name="options"/>.</summary>
     public LookupState(PeerId target, PeerId self, DhtOptions options)
-        : this(target, self, options?.K ?? throw new ArgumentNullException(nameof(options)), options.Alpha, options.DisjointPaths, options.PreferLowLatency)
+        : this(target, self, options?.K ?? throw new ArgumentNullException(nameof(options)), options.AlphaPerPath, options.DisjointPaths, options.PreferLowLatency, options.LookupFinalPhaseAfter)
     {
     }
 
@@ -99,7 +127,7 @@ public sealed class LookupState
     /// <summary>Number of lookup paths (1 unless disjoint paths are on).</summary>
     public int PathCount { get; }
 
-    /// <summary>Requests handed out and not yet answered or failed.</summary>
+    /// <summary>Requests handed out and not yet answered or failed (including those no longer awaited).</summary>
     public int InFlight { get; private set; }
 
     /// <summary>Requests handed out so far.</summary>
@@ -142,9 +170,24 @@ public sealed class LookupState
         UpdateAllDone();
     }
 
+    /// <summary>Paths in their final phase (asking their whole k-closest window at once).</summary>
+    public int FinalPaths
+    {
+        get
+        {
+            var n = 0;
+            for (var p = 0; p < PathCount; p++)
+            {
+                n += _pathFinal[p] ? 1 : 0;
+            }
+
+            return n;
+        }
+    }
+
     /// <summary>
-    /// The next request to send, if a path has room under α and an unqueried candidate in its k-closest
-    /// window. Call until it returns false, then wait for an answer or a timeout.
+    /// The next request to send, if a path has room under α (or is in its final phase) and an unqueried
+    /// candidate in its k-closest window. Call until it returns false, then wait for an answer or a timeout.
     /// </summary>
     public bool TryGetNextRequest(out LookupRequest request)
     {
@@ -152,7 +195,7 @@ public sealed class LookupState
         {
             var p = _nextPath;
             _nextPath = (_nextPath + 1) % PathCount;
-            if (_pathDone[p] || _pathInFlight[p] >= _alpha)
+            if (_pathDone[p] || (!_pathFinal[p] && _pathInFlight[p] >= _alpha))
             {
                 continue;
             }
@@ -178,11 +221,12 @@ public sealed class LookupState
 
     /// <summary>
     /// Reports <paramref name="from"/>'s answer: the peers it returned as closest to the target. Answers
-    /// from peers that were not asked, or already reported, are ignored.
+    /// from peers that were not asked, or already reported, are ignored; a late answer from a peer given
+    /// up on (<see cref="OnGaveUp"/>) is taken.
     /// </summary>
     public void OnResponse(PeerId from, ReadOnlySpan<LookupPeer> closer)
     {
-        if (!_index.TryGetValue(from, out var i) || _entries[i].State != PeerState.InFlight)
+        if (!TryEndRequest(from, out var i))
         {
             return;
         }
@@ -191,12 +235,23 @@ public sealed class LookupState
         e.State = PeerState.Answered;
         var path = e.Path;
         var depth = e.Depth + 1;
-        _pathInFlight[path]--;
-        InFlight--;
         Responses++;
+        var closestBefore = ClosestLive(path);
+        var improved = false;
         foreach (var peer in closer)
         {
-            TryAdd(peer, path, depth);
+            if (TryAdd(peer, path, depth) && (closestBefore < 0 || _entries[_index[peer.Id]].Distance < _entries[closestBefore].Distance))
+            {
+                improved = true;
+            }
+        }
+
+        // Kademlia §2.3: answers that bring nothing closer than the closest already seen end the
+        // α-at-a-time phase of this path.
+        _pathIdle[path] = improved ? 0 : _pathIdle[path] + 1;
+        if (_finalPhaseAfter > 0 && _pathIdle[path] >= _finalPhaseAfter)
+        {
+            _pathFinal[path] = true;
         }
 
         _pathDone[path] = IsPathDone(path);
@@ -205,17 +260,91 @@ public sealed class LookupState
     /// <summary>Reports that the request to <paramref name="peer"/> failed (timeout, refusal, bad answer).</summary>
     public void OnFailure(PeerId peer)
     {
-        if (!_index.TryGetValue(peer, out var i) || _entries[i].State != PeerState.InFlight)
+        if (!TryEndRequest(peer, out var i))
         {
             return;
         }
 
         ref var e = ref _entries[i];
         e.State = PeerState.Failed;
-        _pathInFlight[e.Path]--;
-        InFlight--;
         Failures++;
         _pathDone[e.Path] = IsPathDone(e.Path);
+    }
+
+    /// <summary>
+    /// Reports that the request to <paramref name="peer"/> has taken longer than expected: its α slot goes
+    /// to the next candidate (hedging), while the lookup still waits for its answer. Returns false when
+    /// the request is not in flight or was already reported slow.
+    /// </summary>
+    public bool OnSlow(PeerId peer)
+    {
+        if (!_index.TryGetValue(peer, out var i) || _entries[i].State != PeerState.InFlight || _entries[i].Slow)
+        {
+            return false;
+        }
+
+        _entries[i].Slow = true;
+        _pathInFlight[_entries[i].Path]--;
+        return true;
+    }
+
+    /// <summary>
+    /// Reports that the lookup no longer waits for <paramref name="peer"/>: it counts as failed for the
+    /// path's window and for termination, so a dead peer cannot hold the lookup until the request
+    /// timeout. The request itself may still be answered; <see cref="OnResponse"/> then takes the answer.
+    /// Returns false when the request is not in flight.
+    /// </summary>
+    public bool OnGaveUp(PeerId peer)
+    {
+        if (!_index.TryGetValue(peer, out var i) || _entries[i].State != PeerState.InFlight)
+        {
+            return false;
+        }
+
+        ref var e = ref _entries[i];
+        if (!e.Slow)
+        {
+            e.Slow = true;
+            _pathInFlight[e.Path]--;
+        }
+
+        e.State = PeerState.GaveUp;
+        _pathDone[e.Path] = IsPathDone(e.Path);
+        return true;
+    }
+
+    // Ends an outstanding request (in flight or given up on) and frees its α slot if it held one.
+    private bool TryEndRequest(PeerId peer, out int i)
+    {
+        if (!_index.TryGetValue(peer, out i) || _entries[i].State is not (PeerState.InFlight or PeerState.GaveUp))
+        {
+            return false;
+        }
+
+        ref var e = ref _entries[i];
+        if (!e.Slow)
+        {
+            _pathInFlight[e.Path]--;
+        }
+
+        e.Slow = false;
+        InFlight--;
+        return true;
+    }
+
+    // The closest candidate of a path that has not failed (or been given up on), or -1.
+    private int ClosestLive(int path)
+    {
+        var order = _pathOrder[path];
+        for (var o = 0; o < _pathCount[path]; o++)
+        {
+            if (_entries[order[o]].State is not (PeerState.Failed or PeerState.GaveUp))
+            {
+                return order[o];
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>
@@ -269,7 +398,7 @@ public sealed class LookupState
         {
             var idx = order[o];
             ref var e = ref _entries[idx];
-            if (e.State == PeerState.Failed)
+            if (e.State is PeerState.Failed or PeerState.GaveUp)
             {
                 continue;
             }
@@ -319,7 +448,7 @@ public sealed class LookupState
         for (var o = 0; o < _pathCount[path] && seen < _k; o++)
         {
             var state = _entries[order[o]].State;
-            if (state == PeerState.Failed)
+            if (state is PeerState.Failed or PeerState.GaveUp)
             {
                 continue;
             }

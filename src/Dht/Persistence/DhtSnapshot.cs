@@ -1,8 +1,9 @@
 namespace Overlay.Dht.Persistence;
 
 /// <summary>
-/// What a node keeps across restarts: its routing-table contacts, the value records it holds, and the
-/// provider records it holds for others or announced itself.
+/// What a node keeps across restarts: its routing-table contacts, the value records it holds, the
+/// provider records it holds for others or announced itself, and the identities its unpinned bootstrap
+/// addresses proved.
 /// </summary>
 public sealed record DhtSnapshot(IReadOnlyList<ContactSnapshot> Contacts, IReadOnlyList<SavedRecord> Records, IReadOnlyList<SavedProvider> Providers)
 {
@@ -11,6 +12,9 @@ public sealed record DhtSnapshot(IReadOnlyList<ContactSnapshot> Contacts, IReadO
         : this(contacts, records, [])
     {
     }
+
+    /// <summary>Identities that bootstrap addresses without a pinned PeerId proved when first dialled (trust on first use).</summary>
+    public IReadOnlyList<BootstrapPin> BootstrapPins { get; init; } = [];
 
     /// <summary>Nothing saved.</summary>
     public static DhtSnapshot Empty { get; } = new([], [], []);

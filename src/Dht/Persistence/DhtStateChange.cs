@@ -9,7 +9,7 @@ namespace Overlay.Dht.Persistence;
 public readonly record struct DhtStateChange
 {
     private DhtStateChange(DhtStateChangeKind kind, SavedRecord record = default, SavedProvider provider = default, PeerId key = default,
-        IReadOnlyList<ContactSnapshot>? contacts = null, DateTimeOffset time = default)
+        IReadOnlyList<ContactSnapshot>? contacts = null, DateTimeOffset time = default, BootstrapPin pin = default)
     {
         Kind = kind;
         Record = record;
@@ -17,6 +17,7 @@ public readonly record struct DhtStateChange
         Key = key;
         Contacts = contacts;
         Time = time;
+        Pin = pin;
     }
 
     /// <summary>What the change does.</summary>
@@ -36,6 +37,9 @@ public readonly record struct DhtStateChange
 
     /// <summary>The time of <see cref="DhtStateChangeKind.RemoveExpired"/>.</summary>
     public DateTimeOffset Time { get; }
+
+    /// <summary>The pin kept by <see cref="DhtStateChangeKind.StoreBootstrapPin"/>.</summary>
+    public BootstrapPin Pin { get; }
 
     /// <summary>Keeps <paramref name="record"/> under its key, replacing what was there.</summary>
     public static DhtStateChange StoreRecord(SavedRecord record)
@@ -70,4 +74,11 @@ public readonly record struct DhtStateChange
 
     /// <summary>Deletes the records and provider records expired at <paramref name="now"/>.</summary>
     public static DhtStateChange RemoveExpired(DateTimeOffset now) => new(DhtStateChangeKind.RemoveExpired, time: now);
+
+    /// <summary>Keeps <paramref name="pin"/>, replacing the pin saved for its address.</summary>
+    public static DhtStateChange StoreBootstrapPin(BootstrapPin pin)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(pin.Address);
+        return new(DhtStateChangeKind.StoreBootstrapPin, pin: pin);
+    }
 }

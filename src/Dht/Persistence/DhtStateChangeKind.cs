@@ -20,4 +20,7 @@ public enum DhtStateChangeKind
 
     /// <summary>Deletes every record and provider record expired at a time.</summary>
     RemoveExpired,
+
+    /// <summary>Keeps the identity a bootstrap address proved on first use, replacing the one saved for that address.</summary>
+    StoreBootstrapPin,
 }

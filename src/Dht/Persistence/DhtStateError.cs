@@ -33,4 +33,7 @@ public enum DhtStateError
     /// which has no signature to check, is skipped.
     /// </summary>
     BadSeal,
+
+    /// <summary>A bootstrap-pin row has a malformed address, peer id or time; the row is skipped.</summary>
+    BadBootstrapPin,
 }

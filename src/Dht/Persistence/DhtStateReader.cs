@@ -14,10 +14,12 @@ internal sealed class DhtStateReader(string path, DhtOptions options, int maxCon
     private readonly List<ContactSnapshot> _contacts = [];
     private readonly List<SavedRecord> _records = [];
     private readonly List<SavedProvider> _providers = [];
+    private readonly List<BootstrapPin> _pins = [];
     private readonly List<DhtStateProblem> _problems = [];
     private readonly List<long> _refusedContacts = [];
     private readonly List<long> _refusedRecords = [];
     private readonly List<long> _refusedProviders = [];
+    private readonly List<long> _refusedPins = [];
     private readonly List<(long RowId, SavedProvider Provider)> _unsealedProviders = [];
     private readonly long _nowMs = now.ToUnixTimeMilliseconds();
     private int _expiredRecords;
@@ -28,7 +30,7 @@ internal sealed class DhtStateReader(string path, DhtOptions options, int maxCon
     public void Problem(DhtStateError error, string detail) => _problems.Add(new DhtStateProblem(error, detail));
 
     public DhtStateLoadResult Result() =>
-        new(new DhtSnapshot(_contacts, _records, _providers), _problems, _expiredRecords, _expiredProviders);
+        new(new DhtSnapshot(_contacts, _records, _providers) { BootstrapPins = _pins }, _problems, _expiredRecords, _expiredProviders);
 
     /// <summary>Marks every record read so far unsealed, so the node checks each again.</summary>
     public void Unseal()
@@ -39,12 +41,13 @@ internal sealed class DhtStateReader(string path, DhtOptions options, int maxCon
         }
     }
 
-    /// <summary>Reads contacts, records and providers. <paramref name="sealsExpected"/>: the file was written with seals (schema 3 and up).</summary>
+    /// <summary>Reads contacts, records, providers and bootstrap pins. <paramref name="sealsExpected"/>: the file was written with seals (schema 3 and up).</summary>
     public void ReadAll(SqliteConnection connection, bool sealsExpected)
     {
         ReadContacts(connection);
         ReadRecords(connection, sealsExpected);
         ReadProviders(connection, sealsExpected);
+        BootstrapPinTable.Read(connection, path, _pins, _refusedPins, Problem);
     }
 
     /// <summary>
@@ -53,7 +56,7 @@ internal sealed class DhtStateReader(string path, DhtOptions options, int maxCon
     /// </summary>
     public void Tidy(SqliteConnection connection)
     {
-        if (_refusedContacts.Count + _refusedRecords.Count + _refusedProviders.Count + _unsealedProviders.Count == 0)
+        if (_refusedContacts.Count + _refusedRecords.Count + _refusedProviders.Count + _refusedPins.Count + _unsealedProviders.Count == 0)
         {
             return;
         }
@@ -62,6 +65,7 @@ internal sealed class DhtStateReader(string path, DhtOptions options, int maxCon
         Delete(connection, transaction, "contacts", _refusedContacts);
         Delete(connection, transaction, "records", _refusedRecords);
         Delete(connection, transaction, "providers", _refusedProviders);
+        Delete(connection, transaction, "bootstrap_pins", _refusedPins);
         if (seal is not null && _unsealedProviders.Count > 0)
         {
             using var command = connection.CreateCommand();

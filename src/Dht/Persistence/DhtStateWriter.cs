@@ -20,6 +20,7 @@ internal sealed class DhtStateWriter : IDisposable
     private readonly SqliteCommand _storeContact;
     private readonly SqliteCommand _removeContact;
     private readonly SqliteCommand _removeExpired;
+    private readonly SqliteCommand _storeBootstrapPin;
     private readonly byte[] _key = new byte[PeerId.Size];
     private readonly byte[] _provider = new byte[PeerId.Size];
     private readonly byte[] _sealBytes = new byte[DhtRowSeal.Size];
@@ -38,6 +39,7 @@ internal sealed class DhtStateWriter : IDisposable
         _storeContact = Prepare("INSERT OR REPLACE INTO contacts (peer_id, address, latency_ms, last_seen_ms) VALUES ($a, $b, $c, $d)", 4);
         _removeContact = Prepare("DELETE FROM contacts WHERE peer_id = $a", 1);
         _removeExpired = Prepare("DELETE FROM records WHERE expires_ms <= $a; DELETE FROM providers WHERE expires_ms <= $a", 1);
+        _storeBootstrapPin = Prepare(BootstrapPinTable.StoreSql, 3);
     }
 
     /// <summary>Tells the writer which contacts the file holds (those loaded; the rest were deleted at load).</summary>
@@ -81,6 +83,9 @@ internal sealed class DhtStateWriter : IDisposable
                     case DhtStateChangeKind.RemoveExpired:
                         Run(_removeExpired, transaction, change.Time.ToUnixTimeMilliseconds());
                         break;
+                    case DhtStateChangeKind.StoreBootstrapPin:
+                        Run(_storeBootstrapPin, transaction, BootstrapPinTable.Values(change.Pin));
+                        break;
                     default:
                         throw new ArgumentException($"Unknown DHT state change {change.Kind}.", nameof(changes));
                 }
@@ -98,7 +103,7 @@ internal sealed class DhtStateWriter : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in (SqliteCommand[])[_storeRecord, _removeRecord, _storeProvider, _removeProvider, _storeContact, _removeContact, _removeExpired])
+        foreach (var command in (SqliteCommand[])[_storeRecord, _removeRecord, _storeProvider, _removeProvider, _storeContact, _removeContact, _removeExpired, _storeBootstrapPin])
         {
             command.Dispose();
         }

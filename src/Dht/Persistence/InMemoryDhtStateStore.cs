@@ -13,6 +13,7 @@ public sealed class InMemoryDhtStateStore : IDhtStateStore, IDhtStateJournal
 {
     private readonly Dictionary<PeerId, SavedRecord> _records = [];
     private readonly Dictionary<(PeerId Key, PeerId Provider, bool Announced), SavedProvider> _providers = [];
+    private readonly Dictionary<string, BootstrapPin> _pins = new(StringComparer.Ordinal);
     private IReadOnlyList<ContactSnapshot> _contacts = [];
 
     /// <summary>Creates an empty store.</summary>
@@ -36,7 +37,8 @@ public sealed class InMemoryDhtStateStore : IDhtStateStore, IDhtStateJournal
     public DhtStateLoadResult Load(DateTimeOffset now)
     {
         var (records, providers) = RemoveExpired(now);
-        return new DhtStateLoadResult(new DhtSnapshot(_contacts, [.. _records.Values], [.. _providers.Values]), [], records, providers);
+        var snapshot = new DhtSnapshot(_contacts, [.. _records.Values], [.. _providers.Values]) { BootstrapPins = [.. _pins.Values] };
+        return new DhtStateLoadResult(snapshot, [], records, providers);
     }
 
     /// <inheritdoc/>
@@ -65,6 +67,9 @@ public sealed class InMemoryDhtStateStore : IDhtStateStore, IDhtStateJournal
                     break;
                 case DhtStateChangeKind.RemoveExpired:
                     RemoveExpired(change.Time);
+                    break;
+                case DhtStateChangeKind.StoreBootstrapPin:
+                    _pins[change.Pin.Address] = change.Pin;
                     break;
                 default:
                     throw new ArgumentOutOfRangeException(nameof(changes), change.Kind, "Unknown DHT state change.");

@@ -5,8 +5,8 @@ using Overlay.Crypto;
 namespace Overlay.Dht.Persistence;
 
 /// <summary>
-/// DHT state in one SQLite file (<c>dht.db</c> in the node's data directory): contacts, value records and
-/// provider records, in write-ahead-log mode and changed in place. Each <see cref="Apply"/> is one
+/// DHT state in one SQLite file (<c>dht.db</c> in the node's data directory): contacts, value records,
+/// provider records and bootstrap pins (<see cref="BootstrapPinTable"/>), in write-ahead-log mode and changed in place. Each <see cref="Apply"/> is one
 /// transaction: a record is written when the node keeps it (<see cref="DhtStateJournal"/> batches those),
 /// contacts only where they changed. With <c>synchronous=NORMAL</c> a committed transaction survives the
 /// process being killed; with a full sync (<see cref="SqliteDhtStateStore(string, DhtOptions, int, DhtRowSeal?, bool)"/>)
@@ -47,7 +47,7 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
         CREATE TABLE IF NOT EXISTS contacts (peer_id BLOB NOT NULL PRIMARY KEY, address TEXT NOT NULL, latency_ms REAL, last_seen_ms INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS records (key BLOB NOT NULL PRIMARY KEY, local INTEGER NOT NULL, encoded BLOB NOT NULL, expires_ms INTEGER, seal BLOB);
         CREATE TABLE IF NOT EXISTS providers (key BLOB NOT NULL, provider BLOB NOT NULL, local INTEGER NOT NULL, expires_ms INTEGER NOT NULL, seal BLOB, PRIMARY KEY (key, provider, local));
-        """;
+        """ + BootstrapPinTable.CreateSql;
 
     private readonly DhtOptions _options;
     private readonly int _maxContacts;

@@ -1,4 +1,5 @@
 using Overlay.Crypto;
+using Overlay.Dht.Coordinates;
 
 namespace Overlay.Dht.Routing;
 
@@ -13,6 +14,11 @@ public sealed class Contact
     // by the properties: 80 bytes per object instead of 96.
     private long _lastSeenTicks;
     private float _latencyMs;
+
+    // The coordinate the peer last reported in its own answers (X is NaN while none is known).
+    private float _x = float.NaN;
+    private float _y;
+    private float _height;
 
     internal Contact(PeerId id, NetworkGroup group, string? address, DateTimeOffset lastSeen, double latencyMs)
     {
@@ -44,6 +50,26 @@ public sealed class Contact
     {
         get => _latencyMs;
         internal set => _latencyMs = (float)value;
+    }
+
+    /// <summary>
+    /// The network coordinate the peer last reported in an answer to this node (kept to float precision),
+    /// or null. Answers to other nodes' lookups pass it on with the contact.
+    /// </summary>
+    public VivaldiCoordinate? Coordinate
+    {
+        get => float.IsNaN(_x) ? null : new VivaldiCoordinate(_x, _y, _height);
+        internal set
+        {
+            if (value is { IsValid: true } c)
+            {
+                (_x, _y, _height) = ((float)c.X, (float)c.Y, (float)c.Height);
+            }
+            else
+            {
+                _x = float.NaN;
+            }
+        }
     }
 
     /// <summary>Requests to this peer that failed since it last answered.</summary>

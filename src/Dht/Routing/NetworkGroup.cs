@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Overlay.Transport;
 
 namespace Overlay.Dht.Routing;
 
@@ -72,27 +73,10 @@ public readonly record struct NetworkGroup(ulong Value)
         return Unknown;
     }
 
-    /// <summary>True for loopback, RFC 1918 private, IPv4/IPv6 link-local and IPv6 unique-local (fc00::/7) addresses.</summary>
-    public static bool IsSiteLocal(IPAddress address)
-    {
-        ArgumentNullException.ThrowIfNull(address);
-        if (IPAddress.IsLoopback(address))
-        {
-            return true;
-        }
-
-        Span<byte> b = stackalloc byte[16];
-        if (!address.TryWriteBytes(b, out var written))
-        {
-            return false;
-        }
-
-        if (address.AddressFamily == AddressFamily.InterNetwork && written == 4)
-        {
-            return b[0] == 10 || (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254);
-        }
-
-        return address.AddressFamily == AddressFamily.InterNetworkV6 && written == 16 &&
-            ((b[0] & 0xFE) == 0xFC || (b[0] == 0xFE && (b[1] & 0xC0) == 0x80));
-    }
+    /// <summary>
+    /// True for loopback, RFC 1918 private, IPv4/IPv6 link-local and IPv6 unique-local (fc00::/7) addresses:
+    /// every scope but <see cref="AddressScope.Public"/> in the transport's one classification, so the
+    /// transport's per-address connection limits and these diversity limits exempt the same addresses.
+    /// </summary>
+    public static bool IsSiteLocal(IPAddress address) => AddressScopes.Of(address) != AddressScope.Public;
 }

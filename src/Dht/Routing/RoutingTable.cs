@@ -1,5 +1,6 @@
 using System.Buffers;
 using Overlay.Crypto;
+using Overlay.Dht.Coordinates;
 
 namespace Overlay.Dht.Routing;
 
@@ -111,7 +112,8 @@ public sealed class RoutingTable
     /// <param name="now">When it was seen.</param>
     /// <param name="latencyMs">Measured or predicted RTT in ms, or NaN when unknown.</param>
     /// <param name="address">Opaque dialable address, or null to keep the known one.</param>
-    public ObserveResult Observe(PeerId id, NetworkGroup group, DateTimeOffset now, double latencyMs = double.NaN, string? address = null)
+    /// <param name="coordinate">The network coordinate the peer reported in its own latest answer, or null to keep the known one.</param>
+    public ObserveResult Observe(PeerId id, NetworkGroup group, DateTimeOffset now, double latencyMs = double.NaN, string? address = null, VivaldiCoordinate? coordinate = null)
     {
         var index = BucketIndexOf(id);
         if (index >= BucketCount)
@@ -124,7 +126,7 @@ public sealed class RoutingTable
         if (at >= 0)
         {
             var known = b.Entry(at);
-            Touch(known, now, latencyMs, address);
+            Touch(known, now, latencyMs, address, coordinate);
             b.MoveToTail(at);
             return new ObserveResult(ObserveOutcome.Updated, null);
         }
@@ -144,7 +146,7 @@ public sealed class RoutingTable
                 b.RemoveFromCacheAt(waiting);
             }
 
-            Insert(b, new Contact(id, group, address, now, latencyMs));
+            Insert(b, new Contact(id, group, address, now, latencyMs) { Coordinate = coordinate });
             return new ObserveResult(ObserveOutcome.Added, null);
         }
 
@@ -153,11 +155,16 @@ public sealed class RoutingTable
         if (cached >= 0)
         {
             newcomer = b.CacheEntry(cached);
-            Touch(newcomer, now, latencyMs, address);
+            Touch(newcomer, now, latencyMs, address, coordinate);
         }
         else
         {
-            newcomer = new Contact(id, group, address, now, latencyMs);
+            newcomer = new Contact(id, group, address, now, latencyMs) { Coordinate = coordinate };
+        }
+
+        if (TrySwapForProximity(b, newcomer, cached))
+        {
+            return new ObserveResult(ObserveOutcome.Added, null);
         }
 
         b.AddToCache(newcomer);
@@ -196,6 +203,99 @@ public sealed class RoutingTable
         b.PendingPing = oldest;
         b.PendingPingSince = now;
         return new ObserveResult(ObserveOutcome.PingRequired, oldest);
+    }
+
+    /// <summary>
+    /// Proximity neighbour selection (Castro et al., "Exploiting network proximity in peer-to-peer overlay
+    /// networks", 2002): any peer of a far bucket's range serves routing equally well, so a full far bucket
+    /// trades its slowest contact for a newcomer at least a quarter faster. The newcomer's RTT must be
+    /// measured (it answered this node); the contact it displaces waits in the replacement cache. Buckets
+    /// holding the node's own k closest contacts are left alone: there every contact is a neighbour that
+    /// lookups for nearby keys must find. Only with <see cref="DhtOptions.PreferLowLatency"/>.
+    /// </summary>
+    private bool TrySwapForProximity(KBucket b, Contact newcomer, int cachedAt)
+    {
+        if (!_options.PreferLowLatency || !_options.ProximityNeighbourSelection || double.IsNaN(newcomer.LatencyMs) ||
+            b.Index >= NeighbourhoodBucket())
+        {
+            return false;
+        }
+
+        var slowest = -1;
+        for (var i = 0; i < b.Count; i++)
+        {
+            var c = b.Entry(i);
+            if (!double.IsNaN(c.LatencyMs) && c != b.PendingPing && (slowest < 0 || c.LatencyMs > b.Entry(slowest).LatencyMs))
+            {
+                slowest = i;
+            }
+        }
+
+        if (slowest < 0 || newcomer.LatencyMs >= ProximityGain * b.Entry(slowest).LatencyMs)
+        {
+            return false;
+        }
+
+        var victim = b.Entry(slowest);
+        if (victim.Group != newcomer.Group && !newcomer.Group.IsUnknown &&
+            (b.CountGroup(newcomer.Group) >= _options.MaxContactsPerGroupPerBucket ||
+             _groupCounts.GetValueOrDefault(newcomer.Group) >= _options.MaxContactsPerGroupInTable))
+        {
+            return false;
+        }
+
+        if (cachedAt >= 0)
+        {
+            b.RemoveFromCacheAt(cachedAt);
+        }
+
+        b.RemoveAt(slowest);
+        Count--;
+        Uncount(victim.Group);
+        Insert(b, newcomer);
+        b.AddToCache(victim);
+        return true;
+    }
+
+    // A newcomer must be at least this much faster than the slowest contact to take its place, so that
+    // measurement noise does not swap two similar peers back and forth.
+    private const double ProximityGain = 0.75;
+
+    /// <summary>
+    /// The shallowest bucket that holds part of the node's own k closest contacts: it and every deeper
+    /// bucket are the node's neighbourhood. The buckets are scanned from the deepest up until k contacts.
+    /// </summary>
+    private int NeighbourhoodBucket()
+    {
+        var seen = 0;
+        for (var i = _highestBucket; i >= 0; i--)
+        {
+            seen += _buckets[i]?.Count ?? 0;
+            if (seen >= _options.K)
+            {
+                return i;
+            }
+        }
+
+        return 0;
+    }
+
+    private void Uncount(NetworkGroup group)
+    {
+        if (group.IsUnknown)
+        {
+            return;
+        }
+
+        var left = _groupCounts[group] - 1;
+        if (left == 0)
+        {
+            _groupCounts.Remove(group);
+        }
+        else
+        {
+            _groupCounts[group] = left;
+        }
     }
 
     // A minute's worth of pings, and at least one, so a budget below one a minute still pings now and then.
@@ -251,7 +351,7 @@ public sealed class RoutingTable
         var c = b.Entry(at);
         if (answered)
         {
-            Touch(c, now, latencyMs, null);
+            Touch(c, now, latencyMs, null, null);
             b.MoveToTail(at);
         }
         else
@@ -532,18 +632,7 @@ public sealed class RoutingTable
 
         b.RemoveAt(at);
         Count--;
-        if (!victim.Group.IsUnknown)
-        {
-            var left = _groupCounts[victim.Group] - 1;
-            if (left == 0)
-            {
-                _groupCounts.Remove(victim.Group);
-            }
-            else
-            {
-                _groupCounts[victim.Group] = left;
-            }
-        }
+        Uncount(victim.Group);
 
         if (b.PendingPing == victim)
         {
@@ -595,8 +684,13 @@ public sealed class RoutingTable
         return best;
     }
 
-    private static void Touch(Contact c, DateTimeOffset now, double latencyMs, string? address)
+    private static void Touch(Contact c, DateTimeOffset now, double latencyMs, string? address, VivaldiCoordinate? coordinate)
     {
+        if (coordinate is not null)
+        {
+            c.Coordinate = coordinate;
+        }
+
         c.LastSeen = now;
         c.FailedRequests = 0;
         if (!double.IsNaN(latencyMs))

@@ -27,6 +27,9 @@ public static class DhtMessageCodec
     /// <summary>Size of the response header: version, type, X, Y, height, error (four float64).</summary>
     public const int ResponseHeaderLength = 2 + 32;
 
+    // X, Y and height of a contact's coordinate, float32 each.
+    private const int ContactCoordinateLength = 12;
+
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
     // ---- requests -------------------------------------------------------------------------------
@@ -530,9 +533,9 @@ public static class DhtMessageCodec
             return false;
         }
 
-        // Each contact takes at least its id and the address length: refuse a count the bytes cannot hold
-        // before allocating for it.
-        if (count * (PeerId.Size + 2) > rest.Length)
+        // Each contact takes at least its id, the address length and the coordinate flag: refuse a count the
+        // bytes cannot hold before allocating for it.
+        if (count * (PeerId.Size + 2 + 1) > rest.Length)
         {
             error = DhtWireError.TooShort;
             return false;
@@ -549,12 +552,13 @@ public static class DhtMessageCodec
 
             var id = PeerId.FromBytes(rest[..PeerId.Size]);
             rest = rest[PeerId.Size..];
-            if (!TryReadAddress(ref rest, allowEmpty: false, out var address, out var group, out error))
+            if (!TryReadAddress(ref rest, allowEmpty: false, out var address, out var group, out error) ||
+                !TryReadContactCoordinate(ref rest, out var coordinate, out error))
             {
                 return false;
             }
 
-            result[i] = new DhtPeer(id, address, group);
+            result[i] = new DhtPeer(id, address, group, coordinate);
         }
 
         contacts = result;
@@ -662,7 +666,7 @@ public static class DhtMessageCodec
         var n = 2;
         foreach (var c in contacts)
         {
-            n += PeerId.Size + 2 + AddressLength(c.Address);
+            n += PeerId.Size + 2 + AddressLength(c.Address) + 1 + (HasWireCoordinate(c) ? ContactCoordinateLength : 0);
         }
 
         return n;
@@ -677,6 +681,71 @@ public static class DhtMessageCodec
             c.Id.WriteTo(destination[at..]);
             at += PeerId.Size;
             at += WriteAddress(destination[at..], c.Address);
+            if (!HasWireCoordinate(c))
+            {
+                destination[at++] = 0;
+                continue;
+            }
+
+            var xyz = c.Coordinate!.Value;
+            destination[at] = 1;
+            BinaryPrimitives.WriteSingleBigEndian(destination[(at + 1)..], (float)xyz.X);
+            BinaryPrimitives.WriteSingleBigEndian(destination[(at + 5)..], (float)xyz.Y);
+            BinaryPrimitives.WriteSingleBigEndian(destination[(at + 9)..], (float)xyz.Height);
+            at += 1 + ContactCoordinateLength;
         }
+    }
+
+    // A coordinate that would not decode is left out rather than sent.
+    private static bool HasWireCoordinate(in DhtPeer c) => c.Coordinate is { IsValid: true };
+
+    /// <summary>
+    /// A contact's coordinate: a flag byte (0 none, 1 present), then X, Y and height as float32 (ms). The
+    /// responder reports the coordinate the contact last reported to it; the asker uses it only to predict
+    /// RTTs (ordering and patience), never for what a lookup returns.
+    /// </summary>
+    private static bool TryReadContactCoordinate(ref ReadOnlySpan<byte> rest, out VivaldiCoordinate? coordinate, out DhtWireError error)
+    {
+        coordinate = null;
+        if (rest.Length < 1)
+        {
+            error = DhtWireError.TooShort;
+            return false;
+        }
+
+        var flag = rest[0];
+        rest = rest[1..];
+        if (flag == 0)
+        {
+            error = DhtWireError.None;
+            return true;
+        }
+
+        if (flag != 1)
+        {
+            error = DhtWireError.BadCoordinate;
+            return false;
+        }
+
+        if (rest.Length < ContactCoordinateLength)
+        {
+            error = DhtWireError.TooShort;
+            return false;
+        }
+
+        var c = new VivaldiCoordinate(
+            BinaryPrimitives.ReadSingleBigEndian(rest),
+            BinaryPrimitives.ReadSingleBigEndian(rest[4..]),
+            BinaryPrimitives.ReadSingleBigEndian(rest[8..]));
+        rest = rest[ContactCoordinateLength..];
+        if (!c.IsValid)
+        {
+            error = DhtWireError.BadCoordinate;
+            return false;
+        }
+
+        coordinate = c;
+        error = DhtWireError.None;
+        return true;
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace Overlay.Dht.Wire;
@@ -22,6 +23,9 @@ public sealed class DhtMetrics
     private readonly Counter<long> _responsesDropped;
     private readonly Counter<long> _requestsServed;
     private readonly Counter<long> _storesRefused;
+    private readonly Counter<long> _operations;
+    private readonly Histogram<double> _operationDuration;
+    private readonly Histogram<int> _lookupHops;
     private readonly long[] _storesRefusedTotals = new long[Enum.GetValues<Records.RecordRejection>().Length];
     private long _requestsDroppedTotal;
     private long _responsesDroppedTotal;
@@ -36,6 +40,12 @@ public sealed class DhtMetrics
         _responsesDropped = meter.CreateCounter<long>("overlay.dht.responses_dropped", description: "DHT responses dropped and held against their sender, by reason.");
         _storesRefused = meter.CreateCounter<long>("overlay.dht.stores_refused", description: "Inbound STOREs answered with a refusal, by reason.");
         _requestsServed = meter.CreateCounter<long>("overlay.dht.requests_served", description: "Inbound DHT requests answered, by type.");
+        _operations = meter.CreateCounter<long>("overlay.dht.operations", "{operation}", "This node's lookups, gets and puts, by kind (find_node, get, put) and result (ok, not_found, failed, refused_locally).");
+        // Buckets from 1 ms to 60 s: a lookup on a LAN takes milliseconds, a put that retries up to PutRetryTimeout tens of seconds.
+        _operationDuration = meter.CreateHistogram<double>("overlay.dht.operation_duration", "ms", "Time this node's lookups, gets and puts took, by kind.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000] });
+        _lookupHops = meter.CreateHistogram<int>("overlay.dht.lookup_hops", "{hop}", "Depth at which a node lookup found the closest answering peer (seed = 1).",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20] });
     }
 
     /// <summary>The meter the counters live on.</summary>
@@ -88,6 +98,16 @@ public sealed class DhtMetrics
         Interlocked.Increment(ref _storesRefusedTotals[(int)reason]);
         _storesRefused.Add(1, StoreReasons[(int)reason]);
     }
+
+    /// <summary>Counts one of this node's operations and its duration; <paramref name="kind"/> and <paramref name="result"/> are fixed tag values.</summary>
+    internal void Operation(string kind, string result, double milliseconds)
+    {
+        var tags = new TagList { { "kind", kind }, { "result", result } };
+        _operations.Add(1, tags);
+        _operationDuration.Record(milliseconds, new KeyValuePair<string, object?>("kind", kind));
+    }
+
+    internal void LookupHops(int hops) => _lookupHops.Record(hops);
 
     internal void Served(DhtMessageType type)
     {

@@ -9,7 +9,8 @@ using Overlay.Transport;
 namespace Overlay.Dht.Wire;
 
 /// <summary>
-/// Serves DHT requests from the transport out of a node's routing table and record store. Checks run
+/// The inbound side of protocol <c>dht/1</c> (<see cref="ProtocolIds.Dht"/>): serves DHT requests from
+/// the transport out of a node's routing table and record store. Checks run
 /// cheapest first: length, version and type bytes, then the per-peer rate limit, then the full decode,
 /// and record signatures last (inside the store). Every refusal is answered with an ERROR reply and
 /// counted by reason; nothing a peer sends makes it throw. The routing table is locked on itself and
@@ -17,7 +18,7 @@ namespace Overlay.Dht.Wire;
 /// accepts is answered only once the journal has saved it, so a peer is never told a record is kept
 /// that a killed process would lose; a failed save is answered with ERROR <see cref="DhtErrorCode.Internal"/>.
 /// </summary>
-public sealed class DhtRequestHandler : IInboundHandler
+public sealed class DhtRequestHandler : IProtocolHandler
 {
     private readonly RoutingTable _table;
     private readonly RecordStore _store;
@@ -336,7 +337,7 @@ public sealed class DhtRequestHandler : IInboundHandler
                     var c = contacts[i];
                     if (c.Address is not null)
                     {
-                        peers[count++] = new DhtPeer(c.Id, c.Address, c.Group);
+                        peers[count++] = new DhtPeer(c.Id, c.Address, c.Group, c.Coordinate);
                     }
                 }
             }

@@ -8,7 +8,7 @@ using Overlay.Transport.Pooling;
 namespace Overlay.Dht.Wire;
 
 /// <summary>
-/// <see cref="IDhtRpc"/> over the transport: dials through the <see cref="ConnectionPool"/> by PeerId and
+/// <see cref="IDhtRpc"/> over the transport, the client side of protocol <c>dht/1</c> (<see cref="ProtocolIds.Dht"/>): dials through the <see cref="ConnectionPool"/> by PeerId and
 /// address, sends one request and checks the answer before anyone sees it. An answer that does not decode,
 /// does not match the request, or lies (contacts out of distance order, duplicates, a record under
 /// another key or with a bad signature) is dropped, counted by reason, and surfaces as a
@@ -232,7 +232,7 @@ public sealed class TransportDhtRpc : IDhtRpc
         var started = _time.GetTimestamp();
         DhtMessage? answer;
         DhtWireError wireError;
-        using (var response = await connection.RequestAsync(request, RequestPriority, cancellationToken))
+        using (var response = await connection.RequestAsync(ProtocolIds.Dht, request, RequestPriority, cancellationToken))
         {
             DhtMessageCodec.TryDecode(response.Payload.Span, _options, out answer, out wireError);
         }

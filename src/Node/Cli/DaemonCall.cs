@@ -21,6 +21,21 @@ internal static class DaemonCall
     public static Task<int> RunAsync(CliContext context, string dataDirectory, JsonObject request, Func<JsonObject, Task<int>> onReply, CancellationToken cancellationToken) =>
         RunAsync(context, dataDirectory, async client => await onReply(await client.SendAsync(request, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false), cancellationToken);
 
+    /// <summary>
+    /// Asks the daemon for <paramref name="command"/> (a request without arguments) and prints the reply:
+    /// as indented JSON with <c>--json</c>, else as <paramref name="format"/> renders it for a person.
+    /// </summary>
+    public static Task<int> ShowAsync(ParsedArguments args, CliContext context, string command, Func<JsonObject, string> format, CancellationToken cancellationToken)
+    {
+        var json = args.Has("--json");
+        return RunAsync(context, DataDirectoryOf(args, context), new JsonObject { ["command"] = command }, async reply =>
+        {
+            reply.Remove("ok");
+            await context.Output.WriteAsync(json ? reply.ToJsonString(CliJson.Indented) + "\n" : format(reply)).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }, cancellationToken);
+    }
+
     /// <summary>Connects, runs <paramref name="conversation"/> (one or more requests), and maps control failures to exit codes.</summary>
     public static async Task<int> RunAsync(CliContext context, string dataDirectory, Func<ControlClient, Task<int>> conversation, CancellationToken cancellationToken)
     {

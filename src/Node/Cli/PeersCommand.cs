@@ -7,34 +7,12 @@ namespace Overlay.Node.Cli;
 /// <summary><c>overlay peers</c>: lists the running node's routing table.</summary>
 public sealed class PeersCommand : ICliCommand
 {
-    // Relaxed escaping keeps '+' in times readable; the output goes to a terminal or a file, never into HTML.
-    private static readonly System.Text.Json.JsonSerializerOptions IndentedJson = new()
-    {
-        WriteIndented = true,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     public CommandSpec Spec { get; } = Specs.Of(
         "peers", "List the running node's DHT routing table: PeerId, address, round-trip time, failures and network coordinate.",
         "overlay peers [--json] [--data-dir DIR]", ["--data-dir"], flags: ["--json"]);
 
-    public async Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken)
-    {
-        var json = args.Has("--json");
-        var request = new JsonObject { ["command"] = "peers" };
-        return await DaemonCall.RunAsync(context, DaemonCall.DataDirectoryOf(args, context), request, async reply =>
-        {
-            reply.Remove("ok");
-            if (json)
-            {
-                await context.Output.WriteLineAsync(reply.ToJsonString(IndentedJson)).ConfigureAwait(false);
-                return ExitCodes.Success;
-            }
-
-            await context.Output.WriteAsync(Format(reply)).ConfigureAwait(false);
-            return ExitCodes.Success;
-        }, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken) =>
+        DaemonCall.ShowAsync(args, context, "peers", Format, cancellationToken);
 
     /// <summary>The listing as a table; fields the daemon left out print as '-'.</summary>
     internal static string Format(JsonObject reply)

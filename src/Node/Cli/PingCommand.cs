@@ -8,7 +8,8 @@ namespace Overlay.Node.Cli;
 
 /// <summary>
 /// <c>overlay ping ADDR</c>: dials a node from a short-lived identity, completes the authenticated
-/// handshake, and measures round trips of the empty liveness request.
+/// handshake, and measures round trips of <c>ping/1</c> requests (<see cref="ProtocolIds.Ping"/>).
+/// The dialler serves no protocols itself.
 /// </summary>
 public sealed class PingCommand : ICliCommand
 {
@@ -33,7 +34,7 @@ public sealed class PingCommand : ICliCommand
 
         var options = new TransportOptions { HandshakeTimeout = timeout, RequestTimeout = timeout, BatchWindow = TimeSpan.Zero };
         using var identity = NodeIdentity.Generate();
-        await using var transports = TransportSet.Create(identity, new NodeInboundHandler(), options);
+        await using var transports = TransportSet.Create(identity, new ProtocolDispatcher(), options);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout * (count + 1));
         try
@@ -51,7 +52,7 @@ public sealed class PingCommand : ICliCommand
                 for (var i = 0; i < count; i++)
                 {
                     var sent = Stopwatch.GetTimestamp();
-                    using (await connection.RequestAsync(ReadOnlyMemory<byte>.Empty, MessagePriority.High, deadline.Token).ConfigureAwait(false))
+                    using (await connection.RequestAsync(ProtocolIds.Ping, ReadOnlyMemory<byte>.Empty, MessagePriority.High, deadline.Token).ConfigureAwait(false))
                     {
                     }
 

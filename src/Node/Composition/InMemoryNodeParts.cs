@@ -56,9 +56,9 @@ public static class InMemoryNodeParts
             Identity = identity,
             Time = network.Clock,
             Random = new Random(seed),
-            CreateTransport = handler =>
+            CreateTransport = protocols =>
             {
-                var created = network.CreateNode(identity.Identity.PeerId, handler, transport);
+                var created = network.CreateNode(identity.Identity.PeerId, protocols, transport);
                 transportCreated(created);
                 return created;
             },

@@ -31,11 +31,13 @@ public static class NodeComposition
 
         var logs = parts.LoggerFactory;
         var store = new ShardStoreService(Options.Create(parts.Storage), parts.Time, parts.MeterFactory, logs.CreateLogger<ShardStoreService>(), parts.OpenShardStore);
-        var inbound = new NodeInboundHandler();
-        var transport = new TransportService(Options.Create(parts.Transport), inbound, parts.CreateTransport, parts.Time, logs.CreateLogger<TransportService>());
+        var protocols = NodeProtocols.Create();
+        var transportOptions = Options.Create(parts.Transport);
+        var seeds = new BootstrapSeeds(transportOptions, parts.Time, logs.CreateLogger<BootstrapSeeds>());
+        var transport = new TransportService(transportOptions, protocols, seeds, parts.CreateTransport, parts.Time, logs.CreateLogger<TransportService>());
         var dht = new DhtService(
-            parts.Identity, Options.Create(parts.Dht), Options.Create(parts.DhtHost), Options.Create(parts.Transport), Options.Create(parts.Node),
-            transport, inbound, parts.OpenDhtState, parts.OpenDhtJournal, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<DhtService>());
+            parts.Identity, Options.Create(parts.Dht), Options.Create(parts.DhtHost), Options.Create(parts.Node),
+            transport, protocols, seeds, parts.OpenDhtState, parts.OpenDhtJournal, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<DhtService>());
         return new OverlayNode(parts.Identity.Identity.PeerId, store, transport, dht);
     }
 }

@@ -26,8 +26,8 @@ public sealed class NodeParts
     /// <summary>Source of every random choice in the node; must be thread-safe unless the node runs on one scheduler.</summary>
     public required Random Random { get; init; }
 
-    /// <summary>Builds the node's transport around its inbound handler (the network the node is on).</summary>
-    public required Func<IInboundHandler, ITransport> CreateTransport { get; init; }
+    /// <summary>Builds the node's transport around the protocols it serves (the network the node is on).</summary>
+    public required Func<ProtocolDispatcher, ITransport> CreateTransport { get; init; }
 
     /// <summary>Opens the shard store when the node starts.</summary>
     public required ShardStoreOpener OpenShardStore { get; init; }

@@ -16,6 +16,7 @@ public sealed class ControlService(
     IOptions<NodeOptions> nodeOptions,
     DhtService dht,
     NodeRunInfo runInfo,
+    NodeStatus status,
     TimeProvider time,
     IMeterFactory meterFactory,
     ILogger<ControlService> logger) : IHostedService, IAsyncDisposable
@@ -32,7 +33,7 @@ public sealed class ControlService(
             return;
         }
 
-        var commands = new DhtControlCommands(dht, dhtOptions.Value, options.Value, nodeOptions.Value, time);
+        var commands = new DhtControlCommands(dht, dhtOptions.Value, options.Value, nodeOptions.Value, time, status.Snapshot);
         var server = new ControlServer(options.Value, runInfo.DataDirectory, commands, ControlProtocol.MaxRequestBytes(dhtOptions.Value.MaxValueBytes),
             time, meterFactory.Create(ControlServer.MeterName), logger);
         try

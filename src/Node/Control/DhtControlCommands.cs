@@ -10,15 +10,24 @@ using Overlay.Node.Hosting;
 
 namespace Overlay.Node.Control;
 
-/// <summary>The control commands of a running node: put, get, peers and id, carried out on its DHT.</summary>
-public sealed class DhtControlCommands(DhtService dht, DhtOptions dhtOptions, ControlOptions controlOptions, NodeOptions nodeOptions, TimeProvider time) : IControlCommands
+/// <summary>
+/// The control commands of a running node: put, get, peers and id, carried out on its DHT, and status,
+/// answered by <paramref name="status"/> (null: a node without it answers UnknownCommand).
+/// </summary>
+public sealed class DhtControlCommands(DhtService dht, DhtOptions dhtOptions, ControlOptions controlOptions, NodeOptions nodeOptions, TimeProvider time, Func<JsonObject>? status = null) : IControlCommands
 {
     public async Task<ControlReply> ExecuteAsync(ControlRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.Command == "status" && status is not null)
+        {
+            // Answered while the DHT starts or stops too: that is when an operator most wants to look.
+            return ControlReply.Ok(status());
+        }
+
         if (request.Command is not ("put" or "get" or "peers" or "id"))
         {
-            return ControlReply.Fail(ControlError.UnknownCommand, $"'{Shorten(request.Command)}' is not a control command; the commands are put, get, peers and id.");
+            return ControlReply.Fail(ControlError.UnknownCommand, $"'{Shorten(request.Command)}' is not a control command; the commands are put, get, peers, id and status.");
         }
 
         if (dht.Node is not { } node)

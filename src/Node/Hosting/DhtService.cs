@@ -13,23 +13,25 @@ namespace Overlay.Node.Hosting;
 
 /// <summary>
 /// The node's DHT participant. At start it builds a <see cref="DhtNode"/> over the node's own transport
-/// and connection pool (one listener per node), routes inbound DHT requests to it, and restores the
+/// and connection pool (one listener per node), serves protocol <c>dht/1</c> with it, and restores the
 /// contacts and records saved in <c>dht.db</c>. Every record the node keeps (its own puts and the records
 /// it accepts for others) is written to <c>dht.db</c> through a group-commit journal before it is
-/// acknowledged. While running it joins through the bootstrap peers and the saved contacts (retrying with
-/// backoff while nobody answers), runs maintenance rounds, and every <c>DhtHost:SnapshotInterval</c> saves
-/// the contacts that changed and deletes expired rows, all on the injected clock. At stop it saves the
-/// contacts and closes the file. Where the state is kept comes from outside (<c>openState</c>, and
-/// <c>openJournal</c> for the writes in its order): <c>dht.db</c> in the daemon, memory in the simulator.
+/// acknowledged. While running it joins through the bootstrap peers (those configured without a PeerId
+/// through the identity they proved on first contact, whose pin is saved at once) and the saved contacts,
+/// retrying with backoff while nobody answers and saying why; it runs maintenance rounds, and every
+/// <c>DhtHost:SnapshotInterval</c> saves the contacts that changed and deletes expired rows, all on the
+/// injected clock. At stop it saves the contacts and closes the file. Where the state is kept comes from
+/// outside (<c>openState</c>, and <c>openJournal</c> for the writes in its order): <c>dht.db</c> in the daemon,
+/// memory in the simulator.
 /// </summary>
 public sealed class DhtService(
     NodeIdentityHolder identity,
     IOptions<DhtOptions> dhtOptions,
     IOptions<DhtHostOptions> hostOptions,
-    IOptions<TransportOptions> transportOptions,
     IOptions<NodeOptions> nodeOptions,
     TransportService transport,
-    NodeInboundHandler inbound,
+    ProtocolDispatcher protocols,
+    BootstrapSeeds seeds,
     Func<IDhtStateStore> openState,
     Func<IDhtStateStore, IDhtStateJournal> openJournal,
     TimeProvider time,
@@ -82,7 +84,8 @@ public sealed class DhtService(
         }
 
         Node = node;
-        inbound.AttachDht(node.RequestHandler);
+        seeds.PinLearned += OnPinLearned;
+        protocols.Attach(ProtocolIds.Dht, node.RequestHandler);
         var detail = $"announcing {announce?.ToString() ?? "no address"}, {node.ContactCount} contacts, {node.RecordCount} records";
         Log.ComponentStarted(logger, "DHT", detail);
     }
@@ -98,7 +101,8 @@ public sealed class DhtService(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        inbound.DetachDht();
+        seeds.PinLearned -= OnPinLearned;
+        protocols.Detach(ProtocolIds.Dht);
         if (Node is { } node)
         {
             await SaveContactsAsync(node).ConfigureAwait(true);
@@ -123,6 +127,7 @@ public sealed class DhtService(
         }
 
         _savedContacts = node.RestoreContacts(loaded.Snapshot.Contacts);
+        seeds.Restore(loaded.Snapshot.BootstrapPins);
         var kept = 0;
         var refused = 0;
         var checkedAgain = 0;
@@ -161,21 +166,7 @@ public sealed class DhtService(
 
     private async Task JoinAsync(DhtNode node, CancellationToken stoppingToken)
     {
-        var seeds = new List<TransportAddress>();
-        foreach (var text in transportOptions.Value.BootstrapPeers)
-        {
-            var address = TransportAddress.Parse(text);
-            if (address.ExpectedPeer is null)
-            {
-                Log.DhtSeedUnpinned(logger, text);
-            }
-            else if (address.ExpectedPeer != node.Id)
-            {
-                seeds.Add(address);
-            }
-        }
-
-        if (seeds.Count == 0 && _savedContacts == 0)
+        if (seeds.Configured.Count == 0 && _savedContacts == 0)
         {
             Log.DhtWaitingForPeers(logger);
             return;
@@ -187,7 +178,7 @@ public sealed class DhtService(
             var started = time.GetUtcNow();
             try
             {
-                var contacts = await node.BootstrapAsync(seeds, stoppingToken).ConfigureAwait(true);
+                var contacts = await node.BootstrapAsync(await ResolveSeedsAsync(node, stoppingToken).ConfigureAwait(true), stoppingToken).ConfigureAwait(true);
                 var answered = 0;
                 foreach (var c in node.SnapshotContacts())
                 {
@@ -216,7 +207,8 @@ public sealed class DhtService(
                 Log.DhtJoinError(logger, e);
             }
 
-            Log.DhtJoinFailed(logger, seeds.Count, _savedContacts, delay.TotalSeconds);
+            var why = seeds.DescribeFailures();
+            Log.DhtJoinFailed(logger, seeds.Configured.Count, _savedContacts, why.Length > 0 ? why : "no peer answered a DHT request", delay.TotalSeconds);
             try
             {
                 await Task.Delay(delay, time, stoppingToken).ConfigureAwait(true);
@@ -227,6 +219,56 @@ public sealed class DhtService(
             }
 
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, hostOptions.Value.MaxJoinRetryDelay.Ticks));
+        }
+    }
+
+    /// <summary>
+    /// The bootstrap peers to join through, each with the identity it must prove; one whose first contact
+    /// fails is left out of this attempt (and its failure kept for the join's message).
+    /// </summary>
+    private async Task<IReadOnlyList<TransportAddress>> ResolveSeedsAsync(DhtNode node, CancellationToken stoppingToken)
+    {
+        var resolved = new List<TransportAddress>();
+        foreach (var configured in seeds.Configured)
+        {
+            try
+            {
+                var address = await transport.ResolveBootstrapAsync(configured, stoppingToken).ConfigureAwait(true);
+                if (address.ExpectedPeer != node.Id)
+                {
+                    resolved.Add(address);
+                }
+            }
+            catch (TransportException e)
+            {
+                seeds.RecordFailure(configured, e.Message);
+            }
+        }
+
+        return resolved;
+    }
+
+    private void OnPinLearned(BootstrapPin pin) => _ = SavePinAsync(pin);
+
+    /// <summary>
+    /// Saves a pin learned on first contact at once: a node killed before its next snapshot must not trust
+    /// a new identity at that address on its next start.
+    /// </summary>
+    private async Task SavePinAsync(BootstrapPin pin)
+    {
+        if (_journal is not { } journal)
+        {
+            return;
+        }
+
+        try
+        {
+            await journal.WriteAsync(DhtStateChange.StoreBootstrapPin(pin)).ConfigureAwait(true);
+        }
+        catch (DhtStateException e)
+        {
+            // Kept in memory for this run; the next start trusts the first identity again.
+            Log.DhtStateSaveFailed(logger, e.Message);
         }
     }
 

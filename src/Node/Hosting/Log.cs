@@ -35,17 +35,29 @@ internal static partial class Log
     [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Connected to {PeerId} at {Address} ({Direction})")]
     public static partial void PeerConnected(ILogger logger, Overlay.Crypto.PeerId peerId, Overlay.Transport.TransportAddress address, string direction);
 
-    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Bootstrap peer {Address} unreachable: {Reason}; retrying in {DelaySeconds} s")]
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Bootstrap peer {Address} failed: {Reason}; retrying in {DelaySeconds} s")]
     public static partial void BootstrapFailed(ILogger logger, Overlay.Transport.TransportAddress address, string reason, double delaySeconds);
 
     [LoggerMessage(EventId = 5012, Level = LogLevel.Debug, Message = "Inbound connection failed ({Reason}): {Detail}")]
     public static partial void AcceptFailed(ILogger logger, Overlay.Transport.TransportError reason, string detail);
 
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Warning,
+        Message = "Bootstrap peer {Address} pins no PeerId; trusting the identity it proved on first contact, {PeerId}, and remembering it in dht.db. To be sure of it, give the address as {Pinned}")]
+    public static partial void BootstrapUnpinnedTrusted(ILogger logger, string address, Overlay.Crypto.PeerId peerId, Overlay.Transport.TransportAddress pinned);
+
+    [LoggerMessage(EventId = 5014, Level = LogLevel.Warning,
+        Message = "Bootstrap peer {Address} pins no PeerId; requiring {PeerId}, the identity it proved on first contact (remembered in dht.db). To be sure of it, give the address as {Pinned}")]
+    public static partial void BootstrapUnpinnedRemembered(ILogger logger, string address, Overlay.Crypto.PeerId peerId, Overlay.Transport.TransportAddress pinned);
+
+    [LoggerMessage(EventId = 5015, Level = LogLevel.Warning,
+        Message = "Bootstrap peer {Address} no longer proves {PeerId}, the identity it proved on first contact; not joining through it. If the change is expected, give the address with /p2p/ and the new PeerId")]
+    public static partial void BootstrapIdentityChanged(ILogger logger, Overlay.Transport.TransportAddress address, Overlay.Crypto.PeerId peerId);
+
     [LoggerMessage(EventId = 5020, Level = LogLevel.Information, Message = "DHT joined: {Answered} peers answered, {Contacts} contacts in the routing table")]
     public static partial void DhtJoined(ILogger logger, int answered, int contacts);
 
-    [LoggerMessage(EventId = 5021, Level = LogLevel.Warning, Message = "DHT join found no live peer among {Seeds} bootstrap peers and {Saved} saved contacts; retrying in {DelaySeconds} s")]
-    public static partial void DhtJoinFailed(ILogger logger, int seeds, int saved, double delaySeconds);
+    [LoggerMessage(EventId = 5021, Level = LogLevel.Warning, Message = "DHT join found no live peer among {Seeds} bootstrap peers and {Saved} saved contacts ({Why}); retrying in {DelaySeconds} s")]
+    public static partial void DhtJoinFailed(ILogger logger, int seeds, int saved, string why, double delaySeconds);
 
     [LoggerMessage(EventId = 5022, Level = LogLevel.Information, Message = "DHT has no bootstrap peers and no saved contacts; it joins when a peer contacts this node")]
     public static partial void DhtWaitingForPeers(ILogger logger);
@@ -64,9 +76,6 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5027, Level = LogLevel.Warning, Message = "Saving DHT state failed: {Detail}")]
     public static partial void DhtStateSaveFailed(ILogger logger, string detail);
-
-    [LoggerMessage(EventId = 5028, Level = LogLevel.Warning, Message = "Bootstrap peer {Address} pins no PeerId (/p2p/...); the DHT cannot join through it")]
-    public static partial void DhtSeedUnpinned(ILogger logger, string address);
 
     [LoggerMessage(EventId = 5029, Level = LogLevel.Error, Message = "DHT join attempt failed unexpectedly")]
     public static partial void DhtJoinError(ILogger logger, Exception exception);
@@ -88,4 +97,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5044, Level = LogLevel.Critical, Message = "A node loop failed; stopping the node")]
     public static partial void NodeLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5050, Level = LogLevel.Information, Message = "Metrics for Prometheus at {Url}")]
+    public static partial void MetricsServing(ILogger logger, string url);
+
+    [LoggerMessage(EventId = 5051, Level = LogLevel.Warning, Message = "Metrics endpoint not served: cannot listen on {Listen} ({Detail}); the node runs on without it")]
+    public static partial void MetricsUnavailable(ILogger logger, string listen, string detail);
 }

@@ -7,6 +7,8 @@ using Overlay.Dht;
 using Overlay.Node.Composition;
 using Overlay.Node.Configuration;
 using Overlay.Node.Control;
+using Overlay.Node.Metrics;
+using Overlay.Placement;
 using Overlay.Storage;
 using Overlay.Transport;
 
@@ -24,6 +26,8 @@ public static class NodeHostFactory
         [DhtOptions.SectionName] = typeof(DhtOptions),
         [DhtHostOptions.SectionName] = typeof(DhtHostOptions),
         [ControlOptions.SectionName] = typeof(ControlOptions),
+        [PlacementOptions.SectionName] = typeof(PlacementOptions),
+        [MetricsOptions.SectionName] = typeof(MetricsOptions),
     };
 
     /// <summary>Configuration section of <see cref="TransportOptions"/>.</summary>
@@ -54,6 +58,8 @@ public static class NodeHostFactory
         problems.AddRange(OptionsRegistration.Check(configuration, DhtOptions.SectionName, new DhtOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, DhtHostOptions.SectionName, new DhtHostOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, ControlOptions.SectionName, new ControlOptions(), o => o.Validate()));
+        problems.AddRange(OptionsRegistration.Check(configuration, PlacementOptions.SectionName, new PlacementOptions(), o => o.Validate()));
+        problems.AddRange(OptionsRegistration.Check(configuration, MetricsOptions.SectionName, new MetricsOptions(), o => o.Validate()));
         return problems;
     }
 
@@ -95,12 +101,16 @@ public static class NodeHostFactory
         services.AddValidatedOptions<DhtOptions>(settings.Configuration, DhtOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<DhtHostOptions>(settings.Configuration, DhtHostOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<ControlOptions>(settings.Configuration, ControlOptions.SectionName, o => o.Validate());
+        services.AddValidatedOptions<MetricsOptions>(settings.Configuration, MetricsOptions.SectionName, o => o.Validate());
 
         services.AddSingleton(identity);
         services.AddSingleton(new NodeRunInfo(settings.DataDirectory, Path.Combine(settings.DataDirectory, IdentityStore.FileName), UnknownKeys.Find(settings.Configuration, Sections)));
 
         // Hosted services start in this order and stop in reverse: the node announces itself first.
         services.AddHostedService<NodeService>();
+        // Before the node, so its first counts are already exported; stopped last.
+        services.AddSingleton<MetricsEndpoint>();
+        services.AddHostedService(sp => sp.GetRequiredService<MetricsEndpoint>());
         // One node, built by the composition root the simulator and tests also use, from the real parts.
         services.AddSingleton(sp => NodeComposition.Build(new NodeParts
         {
@@ -108,7 +118,7 @@ public static class NodeHostFactory
             Time = sp.GetRequiredService<TimeProvider>(),
             // Thread-safe, and a daemon has no run to replay.
             Random = Random.Shared,
-            CreateTransport = handler => TransportSet.Create(identity.Identity, handler, sp.GetRequiredService<IOptions<TransportOptions>>().Value,
+            CreateTransport = protocols => TransportSet.Create(identity.Identity, protocols, sp.GetRequiredService<IOptions<TransportOptions>>().Value,
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<TransportService>()),
             OpenShardStore = ShardStoreService.OpenSqlite,
             // dht.db keeps the promise Storage:Durability makes for shards: Full flushes every commit to the disk.
@@ -129,7 +139,10 @@ public static class NodeHostFactory
         // Started after the identity is announced and before the control API (which drives the DHT); stopping in
         // reverse, the control API closes first, then the node stops its parts in reverse (the store last).
         services.AddHostedService<OverlayNodeHostedService>();
+        services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().ShardStore);
+        services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Transport);
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Dht);
+        services.AddSingleton<NodeStatus>();
         services.AddSingleton<ControlService>();
         services.AddHostedService(sp => sp.GetRequiredService<ControlService>());
         return builder.Build();

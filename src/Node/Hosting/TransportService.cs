@@ -8,14 +8,16 @@ namespace Overlay.Node.Hosting;
 
 /// <summary>
 /// The node's network presence: listens on the configured addresses, pools accepted connections,
-/// and keeps a connection to the bootstrap peers, redialling with backoff on the injected clock. The
-/// transport itself comes from outside (<c>createTransport</c>): TCP+TLS and QUIC in the daemon, the
-/// in-memory network in the simulator.
+/// and keeps a connection to the bootstrap peers, redialling with backoff on the injected clock.
+/// A bootstrap address without a PeerId is dialled unpinned once and then held to the identity it
+/// proved (<see cref="BootstrapSeeds"/>). The transport itself comes from outside (<c>createTransport</c>,
+/// given the node's protocols): TCP+TLS and QUIC in the daemon, the in-memory network in the simulator.
 /// </summary>
 public sealed class TransportService(
     IOptions<TransportOptions> options,
-    IInboundHandler handler,
-    Func<IInboundHandler, ITransport> createTransport,
+    ProtocolDispatcher protocols,
+    BootstrapSeeds seeds,
+    Func<ProtocolDispatcher, ITransport> createTransport,
     TimeProvider time,
     ILogger<TransportService> logger) : INodePart, IAsyncDisposable
 {
@@ -23,6 +25,8 @@ public sealed class TransportService(
     private static readonly TimeSpan MaxRetry = TimeSpan.FromMinutes(1);
 
     private readonly List<ITransportListener> _listeners = [];
+    private readonly Dictionary<string, Task<TransportAddress>> _firstDials = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _identityChangeReported = new(StringComparer.Ordinal);
     private ITransport? _transports;
     private ConnectionPool? _pool;
 
@@ -38,7 +42,7 @@ public sealed class TransportService(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        _transports = createTransport(handler);
+        _transports = createTransport(protocols);
         _pool = new ConnectionPool(_transports, settings, time, logger);
         var local = new List<TransportAddress>();
         foreach (var text in settings.ListenAddresses)
@@ -59,9 +63,9 @@ public sealed class TransportService(
             loops.Add(AcceptLoopAsync(listener, stoppingToken));
         }
 
-        foreach (var text in options.Value.BootstrapPeers)
+        foreach (var address in seeds.Configured)
         {
-            loops.Add(BootstrapLoopAsync(TransportAddress.Parse(text), stoppingToken));
+            loops.Add(BootstrapLoopAsync(address, stoppingToken));
         }
 
         await Task.WhenAll(loops).ConfigureAwait(true);
@@ -119,33 +123,72 @@ public sealed class TransportService(
         }
     }
 
-    private async Task BootstrapLoopAsync(TransportAddress address, CancellationToken stoppingToken)
+    /// <summary>
+    /// The address to reach the configured bootstrap <paramref name="configured"/> at, with the identity it
+    /// must prove: as configured when it pins one; else the one it proved on first contact. A first
+    /// contact dials it unpinned (one dial shared by every caller), pools the connection and remembers
+    /// the identity. Throws <see cref="TransportException"/> when that dial fails.
+    /// </summary>
+    public async Task<TransportAddress> ResolveBootstrapAsync(TransportAddress configured, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(configured);
+        await seeds.WaitRestoredAsync(cancellationToken).ConfigureAwait(true);
+        if (seeds.PinnedAddress(configured) is { } pinned)
+        {
+            return pinned;
+        }
+
+        Task<TransportAddress> dial;
+        var key = configured.ToString();
+        lock (_firstDials)
+        {
+            if (!_firstDials.TryGetValue(key, out dial!) || dial.IsFaulted)
+            {
+                dial = FirstContactAsync(configured);
+                _firstDials[key] = dial;
+            }
+        }
+
+        // Bounded by the handshake timeout; not cancelled with one caller, since others may share it.
+        return await dial.ConfigureAwait(true);
+    }
+
+    private async Task<TransportAddress> FirstContactAsync(TransportAddress configured)
+    {
+        var connection = await _transports!.DialAsync(configured, CancellationToken.None).ConfigureAwait(true);
+        if (!_pool!.Adopt(connection))
+        {
+            // The pool already holds a connection to this peer (it dialled us first); Adopt closed this one.
+            await connection.DisposeAsync().ConfigureAwait(true);
+        }
+
+        var pinned = seeds.Learn(configured, connection.RemotePeer);
+        if (pinned.ExpectedPeer != connection.RemotePeer)
+        {
+            // Another first contact pinned the address meanwhile, to someone else: the first one stands.
+            await connection.CloseAsync().ConfigureAwait(true);
+            throw new TransportException(TransportError.IdentityMismatch, $"{configured} proved {connection.RemotePeer}, not {pinned.ExpectedPeer}, the identity it proved on first contact.");
+        }
+
+        return pinned;
+    }
+
+    private async Task BootstrapLoopAsync(TransportAddress configured, CancellationToken stoppingToken)
     {
         var delay = FirstRetry;
         while (!stoppingToken.IsCancellationRequested)
         {
+            TransportAddress? target = null;
             try
             {
-                ITransportConnection connection;
-                if (address.ExpectedPeer is not null)
-                {
-                    // Through the pool: a connection the DHT (or the peer) already opened is reused, and
-                    // concurrent dials to one peer share one handshake instead of racing to a duplicate
-                    // that one side would close under the other's first request.
-                    connection = await _pool!.GetAsync(address, stoppingToken).ConfigureAwait(true);
-                }
-                else
-                {
-                    connection = await _transports!.DialAsync(address, stoppingToken).ConfigureAwait(true);
-                    if (!_pool!.Adopt(connection))
-                    {
-                        // The pool already holds a connection to this peer (it dialled us first).
-                        await connection.DisposeAsync().ConfigureAwait(true);
-                        connection = _pool.TryGet(connection.RemotePeer, out var pooled) ? pooled : connection;
-                    }
-                }
+                target = await ResolveBootstrapAsync(configured, stoppingToken).ConfigureAwait(true);
 
-                Log.PeerConnected(logger, connection.RemotePeer, address, "bootstrap");
+                // Through the pool: a connection the DHT (or the peer) already opened is reused, and
+                // concurrent dials to one peer share one handshake instead of racing to a duplicate
+                // that one side would close under the other's first request.
+                var connection = await _pool!.GetAsync(target, stoppingToken).ConfigureAwait(true);
+                seeds.RecordSuccess(configured);
+                Log.PeerConnected(logger, connection.RemotePeer, target, "bootstrap");
                 delay = FirstRetry;
                 await WaitAsync(connection.Closed, stoppingToken).ConfigureAwait(true);
                 continue;
@@ -156,7 +199,13 @@ public sealed class TransportService(
             }
             catch (TransportException e)
             {
-                Log.BootstrapFailed(logger, address, e.Message, delay.TotalSeconds);
+                seeds.RecordFailure(configured, e.Message);
+                if (e.Reason == TransportError.IdentityMismatch && target?.ExpectedPeer is { } remembered && seeds.IsPinnedOnFirstUse(configured))
+                {
+                    ReportIdentityChangeOnce(configured, remembered);
+                }
+
+                Log.BootstrapFailed(logger, configured, e.Message, delay.TotalSeconds);
             }
 
             try
@@ -169,6 +218,17 @@ public sealed class TransportService(
             }
 
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetry.Ticks));
+        }
+    }
+
+    private void ReportIdentityChangeOnce(TransportAddress configured, Overlay.Crypto.PeerId remembered)
+    {
+        lock (_identityChangeReported)
+        {
+            if (_identityChangeReported.Add(configured.ToString()))
+            {
+                Log.BootstrapIdentityChanged(logger, configured, remembered);
+            }
         }
     }
 

@@ -1,6 +1,9 @@
 namespace Overlay.Transport.Framing;
 
-/// <summary>Why <see cref="FrameReader"/> could not return a frame.</summary>
+/// <summary>
+/// Why <see cref="FrameReader"/> could not return a frame; also the one-byte payload of a
+/// <see cref="FrameType.ProtocolError"/> frame.
+/// </summary>
 public enum FrameError : byte
 {
     /// <summary>No error.</summary>
@@ -18,8 +21,7 @@ public enum FrameError : byte
     /// <summary>The declared payload length exceeds the configured maximum frame size.</summary>
     LengthTooLarge = 4,
 
-    /// <summary>The reserved header byte is not zero.</summary>
-    ReservedBitsSet = 5,
+    // 5 was wire version 1's "reserved byte set"; that byte is the protocol byte now.
 
     /// <summary>A flag bit that is not defined for this version is set.</summary>
     UnknownFlags = 6,
@@ -29,4 +31,10 @@ public enum FrameError : byte
 
     /// <summary>The id is not allowed for the frame type (e.g. stream 0).</summary>
     BadId = 8,
+
+    /// <summary>A request, message or stream open names no protocol (protocol byte 0).</summary>
+    MissingProtocol = 9,
+
+    /// <summary>A frame type that belongs to no protocol (a response, stream data, a ping, …) has a protocol byte other than 0.</summary>
+    UnexpectedProtocol = 10,
 }

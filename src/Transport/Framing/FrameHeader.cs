@@ -3,16 +3,30 @@ using System.Buffers.Binary;
 namespace Overlay.Transport.Framing;
 
 /// <summary>
-/// The fixed 12-byte frame header: version (1 byte), type (1), flags (1), reserved zero (1),
-/// id (4, big-endian), payload length (4, big-endian). See docs/PROTOCOL.md.
+/// The fixed 12-byte frame header: version (1 byte), type (1), flags (1), protocol (1), id (4,
+/// big-endian), payload length (4, big-endian). See docs/PROTOCOL.md.
 /// </summary>
-public readonly record struct FrameHeader(FrameType Type, FrameFlags Flags, uint Id, int PayloadLength)
+/// <param name="Type">The frame type.</param>
+/// <param name="Flags">The flag bits.</param>
+/// <param name="Id">Request id or stream id, by type.</param>
+/// <param name="PayloadLength">Payload bytes after the header.</param>
+/// <param name="Protocol">
+/// The registered protocol number (<see cref="ProtocolId.Number"/>) of a request, message or stream
+/// open; 0 on every other type.
+/// </param>
+public readonly record struct FrameHeader(FrameType Type, FrameFlags Flags, uint Id, int PayloadLength, byte Protocol = 0)
 {
     /// <summary>Size of the header in bytes.</summary>
     public const int Size = 12;
 
-    /// <summary>The only wire version this node speaks.</summary>
-    public const byte CurrentVersion = 1;
+    /// <summary>The only wire version this node speaks (2: the fourth header byte names the protocol).</summary>
+    public const byte CurrentVersion = 2;
+
+    /// <summary>
+    /// Largest bulk frame on the wire, header included: 16 KiB, one TLS record. A control frame queued
+    /// behind bulk data waits for at most one such frame on TCP+TLS.
+    /// </summary>
+    public const int BulkFrameBytes = 16 * 1024;
 
     /// <summary>Header plus payload length in bytes.</summary>
     public int FrameLength => Size + PayloadLength;
@@ -23,7 +37,7 @@ public readonly record struct FrameHeader(FrameType Type, FrameFlags Flags, uint
         destination[0] = CurrentVersion;
         destination[1] = (byte)Type;
         destination[2] = (byte)Flags;
-        destination[3] = 0;
+        destination[3] = Protocol;
         BinaryPrimitives.WriteUInt32BigEndian(destination[4..], Id);
         BinaryPrimitives.WriteInt32BigEndian(destination[8..], PayloadLength);
     }

@@ -86,8 +86,8 @@ public static class FrameReader
     }
 
     /// <summary>
-    /// Checks the 12 header bytes. Cheapest checks first: version, reserved byte and the declared
-    /// length against the maximum, so an oversized frame is refused before any payload is buffered.
+    /// Checks the 12 header bytes. Cheapest checks first: version and the declared length against the
+    /// maximum, so an oversized frame is refused before any payload is buffered.
     /// </summary>
     private static FrameError ValidateHeader(ReadOnlySpan<byte> head, int maxFrameBytes, out FrameHeader header)
     {
@@ -95,11 +95,6 @@ public static class FrameReader
         if (head[0] != FrameHeader.CurrentVersion)
         {
             return FrameError.UnsupportedVersion;
-        }
-
-        if (head[3] != 0)
-        {
-            return FrameError.ReservedBitsSet;
         }
 
         var length = BinaryPrimitives.ReadUInt32BigEndian(head[8..]);
@@ -114,7 +109,7 @@ public static class FrameReader
             return FrameError.UnknownFlags;
         }
 
-        var candidate = new FrameHeader((FrameType)head[1], flags, BinaryPrimitives.ReadUInt32BigEndian(head[4..]), (int)length);
+        var candidate = new FrameHeader((FrameType)head[1], flags, BinaryPrimitives.ReadUInt32BigEndian(head[4..]), (int)length, head[3]);
         var error = Check(candidate);
         if (error is FrameError.None or FrameError.UnknownType)
         {
@@ -124,16 +119,23 @@ public static class FrameReader
         return error;
     }
 
-    /// <summary>Per-type rules on id and payload length.</summary>
+    /// <summary>Per-type rules on the protocol byte, the id and the payload length.</summary>
     private static FrameError Check(FrameHeader h) => h.Type switch
     {
-        FrameType.Request or FrameType.Response => FrameError.None,
-        FrameType.Message => h.Id == 0 ? FrameError.None : FrameError.BadId,
-        FrameType.StreamOpen or FrameType.StreamData => h.Id == 0 ? FrameError.BadId : FrameError.None,
-        FrameType.StreamWindow => h.Id == 0 ? FrameError.BadId : h.PayloadLength != 4 ? FrameError.BadPayloadLength : FrameError.None,
-        FrameType.StreamReset => h.Id == 0 ? FrameError.BadId : h.PayloadLength != 0 ? FrameError.BadPayloadLength : FrameError.None,
-        FrameType.Ping or FrameType.Pong or FrameType.GoAway => h.PayloadLength != 0 ? FrameError.BadPayloadLength : FrameError.None,
-        FrameType.ProtocolError => h.PayloadLength != 1 ? FrameError.BadPayloadLength : FrameError.None,
+        FrameType.Request => NamesProtocol(h),
+        FrameType.Message => h.Id != 0 ? FrameError.BadId : NamesProtocol(h),
+        FrameType.StreamOpen => h.Id == 0 ? FrameError.BadId : NamesProtocol(h),
+        FrameType.Response => h.Protocol != 0 ? FrameError.UnexpectedProtocol
+            : (h.Flags & FrameFlags.Error) != 0 && h.PayloadLength != 1 ? FrameError.BadPayloadLength : FrameError.None,
+        FrameType.StreamData => h.Id == 0 ? FrameError.BadId : NoProtocol(h),
+        FrameType.StreamWindow => h.Id == 0 ? FrameError.BadId : h.PayloadLength != 4 ? FrameError.BadPayloadLength : NoProtocol(h),
+        FrameType.StreamReset => h.Id == 0 ? FrameError.BadId : h.PayloadLength != 1 ? FrameError.BadPayloadLength : NoProtocol(h),
+        FrameType.Ping or FrameType.Pong or FrameType.GoAway => h.PayloadLength != 0 ? FrameError.BadPayloadLength : NoProtocol(h),
+        FrameType.ProtocolError => h.PayloadLength != 1 ? FrameError.BadPayloadLength : NoProtocol(h),
         _ => FrameError.UnknownType,
     };
+
+    private static FrameError NamesProtocol(FrameHeader h) => h.Protocol == 0 ? FrameError.MissingProtocol : FrameError.None;
+
+    private static FrameError NoProtocol(FrameHeader h) => h.Protocol != 0 ? FrameError.UnexpectedProtocol : FrameError.None;
 }

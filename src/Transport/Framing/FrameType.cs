@@ -3,16 +3,19 @@ namespace Overlay.Transport.Framing;
 /// <summary>The type byte of a frame (docs/PROTOCOL.md §Frame types).</summary>
 public enum FrameType : byte
 {
-    /// <summary>A request; the id is the requester's request id.</summary>
+    /// <summary>A request; the id is the requester's request id, the protocol byte names its protocol.</summary>
     Request = 1,
 
-    /// <summary>The response to the request with the same id; flag Error marks a failed handler.</summary>
+    /// <summary>
+    /// The response to the request with the same id; flag Error marks a refusal, whose one-byte
+    /// payload is a <see cref="ProtocolRefusal"/>.
+    /// </summary>
     Response = 2,
 
-    /// <summary>A one-way message; the id is 0.</summary>
+    /// <summary>A one-way message; the id is 0, the protocol byte names its protocol.</summary>
     Message = 3,
 
-    /// <summary>Opens stream id (odd ids from the dialler, even from the listener).</summary>
+    /// <summary>Opens stream id (odd ids from the dialler, even from the listener) for the protocol the protocol byte names.</summary>
     StreamOpen = 4,
 
     /// <summary>Bytes of stream id; flag End closes the sender's direction.</summary>
@@ -21,7 +24,7 @@ public enum FrameType : byte
     /// <summary>Grants the sender of stream id a 4-byte big-endian number of further bytes.</summary>
     StreamWindow = 6,
 
-    /// <summary>Aborts stream id in both directions.</summary>
+    /// <summary>Aborts stream id in both directions; the one-byte payload is a <see cref="ProtocolRefusal"/> saying why.</summary>
     StreamReset = 7,
 
     /// <summary>Keep-alive probe; answered by <see cref="Pong"/> with the same id.</summary>

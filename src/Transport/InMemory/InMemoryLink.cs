@@ -5,7 +5,10 @@ namespace Overlay.Transport.InMemory;
 
 /// <summary>
 /// One end of a simulated connection. Segments are delivered in order after the link's delay,
-/// serialisation time and any retransmission delay, each as a timer on the virtual clock.
+/// serialisation time and any retransmission delay, each as a timer on the virtual clock. On a link
+/// with a rate limit a write completes only once its bytes are serialised, as a socket with a small
+/// send buffer does: the sender's queue, not the wire, is where frames wait, so what the connection
+/// sends first (control before bulk) is what leaves first.
 /// </summary>
 internal sealed class InMemoryLink : IFrameLink
 {
@@ -47,8 +50,15 @@ internal sealed class InMemoryLink : IFrameLink
 
         var buffer = ArrayPool<byte>.Shared.Rent(frames.Length);
         frames.Span.CopyTo(buffer);
-        Schedule(new Segment(this, SegmentKind.Data, buffer, frames.Length), frames.Length);
-        return default;
+        var serialised = Schedule(new Segment(this, SegmentKind.Data, buffer, frames.Length), frames.Length);
+        if (serialised <= Network.Clock.GetTimestamp())
+        {
+            return default;
+        }
+
+        var done = new Serialised();
+        Network.Clock.Schedule(done, serialised);
+        return new ValueTask(done.Task);
     }
 
     public ValueTask ShutdownAsync()
@@ -82,7 +92,8 @@ internal sealed class InMemoryLink : IFrameLink
         Schedule(new Segment(this, SegmentKind.Data, buffer, bytes.Length), bytes.Length);
     }
 
-    private void Schedule(Segment segment, int bytes)
+    /// <summary>Puts <paramref name="segment"/> on the wire; returns the timestamp its last byte is serialised at.</summary>
+    private long Schedule(Segment segment, int bytes)
     {
         var clock = Network.Clock;
         var now = clock.GetTimestamp();
@@ -95,6 +106,7 @@ internal sealed class InMemoryLink : IFrameLink
         var arrival = Math.Max(start + transmit + Network.DelayOf(_local.Index, _remoteNode.Index).Ticks, _lastArrival);
         _lastArrival = arrival;
         clock.Schedule(segment, arrival);
+        return _busyUntil;
     }
 
     private void Receive(Segment segment)
@@ -163,6 +175,16 @@ internal sealed class InMemoryLink : IFrameLink
         Data,
         Fin,
         Reset,
+    }
+
+    // Completes a write once the link has serialised it.
+    private sealed class Serialised : VirtualTimeProvider.ScheduledEvent
+    {
+        private readonly TaskCompletionSource _done = new();
+
+        public Task Task => _done.Task;
+
+        public override void Fire() => _done.TrySetResult();
     }
 
     // A segment is its own clock event: one object per segment, no timer beside it.

@@ -56,14 +56,14 @@ public sealed class InMemoryNetwork
     public long BytesDelivered { get; private set; }
 
     /// <summary>
-    /// Adds a node with identity <paramref name="peer"/>, served by <paramref name="handler"/>.
+    /// Adds a node with identity <paramref name="peer"/> serving <paramref name="protocols"/>.
     /// Its address is <see cref="InMemoryTransport.Host"/>; it listens once <see cref="ITransport.ListenAsync"/> is called.
     /// </summary>
-    public InMemoryTransport CreateNode(PeerId peer, IInboundHandler handler, TransportOptions? options = null, ILogger? logger = null)
+    public InMemoryTransport CreateNode(PeerId peer, ProtocolDispatcher protocols, TransportOptions? options = null, ILogger? logger = null)
     {
         var index = _nodes.Count;
         var host = new IPAddress(new byte[] { 10, (byte)(index >> 16), (byte)(index >> 8), (byte)index });
-        var node = new InMemoryTransport(this, index, host, peer, handler, options ?? new TransportOptions(), logger ?? NullLogger.Instance);
+        var node = new InMemoryTransport(this, index, host, peer, protocols, options ?? new TransportOptions(), logger ?? NullLogger.Instance);
         _nodes.Add(node);
         _nodesByHost.Add(host, node);
         return node;

@@ -18,13 +18,13 @@ public sealed class InMemoryTransport : ITransport
     private int _nextPort = 1;
     private bool _dead;
 
-    internal InMemoryTransport(InMemoryNetwork network, int index, IPAddress host, PeerId peer, IInboundHandler handler, TransportOptions options, ILogger logger)
+    internal InMemoryTransport(InMemoryNetwork network, int index, IPAddress host, PeerId peer, ProtocolDispatcher protocols, TransportOptions options, ILogger logger)
     {
         _network = network;
         Index = index;
         HostAddress = host;
         PeerId = peer;
-        Handler = handler;
+        Protocols = protocols;
         Options = options;
         Logger = logger;
     }
@@ -46,7 +46,7 @@ public sealed class InMemoryTransport : ITransport
 
     internal IPAddress HostAddress { get; }
 
-    internal IInboundHandler Handler { get; }
+    internal ProtocolDispatcher Protocols { get; }
 
     internal TransportOptions Options { get; }
 
@@ -109,8 +109,8 @@ public sealed class InMemoryTransport : ITransport
         var theirs = new InMemoryLink(target, this);
         mine.Remote = theirs;
         theirs.Remote = mine;
-        var client = new MuxConnection(mine, TransportScheme.Memory, target.PeerId, address, isInitiator: true, Handler, Options, _network.Clock, Logger);
-        var server = new MuxConnection(theirs, TransportScheme.Memory, PeerId, TransportAddress.Create(TransportScheme.Memory, HostAddress, 0, PeerId), isInitiator: false, target.Handler, target.Options, _network.Clock, target.Logger);
+        var client = new MuxConnection(mine, TransportScheme.Memory, target.PeerId, address, isInitiator: true, Protocols, Options, _network.Clock, Logger);
+        var server = new MuxConnection(theirs, TransportScheme.Memory, PeerId, TransportAddress.Create(TransportScheme.Memory, HostAddress, 0, PeerId), isInitiator: false, target.Protocols, target.Options, _network.Clock, target.Logger);
         mine.Connection = client;
         theirs.Connection = server;
         _links.Add(mine);

@@ -4,12 +4,16 @@ using Overlay.Transport.Framing;
 namespace Overlay.Transport.Mux;
 
 /// <summary>
-/// A connection's send queue. Frames are encoded into a pooled batch buffer; a batch leaves when
-/// it reaches <c>maxBatchBytes</c>, when an urgent frame is queued (it and everything before it
-/// leave at once, so order is kept), or when the batch window, started by the batch's first
-/// frame and timed on the injected <see cref="TimeProvider"/>, expires. One drain loop at a time
-/// writes sealed batches to the link; senders wait only when more than <c>maxQueuedBytes</c> are
-/// queued. An idle writer holds no buffer.
+/// A connection's send queues, one per <see cref="TrafficClass"/>. Control frames are encoded into a
+/// pooled batch buffer; a batch leaves when it reaches <c>maxBatchBytes</c>, when an urgent frame is
+/// queued (it and everything before it leave at once, so order is kept), or when the batch window,
+/// started by the batch's first frame and timed on the injected <see cref="TimeProvider"/>, expires.
+/// Bulk frames (<see cref="WriteBulkAsync"/>, each at most <see cref="FrameHeader.BulkFrameBytes"/>)
+/// wait in a queue of their own. One drain loop at a time writes to the link with strict priority:
+/// every sealed control batch before the next bulk frame, and one bulk frame per link write, so a
+/// control frame waits behind at most one bulk frame. Each queue holds at most <c>maxQueuedBytes</c>
+/// before its senders wait, so bulk never makes a control sender wait either. An idle writer holds
+/// no buffer.
 /// <para>
 /// "At once" for an urgent frame means at the first moment the link can take it: while the drain loop
 /// is still writing, or while the connection is serving a read (<see cref="Cork"/>), urgent frames
@@ -27,9 +31,11 @@ internal sealed class BatchingWriter : IDisposable
     private readonly int _maxQueuedBytes;
     private readonly Action<Exception> _onFault;
     private readonly Queue<(byte[] Buffer, int Length)> _ready = new();
+    private Queue<(byte[] Buffer, int Length)>? _bulk; // made by the first bulk frame: most connections never carry one
     private byte[]? _current;
     private int _currentLength;
     private long _queuedBytes;
+    private long _bulkQueuedBytes;
     private ITimer? _timer;
     private bool _timerArmed;
     private bool _draining;
@@ -37,6 +43,7 @@ internal sealed class BatchingWriter : IDisposable
     private int _corks;
     private Exception? _closedWith;
     private List<TaskCompletionSource>? _spaceWaiters;
+    private List<TaskCompletionSource>? _bulkSpaceWaiters;
     private TaskCompletionSource? _drained;
 
     public BatchingWriter(IFrameLink link, TimeProvider time, TimeSpan window, int maxBatchBytes, int maxQueuedBytes, Action<Exception> onFault)
@@ -49,14 +56,14 @@ internal sealed class BatchingWriter : IDisposable
         _onFault = onFault;
     }
 
-    /// <summary>Bytes queued and not yet handed to the link.</summary>
+    /// <summary>Bytes queued (both classes) and not yet handed to the link.</summary>
     public long QueuedBytes
     {
         get
         {
             lock (_lock)
             {
-                return _queuedBytes;
+                return _queuedBytes + _bulkQueuedBytes;
             }
         }
     }
@@ -142,6 +149,48 @@ internal sealed class BatchingWriter : IDisposable
     }
 
     /// <summary>
+    /// Queues one bulk frame (at most <see cref="FrameHeader.BulkFrameBytes"/>) behind every control
+    /// frame. Returns a completed task unless the bulk queue is over its limit.
+    /// </summary>
+    public ValueTask WriteBulkAsync(FrameHeader header, ReadOnlySpan<byte> payload, CancellationToken cancellationToken = default)
+    {
+        TaskCompletionSource? wait = null;
+        var startDrain = false;
+        lock (_lock)
+        {
+            if (_closedWith is { } closed)
+            {
+                return ValueTask.FromException(closed);
+            }
+
+            var need = header.FrameLength;
+            var buffer = ArrayPool<byte>.Shared.Rent(need);
+            header.WriteTo(buffer);
+            payload.CopyTo(buffer.AsSpan(FrameHeader.Size));
+            (_bulk ??= new()).Enqueue((buffer, need));
+            _bulkQueuedBytes += need;
+            if (!_draining)
+            {
+                _draining = true;
+                startDrain = true;
+            }
+
+            if (_bulkQueuedBytes > _maxQueuedBytes)
+            {
+                wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                (_bulkSpaceWaiters ??= []).Add(wait);
+            }
+        }
+
+        if (startDrain)
+        {
+            _ = DrainAsync();
+        }
+
+        return wait is null ? default : new ValueTask(Waits.WaitAsync(wait, cancellationToken));
+    }
+
+    /// <summary>
     /// Holds urgent frames in the open batch until the matching <see cref="Uncork"/>, so answers written
     /// while one read is being served leave together. Normal frames keep their window.
     /// </summary>
@@ -185,7 +234,7 @@ internal sealed class BatchingWriter : IDisposable
                 Seal();
             }
 
-            if (_ready.Count == 0 && !_draining)
+            if (_ready.Count == 0 && (_bulk?.Count ?? 0) == 0 && !_draining)
             {
                 return Task.CompletedTask;
             }
@@ -266,7 +315,8 @@ internal sealed class BatchingWriter : IDisposable
         {
             while (true)
             {
-                (byte[] Buffer, int Length) batch;
+                (byte[] Buffer, int Length) batch = default;
+                var bulk = false;
                 TaskCompletionSource? drained = null;
                 lock (_lock)
                 {
@@ -276,7 +326,8 @@ internal sealed class BatchingWriter : IDisposable
                         Seal();
                     }
 
-                    if (_closedWith is not null || !_ready.TryDequeue(out batch))
+                    // Strict priority: a bulk frame leaves only when no control batch is ready.
+                    if (_closedWith is not null || (!_ready.TryDequeue(out batch) && !(bulk = _bulk?.TryDequeue(out batch) ?? false)))
                     {
                         _draining = false;
                         drained = _drained;
@@ -294,6 +345,7 @@ internal sealed class BatchingWriter : IDisposable
                 try
                 {
                     await _link.WriteAsync(batch.Buffer.AsMemory(0, batch.Length), CancellationToken.None);
+                    TransportMetrics.Sent(batch.Length);
                 }
                 finally
                 {
@@ -303,11 +355,23 @@ internal sealed class BatchingWriter : IDisposable
                 List<TaskCompletionSource>? release = null;
                 lock (_lock)
                 {
-                    _queuedBytes -= batch.Length;
-                    if (_spaceWaiters is not null && _queuedBytes <= _maxQueuedBytes)
+                    if (bulk)
                     {
-                        release = _spaceWaiters;
-                        _spaceWaiters = null;
+                        _bulkQueuedBytes -= batch.Length;
+                        if (_bulkSpaceWaiters is not null && _bulkQueuedBytes <= _maxQueuedBytes)
+                        {
+                            release = _bulkSpaceWaiters;
+                            _bulkSpaceWaiters = null;
+                        }
+                    }
+                    else
+                    {
+                        _queuedBytes -= batch.Length;
+                        if (_spaceWaiters is not null && _queuedBytes <= _maxQueuedBytes)
+                        {
+                            release = _spaceWaiters;
+                            _spaceWaiters = null;
+                        }
                     }
                 }
 
@@ -331,6 +395,7 @@ internal sealed class BatchingWriter : IDisposable
     public void Close(Exception reason)
     {
         List<TaskCompletionSource>? space;
+        List<TaskCompletionSource>? bulkSpace;
         TaskCompletionSource? drained;
         lock (_lock)
         {
@@ -352,21 +417,31 @@ internal sealed class BatchingWriter : IDisposable
                 ArrayPool<byte>.Shared.Return(batch.Buffer);
             }
 
+            while (_bulk is not null && _bulk.TryDequeue(out var frame))
+            {
+                ArrayPool<byte>.Shared.Return(frame.Buffer);
+            }
+
             _queuedBytes = 0;
+            _bulkQueuedBytes = 0;
             space = _spaceWaiters;
+            bulkSpace = _bulkSpaceWaiters;
             drained = _drained;
             _spaceWaiters = null;
+            _bulkSpaceWaiters = null;
             _drained = null;
             _timer?.Dispose();
             _timer = null;
         }
 
-        if (space is not null)
+        foreach (var waiter in (IEnumerable<TaskCompletionSource>?)space ?? [])
         {
-            foreach (var waiter in space)
-            {
-                waiter.TrySetException(reason);
-            }
+            waiter.TrySetException(reason);
+        }
+
+        foreach (var waiter in (IEnumerable<TaskCompletionSource>?)bulkSpace ?? [])
+        {
+            waiter.TrySetException(reason);
         }
 
         drained?.TrySetException(reason);

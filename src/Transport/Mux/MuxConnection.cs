@@ -8,55 +8,57 @@ namespace Overlay.Transport.Mux;
 
 /// <summary>
 /// The connection every transport hands out: requests, one-way messages and flow-controlled
-/// streams multiplexed as frames (docs/PROTOCOL.md) over one ordered byte link. TCP+TLS, QUIC and
-/// the in-memory network differ only in the <see cref="IFrameLink"/> below and in who calls
-/// <see cref="ProcessInbound"/>.
+/// streams multiplexed as frames (docs/PROTOCOL.md) over one ordered byte link, each naming its
+/// protocol. TCP+TLS, QUIC and the in-memory network differ only in the <see cref="IFrameLink"/>
+/// below, in who calls <see cref="ProcessInbound"/>, and on QUIC in an <see cref="IStreamChannel"/>
+/// that carries streams beside the link. <see cref="FrameReceiver"/> decodes what the peer sends and
+/// <see cref="InboundServer"/> serves it.
 /// </summary>
 internal sealed class MuxConnection : ITransportConnection
 {
-    /// <summary>Bytes a stream sender may have in flight before the first window update (protocol constant).</summary>
-    public const int InitialWindow = 256 * 1024;
+    /// <summary>Bytes a stream sender may have in flight before the receiver's first window update (protocol constant).</summary>
+    public const int InitialWindow = 64 * 1024;
 
     private readonly IFrameLink _link;
-    private readonly IInboundHandler _handler;
+    private readonly IStreamChannel? _channel;
     private readonly TransportOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly BatchingWriter _writer;
+    private readonly InboundServer _inbound;
+    private readonly FrameReceiver _receiver;
     private readonly CancellationTokenSource _closedSource = new();
-    private readonly object _lock = new();
-    private readonly Dictionary<uint, TaskCompletionSource<TransportResponse>> _pending = [];
-    private readonly Dictionary<uint, TransportStream> _streams = [];
+    private readonly RequestTable _requests = new();
+    private readonly MuxStreamTable _streams;
     private readonly ITimer _keepAlive;
-    private uint _nextRequestId;
-    private uint _nextStreamId;
-    private int _inboundRequests;
     private int _active;
-    private long _lastReceive;
     private long _lastActivity;
     private int _closing;
+    private int _tornDown;
     private TransportError? _closeReason;
-    private bool _goingAway;
 
     public MuxConnection(
         IFrameLink link, TransportScheme scheme, PeerId remotePeer, TransportAddress remoteAddress, bool isInitiator,
-        IInboundHandler handler, TransportOptions options, TimeProvider time, ILogger logger)
+        ProtocolDispatcher protocols, TransportOptions options, TimeProvider time, ILogger logger, IStreamChannel? channel = null)
     {
         _link = link;
+        _channel = channel;
         Scheme = scheme;
         RemotePeer = remotePeer;
         RemoteAddress = remoteAddress;
         IsInitiator = isInitiator;
-        _handler = handler;
         _options = options;
         _time = time;
         _logger = logger;
-        _nextStreamId = isInitiator ? 1u : 2u;
-        _lastReceive = _lastActivity = time.GetTimestamp();
-        MaxStreamChunk = Math.Min(options.MaxFrameBytes - FrameHeader.Size, 64 * 1024);
+        _lastActivity = time.GetTimestamp();
+        MaxStreamChunk = Math.Min(options.MaxFrameBytes, FrameHeader.BulkFrameBytes) - FrameHeader.Size;
         _writer = new BatchingWriter(link, time, options.BatchWindow, options.MaxBatchBytes, options.MaxQueuedSendBytes, OnLinkFault);
+        _inbound = new InboundServer(this, protocols, options, logger);
+        _streams = new MuxStreamTable(this, options, isInitiator);
+        _receiver = new FrameReceiver(this, _writer, _inbound, _streams, _requests, channel is not null, options, time);
         _keepAlive = time.CreateTimer(static s => ((MuxConnection)s!).OnKeepAliveTick(), this, options.KeepAliveInterval, options.KeepAliveInterval);
         TransportMetrics.Opened(scheme);
+        channel?.Start(this);
     }
 
     public TransportScheme Scheme { get; }
@@ -71,11 +73,11 @@ internal sealed class MuxConnection : ITransportConnection
 
     public TransportError? CloseReason => Volatile.Read(ref _closing) != 0 ? _closeReason : null;
 
-    public int ActiveOperations => Volatile.Read(ref _active);
+    public int ActiveOperations => Volatile.Read(ref _active) + (_channel?.Count ?? 0);
 
     public long LastActivityTimestamp => Interlocked.Read(ref _lastActivity);
 
-    /// <summary>Largest StreamData payload sent: small enough to interleave streams fairly.</summary>
+    /// <summary>Largest StreamData payload sent: one bulk frame (<see cref="FrameHeader.BulkFrameBytes"/>) with its header.</summary>
     internal int MaxStreamChunk { get; }
 
     /// <summary>The link under this connection (tests inject raw bytes through it).</summary>
@@ -84,18 +86,21 @@ internal sealed class MuxConnection : ITransportConnection
     /// <summary>Bytes queued for sending (tests and benchmarks).</summary>
     internal long QueuedBytes => _writer.QueuedBytes;
 
-    public async ValueTask<TransportResponse> RequestAsync(ReadOnlyMemory<byte> request, MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default)
+    /// <summary>Serves what the peer sends; an <see cref="IStreamChannel"/> hands it the streams it accepts.</summary>
+    internal InboundServer Inbound => _inbound;
+
+    /// <summary>True once the connection is closing or closed.</summary>
+    internal bool IsClosing => Volatile.Read(ref _closing) != 0;
+
+    /// <summary>The options the connection runs with.</summary>
+    internal TransportOptions Options => _options;
+
+    public async ValueTask<TransportResponse> RequestAsync(ProtocolId protocol, ReadOnlyMemory<byte> request, MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default)
     {
+        RequireControl(protocol, "requests");
         CheckPayload(request.Length);
         var completion = new TaskCompletionSource<TransportResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
-        uint id;
-        lock (_lock)
-        {
-            ThrowIfClosing();
-            id = ++_nextRequestId;
-            _pending.Add(id, completion);
-        }
-
+        var id = _requests.Add(completion, ThrowIfClosing);
         Interlocked.Increment(ref _active);
 
         // The timeout and the caller's token complete the same source the response does, so the
@@ -113,46 +118,41 @@ internal sealed class MuxConnection : ITransportConnection
         try
         {
             var urgent = priority == MessagePriority.High;
-            await Send(new FrameHeader(FrameType.Request, urgent ? FrameFlags.Urgent : FrameFlags.None, id, request.Length), request, urgent, cancellationToken);
+            await Send(new FrameHeader(FrameType.Request, urgent ? FrameFlags.Urgent : FrameFlags.None, id, request.Length, protocol.Number), request, urgent, cancellationToken);
             return await completion.Task;
         }
         finally
         {
-            lock (_lock)
-            {
-                _pending.Remove(id);
-            }
-
+            _requests.Remove(id);
             Interlocked.Decrement(ref _active);
         }
     }
 
-    public ValueTask SendAsync(ReadOnlyMemory<byte> message, MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default)
+    public ValueTask SendAsync(ProtocolId protocol, ReadOnlyMemory<byte> message, MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default)
     {
+        RequireControl(protocol, "messages");
         CheckPayload(message.Length);
         ThrowIfClosing();
-        return Send(new FrameHeader(FrameType.Message, FrameFlags.None, 0, message.Length), message, priority == MessagePriority.High, cancellationToken);
+        return Send(new FrameHeader(FrameType.Message, FrameFlags.None, 0, message.Length, protocol.Number), message, priority == MessagePriority.High, cancellationToken);
     }
 
-    public async ValueTask<TransportStream> OpenStreamAsync(CancellationToken cancellationToken = default)
+    public async ValueTask<TransportStream> OpenStreamAsync(ProtocolId protocol, CancellationToken cancellationToken = default)
     {
-        TransportStream stream;
-        lock (_lock)
+        ArgumentNullException.ThrowIfNull(protocol);
+        if (_channel is not null)
         {
             ThrowIfClosing();
-            if (_streams.Count >= _options.MaxStreamsPerConnection)
+            if (_channel.Count >= _options.MaxStreamsPerConnection)
             {
-                throw new TransportException(TransportError.LimitExceeded, $"The connection already has {_streams.Count} open streams, the configured maximum.");
+                throw new TransportException(TransportError.LimitExceeded, $"The connection already has {_channel.Count} open streams, the configured maximum.");
             }
 
-            stream = new TransportStream(this, _nextStreamId);
-            _nextStreamId += 2;
-            _streams.Add(stream.Id, stream);
+            MarkActivity();
+            return await _channel.OpenAsync(protocol, cancellationToken);
         }
 
-        Interlocked.Increment(ref _active);
-        await Send(new FrameHeader(FrameType.StreamOpen, FrameFlags.None, stream.Id, 0), ReadOnlyMemory<byte>.Empty, urgent: false, cancellationToken);
-        return stream;
+        ThrowIfClosing();
+        return await _streams.OpenAsync(protocol, cancellationToken);
     }
 
     public async ValueTask CloseAsync(CancellationToken cancellationToken = default)
@@ -186,80 +186,29 @@ internal sealed class MuxConnection : ITransportConnection
     /// Decodes and serves every whole frame at the front of <paramref name="buffer"/>, advancing it.
     /// Returns false when the peer broke the protocol; the connection is then closing.
     /// </summary>
-    public bool ProcessInbound(ref ReadOnlySequence<byte> buffer)
-    {
-        if (buffer.IsEmpty)
-        {
-            return true;
-        }
-
-        Interlocked.Exchange(ref _lastReceive, _time.GetTimestamp());
-
-        // Answers to the requests in this read leave in one write when it has been served.
-        _writer.Cork();
-        try
-        {
-            return ProcessFrames(ref buffer);
-        }
-        finally
-        {
-            _writer.Uncork();
-        }
-    }
-
-    private bool ProcessFrames(ref ReadOnlySequence<byte> buffer)
-    {
-        while (true)
-        {
-            if (Volatile.Read(ref _closing) != 0 && _closeReason != TransportError.Closed)
-            {
-                return false;
-            }
-
-            if (FrameReader.TryRead(ref buffer, _options.MaxFrameBytes, out var frame, out var error))
-            {
-                if (!Dispatch(frame))
-                {
-                    return false;
-                }
-
-                continue;
-            }
-
-            switch (error)
-            {
-                case FrameError.Incomplete:
-                    return true;
-                case FrameError.UnknownType:
-                    // A newer peer may send types we do not know: tell it, skip the frame, keep serving.
-                    Dropped(error);
-                    SendProtocolError(error);
-                    continue;
-                case FrameError.UnsupportedVersion:
-                    Dropped(error);
-                    SendProtocolError(error);
-                    Fail(TransportError.ProtocolViolation, graceful: true);
-                    return false;
-                default:
-                    Dropped(error);
-                    Fail(TransportError.ProtocolViolation, graceful: true);
-                    return false;
-            }
-        }
-    }
+    public bool ProcessInbound(ref ReadOnlySequence<byte> buffer) => _receiver.Process(ref buffer);
 
     /// <summary>The link ended: the peer closed it, died, or the network failed.</summary>
     public void OnLinkClosed(TransportError reason) => Teardown(reason);
 
-    internal ValueTask SendStreamFrameAsync(FrameType type, FrameFlags flags, uint id, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    /// <summary>Queues a frame of <paramref name="stream"/> in the queue of its protocol's traffic class.</summary>
+    internal ValueTask SendStreamFrameAsync(MuxStream stream, FrameType type, FrameFlags flags, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _closing) != 0)
         {
             return ValueTask.FromException(ClosedException());
         }
 
-        return Send(new FrameHeader(type, flags, id, payload.Length), payload, urgent: false, cancellationToken);
+        MarkActivity();
+        var header = new FrameHeader(type, flags, stream.FrameId, payload.Length, type == FrameType.StreamOpen ? stream.Protocol.Number : (byte)0);
+        return stream.Protocol.Class == TrafficClass.Bulk
+            ? _writer.WriteBulkAsync(header, payload.Span, cancellationToken)
+            : _writer.WriteAsync(header, payload.Span, urgent: false, cancellationToken);
     }
+
+    /// <summary>Resets <paramref name="stream"/> in its own queue, after what it already queued.</summary>
+    internal ValueTask SendResetAsync(MuxStream stream, ProtocolRefusal reason)
+        => SendStreamFrameAsync(stream, FrameType.StreamReset, FrameFlags.None, new[] { (byte)reason }, CancellationToken.None);
 
     internal void SendWindowUpdate(uint id, uint grant)
     {
@@ -270,297 +219,62 @@ internal sealed class MuxConnection : ITransportConnection
         Observe(_writer.WriteAsync(new FrameHeader(FrameType.StreamWindow, FrameFlags.None, id, 4), payload, urgent: true));
     }
 
-    internal void StreamFinished(TransportStream stream) => ForgetStream(stream);
+    internal void ForgetStream(MuxStream stream) => _streams.Forget(stream);
 
-    internal void ForgetStream(TransportStream stream)
+    /// <summary>Resets stream <paramref name="id"/>, which this side never made (a refused open), at once.</summary>
+    internal void SendReset(uint id, ProtocolRefusal reason)
     {
-        bool removed;
-        lock (_lock)
+        ReadOnlySpan<byte> code = [(byte)reason];
+        Observe(_writer.WriteAsync(new FrameHeader(FrameType.StreamReset, FrameFlags.None, id, 1), code, urgent: true));
+    }
+
+    /// <summary>Answers request <paramref name="id"/>: with <paramref name="body"/>, or refused with <paramref name="refusal"/>.</summary>
+    internal ValueTask SendResponseAsync(uint id, bool urgent, ProtocolRefusal refusal, ReadOnlyMemory<byte> body)
+    {
+        var flags = urgent ? FrameFlags.Urgent : FrameFlags.None;
+        if (refusal != ProtocolRefusal.None)
         {
-            removed = _streams.TryGetValue(stream.Id, out var known) && ReferenceEquals(known, stream) && _streams.Remove(stream.Id);
+            ReadOnlySpan<byte> code = [(byte)refusal];
+            return Send(new FrameHeader(FrameType.Response, flags | FrameFlags.Error, id, 1), code, urgent, CancellationToken.None);
         }
 
-        if (removed)
-        {
-            Interlocked.Decrement(ref _active);
-        }
+        return Send(new FrameHeader(FrameType.Response, flags, id, body.Length), body.Span, urgent, CancellationToken.None);
+    }
+
+    /// <summary>Refuses request <paramref name="id"/> at once, whatever its priority: the refusal costs the peer nothing to wait for.</summary>
+    internal void SendRefusal(uint id, bool urgent, ProtocolRefusal refusal)
+    {
+        ReadOnlySpan<byte> code = [(byte)refusal];
+        var flags = FrameFlags.Error | (urgent ? FrameFlags.Urgent : FrameFlags.None);
+        Observe(_writer.WriteAsync(new FrameHeader(FrameType.Response, flags, id, 1), code, urgent: true));
+    }
+
+    /// <summary>The connection is in use now (keep-alives and flow control do not count: a pool must still see it idle).</summary>
+    internal void MarkActivity() => Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
+
+    internal void BeginOperation() => Interlocked.Increment(ref _active);
+
+    internal void EndOperation() => Interlocked.Decrement(ref _active);
+
+    internal void Dropped(FrameError error)
+    {
+        TransportMetrics.Dropped(error);
+        Log.FrameDropped(_logger, RemotePeer.ToString(), TransportMetrics.ReasonOf(error));
+    }
+
+    internal void Dropped(string reason)
+    {
+        TransportMetrics.Dropped(reason);
+        Log.FrameDropped(_logger, RemotePeer.ToString(), reason);
     }
 
     private ValueTask Send(FrameHeader header, ReadOnlyMemory<byte> payload, bool urgent, CancellationToken cancellationToken)
+        => Send(header, payload.Span, urgent, cancellationToken);
+
+    private ValueTask Send(FrameHeader header, ReadOnlySpan<byte> payload, bool urgent, CancellationToken cancellationToken)
     {
-        Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
-        return _writer.WriteAsync(header, payload.Span, urgent, cancellationToken);
-    }
-
-    private bool Dispatch(in Frame frame)
-    {
-        var h = frame.Header;
-        if (h.Type is not (FrameType.Ping or FrameType.Pong or FrameType.StreamWindow or FrameType.ProtocolError))
-        {
-            // Keep-alives and flow control are not use: a pool must still see the connection as idle.
-            Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
-        }
-
-        switch (h.Type)
-        {
-            case FrameType.Request:
-                ServeRequest(h, frame.Payload);
-                return true;
-            case FrameType.Response:
-                CompleteRequest(h, frame.Payload);
-                return true;
-            case FrameType.Message:
-                ServeMessage(frame.Payload);
-                return true;
-            case FrameType.StreamOpen:
-                return AcceptStream(h);
-            case FrameType.StreamData:
-                return StreamData(h, frame.Payload);
-            case FrameType.StreamWindow:
-                {
-                    Span<byte> grant = stackalloc byte[4];
-                    frame.Payload.CopyTo(grant);
-                    var increment = BinaryPrimitives.ReadUInt32BigEndian(grant);
-                    if (TryGetStream(h.Id, out var stream))
-                    {
-                        stream.OnWindow(increment);
-                    }
-
-                    return true;
-                }
-
-            case FrameType.StreamReset:
-                if (TryGetStream(h.Id, out var reset))
-                {
-                    reset.Fail(new TransportException(TransportError.Closed, $"The peer reset stream {h.Id}."));
-                    ForgetStream(reset);
-                }
-
-                return true;
-            case FrameType.Ping:
-                Observe(_writer.WriteAsync(new FrameHeader(FrameType.Pong, FrameFlags.None, h.Id, 0), default, urgent: true));
-                return true;
-            case FrameType.Pong:
-                return true;
-            case FrameType.GoAway:
-                lock (_lock)
-                {
-                    _goingAway = true;
-                }
-
-                _ = CloseAsync().AsTask();
-                return true;
-            case FrameType.ProtocolError:
-                TransportMetrics.Dropped("remote_protocol_error");
-                return true;
-            default:
-                return true;
-        }
-    }
-
-    private void ServeRequest(FrameHeader h, ReadOnlySequence<byte> payload)
-    {
-        if (Interlocked.Increment(ref _inboundRequests) > _options.MaxConcurrentRequests || Volatile.Read(ref _closing) != 0)
-        {
-            Interlocked.Decrement(ref _inboundRequests);
-            Dropped("request_limit");
-            Observe(_writer.WriteAsync(new FrameHeader(FrameType.Response, FrameFlags.Error, h.Id, 0), default, urgent: true));
-            return;
-        }
-
-        Interlocked.Increment(ref _active);
-        var length = (int)payload.Length;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
-        payload.CopyTo(buffer);
-        _ = ServeRequestAsync(h.Id, (h.Flags & FrameFlags.Urgent) != 0, buffer, length);
-    }
-
-    private async Task ServeRequestAsync(uint id, bool urgent, byte[] request, int length)
-    {
-        var response = new PooledBufferWriter();
-        try
-        {
-            var failed = false;
-            try
-            {
-                await _handler.HandleRequestAsync(this, request.AsMemory(0, length), response, Closed);
-                if (response.WrittenCount > _options.MaxFrameBytes - FrameHeader.Size)
-                {
-                    failed = true;
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !Closed.IsCancellationRequested)
-            {
-                // A failing handler answers this request with an error; it must not take the connection down.
-                Log.HandlerFailed(_logger, RemotePeer.ToString(), ex);
-                failed = true;
-            }
-
-            var flags = (failed ? FrameFlags.Error : FrameFlags.None) | (urgent ? FrameFlags.Urgent : FrameFlags.None);
-            var body = failed ? ReadOnlyMemory<byte>.Empty : response.WrittenMemory;
-            await Send(new FrameHeader(FrameType.Response, flags, id, body.Length), body, urgent, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is TransportException or OperationCanceledException)
-        {
-            // The connection closed while serving; the requester learns from that.
-        }
-        finally
-        {
-            response.Dispose();
-            ArrayPool<byte>.Shared.Return(request);
-            Interlocked.Decrement(ref _inboundRequests);
-            Interlocked.Decrement(ref _active);
-        }
-    }
-
-    private void CompleteRequest(FrameHeader h, ReadOnlySequence<byte> payload)
-    {
-        TaskCompletionSource<TransportResponse>? completion;
-        lock (_lock)
-        {
-            _pending.Remove(h.Id, out completion);
-        }
-
-        if (completion is null)
-        {
-            // Late answer to a request that timed out or was cancelled.
-            Dropped("unexpected_response");
-            return;
-        }
-
-        if ((h.Flags & FrameFlags.Error) != 0)
-        {
-            completion.TrySetException(new TransportException(TransportError.RemoteError, $"{RemotePeer} could not serve the request."));
-        }
-        else
-        {
-            var response = new TransportResponse(payload);
-            if (!completion.TrySetResult(response))
-            {
-                // The request timed out or was cancelled at the same moment.
-                response.Dispose();
-            }
-        }
-    }
-
-    private void ServeMessage(ReadOnlySequence<byte> payload)
-    {
-        var length = (int)payload.Length;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
-        payload.CopyTo(buffer);
-        _ = ServeMessageAsync(buffer, length);
-    }
-
-    private async Task ServeMessageAsync(byte[] message, int length)
-    {
-        try
-        {
-            await _handler.HandleMessageAsync(this, message.AsMemory(0, length), Closed);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !Closed.IsCancellationRequested)
-        {
-            Log.HandlerFailed(_logger, RemotePeer.ToString(), ex);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(message);
-        }
-    }
-
-    private bool AcceptStream(FrameHeader h)
-    {
-        // Stream ids are odd from the dialler and even from the listener, so the two never collide.
-        var remoteOpensOdd = !IsInitiator;
-        if (((h.Id & 1) == 1) != remoteOpensOdd || h.PayloadLength != 0)
-        {
-            Dropped("bad_stream_id");
-            Fail(TransportError.ProtocolViolation, graceful: true);
-            return false;
-        }
-
-        TransportStream stream;
-        lock (_lock)
-        {
-            if (_streams.ContainsKey(h.Id))
-            {
-                Dropped("bad_stream_id");
-                Fail(TransportError.ProtocolViolation, graceful: true);
-                return false;
-            }
-
-            if (_streams.Count >= _options.MaxStreamsPerConnection || _goingAway)
-            {
-                stream = null!;
-            }
-            else
-            {
-                stream = new TransportStream(this, h.Id);
-                _streams.Add(h.Id, stream);
-            }
-        }
-
-        if (stream is null)
-        {
-            Dropped("stream_limit");
-            Observe(_writer.WriteAsync(new FrameHeader(FrameType.StreamReset, FrameFlags.None, h.Id, 0), default, urgent: true));
-            return true;
-        }
-
-        Interlocked.Increment(ref _active);
-        _ = ServeStreamAsync(stream);
-        return true;
-    }
-
-    private async Task ServeStreamAsync(TransportStream stream)
-    {
-        try
-        {
-            await _handler.HandleStreamAsync(this, stream, Closed);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !Closed.IsCancellationRequested)
-        {
-            if (ex is not TransportException)
-            {
-                Log.HandlerFailed(_logger, RemotePeer.ToString(), ex);
-            }
-        }
-        finally
-        {
-            await stream.DisposeAsync();
-        }
-    }
-
-    private bool StreamData(FrameHeader h, ReadOnlySequence<byte> payload)
-    {
-        if (!TryGetStream(h.Id, out var stream))
-        {
-            // Data racing a reset we sent; harmless, but counted.
-            Dropped("unknown_stream");
-            return true;
-        }
-
-        if (!stream.OnData(payload, (h.Flags & FrameFlags.End) != 0))
-        {
-            Dropped("flow_control");
-            Fail(TransportError.ProtocolViolation, graceful: true);
-            return false;
-        }
-
-        return true;
-    }
-
-    private bool TryGetStream(uint id, out TransportStream stream)
-    {
-        lock (_lock)
-        {
-            return _streams.TryGetValue(id, out stream!);
-        }
-    }
-
-    private void SendProtocolError(FrameError error)
-    {
-        ReadOnlySpan<byte> code = [(byte)error];
-        Observe(_writer.WriteAsync(new FrameHeader(FrameType.ProtocolError, FrameFlags.None, 0, 1), code, urgent: true));
+        MarkActivity();
+        return _writer.WriteAsync(header, payload, urgent, cancellationToken);
     }
 
     private void OnKeepAliveTick()
@@ -570,7 +284,7 @@ internal sealed class MuxConnection : ITransportConnection
             return;
         }
 
-        var silence = _time.GetElapsedTime(Interlocked.Read(ref _lastReceive));
+        var silence = _time.GetElapsedTime(_receiver.LastReceiveTimestamp);
         if (silence >= _options.KeepAliveInterval * 3)
         {
             // Three intervals without a byte, pings included: the peer or the path is gone.
@@ -585,7 +299,7 @@ internal sealed class MuxConnection : ITransportConnection
     private void OnLinkFault(Exception ex) => Teardown(Volatile.Read(ref _closing) != 0 ? TransportError.Closed : _link.FaultReason(ex));
 
     /// <summary>Closes because of a fault; a graceful close first lets queued frames (the protocol error) leave.</summary>
-    private void Fail(TransportError reason, bool graceful)
+    internal void Fail(TransportError reason, bool graceful)
     {
         if (Interlocked.CompareExchange(ref _closing, 1, 0) != 0)
         {
@@ -620,8 +334,6 @@ internal sealed class MuxConnection : ITransportConnection
         Teardown(reason);
     }
 
-    private int _tornDown;
-
     private void Teardown(TransportError reason)
     {
         if (Interlocked.Exchange(ref _tornDown, 1) != 0)
@@ -652,39 +364,21 @@ internal sealed class MuxConnection : ITransportConnection
             Log.HandlerFailed(_logger, RemotePeer.ToString(), ex);
         }
 
-        TaskCompletionSource<TransportResponse>[] pending;
-        TransportStream[] streams;
-        lock (_lock)
-        {
-            pending = [.. _pending.Values];
-            streams = [.. _streams.Values];
-            _pending.Clear();
-        }
+        _requests.FailAll(failure);
+        _streams.FailAll(failure);
 
-        foreach (var p in pending)
-        {
-            p.TrySetException(failure);
-        }
-
-        foreach (var s in streams)
-        {
-            s.Fail(failure);
-        }
-
+        _channel?.Abort(failure);
         TransportMetrics.ClosedWith(Scheme, reason);
         Log.ConnectionClosed(_logger, RemotePeer.ToString(), reason);
     }
 
-    private void Dropped(FrameError error)
+    private static void RequireControl(ProtocolId protocol, string what)
     {
-        TransportMetrics.Dropped(error);
-        Log.FrameDropped(_logger, RemotePeer.ToString(), TransportMetrics.ReasonOf(error));
-    }
-
-    private void Dropped(string reason)
-    {
-        TransportMetrics.Dropped(reason);
-        Log.FrameDropped(_logger, RemotePeer.ToString(), reason);
+        ArgumentNullException.ThrowIfNull(protocol);
+        if (protocol.Class != TrafficClass.Control)
+        {
+            throw new ArgumentException($"{protocol.Name} is a bulk protocol: it carries streams, not {what}.", nameof(protocol));
+        }
     }
 
     private void CheckPayload(int length)
@@ -706,7 +400,7 @@ internal sealed class MuxConnection : ITransportConnection
     private TransportException ClosedException()
         => new(_closeReason ?? TransportError.Closed, $"The connection to {RemotePeer} is closed.");
 
-    private static void Observe(ValueTask pending)
+    internal static void Observe(ValueTask pending)
     {
         // Control frames are fire-and-forget; a failure means the connection is closing.
         if (!pending.IsCompleted)

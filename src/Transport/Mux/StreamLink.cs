@@ -6,11 +6,13 @@ namespace Overlay.Transport.Mux;
 /// A frame link over an ordered byte stream (a TLS stream over TCP, or a QUIC stream). Writes come
 /// only from the connection's single drain loop; <see cref="RunReceiveLoopAsync"/> feeds the
 /// connection from a <see cref="PipeReader"/>, which never buffers more than one maximal frame
-/// plus one read because the frame reader refuses oversized lengths from the header alone.
+/// plus one read because the frame reader refuses oversized lengths from the header alone. The
+/// stream may still be opening when the link is made (a QUIC dialler's control stream): frames
+/// queued meanwhile leave once it is open.
 /// </summary>
 internal sealed class StreamLink : IFrameLink
 {
-    private readonly Stream _stream;
+    private readonly Task<Stream> _opening;
     private readonly Func<Stream, ValueTask> _shutdown;
     private readonly Action _abort;
     private readonly Func<Exception, TransportError?>? _classify;
@@ -24,21 +26,30 @@ internal sealed class StreamLink : IFrameLink
     /// "the peer is gone" (null: it does not).
     /// </param>
     public StreamLink(Stream stream, Func<Stream, ValueTask> shutdown, Action abort, Func<Exception, TransportError?>? classify = null)
+        : this(Task.FromResult(stream), shutdown, abort, classify)
     {
-        _stream = stream;
+    }
+
+    /// <param name="opening">The stream that carries frames, once open; a failure to open fails the link.</param>
+    /// <param name="shutdown">Ends the sending side after everything written has left.</param>
+    /// <param name="abort">Tears the stream and what is under it down at once.</param>
+    /// <param name="classify">Maps a failure to why the link ended (null: "the peer is gone").</param>
+    public StreamLink(Task<Stream> opening, Func<Stream, ValueTask> shutdown, Action abort, Func<Exception, TransportError?>? classify = null)
+    {
+        _opening = opening;
         _shutdown = shutdown;
         _abort = abort;
         _classify = classify;
     }
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken)
-        => _stream.WriteAsync(frames, cancellationToken);
+        => _opening.IsCompletedSuccessfully ? _opening.Result.WriteAsync(frames, cancellationToken) : WriteWhenOpenAsync(frames, cancellationToken);
 
     public async ValueTask ShutdownAsync()
     {
         try
         {
-            await _shutdown(_stream);
+            await _shutdown(await _opening);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -62,8 +73,19 @@ internal sealed class StreamLink : IFrameLink
     {
         // Zero-byte reads: an idle connection waits for data without holding a buffer (SslStream
         // then releases its own too), which is what lets one node hold many thousands of them.
-        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
         var reason = TransportError.Closed;
+        Stream stream;
+        try
+        {
+            stream = await _opening;
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            connection.OnLinkClosed(Volatile.Read(ref _aborted) != 0 ? TransportError.Closed : FaultReason(ex));
+            return;
+        }
+
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4096, leaveOpen: true, useZeroByteReads: true));
         try
         {
             while (true)
@@ -97,4 +119,7 @@ internal sealed class StreamLink : IFrameLink
 
         connection.OnLinkClosed(reason);
     }
+
+    private async ValueTask WriteWhenOpenAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken)
+        => await (await _opening).WriteAsync(frames, cancellationToken);
 }

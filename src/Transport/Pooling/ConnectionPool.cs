@@ -9,8 +9,9 @@ namespace Overlay.Transport.Pooling;
 /// Keeps at most one connection per peer and reuses it. Concurrent requests for one peer share one
 /// dial. When <see cref="TransportOptions.MaxConnections"/> is reached the least recently used idle
 /// connection is closed to make room; a connection unused for <see cref="TransportOptions.IdleTimeout"/>
-/// is closed by a sweep on the injected clock; at most <see cref="TransportOptions.MaxConnectionsPerAddress"/>
-/// connections go to one IP address. Keep-alive pings are the connections' own (see
+/// is closed by a sweep on the injected clock; at most <see cref="TransportOptions.MaxConnectionsPer"/> the
+/// address's scope connections go to one IP address (public, private and loopback addresses have their
+/// own limits, so nodes on one host or one LAN can all be connected). Keep-alive pings are the connections' own (see
 /// <see cref="TransportOptions.KeepAliveInterval"/>).
 /// </summary>
 public sealed class ConnectionPool : IAsyncDisposable
@@ -101,7 +102,7 @@ public sealed class ConnectionPool : IAsyncDisposable
 
             if (!_dialing.TryGetValue(peer, out dial!))
             {
-                ReserveOrThrow(address.HostText);
+                ReserveOrThrow(address);
                 dial = _transport.DialAsync(address, CancellationToken.None).AsTask();
                 _dialing.Add(peer, dial);
                 DialCount++;
@@ -157,7 +158,7 @@ public sealed class ConnectionPool : IAsyncDisposable
         var host = connection.RemoteAddress.HostText;
         lock (_lock)
         {
-            if (_disposed || _byPeer.ContainsKey(connection.RemotePeer) || !TryReserve(host))
+            if (_disposed || _byPeer.ContainsKey(connection.RemotePeer) || !TryReserve(host, LimitFor(connection.RemoteAddress)))
             {
                 _ = connection.CloseAsync().AsTask();
                 return false;
@@ -284,20 +285,24 @@ public sealed class ConnectionPool : IAsyncDisposable
         }
     }
 
+    private int LimitFor(TransportAddress address) => _options.MaxConnectionsPer(AddressScopes.Of(address.Host));
+
     // Under _lock.
-    private void ReserveOrThrow(string host)
+    private void ReserveOrThrow(TransportAddress address)
     {
-        if (!TryReserve(host))
+        var limit = LimitFor(address);
+        if (!TryReserve(address.HostText, limit))
         {
-            throw new TransportException(TransportError.LimitExceeded, $"The pool already holds {_options.MaxConnectionsPerAddress} connections to {host}, the configured maximum per address.");
+            var key = TransportOptions.KeyOfLimit(AddressScopes.Of(address.Host));
+            throw new TransportException(TransportError.LimitExceeded, $"The pool already holds {limit} connections to {address.HostText}, the limit {key}.");
         }
     }
 
     // Under _lock.
-    private bool TryReserve(string host)
+    private bool TryReserve(string host, int limit)
     {
         var n = _perAddress.GetValueOrDefault(host);
-        if (n >= _options.MaxConnectionsPerAddress)
+        if (n >= limit)
         {
             return false;
         }

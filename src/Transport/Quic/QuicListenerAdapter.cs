@@ -63,6 +63,7 @@ internal sealed class QuicListenerAdapter : ITransportListener
     {
         _states.TryGetValue(connection, out var state);
         _states.Remove(connection);
+        var early = new List<QuicStream>();
         try
         {
             if (state?.Peer is not { } peer)
@@ -71,16 +72,28 @@ internal sealed class QuicListenerAdapter : ITransportListener
                 return;
             }
 
-            // The dialler opens its frame stream right after the handshake; one that does not is
-            // dropped after the handshake timeout instead of holding the connection until idle.
+            // The dialler's first stream (id 0) is its control stream, opened right after the handshake;
+            // one that does not open it is dropped after the handshake timeout instead of holding the
+            // connection until idle. A transport stream that overtook it on the network waits for it.
             using var timeout = new CancellationTokenSource(_owner.HandshakeTimeout, _owner.Time);
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, timeout.Token);
-            var stream = await connection.AcceptInboundStreamAsync(wait.Token);
+            QuicStream control;
+            while ((control = await connection.AcceptInboundStreamAsync(wait.Token)).Id != 0)
+            {
+                early.Add(control);
+            }
+
+            _owner.Prioritise(control, QuicStreamPriority.Control);
             var remote = TransportAddress.Create(TransportScheme.Quic, connection.RemoteEndPoint.Address, connection.RemoteEndPoint.Port, peer);
-            _accepted.Offer(_owner.Start(connection, stream, peer, remote, isInitiator: false));
+            _accepted.Offer(_owner.Start(connection, Task.FromResult(control), early, peer, remote, isInitiator: false));
         }
         catch (Exception ex) when (ex is QuicException or OperationCanceledException or ObjectDisposedException)
         {
+            foreach (var stream in early)
+            {
+                await stream.DisposeAsync();
+            }
+
             await connection.DisposeAsync();
         }
     }

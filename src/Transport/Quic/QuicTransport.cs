@@ -16,11 +16,13 @@ using Overlay.Transport.Tls;
 namespace Overlay.Transport.Quic;
 
 /// <summary>
-/// QUIC over System.Net.Quic (scheme <c>quic://</c>, ALPN <c>overlay/1</c>), with the same
-/// identity-bound TLS 1.3 certificates as TCP+TLS. One bidirectional QUIC stream per connection
-/// carries the frame multiplexer, so every transport speaks the same frames; QUIC contributes
-/// its handshake (one round trip), connection migration, idle timeout and keep-alive
-/// (<see cref="TransportOptions.IdleTimeout"/>, <see cref="TransportOptions.KeepAliveInterval"/>).
+/// QUIC over System.Net.Quic (scheme <c>quic://</c>, ALPN <c>overlay/2</c>), with the same
+/// identity-bound TLS 1.3 certificates as TCP+TLS. The dialler's first bidirectional QUIC stream is
+/// the control stream: it carries the frames of requests, responses, messages and keep-alives, as the
+/// TLS stream does on TCP. Every <see cref="TransportStream"/> is a QUIC stream of its own
+/// (<see cref="QuicStreamChannel"/>), so bulk bytes never hold up control frames. QUIC contributes
+/// its handshake (one round trip), stream multiplexing and flow control, connection migration, idle
+/// timeout and keep-alive (<see cref="TransportOptions.IdleTimeout"/>, <see cref="TransportOptions.KeepAliveInterval"/>).
 /// Where libmsquic is missing every operation fails with <see cref="TransportError.QuicUnavailable"/>.
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -31,22 +33,26 @@ public sealed class QuicTransport : ITransport
     private const long GoodbyeCode = 0;
     private const long AbortCode = 1;
 
+    /// <summary>Stream abort code when .NET aborts a stream on our behalf (a disposed, unfinished stream).</summary>
+    private const long StreamErrorCode = (long)ProtocolRefusal.Cancelled;
+
     private readonly X509Certificate2 _certificate;
     private readonly SslStreamCertificateContext _context;
-    private readonly IInboundHandler _handler;
+    private readonly ProtocolDispatcher _protocols;
     private readonly TransportOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<MuxConnection, byte> _connections = new();
     private readonly ConcurrentDictionary<QuicListenerAdapter, byte> _listeners = new();
+    private int _priorityWarned;
 
-    /// <summary>Creates the transport. Construction succeeds without libmsquic; use fails with QuicUnavailable.</summary>
-    public QuicTransport(NodeIdentity identity, IInboundHandler handler, TransportOptions? options = null, TimeProvider? time = null, ILogger? logger = null)
+    /// <summary>Creates the transport serving <paramref name="protocols"/>. Construction succeeds without libmsquic; use fails with QuicUnavailable.</summary>
+    public QuicTransport(NodeIdentity identity, ProtocolDispatcher protocols, TransportOptions? options = null, TimeProvider? time = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
-        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(protocols);
         LocalPeer = identity.PeerId;
-        _handler = handler;
+        _protocols = protocols;
         _options = options ?? new TransportOptions();
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
@@ -79,13 +85,16 @@ public sealed class QuicTransport : ITransport
                 states.AddOrUpdate(connection, state);
                 return ValueTask.FromResult(new QuicServerConnectionOptions
                 {
-                    DefaultStreamErrorCode = AbortCode,
+                    DefaultStreamErrorCode = StreamErrorCode,
                     DefaultCloseErrorCode = GoodbyeCode,
                     IdleTimeout = _options.IdleTimeout,
                     KeepAliveInterval = _options.KeepAliveInterval,
                     HandshakeTimeout = _options.HandshakeTimeout,
-                    MaxInboundBidirectionalStreams = 1,
+
+                    // The dialler's control stream plus its transport streams.
+                    MaxInboundBidirectionalStreams = Math.Min(_options.MaxStreamsPerConnection + 1, ushort.MaxValue),
                     MaxInboundUnidirectionalStreams = 0,
+                    InitialReceiveWindowSizes = ReceiveWindows(),
                     ServerAuthenticationOptions = TlsHandshake.ServerOptions(_context, state),
                 });
             },
@@ -108,17 +117,50 @@ public sealed class QuicTransport : ITransport
         return adapter;
     }
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// Dials and completes the handshake. The control stream is opened after that without waiting: it
+    /// costs no round trip (the listener's transport parameters already allow it) but two hops through
+    /// libmsquic's worker thread, and frames queued meanwhile leave as soon as it is open.
+    /// </summary>
     public async ValueTask<ITransportConnection> DialAsync(TransportAddress address, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(address);
         Require(address);
-        var (connection, stream, peer) = await ConnectAsync(address, cancellationToken);
-        return Start(connection, stream, peer, address.WithPeer(peer), isInitiator: true);
+        var (connection, peer) = await HandshakeAsync(address, cancellationToken);
+        return Start(connection, OpenControlStreamAsync(connection), [], peer, address.WithPeer(peer), isInitiator: true);
     }
 
-    /// <summary>Connects, authenticates and opens the stream that will carry frames (not yet framed).</summary>
+    /// <summary>Connects, authenticates and opens the control stream (tests write raw bytes into it).</summary>
     internal async Task<(QuicConnection Connection, QuicStream Stream, PeerId Peer)> ConnectAsync(TransportAddress address, CancellationToken cancellationToken)
+    {
+        var (connection, peer) = await HandshakeAsync(address, cancellationToken);
+        try
+        {
+            return (connection, await OpenControlStreamAsync(connection), peer);
+        }
+        catch (QuicException ex)
+        {
+            await connection.DisposeAsync();
+            throw new TransportException(TransportError.PeerUnreachable, $"Could not open the control stream to {address}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Opens the control stream, first in the send order of the connection's streams, and writes its
+    /// first frame, a Ping (a QUIC stream is visible to the peer only with its first bytes).
+    /// </summary>
+    internal async Task<QuicStream> OpenControlStreamAsync(QuicConnection connection)
+    {
+        var stream = await connection.OpenOutboundStreamAsync(QuicStreamType.Bidirectional);
+        Prioritise(stream, QuicStreamPriority.Control);
+        var hello = new byte[FrameHeader.Size];
+        new FrameHeader(FrameType.Ping, FrameFlags.None, 0, 0).WriteTo(hello);
+        await stream.WriteAsync(hello);
+        return stream;
+    }
+
+    /// <summary>Connects and completes the authenticated QUIC handshake (tests then open streams by hand).</summary>
+    internal async Task<(QuicConnection Connection, PeerId Peer)> HandshakeAsync(TransportAddress address, CancellationToken cancellationToken)
     {
         QuicSupport.ThrowIfUnavailable(_options);
         var state = new TlsHandshake(address.ExpectedPeer, _time);
@@ -131,24 +173,26 @@ public sealed class QuicTransport : ITransport
                 new QuicClientConnectionOptions
                 {
                     RemoteEndPoint = new IPEndPoint(address.Host, address.Port),
-                    DefaultStreamErrorCode = AbortCode,
+                    DefaultStreamErrorCode = StreamErrorCode,
                     DefaultCloseErrorCode = GoodbyeCode,
                     IdleTimeout = _options.IdleTimeout,
                     KeepAliveInterval = _options.KeepAliveInterval,
                     HandshakeTimeout = _options.HandshakeTimeout,
-                    MaxInboundBidirectionalStreams = 0,
+
+                    // Streams the listener opens towards the dialler.
+                    MaxInboundBidirectionalStreams = Math.Min(_options.MaxStreamsPerConnection, ushort.MaxValue),
                     MaxInboundUnidirectionalStreams = 0,
+                    InitialReceiveWindowSizes = ReceiveWindows(),
                     ClientAuthenticationOptions = TlsHandshake.ClientOptions(_context, state),
                 },
                 linked.Token);
-            var peer = state.Peer ?? throw new TransportException(TransportError.HandshakeFailed, "The QUIC handshake ended without validating the peer.");
-            var stream = await connection.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, linked.Token);
+            if (state.Peer is not { } peer)
+            {
+                await connection.DisposeAsync();
+                throw new TransportException(TransportError.HandshakeFailed, "The QUIC handshake ended without validating the peer.");
+            }
 
-            // A QUIC stream becomes visible to the peer only with its first bytes: open with a Ping.
-            var hello = new byte[FrameHeader.Size];
-            new FrameHeader(FrameType.Ping, FrameFlags.None, 0, 0).WriteTo(hello);
-            await stream.WriteAsync(hello, linked.Token);
-            return (connection, stream, peer);
+            return (connection, peer);
         }
         catch (Exception ex) when (ex is not TransportException)
         {
@@ -204,19 +248,24 @@ public sealed class QuicTransport : ITransport
         _certificate.Dispose();
     }
 
-    internal MuxConnection Start(QuicConnection quic, QuicStream stream, PeerId peer, TransportAddress remote, bool isInitiator)
+    /// <summary>
+    /// Frames the connection: <paramref name="control"/> (possibly still opening) carries the frames,
+    /// <paramref name="early"/> are streams the peer opened before its control stream arrived.
+    /// </summary>
+    internal MuxConnection Start(QuicConnection quic, Task<QuicStream> control, IReadOnlyList<QuicStream> early, PeerId peer, TransportAddress remote, bool isInitiator)
     {
         MuxConnection? connection = null;
         var link = new StreamLink(
-            stream,
+            AsStream(control),
             s => ShutdownAsync((QuicStream)s),
 
             // A connection that closed for its own reasons (a goodbye either way) says so with the
             // goodbye code, so the peer reports Closed; anything else (a crash in tests, a protocol
             // violation) is an abort, which the peer reports as an unreachable peer.
-            () => _ = CloseQuicAsync(quic, stream, connection?.CloseReason == TransportError.Closed ? GoodbyeCode : AbortCode),
+            () => _ = CloseQuicAsync(quic, control, connection?.CloseReason == TransportError.Closed ? GoodbyeCode : AbortCode),
             ReasonOf);
-        connection = new MuxConnection(link, TransportScheme.Quic, peer, remote, isInitiator, _handler, _options, _time, _logger);
+        var channel = new QuicStreamChannel(quic, control, early, _options, _time, Prioritise);
+        connection = new MuxConnection(link, TransportScheme.Quic, peer, remote, isInitiator, _protocols, _options, _time, _logger, channel);
         _connections.TryAdd(connection, 0);
         connection.Closed.Register(static s =>
         {
@@ -238,8 +287,8 @@ public sealed class QuicTransport : ITransport
         await stream.WritesClosed.WaitAsync(_options.HandshakeTimeout, _time);
     }
 
-    /// <summary>Closes the QUIC connection with <paramref name="code"/> and releases it and its stream.</summary>
-    private static async Task CloseQuicAsync(QuicConnection quic, QuicStream stream, long code)
+    /// <summary>Closes the QUIC connection with <paramref name="code"/> and releases it and its control stream.</summary>
+    private static async Task CloseQuicAsync(QuicConnection quic, Task<QuicStream> control, long code)
     {
         try
         {
@@ -251,10 +300,29 @@ public sealed class QuicTransport : ITransport
         }
         finally
         {
-            await stream.DisposeAsync();
+            if (control.IsCompletedSuccessfully)
+            {
+                await control.Result.DisposeAsync();
+            }
+
             await quic.DisposeAsync();
         }
     }
+
+    private static async Task<Stream> AsStream(Task<QuicStream> control) => await control;
+
+    /// <summary>
+    /// Every stream's initial receive window is <see cref="TransportOptions.StreamWindowBytes"/>, and the
+    /// connection's is four of them. libmsquic widens a stream's window while its reader keeps up, and
+    /// stream priorities only order what is sent next: bulk bytes already in flight are read before a
+    /// request behind them. The connection window bounds those bytes, as the stream window does on TCP.
+    /// </summary>
+    private QuicReceiveWindowSizes ReceiveWindows() => new()
+    {
+        Connection = 4 * _options.StreamWindowBytes,
+        LocallyInitiatedBidirectionalStream = _options.StreamWindowBytes,
+        RemotelyInitiatedBidirectionalStream = _options.StreamWindowBytes,
+    };
 
     /// <summary>
     /// Why a QUIC stream failed, as far as QUIC tells: the peer's goodbye code is an orderly close,
@@ -270,6 +338,19 @@ public sealed class QuicTransport : ITransport
         QuicException => TransportError.PeerUnreachable,
         _ => null,
     };
+
+    /// <summary>
+    /// Sets a stream's send priority in libmsquic (<see cref="QuicStreamPriority"/>); where that cannot
+    /// be done, warns once per transport and carries on.
+    /// </summary>
+    internal void Prioritise(QuicStream stream, ushort priority)
+    {
+        if (!QuicStreamPriority.TrySet(stream, priority, _options.MsQuicLibraryPath) &&
+            QuicStreamPriority.UnavailableReason is { } reason && Interlocked.Exchange(ref _priorityWarned, 1) == 0)
+        {
+            Log.QuicPriorityUnavailable(_logger, reason);
+        }
+    }
 
     /// <summary>Time allowed for connecting, the handshake and opening the frame stream.</summary>
     internal TimeSpan HandshakeTimeout => _options.HandshakeTimeout;

@@ -1,35 +1,47 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
+using Overlay.Transport.Admission;
 
 namespace Overlay.Transport.Tls;
 
 /// <summary>
-/// A bound TCP socket. The accept loop hands each socket to its own handshake task so a slow or
-/// hostile handshake never stalls others; it refuses sockets from an address that already holds
-/// <see cref="TransportOptions.MaxConnectionsPerAddress"/> connections. Only cancellation ends it.
+/// A bound TCP socket. The accept loop hands each socket to its own task so a slow or hostile
+/// handshake never stalls others. Every socket passes the listener's <see cref="InboundAdmission"/>
+/// first: a connection from an address whose every slot holds an authenticated connection is
+/// refused with a <see cref="RefusalNotice"/>, and unauthenticated connections are shed (silent ones
+/// before those in their handshake, oldest first) to stay within the per-address limits and
+/// <see cref="TransportOptions.MaxPendingHandshakes"/>.
+/// Until its first byte arrives a connection holds only its socket: TLS state is made once the
+/// dialler speaks. The wait and the handshake together get <see cref="TransportOptions.HandshakeTimeout"/>.
+/// Only cancellation ends the loop.
 /// </summary>
 internal sealed class TcpTlsListener : ITransportListener
 {
     private readonly TcpTlsTransport _owner;
     private readonly Socket _socket;
-    private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
+    private readonly InboundAdmission _admission;
+    private readonly FloodRelief _relief;
     private readonly AcceptedConnections _accepted = new();
     private readonly Task _loop;
 
-    public TcpTlsListener(TcpTlsTransport owner, Socket socket, TransportAddress localAddress, ILogger logger)
+    public TcpTlsListener(TcpTlsTransport owner, Socket socket, TransportAddress localAddress)
     {
         _owner = owner;
         _socket = socket;
-        _logger = logger;
+        _admission = new InboundAdmission(owner.Options, owner.Time);
+        _relief = new FloodRelief(owner.Options.MaxPendingHandshakes, owner.Time, owner.Logger, () => _admission.PendingCount);
         LocalAddress = localAddress;
         _loop = AcceptLoopAsync();
     }
 
     public TransportAddress LocalAddress { get; }
+
+    /// <summary>Inbound connections admitted and not yet authenticated (tests and probes).</summary>
+    internal int PendingCount => _admission.PendingCount;
+
+    /// <summary>Remote addresses holding a connection to this listener (tests and probes).</summary>
+    internal int AddressCount => _admission.AddressCount;
 
     public ValueTask<ITransportConnection> AcceptAsync(CancellationToken cancellationToken = default) =>
         _accepted.TakeAsync(LocalAddress, cancellationToken);
@@ -46,6 +58,7 @@ internal sealed class TcpTlsListener : ITransportListener
         _accepted.Complete();
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _owner.Forget(this);
+        _relief.Dispose();
         _stop.Dispose();
     }
 
@@ -55,7 +68,7 @@ internal sealed class TcpTlsListener : ITransportListener
             // Transient accept failures (a reset before accept, descriptor exhaustion) must not stop the listener.
             if (ex is SocketException socketError)
             {
-                Log.AcceptFailed(_logger, LocalAddress.ToString(), socketError);
+                Log.AcceptFailed(_owner.Logger, LocalAddress.ToString(), socketError);
                 return true;
             }
 
@@ -64,40 +77,112 @@ internal sealed class TcpTlsListener : ITransportListener
 
     private async Task ServeAsync(Socket socket)
     {
-        var remote = ((IPEndPoint)socket.RemoteEndPoint!).Address;
-        var count = _perAddress.AddOrUpdate(remote, 1, static (_, n) => n + 1);
-        if (count > _owner.Options.MaxConnectionsPerAddress)
+        IPEndPoint remote;
+        try
         {
-            Release(remote);
-            TransportMetrics.Dropped("address_limit");
+            remote = (IPEndPoint)socket.RemoteEndPoint!;
+        }
+        catch (SocketException)
+        {
+            // Reset between accept and here.
             socket.Dispose();
             return;
         }
 
+        var shed = new List<AdmissionTicket>(1);
+        var ticket = _admission.TryAdmit(remote.Address, shed, out var refusal, () => socket.Available > 0);
+        SignalAll(shed);
+
+        if (ticket is null)
+        {
+            _owner.Refusals.Inbound(refusal);
+            Refuse(socket, refusal.Token);
+            return;
+        }
+
+        _relief.Admitted(_admission.PendingCount);
+
+        var tlsStarted = false;
         try
         {
-            var (ssl, peer) = await _owner.AcceptAsync(socket, _stop.Token);
-            var remoteAddress = TransportAddress.Create(TransportScheme.Tcp, remote, ((IPEndPoint)socket.RemoteEndPoint!).Port, peer);
+            using var deadline = new CancellationTokenSource(_owner.Options.HandshakeTimeout, _owner.Time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, deadline.Token, ticket.Shed);
+
+            // Wait for the dialler's first byte before making any TLS state: a silent connection costs a socket only.
+            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, linked.Token);
+            _admission.Speaking(ticket, shed);
+            SignalAll(shed);
+            tlsStarted = true;
+            var (ssl, peer) = await _owner.AcceptAsync(socket, linked.Token);
+            if (!_admission.Authenticated(ticket))
+            {
+                // Shed in the instant the handshake finished: the slot is already someone else's.
+                await ssl.DisposeAsync();
+                _owner.Refusals.Inbound(ticket.ShedReason!.Value);
+                return;
+            }
+
+            _relief.Left(_admission.PendingCount);
+
+            var remoteAddress = TransportAddress.Create(TransportScheme.Tcp, remote.Address, remote.Port, peer);
             var connection = _owner.Start(socket, ssl, peer, remoteAddress, isInitiator: false);
             connection.Closed.Register(static s =>
             {
-                var (self, address) = ((TcpTlsListener, IPAddress))s!;
-                self.Release(address);
-            }, (this, remote));
+                var (admission, t) = ((InboundAdmission, AdmissionTicket))s!;
+                admission.Release(t);
+            }, (_admission, ticket));
             _accepted.Offer(connection);
         }
-        catch (Exception ex) when (ex is TransportException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is TransportException or OperationCanceledException or ObjectDisposedException or SocketException or IOException)
         {
-            Release(remote);
-            Log.HandshakeFailed(_logger, remote.ToString(), ex.Message);
+            if (ticket.ShedReason is { } reason)
+            {
+                _owner.Refusals.Inbound(reason);
+                if (!tlsStarted)
+                {
+                    Refuse(socket, reason.Token);
+                }
+            }
+            else
+            {
+                Log.HandshakeFailed(_owner.Logger, remote.Address.ToString(), ex.Message);
+            }
+
+            socket.Dispose();
+            _admission.Release(ticket);
+            _relief.Left(_admission.PendingCount);
         }
     }
 
-    private void Release(IPAddress address)
+    // Outside the admission's lock: cancelling runs the shed connections' callbacks.
+    private static void SignalAll(List<AdmissionTicket> shed)
     {
-        if (_perAddress.AddOrUpdate(address, 0, static (_, n) => n - 1) <= 0)
+        foreach (var victim in shed)
         {
-            _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
+            victim.SignalShed();
+        }
+
+        shed.Clear();
+    }
+
+    /// <summary>
+    /// Writes the refusal notice and closes. The write never waits (a fresh socket's send buffer is
+    /// empty, and a full one means the dialler is not reading anyway); a failed write just closes.
+    /// </summary>
+    private static void Refuse(Socket socket, string reason)
+    {
+        try
+        {
+            socket.Blocking = false;
+            socket.Send(RefusalNotice.Encode(reason), SocketFlags.None);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Gone already, or its buffer is full: closing is all that is left.
+        }
+        finally
+        {
+            socket.Dispose();
         }
     }
 }

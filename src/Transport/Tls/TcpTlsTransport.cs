@@ -7,6 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Overlay.Crypto;
+using Overlay.Transport.Admission;
 using Overlay.Transport.Mux;
 
 namespace Overlay.Transport.Tls;
@@ -18,29 +19,30 @@ namespace Overlay.Transport.Tls;
 public sealed class TcpTlsTransport : ITransport
 {
     private readonly X509Certificate2 _certificate;
-    private readonly IInboundHandler _handler;
+    private readonly ProtocolDispatcher _protocols;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<MuxConnection, byte> _connections = new();
     private readonly ConcurrentDictionary<TcpTlsListener, byte> _listeners = new();
     private int _disposed;
 
-    /// <summary>Creates the transport for <paramref name="identity"/>; the certificate is made here.</summary>
-    public TcpTlsTransport(NodeIdentity identity, IInboundHandler handler, TransportOptions? options = null, TimeProvider? time = null, ILogger? logger = null)
-        : this(identity.PeerId, IdentityCertificate.Create(identity, time ?? TimeProvider.System), handler, options, time, logger)
+    /// <summary>Creates the transport for <paramref name="identity"/>, serving <paramref name="protocols"/>; the certificate is made here.</summary>
+    public TcpTlsTransport(NodeIdentity identity, ProtocolDispatcher protocols, TransportOptions? options = null, TimeProvider? time = null, ILogger? logger = null)
+        : this(identity.PeerId, IdentityCertificate.Create(identity, time ?? TimeProvider.System), protocols, options, time, logger)
     {
     }
 
     /// <summary>Creates the transport with a given certificate (tests present forged ones).</summary>
-    internal TcpTlsTransport(PeerId localPeer, X509Certificate2 certificate, IInboundHandler handler, TransportOptions? options, TimeProvider? time, ILogger? logger)
+    internal TcpTlsTransport(PeerId localPeer, X509Certificate2 certificate, ProtocolDispatcher protocols, TransportOptions? options, TimeProvider? time, ILogger? logger)
     {
-        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(protocols);
         LocalPeer = localPeer;
         _certificate = certificate;
-        _handler = handler;
+        _protocols = protocols;
         Options = options ?? new TransportOptions();
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
+        Refusals = new RefusalLog(_logger, _time);
         CertificateContext = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true);
     }
 
@@ -56,6 +58,13 @@ public sealed class TcpTlsTransport : ITransport
     internal TransportOptions Options { get; }
 
     internal SslStreamCertificateContext CertificateContext { get; }
+
+    /// <summary>Where refusals either way are logged, once per reason per minute.</summary>
+    internal RefusalLog Refusals { get; }
+
+    internal TimeProvider Time => _time;
+
+    internal ILogger Logger => _logger;
 
     /// <inheritdoc/>
     public ValueTask<ITransportListener> ListenAsync(TransportAddress address, CancellationToken cancellationToken = default)
@@ -77,7 +86,7 @@ public sealed class TcpTlsTransport : ITransport
 
         var bound = (IPEndPoint)socket.LocalEndPoint!;
         var local = TransportAddress.Create(TransportScheme.Tcp, bound.Address, bound.Port, LocalPeer);
-        var listener = new TcpTlsListener(this, socket, local, _logger);
+        var listener = new TcpTlsListener(this, socket, local);
         _listeners.TryAdd(listener, 0);
         Log.Listening(_logger, local.ToString());
         return ValueTask.FromResult<ITransportListener>(listener);
@@ -121,11 +130,13 @@ public sealed class TcpTlsTransport : ITransport
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         var socket = new Socket(address.Host.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         SslStream? ssl = null;
+        RefusalAwareStream? stream = null;
         var state = new TlsHandshake(address.ExpectedPeer, _time);
         try
         {
             await socket.ConnectAsync(new IPEndPoint(address.Host, address.Port), linked.Token);
-            ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+            stream = new RefusalAwareStream(new NetworkStream(socket, ownsSocket: true));
+            ssl = new SslStream(stream, leaveInnerStreamOpen: false);
             await ssl.AuthenticateAsClientAsync(TlsHandshake.ClientOptions(CertificateContext, state), linked.Token);
             return (socket, ssl, state.Peer ?? throw new TransportException(TransportError.HandshakeFailed, "The TLS handshake ended without validating the peer."));
         }
@@ -140,6 +151,12 @@ public sealed class TcpTlsTransport : ITransport
             if (state.Failure is { } refused)
             {
                 throw refused;
+            }
+
+            if (stream?.Refusal is { } reason)
+            {
+                Refusals.Outbound(address, reason);
+                throw new TransportException(TransportError.LimitExceeded, $"{address} refused the connection: {RefusalNotice.Explain(reason)}.", ex);
             }
 
             if (ex is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -161,17 +178,18 @@ public sealed class TcpTlsTransport : ITransport
         }
     }
 
-    /// <summary>Accepts one TLS handshake on an accepted socket.</summary>
+    /// <summary>
+    /// Accepts one TLS handshake on an accepted socket. The caller bounds it (the listener's deadline
+    /// covers the wait for the first byte and the handshake together); a cancellation is reported as a timeout.
+    /// </summary>
     internal async Task<(SslStream Ssl, PeerId Peer)> AcceptAsync(Socket socket, CancellationToken cancellationToken)
     {
         socket.NoDelay = true;
-        using var timeout = new CancellationTokenSource(Options.HandshakeTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         var state = new TlsHandshake(expected: null, _time);
         var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
         try
         {
-            await ssl.AuthenticateAsServerAsync(TlsHandshake.ServerOptions(CertificateContext, state), linked.Token);
+            await ssl.AuthenticateAsServerAsync(TlsHandshake.ServerOptions(CertificateContext, state), cancellationToken);
             return (ssl, state.Peer ?? throw new TransportException(TransportError.HandshakeFailed, "The TLS handshake ended without validating the peer."));
         }
         catch (Exception ex) when (ex is not TransportException)
@@ -199,7 +217,7 @@ public sealed class TcpTlsTransport : ITransport
                 ssl.Dispose();
                 socket.Dispose();
             });
-        var connection = new MuxConnection(link, TransportScheme.Tcp, peer, remote, isInitiator, _handler, Options, _time, _logger);
+        var connection = new MuxConnection(link, TransportScheme.Tcp, peer, remote, isInitiator, _protocols, Options, _time, _logger);
         _connections.TryAdd(connection, 0);
         connection.Closed.Register(static s =>
         {

@@ -13,8 +13,8 @@ namespace Overlay.Transport.Tls;
 /// </summary>
 internal sealed class TlsHandshake
 {
-    /// <summary>The ALPN protocol id of wire version 1.</summary>
-    public static readonly SslApplicationProtocol Alpn = new("overlay/1");
+    /// <summary>The ALPN protocol id of wire version 2 (frames name their protocol); it changes with the frame version.</summary>
+    public static readonly SslApplicationProtocol Alpn = new("overlay/2");
 
     private readonly PeerId? _expected;
     private readonly TimeProvider _time;

@@ -1,15 +1,12 @@
-extern alias Blake3Package;
-
 using Overlay.Testing;
-using PackageHasher = Blake3Package::Blake3.Hasher;
 
 namespace Overlay.Crypto.Tests.Blake3Tests;
 
 /// <summary>
 /// Every official BLAKE3 vector through the entry points the node calls: the one-shot hash (shard ids,
-/// DHT keys, key-file checksums), derive-key (identity seeds), the incremental hasher (shard puts and
-/// reads), the stream hasher (<c>overlay hash</c>) and PeerId derivation. Any version of the package
-/// that changed one output byte fails here.
+/// DHT keys, key-file checksums), derive-key (identity seeds), the keyed hash (placement draws), the
+/// incremental hasher (shard puts and reads), the stream hasher (<c>overlay hash</c>) and PeerId derivation.
+/// Any version of the package that changed one output byte fails here.
 /// </summary>
 public sealed class Blake3VectorTests
 {
@@ -97,19 +94,31 @@ public sealed class Blake3VectorTests
         Assert.Equal(c.Hash32, Hex.Encode(id.ToArray()));
     }
 
-    /// <summary>
-    /// The node has no keyed-hash call site; the keyed column is checked on the package itself so the
-    /// whole official file stays a test, and a package version that broke keyed mode is seen here first.
-    /// </summary>
-    [Theory]
-    [MemberData(nameof(Lengths))]
-    public void PackageKeyedHash_MatchesOfficialVectors(int inputLength)
+    [Fact]
+    public void KeyedHasher_OneHasherOverEveryInput_MatchesOfficialVectors()
     {
-        var c = Blake3Vectors.Case(inputLength);
-        using var hasher = PackageHasher.NewKeyed(System.Text.Encoding.ASCII.GetBytes(Blake3Vectors.Official.Key));
-        hasher.Update(Blake3Vectors.Input(inputLength));
-        var output = new byte[Blake3VectorCase.OutputLength];
-        hasher.Finalize(output);
-        Assert.Equal(c.KeyedHash, Hex.Encode(output));
+        // One hasher for every case, in turn, as placement reuses one per thread: each input is hashed alone.
+        using var hasher = Blake3KeyedHasher.Create(System.Text.Encoding.ASCII.GetBytes(Blake3Vectors.Official.Key));
+        foreach (var inputLength in Blake3Vectors.Lengths())
+        {
+            var c = Blake3Vectors.Case(inputLength);
+            var extended = new byte[Blake3VectorCase.OutputLength];
+            hasher.Hash(Blake3Vectors.Input(inputLength), extended);
+            Assert.Equal(c.KeyedHash, Hex.Encode(extended));
+
+            var standard = new byte[Blake3.HashSize];
+            hasher.Hash(Blake3Vectors.Input(inputLength), standard);
+            Assert.Equal(c.KeyedHash[..(2 * Blake3.HashSize)], Hex.Encode(standard));
+        }
+    }
+
+    [Fact]
+    public void KeyedHasher_KeyNotThirtyTwoBytesOrDisposed_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => Blake3KeyedHasher.Create(new byte[31]));
+        Assert.Throws<ArgumentException>(() => Blake3KeyedHasher.Create(new byte[33]));
+        var hasher = Blake3KeyedHasher.Create(new byte[32]);
+        hasher.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => hasher.Hash([1, 2, 3], new byte[8]));
     }
 }

@@ -18,6 +18,9 @@ public interface ITestNetwork : IAsyncDisposable
     /// <summary>Opens a connection from a fresh identity to <paramref name="target"/> that writes raw bytes.</summary>
     Task<IRawChannel> OpenRawAsync(TestNode target);
 
+    /// <summary>True when streams travel as frames on the connection's link; false where they are streams of their own (QUIC).</summary>
+    bool StreamsAreFrames => true;
+
     /// <summary>An address where nothing listens.</summary>
     TransportAddress UnusedAddress { get; }
 }

@@ -31,7 +31,7 @@ public sealed class InMemoryTestNetwork : ITestNetwork
     {
         var handler = new TestHandler();
         var peer = PeerId.Random(_ids);
-        var node = Network.CreateNode(peer, handler, options);
+        var node = Network.CreateNode(peer, handler.Protocols, options);
         _nodes.Add(node);
         var listener = await node.ListenAsync(node.Host);
         return new TestNode(node, listener, peer, handler);

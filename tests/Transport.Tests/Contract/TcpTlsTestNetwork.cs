@@ -28,7 +28,7 @@ public sealed class TcpTlsTestNetwork : ITestNetwork
     {
         var identity = NewIdentity();
         var handler = new TestHandler();
-        var transport = new TcpTlsTransport(identity, handler, options);
+        var transport = new TcpTlsTransport(identity, handler.Protocols, options);
         _transports.Add(transport);
         var listener = await transport.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"));
         return new TestNode(transport, listener, identity.PeerId, handler);
@@ -45,7 +45,7 @@ public sealed class TcpTlsTestNetwork : ITestNetwork
     public async Task<IRawChannel> OpenRawAsync(TestNode target)
     {
         var identity = NewIdentity();
-        var transport = new TcpTlsTransport(identity, new TestHandler());
+        var transport = new TcpTlsTransport(identity, new TestHandler().Protocols);
         _transports.Add(transport);
         var (socket, ssl, _) = await transport.ConnectAsync(target.Address, CancellationToken.None);
         return new Raw(socket, ssl);

@@ -6,13 +6,33 @@ using Overlay.Crypto;
 namespace Overlay.Transport.Tests.Contract;
 
 /// <summary>
-/// The contract suite's server: echoes requests ("fail" throws, "hang" never answers), records
-/// messages, and serves streams whose first byte picks a mode: 'H' reads to the end and answers
-/// the SHA-256 hash and byte count, 'E' echoes until the end.
+/// The contract suite's server for <see cref="TestProtocols.Control"/> and <see cref="TestProtocols.Bulk"/>:
+/// echoes requests ("fail" throws, "hang" never answers), records messages ("hang" holds its handler
+/// until the connection closes), and serves streams whose first byte picks a mode: 'H' reads to the
+/// end and answers the SHA-256 hash and byte count, 'E' echoes until the end, 'W' reads no more. A stream that fails
+/// under the handler (a reset, a dead connection) is recorded in <see cref="StreamFailures"/>.
 /// </summary>
-public sealed class TestHandler : IInboundHandler
+public sealed class TestHandler : IProtocolHandler
 {
+    public TestHandler()
+    {
+        Protocols = new ProtocolDispatcher();
+        Protocols.Register(TestProtocols.Control, this);
+        Protocols.Register(TestProtocols.Bulk, this);
+        Protocols.Register(TestProtocols.NotStarted);
+    }
+
+    /// <summary>What a node with this handler serves: <see cref="TestProtocols.Control"/> and <see cref="TestProtocols.Bulk"/>, and <see cref="TestProtocols.NotStarted"/> registered but not started.</summary>
+    public ProtocolDispatcher Protocols { get; }
+
     public Channel<byte[]> Messages { get; } = Channel.CreateUnbounded<byte[]>();
+
+    public Channel<TransportException> StreamFailures { get; } = Channel.CreateUnbounded<TransportException>();
+
+    private int _streamsServing;
+
+    /// <summary>Stream handlers running now.</summary>
+    public int StreamsServing => Volatile.Read(ref _streamsServing);
 
     private int _requestsServed;
 
@@ -41,13 +61,34 @@ public sealed class TestHandler : IInboundHandler
         response.Write(request.Span);
     }
 
-    public ValueTask HandleMessageAsync(ITransportConnection connection, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    public async ValueTask HandleMessageAsync(ITransportConnection connection, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
         Messages.Writer.TryWrite(message.ToArray());
-        return default;
+        if (message.Span.SequenceEqual("hang"u8))
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
     }
 
     public async ValueTask HandleStreamAsync(ITransportConnection connection, TransportStream stream, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _streamsServing);
+        try
+        {
+            await ServeStreamAsync(stream, cancellationToken);
+        }
+        catch (TransportException ex)
+        {
+            StreamFailures.Writer.TryWrite(ex);
+            throw;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _streamsServing);
+        }
+    }
+
+    private static async Task ServeStreamAsync(TransportStream stream, CancellationToken cancellationToken)
     {
         var mode = new byte[1];
         if (await stream.ReadAsync(mode, cancellationToken) == 0)
@@ -72,6 +113,11 @@ public sealed class TestHandler : IInboundHandler
             BitConverter.TryWriteBytes(answer.AsSpan(32), total);
             await stream.WriteAsync(answer, cancellationToken);
             await stream.CompleteWritesAsync(cancellationToken);
+        }
+        else if (mode[0] == (byte)'W')
+        {
+            // Reads nothing more: the opener runs out of window.
+            await Task.Delay(Timeout.Infinite, cancellationToken);
         }
         else if (mode[0] == (byte)'E')
         {

@@ -47,11 +47,11 @@ public abstract class TransportContractTests : IAsyncLifetime
         await using var connection = await client.Transport.DialAsync(server.Address);
 
         Assert.Equal(server.Peer, connection.RemotePeer);
-        using var response = await connection.RequestAsync("hello"u8.ToArray());
+        using var response = await connection.RequestAsync(TestProtocols.Control, "hello"u8.ToArray());
         Assert.Equal("hello", Encoding.ASCII.GetString(response.Payload.Span));
 
         // The server authenticated the dialler too.
-        using var who = await connection.RequestAsync("whoami"u8.ToArray());
+        using var who = await connection.RequestAsync(TestProtocols.Control, "whoami"u8.ToArray());
         Assert.Equal(client.Peer.ToString(), Encoding.ASCII.GetString(who.Payload.Span));
     });
 
@@ -85,8 +85,8 @@ public abstract class TransportContractTests : IAsyncLifetime
         var client = await Net.StartNodeAsync();
         await using var connection = await client.Transport.DialAsync(server.Address);
 
-        await connection.SendAsync("one"u8.ToArray());
-        await connection.SendAsync("two"u8.ToArray(), MessagePriority.High);
+        await connection.SendAsync(TestProtocols.Control, "one"u8.ToArray());
+        await connection.SendAsync(TestProtocols.Control, "two"u8.ToArray(), MessagePriority.High);
         var first = await server.Handler.Messages.Reader.ReadAsync();
         var second = await server.Handler.Messages.Reader.ReadAsync();
         Assert.Equal("one", Encoding.ASCII.GetString(first));
@@ -100,9 +100,9 @@ public abstract class TransportContractTests : IAsyncLifetime
         var client = await Net.StartNodeAsync();
         await using var connection = await client.Transport.DialAsync(server.Address);
 
-        var ex = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync("fail"u8.ToArray()));
+        var ex = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync(TestProtocols.Control, "fail"u8.ToArray()));
         Assert.Equal(TransportError.RemoteError, ex.Reason);
-        using var response = await connection.RequestAsync("after"u8.ToArray());
+        using var response = await connection.RequestAsync(TestProtocols.Control, "after"u8.ToArray());
         Assert.Equal("after", Encoding.ASCII.GetString(response.Payload.Span));
     });
 
@@ -113,7 +113,7 @@ public abstract class TransportContractTests : IAsyncLifetime
         var client = await Net.StartNodeAsync(new TransportOptions { RequestTimeout = TimeSpan.FromMilliseconds(300) });
         await using var connection = await client.Transport.DialAsync(server.Address);
 
-        var ex = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync("hang"u8.ToArray()));
+        var ex = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync(TestProtocols.Control, "hang"u8.ToArray()));
         Assert.Equal(TransportError.Timeout, ex.Reason);
     });
 
@@ -124,7 +124,7 @@ public abstract class TransportContractTests : IAsyncLifetime
         var client = await Net.StartNodeAsync();
         await using var connection = await client.Transport.DialAsync(server.Address);
         using var cts = new CancellationTokenSource();
-        var pending = connection.RequestAsync("hang"u8.ToArray(), cancellationToken: cts.Token).AsTask();
+        var pending = connection.RequestAsync(TestProtocols.Control, "hang"u8.ToArray(), cancellationToken: cts.Token).AsTask();
         // Cancel, not CancelAsync: the latter runs callbacks on the thread pool, off the simulator's scheduler.
         cts.Cancel();
         try
@@ -160,7 +160,7 @@ public abstract class TransportContractTests : IAsyncLifetime
 
         static async Task<string> Ask(ITransportConnection c, byte[] payload)
         {
-            using var r = await c.RequestAsync(payload);
+            using var r = await c.RequestAsync(TestProtocols.Control, payload);
             return Encoding.ASCII.GetString(r.Payload.Span);
         }
     });
@@ -176,7 +176,12 @@ public abstract class TransportContractTests : IAsyncLifetime
         var server = await Net.StartNodeAsync();
         var client = await Net.StartNodeAsync();
         await using var connection = await client.Transport.DialAsync(server.Address);
-        await using var stream = await connection.OpenStreamAsync();
+        await TransferAndCompareHashes(connection, total, seed);
+    }
+
+    private static async Task TransferAndCompareHashes(ITransportConnection connection, long total, int seed)
+    {
+        await using var stream = await connection.OpenStreamAsync(TestProtocols.Bulk);
         await stream.WriteAsync("H"u8.ToArray());
 
         var random = new Random(seed);
@@ -226,7 +231,7 @@ public abstract class TransportContractTests : IAsyncLifetime
 
         static async Task Echo(ITransportConnection connection, int i)
         {
-            await using var stream = await connection.OpenStreamAsync();
+            await using var stream = await connection.OpenStreamAsync(TestProtocols.Bulk);
             var payload = new byte[1 + 100 + (i % 50)];
             payload[0] = (byte)'E';
             new Random(i).NextBytes(payload.AsSpan(1));
@@ -251,7 +256,7 @@ public abstract class TransportContractTests : IAsyncLifetime
         var server = await Net.StartNodeAsync();
         var client = await Net.StartNodeAsync();
         var connection = await client.Transport.DialAsync(server.Address);
-        var stream = await connection.OpenStreamAsync();
+        var stream = await connection.OpenStreamAsync(TestProtocols.Bulk);
         await stream.WriteAsync("H"u8.ToArray());
         var chunk = new byte[64 * 1024];
         for (var i = 0; i < 8; i++)
@@ -304,7 +309,7 @@ public abstract class TransportContractTests : IAsyncLifetime
 
         Assert.Equal(TransportError.Closed, connection.CloseReason);
         Assert.Equal(TransportError.Closed, accepted.CloseReason);
-        var ex = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync("x"u8.ToArray()));
+        var ex = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync(TestProtocols.Control, "x"u8.ToArray()));
         Assert.Equal(TransportError.Closed, ex.Reason);
     });
 
@@ -324,10 +329,10 @@ public abstract class TransportContractTests : IAsyncLifetime
         {
             await using var raw = await Net.OpenRawAsync(server);
             var served = await AcceptServedAsync(server, round);
-            var burst = FrameFuzzer.Burst(random, 2_500, out var count);
+            var burst = FrameFuzzer.Burst(random, 2_500, Net.StreamsAreFrames, out var count);
             frames += count;
             await raw.SendAsync(burst);
-            if (FrameFuzzer.ContainsFatal(burst))
+            if (FrameFuzzer.ContainsFatal(burst, Net.StreamsAreFrames))
             {
                 // The listener's own side must close for the protocol violation: a raw channel that
                 // merely ends (a refused handshake, a reset) proves nothing about the frames.
@@ -356,8 +361,154 @@ public abstract class TransportContractTests : IAsyncLifetime
         Assert.Equal(before + 1, counts.Get("length_too_large"));
 
         await using var connection = await client.Transport.DialAsync(server.Address);
-        using var response = await connection.RequestAsync("still here"u8.ToArray());
+        using var response = await connection.RequestAsync(TestProtocols.Control, "still here"u8.ToArray());
         Assert.Equal("still here", Encoding.ASCII.GetString(response.Payload.Span));
+    });
+
+    [Fact]
+    public Task Request_ForAProtocolNotServed_FailsTypedAndCountedAndTheConnectionLives() => Net.RunAsync(async () =>
+    {
+        using var counts = new DropCounter();
+        var server = await Net.StartNodeAsync();
+        var client = await Net.StartNodeAsync();
+        await using var connection = await client.Transport.DialAsync(server.Address);
+
+        var unknown = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync(TestProtocols.Unknown, "x"u8.ToArray()));
+        Assert.Equal(TransportError.UnsupportedProtocol, unknown.Reason);
+        var later = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync(TestProtocols.NotStarted, "x"u8.ToArray()));
+        Assert.Equal(TransportError.Unavailable, later.Reason);
+
+        // A peer whose registry calls the bulk protocol's number a control protocol: refused for its class.
+        var misfiled = new ProtocolId(TestProtocols.Bulk.Number, "misfiled/1", TrafficClass.Control);
+        var wrongClass = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync(misfiled, "x"u8.ToArray()));
+        Assert.Equal(TransportError.RemoteError, wrongClass.Reason);
+
+        Assert.Equal(1, counts.Get("unsupported_protocol"));
+        Assert.Equal(1, counts.Get("protocol_unavailable"));
+        Assert.Equal(1, counts.Get("wrong_class"));
+        Assert.Equal(0, server.Handler.RequestsServed);
+        using var response = await connection.RequestAsync(TestProtocols.Control, "still here"u8.ToArray());
+        Assert.Equal("still here", Encoding.ASCII.GetString(response.Payload.Span));
+        Assert.False(connection.Closed.IsCancellationRequested);
+    });
+
+    [Fact]
+    public Task Request_ForABulkProtocol_IsRefusedBeforeItIsSent() => Net.RunAsync(async () =>
+    {
+        var server = await Net.StartNodeAsync();
+        var client = await Net.StartNodeAsync();
+        await using var connection = await client.Transport.DialAsync(server.Address);
+
+        await Assert.ThrowsAsync<ArgumentException>(async () => await connection.RequestAsync(TestProtocols.Bulk, "x"u8.ToArray()));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await connection.SendAsync(TestProtocols.Bulk, "x"u8.ToArray()));
+    });
+
+    [Fact]
+    public Task Message_ForAProtocolNotServed_IsDroppedAndCounted() => Net.RunAsync(async () =>
+    {
+        using var counts = new DropCounter();
+        var server = await Net.StartNodeAsync();
+        var client = await Net.StartNodeAsync();
+        await using var connection = await client.Transport.DialAsync(server.Address);
+
+        await connection.SendAsync(TestProtocols.Unknown, "a"u8.ToArray(), MessagePriority.High);
+        await connection.SendAsync(TestProtocols.NotStarted, "b"u8.ToArray(), MessagePriority.High);
+        await connection.SendAsync(new ProtocolId(TestProtocols.Bulk.Number, "misfiled/1", TrafficClass.Control), "c"u8.ToArray(), MessagePriority.High);
+        await connection.SendAsync(TestProtocols.Control, "d"u8.ToArray(), MessagePriority.High);
+
+        // Frames are served in order: once the served message is in, the three before it were judged.
+        Assert.Equal("d", Encoding.ASCII.GetString(await server.Handler.Messages.Reader.ReadAsync()));
+        Assert.Equal(1, counts.Get("unsupported_protocol"));
+        Assert.Equal(1, counts.Get("protocol_unavailable"));
+        Assert.Equal(1, counts.Get("wrong_class"));
+        Assert.False(connection.Closed.IsCancellationRequested);
+    });
+
+    [Fact]
+    public Task Message_MoreAtOnceThanTheBound_AreDroppedAndCounted() => Net.RunAsync(async () =>
+    {
+        using var counts = new DropCounter();
+        var server = await Net.StartNodeAsync(new TransportOptions { MaxConcurrentRequests = 4 });
+        var client = await Net.StartNodeAsync();
+        await using var connection = await client.Transport.DialAsync(server.Address);
+
+        // Four handlers that never return fill the bound; three more are dropped.
+        for (var i = 0; i < 7; i++)
+        {
+            await connection.SendAsync(TestProtocols.Control, "hang"u8.ToArray());
+        }
+
+        using (var response = await connection.RequestAsync(TestProtocols.Control, "after"u8.ToArray(), MessagePriority.High))
+        {
+            Assert.Equal("after", Encoding.ASCII.GetString(response.Payload.Span));
+        }
+
+        Assert.Equal(3, counts.Get("message_limit"));
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal("hang", Encoding.ASCII.GetString(await server.Handler.Messages.Reader.ReadAsync()));
+        }
+
+        Assert.False(server.Handler.Messages.Reader.TryRead(out _));
+    });
+
+    [Fact]
+    public Task Stream_ForAProtocolNotServed_IsResetWithTheTypedReason() => Net.RunAsync(async () =>
+    {
+        using var counts = new DropCounter();
+        var server = await Net.StartNodeAsync();
+        var client = await Net.StartNodeAsync();
+        await using var connection = await client.Transport.DialAsync(server.Address);
+
+        foreach (var (protocol, expected) in new[] { (TestProtocols.Unknown, TransportError.UnsupportedProtocol), (TestProtocols.NotStarted, TransportError.Unavailable) })
+        {
+            await using var stream = await connection.OpenStreamAsync(protocol);
+            var ex = await Assert.ThrowsAsync<TransportException>(async () =>
+            {
+                await stream.WriteAsync("H"u8.ToArray());
+                await stream.CompleteWritesAsync();
+                var buffer = new byte[8];
+                while (await stream.ReadAsync(buffer) > 0)
+                {
+                }
+            });
+            Assert.Equal(expected, ex.Reason);
+        }
+
+        Assert.Equal(1, counts.Get("unsupported_protocol"));
+        Assert.Equal(1, counts.Get("protocol_unavailable"));
+        using var response = await connection.RequestAsync(TestProtocols.Control, "still here"u8.ToArray());
+        Assert.Equal("still here", Encoding.ASCII.GetString(response.Payload.Span));
+    });
+
+    [Fact]
+    public Task Stream_AbandonedMidwayByItsOpener_FailsTheReaderTypedAndTheNodeServesOn() => Net.RunAsync(async () =>
+    {
+        var server = await Net.StartNodeAsync();
+        var client = await Net.StartNodeAsync();
+        await using var connection = await client.Transport.DialAsync(server.Address);
+
+        var stream = await connection.OpenStreamAsync(TestProtocols.Bulk);
+        await stream.WriteAsync("E"u8.ToArray());
+        await stream.WriteAsync(new byte[100_000]);
+
+        // The handler is echoing, so it is reading when the reset comes (on QUIC a reset may overtake
+        // bytes not yet delivered, and a stream reset before its header arrives never reaches a handler).
+        var echoed = 0;
+        var buffer = new byte[16 * 1024];
+        while (echoed < 100_000)
+        {
+            echoed += await stream.ReadAsync(buffer);
+        }
+
+        // Disposed before its end: the peer's handler, still reading, learns it was reset.
+        await stream.DisposeAsync();
+        var failure = await server.Handler.StreamFailures.Reader.ReadAsync();
+        Assert.Equal(TransportError.Closed, failure.Reason);
+
+        using var response = await connection.RequestAsync(TestProtocols.Control, "still here"u8.ToArray());
+        Assert.Equal("still here", Encoding.ASCII.GetString(response.Payload.Span));
+        await TransferAndCompareHashes(connection, 300_000, seed: 3);
     });
 
     /// <summary>The listener's side of the raw connection just opened: offered only once its handshake passed and it is served.</summary>

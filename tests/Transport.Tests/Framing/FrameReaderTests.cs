@@ -19,18 +19,18 @@ public sealed class FrameReaderTests
     [Fact]
     public void TryRead_ValidFrame_ReturnsHeaderAndPayload()
     {
-        var bytes = Encode(new FrameHeader(FrameType.Request, FrameFlags.Urgent, 0x01020304, 3), "abc"u8);
-        Assert.Equal([1, 1, 4, 0, 1, 2, 3, 4, 0, 0, 0, 3, (byte)'a', (byte)'b', (byte)'c'], bytes);
+        var bytes = Encode(new FrameHeader(FrameType.Request, FrameFlags.Urgent, 0x01020304, 3, Protocol: 2), "abc"u8);
+        Assert.Equal([2, 1, 4, 2, 1, 2, 3, 4, 0, 0, 0, 3, (byte)'a', (byte)'b', (byte)'c'], bytes);
 
         Assert.True(FrameReader.TryRead(bytes, Max, out var header, out var error));
         Assert.Equal(FrameError.None, error);
-        Assert.Equal(new FrameHeader(FrameType.Request, FrameFlags.Urgent, 0x01020304, 3), header);
+        Assert.Equal(new FrameHeader(FrameType.Request, FrameFlags.Urgent, 0x01020304, 3, 2), header);
     }
 
     [Fact]
     public void TryRead_EveryPrefix_IsIncompleteUntilTheLastByte()
     {
-        var bytes = Encode(new FrameHeader(FrameType.Message, FrameFlags.None, 0, 5), "hello"u8);
+        var bytes = Encode(new FrameHeader(FrameType.Message, FrameFlags.None, 0, 5, Protocol: 9), "hello"u8);
         for (var i = 0; i < bytes.Length; i++)
         {
             Assert.False(FrameReader.TryRead(bytes.AsSpan(0, i), Max, out _, out var error));
@@ -41,13 +41,14 @@ public sealed class FrameReaderTests
     }
 
     [Theory]
-    [InlineData(0, 2, FrameError.UnsupportedVersion)]
-    [InlineData(3, 1, FrameError.ReservedBitsSet)]
+    [InlineData(0, 1, FrameError.UnsupportedVersion)]
+    [InlineData(0, 3, FrameError.UnsupportedVersion)]
+    [InlineData(3, 0, FrameError.MissingProtocol)]
     [InlineData(2, 0x08, FrameError.UnknownFlags)]
     [InlineData(1, 200, FrameError.UnknownType)]
     public void TryRead_BadHeaderByte_ReportsTheReason(int offset, byte value, FrameError expected)
     {
-        var bytes = Encode(new FrameHeader(FrameType.Message, FrameFlags.None, 0, 2), "hi"u8);
+        var bytes = Encode(new FrameHeader(FrameType.Message, FrameFlags.None, 0, 2, Protocol: 7), "hi"u8);
         bytes[offset] = value;
         Assert.False(FrameReader.TryRead(bytes, Max, out _, out var error));
         Assert.Equal(expected, error);
@@ -58,25 +59,37 @@ public sealed class FrameReaderTests
     {
         // Only the header exists: the reader must refuse without waiting for (or buffering) the payload.
         var header = new byte[FrameHeader.Size];
-        new FrameHeader(FrameType.Request, FrameFlags.None, 1, Max).WriteTo(header);
+        new FrameHeader(FrameType.Request, FrameFlags.None, 1, Max, Protocol: 2).WriteTo(header);
         Assert.False(FrameReader.TryRead(header, Max, out _, out var error));
         Assert.Equal(FrameError.LengthTooLarge, error);
 
-        new FrameHeader(FrameType.Request, FrameFlags.None, 1, Max - FrameHeader.Size).WriteTo(header);
+        new FrameHeader(FrameType.Request, FrameFlags.None, 1, Max - FrameHeader.Size, Protocol: 2).WriteTo(header);
         Assert.False(FrameReader.TryRead(header, Max, out _, out error));
         Assert.Equal(FrameError.Incomplete, error);
     }
 
     [Theory]
-    [InlineData(FrameType.StreamWindow, 1u, 3, FrameError.BadPayloadLength)]
-    [InlineData(FrameType.StreamWindow, 0u, 4, FrameError.BadId)]
-    [InlineData(FrameType.StreamData, 0u, 0, FrameError.BadId)]
-    [InlineData(FrameType.Message, 7u, 0, FrameError.BadId)]
-    [InlineData(FrameType.Ping, 0u, 1, FrameError.BadPayloadLength)]
-    [InlineData(FrameType.ProtocolError, 0u, 2, FrameError.BadPayloadLength)]
-    public void TryRead_TypeRuleBroken_ReportsTheReason(FrameType type, uint id, int length, FrameError expected)
+    [InlineData(FrameType.StreamWindow, FrameFlags.None, 1u, 3, 0, FrameError.BadPayloadLength)]
+    [InlineData(FrameType.StreamWindow, FrameFlags.None, 0u, 4, 0, FrameError.BadId)]
+    [InlineData(FrameType.StreamData, FrameFlags.None, 0u, 0, 0, FrameError.BadId)]
+    [InlineData(FrameType.Message, FrameFlags.None, 7u, 0, 5, FrameError.BadId)]
+    [InlineData(FrameType.Ping, FrameFlags.None, 0u, 1, 0, FrameError.BadPayloadLength)]
+    [InlineData(FrameType.ProtocolError, FrameFlags.None, 0u, 2, 0, FrameError.BadPayloadLength)]
+    [InlineData(FrameType.StreamReset, FrameFlags.None, 3u, 0, 0, FrameError.BadPayloadLength)]
+    [InlineData(FrameType.Response, FrameFlags.Error, 3u, 0, 0, FrameError.BadPayloadLength)]
+    [InlineData(FrameType.Response, FrameFlags.Error, 3u, 2, 0, FrameError.BadPayloadLength)]
+    [InlineData(FrameType.Request, FrameFlags.None, 3u, 4, 0, FrameError.MissingProtocol)]
+    [InlineData(FrameType.StreamOpen, FrameFlags.None, 3u, 0, 0, FrameError.MissingProtocol)]
+    [InlineData(FrameType.Response, FrameFlags.None, 3u, 4, 2, FrameError.UnexpectedProtocol)]
+    [InlineData(FrameType.StreamData, FrameFlags.End, 3u, 4, 2, FrameError.UnexpectedProtocol)]
+    [InlineData(FrameType.StreamWindow, FrameFlags.None, 3u, 4, 1, FrameError.UnexpectedProtocol)]
+    [InlineData(FrameType.StreamReset, FrameFlags.None, 3u, 1, 1, FrameError.UnexpectedProtocol)]
+    [InlineData(FrameType.Ping, FrameFlags.None, 0u, 0, 255, FrameError.UnexpectedProtocol)]
+    [InlineData(FrameType.GoAway, FrameFlags.None, 0u, 0, 1, FrameError.UnexpectedProtocol)]
+    [InlineData(FrameType.ProtocolError, FrameFlags.None, 0u, 1, 2, FrameError.UnexpectedProtocol)]
+    public void TryRead_TypeRuleBroken_ReportsTheReason(FrameType type, FrameFlags flags, uint id, int length, byte protocol, FrameError expected)
     {
-        var bytes = Encode(new FrameHeader(type, FrameFlags.None, id, length), new byte[length]);
+        var bytes = Encode(new FrameHeader(type, flags, id, length, protocol), new byte[length]);
         Assert.False(FrameReader.TryRead(bytes, Max, out _, out var error));
         Assert.Equal(expected, error);
     }
@@ -86,6 +99,7 @@ public sealed class FrameReaderTests
     {
         var unknown = Encode(new FrameHeader((FrameType)77, FrameFlags.None, 9, 4), "zzzz"u8);
         var known = Encode(new FrameHeader(FrameType.Ping, FrameFlags.None, 5, 0), default);
+        Assert.True(FrameReader.TryRead(Encode(new FrameHeader((FrameType)77, FrameFlags.None, 9, 0, Protocol: 3), default), Max, out _, out var anyProtocol) || anyProtocol == FrameError.UnknownType);
         var buffer = new ReadOnlySequence<byte>([.. unknown, .. known]);
 
         Assert.False(FrameReader.TryRead(ref buffer, Max, out var skipped, out var error));
@@ -99,7 +113,7 @@ public sealed class FrameReaderTests
     [Fact]
     public void TryRead_FrameSplitAcrossSegments_ReadsTheSameAsContiguous()
     {
-        var bytes = Encode(new FrameHeader(FrameType.Response, FrameFlags.Error, 42, 10), "0123456789"u8);
+        var bytes = Encode(new FrameHeader(FrameType.Response, FrameFlags.Urgent, 42, 10), "0123456789"u8);
         for (var split = 1; split < bytes.Length; split++)
         {
             var buffer = TwoSegments(bytes, split);

@@ -22,8 +22,25 @@ public sealed class BatchingWriterTests
         return n;
     }
 
+    private static List<FrameType> Types(byte[] batch)
+    {
+        var types = new List<FrameType>();
+        ReadOnlySpan<byte> rest = batch;
+        while (!rest.IsEmpty)
+        {
+            Assert.True(FrameReader.TryRead(rest, 1 << 20, out var header, out var error), error.ToString());
+            types.Add(header.Type);
+            rest = rest[header.FrameLength..];
+        }
+
+        return types;
+    }
+
+    private static ValueTask Bulk(BatchingWriter writer, int size)
+        => writer.WriteBulkAsync(new FrameHeader(FrameType.StreamData, FrameFlags.None, 1, size), new byte[size]);
+
     private static ValueTask Message(BatchingWriter writer, int size, bool urgent = false)
-        => writer.WriteAsync(new FrameHeader(FrameType.Message, FrameFlags.None, 0, size), new byte[size], urgent);
+        => writer.WriteAsync(new FrameHeader(FrameType.Message, FrameFlags.None, 0, size, Protocol: 1), new byte[size], urgent);
 
     [Fact]
     public async Task Write_ThreeSmallMessages_LeaveAsOneBatchExactlyAtTheWindow()
@@ -178,5 +195,80 @@ public sealed class BatchingWriterTests
         Assert.Empty(link.Writes);
         var ex = await Assert.ThrowsAsync<TransportException>(async () => await Message(writer, 1));
         Assert.Equal(TransportError.Closed, ex.Reason);
+    }
+
+    [Fact]
+    public async Task WriteBulk_ControlQueuedBehindBulk_WaitsForOneBulkFrameOnly()
+    {
+        var clock = new VirtualTimeProvider();
+        var link = new RecordingLink { HoldEach = true };
+        using var writer = new BatchingWriter(link, clock, Window, 65536, 1 << 20, _ => { });
+        const int payload = FrameHeader.BulkFrameBytes - FrameHeader.Size;
+
+        for (var i = 0; i < 4; i++)
+        {
+            await Bulk(writer, payload);
+        }
+
+        // The first bulk frame is on the link; two answers arrive behind the three still queued.
+        Assert.Single(link.Writes);
+        await Message(writer, 10, urgent: true);
+        await Message(writer, 11, urgent: true);
+
+        link.ReleaseOne();
+        Assert.Equal(2, link.Writes.Count);
+        Assert.Equal([FrameType.Message, FrameType.Message], Types(link.Writes[1]));
+
+        // Then the bulk frames, one per link write.
+        for (var i = 0; i < 4; i++)
+        {
+            link.ReleaseOne();
+        }
+
+        Assert.Equal(5, link.Writes.Count);
+        Assert.All(link.Writes.Skip(2), w => Assert.Equal([FrameType.StreamData], Types(w)));
+        Assert.All(link.Writes.Skip(2), w => Assert.Equal(FrameHeader.BulkFrameBytes, w.Length));
+    }
+
+    [Fact]
+    public async Task WriteBulk_NormalControlFrame_KeepsItsWindowWhileBulkFlows()
+    {
+        var clock = new VirtualTimeProvider();
+        var link = new RecordingLink();
+        using var writer = new BatchingWriter(link, clock, Window, 65536, 1 << 20, _ => { });
+
+        await Message(writer, 10);
+        await Bulk(writer, 100);
+        await Bulk(writer, 100);
+
+        // Bulk does not wait for the control batch window, and does not carry the batched frame with it.
+        Assert.Equal(2, link.Writes.Count);
+        Assert.All(link.Writes, w => Assert.Equal([FrameType.StreamData], Types(w)));
+        clock.Advance(Window);
+        Assert.Equal([FrameType.Message], Types(link.Writes[2]));
+    }
+
+    [Fact]
+    public async Task WriteBulk_OverTheBulkLimit_WaitsWhileControlStillQueuesAtOnce()
+    {
+        var clock = new VirtualTimeProvider();
+        var link = new RecordingLink { Hold = true };
+        using var writer = new BatchingWriter(link, clock, TimeSpan.Zero, 4096, 8192, _ => { });
+
+        await Bulk(writer, 4000);
+        await Bulk(writer, 4000);
+        var blocked = Bulk(writer, 4000);
+        Assert.False(blocked.IsCompleted);
+
+        // The control queue has its own limit: a request is never held back by bulk backpressure.
+        var control = Message(writer, 4000, urgent: true).AsTask();
+        Assert.True(control.IsCompletedSuccessfully);
+
+        link.Release();
+        await blocked.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal([FrameType.StreamData], Types(link.Writes[0]));
+        Assert.Equal([FrameType.Message], Types(link.Writes[1]));
+        Assert.Equal(4, link.Writes.Count);
     }
 }

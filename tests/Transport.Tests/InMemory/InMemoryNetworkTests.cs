@@ -14,7 +14,7 @@ public sealed class InMemoryNetworkTests
         var nodes = new List<InMemoryTransport>();
         for (var i = 0; i < 6; i++)
         {
-            nodes.Add(net.CreateNode(PeerId.Random(ids), new TestHandler()));
+            nodes.Add(net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols));
         }
 
         net.Run(async () =>
@@ -47,7 +47,7 @@ public sealed class InMemoryNetworkTests
             await using var c = await from.DialAsync(to);
             for (var k = 0; k < 3; k++)
             {
-                using var r = await c.RequestAsync(new byte[100 + tag]);
+                using var r = await c.RequestAsync(TestProtocols.Control, new byte[100 + tag]);
                 Assert.Equal(100 + tag, r.Payload.Length);
             }
         }
@@ -70,8 +70,8 @@ public sealed class InMemoryNetworkTests
     {
         var net = new InMemoryNetwork(new VirtualTimeProvider(), 1, new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(5))));
         var ids = new Random(2);
-        var a = net.CreateNode(PeerId.Random(ids), new TestHandler());
-        var b = net.CreateNode(PeerId.Random(ids), new TestHandler());
+        var a = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols);
+        var b = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols);
         net.Run(async () =>
         {
             var listener = await b.ListenAsync(b.Host);
@@ -82,12 +82,12 @@ public sealed class InMemoryNetworkTests
             Assert.Equal(TransportError.PeerUnreachable, ex.Reason);
 
             // The existing connection breaks as soon as it tries to cross.
-            var broken = await Assert.ThrowsAsync<TransportException>(async () => await before.RequestAsync(new byte[1], MessagePriority.High));
+            var broken = await Assert.ThrowsAsync<TransportException>(async () => await before.RequestAsync(TestProtocols.Control, new byte[1], MessagePriority.High));
             Assert.Equal(TransportError.PeerUnreachable, broken.Reason);
 
             net.Heal();
             await using var after = await a.DialAsync(listener.LocalAddress);
-            using var r = await after.RequestAsync(new byte[3]);
+            using var r = await after.RequestAsync(TestProtocols.Control, new byte[3]);
             Assert.Equal(3, r.Payload.Length);
         });
     }
@@ -97,15 +97,15 @@ public sealed class InMemoryNetworkTests
     {
         var net = new InMemoryNetwork(new VirtualTimeProvider(), 1, new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(1), BytesPerSecond: 1_000_000)));
         var ids = new Random(2);
-        var a = net.CreateNode(PeerId.Random(ids), new TestHandler());
-        var b = net.CreateNode(PeerId.Random(ids), new TestHandler());
+        var a = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols);
+        var b = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols);
         TimeSpan elapsed = default;
         net.Run(async () =>
         {
             var listener = await b.ListenAsync(b.Host);
             await using var c = await a.DialAsync(listener.LocalAddress);
             var start = net.Clock.Elapsed;
-            await using var s = await c.OpenStreamAsync();
+            await using var s = await c.OpenStreamAsync(TestProtocols.Bulk);
             await s.WriteAsync("H"u8.ToArray());
             await s.WriteAsync(new byte[1_000_000]);
             await s.CompleteWritesAsync();

@@ -24,8 +24,8 @@ public sealed class ProtocolErrorReplyTests
         using var counts = new DropCounter();
         var net = new InMemoryNetwork(new VirtualTimeProvider(), 1, new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(3))));
         var ids = new Random(61);
-        var server = net.CreateNode(PeerId.Random(ids), new TestHandler());
-        var client = net.CreateNode(PeerId.Random(ids), new TestHandler());
+        var server = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols);
+        var client = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols);
         net.Run(async () =>
         {
             var listener = await server.ListenAsync(server.Host);
@@ -37,12 +37,12 @@ public sealed class ProtocolErrorReplyTests
             await Task.Delay(TimeSpan.FromMilliseconds(50), net.Clock);
             Assert.Equal(1, counts.Get("unknown_type"));
             Assert.Equal(1, counts.Get("remote_protocol_error")); // the client got the server's reply
-            using (var r = await connection.RequestAsync("ok"u8.ToArray(), MessagePriority.High))
+            using (var r = await connection.RequestAsync(TestProtocols.Control, "ok"u8.ToArray(), MessagePriority.High))
             {
                 Assert.Equal(2, r.Payload.Length);
             }
 
-            link.InjectRaw(Frame(2, (byte)FrameType.Message));
+            link.InjectRaw(Frame(1, (byte)FrameType.Message)); // wire version 1: no protocol byte
             await Task.Delay(TimeSpan.FromMilliseconds(50), net.Clock);
             Assert.Equal(1, counts.Get("unsupported_version"));
             Assert.Equal(2, counts.Get("remote_protocol_error"));

@@ -2,9 +2,13 @@ using Overlay.Transport.Mux;
 
 namespace Overlay.Transport.Tests.InMemory;
 
-/// <summary>A link that records each batch it is given; optionally holds writes until released.</summary>
+/// <summary>
+/// A link that records each batch it is given; optionally holds writes until released, all at once
+/// (<see cref="Hold"/>) or one at a time (<see cref="HoldEach"/>).
+/// </summary>
 internal sealed class RecordingLink : IFrameLink
 {
+    private readonly Queue<TaskCompletionSource> _held = new();
     private TaskCompletionSource? _gate;
 
     public List<byte[]> Writes { get; } = [];
@@ -14,6 +18,9 @@ internal sealed class RecordingLink : IFrameLink
         set => _gate = value ? new TaskCompletionSource() : null;
     }
 
+    /// <summary>Every write waits until <see cref="ReleaseOne"/> lets it finish.</summary>
+    public bool HoldEach { get; set; }
+
     public void Release()
     {
         var gate = _gate;
@@ -21,10 +28,19 @@ internal sealed class RecordingLink : IFrameLink
         gate?.TrySetResult();
     }
 
+    /// <summary>Completes the oldest held write; the writer's next write happens before this returns.</summary>
+    public void ReleaseOne() => _held.Dequeue().TrySetResult();
+
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken)
     {
         Writes.Add(frames.ToArray());
-        if (_gate is { } gate)
+        if (HoldEach)
+        {
+            var held = new TaskCompletionSource();
+            _held.Enqueue(held);
+            await held.Task;
+        }
+        else if (_gate is { } gate)
         {
             await gate.Task;
         }

@@ -20,7 +20,7 @@ public sealed class ConnectionPoolTests
         public InMemoryNetwork Network { get; }
 
         public InMemoryTransport Node(TransportOptions? options = null)
-            => Network.CreateNode(PeerId.Random(_ids), new TestHandler(), options);
+            => Network.CreateNode(PeerId.Random(_ids), new TestHandler().Protocols, options);
 
         public async Task<TransportAddress> ListenAsync(InMemoryTransport node)
             => (await node.ListenAsync(node.Host)).LocalAddress;
@@ -101,7 +101,7 @@ public sealed class ConnectionPoolTests
             var address = await sim.ListenAsync(server);
             pool = new ConnectionPool(client, options, sim.Network.Clock);
             connection = await pool.GetAsync(address);
-            using var r = await connection.RequestAsync(new byte[4], MessagePriority.High);
+            using var r = await connection.RequestAsync(TestProtocols.Control, new byte[4], MessagePriority.High);
             usedAt = sim.Network.Clock.Elapsed;
         });
 
@@ -159,16 +159,48 @@ public sealed class ConnectionPoolTests
         using var a = NodeIdentity.FromRandom(random);
         using var b = NodeIdentity.FromRandom(random);
         using var c = NodeIdentity.FromRandom(random);
-        await using var serverA = new TcpTlsTransport(a, new TestHandler());
-        await using var serverB = new TcpTlsTransport(b, new TestHandler());
-        await using var client = new TcpTlsTransport(c, new TestHandler());
+        await using var serverA = new TcpTlsTransport(a, new TestHandler().Protocols);
+        await using var serverB = new TcpTlsTransport(b, new TestHandler().Protocols);
+        await using var client = new TcpTlsTransport(c, new TestHandler().Protocols);
         var addressA = (await serverA.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"))).LocalAddress;
         var addressB = (await serverB.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"))).LocalAddress;
-        var options = new TransportOptions { MaxConnectionsPerAddress = 1 };
+        var options = new TransportOptions { MaxConnectionsPerLoopbackAddress = 1 };
         await using var pool = new ConnectionPool(client, options, TimeProvider.System);
 
         await pool.GetAsync(addressA).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
         var ex = await Assert.ThrowsAsync<TransportException>(async () => await pool.GetAsync(addressB).AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(TransportError.LimitExceeded, ex.Reason);
+        Assert.Contains("Transport:MaxConnectionsPerLoopbackAddress", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetAsync_TwentyPeersOnOneHostWithDefaults_PoolsEveryOne()
+    {
+        // Every node on one host shares 127.0.0.1: the public per-address limit (16) must not apply.
+        var random = new Random(43);
+        var servers = new List<TcpTlsTransport>();
+        using var me = NodeIdentity.FromRandom(random);
+        await using var client = new TcpTlsTransport(me, new TestHandler().Protocols);
+        await using var pool = new ConnectionPool(client, new TransportOptions(), TimeProvider.System);
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                using var identity = NodeIdentity.FromRandom(random);
+                var server = new TcpTlsTransport(identity, new TestHandler().Protocols);
+                servers.Add(server);
+                var address = (await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"))).LocalAddress;
+                await pool.GetAsync(address).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            Assert.Equal(20, pool.Count);
+        }
+        finally
+        {
+            foreach (var s in servers)
+            {
+                await s.DisposeAsync();
+            }
+        }
     }
 }

@@ -20,6 +20,8 @@ public sealed class QuicTestNetwork : ITestNetwork
 
     public TransportAddress UnusedAddress => TransportAddress.Parse("quic://127.0.0.1:1");
 
+    public bool StreamsAreFrames => false;
+
     public Task RunAsync(Func<Task> body) => body().WaitAsync(TimeSpan.FromSeconds(60));
 
     public async Task<TestNode> StartNodeAsync(TransportOptions? options = null)
@@ -27,7 +29,7 @@ public sealed class QuicTestNetwork : ITestNetwork
         var identity = NodeIdentity.FromRandom(_ids);
         _identities.Add(identity);
         var handler = new TestHandler();
-        var transport = new QuicTransport(identity, handler, QuicTestLibrary.WithLibrary(options));
+        var transport = new QuicTransport(identity, handler.Protocols, QuicTestLibrary.WithLibrary(options));
         _transports.Add(transport);
         var listener = await transport.ListenAsync(TransportAddress.Parse("quic://127.0.0.1:0"));
         return new TestNode(transport, listener, identity.PeerId, handler);
@@ -43,7 +45,7 @@ public sealed class QuicTestNetwork : ITestNetwork
     {
         var identity = NodeIdentity.FromRandom(_ids);
         _identities.Add(identity);
-        var transport = new QuicTransport(identity, new TestHandler(), QuicTestLibrary.WithLibrary(null));
+        var transport = new QuicTransport(identity, new TestHandler().Protocols, QuicTestLibrary.WithLibrary(null));
         _transports.Add(transport);
         var (connection, stream, _) = await transport.ConnectAsync(target.Address, CancellationToken.None);
         return new Raw(connection, stream);

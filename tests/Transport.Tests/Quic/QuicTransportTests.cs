@@ -59,8 +59,8 @@ public sealed class QuicTransportTests
         using var serverIdentity = NodeIdentity.FromRandom(Ids);
         using var clientIdentity = NodeIdentity.FromRandom(Ids);
         var logger = new RecordingLogger();
-        await using var server = TransportSet.Create(serverIdentity, new TestHandler(), QuicTestLibrary.WithLibrary(null), logger: logger);
-        await using var client = TransportSet.Create(clientIdentity, new TestHandler(), QuicTestLibrary.WithLibrary(null));
+        await using var server = TransportSet.Create(serverIdentity, new TestHandler().Protocols, QuicTestLibrary.WithLibrary(null), logger: logger);
+        await using var client = TransportSet.Create(clientIdentity, new TestHandler().Protocols, QuicTestLibrary.WithLibrary(null));
 
         Assert.True(server.QuicAvailable);
         Assert.Null(server.QuicUnavailableReason);
@@ -75,7 +75,7 @@ public sealed class QuicTransportTests
         await using var connection = await client.DialAnyAsync([tcp.LocalAddress, quic.LocalAddress]).AsTask().WaitAsync(Guard);
         Assert.Equal(TransportScheme.Quic, connection.RemoteAddress.Scheme);
         Assert.Equal(serverIdentity.PeerId, connection.RemotePeer);
-        using var response = await connection.RequestAsync("over quic"u8.ToArray()).AsTask().WaitAsync(Guard);
+        using var response = await connection.RequestAsync(TestProtocols.Control, "over quic"u8.ToArray()).AsTask().WaitAsync(Guard);
         Assert.Equal("over quic", Encoding.ASCII.GetString(response.Payload.Span));
     }
 
@@ -109,7 +109,7 @@ public sealed class QuicTransportTests
 
         var client = await network.StartNodeAsync();
         await using var ok = await client.Transport.DialAsync(server.Address).AsTask().WaitAsync(Guard);
-        using var response = await ok.RequestAsync("after"u8.ToArray()).AsTask().WaitAsync(Guard);
+        using var response = await ok.RequestAsync(TestProtocols.Control, "after"u8.ToArray()).AsTask().WaitAsync(Guard);
         Assert.Equal("after", Encoding.ASCII.GetString(response.Payload.Span));
     }
 
@@ -126,7 +126,7 @@ public sealed class QuicTransportTests
         });
         await using var relay = new UdpRelay(server.Address.Port);
         var connection = await client.Transport.DialAsync(server.Address.WithPort(relay.Port)).AsTask().WaitAsync(Guard);
-        using (var response = await connection.RequestAsync("through the relay"u8.ToArray()).AsTask().WaitAsync(Guard))
+        using (var response = await connection.RequestAsync(TestProtocols.Control, "through the relay"u8.ToArray()).AsTask().WaitAsync(Guard))
         {
             Assert.Equal("through the relay", Encoding.ASCII.GetString(response.Payload.Span));
         }
@@ -141,7 +141,7 @@ public sealed class QuicTransportTests
 
         Assert.Equal(TransportError.Timeout, connection.CloseReason);
         Assert.True(relay.Dropped > 0);
-        var ex = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync("x"u8.ToArray()));
+        var ex = await Assert.ThrowsAsync<TransportException>(async () => await connection.RequestAsync(TestProtocols.Control, "x"u8.ToArray()));
         Assert.Equal(TransportError.Timeout, ex.Reason);
         await connection.DisposeAsync();
     }

@@ -26,7 +26,7 @@ public sealed class QuicUnavailableTests
         RequireNoQuic();
         using var identity = NodeIdentity.FromRandom(Ids);
 
-        await using var quic = new QuicTransport(identity, new TestHandler());
+        await using var quic = new QuicTransport(identity, new TestHandler().Protocols);
         var listen = await Assert.ThrowsAsync<TransportException>(async () => await quic.ListenAsync(TransportAddress.Parse("quic://127.0.0.1:0")));
         Assert.Equal(TransportError.QuicUnavailable, listen.Reason);
         Assert.Contains("libmsquic", listen.Message, StringComparison.Ordinal);
@@ -60,8 +60,8 @@ public sealed class QuicUnavailableTests
         using var serverIdentity = NodeIdentity.FromRandom(Ids);
         using var clientIdentity = NodeIdentity.FromRandom(Ids);
         var logger = new RecordingLogger();
-        await using var server = TransportSet.Create(serverIdentity, new TestHandler(), new TransportOptions(), logger: logger);
-        await using var client = TransportSet.Create(clientIdentity, new TestHandler(), new TransportOptions());
+        await using var server = TransportSet.Create(serverIdentity, new TestHandler().Protocols, new TransportOptions(), logger: logger);
+        await using var client = TransportSet.Create(clientIdentity, new TestHandler().Protocols, new TransportOptions());
 
         Assert.False(server.QuicAvailable);
         Assert.Equal(TransportScheme.Tcp, server.Scheme);
@@ -74,7 +74,7 @@ public sealed class QuicUnavailableTests
         var announced = new[] { TransportAddress.Parse($"quic://127.0.0.1:{listener.LocalAddress.Port}/p2p/{serverIdentity.PeerId}"), listener.LocalAddress };
         await using var connection = await client.DialAnyAsync(announced).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(serverIdentity.PeerId, connection.RemotePeer);
-        using var r = await connection.RequestAsync("x"u8.ToArray()).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        using var r = await connection.RequestAsync(TestProtocols.Control, "x"u8.ToArray()).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(TransportScheme.Tcp, connection.RemoteAddress.Scheme);
 
         var quicOnly = await Assert.ThrowsAsync<TransportException>(async () => await client.DialAsync(announced[0]));

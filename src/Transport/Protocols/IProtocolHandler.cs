@@ -3,11 +3,12 @@ using System.Buffers;
 namespace Overlay.Transport;
 
 /// <summary>
-/// Serves what remote peers send on any connection of a transport. The layer above (the DHT
-/// service, the shard exchange) implements it; the transport calls it for dialled and accepted
-/// connections alike.
+/// Serves what remote peers send one protocol (<c>dht/1</c>, <c>ping/1</c>, …). The layer that owns
+/// the protocol implements it and registers it with the node's <see cref="ProtocolDispatcher"/>; the
+/// transport calls it for dialled and accepted connections alike, only for frames and streams that
+/// name that protocol.
 /// </summary>
-public interface IInboundHandler
+public interface IProtocolHandler
 {
     /// <summary>
     /// Answers a request by writing the response into <paramref name="response"/>.
@@ -21,7 +22,8 @@ public interface IInboundHandler
     ValueTask HandleMessageAsync(ITransportConnection connection, ReadOnlyMemory<byte> message, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Serves a stream the remote opened. The stream is disposed after the returned task completes.
+    /// Serves a stream the remote opened. The stream is disposed after the returned task completes;
+    /// one the handler left unread is reset, so the opener learns it was not taken.
     /// </summary>
     ValueTask HandleStreamAsync(ITransportConnection connection, TransportStream stream, CancellationToken cancellationToken);
 }

@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Reflection;
+using Overlay.Dht;
+
+namespace Overlay.Sim;
+
+/// <summary>
+/// <c>--option NAME=VALUE</c>: sets one <see cref="DhtOptions"/> property by name, public or internal (the
+/// internal ones are measurement switches, such as the lookup's final phase), so that each lookup lever
+/// can be measured on and off with one command.
+/// </summary>
+internal static class SimOptions
+{
+    public static bool TrySet(DhtOptions options, string setting, out string problem)
+    {
+        var at = setting.IndexOf('=', StringComparison.Ordinal);
+        var name = setting[..at];
+        var text = setting[(at + 1)..];
+        var property = typeof(DhtOptions).GetProperty(name, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.IgnoreCase);
+        if (property is null || !property.CanWrite)
+        {
+            problem = $"--option {setting}: DhtOptions has no settable property '{name}'.";
+            return false;
+        }
+
+        object? value = null;
+        var type = property.PropertyType;
+        var c = CultureInfo.InvariantCulture;
+        if (type == typeof(int) && int.TryParse(text, NumberStyles.Integer, c, out var i))
+        {
+            value = i;
+        }
+        else if (type == typeof(double) && double.TryParse(text, NumberStyles.Float, c, out var d))
+        {
+            value = d;
+        }
+        else if (type == typeof(bool) && bool.TryParse(text, out var b))
+        {
+            value = b;
+        }
+        else if (type == typeof(TimeSpan) && TimeSpan.TryParse(text, c, out var t))
+        {
+            value = t;
+        }
+
+        if (value is null)
+        {
+            problem = $"--option {setting}: '{text}' is not a valid {type.Name} for {property.Name}.";
+            return false;
+        }
+
+        property.SetValue(options, value);
+        problem = string.Empty;
+        return true;
+    }
+
+    /// <summary>", NAME=VALUE" for every property that differs from the defaults and the simulator's own settings.</summary>
+    public static string Describe(DhtOptions options)
+    {
+        var baseline = DhtNetworkRun.DefaultOptions(options.PreferLowLatency);
+        var text = new System.Text.StringBuilder();
+        foreach (var property in typeof(DhtOptions).GetProperties(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
+        {
+            var value = property.GetValue(options);
+            if (property.CanWrite && !Equals(value, property.GetValue(baseline)))
+            {
+                text.Append(CultureInfo.InvariantCulture, $", {property.Name}={value}");
+            }
+        }
+
+        return text.ToString();
+    }
+}

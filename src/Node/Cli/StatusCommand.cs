@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Overlay.Node.Cli;
+
+/// <summary><c>overlay status</c>: a summary of the running node, asked of it over the control API.</summary>
+public sealed class StatusCommand : ICliCommand
+{
+    public CommandSpec Spec { get; } = Specs.Of(
+        "status", "Summarise the running node: PeerId, uptime, addresses, peers, records, shards and bytes stored, the metrics endpoint.",
+        "overlay status [--json] [--data-dir DIR]", ["--data-dir"], flags: ["--json"]);
+
+    public Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken) =>
+        DaemonCall.ShowAsync(args, context, "status", Format, cancellationToken);
+
+    /// <summary>The status as lines for a person; a part the daemon left out (not running yet) prints as '-'.</summary>
+    internal static string Format(JsonObject reply)
+    {
+        var text = new StringBuilder();
+        var uptime = reply["uptimeSeconds"] is JsonValue u && u.TryGetValue<double>(out var seconds)
+            ? TimeSpan.FromSeconds(Math.Floor(seconds)).ToString("c", CultureInfo.InvariantCulture) : "-";
+        text.Append(CultureInfo.InvariantCulture, $"Node        {Text(reply["peerId"])}, up {uptime}\n");
+        var listening = reply["listening"] is JsonArray l ? string.Join(", ", l.Select(a => Text(a))) : "-";
+        text.Append(CultureInfo.InvariantCulture, $"Listening   {(listening.Length == 0 ? "-" : listening)}; announced as {Text(reply["announced"])}\n");
+        text.Append(CultureInfo.InvariantCulture, $"Connections {Text(reply["connections"])}\n");
+        if (reply["dht"] is JsonObject dht)
+        {
+            var joined = dht["joined"] is JsonValue j && j.TryGetValue<bool>(out var b) && b ? "joined" : "not joined (no peer has answered yet)";
+            text.Append(CultureInfo.InvariantCulture,
+                $"DHT         {joined}; {Text(dht["contacts"])} contacts, {Text(dht["records"])} records held; requests served {Text(dht["requestsServed"])}, refused {Text(dht["requestsRefused"])}\n");
+        }
+        else
+        {
+            text.Append("DHT         not running (starting or stopping)\n");
+        }
+
+        if (reply["storage"] is JsonObject s)
+        {
+            text.Append(CultureInfo.InvariantCulture,
+                $"Storage     {Text(s["shards"])} shards, {Bytes(s["usedBytes"])} of {Bytes(s["capacityBytes"])} quota; database files {Bytes(s["fileBytes"])}\n");
+        }
+        else
+        {
+            text.Append("Storage     not open\n");
+        }
+
+        var metrics = reply["metrics"] as JsonObject;
+        var endpoint = Text(metrics?["url"]) is var url && url != "-" ? url
+            : Text(metrics?["problem"]) is var problem && problem != "-" ? "not served: " + problem : "off (Metrics:Listen is empty)";
+        text.Append(CultureInfo.InvariantCulture, $"Metrics     {endpoint}\n");
+        return text.ToString();
+    }
+
+    private static string Text(JsonNode? node) => node switch
+    {
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonValue v when v.TryGetValue<long>(out var n) => n.ToString(CultureInfo.InvariantCulture),
+        JsonValue v when v.TryGetValue<double>(out var d) => d.ToString(CultureInfo.InvariantCulture),
+        _ => "-",
+    };
+
+    /// <summary>Bytes in binary units with one decimal: 1.5 GiB.</summary>
+    internal static string Bytes(JsonNode? node)
+    {
+        if (node is not JsonValue v || !v.TryGetValue<long>(out var bytes))
+        {
+            return "-";
+        }
+
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+        var value = (double)bytes;
+        var unit = 0;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        return unit == 0 ? $"{bytes} B" : string.Create(CultureInfo.InvariantCulture, $"{value:F1} {units[unit]}");
+    }
+}

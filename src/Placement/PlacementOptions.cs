@@ -1,0 +1,220 @@
+using System.Globalization;
+using Overlay.Crypto;
+
+namespace Overlay.Placement;
+
+/// <summary>
+/// Settings of local trust, EigenTrust and shard placement, bound from the <c>Placement</c> section.
+/// docs/PLACEMENT.md gives the model and the measurements behind each default.
+/// </summary>
+public sealed class PlacementOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string SectionName = "Placement";
+
+    /// <summary>
+    /// EigenTrust's a: the share of global trust that flows back to the pre-trusted peers each iteration,
+    /// in t ← (1−a)·Cᵀt + a·p. A collective that honest peers leak a share x of their trust to ends up
+    /// with (1−a)x / (a + (1−a)x) of all trust, so larger values resist collectives more; they also put more
+    /// trust on the pre-trusted peers (placement caps what that buys them, <see cref="TrustCap"/>).
+    /// Range 0.01..0.99; default 0.5 (docs/PLACEMENT.md, "Choosing the defaults").
+    /// </summary>
+    public double PreTrustWeight { get; set; } = 0.5;
+
+    /// <summary>
+    /// PeerIds (52-character base32) whose trust is assumed: EigenTrust's p is uniform over them. Empty:
+    /// the PeerIds pinned in <c>Transport:BootstrapPeers</c> (<see cref="ResolvePreTrustedPeers"/>). Without
+    /// any, p is uniform over every known peer, which a collective can exploit (docs/PLACEMENT.md). At most
+    /// 1000 entries.
+    /// </summary>
+    public List<string> PreTrustedPeers { get; set; } = [];
+
+    /// <summary>EigenTrust stops when the L1 distance between two iterations falls below this. Range 1e-9..0.1; default 0.001.</summary>
+    public double ConvergenceTolerance { get; set; } = 1e-3;
+
+    /// <summary>EigenTrust stops after this many iterations even if not converged. Range 1..1000; default 20.</summary>
+    public int MaxIterations { get; set; } = 20;
+
+    /// <summary>
+    /// Half-life of observations in local trust: an observation this old counts half as much as a new one.
+    /// A peer that turns bad after long good service loses all its local trust within one half-life when it
+    /// is dealt with as often as before. Range 00:01:00..365.00:00:00; default 1 day.
+    /// </summary>
+    public TimeSpan LocalTrustHalfLife { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Peers whose observations a node keeps; beyond it the one dealt with least recently is forgotten. Range 16..16777216; default 65536.</summary>
+    public int MaxTrackedPeers { get; set; } = 65536;
+
+    /// <summary>
+    /// Most entries in a published local-trust record, and the most accepted from a peer: a node publishes
+    /// its highest local trust values, renormalised. Bounds a record to
+    /// 45 + 36 × entries + 3374 bytes (12,635 at the default). Range 1..4096; default 256.
+    /// </summary>
+    public int MaxRecordEntries { get; set; } = 256;
+
+    /// <summary>A local-trust record issued longer ago than this is refused, and dropped when held. Range 00:10:00..30.00:00:00; default 2 days.</summary>
+    public TimeSpan MaxRecordAge { get; set; } = TimeSpan.FromDays(2);
+
+    /// <summary>A record issued further than this in the future is refused. Range 00:00:00..01:00:00; default 5 minutes.</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>α, the exponent of global trust in a candidate's weight τ^α·p^β·c^γ·d. Range 0..8; default 2.</summary>
+    public double TrustExponent { get; set; } = 2;
+
+    /// <summary>
+    /// κ: the most τ counts, in units of <see cref="Trust.TrustSnapshot.ReferenceTrust"/> (the trust of a peer
+    /// of the crowd). No peer's trust factor exceeds κ^α times a crowd peer's, however much trust it holds.
+    /// Range 1..1000; default 2.
+    /// </summary>
+    public double TrustCap { get; set; } = 2;
+
+    /// <summary>β, the exponent of measured performance (success rate × uptime × RTT score). Range 0..8; default 1.</summary>
+    public double PerformanceExponent { get; set; } = 1;
+
+    /// <summary>γ, the exponent of announced free capacity. Range 0..8; default 0.5.</summary>
+    public double CapacityExponent { get; set; } = 0.5;
+
+    /// <summary>
+    /// Chance that a placement slot goes to a peer without global trust yet, while trusted peers exist: the
+    /// untrusted candidates share this fraction of the total weight, so newcomers can earn trust. 0 never
+    /// places on them. Range 0..0.5; default 0.05.
+    /// </summary>
+    public double NewcomerShare { get; set; } = 0.05;
+
+    /// <summary>Round-trip time in ms at which a candidate's RTT score is one half (score = ref / (ref + rtt)). Range 1..10000; default 100.</summary>
+    public double RttReferenceMs { get; set; } = 100;
+
+    /// <summary>Announced free bytes at which a candidate's capacity score is one half (score = free / (free + ref)). Range 1 MiB..1 PiB; default 1 GiB.</summary>
+    public long CapacityReferenceBytes { get; set; } = 1L << 30;
+
+    /// <summary>
+    /// Peers without a region whose coordinates lie within this planar distance (ms) of each other count as
+    /// one cluster for the ⌈r/2⌉ cap. Range 0..1000; default 25 (about one metropolitan area).
+    /// </summary>
+    public double ClusterRadiusMs { get; set; } = 25;
+
+    /// <summary>Replicas of an object with no demand on reliable peers. Range 1..MaxReplicas; default 3.</summary>
+    public int BaseReplicas { get; set; } = 3;
+
+    /// <summary>Most replicas of an object, whatever its demand and the failure rate. Range BaseReplicas..64; default 20.</summary>
+    public int MaxReplicas { get; set; } = 20;
+
+    /// <summary>
+    /// Accepted chance that every replica of an object fails within one repair interval; the replication
+    /// rule raises r until the candidates' failure rate meets it. Range 1e-15..0.1; default 1e-6.
+    /// </summary>
+    public double TargetLossProbability { get; set; } = 1e-6;
+
+    /// <summary>Reads per hour one replica is expected to serve; demand beyond r × this raises r. Range 1..10000000; default 3600.</summary>
+    public double ReadsPerReplicaPerHour { get; set; } = 3600;
+
+    /// <summary>The pre-trusted peers parsed; throws when one is not a PeerId (call <see cref="Validate"/> first).</summary>
+    public IReadOnlyList<PeerId> ParsePreTrustedPeers()
+    {
+        var peers = new List<PeerId>(PreTrustedPeers.Count);
+        foreach (var text in PreTrustedPeers)
+        {
+            peers.Add(PeerId.Parse(text));
+        }
+
+        return peers;
+    }
+
+    /// <summary>
+    /// EigenTrust's pre-trusted peers: <see cref="PreTrustedPeers"/> when any are set, otherwise the PeerIds the
+    /// bootstrap addresses pin (<paramref name="bootstrapPeers"/>, the caller reads them from
+    /// <c>Transport:BootstrapPeers</c>), without duplicates. Throws like <see cref="ParsePreTrustedPeers"/>.
+    /// </summary>
+    public IReadOnlyList<PeerId> ResolvePreTrustedPeers(IEnumerable<PeerId> bootstrapPeers)
+    {
+        ArgumentNullException.ThrowIfNull(bootstrapPeers);
+        var configured = ParsePreTrustedPeers();
+        return (configured.Count > 0 ? configured : bootstrapPeers).Distinct().ToList();
+    }
+
+    /// <summary>Checks every setting; returns one sentence per problem naming the key, the value and what is allowed, empty when all are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        Check(problems, nameof(PreTrustWeight), PreTrustWeight, 0.01, 0.99);
+        if (PreTrustedPeers is null)
+        {
+            problems.Add(Describe(nameof(PreTrustedPeers), null, "it must be a list of PeerIds"));
+        }
+        else
+        {
+            if (PreTrustedPeers.Count > 1000)
+            {
+                problems.Add(Describe(nameof(PreTrustedPeers), PreTrustedPeers.Count.ToString(CultureInfo.InvariantCulture) + " entries", "it may hold at most 1000"));
+            }
+
+            foreach (var text in PreTrustedPeers)
+            {
+                if (!PeerId.TryParse(text ?? string.Empty, out _, out var error))
+                {
+                    problems.Add(Describe(nameof(PreTrustedPeers), text, "each entry must be a PeerId (" + error.TrimEnd('.') + ")"));
+                }
+            }
+        }
+
+        Check(problems, nameof(ConvergenceTolerance), ConvergenceTolerance, 1e-9, 0.1);
+        Check(problems, nameof(MaxIterations), MaxIterations, 1, 1000);
+        Check(problems, nameof(LocalTrustHalfLife), LocalTrustHalfLife, TimeSpan.FromMinutes(1), TimeSpan.FromDays(365));
+        Check(problems, nameof(MaxTrackedPeers), MaxTrackedPeers, 16, 1 << 24);
+        Check(problems, nameof(MaxRecordEntries), MaxRecordEntries, 1, 4096);
+        Check(problems, nameof(MaxRecordAge), MaxRecordAge, TimeSpan.FromMinutes(10), TimeSpan.FromDays(30));
+        Check(problems, nameof(MaxClockSkew), MaxClockSkew, TimeSpan.Zero, TimeSpan.FromHours(1));
+        Check(problems, nameof(TrustExponent), TrustExponent, 0, 8);
+        Check(problems, nameof(TrustCap), TrustCap, 1, 1000);
+        Check(problems, nameof(PerformanceExponent), PerformanceExponent, 0, 8);
+        Check(problems, nameof(CapacityExponent), CapacityExponent, 0, 8);
+        Check(problems, nameof(NewcomerShare), NewcomerShare, 0, 0.5);
+        Check(problems, nameof(RttReferenceMs), RttReferenceMs, 1, 10_000);
+        Check(problems, nameof(CapacityReferenceBytes), CapacityReferenceBytes, 1L << 20, 1L << 50);
+        Check(problems, nameof(ClusterRadiusMs), ClusterRadiusMs, 0, 1000);
+        Check(problems, nameof(MaxReplicas), MaxReplicas, 1, 64);
+        // BaseReplicas is checked against MaxReplicas only when MaxReplicas itself is valid, so one mistake gives one sentence.
+        Check(problems, nameof(BaseReplicas), BaseReplicas, 1, MaxReplicas is >= 1 and <= 64 ? MaxReplicas : 64);
+        Check(problems, nameof(TargetLossProbability), TargetLossProbability, 1e-15, 0.1);
+        Check(problems, nameof(ReadsPerReplicaPerHour), ReadsPerReplicaPerHour, 1, 10_000_000);
+        return problems;
+    }
+
+    private static void Check(List<string> problems, string key, double value, double min, double max)
+    {
+        // NaN fails both comparisons' negations, so it is reported too.
+        if (!(value >= min && value <= max))
+        {
+            problems.Add(Describe(key, value, FormattableString.Invariant($"it must be between {min} and {max}")));
+        }
+    }
+
+    private static void Check(List<string> problems, string key, long value, long min, long max)
+    {
+        if (value < min || value > max)
+        {
+            problems.Add(Describe(key, value, FormattableString.Invariant($"it must be between {min} and {max}")));
+        }
+    }
+
+    private static void Check(List<string> problems, string key, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            problems.Add(Describe(key, value, FormattableString.Invariant($"it must be between {min:c} and {max:c}")));
+        }
+    }
+
+    private static string Describe(string key, object? value, string allowed)
+    {
+        var text = value switch
+        {
+            null => "empty",
+            string s => $"'{s}'",
+            TimeSpan t => t.ToString("c", CultureInfo.InvariantCulture),
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            _ => value.ToString() ?? "empty",
+        };
+        return $"'{SectionName}:{key}' is {text}; {allowed}.";
+    }
+}

@@ -1,0 +1,14 @@
+namespace Overlay.Transport;
+
+/// <summary>
+/// The registry of protocol numbers this code speaks (docs/PROTOCOL.md, "Protocols"). One place, so
+/// two protocols can never share a number.
+/// </summary>
+public static class ProtocolIds
+{
+    /// <summary><c>ping/1</c>: the liveness probe behind <c>overlay ping</c>; an empty request answered with an empty response.</summary>
+    public static ProtocolId Ping { get; } = new(1, "ping/1", TrafficClass.Control);
+
+    /// <summary><c>dht/1</c>: the Kademlia DHT's requests (docs/PROTOCOL.md, "DHT messages").</summary>
+    public static ProtocolId Dht { get; } = new(2, "dht/1", TrafficClass.Control);
+}

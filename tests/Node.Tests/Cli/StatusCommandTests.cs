@@ -1,0 +1,53 @@
+using System.Text.Json.Nodes;
+using Overlay.Node.Cli;
+
+namespace Overlay.Node.Tests.Cli;
+
+/// <summary>'overlay status' output from whole, partial and malformed replies: every line printed, '-' for what is missing.</summary>
+public sealed class StatusCommandTests
+{
+    [Fact]
+    public void Format_WholeReply_NamesEveryPart()
+    {
+        var reply = JsonNode.Parse("""
+            { "peerId": "aa42", "uptimeSeconds": 3723.6, "listening": ["tcp://127.0.0.1:4001/p2p/aa42"], "announced": "tcp://127.0.0.1:4001",
+              "connections": 3, "dht": { "joined": true, "contacts": 12, "records": 4, "requestsServed": 100, "requestsRefused": 2 },
+              "storage": { "shards": 5, "usedBytes": 1572864, "capacityBytes": 10737418240, "fileBytes": 2097152 },
+              "metrics": { "url": "http://127.0.0.1:9464/metrics", "problem": null } }
+            """)!.AsObject();
+        var text = StatusCommand.Format(reply);
+        Assert.Contains("Node        aa42, up 01:02:03", text, StringComparison.Ordinal);
+        Assert.Contains("joined; 12 contacts, 4 records held; requests served 100, refused 2", text, StringComparison.Ordinal);
+        Assert.Contains("5 shards, 1.5 MiB of 10.0 GiB quota; database files 2.0 MiB", text, StringComparison.Ordinal);
+        Assert.Contains("Metrics     http://127.0.0.1:9464/metrics", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Format_MetricsNotServed_SaysWhy()
+    {
+        var reply = new JsonObject { ["metrics"] = new JsonObject { ["url"] = null, ["problem"] = "port taken" } };
+        Assert.Contains("Metrics     not served: port taken", StatusCommand.Format(reply), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Format_SeededMalformedReplies_NeverThrowAndPrintEveryLine()
+    {
+        var random = new Random(19);
+        string[] keys = ["peerId", "uptimeSeconds", "listening", "announced", "connections", "dht", "storage", "metrics"];
+        JsonNode?[] values = [null, "text", 42, -1.5, true, new JsonArray(1, "x"), new JsonObject { ["url"] = 3 }, new JsonObject { ["joined"] = "yes", ["contacts"] = "many" }];
+        for (var i = 0; i < 2_000; i++)
+        {
+            var reply = new JsonObject();
+            foreach (var key in keys)
+            {
+                if (random.Next(3) > 0)
+                {
+                    reply[key] = values[random.Next(values.Length)]?.DeepClone();
+                }
+            }
+
+            var lines = StatusCommand.Format(reply).TrimEnd('\n').Split('\n');
+            Assert.Equal(6, lines.Length);
+        }
+    }
+}
