@@ -23,6 +23,7 @@ public static class NodeHostFactory
         [DhtOptions.SectionName] = typeof(DhtOptions),
         [DhtHostOptions.SectionName] = typeof(DhtHostOptions),
         [ControlOptions.SectionName] = typeof(ControlOptions),
+        [ShardExchangeOptions.SectionName] = typeof(ShardExchangeOptions),
     };
 
     /// <summary>Configuration section of <see cref="TransportOptions"/>.</summary>
@@ -53,6 +54,7 @@ public static class NodeHostFactory
         problems.AddRange(OptionsRegistration.Check(configuration, DhtOptions.SectionName, new DhtOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, DhtHostOptions.SectionName, new DhtHostOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, ControlOptions.SectionName, new ControlOptions(), o => o.Validate()));
+        problems.AddRange(OptionsRegistration.Check(configuration, ShardExchangeOptions.SectionName, new ShardExchangeOptions(), o => o.Validate()));
         return problems;
     }
 
@@ -94,6 +96,7 @@ public static class NodeHostFactory
         services.AddValidatedOptions<DhtOptions>(settings.Configuration, DhtOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<DhtHostOptions>(settings.Configuration, DhtHostOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<ControlOptions>(settings.Configuration, ControlOptions.SectionName, o => o.Validate());
+        services.AddValidatedOptions<ShardExchangeOptions>(settings.Configuration, ShardExchangeOptions.SectionName, o => o.Validate());
 
         services.AddSingleton(identity);
         services.AddSingleton(new NodeRunInfo(settings.DataDirectory, Path.Combine(settings.DataDirectory, IdentityStore.FileName), UnknownKeys.Find(settings.Configuration, Sections)));
@@ -117,6 +120,9 @@ public static class NodeHostFactory
             fullSync: sp.GetRequiredService<IOptions<StorageOptions>>().Value.Durability == StorageDurability.Full));
         services.AddSingleton<DhtService>();
         services.AddHostedService(sp => sp.GetRequiredService<DhtService>());
+        // After the DHT (its routing table proposes holders) and before the control API (which drives it).
+        services.AddSingleton<ShardExchangeService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ShardExchangeService>());
         services.AddSingleton<ControlService>();
         services.AddHostedService(sp => sp.GetRequiredService<ControlService>());
         return builder.Build();
