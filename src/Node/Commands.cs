@@ -16,5 +16,6 @@ public static class Commands
         new PutCommand(),
         new GetCommand(),
         new PeersCommand(),
+        new ShardCommand(),
     ];
 }

@@ -18,7 +18,7 @@ public sealed class DhtControlCommands(DhtService dht, DhtOptions dhtOptions, Co
         ArgumentNullException.ThrowIfNull(request);
         if (request.Command is not ("put" or "get" or "peers" or "id"))
         {
-            return ControlReply.Fail(ControlError.UnknownCommand, $"'{Shorten(request.Command)}' is not a control command; the commands are put, get, peers and id.");
+            return ControlReply.Fail(ControlError.UnknownCommand, $"'{Shorten(request.Command)}' is not a control command; the commands are put, get, peers, id and shard-put, shard-get, shard-status, shard-audit.");
         }
 
         if (dht.Node is not { } node)
