@@ -14,6 +14,8 @@ public enum Lie
     Truncate,
     ResetHalfway,
     StaleAuditCache,
+    ForeignReceipt,
+    ForgedReceipt,
 }
 
 /// <summary>
@@ -55,6 +57,12 @@ internal sealed class LyingHolder(IProtocolHandler real, ShardTestNode node) : I
             return;
         }
 
+        if (request.Operation == ShardOperation.Store)
+        {
+            await StoreAsync(stream, request, cancellationToken);
+            return;
+        }
+
         Assert.Equal(ShardOperation.Fetch, request.Operation);
         FetchOffsets.Add(request.Offset);
         node.Store.TryGetInfo(request.Id, out var info);
@@ -88,6 +96,29 @@ internal sealed class LyingHolder(IProtocolHandler real, ShardTestNode node) : I
 
     /// <summary>From now on, fetches and audits are answered here even while honest: fetch offsets are recorded, audit answers remembered.</summary>
     public void Intercept() => _intercepting = true;
+
+    // Takes the bytes, then answers with a receipt for another shard, or with a signature that is not the holder's.
+    private async Task StoreAsync(TransportStream stream, ShardRequest request, CancellationToken cancellationToken)
+    {
+        await stream.WriteAsync(new byte[1], cancellationToken);
+        var sink = new byte[request.Size];
+        Assert.True(await ShardStreams.TryReadExactlyAsync(stream, sink, cancellationToken));
+        var shard = Mode == Lie.ForeignReceipt ? ShardId.Compute([1, 2, 3]) : request.Id;
+        var receipt = StorageReceipt.Issue(node.Identity, shard, request.Size, Owner, request.ExpiresAt, 1).Encode();
+        if (Mode == Lie.ForgedReceipt)
+        {
+            receipt[^10] ^= 1;
+        }
+
+        var reply = new byte[3 + receipt.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(1), (ushort)receipt.Length);
+        receipt.CopyTo(reply, 3);
+        await stream.WriteAsync(reply, cancellationToken);
+        await stream.CompleteWritesAsync(cancellationToken);
+    }
+
+    /// <summary>The owner receipts are made out to (the peer storing).</summary>
+    public Overlay.Crypto.PeerId Owner { get; set; }
 
     private async Task AuditAsync(TransportStream stream, ShardRequest request, CancellationToken cancellationToken)
     {
