@@ -61,6 +61,7 @@ public sealed class ShardExchangeClient
                 throw Rejected(ReceiptRejection.Malformed, $"{peer.ToShortString()} sent a receipt cut short or of {size} bytes.");
             }
 
+            await ShardStreams.DrainAsync(stream, 0, token);
             return CheckReceipt(bytes, id, data.Length, peer);
         }
     }
@@ -121,6 +122,7 @@ public sealed class ShardExchangeClient
                 received += read;
             }
 
+            await ShardStreams.DrainAsync(stream, 0, token);
             return (int)size;
         }
     }
@@ -139,9 +141,13 @@ public sealed class ShardExchangeClient
             await stream.CompleteWritesAsync(token);
             await ShardStreams.ReadStatusAsync(stream, peer, token);
             var answer = new byte[ShardCodec.NonceBytes];
-            return await ShardStreams.TryReadExactlyAsync(stream, answer, token)
-                ? answer
-                : throw new ShardExchangeException(ShardRefusal.Size, $"{peer.ToShortString()} cut its audit answer short.");
+            if (!await ShardStreams.TryReadExactlyAsync(stream, answer, token))
+            {
+                throw new ShardExchangeException(ShardRefusal.Size, $"{peer.ToShortString()} cut its audit answer short.");
+            }
+
+            await ShardStreams.DrainAsync(stream, 0, token);
+            return answer;
         }
     }
 

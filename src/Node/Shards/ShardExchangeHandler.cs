@@ -23,6 +23,9 @@ public sealed class ShardExchangeHandler : IProtocolHandler
     private readonly TimeProvider _time;
     private readonly ShardExchangeMetrics _metrics;
     private readonly ILogger _logger;
+    /// <summary>Most bytes read and dropped while waiting for the asker's end (a refused store's sender sends none).</summary>
+    private const int MaxDrainBytes = 64 * 1024;
+
     private long _sequence;
 
     /// <summary>Creates the handler of a node that keeps shards in <paramref name="store"/> (up to <paramref name="maxShardBytes"/> each) and signs receipts as <paramref name="identity"/>.</summary>
@@ -98,6 +101,10 @@ public sealed class ShardExchangeHandler : IProtocolHandler
                     await AuditAsync(stream, peer, request, token);
                     break;
             }
+
+            // Wait for the asker's end (a fetch or audit asker ends right after its header; a refused
+            // sender once it read the refusal), so returning never resets an answer still in flight.
+            await ShardStreams.DrainAsync(stream, MaxDrainBytes, token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -240,6 +247,7 @@ public sealed class ShardExchangeHandler : IProtocolHandler
         _metrics.Refused(refusal);
         Log.ShardRefused(_logger, peer, refusal, reason);
         await ShardStreams.RefuseAsync(stream, refusal, reason, token);
+        await ShardStreams.DrainAsync(stream, MaxDrainBytes, token);
     }
 
     // Strictly increasing, and at least the holder's clock in milliseconds, so a restarted holder still issues later sequences.

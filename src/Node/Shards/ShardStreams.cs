@@ -30,6 +30,29 @@ internal static class ShardStreams
         return true;
     }
 
+    /// <summary>
+    /// Reads the peer's direction to its end, discarding at most <paramref name="maxBytes"/>; false when
+    /// more came. A side that returns before the peer ended its direction resets the stream, and on
+    /// QUIC a reset discards what was still unsent, the answer included: so both sides read to the end.
+    /// </summary>
+    public static async ValueTask<bool> DrainAsync(Stream stream, int maxBytes, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[Math.Min(maxBytes, 4096) + 1];
+        var total = 0;
+        while (total <= maxBytes)
+        {
+            var read = await stream.ReadAsync(buffer, cancellationToken);
+            if (read == 0)
+            {
+                return true;
+            }
+
+            total += read;
+        }
+
+        return false;
+    }
+
     /// <summary>Sends a refusal and ends this side's direction.</summary>
     public static async ValueTask RefuseAsync(TransportStream stream, ShardRefusal refusal, string message, CancellationToken cancellationToken)
     {
@@ -62,6 +85,7 @@ internal static class ShardStreams
             if (await TryReadExactlyAsync(stream, text, cancellationToken))
             {
                 message = Encoding.UTF8.GetString(text);
+                await DrainAsync(stream, 0, cancellationToken);
             }
         }
 
