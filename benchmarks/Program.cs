@@ -14,7 +14,7 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll dht-put-control DATA_DIR [puts] [clients] [PID,...]   puts through a running daemon's control API
 //   Overlay.Benchmarks.dll erasure-cpu [tsv]                               Reed–Solomon 10+4 encode and rebuild by CPU time
 //   Overlay.Benchmarks.dll erasure-crosscheck DIR                          Reed–Solomon against klauspost/reedsolomon's cases
-//   Overlay.Benchmarks.dll transport latency|loaded|handshake N|connections N|sim-connections N
+//   Overlay.Benchmarks.dll transport latency|loaded|handshake N|handshake-raw N|connections N|sim-connections N
 //   Overlay.Benchmarks.dll shard-exchange tcp|quic SIZE COUNT              shard/1 store and verified fetch between two nodes on loopback
 //   Overlay.Benchmarks.dll control-cpu                                   control API round trip, Unix socket beside loopback TCP, by CPU time
 if (args is ["blake3-cpu"])

@@ -158,25 +158,10 @@ public static class LoadedLatencyCommand
 
     private static async Task BulkAsync(ITransportConnection connection, long total)
     {
-        var chunk = new byte[ChunkBytes];
-        await using var stream = await connection.OpenStreamAsync(BenchProtocols.Bulk);
-        for (long sent = 0; sent < total; sent += chunk.Length)
+        var counted = await BulkTransfer.SendAsync(connection, new byte[ChunkBytes], total);
+        if (counted != total)
         {
-            await stream.WriteAsync(chunk);
-        }
-
-        await stream.CompleteWritesAsync();
-        var answer = new byte[8];
-        var got = 0;
-        int n;
-        while ((n = await stream.ReadAsync(answer.AsMemory(got))) > 0)
-        {
-            got += n;
-        }
-
-        if (BitConverter.ToInt64(answer) != total)
-        {
-            throw new InvalidOperationException($"The receiver counted {BitConverter.ToInt64(answer)} bytes, not {total}.");
+            throw new InvalidOperationException($"The receiver counted {counted} bytes, not {total}.");
         }
     }
 

@@ -69,24 +69,5 @@ public class TransportBenchmarks
     }
 
     [Benchmark]
-    public async Task<long> BulkStream100MB()
-    {
-        await using var stream = await _pair.Connection.OpenStreamAsync(BenchProtocols.Bulk);
-        const long total = 100L * 1024 * 1024;
-        for (long sent = 0; sent < total; sent += Chunk.Length)
-        {
-            await stream.WriteAsync(Chunk);
-        }
-
-        await stream.CompleteWritesAsync();
-        var answer = new byte[8];
-        var got = 0;
-        int n;
-        while ((n = await stream.ReadAsync(answer.AsMemory(got))) > 0)
-        {
-            got += n;
-        }
-
-        return BitConverter.ToInt64(answer);
-    }
+    public Task<long> BulkStream100MB() => BulkTransfer.SendAsync(_pair.Connection, Chunk, 100L * 1024 * 1024);
 }

@@ -10,7 +10,7 @@ namespace Overlay.Benchmarks.Transport;
 /// <summary>
 /// Measurements BenchmarkDotNet does not express: latency percentiles (p50/p99 of single
 /// round trips) and how many connections one node holds and at what memory cost.
-/// Run: <c>dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll transport latency [tcp|quic]|loaded [tcp|quic] [GiB] [streams] [window=BYTES] [gap=MS] [split]|handshake N [tcp|quic]|connections N|sim-connections N</c>
+/// Run: <c>dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll transport latency [tcp|quic]|loaded [tcp|quic] [GiB] [streams] [window=BYTES] [gap=MS] [split]|handshake N [tcp|quic]|handshake-raw N [tcp|quic]|connections N|sim-connections N</c>
 /// (QUIC needs libmsquic: the system's, or the file named by <c>OVERLAY_MSQUIC_PATH</c>).
 /// </summary>
 public static class TransportCommands
@@ -41,6 +41,11 @@ public static class TransportCommands
                     args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500,
                     LoopbackPair.ParseScheme(args.Length > 2 ? args[2] : "tcp"));
                 return 0;
+            case "handshake-raw":
+                await RawHandshakeCommand.RunAsync(
+                    args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500,
+                    quic: args.Length > 2 && LoopbackPair.ParseScheme(args[2]) == TransportScheme.Quic);
+                return 0;
             case "serve":
                 await ServeAsync(int.Parse(args[1], CultureInfo.InvariantCulture));
                 return 0;
@@ -51,7 +56,7 @@ public static class TransportCommands
                 SimConnections(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: transport latency [tcp|quic] | transport loaded [tcp|quic] [GiB] [streams] [window=BYTES] [gap=MS] [split] | transport handshake N [tcp|quic] | transport connections N | transport sim-connections N");
+                Console.Error.WriteLine("usage: transport latency [tcp|quic] | transport loaded [tcp|quic] [GiB] [streams] [window=BYTES] [gap=MS] [split] | transport handshake N [tcp|quic] | transport handshake-raw N [tcp|quic] | transport connections N | transport sim-connections N");
                 return 2;
         }
     }

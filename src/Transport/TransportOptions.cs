@@ -42,7 +42,7 @@ public sealed class TransportOptions
     /// Per-stream receive window: bytes a peer may have in flight on one stream towards this node.
     /// Over TCP+TLS and in memory each direction starts with the protocol's 64 KiB and the receiver
     /// grants the rest at once; over QUIC it is each stream's initial flow-control window (libmsquic
-    /// may grow it when the reader keeps up). Over TCP every byte of it that is in flight is ahead of
+    /// may grow it when the reader keeps up), and the connection's window is four of them. Over TCP every byte of it that is in flight is ahead of
     /// the connection's next request (one ordered byte stream), so a larger window buys bulk speed on
     /// long paths with request latency. Default 64 KiB; a power of two from 64 KiB to 64 MiB.
     /// </summary>

@@ -11,7 +11,8 @@ namespace Overlay.Transport.Mux;
 /// streams multiplexed as frames (docs/PROTOCOL.md) over one ordered byte link, each naming its
 /// protocol. TCP+TLS, QUIC and the in-memory network differ only in the <see cref="IFrameLink"/>
 /// below, in who calls <see cref="ProcessInbound"/>, and on QUIC in an <see cref="IStreamChannel"/>
-/// that carries streams beside the link. What the peer sends is served by <see cref="InboundServer"/>.
+/// that carries streams beside the link. <see cref="FrameReceiver"/> decodes what the peer sends and
+/// <see cref="InboundServer"/> serves it.
 /// </summary>
 internal sealed class MuxConnection : ITransportConnection
 {
@@ -25,12 +26,12 @@ internal sealed class MuxConnection : ITransportConnection
     private readonly ILogger _logger;
     private readonly BatchingWriter _writer;
     private readonly InboundServer _inbound;
+    private readonly FrameReceiver _receiver;
     private readonly CancellationTokenSource _closedSource = new();
     private readonly RequestTable _requests = new();
     private readonly MuxStreamTable _streams;
     private readonly ITimer _keepAlive;
     private int _active;
-    private long _lastReceive;
     private long _lastActivity;
     private int _closing;
     private int _tornDown;
@@ -49,11 +50,12 @@ internal sealed class MuxConnection : ITransportConnection
         _options = options;
         _time = time;
         _logger = logger;
-        _lastReceive = _lastActivity = time.GetTimestamp();
+        _lastActivity = time.GetTimestamp();
         MaxStreamChunk = Math.Min(options.MaxFrameBytes, FrameHeader.BulkFrameBytes) - FrameHeader.Size;
         _writer = new BatchingWriter(link, time, options.BatchWindow, options.MaxBatchBytes, options.MaxQueuedSendBytes, OnLinkFault);
         _inbound = new InboundServer(this, protocols, options, logger);
         _streams = new MuxStreamTable(this, options, isInitiator);
+        _receiver = new FrameReceiver(this, _writer, _inbound, _streams, _requests, channel is not null, options, time);
         _keepAlive = time.CreateTimer(static s => ((MuxConnection)s!).OnKeepAliveTick(), this, options.KeepAliveInterval, options.KeepAliveInterval);
         TransportMetrics.Opened(scheme);
         channel?.Start(this);
@@ -145,7 +147,7 @@ internal sealed class MuxConnection : ITransportConnection
                 throw new TransportException(TransportError.LimitExceeded, $"The connection already has {_channel.Count} open streams, the configured maximum.");
             }
 
-            Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
+            MarkActivity();
             return await _channel.OpenAsync(protocol, cancellationToken);
         }
 
@@ -184,26 +186,7 @@ internal sealed class MuxConnection : ITransportConnection
     /// Decodes and serves every whole frame at the front of <paramref name="buffer"/>, advancing it.
     /// Returns false when the peer broke the protocol; the connection is then closing.
     /// </summary>
-    public bool ProcessInbound(ref ReadOnlySequence<byte> buffer)
-    {
-        if (buffer.IsEmpty)
-        {
-            return true;
-        }
-
-        Interlocked.Exchange(ref _lastReceive, _time.GetTimestamp());
-
-        // Answers to the requests in this read leave in one write when it has been served.
-        _writer.Cork();
-        try
-        {
-            return ProcessFrames(ref buffer);
-        }
-        finally
-        {
-            _writer.Uncork();
-        }
-    }
+    public bool ProcessInbound(ref ReadOnlySequence<byte> buffer) => _receiver.Process(ref buffer);
 
     /// <summary>The link ended: the peer closed it, died, or the network failed.</summary>
     public void OnLinkClosed(TransportError reason) => Teardown(reason);
@@ -216,7 +199,7 @@ internal sealed class MuxConnection : ITransportConnection
             return ValueTask.FromException(ClosedException());
         }
 
-        Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
+        MarkActivity();
         var header = new FrameHeader(type, flags, stream.FrameId, payload.Length, type == FrameType.StreamOpen ? stream.Protocol.Number : (byte)0);
         return stream.Protocol.Class == TrafficClass.Bulk
             ? _writer.WriteBulkAsync(header, payload.Span, cancellationToken)
@@ -266,6 +249,9 @@ internal sealed class MuxConnection : ITransportConnection
         Observe(_writer.WriteAsync(new FrameHeader(FrameType.Response, flags, id, 1), code, urgent: true));
     }
 
+    /// <summary>The connection is in use now (keep-alives and flow control do not count: a pool must still see it idle).</summary>
+    internal void MarkActivity() => Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
+
     internal void BeginOperation() => Interlocked.Increment(ref _active);
 
     internal void EndOperation() => Interlocked.Decrement(ref _active);
@@ -282,131 +268,13 @@ internal sealed class MuxConnection : ITransportConnection
         Log.FrameDropped(_logger, RemotePeer.ToString(), reason);
     }
 
-    private bool ProcessFrames(ref ReadOnlySequence<byte> buffer)
-    {
-        while (true)
-        {
-            if (Volatile.Read(ref _closing) != 0 && _closeReason != TransportError.Closed)
-            {
-                return false;
-            }
-
-            if (FrameReader.TryRead(ref buffer, _options.MaxFrameBytes, out var frame, out var error))
-            {
-                if (!Dispatch(frame))
-                {
-                    return false;
-                }
-
-                continue;
-            }
-
-            switch (error)
-            {
-                case FrameError.Incomplete:
-                    return true;
-                case FrameError.UnknownType:
-                    // A newer peer may send types we do not know: tell it, skip the frame, keep serving.
-                    Dropped(error);
-                    SendProtocolError(error);
-                    continue;
-                case FrameError.UnsupportedVersion:
-                    Dropped(error);
-                    SendProtocolError(error);
-                    Fail(TransportError.ProtocolViolation, graceful: true);
-                    return false;
-                default:
-                    Dropped(error);
-                    Fail(TransportError.ProtocolViolation, graceful: true);
-                    return false;
-            }
-        }
-    }
-
     private ValueTask Send(FrameHeader header, ReadOnlyMemory<byte> payload, bool urgent, CancellationToken cancellationToken)
         => Send(header, payload.Span, urgent, cancellationToken);
 
     private ValueTask Send(FrameHeader header, ReadOnlySpan<byte> payload, bool urgent, CancellationToken cancellationToken)
     {
-        Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
+        MarkActivity();
         return _writer.WriteAsync(header, payload, urgent, cancellationToken);
-    }
-
-    private bool Dispatch(in Frame frame)
-    {
-        var h = frame.Header;
-        if (h.Type is not (FrameType.Ping or FrameType.Pong or FrameType.StreamWindow or FrameType.ProtocolError))
-        {
-            // Keep-alives and flow control are not use: a pool must still see the connection as idle.
-            Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
-        }
-
-        if (_channel is not null && h.Type is FrameType.StreamOpen or FrameType.StreamData or FrameType.StreamWindow or FrameType.StreamReset)
-        {
-            // Streams travel in the channel beside this link (QUIC streams); frames for them here break the protocol.
-            Dropped("stream_frame_not_allowed");
-            Fail(TransportError.ProtocolViolation, graceful: true);
-            return false;
-        }
-
-        switch (h.Type)
-        {
-            case FrameType.Request:
-                _inbound.ServeRequest(h, frame.Payload);
-                return true;
-            case FrameType.Response:
-                CompleteRequest(h, frame.Payload);
-                return true;
-            case FrameType.Message:
-                _inbound.ServeMessage(h, frame.Payload);
-                return true;
-            case FrameType.StreamOpen:
-                return _streams.Accept(h) || Violation();
-            case FrameType.StreamData:
-                return _streams.OnData(h, frame.Payload) || Violation();
-            case FrameType.StreamWindow:
-                _streams.OnWindow(h, frame.Payload);
-                return true;
-            case FrameType.StreamReset:
-                _streams.OnReset(h, frame.Payload);
-                return true;
-            case FrameType.Ping:
-                Observe(_writer.WriteAsync(new FrameHeader(FrameType.Pong, FrameFlags.None, h.Id, 0), default, urgent: true));
-                return true;
-            case FrameType.Pong:
-                return true;
-            case FrameType.GoAway:
-                _streams.RefuseNew();
-                _ = CloseAsync().AsTask();
-                return true;
-            case FrameType.ProtocolError:
-                TransportMetrics.Dropped("remote_protocol_error");
-                return true;
-            default:
-                return true;
-        }
-    }
-
-    private void CompleteRequest(FrameHeader h, ReadOnlySequence<byte> payload)
-    {
-        if (!_requests.Complete(h, payload, RemotePeer))
-        {
-            // Late answer to a request that timed out or was cancelled.
-            Dropped("unexpected_response");
-        }
-    }
-
-    /// <summary>The peer broke the stream protocol (reason already counted): close, letting the protocol error leave.</summary>
-    private bool Violation()
-    {
-        Fail(TransportError.ProtocolViolation, graceful: true);
-        return false;
-    }
-
-    private void SendProtocolError(FrameError error)
-    {
-        ReadOnlySpan<byte> code = [(byte)error];
-        Observe(_writer.WriteAsync(new FrameHeader(FrameType.ProtocolError, FrameFlags.None, 0, 1), code, urgent: true));
     }
 
     private void OnKeepAliveTick()
@@ -416,7 +284,7 @@ internal sealed class MuxConnection : ITransportConnection
             return;
         }
 
-        var silence = _time.GetElapsedTime(Interlocked.Read(ref _lastReceive));
+        var silence = _time.GetElapsedTime(_receiver.LastReceiveTimestamp);
         if (silence >= _options.KeepAliveInterval * 3)
         {
             // Three intervals without a byte, pings included: the peer or the path is gone.

@@ -311,9 +311,15 @@ public sealed class QuicTransport : ITransport
 
     private static async Task<Stream> AsStream(Task<QuicStream> control) => await control;
 
-    /// <summary>Every stream's initial receive window is <see cref="TransportOptions.StreamWindowBytes"/>; the connection's stays libmsquic's.</summary>
+    /// <summary>
+    /// Every stream's initial receive window is <see cref="TransportOptions.StreamWindowBytes"/>, and the
+    /// connection's is four of them. libmsquic widens a stream's window while its reader keeps up, and
+    /// stream priorities only order what is sent next: bulk bytes already in flight are read before a
+    /// request behind them. The connection window bounds those bytes, as the stream window does on TCP.
+    /// </summary>
     private QuicReceiveWindowSizes ReceiveWindows() => new()
     {
+        Connection = 4 * _options.StreamWindowBytes,
         LocallyInitiatedBidirectionalStream = _options.StreamWindowBytes,
         RemotelyInitiatedBidirectionalStream = _options.StreamWindowBytes,
     };
