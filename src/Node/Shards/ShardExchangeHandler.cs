@@ -82,13 +82,12 @@ public sealed class ShardExchangeHandler : IProtocolHandler
             }
 
             if (!await ShardStreams.TryReadExactlyAsync(stream, header.AsMemory(1, body), token)
-                || !ShardCodec.TryDecodeRequest(header.AsSpan(0, 1 + body), out var request, out var error))
+                || !ShardCodec.TryDecodeRequest(header.AsSpan(0, 1 + body), out var request, out _))
             {
                 await RefuseAsync(stream, peer, ShardRefusal.Malformed, "The request header is cut short or out of range.", token);
                 return;
             }
 
-            _ = error;
             switch (request.Operation)
             {
                 case ShardOperation.Store:
