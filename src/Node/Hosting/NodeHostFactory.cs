@@ -27,6 +27,7 @@ public static class NodeHostFactory
         [ControlOptions.SectionName] = typeof(ControlOptions),
         [PlacementOptions.SectionName] = typeof(PlacementOptions),
         [MetricsOptions.SectionName] = typeof(MetricsOptions),
+        [ShardExchangeOptions.SectionName] = typeof(ShardExchangeOptions),
     };
 
     /// <summary>Configuration section of <see cref="TransportOptions"/>.</summary>
@@ -59,6 +60,7 @@ public static class NodeHostFactory
         problems.AddRange(OptionsRegistration.Check(configuration, ControlOptions.SectionName, new ControlOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, PlacementOptions.SectionName, new PlacementOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, MetricsOptions.SectionName, new MetricsOptions(), o => o.Validate()));
+        problems.AddRange(OptionsRegistration.Check(configuration, ShardExchangeOptions.SectionName, new ShardExchangeOptions(), o => o.Validate()));
         return problems;
     }
 
@@ -101,6 +103,7 @@ public static class NodeHostFactory
         services.AddValidatedOptions<DhtHostOptions>(settings.Configuration, DhtHostOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<ControlOptions>(settings.Configuration, ControlOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<MetricsOptions>(settings.Configuration, MetricsOptions.SectionName, o => o.Validate());
+        services.AddValidatedOptions<ShardExchangeOptions>(settings.Configuration, ShardExchangeOptions.SectionName, o => o.Validate());
 
         services.AddSingleton(identity);
         services.AddSingleton(new NodeRunInfo(settings.DataDirectory, Path.Combine(settings.DataDirectory, IdentityStore.FileName), UnknownKeys.Find(settings.Configuration, Sections)));
@@ -129,6 +132,10 @@ public static class NodeHostFactory
         services.AddSingleton<DhtService>();
         services.AddHostedService(sp => sp.GetRequiredService<DhtService>());
         services.AddSingleton<NodeStatus>();
+
+        // After the DHT (its routing table proposes holders) and before the control API (which drives it).
+        services.AddSingleton<ShardExchangeService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ShardExchangeService>());
         services.AddSingleton<ControlService>();
         services.AddHostedService(sp => sp.GetRequiredService<ControlService>());
         return builder.Build();
