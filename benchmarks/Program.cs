@@ -17,6 +17,7 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll erasure-crosscheck DIR                          Reed–Solomon against klauspost/reedsolomon's cases
 //   Overlay.Benchmarks.dll transport latency|loaded|handshake N|handshake-raw N|connections N|sim-connections N
 //   Overlay.Benchmarks.dll metrics-exporter opentelemetry|prometheus-net|none [idle-s]  a Prometheus exporter's memory, idle CPU and per-measurement cost
+//   Overlay.Benchmarks.dll shard-exchange tcp|quic SIZE COUNT              shard/1 store and verified fetch between two nodes on loopback
 //   Overlay.Benchmarks.dll control-cpu                                   control API round trip, Unix socket beside loopback TCP, by CPU time
 if (args is ["blake3-cpu"])
 {
@@ -34,6 +35,12 @@ if (args.Length is 1 or 2 && args[0] == "identity-memory")
 {
     Overlay.Benchmarks.Crypto.IdentityMemoryProbe.Run(Console.Out, args.Length == 2 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000);
     return 0;
+}
+
+if (args is ["shard-exchange", var shardTransport, var shardSize, var shardCount])
+{
+    return await Overlay.Benchmarks.Node.ShardExchangeProbe.RunAsync(Console.Out, shardTransport,
+        int.Parse(shardSize, System.Globalization.CultureInfo.InvariantCulture), int.Parse(shardCount, System.Globalization.CultureInfo.InvariantCulture));
 }
 
 if (args.Length > 0 && args[0] == "transport")

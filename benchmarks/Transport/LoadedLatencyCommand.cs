@@ -165,7 +165,7 @@ public static class LoadedLatencyCommand
         }
     }
 
-    private static (double P50, double P99) Percentiles(List<double> samples)
+    internal static (double P50, double P99) Percentiles(List<double> samples)
     {
         samples.Sort();
         return (samples[samples.Count / 2], samples[samples.Count * 99 / 100]);

@@ -80,7 +80,7 @@ internal sealed class EclipseNode : IProtocolHandler
             _colluders.Add(peer);
         }
 
-        _ = DrainAsync(listener);
+        _ = listener.DrainAcceptedAsync();
     }
 
     /// <summary>Joins as <see cref="DhtNode.BootstrapAsync"/> does: ping the seed, look up its own id, refresh the buckets up to its closest neighbour.</summary>
@@ -159,23 +159,4 @@ internal sealed class EclipseNode : IProtocolHandler
 
     private DhtRecord Forge(PeerId key) =>
         DhtRecord.Create(key, "forged"u8, _forger.PublicKey.Encoded, ulong.MaxValue, _time.GetUtcNow().AddHours(1), payload => _forger.Sign(payload));
-
-    private static async Task DrainAsync(ITransportListener listener)
-    {
-        while (true)
-        {
-            try
-            {
-                await listener.AcceptAsync(CancellationToken.None);
-            }
-            catch (TransportException ex) when (ex.Reason == TransportError.Closed)
-            {
-                return;
-            }
-            catch (TransportException)
-            {
-                // One failed handshake does not stop the queue.
-            }
-        }
-    }
 }

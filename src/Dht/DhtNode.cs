@@ -214,33 +214,8 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         var listener = await Transport.ListenAsync(listenAddress, cancellationToken);
         _address = listener.LocalAddress.WithPeer(null).ToString();
-        _ = DrainAcceptedAsync(listener);
+        _ = listener.DrainAcceptedAsync();
         return listener.LocalAddress;
-    }
-
-    /// <summary>
-    /// Takes inbound connections off the listener's queue. The request handler serves them whether or
-    /// not they are accepted, but an undrained queue would keep up to its capacity of closed connections
-    /// (and their buffers) alive for the node's lifetime.
-    /// </summary>
-    private static async Task DrainAcceptedAsync(ITransportListener listener)
-    {
-        while (true)
-        {
-            try
-            {
-                await listener.AcceptAsync(CancellationToken.None);
-            }
-            catch (TransportException ex) when (ex.Reason == TransportError.Closed)
-            {
-                // The listener stopped: nothing more will be queued.
-                return;
-            }
-            catch (TransportException)
-            {
-                // One failed handshake does not stop the queue.
-            }
-        }
     }
 
     /// <summary>

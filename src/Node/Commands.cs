@@ -18,5 +18,6 @@ public static class Commands
         new PeersCommand(),
         new StatusCommand(),
         new DoctorCommand(),
+        new ShardCommand(),
     ];
 }

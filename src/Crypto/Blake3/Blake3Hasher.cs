@@ -10,14 +10,31 @@ namespace Overlay.Crypto;
 /// </summary>
 public sealed class Blake3Hasher
 {
-    private readonly PackageHasher _hasher = PackageHasher.New();
+    private readonly PackageHasher _hasher;
 
-    private Blake3Hasher()
+    private Blake3Hasher(PackageHasher hasher)
     {
+        _hasher = hasher;
     }
 
     /// <summary>A hasher with no input yet.</summary>
-    public static Blake3Hasher Create() => new();
+    public static Blake3Hasher Create() => new(PackageHasher.New());
+
+    /// <summary>
+    /// A hasher in BLAKE3's keyed mode (a MAC or a keyed challenge) under <paramref name="key"/>, exactly
+    /// 32 bytes. The key changes every chunk's chaining value, so nothing of an earlier hash under
+    /// another key helps compute this one.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is not 32 bytes.</exception>
+    public static Blake3Hasher CreateKeyed(ReadOnlySpan<byte> key)
+    {
+        if (key.Length != Blake3.HashSize)
+        {
+            throw new ArgumentException($"A BLAKE3 key is {Blake3.HashSize} bytes, not {key.Length}.", nameof(key));
+        }
+
+        return new(PackageHasher.NewKeyed(key));
+    }
 
     /// <summary>Forgets all input.</summary>
     public void Reset() => _hasher.Reset();

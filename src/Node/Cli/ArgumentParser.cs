@@ -33,7 +33,9 @@ public static class ArgumentParser
                 throw new CliUsageException($"Argument {i + 1} is {arg.Length} characters long; at most {MaxArgumentLength} are accepted.");
             }
 
-            if (onlyPositionals || !arg.StartsWith("--", StringComparison.Ordinal) || arg == "-")
+            // A short option (-o) is an option only where the command declares it; elsewhere it is a positional.
+            var declared = spec.ValueOptions.Contains(arg) || spec.FlagOptions.Contains(arg);
+            if (onlyPositionals || arg == "-" || (!arg.StartsWith("--", StringComparison.Ordinal) && !declared))
             {
                 positionals.Add(arg);
                 continue;

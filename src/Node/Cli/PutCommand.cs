@@ -45,7 +45,7 @@ public sealed class PutCommand : ICliCommand
         }
         else
         {
-            var read = await ReadAsync(context, file, cancellationToken).ConfigureAwait(false);
+            var read = await ReadAsync(context, file, MaxReadBytes, cancellationToken).ConfigureAwait(false);
             if (read is null)
             {
                 return ExitCodes.Failure;
@@ -127,8 +127,8 @@ public sealed class PutCommand : ICliCommand
     private static int Int(JsonObject reply, string name) =>
         reply[name] is JsonValue v && v.TryGetValue<int>(out var n) ? n : 0;
 
-    /// <summary>Reads at most <see cref="MaxReadBytes"/> + 1 bytes, so an oversized input is detected without reading all of it.</summary>
-    private static async Task<byte[]?> ReadAsync(CliContext context, string? path, CancellationToken cancellationToken)
+    /// <summary>Reads at most <paramref name="maxBytes"/> + 1 bytes of a file or standard input (null or <c>-</c>), so an oversized input is detected without reading all of it; null (said on standard error) when it cannot be read.</summary>
+    internal static async Task<byte[]?> ReadAsync(CliContext context, string? path, int maxBytes, CancellationToken cancellationToken)
     {
         Stream stream;
         try
@@ -143,7 +143,7 @@ public sealed class PutCommand : ICliCommand
 
         await using (stream.ConfigureAwait(false))
         {
-            var buffer = new byte[MaxReadBytes + 1];
+            var buffer = new byte[maxBytes + 1];
             int total;
             try
             {

@@ -4,6 +4,7 @@ using Overlay.Dht;
 using Overlay.Dht.Persistence;
 using Overlay.Node.Configuration;
 using Overlay.Node.Hosting;
+using Overlay.Node.Shards;
 using Overlay.Storage;
 using Overlay.Storage.InMemory;
 using Overlay.Transport;
@@ -51,11 +52,12 @@ public static class InMemoryNodeParts
         }
 
         var name = identity.Identity.PeerId.ToString();
+        var random = new Random(seed);
         return new NodeParts
         {
             Identity = identity,
             Time = network.Clock,
-            Random = new Random(seed),
+            Random = random,
             CreateTransport = protocols =>
             {
                 var created = network.CreateNode(identity.Identity.PeerId, protocols, transport);
@@ -70,6 +72,10 @@ public static class InMemoryNodeParts
             OpenDhtState = () => new InMemoryDhtStateStore(name),
             // The in-memory state applies each change at once: no writer thread outside the scheduler.
             OpenDhtJournal = state => (InMemoryDhtStateStore)state,
+            // Written only when the node places shards of its own, which the simulator's runs do not.
+            OwnedShardsDirectory = Path.Combine(Path.GetTempPath(), "overlay-sim", name, OwnedShardBook.DirectoryName),
+            // One thread runs the network: the node's one seeded source serves its nonces too.
+            FillNonce = bytes => random.NextBytes(bytes),
             LoggerFactory = loggerFactory,
             MeterFactory = meterFactory,
             Transport = transport,

@@ -9,7 +9,7 @@ namespace Overlay.Node.Composition;
 /// The one composition root: builds a node's parts from <see cref="NodeParts"/>. The daemon's host, the
 /// tests and the simulator all build their nodes here, so a simulated node runs exactly the services a
 /// real one does (shard store and its collector, transport and bootstrap redials, DHT with join backoff,
-/// maintenance and snapshots).
+/// maintenance and snapshots, shard exchange with peers).
 /// </summary>
 public static class NodeComposition
 {
@@ -24,6 +24,7 @@ public static class NodeComposition
         problems.AddRange(parts.Dht.Validate());
         problems.AddRange(parts.DhtHost.Validate());
         problems.AddRange(StorageOptionsValidator.Validate(parts.Storage));
+        problems.AddRange(parts.ShardExchange.Validate());
         if (problems.Count > 0)
         {
             throw new ArgumentException("The node's options are invalid: " + string.Join(" ", problems), nameof(parts));
@@ -38,6 +39,9 @@ public static class NodeComposition
         var dht = new DhtService(
             parts.Identity, Options.Create(parts.Dht), Options.Create(parts.DhtHost), Options.Create(parts.Node),
             transport, protocols, seeds, parts.OpenDhtState, parts.OpenDhtJournal, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<DhtService>());
-        return new OverlayNode(parts.Identity.Identity.PeerId, store, transport, dht);
+        var shards = new ShardExchangeService(
+            parts.Identity, Options.Create(parts.ShardExchange), Options.Create(parts.Storage), parts.OwnedShardsDirectory, store, transport, dht, protocols,
+            parts.Time, parts.FillNonce, parts.MeterFactory, logs.CreateLogger<ShardExchangeService>());
+        return new OverlayNode(parts.Identity.Identity.PeerId, store, transport, dht, shards);
     }
 }

@@ -38,6 +38,12 @@ public sealed class NodeParts
     /// <summary>The writer that saves the DHT's changes to that state in order (group commit over a file, or at once in memory).</summary>
     public required Func<IDhtStateStore, IDhtStateJournal> OpenDhtJournal { get; init; }
 
+    /// <summary>Where the node keeps the receipts of the shards it places (created when first written).</summary>
+    public required string OwnedShardsDirectory { get; init; }
+
+    /// <summary>Fills audit nonces, which holders must not guess: the CSPRNG in the daemon, a seeded source in the simulator.</summary>
+    public required Action<Span<byte>> FillNonce { get; init; }
+
     /// <summary>Loggers of every part.</summary>
     public required ILoggerFactory LoggerFactory { get; init; }
 
@@ -58,4 +64,7 @@ public sealed class NodeParts
 
     /// <summary>The <c>Storage</c> section.</summary>
     public StorageOptions Storage { get; init; } = new();
+
+    /// <summary>The <c>ShardExchange</c> section (quotas for peers' shards, replicas of this node's).</summary>
+    public ShardExchangeOptions ShardExchange { get; init; } = new();
 }

@@ -6,7 +6,8 @@ namespace Overlay.Node.Composition;
 /// <summary>
 /// A whole node, as <see cref="NodeComposition.Build"/> made it: its parts start in order (the shard
 /// store first, so a damaged store stops the node before it serves anything; then the transport; then the
-/// DHT, which shares the transport's listener and pool), their loops run on the context that called
+/// DHT, which shares the transport's listener and pool; then the shard exchange, whose holders the DHT's
+/// routing table proposes), their loops run on the context that called
 /// <see cref="StartAsync"/>, and at stop the loops end before the parts stop in reverse order (the DHT
 /// saves its state while the transport is still up; the store closes last). Start and stop are not
 /// concurrent with each other: the host or the simulator calls them in turn.
@@ -18,13 +19,14 @@ public sealed class OverlayNode : IAsyncDisposable
     private CancellationTokenSource? _stopping;
     private Task _running = Task.CompletedTask;
 
-    internal OverlayNode(PeerId id, ShardStoreService shardStore, TransportService transport, DhtService dht)
+    internal OverlayNode(PeerId id, ShardStoreService shardStore, TransportService transport, DhtService dht, ShardExchangeService shardExchange)
     {
         Id = id;
         ShardStore = shardStore;
         Transport = transport;
         Dht = dht;
-        _parts = [shardStore, transport, dht];
+        ShardExchange = shardExchange;
+        _parts = [shardStore, transport, dht, shardExchange];
     }
 
     /// <summary>The node's PeerId.</summary>
@@ -38,6 +40,9 @@ public sealed class OverlayNode : IAsyncDisposable
 
     /// <summary>The DHT part: join with backoff, maintenance, snapshots.</summary>
     public DhtService Dht { get; }
+
+    /// <summary>The shard exchange part: <c>shard/1</c> served to peers, and this node's shards placed on holders.</summary>
+    public ShardExchangeService ShardExchange { get; }
 
     /// <summary>
     /// The parts' loops while the node runs: faults with the first loop's exception (a bug; a failed

@@ -15,6 +15,7 @@ public sealed class ControlService(
     IOptions<DhtOptions> dhtOptions,
     IOptions<NodeOptions> nodeOptions,
     DhtService dht,
+    ShardExchangeService shards,
     NodeRunInfo runInfo,
     NodeStatus status,
     TimeProvider time,
@@ -33,8 +34,11 @@ public sealed class ControlService(
             return;
         }
 
-        var commands = new DhtControlCommands(dht, dhtOptions.Value, options.Value, nodeOptions.Value, time, status.Snapshot);
-        var server = new ControlServer(options.Value, runInfo.DataDirectory, commands, ControlProtocol.MaxRequestBytes(dhtOptions.Value.MaxValueBytes),
+        var commands = new NodeControlCommands(
+            new DhtControlCommands(dht, dhtOptions.Value, options.Value, nodeOptions.Value, time, status.Snapshot), new ShardControlCommands(shards, options.Value, time));
+        // A request carries a DHT value or a whole shard, whichever this node allows to be larger.
+        var maxRequestBytes = ControlProtocol.MaxRequestBytes(Math.Max(dhtOptions.Value.MaxValueBytes, shards.MaxShardBytes));
+        var server = new ControlServer(options.Value, runInfo.DataDirectory, commands, maxRequestBytes,
             time, meterFactory.Create(ControlServer.MeterName), logger);
         try
         {

@@ -103,4 +103,19 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5051, Level = LogLevel.Warning, Message = "Metrics endpoint not served: cannot listen on {Listen} ({Detail}); the node runs on without it")]
     public static partial void MetricsUnavailable(ILogger logger, string listen, string detail);
+
+    [LoggerMessage(EventId = 5060, Level = LogLevel.Debug, Message = "shard/1 stream from {Peer} cut off ({Reason})")]
+    public static partial void ShardStreamAborted(ILogger logger, Overlay.Crypto.PeerId peer, Overlay.Transport.TransportError reason);
+
+    [LoggerMessage(EventId = 5061, Level = LogLevel.Debug, Message = "shard/1 refused {Peer}: {Refusal} ({Detail})")]
+    public static partial void ShardRefused(ILogger logger, Overlay.Crypto.PeerId peer, Overlay.Node.Shards.ShardRefusal refusal, string detail);
+
+    [LoggerMessage(EventId = 5062, Level = LogLevel.Debug, Message = "Keeping shard {Shard} ({Size} bytes) for {Peer}")]
+    public static partial void ShardStored(ILogger logger, Overlay.Storage.ShardId shard, int size, Overlay.Crypto.PeerId peer);
+
+    [LoggerMessage(EventId = 5063, Level = LogLevel.Debug, Message = "Holder {Peer} of shard {Shard}: {Outcome}")]
+    public static partial void ShardHolderOutcome(ILogger logger, Overlay.Crypto.PeerId peer, Overlay.Storage.ShardId shard, string outcome);
+
+    [LoggerMessage(EventId = 5064, Level = LogLevel.Information, Message = "Serving shard/1: accepting stores {AcceptStores}, {MaxBytesPerPeer} bytes and {MaxShardsPerPeer} shards per peer, {Replicas} replicas per put")]
+    public static partial void ShardExchangeStarted(ILogger logger, bool acceptStores, long maxBytesPerPeer, long maxShardsPerPeer, int replicas);
 }

@@ -28,6 +28,7 @@ public static class NodeHostFactory
         [ControlOptions.SectionName] = typeof(ControlOptions),
         [PlacementOptions.SectionName] = typeof(PlacementOptions),
         [MetricsOptions.SectionName] = typeof(MetricsOptions),
+        [ShardExchangeOptions.SectionName] = typeof(ShardExchangeOptions),
     };
 
     /// <summary>Configuration section of <see cref="TransportOptions"/>.</summary>
@@ -60,6 +61,7 @@ public static class NodeHostFactory
         problems.AddRange(OptionsRegistration.Check(configuration, ControlOptions.SectionName, new ControlOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, PlacementOptions.SectionName, new PlacementOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, MetricsOptions.SectionName, new MetricsOptions(), o => o.Validate()));
+        problems.AddRange(OptionsRegistration.Check(configuration, ShardExchangeOptions.SectionName, new ShardExchangeOptions(), o => o.Validate()));
         return problems;
     }
 
@@ -102,6 +104,7 @@ public static class NodeHostFactory
         services.AddValidatedOptions<DhtHostOptions>(settings.Configuration, DhtHostOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<ControlOptions>(settings.Configuration, ControlOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<MetricsOptions>(settings.Configuration, MetricsOptions.SectionName, o => o.Validate());
+        services.AddValidatedOptions<ShardExchangeOptions>(settings.Configuration, ShardExchangeOptions.SectionName, o => o.Validate());
 
         services.AddSingleton(identity);
         services.AddSingleton(new NodeRunInfo(settings.DataDirectory, Path.Combine(settings.DataDirectory, IdentityStore.FileName), UnknownKeys.Find(settings.Configuration, Sections)));
@@ -128,6 +131,9 @@ public static class NodeHostFactory
                 Overlay.Dht.Persistence.DhtRowSeal.FromIdentity(identity.Identity),
                 fullSync: sp.GetRequiredService<IOptions<StorageOptions>>().Value.Durability == StorageDurability.Full),
             OpenDhtJournal = state => new Overlay.Dht.Persistence.DhtStateJournal(state),
+            OwnedShardsDirectory = Path.Combine(settings.DataDirectory, Overlay.Node.Shards.OwnedShardBook.DirectoryName),
+            // Audit nonces must be unguessable by holders: the daemon draws them from the CSPRNG.
+            FillNonce = System.Security.Cryptography.RandomNumberGenerator.Fill,
             LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
             MeterFactory = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             Node = sp.GetRequiredService<IOptions<NodeOptions>>().Value,
@@ -135,13 +141,15 @@ public static class NodeHostFactory
             Dht = sp.GetRequiredService<IOptions<DhtOptions>>().Value,
             DhtHost = sp.GetRequiredService<IOptions<DhtHostOptions>>().Value,
             Storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value,
+            ShardExchange = sp.GetRequiredService<IOptions<ShardExchangeOptions>>().Value,
         }));
-        // Started after the identity is announced and before the control API (which drives the DHT); stopping in
+        // Started after the identity is announced and before the control API (which drives the DHT and the shard exchange); stopping in
         // reverse, the control API closes first, then the node stops its parts in reverse (the store last).
         services.AddHostedService<OverlayNodeHostedService>();
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().ShardStore);
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Transport);
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Dht);
+        services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().ShardExchange);
         services.AddSingleton<NodeStatus>();
         services.AddSingleton<ControlService>();
         services.AddHostedService(sp => sp.GetRequiredService<ControlService>());

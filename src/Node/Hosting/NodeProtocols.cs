@@ -11,12 +11,13 @@ namespace Overlay.Node.Hosting;
 /// </summary>
 public static class NodeProtocols
 {
-    /// <summary>The node's dispatcher: <c>ping/1</c> served from the start, <c>dht/1</c> once <see cref="DhtService"/> runs.</summary>
+    /// <summary>The node's dispatcher: <c>ping/1</c> served from the start, <c>dht/1</c> once <see cref="DhtService"/> runs, <c>shard/1</c> once <see cref="ShardExchangeService"/> runs.</summary>
     public static ProtocolDispatcher Create()
     {
         var protocols = new ProtocolDispatcher();
         protocols.Register(ProtocolIds.Ping, new PingProtocolHandler());
         protocols.Register(ProtocolIds.Dht);
+        protocols.Register(ProtocolIds.Shard);
         return protocols;
     }
 }

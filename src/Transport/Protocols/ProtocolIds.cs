@@ -11,4 +11,7 @@ public static class ProtocolIds
 
     /// <summary><c>dht/1</c>: the Kademlia DHT's requests (docs/PROTOCOL.md, "DHT messages").</summary>
     public static ProtocolId Dht { get; } = new(2, "dht/1", TrafficClass.Control);
+
+    /// <summary><c>shard/1</c>: shards stored on, fetched from and audited at their holders (docs/PROTOCOL.md, "Shard protocol"); streams only.</summary>
+    public static ProtocolId Shard { get; } = new(3, "shard/1", TrafficClass.Bulk);
 }

@@ -121,4 +121,17 @@ public sealed class Blake3VectorTests
         hasher.Dispose();
         Assert.Throws<ObjectDisposedException>(() => hasher.Hash([1, 2, 3], new byte[8]));
     }
+
+    /// <summary>The keyed mode is what shard audits answer with (Overlay.Node.Shards.ShardAudit).</summary>
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void KeyedHasher_MatchesOfficialVectors(int inputLength)
+    {
+        var c = Blake3Vectors.Case(inputLength);
+        var hasher = Blake3Hasher.CreateKeyed(System.Text.Encoding.ASCII.GetBytes(Blake3Vectors.Official.Key));
+        hasher.Update(Blake3Vectors.Input(inputLength));
+        var output = new byte[Blake3VectorCase.OutputLength];
+        hasher.Finalize(output);
+        Assert.Equal(c.KeyedHash, Hex.Encode(output));
+    }
 }

@@ -1,0 +1,67 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Overlay.Node.Composition;
+using Overlay.Node.Configuration;
+using Overlay.Node.Shards;
+using Overlay.Storage;
+using Overlay.Transport;
+
+namespace Overlay.Node.Hosting;
+
+/// <summary>
+/// The node's <c>shard/1</c> participant. At start it attaches the holder's handler (keeping shards
+/// for peers in the node's store, under the <c>ShardExchange</c> quotas) and builds the owner's side
+/// (placing this node's shards on holders chosen from the routing table, receipts kept in
+/// <c>ownedShardsDirectory</c>, <c>owned-shards/</c> in the daemon's data directory); at stop it detaches
+/// the handler, so peers are answered Unavailable. It runs no loop of its own. Audit nonces come from
+/// <c>fillNonce</c>: the CSPRNG in the daemon, the node's seeded source in the simulator.
+/// </summary>
+public sealed class ShardExchangeService(
+    NodeIdentityHolder identity,
+    IOptions<ShardExchangeOptions> options,
+    IOptions<StorageOptions> storageOptions,
+    string ownedShardsDirectory,
+    ShardStoreService store,
+    TransportService transport,
+    DhtService dht,
+    ProtocolDispatcher protocols,
+    TimeProvider time,
+    Action<Span<byte>> fillNonce,
+    IMeterFactory meterFactory,
+    ILogger<ShardExchangeService> logger) : INodePart
+{
+    /// <summary>The counters of both sides.</summary>
+    public ShardExchangeMetrics Metrics { get; } = new(meterFactory.Create(ShardExchangeMetrics.MeterName));
+
+    /// <summary>The owner's operations; null before start.</summary>
+    public ShardOwner? Owner { get; private set; }
+
+    /// <summary>Largest shard this node places or keeps (Storage:MaxShardBytes).</summary>
+    public int MaxShardBytes => storageOptions.Value.MaxShardBytes;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var handler = new ShardExchangeHandler(identity.Identity, store.Store, MaxShardBytes, settings, time, Metrics, logger);
+        var client = new ShardExchangeClient(identity.Identity.PeerId, settings.StreamTimeout, time);
+        var selector = new RoutingTableHolderSelector(() => dht.Node?.SnapshotContacts() ?? []);
+        var book = new OwnedShardBook(ownedShardsDirectory);
+        Owner = new ShardOwner(client, (address, ct) => transport.Pool.GetAsync(address, ct), selector, book, store.Store, MaxShardBytes,
+            settings, time, fillNonce, Metrics, logger);
+        protocols.Attach(ProtocolIds.Shard, handler);
+        Log.ShardExchangeStarted(logger, settings.AcceptStores, settings.MaxBytesPerPeer, settings.MaxShardsPerPeer, settings.Replicas);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Nothing to run: peers' requests are served by the handler, the owner's operations by their callers.</summary>
+    public Task RunAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        protocols.Detach(ProtocolIds.Shard);
+        Owner?.Dispose();
+        Owner = null;
+        return Task.CompletedTask;
+    }
+}

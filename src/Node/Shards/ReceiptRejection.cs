@@ -1,0 +1,26 @@
+namespace Overlay.Node.Shards;
+
+/// <summary>Why an owner does not accept a storage receipt.</summary>
+public enum ReceiptRejection
+{
+    /// <summary>Accepted.</summary>
+    None = 0,
+
+    /// <summary>The bytes are not a well-formed receipt.</summary>
+    Malformed,
+
+    /// <summary>It names another shard than the one stored.</summary>
+    WrongShard,
+
+    /// <summary>It names another size than the bytes sent.</summary>
+    WrongSize,
+
+    /// <summary>It is made out to another owner.</summary>
+    WrongOwner,
+
+    /// <summary>It is signed by another holder than the one asked.</summary>
+    WrongHolder,
+
+    /// <summary>The signature does not verify under the holder key it carries.</summary>
+    BadSignature,
+}

@@ -1,0 +1,38 @@
+using System.Security.Cryptography;
+using System.Text;
+using Overlay.Crypto;
+using Overlay.Storage;
+
+namespace Overlay.Node.Shards;
+
+/// <summary>
+/// The audit scheme of <c>shard/1</c> (docs/PROTOCOL.md, "Audits"): the answer to a challenge is the
+/// BLAKE3 keyed hash, keyed by a fresh 32-byte nonce, of "overlay/shard/audit", the shard id and every
+/// byte of the shard. The owner computes the answers to a few unrevealed nonces while it still has the
+/// bytes (at store time), keeps them, and spends one per audit.
+/// </summary>
+public static class ShardAudit
+{
+    private static readonly byte[] Context = Encoding.ASCII.GetBytes("overlay/shard/audit");
+
+    /// <summary>Writes the answer to <paramref name="nonce"/> (32 bytes) for shard <paramref name="id"/> holding <paramref name="shard"/> into <paramref name="answer"/> (32 bytes).</summary>
+    public static void Answer(ReadOnlySpan<byte> nonce, ShardId id, ReadOnlySpan<byte> shard, Span<byte> answer)
+    {
+        if (nonce.Length != ShardCodec.NonceBytes || answer.Length != ShardCodec.NonceBytes)
+        {
+            throw new ArgumentException($"Audit nonces and answers are {ShardCodec.NonceBytes} bytes.", nameof(nonce));
+        }
+
+        Span<byte> idBytes = stackalloc byte[ShardId.Size];
+        id.WriteTo(idBytes);
+        var hasher = Blake3Hasher.CreateKeyed(nonce);
+        hasher.Update(Context);
+        hasher.Update(idBytes);
+        hasher.Update(shard);
+        hasher.Finalize(answer);
+    }
+
+    /// <summary>Whether a holder's answer equals the expected one, compared in constant time (the expected answer is the owner's secret until spent).</summary>
+    public static bool Matches(ReadOnlySpan<byte> expected, ReadOnlySpan<byte> answer) =>
+        expected.Length == ShardCodec.NonceBytes && CryptographicOperations.FixedTimeEquals(expected, answer);
+}

@@ -1,0 +1,177 @@
+using System.Buffers.Binary;
+using Overlay.Crypto;
+using Overlay.Storage;
+using Overlay.Transport;
+
+namespace Overlay.Node.Shards;
+
+/// <summary>
+/// The asking side of <c>shard/1</c>: store a shard on a holder and check its receipt, fetch bytes,
+/// and put an audit challenge. It trusts nothing a holder sends: receipts are checked against what was
+/// sent and signed by the holder the connection authenticated; fetched shards are hashed as they arrive
+/// and compared with their id. Every operation is one bulk stream, bounded by the stream timeout.
+/// </summary>
+public sealed class ShardExchangeClient
+{
+    /// <summary>Largest receipt accepted: a hybrid key and signature with room to spare.</summary>
+    public const int MaxReceiptBytes = 8192;
+
+    private readonly PeerId _self;
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates a client that stores as <paramref name="self"/>, bounding each stream by <paramref name="timeout"/> on <paramref name="time"/>.</summary>
+    public ShardExchangeClient(PeerId self, TimeSpan timeout, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        _self = self;
+        _timeout = timeout;
+        _time = time;
+    }
+
+    /// <summary>
+    /// Stores <paramref name="data"/> (whose id is <paramref name="id"/>) on the peer of <paramref name="connection"/>
+    /// until <paramref name="expiresAt"/>, and returns its receipt once checked.
+    /// </summary>
+    /// <exception cref="ShardExchangeException">The holder refused (its typed reason), or its receipt did not check out (<see cref="ShardExchangeException.Rejection"/>).</exception>
+    /// <exception cref="TransportException">The stream failed.</exception>
+    public async Task<StorageReceipt> StoreAsync(ITransportConnection connection, ShardId id, ReadOnlyMemory<byte> data, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var timeout = Bound(cancellationToken, out var token);
+        var peer = connection.RemotePeer;
+        var stream = await connection.OpenStreamAsync(ProtocolIds.Shard, token);
+        await using (stream)
+        {
+            await stream.WriteAsync(ShardCodec.EncodeStore(id, data.Length, expiresAt), token);
+            await ShardStreams.ReadStatusAsync(stream, peer, token);
+            await stream.WriteAsync(data, token);
+            await stream.CompleteWritesAsync(token);
+            await ShardStreams.ReadStatusAsync(stream, peer, token);
+            var length = new byte[2];
+            if (!await ShardStreams.TryReadExactlyAsync(stream, length, token))
+            {
+                throw Rejected(ReceiptRejection.Malformed, $"{peer.ToShortString()} ended the stream before its receipt.");
+            }
+
+            var size = BinaryPrimitives.ReadUInt16BigEndian(length);
+            var bytes = new byte[Math.Min((int)size, MaxReceiptBytes)];
+            if (size > MaxReceiptBytes || !await ShardStreams.TryReadExactlyAsync(stream, bytes, token))
+            {
+                throw Rejected(ReceiptRejection.Malformed, $"{peer.ToShortString()} sent a receipt cut short or of {size} bytes.");
+            }
+
+            await ShardStreams.DrainAsync(stream, 0, token);
+            return CheckReceipt(bytes, id, data.Length, peer);
+        }
+    }
+
+    /// <summary>Decodes and checks a receipt for <paramref name="id"/> of <paramref name="size"/> bytes made out to this node by <paramref name="holder"/>.</summary>
+    /// <exception cref="ShardExchangeException">The receipt is malformed or does not check out.</exception>
+    public StorageReceipt CheckReceipt(ReadOnlySpan<byte> bytes, ShardId id, int size, PeerId holder)
+    {
+        if (!StorageReceipt.TryDecode(bytes, out var receipt, out var error))
+        {
+            throw Rejected(ReceiptRejection.Malformed, $"{holder.ToShortString()} sent a malformed receipt ({error}).");
+        }
+
+        var rejection = receipt.Check(id, size, _self, holder);
+        return rejection == ReceiptRejection.None
+            ? receipt
+            : throw Rejected(rejection, $"{holder.ToShortString()} sent a receipt that does not hold ({rejection}).");
+    }
+
+    /// <summary>
+    /// Fetches up to <paramref name="length"/> bytes of the shard from <paramref name="offset"/>
+    /// (<see cref="ShardCodec.ToEnd"/>: all) into <paramref name="destination"/>, calling
+    /// <paramref name="onBytes"/> with each piece as it arrives (so a caller can hash, and keep what
+    /// arrived before a failure). Returns the shard's whole size as the holder states it. The bytes are
+    /// what the holder sent: only the caller, with the whole shard, can verify them.
+    /// </summary>
+    /// <exception cref="ShardExchangeException">Refused, or the holder sent fewer bytes than it announced (Size), or more than the destination holds (Size).</exception>
+    public async Task<int> FetchAsync(
+        ITransportConnection connection, ShardId id, long offset, long length, Memory<byte> destination, Action<ReadOnlyMemory<byte>>? onBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var timeout = Bound(cancellationToken, out var token);
+        var peer = connection.RemotePeer;
+        var stream = await connection.OpenStreamAsync(ProtocolIds.Shard, token);
+        await using (stream)
+        {
+            await stream.WriteAsync(ShardCodec.EncodeFetch(id, offset, length), token);
+            await stream.CompleteWritesAsync(token);
+            await ShardStreams.ReadStatusAsync(stream, peer, token);
+            var size = await ShardStreams.ReadUInt32Async(stream, peer, token);
+            var count = await ShardStreams.ReadUInt32Async(stream, peer, token);
+            var expected = Math.Min(length, Math.Max(0, (long)size - offset));
+            if (count != expected || count > destination.Length)
+            {
+                throw new ShardExchangeException(ShardRefusal.Size, $"{peer.ToShortString()} announced {count} bytes of a {size}-byte shard from offset {offset}; {Math.Min(expected, destination.Length)} were due.");
+            }
+
+            var received = 0;
+            while (received < count)
+            {
+                var read = await stream.ReadAsync(destination[received..(int)count], token);
+                if (read == 0)
+                {
+                    throw new ShardExchangeException(ShardRefusal.Size, $"{peer.ToShortString()} ended the stream after {received} of the {count} bytes it announced.");
+                }
+
+                onBytes?.Invoke(destination.Slice(received, read));
+                received += read;
+            }
+
+            await ShardStreams.DrainAsync(stream, 0, token);
+            return (int)size;
+        }
+    }
+
+    /// <summary>Puts the challenge <paramref name="nonce"/> to the peer for shard <paramref name="id"/>; returns its 32-byte answer.</summary>
+    /// <exception cref="ShardExchangeException">Refused (NotFound when it no longer holds the shard), or the answer was cut short.</exception>
+    public async Task<byte[]> AuditAsync(ITransportConnection connection, ShardId id, ReadOnlyMemory<byte> nonce, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var timeout = Bound(cancellationToken, out var token);
+        var peer = connection.RemotePeer;
+        var stream = await connection.OpenStreamAsync(ProtocolIds.Shard, token);
+        await using (stream)
+        {
+            await stream.WriteAsync(ShardCodec.EncodeAudit(id, nonce.Span), token);
+            await stream.CompleteWritesAsync(token);
+            await ShardStreams.ReadStatusAsync(stream, peer, token);
+            var answer = new byte[ShardCodec.NonceBytes];
+            if (!await ShardStreams.TryReadExactlyAsync(stream, answer, token))
+            {
+                throw new ShardExchangeException(ShardRefusal.Size, $"{peer.ToShortString()} cut its audit answer short.");
+            }
+
+            await ShardStreams.DrainAsync(stream, 0, token);
+            return answer;
+        }
+    }
+
+    private static ShardExchangeException Rejected(ReceiptRejection rejection, string message) =>
+        new(ShardRefusal.Mismatch, message) { Rejection = rejection };
+
+    private Deadline Bound(CancellationToken cancellationToken, out CancellationToken token)
+    {
+        var deadline = new Deadline(new CancellationTokenSource(_timeout, _time), cancellationToken);
+        token = deadline.Token;
+        return deadline;
+    }
+
+    /// <summary>The stream timeout on the injected clock, joined with the caller's token.</summary>
+    private sealed class Deadline(CancellationTokenSource timer, CancellationToken caller) : IDisposable
+    {
+        private readonly CancellationTokenSource _linked = CancellationTokenSource.CreateLinkedTokenSource(caller, timer.Token);
+
+        public CancellationToken Token => _linked.Token;
+
+        public void Dispose()
+        {
+            _linked.Dispose();
+            timer.Dispose();
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using System.Diagnostics.Metrics;
+using System.Text.Json.Nodes;
+
+namespace Overlay.Node.Shards;
+
+/// <summary>
+/// The counters of <c>shard/1</c> (meter <see cref="MeterName"/>), on both sides: what this node keeps
+/// and refuses for others, and how its own shards' holders answer. Each is also kept as a running
+/// total, so <c>overlay shard status</c> can show them without a metrics exporter.
+/// </summary>
+public sealed class ShardExchangeMetrics
+{
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = "Overlay.Node.Shards";
+
+    private readonly Counter<long> _held;
+    private readonly Counter<long> _heldBytes;
+    private readonly Counter<long> _refusals;
+    private readonly Counter<long> _served;
+    private readonly Counter<long> _servedBytes;
+    private readonly Counter<long> _auditsAnswered;
+    private readonly Counter<long> _audits;
+    private readonly Counter<long> _receiptsRejected;
+    private readonly Counter<long> _aborted;
+    private readonly long[] _refusalTotals = new long[(int)ShardRefusal.Failed + 1];
+    private long _heldTotal;
+    private long _heldBytesTotal;
+    private long _servedTotal;
+    private long _auditsAnsweredTotal;
+    private long _auditsPassed;
+    private long _auditsFailed;
+    private long _receiptsRejectedTotal;
+    private long _abortedTotal;
+
+    /// <summary>Creates the counters on <paramref name="meter"/>.</summary>
+    public ShardExchangeMetrics(Meter meter)
+    {
+        ArgumentNullException.ThrowIfNull(meter);
+        _held = meter.CreateCounter<long>("overlay.shard.stores_accepted", description: "Stores this node accepted from peers (new holds and renewals), each answered with a receipt");
+        _heldBytes = meter.CreateCounter<long>("overlay.shard.stored_bytes", "By", "Bytes of the stores this node accepted from peers");
+        _refusals = meter.CreateCounter<long>("overlay.shard.refusals", description: "shard/1 operations this node refused, by reason");
+        _served = meter.CreateCounter<long>("overlay.shard.fetches_served", description: "Fetches this node answered with bytes");
+        _servedBytes = meter.CreateCounter<long>("overlay.shard.bytes_served", "By", "Shard bytes this node sent to fetchers");
+        _auditsAnswered = meter.CreateCounter<long>("overlay.shard.audits_answered", description: "Audit challenges this node answered as a holder");
+        _audits = meter.CreateCounter<long>("overlay.shard.audits", description: "Audits of this node's shards, by result (passed, failed)");
+        _receiptsRejected = meter.CreateCounter<long>("overlay.shard.receipts_rejected", description: "Storage receipts this node refused as an owner, by reason");
+        _aborted = meter.CreateCounter<long>("overlay.shard.streams_aborted", description: "shard/1 streams cut off mid-way (timeout, reset, connection lost)");
+    }
+
+    internal void Held(long bytes)
+    {
+        _held.Add(1);
+        _heldBytes.Add(bytes);
+        Interlocked.Increment(ref _heldTotal);
+        Interlocked.Add(ref _heldBytesTotal, bytes);
+    }
+
+    internal void Refused(ShardRefusal refusal)
+    {
+        _refusals.Add(1, new KeyValuePair<string, object?>("reason", ShardCodec.Tag(refusal)));
+        Interlocked.Increment(ref _refusalTotals[(int)refusal]);
+    }
+
+    internal void Served(long bytes)
+    {
+        _served.Add(1);
+        _servedBytes.Add(bytes);
+        Interlocked.Increment(ref _servedTotal);
+    }
+
+    internal void AuditAnswered()
+    {
+        _auditsAnswered.Add(1);
+        Interlocked.Increment(ref _auditsAnsweredTotal);
+    }
+
+    internal void Audited(bool passed)
+    {
+        _audits.Add(1, new KeyValuePair<string, object?>("result", passed ? "passed" : "failed"));
+        Interlocked.Increment(ref passed ? ref _auditsPassed : ref _auditsFailed);
+    }
+
+    internal void ReceiptRejected(ReceiptRejection reason)
+    {
+        _receiptsRejected.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
+        Interlocked.Increment(ref _receiptsRejectedTotal);
+    }
+
+    internal void Aborted()
+    {
+        _aborted.Add(1);
+        Interlocked.Increment(ref _abortedTotal);
+    }
+
+    /// <summary>Refusals of one reason so far.</summary>
+    public long RefusalCount(ShardRefusal refusal) => Volatile.Read(ref _refusalTotals[(int)refusal]);
+
+    /// <summary>Stores accepted from peers so far.</summary>
+    public long HeldCount => Volatile.Read(ref _heldTotal);
+
+    /// <summary>Audits of this node's shards that passed so far.</summary>
+    public long AuditsPassed => Volatile.Read(ref _auditsPassed);
+
+    /// <summary>Audits of this node's shards that failed so far.</summary>
+    public long AuditsFailed => Volatile.Read(ref _auditsFailed);
+
+    /// <summary>Streams cut off so far.</summary>
+    public long AbortedCount => Volatile.Read(ref _abortedTotal);
+
+    /// <summary>The running totals as JSON (for <c>overlay shard status</c>).</summary>
+    public JsonObject ToJson()
+    {
+        var refusals = new JsonObject();
+        for (var i = 1; i < _refusalTotals.Length; i++)
+        {
+            refusals[ShardCodec.Tag((ShardRefusal)i)] = Volatile.Read(ref _refusalTotals[i]);
+        }
+
+        return new JsonObject
+        {
+            ["storesAccepted"] = HeldCount,
+            ["storedBytes"] = Volatile.Read(ref _heldBytesTotal),
+            ["refusals"] = refusals,
+            ["fetchesServed"] = Volatile.Read(ref _servedTotal),
+            ["auditsAnswered"] = Volatile.Read(ref _auditsAnsweredTotal),
+            ["auditsPassed"] = AuditsPassed,
+            ["auditsFailed"] = AuditsFailed,
+            ["receiptsRejected"] = Volatile.Read(ref _receiptsRejectedTotal),
+            ["streamsAborted"] = AbortedCount,
+        };
+    }
+}

@@ -1,0 +1,14 @@
+namespace Overlay.Node.Shards;
+
+/// <summary>The operation a <c>shard/1</c> stream carries: the first byte its opener sends.</summary>
+public enum ShardOperation : byte
+{
+    /// <summary>Keep a shard for the opener and answer with a signed storage receipt.</summary>
+    Store = 1,
+
+    /// <summary>Send a shard's bytes from an offset.</summary>
+    Fetch = 2,
+
+    /// <summary>Answer an audit challenge: the nonce-keyed BLAKE3 of the whole shard.</summary>
+    Audit = 3,
+}

@@ -1,0 +1,35 @@
+namespace Overlay.Node.Shards;
+
+/// <summary>Why bytes from a peer are not a well-formed <c>shard/1</c> header or receipt.</summary>
+public enum ShardWireError
+{
+    /// <summary>Well formed.</summary>
+    None = 0,
+
+    /// <summary>The stream ended before its first byte.</summary>
+    Empty,
+
+    /// <summary>The first byte names no operation.</summary>
+    UnknownOperation,
+
+    /// <summary>Fewer bytes than the layout needs (or, for a whole buffer, a different count).</summary>
+    Truncated,
+
+    /// <summary>An expiry outside 0..9999-12-31 in milliseconds.</summary>
+    ExpiryOutOfRange,
+
+    /// <summary>A size beyond what any node stores.</summary>
+    SizeOutOfRange,
+
+    /// <summary>A receipt of an unknown version.</summary>
+    UnsupportedVersion,
+
+    /// <summary>A receipt whose holder key does not decode.</summary>
+    BadKey,
+
+    /// <summary>A receipt whose signature length is outside what the holder's scheme makes.</summary>
+    BadSignatureLength,
+
+    /// <summary>Bytes left after a complete receipt.</summary>
+    TrailingBytes,
+}
