@@ -11,11 +11,12 @@ using Overlay.Transport.InMemory;
 namespace Overlay.Sim;
 
 /// <summary>
-/// Forms a network of <see cref="DhtNode"/>s from one bootstrap node on virtual time, then measures
-/// lookup accuracy against a global sort, hop counts, put/get success before and after a fifth of the
+/// Forms a network of <see cref="DhtNode"/>s (or, with <c>wholeNodes</c>, of whole nodes built by the
+/// daemon's composition root, each running every service the daemon runs) from one bootstrap node on
+/// virtual time, then measures lookup accuracy against a global sort, hop counts, put/get success before and after a fifth of the
 /// nodes fail, and memory per node. One seed gives one run.
 /// </summary>
-internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, LatencyMatrix matrix, TextWriter output, DhtOptions options, bool breakdown = false, bool progress = false, bool silentFailures = false)
+internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, LatencyMatrix matrix, TextWriter output, DhtOptions options, bool breakdown = false, bool progress = false, bool silentFailures = false, bool wholeNodes = false)
 {
     /// <summary>The node options of a run: the defaults, with what the in-memory network needs.</summary>
     public static DhtOptions DefaultOptions(bool preferLowLatency) => new()
@@ -69,6 +70,14 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         }
 
         var memoryIdentities = GC.GetTotalMemory(forceFullCollection: true);
+        if (wholeNodes)
+        {
+            using var whole = new WholeNodeNetwork(net, nodes, options, transportOptions, seed);
+            dhtNodes = FormWholeNodes(whole, identities, net, clock, wall, counts, limit, out var built);
+            transports = whole.Transports;
+            return Measure(net, clock, rtt, transportOptions, dhtNodes, transports, dead, limit, wall, memoryBefore, memoryIdentities, built);
+        }
+
         for (var i = 0; i < nodes; i++)
         {
             var identity = identities[i];
@@ -103,6 +112,49 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
                 }
             }
         }, limit);
+        return Measure(net, clock, rtt, transportOptions, dhtNodes, transports, dead, limit, wall, memoryBefore, memoryIdentities, memoryConstructed);
+    }
+
+    /// <summary>
+    /// Starts the first whole node, then the others 32 at a time (as the DHT run joins them), each batch
+    /// once the one before has joined. Every node joins through its own join loop, with its own backoff.
+    /// </summary>
+    private DhtNode[] FormWholeNodes(
+        WholeNodeNetwork whole, NodeIdentity[] identities, InMemoryNetwork net, VirtualTimeProvider clock, Stopwatch wall, EventCounts? counts,
+        TimeSpan limit, out long memoryConstructed)
+    {
+        whole.Build(0, identities[0], bootstrap: null);
+        string? first = null;
+        net.Run(async () =>
+        {
+            await whole.Nodes[0].StartAsync(CancellationToken.None);
+            first = whole.Nodes[0].Transport.LocalAddresses[0].ToString();
+        }, limit);
+        for (var i = 1; i < nodes; i++)
+        {
+            whole.Build(i, identities[i], first);
+        }
+
+        memoryConstructed = GC.GetTotalMemory(forceFullCollection: true);
+        net.Run(async () =>
+        {
+            const int concurrency = 32;
+            for (var start = 1; start < nodes; start += concurrency)
+            {
+                await whole.StartAndJoinAsync(start, Math.Min(nodes, start + concurrency));
+                if (progress && (start / concurrency) % 16 == 15)
+                {
+                    Progress(start + concurrency, wall.Elapsed, clock, net, whole.Transports, counts!);
+                }
+            }
+        }, limit);
+        return whole.DhtNodes();
+    }
+
+    private int Measure(
+        InMemoryNetwork net, VirtualTimeProvider clock, double[][] rtt, TransportOptions transportOptions, DhtNode[] dhtNodes, InMemoryTransport[] transports,
+        bool[] dead, TimeSpan limit, Stopwatch wall, long memoryBefore, long memoryIdentities, long memoryConstructed)
+    {
         var formationWall = wall.Elapsed;
 
         var formationVirtual = clock.Elapsed;
@@ -118,9 +170,13 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         // At rest: per-peer state trimmed as a maintenance round trims it, without the round's bucket
         // refreshes. After hours of formation every bucket is due, and refreshing 10,000 nodes costs as much
         // wall time as forming them; the refreshes leave no state that formation did not.
-        foreach (var n in dhtNodes)
+        // Whole nodes run their maintenance rounds themselves.
+        if (!wholeNodes)
         {
-            n.TrimIdleState(clock.GetUtcNow());
+            foreach (var n in dhtNodes)
+            {
+                n.TrimIdleState(clock.GetUtcNow());
+            }
         }
 
         var memoryIdle = GC.GetTotalMemory(forceFullCollection: true);
@@ -146,9 +202,9 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         Line($"nodes {nodes}, seed {seed}, latency preference {(options.PreferLowLatency ? "on" : "off")}{SimOptions.Describe(options)}");
         Line($"formation: virtual {formationVirtual.TotalSeconds:F1} s, wall {formationWall.TotalSeconds:F1} s");
         Line($"memory per node (managed heap after formation / nodes, incl. open connections): {(memoryAfter - memoryBefore) / (double)nodes / 1024:F1} KiB");
-        Line($"  identities (keys, not part of the DHT): {(memoryIdentities - memoryBefore) / (double)nodes:F0} B/node");
+        Line($"  identities (keys, not part of the {Part}): {(memoryIdentities - memoryBefore) / (double)nodes:F0} B/node");
         Line($"  constructed, not started (fixed per-node objects): {(memoryConstructed - memoryIdentities) / (double)nodes:F0} B/node");
-        Line($"  after formation, DHT part (heap minus identities): {(memoryAfter - memoryIdentities) / (double)nodes:F0} B/node, open connection ends {connectionsAfter} ({connectionsAfter / (double)nodes:F1}/node)");
+        Line($"  after formation, {Part} part (heap minus identities): {(memoryAfter - memoryIdentities) / (double)nodes:F0} B/node, open connection ends {connectionsAfter} ({connectionsAfter / (double)nodes:F1}/node)");
         Line($"  per node: contacts {cContacts / (double)nodes:F1}, replacement entries {cCached / (double)nodes:F1}, rate-limiter buckets {cLimited / (double)nodes:F1}, " +
              $"RTT filter windows {cFiltered / (double)nodes:F1}, coordinates {cCoordinates / (double)nodes:F1}, records {cRecords / (double)nodes:F1}, pooled connections {cPooled / (double)nodes:F1}");
         Line($"  idle after {transportOptions.IdleTimeout * 2} without traffic: {(memoryIdle - memoryIdentities) / (double)nodes:F0} B/node, open connection ends {connectionsIdle}");
@@ -374,7 +430,8 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         var open = 0;
         foreach (var t in transports)
         {
-            open += t.ConnectionCount;
+            // Whole nodes not started yet have no transport.
+            open += t?.ConnectionCount ?? 0;
         }
 
         var executed = net.Scheduler.Executed;
@@ -388,6 +445,8 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         _lastSegments = segments;
         _lastWall = wall;
     }
+
+    private string Part => wholeNodes ? "node" : "DHT";
 
     private void Line(string text) => output.WriteLine(text);
 }

@@ -2,7 +2,8 @@ using System.Globalization;
 using Overlay.Dht.Coordinates;
 using Overlay.Sim;
 
-// overlay-sim dht --nodes N --lookups L --keys K --seed S --latency PATH
+// overlay-sim dht|node --nodes N --lookups L --keys K --seed S --latency PATH
+// dht: bare DHT participants; node: whole nodes built by the daemon's composition root, every service running.
 // overlay-sim adversary [...] --latency PATH
 if (args.Length > 0 && args[0] == "adversary")
 {
@@ -14,11 +15,11 @@ if (args.Length > 0 && args[0] == "trust")
     return Overlay.Sim.Trust.TrustCommand.Run(args[1..], Console.Out, Console.Error);
 }
 
-if (args.Length == 0 || args[0] != "dht")
+if (args.Length == 0 || (args[0] != "dht" && args[0] != "node"))
 {
     Console.Error.WriteLine(Overlay.Sim.Adversary.AdversaryCommand.Usage);
     Console.Error.WriteLine(Overlay.Sim.Trust.TrustCommand.Usage);
-    Console.Error.WriteLine("usage: Overlay.Sim dht [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown] [--progress] [--no-latency-preference] [--silent-failures] [--option NAME=VALUE (a DhtOptions property, e.g. HedgeFactor=0)]...");
+    Console.Error.WriteLine("usage: Overlay.Sim dht|node [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown] [--progress] [--no-latency-preference] [--silent-failures] [--option NAME=VALUE (a DhtOptions property, e.g. HedgeFactor=0)]...");
     return 2;
 }
 
@@ -103,4 +104,4 @@ if (options.Validate() is { Count: > 0 } problems)
     return 2;
 }
 
-return new DhtNetworkRun(nodes, lookups, keys, seed, matrix!, Console.Out, options, breakdown, progress, silentFailures).Run();
+return new DhtNetworkRun(nodes, lookups, keys, seed, matrix!, Console.Out, options, breakdown, progress, silentFailures, wholeNodes: args[0] == "node").Run();

@@ -451,31 +451,6 @@ public sealed partial class DhtNode : IAsyncDisposable
         return due.Count;
     }
 
-    /// <summary>
-    /// Runs <see cref="RunMaintenanceOnceAsync"/> every <paramref name="period"/> on the node's clock until
-    /// cancelled. A failed round is skipped, not fatal.
-    /// </summary>
-    public async Task RunMaintenanceAsync(TimeSpan period, CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(period, _time, cancellationToken);
-                await RunMaintenanceOnceAsync(cancellationToken);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception)
-            {
-                // A round that failed (every peer unreachable, or a request timing out, which surfaces as
-                // a cancellation of its own) is retried next period; only the caller's token stops the loop.
-            }
-        }
-    }
-
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {

@@ -130,60 +130,6 @@ public class DhtNetworkTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Maintenance_OnVirtualTime_RepublishesOwnRecordsAndExpiresOrphans()
-    {
-        var options = DhtTestNetwork.DefaultOptions();
-        options.RecordTtl = TimeSpan.FromHours(2);
-        options.RepublishInterval = TimeSpan.FromMinutes(30);
-        options.BucketRefreshInterval = TimeSpan.FromMinutes(30);
-        using var net = new DhtTestNetwork(40, seed: 21, SharedLatency.PlanetLab, options);
-        net.Form(concurrency: 8);
-        var random = new Random(22);
-        var kept = PeerId.Random(random);
-        var orphan = PeerId.Random(random);
-        using var stop = new CancellationTokenSource();
-        DhtRecord? firstCopy = null;
-        net.Net.Run(async () =>
-        {
-            Assert.True((await net.Nodes[1].PutAsync(kept, "kept"u8.ToArray(), CancellationToken.None)).StoredOn > 0);
-            Assert.True((await net.Nodes[2].PutAsync(orphan, "orphan"u8.ToArray(), CancellationToken.None)).StoredOn > 0);
-            firstCopy = await net.Nodes[30].GetAsync(kept, CancellationToken.None);
-        });
-        Assert.NotNull(firstCopy);
-
-        // The orphan's publisher leaves; everyone else runs maintenance for longer than the record TTL.
-        net.Kill(2);
-        var loops = new List<Task>();
-        net.Net.Run(async () =>
-        {
-            for (var i = 0; i < net.Nodes.Count; i++)
-            {
-                if (!net.Dead[i])
-                {
-                    loops.Add(net.Nodes[i].RunMaintenanceAsync(TimeSpan.FromMinutes(10), stop.Token));
-                }
-            }
-
-            await Task.Delay(options.RecordTtl + TimeSpan.FromMinutes(30), net.Clock);
-        }, HangGuard);
-
-        DhtRecord? kept2 = null;
-        DhtRecord? orphan2 = null;
-        net.Net.Run(async () =>
-        {
-            kept2 = await net.Nodes[30].GetAsync(kept, CancellationToken.None);
-            orphan2 = await net.Nodes[31].GetAsync(orphan, CancellationToken.None);
-            await stop.CancelAsync();
-            await Task.WhenAll(loops);
-        }, TimeSpan.FromMinutes(1));
-
-        Assert.NotNull(kept2);
-        Assert.True(kept2.Expires > firstCopy!.Expires, "the publisher did not re-sign its record");
-        Assert.True(kept2.Sequence > firstCopy.Sequence);
-        Assert.Null(orphan2);
-    }
-
-    [Fact]
     public void Providers_AddedByTwoNodes_AreFoundByAnother()
     {
         using var net = new DhtTestNetwork(30, seed: 31, SharedLatency.PlanetLab, DhtTestNetwork.DefaultOptions());

@@ -21,7 +21,8 @@ public sealed class BootstrapSeeds
     private readonly Dictionary<string, BootstrapPin> _pins = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _failures = new(StringComparer.Ordinal);
     private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
-    private readonly TaskCompletionSource _restored = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Plain continuations (completed outside the lock): a simulated node's waiter resumes on its scheduler, in order.
+    private readonly TaskCompletionSource _restored = new();
 
     public BootstrapSeeds(IOptions<TransportOptions> options, TimeProvider time, ILogger<BootstrapSeeds> logger)
     {
@@ -80,10 +81,10 @@ public sealed class BootstrapSeeds
         }
 
         // Plain awaits only (no Task.WaitAsync): the same code runs on a virtual-time scheduler.
-        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using (cancellationToken.Register(() => cancelled.TrySetCanceled(cancellationToken)).ConfigureAwait(false))
+        var cancelled = new TaskCompletionSource();
+        await using (cancellationToken.Register(() => cancelled.TrySetCanceled(cancellationToken)).ConfigureAwait(true))
         {
-            await (await Task.WhenAny(_restored.Task, cancelled.Task).ConfigureAwait(false)).ConfigureAwait(false);
+            await (await Task.WhenAny(_restored.Task, cancelled.Task).ConfigureAwait(true)).ConfigureAwait(true);
         }
     }
 

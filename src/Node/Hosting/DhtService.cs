@@ -1,11 +1,11 @@
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Overlay.Dht;
 using Overlay.Dht.Coordinates;
 using Overlay.Dht.Persistence;
 using Overlay.Dht.Records;
+using Overlay.Node.Composition;
 using Overlay.Node.Configuration;
 using Overlay.Transport;
 
@@ -20,7 +20,9 @@ namespace Overlay.Node.Hosting;
 /// through the identity they proved on first contact, whose pin is saved at once) and the saved contacts,
 /// retrying with backoff while nobody answers and saying why; it runs maintenance rounds, and every
 /// <c>DhtHost:SnapshotInterval</c> saves the contacts that changed and deletes expired rows, all on the
-/// injected clock. At stop it saves the contacts and closes the file.
+/// injected clock. At stop it saves the contacts and closes the file. Where the state is kept comes from
+/// outside (<c>openState</c>, and <c>openJournal</c> for the writes in its order): <c>dht.db</c> in the daemon,
+/// memory in the simulator.
 /// </summary>
 public sealed class DhtService(
     NodeIdentityHolder identity,
@@ -30,42 +32,51 @@ public sealed class DhtService(
     TransportService transport,
     ProtocolDispatcher protocols,
     BootstrapSeeds seeds,
-    IDhtStateStore state,
+    Func<IDhtStateStore> openState,
+    Func<IDhtStateStore, IDhtStateJournal> openJournal,
     TimeProvider time,
+    Random random,
     IMeterFactory meterFactory,
-    ILogger<DhtService> logger) : BackgroundService
+    ILogger<DhtService> logger) : INodePart
 {
     /// <summary>Meter of the node's own DHT hosting counters (the DHT's are under Overlay.Dht).</summary>
     public const string MeterName = "Overlay.Node.Dht";
 
     private static readonly TimeSpan FirstJoinRetry = TimeSpan.FromSeconds(2);
 
+    // Completed by the join loop; plain continuations, so awaiting it keeps a simulated node on its scheduler.
+    private readonly TaskCompletionSource _joined = new();
     private int _savedContacts;
-    private DhtStateJournal? _journal;
+    private IDhtStateStore? _state;
+    private IDhtStateJournal? _journal;
 
     /// <summary>The running DHT node; null before start and after stop.</summary>
     public DhtNode? Node { get; private set; }
 
     /// <summary>Whether a join attempt has reached a live peer.</summary>
-    public bool Joined { get; private set; }
+    public bool Joined => _joined.Task.IsCompletedSuccessfully;
 
-    public override async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Completes when a join attempt has reached a live peer; never when the node waits for peers to find it.</summary>
+    public Task WhenJoined => _joined.Task;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         var options = dhtOptions.Value;
         var announce = AnnounceAddress.Resolve(hostOptions.Value.AnnounceAddress, transport.LocalAddresses);
-        // Random.Shared: thread-safe, and a daemon has no run to replay; tests and the simulator inject seeded sources.
+        // The daemon passes Random.Shared (thread-safe; it has no run to replay); tests and the simulator a seeded source.
         // A configured location seeds the coordinate, so the first lookups already prefer nearby peers.
         var location = nodeOptions.Value is { Latitude: { } lat, Longitude: { } lon } ? VivaldiCoordinate.FromLocation(lat, lon) : (VivaldiCoordinate?)null;
+        var state = _state = openState();
         var loaded = state.Load(time.GetUtcNow());
-        _journal = new DhtStateJournal(state);
-        var node = new DhtNode(identity.Identity, options, time, Random.Shared, transport.Transports, transport.Pool, announce,
+        _journal = openJournal(state);
+        var node = new DhtNode(identity.Identity, options, time, random, transport.Transports, transport.Pool, announce,
             meterFactory.Create(Overlay.Dht.Wire.DhtMetrics.MeterName), startCoordinate: location, journal: _journal);
         Restore(node, loaded);
         try
         {
             // Rows checked again are sealed, refused ones deleted; the records were saved already, so a
             // failure here loses nothing and only costs the check again at the next start.
-            await node.WhenRestoreSavedAsync().ConfigureAwait(false);
+            await node.WhenRestoreSavedAsync().ConfigureAwait(true);
         }
         catch (DhtStateException e)
         {
@@ -77,10 +88,9 @@ public sealed class DhtService(
         protocols.Attach(ProtocolIds.Dht, node.RequestHandler);
         var detail = $"announcing {announce?.ToString() ?? "no address"}, {node.ContactCount} contacts, {node.RecordCount} records";
         Log.ComponentStarted(logger, "DHT", detail);
-        await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    public Task RunAsync(CancellationToken stoppingToken)
     {
         var node = Node!;
         return Task.WhenAll(
@@ -89,22 +99,22 @@ public sealed class DhtService(
             SnapshotLoopAsync(node, stoppingToken));
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
         seeds.PinLearned -= OnPinLearned;
         protocols.Detach(ProtocolIds.Dht);
         if (Node is { } node)
         {
-            await SaveContactsAsync(node).ConfigureAwait(false);
+            await SaveContactsAsync(node).ConfigureAwait(true);
             Node = null;
-            await node.DisposeAsync().ConfigureAwait(false);
+            await node.DisposeAsync().ConfigureAwait(true);
         }
 
         // Writes still queued are saved first; then the file is closed, its log folded in.
-        _journal?.Dispose();
+        (_journal as IDisposable)?.Dispose();
         _journal = null;
-        state.Dispose();
+        _state?.Dispose();
+        _state = null;
     }
 
     private void Restore(DhtNode node, DhtStateLoadResult loaded)
@@ -150,7 +160,7 @@ public sealed class DhtService(
         var expired = loaded.ExpiredRecords + loaded.ExpiredProviders;
         if (loaded.Snapshot.Contacts.Count + loaded.Snapshot.Records.Count + loaded.Snapshot.Providers.Count + expired + loaded.Problems.Count > 0)
         {
-            Log.DhtStateLoaded(logger, state.Path, _savedContacts, kept, expired, refused, checkedAgain);
+            Log.DhtStateLoaded(logger, _state!.Path, _savedContacts, kept, expired, refused, checkedAgain);
         }
     }
 
@@ -168,7 +178,7 @@ public sealed class DhtService(
             var started = time.GetUtcNow();
             try
             {
-                var contacts = await node.BootstrapAsync(await ResolveSeedsAsync(node, stoppingToken).ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
+                var contacts = await node.BootstrapAsync(await ResolveSeedsAsync(node, stoppingToken).ConfigureAwait(true), stoppingToken).ConfigureAwait(true);
                 var answered = 0;
                 foreach (var c in node.SnapshotContacts())
                 {
@@ -177,7 +187,7 @@ public sealed class DhtService(
 
                 if (answered > 0)
                 {
-                    Joined = true;
+                    _joined.TrySetResult();
                     Log.DhtJoined(logger, answered, contacts);
                     return;
                 }
@@ -201,7 +211,7 @@ public sealed class DhtService(
             Log.DhtJoinFailed(logger, seeds.Configured.Count, _savedContacts, why.Length > 0 ? why : "no peer answered a DHT request", delay.TotalSeconds);
             try
             {
-                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(true);
             }
             catch (OperationCanceledException)
             {
@@ -223,7 +233,7 @@ public sealed class DhtService(
         {
             try
             {
-                var address = await transport.ResolveBootstrapAsync(configured, stoppingToken).ConfigureAwait(false);
+                var address = await transport.ResolveBootstrapAsync(configured, stoppingToken).ConfigureAwait(true);
                 if (address.ExpectedPeer != node.Id)
                 {
                     resolved.Add(address);
@@ -253,7 +263,7 @@ public sealed class DhtService(
 
         try
         {
-            await journal.WriteAsync(DhtStateChange.StoreBootstrapPin(pin)).ConfigureAwait(false);
+            await journal.WriteAsync(DhtStateChange.StoreBootstrapPin(pin)).ConfigureAwait(true);
         }
         catch (DhtStateException e)
         {
@@ -267,11 +277,11 @@ public sealed class DhtService(
         using var timer = new PeriodicTimer(hostOptions.Value.MaintenanceInterval, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(true))
             {
                 try
                 {
-                    await node.RunMaintenanceOnceAsync(stoppingToken).ConfigureAwait(false);
+                    await node.RunMaintenanceOnceAsync(stoppingToken).ConfigureAwait(true);
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
@@ -297,9 +307,9 @@ public sealed class DhtService(
         using var timer = new PeriodicTimer(hostOptions.Value.SnapshotInterval, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(true))
             {
-                await SaveContactsAsync(node).ConfigureAwait(false);
+                await SaveContactsAsync(node).ConfigureAwait(true);
             }
         }
         catch (OperationCanceledException)
@@ -333,8 +343,8 @@ public sealed class DhtService(
         {
             var saved = journal.WriteAsync(DhtStateChange.SaveContacts(contacts));
             var swept = journal.WriteAsync(DhtStateChange.RemoveExpired(time.GetUtcNow()));
-            await Task.WhenAll(saved, swept).ConfigureAwait(false);
-            Log.DhtStateSaved(logger, state.Path, contacts.Count, node.RecordCount);
+            await Task.WhenAll(saved, swept).ConfigureAwait(true);
+            Log.DhtStateSaved(logger, _state!.Path, contacts.Count, node.RecordCount);
         }
         catch (DhtStateException e)
         {

@@ -95,6 +95,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 5030, Level = LogLevel.Debug, Message = "DHT maintenance round failed ({Kind}): {Detail}; retrying next period")]
     public static partial void DhtMaintenanceFailed(ILogger logger, string kind, string detail);
 
+    [LoggerMessage(EventId = 5044, Level = LogLevel.Critical, Message = "A node loop failed; stopping the node")]
+    public static partial void NodeLoopFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 5050, Level = LogLevel.Information, Message = "Metrics for Prometheus at {Url}")]
     public static partial void MetricsServing(ILogger logger, string url);
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Overlay.Dht;
+using Overlay.Node.Composition;
 using Overlay.Node.Configuration;
 using Overlay.Node.Control;
 using Overlay.Node.Metrics;
@@ -108,34 +109,48 @@ public static class NodeHostFactory
         services.AddSingleton(identity);
         services.AddSingleton(new NodeRunInfo(settings.DataDirectory, Path.Combine(settings.DataDirectory, IdentityStore.FileName), UnknownKeys.Find(settings.Configuration, Sections)));
 
-        // Hosted services start in this order and stop in reverse: the node announces itself first,
-        // and the store closes last, after everything that writes to it has stopped.
+        // Hosted services start in this order and stop in reverse: the node announces itself first.
         services.AddHostedService<NodeService>();
-        // Before the components, so their first counts are already exported; stopped last.
+        // Before the node, so its first counts are already exported; stopped last.
         services.AddSingleton<MetricsEndpoint>();
         services.AddHostedService(sp => sp.GetRequiredService<MetricsEndpoint>());
-        services.AddSingleton<ShardStoreService>();
-        services.AddHostedService(sp => sp.GetRequiredService<ShardStoreService>());
-        services.AddSingleton(_ => NodeProtocols.Create());
-        services.AddSingleton<BootstrapSeeds>();
-        services.AddSingleton<TransportService>();
-        services.AddHostedService(sp => sp.GetRequiredService<TransportService>());
-        // After the transport (it shares its listener and pool) and before the control API (which drives it);
-        // stopping in reverse, the control API closes first and the DHT saves its state before the transport goes.
-        // dht.db keeps the promise Storage:Durability makes for shards: Full flushes every commit to the disk.
-        services.AddSingleton(_ => Overlay.Dht.Persistence.DhtRowSeal.FromIdentity(identity.Identity));
-        services.AddSingleton<Overlay.Dht.Persistence.IDhtStateStore>(sp => new Overlay.Dht.Persistence.SqliteDhtStateStore(
-            Path.Combine(settings.DataDirectory, Overlay.Dht.Persistence.SqliteDhtStateStore.FileName),
-            sp.GetRequiredService<IOptions<DhtOptions>>().Value, sp.GetRequiredService<IOptions<DhtHostOptions>>().Value.MaxSavedContacts,
-            sp.GetRequiredService<Overlay.Dht.Persistence.DhtRowSeal>(),
-            fullSync: sp.GetRequiredService<IOptions<StorageOptions>>().Value.Durability == StorageDurability.Full));
-        services.AddSingleton<DhtService>();
-        services.AddHostedService(sp => sp.GetRequiredService<DhtService>());
+        // One node, built by the composition root the simulator and tests also use, from the real parts.
+        services.AddSingleton(sp => NodeComposition.Build(new NodeParts
+        {
+            Identity = identity,
+            Time = sp.GetRequiredService<TimeProvider>(),
+            // Thread-safe, and a daemon has no run to replay.
+            Random = Random.Shared,
+            CreateTransport = protocols => TransportSet.Create(identity.Identity, protocols, sp.GetRequiredService<IOptions<TransportOptions>>().Value,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<TransportService>()),
+            OpenShardStore = ShardStoreService.OpenSqlite,
+            // dht.db keeps the promise Storage:Durability makes for shards: Full flushes every commit to the disk.
+            OpenDhtState = () => new Overlay.Dht.Persistence.SqliteDhtStateStore(
+                Path.Combine(settings.DataDirectory, Overlay.Dht.Persistence.SqliteDhtStateStore.FileName),
+                sp.GetRequiredService<IOptions<DhtOptions>>().Value, sp.GetRequiredService<IOptions<DhtHostOptions>>().Value.MaxSavedContacts,
+                Overlay.Dht.Persistence.DhtRowSeal.FromIdentity(identity.Identity),
+                fullSync: sp.GetRequiredService<IOptions<StorageOptions>>().Value.Durability == StorageDurability.Full),
+            OpenDhtJournal = state => new Overlay.Dht.Persistence.DhtStateJournal(state),
+            OwnedShardsDirectory = Path.Combine(settings.DataDirectory, Overlay.Node.Shards.OwnedShardBook.DirectoryName),
+            // Audit nonces must be unguessable by holders: the daemon draws them from the CSPRNG.
+            FillNonce = System.Security.Cryptography.RandomNumberGenerator.Fill,
+            LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
+            MeterFactory = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            Node = sp.GetRequiredService<IOptions<NodeOptions>>().Value,
+            Transport = sp.GetRequiredService<IOptions<TransportOptions>>().Value,
+            Dht = sp.GetRequiredService<IOptions<DhtOptions>>().Value,
+            DhtHost = sp.GetRequiredService<IOptions<DhtHostOptions>>().Value,
+            Storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value,
+            ShardExchange = sp.GetRequiredService<IOptions<ShardExchangeOptions>>().Value,
+        }));
+        // Started after the identity is announced and before the control API (which drives the DHT and the shard exchange); stopping in
+        // reverse, the control API closes first, then the node stops its parts in reverse (the store last).
+        services.AddHostedService<OverlayNodeHostedService>();
+        services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().ShardStore);
+        services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Transport);
+        services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Dht);
+        services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().ShardExchange);
         services.AddSingleton<NodeStatus>();
-
-        // After the DHT (its routing table proposes holders) and before the control API (which drives it).
-        services.AddSingleton<ShardExchangeService>();
-        services.AddHostedService(sp => sp.GetRequiredService<ShardExchangeService>());
         services.AddSingleton<ControlService>();
         services.AddHostedService(sp => sp.GetRequiredService<ControlService>());
         return builder.Build();

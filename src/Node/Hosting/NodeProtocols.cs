@@ -4,10 +4,10 @@ namespace Overlay.Node.Hosting;
 
 /// <summary>
 /// The protocols a node serves, composed in one place. Each is registered with the node's
-/// <see cref="ProtocolDispatcher"/>; one that runs inside a hosted service is registered without a
-/// handler (peers are answered <c>Unavailable</c>) and its service attaches the handler when it has
+/// <see cref="ProtocolDispatcher"/>; one served by a part of the node (<see cref="DhtService"/>) is registered without a
+/// handler (peers are answered <c>Unavailable</c>) and its part attaches the handler when it has
 /// started and detaches it when it stops. A new protocol is one more line here and an attach in its
-/// service; nothing else on the inbound path changes.
+/// part; nothing else on the inbound path changes.
 /// </summary>
 public static class NodeProtocols
 {

@@ -1,8 +1,7 @@
 using System.Diagnostics.Metrics;
-using System.Security.Cryptography;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Overlay.Node.Composition;
 using Overlay.Node.Configuration;
 using Overlay.Node.Shards;
 using Overlay.Storage;
@@ -14,20 +13,23 @@ namespace Overlay.Node.Hosting;
 /// The node's <c>shard/1</c> participant. At start it attaches the holder's handler (keeping shards
 /// for peers in the node's store, under the <c>ShardExchange</c> quotas) and builds the owner's side
 /// (placing this node's shards on holders chosen from the routing table, receipts kept in
-/// <c>owned-shards/</c>); at stop it detaches the handler, so peers are answered Unavailable.
+/// <c>ownedShardsDirectory</c>, <c>owned-shards/</c> in the daemon's data directory); at stop it detaches
+/// the handler, so peers are answered Unavailable. It runs no loop of its own. Audit nonces come from
+/// <c>fillNonce</c>: the CSPRNG in the daemon, the node's seeded source in the simulator.
 /// </summary>
 public sealed class ShardExchangeService(
     NodeIdentityHolder identity,
     IOptions<ShardExchangeOptions> options,
     IOptions<StorageOptions> storageOptions,
-    NodeRunInfo runInfo,
+    string ownedShardsDirectory,
     ShardStoreService store,
     TransportService transport,
     DhtService dht,
     ProtocolDispatcher protocols,
     TimeProvider time,
+    Action<Span<byte>> fillNonce,
     IMeterFactory meterFactory,
-    ILogger<ShardExchangeService> logger) : IHostedService
+    ILogger<ShardExchangeService> logger) : INodePart
 {
     /// <summary>The counters of both sides.</summary>
     public ShardExchangeMetrics Metrics { get; } = new(meterFactory.Create(ShardExchangeMetrics.MeterName));
@@ -44,14 +46,16 @@ public sealed class ShardExchangeService(
         var handler = new ShardExchangeHandler(identity.Identity, store.Store, MaxShardBytes, settings, time, Metrics, logger);
         var client = new ShardExchangeClient(identity.Identity.PeerId, settings.StreamTimeout, time);
         var selector = new RoutingTableHolderSelector(() => dht.Node?.SnapshotContacts() ?? []);
-        var book = new OwnedShardBook(Path.Combine(runInfo.DataDirectory, OwnedShardBook.DirectoryName));
-        // Audit nonces must be unguessable by holders: the daemon draws them from the CSPRNG.
+        var book = new OwnedShardBook(ownedShardsDirectory);
         Owner = new ShardOwner(client, (address, ct) => transport.Pool.GetAsync(address, ct), selector, book, store.Store, MaxShardBytes,
-            settings, time, RandomNumberGenerator.Fill, Metrics, logger);
+            settings, time, fillNonce, Metrics, logger);
         protocols.Attach(ProtocolIds.Shard, handler);
         Log.ShardExchangeStarted(logger, settings.AcceptStores, settings.MaxBytesPerPeer, settings.MaxShardsPerPeer, settings.Replicas);
         return Task.CompletedTask;
     }
+
+    /// <summary>Nothing to run: peers' requests are served by the handler, the owner's operations by their callers.</summary>
+    public Task RunAsync(CancellationToken stoppingToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken)
     {

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Overlay.Node.Composition;
 using Overlay.Storage;
 
 namespace Overlay.Node.Hosting;
@@ -16,7 +16,7 @@ public sealed class ShardStoreService(
     TimeProvider timeProvider,
     IMeterFactory meterFactory,
     ILogger<ShardStoreService> logger,
-    ShardStoreOpener? opener = null) : BackgroundService
+    ShardStoreOpener? opener = null) : INodePart
 {
     private IShardStore? _store;
     private IShardStoreAdministration? _administration;
@@ -27,30 +27,44 @@ public sealed class ShardStoreService(
     /// <summary>The open store's administration (collection, scrub, quarantine); available once the host has started.</summary>
     public IShardStoreAdministration Administration => _administration ?? throw new InvalidOperationException("The shard store is not open yet.");
 
-    public override async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         (_store, _administration) = (opener ?? OpenSqlite)(options.Value, timeProvider, meterFactory, logger);
         var usage = _store.GetUsage();
         var detail = $"{usage.ShardCount} shards of {usage.UsedBytes} bytes, {usage.ChargedBytes} of the {usage.CapacityBytes}-byte quota charged, in {options.Value.Directory}";
         Log.ComponentStarted(logger, "shard store", detail);
-        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+        return Task.CompletedTask;
     }
 
-    private static (IShardStore, IShardStoreAdministration) OpenSqlite(StorageOptions options, TimeProvider timeProvider, IMeterFactory meterFactory, ILogger logger)
+    /// <summary>Opens the daemon's <see cref="SqliteShardStore"/> (a <see cref="ShardStoreOpener"/>).</summary>
+    internal static (IShardStore, IShardStoreAdministration) OpenSqlite(StorageOptions options, TimeProvider timeProvider, IMeterFactory meterFactory, ILogger logger)
     {
         var store = SqliteShardStore.Open(options, timeProvider, meterFactory, logger);
         return (store, store);
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        _administration is null ? Task.CompletedTask : ExpiredShardCollector.RunAsync(_administration, options.Value, timeProvider, stoppingToken);
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    public async Task RunAsync(CancellationToken stoppingToken)
     {
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_administration is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await ExpiredShardCollector.RunAsync(_administration, options.Value, timeProvider, stoppingToken).ConfigureAwait(true);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
         if (_store is not null)
         {
-            await _store.DisposeAsync().ConfigureAwait(false);
+            await _store.DisposeAsync().ConfigureAwait(true);
             _store = null;
             _administration = null;
         }

@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Overlay.Node.Composition;
 using Overlay.Transport;
 using Overlay.Transport.Pooling;
 
@@ -10,15 +10,16 @@ namespace Overlay.Node.Hosting;
 /// The node's network presence: listens on the configured addresses, pools accepted connections,
 /// and keeps a connection to the bootstrap peers, redialling with backoff on the injected clock.
 /// A bootstrap address without a PeerId is dialled unpinned once and then held to the identity it
-/// proved (<see cref="BootstrapSeeds"/>).
+/// proved (<see cref="BootstrapSeeds"/>). The transport itself comes from outside (<c>createTransport</c>,
+/// given the node's protocols): TCP+TLS and QUIC in the daemon, the in-memory network in the simulator.
 /// </summary>
 public sealed class TransportService(
-    NodeIdentityHolder identity,
     IOptions<TransportOptions> options,
     ProtocolDispatcher protocols,
     BootstrapSeeds seeds,
+    Func<ProtocolDispatcher, ITransport> createTransport,
     TimeProvider time,
-    ILogger<TransportService> logger) : BackgroundService
+    ILogger<TransportService> logger) : INodePart, IAsyncDisposable
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetry = TimeSpan.FromMinutes(1);
@@ -26,7 +27,7 @@ public sealed class TransportService(
     private readonly List<ITransportListener> _listeners = [];
     private readonly Dictionary<string, Task<TransportAddress>> _firstDials = new(StringComparer.Ordinal);
     private readonly HashSet<string> _identityChangeReported = new(StringComparer.Ordinal);
-    private TransportSet? _transports;
+    private ITransport? _transports;
     private ConnectionPool? _pool;
 
     /// <summary>The node's transports (TCP+TLS, and QUIC where available), once started; the DHT dials through <see cref="Pool"/>.</summary>
@@ -38,24 +39,23 @@ public sealed class TransportService(
     /// <summary>The addresses this node listens on, with the actual ports and its PeerId pinned.</summary>
     public IReadOnlyList<TransportAddress> LocalAddresses { get; private set; } = [];
 
-    public override async Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        _transports = TransportSet.Create(identity.Identity, protocols, settings, time, logger);
+        _transports = createTransport(protocols);
         _pool = new ConnectionPool(_transports, settings, time, logger);
         var local = new List<TransportAddress>();
         foreach (var text in settings.ListenAddresses)
         {
-            var listener = await _transports.ListenAsync(TransportAddress.Parse(text), cancellationToken).ConfigureAwait(false);
+            var listener = await _transports.ListenAsync(TransportAddress.Parse(text), cancellationToken).ConfigureAwait(true);
             _listeners.Add(listener);
             local.Add(listener.LocalAddress);
         }
 
         LocalAddresses = local;
-        await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public async Task RunAsync(CancellationToken stoppingToken)
     {
         var loops = new List<Task>();
         foreach (var listener in _listeners)
@@ -68,25 +68,30 @@ public sealed class TransportService(
             loops.Add(BootstrapLoopAsync(address, stoppingToken));
         }
 
-        await Task.WhenAll(loops).ConfigureAwait(false);
+        await Task.WhenAll(loops).ConfigureAwait(true);
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync().ConfigureAwait(true);
+
+    /// <summary>Closes the listeners, the pool and the transport (what <see cref="StopAsync"/> does).</summary>
+    public async ValueTask DisposeAsync()
     {
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
         foreach (var listener in _listeners)
         {
-            await listener.DisposeAsync().ConfigureAwait(false);
+            await listener.DisposeAsync().ConfigureAwait(true);
         }
 
+        _listeners.Clear();
         if (_pool is not null)
         {
-            await _pool.DisposeAsync().ConfigureAwait(false);
+            await _pool.DisposeAsync().ConfigureAwait(true);
+            _pool = null;
         }
 
         if (_transports is not null)
         {
-            await _transports.DisposeAsync().ConfigureAwait(false);
+            await _transports.DisposeAsync().ConfigureAwait(true);
+            _transports = null;
         }
     }
 
@@ -96,7 +101,7 @@ public sealed class TransportService(
         {
             try
             {
-                var connection = await listener.AcceptAsync(stoppingToken).ConfigureAwait(false);
+                var connection = await listener.AcceptAsync(stoppingToken).ConfigureAwait(true);
                 if (_pool!.Adopt(connection))
                 {
                     Log.PeerConnected(logger, connection.RemotePeer, connection.RemoteAddress, "inbound");
@@ -127,7 +132,7 @@ public sealed class TransportService(
     public async Task<TransportAddress> ResolveBootstrapAsync(TransportAddress configured, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(configured);
-        await seeds.WaitRestoredAsync(cancellationToken).ConfigureAwait(false);
+        await seeds.WaitRestoredAsync(cancellationToken).ConfigureAwait(true);
         if (seeds.PinnedAddress(configured) is { } pinned)
         {
             return pinned;
@@ -145,23 +150,23 @@ public sealed class TransportService(
         }
 
         // Bounded by the handshake timeout; not cancelled with one caller, since others may share it.
-        return await dial.ConfigureAwait(false);
+        return await dial.ConfigureAwait(true);
     }
 
     private async Task<TransportAddress> FirstContactAsync(TransportAddress configured)
     {
-        var connection = await _transports!.DialAsync(configured, CancellationToken.None).ConfigureAwait(false);
+        var connection = await _transports!.DialAsync(configured, CancellationToken.None).ConfigureAwait(true);
         if (!_pool!.Adopt(connection))
         {
             // The pool already holds a connection to this peer (it dialled us first); Adopt closed this one.
-            await connection.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(true);
         }
 
         var pinned = seeds.Learn(configured, connection.RemotePeer);
         if (pinned.ExpectedPeer != connection.RemotePeer)
         {
             // Another first contact pinned the address meanwhile, to someone else: the first one stands.
-            await connection.CloseAsync().ConfigureAwait(false);
+            await connection.CloseAsync().ConfigureAwait(true);
             throw new TransportException(TransportError.IdentityMismatch, $"{configured} proved {connection.RemotePeer}, not {pinned.ExpectedPeer}, the identity it proved on first contact.");
         }
 
@@ -176,16 +181,16 @@ public sealed class TransportService(
             TransportAddress? target = null;
             try
             {
-                target = await ResolveBootstrapAsync(configured, stoppingToken).ConfigureAwait(false);
+                target = await ResolveBootstrapAsync(configured, stoppingToken).ConfigureAwait(true);
 
                 // Through the pool: a connection the DHT (or the peer) already opened is reused, and
                 // concurrent dials to one peer share one handshake instead of racing to a duplicate
                 // that one side would close under the other's first request.
-                var connection = await _pool!.GetAsync(target, stoppingToken).ConfigureAwait(false);
+                var connection = await _pool!.GetAsync(target, stoppingToken).ConfigureAwait(true);
                 seeds.RecordSuccess(configured);
                 Log.PeerConnected(logger, connection.RemotePeer, target, "bootstrap");
                 delay = FirstRetry;
-                await WaitAsync(connection.Closed, stoppingToken).ConfigureAwait(false);
+                await WaitAsync(connection.Closed, stoppingToken).ConfigureAwait(true);
                 continue;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -205,7 +210,7 @@ public sealed class TransportService(
 
             try
             {
-                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(delay, time, stoppingToken).ConfigureAwait(true);
             }
             catch (OperationCanceledException)
             {
@@ -229,9 +234,11 @@ public sealed class TransportService(
 
     private static async Task WaitAsync(CancellationToken closed, CancellationToken stoppingToken)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var a = closed.Register(() => done.TrySetResult()).ConfigureAwait(false);
-        await using var b = stoppingToken.Register(() => done.TrySetResult()).ConfigureAwait(false);
-        await done.Task.ConfigureAwait(false);
+        // Continuations run where the token fires, not on the thread pool: in the simulator that is the one
+        // deterministic scheduler, which RunContinuationsAsynchronously with ConfigureAwait(true) would escape.
+        var done = new TaskCompletionSource();
+        await using var a = closed.Register(() => done.TrySetResult()).ConfigureAwait(true);
+        await using var b = stoppingToken.Register(() => done.TrySetResult()).ConfigureAwait(true);
+        await done.Task.ConfigureAwait(true);
     }
 }

@@ -35,12 +35,13 @@ public sealed class ShardStoreServiceTests
             });
 
         await service.StartAsync(Ct);
+        using var stopping = new CancellationTokenSource();
+        var collector = service.RunAsync(stopping.Token);
         Assert.Same(opened, service.Store);
         Assert.Same(administration, service.Administration);
         var id = (await service.Store.PutAsync(new byte[] { 1, 2, 3 }, new ShardPutOptions(clock.GetUtcNow().AddSeconds(30)), Ct)).Id;
 
-        // The collector runs on the node's clock (its timer armed by the background service's own
-        // thread): not before its interval, then once it has passed.
+        // The collector runs on the node's clock (its timer armed by the service's loop): not before its interval, then once it has passed.
         await clock.FirstTimer.WaitAsync(Guard, Ct);
         virtualClock.Advance(TimeSpan.FromSeconds(59));
         Assert.Equal(0, administration!.Sweeps);
@@ -48,6 +49,8 @@ public sealed class ShardStoreServiceTests
         Assert.Equal(new ExpirySweep(1, 0), await administration.FirstSweep.WaitAsync(Guard, Ct));
         Assert.False(service.Store.Contains(id));
 
+        await stopping.CancelAsync();
+        await collector.WaitAsync(Guard, Ct);
         await service.StopAsync(Ct);
         Assert.Equal(StorageErrorReason.Closed, Assert.Throws<StorageException>(() => opened!.Contains(id)).Reason);
         Assert.Throws<InvalidOperationException>(() => service.Store);

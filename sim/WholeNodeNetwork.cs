@@ -1,0 +1,83 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Overlay.Crypto;
+using Overlay.Dht;
+using Overlay.Node.Composition;
+using Overlay.Node.Hosting;
+using Overlay.Transport;
+using Overlay.Transport.InMemory;
+
+namespace Overlay.Sim;
+
+/// <summary>
+/// Whole nodes on the in-memory network: each is built by the daemon's composition root from the
+/// simulator's virtual clock, a seeded random source, an in-memory transport, an in-memory shard store and
+/// in-memory DHT state, and runs every service the daemon runs (bootstrap redials, joining with backoff,
+/// maintenance, snapshots, the shard collector) on the network's one scheduler.
+/// </summary>
+internal sealed class WholeNodeNetwork : IDisposable
+{
+    private readonly InMemoryNetwork _net;
+    private readonly DhtOptions _dht;
+    private readonly TransportOptions _transport;
+    private readonly int _seed;
+    private readonly ServiceProvider _metrics;
+    private readonly IMeterFactory _meters;
+
+    public WholeNodeNetwork(InMemoryNetwork net, int count, DhtOptions dht, TransportOptions transport, int seed)
+    {
+        _net = net;
+        _dht = dht;
+        _transport = transport;
+        _seed = seed;
+        Nodes = new OverlayNode[count];
+        Transports = new InMemoryTransport[count];
+        // One meter per name for all nodes, as one process would have (the default factory shares them).
+        _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        _meters = _metrics.GetRequiredService<IMeterFactory>();
+    }
+
+    public OverlayNode[] Nodes { get; }
+
+    public InMemoryTransport[] Transports { get; }
+
+    /// <summary>Builds node <paramref name="index"/>, not started; <paramref name="bootstrap"/> is the address it joins through (none for the first).</summary>
+    public void Build(int index, NodeIdentity identity, string? bootstrap) =>
+        Nodes[index] = NodeComposition.Build(InMemoryNodeParts.Create(
+            _net, new NodeIdentityHolder(identity, createdThisStart: false), (_seed * 7919) + index, bootstrap, t => Transports[index] = t,
+            _dht, _meters, NullLoggerFactory.Instance, _transport.IdleTimeout));
+
+    /// <summary>Starts nodes [<paramref name="from"/>, <paramref name="to"/>) together and waits until each has joined.</summary>
+    public async Task StartAndJoinAsync(int from, int to)
+    {
+        var starts = new List<Task>();
+        for (var i = from; i < to; i++)
+        {
+            starts.Add(Nodes[i].StartAsync(CancellationToken.None));
+        }
+
+        await Task.WhenAll(starts);
+        var joins = new List<Task>();
+        for (var i = from; i < to; i++)
+        {
+            joins.Add(Nodes[i].Dht.WhenJoined);
+        }
+
+        await Task.WhenAll(joins);
+    }
+
+    /// <summary>The DHT participant of each started node.</summary>
+    public DhtNode[] DhtNodes()
+    {
+        var result = new DhtNode[Nodes.Length];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = Nodes[i].Dht.Node ?? throw new InvalidOperationException($"Node {i} has not started.");
+        }
+
+        return result;
+    }
+
+    public void Dispose() => _metrics.Dispose();
+}

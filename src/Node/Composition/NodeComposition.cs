@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Overlay.Node.Hosting;
+using Overlay.Storage;
+
+namespace Overlay.Node.Composition;
+
+/// <summary>
+/// The one composition root: builds a node's parts from <see cref="NodeParts"/>. The daemon's host, the
+/// tests and the simulator all build their nodes here, so a simulated node runs exactly the services a
+/// real one does (shard store and its collector, transport and bootstrap redials, DHT with join backoff,
+/// maintenance and snapshots, shard exchange with peers).
+/// </summary>
+public static class NodeComposition
+{
+    /// <summary>Builds a node, not yet started. Options are validated here, so a bad value stops the node before it listens.</summary>
+    /// <exception cref="ArgumentException">An options section is invalid; the message names every problem.</exception>
+    public static OverlayNode Build(NodeParts parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        var problems = new List<string>();
+        problems.AddRange(parts.Node.Validate());
+        problems.AddRange(parts.Transport.Validate());
+        problems.AddRange(parts.Dht.Validate());
+        problems.AddRange(parts.DhtHost.Validate());
+        problems.AddRange(StorageOptionsValidator.Validate(parts.Storage));
+        problems.AddRange(parts.ShardExchange.Validate());
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("The node's options are invalid: " + string.Join(" ", problems), nameof(parts));
+        }
+
+        var logs = parts.LoggerFactory;
+        var store = new ShardStoreService(Options.Create(parts.Storage), parts.Time, parts.MeterFactory, logs.CreateLogger<ShardStoreService>(), parts.OpenShardStore);
+        var protocols = NodeProtocols.Create();
+        var transportOptions = Options.Create(parts.Transport);
+        var seeds = new BootstrapSeeds(transportOptions, parts.Time, logs.CreateLogger<BootstrapSeeds>());
+        var transport = new TransportService(transportOptions, protocols, seeds, parts.CreateTransport, parts.Time, logs.CreateLogger<TransportService>());
+        var dht = new DhtService(
+            parts.Identity, Options.Create(parts.Dht), Options.Create(parts.DhtHost), Options.Create(parts.Node),
+            transport, protocols, seeds, parts.OpenDhtState, parts.OpenDhtJournal, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<DhtService>());
+        var shards = new ShardExchangeService(
+            parts.Identity, Options.Create(parts.ShardExchange), Options.Create(parts.Storage), parts.OwnedShardsDirectory, store, transport, dht, protocols,
+            parts.Time, parts.FillNonce, parts.MeterFactory, logs.CreateLogger<ShardExchangeService>());
+        return new OverlayNode(parts.Identity.Identity.PeerId, store, transport, dht, shards);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Overlay.Crypto;
+using Overlay.Dht;
+using Overlay.Node.Composition;
+using Overlay.Node.Configuration;
+using Overlay.Node.Hosting;
+using Overlay.Transport.InMemory;
+
+namespace Overlay.Node.Tests.Composition;
+
+/// <summary>
+/// Whole nodes built by the composition root on one in-memory network and virtual clock: node 0 starts
+/// first, every other node joins through it from its own join loop.
+/// </summary>
+internal sealed class WholeNodeTestNetwork : IDisposable
+{
+    private readonly ServiceProvider _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
+
+    public WholeNodeTestNetwork(int count, int seed, DhtOptions dht, DhtHostOptions? dhtHost = null)
+    {
+        Clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        Net = new InMemoryNetwork(Clock, seed, new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(10))), recordEvents: true);
+        Nodes = new OverlayNode[count];
+        Transports = new InMemoryTransport[count];
+        var keys = new Random(seed);
+        var meters = _metrics.GetRequiredService<IMeterFactory>();
+        string? bootstrap = null;
+        Net.Run(async () =>
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var index = i;
+                Nodes[i] = NodeComposition.Build(InMemoryNodeParts.Create(
+                    Net, new NodeIdentityHolder(NodeIdentity.FromRandom(keys), createdThisStart: false), (seed * 1000) + i, bootstrap,
+                    t => Transports[index] = t, dht, meters, NullLoggerFactory.Instance, dhtHost: dhtHost));
+                await Nodes[i].StartAsync(CancellationToken.None);
+                bootstrap ??= Nodes[0].Transport.LocalAddresses[0].ToString();
+            }
+
+            for (var i = 1; i < count; i++)
+            {
+                await Nodes[i].Dht.WhenJoined;
+                Joined++;
+                Log.Add($"joined {i} at {Clock.Elapsed.Ticks}");
+            }
+        }, TimeSpan.FromMinutes(2));
+    }
+
+    public VirtualTimeProvider Clock { get; }
+
+    public InMemoryNetwork Net { get; }
+
+    public OverlayNode[] Nodes { get; }
+
+    public InMemoryTransport[] Transports { get; }
+
+    /// <summary>Nodes that joined through node 0.</summary>
+    public int Joined { get; private set; }
+
+    /// <summary>What the test observed, in order (the network's deliveries are in <see cref="InMemoryNetwork.EventLog"/>).</summary>
+    public List<string> Log { get; } = [];
+
+    public DhtNode Dht(int index) => Nodes[index].Dht.Node ?? throw new InvalidOperationException($"Node {index} is not running.");
+
+    public void Dispose() => _metrics.Dispose();
+}
