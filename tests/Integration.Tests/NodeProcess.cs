@@ -63,8 +63,16 @@ internal sealed class NodeProcess : IDisposable
     /// <summary>Starts <paramref name="dll"/> with dotnet, as <paramref name="user"/> through runuser when one is named.</summary>
     public static NodeProcess StartAs(string? user, string dll, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
-        var info = new ProcessStartInfo(user is null ? "dotnet" : "runuser") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (user is not null)
+        var info = new ProcessStartInfo(user is null ? "env" : "runuser") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (user is null)
+        {
+            // A test run started in the background (a shell without job control: CI, '&') inherits SIGINT and
+            // SIGQUIT ignored, and so would the daemon; env resets them and execs dotnet in the same process, so
+            // the daemon meets Ctrl+C as it does in a terminal.
+            info.ArgumentList.Add("--default-signal=INT,QUIT");
+            info.ArgumentList.Add("dotnet");
+        }
+        else
         {
             // From a directory every user may enter: the test's own may be private.
             info.WorkingDirectory = "/";
