@@ -127,25 +127,11 @@ internal sealed class BatchingWriter : IDisposable
                 _timer.Change(_window, Timeout.InfiniteTimeSpan);
             }
 
-            if (_ready.Count > 0 && !_draining)
-            {
-                _draining = true;
-                startDrain = true;
-            }
-
-            if (_queuedBytes > _maxQueuedBytes)
-            {
-                wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                (_spaceWaiters ??= []).Add(wait);
-            }
+            startDrain = TryClaimDrain(_ready.Count > 0);
+            wait = WaitForSpace(_queuedBytes, ref _spaceWaiters);
         }
 
-        if (startDrain)
-        {
-            _ = DrainAsync();
-        }
-
-        return wait is null ? default : new ValueTask(Waits.WaitAsync(wait, cancellationToken));
+        return Queued(startDrain, wait, cancellationToken);
     }
 
     /// <summary>
@@ -169,25 +155,11 @@ internal sealed class BatchingWriter : IDisposable
             payload.CopyTo(buffer.AsSpan(FrameHeader.Size));
             (_bulk ??= new()).Enqueue((buffer, need));
             _bulkQueuedBytes += need;
-            if (!_draining)
-            {
-                _draining = true;
-                startDrain = true;
-            }
-
-            if (_bulkQueuedBytes > _maxQueuedBytes)
-            {
-                wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                (_bulkSpaceWaiters ??= []).Add(wait);
-            }
+            startDrain = TryClaimDrain(hasWork: true);
+            wait = WaitForSpace(_bulkQueuedBytes, ref _bulkSpaceWaiters);
         }
 
-        if (startDrain)
-        {
-            _ = DrainAsync();
-        }
-
-        return wait is null ? default : new ValueTask(Waits.WaitAsync(wait, cancellationToken));
+        return Queued(startDrain, wait, cancellationToken);
     }
 
     /// <summary>
@@ -212,7 +184,7 @@ internal sealed class BatchingWriter : IDisposable
             if (_corks == 0 && _flushPending && _closedWith is null && !_draining)
             {
                 Seal();
-                _draining = startDrain = _ready.Count > 0;
+                startDrain = TryClaimDrain(_ready.Count > 0);
             }
         }
 
@@ -239,12 +211,7 @@ internal sealed class BatchingWriter : IDisposable
                 return Task.CompletedTask;
             }
 
-            if (!_draining)
-            {
-                _draining = true;
-                startDrain = true;
-            }
-
+            startDrain = TryClaimDrain(hasWork: true);
             _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             done = _drained.Task;
         }
@@ -255,6 +222,42 @@ internal sealed class BatchingWriter : IDisposable
         }
 
         return done;
+    }
+
+    // Under _lock: makes the caller the one to start the drain loop when there is work and none runs.
+    private bool TryClaimDrain(bool hasWork)
+    {
+        if (!hasWork || _draining)
+        {
+            return false;
+        }
+
+        _draining = true;
+        return true;
+    }
+
+    // Under _lock: a waiter the drain loop releases once its queue is back under the limit, or none.
+    private TaskCompletionSource? WaitForSpace(long queuedBytes, ref List<TaskCompletionSource>? waiters)
+    {
+        if (queuedBytes <= _maxQueuedBytes)
+        {
+            return null;
+        }
+
+        var wait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        (waiters ??= []).Add(wait);
+        return wait;
+    }
+
+    // Outside _lock: starts the drain loop if this caller claimed it, and hands back the wait for space.
+    private ValueTask Queued(bool startDrain, TaskCompletionSource? wait, CancellationToken cancellationToken)
+    {
+        if (startDrain)
+        {
+            _ = DrainAsync();
+        }
+
+        return wait is null ? default : new ValueTask(Waits.WaitAsync(wait, cancellationToken));
     }
 
     private void OnWindowExpired()
@@ -269,11 +272,7 @@ internal sealed class BatchingWriter : IDisposable
             }
 
             Seal();
-            if (!_draining)
-            {
-                _draining = true;
-                startDrain = true;
-            }
+            startDrain = TryClaimDrain(hasWork: true);
         }
 
         if (startDrain)
