@@ -38,7 +38,7 @@ public sealed class DoctorCommand : ICliCommand
         return NodeDoctor.ExitCodeOf(results);
     }
 
-    private static async Task WriteAsync(CliContext context, IReadOnlyList<DoctorCheck> checks, bool json)
+    internal static async Task WriteAsync(CliContext context, IReadOnlyList<DoctorCheck> checks, bool json)
     {
         if (json)
         {
