@@ -167,6 +167,36 @@ public sealed class ReachProtocolTests : IDisposable
         Assert.True(net.Metrics.Answered(ReachStatus.UnknownType) > 0);
     }
 
+    [Fact]
+    public void Codec_SeededMutationsOfValidRequestsAndAnswers_NeverThrow()
+    {
+        var random = new Random(23);
+        var address = TransportAddress.Parse("tcp://192.0.2.7:4001");
+        var answer = new System.Buffers.ArrayBufferWriter<byte>();
+        ReachCodec.WriteAnswer(answer, ReachStatus.Unreachable, TransportError.Timeout, 1_700_000_000_000, "tcp://192.0.2.7:50000");
+        byte[][] valid = [ReachCodec.TimeRequest(), ReachCodec.DialBackRequest(address), answer.WrittenSpan.ToArray()];
+        var decoded = 0;
+        for (var i = 0; i < 20_000; i++)
+        {
+            var bytes = (byte[])valid[random.Next(valid.Length)].Clone();
+            for (var m = random.Next(1, 4); m > 0; m--)
+            {
+                bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+            }
+
+            if (ReachCodec.TryReadType(bytes, out var type, out _) && ReachCodec.TryReadBody(bytes, type, out var read))
+            {
+                decoded++;
+                Assert.True(type == ReachRequestType.Time || read is { Port: > 0 });
+            }
+
+            _ = ReachCodec.TryReadAnswer(bytes, out _);
+        }
+
+        // Some mutations leave a valid request (a changed address digit): the decoder is exercised on both sides.
+        Assert.InRange(decoded, 1, 19_999);
+    }
+
     [Theory]
     [InlineData(new byte[0])]
     [InlineData(new byte[] { 1 })]
