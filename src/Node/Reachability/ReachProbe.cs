@@ -6,7 +6,7 @@ namespace Overlay.Node.Reachability;
 /// <param name="Peer">The peer asked.</param>
 /// <param name="Answer">Its answer; null when asking failed (see <paramref name="Failure"/>).</param>
 /// <param name="Failure">Why the peer could not be asked or its answer not read; null when it answered.</param>
-/// <param name="RoundTripMs">Milliseconds from sending the request to reading the answer (a dial back included).</param>
+/// <param name="RoundTripMs">Milliseconds from sending the request to reading the answer (of the TIME request when one preceded the dial back).</param>
 /// <param name="SkewMs">
 /// The peer's clock minus this node's, in milliseconds, estimated at the midpoint of the round trip; its error is
 /// at most half of <paramref name="RoundTripMs"/>. Positive: the peer's clock is ahead. NaN when it did not answer.

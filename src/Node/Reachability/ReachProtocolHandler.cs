@@ -22,7 +22,7 @@ public sealed class ReachProtocolHandler : IProtocolHandler
     /// <summary>Dial backs in flight at once, over all peers.</summary>
     public const int MaxConcurrentDialBacks = 4;
 
-    /// <summary>Peers whose last dial back is remembered; when full and none has aged out, DIAL_BACK is answered Busy.</summary>
+    /// <summary>Peers whose last dial back is remembered; when full and none has aged out, DIAL_BACK is answered RateLimited.</summary>
     public const int MaxTrackedPeers = 4096;
 
     private readonly Func<ITransport> _transport;

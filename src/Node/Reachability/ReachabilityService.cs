@@ -203,7 +203,10 @@ public sealed class ReachabilityService(
         try
         {
             var connection = await transport.Pool.GetAsync(TransportAddress.Parse(contact.Address!).WithPeer(contact.Id), cancellationToken).ConfigureAwait(true);
-            return await ReachClient.AskAsync(connection, announced, time, cancellationToken).ConfigureAwait(true);
+            // The clock from a TIME request first: its round trip, and so the skew's error, does not include the dial back.
+            var clock = await ReachClient.AskAsync(connection, null, time, cancellationToken).ConfigureAwait(true);
+            var dialBack = await ReachClient.AskAsync(connection, announced, time, cancellationToken).ConfigureAwait(true);
+            return clock.Answer is null ? dialBack : dialBack with { RoundTripMs = clock.RoundTripMs, SkewMs = clock.SkewMs };
         }
         catch (TransportException e)
         {
