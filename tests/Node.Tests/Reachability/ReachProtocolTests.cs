@@ -123,6 +123,56 @@ public sealed class ReachProtocolTests : IDisposable
     }
 
     [Fact]
+    public void DialBack_MoreAtOnceThanAllowed_TheRestAreBusy_AndSlowDialsEndAtTheTimeout()
+    {
+        var clock = new VirtualTimeProvider(Start);
+        var net = new InMemoryNetwork(clock, 5);
+        var ids = new Random(13);
+        var metrics = new ReachMetrics(_meter);
+        var protocols = new ProtocolDispatcher();
+        var responder = net.CreateNode(PeerId.Random(ids), protocols);
+        protocols.Register(ProtocolIds.Reach, new ReachProtocolHandler(() => responder, clock, metrics, TimeSpan.FromSeconds(5)));
+        var askers = new InMemoryTransport[ReachProtocolHandler.MaxConcurrentDialBacks + 1];
+        for (var i = 0; i < askers.Length; i++)
+        {
+            // The answers travel 10 s back too: the askers wait longer than that for them.
+            askers[i] = net.CreateNode(PeerId.Random(ids), new ProtocolDispatcher(), new TransportOptions { RequestTimeout = TimeSpan.FromMinutes(1) });
+            // Dials from the responder to the askers take 20 s to set up: longer than the 5 s a dial back may take.
+            net.SetLink(responder, askers[i], new LinkProfile(TimeSpan.FromSeconds(10), TimeSpan.Zero));
+        }
+
+        var statuses = new List<ReachStatus>();
+        net.Run(async () =>
+        {
+            var listener = await responder.ListenAsync(responder.Host.WithPort(4001));
+            var ready = new List<(ITransportConnection Connection, TransportAddress Own)>();
+            foreach (var asker in askers)
+            {
+                var own = await asker.ListenAsync(asker.Host.WithPort(4001));
+                _ = own.DrainAcceptedAsync();
+                ready.Add((await asker.DialAsync(listener.LocalAddress), own.LocalAddress.WithPeer(null)));
+            }
+
+            // All at once: four dial backs start, the fifth finds them in flight.
+            var asks = ready.Select(r => ReachClient.AskAsync(r.Connection, r.Own, clock, CancellationToken.None)).ToList();
+
+            foreach (var probe in await Task.WhenAll(asks))
+            {
+                Assert.True(probe.Answer is not null, probe.Failure);
+                statuses.Add(probe.Answer.Status);
+                if (probe.Answer.Status == ReachStatus.Unreachable)
+                {
+                    Assert.Equal(TransportError.Timeout, probe.Answer.DialError);
+                }
+            }
+        }, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(ReachProtocolHandler.MaxConcurrentDialBacks, statuses.Count(s => s == ReachStatus.Unreachable));
+        Assert.Equal(1, statuses.Count(s => s == ReachStatus.Busy));
+        Assert.Equal(1, metrics.Answered(ReachStatus.Busy));
+    }
+
+    [Fact]
     public void Requests_SeededRandomAndMutated_AreAnsweredTypedAndCounted_AndTheNodeKeepsServing()
     {
         using var net = new Scenario(_meter);
