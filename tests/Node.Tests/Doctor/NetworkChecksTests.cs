@@ -75,7 +75,7 @@ public sealed class NetworkChecksTests
     }
 
     /// <summary>The checks as 'overlay doctor --json' prints them, parsed back.</summary>
-    private static async Task<List<(string Name, string Verdict, string Detail, string? Fix)>> Json(params DoctorCheck[] checks)
+    internal static async Task<List<(string Name, string Verdict, string Detail, string? Fix)>> Json(params DoctorCheck[] checks)
     {
         var output = new StringWriter();
         await DoctorCommand.WriteAsync(new CliContext(output, new StringWriter(), _ => null), checks, json: true);

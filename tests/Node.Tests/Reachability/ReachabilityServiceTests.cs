@@ -2,13 +2,13 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Overlay.Crypto;
 using Overlay.Dht;
-using Overlay.Node.Cli;
 using Overlay.Node.Composition;
 using Overlay.Node.Configuration;
 using Overlay.Node.Doctor;
 using Overlay.Node.Hosting;
 using Overlay.Node.Reachability;
 using Overlay.Node.Tests.Composition;
+using Overlay.Node.Tests.Doctor;
 using Overlay.Transport;
 using Overlay.Transport.InMemory;
 
@@ -72,11 +72,11 @@ public sealed class ReachabilityServiceTests
 
             // Doctor reads what the node reports: reachability fails, the DHT mode warns, and so does a table under 8 contacts.
             var json = JsonNode.Parse(net.Nodes[Hidden].Reachability.ToJson(hidden).ToJsonString())!.AsObject();
-            var checks = await DoctorJsonAsync(
+            var checks = (await NetworkChecksTests.Json(
                 NetworkChecks.Reachability(json["reachability"] as JsonObject),
                 NetworkChecks.Nat(json["reachability"] as JsonObject),
                 NetworkChecks.Skew(NetworkChecks.SkewOf(json["clock"]), TimeSpan.FromSeconds(5), "test"),
-                NetworkChecks.RoutingTable(json["routing"]));
+                NetworkChecks.RoutingTable(json["routing"]))).ToDictionary(c => c.Name);
             Assert.Equal("failed", checks["reachability"].Verdict);
             Assert.Contains("mem://10.0.0.3:65000", checks["reachability"].Detail, StringComparison.Ordinal);
             Assert.Contains("PeerUnreachable", checks["reachability"].Detail, StringComparison.Ordinal);
@@ -119,14 +119,5 @@ public sealed class ReachabilityServiceTests
                 await net.Nodes[i].StopAsync(CancellationToken.None);
             }
         }, TimeSpan.FromMinutes(2));
-    }
-
-    private static async Task<Dictionary<string, (string Verdict, string Detail, string? Fix)>> DoctorJsonAsync(params DoctorCheck[] checks)
-    {
-        var output = new StringWriter();
-        await DoctorCommand.WriteAsync(new CliContext(output, new StringWriter(), _ => null), checks, json: true);
-        return JsonNode.Parse(output.ToString())!["checks"]!.AsArray().ToDictionary(
-            c => c!["check"]!.GetValue<string>(),
-            c => (c!["verdict"]!.GetValue<string>(), c["detail"]!.GetValue<string>(), c["fix"]?.GetValue<string>()));
     }
 }
