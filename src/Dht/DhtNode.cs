@@ -118,7 +118,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         _limiter = new PeerRateLimiter(_options);
         RequestHandler = new DhtRequestHandler(_table, _store, _limiter, _options, time, Metrics, CurrentCoordinate, c => _client!.StartPing(c), journal);
         (Transport, _pool) = attach(RequestHandler);
-        _rpc = new TransportDhtRpc(_pool, _options, time, validator, Metrics, () => _address, OnAnswer);
+        _rpc = new TransportDhtRpc(_pool, _options, time, validator, Metrics, () => Volatile.Read(ref _address), OnAnswer);
         // The client draws retry jitter from a source of its own, seeded from the node's: one seed, one run.
         _client = new DhtClient(_table, _rpc, _options, time, new VivaldiRttEstimator(_vivaldi, _options.UseReportedCoordinates), validator, new Random(random.Next()));
     }
@@ -135,8 +135,16 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <summary>The node's counters.</summary>
     public DhtMetrics Metrics { get; }
 
-    /// <summary>The address the node listens on (no PeerId pinned), once started.</summary>
-    public string? Address => _address;
+    /// <summary>The address the node announces with every request (no PeerId pinned); null while it runs as a DHT client.</summary>
+    public string? Address => Volatile.Read(ref _address);
+
+    /// <summary>
+    /// Announces <paramref name="address"/> with every request from now on, or, when null, runs as a DHT client:
+    /// requests then carry no address, so receivers never add this node to their routing tables (docs/PROTOCOL.md,
+    /// "Request header"), and those that hold it replace it once it fails their requests. A node no peer can dial
+    /// switches to null; it still looks up, gets and puts through others.
+    /// </summary>
+    public void SetAnnouncedAddress(TransportAddress? address) => Volatile.Write(ref _address, address?.WithPeer(null).ToString());
 
     /// <summary>Contacts in the routing table.</summary>
     public int ContactCount

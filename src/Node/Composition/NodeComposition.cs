@@ -42,6 +42,8 @@ public static class NodeComposition
         var shards = new ShardExchangeService(
             parts.Identity, Options.Create(parts.ShardExchange), Options.Create(parts.Storage), parts.OwnedShardsDirectory, store, transport, dht, protocols,
             parts.Time, parts.FillNonce, parts.MeterFactory, logs.CreateLogger<ShardExchangeService>());
-        return new OverlayNode(parts.Identity.Identity.PeerId, store, transport, dht, shards);
+        var reach = new Reachability.ReachabilityService(
+            Options.Create(parts.DhtHost), transport, dht, protocols, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<Reachability.ReachabilityService>());
+        return new OverlayNode(parts.Identity.Identity.PeerId, store, transport, dht, shards, reach);
     }
 }

@@ -118,4 +118,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5064, Level = LogLevel.Information, Message = "Serving shard/1: accepting stores {AcceptStores}, {MaxBytesPerPeer} bytes and {MaxShardsPerPeer} shards per peer, {Replicas} replicas per put")]
     public static partial void ShardExchangeStarted(ILogger logger, bool acceptStores, long maxBytesPerPeer, long maxShardsPerPeer, int replicas);
+
+    [LoggerMessage(EventId = 5090, Level = LogLevel.Warning, Message = "No peer could dial {Announced} ({Reasons}); running as a DHT client: peers keep this node out of their routing tables until one can")]
+    public static partial void UnreachableRunningAsClient(ILogger logger, string announced, string reasons);
+
+    [LoggerMessage(EventId = 5091, Level = LogLevel.Information, Message = "A peer dialled {Announced} back; running as a DHT server again")]
+    public static partial void ReachableAgain(ILogger logger, string announced);
+
+    [LoggerMessage(EventId = 5092, Level = LogLevel.Debug, Message = "Reachability check failed ({Kind}): {Detail}; retrying next period")]
+    public static partial void ReachabilityCheckFailed(ILogger logger, string kind, string detail);
 }

@@ -150,6 +150,7 @@ public static class NodeHostFactory
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Transport);
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Dht);
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().ShardExchange);
+        services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Reachability);
         services.AddSingleton<NodeStatus>();
         services.AddSingleton<ControlService>();
         services.AddHostedService(sp => sp.GetRequiredService<ControlService>());
