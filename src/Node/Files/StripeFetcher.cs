@@ -29,7 +29,8 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
         var (k, n, length) = (manifest.DataShards, manifest.ShardsPerStripe, manifest.ShardBytes(stripe));
         var shards = new Memory<byte>[n];
         var present = new bool[n];
-        var running = new Dictionary<Task<byte[]?>, int>();
+        // A list, not a dictionary keyed by task: failed fetches that complete at once share one cached null-result task.
+        var running = new List<(Task<byte[]?> Task, int Index)>();
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var next = 0;
         var got = 0;
@@ -38,7 +39,7 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
         {
             for (; next < k; next++)
             {
-                running.Add(FetchShardAsync(manifest, stripe, next, length, progress, done.Token), next);
+                running.Add((FetchShardAsync(manifest, stripe, next, length, progress, done.Token), next));
             }
 
             while (got < k)
@@ -51,7 +52,7 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
 
                 using var hedge = CancellationTokenSource.CreateLinkedTokenSource(done.Token);
                 var timer = Task.Delay(hedgeAfter, time, hedge.Token);
-                var finished = await Task.WhenAny(running.Keys.Append<Task>(timer));
+                var finished = await Task.WhenAny(running.Select(r => (Task)r.Task).Append(timer));
 #pragma warning disable CA1849 // Cancel, not CancelAsync: the timer's callback runs here, on the caller's context.
                 hedge.Cancel();
 #pragma warning restore CA1849
@@ -61,15 +62,15 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
                     {
                         progress.Hedged();
                         metrics.Hedged();
-                        running.Add(FetchShardAsync(manifest, stripe, next, length, progress, done.Token), next++);
+                        running.Add((FetchShardAsync(manifest, stripe, next, length, progress, done.Token), next++));
                     }
 
                     continue;
                 }
 
-                var task = (Task<byte[]?>)finished;
-                var index = running[task];
-                running.Remove(task);
+                var at = running.FindIndex(r => r.Task == finished);
+                var (task, index) = running[at];
+                running.RemoveAt(at);
                 if (await task is { } bytes)
                 {
                     shards[index] = bytes;
@@ -81,7 +82,7 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
                     failures.Add($"shard {index}: no holder gave it or it did not verify");
                     if (next < n)
                     {
-                        running.Add(FetchShardAsync(manifest, stripe, next, length, progress, done.Token), next++);
+                        running.Add((FetchShardAsync(manifest, stripe, next, length, progress, done.Token), next++));
                     }
                 }
             }
@@ -92,7 +93,7 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
             done.Cancel();
 #pragma warning restore CA1849
             // The hedged requests still running end quietly (their results are not needed).
-            foreach (var task in running.Keys)
+            foreach (var (task, _) in running)
             {
                 _ = task.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
