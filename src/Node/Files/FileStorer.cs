@@ -31,7 +31,10 @@ public sealed class FileStorer(NodeIdentity identity, IShardPlacer placer, Conte
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(progress);
-        var (k, m, chunk) = (request.DataShards ?? options.DataShards, request.ParityShards ?? options.ParityShards, request.ChunkBytes ?? options.ChunkBytes);
+        var (k, m) = (request.DataShards ?? options.DataShards, request.ParityShards ?? options.ParityShards);
+        // With a small k the configured chunk may cut into shards larger than holders keep: then the chunk
+        // shrinks to k shards of the largest size (a chunk asked for explicitly is taken as it is, or refused).
+        var chunk = request.ChunkBytes ?? (int)Math.Min(options.ChunkBytes, (long)k * maxShardBytes);
         var codec = CheckParameters(request, k, m, chunk);
         var n = k + m;
         var maxStripes = MaxStripes(n);
