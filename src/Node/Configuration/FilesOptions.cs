@@ -44,9 +44,19 @@ public sealed class FilesOptions
             yield return OptionProblem.Describe(SectionName, nameof(ChunkBytes), ChunkBytes, $"it must be between {ManifestCodec.MinChunkBytes} and {ManifestCodec.MaxChunkBytes}");
         }
 
+        if (DataShards is < 1 or > 255)
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(DataShards), DataShards, "it must be between 1 and 255");
+        }
+
+        if (ParityShards is < 1 or > 255)
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(ParityShards), ParityShards, "it must be between 1 and 255");
+        }
+
         if (ReedSolomonCodec.Validate(DataShards, ParityShards) != ErasureError.None)
         {
-            yield return OptionProblem.Describe(SectionName, nameof(DataShards) + "/" + nameof(ParityShards), $"{DataShards}+{ParityShards}", "each must be 1 or more, and together at most 256");
+            yield return OptionProblem.Describe(SectionName, nameof(ParityShards), ParityShards, $"it must be 1 or more, and DataShards + ParityShards at most {ReedSolomonCodec.MaxTotalShards}");
         }
         else if (FileManifest.ShardLength(ChunkBytes, DataShards) > StorageOptions.MaxShardBytesLimit)
         {
