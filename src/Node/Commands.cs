@@ -19,5 +19,10 @@ public static class Commands
         new StatusCommand(),
         new DoctorCommand(),
         new ShardCommand(),
+        new StoreCommand(),
+        new FetchCommand(),
+        new LsCommand(),
+        new PinCommand(pin: true),
+        new PinCommand(pin: false),
     ];
 }

@@ -12,5 +12,14 @@ public sealed class CliContext(TextWriter output, TextWriter error, Func<string,
     /// <summary>Opens standard input (for commands reading <c>-</c>); tests give a finite stream.</summary>
     public Func<Stream> OpenInput { get; } = openInput ?? (() => Stream.Null);
 
-    public static CliContext FromConsole() => new(Console.Out, Console.Error, System.Environment.GetEnvironmentVariable, Console.OpenStandardInput);
+    /// <summary>Whether the error stream is a terminal (long operations then draw a live progress bar on it).</summary>
+    public bool ErrorIsTerminal { get; init; }
+
+    /// <summary>The directory relative paths are resolved against.</summary>
+    public string WorkingDirectory { get; init; } = System.Environment.CurrentDirectory;
+
+    public static CliContext FromConsole() => new(Console.Out, Console.Error, System.Environment.GetEnvironmentVariable, Console.OpenStandardInput)
+    {
+        ErrorIsTerminal = !Console.IsErrorRedirected,
+    };
 }

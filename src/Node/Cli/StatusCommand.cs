@@ -8,11 +8,12 @@ namespace Overlay.Node.Cli;
 public sealed class StatusCommand : ICliCommand
 {
     public CommandSpec Spec { get; } = Specs.Of(
-        "status", "Summarise the running node: PeerId, uptime, addresses, peers, records, shards and bytes stored, reachability, clock skew, routing table, the metrics endpoint.",
-        "overlay status [--json] [--data-dir DIR]", ["--data-dir"], flags: ["--json"]);
+        "status", "Summarise the running node: PeerId, uptime, addresses, peers, records, shards and bytes stored, reachability, clock skew, routing table, the metrics endpoint; with ID, the health of stored content.",
+        "overlay status [ID] [--json] [--data-dir DIR]", ["--data-dir"], flags: ["--json"], maxPositionals: 1);
 
-    public Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken) =>
-        DaemonCall.ShowAsync(args, context, "status", Format, cancellationToken);
+    public Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken) => args.Positionals.Count == 0
+        ? DaemonCall.ShowAsync(args, context, "status", Format, cancellationToken)
+        : ContentStatus.ShowAsync(args, context, args.Positionals[0], cancellationToken);
 
     /// <summary>The status as lines for a person; a part the daemon left out (not running yet) prints as '-'.</summary>
     internal static string Format(JsonObject reply)

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Overlay.Dht;
 using Overlay.Node.Configuration;
+using Overlay.Node.Files;
 using Overlay.Node.Hosting;
 
 namespace Overlay.Node.Control;
@@ -17,6 +18,7 @@ public sealed class ControlService(
     DhtService dht,
     ShardExchangeService shards,
     Overlay.Node.Reachability.ReachabilityService reachability,
+    FileService files,
     NodeRunInfo runInfo,
     NodeStatus status,
     TimeProvider time,
@@ -37,7 +39,7 @@ public sealed class ControlService(
 
         var commands = new NodeControlCommands(
             new DhtControlCommands(dht, dhtOptions.Value, options.Value, nodeOptions.Value, time, status.Snapshot), new ShardControlCommands(shards, options.Value, time),
-            new ReachabilityControlCommands(reachability, options.Value, time));
+            new ReachabilityControlCommands(reachability, options.Value, time), new FileControlCommands(files, options.Value, time));
         // A request carries a DHT value or a whole shard, whichever this node allows to be larger.
         var maxRequestBytes = ControlProtocol.MaxRequestBytes(Math.Max(dhtOptions.Value.MaxValueBytes, shards.MaxShardBytes));
         var server = new ControlServer(options.Value, runInfo.DataDirectory, commands, maxRequestBytes,
@@ -61,6 +63,8 @@ public sealed class ControlService(
 
     public async ValueTask DisposeAsync()
     {
+        // Stores and fetches end with the API that started them, before the node's parts stop under them.
+        files.Operations.CancelAll();
         if (_server is { } server)
         {
             _server = null;

@@ -29,6 +29,7 @@ public static class NodeHostFactory
         [PlacementOptions.SectionName] = typeof(PlacementOptions),
         [MetricsOptions.SectionName] = typeof(MetricsOptions),
         [ShardExchangeOptions.SectionName] = typeof(ShardExchangeOptions),
+        [FilesOptions.SectionName] = typeof(FilesOptions),
     };
 
     /// <summary>Configuration section of <see cref="TransportOptions"/>.</summary>
@@ -62,6 +63,7 @@ public static class NodeHostFactory
         problems.AddRange(OptionsRegistration.Check(configuration, PlacementOptions.SectionName, new PlacementOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, MetricsOptions.SectionName, new MetricsOptions(), o => o.Validate()));
         problems.AddRange(OptionsRegistration.Check(configuration, ShardExchangeOptions.SectionName, new ShardExchangeOptions(), o => o.Validate()));
+        problems.AddRange(OptionsRegistration.Check(configuration, FilesOptions.SectionName, new FilesOptions(), o => o.Validate()));
         return problems;
     }
 
@@ -105,6 +107,7 @@ public static class NodeHostFactory
         services.AddValidatedOptions<ControlOptions>(settings.Configuration, ControlOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<MetricsOptions>(settings.Configuration, MetricsOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<ShardExchangeOptions>(settings.Configuration, ShardExchangeOptions.SectionName, o => o.Validate());
+        services.AddValidatedOptions<FilesOptions>(settings.Configuration, FilesOptions.SectionName, o => o.Validate());
 
         services.AddSingleton(identity);
         services.AddSingleton(new NodeRunInfo(settings.DataDirectory, Path.Combine(settings.DataDirectory, IdentityStore.FileName), UnknownKeys.Find(settings.Configuration, Sections)));
@@ -152,6 +155,10 @@ public static class NodeHostFactory
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().ShardExchange);
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Reachability);
         services.AddSingleton<NodeStatus>();
+        services.AddSingleton(sp => new Overlay.Node.Files.FileService(
+            sp.GetRequiredService<OverlayNode>().ShardExchange, identity, sp.GetRequiredService<IOptions<FilesOptions>>().Value,
+            Path.Combine(settings.DataDirectory, Overlay.Node.Files.ContentBook.DirectoryName), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<Overlay.Node.Files.FileService>()));
         services.AddSingleton<ControlService>();
         services.AddHostedService(sp => sp.GetRequiredService<ControlService>());
         return builder.Build();

@@ -25,7 +25,9 @@ public sealed class ShardOwner : IDisposable
     private readonly ShardExchangeMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ShardFetcher _fetcher;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    // One gate per stripe of the id space, not one for the owner: a file's shards are placed in parallel,
+    // while two operations on one shard still run one at a time.
+    private readonly SemaphoreSlim[] _gates = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
 
     /// <summary>Creates the owner side. <paramref name="fillNonce"/> fills audit nonces: a CSPRNG in a daemon, a seeded source in a test.</summary>
     public ShardOwner(
@@ -60,18 +62,33 @@ public sealed class ShardOwner : IDisposable
     /// book as soon as it is checked.
     /// </summary>
     /// <exception cref="ShardBookException">The book cannot be read or written.</exception>
-    public async Task<PutOutcome> PutAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    public Task<PutOutcome> PutAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         var id = ShardId.Compute(data.Span);
-        await _gate.WaitAsync(cancellationToken);
+        return PutAsync(id, data, _selector.Candidates(id), _options.Replicas, cancellationToken);
+    }
+
+    /// <summary>The selector's candidates for <paramref name="id"/>, best first (callers that spread related shards reorder them).</summary>
+    public IReadOnlyList<HolderCandidate> Candidates(ShardId id) => _selector.Candidates(id);
+
+    /// <summary>
+    /// As <see cref="PutAsync(ReadOnlyMemory{byte}, CancellationToken)"/>, asking <paramref name="candidates"/>
+    /// in the order given until <paramref name="replicas"/> holders keep the shard whose id is <paramref name="id"/>.
+    /// </summary>
+    /// <exception cref="ShardBookException">The book cannot be read or written.</exception>
+    public async Task<PutOutcome> PutAsync(ShardId id, ReadOnlyMemory<byte> data, IEnumerable<HolderCandidate> candidates, int replicas, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        var gate = GateOf(id);
+        await gate.WaitAsync(cancellationToken);
         try
         {
             var shard = _book.Load(id) ?? new OwnedShard(id, data.Length);
             var attempts = new List<HolderAttempt>();
             var expiresAt = _time.GetUtcNow() + _options.HoldDuration;
-            foreach (var candidate in _selector.Candidates(id))
+            foreach (var candidate in candidates)
             {
-                if (shard.Holders.Count >= _options.Replicas)
+                if (shard.Holders.Count >= replicas)
                 {
                     break;
                 }
@@ -123,7 +140,7 @@ public sealed class ShardOwner : IDisposable
         }
         finally
         {
-            _gate.Release();
+            gate.Release();
         }
     }
 
@@ -175,7 +192,8 @@ public sealed class ShardOwner : IDisposable
     /// <exception cref="ShardBookException">The book cannot be read or written.</exception>
     public async Task<OwnedShard> AuditAsync(ShardId id, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        var gate = GateOf(id);
+        await gate.WaitAsync(cancellationToken);
         try
         {
             var shard = _book.Load(id) ?? throw new ShardExchangeException(ShardRefusal.NotFound, $"This node did not place shard {id}.");
@@ -194,16 +212,29 @@ public sealed class ShardOwner : IDisposable
         }
         finally
         {
-            _gate.Release();
+            gate.Release();
         }
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _gate.Dispose();
+    public void Dispose()
+    {
+        foreach (var gate in _gates)
+        {
+            gate.Dispose();
+        }
+    }
 
     /// <summary>The book's record of the shard, or null when this node did not place it.</summary>
     /// <exception cref="ShardBookException">The book cannot be read.</exception>
     public OwnedShard? Status(ShardId id) => _book.Load(id);
+
+    private SemaphoreSlim GateOf(ShardId id)
+    {
+        Span<byte> bytes = stackalloc byte[ShardId.Size];
+        id.WriteTo(bytes);
+        return _gates[bytes[0] % _gates.Length];
+    }
 
     private async Task<(bool Passed, string Detail)> AuditOneAsync(OwnedShard shard, ShardHolding holding, CancellationToken cancellationToken)
     {

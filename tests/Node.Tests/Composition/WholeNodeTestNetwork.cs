@@ -23,6 +23,7 @@ internal sealed class WholeNodeTestNetwork : IDisposable
         Clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         Net = new InMemoryNetwork(Clock, seed, new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(10))), recordEvents: true);
         Nodes = new OverlayNode[count];
+        Identities = new NodeIdentityHolder[count];
         Transports = new InMemoryTransport[count];
         var keys = new Random(seed);
         var meters = Meters = _metrics.GetRequiredService<IMeterFactory>();
@@ -32,8 +33,17 @@ internal sealed class WholeNodeTestNetwork : IDisposable
             for (var i = 0; i < count; i++)
             {
                 var index = i;
+                Identities[i] = new NodeIdentityHolder(NodeIdentity.FromRandom(keys), createdThisStart: false);
+                // The receipts of a simulated node are real files named by its PeerId: one seed, one PeerId, so
+                // a previous run's receipts would make this run skip placing shards the fresh network lacks.
+                var receipts = Path.Combine(Path.GetTempPath(), "overlay-sim", Identities[i].Identity.PeerId.ToString());
+                if (Directory.Exists(receipts))
+                {
+                    Directory.Delete(receipts, recursive: true);
+                }
+
                 Nodes[i] = NodeComposition.Build(InMemoryNodeParts.Create(
-                    Net, new NodeIdentityHolder(NodeIdentity.FromRandom(keys), createdThisStart: false), (seed * 1000) + i, bootstrap,
+                    Net, Identities[i], (seed * 1000) + i, bootstrap,
                     t => Transports[index] = t, dht, meters, NullLoggerFactory.Instance, dhtHost: dhtHostOf?.Invoke(index) ?? dhtHost));
                 await Nodes[i].StartAsync(CancellationToken.None);
                 bootstrap ??= Nodes[0].Transport.LocalAddresses[0].ToString();
@@ -57,6 +67,9 @@ internal sealed class WholeNodeTestNetwork : IDisposable
 
     public OverlayNode[] Nodes { get; }
 
+    /// <summary>Each node's key (the file layer signs manifests with it).</summary>
+    public NodeIdentityHolder[] Identities { get; }
+
     public InMemoryTransport[] Transports { get; }
 
     /// <summary>Nodes that joined through node 0.</summary>
@@ -66,6 +79,9 @@ internal sealed class WholeNodeTestNetwork : IDisposable
     public List<string> Log { get; } = [];
 
     public DhtNode Dht(int index) => Nodes[index].Dht.Node ?? throw new InvalidOperationException($"Node {index} is not running.");
+
+    /// <summary>The meters of every node.</summary>
+    public IMeterFactory Meters => _metrics.GetRequiredService<IMeterFactory>();
 
     public void Dispose() => _metrics.Dispose();
 }

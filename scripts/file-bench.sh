@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Stores and fetches files between real daemons on loopback and prints one row per size:
+#   scripts/file-bench.sh [--nodes N] [--code K+M] [--sizes "1 100 1024"]   (sizes in MiB)
+# Node 1 stores each file with 'overlay store', node 2 fetches it with 'overlay fetch'; both are
+# timed end to end (wall clock, the CLI's whole process included) and the copy is compared byte for byte.
+# The nodes run the Release build with quotas raised so that one file's shards are never refused for
+# rate; everything lives in a temporary directory that is removed at the end.
+set -euo pipefail
+nodes=5
+code=10+4
+sizes="1 100"
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --nodes) nodes=$2; shift 2 ;;
+    --code) code=$2; shift 2 ;;
+    --sizes) sizes=$2; shift 2 ;;
+    *) echo "usage: $0 [--nodes N] [--code K+M] [--sizes \"MiB ...\"]" >&2; exit 64 ;;
+  esac
+done
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dotnet build "$root/src/Node" -c Release -v q -nologo >/dev/null
+dll="$root/artifacts/bin/Node/release/Overlay.Node.dll"
+work="$(mktemp -d /tmp/overlay-file-bench.XXXXXX)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat >"$work/config.json" <<JSON
+{
+  "Logging": { "LogLevel": { "Default": "Warning", "Overlay.Node.Hosting": "Information" } },
+  "Storage": { "CapacityBytes": 68719476736 },
+  "ShardExchange": { "StoresPerMinutePerPeer": 1000000, "StoreBurstPerPeer": 1000000, "MaxBytesPerPeer": 68719476736, "MaxShardsPerPeer": 1000000 }
+}
+JSON
+
+overlay() { dotnet "$dll" "$@"; }
+wait_for() { # file, text
+  for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  echo "timed out waiting for '$2' in $1" >&2; exit 1
+}
+
+for i in $(seq 0 $((nodes - 1))); do
+  args=(run --data-dir "$work/n$i" --config "$work/config.json" --listen tcp://127.0.0.1:0)
+  [[ $i -gt 0 ]] && args+=(--bootstrap "$bootstrap")
+  dotnet "$dll" "${args[@]}" >"$work/n$i.log" 2>&1 &
+  pids+=($!)
+  if [[ $i -eq 0 ]]; then
+    wait_for "$work/n0.log" "Listening on"
+    bootstrap="$(grep -m1 -o 'Listening on [^ ]*' "$work/n0.log" | cut -d' ' -f3)"
+  else
+    wait_for "$work/n$i.log" "DHT joined"
+  fi
+done
+for _ in $(seq 600); do
+  contacts="$(overlay status --json --data-dir "$work/n1" | sed -n 's/.*"contacts": \([0-9]*\).*/\1/p' | head -1)"
+  [[ ${contacts:-0} -ge $((nodes - 1)) ]] && break
+  sleep 0.1
+done
+
+echo "nodes=$nodes code=$code cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-8s %-10s %-10s %-10s %-10s %s\n' MiB store_s store_MB/s fetch_s fetch_MB/s identical
+for mib in $sizes; do
+  head -c $((mib * 1048576)) /dev/urandom >"$work/in.bin"
+  t0=$(date +%s.%N)
+  id="$(overlay store "$work/in.bin" --code "$code" --data-dir "$work/n1" 2>/dev/null | tail -1)"
+  t1=$(date +%s.%N)
+  overlay fetch "$id" -o "$work/out.bin" --data-dir "$work/n2" >/dev/null 2>&1
+  t2=$(date +%s.%N)
+  same=no; cmp -s "$work/in.bin" "$work/out.bin" && same=yes
+  awk -v m="$mib" -v a="$t0" -v b="$t1" -v c="$t2" -v s="$same" \
+    'BEGIN { printf "%-8d %-10.2f %-10.1f %-10.2f %-10.1f %s\n", m, b - a, m * 1.048576 / (b - a), c - b, m * 1.048576 / (c - b), s }'
+  rm -f "$work/in.bin" "$work/out.bin"
+done

@@ -1,0 +1,73 @@
+using Overlay.Crypto;
+using Overlay.Node.Files;
+using Overlay.Node.Shards;
+using Overlay.Storage;
+
+namespace Overlay.Node.Tests.Files;
+
+/// <summary>
+/// Shards kept in a dictionary, standing in for the network: placed on named fake peers, fetched back,
+/// every fetch counted. <see cref="Lie"/> makes it hand out other bytes for chosen shards,
+/// <see cref="Lost"/> makes chosen shards unobtainable.
+/// </summary>
+internal sealed class DictionaryShards(int peers = 20) : IShardSource, IShardPlacer
+{
+    private readonly PeerId[] _peers = [.. Enumerable.Range(0, peers).Select(i => PeerId.Random(new Random(i)))];
+    private readonly Dictionary<ShardId, byte[]> _shards = [];
+
+    public Dictionary<ShardId, PeerId> HolderOf { get; } = [];
+
+    public HashSet<ShardId> Lie { get; } = [];
+
+    public HashSet<ShardId> Lost { get; } = [];
+
+    public List<ShardId> Fetches { get; } = [];
+
+    /// <summary>Called before each fetch; may throw to simulate a failure.</summary>
+    public Action<ShardId>? BeforeFetch { get; set; }
+
+    public byte[] this[ShardId id]
+    {
+        get => _shards[id];
+        set => _shards[id] = value;
+    }
+
+    public Task<byte[]> FetchAsync(ShardId id, CancellationToken cancellationToken)
+    {
+        BeforeFetch?.Invoke(id);
+        Fetches.Add(id);
+        if (Lost.Contains(id) || !_shards.TryGetValue(id, out var bytes))
+        {
+            throw new ShardExchangeException(ShardRefusal.NotFound, $"No holder gave shard {id}.");
+        }
+
+        if (Lie.Contains(id))
+        {
+            var other = bytes.ToArray();
+            other[0] ^= 0x5a;
+            return Task.FromResult(other);
+        }
+
+        return Task.FromResult(bytes.ToArray());
+    }
+
+    public PeerId? Preferred(ShardId id, IReadOnlySet<PeerId> avoid) => Order(id, avoid).First();
+
+    public Task<IReadOnlyList<PeerId>> PlaceAsync(ShardId id, ReadOnlyMemory<byte> data, IReadOnlySet<PeerId> avoid, int holders, CancellationToken cancellationToken)
+    {
+        Assert.Equal(id, ShardId.Compute(data.Span));
+        _shards[id] = data.ToArray();
+        var chosen = Order(id, avoid).Take(holders).ToList();
+        HolderOf[id] = chosen[0];
+        return Task.FromResult<IReadOnlyList<PeerId>>(chosen);
+    }
+
+    private IEnumerable<PeerId> Order(ShardId id, IReadOnlySet<PeerId> avoid)
+    {
+        Span<byte> bytes = stackalloc byte[ShardId.Size];
+        id.WriteTo(bytes);
+        var target = PeerId.FromBytes(bytes);
+        var sorted = _peers.OrderBy(p => p.Xor(target)).ToList();
+        return sorted.Where(p => !avoid.Contains(p)).Concat(sorted.Where(avoid.Contains));
+    }
+}
