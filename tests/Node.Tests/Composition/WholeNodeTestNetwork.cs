@@ -80,8 +80,5 @@ internal sealed class WholeNodeTestNetwork : IDisposable
 
     public DhtNode Dht(int index) => Nodes[index].Dht.Node ?? throw new InvalidOperationException($"Node {index} is not running.");
 
-    /// <summary>The meters of every node.</summary>
-    public IMeterFactory Meters => _metrics.GetRequiredService<IMeterFactory>();
-
     public void Dispose() => _metrics.Dispose();
 }
