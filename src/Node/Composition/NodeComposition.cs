@@ -39,9 +39,14 @@ public static class NodeComposition
         var dht = new DhtService(
             parts.Identity, Options.Create(parts.Dht), Options.Create(parts.DhtHost), Options.Create(parts.Node),
             transport, protocols, seeds, parts.OpenDhtState, parts.OpenDhtJournal, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<DhtService>());
+        var providers = new DhtShardProviders(() => dht.Node);
+        var exchangeOptions = Options.Create(parts.ShardExchange);
+        ShardAnnouncementService? announcements = null;
         var shards = new ShardExchangeService(
-            parts.Identity, Options.Create(parts.ShardExchange), Options.Create(parts.Storage), parts.OwnedShardsDirectory, store, transport, dht, protocols,
+            parts.Identity, exchangeOptions, Options.Create(parts.Storage), parts.OpenOwnedShardBook, store, transport, dht, providers, id => announcements?.Held(id), protocols,
             parts.Time, parts.FillNonce, parts.MeterFactory, logs.CreateLogger<ShardExchangeService>());
-        return new OverlayNode(parts.Identity.Identity.PeerId, store, transport, dht, shards);
+        announcements = new ShardAnnouncementService(exchangeOptions, store, providers, shards.Metrics, parts.Time, logs.CreateLogger<ShardAnnouncementService>());
+        var maintenance = new ShardMaintenanceService(exchangeOptions, shards, parts.Time, logs.CreateLogger<ShardMaintenanceService>());
+        return new OverlayNode(parts.Identity.Identity.PeerId, store, transport, dht, shards, maintenance, announcements);
     }
 }

@@ -7,7 +7,7 @@ namespace Overlay.Node.Composition;
 /// A whole node, as <see cref="NodeComposition.Build"/> made it: its parts start in order (the shard
 /// store first, so a damaged store stops the node before it serves anything; then the transport; then the
 /// DHT, which shares the transport's listener and pool; then the shard exchange, whose holders the DHT's
-/// routing table proposes), their loops run on the context that called
+/// routing table proposes; then the owner's maintenance and the holder's announcements), their loops run on the context that called
 /// <see cref="StartAsync"/>, and at stop the loops end before the parts stop in reverse order (the DHT
 /// saves its state while the transport is still up; the store closes last). Start and stop are not
 /// concurrent with each other: the host or the simulator calls them in turn.
@@ -19,14 +19,18 @@ public sealed class OverlayNode : IAsyncDisposable
     private CancellationTokenSource? _stopping;
     private Task _running = Task.CompletedTask;
 
-    internal OverlayNode(PeerId id, ShardStoreService shardStore, TransportService transport, DhtService dht, ShardExchangeService shardExchange)
+    internal OverlayNode(
+        PeerId id, ShardStoreService shardStore, TransportService transport, DhtService dht, ShardExchangeService shardExchange,
+        ShardMaintenanceService shardMaintenance, ShardAnnouncementService shardAnnouncements)
     {
         Id = id;
         ShardStore = shardStore;
         Transport = transport;
         Dht = dht;
         ShardExchange = shardExchange;
-        _parts = [shardStore, transport, dht, shardExchange];
+        ShardMaintenance = shardMaintenance;
+        ShardAnnouncements = shardAnnouncements;
+        _parts = [shardStore, transport, dht, shardExchange, shardMaintenance, shardAnnouncements];
     }
 
     /// <summary>The node's PeerId.</summary>
@@ -43,6 +47,12 @@ public sealed class OverlayNode : IAsyncDisposable
 
     /// <summary>The shard exchange part: <c>shard/1</c> served to peers, and this node's shards placed on holders.</summary>
     public ShardExchangeService ShardExchange { get; }
+
+    /// <summary>The owner's maintenance part: probes, audits, renewals and repairs of the shards this node placed.</summary>
+    public ShardMaintenanceService ShardMaintenance { get; }
+
+    /// <summary>The holder's provider announcements of the shards this node keeps.</summary>
+    public ShardAnnouncementService ShardAnnouncements { get; }
 
     /// <summary>
     /// The parts' loops while the node runs: faults with the first loop's exception (a bug; a failed

@@ -118,4 +118,19 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5064, Level = LogLevel.Information, Message = "Serving shard/1: accepting stores {AcceptStores}, {MaxBytesPerPeer} bytes and {MaxShardsPerPeer} shards per peer, {Replicas} replicas per put")]
     public static partial void ShardExchangeStarted(ILogger logger, bool acceptStores, long maxBytesPerPeer, long maxShardsPerPeer, int replicas);
+
+    [LoggerMessage(EventId = 5065, Level = LogLevel.Debug, Message = "Holder {Peer} of shard {Shard} suspected: {Reason}")]
+    public static partial void ShardHolderSuspected(ILogger logger, Overlay.Crypto.PeerId peer, Overlay.Storage.ShardId shard, Overlay.Node.Shards.SuspectReason reason);
+
+    [LoggerMessage(EventId = 5066, Level = LogLevel.Debug, Message = "Repair of shard {Shard}: {Added} new holders ({Detail})")]
+    public static partial void ShardRepaired(ILogger logger, Overlay.Storage.ShardId shard, int added, string detail);
+
+    [LoggerMessage(EventId = 5067, Level = LogLevel.Warning, Message = "Shard maintenance could not use the owner's book: {Detail}")]
+    public static partial void ShardMaintenanceFailed(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 5068, Level = LogLevel.Warning, Message = "Announcing the {Count} shards held took {Elapsed}, longer than ShardExchange:ReannounceInterval; raise ShardExchange:AnnouncementsPerSecond or their provider records lapse")]
+    public static partial void ShardAnnouncementsOverran(ILogger logger, long count, TimeSpan elapsed);
+
+    [LoggerMessage(EventId = 5069, Level = LogLevel.Debug, Message = "Announcing shard {Shard} failed: {Detail}")]
+    public static partial void ShardAnnouncementFailed(ILogger logger, Overlay.Storage.ShardId shard, string detail);
 }

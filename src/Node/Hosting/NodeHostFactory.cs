@@ -131,7 +131,7 @@ public static class NodeHostFactory
                 Overlay.Dht.Persistence.DhtRowSeal.FromIdentity(identity.Identity),
                 fullSync: sp.GetRequiredService<IOptions<StorageOptions>>().Value.Durability == StorageDurability.Full),
             OpenDhtJournal = state => new Overlay.Dht.Persistence.DhtStateJournal(state),
-            OwnedShardsDirectory = Path.Combine(settings.DataDirectory, Overlay.Node.Shards.OwnedShardBook.DirectoryName),
+            OpenOwnedShardBook = () => new Overlay.Node.Shards.OwnedShardBook(Path.Combine(settings.DataDirectory, Overlay.Node.Shards.OwnedShardBook.DirectoryName)),
             // Audit nonces must be unguessable by holders: the daemon draws them from the CSPRNG.
             FillNonce = System.Security.Cryptography.RandomNumberGenerator.Fill,
             LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
