@@ -18,7 +18,7 @@ internal sealed class WholeNodeTestNetwork : IDisposable
 {
     private readonly ServiceProvider _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
-    public WholeNodeTestNetwork(int count, int seed, DhtOptions dht, DhtHostOptions? dhtHost = null)
+    public WholeNodeTestNetwork(int count, int seed, DhtOptions dht, DhtHostOptions? dhtHost = null, ShardExchangeOptions? shardExchange = null)
     {
         Clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         Net = new InMemoryNetwork(Clock, seed, new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(10))), recordEvents: true);
@@ -34,7 +34,7 @@ internal sealed class WholeNodeTestNetwork : IDisposable
                 var index = i;
                 Nodes[i] = NodeComposition.Build(InMemoryNodeParts.Create(
                     Net, new NodeIdentityHolder(NodeIdentity.FromRandom(keys), createdThisStart: false), (seed * 1000) + i, bootstrap,
-                    t => Transports[index] = t, dht, meters, NullLoggerFactory.Instance, dhtHost: dhtHost));
+                    t => Transports[index] = t, dht, meters, NullLoggerFactory.Instance, dhtHost: dhtHost, shardExchange: shardExchange));
                 await Nodes[i].StartAsync(CancellationToken.None);
                 bootstrap ??= Nodes[0].Transport.LocalAddresses[0].ToString();
             }
