@@ -19,6 +19,15 @@ public sealed class ShardExchangeOptions
     /// <summary>Most shards kept for one peer identity. Default: 100,000; range 0–100,000,000.</summary>
     public long MaxShardsPerPeer { get; set; } = 100_000;
 
+    /// <summary>Most bytes charged to all identities storing from one network prefix (IPv4 /24, IPv6 /48). Default: 4 GiB; range 0 and up.</summary>
+    public long MaxBytesPerPrefix { get; set; } = 4L << 30;
+
+    /// <summary>Most shards kept for all identities storing from one network prefix. Default: 400,000; range 0–100,000,000.</summary>
+    public long MaxShardsPerPrefix { get; set; } = 400_000;
+
+    /// <summary>Most distinct identities that may have shards kept here from one network prefix. Default: 1,024; range 1–1,000,000.</summary>
+    public int MaxIdentitiesPerPrefix { get; set; } = 1024;
+
     /// <summary>Stores accepted from one peer per minute, sustained (a token bucket); more are refused with Rate. Default: 600; range 1–1,000,000.</summary>
     public int StoresPerMinutePerPeer { get; set; } = 600;
 
@@ -73,6 +82,21 @@ public sealed class ShardExchangeOptions
         if (MaxBytesPerPeer < 0)
         {
             yield return OptionProblem.Describe(SectionName, nameof(MaxBytesPerPeer), MaxBytesPerPeer, "it must be 0 or more");
+        }
+
+        if (MaxBytesPerPrefix < 0)
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(MaxBytesPerPrefix), MaxBytesPerPrefix, "it must be 0 or more");
+        }
+
+        if (MaxShardsPerPrefix is < 0 or > 100_000_000)
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(MaxShardsPerPrefix), MaxShardsPerPrefix, "it must be between 0 and 100000000");
+        }
+
+        if (MaxIdentitiesPerPrefix is < 1 or > 1_000_000)
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(MaxIdentitiesPerPrefix), MaxIdentitiesPerPrefix, "it must be between 1 and 1000000");
         }
 
         if (MaxShardsPerPeer is < 0 or > 100_000_000)

@@ -103,7 +103,7 @@ public sealed class ShardExchangeHandler : IProtocolHandler
                 case ShardOperation.Pull:
                     var (refusal, reason) = request.Operation == ShardOperation.Renew
                         ? await _renewAndPull.RenewAsync(stream, peer, request, token)
-                        : await _renewAndPull.PullAsync(stream, peer, request, token);
+                        : await _renewAndPull.PullAsync(stream, peer, connection.RemoteAddress, request, token);
                     if (refusal != ShardRefusal.None)
                     {
                         await RefuseAsync(stream, peer, refusal, reason, token);
@@ -112,7 +112,7 @@ public sealed class ShardExchangeHandler : IProtocolHandler
 
                     break;
                 case ShardOperation.Store:
-                    await StoreAsync(stream, peer, request, token);
+                    await StoreAsync(stream, peer, connection.RemoteAddress, request, token);
                     break;
                 case ShardOperation.Fetch:
                     await FetchAsync(stream, peer, request, token);
@@ -139,20 +139,28 @@ public sealed class ShardExchangeHandler : IProtocolHandler
         }
     }
 
-    private async ValueTask StoreAsync(TransportStream stream, PeerId peer, ShardRequest request, CancellationToken token)
+    private async ValueTask StoreAsync(TransportStream stream, PeerId peer, TransportAddress remote, ShardRequest request, CancellationToken token)
     {
-        var (refusal, reason) = _admission.Check(_store, peer, request.Id, request.Size);
         var now = _time.GetUtcNow();
-        if (refusal == ShardRefusal.None && request.ExpiresAt <= now)
+        if (request.ExpiresAt <= now)
         {
-            (refusal, reason) = (ShardRefusal.Unwilling, "The expiry asked for is already past.");
+            await RefuseAsync(stream, peer, ShardRefusal.Unwilling, "The expiry asked for is already past.", token);
+            return;
         }
 
+        var (refusal, reason, scope, ticket) = _admission.Admit(_store, peer, remote, request.Id, request.Size);
         if (refusal != ShardRefusal.None)
         {
+            if (refusal == ShardRefusal.Quota)
+            {
+                _metrics.QuotaRefused(scope);
+            }
+
             await RefuseAsync(stream, peer, refusal, reason, token);
             return;
         }
+
+        using var admitted = ticket;
 
         // The go-ahead: only now does the sender send the shard, so a refused store costs no bulk bytes.
         await stream.WriteAsync(new byte[1], token);

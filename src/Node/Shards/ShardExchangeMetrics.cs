@@ -31,6 +31,7 @@ public sealed class ShardExchangeMetrics
     private readonly Counter<long> _repairBytes;
     private readonly Counter<long> _renewals;
     private readonly Counter<long> _announcements;
+    private readonly Counter<long> _quotaRefusals;
     private long _repairsStarted;
     private long _repairsFinished;
     private long _repairsFailed;
@@ -70,6 +71,7 @@ public sealed class ShardExchangeMetrics
         _repairs = meter.CreateCounter<long>("overlay.shard.repairs", description: "Repairs of this node's shards, by stage (started, finished, failed)");
         _repairBytes = meter.CreateCounter<long>("overlay.shard.repair_bytes", "By", "Shard bytes new holders copied in repairs this node finished");
         _renewals = meter.CreateCounter<long>("overlay.shard.renewals", description: "Renewals of this node's receipts, by result (renewed, failed)");
+        _quotaRefusals = meter.CreateCounter<long>("overlay.shard.quota_refusals", description: "Quota refusals of stores and pulls, by whose quota (identity, prefix, node)");
         _announcements = meter.CreateCounter<long>("overlay.shard.announcements", description: "Provider announcements of held shards this node made");
     }
 
@@ -160,6 +162,8 @@ public sealed class ShardExchangeMetrics
         _renewals.Add(1, new KeyValuePair<string, object?>("result", renewed ? "renewed" : "failed"));
         Interlocked.Increment(ref renewed ? ref _renewalsDone : ref _renewalsFailed);
     }
+
+    internal void QuotaRefused(QuotaScope scope) => _quotaRefusals.Add(1, new KeyValuePair<string, object?>("scope", scope.ToString()));
 
     internal void Announced()
     {

@@ -64,17 +64,11 @@ internal sealed class ShardRenewAndPull(
     }
 
     /// <summary>Copies the shard from the request's source and keeps it for the opener; on success the receipt has been written.</summary>
-    public async ValueTask<(ShardRefusal Refusal, string Reason)> PullAsync(TransportStream stream, PeerId peer, ShardRequest request, CancellationToken token)
+    public async ValueTask<(ShardRefusal Refusal, string Reason)> PullAsync(TransportStream stream, PeerId peer, TransportAddress remote, ShardRequest request, CancellationToken token)
     {
         if (connect is null)
         {
             return (ShardRefusal.Unwilling, "This node copies no shards from other holders.");
-        }
-
-        var verdict = admission.Check(store, peer, request.Id, request.Size);
-        if (verdict.Refusal != ShardRefusal.None)
-        {
-            return verdict;
         }
 
         var now = time.GetUtcNow();
@@ -82,6 +76,19 @@ internal sealed class ShardRenewAndPull(
         {
             return (ShardRefusal.Unwilling, "The expiry asked for is already past.");
         }
+
+        var (refusal, reason, scope, ticket) = admission.Admit(store, peer, remote, request.Id, request.Size);
+        if (refusal != ShardRefusal.None)
+        {
+            if (refusal == ShardRefusal.Quota)
+            {
+                metrics.QuotaRefused(scope);
+            }
+
+            return (refusal, reason);
+        }
+
+        using var admitted = ticket;
 
         if (!TransportAddress.TryParse(request.Source!, out var source, out _) || source.ExpectedPeer is not { } sourcePeer || sourcePeer == self)
         {
