@@ -39,6 +39,7 @@ public sealed class ShardExchangeMetrics
     private long _renewalsFailed;
     private long _suspectsTotal;
     private long _pullsServedTotal;
+    private long _renewalsServedTotal;
     private long _announcementsTotal;
     private readonly long[] _refusalTotals = new long[(int)ShardRefusal.Failed + 1];
     private long _heldTotal;
@@ -123,6 +124,7 @@ public sealed class ShardExchangeMetrics
     internal void Renewed()
     {
         _renewalsServed.Add(1);
+        Interlocked.Increment(ref _renewalsServedTotal);
     }
 
     internal void Pulled(long bytes)
@@ -218,6 +220,7 @@ public sealed class ShardExchangeMetrics
             ["auditsFailed"] = AuditsFailed,
             ["receiptsRejected"] = Volatile.Read(ref _receiptsRejectedTotal),
             ["streamsAborted"] = AbortedCount,
+            ["renewalsServed"] = Volatile.Read(ref _renewalsServedTotal),
             ["pullsServed"] = Volatile.Read(ref _pullsServedTotal),
             ["suspects"] = Volatile.Read(ref _suspectsTotal),
             ["repairsStarted"] = RepairsStarted,
