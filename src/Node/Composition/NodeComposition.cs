@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Overlay.Node.Configuration;
 using Overlay.Node.Hosting;
 using Overlay.Storage;
 
@@ -25,6 +26,11 @@ public static class NodeComposition
         problems.AddRange(parts.DhtHost.Validate());
         problems.AddRange(StorageOptionsValidator.Validate(parts.Storage));
         problems.AddRange(parts.ShardExchange.Validate());
+        if (parts.ShardExchange.ReannounceInterval >= parts.Dht.RecordTtl)
+        {
+            problems.Add(OptionProblem.Describe(ShardExchangeOptions.SectionName, nameof(ShardExchangeOptions.ReannounceInterval), parts.ShardExchange.ReannounceInterval,
+                $"it must be shorter than Dht:RecordTtl ({parts.Dht.RecordTtl}), or provider records lapse between announcements"));
+        }
         if (problems.Count > 0)
         {
             throw new ArgumentException("The node's options are invalid: " + string.Join(" ", problems), nameof(parts));

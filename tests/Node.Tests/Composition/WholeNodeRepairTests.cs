@@ -41,6 +41,33 @@ public sealed class WholeNodeRepairTests
         Assert.Equal(0, run.RepairsFinished);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Maintenance_AHolderThatSilentlyDropsTheShard_IsCaughtAndReplacedOnlyWithRepairOn(bool repair)
+    {
+        var exchange = new ShardExchangeOptions { RepairEnabled = repair, ProbeInterval = TimeSpan.FromSeconds(1), StreamTimeout = TimeSpan.FromSeconds(10) };
+        using var net = new WholeNodeTestNetwork(12, seed: 33, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 }, shardExchange: exchange);
+        var data = new byte[ShardBytes];
+        new Random(33).NextBytes(data);
+        PeerId dropper = default;
+        IReadOnlyList<PeerId> after = [];
+        net.Net.Run(async () =>
+        {
+            var owner = net.Nodes[0].ShardExchange.Owner!;
+            var put = await owner.PutAsync(data, CancellationToken.None);
+            dropper = put.Holders[0].Peer;
+            // The holder acknowledged (its receipt is in the book), then deletes the bytes without a word.
+            Assert.True(await net.Nodes.Single(n => n.Id == dropper).ShardStore.Store.DeleteAsync(put.Id));
+            await Task.Delay(TimeSpan.FromSeconds(10), net.Clock);
+            after = [.. owner.Status(put.Id)!.Holders.Select(h => h.Peer)];
+        }, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(3, after.Count);
+        Assert.Equal(!repair, after.Contains(dropper));
+        Assert.Equal(repair ? 1 : 0, net.Nodes[0].ShardExchange.Metrics.RepairsFinished);
+    }
+
     private static (int Retrievable, int FullyReplicated, long RepairsFinished, int FoundThroughProviders, string Detail, List<int> Lost) Run(bool repair, int seed)
     {
         var exchange = new ShardExchangeOptions
