@@ -28,17 +28,7 @@ internal sealed class RepairRun(int nodes, int shards, int shardBytes, double ki
         using var whole = new WholeNodeNetwork(net, nodes, DhtNetworkRun.DefaultOptions(preferLowLatency: true), new TransportOptions(), seed, exchange);
         var keys = new Random(seed);
         var limit = TimeSpan.FromHours(6);
-        whole.Build(0, NodeIdentity.FromRandom(keys), bootstrap: null);
-        string? first = null;
-        net.Run(async () =>
-        {
-            await whole.Nodes[0].StartAsync(CancellationToken.None);
-            first = whole.Nodes[0].Transport.LocalAddresses[0].ToString();
-        }, limit);
-        for (var i = 1; i < nodes; i++)
-        {
-            whole.Build(i, NodeIdentity.FromRandom(keys), first);
-        }
+        whole.StartFirstBuildRest([.. Enumerable.Range(0, nodes).Select(_ => NodeIdentity.FromRandom(keys))], limit);
 
         var random = new Random(seed + 1);
         var data = new byte[shards][];
@@ -50,6 +40,7 @@ internal sealed class RepairRun(int nodes, int shards, int shardBytes, double ki
         var retrievableOwnerAlive = 0;
         var ownerAlive = 0;
         var placedShort = 0;
+        var fullyReplicated = 0;
         long bytesBefore = 0, bytesAfter = 0;
         DateTimeOffset killedAt = default;
         net.Run(async () =>
@@ -114,6 +105,12 @@ internal sealed class RepairRun(int nodes, int shards, int shardBytes, double ki
 
                 var alive = !dead[owners[s]];
                 ownerAlive += alive ? 1 : 0;
+                if (alive && whole.Nodes[owners[s]].ShardExchange.Owner!.Status(ids[s]) is { } book)
+                {
+                    var live = book.Holders.Count(h => !dead[Array.FindIndex(whole.Nodes, n => n.Id == h.Peer)]);
+                    fullyReplicated += live >= exchange.Replicas ? 1 : 0;
+                }
+
                 try
                 {
                     var (bytes, _) = await whole.Nodes[reader].ShardExchange.Owner!.GetAsync(ids[s], CancellationToken.None);
@@ -135,6 +132,7 @@ internal sealed class RepairRun(int nodes, int shards, int shardBytes, double ki
         var moved = records.Sum(r => r.Result.BytesMoved);
         output.WriteLine(Invariant($"killed {killed} of {nodes} nodes at once; repair {(repair ? "on" : "off")}; 5 min virtual later:"));
         output.WriteLine(Invariant($"retrievable {retrievable} of {shards} ({100.0 * retrievable / shards:F2} %); owner alive: {retrievableOwnerAlive} of {ownerAlive} ({(ownerAlive == 0 ? 0 : 100.0 * retrievableOwnerAlive / ownerAlive):F2} %); owner killed: {retrievable - retrievableOwnerAlive} of {shards - ownerAlive}"));
+        output.WriteLine(Invariant($"owner alive and r = {exchange.Replicas} live holders in its book: {fullyReplicated} of {ownerAlive}"));
         output.WriteLine(Invariant($"repairs: {records.Count} ended, {records.Count(r => r.Result.Added > 0)} placed a new holder, {starts.Length} started"));
         if (detection.Length > 0)
         {

@@ -51,6 +51,22 @@ internal sealed class WholeNodeNetwork : IDisposable
             _net, new NodeIdentityHolder(identity, createdThisStart: false), (_seed * 7919) + index, bootstrap, t => Transports[index] = t,
             _dht, _meters, NullLoggerFactory.Instance, _transport.IdleTimeout, shardExchange: _shardExchange));
 
+    /// <summary>Builds and starts node 0 (on its own), then builds every other node, not started, to join through it.</summary>
+    public void StartFirstBuildRest(IReadOnlyList<NodeIdentity> identities, TimeSpan limit)
+    {
+        Build(0, identities[0], bootstrap: null);
+        string? first = null;
+        _net.Run(async () =>
+        {
+            await Nodes[0].StartAsync(CancellationToken.None);
+            first = Nodes[0].Transport.LocalAddresses[0].ToString();
+        }, limit);
+        for (var i = 1; i < Nodes.Length; i++)
+        {
+            Build(i, identities[i], first);
+        }
+    }
+
     /// <summary>Starts nodes [<paramref name="from"/>, <paramref name="to"/>) together and waits until each has joined.</summary>
     public async Task StartAndJoinAsync(int from, int to)
     {
