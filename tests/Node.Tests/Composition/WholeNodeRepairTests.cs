@@ -68,6 +68,42 @@ public sealed class WholeNodeRepairTests
         Assert.Equal(repair ? 1 : 0, net.Nodes[0].ShardExchange.Metrics.RepairsFinished);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Maintenance_RenewsWhatTheOwnerKeeps_HoldersDropWhatItStopsRenewing(bool retain)
+    {
+        var exchange = new ShardExchangeOptions
+        {
+            HoldDuration = TimeSpan.FromMinutes(10),
+            RenewBefore = TimeSpan.FromMinutes(5),
+            AuditInterval = TimeSpan.FromMinutes(1),
+            StreamTimeout = TimeSpan.FromSeconds(10),
+        };
+        using var net = new WholeNodeTestNetwork(8, seed: 34, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 }, shardExchange: exchange);
+        net.Nodes[0].ShardMaintenance.Retain = _ => retain;
+        var data = new byte[ShardBytes];
+        new Random(34).NextBytes(data);
+        var kept = 0;
+        net.Net.Run(async () =>
+        {
+            var put = await net.Nodes[0].ShardExchange.Owner!.PutAsync(data, CancellationToken.None);
+            // Three hold durations: without renewal every hold has expired and been collected.
+            await Task.Delay(TimeSpan.FromMinutes(30), net.Clock);
+            kept = net.Nodes.Count(n => n.ShardStore.Store.Contains(put.Id));
+        }, TimeSpan.FromMinutes(1));
+
+        var metrics = net.Nodes[0].ShardExchange.Metrics;
+        Assert.Equal(retain ? 3 : 0, kept);
+        Assert.Equal(retain, metrics.Renewals > 0);
+        if (retain)
+        {
+            // More audits than the 16 challenges prepared at put time, all passed: the owner read the shard back for more.
+            Assert.True(metrics.AuditsPassed > exchange.AuditChallengesPerHolder * 3, $"{metrics.AuditsPassed} audits passed");
+            Assert.Equal(0, metrics.AuditsFailed);
+        }
+    }
+
     private static (int Retrievable, int FullyReplicated, long RepairsFinished, int FoundThroughProviders, string Detail, List<int> Lost) Run(bool repair, int seed)
     {
         var exchange = new ShardExchangeOptions
