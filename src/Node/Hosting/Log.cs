@@ -133,4 +133,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5069, Level = LogLevel.Debug, Message = "Announcing shard {Shard} failed: {Detail}")]
     public static partial void ShardAnnouncementFailed(ILogger logger, Overlay.Storage.ShardId shard, string detail);
+
+    [LoggerMessage(EventId = 5070, Level = LogLevel.Error, Message = "A round of shard maintenance failed ({Kind}: {Detail}); the next round goes on")]
+    public static partial void ShardMaintenanceRoundFailed(ILogger logger, string kind, string detail);
 }

@@ -109,32 +109,37 @@ public sealed class ShardMaintenanceService(
         using var timer = new PeriodicTimer(options.Value.ProbeInterval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(true))
         {
-            var targets = Watched.ProbeTargets();
-            for (var start = 0; start < targets.Count; start += ProbeConcurrency)
+            await SurviveAsync(() => ProbeRoundAsync(care, stoppingToken), stoppingToken).ConfigureAwait(true);
+        }
+    }
+
+    private async Task ProbeRoundAsync(OwnedShardCare care, CancellationToken stoppingToken)
+    {
+        var targets = Watched.ProbeTargets();
+        for (var start = 0; start < targets.Count; start += ProbeConcurrency)
+        {
+            var batch = targets.Skip(start).Take(ProbeConcurrency).ToList();
+            var verdicts = await Task.WhenAll(batch.Select(t => care.ProbeAsync(t.Holder, t.Address, t.Shard, t.Size, stoppingToken))).ConfigureAwait(true);
+            var now = time.GetUtcNow();
+            for (var i = 0; i < batch.Count; i++)
             {
-                var batch = targets.Skip(start).Take(ProbeConcurrency).ToList();
-                var verdicts = await Task.WhenAll(batch.Select(t => care.ProbeAsync(t.Holder, t.Address, t.Shard, t.Size, stoppingToken))).ConfigureAwait(true);
-                var now = time.GetUtcNow();
-                for (var i = 0; i < batch.Count; i++)
+                var (holder, _, shard, _) = batch[i];
+                switch (verdicts[i])
                 {
-                    var (holder, _, shard, _) = batch[i];
-                    switch (verdicts[i])
-                    {
-                        case HolderVerdict.Passed:
-                            Watched.Answered(holder);
-                            break;
-                        case HolderVerdict.Missing or HolderVerdict.Wrong:
-                            Suspected(Watched.Suspect(shard, holder, SuspectReason.Missing, now) ? [shard] : [], holder, SuspectReason.Missing);
-                            break;
-                        case HolderVerdict.NoAnswer:
-                            Suspected(Watched.SuspectHolder(holder, SuspectReason.NotAnswering, now), holder, SuspectReason.NotAnswering);
-                            break;
-                    }
+                    case HolderVerdict.Passed:
+                        Watched.Answered(holder);
+                        break;
+                    case HolderVerdict.Missing or HolderVerdict.Wrong:
+                        Suspected(Watched.Suspect(shard, holder, SuspectReason.Missing, now) ? [shard] : [], holder, SuspectReason.Missing);
+                        break;
+                    case HolderVerdict.NoAnswer:
+                        Suspected(Watched.SuspectHolder(holder, SuspectReason.NotAnswering, now), holder, SuspectReason.NotAnswering);
+                        break;
                 }
             }
-
-            QueueRepairsDue();
         }
+
+        QueueRepairsDue();
     }
 
     private async Task AuditLoopAsync(OwnedShardCare care, CancellationToken stoppingToken)
@@ -142,32 +147,37 @@ public sealed class ShardMaintenanceService(
         using var timer = new PeriodicTimer(options.Value.AuditInterval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(true))
         {
-            foreach (var id in Watched.Ids())
-            {
-                try
-                {
-                    var (_, verdicts) = await care.AuditAsync(id, stoppingToken).ConfigureAwait(true);
-                    SuspectFrom(id, verdicts);
-                    if (Retain(id))
-                    {
-                        SuspectFrom(id, await care.RenewAsync(id, stoppingToken).ConfigureAwait(true));
-                    }
-
-                    Watch(id);
-                }
-                catch (Exception e) when (e is ShardBookException or ShardExchangeException)
-                {
-                    Log.ShardMaintenanceFailed(logger, e.Message);
-                }
-            }
-
-            foreach (var _ in Watched.SuspectExpired(time.GetUtcNow()))
-            {
-                exchange.Metrics.Suspected(SuspectReason.Expired);
-            }
-
-            QueueRepairsDue();
+            await SurviveAsync(() => AuditRoundAsync(care, stoppingToken), stoppingToken).ConfigureAwait(true);
         }
+    }
+
+    private async Task AuditRoundAsync(OwnedShardCare care, CancellationToken stoppingToken)
+    {
+        foreach (var id in Watched.Ids())
+        {
+            try
+            {
+                var (_, verdicts) = await care.AuditAsync(id, stoppingToken).ConfigureAwait(true);
+                SuspectFrom(id, verdicts);
+                if (Retain(id))
+                {
+                    SuspectFrom(id, await care.RenewAsync(id, stoppingToken).ConfigureAwait(true));
+                }
+
+                Watch(id);
+            }
+            catch (Exception e) when (e is ShardBookException or ShardExchangeException)
+            {
+                Log.ShardMaintenanceFailed(logger, e.Message);
+            }
+        }
+
+        foreach (var _ in Watched.SuspectExpired(time.GetUtcNow()))
+        {
+            exchange.Metrics.Suspected(SuspectReason.Expired);
+        }
+
+        QueueRepairsDue();
     }
 
     private void SuspectFrom(ShardId id, IReadOnlyList<(PeerId Holder, HolderVerdict Verdict)> verdicts)
@@ -223,39 +233,63 @@ public sealed class ShardMaintenanceService(
                 continue;
             }
 
-            var (suspects, since, size) = Watched.SuspectsOf(id);
-            if (suspects.Count == 0)
-            {
-                Watched.RepairEnded(id, time.GetUtcNow());
-                continue;
-            }
+            await SurviveAsync(() => RepairOneAsync(care, id, stoppingToken), stoppingToken).ConfigureAwait(true);
+        }
+    }
 
-            await PaceAsync(size, stoppingToken).ConfigureAwait(true);
-            DateTimeOffset? started = null;
-            RepairResult result;
-            try
-            {
-                result = await care.RepairAsync(id, suspects, () =>
-                {
-                    started = time.GetUtcNow();
-                    exchange.Metrics.RepairStarted();
-                }, stoppingToken).ConfigureAwait(true);
-            }
-            catch (ShardBookException e)
-            {
-                result = new RepairResult(0, 0, e.Message);
-            }
+    private async Task RepairOneAsync(OwnedShardCare care, ShardId id, CancellationToken stoppingToken)
+    {
+        var (suspects, since, size) = Watched.SuspectsOf(id);
+        if (suspects.Count == 0)
+        {
+            Watched.RepairEnded(id, time.GetUtcNow());
+            return;
+        }
 
-            if (started is not null)
+        await PaceAsync(size, stoppingToken).ConfigureAwait(true);
+        DateTimeOffset? started = null;
+        RepairResult result;
+        try
+        {
+            result = await care.RepairAsync(id, suspects, () =>
             {
-                exchange.Metrics.RepairEnded(result.Added > 0, result.BytesMoved);
-            }
+                started = time.GetUtcNow();
+                exchange.Metrics.RepairStarted();
+            }, stoppingToken).ConfigureAwait(true);
+        }
+        catch (ShardBookException e)
+        {
+            result = new RepairResult(0, 0, e.Message);
+        }
 
-            Log.ShardRepaired(logger, id, result.Added, result.Detail);
-            Watch(id);
-            var now = time.GetUtcNow();
-            Watched.RepairEnded(id, now);
-            RepairObserved?.Invoke(new RepairRecord(id, since, started, now, result));
+        if (started is not null)
+        {
+            exchange.Metrics.RepairEnded(result.Added > 0, result.BytesMoved);
+        }
+
+        Log.ShardRepaired(logger, id, result.Added, result.Detail);
+        Watch(id);
+        var now = time.GetUtcNow();
+        Watched.RepairEnded(id, now);
+        RepairObserved?.Invoke(new RepairRecord(id, since, started, now, result));
+    }
+
+    /// <summary>Runs one round of a loop; a round that fails (a bug, or a part torn down under it) is logged and the loop goes on.</summary>
+    private async Task SurviveAsync(Func<Task> round, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await round().ConfigureAwait(true);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // One failed round must not end the owner's maintenance for good.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.ShardMaintenanceRoundFailed(logger, e.GetType().Name, e.Message);
         }
     }
 
