@@ -123,17 +123,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         WholeNodeNetwork whole, NodeIdentity[] identities, InMemoryNetwork net, VirtualTimeProvider clock, Stopwatch wall, EventCounts? counts,
         TimeSpan limit, out long memoryConstructed)
     {
-        whole.Build(0, identities[0], bootstrap: null);
-        string? first = null;
-        net.Run(async () =>
-        {
-            await whole.Nodes[0].StartAsync(CancellationToken.None);
-            first = whole.Nodes[0].Transport.LocalAddresses[0].ToString();
-        }, limit);
-        for (var i = 1; i < nodes; i++)
-        {
-            whole.Build(i, identities[i], first);
-        }
+        whole.StartFirstBuildRest(identities, limit);
 
         memoryConstructed = GC.GetTotalMemory(forceFullCollection: true);
         net.Run(async () =>

@@ -10,6 +10,11 @@ if (args.Length > 0 && args[0] == "adversary")
     return Overlay.Sim.Adversary.AdversaryCommand.Run(args, Console.Out, Console.Error);
 }
 
+if (args.Length > 0 && args[0] == "repair")
+{
+    return RepairCommand.Run(args[1..], Console.Out, Console.Error);
+}
+
 if (args.Length > 0 && args[0] == "trust")
 {
     return Overlay.Sim.Trust.TrustCommand.Run(args[1..], Console.Out, Console.Error);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Overlay.Crypto;
 using Overlay.Dht;
 using Overlay.Node.Composition;
+using Overlay.Node.Configuration;
 using Overlay.Node.Hosting;
 using Overlay.Transport;
 using Overlay.Transport.InMemory;
@@ -22,11 +23,13 @@ internal sealed class WholeNodeNetwork : IDisposable
     private readonly DhtOptions _dht;
     private readonly TransportOptions _transport;
     private readonly int _seed;
+    private readonly ShardExchangeOptions? _shardExchange;
     private readonly ServiceProvider _metrics;
     private readonly IMeterFactory _meters;
 
-    public WholeNodeNetwork(InMemoryNetwork net, int count, DhtOptions dht, TransportOptions transport, int seed)
+    public WholeNodeNetwork(InMemoryNetwork net, int count, DhtOptions dht, TransportOptions transport, int seed, ShardExchangeOptions? shardExchange = null)
     {
+        _shardExchange = shardExchange;
         _net = net;
         _dht = dht;
         _transport = transport;
@@ -46,7 +49,23 @@ internal sealed class WholeNodeNetwork : IDisposable
     public void Build(int index, NodeIdentity identity, string? bootstrap) =>
         Nodes[index] = NodeComposition.Build(InMemoryNodeParts.Create(
             _net, new NodeIdentityHolder(identity, createdThisStart: false), (_seed * 7919) + index, bootstrap, t => Transports[index] = t,
-            _dht, _meters, NullLoggerFactory.Instance, _transport.IdleTimeout));
+            _dht, _meters, NullLoggerFactory.Instance, _transport.IdleTimeout, shardExchange: _shardExchange));
+
+    /// <summary>Builds and starts node 0 (on its own), then builds every other node, not started, to join through it.</summary>
+    public void StartFirstBuildRest(IReadOnlyList<NodeIdentity> identities, TimeSpan limit)
+    {
+        Build(0, identities[0], bootstrap: null);
+        string? first = null;
+        _net.Run(async () =>
+        {
+            await Nodes[0].StartAsync(CancellationToken.None);
+            first = Nodes[0].Transport.LocalAddresses[0].ToString();
+        }, limit);
+        for (var i = 1; i < Nodes.Length; i++)
+        {
+            Build(i, identities[i], first);
+        }
+    }
 
     /// <summary>Starts nodes [<paramref name="from"/>, <paramref name="to"/>) together and waits until each has joined.</summary>
     public async Task StartAndJoinAsync(int from, int to)

@@ -34,9 +34,11 @@ public static class InMemoryNodeParts
     /// <param name="loggerFactory">Loggers.</param>
     /// <param name="idleTimeout">The pool's idle timeout; the transport default when null.</param>
     /// <param name="dhtHost">Join, maintenance and snapshot intervals; the daemon's defaults when null.</param>
+    /// <param name="shardExchange">The <c>ShardExchange</c> section (quotas, replicas, maintenance intervals); the daemon's defaults when null.</param>
     public static NodeParts Create(
         InMemoryNetwork network, NodeIdentityHolder identity, int seed, string? bootstrap, Action<InMemoryTransport> transportCreated,
-        DhtOptions dht, IMeterFactory meterFactory, ILoggerFactory loggerFactory, TimeSpan? idleTimeout = null, DhtHostOptions? dhtHost = null)
+        DhtOptions dht, IMeterFactory meterFactory, ILoggerFactory loggerFactory, TimeSpan? idleTimeout = null, DhtHostOptions? dhtHost = null,
+        ShardExchangeOptions? shardExchange = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(identity);
@@ -72,8 +74,7 @@ public static class InMemoryNodeParts
             OpenDhtState = () => new InMemoryDhtStateStore(name),
             // The in-memory state applies each change at once: no writer thread outside the scheduler.
             OpenDhtJournal = state => (InMemoryDhtStateStore)state,
-            // Written only when the node places shards of its own, which the simulator's runs do not.
-            OwnedShardsDirectory = Path.Combine(Path.GetTempPath(), "overlay-sim", name, OwnedShardBook.DirectoryName),
+            OpenOwnedShardBook = () => new InMemoryOwnedShardBook(),
             // One thread runs the network: the node's one seeded source serves its nonces too.
             FillNonce = bytes => random.NextBytes(bytes),
             LoggerFactory = loggerFactory,
@@ -82,6 +83,7 @@ public static class InMemoryNodeParts
             Dht = dht,
             DhtHost = dhtHost ?? new DhtHostOptions(),
             Storage = new StorageOptions(),
+            ShardExchange = shardExchange ?? new ShardExchangeOptions(),
             Node = new NodeOptions(),
         };
     }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Overlay.Node.Configuration;
 using Overlay.Node.Hosting;
 using Overlay.Storage;
 
@@ -25,6 +26,11 @@ public static class NodeComposition
         problems.AddRange(parts.DhtHost.Validate());
         problems.AddRange(StorageOptionsValidator.Validate(parts.Storage));
         problems.AddRange(parts.ShardExchange.Validate());
+        if (parts.ShardExchange.ReannounceInterval >= parts.Dht.RecordTtl)
+        {
+            problems.Add(OptionProblem.Describe(ShardExchangeOptions.SectionName, nameof(ShardExchangeOptions.ReannounceInterval), parts.ShardExchange.ReannounceInterval,
+                $"it must be shorter than Dht:RecordTtl ({parts.Dht.RecordTtl}), or provider records lapse between announcements"));
+        }
         if (problems.Count > 0)
         {
             throw new ArgumentException("The node's options are invalid: " + string.Join(" ", problems), nameof(parts));
@@ -39,11 +45,16 @@ public static class NodeComposition
         var dht = new DhtService(
             parts.Identity, Options.Create(parts.Dht), Options.Create(parts.DhtHost), Options.Create(parts.Node),
             transport, protocols, seeds, parts.OpenDhtState, parts.OpenDhtJournal, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<DhtService>());
+        var providers = new DhtShardProviders(() => dht.Node);
+        var exchangeOptions = Options.Create(parts.ShardExchange);
+        ShardAnnouncementService? announcements = null;
         var shards = new ShardExchangeService(
-            parts.Identity, Options.Create(parts.ShardExchange), Options.Create(parts.Storage), parts.OwnedShardsDirectory, store, transport, dht, protocols,
+            parts.Identity, exchangeOptions, Options.Create(parts.Storage), parts.OpenOwnedShardBook, store, transport, dht, providers, id => announcements?.Held(id), protocols,
             parts.Time, parts.FillNonce, parts.MeterFactory, logs.CreateLogger<ShardExchangeService>());
         var reach = new Reachability.ReachabilityService(
             Options.Create(parts.DhtHost), transport, dht, protocols, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<Reachability.ReachabilityService>());
-        return new OverlayNode(parts.Identity.Identity.PeerId, store, transport, dht, shards, reach);
+        announcements = new ShardAnnouncementService(exchangeOptions, store, providers, shards.Metrics, parts.Time, logs.CreateLogger<ShardAnnouncementService>());
+        var maintenance = new ShardMaintenanceService(exchangeOptions, shards, parts.Time, logs.CreateLogger<ShardMaintenanceService>());
+        return new OverlayNode(parts.Identity.Identity.PeerId, store, transport, dht, shards, reach, maintenance, announcements);
     }
 }

@@ -38,8 +38,8 @@ public sealed class NodeParts
     /// <summary>The writer that saves the DHT's changes to that state in order (group commit over a file, or at once in memory).</summary>
     public required Func<IDhtStateStore, IDhtStateJournal> OpenDhtJournal { get; init; }
 
-    /// <summary>Where the node keeps the receipts of the shards it places (created when first written).</summary>
-    public required string OwnedShardsDirectory { get; init; }
+    /// <summary>Opens where the node keeps the receipts of the shards it places (a directory of files in the daemon, memory in the simulator).</summary>
+    public required Func<Overlay.Node.Shards.IOwnedShardBook> OpenOwnedShardBook { get; init; }
 
     /// <summary>Fills audit nonces, which holders must not guess: the CSPRNG in the daemon, a seeded source in the simulator.</summary>
     public required Action<Span<byte>> FillNonce { get; init; }

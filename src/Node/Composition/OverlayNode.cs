@@ -8,7 +8,8 @@ namespace Overlay.Node.Composition;
 /// A whole node, as <see cref="NodeComposition.Build"/> made it: its parts start in order (the shard
 /// store first, so a damaged store stops the node before it serves anything; then the transport; then the
 /// DHT, which shares the transport's listener and pool; then the shard exchange, whose holders the DHT's
-/// routing table proposes; then reachability, which checks the address the DHT announces), their loops run on the context that called
+/// routing table proposes; then reachability, which checks the address the DHT announces; then the owner's maintenance
+/// and the holder's announcements), their loops run on the context that called
 /// <see cref="StartAsync"/>, and at stop the loops end before the parts stop in reverse order (the DHT
 /// saves its state while the transport is still up; the store closes last). Start and stop are not
 /// concurrent with each other: the host or the simulator calls them in turn.
@@ -20,7 +21,9 @@ public sealed class OverlayNode : IAsyncDisposable
     private CancellationTokenSource? _stopping;
     private Task _running = Task.CompletedTask;
 
-    internal OverlayNode(PeerId id, ShardStoreService shardStore, TransportService transport, DhtService dht, ShardExchangeService shardExchange, ReachabilityService reachability)
+    internal OverlayNode(
+        PeerId id, ShardStoreService shardStore, TransportService transport, DhtService dht, ShardExchangeService shardExchange,
+        ReachabilityService reachability, ShardMaintenanceService shardMaintenance, ShardAnnouncementService shardAnnouncements)
     {
         Id = id;
         ShardStore = shardStore;
@@ -28,7 +31,9 @@ public sealed class OverlayNode : IAsyncDisposable
         Dht = dht;
         ShardExchange = shardExchange;
         Reachability = reachability;
-        _parts = [shardStore, transport, dht, shardExchange, reachability];
+        ShardMaintenance = shardMaintenance;
+        ShardAnnouncements = shardAnnouncements;
+        _parts = [shardStore, transport, dht, shardExchange, reachability, shardMaintenance, shardAnnouncements];
     }
 
     /// <summary>The node's PeerId.</summary>
@@ -48,6 +53,12 @@ public sealed class OverlayNode : IAsyncDisposable
 
     /// <summary>The reachability part: <c>reach/1</c> served to peers, this node's own address checked by them, its DHT mode.</summary>
     public ReachabilityService Reachability { get; }
+
+    /// <summary>The owner's maintenance part: probes, audits, renewals and repairs of the shards this node placed.</summary>
+    public ShardMaintenanceService ShardMaintenance { get; }
+
+    /// <summary>The holder's provider announcements of the shards this node keeps.</summary>
+    public ShardAnnouncementService ShardAnnouncements { get; }
 
     /// <summary>
     /// The parts' loops while the node runs: faults with the first loop's exception (a bug; a failed

@@ -19,6 +19,15 @@ public sealed class ShardExchangeOptions
     /// <summary>Most shards kept for one peer identity. Default: 100,000; range 0–100,000,000.</summary>
     public long MaxShardsPerPeer { get; set; } = 100_000;
 
+    /// <summary>Most bytes charged to all identities storing from one network prefix (IPv4 /24, IPv6 /48). Default: 4 GiB; range 0 and up.</summary>
+    public long MaxBytesPerPrefix { get; set; } = 4L << 30;
+
+    /// <summary>Most shards kept for all identities storing from one network prefix. Default: 400,000; range 0–100,000,000.</summary>
+    public long MaxShardsPerPrefix { get; set; } = 400_000;
+
+    /// <summary>Most distinct identities that may have shards kept here from one network prefix. Default: 1,024; range 1–1,000,000.</summary>
+    public int MaxIdentitiesPerPrefix { get; set; } = 1024;
+
     /// <summary>Stores accepted from one peer per minute, sustained (a token bucket); more are refused with Rate. Default: 600; range 1–1,000,000.</summary>
     public int StoresPerMinutePerPeer { get; set; } = 600;
 
@@ -40,12 +49,54 @@ public sealed class ShardExchangeOptions
     /// <summary>Longest one <c>shard/1</c> stream may take end to end, on either side; a peer that stalls is cut off. Default: 30 s; range 1 s–10 min.</summary>
     public TimeSpan StreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Whether the owner's maintenance repairs: when a holder is found no longer a live replica, a surviving holder's copy is pulled to a new holder. False still probes, audits, renews and counts suspects, and repairs nothing. Default: true.</summary>
+    public bool RepairEnabled { get; set; } = true;
+
+    /// <summary>How often the owner checks that each holder of its shards still answers and still has one of them (a zero-length fetch per distinct holder). Bounds the time to notice a holder that is gone. Default: 2 s; range 100 ms–1 h.</summary>
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Longest a probe waits for its answer before the holder counts as not answering. Default: 5 s; range 100 ms–10 min.</summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often every holder of every owned shard is audited, and receipts due are renewed. Default: 1 h; range 1 s–30 days.</summary>
+    public TimeSpan AuditInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long before a receipt's expiry the owner renews it. Default: 2 days; range 1 minute–3650 days, less than HoldDuration.</summary>
+    public TimeSpan RenewBefore { get; set; } = TimeSpan.FromDays(2);
+
+    /// <summary>Most repairs an owner runs at once. Default: 4; range 1–256.</summary>
+    public int MaxConcurrentRepairs { get; set; } = 4;
+
+    /// <summary>Repair pace: repairs are started no faster than this many shard bytes per second, averaged (a new holder copies each repaired shard's bytes once). Default: 8 MiB/s; range 1,024–10,737,418,240.</summary>
+    public long RepairBytesPerSecond { get; set; } = 8L << 20;
+
+    /// <summary>Provider announcements a holder makes per second, at most (new shards first, then re-announcements). Default: 10; range 0.01–10,000.</summary>
+    public double AnnouncementsPerSecond { get; set; } = 10;
+
+    /// <summary>How often a holder announces each shard it keeps again; must be shorter than the DHT's RecordTtl. Default: 12 h; range 1 minute–30 days.</summary>
+    public TimeSpan ReannounceInterval { get; set; } = TimeSpan.FromHours(12);
+
     /// <summary>Problems with these values, one sentence each; empty when valid.</summary>
     public IEnumerable<string> Validate()
     {
         if (MaxBytesPerPeer < 0)
         {
             yield return OptionProblem.Describe(SectionName, nameof(MaxBytesPerPeer), MaxBytesPerPeer, "it must be 0 or more");
+        }
+
+        if (MaxBytesPerPrefix < 0)
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(MaxBytesPerPrefix), MaxBytesPerPrefix, "it must be 0 or more");
+        }
+
+        if (MaxShardsPerPrefix is < 0 or > 100_000_000)
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(MaxShardsPerPrefix), MaxShardsPerPrefix, "it must be between 0 and 100000000");
+        }
+
+        if (MaxIdentitiesPerPrefix is < 1 or > 1_000_000)
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(MaxIdentitiesPerPrefix), MaxIdentitiesPerPrefix, "it must be between 1 and 1000000");
         }
 
         if (MaxShardsPerPeer is < 0 or > 100_000_000)
@@ -81,9 +132,41 @@ public sealed class ShardExchangeOptions
             yield return OptionProblem.Describe(SectionName, nameof(AuditChallengesPerHolder), AuditChallengesPerHolder, "it must be between 1 and 4096");
         }
 
-        if (StreamTimeout < TimeSpan.FromSeconds(1) || StreamTimeout > TimeSpan.FromMinutes(10))
+        foreach (var (key, value, min, max) in new[]
         {
-            yield return OptionProblem.Describe(SectionName, nameof(StreamTimeout), StreamTimeout.ToString("c", CultureInfo.InvariantCulture), "it must be between 00:00:01 and 00:10:00");
+            (nameof(StreamTimeout), StreamTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
+            (nameof(ProbeInterval), ProbeInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
+            (nameof(ProbeTimeout), ProbeTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
+            (nameof(AuditInterval), AuditInterval, TimeSpan.FromSeconds(1), TimeSpan.FromDays(30)),
+            (nameof(RenewBefore), RenewBefore, TimeSpan.FromMinutes(1), TimeSpan.FromDays(3650)),
+            (nameof(ReannounceInterval), ReannounceInterval, TimeSpan.FromMinutes(1), TimeSpan.FromDays(30)),
+        })
+        {
+            if (value < min || value > max)
+            {
+                yield return OptionProblem.Describe(SectionName, key, value.ToString("c", CultureInfo.InvariantCulture),
+                    $"it must be between {min.ToString("c", CultureInfo.InvariantCulture)} and {max.ToString("c", CultureInfo.InvariantCulture)}");
+            }
+        }
+
+        if (RenewBefore >= HoldDuration)
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(RenewBefore), RenewBefore.ToString("c", CultureInfo.InvariantCulture), "it must be shorter than HoldDuration, or every receipt is renewed as soon as it is issued");
+        }
+
+        if (MaxConcurrentRepairs is < 1 or > 256)
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(MaxConcurrentRepairs), MaxConcurrentRepairs, "it must be between 1 and 256");
+        }
+
+        if (RepairBytesPerSecond is < 1024 or > 10L << 30)
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(RepairBytesPerSecond), RepairBytesPerSecond, "it must be between 1024 and 10737418240");
+        }
+
+        if (!(AnnouncementsPerSecond is >= 0.01 and <= 10_000))
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(AnnouncementsPerSecond), AnnouncementsPerSecond, "it must be between 0.01 and 10000");
         }
     }
 }

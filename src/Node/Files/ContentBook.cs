@@ -9,8 +9,9 @@ namespace Overlay.Node.Files;
 /// The node's durable list of content (<see cref="DirectoryName"/> in the data directory): for each
 /// content id, its manifest (<c>ID.manifest</c>, the signed bytes) and its state (<c>ID.json</c>: stored
 /// here or not, pinned or not). Pinned content is what renewal and repair keep alive:
-/// <see cref="IsPinnedShard"/> answers whether a shard belongs to any of it. Files are written to a
-/// temporary file, flushed and renamed; a file that does not parse is reported with its path.
+/// <see cref="IsPinnedShard"/> answers whether a shard belongs to any of it, <see cref="Retains"/> whether
+/// the owner's maintenance keeps a shard alive. Files are written to a temporary file, flushed and renamed;
+/// a file that does not parse is reported with its path.
 /// </summary>
 public sealed class ContentBook
 {
@@ -22,7 +23,7 @@ public sealed class ContentBook
 
     private readonly string _directory;
     private readonly object _lock = new();
-    private HashSet<ShardId>? _pinnedShards;
+    private (HashSet<ShardId> Pinned, HashSet<ShardId> All)? _shards;
 
     /// <summary>A book in <paramref name="directory"/> (created when first written).</summary>
     public ContentBook(string directory)
@@ -42,7 +43,7 @@ public sealed class ContentBook
             var entry = new ContentEntry(id.ToString(), manifest, storedHere || existing?.StoredHere == true, pinned || existing?.Pinned == true, existing?.AddedAt ?? now);
             Write(PathOf(id, ".manifest"), ManifestCodec.Encode(manifest));
             WriteState(entry);
-            _pinnedShards = null;
+            _shards = null;
             return entry;
         }
     }
@@ -59,7 +60,7 @@ public sealed class ContentBook
             }
 
             WriteState(entry with { Pinned = pinned });
-            _pinnedShards = null;
+            _shards = null;
             return true;
         }
     }
@@ -134,23 +135,40 @@ public sealed class ContentBook
     /// keep such shards alive, and let the others expire.
     /// </summary>
     /// <exception cref="ContentBookException">A file cannot be read or is damaged.</exception>
-    public bool IsPinnedShard(ShardId shard)
+    public bool IsPinnedShard(ShardId shard) => Shards().Pinned.Contains(shard);
+
+    /// <summary>
+    /// The owner's retention rule: a shard is kept (renewed and repaired) unless it belongs only to content
+    /// that is unpinned. Shards placed outside the file layer (<c>overlay shard put</c>) are always kept.
+    /// </summary>
+    /// <exception cref="ContentBookException">A file cannot be read or is damaged.</exception>
+    public bool Retains(ShardId shard)
+    {
+        var (pinned, all) = Shards();
+        return pinned.Contains(shard) || !all.Contains(shard);
+    }
+
+    private (HashSet<ShardId> Pinned, HashSet<ShardId> All) Shards()
     {
         lock (_lock)
         {
-            if (_pinnedShards is null)
+            if (_shards is not { } shards)
             {
-                var set = new HashSet<ShardId>();
-                foreach (var entry in List().Where(e => e.Pinned))
+                var pinned = new HashSet<ShardId>();
+                var all = new HashSet<ShardId>();
+                foreach (var entry in List())
                 {
+                    var set = entry.Pinned ? pinned : all;
                     set.Add(ShardId.Parse(entry.Id));
                     set.UnionWith(entry.Manifest.Shards);
                 }
 
-                _pinnedShards = set;
+                all.UnionWith(pinned);
+                shards = (pinned, all);
+                _shards = shards;
             }
 
-            return _pinnedShards.Contains(shard);
+            return shards;
         }
     }
 

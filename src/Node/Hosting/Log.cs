@@ -127,4 +127,22 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5092, Level = LogLevel.Debug, Message = "Reachability check failed ({Kind}): {Detail}; retrying next period")]
     public static partial void ReachabilityCheckFailed(ILogger logger, string kind, string detail);
+
+    [LoggerMessage(EventId = 5065, Level = LogLevel.Debug, Message = "Holder {Peer} of shard {Shard} suspected: {Reason}")]
+    public static partial void ShardHolderSuspected(ILogger logger, Overlay.Crypto.PeerId peer, Overlay.Storage.ShardId shard, Overlay.Node.Shards.SuspectReason reason);
+
+    [LoggerMessage(EventId = 5066, Level = LogLevel.Debug, Message = "Repair of shard {Shard}: {Added} new holders ({Detail})")]
+    public static partial void ShardRepaired(ILogger logger, Overlay.Storage.ShardId shard, int added, string detail);
+
+    [LoggerMessage(EventId = 5067, Level = LogLevel.Warning, Message = "Shard maintenance could not use the owner's book: {Detail}")]
+    public static partial void ShardMaintenanceFailed(ILogger logger, string detail);
+
+    [LoggerMessage(EventId = 5068, Level = LogLevel.Warning, Message = "Announcing the {Count} shards held took {Elapsed}, longer than ShardExchange:ReannounceInterval; raise ShardExchange:AnnouncementsPerSecond or their provider records lapse")]
+    public static partial void ShardAnnouncementsOverran(ILogger logger, long count, TimeSpan elapsed);
+
+    [LoggerMessage(EventId = 5069, Level = LogLevel.Debug, Message = "Announcing shard {Shard} failed: {Detail}")]
+    public static partial void ShardAnnouncementFailed(ILogger logger, Overlay.Storage.ShardId shard, string detail);
+
+    [LoggerMessage(EventId = 5070, Level = LogLevel.Error, Message = "A round of shard maintenance failed ({Kind}: {Detail}); the next round goes on")]
+    public static partial void ShardMaintenanceRoundFailed(ILogger logger, string kind, string detail);
 }

@@ -134,7 +134,7 @@ public static class NodeHostFactory
                 Overlay.Dht.Persistence.DhtRowSeal.FromIdentity(identity.Identity),
                 fullSync: sp.GetRequiredService<IOptions<StorageOptions>>().Value.Durability == StorageDurability.Full),
             OpenDhtJournal = state => new Overlay.Dht.Persistence.DhtStateJournal(state),
-            OwnedShardsDirectory = Path.Combine(settings.DataDirectory, Overlay.Node.Shards.OwnedShardBook.DirectoryName),
+            OpenOwnedShardBook = () => new Overlay.Node.Shards.OwnedShardBook(Path.Combine(settings.DataDirectory, Overlay.Node.Shards.OwnedShardBook.DirectoryName)),
             // Audit nonces must be unguessable by holders: the daemon draws them from the CSPRNG.
             FillNonce = System.Security.Cryptography.RandomNumberGenerator.Fill,
             LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
@@ -155,10 +155,28 @@ public static class NodeHostFactory
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().ShardExchange);
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Reachability);
         services.AddSingleton<NodeStatus>();
-        services.AddSingleton(sp => new Overlay.Node.Files.FileService(
-            sp.GetRequiredService<OverlayNode>().ShardExchange, identity, sp.GetRequiredService<IOptions<FilesOptions>>().Value,
-            Path.Combine(settings.DataDirectory, Overlay.Node.Files.ContentBook.DirectoryName), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<Overlay.Node.Files.FileService>()));
+        services.AddSingleton(sp =>
+        {
+            var node = sp.GetRequiredService<OverlayNode>();
+            var files = new Overlay.Node.Files.FileService(
+                node.ShardExchange, identity, sp.GetRequiredService<IOptions<FilesOptions>>().Value,
+                Path.Combine(settings.DataDirectory, Overlay.Node.Files.ContentBook.DirectoryName), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<Overlay.Node.Files.FileService>());
+            // Unpinned content is neither renewed nor repaired: its holders drop it when its receipts expire. A damaged
+            // content book keeps everything: dropping what the owner may still want is the loss that cannot be undone.
+            node.ShardMaintenance.Retain = id =>
+            {
+                try
+                {
+                    return files.Book.Retains(id);
+                }
+                catch (Overlay.Node.Files.ContentBookException)
+                {
+                    return true;
+                }
+            };
+            return files;
+        });
         services.AddSingleton<ControlService>();
         services.AddHostedService(sp => sp.GetRequiredService<ControlService>());
         return builder.Build();

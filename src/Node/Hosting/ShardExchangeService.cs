@@ -13,18 +13,22 @@ namespace Overlay.Node.Hosting;
 /// The node's <c>shard/1</c> participant. At start it attaches the holder's handler (keeping shards
 /// for peers in the node's store, under the <c>ShardExchange</c> quotas) and builds the owner's side
 /// (placing this node's shards on holders chosen from the routing table, receipts kept in
-/// <c>ownedShardsDirectory</c>, <c>owned-shards/</c> in the daemon's data directory); at stop it detaches
-/// the handler, so peers are answered Unavailable. It runs no loop of its own. Audit nonces come from
+/// the book <c>openOwnedShardBook</c> opens, <c>owned-shards/</c> in the daemon's data directory; holders found
+/// first through <c>providers</c>); at stop it detaches the handler, so peers are answered Unavailable. It runs
+/// no loop of its own: <see cref="ShardMaintenanceService"/> keeps the owner's shards, <see cref="ShardAnnouncementService"/>
+/// announces the shards kept (each newly kept one is passed to <c>held</c>). Audit nonces come from
 /// <c>fillNonce</c>: the CSPRNG in the daemon, the node's seeded source in the simulator.
 /// </summary>
 public sealed class ShardExchangeService(
     NodeIdentityHolder identity,
     IOptions<ShardExchangeOptions> options,
     IOptions<StorageOptions> storageOptions,
-    string ownedShardsDirectory,
+    Func<IOwnedShardBook> openOwnedShardBook,
     ShardStoreService store,
     TransportService transport,
     DhtService dht,
+    IShardProviders providers,
+    Action<ShardId> held,
     ProtocolDispatcher protocols,
     TimeProvider time,
     Action<Span<byte>> fillNonce,
@@ -43,12 +47,12 @@ public sealed class ShardExchangeService(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var handler = new ShardExchangeHandler(identity.Identity, store.Store, MaxShardBytes, settings, time, Metrics, logger);
+        Func<TransportAddress, CancellationToken, ValueTask<ITransportConnection>> connect = (address, ct) => transport.Pool.GetAsync(address, ct);
+        var handler = new ShardExchangeHandler(identity.Identity, store.Store, MaxShardBytes, settings, time, Metrics, logger, connect, held);
         var client = new ShardExchangeClient(identity.Identity.PeerId, settings.StreamTimeout, time);
         var selector = new RoutingTableHolderSelector(() => dht.Node?.SnapshotContacts() ?? []);
-        var book = new OwnedShardBook(ownedShardsDirectory);
-        Owner = new ShardOwner(client, (address, ct) => transport.Pool.GetAsync(address, ct), selector, book, store.Store, MaxShardBytes,
-            settings, time, fillNonce, Metrics, logger);
+        Owner = new ShardOwner(client, connect, selector, openOwnedShardBook(), store.Store, MaxShardBytes,
+            settings, time, fillNonce, Metrics, logger, providers: providers);
         protocols.Attach(ProtocolIds.Shard, handler);
         Log.ShardExchangeStarted(logger, settings.AcceptStores, settings.MaxBytesPerPeer, settings.MaxShardsPerPeer, settings.Replicas);
         return Task.CompletedTask;

@@ -13,7 +13,7 @@ namespace Overlay.Node.Shards;
 /// so a crash leaves the previous or the new state; files are 0600 (the expected answers are secrets
 /// until spent). A file that does not parse is reported with its path, never silently replaced.
 /// </summary>
-public sealed class OwnedShardBook
+public sealed class OwnedShardBook : IOwnedShardBook
 {
     /// <summary>The folder in the data directory.</summary>
     public const string DirectoryName = "owned-shards";
@@ -89,7 +89,7 @@ public sealed class OwnedShardBook
 
             using (var stream = new FileStream(temporary, options))
             {
-                stream.Write(JsonSerializer.SerializeToUtf8Bytes(ToJson(shard), Indented));
+                stream.Write(Serialize(shard));
                 stream.Flush(flushToDisk: true);
             }
 
@@ -100,6 +100,36 @@ public sealed class OwnedShardBook
             throw new ShardBookException($"Cannot write {path}: {e.Message}", e);
         }
     }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<ShardId> Ids()
+    {
+        try
+        {
+            if (!System.IO.Directory.Exists(_directory))
+            {
+                return [];
+            }
+
+            var ids = new List<ShardId>();
+            foreach (var path in System.IO.Directory.EnumerateFiles(_directory, "*.json"))
+            {
+                if (ShardId.TryParse(Path.GetFileNameWithoutExtension(path), out var id))
+                {
+                    ids.Add(id);
+                }
+            }
+
+            return ids;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ShardBookException($"Cannot list {_directory}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The record's encoding (indented JSON, UTF-8), as the file holds it.</summary>
+    internal static byte[] Serialize(OwnedShard shard) => JsonSerializer.SerializeToUtf8Bytes(ToJson(shard), Indented);
 
     private string PathOf(ShardId id) => Path.Combine(_directory, id.ToString() + ".json");
 
@@ -135,7 +165,8 @@ public sealed class OwnedShardBook
         };
     }
 
-    private static OwnedShard Parse(byte[] bytes, ShardId expected)
+    /// <summary>Decodes a record written by <see cref="Serialize"/>; throws on damage (the caller names the file).</summary>
+    internal static OwnedShard Parse(byte[] bytes, ShardId expected)
     {
         var root = JsonNode.Parse(bytes)!.AsObject();
         if (root["version"]!.GetValue<int>() != FormatVersion)

@@ -23,4 +23,7 @@ public enum ReceiptRejection
 
     /// <summary>The signature does not verify under the holder key it carries.</summary>
     BadSignature,
+
+    /// <summary>A renewal's receipt is no later than the one it replaces (sequence not higher, or expiry earlier): a replay of an old receipt.</summary>
+    Stale,
 }

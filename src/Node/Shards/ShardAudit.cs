@@ -32,6 +32,23 @@ public static class ShardAudit
         hasher.Finalize(answer);
     }
 
+    /// <summary>Draws <paramref name="count"/> nonces from <paramref name="fillNonce"/> and computes their answers for shard <paramref name="id"/> holding <paramref name="shard"/>.</summary>
+    public static List<AuditChallenge> Prepare(ShardId id, ReadOnlySpan<byte> shard, int count, Action<Span<byte>> fillNonce)
+    {
+        ArgumentNullException.ThrowIfNull(fillNonce);
+        var challenges = new List<AuditChallenge>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var nonce = new byte[ShardCodec.NonceBytes];
+            fillNonce(nonce);
+            var answer = new byte[ShardCodec.NonceBytes];
+            Answer(nonce, id, shard, answer);
+            challenges.Add(new AuditChallenge(nonce, answer));
+        }
+
+        return challenges;
+    }
+
     /// <summary>Whether a holder's answer equals the expected one, compared in constant time (the expected answer is the owner's secret until spent).</summary>
     public static bool Matches(ReadOnlySpan<byte> expected, ReadOnlySpan<byte> answer) =>
         expected.Length == ShardCodec.NonceBytes && CryptographicOperations.FixedTimeEquals(expected, answer);

@@ -32,8 +32,17 @@ public static class ShardCodec
     /// <summary>Body bytes after the operation byte: id 32, nonce 32.</summary>
     public const int AuditBodyBytes = 32 + NonceBytes;
 
-    /// <summary>Longest request header, operation byte included.</summary>
-    public const int MaxRequestBytes = 1 + AuditBodyBytes;
+    /// <summary>Body bytes after the operation byte: id 32, expiry 8.</summary>
+    public const int RenewBodyBytes = 32 + 8;
+
+    /// <summary>Fixed body bytes after the operation byte: id 32, size 4, expiry 8, source address length 1 (the address follows).</summary>
+    public const int PullBodyBytes = 32 + 4 + 8 + 1;
+
+    /// <summary>Longest source address a pull carries, in UTF-8 bytes.</summary>
+    public const int MaxSourceAddressBytes = 255;
+
+    /// <summary>Longest request header, operation byte included (a pull with the longest source address).</summary>
+    public const int MaxRequestBytes = 1 + PullBodyBytes + MaxSourceAddressBytes;
 
     /// <summary>Bytes that follow the operation byte <paramref name="operation"/>; -1 for a byte that names no operation.</summary>
     public static int BodyLength(byte operation) => operation switch
@@ -41,8 +50,48 @@ public static class ShardCodec
         (byte)ShardOperation.Store => StoreBodyBytes,
         (byte)ShardOperation.Fetch => FetchBodyBytes,
         (byte)ShardOperation.Audit => AuditBodyBytes,
+        (byte)ShardOperation.Renew => RenewBodyBytes,
+        (byte)ShardOperation.Pull => PullBodyBytes,
         _ => -1,
     };
+
+    /// <summary>
+    /// Bytes that follow the fixed body of <paramref name="fixedHeader"/> (operation byte and fixed body):
+    /// a pull's source address, whose length is the body's last byte; 0 for every other operation.
+    /// </summary>
+    public static int TrailerLength(ReadOnlySpan<byte> fixedHeader) =>
+        fixedHeader.Length == 1 + PullBodyBytes && fixedHeader[0] == (byte)ShardOperation.Pull ? fixedHeader[PullBodyBytes] : 0;
+
+    /// <summary>The header of a renewal of the opener's hold of shard <paramref name="id"/> until <paramref name="expiresAt"/>.</summary>
+    public static byte[] EncodeRenew(ShardId id, DateTimeOffset expiresAt)
+    {
+        var bytes = new byte[1 + RenewBodyBytes];
+        bytes[0] = (byte)ShardOperation.Renew;
+        id.WriteTo(bytes.AsSpan(1));
+        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(33), expiresAt.ToUnixTimeMilliseconds());
+        return bytes;
+    }
+
+    /// <summary>The header of a pull: copy shard <paramref name="id"/> of <paramref name="size"/> bytes from <paramref name="source"/> and keep it for the opener until <paramref name="expiresAt"/>.</summary>
+    public static byte[] EncodePull(ShardId id, int size, DateTimeOffset expiresAt, string source)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        ArgumentException.ThrowIfNullOrEmpty(source);
+        var address = Encoding.UTF8.GetBytes(source);
+        if (address.Length > MaxSourceAddressBytes)
+        {
+            throw new ArgumentException($"A source address is at most {MaxSourceAddressBytes} bytes, not {address.Length}.", nameof(source));
+        }
+
+        var bytes = new byte[1 + PullBodyBytes + address.Length];
+        bytes[0] = (byte)ShardOperation.Pull;
+        id.WriteTo(bytes.AsSpan(1));
+        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(33), (uint)size);
+        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(37), expiresAt.ToUnixTimeMilliseconds());
+        bytes[PullBodyBytes] = (byte)address.Length;
+        address.CopyTo(bytes, 1 + PullBodyBytes);
+        return bytes;
+    }
 
     /// <summary>The header of a store of <paramref name="size"/> bytes of shard <paramref name="id"/>, kept until <paramref name="expiresAt"/>.</summary>
     public static byte[] EncodeStore(ShardId id, int size, DateTimeOffset expiresAt)
@@ -106,7 +155,7 @@ public static class ShardCodec
             return false;
         }
 
-        if (header.Length != 1 + body)
+        if (header.Length < 1 + body || header.Length != 1 + body + TrailerLength(header[..(1 + body)]))
         {
             error = ShardWireError.Truncated;
             return false;
@@ -133,6 +182,40 @@ public static class ShardCodec
 
                 request = new ShardRequest(ShardOperation.Store, id, (int)size, DateTimeOffset.FromUnixTimeMilliseconds(expiry), 0, 0, default);
                 break;
+            case ShardOperation.Renew:
+                var renewal = BinaryPrimitives.ReadInt64BigEndian(rest);
+                if (renewal is < 0 or > MaxExpiryMilliseconds)
+                {
+                    error = ShardWireError.ExpiryOutOfRange;
+                    return false;
+                }
+
+                request = new ShardRequest(ShardOperation.Renew, id, 0, DateTimeOffset.FromUnixTimeMilliseconds(renewal), 0, 0, default);
+                break;
+            case ShardOperation.Pull:
+                var pullSize = BinaryPrimitives.ReadUInt32BigEndian(rest);
+                var pullExpiry = BinaryPrimitives.ReadInt64BigEndian(rest[4..]);
+                if (pullExpiry is < 0 or > MaxExpiryMilliseconds)
+                {
+                    error = ShardWireError.ExpiryOutOfRange;
+                    return false;
+                }
+
+                if (pullSize > int.MaxValue)
+                {
+                    error = ShardWireError.SizeOutOfRange;
+                    return false;
+                }
+
+                var address = rest[13..];
+                if (address.IsEmpty || !IsStrictUtf8(address))
+                {
+                    error = ShardWireError.BadAddress;
+                    return false;
+                }
+
+                request = new ShardRequest(ShardOperation.Pull, id, (int)pullSize, DateTimeOffset.FromUnixTimeMilliseconds(pullExpiry), 0, 0, default, Encoding.UTF8.GetString(address));
+                break;
             case ShardOperation.Fetch:
                 request = new ShardRequest(ShardOperation.Fetch, id, 0, default,
                     BinaryPrimitives.ReadUInt32BigEndian(rest), BinaryPrimitives.ReadUInt32BigEndian(rest[4..]), default);
@@ -144,6 +227,21 @@ public static class ShardCodec
 
         error = ShardWireError.None;
         return true;
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static bool IsStrictUtf8(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            StrictUtf8.GetCharCount(bytes);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
     }
 
     /// <summary>A refusal reply: the code, then a length byte and at most <see cref="MaxRefusalMessageBytes"/> bytes of UTF-8 (cut at a character boundary).</summary>

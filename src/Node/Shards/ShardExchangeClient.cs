@@ -29,6 +29,9 @@ public sealed class ShardExchangeClient
         _time = time;
     }
 
+    /// <summary>The node this client asks as (the owner its receipts must name).</summary>
+    public PeerId Self => _self;
+
     /// <summary>
     /// Stores <paramref name="data"/> (whose id is <paramref name="id"/>) on the peer of <paramref name="connection"/>
     /// until <paramref name="expiresAt"/>, and returns its receipt once checked.
@@ -47,23 +50,65 @@ public sealed class ShardExchangeClient
             await ShardStreams.ReadStatusAsync(stream, peer, token);
             await stream.WriteAsync(data, token);
             await stream.CompleteWritesAsync(token);
-            await ShardStreams.ReadStatusAsync(stream, peer, token);
-            var length = new byte[2];
-            if (!await ShardStreams.TryReadExactlyAsync(stream, length, token))
-            {
-                throw Rejected(ReceiptRejection.Malformed, $"{peer.ToShortString()} ended the stream before its receipt.");
-            }
-
-            var size = BinaryPrimitives.ReadUInt16BigEndian(length);
-            var bytes = new byte[Math.Min((int)size, MaxReceiptBytes)];
-            if (size > MaxReceiptBytes || !await ShardStreams.TryReadExactlyAsync(stream, bytes, token))
-            {
-                throw Rejected(ReceiptRejection.Malformed, $"{peer.ToShortString()} sent a receipt cut short or of {size} bytes.");
-            }
-
-            await ShardStreams.DrainAsync(stream, 0, token);
-            return CheckReceipt(bytes, id, data.Length, peer);
+            return await ReadReceiptAsync(stream, peer, id, data.Length, token);
         }
+    }
+
+    /// <summary>Asks the peer of <paramref name="connection"/> to keep shard <paramref name="id"/> (<paramref name="size"/> bytes), which it holds for this node already, until <paramref name="expiresAt"/>; returns the new receipt once checked.</summary>
+    /// <exception cref="ShardExchangeException">The holder refused (NotFound: it does not keep the shard for this node), or its receipt did not check out.</exception>
+    /// <exception cref="TransportException">The stream failed.</exception>
+    public async Task<StorageReceipt> RenewAsync(ITransportConnection connection, ShardId id, int size, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var timeout = Bound(cancellationToken, out var token);
+        var stream = await connection.OpenStreamAsync(ProtocolIds.Shard, token);
+        await using (stream)
+        {
+            await stream.WriteAsync(ShardCodec.EncodeRenew(id, expiresAt), token);
+            await stream.CompleteWritesAsync(token);
+            return await ReadReceiptAsync(stream, connection.RemotePeer, id, size, token);
+        }
+    }
+
+    /// <summary>
+    /// Asks the peer of <paramref name="connection"/> to copy shard <paramref name="id"/> (<paramref name="size"/> bytes)
+    /// from <paramref name="source"/> (an address with <c>/p2p/PEERID</c>) and keep it for this node until
+    /// <paramref name="expiresAt"/>; returns its receipt once checked.
+    /// </summary>
+    /// <exception cref="ShardExchangeException">The new holder refused (NotFound: the source did not give the shard), or its receipt did not check out.</exception>
+    /// <exception cref="TransportException">The stream failed.</exception>
+    public async Task<StorageReceipt> PullAsync(ITransportConnection connection, ShardId id, int size, DateTimeOffset expiresAt, TransportAddress source, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(source);
+        using var timeout = Bound(cancellationToken, out var token);
+        var stream = await connection.OpenStreamAsync(ProtocolIds.Shard, token);
+        await using (stream)
+        {
+            await stream.WriteAsync(ShardCodec.EncodePull(id, size, expiresAt, source.ToString()), token);
+            await stream.CompleteWritesAsync(token);
+            return await ReadReceiptAsync(stream, connection.RemotePeer, id, size, token);
+        }
+    }
+
+    private async Task<StorageReceipt> ReadReceiptAsync(TransportStream stream, PeerId peer, ShardId id, int size, CancellationToken token)
+    {
+        await ShardStreams.ReadStatusAsync(stream, peer, token);
+        var length = new byte[2];
+        if (!await ShardStreams.TryReadExactlyAsync(stream, length, token))
+        {
+            throw Rejected(ReceiptRejection.Malformed, $"{peer.ToShortString()} ended the stream before its receipt.");
+        }
+
+        var declared = BinaryPrimitives.ReadUInt16BigEndian(length);
+        var bytes = new byte[Math.Min((int)declared, MaxReceiptBytes)];
+        if (declared > MaxReceiptBytes || !await ShardStreams.TryReadExactlyAsync(stream, bytes, token))
+        {
+            throw Rejected(ReceiptRejection.Malformed, $"{peer.ToShortString()} sent a receipt cut short or of {declared} bytes.");
+        }
+
+        await ShardStreams.DrainAsync(stream, 0, token);
+        return CheckReceipt(bytes, id, size, peer);
     }
 
     /// <summary>Decodes and checks a receipt for <paramref name="id"/> of <paramref name="size"/> bytes made out to this node by <paramref name="holder"/>.</summary>

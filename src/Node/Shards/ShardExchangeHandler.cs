@@ -16,21 +16,26 @@ namespace Overlay.Node.Shards;
 /// </summary>
 public sealed class ShardExchangeHandler : IProtocolHandler
 {
-    private readonly NodeIdentity _identity;
     private readonly IShardStore _store;
     private readonly ShardExchangeOptions _options;
     private readonly StoreAdmission _admission;
     private readonly TimeProvider _time;
     private readonly ShardExchangeMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly ReceiptIssuer _receipts;
+    private readonly ShardRenewAndPull _renewAndPull;
+    private readonly Action<ShardId>? _held;
+
     /// <summary>Most bytes read and dropped while waiting for the asker's end (a refused store's sender sends none).</summary>
     private const int MaxDrainBytes = 64 * 1024;
 
-    private long _sequence;
-
-    /// <summary>Creates the handler of a node that keeps shards in <paramref name="store"/> (up to <paramref name="maxShardBytes"/> each) and signs receipts as <paramref name="identity"/>.</summary>
+    /// <summary>
+    /// Creates the handler of a node that keeps shards in <paramref name="store"/> (up to <paramref name="maxShardBytes"/> each) and signs receipts as <paramref name="identity"/>.
+    /// <paramref name="connect"/> reaches the source of a pull (null: pulls are refused Unwilling); <paramref name="held"/> is told each shard newly kept (to announce it).
+    /// </summary>
     public ShardExchangeHandler(
-        NodeIdentity identity, IShardStore store, int maxShardBytes, ShardExchangeOptions options, TimeProvider time, ShardExchangeMetrics metrics, ILogger logger)
+        NodeIdentity identity, IShardStore store, int maxShardBytes, ShardExchangeOptions options, TimeProvider time, ShardExchangeMetrics metrics, ILogger logger,
+        Func<TransportAddress, CancellationToken, ValueTask<ITransportConnection>>? connect = null, Action<ShardId>? held = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(store);
@@ -38,13 +43,15 @@ public sealed class ShardExchangeHandler : IProtocolHandler
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(logger);
-        _identity = identity;
         _store = store;
         _options = options;
         _time = time;
         _metrics = metrics;
         _logger = logger;
         _admission = new StoreAdmission(options, maxShardBytes, time);
+        _receipts = new ReceiptIssuer(identity);
+        _held = held;
+        _renewAndPull = new ShardRenewAndPull(identity.PeerId, store, maxShardBytes, options, _admission, _receipts, connect, time, metrics, held);
     }
 
     /// <inheritdoc/>
@@ -81,8 +88,10 @@ public sealed class ShardExchangeHandler : IProtocolHandler
                 return;
             }
 
+            var trailer = 0;
             if (!await ShardStreams.TryReadExactlyAsync(stream, header.AsMemory(1, body), token)
-                || !ShardCodec.TryDecodeRequest(header.AsSpan(0, 1 + body), out var request, out _))
+                || !await ShardStreams.TryReadExactlyAsync(stream, header.AsMemory(1 + body, trailer = ShardCodec.TrailerLength(header.AsSpan(0, 1 + body))), token)
+                || !ShardCodec.TryDecodeRequest(header.AsSpan(0, 1 + body + trailer), out var request, out _))
             {
                 await RefuseAsync(stream, peer, ShardRefusal.Malformed, "The request header is cut short or out of range.", token);
                 return;
@@ -90,8 +99,20 @@ public sealed class ShardExchangeHandler : IProtocolHandler
 
             switch (request.Operation)
             {
+                case ShardOperation.Renew:
+                case ShardOperation.Pull:
+                    var (refusal, reason) = request.Operation == ShardOperation.Renew
+                        ? await _renewAndPull.RenewAsync(stream, peer, request, token)
+                        : await _renewAndPull.PullAsync(stream, peer, connection.RemoteAddress, request, token);
+                    if (refusal != ShardRefusal.None)
+                    {
+                        await RefuseAsync(stream, peer, refusal, reason, token);
+                        return;
+                    }
+
+                    break;
                 case ShardOperation.Store:
-                    await StoreAsync(stream, peer, request, token);
+                    await StoreAsync(stream, peer, connection.RemoteAddress, request, token);
                     break;
                 case ShardOperation.Fetch:
                     await FetchAsync(stream, peer, request, token);
@@ -118,20 +139,28 @@ public sealed class ShardExchangeHandler : IProtocolHandler
         }
     }
 
-    private async ValueTask StoreAsync(TransportStream stream, PeerId peer, ShardRequest request, CancellationToken token)
+    private async ValueTask StoreAsync(TransportStream stream, PeerId peer, TransportAddress remote, ShardRequest request, CancellationToken token)
     {
-        var (refusal, reason) = _admission.Check(_store, peer, request.Id, request.Size);
         var now = _time.GetUtcNow();
-        if (refusal == ShardRefusal.None && request.ExpiresAt <= now)
+        if (request.ExpiresAt <= now)
         {
-            (refusal, reason) = (ShardRefusal.Unwilling, "The expiry asked for is already past.");
+            await RefuseAsync(stream, peer, ShardRefusal.Unwilling, "The expiry asked for is already past.", token);
+            return;
         }
 
+        var (refusal, reason, scope, ticket) = _admission.Admit(_store, peer, remote, request.Id, request.Size);
         if (refusal != ShardRefusal.None)
         {
+            if (refusal == ShardRefusal.Quota)
+            {
+                _metrics.QuotaRefused(scope);
+            }
+
             await RefuseAsync(stream, peer, refusal, reason, token);
             return;
         }
+
+        using var admitted = ticket;
 
         // The go-ahead: only now does the sender send the shard, so a refused store costs no bulk bytes.
         await stream.WriteAsync(new byte[1], token);
@@ -149,26 +178,15 @@ public sealed class ShardExchangeHandler : IProtocolHandler
         }
         catch (StorageException e)
         {
-            var (code, sentence) = e.Reason switch
-            {
-                StorageErrorReason.IdMismatch => (ShardRefusal.Mismatch, "The bytes do not hash to the shard id announced; nothing was stored."),
-                StorageErrorReason.OwnerQuotaExceeded => (ShardRefusal.Quota, "Keeping this shard would pass this node's limit per identity."),
-                StorageErrorReason.QuotaExceeded or StorageErrorReason.DiskFull => (ShardRefusal.Quota, "This node's storage is full."),
-                StorageErrorReason.ShardTooLarge => (ShardRefusal.Size, "The shard is larger than this node takes."),
-                _ => (ShardRefusal.Failed, "This node could not store the shard."),
-            };
+            var (code, sentence) = ReceiptIssuer.RefusalOf(e.Reason);
             await RefuseAsync(stream, peer, code, sentence, token);
             return;
         }
 
-        var receipt = StorageReceipt.Issue(_identity, request.Id, request.Size, peer, granted, NextSequence(now)).Encode();
-        var reply = new byte[3 + receipt.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(1), (ushort)receipt.Length);
-        receipt.CopyTo(reply, 3);
-        await stream.WriteAsync(reply, token);
+        await stream.WriteAsync(_receipts.Reply(request.Id, request.Size, peer, granted, now), token);
         await stream.CompleteWritesAsync(token);
         _metrics.Held(request.Size);
-
+        _held?.Invoke(request.Id);
         Log.ShardStored(_logger, request.Id, request.Size, peer);
     }
 
@@ -247,20 +265,5 @@ public sealed class ShardExchangeHandler : IProtocolHandler
         Log.ShardRefused(_logger, peer, refusal, reason);
         await ShardStreams.RefuseAsync(stream, refusal, reason, token);
         await ShardStreams.DrainAsync(stream, MaxDrainBytes, token);
-    }
-
-    // Strictly increasing, and at least the holder's clock in milliseconds, so a restarted holder still issues later sequences.
-    private ulong NextSequence(DateTimeOffset now)
-    {
-        var floor = now.ToUnixTimeMilliseconds();
-        while (true)
-        {
-            var last = Volatile.Read(ref _sequence);
-            var next = Math.Max(last + 1, floor);
-            if (Interlocked.CompareExchange(ref _sequence, next, last) == last)
-            {
-                return (ulong)next;
-            }
-        }
     }
 }

@@ -22,6 +22,25 @@ public sealed class ShardExchangeMetrics
     private readonly Counter<long> _audits;
     private readonly Counter<long> _receiptsRejected;
     private readonly Counter<long> _aborted;
+    private readonly Counter<long> _renewalsServed;
+    private readonly Counter<long> _pullsServed;
+    private readonly Counter<long> _pulledBytes;
+    private readonly Counter<long> _pullsRefused;
+    private readonly Counter<long> _suspects;
+    private readonly Counter<long> _repairs;
+    private readonly Counter<long> _repairBytes;
+    private readonly Counter<long> _renewals;
+    private readonly Counter<long> _announcements;
+    private readonly Counter<long> _quotaRefusals;
+    private long _repairsStarted;
+    private long _repairsFinished;
+    private long _repairsFailed;
+    private long _renewalsDone;
+    private long _renewalsFailed;
+    private long _suspectsTotal;
+    private long _pullsServedTotal;
+    private long _renewalsServedTotal;
+    private long _announcementsTotal;
     private readonly long[] _refusalTotals = new long[(int)ShardRefusal.Failed + 1];
     private long _heldTotal;
     private long _heldBytesTotal;
@@ -45,6 +64,16 @@ public sealed class ShardExchangeMetrics
         _audits = meter.CreateCounter<long>("overlay.shard.audits", description: "Audits of this node's shards, by result (passed, failed)");
         _receiptsRejected = meter.CreateCounter<long>("overlay.shard.receipts_rejected", description: "Storage receipts this node refused as an owner, by reason");
         _aborted = meter.CreateCounter<long>("overlay.shard.streams_aborted", description: "shard/1 streams cut off mid-way (timeout, reset, connection lost)");
+        _renewalsServed = meter.CreateCounter<long>("overlay.shard.renewals_served", description: "Renewals this node granted as a holder, each answered with a receipt");
+        _pullsServed = meter.CreateCounter<long>("overlay.shard.pulls_served", description: "Pulls this node completed as a new holder (shards copied from another holder for an owner)");
+        _pulledBytes = meter.CreateCounter<long>("overlay.shard.pulled_bytes", "By", "Bytes this node copied from other holders in pulls");
+        _pullsRefused = meter.CreateCounter<long>("overlay.shard.pulls_refused", description: "Pulls this node refused for a bad source or what the source sent, by reason");
+        _suspects = meter.CreateCounter<long>("overlay.shard.suspects", description: "Holders of this node's shards found no longer a live replica, by reason");
+        _repairs = meter.CreateCounter<long>("overlay.shard.repairs", description: "Repairs of this node's shards, by stage (started, finished, failed)");
+        _repairBytes = meter.CreateCounter<long>("overlay.shard.repair_bytes", "By", "Shard bytes new holders copied in repairs this node finished");
+        _renewals = meter.CreateCounter<long>("overlay.shard.renewals", description: "Renewals of this node's receipts, by result (renewed, failed)");
+        _quotaRefusals = meter.CreateCounter<long>("overlay.shard.quota_refusals", description: "Quota refusals of stores and pulls, by whose quota (identity, prefix, node)");
+        _announcements = meter.CreateCounter<long>("overlay.shard.announcements", description: "Provider announcements of held shards this node made");
     }
 
     internal void Held(long bytes)
@@ -92,6 +121,70 @@ public sealed class ShardExchangeMetrics
         Interlocked.Increment(ref _abortedTotal);
     }
 
+    internal void Renewed()
+    {
+        _renewalsServed.Add(1);
+        Interlocked.Increment(ref _renewalsServedTotal);
+    }
+
+    internal void Pulled(long bytes)
+    {
+        _pullsServed.Add(1);
+        _pulledBytes.Add(bytes);
+        Interlocked.Increment(ref _pullsServedTotal);
+    }
+
+    internal void PullRefused(PullProblem problem) => _pullsRefused.Add(1, new KeyValuePair<string, object?>("reason", problem.ToString()));
+
+    internal void Suspected(SuspectReason reason)
+    {
+        _suspects.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
+        Interlocked.Increment(ref _suspectsTotal);
+    }
+
+    internal void RepairStarted()
+    {
+        _repairs.Add(1, new KeyValuePair<string, object?>("stage", "started"));
+        Interlocked.Increment(ref _repairsStarted);
+    }
+
+    internal void RepairEnded(bool finished, long bytes)
+    {
+        _repairs.Add(1, new KeyValuePair<string, object?>("stage", finished ? "finished" : "failed"));
+        if (finished)
+        {
+            _repairBytes.Add(bytes);
+        }
+
+        Interlocked.Increment(ref finished ? ref _repairsFinished : ref _repairsFailed);
+    }
+
+    internal void RenewalEnded(bool renewed)
+    {
+        _renewals.Add(1, new KeyValuePair<string, object?>("result", renewed ? "renewed" : "failed"));
+        Interlocked.Increment(ref renewed ? ref _renewalsDone : ref _renewalsFailed);
+    }
+
+    internal void QuotaRefused(QuotaScope scope) => _quotaRefusals.Add(1, new KeyValuePair<string, object?>("scope", scope.ToString()));
+
+    internal void Announced()
+    {
+        _announcements.Add(1);
+        Interlocked.Increment(ref _announcementsTotal);
+    }
+
+    /// <summary>Repairs of this node's shards started so far.</summary>
+    public long RepairsStarted => Volatile.Read(ref _repairsStarted);
+
+    /// <summary>Repairs of this node's shards finished (a new holder's receipt checked) so far.</summary>
+    public long RepairsFinished => Volatile.Read(ref _repairsFinished);
+
+    /// <summary>Receipts of this node's shards renewed so far.</summary>
+    public long Renewals => Volatile.Read(ref _renewalsDone);
+
+    /// <summary>Provider announcements made so far.</summary>
+    public long Announcements => Volatile.Read(ref _announcementsTotal);
+
     /// <summary>Refusals of one reason so far.</summary>
     public long RefusalCount(ShardRefusal refusal) => Volatile.Read(ref _refusalTotals[(int)refusal]);
 
@@ -127,6 +220,15 @@ public sealed class ShardExchangeMetrics
             ["auditsFailed"] = AuditsFailed,
             ["receiptsRejected"] = Volatile.Read(ref _receiptsRejectedTotal),
             ["streamsAborted"] = AbortedCount,
+            ["renewalsServed"] = Volatile.Read(ref _renewalsServedTotal),
+            ["pullsServed"] = Volatile.Read(ref _pullsServedTotal),
+            ["suspects"] = Volatile.Read(ref _suspectsTotal),
+            ["repairsStarted"] = RepairsStarted,
+            ["repairsFinished"] = RepairsFinished,
+            ["repairsFailed"] = Volatile.Read(ref _repairsFailed),
+            ["renewals"] = Renewals,
+            ["renewalsFailed"] = Volatile.Read(ref _renewalsFailed),
+            ["announcements"] = Announcements,
         };
     }
 }

@@ -11,4 +11,10 @@ public enum ShardOperation : byte
 
     /// <summary>Answer an audit challenge: the nonce-keyed BLAKE3 of the whole shard.</summary>
     Audit = 3,
+
+    /// <summary>Extend the opener's hold of a shard the holder already keeps for it, without resending the bytes; answered with a new receipt.</summary>
+    Renew = 4,
+
+    /// <summary>Fetch a shard from another holder (the source named in the request), keep it for the opener and answer with a receipt: repair, holder to holder.</summary>
+    Pull = 5,
 }

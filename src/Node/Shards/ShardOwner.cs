@@ -17,7 +17,7 @@ public sealed class ShardOwner : IDisposable
     private readonly ShardExchangeClient _client;
     private readonly Func<TransportAddress, CancellationToken, ValueTask<ITransportConnection>> _connect;
     private readonly IShardHolderSelector _selector;
-    private readonly OwnedShardBook _book;
+    private readonly IOwnedShardBook _book;
     private readonly IShardStore _localStore;
     private readonly ShardExchangeOptions _options;
     private readonly TimeProvider _time;
@@ -25,23 +25,29 @@ public sealed class ShardOwner : IDisposable
     private readonly ShardExchangeMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ShardFetcher _fetcher;
-    // One gate per stripe of the id space, not one for the owner: a file's shards are placed in parallel,
-    // while two operations on one shard still run one at a time.
-    private readonly SemaphoreSlim[] _gates = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+    private readonly ShardLocks _locks;
+    private readonly bool _ownsLocks;
+    private readonly IShardProviders? _providers;
 
-    /// <summary>Creates the owner side. <paramref name="fillNonce"/> fills audit nonces: a CSPRNG in a daemon, a seeded source in a test.</summary>
+    /// <summary>
+    /// Creates the owner side. <paramref name="fillNonce"/> fills audit nonces: a CSPRNG in a daemon, a seeded source in a test.
+    /// <paramref name="locks"/> are shared with the owner's maintenance (null: this owner's own); <paramref name="providers"/> finds
+    /// holders through the DHT's provider records (null: the book and the selector only).
+    /// </summary>
     public ShardOwner(
         ShardExchangeClient client,
         Func<TransportAddress, CancellationToken, ValueTask<ITransportConnection>> connect,
         IShardHolderSelector selector,
-        OwnedShardBook book,
+        IOwnedShardBook book,
         IShardStore localStore,
         int maxShardBytes,
         ShardExchangeOptions options,
         TimeProvider time,
         Action<Span<byte>> fillNonce,
         ShardExchangeMetrics metrics,
-        ILogger logger)
+        ILogger logger,
+        ShardLocks? locks = null,
+        IShardProviders? providers = null)
     {
         _client = client;
         _connect = connect;
@@ -54,7 +60,17 @@ public sealed class ShardOwner : IDisposable
         _metrics = metrics;
         _logger = logger;
         _fetcher = new ShardFetcher(client, connect, maxShardBytes);
+        _ownsLocks = locks is null;
+        _locks = locks ?? new ShardLocks();
+        _providers = providers;
+        Care = new OwnedShardCare(client.Self, client, connect, selector, book, localStore, _fetcher, options, time, fillNonce, metrics, _locks, logger);
     }
+
+    /// <summary>The maintenance operations on this owner's shards (probe, audit, renew, repair), under the same locks.</summary>
+    public OwnedShardCare Care { get; }
+
+    /// <summary>Told the id of each shard a put placed on at least one holder (the maintenance starts watching it).</summary>
+    public Action<ShardId>? Placed { get; set; }
 
     /// <summary>
     /// Places <paramref name="data"/> on up to <see cref="ShardExchangeOptions.Replicas"/> holders
@@ -79,9 +95,7 @@ public sealed class ShardOwner : IDisposable
     public async Task<PutOutcome> PutAsync(ShardId id, ReadOnlyMemory<byte> data, IEnumerable<HolderCandidate> candidates, int replicas, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(candidates);
-        var gate = GateOf(id);
-        await gate.WaitAsync(cancellationToken);
-        try
+        using (await _locks.EnterAsync(id, cancellationToken))
         {
             var shard = _book.Load(id) ?? new OwnedShard(id, data.Length);
             var attempts = new List<HolderAttempt>();
@@ -107,7 +121,7 @@ public sealed class ShardOwner : IDisposable
                         Peer = candidate.Peer,
                         Address = candidate.Address.ToString(),
                         Receipt = receipt.Encode(),
-                        Challenges = PrepareChallenges(id, data.Span),
+                        Challenges = ShardAudit.Prepare(id, data.Span, _options.AuditChallengesPerHolder, _fillNonce),
                     });
                     _book.Save(shard);
                     attempts.Add(new HolderAttempt(candidate.Peer, ShardRefusal.None, "stored; receipt checked"));
@@ -136,17 +150,18 @@ public sealed class ShardOwner : IDisposable
                 Log.ShardHolderOutcome(_logger, a.Peer, id, a.Detail);
             }
 
+            if (shard.Holders.Count > 0)
+            {
+                Placed?.Invoke(id);
+            }
+
             return new PutOutcome(id, data.Length, shard.Holders, attempts);
-        }
-        finally
-        {
-            gate.Release();
         }
     }
 
     /// <summary>
     /// The shard's bytes, verified: from this node's own store when it holds them, else from the
-    /// holders the book names, then from the peers the selector proposes.
+    /// holders the DHT's provider records name, then those the book names, then the peers the selector proposes.
     /// </summary>
     /// <exception cref="ShardExchangeException">Nobody gave the shard (NotFound).</exception>
     /// <exception cref="ShardBookException">The book cannot be read.</exception>
@@ -162,11 +177,16 @@ public sealed class ShardOwner : IDisposable
         }
 
         var holders = new List<HolderCandidate>();
+        if (_providers is not null)
+        {
+            holders.AddRange(await _providers.FindAsync(id, cancellationToken));
+        }
+
         if (_book.Load(id) is { } shard)
         {
             foreach (var h in shard.Holders)
             {
-                if (TransportAddress.TryParse(h.Address, out var address, out _))
+                if (!holders.Exists(c => c.Peer == h.Peer) && TransportAddress.TryParse(h.Address, out var address, out _))
                 {
                     holders.Add(new HolderCandidate(h.Peer, address));
                 }
@@ -186,103 +206,23 @@ public sealed class ShardOwner : IDisposable
 
     /// <summary>
     /// Audits every holder of the shard once, each with a challenge not used before (spent, and the
-    /// book saved, before it is sent, so no nonce is ever sent twice), and records each result.
+    /// book saved, before it is sent, so no nonce is ever sent twice), and records each result
+    /// (<see cref="OwnedShardCare.AuditAsync"/>).
     /// </summary>
     /// <exception cref="ShardExchangeException">This node did not place the shard (NotFound).</exception>
     /// <exception cref="ShardBookException">The book cannot be read or written.</exception>
-    public async Task<OwnedShard> AuditAsync(ShardId id, CancellationToken cancellationToken)
-    {
-        var gate = GateOf(id);
-        await gate.WaitAsync(cancellationToken);
-        try
-        {
-            var shard = _book.Load(id) ?? throw new ShardExchangeException(ShardRefusal.NotFound, $"This node did not place shard {id}.");
-            foreach (var holding in shard.Holders)
-            {
-                var (passed, detail) = await AuditOneAsync(shard, holding, cancellationToken);
-                holding.LastAuditAt = _time.GetUtcNow();
-                holding.LastAuditPassed = passed;
-                holding.LastAuditDetail = detail;
-                _book.Save(shard);
-                _metrics.Audited(passed);
-                Log.ShardHolderOutcome(_logger, holding.Peer, id, passed ? "audit passed" : "audit failed: " + detail);
-            }
-
-            return shard;
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
+    public async Task<OwnedShard> AuditAsync(ShardId id, CancellationToken cancellationToken) => (await Care.AuditAsync(id, cancellationToken)).Shard;
 
     /// <inheritdoc/>
     public void Dispose()
     {
-        foreach (var gate in _gates)
+        if (_ownsLocks)
         {
-            gate.Dispose();
+            _locks.Dispose();
         }
     }
 
     /// <summary>The book's record of the shard, or null when this node did not place it.</summary>
     /// <exception cref="ShardBookException">The book cannot be read.</exception>
     public OwnedShard? Status(ShardId id) => _book.Load(id);
-
-    private SemaphoreSlim GateOf(ShardId id)
-    {
-        Span<byte> bytes = stackalloc byte[ShardId.Size];
-        id.WriteTo(bytes);
-        return _gates[bytes[0] % _gates.Length];
-    }
-
-    private async Task<(bool Passed, string Detail)> AuditOneAsync(OwnedShard shard, ShardHolding holding, CancellationToken cancellationToken)
-    {
-        if (holding.Challenges.Count == 0)
-        {
-            return (false, "no unspent challenge is left for this holder; place the shard again to prepare more");
-        }
-
-        var challenge = holding.Challenges[0];
-        holding.Challenges.RemoveAt(0);
-        _book.Save(shard);
-        try
-        {
-            if (!TransportAddress.TryParse(holding.Address, out var address, out var error))
-            {
-                return (false, error);
-            }
-
-            var connection = await _connect(address, cancellationToken);
-            var answer = await _client.AuditAsync(connection, shard.Id, challenge.Nonce, cancellationToken);
-            return ShardAudit.Matches(challenge.Answer, answer) ? (true, "answered correctly") : (false, "answered wrongly: it does not hold the shard's bytes now");
-        }
-        catch (ShardExchangeException e)
-        {
-            return (false, e.Message);
-        }
-        catch (TransportException e)
-        {
-            return (false, e.Message);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return (false, "did not answer in time");
-        }
-    }
-
-    private List<AuditChallenge> PrepareChallenges(ShardId id, ReadOnlySpan<byte> data)
-    {
-        var challenges = new List<AuditChallenge>(_options.AuditChallengesPerHolder);
-        for (var i = 0; i < _options.AuditChallengesPerHolder; i++)
-        {
-            var nonce = new byte[ShardCodec.NonceBytes];
-            _fillNonce(nonce);
-            var answer = new byte[ShardCodec.NonceBytes];
-            ShardAudit.Answer(nonce, id, data, answer);
-            challenges.Add(new AuditChallenge(nonce, answer));
-        }
-
-        return challenges;
-    }
 }

@@ -32,4 +32,7 @@ public enum ShardWireError
 
     /// <summary>Bytes left after a complete receipt.</summary>
     TrailingBytes,
+
+    /// <summary>A pull whose source address is empty or not UTF-8.</summary>
+    BadAddress,
 }

@@ -19,7 +19,8 @@ public sealed class WholeNodeMaintenanceTests
             RepublishInterval = TimeSpan.FromMinutes(30),
             BucketRefreshInterval = TimeSpan.FromMinutes(30),
         };
-        using var net = new WholeNodeTestNetwork(40, seed: 21, options, new DhtHostOptions { MaintenanceInterval = TimeSpan.FromMinutes(10) });
+        using var net = new WholeNodeTestNetwork(40, seed: 21, options, new DhtHostOptions { MaintenanceInterval = TimeSpan.FromMinutes(10) },
+            shardExchange: new ShardExchangeOptions { ReannounceInterval = TimeSpan.FromHours(1) });
         Assert.Equal(39, net.Joined);
         var random = new Random(22);
         var kept = PeerId.Random(random);

@@ -18,7 +18,8 @@ internal sealed class WholeNodeTestNetwork : IDisposable
 {
     private readonly ServiceProvider _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
-    public WholeNodeTestNetwork(int count, int seed, DhtOptions dht, DhtHostOptions? dhtHost = null, Func<int, DhtHostOptions>? dhtHostOf = null)
+    public WholeNodeTestNetwork(
+        int count, int seed, DhtOptions dht, DhtHostOptions? dhtHost = null, Func<int, DhtHostOptions>? dhtHostOf = null, ShardExchangeOptions? shardExchange = null)
     {
         Clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         Net = new InMemoryNetwork(Clock, seed, new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(10))), recordEvents: true);
@@ -34,17 +35,9 @@ internal sealed class WholeNodeTestNetwork : IDisposable
             {
                 var index = i;
                 Identities[i] = new NodeIdentityHolder(NodeIdentity.FromRandom(keys), createdThisStart: false);
-                // The receipts of a simulated node are real files named by its PeerId: one seed, one PeerId, so
-                // a previous run's receipts would make this run skip placing shards the fresh network lacks.
-                var receipts = Path.Combine(Path.GetTempPath(), "overlay-sim", Identities[i].Identity.PeerId.ToString());
-                if (Directory.Exists(receipts))
-                {
-                    Directory.Delete(receipts, recursive: true);
-                }
-
                 Nodes[i] = NodeComposition.Build(InMemoryNodeParts.Create(
                     Net, Identities[i], (seed * 1000) + i, bootstrap,
-                    t => Transports[index] = t, dht, meters, NullLoggerFactory.Instance, dhtHost: dhtHostOf?.Invoke(index) ?? dhtHost));
+                    t => Transports[index] = t, dht, meters, NullLoggerFactory.Instance, dhtHost: dhtHostOf?.Invoke(index) ?? dhtHost, shardExchange: shardExchange));
                 await Nodes[i].StartAsync(CancellationToken.None);
                 bootstrap ??= Nodes[0].Transport.LocalAddresses[0].ToString();
             }

@@ -237,6 +237,24 @@ public sealed class FileLayerTests : IDisposable
         Assert.Single(book.List());
     }
 
+    [Fact]
+    public async Task Retains_KeepsPinnedContentAndShardsOutsideAnyContent_ReleasesUnpinnedContent()
+    {
+        var book = new ContentBook(Path.Combine(_root, "content"));
+        var stored = await StoreAsync(Data(70_000, seed: 12), "b", book);
+        var loose = ShardId.Compute(Data(1_000, seed: 13));
+
+        Assert.True(book.Retains(stored.Manifest.Shard(0, 0)));
+        Assert.True(book.Retains(stored.ContentId));
+        Assert.True(book.Retains(loose));
+        book.SetPinned(stored.ContentId, pinned: false);
+        Assert.False(book.Retains(stored.Manifest.Shard(0, 0)));
+        Assert.False(book.Retains(stored.ContentId));
+        Assert.True(book.Retains(loose));
+        book.SetPinned(stored.ContentId, pinned: true);
+        Assert.True(book.Retains(stored.Manifest.Shard(0, 0)));
+    }
+
     private async Task<StoreResult> StoreAsync(byte[] data, string? name, ContentBook? book = null)
     {
         var storer = new FileStorer(Owner, _shards, book ?? new ContentBook(Path.Combine(_root, "content")), _options, 1 << 20, _clock, NullLogger.Instance);

@@ -16,6 +16,7 @@ public enum Lie
     StaleAuditCache,
     ForeignReceipt,
     ForgedReceipt,
+    ReplayReceipt,
 }
 
 /// <summary>
@@ -26,6 +27,7 @@ public enum Lie
 internal sealed class LyingHolder(IProtocolHandler real, ShardTestNode node) : IProtocolHandler
 {
     private readonly Dictionary<string, byte[]> _answers = [];
+    private readonly Dictionary<ShardId, byte[]> _receipts = [];
 
     public Lie Mode { get; set; }
 
@@ -54,6 +56,18 @@ internal sealed class LyingHolder(IProtocolHandler real, ShardTestNode node) : I
         if (request.Operation == ShardOperation.Audit)
         {
             await AuditAsync(stream, request, cancellationToken);
+            return;
+        }
+
+        if (request.Operation == ShardOperation.Renew)
+        {
+            // Answers every renewal with the receipt it gave at store time: validly signed, for the right shard, but old.
+            var old = _receipts[request.Id];
+            var replay = new byte[3 + old.Length];
+            BinaryPrimitives.WriteUInt16BigEndian(replay.AsSpan(1), (ushort)old.Length);
+            old.CopyTo(replay, 3);
+            await stream.WriteAsync(replay, cancellationToken);
+            await stream.CompleteWritesAsync(cancellationToken);
             return;
         }
 
@@ -109,6 +123,8 @@ internal sealed class LyingHolder(IProtocolHandler real, ShardTestNode node) : I
         {
             receipt[^10] ^= 1;
         }
+
+        _receipts[request.Id] = receipt;
 
         var reply = new byte[3 + receipt.Length];
         BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(1), (ushort)receipt.Length);

@@ -18,12 +18,15 @@ public sealed class ShardFuzzTests
         var stored = ShardTestNetwork.Shard(3000, 50);
         var storedId = ShardId.Compute(stored);
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        byte[][] valid =
+        var pulled = ShardTestNetwork.Shard(2000, 52);
+        var pulledId = ShardId.Compute(pulled);
+        List<byte[]> valid =
         [
             ShardCodec.EncodeStore(storedId, 40, start.AddDays(1)),
             ShardCodec.EncodeFetch(storedId, 0, ShardCodec.ToEnd),
             ShardCodec.EncodeFetch(storedId, 2999, 5),
             ShardCodec.EncodeAudit(storedId, new byte[32]),
+            ShardCodec.EncodeRenew(storedId, start.AddDays(2)),
         ];
         var answered = 0;
         var cutOff = 0;
@@ -32,6 +35,8 @@ public sealed class ShardFuzzTests
             await t.StartAsync();
             var connection = await t.ConnectAsync(0, 1);
             await t.ClientOf(0).StoreAsync(connection, storedId, stored, start.AddDays(1), CancellationToken.None);
+            await t.ClientOf(0).StoreAsync(await t.ConnectAsync(0, 2), pulledId, pulled, start.AddDays(1), CancellationToken.None);
+            valid.Add(ShardCodec.EncodePull(pulledId, pulled.Length, start.AddDays(1), t.Nodes[2].Address.ToString()));
             var pending = new List<Task<bool>>(InFlight);
             for (var i = 0; i < Inputs; i++)
             {
@@ -70,14 +75,15 @@ public sealed class ShardFuzzTests
         var m = t.Nodes[1].Metrics;
         var outcomes = m.HeldCount + m.AbortedCount + Enum.GetValues<ShardRefusal>().Where(r => r != ShardRefusal.None).Sum(m.RefusalCount);
         var json = m.ToJson();
-        outcomes += json["fetchesServed"]!.GetValue<long>() + json["auditsAnswered"]!.GetValue<long>();
+        outcomes += json["fetchesServed"]!.GetValue<long>() + json["auditsAnswered"]!.GetValue<long>() + json["renewalsServed"]!.GetValue<long>();
 
         // Every input had exactly one counted outcome (beside the two well-formed stores and the two fetches).
         Assert.Equal(Inputs + 4, outcomes);
+        Assert.True(json["renewalsServed"]!.GetValue<long>() > 0 && json["pullsServed"]!.GetValue<long>() > 0, json.ToJsonString());
         Assert.True(m.RefusalCount(ShardRefusal.Malformed) > Inputs / 3, $"{m.RefusalCount(ShardRefusal.Malformed)} malformed");
     }
 
-    private static byte[] Input(Random random, byte[][] valid)
+    private static byte[] Input(Random random, List<byte[]> valid)
     {
         switch (random.Next(4))
         {
@@ -87,7 +93,7 @@ public sealed class ShardFuzzTests
                 return bytes;
             case 1:
                 // A valid header with a few bytes flipped.
-                var mutated = (byte[])valid[random.Next(valid.Length)].Clone();
+                var mutated = (byte[])valid[random.Next(valid.Count)].Clone();
                 for (var flips = random.Next(1, 4); flips > 0; flips--)
                 {
                     mutated[random.Next(mutated.Length)] ^= (byte)(1 << random.Next(8));
@@ -96,7 +102,7 @@ public sealed class ShardFuzzTests
                 return mutated;
             case 2:
                 // A valid header cut short, or followed by junk.
-                var header = valid[random.Next(valid.Length)];
+                var header = valid[random.Next(valid.Count)];
                 var junk = new byte[random.Next(0, 64)];
                 random.NextBytes(junk);
                 return random.Next(2) == 0 ? header[..random.Next(header.Length)] : [.. header, .. junk];
@@ -104,7 +110,7 @@ public sealed class ShardFuzzTests
                 // A real operation byte and a random body of about the right length.
                 var body = new byte[random.Next(30, 70)];
                 random.NextBytes(body);
-                return [(byte)random.Next(1, 4), .. body];
+                return [(byte)random.Next(1, 6), .. body];
         }
     }
 

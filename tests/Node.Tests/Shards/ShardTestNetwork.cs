@@ -36,7 +36,8 @@ internal sealed class ShardTestNetwork : IDisposable
             var identity = NodeIdentity.FromSeed(seedBytes);
             var store = new InMemoryShardStore(new StorageOptions { MaxShardBytes = MaxShardBytes, CapacityBytes = 1L << 30 }, Clock);
             var metrics = new ShardExchangeMetrics(_meter);
-            var handler = new ShardExchangeHandler(identity, store, MaxShardBytes, Options, Clock, metrics, logger ?? NullLogger.Instance);
+            var index = i;
+            var handler = new ShardExchangeHandler(identity, store, MaxShardBytes, Options, Clock, metrics, logger ?? NullLogger.Instance, (address, _) => ConnectAsync(index, address));
             var protocols = new ProtocolDispatcher();
             var node = new ShardTestNode(i, identity, store, metrics, handler, protocols, Net.CreateNode(identity.PeerId, protocols));
             protocols.Register(ProtocolIds.Shard, wrap?.Invoke(i, node, handler) ?? handler);

@@ -1,0 +1,55 @@
+using System.Globalization;
+using Overlay.Dht.Coordinates;
+
+namespace Overlay.Sim;
+
+/// <summary><c>Overlay.Sim repair</c>: parses the arguments of <see cref="RepairRun"/>.</summary>
+internal static class RepairCommand
+{
+    public const string Usage = "usage: Overlay.Sim repair [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--kill 0.2] [--no-repair] [--seed 1] --latency PATH";
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        int nodes = 200, shards = 2000, shardBytes = 16384, seed = 1;
+        var kill = 0.2;
+        var repair = true;
+        string? latency = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : null;
+            var ok = args[i] switch
+            {
+                "--nodes" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out nodes) && nodes >= 4,
+                "--shards" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out shards) && shards >= 1,
+                "--shard-bytes" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out shardBytes) && shardBytes is >= 1 and <= 4 << 20,
+                "--kill" => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out kill) && kill is > 0 and < 1,
+                "--seed" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out seed),
+                "--latency" => (latency = value) is not null,
+                "--no-repair" => !(repair = false),
+                _ => false,
+            };
+            if (!ok)
+            {
+                error.WriteLine($"The argument '{args[i]}' (value '{value}') is not understood; --nodes ≥ 4, --shards ≥ 1, --shard-bytes 1..4194304, --kill in (0, 1), --seed ≥ 0.");
+                error.WriteLine(Usage);
+                return 2;
+            }
+
+            i += args[i] == "--no-repair" ? 0 : 1;
+        }
+
+        if (latency is null || !File.Exists(latency))
+        {
+            error.WriteLine($"The latency matrix '{latency}' does not exist; pass --latency PATH to an RTT matrix in milliseconds.");
+            return 2;
+        }
+
+        if (!LatencyMatrix.TryParse(File.ReadAllText(latency), 1.0, out var matrix, out var problem))
+        {
+            error.WriteLine($"The latency matrix '{latency}' was refused: {problem}");
+            return 2;
+        }
+
+        return new RepairRun(nodes, shards, shardBytes, kill, repair, seed, matrix!, output).Run();
+    }
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Globalization;
+using Overlay.Crypto;
+using Overlay.Dht.Coordinates;
+using Overlay.Node.Configuration;
+using Overlay.Node.Shards;
+using Overlay.Storage;
+using Overlay.Transport;
+using Overlay.Transport.InMemory;
+
+namespace Overlay.Sim;
+
+/// <summary>
+/// Whole nodes keep shards through a mass failure: every shard (real random bytes) is placed by a random
+/// owner on <c>r</c> holders, then a fraction of all nodes is killed at once, the survivors' maintenance
+/// detects and repairs, and every shard is fetched, verified, by a live node that is not its owner (so
+/// it finds holders through provider records). Reports retrievability, detection and repair-start
+/// times after the kill (virtual), and bytes moved.
+/// </summary>
+internal sealed class RepairRun(int nodes, int shards, int shardBytes, double kill, bool repair, int seed, LatencyMatrix matrix, TextWriter output)
+{
+    public int Run()
+    {
+        var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix)));
+        var exchange = new ShardExchangeOptions { RepairEnabled = repair, AuditInterval = TimeSpan.FromMinutes(10) };
+        var wall = Stopwatch.StartNew();
+        using var whole = new WholeNodeNetwork(net, nodes, DhtNetworkRun.DefaultOptions(preferLowLatency: true), new TransportOptions(), seed, exchange);
+        var keys = new Random(seed);
+        var limit = TimeSpan.FromHours(6);
+        whole.StartFirstBuildRest([.. Enumerable.Range(0, nodes).Select(_ => NodeIdentity.FromRandom(keys))], limit);
+
+        var random = new Random(seed + 1);
+        var data = new byte[shards][];
+        var owners = new int[shards];
+        var ids = new ShardId[shards];
+        var dead = new bool[nodes];
+        var records = new List<RepairRecord>();
+        var retrievable = 0;
+        var retrievableOwnerAlive = 0;
+        var ownerAlive = 0;
+        var placedShort = 0;
+        var fullyReplicated = 0;
+        long bytesBefore = 0, bytesAfter = 0;
+        DateTimeOffset killedAt = default;
+        net.Run(async () =>
+        {
+            for (var start = 1; start < nodes; start += 32)
+            {
+                await whole.StartAndJoinAsync(start, Math.Min(nodes, start + 32));
+            }
+
+            output.WriteLine(Invariant($"formed {nodes} whole nodes in {clock.Elapsed.TotalSeconds:F0} s virtual, {wall.Elapsed.TotalSeconds:F1} s wall"));
+            for (var i = 0; i < nodes; i++)
+            {
+                // A killed owner's own loops go on in the simulator and suspect every holder it can no
+                // longer reach: only live owners' repairs are measured.
+                var owner = i;
+                whole.Nodes[i].ShardMaintenance.RepairObserved = r =>
+                {
+                    if (!dead[owner])
+                    {
+                        records.Add(r);
+                    }
+                };
+            }
+
+            // Placement: 64 puts at a time, each by a random owner.
+            for (var s = 0; s < shards; s++)
+            {
+                data[s] = new byte[shardBytes];
+                random.NextBytes(data[s]);
+                owners[s] = random.Next(nodes);
+            }
+
+            for (var start = 0; start < shards; start += 64)
+            {
+                var puts = new List<Task<PutOutcome>>();
+                for (var s = start; s < Math.Min(shards, start + 64); s++)
+                {
+                    puts.Add(whole.Nodes[owners[s]].ShardExchange.Owner!.PutAsync(data[s], CancellationToken.None));
+                }
+
+                var outcomes = await Task.WhenAll(puts);
+                for (var k = 0; k < outcomes.Length; k++)
+                {
+                    ids[start + k] = outcomes[k].Id;
+                    placedShort += outcomes[k].Holders.Count < exchange.Replicas ? 1 : 0;
+                }
+            }
+
+            // Let the announcements of the new holders go out (10 a second per holder).
+            await Task.Delay(TimeSpan.FromMinutes(2), clock);
+            output.WriteLine(Invariant($"placed {shards} shards of {shardBytes} bytes, r = {exchange.Replicas} ({placedShort} on fewer holders) by {clock.Elapsed.TotalSeconds:F0} s virtual, {wall.Elapsed.TotalSeconds:F1} s wall"));
+
+            var victims = Enumerable.Range(0, nodes).OrderBy(_ => random.Next()).Take((int)(nodes * kill)).ToList();
+            bytesBefore = net.BytesDelivered;
+            killedAt = clock.GetUtcNow();
+            foreach (var v in victims)
+            {
+                dead[v] = true;
+                whole.Transports[v].Kill();
+            }
+
+            await Task.Delay(TimeSpan.FromMinutes(5), clock);
+            bytesAfter = net.BytesDelivered;
+            for (var s = 0; s < shards; s++)
+            {
+                var reader = random.Next(nodes);
+                while (dead[reader] || reader == owners[s])
+                {
+                    reader = (reader + 1) % nodes;
+                }
+
+                var alive = !dead[owners[s]];
+                ownerAlive += alive ? 1 : 0;
+                if (alive && whole.Nodes[owners[s]].ShardExchange.Owner!.Status(ids[s]) is { } book)
+                {
+                    var live = book.Holders.Count(h => !dead[Array.FindIndex(whole.Nodes, n => n.Id == h.Peer)]);
+                    fullyReplicated += live >= exchange.Replicas ? 1 : 0;
+                }
+
+                try
+                {
+                    var (bytes, _) = await whole.Nodes[reader].ShardExchange.Owner!.GetAsync(ids[s], CancellationToken.None);
+                    if (bytes.AsSpan().SequenceEqual(data[s]))
+                    {
+                        retrievable++;
+                        retrievableOwnerAlive += alive ? 1 : 0;
+                    }
+                }
+                catch (ShardExchangeException)
+                {
+                }
+            }
+        }, limit);
+
+        var killed = dead.Count(d => d);
+        // Per shard: its first repair that asked a new holder (retries and repairs that found nothing to do are counted apart).
+        var firsts = records.Where(r => r.StartedAt is not null).GroupBy(r => r.Shard).Select(g => g.First()).ToList();
+        var detection = firsts.Select(r => (r.SuspectedAt - killedAt).TotalMilliseconds).Order().ToArray();
+        var starts = firsts.Select(r => (r.StartedAt!.Value - killedAt).TotalMilliseconds).Order().ToArray();
+        var moved = records.Sum(r => r.Result.BytesMoved);
+        output.WriteLine(Invariant($"killed {killed} of {nodes} nodes at once; repair {(repair ? "on" : "off")}; 5 min virtual later:"));
+        output.WriteLine(Invariant($"retrievable {retrievable} of {shards} ({100.0 * retrievable / shards:F2} %); owner alive: {retrievableOwnerAlive} of {ownerAlive} ({(ownerAlive == 0 ? 0 : 100.0 * retrievableOwnerAlive / ownerAlive):F2} %); owner killed: {retrievable - retrievableOwnerAlive} of {shards - ownerAlive}"));
+        output.WriteLine(Invariant($"owner alive and r = {exchange.Replicas} live holders in its book: {fullyReplicated} of {ownerAlive}"));
+        output.WriteLine(Invariant($"repairs: {records.Count} ended, {records.Count(r => r.Result.Added > 0)} placed a new holder, {firsts.Count} shards repaired; outcomes: {string.Join("; ", records.GroupBy(r => r.Result.Detail).Select(g => $"{g.Key} × {g.Count()}"))}"));
+        if (detection.Length > 0)
+        {
+            output.WriteLine(Invariant($"detection after the kill, per repaired shard (virtual): p50 {P(detection, 0.5):F0} ms p99 {P(detection, 0.99):F0} ms max {detection[^1]:F0} ms"));
+        }
+
+        if (starts.Length > 0)
+        {
+            output.WriteLine(Invariant($"repair started after the kill, per repaired shard (virtual): p50 {P(starts, 0.5):F0} ms p99 {P(starts, 0.99):F0} ms max {starts[^1]:F0} ms"));
+        }
+
+        output.WriteLine(Invariant($"bytes moved: {moved} shard bytes copied by new holders ({records.Sum(r => r.Result.Added)} new holders, {(double)moved / Math.Max(1, records.Sum(r => r.Result.Added)):F0} bytes each); {bytesAfter - bytesBefore} bytes delivered on the network in the 5 min after the kill (all protocols)"));
+        output.WriteLine(Invariant($"wall {wall.Elapsed.TotalSeconds:F1} s"));
+        return 0;
+    }
+
+    private static double P(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * q))];
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,150 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Overlay.Node.Composition;
+using Overlay.Node.Configuration;
+using Overlay.Node.Shards;
+using Overlay.Storage;
+
+namespace Overlay.Node.Hosting;
+
+/// <summary>
+/// A holder's provider announcements (docs/PROTOCOL.md, "Provider records"), on the injected clock, at
+/// most <see cref="ShardExchangeOptions.AnnouncementsPerSecond"/>: each shard newly kept is announced
+/// first (queued when stored or pulled), and every <see cref="ShardExchangeOptions.ReannounceInterval"/>
+/// a pass over the store announces every shard it keeps again, so a record never lapses while the shard
+/// is kept and lapses (after the DHT's RecordTtl) once it is not. The rate, not the shard count, bounds
+/// the traffic: a node with a million shards sends the same announcements per second as one with a thousand,
+/// and needs a rate of at least shards / ReannounceInterval to keep them all announced.
+/// </summary>
+public sealed class ShardAnnouncementService(
+    IOptions<ShardExchangeOptions> options, ShardStoreService store, IShardProviders providers, ShardExchangeMetrics metrics, TimeProvider time, ILogger<ShardAnnouncementService> logger) : INodePart
+{
+    /// <summary>Newly kept shards waiting to be announced; past it, the next pass announces them.</summary>
+    private const int FreshCapacity = 65_536;
+
+    /// <summary>Announcements in flight at once (each is a lookup and k provider stores).</summary>
+    private const int InFlight = 16;
+
+    private readonly Channel<ShardId> _fresh = Channel.CreateBounded<ShardId>(new BoundedChannelOptions(FreshCapacity) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    /// <summary>Queues <paramref name="id"/> for announcement (the handler calls it for each shard newly kept).</summary>
+    public void Held(ShardId id) => _fresh.Writer.TryWrite(id);
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        var spacing = TimeSpan.FromSeconds(1 / settings.AnnouncementsPerSecond);
+        using var slots = new SemaphoreSlim(InFlight, InFlight);
+        IAsyncEnumerator<ShardInfo>? pass = null;
+        var passStarted = time.GetUtcNow();
+        var nextPass = passStarted + settings.ReannounceInterval;
+        long passCount = 0;
+        var running = new List<Task>();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                ShardId? next = null;
+                if (_fresh.Reader.TryRead(out var fresh))
+                {
+                    next = fresh;
+                }
+                else if (pass is null)
+                {
+                    if (time.GetUtcNow() < nextPass)
+                    {
+                        // Idle until a shard is kept or the next pass is due: no timer ticks while there is nothing to say.
+                        await WaitForFreshAsync(nextPass - time.GetUtcNow(), stoppingToken).ConfigureAwait(true);
+                        continue;
+                    }
+
+                    pass = store.Store.EnumerateAsync(stoppingToken).GetAsyncEnumerator(stoppingToken);
+                    passStarted = time.GetUtcNow();
+                    passCount = 0;
+                }
+
+                if (next is null && pass is not null)
+                {
+                    if (await pass.MoveNextAsync().ConfigureAwait(true))
+                    {
+                        next = pass.Current.Id;
+                        passCount++;
+                    }
+                    else
+                    {
+                        await pass.DisposeAsync().ConfigureAwait(true);
+                        pass = null;
+                        var took = time.GetUtcNow() - passStarted;
+                        if (took > settings.ReannounceInterval)
+                        {
+                            Log.ShardAnnouncementsOverran(logger, passCount, took);
+                        }
+
+                        nextPass = passStarted + settings.ReannounceInterval;
+                    }
+                }
+
+                if (next is { } id)
+                {
+                    await slots.WaitAsync(stoppingToken).ConfigureAwait(true);
+                    running.RemoveAll(t => t.IsCompleted);
+                    running.Add(AnnounceAsync(id, slots, stoppingToken));
+                    // The rate: one announcement started per spacing, however many are waiting.
+                    await Task.Delay(spacing, time, stoppingToken).ConfigureAwait(true);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            if (pass is not null)
+            {
+                await pass.DisposeAsync().ConfigureAwait(true);
+            }
+
+            await Task.WhenAll(running).ConfigureAwait(true);
+        }
+    }
+
+    private async Task WaitForFreshAsync(TimeSpan atMost, CancellationToken stoppingToken)
+    {
+        using var timeout = new CancellationTokenSource(atMost > TimeSpan.Zero ? atMost : TimeSpan.Zero, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+        try
+        {
+            await _fresh.Reader.WaitToReadAsync(linked.Token).ConfigureAwait(true);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // The next pass is due.
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task AnnounceAsync(ShardId id, SemaphoreSlim slots, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await providers.AnnounceAsync(id, stoppingToken).ConfigureAwait(true);
+            metrics.Announced();
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // An announcement that failed (no contacts yet, every peer down) is made again by the next pass.
+            Log.ShardAnnouncementFailed(logger, id, e.Message);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+}

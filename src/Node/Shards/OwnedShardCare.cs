@@ -1,0 +1,393 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Overlay.Crypto;
+using Overlay.Node.Configuration;
+using Overlay.Node.Hosting;
+using Overlay.Storage;
+using Overlay.Transport;
+
+namespace Overlay.Node.Shards;
+
+/// <summary>
+/// The owner's maintenance operations on one shard (docs/PROTOCOL.md, "Owner maintenance"): probe a
+/// holder, audit every holder (preparing fresh challenges when a holder's run out), renew receipts
+/// before they expire, and repair by having a new holder pull the shard from a surviving one. Each
+/// runs under the shard's lock, shared with <see cref="ShardOwner"/>, and saves the book before it
+/// returns. Every answer a holder gives is published through <see cref="Observed"/>.
+/// </summary>
+public sealed class OwnedShardCare
+{
+    private readonly PeerId _self;
+    private readonly ShardExchangeClient _client;
+    private readonly ShardExchangeClient _prober;
+    private readonly Func<TransportAddress, CancellationToken, ValueTask<ITransportConnection>> _connect;
+    private readonly IShardHolderSelector _selector;
+    private readonly IOwnedShardBook _book;
+    private readonly IShardStore _localStore;
+    private readonly ShardFetcher _fetcher;
+    private readonly ShardExchangeOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Action<Span<byte>> _fillNonce;
+    private readonly ShardExchangeMetrics _metrics;
+    private readonly ShardLocks _locks;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the operations over the owner's parts (the same ones its <see cref="ShardOwner"/> uses).</summary>
+    public OwnedShardCare(
+        PeerId self, ShardExchangeClient client, Func<TransportAddress, CancellationToken, ValueTask<ITransportConnection>> connect, IShardHolderSelector selector,
+        IOwnedShardBook book, IShardStore localStore, ShardFetcher fetcher, ShardExchangeOptions options, TimeProvider time, Action<Span<byte>> fillNonce,
+        ShardExchangeMetrics metrics, ShardLocks locks, ILogger logger)
+    {
+        _self = self;
+        _client = client;
+        _prober = new ShardExchangeClient(self, options.ProbeTimeout, time);
+        _connect = connect;
+        _selector = selector;
+        _book = book;
+        _localStore = localStore;
+        _fetcher = fetcher;
+        _options = options;
+        _time = time;
+        _fillNonce = fillNonce;
+        _metrics = metrics;
+        _locks = locks;
+        _logger = logger;
+    }
+
+    /// <summary>Told every answer (or silence) of a holder: the seam where trust learns how holders behave.</summary>
+    public Action<HolderOutcome>? Observed { get; set; }
+
+    /// <summary>The owner's record of the shard, or null when it placed none.</summary>
+    /// <exception cref="ShardBookException">The book cannot be read.</exception>
+    public OwnedShard? Load(ShardId id) => _book.Load(id);
+
+    /// <summary>The ids of every shard in the owner's book.</summary>
+    /// <exception cref="ShardBookException">The book cannot be listed.</exception>
+    public IReadOnlyList<ShardId> Ids() => _book.Ids();
+
+    /// <summary>
+    /// Asks <paramref name="holder"/> for zero bytes of shard <paramref name="id"/> (<paramref name="size"/> bytes):
+    /// it answers, and still has the shard at that size, or not. Spends no challenge and moves no shard bytes.
+    /// </summary>
+    public async Task<HolderVerdict> ProbeAsync(PeerId holder, TransportAddress address, ShardId id, int size, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var verdict = await AttemptAsync(async () =>
+        {
+            var connection = await _connect(address, cancellationToken);
+            var whole = await _prober.FetchAsync(connection, id, 0, 0, Memory<byte>.Empty, null, cancellationToken);
+            return whole == size ? HolderVerdict.Passed : HolderVerdict.Wrong;
+        }, cancellationToken);
+        Observe(holder, id, HolderCheck.Probe, verdict, started);
+        return verdict;
+    }
+
+    /// <summary>
+    /// Audits every holder of the shard once with an unspent challenge (spent, and the book saved, before
+    /// it is sent). A holder whose challenges have run out gets <see cref="ShardExchangeOptions.AuditChallengesPerHolder"/>
+    /// fresh ones, computed from the bytes read back (the owner's own copy, else fetched from the holders and
+    /// verified against the id): one shard read per that many audits. Returns each holder's verdict.
+    /// </summary>
+    /// <exception cref="ShardExchangeException">This node did not place the shard (NotFound).</exception>
+    /// <exception cref="ShardBookException">The book cannot be read or written.</exception>
+    public async Task<(OwnedShard Shard, IReadOnlyList<(PeerId Holder, HolderVerdict Verdict)> Verdicts)> AuditAsync(ShardId id, CancellationToken cancellationToken)
+    {
+        using (await _locks.EnterAsync(id, cancellationToken))
+        {
+            var shard = _book.Load(id) ?? throw new ShardExchangeException(ShardRefusal.NotFound, $"This node did not place shard {id}.");
+            if (shard.Holders.Exists(h => h.Challenges.Count == 0))
+            {
+                await RefillAsync(shard, cancellationToken);
+            }
+
+            var verdicts = new List<(PeerId, HolderVerdict)>();
+            foreach (var holding in shard.Holders)
+            {
+                var (verdict, detail) = await AuditOneAsync(shard, holding, cancellationToken);
+                holding.LastAuditAt = _time.GetUtcNow();
+                holding.LastAuditPassed = verdict == HolderVerdict.Passed;
+                holding.LastAuditDetail = detail;
+                _book.Save(shard);
+                if (detail is not null)
+                {
+                    _metrics.Audited(verdict == HolderVerdict.Passed);
+                    verdicts.Add((holding.Peer, verdict));
+                }
+
+                Log.ShardHolderOutcome(_logger, holding.Peer, id, verdict == HolderVerdict.Passed ? "audit passed" : "audit failed: " + detail);
+            }
+
+            return (shard, verdicts);
+        }
+    }
+
+    /// <summary>
+    /// Renews every receipt of the shard that expires within <see cref="ShardExchangeOptions.RenewBefore"/>
+    /// to now + <see cref="ShardExchangeOptions.HoldDuration"/>; the new receipt must be later than the old
+    /// (higher sequence, no earlier expiry: else a replay, refused Stale). Returns each asked holder's verdict.
+    /// </summary>
+    /// <exception cref="ShardBookException">The book cannot be read or written.</exception>
+    public async Task<IReadOnlyList<(PeerId Holder, HolderVerdict Verdict)>> RenewAsync(ShardId id, CancellationToken cancellationToken)
+    {
+        using (await _locks.EnterAsync(id, cancellationToken))
+        {
+            var verdicts = new List<(PeerId, HolderVerdict)>();
+            if (_book.Load(id) is not { } shard)
+            {
+                return verdicts;
+            }
+
+            var now = _time.GetUtcNow();
+            foreach (var holding in shard.Holders)
+            {
+                if (!StorageReceipt.TryDecode(holding.Receipt, out var old, out _) || old.ExpiresAt - now > _options.RenewBefore
+                    || !TransportAddress.TryParse(holding.Address, out var address, out _))
+                {
+                    continue;
+                }
+
+                var started = _time.GetTimestamp();
+                var verdict = await AttemptAsync(async () =>
+                {
+                    var connection = await _connect(address, cancellationToken);
+                    var renewed = await _client.RenewAsync(connection, id, shard.Size, now + _options.HoldDuration, cancellationToken);
+                    if (renewed.Sequence <= old.Sequence || renewed.ExpiresAt < old.ExpiresAt)
+                    {
+                        _metrics.ReceiptRejected(ReceiptRejection.Stale);
+                        return HolderVerdict.Wrong;
+                    }
+
+                    holding.Receipt = renewed.Encode();
+                    return HolderVerdict.Passed;
+                }, cancellationToken);
+                Observe(holding.Peer, id, HolderCheck.Renew, verdict, started);
+                _metrics.RenewalEnded(verdict == HolderVerdict.Passed);
+                verdicts.Add((holding.Peer, verdict));
+            }
+
+            _book.Save(shard);
+            return verdicts;
+        }
+    }
+
+    /// <summary>
+    /// Replaces the <paramref name="suspects"/> among the shard's holders: for each missing replica (up to
+    /// <see cref="ShardExchangeOptions.Replicas"/> live ones) a new holder from the selector is asked to pull
+    /// the shard from a surviving holder, each survivor in turn. Each checked receipt is saved at once; the
+    /// suspects leave the book only once as many new holders as they were have taken their place (a suspect
+    /// that was only slow is then one replica too many, which its receipt's expiry ends). When no holder
+    /// survives but the owner still has the bytes, the owner stores them itself.
+    /// <paramref name="started"/> is called when the first new holder is asked.
+    /// </summary>
+    /// <exception cref="ShardBookException">The book cannot be read or written.</exception>
+    public async Task<RepairResult> RepairAsync(ShardId id, IReadOnlyCollection<PeerId> suspects, Action? started, CancellationToken cancellationToken)
+    {
+        using (await _locks.EnterAsync(id, cancellationToken))
+        {
+            if (_book.Load(id) is not { } shard)
+            {
+                return new RepairResult(0, 0, "this node did not place the shard");
+            }
+
+            var survivors = shard.Holders.Where(h => !suspects.Contains(h.Peer)).ToList();
+            var missing = _options.Replicas - survivors.Count;
+            if (missing <= 0)
+            {
+                return new RepairResult(0, 0, "enough live holders");
+            }
+
+            byte[]? local = null;
+            if (survivors.Count == 0 && !TryReadLocal(shard, out local))
+            {
+                return new RepairResult(0, 0, "no holder survives and this node has no copy: the shard is lost unless a suspect comes back");
+            }
+
+            started?.Invoke();
+            var expiresAt = _time.GetUtcNow() + _options.HoldDuration;
+            var added = 0;
+            foreach (var candidate in _selector.Candidates(id))
+            {
+                if (added >= missing)
+                {
+                    break;
+                }
+
+                if (candidate.Peer == _self || shard.Holders.Exists(h => h.Peer == candidate.Peer))
+                {
+                    continue;
+                }
+
+                if (await PlaceAsync(shard, candidate, survivors, local, expiresAt, cancellationToken) is { } receipt)
+                {
+                    shard.Holders.Add(new ShardHolding { Peer = candidate.Peer, Address = candidate.Address.ToString(), Receipt = receipt.Encode() });
+                    _book.Save(shard);
+                    added++;
+                }
+            }
+
+            if (added >= missing)
+            {
+                shard.Holders.RemoveAll(h => suspects.Contains(h.Peer));
+                _book.Save(shard);
+            }
+
+            return new RepairResult(added, (long)added * shard.Size, added >= missing ? "repaired" : $"only {added} of {missing} new holders took the shard");
+        }
+    }
+
+    private async Task<StorageReceipt?> PlaceAsync(
+        OwnedShard shard, HolderCandidate candidate, List<ShardHolding> survivors, byte[]? local, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        StorageReceipt? receipt = null;
+        var verdict = HolderVerdict.NoAnswer;
+        if (local is not null)
+        {
+            verdict = await AttemptAsync(async () =>
+            {
+                receipt = await _client.StoreAsync(await _connect(candidate.Address, cancellationToken), shard.Id, local, expiresAt, cancellationToken);
+                return HolderVerdict.Passed;
+            }, cancellationToken);
+        }
+
+        foreach (var source in survivors)
+        {
+            if (receipt is not null || !TransportAddress.TryParse(source.Address, out var sourceAddress, out _))
+            {
+                continue;
+            }
+
+            verdict = await AttemptAsync(async () =>
+            {
+                var connection = await _connect(candidate.Address, cancellationToken);
+                receipt = await _client.PullAsync(connection, shard.Id, shard.Size, expiresAt, sourceAddress.WithPeer(source.Peer), cancellationToken);
+                return HolderVerdict.Passed;
+            }, cancellationToken);
+
+            // Only "the source did not give it" is worth another source; any other answer is the candidate's.
+            if (verdict != HolderVerdict.Missing)
+            {
+                break;
+            }
+        }
+
+        Observe(candidate.Peer, shard.Id, HolderCheck.Pull, verdict, started);
+        Log.ShardHolderOutcome(_logger, candidate.Peer, shard.Id, receipt is null ? "repair: not placed (" + verdict + ")" : "repair: new holder");
+        return receipt;
+    }
+
+    private async Task<(HolderVerdict Verdict, string? Detail)> AuditOneAsync(OwnedShard shard, ShardHolding holding, CancellationToken cancellationToken)
+    {
+        if (holding.Challenges.Count == 0)
+        {
+            // The bytes could not be read back to prepare more: no verdict on the holder.
+            return (HolderVerdict.Refused, null);
+        }
+
+        var challenge = holding.Challenges[0];
+        holding.Challenges.RemoveAt(0);
+        _book.Save(shard);
+        if (!TransportAddress.TryParse(holding.Address, out var address, out var error))
+        {
+            return (HolderVerdict.NoAnswer, error);
+        }
+
+        var started = _time.GetTimestamp();
+        string detail = "did not answer in time";
+        var verdict = await AttemptAsync(async () =>
+        {
+            var connection = await _connect(address, cancellationToken);
+            var answer = await _client.AuditAsync(connection, shard.Id, challenge.Nonce, cancellationToken);
+            return ShardAudit.Matches(challenge.Answer, answer) ? HolderVerdict.Passed : HolderVerdict.Wrong;
+        }, cancellationToken, e => detail = e.Message);
+        Observe(holding.Peer, shard.Id, HolderCheck.Audit, verdict, started);
+        return (verdict, verdict switch
+        {
+            HolderVerdict.Passed => "answered correctly",
+            HolderVerdict.Wrong => "answered wrongly: it does not hold the shard's bytes now",
+            _ => detail,
+        });
+    }
+
+    private async Task RefillAsync(OwnedShard shard, CancellationToken cancellationToken)
+    {
+        byte[]? data;
+        if (!TryReadLocal(shard, out data))
+        {
+            var sources = new List<HolderCandidate>();
+            foreach (var h in shard.Holders)
+            {
+                if (TransportAddress.TryParse(h.Address, out var address, out _))
+                {
+                    sources.Add(new HolderCandidate(h.Peer, address));
+                }
+            }
+
+            try
+            {
+                (data, _) = await _fetcher.FetchAsync(shard.Id, sources, cancellationToken);
+            }
+            catch (ShardExchangeException)
+            {
+                return;
+            }
+        }
+
+        foreach (var h in shard.Holders.Where(h => h.Challenges.Count == 0))
+        {
+            h.Challenges.AddRange(ShardAudit.Prepare(shard.Id, data, _options.AuditChallengesPerHolder, _fillNonce));
+        }
+
+        _book.Save(shard);
+    }
+
+    private bool TryReadLocal(OwnedShard shard, out byte[]? data)
+    {
+        data = null;
+        if (!_localStore.TryGetInfo(shard.Id, out var info) || info.Size != shard.Size)
+        {
+            return false;
+        }
+
+        var bytes = new byte[shard.Size];
+        if (_localStore.Read(shard.Id, bytes).Status != ShardReadStatus.Found)
+        {
+            return false;
+        }
+
+        data = bytes;
+        return true;
+    }
+
+    private void Observe(PeerId holder, ShardId id, HolderCheck check, HolderVerdict verdict, long started) =>
+        Observed?.Invoke(new HolderOutcome(holder, id, check, verdict, _time.GetElapsedTime(started)));
+
+    /// <summary>Runs one exchange with a holder and maps what went wrong to a verdict; only the caller's cancellation escapes.</summary>
+    private static async Task<HolderVerdict> AttemptAsync(Func<Task<HolderVerdict>> exchange, CancellationToken cancellationToken, Action<Exception>? failed = null)
+    {
+        try
+        {
+            return await exchange();
+        }
+        catch (ShardExchangeException e)
+        {
+            failed?.Invoke(e);
+            return e.Refusal switch
+            {
+                ShardRefusal.NotFound => HolderVerdict.Missing,
+                ShardRefusal.Mismatch or ShardRefusal.Size => HolderVerdict.Wrong,
+                _ => HolderVerdict.Refused,
+            };
+        }
+        catch (TransportException e)
+        {
+            failed?.Invoke(e);
+            return HolderVerdict.NoAnswer;
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            failed?.Invoke(e);
+            return HolderVerdict.NoAnswer;
+        }
+    }
+}

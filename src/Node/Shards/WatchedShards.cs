@@ -1,0 +1,270 @@
+using Overlay.Crypto;
+using Overlay.Storage;
+using Overlay.Transport;
+
+namespace Overlay.Node.Shards;
+
+/// <summary>
+/// What the owner's maintenance watches, in memory: each owned shard's size, holders and receipt expiry,
+/// the holders it suspects (with why and since when), and which holder keeps which shards (so one
+/// probe per distinct holder covers all its shards). Rebuilt from the book at start, refreshed after
+/// every put, audit, renewal and repair. Thread-safe.
+/// </summary>
+public sealed class WatchedShards
+{
+    private readonly Dictionary<ShardId, Entry> _shards = [];
+    private readonly Dictionary<PeerId, HashSet<ShardId>> _byHolder = [];
+    private readonly object _gate = new();
+
+    /// <summary>Shards watched.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _shards.Count;
+            }
+        }
+    }
+
+    /// <summary>Replaces what is known of the shard with <paramref name="shard"/> (from the book); suspicions of holders it still lists are kept.</summary>
+    public void Refresh(OwnedShard shard)
+    {
+        ArgumentNullException.ThrowIfNull(shard);
+        var holders = new List<(PeerId, TransportAddress, DateTimeOffset)>();
+        foreach (var h in shard.Holders)
+        {
+            if (TransportAddress.TryParse(h.Address, out var address, out _))
+            {
+                var expiry = StorageReceipt.TryDecode(h.Receipt, out var receipt, out _) ? receipt.ExpiresAt : DateTimeOffset.MinValue;
+                holders.Add((h.Peer, address.WithPeer(h.Peer), expiry));
+            }
+        }
+
+        lock (_gate)
+        {
+            if (_shards.TryGetValue(shard.Id, out var old))
+            {
+                foreach (var (peer, _, _) in old.Holders)
+                {
+                    Unindex(peer, shard.Id);
+                }
+            }
+
+            var entry = new Entry(shard.Size, holders);
+            if (old is not null)
+            {
+                foreach (var (peer, suspicion) in old.Suspects)
+                {
+                    if (holders.Exists(h => h.Item1 == peer))
+                    {
+                        entry.Suspects[peer] = suspicion;
+                    }
+                }
+
+                entry.Queued = old.Queued;
+                entry.LastRepair = old.LastRepair;
+            }
+
+            _shards[shard.Id] = entry;
+            foreach (var (peer, _, _) in holders)
+            {
+                if (!_byHolder.TryGetValue(peer, out var set))
+                {
+                    _byHolder[peer] = set = [];
+                }
+
+                set.Add(shard.Id);
+            }
+        }
+    }
+
+    /// <summary>Every watched shard's id.</summary>
+    public IReadOnlyList<ShardId> Ids()
+    {
+        lock (_gate)
+        {
+            return [.. _shards.Keys];
+        }
+    }
+
+    /// <summary>One probe per distinct holder: a shard it keeps (one it is not suspected of losing, when there is one), its size and the holder's address.</summary>
+    public IReadOnlyList<(PeerId Holder, TransportAddress Address, ShardId Shard, int Size)> ProbeTargets()
+    {
+        lock (_gate)
+        {
+            var result = new List<(PeerId, TransportAddress, ShardId, int)>(_byHolder.Count);
+            foreach (var (peer, ids) in _byHolder)
+            {
+                ShardId? pick = null;
+                foreach (var id in ids)
+                {
+                    pick ??= id;
+                    if (!_shards[id].Suspects.ContainsKey(peer))
+                    {
+                        pick = id;
+                        break;
+                    }
+                }
+
+                if (pick is { } chosen)
+                {
+                    var entry = _shards[chosen];
+                    result.Add((peer, entry.Holders.Find(h => h.Peer == peer).Address, chosen, entry.Size));
+                }
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>Suspects <paramref name="holder"/> of no longer keeping <paramref name="id"/>; false when it already was, or holds no such shard.</summary>
+    public bool Suspect(ShardId id, PeerId holder, SuspectReason reason, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            return _shards.TryGetValue(id, out var entry) && entry.Holders.Exists(h => h.Peer == holder) && entry.Suspects.TryAdd(holder, (reason, now));
+        }
+    }
+
+    /// <summary>Suspects <paramref name="holder"/> of every shard it keeps; returns the shards newly suspected.</summary>
+    public IReadOnlyList<ShardId> SuspectHolder(PeerId holder, SuspectReason reason, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            var result = new List<ShardId>();
+            if (_byHolder.TryGetValue(holder, out var ids))
+            {
+                foreach (var id in ids)
+                {
+                    if (_shards[id].Suspects.TryAdd(holder, (reason, now)))
+                    {
+                        result.Add(id);
+                    }
+                }
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>A holder answered a probe: suspicions that it is not answering are dropped (a slow or restarted holder is a replica again).</summary>
+    public void Answered(PeerId holder)
+    {
+        lock (_gate)
+        {
+            if (_byHolder.TryGetValue(holder, out var ids))
+            {
+                foreach (var id in ids)
+                {
+                    var suspects = _shards[id].Suspects;
+                    if (suspects.TryGetValue(holder, out var s) && s.Reason == SuspectReason.NotAnswering)
+                    {
+                        suspects.Remove(holder);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Holders whose receipts have expired, as suspects (reason Expired); returns the shards newly suspected.</summary>
+    public IReadOnlyList<ShardId> SuspectExpired(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            var result = new List<ShardId>();
+            foreach (var (id, entry) in _shards)
+            {
+                foreach (var (peer, _, expiry) in entry.Holders)
+                {
+                    if (expiry <= now && entry.Suspects.TryAdd(peer, (SuspectReason.Expired, now)))
+                    {
+                        result.Add(id);
+                    }
+                }
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// Shards with suspects that are not queued for repair and were not tried within <paramref name="retryAfter"/>,
+    /// marked queued; <paramref name="include"/> filters them (the retention policy).
+    /// </summary>
+    public IReadOnlyList<ShardId> TakeRepairsDue(DateTimeOffset now, TimeSpan retryAfter, Func<ShardId, bool> include)
+    {
+        lock (_gate)
+        {
+            var result = new List<ShardId>();
+            foreach (var (id, entry) in _shards)
+            {
+                if (entry.Suspects.Count > 0 && !entry.Queued && (entry.LastRepair is not { } last || now - last >= retryAfter) && include(id))
+                {
+                    entry.Queued = true;
+                    result.Add(id);
+                }
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>The shard's suspects and the earliest time one was suspected; empty when none.</summary>
+    public (IReadOnlyList<PeerId> Holders, DateTimeOffset Since, int Size) SuspectsOf(ShardId id)
+    {
+        lock (_gate)
+        {
+            if (!_shards.TryGetValue(id, out var entry) || entry.Suspects.Count == 0)
+            {
+                return ([], default, 0);
+            }
+
+            return ([.. entry.Suspects.Keys], entry.Suspects.Values.Min(s => s.Since), entry.Size);
+        }
+    }
+
+    /// <summary>A repair of the shard ended (whatever its result): it may be queued again after the retry delay.</summary>
+    public void RepairEnded(ShardId id, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            if (_shards.TryGetValue(id, out var entry))
+            {
+                entry.Queued = false;
+                entry.LastRepair = now;
+            }
+        }
+    }
+
+    /// <summary>The earliest receipt expiry among the shard's holders; null when it is not watched or has none.</summary>
+    public DateTimeOffset? EarliestExpiry(ShardId id)
+    {
+        lock (_gate)
+        {
+            return _shards.TryGetValue(id, out var entry) && entry.Holders.Count > 0 ? entry.Holders.Min(h => h.Expiry) : null;
+        }
+    }
+
+    private void Unindex(PeerId peer, ShardId id)
+    {
+        if (_byHolder.TryGetValue(peer, out var set) && set.Remove(id) && set.Count == 0)
+        {
+            _byHolder.Remove(peer);
+        }
+    }
+
+    private sealed class Entry(int size, List<(PeerId Peer, TransportAddress Address, DateTimeOffset Expiry)> holders)
+    {
+        public int Size { get; } = size;
+
+        public List<(PeerId Peer, TransportAddress Address, DateTimeOffset Expiry)> Holders { get; } = holders;
+
+        public Dictionary<PeerId, (SuspectReason Reason, DateTimeOffset Since)> Suspects { get; } = [];
+
+        public bool Queued { get; set; }
+
+        public DateTimeOffset? LastRepair { get; set; }
+    }
+}

@@ -1,0 +1,173 @@
+using Overlay.Crypto;
+using Overlay.Dht;
+using Overlay.Node.Configuration;
+using Overlay.Node.Hosting;
+using Overlay.Node.Shards;
+using Overlay.Storage;
+
+namespace Overlay.Node.Tests.Composition;
+
+/// <summary>
+/// The owner's maintenance in whole nodes on virtual time: holders of an owner's shards are killed one
+/// after another, and the shards are still read back, verified, by a node that never saw the put, which
+/// finds the new holders through provider records. The same run with repair switched off loses them.
+/// </summary>
+public sealed class WholeNodeRepairTests
+{
+    private const int Nodes = 30;
+    private const int Shards = 6;
+    private const int ShardBytes = 16 * 1024;
+
+    [Fact]
+    public void Repair_WhenAShardsHoldersAreKilledOneByOne_KeepsEveryShardRetrievableFromAnotherNode()
+    {
+        var run = Run(repair: true, seed: 31);
+
+        Assert.True(Shards == run.Retrievable, run.Detail);
+        Assert.Equal(Shards, run.FullyReplicated);
+        Assert.True(run.RepairsFinished >= 3, $"{run.RepairsFinished} repairs finished");
+        // Every live holder, the new ones included, is findable without the owner.
+        Assert.Equal(Shards, run.FoundThroughProviders);
+    }
+
+    [Fact]
+    public void Repair_WhenDisabled_TheSameKillsLoseTheShard()
+    {
+        // The failure the repair defends against: after three rounds every original holder of the first shard is gone.
+        var run = Run(repair: false, seed: 31);
+
+        Assert.True(run.Retrievable < Shards, run.Detail);
+        Assert.True(run.Lost.Contains(0), run.Detail);
+        Assert.Equal(0, run.RepairsFinished);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Maintenance_AHolderThatSilentlyDropsTheShard_IsCaughtAndReplacedOnlyWithRepairOn(bool repair)
+    {
+        var exchange = new ShardExchangeOptions { RepairEnabled = repair, ProbeInterval = TimeSpan.FromSeconds(1), StreamTimeout = TimeSpan.FromSeconds(10) };
+        using var net = new WholeNodeTestNetwork(12, seed: 33, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 }, shardExchange: exchange);
+        var data = new byte[ShardBytes];
+        new Random(33).NextBytes(data);
+        PeerId dropper = default;
+        IReadOnlyList<PeerId> after = [];
+        net.Net.Run(async () =>
+        {
+            var owner = net.Nodes[0].ShardExchange.Owner!;
+            var put = await owner.PutAsync(data, CancellationToken.None);
+            dropper = put.Holders[0].Peer;
+            // The holder acknowledged (its receipt is in the book), then deletes the bytes without a word.
+            Assert.True(await net.Nodes.Single(n => n.Id == dropper).ShardStore.Store.DeleteAsync(put.Id));
+            await Task.Delay(TimeSpan.FromSeconds(10), net.Clock);
+            after = [.. owner.Status(put.Id)!.Holders.Select(h => h.Peer)];
+        }, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(3, after.Count);
+        Assert.Equal(!repair, after.Contains(dropper));
+        Assert.Equal(repair ? 1 : 0, net.Nodes[0].ShardExchange.Metrics.RepairsFinished);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Maintenance_RenewsWhatTheOwnerKeeps_HoldersDropWhatItStopsRenewing(bool retain)
+    {
+        var exchange = new ShardExchangeOptions
+        {
+            HoldDuration = TimeSpan.FromMinutes(10),
+            RenewBefore = TimeSpan.FromMinutes(5),
+            AuditInterval = TimeSpan.FromMinutes(1),
+            StreamTimeout = TimeSpan.FromSeconds(10),
+        };
+        using var net = new WholeNodeTestNetwork(8, seed: 34, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 }, shardExchange: exchange);
+        net.Nodes[0].ShardMaintenance.Retain = _ => retain;
+        var data = new byte[ShardBytes];
+        new Random(34).NextBytes(data);
+        var kept = 0;
+        net.Net.Run(async () =>
+        {
+            var put = await net.Nodes[0].ShardExchange.Owner!.PutAsync(data, CancellationToken.None);
+            // Three hold durations: without renewal every hold has expired and been collected.
+            await Task.Delay(TimeSpan.FromMinutes(30), net.Clock);
+            kept = net.Nodes.Count(n => n.ShardStore.Store.Contains(put.Id));
+        }, TimeSpan.FromMinutes(1));
+
+        var metrics = net.Nodes[0].ShardExchange.Metrics;
+        Assert.Equal(retain ? 3 : 0, kept);
+        Assert.Equal(retain, metrics.Renewals > 0);
+        if (retain)
+        {
+            // More audits than the 16 challenges prepared at put time, all passed: the owner read the shard back for more.
+            Assert.True(metrics.AuditsPassed > exchange.AuditChallengesPerHolder * 3, $"{metrics.AuditsPassed} audits passed");
+            Assert.Equal(0, metrics.AuditsFailed);
+        }
+    }
+
+    private static (int Retrievable, int FullyReplicated, long RepairsFinished, int FoundThroughProviders, string Detail, List<int> Lost) Run(bool repair, int seed)
+    {
+        var exchange = new ShardExchangeOptions
+        {
+            RepairEnabled = repair,
+            ProbeInterval = TimeSpan.FromSeconds(1),
+            AuditInterval = TimeSpan.FromMinutes(1),
+            StreamTimeout = TimeSpan.FromSeconds(10),
+        };
+        using var net = new WholeNodeTestNetwork(Nodes, seed, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 }, shardExchange: exchange);
+        Assert.Equal(Nodes - 1, net.Joined);
+        var data = new byte[Shards][];
+        var ids = new ShardId[Shards];
+        var retrievable = 0;
+        var replicated = 0;
+        var viaProviders = 0;
+        var dead = new HashSet<PeerId>();
+        var detail = "";
+        var lost = new List<int>();
+        const int owner = 0;
+        net.Net.Run(async () =>
+        {
+            var random = new Random(seed);
+            for (var s = 0; s < Shards; s++)
+            {
+                data[s] = new byte[ShardBytes];
+                random.NextBytes(data[s]);
+                var outcome = await net.Nodes[owner].ShardExchange.Owner!.PutAsync(data[s], CancellationToken.None);
+                Assert.Equal(3, outcome.Holders.Count);
+                ids[s] = outcome.Id;
+            }
+
+            // Three rounds: kill one current holder of the first shard, then give the owner a minute. Every
+            // other shard that shared the victim loses a holder too.
+            for (var round = 0; round < 3; round++)
+            {
+                var holders = net.Nodes[owner].ShardExchange.Owner!.Status(ids[0])!.Holders;
+                var victim = holders.Select(h => h.Peer).First(p => !dead.Contains(p));
+                dead.Add(victim);
+                net.Transports[Array.FindIndex(net.Nodes, n => n.Id == victim)].Kill();
+                await Task.Delay(TimeSpan.FromMinutes(1), net.Clock);
+            }
+
+            var reader = Array.FindIndex(net.Nodes, n => n.Id != net.Nodes[owner].Id && !dead.Contains(n.Id));
+            for (var s = 0; s < Shards; s++)
+            {
+                var holders = net.Nodes[owner].ShardExchange.Owner!.Status(ids[s])!.Holders;
+                replicated += holders.Count(h => !dead.Contains(h.Peer)) >= 3 ? 1 : 0;
+                var announced = await new DhtShardProviders(() => net.Dht(reader)).FindAsync(ids[s], CancellationToken.None);
+                viaProviders += holders.Where(h => !dead.Contains(h.Peer)).All(h => announced.Any(a => a.Peer == h.Peer)) ? 1 : 0;
+                try
+                {
+                    var (bytes, attempts) = await net.Nodes[reader].ShardExchange.Owner!.GetAsync(ids[s], CancellationToken.None);
+                    Assert.Equal(data[s], bytes);
+                    retrievable++;
+                    _ = attempts;
+                }
+                catch (ShardExchangeException e) when (e.Refusal == ShardRefusal.NotFound)
+                {
+                    lost.Add(s);
+                    detail += $"shard {s}: {string.Join(",", holders.Select(h => (dead.Contains(h.Peer) ? "dead " : "live ") + h.Peer.ToShortString()))}: {e.Message}\n";
+                }
+            }
+        }, TimeSpan.FromMinutes(3));
+        return (retrievable, replicated, net.Nodes[owner].ShardExchange.Metrics.RepairsFinished, viaProviders, detail + net.Nodes[owner].ShardExchange.Metrics.ToJson().ToJsonString(), lost);
+    }
+}
