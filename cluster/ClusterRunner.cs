@@ -53,9 +53,11 @@ public sealed class ClusterRunner
             await WaitForFormationAsync(daemons, first, report, cancellationToken);
             report.StartCpu = [.. daemons.Select(d => d.CpuTime())];
             report.ResidentBytesFormed = [.. daemons.Select(d => d.ResidentBytes())];
+            _progress.WriteLine(report.Formed ? "formed; settling" : "not formed; going on");
             if (_options.IdleWindow > TimeSpan.Zero)
             {
                 await Task.Delay(_options.Settle, cancellationToken);
+                _progress.WriteLine("idle window");
                 report.Settle = _options.Settle;
                 await MeasureIdleAsync(daemons, report, cancellationToken);
                 report.ResidentBytesIdle = [.. daemons.Select(d => d.ResidentBytes())];
@@ -63,6 +65,7 @@ public sealed class ClusterRunner
 
             if (_options.Puts > 0)
             {
+                _progress.WriteLine("putting");
                 var keys = await PutAsync(daemons, report, cancellationToken);
                 await GetAsync(daemons, keys, report.Gets, cancellationToken);
                 report.ResidentBytesAfterOperations = [.. daemons.Select(d => d.ResidentBytes())];
