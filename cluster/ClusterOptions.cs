@@ -12,8 +12,17 @@ public sealed record ClusterOptions
     /// <summary>Longest wait, from the first start, for every node to reach <see cref="MinContacts"/>.</summary>
     public TimeSpan FormationTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How long CPU use is watched once the network formed (0: not measured).</summary>
+    /// <summary>How long the network is left alone after formation before idle CPU is watched.</summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long CPU use is watched once the network formed and settled (0: not measured).</summary>
     public TimeSpan IdleWindow { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the bootstrap daemon runs alone before the others start; its CPU and memory then are the lone figures.</summary>
+    public TimeSpan Lone { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Whole <c>overlay get</c> processes (start, request, exit) timed one after another once the values are in (0: none).</summary>
+    public int CliGets { get; init; } = 20;
 
     /// <summary>Values put (each through another daemon), then read back through yet another.</summary>
     public int Puts { get; init; } = 200;
@@ -53,6 +62,11 @@ public sealed record ClusterOptions
         if (Puts < 0 || ValueBytes < 1)
         {
             problems.Add($"--puts is {Puts} and --value-bytes {ValueBytes}; puts must be 0 or more and values at least 1 byte.");
+        }
+
+        if (CliGets < 0)
+        {
+            problems.Add($"--cli-gets is {CliGets}; it must be 0 or more.");
         }
 
         if (KillFraction is < 0 or > 0.9)

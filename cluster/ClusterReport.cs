@@ -30,6 +30,25 @@ public sealed partial class ClusterReport
 
     public IReadOnlyList<long> ResidentBytesFormed { get; set; } = [];
 
+    /// <summary>Resident memory at the end of the idle window.</summary>
+    public IReadOnlyList<long> ResidentBytesIdle { get; set; } = [];
+
+    /// <summary>The bootstrap daemon's CPU, memory and threads after running alone for the lone window (null when skipped).</summary>
+    public TimeSpan? LoneCpu { get; set; }
+
+    public long LoneResidentBytes { get; set; }
+
+    public long LoneThreads { get; set; }
+
+    /// <summary>How long after formation the idle window began.</summary>
+    public TimeSpan Settle { get; set; }
+
+    /// <summary>Whole <c>overlay get</c> processes: wall time of each, start to exit.</summary>
+    public OperationFigures CliGets { get; } = new();
+
+    /// <summary>User + system CPU per whole <c>overlay get</c> process.</summary>
+    public TimeSpan CliCpuPerGet { get; set; }
+
     public IReadOnlyList<long> ResidentBytesAfterOperations { get; set; } = [];
 
     /// <summary>Share of one core each daemon used during the idle window, in percent.</summary>
@@ -78,12 +97,18 @@ public sealed partial class ClusterReport
             output.WriteLine(string.Create(c, $"formation: NOT FORMED: {below} of {Nodes} nodes below {MinContacts} contacts at the timeout; {contactText}"));
         }
 
-        output.WriteLine(string.Create(c, $"start + join CPU per daemon: median {Percentiles.Of(Seconds(StartCpu), 50):0.00} s, max {Max(Seconds(StartCpu)):0.00} s"));
+        if (LoneCpu is { } lone)
+        {
+            output.WriteLine(string.Create(c, $"lone daemon (the bootstrap, before any other started): CPU {lone.TotalSeconds:0.00} s, rss {LoneResidentBytes / 1048576.0:0} MB, {LoneThreads} threads"));
+        }
+
+        output.WriteLine(string.Create(c, $"start + join CPU per daemon: median {Percentiles.Of(Seconds(StartCpu), 50):0.00} s, max {Max(Seconds(StartCpu)):0.00} s, all daemons {Seconds(StartCpu).Sum():0.0} s"));
         output.WriteLine($"rss formed: {Megabytes(ResidentBytesFormed)}");
         if (IdleCpuPercent.Count > 0)
         {
             output.WriteLine(string.Create(c,
-                $"idle cpu over {IdleWindow.TotalSeconds:0} s after formation: per daemon median {Percentiles.Of(IdleCpuPercent.ToArray(), 50):0.00} %, max {Max(IdleCpuPercent):0.00} % of a core; all daemons {IdleCpuPercent.Sum():0.0} %"));
+                $"idle cpu over {IdleWindow.TotalSeconds:0} s from {Settle.TotalSeconds:0} s after formation: per daemon median {Percentiles.Of(IdleCpuPercent.ToArray(), 50):0.00} %, max {Max(IdleCpuPercent):0.00} % of a core; all daemons {IdleCpuPercent.Sum():0.0} %"));
+            output.WriteLine($"rss idle: {Megabytes(ResidentBytesIdle)}");
         }
 
         if (Puts.Attempted > 0)
@@ -92,6 +117,10 @@ public sealed partial class ClusterReport
             output.WriteLine(string.Create(c, $"put stored on: min/median {Min(StoredOn):0}/{Percentiles.Of(StoredOn, 50):0} peers; network CPU per put {NetworkCpuPerPut.TotalMilliseconds:0.0} ms"));
             output.WriteLine($"gets: {Gets.Describe("found")}");
             output.WriteLine($"rss after puts and gets: {Megabytes(ResidentBytesAfterOperations)}");
+            if (CliGets.Attempted > 0)
+            {
+                output.WriteLine(string.Create(c, $"overlay get as whole processes: {CliGets.Describe("found")}; CPU per process {CliCpuPerGet.TotalMilliseconds:0} ms"));
+            }
             if (Killed > 0)
             {
                 output.WriteLine(string.Create(c, $"after killing {Killed} of {Nodes} (SIGKILL): gets {GetsAfterKill.Describe("found")}"));

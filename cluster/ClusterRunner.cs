@@ -48,21 +48,32 @@ public sealed class ClusterRunner
         try
         {
             var first = Stopwatch.GetTimestamp();
-            await StartAsync(root, daemons, cancellationToken);
+            await StartAsync(root, daemons, report, cancellationToken);
             report.StartSpan = Stopwatch.GetElapsedTime(first, daemons.Max(d => d.RunningAt));
             await WaitForFormationAsync(daemons, first, report, cancellationToken);
             report.StartCpu = [.. daemons.Select(d => d.CpuTime())];
             report.ResidentBytesFormed = [.. daemons.Select(d => d.ResidentBytes())];
+            _progress.WriteLine(report.Formed ? "formed; settling" : "not formed; going on");
             if (_options.IdleWindow > TimeSpan.Zero)
             {
+                await Task.Delay(_options.Settle, cancellationToken);
+                _progress.WriteLine("idle window");
+                report.Settle = _options.Settle;
                 await MeasureIdleAsync(daemons, report, cancellationToken);
+                report.ResidentBytesIdle = [.. daemons.Select(d => d.ResidentBytes())];
             }
 
             if (_options.Puts > 0)
             {
+                _progress.WriteLine("putting");
                 var keys = await PutAsync(daemons, report, cancellationToken);
                 await GetAsync(daemons, keys, report.Gets, cancellationToken);
                 report.ResidentBytesAfterOperations = [.. daemons.Select(d => d.ResidentBytes())];
+                if (_options.CliGets > 0 && keys.Count > 0)
+                {
+                    await CliGetsAsync(daemons, keys, report, cancellationToken);
+                }
+
                 var killed = Kill(daemons);
                 report.Killed = killed;
                 if (killed > 0)
@@ -92,13 +103,22 @@ public sealed class ClusterRunner
         }
     }
 
-    private async Task StartAsync(string root, List<Daemon> daemons, CancellationToken cancellationToken)
+    private async Task StartAsync(string root, List<Daemon> daemons, ClusterReport report, CancellationToken cancellationToken)
     {
         var bootstrap = Daemon.Start(0, _options.NodeDll, Path.Combine(root, "node-0"), bootstrap: null, _options.DaemonArguments);
         daemons.Add(bootstrap);
         var address = await bootstrap.Listening.WaitAsync(StartTimeout, cancellationToken);
         await bootstrap.Running.WaitAsync(StartTimeout, cancellationToken);
         _progress.WriteLine($"bootstrap daemon listening on {address}");
+        if (_options.Lone > TimeSpan.Zero)
+        {
+            // The lone figures: what one daemon costs to start and then holds with nobody to talk to.
+            await Task.Delay(_options.Lone, cancellationToken);
+            report.LoneCpu = bootstrap.CpuTime();
+            report.LoneResidentBytes = bootstrap.ResidentBytes();
+            report.LoneThreads = bootstrap.ThreadCount();
+        }
+
         for (var i = 1; i < _options.Nodes; i++)
         {
             daemons.Add(Daemon.Start(i, _options.NodeDll, Path.Combine(root, $"node-{i}"), address, _options.DaemonArguments));
@@ -212,6 +232,28 @@ public sealed class ClusterRunner
 
             figures.Add(latencyMs, failure);
         }
+    }
+
+    /// <summary>
+    /// Runs <c>dotnet Overlay.Node.dll get KEY</c> one after another against the daemons, as a user would:
+    /// wall time of each whole process, and their CPU from this process's reaped-children counters.
+    /// </summary>
+    private async Task CliGetsAsync(List<Daemon> daemons, List<(string Key, byte[] Value)> keys, ClusterReport report, CancellationToken cancellationToken)
+    {
+        var cpuBefore = Daemon.ReapedChildrenCpu();
+        for (var i = 0; i < _options.CliGets; i++)
+        {
+            var (key, value) = keys[i % keys.Count];
+            var daemon = daemons[(i + 1) % daemons.Count];
+            var started = Stopwatch.GetTimestamp();
+            var saved = Path.Combine(daemon.DataDirectory, "cli-get.out");
+            var exitCode = await daemon.RunCliAsync(["get", key, "--output", saved], cancellationToken);
+            var failure = exitCode != 0 ? $"exit code {exitCode}"
+                : !File.ReadAllBytes(saved).AsSpan().SequenceEqual(value) ? "a different value came back" : null;
+            report.CliGets.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds, failure);
+        }
+
+        report.CliCpuPerGet = (Daemon.ReapedChildrenCpu() - cpuBefore) / _options.CliGets;
     }
 
     private static async Task<(JsonObject? Reply, double LatencyMs, string? Failure)> TimedAsync(Daemon daemon, JsonObject request, CancellationToken cancellationToken)

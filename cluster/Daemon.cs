@@ -16,6 +16,10 @@ internal sealed partial class Daemon : IDisposable
     private const int SigKill = 9;
     private const int SigTerm = 15;
 
+    /// <summary>USER_HZ, the unit of /proc times: 100 on Linux.</summary>
+    private const int ClockTicksPerSecond = 100;
+
+    private readonly string _nodeDll;
     private readonly Process _process;
     private readonly StreamWriter _log;
     private readonly object _gate = new();
@@ -25,8 +29,9 @@ internal sealed partial class Daemon : IDisposable
     private readonly Queue<string> _lastLines = new();
     private bool _killed;
 
-    private Daemon(int index, string dataDirectory, Process process, StreamWriter log)
+    private Daemon(int index, string nodeDll, string dataDirectory, Process process, StreamWriter log)
     {
+        _nodeDll = nodeDll;
         Index = index;
         DataDirectory = dataDirectory;
         _process = process;
@@ -108,7 +113,7 @@ internal sealed partial class Daemon : IDisposable
         info.Environment.Remove("OVERLAY_KEY_PASSPHRASE");
         info.Environment.Remove("OVERLAY_DATA_DIR");
         var log = new StreamWriter(Path.Combine(dataDirectory, "daemon.log")) { AutoFlush = false };
-        return new Daemon(index, dataDirectory, Process.Start(info)!, log);
+        return new Daemon(index, nodeDll, dataDirectory, Process.Start(info)!, log);
     }
 
     /// <summary>Resident set size in bytes (VmRSS), or 0 once the process is gone.</summary>
@@ -161,6 +166,39 @@ internal sealed partial class Daemon : IDisposable
         {
             return await client.SendAsync(request, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Runs one CLI command of the same build against this daemon's data directory, as a user would
+    /// (<c>dotnet Overlay.Node.dll ARGS --data-dir DIR</c>), and returns its exit code.
+    /// </summary>
+    public async Task<int> RunCliAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(_nodeDll);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.ArgumentList.Add("--data-dir");
+        info.ArgumentList.Add(DataDirectory);
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        await Task.WhenAll(output, error);
+        return process.ExitCode;
+    }
+
+    /// <summary>User plus system CPU of this process's children that have exited and been waited for (<c>/proc/self/stat</c> cutime + cstime).</summary>
+    public static TimeSpan ReapedChildrenCpu()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        // Fields after the command name (which may hold spaces) start at the last ')'; cutime and cstime are fields 16 and 17.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / (double)ClockTicksPerSecond);
     }
 
     /// <summary>Kills the process at once, as a crash would (SIGKILL).</summary>

@@ -3,12 +3,14 @@ using Overlay.Cluster;
 
 // dotnet artifacts/bin/Cluster/release/Overlay.Cluster.dll run [--nodes 50] ...   (see Usage)
 const string Usage = """
-    usage: Overlay.Cluster run [--nodes 50] [--min-contacts 8] [--formation-timeout 300] [--idle 30] [--puts 200]
-                               [--value-bytes 100] [--kill 0.2] [--seed 1] [--root DIR] [--node-dll PATH] [-- DAEMON-ARGS...]
+    usage: Overlay.Cluster run [--nodes 50] [--min-contacts 8] [--formation-timeout 300] [--settle 60] [--idle 30]
+                               [--lone 10] [--puts 200] [--value-bytes 100] [--cli-gets 20] [--kill 0.2] [--seed 1] [--root DIR] [--node-dll PATH] [-- DAEMON-ARGS...]
       Starts N daemons of this build on 127.0.0.1 (each its own data directory and port; all bootstrap
-      through the first), waits until every routing table holds --min-contacts contacts, measures idle
-      CPU for --idle seconds, puts --puts values through the control API and reads each back through
-      another daemon, kills the --kill share (SIGKILL) and reads them again, then stops the rest.
+      through the first, which first runs --lone seconds alone), waits until every routing table holds
+      --min-contacts contacts, leaves the network alone for --settle seconds and measures idle CPU for
+      --idle seconds, puts --puts values through the control API and reads each back through another
+      daemon, times --cli-gets whole 'overlay get' processes, kills the --kill share (SIGKILL) and reads
+      the values again, then stops the rest.
       --node-dll runs another build's daemon. Exit code 0 when the network formed, 1 when it did not.
     usage: Overlay.Cluster flood [--sockets 18000] [--sources 1200] [--hold 30] [--after 60] [--node-dll PATH]
       Starts one daemon and keeps --sockets silent connections open to its P2P port from --sources
@@ -56,7 +58,10 @@ static ClusterOptions? ApplyRun(ClusterOptions o, string name, string value, dou
     "--nodes" when number >= 0 => o with { Nodes = (int)number },
     "--min-contacts" when number >= 0 => o with { MinContacts = (int)number },
     "--formation-timeout" when number >= 0 => o with { FormationTimeout = TimeSpan.FromSeconds(number) },
+    "--settle" when number >= 0 => o with { Settle = TimeSpan.FromSeconds(number) },
     "--idle" when number >= 0 => o with { IdleWindow = TimeSpan.FromSeconds(number) },
+    "--lone" when number >= 0 => o with { Lone = TimeSpan.FromSeconds(number) },
+    "--cli-gets" when number >= 0 => o with { CliGets = (int)number },
     "--puts" when number >= 0 => o with { Puts = (int)number },
     "--value-bytes" when number >= 0 => o with { ValueBytes = (int)number },
     "--kill" when number >= 0 => o with { KillFraction = number },

@@ -47,8 +47,13 @@ public sealed class TransportOptions
     /// </summary>
     public int MaxPendingHandshakes { get; set; } = 256;
 
-    /// <summary>A pooled connection with no traffic for this long is closed. Default 30 s; 1 s–1 day.</summary>
-    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// A pooled connection with no traffic for this long is closed. Default 10 minutes; 1 s–1 day. Long
+    /// enough that a node's next lookups and stores to the same peers find their connections still open:
+    /// a new connection costs both ends a TLS handshake and an identity check, an open one a ping per
+    /// <see cref="KeepAliveInterval"/> of silence.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Silence after which a Ping is sent; three silent intervals close the connection. Default 10 s; 100 ms–1 hour.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(10);

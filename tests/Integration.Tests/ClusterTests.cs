@@ -20,7 +20,9 @@ public sealed class ClusterTests
             MinContacts = 8,
             FormationTimeout = TimeSpan.FromMinutes(5),
             IdleWindow = TimeSpan.Zero,
+            Lone = TimeSpan.Zero,
             Puts = 20,
+            CliGets = 3,
             KillFraction = 0.2,
             Seed = 1,
         };
@@ -32,6 +34,7 @@ public sealed class ClusterTests
         Assert.True(report.Contacts.All(c => c >= options.MinContacts), output.ToString());
         Assert.True(report.Puts.SuccessRate >= 0.95, output.ToString());
         Assert.True(report.Gets.SuccessRate >= 0.95, output.ToString());
+        Assert.True(report.CliGets.SuccessRate >= 0.95, output.ToString());
         Assert.Equal(4, report.Killed);
         Assert.True(report.GetsAfterKill.SuccessRate >= 0.95, output.ToString());
         Assert.Equal(report.Survivors, report.StoppedCleanly);

@@ -8,7 +8,7 @@ public sealed class TransportOptionsTests
         var options = new TransportOptions();
         Assert.Empty(options.Validate());
         Assert.Equal(1000, options.MaxConnections);
-        Assert.Equal(TimeSpan.FromSeconds(30), options.IdleTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(10), options.IdleTimeout);
         Assert.Equal(TimeSpan.FromSeconds(10), options.KeepAliveInterval);
         Assert.Equal(TimeSpan.FromMilliseconds(10), options.BatchWindow);
         Assert.Equal(65536, options.MaxBatchBytes);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
@@ -63,10 +64,17 @@ public static class ControlProtocol
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(json);
-        var body = JsonSerializer.SerializeToUtf8Bytes(json);
-        var frame = new byte[4 + body.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)body.Length);
-        body.CopyTo(frame, 4);
+        // The object writes itself: JsonSerializer would first build its reflection metadata, which cost
+        // every short-lived CLI process more start-up than the rest of the request.
+        var body = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(body))
+        {
+            json.WriteTo(writer);
+        }
+
+        var frame = new byte[4 + body.WrittenCount];
+        BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)body.WrittenCount);
+        body.WrittenSpan.CopyTo(frame.AsSpan(4));
         await stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
         await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
