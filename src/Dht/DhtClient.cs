@@ -1,9 +1,11 @@
+using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Overlay.Crypto;
 using Overlay.Dht.Coordinates;
 using Overlay.Dht.Lookup;
 using Overlay.Dht.Records;
 using Overlay.Dht.Routing;
+using Overlay.Transport.Interactions;
 
 namespace Overlay.Dht;
 
@@ -25,7 +27,7 @@ public sealed class DhtClient
     // The table itself is the lock, so the request handler serving the same table can share it.
     private readonly object _gate;
     private readonly RoutingTable _table;
-    private readonly IDhtRpc _rpc;
+    private readonly DhtRequestRunner _requests;
     private readonly DhtOptions _options;
     private readonly TimeProvider _time;
     private readonly IRttEstimator? _rtt;
@@ -45,7 +47,10 @@ public sealed class DhtClient
     /// </param>
     /// <param name="validator">Checks records found by <see cref="FindValueAsync"/>; required for it.</param>
     /// <param name="random">Seeded source of the jitter on put retries (so concurrent puts do not retry in step); none when null.</param>
-    public DhtClient(RoutingTable table, IDhtRpc rpc, DhtOptions options, TimeProvider time, IRttEstimator? rtt = null, RecordValidator? validator = null, Random? random = null)
+    /// <param name="interactions">Told of every request that timed out (the adapter reports the rest); none when null.</param>
+    public DhtClient(
+        RoutingTable table, IDhtRpc rpc, DhtOptions options, TimeProvider time, IRttEstimator? rtt = null, RecordValidator? validator = null, Random? random = null,
+        IInteractionObserver? interactions = null)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(rpc);
@@ -53,8 +58,8 @@ public sealed class DhtClient
         ArgumentNullException.ThrowIfNull(time);
         _table = table;
         _gate = table;
-        _rpc = rpc;
         _options = options.EnsureValid();
+        _requests = new DhtRequestRunner(rpc, _options, time, interactions ?? InteractionObservers.None);
         _time = time;
         _rtt = rtt;
         _validator = validator;
@@ -330,6 +335,9 @@ public sealed class DhtClient
                     case LookupEventKind.Slow:
                         state.OnSlow(e.Peer);
                         continue;
+                    case LookupEventKind.Fault:
+                        e.Fault!.Throw();
+                        break;
                     case LookupEventKind.GaveUp:
                         // A put looks again for a close peer it stopped waiting for, as for one that failed.
                         if (state.OnGaveUp(e.Peer))
@@ -513,15 +521,20 @@ public sealed class DhtClient
         {
             reply = await RequestAsync(peer, target, findValue, cancellationToken);
         }
-        finally
-        {
-            watch.Dispose();
-        }
-
-        if (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The caller gave up on the whole operation: that says nothing about the peer.
             return;
+        }
+        catch (Exception e)
+        {
+            // A bug of this node, not the peer's failure: the lookup rethrows it to its caller.
+            watch.Events.TryWrite(new LookupEvent(peer.Id, LookupEventKind.Fault, default, ExceptionDispatchInfo.Capture(e)));
+            throw;
+        }
+        finally
+        {
+            watch.Dispose();
         }
 
         var now = _time.GetUtcNow();
@@ -547,48 +560,36 @@ public sealed class DhtClient
 
     private async Task<Reply> RequestAsync(DhtPeer peer, PeerId target, bool findValue, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        var started = _time.GetTimestamp();
-        try
+        // Whatever the peer did wrong (timeout, refusal, protocol error), Kademlia treats it as one failed
+        // request; the lookup goes on with other candidates. A peer that refused under its rate limit
+        // answered, though: it is alive, and the table must not count it as failing.
+        if (findValue)
         {
-            if (findValue)
-            {
-                // WaitAsync bounds the wait even if an implementation ignores the token.
-                var answer = await _rpc.FindValueAsync(peer, target, linked.Token).WaitAsync(linked.Token);
-                return new Reply(false, answer.Closer, answer.Record, _time.GetElapsedTime(started).TotalMilliseconds);
-            }
+            var value = await _requests.RunAsync(peer, DhtOperations.FindValue, (rpc, p, ct) => rpc.FindValueAsync(p, target, ct), cancellationToken);
+            return value.Answered
+                ? new Reply(false, value.Value!.Closer, value.Value.Record, value.ElapsedMs)
+                : new Reply(true, [], null, double.NaN, value.RateLimited);
+        }
 
-            var closer = await _rpc.FindNodeAsync(peer, target, linked.Token).WaitAsync(linked.Token);
-            return new Reply(false, closer, null, _time.GetElapsedTime(started).TotalMilliseconds);
-        }
-        catch (Exception e)
-        {
-            // Whatever went wrong on the way (timeout, refusal, protocol error), Kademlia treats it as
-            // one failed request; the lookup goes on with other candidates. A peer that refused under its
-            // rate limit answered, though: it is alive, and the table must not count it as failing.
-            return new Reply(true, [], null, double.NaN, e is Wire.DhtProtocolException { ErrorCode: Wire.DhtErrorCode.RateLimited });
-        }
+        var nodes = await _requests.RunAsync(peer, DhtOperations.FindNode, (rpc, p, ct) => rpc.FindNodeAsync(p, target, ct), cancellationToken);
+        return nodes.Answered ? new Reply(false, nodes.Value!, null, nodes.ElapsedMs) : new Reply(true, [], null, double.NaN, nodes.RateLimited);
     }
 
     private async Task<RecordRejection> StoreOneAsync(DhtPeer peer, DhtRecord record, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
+        var store = await _requests.RunAsync(peer, DhtOperations.Store, (rpc, p, ct) => rpc.StoreAsync(p, record, ct), cancellationToken);
+        if (store.Answered)
         {
-            return await _rpc.StoreAsync(peer, record, linked.Token).WaitAsync(linked.Token);
+            return store.Value;
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            // A store that failed in transit gave no verdict: not counted as accepted, and a put asks again.
-            lock (_gate)
-            {
-                _table.OnRequestFailed(peer.Id, _time.GetUtcNow());
-            }
 
-            return RecordRejection.NoAnswer;
+        // A store that failed in transit gave no verdict: not counted as accepted, and a put asks again.
+        lock (_gate)
+        {
+            _table.OnRequestFailed(peer.Id, _time.GetUtcNow());
         }
+
+        return RecordRejection.NoAnswer;
     }
 
     private void Observe(DhtPeer peer, DateTimeOffset now, double rttMs)
@@ -621,24 +622,17 @@ public sealed class DhtClient
 
     private async Task PingAndReportAsync(Contact contact)
     {
-        var answered = false;
-        var started = _time.GetTimestamp();
-        using (var timeout = new CancellationTokenSource(_options.RequestTimeout, _time))
-        {
-            try
+        // No answer in time, or any failure the peer caused: the contact did not prove it is alive.
+        var ping = await _requests.RunAsync(
+            new DhtPeer(contact.Id, contact.Address, contact.Group), DhtOperations.Ping, static async (rpc, p, ct) =>
             {
-                await _rpc.PingAsync(new DhtPeer(contact.Id, contact.Address, contact.Group), timeout.Token).WaitAsync(timeout.Token);
-                answered = true;
-            }
-            catch (Exception)
-            {
-                // No answer in time, or any transport error: the contact did not prove it is alive.
-            }
-        }
-
+                await rpc.PingAsync(p, ct);
+                return true;
+            },
+            CancellationToken.None);
         lock (_gate)
         {
-            _table.OnPingResult(contact.Id, answered, _time.GetUtcNow(), answered ? _time.GetElapsedTime(started).TotalMilliseconds : double.NaN);
+            _table.OnPingResult(contact.Id, ping.Answered, _time.GetUtcNow(), ping.Answered ? ping.ElapsedMs : double.NaN);
         }
     }
 
@@ -654,12 +648,13 @@ public sealed class DhtClient
         Answer,
         Slow,
         GaveUp,
+        Fault,
     }
 
     // ElapsedMs includes a handshake when the request needed a new connection: only a fallback for the table.
     private readonly record struct Reply(bool Failed, IReadOnlyList<DhtPeer> Closer, DhtRecord? Record, double ElapsedMs, bool RateLimited = false);
 
-    private readonly record struct LookupEvent(PeerId Peer, LookupEventKind Kind, Reply Reply);
+    private readonly record struct LookupEvent(PeerId Peer, LookupEventKind Kind, Reply Reply, ExceptionDispatchInfo? Fault = null);
 
     /// <summary>One timer per lookup request on the injected clock: reports "slow", then "give up".</summary>
     private sealed class RequestWatch : IDisposable

@@ -91,7 +91,7 @@ public sealed partial class DhtNode
                 continue;
             }
 
-            var group = System.Net.IPAddress.TryParse(address.HostText, out var ip) ? NetworkGroup.FromAddress(ip) : NetworkGroup.Unknown;
+            var group = NetworkGroup.Of(address);
             lock (_table)
             {
                 // Saved contacts are no fresher than their save: keep their last-seen time, never one in the future.

@@ -6,6 +6,7 @@ using Overlay.Dht.Records;
 using Overlay.Dht.Routing;
 using Overlay.Dht.Wire;
 using Overlay.Transport;
+using Overlay.Transport.Interactions;
 using Overlay.Transport.Pooling;
 
 namespace Overlay.Dht;
@@ -26,7 +27,8 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly RecordStore _store;
     private readonly VivaldiNode _vivaldi;
     private readonly ConnectionPool _pool;
-    private readonly TransportDhtRpc _rpc;
+    private readonly IDhtRpc _rpc;
+    private readonly DhtRequestRunner _requests;
     private readonly DhtClient _client;
     private readonly Meter? _ownedMeter;
     private readonly PeerRateLimiter _limiter;
@@ -45,10 +47,12 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <param name="meter">Meter for the DHT counters; the node creates its own when null.</param>
     /// <param name="vivaldiOptions">Coordinate options; defaults when null.</param>
     /// <param name="journal">Where records this node keeps are saved before it acknowledges them; null keeps them in memory only.</param>
+    /// <param name="interactions">Told how every request this node sends ends; none when null.</param>
     public DhtNode(
         NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Func<ProtocolDispatcher, ITransport> createTransport,
-        TransportOptions? transportOptions = null, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, IDhtStateJournal? journal = null)
-        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate: null, hostOwnsTransport: false, announcedAddress: null, journal, handler =>
+        TransportOptions? transportOptions = null, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, IDhtStateJournal? journal = null,
+        IInteractionObserver? interactions = null)
+        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate: null, hostOwnsTransport: false, announcedAddress: null, journal, interactions, handler =>
         {
             ArgumentNullException.ThrowIfNull(createTransport);
             var transport = createTransport(new ProtocolDispatcher(ProtocolIds.Dht, handler));
@@ -73,11 +77,12 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <param name="vivaldiOptions">Coordinate options; defaults when null.</param>
     /// <param name="startCoordinate">Coordinate before any round trip is measured (e.g. <see cref="VivaldiCoordinate.FromLocation"/> of a configured location); the origin when null.</param>
     /// <param name="journal">Where records this node keeps are saved before it acknowledges them; null keeps them in memory only.</param>
+    /// <param name="interactions">Told how every request this node sends ends (the node's interaction seam); none when null.</param>
     public DhtNode(
         NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, ITransport transport, ConnectionPool pool,
         TransportAddress? announcedAddress, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, VivaldiCoordinate? startCoordinate = null,
-        IDhtStateJournal? journal = null)
-        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate, hostOwnsTransport: true, announcedAddress, journal, _ =>
+        IDhtStateJournal? journal = null, IInteractionObserver? interactions = null)
+        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate, hostOwnsTransport: true, announcedAddress, journal, interactions, _ =>
         {
             ArgumentNullException.ThrowIfNull(transport);
             ArgumentNullException.ThrowIfNull(pool);
@@ -89,7 +94,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     private DhtNode(
         NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Meter? meter, VivaldiOptions? vivaldiOptions,
         VivaldiCoordinate? startCoordinate, bool hostOwnsTransport, TransportAddress? announcedAddress, IDhtStateJournal? journal,
-        Func<IProtocolHandler, (ITransport Transport, ConnectionPool Pool)> attach)
+        IInteractionObserver? interactions, Func<IProtocolHandler, (ITransport Transport, ConnectionPool Pool)> attach)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(options);
@@ -118,9 +123,12 @@ public sealed partial class DhtNode : IAsyncDisposable
         _limiter = new PeerRateLimiter(_options);
         RequestHandler = new DhtRequestHandler(_table, _store, _limiter, _options, time, Metrics, CurrentCoordinate, c => _client!.StartPing(c), journal);
         (Transport, _pool) = attach(RequestHandler);
-        _rpc = new TransportDhtRpc(_pool, _options, time, validator, Metrics, () => _address, OnAnswer);
+        interactions ??= InteractionObservers.None;
+        _rpc = new TransportDhtRpc(_pool, _options, time, validator, Metrics, () => _address, OnAnswer, interactions);
+        _requests = new DhtRequestRunner(_rpc, _options, time, interactions);
         // The client draws retry jitter from a source of its own, seeded from the node's: one seed, one run.
-        _client = new DhtClient(_table, _rpc, _options, time, new VivaldiRttEstimator(_vivaldi, _options.UseReportedCoordinates), validator, new Random(random.Next()));
+        _client = new DhtClient(
+            _table, _rpc, _options, time, new VivaldiRttEstimator(_vivaldi, _options.UseReportedCoordinates), validator, new Random(random.Next()), interactions);
     }
 
     /// <summary>Serves the DHT requests peers send this node (protocol <c>dht/1</c>); a host sharing its transport registers it with its dispatcher.</summary>
@@ -234,16 +242,14 @@ public sealed partial class DhtNode : IAsyncDisposable
             }
 
             var address = seed.WithPeer(null).ToString();
-            var group = System.Net.IPAddress.TryParse(seed.HostText, out var ip) ? NetworkGroup.FromAddress(ip) : NetworkGroup.Unknown;
+            var group = NetworkGroup.Of(seed);
             var peer = new DhtPeer(id, address, group);
-            var started = _time.GetTimestamp();
-            try
+            var ping = await _requests.RunAsync(peer, DhtOperations.Ping, static async (rpc, p, ct) =>
             {
-                using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-                await _rpc.PingAsync(peer, linked.Token);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                await rpc.PingAsync(p, ct);
+                return true;
+            }, cancellationToken);
+            if (!ping.Answered)
             {
                 // An unreachable seed is skipped; the others may still let the node in.
                 continue;
@@ -251,7 +257,7 @@ public sealed partial class DhtNode : IAsyncDisposable
 
             lock (_table)
             {
-                _table.Observe(id, group, _time.GetUtcNow(), _time.GetElapsedTime(started).TotalMilliseconds, address);
+                _table.Observe(id, group, _time.GetUtcNow(), ping.ElapsedMs, address);
             }
         }
 
@@ -467,33 +473,27 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     private async Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
+        var store = await _requests.RunAsync(peer, DhtOperations.StoreProvider, (rpc, p, ct) => rpc.StoreProviderAsync(p, record, ct), cancellationToken);
+        if (store.Answered)
         {
-            return await _rpc.StoreProviderAsync(peer, record, linked.Token);
+            return store.Value;
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Not answering, or answering badly, counts against the peer like any failed request.
-            Failed(peer.Id);
-            return RecordRejection.NoAnswer;
-        }
+
+        // Not answering, or answering badly, counts against the peer like any failed request.
+        Failed(peer.Id);
+        return RecordRejection.NoAnswer;
     }
 
     private async Task<IReadOnlyList<ProviderRecord>> FindProvidersAsync(DhtPeer peer, PeerId key, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
+        var found = await _requests.RunAsync(peer, DhtOperations.FindProviders, (rpc, p, ct) => rpc.FindProvidersAsync(p, key, ct), cancellationToken);
+        if (found.Answered)
         {
-            return await _rpc.FindProvidersAsync(peer, key, linked.Token);
+            return found.Value!;
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            Failed(peer.Id);
-            return [];
-        }
+
+        Failed(peer.Id);
+        return [];
     }
 
     private void Failed(PeerId peer)

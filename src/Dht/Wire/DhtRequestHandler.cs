@@ -276,8 +276,7 @@ public sealed class DhtRequestHandler : IProtocolHandler
         // Only a sender that says where it listens can be put in the table; an address pinned to another
         // identity than the authenticated one would let a peer plant someone else's address, so it is ignored.
         if (senderAddress is null || !TransportAddress.TryParse(senderAddress, out var address, out _) ||
-            (address.ExpectedPeer is { } pinned && pinned != remote) ||
-            !System.Net.IPAddress.TryParse(address.HostText, out var ip))
+            (address.ExpectedPeer is { } pinned && pinned != remote))
         {
             return;
         }
@@ -285,7 +284,7 @@ public sealed class DhtRequestHandler : IProtocolHandler
         ObserveResult result;
         lock (_table)
         {
-            result = _table.Observe(remote, NetworkGroup.FromAddress(ip), now, double.NaN, senderAddress);
+            result = _table.Observe(remote, NetworkGroup.Of(address), now, double.NaN, senderAddress);
         }
 
         AskForPing(result);
