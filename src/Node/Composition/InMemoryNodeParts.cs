@@ -34,9 +34,13 @@ public static class InMemoryNodeParts
     /// <param name="loggerFactory">Loggers.</param>
     /// <param name="idleTimeout">The pool's idle timeout; the transport default when null.</param>
     /// <param name="dhtHost">Join, maintenance and snapshot intervals; the daemon's defaults when null.</param>
+    /// <param name="shardExchange">The shard exchange's quotas, replicas and placement; the daemon's defaults when null.</param>
+    /// <param name="placement">Trust and placement settings; the daemon's defaults when null.</param>
+    /// <param name="ownedShardsDirectory">Where the node keeps the receipts of shards it places; a directory under the temporary path named for the node when null.</param>
     public static NodeParts Create(
         InMemoryNetwork network, NodeIdentityHolder identity, int seed, string? bootstrap, Action<InMemoryTransport> transportCreated,
-        DhtOptions dht, IMeterFactory meterFactory, ILoggerFactory loggerFactory, TimeSpan? idleTimeout = null, DhtHostOptions? dhtHost = null)
+        DhtOptions dht, IMeterFactory meterFactory, ILoggerFactory loggerFactory, TimeSpan? idleTimeout = null, DhtHostOptions? dhtHost = null,
+        ShardExchangeOptions? shardExchange = null, Overlay.Placement.PlacementOptions? placement = null, string? ownedShardsDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(identity);
@@ -73,7 +77,7 @@ public static class InMemoryNodeParts
             // The in-memory state applies each change at once: no writer thread outside the scheduler.
             OpenDhtJournal = state => (InMemoryDhtStateStore)state,
             // Written only when the node places shards of its own, which the simulator's runs do not.
-            OwnedShardsDirectory = Path.Combine(Path.GetTempPath(), "overlay-sim", name, OwnedShardBook.DirectoryName),
+            OwnedShardsDirectory = ownedShardsDirectory ?? Path.Combine(Path.GetTempPath(), "overlay-sim", name, OwnedShardBook.DirectoryName),
             // One thread runs the network: the node's one seeded source serves its nonces too.
             FillNonce = bytes => random.NextBytes(bytes),
             LoggerFactory = loggerFactory,
@@ -83,6 +87,8 @@ public static class InMemoryNodeParts
             DhtHost = dhtHost ?? new DhtHostOptions(),
             Storage = new StorageOptions(),
             Node = new NodeOptions(),
+            ShardExchange = shardExchange ?? new ShardExchangeOptions(),
+            Placement = placement ?? new Overlay.Placement.PlacementOptions(),
         };
     }
 }

@@ -1,7 +1,10 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Overlay.Crypto;
 using Overlay.Node.Hosting;
+using Overlay.Node.Trust;
 using Overlay.Storage;
+using Overlay.Transport;
 
 namespace Overlay.Node.Composition;
 
@@ -25,6 +28,7 @@ public static class NodeComposition
         problems.AddRange(parts.DhtHost.Validate());
         problems.AddRange(StorageOptionsValidator.Validate(parts.Storage));
         problems.AddRange(parts.ShardExchange.Validate());
+        problems.AddRange(parts.Placement.Validate());
         if (problems.Count > 0)
         {
             throw new ArgumentException("The node's options are invalid: " + string.Join(" ", problems), nameof(parts));
@@ -36,12 +40,32 @@ public static class NodeComposition
         var transportOptions = Options.Create(parts.Transport);
         var seeds = new BootstrapSeeds(transportOptions, parts.Time, logs.CreateLogger<BootstrapSeeds>());
         var transport = new TransportService(transportOptions, protocols, seeds, parts.CreateTransport, parts.Time, logs.CreateLogger<TransportService>());
+        var self = parts.Identity.Identity.PeerId;
+        // Every protocol reports how its exchanges with peers ended to the trust part, through one seam.
+        var trust = new TrustService(
+            self, parts.Placement, PinnedPeers(parts.Transport), parts.ShardExchange.Placement, parts.Time, parts.MeterFactory, logs.CreateLogger<TrustService>());
         var dht = new DhtService(
             parts.Identity, Options.Create(parts.Dht), Options.Create(parts.DhtHost), Options.Create(parts.Node),
-            transport, protocols, seeds, parts.OpenDhtState, parts.OpenDhtJournal, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<DhtService>());
+            transport, protocols, seeds, parts.OpenDhtState, parts.OpenDhtJournal, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<DhtService>(),
+            trust.Interactions);
         var shards = new ShardExchangeService(
             parts.Identity, Options.Create(parts.ShardExchange), Options.Create(parts.Storage), parts.OwnedShardsDirectory, store, transport, dht, protocols,
-            parts.Time, parts.FillNonce, parts.MeterFactory, logs.CreateLogger<ShardExchangeService>());
-        return new OverlayNode(parts.Identity.Identity.PeerId, store, transport, dht, shards);
+            parts.Time, parts.FillNonce, parts.MeterFactory, logs.CreateLogger<ShardExchangeService>(), trust);
+        return new OverlayNode(self, store, transport, trust, dht, shards);
+    }
+
+    // The PeerIds the bootstrap addresses pin: EigenTrust's pre-trusted peers unless Placement:PreTrustedPeers names others.
+    private static List<PeerId> PinnedPeers(TransportOptions transport)
+    {
+        var pinned = new List<PeerId>();
+        foreach (var text in transport.BootstrapPeers)
+        {
+            if (TransportAddress.TryParse(text, out var address, out _) && address.ExpectedPeer is { } peer)
+            {
+                pinned.Add(peer);
+            }
+        }
+
+        return pinned;
     }
 }

@@ -1,12 +1,13 @@
 using Overlay.Crypto;
 using Overlay.Node.Hosting;
+using Overlay.Node.Trust;
 
 namespace Overlay.Node.Composition;
 
 /// <summary>
 /// A whole node, as <see cref="NodeComposition.Build"/> made it: its parts start in order (the shard
-/// store first, so a damaged store stops the node before it serves anything; then the transport; then the
-/// DHT, which shares the transport's listener and pool; then the shard exchange, whose holders the DHT's
+/// store first, so a damaged store stops the node before it serves anything; then the transport; then trust,
+/// which the protocols report their exchanges to; then the DHT, which shares the transport's listener and pool; then the shard exchange, whose holders the DHT's
 /// routing table proposes), their loops run on the context that called
 /// <see cref="StartAsync"/>, and at stop the loops end before the parts stop in reverse order (the DHT
 /// saves its state while the transport is still up; the store closes last). Start and stop are not
@@ -19,14 +20,15 @@ public sealed class OverlayNode : IAsyncDisposable
     private CancellationTokenSource? _stopping;
     private Task _running = Task.CompletedTask;
 
-    internal OverlayNode(PeerId id, ShardStoreService shardStore, TransportService transport, DhtService dht, ShardExchangeService shardExchange)
+    internal OverlayNode(PeerId id, ShardStoreService shardStore, TransportService transport, TrustService trust, DhtService dht, ShardExchangeService shardExchange)
     {
         Id = id;
         ShardStore = shardStore;
         Transport = transport;
+        Trust = trust;
         Dht = dht;
         ShardExchange = shardExchange;
-        _parts = [shardStore, transport, dht, shardExchange];
+        _parts = [shardStore, transport, trust, dht, shardExchange];
     }
 
     /// <summary>The node's PeerId.</summary>
@@ -37,6 +39,9 @@ public sealed class OverlayNode : IAsyncDisposable
 
     /// <summary>The transport part: listeners, the connection pool, bootstrap redials.</summary>
     public TransportService Transport { get; }
+
+    /// <summary>The trust part: the local-trust ledger the protocols' exchanges feed, and global trust recomputed on the clock.</summary>
+    public TrustService Trust { get; }
 
     /// <summary>The DHT part: join with backoff, maintenance, snapshots.</summary>
     public DhtService Dht { get; }

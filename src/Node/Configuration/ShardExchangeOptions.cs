@@ -40,6 +40,22 @@ public sealed class ShardExchangeOptions
     /// <summary>Longest one <c>shard/1</c> stream may take end to end, on either side; a peer that stalls is cut off. Default: 30 s; range 1 s–10 min.</summary>
     public TimeSpan StreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How holders are chosen for this node's shards: <see cref="ClosestPlacement"/> (the routing table's
+    /// contacts closest to the shard id) or <see cref="TrustPlacement"/> (trust-weighted sampling under
+    /// diversity caps, docs/PLACEMENT.md). Default: "closest".
+    /// </summary>
+    public string Placement { get; set; } = ClosestPlacement;
+
+    /// <summary>The <see cref="Placement"/> value choosing holders by XOR distance from the routing table.</summary>
+    public const string ClosestPlacement = "closest";
+
+    /// <summary>The <see cref="Placement"/> value choosing holders by trust-weighted sampling.</summary>
+    public const string TrustPlacement = "trust";
+
+    /// <summary>True when <see cref="Placement"/> asks for trust-weighted placement.</summary>
+    public bool UsesTrustPlacement() => string.Equals(Placement, TrustPlacement, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Problems with these values, one sentence each; empty when valid.</summary>
     public IEnumerable<string> Validate()
     {
@@ -79,6 +95,11 @@ public sealed class ShardExchangeOptions
         if (AuditChallengesPerHolder is < 1 or > 4096)
         {
             yield return OptionProblem.Describe(SectionName, nameof(AuditChallengesPerHolder), AuditChallengesPerHolder, "it must be between 1 and 4096");
+        }
+
+        if (!string.Equals(Placement, ClosestPlacement, StringComparison.OrdinalIgnoreCase) && !UsesTrustPlacement())
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(Placement), Placement, $"it must be \"{ClosestPlacement}\" or \"{TrustPlacement}\"");
         }
 
         if (StreamTimeout < TimeSpan.FromSeconds(1) || StreamTimeout > TimeSpan.FromMinutes(10))

@@ -8,6 +8,7 @@ using Overlay.Dht.Records;
 using Overlay.Node.Composition;
 using Overlay.Node.Configuration;
 using Overlay.Transport;
+using Overlay.Transport.Interactions;
 
 namespace Overlay.Node.Hosting;
 
@@ -37,7 +38,8 @@ public sealed class DhtService(
     TimeProvider time,
     Random random,
     IMeterFactory meterFactory,
-    ILogger<DhtService> logger) : INodePart
+    ILogger<DhtService> logger,
+    IInteractionObserver? interactions = null) : INodePart
 {
     /// <summary>Meter of the node's own DHT hosting counters (the DHT's are under Overlay.Dht).</summary>
     public const string MeterName = "Overlay.Node.Dht";
@@ -70,7 +72,7 @@ public sealed class DhtService(
         var loaded = state.Load(time.GetUtcNow());
         _journal = openJournal(state);
         var node = new DhtNode(identity.Identity, options, time, random, transport.Transports, transport.Pool, announce,
-            meterFactory.Create(Overlay.Dht.Wire.DhtMetrics.MeterName), startCoordinate: location, journal: _journal);
+            meterFactory.Create(Overlay.Dht.Wire.DhtMetrics.MeterName), startCoordinate: location, journal: _journal, interactions: interactions);
         Restore(node, loaded);
         try
         {

@@ -118,4 +118,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5064, Level = LogLevel.Information, Message = "Serving shard/1: accepting stores {AcceptStores}, {MaxBytesPerPeer} bytes and {MaxShardsPerPeer} shards per peer, {Replicas} replicas per put")]
     public static partial void ShardExchangeStarted(ILogger logger, bool acceptStores, long maxBytesPerPeer, long maxShardsPerPeer, int replicas);
+
+    [LoggerMessage(EventId = 5090, Level = LogLevel.Information, Message = "Trust: recomputed every {Interval}, {PreTrusted} pre-trusted peers besides this node, holders placed by {Placement}")]
+    public static partial void TrustStarted(ILogger logger, TimeSpan interval, int preTrusted, string placement);
+
+    [LoggerMessage(EventId = 5091, Level = LogLevel.Error, Message = "Trust computation failed ({Kind}: {Detail}); the previous trust stays in use")]
+    public static partial void TrustRecomputeFailed(ILogger logger, string kind, string detail);
 }

@@ -105,6 +105,7 @@ public static class NodeHostFactory
         services.AddValidatedOptions<ControlOptions>(settings.Configuration, ControlOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<MetricsOptions>(settings.Configuration, MetricsOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<ShardExchangeOptions>(settings.Configuration, ShardExchangeOptions.SectionName, o => o.Validate());
+        services.AddValidatedOptions<PlacementOptions>(settings.Configuration, PlacementOptions.SectionName, o => o.Validate());
 
         services.AddSingleton(identity);
         services.AddSingleton(new NodeRunInfo(settings.DataDirectory, Path.Combine(settings.DataDirectory, IdentityStore.FileName), UnknownKeys.Find(settings.Configuration, Sections)));
@@ -142,6 +143,7 @@ public static class NodeHostFactory
             DhtHost = sp.GetRequiredService<IOptions<DhtHostOptions>>().Value,
             Storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value,
             ShardExchange = sp.GetRequiredService<IOptions<ShardExchangeOptions>>().Value,
+            Placement = sp.GetRequiredService<IOptions<PlacementOptions>>().Value,
         }));
         // Started after the identity is announced and before the control API (which drives the DHT and the shard exchange); stopping in
         // reverse, the control API closes first, then the node stops its parts in reverse (the store last).
@@ -150,6 +152,7 @@ public static class NodeHostFactory
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Transport);
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Dht);
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().ShardExchange);
+        services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Trust);
         services.AddSingleton<NodeStatus>();
         services.AddSingleton<ControlService>();
         services.AddHostedService(sp => sp.GetRequiredService<ControlService>());

@@ -1,15 +1,17 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Overlay.Node.Metrics;
+using Overlay.Node.Trust;
 
 namespace Overlay.Node.Hosting;
 
 /// <summary>
 /// What <c>overlay status</c> shows of a running node: identity, addresses, uptime, DHT, shard store and
-/// the metrics endpoint, read from the services that own each at the moment of the request.
+/// trust, the metrics endpoint, read from the services that own each at the moment of the request.
 /// </summary>
 public sealed class NodeStatus(
-    NodeIdentityHolder identity, TransportService transport, DhtService dht, ShardStoreService store, MetricsEndpoint metrics, TimeProvider time)
+    NodeIdentityHolder identity, TransportService transport, DhtService dht, ShardStoreService store, MetricsEndpoint metrics, TimeProvider time,
+    TrustService? trust = null)
 {
     private readonly long _started = time.GetTimestamp();
 
@@ -56,6 +58,7 @@ public sealed class NodeStatus(
                 ["requestsRefused"] = node.Metrics.RequestsDropped,
             },
             ["storage"] = storage,
+            ["trust"] = trust?.Summary(),
             ["metrics"] = new JsonObject { ["url"] = metrics.Url, ["problem"] = metrics.Problem },
             ["time"] = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
         };

@@ -4,6 +4,8 @@ using Microsoft.Extensions.Options;
 using Overlay.Node.Composition;
 using Overlay.Node.Configuration;
 using Overlay.Node.Shards;
+using Overlay.Node.Trust;
+using Overlay.Placement.Selection;
 using Overlay.Storage;
 using Overlay.Transport;
 
@@ -12,7 +14,8 @@ namespace Overlay.Node.Hosting;
 /// <summary>
 /// The node's <c>shard/1</c> participant. At start it attaches the holder's handler (keeping shards
 /// for peers in the node's store, under the <c>ShardExchange</c> quotas) and builds the owner's side
-/// (placing this node's shards on holders chosen from the routing table, receipts kept in
+/// (placing this node's shards on holders chosen from the routing table, by XOR distance or, with
+/// <c>ShardExchange:Placement = "trust"</c>, by trust-weighted sampling; receipts kept in
 /// <c>ownedShardsDirectory</c>, <c>owned-shards/</c> in the daemon's data directory); at stop it detaches
 /// the handler, so peers are answered Unavailable. It runs no loop of its own. Audit nonces come from
 /// <c>fillNonce</c>: the CSPRNG in the daemon, the node's seeded source in the simulator.
@@ -29,13 +32,17 @@ public sealed class ShardExchangeService(
     TimeProvider time,
     Action<Span<byte>> fillNonce,
     IMeterFactory meterFactory,
-    ILogger<ShardExchangeService> logger) : INodePart
+    ILogger<ShardExchangeService> logger,
+    TrustService? trust = null) : INodePart
 {
     /// <summary>The counters of both sides.</summary>
     public ShardExchangeMetrics Metrics { get; } = new(meterFactory.Create(ShardExchangeMetrics.MeterName));
 
     /// <summary>The owner's operations; null before start.</summary>
     public ShardOwner? Owner { get; private set; }
+
+    /// <summary>How holders are chosen: by XOR distance from the routing table, or by trust-weighted sampling (<c>ShardExchange:Placement</c>).</summary>
+    public IShardHolderSelector? Selector { get; private set; }
 
     /// <summary>Largest shard this node places or keeps (Storage:MaxShardBytes).</summary>
     public int MaxShardBytes => storageOptions.Value.MaxShardBytes;
@@ -45,10 +52,10 @@ public sealed class ShardExchangeService(
         var settings = options.Value;
         var handler = new ShardExchangeHandler(identity.Identity, store.Store, MaxShardBytes, settings, time, Metrics, logger);
         var client = new ShardExchangeClient(identity.Identity.PeerId, settings.StreamTimeout, time);
-        var selector = new RoutingTableHolderSelector(() => dht.Node?.SnapshotContacts() ?? []);
+        var selector = Selector = CreateSelector(settings);
         var book = new OwnedShardBook(ownedShardsDirectory);
         Owner = new ShardOwner(client, (address, ct) => transport.Pool.GetAsync(address, ct), selector, book, store.Store, MaxShardBytes,
-            settings, time, fillNonce, Metrics, logger);
+            settings, time, fillNonce, Metrics, logger, trust?.Interactions);
         protocols.Attach(ProtocolIds.Shard, handler);
         Log.ShardExchangeStarted(logger, settings.AcceptStores, settings.MaxBytesPerPeer, settings.MaxShardsPerPeer, settings.Replicas);
         return Task.CompletedTask;
@@ -62,6 +69,25 @@ public sealed class ShardExchangeService(
         protocols.Detach(ProtocolIds.Shard);
         Owner?.Dispose();
         Owner = null;
+        (Selector as IDisposable)?.Dispose();
+        Selector = null;
         return Task.CompletedTask;
+    }
+
+    private IShardHolderSelector CreateSelector(ShardExchangeOptions settings)
+    {
+        IReadOnlyList<Overlay.Dht.Persistence.ContactSnapshot> Contacts() => dht.Node?.SnapshotContacts() ?? [];
+        if (!settings.UsesTrustPlacement() || trust is null)
+        {
+            return new RoutingTableHolderSelector(Contacts);
+        }
+
+        // The salt keys which peers an object maps to; holders must not predict it, so it comes from the
+        // same source as audit nonces (the CSPRNG in the daemon, the node's seeded source in the simulator).
+        Span<byte> salt = stackalloc byte[ShardPlacer.SaltSize];
+        fillNonce(salt);
+        var placer = new ShardPlacer(trust.Options, salt, trust.PlacementMetrics);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(salt);
+        return new TrustWeightedHolderSelector(identity.Identity.PeerId, settings.Replicas, Contacts, trust, placer);
     }
 }

@@ -4,6 +4,7 @@ using Overlay.Node.Configuration;
 using Overlay.Node.Hosting;
 using Overlay.Storage;
 using Overlay.Transport;
+using Overlay.Transport.Interactions;
 
 namespace Overlay.Node.Shards;
 
@@ -25,9 +26,13 @@ public sealed class ShardOwner : IDisposable
     private readonly ShardExchangeMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ShardFetcher _fetcher;
+    private readonly IInteractionObserver _interactions;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    /// <summary>Creates the owner side. <paramref name="fillNonce"/> fills audit nonces: a CSPRNG in a daemon, a seeded source in a test.</summary>
+    /// <summary>
+    /// Creates the owner side. <paramref name="fillNonce"/> fills audit nonces: a CSPRNG in a daemon, a seeded
+    /// source in a test. <paramref name="interactions"/> is told how every store and audit with a holder ended.
+    /// </summary>
     public ShardOwner(
         ShardExchangeClient client,
         Func<TransportAddress, CancellationToken, ValueTask<ITransportConnection>> connect,
@@ -39,7 +44,8 @@ public sealed class ShardOwner : IDisposable
         TimeProvider time,
         Action<Span<byte>> fillNonce,
         ShardExchangeMetrics metrics,
-        ILogger logger)
+        ILogger logger,
+        IInteractionObserver? interactions = null)
     {
         _client = client;
         _connect = connect;
@@ -52,6 +58,7 @@ public sealed class ShardOwner : IDisposable
         _metrics = metrics;
         _logger = logger;
         _fetcher = new ShardFetcher(client, connect, maxShardBytes);
+        _interactions = interactions ?? InteractionObservers.None;
     }
 
     /// <summary>
@@ -81,6 +88,7 @@ public sealed class ShardOwner : IDisposable
                     continue;
                 }
 
+                var started = _time.GetTimestamp();
                 try
                 {
                     var connection = await _connect(candidate.Address, cancellationToken);
@@ -94,6 +102,7 @@ public sealed class ShardOwner : IDisposable
                     });
                     _book.Save(shard);
                     attempts.Add(new HolderAttempt(candidate.Peer, ShardRefusal.None, "stored; receipt checked"));
+                    ReportStore(candidate.Peer, InteractionResult.Succeeded, data.Length, started);
                 }
                 catch (ShardExchangeException e)
                 {
@@ -103,14 +112,17 @@ public sealed class ShardOwner : IDisposable
                     }
 
                     attempts.Add(new HolderAttempt(candidate.Peer, e.Refusal, e.Message));
+                    ReportStore(candidate.Peer, ShardOutcomes.Classify(e, audit: false), data.Length, started);
                 }
                 catch (TransportException e)
                 {
                     attempts.Add(new HolderAttempt(candidate.Peer, ShardRefusal.Failed, e.Message));
+                    ReportStore(candidate.Peer, e.Reason == TransportError.Timeout ? InteractionResult.TimedOut : InteractionResult.Unreachable, data.Length, started);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
                     attempts.Add(new HolderAttempt(candidate.Peer, ShardRefusal.Failed, "timed out"));
+                    ReportStore(candidate.Peer, InteractionResult.TimedOut, data.Length, started);
                 }
             }
 
@@ -215,28 +227,50 @@ public sealed class ShardOwner : IDisposable
         var challenge = holding.Challenges[0];
         holding.Challenges.RemoveAt(0);
         _book.Save(shard);
+        if (!TransportAddress.TryParse(holding.Address, out var address, out var error))
+        {
+            return (false, error);
+        }
+
+        var started = _time.GetTimestamp();
         try
         {
-            if (!TransportAddress.TryParse(holding.Address, out var address, out var error))
-            {
-                return (false, error);
-            }
-
             var connection = await _connect(address, cancellationToken);
             var answer = await _client.AuditAsync(connection, shard.Id, challenge.Nonce, cancellationToken);
-            return ShardAudit.Matches(challenge.Answer, answer) ? (true, "answered correctly") : (false, "answered wrongly: it does not hold the shard's bytes now");
+            var passed = ShardAudit.Matches(challenge.Answer, answer);
+            ReportAudit(holding.Peer, passed ? InteractionResult.Succeeded : InteractionResult.InvalidReply, started);
+            return passed ? (true, "answered correctly") : (false, "answered wrongly: it does not hold the shard's bytes now");
         }
         catch (ShardExchangeException e)
         {
+            ReportAudit(holding.Peer, ShardOutcomes.Classify(e, audit: true), started);
             return (false, e.Message);
         }
         catch (TransportException e)
         {
+            ReportAudit(holding.Peer, e.Reason == TransportError.Timeout ? InteractionResult.TimedOut : InteractionResult.Unreachable, started);
             return (false, e.Message);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            ReportAudit(holding.Peer, InteractionResult.TimedOut, started);
             return (false, "did not answer in time");
+        }
+    }
+
+    private void ReportStore(PeerId peer, InteractionResult? result, long bytes, long started)
+    {
+        if (result is { } r)
+        {
+            ShardOutcomes.Report(_interactions, peer, ShardOutcomes.Store, r, bytes, _time.GetElapsedTime(started));
+        }
+    }
+
+    private void ReportAudit(PeerId peer, InteractionResult? result, long started)
+    {
+        if (result is { } r)
+        {
+            ShardOutcomes.Report(_interactions, peer, ShardOutcomes.Audit, r, ShardCodec.NonceBytes, _time.GetElapsedTime(started));
         }
     }
 

@@ -18,7 +18,10 @@ internal sealed class WholeNodeTestNetwork : IDisposable
 {
     private readonly ServiceProvider _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
-    public WholeNodeTestNetwork(int count, int seed, DhtOptions dht, DhtHostOptions? dhtHost = null)
+    // Receipts of the shards the nodes place, per network: a rerun with the same seed starts from an empty book.
+    private readonly string _books = Path.Combine(Path.GetTempPath(), "overlay-whole-node-tests-" + Guid.NewGuid().ToString("N"));
+
+    public WholeNodeTestNetwork(int count, int seed, DhtOptions dht, DhtHostOptions? dhtHost = null, Func<int, ShardExchangeOptions>? shardExchange = null)
     {
         Clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         Net = new InMemoryNetwork(Clock, seed, new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(10))), recordEvents: true);
@@ -34,7 +37,7 @@ internal sealed class WholeNodeTestNetwork : IDisposable
                 var index = i;
                 Nodes[i] = NodeComposition.Build(InMemoryNodeParts.Create(
                     Net, new NodeIdentityHolder(NodeIdentity.FromRandom(keys), createdThisStart: false), (seed * 1000) + i, bootstrap,
-                    t => Transports[index] = t, dht, meters, NullLoggerFactory.Instance, dhtHost: dhtHost));
+                    t => Transports[index] = t, dht, meters, NullLoggerFactory.Instance, dhtHost: dhtHost, shardExchange: shardExchange?.Invoke(index), ownedShardsDirectory: Path.Combine(_books, index.ToString(System.Globalization.CultureInfo.InvariantCulture))));
                 await Nodes[i].StartAsync(CancellationToken.None);
                 bootstrap ??= Nodes[0].Transport.LocalAddresses[0].ToString();
             }
@@ -64,5 +67,12 @@ internal sealed class WholeNodeTestNetwork : IDisposable
 
     public DhtNode Dht(int index) => Nodes[index].Dht.Node ?? throw new InvalidOperationException($"Node {index} is not running.");
 
-    public void Dispose() => _metrics.Dispose();
+    public void Dispose()
+    {
+        _metrics.Dispose();
+        if (Directory.Exists(_books))
+        {
+            Directory.Delete(_books, recursive: true);
+        }
+    }
 }
