@@ -13,8 +13,8 @@ namespace Overlay.Dht;
 /// Runs DHT operations over an <see cref="IDhtRpc"/>: drives a <see cref="LookupState"/>, applies the
 /// per-request timeout and each lookup's per-peer patience on the injected <see cref="TimeProvider"/>, and keeps the routing table up to
 /// date with who answered (and pings a full bucket's oldest contact when asked to). The routing table is
-/// only touched under a lock on the table instance itself, so concurrent operations (and a request
-/// handler serving the same table under that lock) are safe.
+/// reached only through its guard (<see cref="Guarded{T}"/>), which the node shares with its request
+/// handler, so concurrent operations are safe.
 /// </summary>
 public sealed class DhtClient
 {
@@ -24,9 +24,11 @@ public sealed class DhtClient
     /// <summary>Longest wait between a put's retries.</summary>
     public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
 
-    // The table itself is the lock, so the request handler serving the same table can share it.
-    private readonly object _gate;
-    private readonly RoutingTable _table;
+    // Shared with the request handler and the node's maintenance: reached only through its guard.
+    private readonly Guarded<RoutingTable> _table;
+    private readonly PeerId _self;
+    // Guards _maintenance, which only this client touches.
+    private readonly Lock _maintenanceGate = new();
     private readonly DhtRequestRunner _requests;
     private readonly DhtOptions _options;
     private readonly TimeProvider _time;
@@ -51,13 +53,21 @@ public sealed class DhtClient
     public DhtClient(
         RoutingTable table, IDhtRpc rpc, DhtOptions options, TimeProvider time, IRttEstimator? rtt = null, RecordValidator? validator = null, Random? random = null,
         IInteractionObserver? interactions = null)
+        : this(new Guarded<RoutingTable>(table ?? throw new ArgumentNullException(nameof(table))), table.Self, rpc, options, time, rtt, validator, random, interactions)
+    {
+    }
+
+    /// <summary>Creates a client over a routing table the node shares behind <paramref name="table"/>'s guard.</summary>
+    internal DhtClient(
+        Guarded<RoutingTable> table, PeerId self, IDhtRpc rpc, DhtOptions options, TimeProvider time, IRttEstimator? rtt, RecordValidator? validator, Random? random,
+        IInteractionObserver? interactions)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(rpc);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         _table = table;
-        _gate = table;
+        _self = self;
         _options = options.EnsureValid();
         _requests = new DhtRequestRunner(rpc, _options, time, interactions ?? InteractionObservers.None);
         _time = time;
@@ -247,12 +257,12 @@ public sealed class DhtClient
         var stale = new int[RoutingTable.BucketCount];
         int n;
         var targets = new List<PeerId>();
-        lock (_gate)
+        using (_table.Enter(out var table))
         {
-            n = _table.StaleBuckets(_time.GetUtcNow(), stale);
+            n = table.StaleBuckets(_time.GetUtcNow(), stale);
             for (var i = 0; i < n; i++)
             {
-                targets.Add(_table.RandomIdInBucket(stale[i], random));
+                targets.Add(table.RandomIdInBucket(stale[i], random));
             }
         }
 
@@ -270,7 +280,7 @@ public sealed class DhtClient
     /// </summary>
     public Task WhenMaintenanceIdleAsync()
     {
-        lock (_gate)
+        lock (_maintenanceGate)
         {
             return Task.WhenAll(_maintenance.ToArray());
         }
@@ -279,13 +289,13 @@ public sealed class DhtClient
     // failed, when given, receives each peer whose request failed: NoAnswer, or RateLimited when it refused under its rate limit.
     private async Task<(LookupResult Result, DhtRecord? Record)> RunAsync(PeerId target, bool findValue, Dictionary<PeerId, RecordRejection>? failed, CancellationToken cancellationToken)
     {
-        var state = new LookupState(target, _table.Self, _options);
+        var state = new LookupState(target, _self, _options);
         // Sized for a typical lookup (a few dozen answers naming mostly the same peers) so it rarely grows.
         var known = new Dictionary<PeerId, (DhtPeer Peer, double RttMs)>(4 * _options.K);
         var seeds = new Contact[_options.K];
-        lock (_gate)
+        using (_table.Enter(out var table))
         {
-            var n = _table.FindClosest(target, seeds);
+            var n = table.FindClosest(target, seeds);
             var peers = new LookupPeer[n];
             for (var i = 0; i < n; i++)
             {
@@ -296,7 +306,7 @@ public sealed class DhtClient
                 peers[i] = new LookupPeer(c.Id, rtt);
             }
 
-            _table.MarkLookup(target, _time.GetUtcNow());
+            table.MarkLookup(target, _time.GetUtcNow());
             state.AddSeeds(peers);
         }
 
@@ -392,7 +402,7 @@ public sealed class DhtClient
             // Nobody reads on: requests still running report only to the routing table, and count as
             // this client's background work until they do.
             events.Writer.TryComplete();
-            lock (_gate)
+            lock (_maintenanceGate)
             {
                 _maintenance.RemoveAll(t => t.IsCompleted);
                 foreach (var r in requests)
@@ -542,9 +552,9 @@ public sealed class DhtClient
         {
             if (!reply.RateLimited)
             {
-                lock (_gate)
+                using (_table.Enter(out var table))
                 {
-                    _table.OnRequestFailed(peer.Id, now);
+                    table.OnRequestFailed(peer.Id, now);
                 }
             }
         }
@@ -584,9 +594,9 @@ public sealed class DhtClient
         }
 
         // A store that failed in transit gave no verdict: not counted as accepted, and a put asks again.
-        lock (_gate)
+        using (_table.Enter(out var table))
         {
-            _table.OnRequestFailed(peer.Id, _time.GetUtcNow());
+            table.OnRequestFailed(peer.Id, _time.GetUtcNow());
         }
 
         return RecordRejection.NoAnswer;
@@ -595,14 +605,14 @@ public sealed class DhtClient
     private void Observe(DhtPeer peer, DateTimeOffset now, double rttMs)
     {
         ObserveResult result;
-        lock (_gate)
+        using (_table.Enter(out var table))
         {
-            result = _table.Observe(peer.Id, peer.Group, now, rttMs, peer.Address, _rtt?.CoordinateOf(peer.Id));
-            if (result.Outcome == ObserveOutcome.PingRequired)
-            {
-                _maintenance.RemoveAll(t => t.IsCompleted);
-                _maintenance.Add(PingAndReportAsync(result.PingTarget!));
-            }
+            result = table.Observe(peer.Id, peer.Group, now, rttMs, peer.Address, _rtt?.CoordinateOf(peer.Id));
+        }
+
+        if (result.Outcome == ObserveOutcome.PingRequired)
+        {
+            StartPing(result.PingTarget!);
         }
     }
 
@@ -613,7 +623,7 @@ public sealed class DhtClient
     /// </summary>
     internal void StartPing(Contact contact)
     {
-        lock (_gate)
+        lock (_maintenanceGate)
         {
             _maintenance.RemoveAll(t => t.IsCompleted);
             _maintenance.Add(PingAndReportAsync(contact));
@@ -630,9 +640,9 @@ public sealed class DhtClient
                 return true;
             },
             CancellationToken.None);
-        lock (_gate)
+        using (_table.Enter(out var table))
         {
-            _table.OnPingResult(contact.Id, ping.Answered, _time.GetUtcNow(), ping.Answered ? ping.ElapsedMs : double.NaN);
+            table.OnPingResult(contact.Id, ping.Answered, _time.GetUtcNow(), ping.Answered ? ping.ElapsedMs : double.NaN);
         }
     }
 

@@ -23,15 +23,17 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly DhtOptions _options;
     private readonly TimeProvider _time;
     private readonly Random _random;
-    private readonly RoutingTable _table;
-    private readonly RecordStore _store;
-    private readonly VivaldiNode _vivaldi;
+    // The structures the client, the request handler and maintenance share: each reached only through its
+    // guard, created here, so the node is their one owner.
+    private readonly Guarded<RoutingTable> _table;
+    private readonly Guarded<RecordStore> _store;
+    private readonly Guarded<VivaldiNode> _vivaldi;
     private readonly ConnectionPool _pool;
     private readonly IDhtRpc _rpc;
     private readonly DhtRequestRunner _requests;
     private readonly DhtClient _client;
     private readonly Meter? _ownedMeter;
-    private readonly PeerRateLimiter _limiter;
+    private readonly Guarded<PeerRateLimiter> _limiter;
     private readonly IDhtStateJournal? _journal;
     private readonly List<Task> _restoreWrites = [];
     private readonly bool _hostOwnsTransport;
@@ -107,7 +109,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         _hostOwnsTransport = hostOwnsTransport;
         _journal = journal;
         _address = announcedAddress?.WithPeer(null).ToString();
-        _vivaldi = new VivaldiNode(vivaldiOptions ?? new VivaldiOptions(), random, startCoordinate ?? VivaldiCoordinate.Origin);
+        _vivaldi = new Guarded<VivaldiNode>(new VivaldiNode(vivaldiOptions ?? new VivaldiOptions(), random, startCoordinate ?? VivaldiCoordinate.Origin));
         if (meter is null)
         {
             _ownedMeter = new Meter(DhtMetrics.MeterName);
@@ -118,9 +120,9 @@ public sealed partial class DhtNode : IAsyncDisposable
         meter.CreateObservableGauge("overlay.dht.contacts", () => ContactCount, "{contact}", "Contacts in the routing table.");
         meter.CreateObservableGauge("overlay.dht.records", () => RecordCount, "{record}", "Value records held.");
         var validator = new RecordValidator(_options, new IdentityRecordVerifier());
-        _table = new RoutingTable(identity.PeerId, _options, time.GetUtcNow());
-        _store = new RecordStore(_options, validator);
-        _limiter = new PeerRateLimiter(_options);
+        _table = new Guarded<RoutingTable>(new RoutingTable(identity.PeerId, _options, time.GetUtcNow()));
+        _store = new Guarded<RecordStore>(new RecordStore(_options, validator));
+        _limiter = new Guarded<PeerRateLimiter>(new PeerRateLimiter(_options));
         RequestHandler = new DhtRequestHandler(_table, _store, _limiter, _options, time, Metrics, CurrentCoordinate, c => _client!.StartPing(c), journal);
         (Transport, _pool) = attach(RequestHandler);
         interactions ??= InteractionObservers.None;
@@ -128,7 +130,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         _requests = new DhtRequestRunner(_rpc, _options, time, interactions);
         // The client draws retry jitter from a source of its own, seeded from the node's: one seed, one run.
         _client = new DhtClient(
-            _table, _rpc, _options, time, new VivaldiRttEstimator(_vivaldi, _options.UseReportedCoordinates), validator, new Random(random.Next()), interactions);
+            _table, identity.PeerId, _rpc, _options, time, new VivaldiRttEstimator(_vivaldi, _options.UseReportedCoordinates), validator, new Random(random.Next()), interactions);
     }
 
     /// <summary>Serves the DHT requests peers send this node (protocol <c>dht/1</c>); a host sharing its transport registers it with its dispatcher.</summary>
@@ -151,9 +153,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         get
         {
-            lock (_table)
+            using (_table.Enter(out var table))
             {
-                return _table.Count;
+                return table.Count;
             }
         }
     }
@@ -161,9 +163,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <summary>Failed requests to <paramref name="peer"/> since it last answered, or -1 when it is not in the routing table.</summary>
     public int FailuresOf(PeerId peer)
     {
-        lock (_table)
+        using (_table.Enter(out var table))
         {
-            return _table.Find(peer)?.FailedRequests ?? -1;
+            return table.Find(peer)?.FailedRequests ?? -1;
         }
     }
 
@@ -171,26 +173,26 @@ public sealed partial class DhtNode : IAsyncDisposable
     internal DhtNodeCensus Census()
     {
         int contacts, cached, limited, filtered, coordinates, records;
-        lock (_table)
+        using (_table.Enter(out var table))
         {
-            contacts = _table.Count;
-            cached = _table.ReplacementTotal;
+            contacts = table.Count;
+            cached = table.ReplacementTotal;
         }
 
-        lock (_limiter)
+        using (_limiter.Enter(out var limiter))
         {
-            limited = _limiter.TrackedPeers;
+            limited = limiter.TrackedPeers;
         }
 
-        lock (_vivaldi)
+        using (_vivaldi.Enter(out var vivaldi))
         {
-            filtered = _vivaldi.FilteredPeers;
+            filtered = vivaldi.FilteredPeers;
             coordinates = filtered;
         }
 
-        lock (_store)
+        using (_store.Enter(out var store))
         {
-            records = _store.Count;
+            records = store.Count;
         }
 
         return new DhtNodeCensus(contacts, cached, limited, filtered, coordinates, records, _pool.Count);
@@ -201,9 +203,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         get
         {
-            lock (_store)
+            using (_store.Enter(out var store))
             {
-                return _store.Count;
+                return store.Count;
             }
         }
     }
@@ -211,9 +213,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <summary>The node's current network coordinate and its relative error.</summary>
     public (VivaldiCoordinate Coordinate, double Error) CurrentCoordinate()
     {
-        lock (_vivaldi)
+        using (_vivaldi.Enter(out var vivaldi))
         {
-            return (_vivaldi.Coordinate, _vivaldi.Error);
+            return (vivaldi.Coordinate, vivaldi.Error);
         }
     }
 
@@ -255,9 +257,9 @@ public sealed partial class DhtNode : IAsyncDisposable
                 continue;
             }
 
-            lock (_table)
+            using (_table.Enter(out var table))
             {
-                _table.Observe(id, group, _time.GetUtcNow(), ping.ElapsedMs, address);
+                table.Observe(id, group, _time.GetUtcNow(), ping.ElapsedMs, address);
             }
         }
 
@@ -271,9 +273,9 @@ public sealed partial class DhtNode : IAsyncDisposable
         for (var bucket = 0; bucket < deepest; bucket++)
         {
             PeerId target;
-            lock (_table)
+            using (_table.Enter(out var table))
             {
-                target = _table.RandomIdInBucket(bucket, _random);
+                target = table.RandomIdInBucket(bucket, _random);
             }
 
             await _client.FindClosestAsync(target, cancellationToken);
@@ -289,9 +291,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     public int RequiredReplicas()
     {
         int known;
-        lock (_table)
+        using (_table.Enter(out var table))
         {
-            known = _table.Count;
+            known = table.Count;
         }
 
         return known == 0 ? 0 : Math.Min(Math.Min(_options.MinStoreReplicas, _options.K), (known / 2) + 1);
@@ -308,9 +310,9 @@ public sealed partial class DhtNode : IAsyncDisposable
         var now = _time.GetUtcNow();
         var record = new ProviderRecord(key, Id, (now + _options.RecordTtl).ToUnixTimeMilliseconds());
         var saved = Task.CompletedTask;
-        lock (_store)
+        using (_store.Enter(out var store))
         {
-            if (_store.AddAnnounced(record, now, now) == RecordRejection.None)
+            if (store.AddAnnounced(record, now, now) == RecordRejection.None)
             {
                 saved = Journal(DhtStateChange.StoreProvider(new SavedProvider(record, AnnouncedLocally: true)));
             }
@@ -377,9 +379,9 @@ public sealed partial class DhtNode : IAsyncDisposable
         var due = new List<RepublishDecision>();
         var now = _time.GetUtcNow();
         TrimIdleState(now);
-        lock (_store)
+        using (_store.Enter(out var store))
         {
-            _store.CollectRepublishDue(now, due);
+            store.CollectRepublishDue(now, due);
         }
 
         foreach (var decision in due)
@@ -389,9 +391,9 @@ public sealed partial class DhtNode : IAsyncDisposable
             {
                 record = Sign(record.Key, record.Value.Span, record.Sequence + 1, now + _options.RecordTtl);
                 var saved = Task.CompletedTask;
-                lock (_store)
+                using (_store.Enter(out var store))
                 {
-                    if (_store.Put(record, now, publishedLocally: true) == RecordRejection.None)
+                    if (store.Put(record, now, publishedLocally: true) == RecordRejection.None)
                     {
                         saved = Journal(DhtStateChange.StoreRecord(new SavedRecord(record, PublishedLocally: true)));
                     }
@@ -402,9 +404,9 @@ public sealed partial class DhtNode : IAsyncDisposable
 
             // Republishing asks for no minimum: the holders that answer keep it, the others get the next round.
             await _client.PutAsync(record, required: 0, cancellationToken);
-            lock (_store)
+            using (_store.Enter(out var store))
             {
-                _store.MarkRepublished(record.Key, _time.GetUtcNow());
+                store.MarkRepublished(record.Key, _time.GetUtcNow());
             }
         }
 
@@ -417,14 +419,14 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// </summary>
     internal void TrimIdleState(DateTimeOffset now)
     {
-        lock (_limiter)
+        using (_limiter.Enter(out var limiter))
         {
-            _limiter.Trim(now);
+            limiter.Trim(now);
         }
 
-        lock (_store)
+        using (_store.Enter(out var store))
         {
-            _store.RemoveExpired(now);
+            store.RemoveExpired(now);
         }
     }
 
@@ -433,18 +435,18 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         var due = new List<ProviderRecord>();
         var now = _time.GetUtcNow();
-        lock (_store)
+        using (_store.Enter(out var store))
         {
-            _store.CollectAnnouncementsDue(now, due);
+            store.CollectAnnouncementsDue(now, due);
         }
 
         foreach (var old in due)
         {
             var record = new ProviderRecord(old.Key, Id, (now + _options.RecordTtl).ToUnixTimeMilliseconds());
             var saved = Task.CompletedTask;
-            lock (_store)
+            using (_store.Enter(out var store))
             {
-                if (_store.AddAnnounced(record, now, now) == RecordRejection.None)
+                if (store.AddAnnounced(record, now, now) == RecordRejection.None)
                 {
                     saved = Journal(DhtStateChange.StoreProvider(new SavedProvider(record, AnnouncedLocally: true)));
                 }
@@ -498,9 +500,9 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     private void Failed(PeerId peer)
     {
-        lock (_table)
+        using (_table.Enter(out var table))
         {
-            _table.OnRequestFailed(peer, _time.GetUtcNow());
+            table.OnRequestFailed(peer, _time.GetUtcNow());
         }
     }
 
@@ -509,14 +511,14 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     private void OnAnswer(PeerId peer, VivaldiCoordinate coordinate, double error, double rttMs)
     {
-        lock (_vivaldi)
+        using (_vivaldi.Enter(out var vivaldi))
         {
             // Peers still at the origin with full error have measured nothing yet and would only add noise.
             // An accepted sample also keeps the peer's coordinate, for RTT estimates and for the routing
             // table, whose contacts pass it on in answers.
             if (error > 0)
             {
-                _vivaldi.Observe(peer, coordinate, error, rttMs);
+                vivaldi.Observe(peer, coordinate, error, rttMs);
             }
         }
     }
