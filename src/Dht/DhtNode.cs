@@ -7,7 +7,6 @@ using Overlay.Dht.Routing;
 using Overlay.Dht.Wire;
 using Overlay.Transport;
 using Overlay.Transport.Interactions;
-using Overlay.Transport.Pooling;
 
 namespace Overlay.Dht;
 
@@ -28,7 +27,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly Guarded<RoutingTable> _table;
     private readonly Guarded<RecordStore> _store;
     private readonly Guarded<VivaldiNode> _vivaldi;
-    private readonly ConnectionPool _pool;
+    private readonly IDhtNetwork _network;
     private readonly IDhtRpc _rpc;
     private readonly DhtRequestRunner _requests;
     private readonly DhtClient _client;
@@ -36,7 +35,6 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly Guarded<PeerRateLimiter> _limiter;
     private readonly IDhtStateJournal? _journal;
     private readonly List<Task> _restoreWrites = [];
-    private readonly bool _hostOwnsTransport;
     private string? _address;
 
     /// <summary>Creates a node; call <see cref="StartAsync"/> to listen and <see cref="BootstrapAsync"/> to join.</summary>
@@ -54,26 +52,22 @@ public sealed partial class DhtNode : IAsyncDisposable
         NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Func<ProtocolDispatcher, ITransport> createTransport,
         TransportOptions? transportOptions = null, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, IDhtStateJournal? journal = null,
         IInteractionObserver? interactions = null)
-        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate: null, hostOwnsTransport: false, announcedAddress: null, journal, interactions, handler =>
-        {
-            ArgumentNullException.ThrowIfNull(createTransport);
-            var transport = createTransport(new ProtocolDispatcher(ProtocolIds.Dht, handler));
-            return (transport, new ConnectionPool(transport, transportOptions ?? new TransportOptions(), time));
-        })
+        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate: null, announcedAddress: null, journal, interactions,
+            handler => Wire.PooledDhtNetwork.Create(createTransport, new ProtocolDispatcher(ProtocolIds.Dht, handler), transportOptions, time))
     {
     }
 
     /// <summary>
-    /// Creates a node that shares its host's transport and connection pool: one listener and one pool
-    /// per process, with the host serving <c>dht/1</c> through <see cref="RequestHandler"/>. The host
-    /// listens and owns both; <see cref="DisposeAsync"/> leaves them open and <see cref="StartAsync"/> is not called.
+    /// Creates a node on its host's network (for a daemon, <see cref="Wire.PooledDhtNetwork"/> over the host's
+    /// transport and connection pool: one listener and one pool per process), with the host serving <c>dht/1</c>
+    /// through <see cref="RequestHandler"/>. The host listens and owns the network; <see cref="DisposeAsync"/>
+    /// disposes only what the network says it owns, and <see cref="StartAsync"/> is not called.
     /// </summary>
     /// <param name="identity">The node's key (the one the transport authenticates with). Not disposed by the node.</param>
     /// <param name="options">DHT options (validated here).</param>
     /// <param name="time">Clock for timeouts, expiry and maintenance.</param>
     /// <param name="random">Seeded source for refresh targets and coordinates.</param>
-    /// <param name="transport">The host's transport.</param>
-    /// <param name="pool">The host's connection pool over <paramref name="transport"/>; requests are dialled through it.</param>
+    /// <param name="network">The host's network: its transport, and how requests reach peers.</param>
     /// <param name="announcedAddress">Where peers can dial this node (sent with every request, no PeerId pinned), or null to stay out of others' tables.</param>
     /// <param name="meter">Meter for the DHT counters; the node creates its own when null.</param>
     /// <param name="vivaldiOptions">Coordinate options; defaults when null.</param>
@@ -81,22 +75,18 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <param name="journal">Where records this node keeps are saved before it acknowledges them; null keeps them in memory only.</param>
     /// <param name="interactions">Told how every request this node sends ends (the node's interaction seam); none when null.</param>
     public DhtNode(
-        NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, ITransport transport, ConnectionPool pool,
+        NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, IDhtNetwork network,
         TransportAddress? announcedAddress, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, VivaldiCoordinate? startCoordinate = null,
         IDhtStateJournal? journal = null, IInteractionObserver? interactions = null)
-        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate, hostOwnsTransport: true, announcedAddress, journal, interactions, _ =>
-        {
-            ArgumentNullException.ThrowIfNull(transport);
-            ArgumentNullException.ThrowIfNull(pool);
-            return (transport, pool);
-        })
+        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate, announcedAddress, journal, interactions,
+            _ => network ?? throw new ArgumentNullException(nameof(network)))
     {
     }
 
     private DhtNode(
         NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Meter? meter, VivaldiOptions? vivaldiOptions,
-        VivaldiCoordinate? startCoordinate, bool hostOwnsTransport, TransportAddress? announcedAddress, IDhtStateJournal? journal,
-        IInteractionObserver? interactions, Func<IProtocolHandler, (ITransport Transport, ConnectionPool Pool)> attach)
+        VivaldiCoordinate? startCoordinate, TransportAddress? announcedAddress, IDhtStateJournal? journal,
+        IInteractionObserver? interactions, Func<IProtocolHandler, IDhtNetwork> attach)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(options);
@@ -106,7 +96,6 @@ public sealed partial class DhtNode : IAsyncDisposable
         _options = options.EnsureValid();
         _time = time;
         _random = random;
-        _hostOwnsTransport = hostOwnsTransport;
         _journal = journal;
         _address = announcedAddress?.WithPeer(null).ToString();
         _vivaldi = new Guarded<VivaldiNode>(new VivaldiNode(vivaldiOptions ?? new VivaldiOptions(), random, startCoordinate ?? VivaldiCoordinate.Origin));
@@ -124,9 +113,9 @@ public sealed partial class DhtNode : IAsyncDisposable
         _store = new Guarded<RecordStore>(new RecordStore(_options, validator));
         _limiter = new Guarded<PeerRateLimiter>(new PeerRateLimiter(_options));
         RequestHandler = new DhtRequestHandler(_table, _store, _limiter, _options, time, Metrics, CurrentCoordinate, c => _client!.StartPing(c), journal);
-        (Transport, _pool) = attach(RequestHandler);
+        _network = attach(RequestHandler);
         interactions ??= InteractionObservers.None;
-        _rpc = new TransportDhtRpc(_pool, _options, time, validator, Metrics, () => _address, OnAnswer, interactions);
+        _rpc = _network.CreateRpc(new DhtRpcContext(_options, time, validator, Metrics, () => _address, OnAnswer, interactions));
         _requests = new DhtRequestRunner(_rpc, _options, time, interactions);
         // The client draws retry jitter from a source of its own, seeded from the node's: one seed, one run.
         _client = new DhtClient(
@@ -140,7 +129,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     public PeerId Id => _identity.PeerId;
 
     /// <summary>The node's transport.</summary>
-    public ITransport Transport { get; }
+    public ITransport Transport => _network.Transport;
 
     /// <summary>The node's counters.</summary>
     public DhtMetrics Metrics { get; }
@@ -195,7 +184,7 @@ public sealed partial class DhtNode : IAsyncDisposable
             records = store.Count;
         }
 
-        return new DhtNodeCensus(contacts, cached, limited, filtered, coordinates, records, _pool.Count);
+        return new DhtNodeCensus(contacts, cached, limited, filtered, coordinates, records, _network.ConnectionCount);
     }
 
     /// <summary>Records held (own and others').</summary>
@@ -462,14 +451,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        if (_hostOwnsTransport)
-        {
-            _ownedMeter?.Dispose();
-            return;
-        }
-
-        await _pool.DisposeAsync();
-        await Transport.DisposeAsync();
+        await _network.DisposeAsync();
         _ownedMeter?.Dispose();
     }
 

@@ -71,7 +71,7 @@ public sealed class DhtService(
         var state = _state = openState();
         var loaded = state.Load(time.GetUtcNow());
         _journal = openJournal(state);
-        var node = new DhtNode(identity.Identity, options, time, random, transport.Transports, transport.Pool, announce,
+        var node = new DhtNode(identity.Identity, options, time, random, new Overlay.Dht.Wire.PooledDhtNetwork(transport.Transports, transport.Pool), announce,
             meterFactory.Create(Overlay.Dht.Wire.DhtMetrics.MeterName), startCoordinate: location, journal: _journal, interactions: interactions);
         Restore(node, loaded);
         try
