@@ -52,7 +52,7 @@ public sealed class TrustService : INodePart
         PlacementMetrics = new PlacementMetrics(meter);
         var ledger = new LocalTrustLedger(self, options);
         Metrics = new TrustMetrics(meter, () => ledger.Count, () => Volatile.Read(ref _current).Run.Iterations);
-        Observations = new TrustObservations(self, ledger, new PeerPerformance(options.LocalTrustHalfLife, options.MaxTrackedPeers), time, Metrics);
+        Observations = new TrustObservations(self, ledger, new PeerPerformance(self, options, time), time, Metrics);
     }
 
     /// <summary>Where every protocol reports how its exchanges with peers ended.</summary>
