@@ -526,7 +526,7 @@ public sealed class DhtClient
 
     private async Task RunRequestAsync(DhtPeer peer, PeerId target, bool findValue, RequestWatch watch, CancellationToken cancellationToken)
     {
-        Reply reply;
+        LookupReply reply;
         try
         {
             reply = await RequestAsync(peer, target, findValue, cancellationToken);
@@ -568,7 +568,7 @@ public sealed class DhtClient
         watch.Events.TryWrite(new LookupEvent(peer.Id, LookupEventKind.Answer, reply));
     }
 
-    private async Task<Reply> RequestAsync(DhtPeer peer, PeerId target, bool findValue, CancellationToken cancellationToken)
+    private async Task<LookupReply> RequestAsync(DhtPeer peer, PeerId target, bool findValue, CancellationToken cancellationToken)
     {
         // Whatever the peer did wrong (timeout, refusal, protocol error), Kademlia treats it as one failed
         // request; the lookup goes on with other candidates. A peer that refused under its rate limit
@@ -577,12 +577,12 @@ public sealed class DhtClient
         {
             var value = await _requests.RunAsync(peer, DhtOperations.FindValue, (rpc, p, ct) => rpc.FindValueAsync(p, target, ct), cancellationToken);
             return value.Answered
-                ? new Reply(false, value.Value!.Closer, value.Value.Record, value.ElapsedMs)
-                : new Reply(true, [], null, double.NaN, value.RateLimited);
+                ? new LookupReply(false, value.Value!.Closer, value.Value.Record, value.ElapsedMs)
+                : new LookupReply(true, [], null, double.NaN, value.RateLimited);
         }
 
         var nodes = await _requests.RunAsync(peer, DhtOperations.FindNode, (rpc, p, ct) => rpc.FindNodeAsync(p, target, ct), cancellationToken);
-        return nodes.Answered ? new Reply(false, nodes.Value!, null, nodes.ElapsedMs) : new Reply(true, [], null, double.NaN, nodes.RateLimited);
+        return nodes.Answered ? new LookupReply(false, nodes.Value!, null, nodes.ElapsedMs) : new LookupReply(true, [], null, double.NaN, nodes.RateLimited);
     }
 
     private async Task<RecordRejection> StoreOneAsync(DhtPeer peer, DhtRecord record, CancellationToken cancellationToken)
@@ -651,63 +651,5 @@ public sealed class DhtClient
     {
         var estimate = _rtt?.EstimateRtt(peer) ?? double.NaN;
         return double.IsNaN(estimate) ? known : estimate;
-    }
-
-    private enum LookupEventKind : byte
-    {
-        Answer,
-        Slow,
-        GaveUp,
-        Fault,
-    }
-
-    // ElapsedMs includes a handshake when the request needed a new connection: only a fallback for the table.
-    private readonly record struct Reply(bool Failed, IReadOnlyList<DhtPeer> Closer, DhtRecord? Record, double ElapsedMs, bool RateLimited = false);
-
-    private readonly record struct LookupEvent(PeerId Peer, LookupEventKind Kind, Reply Reply, ExceptionDispatchInfo? Fault = null);
-
-    /// <summary>One timer per lookup request on the injected clock: reports "slow", then "give up".</summary>
-    private sealed class RequestWatch : IDisposable
-    {
-        private readonly PeerId _peer;
-        private readonly TimeSpan _hedge;
-        private readonly TimeSpan _giveUp;
-        private readonly ITimer? _timer;
-        private bool _slowReported;
-
-        public RequestWatch(PeerId peer, ChannelWriter<LookupEvent> events, TimeSpan hedge, TimeSpan giveUp, TimeProvider time)
-        {
-            _peer = peer;
-            Events = events;
-            _hedge = hedge;
-            _giveUp = giveUp;
-            var first = hedge != Timeout.InfiniteTimeSpan ? hedge : giveUp;
-            _slowReported = hedge == Timeout.InfiniteTimeSpan;
-            if (first != Timeout.InfiniteTimeSpan)
-            {
-                _timer = time.CreateTimer(static s => ((RequestWatch)s!).Fire(), this, first, Timeout.InfiniteTimeSpan);
-            }
-        }
-
-        public ChannelWriter<LookupEvent> Events { get; }
-
-        public void Dispose() => _timer?.Dispose();
-
-        private void Fire()
-        {
-            if (!_slowReported)
-            {
-                _slowReported = true;
-                Events.TryWrite(new LookupEvent(_peer, LookupEventKind.Slow, default));
-                if (_giveUp != Timeout.InfiniteTimeSpan)
-                {
-                    _timer!.Change(_giveUp - _hedge, Timeout.InfiniteTimeSpan);
-                }
-
-                return;
-            }
-
-            Events.TryWrite(new LookupEvent(_peer, LookupEventKind.GaveUp, default));
-        }
     }
 }

@@ -14,7 +14,10 @@ namespace Overlay.Dht;
 /// One DHT participant: identity, transport, routing table, lookups, record store and the maintenance
 /// that keeps them fresh, all on the injected <see cref="TimeProvider"/> and seeded <see cref="Random"/>.
 /// Round-trip times of successful requests feed the node's Vivaldi coordinate, and lookups order
-/// candidates by the RTT that coordinate predicts. Safe to call concurrently.
+/// candidates by the RTT that coordinate predicts. Safe to call concurrently: the routing table, the record
+/// store, the rate limiter and the coordinates are each reached only through one <see cref="Guarded{T}"/> that
+/// the node creates and hands to its client and request handler. Requests go through the
+/// <see cref="IDhtNetwork"/> the node runs on, and every exchange's outcome goes to the interaction seam.
 /// </summary>
 public sealed partial class DhtNode : IAsyncDisposable
 {
