@@ -118,7 +118,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         RequestHandler = new DhtRequestHandler(_table, _store, _limiter, _options, time, Metrics, CurrentCoordinate, c => _client!.StartPing(c), journal);
         _network = attach(RequestHandler);
         interactions ??= InteractionObservers.None;
-        _rpc = _network.CreateRpc(new DhtRpcContext(_options, time, validator, Metrics, () => _address, OnAnswer, interactions));
+        _rpc = _network.CreateRpc(new DhtRpcContext(_options, time, validator, Metrics, () => Volatile.Read(ref _address), OnAnswer, interactions));
         _requests = new DhtRequestRunner(_rpc, _options, time, interactions);
         // The client draws retry jitter from a source of its own, seeded from the node's: one seed, one run.
         _client = new DhtClient(
@@ -137,8 +137,16 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <summary>The node's counters.</summary>
     public DhtMetrics Metrics { get; }
 
-    /// <summary>The address the node listens on (no PeerId pinned), once started.</summary>
-    public string? Address => _address;
+    /// <summary>The address the node announces with every request (no PeerId pinned); null while it runs as a DHT client.</summary>
+    public string? Address => Volatile.Read(ref _address);
+
+    /// <summary>
+    /// Announces <paramref name="address"/> with every request from now on, or, when null, runs as a DHT client:
+    /// requests then carry no address, so receivers never add this node to their routing tables (docs/PROTOCOL.md,
+    /// "Request header"), and those that hold it replace it once it fails their requests. A node no peer can dial
+    /// switches to null; it still looks up, gets and puts through others.
+    /// </summary>
+    public void SetAnnouncedAddress(TransportAddress? address) => Volatile.Write(ref _address, address?.WithPeer(null).ToString());
 
     /// <summary>Contacts in the routing table.</summary>
     public int ContactCount

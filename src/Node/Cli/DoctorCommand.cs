@@ -7,12 +7,12 @@ namespace Overlay.Node.Cli;
 
 /// <summary>
 /// <c>overlay doctor</c>: checks what a node needs (configuration, file modes, disk, ports, QUIC, bootstrap
-/// peers, clock) and prints each verdict with a one-line fix. Exit 0 when nothing failed, 1 when something did.
+/// peers, clock; reachability, DHT mode, clock skew and routing table, from peers) and prints each verdict with a one-line fix. Exit 0 when nothing failed, 1 when something did.
 /// </summary>
 public sealed class DoctorCommand : ICliCommand
 {
     public CommandSpec Spec { get; } = Specs.Of(
-        "doctor", "Check the node's configuration, files, disk, ports, QUIC, bootstrap peers and clock; each with a verdict and a fix. Exit 1 if a check failed.",
+        "doctor", "Check the node's configuration, files, disk, ports, QUIC, bootstrap peers and clock, and with a node running whether peers can dial it, its DHT mode, clock skew and routing table; each with a verdict and a fix. Exit 1 if a check failed.",
         "overlay doctor [--json] [--data-dir DIR] [--config FILE] [--listen ADDR]... [--bootstrap ADDR]... [--timeout SECONDS]",
         ["--data-dir", "--config", "--listen", "--bootstrap", "--timeout"], flags: ["--json"], repeatable: ["--listen", "--bootstrap"]);
 
@@ -38,7 +38,7 @@ public sealed class DoctorCommand : ICliCommand
         return NodeDoctor.ExitCodeOf(results);
     }
 
-    private static async Task WriteAsync(CliContext context, IReadOnlyList<DoctorCheck> checks, bool json)
+    internal static async Task WriteAsync(CliContext context, IReadOnlyList<DoctorCheck> checks, bool json)
     {
         if (json)
         {

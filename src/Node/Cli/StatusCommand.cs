@@ -8,7 +8,7 @@ namespace Overlay.Node.Cli;
 public sealed class StatusCommand : ICliCommand
 {
     public CommandSpec Spec { get; } = Specs.Of(
-        "status", "Summarise the running node: PeerId, uptime, addresses, peers, records, shards and bytes stored, trust, the metrics endpoint.",
+        "status", "Summarise the running node: PeerId, uptime, addresses, peers, records, shards and bytes stored, trust, reachability, clock skew, routing table, the metrics endpoint.",
         "overlay status [--json] [--data-dir DIR]", ["--data-dir"], flags: ["--json"]);
 
     public Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken) =>
@@ -62,11 +62,39 @@ public sealed class StatusCommand : ICliCommand
             text.Append("Trust       not running (starting or stopping)\n");
         }
 
+        var peers = reply["forPeers"] as JsonObject;
+        text.Append(CultureInfo.InvariantCulture,
+            $"For peers   {Text(peers?["storesAccepted"])} stores accepted ({Bytes(peers?["storedBytes"])}) and {Text(peers?["fetchesServed"])} fetches served since start\n");
+        text.Append(CultureInfo.InvariantCulture, $"Reach       {Reach(reply["reachability"] as JsonObject)}\n");
+        text.Append(reply["clock"] is JsonObject clock
+            ? string.Create(CultureInfo.InvariantCulture, $"Clock       {Text(clock["skewMs"])} ms against {Text(clock["peers"])} peer(s) (±{Text(clock["errorMs"])} ms; positive: this node is behind)\n")
+            : "Clock       not measured yet (no peer has answered a reach/1 request)\n");
+        var routing = reply["routing"] as JsonObject;
+        text.Append(CultureInfo.InvariantCulture, $"Routing     {Text(routing?["contacts"])} contacts in {Text(routing?["bucketsFilled"])} buckets, {Text(routing?["stale"])} stale\n");
         var metrics = reply["metrics"] as JsonObject;
         var endpoint = Text(metrics?["url"]) is var url && url != "-" ? url
             : Text(metrics?["problem"]) is var problem && problem != "-" ? "not served: " + problem : "off (Metrics:Listen is empty)";
         text.Append(CultureInfo.InvariantCulture, $"Metrics     {endpoint}\n");
         return text.ToString();
+    }
+
+    private static string Reach(JsonObject? reach)
+    {
+        if (reach is null)
+        {
+            return "-";
+        }
+
+        var mode = Text(reach["dhtMode"]) == "client" ? "DHT client (not in peers' routing tables)" : "DHT server";
+        var probes = reach["probes"] as JsonArray;
+        var dialled = probes?.Count(p => p is JsonObject o && Text(o["result"]) == "reachable") ?? 0;
+        return Text(reach["verdict"]) switch
+        {
+            "reachable" => $"reachable at {Text(reach["announced"])}, {mode}; {dialled} of {probes?.Count ?? 0} peer(s) dialled back at {Text(reach["checkedAt"])}",
+            "unreachable" => $"UNREACHABLE at {Text(reach["announced"])}: no peer could dial it; {mode}; checked {Text(reach["checkedAt"])}",
+            "not_listening" => "announces no address (listens nowhere dialable)",
+            _ => $"not known yet at {Text(reach["announced"])} (no peer has given a verdict); {mode}",
+        };
     }
 
     private static string Text(JsonNode? node) => node switch

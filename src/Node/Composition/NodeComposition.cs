@@ -51,7 +51,9 @@ public static class NodeComposition
         var shards = new ShardExchangeService(
             parts.Identity, Options.Create(parts.ShardExchange), Options.Create(parts.Storage), parts.OwnedShardsDirectory, store, transport, dht, protocols,
             parts.Time, parts.FillNonce, parts.MeterFactory, logs.CreateLogger<ShardExchangeService>(), trust);
-        return new OverlayNode(self, store, transport, trust, dht, shards);
+        var reach = new Reachability.ReachabilityService(
+            Options.Create(parts.DhtHost), transport, dht, protocols, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<Reachability.ReachabilityService>());
+        return new OverlayNode(self, store, transport, trust, dht, shards, reach);
     }
 
     // The PeerIds the bootstrap addresses pin: EigenTrust's pre-trusted peers unless Placement:PreTrustedPeers names others.

@@ -1,5 +1,6 @@
 using Overlay.Crypto;
 using Overlay.Node.Hosting;
+using Overlay.Node.Reachability;
 using Overlay.Node.Trust;
 
 namespace Overlay.Node.Composition;
@@ -7,8 +8,9 @@ namespace Overlay.Node.Composition;
 /// <summary>
 /// A whole node, as <see cref="NodeComposition.Build"/> made it: its parts start in order (the shard
 /// store first, so a damaged store stops the node before it serves anything; then the transport; then trust,
-/// which the protocols report their exchanges to; then the DHT, which shares the transport's listener and pool; then the shard exchange, whose holders the DHT's
-/// routing table proposes), their loops run on the context that called
+/// which the protocols report their exchanges to; then the DHT, which shares the transport's listener and pool;
+/// then the shard exchange, whose holders the DHT's routing table proposes; then reachability, which checks
+/// the address the DHT announces), their loops run on the context that called
 /// <see cref="StartAsync"/>, and at stop the loops end before the parts stop in reverse order (the DHT
 /// saves its state while the transport is still up; the store closes last). Start and stop are not
 /// concurrent with each other: the host or the simulator calls them in turn.
@@ -20,7 +22,9 @@ public sealed class OverlayNode : IAsyncDisposable
     private CancellationTokenSource? _stopping;
     private Task _running = Task.CompletedTask;
 
-    internal OverlayNode(PeerId id, ShardStoreService shardStore, TransportService transport, TrustService trust, DhtService dht, ShardExchangeService shardExchange)
+    internal OverlayNode(
+        PeerId id, ShardStoreService shardStore, TransportService transport, TrustService trust, DhtService dht, ShardExchangeService shardExchange,
+        ReachabilityService reachability)
     {
         Id = id;
         ShardStore = shardStore;
@@ -28,7 +32,8 @@ public sealed class OverlayNode : IAsyncDisposable
         Trust = trust;
         Dht = dht;
         ShardExchange = shardExchange;
-        _parts = [shardStore, transport, trust, dht, shardExchange];
+        Reachability = reachability;
+        _parts = [shardStore, transport, trust, dht, shardExchange, reachability];
     }
 
     /// <summary>The node's PeerId.</summary>
@@ -48,6 +53,9 @@ public sealed class OverlayNode : IAsyncDisposable
 
     /// <summary>The shard exchange part: <c>shard/1</c> served to peers, and this node's shards placed on holders.</summary>
     public ShardExchangeService ShardExchange { get; }
+
+    /// <summary>The reachability part: <c>reach/1</c> served to peers, this node's own address checked by them, its DHT mode.</summary>
+    public ReachabilityService Reachability { get; }
 
     /// <summary>
     /// The parts' loops while the node runs: faults with the first loop's exception (a bug; a failed

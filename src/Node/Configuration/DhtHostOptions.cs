@@ -29,6 +29,15 @@ public sealed class DhtHostOptions
     /// <summary>Most contacts read back from dht.db at start (1 to 1,000,000; default 10,000).</summary>
     public int MaxSavedContacts { get; set; } = 10_000;
 
+    /// <summary>
+    /// How often the node asks peers to dial its announced address back (<c>reach/1</c>); it runs as a DHT client while
+    /// none can. The first check follows the join. 00:01:00 to 1.00:00:00, default 30 minutes.
+    /// </summary>
+    public TimeSpan ReachabilityInterval { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Peers asked per reachability check, drawn from the routing table (1 to 16; default 3).</summary>
+    public int ReachabilityPeers { get; set; } = 3;
+
     /// <summary>Problems with these values, one sentence each; empty when valid.</summary>
     public IEnumerable<string> Validate()
     {
@@ -54,6 +63,16 @@ public sealed class DhtHostOptions
         foreach (var problem in CheckDuration(nameof(MaxJoinRetryDelay), MaxJoinRetryDelay, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)))
         {
             yield return problem;
+        }
+
+        foreach (var problem in CheckDuration(nameof(ReachabilityInterval), ReachabilityInterval, TimeSpan.FromMinutes(1), TimeSpan.FromDays(1)))
+        {
+            yield return problem;
+        }
+
+        if (ReachabilityPeers is < 1 or > 16)
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(ReachabilityPeers), ReachabilityPeers, "it must be between 1 and 16");
         }
 
         if (MaxSavedContacts is < 1 or > 1_000_000)

@@ -16,6 +16,7 @@ public sealed class ControlService(
     IOptions<NodeOptions> nodeOptions,
     DhtService dht,
     ShardExchangeService shards,
+    Overlay.Node.Reachability.ReachabilityService reachability,
     NodeRunInfo runInfo,
     NodeStatus status,
     TimeProvider time,
@@ -35,7 +36,8 @@ public sealed class ControlService(
         }
 
         var commands = new NodeControlCommands(
-            new DhtControlCommands(dht, dhtOptions.Value, options.Value, nodeOptions.Value, time, status.Snapshot), new ShardControlCommands(shards, options.Value, time));
+            new DhtControlCommands(dht, dhtOptions.Value, options.Value, nodeOptions.Value, time, status.Snapshot), new ShardControlCommands(shards, options.Value, time),
+            new ReachabilityControlCommands(reachability, options.Value, time));
         // A request carries a DHT value or a whole shard, whichever this node allows to be larger.
         var maxRequestBytes = ControlProtocol.MaxRequestBytes(Math.Max(dhtOptions.Value.MaxValueBytes, shards.MaxShardBytes));
         var server = new ControlServer(options.Value, runInfo.DataDirectory, commands, maxRequestBytes,

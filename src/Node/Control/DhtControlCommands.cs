@@ -27,7 +27,7 @@ public sealed class DhtControlCommands(DhtService dht, DhtOptions dhtOptions, Co
 
         if (request.Command is not ("put" or "get" or "peers" or "id"))
         {
-            return ControlReply.Fail(ControlError.UnknownCommand, $"'{Shorten(request.Command)}' is not a control command; the commands are put, get, peers, id, status, shard-put, shard-get, shard-status and shard-audit.");
+            return ControlReply.Fail(ControlError.UnknownCommand, $"'{Shorten(request.Command)}' is not a control command; the commands are put, get, peers, id, status, shard-put, shard-get, shard-status, shard-audit and reachability.");
         }
 
         if (dht.Node is not { } node)

@@ -6,7 +6,9 @@ using Microsoft.Extensions.Configuration;
 using Overlay.Crypto;
 using Overlay.Node.Configuration;
 using Overlay.Node.Control;
+using Overlay.Dht;
 using Overlay.Node.Hosting;
+using Overlay.Node.Reachability;
 using Overlay.Storage;
 using Overlay.Transport;
 
@@ -51,8 +53,25 @@ public sealed class NodeDoctor(NodeSettings settings, TimeSpan dialTimeout)
         checks.Add(Quic(transport));
         checks.AddRange(ListenPorts(transport, running));
         checks.Add(MetricsPort(metrics, running));
-        checks.AddRange(await BootstrapPeersAsync(transport, cancellationToken).ConfigureAwait(false));
+        var clocks = new List<ReachProbe>();
+        checks.AddRange(await BootstrapPeersAsync(transport, clocks, cancellationToken).ConfigureAwait(false));
         checks.Add(Clock());
+        var limit = Bind<DhtOptions>(DhtOptions.SectionName).RequestTimeout;
+        if (running is null)
+        {
+            checks.Add(NetworkChecks.Reachability(null));
+            checks.Add(NetworkChecks.Nat(null));
+            checks.Add(NetworkChecks.Skew(ClockSkew.Of(clocks), limit, "measured against the bootstrap peers"));
+            checks.Add(NetworkChecks.RoutingTable(null));
+            return checks;
+        }
+
+        // A check dials back from each peer (up to 5 s each, in parallel) and may follow a dial to each peer.
+        var network = await AskRunningAsync("reachability", dialTimeout + ReachabilityService.DialBackTimeout + dialTimeout, cancellationToken).ConfigureAwait(false);
+        checks.Add(NetworkChecks.Reachability(network?["reachability"] as JsonObject));
+        checks.Add(NetworkChecks.Nat(network?["reachability"] as JsonObject));
+        checks.Add(NetworkChecks.Skew(NetworkChecks.SkewOf(network?["clock"]), limit, "measured by the running node"));
+        checks.Add(NetworkChecks.RoutingTable(network?["routing"]));
         return checks;
     }
 
@@ -216,7 +235,7 @@ public sealed class NodeDoctor(NodeSettings settings, TimeSpan dialTimeout)
             : DoctorCheck.Failed(name, problem, $"Stop what holds port {port}, or set Metrics:Listen to another HOST:PORT (the node would run without metrics).");
     }
 
-    internal async Task<IReadOnlyList<DoctorCheck>> BootstrapPeersAsync(TransportOptions transport, CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<DoctorCheck>> BootstrapPeersAsync(TransportOptions transport, List<ReachProbe> clocks, CancellationToken cancellationToken)
     {
         if (transport.BootstrapPeers.Count == 0)
         {
@@ -229,7 +248,7 @@ public sealed class NodeDoctor(NodeSettings settings, TimeSpan dialTimeout)
         var transports = TransportSet.Create(identity, new ProtocolDispatcher(), options);
         await using (transports.ConfigureAwait(false))
         {
-            var dials = transport.BootstrapPeers.Select(peer => DialAsync(transports, peer, cancellationToken)).ToArray();
+            var dials = transport.BootstrapPeers.Select(peer => DialAsync(transports, peer, clocks, cancellationToken)).ToArray();
             return await Task.WhenAll(dials).ConfigureAwait(false);
         }
     }
@@ -242,7 +261,7 @@ public sealed class NodeDoctor(NodeSettings settings, TimeSpan dialTimeout)
         null => DoctorCheck.Skipped("clock", "The kernel cannot be asked about clock synchronisation here."),
     };
 
-    private async Task<DoctorCheck> DialAsync(TransportSet transports, string text, CancellationToken cancellationToken)
+    private async Task<DoctorCheck> DialAsync(TransportSet transports, string text, List<ReachProbe> clocks, CancellationToken cancellationToken)
     {
         var name = "bootstrap " + text;
         if (!TransportAddress.TryParse(text, out var address, out _))
@@ -257,6 +276,16 @@ public sealed class NodeDoctor(NodeSettings settings, TimeSpan dialTimeout)
             var connection = await transports.DialAsync(address, deadline.Token).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
+                // The peer's clock, for the clock-skew check (a peer that does not serve reach/1 just gives none).
+                var probe = await ReachClient.AskAsync(connection, null, TimeProvider.System, deadline.Token).ConfigureAwait(false);
+                if (probe.Answer is not null)
+                {
+                    lock (clocks)
+                    {
+                        clocks.Add(probe);
+                    }
+                }
+
                 return address.ExpectedPeer is null
                     ? DoctorCheck.Warning(name, $"Reachable; it is {connection.RemotePeer}, but the address pins no PeerId, so the DHT cannot join through it.",
                         $"Pin it: {address.WithPeer(connection.RemotePeer)} (after checking that PeerId with its operator).")
@@ -274,7 +303,11 @@ public sealed class NodeDoctor(NodeSettings settings, TimeSpan dialTimeout)
         }
     }
 
-    private async Task<JsonObject?> RunningNodeAsync(CancellationToken cancellationToken)
+    private async Task<JsonObject?> RunningNodeAsync(CancellationToken cancellationToken) =>
+        await AskRunningAsync("status", dialTimeout, cancellationToken).ConfigureAwait(false) is { } reply && reply["peerId"] is not null ? reply : null;
+
+    /// <summary>The running node's reply to <paramref name="command"/>; null when no node answers it.</summary>
+    private async Task<JsonObject?> AskRunningAsync(string command, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (!File.Exists(ControlFiles.EndpointPath(settings.DataDirectory)))
         {
@@ -283,16 +316,15 @@ public sealed class NodeDoctor(NodeSettings settings, TimeSpan dialTimeout)
 
         try
         {
-            var client = await ControlClient.ConnectAsync(settings.DataDirectory, dialTimeout, cancellationToken).ConfigureAwait(false);
+            var client = await ControlClient.ConnectAsync(settings.DataDirectory, timeout, cancellationToken).ConfigureAwait(false);
             await using (client.ConfigureAwait(false))
             {
-                var reply = await client.SendAsync(new JsonObject { ["command"] = "status" }, cancellationToken).ConfigureAwait(false);
-                return reply["peerId"] is null ? null : reply;
+                return await client.SendAsync(new JsonObject { ["command"] = command }, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (ControlClientException)
         {
-            // No node answers (a stale endpoint file, or one too old to know 'status'): check as if none ran.
+            // No node answers (a stale endpoint file, or one too old to know the command): check as if none ran.
             return null;
         }
     }

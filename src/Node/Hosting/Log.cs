@@ -119,9 +119,18 @@ internal static partial class Log
     [LoggerMessage(EventId = 5064, Level = LogLevel.Information, Message = "Serving shard/1: accepting stores {AcceptStores}, {MaxBytesPerPeer} bytes and {MaxShardsPerPeer} shards per peer, {Replicas} replicas per put")]
     public static partial void ShardExchangeStarted(ILogger logger, bool acceptStores, long maxBytesPerPeer, long maxShardsPerPeer, int replicas);
 
-    [LoggerMessage(EventId = 5090, Level = LogLevel.Information, Message = "Trust: recomputed every {Interval}, {PreTrusted} pre-trusted peers besides this node, holders placed by {Placement}")]
+    [LoggerMessage(EventId = 5090, Level = LogLevel.Warning, Message = "No peer could dial {Announced} ({Reasons}); running as a DHT client: peers keep this node out of their routing tables until one can")]
+    public static partial void UnreachableRunningAsClient(ILogger logger, string announced, string reasons);
+
+    [LoggerMessage(EventId = 5091, Level = LogLevel.Information, Message = "A peer dialled {Announced} back; running as a DHT server again")]
+    public static partial void ReachableAgain(ILogger logger, string announced);
+
+    [LoggerMessage(EventId = 5092, Level = LogLevel.Debug, Message = "Reachability check failed ({Kind}): {Detail}; retrying next period")]
+    public static partial void ReachabilityCheckFailed(ILogger logger, string kind, string detail);
+
+    [LoggerMessage(EventId = 5095, Level = LogLevel.Information, Message = "Trust: recomputed every {Interval}, {PreTrusted} pre-trusted peers besides this node, holders placed by {Placement}")]
     public static partial void TrustStarted(ILogger logger, TimeSpan interval, int preTrusted, string placement);
 
-    [LoggerMessage(EventId = 5091, Level = LogLevel.Error, Message = "Trust computation failed ({Kind}: {Detail}); the previous trust stays in use")]
+    [LoggerMessage(EventId = 5096, Level = LogLevel.Error, Message = "Trust computation failed ({Kind}: {Detail}); the previous trust stays in use")]
     public static partial void TrustRecomputeFailed(ILogger logger, string kind, string detail);
 }

@@ -153,6 +153,7 @@ public static class NodeHostFactory
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Dht);
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().ShardExchange);
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Trust);
+        services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Reachability);
         services.AddSingleton<NodeStatus>();
         services.AddSingleton<ControlService>();
         services.AddHostedService(sp => sp.GetRequiredService<ControlService>());

@@ -11,13 +11,14 @@ namespace Overlay.Node.Hosting;
 /// </summary>
 public static class NodeProtocols
 {
-    /// <summary>The node's dispatcher: <c>ping/1</c> served from the start, <c>dht/1</c> once <see cref="DhtService"/> runs, <c>shard/1</c> once <see cref="ShardExchangeService"/> runs.</summary>
+    /// <summary>The node's dispatcher: <c>ping/1</c> served from the start, <c>dht/1</c> once <see cref="DhtService"/> runs, <c>shard/1</c> once <see cref="ShardExchangeService"/> runs, <c>reach/1</c> once <see cref="Reachability.ReachabilityService"/> runs.</summary>
     public static ProtocolDispatcher Create()
     {
         var protocols = new ProtocolDispatcher();
         protocols.Register(ProtocolIds.Ping, new PingProtocolHandler());
         protocols.Register(ProtocolIds.Dht);
         protocols.Register(ProtocolIds.Shard);
+        protocols.Register(ProtocolIds.Reach);
         return protocols;
     }
 }

@@ -1,17 +1,18 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Overlay.Node.Metrics;
+using Overlay.Node.Reachability;
 using Overlay.Node.Trust;
 
 namespace Overlay.Node.Hosting;
 
 /// <summary>
-/// What <c>overlay status</c> shows of a running node: identity, addresses, uptime, DHT, shard store and
-/// trust, the metrics endpoint, read from the services that own each at the moment of the request.
+/// What <c>overlay status</c> shows of a running node: identity, addresses, uptime, DHT, shard store, what it
+/// keeps for peers, trust, reachability and DHT mode, clock skew against peers, routing-table health and the metrics endpoint, read from the services that own each at the moment of the request.
 /// </summary>
 public sealed class NodeStatus(
-    NodeIdentityHolder identity, TransportService transport, DhtService dht, ShardStoreService store, MetricsEndpoint metrics, TimeProvider time,
-    TrustService? trust = null)
+    NodeIdentityHolder identity, TransportService transport, DhtService dht, ShardStoreService store, ShardExchangeService shards,
+    ReachabilityService reachability, MetricsEndpoint metrics, TimeProvider time, TrustService? trust = null)
 {
     private readonly long _started = time.GetTimestamp();
 
@@ -42,6 +43,9 @@ public sealed class NodeStatus(
             // Not open yet, or closing: the status says so by leaving the section null.
         }
 
+        var network = reachability.ToJson(reachability.Last);
+        // Since this start: the store keeps no per-owner totals to sum what is held for all peers now.
+        var exchange = shards.Metrics.ToJson();
         return new JsonObject
         {
             ["peerId"] = identity.Identity.PeerId.ToString(),
@@ -59,6 +63,15 @@ public sealed class NodeStatus(
             },
             ["storage"] = storage,
             ["trust"] = trust?.Summary(),
+            ["forPeers"] = new JsonObject
+            {
+                ["storesAccepted"] = exchange["storesAccepted"]?.DeepClone(),
+                ["storedBytes"] = exchange["storedBytes"]?.DeepClone(),
+                ["fetchesServed"] = exchange["fetchesServed"]?.DeepClone(),
+            },
+            ["reachability"] = network["reachability"]?.DeepClone(),
+            ["clock"] = network["clock"]?.DeepClone(),
+            ["routing"] = network["routing"]?.DeepClone(),
             ["metrics"] = new JsonObject { ["url"] = metrics.Url, ["problem"] = metrics.Problem },
             ["time"] = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
         };

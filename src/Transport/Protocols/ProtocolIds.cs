@@ -14,4 +14,7 @@ public static class ProtocolIds
 
     /// <summary><c>shard/1</c>: shards stored on, fetched from and audited at their holders (docs/PROTOCOL.md, "Shard protocol"); streams only.</summary>
     public static ProtocolId Shard { get; } = new(3, "shard/1", TrafficClass.Bulk);
+
+    /// <summary><c>reach/1</c>: a peer's clock, and a dial back to the address the asker announces (docs/PROTOCOL.md, "Reachability protocol").</summary>
+    public static ProtocolId Reach { get; } = new(4, "reach/1", TrafficClass.Control);
 }

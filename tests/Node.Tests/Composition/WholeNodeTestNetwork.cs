@@ -21,14 +21,15 @@ internal sealed class WholeNodeTestNetwork : IDisposable
     // Receipts of the shards the nodes place, per network: a rerun with the same seed starts from an empty book.
     private readonly string _books = Path.Combine(Path.GetTempPath(), "overlay-whole-node-tests-" + Guid.NewGuid().ToString("N"));
 
-    public WholeNodeTestNetwork(int count, int seed, DhtOptions dht, DhtHostOptions? dhtHost = null, Func<int, ShardExchangeOptions>? shardExchange = null)
+    public WholeNodeTestNetwork(
+        int count, int seed, DhtOptions dht, DhtHostOptions? dhtHost = null, Func<int, DhtHostOptions>? dhtHostOf = null, Func<int, ShardExchangeOptions>? shardExchange = null)
     {
         Clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         Net = new InMemoryNetwork(Clock, seed, new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(10))), recordEvents: true);
         Nodes = new OverlayNode[count];
         Transports = new InMemoryTransport[count];
         var keys = new Random(seed);
-        var meters = _metrics.GetRequiredService<IMeterFactory>();
+        var meters = Meters = _metrics.GetRequiredService<IMeterFactory>();
         string? bootstrap = null;
         Net.Run(async () =>
         {
@@ -37,7 +38,8 @@ internal sealed class WholeNodeTestNetwork : IDisposable
                 var index = i;
                 Nodes[i] = NodeComposition.Build(InMemoryNodeParts.Create(
                     Net, new NodeIdentityHolder(NodeIdentity.FromRandom(keys), createdThisStart: false), (seed * 1000) + i, bootstrap,
-                    t => Transports[index] = t, dht, meters, NullLoggerFactory.Instance, dhtHost: dhtHost, shardExchange: shardExchange?.Invoke(index), ownedShardsDirectory: Path.Combine(_books, index.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+                    t => Transports[index] = t, dht, meters, NullLoggerFactory.Instance, dhtHost: dhtHostOf?.Invoke(index) ?? dhtHost, shardExchange: shardExchange?.Invoke(index),
+                    ownedShardsDirectory: Path.Combine(_books, index.ToString(System.Globalization.CultureInfo.InvariantCulture))));
                 await Nodes[i].StartAsync(CancellationToken.None);
                 bootstrap ??= Nodes[0].Transport.LocalAddresses[0].ToString();
             }
@@ -52,6 +54,9 @@ internal sealed class WholeNodeTestNetwork : IDisposable
     }
 
     public VirtualTimeProvider Clock { get; }
+
+    /// <summary>The meters every node of the network shares.</summary>
+    public IMeterFactory Meters { get; }
 
     public InMemoryNetwork Net { get; }
 
