@@ -1,9 +1,11 @@
+using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Overlay.Crypto;
 using Overlay.Dht.Coordinates;
 using Overlay.Dht.Lookup;
 using Overlay.Dht.Records;
 using Overlay.Dht.Routing;
+using Overlay.Transport.Interactions;
 
 namespace Overlay.Dht;
 
@@ -11,8 +13,8 @@ namespace Overlay.Dht;
 /// Runs DHT operations over an <see cref="IDhtRpc"/>: drives a <see cref="LookupState"/>, applies the
 /// per-request timeout and each lookup's per-peer patience on the injected <see cref="TimeProvider"/>, and keeps the routing table up to
 /// date with who answered (and pings a full bucket's oldest contact when asked to). The routing table is
-/// only touched under a lock on the table instance itself, so concurrent operations (and a request
-/// handler serving the same table under that lock) are safe.
+/// reached only through its guard (<see cref="Guarded{T}"/>), which the node shares with its request
+/// handler, so concurrent operations are safe.
 /// </summary>
 public sealed class DhtClient
 {
@@ -22,10 +24,12 @@ public sealed class DhtClient
     /// <summary>Longest wait between a put's retries.</summary>
     public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
 
-    // The table itself is the lock, so the request handler serving the same table can share it.
-    private readonly object _gate;
-    private readonly RoutingTable _table;
-    private readonly IDhtRpc _rpc;
+    // Shared with the request handler and the node's maintenance: reached only through its guard.
+    private readonly Guarded<RoutingTable> _table;
+    private readonly PeerId _self;
+    // Guards _maintenance, which only this client touches.
+    private readonly Lock _maintenanceGate = new();
+    private readonly DhtRequestRunner _requests;
     private readonly DhtOptions _options;
     private readonly TimeProvider _time;
     private readonly IRttEstimator? _rtt;
@@ -45,16 +49,27 @@ public sealed class DhtClient
     /// </param>
     /// <param name="validator">Checks records found by <see cref="FindValueAsync"/>; required for it.</param>
     /// <param name="random">Seeded source of the jitter on put retries (so concurrent puts do not retry in step); none when null.</param>
-    public DhtClient(RoutingTable table, IDhtRpc rpc, DhtOptions options, TimeProvider time, IRttEstimator? rtt = null, RecordValidator? validator = null, Random? random = null)
+    /// <param name="interactions">Told of every request that timed out (the adapter reports the rest); none when null.</param>
+    public DhtClient(
+        RoutingTable table, IDhtRpc rpc, DhtOptions options, TimeProvider time, IRttEstimator? rtt = null, RecordValidator? validator = null, Random? random = null,
+        IInteractionObserver? interactions = null)
+        : this(new Guarded<RoutingTable>(table ?? throw new ArgumentNullException(nameof(table))), table.Self, rpc, options, time, rtt, validator, random, interactions)
+    {
+    }
+
+    /// <summary>Creates a client over a routing table the node shares behind <paramref name="table"/>'s guard.</summary>
+    internal DhtClient(
+        Guarded<RoutingTable> table, PeerId self, IDhtRpc rpc, DhtOptions options, TimeProvider time, IRttEstimator? rtt, RecordValidator? validator, Random? random,
+        IInteractionObserver? interactions)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(rpc);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         _table = table;
-        _gate = table;
-        _rpc = rpc;
+        _self = self;
         _options = options.EnsureValid();
+        _requests = new DhtRequestRunner(rpc, _options, time, interactions ?? InteractionObservers.None);
         _time = time;
         _rtt = rtt;
         _validator = validator;
@@ -242,12 +257,12 @@ public sealed class DhtClient
         var stale = new int[RoutingTable.BucketCount];
         int n;
         var targets = new List<PeerId>();
-        lock (_gate)
+        using (_table.Enter(out var table))
         {
-            n = _table.StaleBuckets(_time.GetUtcNow(), stale);
+            n = table.StaleBuckets(_time.GetUtcNow(), stale);
             for (var i = 0; i < n; i++)
             {
-                targets.Add(_table.RandomIdInBucket(stale[i], random));
+                targets.Add(table.RandomIdInBucket(stale[i], random));
             }
         }
 
@@ -265,7 +280,7 @@ public sealed class DhtClient
     /// </summary>
     public Task WhenMaintenanceIdleAsync()
     {
-        lock (_gate)
+        lock (_maintenanceGate)
         {
             return Task.WhenAll(_maintenance.ToArray());
         }
@@ -274,13 +289,13 @@ public sealed class DhtClient
     // failed, when given, receives each peer whose request failed: NoAnswer, or RateLimited when it refused under its rate limit.
     private async Task<(LookupResult Result, DhtRecord? Record)> RunAsync(PeerId target, bool findValue, Dictionary<PeerId, RecordRejection>? failed, CancellationToken cancellationToken)
     {
-        var state = new LookupState(target, _table.Self, _options);
+        var state = new LookupState(target, _self, _options);
         // Sized for a typical lookup (a few dozen answers naming mostly the same peers) so it rarely grows.
         var known = new Dictionary<PeerId, (DhtPeer Peer, double RttMs)>(4 * _options.K);
         var seeds = new Contact[_options.K];
-        lock (_gate)
+        using (_table.Enter(out var table))
         {
-            var n = _table.FindClosest(target, seeds);
+            var n = table.FindClosest(target, seeds);
             var peers = new LookupPeer[n];
             for (var i = 0; i < n; i++)
             {
@@ -291,7 +306,7 @@ public sealed class DhtClient
                 peers[i] = new LookupPeer(c.Id, rtt);
             }
 
-            _table.MarkLookup(target, _time.GetUtcNow());
+            table.MarkLookup(target, _time.GetUtcNow());
             state.AddSeeds(peers);
         }
 
@@ -330,6 +345,9 @@ public sealed class DhtClient
                     case LookupEventKind.Slow:
                         state.OnSlow(e.Peer);
                         continue;
+                    case LookupEventKind.Fault:
+                        e.Fault!.Throw();
+                        break;
                     case LookupEventKind.GaveUp:
                         // A put looks again for a close peer it stopped waiting for, as for one that failed.
                         if (state.OnGaveUp(e.Peer))
@@ -384,7 +402,7 @@ public sealed class DhtClient
             // Nobody reads on: requests still running report only to the routing table, and count as
             // this client's background work until they do.
             events.Writer.TryComplete();
-            lock (_gate)
+            lock (_maintenanceGate)
             {
                 _maintenance.RemoveAll(t => t.IsCompleted);
                 foreach (var r in requests)
@@ -508,20 +526,25 @@ public sealed class DhtClient
 
     private async Task RunRequestAsync(DhtPeer peer, PeerId target, bool findValue, RequestWatch watch, CancellationToken cancellationToken)
     {
-        Reply reply;
+        LookupReply reply;
         try
         {
             reply = await RequestAsync(peer, target, findValue, cancellationToken);
         }
-        finally
-        {
-            watch.Dispose();
-        }
-
-        if (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The caller gave up on the whole operation: that says nothing about the peer.
             return;
+        }
+        catch (Exception e)
+        {
+            // A bug of this node, not the peer's failure: the lookup rethrows it to its caller.
+            watch.Events.TryWrite(new LookupEvent(peer.Id, LookupEventKind.Fault, default, ExceptionDispatchInfo.Capture(e)));
+            throw;
+        }
+        finally
+        {
+            watch.Dispose();
         }
 
         var now = _time.GetUtcNow();
@@ -529,9 +552,9 @@ public sealed class DhtClient
         {
             if (!reply.RateLimited)
             {
-                lock (_gate)
+                using (_table.Enter(out var table))
                 {
-                    _table.OnRequestFailed(peer.Id, now);
+                    table.OnRequestFailed(peer.Id, now);
                 }
             }
         }
@@ -545,63 +568,51 @@ public sealed class DhtClient
         watch.Events.TryWrite(new LookupEvent(peer.Id, LookupEventKind.Answer, reply));
     }
 
-    private async Task<Reply> RequestAsync(DhtPeer peer, PeerId target, bool findValue, CancellationToken cancellationToken)
+    private async Task<LookupReply> RequestAsync(DhtPeer peer, PeerId target, bool findValue, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        var started = _time.GetTimestamp();
-        try
+        // Whatever the peer did wrong (timeout, refusal, protocol error), Kademlia treats it as one failed
+        // request; the lookup goes on with other candidates. A peer that refused under its rate limit
+        // answered, though: it is alive, and the table must not count it as failing.
+        if (findValue)
         {
-            if (findValue)
-            {
-                // WaitAsync bounds the wait even if an implementation ignores the token.
-                var answer = await _rpc.FindValueAsync(peer, target, linked.Token).WaitAsync(linked.Token);
-                return new Reply(false, answer.Closer, answer.Record, _time.GetElapsedTime(started).TotalMilliseconds);
-            }
+            var value = await _requests.RunAsync(peer, DhtOperations.FindValue, (rpc, p, ct) => rpc.FindValueAsync(p, target, ct), cancellationToken);
+            return value.Answered
+                ? new LookupReply(false, value.Value!.Closer, value.Value.Record, value.ElapsedMs)
+                : new LookupReply(true, [], null, double.NaN, value.RateLimited);
+        }
 
-            var closer = await _rpc.FindNodeAsync(peer, target, linked.Token).WaitAsync(linked.Token);
-            return new Reply(false, closer, null, _time.GetElapsedTime(started).TotalMilliseconds);
-        }
-        catch (Exception e)
-        {
-            // Whatever went wrong on the way (timeout, refusal, protocol error), Kademlia treats it as
-            // one failed request; the lookup goes on with other candidates. A peer that refused under its
-            // rate limit answered, though: it is alive, and the table must not count it as failing.
-            return new Reply(true, [], null, double.NaN, e is Wire.DhtProtocolException { ErrorCode: Wire.DhtErrorCode.RateLimited });
-        }
+        var nodes = await _requests.RunAsync(peer, DhtOperations.FindNode, (rpc, p, ct) => rpc.FindNodeAsync(p, target, ct), cancellationToken);
+        return nodes.Answered ? new LookupReply(false, nodes.Value!, null, nodes.ElapsedMs) : new LookupReply(true, [], null, double.NaN, nodes.RateLimited);
     }
 
     private async Task<RecordRejection> StoreOneAsync(DhtPeer peer, DhtRecord record, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
+        var store = await _requests.RunAsync(peer, DhtOperations.Store, (rpc, p, ct) => rpc.StoreAsync(p, record, ct), cancellationToken);
+        if (store.Answered)
         {
-            return await _rpc.StoreAsync(peer, record, linked.Token).WaitAsync(linked.Token);
+            return store.Value;
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            // A store that failed in transit gave no verdict: not counted as accepted, and a put asks again.
-            lock (_gate)
-            {
-                _table.OnRequestFailed(peer.Id, _time.GetUtcNow());
-            }
 
-            return RecordRejection.NoAnswer;
+        // A store that failed in transit gave no verdict: not counted as accepted, and a put asks again.
+        using (_table.Enter(out var table))
+        {
+            table.OnRequestFailed(peer.Id, _time.GetUtcNow());
         }
+
+        return RecordRejection.NoAnswer;
     }
 
     private void Observe(DhtPeer peer, DateTimeOffset now, double rttMs)
     {
         ObserveResult result;
-        lock (_gate)
+        using (_table.Enter(out var table))
         {
-            result = _table.Observe(peer.Id, peer.Group, now, rttMs, peer.Address, _rtt?.CoordinateOf(peer.Id));
-            if (result.Outcome == ObserveOutcome.PingRequired)
-            {
-                _maintenance.RemoveAll(t => t.IsCompleted);
-                _maintenance.Add(PingAndReportAsync(result.PingTarget!));
-            }
+            result = table.Observe(peer.Id, peer.Group, now, rttMs, peer.Address, _rtt?.CoordinateOf(peer.Id));
+        }
+
+        if (result.Outcome == ObserveOutcome.PingRequired)
+        {
+            StartPing(result.PingTarget!);
         }
     }
 
@@ -612,7 +623,7 @@ public sealed class DhtClient
     /// </summary>
     internal void StartPing(Contact contact)
     {
-        lock (_gate)
+        lock (_maintenanceGate)
         {
             _maintenance.RemoveAll(t => t.IsCompleted);
             _maintenance.Add(PingAndReportAsync(contact));
@@ -621,24 +632,17 @@ public sealed class DhtClient
 
     private async Task PingAndReportAsync(Contact contact)
     {
-        var answered = false;
-        var started = _time.GetTimestamp();
-        using (var timeout = new CancellationTokenSource(_options.RequestTimeout, _time))
-        {
-            try
+        // No answer in time, or any failure the peer caused: the contact did not prove it is alive.
+        var ping = await _requests.RunAsync(
+            new DhtPeer(contact.Id, contact.Address, contact.Group), DhtOperations.Ping, static async (rpc, p, ct) =>
             {
-                await _rpc.PingAsync(new DhtPeer(contact.Id, contact.Address, contact.Group), timeout.Token).WaitAsync(timeout.Token);
-                answered = true;
-            }
-            catch (Exception)
-            {
-                // No answer in time, or any transport error: the contact did not prove it is alive.
-            }
-        }
-
-        lock (_gate)
+                await rpc.PingAsync(p, ct);
+                return true;
+            },
+            CancellationToken.None);
+        using (_table.Enter(out var table))
         {
-            _table.OnPingResult(contact.Id, answered, _time.GetUtcNow(), answered ? _time.GetElapsedTime(started).TotalMilliseconds : double.NaN);
+            table.OnPingResult(contact.Id, ping.Answered, _time.GetUtcNow(), ping.Answered ? ping.ElapsedMs : double.NaN);
         }
     }
 
@@ -647,62 +651,5 @@ public sealed class DhtClient
     {
         var estimate = _rtt?.EstimateRtt(peer) ?? double.NaN;
         return double.IsNaN(estimate) ? known : estimate;
-    }
-
-    private enum LookupEventKind : byte
-    {
-        Answer,
-        Slow,
-        GaveUp,
-    }
-
-    // ElapsedMs includes a handshake when the request needed a new connection: only a fallback for the table.
-    private readonly record struct Reply(bool Failed, IReadOnlyList<DhtPeer> Closer, DhtRecord? Record, double ElapsedMs, bool RateLimited = false);
-
-    private readonly record struct LookupEvent(PeerId Peer, LookupEventKind Kind, Reply Reply);
-
-    /// <summary>One timer per lookup request on the injected clock: reports "slow", then "give up".</summary>
-    private sealed class RequestWatch : IDisposable
-    {
-        private readonly PeerId _peer;
-        private readonly TimeSpan _hedge;
-        private readonly TimeSpan _giveUp;
-        private readonly ITimer? _timer;
-        private bool _slowReported;
-
-        public RequestWatch(PeerId peer, ChannelWriter<LookupEvent> events, TimeSpan hedge, TimeSpan giveUp, TimeProvider time)
-        {
-            _peer = peer;
-            Events = events;
-            _hedge = hedge;
-            _giveUp = giveUp;
-            var first = hedge != Timeout.InfiniteTimeSpan ? hedge : giveUp;
-            _slowReported = hedge == Timeout.InfiniteTimeSpan;
-            if (first != Timeout.InfiniteTimeSpan)
-            {
-                _timer = time.CreateTimer(static s => ((RequestWatch)s!).Fire(), this, first, Timeout.InfiniteTimeSpan);
-            }
-        }
-
-        public ChannelWriter<LookupEvent> Events { get; }
-
-        public void Dispose() => _timer?.Dispose();
-
-        private void Fire()
-        {
-            if (!_slowReported)
-            {
-                _slowReported = true;
-                Events.TryWrite(new LookupEvent(_peer, LookupEventKind.Slow, default));
-                if (_giveUp != Timeout.InfiniteTimeSpan)
-                {
-                    _timer!.Change(_giveUp - _hedge, Timeout.InfiniteTimeSpan);
-                }
-
-                return;
-            }
-
-            Events.TryWrite(new LookupEvent(_peer, LookupEventKind.GaveUp, default));
-        }
     }
 }

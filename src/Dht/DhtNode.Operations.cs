@@ -56,9 +56,9 @@ public sealed partial class DhtNode
         var record = Sign(key, value.Span, (ulong)now.ToUnixTimeMilliseconds(), now + _options.RecordTtl);
         RecordRejection local;
         var saved = Task.CompletedTask;
-        lock (_store)
+        using (_store.Enter(out var store))
         {
-            local = _store.Put(record, now, publishedLocally: true);
+            local = store.Put(record, now, publishedLocally: true);
             if (local == RecordRejection.None)
             {
                 // Queued under the store's lock, so the file sees a key's versions in the order the store did.
@@ -85,9 +85,9 @@ public sealed partial class DhtNode
         try
         {
             DhtRecord? found;
-            lock (_store)
+            using (_store.Enter(out var store))
             {
-                found = _store.Get(key, _time.GetUtcNow());
+                found = store.Get(key, _time.GetUtcNow());
             }
 
             found ??= await _client.FindValueAsync(key, cancellationToken);

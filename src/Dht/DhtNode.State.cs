@@ -20,11 +20,11 @@ public sealed partial class DhtNode
     {
         var result = new List<ContactSnapshot>();
         var buffer = new Contact[_options.K];
-        lock (_table)
+        using (_table.Enter(out var table))
         {
             for (var i = 0; i < RoutingTable.BucketCount; i++)
             {
-                var n = _table.CopyBucket(i, buffer);
+                var n = table.CopyBucket(i, buffer);
                 for (var j = 0; j < n; j++)
                 {
                     var c = buffer[j];
@@ -33,11 +33,11 @@ public sealed partial class DhtNode
             }
         }
 
-        lock (_vivaldi)
+        using (_vivaldi.Enter(out var vivaldi))
         {
             for (var i = 0; i < result.Count; i++)
             {
-                if (_vivaldi.TryGetPeerCoordinate(result[i].Id, out var coordinate))
+                if (vivaldi.TryGetPeerCoordinate(result[i].Id, out var coordinate))
                 {
                     result[i] = result[i] with { Coordinate = coordinate };
                 }
@@ -51,9 +51,9 @@ public sealed partial class DhtNode
     public IReadOnlyList<SavedRecord> SnapshotRecords()
     {
         var result = new List<SavedRecord>();
-        lock (_store)
+        using (_store.Enter(out var store))
         {
-            _store.CopyRecords(_time.GetUtcNow(), result);
+            store.CopyRecords(_time.GetUtcNow(), result);
         }
 
         return result;
@@ -65,9 +65,9 @@ public sealed partial class DhtNode
     public IReadOnlyList<SavedProvider> SnapshotProviders()
     {
         var result = new List<SavedProvider>();
-        lock (_store)
+        using (_store.Enter(out var store))
         {
-            _store.CopyProviders(_time.GetUtcNow(), result);
+            store.CopyProviders(_time.GetUtcNow(), result);
         }
 
         return result;
@@ -91,16 +91,16 @@ public sealed partial class DhtNode
                 continue;
             }
 
-            var group = System.Net.IPAddress.TryParse(address.HostText, out var ip) ? NetworkGroup.FromAddress(ip) : NetworkGroup.Unknown;
-            lock (_table)
+            var group = NetworkGroup.Of(address);
+            using (_table.Enter(out var table))
             {
                 // Saved contacts are no fresher than their save: keep their last-seen time, never one in the future.
                 var seen = c.LastSeen < now ? c.LastSeen : now;
-                var result = _table.Observe(c.Id, group, seen, c.LatencyMs, address.WithPeer(null).ToString());
+                var result = table.Observe(c.Id, group, seen, c.LatencyMs, address.WithPeer(null).ToString());
                 if (result.Outcome == ObserveOutcome.PingRequired && result.PingTarget is { } incumbent)
                 {
                     // Restored contacts are all equally unverified; the first one in keeps its place.
-                    _table.OnPingResult(incumbent.Id, answered: true, seen);
+                    table.OnPingResult(incumbent.Id, answered: true, seen);
                 }
 
                 added += result.Outcome == ObserveOutcome.Added ? 1 : 0;
@@ -125,15 +125,15 @@ public sealed partial class DhtNode
         // node's key is its own publication (nobody else holds the key), and a foreign record marked as ours
         // in an edited file would have the node re-sign over another publisher's key.
         var local = saved.Sealed ? saved.PublishedLocally : saved.Record.PublisherPublicKey.Span.SequenceEqual(_identity.PublicKey.Encoded);
-        lock (_store)
+        using (_store.Enter(out var store))
         {
             var now = _time.GetUtcNow();
-            var verdict = _store.Restore(saved.Record, now, local, saved.Sealed);
+            var verdict = store.Restore(saved.Record, now, local, saved.Sealed);
             if (verdict == RecordRejection.None && (!saved.Sealed || local != saved.PublishedLocally))
             {
                 _restoreWrites.Add(Journal(DhtStateChange.StoreRecord(new SavedRecord(saved.Record, local))));
             }
-            else if (verdict != RecordRejection.None && _store.Get(saved.Record.Key, now) is null)
+            else if (verdict != RecordRejection.None && store.Get(saved.Record.Key, now) is null)
             {
                 _restoreWrites.Add(Journal(DhtStateChange.RemoveRecord(saved.Record.Key)));
             }
@@ -154,13 +154,13 @@ public sealed partial class DhtNode
     {
         ArgumentNullException.ThrowIfNull(saved.Record);
         var now = _time.GetUtcNow();
-        lock (_store)
+        using (_store.Enter(out var store))
         {
             RecordRejection verdict;
             if (!saved.AnnouncedLocally)
             {
                 // The provider authenticated itself when it stored the record here, and the row's seal shows the file kept it unchanged.
-                verdict = _store.AddProvider(saved.Record, saved.Record.Provider, now);
+                verdict = store.AddProvider(saved.Record, saved.Record.Provider, now);
             }
             else if (saved.Record.Provider != Id)
             {
@@ -169,7 +169,7 @@ public sealed partial class DhtNode
             else
             {
                 var announced = saved.Record.Expires - _options.RecordTtl;
-                verdict = _store.AddAnnounced(saved.Record, announced < now ? announced : now, now);
+                verdict = store.AddAnnounced(saved.Record, announced < now ? announced : now, now);
             }
 
             if (verdict != RecordRejection.None)
@@ -187,7 +187,7 @@ public sealed partial class DhtNode
     /// </summary>
     public Task WhenRestoreSavedAsync()
     {
-        lock (_store)
+        using (_store.Enter(out var store))
         {
             var all = Task.WhenAll(_restoreWrites);
             _restoreWrites.Clear();

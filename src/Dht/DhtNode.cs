@@ -6,7 +6,7 @@ using Overlay.Dht.Records;
 using Overlay.Dht.Routing;
 using Overlay.Dht.Wire;
 using Overlay.Transport;
-using Overlay.Transport.Pooling;
+using Overlay.Transport.Interactions;
 
 namespace Overlay.Dht;
 
@@ -14,7 +14,10 @@ namespace Overlay.Dht;
 /// One DHT participant: identity, transport, routing table, lookups, record store and the maintenance
 /// that keeps them fresh, all on the injected <see cref="TimeProvider"/> and seeded <see cref="Random"/>.
 /// Round-trip times of successful requests feed the node's Vivaldi coordinate, and lookups order
-/// candidates by the RTT that coordinate predicts. Safe to call concurrently.
+/// candidates by the RTT that coordinate predicts. Safe to call concurrently: the routing table, the record
+/// store, the rate limiter and the coordinates are each reached only through one <see cref="Guarded{T}"/> that
+/// the node creates and hands to its client and request handler. Requests go through the
+/// <see cref="IDhtNetwork"/> the node runs on, and every exchange's outcome goes to the interaction seam.
 /// </summary>
 public sealed partial class DhtNode : IAsyncDisposable
 {
@@ -22,17 +25,19 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly DhtOptions _options;
     private readonly TimeProvider _time;
     private readonly Random _random;
-    private readonly RoutingTable _table;
-    private readonly RecordStore _store;
-    private readonly VivaldiNode _vivaldi;
-    private readonly ConnectionPool _pool;
-    private readonly TransportDhtRpc _rpc;
+    // The structures the client, the request handler and maintenance share: each reached only through its
+    // guard, created here, so the node is their one owner.
+    private readonly Guarded<RoutingTable> _table;
+    private readonly Guarded<RecordStore> _store;
+    private readonly Guarded<VivaldiNode> _vivaldi;
+    private readonly IDhtNetwork _network;
+    private readonly IDhtRpc _rpc;
+    private readonly DhtRequestRunner _requests;
     private readonly DhtClient _client;
     private readonly Meter? _ownedMeter;
-    private readonly PeerRateLimiter _limiter;
+    private readonly Guarded<PeerRateLimiter> _limiter;
     private readonly IDhtStateJournal? _journal;
     private readonly List<Task> _restoreWrites = [];
-    private readonly bool _hostOwnsTransport;
     private string? _address;
 
     /// <summary>Creates a node; call <see cref="StartAsync"/> to listen and <see cref="BootstrapAsync"/> to join.</summary>
@@ -45,51 +50,46 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <param name="meter">Meter for the DHT counters; the node creates its own when null.</param>
     /// <param name="vivaldiOptions">Coordinate options; defaults when null.</param>
     /// <param name="journal">Where records this node keeps are saved before it acknowledges them; null keeps them in memory only.</param>
+    /// <param name="interactions">Told how every request this node sends ends; none when null.</param>
     public DhtNode(
         NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Func<ProtocolDispatcher, ITransport> createTransport,
-        TransportOptions? transportOptions = null, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, IDhtStateJournal? journal = null)
-        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate: null, hostOwnsTransport: false, announcedAddress: null, journal, handler =>
-        {
-            ArgumentNullException.ThrowIfNull(createTransport);
-            var transport = createTransport(new ProtocolDispatcher(ProtocolIds.Dht, handler));
-            return (transport, new ConnectionPool(transport, transportOptions ?? new TransportOptions(), time));
-        })
+        TransportOptions? transportOptions = null, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, IDhtStateJournal? journal = null,
+        IInteractionObserver? interactions = null)
+        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate: null, announcedAddress: null, journal, interactions,
+            handler => Wire.PooledDhtNetwork.Create(createTransport, new ProtocolDispatcher(ProtocolIds.Dht, handler), transportOptions, time))
     {
     }
 
     /// <summary>
-    /// Creates a node that shares its host's transport and connection pool: one listener and one pool
-    /// per process, with the host serving <c>dht/1</c> through <see cref="RequestHandler"/>. The host
-    /// listens and owns both; <see cref="DisposeAsync"/> leaves them open and <see cref="StartAsync"/> is not called.
+    /// Creates a node on its host's network (for a daemon, <see cref="Wire.PooledDhtNetwork"/> over the host's
+    /// transport and connection pool: one listener and one pool per process), with the host serving <c>dht/1</c>
+    /// through <see cref="RequestHandler"/>. The host listens and owns the network; <see cref="DisposeAsync"/>
+    /// disposes only what the network says it owns, and <see cref="StartAsync"/> is not called.
     /// </summary>
     /// <param name="identity">The node's key (the one the transport authenticates with). Not disposed by the node.</param>
     /// <param name="options">DHT options (validated here).</param>
     /// <param name="time">Clock for timeouts, expiry and maintenance.</param>
     /// <param name="random">Seeded source for refresh targets and coordinates.</param>
-    /// <param name="transport">The host's transport.</param>
-    /// <param name="pool">The host's connection pool over <paramref name="transport"/>; requests are dialled through it.</param>
+    /// <param name="network">The host's network: its transport, and how requests reach peers.</param>
     /// <param name="announcedAddress">Where peers can dial this node (sent with every request, no PeerId pinned), or null to stay out of others' tables.</param>
     /// <param name="meter">Meter for the DHT counters; the node creates its own when null.</param>
     /// <param name="vivaldiOptions">Coordinate options; defaults when null.</param>
     /// <param name="startCoordinate">Coordinate before any round trip is measured (e.g. <see cref="VivaldiCoordinate.FromLocation"/> of a configured location); the origin when null.</param>
     /// <param name="journal">Where records this node keeps are saved before it acknowledges them; null keeps them in memory only.</param>
+    /// <param name="interactions">Told how every request this node sends ends (the node's interaction seam); none when null.</param>
     public DhtNode(
-        NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, ITransport transport, ConnectionPool pool,
+        NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, IDhtNetwork network,
         TransportAddress? announcedAddress, Meter? meter = null, VivaldiOptions? vivaldiOptions = null, VivaldiCoordinate? startCoordinate = null,
-        IDhtStateJournal? journal = null)
-        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate, hostOwnsTransport: true, announcedAddress, journal, _ =>
-        {
-            ArgumentNullException.ThrowIfNull(transport);
-            ArgumentNullException.ThrowIfNull(pool);
-            return (transport, pool);
-        })
+        IDhtStateJournal? journal = null, IInteractionObserver? interactions = null)
+        : this(identity, options, time, random, meter, vivaldiOptions, startCoordinate, announcedAddress, journal, interactions,
+            _ => network ?? throw new ArgumentNullException(nameof(network)))
     {
     }
 
     private DhtNode(
         NodeIdentity identity, DhtOptions options, TimeProvider time, Random random, Meter? meter, VivaldiOptions? vivaldiOptions,
-        VivaldiCoordinate? startCoordinate, bool hostOwnsTransport, TransportAddress? announcedAddress, IDhtStateJournal? journal,
-        Func<IProtocolHandler, (ITransport Transport, ConnectionPool Pool)> attach)
+        VivaldiCoordinate? startCoordinate, TransportAddress? announcedAddress, IDhtStateJournal? journal,
+        IInteractionObserver? interactions, Func<IProtocolHandler, IDhtNetwork> attach)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(options);
@@ -99,10 +99,9 @@ public sealed partial class DhtNode : IAsyncDisposable
         _options = options.EnsureValid();
         _time = time;
         _random = random;
-        _hostOwnsTransport = hostOwnsTransport;
         _journal = journal;
         _address = announcedAddress?.WithPeer(null).ToString();
-        _vivaldi = new VivaldiNode(vivaldiOptions ?? new VivaldiOptions(), random, startCoordinate ?? VivaldiCoordinate.Origin);
+        _vivaldi = new Guarded<VivaldiNode>(new VivaldiNode(vivaldiOptions ?? new VivaldiOptions(), random, startCoordinate ?? VivaldiCoordinate.Origin));
         if (meter is null)
         {
             _ownedMeter = new Meter(DhtMetrics.MeterName);
@@ -113,14 +112,17 @@ public sealed partial class DhtNode : IAsyncDisposable
         meter.CreateObservableGauge("overlay.dht.contacts", () => ContactCount, "{contact}", "Contacts in the routing table.");
         meter.CreateObservableGauge("overlay.dht.records", () => RecordCount, "{record}", "Value records held.");
         var validator = new RecordValidator(_options, new IdentityRecordVerifier());
-        _table = new RoutingTable(identity.PeerId, _options, time.GetUtcNow());
-        _store = new RecordStore(_options, validator);
-        _limiter = new PeerRateLimiter(_options);
+        _table = new Guarded<RoutingTable>(new RoutingTable(identity.PeerId, _options, time.GetUtcNow()));
+        _store = new Guarded<RecordStore>(new RecordStore(_options, validator));
+        _limiter = new Guarded<PeerRateLimiter>(new PeerRateLimiter(_options));
         RequestHandler = new DhtRequestHandler(_table, _store, _limiter, _options, time, Metrics, CurrentCoordinate, c => _client!.StartPing(c), journal);
-        (Transport, _pool) = attach(RequestHandler);
-        _rpc = new TransportDhtRpc(_pool, _options, time, validator, Metrics, () => Volatile.Read(ref _address), OnAnswer);
+        _network = attach(RequestHandler);
+        interactions ??= InteractionObservers.None;
+        _rpc = _network.CreateRpc(new DhtRpcContext(_options, time, validator, Metrics, () => Volatile.Read(ref _address), OnAnswer, interactions));
+        _requests = new DhtRequestRunner(_rpc, _options, time, interactions);
         // The client draws retry jitter from a source of its own, seeded from the node's: one seed, one run.
-        _client = new DhtClient(_table, _rpc, _options, time, new VivaldiRttEstimator(_vivaldi, _options.UseReportedCoordinates), validator, new Random(random.Next()));
+        _client = new DhtClient(
+            _table, identity.PeerId, _rpc, _options, time, new VivaldiRttEstimator(_vivaldi, _options.UseReportedCoordinates), validator, new Random(random.Next()), interactions);
     }
 
     /// <summary>Serves the DHT requests peers send this node (protocol <c>dht/1</c>); a host sharing its transport registers it with its dispatcher.</summary>
@@ -130,7 +132,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     public PeerId Id => _identity.PeerId;
 
     /// <summary>The node's transport.</summary>
-    public ITransport Transport { get; }
+    public ITransport Transport => _network.Transport;
 
     /// <summary>The node's counters.</summary>
     public DhtMetrics Metrics { get; }
@@ -151,9 +153,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         get
         {
-            lock (_table)
+            using (_table.Enter(out var table))
             {
-                return _table.Count;
+                return table.Count;
             }
         }
     }
@@ -161,9 +163,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <summary>Failed requests to <paramref name="peer"/> since it last answered, or -1 when it is not in the routing table.</summary>
     public int FailuresOf(PeerId peer)
     {
-        lock (_table)
+        using (_table.Enter(out var table))
         {
-            return _table.Find(peer)?.FailedRequests ?? -1;
+            return table.Find(peer)?.FailedRequests ?? -1;
         }
     }
 
@@ -171,29 +173,29 @@ public sealed partial class DhtNode : IAsyncDisposable
     internal DhtNodeCensus Census()
     {
         int contacts, cached, limited, filtered, coordinates, records;
-        lock (_table)
+        using (_table.Enter(out var table))
         {
-            contacts = _table.Count;
-            cached = _table.ReplacementTotal;
+            contacts = table.Count;
+            cached = table.ReplacementTotal;
         }
 
-        lock (_limiter)
+        using (_limiter.Enter(out var limiter))
         {
-            limited = _limiter.TrackedPeers;
+            limited = limiter.TrackedPeers;
         }
 
-        lock (_vivaldi)
+        using (_vivaldi.Enter(out var vivaldi))
         {
-            filtered = _vivaldi.FilteredPeers;
+            filtered = vivaldi.FilteredPeers;
             coordinates = filtered;
         }
 
-        lock (_store)
+        using (_store.Enter(out var store))
         {
-            records = _store.Count;
+            records = store.Count;
         }
 
-        return new DhtNodeCensus(contacts, cached, limited, filtered, coordinates, records, _pool.Count);
+        return new DhtNodeCensus(contacts, cached, limited, filtered, coordinates, records, _network.ConnectionCount);
     }
 
     /// <summary>Records held (own and others').</summary>
@@ -201,9 +203,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         get
         {
-            lock (_store)
+            using (_store.Enter(out var store))
             {
-                return _store.Count;
+                return store.Count;
             }
         }
     }
@@ -211,9 +213,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <summary>The node's current network coordinate and its relative error.</summary>
     public (VivaldiCoordinate Coordinate, double Error) CurrentCoordinate()
     {
-        lock (_vivaldi)
+        using (_vivaldi.Enter(out var vivaldi))
         {
-            return (_vivaldi.Coordinate, _vivaldi.Error);
+            return (vivaldi.Coordinate, vivaldi.Error);
         }
     }
 
@@ -242,24 +244,22 @@ public sealed partial class DhtNode : IAsyncDisposable
             }
 
             var address = seed.WithPeer(null).ToString();
-            var group = System.Net.IPAddress.TryParse(seed.HostText, out var ip) ? NetworkGroup.FromAddress(ip) : NetworkGroup.Unknown;
+            var group = NetworkGroup.Of(seed);
             var peer = new DhtPeer(id, address, group);
-            var started = _time.GetTimestamp();
-            try
+            var ping = await _requests.RunAsync(peer, DhtOperations.Ping, static async (rpc, p, ct) =>
             {
-                using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
-                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-                await _rpc.PingAsync(peer, linked.Token);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                await rpc.PingAsync(p, ct);
+                return true;
+            }, cancellationToken);
+            if (!ping.Answered)
             {
                 // An unreachable seed is skipped; the others may still let the node in.
                 continue;
             }
 
-            lock (_table)
+            using (_table.Enter(out var table))
             {
-                _table.Observe(id, group, _time.GetUtcNow(), _time.GetElapsedTime(started).TotalMilliseconds, address);
+                table.Observe(id, group, _time.GetUtcNow(), ping.ElapsedMs, address);
             }
         }
 
@@ -273,9 +273,9 @@ public sealed partial class DhtNode : IAsyncDisposable
         for (var bucket = 0; bucket < deepest; bucket++)
         {
             PeerId target;
-            lock (_table)
+            using (_table.Enter(out var table))
             {
-                target = _table.RandomIdInBucket(bucket, _random);
+                target = table.RandomIdInBucket(bucket, _random);
             }
 
             await _client.FindClosestAsync(target, cancellationToken);
@@ -291,9 +291,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     public int RequiredReplicas()
     {
         int known;
-        lock (_table)
+        using (_table.Enter(out var table))
         {
-            known = _table.Count;
+            known = table.Count;
         }
 
         return known == 0 ? 0 : Math.Min(Math.Min(_options.MinStoreReplicas, _options.K), (known / 2) + 1);
@@ -310,9 +310,9 @@ public sealed partial class DhtNode : IAsyncDisposable
         var now = _time.GetUtcNow();
         var record = new ProviderRecord(key, Id, (now + _options.RecordTtl).ToUnixTimeMilliseconds());
         var saved = Task.CompletedTask;
-        lock (_store)
+        using (_store.Enter(out var store))
         {
-            if (_store.AddAnnounced(record, now, now) == RecordRejection.None)
+            if (store.AddAnnounced(record, now, now) == RecordRejection.None)
             {
                 saved = Journal(DhtStateChange.StoreProvider(new SavedProvider(record, AnnouncedLocally: true)));
             }
@@ -387,9 +387,9 @@ public sealed partial class DhtNode : IAsyncDisposable
         var due = new List<RepublishDecision>();
         var now = _time.GetUtcNow();
         TrimIdleState(now);
-        lock (_store)
+        using (_store.Enter(out var store))
         {
-            _store.CollectRepublishDue(now, due);
+            store.CollectRepublishDue(now, due);
         }
 
         foreach (var decision in due)
@@ -399,9 +399,9 @@ public sealed partial class DhtNode : IAsyncDisposable
             {
                 record = Sign(record.Key, record.Value.Span, record.Sequence + 1, now + _options.RecordTtl);
                 var saved = Task.CompletedTask;
-                lock (_store)
+                using (_store.Enter(out var store))
                 {
-                    if (_store.Put(record, now, publishedLocally: true) == RecordRejection.None)
+                    if (store.Put(record, now, publishedLocally: true) == RecordRejection.None)
                     {
                         saved = Journal(DhtStateChange.StoreRecord(new SavedRecord(record, PublishedLocally: true)));
                     }
@@ -412,9 +412,9 @@ public sealed partial class DhtNode : IAsyncDisposable
 
             // Republishing asks for no minimum: the holders that answer keep it, the others get the next round.
             await _client.PutAsync(record, required: 0, cancellationToken);
-            lock (_store)
+            using (_store.Enter(out var store))
             {
-                _store.MarkRepublished(record.Key, _time.GetUtcNow());
+                store.MarkRepublished(record.Key, _time.GetUtcNow());
             }
         }
 
@@ -427,14 +427,14 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// </summary>
     internal void TrimIdleState(DateTimeOffset now)
     {
-        lock (_limiter)
+        using (_limiter.Enter(out var limiter))
         {
-            _limiter.Trim(now);
+            limiter.Trim(now);
         }
 
-        lock (_store)
+        using (_store.Enter(out var store))
         {
-            _store.RemoveExpired(now);
+            store.RemoveExpired(now);
         }
     }
 
@@ -443,18 +443,18 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         var due = new List<ProviderRecord>();
         var now = _time.GetUtcNow();
-        lock (_store)
+        using (_store.Enter(out var store))
         {
-            _store.CollectAnnouncementsDue(now, due);
+            store.CollectAnnouncementsDue(now, due);
         }
 
         foreach (var old in due)
         {
             var record = new ProviderRecord(old.Key, Id, (now + _options.RecordTtl).ToUnixTimeMilliseconds());
             var saved = Task.CompletedTask;
-            lock (_store)
+            using (_store.Enter(out var store))
             {
-                if (_store.AddAnnounced(record, now, now) == RecordRejection.None)
+                if (store.AddAnnounced(record, now, now) == RecordRejection.None)
                 {
                     saved = Journal(DhtStateChange.StoreProvider(new SavedProvider(record, AnnouncedLocally: true)));
                 }
@@ -470,53 +470,40 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        if (_hostOwnsTransport)
-        {
-            _ownedMeter?.Dispose();
-            return;
-        }
-
-        await _pool.DisposeAsync();
-        await Transport.DisposeAsync();
+        await _network.DisposeAsync();
         _ownedMeter?.Dispose();
     }
 
     private async Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
+        var store = await _requests.RunAsync(peer, DhtOperations.StoreProvider, (rpc, p, ct) => rpc.StoreProviderAsync(p, record, ct), cancellationToken);
+        if (store.Answered)
         {
-            return await _rpc.StoreProviderAsync(peer, record, linked.Token);
+            return store.Value;
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Not answering, or answering badly, counts against the peer like any failed request.
-            Failed(peer.Id);
-            return RecordRejection.NoAnswer;
-        }
+
+        // Not answering, or answering badly, counts against the peer like any failed request.
+        Failed(peer.Id);
+        return RecordRejection.NoAnswer;
     }
 
     private async Task<IReadOnlyList<ProviderRecord>> FindProvidersAsync(DhtPeer peer, PeerId key, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
+        var found = await _requests.RunAsync(peer, DhtOperations.FindProviders, (rpc, p, ct) => rpc.FindProvidersAsync(p, key, ct), cancellationToken);
+        if (found.Answered)
         {
-            return await _rpc.FindProvidersAsync(peer, key, linked.Token);
+            return found.Value!;
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            Failed(peer.Id);
-            return [];
-        }
+
+        Failed(peer.Id);
+        return [];
     }
 
     private void Failed(PeerId peer)
     {
-        lock (_table)
+        using (_table.Enter(out var table))
         {
-            _table.OnRequestFailed(peer, _time.GetUtcNow());
+            table.OnRequestFailed(peer, _time.GetUtcNow());
         }
     }
 
@@ -525,14 +512,14 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     private void OnAnswer(PeerId peer, VivaldiCoordinate coordinate, double error, double rttMs)
     {
-        lock (_vivaldi)
+        using (_vivaldi.Enter(out var vivaldi))
         {
             // Peers still at the origin with full error have measured nothing yet and would only add noise.
             // An accepted sample also keeps the peer's coordinate, for RTT estimates and for the routing
             // table, whose contacts pass it on in answers.
             if (error > 0)
             {
-                _vivaldi.Observe(peer, coordinate, error, rttMs);
+                vivaldi.Observe(peer, coordinate, error, rttMs);
             }
         }
     }

@@ -5,8 +5,10 @@ namespace Overlay.Dht;
 
 /// <summary>
 /// What the DHT core needs from the network. The transport adapter implements it; the in-process
-/// simulated network implements it in tests. A request that fails (unreachable, protocol error,
-/// cancelled) completes with an exception; callers treat any exception as a failed request.
+/// simulated network implements it in tests. A request that fails completes with an exception: a
+/// <see cref="Overlay.Transport.TransportException"/> (unreachable, broken), a <see cref="Wire.DhtProtocolException"/>
+/// (an answer that is malformed, lies, or refuses) or an <see cref="OperationCanceledException"/>. Callers count
+/// those against the peer; any other exception is a local bug and is not the peer's failure.
 /// </summary>
 public interface IDhtRpc
 {
@@ -21,4 +23,10 @@ public interface IDhtRpc
 
     /// <summary>Asks <paramref name="peer"/> to store <paramref name="record"/>; completes with its verdict.</summary>
     Task<RecordRejection> StoreAsync(DhtPeer peer, DhtRecord record, CancellationToken cancellationToken);
+
+    /// <summary>Asks <paramref name="peer"/> for the provider records it holds under <paramref name="key"/>.</summary>
+    Task<IReadOnlyList<ProviderRecord>> FindProvidersAsync(DhtPeer peer, PeerId key, CancellationToken cancellationToken);
+
+    /// <summary>Asks <paramref name="peer"/> to keep a provider record; completes with its verdict.</summary>
+    Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken);
 }

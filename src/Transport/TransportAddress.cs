@@ -28,8 +28,8 @@ public sealed class TransportAddress : IEquatable<TransportAddress>
     /// <summary>The transport this address names.</summary>
     public TransportScheme Scheme { get; }
 
-    /// <summary>The IP address (IPv4 or IPv6).</summary>
-    internal IPAddress Host { get; }
+    /// <summary>The IP address (IPv4 or IPv6), already parsed: callers classify it without parsing text again.</summary>
+    public IPAddress Host { get; }
 
     /// <summary>The port, 0–65535.</summary>
     public int Port { get; }

@@ -14,7 +14,7 @@ public class DhtClientTests
     /// clock one millisecond at a time until it completes. Every continuation runs inside Advance, so
     /// a stuck operation shows up as "no timers left" instead of a hang.
     /// </summary>
-    private static Task<T> Drive<T>(ManualTimeProvider clock, Func<Task<T>> operation) => Task.Run(async () =>
+    internal static Task<T> Drive<T>(ManualTimeProvider clock, Func<Task<T>> operation) => Task.Run(async () =>
     {
         var task = operation();
         for (var step = 0; !task.IsCompleted; step++)

@@ -1,3 +1,4 @@
+using Overlay.Dht.Wire;
 using System.Buffers;
 using Overlay.Crypto;
 using Overlay.Transport;
@@ -36,7 +37,7 @@ public sealed class DhtNodeSharedTransportTests
                 var transport = net.CreateNode(identity.PeerId, protocols);
                 var listener = await transport.ListenAsync(transport.Host);
                 var pool = new ConnectionPool(transport, new TransportOptions(), clock);
-                var node = new DhtNode(identity, options, clock, new Random(i), transport, pool, listener.LocalAddress);
+                var node = new DhtNode(identity, options, clock, new Random(i), new PooledDhtNetwork(transport, pool), listener.LocalAddress);
                 var host = new CountingHandler(node.RequestHandler);
                 protocols.Attach(ProtocolIds.Dht, host);
                 identities.Add(identity);
@@ -77,7 +78,7 @@ public sealed class DhtNodeSharedTransportTests
         var transport = net.CreateNode(identity.PeerId, new ProtocolDispatcher());
         await using var pool = new ConnectionPool(transport, new TransportOptions(), clock);
         var start = Overlay.Dht.Coordinates.VivaldiCoordinate.FromLocation(48.1, 11.6);
-        var node = new DhtNode(identity, new DhtOptions(), clock, new Random(1), transport, pool, null, startCoordinate: start);
+        var node = new DhtNode(identity, new DhtOptions(), clock, new Random(1), new PooledDhtNetwork(transport, pool), null, startCoordinate: start);
 
         // The plane position is the location's; the height starts at its floor (MinHeight).
         var coordinate = node.CurrentCoordinate().Coordinate;

@@ -412,7 +412,8 @@ public sealed class DhtWireTests : IDisposable
         using var identity = NodeIdentity.FromRandom(new Random(9));
         var liarId = PeerId.Random(new Random(10));
         var liar = net.CreateNode(liarId, new ProtocolDispatcher(ProtocolIds.Dht, new LyingHandler(lie, _publisher, _options)));
-        var node = new DhtNode(identity, _options, clock, new Random(11), h => net.CreateNode(identity.PeerId, h), meter: _meter);
+        var seen = new RecordingInteractions();
+        var node = new DhtNode(identity, _options, clock, new Random(11), h => net.CreateNode(identity.PeerId, h), meter: _meter, interactions: seen);
         net.Run(async () =>
         {
             var liarAddress = (await liar.ListenAsync(liar.Host)).LocalAddress;
@@ -432,6 +433,9 @@ public sealed class DhtWireTests : IDisposable
             Assert.True(node.FailuresOf(liarId) > before, "the lie was not held against the peer");
         });
         Assert.True(Counted("overlay.dht.responses_dropped", reason) >= 1, $"no drop counted as {reason}");
+        // The seam saw the bootstrap ping answered and the lie as an invalid reply, with what it cost.
+        Assert.Contains(seen.Outcomes, o => o.Peer == liarId && o.Operation == DhtOperations.Ping && o.Result == Overlay.Transport.Interactions.InteractionResult.Succeeded);
+        Assert.Contains(seen.Outcomes, o => o.Peer == liarId && o.Result == Overlay.Transport.Interactions.InteractionResult.InvalidReply && o.BytesSent > 0 && o.BytesReceived > 0);
     }
 
     private sealed class LyingHandler(Lie lie, NodeIdentity publisher, DhtOptions options) : IProtocolHandler

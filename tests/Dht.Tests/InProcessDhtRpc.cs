@@ -52,9 +52,35 @@ internal sealed class InProcessDhtRpc(SimulatedDhtNetwork net, int caller, TimeP
         return stores[node]?.Put(record, time.GetUtcNow()) ?? RecordRejection.StoreFull;
     }
 
+    public async Task<IReadOnlyList<ProviderRecord>> FindProvidersAsync(DhtPeer peer, PeerId key, CancellationToken cancellationToken)
+    {
+        var node = await ReachAsync(peer, cancellationToken);
+        if (stores[node] is not { } store)
+        {
+            return [];
+        }
+
+        var found = new ProviderRecord[net.Options.K];
+        return found[..store.GetProviders(key, time.GetUtcNow(), found)];
+    }
+
+    public async Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken)
+    {
+        var node = await ReachAsync(peer, cancellationToken);
+        return stores[node]?.AddProvider(record, net.Tables[caller].Self, time.GetUtcNow()) ?? RecordRejection.StoreFull;
+    }
+
+    /// <summary>Thrown by every request to the nodes named here before it leaves: a bug on the calling side, not the peer's doing.</summary>
+    public Dictionary<int, Exception> LocalFault { get; } = [];
+
     private async Task<int> ReachAsync(DhtPeer peer, CancellationToken cancellationToken)
     {
         var node = _index[peer.Id];
+        if (LocalFault.TryGetValue(node, out var fault))
+        {
+            throw fault;
+        }
+
         if (net.Dead[node])
         {
             await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken);

@@ -4,9 +4,9 @@ namespace Overlay.Dht.Coordinates;
 
 /// <summary>
 /// <see cref="IRttEstimator"/> over a node's <see cref="VivaldiNode"/>, which the node feeds from every
-/// good answer. Locks the Vivaldi state on each call, as the node does.
+/// good answer. Reaches the Vivaldi state through the node's guard on each call.
 /// </summary>
-internal sealed class VivaldiRttEstimator(VivaldiNode vivaldi, bool useReportedCoordinates) : IRttEstimator
+internal sealed class VivaldiRttEstimator(Guarded<VivaldiNode> vivaldi, bool useReportedCoordinates) : IRttEstimator
 {
     // Coordinates predict nothing useful until this node's own has settled: a fresh node starts at the
     // origin with error 1.
@@ -14,17 +14,17 @@ internal sealed class VivaldiRttEstimator(VivaldiNode vivaldi, bool useReportedC
 
     public double EstimateRtt(DhtPeer peer)
     {
-        lock (vivaldi)
+        using (vivaldi.Enter(out var node))
         {
-            return vivaldi.EstimateRtt(peer.Id, useReportedCoordinates ? peer.Coordinate : null, MaxErrorForPrediction);
+            return node.EstimateRtt(peer.Id, useReportedCoordinates ? peer.Coordinate : null, MaxErrorForPrediction);
         }
     }
 
     public VivaldiCoordinate? CoordinateOf(PeerId peer)
     {
-        lock (vivaldi)
+        using (vivaldi.Enter(out var node))
         {
-            return vivaldi.TryGetPeerCoordinate(peer, out var c) ? c : null;
+            return node.TryGetPeerCoordinate(peer, out var c) ? c : null;
         }
     }
 }

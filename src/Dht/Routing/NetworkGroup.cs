@@ -22,6 +22,13 @@ public readonly record struct NetworkGroup(ulong Value)
     private const ulong IPv4Tag = 4UL << 56;
     private const ulong IPv6Tag = 6UL << 56;
 
+    /// <summary>The group of a transport address's host (<see cref="FromAddress(IPAddress)"/>); the address was parsed once, by the transport.</summary>
+    public static NetworkGroup Of(TransportAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return FromAddress(address.Host);
+    }
+
     /// <summary>
     /// The group of <paramref name="address"/>: its /24 for IPv4 (and IPv4-mapped IPv6), its /48 for IPv6;
     /// <see cref="Unknown"/> (no diversity limit) for loopback, private (RFC 1918), link-local and IPv6

@@ -613,7 +613,7 @@ public static class DhtMessageCodec
         }
 
         address = text;
-        group = System.Net.IPAddress.TryParse(parsed.HostText, out var ip) ? NetworkGroup.FromAddress(ip) : NetworkGroup.Unknown;
+        group = NetworkGroup.Of(parsed);
         DecodedAddressCache.Add(bytes, text, group);
         return true;
     }

@@ -20,9 +20,10 @@ namespace Overlay.Dht.Wire;
 /// </summary>
 public sealed class DhtRequestHandler : IProtocolHandler
 {
-    private readonly RoutingTable _table;
-    private readonly RecordStore _store;
-    private readonly PeerRateLimiter _limiter;
+    // Shared with the node's client and maintenance; each reached only through its guard (see Guarded).
+    private readonly Guarded<RoutingTable> _table;
+    private readonly Guarded<RecordStore> _store;
+    private readonly Guarded<PeerRateLimiter> _limiter;
     private readonly DhtOptions _options;
     private readonly TimeProvider _time;
     private readonly DhtMetrics _metrics;
@@ -64,6 +65,15 @@ public sealed class DhtRequestHandler : IProtocolHandler
         RoutingTable table, RecordStore store, PeerRateLimiter limiter, DhtOptions options, TimeProvider time,
         DhtMetrics metrics, Func<(VivaldiCoordinate Coordinate, double Error)> coordinate, Action<Contact>? pingRequired,
         IDhtStateJournal? journal = null)
+        : this(new Guarded<RoutingTable>(table), new Guarded<RecordStore>(store), new Guarded<PeerRateLimiter>(limiter), options, time, metrics, coordinate, pingRequired, journal)
+    {
+    }
+
+    /// <summary>Creates the handler over structures it shares with the node, each behind the node's guard.</summary>
+    internal DhtRequestHandler(
+        Guarded<RoutingTable> table, Guarded<RecordStore> store, Guarded<PeerRateLimiter> limiter, DhtOptions options, TimeProvider time,
+        DhtMetrics metrics, Func<(VivaldiCoordinate Coordinate, double Error)> coordinate, Action<Contact>? pingRequired,
+        IDhtStateJournal? journal)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(store);
@@ -127,9 +137,9 @@ public sealed class DhtRequestHandler : IProtocolHandler
 
         var now = _time.GetUtcNow();
         bool allowed;
-        lock (_limiter)
+        using (_limiter.Enter(out var limiter))
         {
-            allowed = _limiter.TryAcquire(remote, now);
+            allowed = limiter.TryAcquire(remote, now);
         }
 
         if (!allowed)
@@ -183,11 +193,11 @@ public sealed class DhtRequestHandler : IProtocolHandler
         _metrics.Served(message.Type);
         RecordRejection verdict;
         Task? saved = null;
-        lock (_store)
+        using (_store.Enter(out var store))
         {
             verdict = message.Record is { } record
-                ? _store.Put(record, now)
-                : _store.AddProvider(message.Provider!, remote, now);
+                ? store.Put(record, now)
+                : store.AddProvider(message.Provider!, remote, now);
             if (verdict == RecordRejection.None && _journal is not null)
             {
                 // Queued under the store's lock: the file sees a key's versions in the order the store did.
@@ -246,13 +256,13 @@ public sealed class DhtRequestHandler : IProtocolHandler
         }
 
         ObserveResult? repeated = null;
-        lock (_table)
+        using (_table.Enter(out var table))
         {
             // The usual case: a known contact repeating the address we hold. That address passed every
             // check when it was stored, so the sighting needs neither a parse nor a new string.
-            if (_table.Find(remote) is { } known && SameAddress(known.Address, sender))
+            if (table.Find(remote) is { } known && SameAddress(known.Address, sender))
             {
-                repeated = _table.Observe(remote, known.Group, now);
+                repeated = table.Observe(remote, known.Group, now);
             }
         }
 
@@ -276,16 +286,15 @@ public sealed class DhtRequestHandler : IProtocolHandler
         // Only a sender that says where it listens can be put in the table; an address pinned to another
         // identity than the authenticated one would let a peer plant someone else's address, so it is ignored.
         if (senderAddress is null || !TransportAddress.TryParse(senderAddress, out var address, out _) ||
-            (address.ExpectedPeer is { } pinned && pinned != remote) ||
-            !System.Net.IPAddress.TryParse(address.HostText, out var ip))
+            (address.ExpectedPeer is { } pinned && pinned != remote))
         {
             return;
         }
 
         ObserveResult result;
-        lock (_table)
+        using (_table.Enter(out var table))
         {
-            result = _table.Observe(remote, NetworkGroup.FromAddress(ip), now, double.NaN, senderAddress);
+            result = table.Observe(remote, NetworkGroup.Of(address), now, double.NaN, senderAddress);
         }
 
         AskForPing(result);
@@ -329,9 +338,9 @@ public sealed class DhtRequestHandler : IProtocolHandler
         try
         {
             var count = 0;
-            lock (_table)
+            using (_table.Enter(out var table))
             {
-                var n = _table.FindClosest(target, contacts.AsSpan(0, k), includeReplacements: true);
+                var n = table.FindClosest(target, contacts.AsSpan(0, k), includeReplacements: true);
                 for (var i = 0; i < n; i++)
                 {
                     var c = contacts[i];
@@ -351,10 +360,10 @@ public sealed class DhtRequestHandler : IProtocolHandler
             DhtRecord? record;
             int providerCount;
             providers = ArrayPool<ProviderRecord>.Shared.Rent(_options.MaxProvidersPerKey);
-            lock (_store)
+            using (_store.Enter(out var store))
             {
-                record = _store.Get(target, now);
-                providerCount = _store.GetProviders(target, now, providers.AsSpan(0, _options.MaxProvidersPerKey));
+                record = store.Get(target, now);
+                providerCount = store.GetProviders(target, now, providers.AsSpan(0, _options.MaxProvidersPerKey));
             }
 
             DhtMessageCodec.WriteValue(response, coordinate, coordinateError, record, providers.AsSpan(0, providerCount), peers.AsSpan(0, count));

@@ -3,6 +3,7 @@ using Overlay.Crypto;
 using Overlay.Dht.Coordinates;
 using Overlay.Dht.Records;
 using Overlay.Transport;
+using Overlay.Transport.Interactions;
 using Overlay.Transport.Pooling;
 
 namespace Overlay.Dht.Wire;
@@ -14,6 +15,9 @@ namespace Overlay.Dht.Wire;
 /// another key or with a bad signature) is dropped, counted by reason, and surfaces as a
 /// <see cref="DhtProtocolException"/>, so the caller counts a failed request against the peer.
 /// Timeouts are the caller's token (<see cref="DhtClient"/> applies <see cref="DhtOptions.RequestTimeout"/>).
+/// Every exchange that gets an answer or a transport failure is reported to the interaction seam with its
+/// bytes and latency; a timeout is reported by whoever owns the deadline, which this adapter cannot tell
+/// apart from a caller that stopped waiting.
 /// </summary>
 public sealed class TransportDhtRpc : IDhtRpc
 {
@@ -32,6 +36,7 @@ public sealed class TransportDhtRpc : IDhtRpc
     private readonly DhtMetrics _metrics;
     private readonly Func<string?> _localAddress;
     private readonly Action<PeerId, VivaldiCoordinate, double, double>? _onAnswer;
+    private readonly IInteractionObserver _interactions;
 
     /// <summary>Creates the adapter.</summary>
     /// <param name="pool">Connections, one per peer.</param>
@@ -41,9 +46,10 @@ public sealed class TransportDhtRpc : IDhtRpc
     /// <param name="metrics">Where drops are counted.</param>
     /// <param name="localAddress">The address this node listens on (sent with each request), or null.</param>
     /// <param name="onAnswer">Called after each good answer with (peer, its coordinate, its error, RTT in ms).</param>
+    /// <param name="interactions">Told how each exchange ended; none when null.</param>
     public TransportDhtRpc(
         ConnectionPool pool, DhtOptions options, TimeProvider time, RecordValidator validator, DhtMetrics metrics,
-        Func<string?> localAddress, Action<PeerId, VivaldiCoordinate, double, double>? onAnswer = null)
+        Func<string?> localAddress, Action<PeerId, VivaldiCoordinate, double, double>? onAnswer = null, IInteractionObserver? interactions = null)
     {
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(options);
@@ -58,6 +64,7 @@ public sealed class TransportDhtRpc : IDhtRpc
         _metrics = metrics;
         _localAddress = localAddress;
         _onAnswer = onAnswer;
+        _interactions = interactions ?? InteractionObservers.None;
     }
 
     /// <inheritdoc/>
@@ -68,7 +75,7 @@ public sealed class TransportDhtRpc : IDhtRpc
         try
         {
             var n = DhtMessageCodec.WritePingRequest(buffer, sender);
-            _ = await ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Pong, cancellationToken);
+            _ = await ObserveAsync(peer, DhtOperations.Ping, cost => ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Pong, cost, cancellationToken));
         }
         finally
         {
@@ -79,21 +86,21 @@ public sealed class TransportDhtRpc : IDhtRpc
     /// <inheritdoc/>
     public async Task<IReadOnlyList<DhtPeer>> FindNodeAsync(DhtPeer peer, PeerId target, CancellationToken cancellationToken)
     {
-        var answer = await LookupAsync(peer, DhtMessageType.FindNode, target, cancellationToken);
+        var answer = await ObserveAsync(peer, DhtOperations.FindNode, cost => LookupAsync(peer, DhtMessageType.FindNode, target, cost, cancellationToken));
         return answer.Contacts;
     }
 
     /// <inheritdoc/>
     public async Task<FindValueResponse> FindValueAsync(DhtPeer peer, PeerId key, CancellationToken cancellationToken)
     {
-        var answer = await LookupAsync(peer, DhtMessageType.FindValue, key, cancellationToken);
+        var answer = await ObserveAsync(peer, DhtOperations.FindValue, cost => LookupAsync(peer, DhtMessageType.FindValue, key, cost, cancellationToken));
         return new FindValueResponse(answer.Record, answer.Contacts);
     }
 
-    /// <summary>Asks <paramref name="peer"/> for the provider records it holds under <paramref name="key"/>.</summary>
+    /// <inheritdoc/>
     public async Task<IReadOnlyList<ProviderRecord>> FindProvidersAsync(DhtPeer peer, PeerId key, CancellationToken cancellationToken)
     {
-        var answer = await LookupAsync(peer, DhtMessageType.FindValue, key, cancellationToken);
+        var answer = await ObserveAsync(peer, DhtOperations.FindProviders, cost => LookupAsync(peer, DhtMessageType.FindValue, key, cost, cancellationToken));
         return answer.Providers;
     }
 
@@ -107,7 +114,7 @@ public sealed class TransportDhtRpc : IDhtRpc
         try
         {
             var n = DhtMessageCodec.WriteStoreRequest(buffer, sender, record);
-            var (answer, _) = await ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cancellationToken);
+            var answer = await ObserveAsync(peer, DhtOperations.Store, cost => ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cost, cancellationToken));
             return answer.Verdict;
         }
         catch (DhtProtocolException e) when (e.ErrorCode == DhtErrorCode.RateLimited)
@@ -121,7 +128,7 @@ public sealed class TransportDhtRpc : IDhtRpc
         }
     }
 
-    /// <summary>Asks <paramref name="peer"/> to keep a provider record; completes with its verdict.</summary>
+    /// <inheritdoc/>
     public async Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -130,7 +137,7 @@ public sealed class TransportDhtRpc : IDhtRpc
         try
         {
             var n = DhtMessageCodec.WriteStoreRequest(buffer, sender, record);
-            var (answer, _) = await ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cancellationToken);
+            var answer = await ObserveAsync(peer, DhtOperations.StoreProvider, cost => ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cost, cancellationToken));
             return answer.Verdict;
         }
         catch (DhtProtocolException e) when (e.ErrorCode == DhtErrorCode.RateLimited)
@@ -144,16 +151,15 @@ public sealed class TransportDhtRpc : IDhtRpc
         }
     }
 
-    private async Task<DhtMessage> LookupAsync(DhtPeer peer, DhtMessageType type, PeerId target, CancellationToken cancellationToken)
+    private async Task<DhtMessage> LookupAsync(DhtPeer peer, DhtMessageType type, PeerId target, ExchangeCost cost, CancellationToken cancellationToken)
     {
         var sender = _localAddress();
         var buffer = ArrayPool<byte>.Shared.Rent(DhtMessageCodec.LookupRequestLength(sender));
         DhtMessage answer;
-        double rttMs;
         try
         {
             var n = DhtMessageCodec.WriteLookupRequest(buffer, type, sender, target);
-            (answer, rttMs) = await ExchangeAsync(peer, buffer.AsMemory(0, n), type == DhtMessageType.FindNode ? DhtMessageType.Nodes : DhtMessageType.Value, cancellationToken);
+            answer = await ExchangeAsync(peer, buffer.AsMemory(0, n), type == DhtMessageType.FindNode ? DhtMessageType.Nodes : DhtMessageType.Value, cost, cancellationToken);
         }
         finally
         {
@@ -168,8 +174,40 @@ public sealed class TransportDhtRpc : IDhtRpc
         }
 
         // Only an answer that passed every check may move this node's coordinate.
-        _onAnswer?.Invoke(peer.Id, answer.Coordinate, answer.CoordinateError, rttMs);
+        _onAnswer?.Invoke(peer.Id, answer.Coordinate, answer.CoordinateError, cost.RttMs);
         return answer;
+    }
+
+    /// <summary>
+    /// Runs one exchange and reports how it ended: answered (and checked), refused with an ERROR, answered
+    /// badly, or failed in the transport. Cancellation is not reported here (see the class remarks), and
+    /// anything else thrown is this node's bug, which is no outcome of the peer's.
+    /// </summary>
+    private async Task<T> ObserveAsync<T>(DhtPeer peer, string operation, Func<ExchangeCost, Task<T>> exchange)
+    {
+        var cost = new ExchangeCost(_time.GetTimestamp());
+        try
+        {
+            var result = await exchange(cost);
+            Report(peer, operation, InteractionResult.Succeeded, cost);
+            return result;
+        }
+        catch (DhtProtocolException e)
+        {
+            Report(peer, operation, e.Fault == DhtResponseFault.ErrorReply ? InteractionResult.Refused : InteractionResult.InvalidReply, cost);
+            throw;
+        }
+        catch (TransportException e)
+        {
+            Report(peer, operation, e.Reason == TransportError.Timeout ? InteractionResult.TimedOut : InteractionResult.Unreachable, cost);
+            throw;
+        }
+    }
+
+    private void Report(DhtPeer peer, string operation, InteractionResult result, ExchangeCost cost)
+    {
+        var latency = double.IsNaN(cost.RttMs) ? _time.GetElapsedTime(cost.Started) : TimeSpan.FromMilliseconds(cost.RttMs);
+        _interactions.Observe(new InteractionOutcome(peer.Id, ProtocolIds.Dht, operation, result, cost.Sent, cost.Received, latency));
     }
 
     private DhtResponseFault? CheckAnswer(DhtMessage answer, PeerId target)
@@ -221,7 +259,7 @@ public sealed class TransportDhtRpc : IDhtRpc
         return null;
     }
 
-    private async Task<(DhtMessage Answer, double RttMs)> ExchangeAsync(DhtPeer peer, ReadOnlyMemory<byte> request, DhtMessageType expected, CancellationToken cancellationToken)
+    private async Task<DhtMessage> ExchangeAsync(DhtPeer peer, ReadOnlyMemory<byte> request, DhtMessageType expected, ExchangeCost cost, CancellationToken cancellationToken)
     {
         if (!TransportAddress.TryParse(peer.Address, out var address, out var error))
         {
@@ -232,12 +270,15 @@ public sealed class TransportDhtRpc : IDhtRpc
         var started = _time.GetTimestamp();
         DhtMessage? answer;
         DhtWireError wireError;
+        cost.Sent = request.Length;
         using (var response = await connection.RequestAsync(ProtocolIds.Dht, request, RequestPriority, cancellationToken))
         {
+            cost.Received = response.Payload.Length;
             DhtMessageCodec.TryDecode(response.Payload.Span, _options, out answer, out wireError);
         }
 
         var rttMs = _time.GetElapsedTime(started).TotalMilliseconds;
+        cost.RttMs = rttMs;
         if (answer is null)
         {
             _metrics.DropResponse(DhtResponseFault.Malformed);
@@ -264,6 +305,18 @@ public sealed class TransportDhtRpc : IDhtRpc
             _onAnswer?.Invoke(peer.Id, answer.Coordinate, answer.CoordinateError, rttMs);
         }
 
-        return (answer, rttMs);
+        return answer;
+    }
+
+    /// <summary>What one exchange cost, filled in as it goes: bytes each way and the round trip (NaN until answered).</summary>
+    private sealed class ExchangeCost(long started)
+    {
+        public long Started { get; } = started;
+
+        public long Sent { get; set; }
+
+        public long Received { get; set; }
+
+        public double RttMs { get; set; } = double.NaN;
     }
 }

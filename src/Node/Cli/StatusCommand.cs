@@ -8,7 +8,7 @@ namespace Overlay.Node.Cli;
 public sealed class StatusCommand : ICliCommand
 {
     public CommandSpec Spec { get; } = Specs.Of(
-        "status", "Summarise the running node: PeerId, uptime, addresses, peers, records, shards and bytes stored, reachability, clock skew, routing table, the metrics endpoint; with ID, the health of stored content.",
+        "status", "Summarise the running node: PeerId, uptime, addresses, peers, records, shards and bytes stored, trust, reachability, clock skew, routing table, the metrics endpoint; with ID, the health of stored content.",
         "overlay status [ID] [--json] [--data-dir DIR]", ["--data-dir"], flags: ["--json"], maxPositionals: 1);
 
     public Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken) => args.Positionals.Count == 0
@@ -44,6 +44,23 @@ public sealed class StatusCommand : ICliCommand
         else
         {
             text.Append("Storage     not open\n");
+        }
+
+        if (reply["trust"] is JsonObject t)
+        {
+            var exchanges = t["exchanges"] as JsonObject;
+            var failed = 0L;
+            foreach (var key in new[] { "TimedOut", "InvalidReply", "Unreachable" })
+            {
+                failed += exchanges?[key] is JsonValue f && f.TryGetValue<long>(out var n) ? n : 0;
+            }
+
+            text.Append(CultureInfo.InvariantCulture,
+                $"Trust       {Text(t["peersObserved"])} peers observed, {Text(t["peersWithTrust"])} with global trust ({Text(t["preTrusted"])} pre-trusted), computed {Text(t["computedAt"])}; exchanges: {Text(exchanges?["Succeeded"])} good, {failed} failed, {Text(exchanges?["Refused"])} refused; holders placed by {Text(t["placement"])}\n");
+        }
+        else
+        {
+            text.Append("Trust       not running (starting or stopping)\n");
         }
 
         var peers = reply["forPeers"] as JsonObject;

@@ -34,11 +34,12 @@ public static class InMemoryNodeParts
     /// <param name="loggerFactory">Loggers.</param>
     /// <param name="idleTimeout">The pool's idle timeout; the transport default when null.</param>
     /// <param name="dhtHost">Join, maintenance and snapshot intervals; the daemon's defaults when null.</param>
-    /// <param name="shardExchange">The <c>ShardExchange</c> section (quotas, replicas, maintenance intervals); the daemon's defaults when null.</param>
+    /// <param name="shardExchange">The <c>ShardExchange</c> section (quotas, replicas, placement, maintenance intervals); the daemon's defaults when null.</param>
+    /// <param name="placement">Trust and placement settings; the daemon's defaults when null.</param>
     public static NodeParts Create(
         InMemoryNetwork network, NodeIdentityHolder identity, int seed, string? bootstrap, Action<InMemoryTransport> transportCreated,
         DhtOptions dht, IMeterFactory meterFactory, ILoggerFactory loggerFactory, TimeSpan? idleTimeout = null, DhtHostOptions? dhtHost = null,
-        ShardExchangeOptions? shardExchange = null)
+        ShardExchangeOptions? shardExchange = null, Overlay.Placement.PlacementOptions? placement = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(identity);
@@ -83,8 +84,9 @@ public static class InMemoryNodeParts
             Dht = dht,
             DhtHost = dhtHost ?? new DhtHostOptions(),
             Storage = new StorageOptions(),
-            ShardExchange = shardExchange ?? new ShardExchangeOptions(),
             Node = new NodeOptions(),
+            ShardExchange = shardExchange ?? new ShardExchangeOptions(),
+            Placement = placement ?? new Overlay.Placement.PlacementOptions(),
         };
     }
 }

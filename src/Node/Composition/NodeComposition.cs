@@ -1,8 +1,11 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Overlay.Node.Configuration;
+using Overlay.Crypto;
 using Overlay.Node.Hosting;
+using Overlay.Node.Trust;
 using Overlay.Storage;
+using Overlay.Transport;
 
 namespace Overlay.Node.Composition;
 
@@ -31,6 +34,7 @@ public static class NodeComposition
             problems.Add(OptionProblem.Describe(ShardExchangeOptions.SectionName, nameof(ShardExchangeOptions.ReannounceInterval), parts.ShardExchange.ReannounceInterval,
                 $"it must be shorter than Dht:RecordTtl ({parts.Dht.RecordTtl}), or provider records lapse between announcements"));
         }
+        problems.AddRange(parts.Placement.Validate());
         if (problems.Count > 0)
         {
             throw new ArgumentException("The node's options are invalid: " + string.Join(" ", problems), nameof(parts));
@@ -42,19 +46,39 @@ public static class NodeComposition
         var transportOptions = Options.Create(parts.Transport);
         var seeds = new BootstrapSeeds(transportOptions, parts.Time, logs.CreateLogger<BootstrapSeeds>());
         var transport = new TransportService(transportOptions, protocols, seeds, parts.CreateTransport, parts.Time, logs.CreateLogger<TransportService>());
+        var self = parts.Identity.Identity.PeerId;
+        // Every protocol reports how its exchanges with peers ended to the trust part, through one seam.
+        var trust = new TrustService(
+            self, parts.Placement, PinnedPeers(parts.Transport), parts.ShardExchange.Placement, parts.Time, parts.MeterFactory, logs.CreateLogger<TrustService>());
         var dht = new DhtService(
             parts.Identity, Options.Create(parts.Dht), Options.Create(parts.DhtHost), Options.Create(parts.Node),
-            transport, protocols, seeds, parts.OpenDhtState, parts.OpenDhtJournal, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<DhtService>());
+            transport, protocols, seeds, parts.OpenDhtState, parts.OpenDhtJournal, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<DhtService>(),
+            trust.Interactions);
         var providers = new DhtShardProviders(() => dht.Node);
         var exchangeOptions = Options.Create(parts.ShardExchange);
         ShardAnnouncementService? announcements = null;
         var shards = new ShardExchangeService(
             parts.Identity, exchangeOptions, Options.Create(parts.Storage), parts.OpenOwnedShardBook, store, transport, dht, providers, id => announcements?.Held(id), protocols,
-            parts.Time, parts.FillNonce, parts.MeterFactory, logs.CreateLogger<ShardExchangeService>());
+            parts.Time, parts.FillNonce, parts.MeterFactory, logs.CreateLogger<ShardExchangeService>(), trust);
         var reach = new Reachability.ReachabilityService(
             Options.Create(parts.DhtHost), transport, dht, protocols, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<Reachability.ReachabilityService>());
         announcements = new ShardAnnouncementService(exchangeOptions, store, providers, shards.Metrics, parts.Time, logs.CreateLogger<ShardAnnouncementService>());
         var maintenance = new ShardMaintenanceService(exchangeOptions, shards, parts.Time, logs.CreateLogger<ShardMaintenanceService>());
-        return new OverlayNode(parts.Identity.Identity.PeerId, store, transport, dht, shards, reach, maintenance, announcements);
+        return new OverlayNode(self, store, transport, trust, dht, shards, reach, maintenance, announcements);
+    }
+
+    // The PeerIds the bootstrap addresses pin: EigenTrust's pre-trusted peers unless Placement:PreTrustedPeers names others.
+    private static List<PeerId> PinnedPeers(TransportOptions transport)
+    {
+        var pinned = new List<PeerId>();
+        foreach (var text in transport.BootstrapPeers)
+        {
+            if (TransportAddress.TryParse(text, out var address, out _) && address.ExpectedPeer is { } peer)
+            {
+                pinned.Add(peer);
+            }
+        }
+
+        return pinned;
     }
 }

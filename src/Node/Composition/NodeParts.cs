@@ -4,6 +4,7 @@ using Overlay.Dht;
 using Overlay.Dht.Persistence;
 using Overlay.Node.Configuration;
 using Overlay.Node.Hosting;
+using Overlay.Placement;
 using Overlay.Storage;
 using Overlay.Transport;
 
@@ -67,4 +68,7 @@ public sealed class NodeParts
 
     /// <summary>The <c>ShardExchange</c> section (quotas for peers' shards, replicas of this node's).</summary>
     public ShardExchangeOptions ShardExchange { get; init; } = new();
+
+    /// <summary>The <c>Placement</c> section (trust computation and trust-weighted placement).</summary>
+    public PlacementOptions Placement { get; init; } = new();
 }

@@ -1,15 +1,16 @@
 using Overlay.Crypto;
 using Overlay.Node.Hosting;
 using Overlay.Node.Reachability;
+using Overlay.Node.Trust;
 
 namespace Overlay.Node.Composition;
 
 /// <summary>
 /// A whole node, as <see cref="NodeComposition.Build"/> made it: its parts start in order (the shard
-/// store first, so a damaged store stops the node before it serves anything; then the transport; then the
-/// DHT, which shares the transport's listener and pool; then the shard exchange, whose holders the DHT's
-/// routing table proposes; then reachability, which checks the address the DHT announces; then the owner's maintenance
-/// and the holder's announcements), their loops run on the context that called
+/// store first, so a damaged store stops the node before it serves anything; then the transport; then trust,
+/// which the protocols report their exchanges to; then the DHT, which shares the transport's listener and pool;
+/// then the shard exchange, whose holders the DHT's routing table proposes; then reachability, which checks
+/// the address the DHT announces; then the owner's maintenance and the holder's announcements), their loops run on the context that called
 /// <see cref="StartAsync"/>, and at stop the loops end before the parts stop in reverse order (the DHT
 /// saves its state while the transport is still up; the store closes last). Start and stop are not
 /// concurrent with each other: the host or the simulator calls them in turn.
@@ -22,18 +23,19 @@ public sealed class OverlayNode : IAsyncDisposable
     private Task _running = Task.CompletedTask;
 
     internal OverlayNode(
-        PeerId id, ShardStoreService shardStore, TransportService transport, DhtService dht, ShardExchangeService shardExchange,
+        PeerId id, ShardStoreService shardStore, TransportService transport, TrustService trust, DhtService dht, ShardExchangeService shardExchange,
         ReachabilityService reachability, ShardMaintenanceService shardMaintenance, ShardAnnouncementService shardAnnouncements)
     {
         Id = id;
         ShardStore = shardStore;
         Transport = transport;
+        Trust = trust;
         Dht = dht;
         ShardExchange = shardExchange;
         Reachability = reachability;
         ShardMaintenance = shardMaintenance;
         ShardAnnouncements = shardAnnouncements;
-        _parts = [shardStore, transport, dht, shardExchange, reachability, shardMaintenance, shardAnnouncements];
+        _parts = [shardStore, transport, trust, dht, shardExchange, reachability, shardMaintenance, shardAnnouncements];
     }
 
     /// <summary>The node's PeerId.</summary>
@@ -44,6 +46,9 @@ public sealed class OverlayNode : IAsyncDisposable
 
     /// <summary>The transport part: listeners, the connection pool, bootstrap redials.</summary>
     public TransportService Transport { get; }
+
+    /// <summary>The trust part: the local-trust ledger the protocols' exchanges feed, and global trust recomputed on the clock.</summary>
+    public TrustService Trust { get; }
 
     /// <summary>The DHT part: join with backoff, maintenance, snapshots.</summary>
     public DhtService Dht { get; }

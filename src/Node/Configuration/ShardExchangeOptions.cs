@@ -76,6 +76,22 @@ public sealed class ShardExchangeOptions
     /// <summary>How often a holder announces each shard it keeps again; must be shorter than the DHT's RecordTtl. Default: 12 h; range 1 minute–30 days.</summary>
     public TimeSpan ReannounceInterval { get; set; } = TimeSpan.FromHours(12);
 
+    /// <summary>
+    /// How holders are chosen for this node's shards: <see cref="ClosestPlacement"/> (the routing table's
+    /// contacts closest to the shard id) or <see cref="TrustPlacement"/> (trust-weighted sampling under
+    /// diversity caps, docs/PLACEMENT.md). Default: "closest".
+    /// </summary>
+    public string Placement { get; set; } = ClosestPlacement;
+
+    /// <summary>The <see cref="Placement"/> value choosing holders by XOR distance from the routing table.</summary>
+    public const string ClosestPlacement = "closest";
+
+    /// <summary>The <see cref="Placement"/> value choosing holders by trust-weighted sampling.</summary>
+    public const string TrustPlacement = "trust";
+
+    /// <summary>True when <see cref="Placement"/> asks for trust-weighted placement.</summary>
+    public bool UsesTrustPlacement() => string.Equals(Placement, TrustPlacement, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Problems with these values, one sentence each; empty when valid.</summary>
     public IEnumerable<string> Validate()
     {
@@ -130,6 +146,11 @@ public sealed class ShardExchangeOptions
         if (AuditChallengesPerHolder is < 1 or > 4096)
         {
             yield return OptionProblem.Describe(SectionName, nameof(AuditChallengesPerHolder), AuditChallengesPerHolder, "it must be between 1 and 4096");
+        }
+
+        if (!string.Equals(Placement, ClosestPlacement, StringComparison.OrdinalIgnoreCase) && !UsesTrustPlacement())
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(Placement), Placement, $"it must be \"{ClosestPlacement}\" or \"{TrustPlacement}\"");
         }
 
         foreach (var (key, value, min, max) in new[]

@@ -8,6 +8,7 @@ using Overlay.Dht.Records;
 using Overlay.Node.Composition;
 using Overlay.Node.Configuration;
 using Overlay.Transport;
+using Overlay.Transport.Interactions;
 
 namespace Overlay.Node.Hosting;
 
@@ -37,7 +38,8 @@ public sealed class DhtService(
     TimeProvider time,
     Random random,
     IMeterFactory meterFactory,
-    ILogger<DhtService> logger) : INodePart
+    ILogger<DhtService> logger,
+    IInteractionObserver? interactions = null) : INodePart
 {
     /// <summary>Meter of the node's own DHT hosting counters (the DHT's are under Overlay.Dht).</summary>
     public const string MeterName = "Overlay.Node.Dht";
@@ -69,8 +71,8 @@ public sealed class DhtService(
         var state = _state = openState();
         var loaded = state.Load(time.GetUtcNow());
         _journal = openJournal(state);
-        var node = new DhtNode(identity.Identity, options, time, random, transport.Transports, transport.Pool, announce,
-            meterFactory.Create(Overlay.Dht.Wire.DhtMetrics.MeterName), startCoordinate: location, journal: _journal);
+        var node = new DhtNode(identity.Identity, options, time, random, new Overlay.Dht.Wire.PooledDhtNetwork(transport.Transports, transport.Pool), announce,
+            meterFactory.Create(Overlay.Dht.Wire.DhtMetrics.MeterName), startCoordinate: location, journal: _journal, interactions: interactions);
         Restore(node, loaded);
         try
         {

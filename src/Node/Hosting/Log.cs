@@ -145,4 +145,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5070, Level = LogLevel.Error, Message = "A round of shard maintenance failed ({Kind}: {Detail}); the next round goes on")]
     public static partial void ShardMaintenanceRoundFailed(ILogger logger, string kind, string detail);
+
+    [LoggerMessage(EventId = 5095, Level = LogLevel.Information, Message = "Trust: recomputed every {Interval}, {PreTrusted} pre-trusted peers besides this node, holders placed by {Placement}")]
+    public static partial void TrustStarted(ILogger logger, TimeSpan interval, int preTrusted, string placement);
+
+    [LoggerMessage(EventId = 5096, Level = LogLevel.Error, Message = "Trust computation failed ({Kind}: {Detail}); the previous trust stays in use")]
+    public static partial void TrustRecomputeFailed(ILogger logger, string kind, string detail);
 }

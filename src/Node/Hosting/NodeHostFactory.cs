@@ -108,6 +108,7 @@ public static class NodeHostFactory
         services.AddValidatedOptions<MetricsOptions>(settings.Configuration, MetricsOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<ShardExchangeOptions>(settings.Configuration, ShardExchangeOptions.SectionName, o => o.Validate());
         services.AddValidatedOptions<FilesOptions>(settings.Configuration, FilesOptions.SectionName, o => o.Validate());
+        services.AddValidatedOptions<PlacementOptions>(settings.Configuration, PlacementOptions.SectionName, o => o.Validate());
 
         services.AddSingleton(identity);
         services.AddSingleton(new NodeRunInfo(settings.DataDirectory, Path.Combine(settings.DataDirectory, IdentityStore.FileName), UnknownKeys.Find(settings.Configuration, Sections)));
@@ -145,6 +146,7 @@ public static class NodeHostFactory
             DhtHost = sp.GetRequiredService<IOptions<DhtHostOptions>>().Value,
             Storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value,
             ShardExchange = sp.GetRequiredService<IOptions<ShardExchangeOptions>>().Value,
+            Placement = sp.GetRequiredService<IOptions<PlacementOptions>>().Value,
         }));
         // Started after the identity is announced and before the control API (which drives the DHT and the shard exchange); stopping in
         // reverse, the control API closes first, then the node stops its parts in reverse (the store last).
@@ -153,6 +155,7 @@ public static class NodeHostFactory
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Transport);
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Dht);
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().ShardExchange);
+        services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Trust);
         services.AddSingleton(sp => sp.GetRequiredService<OverlayNode>().Reachability);
         services.AddSingleton<NodeStatus>();
         services.AddSingleton(sp =>

@@ -2,16 +2,17 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Overlay.Node.Metrics;
 using Overlay.Node.Reachability;
+using Overlay.Node.Trust;
 
 namespace Overlay.Node.Hosting;
 
 /// <summary>
 /// What <c>overlay status</c> shows of a running node: identity, addresses, uptime, DHT, shard store, what it
-/// keeps for peers, reachability and DHT mode, clock skew against peers, routing-table health and the metrics endpoint, read from the services that own each at the moment of the request.
+/// keeps for peers, trust, reachability and DHT mode, clock skew against peers, routing-table health and the metrics endpoint, read from the services that own each at the moment of the request.
 /// </summary>
 public sealed class NodeStatus(
     NodeIdentityHolder identity, TransportService transport, DhtService dht, ShardStoreService store, ShardExchangeService shards,
-    ReachabilityService reachability, MetricsEndpoint metrics, TimeProvider time)
+    ReachabilityService reachability, MetricsEndpoint metrics, TimeProvider time, TrustService? trust = null)
 {
     private readonly long _started = time.GetTimestamp();
 
@@ -61,6 +62,7 @@ public sealed class NodeStatus(
                 ["requestsRefused"] = node.Metrics.RequestsDropped,
             },
             ["storage"] = storage,
+            ["trust"] = trust?.Summary(),
             ["forPeers"] = new JsonObject
             {
                 ["storesAccepted"] = exchange["storesAccepted"]?.DeepClone(),

@@ -4,6 +4,7 @@ using Overlay.Node.Configuration;
 using Overlay.Node.Hosting;
 using Overlay.Storage;
 using Overlay.Transport;
+using Overlay.Transport.Interactions;
 
 namespace Overlay.Node.Shards;
 
@@ -28,11 +29,13 @@ public sealed class ShardOwner : IDisposable
     private readonly ShardLocks _locks;
     private readonly bool _ownsLocks;
     private readonly IShardProviders? _providers;
+    private readonly IInteractionObserver _interactions;
 
     /// <summary>
     /// Creates the owner side. <paramref name="fillNonce"/> fills audit nonces: a CSPRNG in a daemon, a seeded source in a test.
     /// <paramref name="locks"/> are shared with the owner's maintenance (null: this owner's own); <paramref name="providers"/> finds
-    /// holders through the DHT's provider records (null: the book and the selector only).
+    /// holders through the DHT's provider records (null: the book and the selector only); <paramref name="interactions"/> is told
+    /// how every store, probe, audit, renewal and pull with a holder ended.
     /// </summary>
     public ShardOwner(
         ShardExchangeClient client,
@@ -47,7 +50,8 @@ public sealed class ShardOwner : IDisposable
         ShardExchangeMetrics metrics,
         ILogger logger,
         ShardLocks? locks = null,
-        IShardProviders? providers = null)
+        IShardProviders? providers = null,
+        IInteractionObserver? interactions = null)
     {
         _client = client;
         _connect = connect;
@@ -63,7 +67,11 @@ public sealed class ShardOwner : IDisposable
         _ownsLocks = locks is null;
         _locks = locks ?? new ShardLocks();
         _providers = providers;
-        Care = new OwnedShardCare(client.Self, client, connect, selector, book, localStore, _fetcher, options, time, fillNonce, metrics, _locks, logger);
+        _interactions = interactions ?? InteractionObservers.None;
+        Care = new OwnedShardCare(client.Self, client, connect, selector, book, localStore, _fetcher, options, time, fillNonce, metrics, _locks, logger)
+        {
+            Observed = ReportHolderOutcome,
+        };
     }
 
     /// <summary>The maintenance operations on this owner's shards (probe, audit, renew, repair), under the same locks.</summary>
@@ -112,6 +120,7 @@ public sealed class ShardOwner : IDisposable
                     continue;
                 }
 
+                var started = _time.GetTimestamp();
                 try
                 {
                     var connection = await _connect(candidate.Address, cancellationToken);
@@ -125,6 +134,7 @@ public sealed class ShardOwner : IDisposable
                     });
                     _book.Save(shard);
                     attempts.Add(new HolderAttempt(candidate.Peer, ShardRefusal.None, "stored; receipt checked"));
+                    ReportStore(candidate.Peer, InteractionResult.Succeeded, data.Length, started);
                 }
                 catch (ShardExchangeException e)
                 {
@@ -134,14 +144,17 @@ public sealed class ShardOwner : IDisposable
                     }
 
                     attempts.Add(new HolderAttempt(candidate.Peer, e.Refusal, e.Message));
+                    ReportStore(candidate.Peer, ShardOutcomes.Classify(e, audit: false), data.Length, started);
                 }
                 catch (TransportException e)
                 {
                     attempts.Add(new HolderAttempt(candidate.Peer, ShardRefusal.Failed, e.Message));
+                    ReportStore(candidate.Peer, e.Reason == TransportError.Timeout ? InteractionResult.TimedOut : InteractionResult.Unreachable, data.Length, started);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
                     attempts.Add(new HolderAttempt(candidate.Peer, ShardRefusal.Failed, "timed out"));
+                    ReportStore(candidate.Peer, InteractionResult.TimedOut, data.Length, started);
                 }
             }
 
@@ -225,4 +238,15 @@ public sealed class ShardOwner : IDisposable
     /// <summary>The book's record of the shard, or null when this node did not place it.</summary>
     /// <exception cref="ShardBookException">The book cannot be read.</exception>
     public OwnedShard? Status(ShardId id) => _book.Load(id);
+
+    private void ReportStore(PeerId peer, InteractionResult? result, long bytes, long started)
+    {
+        if (result is { } r)
+        {
+            ShardOutcomes.Report(_interactions, peer, ShardOutcomes.Store, r, bytes, _time.GetElapsedTime(started));
+        }
+    }
+
+    private void ReportHolderOutcome(HolderOutcome outcome) =>
+        ShardOutcomes.Report(_interactions, outcome.Holder, ShardOutcomes.OperationOf(outcome.Check), ShardOutcomes.ResultOf(outcome.Check, outcome.Verdict), 0, outcome.Latency);
 }

@@ -109,6 +109,27 @@ public sealed class LocalTrustLedger
         }
     }
 
+    /// <summary>
+    /// The decayed satisfactory and unsatisfactory counts of <paramref name="peer"/> at <paramref name="now"/>;
+    /// false (both 0) for a peer never dealt with or forgotten.
+    /// </summary>
+    public bool TryGetCounts(PeerId peer, DateTimeOffset now, out double satisfactory, out double unsatisfactory)
+    {
+        lock (_gate)
+        {
+            if (!_entries.TryGetValue(peer, out var entry))
+            {
+                satisfactory = unsatisfactory = 0;
+                return false;
+            }
+
+            var decayed = entry.DecayedTo(now.UtcTicks, _halfLifeTicks);
+            satisfactory = decayed.Satisfactory;
+            unsatisfactory = decayed.Unsatisfactory;
+            return true;
+        }
+    }
+
     /// <summary>True when the node has evidence about <paramref name="peer"/> that has not decayed away.</summary>
     public bool HasDealtWith(PeerId peer)
     {

@@ -20,7 +20,7 @@ public sealed class WholeNodeMaintenanceTests
             BucketRefreshInterval = TimeSpan.FromMinutes(30),
         };
         using var net = new WholeNodeTestNetwork(40, seed: 21, options, new DhtHostOptions { MaintenanceInterval = TimeSpan.FromMinutes(10) },
-            shardExchange: new ShardExchangeOptions { ReannounceInterval = TimeSpan.FromHours(1) });
+            shardExchange: _ => new ShardExchangeOptions { ReannounceInterval = TimeSpan.FromHours(1) });
         Assert.Equal(39, net.Joined);
         var random = new Random(22);
         var kept = PeerId.Random(random);

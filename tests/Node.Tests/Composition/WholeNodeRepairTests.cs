@@ -47,7 +47,7 @@ public sealed class WholeNodeRepairTests
     public void Maintenance_AHolderThatSilentlyDropsTheShard_IsCaughtAndReplacedOnlyWithRepairOn(bool repair)
     {
         var exchange = new ShardExchangeOptions { RepairEnabled = repair, ProbeInterval = TimeSpan.FromSeconds(1), StreamTimeout = TimeSpan.FromSeconds(10) };
-        using var net = new WholeNodeTestNetwork(12, seed: 33, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 }, shardExchange: exchange);
+        using var net = new WholeNodeTestNetwork(12, seed: 33, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 }, shardExchange: _ => exchange);
         var data = new byte[ShardBytes];
         new Random(33).NextBytes(data);
         PeerId dropper = default;
@@ -80,7 +80,7 @@ public sealed class WholeNodeRepairTests
             AuditInterval = TimeSpan.FromMinutes(1),
             StreamTimeout = TimeSpan.FromSeconds(10),
         };
-        using var net = new WholeNodeTestNetwork(8, seed: 34, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 }, shardExchange: exchange);
+        using var net = new WholeNodeTestNetwork(8, seed: 34, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 }, shardExchange: _ => exchange);
         net.Nodes[0].ShardMaintenance.Retain = _ => retain;
         var data = new byte[ShardBytes];
         new Random(34).NextBytes(data);
@@ -113,7 +113,7 @@ public sealed class WholeNodeRepairTests
             AuditInterval = TimeSpan.FromMinutes(1),
             StreamTimeout = TimeSpan.FromSeconds(10),
         };
-        using var net = new WholeNodeTestNetwork(Nodes, seed, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 }, shardExchange: exchange);
+        using var net = new WholeNodeTestNetwork(Nodes, seed, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 }, shardExchange: _ => exchange);
         Assert.Equal(Nodes - 1, net.Joined);
         var data = new byte[Shards][];
         var ids = new ShardId[Shards];

@@ -1,0 +1,38 @@
+using Overlay.Crypto;
+using Overlay.Placement;
+using Overlay.Placement.Trust;
+
+namespace Overlay.Node.Trust;
+
+/// <summary>
+/// What this node measured of each peer's exchanges: how many succeeded and how many did not, refusals
+/// included (a peer that announces room and then refuses stores loses placement weight, not trust). Kept
+/// in a ledger of its own with the local-trust half-life and peer limit, so the rate follows recent
+/// behaviour and stays bounded. Thread-safe.
+/// </summary>
+public sealed class PeerPerformance
+{
+    private readonly LocalTrustLedger _counts;
+    private readonly TimeProvider _time;
+
+    /// <summary>Success rates of node <paramref name="self"/>'s peers under <paramref name="options"/>' half-life and peer limit.</summary>
+    public PeerPerformance(PeerId self, PlacementOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        _counts = new LocalTrustLedger(self, options);
+        _time = time;
+    }
+
+    /// <summary>Peers with an entry.</summary>
+    public int Count => _counts.Count;
+
+    /// <summary>Counts one exchange with <paramref name="peer"/> at <paramref name="at"/>.</summary>
+    public void Record(PeerId peer, bool succeeded, DateTimeOffset at) => _counts.Record(peer, succeeded, at);
+
+    /// <summary>
+    /// The share of exchanges with <paramref name="peer"/> that succeeded, Laplace-smoothed ((s + 1) / (s + f + 2)),
+    /// so one exchange moves it only part of the way; NaN for a peer never dealt with (placement then counts it as 0.5).
+    /// </summary>
+    public double SuccessRate(PeerId peer) =>
+        _counts.TryGetCounts(peer, _time.GetUtcNow(), out var succeeded, out var failed) ? (succeeded + 1) / (succeeded + failed + 2) : double.NaN;
+}

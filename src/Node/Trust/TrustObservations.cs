@@ -1,0 +1,58 @@
+using Overlay.Crypto;
+using Overlay.Placement.Trust;
+using Overlay.Transport.Interactions;
+
+namespace Overlay.Node.Trust;
+
+/// <summary>
+/// The node's end of the interaction seam: turns every exchange a protocol reports into local-trust evidence
+/// (<see cref="LocalTrustLedger"/>) and a measured success rate (<see cref="PeerPerformance"/>). An exchange
+/// that succeeded is satisfactory; one that timed out, broke off or was answered wrongly or with a lie is
+/// not. A typed refusal (rate, quota, size) is not misbehaviour: it costs no trust and counts only against
+/// the success rate, and so the peer's placement weight (docs/PLACEMENT.md, "Local trust").
+/// </summary>
+public sealed class TrustObservations : IInteractionObserver
+{
+    private readonly PeerId _self;
+    private readonly TimeProvider _time;
+    private readonly TrustMetrics _metrics;
+
+    /// <summary>Observations of node <paramref name="self"/>'s peers, stamped on <paramref name="time"/>.</summary>
+    public TrustObservations(PeerId self, LocalTrustLedger ledger, PeerPerformance performance, TimeProvider time, TrustMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(performance);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(metrics);
+        _self = self;
+        Ledger = ledger;
+        Performance = performance;
+        _time = time;
+        _metrics = metrics;
+    }
+
+    /// <summary>Local trust: satisfactory minus unsatisfactory exchanges, decayed.</summary>
+    public LocalTrustLedger Ledger { get; }
+
+    /// <summary>Measured success rates, refusals counted as failures.</summary>
+    public PeerPerformance Performance { get; }
+
+    /// <inheritdoc/>
+    public void Observe(in InteractionOutcome outcome)
+    {
+        if (outcome.Peer == _self)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var succeeded = outcome.Result == InteractionResult.Succeeded;
+        if (outcome.Result != InteractionResult.Refused)
+        {
+            Ledger.Record(outcome.Peer, succeeded, now);
+        }
+
+        Performance.Record(outcome.Peer, succeeded, now);
+        _metrics.Observed(outcome.Result);
+    }
+}
