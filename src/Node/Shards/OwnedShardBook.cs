@@ -76,24 +76,9 @@ public sealed class OwnedShardBook : IOwnedShardBook
     {
         ArgumentNullException.ThrowIfNull(shard);
         var path = PathOf(shard.Id);
-        var temporary = path + ".tmp";
         try
         {
-            System.IO.Directory.CreateDirectory(_directory);
-            File.Delete(temporary);
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using (var stream = new FileStream(temporary, options))
-            {
-                stream.Write(Serialize(shard));
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
+            DurableFile.Write(path, Serialize(shard));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,6 +1,9 @@
-namespace Overlay.Node.Files;
+namespace Overlay.Node;
 
-/// <summary>Writes small state files so that a crash leaves the old or the new content, never a mix: a temporary file (0600), flushed to disk, renamed over the old one.</summary>
+/// <summary>
+/// Writes small state files so that a crash leaves the old or the new content, never a mix: a temporary file
+/// created 0600 (so a secret in it is never readable by others, not even briefly), flushed, renamed over the old one.
+/// </summary>
 internal static class DurableFile
 {
     /// <exception cref="IOException">The file could not be written.</exception>
