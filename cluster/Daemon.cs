@@ -85,6 +85,14 @@ internal sealed partial class Daemon : IDisposable
     public static Daemon Start(int index, string nodeDll, string dataDirectory, string? bootstrap, IReadOnlyList<string> extraArguments)
     {
         Directory.CreateDirectory(dataDirectory);
+        // Every daemon would try the default metrics port and all but the first would log that it is taken: the cluster
+        // measures from outside, so its daemons export none (the data directory's configuration layer, under --config).
+        var config = Path.Combine(dataDirectory, "node.config.json");
+        if (!File.Exists(config))
+        {
+            File.WriteAllText(config, "{ \"Metrics\": { \"Listen\": \"\" } }\n");
+        }
+
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
