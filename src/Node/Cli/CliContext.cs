@@ -15,6 +15,9 @@ public sealed class CliContext(TextWriter output, TextWriter error, Func<string,
     /// <summary>Whether the error stream is a terminal (long operations then draw a live progress bar on it).</summary>
     public bool ErrorIsTerminal { get; init; }
 
+    /// <summary>The clock progress polling and its throttling run on; the system clock outside tests.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>The directory relative paths are resolved against.</summary>
     public string WorkingDirectory { get; init; } = System.Environment.CurrentDirectory;
 

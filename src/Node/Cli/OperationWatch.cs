@@ -25,17 +25,18 @@ internal static class OperationWatch
         {
             if (json)
             {
-                return await PollAsync(client, operation, _ => { }, cancellationToken).ConfigureAwait(false);
+                return await PollAsync(client, context.Time, operation, _ => { }, cancellationToken).ConfigureAwait(false);
             }
 
             if (!context.ErrorIsTerminal)
             {
                 var last = DateTimeOffset.MinValue;
-                return await PollAsync(client, operation, reply =>
+                return await PollAsync(client, context.Time, operation, reply =>
                 {
-                    if (DateTimeOffset.UtcNow - last >= PlainInterval || reply["state"]?.GetValue<string>() != "running")
+                    var now = context.Time.GetUtcNow();
+                    if (now - last >= PlainInterval || reply["state"]?.GetValue<string>() != "running")
                     {
-                        last = DateTimeOffset.UtcNow;
+                        last = now;
                         context.Error.WriteLine(PlainLine(reply));
                     }
                 }, cancellationToken).ConfigureAwait(false);
@@ -48,7 +49,7 @@ internal static class OperationWatch
                 .StartAsync(async progress =>
                 {
                     var task = progress.AddTask(Markup.Escape(operation));
-                    final = await PollAsync(client, operation, reply =>
+                    final = await PollAsync(client, context.Time, operation, reply =>
                     {
                         var p = reply["progress"]!;
                         task.MaxValue = Math.Max(1, p["totalBytes"]!.GetValue<long>());
@@ -62,7 +63,7 @@ internal static class OperationWatch
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Interrupted here: the daemon stops too (a fetch keeps its partial file to resume).
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5), context.Time);
             try
             {
                 await client.SendAsync(new JsonObject { ["command"] = "file-cancel", ["key"] = operation }, grace.Token).ConfigureAwait(false);
@@ -96,7 +97,7 @@ internal static class OperationWatch
             $"progress {reply["operation"]} {reply["state"]} done={p["doneBytes"]} total={p["totalBytes"]} shards={p["shardsDone"]}/{p["shardsTotal"]} failed={p["shardsFailed"]} hedges={p["hedges"]} elapsed={reply["elapsedSeconds"]!.GetValue<double>():0.0}");
     }
 
-    private static async Task<JsonObject> PollAsync(ControlClient client, string operation, Action<JsonObject> onUpdate, CancellationToken cancellationToken)
+    private static async Task<JsonObject> PollAsync(ControlClient client, TimeProvider time, string operation, Action<JsonObject> onUpdate, CancellationToken cancellationToken)
     {
         var request = new JsonObject { ["command"] = "file-progress", ["key"] = operation };
         while (true)
@@ -108,7 +109,7 @@ internal static class OperationWatch
                 return reply;
             }
 
-            await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(PollInterval, time, cancellationToken).ConfigureAwait(false);
         }
     }
 }
