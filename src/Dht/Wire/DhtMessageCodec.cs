@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
-using System.Text;
 using Overlay.Crypto;
 using Overlay.Dht.Coordinates;
 using Overlay.Dht.Records;
@@ -26,11 +25,6 @@ public static class DhtMessageCodec
 
     /// <summary>Size of the response header: version, type, X, Y, height, error (four float64).</summary>
     public const int ResponseHeaderLength = 2 + 32;
-
-    // X, Y and height of a contact's coordinate, float32 each.
-    private const int ContactCoordinateLength = 12;
-
-    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
     // ---- requests -------------------------------------------------------------------------------
 
@@ -98,10 +92,10 @@ public static class DhtMessageCodec
     public static void WriteNodes(IBufferWriter<byte> writer, VivaldiCoordinate coordinate, double error, ReadOnlySpan<DhtPeer> contacts)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        var length = ResponseHeaderLength + ContactsLength(contacts);
+        var length = ResponseHeaderLength + DhtContactCodec.ContactsLength(contacts);
         var span = writer.GetSpan(length);
         var at = WriteResponseHeader(span, DhtMessageType.Nodes, coordinate, error);
-        WriteContacts(span[at..], contacts);
+        DhtContactCodec.WriteContacts(span[at..], contacts);
         writer.Advance(length);
     }
 
@@ -118,7 +112,7 @@ public static class DhtMessageCodec
             providerLength += 2 + RecordEncoding.EncodedLength(p);
         }
 
-        var length = ResponseHeaderLength + 4 + recordLength + 2 + providerLength + ContactsLength(contacts);
+        var length = ResponseHeaderLength + 4 + recordLength + 2 + providerLength + DhtContactCodec.ContactsLength(contacts);
         var span = writer.GetSpan(length);
         var at = WriteResponseHeader(span, DhtMessageType.Value, coordinate, error);
         BinaryPrimitives.WriteUInt32BigEndian(span[at..], (uint)recordLength);
@@ -137,7 +131,7 @@ public static class DhtMessageCodec
             at += 2 + n;
         }
 
-        WriteContacts(span[at..], contacts);
+        DhtContactCodec.WriteContacts(span[at..], contacts);
         writer.Advance(length);
     }
 
@@ -216,7 +210,7 @@ public static class DhtMessageCodec
     /// <summary>
     /// Reads a PING, FIND_NODE or FIND_VALUE request without allocating: lengths, version, type, target
     /// and trailing bytes are checked, while the sender address is handed back as raw UTF-8 for
-    /// <see cref="TryParseAddress"/> to check once it is needed (a server that already holds the sender
+    /// <see cref="DhtContactCodec.TryParseAddress"/> to check once it is needed (a server that already holds the sender
     /// under these exact bytes need not parse them again). False for every other type and for anything
     /// <see cref="TryDecode"/> would refuse apart from the address syntax.
     /// </summary>
@@ -259,24 +253,11 @@ public static class DhtMessageCodec
         return rest.IsEmpty;
     }
 
-    /// <summary>Parses a non-empty address as <see cref="TryDecode"/> does; false when it is not a transport address.</summary>
-    internal static bool TryParseAddress(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out string? address, out TransportAddress? parsed)
-    {
-        address = Utf8.GetString(utf8);
-        if (!TransportAddress.TryParse(address, out parsed, out _))
-        {
-            address = null;
-            return false;
-        }
-
-        return true;
-    }
-
         private static bool TryDecodeRequest(DhtMessageType type, ReadOnlySpan<byte> rest, DhtOptions options, out DhtMessage? message, out DhtWireError error, out RecordDecodeError recordError)
     {
         message = null;
         recordError = RecordDecodeError.None;
-        if (!TryReadAddress(ref rest, allowEmpty: true, out var sender, out _, out error))
+        if (!DhtContactCodec.TryReadAddress(ref rest, allowEmpty: true, out var sender, out _, out error))
         {
             return false;
         }
@@ -344,7 +325,7 @@ public static class DhtMessageCodec
                 break;
             case DhtMessageType.Nodes:
             {
-                if (!TryReadContacts(ref rest, options, out var contacts, out error))
+                if (!DhtContactCodec.TryReadContacts(ref rest, options, out var contacts, out error))
                 {
                     return false;
                 }
@@ -413,7 +394,7 @@ public static class DhtMessageCodec
                     rest = rest[n..];
                 }
 
-                if (!TryReadContacts(ref rest, options, out var contacts, out error))
+                if (!DhtContactCodec.TryReadContacts(ref rest, options, out var contacts, out error))
                 {
                     return false;
                 }
@@ -516,138 +497,13 @@ public static class DhtMessageCodec
         return true;
     }
 
-    private static bool TryReadContacts(ref ReadOnlySpan<byte> rest, DhtOptions options, out DhtPeer[] contacts, out DhtWireError error)
-    {
-        contacts = [];
-        if (rest.Length < 2)
-        {
-            error = DhtWireError.TooShort;
-            return false;
-        }
-
-        int count = BinaryPrimitives.ReadUInt16BigEndian(rest);
-        rest = rest[2..];
-        if (count > options.K)
-        {
-            error = DhtWireError.TooManyEntries;
-            return false;
-        }
-
-        // Each contact takes at least its id, the address length and the coordinate flag: refuse a count the
-        // bytes cannot hold before allocating for it.
-        if (count * (PeerId.Size + 2 + 1) > rest.Length)
-        {
-            error = DhtWireError.TooShort;
-            return false;
-        }
-
-        var result = count == 0 ? [] : new DhtPeer[count];
-        for (var i = 0; i < count; i++)
-        {
-            if (rest.Length < PeerId.Size)
-            {
-                error = DhtWireError.TooShort;
-                return false;
-            }
-
-            var id = PeerId.FromBytes(rest[..PeerId.Size]);
-            rest = rest[PeerId.Size..];
-            if (!TryReadAddress(ref rest, allowEmpty: false, out var address, out var group, out error) ||
-                !TryReadContactCoordinate(ref rest, out var coordinate, out error))
-            {
-                return false;
-            }
-
-            result[i] = new DhtPeer(id, address, group, coordinate);
-        }
-
-        contacts = result;
-        error = DhtWireError.None;
-        return true;
-    }
-
-    private static bool TryReadAddress(ref ReadOnlySpan<byte> rest, bool allowEmpty, out string? address, out NetworkGroup group, out DhtWireError error)
-    {
-        address = null;
-        group = NetworkGroup.Unknown;
-        if (rest.Length < 2)
-        {
-            error = DhtWireError.TooShort;
-            return false;
-        }
-
-        int length = BinaryPrimitives.ReadUInt16BigEndian(rest);
-        rest = rest[2..];
-        if (length == 0)
-        {
-            error = allowEmpty ? DhtWireError.None : DhtWireError.BadAddress;
-            return allowEmpty;
-        }
-
-        if (length > MaxAddressBytes)
-        {
-            error = DhtWireError.BadAddress;
-            return false;
-        }
-
-        if (rest.Length < length)
-        {
-            error = DhtWireError.TooShort;
-            return false;
-        }
-
-        var bytes = rest[..length];
-        rest = rest[length..];
-        error = DhtWireError.None;
-        if (DecodedAddressCache.TryGet(bytes, out var known, out group))
-        {
-            address = known;
-            return true;
-        }
-
-        var text = Utf8.GetString(bytes);
-        if (!TransportAddress.TryParse(text, out var parsed, out _))
-        {
-            error = DhtWireError.BadAddress;
-            return false;
-        }
-
-        address = text;
-        group = NetworkGroup.Of(parsed);
-        DecodedAddressCache.Add(bytes, text, group);
-        return true;
-    }
-
-    private static int RequestHeaderLength(string? sender) => 2 + 2 + AddressLength(sender);
-
-    private static int AddressLength(string? address)
-    {
-        if (string.IsNullOrEmpty(address))
-        {
-            return 0;
-        }
-
-        var n = Utf8.GetByteCount(address);
-        return n <= MaxAddressBytes ? n : throw new ArgumentException($"An address is at most {MaxAddressBytes} UTF-8 bytes; this one has {n}.", nameof(address));
-    }
+    private static int RequestHeaderLength(string? sender) => 2 + 2 + DhtContactCodec.AddressLength(sender);
 
     private static int WriteRequestHeader(Span<byte> destination, DhtMessageType type, string? sender)
     {
         destination[0] = Version;
         destination[1] = (byte)type;
-        return 2 + WriteAddress(destination[2..], sender);
-    }
-
-    private static int WriteAddress(Span<byte> destination, string? address)
-    {
-        var n = AddressLength(address);
-        BinaryPrimitives.WriteUInt16BigEndian(destination, (ushort)n);
-        if (n > 0)
-        {
-            Utf8.GetBytes(address, destination[2..]);
-        }
-
-        return 2 + n;
+        return 2 + DhtContactCodec.WriteAddress(destination[2..], sender);
     }
 
     private static int WriteResponseHeader(Span<byte> destination, DhtMessageType type, VivaldiCoordinate coordinate, double error)
@@ -661,91 +517,4 @@ public static class DhtMessageCodec
         return ResponseHeaderLength;
     }
 
-    private static int ContactsLength(ReadOnlySpan<DhtPeer> contacts)
-    {
-        var n = 2;
-        foreach (var c in contacts)
-        {
-            n += PeerId.Size + 2 + AddressLength(c.Address) + 1 + (HasWireCoordinate(c) ? ContactCoordinateLength : 0);
-        }
-
-        return n;
-    }
-
-    private static void WriteContacts(Span<byte> destination, ReadOnlySpan<DhtPeer> contacts)
-    {
-        BinaryPrimitives.WriteUInt16BigEndian(destination, (ushort)contacts.Length);
-        var at = 2;
-        foreach (var c in contacts)
-        {
-            c.Id.WriteTo(destination[at..]);
-            at += PeerId.Size;
-            at += WriteAddress(destination[at..], c.Address);
-            if (!HasWireCoordinate(c))
-            {
-                destination[at++] = 0;
-                continue;
-            }
-
-            var xyz = c.Coordinate!.Value;
-            destination[at] = 1;
-            BinaryPrimitives.WriteSingleBigEndian(destination[(at + 1)..], (float)xyz.X);
-            BinaryPrimitives.WriteSingleBigEndian(destination[(at + 5)..], (float)xyz.Y);
-            BinaryPrimitives.WriteSingleBigEndian(destination[(at + 9)..], (float)xyz.Height);
-            at += 1 + ContactCoordinateLength;
-        }
-    }
-
-    // A coordinate that would not decode is left out rather than sent.
-    private static bool HasWireCoordinate(in DhtPeer c) => c.Coordinate is { IsValid: true };
-
-    /// <summary>
-    /// A contact's coordinate: a flag byte (0 none, 1 present), then X, Y and height as float32 (ms). The
-    /// responder reports the coordinate the contact last reported to it; the asker uses it only to predict
-    /// RTTs (ordering and patience), never for what a lookup returns.
-    /// </summary>
-    private static bool TryReadContactCoordinate(ref ReadOnlySpan<byte> rest, out VivaldiCoordinate? coordinate, out DhtWireError error)
-    {
-        coordinate = null;
-        if (rest.Length < 1)
-        {
-            error = DhtWireError.TooShort;
-            return false;
-        }
-
-        var flag = rest[0];
-        rest = rest[1..];
-        if (flag == 0)
-        {
-            error = DhtWireError.None;
-            return true;
-        }
-
-        if (flag != 1)
-        {
-            error = DhtWireError.BadCoordinate;
-            return false;
-        }
-
-        if (rest.Length < ContactCoordinateLength)
-        {
-            error = DhtWireError.TooShort;
-            return false;
-        }
-
-        var c = new VivaldiCoordinate(
-            BinaryPrimitives.ReadSingleBigEndian(rest),
-            BinaryPrimitives.ReadSingleBigEndian(rest[4..]),
-            BinaryPrimitives.ReadSingleBigEndian(rest[8..]));
-        rest = rest[ContactCoordinateLength..];
-        if (!c.IsValid)
-        {
-            error = DhtWireError.BadCoordinate;
-            return false;
-        }
-
-        coordinate = c;
-        error = DhtWireError.None;
-        return true;
-    }
 }

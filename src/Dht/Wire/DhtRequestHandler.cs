@@ -272,7 +272,7 @@ public sealed class DhtRequestHandler : IProtocolHandler
             return true;
         }
 
-        if (!DhtMessageCodec.TryParseAddress(sender, out var text, out _))
+        if (!DhtContactCodec.TryParseAddress(sender, out var text, out _))
         {
             return false;
         }
