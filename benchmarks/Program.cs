@@ -17,7 +17,7 @@ using BenchmarkDotNet.Running;
 //   Overlay.Benchmarks.dll erasure-crosscheck DIR                          Reed–Solomon against klauspost/reedsolomon's cases
 //   Overlay.Benchmarks.dll transport latency|loaded|handshake N|handshake-raw N|connections N|sim-connections N
 //   Overlay.Benchmarks.dll metrics-exporter opentelemetry|prometheus-net|none [idle-s]  a Prometheus exporter's memory, idle CPU and per-measurement cost
-//   Overlay.Benchmarks.dll shard-exchange tcp|quic SIZE COUNT              shard/1 store and verified fetch between two nodes on loopback
+//   Overlay.Benchmarks.dll shard-exchange tcp|quic SIZE COUNT [window=N]   shard/1 store and verified fetch between two nodes on loopback
 //   Overlay.Benchmarks.dll control-cpu                                   control API round trip, Unix socket beside loopback TCP, by CPU time
 if (args is ["blake3-cpu"])
 {
@@ -37,10 +37,13 @@ if (args.Length is 1 or 2 && args[0] == "identity-memory")
     return 0;
 }
 
-if (args is ["shard-exchange", var shardTransport, var shardSize, var shardCount])
+if (args is ["shard-exchange", var shardTransport, var shardSize, var shardCount, ..] && args.Length <= 5)
 {
+    int? shardWindow = args.Length == 5 && args[4].StartsWith("window=", StringComparison.Ordinal)
+        ? int.Parse(args[4]["window=".Length..], System.Globalization.CultureInfo.InvariantCulture)
+        : null;
     return await Overlay.Benchmarks.Node.ShardExchangeProbe.RunAsync(Console.Out, shardTransport,
-        int.Parse(shardSize, System.Globalization.CultureInfo.InvariantCulture), int.Parse(shardCount, System.Globalization.CultureInfo.InvariantCulture));
+        int.Parse(shardSize, System.Globalization.CultureInfo.InvariantCulture), int.Parse(shardCount, System.Globalization.CultureInfo.InvariantCulture), shardWindow);
 }
 
 if (args.Length > 0 && args[0] == "transport")

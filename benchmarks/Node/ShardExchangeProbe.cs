@@ -13,15 +13,21 @@ using Overlay.Transport.Tls;
 namespace Overlay.Benchmarks.Node;
 
 /// <summary>
-/// <c>shard-exchange tcp|quic SIZE COUNT</c>: stores COUNT shards of SIZE bytes on a second node over
-/// loopback (its real SQLite shard store in a temporary directory, each store answered with a signed
-/// receipt the asking side checks), then fetches each back and verifies it against its id. One
+/// <c>shard-exchange tcp|quic SIZE COUNT [window=BYTES]</c>: stores COUNT shards of SIZE bytes on a second
+/// node over loopback (its real SQLite shard store in a temporary directory, each store answered with a
+/// signed receipt the asking side checks), then fetches each back and verifies it against its id. One
 /// connection, one operation at a time. Prints shards/s, MB/s and the p50/p99 of single operations,
-/// wall clock, with the process CPU time beside it.
+/// wall clock, with the process CPU time beside it, after 20 stores and fetches of other shards to warm
+/// up. Then, in the same process: fetches with the holder's read verification on and off, shard by
+/// shard in turn (what the holder's re-hash costs), and the CPU time of the audit challenges an owner
+/// prepares for each holder at store time. <c>window=</c> sets both nodes' <c>StreamWindowBytes</c>.
 /// </summary>
 public static class ShardExchangeProbe
 {
-    public static async Task<int> RunAsync(TextWriter output, string transport, int size, int count)
+    /// <summary>Stores and fetches before the timed ones, past the JIT's tier-up thresholds.</summary>
+    private const int WarmUp = 20;
+
+    public static async Task<int> RunAsync(TextWriter output, string transport, int size, int count, int? window = null)
     {
         var directory = Directory.CreateTempSubdirectory("overlay-shard-bench").FullName;
         using var meter = new Meter("shard-bench");
@@ -32,6 +38,11 @@ public static class ShardExchangeProbe
         var store = SqliteShardStore.Open(storage, TimeProvider.System, null, NullLogger.Instance);
         var handler = new ShardExchangeHandler(holder, store, storage.MaxShardBytes, options, TimeProvider.System, new ShardExchangeMetrics(meter), NullLogger.Instance);
         var transportOptions = new TransportOptions();
+        if (window is { } bytes)
+        {
+            transportOptions.StreamWindowBytes = bytes;
+        }
+
         var scheme = Transport.LoopbackPair.ParseScheme(transport);
         ITransport server, client;
         if (scheme == TransportScheme.Quic)
@@ -59,8 +70,8 @@ public static class ShardExchangeProbe
             var exchange = new ShardExchangeClient(owner.PeerId, options.StreamTimeout, TimeProvider.System);
             var fetcher = new ShardFetcher(exchange, (_, _) => ValueTask.FromResult(connection), storage.MaxShardBytes);
             var random = new Random(18);
-            var shards = new List<(ShardId Id, byte[] Data)>(count);
-            for (var i = 0; i < count; i++)
+            var shards = new List<(ShardId Id, byte[] Data)>(count + WarmUp);
+            for (var i = 0; i < count + WarmUp; i++)
             {
                 var data = new byte[size];
                 random.NextBytes(data);
@@ -69,7 +80,21 @@ public static class ShardExchangeProbe
 
             var expiry = DateTimeOffset.UtcNow.AddDays(1);
             var holderCandidate = new[] { new HolderCandidate(holder.PeerId, listener.LocalAddress) };
-            var stores = await TimeAsync(shards, async s => await exchange.StoreAsync(connection, s.Id, s.Data, expiry, CancellationToken.None));
+            // Shards of their own for the warm-up (JIT tiers, first TLS records), so every timed store is a new shard.
+            var warm = shards[..WarmUp];
+            shards = shards[WarmUp..];
+            Func<(ShardId Id, byte[] Data), Task> storeOne = async s => await exchange.StoreAsync(connection, s.Id, s.Data, expiry, CancellationToken.None);
+            foreach (var s in warm)
+            {
+                await storeOne(s);
+            }
+
+            foreach (var s in warm)
+            {
+                await fetcher.FetchAsync(s.Id, holderCandidate, CancellationToken.None);
+            }
+
+            var stores = await TimeAsync(shards, storeOne);
             var fetches = await TimeAsync(shards, async s =>
             {
                 var (data, _) = await fetcher.FetchAsync(s.Id, holderCandidate, CancellationToken.None);
@@ -80,6 +105,22 @@ public static class ShardExchangeProbe
             });
             Report(output, transport, "store (receipt checked)", size, count, stores);
             Report(output, transport, "fetch (verified)", size, count, fetches);
+
+            // The holder's whole-shard hash on every read, on and off in turns under the same load.
+            var (checkedReads, uncheckedReads) = await AlternateAsync(shards, async s => await fetcher.FetchAsync(s.Id, holderCandidate, CancellationToken.None),
+                () => store.SkipReadVerification = false, () => store.SkipReadVerification = true);
+            store.SkipReadVerification = false;
+            Report(output, transport, "fetch, holder re-hashes on read (in turns)", size, count, checkedReads);
+            Report(output, transport, "fetch, holder reads unchecked (in turns)", size, count, uncheckedReads);
+
+            // What the owner adds to each store: one keyed hash of the whole shard per audit challenge it keeps for the holder.
+            var audits = options.AuditChallengesPerHolder;
+            var prepare = CpuTimer.Alternate(
+                () => ShardAudit.Prepare(shards[0].Id, shards[0].Data, audits, nonce => random.NextBytes(nonce)),
+                () => ShardAudit.Answer(new byte[ShardCodec.NonceBytes], shards[0].Id, shards[0].Data, new byte[ShardCodec.NonceBytes]),
+                iterations: Math.Max(1, (64 << 20) / Math.Max(size, 1) / audits), batches: 7);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"audit challenges for one holder ({audits} keyed hashes of a {size / 1024} KiB shard): CPU median of 7 batches {CpuTimer.Median(prepare.First) / 1e6:F2} ms; one answer {CpuTimer.Median(prepare.Second) / 1e6:F2} ms"));
             await connection.CloseAsync();
         }
         finally
@@ -93,11 +134,10 @@ public static class ShardExchangeProbe
         return 0;
     }
 
-    private static async Task<(List<double> Micros, double WallSeconds, double CpuSeconds)> TimeAsync(List<(ShardId Id, byte[] Data)> shards, Func<(ShardId Id, byte[] Data), Task> operation)
+    private static async Task<(List<double> Micros, double WallSeconds, double CpuSeconds, long Faults)> TimeAsync(List<(ShardId Id, byte[] Data)> shards, Func<(ShardId Id, byte[] Data), Task> operation)
     {
-        // One warm-up operation outside the figures (JIT, first TLS records).
-        await operation(shards[0]);
         var micros = new List<double>(shards.Count);
+        var faults = MinorFaults();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var wall = Stopwatch.StartNew();
         foreach (var shard in shards)
@@ -107,13 +147,57 @@ public static class ShardExchangeProbe
             micros.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
         }
 
-        return (micros, wall.Elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+        return (micros, wall.Elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds, MinorFaults() - faults);
     }
 
-    private static void Report(TextWriter output, string transport, string what, int size, int count, (List<double> Micros, double WallSeconds, double CpuSeconds) run)
+    /// <summary>
+    /// The process's minor page faults so far (Linux; 0 elsewhere): each is a first touch of a fresh
+    /// 4 KiB page, which is what writing into a newly allocated large buffer costs.
+    /// </summary>
+    private static long MinorFaults()
+    {
+        const string stat = "/proc/self/stat";
+        if (!File.Exists(stat))
+        {
+            return 0;
+        }
+
+        // Field 10 (minflt), counted after the command name, which is in parentheses and may hold spaces.
+        var text = File.ReadAllText(stat);
+        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[7], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Each shard once with <paramref name="setFirst"/> and once with <paramref name="setSecond"/> applied, in turns (which goes first alternates).</summary>
+    private static async Task<((List<double>, double, double, long) First, (List<double>, double, double, long) Second)> AlternateAsync(
+        List<(ShardId Id, byte[] Data)> shards, Func<(ShardId Id, byte[] Data), Task> operation, Action setFirst, Action setSecond)
+    {
+        var sides = new[] { (Set: setFirst, Micros: new List<double>(), Wall: 0.0, Cpu: 0.0, Faults: 0L), (Set: setSecond, Micros: new List<double>(), Wall: 0.0, Cpu: 0.0, Faults: 0L) };
+        for (var i = 0; i < shards.Count; i++)
+        {
+            for (var turn = 0; turn < 2; turn++)
+            {
+                var side = (i + turn) % 2;
+                sides[side].Set();
+                var faults = MinorFaults();
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var started = Stopwatch.GetTimestamp();
+                await operation(shards[i]);
+                var elapsed = Stopwatch.GetElapsedTime(started);
+                sides[side].Micros.Add(elapsed.TotalMicroseconds);
+                sides[side].Wall += elapsed.TotalSeconds;
+                sides[side].Cpu += (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+                sides[side].Faults += MinorFaults() - faults;
+            }
+        }
+
+        return ((sides[0].Micros, sides[0].Wall, sides[0].Cpu, sides[0].Faults), (sides[1].Micros, sides[1].Wall, sides[1].Cpu, sides[1].Faults));
+    }
+
+    private static void Report(TextWriter output, string transport, string what, int size, int count, (List<double> Micros, double WallSeconds, double CpuSeconds, long Faults) run)
     {
         var (p50, p99) = Transport.LoadedLatencyCommand.Percentiles(run.Micros);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{transport} {what}, {count} x {size / 1024} KiB: {count / run.WallSeconds:F1} shards/s, {(double)size * count / run.WallSeconds / 1e6:F1} MB/s, p50 {p50 / 1000:F2} ms, p99 {p99 / 1000:F2} ms; process CPU {run.CpuSeconds / count * 1000:F2} ms per shard (both nodes)"));
+            $"{transport} {what}, {count} x {size / 1024} KiB: {count / run.WallSeconds:F1} shards/s, {(double)size * count / run.WallSeconds / 1e6:F1} MB/s, p50 {p50 / 1000:F2} ms, p99 {p99 / 1000:F2} ms; process CPU {run.CpuSeconds / count * 1000:F2} ms per shard (both nodes), {(double)run.Faults / count:F0} page faults per shard"));
     }
 }

@@ -134,10 +134,22 @@ public sealed class ShardExchangeClient
     /// what the holder sent: only the caller, with the whole shard, can verify them.
     /// </summary>
     /// <exception cref="ShardExchangeException">Refused, or the holder sent fewer bytes than it announced (Size), or more than the destination holds (Size).</exception>
+    public Task<int> FetchAsync(
+        ITransportConnection connection, ShardId id, long offset, long length, Memory<byte> destination, Action<ReadOnlyMemory<byte>>? onBytes, CancellationToken cancellationToken) =>
+        FetchAsync(connection, id, offset, length, _ => destination, onBytes, cancellationToken);
+
+    /// <summary>
+    /// As the overload with a fixed destination, but the destination is asked of <paramref name="destinationFor"/>
+    /// once the holder has announced the shard's whole size (its argument, not yet checked against
+    /// anything: the caller bounds it), so a caller can size one buffer for the shard instead of one for
+    /// the largest shard and a copy. An empty destination for a non-empty answer fails the fetch (Size).
+    /// </summary>
+    /// <exception cref="ShardExchangeException">As for the other overload.</exception>
     public async Task<int> FetchAsync(
-        ITransportConnection connection, ShardId id, long offset, long length, Memory<byte> destination, Action<ReadOnlyMemory<byte>>? onBytes, CancellationToken cancellationToken)
+        ITransportConnection connection, ShardId id, long offset, long length, Func<int, Memory<byte>> destinationFor, Action<ReadOnlyMemory<byte>>? onBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(destinationFor);
         using var timeout = Bound(cancellationToken, out var token);
         var peer = connection.RemotePeer;
         var stream = await connection.OpenStreamAsync(ProtocolIds.Shard, token);
@@ -149,9 +161,11 @@ public sealed class ShardExchangeClient
             var size = await ShardStreams.ReadUInt32Async(stream, peer, token);
             var count = await ShardStreams.ReadUInt32Async(stream, peer, token);
             var expected = Math.Min(length, Math.Max(0, (long)size - offset));
+            var destination = count == expected && size <= int.MaxValue ? destinationFor((int)size) : Memory<byte>.Empty;
             if (count != expected || count > destination.Length)
             {
-                throw new ShardExchangeException(ShardRefusal.Size, $"{peer.ToShortString()} announced {count} bytes of a {size}-byte shard from offset {offset}; {Math.Min(expected, destination.Length)} were due.");
+                var due = count == expected ? destination.Length : expected;
+                throw new ShardExchangeException(ShardRefusal.Size, $"{peer.ToShortString()} announced {count} bytes of a {size}-byte shard from offset {offset}; {due} were due.");
             }
 
             var received = 0;

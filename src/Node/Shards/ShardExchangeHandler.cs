@@ -208,7 +208,10 @@ public sealed class ShardExchangeHandler : IProtocolHandler
         var buffer = ArrayPool<byte>.Shared.Rent(9 + count);
         try
         {
-            var read = _store.ReadRange(request.Id, request.Offset, buffer.AsSpan(9, count));
+            // A whole shard is read straight into the reply; a range goes through the store's range read.
+            var read = request.Offset == 0 && count == info.Size
+                ? _store.Read(request.Id, buffer.AsSpan(9, count))
+                : _store.ReadRange(request.Id, request.Offset, buffer.AsSpan(9, count));
             if (read.Status != ShardReadStatus.Found || read.Length != count)
             {
                 // Corrupted (now quarantined by the store) or deleted since the lookup: either way not held.

@@ -19,7 +19,7 @@ public sealed class ShardFetcher(ShardExchangeClient client, Func<TransportAddre
         ArgumentNullException.ThrowIfNull(holders);
         var attempts = new List<HolderAttempt>();
         var hasher = Blake3Hasher.Create();
-        byte[]? buffer = null;
+        byte[]? shard = null;
         var digest = new byte[ShardId.Size];
         var have = 0;
         foreach (var holder in holders)
@@ -27,21 +27,33 @@ public sealed class ShardFetcher(ShardExchangeClient client, Func<TransportAddre
             try
             {
                 var connection = await connect(holder.Address, cancellationToken);
-                buffer ??= new byte[maxShardBytes];
-                var size = await client.FetchAsync(connection, id, have, ShardCodec.ToEnd, buffer.AsMemory(have), piece =>
+                var size = await client.FetchAsync(connection, id, have, ShardCodec.ToEnd, announced =>
+                {
+                    // One buffer of the shard's own size, filled in place and returned as it is: no
+                    // buffer of the largest shard, no copy. A holder that states another size than the
+                    // one the bytes so far came with gets nothing (Size); the next one starts over.
+                    if (announced > maxShardBytes || (shard is not null && shard.Length != announced))
+                    {
+                        (shard, hasher, have) = (null, Blake3Hasher.Create(), 0);
+                        return Memory<byte>.Empty;
+                    }
+
+                    shard ??= GC.AllocateUninitializedArray<byte>(announced);
+                    return shard.AsMemory(have);
+                }, piece =>
                 {
                     hasher.Update(piece.Span);
                     have += piece.Length;
                 }, cancellationToken);
                 hasher.Finalize(digest);
-                if (have == size && ShardId.FromBytes(digest) == id)
+                if (shard is not null && have == size && ShardId.FromBytes(digest) == id)
                 {
                     attempts.Add(new HolderAttempt(holder.Peer, ShardRefusal.None, "sent the shard"));
-                    return (buffer.AsSpan(0, size).ToArray(), attempts);
+                    return (shard, attempts);
                 }
 
                 // Which holder lied is unknown when the bytes came from several: start over with the next.
-                (hasher, have) = (Blake3Hasher.Create(), 0);
+                (shard, hasher, have) = (null, Blake3Hasher.Create(), 0);
                 throw new ShardExchangeException(ShardRefusal.Mismatch, $"the {size} bytes received do not hash to the shard id");
             }
             catch (ShardExchangeException e)

@@ -17,6 +17,7 @@ public enum Lie
     ForeignReceipt,
     ForgedReceipt,
     ReplayReceipt,
+    Oversize,
 }
 
 /// <summary>
@@ -83,8 +84,10 @@ internal sealed class LyingHolder(IProtocolHandler real, ShardTestNode node) : I
         var bytes = new byte[info.Size - (int)request.Offset];
         node.Store.ReadRange(request.Id, request.Offset, bytes);
         var reply = new byte[9];
-        BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(1), (uint)info.Size);
-        BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(5), (uint)bytes.Length);
+        // Oversize: claims a shard of about 2 GiB from the offset asked for, so a fetcher that sized its buffer by the claim would allocate that much.
+        var claimed = Mode == Lie.Oversize ? OversizeClaim : (uint)info.Size;
+        BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(1), claimed);
+        BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(5), claimed - (uint)request.Offset);
         await stream.WriteAsync(reply, cancellationToken);
         switch (Mode)
         {
@@ -107,6 +110,9 @@ internal sealed class LyingHolder(IProtocolHandler real, ShardTestNode node) : I
     }
 
     private bool _intercepting;
+
+    /// <summary>The shard size an <see cref="Lie.Oversize"/> liar claims.</summary>
+    public const uint OversizeClaim = 0x7FFF_0000;
 
     /// <summary>From now on, fetches and audits are answered here even while honest: fetch offsets are recorded, audit answers remembered.</summary>
     public void Intercept() => _intercepting = true;

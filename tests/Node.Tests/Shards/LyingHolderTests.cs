@@ -53,6 +53,34 @@ public sealed class LyingHolderTests
     }
 
     [Fact]
+    public void Get_HolderClaimsAHugeShard_IsRefusedBeforeAnyBufferIsMade_AndTheNextHolderServes()
+    {
+        using var t = Network(22);
+        var data = ShardTestNetwork.Shard(200_000, 22);
+        var id = ShardId.Compute(data);
+        var owner = t.OwnerOf(0);
+        t.Net.Run(async () =>
+        {
+            await t.StartAsync();
+            await owner.PutAsync(data, CancellationToken.None);
+            await t.Nodes[0].Store.DeleteAsync(id);
+            Liar(t).Mode = Lie.Oversize;
+
+            var (got, attempts) = await owner.GetAsync(id, CancellationToken.None);
+            Assert.Equal(data, got);
+            Assert.Equal(ShardRefusal.Size, attempts[0].Refusal);
+            Assert.Equal(t.Nodes[2].Identity.PeerId, attempts[1].Peer);
+
+            // Without the fetcher's bound, the destination would be sized by the liar's claim.
+            var asked = -1;
+            var connection = await t.ConnectAsync(0, 1);
+            await Assert.ThrowsAsync<ShardExchangeException>(() => t.ClientOf(0).FetchAsync(
+                connection, id, 0, ShardCodec.ToEnd, size => { asked = size; return Memory<byte>.Empty; }, null, CancellationToken.None));
+            Assert.Equal((int)LyingHolder.OversizeClaim, asked);
+        });
+    }
+
+    [Fact]
     public void Get_HolderResetsHalfway_TheNextHolderResumesFromTheOffsetReached()
     {
         using var t = new ShardTestNetwork(3, 21, o => o.Replicas = 2, (i, node, real) => i is 1 or 2 ? new LyingHolder(real, node) : real);
