@@ -57,6 +57,14 @@ public sealed class FileService : IDisposable
     public FileStorer Storer() =>
         new(_identity.Identity, new OwnerShardPlacer(RequireOwner()), Book, _options, _shards.MaxShardBytes, _time, _logger);
 
+    /// <summary>A directory storer over the running owner, storing each file with <see cref="Storer"/>.</summary>
+    /// <exception cref="InvalidOperationException">The shard exchange is not running.</exception>
+    public DirectoryStorer DirectoryStorer() =>
+        new(_identity.Identity, Storer, new OwnerShardPlacer(RequireOwner()), Book, _options, _shards.MaxShardBytes, _time, _logger);
+
+    /// <summary>A directory fetcher over <paramref name="files"/>.</summary>
+    public DirectoryFetcher DirectoryFetcher(FileFetcher files) => new(files, Metrics, _logger);
+
     /// <summary>A fetcher over the running owner (or <paramref name="source"/>, which tests give).</summary>
     /// <exception cref="InvalidOperationException">The shard exchange is not running.</exception>
     public FileFetcher Fetcher(IShardSource? source = null)

@@ -116,7 +116,7 @@ public sealed class FileStorer(NodeIdentity identity, IShardPlacer placer, Conte
 
         book.Add(contentId, manifest, storedHere: true, pinned: true, time.GetUtcNow());
         Log.FileStored(logger, size, contentId, manifest.StripeCount, k, m, shardIds.Count, holders.Count);
-        return new StoreResult(contentId, manifest, holders.Count);
+        return new StoreResult(contentId, manifest, holders);
     }
 
     /// <summary>Most stripes whose manifest still fits one shard of <c>maxShardBytes</c> (the fixed fields and keys take under 8 KiB).</summary>

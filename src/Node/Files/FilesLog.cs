@@ -20,4 +20,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5204, Level = LogLevel.Warning, Message = "Stripe {Stripe} of the partial fetch {Path} changed on disk; fetching it again")]
     public static partial void FileStripeChanged(ILogger logger, int stripe, string path);
+
+    [LoggerMessage(EventId = 5205, Level = LogLevel.Information, Message = "Stored a directory of {Files} files ({Bytes} bytes) as content {ContentId}; {Skipped} symbolic links skipped")]
+    public static partial void DirectoryStored(ILogger logger, ShardId contentId, int files, long bytes, int skipped);
+
+    [LoggerMessage(EventId = 5206, Level = LogLevel.Information, Message = "Fetched directory {ContentId} ({Files} files, {Bytes} bytes) to {Path}")]
+    public static partial void DirectoryFetched(ILogger logger, ShardId contentId, int files, long bytes, string path);
 }
