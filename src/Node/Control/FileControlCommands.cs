@@ -15,6 +15,9 @@ namespace Overlay.Node.Control;
 /// </summary>
 public sealed class FileControlCommands(FileService files, ControlOptions controlOptions, TimeProvider time) : IControlCommands
 {
+    /// <summary>Longest wait a <c>file-progress</c> request may ask for, in milliseconds (well under <c>Control:OperationTimeout</c>).</summary>
+    public const int MaxProgressWaitMs = 1000;
+
     /// <summary>Whether <paramref name="command"/> is one of these.</summary>
     public static bool Serves(string command) => command.StartsWith("file-", StringComparison.Ordinal);
 
@@ -41,7 +44,7 @@ public sealed class FileControlCommands(FileService files, ControlOptions contro
                 case "file-fetch":
                     return Fetch(request.Key, arguments);
                 case "file-progress":
-                    return Progress(request.Key);
+                    return await ProgressAsync(request.Key, arguments, cancellationToken).ConfigureAwait(false);
                 case "file-cancel":
                     return files.Operations.Cancel(request.Key ?? string.Empty)
                         ? ControlReply.Ok(new JsonObject { ["operation"] = request.Key })
@@ -234,18 +237,31 @@ public sealed class FileControlCommands(FileService files, ControlOptions contro
         return ControlReply.Ok(new JsonObject { ["operation"] = operation.Id });
     }
 
-    private ControlReply Progress(string? key)
+    private async Task<ControlReply> ProgressAsync(string? key, JsonObject arguments, CancellationToken cancellationToken)
     {
         if (key is null || files.Operations.Find(key) is not { } operation)
         {
             return ControlReply.Fail(ControlError.NotFound, $"No file operation '{key}' is known (finished ones are forgotten after {FileOperations.MaxFinished}).");
         }
 
+        // A long poll: the reply waits until the operation ends or waitMs pass, so the end is seen when it
+        // happens, not up to a polling interval later (a 1 MiB store takes a few hundred milliseconds).
+        var waitMs = arguments["waitMs"] is JsonValue w && w.TryGetValue<int>(out var ms) ? Math.Clamp(ms, 0, MaxProgressWaitMs) : 0;
+        if (waitMs > 0 && !operation.Completion.IsCompleted)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var delay = Task.Delay(TimeSpan.FromMilliseconds(waitMs), time, wait.Token);
+            await Task.WhenAny(operation.Completion, delay).ConfigureAwait(false);
+#pragma warning disable CA1849 // Cancel, not CancelAsync: only the delay's timer is stopped.
+            wait.Cancel();
+#pragma warning restore CA1849
+        }
+
         var body = new JsonObject
         {
             ["operation"] = operation.Id,
             ["kind"] = operation.Kind,
-            ["elapsedSeconds"] = (time.GetUtcNow() - operation.StartedAt).TotalSeconds,
+            ["elapsedSeconds"] = ((operation.FinishedAt ?? time.GetUtcNow()) - operation.StartedAt).TotalSeconds,
             ["progress"] = operation.Progress.ToJson(),
         };
         var completion = operation.Completion;

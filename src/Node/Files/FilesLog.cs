@@ -6,8 +6,8 @@ namespace Overlay.Node.Hosting;
 /// <summary>Log messages of the file layer (EventIds 5200–5249), in the node's one <c>Log</c> class.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 5200, Level = LogLevel.Information, Message = "Stored {Bytes} bytes as content {ContentId}: {Stripes} stripes of {DataShards}+{ParityShards}, {Shards} shards on {Holders} holders")]
-    public static partial void FileStored(ILogger logger, long bytes, ShardId contentId, int stripes, int dataShards, int parityShards, int shards, int holders);
+    [LoggerMessage(EventId = 5200, Level = LogLevel.Information, Message = "Stored {Bytes} bytes as content {ContentId}: {Stripes} stripes of {DataShards}+{ParityShards}, {Shards} shards on {Holders} holders; stripes placed in {StripesMs:0} ms, manifest in {ManifestMs:0} ms, content book in {BookMs:0} ms")]
+    public static partial void FileStored(ILogger logger, long bytes, ShardId contentId, int stripes, int dataShards, int parityShards, int shards, int holders, double stripesMs, double manifestMs, double bookMs);
 
     [LoggerMessage(EventId = 5201, Level = LogLevel.Information, Message = "Fetched content {ContentId} ({Bytes} bytes) to {Path}: {StripesResumed} stripes resumed, {Hedges} hedged requests, {ShardsFailed} shards failed")]
     public static partial void FileFetched(ILogger logger, ShardId contentId, long bytes, string path, long stripesResumed, long hedges, long shardsFailed);
