@@ -43,62 +43,40 @@ public sealed class DirectoryFetcher(FileFetcher files, FileMetrics metrics, ILo
             throw new FileException(FileError.WriteFailed, $"Cannot create {root}: {e.Message}", e);
         }
 
-        using var gate = new SemaphoreSlim(DirectoryStorer.ParallelFiles);
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var tasks = directory.Entries.Select((entry, i) => FetchFileAsync(entry, targets[i])).ToList();
-        try
-        {
-            await Task.WhenAll(tasks);
-        }
-        catch
-        {
-#pragma warning disable CA1849 // Cancel, not CancelAsync: the callbacks run here, on the caller's context.
-            failed.Cancel();
-#pragma warning restore CA1849
-            await Task.WhenAll(tasks).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            throw;
-        }
-
+        await FilesAtOnce.RunAsync(targets.Length, FetchFileAsync, cancellationToken);
         Log.DirectoryFetched(logger, contentId, targets.Length, directory.TotalBytes, root);
         return new DirectoryFetchResult(contentId, directory, root, directory.TotalBytes);
 
-        async Task FetchFileAsync(DirectoryEntry entry, string target)
+        async Task FetchFileAsync(int index, CancellationToken token)
         {
-            await gate.WaitAsync(failed.Token);
+            var (entry, target) = (directory.Entries[index], targets[index]);
+            var manifest = await files.FetchManifestAsync(entry.ContentId, token);
+            if (manifest.FileSize != entry.Size)
+            {
+                throw new FileException(FileError.ContentMismatch, string.Create(CultureInfo.InvariantCulture,
+                    $"'{entry.Path}' of directory {contentId} should have {entry.Size} bytes, but its content {entry.ContentId} has {manifest.FileSize}."));
+            }
+
             try
             {
-                var manifest = await files.FetchManifestAsync(entry.ContentId, failed.Token);
-                if (manifest.FileSize != entry.Size)
+                if (files.CheckPaths && LinkOnTheWay(root, target) is { } link)
                 {
-                    throw new FileException(FileError.ContentMismatch, string.Create(CultureInfo.InvariantCulture,
-                        $"'{entry.Path}' of directory {contentId} should have {entry.Size} bytes, but its content {entry.ContentId} has {manifest.FileSize}."));
+                    throw new FileException(FileError.WriteFailed, $"{link} is a symbolic link; '{entry.Path}' of directory {contentId} is not written through it.");
                 }
 
-                try
-                {
-                    if (files.CheckPaths && LinkOnTheWay(root, target) is { } link)
-                    {
-                        throw new FileException(FileError.WriteFailed, $"{link} is a symbolic link; '{entry.Path}' of directory {contentId} is not written through it.");
-                    }
-
-                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    throw new FileException(FileError.WriteFailed, $"Cannot create the folder of {target}: {e.Message}", e);
-                }
-
-                await files.FetchAsync(entry.ContentId, manifest, target, null, progress, ownsTotal: false, failed.Token);
-                if (entry.Executable && !OperatingSystem.IsWindows())
-                {
-                    var mode = File.GetUnixFileMode(target);
-                    File.SetUnixFileMode(target, mode | UnixFileMode.UserExecute | (mode.HasFlag(UnixFileMode.GroupRead) ? UnixFileMode.GroupExecute : 0) |
-                        (mode.HasFlag(UnixFileMode.OtherRead) ? UnixFileMode.OtherExecute : 0));
-                }
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             }
-            finally
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                gate.Release();
+                throw new FileException(FileError.WriteFailed, $"Cannot create the folder of {target}: {e.Message}", e);
+            }
+
+            await files.FetchAsync(entry.ContentId, manifest, target, null, progress, ownsTotal: false, token);
+            if (entry.Executable && !OperatingSystem.IsWindows())
+            {
+                var mode = File.GetUnixFileMode(target);
+                File.SetUnixFileMode(target, mode | UnixFileMode.UserExecute | (mode.HasFlag(UnixFileMode.GroupRead) ? UnixFileMode.GroupExecute : 0) |
+                    (mode.HasFlag(UnixFileMode.OtherRead) ? UnixFileMode.OtherExecute : 0));
             }
         }
     }

@@ -219,43 +219,10 @@ public static class DirectoryManifestCodec
             return ManifestError.PathConflict;
         }
 
-        if (bytes.Length < at + 2)
+        var tail = ManifestCodec.CheckOwnerAndSignature(bytes, ref at, out var key);
+        if (tail != ManifestError.None)
         {
-            return ManifestError.Truncated;
-        }
-
-        int keyLength = BinaryPrimitives.ReadUInt16BigEndian(bytes[at..]);
-        at += 2;
-        if (bytes.Length < at + keyLength)
-        {
-            return ManifestError.Truncated;
-        }
-
-        if (!IdentityPublicKey.TryDecode(bytes.Slice(at, keyLength), out var key))
-        {
-            return ManifestError.BadKey;
-        }
-
-        at += keyLength;
-        if (bytes.Length < at + 2)
-        {
-            return ManifestError.Truncated;
-        }
-
-        int signatureLength = BinaryPrimitives.ReadUInt16BigEndian(bytes[at..]);
-        if (signatureLength != key.SignatureSize)
-        {
-            return ManifestError.BadSignatureLength;
-        }
-
-        if (bytes.Length < at + 2 + signatureLength)
-        {
-            return ManifestError.Truncated;
-        }
-
-        if (bytes.Length > at + 2 + signatureLength)
-        {
-            return ManifestError.TrailingBytes;
+            return tail;
         }
 
         entries = list;

@@ -48,21 +48,7 @@ public sealed class DirectoryStorer(NodeIdentity identity, Func<FileStorer> stor
         progress.TotalBytes = files.Sum(f => f.Size);
         var entries = new DirectoryEntry[files.Count];
         var holders = new HashSet<PeerId>();
-        using var gate = new SemaphoreSlim(ParallelFiles);
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var tasks = files.Select((file, i) => StoreFileAsync(file, i)).ToList();
-        try
-        {
-            await Task.WhenAll(tasks);
-        }
-        catch
-        {
-#pragma warning disable CA1849 // Cancel, not CancelAsync: the callbacks run here, on the caller's context.
-            failed.Cancel();
-#pragma warning restore CA1849
-            await Task.WhenAll(tasks).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            throw;
-        }
+        await FilesAtOnce.RunAsync(files.Count, StoreFileAsync, cancellationToken);
 
         var name = request.Name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(root));
         var (manifest, encoded) = DirectoryManifestCodec.Sign(identity, time.GetUtcNow(), ManifestCodec.IsValidName(name) ? name : null, entries);
@@ -78,37 +64,30 @@ public sealed class DirectoryStorer(NodeIdentity identity, Func<FileStorer> stor
         Log.DirectoryStored(logger, contentId, entries.Length, manifest.TotalBytes, skipped);
         return new DirectoryStoreResult(contentId, manifest, skipped, holders.Count);
 
-        async Task StoreFileAsync(WalkedFile file, int index)
+        async Task StoreFileAsync(int index, CancellationToken token)
         {
-            await gate.WaitAsync(failed.Token);
+            var file = files[index];
+            Stream input;
             try
             {
-                Stream input;
-                try
-                {
-                    // What reports no bytes is stored empty without being opened: a pipe among the files
-                    // (its size is 0) would otherwise hold the store until something writes to it.
-                    input = file.Size == 0 ? new MemoryStream([], writable: false)
-                        : new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    throw new FileException(FileError.ReadFailed, $"Cannot read {file.FullPath}: {e.Message}", e);
-                }
-
-                await using (input)
-                {
-                    var stored = await storers().StoreAsync(input, request with { Name = Path.GetFileName(file.FullPath) }, progress, failed.Token);
-                    entries[index] = new DirectoryEntry(file.Relative, stored.ContentId, stored.Manifest.FileSize, file.Executable);
-                    lock (holders)
-                    {
-                        holders.UnionWith(stored.Holders);
-                    }
-                }
+                // What reports no bytes is stored empty without being opened: a pipe among the files
+                // (its size is 0) would otherwise hold the store until something writes to it.
+                input = file.Size == 0 ? new MemoryStream([], writable: false)
+                    : new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
             }
-            finally
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                gate.Release();
+                throw new FileException(FileError.ReadFailed, $"Cannot read {file.FullPath}: {e.Message}", e);
+            }
+
+            await using (input)
+            {
+                var stored = await storers().StoreAsync(input, request with { Name = Path.GetFileName(file.FullPath), MediaType = null }, progress, token);
+                entries[index] = new DirectoryEntry(file.Relative, stored.ContentId, stored.Manifest.FileSize, file.Executable);
+                lock (holders)
+                {
+                    holders.UnionWith(stored.Holders);
+                }
             }
         }
     }

@@ -218,6 +218,24 @@ public static class ManifestCodec
 
         var shardsAt = at;
         at += (int)(shardCount * ShardId.Size);
+        var tail = CheckOwnerAndSignature(bytes, ref at, out var key);
+        if (tail != ManifestError.None)
+        {
+            return tail;
+        }
+
+        fields = new Fields((long)fileSize, (int)chunk, k, m, created, name, mediaType, shardsAt, (int)shardCount, key, at);
+        return ManifestError.None;
+    }
+
+    /// <summary>
+    /// Checks the tail every manifest ends with, from <paramref name="at"/>: the owner key (u16 length, key)
+    /// and the signature (u16 length, exactly the key's signature size, then nothing after it). On success
+    /// <paramref name="at"/> is where the signature length starts (the end of the signed bytes).
+    /// </summary>
+    internal static ManifestError CheckOwnerAndSignature(ReadOnlySpan<byte> bytes, ref int at, out IdentityPublicKey key)
+    {
+        key = null!;
         if (bytes.Length < at + 2)
         {
             return ManifestError.Truncated;
@@ -230,11 +248,12 @@ public static class ManifestCodec
             return ManifestError.Truncated;
         }
 
-        if (!IdentityPublicKey.TryDecode(bytes.Slice(at, keyLength), out var key))
+        if (!IdentityPublicKey.TryDecode(bytes.Slice(at, keyLength), out var decoded))
         {
             return ManifestError.BadKey;
         }
 
+        key = decoded;
         at += keyLength;
         if (bytes.Length < at + 2)
         {
@@ -257,7 +276,6 @@ public static class ManifestCodec
             return ManifestError.TrailingBytes;
         }
 
-        fields = new Fields((long)fileSize, (int)chunk, k, m, created, name, mediaType, shardsAt, (int)shardCount, key, at);
         return ManifestError.None;
     }
 
