@@ -1,26 +1,34 @@
 #!/usr/bin/env bash
 # Stores and fetches files between real daemons on loopback and prints one row per size:
-#   scripts/file-bench.sh [--nodes N] [--code K+M] [--sizes "1 100 1024"]   (sizes in MiB)
+#   scripts/file-bench.sh [--nodes N] [--code K+M] [--sizes "1 100 1024"] [--repeat R] [--dll PATH]   (sizes in MiB)
 # Node 1 stores each file with 'overlay store', node 2 fetches it with 'overlay fetch'; both are
-# timed end to end (wall clock, the CLI's whole process included) and the copy is compared byte for byte.
-# The nodes run the Release build with quotas raised so that one file's shards are never refused for
+# timed end to end (wall clock, the CLI's whole process included; *_s) and as the daemon's operation
+# alone (from its start to its end, as the daemon reports it; *_op_s), and the copy is compared byte
+# for byte. Each size is stored and fetched R times (a new random file each time).
+# The nodes run the node as ./overlay publishes it (ReadyToRun), or the build --dll names, with quotas raised so that one file's shards are never refused for
 # rate; everything lives in a temporary directory that is removed at the end.
 set -euo pipefail
 nodes=5
 code=10+4
 sizes="1 100"
+repeat=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --nodes) nodes=$2; shift 2 ;;
     --code) code=$2; shift 2 ;;
     --sizes) sizes=$2; shift 2 ;;
-    *) echo "usage: $0 [--nodes N] [--code K+M] [--sizes \"MiB ...\"]" >&2; exit 64 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    --dll) dll=$2; shift 2 ;;
+    *) echo "usage: $0 [--nodes N] [--code K+M] [--sizes \"MiB ...\"] [--repeat R] [--dll Overlay.Node.dll]" >&2; exit 64 ;;
   esac
 done
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-dotnet build "$root/src/Node" -c Release -v q -nologo >/dev/null
-dll="$root/artifacts/bin/Node/release/Overlay.Node.dll"
+# The node as ./overlay runs it (published ReadyToRun), unless --dll names another build.
+if [[ -z ${dll:-} ]]; then
+  "$root/overlay" help >/dev/null
+  dll="$root/artifacts/overlay/Overlay.Node.dll"
+fi
 work="$(mktemp -d /tmp/overlay-file-bench.XXXXXX)"
 pids=()
 cleanup() {
@@ -32,7 +40,7 @@ trap cleanup EXIT
 
 cat >"$work/config.json" <<JSON
 {
-  "Logging": { "LogLevel": { "Default": "Warning", "Overlay.Node.Hosting": "Information" } },
+  "Logging": { "LogLevel": { "Default": "Warning", "Overlay.Node.Hosting": "Information", "Overlay.Node.Files": "Information" } },
   "Storage": { "CapacityBytes": 68719476736 },
   "ShardExchange": { "StoresPerMinutePerPeer": 1000000, "StoreBurstPerPeer": 1000000, "MaxBytesPerPeer": 68719476736, "MaxShardsPerPeer": 1000000 }
 }
@@ -62,17 +70,24 @@ for _ in $(seq 600); do
   sleep 0.1
 done
 
+echo "dll=$dll"
 echo "nodes=$nodes code=$code cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %-10s %-10s %-10s %-10s %s\n' MiB store_s store_MB/s fetch_s fetch_MB/s identical
+printf '%-8s %-9s %-10s %-10s %-9s %-10s %-10s %-9s %s\n' MiB store_s store_op_s store_MB/s fetch_s fetch_op_s fetch_MB/s identical store_phases_ms
+# The storing daemon logs each store's phases: stripes placed, manifest placed, content book written.
+phases() { grep -o 'stripes placed in [0-9]* ms, manifest in [0-9]* ms, content book in [0-9]* ms' "$work/n1.log" | tail -1 | tr -dc '0-9 ' | awk '{ print $1 "/" $2 "/" $3 }'; }
+op_seconds() { sed -n 's/.*"elapsedSeconds": \([0-9.]*\).*/\1/p' "$1" | tail -1; }
 for mib in $sizes; do
-  head -c $((mib * 1048576)) /dev/urandom >"$work/in.bin"
-  t0=$(date +%s.%N)
-  id="$(overlay store "$work/in.bin" --code "$code" --data-dir "$work/n1" 2>/dev/null | tail -1)"
-  t1=$(date +%s.%N)
-  overlay fetch "$id" -o "$work/out.bin" --data-dir "$work/n2" >/dev/null 2>&1
-  t2=$(date +%s.%N)
-  same=no; cmp -s "$work/in.bin" "$work/out.bin" && same=yes
-  awk -v m="$mib" -v a="$t0" -v b="$t1" -v c="$t2" -v s="$same" \
-    'BEGIN { printf "%-8d %-10.2f %-10.1f %-10.2f %-10.1f %s\n", m, b - a, m * 1.048576 / (b - a), c - b, m * 1.048576 / (c - b), s }'
-  rm -f "$work/in.bin" "$work/out.bin"
+  for _ in $(seq "$repeat"); do
+    head -c $((mib * 1048576)) /dev/urandom >"$work/in.bin"
+    t0=$(date +%s.%N)
+    overlay store "$work/in.bin" --code "$code" --json --data-dir "$work/n1" >"$work/store.json" 2>/dev/null
+    t1=$(date +%s.%N)
+    id="$(sed -n 's/.*"id": "\([0-9a-f]\{64\}\)".*/\1/p' "$work/store.json" | head -1)"
+    overlay fetch "$id" -o "$work/out.bin" --json --data-dir "$work/n2" >"$work/fetch.json" 2>/dev/null
+    t2=$(date +%s.%N)
+    same=no; cmp -s "$work/in.bin" "$work/out.bin" && same=yes
+    awk -v m="$mib" -v a="$t0" -v b="$t1" -v c="$t2" -v s="$same" -v so="$(op_seconds "$work/store.json")" -v fo="$(op_seconds "$work/fetch.json")" \
+      -v ph="$(phases)" 'BEGIN { printf "%-8d %-9.2f %-10.2f %-10.1f %-9.2f %-10.2f %-10.1f %-9s %s\n", m, b - a, so, m * 1.048576 / (b - a), c - b, fo, m * 1.048576 / (c - b), s, ph }'
+    rm -f "$work/in.bin" "$work/out.bin"
+  done
 done

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 
 namespace Overlay.Integration.Tests;
 
-/// <summary>Real nodes on loopback: a file stored through one node's CLI is fetched, byte-identical, through another after two holders were killed.</summary>
+/// <summary>Real nodes on loopback: a file and a directory stored through one node's CLI are fetched, byte-identical, through another after two holders were killed.</summary>
 public sealed partial class FileCommandTests : IDisposable
 {
     private const int SigKill = 9;
@@ -43,9 +43,26 @@ public sealed partial class FileCommandTests : IDisposable
             // Not a terminal: progress comes as plain lines.
             Assert.Contains("progress store-1 done", store.Output, StringComparison.Ordinal);
 
+            // A directory: each file stored as content of its own, then the signed directory manifest.
+            var tree = Path.Combine(_root, "tree");
+            Directory.CreateDirectory(Path.Combine(tree, "sub", "deeper"));
+            File.WriteAllBytes(Path.Combine(tree, "top.bin"), data.AsSpan(0, 70_000).ToArray());
+            File.WriteAllText(Path.Combine(tree, "sub", "deeper", "note.txt"), "a note");
+            File.WriteAllBytes(Path.Combine(tree, "sub", "empty"), []);
+            var storeTree = await NodeProcess.RunAsync(Timeout, "store", tree, "--code", "2+2", "--data-dir", dirs[4]);
+            Assert.True(storeTree.ExitCode == 0, storeTree.Output);
+            var treeId = ContentId().Match(storeTree.Output).Value;
+            var treeStatus = await NodeProcess.RunAsync(Timeout, "status", treeId, "--json", "--data-dir", dirs[4]);
+            Assert.True(treeStatus.ExitCode == 0, treeStatus.Output);
+            var treeEntries = JsonNode.Parse(treeStatus.Output)!["entries"]!.AsArray();
+            Assert.Equal(["sub/deeper/note.txt", "sub/empty", "top.bin"], treeEntries.Select(e => e!["path"]!.GetValue<string>()));
+
             var ls = await NodeProcess.RunAsync(Timeout, "ls", "--json", "--data-dir", dirs[4]);
             Assert.True(ls.ExitCode == 0, ls.Output);
-            var entry = JsonNode.Parse(ls.Output)!["content"]!.AsArray().Single()!;
+            var listed = JsonNode.Parse(ls.Output)!["content"]!.AsArray();
+            Assert.Equal(5, listed.Count);
+            Assert.Equal("directory", listed.Single(e => e!["id"]!.GetValue<string>() == treeId)!["kind"]!.GetValue<string>());
+            var entry = listed.Single(e => e!["id"]!.GetValue<string>() == id)!;
             Assert.Equal(id, entry["id"]!.GetValue<string>());
             Assert.True(entry["pinned"]!.GetValue<bool>());
 
@@ -71,6 +88,13 @@ public sealed partial class FileCommandTests : IDisposable
             var range = await NodeProcess.RunAsync(Timeout, "fetch", id, "-o", output + ".part", "--range", "2097000-2097999", "--json", "--data-dir", dirs[1]);
             Assert.True(range.ExitCode == 0, range.Output);
             Assert.Equal(data.AsSpan(2_097_000, 1000).ToArray(), File.ReadAllBytes(output + ".part"));
+
+            var treeBack = Path.Combine(_root, "tree-back");
+            var fetchTree = await NodeProcess.RunAsync(Timeout, "fetch", treeId, "-o", treeBack, "--data-dir", dirs[1]);
+            Assert.True(fetchTree.ExitCode == 0, fetchTree.Output);
+            Assert.Equal(data.AsSpan(0, 70_000).ToArray(), File.ReadAllBytes(Path.Combine(treeBack, "top.bin")));
+            Assert.Equal("a note", File.ReadAllText(Path.Combine(treeBack, "sub", "deeper", "note.txt")));
+            Assert.Empty(File.ReadAllBytes(Path.Combine(treeBack, "sub", "empty")));
 
             var unpin = await NodeProcess.RunAsync(Timeout, "unpin", id, "--data-dir", dirs[4]);
             Assert.True(unpin.ExitCode == 0, unpin.Output);

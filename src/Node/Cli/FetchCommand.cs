@@ -13,7 +13,7 @@ namespace Overlay.Node.Cli;
 public sealed class FetchCommand : ICliCommand
 {
     public CommandSpec Spec { get; } = Specs.Of(
-        "fetch", "Fetch a file by content id (verified, written atomically, resumable); -o names the file or directory (default: the current directory, under the stored name).",
+        "fetch", "Fetch a file or directory by content id (verified, written atomically, resumable); -o names the file or directory (default: the current directory, under the stored name).",
         "overlay fetch ID [-o PATH] [--range A-B] [--json] [--data-dir DIR]",
         ["-o", "--range", "--data-dir"], flags: ["--json"], minPositionals: 1, maxPositionals: 1);
 
@@ -44,8 +44,9 @@ public sealed class FetchCommand : ICliCommand
         return await DaemonCall.RunAsync(context, dataDirectory, async client =>
         {
             var final = await OperationWatch.RunAsync(client, context, request, json, cancellationToken).ConfigureAwait(false);
-            return await FileReplies.PrintAsync(context, final, json, result => string.Create(CultureInfo.InvariantCulture,
-                $"Wrote {result["bytes"]} verified bytes of {result["id"]} to {result["path"]}.\n"), cancellationToken).ConfigureAwait(false);
+            return await FileReplies.PrintAsync(context, final, json, result => result["kind"]?.GetValue<string>() == "directory"
+                ? string.Create(CultureInfo.InvariantCulture, $"Wrote {result["files"]} files ({result["bytes"]} verified bytes) of directory {result["id"]} into {result["path"]}.\n")
+                : string.Create(CultureInfo.InvariantCulture, $"Wrote {result["bytes"]} verified bytes of {result["id"]} to {result["path"]}.\n"), cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -20,7 +20,7 @@ public sealed class LsCommand : ICliCommand
         foreach (var entry in reply["content"]!.AsArray())
         {
             text.Append(CultureInfo.InvariantCulture,
-                $"{entry!["id"]}  {entry["bytes"],14} B  {entry["code"],-6} {(entry["pinned"]!.GetValue<bool>() ? "pinned  " : "unpinned")}  {(entry["storedHere"]!.GetValue<bool>() ? "stored here" : "pinned from elsewhere")}  {entry["name"]?.GetValue<string>() ?? "-"}\n");
+                $"{entry!["id"]}  {entry["bytes"],14} B  {(entry["kind"]?.GetValue<string>() == "directory" ? "dir" : entry["code"]),-6} {(entry["pinned"]!.GetValue<bool>() ? "pinned  " : "unpinned")}  {(entry["storedHere"]!.GetValue<bool>() ? "stored here" : "pinned from elsewhere")}  {entry["name"]?.GetValue<string>() ?? "-"}\n");
         }
 
         return text.Length == 0 ? "No content stored or pinned on this node.\n" : text.ToString();

@@ -99,9 +99,14 @@ internal static class OperationWatch
 
     private static async Task<JsonObject> PollAsync(ControlClient client, TimeProvider time, string operation, Action<JsonObject> onUpdate, CancellationToken cancellationToken)
     {
-        var request = new JsonObject { ["command"] = "file-progress", ["key"] = operation };
+        // The daemon holds each request until the operation ends or the interval passes (a long poll), so
+        // the end is seen at once; an older daemon answers at once, and the delay then paces the polling.
+        var waitArgument = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(
+            new JsonObject { ["waitMs"] = (int)PollInterval.TotalMilliseconds }.ToJsonString()));
+        var request = new JsonObject { ["command"] = "file-progress", ["key"] = operation, ["value"] = waitArgument };
         while (true)
         {
+            var asked = time.GetTimestamp();
             var reply = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
             onUpdate(reply);
             if (reply["state"]?.GetValue<string>() != "running")
@@ -109,7 +114,11 @@ internal static class OperationWatch
                 return reply;
             }
 
-            await Task.Delay(PollInterval, time, cancellationToken).ConfigureAwait(false);
+            var left = PollInterval - time.GetElapsedTime(asked);
+            if (left > TimeSpan.Zero)
+            {
+                await Task.Delay(left, time, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 }

@@ -5,15 +5,16 @@ using Overlay.Node.Control;
 namespace Overlay.Node.Cli;
 
 /// <summary>
-/// <c>overlay store FILE|-</c>: stores a file through the running node (cut into stripes, erasure-coded,
-/// placed on peers, described by a signed manifest) and prints the content id that fetches it back.
+/// <c>overlay store FILE|DIR|-</c>: stores a file through the running node (cut into stripes, erasure-coded,
+/// placed on peers, described by a signed manifest), or a directory (each file so, and a signed directory
+/// manifest naming them), and prints the content id that fetches it back.
 /// Standard input is first copied into the data directory, which the daemon then reads.
 /// </summary>
 public sealed class StoreCommand : ICliCommand
 {
     public CommandSpec Spec { get; } = Specs.Of(
-        "store", "Store a file on peers (erasure-coded, with a signed manifest) and print its content id; - reads standard input.",
-        "overlay store (FILE | -) [--code K+M] [--name NAME] [--media-type TYPE] [--json] [--data-dir DIR]",
+        "store", "Store a file or a directory on peers (erasure-coded, with a signed manifest) and print its content id; - reads standard input.",
+        "overlay store (FILE | DIR | -) [--code K+M] [--name NAME] [--media-type TYPE] [--json] [--data-dir DIR]",
         ["--code", "--name", "--media-type", "--data-dir"], flags: ["--json"], minPositionals: 1, maxPositionals: 1);
 
     public async Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken)
@@ -35,14 +36,9 @@ public sealed class StoreCommand : ICliCommand
         else
         {
             var path = Path.GetFullPath(source, context.WorkingDirectory);
-            if (Directory.Exists(path))
+            if (!File.Exists(path) && !Directory.Exists(path))
             {
-                throw new CliUsageException($"'{ParsedArguments.Shorten(source)}' is a directory; store its files one by one (or an archive of it).");
-            }
-
-            if (!File.Exists(path))
-            {
-                await context.Error.WriteLineAsync($"overlay: no file '{ParsedArguments.Shorten(source)}'.").ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"overlay: no file or directory '{ParsedArguments.Shorten(source)}'.").ConfigureAwait(false);
                 return ExitCodes.IoError;
             }
 

@@ -15,6 +15,9 @@ namespace Overlay.Node.Control;
 /// </summary>
 public sealed class FileControlCommands(FileService files, ControlOptions controlOptions, TimeProvider time) : IControlCommands
 {
+    /// <summary>Longest wait a <c>file-progress</c> request may ask for, in milliseconds (well under <c>Control:OperationTimeout</c>).</summary>
+    public const int MaxProgressWaitMs = 1000;
+
     /// <summary>Whether <paramref name="command"/> is one of these.</summary>
     public static bool Serves(string command) => command.StartsWith("file-", StringComparison.Ordinal);
 
@@ -41,7 +44,7 @@ public sealed class FileControlCommands(FileService files, ControlOptions contro
                 case "file-fetch":
                     return Fetch(request.Key, arguments);
                 case "file-progress":
-                    return Progress(request.Key);
+                    return await ProgressAsync(request.Key, arguments, cancellationToken).ConfigureAwait(false);
                 case "file-cancel":
                     return files.Operations.Cancel(request.Key ?? string.Empty)
                         ? ControlReply.Ok(new JsonObject { ["operation"] = request.Key })
@@ -78,7 +81,7 @@ public sealed class FileControlCommands(FileService files, ControlOptions contro
     {
         if (!TryString(arguments, "path", out var path) || path is null || !Path.IsPathFullyQualified(path))
         {
-            return ControlReply.Fail(ControlError.BadArgument, "A store needs 'path': the absolute path of a file the daemon can read.");
+            return ControlReply.Fail(ControlError.BadArgument, "A store needs 'path': the absolute path of a file or directory the daemon can read.");
         }
 
         if (!TryString(arguments, "name", out var name) || !TryString(arguments, "mediaType", out var mediaType) || !TryString(arguments, "code", out var code))
@@ -98,11 +101,26 @@ public sealed class FileControlCommands(FileService files, ControlOptions contro
         }
 
         var deleteAfter = arguments["deleteAfter"] is JsonValue d && d.TryGetValue<bool>(out var del) && del;
-        var request = new StoreRequest(name ?? (deleteAfter ? null : Path.GetFileName(path)), mediaType, k, m);
+        var request = new StoreRequest(name ?? (deleteAfter ? null : Path.GetFileName(Path.TrimEndingDirectorySeparator(path))), mediaType, k, m);
         var operation = files.Operations.Start("store", async (progress, ct) =>
         {
             try
             {
+                if (Directory.Exists(path))
+                {
+                    var stored = await files.DirectoryStorer().StoreAsync(path, request, progress, ct).ConfigureAwait(false);
+                    files.Metrics.Completed("store");
+                    return new JsonObject
+                    {
+                        ["id"] = stored.ContentId.ToString(),
+                        ["kind"] = "directory",
+                        ["files"] = stored.Manifest.Entries.Count,
+                        ["bytes"] = stored.Manifest.TotalBytes,
+                        ["skipped"] = stored.Skipped,
+                        ["holders"] = stored.DistinctHolders,
+                    };
+                }
+
                 FileStream input;
                 try
                 {
@@ -121,6 +139,7 @@ public sealed class FileControlCommands(FileService files, ControlOptions contro
                     return new JsonObject
                     {
                         ["id"] = result.ContentId.ToString(),
+                        ["kind"] = "file",
                         ["bytes"] = result.Manifest.FileSize,
                         ["stripes"] = result.Manifest.StripeCount,
                         ["code"] = $"{result.Manifest.DataShards}+{result.Manifest.ParityShards}",
@@ -177,18 +196,37 @@ public sealed class FileControlCommands(FileService files, ControlOptions contro
         {
             try
             {
-                var result = await files.Fetcher().FetchAsync(id, output, range, progress, ct).ConfigureAwait(false);
-                files.Metrics.Completed("fetch");
-                return new JsonObject
+                var fetcher = files.Fetcher();
+                var (manifest, directory) = await fetcher.FetchAnyManifestAsync(id, ct).ConfigureAwait(false);
+                JsonObject reply;
+                if (directory is not null)
                 {
-                    ["id"] = id.ToString(),
-                    ["path"] = result.Path,
-                    ["bytes"] = result.Bytes,
-                    ["fileBytes"] = result.Manifest.FileSize,
-                    ["name"] = result.Manifest.Name,
-                    ["mediaType"] = result.Manifest.MediaType,
-                    ["owner"] = result.Manifest.Owner.PeerId.ToString(),
-                };
+                    if (range is not null)
+                    {
+                        throw new FileException(FileError.BadRange, $"Content {id} is a directory; --range reads a part of a file.");
+                    }
+
+                    var fetched = await files.DirectoryFetcher(fetcher).FetchAsync(id, directory, output, progress, ct).ConfigureAwait(false);
+                    reply = new JsonObject { ["kind"] = "directory", ["files"] = directory.Entries.Count, ["path"] = fetched.Path, ["bytes"] = fetched.Bytes, ["fileBytes"] = fetched.Bytes };
+                }
+                else
+                {
+                    var result = await fetcher.FetchAsync(id, manifest!, output, range, progress, ownsTotal: true, ct).ConfigureAwait(false);
+                    reply = new JsonObject
+                    {
+                        ["kind"] = "file",
+                        ["path"] = result.Path,
+                        ["bytes"] = result.Bytes,
+                        ["fileBytes"] = result.Manifest.FileSize,
+                        ["mediaType"] = result.Manifest.MediaType,
+                    };
+                }
+
+                files.Metrics.Completed("fetch");
+                reply["id"] = id.ToString();
+                reply["name"] = manifest?.Name ?? directory!.Name;
+                reply["owner"] = (manifest?.Owner ?? directory!.Owner).PeerId.ToString();
+                return reply;
             }
             catch (FileException e)
             {
@@ -199,18 +237,31 @@ public sealed class FileControlCommands(FileService files, ControlOptions contro
         return ControlReply.Ok(new JsonObject { ["operation"] = operation.Id });
     }
 
-    private ControlReply Progress(string? key)
+    private async Task<ControlReply> ProgressAsync(string? key, JsonObject arguments, CancellationToken cancellationToken)
     {
         if (key is null || files.Operations.Find(key) is not { } operation)
         {
             return ControlReply.Fail(ControlError.NotFound, $"No file operation '{key}' is known (finished ones are forgotten after {FileOperations.MaxFinished}).");
         }
 
+        // A long poll: the reply waits until the operation ends or waitMs pass, so the end is seen when it
+        // happens, not up to a polling interval later (a 1 MiB store takes a few hundred milliseconds).
+        var waitMs = arguments["waitMs"] is JsonValue w && w.TryGetValue<int>(out var ms) ? Math.Clamp(ms, 0, MaxProgressWaitMs) : 0;
+        if (waitMs > 0 && !operation.Completion.IsCompleted)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var delay = Task.Delay(TimeSpan.FromMilliseconds(waitMs), time, wait.Token);
+            await Task.WhenAny(operation.Completion, delay).ConfigureAwait(false);
+#pragma warning disable CA1849 // Cancel, not CancelAsync: only the delay's timer is stopped.
+            wait.Cancel();
+#pragma warning restore CA1849
+        }
+
         var body = new JsonObject
         {
             ["operation"] = operation.Id,
             ["kind"] = operation.Kind,
-            ["elapsedSeconds"] = (time.GetUtcNow() - operation.StartedAt).TotalSeconds,
+            ["elapsedSeconds"] = ((operation.FinishedAt ?? time.GetUtcNow()) - operation.StartedAt).TotalSeconds,
             ["progress"] = operation.Progress.ToJson(),
         };
         var completion = operation.Completion;
@@ -254,11 +305,29 @@ public sealed class FileControlCommands(FileService files, ControlOptions contro
             }
 
             // Pinning content stored elsewhere: its manifest is fetched and verified, then recorded as pinned.
-            var manifest = await WithTimeoutAsync(ct => files.Fetcher().FetchManifestAsync(id, ct), cancellationToken).ConfigureAwait(false);
-            files.Book.Add(id, manifest, storedHere: false, pinned: true, time.GetUtcNow());
+            var (manifest, directory) = await WithTimeoutAsync(ct => files.Fetcher().FetchAnyManifestAsync(id, ct), cancellationToken).ConfigureAwait(false);
+            if (directory is not null)
+            {
+                files.Book.Add(id, directory, storedHere: false, pinned: true, time.GetUtcNow());
+            }
+            else
+            {
+                files.Book.Add(id, manifest!, storedHere: false, pinned: true, time.GetUtcNow());
+            }
         }
 
-        return ControlReply.Ok(Summary(files.Book.Load(id)!));
+        // A directory's pin is its files' pin: those this node knows follow it (content stored elsewhere is pinned by its manifest).
+        var entry = files.Book.Load(id)!;
+        foreach (var file in entry.Directory?.ContentIds ?? [])
+        {
+            if (!files.Book.SetPinned(file, pin) && pin)
+            {
+                var manifest = await WithTimeoutAsync(ct => files.Fetcher().FetchManifestAsync(file, ct), cancellationToken).ConfigureAwait(false);
+                files.Book.Add(file, manifest, storedHere: false, pinned: true, time.GetUtcNow());
+            }
+        }
+
+        return ControlReply.Ok(Summary(entry));
     }
 
     private async Task<ControlReply> StatusAsync(string? key, CancellationToken cancellationToken)
@@ -269,11 +338,33 @@ public sealed class FileControlCommands(FileService files, ControlOptions contro
         }
 
         var entry = files.Book.Load(id);
-        var manifest = entry?.Manifest ?? await WithTimeoutAsync(ct => files.Fetcher().FetchManifestAsync(id, ct), cancellationToken).ConfigureAwait(false);
-        var body = entry is null ? Describe(id, manifest) : Summary(entry);
-        body["stripes"] = ContentHealth.Stripes(manifest, files.Owner!, time.GetUtcNow());
+        var (manifest, directory) = entry is not null ? (entry.Manifest, entry.Directory)
+            : await WithTimeoutAsync(ct => files.Fetcher().FetchAnyManifestAsync(id, ct), cancellationToken).ConfigureAwait(false);
+        var body = entry is null ? Describe(id, manifest, directory) : Summary(entry);
+        if (directory is not null)
+        {
+            body["entries"] = new JsonArray([.. directory.Entries.Select(e => EntryHealth(e))]);
+        }
+        else
+        {
+            body["stripes"] = ContentHealth.Stripes(manifest!, files.Owner!, time.GetUtcNow());
+        }
+
         body["manifestHolders"] = ContentHealth.LiveHolders(files.Owner!.Status(id), time.GetUtcNow());
         return ControlReply.Ok(body);
+    }
+
+    /// <summary>A directory entry with its file's health from this node's receipts: the weakest stripe's canLose (null when the file's manifest is not in the book).</summary>
+    private JsonObject EntryHealth(DirectoryEntry entry)
+    {
+        var body = new JsonObject { ["path"] = entry.Path, ["id"] = entry.ContentId.ToString(), ["bytes"] = entry.Size, ["executable"] = entry.Executable };
+        if (files.Book.Load(entry.ContentId)?.Manifest is { } manifest)
+        {
+            var stripes = ContentHealth.Stripes(manifest, files.Owner!, time.GetUtcNow());
+            body["canLose"] = stripes.Count == 0 ? 0 : stripes.Min(s => s!["canLose"]!.GetValue<int>());
+        }
+
+        return body;
     }
 
     private async Task<T> WithTimeoutAsync<T>(Func<CancellationToken, Task<T>> run, CancellationToken cancellationToken)
@@ -285,25 +376,37 @@ public sealed class FileControlCommands(FileService files, ControlOptions contro
 
     private static JsonObject Summary(ContentEntry entry)
     {
-        var body = Describe(ShardId.Parse(entry.Id), entry.Manifest);
+        var body = Describe(ShardId.Parse(entry.Id), entry.Manifest, entry.Directory);
         body["storedHere"] = entry.StoredHere;
         body["pinned"] = entry.Pinned;
         body["added"] = entry.AddedAt.ToString("O", CultureInfo.InvariantCulture);
         return body;
     }
 
-    private static JsonObject Describe(ShardId id, FileManifest manifest) => new()
-    {
-        ["id"] = id.ToString(),
-        ["name"] = manifest.Name,
-        ["mediaType"] = manifest.MediaType,
-        ["bytes"] = manifest.FileSize,
-        ["code"] = $"{manifest.DataShards}+{manifest.ParityShards}",
-        ["chunkBytes"] = manifest.ChunkBytes,
-        ["stripeCount"] = manifest.StripeCount,
-        ["owner"] = manifest.Owner.PeerId.ToString(),
-        ["created"] = manifest.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
-    };
+    private static JsonObject Describe(ShardId id, FileManifest? manifest, DirectoryManifest? directory) => directory is not null
+        ? new()
+        {
+            ["id"] = id.ToString(),
+            ["kind"] = "directory",
+            ["name"] = directory.Name,
+            ["bytes"] = directory.TotalBytes,
+            ["files"] = directory.Entries.Count,
+            ["owner"] = directory.Owner.PeerId.ToString(),
+            ["created"] = directory.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
+        }
+        : new()
+        {
+            ["id"] = id.ToString(),
+            ["kind"] = "file",
+            ["name"] = manifest!.Name,
+            ["mediaType"] = manifest.MediaType,
+            ["bytes"] = manifest.FileSize,
+            ["code"] = $"{manifest.DataShards}+{manifest.ParityShards}",
+            ["chunkBytes"] = manifest.ChunkBytes,
+            ["stripeCount"] = manifest.StripeCount,
+            ["owner"] = manifest.Owner.PeerId.ToString(),
+            ["created"] = manifest.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
+        };
 
     /// <summary>Parses "k+m" into a valid Reed–Solomon code.</summary>
     public static bool TryParseCode(string text, out int dataShards, out int parityShards)

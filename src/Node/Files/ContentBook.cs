@@ -32,20 +32,20 @@ public sealed class ContentBook
         _directory = directory;
     }
 
-    /// <summary>Records content (pinned when <paramref name="pinned"/>); an entry already there keeps its time and becomes stored-here if this is.</summary>
+    /// <summary>Records a file (pinned when <paramref name="pinned"/>); an entry already there keeps its time and becomes stored-here if this is.</summary>
     /// <exception cref="ContentBookException">The files cannot be written.</exception>
     public ContentEntry Add(ShardId id, FileManifest manifest, bool storedHere, bool pinned, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        lock (_lock)
-        {
-            var existing = Load(id);
-            var entry = new ContentEntry(id.ToString(), manifest, storedHere || existing?.StoredHere == true, pinned || existing?.Pinned == true, existing?.AddedAt ?? now);
-            Write(PathOf(id, ".manifest"), ManifestCodec.Encode(manifest));
-            WriteState(entry);
-            _shards = null;
-            return entry;
-        }
+        return Add(id, ManifestCodec.Encode(manifest), manifest, null, storedHere, pinned, now);
+    }
+
+    /// <summary>Records a directory, as <see cref="Add(ShardId, FileManifest, bool, bool, DateTimeOffset)"/> a file; its files are entries of their own.</summary>
+    /// <exception cref="ContentBookException">The files cannot be written.</exception>
+    public ContentEntry Add(ShardId id, DirectoryManifest directory, bool storedHere, bool pinned, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        return Add(id, DirectoryManifestCodec.Encode(directory), null, directory, storedHere, pinned, now);
     }
 
     /// <summary>Sets the pin of known content; false when the id is not in the book.</summary>
@@ -84,7 +84,12 @@ public sealed class ContentBook
             }
 
             var manifestBytes = File.ReadAllBytes(manifestPath);
-            if (ShardId.Compute(manifestBytes) != id || !ManifestCodec.TryDecode(manifestBytes, out var manifest, out var error))
+            FileManifest? manifest = null;
+            DirectoryManifest? directory = null;
+            var valid = ManifestCodec.KindOf(manifestBytes) == ManifestCodec.DirectoryKind
+                ? DirectoryManifestCodec.TryDecode(manifestBytes, out directory, out _)
+                : ManifestCodec.TryDecode(manifestBytes, out manifest, out _);
+            if (ShardId.Compute(manifestBytes) != id || !valid)
             {
                 throw new ContentBookException($"{manifestPath} is damaged (it does not hash to its name or does not verify); move it away.");
             }
@@ -95,7 +100,7 @@ public sealed class ContentBook
                 throw new ContentBookException($"{statePath} is of another version or names another id; move it away.");
             }
 
-            return new ContentEntry(id.ToString(), manifest, state["storedHere"]!.GetValue<bool>(), state["pinned"]!.GetValue<bool>(),
+            return new ContentEntry(id.ToString(), manifest, directory, state["storedHere"]!.GetValue<bool>(), state["pinned"]!.GetValue<bool>(),
                 DateTimeOffset.Parse(state["addedAt"]!.GetValue<string>(), CultureInfo.InvariantCulture));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -148,6 +153,19 @@ public sealed class ContentBook
         return pinned.Contains(shard) || !all.Contains(shard);
     }
 
+    private ContentEntry Add(ShardId id, byte[] encoded, FileManifest? manifest, DirectoryManifest? directory, bool storedHere, bool pinned, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            var existing = Load(id);
+            var entry = new ContentEntry(id.ToString(), manifest, directory, storedHere || existing?.StoredHere == true, pinned || existing?.Pinned == true, existing?.AddedAt ?? now);
+            Write(PathOf(id, ".manifest"), encoded);
+            WriteState(entry);
+            _shards = null;
+            return entry;
+        }
+    }
+
     private (HashSet<ShardId> Pinned, HashSet<ShardId> All) Shards()
     {
         lock (_lock)
@@ -160,7 +178,8 @@ public sealed class ContentBook
                 {
                     var set = entry.Pinned ? pinned : all;
                     set.Add(ShardId.Parse(entry.Id));
-                    set.UnionWith(entry.Manifest.Shards);
+                    // A directory's files are entries of their own, pinned with it (FileControlCommands).
+                    set.UnionWith(entry.Manifest?.Shards ?? []);
                 }
 
                 all.UnionWith(pinned);

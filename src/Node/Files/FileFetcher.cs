@@ -27,9 +27,20 @@ public sealed class FileFetcher(IShardSource source, StripeFetcher stripes, File
 
     private readonly Func<string, Stream> _openPartial = openPartial ?? OpenPartial;
 
-    /// <summary>Fetches and verifies the manifest of <paramref name="contentId"/>.</summary>
-    /// <exception cref="FileException">No holder gave it (ManifestNotFound) or it is not a valid manifest (BadManifest).</exception>
+    /// <summary>Fetches and verifies the file manifest of <paramref name="contentId"/>.</summary>
+    /// <exception cref="FileException">No holder gave it (ManifestNotFound) or it is not a valid file manifest (BadManifest).</exception>
     public async Task<FileManifest> FetchManifestAsync(ShardId contentId, CancellationToken cancellationToken)
+    {
+        var (file, _) = await FetchAnyManifestAsync(contentId, directoryAllowed: false, cancellationToken);
+        return file!;
+    }
+
+    /// <summary>Fetches and verifies the manifest of <paramref name="contentId"/>, a file's or a directory's: exactly one of the two is returned.</summary>
+    /// <exception cref="FileException">No holder gave it (ManifestNotFound) or it is not a valid manifest (BadManifest).</exception>
+    public Task<(FileManifest? File, DirectoryManifest? Directory)> FetchAnyManifestAsync(ShardId contentId, CancellationToken cancellationToken) =>
+        FetchAnyManifestAsync(contentId, directoryAllowed: true, cancellationToken);
+
+    private async Task<(FileManifest? File, DirectoryManifest? Directory)> FetchAnyManifestAsync(ShardId contentId, bool directoryAllowed, CancellationToken cancellationToken)
     {
         byte[] bytes;
         try
@@ -47,14 +58,28 @@ public sealed class FileFetcher(IShardSource source, StripeFetcher stripes, File
             throw new FileException(FileError.BadManifest, $"The bytes given for manifest {contentId} do not hash to it.") { ManifestError = ManifestError.BadSignature };
         }
 
+        if (directoryAllowed && ManifestCodec.KindOf(bytes) == ManifestCodec.DirectoryKind)
+        {
+            if (!DirectoryManifestCodec.TryDecode(bytes, out var directory, out var directoryError, CheckPaths))
+            {
+                metrics.ManifestRejected(directoryError);
+                throw new FileException(FileError.BadManifest, $"Content {contentId} is not a valid directory manifest ({directoryError}).") { ManifestError = directoryError };
+            }
+
+            return (null, directory);
+        }
+
         if (!ManifestCodec.TryDecode(bytes, out var manifest, out var error))
         {
             metrics.ManifestRejected(error);
             throw new FileException(FileError.BadManifest, $"Content {contentId} is not a valid file manifest ({error}).") { ManifestError = error };
         }
 
-        return manifest;
+        return (manifest, null);
     }
+
+    /// <summary>Whether directory manifests' paths are checked; only tests switch it off, to show the writes outside the directory it stops.</summary>
+    internal bool CheckPaths { get; set; } = true;
 
     /// <summary>
     /// Fetches content <paramref name="contentId"/> (the bytes of <paramref name="range"/>, or all) to
@@ -66,6 +91,21 @@ public sealed class FileFetcher(IShardSource source, StripeFetcher stripes, File
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(progress);
         var manifest = await FetchManifestAsync(contentId, cancellationToken);
+        return await FetchAsync(contentId, manifest, destination, range, progress, ownsTotal: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// Fetches the file of <paramref name="manifest"/> (already fetched and verified as <paramref name="contentId"/>)
+    /// to <paramref name="destination"/>, as <see cref="FetchAsync(ShardId, string, ByteRange?, TransferProgress, CancellationToken)"/>;
+    /// <paramref name="progress"/> gets the bytes and shards, and its total too when <paramref name="ownsTotal"/> (a directory's fetch sets it once for all files).
+    /// </summary>
+    /// <exception cref="FileException">A stripe, the range or the destination failed; DEST is untouched.</exception>
+    internal async Task<FetchResult> FetchAsync(
+        ShardId contentId, FileManifest manifest, string destination, ByteRange? range, TransferProgress progress, bool ownsTotal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(progress);
         if (Directory.Exists(destination))
         {
             destination = Path.Combine(destination, manifest.Name ?? contentId.ToString());
@@ -83,7 +123,11 @@ public sealed class FileFetcher(IShardSource source, StripeFetcher stripes, File
         var regionLength = last < first ? 0 : manifest.StripeOffset(last) + manifest.StripeBytes(last) - regionStart;
         var partial = destination + PartialSuffix;
         var statePath = destination + StateSuffix;
-        progress.TotalBytes = regionLength;
+        if (ownsTotal)
+        {
+            progress.TotalBytes = regionLength;
+        }
+
         try
         {
             var stream = _openPartial(partial);

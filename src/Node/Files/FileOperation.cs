@@ -22,6 +22,9 @@ public sealed class FileOperation
     /// <summary>When it started.</summary>
     public DateTimeOffset StartedAt { get; }
 
+    /// <summary>When it ended (done, failed or cancelled); null while it runs.</summary>
+    public DateTimeOffset? FinishedAt { get; internal set; }
+
     /// <summary>Its counters, live.</summary>
     public TransferProgress Progress { get; } = new();
 

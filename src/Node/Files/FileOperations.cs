@@ -31,7 +31,7 @@ public sealed class FileOperations(TimeProvider time) : IDisposable
             _operations[id] = operation;
         }
 
-        operation.Completion = RunAsync(operation, run);
+        operation.Completion = RunAsync(operation, run, time);
         return operation;
     }
 
@@ -94,7 +94,7 @@ public sealed class FileOperations(TimeProvider time) : IDisposable
         }
     }
 
-    private static async Task<JsonObject> RunAsync(FileOperation operation, Func<TransferProgress, CancellationToken, Task<JsonObject>> run)
+    private static async Task<JsonObject> RunAsync(FileOperation operation, Func<TransferProgress, CancellationToken, Task<JsonObject>> run, TimeProvider time)
     {
         // Yield first, so the control request that started it is answered at once.
         await Task.Yield();
@@ -104,6 +104,7 @@ public sealed class FileOperations(TimeProvider time) : IDisposable
         }
         finally
         {
+            operation.FinishedAt = time.GetUtcNow();
             operation.Cancellation.Dispose();
         }
     }

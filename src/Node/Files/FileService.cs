@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
+using Overlay.Crypto;
 using Overlay.Node.Configuration;
 using Overlay.Node.Hosting;
 using Overlay.Node.Shards;
@@ -19,11 +20,16 @@ public sealed class FileService : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Func<string, Stream>? _openPartial;
+    private readonly Func<IReadOnlyDictionary<PeerId, double>>? _roundTrips;
 
-    /// <summary>Creates the service; <paramref name="contentDirectory"/> holds the content book.</summary>
+    /// <summary>
+    /// Creates the service; <paramref name="contentDirectory"/> holds the content book, and
+    /// <paramref name="roundTrips"/> gives the measured round trip to each peer in milliseconds (the routing
+    /// table's), read once per fetch to rank holders.
+    /// </summary>
     public FileService(
         ShardExchangeService shards, NodeIdentityHolder identity, FilesOptions options, string contentDirectory, TimeProvider time, IMeterFactory meterFactory,
-        ILogger logger, Func<string, Stream>? openPartial = null)
+        ILogger logger, Func<string, Stream>? openPartial = null, Func<IReadOnlyDictionary<PeerId, double>>? roundTrips = null)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         _shards = shards;
@@ -32,6 +38,7 @@ public sealed class FileService : IDisposable
         _time = time;
         _logger = logger;
         _openPartial = openPartial;
+        _roundTrips = roundTrips;
         Book = new ContentBook(contentDirectory);
         Metrics = new FileMetrics(meterFactory.Create(FileMetrics.MeterName));
         Operations = new FileOperations(time);
@@ -57,11 +64,19 @@ public sealed class FileService : IDisposable
     public FileStorer Storer() =>
         new(_identity.Identity, new OwnerShardPlacer(RequireOwner()), Book, _options, _shards.MaxShardBytes, _time, _logger);
 
+    /// <summary>A directory storer over the running owner, storing each file with <see cref="Storer"/>.</summary>
+    /// <exception cref="InvalidOperationException">The shard exchange is not running.</exception>
+    public DirectoryStorer DirectoryStorer() =>
+        new(_identity.Identity, Storer, new OwnerShardPlacer(RequireOwner()), Book, _options, _shards.MaxShardBytes, _time, _logger);
+
+    /// <summary>A directory fetcher over <paramref name="files"/>.</summary>
+    public DirectoryFetcher DirectoryFetcher(FileFetcher files) => new(files, Metrics, _logger);
+
     /// <summary>A fetcher over the running owner (or <paramref name="source"/>, which tests give).</summary>
     /// <exception cref="InvalidOperationException">The shard exchange is not running.</exception>
     public FileFetcher Fetcher(IShardSource? source = null)
     {
-        source ??= new OwnerShardSource(RequireOwner());
+        source ??= new OwnerShardSource(RequireOwner(), _roundTrips?.Invoke());
         return new FileFetcher(source, new StripeFetcher(source, _time, _options.HedgeAfter, Metrics, _logger), _options, Metrics, _logger, _openPartial);
     }
 

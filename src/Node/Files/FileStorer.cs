@@ -31,6 +31,7 @@ public sealed class FileStorer(NodeIdentity identity, IShardPlacer placer, Conte
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(progress);
+        var started = time.GetTimestamp();
         var (k, m) = (request.DataShards ?? options.DataShards, request.ParityShards ?? options.ParityShards);
         // With a small k the configured chunk may cut into shards larger than holders keep: then the chunk
         // shrinks to k shards of the largest size (a chunk asked for explicitly is taken as it is, or refused).
@@ -103,6 +104,7 @@ public sealed class FileStorer(NodeIdentity identity, IShardPlacer placer, Conte
             throw;
         }
 
+        var stripesDone = time.GetTimestamp();
         var hash = new byte[32];
         hasher.Finalize(hash);
         var (manifest, encoded) = ManifestCodec.Sign(identity, size, chunk, k, m, hash, time.GetUtcNow(), request.Name, request.MediaType, shardIds);
@@ -114,9 +116,12 @@ public sealed class FileStorer(NodeIdentity identity, IShardPlacer placer, Conte
             throw new FileException(FileError.PlacementFailed, $"No peer kept the manifest {contentId}; the file's shards are placed, but without it nobody can find them.");
         }
 
+        var manifestPlaced = time.GetTimestamp();
         book.Add(contentId, manifest, storedHere: true, pinned: true, time.GetUtcNow());
-        Log.FileStored(logger, size, contentId, manifest.StripeCount, k, m, shardIds.Count, holders.Count);
-        return new StoreResult(contentId, manifest, holders.Count);
+        var (stripesMs, manifestMs, bookMs) = (time.GetElapsedTime(started, stripesDone).TotalMilliseconds,
+            time.GetElapsedTime(stripesDone, manifestPlaced).TotalMilliseconds, time.GetElapsedTime(manifestPlaced).TotalMilliseconds);
+        Log.FileStored(logger, size, contentId, manifest.StripeCount, k, m, shardIds.Count, holders.Count, stripesMs, manifestMs, bookMs);
+        return new StoreResult(contentId, manifest, holders);
     }
 
     /// <summary>Most stripes whose manifest still fits one shard of <c>maxShardBytes</c> (the fixed fields and keys take under 8 KiB).</summary>

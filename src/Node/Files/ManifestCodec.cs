@@ -20,8 +20,11 @@ public static class ManifestCodec
     /// <summary>The encoding's version byte.</summary>
     public const byte Version = 1;
 
-    /// <summary>The kind byte of a file manifest (the only kind so far).</summary>
+    /// <summary>The kind byte of a file manifest.</summary>
     public const byte FileKind = 1;
+
+    /// <summary>The kind byte of a directory manifest (<see cref="DirectoryManifestCodec"/>).</summary>
+    public const byte DirectoryKind = 2;
 
     /// <summary>Largest encoding accepted: the largest shard any node keeps (<see cref="StorageOptions.MaxShardBytesLimit"/>).</summary>
     public const int MaxEncodedBytes = StorageOptions.MaxShardBytesLimit;
@@ -41,7 +44,8 @@ public static class ManifestCodec
     /// <summary>Longest media type, in bytes.</summary>
     public const int MaxMediaTypeBytes = 127;
 
-    private static readonly byte[] Magic = "OVMF"u8.ToArray();
+    /// <summary>The first four bytes of every manifest, file or directory.</summary>
+    internal static ReadOnlySpan<byte> Magic => "OVMF"u8;
     private static readonly byte[] SigningPrefix = Encoding.ASCII.GetBytes("overlay/file/manifest");
 
     // magic, version, kind, file size, chunk, k, m, content hash, created.
@@ -111,6 +115,10 @@ public static class ManifestCodec
             bytes.Slice(fields.SignedLength + 2).ToArray());
         return true;
     }
+
+    /// <summary>The kind byte of manifest bytes (<see cref="FileKind"/>, <see cref="DirectoryKind"/>, …), or 0 when they do not start as a manifest of this version.</summary>
+    public static byte KindOf(ReadOnlySpan<byte> bytes) =>
+        bytes.Length >= 6 && bytes[..4].SequenceEqual(Magic) && bytes[4] == Version ? bytes[5] : (byte)0;
 
     /// <summary>Stripes a file of <paramref name="fileSize"/> bytes has with chunks of <paramref name="chunkBytes"/>.</summary>
     public static long StripesFor(long fileSize, int chunkBytes) => (fileSize + chunkBytes - 1) / chunkBytes;
@@ -210,6 +218,24 @@ public static class ManifestCodec
 
         var shardsAt = at;
         at += (int)(shardCount * ShardId.Size);
+        var tail = CheckOwnerAndSignature(bytes, ref at, out var key);
+        if (tail != ManifestError.None)
+        {
+            return tail;
+        }
+
+        fields = new Fields((long)fileSize, (int)chunk, k, m, created, name, mediaType, shardsAt, (int)shardCount, key, at);
+        return ManifestError.None;
+    }
+
+    /// <summary>
+    /// Checks the tail every manifest ends with, from <paramref name="at"/>: the owner key (u16 length, key)
+    /// and the signature (u16 length, exactly the key's signature size, then nothing after it). On success
+    /// <paramref name="at"/> is where the signature length starts (the end of the signed bytes).
+    /// </summary>
+    internal static ManifestError CheckOwnerAndSignature(ReadOnlySpan<byte> bytes, ref int at, out IdentityPublicKey key)
+    {
+        key = null!;
         if (bytes.Length < at + 2)
         {
             return ManifestError.Truncated;
@@ -222,11 +248,12 @@ public static class ManifestCodec
             return ManifestError.Truncated;
         }
 
-        if (!IdentityPublicKey.TryDecode(bytes.Slice(at, keyLength), out var key))
+        if (!IdentityPublicKey.TryDecode(bytes.Slice(at, keyLength), out var decoded))
         {
             return ManifestError.BadKey;
         }
 
+        key = decoded;
         at += keyLength;
         if (bytes.Length < at + 2)
         {
@@ -249,11 +276,10 @@ public static class ManifestCodec
             return ManifestError.TrailingBytes;
         }
 
-        fields = new Fields((long)fileSize, (int)chunk, k, m, created, name, mediaType, shardsAt, (int)shardCount, key, at);
         return ManifestError.None;
     }
 
-    private static bool TryReadText(ReadOnlySpan<byte> bytes, ref int at, int maxBytes, out string? text)
+    internal static bool TryReadText(ReadOnlySpan<byte> bytes, ref int at, int maxBytes, out string? text)
     {
         text = null;
         if (bytes.Length < at + 1)

@@ -18,7 +18,7 @@ public enum ManifestError
     /// <summary>A version this node does not read.</summary>
     UnsupportedVersion,
 
-    /// <summary>A manifest kind other than a file.</summary>
+    /// <summary>A manifest kind other than the one expected (a file, or a directory).</summary>
     UnknownKind,
 
     /// <summary>The encoding is longer than <see cref="ManifestCodec.MaxEncodedBytes"/>.</summary>
@@ -62,4 +62,16 @@ public enum ManifestError
 
     /// <summary>Bytes follow the signature.</summary>
     TrailingBytes,
+
+    /// <summary>A directory entry's path is empty, too long, not UTF-8, absolute, or has an empty, ".", ".." or control-character component.</summary>
+    BadPath,
+
+    /// <summary>A directory's entries are not in strictly ascending byte order of their paths (so a path appears twice).</summary>
+    UnsortedEntries,
+
+    /// <summary>A directory entry's path is a folder of another entry's path (a file cannot also be a folder).</summary>
+    PathConflict,
+
+    /// <summary>A directory entry's mode byte has bits other than the executable bit.</summary>
+    BadMode,
 }

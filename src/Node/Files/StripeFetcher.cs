@@ -8,16 +8,20 @@ using Overlay.Transport;
 namespace Overlay.Node.Files;
 
 /// <summary>
-/// Fetches one stripe of a file: asks for its k data shards at once (no decoding needed when they all
-/// come), and for the next shard in order (parity after data) whenever one fails, brings bytes that do not
-/// match its id, or has not come within <see cref="HedgeAfter"/> (a hedged request: the slow one keeps
-/// running, whichever k arrive first are used). Then rebuilds any missing data shards and returns the
-/// stripe's bytes.
+/// Fetches one stripe of a file: locates the holders of all its k + m shards, ranks the shards by the
+/// measured round trip to their nearest holder (this node's own store first; data before parity among
+/// equals, so nothing needs decoding when the data shards are as near), asks for the k nearest at once,
+/// and for the next in rank whenever one fails, brings bytes that do not match its id, or has not come
+/// within <see cref="HedgeAfter"/> (a hedged request: the slow one keeps running, whichever k arrive
+/// first are used). Then rebuilds any missing data shards and returns the stripe's bytes.
 /// </summary>
 public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSpan hedgeAfter, FileMetrics metrics, ILogger logger)
 {
     /// <summary>How long a shard may take before another is asked for as well.</summary>
     public TimeSpan HedgeAfter => hedgeAfter;
+
+    /// <summary>Whether shards are ranked by their holders' round trips; off, they are asked in order (data, then parity). Only tests switch it off, to compare.</summary>
+    internal bool RankByRoundTrip { get; set; } = true;
 
     /// <summary>The bytes of stripe <paramref name="stripe"/> of <paramref name="manifest"/> (its <see cref="FileManifest.StripeBytes"/>).</summary>
     /// <exception cref="FileException">Fewer than k shards could be fetched and verified (StripeUnavailable).</exception>
@@ -37,9 +41,12 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
         var failures = new List<string>();
         try
         {
+            var locations = await LocateAsync(manifest, stripe, done.Token);
+            // OrderBy is stable: among equal round trips (or none measured) data shards come before parity.
+            var order = Enumerable.Range(0, n).OrderBy(i => locations[i].RoundTripMs).ToArray();
             for (; next < k; next++)
             {
-                running.Add((FetchShardAsync(manifest, stripe, next, length, progress, done.Token), next));
+                running.Add((FetchShardAsync(manifest, stripe, locations[order[next]], length, progress, done.Token), order[next]));
             }
 
             while (got < k)
@@ -62,7 +69,7 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
                     {
                         progress.Hedged();
                         metrics.Hedged();
-                        running.Add((FetchShardAsync(manifest, stripe, next, length, progress, done.Token), next++));
+                        running.Add((FetchShardAsync(manifest, stripe, locations[order[next]], length, progress, done.Token), order[next++]));
                     }
 
                     continue;
@@ -82,7 +89,7 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
                     failures.Add($"shard {index}: no holder gave it or it did not verify");
                     if (next < n)
                     {
-                        running.Add((FetchShardAsync(manifest, stripe, next, length, progress, done.Token), next++));
+                        running.Add((FetchShardAsync(manifest, stripe, locations[order[next]], length, progress, done.Token), order[next++]));
                     }
                 }
             }
@@ -131,13 +138,39 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
         return bytes;
     }
 
-    /// <summary>The shard's bytes when a holder gave them and they match the id and length; null otherwise (counted).</summary>
-    private async Task<byte[]?> FetchShardAsync(FileManifest manifest, int stripe, int index, int length, TransferProgress progress, CancellationToken cancellationToken)
+    /// <summary>Where each of the stripe's shards is, in shard order; a shard whose holders cannot be looked up is ranked last.</summary>
+    private async Task<ShardLocation[]> LocateAsync(FileManifest manifest, int stripe, CancellationToken cancellationToken)
     {
-        var id = manifest.Shard(stripe, index);
+        var ids = Enumerable.Range(0, manifest.ShardsPerStripe).Select(i => manifest.Shard(stripe, i)).ToArray();
+        if (!RankByRoundTrip)
+        {
+            return [.. ids.Select(ShardLocation.Unknown)];
+        }
+
+        return await Task.WhenAll(ids.Select(async id =>
+        {
+            try
+            {
+                return await source.LocateAsync(id, cancellationToken);
+            }
+            catch (Exception e) when (e is ShardExchangeException or TransportException or ShardBookException ||
+                                      (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                Log.FileShardOutcome(logger, id, "its holders could not be looked up: " + e.Message);
+                return ShardLocation.Unknown(id);
+            }
+        }));
+    }
+
+    /// <summary>The shard's bytes when a holder gave them and they match the id and length; null otherwise (counted).</summary>
+    private async Task<byte[]?> FetchShardAsync(FileManifest manifest, int stripe, ShardLocation location, int length, TransferProgress progress, CancellationToken cancellationToken)
+    {
+        var id = location.Id;
         try
         {
-            var bytes = await source.FetchAsync(id, cancellationToken);
+            var bytes = location.Holders.Count == 0 && location.RoundTripMs != 0
+                ? await source.FetchAsync(id, cancellationToken)
+                : await source.FetchAsync(location, cancellationToken);
             // Checked here too: the source is the network, and a wrong shard must never reach the decoder.
             if (bytes.Length != length || ShardId.Compute(bytes) != id)
             {

@@ -164,7 +164,8 @@ public static class NodeHostFactory
             var files = new Overlay.Node.Files.FileService(
                 node.ShardExchange, identity, sp.GetRequiredService<IOptions<FilesOptions>>().Value,
                 Path.Combine(settings.DataDirectory, Overlay.Node.Files.ContentBook.DirectoryName), sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<Overlay.Node.Files.FileService>());
+                sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<Overlay.Node.Files.FileService>(),
+                roundTrips: () => Overlay.Node.Files.HolderRanking.RoundTripsOf(node.Dht.Node?.SnapshotContacts() ?? []));
             // Unpinned content is neither renewed nor repaired: its holders drop it when its receipts expire. A damaged
             // content book keeps everything: dropping what the owner may still want is the loss that cannot be undone.
             node.ShardMaintenance.Retain = id =>

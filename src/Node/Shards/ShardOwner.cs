@@ -108,32 +108,64 @@ public sealed class ShardOwner : IDisposable
             var shard = _book.Load(id) ?? new OwnedShard(id, data.Length);
             var attempts = new List<HolderAttempt>();
             var expiresAt = _time.GetUtcNow() + _options.HoldDuration;
-            foreach (var candidate in candidates)
+            // The holders still missing are asked at once, not one after another: a manifest placed on
+            // m + 1 holders then costs one round of store and receipt, not m + 1 (docs/FILES.md). A refusal
+            // moves on to the next candidate; the book is saved after each receipt, under the lock.
+            var asked = new HashSet<PeerId>();
+            using var next = candidates.GetEnumerator();
+            var running = new List<Task>();
+            try
             {
-                if (shard.Holders.Count >= replicas)
+                while (true)
                 {
-                    break;
-                }
+                    while (shard.Holders.Count + running.Count < replicas && next.MoveNext())
+                    {
+                        var candidate = next.Current;
+                        if (shard.Holders.Exists(h => h.Peer == candidate.Peer) || !asked.Add(candidate.Peer))
+                        {
+                            continue;
+                        }
 
-                if (shard.Holders.Exists(h => h.Peer == candidate.Peer))
-                {
-                    continue;
-                }
+                        running.Add(StoreOnAsync(candidate));
+                    }
 
+                    if (running.Count == 0)
+                    {
+                        break;
+                    }
+
+                    var finished = await Task.WhenAny(running);
+                    running.Remove(finished);
+                    await finished;
+                }
+            }
+            catch
+            {
+                // The book could not be written: let the stores still running end before the lock is let go.
+                await Task.WhenAll(running).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                throw;
+            }
+
+            async Task StoreOnAsync(HolderCandidate candidate)
+            {
                 var started = _time.GetTimestamp();
                 try
                 {
                     var connection = await _connect(candidate.Address, cancellationToken);
                     var receipt = await _client.StoreAsync(connection, id, data, expiresAt, cancellationToken);
-                    shard.Holders.Add(new ShardHolding
+                    lock (shard)
                     {
-                        Peer = candidate.Peer,
-                        Address = candidate.Address.ToString(),
-                        Receipt = receipt.Encode(),
-                        Challenges = ShardAudit.Prepare(id, data.Span, _options.AuditChallengesPerHolder, _fillNonce),
-                    });
-                    _book.Save(shard);
-                    attempts.Add(new HolderAttempt(candidate.Peer, ShardRefusal.None, "stored; receipt checked"));
+                        shard.Holders.Add(new ShardHolding
+                        {
+                            Peer = candidate.Peer,
+                            Address = candidate.Address.ToString(),
+                            Receipt = receipt.Encode(),
+                            Challenges = ShardAudit.Prepare(id, data.Span, _options.AuditChallengesPerHolder, _fillNonce),
+                        });
+                        _book.Save(shard);
+                        attempts.Add(new HolderAttempt(candidate.Peer, ShardRefusal.None, "stored; receipt checked"));
+                    }
+
                     ReportStore(candidate.Peer, InteractionResult.Succeeded, data.Length, started);
                 }
                 catch (ShardExchangeException e)
@@ -143,17 +175,29 @@ public sealed class ShardOwner : IDisposable
                         _metrics.ReceiptRejected(e.Rejection);
                     }
 
-                    attempts.Add(new HolderAttempt(candidate.Peer, e.Refusal, e.Message));
+                    lock (shard)
+                    {
+                        attempts.Add(new HolderAttempt(candidate.Peer, e.Refusal, e.Message));
+                    }
+
                     ReportStore(candidate.Peer, ShardOutcomes.Classify(e, audit: false), data.Length, started);
                 }
                 catch (TransportException e)
                 {
-                    attempts.Add(new HolderAttempt(candidate.Peer, ShardRefusal.Failed, e.Message));
+                    lock (shard)
+                    {
+                        attempts.Add(new HolderAttempt(candidate.Peer, ShardRefusal.Failed, e.Message));
+                    }
+
                     ReportStore(candidate.Peer, e.Reason == TransportError.Timeout ? InteractionResult.TimedOut : InteractionResult.Unreachable, data.Length, started);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    attempts.Add(new HolderAttempt(candidate.Peer, ShardRefusal.Failed, "timed out"));
+                    lock (shard)
+                    {
+                        attempts.Add(new HolderAttempt(candidate.Peer, ShardRefusal.Failed, "timed out"));
+                    }
+
                     ReportStore(candidate.Peer, InteractionResult.TimedOut, data.Length, started);
                 }
             }
@@ -178,17 +222,16 @@ public sealed class ShardOwner : IDisposable
     /// </summary>
     /// <exception cref="ShardExchangeException">Nobody gave the shard (NotFound).</exception>
     /// <exception cref="ShardBookException">The book cannot be read.</exception>
-    public async Task<(byte[] Data, IReadOnlyList<HolderAttempt> Attempts)> GetAsync(ShardId id, CancellationToken cancellationToken)
-    {
-        if (_localStore.TryGetInfo(id, out var info))
-        {
-            var local = new byte[info.Size];
-            if (_localStore.Read(id, local).Status == ShardReadStatus.Found)
-            {
-                return (local, []);
-            }
-        }
+    public async Task<(byte[] Data, IReadOnlyList<HolderAttempt> Attempts)> GetAsync(ShardId id, CancellationToken cancellationToken) =>
+        await GetAsync(id, HoldsLocally(id) ? [] : await LocateAsync(id, cancellationToken), cancellationToken);
 
+    /// <summary>Whether this node's own store holds the shard (then a get reads it there, asking nobody).</summary>
+    public bool HoldsLocally(ShardId id) => _localStore.TryGetInfo(id, out _);
+
+    /// <summary>The holders known to keep the shard: those the DHT's provider records name, then those this node's book names.</summary>
+    /// <exception cref="ShardBookException">The book cannot be read.</exception>
+    public async Task<IReadOnlyList<HolderCandidate>> LocateAsync(ShardId id, CancellationToken cancellationToken)
+    {
         var holders = new List<HolderCandidate>();
         if (_providers is not null)
         {
@@ -206,15 +249,36 @@ public sealed class ShardOwner : IDisposable
             }
         }
 
-        foreach (var c in _selector.Candidates(id))
+        return holders;
+    }
+
+    /// <summary>
+    /// As <see cref="GetAsync(ShardId, CancellationToken)"/>, asking <paramref name="holders"/> in the order given
+    /// (a caller that ranked them, by round-trip time for one) before the peers the selector proposes.
+    /// </summary>
+    /// <exception cref="ShardExchangeException">Nobody gave the shard (NotFound).</exception>
+    public async Task<(byte[] Data, IReadOnlyList<HolderAttempt> Attempts)> GetAsync(ShardId id, IReadOnlyList<HolderCandidate> holders, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(holders);
+        if (_localStore.TryGetInfo(id, out var info))
         {
-            if (!holders.Exists(h => h.Peer == c.Peer))
+            var local = new byte[info.Size];
+            if (_localStore.Read(id, local).Status == ShardReadStatus.Found)
             {
-                holders.Add(c);
+                return (local, []);
             }
         }
 
-        return await _fetcher.FetchAsync(id, holders, cancellationToken);
+        var asked = new List<HolderCandidate>(holders);
+        foreach (var c in _selector.Candidates(id))
+        {
+            if (!asked.Exists(h => h.Peer == c.Peer))
+            {
+                asked.Add(c);
+            }
+        }
+
+        return await _fetcher.FetchAsync(id, asked, cancellationToken);
     }
 
     /// <summary>

@@ -17,7 +17,6 @@ public sealed class FileCommandArgumentTests : IDisposable
     [InlineData(new[] { "store", "f", "--code", "10" }, "is not K+M")]
     [InlineData(new[] { "store", "f", "--code", "0+4" }, "is not K+M")]
     [InlineData(new[] { "store", "f", "--code", "200+57" }, "is not K+M")]
-    [InlineData(new[] { "store", "." }, "is a directory")]
     [InlineData(new[] { "fetch", "abc" }, "is not a content id")]
     [InlineData(new[] { "fetch", "0000000000000000000000000000000000000000000000000000000000000000", "--range", "9-3" }, "is not A-B")]
     [InlineData(new[] { "fetch", "0000000000000000000000000000000000000000000000000000000000000000", "--range", "-3" }, "is not A-B")]

@@ -19,10 +19,11 @@ internal sealed class WholeNodeTestNetwork : IDisposable
     private readonly ServiceProvider _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
     public WholeNodeTestNetwork(
-        int count, int seed, DhtOptions dht, DhtHostOptions? dhtHost = null, Func<int, DhtHostOptions>? dhtHostOf = null, Func<int, ShardExchangeOptions>? shardExchange = null)
+        int count, int seed, DhtOptions dht, DhtHostOptions? dhtHost = null, Func<int, DhtHostOptions>? dhtHostOf = null, Func<int, ShardExchangeOptions>? shardExchange = null,
+        ILatencyModel? latency = null)
     {
         Clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        Net = new InMemoryNetwork(Clock, seed, new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(10))), recordEvents: true);
+        Net = new InMemoryNetwork(Clock, seed, latency ?? new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(10))), recordEvents: true);
         Nodes = new OverlayNode[count];
         Identities = new NodeIdentityHolder[count];
         Transports = new InMemoryTransport[count];

@@ -2,6 +2,7 @@ using Overlay.Crypto;
 using Overlay.Node.Files;
 using Overlay.Node.Shards;
 using Overlay.Storage;
+using Overlay.Transport;
 
 namespace Overlay.Node.Tests.Files;
 
@@ -22,6 +23,11 @@ internal sealed class DictionaryShards(int peers = 20) : IShardSource, IShardPla
     public HashSet<ShardId> Lost { get; } = [];
 
     public List<ShardId> Fetches { get; } = [];
+
+    /// <summary>Round trips to the fake peers (ms) that <see cref="LocateAsync"/> ranks holders by; peers not in it are unmeasured.</summary>
+    public Dictionary<PeerId, double> RoundTrips { get; } = [];
+
+    public IReadOnlyList<PeerId> Peers => _peers;
 
     /// <summary>Called before each fetch; may throw to simulate a failure.</summary>
     public Action<ShardId>? BeforeFetch { get; set; }
@@ -50,6 +56,14 @@ internal sealed class DictionaryShards(int peers = 20) : IShardSource, IShardPla
 
         return Task.FromResult(bytes.ToArray());
     }
+
+    public Task<ShardLocation> LocateAsync(ShardId id, CancellationToken cancellationToken)
+    {
+        var holders = HolderOf.TryGetValue(id, out var peer) ? [new HolderCandidate(peer, TransportAddress.Parse("tcp://192.0.2.1:4001"))] : Array.Empty<HolderCandidate>();
+        return Task.FromResult(HolderRanking.Rank(id, holders, RoundTrips));
+    }
+
+    public Task<byte[]> FetchAsync(ShardLocation location, CancellationToken cancellationToken) => FetchAsync(location.Id, cancellationToken);
 
     public PeerId? Preferred(ShardId id, IReadOnlySet<PeerId> avoid) => Order(id, avoid).First();
 

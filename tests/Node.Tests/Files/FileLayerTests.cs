@@ -48,6 +48,55 @@ public sealed class FileLayerTests : IDisposable
     }
 
     [Fact]
+    public async Task Fetch_PrefersTheShardsWhoseHoldersAreNearest_AndInOrderWithoutMeasurements_ParityIsAskedInstead()
+    {
+        var data = Data(4 * (64 << 10), seed: 14);
+        var stored = await StoreAsync(data, null);
+        var manifest = stored.Manifest;
+        // Every peer is measured near, except the holders of stripe 0's data shards 0 and 1.
+        var far = new[] { _shards.HolderOf[manifest.Shard(0, 0)], _shards.HolderOf[manifest.Shard(0, 1)] };
+        for (var i = 0; i < _shards.Peers.Count; i++)
+        {
+            _shards.RoundTrips[_shards.Peers[i]] = far.Contains(_shards.Peers[i]) ? 250 : 10 + (i % 7);
+        }
+
+        var path = Path.Combine(_root, "near");
+        await Fetcher().FetchAsync(stored.ContentId, path, null, new TransferProgress(), CancellationToken.None);
+
+        Assert.Equal(data, File.ReadAllBytes(path));
+        var askedOfFar = _shards.Fetches.Where(id => id != stored.ContentId && far.Contains(_shards.HolderOf[id])).ToList();
+        Assert.Empty(askedOfFar);
+        // Stripe 0 was rebuilt from both its parity shards instead.
+        Assert.Contains(manifest.Shard(0, 4), _shards.Fetches);
+        Assert.Contains(manifest.Shard(0, 5), _shards.Fetches);
+
+        // Without the ranking, the data shards are asked first, far holders or not.
+        _shards.Fetches.Clear();
+        var fetcher = Fetcher(rankByRoundTrip: false);
+        await fetcher.FetchAsync(stored.ContentId, Path.Combine(_root, "in-order"), null, new TransferProgress(), CancellationToken.None);
+        Assert.Contains(manifest.Shard(0, 0), _shards.Fetches);
+        Assert.Contains(manifest.Shard(0, 1), _shards.Fetches);
+        Assert.DoesNotContain(manifest.Shard(0, 4), _shards.Fetches);
+    }
+
+    [Fact]
+    public void Rank_PutsMeasuredHoldersFirst_NearestFirst_AndKeepsTheOrderFoundAmongTheUnmeasured()
+    {
+        var peers = Enumerable.Range(0, 4).Select(i => PeerId.Random(new Random(100 + i))).ToArray();
+        var address = Overlay.Transport.TransportAddress.Parse("tcp://192.0.2.9:4001");
+        var holders = peers.Select(p => new HolderCandidate(p, address)).ToList();
+        var id = ShardId.Compute([1, 2, 3]);
+        var rtts = new Dictionary<PeerId, double> { [peers[2]] = 40, [peers[3]] = 5, [peers[1]] = double.NaN };
+
+        var ranked = HolderRanking.Rank(id, holders, rtts);
+
+        Assert.Equal([peers[3], peers[2], peers[0], peers[1]], ranked.Holders.Select(h => h.Peer));
+        Assert.Equal(5, ranked.RoundTripMs);
+        Assert.Equal(double.PositiveInfinity, HolderRanking.Rank(id, holders, null).RoundTripMs);
+        Assert.Equal(double.PositiveInfinity, HolderRanking.Rank(id, [], rtts).RoundTripMs);
+    }
+
+    [Fact]
     public async Task Store_PlacesTheShardsOfAStripeOnDistinctHolders()
     {
         var stored = await StoreAsync(Data(200_000, seed: 2), null);
@@ -262,9 +311,9 @@ public sealed class FileLayerTests : IDisposable
         return await storer.StoreAsync(input, new StoreRequest(name), new TransferProgress(), CancellationToken.None);
     }
 
-    private FileFetcher Fetcher(FilesOptions? options = null, Func<string, Stream>? openPartial = null) =>
-        new(_shards, new StripeFetcher(_shards, _clock, TimeSpan.FromSeconds(2), Metrics, NullLogger.Instance), options ?? _options, Metrics, NullLogger.Instance,
-            openPartial ?? MemoryPartialFile.Opener());
+    private FileFetcher Fetcher(FilesOptions? options = null, Func<string, Stream>? openPartial = null, bool rankByRoundTrip = true) =>
+        new(_shards, new StripeFetcher(_shards, _clock, TimeSpan.FromSeconds(2), Metrics, NullLogger.Instance) { RankByRoundTrip = rankByRoundTrip }, options ?? _options, Metrics,
+            NullLogger.Instance, openPartial ?? MemoryPartialFile.Opener());
 
     private static byte[] Data(int length, int seed)
     {

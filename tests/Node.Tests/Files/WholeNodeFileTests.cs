@@ -3,6 +3,7 @@ using Overlay.Dht;
 using Overlay.Node.Configuration;
 using Overlay.Node.Files;
 using Overlay.Node.Tests.Composition;
+using Overlay.Transport.InMemory;
 
 namespace Overlay.Node.Tests.Files;
 
@@ -56,7 +57,92 @@ public sealed class WholeNodeFileTests : IDisposable
         Assert.True(fetched!.ShardsFailed >= 4, $"{fetched.ShardsFailed} shard fetches failed");
     }
 
-    private FileService Files(WholeNodeTestNetwork net, int index, FilesOptions options) =>
+    [Fact]
+    public void Fetch_OnANetworkWithFarNodes_AsksTheNearHoldersFirst_AndEndsSoonerThanInShardOrder()
+    {
+        // Nodes 1–4 sit 150 ms away (one way) from everyone, the rest 5 ms from each other.
+        var far = new HashSet<int> { 1, 2, 3, 4 };
+        using var net = new WholeNodeTestNetwork(18, seed: 23, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 },
+            latency: new TwoDistances(far, TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(150)));
+        var options = new FilesOptions { ChunkBytes = 64 << 10, DataShards = 10, ParityShards = 4 };
+        var data = new byte[300_000];
+        new Random(24).NextBytes(data);
+        var farPeers = far.Select(i => net.Nodes[i].Id).ToHashSet();
+        var rtts = new Dictionary<Overlay.Crypto.PeerId, double>();
+        var asked = new Dictionary<bool, List<Overlay.Crypto.PeerId>>();
+        var took = new Dictionary<bool, TimeSpan>();
+        net.Net.Run(async () =>
+        {
+            using var files = Files(net, 0, options, () => HolderRanking.RoundTripsOf(net.Dht(0).SnapshotContacts()));
+            using var input = new MemoryStream(data);
+            var stored = await files.Storer().StoreAsync(input, new StoreRequest("far.bin"), new TransferProgress(), CancellationToken.None);
+            // A first fetch is the DHT traffic (provider lookups) from which node 0 measures its contacts' round trips.
+            var warm = files.Fetcher();
+            await warm.FetchAsync(stored.ContentId, Path.Combine(_root, "warm.bin"), null, new TransferProgress(), CancellationToken.None);
+            foreach (var (peer, rtt) in HolderRanking.RoundTripsOf(net.Dht(0).SnapshotContacts()))
+            {
+                rtts[peer] = rtt;
+            }
+
+            foreach (var ranked in new[] { true, false })
+            {
+                var owner = net.Nodes[0].ShardExchange.Owner!;
+                var source = new HolderRecorder(new OwnerShardSource(owner, rtts), owner);
+                var fetcher = new FileFetcher(source, new StripeFetcher(source, net.Clock, options.HedgeAfter, files.Metrics, NullLogger.Instance) { RankByRoundTrip = ranked },
+                    options, files.Metrics, NullLogger.Instance, MemoryPartialFile.Opener());
+                var started = net.Clock.GetTimestamp();
+                await fetcher.FetchAsync(stored.ContentId, Path.Combine(_root, $"far-{ranked}.bin"), null, new TransferProgress(), CancellationToken.None);
+                took[ranked] = net.Clock.GetElapsedTime(started);
+                asked[ranked] = source.Asked;
+            }
+        }, TimeSpan.FromMinutes(2));
+
+        // The ranking worked from measurements: every far node measured, and farther than every near one.
+        Assert.All(farPeers, p => Assert.True(rtts.ContainsKey(p), "a far node's round trip was not measured"));
+        Assert.True(farPeers.Min(p => rtts[p]) > rtts.Where(r => !farPeers.Contains(r.Key)).Max(r => r.Value));
+        Assert.Equal(data, File.ReadAllBytes(Path.Combine(_root, "far-True.bin")));
+        Assert.Equal(data, File.ReadAllBytes(Path.Combine(_root, "far-False.bin")));
+        // Ranked, no shard is asked of a far holder (each stripe has at least k near ones); in shard order some are.
+        Assert.DoesNotContain(asked[true], farPeers.Contains);
+        Assert.Contains(asked[false], farPeers.Contains);
+        Assert.True(took[true] < took[false], $"ranked {took[true]}, in order {took[false]}");
+    }
+
+    private FileService Files(WholeNodeTestNetwork net, int index, FilesOptions options, Func<IReadOnlyDictionary<Overlay.Crypto.PeerId, double>>? roundTrips = null) =>
         new(net.Nodes[index].ShardExchange, net.Identities[index], options, Path.Combine(_root, "content-" + index), net.Clock, net.Meters,
-            NullLogger.Instance, MemoryPartialFile.Opener());
+            NullLogger.Instance, MemoryPartialFile.Opener(), roundTrips);
+
+    /// <summary>Links touching a far node take <paramref name="farDelay"/> each way, the others <paramref name="nearDelay"/>.</summary>
+    private sealed class TwoDistances(HashSet<int> far, TimeSpan nearDelay, TimeSpan farDelay) : ILatencyModel
+    {
+        public LinkProfile GetLink(int from, int to) => new(far.Contains(from) || far.Contains(to) ? farDelay : nearDelay);
+    }
+
+    /// <summary>Records the holder (each file shard has one, in the owner's book) of every shard fetched.</summary>
+    private sealed class HolderRecorder(IShardSource inner, Overlay.Node.Shards.ShardOwner owner) : IShardSource
+    {
+        public List<Overlay.Crypto.PeerId> Asked { get; } = [];
+
+        public Task<byte[]> FetchAsync(Overlay.Storage.ShardId id, CancellationToken cancellationToken)
+        {
+            Record(id);
+            return inner.FetchAsync(id, cancellationToken);
+        }
+
+        public Task<ShardLocation> LocateAsync(Overlay.Storage.ShardId id, CancellationToken cancellationToken) => inner.LocateAsync(id, cancellationToken);
+
+        public Task<byte[]> FetchAsync(ShardLocation location, CancellationToken cancellationToken)
+        {
+            Record(location.Id);
+            return inner.FetchAsync(location, cancellationToken);
+        }
+
+        private void Record(Overlay.Storage.ShardId id)
+        {
+            if (owner.Status(id) is { Holders.Count: > 0 } shard)
+            {
+                Asked.Add(shard.Holders[0].Peer);
+            }
+        }
+    }
 }
