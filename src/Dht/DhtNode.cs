@@ -308,7 +308,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     public async Task<int> AddProviderAsync(PeerId key, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var record = new ProviderRecord(key, Id, (now + _options.RecordTtl).ToUnixTimeMilliseconds());
+        var record = SignProvider(key, now + _options.RecordTtl);
         var saved = Task.CompletedTask;
         using (_store.Enter(out var store))
         {
@@ -329,7 +329,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// whether) to announce again, so it can bound its own rate. Returns how many peers accepted.
     /// </summary>
     public Task<int> AnnounceProviderOnceAsync(PeerId key, CancellationToken cancellationToken) =>
-        AnnounceAsync(new ProviderRecord(key, Id, (_time.GetUtcNow() + _options.RecordTtl).ToUnixTimeMilliseconds()), cancellationToken);
+        AnnounceAsync(SignProvider(key, _time.GetUtcNow() + _options.RecordTtl), cancellationToken);
 
     private async Task<int> AnnounceAsync(ProviderRecord record, CancellationToken cancellationToken)
     {
@@ -450,7 +450,7 @@ public sealed partial class DhtNode : IAsyncDisposable
 
         foreach (var old in due)
         {
-            var record = new ProviderRecord(old.Key, Id, (now + _options.RecordTtl).ToUnixTimeMilliseconds());
+            var record = SignProvider(old.Key, now + _options.RecordTtl);
             var saved = Task.CompletedTask;
             using (_store.Enter(out var store))
             {
@@ -506,6 +506,10 @@ public sealed partial class DhtNode : IAsyncDisposable
             table.OnRequestFailed(peer, _time.GetUtcNow());
         }
     }
+
+    // One signature per announcement (docs/PROTOCOL.md, "Provider record (kind 2)"): with a hybrid key about 3.4 KB.
+    private ProviderRecord SignProvider(PeerId key, DateTimeOffset expires) =>
+        ProviderRecord.Create(key, Id, expires.ToUnixTimeMilliseconds(), _identity.PublicKey.Encoded, payload => _identity.Sign(payload));
 
     private DhtRecord Sign(PeerId key, ReadOnlySpan<byte> value, ulong sequence, DateTimeOffset expires) =>
         DhtRecord.Create(key, value, _identity.PublicKey.Encoded, sequence, expires, payload => _identity.Sign(payload));

@@ -34,8 +34,11 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
     /// <summary>Written to <c>PRAGMA application_id</c>: "OVDH", so another database put in its place is recognised.</summary>
     public const int ApplicationId = 0x4F564448;
 
-    /// <summary>Schema version written to <c>PRAGMA user_version</c>: 2 added the <c>providers</c> table, 3 the seals and record expiries.</summary>
-    public const int SchemaVersion = 3;
+    /// <summary>
+    /// Schema version written to <c>PRAGMA user_version</c>: 2 added the <c>providers</c> table, 3 the seals and record
+    /// expiries, 4 the provider records' keys and signatures.
+    /// </summary>
+    public const int SchemaVersion = 4;
 
     /// <summary>Oldest schema version still read: 1, contacts and value records only.</summary>
     public const int OldestReadableSchemaVersion = 1;
@@ -46,7 +49,7 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
     private const string Tables = """
         CREATE TABLE IF NOT EXISTS contacts (peer_id BLOB NOT NULL PRIMARY KEY, address TEXT NOT NULL, latency_ms REAL, last_seen_ms INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS records (key BLOB NOT NULL PRIMARY KEY, local INTEGER NOT NULL, encoded BLOB NOT NULL, expires_ms INTEGER, seal BLOB);
-        CREATE TABLE IF NOT EXISTS providers (key BLOB NOT NULL, provider BLOB NOT NULL, local INTEGER NOT NULL, expires_ms INTEGER NOT NULL, seal BLOB, PRIMARY KEY (key, provider, local));
+        CREATE TABLE IF NOT EXISTS providers (key BLOB NOT NULL, provider BLOB NOT NULL, local INTEGER NOT NULL, expires_ms INTEGER NOT NULL, seal BLOB, public_key BLOB, signature BLOB, PRIMARY KEY (key, provider, local));
         """ + BootstrapPinTable.CreateSql;
 
     private readonly DhtOptions _options;
@@ -195,6 +198,12 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
             AddColumnIfMissing(connection, transaction, "records", "expires_ms INTEGER");
             AddColumnIfMissing(connection, transaction, "records", "seal BLOB");
             AddColumnIfMissing(connection, transaction, "providers", "seal BLOB");
+        }
+
+        if (fromVersion < 4)
+        {
+            AddColumnIfMissing(connection, transaction, "providers", "public_key BLOB");
+            AddColumnIfMissing(connection, transaction, "providers", "signature BLOB");
         }
 
         Execute(connection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {SchemaVersion};"), transaction);

@@ -95,8 +95,29 @@ public sealed class RecordValidator
         }
     }
 
-    /// <summary>Checks a provider record received from <paramref name="sender"/> at <paramref name="now"/>.</summary>
+    /// <summary>
+    /// Checks a provider record stored by <paramref name="sender"/> at <paramref name="now"/>: its expiry, that
+    /// the sender is the provider it names, and its signature (the key must be the provider's).
+    /// </summary>
     public RecordRejection ValidateProvider(ProviderRecord record, PeerId sender, DateTimeOffset now)
+    {
+        var verdict = ValidateProviderUnsigned(record, sender, now);
+        return verdict != RecordRejection.None ? verdict : CheckProviderSignature(record);
+    }
+
+    /// <summary>
+    /// Checks a provider record that any peer returned in a FIND_VALUE answer at <paramref name="now"/>: its
+    /// expiry and its signature, so the answering peer cannot invent providers or lengthen a record's life.
+    /// </summary>
+    public RecordRejection ValidateProviderAnswer(ProviderRecord record, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var verdict = CheckExpiry(record.ExpiresUnixMs, now);
+        return verdict != RecordRejection.None ? verdict : CheckProviderSignature(record);
+    }
+
+    /// <summary>The checks of <see cref="ValidateProvider"/> that need no public-key operation: expiry, and the sender is the provider.</summary>
+    internal RecordRejection ValidateProviderUnsigned(ProviderRecord record, PeerId sender, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(record);
         var expiry = CheckExpiry(record.ExpiresUnixMs, now);
@@ -106,6 +127,39 @@ public sealed class RecordValidator
         }
 
         return record.Provider == sender ? RecordRejection.None : RecordRejection.ProviderNotSender;
+    }
+
+    /// <summary>Sizes, then the key is the provider's (<see cref="RecordRejection.ProviderKeyMismatch"/>), then the signature.</summary>
+    internal RecordRejection CheckProviderSignature(ProviderRecord record)
+    {
+        if (record.ProviderPublicKey.Length == 0 || record.ProviderPublicKey.Length > _options.MaxPublicKeyBytes)
+        {
+            return RecordRejection.PublicKeyLength;
+        }
+
+        if (record.Signature.Length == 0 || record.Signature.Length > _options.MaxSignatureBytes)
+        {
+            return RecordRejection.SignatureLength;
+        }
+
+        if (!_verifier.IsKeyOf(record.ProviderPublicKey.Span, record.Provider))
+        {
+            return RecordRejection.ProviderKeyMismatch;
+        }
+
+        var length = RecordEncoding.ProviderSigningPayloadLength(record.ProviderPublicKey.Length);
+        var payload = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            RecordEncoding.WriteProviderSigningPayload(record, payload);
+            return _verifier.Verify(record.ProviderPublicKey.Span, payload.AsSpan(0, length), record.Signature.Span)
+                ? RecordRejection.None
+                : RecordRejection.BadSignature;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(payload);
+        }
     }
 
     private RecordRejection CheckExpiry(long expiresUnixMs, DateTimeOffset now)

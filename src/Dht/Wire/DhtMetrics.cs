@@ -24,9 +24,11 @@ public sealed class DhtMetrics
     private readonly Counter<long> _requestsServed;
     private readonly Counter<long> _storesRefused;
     private readonly Counter<long> _operations;
+    private readonly Counter<long> _providersRefused;
     private readonly Histogram<double> _operationDuration;
     private readonly Histogram<int> _lookupHops;
     private readonly long[] _storesRefusedTotals = new long[Enum.GetValues<Records.RecordRejection>().Length];
+    private readonly long[] _providersRefusedTotals = new long[Enum.GetValues<Records.RecordRejection>().Length];
     private long _requestsDroppedTotal;
     private long _responsesDroppedTotal;
     private long _requestsServedTotal;
@@ -39,6 +41,7 @@ public sealed class DhtMetrics
         _requestsDropped = meter.CreateCounter<long>("overlay.dht.requests_dropped", description: "Inbound DHT requests refused, by reason.");
         _responsesDropped = meter.CreateCounter<long>("overlay.dht.responses_dropped", description: "DHT responses dropped and held against their sender, by reason.");
         _storesRefused = meter.CreateCounter<long>("overlay.dht.stores_refused", description: "Inbound STOREs answered with a refusal, by reason.");
+        _providersRefused = meter.CreateCounter<long>("overlay.dht.provider_answers_refused", description: "Provider records in FIND_VALUE answers refused (the answer is dropped), by reason.");
         _requestsServed = meter.CreateCounter<long>("overlay.dht.requests_served", description: "Inbound DHT requests answered, by type.");
         _operations = meter.CreateCounter<long>("overlay.dht.operations", "{operation}", "This node's lookups, gets and puts, by kind (find_node, get, put) and result (ok, not_found, failed, refused_locally).");
         // Buckets from 1 ms to 60 s: a lookup on a LAN takes milliseconds, a put that retries up to PutRetryTimeout tens of seconds.
@@ -97,6 +100,21 @@ public sealed class DhtMetrics
 
         Interlocked.Increment(ref _storesRefusedTotals[(int)reason]);
         _storesRefused.Add(1, StoreReasons[(int)reason]);
+    }
+
+    /// <summary>Provider records in answers refused so far for <paramref name="reason"/> (0 for <see cref="Records.RecordRejection.None"/>).</summary>
+    public long ProviderAnswersRefused(Records.RecordRejection reason) =>
+        (uint)reason < (uint)_providersRefusedTotals.Length ? Interlocked.Read(ref _providersRefusedTotals[(int)reason]) : 0;
+
+    internal void RefuseProviderAnswer(Records.RecordRejection reason)
+    {
+        if (reason == Records.RecordRejection.None || (uint)reason >= (uint)_providersRefusedTotals.Length)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _providersRefusedTotals[(int)reason]);
+        _providersRefused.Add(1, StoreReasons[(int)reason]);
     }
 
     /// <summary>Counts one of this node's operations and its duration; <paramref name="kind"/> and <paramref name="result"/> are fixed tag values.</summary>

@@ -13,6 +13,9 @@ public sealed class IdentityRecordVerifier : IRecordSignatureVerifier
     public bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature) =>
         IdentityPublicKey.TryDecode(publicKey, out var key) && key.Verify(message, signature);
 
+    /// <inheritdoc/>
+    public bool IsKeyOf(ReadOnlySpan<byte> publicKey, PeerId peer) => PublisherIs(publicKey, peer);
+
     /// <summary>
     /// True when <paramref name="publicKey"/> decodes and hashes to <paramref name="claimed"/>: a record or
     /// message that names its publisher's PeerId must carry the key behind that id.
