@@ -112,7 +112,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         meter.CreateObservableGauge("overlay.dht.contacts", () => ContactCount, "{contact}", "Contacts in the routing table.");
         meter.CreateObservableGauge("overlay.dht.records", () => RecordCount, "{record}", "Value records held.");
         var validator = new RecordValidator(_options, new IdentityRecordVerifier());
-        _table = new Guarded<RoutingTable>(new RoutingTable(identity.PeerId, _options, time.GetUtcNow()));
+        _table = new Guarded<RoutingTable>(new RoutingTable(identity.PeerId, _options, time.GetUtcNow()) { ContactEvicted = id => ContactEvicted?.Invoke(id) });
         _store = new Guarded<RecordStore>(new RecordStore(_options, validator));
         _limiter = new Guarded<PeerRateLimiter>(new PeerRateLimiter(_options));
         RequestHandler = new DhtRequestHandler(_table, _store, _limiter, _options, time, Metrics, CurrentCoordinate, c => _client!.StartPing(c), journal);
@@ -130,6 +130,13 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     /// <summary>The node's id.</summary>
     public PeerId Id => _identity.PeerId;
+
+    /// <summary>
+    /// Raised with the id of each contact the routing table evicts as gone (<see cref="RoutingTable.ContactEvicted"/>):
+    /// a peer that stopped answering this node's requests and pings. Raised under the table's lock, on whatever
+    /// thread ran the request: a handler must be quick and must not call into this node.
+    /// </summary>
+    public event Action<PeerId>? ContactEvicted;
 
     /// <summary>The node's transport.</summary>
     public ITransport Transport => _network.Transport;
