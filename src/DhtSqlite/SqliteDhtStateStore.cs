@@ -16,13 +16,14 @@ namespace Overlay.Dht.Persistence;
 /// a typed <see cref="DhtStateProblem"/>, and drops and deletes rows that expired while the node was
 /// stopped. Record and provider rows carry a seal (<see cref="DhtRowSeal"/>): a record whose seal
 /// matches comes back <see cref="SavedRecord.Sealed"/>, and the node skips its signature check; any other
-/// record is checked like one from the network. A provider row, which has no signature, is kept only
-/// with a matching seal (or from a file written before seals). A file SQLite cannot read, or a database
+/// record is checked like one from the network. A provider row is kept only with a matching seal (or
+/// from a file written before seals); one whose seal matches comes back <see cref="SavedProvider.Sealed"/>. A file SQLite cannot read, or a database
 /// that is not this node's, is moved to <c>dht.db.corrupt</c> and a new one is started; what could be
 /// read from a damaged file is returned unsealed, checked again, and written to the new one.
 /// </para>
 /// <para>
-/// Schema 1 had no provider table and schema 2 no seals or record expiries; both are upgraded in place
+/// Schema 1 had no provider table, schema 2 no seals or record expiries, schema 3 no provider keys or
+/// signatures; each is upgraded in place
 /// when loaded, their rows unsealed until the node rewrites them.
 /// </para>
 /// </summary>

@@ -14,7 +14,11 @@ public sealed class IdentityRecordVerifier : IRecordSignatureVerifier
         IdentityPublicKey.TryDecode(publicKey, out var key) && key.Verify(message, signature);
 
     /// <inheritdoc/>
-    public bool IsKeyOf(ReadOnlySpan<byte> publicKey, PeerId peer) => PublisherIs(publicKey, peer);
+    /// <remarks>
+    /// A PeerId is BLAKE3-256 of the encoded key, so this hashes and compares without decoding the key (a hybrid key's
+    /// decode costs about as much as a verification); a key that hashes right but does not decode fails <see cref="Verify"/>.
+    /// </remarks>
+    public bool IsKeyOf(ReadOnlySpan<byte> publicKey, PeerId peer) => PeerId.FromPublicKeyMaterial(publicKey) == peer;
 
     /// <summary>
     /// True when <paramref name="publicKey"/> decodes and hashes to <paramref name="claimed"/>: a record or
