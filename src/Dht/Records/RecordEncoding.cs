@@ -209,23 +209,9 @@ public static class RecordEncoding
 
         var value = rest[..(int)valueLength];
         rest = rest[(int)valueLength..];
-        int signatureLength = BinaryPrimitives.ReadUInt16BigEndian(rest);
-        if (signatureLength == 0 || signatureLength > options.MaxSignatureBytes)
+        error = ReadSignatureToEnd(ref rest, options);
+        if (error != RecordDecodeError.None)
         {
-            error = RecordDecodeError.SignatureLength;
-            return false;
-        }
-
-        rest = rest[2..];
-        if (rest.Length < signatureLength)
-        {
-            error = RecordDecodeError.Truncated;
-            return false;
-        }
-
-        if (rest.Length > signatureLength)
-        {
-            error = RecordDecodeError.TrailingBytes;
             return false;
         }
 
@@ -266,23 +252,9 @@ public static class RecordEncoding
 
         var publicKey = rest[..pkLength];
         rest = rest[pkLength..];
-        int signatureLength = BinaryPrimitives.ReadUInt16BigEndian(rest);
-        if (signatureLength == 0 || signatureLength > options.MaxSignatureBytes)
+        error = ReadSignatureToEnd(ref rest, options);
+        if (error != RecordDecodeError.None)
         {
-            error = RecordDecodeError.SignatureLength;
-            return false;
-        }
-
-        rest = rest[2..];
-        if (rest.Length < signatureLength)
-        {
-            error = RecordDecodeError.Truncated;
-            return false;
-        }
-
-        if (rest.Length > signatureLength)
-        {
-            error = RecordDecodeError.TrailingBytes;
             return false;
         }
 
@@ -290,6 +262,21 @@ public static class RecordEncoding
             PeerId.FromBytes(source.Slice(2, PeerId.Size)), PeerId.FromBytes(source.Slice(2 + PeerId.Size, PeerId.Size)), expires, publicKey.ToArray(), rest.ToArray());
         error = RecordDecodeError.None;
         return true;
+    }
+
+    // The record's last field: a signature length within the limit, then exactly that many bytes to the end.
+    private static RecordDecodeError ReadSignatureToEnd(ref ReadOnlySpan<byte> rest, DhtOptions options)
+    {
+        int signatureLength = BinaryPrimitives.ReadUInt16BigEndian(rest);
+        if (signatureLength == 0 || signatureLength > options.MaxSignatureBytes)
+        {
+            return RecordDecodeError.SignatureLength;
+        }
+
+        rest = rest[2..];
+        return rest.Length < signatureLength ? RecordDecodeError.Truncated
+            : rest.Length > signatureLength ? RecordDecodeError.TrailingBytes
+            : RecordDecodeError.None;
     }
 
     private static int WriteProviderUnsigned(PeerId key, PeerId provider, long expiresUnixMs, ReadOnlySpan<byte> publicKey, Span<byte> destination)

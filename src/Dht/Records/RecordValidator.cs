@@ -80,19 +80,9 @@ public sealed class RecordValidator
             return RecordRejection.None;
         }
 
-        var length = RecordEncoding.SigningPayloadLength(record.Value.Length, record.PublisherPublicKey.Length);
-        var payload = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            RecordEncoding.WriteSigningPayload(record, payload);
-            return _verifier.Verify(record.PublisherPublicKey.Span, payload.AsSpan(0, length), record.Signature.Span)
-                ? RecordRejection.None
-                : RecordRejection.BadSignature;
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(payload);
-        }
+        return VerifySignature(
+            record, RecordEncoding.SigningPayloadLength(record.Value.Length, record.PublisherPublicKey.Length),
+            static (payload, r) => RecordEncoding.WriteSigningPayload(r, payload), record.PublisherPublicKey, record.Signature);
     }
 
     /// <summary>
@@ -147,14 +137,20 @@ public sealed class RecordValidator
             return RecordRejection.ProviderKeyMismatch;
         }
 
-        var length = RecordEncoding.ProviderSigningPayloadLength(record.ProviderPublicKey.Length);
+        return VerifySignature(
+            record, RecordEncoding.ProviderSigningPayloadLength(record.ProviderPublicKey.Length),
+            static (payload, r) => RecordEncoding.WriteProviderSigningPayload(r, payload), record.ProviderPublicKey, record.Signature);
+    }
+
+    // Builds the signing payload in a pooled buffer and hands it to the verifier.
+    private RecordRejection VerifySignature<TRecord>(
+        TRecord record, int length, System.Buffers.SpanAction<byte, TRecord> write, ReadOnlyMemory<byte> publicKey, ReadOnlyMemory<byte> signature)
+    {
         var payload = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            RecordEncoding.WriteProviderSigningPayload(record, payload);
-            return _verifier.Verify(record.ProviderPublicKey.Span, payload.AsSpan(0, length), record.Signature.Span)
-                ? RecordRejection.None
-                : RecordRejection.BadSignature;
+            write(payload, record);
+            return _verifier.Verify(publicKey.Span, payload.AsSpan(0, length), signature.Span) ? RecordRejection.None : RecordRejection.BadSignature;
         }
         finally
         {
