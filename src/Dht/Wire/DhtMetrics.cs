@@ -88,34 +88,14 @@ public sealed class DhtMetrics
     }
 
     /// <summary>Inbound STOREs refused so far for <paramref name="reason"/> (0 for <see cref="Records.RecordRejection.None"/>).</summary>
-    public long StoresRefused(Records.RecordRejection reason) =>
-        (uint)reason < (uint)_storesRefusedTotals.Length ? Interlocked.Read(ref _storesRefusedTotals[(int)reason]) : 0;
+    public long StoresRefused(Records.RecordRejection reason) => Read(_storesRefusedTotals, reason);
 
-    internal void RefuseStore(Records.RecordRejection reason)
-    {
-        if (reason == Records.RecordRejection.None || (uint)reason >= (uint)_storesRefusedTotals.Length)
-        {
-            return;
-        }
-
-        Interlocked.Increment(ref _storesRefusedTotals[(int)reason]);
-        _storesRefused.Add(1, StoreReasons[(int)reason]);
-    }
+    internal void RefuseStore(Records.RecordRejection reason) => Count(_storesRefusedTotals, _storesRefused, reason);
 
     /// <summary>Provider records in answers refused so far for <paramref name="reason"/> (0 for <see cref="Records.RecordRejection.None"/>).</summary>
-    public long ProviderAnswersRefused(Records.RecordRejection reason) =>
-        (uint)reason < (uint)_providersRefusedTotals.Length ? Interlocked.Read(ref _providersRefusedTotals[(int)reason]) : 0;
+    public long ProviderAnswersRefused(Records.RecordRejection reason) => Read(_providersRefusedTotals, reason);
 
-    internal void RefuseProviderAnswer(Records.RecordRejection reason)
-    {
-        if (reason == Records.RecordRejection.None || (uint)reason >= (uint)_providersRefusedTotals.Length)
-        {
-            return;
-        }
-
-        Interlocked.Increment(ref _providersRefusedTotals[(int)reason]);
-        _providersRefused.Add(1, StoreReasons[(int)reason]);
-    }
+    internal void RefuseProviderAnswer(Records.RecordRejection reason) => Count(_providersRefusedTotals, _providersRefused, reason);
 
     /// <summary>Counts one of this node's operations and its duration; <paramref name="kind"/> and <paramref name="result"/> are fixed tag values.</summary>
     internal void Operation(string kind, string result, double milliseconds)
@@ -131,6 +111,21 @@ public sealed class DhtMetrics
     {
         Interlocked.Increment(ref _requestsServedTotal);
         _requestsServed.Add(1, TypeTags[(int)type & 0x7]);
+    }
+
+    private static long Read(long[] totals, Records.RecordRejection reason) =>
+        (uint)reason < (uint)totals.Length ? Interlocked.Read(ref totals[(int)reason]) : 0;
+
+    // One refusal by reason: the in-process total and the tagged counter (None is no refusal).
+    private static void Count(long[] totals, Counter<long> counter, Records.RecordRejection reason)
+    {
+        if (reason == Records.RecordRejection.None || (uint)reason >= (uint)totals.Length)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref totals[(int)reason]);
+        counter.Add(1, StoreReasons[(int)reason]);
     }
 
     private static KeyValuePair<string, object?>[] BuildTags(string[] names)
