@@ -42,7 +42,7 @@ internal sealed class RepairRun(int nodes, int shards, int shardBytes, double ki
         var placedShort = 0;
         var fullyReplicated = 0;
         long bytesBefore = 0, bytesAfter = 0;
-        DateTimeOffset killedAt = default;
+        DateTimeOffset killedAt = default, windowEnd = default;
         net.Run(async () =>
         {
             for (var start = 1; start < nodes; start += 32)
@@ -103,6 +103,7 @@ internal sealed class RepairRun(int nodes, int shards, int shardBytes, double ki
             }
 
             await Task.Delay(TimeSpan.FromMinutes(5), clock);
+            windowEnd = clock.GetUtcNow();
             bytesAfter = net.BytesDelivered;
             for (var s = 0; s < shards; s++)
             {
@@ -136,15 +137,15 @@ internal sealed class RepairRun(int nodes, int shards, int shardBytes, double ki
         }, limit);
 
         var killed = dead.Count(d => d);
-        // Per shard: its first repair that asked a new holder (retries and repairs that found nothing to do are counted apart).
-        var firsts = records.Where(r => r.StartedAt is not null).GroupBy(r => r.Shard).Select(g => g.First()).ToList();
-        var detection = firsts.Select(r => (r.SuspectedAt - killedAt).TotalMilliseconds).Order().ToArray();
-        var starts = firsts.Select(r => (r.StartedAt!.Value - killedAt).TotalMilliseconds).Order().ToArray();
-        var moved = records.Sum(r => r.Result.BytesMoved);
+        var tally = RepairTally.Of(records, killedAt, windowEnd);
+        var ended = tally.Ended;
+        var detection = tally.Detection;
+        var starts = tally.Starts;
+        var moved = tally.BytesMoved;
         output.WriteLine(Invariant($"killed {killed} of {nodes} nodes at once; repair {(repair ? "on" : "off")}; 5 min virtual later:"));
         output.WriteLine(Invariant($"retrievable {retrievable} of {shards} ({100.0 * retrievable / shards:F2} %); owner alive: {retrievableOwnerAlive} of {ownerAlive} ({(ownerAlive == 0 ? 0 : 100.0 * retrievableOwnerAlive / ownerAlive):F2} %); owner killed: {retrievable - retrievableOwnerAlive} of {shards - ownerAlive}"));
         output.WriteLine(Invariant($"owner alive and r = {exchange.Replicas} live holders in its book: {fullyReplicated} of {ownerAlive}"));
-        output.WriteLine(Invariant($"repairs: {records.Count} ended, {records.Count(r => r.Result.Added > 0)} placed a new holder, {firsts.Count} shards repaired; outcomes: {string.Join("; ", records.GroupBy(r => r.Result.Detail).Select(g => $"{g.Key} × {g.Count()}"))}"));
+        output.WriteLine(Invariant($"repairs ended in the 5 min after the kill: {ended.Count}, {ended.Count(r => r.Result.Added > 0)} placed a new holder, {tally.FirstStarts.Count} shards repaired; outcomes: {string.Join("; ", ended.GroupBy(r => r.Result.Detail).Select(g => $"{g.Key} × {g.Count()}"))}; {tally.Later} more ended during the read-back (not counted)"));
         if (detection.Length > 0)
         {
             output.WriteLine(Invariant($"detection after the kill, per repaired shard (virtual): p50 {P(detection, 0.5):F0} ms p99 {P(detection, 0.99):F0} ms max {detection[^1]:F0} ms"));
@@ -155,7 +156,7 @@ internal sealed class RepairRun(int nodes, int shards, int shardBytes, double ki
             output.WriteLine(Invariant($"repair started after the kill, per repaired shard (virtual): p50 {P(starts, 0.5):F0} ms p99 {P(starts, 0.99):F0} ms max {starts[^1]:F0} ms"));
         }
 
-        output.WriteLine(Invariant($"bytes moved: {moved} shard bytes copied by new holders ({records.Sum(r => r.Result.Added)} new holders, {(double)moved / Math.Max(1, records.Sum(r => r.Result.Added)):F0} bytes each); {bytesAfter - bytesBefore} bytes delivered on the network in the 5 min after the kill (all protocols)"));
+        output.WriteLine(Invariant($"bytes moved: {moved} shard bytes copied by new holders ({tally.NewHolders} new holders, {(double)moved / Math.Max(1, tally.NewHolders):F0} bytes each); {bytesAfter - bytesBefore} bytes delivered on the network in the 5 min after the kill (all protocols)"));
         output.WriteLine(Invariant($"wall {wall.Elapsed.TotalSeconds:F1} s"));
         return 0;
     }

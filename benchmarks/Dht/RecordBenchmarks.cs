@@ -75,6 +75,8 @@ public class RecordBenchmarks
             return mac;
         };
 
+        public bool IsKeyOf(ReadOnlySpan<byte> publicKey, PeerId peer) => true;
+
         public bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
         {
             Span<byte> mac = stackalloc byte[32];

@@ -159,8 +159,9 @@ public sealed partial class DhtNode
             RecordRejection verdict;
             if (!saved.AnnouncedLocally)
             {
-                // The provider authenticated itself when it stored the record here, and the row's seal shows the file kept it unchanged.
-                verdict = store.AddProvider(saved.Record, saved.Record.Provider, now);
+                // The provider signed it and authenticated itself when it stored it here; a sealed row was checked
+                // before it was saved and is unchanged since, any other is checked again.
+                verdict = store.RestoreProvider(saved.Record, now, saved.Sealed);
             }
             else if (saved.Record.Provider != Id)
             {

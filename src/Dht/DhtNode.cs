@@ -112,7 +112,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         meter.CreateObservableGauge("overlay.dht.contacts", () => ContactCount, "{contact}", "Contacts in the routing table.");
         meter.CreateObservableGauge("overlay.dht.records", () => RecordCount, "{record}", "Value records held.");
         var validator = new RecordValidator(_options, new IdentityRecordVerifier());
-        _table = new Guarded<RoutingTable>(new RoutingTable(identity.PeerId, _options, time.GetUtcNow()));
+        _table = new Guarded<RoutingTable>(new RoutingTable(identity.PeerId, _options, time.GetUtcNow()) { ContactEvicted = id => ContactEvicted?.Invoke(id) });
         _store = new Guarded<RecordStore>(new RecordStore(_options, validator));
         _limiter = new Guarded<PeerRateLimiter>(new PeerRateLimiter(_options));
         RequestHandler = new DhtRequestHandler(_table, _store, _limiter, _options, time, Metrics, CurrentCoordinate, c => _client!.StartPing(c), journal);
@@ -130,6 +130,13 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     /// <summary>The node's id.</summary>
     public PeerId Id => _identity.PeerId;
+
+    /// <summary>
+    /// Raised with the id of each contact the routing table evicts as gone (<see cref="RoutingTable.ContactEvicted"/>):
+    /// a peer that stopped answering this node's requests and pings. Raised under the table's lock, on whatever
+    /// thread ran the request: a handler must be quick and must not call into this node.
+    /// </summary>
+    public event Action<PeerId>? ContactEvicted;
 
     /// <summary>The node's transport.</summary>
     public ITransport Transport => _network.Transport;
@@ -308,7 +315,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     public async Task<int> AddProviderAsync(PeerId key, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var record = new ProviderRecord(key, Id, (now + _options.RecordTtl).ToUnixTimeMilliseconds());
+        var record = SignProvider(key, now + _options.RecordTtl);
         var saved = Task.CompletedTask;
         using (_store.Enter(out var store))
         {
@@ -329,7 +336,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// whether) to announce again, so it can bound its own rate. Returns how many peers accepted.
     /// </summary>
     public Task<int> AnnounceProviderOnceAsync(PeerId key, CancellationToken cancellationToken) =>
-        AnnounceAsync(new ProviderRecord(key, Id, (_time.GetUtcNow() + _options.RecordTtl).ToUnixTimeMilliseconds()), cancellationToken);
+        AnnounceAsync(SignProvider(key, _time.GetUtcNow() + _options.RecordTtl), cancellationToken);
 
     private async Task<int> AnnounceAsync(ProviderRecord record, CancellationToken cancellationToken)
     {
@@ -450,7 +457,7 @@ public sealed partial class DhtNode : IAsyncDisposable
 
         foreach (var old in due)
         {
-            var record = new ProviderRecord(old.Key, Id, (now + _options.RecordTtl).ToUnixTimeMilliseconds());
+            var record = SignProvider(old.Key, now + _options.RecordTtl);
             var saved = Task.CompletedTask;
             using (_store.Enter(out var store))
             {
@@ -506,6 +513,10 @@ public sealed partial class DhtNode : IAsyncDisposable
             table.OnRequestFailed(peer, _time.GetUtcNow());
         }
     }
+
+    // One signature per announcement (docs/PROTOCOL.md, "Provider record (kind 2)"): with a hybrid key about 3.4 KB.
+    private ProviderRecord SignProvider(PeerId key, DateTimeOffset expires) =>
+        ProviderRecord.Create(key, Id, expires.ToUnixTimeMilliseconds(), _identity.PublicKey.Encoded, payload => _identity.Sign(payload));
 
     private DhtRecord Sign(PeerId key, ReadOnlySpan<byte> value, ulong sequence, DateTimeOffset expires) =>
         DhtRecord.Create(key, value, _identity.PublicKey.Encoded, sequence, expires, payload => _identity.Sign(payload));

@@ -201,7 +201,7 @@ internal sealed class DhtStateReader(string path, DhtOptions options, int maxCon
     private void ReadProviders(SqliteConnection connection, bool sealsExpected)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT key, provider, local, expires_ms, seal, rowid FROM providers";
+        command.CommandText = "SELECT key, provider, local, expires_ms, seal, rowid, public_key, signature FROM providers";
         using var reader = command.ExecuteReader();
         // A store holds at most MaxProvidersPerKey providers for each of MaxRecords keys, and a node
         // announces at most MaxRecords keys itself: a file with more was not written by this node.
@@ -243,8 +243,9 @@ internal sealed class DhtStateReader(string path, DhtOptions options, int maxCon
                 continue;
             }
 
-            // A provider record carries no signature to check again: without this node's seal it is refused,
-            // unless the file predates seals (it was kept then on the strength of the file being the node's).
+            // Without this node's seal a provider row is refused, unless the file predates seals (it was kept then
+            // on the strength of the file being the node's; such a row has no signature, so only an own
+            // announcement survives the restore, to be signed when next announced).
             var rowSeal = DhtStateRows.ReadSeal(reader, 4);
             var intact = rowSeal.Length == DhtRowSeal.Size && seal?.ProviderMatches(saved.Record, saved.AnnouncedLocally, rowSeal) == true;
             if (seal is not null && !intact && (sealsExpected || rowSeal.Length > 0))
@@ -262,13 +263,13 @@ internal sealed class DhtStateReader(string path, DhtOptions options, int maxCon
 
             announced += saved.AnnouncedLocally ? 1 : 0;
             held += saved.AnnouncedLocally ? 0 : 1;
-            _providers.Add(saved);
+            _providers.Add(saved with { Sealed = intact });
         }
 
         if (unsealed > 0)
         {
             Problem(DhtStateError.BadSeal, string.Create(CultureInfo.InvariantCulture,
-                $"{unsealed} provider row(s) of {path}, the first row {firstUnsealed}, lack this node's seal; having no signature to check, they were skipped."));
+                $"{unsealed} provider row(s) of {path}, the first row {firstUnsealed}, lack this node's seal; they were skipped."));
         }
     }
 }

@@ -140,7 +140,10 @@ internal static class DhtStateRows
         return true;
     }
 
-    /// <summary>A provider row: key, provider, local, expires_ms (columns 0 to 3).</summary>
+    /// <summary>
+    /// A provider row: key, provider, local, expires_ms (columns 0 to 3), and the provider's key and signature
+    /// (columns 6 and 7: both blobs, or both NULL in a row saved before signatures).
+    /// </summary>
     public static bool TryReadProvider(SqliteDataReader reader, out SavedProvider saved, out string why)
     {
         saved = default;
@@ -178,7 +181,17 @@ internal static class DhtStateRows
             return false;
         }
 
-        var record = new ProviderRecord(PeerId.FromBytes(keyBytes), PeerId.FromBytes(providerBytes), reader.GetInt64(3));
+        var publicKey = ReadBlob(reader, 6);
+        var signature = ReadBlob(reader, 7);
+        if (publicKey is null != signature is null || publicKey?.Length == 0 || signature?.Length == 0)
+        {
+            why = "the key and signature columns are not both non-empty blobs or both NULL";
+            return false;
+        }
+
+        var record = publicKey is null
+            ? new ProviderRecord(PeerId.FromBytes(keyBytes), PeerId.FromBytes(providerBytes), reader.GetInt64(3))
+            : new ProviderRecord(PeerId.FromBytes(keyBytes), PeerId.FromBytes(providerBytes), reader.GetInt64(3), publicKey, signature);
         saved = new SavedProvider(record, reader.GetInt64(2) == 1);
         why = string.Empty;
         return true;
@@ -187,6 +200,10 @@ internal static class DhtStateRows
     /// <summary>The seal in <paramref name="column"/>: a 32-byte blob, or empty when the column is NULL or anything else.</summary>
     public static byte[] ReadSeal(SqliteDataReader reader, int column) =>
         reader.IsDBNull(column) || reader.GetFieldType(column) != typeof(byte[]) ? [] : reader.GetFieldValue<byte[]>(column);
+
+    // A blob column, or null when NULL; any other type is an empty array (a damaged row).
+    private static byte[]? ReadBlob(SqliteDataReader reader, int column) =>
+        reader.IsDBNull(column) ? null : reader.GetFieldType(column) == typeof(byte[]) ? reader.GetFieldValue<byte[]>(column) : [];
 
     /// <summary>The row id in <paramref name="column"/> (SQLite's own rowid, always an integer).</summary>
     public static long RowId(SqliteDataReader reader, int column) => reader.GetInt64(column);

@@ -34,7 +34,7 @@ internal sealed class DhtStateWriter : IDisposable
         _seal = seal;
         _storeRecord = Prepare("INSERT OR REPLACE INTO records (key, local, encoded, expires_ms, seal) VALUES ($a, $b, $c, $d, $e)", 5);
         _removeRecord = Prepare("DELETE FROM records WHERE key = $a", 1);
-        _storeProvider = Prepare("INSERT OR REPLACE INTO providers (key, provider, local, expires_ms, seal) VALUES ($a, $b, $c, $d, $e)", 5);
+        _storeProvider = Prepare("INSERT OR REPLACE INTO providers (key, provider, local, expires_ms, seal, public_key, signature) VALUES ($a, $b, $c, $d, $e, $f, $g)", 7);
         _removeProvider = Prepare("DELETE FROM providers WHERE key = $a AND provider = $b AND local = $c", 3);
         _storeContact = Prepare("INSERT OR REPLACE INTO contacts (peer_id, address, latency_ms, last_seen_ms) VALUES ($a, $b, $c, $d)", 4);
         _removeContact = Prepare("DELETE FROM contacts WHERE peer_id = $a", 1);
@@ -134,7 +134,9 @@ internal sealed class DhtStateWriter : IDisposable
             seal = _sealBytes;
         }
 
-        Run(_storeProvider, transaction, _key, _provider, saved.AnnouncedLocally ? 1L : 0L, saved.Record.ExpiresUnixMs, seal);
+        object publicKey = saved.Record.IsSigned ? saved.Record.ProviderPublicKey.ToArray() : DBNull.Value;
+        object signature = saved.Record.IsSigned ? saved.Record.Signature.ToArray() : DBNull.Value;
+        Run(_storeProvider, transaction, _key, _provider, saved.AnnouncedLocally ? 1L : 0L, saved.Record.ExpiresUnixMs, seal, publicKey, signature);
     }
 
     private Dictionary<PeerId, ContactRow> SaveContacts(SqliteTransaction transaction, Dictionary<PeerId, ContactRow> before, IReadOnlyList<ContactSnapshot> contacts)

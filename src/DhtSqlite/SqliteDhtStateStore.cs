@@ -16,13 +16,14 @@ namespace Overlay.Dht.Persistence;
 /// a typed <see cref="DhtStateProblem"/>, and drops and deletes rows that expired while the node was
 /// stopped. Record and provider rows carry a seal (<see cref="DhtRowSeal"/>): a record whose seal
 /// matches comes back <see cref="SavedRecord.Sealed"/>, and the node skips its signature check; any other
-/// record is checked like one from the network. A provider row, which has no signature, is kept only
-/// with a matching seal (or from a file written before seals). A file SQLite cannot read, or a database
+/// record is checked like one from the network. A provider row is kept only with a matching seal (or
+/// from a file written before seals); one whose seal matches comes back <see cref="SavedProvider.Sealed"/>. A file SQLite cannot read, or a database
 /// that is not this node's, is moved to <c>dht.db.corrupt</c> and a new one is started; what could be
 /// read from a damaged file is returned unsealed, checked again, and written to the new one.
 /// </para>
 /// <para>
-/// Schema 1 had no provider table and schema 2 no seals or record expiries; both are upgraded in place
+/// Schema 1 had no provider table, schema 2 no seals or record expiries, schema 3 no provider keys or
+/// signatures; each is upgraded in place
 /// when loaded, their rows unsealed until the node rewrites them.
 /// </para>
 /// </summary>
@@ -34,8 +35,11 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
     /// <summary>Written to <c>PRAGMA application_id</c>: "OVDH", so another database put in its place is recognised.</summary>
     public const int ApplicationId = 0x4F564448;
 
-    /// <summary>Schema version written to <c>PRAGMA user_version</c>: 2 added the <c>providers</c> table, 3 the seals and record expiries.</summary>
-    public const int SchemaVersion = 3;
+    /// <summary>
+    /// Schema version written to <c>PRAGMA user_version</c>: 2 added the <c>providers</c> table, 3 the seals and record
+    /// expiries, 4 the provider records' keys and signatures.
+    /// </summary>
+    public const int SchemaVersion = 4;
 
     /// <summary>Oldest schema version still read: 1, contacts and value records only.</summary>
     public const int OldestReadableSchemaVersion = 1;
@@ -46,7 +50,7 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
     private const string Tables = """
         CREATE TABLE IF NOT EXISTS contacts (peer_id BLOB NOT NULL PRIMARY KEY, address TEXT NOT NULL, latency_ms REAL, last_seen_ms INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS records (key BLOB NOT NULL PRIMARY KEY, local INTEGER NOT NULL, encoded BLOB NOT NULL, expires_ms INTEGER, seal BLOB);
-        CREATE TABLE IF NOT EXISTS providers (key BLOB NOT NULL, provider BLOB NOT NULL, local INTEGER NOT NULL, expires_ms INTEGER NOT NULL, seal BLOB, PRIMARY KEY (key, provider, local));
+        CREATE TABLE IF NOT EXISTS providers (key BLOB NOT NULL, provider BLOB NOT NULL, local INTEGER NOT NULL, expires_ms INTEGER NOT NULL, seal BLOB, public_key BLOB, signature BLOB, PRIMARY KEY (key, provider, local));
         """ + BootstrapPinTable.CreateSql;
 
     private readonly DhtOptions _options;
@@ -195,6 +199,12 @@ public sealed class SqliteDhtStateStore : IDhtStateStore
             AddColumnIfMissing(connection, transaction, "records", "expires_ms INTEGER");
             AddColumnIfMissing(connection, transaction, "records", "seal BLOB");
             AddColumnIfMissing(connection, transaction, "providers", "seal BLOB");
+        }
+
+        if (fromVersion < 4)
+        {
+            AddColumnIfMissing(connection, transaction, "providers", "public_key BLOB");
+            AddColumnIfMissing(connection, transaction, "providers", "signature BLOB");
         }
 
         Execute(connection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {SchemaVersion};"), transaction);

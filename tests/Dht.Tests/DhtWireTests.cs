@@ -81,7 +81,8 @@ public sealed class DhtWireTests : IDisposable
         var random = new Random(2);
         var target = PeerId.Random(random);
         var record = _storedRecord = SignedRecord(target, "hello");
-        var provider = new ProviderRecord(target, PeerId.Random(random), Now.AddHours(1).ToUnixTimeMilliseconds());
+        _ = PeerId.Random(random); // keeps the contacts drawn below as they were
+        var provider = SignedProviders.Sign(_publisher, target, Now.AddHours(1));
         var messages = new List<byte[]>();
         // Large enough for a STORE carrying a hybrid (Ed25519 + ML-DSA-65) key and signature.
         var buffer = new byte[64 * 1024];

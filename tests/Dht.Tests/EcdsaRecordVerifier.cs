@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Overlay.Crypto;
 using Overlay.Dht.Records;
 
 namespace Overlay.Dht.Tests;
@@ -10,6 +11,9 @@ namespace Overlay.Dht.Tests;
 internal sealed class EcdsaRecordVerifier : IRecordSignatureVerifier
 {
     public int Calls { get; private set; }
+
+    /// <summary>ECDSA keys name no peer: no provider record verifies under them.</summary>
+    public bool IsKeyOf(ReadOnlySpan<byte> publicKey, PeerId peer) => false;
 
     public bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
     {

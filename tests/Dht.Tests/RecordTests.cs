@@ -12,11 +12,16 @@ public sealed class RecordTests : IDisposable
     private readonly EcdsaPublisher _other = new();
     private readonly EcdsaRecordVerifier _verifier = new();
     private readonly DhtOptions _options = new();
+    private readonly NodeIdentity[] _holders = [.. Enumerable.Range(0, 5).Select(i => NodeIdentity.FromRandom(new Random(100 + i)))];
 
     public void Dispose()
     {
         _publisher.Dispose();
         _other.Dispose();
+        foreach (var h in _holders)
+        {
+            h.Dispose();
+        }
     }
 
     private DhtRecord Make(ulong sequence, string value = "hello", DateTimeOffset? expires = null, EcdsaPublisher? by = null, PeerId? key = null)
@@ -53,7 +58,7 @@ public sealed class RecordTests : IDisposable
         Assert.True(record.ContentEquals(value!));
         Assert.Equal(record.Expires, value!.Expires);
 
-        var p = new ProviderRecord(TinyIds.Of(1), PeerId.Random(new Random(1)), T0.AddHours(1).ToUnixTimeMilliseconds());
+        var p = SignedProviders.Sign(_holders[1], TinyIds.Of(1), T0.AddHours(1));
         Assert.True(RecordEncoding.TryDecode(RecordEncoding.Encode(p), _options, out value, out provider, out _));
         Assert.Null(value);
         Assert.Equal(p, provider);
@@ -107,7 +112,7 @@ public sealed class RecordTests : IDisposable
         {
             RecordEncoding.Encode(Make(1)),
             RecordEncoding.Encode(Make(2, new string('x', 300))),
-            RecordEncoding.Encode(new ProviderRecord(TinyIds.Of(3), TinyIds.Of(4), T0.ToUnixTimeMilliseconds())),
+            RecordEncoding.Encode(SignedProviders.Sign(_holders[4], TinyIds.Of(3), T0)),
         };
         var counts = new Dictionary<RecordDecodeError, int>();
         for (var i = 0; i < 20_000; i++)
@@ -202,11 +207,11 @@ public sealed class RecordTests : IDisposable
     [Fact]
     public void ValidateProvider_OnlyFromTheProviderItself()
     {
-        var validator = new RecordValidator(_options, _verifier);
-        var provider = TinyIds.Of(7);
-        var record = new ProviderRecord(TinyIds.Of(1), provider, T0.AddHours(1).ToUnixTimeMilliseconds());
+        var validator = new RecordValidator(_options, new Overlay.Dht.Wire.IdentityRecordVerifier());
+        var provider = _holders[2].PeerId;
+        var record = SignedProviders.Sign(_holders[2], TinyIds.Of(1), T0.AddHours(1));
         Assert.Equal(RecordRejection.None, validator.ValidateProvider(record, provider, T0));
-        Assert.Equal(RecordRejection.ProviderNotSender, validator.ValidateProvider(record, TinyIds.Of(8), T0));
+        Assert.Equal(RecordRejection.ProviderNotSender, validator.ValidateProvider(record, _holders[3].PeerId, T0));
         Assert.Equal(RecordRejection.Expired, validator.ValidateProvider(record, provider, T0.AddHours(1)));
     }
 
@@ -284,20 +289,21 @@ public sealed class RecordTests : IDisposable
     public void Store_Providers_RefreshLimitAndExpire()
     {
         var options = new DhtOptions { MaxProvidersPerKey = 2 };
-        var store = new RecordStore(options, new RecordValidator(options, _verifier));
+        var store = new RecordStore(options, new RecordValidator(options, new Overlay.Dht.Wire.IdentityRecordVerifier()));
         var key = TinyIds.Of(9);
-        ProviderRecord P(byte who, double hours) => new(key, TinyIds.Of(who), T0.AddHours(hours).ToUnixTimeMilliseconds());
+        ProviderRecord P(int who, double hours) => SignedProviders.Sign(_holders[who], key, T0.AddHours(hours));
+        PeerId Id(int who) => _holders[who].PeerId;
 
-        Assert.Equal(RecordRejection.None, store.AddProvider(P(1, 1), TinyIds.Of(1), T0));
-        Assert.Equal(RecordRejection.None, store.AddProvider(P(2, 2), TinyIds.Of(2), T0));
-        Assert.Equal(RecordRejection.ProviderNotSender, store.AddProvider(P(3, 3), TinyIds.Of(4), T0));
-        Assert.Equal(RecordRejection.StoreFull, store.AddProvider(P(3, 0.5), TinyIds.Of(3), T0));
-        Assert.Equal(RecordRejection.None, store.AddProvider(P(3, 3), TinyIds.Of(3), T0)); // replaces provider 1
-        Assert.Equal(RecordRejection.None, store.AddProvider(P(2, 4), TinyIds.Of(2), T0)); // refresh, no growth
+        Assert.Equal(RecordRejection.None, store.AddProvider(P(1, 1), Id(1), T0));
+        Assert.Equal(RecordRejection.None, store.AddProvider(P(2, 2), Id(2), T0));
+        Assert.Equal(RecordRejection.ProviderNotSender, store.AddProvider(P(3, 3), Id(4), T0));
+        Assert.Equal(RecordRejection.StoreFull, store.AddProvider(P(3, 0.5), Id(3), T0));
+        Assert.Equal(RecordRejection.None, store.AddProvider(P(3, 3), Id(3), T0)); // replaces provider 1
+        Assert.Equal(RecordRejection.None, store.AddProvider(P(2, 4), Id(2), T0)); // refresh, no growth
 
         var found = new ProviderRecord[4];
         var n = store.GetProviders(key, T0, found);
-        Assert.Equal(new[] { TinyIds.Of(2), TinyIds.Of(3) }, found[..n].Select(p => p.Provider).Order());
+        Assert.Equal(new[] { Id(2), Id(3) }.Order(), found[..n].Select(p => p.Provider).Order());
         Assert.Equal(1, store.GetProviders(key, T0.AddHours(3.5), found));
         Assert.Equal(2, store.RemoveExpired(T0.AddHours(4)));
         Assert.Equal(0, store.ProviderKeyCount);

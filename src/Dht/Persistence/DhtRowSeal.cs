@@ -74,7 +74,7 @@ public sealed class DhtRowSeal : IDisposable
         return CryptographicOperations.FixedTimeEquals(expected, seal);
     }
 
-    /// <summary>Writes the seal of a provider row into <paramref name="seal"/>.</summary>
+    /// <summary>Writes the seal of a provider row (its fields, the provider's key and the signature) into <paramref name="seal"/>.</summary>
     public void SealProvider(ProviderRecord record, bool local, Span<byte> seal)
     {
         ArgumentNullException.ThrowIfNull(record);
@@ -83,7 +83,8 @@ public sealed class DhtRowSeal : IDisposable
         record.Provider.WriteTo(fields[PeerId.Size..]);
         fields[2 * PeerId.Size] = local ? (byte)1 : (byte)0;
         BinaryPrimitives.WriteInt64BigEndian(fields[((2 * PeerId.Size) + 1)..], record.ExpiresUnixMs);
-        Compute(ProviderDomain, fields, [], [], seal);
+        // An unsigned record (saved before signatures) seals as it did then: both parts empty.
+        Compute(ProviderDomain, fields, record.ProviderPublicKey.Span, record.Signature.Span, seal);
     }
 
     /// <summary>True when <paramref name="seal"/> is the seal of the provider row; compared in constant time.</summary>

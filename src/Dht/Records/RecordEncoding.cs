@@ -17,9 +17,14 @@ public static class RecordEncoding
     /// <summary>Domain-separation prefix of the signing payload, so a record signature cannot be replayed as another signed message.</summary>
     public static ReadOnlySpan<byte> SigningContext => "overlay/dht/record"u8;
 
+    /// <summary>Domain-separation prefix of a provider record's signing payload, apart from value records and every other signed message.</summary>
+    public static ReadOnlySpan<byte> ProviderSigningContext => "overlay/dht/provider"u8;
+
     // version, kind, key, pk length, sequence, expiry, value length
     private const int ValueHeader = 1 + 1 + PeerId.Size + 2 + 8 + 8 + 4;
-    private const int ProviderLength = 1 + 1 + PeerId.Size + PeerId.Size + 8;
+
+    // version, kind, key, provider, expiry, pk length; then the key, signature length, signature
+    private const int ProviderHeader = 1 + 1 + PeerId.Size + PeerId.Size + 8 + 2;
     private static readonly long MaxExpiryMs = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
 
     /// <summary>Length of the signing payload for a value and public key of the given lengths.</summary>
@@ -48,7 +53,31 @@ public static class RecordEncoding
     }
 
     /// <summary>Encoded length of a provider record.</summary>
-    public static int EncodedLength(ProviderRecord record) => ProviderLength;
+    public static int EncodedLength(ProviderRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return ProviderHeader + record.ProviderPublicKey.Length + 2 + record.Signature.Length;
+    }
+
+    /// <summary>Length of a provider record's signing payload for a public key of <paramref name="publicKeyLength"/> bytes.</summary>
+    public static int ProviderSigningPayloadLength(int publicKeyLength) => ProviderSigningContext.Length + ProviderHeader + publicKeyLength;
+
+    /// <summary>
+    /// Writes a provider record's signing payload: <see cref="ProviderSigningContext"/>, then the record's
+    /// encoding up to and including the public key (everything but the signature). Returns the bytes written.
+    /// </summary>
+    public static int WriteProviderSigningPayload(PeerId key, PeerId provider, long expiresUnixMs, ReadOnlySpan<byte> publicKey, Span<byte> destination)
+    {
+        ProviderSigningContext.CopyTo(destination);
+        return ProviderSigningContext.Length + WriteProviderUnsigned(key, provider, expiresUnixMs, publicKey, destination[ProviderSigningContext.Length..]);
+    }
+
+    /// <summary>Writes <paramref name="record"/>'s signing payload; returns the bytes written.</summary>
+    public static int WriteProviderSigningPayload(ProviderRecord record, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return WriteProviderSigningPayload(record.Key, record.Provider, record.ExpiresUnixMs, record.ProviderPublicKey.Span, destination);
+    }
 
     /// <summary>Encodes a value record into <paramref name="destination"/>; returns the bytes written.</summary>
     public static int Encode(DhtRecord record, Span<byte> destination)
@@ -69,17 +98,15 @@ public static class RecordEncoding
     public static int Encode(ProviderRecord record, Span<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (destination.Length < ProviderLength)
+        if (destination.Length < EncodedLength(record))
         {
             throw new ArgumentException("Destination too small for the record.", nameof(destination));
         }
 
-        destination[0] = Version;
-        destination[1] = (byte)RecordKind.Provider;
-        record.Key.WriteTo(destination[2..]);
-        record.Provider.WriteTo(destination[(2 + PeerId.Size)..]);
-        BinaryPrimitives.WriteInt64BigEndian(destination[(2 + (2 * PeerId.Size))..], record.ExpiresUnixMs);
-        return ProviderLength;
+        var n = WriteProviderUnsigned(record.Key, record.Provider, record.ExpiresUnixMs, record.ProviderPublicKey.Span, destination);
+        BinaryPrimitives.WriteUInt16BigEndian(destination[n..], (ushort)record.Signature.Length);
+        record.Signature.Span.CopyTo(destination[(n + 2)..]);
+        return n + 2 + record.Signature.Length;
     }
 
     /// <summary>Encodes a value record into a new array.</summary>
@@ -93,7 +120,7 @@ public static class RecordEncoding
     /// <summary>Encodes a provider record into a new array.</summary>
     public static byte[] Encode(ProviderRecord record)
     {
-        var bytes = new byte[ProviderLength];
+        var bytes = new byte[EncodedLength(record)];
         Encode(record, bytes);
         return bytes;
     }
@@ -124,7 +151,7 @@ public static class RecordEncoding
             case RecordKind.Value:
                 return TryDecodeValue(source, options, out value, out error);
             case RecordKind.Provider:
-                return TryDecodeProvider(source, out provider, out error);
+                return TryDecodeProvider(source, options, out provider, out error);
             default:
                 error = RecordDecodeError.UnknownKind;
                 return false;
@@ -182,23 +209,9 @@ public static class RecordEncoding
 
         var value = rest[..(int)valueLength];
         rest = rest[(int)valueLength..];
-        int signatureLength = BinaryPrimitives.ReadUInt16BigEndian(rest);
-        if (signatureLength == 0 || signatureLength > options.MaxSignatureBytes)
+        error = ReadSignatureToEnd(ref rest, options);
+        if (error != RecordDecodeError.None)
         {
-            error = RecordDecodeError.SignatureLength;
-            return false;
-        }
-
-        rest = rest[2..];
-        if (rest.Length < signatureLength)
-        {
-            error = RecordDecodeError.Truncated;
-            return false;
-        }
-
-        if (rest.Length > signatureLength)
-        {
-            error = RecordDecodeError.TrailingBytes;
             return false;
         }
 
@@ -207,18 +220,12 @@ public static class RecordEncoding
         return true;
     }
 
-    private static bool TryDecodeProvider(ReadOnlySpan<byte> source, out ProviderRecord? record, out RecordDecodeError error)
+    private static bool TryDecodeProvider(ReadOnlySpan<byte> source, DhtOptions options, out ProviderRecord? record, out RecordDecodeError error)
     {
         record = null;
-        if (source.Length < ProviderLength)
+        if (source.Length < ProviderHeader)
         {
             error = RecordDecodeError.Truncated;
-            return false;
-        }
-
-        if (source.Length > ProviderLength)
-        {
-            error = RecordDecodeError.TrailingBytes;
             return false;
         }
 
@@ -229,9 +236,64 @@ public static class RecordEncoding
             return false;
         }
 
-        record = new ProviderRecord(PeerId.FromBytes(source.Slice(2, PeerId.Size)), PeerId.FromBytes(source.Slice(2 + PeerId.Size, PeerId.Size)), expires);
+        int pkLength = BinaryPrimitives.ReadUInt16BigEndian(source[(ProviderHeader - 2)..]);
+        if (pkLength == 0 || pkLength > options.MaxPublicKeyBytes)
+        {
+            error = RecordDecodeError.PublicKeyLength;
+            return false;
+        }
+
+        var rest = source[ProviderHeader..];
+        if (rest.Length < pkLength + 2)
+        {
+            error = RecordDecodeError.Truncated;
+            return false;
+        }
+
+        var publicKey = rest[..pkLength];
+        rest = rest[pkLength..];
+        error = ReadSignatureToEnd(ref rest, options);
+        if (error != RecordDecodeError.None)
+        {
+            return false;
+        }
+
+        record = new ProviderRecord(
+            PeerId.FromBytes(source.Slice(2, PeerId.Size)), PeerId.FromBytes(source.Slice(2 + PeerId.Size, PeerId.Size)), expires, publicKey.ToArray(), rest.ToArray());
         error = RecordDecodeError.None;
         return true;
+    }
+
+    // The record's last field: a signature length within the limit, then exactly that many bytes to the end.
+    private static RecordDecodeError ReadSignatureToEnd(ref ReadOnlySpan<byte> rest, DhtOptions options)
+    {
+        int signatureLength = BinaryPrimitives.ReadUInt16BigEndian(rest);
+        if (signatureLength == 0 || signatureLength > options.MaxSignatureBytes)
+        {
+            return RecordDecodeError.SignatureLength;
+        }
+
+        rest = rest[2..];
+        return rest.Length < signatureLength ? RecordDecodeError.Truncated
+            : rest.Length > signatureLength ? RecordDecodeError.TrailingBytes
+            : RecordDecodeError.None;
+    }
+
+    private static int WriteProviderUnsigned(PeerId key, PeerId provider, long expiresUnixMs, ReadOnlySpan<byte> publicKey, Span<byte> destination)
+    {
+        if (publicKey.Length > ushort.MaxValue)
+        {
+            throw new ArgumentException("A provider key is at most 65535 bytes.", nameof(publicKey));
+        }
+
+        destination[0] = Version;
+        destination[1] = (byte)RecordKind.Provider;
+        key.WriteTo(destination[2..]);
+        provider.WriteTo(destination[(2 + PeerId.Size)..]);
+        BinaryPrimitives.WriteInt64BigEndian(destination[(2 + (2 * PeerId.Size))..], expiresUnixMs);
+        BinaryPrimitives.WriteUInt16BigEndian(destination[(ProviderHeader - 2)..], (ushort)publicKey.Length);
+        publicKey.CopyTo(destination[ProviderHeader..]);
+        return ProviderHeader + publicKey.Length;
     }
 
     private static int WriteUnsigned(PeerId key, ReadOnlySpan<byte> value, ReadOnlySpan<byte> publicKey, ulong sequence, long expiresUnixMs, Span<byte> destination)

@@ -50,4 +50,10 @@ public enum RecordRejection
     /// reported by the client, never by a store or on the wire as a verdict. A put backs off and tries again.
     /// </summary>
     RateLimited,
+
+    /// <summary>A provider record's public key is not the key of the provider it names (someone signing for another peer).</summary>
+    ProviderKeyMismatch,
+
+    /// <summary>A provider record expires before the one already stored from the same provider for the key: an older announcement replayed.</summary>
+    OlderAnnouncement,
 }

@@ -102,11 +102,42 @@ public sealed class RecordStore
     public DhtRecord? Get(PeerId key, DateTimeOffset now) =>
         _records.TryGetValue(key, out var e) && e.Record.ExpiresUnixMs > now.ToUnixTimeMilliseconds() ? e.Record : null;
 
-    /// <summary>Validates and stores a provider record sent by <paramref name="sender"/>; a repeat refreshes its expiry.</summary>
-    public RecordRejection AddProvider(ProviderRecord record, PeerId sender, DateTimeOffset now)
+    /// <summary>
+    /// Validates and stores a provider record sent by <paramref name="sender"/> (it must be the provider, and the
+    /// record signed by it); a later one from the same provider replaces it, an earlier one is refused
+    /// (<see cref="RecordRejection.OlderAnnouncement"/>).
+    /// </summary>
+    public RecordRejection AddProvider(ProviderRecord record, PeerId sender, DateTimeOffset now) =>
+        AddProvider(record, sender, now, checkSignature: true);
+
+    /// <summary>
+    /// Takes back a provider record held for another peer and saved before a restart, with the checks of
+    /// <see cref="AddProvider(ProviderRecord, PeerId, DateTimeOffset)"/> except the signature when
+    /// <paramref name="sealed"/>: this node checked it before it saved it, and the row's seal shows nobody changed it since.
+    /// An unsigned record (saved before provider records were signed) is refused: nobody could check it.
+    /// </summary>
+    public RecordRejection RestoreProvider(ProviderRecord record, DateTimeOffset now, bool @sealed)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var verdict = _validator.ValidateProvider(record, sender, now);
+        return AddProvider(record, record.Provider, now, checkSignature: !@sealed || !record.IsSigned);
+    }
+
+    private RecordRejection AddProvider(ProviderRecord record, PeerId sender, DateTimeOffset now, bool checkSignature)
+    {
+        // Cheapest first: expiry and sender, then the stored version, the signature last.
+        var verdict = _validator.ValidateProviderUnsigned(record, sender, now);
+        if (verdict != RecordRejection.None)
+        {
+            return verdict;
+        }
+
+        if (_providers.TryGetValue(record.Key, out var held) && held.Find(p => p.Provider == record.Provider) is { } stored
+            && stored.ExpiresUnixMs > record.ExpiresUnixMs)
+        {
+            return RecordRejection.OlderAnnouncement;
+        }
+
+        verdict = checkSignature ? _validator.CheckProviderSignature(record) : RecordRejection.None;
         if (verdict != RecordRejection.None)
         {
             return verdict;
@@ -160,13 +191,14 @@ public sealed class RecordStore
     /// Remembers this node's own announcement <paramref name="record"/> (its provider is this node; the
     /// caller ensures that), announced at <paramref name="announcedAt"/>, so it can be re-announced every
     /// <see cref="DhtOptions.RepublishInterval"/> and saved across restarts. A later announcement of the
-    /// same key replaces the earlier one. Expiry is checked like a provider record from the network;
+    /// same key replaces the earlier one. Expiry is checked like a provider record from the network (the
+    /// signature is this node's own, and a record saved before signatures is signed when next announced);
     /// at most <see cref="DhtOptions.MaxRecords"/> keys are remembered.
     /// </summary>
     public RecordRejection AddAnnounced(ProviderRecord record, DateTimeOffset announcedAt, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var verdict = _validator.ValidateProvider(record, record.Provider, now);
+        var verdict = _validator.ValidateProviderUnsigned(record, record.Provider, now);
         if (verdict != RecordRejection.None)
         {
             return verdict;

@@ -80,23 +80,34 @@ public sealed class RecordValidator
             return RecordRejection.None;
         }
 
-        var length = RecordEncoding.SigningPayloadLength(record.Value.Length, record.PublisherPublicKey.Length);
-        var payload = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            RecordEncoding.WriteSigningPayload(record, payload);
-            return _verifier.Verify(record.PublisherPublicKey.Span, payload.AsSpan(0, length), record.Signature.Span)
-                ? RecordRejection.None
-                : RecordRejection.BadSignature;
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(payload);
-        }
+        return VerifySignature(
+            record, RecordEncoding.SigningPayloadLength(record.Value.Length, record.PublisherPublicKey.Length),
+            static (payload, r) => RecordEncoding.WriteSigningPayload(r, payload), record.PublisherPublicKey, record.Signature);
     }
 
-    /// <summary>Checks a provider record received from <paramref name="sender"/> at <paramref name="now"/>.</summary>
+    /// <summary>
+    /// Checks a provider record stored by <paramref name="sender"/> at <paramref name="now"/>: its expiry, that
+    /// the sender is the provider it names, and its signature (the key must be the provider's).
+    /// </summary>
     public RecordRejection ValidateProvider(ProviderRecord record, PeerId sender, DateTimeOffset now)
+    {
+        var verdict = ValidateProviderUnsigned(record, sender, now);
+        return verdict != RecordRejection.None ? verdict : CheckProviderSignature(record);
+    }
+
+    /// <summary>
+    /// Checks a provider record that any peer returned in a FIND_VALUE answer at <paramref name="now"/>: its
+    /// expiry and its signature, so the answering peer cannot invent providers or lengthen a record's life.
+    /// </summary>
+    public RecordRejection ValidateProviderAnswer(ProviderRecord record, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var verdict = CheckExpiry(record.ExpiresUnixMs, now);
+        return verdict != RecordRejection.None ? verdict : CheckProviderSignature(record);
+    }
+
+    /// <summary>The checks of <see cref="ValidateProvider"/> that need no public-key operation: expiry, and the sender is the provider.</summary>
+    internal RecordRejection ValidateProviderUnsigned(ProviderRecord record, PeerId sender, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(record);
         var expiry = CheckExpiry(record.ExpiresUnixMs, now);
@@ -106,6 +117,45 @@ public sealed class RecordValidator
         }
 
         return record.Provider == sender ? RecordRejection.None : RecordRejection.ProviderNotSender;
+    }
+
+    /// <summary>Sizes, then the key is the provider's (<see cref="RecordRejection.ProviderKeyMismatch"/>), then the signature.</summary>
+    internal RecordRejection CheckProviderSignature(ProviderRecord record)
+    {
+        if (record.ProviderPublicKey.Length == 0 || record.ProviderPublicKey.Length > _options.MaxPublicKeyBytes)
+        {
+            return RecordRejection.PublicKeyLength;
+        }
+
+        if (record.Signature.Length == 0 || record.Signature.Length > _options.MaxSignatureBytes)
+        {
+            return RecordRejection.SignatureLength;
+        }
+
+        if (!_verifier.IsKeyOf(record.ProviderPublicKey.Span, record.Provider))
+        {
+            return RecordRejection.ProviderKeyMismatch;
+        }
+
+        return VerifySignature(
+            record, RecordEncoding.ProviderSigningPayloadLength(record.ProviderPublicKey.Length),
+            static (payload, r) => RecordEncoding.WriteProviderSigningPayload(r, payload), record.ProviderPublicKey, record.Signature);
+    }
+
+    // Builds the signing payload in a pooled buffer and hands it to the verifier.
+    private RecordRejection VerifySignature<TRecord>(
+        TRecord record, int length, System.Buffers.SpanAction<byte, TRecord> write, ReadOnlyMemory<byte> publicKey, ReadOnlyMemory<byte> signature)
+    {
+        var payload = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            write(payload, record);
+            return _verifier.Verify(publicKey.Span, payload.AsSpan(0, length), signature.Span) ? RecordRejection.None : RecordRejection.BadSignature;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(payload);
+        }
     }
 
     private RecordRejection CheckExpiry(long expiresUnixMs, DateTimeOffset now)

@@ -45,6 +45,15 @@ public sealed class RoutingTable
     /// <summary>Contacts in all buckets (not counting replacement caches).</summary>
     public int Count { get; private set; }
 
+    /// <summary>
+    /// Told the id of each contact that leaves the table as gone: its eviction ping failed or was never
+    /// reported, <see cref="DhtOptions.StaleContactFailures"/> requests in a row failed, or <see cref="Remove"/>
+    /// removed it. Not told when a faster newcomer displaces a live contact (proximity selection keeps that one
+    /// in the replacement cache). Called synchronously by whoever holds the table: it must be quick and must
+    /// not call back into the table.
+    /// </summary>
+    public Action<PeerId>? ContactEvicted { get; set; }
+
     /// <summary>Replacement-cache entries over all buckets.</summary>
     internal int ReplacementTotal
     {
@@ -633,6 +642,7 @@ public sealed class RoutingTable
         b.RemoveAt(at);
         Count--;
         Uncount(victim.Group);
+        ContactEvicted?.Invoke(victim.Id);
 
         if (b.PendingPing == victim)
         {

@@ -24,9 +24,11 @@ public sealed class DhtMetrics
     private readonly Counter<long> _requestsServed;
     private readonly Counter<long> _storesRefused;
     private readonly Counter<long> _operations;
+    private readonly Counter<long> _providersRefused;
     private readonly Histogram<double> _operationDuration;
     private readonly Histogram<int> _lookupHops;
     private readonly long[] _storesRefusedTotals = new long[Enum.GetValues<Records.RecordRejection>().Length];
+    private readonly long[] _providersRefusedTotals = new long[Enum.GetValues<Records.RecordRejection>().Length];
     private long _requestsDroppedTotal;
     private long _responsesDroppedTotal;
     private long _requestsServedTotal;
@@ -39,6 +41,7 @@ public sealed class DhtMetrics
         _requestsDropped = meter.CreateCounter<long>("overlay.dht.requests_dropped", description: "Inbound DHT requests refused, by reason.");
         _responsesDropped = meter.CreateCounter<long>("overlay.dht.responses_dropped", description: "DHT responses dropped and held against their sender, by reason.");
         _storesRefused = meter.CreateCounter<long>("overlay.dht.stores_refused", description: "Inbound STOREs answered with a refusal, by reason.");
+        _providersRefused = meter.CreateCounter<long>("overlay.dht.provider_answers_refused", description: "Provider records in FIND_VALUE answers refused (the answer is dropped), by reason.");
         _requestsServed = meter.CreateCounter<long>("overlay.dht.requests_served", description: "Inbound DHT requests answered, by type.");
         _operations = meter.CreateCounter<long>("overlay.dht.operations", "{operation}", "This node's lookups, gets and puts, by kind (find_node, get, put) and result (ok, not_found, failed, refused_locally).");
         // Buckets from 1 ms to 60 s: a lookup on a LAN takes milliseconds, a put that retries up to PutRetryTimeout tens of seconds.
@@ -85,19 +88,14 @@ public sealed class DhtMetrics
     }
 
     /// <summary>Inbound STOREs refused so far for <paramref name="reason"/> (0 for <see cref="Records.RecordRejection.None"/>).</summary>
-    public long StoresRefused(Records.RecordRejection reason) =>
-        (uint)reason < (uint)_storesRefusedTotals.Length ? Interlocked.Read(ref _storesRefusedTotals[(int)reason]) : 0;
+    public long StoresRefused(Records.RecordRejection reason) => Read(_storesRefusedTotals, reason);
 
-    internal void RefuseStore(Records.RecordRejection reason)
-    {
-        if (reason == Records.RecordRejection.None || (uint)reason >= (uint)_storesRefusedTotals.Length)
-        {
-            return;
-        }
+    internal void RefuseStore(Records.RecordRejection reason) => Count(_storesRefusedTotals, _storesRefused, reason);
 
-        Interlocked.Increment(ref _storesRefusedTotals[(int)reason]);
-        _storesRefused.Add(1, StoreReasons[(int)reason]);
-    }
+    /// <summary>Provider records in answers refused so far for <paramref name="reason"/> (0 for <see cref="Records.RecordRejection.None"/>).</summary>
+    public long ProviderAnswersRefused(Records.RecordRejection reason) => Read(_providersRefusedTotals, reason);
+
+    internal void RefuseProviderAnswer(Records.RecordRejection reason) => Count(_providersRefusedTotals, _providersRefused, reason);
 
     /// <summary>Counts one of this node's operations and its duration; <paramref name="kind"/> and <paramref name="result"/> are fixed tag values.</summary>
     internal void Operation(string kind, string result, double milliseconds)
@@ -113,6 +111,21 @@ public sealed class DhtMetrics
     {
         Interlocked.Increment(ref _requestsServedTotal);
         _requestsServed.Add(1, TypeTags[(int)type & 0x7]);
+    }
+
+    private static long Read(long[] totals, Records.RecordRejection reason) =>
+        (uint)reason < (uint)totals.Length ? Interlocked.Read(ref totals[(int)reason]) : 0;
+
+    // One refusal by reason: the in-process total and the tagged counter (None is no refusal).
+    private static void Count(long[] totals, Counter<long> counter, Records.RecordRejection reason)
+    {
+        if (reason == Records.RecordRejection.None || (uint)reason >= (uint)totals.Length)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref totals[(int)reason]);
+        counter.Add(1, StoreReasons[(int)reason]);
     }
 
     private static KeyValuePair<string, object?>[] BuildTags(string[] names)

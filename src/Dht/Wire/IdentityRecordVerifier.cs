@@ -13,6 +13,13 @@ public sealed class IdentityRecordVerifier : IRecordSignatureVerifier
     public bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature) =>
         IdentityPublicKey.TryDecode(publicKey, out var key) && key.Verify(message, signature);
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A PeerId is BLAKE3-256 of the encoded key, so this hashes and compares without decoding the key (a hybrid key's
+    /// decode costs about as much as a verification); a key that hashes right but does not decode fails <see cref="Verify"/>.
+    /// </remarks>
+    public bool IsKeyOf(ReadOnlySpan<byte> publicKey, PeerId peer) => PeerId.FromPublicKeyMaterial(publicKey) == peer;
+
     /// <summary>
     /// True when <paramref name="publicKey"/> decodes and hashes to <paramref name="claimed"/>: a record or
     /// message that names its publisher's PeerId must carry the key behind that id.

@@ -242,7 +242,7 @@ public sealed class TransportDhtRpc : IDhtRpc
             }
         }
 
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = _time.GetUtcNow();
         foreach (var p in answer.Providers)
         {
             if (p.Key != target)
@@ -250,8 +250,11 @@ public sealed class TransportDhtRpc : IDhtRpc
                 return DhtResponseFault.WrongKey;
             }
 
-            if (p.ExpiresUnixMs <= now)
+            // Whoever answers could name any peer a provider: each record must be signed by the provider it names.
+            var verdict = _validator.ValidateProviderAnswer(p, now);
+            if (verdict != RecordRejection.None)
             {
+                _metrics.RefuseProviderAnswer(verdict);
                 return DhtResponseFault.InvalidRecord;
             }
         }

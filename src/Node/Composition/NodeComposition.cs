@@ -63,7 +63,7 @@ public static class NodeComposition
         var reach = new Reachability.ReachabilityService(
             Options.Create(parts.DhtHost), transport, dht, protocols, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<Reachability.ReachabilityService>());
         announcements = new ShardAnnouncementService(exchangeOptions, store, providers, shards.Metrics, parts.Time, logs.CreateLogger<ShardAnnouncementService>());
-        var maintenance = new ShardMaintenanceService(exchangeOptions, shards, parts.Time, logs.CreateLogger<ShardMaintenanceService>());
+        var maintenance = new ShardMaintenanceService(exchangeOptions, shards, parts.Time, logs.CreateLogger<ShardMaintenanceService>(), dht);
         return new OverlayNode(self, store, transport, trust, dht, shards, reach, maintenance, announcements);
     }
 

@@ -17,10 +17,12 @@ namespace Overlay.Node.Hosting;
 /// <see cref="ShardExchangeOptions.MaxConcurrentRepairs"/> repairs at once, started no faster than
 /// <see cref="ShardExchangeOptions.RepairBytesPerSecond"/>, for every shard with a suspect holder.
 /// The owner is responsible for its shards: when it is gone nobody repairs or renews them, and holders
-/// drop them when their receipts expire.
+/// drop them when their receipts expire. Besides probes and audits, a holder is suspected the moment the
+/// owner's DHT routing table evicts it as gone (<paramref name="dht"/>, when given).
 /// </summary>
 public sealed class ShardMaintenanceService(
-    IOptions<ShardExchangeOptions> options, ShardExchangeService exchange, TimeProvider time, ILogger<ShardMaintenanceService> logger) : INodePart
+    IOptions<ShardExchangeOptions> options, ShardExchangeService exchange, TimeProvider time, ILogger<ShardMaintenanceService> logger,
+    DhtService? dht = null) : INodePart
 {
     /// <summary>Most probes in flight at once.</summary>
     private const int ProbeConcurrency = 64;
@@ -29,6 +31,7 @@ public sealed class ShardMaintenanceService(
     private readonly object _paceGate = new();
     private DateTimeOffset _nextRepairAt;
     private OwnedShardCare? _care;
+    private Overlay.Dht.DhtNode? _evictions;
 
     /// <summary>What is watched (for status and tests).</summary>
     public WatchedShards Watched { get; } = new();
@@ -48,6 +51,11 @@ public sealed class ShardMaintenanceService(
         {
             _care = owner.Care;
             owner.Placed = Watch;
+            if (dht?.Node is { } node)
+            {
+                _evictions = node;
+                node.ContactEvicted += OnContactEvicted;
+            }
         }
 
         return Task.CompletedTask;
@@ -87,7 +95,31 @@ public sealed class ShardMaintenanceService(
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_evictions is { } node)
+        {
+            node.ContactEvicted -= OnContactEvicted;
+            _evictions = null;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The routing table evicted <paramref name="peer"/> as gone: every shard it keeps for this owner is suspected at
+    /// once, without waiting for the next probe. Runs under the DHT's table lock, so it only marks and queues; a
+    /// holder that answers a later probe is a replica again (<see cref="WatchedShards.Answered"/>).
+    /// </summary>
+    private void OnContactEvicted(PeerId peer)
+    {
+        var shards = Watched.SuspectHolder(peer, SuspectReason.LeftRoutingTable, time.GetUtcNow());
+        if (shards.Count > 0)
+        {
+            Suspected(shards, peer, SuspectReason.LeftRoutingTable);
+            QueueRepairsDue();
+        }
+    }
 
     private void Watch(ShardId id)
     {

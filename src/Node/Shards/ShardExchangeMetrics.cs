@@ -38,6 +38,7 @@ public sealed class ShardExchangeMetrics
     private long _renewalsDone;
     private long _renewalsFailed;
     private long _suspectsTotal;
+    private readonly long[] _suspectsByReason = new long[Enum.GetValues<SuspectReason>().Length];
     private long _pullsServedTotal;
     private long _renewalsServedTotal;
     private long _announcementsTotal;
@@ -140,7 +141,11 @@ public sealed class ShardExchangeMetrics
     {
         _suspects.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
         Interlocked.Increment(ref _suspectsTotal);
+        Interlocked.Increment(ref _suspectsByReason[(int)reason]);
     }
+
+    /// <summary>Holders suspected so far for <paramref name="reason"/> (one per shard they keep).</summary>
+    public long SuspectsFor(SuspectReason reason) => Interlocked.Read(ref _suspectsByReason[(int)reason]);
 
     internal void RepairStarted()
     {

@@ -14,4 +14,7 @@ public enum SuspectReason
 
     /// <summary>The holder's receipt expired before it was renewed.</summary>
     Expired,
+
+    /// <summary>The owner's DHT routing table evicted the holder as gone (its requests and pings went unanswered).</summary>
+    LeftRoutingTable,
 }

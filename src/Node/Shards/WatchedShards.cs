@@ -149,7 +149,10 @@ public sealed class WatchedShards
         }
     }
 
-    /// <summary>A holder answered a probe: suspicions that it is not answering are dropped (a slow or restarted holder is a replica again).</summary>
+    /// <summary>
+    /// A holder answered a probe: suspicions that it is not answering or left the routing table are dropped (a slow
+    /// or restarted holder is a replica again).
+    /// </summary>
     public void Answered(PeerId holder)
     {
         lock (_gate)
@@ -159,7 +162,7 @@ public sealed class WatchedShards
                 foreach (var id in ids)
                 {
                     var suspects = _shards[id].Suspects;
-                    if (suspects.TryGetValue(holder, out var s) && s.Reason == SuspectReason.NotAnswering)
+                    if (suspects.TryGetValue(holder, out var s) && s.Reason is SuspectReason.NotAnswering or SuspectReason.LeftRoutingTable)
                     {
                         suspects.Remove(holder);
                     }

@@ -445,6 +445,9 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
         var self = PeerId.Random(random);
         providers.Add(new SavedProvider(new ProviderRecord(shared, self, T0.AddHours(2).ToUnixTimeMilliseconds()), AnnouncedLocally: true));
         providers.Add(new SavedProvider(new ProviderRecord(shared, self, T0.AddHours(2).ToUnixTimeMilliseconds()), AnnouncedLocally: false));
+        // A signed record keeps its provider's key and signature across the restart, so it can be served again.
+        using var holder = NodeIdentity.FromRandom(new Random(55));
+        providers.Add(new SavedProvider(SignedProviders.Sign(holder, shared, T0.AddHours(3)), AnnouncedLocally: false));
         Save(new DhtSnapshot([], [], providers));
 
         var loaded = Load(T0);
@@ -452,7 +455,8 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
         Assert.Empty(loaded.Problems);
         Assert.Equal(0, loaded.ExpiredProviders);
         Assert.Equal(providers.Count, loaded.Snapshot.Providers.Count);
-        Assert.Equal(new HashSet<SavedProvider>(providers), new HashSet<SavedProvider>(loaded.Snapshot.Providers));
+        Assert.Equal(new HashSet<SavedProvider>(providers.Select(p => p with { Sealed = true })), new HashSet<SavedProvider>(loaded.Snapshot.Providers));
+        Assert.Contains(loaded.Snapshot.Providers, p => p.Record.IsSigned && p.Record.Provider == holder.PeerId);
     }
 
     [Fact]
@@ -532,7 +536,7 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
         Assert.Equal(rows + 50, loaded.Problems.Count);
         Assert.All(loaded.Problems, p => Assert.Equal(DhtStateError.BadProvider, p.Error));
         Assert.All(loaded.Problems, p => Assert.StartsWith("Provider row ", p.Detail, StringComparison.Ordinal));
-        Assert.Equal(new HashSet<SavedProvider>(good), new HashSet<SavedProvider>(loaded.Snapshot.Providers));
+        Assert.Equal(new HashSet<SavedProvider>(good.Select(p => p with { Sealed = true })), new HashSet<SavedProvider>(loaded.Snapshot.Providers));
         Assert.Equal(contact.Id, Assert.Single(loaded.Snapshot.Contacts).Id);
         Assert.True(Assert.Single(loaded.Snapshot.Records).Record.ContentEquals(record));
     }
@@ -589,7 +593,7 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
         var again = Assert.Single(migrated.Snapshot.Records);
         Assert.True(again.Record.ContentEquals(record));
         Assert.True(again.Sealed);
-        Assert.Equal(provider, Assert.Single(migrated.Snapshot.Providers));
+        Assert.Equal(provider with { Sealed = true }, Assert.Single(migrated.Snapshot.Providers));
     }
 
     [Fact]
@@ -658,13 +662,19 @@ public sealed class SqliteDhtStateStoreTests : IDisposable
         var node = new DhtNode(identity, _options, clock, new Random(1), h => net.CreateNode(identity.PeerId, h));
         var random = new Random(27);
         var inAnHour = T0.AddHours(1).ToUnixTimeMilliseconds();
-        var held = new ProviderRecord(PeerId.Random(random), PeerId.Random(random), inAnHour);
+        using var holder = NodeIdentity.FromRandom(new Random(28));
+        var held = SignedProviders.Sign(holder, PeerId.Random(random), inAnHour);
+        var unsigned = new ProviderRecord(PeerId.Random(random), holder.PeerId, inAnHour);
+        var badSignature = new ProviderRecord(PeerId.Random(random), holder.PeerId, inAnHour, held.ProviderPublicKey, held.Signature);
         var own = new ProviderRecord(PeerId.Random(random), identity.PeerId, inAnHour);
         var ownNamingAnother = new ProviderRecord(PeerId.Random(random), PeerId.Random(random), inAnHour);
         var expired = new ProviderRecord(PeerId.Random(random), PeerId.Random(random), T0.AddSeconds(-1).ToUnixTimeMilliseconds());
         var tooFar = new ProviderRecord(PeerId.Random(random), identity.PeerId, T0.AddDays(30).ToUnixTimeMilliseconds());
 
         Assert.Equal(RecordRejection.None, node.RestoreProvider(new SavedProvider(held, false)));
+        // A held record must carry its provider's signature, checked again unless the row was sealed by this node.
+        Assert.Equal(RecordRejection.PublicKeyLength, node.RestoreProvider(new SavedProvider(unsigned, false, Sealed: true)));
+        Assert.Equal(RecordRejection.BadSignature, node.RestoreProvider(new SavedProvider(badSignature, false)));
         Assert.Equal(RecordRejection.None, node.RestoreProvider(new SavedProvider(own, true)));
         Assert.Equal(RecordRejection.ProviderNotSender, node.RestoreProvider(new SavedProvider(ownNamingAnother, true)));
         Assert.Equal(RecordRejection.Expired, node.RestoreProvider(new SavedProvider(expired, false)));

@@ -68,6 +68,46 @@ public sealed class WholeNodeRepairTests
         Assert.Equal(repair ? 1 : 0, net.Nodes[0].ShardExchange.Metrics.RepairsFinished);
     }
 
+    [Fact]
+    public void Maintenance_AHolderTheRoutingTableEvicts_IsSuspectedAndReplacedBeforeAnyProbe()
+    {
+        // Probes every 10 min: within the minute below only the routing table can tell the owner. Small buckets
+        // (k = 3) keep replacement caches filled, so one failed request evicts a contact (StaleContactFailures 1).
+        var exchange = new ShardExchangeOptions { ProbeInterval = TimeSpan.FromMinutes(10), StreamTimeout = TimeSpan.FromSeconds(10) };
+        var dht = new DhtOptions { K = 3, StaleContactFailures = 1, MaxContactsPerGroupPerBucket = 3, MaxContactsPerGroupInTable = 65536 };
+        using var net = new WholeNodeTestNetwork(16, seed: 35, dht, shardExchange: _ => exchange);
+        var data = new byte[ShardBytes];
+        new Random(35).NextBytes(data);
+        PeerId victim = default;
+        var evicted = false;
+        IReadOnlyList<PeerId> after = [];
+        net.Net.Run(async () =>
+        {
+            var owner = net.Nodes[0].ShardExchange.Owner!;
+            var put = await owner.PutAsync(data, CancellationToken.None);
+            var table = net.Dht(0).SnapshotContacts().Select(c => c.Id).ToHashSet();
+            victim = put.Holders.Select(h => h.Peer).First(table.Contains);
+            net.Dht(0).ContactEvicted += id => evicted |= id == victim;
+            net.Transports[Array.FindIndex(net.Nodes, n => n.Id == victim)].Kill();
+            // The owner's own DHT traffic meets the dead holder: a lookup of its id asks it first.
+            for (var i = 0; i < 3 && !evicted; i++)
+            {
+                await net.Dht(0).FindClosestAsync(victim, CancellationToken.None);
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(30), net.Clock);
+            after = [.. owner.Status(put.Id)!.Holders.Select(h => h.Peer)];
+        }, TimeSpan.FromMinutes(1));
+
+        var metrics = net.Nodes[0].ShardExchange.Metrics;
+        Assert.True(evicted, "the owner's routing table never evicted the killed holder");
+        Assert.Equal(1, metrics.SuspectsFor(SuspectReason.LeftRoutingTable));
+        Assert.Equal(0, metrics.SuspectsFor(SuspectReason.NotAnswering));
+        Assert.Equal(1, metrics.RepairsFinished);
+        Assert.Equal(3, after.Count);
+        Assert.DoesNotContain(victim, after);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
