@@ -214,7 +214,10 @@ public sealed class ShardOwner : IDisposable
             }
         }
 
-        return await _fetcher.FetchAsync(id, holders, cancellationToken);
+        var started = _time.GetTimestamp();
+        var fetched = await _fetcher.FetchAsync(id, holders, cancellationToken);
+        ShardOutcomes.ReportFetch(_interactions, fetched.Attempts, _time.GetElapsedTime(started));
+        return fetched;
     }
 
     /// <summary>
