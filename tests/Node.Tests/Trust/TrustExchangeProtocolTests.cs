@@ -7,6 +7,7 @@ using Overlay.Placement.Trust;
 using Overlay.Transport;
 using Overlay.Transport.InMemory;
 using Overlay.Transport.Interactions;
+using static Overlay.Node.Tests.Trust.TrustTestData;
 
 namespace Overlay.Node.Tests.Trust;
 
@@ -15,7 +16,7 @@ public sealed class TrustExchangeProtocolTests : IDisposable
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
     private readonly Meter _meter = new("test.trust.exchange");
-    private readonly NodeIdentity[] _ids = Enumerable.Range(1, 6).Select(Identity).ToArray();
+    private readonly NodeIdentity[] _ids = Enumerable.Range(101, 6).Select(Identity).ToArray();
 
     public void Dispose()
     {
@@ -171,12 +172,6 @@ public sealed class TrustExchangeProtocolTests : IDisposable
         Assert.False(TrustExchangeCodec.TryReadRecords(valid[1], 99, out _));
     }
 
-    private static NodeIdentity Identity(int n)
-    {
-        var seed = new byte[NodeIdentity.SeedSize];
-        seed[0] = (byte)(100 + n);
-        return NodeIdentity.FromSeed(seed);
-    }
 
     /// <summary>
     /// The asker (_ids[0]) and the responder (_ids[1]) on one in-memory network. The responder holds its own record and
@@ -240,11 +235,6 @@ public sealed class TrustExchangeProtocolTests : IDisposable
         {
         }
 
-        private static LocalTrustVector Row(int entries)
-        {
-            var random = new Random(entries);
-            return LocalTrustVector.FromScores(default, Enumerable.Range(0, entries).Select(i => new KeyValuePair<PeerId, double>(PeerId.Random(random), i + 1)), 256);
-        }
 
         /// <summary>A responder that lists one record and then answers as <c>lie</c> says.</summary>
         private sealed class LyingHandler(string lie, NodeIdentity[] ids) : IProtocolHandler

@@ -7,6 +7,7 @@ using Overlay.Node.Trust;
 using Overlay.Placement;
 using Overlay.Placement.Trust;
 using Overlay.Transport.InMemory;
+using static Overlay.Node.Tests.Trust.TrustTestData;
 
 namespace Overlay.Node.Tests.Trust;
 
@@ -216,16 +217,5 @@ public sealed class TrustRecordCollectionTests : IDisposable
 
     private static byte[] Encode(NodeIdentity issuer, DateTimeOffset at, LocalTrustVector row) => TrustRecordCodec.Encode(TrustRecord.Sign(issuer, at, row));
 
-    private static LocalTrustVector Row(int entries)
-    {
-        var random = new Random(entries);
-        return LocalTrustVector.FromScores(default, Enumerable.Range(0, entries).Select(i => new KeyValuePair<PeerId, double>(PeerId.Random(random), i + 1)), 256);
-    }
 
-    private static NodeIdentity Identity(int n)
-    {
-        var seed = new byte[NodeIdentity.SeedSize];
-        seed[0] = (byte)n;
-        return NodeIdentity.FromSeed(seed);
-    }
 }
