@@ -31,6 +31,7 @@ public sealed class TrustService : INodePart
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _placement;
+    private readonly Lock _recomputing = new();
     private TrustSnapshot _current = TrustSnapshot.Empty;
 
     /// <summary>Creates the part; <paramref name="bootstrapPeers"/> are the PeerIds the bootstrap addresses pin; <paramref name="identity"/> signs the node's record.</summary>
@@ -101,6 +102,15 @@ public sealed class TrustService : INodePart
     /// the new computation leaves without trust (their rows would be multiplied by zero).
     /// </summary>
     public TrustSnapshot Recompute()
+    {
+        // The clock's loop and trust/1's rounds both recompute: one at a time, so the record is signed once per interval.
+        lock (_recomputing)
+        {
+            return RecomputeNow();
+        }
+    }
+
+    private TrustSnapshot RecomputeNow()
     {
         var now = _time.GetUtcNow();
         var row = Observations.Ledger.ToVector(now, _options.MaxRecordEntries);
