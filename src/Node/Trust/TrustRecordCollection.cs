@@ -73,7 +73,7 @@ public sealed class TrustRecordCollection
             throw new ArgumentException("A node publishes only its own record, under its own key.", nameof(record));
         }
 
-        Volatile.Write(ref _own, new OwnRecord(record, TrustRecordCodec.Encode(record), key));
+        Volatile.Write(ref _own, new OwnRecord(record, key));
     }
 
     /// <summary>Whether this node would take a record of <paramref name="issuer"/> issued at <paramref name="issuedUnixMs"/>: not its own, newer than the one held, and from an admitted issuer.</summary>
@@ -177,7 +177,7 @@ public sealed class TrustRecordCollection
     {
         if (issuer == _self && Volatile.Read(ref _own) is { } own)
         {
-            encoded = own.Encoded;
+            encoded = TrustRecordCodec.Encode(own.Record);
             key = own.Key;
             return true;
         }
@@ -262,5 +262,6 @@ public sealed class TrustRecordCollection
         return reason;
     }
 
-    private sealed record OwnRecord(TrustRecord Record, byte[] Encoded, IdentityPublicKey Key);
+    // Encoded when served, as the others' are: a node keeps each record once, decoded.
+    private sealed record OwnRecord(TrustRecord Record, IdentityPublicKey Key);
 }
