@@ -47,9 +47,8 @@ internal sealed class DhtRequestRunner(IDhtRpc rpc, DhtOptions options, TimeProv
         }
         catch (DhtProtocolException e)
         {
-            // An ERROR reply is the peer declining (rate limit, its own trouble); anything else is a bad answer.
-            var result = e.Fault == DhtResponseFault.ErrorReply ? InteractionResult.Refused : InteractionResult.InvalidReply;
-            return Failed<T>(result, time.GetElapsedTime(started), rateLimited: e.ErrorCode == DhtErrorCode.RateLimited);
+            // An ERROR reply for a rate limit or an unknown version is the peer declining; the rest are bad answers.
+            return Failed<T>(e.Outcome, time.GetElapsedTime(started), rateLimited: e.ErrorCode == DhtErrorCode.RateLimited);
         }
         catch (TransportException e)
         {

@@ -52,7 +52,8 @@ public sealed class PlacementMetrics
         _recordsAccepted.Add(1);
     }
 
-    internal void RecordRejected(TrustRecordRejection reason)
+    /// <summary>Counts a refusal; the book counts its own, a caller the checks it makes before the book (the carried key, admission, capacity).</summary>
+    public void RecordRejected(TrustRecordRejection reason)
     {
         Interlocked.Increment(ref _rejectedTotals[(int)reason]);
         _recordsRejected.Add(1, RejectionTags[(int)reason]);

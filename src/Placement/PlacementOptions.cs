@@ -65,6 +65,40 @@ public sealed class PlacementOptions
     /// </summary>
     public TimeSpan TrustRecomputeInterval { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How often a node signs its local-trust row anew as a record for <c>trust/1</c>. Local trust moves with
+    /// a one-day half-life, so an hourly row is fresh enough, and every new record costs each collector one
+    /// download. Range 00:01:00..1.00:00:00, and below <see cref="MaxRecordAge"/>; default 1 hour.
+    /// </summary>
+    public TimeSpan TrustPublishInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How often a node pulls the records it lacks from <see cref="TrustExchangePeers"/> peers over <c>trust/1</c>.
+    /// Range 00:00:10..1.00:00:00; default 10 minutes.
+    /// </summary>
+    public TimeSpan TrustExchangeInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Peers, drawn at random from the routing table, a node pulls records from each <see cref="TrustExchangeInterval"/>;
+    /// more than one, so a peer withholding records does not keep them from the node. 0 serves records without
+    /// pulling any. Range 0..16; default 2.
+    /// </summary>
+    public int TrustExchangePeers { get; set; } = 2;
+
+    /// <summary>
+    /// Most records of other nodes a node holds; when full, a record of an issuer with more global trust replaces
+    /// that of the held issuer with the least. Up to about 14.6 KB each with the issuer's key (at 256 entries).
+    /// Range 0..1048576; default 16384.
+    /// </summary>
+    public int MaxTrustRecords { get; set; } = 16384;
+
+    /// <summary>
+    /// Bytes of <c>trust/1</c> answers a node serves one peer per hour (a token bucket of this depth, refilled
+    /// evenly; each request costs at least 1 KiB). A node's pulls from one peer in an hour carry at most a few
+    /// thousand records of 5–15 KB. Range 1048576..4294967296; default 33554432 (32 MiB).
+    /// </summary>
+    public long TrustServeBytesPerPeerPerHour { get; set; } = 32L << 20;
+
     /// <summary>α, the exponent of global trust in a candidate's weight τ^α·p^β·c^γ·d. Range 0..8; default 2.</summary>
     public double TrustExponent { get; set; } = 2;
 
@@ -172,6 +206,16 @@ public sealed class PlacementOptions
         Check(problems, nameof(MaxRecordAge), MaxRecordAge, TimeSpan.FromMinutes(10), TimeSpan.FromDays(30));
         Check(problems, nameof(MaxClockSkew), MaxClockSkew, TimeSpan.Zero, TimeSpan.FromHours(1));
         Check(problems, nameof(TrustRecomputeInterval), TrustRecomputeInterval, TimeSpan.FromSeconds(10), TimeSpan.FromDays(1));
+        Check(problems, nameof(TrustPublishInterval), TrustPublishInterval, TimeSpan.FromMinutes(1), TimeSpan.FromDays(1));
+        if (TrustPublishInterval >= MaxRecordAge && MaxRecordAge >= TimeSpan.FromMinutes(10))
+        {
+            problems.Add(Describe(nameof(TrustPublishInterval), TrustPublishInterval, FormattableString.Invariant($"it must be shorter than MaxRecordAge ({MaxRecordAge:c}), or a node's record expires before its next")));
+        }
+
+        Check(problems, nameof(TrustExchangeInterval), TrustExchangeInterval, TimeSpan.FromSeconds(10), TimeSpan.FromDays(1));
+        Check(problems, nameof(TrustExchangePeers), TrustExchangePeers, 0, 16);
+        Check(problems, nameof(MaxTrustRecords), MaxTrustRecords, 0, 1 << 20);
+        Check(problems, nameof(TrustServeBytesPerPeerPerHour), TrustServeBytesPerPeerPerHour, 1L << 20, 1L << 32);
         Check(problems, nameof(TrustExponent), TrustExponent, 0, 8);
         Check(problems, nameof(TrustCap), TrustCap, 1, 1000);
         Check(problems, nameof(PerformanceExponent), PerformanceExponent, 0, 8);

@@ -1,5 +1,6 @@
 using Overlay.Crypto;
 using Overlay.Dht.Records;
+using Overlay.Dht.Wire;
 using Overlay.Transport.Interactions;
 using Xunit;
 
@@ -60,4 +61,22 @@ public class InteractionOutcomeTests
         Assert.Equal(DhtOperations.FindNode, outcome.Operation);
         Assert.Equal(net.Options.RequestTimeout, outcome.Latency);
     }
+
+    [Theory]
+    [InlineData(DhtErrorCode.RateLimited, InteractionResult.Refused)]
+    [InlineData(DhtErrorCode.UnsupportedVersion, InteractionResult.Refused)]
+    [InlineData(DhtErrorCode.UnknownType, InteractionResult.Refused)]
+    [InlineData(DhtErrorCode.Malformed, InteractionResult.InvalidReply)]
+    [InlineData(DhtErrorCode.Internal, InteractionResult.InvalidReply)]
+    public void Outcome_ErrorReply_RefusalOnlyForRateAndVersion(DhtErrorCode code, InteractionResult expected)
+    {
+        var e = new DhtProtocolException(DhtResponseFault.ErrorReply, "answered ERROR") { ErrorCode = code };
+        Assert.Equal(expected, e.Outcome);
+    }
+
+    [Theory]
+    [InlineData(DhtResponseFault.Malformed)]
+    [InlineData(DhtResponseFault.ErrorReply)]
+    public void Outcome_DroppedResponseWithoutACode_IsAnInvalidReply(DhtResponseFault fault) =>
+        Assert.Equal(InteractionResult.InvalidReply, new DhtProtocolException(fault, "dropped").Outcome);
 }

@@ -1,3 +1,5 @@
+using Overlay.Transport.Interactions;
+
 namespace Overlay.Dht.Wire;
 
 /// <summary>
@@ -36,4 +38,19 @@ public sealed class DhtProtocolException : Exception
 
     /// <summary>The peer's error code when it answered with an ERROR (<see cref="DhtResponseFault.ErrorReply"/>), else null.</summary>
     public DhtErrorCode? ErrorCode { get; init; }
+
+    /// <summary>
+    /// How the exchange counts against the peer. An ERROR reply saying the peer is at its rate limit or does not
+    /// speak this request's version or type is a refusal (no trust cost, a lower success rate): an honest peer
+    /// of another version answers so. One saying our well-formed request did not decode, or that the peer failed
+    /// serving it, is an unsatisfactory answer, as a timeout would be: a well-formed request deserves a reply.
+    /// Every other dropped response is an invalid reply.
+    /// </summary>
+    public InteractionResult Outcome => Fault != DhtResponseFault.ErrorReply
+        ? InteractionResult.InvalidReply
+        : ErrorCode switch
+        {
+            DhtErrorCode.RateLimited or DhtErrorCode.UnsupportedVersion or DhtErrorCode.UnknownType => InteractionResult.Refused,
+            _ => InteractionResult.InvalidReply,
+        };
 }

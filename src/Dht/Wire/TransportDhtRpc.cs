@@ -194,7 +194,7 @@ public sealed class TransportDhtRpc : IDhtRpc
         }
         catch (DhtProtocolException e)
         {
-            Report(peer, operation, e.Fault == DhtResponseFault.ErrorReply ? InteractionResult.Refused : InteractionResult.InvalidReply, cost);
+            Report(peer, operation, e.Outcome, cost);
             throw;
         }
         catch (TransportException e)

@@ -56,7 +56,7 @@ public sealed class StatusCommand : ICliCommand
             }
 
             text.Append(CultureInfo.InvariantCulture,
-                $"Trust       {Text(t["peersObserved"])} peers observed, {Text(t["peersWithTrust"])} with global trust ({Text(t["preTrusted"])} pre-trusted), computed {Text(t["computedAt"])}; exchanges: {Text(exchanges?["Succeeded"])} good, {failed} failed, {Text(exchanges?["Refused"])} refused; holders placed by {Text(t["placement"])}\n");
+                $"Trust       {Text(t["peersObserved"])} peers observed, {Text(t["peersWithTrust"])} with global trust ({Text(t["preTrusted"])} pre-trusted), computed {Text(t["computedAt"])}; exchanges: {Text(exchanges?["Succeeded"])} good, {failed} failed, {Text(exchanges?["Refused"])} refused; {Text(t["recordsHeld"])} peers' records held ({Text(t["recordsRefused"])} refused); holders placed by {Text(t["placement"])}\n");
         }
         else
         {

@@ -49,7 +49,7 @@ public static class NodeComposition
         var self = parts.Identity.Identity.PeerId;
         // Every protocol reports how its exchanges with peers ended to the trust part, through one seam.
         var trust = new TrustService(
-            self, parts.Placement, PinnedPeers(parts.Transport), parts.ShardExchange.Placement, parts.Time, parts.MeterFactory, logs.CreateLogger<TrustService>());
+            parts.Identity.Identity, parts.Placement, PinnedPeers(parts.Transport), parts.ShardExchange.Placement, parts.Time, parts.MeterFactory, logs.CreateLogger<TrustService>());
         var dht = new DhtService(
             parts.Identity, Options.Create(parts.Dht), Options.Create(parts.DhtHost), Options.Create(parts.Node),
             transport, protocols, seeds, parts.OpenDhtState, parts.OpenDhtJournal, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<DhtService>(),
@@ -64,7 +64,9 @@ public static class NodeComposition
             Options.Create(parts.DhtHost), transport, dht, protocols, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<Reachability.ReachabilityService>());
         announcements = new ShardAnnouncementService(exchangeOptions, store, providers, shards.Metrics, parts.Time, logs.CreateLogger<ShardAnnouncementService>());
         var maintenance = new ShardMaintenanceService(exchangeOptions, shards, parts.Time, logs.CreateLogger<ShardMaintenanceService>(), dht);
-        return new OverlayNode(self, store, transport, trust, dht, shards, reach, maintenance, announcements);
+        var trustExchange = new TrustExchangeService(
+            trust, transport, dht, protocols, parts.Transport.MaxFrameBytes, parts.Time, parts.Random, logs.CreateLogger<TrustExchangeService>());
+        return new OverlayNode(self, store, transport, trust, dht, shards, reach, maintenance, announcements, trustExchange);
     }
 
     // The PeerIds the bootstrap addresses pin: EigenTrust's pre-trusted peers unless Placement:PreTrustedPeers names others.

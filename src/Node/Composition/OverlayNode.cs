@@ -24,7 +24,7 @@ public sealed class OverlayNode : IAsyncDisposable
 
     internal OverlayNode(
         PeerId id, ShardStoreService shardStore, TransportService transport, TrustService trust, DhtService dht, ShardExchangeService shardExchange,
-        ReachabilityService reachability, ShardMaintenanceService shardMaintenance, ShardAnnouncementService shardAnnouncements)
+        ReachabilityService reachability, ShardMaintenanceService shardMaintenance, ShardAnnouncementService shardAnnouncements, TrustExchangeService trustExchange)
     {
         Id = id;
         ShardStore = shardStore;
@@ -35,7 +35,8 @@ public sealed class OverlayNode : IAsyncDisposable
         Reachability = reachability;
         ShardMaintenance = shardMaintenance;
         ShardAnnouncements = shardAnnouncements;
-        _parts = [shardStore, transport, trust, dht, shardExchange, reachability, shardMaintenance, shardAnnouncements];
+        TrustExchange = trustExchange;
+        _parts = [shardStore, transport, trust, dht, shardExchange, reachability, shardMaintenance, shardAnnouncements, trustExchange];
     }
 
     /// <summary>The node's PeerId.</summary>
@@ -64,6 +65,9 @@ public sealed class OverlayNode : IAsyncDisposable
 
     /// <summary>The holder's provider announcements of the shards this node keeps.</summary>
     public ShardAnnouncementService ShardAnnouncements { get; }
+
+    /// <summary>The trust part's <c>trust/1</c>: records served to peers, and pulled from them.</summary>
+    public TrustExchangeService TrustExchange { get; }
 
     /// <summary>
     /// The parts' loops while the node runs: faults with the first loop's exception (a bug; a failed

@@ -11,7 +11,7 @@ namespace Overlay.Node.Hosting;
 /// </summary>
 public static class NodeProtocols
 {
-    /// <summary>The node's dispatcher: <c>ping/1</c> served from the start, <c>dht/1</c> once <see cref="DhtService"/> runs, <c>shard/1</c> once <see cref="ShardExchangeService"/> runs, <c>reach/1</c> once <see cref="Reachability.ReachabilityService"/> runs.</summary>
+    /// <summary>The node's dispatcher: <c>ping/1</c> served from the start, <c>dht/1</c> once <see cref="DhtService"/> runs, <c>shard/1</c> once <see cref="ShardExchangeService"/> runs, <c>reach/1</c> once <see cref="Reachability.ReachabilityService"/> runs, <c>trust/1</c> once <see cref="Trust.TrustExchangeService"/> runs.</summary>
     public static ProtocolDispatcher Create()
     {
         var protocols = new ProtocolDispatcher();
@@ -19,6 +19,7 @@ public static class NodeProtocols
         protocols.Register(ProtocolIds.Dht);
         protocols.Register(ProtocolIds.Shard);
         protocols.Register(ProtocolIds.Reach);
+        protocols.Register(ProtocolIds.Trust);
         return protocols;
     }
 }

@@ -74,6 +74,40 @@ public static class ShardOutcomes
         _ => InteractionResult.Refused,
     };
 
+    /// <summary>Operation name of a fetch of a shard from a holder.</summary>
+    public const string Fetch = "fetch";
+
+    /// <summary>
+    /// Tells <paramref name="observer"/> how each holder asked during one fetch did: the one that sent the shard
+    /// succeeded (with the fetch's <paramref name="latency"/>); one that broke off sent nothing usable
+    /// (<see cref="InteractionResult.Unreachable"/>); one that does not have the shard refused (a fetch also asks
+    /// peers that were never given it). Bytes that do not hash to the id are an invalid reply only when they came
+    /// from that holder alone: when every holder asked before it sent nothing, or bytes that were thrown away.
+    /// </summary>
+    public static void ReportFetch(IInteractionObserver observer, IReadOnlyList<HolderAttempt> attempts, TimeSpan latency)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        ArgumentNullException.ThrowIfNull(attempts);
+        var alone = true;
+        foreach (var attempt in attempts)
+        {
+            InteractionResult? result = attempt.Refusal switch
+            {
+                ShardRefusal.None => InteractionResult.Succeeded,
+                ShardRefusal.Mismatch => alone ? InteractionResult.InvalidReply : null,
+                ShardRefusal.Failed => InteractionResult.Unreachable,
+                ShardRefusal.NotFound or ShardRefusal.Quota or ShardRefusal.Rate or ShardRefusal.Unwilling or ShardRefusal.Size => InteractionResult.Refused,
+                _ => InteractionResult.InvalidReply,
+            };
+            // A holder that broke off may have sent part of the shard, which the next one continued.
+            alone = attempt.Refusal is not ShardRefusal.Failed;
+            if (result is { } r)
+            {
+                observer.Observe(new InteractionOutcome(attempt.Peer, ProtocolIds.Shard, Fetch, r, 0, 0, r == InteractionResult.Succeeded ? latency : TimeSpan.Zero));
+            }
+        }
+    }
+
     /// <summary>Tells <paramref name="observer"/> how one exchange with <paramref name="peer"/> ended.</summary>
     public static void Report(IInteractionObserver observer, PeerId peer, string operation, InteractionResult result, long bytesSent, TimeSpan latency)
     {

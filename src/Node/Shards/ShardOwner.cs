@@ -278,7 +278,10 @@ public sealed class ShardOwner : IDisposable
             }
         }
 
-        return await _fetcher.FetchAsync(id, asked, cancellationToken);
+        var started = _time.GetTimestamp();
+        var fetched = await _fetcher.FetchAsync(id, asked, cancellationToken);
+        ShardOutcomes.ReportFetch(_interactions, fetched.Attempts, _time.GetElapsedTime(started));
+        return fetched;
     }
 
     /// <summary>

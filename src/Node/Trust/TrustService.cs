@@ -13,36 +13,45 @@ namespace Overlay.Node.Trust;
 
 /// <summary>
 /// The node's trust part. It owns the local-trust ledger that the interaction seam feeds
-/// (<see cref="Interactions"/>, handed to the DHT and the shard exchange at composition), and every
+/// (<see cref="Interactions"/>, handed to the DHT and the shard exchange at composition) and the signed records
+/// of other nodes' rows that <c>trust/1</c> collects (<see cref="Records"/>). Every
 /// <see cref="PlacementOptions.TrustRecomputeInterval"/> on the injected clock it recomputes global trust with
-/// EigenTrust over the rows it has: its own row, built from its own observations. The pre-trusted peers are
-/// <see cref="PlacementOptions.PreTrustedPeers"/> (by default those the bootstrap addresses pin) and the node
-/// itself, whose first-hand evidence is the one row it never has to take on anyone's word. Placement reads
+/// EigenTrust over every row it has: its own, from its own observations, and each record it holds. The pre-trusted
+/// peers are <see cref="PlacementOptions.PreTrustedPeers"/> (by default those the bootstrap addresses pin) and the
+/// node itself, whose first-hand evidence is the one row it never has to take on anyone's word. Every
+/// <see cref="PlacementOptions.TrustPublishInterval"/> it signs its row anew for others to pull. Placement reads
 /// <see cref="Current"/>, an immutable snapshot, while the next is computed.
 /// </summary>
-/// <remarks>
-/// Other nodes' rows come with <c>trust/1</c>, which exchanges the signed records the library defines
-/// (<see cref="TrustRecord"/>, checked by a <see cref="TrustRecordBook"/>); until then the computation is over
-/// this node's row alone, and a peer's trust is what this node saw of it, spread along the row as EigenTrust does.
-/// </remarks>
 public sealed class TrustService : INodePart
 {
+    private readonly NodeIdentity _identity;
     private readonly PeerId _self;
     private readonly PlacementOptions _options;
     private readonly List<PeerId> _preTrusted;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _placement;
+    private readonly Lock _recomputing = new();
     private TrustSnapshot _current = TrustSnapshot.Empty;
 
-    /// <summary>Creates the part; <paramref name="bootstrapPeers"/> are the PeerIds the bootstrap addresses pin.</summary>
+    /// <summary>Creates the part; <paramref name="bootstrapPeers"/> are the PeerIds the bootstrap addresses pin; <paramref name="identity"/> signs the node's record.</summary>
     public TrustService(
-        PeerId self, PlacementOptions options, IEnumerable<PeerId> bootstrapPeers, string placement, TimeProvider time, IMeterFactory meterFactory, ILogger<TrustService> logger)
+        NodeIdentity identity, PlacementOptions options, IEnumerable<PeerId> bootstrapPeers, string placement, TimeProvider time, IMeterFactory meterFactory, ILogger<TrustService> logger)
+        : this(identity, options, bootstrapPeers, placement, time, meterFactory, logger, checkRecordSignatures: true)
     {
+    }
+
+    /// <summary>As the public constructor; <paramref name="checkRecordSignatures"/> false takes records unverified (tests showing what the check prevents).</summary>
+    internal TrustService(
+        NodeIdentity identity, PlacementOptions options, IEnumerable<PeerId> bootstrapPeers, string placement, TimeProvider time, IMeterFactory meterFactory, ILogger<TrustService> logger,
+        bool checkRecordSignatures)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(meterFactory);
-        _self = self;
+        _identity = identity;
+        var self = _self = identity.PeerId;
         _options = options;
         _preTrusted = options.ResolvePreTrustedPeers(bootstrapPeers).Where(p => p != self).ToList();
         _placement = placement;
@@ -53,7 +62,15 @@ public sealed class TrustService : INodePart
         var ledger = new LocalTrustLedger(self, options);
         Metrics = new TrustMetrics(meter, () => ledger.Count, () => Volatile.Read(ref _current).Run.Iterations);
         Observations = new TrustObservations(self, ledger, new PeerPerformance(self, options, time), time, Metrics);
+        Records = new TrustRecordCollection(self, options, _preTrusted, PlacementMetrics, checkRecordSignatures);
+        ExchangeMetrics = new TrustExchangeMetrics(meter);
     }
+
+    /// <summary>This node's signed row and the other nodes' rows <c>trust/1</c> collected.</summary>
+    public TrustRecordCollection Records { get; }
+
+    /// <summary>The <c>trust/1</c> counters.</summary>
+    public TrustExchangeMetrics ExchangeMetrics { get; }
 
     /// <summary>Where every protocol reports how its exchanges with peers ended.</summary>
     public IInteractionObserver Interactions => Observations;
@@ -79,18 +96,39 @@ public sealed class TrustService : INodePart
     /// <summary>The latest global trust; <see cref="TrustSnapshot.Empty"/> before the first computation.</summary>
     public TrustSnapshot Current => Volatile.Read(ref _current);
 
-    /// <summary>Computes global trust now from this node's observations and makes it <see cref="Current"/>.</summary>
+    /// <summary>
+    /// Computes global trust now from this node's observations and the records it holds, and makes it
+    /// <see cref="Current"/>; signs the node's row anew when its record is due; and drops the records whose issuers
+    /// the new computation leaves without trust (their rows would be multiplied by zero).
+    /// </summary>
     public TrustSnapshot Recompute()
+    {
+        // The clock's loop and trust/1's rounds both recompute: one at a time, so the record is signed once per interval.
+        lock (_recomputing)
+        {
+            return RecomputeNow();
+        }
+    }
+
+    private TrustSnapshot RecomputeNow()
     {
         var now = _time.GetUtcNow();
         var row = Observations.Ledger.ToVector(now, _options.MaxRecordEntries);
+        if (Records.Own is not { } own || own.IssuedAt + _options.TrustPublishInterval <= now)
+        {
+            Records.Publish(TrustRecord.Sign(_identity, now, row), _identity.PublicKey);
+        }
+
         var matrix = new TrustMatrixBuilder()
             .AddRow(_self, row)
+            .AddRecords(Records.Book.Snapshot())
             .AddPreTrusted(_self)
             .AddPreTrusted(_preTrusted)
             .Build();
         var snapshot = EigenTrust.Compute(matrix, _options, now);
         Volatile.Write(ref _current, snapshot);
+        Records.SetStanding(snapshot.TrustOf);
+        Records.Prune(now);
         Metrics.Recomputed();
         return snapshot;
     }
@@ -114,6 +152,9 @@ public sealed class TrustService : INodePart
             ["computedAt"] = current.Run.Iterations == 0 && current.Count == 0 ? null : current.ComputedAt.ToString("O", CultureInfo.InvariantCulture),
             ["iterations"] = current.Run.Iterations,
             ["converged"] = current.Run.Converged,
+            ["recordsHeld"] = Records.Book.Count,
+            ["recordsAccepted"] = PlacementMetrics.RecordsAccepted,
+            ["recordsRefused"] = Enum.GetValues<TrustRecordRejection>().Sum(PlacementMetrics.RecordsRejected),
             ["exchanges"] = observed,
         };
     }

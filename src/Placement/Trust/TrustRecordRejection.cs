@@ -56,4 +56,10 @@ public enum TrustRecordRejection
 
     /// <summary>The signature does not verify under the issuer's identity key.</summary>
     BadSignature,
+
+    /// <summary>The identity key carried with the record does not decode, or is not the issuer's: it does not hash to the issuer's PeerId.</summary>
+    KeyMismatch,
+
+    /// <summary>The collection holds as many records as it may, and none of their issuers has less global trust than this one.</summary>
+    BookFull,
 }

@@ -17,4 +17,7 @@ public static class ProtocolIds
 
     /// <summary><c>reach/1</c>: a peer's clock, and a dial back to the address the asker announces (docs/PROTOCOL.md, "Reachability protocol").</summary>
     public static ProtocolId Reach { get; } = new(4, "reach/1", TrafficClass.Control);
+
+    /// <summary><c>trust/1</c>: nodes' signed local-trust records, pulled from peers for EigenTrust (docs/PROTOCOL.md, "Trust protocol").</summary>
+    public static ProtocolId Trust { get; } = new(5, "trust/1", TrafficClass.Control);
 }

@@ -14,7 +14,7 @@ public sealed class StatusCommandTests
               "connections": 3, "dht": { "joined": true, "contacts": 12, "records": 4, "requestsServed": 100, "requestsRefused": 2 },
               "storage": { "shards": 5, "usedBytes": 1572864, "capacityBytes": 10737418240, "fileBytes": 2097152 },
               "trust": { "placement": "closest", "peersObserved": 9, "preTrusted": 2, "peersWithTrust": 11, "computedAt": "2026-01-01T00:05:00.0000000+00:00",
-                         "iterations": 3, "converged": true, "exchanges": { "Succeeded": 120, "TimedOut": 4, "Refused": 2, "InvalidReply": 1, "Unreachable": 3 } },
+                         "iterations": 3, "converged": true, "recordsHeld": 7, "recordsAccepted": 30, "recordsRefused": 1, "exchanges": { "Succeeded": 120, "TimedOut": 4, "Refused": 2, "InvalidReply": 1, "Unreachable": 3 } },
               "metrics": { "url": "http://127.0.0.1:9464/metrics", "problem": null },
               "forPeers": { "storesAccepted": 7, "storedBytes": 1572864, "fetchesServed": 9 },
               "reachability": { "verdict": "unreachable", "dhtMode": "client", "announced": "tcp://127.0.0.1:4001", "checkedAt": "2026-01-01T00:00:00Z", "probes": [] },
@@ -25,7 +25,7 @@ public sealed class StatusCommandTests
         Assert.Contains("Node        aa42, up 01:02:03", text, StringComparison.Ordinal);
         Assert.Contains("joined; 12 contacts, 4 records held; requests served 100, refused 2", text, StringComparison.Ordinal);
         Assert.Contains("5 shards, 1.5 MiB of 10.0 GiB quota; database files 2.0 MiB", text, StringComparison.Ordinal);
-        Assert.Contains("Trust       9 peers observed, 11 with global trust (2 pre-trusted), computed 2026-01-01T00:05:00.0000000+00:00; exchanges: 120 good, 8 failed, 2 refused; holders placed by closest", text, StringComparison.Ordinal);
+        Assert.Contains("Trust       9 peers observed, 11 with global trust (2 pre-trusted), computed 2026-01-01T00:05:00.0000000+00:00; exchanges: 120 good, 8 failed, 2 refused; 7 peers' records held (1 refused); holders placed by closest", text, StringComparison.Ordinal);
         Assert.Contains("Metrics     http://127.0.0.1:9464/metrics", text, StringComparison.Ordinal);
         Assert.Contains("For peers   7 stores accepted (1.5 MiB) and 9 fetches served since start", text, StringComparison.Ordinal);
         Assert.Contains("Reach       UNREACHABLE at tcp://127.0.0.1:4001: no peer could dial it; DHT client (not in peers' routing tables)", text, StringComparison.Ordinal);

@@ -1,0 +1,221 @@
+using System.Buffers.Binary;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Overlay.Crypto;
+using Overlay.Node.Trust;
+using Overlay.Placement;
+using Overlay.Placement.Trust;
+using Overlay.Transport.InMemory;
+using static Overlay.Node.Tests.Trust.TrustTestData;
+
+namespace Overlay.Node.Tests.Trust;
+
+/// <summary>What the records <c>trust/1</c> brings must pass before they enter the matrix: each refusal typed, counted, and kept out.</summary>
+public sealed class TrustRecordCollectionTests : IDisposable
+{
+    private static readonly DateTimeOffset Now = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+    private readonly Meter _meter = new("test.trust.collection");
+    private readonly NodeIdentity _self = Identity(1);
+    private readonly NodeIdentity _issuer = Identity(2);
+    private readonly NodeIdentity _attacker = Identity(3);
+
+    public void Dispose()
+    {
+        _meter.Dispose();
+        _self.Dispose();
+        _issuer.Dispose();
+        _attacker.Dispose();
+    }
+
+    public static TheoryData<string, TrustRecordRejection> Refusals => new()
+    {
+        { "bad signature", TrustRecordRejection.BadSignature },
+        { "key of another", TrustRecordRejection.KeyMismatch },
+        { "key that does not decode", TrustRecordRejection.KeyMismatch },
+        { "no key", TrustRecordRejection.UnknownIssuer },
+        { "issuer without trust", TrustRecordRejection.UnknownIssuer },
+        { "oversized", TrustRecordRejection.TooLarge },
+        { "NaN", TrustRecordRejection.BadValue },
+        { "negative", TrustRecordRejection.BadValue },
+        { "not normalised", TrustRecordRejection.NotNormalised },
+        { "names its issuer", TrustRecordRejection.NamesIssuer },
+        { "older version replayed", TrustRecordRejection.Replayed },
+        { "own record", TrustRecordRejection.OwnRecord },
+        { "expired", TrustRecordRejection.Expired },
+    };
+
+    [Theory]
+    [MemberData(nameof(Refusals))]
+    public void TryAccept_BadRecord_TypedCountedAndNeverHeld(string change, TrustRecordRejection expected)
+    {
+        var records = Collection(preTrusted: change == "issuer without trust" ? [] : [_issuer.PeerId]);
+        var key = _issuer.PublicKey.Encoded.ToArray();
+        var bytes = Encode(_issuer, Now, Row(3));
+        var entry0 = TrustRecordCodec.HeaderSize;
+        switch (change)
+        {
+            case "bad signature":
+                // The attacker's row in the issuer's name, carrying the issuer's real key: only the signature check stops it.
+                bytes = Encode(_attacker, Now, Row(3));
+                _issuer.PeerId.WriteTo(bytes.AsSpan(1));
+                break;
+            case "key of another":
+                key = _attacker.PublicKey.Encoded.ToArray();
+                break;
+            case "key that does not decode":
+                key = [9, 1, 2, 3];
+                break;
+            case "no key":
+                key = [];
+                break;
+            case "oversized":
+                bytes = new byte[TrustRecordCodec.MaxEncodedLength(new PlacementOptions().MaxRecordEntries) + 1];
+                break;
+            case "NaN":
+                BinaryPrimitives.WriteSingleBigEndian(bytes.AsSpan(entry0 + PeerId.Size), float.NaN);
+                break;
+            case "negative":
+                BinaryPrimitives.WriteSingleBigEndian(bytes.AsSpan(entry0 + PeerId.Size), -0.5f);
+                break;
+            case "not normalised":
+                BinaryPrimitives.WriteSingleBigEndian(bytes.AsSpan(entry0 + PeerId.Size), 0.01f);
+                break;
+            case "names its issuer":
+                bytes = Encode(_issuer, Now, Row(1));
+                _issuer.PeerId.WriteTo(bytes.AsSpan(entry0));
+                break;
+            case "older version replayed":
+                Assert.Equal(TrustRecordRejection.None, records.TryAccept(key, bytes, Now));
+                bytes = Encode(_issuer, Now.AddMinutes(-10), Row(3));
+                break;
+            case "own record":
+                bytes = Encode(_self, Now, Row(3));
+                key = _self.PublicKey.Encoded.ToArray();
+                break;
+            case "expired":
+                bytes = Encode(_issuer, Now - TimeSpan.FromDays(3), Row(3));
+                break;
+        }
+
+        var held = records.Book.Count;
+        Assert.Equal(expected, records.TryAccept(key, bytes, Now));
+        Assert.Equal(1, records.Book.Metrics.RecordsRejected(expected));
+        Assert.Equal(held, records.Book.Count);
+        if (change != "older version replayed")
+        {
+            Assert.Null(records.Book.Find(_issuer.PeerId));
+        }
+    }
+
+    [Fact]
+    public void TryAccept_SeededRandomKeysAndRecords_NeverThrowNeverHeld()
+    {
+        var records = Collection(preTrusted: [_issuer.PeerId]);
+        var random = new Random(81);
+        var valid = Encode(_issuer, Now, Row(4));
+        var key = _issuer.PublicKey.Encoded.ToArray();
+        for (var i = 0; i < 5_000; i++)
+        {
+            var bytes = new byte[random.Next(0, 400)];
+            random.NextBytes(bytes);
+            Assert.NotEqual(TrustRecordRejection.None, records.TryAccept(i % 2 == 0 ? key : bytes.AsSpan(0, Math.Min(bytes.Length, 40)), bytes, Now));
+        }
+
+        // Single-byte changes of a valid record's header and entries (a sample of the signature too).
+        var signatureAt = TrustRecordCodec.HeaderSize + (4 * TrustRecordCodec.EntrySize);
+        for (var at = 0; at < valid.Length; at += at < signatureAt + 8 ? 1 : 97)
+        {
+            var mutated = (byte[])valid.Clone();
+            mutated[at] ^= (byte)(1 + random.Next(255));
+            Assert.NotEqual(TrustRecordRejection.None, records.TryAccept(key, mutated, Now));
+        }
+
+        Assert.Equal(0, records.Book.Count);
+        Assert.Equal(TrustRecordRejection.None, records.TryAccept(key, valid, Now));
+    }
+
+    [Fact]
+    public void TryAccept_WhenFull_AMoreTrustedIssuerReplacesTheLeastTrusted_ALessTrustedOneIsRefused()
+    {
+        var issuers = Enumerable.Range(10, 4).Select(Identity).ToArray();
+        try
+        {
+            var trust = issuers.Select((id, i) => (id.PeerId, Trust: 0.1 * (i + 1))).ToDictionary(p => p.PeerId, p => p.Trust);
+            var records = Collection(preTrusted: [], maxRecords: 2);
+            records.SetStanding(p => trust.GetValueOrDefault(p));
+            Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[1]));
+            Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[2]));
+            Assert.Equal(TrustRecordRejection.BookFull, Offer(records, issuers[0]));
+            Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[3]));
+            Assert.Null(records.Book.Find(issuers[1].PeerId));
+            Assert.NotNull(records.Book.Find(issuers[3].PeerId));
+            Assert.Equal(2, records.Book.Count);
+            Assert.Equal(1, records.Book.Metrics.RecordsRejected(TrustRecordRejection.BookFull));
+        }
+        finally
+        {
+            foreach (var id in issuers)
+            {
+                id.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public void TryAccept_KeyHeldFromAnEarlierRecord_NeedsNoKeyAgain()
+    {
+        var records = Collection(preTrusted: [_issuer.PeerId]);
+        Assert.False(records.HasKey(_issuer.PeerId));
+        Assert.Equal(TrustRecordRejection.None, records.TryAccept(_issuer.PublicKey.Encoded, Encode(_issuer, Now, Row(2)), Now));
+        Assert.True(records.HasKey(_issuer.PeerId));
+        Assert.Equal(TrustRecordRejection.None, records.TryAccept([], Encode(_issuer, Now.AddMinutes(1), Row(3)), Now.AddMinutes(1)));
+        Assert.Equal(3, records.Book.Find(_issuer.PeerId)!.Vector.Count);
+    }
+
+    /// <summary>
+    /// A forged row in a pre-trusted peer's name, giving its trust to the forger: with the signature check off it
+    /// enters the matrix and the forger draws a large share of global trust; with it on it is refused and the forger keeps none.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ForgedRecord_InAPreTrustedPeersName_RaisesTheForgerOnlyWithoutTheSignatureCheck(bool checkSignatures)
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var clock = new VirtualTimeProvider(Now);
+        var trust = new TrustService(
+            _self, new PlacementOptions(), [_issuer.PeerId], "trust", clock, services.GetRequiredService<IMeterFactory>(), NullLogger<TrustService>.Instance, checkSignatures);
+        trust.Recompute();
+
+        // The attacker signs a row that puts all of the pre-trusted issuer's trust on the attacker, then claims the issuer wrote it.
+        // (Signed with another key of the attacker's: a row cannot name its own signer.)
+        using var signer = Identity(4);
+        var forged = Encode(signer, Now, LocalTrustVector.FromScores(_issuer.PeerId, [new(_attacker.PeerId, 1.0)], 256));
+        _issuer.PeerId.WriteTo(forged.AsSpan(1));
+        var verdict = trust.Records.TryAccept(_issuer.PublicKey.Encoded, forged, Now);
+        var forgerTrust = trust.Recompute().TrustOf(_attacker.PeerId);
+
+        if (checkSignatures)
+        {
+            Assert.Equal(TrustRecordRejection.BadSignature, verdict);
+            Assert.Equal(0, forgerTrust);
+        }
+        else
+        {
+            // The defence switched off: the forgery is taken, and the issuer's pre-trust flows to the forger.
+            Assert.Equal(TrustRecordRejection.None, verdict);
+            Assert.True(forgerTrust > 0.1, $"forger's trust {forgerTrust}");
+        }
+    }
+
+    private TrustRecordRejection Offer(TrustRecordCollection records, NodeIdentity issuer) =>
+        records.TryAccept(issuer.PublicKey.Encoded, Encode(issuer, Now, Row(2)), Now);
+
+    private TrustRecordCollection Collection(PeerId[] preTrusted, int maxRecords = 16384) =>
+        new(_self.PeerId, new PlacementOptions { MaxTrustRecords = maxRecords }, preTrusted, new PlacementMetrics(_meter));
+
+    private static byte[] Encode(NodeIdentity issuer, DateTimeOffset at, LocalTrustVector row) => TrustRecordCodec.Encode(TrustRecord.Sign(issuer, at, row));
+
+
+}
