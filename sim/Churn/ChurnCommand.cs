@@ -84,7 +84,7 @@ internal static class ChurnCommand
         output.WriteLine(Invariant($"droppers: {100 * s.Droppers:F0} % of the nodes; owners' books listed {result.DropperHoldingsAtStart} holdings on droppers after placement, {result.DropperHoldingsAtEnd} at the end"));
         if (s.Droppers > 0)
         {
-            output.WriteLine(Invariant($"trust: {result.Trust.Owners} owners; mean trust in droppers {result.Trust.Dropper:E3}, in honest peers {result.Trust.Honest:E3}; {result.Trust.OwnersRankingDroppersLowest} owners rate every dropper below every honest peer"));
+            output.WriteLine(Invariant($"trust: {result.Trust.Owners} owners; mean trust in droppers {result.Trust.Dropper:E3}, in honest peers {result.Trust.Honest:E3}; {result.Trust.OwnersTrustingDroppersLess} owners trust droppers less than honest peers on average"));
         }
 
         output.WriteLine(Invariant($"availability of present owners' shards: min {100 * result.MinAvailability:F3} %, over all samples {100 * result.MeanAvailability:F3} %; fetched through the network: {result.Samples.Sum(x => x.FetchedOk)} of {result.Samples.Sum(x => x.Fetched)}"));

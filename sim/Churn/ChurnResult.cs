@@ -23,8 +23,8 @@ internal sealed record ChurnSample(
         $"{At.TotalHours,6:F2} h: {Present} present, {Departures} left so far; kept {OwnedKept} of {Owned} shards of present owners ({100 * OwnedAvailability:F3} %), {AllKept} of {All} ever placed; fetched {FetchedOk} of {Fetched}; {Repairs} repairs, {RepairBytes} bytes copied; {DropperHoldings} holdings on droppers");
 }
 
-/// <summary>Present honest owners' trust in droppers and in honest peers (averaged over <see cref="Owners"/> owners), and how many owners rate every dropper below every honest peer.</summary>
-internal readonly record struct TrustView(double Dropper, double Honest, int Owners, int OwnersRankingDroppersLowest);
+/// <summary>Present honest owners' trust in droppers and in honest peers (averaged over <see cref="Owners"/> owners), and how many owners trust the droppers they rate less, on average, than the honest peers they rate.</summary>
+internal readonly record struct TrustView(double Dropper, double Honest, int Owners, int OwnersTrustingDroppersLess);
 
 /// <summary>What a <see cref="ChurnRun"/> measured.</summary>
 internal sealed class ChurnResult(ChurnSettings settings)

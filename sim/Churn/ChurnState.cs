@@ -110,12 +110,24 @@ internal sealed class ChurnState
         }
     }
 
-    /// <summary>Starts every slot's first session at <paramref name="begin"/>.</summary>
+    /// <summary>
+    /// Draws each slot's sessions from long before <paramref name="begin"/>, one after another, and keeps
+    /// the one running at <paramref name="begin"/>: the run starts in the steady state, where long sessions
+    /// are over-represented among the nodes present, rather than with every session fresh (which would
+    /// start with a burst of short ones).
+    /// </summary>
     public void Begin(DateTimeOffset begin)
     {
+        var warmUp = _settings.WeibullScale * 200;
         for (var i = 0; i < _sessionEnd.Length; i++)
         {
-            _sessionEnd[i] = begin + _sessions.Next();
+            var end = begin - warmUp;
+            while (end <= begin)
+            {
+                end += _sessions.Next();
+            }
+
+            _sessionEnd[i] = end;
         }
     }
 
@@ -257,7 +269,7 @@ internal sealed class ChurnState
     public TrustView TrustOfDroppers()
     {
         double dropperSum = 0, honestSum = 0;
-        int owners = 0, lowest = 0;
+        int owners = 0, lower = 0;
         var owning = Tracked.Where(t => OwnerPresent(t.Slot, t.Generation)).Select(t => t.Slot).ToHashSet();
         foreach (var slot in owning.Order())
         {
@@ -284,11 +296,10 @@ internal sealed class ChurnState
             owners++;
             dropperSum += droppers.Average();
             honestSum += honest.Average();
-            // The owner ranks every dropper it rates below every honest peer it rates.
-            lowest += droppers.Max() < honest.Min() ? 1 : 0;
+            lower += droppers.Average() < honest.Average() ? 1 : 0;
         }
 
-        return new TrustView(owners == 0 ? 0 : dropperSum / owners, owners == 0 ? 0 : honestSum / owners, owners, lowest);
+        return new TrustView(owners == 0 ? 0 : dropperSum / owners, owners == 0 ? 0 : honestSum / owners, owners, lower);
     }
 
     /// <summary>The store of slot <paramref name="slot"/>'s node; null while a node that has just taken the slot has not opened it.</summary>
