@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Overlay.Dht.Coordinates;
 
 namespace Overlay.Sim.Churn;
 
@@ -49,21 +48,14 @@ internal static class ChurnCommand
             i += flag ? 0 : 1;
         }
 
-        if (latency is null || !File.Exists(latency))
+        if (!LatencyFile.TryRead(latency, error, out var matrix))
         {
-            error.WriteLine($"The latency matrix '{latency}' does not exist; pass --latency PATH to an RTT matrix in milliseconds.");
-            return 2;
-        }
-
-        if (!LatencyMatrix.TryParse(File.ReadAllText(latency), 1.0, out var matrix, out var problem))
-        {
-            error.WriteLine($"The latency matrix '{latency}' was refused: {problem}");
             return 2;
         }
 
         var wall = Stopwatch.StartNew();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var result = new ChurnRun(s, matrix!, output).Run();
+        var result = new ChurnRun(s, matrix, output).Run();
         Report(result, output);
         output.WriteLine(Invariant($"wall {wall.Elapsed.TotalSeconds:F1} s, CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F1} s"));
         if (csv is not null)
