@@ -1,5 +1,4 @@
 using System.Globalization;
-using Overlay.Dht.Coordinates;
 
 namespace Overlay.Sim;
 
@@ -38,18 +37,11 @@ internal static class RepairCommand
             i += args[i] == "--no-repair" ? 0 : 1;
         }
 
-        if (latency is null || !File.Exists(latency))
+        if (!LatencyFile.TryRead(latency, error, out var matrix))
         {
-            error.WriteLine($"The latency matrix '{latency}' does not exist; pass --latency PATH to an RTT matrix in milliseconds.");
             return 2;
         }
 
-        if (!LatencyMatrix.TryParse(File.ReadAllText(latency), 1.0, out var matrix, out var problem))
-        {
-            error.WriteLine($"The latency matrix '{latency}' was refused: {problem}");
-            return 2;
-        }
-
-        return new RepairRun(nodes, shards, shardBytes, kill, repair, seed, matrix!, output).Run();
+        return new RepairRun(nodes, shards, shardBytes, kill, repair, seed, matrix, output).Run();
     }
 }

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Overlay.Sim.Churn;
+
+/// <summary><c>Overlay.Sim churn</c>: parses the arguments of a <see cref="ChurnRun"/>, prints its summary and writes its samples as CSV.</summary>
+internal static class ChurnCommand
+{
+    public const string Usage = "usage: Overlay.Sim churn [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--hours 24] [--shape 0.59] [--scale-hours 2.5] [--no-churn] "
+        + "[--droppers 0] [--sample-minutes 30] [--fetches 100] [--placement closest|trust] [--probe-seconds 2] [--audit-minutes 60] [--no-repair] [--seed 1] [--csv FILE] --latency PATH";
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var s = new ChurnSettings();
+        string? latency = null, csv = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : null;
+            var flag = args[i] is "--no-churn" or "--no-repair";
+            var ok = args[i] switch
+            {
+                "--nodes" => Int(value, 4, 1_000_000, n => s = s with { Nodes = n }),
+                "--shards" => Int(value, 1, 10_000_000, n => s = s with { Shards = n }),
+                "--shard-bytes" => Int(value, 1, 4 << 20, n => s = s with { ShardBytes = n }),
+                "--hours" => Real(value, 0.01, 1000, h => s = s with { Duration = TimeSpan.FromHours(h) }),
+                "--shape" => Real(value, 0.05, 20, k => s = s with { WeibullShape = k }),
+                "--scale-hours" => Real(value, 0.001, 10_000, h => s = s with { WeibullScale = TimeSpan.FromHours(h) }),
+                "--droppers" => Real(value, 0, 0.9, f => s = s with { Droppers = f }),
+                "--sample-minutes" => Real(value, 0.1, 10_000, m => s = s with { SampleEvery = TimeSpan.FromMinutes(m) }),
+                "--fetches" => Int(value, 0, 1_000_000, n => s = s with { FetchesPerSample = n }),
+                "--placement" => value is "closest" or "trust" && Do(() => s = s with { Placement = value }),
+                "--probe-seconds" => Real(value, 0.1, 3600, p => s = s with { ProbeInterval = TimeSpan.FromSeconds(p) }),
+                "--audit-minutes" => Real(value, 1.0 / 60, 43_200, m => s = s with { AuditInterval = TimeSpan.FromMinutes(m) }),
+                "--seed" => Int(value, 0, int.MaxValue, n => s = s with { Seed = n }),
+                "--csv" => (csv = value) is not null,
+                "--latency" => (latency = value) is not null,
+                "--no-churn" => Do(() => s = s with { Churn = false }),
+                "--no-repair" => Do(() => s = s with { Repair = false }),
+                _ => false,
+            };
+            if (!ok)
+            {
+                error.WriteLine($"The argument '{args[i]}' (value '{value}') is not understood or out of range.");
+                error.WriteLine(Usage);
+                return 2;
+            }
+
+            i += flag ? 0 : 1;
+        }
+
+        if (!LatencyFile.TryRead(latency, error, out var matrix))
+        {
+            return 2;
+        }
+
+        var wall = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var result = new ChurnRun(s, matrix, output).Run();
+        Report(result, output);
+        output.WriteLine(Invariant($"wall {wall.Elapsed.TotalSeconds:F1} s, CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F1} s"));
+        if (csv is not null)
+        {
+            File.WriteAllLines(csv, [ChurnSample.CsvHeader, .. result.Samples.Select(x => x.ToCsv())]);
+        }
+
+        return 0;
+    }
+
+    public static void Report(ChurnResult result, TextWriter output)
+    {
+        var s = result.Settings;
+        output.WriteLine(Invariant($"{s.Nodes} nodes, {s.Shards} shards of {s.ShardBytes} bytes, r = {s.Replicas}, {s.Duration.TotalHours:F1} h virtual, seed {s.Seed}; placement {s.Placement}, probe every {s.ProbeInterval.TotalSeconds:F1} s, audit every {s.AuditInterval.TotalMinutes:F0} min, repair {(s.Repair ? "on" : "off")}"));
+        output.WriteLine(s.Churn
+            ? Invariant($"churn: Weibull sessions, shape {s.WeibullShape}, scale {s.WeibullScale.TotalHours} h; {result.Departures} departures ({100 * result.ChurnPerHour:F1} % of the nodes per hour), each replaced at once by a new node")
+            : "churn: none");
+        output.WriteLine(Invariant($"droppers: {100 * s.Droppers:F0} % of the nodes; owners' books listed {result.DropperHoldingsAtStart} holdings on droppers after placement, {result.DropperHoldingsAtEnd} at the end"));
+        if (s.Droppers > 0)
+        {
+            output.WriteLine(Invariant($"trust: {result.Trust.Owners} owners; mean trust in droppers {result.Trust.Dropper:E3}, in honest peers {result.Trust.Honest:E3}; {result.Trust.OwnersTrustingDroppersLess} owners trust droppers less than honest peers on average"));
+        }
+
+        output.WriteLine(Invariant($"availability of present owners' shards: min {100 * result.MinAvailability:F3} %, over all samples {100 * result.MeanAvailability:F3} %; fetched through the network: {result.Samples.Sum(x => x.FetchedOk)} of {result.Samples.Sum(x => x.Fetched)}"));
+        output.WriteLine(Invariant($"placements: {result.PlacedByJoiners} by joining nodes, {result.FailedPlacements} failed"));
+        output.WriteLine(Invariant($"repairs: {result.Repairs} ended, {result.NewHolders} new holders; {result.RepairBytesPerNodeHour:F0} shard bytes copied per node per hour; {result.NetworkBytesPerNodeHour:F0} bytes delivered per node per hour (all protocols)"));
+    }
+
+    private static bool Do(Action set)
+    {
+        set();
+        return true;
+    }
+
+    private static bool Int(string? value, int min, int max, Action<int> set)
+    {
+        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max)
+        {
+            set(n);
+            return true;
+        }
+
+        return false;
+    }
+
+    private static bool Real(string? value, double min, double max, Action<double> set)
+    {
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && x >= min && x <= max)
+        {
+            set(x);
+            return true;
+        }
+
+        return false;
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,66 @@
+using System.Globalization;
+
+namespace Overlay.Sim.Churn;
+
+/// <summary>
+/// One availability sample: <see cref="Owned"/> shards whose owner is present, <see cref="OwnedKept"/> of
+/// them kept by at least one present node; every shard ever placed (<see cref="All"/>) and how many are
+/// kept; shards fetched through the network and how many came back verified; repairs and the shard bytes
+/// new holders copied so far; all bytes delivered so far; holdings owners' books still list on droppers.
+/// </summary>
+internal sealed record ChurnSample(
+    TimeSpan At, int Present, int Departures, int Owned, int OwnedKept, int All, int AllKept, int Fetched, int FetchedOk,
+    int Repairs, long RepairBytes, long NetworkBytes, int DropperHoldings)
+{
+    public const string CsvHeader = "hours,present,departures,owned,owned_kept,owned_available,all,all_kept,fetched,fetched_ok,repairs,repair_bytes,network_bytes,dropper_holdings";
+
+    public double OwnedAvailability => Owned == 0 ? 1 : (double)OwnedKept / Owned;
+
+    public string ToCsv() => string.Create(CultureInfo.InvariantCulture,
+        $"{At.TotalHours:F3},{Present},{Departures},{Owned},{OwnedKept},{OwnedAvailability:F6},{All},{AllKept},{Fetched},{FetchedOk},{Repairs},{RepairBytes},{NetworkBytes},{DropperHoldings}");
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"{At.TotalHours,6:F2} h: {Present} present, {Departures} left so far; kept {OwnedKept} of {Owned} shards of present owners ({100 * OwnedAvailability:F3} %), {AllKept} of {All} ever placed; fetched {FetchedOk} of {Fetched}; {Repairs} repairs, {RepairBytes} bytes copied; {DropperHoldings} holdings on droppers");
+}
+
+/// <summary>Present honest owners' trust in droppers and in honest peers (averaged over <see cref="Owners"/> owners), and how many owners trust the droppers they rate less, on average, than the honest peers they rate.</summary>
+internal readonly record struct TrustView(double Dropper, double Honest, int Owners, int OwnersTrustingDroppersLess);
+
+/// <summary>What a <see cref="ChurnRun"/> measured.</summary>
+internal sealed class ChurnResult(ChurnSettings settings)
+{
+    public ChurnSettings Settings => settings;
+
+    public List<ChurnSample> Samples { get; } = [];
+
+    public int Departures { get; set; }
+
+    public int Repairs { get; set; }
+
+    public int NewHolders { get; set; }
+
+    public int PlacedByJoiners { get; set; }
+
+    public int FailedPlacements { get; set; }
+
+    public int DropperHoldingsAtStart { get; set; }
+
+    public int DropperHoldingsAtEnd { get; set; }
+
+    public TrustView Trust { get; set; }
+
+    /// <summary>The lowest availability of present owners' shards over all samples.</summary>
+    public double MinAvailability => Samples.Count == 0 ? 1 : Samples.Min(s => s.OwnedAvailability);
+
+    /// <summary>Availability over all samples together: shards kept / shards owned, summed over samples.</summary>
+    public double MeanAvailability => Samples.Sum(s => (double)s.Owned) is var owned and > 0 ? Samples.Sum(s => (double)s.OwnedKept) / owned : 1;
+
+    /// <summary>Departures per node per hour over the measured time (0 without churn).</summary>
+    public double ChurnPerHour => (double)Departures / settings.Nodes / settings.Duration.TotalHours;
+
+    /// <summary>Shard bytes copied by repairs, per node per hour.</summary>
+    public double RepairBytesPerNodeHour => Samples.Count < 2 ? 0 : (Samples[^1].RepairBytes - Samples[0].RepairBytes) / (double)settings.Nodes / settings.Duration.TotalHours;
+
+    /// <summary>All bytes delivered on the network while measured, per node per hour.</summary>
+    public double NetworkBytesPerNodeHour => Samples.Count < 2 ? 0 : (Samples[^1].NetworkBytes - Samples[0].NetworkBytes) / (double)settings.Nodes / settings.Duration.TotalHours;
+}

@@ -1,0 +1,124 @@
+using Overlay.Crypto;
+using Overlay.Dht.Coordinates;
+using Overlay.Node.Composition;
+using Overlay.Node.Configuration;
+using Overlay.Node.Shards;
+using Overlay.Storage;
+using Overlay.Transport;
+using Overlay.Transport.InMemory;
+
+namespace Overlay.Sim.Churn;
+
+/// <summary>
+/// Whole nodes keep shards while the network changes under them. Every shard (real random bytes) is placed
+/// by an honest owner on r holders; then, for <see cref="ChurnSettings.Duration"/> of virtual time, nodes
+/// leave when their Weibull session ends (a crash: connections drop, their memory is lost) and a new node
+/// with a new identity joins in each one's place and places its own share of shards; and a fraction of the
+/// nodes (droppers) delete every shard they acknowledged. At each sample the run counts the shards some
+/// live node still keeps, fetches a random subset through the network from a live node that is not the
+/// owner (holders found through provider records, bytes verified), and reads the repair traffic so far.
+/// </summary>
+internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, TextWriter? progress = null)
+{
+    private static readonly TimeSpan Tick = TimeSpan.FromSeconds(10);
+
+    public ChurnResult Run()
+    {
+        var s = settings;
+        var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var net = new InMemoryNetwork(clock, s.Seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix)));
+        var exchange = new ShardExchangeOptions
+        {
+            Replicas = s.Replicas,
+            RepairEnabled = s.Repair,
+            ProbeInterval = s.ProbeInterval,
+            AuditInterval = s.AuditInterval,
+            Placement = s.Placement,
+        };
+        using var whole = new WholeNodeNetwork(net, s.Nodes, DhtNetworkRun.DefaultOptions(preferLowLatency: true), new TransportOptions(), s.Seed, exchange);
+        var keys = new Random(s.Seed);
+        whole.StartFirstBuildRest([.. Enumerable.Range(0, s.Nodes).Select(_ => NodeIdentity.FromRandom(keys))], TimeSpan.FromDays(1));
+
+        var state = new ChurnState(s, whole, net);
+        var result = new ChurnResult(s);
+        net.Run(async () =>
+        {
+            for (var start = 1; start < s.Nodes; start += 32)
+            {
+                await whole.StartAndJoinAsync(start, Math.Min(s.Nodes, start + 32));
+            }
+
+            for (var i = 0; i < s.Nodes; i++)
+            {
+                state.Joined(i);
+            }
+
+            progress?.WriteLine(FormattableString.Invariant($"formed {s.Nodes} whole nodes in {clock.Elapsed.TotalSeconds:F0} s virtual"));
+            state.ChooseDroppers();
+            var perOwner = (s.Shards + s.Nodes - 1) / s.Nodes;
+            var placements = new List<Task>();
+            for (var placed = 0; placed < s.Shards; placed += 64)
+            {
+                var batch = new List<Task>();
+                for (var k = placed; k < Math.Min(s.Shards, placed + 64); k++)
+                {
+                    batch.Add(state.PlaceAsync(state.RandomHonestSlot()));
+                }
+
+                await Task.WhenAll(batch);
+            }
+
+            // Let the new holders' announcements go out (10 a second per holder), as the repair run does.
+            await Task.Delay(TimeSpan.FromMinutes(2), clock);
+            progress?.WriteLine(FormattableString.Invariant($"placed {state.Tracked.Count} shards by {clock.Elapsed.TotalSeconds:F0} s virtual"));
+            var begin = clock.GetUtcNow();
+            state.Begin(begin);
+            result.DropperHoldingsAtStart = state.DropperHoldings();
+            var end = begin + s.Duration;
+            var nextSample = begin;
+            var nextDrop = begin;
+            while (true)
+            {
+                var now = clock.GetUtcNow();
+                if (s.Churn)
+                {
+                    foreach (var slot in state.SessionsEnded(now))
+                    {
+                        placements.Add(state.ReplaceAsync(slot, perOwner));
+                    }
+                }
+
+                if (s.Droppers > 0 && now >= nextDrop)
+                {
+                    await state.DropAsync();
+                    nextDrop = now + s.DropEvery;
+                }
+
+                if (now >= nextSample)
+                {
+                    var sample = await state.SampleAsync(now - begin);
+                    result.Samples.Add(sample);
+                    progress?.WriteLine(sample.ToString());
+                    nextSample = now + s.SampleEvery;
+                }
+
+                if (now >= end)
+                {
+                    break;
+                }
+
+                await Task.Delay(Tick, clock);
+            }
+
+            result.Trust = state.TrustOfDroppers();
+            result.DropperHoldingsAtEnd = state.DropperHoldings();
+        }, TimeSpan.FromDays(1));
+
+        result.Departures = state.Departures;
+        result.Repairs = state.Repairs;
+        result.NewHolders = state.NewHolders;
+        result.PlacedByJoiners = state.PlacedByJoiners;
+        result.FailedPlacements = state.FailedPlacements;
+        return result;
+    }
+}

@@ -1,0 +1,52 @@
+namespace Overlay.Sim.Churn;
+
+/// <summary>
+/// One churn or silent-dropper run: how many whole nodes and shards, how long (virtual), how nodes come
+/// and go (Weibull session times; none when <see cref="Churn"/> is false), what fraction of the nodes drop
+/// every shard they acknowledged, and the owner's maintenance settings the run sets explicitly.
+/// </summary>
+internal sealed record ChurnSettings
+{
+    public int Nodes { get; init; } = 200;
+
+    public int Shards { get; init; } = 2000;
+
+    public int ShardBytes { get; init; } = 16 * 1024;
+
+    public int Replicas { get; init; } = 3;
+
+    /// <summary>Virtual time measured after the shards are placed.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Whether nodes leave (a crash, their memory lost) when their session ends; a new node, a new identity, takes each one's place at once.</summary>
+    public bool Churn { get; init; } = true;
+
+    public double WeibullShape { get; init; } = 0.59;
+
+    public TimeSpan WeibullScale { get; init; } = TimeSpan.FromHours(2.5);
+
+    /// <summary>Fraction of the nodes that keep no shard: they acknowledge each store with a receipt, then delete it.</summary>
+    public double Droppers { get; init; }
+
+    /// <summary>How often a dropper deletes what it acknowledged since the last time.</summary>
+    public TimeSpan DropEvery { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often availability is sampled.</summary>
+    public TimeSpan SampleEvery { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Shards fetched through the network (by a random live node that is not the owner) at each sample.</summary>
+    public int FetchesPerSample { get; init; } = 100;
+
+    /// <summary><c>ShardExchange:Placement</c> of every node.</summary>
+    public string Placement { get; init; } = "closest";
+
+    /// <summary><c>ShardExchange:ProbeInterval</c>; the daemon's default is 2 s.</summary>
+    public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary><c>ShardExchange:AuditInterval</c>; the daemon's default is 1 h.</summary>
+    public TimeSpan AuditInterval { get; init; } = TimeSpan.FromHours(1);
+
+    public bool Repair { get; init; } = true;
+
+    public int Seed { get; init; } = 1;
+}
