@@ -28,6 +28,12 @@ public sealed class ShardExchangeException : Exception
     /// <summary>Why the owner refused the holder's receipt; <see cref="ReceiptRejection.None"/> unless the failure is a bad receipt.</summary>
     public ReceiptRejection Rejection { get; init; }
 
+    /// <summary>
+    /// Every holder asked and how each did, when a fetch found nobody to give the shard (NotFound from
+    /// <see cref="ShardFetcher"/>); empty otherwise.
+    /// </summary>
+    public IReadOnlyList<HolderAttempt> Attempts { get; init; } = [];
+
     /// <summary>The typed reason: the holder's refusal code, or (caught by the caller) Mismatch for bytes or answers that do not verify, Size for a truncated answer.</summary>
     public ShardRefusal Refusal { get; }
 }

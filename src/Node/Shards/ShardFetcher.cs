@@ -13,7 +13,7 @@ namespace Overlay.Node.Shards;
 public sealed class ShardFetcher(ShardExchangeClient client, Func<TransportAddress, CancellationToken, ValueTask<ITransportConnection>> connect, int maxShardBytes)
 {
     /// <summary>The shard's bytes, verified; the attempts say how each holder asked did.</summary>
-    /// <exception cref="ShardExchangeException">No holder gave the shard (NotFound, with every attempt in the message).</exception>
+    /// <exception cref="ShardExchangeException">No holder gave the shard (NotFound, with every attempt in the message and in <see cref="ShardExchangeException.Attempts"/>).</exception>
     public async Task<(byte[] Data, IReadOnlyList<HolderAttempt> Attempts)> FetchAsync(ShardId id, IEnumerable<HolderCandidate> holders, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(holders);
@@ -71,6 +71,6 @@ public sealed class ShardFetcher(ShardExchangeClient client, Func<TransportAddre
         }
 
         var detail = attempts.Count == 0 ? "no holder is known" : string.Join("; ", attempts.Select(a => $"{a.Peer.ToShortString()}: {a.Detail}"));
-        throw new ShardExchangeException(ShardRefusal.NotFound, $"No holder gave shard {id} ({detail}).");
+        throw new ShardExchangeException(ShardRefusal.NotFound, $"No holder gave shard {id} ({detail}).") { Attempts = attempts };
     }
 }

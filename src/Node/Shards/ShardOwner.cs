@@ -279,9 +279,18 @@ public sealed class ShardOwner : IDisposable
         }
 
         var started = _time.GetTimestamp();
-        var fetched = await _fetcher.FetchAsync(id, asked, cancellationToken);
-        ShardOutcomes.ReportFetch(_interactions, fetched.Attempts, _time.GetElapsedTime(started));
-        return fetched;
+        try
+        {
+            var fetched = await _fetcher.FetchAsync(id, asked, cancellationToken);
+            ShardOutcomes.ReportFetch(_interactions, fetched.Attempts, _time.GetElapsedTime(started));
+            return fetched;
+        }
+        catch (ShardExchangeException e) when (e.Attempts.Count > 0)
+        {
+            // A fetch nobody served still says how each holder asked did: the one that sent bad bytes is charged all the same.
+            ShardOutcomes.ReportFetch(_interactions, e.Attempts, _time.GetElapsedTime(started));
+            throw;
+        }
     }
 
     /// <summary>

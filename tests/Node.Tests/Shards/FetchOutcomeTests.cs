@@ -1,4 +1,5 @@
 using Overlay.Crypto;
+using Overlay.Storage;
 using Overlay.Node.Shards;
 using Overlay.Transport.Interactions;
 
@@ -44,6 +45,36 @@ public sealed class FetchOutcomeTests
             {
                 Assert.Empty(reported);
             }
+        }
+    }
+
+    [Fact]
+    public void Get_EveryHolderServesOtherBytes_FailsAndStillChargesEachOfThem()
+    {
+        using var t = new ShardTestNetwork(3, 23, o => o.Replicas = 2, (i, node, real) => i is 1 or 2 ? new LyingHolder(real, node) : real);
+        var data = ShardTestNetwork.Shard(60_000, 23);
+        var id = ShardId.Compute(data);
+        var seen = new List<InteractionOutcome>();
+        var owner = t.OwnerOf(0, new Recording(seen));
+        t.Net.Run(async () =>
+        {
+            await t.StartAsync();
+            await owner.PutAsync(data, CancellationToken.None);
+            await t.Nodes[0].Store.DeleteAsync(id);
+            ((LyingHolder)t.Nodes[1].Protocols.HandlerOf(Overlay.Transport.ProtocolIds.Shard)!).Mode = Lie.OtherBytes;
+            ((LyingHolder)t.Nodes[2].Protocols.HandlerOf(Overlay.Transport.ProtocolIds.Shard)!).Mode = Lie.OtherBytes;
+            seen.Clear();
+
+            var failed = await Assert.ThrowsAsync<ShardExchangeException>(() => owner.GetAsync(id, CancellationToken.None));
+            Assert.Equal(ShardRefusal.NotFound, failed.Refusal);
+            Assert.Equal(2, failed.Attempts.Count);
+        });
+
+        // Each liar sent its bytes alone, so each is charged with an invalid reply although nobody served the shard.
+        foreach (var liar in new[] { t.Nodes[1].Identity.PeerId, t.Nodes[2].Identity.PeerId })
+        {
+            var outcome = Assert.Single(seen, o => o.Peer == liar && o.Operation == ShardOutcomes.Fetch);
+            Assert.Equal(InteractionResult.InvalidReply, outcome.Result);
         }
     }
 

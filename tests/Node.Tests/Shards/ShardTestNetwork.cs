@@ -85,10 +85,10 @@ internal sealed class ShardTestNetwork : IDisposable
     public ShardExchangeClient ClientOf(int i) => new(Nodes[i].Identity.PeerId, Options.StreamTimeout, Clock);
 
     /// <summary>The owner side of node <paramref name="i"/>, placing on the other nodes in index order.</summary>
-    public ShardOwner OwnerOf(int i) => new(
+    public ShardOwner OwnerOf(int i, Overlay.Transport.Interactions.IInteractionObserver? interactions = null) => new(
         ClientOf(i), (address, _) => ConnectAsync(i, address), new FixedSelector(() => Nodes.Where(n => n.Index != i).Select(n => new HolderCandidate(n.Identity.PeerId, n.Address)).ToList()),
         new OwnedShardBook(Path.Combine(_books, i.ToString(System.Globalization.CultureInfo.InvariantCulture))), Nodes[i].Store, MaxShardBytes, Options, Clock,
-        span => NonceSource.NextBytes(span), Nodes[i].Metrics, NullLogger.Instance);
+        span => NonceSource.NextBytes(span), Nodes[i].Metrics, NullLogger.Instance, interactions: interactions);
 
     public void Dispose()
     {
