@@ -111,22 +111,49 @@ internal sealed class NodeProcess : IDisposable
         return (code, node.Output);
     }
 
-    public Task<string> WaitForLineAsync(string fragment, TimeSpan timeout)
+    /// <summary>
+    /// The first output line containing <paramref name="fragment"/>; fails at once, with the output, when the
+    /// program exits without writing it (a taken port, a bad config), rather than waiting out the timeout.
+    /// </summary>
+    public async Task<string> WaitForLineAsync(string fragment, TimeSpan timeout)
     {
+        Task<string> line;
         lock (_gate)
         {
-            foreach (var line in _output.ToString().Split('\n'))
+            if (FindLine(fragment) is { } found)
             {
-                if (line.Contains(fragment, StringComparison.Ordinal))
-                {
-                    return Task.FromResult(line);
-                }
+                return found;
             }
 
             _expected = fragment;
             _waitingFor = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _waitingFor.Task.WaitAsync(timeout);
+            line = _waitingFor.Task;
         }
+
+        if (await Task.WhenAny(line, _process.WaitForExitAsync()).WaitAsync(timeout) == line)
+        {
+            return await line;
+        }
+
+        _process.WaitForExit(); // Drains the asynchronous output readers.
+        lock (_gate)
+        {
+            return FindLine(fragment) ?? throw new InvalidOperationException(
+                $"The program exited with code {_process.ExitCode} before writing \"{fragment}\":\n{_output}");
+        }
+    }
+
+    private string? FindLine(string fragment)
+    {
+        foreach (var line in _output.ToString().Split('\n'))
+        {
+            if (line.Contains(fragment, StringComparison.Ordinal))
+            {
+                return line;
+            }
+        }
+
+        return null;
     }
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)

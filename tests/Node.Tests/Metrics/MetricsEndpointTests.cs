@@ -16,7 +16,13 @@ using Overlay.Node.Metrics;
 
 namespace Overlay.Node.Tests.Metrics;
 
-/// <summary>The Prometheus endpoint of a real node in process: scraped, parsed, and held against the Grafana dashboard.</summary>
+/// <summary>
+/// The Prometheus endpoint of a real node in process: scraped, parsed, and held against the Grafana dashboard.
+/// The exporter subscribes to meters by name, process-wide: a daemon runs one node, but a test process runs
+/// many, and another test's live node would add a second series of the same name and labels to the scrape.
+/// So these tests run alone, and only this node's own instruments are touched.
+/// </summary>
+[Collection(nameof(MetricsEndpointTests))]
 public sealed partial class MetricsEndpointTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("overlay-metrics").FullName;
@@ -38,10 +44,12 @@ public sealed partial class MetricsEndpointTests : IDisposable
         {
             // Every instrument the node has published gets one zero measurement, so counters that only move
             // on errors (drops, corruption) appear in the scrape as they would after their first event.
+            var meters = host.Services.GetRequiredService<IMeterFactory>();
             using var listener = new MeterListener();
             listener.InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name.StartsWith("Overlay.", StringComparison.Ordinal))
+                // Meters the host's factory made (Scope), or process-wide static ones (no scope): never another test's node's.
+                if (instrument.Meter.Name.StartsWith("Overlay.", StringComparison.Ordinal) && (instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, meters)))
                 {
                     l.EnableMeasurementEvents(instrument);
                     Touch(instrument);
@@ -184,7 +192,7 @@ public sealed partial class MetricsEndpointTests : IDisposable
                 var buckets = series.OrderBy(s => s.Labels["le"] == "+Inf" ? double.PositiveInfinity : double.Parse(s.Labels["le"], System.Globalization.CultureInfo.InvariantCulture)).ToList();
                 for (var i = 1; i < buckets.Count; i++)
                 {
-                    Assert.True(buckets[i].Value >= buckets[i - 1].Value, $"{name}{{{series.Key}}} has falling bucket counts.");
+                    Assert.True(buckets[i].Value >= buckets[i - 1].Value, $"{name}{{{series.Key}}} has falling bucket counts: " + string.Join(" ", buckets.Select(b => $"{b.Labels["le"]}={b.Value}")));
                 }
 
                 Assert.Equal("+Inf", buckets[^1].Labels["le"]);
@@ -226,3 +234,7 @@ public sealed partial class MetricsEndpointTests : IDisposable
     [GeneratedRegex(@"\b(overlay|dotnet)_[a-z0-9_]+")]
     private static partial Regex MetricName();
 }
+
+/// <summary>Runs <see cref="MetricsEndpointTests"/> with no other test's nodes alive in the process.</summary>
+[CollectionDefinition(nameof(MetricsEndpointTests), DisableParallelization = true)]
+public sealed class MetricsEndpointCollection;
