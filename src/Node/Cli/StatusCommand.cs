@@ -8,7 +8,7 @@ namespace Overlay.Node.Cli;
 public sealed class StatusCommand : ICliCommand
 {
     public CommandSpec Spec { get; } = Specs.Of(
-        "status", "Summarise the running node: PeerId, uptime, addresses, peers, records, shards and bytes stored, trust, reachability, clock skew, routing table, the metrics endpoint; with ID, the health of stored content.",
+        "status", "Summarise the running node: PeerId, uptime, addresses, peers, records, shards and bytes stored, trust, repairs of its own shards, reachability, clock skew, routing table, the metrics endpoint; with ID, the health of stored content.",
         "overlay status [ID] [--json] [--data-dir DIR]", ["--data-dir"], flags: ["--json"], maxPositionals: 1);
 
     public Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken) => args.Positionals.Count == 0
@@ -66,6 +66,9 @@ public sealed class StatusCommand : ICliCommand
         var peers = reply["forPeers"] as JsonObject;
         text.Append(CultureInfo.InvariantCulture,
             $"For peers   {Text(peers?["storesAccepted"])} stores accepted ({Bytes(peers?["storedBytes"])}) and {Text(peers?["fetchesServed"])} fetches served since start\n");
+        var repairs = reply["repairs"] as JsonObject;
+        text.Append(CultureInfo.InvariantCulture,
+            $"Repairs     {Text(repairs?["inFlight"])} in flight; since start {Text(repairs?["suspects"])} holders suspected, {Text(repairs?["started"])} repairs started, {Text(repairs?["finished"])} finished, {Text(repairs?["failed"])} found no new holder\n");
         text.Append(CultureInfo.InvariantCulture, $"Reach       {Reach(reply["reachability"] as JsonObject)}\n");
         text.Append(reply["clock"] is JsonObject clock
             ? string.Create(CultureInfo.InvariantCulture, $"Clock       {Text(clock["skewMs"])} ms against {Text(clock["peers"])} peer(s) (±{Text(clock["errorMs"])} ms; positive: this node is behind)\n")

@@ -8,7 +8,7 @@ namespace Overlay.Node.Hosting;
 
 /// <summary>
 /// What <c>overlay status</c> shows of a running node: identity, addresses, uptime, DHT, shard store, what it
-/// keeps for peers, trust, reachability and DHT mode, clock skew against peers, routing-table health and the metrics endpoint, read from the services that own each at the moment of the request.
+/// keeps for peers, trust, the repairs of its own shards, reachability and DHT mode, clock skew against peers, routing-table health and the metrics endpoint, read from the services that own each at the moment of the request.
 /// </summary>
 public sealed class NodeStatus(
     NodeIdentityHolder identity, TransportService transport, DhtService dht, ShardStoreService store, ShardExchangeService shards,
@@ -68,6 +68,14 @@ public sealed class NodeStatus(
                 ["storesAccepted"] = exchange["storesAccepted"]?.DeepClone(),
                 ["storedBytes"] = exchange["storedBytes"]?.DeepClone(),
                 ["fetchesServed"] = exchange["fetchesServed"]?.DeepClone(),
+            },
+            ["repairs"] = new JsonObject
+            {
+                ["inFlight"] = exchange["repairsInFlight"]?.DeepClone(),
+                ["started"] = exchange["repairsStarted"]?.DeepClone(),
+                ["finished"] = exchange["repairsFinished"]?.DeepClone(),
+                ["failed"] = exchange["repairsFailed"]?.DeepClone(),
+                ["suspects"] = exchange["suspects"]?.DeepClone(),
             },
             ["reachability"] = network["reachability"]?.DeepClone(),
             ["clock"] = network["clock"]?.DeepClone(),

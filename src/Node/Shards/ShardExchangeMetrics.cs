@@ -184,6 +184,12 @@ public sealed class ShardExchangeMetrics
     /// <summary>Repairs of this node's shards finished (a new holder's receipt checked) so far.</summary>
     public long RepairsFinished => Volatile.Read(ref _repairsFinished);
 
+    /// <summary>Repairs of this node's shards that ended without a new holder so far.</summary>
+    public long RepairsFailed => Volatile.Read(ref _repairsFailed);
+
+    /// <summary>Repairs of this node's shards started and not yet ended (at most <see cref="Overlay.Node.Configuration.ShardExchangeOptions.MaxConcurrentRepairs"/>).</summary>
+    public long RepairsInFlight => Math.Max(0, RepairsStarted - RepairsFinished - RepairsFailed);
+
     /// <summary>Receipts of this node's shards renewed so far.</summary>
     public long Renewals => Volatile.Read(ref _renewalsDone);
 
@@ -230,7 +236,8 @@ public sealed class ShardExchangeMetrics
             ["suspects"] = Volatile.Read(ref _suspectsTotal),
             ["repairsStarted"] = RepairsStarted,
             ["repairsFinished"] = RepairsFinished,
-            ["repairsFailed"] = Volatile.Read(ref _repairsFailed),
+            ["repairsFailed"] = RepairsFailed,
+            ["repairsInFlight"] = RepairsInFlight,
             ["renewals"] = Renewals,
             ["renewalsFailed"] = Volatile.Read(ref _renewalsFailed),
             ["announcements"] = Announcements,

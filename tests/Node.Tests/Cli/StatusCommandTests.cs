@@ -17,6 +17,7 @@ public sealed class StatusCommandTests
                          "iterations": 3, "converged": true, "recordsHeld": 7, "recordsAccepted": 30, "recordsRefused": 1, "exchanges": { "Succeeded": 120, "TimedOut": 4, "Refused": 2, "InvalidReply": 1, "Unreachable": 3 } },
               "metrics": { "url": "http://127.0.0.1:9464/metrics", "problem": null },
               "forPeers": { "storesAccepted": 7, "storedBytes": 1572864, "fetchesServed": 9 },
+              "repairs": { "inFlight": 2, "started": 6, "finished": 3, "failed": 1, "suspects": 8 },
               "reachability": { "verdict": "unreachable", "dhtMode": "client", "announced": "tcp://127.0.0.1:4001", "checkedAt": "2026-01-01T00:00:00Z", "probes": [] },
               "clock": { "peers": 3, "skewMs": -1500, "errorMs": 2 },
               "routing": { "contacts": 12, "bucketsFilled": 4, "stale": 1 } }
@@ -28,6 +29,7 @@ public sealed class StatusCommandTests
         Assert.Contains("Trust       9 peers observed, 11 with global trust (2 pre-trusted), computed 2026-01-01T00:05:00.0000000+00:00; exchanges: 120 good, 8 failed, 2 refused; 7 peers' records held (1 refused); holders placed by closest", text, StringComparison.Ordinal);
         Assert.Contains("Metrics     http://127.0.0.1:9464/metrics", text, StringComparison.Ordinal);
         Assert.Contains("For peers   7 stores accepted (1.5 MiB) and 9 fetches served since start", text, StringComparison.Ordinal);
+        Assert.Contains("Repairs     2 in flight; since start 8 holders suspected, 6 repairs started, 3 finished, 1 found no new holder", text, StringComparison.Ordinal);
         Assert.Contains("Reach       UNREACHABLE at tcp://127.0.0.1:4001: no peer could dial it; DHT client (not in peers' routing tables)", text, StringComparison.Ordinal);
         Assert.Contains("Clock       -1500 ms against 3 peer(s)", text, StringComparison.Ordinal);
         Assert.Contains("Routing     12 contacts in 4 buckets, 1 stale", text, StringComparison.Ordinal);
@@ -44,7 +46,7 @@ public sealed class StatusCommandTests
     public void Format_SeededMalformedReplies_NeverThrowAndPrintEveryLine()
     {
         var random = new Random(19);
-        string[] keys = ["peerId", "uptimeSeconds", "listening", "announced", "connections", "dht", "storage", "trust", "metrics", "forPeers", "reachability", "clock", "routing"];
+        string[] keys = ["peerId", "uptimeSeconds", "listening", "announced", "connections", "dht", "storage", "trust", "metrics", "forPeers", "repairs", "reachability", "clock", "routing"];
         JsonNode?[] values =
         [
             null, "text", 42, -1.5, true, new JsonArray(1, "x"), new JsonObject { ["url"] = 3 }, new JsonObject { ["joined"] = "yes", ["contacts"] = "many" },
@@ -64,7 +66,7 @@ public sealed class StatusCommandTests
             }
 
             var lines = StatusCommand.Format(reply).TrimEnd('\n').Split('\n');
-            Assert.Equal(11, lines.Length);
+            Assert.Equal(12, lines.Length);
         }
     }
 }

@@ -66,6 +66,7 @@ public sealed class WholeNodeRepairTests
         Assert.Equal(3, after.Count);
         Assert.Equal(!repair, after.Contains(dropper));
         Assert.Equal(repair ? 1 : 0, net.Nodes[0].ShardExchange.Metrics.RepairsFinished);
+        Assert.Equal(0, net.Nodes[0].ShardExchange.Metrics.RepairsInFlight);
     }
 
     [Fact]
