@@ -208,8 +208,11 @@ public sealed class ShardExchangeHandler : IProtocolHandler
         var buffer = ArrayPool<byte>.Shared.Rent(9 + count);
         try
         {
-            // A whole shard is read straight into the reply; a range goes through the store's range read.
-            var read = request.Offset == 0 && count == info.Size
+            // A whole shard is read straight into the reply; a range goes through the store's range read. A
+            // zero-length fetch (the owner's probe) reads nothing: the store's hash of the whole shard on every
+            // read would cost a full pass per probe, and a probe proves nothing about the bytes — audits do.
+            var read = count == 0 ? new ShardReadResult(ShardReadStatus.Found, 0)
+                : request.Offset == 0 && count == info.Size
                 ? _store.Read(request.Id, buffer.AsSpan(9, count))
                 : _store.ReadRange(request.Id, request.Offset, buffer.AsSpan(9, count));
             if (read.Status != ShardReadStatus.Found || read.Length != count)
