@@ -9,12 +9,14 @@ namespace Overlay.Node.Tests.Files;
 /// <summary>
 /// Shards kept in a dictionary, standing in for the network: placed on named fake peers, fetched back,
 /// every fetch counted. <see cref="Lie"/> makes it hand out other bytes for chosen shards,
-/// <see cref="Lost"/> makes chosen shards unobtainable.
+/// <see cref="Lost"/> makes chosen shards unobtainable. Safe for the concurrent placements and fetches a
+/// file's stripes and a directory's files make; tests read its collections once the operation ended.
 /// </summary>
 internal sealed class DictionaryShards(int peers = 20) : IShardSource, IShardPlacer
 {
     private readonly PeerId[] _peers = [.. Enumerable.Range(0, peers).Select(i => PeerId.Random(new Random(i)))];
     private readonly Dictionary<ShardId, byte[]> _shards = [];
+    private readonly Lock _gate = new();
 
     public Dictionary<ShardId, PeerId> HolderOf { get; } = [];
 
@@ -34,17 +36,34 @@ internal sealed class DictionaryShards(int peers = 20) : IShardSource, IShardPla
 
     public byte[] this[ShardId id]
     {
-        get => _shards[id];
-        set => _shards[id] = value;
+        get
+        {
+            lock (_gate)
+            {
+                return _shards[id];
+            }
+        }
+
+        set
+        {
+            lock (_gate)
+            {
+                _shards[id] = value;
+            }
+        }
     }
 
     public Task<byte[]> FetchAsync(ShardId id, CancellationToken cancellationToken)
     {
         BeforeFetch?.Invoke(id);
-        Fetches.Add(id);
-        if (Lost.Contains(id) || !_shards.TryGetValue(id, out var bytes))
+        byte[]? bytes;
+        lock (_gate)
         {
-            throw new ShardExchangeException(ShardRefusal.NotFound, $"No holder gave shard {id}.");
+            Fetches.Add(id);
+            if (Lost.Contains(id) || !_shards.TryGetValue(id, out bytes))
+            {
+                throw new ShardExchangeException(ShardRefusal.NotFound, $"No holder gave shard {id}.");
+            }
         }
 
         if (Lie.Contains(id))
@@ -59,7 +78,14 @@ internal sealed class DictionaryShards(int peers = 20) : IShardSource, IShardPla
 
     public Task<ShardLocation> LocateAsync(ShardId id, CancellationToken cancellationToken)
     {
-        var holders = HolderOf.TryGetValue(id, out var peer) ? [new HolderCandidate(peer, TransportAddress.Parse("tcp://192.0.2.1:4001"))] : Array.Empty<HolderCandidate>();
+        PeerId peer;
+        bool known;
+        lock (_gate)
+        {
+            known = HolderOf.TryGetValue(id, out peer);
+        }
+
+        var holders = known ? [new HolderCandidate(peer, TransportAddress.Parse("tcp://192.0.2.1:4001"))] : Array.Empty<HolderCandidate>();
         return Task.FromResult(HolderRanking.Rank(id, holders, RoundTrips));
     }
 
@@ -70,9 +96,13 @@ internal sealed class DictionaryShards(int peers = 20) : IShardSource, IShardPla
     public Task<IReadOnlyList<PeerId>> PlaceAsync(ShardId id, ReadOnlyMemory<byte> data, IReadOnlySet<PeerId> avoid, int holders, CancellationToken cancellationToken)
     {
         Assert.Equal(id, ShardId.Compute(data.Span));
-        _shards[id] = data.ToArray();
         var chosen = Order(id, avoid).Take(holders).ToList();
-        HolderOf[id] = chosen[0];
+        lock (_gate)
+        {
+            _shards[id] = data.ToArray();
+            HolderOf[id] = chosen[0];
+        }
+
         return Task.FromResult<IReadOnlyList<PeerId>>(chosen);
     }
 
