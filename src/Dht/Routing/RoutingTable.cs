@@ -1,4 +1,3 @@
-using System.Buffers;
 using Overlay.Crypto;
 using Overlay.Dht.Coordinates;
 
@@ -20,9 +19,8 @@ public sealed class RoutingTable
     private readonly Dictionary<NetworkGroup, int> _groupCounts = new();
     private readonly DhtOptions _options;
     private readonly DateTimeOffset _created;
+    private readonly EvictionPingBudget _evictionPings;
     private int _highestBucket = -1;
-    private double _evictionPings;
-    private DateTimeOffset _evictionPingsAt;
 
     /// <summary>Creates an empty table for <paramref name="self"/>.</summary>
     /// <param name="self">The local node's id; never stored as a contact.</param>
@@ -35,8 +33,7 @@ public sealed class RoutingTable
         Self = self;
         _options = options;
         _created = now;
-        _evictionPings = EvictionPingBurst;
-        _evictionPingsAt = now;
+        _evictionPings = new EvictionPingBudget(options.EvictionPingsPerMinute, now);
     }
 
     /// <summary>The local node's id.</summary>
@@ -204,7 +201,7 @@ public sealed class RoutingTable
             return new ObserveResult(ObserveOutcome.Cached, null);
         }
 
-        if (!TakeEvictionPing(now))
+        if (!_evictionPings.TryTake(now))
         {
             return new ObserveResult(ObserveOutcome.Cached, null);
         }
@@ -305,33 +302,6 @@ public sealed class RoutingTable
         {
             _groupCounts[group] = left;
         }
-    }
-
-    // A minute's worth of pings, and at least one, so a budget below one a minute still pings now and then.
-    private double EvictionPingBurst => Math.Max(1, _options.EvictionPingsPerMinute);
-
-    // Token bucket over the table's clock: refilled at EvictionPingsPerMinute, capped at one burst.
-    private bool TakeEvictionPing(DateTimeOffset now)
-    {
-        var rate = _options.EvictionPingsPerMinute;
-        if (rate <= 0)
-        {
-            return false;
-        }
-
-        if (now > _evictionPingsAt)
-        {
-            _evictionPings = Math.Min(EvictionPingBurst, _evictionPings + ((now - _evictionPingsAt).TotalMinutes * rate));
-            _evictionPingsAt = now;
-        }
-
-        if (_evictionPings < 1)
-        {
-            return false;
-        }
-
-        _evictionPings -= 1;
-        return true;
     }
 
     /// <summary>
@@ -442,64 +412,8 @@ public sealed class RoutingTable
     /// (ping-before-evict keeps older contacts, §2.2), so an answer to another node's FIND_NODE may name
     /// them: otherwise a late joiner whose bucket is full at its neighbours stays invisible to lookups.
     /// </summary>
-    public int FindClosest(PeerId target, Span<Contact> destination, bool includeReplacements)
-    {
-        var want = destination.Length;
-        if (want == 0 || Count == 0)
-        {
-            return 0;
-        }
-
-        PeerId[]? rented = null;
-        var distances = want <= 64 ? stackalloc PeerId[want] : (rented = ArrayPool<PeerId>.Shared.Rent(want)).AsSpan(0, want);
-        try
-        {
-            var count = 0;
-            var split = BucketIndexOf(target);
-            if (split >= BucketCount)
-            {
-                // target == Self: bucket i holds exactly the contacts at common-prefix length i.
-                for (var i = _highestBucket; i >= 0 && count < want; i--)
-                {
-                    count = Collect(_buckets[i], target, destination, distances, count, includeReplacements);
-                }
-
-                return count;
-            }
-
-            // Bucket `split` shares more than `split` bits with the target; every deeper bucket shares
-            // exactly `split`; a shallower bucket i shares exactly i. So visit split, then the deeper ones,
-            // then split-1 down to 0, and stop once the result is full: the rest are farther. (Bucket
-            // `split` alone usually fills the result when the target is far from us, which is most
-            // requests; then not one deeper contact needs looking at.)
-            count = Collect(_buckets[split], target, destination, distances, count, includeReplacements);
-
-            // The deeper buckets share exactly `split` bits with the target, so they come as one group:
-            // skipped whole when bucket `split` filled the result, otherwise visited whole (a later one
-            // may hold contacts closer than an earlier one).
-            if (count < want)
-            {
-                for (var i = split + 1; i <= _highestBucket; i++)
-                {
-                    count = Collect(_buckets[i], target, destination, distances, count, includeReplacements);
-                }
-            }
-
-            for (var i = Math.Min(split, _highestBucket + 1) - 1; i >= 0 && count < want; i--)
-            {
-                count = Collect(_buckets[i], target, destination, distances, count, includeReplacements);
-            }
-
-            return count;
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<PeerId>.Shared.Return(rented);
-            }
-        }
-    }
+    public int FindClosest(PeerId target, Span<Contact> destination, bool includeReplacements) =>
+        Count == 0 ? 0 : ClosestContacts.Find(_buckets, _highestBucket, BucketIndexOf(target), target, destination, includeReplacements);
 
     /// <summary>
     /// Writes the indices of buckets due for a refresh at <paramref name="now"/> (not looked up for
@@ -556,49 +470,6 @@ public sealed class RoutingTable
         var flip = (byte)(0x80 >> bit);
         id[fullBytes] = (byte)((self[fullBytes] & keepMask) | (~self[fullBytes] & flip) | (id[fullBytes] & ~keepMask & ~flip & 0xFF));
         return PeerId.FromBytes(id);
-    }
-
-    private static int Collect(KBucket? bucket, PeerId target, Span<Contact> destination, Span<PeerId> distances, int count, bool includeReplacements)
-    {
-        if (bucket is null)
-        {
-            return count;
-        }
-
-        count = Collect(bucket.Entries, target, destination, distances, count);
-        return includeReplacements ? Collect(bucket.CacheEntries, target, destination, distances, count) : count;
-    }
-
-    private static int Collect(ReadOnlySpan<Contact?> entries, PeerId target, Span<Contact> destination, Span<PeerId> distances, int count)
-    {
-        var want = destination.Length;
-        for (var e = 0; e < entries.Length; e++)
-        {
-            var c = entries[e]!;
-            var d = c.Id.Xor(target);
-            if (count == want && d >= distances[count - 1])
-            {
-                continue;
-            }
-
-            // Insertion into a short sorted prefix: k is small, so this beats a heap.
-            var pos = count < want ? count : want - 1;
-            while (pos > 0 && distances[pos - 1] > d)
-            {
-                distances[pos] = distances[pos - 1];
-                destination[pos] = destination[pos - 1];
-                pos--;
-            }
-
-            distances[pos] = d;
-            destination[pos] = c;
-            if (count < want)
-            {
-                count++;
-            }
-        }
-
-        return count;
     }
 
     private ObserveOutcome? CheckDiversity(KBucket b, NetworkGroup group)
