@@ -16,7 +16,7 @@ public sealed class RoutingTable
     public const int BucketCount = 256;
 
     private readonly KBucket?[] _buckets = new KBucket?[BucketCount];
-    private readonly Dictionary<NetworkGroup, int> _groupCounts = new();
+    private readonly NetworkGroupCounts _groupCounts = new();
     private readonly DhtOptions _options;
     private readonly DateTimeOffset _created;
     private readonly EvictionPingBudget _evictionPings;
@@ -245,7 +245,7 @@ public sealed class RoutingTable
         var victim = b.Entry(slowest);
         if (victim.Group != newcomer.Group && !newcomer.Group.IsUnknown &&
             (b.CountGroup(newcomer.Group) >= _options.MaxContactsPerGroupPerBucket ||
-             _groupCounts.GetValueOrDefault(newcomer.Group) >= _options.MaxContactsPerGroupInTable))
+             _groupCounts.Of(newcomer.Group) >= _options.MaxContactsPerGroupInTable))
         {
             return false;
         }
@@ -257,7 +257,7 @@ public sealed class RoutingTable
 
         b.RemoveAt(slowest);
         Count--;
-        Uncount(victim.Group);
+        _groupCounts.Remove(victim.Group);
         Insert(b, newcomer);
         b.AddToCache(victim);
         return true;
@@ -284,24 +284,6 @@ public sealed class RoutingTable
         }
 
         return 0;
-    }
-
-    private void Uncount(NetworkGroup group)
-    {
-        if (group.IsUnknown)
-        {
-            return;
-        }
-
-        var left = _groupCounts[group] - 1;
-        if (left == 0)
-        {
-            _groupCounts.Remove(group);
-        }
-        else
-        {
-            _groupCounts[group] = left;
-        }
     }
 
     /// <summary>
@@ -484,7 +466,7 @@ public sealed class RoutingTable
             return ObserveOutcome.RejectedGroupLimitInBucket;
         }
 
-        if (_groupCounts.TryGetValue(group, out var inTable) && inTable >= _options.MaxContactsPerGroupInTable)
+        if (_groupCounts.Of(group) >= _options.MaxContactsPerGroupInTable)
         {
             return ObserveOutcome.RejectedGroupLimitInTable;
         }
@@ -496,10 +478,7 @@ public sealed class RoutingTable
     {
         b.Append(c);
         Count++;
-        if (!c.Group.IsUnknown)
-        {
-            _groupCounts[c.Group] = _groupCounts.GetValueOrDefault(c.Group) + 1;
-        }
+        _groupCounts.Add(c.Group);
     }
 
     private void EvictAndPromote(KBucket b, Contact victim)
@@ -512,7 +491,7 @@ public sealed class RoutingTable
 
         b.RemoveAt(at);
         Count--;
-        Uncount(victim.Group);
+        _groupCounts.Remove(victim.Group);
         ContactEvicted?.Invoke(victim.Id);
 
         if (b.PendingPing == victim)
