@@ -60,10 +60,12 @@ public static class LoadedLatencyCommand
 
         // Process CPU time (both nodes live in this process) is the cost of the bytes whatever else runs on the host.
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var switchesBefore = ContextSwitches.Count();
         var alone = Stopwatch.StartNew();
         await BulkAsync(connection, total);
         var aloneRate = total / (1024.0 * 1024.0) / alone.Elapsed.TotalSeconds;
         var cpuPerGiB = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / gibibytes;
+        var switchesPerMiB = (ContextSwitches.Count() - switchesBefore) / (gibibytes * 1024.0);
 
         var loaded = new List<double>(200_000);
         var bulkClock = Stopwatch.StartNew();
@@ -84,7 +86,7 @@ public static class LoadedLatencyCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}, during a {gibibytes} GiB bulk stream on the same connection: {loaded.Count} requests, p50 {loaded50:F0} us, p99 {loaded99:F0} us; p99 loaded/idle {loaded99 / idle99:F2}x"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name}, bulk stream: {aloneRate:F0} MiB/s alone ({cpuPerGiB:F2} s CPU per GiB, {(split ? "asking node" : "both ends")}), {loadedRate:F0} MiB/s beside the requests"));
+            $"{name}, bulk stream: {aloneRate:F0} MiB/s alone ({cpuPerGiB:F2} s CPU per GiB, {switchesPerMiB:F1} voluntary context switches per MiB, {(split ? "asking node" : "both ends")}), {loadedRate:F0} MiB/s beside the requests"));
         if (child is not null)
         {
             await connection.CloseAsync();

@@ -23,10 +23,12 @@ public readonly record struct FrameHeader(FrameType Type, FrameFlags Flags, uint
     public const byte CurrentVersion = 2;
 
     /// <summary>
-    /// Largest bulk frame on the wire, header included: 16 KiB, one TLS record. A control frame queued
-    /// behind bulk data waits for at most one such frame on TCP+TLS.
+    /// Largest bulk frame on the wire, header included: 64 KiB, four full TLS records. A control frame
+    /// queued behind bulk data waits for at most one such frame in the sender's queues; over TCP the
+    /// stream window (64 KiB by default) bounds what already sits in the sockets ahead of it. A link
+    /// may cut bulk frames smaller (<see cref="Mux.IFrameLink.BulkFrameBytes"/>).
     /// </summary>
-    public const int BulkFrameBytes = 16 * 1024;
+    public const int BulkFrameBytes = 64 * 1024;
 
     /// <summary>Header plus payload length in bytes.</summary>
     public int FrameLength => Size + PayloadLength;

@@ -31,6 +31,17 @@ internal sealed class InMemoryLink : IFrameLink
 
     public MuxConnection? Connection { get; set; }
 
+    /// <summary>
+    /// 16 KiB bulk frames. A simulated link takes one write at a time, so a control frame behind bulk
+    /// waits for exactly the frame being written; a real TCP sender's socket buffers hold up to a
+    /// stream window ahead of it whatever the frame size, and it uses the larger frames for their lower
+    /// cost per byte.
+    /// </summary>
+    public int BulkFrameBytes => SimulatedBulkFrameBytes;
+
+    /// <summary>The bulk frame size of simulated links, header included.</summary>
+    internal const int SimulatedBulkFrameBytes = 16 * 1024;
+
     private InMemoryNetwork Network => _local.Network;
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken)

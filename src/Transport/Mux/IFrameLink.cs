@@ -1,3 +1,5 @@
+using Overlay.Transport.Framing;
+
 namespace Overlay.Transport.Mux;
 
 /// <summary>
@@ -12,6 +14,13 @@ internal interface IFrameLink
 
     /// <summary>Ends the link after everything written so far has left (graceful close).</summary>
     ValueTask ShutdownAsync();
+
+    /// <summary>
+    /// The largest bulk frame this link is given, header included, at most
+    /// <see cref="FrameHeader.BulkFrameBytes"/>: the most a control frame waits for in the sender's
+    /// queues once a bulk frame is being written.
+    /// </summary>
+    int BulkFrameBytes => FrameHeader.BulkFrameBytes;
 
     /// <summary>Tears the link down at once; idempotent.</summary>
     void Abort();

@@ -51,7 +51,7 @@ internal sealed class MuxConnection : ITransportConnection
         _time = time;
         _logger = logger;
         _lastActivity = time.GetTimestamp();
-        MaxStreamChunk = Math.Min(options.MaxFrameBytes, FrameHeader.BulkFrameBytes) - FrameHeader.Size;
+        MaxStreamChunk = Math.Min(options.MaxFrameBytes, Math.Min(link.BulkFrameBytes, FrameHeader.BulkFrameBytes)) - FrameHeader.Size;
         _writer = new BatchingWriter(link, time, options.BatchWindow, options.MaxBatchBytes, options.MaxQueuedSendBytes, OnLinkFault);
         _inbound = new InboundServer(this, protocols, options, logger);
         _streams = new MuxStreamTable(this, options, isInitiator);
@@ -77,7 +77,7 @@ internal sealed class MuxConnection : ITransportConnection
 
     public long LastActivityTimestamp => Interlocked.Read(ref _lastActivity);
 
-    /// <summary>Largest StreamData payload sent: one bulk frame (<see cref="FrameHeader.BulkFrameBytes"/>) with its header.</summary>
+    /// <summary>Largest StreamData payload sent: one bulk frame of the link (<see cref="IFrameLink.BulkFrameBytes"/>) with its header.</summary>
     internal int MaxStreamChunk { get; }
 
     /// <summary>The link under this connection (tests inject raw bytes through it).</summary>

@@ -13,6 +13,12 @@ namespace Overlay.Transport.Mux;
 /// </summary>
 internal sealed class MuxStream : TransportStream
 {
+    /// <summary>
+    /// The least credit a sender uses for less than a whole frame: a quarter of the protocol's initial
+    /// window, so more than half of any window is outstanding while it waits (the peer grants at half).
+    /// </summary>
+    private const int MinPartialChunk = MuxConnection.InitialWindow / 4;
+
     private readonly MuxConnection _owner;
     private readonly object _lock = new();
     private readonly Pipe _inbound;
@@ -108,6 +114,14 @@ internal sealed class MuxStream : TransportStream
                 }
 
                 chunk = (int)Math.Min(Math.Min(_sendCredit, buffer.Length), maxChunk);
+                if (chunk < Math.Min(buffer.Length, maxChunk) && chunk < MinPartialChunk)
+                {
+                    // Too little credit for the next whole frame: wait for the grant rather than send
+                    // a sliver in a frame (and a wake-up of the reader) of its own. The grant comes: the
+                    // peer grants once it has read half its window, and all but this little is unread.
+                    chunk = 0;
+                }
+
                 if (chunk == 0)
                 {
                     _creditWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,5 +1,4 @@
 using Overlay.Crypto;
-using Overlay.Transport.Framing;
 using Overlay.Transport.InMemory;
 using Overlay.Transport.Tests.Contract;
 
@@ -66,7 +65,7 @@ public sealed class TrafficClassTests
         var roundTrip = RoundTripBesideAStream(TestProtocols.Bulk);
 
         // Two link delays, the request and answer themselves, and at most one 16 KiB bulk frame ahead.
-        var oneBulkFrame = TimeSpan.FromTicks(FrameHeader.BulkFrameBytes * TimeSpan.TicksPerSecond / BytesPerSecond);
+        var oneBulkFrame = TimeSpan.FromTicks(InMemoryLink.SimulatedBulkFrameBytes * TimeSpan.TicksPerSecond / BytesPerSecond);
         Assert.InRange(roundTrip, 2 * OneWay, (2 * OneWay) + oneBulkFrame + TimeSpan.FromMilliseconds(1));
     }
 
