@@ -61,6 +61,12 @@ public sealed partial class ClusterReport
     /// <summary>How many peers took each successful put.</summary>
     public List<double> StoredOn { get; } = [];
 
+    /// <summary>Connections each daemon's pool held just before the puts (control API <c>status</c>).</summary>
+    public IReadOnlyList<int> ConnectionsBeforePuts { get; set; } = [];
+
+    /// <summary>Connections each daemon's pool held just after the puts.</summary>
+    public IReadOnlyList<int> ConnectionsAfterPuts { get; set; } = [];
+
     /// <summary>CPU used by all daemons together during the put phase, divided by the puts.</summary>
     public TimeSpan NetworkCpuPerPut { get; set; }
 
@@ -115,6 +121,14 @@ public sealed partial class ClusterReport
         {
             output.WriteLine($"puts: {Puts.Describe("ok")}");
             output.WriteLine(string.Create(c, $"put stored on: min/median {Min(StoredOn):0}/{Percentiles.Of(StoredOn, 50):0} peers; network CPU per put {NetworkCpuPerPut.TotalMilliseconds:0.0} ms"));
+            if (ConnectionsBeforePuts.Count > 0 && ConnectionsAfterPuts.Count > 0)
+            {
+                var before = ConnectionsBeforePuts.Select(x => (double)x).ToArray();
+                var after = ConnectionsAfterPuts.Select(x => (double)x).ToArray();
+                output.WriteLine(string.Create(c,
+                    $"connections held per daemon (median) before puts {Percentiles.Of(before, 50):0}, after {Percentiles.Of(after, 50):0}; all daemons {before.Sum():0} -> {after.Sum():0} ({(after.Sum() - before.Sum()) / Puts.Attempted:0.0} more per put)"));
+            }
+
             output.WriteLine($"gets: {Gets.Describe("found")}");
             output.WriteLine($"rss after puts and gets: {Megabytes(ResidentBytesAfterOperations)}");
             if (CliGets.Attempted > 0)

@@ -66,7 +66,9 @@ public sealed class ClusterRunner
             if (_options.Puts > 0)
             {
                 _progress.WriteLine("putting");
+                report.ConnectionsBeforePuts = await ConnectionCountsAsync(daemons, cancellationToken);
                 var keys = await PutAsync(daemons, report, cancellationToken);
+                report.ConnectionsAfterPuts = await ConnectionCountsAsync(daemons, cancellationToken);
                 await GetAsync(daemons, keys, report.Gets, cancellationToken);
                 report.ResidentBytesAfterOperations = [.. daemons.Select(d => d.ResidentBytes())];
                 if (_options.CliGets > 0 && keys.Count > 0)
@@ -174,6 +176,25 @@ public sealed class ClusterRunner
             // Still starting its control API, or busy: counts as not joined this round.
             return 0;
         }
+    }
+
+    /// <summary>Connections each daemon's pool holds (its <c>status</c>), after the CPU of a put phase was read; 0 for a daemon that did not answer.</summary>
+    private static async Task<int[]> ConnectionCountsAsync(List<Daemon> daemons, CancellationToken cancellationToken)
+    {
+        var counts = new int[daemons.Count];
+        await Task.WhenAll(daemons.Select(async d =>
+        {
+            try
+            {
+                var reply = await d.ControlAsync(new JsonObject { ["command"] = "status" }, ControlTimeout, cancellationToken);
+                counts[d.Index] = reply["connections"] is JsonValue v && v.TryGetValue<int>(out var n) ? n : 0;
+            }
+            catch (ControlClientException)
+            {
+                // Busy or gone: counted as none.
+            }
+        }));
+        return counts;
     }
 
     private async Task MeasureIdleAsync(List<Daemon> daemons, ClusterReport report, CancellationToken cancellationToken)

@@ -191,6 +191,8 @@ internal sealed partial class Daemon : IDisposable
 
         info.ArgumentList.Add("--data-dir");
         info.ArgumentList.Add(DataDirectory);
+        // As ./overlay runs every command but 'run': with tiered compilation, which the daemon's runtime settings turn off.
+        info.Environment["DOTNET_TieredCompilation"] = "1";
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var error = process.StandardError.ReadToEndAsync(cancellationToken);
