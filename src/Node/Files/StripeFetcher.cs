@@ -44,9 +44,16 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
             var locations = await LocateAsync(manifest, stripe, done.Token);
             // OrderBy is stable: among equal round trips (or none measured) data shards come before parity.
             var order = Enumerable.Range(0, n).OrderBy(i => locations[i].RoundTripMs).ToArray();
-            for (; next < k; next++)
+            // Shards with the same bytes share an id: one fetch of it fills every position it has.
+            var positions = Enumerable.Range(0, n).ToLookup(i => locations[i].Id);
+            var asked = new HashSet<ShardId>();
+            var covered = 0;
+            while (covered < k)
             {
-                running.Add((FetchShardAsync(manifest, stripe, locations[order[next]], length, progress, done.Token), order[next]));
+                if (!AskNext())
+                {
+                    break;
+                }
             }
 
             while (got < k)
@@ -65,11 +72,10 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
 #pragma warning restore CA1849
                 if (finished == timer)
                 {
-                    if (next < n)
+                    if (AskNext())
                     {
                         progress.Hedged();
                         metrics.Hedged();
-                        running.Add((FetchShardAsync(manifest, stripe, locations[order[next]], length, progress, done.Token), order[next++]));
                     }
 
                     continue;
@@ -80,18 +86,35 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
                 running.RemoveAt(at);
                 if (await task is { } bytes)
                 {
-                    shards[index] = bytes;
-                    present[index] = true;
-                    got++;
+                    foreach (var position in positions[locations[index].Id])
+                    {
+                        shards[position] = bytes;
+                        present[position] = true;
+                        got++;
+                    }
                 }
                 else
                 {
                     failures.Add($"shard {index}: no holder gave it or it did not verify");
-                    if (next < n)
+                    AskNext();
+                }
+            }
+
+            // Asks for the next shard in rank whose id is not asked yet; false when none is left.
+            bool AskNext()
+            {
+                for (; next < n; next++)
+                {
+                    var location = locations[order[next]];
+                    if (asked.Add(location.Id))
                     {
-                        running.Add((FetchShardAsync(manifest, stripe, locations[order[next]], length, progress, done.Token), order[next++]));
+                        covered += positions[location.Id].Count();
+                        running.Add((FetchShardAsync(manifest, stripe, location, length, progress, done.Token), order[next++]));
+                        return true;
                     }
                 }
+
+                return false;
             }
         }
         finally
@@ -147,7 +170,8 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
             return [.. ids.Select(ShardLocation.Unknown)];
         }
 
-        return await Task.WhenAll(ids.Select(async id =>
+        // Shards with the same bytes share an id, looked up once.
+        var found = await Task.WhenAll(ids.Distinct().Select(async id =>
         {
             try
             {
@@ -160,6 +184,8 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
                 return ShardLocation.Unknown(id);
             }
         }));
+        var byId = found.ToDictionary(l => l.Id);
+        return [.. ids.Select(id => byId[id])];
     }
 
     /// <summary>The shard's bytes when a holder gave them and they match the id and length; null otherwise (counted).</summary>

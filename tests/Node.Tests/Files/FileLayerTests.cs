@@ -108,6 +108,24 @@ public sealed class FileLayerTests : IDisposable
     }
 
     [Fact]
+    public async Task Store_AStripeWithRepeatedShards_PlacesEachIdOnceOnAsManyHoldersAsPositions_AndFetchFetchesItOnce()
+    {
+        // A first stripe of zeros (all six shards alike, parity too), then random bytes.
+        var data = new byte[100_000];
+        new Random(5).NextBytes(data.AsSpan(64 << 10));
+        var stored = await StoreAsync(data, "sparse.img");
+
+        var zeros = stored.Manifest.Shard(0, 0);
+        Assert.All(Enumerable.Range(0, 6), i => Assert.Equal(zeros, stored.Manifest.Shard(0, i)));
+        Assert.Equal([6], _shards.HoldersAsked[zeros]);
+        Assert.All(Enumerable.Range(0, 6), i => Assert.Equal([1], _shards.HoldersAsked[stored.Manifest.Shard(1, i)]));
+
+        var result = await Fetcher().FetchAsync(stored.ContentId, _root, null, new TransferProgress(), CancellationToken.None);
+        Assert.Equal(data, File.ReadAllBytes(result.Path));
+        Assert.Single(_shards.Fetches, zeros);
+    }
+
+    [Fact]
     public async Task Store_AnEmptyFile_FetchesBackEmpty()
     {
         var stored = await StoreAsync([], "empty");
