@@ -45,6 +45,9 @@ internal sealed class WholeNodeNetwork : IDisposable
 
     public InMemoryTransport[] Transports { get; }
 
+    /// <summary>The meter factory every node's meters come from (one per name, as in one process).</summary>
+    public IMeterFactory Meters => _meters;
+
     /// <summary>
     /// Builds node <paramref name="index"/>, not started; <paramref name="bootstrap"/> is the address it joins through (none for the first).
     /// A node that takes the place of one that left gives the next <paramref name="generation"/>, so its random source is its own.
