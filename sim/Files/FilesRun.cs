@@ -36,7 +36,7 @@ internal sealed class FilesRun(FilesSettings settings, LatencyMatrix matrix, Tex
 
         var random = new Random(settings.Seed + 1);
         var (storer, fetcher, refetcher) = ThreeDistinct(random, nodes);
-        var options = new FilesOptions { ChunkBytes = settings.ChunkBytes, DataShards = settings.DataShards, ParityShards = settings.ParityShards };
+        var options = new FilesOptions { ChunkBytes = settings.ChunkBytes, DataShards = settings.DataShards, ParityShards = settings.ParityShards, ParallelShards = settings.ParallelShards };
         var root = Directory.CreateTempSubdirectory("overlay-sim-files").FullName;
         var figures = new List<FileFigures>();
         var formation = TimeSpan.Zero;
@@ -51,7 +51,7 @@ internal sealed class FilesRun(FilesSettings settings, LatencyMatrix matrix, Tex
                 }
 
                 formation = clock.Elapsed;
-                output.WriteLine(Invariant($"formed {nodes} whole nodes in {formation.TotalSeconds:F0} s virtual, {wall.Elapsed.TotalSeconds:F1} s wall; links {settings.LinkBytesPerSecond * 8 / 1e6:F0} Mbit/s each way per connection; code {settings.DataShards}+{settings.ParityShards}, {settings.ChunkBytes >> 10} KiB stripes"));
+                output.WriteLine(Invariant($"formed {nodes} whole nodes in {formation.TotalSeconds:F0} s virtual, {wall.Elapsed.TotalSeconds:F1} s wall; links {settings.LinkBytesPerSecond * 8 / 1e6:F0} Mbit/s each way per connection; code {settings.DataShards}+{settings.ParityShards}, {settings.ChunkBytes >> 10} KiB stripes, {settings.ParallelShards} shard transfers at once"));
                 output.WriteLine(Invariant($"node {storer} stores, node {fetcher} fetches, node {refetcher} fetches again after the kill"));
                 using var storing = Files(whole, identities, storer, options, root, clock);
                 using var fetching = Files(whole, identities, fetcher, options, root, clock);

@@ -18,6 +18,9 @@ internal sealed record FilesSettings
     /// <summary>Bytes per stripe (the daemon's default, 4 MiB).</summary>
     public int ChunkBytes { get; init; } = 4 << 20;
 
+    /// <summary>Shard transfers at once (the daemon's <c>Files:ParallelShards</c>).</summary>
+    public int ParallelShards { get; init; } = new Overlay.Node.Configuration.FilesOptions().ParallelShards;
+
     /// <summary>Serialisation rate of every simulated connection, each direction, in bytes per second (0: unlimited).</summary>
     public long LinkBytesPerSecond { get; init; } = 100_000_000 / 8;
 
