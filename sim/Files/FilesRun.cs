@@ -28,7 +28,7 @@ internal sealed class FilesRun(FilesSettings settings, LatencyMatrix matrix, Tex
             new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix), new LinkProfile(TimeSpan.Zero, BytesPerSecond: settings.LinkBytesPerSecond)));
         var wall = Stopwatch.StartNew();
         var nodes = settings.Nodes;
-        using var whole = new WholeNodeNetwork(net, nodes, DhtNetworkRun.DefaultOptions(preferLowLatency: true), new TransportOptions(), settings.Seed);
+        using var whole = new WholeNodeNetwork(net, nodes, DhtNetworkRun.DefaultOptions(preferLowLatency: true), new TransportOptions { StreamWindowBytes = settings.StreamWindowBytes }, settings.Seed);
         var keys = new Random(settings.Seed);
         var identities = Enumerable.Range(0, nodes).Select(_ => NodeIdentity.FromRandom(keys)).ToArray();
         var limit = TimeSpan.FromHours(24);
@@ -51,7 +51,7 @@ internal sealed class FilesRun(FilesSettings settings, LatencyMatrix matrix, Tex
                 }
 
                 formation = clock.Elapsed;
-                output.WriteLine(Invariant($"formed {nodes} whole nodes in {formation.TotalSeconds:F0} s virtual, {wall.Elapsed.TotalSeconds:F1} s wall; links {settings.LinkBytesPerSecond * 8 / 1e6:F0} Mbit/s each way per connection; code {settings.DataShards}+{settings.ParityShards}, {settings.ChunkBytes >> 10} KiB stripes, {settings.ParallelShards} shard transfers at once"));
+                output.WriteLine(Invariant($"formed {nodes} whole nodes in {formation.TotalSeconds:F0} s virtual, {wall.Elapsed.TotalSeconds:F1} s wall; links {settings.LinkBytesPerSecond * 8 / 1e6:F0} Mbit/s each way per connection; code {settings.DataShards}+{settings.ParityShards}, {settings.ChunkBytes >> 10} KiB stripes, {settings.ParallelShards} shard transfers at once, {settings.StreamWindowBytes >> 10} KiB stream windows"));
                 output.WriteLine(Invariant($"node {storer} stores, node {fetcher} fetches, node {refetcher} fetches again after the kill"));
                 using var storing = Files(whole, identities, storer, options, root, clock);
                 using var fetching = Files(whole, identities, fetcher, options, root, clock);

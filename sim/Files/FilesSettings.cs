@@ -1,3 +1,5 @@
+using Overlay.Transport;
+
 namespace Overlay.Sim.Files;
 
 /// <summary>What <see cref="FilesRun"/> does: the network, the files, the code and each link's rate.</summary>
@@ -20,6 +22,9 @@ internal sealed record FilesSettings
 
     /// <summary>Shard transfers at once (the daemon's <c>Files:ParallelShards</c>).</summary>
     public int ParallelShards { get; init; } = new Overlay.Node.Configuration.FilesOptions().ParallelShards;
+
+    /// <summary>Each stream's receive window (the daemon's <c>Transport:StreamWindowBytes</c>): at most this many bytes of a shard are in flight per round trip.</summary>
+    public int StreamWindowBytes { get; init; } = new TransportOptions().StreamWindowBytes;
 
     /// <summary>Serialisation rate of every simulated connection, each direction, in bytes per second (0: unlimited).</summary>
     public long LinkBytesPerSecond { get; init; } = 100_000_000 / 8;

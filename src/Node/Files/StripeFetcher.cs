@@ -22,7 +22,7 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
     // (a fetcher serves one operation): a dead holder keeps its place in the routing table, and its round
     // trip, until the table notices, so its other shards would be ranked first and each cost a timeout
     // or a hedge. Their shards are asked for last.
-    private readonly HashSet<PeerId> _failedHolders = [];
+    private readonly HashSet<PeerId> _avoided = [];
 
     /// <summary>How long a shard may take before another is asked for as well.</summary>
     public TimeSpan HedgeAfter => hedgeAfter;
@@ -158,12 +158,20 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
         return Assemble(manifest, stripe, codec, shards, present, length);
     }
 
-    /// <summary>Whether every holder known for the shard failed to give a shard earlier in this fetch.</summary>
+    /// <summary>Whether every holder known for the shard failed earlier in this fetch.</summary>
     private bool AllFailed(ShardLocation location)
     {
-        lock (_failedHolders)
+        lock (_avoided)
         {
-            return location.Holders.Count > 0 && location.Holders.All(h => _failedHolders.Contains(h.Peer));
+            return location.Holders.Count > 0 && location.Holders.All(h => _avoided.Contains(h.Peer));
+        }
+    }
+
+    private void Avoid(IEnumerable<PeerId> holders)
+    {
+        lock (_avoided)
+        {
+            _avoided.UnionWith(holders);
         }
     }
 
@@ -253,10 +261,7 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
         {
             if (e is ShardExchangeException { Attempts: { Count: > 0 } attempts })
             {
-                lock (_failedHolders)
-                {
-                    _failedHolders.UnionWith(attempts.Where(a => a.Refusal == ShardRefusal.Failed).Select(a => a.Peer));
-                }
+                Avoid(attempts.Where(a => a.Refusal == ShardRefusal.Failed).Select(a => a.Peer));
             }
 
             progress.ShardFailed();
