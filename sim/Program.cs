@@ -25,6 +25,11 @@ if (args.Length > 0 && args[0] == "churn")
     return Overlay.Sim.Churn.ChurnCommand.Run(args[1..], Console.Out, Console.Error);
 }
 
+if (args.Length > 0 && args[0] == "files")
+{
+    return Overlay.Sim.Files.FilesCommand.Run(args[1..], Console.Out, Console.Error);
+}
+
 if (args.Length > 0 && args[0] == "trust")
 {
     return Overlay.Sim.Trust.TrustCommand.Run(args[1..], Console.Out, Console.Error);
@@ -37,6 +42,7 @@ if (args.Length == 0 || (args[0] != "dht" && args[0] != "node"))
     Console.Error.WriteLine(Overlay.Sim.Trust.TrustExchangeCommand.Usage);
     Console.Error.WriteLine(RepairCommand.Usage);
     Console.Error.WriteLine(Overlay.Sim.Churn.ChurnCommand.Usage);
+    Console.Error.WriteLine(Overlay.Sim.Files.FilesCommand.Usage);
     Console.Error.WriteLine("usage: Overlay.Sim dht|node [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown] [--progress] [--no-latency-preference] [--silent-failures] [--option NAME=VALUE (a DhtOptions property, e.g. HedgeFactor=0)]...");
     return 2;
 }

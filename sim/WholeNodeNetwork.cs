@@ -45,6 +45,9 @@ internal sealed class WholeNodeNetwork : IDisposable
 
     public InMemoryTransport[] Transports { get; }
 
+    /// <summary>The meter factory every node's meters come from (one per name, as in one process).</summary>
+    public IMeterFactory Meters => _meters;
+
     /// <summary>
     /// Builds node <paramref name="index"/>, not started; <paramref name="bootstrap"/> is the address it joins through (none for the first).
     /// A node that takes the place of one that left gives the next <paramref name="generation"/>, so its random source is its own.
@@ -52,7 +55,8 @@ internal sealed class WholeNodeNetwork : IDisposable
     public void Build(int index, NodeIdentity identity, string? bootstrap, int generation = 0) =>
         Nodes[index] = NodeComposition.Build(InMemoryNodeParts.Create(
             _net, new NodeIdentityHolder(identity, createdThisStart: false), (_seed * 7919) + index + (generation * 1_000_003), bootstrap, t => Transports[index] = t,
-            _dht, _meters, NullLoggerFactory.Instance, _transport.IdleTimeout, shardExchange: _shardExchange));
+            _dht, _meters, NullLoggerFactory.Instance, _transport.IdleTimeout, shardExchange: _shardExchange,
+            streamWindowBytes: _transport.StreamWindowBytes));
 
     /// <summary>Builds and starts node 0 (on its own), then builds every other node, not started, to join through it.</summary>
     public void StartFirstBuildRest(IReadOnlyList<NodeIdentity> identities, TimeSpan limit)

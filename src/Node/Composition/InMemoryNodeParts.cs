@@ -36,10 +36,11 @@ public static class InMemoryNodeParts
     /// <param name="dhtHost">Join, maintenance and snapshot intervals; the daemon's defaults when null.</param>
     /// <param name="shardExchange">The <c>ShardExchange</c> section (quotas, replicas, placement, maintenance intervals); the daemon's defaults when null.</param>
     /// <param name="placement">Trust and placement settings; the daemon's defaults when null.</param>
+    /// <param name="streamWindowBytes">Each stream's receive window (<c>Transport:StreamWindowBytes</c>); the transport default when null.</param>
     public static NodeParts Create(
         InMemoryNetwork network, NodeIdentityHolder identity, int seed, string? bootstrap, Action<InMemoryTransport> transportCreated,
         DhtOptions dht, IMeterFactory meterFactory, ILoggerFactory loggerFactory, TimeSpan? idleTimeout = null, DhtHostOptions? dhtHost = null,
-        ShardExchangeOptions? shardExchange = null, Overlay.Placement.PlacementOptions? placement = null)
+        ShardExchangeOptions? shardExchange = null, Overlay.Placement.PlacementOptions? placement = null, int? streamWindowBytes = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(identity);
@@ -52,6 +53,11 @@ public static class InMemoryNodeParts
         if (idleTimeout is { } idle)
         {
             transport.IdleTimeout = idle;
+        }
+
+        if (streamWindowBytes is { } window)
+        {
+            transport.StreamWindowBytes = window;
         }
 
         var name = identity.Identity.PeerId.ToString();

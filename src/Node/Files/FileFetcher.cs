@@ -25,6 +25,9 @@ public sealed class FileFetcher(IShardSource source, StripeFetcher stripes, File
     /// <summary>Suffix of the sidecar beside the partial file.</summary>
     public const string StateSuffix = ".overlay-part.state";
 
+    /// <summary>Stripes whose holders are looked up ahead of those being fetched.</summary>
+    internal const int StripesLocatedAhead = 4;
+
     private readonly Func<string, Stream> _openPartial = openPartial ?? OpenPartial;
 
     /// <summary>Fetches and verifies the file manifest of <paramref name="contentId"/>.</summary>
@@ -249,10 +252,22 @@ public sealed class FileFetcher(IShardSource source, StripeFetcher stripes, File
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var inFlight = new List<Task>();
         var parallel = Math.Max(1, options.ParallelShards / manifest.DataShards);
+        // Locating a stripe's holders is k + m provider lookups: several round trips and no bytes. The
+        // next stripes are located while this one's shards move, so on a wide-area network the
+        // transfers, not the lookups, set the pace (docs/FILES.md "Fetch").
+        var located = new Dictionary<int, Task<ShardLocation[]>>();
         try
         {
-            foreach (var stripe in todo)
+            for (var i = 0; i < todo.Count; i++)
             {
+                for (var j = i; j < Math.Min(todo.Count, i + parallel + StripesLocatedAhead); j++)
+                {
+                    if (!located.ContainsKey(todo[j]))
+                    {
+                        located[todo[j]] = stripes.LocateAsync(manifest, todo[j], failed.Token);
+                    }
+                }
+
                 if (inFlight.Count >= parallel)
                 {
                     var finished = await Task.WhenAny(inFlight);
@@ -260,7 +275,8 @@ public sealed class FileFetcher(IShardSource source, StripeFetcher stripes, File
                     await finished;
                 }
 
-                inFlight.Add(FetchStripeAsync(stripe));
+                located.Remove(todo[i], out var where);
+                inFlight.Add(FetchStripeAsync(todo[i], where!));
             }
 
             await Task.WhenAll(inFlight);
@@ -281,10 +297,18 @@ public sealed class FileFetcher(IShardSource source, StripeFetcher stripes, File
 
             throw;
         }
-
-        async Task FetchStripeAsync(int stripe)
+        finally
         {
-            var bytes = await stripes.FetchAsync(manifest, stripe, codec, progress, failed.Token);
+            // Lookups started for stripes never fetched end quietly.
+            foreach (var lookup in located.Values)
+            {
+                _ = lookup.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
+
+        async Task FetchStripeAsync(int stripe, Task<ShardLocation[]> where)
+        {
+            var bytes = await stripes.FetchAsync(manifest, stripe, where, codec, progress, failed.Token);
             await writeLock.WaitAsync(failed.Token);
             try
             {

@@ -190,30 +190,49 @@ public sealed class FileStorer(NodeIdentity identity, IShardPlacer placer, Conte
     private async Task PlaceStripeAsync(
         ShardId[] ids, Memory<byte>[] shards, int bytes, HashSet<PeerId> allHolders, SemaphoreSlim gate, TransferProgress progress, CancellationToken cancellationToken)
     {
-        // Each shard's first choice is decided before any transfer starts, so the choices of one stripe
-        // are spread over distinct peers however the transfers then interleave.
-        var assigned = new PeerId?[ids.Length];
-        var used = new HashSet<PeerId>();
+        // Shards with the same bytes (a run of zeros, say) share one id, and a holder of that id serves
+        // every position it fills. So an id that fills c positions is placed on c holders
+        // (× HoldersPerShard): losing one peer still costs the stripe at most one position, and the
+        // stripe takes the space it would with distinct shards.
+        var positions = new Dictionary<ShardId, int>();
+        var first = new List<int>();
         for (var i = 0; i < ids.Length; i++)
         {
-            assigned[i] = placer.Preferred(ids[i], used);
-            if (assigned[i] is { } peer)
+            if (positions.TryGetValue(ids[i], out var count))
+            {
+                positions[ids[i]] = count + 1;
+            }
+            else
+            {
+                positions[ids[i]] = 1;
+                first.Add(i);
+            }
+        }
+
+        // Each shard's first choice is decided before any transfer starts, so the choices of one stripe
+        // are spread over distinct peers however the transfers then interleave.
+        var assigned = new PeerId?[first.Count];
+        var used = new HashSet<PeerId>();
+        for (var j = 0; j < first.Count; j++)
+        {
+            assigned[j] = placer.Preferred(ids[first[j]], used);
+            if (assigned[j] is { } peer)
             {
                 used.Add(peer);
             }
         }
 
-        var tasks = new Task[ids.Length];
-        for (var i = 0; i < ids.Length; i++)
+        var tasks = new Task[first.Count];
+        for (var j = 0; j < first.Count; j++)
         {
-            var index = i;
+            var index = first[j];
             var avoid = new HashSet<PeerId>(used);
-            if (assigned[index] is { } own)
+            if (assigned[j] is { } own)
             {
                 avoid.Remove(own);
             }
 
-            tasks[i] = PlaceShardAsync(ids[index], shards[index], avoid, allHolders, gate, progress, cancellationToken);
+            tasks[j] = PlaceShardAsync(ids[index], shards[index], positions[ids[index]], avoid, allHolders, gate, progress, cancellationToken);
         }
 
         await Task.WhenAll(tasks);
@@ -221,12 +240,12 @@ public sealed class FileStorer(NodeIdentity identity, IShardPlacer placer, Conte
     }
 
     private async Task PlaceShardAsync(
-        ShardId id, Memory<byte> data, HashSet<PeerId> avoid, HashSet<PeerId> allHolders, SemaphoreSlim gate, TransferProgress progress, CancellationToken cancellationToken)
+        ShardId id, Memory<byte> data, int positions, HashSet<PeerId> avoid, HashSet<PeerId> allHolders, SemaphoreSlim gate, TransferProgress progress, CancellationToken cancellationToken)
     {
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var holders = await placer.PlaceAsync(id, data, avoid, options.HoldersPerShard, cancellationToken);
+            var holders = await placer.PlaceAsync(id, data, avoid, options.HoldersPerShard * positions, cancellationToken);
             if (holders.Count == 0)
             {
                 progress.ShardFailed();
@@ -238,7 +257,10 @@ public sealed class FileStorer(NodeIdentity identity, IShardPlacer placer, Conte
                 allHolders.UnionWith(holders);
             }
 
-            progress.ShardDone();
+            for (var p = 0; p < positions; p++)
+            {
+                progress.ShardDone();
+            }
         }
         finally
         {

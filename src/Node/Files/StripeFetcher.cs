@@ -1,3 +1,4 @@
+using Overlay.Crypto;
 using Microsoft.Extensions.Logging;
 using Overlay.Erasure;
 using Overlay.Node.Hosting;
@@ -17,6 +18,12 @@ namespace Overlay.Node.Files;
 /// </summary>
 public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSpan hedgeAfter, FileMetrics metrics, ILogger logger)
 {
+    // Holders that could not be reached or failed (not those that only lacked a shard) during this fetch
+    // (a fetcher serves one operation): a dead holder keeps its place in the routing table, and its round
+    // trip, until the table notices, so its other shards would be ranked first and each cost a timeout
+    // or a hedge. Their shards are asked for last.
+    private readonly HashSet<PeerId> _avoided = [];
+
     /// <summary>How long a shard may take before another is asked for as well.</summary>
     public TimeSpan HedgeAfter => hedgeAfter;
 
@@ -28,6 +35,19 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
     public async Task<byte[]> FetchAsync(FileManifest manifest, int stripe, ReedSolomonCodec codec, TransferProgress progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(manifest);
+        return await FetchAsync(manifest, stripe, LocateAsync(manifest, stripe, cancellationToken), codec, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="FetchAsync(FileManifest, int, ReedSolomonCodec, TransferProgress, CancellationToken)"/>, with the
+    /// holders located by <paramref name="located"/> (a <see cref="LocateAsync"/> the caller started earlier,
+    /// so the lookups of the next stripes overlap the transfers of this one).
+    /// </summary>
+    /// <exception cref="FileException">Fewer than k shards could be fetched and verified (StripeUnavailable).</exception>
+    public async Task<byte[]> FetchAsync(FileManifest manifest, int stripe, Task<ShardLocation[]> located, ReedSolomonCodec codec, TransferProgress progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(located);
         ArgumentNullException.ThrowIfNull(codec);
         ArgumentNullException.ThrowIfNull(progress);
         var (k, n, length) = (manifest.DataShards, manifest.ShardsPerStripe, manifest.ShardBytes(stripe));
@@ -36,17 +56,23 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
         // A list, not a dictionary keyed by task: failed fetches that complete at once share one cached null-result task.
         var running = new List<(Task<byte[]?> Task, int Index)>();
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var next = 0;
         var got = 0;
         var failures = new List<string>();
         try
         {
-            var locations = await LocateAsync(manifest, stripe, done.Token);
+            var locations = await located;
             // OrderBy is stable: among equal round trips (or none measured) data shards come before parity.
             var order = Enumerable.Range(0, n).OrderBy(i => locations[i].RoundTripMs).ToArray();
-            for (; next < k; next++)
+            // Shards with the same bytes share an id: one fetch of it fills every position it has.
+            var positions = Enumerable.Range(0, n).ToLookup(i => locations[i].Id);
+            var asked = new HashSet<ShardId>();
+            var covered = 0;
+            while (covered < k)
             {
-                running.Add((FetchShardAsync(manifest, stripe, locations[order[next]], length, progress, done.Token), order[next]));
+                if (!AskNext())
+                {
+                    break;
+                }
             }
 
             while (got < k)
@@ -65,11 +91,10 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
 #pragma warning restore CA1849
                 if (finished == timer)
                 {
-                    if (next < n)
+                    if (AskNext())
                     {
                         progress.Hedged();
                         metrics.Hedged();
-                        running.Add((FetchShardAsync(manifest, stripe, locations[order[next]], length, progress, done.Token), order[next++]));
                     }
 
                     continue;
@@ -80,18 +105,42 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
                 running.RemoveAt(at);
                 if (await task is { } bytes)
                 {
-                    shards[index] = bytes;
-                    present[index] = true;
-                    got++;
+                    foreach (var position in positions[locations[index].Id])
+                    {
+                        shards[position] = bytes;
+                        present[position] = true;
+                        got++;
+                    }
                 }
                 else
                 {
                     failures.Add($"shard {index}: no holder gave it or it did not verify");
-                    if (next < n)
+                    AskNext();
+                }
+            }
+
+            // Asks for the next shard in rank whose id is not asked yet, one whose holders all failed this
+            // fetch only when no other is left; false when none is left.
+            bool AskNext()
+            {
+                foreach (var skipFailed in (ReadOnlySpan<bool>)[true, false])
+                {
+                    foreach (var index in order)
                     {
-                        running.Add((FetchShardAsync(manifest, stripe, locations[order[next]], length, progress, done.Token), order[next++]));
+                        var location = locations[index];
+                        if (asked.Contains(location.Id) || (skipFailed && AllFailed(location)))
+                        {
+                            continue;
+                        }
+
+                        asked.Add(location.Id);
+                        covered += positions[location.Id].Count();
+                        running.Add((FetchShardAsync(manifest, stripe, location, length, progress, done.Token), index));
+                        return true;
                     }
                 }
+
+                return false;
             }
         }
         finally
@@ -107,6 +156,23 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
         }
 
         return Assemble(manifest, stripe, codec, shards, present, length);
+    }
+
+    /// <summary>Whether every holder known for the shard failed earlier in this fetch.</summary>
+    private bool AllFailed(ShardLocation location)
+    {
+        lock (_avoided)
+        {
+            return location.Holders.Count > 0 && location.Holders.All(h => _avoided.Contains(h.Peer));
+        }
+    }
+
+    private void Avoid(IEnumerable<PeerId> holders)
+    {
+        lock (_avoided)
+        {
+            _avoided.UnionWith(holders);
+        }
     }
 
     private static byte[] Assemble(FileManifest manifest, int stripe, ReedSolomonCodec codec, Memory<byte>[] shards, bool[] present, int length)
@@ -138,16 +204,21 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
         return bytes;
     }
 
-    /// <summary>Where each of the stripe's shards is, in shard order; a shard whose holders cannot be looked up is ranked last.</summary>
-    private async Task<ShardLocation[]> LocateAsync(FileManifest manifest, int stripe, CancellationToken cancellationToken)
+    /// <summary>
+    /// Where each of the stripe's shards is, in shard order; a shard whose holders cannot be looked up is
+    /// ranked last. Fails only when <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public async Task<ShardLocation[]> LocateAsync(FileManifest manifest, int stripe, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(manifest);
         var ids = Enumerable.Range(0, manifest.ShardsPerStripe).Select(i => manifest.Shard(stripe, i)).ToArray();
         if (!RankByRoundTrip)
         {
             return [.. ids.Select(ShardLocation.Unknown)];
         }
 
-        return await Task.WhenAll(ids.Select(async id =>
+        // Shards with the same bytes share an id, looked up once.
+        var found = await Task.WhenAll(ids.Distinct().Select(async id =>
         {
             try
             {
@@ -160,6 +231,8 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
                 return ShardLocation.Unknown(id);
             }
         }));
+        var byId = found.ToDictionary(l => l.Id);
+        return [.. ids.Select(id => byId[id])];
     }
 
     /// <summary>The shard's bytes when a holder gave them and they match the id and length; null otherwise (counted).</summary>
@@ -186,6 +259,11 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
         catch (Exception e) when (e is ShardExchangeException or TransportException or ShardBookException ||
                                   (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            if (e is ShardExchangeException { Attempts: { Count: > 0 } attempts })
+            {
+                Avoid(attempts.Where(a => a.Refusal == ShardRefusal.Failed).Select(a => a.Peer));
+            }
+
             progress.ShardFailed();
             Log.FileShardOutcome(logger, id, e.Message);
             return null;

@@ -20,6 +20,9 @@ internal sealed class DictionaryShards(int peers = 20) : IShardSource, IShardPla
 
     public Dictionary<ShardId, PeerId> HolderOf { get; } = [];
 
+    /// <summary>How many holders each placement asked for, per shard id, in the order asked.</summary>
+    public Dictionary<ShardId, List<int>> HoldersAsked { get; } = [];
+
     public HashSet<ShardId> Lie { get; } = [];
 
     public HashSet<ShardId> Lost { get; } = [];
@@ -101,6 +104,7 @@ internal sealed class DictionaryShards(int peers = 20) : IShardSource, IShardPla
         {
             _shards[id] = data.ToArray();
             HolderOf[id] = chosen[0];
+            (HoldersAsked.TryGetValue(id, out var asked) ? asked : HoldersAsked[id] = []).Add(holders);
         }
 
         return Task.FromResult<IReadOnlyList<PeerId>>(chosen);

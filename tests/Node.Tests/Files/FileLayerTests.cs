@@ -108,6 +108,55 @@ public sealed class FileLayerTests : IDisposable
     }
 
     [Fact]
+    public async Task Store_AStripeWithRepeatedShards_PlacesEachIdOnceOnAsManyHoldersAsPositions_AndFetchFetchesItOnce()
+    {
+        // A first stripe of zeros (all six shards alike, parity too), then random bytes.
+        var data = new byte[100_000];
+        new Random(5).NextBytes(data.AsSpan(64 << 10));
+        var stored = await StoreAsync(data, "sparse.img");
+
+        var zeros = stored.Manifest.Shard(0, 0);
+        Assert.All(Enumerable.Range(0, 6), i => Assert.Equal(zeros, stored.Manifest.Shard(0, i)));
+        Assert.Equal([6], _shards.HoldersAsked[zeros]);
+        Assert.All(Enumerable.Range(0, 6), i => Assert.Equal([1], _shards.HoldersAsked[stored.Manifest.Shard(1, i)]));
+
+        var result = await Fetcher().FetchAsync(stored.ContentId, _root, null, new TransferProgress(), CancellationToken.None);
+        Assert.Equal(data, File.ReadAllBytes(result.Path));
+        Assert.Single(_shards.Fetches, zeros);
+    }
+
+    [Fact]
+    public async Task Fetch_AHolderThatFailedOnce_IsAskedForNoMoreShards_WhileOthersAreLeft()
+    {
+        var data = Data(10 * (64 << 10), seed: 8);
+        var stored = await StoreAsync(data, null);
+        var manifest = stored.Manifest;
+        var dead = Enumerable.Range(0, manifest.DataShards).Select(i => _shards.HolderOf[manifest.Shard(0, i)]).First(p => p != _shards.HolderOf[stored.ContentId]);
+        var stripesWithDeadData = Enumerable.Range(0, manifest.StripeCount)
+            .Count(s => Enumerable.Range(0, manifest.DataShards).Any(i => _shards.HolderOf[manifest.Shard(s, i)] == dead));
+        Assert.True(stripesWithDeadData >= 3, $"the dead holder keeps data shards of only {stripesWithDeadData} stripes");
+        var askedOfDead = 0;
+        _shards.BeforeFetch = id =>
+        {
+            if (_shards.HolderOf[id] == dead)
+            {
+                askedOfDead++;
+                throw new ShardExchangeException(ShardRefusal.NotFound, $"No holder gave shard {id}.")
+                {
+                    Attempts = [new HolderAttempt(dead, ShardRefusal.Failed, "timed out")],
+                };
+            }
+        };
+
+        // One stripe at a time, so each stripe's order is decided after the ones before it failed or not.
+        var options = new FilesOptions { ChunkBytes = _options.ChunkBytes, DataShards = _options.DataShards, ParityShards = _options.ParityShards, ParallelShards = 4 };
+        var result = await Fetcher(options).FetchAsync(stored.ContentId, _root, null, new TransferProgress(), CancellationToken.None);
+
+        Assert.Equal(data, File.ReadAllBytes(result.Path));
+        Assert.Equal(1, askedOfDead);
+    }
+
+    [Fact]
     public async Task Store_AnEmptyFile_FetchesBackEmpty()
     {
         var stored = await StoreAsync([], "empty");

@@ -58,6 +58,42 @@ public sealed class WholeNodeFileTests : IDisposable
     }
 
     [Fact]
+    public void Store_AStripeOfRepeatedShards_SurvivesMoreThanMOfItsHoldersStopping()
+    {
+        // Stripe 0 is all zeros: its 14 shards are one id. Held by one peer, that peer alone would take the
+        // whole stripe down; held by as many peers as it has positions, it survives m + 1 of them stopping.
+        using var net = new WholeNodeTestNetwork(18, seed: 29, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 });
+        var options = new FilesOptions { ChunkBytes = 64 << 10, DataShards = 10, ParityShards = 4 };
+        var data = new byte[200_000];
+        new Random(30).NextBytes(data.AsSpan(64 << 10));
+        var output = Path.Combine(_root, "sparse.bin");
+        var zeroHolders = 0;
+        var stopped = 0;
+        net.Net.Run(async () =>
+        {
+            using var storer = Files(net, 0, options);
+            using var input = new MemoryStream(data);
+            var stored = await storer.Storer().StoreAsync(input, new StoreRequest("sparse.bin"), new TransferProgress(), CancellationToken.None);
+            var owner = net.Nodes[0].ShardExchange.Owner!;
+            var holders = owner.Status(stored.Manifest.Shard(0, 0))!.Holders.Select(h => h.Peer).ToList();
+            zeroHolders = holders.Count;
+            foreach (var holder in holders.Take(options.ParityShards + 1))
+            {
+                await net.Nodes[Array.FindIndex(net.Nodes, n => n.Id == holder)].StopAsync(CancellationToken.None);
+                stopped++;
+            }
+
+            var fetcher = Enumerable.Range(1, 17).First(i => !holders.Take(options.ParityShards + 1).Contains(net.Nodes[i].Id));
+            using var files = Files(net, fetcher, options);
+            await files.Fetcher().FetchAsync(stored.ContentId, output, null, new TransferProgress(), CancellationToken.None);
+        }, TimeSpan.FromMinutes(2));
+
+        Assert.Equal(14, zeroHolders);
+        Assert.Equal(5, stopped);
+        Assert.Equal(data, File.ReadAllBytes(output));
+    }
+
+    [Fact]
     public void Fetch_OnANetworkWithFarNodes_AsksTheNearHoldersFirst_AndEndsSoonerThanInShardOrder()
     {
         // Nodes 1–4 sit 150 ms away (one way) from everyone, the rest 5 ms from each other.

@@ -1,0 +1,34 @@
+using Overlay.Transport;
+
+namespace Overlay.Sim.Files;
+
+/// <summary>What <see cref="FilesRun"/> does: the network, the files, the code and each link's rate.</summary>
+internal sealed record FilesSettings
+{
+    /// <summary>Whole nodes in the network.</summary>
+    public int Nodes { get; init; } = 1000;
+
+    /// <summary>The size of each file stored, in bytes, in order.</summary>
+    public IReadOnlyList<long> FileBytes { get; init; } = [1L << 20, 100L << 20];
+
+    /// <summary>Data shards per stripe (k).</summary>
+    public int DataShards { get; init; } = 10;
+
+    /// <summary>Parity shards per stripe (m): as many holders of every stripe are killed before the second fetch.</summary>
+    public int ParityShards { get; init; } = 4;
+
+    /// <summary>Bytes per stripe (the daemon's default, 4 MiB).</summary>
+    public int ChunkBytes { get; init; } = 4 << 20;
+
+    /// <summary>Shard transfers at once (the daemon's <c>Files:ParallelShards</c>).</summary>
+    public int ParallelShards { get; init; } = new Overlay.Node.Configuration.FilesOptions().ParallelShards;
+
+    /// <summary>Each stream's receive window (the daemon's <c>Transport:StreamWindowBytes</c>): at most this many bytes of a shard are in flight per round trip.</summary>
+    public int StreamWindowBytes { get; init; } = new TransportOptions().StreamWindowBytes;
+
+    /// <summary>Serialisation rate of every simulated connection, each direction, in bytes per second (0: unlimited).</summary>
+    public long LinkBytesPerSecond { get; init; } = 100_000_000 / 8;
+
+    /// <summary>Seeds the identities, the network's randomness, the files' bytes and the choice of nodes.</summary>
+    public int Seed { get; init; } = 1;
+}
