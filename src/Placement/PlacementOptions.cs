@@ -73,6 +73,16 @@ public sealed class PlacementOptions
     public TimeSpan TrustPublishInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
+    /// Whether the node takes part in <c>trust/1</c> at all. False: it signs no record of its own, serves none
+    /// (a peer asking is refused as for any protocol the node does not speak), pulls none and so verifies none,
+    /// and computes global trust from its own observations alone; capacity records, which travel on
+    /// <c>trust/1</c>, are neither published nor fetched, so every candidate weighs as announcing
+    /// <see cref="CapacityReferenceBytes"/>. For simulations of many whole nodes, where every node verifying every
+    /// record costs N² signature checks an hour. Default true.
+    /// </summary>
+    public bool TrustExchangeEnabled { get; set; } = true;
+
+    /// <summary>
     /// How often a node pulls the records it lacks from <see cref="TrustExchangePeers"/> peers over <c>trust/1</c>.
     /// Range 00:00:10..1.00:00:00; default 10 minutes.
     /// </summary>
@@ -226,7 +236,15 @@ public sealed class PlacementOptions
         Check(problems, nameof(ClusterRadiusMs), ClusterRadiusMs, 0, 1000);
         Check(problems, nameof(MaxReplicas), MaxReplicas, 1, 64);
         // BaseReplicas is checked against MaxReplicas only when MaxReplicas itself is valid, so one mistake gives one sentence.
-        Check(problems, nameof(BaseReplicas), BaseReplicas, 1, MaxReplicas is >= 1 and <= 64 ? MaxReplicas : 64);
+        if (MaxReplicas is >= 1 and <= 64 && BaseReplicas >= 1 && BaseReplicas > MaxReplicas)
+        {
+            // Either key may be the mistake: the sentence names both.
+            problems.Add(Describe(nameof(BaseReplicas), BaseReplicas, FormattableString.Invariant($"it must be between 1 and {MaxReplicas} ({SectionName}:{nameof(MaxReplicas)})")));
+        }
+        else
+        {
+            Check(problems, nameof(BaseReplicas), BaseReplicas, 1, 64);
+        }
         Check(problems, nameof(TargetLossProbability), TargetLossProbability, 1e-15, 0.1);
         Check(problems, nameof(ReadsPerReplicaPerHour), ReadsPerReplicaPerHour, 1, 10_000_000);
         return problems;

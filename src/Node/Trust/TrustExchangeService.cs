@@ -49,6 +49,13 @@ public sealed class TrustExchangeService(
     /// <inheritdoc/>
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (!trust.Options.TrustExchangeEnabled)
+        {
+            // Not attached: a peer asking is refused as for any protocol this node does not speak.
+            Log.TrustExchangeDisabled(logger);
+            return Task.CompletedTask;
+        }
+
         protocols.Attach(ProtocolIds.Trust, new TrustExchangeHandler(trust.Records, _budget, Metrics, MaxAnswerBytes));
         var options = trust.Options;
         Log.TrustExchangeStarted(logger, options.TrustExchangePeers, options.TrustExchangeInterval, options.TrustPublishInterval, options.MaxTrustRecords);
@@ -58,7 +65,7 @@ public sealed class TrustExchangeService(
     /// <inheritdoc/>
     public async Task RunAsync(CancellationToken stoppingToken)
     {
-        if (trust.Options.TrustExchangePeers == 0)
+        if (!trust.Options.TrustExchangeEnabled || trust.Options.TrustExchangePeers == 0)
         {
             return;
         }
@@ -93,7 +100,11 @@ public sealed class TrustExchangeService(
     /// <inheritdoc/>
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        protocols.Detach(ProtocolIds.Trust);
+        if (trust.Options.TrustExchangeEnabled)
+        {
+            protocols.Detach(ProtocolIds.Trust);
+        }
+
         return Task.CompletedTask;
     }
 

@@ -19,7 +19,8 @@ namespace Overlay.Node.Trust;
 /// EigenTrust over every row it has: its own, from its own observations, and each record it holds. The pre-trusted
 /// peers are <see cref="PlacementOptions.PreTrustedPeers"/> (by default those the bootstrap addresses pin) and the
 /// node itself, whose first-hand evidence is the one row it never has to take on anyone's word. Every
-/// <see cref="PlacementOptions.TrustPublishInterval"/> it signs its row anew for others to pull. Placement reads
+/// <see cref="PlacementOptions.TrustPublishInterval"/> it signs its row anew for others to pull, unless
+/// <see cref="PlacementOptions.TrustExchangeEnabled"/> is false. Placement reads
 /// <see cref="Current"/>, an immutable snapshot, while the next is computed.
 /// </summary>
 public sealed class TrustService : INodePart
@@ -114,7 +115,8 @@ public sealed class TrustService : INodePart
     {
         var now = _time.GetUtcNow();
         var row = Observations.Ledger.ToVector(now, _options.MaxRecordEntries);
-        if (Records.Own is not { } own || own.IssuedAt + _options.TrustPublishInterval <= now)
+        // With trust/1 off nobody would pull the record: signing it would be work for nothing.
+        if (_options.TrustExchangeEnabled && (Records.Own is not { } own || own.IssuedAt + _options.TrustPublishInterval <= now))
         {
             Records.Publish(TrustRecord.Sign(_identity, now, row), _identity.PublicKey);
         }
