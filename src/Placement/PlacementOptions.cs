@@ -139,6 +139,22 @@ public sealed class PlacementOptions
     public long CapacityReferenceBytes { get; set; } = 1L << 30;
 
     /// <summary>
+    /// How often a node signs its capacity record anew (when asked for it), and how old a peer's record may grow
+    /// before the node asks the peer again; a record older than twice this is stale, refused when it arrives and
+    /// no longer weighed (the peer then counts as announcing <see cref="CapacityReferenceBytes"/>). Free space moves
+    /// with every stored shard, and a node corrects a stale claim by its own observations (stores made, refusals
+    /// met), so half an hour is fresh enough. Range 00:01:00..1.00:00:00; default 30 minutes.
+    /// </summary>
+    public TimeSpan CapacityRecordInterval { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// Contacts asked for their capacity record in each <c>trust/1</c> round (every <see cref="TrustExchangeInterval"/>),
+    /// those without a fresh record only, in random order: about 3.4 KB and one signature check each. 0 asks
+    /// none. Range 0..256; default 16 (96 contacts an hour at the default interval).
+    /// </summary>
+    public int CapacityPullsPerRound { get; set; } = 16;
+
+    /// <summary>
     /// Peers without a region whose coordinates lie within this planar distance (ms) of each other count as
     /// one cluster for the ⌈r/2⌉ cap. Range 0..1000; default 25 (about one metropolitan area).
     /// </summary>
@@ -233,6 +249,8 @@ public sealed class PlacementOptions
         Check(problems, nameof(NewcomerShare), NewcomerShare, 0, 0.5);
         Check(problems, nameof(RttReferenceMs), RttReferenceMs, 1, 10_000);
         Check(problems, nameof(CapacityReferenceBytes), CapacityReferenceBytes, 1L << 20, 1L << 50);
+        Check(problems, nameof(CapacityRecordInterval), CapacityRecordInterval, TimeSpan.FromMinutes(1), TimeSpan.FromDays(1));
+        Check(problems, nameof(CapacityPullsPerRound), CapacityPullsPerRound, 0, 256);
         Check(problems, nameof(ClusterRadiusMs), ClusterRadiusMs, 0, 1000);
         Check(problems, nameof(MaxReplicas), MaxReplicas, 1, 64);
         // BaseReplicas is checked against MaxReplicas only when MaxReplicas itself is valid, so one mistake gives one sentence.
