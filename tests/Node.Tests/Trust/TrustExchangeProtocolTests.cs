@@ -145,7 +145,13 @@ public sealed class TrustExchangeProtocolTests : IDisposable
         TrustExchangeCodec.WriteInventory(inventory, [new TrustInventoryEntry(_ids[0].PeerId, 1), new TrustInventoryEntry(_ids[1].PeerId, 2)], more: true);
         var records = new ArrayBufferWriter<byte>();
         TrustExchangeCodec.WriteRecords(records, [new TrustRecordDelivery(_ids[0].PublicKey.Encoded.ToArray(), new byte[100])]);
-        var valid = new[] { inventory.WrittenMemory.ToArray(), records.WrittenMemory.ToArray(), TrustExchangeCodec.InventoryRequest(_ids[0].PeerId) };
+        var capacity = new ArrayBufferWriter<byte>();
+        CapacityExchangeCodec.WriteAnswer(capacity, _ids[0].PublicKey.Encoded, new byte[120]);
+        var valid = new[]
+        {
+            inventory.WrittenMemory.ToArray(), records.WrittenMemory.ToArray(), TrustExchangeCodec.InventoryRequest(_ids[0].PeerId), capacity.WrittenMemory.ToArray(),
+        };
+        Assert.True(CapacityExchangeCodec.TryReadAnswer(valid[3], out var carriedKey, out var carried) && carriedKey.Length == IdentityPublicKey.HybridEncodedSize && carried.Length == 120);
         Assert.True(TrustExchangeCodec.TryReadInventory(valid[0], out var listed, out var more) && listed.Length == 2 && more);
         Assert.True(TrustExchangeCodec.TryReadRecords(valid[1], 200, out var delivered) && delivered.Length == 1);
         for (var i = 0; i < 20_000; i++)
@@ -153,7 +159,7 @@ public sealed class TrustExchangeProtocolTests : IDisposable
             byte[] bytes;
             if (i % 2 == 0)
             {
-                bytes = (byte[])valid[i % 3].Clone();
+                bytes = (byte[])valid[(i / 2) % valid.Length].Clone();
                 bytes[random.Next(bytes.Length)] ^= (byte)(1 + random.Next(255));
             }
             else
@@ -167,6 +173,8 @@ public sealed class TrustExchangeProtocolTests : IDisposable
             _ = TrustExchangeCodec.TryReadRecords(bytes, 200, out _);
             _ = TrustExchangeCodec.TryReadInventoryRequest(bytes, out _);
             _ = TrustExchangeCodec.TryReadRecordsRequest(bytes, out _);
+            _ = CapacityExchangeCodec.TryReadAnswer(bytes, out _, out _);
+            _ = CapacityExchangeCodec.TryReadRequest(bytes, out _);
         }
 
         // A declared record longer than the asker accepts is refused before it is sliced.
