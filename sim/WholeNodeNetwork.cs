@@ -24,18 +24,22 @@ internal sealed class WholeNodeNetwork : IDisposable
     private readonly TransportOptions _transport;
     private readonly int _seed;
     private readonly ShardExchangeOptions? _shardExchange;
+    private readonly Overlay.Placement.PlacementOptions? _placement;
     private readonly ServiceProvider _metrics;
     private readonly IMeterFactory _meters;
 
-    public WholeNodeNetwork(InMemoryNetwork net, int count, DhtOptions dht, TransportOptions transport, int seed, ShardExchangeOptions? shardExchange = null)
+    public WholeNodeNetwork(
+        InMemoryNetwork net, int count, DhtOptions dht, TransportOptions transport, int seed, ShardExchangeOptions? shardExchange = null, Overlay.Placement.PlacementOptions? placement = null)
     {
         _shardExchange = shardExchange;
+        _placement = placement;
         _net = net;
         _dht = dht;
         _transport = transport;
         _seed = seed;
         Nodes = new OverlayNode[count];
         Transports = new InMemoryTransport[count];
+        Identities = new NodeIdentity[count];
         // One meter per name for all nodes, as one process would have (the default factory shares them).
         _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
         _meters = _metrics.GetRequiredService<IMeterFactory>();
@@ -48,15 +52,21 @@ internal sealed class WholeNodeNetwork : IDisposable
     /// <summary>The meter factory every node's meters come from (one per name, as in one process).</summary>
     public IMeterFactory Meters => _meters;
 
+    /// <summary>The key of the node each slot holds now (a simulated adversary signs its rows with it).</summary>
+    public NodeIdentity[] Identities { get; }
+
     /// <summary>
     /// Builds node <paramref name="index"/>, not started; <paramref name="bootstrap"/> is the address it joins through (none for the first).
     /// A node that takes the place of one that left gives the next <paramref name="generation"/>, so its random source is its own.
     /// </summary>
-    public void Build(int index, NodeIdentity identity, string? bootstrap, int generation = 0) =>
+    public void Build(int index, NodeIdentity identity, string? bootstrap, int generation = 0)
+    {
+        Identities[index] = identity;
         Nodes[index] = NodeComposition.Build(InMemoryNodeParts.Create(
             _net, new NodeIdentityHolder(identity, createdThisStart: false), (_seed * 7919) + index + (generation * 1_000_003), bootstrap, t => Transports[index] = t,
-            _dht, _meters, NullLoggerFactory.Instance, _transport.IdleTimeout, shardExchange: _shardExchange,
+            _dht, _meters, NullLoggerFactory.Instance, _transport.IdleTimeout, shardExchange: _shardExchange, placement: _placement,
             streamWindowBytes: _transport.StreamWindowBytes));
+    }
 
     /// <summary>Builds and starts node 0 (on its own), then builds every other node, not started, to join through it.</summary>
     public void StartFirstBuildRest(IReadOnlyList<NodeIdentity> identities, TimeSpan limit)

@@ -7,7 +7,8 @@ namespace Overlay.Sim.Churn;
 internal static class ChurnCommand
 {
     public const string Usage = "usage: Overlay.Sim churn [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--hours 24] [--shape 0.59] [--scale-hours 2.5] [--no-churn] "
-        + "[--droppers 0] [--sample-minutes 30] [--fetches 100] [--placement closest|trust] [--probe-seconds 2] [--audit-minutes 60] [--no-repair] [--seed 1] [--csv FILE] --latency PATH";
+        + "[--droppers 0] [--sample-minutes 30] [--fetches 100] [--placement closest|trust] [--probe-seconds 2] [--audit-minutes 60] [--no-repair] [--seed 1] [--csv FILE] "
+        + "[--model A|B|C|D] [--camouflage 0.5] [--spies 0.25] [--place-per-sample 0] [--no-trust-exchange] --latency PATH";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -16,7 +17,7 @@ internal static class ChurnCommand
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
-            var flag = args[i] is "--no-churn" or "--no-repair";
+            var flag = args[i] is "--no-churn" or "--no-repair" or "--no-trust-exchange";
             var ok = args[i] switch
             {
                 "--nodes" => Int(value, 4, 1_000_000, n => s = s with { Nodes = n }),
@@ -36,6 +37,11 @@ internal static class ChurnCommand
                 "--latency" => (latency = value) is not null,
                 "--no-churn" => Do(() => s = s with { Churn = false }),
                 "--no-repair" => Do(() => s = s with { Repair = false }),
+                "--no-trust-exchange" => Do(() => s = s with { TrustExchange = false }),
+                "--model" => Enum.TryParse<Overlay.Sim.Trust.ThreatModel>(value, out var model) && value is "A" or "B" or "C" or "D" && Do(() => s = s with { Model = model }),
+                "--camouflage" => Real(value, 0, 1, f => s = s with { Camouflage = f }),
+                "--spies" => Real(value, 0, 1, f => s = s with { SpyShare = f }),
+                "--place-per-sample" => Int(value, 0, 1_000_000, n => s = s with { PlacementsPerSample = n }),
                 _ => false,
             };
             if (!ok)
@@ -77,6 +83,12 @@ internal static class ChurnCommand
         if (s.Droppers > 0)
         {
             output.WriteLine(Invariant($"trust: {result.Trust.Owners} owners; mean trust in droppers {result.Trust.Dropper:E3}, in honest peers {result.Trust.Honest:E3}; {result.Trust.OwnersTrustingDroppersLess} owners trust droppers less than honest peers on average"));
+        }
+
+        if (s.Model is { } model)
+        {
+            output.WriteLine(Invariant($"threat model {model}: {100 * s.Droppers:F0} % malicious (camouflage {s.Camouflage}, spies {s.SpyShare}), rows signed every {s.RowEvery.TotalMinutes:F0} min; trust/1 {(s.TrustExchange ? "on" : "off")}"));
+            output.WriteLine(Invariant($"placed at samples, second half: {result.Measured.Holders} holders, {100 * result.PlacedOnMaliciousShare:F1} % on malicious nodes, {100.0 * result.Measured.OnDroppers / Math.Max(1, result.Measured.Holders):F1} % on those that drop; holdings on malicious nodes at the end {result.DropperHoldingsAtEnd} of {result.HoldingsAtEnd} ({100 * result.HeldOnMaliciousShare:F1} %)"));
         }
 
         output.WriteLine(Invariant($"availability of present owners' shards: min {100 * result.MinAvailability:F3} %, over all samples {100 * result.MeanAvailability:F3} %; fetched through the network: {result.Samples.Sum(x => x.FetchedOk)} of {result.Samples.Sum(x => x.Fetched)}"));

@@ -47,6 +47,18 @@ internal sealed class ChurnResult(ChurnSettings settings)
 
     public int DropperHoldingsAtEnd { get; set; }
 
+    /// <summary>Every holding present owners' books list at the end.</summary>
+    public int HoldingsAtEnd { get; set; }
+
+    /// <summary>Holders chosen for the shards placed at samples in the second half of the run: all, on malicious nodes, on malicious nodes that drop.</summary>
+    public (int Holders, int OnMalicious, int OnDroppers) Measured { get; set; }
+
+    /// <summary>Share of the second half's placements on malicious nodes (0 when nothing was measured).</summary>
+    public double PlacedOnMaliciousShare => Measured.Holders == 0 ? 0 : (double)Measured.OnMalicious / Measured.Holders;
+
+    /// <summary>Share of the holdings in present owners' books on malicious nodes at the end.</summary>
+    public double HeldOnMaliciousShare => HoldingsAtEnd == 0 ? 0 : (double)DropperHoldingsAtEnd / HoldingsAtEnd;
+
     public TrustView Trust { get; set; }
 
     /// <summary>The lowest availability of present owners' shards over all samples.</summary>

@@ -35,7 +35,8 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
             AuditInterval = s.AuditInterval,
             Placement = s.Placement,
         };
-        using var whole = new WholeNodeNetwork(net, s.Nodes, DhtNetworkRun.DefaultOptions(preferLowLatency: true), new TransportOptions(), s.Seed, exchange);
+        var placement = new Overlay.Placement.PlacementOptions { TrustExchangeEnabled = s.TrustExchange };
+        using var whole = new WholeNodeNetwork(net, s.Nodes, DhtNetworkRun.DefaultOptions(preferLowLatency: true), new TransportOptions(), s.Seed, exchange, placement);
         var keys = new Random(s.Seed);
         whole.StartFirstBuildRest([.. Enumerable.Range(0, s.Nodes).Select(_ => NodeIdentity.FromRandom(keys))], TimeSpan.FromDays(1));
 
@@ -55,6 +56,7 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
 
             progress?.WriteLine(FormattableString.Invariant($"formed {s.Nodes} whole nodes in {clock.Elapsed.TotalSeconds:F0} s virtual"));
             state.ChooseDroppers();
+            state.PublishRows(clock.GetUtcNow());
             var perOwner = (s.Shards + s.Nodes - 1) / s.Nodes;
             var placements = new List<Task>();
             for (var placed = 0; placed < s.Shards; placed += 64)
@@ -77,6 +79,7 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
             var end = begin + s.Duration;
             var nextSample = begin;
             var nextDrop = begin;
+            var nextRows = begin + s.RowEvery;
             while (true)
             {
                 var now = clock.GetUtcNow();
@@ -94,8 +97,19 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
                     nextDrop = now + s.DropEvery;
                 }
 
+                if (s.Model is not null && now >= nextRows)
+                {
+                    state.PublishRows(now);
+                    nextRows = now + s.RowEvery;
+                }
+
                 if (now >= nextSample)
                 {
+                    if (s.PlacementsPerSample > 0)
+                    {
+                        await state.PlaceMeasuredAsync(s.PlacementsPerSample, counted: now - begin >= s.Duration / 2);
+                    }
+
                     var sample = await state.SampleAsync(now - begin);
                     result.Samples.Add(sample);
                     progress?.WriteLine(sample.ToString());
@@ -112,6 +126,7 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
 
             result.Trust = state.TrustOfDroppers();
             result.DropperHoldingsAtEnd = state.DropperHoldings();
+            result.HoldingsAtEnd = state.AllHoldings();
         }, TimeSpan.FromDays(1));
 
         result.Departures = state.Departures;
@@ -119,6 +134,7 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
         result.NewHolders = state.NewHolders;
         result.PlacedByJoiners = state.PlacedByJoiners;
         result.FailedPlacements = state.FailedPlacements;
+        result.Measured = state.Measured;
         return result;
     }
 }

@@ -48,5 +48,26 @@ internal sealed record ChurnSettings
 
     public bool Repair { get; init; } = true;
 
+    /// <summary>
+    /// The EigenTrust threat model the droppers follow, or null for plain silent droppers. With a model the
+    /// <see cref="Droppers"/> fraction is the malicious share; members misbehave on the data plane as the model says
+    /// (A, B drop every shard; C keeps a share <see cref="Camouflage"/> of them; D's spies, <see cref="SpyShare"/> of the
+    /// members, keep all) and sign rows that lie every <see cref="RowEvery"/> (A names 20 random nodes; B and C name the
+    /// other members; in D every member names only the members that drop).
+    /// </summary>
+    public Overlay.Sim.Trust.ThreatModel? Model { get; init; }
+
+    public double Camouflage { get; init; } = 0.5;
+
+    public double SpyShare { get; init; } = 0.25;
+
+    public TimeSpan RowEvery { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Shards placed by random honest owners at each sample, their holders counted (those of the second half of the run reported).</summary>
+    public int PlacementsPerSample { get; init; }
+
+    /// <summary><c>Placement:TrustExchangeEnabled</c> of every node.</summary>
+    public bool TrustExchange { get; init; } = true;
+
     public int Seed { get; init; } = 1;
 }

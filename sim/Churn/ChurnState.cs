@@ -1,5 +1,7 @@
 using Overlay.Crypto;
 using Overlay.Node.Shards;
+using Overlay.Placement.Trust;
+using Overlay.Sim.Trust;
 using Overlay.Storage;
 using Overlay.Transport;
 using Overlay.Transport.InMemory;
@@ -22,8 +24,10 @@ internal sealed class ChurnState
     private readonly int[] _generation;
     private readonly bool[] _present;
     private readonly bool[] _dropper;
+    private readonly bool[] _spy;
     private readonly DateTimeOffset[] _sessionEnd;
     private readonly HashSet<PeerId> _dropperIds = [];
+    private readonly HashSet<PeerId> _spyIds = [];
 
     public ChurnState(ChurnSettings settings, WholeNodeNetwork whole, InMemoryNetwork net)
     {
@@ -36,6 +40,7 @@ internal sealed class ChurnState
         _generation = new int[settings.Nodes];
         _present = new bool[settings.Nodes];
         _dropper = new bool[settings.Nodes];
+        _spy = new bool[settings.Nodes];
         _sessionEnd = new DateTimeOffset[settings.Nodes];
     }
 
@@ -53,6 +58,9 @@ internal sealed class ChurnState
     public int PlacedByJoiners { get; private set; }
 
     public int FailedPlacements { get; private set; }
+
+    /// <summary>Holders of the shards placed at samples while counted (<see cref="PlaceMeasuredAsync"/>), on malicious nodes, and on those of them that drop.</summary>
+    public (int Holders, int OnMalicious, int OnDroppers) Measured { get; private set; }
 
     /// <summary>Marks slot <paramref name="slot"/>'s node as present and counts the repairs it runs.</summary>
     public void Joined(int slot)
@@ -74,11 +82,120 @@ internal sealed class ChurnState
     public void ChooseDroppers()
     {
         var count = (int)Math.Round(_settings.Nodes * _settings.Droppers);
-        foreach (var slot in Enumerable.Range(0, _settings.Nodes).OrderBy(_ => _random.Next()).Take(count).Order())
+        var chosen = Enumerable.Range(0, _settings.Nodes).OrderBy(_ => _random.Next()).Take(count).Order().ToList();
+        var spies = _settings.Model == ThreatModel.D ? (int)Math.Round(count * _settings.SpyShare) : 0;
+        foreach (var slot in chosen)
         {
             _dropper[slot] = true;
             _dropperIds.Add(_whole.Nodes[slot].Id);
+            // The first members drawn are D's spies: malicious, but they keep every shard.
+            _spy[slot] = spies-- > 0;
+            if (_spy[slot])
+            {
+                _spyIds.Add(_whole.Nodes[slot].Id);
+            }
         }
+    }
+
+    /// <summary>Whether <paramref name="peer"/> is a malicious node (spies included).</summary>
+    public bool IsMalicious(PeerId peer) => _dropperIds.Contains(peer);
+
+    /// <summary>
+    /// Every present malicious node signs the row its model scripts and makes it the record it serves over
+    /// <c>trust/1</c>, issued now (the node's own row, signed hourly, does not replace it within the hour).
+    /// </summary>
+    public void PublishRows(DateTimeOffset now)
+    {
+        if (_settings.Model is not { } model)
+        {
+            return;
+        }
+
+        var members = new List<PeerId>();
+        var droppers = new List<PeerId>();
+        var everyone = new List<PeerId>();
+        for (var i = 0; i < _dropper.Length; i++)
+        {
+            if (!_present[i])
+            {
+                continue;
+            }
+
+            everyone.Add(_whole.Nodes[i].Id);
+            if (_dropper[i])
+            {
+                members.Add(_whole.Nodes[i].Id);
+                if (!_spy[i])
+                {
+                    droppers.Add(_whole.Nodes[i].Id);
+                }
+            }
+        }
+
+        for (var i = 0; i < _dropper.Length; i++)
+        {
+            if (!_dropper[i] || !_present[i])
+            {
+                continue;
+            }
+
+            var node = _whole.Nodes[i];
+            IEnumerable<PeerId> named = model switch
+            {
+                ThreatModel.A => everyone.OrderBy(_ => _random.Next()).Take(20),
+                ThreatModel.D => droppers,
+                _ => members,
+            };
+            var row = LocalTrustVector.FromScores(node.Id, named.Select(p => new KeyValuePair<PeerId, double>(p, 1)), node.Trust.Options.MaxRecordEntries);
+            var identity = _whole.Identities[i];
+            node.Trust.Records.Publish(TrustRecord.Sign(identity, now, row), identity.PublicKey);
+        }
+    }
+
+    /// <summary>Places <paramref name="count"/> shards from random honest owners; when <paramref name="counted"/>, counts where their holders are.</summary>
+    public async Task PlaceMeasuredAsync(int count, bool counted)
+    {
+        var puts = new List<Task<PutOutcome?>>();
+        for (var k = 0; k < count; k++)
+        {
+            puts.Add(PlaceAsync(RandomHonestSlot()));
+        }
+
+        foreach (var put in await Task.WhenAll(puts))
+        {
+            if (!counted || put is null)
+            {
+                continue;
+            }
+
+            var (holders, onMalicious, onDroppers) = Measured;
+            foreach (var holder in put.Holders)
+            {
+                holders++;
+                if (_dropperIds.Contains(holder.Peer))
+                {
+                    onMalicious++;
+                    onDroppers += _spyIds.Contains(holder.Peer) ? 0 : 1;
+                }
+            }
+
+            Measured = (holders, onMalicious, onDroppers);
+        }
+    }
+
+    /// <summary>Every holding present owners' books list (to set <see cref="DropperHoldings"/> against).</summary>
+    public int AllHoldings()
+    {
+        var count = 0;
+        foreach (var (id, slot, generation) in Tracked)
+        {
+            if (OwnerPresent(slot, generation) && _whole.Nodes[slot].ShardExchange.Owner!.Status(id) is { } book)
+            {
+                count += book.Holders.Count;
+            }
+        }
+
+        return count;
     }
 
     public int RandomHonestSlot()
@@ -94,7 +211,7 @@ internal sealed class ChurnState
     }
 
     /// <summary>Places one shard of fresh random bytes from slot <paramref name="slot"/>'s node.</summary>
-    public async Task PlaceAsync(int slot)
+    public async Task<PutOutcome?> PlaceAsync(int slot)
     {
         var generation = _generation[slot];
         var data = new byte[_settings.ShardBytes];
@@ -103,10 +220,12 @@ internal sealed class ChurnState
         {
             var outcome = await _whole.Nodes[slot].ShardExchange.Owner!.PutAsync(data, CancellationToken.None);
             Tracked.Add((outcome.Id, slot, generation));
+            return outcome;
         }
         catch (ShardExchangeException)
         {
             FailedPlacements++;
+            return null;
         }
     }
 
@@ -184,7 +303,7 @@ internal sealed class ChurnState
     {
         for (var i = 0; i < _dropper.Length; i++)
         {
-            if (!_dropper[i] || !_present[i] || StoreOf(i) is not { } store)
+            if (!_dropper[i] || _spy[i] || !_present[i] || StoreOf(i) is not { } store)
             {
                 continue;
             }
@@ -192,7 +311,11 @@ internal sealed class ChurnState
             var held = new List<ShardId>();
             await foreach (var info in store.EnumerateAsync())
             {
-                held.Add(info.Id);
+                // Model C keeps a share of its shards for good: which ones is a function of the shard and the node.
+                if (_settings.Model != ThreatModel.C || !Keeps(_whole.Nodes[i].Id, info.Id))
+                {
+                    held.Add(info.Id);
+                }
             }
 
             foreach (var id in held)
@@ -313,6 +436,16 @@ internal sealed class ChurnState
         {
             return null;
         }
+    }
+
+    private bool Keeps(PeerId node, ShardId id)
+    {
+        Span<byte> bytes = stackalloc byte[ShardId.Size];
+        Span<byte> peer = stackalloc byte[PeerId.Size];
+        id.WriteTo(bytes);
+        node.WriteTo(peer);
+        var mixed = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes) ^ System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(peer);
+        return (mixed % 10_000) < _settings.Camouflage * 10_000;
     }
 
     private bool OwnerPresent(int slot, int generation) => _generation[slot] == generation && _present[slot];

@@ -73,6 +73,16 @@ public sealed class PlacementOptions
     public TimeSpan TrustPublishInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
+    /// Whether the node takes part in <c>trust/1</c> at all. False: it signs no record of its own, serves none
+    /// (a peer asking is refused as for any protocol the node does not speak), pulls none and so verifies none,
+    /// and computes global trust from its own observations alone; capacity records, which travel on
+    /// <c>trust/1</c>, are neither published nor fetched, so every candidate weighs as announcing
+    /// <see cref="CapacityReferenceBytes"/>. For simulations of many whole nodes, where every node verifying every
+    /// record costs N² signature checks an hour. Default true.
+    /// </summary>
+    public bool TrustExchangeEnabled { get; set; } = true;
+
+    /// <summary>
     /// How often a node pulls the records it lacks from <see cref="TrustExchangePeers"/> peers over <c>trust/1</c>.
     /// Range 00:00:10..1.00:00:00; default 10 minutes.
     /// </summary>
@@ -127,6 +137,22 @@ public sealed class PlacementOptions
 
     /// <summary>Announced free bytes at which a candidate's capacity score is one half (score = free / (free + ref)). Range 1 MiB..1 PiB; default 1 GiB.</summary>
     public long CapacityReferenceBytes { get; set; } = 1L << 30;
+
+    /// <summary>
+    /// How often a node signs its capacity record anew (when asked for it), and how old a peer's record may grow
+    /// before the node asks the peer again; a record older than twice this is stale, refused when it arrives and
+    /// no longer weighed (the peer then counts as announcing <see cref="CapacityReferenceBytes"/>). Free space moves
+    /// with every stored shard, and a node corrects a stale claim by its own observations (stores made, refusals
+    /// met), so half an hour is fresh enough. Range 00:01:00..1.00:00:00; default 30 minutes.
+    /// </summary>
+    public TimeSpan CapacityRecordInterval { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// Contacts asked for their capacity record in each <c>trust/1</c> round (every <see cref="TrustExchangeInterval"/>),
+    /// those without a fresh record only, in random order: about 3.4 KB and one signature check each. 0 asks
+    /// none. Range 0..256; default 16 (96 contacts an hour at the default interval).
+    /// </summary>
+    public int CapacityPullsPerRound { get; set; } = 16;
 
     /// <summary>
     /// Peers without a region whose coordinates lie within this planar distance (ms) of each other count as
@@ -223,10 +249,20 @@ public sealed class PlacementOptions
         Check(problems, nameof(NewcomerShare), NewcomerShare, 0, 0.5);
         Check(problems, nameof(RttReferenceMs), RttReferenceMs, 1, 10_000);
         Check(problems, nameof(CapacityReferenceBytes), CapacityReferenceBytes, 1L << 20, 1L << 50);
+        Check(problems, nameof(CapacityRecordInterval), CapacityRecordInterval, TimeSpan.FromMinutes(1), TimeSpan.FromDays(1));
+        Check(problems, nameof(CapacityPullsPerRound), CapacityPullsPerRound, 0, 256);
         Check(problems, nameof(ClusterRadiusMs), ClusterRadiusMs, 0, 1000);
         Check(problems, nameof(MaxReplicas), MaxReplicas, 1, 64);
         // BaseReplicas is checked against MaxReplicas only when MaxReplicas itself is valid, so one mistake gives one sentence.
-        Check(problems, nameof(BaseReplicas), BaseReplicas, 1, MaxReplicas is >= 1 and <= 64 ? MaxReplicas : 64);
+        if (MaxReplicas is >= 1 and <= 64 && BaseReplicas >= 1 && BaseReplicas > MaxReplicas)
+        {
+            // Either key may be the mistake: the sentence names both.
+            problems.Add(Describe(nameof(BaseReplicas), BaseReplicas, FormattableString.Invariant($"it must be between 1 and {MaxReplicas} ({SectionName}:{nameof(MaxReplicas)})")));
+        }
+        else
+        {
+            Check(problems, nameof(BaseReplicas), BaseReplicas, 1, 64);
+        }
         Check(problems, nameof(TargetLossProbability), TargetLossProbability, 1e-15, 0.1);
         Check(problems, nameof(ReadsPerReplicaPerHour), ReadsPerReplicaPerHour, 1, 10_000_000);
         return problems;

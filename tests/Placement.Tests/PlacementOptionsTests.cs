@@ -13,7 +13,7 @@ public sealed class PlacementOptionsTests
     [InlineData("MaxIterations", "'Placement:MaxIterations' is 0; it must be between 1 and 1000.")]
     [InlineData("LocalTrustHalfLife", "'Placement:LocalTrustHalfLife' is 00:00:00; it must be between 00:01:00 and 365.00:00:00.")]
     [InlineData("NewcomerShare", "'Placement:NewcomerShare' is NaN; it must be between 0 and 0.5.")]
-    [InlineData("BaseReplicas", "'Placement:BaseReplicas' is 30; it must be between 1 and 20.")]
+    [InlineData("BaseReplicas", "'Placement:BaseReplicas' is 30; it must be between 1 and 20 (Placement:MaxReplicas).")]
     [InlineData("CapacityReferenceBytes", "'Placement:CapacityReferenceBytes' is 5; it must be between 1048576 and 1125899906842624.")]
     public void Validate_BadValue_NamesKeyValueAndAllowed(string key, string expected)
     {

@@ -64,9 +64,32 @@ public static class NodeComposition
             Options.Create(parts.DhtHost), transport, dht, protocols, parts.Time, parts.Random, parts.MeterFactory, logs.CreateLogger<Reachability.ReachabilityService>());
         announcements = new ShardAnnouncementService(exchangeOptions, store, providers, shards.Metrics, parts.Time, logs.CreateLogger<ShardAnnouncementService>());
         var maintenance = new ShardMaintenanceService(exchangeOptions, shards, parts.Time, logs.CreateLogger<ShardMaintenanceService>(), dht);
+        var shardOptions = parts.ShardExchange;
+        var ownCapacity = new OwnCapacityRecord(
+            parts.Identity.Identity,
+            () => OfferedRoom(store, shardOptions),
+            parts.Placement.CapacityRecordInterval,
+            parts.Time);
         var trustExchange = new TrustExchangeService(
-            trust, transport, dht, protocols, parts.Transport.MaxFrameBytes, parts.Time, parts.Random, logs.CreateLogger<TrustExchangeService>());
+            trust, ownCapacity, transport, dht, protocols, parts.Transport.MaxFrameBytes, parts.Time, parts.Random, logs.CreateLogger<TrustExchangeService>());
         return new OverlayNode(self, store, transport, trust, dht, shards, reach, maintenance, announcements, trustExchange);
+    }
+
+    // What this node offers one owner now: nothing when it keeps no shards for peers, else the store's free room up to
+    // the per-owner limit (a record goes to every asker, so it states the most any one of them may place). Null before the store opens.
+    private static (long Free, long Total)? OfferedRoom(ShardStoreService store, ShardExchangeOptions options)
+    {
+        StorageUsage usage;
+        try
+        {
+            usage = store.Store.GetUsage();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+
+        return (options.AcceptStores ? Math.Min(usage.FreeBytes, options.MaxBytesPerPeer) : 0, usage.CapacityBytes);
     }
 
     // The PeerIds the bootstrap addresses pin: EigenTrust's pre-trusted peers unless Placement:PreTrustedPeers names others.

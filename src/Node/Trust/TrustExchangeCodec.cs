@@ -266,7 +266,7 @@ public static class TrustExchangeCodec
     public static bool TryReadStatus(ReadOnlySpan<byte> answer, out TrustExchangeStatus status)
     {
         status = default;
-        if (answer.IsEmpty || answer[0] > (byte)TrustExchangeStatus.RateLimited)
+        if (answer.IsEmpty || answer[0] > (byte)TrustExchangeStatus.Unavailable)
         {
             return false;
         }

@@ -9,13 +9,16 @@ namespace Overlay.Node.Trust;
 /// identity key when the asker wants it. Each peer may draw <c>Placement:TrustServeBytesPerPeerPerHour</c> bytes
 /// of answers an hour (<see cref="TrustServeBudget"/>); past it, and for a request that does not decode, the answer
 /// is a status alone, counted. A RECORDS answer stops before it would pass <paramref name="maxAnswerBytes"/>; the
-/// asker asks again for the rest.
+/// asker asks again for the rest. CAPACITY sends this node's own signed capacity record
+/// (<see cref="OwnCapacityRecord"/>), with its key when asked.
 /// </summary>
 /// <param name="records">What this node holds.</param>
 /// <param name="budget">Each peer's share of answers.</param>
 /// <param name="metrics">Where requests are counted.</param>
 /// <param name="maxAnswerBytes">The largest answer sent (below the transport's frame limit).</param>
-internal sealed class TrustExchangeHandler(TrustRecordCollection records, TrustServeBudget budget, TrustExchangeMetrics metrics, int maxAnswerBytes) : IProtocolHandler
+/// <param name="capacity">This node's capacity record.</param>
+internal sealed class TrustExchangeHandler(
+    TrustRecordCollection records, TrustServeBudget budget, TrustExchangeMetrics metrics, int maxAnswerBytes, OwnCapacityRecord capacity) : IProtocolHandler
 {
     /// <inheritdoc/>
     public ValueTask HandleRequestAsync(ITransportConnection connection, ReadOnlyMemory<byte> request, IBufferWriter<byte> response, CancellationToken cancellationToken)
@@ -40,6 +43,18 @@ internal sealed class TrustExchangeHandler(TrustRecordCollection records, TrustS
         else if (TrustExchangeCodec.TryReadRecordsRequest(bytes, out var wants))
         {
             written = AnswerRecords(wants, response);
+        }
+        else if (CapacityExchangeCodec.TryReadRequest(bytes, out var wantKey))
+        {
+            if (!capacity.TryGet(out var record))
+            {
+                TrustExchangeCodec.WriteStatus(response, TrustExchangeStatus.Unavailable);
+                budget.Charge(peer, 1);
+                metrics.Served(TrustExchangeStatus.Unavailable, 1);
+                return ValueTask.CompletedTask;
+            }
+
+            written = CapacityExchangeCodec.WriteAnswer(response, wantKey ? capacity.Key.Encoded : ReadOnlySpan<byte>.Empty, record);
         }
         else
         {

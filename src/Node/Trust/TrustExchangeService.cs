@@ -16,6 +16,8 @@ namespace Overlay.Node.Trust;
 /// (<see cref="TrustExchangeClient"/>); after a round that brought records it recomputes global trust, so the next
 /// round takes in the issuers the new records gave trust to. Each pull is one exchange on the interaction seam
 /// (operation <c>pull</c>), so a peer that relays forged records loses trust like one that answers any request wrongly.
+/// Each round it also asks up to <see cref="PlacementOptions.CapacityPullsPerRound"/> contacts without a fresh capacity
+/// record for theirs (operation <c>capacity</c>), and serves its own (<see cref="OwnCapacityRecord"/>).
 /// </summary>
 /// <remarks>
 /// Pull, not push: a node asks for what it lacks when it has room, so nobody can make it take records it did not
@@ -24,6 +26,7 @@ namespace Overlay.Node.Trust;
 /// </remarks>
 public sealed class TrustExchangeService(
     TrustService trust,
+    OwnCapacityRecord ownCapacity,
     TransportService transport,
     DhtService dht,
     ProtocolDispatcher protocols,
@@ -34,6 +37,9 @@ public sealed class TrustExchangeService(
 {
     /// <summary>Operation name of a pull on the interaction seam.</summary>
     public const string PullOperation = "pull";
+
+    /// <summary>Operation name of a capacity ask on the interaction seam.</summary>
+    public const string CapacityOperation = "capacity";
 
     // Room left in a frame for the transport's own header.
     private const int FrameHeadroom = 64;
@@ -49,7 +55,14 @@ public sealed class TrustExchangeService(
     /// <inheritdoc/>
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        protocols.Attach(ProtocolIds.Trust, new TrustExchangeHandler(trust.Records, _budget, Metrics, MaxAnswerBytes));
+        if (!trust.Options.TrustExchangeEnabled)
+        {
+            // Not attached: a peer asking is refused as for any protocol this node does not speak.
+            Log.TrustExchangeDisabled(logger);
+            return Task.CompletedTask;
+        }
+
+        protocols.Attach(ProtocolIds.Trust, new TrustExchangeHandler(trust.Records, _budget, Metrics, MaxAnswerBytes, ownCapacity));
         var options = trust.Options;
         Log.TrustExchangeStarted(logger, options.TrustExchangePeers, options.TrustExchangeInterval, options.TrustPublishInterval, options.MaxTrustRecords);
         return Task.CompletedTask;
@@ -58,7 +71,7 @@ public sealed class TrustExchangeService(
     /// <inheritdoc/>
     public async Task RunAsync(CancellationToken stoppingToken)
     {
-        if (trust.Options.TrustExchangePeers == 0)
+        if (!trust.Options.TrustExchangeEnabled || (trust.Options.TrustExchangePeers == 0 && trust.Options.CapacityPullsPerRound == 0))
         {
             return;
         }
@@ -93,7 +106,11 @@ public sealed class TrustExchangeService(
     /// <inheritdoc/>
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        protocols.Detach(ProtocolIds.Trust);
+        if (trust.Options.TrustExchangeEnabled)
+        {
+            protocols.Detach(ProtocolIds.Trust);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -119,7 +136,46 @@ public sealed class TrustExchangeService(
             trust.Recompute();
         }
 
+        await AskCapacityAsync(contacts, cancellationToken).ConfigureAwait(true);
         return pulls;
+    }
+
+    /// <summary>Asks up to <see cref="PlacementOptions.CapacityPullsPerRound"/> of <paramref name="contacts"/> (already shuffled) that lack a fresh capacity record for theirs; returns the asks.</summary>
+    public async Task<IReadOnlyList<CapacityPullResult>> AskCapacityAsync(IReadOnlyList<ContactSnapshot> contacts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(contacts);
+        var asks = new List<CapacityPullResult>();
+        var now = time.GetUtcNow();
+        foreach (var contact in contacts)
+        {
+            if (asks.Count >= trust.Options.CapacityPullsPerRound)
+            {
+                break;
+            }
+
+            if (!trust.Capacity.Wants(contact.Id, now))
+            {
+                continue;
+            }
+
+            CapacityPullResult ask;
+            var started = time.GetTimestamp();
+            try
+            {
+                var connection = await transport.Pool.GetAsync(TransportAddress.Parse(contact.Address!).WithPeer(contact.Id), cancellationToken).ConfigureAwait(true);
+                ask = await CapacityExchangeClient.PullAsync(connection, trust.Capacity, time, cancellationToken).ConfigureAwait(true);
+            }
+            catch (TransportException e)
+            {
+                var result = e.Reason == TransportError.Timeout ? InteractionResult.TimedOut : InteractionResult.Unreachable;
+                ask = new CapacityPullResult(contact.Id, result, Placement.Capacity.CapacityRecordRejection.None, 0, 0, time.GetElapsedTime(started));
+            }
+
+            trust.Interactions.Observe(new InteractionOutcome(ask.Peer, ProtocolIds.Trust, CapacityOperation, ask.Result, ask.BytesSent, ask.BytesReceived, ask.Latency));
+            asks.Add(ask);
+        }
+
+        return asks;
     }
 
     private async Task<TrustPullResult> PullAsync(ContactSnapshot contact, int maxRecordBytes, CancellationToken cancellationToken)

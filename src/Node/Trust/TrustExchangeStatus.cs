@@ -11,4 +11,7 @@ public enum TrustExchangeStatus : byte
 
     /// <summary>The asker used up its share of answers (<c>Placement:TrustServeBytesPerPeerPerHour</c>); ask later.</summary>
     RateLimited = 2,
+
+    /// <summary>The node has nothing to offer for this request now (a CAPACITY request before its store is open).</summary>
+    Unavailable = 3,
 }

@@ -14,4 +14,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5252, Level = LogLevel.Error, Message = "A round of trust/1 pulls failed ({Kind}: {Detail}); the next round goes on")]
     public static partial void TrustExchangeRoundFailed(ILogger logger, string kind, string detail);
+
+    [LoggerMessage(EventId = 5253, Level = LogLevel.Information, Message = "trust/1 is off (Placement:TrustExchangeEnabled false): no record is signed, served or pulled; global trust comes from this node's own observations")]
+    public static partial void TrustExchangeDisabled(ILogger logger);
 }

@@ -1,5 +1,7 @@
 using Overlay.Crypto;
+using Overlay.Placement.Capacity;
 using Overlay.Placement.Trust;
+using Overlay.Transport;
 using Overlay.Transport.Interactions;
 
 namespace Overlay.Node.Trust;
@@ -9,7 +11,9 @@ namespace Overlay.Node.Trust;
 /// (<see cref="LocalTrustLedger"/>) and a measured success rate (<see cref="PeerPerformance"/>). An exchange
 /// that succeeded is satisfactory; one that timed out, broke off or was answered wrongly or with a lie is
 /// not. A typed refusal (rate, quota, size) is not misbehaviour: it costs no trust and counts only against
-/// the success rate, and so the peer's placement weight (docs/PLACEMENT.md, "Local trust").
+/// the success rate, and so the peer's placement weight (docs/PLACEMENT.md, "Local trust"). Whether the peer
+/// answered at all feeds its uptime; a store it acknowledged comes off its capacity claim, and a store it
+/// refused voids the claim until its next record (<see cref="CapacityBook"/>).
 /// </summary>
 public sealed class TrustObservations : IInteractionObserver
 {
@@ -18,8 +22,10 @@ public sealed class TrustObservations : IInteractionObserver
     private readonly TrustMetrics _metrics;
 
     /// <summary>Observations of node <paramref name="self"/>'s peers, stamped on <paramref name="time"/>.</summary>
-    public TrustObservations(PeerId self, LocalTrustLedger ledger, PeerPerformance performance, TimeProvider time, TrustMetrics metrics)
+    public TrustObservations(PeerId self, LocalTrustLedger ledger, PeerPerformance performance, CapacityBook capacity, TimeProvider time, TrustMetrics metrics)
     {
+        ArgumentNullException.ThrowIfNull(capacity);
+        Capacity = capacity;
         ArgumentNullException.ThrowIfNull(ledger);
         ArgumentNullException.ThrowIfNull(performance);
         ArgumentNullException.ThrowIfNull(time);
@@ -34,8 +40,11 @@ public sealed class TrustObservations : IInteractionObserver
     /// <summary>Local trust: satisfactory minus unsatisfactory exchanges, decayed.</summary>
     public LocalTrustLedger Ledger { get; }
 
-    /// <summary>Measured success rates, refusals counted as failures.</summary>
+    /// <summary>Measured success rates, refusals counted as failures, and uptime.</summary>
     public PeerPerformance Performance { get; }
+
+    /// <summary>Peers' capacity claims, and the stores and refusals this node met since each.</summary>
+    public CapacityBook Capacity { get; }
 
     /// <inheritdoc/>
     public void Observe(in InteractionOutcome outcome)
@@ -53,6 +62,19 @@ public sealed class TrustObservations : IInteractionObserver
         }
 
         Performance.Record(outcome.Peer, succeeded, now);
+        Performance.RecordReach(outcome.Peer, outcome.Result is not (InteractionResult.TimedOut or InteractionResult.Unreachable), now);
+        if (outcome.Protocol == ProtocolIds.Shard && outcome.Operation == Shards.ShardOutcomes.Store)
+        {
+            if (succeeded)
+            {
+                Capacity.Stored(outcome.Peer, outcome.BytesSent, now);
+            }
+            else if (outcome.Result == InteractionResult.Refused)
+            {
+                Capacity.Refused(outcome.Peer, now);
+            }
+        }
+
         _metrics.Observed(outcome.Result);
     }
 }

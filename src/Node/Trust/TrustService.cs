@@ -6,6 +6,7 @@ using Overlay.Crypto;
 using Overlay.Node.Composition;
 using Overlay.Node.Hosting;
 using Overlay.Placement;
+using Overlay.Placement.Capacity;
 using Overlay.Placement.Trust;
 using Overlay.Transport.Interactions;
 
@@ -19,7 +20,8 @@ namespace Overlay.Node.Trust;
 /// EigenTrust over every row it has: its own, from its own observations, and each record it holds. The pre-trusted
 /// peers are <see cref="PlacementOptions.PreTrustedPeers"/> (by default those the bootstrap addresses pin) and the
 /// node itself, whose first-hand evidence is the one row it never has to take on anyone's word. Every
-/// <see cref="PlacementOptions.TrustPublishInterval"/> it signs its row anew for others to pull. Placement reads
+/// <see cref="PlacementOptions.TrustPublishInterval"/> it signs its row anew for others to pull, unless
+/// <see cref="PlacementOptions.TrustExchangeEnabled"/> is false. Placement reads
 /// <see cref="Current"/>, an immutable snapshot, while the next is computed.
 /// </summary>
 public sealed class TrustService : INodePart
@@ -61,7 +63,9 @@ public sealed class TrustService : INodePart
         PlacementMetrics = new PlacementMetrics(meter);
         var ledger = new LocalTrustLedger(self, options);
         Metrics = new TrustMetrics(meter, () => ledger.Count, () => Volatile.Read(ref _current).Run.Iterations);
-        Observations = new TrustObservations(self, ledger, new PeerPerformance(self, options, time), time, Metrics);
+        CapacityMetrics = new CapacityMetrics(meter);
+        Observations = new TrustObservations(
+            self, ledger, new PeerPerformance(self, options, time), new CapacityBook(options, CapacityMetrics, checkRecordSignatures), time, Metrics);
         Records = new TrustRecordCollection(self, options, _preTrusted, PlacementMetrics, checkRecordSignatures);
         ExchangeMetrics = new TrustExchangeMetrics(meter);
     }
@@ -81,6 +85,12 @@ public sealed class TrustService : INodePart
     /// <summary>The trust counters.</summary>
     public TrustMetrics Metrics { get; }
 
+    /// <summary>The capacity-record counters, on the same meter.</summary>
+    public CapacityMetrics CapacityMetrics { get; }
+
+    /// <summary>Peers' signed capacity claims and what this node observed of their room since.</summary>
+    public CapacityBook Capacity => Observations.Capacity;
+
     /// <summary>The placement library's counters (shortfalls), on the same meter.</summary>
     public PlacementMetrics PlacementMetrics { get; }
 
@@ -89,6 +99,9 @@ public sealed class TrustService : INodePart
 
     /// <summary>How the node places its shards' holders (<c>ShardExchange:Placement</c>), for the status.</summary>
     public string Placement => _placement;
+
+    /// <summary>The time on the node's clock.</summary>
+    public DateTimeOffset Now => _time.GetUtcNow();
 
     /// <summary>Pre-trusted peers other than this node.</summary>
     public IReadOnlyList<PeerId> PreTrusted => _preTrusted;
@@ -114,7 +127,8 @@ public sealed class TrustService : INodePart
     {
         var now = _time.GetUtcNow();
         var row = Observations.Ledger.ToVector(now, _options.MaxRecordEntries);
-        if (Records.Own is not { } own || own.IssuedAt + _options.TrustPublishInterval <= now)
+        // With trust/1 off nobody would pull the record: signing it would be work for nothing.
+        if (_options.TrustExchangeEnabled && (Records.Own is not { } own || own.IssuedAt + _options.TrustPublishInterval <= now))
         {
             Records.Publish(TrustRecord.Sign(_identity, now, row), _identity.PublicKey);
         }
@@ -155,6 +169,9 @@ public sealed class TrustService : INodePart
             ["recordsHeld"] = Records.Book.Count,
             ["recordsAccepted"] = PlacementMetrics.RecordsAccepted,
             ["recordsRefused"] = Enum.GetValues<TrustRecordRejection>().Sum(PlacementMetrics.RecordsRejected),
+            ["capacityRecordsHeld"] = Capacity.Count,
+            ["capacityRecordsAccepted"] = CapacityMetrics.AcceptedTotal,
+            ["capacityRecordsRefused"] = CapacityMetrics.RejectedAll,
             ["exchanges"] = observed,
         };
     }

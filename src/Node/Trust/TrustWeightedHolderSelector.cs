@@ -17,10 +17,11 @@ namespace Overlay.Node.Trust;
 /// put that meets refusals moves on to the next draw rather than to the next-closest id.
 /// </summary>
 /// <remarks>
-/// Capacity is not announced between nodes yet, so every candidate is weighed as announcing
-/// <see cref="PlacementOptions.CapacityReferenceBytes"/>: the same capacity factor for all, which leaves the
-/// other factors to decide; a holder that refuses for lack of room loses success rate, and so weight.
-/// Uptime is not measured yet and counts as unknown (0.5 for all).
+/// Capacity is the smaller of the candidate's signed claim (fetched over <c>trust/1</c>) and what this node observed
+/// since: the bytes it stored there come off the claim, and a refused store voids it until the next record
+/// (<see cref="Placement.Capacity.CapacityBook.FreeBytesFor"/>); a candidate left with no room is not eligible. One without
+/// a fresh record is weighed as announcing <see cref="PlacementOptions.CapacityReferenceBytes"/>. Uptime is the share of
+/// this node's attempts that found the peer there (<see cref="PeerPerformance.Uptime"/>), never the peer's word.
 /// </remarks>
 /// <param name="self">This node: never a candidate.</param>
 /// <param name="replicas">Holders a put places (<c>ShardExchange:Replicas</c>).</param>
@@ -39,6 +40,8 @@ public sealed class TrustWeightedHolderSelector(
         var holders = new List<HolderCandidate>();
         var candidates = new List<PlacementCandidate>();
         var options = trust.Options;
+        var performance = trust.Observations.Performance;
+        var now = trust.Now;
         foreach (var contact in contacts())
         {
             if (contact.Id == self || contact.Address is not { } text || !TransportAddress.TryParse(text, out var address, out _))
@@ -55,9 +58,9 @@ public sealed class TrustWeightedHolderSelector(
                 coordinate?.X ?? double.NaN,
                 coordinate?.Y ?? double.NaN,
                 contact.LatencyMs > 0 ? contact.LatencyMs : double.NaN,
-                trust.Observations.Performance.SuccessRate(contact.Id),
-                Uptime: double.NaN,
-                options.CapacityReferenceBytes));
+                performance.SuccessRate(contact.Id),
+                performance.Uptime(contact.Id),
+                trust.Capacity.FreeBytesFor(contact.Id, now, options.CapacityReferenceBytes)));
         }
 
         if (candidates.Count == 0)

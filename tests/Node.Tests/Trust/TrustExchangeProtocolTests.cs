@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Overlay.Crypto;
 using Overlay.Node.Trust;
 using Overlay.Placement;
+using Overlay.Placement.Capacity;
 using Overlay.Placement.Trust;
 using Overlay.Transport;
 using Overlay.Transport.InMemory;
@@ -144,7 +145,13 @@ public sealed class TrustExchangeProtocolTests : IDisposable
         TrustExchangeCodec.WriteInventory(inventory, [new TrustInventoryEntry(_ids[0].PeerId, 1), new TrustInventoryEntry(_ids[1].PeerId, 2)], more: true);
         var records = new ArrayBufferWriter<byte>();
         TrustExchangeCodec.WriteRecords(records, [new TrustRecordDelivery(_ids[0].PublicKey.Encoded.ToArray(), new byte[100])]);
-        var valid = new[] { inventory.WrittenMemory.ToArray(), records.WrittenMemory.ToArray(), TrustExchangeCodec.InventoryRequest(_ids[0].PeerId) };
+        var capacity = new ArrayBufferWriter<byte>();
+        CapacityExchangeCodec.WriteAnswer(capacity, _ids[0].PublicKey.Encoded, new byte[120]);
+        var valid = new[]
+        {
+            inventory.WrittenMemory.ToArray(), records.WrittenMemory.ToArray(), TrustExchangeCodec.InventoryRequest(_ids[0].PeerId), capacity.WrittenMemory.ToArray(),
+        };
+        Assert.True(CapacityExchangeCodec.TryReadAnswer(valid[3], out var carriedKey, out var carried) && carriedKey.Length == IdentityPublicKey.HybridEncodedSize && carried.Length == 120);
         Assert.True(TrustExchangeCodec.TryReadInventory(valid[0], out var listed, out var more) && listed.Length == 2 && more);
         Assert.True(TrustExchangeCodec.TryReadRecords(valid[1], 200, out var delivered) && delivered.Length == 1);
         for (var i = 0; i < 20_000; i++)
@@ -152,7 +159,7 @@ public sealed class TrustExchangeProtocolTests : IDisposable
             byte[] bytes;
             if (i % 2 == 0)
             {
-                bytes = (byte[])valid[i % 3].Clone();
+                bytes = (byte[])valid[(i / 2) % valid.Length].Clone();
                 bytes[random.Next(bytes.Length)] ^= (byte)(1 + random.Next(255));
             }
             else
@@ -166,6 +173,8 @@ public sealed class TrustExchangeProtocolTests : IDisposable
             _ = TrustExchangeCodec.TryReadRecords(bytes, 200, out _);
             _ = TrustExchangeCodec.TryReadInventoryRequest(bytes, out _);
             _ = TrustExchangeCodec.TryReadRecordsRequest(bytes, out _);
+            _ = CapacityExchangeCodec.TryReadAnswer(bytes, out _, out _);
+            _ = CapacityExchangeCodec.TryReadRequest(bytes, out _);
         }
 
         // A declared record longer than the asker accepts is refused before it is sliced.
@@ -177,6 +186,40 @@ public sealed class TrustExchangeProtocolTests : IDisposable
     /// The asker (_ids[0]) and the responder (_ids[1]) on one in-memory network. The responder holds its own record and
     /// those of _ids[2..4]; the asker pre-trusts all of them, so only the records' own checks decide.
     /// </summary>
+    [Fact]
+    public void AskCapacity_TakesThePeersSignedClaim_WithItsKeyOnce_ThenTheSameVersionAgainCostsNothing()
+    {
+        using var s = new Scenario(this);
+        var asks = new List<CapacityPullResult>();
+        s.Run(async () =>
+        {
+            asks.Add(await s.AskCapacityAsync());
+            asks.Add(await s.AskCapacityAsync());
+        });
+
+        Assert.Equal(InteractionResult.Succeeded, asks[0].Result);
+        Assert.Equal(CapacityRecordRejection.None, asks[0].Verdict);
+        Assert.Equal(3L << 30, s.AskerCapacity.FreeBytesFor(_ids[1].PeerId, Start, unknown: 1));
+        // The second ask does not want the key, and the record has not been re-signed within the interval.
+        Assert.True(asks[1].BytesReceived < asks[0].BytesReceived - IdentityPublicKey.HybridEncodedSize + 10);
+        Assert.Equal(CapacityRecordRejection.Replayed, asks[1].Verdict);
+        Assert.Equal(InteractionResult.Succeeded, asks[1].Result);
+    }
+
+    [Theory]
+    [InlineData("forged capacity", CapacityRecordRejection.BadSignature)]
+    [InlineData("someone else's capacity", CapacityRecordRejection.WrongIssuer)]
+    public void AskCapacity_PeerAnswersWithAClaimNotItsOwn_IsAnInvalidReplyAndNothingIsWeighed(string lie, CapacityRecordRejection expected)
+    {
+        using var s = new Scenario(this, liar: lie);
+        CapacityPullResult? ask = null;
+        s.Run(async () => ask = await s.AskCapacityAsync());
+
+        Assert.Equal(expected, ask!.Verdict);
+        Assert.Equal(InteractionResult.InvalidReply, ask.Result);
+        Assert.Equal(7, s.AskerCapacity.FreeBytesFor(_ids[1].PeerId, Start, unknown: 7));
+    }
+
     private sealed class Scenario : IDisposable
     {
         private readonly TrustExchangeProtocolTests _t;
@@ -202,9 +245,11 @@ public sealed class TrustExchangeProtocolTests : IDisposable
 
             Asker = new TrustRecordCollection(ids[0].PeerId, options, ids.Select(i => i.PeerId), new PlacementMetrics(t._meter));
             Metrics = new TrustExchangeMetrics(t._meter);
+            AskerCapacity = new CapacityBook(options, new CapacityMetrics(t._meter));
             var protocols = new ProtocolDispatcher();
             protocols.Register(ProtocolIds.Trust, liar is null
-                ? new TrustExchangeHandler(_held, new TrustServeBudget(options.TrustServeBytesPerPeerPerHour, Clock), Metrics, 1 << 20)
+                ? new TrustExchangeHandler(_held, new TrustServeBudget(options.TrustServeBytesPerPeerPerHour, Clock), Metrics, 1 << 20,
+                    new OwnCapacityRecord(ids[1], () => (3L << 30, 8L << 30), options.CapacityRecordInterval, Clock))
                 : new LyingHandler(liar, ids));
             _responder = _net.CreateNode(ids[1].PeerId, protocols);
             _asker = _net.CreateNode(ids[0].PeerId, new ProtocolDispatcher());
@@ -220,6 +265,10 @@ public sealed class TrustExchangeProtocolTests : IDisposable
 
         public void Offer(NodeIdentity issuer, DateTimeOffset at, int entries) =>
             Assert.Equal(TrustRecordRejection.None, _held.TryAccept(issuer.PublicKey.Encoded, TrustRecordCodec.Encode(TrustRecord.Sign(issuer, at, Row(entries))), at));
+
+        public CapacityBook AskerCapacity { get; }
+
+        public Task<CapacityPullResult> AskCapacityAsync() => CapacityExchangeClient.PullAsync(Connection, AskerCapacity, Clock, CancellationToken.None);
 
         public Task<TrustPullResult> PullAsync() => TrustExchangeClient.PullAsync(Connection, Asker, 1 << 20, Clock, CancellationToken.None);
 
@@ -241,7 +290,18 @@ public sealed class TrustExchangeProtocolTests : IDisposable
         {
             public ValueTask HandleRequestAsync(ITransportConnection connection, ReadOnlyMemory<byte> request, IBufferWriter<byte> response, CancellationToken cancellationToken)
             {
-                if (lie == "claims the request was malformed")
+                if (CapacityExchangeCodec.TryReadRequest(request.Span, out _))
+                {
+                    // A record in the responder's (ids[1]'s) name: ids[3]'s claim relabelled, or ids[3]'s own.
+                    var record = CapacityRecordCodec.Encode(CapacityRecord.Sign(ids[3], Start, 1L << 40, 1L << 40));
+                    if (lie == "forged capacity")
+                    {
+                        ids[1].PeerId.WriteTo(record.AsSpan(1));
+                    }
+
+                    CapacityExchangeCodec.WriteAnswer(response, ids[1].PublicKey.Encoded, record);
+                }
+                else if (lie == "claims the request was malformed")
                 {
                     TrustExchangeCodec.WriteStatus(response, TrustExchangeStatus.Malformed);
                 }

@@ -117,6 +117,48 @@ public sealed class TrustExchangeWiringTests
         }
     }
 
+    [Fact]
+    public void Exchange_SwitchedOff_SignsServesPullsAndVerifiesNothing_WhileTheSameNetworkOnExchanges()
+    {
+        using var off = RunSix(enabled: false);
+        using var on = RunSix(enabled: true);
+
+        foreach (var node in off.Nodes)
+        {
+            Assert.Null(node.Trust.Records.Own);
+            Assert.Equal(0, node.Trust.Records.Book.Count);
+            Assert.Equal(0, node.Trust.ExchangeMetrics.BytesServed);
+            Assert.Equal(0, node.Trust.ExchangeMetrics.BytesRequested);
+            Assert.Equal(0, node.Trust.PlacementMetrics.RecordsAccepted);
+            // Trust still comes from the node's own observations.
+            Assert.True(node.Trust.Current.Count > 0);
+        }
+
+        Assert.All(on.Nodes, node => Assert.NotNull(node.Trust.Records.Own));
+        Assert.True(on.Nodes.Sum(n => n.Trust.Records.Book.Count) > 0);
+    }
+
+    private static WholeNodeTestNetwork RunSix(bool enabled)
+    {
+        var net = new WholeNodeTestNetwork(6, seed: 73, Dht, placement: _ => new PlacementOptions
+        {
+            TrustRecomputeInterval = TimeSpan.FromMinutes(1),
+            TrustExchangeInterval = TimeSpan.FromMinutes(5),
+            TrustExchangeEnabled = enabled,
+        });
+        net.Net.Run(async () =>
+        {
+            var random = new Random(74);
+            for (var node = 1; node < 6; node++)
+            {
+                await net.Dht(node).FindClosestAsync(PeerId.Random(random), CancellationToken.None);
+            }
+
+            await Task.Delay(TimeSpan.FromHours(1), net.Clock);
+        }, TimeSpan.FromMinutes(5));
+        return net;
+    }
+
     // The peer's global trust over the mean of the others'.
     private static double Relative(Overlay.Placement.Trust.TrustSnapshot snapshot, PeerId peer, PeerId[] others) =>
         snapshot.TrustOf(peer) / others.Average(snapshot.TrustOf);

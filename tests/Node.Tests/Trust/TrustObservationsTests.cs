@@ -3,6 +3,7 @@ using Overlay.Crypto;
 using Overlay.Node.Shards;
 using Overlay.Node.Trust;
 using Overlay.Placement;
+using Overlay.Placement.Capacity;
 using Overlay.Placement.Trust;
 using Overlay.Transport;
 using Overlay.Transport.InMemory;
@@ -28,7 +29,7 @@ public sealed class TrustObservationsTests : IDisposable
         var self = PeerId.Random(random);
         var peer = PeerId.Random(random);
         var options = new PlacementOptions();
-        var observations = new TrustObservations(self, new LocalTrustLedger(self, options), new PeerPerformance(self, options, clock), clock, new TrustMetrics(_meter, () => 0, () => 0));
+        var observations = new TrustObservations(self, new LocalTrustLedger(self, options), new PeerPerformance(self, options, clock), new CapacityBook(options, new CapacityMetrics(_meter)), clock, new TrustMetrics(_meter, () => 0, () => 0));
         // Three good exchanges first, so a bad one has something to take away.
         for (var i = 0; i < 3; i++)
         {
@@ -79,6 +80,38 @@ public sealed class TrustObservationsTests : IDisposable
     [InlineData(HolderCheck.Pull, HolderVerdict.Wrong, InteractionResult.InvalidReply)]
     public void ResultOf_OwnersCheckOfAHolder_DroppedOrFakedShardsCostTrustAndRelayedMissesDoNot(HolderCheck check, HolderVerdict verdict, InteractionResult expected) =>
         Assert.Equal(expected, ShardOutcomes.ResultOf(check, verdict));
+
+    [Fact]
+    public void Observe_AnswersAndRefusalsCountAsPresent_TimeoutsAsAbsent_AndStoresMoveTheCapacityClaim()
+    {
+        var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var random = new Random(4);
+        var self = PeerId.Random(random);
+        using var holder = NodeIdentity.FromRandom(random);
+        var peer = holder.PeerId;
+        var options = new PlacementOptions();
+        var capacity = new CapacityBook(options, new CapacityMetrics(_meter));
+        var observations = new TrustObservations(self, new LocalTrustLedger(self, options), new PeerPerformance(self, options, clock), capacity, clock, new TrustMetrics(_meter, () => 0, () => 0));
+        Assert.True(double.IsNaN(observations.Performance.Uptime(peer)));
+
+        observations.Observe(Outcome(peer, InteractionResult.Refused));
+        observations.Observe(Outcome(peer, InteractionResult.InvalidReply));
+        var present = observations.Performance.Uptime(peer);
+        observations.Observe(Outcome(peer, InteractionResult.TimedOut));
+        observations.Observe(Outcome(peer, InteractionResult.Unreachable));
+        Assert.Equal(3.0 / 4, present, 9);
+        Assert.Equal(3.0 / 6, observations.Performance.Uptime(peer), 9);
+
+        var record = CapacityRecord.Sign(holder, clock.GetUtcNow(), 100L << 20, 1L << 30);
+        Assert.Equal(CapacityRecordRejection.None, capacity.TryAccept(peer, holder.PublicKey.Encoded, CapacityRecordCodec.Encode(record), clock.GetUtcNow()));
+        observations.Observe(new InteractionOutcome(peer, ProtocolIds.Shard, ShardOutcomes.Store, InteractionResult.Succeeded, 40L << 20, 100, TimeSpan.FromMilliseconds(30)));
+        Assert.Equal(60L << 20, capacity.FreeBytesFor(peer, clock.GetUtcNow(), unknown: 1));
+        // Any other protocol's bytes say nothing of room.
+        observations.Observe(new InteractionOutcome(peer, ProtocolIds.Dht, ShardOutcomes.Store, InteractionResult.Succeeded, 50L << 20, 100, TimeSpan.FromMilliseconds(30)));
+        Assert.Equal(60L << 20, capacity.FreeBytesFor(peer, clock.GetUtcNow(), unknown: 1));
+        observations.Observe(new InteractionOutcome(peer, ProtocolIds.Shard, ShardOutcomes.Store, InteractionResult.Refused, 0, 10, TimeSpan.FromMilliseconds(30)));
+        Assert.Equal(0, capacity.FreeBytesFor(peer, clock.GetUtcNow(), unknown: 1));
+    }
 
     public void Dispose() => _meter.Dispose();
 

@@ -5,6 +5,7 @@ using Overlay.Node.Configuration;
 using Overlay.Node.Shards;
 using Overlay.Node.Tests.Composition;
 using Overlay.Node.Trust;
+using Overlay.Placement;
 using Overlay.Transport;
 using Overlay.Transport.Interactions;
 
@@ -135,6 +136,54 @@ public sealed class TrustWiringTests
         {
             Assert.IsType<RoutingTableHolderSelector>(owner.ShardExchange.Selector);
             Assert.True(onDistrusted >= shards / 3, $"the distrusted peer holds only {onDistrusted} of {shards} shards with trust off");
+        }
+    }
+
+    [Theory]
+    [InlineData(16)]
+    [InlineData(0)]
+    public void Placement_PeerWhoseSignedRecordOffersNoRoom_IsNeverAsked_OnlyWhenCapacityRecordsAreFetched(int capacityPulls)
+    {
+        const int shards = 30;
+        using var net = new WholeNodeTestNetwork(
+            6, seed: 53, Dht,
+            shardExchange: i => new ShardExchangeOptions { Placement = ShardExchangeOptions.TrustPlacement, Replicas = 3, AcceptStores = i != 4 },
+            placement: _ => new PlacementOptions { TrustExchangeInterval = TimeSpan.FromMinutes(1), CapacityPullsPerRound = capacityPulls });
+        var owner = net.Nodes[1];
+        var full = net.Nodes[4].Id;
+        var asked = 0;
+        net.Net.Run(async () =>
+        {
+            var random = new Random(54);
+            for (var i = 0; i < 6; i++)
+            {
+                await net.Dht(1).FindClosestAsync(PeerId.Random(random), CancellationToken.None);
+            }
+
+            // A few trust/1 rounds on the clock: each asks the contacts without a fresh record for theirs.
+            await Task.Delay(TimeSpan.FromMinutes(5), net.Clock);
+            for (var i = 0; i < shards; i++)
+            {
+                var data = new byte[64];
+                random.NextBytes(data);
+                var put = await owner.ShardExchange.Owner!.PutAsync(data, CancellationToken.None);
+                asked += put.Attempts.Count(a => a.Peer == full);
+            }
+        }, TimeSpan.FromMinutes(5));
+
+        if (capacityPulls > 0)
+        {
+            Assert.Equal(0, owner.Trust.Capacity.FreeBytesFor(full, net.Clock.GetUtcNow(), unknown: -1));
+            Assert.True(owner.Trust.Capacity.Count >= 4, $"node 1 holds {owner.Trust.Capacity.Count} capacity records");
+            Assert.Equal(0, asked);
+        }
+        else
+        {
+            // Without records the peer weighs as announcing the reference, and a put asks it; its refusal (unwilling)
+            // is the node's own observation and keeps it out from then on. Measured with seed 53: asked once.
+            Assert.Equal(0, owner.Trust.Capacity.Count);
+            Assert.True(asked >= 1, $"the full peer was asked {asked} times");
+            Assert.Equal(0, owner.Trust.Capacity.FreeBytesFor(full, net.Clock.GetUtcNow(), unknown: -1));
         }
     }
 
