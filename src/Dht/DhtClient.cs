@@ -471,16 +471,20 @@ public sealed class DhtClient
     /// times (floored, capped by the request timeout) that it may stop waiting. The expected time is two
     /// round trips at the estimated RTT: a new connection's handshake and the request (the pool usually
     /// holds no connection to a peer met in a lookup). A peer with no estimate is hedged at the lookup's
-    /// typical RTT (<paramref name="typicalRttMs"/>), and waited for until the request timeout.
+    /// typical RTT (<paramref name="typicalRttMs"/>). Patience runs from the RTT this node measured: a peer
+    /// it never measured (its estimate, if any, predicted from a coordinate, perhaps one a third party passed
+    /// on) is waited for until the request timeout, since a prediction far below the real RTT would give up
+    /// on a live member of the k closest and end the lookup without it.
     /// </summary>
     private Task StartRequest(DhtPeer peer, double rttMs, double typicalRttMs, PeerId target, bool findValue, ChannelWriter<LookupEvent> events, CancellationToken cancellationToken)
     {
         var hedge = Timeout.InfiniteTimeSpan;
         var giveUp = Timeout.InfiniteTimeSpan;
         var requestMs = _options.RequestTimeout.TotalMilliseconds;
-        if (_options.PeerTimeoutFactor > 0 && IsUsable(rttMs))
+        var measuredMs = _rtt?.MeasuredRtt(peer.Id) ?? double.NaN;
+        if (_options.PeerTimeoutFactor > 0 && IsUsable(measuredMs))
         {
-            var ms = Math.Max(_options.PeerTimeoutFactor * 2 * rttMs, _options.MinPeerTimeout.TotalMilliseconds);
+            var ms = Math.Max(_options.PeerTimeoutFactor * 2 * measuredMs, _options.MinPeerTimeout.TotalMilliseconds);
             if (ms < requestMs)
             {
                 giveUp = TimeSpan.FromMilliseconds(ms);

@@ -35,12 +35,13 @@ public sealed class DhtOptions
 
     /// <summary>
     /// A lookup stops waiting for a peer once its request has taken this many times the time its answer is
-    /// expected to take (two round trips at the peer's measured or predicted RTT: the handshake of a new
+    /// expected to take (two round trips at the RTT this node measured to the peer: the handshake of a new
     /// connection and the request), but never sooner than <see cref="MinPeerTimeout"/> nor later than
     /// <see cref="RequestTimeout"/>. The peer then counts as failed for that lookup, so one dead or very slow
     /// peer cannot hold a lookup for the whole <see cref="RequestTimeout"/>; the request itself runs on until
-    /// <see cref="RequestTimeout"/>, and an answer that still arrives is used. A peer whose RTT is neither
-    /// measured nor predicted is waited for until <see cref="RequestTimeout"/>. 0 turns this off.
+    /// <see cref="RequestTimeout"/>, and an answer that still arrives is used. A peer this node never measured
+    /// is waited for until <see cref="RequestTimeout"/>, even when a coordinate predicts its RTT: a low
+    /// prediction would give up on a live member of the k closest. 0 turns this off.
     /// Range 0..100; default 3.
     /// </summary>
     public double PeerTimeoutFactor { get; set; } = 3;
