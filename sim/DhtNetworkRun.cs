@@ -16,7 +16,7 @@ namespace Overlay.Sim;
 /// virtual time, then measures lookup accuracy against a global sort, hop counts, put/get success before and after a fifth of the
 /// nodes fail, and memory per node. One seed gives one run.
 /// </summary>
-internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, LatencyMatrix matrix, TextWriter output, DhtOptions options, bool breakdown = false, bool progress = false, bool silentFailures = false, bool wholeNodes = false)
+internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, LatencyMatrix matrix, TextWriter output, DhtOptions options, bool breakdown = false, bool progress = false, bool silentFailures = false, bool wholeNodes = false, TimeSpan? keepAlive = null)
 {
     /// <summary>The node options of a run: the defaults, with what the in-memory network needs.</summary>
     public static DhtOptions DefaultOptions(bool preferLowLatency) => new()
@@ -51,7 +51,8 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         var rtt = RttTable(matrix);
 
         var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(rtt));
-        var transportOptions = new TransportOptions();
+        // A longer keep-alive interval makes kept connections cheaper to simulate; lookup times do not depend on it.
+        var transportOptions = keepAlive is { } interval ? new TransportOptions { KeepAliveInterval = interval } : new TransportOptions();
         var keyRandom = new Random(seed);
         var dhtNodes = new DhtNode[nodes];
         var transports = new InMemoryTransport[nodes];
@@ -155,8 +156,28 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
             connectionsAfter += t.ConnectionCount;
         }
 
-        // Idle: no traffic for twice the pool's idle timeout, so every pooled connection is swept.
+        // Kept connections (DhtOptions.WarmConnections) are kept from here on by a round per node each minute,
+        // the part of the maintenance round that keeps them (whole nodes run their own rounds).
+        if (!wholeNodes && options.WarmConnections > 0)
+        {
+            net.Run(() =>
+            {
+                for (var i = 0; i < dhtNodes.Length; i++)
+                {
+                    _ = KeepWarmAsync(dhtNodes[i], clock, TimeSpan.FromMilliseconds(60_000.0 * i / dhtNodes.Length));
+                }
+
+                return Task.CompletedTask;
+            }, limit);
+        }
+
+        // Idle: no traffic for twice the pool's idle timeout, so every pooled connection not kept is swept.
+        var segmentsBeforeIdle = net.SegmentsDelivered;
+        var bytesBeforeIdle = net.BytesDelivered;
         net.RunFor(transportOptions.IdleTimeout * 2);
+        var idleMinutes = (transportOptions.IdleTimeout * 2).TotalMinutes;
+        var idleSegments = (net.SegmentsDelivered - segmentsBeforeIdle) / (double)nodes / idleMinutes;
+        var idleBytes = (net.BytesDelivered - bytesBeforeIdle) / (double)nodes / idleMinutes;
         // At rest: per-peer state trimmed as a maintenance round trims it, without the round's bucket
         // refreshes. After hours of formation every bucket is due, and refreshing 10,000 nodes costs as much
         // wall time as forming them; the refreshes leave no state that formation did not.
@@ -197,7 +218,8 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         Line($"  after formation, {Part} part (heap minus identities): {(memoryAfter - memoryIdentities) / (double)nodes:F0} B/node, open connection ends {connectionsAfter} ({connectionsAfter / (double)nodes:F1}/node)");
         Line($"  per node: contacts {cContacts / (double)nodes:F1}, replacement entries {cCached / (double)nodes:F1}, rate-limiter buckets {cLimited / (double)nodes:F1}, " +
              $"RTT filter windows {cFiltered / (double)nodes:F1}, coordinates {cCoordinates / (double)nodes:F1}, records {cRecords / (double)nodes:F1}, pooled connections {cPooled / (double)nodes:F1}");
-        Line($"  idle after {transportOptions.IdleTimeout * 2} without traffic: {(memoryIdle - memoryIdentities) / (double)nodes:F0} B/node, open connection ends {connectionsIdle}");
+        Line($"  idle after {transportOptions.IdleTimeout * 2} without traffic: {(memoryIdle - memoryIdentities) / (double)nodes:F0} B/node, open connection ends {connectionsIdle} ({connectionsIdle / (double)nodes:F1}/node), " +
+             $"segments received per node per minute while idle {idleSegments:F1} ({idleBytes:F0} B)");
         var contacts = new int[nodes];
         for (var i = 0; i < nodes; i++)
         {
@@ -321,6 +343,18 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         Line($"after {killed} nodes {(silentFailures ? "went silent" : "failed")} at once: {100.0 * found / (keys * getsPerKey):F2} % of {keys * getsPerKey} gets found the value");
         Line(ValueLine("values after the failures", getLatencies));
         return 0;
+    }
+
+    // The warm-connection part of a maintenance round, once a minute from a per-node offset, for the rest of the run.
+    private static async Task KeepWarmAsync(DhtNode node, VirtualTimeProvider clock, TimeSpan offset)
+    {
+        await Task.Delay(offset, clock);
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), clock);
+        do
+        {
+            await node.KeepConnectionsWarmAsync(CancellationToken.None);
+        }
+        while (await timer.WaitForNextTickAsync());
     }
 
     // FIND_VALUE time as a reader sees it: DhtNode.GetAsync from a node other than the publisher (a

@@ -43,7 +43,7 @@ if (args.Length == 0 || (args[0] != "dht" && args[0] != "node"))
     Console.Error.WriteLine(RepairCommand.Usage);
     Console.Error.WriteLine(Overlay.Sim.Churn.ChurnCommand.Usage);
     Console.Error.WriteLine(Overlay.Sim.Files.FilesCommand.Usage);
-    Console.Error.WriteLine("usage: Overlay.Sim dht|node [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown] [--progress] [--no-latency-preference] [--silent-failures] [--option NAME=VALUE (a DhtOptions property, e.g. HedgeFactor=0)]...");
+    Console.Error.WriteLine("usage: Overlay.Sim dht|node [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown] [--progress] [--no-latency-preference] [--silent-failures] [--keep-alive-seconds N (the transport's keep-alive interval; 10 by default)] [--option NAME=VALUE (a DhtOptions property, e.g. HedgeFactor=0)]...");
     return 2;
 }
 
@@ -56,6 +56,7 @@ var breakdown = false;
 var progress = false;
 var prefer = true;
 var silentFailures = false;
+TimeSpan? keepAlive = null;
 var settings = new List<string>();
 for (var i = 1; i < args.Length; i++)
 {
@@ -88,6 +89,9 @@ for (var i = 1; i < args.Length; i++)
             continue;
         case "--option" when value is not null && value.Contains('=', StringComparison.Ordinal):
             settings.Add(value);
+            break;
+        case "--keep-alive-seconds" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= 3600:
+            keepAlive = TimeSpan.FromSeconds(n);
             break;
         case "--latency" when value is not null:
             latency = value;
@@ -128,4 +132,4 @@ if (options.Validate() is { Count: > 0 } problems)
     return 2;
 }
 
-return new DhtNetworkRun(nodes, lookups, keys, seed, matrix!, Console.Out, options, breakdown, progress, silentFailures, wholeNodes: args[0] == "node").Run();
+return new DhtNetworkRun(nodes, lookups, keys, seed, matrix!, Console.Out, options, breakdown, progress, silentFailures, wholeNodes: args[0] == "node", keepAlive).Run();

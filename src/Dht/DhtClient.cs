@@ -34,7 +34,7 @@ public sealed class DhtClient
     private readonly TimeProvider _time;
     private readonly IRttEstimator? _rtt;
     private readonly RecordValidator? _validator;
-    private readonly Random? _random;
+    private readonly PutRounds _puts;
     private readonly List<Task> _maintenance = new();
 
     /// <summary>Creates a client.</summary>
@@ -73,7 +73,7 @@ public sealed class DhtClient
         _time = time;
         _rtt = rtt;
         _validator = validator;
-        _random = random;
+        _puts = new PutRounds(_table, _requests, _options, time, random, async (key, missed, ct) => (await RunAsync(key, findValue: false, missed, ct)).Result);
     }
 
     /// <summary>Finds the k peers closest to <paramref name="target"/> that answer.</summary>
@@ -108,147 +108,7 @@ public sealed class DhtClient
     /// is left to retry, or <see cref="DhtOptions.PutRetryTimeout"/> has passed. Other refusals (a newer
     /// record, another publisher, a full store) are final. <paramref name="required"/> 0 sends one round.
     /// </summary>
-    public async Task<PutResult> PutAsync(DhtRecord record, int required, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        ArgumentOutOfRangeException.ThrowIfNegative(required);
-        var key = record.Key;
-        var giveUpAt = _time.GetUtcNow() + _options.PutRetryTimeout;
-        // The last verdict of every peer a store went to, and the peers whose lookup request failed.
-        var verdicts = new Dictionary<PeerId, RecordRejection>();
-        var missed = new Dictionary<PeerId, RecordRejection>();
-        var candidates = new List<DhtPeer>(_options.K);
-        var (lookup, _) = await RunAsync(key, findValue: false, missed, cancellationToken);
-        Merge(candidates, lookup.Closest, key);
-        var accepted = 0;
-        var rounds = 0;
-        var delay = FirstRetryDelay;
-        while (true)
-        {
-            rounds++;
-            var targets = new List<DhtPeer>(candidates.Count);
-            foreach (var peer in candidates)
-            {
-                if (!verdicts.TryGetValue(peer.Id, out var last) || IsTransient(last))
-                {
-                    targets.Add(peer);
-                }
-            }
-
-            var stores = new Task<RecordRejection>[targets.Count];
-            for (var i = 0; i < stores.Length; i++)
-            {
-                stores[i] = StoreOneAsync(targets[i], record, cancellationToken);
-            }
-
-            var answers = await Task.WhenAll(stores);
-            var retryable = false;
-            for (var i = 0; i < answers.Length; i++)
-            {
-                verdicts[targets[i].Id] = answers[i];
-                accepted += answers[i] == RecordRejection.None ? 1 : 0;
-                retryable |= IsTransient(answers[i]);
-            }
-
-            // Peers that belong among the k closest but did not answer the lookup: look again next round.
-            var lookAgain = AnyCloseMiss(missed, verdicts, candidates, key);
-            if (accepted >= required || !(retryable || lookAgain))
-            {
-                break;
-            }
-
-            var wait = Jitter(delay);
-            if (_time.GetUtcNow() + wait > giveUpAt)
-            {
-                break;
-            }
-
-            await Task.Delay(wait, _time, cancellationToken);
-            delay = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay;
-            if (lookAgain)
-            {
-                missed.Clear();
-                (lookup, _) = await RunAsync(key, findValue: false, missed, cancellationToken);
-                Merge(candidates, lookup.Closest, key);
-            }
-        }
-
-        var refusals = new List<StoreRefusal>();
-        foreach (var (peer, verdict) in verdicts)
-        {
-            if (verdict != RecordRejection.None)
-            {
-                refusals.Add(new StoreRefusal(peer, verdict));
-            }
-        }
-
-        // A close peer that never got as far as a store did not take the record either: say why.
-        foreach (var (peer, reason) in missed)
-        {
-            if (!verdicts.ContainsKey(peer) && IsClose(peer, candidates, key))
-            {
-                refusals.Add(new StoreRefusal(peer, reason));
-            }
-        }
-
-        return new PutResult(accepted, required, refusals, rounds);
-    }
-
-    /// <summary>True when a peer whose lookup request failed, and that no store reached, would be among the k closest.</summary>
-    private bool AnyCloseMiss(Dictionary<PeerId, RecordRejection> missed, Dictionary<PeerId, RecordRejection> verdicts, List<DhtPeer> candidates, PeerId key)
-    {
-        foreach (var peer in missed.Keys)
-        {
-            if (!verdicts.ContainsKey(peer) && IsClose(peer, candidates, key))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    // Among the k closest to the key: fewer than k candidates are known, or it is closer than the farthest.
-    private bool IsClose(PeerId peer, List<DhtPeer> candidates, PeerId key) =>
-        candidates.Count < _options.K || peer.Xor(key).CompareTo(candidates[^1].Id.Xor(key)) < 0;
-
-    /// <summary>Verdicts a later attempt may change: the peer gave none, or asked us to slow down.</summary>
-    private static bool IsTransient(RecordRejection verdict) => verdict is RecordRejection.NoAnswer or RecordRejection.RateLimited;
-
-    /// <summary>Adds the peers of <paramref name="found"/> not yet in <paramref name="candidates"/> and keeps the k closest to <paramref name="key"/>.</summary>
-    private void Merge(List<DhtPeer> candidates, IReadOnlyList<DhtPeer> found, PeerId key)
-    {
-        foreach (var peer in found)
-        {
-            if (!candidates.Exists(p => p.Id == peer.Id))
-            {
-                candidates.Add(peer);
-            }
-        }
-
-        candidates.Sort((a, b) => a.Id.Xor(key).CompareTo(b.Id.Xor(key)));
-        if (candidates.Count > _options.K)
-        {
-            candidates.RemoveRange(_options.K, candidates.Count - _options.K);
-        }
-    }
-
-    private TimeSpan Jitter(TimeSpan delay)
-    {
-        if (_random is null)
-        {
-            return delay;
-        }
-
-        double fraction;
-        lock (_random)
-        {
-            fraction = _random.NextDouble();
-        }
-
-        // Between half and all of the delay: puts refused together spread their retries out.
-        return delay * (0.5 + (0.5 * fraction));
-    }
+    public Task<PutResult> PutAsync(DhtRecord record, int required, CancellationToken cancellationToken) => _puts.PutAsync(record, required, cancellationToken);
 
     /// <summary>Looks up a random id in every bucket that is due for a refresh; returns how many were refreshed.</summary>
     public async Task<int> RefreshStaleBucketsAsync(Random random, CancellationToken cancellationToken)
@@ -423,46 +283,7 @@ public sealed class DhtClient
             closest[i] = known[ids[i]].Peer;
         }
 
-        return (new LookupResult(closest, state.RequestsSent, state.Failures, state.Hops), Select(found));
-    }
-
-    /// <summary>
-    /// The record a FIND_VALUE returns from those it collected (in the order they came): the publisher key
-    /// that most of them carry (on a tie, the one heard first), then that publisher's highest sequence.
-    /// Anyone may sign a record under any key, so with a quorum a lone responder with a record of its own
-    /// (and any sequence it likes) does not outvote the holders of the real one; holders that serve an
-    /// older version of the real one lose to those that have the update.
-    /// </summary>
-    private static DhtRecord? Select(List<DhtRecord>? found)
-    {
-        if (found is null || found.Count == 0)
-        {
-            return null;
-        }
-
-        var bestVotes = 0;
-        DhtRecord? best = null;
-        for (var i = 0; i < found.Count; i++)
-        {
-            var votes = 0;
-            DhtRecord? newest = null;
-            for (var j = 0; j < found.Count; j++)
-            {
-                if (found[j].PublisherPublicKey.Span.SequenceEqual(found[i].PublisherPublicKey.Span))
-                {
-                    votes++;
-                    newest = newest is null || found[j].Sequence > newest.Sequence ? found[j] : newest;
-                }
-            }
-
-            if (votes > bestVotes)
-            {
-                bestVotes = votes;
-                best = newest;
-            }
-        }
-
-        return best;
+        return (new LookupResult(closest, state.RequestsSent, state.Failures, state.Hops), ValueSelection.Select(found));
     }
 
     /// <summary>
@@ -471,16 +292,20 @@ public sealed class DhtClient
     /// times (floored, capped by the request timeout) that it may stop waiting. The expected time is two
     /// round trips at the estimated RTT: a new connection's handshake and the request (the pool usually
     /// holds no connection to a peer met in a lookup). A peer with no estimate is hedged at the lookup's
-    /// typical RTT (<paramref name="typicalRttMs"/>), and waited for until the request timeout.
+    /// typical RTT (<paramref name="typicalRttMs"/>). Patience runs from the RTT this node measured: a peer
+    /// it never measured (its estimate, if any, predicted from a coordinate, perhaps one a third party passed
+    /// on) is waited for until the request timeout, since a prediction far below the real RTT would give up
+    /// on a live member of the k closest and end the lookup without it.
     /// </summary>
     private Task StartRequest(DhtPeer peer, double rttMs, double typicalRttMs, PeerId target, bool findValue, ChannelWriter<LookupEvent> events, CancellationToken cancellationToken)
     {
         var hedge = Timeout.InfiniteTimeSpan;
         var giveUp = Timeout.InfiniteTimeSpan;
         var requestMs = _options.RequestTimeout.TotalMilliseconds;
-        if (_options.PeerTimeoutFactor > 0 && IsUsable(rttMs))
+        var measuredMs = _rtt?.MeasuredRtt(peer.Id) ?? double.NaN;
+        if (_options.PeerTimeoutFactor > 0 && IsUsable(measuredMs))
         {
-            var ms = Math.Max(_options.PeerTimeoutFactor * 2 * rttMs, _options.MinPeerTimeout.TotalMilliseconds);
+            var ms = Math.Max(_options.PeerTimeoutFactor * 2 * measuredMs, _options.MinPeerTimeout.TotalMilliseconds);
             if (ms < requestMs)
             {
                 giveUp = TimeSpan.FromMilliseconds(ms);
@@ -583,23 +408,6 @@ public sealed class DhtClient
 
         var nodes = await _requests.RunAsync(peer, DhtOperations.FindNode, (rpc, p, ct) => rpc.FindNodeAsync(p, target, ct), cancellationToken);
         return nodes.Answered ? new LookupReply(false, nodes.Value!, null, nodes.ElapsedMs) : new LookupReply(true, [], null, double.NaN, nodes.RateLimited);
-    }
-
-    private async Task<RecordRejection> StoreOneAsync(DhtPeer peer, DhtRecord record, CancellationToken cancellationToken)
-    {
-        var store = await _requests.RunAsync(peer, DhtOperations.Store, (rpc, p, ct) => rpc.StoreAsync(p, record, ct), cancellationToken);
-        if (store.Answered)
-        {
-            return store.Value;
-        }
-
-        // A store that failed in transit gave no verdict: not counted as accepted, and a put asks again.
-        using (_table.Enter(out var table))
-        {
-            table.OnRequestFailed(peer.Id, _time.GetUtcNow());
-        }
-
-        return RecordRejection.NoAnswer;
     }
 
     private void Observe(DhtPeer peer, DateTimeOffset now, double rttMs)

@@ -34,6 +34,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     private readonly IDhtRpc _rpc;
     private readonly DhtRequestRunner _requests;
     private readonly DhtClient _client;
+    private readonly WarmContacts _warm;
     private readonly Meter? _ownedMeter;
     private readonly Guarded<PeerRateLimiter> _limiter;
     private readonly IDhtStateJournal? _journal;
@@ -123,6 +124,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         // The client draws retry jitter from a source of its own, seeded from the node's: one seed, one run.
         _client = new DhtClient(
             _table, identity.PeerId, _rpc, _options, time, new VivaldiRttEstimator(_vivaldi, _options.UseReportedCoordinates), validator, new Random(random.Next()), interactions);
+        _warm = new WarmContacts(_table, _network, _requests, _options, time);
     }
 
     /// <summary>Serves the DHT requests peers send this node (protocol <c>dht/1</c>); a host sharing its transport registers it with its dispatcher.</summary>
@@ -385,12 +387,13 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     /// <summary>
     /// One maintenance round: refreshes buckets not looked up for <see cref="DhtOptions.BucketRefreshInterval"/>,
-    /// drops expired records, and republishes records due (re-signing this node's own when they near expiry).
+    /// keeps connections to contacts open (<see cref="DhtOptions.WarmConnections"/>), drops expired records, and republishes records due (re-signing this node's own when they near expiry).
     /// Returns the number of records republished.
     /// </summary>
     public async Task<int> RunMaintenanceOnceAsync(CancellationToken cancellationToken)
     {
         await _client.RefreshStaleBucketsAsync(_random, cancellationToken);
+        await KeepConnectionsWarmAsync(cancellationToken);
         var due = new List<RepublishDecision>();
         var now = _time.GetUtcNow();
         TrimIdleState(now);
@@ -427,6 +430,13 @@ public sealed partial class DhtNode : IAsyncDisposable
 
         return due.Count + await ReannounceDueProvidersAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// The part of a maintenance round that keeps connections to routing-table contacts open
+    /// (<see cref="DhtOptions.WarmConnections"/>): marks them used and pings the kept contacts not heard from
+    /// lately. Returns how many were pinged; nothing is done when the option is 0.
+    /// </summary>
+    internal Task<int> KeepConnectionsWarmAsync(CancellationToken cancellationToken) => _warm.KeepAsync(cancellationToken);
 
     /// <summary>
     /// The part of a maintenance round that sends nothing: forgets rate-limiter buckets that have refilled

@@ -35,12 +35,13 @@ public sealed class DhtOptions
 
     /// <summary>
     /// A lookup stops waiting for a peer once its request has taken this many times the time its answer is
-    /// expected to take (two round trips at the peer's measured or predicted RTT: the handshake of a new
+    /// expected to take (two round trips at the RTT this node measured to the peer: the handshake of a new
     /// connection and the request), but never sooner than <see cref="MinPeerTimeout"/> nor later than
     /// <see cref="RequestTimeout"/>. The peer then counts as failed for that lookup, so one dead or very slow
     /// peer cannot hold a lookup for the whole <see cref="RequestTimeout"/>; the request itself runs on until
-    /// <see cref="RequestTimeout"/>, and an answer that still arrives is used. A peer whose RTT is neither
-    /// measured nor predicted is waited for until <see cref="RequestTimeout"/>. 0 turns this off.
+    /// <see cref="RequestTimeout"/>, and an answer that still arrives is used. A peer this node never measured
+    /// is waited for until <see cref="RequestTimeout"/>, even when a coordinate predicts its RTT: a low
+    /// prediction would give up on a live member of the k closest. 0 turns this off.
     /// Range 0..100; default 3.
     /// </summary>
     public double PeerTimeoutFactor { get; set; } = 3;
@@ -141,6 +142,25 @@ public sealed class DhtOptions
     public double EvictionPingsPerMinute { get; set; } = 2;
 
     /// <summary>
+    /// Connections kept open to routing-table contacts, so that lookups starting from them skip the
+    /// handshake (one round trip of the two a first request costs). Contacts of the farthest buckets come
+    /// first: a lookup for a uniformly random key starts in bucket 0 half the time, bucket 1 a quarter, and so
+    /// on. Each maintenance round touches those connections so the pool's idle sweep keeps them, and pings
+    /// each kept contact not heard from for <see cref="WarmContactPing"/> (opening the connection again if it
+    /// was closed), so the far end sees traffic too. A contact that leaves the table is no longer kept; the
+    /// pool closes its connection once idle. Each kept connection costs the transport's keep-alive pings and
+    /// its buffers on both ends. 0 keeps none. Range 0..1000; default 0.
+    /// </summary>
+    public int WarmConnections { get; set; }
+
+    /// <summary>
+    /// A contact whose connection is kept (<see cref="WarmConnections"/>) and that has not been heard from for
+    /// this long is pinged; shorter than the transport's idle timeout, so neither end's pool closes the
+    /// connection. Range 00:00:10..01:00:00; default 5 min.
+    /// </summary>
+    public TimeSpan WarmContactPing { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// Among lookup candidates that give equal progress, query the one with the lowest predicted
     /// latency first; promote low-latency replacement-cache entries; and in a full bucket that holds none of
     /// the node's k closest contacts, let a newcomer whose measured RTT is at least a quarter lower take the
@@ -213,6 +233,8 @@ public sealed class DhtOptions
         CheckRange(problems, nameof(MaxPublicKeyBytes), MaxPublicKeyBytes, 1, 8192);
         CheckRange(problems, nameof(MaxSignatureBytes), MaxSignatureBytes, 1, 16384);
         CheckRange(problems, nameof(ReplacementCacheSize), ReplacementCacheSize, 0, 256);
+        CheckRange(problems, nameof(WarmConnections), WarmConnections, 0, 1000);
+        CheckRange(problems, nameof(WarmContactPing), WarmContactPing, TimeSpan.FromSeconds(10), TimeSpan.FromHours(1));
         CheckRange(problems, nameof(MaxContactsPerGroupPerBucket), MaxContactsPerGroupPerBucket, 1, kLimit);
         CheckRange(problems, nameof(MaxContactsPerGroupInTable), MaxContactsPerGroupInTable, 1, 65536);
         CheckRange(problems, nameof(StaleContactFailures), StaleContactFailures, 1, 100);

@@ -1,3 +1,4 @@
+using Overlay.Crypto;
 using Overlay.Transport;
 
 namespace Overlay.Dht;
@@ -15,6 +16,12 @@ public interface IDhtNetwork : IAsyncDisposable
 
     /// <summary>Connections held open for requests (memory accounting).</summary>
     int ConnectionCount { get; }
+
+    /// <summary>
+    /// Marks the open connection to <paramref name="peer"/>, if any, as used now, so the pool's idle sweep
+    /// keeps it (<see cref="DhtOptions.WarmConnections"/>); returns false when none is open. Sends nothing.
+    /// </summary>
+    bool KeepOpen(PeerId peer);
 
     /// <summary>Builds the client side of <c>dht/1</c> for the node that describes itself in <paramref name="context"/>.</summary>
     IDhtRpc CreateRpc(DhtRpcContext context);

@@ -158,6 +158,8 @@ public class DhtClientTests
 
         public double EstimateRtt(DhtPeer peer) => net.Rtt(source, _index[peer.Id]);
 
+        public double MeasuredRtt(PeerId peer) => net.Rtt(source, _index[peer]);
+
         public VivaldiCoordinate? CoordinateOf(PeerId peer) => null;
     }
 
@@ -197,6 +199,47 @@ public class DhtClientTests
 
         // The control: with the per-peer timeout off, the same lookup waits for RequestTimeout.
         Assert.True(elapsed[0.0] >= TimeSpan.FromSeconds(5), $"without per-peer timeouts the lookup took {elapsed[0.0]}");
+    }
+
+    [Fact]
+    public async Task FindClosestAsync_SlowClosestPeerOnlyPredicted_IsWaitedFor_AndStaysInTheResult()
+    {
+        var found = new Dictionary<bool, bool>();
+        foreach (var measured in new[] { false, true })
+        {
+            var (net, source, slow, target) = NetworkWithDeadNeighbourOfTarget(seed: 14);
+            net.Dead[slow] = false;
+            // The closest peer to the target answers two seconds late, while its RTT looks like under 200 ms:
+            // predicted from a coordinate (as for a peer an answer named), or, in the control, measured.
+            var options = new DhtOptions { RequestTimeout = TimeSpan.FromSeconds(5) };
+            var clock = new ManualTimeProvider(T0);
+            var rpc = new InProcessDhtRpc(net, source, clock, new RecordStore?[300]);
+            rpc.ExtraDelay[slow] = TimeSpan.FromSeconds(2);
+            var client = new DhtClient(net.Tables[source], rpc, options, clock, measured ? TrueRtt(net, source) : new PredictedRtt(TrueRtt(net, source)));
+
+            var result = await Drive(clock, () => client.FindClosestAsync(target, CancellationToken.None));
+
+            found[measured] = result.Closest.Any(p => p.Id == net.Ids[slow]);
+            if (!measured)
+            {
+                Assert.Equal(net.TrueClosest(target, 20, source), result.Closest.Select(p => p.Id));
+            }
+        }
+
+        // Patience runs only from a measured RTT: with a measured 200 ms the lookup gives up on the slow peer
+        // after 3 × two round trips and ends without it, one of the k closest missing.
+        Assert.True(found[false]);
+        Assert.False(found[true]);
+    }
+
+    /// <summary>The same estimates, none of them measured: every figure is a prediction.</summary>
+    private sealed class PredictedRtt(IRttEstimator inner) : IRttEstimator
+    {
+        public double EstimateRtt(DhtPeer peer) => inner.EstimateRtt(peer);
+
+        public double MeasuredRtt(PeerId peer) => double.NaN;
+
+        public VivaldiCoordinate? CoordinateOf(PeerId peer) => null;
     }
 
     [Fact]

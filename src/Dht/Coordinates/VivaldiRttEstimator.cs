@@ -20,6 +20,14 @@ internal sealed class VivaldiRttEstimator(Guarded<VivaldiNode> vivaldi, bool use
         }
     }
 
+    public double MeasuredRtt(PeerId peer)
+    {
+        using (vivaldi.Enter(out var node))
+        {
+            return node.TryGetMeasuredRtt(peer, out var rtt) ? rtt : double.NaN;
+        }
+    }
+
     public VivaldiCoordinate? CoordinateOf(PeerId peer)
     {
         using (vivaldi.Enter(out var node))

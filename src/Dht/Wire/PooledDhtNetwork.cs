@@ -1,3 +1,4 @@
+using Overlay.Crypto;
 using Overlay.Transport;
 using Overlay.Transport.Pooling;
 
@@ -42,6 +43,9 @@ public sealed class PooledDhtNetwork : IDhtNetwork
         var transport = createTransport(protocols);
         return new PooledDhtNetwork(transport, new ConnectionPool(transport, transportOptions ?? new TransportOptions(), time), ownsTransport: true);
     }
+
+    /// <inheritdoc/>
+    public bool KeepOpen(PeerId peer) => _pool.TryGet(peer, out _);
 
     /// <inheritdoc/>
     public IDhtRpc CreateRpc(DhtRpcContext context)
