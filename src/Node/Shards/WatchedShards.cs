@@ -7,7 +7,7 @@ namespace Overlay.Node.Shards;
 /// <summary>
 /// What the owner's maintenance watches, in memory: each owned shard's size, holders and receipt expiry,
 /// the holders it suspects (with why and since when), and which holder keeps which shards (so one
-/// probe per distinct holder covers all its shards). Rebuilt from the book at start, refreshed after
+/// batched probe per distinct holder covers all its shards). Rebuilt from the book at start, refreshed after
 /// every put, audit, renewal and repair. Thread-safe.
 /// </summary>
 public sealed class WatchedShards
@@ -89,30 +89,28 @@ public sealed class WatchedShards
         }
     }
 
-    /// <summary>One probe per distinct holder: a shard it keeps (one it is not suspected of losing, when there is one), its size and the holder's address.</summary>
-    public IReadOnlyList<(PeerId Holder, TransportAddress Address, ShardId Shard, int Size)> ProbeTargets()
+    /// <summary>
+    /// One probe per distinct holder: its address and every shard it keeps for this owner with the size it should
+    /// have, in ascending id order (the order a batched probe names them in).
+    /// </summary>
+    public IReadOnlyList<ProbeTarget> ProbeTargets()
     {
         lock (_gate)
         {
-            var result = new List<(PeerId, TransportAddress, ShardId, int)>(_byHolder.Count);
+            var result = new List<ProbeTarget>(_byHolder.Count);
             foreach (var (peer, ids) in _byHolder)
             {
-                ShardId? pick = null;
+                var shards = new List<(ShardId Id, int Size)>(ids.Count);
+                TransportAddress? address = null;
                 foreach (var id in ids)
                 {
-                    pick ??= id;
-                    if (!_shards[id].Suspects.ContainsKey(peer))
-                    {
-                        pick = id;
-                        break;
-                    }
+                    var entry = _shards[id];
+                    shards.Add((id, entry.Size));
+                    address ??= entry.Holders.Find(h => h.Peer == peer).Address;
                 }
 
-                if (pick is { } chosen)
-                {
-                    var entry = _shards[chosen];
-                    result.Add((peer, entry.Holders.Find(h => h.Peer == peer).Address, chosen, entry.Size));
-                }
+                shards.Sort((a, b) => a.Id.CompareTo(b.Id));
+                result.Add(new ProbeTarget(peer, address!, shards));
             }
 
             return result;
