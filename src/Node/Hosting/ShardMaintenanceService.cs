@@ -291,11 +291,18 @@ public sealed class ShardMaintenanceService(
         RepairResult result;
         try
         {
+            // Holders caught dropping, gone, or just replaced are not candidates for one AuditInterval: closest placement
+            // ranks them as near as before, and would hand the repair back to the holder it replaces.
+            var avoid = Watched.Avoided(time.GetUtcNow(), options.Value.AuditInterval);
             result = await care.RepairAsync(id, suspects, () =>
             {
                 started = time.GetUtcNow();
                 exchange.Metrics.RepairStarted();
-            }, stoppingToken).ConfigureAwait(true);
+            }, stoppingToken, avoid).ConfigureAwait(true);
+            if (result.SuspectsRemoved)
+            {
+                Watched.Replaced(suspects, time.GetUtcNow());
+            }
         }
         catch (ShardBookException e)
         {

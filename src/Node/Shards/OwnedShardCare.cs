@@ -243,10 +243,12 @@ public sealed class OwnedShardCare
     /// suspects leave the book only once as many new holders as they were have taken their place (a suspect
     /// that was only slow is then one replica too many, which its receipt's expiry ends). When no holder
     /// survives but the owner still has the bytes, the owner stores them itself.
-    /// <paramref name="started"/> is called when the first new holder is asked.
+    /// <paramref name="started"/> is called when the first new holder is asked. Candidates in <paramref name="avoid"/> (holders
+    /// this owner suspects or just replaced, <see cref="WatchedShards.Avoided"/>) are passed over: with closest placement they
+    /// are often the nearest candidates, and a holder caught dropping or gone would otherwise get the repair back.
     /// </summary>
     /// <exception cref="ShardBookException">The book cannot be read or written.</exception>
-    public async Task<RepairResult> RepairAsync(ShardId id, IReadOnlyCollection<PeerId> suspects, Action? started, CancellationToken cancellationToken)
+    public async Task<RepairResult> RepairAsync(ShardId id, IReadOnlyCollection<PeerId> suspects, Action? started, CancellationToken cancellationToken, IReadOnlySet<PeerId>? avoid = null)
     {
         using (await _locks.EnterAsync(id, cancellationToken))
         {
@@ -278,7 +280,7 @@ public sealed class OwnedShardCare
                     break;
                 }
 
-                if (candidate.Peer == _self || shard.Holders.Exists(h => h.Peer == candidate.Peer))
+                if (candidate.Peer == _self || shard.Holders.Exists(h => h.Peer == candidate.Peer) || avoid?.Contains(candidate.Peer) == true)
                 {
                     continue;
                 }
@@ -297,7 +299,7 @@ public sealed class OwnedShardCare
                 _book.Save(shard);
             }
 
-            return new RepairResult(added, (long)added * shard.Size, added >= missing ? "repaired" : $"only {added} of {missing} new holders took the shard");
+            return new RepairResult(added, (long)added * shard.Size, added >= missing ? "repaired" : $"only {added} of {missing} new holders took the shard", added >= missing);
         }
     }
 

@@ -14,6 +14,7 @@ public sealed class WatchedShards
 {
     private readonly Dictionary<ShardId, Entry> _shards = [];
     private readonly Dictionary<PeerId, HashSet<ShardId>> _byHolder = [];
+    private readonly Dictionary<PeerId, DateTimeOffset> _replaced = [];
     private readonly object _gate = new();
 
     /// <summary>Shards watched.</summary>
@@ -236,6 +237,58 @@ public sealed class WatchedShards
                 entry.Queued = false;
                 entry.LastRepair = now;
             }
+        }
+    }
+
+    /// <summary>Holders a repair has just replaced (they left a shard's book as suspects) at <paramref name="now"/>.</summary>
+    public void Replaced(IEnumerable<PeerId> holders, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(holders);
+        lock (_gate)
+        {
+            foreach (var holder in holders)
+            {
+                _replaced[holder] = now;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Holders this owner's repairs should not choose at <paramref name="now"/>: every holder it suspects of any shard,
+    /// and those a repair replaced less than <paramref name="window"/> ago (older ones are forgotten).
+    /// </summary>
+    public IReadOnlySet<PeerId> Avoided(DateTimeOffset now, TimeSpan window)
+    {
+        lock (_gate)
+        {
+            var avoided = new HashSet<PeerId>();
+            foreach (var entry in _shards.Values)
+            {
+                foreach (var suspect in entry.Suspects.Keys)
+                {
+                    avoided.Add(suspect);
+                }
+            }
+
+            List<PeerId>? forgotten = null;
+            foreach (var (holder, at) in _replaced)
+            {
+                if (now - at < window)
+                {
+                    avoided.Add(holder);
+                }
+                else
+                {
+                    (forgotten ??= []).Add(holder);
+                }
+            }
+
+            foreach (var holder in forgotten ?? [])
+            {
+                _replaced.Remove(holder);
+            }
+
+            return avoided;
         }
     }
 
