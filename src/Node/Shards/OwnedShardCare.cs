@@ -19,7 +19,7 @@ public sealed class OwnedShardCare
 {
     private readonly PeerId _self;
     private readonly ShardExchangeClient _client;
-    private readonly ShardExchangeClient _prober;
+    private readonly HolderProbe _probe;
     private readonly Func<TransportAddress, CancellationToken, ValueTask<ITransportConnection>> _connect;
     private readonly IShardHolderSelector _selector;
     private readonly IOwnedShardBook _book;
@@ -40,7 +40,7 @@ public sealed class OwnedShardCare
     {
         _self = self;
         _client = client;
-        _prober = new ShardExchangeClient(self, options.ProbeTimeout, time);
+        _probe = new HolderProbe(new ShardExchangeClient(self, options.ProbeTimeout, time), connect, metrics, time, (holder, id, verdict, started) => Observe(holder, id, HolderCheck.Probe, verdict, started));
         _connect = connect;
         _selector = selector;
         _book = book;
@@ -67,86 +67,10 @@ public sealed class OwnedShardCare
 
     /// <summary>
     /// Asks <paramref name="holder"/> in one batched probe whether it still keeps each of <paramref name="shards"/>
-    /// (ids ascending, with the size each should have; one stream per <see cref="ShardProbeCodec.MaxIds"/> of them).
-    /// Spends no challenge and moves no shard bytes. A holder that predates the batch refuses it as an unknown
-    /// operation and is probed the old way: one zero-length fetch of the first shard. One outcome is published per
-    /// probe round of a holder, naming the first shard lost (else the first asked).
+    /// (ids ascending, with the size each should have): <see cref="HolderProbe.ProbeAsync"/>.
     /// </summary>
-    public async Task<ProbeResult> ProbeAsync(PeerId holder, TransportAddress address, IReadOnlyList<(ShardId Id, int Size)> shards, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(shards);
-        var started = _time.GetTimestamp();
-        var lost = new List<(ShardId, HolderVerdict)>();
-        var reached = shards.Count == 0 ? HolderVerdict.Passed : await AttemptAsync(async () =>
-        {
-            var connection = await _connect(address, cancellationToken);
-            var verdict = HolderVerdict.Passed;
-            for (var start = 0; start < shards.Count; start += ShardProbeCodec.MaxIds)
-            {
-                var ids = new ShardId[Math.Min(ShardProbeCodec.MaxIds, shards.Count - start)];
-                for (var i = 0; i < ids.Length; i++)
-                {
-                    ids[i] = shards[start + i].Id;
-                }
-
-                int[] sizes;
-                try
-                {
-                    _metrics.ProbeSent(batch: true);
-                    sizes = await _prober.ProbeAsync(connection, ids, cancellationToken);
-                }
-                catch (ShardExchangeException e) when (e.Refusal == ShardRefusal.Malformed)
-                {
-                    // Operation 6 is unknown to a holder that predates it, which refuses it Malformed as any unknown operation.
-                    return await ProbeOneAsync(connection, shards[start], lost, cancellationToken);
-                }
-                catch (ShardExchangeException e) when (e.WireError != ShardWireError.None)
-                {
-                    _metrics.ProbeAnswerRejected(e.WireError);
-                    foreach (var id in ids)
-                    {
-                        lost.Add((id, HolderVerdict.Wrong));
-                    }
-
-                    verdict = HolderVerdict.Wrong;
-                    continue;
-                }
-
-                for (var i = 0; i < ids.Length; i++)
-                {
-                    if (sizes[i] != shards[start + i].Size)
-                    {
-                        lost.Add((ids[i], sizes[i] < 0 ? HolderVerdict.Missing : HolderVerdict.Wrong));
-                    }
-                }
-            }
-
-            return verdict;
-        }, cancellationToken);
-        var named = lost.Count > 0 ? lost[0].Item1 : shards.Count > 0 ? shards[0].Id : default;
-        Observe(holder, named, HolderCheck.Probe, reached == HolderVerdict.Passed && lost.Count > 0 ? lost[0].Item2 : reached, started);
-        return new ProbeResult(reached, lost);
-    }
-
-    /// <summary>The probe of a holder that predates the batched one: zero bytes of one shard.</summary>
-    private async Task<HolderVerdict> ProbeOneAsync(ITransportConnection connection, (ShardId Id, int Size) shard, List<(ShardId, HolderVerdict)> lost, CancellationToken cancellationToken)
-    {
-        _metrics.ProbeSent(batch: false);
-        try
-        {
-            var whole = await _prober.FetchAsync(connection, shard.Id, 0, 0, Memory<byte>.Empty, null, cancellationToken);
-            if (whole != shard.Size)
-            {
-                lost.Add((shard.Id, HolderVerdict.Wrong));
-            }
-        }
-        catch (ShardExchangeException e) when (e.Refusal is ShardRefusal.NotFound or ShardRefusal.Mismatch or ShardRefusal.Size)
-        {
-            lost.Add((shard.Id, e.Refusal == ShardRefusal.NotFound ? HolderVerdict.Missing : HolderVerdict.Wrong));
-        }
-
-        return HolderVerdict.Passed;
-    }
+    public Task<ProbeResult> ProbeAsync(PeerId holder, TransportAddress address, IReadOnlyList<(ShardId Id, int Size)> shards, CancellationToken cancellationToken) =>
+        _probe.ProbeAsync(holder, address, shards, cancellationToken);
 
     /// <summary>
     /// Audits every holder of the shard once with an unspent challenge (spent, and the book saved, before
@@ -430,8 +354,8 @@ public sealed class OwnedShardCare
     private void Observe(PeerId holder, ShardId id, HolderCheck check, HolderVerdict verdict, long started) =>
         Observed?.Invoke(new HolderOutcome(holder, id, check, verdict, _time.GetElapsedTime(started)));
 
-    /// <summary>Runs one exchange with a holder and maps what went wrong to a verdict; only the caller's cancellation escapes.</summary>
-    private static async Task<HolderVerdict> AttemptAsync(Func<Task<HolderVerdict>> exchange, CancellationToken cancellationToken, Action<Exception>? failed = null)
+    /// <summary>Runs one exchange with a holder and maps what went wrong to a verdict; only the caller's cancellation escapes (shared with <see cref="HolderProbe"/>).</summary>
+    internal static async Task<HolderVerdict> AttemptAsync(Func<Task<HolderVerdict>> exchange, CancellationToken cancellationToken, Action<Exception>? failed = null)
     {
         try
         {
