@@ -5,11 +5,11 @@ namespace Overlay.Sim;
 /// <summary><c>Overlay.Sim repair</c>: parses the arguments of <see cref="RepairRun"/>.</summary>
 internal static class RepairCommand
 {
-    public const string Usage = "usage: Overlay.Sim repair [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--kill 0.2] [--no-repair] [--seed 1] --latency PATH";
+    public const string Usage = "usage: Overlay.Sim repair [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--kill 0.2] [--no-repair] [--provider-cache 4096] [--seed 1] --latency PATH";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        int nodes = 200, shards = 2000, shardBytes = 16384, seed = 1;
+        int nodes = 200, shards = 2000, shardBytes = 16384, seed = 1, providerCache = Overlay.Dht.Records.CheckedProviderRecords.DefaultCapacity;
         var kill = 0.2;
         var repair = true;
         string? latency = null;
@@ -23,13 +23,14 @@ internal static class RepairCommand
                 "--shard-bytes" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out shardBytes) && shardBytes is >= 1 and <= 4 << 20,
                 "--kill" => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out kill) && kill is > 0 and < 1,
                 "--seed" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out seed),
+                "--provider-cache" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out providerCache) && providerCache <= 1_000_000,
                 "--latency" => (latency = value) is not null,
                 "--no-repair" => !(repair = false),
                 _ => false,
             };
             if (!ok)
             {
-                error.WriteLine($"The argument '{args[i]}' (value '{value}') is not understood; --nodes ≥ 4, --shards ≥ 1, --shard-bytes 1..4194304, --kill in (0, 1), --seed ≥ 0.");
+                error.WriteLine($"The argument '{args[i]}' (value '{value}') is not understood; --nodes ≥ 4, --shards ≥ 1, --shard-bytes 1..4194304, --kill in (0, 1), --seed ≥ 0, --provider-cache 0..1000000.");
                 error.WriteLine(Usage);
                 return 2;
             }
@@ -42,6 +43,6 @@ internal static class RepairCommand
             return 2;
         }
 
-        return new RepairRun(nodes, shards, shardBytes, kill, repair, seed, matrix, output).Run();
+        return new RepairRun(nodes, shards, shardBytes, kill, repair, seed, providerCache, matrix, output).Run();
     }
 }

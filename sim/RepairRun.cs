@@ -15,9 +15,10 @@ namespace Overlay.Sim;
 /// owner on <c>r</c> holders, then a fraction of all nodes is killed at once, the survivors' maintenance
 /// detects and repairs, and every shard is fetched, verified, by a live node that is not its owner (so
 /// it finds holders through provider records). Reports retrievability, detection and repair-start
-/// times after the kill (virtual), and bytes moved.
+/// times after the kill (virtual), and bytes moved; and what the owners' probes and the provider-record checks cost.
+/// <paramref name="providerCache"/> is each node's <c>Dht:CheckedProviderRecords</c> (0: every provider record verified).
 /// </summary>
-internal sealed class RepairRun(int nodes, int shards, int shardBytes, double kill, bool repair, int seed, LatencyMatrix matrix, TextWriter output)
+internal sealed class RepairRun(int nodes, int shards, int shardBytes, double kill, bool repair, int seed, int providerCache, LatencyMatrix matrix, TextWriter output)
 {
     public int Run()
     {
@@ -25,7 +26,9 @@ internal sealed class RepairRun(int nodes, int shards, int shardBytes, double ki
         var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix)));
         var exchange = new ShardExchangeOptions { RepairEnabled = repair, AuditInterval = TimeSpan.FromMinutes(10) };
         var wall = Stopwatch.StartNew();
-        using var whole = new WholeNodeNetwork(net, nodes, DhtNetworkRun.DefaultOptions(preferLowLatency: true), new TransportOptions(), seed, exchange);
+        var dht = DhtNetworkRun.DefaultOptions(preferLowLatency: true);
+        dht.CheckedProviderRecords = providerCache;
+        using var whole = new WholeNodeNetwork(net, nodes, dht, new TransportOptions(), seed, exchange);
         var keys = new Random(seed);
         var limit = TimeSpan.FromHours(6);
         whole.StartFirstBuildRest([.. Enumerable.Range(0, nodes).Select(_ => NodeIdentity.FromRandom(keys))], limit);
@@ -157,6 +160,16 @@ internal sealed class RepairRun(int nodes, int shards, int shardBytes, double ki
         }
 
         output.WriteLine(Invariant($"bytes moved: {moved} shard bytes copied by new holders ({tally.NewHolders} new holders, {(double)moved / Math.Max(1, tally.NewHolders):F0} bytes each); {bytesAfter - bytesBefore} bytes delivered on the network in the 5 min after the kill (all protocols)"));
+        long probes = 0, singleProbes = 0, verified = 0, remembered = 0;
+        foreach (var node in whole.Nodes)
+        {
+            probes += node.ShardExchange.Metrics.ProbesSent;
+            singleProbes += node.ShardExchange.Metrics.ProbeFallbacks;
+            verified += node.Dht.Node?.ProviderChecks.Misses ?? 0;
+            remembered += node.Dht.Node?.ProviderChecks.Hits ?? 0;
+        }
+
+        output.WriteLine(Invariant($"whole run: {probes} batched probes ({singleProbes} single); provider records {verified} verified, {remembered} remembered (cache of {providerCache})"));
         output.WriteLine(Invariant($"wall {wall.Elapsed.TotalSeconds:F1} s"));
         return 0;
     }

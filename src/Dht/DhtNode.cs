@@ -112,7 +112,12 @@ public sealed partial class DhtNode : IAsyncDisposable
         Metrics = new DhtMetrics(meter);
         meter.CreateObservableGauge("overlay.dht.contacts", () => ContactCount, "{contact}", "Contacts in the routing table.");
         meter.CreateObservableGauge("overlay.dht.records", () => RecordCount, "{record}", "Value records held.");
-        var validator = new RecordValidator(_options, new IdentityRecordVerifier());
+        var validator = new RecordValidator(_options, new IdentityRecordVerifier(), new CheckedProviderRecords(_options.CheckedProviderRecords));
+        ProviderChecks = validator.CheckedProviders;
+        meter.CreateObservableCounter(
+            "overlay.dht.provider_checks",
+            () => new[] { new Measurement<long>(ProviderChecks.Hits, new KeyValuePair<string, object?>("result", "remembered")), new Measurement<long>(ProviderChecks.Misses, new KeyValuePair<string, object?>("result", "verified")) },
+            "{record}", "Provider-record signature checks, by whether the record's exact signed bytes were checked before (remembered) or verified now.");
         _table = new Guarded<RoutingTable>(new RoutingTable(identity.PeerId, _options, time.GetUtcNow()) { ContactEvicted = id => ContactEvicted?.Invoke(id) });
         _store = new Guarded<RecordStore>(new RecordStore(_options, validator));
         _limiter = new Guarded<PeerRateLimiter>(new PeerRateLimiter(_options));
@@ -129,6 +134,9 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     /// <summary>Serves the DHT requests peers send this node (protocol <c>dht/1</c>); a host sharing its transport registers it with its dispatcher.</summary>
     public IProtocolHandler RequestHandler { get; }
+
+    /// <summary>The provider records whose signature this node checked and remembers, with their hit and miss counts.</summary>
+    public CheckedProviderRecords ProviderChecks { get; }
 
     /// <summary>The node's id.</summary>
     public PeerId Id => _identity.PeerId;

@@ -137,7 +137,7 @@ public sealed class RecordStore
             return RecordRejection.OlderAnnouncement;
         }
 
-        verdict = checkSignature ? _validator.CheckProviderSignature(record) : RecordRejection.None;
+        verdict = checkSignature ? _validator.CheckProviderSignature(record, now) : RecordRejection.None;
         if (verdict != RecordRejection.None)
         {
             return verdict;

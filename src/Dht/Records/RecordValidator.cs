@@ -11,14 +11,22 @@ public sealed class RecordValidator
     private readonly DhtOptions _options;
     private readonly IRecordSignatureVerifier _verifier;
 
-    /// <summary>Creates a validator with the limits of <paramref name="options"/> and the given signature check.</summary>
-    public RecordValidator(DhtOptions options, IRecordSignatureVerifier verifier)
+    /// <summary>
+    /// Creates a validator with the limits of <paramref name="options"/> and the given signature check; provider records
+    /// it has checked are remembered in <paramref name="checkedProviders"/> (default: a set of
+    /// <see cref="CheckedProviderRecords.DefaultCapacity"/>).
+    /// </summary>
+    public RecordValidator(DhtOptions options, IRecordSignatureVerifier verifier, CheckedProviderRecords? checkedProviders = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(verifier);
         _options = options;
         _verifier = verifier;
+        CheckedProviders = checkedProviders ?? new CheckedProviderRecords();
     }
+
+    /// <summary>The provider records whose signature this validator has checked and remembers (hits and misses counted there).</summary>
+    public CheckedProviderRecords CheckedProviders { get; }
 
     /// <summary>
     /// Checks <paramref name="record"/> at <paramref name="now"/> against the version already stored
@@ -92,7 +100,7 @@ public sealed class RecordValidator
     public RecordRejection ValidateProvider(ProviderRecord record, PeerId sender, DateTimeOffset now)
     {
         var verdict = ValidateProviderUnsigned(record, sender, now);
-        return verdict != RecordRejection.None ? verdict : CheckProviderSignature(record);
+        return verdict != RecordRejection.None ? verdict : CheckProviderSignature(record, now);
     }
 
     /// <summary>
@@ -103,7 +111,7 @@ public sealed class RecordValidator
     {
         ArgumentNullException.ThrowIfNull(record);
         var verdict = CheckExpiry(record.ExpiresUnixMs, now);
-        return verdict != RecordRejection.None ? verdict : CheckProviderSignature(record);
+        return verdict != RecordRejection.None ? verdict : CheckProviderSignature(record, now);
     }
 
     /// <summary>The checks of <see cref="ValidateProvider"/> that need no public-key operation: expiry, and the sender is the provider.</summary>
@@ -119,8 +127,12 @@ public sealed class RecordValidator
         return record.Provider == sender ? RecordRejection.None : RecordRejection.ProviderNotSender;
     }
 
-    /// <summary>Sizes, then the key is the provider's (<see cref="RecordRejection.ProviderKeyMismatch"/>), then the signature.</summary>
-    internal RecordRejection CheckProviderSignature(ProviderRecord record)
+    /// <summary>
+    /// Sizes, then the key is the provider's (<see cref="RecordRejection.ProviderKeyMismatch"/>), then the signature; a
+    /// record with exactly the signed bytes of one that passed before and has not expired at <paramref name="now"/> is
+    /// answered from <see cref="CheckedProviders"/> (the sizes and the key check depend on those bytes alone).
+    /// </summary>
+    internal RecordRejection CheckProviderSignature(ProviderRecord record, DateTimeOffset now)
     {
         if (record.ProviderPublicKey.Length == 0 || record.ProviderPublicKey.Length > _options.MaxPublicKeyBytes)
         {
@@ -132,14 +144,36 @@ public sealed class RecordValidator
             return RecordRejection.SignatureLength;
         }
 
-        if (!_verifier.IsKeyOf(record.ProviderPublicKey.Span, record.Provider))
+        var length = RecordEncoding.ProviderSigningPayloadLength(record.ProviderPublicKey.Length);
+        var signed = System.Buffers.ArrayPool<byte>.Shared.Rent(4 + length + record.Signature.Length);
+        try
         {
-            return RecordRejection.ProviderKeyMismatch;
-        }
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(signed, length);
+            RecordEncoding.WriteProviderSigningPayload(record, signed.AsSpan(4, length));
+            record.Signature.Span.CopyTo(signed.AsSpan(4 + length));
+            var key = CheckedProviders.KeyOf(record, signed.AsSpan(0, 4 + length + record.Signature.Length));
+            if (CheckedProviders.Contains(key, now.ToUnixTimeMilliseconds()))
+            {
+                return RecordRejection.None;
+            }
 
-        return VerifySignature(
-            record, RecordEncoding.ProviderSigningPayloadLength(record.ProviderPublicKey.Length),
-            static (payload, r) => RecordEncoding.WriteProviderSigningPayload(r, payload), record.ProviderPublicKey, record.Signature);
+            if (!_verifier.IsKeyOf(record.ProviderPublicKey.Span, record.Provider))
+            {
+                return RecordRejection.ProviderKeyMismatch;
+            }
+
+            if (!_verifier.Verify(record.ProviderPublicKey.Span, signed.AsSpan(4, length), record.Signature.Span))
+            {
+                return RecordRejection.BadSignature;
+            }
+
+            CheckedProviders.Add(key, record.ExpiresUnixMs);
+            return RecordRejection.None;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(signed);
+        }
     }
 
     // Builds the signing payload in a pooled buffer and hands it to the verifier.

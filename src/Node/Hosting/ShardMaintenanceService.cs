@@ -11,7 +11,8 @@ namespace Overlay.Node.Hosting;
 
 /// <summary>
 /// The owner's maintenance of the shards it placed (docs/PROTOCOL.md, "Owner maintenance"), on the
-/// injected clock: every <see cref="ShardExchangeOptions.ProbeInterval"/> one probe per distinct holder;
+/// injected clock: every <see cref="ShardExchangeOptions.ProbeInterval"/> one batched probe per distinct holder, naming
+/// every shard it keeps for this owner;
 /// every <see cref="ShardExchangeOptions.AuditInterval"/> an audit of every holder and the renewal of
 /// receipts that expire within <see cref="ShardExchangeOptions.RenewBefore"/>; and up to
 /// <see cref="ShardExchangeOptions.MaxConcurrentRepairs"/> repairs at once, started no faster than
@@ -151,22 +152,29 @@ public sealed class ShardMaintenanceService(
         for (var start = 0; start < targets.Count; start += ProbeConcurrency)
         {
             var batch = targets.Skip(start).Take(ProbeConcurrency).ToList();
-            var verdicts = await Task.WhenAll(batch.Select(t => care.ProbeAsync(t.Holder, t.Address, t.Shard, t.Size, stoppingToken))).ConfigureAwait(true);
+            var results = await Task.WhenAll(batch.Select(t => care.ProbeAsync(t.Holder, t.Address, t.Shards, stoppingToken))).ConfigureAwait(true);
             var now = time.GetUtcNow();
             for (var i = 0; i < batch.Count; i++)
             {
-                var (holder, _, shard, _) = batch[i];
-                switch (verdicts[i])
+                var holder = batch[i].Holder;
+                var result = results[i];
+                switch (result.Reached)
                 {
                     case HolderVerdict.Passed:
                         Watched.Answered(holder);
                         break;
-                    case HolderVerdict.Missing or HolderVerdict.Wrong:
-                        Suspected(Watched.Suspect(shard, holder, SuspectReason.Missing, now) ? [shard] : [], holder, SuspectReason.Missing);
-                        break;
                     case HolderVerdict.NoAnswer:
                         Suspected(Watched.SuspectHolder(holder, SuspectReason.NotAnswering, now), holder, SuspectReason.NotAnswering);
                         break;
+                }
+
+                // Only the shards it said it lost (or answered wrongly about) are suspect: it still keeps the others.
+                foreach (var (shard, _) in result.Lost)
+                {
+                    if (Watched.Suspect(shard, holder, SuspectReason.Missing, now))
+                    {
+                        Suspected([shard], holder, SuspectReason.Missing);
+                    }
                 }
             }
         }
@@ -283,11 +291,18 @@ public sealed class ShardMaintenanceService(
         RepairResult result;
         try
         {
+            // Holders caught dropping, gone, or just replaced are not candidates for one AuditInterval: closest placement
+            // ranks them as near as before, and would hand the repair back to the holder it replaces.
+            var avoid = Watched.Avoided(time.GetUtcNow(), options.Value.AuditInterval);
             result = await care.RepairAsync(id, suspects, () =>
             {
                 started = time.GetUtcNow();
                 exchange.Metrics.RepairStarted();
-            }, stoppingToken).ConfigureAwait(true);
+            }, stoppingToken, avoid).ConfigureAwait(true);
+            if (result.SuspectsRemoved)
+            {
+                Watched.Replaced(suspects, time.GetUtcNow());
+            }
         }
         catch (ShardBookException e)
         {

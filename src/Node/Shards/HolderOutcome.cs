@@ -6,7 +6,7 @@ namespace Overlay.Node.Shards;
 /// <summary>What an owner asked a holder of its shards.</summary>
 public enum HolderCheck
 {
-    /// <summary>A zero-length fetch: does it answer, does it still have the shard.</summary>
+    /// <summary>A batched probe (or, to a holder that predates it, a zero-length fetch): does it answer, does it still list the shards.</summary>
     Probe,
 
     /// <summary>An audit challenge.</summary>

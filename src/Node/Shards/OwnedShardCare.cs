@@ -19,7 +19,7 @@ public sealed class OwnedShardCare
 {
     private readonly PeerId _self;
     private readonly ShardExchangeClient _client;
-    private readonly ShardExchangeClient _prober;
+    private readonly HolderProbe _probe;
     private readonly Func<TransportAddress, CancellationToken, ValueTask<ITransportConnection>> _connect;
     private readonly IShardHolderSelector _selector;
     private readonly IOwnedShardBook _book;
@@ -40,7 +40,7 @@ public sealed class OwnedShardCare
     {
         _self = self;
         _client = client;
-        _prober = new ShardExchangeClient(self, options.ProbeTimeout, time);
+        _probe = new HolderProbe(new ShardExchangeClient(self, options.ProbeTimeout, time), connect, metrics, time, (holder, id, verdict, started) => Observe(holder, id, HolderCheck.Probe, verdict, started));
         _connect = connect;
         _selector = selector;
         _book = book;
@@ -66,21 +66,11 @@ public sealed class OwnedShardCare
     public IReadOnlyList<ShardId> Ids() => _book.Ids();
 
     /// <summary>
-    /// Asks <paramref name="holder"/> for zero bytes of shard <paramref name="id"/> (<paramref name="size"/> bytes):
-    /// it answers, and still has the shard at that size, or not. Spends no challenge and moves no shard bytes.
+    /// Asks <paramref name="holder"/> in one batched probe whether it still keeps each of <paramref name="shards"/>
+    /// (ids ascending, with the size each should have): <see cref="HolderProbe.ProbeAsync"/>.
     /// </summary>
-    public async Task<HolderVerdict> ProbeAsync(PeerId holder, TransportAddress address, ShardId id, int size, CancellationToken cancellationToken)
-    {
-        var started = _time.GetTimestamp();
-        var verdict = await AttemptAsync(async () =>
-        {
-            var connection = await _connect(address, cancellationToken);
-            var whole = await _prober.FetchAsync(connection, id, 0, 0, Memory<byte>.Empty, null, cancellationToken);
-            return whole == size ? HolderVerdict.Passed : HolderVerdict.Wrong;
-        }, cancellationToken);
-        Observe(holder, id, HolderCheck.Probe, verdict, started);
-        return verdict;
-    }
+    public Task<ProbeResult> ProbeAsync(PeerId holder, TransportAddress address, IReadOnlyList<(ShardId Id, int Size)> shards, CancellationToken cancellationToken) =>
+        _probe.ProbeAsync(holder, address, shards, cancellationToken);
 
     /// <summary>
     /// Audits every holder of the shard once with an unspent challenge (spent, and the book saved, before
@@ -177,10 +167,12 @@ public sealed class OwnedShardCare
     /// suspects leave the book only once as many new holders as they were have taken their place (a suspect
     /// that was only slow is then one replica too many, which its receipt's expiry ends). When no holder
     /// survives but the owner still has the bytes, the owner stores them itself.
-    /// <paramref name="started"/> is called when the first new holder is asked.
+    /// <paramref name="started"/> is called when the first new holder is asked. Candidates in <paramref name="avoid"/> (holders
+    /// this owner suspects or just replaced, <see cref="WatchedShards.Avoided"/>) are passed over: with closest placement they
+    /// are often the nearest candidates, and a holder caught dropping or gone would otherwise get the repair back.
     /// </summary>
     /// <exception cref="ShardBookException">The book cannot be read or written.</exception>
-    public async Task<RepairResult> RepairAsync(ShardId id, IReadOnlyCollection<PeerId> suspects, Action? started, CancellationToken cancellationToken)
+    public async Task<RepairResult> RepairAsync(ShardId id, IReadOnlyCollection<PeerId> suspects, Action? started, CancellationToken cancellationToken, IReadOnlySet<PeerId>? avoid = null)
     {
         using (await _locks.EnterAsync(id, cancellationToken))
         {
@@ -212,7 +204,7 @@ public sealed class OwnedShardCare
                     break;
                 }
 
-                if (candidate.Peer == _self || shard.Holders.Exists(h => h.Peer == candidate.Peer))
+                if (candidate.Peer == _self || shard.Holders.Exists(h => h.Peer == candidate.Peer) || avoid?.Contains(candidate.Peer) == true)
                 {
                     continue;
                 }
@@ -231,7 +223,7 @@ public sealed class OwnedShardCare
                 _book.Save(shard);
             }
 
-            return new RepairResult(added, (long)added * shard.Size, added >= missing ? "repaired" : $"only {added} of {missing} new holders took the shard");
+            return new RepairResult(added, (long)added * shard.Size, added >= missing ? "repaired" : $"only {added} of {missing} new holders took the shard", added >= missing);
         }
     }
 
@@ -362,8 +354,8 @@ public sealed class OwnedShardCare
     private void Observe(PeerId holder, ShardId id, HolderCheck check, HolderVerdict verdict, long started) =>
         Observed?.Invoke(new HolderOutcome(holder, id, check, verdict, _time.GetElapsedTime(started)));
 
-    /// <summary>Runs one exchange with a holder and maps what went wrong to a verdict; only the caller's cancellation escapes.</summary>
-    private static async Task<HolderVerdict> AttemptAsync(Func<Task<HolderVerdict>> exchange, CancellationToken cancellationToken, Action<Exception>? failed = null)
+    /// <summary>Runs one exchange with a holder and maps what went wrong to a verdict; only the caller's cancellation escapes (shared with <see cref="HolderProbe"/>).</summary>
+    internal static async Task<HolderVerdict> AttemptAsync(Func<Task<HolderVerdict>> exchange, CancellationToken cancellationToken, Action<Exception>? failed = null)
     {
         try
         {

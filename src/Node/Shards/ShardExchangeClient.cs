@@ -186,6 +186,60 @@ public sealed class ShardExchangeClient
         }
     }
 
+    /// <summary>
+    /// Asks the peer of <paramref name="connection"/> whether it keeps each of <paramref name="ids"/> (strictly ascending,
+    /// 1..<see cref="ShardProbeCodec.MaxIds"/>): one stream, answered from the holder's index without reading any shard.
+    /// Returns each shard's size as the holder states it, in the order asked, -1 for one it does not keep.
+    /// </summary>
+    /// <exception cref="ShardExchangeException">
+    /// Refused (Malformed from a holder that predates the operation), or the answer was malformed
+    /// (Size, with <see cref="ShardExchangeException.WireError"/> saying how).
+    /// </exception>
+    public async Task<int[]> ProbeAsync(ITransportConnection connection, ShardId[] ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(ids);
+        var request = ShardProbeCodec.EncodeRequest(ids);
+        using var timeout = Bound(cancellationToken, out var token);
+        var peer = connection.RemotePeer;
+        var stream = await connection.OpenStreamAsync(ProtocolIds.Shard, token);
+        await using (stream)
+        {
+            await stream.WriteAsync(request, token);
+            await stream.CompleteWritesAsync(token);
+            await ShardStreams.ReadStatusAsync(stream, peer, token);
+            var count = new byte[ShardProbeCodec.CountBytes];
+            ShardWireError error;
+            if (!await ShardStreams.TryReadExactlyAsync(stream, count, token))
+            {
+                error = ShardWireError.Truncated;
+            }
+            else if (!ShardProbeCodec.TryReadCount(count, out var declared, out error) || declared != ids.Length)
+            {
+                error = error == ShardWireError.None ? ShardWireError.ProbeAnswerCountMismatch : error;
+            }
+            else
+            {
+                var answer = new byte[ShardProbeCodec.CountBytes + (ids.Length * ShardProbeCodec.SizeBytes)];
+                count.CopyTo(answer, 0);
+                if (!await ShardStreams.TryReadExactlyAsync(stream, answer.AsMemory(ShardProbeCodec.CountBytes), token))
+                {
+                    error = ShardWireError.Truncated;
+                }
+                else if (!await ShardStreams.DrainAsync(stream, 0, token))
+                {
+                    error = ShardWireError.TrailingBytes;
+                }
+                else if (ShardProbeCodec.TryDecodeAnswer(answer, ids.Length, out var sizes, out error))
+                {
+                    return sizes;
+                }
+            }
+
+            throw new ShardExchangeException(ShardRefusal.Size, $"{peer.ToShortString()} answered a probe of {ids.Length} shards malformed ({error}).") { WireError = error };
+        }
+    }
+
     /// <summary>Puts the challenge <paramref name="nonce"/> to the peer for shard <paramref name="id"/>; returns its 32-byte answer.</summary>
     /// <exception cref="ShardExchangeException">Refused (NotFound when it no longer holds the shard), or the answer was cut short.</exception>
     public async Task<byte[]> AuditAsync(ITransportConnection connection, ShardId id, ReadOnlyMemory<byte> nonce, CancellationToken cancellationToken)

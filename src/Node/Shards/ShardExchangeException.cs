@@ -28,6 +28,9 @@ public sealed class ShardExchangeException : Exception
     /// <summary>Why the owner refused the holder's receipt; <see cref="ReceiptRejection.None"/> unless the failure is a bad receipt.</summary>
     public ReceiptRejection Rejection { get; init; }
 
+    /// <summary>What was malformed in a holder's answer the caller could not decode (a probe answer); <see cref="ShardWireError.None"/> otherwise.</summary>
+    public ShardWireError WireError { get; init; }
+
     /// <summary>
     /// Every holder asked and how each did, when a fetch found nobody to give the shard (NotFound from
     /// <see cref="ShardFetcher"/>); empty otherwise.

@@ -81,6 +81,16 @@ public sealed class ShardExchangeHandler : IProtocolHandler
                 return;
             }
 
+            if (header[0] == (byte)ShardOperation.Probe)
+            {
+                if (await ProbeAsync(stream, peer, token))
+                {
+                    await ShardStreams.DrainAsync(stream, MaxDrainBytes, token);
+                }
+
+                return;
+            }
+
             var body = ShardCodec.BodyLength(header[0]);
             if (body < 0)
             {
@@ -233,6 +243,55 @@ public sealed class ShardExchangeHandler : IProtocolHandler
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// Answers the owner's batched probe from the store's index, reading no shard (a probe shows presence; audits
+    /// show the bytes). The count is checked before anything is allocated for the ids; a malformed probe is refused
+    /// Malformed and counted by what was wrong. False when refused (the refusal has drained the stream).
+    /// </summary>
+    private async ValueTask<bool> ProbeAsync(TransportStream stream, PeerId peer, CancellationToken token)
+    {
+        var countBytes = new byte[ShardProbeCodec.CountBytes];
+        ShardWireError error;
+        if (!await ShardStreams.TryReadExactlyAsync(stream, countBytes, token))
+        {
+            error = ShardWireError.Truncated;
+        }
+        else if (ShardProbeCodec.TryReadCount(countBytes, out var count, out error))
+        {
+            var idBytes = new byte[count * ShardId.Size];
+            if (!await ShardStreams.TryReadExactlyAsync(stream, idBytes, token))
+            {
+                error = ShardWireError.Truncated;
+            }
+            else if (ShardProbeCodec.TryDecodeIds(idBytes, count, out var ids, out error))
+            {
+                var sizes = new uint[count];
+                var notHeld = 0;
+                for (var i = 0; i < count; i++)
+                {
+                    if (_store.TryGetInfo(ids[i], out var info))
+                    {
+                        sizes[i] = (uint)info.Size;
+                    }
+                    else
+                    {
+                        sizes[i] = ShardProbeCodec.NotHeld;
+                        notHeld++;
+                    }
+                }
+
+                await stream.WriteAsync(ShardProbeCodec.EncodeAnswer(sizes), token);
+                await stream.CompleteWritesAsync(token);
+                _metrics.ProbeAnswered(count, notHeld);
+                return true;
+            }
+        }
+
+        _metrics.ProbeRefused(error);
+        await RefuseAsync(stream, peer, ShardRefusal.Malformed, $"The probe is malformed ({error}).", token);
+        return false;
     }
 
     private async ValueTask AuditAsync(TransportStream stream, PeerId peer, ShardRequest request, CancellationToken token)

@@ -32,6 +32,16 @@ public sealed class ShardExchangeMetrics
     private readonly Counter<long> _renewals;
     private readonly Counter<long> _announcements;
     private readonly Counter<long> _quotaRefusals;
+    private readonly Counter<long> _probesAnswered;
+    private readonly Counter<long> _probeIds;
+    private readonly Counter<long> _probesRefused;
+    private readonly Counter<long> _probes;
+    private readonly Counter<long> _probeAnswersRejected;
+    private long _probesAnsweredTotal;
+    private long _probeIdsNotHeldTotal;
+    private long _probesSentTotal;
+    private long _probeFallbacksTotal;
+    private long _probeAnswersRejectedTotal;
     private long _repairsStarted;
     private long _repairsFinished;
     private long _repairsFailed;
@@ -75,6 +85,11 @@ public sealed class ShardExchangeMetrics
         _renewals = meter.CreateCounter<long>("overlay.shard.renewals", description: "Renewals of this node's receipts, by result (renewed, failed)");
         _quotaRefusals = meter.CreateCounter<long>("overlay.shard.quota_refusals", description: "Quota refusals of stores and pulls, by whose quota (identity, prefix, node)");
         _announcements = meter.CreateCounter<long>("overlay.shard.announcements", description: "Provider announcements of held shards this node made");
+        _probesAnswered = meter.CreateCounter<long>("overlay.shard.probes_answered", description: "Batched probes this node answered as a holder (one per owner and round, from the store's index)");
+        _probeIds = meter.CreateCounter<long>("overlay.shard.probe_ids", description: "Shard ids named in the probes this node answered, by answer (held, not_held)");
+        _probesRefused = meter.CreateCounter<long>("overlay.shard.probes_refused", description: "Malformed probes this node refused as a holder, by what was wrong");
+        _probes = meter.CreateCounter<long>("overlay.shard.probes", description: "Probes this node sent as an owner, by form (batch; single: the zero-length fetch a holder that predates the batch gets)");
+        _probeAnswersRejected = meter.CreateCounter<long>("overlay.shard.probe_answers_rejected", description: "Probe answers this node could not decode as an owner, by what was wrong");
     }
 
     internal void Held(long bytes)
@@ -178,6 +193,41 @@ public sealed class ShardExchangeMetrics
         Interlocked.Increment(ref _announcementsTotal);
     }
 
+    internal void ProbeAnswered(int ids, int notHeld)
+    {
+        _probesAnswered.Add(1);
+        _probeIds.Add(ids - notHeld, new KeyValuePair<string, object?>("answer", "held"));
+        _probeIds.Add(notHeld, new KeyValuePair<string, object?>("answer", "not_held"));
+        Interlocked.Increment(ref _probesAnsweredTotal);
+        Interlocked.Add(ref _probeIdsNotHeldTotal, notHeld);
+    }
+
+    internal void ProbeRefused(ShardWireError error) => _probesRefused.Add(1, new KeyValuePair<string, object?>("reason", error.ToString()));
+
+    internal void ProbeSent(bool batch)
+    {
+        _probes.Add(1, new KeyValuePair<string, object?>("form", batch ? "batch" : "single"));
+        Interlocked.Increment(ref batch ? ref _probesSentTotal : ref _probeFallbacksTotal);
+    }
+
+    internal void ProbeAnswerRejected(ShardWireError error)
+    {
+        _probeAnswersRejected.Add(1, new KeyValuePair<string, object?>("reason", error.ToString()));
+        Interlocked.Increment(ref _probeAnswersRejectedTotal);
+    }
+
+    /// <summary>Batched probes this node answered as a holder so far.</summary>
+    public long ProbesAnswered => Volatile.Read(ref _probesAnsweredTotal);
+
+    /// <summary>Batched probes this node sent as an owner so far (one stream each).</summary>
+    public long ProbesSent => Volatile.Read(ref _probesSentTotal);
+
+    /// <summary>Single zero-length-fetch probes this node sent so far, to holders that refused the batch as an unknown operation.</summary>
+    public long ProbeFallbacks => Volatile.Read(ref _probeFallbacksTotal);
+
+    /// <summary>Probe answers this node could not decode as an owner so far.</summary>
+    public long ProbeAnswersRejected => Volatile.Read(ref _probeAnswersRejectedTotal);
+
     /// <summary>Repairs of this node's shards started so far.</summary>
     public long RepairsStarted => Volatile.Read(ref _repairsStarted);
 
@@ -226,6 +276,11 @@ public sealed class ShardExchangeMetrics
             ["storedBytes"] = Volatile.Read(ref _heldBytesTotal),
             ["refusals"] = refusals,
             ["fetchesServed"] = Volatile.Read(ref _servedTotal),
+            ["probesAnswered"] = ProbesAnswered,
+            ["probeIdsNotHeld"] = Volatile.Read(ref _probeIdsNotHeldTotal),
+            ["probesSent"] = ProbesSent,
+            ["probeFallbacks"] = ProbeFallbacks,
+            ["probeAnswersRejected"] = ProbeAnswersRejected,
             ["auditsAnswered"] = Volatile.Read(ref _auditsAnsweredTotal),
             ["auditsPassed"] = AuditsPassed,
             ["auditsFailed"] = AuditsFailed,

@@ -17,4 +17,10 @@ public enum ShardOperation : byte
 
     /// <summary>Fetch a shard from another holder (the source named in the request), keep it for the opener and answer with a receipt: repair, holder to holder.</summary>
     Pull = 5,
+
+    /// <summary>
+    /// Say, for each of up to <see cref="ShardProbeCodec.MaxIds"/> shard ids, whether the holder keeps it and at what size,
+    /// from its store's index (the owner's probe round: one request per holder covers every shard it keeps for the owner).
+    /// </summary>
+    Probe = 6,
 }

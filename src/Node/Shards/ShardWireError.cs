@@ -35,4 +35,16 @@ public enum ShardWireError
 
     /// <summary>A pull whose source address is empty or not UTF-8.</summary>
     BadAddress,
+
+    /// <summary>A probe naming no shard, or more than <see cref="ShardProbeCodec.MaxIds"/>.</summary>
+    ProbeCountOutOfRange,
+
+    /// <summary>A probe whose ids are not in strictly ascending order (so none is named twice).</summary>
+    ProbeIdsUnsorted,
+
+    /// <summary>A probe answer with another count of entries than the ids asked.</summary>
+    ProbeAnswerCountMismatch,
+
+    /// <summary>A probe answer giving a size beyond what any node stores (other than the not-held mark).</summary>
+    ProbeAnswerSizeOutOfRange,
 }

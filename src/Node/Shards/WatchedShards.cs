@@ -7,13 +7,14 @@ namespace Overlay.Node.Shards;
 /// <summary>
 /// What the owner's maintenance watches, in memory: each owned shard's size, holders and receipt expiry,
 /// the holders it suspects (with why and since when), and which holder keeps which shards (so one
-/// probe per distinct holder covers all its shards). Rebuilt from the book at start, refreshed after
+/// batched probe per distinct holder covers all its shards). Rebuilt from the book at start, refreshed after
 /// every put, audit, renewal and repair. Thread-safe.
 /// </summary>
 public sealed class WatchedShards
 {
     private readonly Dictionary<ShardId, Entry> _shards = [];
     private readonly Dictionary<PeerId, HashSet<ShardId>> _byHolder = [];
+    private readonly Dictionary<PeerId, DateTimeOffset> _replaced = [];
     private readonly object _gate = new();
 
     /// <summary>Shards watched.</summary>
@@ -89,30 +90,28 @@ public sealed class WatchedShards
         }
     }
 
-    /// <summary>One probe per distinct holder: a shard it keeps (one it is not suspected of losing, when there is one), its size and the holder's address.</summary>
-    public IReadOnlyList<(PeerId Holder, TransportAddress Address, ShardId Shard, int Size)> ProbeTargets()
+    /// <summary>
+    /// One probe per distinct holder: its address and every shard it keeps for this owner with the size it should
+    /// have, in ascending id order (the order a batched probe names them in).
+    /// </summary>
+    public IReadOnlyList<ProbeTarget> ProbeTargets()
     {
         lock (_gate)
         {
-            var result = new List<(PeerId, TransportAddress, ShardId, int)>(_byHolder.Count);
+            var result = new List<ProbeTarget>(_byHolder.Count);
             foreach (var (peer, ids) in _byHolder)
             {
-                ShardId? pick = null;
+                var shards = new List<(ShardId Id, int Size)>(ids.Count);
+                TransportAddress? address = null;
                 foreach (var id in ids)
                 {
-                    pick ??= id;
-                    if (!_shards[id].Suspects.ContainsKey(peer))
-                    {
-                        pick = id;
-                        break;
-                    }
+                    var entry = _shards[id];
+                    shards.Add((id, entry.Size));
+                    address ??= entry.Holders.Find(h => h.Peer == peer).Address;
                 }
 
-                if (pick is { } chosen)
-                {
-                    var entry = _shards[chosen];
-                    result.Add((peer, entry.Holders.Find(h => h.Peer == peer).Address, chosen, entry.Size));
-                }
+                shards.Sort((a, b) => a.Id.CompareTo(b.Id));
+                result.Add(new ProbeTarget(peer, address!, shards));
             }
 
             return result;
@@ -238,6 +237,58 @@ public sealed class WatchedShards
                 entry.Queued = false;
                 entry.LastRepair = now;
             }
+        }
+    }
+
+    /// <summary>Holders a repair has just replaced (they left a shard's book as suspects) at <paramref name="now"/>.</summary>
+    public void Replaced(IEnumerable<PeerId> holders, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(holders);
+        lock (_gate)
+        {
+            foreach (var holder in holders)
+            {
+                _replaced[holder] = now;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Holders this owner's repairs should not choose at <paramref name="now"/>: every holder it suspects of any shard,
+    /// and those a repair replaced less than <paramref name="window"/> ago (older ones are forgotten).
+    /// </summary>
+    public IReadOnlySet<PeerId> Avoided(DateTimeOffset now, TimeSpan window)
+    {
+        lock (_gate)
+        {
+            var avoided = new HashSet<PeerId>();
+            foreach (var entry in _shards.Values)
+            {
+                foreach (var suspect in entry.Suspects.Keys)
+                {
+                    avoided.Add(suspect);
+                }
+            }
+
+            List<PeerId>? forgotten = null;
+            foreach (var (holder, at) in _replaced)
+            {
+                if (now - at < window)
+                {
+                    avoided.Add(holder);
+                }
+                else
+                {
+                    (forgotten ??= []).Add(holder);
+                }
+            }
+
+            foreach (var holder in forgotten ?? [])
+            {
+                _replaced.Remove(holder);
+            }
+
+            return avoided;
         }
     }
 

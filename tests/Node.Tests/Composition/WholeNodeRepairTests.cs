@@ -70,6 +70,94 @@ public sealed class WholeNodeRepairTests
     }
 
     [Fact]
+    public void Maintenance_AHolderThatDropsThreeOfItsFourShards_IsSuspectedForExactlyThoseWithinOneProbeRound()
+    {
+        // Four nodes: every shard goes to the same three holders. A probe naming one shard per holder and round would need
+        // three rounds to find the three dropped shards (and could never find them while it kept naming the fourth); the
+        // batched probe names all four each round.
+        var exchange = new ShardExchangeOptions { RepairEnabled = false, ProbeInterval = TimeSpan.FromSeconds(1), StreamTimeout = TimeSpan.FromSeconds(10) };
+        using var net = new WholeNodeTestNetwork(4, seed: 36, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 }, shardExchange: _ => exchange);
+        var random = new Random(36);
+        var ids = new List<ShardId>();
+        var missing = 0L;
+        IReadOnlyList<PeerId> keptSuspects = [];
+        IReadOnlyList<PeerId> droppedSuspects = [];
+        long probes = 0;
+        net.Net.Run(async () =>
+        {
+            var owner = net.Nodes[0].ShardExchange.Owner!;
+            PeerId dropper = default;
+            for (var s = 0; s < 4; s++)
+            {
+                var data = new byte[ShardBytes];
+                random.NextBytes(data);
+                var put = await owner.PutAsync(data, CancellationToken.None);
+                Assert.Equal(3, put.Holders.Count);
+                dropper = put.Holders[0].Peer;
+                ids.Add(put.Id);
+            }
+
+            var store = net.Nodes.Single(n => n.Id == dropper).ShardStore.Store;
+            for (var s = 1; s < 4; s++)
+            {
+                Assert.True(await store.DeleteAsync(ids[s]));
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1.9), net.Clock);
+            var metrics = net.Nodes[0].ShardExchange.Metrics;
+            missing = metrics.SuspectsFor(SuspectReason.Missing);
+            keptSuspects = net.Nodes[0].ShardMaintenance.Watched.SuspectsOf(ids[0]).Holders;
+            droppedSuspects = net.Nodes[0].ShardMaintenance.Watched.SuspectsOf(ids[3]).Holders;
+            var before = metrics.ProbesSent;
+            await Task.Delay(TimeSpan.FromSeconds(10), net.Clock);
+            probes = metrics.ProbesSent - before;
+        }, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(3, missing);
+        Assert.Empty(keptSuspects);
+        Assert.Single(droppedSuspects);
+        // One stream per holder and round (three holders, ten rounds), not one per shard and holder (twelve a round).
+        Assert.InRange(probes, 27, 33);
+    }
+
+    [Fact]
+    public void Repair_AfterReplacingAHolderCaughtDropping_DoesNotHandTheNextRepairBackToIt()
+    {
+        // Six nodes and closest placement: the dropper is one of the three candidates nearest the shard, so once it has
+        // left the book it is nearer than either remaining node, and the next repair of the shard would choose it first.
+        var exchange = new ShardExchangeOptions { ProbeInterval = TimeSpan.FromSeconds(1), StreamTimeout = TimeSpan.FromSeconds(10) };
+        using var net = new WholeNodeTestNetwork(6, seed: 37, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 }, shardExchange: _ => exchange);
+        var data = new byte[ShardBytes];
+        new Random(37).NextBytes(data);
+        PeerId dropper = default;
+        PeerId added = default;
+        IReadOnlyList<PeerId> afterFirst = [];
+        IReadOnlyList<PeerId> afterSecond = [];
+        net.Net.Run(async () =>
+        {
+            var owner = net.Nodes[0].ShardExchange.Owner!;
+            var put = await owner.PutAsync(data, CancellationToken.None);
+            dropper = put.Holders[0].Peer;
+            Assert.True(await net.Nodes.Single(n => n.Id == dropper).ShardStore.Store.DeleteAsync(put.Id));
+            await Task.Delay(TimeSpan.FromSeconds(10), net.Clock);
+            afterFirst = [.. owner.Status(put.Id)!.Holders.Select(h => h.Peer)];
+
+            // The holder that first repair added goes away: the second repair's nearest candidate is the dropper.
+            added = afterFirst.First(p => !put.Holders.Any(h => h.Peer == p));
+            net.Transports[Array.FindIndex(net.Nodes, n => n.Id == added)].Kill();
+            await Task.Delay(TimeSpan.FromSeconds(20), net.Clock);
+            afterSecond = [.. owner.Status(put.Id)!.Holders.Select(h => h.Peer)];
+        }, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(3, afterFirst.Count);
+        Assert.DoesNotContain(dropper, afterFirst);
+        Assert.Equal(3, afterSecond.Count);
+        Assert.DoesNotContain(added, afterSecond);
+        Assert.DoesNotContain(dropper, afterSecond);
+        Assert.Equal(2, net.Nodes[0].ShardExchange.Metrics.RepairsFinished);
+    }
+
+    [Fact]
     public void Maintenance_AHolderTheRoutingTableEvicts_IsSuspectedAndReplacedBeforeAnyProbe()
     {
         // Probes every 10 min: within the minute below only the routing table can tell the owner. Small buckets

@@ -27,6 +27,8 @@ public sealed class ShardFuzzTests
             ShardCodec.EncodeFetch(storedId, 2999, 5),
             ShardCodec.EncodeAudit(storedId, new byte[32]),
             ShardCodec.EncodeRenew(storedId, start.AddDays(2)),
+            ShardProbeCodec.EncodeRequest([storedId]),
+            ShardProbeCodec.EncodeRequest(ShardProbeCodecTests.Ids(3, seed: 50)),
         ];
         var answered = 0;
         var cutOff = 0;
@@ -75,11 +77,11 @@ public sealed class ShardFuzzTests
         var m = t.Nodes[1].Metrics;
         var outcomes = m.HeldCount + m.AbortedCount + Enum.GetValues<ShardRefusal>().Where(r => r != ShardRefusal.None).Sum(m.RefusalCount);
         var json = m.ToJson();
-        outcomes += json["fetchesServed"]!.GetValue<long>() + json["auditsAnswered"]!.GetValue<long>() + json["renewalsServed"]!.GetValue<long>();
+        outcomes += json["fetchesServed"]!.GetValue<long>() + json["auditsAnswered"]!.GetValue<long>() + json["renewalsServed"]!.GetValue<long>() + m.ProbesAnswered;
 
         // Every input had exactly one counted outcome (beside the two well-formed stores and the two fetches).
         Assert.Equal(Inputs + 4, outcomes);
-        Assert.True(json["renewalsServed"]!.GetValue<long>() > 0 && json["pullsServed"]!.GetValue<long>() > 0, json.ToJsonString());
+        Assert.True(json["renewalsServed"]!.GetValue<long>() > 0 && json["pullsServed"]!.GetValue<long>() > 0 && m.ProbesAnswered > 0, json.ToJsonString());
         Assert.True(m.RefusalCount(ShardRefusal.Malformed) > Inputs / 3, $"{m.RefusalCount(ShardRefusal.Malformed)} malformed");
     }
 
@@ -110,7 +112,7 @@ public sealed class ShardFuzzTests
                 // A real operation byte and a random body of about the right length.
                 var body = new byte[random.Next(30, 70)];
                 random.NextBytes(body);
-                return [(byte)random.Next(1, 6), .. body];
+                return [(byte)random.Next(1, 7), .. body];
         }
     }
 
