@@ -70,12 +70,5 @@ public class ChurnRunTests(ITestOutputHelper output)
         Assert.Equal(unrepaired.DropperHoldingsAtStart, unrepaired.DropperHoldingsAtEnd);
     }
 
-    private ChurnResult Run(ChurnSettings settings)
-    {
-        var result = new ChurnRun(settings, SharedLatency.PlanetLab).Run();
-        var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
-        ChurnCommand.Report(result, text);
-        output.WriteLine(text.ToString());
-        return result;
-    }
+    private ChurnResult Run(ChurnSettings settings) => ChurnRuns.Run(settings, output);
 }
