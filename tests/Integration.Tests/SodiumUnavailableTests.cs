@@ -12,6 +12,19 @@ public sealed class SodiumUnavailableTests : IDisposable
     private readonly string _app = Directory.CreateTempSubdirectory("overlay-no-sodium").FullName;
     private readonly string _dataDir = Directory.CreateTempSubdirectory("overlay-no-sodium-data").FullName;
 
+    /// <summary>
+    /// Where the dynamic loader would find a system <c>libsodium.so</c>, or null. Looked for on disk, not
+    /// loaded: once another test in this process has loaded the node's packaged copy, loading the plain
+    /// name succeeds whatever the system holds, and the test would skip or run by the order of the tests.
+    /// </summary>
+    private static string? SystemLibsodium()
+    {
+        var triplet = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "aarch64-linux-gnu" : "x86_64-linux-gnu";
+        var folders = (Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["/usr/local/lib", "/usr/local/lib64", $"/usr/lib/{triplet}", $"/lib/{triplet}", "/usr/lib", "/usr/lib64", "/lib", "/lib64"]);
+        return folders.Select(f => Path.Combine(f, "libsodium.so")).FirstOrDefault(File.Exists);
+    }
+
     public void Dispose()
     {
         Directory.Delete(_app, recursive: true);
@@ -22,10 +35,9 @@ public sealed class SodiumUnavailableTests : IDisposable
     public async Task Init_WithoutTheNativeLibsodium_IsOneSentenceAndExitOne()
     {
         // A system copy under the plain name would be found and loaded: then nothing is missing.
-        if (NativeLibrary.TryLoad("libsodium.so", out var system))
+        if (SystemLibsodium() is { } system)
         {
-            NativeLibrary.Free(system);
-            Assert.Skip("This machine has a system libsodium.so (libsodium-dev), which the node would load instead.");
+            Assert.Skip($"This machine has a system {system} (libsodium-dev), which the node would load instead.");
         }
 
         // The node's assemblies without the runtimes/ folder that holds the packaged libsodium.
