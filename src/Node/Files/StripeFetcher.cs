@@ -30,18 +30,11 @@ public sealed class StripeFetcher(IShardSource source, TimeProvider time, TimeSp
     /// <summary>Whether shards are ranked by their holders' round trips; off, they are asked in order (data, then parity). Only tests switch it off, to compare.</summary>
     internal bool RankByRoundTrip { get; set; } = true;
 
-    /// <summary>The bytes of stripe <paramref name="stripe"/> of <paramref name="manifest"/> (its <see cref="FileManifest.StripeBytes"/>).</summary>
-    /// <exception cref="FileException">Fewer than k shards could be fetched and verified (StripeUnavailable).</exception>
-    public async Task<byte[]> FetchAsync(FileManifest manifest, int stripe, ReedSolomonCodec codec, TransferProgress progress, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(manifest);
-        return await FetchAsync(manifest, stripe, LocateAsync(manifest, stripe, cancellationToken), codec, progress, cancellationToken);
-    }
-
     /// <summary>
-    /// As <see cref="FetchAsync(FileManifest, int, ReedSolomonCodec, TransferProgress, CancellationToken)"/>, with the
-    /// holders located by <paramref name="located"/> (a <see cref="LocateAsync"/> the caller started earlier,
-    /// so the lookups of the next stripes overlap the transfers of this one).
+    /// The bytes of stripe <paramref name="stripe"/> of <paramref name="manifest"/> (its
+    /// <see cref="FileManifest.StripeBytes"/>), from the holders <paramref name="located"/> finds (a
+    /// <see cref="LocateAsync"/> the caller started earlier, so the lookups of the next stripes overlap
+    /// the transfers of this one).
     /// </summary>
     /// <exception cref="FileException">Fewer than k shards could be fetched and verified (StripeUnavailable).</exception>
     public async Task<byte[]> FetchAsync(FileManifest manifest, int stripe, Task<ShardLocation[]> located, ReedSolomonCodec codec, TransferProgress progress, CancellationToken cancellationToken)
