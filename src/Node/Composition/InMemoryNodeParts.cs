@@ -37,10 +37,12 @@ public static class InMemoryNodeParts
     /// <param name="shardExchange">The <c>ShardExchange</c> section (quotas, replicas, placement, maintenance intervals); the daemon's defaults when null.</param>
     /// <param name="placement">Trust and placement settings; the daemon's defaults when null.</param>
     /// <param name="streamWindowBytes">Each stream's receive window (<c>Transport:StreamWindowBytes</c>); the transport default when null.</param>
+    /// <param name="configureTransport">Changes to the rest of the node's transport options (connection limits), applied last.</param>
     public static NodeParts Create(
         InMemoryNetwork network, NodeIdentityHolder identity, int seed, string? bootstrap, Action<InMemoryTransport> transportCreated,
         DhtOptions dht, IMeterFactory meterFactory, ILoggerFactory loggerFactory, TimeSpan? idleTimeout = null, DhtHostOptions? dhtHost = null,
-        ShardExchangeOptions? shardExchange = null, Overlay.Placement.PlacementOptions? placement = null, int? streamWindowBytes = null)
+        ShardExchangeOptions? shardExchange = null, Overlay.Placement.PlacementOptions? placement = null, int? streamWindowBytes = null,
+        Action<TransportOptions>? configureTransport = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(identity);
@@ -60,6 +62,7 @@ public static class InMemoryNodeParts
             transport.StreamWindowBytes = window;
         }
 
+        configureTransport?.Invoke(transport);
         var name = identity.Identity.PeerId.ToString();
         var random = new Random(seed);
         return new NodeParts

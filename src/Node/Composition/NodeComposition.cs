@@ -12,7 +12,7 @@ namespace Overlay.Node.Composition;
 /// <summary>
 /// The one composition root: builds a node's parts from <see cref="NodeParts"/>. The daemon's host, the
 /// tests and the simulator all build their nodes here, so a simulated node runs exactly the services a
-/// real one does (shard store and its collector, transport and bootstrap redials, DHT with join backoff,
+/// real one does (shard store and its collector, transport and bootstrap dials, DHT with join backoff,
 /// maintenance and snapshots, shard exchange with peers).
 /// </summary>
 public static class NodeComposition

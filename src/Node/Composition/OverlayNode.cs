@@ -45,7 +45,7 @@ public sealed class OverlayNode : IAsyncDisposable
     /// <summary>The shard store part.</summary>
     public ShardStoreService ShardStore { get; }
 
-    /// <summary>The transport part: listeners, the connection pool, bootstrap redials.</summary>
+    /// <summary>The transport part: listeners, the connection pool, bootstrap dials.</summary>
     public TransportService Transport { get; }
 
     /// <summary>The trust part: the local-trust ledger the protocols' exchanges feed, and global trust recomputed on the clock.</summary>

@@ -8,7 +8,13 @@ namespace Overlay.Node.Hosting;
 
 /// <summary>
 /// The node's network presence: listens on the configured addresses, pools accepted connections,
-/// and keeps a connection to the bootstrap peers, redialling with backoff on the injected clock.
+/// and dials each bootstrap peer, with backoff on the injected clock, until it has reached it once.
+/// The connection is not held after that: every node of a network bootstraps through the same few
+/// peers, and a bootstrap peer holding one connection per node would reach its connection limit and
+/// then evict one node's connection for another's redial, without end. After the first contact the
+/// DHT keeps the node in the network through its contacts (a contact that stops answering stays in the
+/// table until a replacement is known, so the table never empties and refreshes reach the peers again
+/// when they return).
 /// A bootstrap address without a PeerId is dialled unpinned once and then held to the identity it
 /// proved (<see cref="BootstrapSeeds"/>). The transport itself comes from outside (<c>createTransport</c>,
 /// given the node's protocols): TCP+TLS and QUIC in the daemon, the in-memory network in the simulator.
@@ -65,7 +71,7 @@ public sealed class TransportService(
 
         foreach (var address in seeds.Configured)
         {
-            loops.Add(BootstrapLoopAsync(address, stoppingToken));
+            loops.Add(ReachBootstrapAsync(address, stoppingToken));
         }
 
         await Task.WhenAll(loops).ConfigureAwait(true);
@@ -173,7 +179,7 @@ public sealed class TransportService(
         return pinned;
     }
 
-    private async Task BootstrapLoopAsync(TransportAddress configured, CancellationToken stoppingToken)
+    private async Task ReachBootstrapAsync(TransportAddress configured, CancellationToken stoppingToken)
     {
         var delay = FirstRetry;
         while (!stoppingToken.IsCancellationRequested)
@@ -189,9 +195,7 @@ public sealed class TransportService(
                 var connection = await _pool!.GetAsync(target, stoppingToken).ConfigureAwait(true);
                 seeds.RecordSuccess(configured);
                 Log.PeerConnected(logger, connection.RemotePeer, target, "bootstrap");
-                delay = FirstRetry;
-                await WaitAsync(connection.Closed, stoppingToken).ConfigureAwait(true);
-                continue;
+                return;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -230,15 +234,5 @@ public sealed class TransportService(
                 Log.BootstrapIdentityChanged(logger, configured, remembered);
             }
         }
-    }
-
-    private static async Task WaitAsync(CancellationToken closed, CancellationToken stoppingToken)
-    {
-        // Continuations run where the token fires, not on the thread pool: in the simulator that is the one
-        // deterministic scheduler, which RunContinuationsAsynchronously with ConfigureAwait(true) would escape.
-        var done = new TaskCompletionSource();
-        await using var a = closed.Register(() => done.TrySetResult()).ConfigureAwait(true);
-        await using var b = stoppingToken.Register(() => done.TrySetResult()).ConfigureAwait(true);
-        await done.Task.ConfigureAwait(true);
     }
 }

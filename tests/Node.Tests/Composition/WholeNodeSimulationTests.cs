@@ -4,7 +4,7 @@ using Overlay.Dht;
 namespace Overlay.Node.Tests.Composition;
 
 /// <summary>
-/// Whole nodes (built by the daemon's composition root, every service running: bootstrap redials, join
+/// Whole nodes (built by the daemon's composition root, every service running: bootstrap dials, join
 /// with backoff, maintenance, snapshots, the shard collector) on the in-memory network and one virtual
 /// clock. These tests show that no continuation of the node's code escapes the simulator's deterministic
 /// scheduler (to the thread pool: a ConfigureAwait(false) after a PeriodicTimer tick or a channel read, or a
@@ -61,7 +61,7 @@ public sealed class WholeNodeSimulationTests
                 }
             }
 
-            // An hour more: maintenance rounds, snapshots, idle connections closed and bootstrap peers redialled.
+            // An hour more: maintenance rounds, snapshots, idle connections closed.
             await Task.Delay(TimeSpan.FromHours(1), net.Clock);
             for (var i = Nodes - 1; i >= 0; i--)
             {

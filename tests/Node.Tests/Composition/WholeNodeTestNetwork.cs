@@ -20,7 +20,7 @@ internal sealed class WholeNodeTestNetwork : IDisposable
 
     public WholeNodeTestNetwork(
         int count, int seed, DhtOptions dht, DhtHostOptions? dhtHost = null, Func<int, DhtHostOptions>? dhtHostOf = null, Func<int, ShardExchangeOptions>? shardExchange = null,
-        ILatencyModel? latency = null, Func<int, Overlay.Placement.PlacementOptions>? placement = null)
+        ILatencyModel? latency = null, Func<int, Overlay.Placement.PlacementOptions>? placement = null, Func<int, Action<Overlay.Transport.TransportOptions>?>? transportOf = null)
     {
         Clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         Net = new InMemoryNetwork(Clock, seed, latency ?? new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(10))), recordEvents: true);
@@ -38,7 +38,8 @@ internal sealed class WholeNodeTestNetwork : IDisposable
                 Identities[i] = new NodeIdentityHolder(NodeIdentity.FromRandom(keys), createdThisStart: false);
                 Nodes[i] = NodeComposition.Build(InMemoryNodeParts.Create(
                     Net, Identities[i], (seed * 1000) + i, bootstrap,
-                    t => Transports[index] = t, dht, meters, NullLoggerFactory.Instance, dhtHost: dhtHostOf?.Invoke(index) ?? dhtHost, shardExchange: shardExchange?.Invoke(index), placement: placement?.Invoke(index)));
+                    t => Transports[index] = t, dht, meters, NullLoggerFactory.Instance, dhtHost: dhtHostOf?.Invoke(index) ?? dhtHost, shardExchange: shardExchange?.Invoke(index), placement: placement?.Invoke(index),
+                    configureTransport: transportOf?.Invoke(index)));
                 await Nodes[i].StartAsync(CancellationToken.None);
                 bootstrap ??= Nodes[0].Transport.LocalAddresses[0].ToString();
             }
