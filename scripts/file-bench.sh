@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stores and fetches files between real daemons on loopback and prints one row per size:
-#   scripts/file-bench.sh [--nodes N] [--code K+M] [--sizes "1 100 1024"] [--repeat R] [--dll PATH]   (sizes in MiB)
+#   scripts/file-bench.sh [--nodes N] [--code K+M] [--sizes "1 100 1024"] [--repeat R] [--chunk-bytes B] [--dll PATH]   (sizes in MiB)
 # Node 1 stores each file with 'overlay store', node 2 fetches it with 'overlay fetch'; both are
 # timed end to end (wall clock, the CLI's whole process included; *_s) and as the daemon's operation
 # alone (from its start to its end, as the daemon reports it; *_op_s), and the copy is compared byte
@@ -22,8 +22,9 @@ while [[ $# -gt 0 ]]; do
     --code) code=$2; shift 2 ;;
     --sizes) sizes=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
+    --chunk-bytes) chunk_bytes=$2; shift 2 ;;
     --dll) dll=$2; shift 2 ;;
-    *) echo "usage: $0 [--nodes N] [--code K+M] [--sizes \"MiB ...\"] [--repeat R] [--dll Overlay.Node.dll]" >&2; exit 64 ;;
+    *) echo "usage: $0 [--nodes N] [--code K+M] [--sizes \"MiB ...\"] [--repeat R] [--chunk-bytes B] [--dll Overlay.Node.dll]" >&2; exit 64 ;;
   esac
 done
 
@@ -46,6 +47,7 @@ cat >"$work/config.json" <<JSON
 {
   "Logging": { "LogLevel": { "Default": "Warning", "Overlay.Node.Hosting": "Information", "Overlay.Node.Files": "Information" } },
   "Storage": { "CapacityBytes": 68719476736 },
+  "Files": { "ChunkBytes": ${chunk_bytes:-4194304} },
   "ShardExchange": { "StoresPerMinutePerPeer": 1000000, "StoreBurstPerPeer": 1000000, "MaxBytesPerPeer": 68719476736, "MaxShardsPerPeer": 1000000 }
 }
 JSON
@@ -75,7 +77,7 @@ for _ in $(seq 600); do
 done
 
 echo "dll=$dll"
-echo "nodes=$nodes code=$code cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "nodes=$nodes code=$code chunk_bytes=${chunk_bytes:-4194304} cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-8s %-9s %-10s %-10s %-9s %-10s %-10s %-9s %-14s %-15s %-9s %s\n' MiB store_s store_op_s store_MB/s fetch_s fetch_op_s fetch_MB/s identical store_cpu_own_s store_cpu_rest_s fetch_cpu_s store_phases_ms
 # CPU seconds (user + system) a daemon has used so far, from /proc (fields 14 and 15 of its stat, in clock ticks).
 ticks=$(getconf CLK_TCK)
