@@ -3,6 +3,7 @@ using BenchmarkDotNet.Running;
 // BenchmarkDotNet: dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll --filter '*Blake3*'
 // Measurements outside BenchmarkDotNet:
 //   Overlay.Benchmarks.dll blake3-cpu                                    BLAKE3 by process CPU time
+//   Overlay.Benchmarks.dll audit-prepare-cpu                             an owner's audit answers: all keys at once beside one at a time, by CPU time
 //   Overlay.Benchmarks.dll mldsa-compare                                 own ML-DSA beside BouncyCastle by process CPU time
 //   Overlay.Benchmarks.dll identity-memory [count]                       bytes per identity/key, sign and verify by CPU time
 //   Overlay.Benchmarks.dll storage-cpu [row]                             shard store by process CPU time (rows containing [row])
@@ -22,6 +23,12 @@ using BenchmarkDotNet.Running;
 if (args is ["blake3-cpu"])
 {
     Overlay.Benchmarks.Crypto.Blake3CpuTimeProbe.Run(Console.Out);
+    return 0;
+}
+
+if (args is ["audit-prepare-cpu"])
+{
+    Overlay.Benchmarks.Crypto.AuditPrepareProbe.Run(Console.Out);
     return 0;
 }
 

@@ -14,12 +14,12 @@ public sealed class FilesOptions
     public const string SectionName = "Files";
 
     /// <summary>
-    /// Bytes of the file per stripe. Default: 4 MiB (with 10+4, shards of 410 KiB: each shard's fixed
-    /// cost, a stream, a signed receipt and a book write, is spread over a few hundred KiB while one
-    /// stripe in memory stays a few MiB, and the shards stay under the default Storage:MaxShardBytes of
-    /// 1 MiB). Range 4 KiB–256 MiB; each shard (ChunkBytes / DataShards) must fit Storage:MaxShardBytes.
+    /// Bytes of the file per stripe. Default: 10 MiB (with 10+4, shards of 1 MiB, the default
+    /// Storage:MaxShardBytes: each shard's fixed cost, a stream, a signed receipt, its check and a book
+    /// write, is spread over as many bytes as holders keep in one shard, while one stripe in memory stays
+    /// 14 MiB). Range 4 KiB–256 MiB; each shard (ChunkBytes / DataShards) must fit Storage:MaxShardBytes.
     /// </summary>
-    public int ChunkBytes { get; set; } = 4 << 20;
+    public int ChunkBytes { get; set; } = 10 << 20;
 
     /// <summary>k: data shards per stripe. Default: 10; range 1–255 with k + m ≤ 256.</summary>
     public int DataShards { get; set; } = 10;

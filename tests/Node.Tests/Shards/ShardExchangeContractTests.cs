@@ -229,6 +229,28 @@ public sealed class ShardExchangeContractTests
     }
 
     [Fact]
+    public void AuditPrepare_ManyChallengesAtOnce_EachIsTheHoldersAnswerToItsNonce()
+    {
+        // The owner prepares its challenges together (all nonces over one pass of the shard); each must be
+        // exactly what a holder computes for that nonce alone, for sizes around chunks and for counts past 16.
+        var random = new Random(18);
+        foreach (var (size, count) in new[] { (0, 1), (1, 16), (1024, 3), (70_000, 16), (419_431, 17), (1 << 20, 40) })
+        {
+            var data = ShardTestNetwork.Shard(size, size + count);
+            var id = ShardId.Compute(data);
+            var challenges = ShardAudit.Prepare(id, data, count, random.NextBytes);
+            Assert.Equal(count, challenges.Count);
+            Assert.Equal(count, challenges.Select(c => Convert.ToHexString(c.Nonce)).Distinct().Count());
+            foreach (var c in challenges)
+            {
+                var answer = new byte[32];
+                ShardAudit.Answer(c.Nonce, id, data, answer);
+                Assert.True(ShardAudit.Matches(c.Answer, answer), $"{size} bytes, {count} challenges");
+            }
+        }
+    }
+
+    [Fact]
     public void Request_Malformed_IsRefusedMalformedAndTheConnectionKeepsServing()
     {
         using var t = new ShardTestNetwork(2, seed: 8);
