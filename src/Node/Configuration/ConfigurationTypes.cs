@@ -95,7 +95,9 @@ public static class ConfigurationTypes
         {
             ValueKind.Boolean => value.ValueKind is JsonValueKind.True or JsonValueKind.False,
             ValueKind.WholeNumber or ValueKind.Number => value.ValueKind == JsonValueKind.Number,
-            ValueKind.Text or ValueKind.Duration => value.ValueKind == JsonValueKind.String,
+            ValueKind.Text => value.ValueKind == JsonValueKind.String,
+            // The binder skips an empty string where a duration belongs, leaving the default without a word.
+            ValueKind.Duration => value.ValueKind == JsonValueKind.String && value.GetRawText().Length > 2,
             ValueKind.Name => value.ValueKind == JsonValueKind.String && IsDefinedName(type, value),
             ValueKind.List => value.ValueKind == JsonValueKind.Array,
             ValueKind.Section => value.ValueKind == JsonValueKind.Object,
