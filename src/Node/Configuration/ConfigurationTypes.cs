@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
@@ -71,7 +72,8 @@ public static class ConfigurationTypes
         };
     }
 
-    private static void CheckValue(JsonElement value, Type type, bool nullable, string path, string origin, List<string> problems)
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "A nested section's class is a property's type; the options classes hold none (their properties are numbers, text, durations, names and lists), so trimming has nothing to keep there.")]
+    private static void CheckValue(JsonElement value, [DynamicallyAccessedMembers(OptionsSections.ReadMembers)] Type type, bool nullable, string path, string origin, List<string> problems)
     {
         var underlying = Nullable.GetUnderlyingType(type);
         if (underlying is not null)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -53,6 +54,7 @@ public static partial class OptionsRegistration
     /// The binder appends configured items to a list that already holds defaults; a configured list
     /// must replace the default one instead, so it is emptied first.
     /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "BindStrict binds only the node's options classes (BindGenerated refuses any other), and NodeHostFactory.Sections keeps their properties (OptionsSections.Of).")]
     private static void ClearConfiguredLists(IConfigurationSection section, object options)
     {
         foreach (var property in options.GetType().GetProperties())

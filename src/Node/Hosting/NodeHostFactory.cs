@@ -20,16 +20,16 @@ public static class NodeHostFactory
     /// <summary>Options sections this node binds, for unknown-key detection.</summary>
     public static IReadOnlyDictionary<string, Type> Sections { get; } = new Dictionary<string, Type>(StringComparer.OrdinalIgnoreCase)
     {
-        [NodeOptions.SectionName] = typeof(NodeOptions),
-        [StorageOptionsValidator.Section] = typeof(StorageOptions),
-        [TransportSection] = typeof(TransportOptions),
-        [DhtOptions.SectionName] = typeof(DhtOptions),
-        [DhtHostOptions.SectionName] = typeof(DhtHostOptions),
-        [ControlOptions.SectionName] = typeof(ControlOptions),
-        [PlacementOptions.SectionName] = typeof(PlacementOptions),
-        [MetricsOptions.SectionName] = typeof(MetricsOptions),
-        [ShardExchangeOptions.SectionName] = typeof(ShardExchangeOptions),
-        [FilesOptions.SectionName] = typeof(FilesOptions),
+        [NodeOptions.SectionName] = OptionsSections.Of<NodeOptions>(),
+        [StorageOptionsValidator.Section] = OptionsSections.Of<StorageOptions>(),
+        [TransportSection] = OptionsSections.Of<TransportOptions>(),
+        [DhtOptions.SectionName] = OptionsSections.Of<DhtOptions>(),
+        [DhtHostOptions.SectionName] = OptionsSections.Of<DhtHostOptions>(),
+        [ControlOptions.SectionName] = OptionsSections.Of<ControlOptions>(),
+        [PlacementOptions.SectionName] = OptionsSections.Of<PlacementOptions>(),
+        [MetricsOptions.SectionName] = OptionsSections.Of<MetricsOptions>(),
+        [ShardExchangeOptions.SectionName] = OptionsSections.Of<ShardExchangeOptions>(),
+        [FilesOptions.SectionName] = OptionsSections.Of<FilesOptions>(),
     };
 
     /// <summary>Configuration section of <see cref="TransportOptions"/>.</summary>
