@@ -93,14 +93,11 @@ internal sealed partial class Daemon : IDisposable
             File.WriteAllText(config, "{ \"Metrics\": { \"Listen\": \"\" } }\n");
         }
 
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(nodeDll);
+        var info = NodeProcess(nodeDll);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.RedirectStandardInput = true;
+        info.UseShellExecute = false;
         info.ArgumentList.Add("run");
         info.ArgumentList.Add("--data-dir");
         info.ArgumentList.Add(dataDirectory);
@@ -122,6 +119,22 @@ internal sealed partial class Daemon : IDisposable
         info.Environment.Remove("OVERLAY_DATA_DIR");
         var log = new StreamWriter(Path.Combine(dataDirectory, "daemon.log")) { AutoFlush = false };
         return new Daemon(index, nodeDll, dataDirectory, Process.Start(info)!, log);
+    }
+
+    /// <summary>
+    /// A process of the node: <c>dotnet NODE.dll</c> for a managed build, the file itself for a native
+    /// (NativeAOT) one, which is any path not ending in <c>.dll</c>.
+    /// </summary>
+    public static ProcessStartInfo NodeProcess(string node)
+    {
+        if (!node.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+        {
+            return new ProcessStartInfo(node);
+        }
+
+        var info = new ProcessStartInfo("dotnet");
+        info.ArgumentList.Add(node);
+        return info;
     }
 
     /// <summary>Resident set size in bytes (VmRSS), or 0 once the process is gone.</summary>
@@ -182,8 +195,10 @@ internal sealed partial class Daemon : IDisposable
     /// </summary>
     public async Task<int> RunCliAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(_nodeDll);
+        var info = NodeProcess(_nodeDll);
+        info.UseShellExecute = false;
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);

@@ -108,8 +108,11 @@ public sealed class FloodProbe
 
     private async Task<(bool Ok, string Output)> PingWithOutputAsync(string address, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { _options.NodeDll, "ping", address, "--count", "1", "--timeout", "5" })
+        var info = Daemon.NodeProcess(_options.NodeDll);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
+        foreach (var argument in new[] { "ping", address, "--count", "1", "--timeout", "5" })
         {
             info.ArgumentList.Add(argument);
         }

@@ -11,7 +11,7 @@ const string Usage = """
       --idle seconds, puts --puts values through the control API and reads each back through another
       daemon, times --cli-gets whole 'overlay get' processes, kills the --kill share (SIGKILL) and reads
       the values again, then stops the rest.
-      --node-dll runs another build's daemon. Exit code 0 when the network formed, 1 when it did not.
+      --node-dll runs another build's daemon (a path not ending in .dll is run as a native executable). Exit code 0 when the network formed, 1 when it did not.
     usage: Overlay.Cluster flood [--sockets 18000] [--sources 1200] [--hold 30] [--after 60] [--node-dll PATH]
       Starts one daemon and keeps --sockets silent connections open to its P2P port from --sources
       loopback addresses (1: from 127.0.0.1 itself) for --hold seconds, reopening each one it closes,

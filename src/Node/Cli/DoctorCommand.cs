@@ -45,7 +45,7 @@ public sealed class DoctorCommand : ICliCommand
             var array = new JsonArray();
             foreach (var c in checks)
             {
-                array.Add(new JsonObject { ["check"] = c.Name, ["verdict"] = c.Verdict.ToString().ToLowerInvariant(), ["detail"] = c.Detail, ["fix"] = c.Fix });
+                array.Add((JsonNode)new JsonObject { ["check"] = c.Name, ["verdict"] = c.Verdict.ToString().ToLowerInvariant(), ["detail"] = c.Detail, ["fix"] = c.Fix });
             }
 
             await context.Output.WriteLineAsync(new JsonObject { ["checks"] = array }.ToJsonString(CliJson.Indented)).ConfigureAwait(false);

@@ -25,10 +25,11 @@ public sealed class RunCommand : ICliCommand
         DataDirectory.RequireAccessible(settings.DataDirectory);
 
         // Refuse a bad configuration before touching the disk or the network.
-        var problems = NodeHostFactory.Validate(settings);
-        if (problems.Count > 0)
+        // Bound once: the host below starts from these same objects.
+        var options = BoundOptions.Bind(settings);
+        if (options.Problems.Count > 0)
         {
-            foreach (var problem in problems)
+            foreach (var problem in options.Problems)
             {
                 await context.Error.WriteLineAsync($"overlay: {problem}").ConfigureAwait(false);
             }
@@ -52,7 +53,7 @@ public sealed class RunCommand : ICliCommand
             return ExitCodes.DataError;
         }
 
-        var host = NodeHostFactory.Build(settings, holder);
+        var host = NodeHostFactory.Build(settings, options, holder);
         try
         {
             try

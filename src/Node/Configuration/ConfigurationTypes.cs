@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
@@ -71,7 +72,8 @@ public static class ConfigurationTypes
         };
     }
 
-    private static void CheckValue(JsonElement value, Type type, bool nullable, string path, string origin, List<string> problems)
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "A nested section's class is a property's type; the options classes hold none (their properties are numbers, text, durations, names and lists), so trimming has nothing to keep there.")]
+    private static void CheckValue(JsonElement value, [DynamicallyAccessedMembers(OptionsSections.ReadMembers)] Type type, bool nullable, string path, string origin, List<string> problems)
     {
         var underlying = Nullable.GetUnderlyingType(type);
         if (underlying is not null)
@@ -95,7 +97,9 @@ public static class ConfigurationTypes
         {
             ValueKind.Boolean => value.ValueKind is JsonValueKind.True or JsonValueKind.False,
             ValueKind.WholeNumber or ValueKind.Number => value.ValueKind == JsonValueKind.Number,
-            ValueKind.Text or ValueKind.Duration => value.ValueKind == JsonValueKind.String,
+            ValueKind.Text => value.ValueKind == JsonValueKind.String,
+            // The binder skips an empty string where a duration belongs, leaving the default without a word.
+            ValueKind.Duration => value.ValueKind == JsonValueKind.String && value.GetRawText().Length > 2,
             ValueKind.Name => value.ValueKind == JsonValueKind.String && IsDefinedName(type, value),
             ValueKind.List => value.ValueKind == JsonValueKind.Array,
             ValueKind.Section => value.ValueKind == JsonValueKind.Object,

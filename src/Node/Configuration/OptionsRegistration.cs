@@ -1,22 +1,17 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Overlay.Dht;
+using Overlay.Placement;
+using Overlay.Storage;
+using Overlay.Transport;
 
 namespace Overlay.Node.Configuration;
 
-/// <summary>Binds an options section strictly and validates it when the host starts.</summary>
+/// <summary>Binds an options section strictly, through binders generated at build time, and collects its problems.</summary>
 public static partial class OptionsRegistration
 {
-    public static void AddValidatedOptions<T>(this IServiceCollection services, IConfiguration configuration, string sectionName, Func<T, IEnumerable<string>> validate)
-        where T : class
-    {
-        services.AddOptions<T>()
-            .Configure(options => BindStrict(configuration.GetSection(sectionName), options))
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<T>>(new ProblemValidator<T>(validate));
-    }
-
     /// <summary>Binds <paramref name="section"/> onto <paramref name="options"/>, turning conversion failures into one sentence.</summary>
     public static void BindStrict<T>(IConfigurationSection section, T options)
         where T : class
@@ -24,7 +19,7 @@ public static partial class OptionsRegistration
         try
         {
             ClearConfiguredLists(section, options);
-            section.Bind(options);
+            BindGenerated(section, options);
         }
         catch (InvalidOperationException e)
         {
@@ -33,9 +28,33 @@ public static partial class OptionsRegistration
     }
 
     /// <summary>
+    /// Binds through the binder the configuration binding generator writes for each options class
+    /// (<c>EnableConfigurationBindingGenerator</c> in Node.csproj): each call below names its class, so the
+    /// generator sees it; no reflection walks the class and no converter is looked up when a node starts.
+    /// </summary>
+    private static void BindGenerated(IConfiguration section, object options)
+    {
+        switch (options)
+        {
+            case NodeOptions node: section.Bind(node); break;
+            case StorageOptions storage: section.Bind(storage); break;
+            case TransportOptions transport: section.Bind(transport); break;
+            case DhtOptions dht: section.Bind(dht); break;
+            case DhtHostOptions dhtHost: section.Bind(dhtHost); break;
+            case ControlOptions control: section.Bind(control); break;
+            case PlacementOptions placement: section.Bind(placement); break;
+            case MetricsOptions metrics: section.Bind(metrics); break;
+            case ShardExchangeOptions shardExchange: section.Bind(shardExchange); break;
+            case FilesOptions files: section.Bind(files); break;
+            default: throw new ArgumentException($"{options.GetType()} is not one of the node's options classes.", nameof(options));
+        }
+    }
+
+    /// <summary>
     /// The binder appends configured items to a list that already holds defaults; a configured list
     /// must replace the default one instead, so it is emptied first.
     /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "BindStrict binds only the node's options classes (BindGenerated refuses any other), and NodeHostFactory.Sections keeps their properties (OptionsSections.Of).")]
     private static void ClearConfiguredLists(IConfigurationSection section, object options)
     {
         foreach (var property in options.GetType().GetProperties())
@@ -88,14 +107,4 @@ public static partial class OptionsRegistration
 
     [GeneratedRegex("^Failed to convert configuration value '(?<value>.*)' at '(?<path>[^']*)' to type '(?<type>[^']*)'", RegexOptions.Singleline)]
     private static partial Regex ConversionFailure();
-
-    private sealed class ProblemValidator<T>(Func<T, IEnumerable<string>> validate) : IValidateOptions<T>
-        where T : class
-    {
-        public ValidateOptionsResult Validate(string? name, T options)
-        {
-            var problems = validate(options).ToList();
-            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-        }
-    }
 }

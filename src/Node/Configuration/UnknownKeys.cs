@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
 
@@ -31,7 +32,8 @@ public static class UnknownKeys
         return unknown;
     }
 
-    private static void Walk(IConfigurationSection section, Type type, List<string> unknown)
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "A nested section's class is a property's type; the options classes hold none (their properties are numbers, text, durations, names and lists), so trimming has nothing to keep there.")]
+    private static void Walk(IConfigurationSection section, [DynamicallyAccessedMembers(OptionsSections.ReadMembers)] Type type, List<string> unknown)
     {
         foreach (var child in section.GetChildren())
         {

@@ -154,7 +154,7 @@ public sealed class DhtControlCommands(DhtService dht, DhtOptions dhtOptions, Co
         var peers = new JsonArray();
         foreach (var c in node.SnapshotContacts())
         {
-            peers.Add(new JsonObject
+            peers.Add((JsonNode)new JsonObject
             {
                 ["peerId"] = c.Id.ToString(),
                 ["address"] = c.Address,

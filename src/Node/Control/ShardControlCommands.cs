@@ -130,7 +130,7 @@ public sealed class ShardControlCommands(ShardExchangeService shards, ControlOpt
                 };
             }
 
-            array.Add(entry);
+            array.Add((JsonNode)entry);
         }
 
         return array;
@@ -141,7 +141,7 @@ public sealed class ShardControlCommands(ShardExchangeService shards, ControlOpt
         var array = new JsonArray();
         foreach (var a in attempts)
         {
-            array.Add(new JsonObject { ["peerId"] = a.Peer.ToString(), ["result"] = a.Refusal == ShardRefusal.None ? "ok" : ShardCodec.Tag(a.Refusal), ["detail"] = a.Detail });
+            array.Add((JsonNode)new JsonObject { ["peerId"] = a.Peer.ToString(), ["result"] = a.Refusal == ShardRefusal.None ? "ok" : ShardCodec.Tag(a.Refusal), ["detail"] = a.Detail });
         }
 
         return array;

@@ -29,7 +29,8 @@ public sealed class NodeDoctor(NodeSettings settings, TimeSpan dialTimeout)
     public async Task<IReadOnlyList<DoctorCheck>> RunAsync(CancellationToken cancellationToken)
     {
         var checks = new List<DoctorCheck>();
-        var problems = NodeHostFactory.Validate(settings);
+        var options = BoundOptions.Bind(settings);
+        var problems = options.Problems;
         checks.Add(Configuration(problems));
         checks.Add(DataDirectoryMode());
         checks.Add(KeyFileMode());
@@ -40,11 +41,10 @@ public sealed class NodeDoctor(NodeSettings settings, TimeSpan dialTimeout)
             return checks;
         }
 
-        var transport = Bind<TransportOptions>(NodeHostFactory.TransportSection);
-        settings.ApplyOverrides(transport);
-        var storage = Bind<StorageOptions>(StorageOptionsValidator.Section);
+        var transport = options.Transport;
+        var storage = options.Storage;
         StoragePaths.Resolve(storage, settings.DataDirectory);
-        var metrics = Bind<MetricsOptions>(MetricsOptions.SectionName);
+        var metrics = options.Metrics;
         var running = await RunningNodeAsync(cancellationToken).ConfigureAwait(false);
         checks.Add(running is null
             ? DoctorCheck.Ok("node", $"No node is running on {settings.DataDirectory}; the checks below are what it would meet at start.")
@@ -56,7 +56,7 @@ public sealed class NodeDoctor(NodeSettings settings, TimeSpan dialTimeout)
         var clocks = new List<ReachProbe>();
         checks.AddRange(await BootstrapPeersAsync(transport, clocks, cancellationToken).ConfigureAwait(false));
         checks.Add(Clock());
-        var limit = Bind<DhtOptions>(DhtOptions.SectionName).RequestTimeout;
+        var limit = options.Dht.RequestTimeout;
         if (running is null)
         {
             checks.Add(NetworkChecks.Reachability(null));
@@ -364,14 +364,6 @@ public sealed class NodeDoctor(NodeSettings settings, TimeSpan dialTimeout)
         {
             return string.Create(CultureInfo.InvariantCulture, $"Cannot bind {(protocol == ProtocolType.Udp ? "UDP" : "TCP")} {new IPEndPoint(address, port)}: {e.Message} ({e.SocketErrorCode}).");
         }
-    }
-
-    private T Bind<T>(string section)
-        where T : class, new()
-    {
-        var options = new T();
-        OptionsRegistration.BindStrict(settings.Configuration.GetSection(section), options);
-        return options;
     }
 
     private static string Octal(UnixFileMode mode) => "0" + Convert.ToString((int)mode & 0x1FF, 8);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Overlay.Storage;
@@ -201,7 +202,7 @@ public sealed class ContentBook
             ["pinned"] = entry.Pinned,
             ["addedAt"] = entry.AddedAt.ToString("O", CultureInfo.InvariantCulture),
         };
-        Write(PathOf(ShardId.Parse(entry.Id), ".json"), JsonSerializer.SerializeToUtf8Bytes(json));
+        Write(PathOf(ShardId.Parse(entry.Id), ".json"), Encoding.UTF8.GetBytes(json.ToJsonString()));
     }
 
     private static void Write(string path, byte[] bytes)

@@ -36,7 +36,7 @@ public static class ContentHealth
                 }
             }
 
-            stripes.Add(new JsonObject
+            stripes.Add((JsonNode)new JsonObject
             {
                 ["stripe"] = s,
                 ["shards"] = manifest.ShardsPerStripe,
@@ -57,7 +57,7 @@ public static class ContentHealth
         {
             if (StorageReceipt.TryDecode(h.Receipt, out var receipt, out _) && receipt.ExpiresAt > now && h.LastAuditPassed != false)
             {
-                result.Add(h.Peer.ToString());
+                result.Add((JsonNode)JsonValue.Create(h.Peer.ToString()));
             }
         }
 

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Overlay.Storage;
@@ -73,10 +74,10 @@ public sealed class FetchState
         var done = new JsonArray();
         foreach (var stripe in Done)
         {
-            done.Add(stripe);
+            done.Add((JsonNode)JsonValue.Create(stripe));
         }
 
         var json = new JsonObject { ["version"] = FormatVersion, ["contentId"] = ContentId.ToString(), ["first"] = First, ["last"] = Last, ["done"] = done };
-        DurableFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(json), flushToDisk: false);
+        DurableFile.Write(path, Encoding.UTF8.GetBytes(json.ToJsonString()), flushToDisk: false);
     }
 }

@@ -20,16 +20,16 @@ public static class NodeHostFactory
     /// <summary>Options sections this node binds, for unknown-key detection.</summary>
     public static IReadOnlyDictionary<string, Type> Sections { get; } = new Dictionary<string, Type>(StringComparer.OrdinalIgnoreCase)
     {
-        [NodeOptions.SectionName] = typeof(NodeOptions),
-        [StorageOptionsValidator.Section] = typeof(StorageOptions),
-        [TransportSection] = typeof(TransportOptions),
-        [DhtOptions.SectionName] = typeof(DhtOptions),
-        [DhtHostOptions.SectionName] = typeof(DhtHostOptions),
-        [ControlOptions.SectionName] = typeof(ControlOptions),
-        [PlacementOptions.SectionName] = typeof(PlacementOptions),
-        [MetricsOptions.SectionName] = typeof(MetricsOptions),
-        [ShardExchangeOptions.SectionName] = typeof(ShardExchangeOptions),
-        [FilesOptions.SectionName] = typeof(FilesOptions),
+        [NodeOptions.SectionName] = OptionsSections.Of<NodeOptions>(),
+        [StorageOptionsValidator.Section] = OptionsSections.Of<StorageOptions>(),
+        [TransportSection] = OptionsSections.Of<TransportOptions>(),
+        [DhtOptions.SectionName] = OptionsSections.Of<DhtOptions>(),
+        [DhtHostOptions.SectionName] = OptionsSections.Of<DhtHostOptions>(),
+        [ControlOptions.SectionName] = OptionsSections.Of<ControlOptions>(),
+        [PlacementOptions.SectionName] = OptionsSections.Of<PlacementOptions>(),
+        [MetricsOptions.SectionName] = OptionsSections.Of<MetricsOptions>(),
+        [ShardExchangeOptions.SectionName] = OptionsSections.Of<ShardExchangeOptions>(),
+        [FilesOptions.SectionName] = OptionsSections.Of<FilesOptions>(),
     };
 
     /// <summary>Configuration section of <see cref="TransportOptions"/>.</summary>
@@ -47,29 +47,28 @@ public static class NodeHostFactory
     /// applies command-line overrides before the transport settings are checked, so a configured value
     /// that an override replaces is not reported.
     /// </summary>
-    public static IReadOnlyList<string> Validate(IConfiguration configuration, Action<TransportOptions>? adjustTransport = null)
-    {
-        var problems = new List<string>();
-        problems.AddRange(OptionsRegistration.Check(configuration, NodeOptions.SectionName, new NodeOptions(), o => o.Validate()));
-        problems.AddRange(OptionsRegistration.Check(configuration, StorageOptionsValidator.Section, new StorageOptions(), StorageOptionsValidator.Validate));
-        problems.AddRange(OptionsRegistration.Check(configuration, TransportSection, new TransportOptions(), o =>
-        {
-            adjustTransport?.Invoke(o);
-            return o.Validate();
-        }));
-        problems.AddRange(OptionsRegistration.Check(configuration, DhtOptions.SectionName, new DhtOptions(), o => o.Validate()));
-        problems.AddRange(OptionsRegistration.Check(configuration, DhtHostOptions.SectionName, new DhtHostOptions(), o => o.Validate()));
-        problems.AddRange(OptionsRegistration.Check(configuration, ControlOptions.SectionName, new ControlOptions(), o => o.Validate()));
-        problems.AddRange(OptionsRegistration.Check(configuration, PlacementOptions.SectionName, new PlacementOptions(), o => o.Validate()));
-        problems.AddRange(OptionsRegistration.Check(configuration, MetricsOptions.SectionName, new MetricsOptions(), o => o.Validate()));
-        problems.AddRange(OptionsRegistration.Check(configuration, ShardExchangeOptions.SectionName, new ShardExchangeOptions(), o => o.Validate()));
-        problems.AddRange(OptionsRegistration.Check(configuration, FilesOptions.SectionName, new FilesOptions(), o => o.Validate()));
-        return problems;
-    }
+    public static IReadOnlyList<string> Validate(IConfiguration configuration, Action<TransportOptions>? adjustTransport = null) =>
+        BoundOptions.Bind(configuration, adjustTransport).Problems;
 
-    public static IHost Build(NodeSettings settings, NodeIdentityHolder identity, Action<ILoggingBuilder>? configureLogging = null)
+    /// <summary>Binds the configuration of <paramref name="settings"/> and builds the host from it.</summary>
+    /// <exception cref="OptionsValidationException">The configuration has problems (<see cref="BoundOptions.Problems"/>).</exception>
+    public static IHost Build(NodeSettings settings, NodeIdentityHolder identity, Action<ILoggingBuilder>? configureLogging = null) =>
+        Build(settings, BoundOptions.Bind(settings), identity, configureLogging);
+
+    /// <summary>
+    /// Builds the host from options bound once by <see cref="BoundOptions.Bind(NodeSettings)"/>: each is
+    /// registered as it is, so nothing binds a section again when the host starts.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">The options have problems (<see cref="BoundOptions.Problems"/>).</exception>
+    public static IHost Build(NodeSettings settings, BoundOptions options, NodeIdentityHolder identity, Action<ILoggingBuilder>? configureLogging = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Problems.Count > 0)
+        {
+            throw new OptionsValidationException(nameof(BoundOptions), typeof(BoundOptions), options.Problems);
+        }
+
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddConfiguration(settings.Configuration);
 
@@ -94,21 +93,19 @@ public static class NodeHostFactory
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
-        services.AddValidatedOptions<NodeOptions>(settings.Configuration, NodeOptions.SectionName, o => o.Validate());
-        services.AddOptions<HostOptions>().Configure<IOptions<NodeOptions>>(
-            (host, node) => host.ShutdownTimeout = TimeSpan.FromSeconds(node.Value.ShutdownTimeoutSeconds));
-
-        services.AddValidatedOptions<StorageOptions>(settings.Configuration, StorageOptionsValidator.Section, StorageOptionsValidator.Validate);
-        services.PostConfigure<StorageOptions>(o => StoragePaths.Resolve(o, settings.DataDirectory));
-        services.AddValidatedOptions<TransportOptions>(settings.Configuration, TransportSection, o => o.Validate());
-        services.PostConfigure<TransportOptions>(settings.ApplyOverrides);
-        services.AddValidatedOptions<DhtOptions>(settings.Configuration, DhtOptions.SectionName, o => o.Validate());
-        services.AddValidatedOptions<DhtHostOptions>(settings.Configuration, DhtHostOptions.SectionName, o => o.Validate());
-        services.AddValidatedOptions<ControlOptions>(settings.Configuration, ControlOptions.SectionName, o => o.Validate());
-        services.AddValidatedOptions<MetricsOptions>(settings.Configuration, MetricsOptions.SectionName, o => o.Validate());
-        services.AddValidatedOptions<ShardExchangeOptions>(settings.Configuration, ShardExchangeOptions.SectionName, o => o.Validate());
-        services.AddValidatedOptions<FilesOptions>(settings.Configuration, FilesOptions.SectionName, o => o.Validate());
-        services.AddValidatedOptions<PlacementOptions>(settings.Configuration, PlacementOptions.SectionName, o => o.Validate());
+        // Validated above; the storage directory is placed in the data directory only now, as the store opens it there.
+        StoragePaths.Resolve(options.Storage, settings.DataDirectory);
+        services.AddSingleton(Options.Create(options.Node));
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(options.Node.ShutdownTimeoutSeconds));
+        services.AddSingleton(Options.Create(options.Storage));
+        services.AddSingleton(Options.Create(options.Transport));
+        services.AddSingleton(Options.Create(options.Dht));
+        services.AddSingleton(Options.Create(options.DhtHost));
+        services.AddSingleton(Options.Create(options.Control));
+        services.AddSingleton(Options.Create(options.Metrics));
+        services.AddSingleton(Options.Create(options.ShardExchange));
+        services.AddSingleton(Options.Create(options.Files));
+        services.AddSingleton(Options.Create(options.Placement));
 
         services.AddSingleton(identity);
         services.AddSingleton(new NodeRunInfo(settings.DataDirectory, Path.Combine(settings.DataDirectory, IdentityStore.FileName), UnknownKeys.Find(settings.Configuration, Sections)));

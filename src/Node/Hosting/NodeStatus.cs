@@ -22,7 +22,7 @@ public sealed class NodeStatus(
         var listening = new JsonArray();
         foreach (var address in transport.LocalAddresses)
         {
-            listening.Add(address.ToString());
+            listening.Add((JsonNode)JsonValue.Create(address.ToString()));
         }
 
         var node = dht.Node;

@@ -48,7 +48,7 @@ public sealed record ReachabilityReport(ReachabilityVerdict Verdict, string? Ann
         var probes = new JsonArray();
         foreach (var p in Probes)
         {
-            probes.Add(new JsonObject
+            probes.Add((JsonNode)new JsonObject
             {
                 ["peerId"] = p.Peer.ToString(),
                 ["result"] = p.Answer is { } a ? ReachMetrics.Tag(a.Status) : "no_answer",

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Overlay.Crypto;
@@ -114,7 +115,7 @@ public sealed class OwnedShardBook : IOwnedShardBook
     }
 
     /// <summary>The record's encoding (indented JSON, UTF-8), as the file holds it.</summary>
-    internal static byte[] Serialize(OwnedShard shard) => JsonSerializer.SerializeToUtf8Bytes(ToJson(shard), Indented);
+    internal static byte[] Serialize(OwnedShard shard) => Encoding.UTF8.GetBytes(ToJson(shard).ToJsonString(Indented));
 
     private string PathOf(ShardId id) => Path.Combine(_directory, id.ToString() + ".json");
 
@@ -126,10 +127,10 @@ public sealed class OwnedShardBook : IOwnedShardBook
             var challenges = new JsonArray();
             foreach (var c in h.Challenges)
             {
-                challenges.Add(new JsonObject { ["nonce"] = Convert.ToBase64String(c.Nonce), ["answer"] = Convert.ToBase64String(c.Answer) });
+                challenges.Add((JsonNode)new JsonObject { ["nonce"] = Convert.ToBase64String(c.Nonce), ["answer"] = Convert.ToBase64String(c.Answer) });
             }
 
-            holders.Add(new JsonObject
+            holders.Add((JsonNode)new JsonObject
             {
                 ["peer"] = h.Peer.ToString(),
                 ["address"] = h.Address,
