@@ -81,16 +81,22 @@ public sealed class InMemoryNetworkTests
         net.Run(async () =>
         {
             pump = Environment.CurrentManagedThreadId;
-            var waiting = gate.WaitAsync(cancel.Token);
+            // Awaiting from the start: the wait cannot end before the release, so its continuation always posts.
+            var waiting = WaitAsync();
             await Task.Delay(TimeSpan.FromSeconds(1), net.Clock);
             gate.Release();
             await waiting;
-            resumedOn = Environment.CurrentManagedThreadId;
         });
 
         Assert.True(net.Scheduler.ForeignPosts >= 1, $"{net.Scheduler.ForeignPosts} foreign posts");
         // The awaiting code itself still ran on the scheduler's thread: only the hop in between escaped.
         Assert.Equal(pump, resumedOn);
+
+        async Task WaitAsync()
+        {
+            await gate.WaitAsync(cancel.Token);
+            resumedOn = Environment.CurrentManagedThreadId;
+        }
     }
 
     [Fact]
