@@ -5,13 +5,14 @@ namespace Overlay.Sim;
 /// <summary><c>Overlay.Sim repair</c>: parses the arguments of <see cref="RepairRun"/>.</summary>
 internal static class RepairCommand
 {
-    public const string Usage = "usage: Overlay.Sim repair [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--kill 0.2] [--no-repair] [--provider-cache 4096] [--seed 1] --latency PATH";
+    public const string Usage = "usage: Overlay.Sim repair [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--kill 0.2] [--no-repair] [--provider-cache 4096] [--seed 1] [--event-digest] --latency PATH";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         int nodes = 200, shards = 2000, shardBytes = 16384, seed = 1, providerCache = Overlay.Dht.Records.CheckedProviderRecords.DefaultCapacity;
         var kill = 0.2;
         var repair = true;
+        var digest = false;
         string? latency = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -26,6 +27,7 @@ internal static class RepairCommand
                 "--provider-cache" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out providerCache) && providerCache <= 1_000_000,
                 "--latency" => (latency = value) is not null,
                 "--no-repair" => !(repair = false),
+                "--event-digest" => digest = true,
                 _ => false,
             };
             if (!ok)
@@ -35,7 +37,7 @@ internal static class RepairCommand
                 return 2;
             }
 
-            i += args[i] == "--no-repair" ? 0 : 1;
+            i += args[i] is "--no-repair" or "--event-digest" ? 0 : 1;
         }
 
         if (!LatencyFile.TryRead(latency, error, out var matrix))
@@ -43,6 +45,6 @@ internal static class RepairCommand
             return 2;
         }
 
-        return new RepairRun(nodes, shards, shardBytes, kill, repair, seed, providerCache, matrix, output).Run();
+        return new RepairRun(nodes, shards, shardBytes, kill, repair, seed, providerCache, matrix, output, digest).Run();
     }
 }

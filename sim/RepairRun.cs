@@ -16,14 +16,16 @@ namespace Overlay.Sim;
 /// detects and repairs, and every shard is fetched, verified, by a live node that is not its owner (so
 /// it finds holders through provider records). Reports retrievability, detection and repair-start
 /// times after the kill (virtual), and bytes moved; and what the owners' probes and the provider-record checks cost.
-/// <paramref name="providerCache"/> is each node's <c>Dht:CheckedProviderRecords</c> (0: every provider record verified).
+/// <paramref name="providerCache"/> is each node's <c>Dht:CheckedProviderRecords</c> (0: every provider record verified);
+/// <paramref name="eventDigest"/> prints the digest of every delivery at the end (<see cref="RunDigest"/>).
 /// </summary>
-internal sealed class RepairRun(int nodes, int shards, int shardBytes, double kill, bool repair, int seed, int providerCache, LatencyMatrix matrix, TextWriter output)
+internal sealed class RepairRun(
+    int nodes, int shards, int shardBytes, double kill, bool repair, int seed, int providerCache, LatencyMatrix matrix, TextWriter output, bool eventDigest = false)
 {
     public int Run()
     {
         var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix)));
+        var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix)), digestEvents: eventDigest);
         var exchange = new ShardExchangeOptions { RepairEnabled = repair, AuditInterval = TimeSpan.FromMinutes(10) };
         var wall = Stopwatch.StartNew();
         var dht = DhtNetworkRun.DefaultOptions(preferLowLatency: true);
@@ -170,6 +172,11 @@ internal sealed class RepairRun(int nodes, int shards, int shardBytes, double ki
         }
 
         output.WriteLine(Invariant($"whole run: {probes} batched probes ({singleProbes} single); provider records {verified} verified, {remembered} remembered (cache of {providerCache})"));
+        if (eventDigest)
+        {
+            output.WriteLine(RunDigest.Line(net));
+        }
+
         output.WriteLine(Invariant($"wall {wall.Elapsed.TotalSeconds:F1} s"));
         return 0;
     }

@@ -5,7 +5,7 @@ namespace Overlay.Sim.Files;
 /// <summary><c>Overlay.Sim files</c>: parses the arguments of <see cref="FilesRun"/>.</summary>
 internal static class FilesCommand
 {
-    public const string Usage = "usage: Overlay.Sim files [--nodes 1000] [--sizes 1,100 (MiB; 0.25 for 256 KiB)] [--code 10+4] [--chunk-kib 4096] [--parallel-shards 16] [--stream-window-kib 64] [--link-mbps 100 (per connection, each way; 0 unlimited)] [--seed 1] --latency PATH";
+    public const string Usage = "usage: Overlay.Sim files [--nodes 1000] [--sizes 1,100 (MiB; 0.25 for 256 KiB)] [--code 10+4] [--chunk-kib 4096] [--parallel-shards 16] [--stream-window-kib 64] [--link-mbps 100 (per connection, each way; 0 unlimited)] [--seed 1] [--event-digest] --latency PATH";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -14,8 +14,15 @@ internal static class FilesCommand
         var mbps = defaults.LinkBytesPerSecond * 8 / 1e6;
         var sizes = defaults.FileBytes;
         string? latency = null;
+        var digest = false;
         for (var i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--event-digest")
+            {
+                digest = true;
+                continue;
+            }
+
             var value = i + 1 < args.Length ? args[i + 1] : null;
             var ok = args[i] switch
             {
@@ -54,7 +61,7 @@ internal static class FilesCommand
         var settings = new FilesSettings
         {
             Nodes = nodes, FileBytes = sizes, DataShards = k, ParityShards = m, ChunkBytes = chunkKib << 10, ParallelShards = parallel, StreamWindowBytes = windowKib << 10,
-            LinkBytesPerSecond = (long)(mbps * 1e6 / 8), Seed = seed,
+            LinkBytesPerSecond = (long)(mbps * 1e6 / 8), Seed = seed, EventDigest = digest,
         };
         var result = new FilesRun(settings, matrix, output).Run();
         return result.Files.All(f => f.FetchIdentical && f.AfterKillIdentical) ? 0 : 1;

@@ -25,7 +25,7 @@ internal sealed class FilesRun(FilesSettings settings, LatencyMatrix matrix, Tex
     {
         var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var net = new InMemoryNetwork(clock, settings.Seed,
-            new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix), new LinkProfile(TimeSpan.Zero, BytesPerSecond: settings.LinkBytesPerSecond)));
+            new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix), new LinkProfile(TimeSpan.Zero, BytesPerSecond: settings.LinkBytesPerSecond)), digestEvents: settings.EventDigest);
         var wall = Stopwatch.StartNew();
         var nodes = settings.Nodes;
         using var whole = new WholeNodeNetwork(net, nodes, DhtNetworkRun.DefaultOptions(preferLowLatency: true), new TransportOptions { StreamWindowBytes = settings.StreamWindowBytes }, settings.Seed);
@@ -140,6 +140,11 @@ internal sealed class FilesRun(FilesSettings settings, LatencyMatrix matrix, Tex
         finally
         {
             Directory.Delete(root, recursive: true);
+        }
+
+        if (settings.EventDigest)
+        {
+            output.WriteLine(RunDigest.Line(net));
         }
 
         using var self = Process.GetCurrentProcess();

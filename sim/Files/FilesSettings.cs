@@ -31,4 +31,7 @@ internal sealed record FilesSettings
 
     /// <summary>Seeds the identities, the network's randomness, the files' bytes and the choice of nodes.</summary>
     public int Seed { get; init; } = 1;
+
+    /// <summary>Print the digest of every delivery at the end (<see cref="RunDigest"/>), to compare runs in different processes.</summary>
+    public bool EventDigest { get; init; }
 }

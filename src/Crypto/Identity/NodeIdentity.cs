@@ -48,6 +48,11 @@ public sealed class NodeIdentity : IDisposable
     private int _signing;
     private bool _disposed;
 
+    // Set only for identities drawn from a simulation's seeded source (FromRandom): ML-DSA signs with the
+    // deterministic variant, so a replayed run signs the same bytes (a file's content id is the hash of
+    // its signed manifest, so hedged signatures changed where a replayed run placed it).
+    private bool _deterministicSigning;
+
     private NodeIdentity(Key ed25519, MlDsaPrivateKey? mlDsa, SecureMemoryHandle? mlDsaSeed, ReadOnlySpan<byte> mlDsaPublicKey)
     {
         _ed25519 = ed25519;
@@ -115,7 +120,10 @@ public sealed class NodeIdentity : IDisposable
 
     /// <summary>
     /// A deterministic identity whose seed is drawn from <paramref name="random"/>: for simulations that
-    /// must replay from one seed. Never for a real node, whose key must come from <see cref="Generate"/>.
+    /// must replay from one seed. Its ML-DSA-65 signatures use FIPS 204's deterministic variant (rnd all
+    /// zero), so one message always gets one signature and a replayed run signs the same bytes; signatures
+    /// verify as any other. Never for a real node, whose key must come from <see cref="Generate"/> and
+    /// whose signatures are hedged.
     /// </summary>
     public static NodeIdentity FromRandom(Random random)
     {
@@ -124,7 +132,9 @@ public sealed class NodeIdentity : IDisposable
         random.NextBytes(seed);
         try
         {
-            return FromSeed(seed);
+            var identity = FromSeed(seed);
+            identity._deterministicSigning = true;
+            return identity;
         }
         finally
         {
@@ -195,7 +205,7 @@ public sealed class NodeIdentity : IDisposable
     /// bytes) and returns the number of bytes written. A hybrid identity writes
     /// <c>[2][Ed25519 signature][ML-DSA-65 signature]</c>, both over the framed message described on
     /// <see cref="IdentitySignature"/>; ML-DSA-65 signing is hedged with fresh OS randomness, so two
-    /// signatures of one message differ. An Ed25519-only identity writes <c>[1][Ed25519 signature]</c>
+    /// signatures of one message differ (except for a simulation's identity, see <see cref="FromRandom"/>). An Ed25519-only identity writes <c>[1][Ed25519 signature]</c>
     /// over the message as given. Callers put a protocol context string in the message to keep signatures
     /// of different message kinds apart.
     /// </summary>
@@ -331,7 +341,15 @@ public sealed class NodeIdentity : IDisposable
             IdentitySignature.FrameHybridMessage(PeerId, message, framed);
             signature[0] = (byte)IdentityScheme.HybridEd25519MlDsa65;
             Algorithm.Ed25519.Sign(_ed25519, framed, signature.Slice(1, Ed25519Algorithm.SignatureSize));
-            mlDsa.Sign(framed, IdentitySignature.Context, signature.Slice(1 + Ed25519Algorithm.SignatureSize, IdentitySignature.MlDsa65SignatureSize));
+            var mlDsaSignature = signature.Slice(1 + Ed25519Algorithm.SignatureSize, IdentitySignature.MlDsa65SignatureSize);
+            if (_deterministicSigning)
+            {
+                mlDsa.SignDeterministic(framed, IdentitySignature.Context, mlDsaSignature);
+            }
+            else
+            {
+                mlDsa.Sign(framed, IdentitySignature.Context, mlDsaSignature);
+            }
         }
         finally
         {

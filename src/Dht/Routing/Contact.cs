@@ -77,4 +77,30 @@ public sealed class Contact
 
     /// <inheritdoc />
     public override string ToString() => Id.ToShortString();
+
+    /// <summary>
+    /// Records that the peer was seen alive at <paramref name="now"/>: its failures are forgiven, and a
+    /// measured RTT (not NaN), a reported coordinate and a dialable address (all optional) replace the known ones.
+    /// </summary>
+    internal void Seen(DateTimeOffset now, double latencyMs, string? address, VivaldiCoordinate? coordinate)
+    {
+        if (coordinate is not null)
+        {
+            Coordinate = coordinate;
+        }
+
+        LastSeen = now;
+        FailedRequests = 0;
+        if (!double.IsNaN(latencyMs))
+        {
+            LatencyMs = latencyMs;
+        }
+
+        // Keep the string already held when the peer repeats its address, so the fresh copy decoded from
+        // each message stays short-lived garbage instead of replacing the stored one.
+        if (address is not null && !string.Equals(Address, address, StringComparison.Ordinal))
+        {
+            Address = address;
+        }
+    }
 }

@@ -8,7 +8,9 @@ namespace Overlay.Dht.Routing;
 /// shares exactly <c>i</c> leading bits with the local id (so the XOR distance lies in
 /// [2^(255-i), 2^(256-i))). It does no I/O: when a full bucket needs its least-recently-seen contact
 /// pinged, it says so in the <see cref="ObserveResult"/> and the caller reports the answer.
-/// Not thread-safe: one owner (the DHT service loop) calls it.
+/// The table keeps the buckets, their counts and ping-before-evict; <see cref="GroupDiversity"/> its
+/// diversity limits and <see cref="ProximitySelection"/> its preference for low-latency contacts.
+/// Not thread-safe: one owner (the DHT service loop) calls it, and the parts it holds are called only through it.
 /// </summary>
 public sealed class RoutingTable
 {
@@ -16,7 +18,8 @@ public sealed class RoutingTable
     public const int BucketCount = 256;
 
     private readonly KBucket?[] _buckets = new KBucket?[BucketCount];
-    private readonly NetworkGroupCounts _groupCounts = new();
+    private readonly GroupDiversity _diversity;
+    private readonly ProximitySelection _proximity;
     private readonly DhtOptions _options;
     private readonly DateTimeOffset _created;
     private readonly EvictionPingBudget _evictionPings;
@@ -34,6 +37,8 @@ public sealed class RoutingTable
         _options = options;
         _created = now;
         _evictionPings = new EvictionPingBudget(options.EvictionPingsPerMinute, now);
+        _diversity = new GroupDiversity(options);
+        _proximity = new ProximitySelection(options, _diversity, NeighbourhoodBucket);
     }
 
     /// <summary>The local node's id.</summary>
@@ -131,15 +136,14 @@ public sealed class RoutingTable
         var at = b.IndexOf(id);
         if (at >= 0)
         {
-            var known = b.Entry(at);
-            Touch(known, now, latencyMs, address, coordinate);
+            b.Entry(at).Seen(now, latencyMs, address, coordinate);
             b.MoveToTail(at);
             return new ObserveResult(ObserveOutcome.Updated, null);
         }
 
         if (!b.IsFull)
         {
-            var refusal = CheckDiversity(b, group);
+            var refusal = _diversity.Refusal(b, group);
             if (refusal is { } r)
             {
                 return new ObserveResult(r, null);
@@ -156,20 +160,43 @@ public sealed class RoutingTable
             return new ObserveResult(ObserveOutcome.Added, null);
         }
 
+        return ObserveInFullBucket(b, id, group, now, latencyMs, address, coordinate);
+    }
+
+    /// <summary>
+    /// <see cref="Observe"/> of a peer not in its bucket, which is full: a faster newcomer may displace the
+    /// slowest contact of a far bucket (<see cref="ProximitySelection"/>); otherwise it waits in the
+    /// replacement cache, and the least-recently-seen contact is pinged unless it was heard from lately.
+    /// </summary>
+    private ObserveResult ObserveInFullBucket(KBucket b, PeerId id, NetworkGroup group, DateTimeOffset now, double latencyMs, string? address, VivaldiCoordinate? coordinate)
+    {
         var cached = b.CacheIndexOf(id);
         Contact newcomer;
         if (cached >= 0)
         {
             newcomer = b.CacheEntry(cached);
-            Touch(newcomer, now, latencyMs, address, coordinate);
+            newcomer.Seen(now, latencyMs, address, coordinate);
         }
         else
         {
             newcomer = new Contact(id, group, address, now, latencyMs) { Coordinate = coordinate };
         }
 
-        if (TrySwapForProximity(b, newcomer, cached))
+        var slot = _proximity.SlotToSwap(b, newcomer);
+        if (slot >= 0)
         {
+            // The displaced contact is alive, only slower: it waits in the cache and is not reported as gone.
+            var victim = b.Entry(slot);
+            if (cached >= 0)
+            {
+                b.RemoveFromCacheAt(cached);
+            }
+
+            b.RemoveAt(slot);
+            Count--;
+            _diversity.Left(victim.Group);
+            Insert(b, newcomer);
+            b.AddToCache(victim);
             return new ObserveResult(ObserveOutcome.Added, null);
         }
 
@@ -210,62 +237,6 @@ public sealed class RoutingTable
         b.PendingPingSince = now;
         return new ObserveResult(ObserveOutcome.PingRequired, oldest);
     }
-
-    /// <summary>
-    /// Proximity neighbour selection (Castro et al., "Exploiting network proximity in peer-to-peer overlay
-    /// networks", 2002): any peer of a far bucket's range serves routing equally well, so a full far bucket
-    /// trades its slowest contact for a newcomer at least a quarter faster. The newcomer's RTT must be
-    /// measured (it answered this node); the contact it displaces waits in the replacement cache. Buckets
-    /// holding the node's own k closest contacts are left alone: there every contact is a neighbour that
-    /// lookups for nearby keys must find. Only with <see cref="DhtOptions.PreferLowLatency"/>.
-    /// </summary>
-    private bool TrySwapForProximity(KBucket b, Contact newcomer, int cachedAt)
-    {
-        if (!_options.PreferLowLatency || !_options.ProximityNeighbourSelection || double.IsNaN(newcomer.LatencyMs) ||
-            b.Index >= NeighbourhoodBucket())
-        {
-            return false;
-        }
-
-        var slowest = -1;
-        for (var i = 0; i < b.Count; i++)
-        {
-            var c = b.Entry(i);
-            if (!double.IsNaN(c.LatencyMs) && c != b.PendingPing && (slowest < 0 || c.LatencyMs > b.Entry(slowest).LatencyMs))
-            {
-                slowest = i;
-            }
-        }
-
-        if (slowest < 0 || newcomer.LatencyMs >= ProximityGain * b.Entry(slowest).LatencyMs)
-        {
-            return false;
-        }
-
-        var victim = b.Entry(slowest);
-        if (victim.Group != newcomer.Group && !newcomer.Group.IsUnknown &&
-            (b.CountGroup(newcomer.Group) >= _options.MaxContactsPerGroupPerBucket ||
-             _groupCounts.Of(newcomer.Group) >= _options.MaxContactsPerGroupInTable))
-        {
-            return false;
-        }
-
-        if (cachedAt >= 0)
-        {
-            b.RemoveFromCacheAt(cachedAt);
-        }
-
-        b.RemoveAt(slowest);
-        Count--;
-        _groupCounts.Remove(victim.Group);
-        Insert(b, newcomer);
-        b.AddToCache(victim);
-        return true;
-    }
-
-    // A newcomer must be at least this much faster than the slowest contact to take its place, so that
-    // measurement noise does not swap two similar peers back and forth.
-    private const double ProximityGain = 0.75;
 
     /// <summary>
     /// The shallowest bucket that holds part of the node's own k closest contacts: it and every deeper
@@ -312,7 +283,7 @@ public sealed class RoutingTable
         var c = b.Entry(at);
         if (answered)
         {
-            Touch(c, now, latencyMs, null, null);
+            c.Seen(now, latencyMs, null, null);
             b.MoveToTail(at);
         }
         else
@@ -454,31 +425,11 @@ public sealed class RoutingTable
         return PeerId.FromBytes(id);
     }
 
-    private ObserveOutcome? CheckDiversity(KBucket b, NetworkGroup group)
-    {
-        if (group.IsUnknown)
-        {
-            return null;
-        }
-
-        if (b.CountGroup(group) >= _options.MaxContactsPerGroupPerBucket)
-        {
-            return ObserveOutcome.RejectedGroupLimitInBucket;
-        }
-
-        if (_groupCounts.Of(group) >= _options.MaxContactsPerGroupInTable)
-        {
-            return ObserveOutcome.RejectedGroupLimitInTable;
-        }
-
-        return null;
-    }
-
     private void Insert(KBucket b, Contact c)
     {
         b.Append(c);
         Count++;
-        _groupCounts.Add(c.Group);
+        _diversity.Joined(c.Group);
     }
 
     private void EvictAndPromote(KBucket b, Contact victim)
@@ -491,7 +442,7 @@ public sealed class RoutingTable
 
         b.RemoveAt(at);
         Count--;
-        _groupCounts.Remove(victim.Group);
+        _diversity.Left(victim.Group);
         ContactEvicted?.Invoke(victim.Id);
 
         if (b.PendingPing == victim)
@@ -499,70 +450,10 @@ public sealed class RoutingTable
             b.PendingPing = null;
         }
 
-        var pick = PickReplacement(b);
+        var pick = _proximity.PickReplacement(b);
         if (pick >= 0)
         {
             Insert(b, b.RemoveFromCacheAt(pick));
-        }
-    }
-
-    /// <summary>
-    /// Chooses the cache entry that takes a freed slot. Kademlia takes the most recently seen; when
-    /// latency preference is on and latencies are known, the lowest-latency entry wins instead — every
-    /// cache entry is an equally valid replacement, so this is a choice Kademlia leaves open. Entries
-    /// the diversity limits would refuse are skipped.
-    /// </summary>
-    private int PickReplacement(KBucket b)
-    {
-        var best = -1;
-        for (var i = b.CacheCount - 1; i >= 0; i--)
-        {
-            var c = b.CacheEntry(i);
-            if (CheckDiversity(b, c.Group) is not null)
-            {
-                continue;
-            }
-
-            if (best < 0)
-            {
-                best = i;
-                if (!_options.PreferLowLatency)
-                {
-                    break;
-                }
-
-                continue;
-            }
-
-            var current = b.CacheEntry(best).LatencyMs;
-            if (!double.IsNaN(c.LatencyMs) && (double.IsNaN(current) || c.LatencyMs < current))
-            {
-                best = i;
-            }
-        }
-
-        return best;
-    }
-
-    private static void Touch(Contact c, DateTimeOffset now, double latencyMs, string? address, VivaldiCoordinate? coordinate)
-    {
-        if (coordinate is not null)
-        {
-            c.Coordinate = coordinate;
-        }
-
-        c.LastSeen = now;
-        c.FailedRequests = 0;
-        if (!double.IsNaN(latencyMs))
-        {
-            c.LatencyMs = latencyMs;
-        }
-
-        // Keep the string already held when the peer repeats its address, so the fresh copy decoded from
-        // each message stays short-lived garbage instead of replacing the stored one.
-        if (address is not null && !string.Equals(c.Address, address, StringComparison.Ordinal))
-        {
-            c.Address = address;
         }
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Overlay.Crypto;
 using Overlay.Erasure;
+using Overlay.Node.Concurrency;
 using Overlay.Node.Configuration;
 using Overlay.Node.Hosting;
 using Overlay.Node.Shards;
@@ -248,7 +249,7 @@ public sealed class FileFetcher(IShardSource source, StripeFetcher stripes, File
     {
         var todo = Enumerable.Range(first, Math.Max(0, last - first + 1)).Where(s => !state.Done.Contains(s)).ToList();
         progress.AddShards((long)todo.Count * manifest.DataShards);
-        using var writeLock = new SemaphoreSlim(1, 1);
+        var writeLock = new AsyncGate(1);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var inFlight = new List<Task>();
         var parallel = Math.Max(1, options.ParallelShards / manifest.DataShards);

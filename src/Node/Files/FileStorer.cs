@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Overlay.Crypto;
 using Overlay.Erasure;
+using Overlay.Node.Concurrency;
 using Overlay.Node.Configuration;
 using Overlay.Node.Hosting;
 using Overlay.Storage;
@@ -39,7 +40,7 @@ public sealed class FileStorer(NodeIdentity identity, IShardPlacer placer, Conte
         var codec = CheckParameters(request, k, m, chunk);
         var n = k + m;
         var maxStripes = MaxStripes(n);
-        using var gate = new SemaphoreSlim(options.ParallelShards);
+        var gate = new AsyncGate(options.ParallelShards);
         var hasher = Blake3Hasher.Create();
         var shardIds = new List<ShardId>();
         var holders = new HashSet<PeerId>();
@@ -188,7 +189,7 @@ public sealed class FileStorer(NodeIdentity identity, IShardPlacer placer, Conte
     }
 
     private async Task PlaceStripeAsync(
-        ShardId[] ids, Memory<byte>[] shards, int bytes, HashSet<PeerId> allHolders, SemaphoreSlim gate, TransferProgress progress, CancellationToken cancellationToken)
+        ShardId[] ids, Memory<byte>[] shards, int bytes, HashSet<PeerId> allHolders, AsyncGate gate, TransferProgress progress, CancellationToken cancellationToken)
     {
         // Shards with the same bytes (a run of zeros, say) share one id, and a holder of that id serves
         // every position it fills. So an id that fills c positions is placed on c holders
@@ -240,7 +241,7 @@ public sealed class FileStorer(NodeIdentity identity, IShardPlacer placer, Conte
     }
 
     private async Task PlaceShardAsync(
-        ShardId id, Memory<byte> data, int positions, HashSet<PeerId> avoid, HashSet<PeerId> allHolders, SemaphoreSlim gate, TransferProgress progress, CancellationToken cancellationToken)
+        ShardId id, Memory<byte> data, int positions, HashSet<PeerId> avoid, HashSet<PeerId> allHolders, AsyncGate gate, TransferProgress progress, CancellationToken cancellationToken)
     {
         await gate.WaitAsync(cancellationToken);
         try

@@ -1,3 +1,5 @@
+using Overlay.Node.Concurrency;
+
 namespace Overlay.Node.Files;
 
 /// <summary>
@@ -8,7 +10,7 @@ internal static class FilesAtOnce
 {
     public static async Task RunAsync(int count, Func<int, CancellationToken, Task> body, CancellationToken cancellationToken)
     {
-        using var gate = new SemaphoreSlim(DirectoryStorer.ParallelFiles);
+        var gate = new AsyncGate(DirectoryStorer.ParallelFiles);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var tasks = Enumerable.Range(0, count).Select(RunOneAsync).ToList();
         try

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Overlay.Node.Composition;
+using Overlay.Node.Concurrency;
 using Overlay.Node.Configuration;
 using Overlay.Node.Shards;
 using Overlay.Storage;
@@ -37,7 +38,7 @@ public sealed class ShardAnnouncementService(
     {
         var settings = options.Value;
         var spacing = TimeSpan.FromSeconds(1 / settings.AnnouncementsPerSecond);
-        using var slots = new SemaphoreSlim(InFlight, InFlight);
+        var slots = new AsyncGate(InFlight);
         IAsyncEnumerator<ShardInfo>? pass = null;
         var passStarted = time.GetUtcNow();
         var nextPass = passStarted + settings.ReannounceInterval;
@@ -127,7 +128,7 @@ public sealed class ShardAnnouncementService(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private async Task AnnounceAsync(ShardId id, SemaphoreSlim slots, CancellationToken stoppingToken)
+    private async Task AnnounceAsync(ShardId id, AsyncGate slots, CancellationToken stoppingToken)
     {
         try
         {

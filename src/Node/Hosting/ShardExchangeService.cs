@@ -71,7 +71,6 @@ public sealed class ShardExchangeService(
     public Task StopAsync(CancellationToken cancellationToken)
     {
         protocols.Detach(ProtocolIds.Shard);
-        Owner?.Dispose();
         Owner = null;
         (Selector as IDisposable)?.Dispose();
         Selector = null;

@@ -1,3 +1,4 @@
+using Overlay.Node.Concurrency;
 using Overlay.Storage;
 
 namespace Overlay.Node.Shards;
@@ -7,17 +8,17 @@ namespace Overlay.Node.Shards;
 /// run one at a time, so a challenge is never spent twice and two repairs never race; operations on
 /// shards of different stripes run side by side. A fixed array, so a million shards cost no more.
 /// </summary>
-public sealed class ShardLocks : IDisposable
+public sealed class ShardLocks
 {
     private const int Stripes = 64;
-    private readonly SemaphoreSlim[] _locks = new SemaphoreSlim[Stripes];
+    private readonly AsyncGate[] _locks = new AsyncGate[Stripes];
 
     /// <summary>Creates the stripes.</summary>
     public ShardLocks()
     {
         for (var i = 0; i < Stripes; i++)
         {
-            _locks[i] = new SemaphoreSlim(1, 1);
+            _locks[i] = new AsyncGate(1);
         }
     }
 
@@ -31,16 +32,7 @@ public sealed class ShardLocks : IDisposable
         return new Held(gate);
     }
 
-    /// <inheritdoc/>
-    public void Dispose()
-    {
-        foreach (var l in _locks)
-        {
-            l.Dispose();
-        }
-    }
-
-    private sealed class Held(SemaphoreSlim gate) : IDisposable
+    private sealed class Held(AsyncGate gate) : IDisposable
     {
         private int _released;
 

@@ -13,7 +13,7 @@ namespace Overlay.Node.Shards;
 /// durably, fetches shards back (verified), and audits holders with the challenges prepared at store
 /// time. Operations on one shard run one at a time, so a challenge is never spent twice.
 /// </summary>
-public sealed class ShardOwner : IDisposable
+public sealed class ShardOwner
 {
     private readonly ShardExchangeClient _client;
     private readonly Func<TransportAddress, CancellationToken, ValueTask<ITransportConnection>> _connect;
@@ -27,7 +27,6 @@ public sealed class ShardOwner : IDisposable
     private readonly ILogger _logger;
     private readonly ShardFetcher _fetcher;
     private readonly ShardLocks _locks;
-    private readonly bool _ownsLocks;
     private readonly IShardProviders? _providers;
     private readonly IInteractionObserver _interactions;
 
@@ -64,7 +63,6 @@ public sealed class ShardOwner : IDisposable
         _metrics = metrics;
         _logger = logger;
         _fetcher = new ShardFetcher(client, connect, maxShardBytes);
-        _ownsLocks = locks is null;
         _locks = locks ?? new ShardLocks();
         _providers = providers;
         _interactions = interactions ?? InteractionObservers.None;
@@ -301,15 +299,6 @@ public sealed class ShardOwner : IDisposable
     /// <exception cref="ShardExchangeException">This node did not place the shard (NotFound).</exception>
     /// <exception cref="ShardBookException">The book cannot be read or written.</exception>
     public async Task<OwnedShard> AuditAsync(ShardId id, CancellationToken cancellationToken) => (await Care.AuditAsync(id, cancellationToken)).Shard;
-
-    /// <inheritdoc/>
-    public void Dispose()
-    {
-        if (_ownsLocks)
-        {
-            _locks.Dispose();
-        }
-    }
 
     /// <summary>The book's record of the shard, or null when this node did not place it.</summary>
     /// <exception cref="ShardBookException">The book cannot be read.</exception>

@@ -181,7 +181,7 @@ internal sealed class InMemoryLink : IFrameLink
         _partialLength = 0;
     }
 
-    private enum SegmentKind : byte
+    internal enum SegmentKind : byte
     {
         Data,
         Fin,

@@ -29,12 +29,14 @@ public sealed class InMemoryNetwork
     /// <param name="seed">Seed of the network's random source.</param>
     /// <param name="latency">Link model; default: instant links.</param>
     /// <param name="recordEvents">Keep an <see cref="EventLog"/> of every delivery (tests of determinism).</param>
-    public InMemoryNetwork(VirtualTimeProvider clock, int seed, ILatencyModel? latency = null, bool recordEvents = false)
+    /// <param name="digestEvents">Keep a <see cref="Digest"/> of every delivery (to compare runs in different processes).</param>
+    public InMemoryNetwork(VirtualTimeProvider clock, int seed, ILatencyModel? latency = null, bool recordEvents = false, bool digestEvents = false)
     {
         Clock = clock;
         Random = new Random(seed);
         _latency = latency ?? new UniformLatencyModel(LinkProfile.Instant);
         _events = recordEvents ? [] : null;
+        Digest = digestEvents ? new DeliveryDigest() : null;
     }
 
     /// <summary>The network's clock.</summary>
@@ -48,6 +50,9 @@ public sealed class InMemoryNetwork
 
     /// <summary>Every delivery as "ticks from->to bytes", when recording was asked for.</summary>
     public IReadOnlyList<string> EventLog => _events ?? [];
+
+    /// <summary>The digest of every delivery, when it was asked for.</summary>
+    public DeliveryDigest? Digest { get; }
 
     /// <summary>Segments delivered so far.</summary>
     public long SegmentsDelivered { get; private set; }
@@ -105,6 +110,7 @@ public sealed class InMemoryNetwork
         var limit = wallClockLimit ?? TimeSpan.FromSeconds(30);
         var previous = SynchronizationContext.Current;
         SynchronizationContext.SetSynchronizationContext(Scheduler);
+        Scheduler.Pump();
         try
         {
             var sw = Stopwatch.StartNew();
@@ -145,6 +151,7 @@ public sealed class InMemoryNetwork
     {
         var previous = SynchronizationContext.Current;
         SynchronizationContext.SetSynchronizationContext(Scheduler);
+        Scheduler.Pump();
         try
         {
             var target = Clock.Elapsed + duration;
@@ -216,11 +223,11 @@ public sealed class InMemoryNetwork
         return delay;
     }
 
-    internal void Record<TKind>(int from, int to, int bytes, TKind what)
-        where TKind : struct, Enum
+    internal void Record(int from, int to, int bytes, InMemoryLink.SegmentKind what)
     {
         SegmentsDelivered++;
         BytesDelivered += bytes;
+        Digest?.Add(Clock.Elapsed.Ticks, from, to, (byte)what, bytes);
         _events?.Add(string.Create(CultureInfo.InvariantCulture, $"{Clock.Elapsed.Ticks} {from}->{to} {what} {bytes}"));
     }
 }

@@ -6,10 +6,12 @@ namespace Overlay.Transport.Tests.InMemory;
 
 public sealed class InMemoryNetworkTests
 {
-    private static List<string> Scenario(int seed)
+    private static List<string> Scenario(int seed) => [.. Network(seed).EventLog];
+
+    private static InMemoryNetwork Network(int seed)
     {
         var profile = new LinkProfile(TimeSpan.FromMilliseconds(20), Jitter: TimeSpan.FromMilliseconds(15), LossRate: 0.1, BytesPerSecond: 1_000_000);
-        var net = new InMemoryNetwork(new VirtualTimeProvider(), seed, new UniformLatencyModel(profile), recordEvents: true);
+        var net = new InMemoryNetwork(new VirtualTimeProvider(), seed, new UniformLatencyModel(profile), recordEvents: true, digestEvents: true);
         var ids = new Random(1);
         var nodes = new List<InMemoryTransport>();
         for (var i = 0; i < 6; i++)
@@ -40,7 +42,7 @@ public sealed class InMemoryNetworkTests
 
             await Task.WhenAll(work);
         });
-        return [.. net.EventLog];
+        return net;
 
         static async Task Exchange(InMemoryTransport from, TransportAddress to, int tag)
         {
@@ -50,6 +52,50 @@ public sealed class InMemoryNetworkTests
                 using var r = await c.RequestAsync(TestProtocols.Control, new byte[100 + tag]);
                 Assert.Equal(100 + tag, r.Payload.Length);
             }
+        }
+    }
+
+    [Fact]
+    public void Digest_SameSeedTwice_IsTheSame_AnotherSeedGivesAnother()
+    {
+        var first = Network(seed: 7);
+        var second = Network(seed: 7);
+
+        Assert.Equal(first.EventLog.Count, first.Digest!.Count);
+        Assert.Equal(first.Digest.ToHex(), second.Digest!.ToHex());
+        Assert.Equal(0, first.Scheduler.ForeignPosts);
+        Assert.NotEqual(first.Digest.ToHex(), Network(seed: 8).Digest!.ToHex());
+    }
+
+    [Fact]
+    public void ForeignPosts_CountsAContinuationThatCameBackFromTheThreadPool()
+    {
+        // SemaphoreSlim.WaitAsync with a cancellable token completes through the thread pool when it has to
+        // wait, then posts the awaiting code back from a pool thread: whenever that thread gets to it, not
+        // when the virtual clock says. The counter is how a simulated run notices.
+        var net = new InMemoryNetwork(new VirtualTimeProvider(), seed: 1);
+        using var gate = new SemaphoreSlim(0, 1);
+        using var cancel = new CancellationTokenSource();
+        var pump = 0;
+        var resumedOn = 0;
+        net.Run(async () =>
+        {
+            pump = Environment.CurrentManagedThreadId;
+            // Awaiting from the start: the wait cannot end before the release, so its continuation always posts.
+            var waiting = WaitAsync();
+            await Task.Delay(TimeSpan.FromSeconds(1), net.Clock);
+            gate.Release();
+            await waiting;
+        });
+
+        Assert.True(net.Scheduler.ForeignPosts >= 1, $"{net.Scheduler.ForeignPosts} foreign posts");
+        // The awaiting code itself still ran on the scheduler's thread: only the hop in between escaped.
+        Assert.Equal(pump, resumedOn);
+
+        async Task WaitAsync()
+        {
+            await gate.WaitAsync(cancel.Token);
+            resumedOn = Environment.CurrentManagedThreadId;
         }
     }
 
