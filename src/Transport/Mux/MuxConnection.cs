@@ -55,6 +55,12 @@ internal sealed class MuxConnection : ITransportConnection
         _lastActivity = time.GetTimestamp();
         _bulkWindow = Math.Max(options.StreamWindowBytes, InitialWindow);
         RoundTrip = new RoundTripSampler(time);
+
+        // On loopback there is no path to fill: every delay a ping measures is the two processes'
+        // scheduling, which a larger window does not shorten but adds queued bulk bytes to, ahead of
+        // the connection's requests (docs/BENCHMARKS.md, "Bulk windows that grow"). QUIC tunes its own.
+        TunesBulkWindows = channel is null && options.BulkStreamWindowMaxBytes > options.StreamWindowBytes
+            && AddressScopes.Of(remoteAddress.Host) != AddressScope.Loopback;
         MaxStreamChunk = Math.Min(options.MaxFrameBytes, Math.Min(link.BulkFrameBytes, FrameHeader.BulkFrameBytes)) - FrameHeader.Size;
         _writer = new BatchingWriter(link, time, options.BatchWindow, options.MaxBatchBytes, options.MaxQueuedSendBytes, OnLinkFault);
         _inbound = new InboundServer(this, protocols, options, logger);
@@ -111,6 +117,12 @@ internal sealed class MuxConnection : ITransportConnection
     /// product does not change from one stream to the next).
     /// </summary>
     internal int BulkWindow => Volatile.Read(ref _bulkWindow);
+
+    /// <summary>
+    /// Whether bulk streams' windows grow: over TCP+TLS and in memory, to a peer that is not on
+    /// loopback, when <see cref="TransportOptions.BulkStreamWindowMaxBytes"/> exceeds the initial window.
+    /// </summary>
+    internal bool TunesBulkWindows { get; }
 
     public async ValueTask<TransportResponse> RequestAsync(ProtocolId protocol, ReadOnlyMemory<byte> request, MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default)
     {
@@ -262,7 +274,7 @@ internal sealed class MuxConnection : ITransportConnection
     /// </summary>
     internal void OnFirstFrame()
     {
-        if (_channel is null && _options.BulkStreamWindowMaxBytes > _options.StreamWindowBytes && Interlocked.Exchange(ref _samplingStarted, 1) == 0)
+        if (TunesBulkWindows && Interlocked.Exchange(ref _samplingStarted, 1) == 0)
         {
             ProbeRoundTrip();
         }

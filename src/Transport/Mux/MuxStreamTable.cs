@@ -208,7 +208,7 @@ internal sealed class MuxStreamTable
 
     /// <summary>
     /// A stream of <paramref name="protocol"/> with id <paramref name="id"/>: a bulk one starts from the
-    /// connection's bulk window and grows (unless its maximum is the initial window); others keep
+    /// connection's bulk window and grows where the connection tunes bulk windows; others keep
     /// <see cref="TransportOptions.StreamWindowBytes"/>.
     /// </summary>
     private MuxStream Create(ProtocolId protocol, uint id)
@@ -222,8 +222,7 @@ internal sealed class MuxStreamTable
         return new MuxStream(_connection, protocol, id, window, new ReceiveWindowTuner(window, _options.BulkStreamWindowMaxBytes, _connection.RoundTrip, _connection.Time));
     }
 
-    private bool Tuned(ProtocolId protocol)
-        => protocol.Class == TrafficClass.Bulk && _options.BulkStreamWindowMaxBytes > _options.StreamWindowBytes;
+    private bool Tuned(ProtocolId protocol) => protocol.Class == TrafficClass.Bulk && _connection.TunesBulkWindows;
 
     /// <summary>A tuned stream needs the connection's round trip: ask for a sample now, before its bytes queue on the path.</summary>
     private void ProbeIfTuned(ProtocolId protocol)
