@@ -91,10 +91,10 @@ public sealed class TransportOptions
 
     /// <summary>
     /// The largest receive window a bulk stream grows to over TCP+TLS and in memory. A bulk stream's
-    /// receiver doubles its window when the sender used up its credit, the reader waited for data and
-    /// the stream delivered more than half a window per round trip (the round trip measured with the
-    /// connection's own pings), so a long path gets about two to four times its bandwidth-delay product
-    /// while a short one keeps <see cref="StreamWindowBytes"/>. Equal to <see cref="StreamWindowBytes"/>:
+    /// receiver doubles its window while the stream delivers more than half a window per round trip,
+    /// its reader waits for data and the round trip (measured with the connection's own pings) shows no
+    /// queue, so a long path gets about two to four times its bandwidth-delay product. Connections to a
+    /// loopback address keep <see cref="StreamWindowBytes"/>. Equal to <see cref="StreamWindowBytes"/>:
     /// fixed windows. Not used over QUIC, where libmsquic tunes stream windows inside the connection's
     /// window. Default 16 MiB; a power of two from <see cref="StreamWindowBytes"/> to 64 MiB.
     /// </summary>
