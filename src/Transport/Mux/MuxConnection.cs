@@ -276,18 +276,16 @@ internal sealed class MuxConnection : ITransportConnection
     {
         if (TunesBulkWindows && Interlocked.Exchange(ref _samplingStarted, 1) == 0)
         {
-            ProbeRoundTrip();
+            // The first samples at once: a stream that starts with the connection grows a round trip later, not four.
+            while (Volatile.Read(ref _closing) == 0 && RoundTrip.TryStart(keepAlive: false, out var id))
+            {
+                Observe(_writer.WriteAsync(new FrameHeader(FrameType.Ping, FrameFlags.None, id, 0), default, urgent: true));
+            }
         }
     }
 
-    /// <summary>A Pong arrived: a sample when it answers the timed ping; the first samples follow one another.</summary>
-    internal void OnPong(uint id)
-    {
-        if (RoundTrip.OnPong(id) && RoundTrip.Samples < RoundTripSampler.InitialSamples)
-        {
-            ProbeRoundTrip();
-        }
-    }
+    /// <summary>A Pong arrived: a sample when it answers a timed ping.</summary>
+    internal void OnPong(uint id) => RoundTrip.OnPong(id);
 
     /// <summary>Sends a timed Ping when the round-trip sampler wants a sample, or has none sent after <paramref name="wantedAfter"/> (a timestamp).</summary>
     internal void ProbeRoundTrip(long wantedAfter = long.MinValue)

@@ -6,10 +6,10 @@ namespace Overlay.Transport.Mux;
 /// queues). Only the minimum is kept: it approximates the path's propagation delay, which is what a
 /// bulk stream's window must cover, while later samples include queueing behind the very bytes the
 /// window lets in. Request round trips are not used: they include the batch windows of both sides.
-/// One timed ping is outstanding at a time; a connection that tunes bulk windows takes
-/// <see cref="InitialSamples"/> one after another as soon as the peer's first frame arrives (while the
-/// connection is still idle) and then at most one sample per <see cref="RefreshInterval"/>.
-/// Keep-alive pings are timed as well.
+/// A connection that tunes bulk windows sends <see cref="InitialSamples"/> timed pings at once as soon
+/// as the peer's first frame arrives (while the connection is still idle); after them one timed ping
+/// is outstanding at a time, at most one per <see cref="RefreshInterval"/> unless a fresh sample is
+/// asked for. Keep-alive pings are timed when a sample is due.
 /// </summary>
 internal sealed class RoundTripSampler
 {
@@ -24,8 +24,9 @@ internal sealed class RoundTripSampler
 
     private readonly TimeProvider _time;
     private readonly object _lock = new();
+    private readonly (uint Id, long SentAt)[] _pending = new (uint, long)[InitialSamples];
+    private int _pendingCount;
     private uint _lastId;
-    private uint _outstanding;
     private long _sentAt;
     private int _samples;
     private long _minTicks = long.MaxValue;
@@ -86,15 +87,17 @@ internal sealed class RoundTripSampler
         lock (_lock)
         {
             var now = _time.GetTimestamp();
-            var sinceLast = _time.GetElapsedTime(_sentAt, now);
-            var waiting = _outstanding != 0 && sinceLast < GiveUpAfter;
-            var due = _lastId == 0 || _samples < InitialSamples || sinceLast >= RefreshInterval || _sentAt < wantedAfter;
-            if (!waiting && (due || keepAlive))
+            GiveUpStale(now);
+
+            // The first samples go out together; after them one ping at a time.
+            var due = _samples + _pendingCount < InitialSamples
+                || (_pendingCount == 0 && (_time.GetElapsedTime(_sentAt, now) >= RefreshInterval || _sentAt < wantedAfter));
+            if (due)
             {
                 _lastId = _lastId == uint.MaxValue ? 1 : _lastId + 1;
-                _outstanding = _lastId;
+                _pending[_pendingCount++] = (_lastId, now);
                 _sentAt = now;
-                id = _outstanding;
+                id = _lastId;
                 return true;
             }
 
@@ -108,19 +111,40 @@ internal sealed class RoundTripSampler
     {
         lock (_lock)
         {
-            if (id == 0 || id != _outstanding)
+            var at = -1;
+            for (var i = 0; i < _pendingCount && id != 0; i++)
+            {
+                if (_pending[i].Id == id)
+                {
+                    at = i;
+                }
+            }
+
+            if (at < 0)
             {
                 // An untimed keep-alive's answer, or one given up on.
                 return false;
             }
 
-            var sample = Math.Max(_time.GetElapsedTime(_sentAt).Ticks, 1);
+            var sentAt = _pending[at].SentAt;
+            _pending[at] = _pending[--_pendingCount];
+            var sample = Math.Max(_time.GetElapsedTime(sentAt).Ticks, 1);
             _minTicks = Math.Min(_minTicks, sample);
             _latestTicks = sample;
-            _latestSentAt = _sentAt;
+            _latestSentAt = sentAt;
             _samples++;
-            _outstanding = 0;
             return true;
+        }
+    }
+
+    private void GiveUpStale(long now)
+    {
+        for (var i = _pendingCount - 1; i >= 0; i--)
+        {
+            if (_time.GetElapsedTime(_pending[i].SentAt, now) >= GiveUpAfter)
+            {
+                _pending[i] = _pending[--_pendingCount];
+            }
         }
     }
 }

@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using Overlay.Crypto;
-using Overlay.Transport.Framing;
 using Overlay.Transport.InMemory;
 using Overlay.Transport.Mux;
 using Overlay.Transport.Tests.Contract;
