@@ -96,9 +96,10 @@ public sealed class TransportOptions
     /// queue, so a long path gets about two to four times its bandwidth-delay product. Connections to a
     /// loopback address keep <see cref="StreamWindowBytes"/>. Equal to <see cref="StreamWindowBytes"/>:
     /// fixed windows. Not used over QUIC, where libmsquic tunes stream windows inside the connection's
-    /// window. Default 16 MiB; a power of two from <see cref="StreamWindowBytes"/> to 64 MiB.
+    /// window. Default 64 KiB (fixed windows; 16 MiB lets a wide-area node's bulk streams grow to what
+    /// their paths need); a power of two from <see cref="StreamWindowBytes"/> to 64 MiB.
     /// </summary>
-    public int BulkStreamWindowMaxBytes { get; set; } = 16 << 20;
+    public int BulkStreamWindowMaxBytes { get; set; } = 64 << 10;
 
     /// <summary>Most concurrently open streams per connection. Default 2,048; 1–65,536.</summary>
     public int MaxStreamsPerConnection { get; set; } = 2048;

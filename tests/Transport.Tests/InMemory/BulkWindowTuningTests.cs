@@ -18,7 +18,7 @@ public sealed class BulkWindowTuningTests
     public void BulkStream_OnALongFastPath_GrowsToTwoToFourBandwidthDelayProductsAndFinishesSooner()
     {
         var oneWay = TimeSpan.FromMilliseconds(50);
-        var tuned = Transfer(oneWay, LinkBytesPerSecond, 16 << 20, new TransportOptions(), TestProtocols.Bulk);
+        var tuned = Transfer(oneWay, LinkBytesPerSecond, 16 << 20, Growing(), TestProtocols.Bulk);
         var fixedWindow = Transfer(oneWay, LinkBytesPerSecond, 16 << 20, new TransportOptions { BulkStreamWindowMaxBytes = 64 << 10 }, TestProtocols.Bulk);
 
         var bdp = LinkBytesPerSecond * 2 * oneWay.TotalSeconds;
@@ -43,14 +43,14 @@ public sealed class BulkWindowTuningTests
     public void BulkStream_OnAShortPath_KeepsTheInitialWindow()
     {
         // 20 µs round trips at 1 GB/s: 20 KB in flight fill the path, well inside 64 KiB.
-        var result = Transfer(TimeSpan.FromMicroseconds(10), 1_000_000_000, 64 << 20, new TransportOptions(), TestProtocols.Bulk);
+        var result = Transfer(TimeSpan.FromMicroseconds(10), 1_000_000_000, 64 << 20, Growing(), TestProtocols.Bulk);
         Assert.Equal(64 << 10, result.Window);
     }
 
     [Fact]
     public void ControlStream_OnALongFastPath_KeepsTheInitialWindow()
     {
-        var result = Transfer(TimeSpan.FromMilliseconds(50), LinkBytesPerSecond, 4 << 20, new TransportOptions(), TestProtocols.Control);
+        var result = Transfer(TimeSpan.FromMilliseconds(50), LinkBytesPerSecond, 4 << 20, Growing(), TestProtocols.Control);
         Assert.Equal(64 << 10, result.Window);
     }
 
@@ -59,7 +59,7 @@ public sealed class BulkWindowTuningTests
     {
         const int Bytes = 2 << 20;
         var oneWay = TimeSpan.FromMilliseconds(50);
-        var net = Network(oneWay, LinkBytesPerSecond, out var server, out var client, new TransportOptions());
+        var net = Network(oneWay, LinkBytesPerSecond, out var server, out var client, Growing());
         var second = TimeSpan.Zero;
         net.Run(async () =>
         {
@@ -75,7 +75,7 @@ public sealed class BulkWindowTuningTests
         });
 
         // The same bytes as the first stream of a new connection, which starts at 64 KiB and doubles.
-        var first = Transfer(oneWay, LinkBytesPerSecond, Bytes, new TransportOptions(), TestProtocols.Bulk).Elapsed;
+        var first = Transfer(oneWay, LinkBytesPerSecond, Bytes, Growing(), TestProtocols.Bulk).Elapsed;
 
         // Serialising 2 MiB takes 168 ms; the learned window sends them in the first round trip.
         Assert.True(second < TimeSpan.FromMilliseconds(168) + (2.5 * 2 * oneWay), $"second stream: {second}");
@@ -85,7 +85,7 @@ public sealed class BulkWindowTuningTests
     [Fact]
     public void RoundTrip_OnASimulatedLink_IsMeasuredFromTheConnectionsOwnPings()
     {
-        var net = Network(TimeSpan.FromMilliseconds(30), 0, out var server, out var client, new TransportOptions());
+        var net = Network(TimeSpan.FromMilliseconds(30), 0, out var server, out var client, Growing());
         net.Run(async () =>
         {
             var listener = await server.ListenAsync(server.Host);
@@ -96,6 +96,9 @@ public sealed class BulkWindowTuningTests
             Assert.Equal(TimeSpan.FromMilliseconds(60), connection.RoundTrip.MinRtt);
         });
     }
+
+    /// <summary>Bulk windows that may grow to 16 MiB (the default keeps them fixed).</summary>
+    private static TransportOptions Growing() => new() { BulkStreamWindowMaxBytes = 16 << 20 };
 
     private static (int Window, TimeSpan Elapsed) Transfer(TimeSpan oneWay, long bytesPerSecond, int bytes, TransportOptions serverOptions, ProtocolId protocol)
     {
@@ -129,7 +132,7 @@ public sealed class BulkWindowTuningTests
         var net = new InMemoryNetwork(new VirtualTimeProvider(), 1, new UniformLatencyModel(new LinkProfile(oneWay, BytesPerSecond: bytesPerSecond)));
         var ids = new Random(21);
         server = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols, serverOptions);
-        client = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols);
+        client = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols, Growing());
         return net;
     }
 

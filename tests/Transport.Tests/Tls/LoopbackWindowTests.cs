@@ -14,8 +14,9 @@ public sealed class LoopbackWindowTests
         var random = new Random(51);
         using var a = NodeIdentity.FromRandom(random);
         using var b = NodeIdentity.FromRandom(random);
-        await using var server = new TcpTlsTransport(a, new TestHandler().Protocols);
-        await using var client = new TcpTlsTransport(b, new TestHandler().Protocols);
+        var growing = new TransportOptions { BulkStreamWindowMaxBytes = 16 << 20 };
+        await using var server = new TcpTlsTransport(a, new TestHandler().Protocols, growing);
+        await using var client = new TcpTlsTransport(b, new TestHandler().Protocols, growing);
         var address = (await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"))).LocalAddress;
         await using var connection = (MuxConnection)await client.DialAsync(address).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.False(connection.TunesBulkWindows);
