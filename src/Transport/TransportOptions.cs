@@ -94,10 +94,10 @@ public sealed class TransportOptions
     /// receiver doubles its window while the stream delivers more than half a window per round trip,
     /// its reader waits for data and the round trip (measured with the connection's own pings) shows no
     /// queue, so a long path gets about two to four times its bandwidth-delay product. Connections to a
-    /// loopback address keep <see cref="StreamWindowBytes"/>. Equal to <see cref="StreamWindowBytes"/>:
-    /// fixed windows. Not used over QUIC, where libmsquic tunes stream windows inside the connection's
+    /// loopback address keep <see cref="StreamWindowBytes"/>. Not used over QUIC, where libmsquic tunes stream windows inside the connection's
     /// window. Default 64 KiB (fixed windows; 16 MiB lets a wide-area node's bulk streams grow to what
-    /// their paths need); a power of two from <see cref="StreamWindowBytes"/> to 64 MiB.
+    /// their paths need); a power of two from 64 KiB to 64 MiB, where a value up to
+    /// <see cref="StreamWindowBytes"/> keeps windows fixed.
     /// </summary>
     public int BulkStreamWindowMaxBytes { get; set; } = 64 << 10;
 
@@ -165,9 +165,9 @@ public sealed class TransportOptions
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"Transport:{nameof(StreamWindowBytes)} is {StreamWindowBytes}; allowed is a power of two from 65536 to 67108864."));
         }
 
-        if (BulkStreamWindowMaxBytes < Math.Max(StreamWindowBytes, 64 << 10) || BulkStreamWindowMaxBytes > MaxStreamWindowBytes || !int.IsPow2(BulkStreamWindowMaxBytes))
+        if (BulkStreamWindowMaxBytes < (64 << 10) || BulkStreamWindowMaxBytes > MaxStreamWindowBytes || !int.IsPow2(BulkStreamWindowMaxBytes))
         {
-            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Transport:{nameof(BulkStreamWindowMaxBytes)} is {BulkStreamWindowMaxBytes}; allowed is a power of two from Transport:{nameof(StreamWindowBytes)} ({StreamWindowBytes}) to 67108864."));
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Transport:{nameof(BulkStreamWindowMaxBytes)} is {BulkStreamWindowMaxBytes}; allowed is a power of two from 65536 to 67108864 (at most Transport:{nameof(StreamWindowBytes)}: fixed windows)."));
         }
 
         Range(failures, nameof(MaxStreamsPerConnection), MaxStreamsPerConnection, 1, 65536);
