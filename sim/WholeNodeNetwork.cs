@@ -65,7 +65,7 @@ internal sealed class WholeNodeNetwork : IDisposable
         Nodes[index] = NodeComposition.Build(InMemoryNodeParts.Create(
             _net, new NodeIdentityHolder(identity, createdThisStart: false), (_seed * 7919) + index + (generation * 1_000_003), bootstrap, t => Transports[index] = t,
             _dht, _meters, NullLoggerFactory.Instance, _transport.IdleTimeout, shardExchange: _shardExchange, placement: _placement,
-            streamWindowBytes: _transport.StreamWindowBytes));
+            streamWindowBytes: _transport.StreamWindowBytes, bulkStreamWindowMaxBytes: _transport.BulkStreamWindowMaxBytes));
     }
 
     /// <summary>Builds and starts node 0 (on its own), then builds every other node, not started, to join through it.</summary>

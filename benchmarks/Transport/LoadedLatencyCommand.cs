@@ -11,13 +11,15 @@ namespace Overlay.Benchmarks.Transport;
 /// Prints p50/p99 of both, their ratio, and the bulk stream's rate alone and beside the requests.
 /// With <c>streams</c> each request is instead a control stream of its own (on QUIC a QUIC stream of
 /// its own): open, write the request, end, read the answer.
-/// <c>window=BYTES</c> sets <see cref="TransportOptions.StreamWindowBytes"/> on both nodes; <c>gap=MS</c>
+/// <c>window=BYTES</c> sets <see cref="TransportOptions.StreamWindowBytes"/> on both nodes, and <c>fixed</c>
+/// keeps bulk streams at it (<see cref="TransportOptions.BulkStreamWindowMaxBytes"/> equal to it; without
+/// <c>fixed</c> they grow with the measured bandwidth-delay product); <c>gap=MS</c>
 /// waits that many milliseconds between requests (idle and loaded alike) instead of sending them back
 /// to back, as a node that asks now and then rather than all the time.
 /// With <c>split</c> the answering node runs in a child process, as two nodes on one host would: each
 /// then has its own thread pool (and QUIC its own libmsquic workers), and the CPU time is the asking
 /// node's alone.
-/// Run: <c>Overlay.Benchmarks.dll transport loaded [tcp|quic] [GiB] [streams] [window=BYTES] [gap=MS] [split]</c>.
+/// Run: <c>Overlay.Benchmarks.dll transport loaded [tcp|quic] [GiB] [streams] [window=BYTES] [fixed] [gap=MS] [split]</c>.
 /// </summary>
 public static class LoadedLatencyCommand
 {
@@ -26,18 +28,20 @@ public static class LoadedLatencyCommand
     private const int IdleRequests = 20_000;
     private const int ChunkBytes = 256 * 1024;
 
-    public static async Task RunAsync(TransportScheme scheme, int gibibytes, bool requestsAsStreams, int? window, int gapMilliseconds, bool split)
+    public static async Task RunAsync(TransportScheme scheme, int gibibytes, bool requestsAsStreams, int? window, int gapMilliseconds, bool split, bool fixedWindows)
     {
         var total = (long)gibibytes << 30;
-        var options = Options(window);
+        var options = Options(window, fixedWindows);
+        using var windows = new BulkWindowWatch();
 
         await using var pair = await LoopbackPair.StartAsync(options, connect: !split, scheme);
         pair.ServerHandler.ResponseBytes = ResponseBytes;
-        using var child = split ? StartServerProcess(scheme, window) : null;
+        using var child = split ? StartServerProcess(scheme, window, fixedWindows) : null;
         var connection = split ? await pair.Client.DialAsync(TransportAddress.Parse((await child!.StandardOutput.ReadLineAsync())!)) : pair.Connection;
         var request = new byte[RequestBytes];
         var name = (scheme == TransportScheme.Quic ? "QUIC" : "TCP+TLS") + (requestsAsStreams ? ", each request a stream of its own" : string.Empty)
             + string.Create(CultureInfo.InvariantCulture, $", stream window {options.StreamWindowBytes / 1024} KiB")
+            + (options.BulkStreamWindowMaxBytes > options.StreamWindowBytes ? string.Create(CultureInfo.InvariantCulture, $" (bulk up to {options.BulkStreamWindowMaxBytes / 1024} KiB)") : " (fixed)")
             + (gapMilliseconds > 0 ? string.Create(CultureInfo.InvariantCulture, $", {gapMilliseconds} ms between requests") : string.Empty)
             + (split ? ", answering node in its own process" : string.Empty);
         var idleCount = gapMilliseconds > 0 ? 2_000 : IdleRequests;
@@ -87,6 +91,8 @@ public static class LoadedLatencyCommand
             $"{name}, during a {gibibytes} GiB bulk stream on the same connection: {loaded.Count} requests, p50 {loaded50:F0} us, p99 {loaded99:F0} us; p99 loaded/idle {loaded99 / idle99:F2}x"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}, bulk stream: {aloneRate:F0} MiB/s alone ({cpuPerGiB:F2} s CPU per GiB, {switchesPerMiB:F1} voluntary context switches per MiB, {(split ? "asking node" : "both ends")}), {loadedRate:F0} MiB/s beside the requests"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name}, bulk stream windows grew {windows.Growths} times, to at most {windows.Largest / 1024} KiB{(split ? " (asking node)" : string.Empty)}"));
         if (child is not null)
         {
             await connection.CloseAsync();
@@ -96,16 +102,16 @@ public static class LoadedLatencyCommand
     }
 
     /// <summary>The answering node of <c>split</c>: listens, prints its address, serves until its input closes.</summary>
-    public static async Task ServeAsync(TransportScheme scheme, int? window)
+    public static async Task ServeAsync(TransportScheme scheme, int? window, bool fixedWindows)
     {
-        await using var pair = await LoopbackPair.StartAsync(Options(window), connect: false, scheme);
+        await using var pair = await LoopbackPair.StartAsync(Options(window, fixedWindows), connect: false, scheme);
         pair.ServerHandler.ResponseBytes = ResponseBytes;
         Console.WriteLine(pair.ServerAddress.ToString());
         Console.Out.Flush();
         await Console.In.ReadToEndAsync();
     }
 
-    private static TransportOptions Options(int? window)
+    private static TransportOptions Options(int? window, bool fixedWindows)
     {
         var options = new TransportOptions { RequestTimeout = TimeSpan.FromMinutes(1) };
         if (window is { } w)
@@ -113,15 +119,25 @@ public static class LoadedLatencyCommand
             options.StreamWindowBytes = w;
         }
 
+        if (fixedWindows)
+        {
+            options.BulkStreamWindowMaxBytes = options.StreamWindowBytes;
+        }
+
         return options;
     }
 
-    private static Process StartServerProcess(TransportScheme scheme, int? window)
+    private static Process StartServerProcess(TransportScheme scheme, int? window, bool fixedWindows)
     {
         var arguments = new List<string> { typeof(LoadedLatencyCommand).Assembly.Location, "transport", "serve-loaded", scheme == TransportScheme.Quic ? "quic" : "tcp" };
         if (window is { } w)
         {
             arguments.Add(string.Create(CultureInfo.InvariantCulture, $"window={w}"));
+        }
+
+        if (fixedWindows)
+        {
+            arguments.Add("fixed");
         }
 
         return Process.Start(new ProcessStartInfo(Environment.ProcessPath!, arguments) { RedirectStandardInput = true, RedirectStandardOutput = true })!;

@@ -10,7 +10,7 @@ namespace Overlay.Benchmarks.Transport;
 /// <summary>
 /// Measurements BenchmarkDotNet does not express: latency percentiles (p50/p99 of single
 /// round trips) and how many connections one node holds and at what memory cost.
-/// Run: <c>dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll transport latency [tcp|quic]|loaded [tcp|quic] [GiB] [streams] [window=BYTES] [gap=MS] [split]|handshake N [tcp|quic]|handshake-raw N [tcp|quic]|connections N|sim-connections N</c>
+/// Run: <c>dotnet artifacts/bin/Benchmarks/release/Overlay.Benchmarks.dll transport latency [tcp|quic]|loaded [tcp|quic] [GiB] [streams] [window=BYTES] [fixed] [gap=MS] [split]|handshake N [tcp|quic]|handshake-raw N [tcp|quic]|connections N|sim-connections N</c>
 /// (QUIC needs libmsquic: the system's, or the file named by <c>OVERLAY_MSQUIC_PATH</c>).
 /// </summary>
 public static class TransportCommands
@@ -29,12 +29,14 @@ public static class TransportCommands
                     requestsAsStreams: args.Contains("streams"),
                     window: args.FirstOrDefault(a => a.StartsWith("window=", StringComparison.Ordinal)) is { } w ? int.Parse(w["window=".Length..], CultureInfo.InvariantCulture) : null,
                     gapMilliseconds: args.FirstOrDefault(a => a.StartsWith("gap=", StringComparison.Ordinal)) is { } g ? int.Parse(g["gap=".Length..], CultureInfo.InvariantCulture) : 0,
-                    split: args.Contains("split"));
+                    split: args.Contains("split"),
+                    fixedWindows: args.Contains("fixed"));
                 return 0;
             case "serve-loaded":
                 await LoadedLatencyCommand.ServeAsync(
                     LoopbackPair.ParseScheme(args[1]),
-                    args.FirstOrDefault(a => a.StartsWith("window=", StringComparison.Ordinal)) is { } sw ? int.Parse(sw["window=".Length..], CultureInfo.InvariantCulture) : null);
+                    args.FirstOrDefault(a => a.StartsWith("window=", StringComparison.Ordinal)) is { } sw ? int.Parse(sw["window=".Length..], CultureInfo.InvariantCulture) : null,
+                    fixedWindows: args.Contains("fixed"));
                 return 0;
             case "handshake":
                 await HandshakeAsync(
@@ -56,7 +58,7 @@ public static class TransportCommands
                 SimConnections(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: transport latency [tcp|quic] | transport loaded [tcp|quic] [GiB] [streams] [window=BYTES] [gap=MS] [split] | transport handshake N [tcp|quic] | transport handshake-raw N [tcp|quic] | transport connections N | transport sim-connections N");
+                Console.Error.WriteLine("usage: transport latency [tcp|quic] | transport loaded [tcp|quic] [GiB] [streams] [window=BYTES] [fixed] [gap=MS] [split] | transport handshake N [tcp|quic] | transport handshake-raw N [tcp|quic] | transport connections N | transport sim-connections N");
                 return 2;
         }
     }

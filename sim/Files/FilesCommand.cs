@@ -5,12 +5,12 @@ namespace Overlay.Sim.Files;
 /// <summary><c>Overlay.Sim files</c>: parses the arguments of <see cref="FilesRun"/>.</summary>
 internal static class FilesCommand
 {
-    public const string Usage = "usage: Overlay.Sim files [--nodes 1000] [--sizes 1,100 (MiB; 0.25 for 256 KiB)] [--code 10+4] [--chunk-kib 4096] [--parallel-shards 16] [--stream-window-kib 64] [--link-mbps 100 (per connection, each way; 0 unlimited)] [--seed 1] [--event-digest] --latency PATH";
+    public const string Usage = "usage: Overlay.Sim files [--nodes 1000] [--sizes 1,100 (MiB; 0.25 for 256 KiB)] [--code 10+4] [--chunk-kib 4096] [--parallel-shards 16] [--stream-window-kib 64] [--stream-window-max-kib 64 (bulk streams grow to it, e.g. 16384; = --stream-window-kib: fixed)] [--link-mbps 100 (per connection, each way; 0 unlimited)] [--seed 1] [--event-digest] --latency PATH";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var defaults = new FilesSettings();
-        int nodes = defaults.Nodes, k = defaults.DataShards, m = defaults.ParityShards, chunkKib = defaults.ChunkBytes >> 10, parallel = defaults.ParallelShards, windowKib = defaults.StreamWindowBytes >> 10, seed = defaults.Seed;
+        int nodes = defaults.Nodes, k = defaults.DataShards, m = defaults.ParityShards, chunkKib = defaults.ChunkBytes >> 10, parallel = defaults.ParallelShards, windowKib = defaults.StreamWindowBytes >> 10, maxKib = defaults.BulkStreamWindowMaxBytes >> 10, seed = defaults.Seed;
         var mbps = defaults.LinkBytesPerSecond * 8 / 1e6;
         var sizes = defaults.FileBytes;
         string? latency = null;
@@ -32,6 +32,7 @@ internal static class FilesCommand
                 "--chunk-kib" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out chunkKib) && chunkKib is >= 4 and <= 256 << 10,
                 "--parallel-shards" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out parallel) && parallel is >= 1 and <= 256,
                 "--stream-window-kib" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out windowKib) && windowKib is >= 64 and <= 65536 && int.IsPow2(windowKib),
+                "--stream-window-max-kib" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out maxKib) && maxKib is >= 64 and <= 65536 && int.IsPow2(maxKib),
                 "--link-mbps" => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out mbps) && mbps is >= 0 and <= 1e6,
                 "--seed" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out seed),
                 "--latency" => (latency = value) is not null,
@@ -39,12 +40,18 @@ internal static class FilesCommand
             };
             if (!ok)
             {
-                error.WriteLine($"The argument '{args[i]}' (value '{value}') is not understood; --nodes ≥ 4, --sizes a comma-separated list of MiB in (0, 4096], --code K+M with k + m ≤ 256, --chunk-kib 4..262144, --parallel-shards 1..256, --stream-window-kib a power of two in 64..65536, --link-mbps 0..1000000.");
+                error.WriteLine($"The argument '{args[i]}' (value '{value}') is not understood; --nodes ≥ 4, --sizes a comma-separated list of MiB in (0, 4096], --code K+M with k + m ≤ 256, --chunk-kib 4..262144, --parallel-shards 1..256, --stream-window-kib and --stream-window-max-kib powers of two in 64..65536, --link-mbps 0..1000000.");
                 error.WriteLine(Usage);
                 return 2;
             }
 
             i++;
+        }
+
+        if (maxKib < windowKib)
+        {
+            // Fixed windows at a larger size: the maximum follows the initial window.
+            maxKib = windowKib;
         }
 
         if (k + m >= nodes)
@@ -60,7 +67,7 @@ internal static class FilesCommand
 
         var settings = new FilesSettings
         {
-            Nodes = nodes, FileBytes = sizes, DataShards = k, ParityShards = m, ChunkBytes = chunkKib << 10, ParallelShards = parallel, StreamWindowBytes = windowKib << 10,
+            Nodes = nodes, FileBytes = sizes, DataShards = k, ParityShards = m, ChunkBytes = chunkKib << 10, ParallelShards = parallel, StreamWindowBytes = windowKib << 10, BulkStreamWindowMaxBytes = maxKib << 10,
             LinkBytesPerSecond = (long)(mbps * 1e6 / 8), Seed = seed, EventDigest = digest,
         };
         var result = new FilesRun(settings, matrix, output).Run();

@@ -27,8 +27,9 @@ internal sealed class FilesRun(FilesSettings settings, LatencyMatrix matrix, Tex
         var net = new InMemoryNetwork(clock, settings.Seed,
             new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix), new LinkProfile(TimeSpan.Zero, BytesPerSecond: settings.LinkBytesPerSecond)), digestEvents: settings.EventDigest);
         var wall = Stopwatch.StartNew();
+        using var windows = new BulkWindowWatch();
         var nodes = settings.Nodes;
-        using var whole = new WholeNodeNetwork(net, nodes, DhtNetworkRun.DefaultOptions(preferLowLatency: true), new TransportOptions { StreamWindowBytes = settings.StreamWindowBytes }, settings.Seed);
+        using var whole = new WholeNodeNetwork(net, nodes, DhtNetworkRun.DefaultOptions(preferLowLatency: true), new TransportOptions { StreamWindowBytes = settings.StreamWindowBytes, BulkStreamWindowMaxBytes = settings.BulkStreamWindowMaxBytes }, settings.Seed);
         var keys = new Random(settings.Seed);
         var identities = Enumerable.Range(0, nodes).Select(_ => NodeIdentity.FromRandom(keys)).ToArray();
         var limit = TimeSpan.FromHours(24);
@@ -51,7 +52,7 @@ internal sealed class FilesRun(FilesSettings settings, LatencyMatrix matrix, Tex
                 }
 
                 formation = clock.Elapsed;
-                output.WriteLine(Invariant($"formed {nodes} whole nodes in {formation.TotalSeconds:F0} s virtual, {wall.Elapsed.TotalSeconds:F1} s wall; links {settings.LinkBytesPerSecond * 8 / 1e6:F0} Mbit/s each way per connection; code {settings.DataShards}+{settings.ParityShards}, {settings.ChunkBytes >> 10} KiB stripes, {settings.ParallelShards} shard transfers at once, {settings.StreamWindowBytes >> 10} KiB stream windows"));
+                output.WriteLine(Invariant($"formed {nodes} whole nodes in {formation.TotalSeconds:F0} s virtual, {wall.Elapsed.TotalSeconds:F1} s wall; links {settings.LinkBytesPerSecond * 8 / 1e6:F0} Mbit/s each way per connection; code {settings.DataShards}+{settings.ParityShards}, {settings.ChunkBytes >> 10} KiB stripes, {settings.ParallelShards} shard transfers at once, {Windows(settings)}"));
                 output.WriteLine(Invariant($"node {storer} stores, node {fetcher} fetches, node {refetcher} fetches again after the kill"));
                 using var storing = Files(whole, identities, storer, options, root, clock);
                 using var fetching = Files(whole, identities, fetcher, options, root, clock);
@@ -148,6 +149,11 @@ internal sealed class FilesRun(FilesSettings settings, LatencyMatrix matrix, Tex
         }
 
         using var self = Process.GetCurrentProcess();
+        if (settings.BulkStreamWindowMaxBytes > settings.StreamWindowBytes)
+        {
+            output.WriteLine(Invariant($"bulk stream windows grew {windows.Growths} times, to at most {windows.Largest >> 10} KiB"));
+        }
+
         output.WriteLine(Invariant($"wall {wall.Elapsed.TotalSeconds:F1} s, user CPU {self.UserProcessorTime.TotalSeconds:F1} s, peak RSS {self.PeakWorkingSet64 >> 20} MiB"));
         return new FilesResult(figures, killed, formation);
     }
@@ -230,6 +236,10 @@ internal sealed class FilesRun(FilesSettings settings, LatencyMatrix matrix, Tex
 
     private static string Rate(long bytes, TimeSpan time) =>
         time <= TimeSpan.Zero ? "instant" : Invariant($"{bytes / time.TotalSeconds / 1e6:F1} MB/s");
+
+    private static string Windows(FilesSettings settings) => settings.BulkStreamWindowMaxBytes > settings.StreamWindowBytes
+        ? Invariant($"bulk stream windows from {settings.StreamWindowBytes >> 10} KiB growing to at most {settings.BulkStreamWindowMaxBytes >> 10} KiB")
+        : Invariant($"{settings.StreamWindowBytes >> 10} KiB stream windows");
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

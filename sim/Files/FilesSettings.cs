@@ -23,8 +23,14 @@ internal sealed record FilesSettings
     /// <summary>Shard transfers at once (the daemon's <c>Files:ParallelShards</c>).</summary>
     public int ParallelShards { get; init; } = new Overlay.Node.Configuration.FilesOptions().ParallelShards;
 
-    /// <summary>Each stream's receive window (the daemon's <c>Transport:StreamWindowBytes</c>): at most this many bytes of a shard are in flight per round trip.</summary>
+    /// <summary>Each stream's initial receive window (the daemon's <c>Transport:StreamWindowBytes</c>).</summary>
     public int StreamWindowBytes { get; init; } = new TransportOptions().StreamWindowBytes;
+
+    /// <summary>
+    /// The largest window a bulk stream grows to (the daemon's <c>Transport:BulkStreamWindowMaxBytes</c>);
+    /// equal to <see cref="StreamWindowBytes"/> for fixed windows, which carry at most one window of a shard per round trip.
+    /// </summary>
+    public int BulkStreamWindowMaxBytes { get; init; } = new TransportOptions().BulkStreamWindowMaxBytes;
 
     /// <summary>Serialisation rate of every simulated connection, each direction, in bytes per second (0: unlimited).</summary>
     public long LinkBytesPerSecond { get; init; } = 100_000_000 / 8;

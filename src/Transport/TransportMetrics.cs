@@ -19,7 +19,11 @@ public static class TransportMetrics
     /// <summary>The counter of streams the peer reset, tagged <c>reason</c> (the reset's code).</summary>
     public const string StreamsResetName = "overlay.transport.streams_reset";
 
+    /// <summary>The histogram of bulk stream receive windows, recorded each time one grows (bytes after growing).</summary>
+    public const string BulkWindowName = "overlay.transport.bulk_stream_window";
+
     private static readonly Meter Meter = new(MeterName);
+    private static readonly Histogram<long> BulkWindows = Meter.CreateHistogram<long>(BulkWindowName, "By", "Receive windows bulk streams grew to, one record per growth.");
     private static readonly Counter<long> FramesDropped = Meter.CreateCounter<long>(FramesDroppedName, "{frame}", "Frames dropped, by reason.");
     private static readonly Counter<long> StreamsReset = Meter.CreateCounter<long>(StreamsResetName, "{stream}", "Streams the peer reset before they ended, by the reset's reason.");
     private static readonly Counter<long> ConnectionsOpened = Meter.CreateCounter<long>("overlay.transport.connections_opened", "{connection}");
@@ -54,6 +58,8 @@ public static class TransportMetrics
         => FramesDropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     internal static void Sent(long bytes) => BytesSent.Add(bytes);
+
+    internal static void BulkWindowGrew(int window) => BulkWindows.Record(window);
 
     internal static void Received(long bytes) => BytesReceived.Add(bytes);
 

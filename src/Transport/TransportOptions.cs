@@ -8,6 +8,12 @@ namespace Overlay.Transport;
 /// </summary>
 public sealed class TransportOptions
 {
+    /// <summary>
+    /// The largest receive window a stream may have (64 MiB): the most credit a peer may grant on one
+    /// stream. Credit beyond it breaks the protocol (docs/PROTOCOL.md, "Flow control on streams").
+    /// </summary>
+    public const int MaxStreamWindowBytes = 64 << 20;
+
     /// <summary>Addresses to listen on. Default <c>["tcp://0.0.0.0:4001"]</c>; add <c>quic://…</c> where libmsquic is installed.</summary>
     public IList<string> ListenAddresses { get; init; } = ["tcp://0.0.0.0:4001"];
 
@@ -71,14 +77,29 @@ public sealed class TransportOptions
     public int MaxQueuedSendBytes { get; set; } = 4 << 20;
 
     /// <summary>
-    /// Per-stream receive window: bytes a peer may have in flight on one stream towards this node.
+    /// Every stream's initial receive window: bytes a peer may have in flight on one stream towards this
+    /// node when the stream starts. Control streams keep it; bulk streams start with it (or with the
+    /// larger window an earlier bulk stream of the same connection grew to) and grow it towards
+    /// <see cref="BulkStreamWindowMaxBytes"/> when the measured bandwidth-delay product calls for it.
     /// Over TCP+TLS and in memory each direction starts with the protocol's 64 KiB and the receiver
     /// grants the rest at once; over QUIC it is each stream's initial flow-control window (libmsquic
-    /// may grow it when the reader keeps up), and the connection's window is four of them. Over TCP every byte of it that is in flight is ahead of
-    /// the connection's next request (one ordered byte stream), so a larger window buys bulk speed on
-    /// long paths with request latency. Default 64 KiB; a power of two from 64 KiB to 64 MiB.
+    /// may grow it when the reader keeps up), and the connection's window is four of them. Over TCP every
+    /// byte of a window that is in flight is ahead of the connection's next request (one ordered byte
+    /// stream). Default 64 KiB; a power of two from 64 KiB to 64 MiB.
     /// </summary>
     public int StreamWindowBytes { get; set; } = 64 << 10;
+
+    /// <summary>
+    /// The largest receive window a bulk stream grows to over TCP+TLS and in memory. A bulk stream's
+    /// receiver doubles its window while the stream delivers more than half a window per round trip,
+    /// its reader waits for data and the round trip (measured with the connection's own pings) shows no
+    /// queue, so a long path gets about two to four times its bandwidth-delay product. Connections to a
+    /// loopback address keep <see cref="StreamWindowBytes"/>. Not used over QUIC, where libmsquic tunes stream windows inside the connection's
+    /// window. Default 64 KiB (fixed windows; 16 MiB lets a wide-area node's bulk streams grow to what
+    /// their paths need); a power of two from 64 KiB to 64 MiB, where a value up to
+    /// <see cref="StreamWindowBytes"/> keeps windows fixed.
+    /// </summary>
+    public int BulkStreamWindowMaxBytes { get; set; } = 64 << 10;
 
     /// <summary>Most concurrently open streams per connection. Default 2,048; 1–65,536.</summary>
     public int MaxStreamsPerConnection { get; set; } = 2048;
@@ -138,11 +159,17 @@ public sealed class TransportOptions
         Range(failures, nameof(MaxBatchBytes), MaxBatchBytes, 1024, 16 << 20);
         Range(failures, nameof(MaxFrameBytes), MaxFrameBytes, 4096, 16 << 20);
         Range(failures, nameof(MaxQueuedSendBytes), MaxQueuedSendBytes, Math.Max(4096, MaxFrameBytes), int.MaxValue);
-        if (StreamWindowBytes < (64 << 10) || StreamWindowBytes > (64 << 20) || !int.IsPow2(StreamWindowBytes))
+        if (StreamWindowBytes < (64 << 10) || StreamWindowBytes > MaxStreamWindowBytes || !int.IsPow2(StreamWindowBytes))
         {
             // libmsquic takes only powers of two for stream windows; one rule for every transport.
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"Transport:{nameof(StreamWindowBytes)} is {StreamWindowBytes}; allowed is a power of two from 65536 to 67108864."));
         }
+
+        if (BulkStreamWindowMaxBytes < (64 << 10) || BulkStreamWindowMaxBytes > MaxStreamWindowBytes || !int.IsPow2(BulkStreamWindowMaxBytes))
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Transport:{nameof(BulkStreamWindowMaxBytes)} is {BulkStreamWindowMaxBytes}; allowed is a power of two from 65536 to 67108864 (at most Transport:{nameof(StreamWindowBytes)}: fixed windows)."));
+        }
+
         Range(failures, nameof(MaxStreamsPerConnection), MaxStreamsPerConnection, 1, 65536);
         Range(failures, nameof(MaxConcurrentRequests), MaxConcurrentRequests, 1, 65536);
         Range(failures, nameof(HandshakeTimeout), HandshakeTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5));

@@ -138,7 +138,7 @@ public sealed class ConfigurationTypeTests : IDisposable
                         {
                             // A value that narrows another key's range (Placement:MaxReplicas below BaseReplicas) is reported on the key it put out of range.
                             Assert.True(
-                                problems.Any(p => p.Contains(key, StringComparison.Ordinal) || (p.Contains($"'{section}:", StringComparison.Ordinal) && p.Contains("it must be", StringComparison.Ordinal))),
+                                problems.Any(p => p.Contains(key, StringComparison.Ordinal) || (p.Contains($"{section}:", StringComparison.Ordinal) && p.Contains("it must be", StringComparison.Ordinal))),
                                 $"{key} = {value}: {string.Join(" | ", problems)}");
                             continue;
                         }

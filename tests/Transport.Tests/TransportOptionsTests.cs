@@ -13,6 +13,7 @@ public sealed class TransportOptionsTests
         Assert.Equal(TimeSpan.FromMilliseconds(10), options.BatchWindow);
         Assert.Equal(65536, options.MaxBatchBytes);
         Assert.Equal(65536, options.StreamWindowBytes);
+        Assert.Equal(64 << 10, options.BulkStreamWindowMaxBytes);
         Assert.Equal(["tcp://0.0.0.0:4001"], options.ListenAddresses);
     }
 
@@ -51,4 +52,22 @@ public sealed class TransportOptionsTests
         var failure = Assert.Single(options.Validate());
         Assert.Equal($"Transport:{key} is {value}; {allowed}.", failure);
     }
+
+    [Theory]
+    [InlineData(65536, 32768)]
+    [InlineData(65536, 100_000)]
+    [InlineData(65536, 128 << 20)]
+    public void Validate_BulkStreamWindowMaxOutOfRange_NamesKeyValueAndAllowed(int initial, int max)
+    {
+        var options = new TransportOptions { StreamWindowBytes = initial, BulkStreamWindowMaxBytes = max };
+        var failure = Assert.Single(options.Validate());
+        Assert.Equal($"Transport:BulkStreamWindowMaxBytes is {max}; allowed is a power of two from 65536 to 67108864 (at most Transport:StreamWindowBytes: fixed windows).", failure);
+    }
+
+    [Theory]
+    [InlineData(65536, 65536)]
+    [InlineData(262144, 131072)]
+    [InlineData(1 << 20, 64 << 20)]
+    public void Validate_BulkStreamWindowMaxInRange_IsValid(int initial, int max)
+        => Assert.Empty(new TransportOptions { StreamWindowBytes = initial, BulkStreamWindowMaxBytes = max }.Validate());
 }

@@ -36,13 +36,14 @@ public static class InMemoryNodeParts
     /// <param name="dhtHost">Join, maintenance and snapshot intervals; the daemon's defaults when null.</param>
     /// <param name="shardExchange">The <c>ShardExchange</c> section (quotas, replicas, placement, maintenance intervals); the daemon's defaults when null.</param>
     /// <param name="placement">Trust and placement settings; the daemon's defaults when null.</param>
-    /// <param name="streamWindowBytes">Each stream's receive window (<c>Transport:StreamWindowBytes</c>); the transport default when null.</param>
+    /// <param name="streamWindowBytes">Each stream's initial receive window (<c>Transport:StreamWindowBytes</c>); the transport default when null.</param>
+    /// <param name="bulkStreamWindowMaxBytes">The largest window a bulk stream grows to (<c>Transport:BulkStreamWindowMaxBytes</c>); the transport default when null.</param>
     /// <param name="configureTransport">Changes to the rest of the node's transport options (connection limits), applied last.</param>
     public static NodeParts Create(
         InMemoryNetwork network, NodeIdentityHolder identity, int seed, string? bootstrap, Action<InMemoryTransport> transportCreated,
         DhtOptions dht, IMeterFactory meterFactory, ILoggerFactory loggerFactory, TimeSpan? idleTimeout = null, DhtHostOptions? dhtHost = null,
         ShardExchangeOptions? shardExchange = null, Overlay.Placement.PlacementOptions? placement = null, int? streamWindowBytes = null,
-        Action<TransportOptions>? configureTransport = null)
+        int? bulkStreamWindowMaxBytes = null, Action<TransportOptions>? configureTransport = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(identity);
@@ -60,6 +61,11 @@ public static class InMemoryNodeParts
         if (streamWindowBytes is { } window)
         {
             transport.StreamWindowBytes = window;
+        }
+
+        if (bulkStreamWindowMaxBytes is { } max)
+        {
+            transport.BulkStreamWindowMaxBytes = max;
         }
 
         configureTransport?.Invoke(transport);

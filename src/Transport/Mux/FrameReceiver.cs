@@ -21,6 +21,7 @@ internal sealed class FrameReceiver
     private readonly bool _streamsBesideLink;
     private readonly TransportOptions _options;
     private readonly TimeProvider _time;
+    private readonly long _created;
     private long _lastReceive;
 
     /// <summary>
@@ -40,7 +41,7 @@ internal sealed class FrameReceiver
         _streamsBesideLink = streamsBesideLink;
         _options = options;
         _time = time;
-        _lastReceive = time.GetTimestamp();
+        _lastReceive = _created = time.GetTimestamp();
     }
 
     /// <summary>When the peer last sent anything, keep-alives included (the keep-alive's measure of silence).</summary>
@@ -57,7 +58,11 @@ internal sealed class FrameReceiver
             return true;
         }
 
-        Interlocked.Exchange(ref _lastReceive, _time.GetTimestamp());
+        if (Interlocked.Exchange(ref _lastReceive, _time.GetTimestamp()) == _created)
+        {
+            _connection.OnFirstFrame();
+        }
+
         var before = buffer.Length;
 
         // Answers to the requests in this read leave in one write when it has been served.
@@ -147,8 +152,7 @@ internal sealed class FrameReceiver
             case FrameType.StreamData:
                 return _streams.OnData(h, frame.Payload) || Violation();
             case FrameType.StreamWindow:
-                _streams.OnWindow(h, frame.Payload);
-                return true;
+                return _streams.OnWindow(h, frame.Payload) || Violation();
             case FrameType.StreamReset:
                 _streams.OnReset(h, frame.Payload);
                 return true;
@@ -156,6 +160,7 @@ internal sealed class FrameReceiver
                 MuxConnection.Observe(_writer.WriteAsync(new FrameHeader(FrameType.Pong, FrameFlags.None, h.Id, 0), default, urgent: true));
                 return true;
             case FrameType.Pong:
+                _connection.OnPong(h.Id);
                 return true;
             case FrameType.GoAway:
                 _streams.RefuseNew();

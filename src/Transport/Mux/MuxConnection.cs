@@ -32,6 +32,8 @@ internal sealed class MuxConnection : ITransportConnection
     private readonly MuxStreamTable _streams;
     private readonly ITimer _keepAlive;
     private int _active;
+    private int _bulkWindow;
+    private int _samplingStarted;
     private long _lastActivity;
     private int _closing;
     private int _tornDown;
@@ -51,6 +53,14 @@ internal sealed class MuxConnection : ITransportConnection
         _time = time;
         _logger = logger;
         _lastActivity = time.GetTimestamp();
+        _bulkWindow = Math.Max(options.StreamWindowBytes, InitialWindow);
+        RoundTrip = new RoundTripSampler(time);
+
+        // On loopback there is no path to fill: every delay a ping measures is the two processes'
+        // scheduling, which a larger window does not shorten but adds queued bulk bytes to, ahead of
+        // the connection's requests (docs/BENCHMARKS.md, "Bulk windows that grow"). QUIC tunes its own.
+        TunesBulkWindows = channel is null && options.BulkStreamWindowMaxBytes > options.StreamWindowBytes
+            && AddressScopes.Of(remoteAddress.Host) != AddressScope.Loopback;
         MaxStreamChunk = Math.Min(options.MaxFrameBytes, Math.Min(link.BulkFrameBytes, FrameHeader.BulkFrameBytes)) - FrameHeader.Size;
         _writer = new BatchingWriter(link, time, options.BatchWindow, options.MaxBatchBytes, options.MaxQueuedSendBytes, OnLinkFault);
         _inbound = new InboundServer(this, protocols, options, logger);
@@ -94,6 +104,25 @@ internal sealed class MuxConnection : ITransportConnection
 
     /// <summary>The options the connection runs with.</summary>
     internal TransportOptions Options => _options;
+
+    /// <summary>The connection's clock.</summary>
+    internal TimeProvider Time => _time;
+
+    /// <summary>The connection's round trip, from its own pings.</summary>
+    internal RoundTripSampler RoundTrip { get; }
+
+    /// <summary>
+    /// The receive window a new bulk stream starts with: <see cref="TransportOptions.StreamWindowBytes"/>,
+    /// or the largest window a bulk stream of this connection grew to (the path's bandwidth-delay
+    /// product does not change from one stream to the next).
+    /// </summary>
+    internal int BulkWindow => Volatile.Read(ref _bulkWindow);
+
+    /// <summary>
+    /// Whether bulk streams' windows grow: over TCP+TLS and in memory, to a peer that is not on
+    /// loopback, when <see cref="TransportOptions.BulkStreamWindowMaxBytes"/> exceeds the initial window.
+    /// </summary>
+    internal bool TunesBulkWindows { get; }
 
     public async ValueTask<TransportResponse> RequestAsync(ProtocolId protocol, ReadOnlyMemory<byte> request, MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default)
     {
@@ -221,6 +250,52 @@ internal sealed class MuxConnection : ITransportConnection
 
     internal void ForgetStream(MuxStream stream) => _streams.Forget(stream);
 
+    /// <summary>A bulk stream's receive window grew to <paramref name="window"/>: later bulk streams start there.</summary>
+    internal void BulkWindowGrew(int window)
+    {
+        var known = Volatile.Read(ref _bulkWindow);
+        while (window > known)
+        {
+            var seen = Interlocked.CompareExchange(ref _bulkWindow, window, known);
+            if (seen == known)
+            {
+                break;
+            }
+
+            known = seen;
+        }
+
+        TransportMetrics.BulkWindowGrew(window);
+    }
+
+    /// <summary>
+    /// The peer sent its first frame: where bulk windows are tuned, take the connection's first round-trip
+    /// samples now, while it is idle, rather than once bulk bytes queue ahead of the pings.
+    /// </summary>
+    internal void OnFirstFrame()
+    {
+        if (TunesBulkWindows && Interlocked.Exchange(ref _samplingStarted, 1) == 0)
+        {
+            // The first samples at once: a stream that starts with the connection grows a round trip later, not four.
+            while (Volatile.Read(ref _closing) == 0 && RoundTrip.TryStart(keepAlive: false, out var id))
+            {
+                Observe(_writer.WriteAsync(new FrameHeader(FrameType.Ping, FrameFlags.None, id, 0), default, urgent: true));
+            }
+        }
+    }
+
+    /// <summary>A Pong arrived: a sample when it answers a timed ping.</summary>
+    internal void OnPong(uint id) => RoundTrip.OnPong(id);
+
+    /// <summary>Sends a timed Ping when the round-trip sampler wants a sample, or has none sent after <paramref name="wantedAfter"/> (a timestamp).</summary>
+    internal void ProbeRoundTrip(long wantedAfter = long.MinValue)
+    {
+        if (Volatile.Read(ref _closing) == 0 && RoundTrip.TryStart(keepAlive: false, out var id, wantedAfter))
+        {
+            Observe(_writer.WriteAsync(new FrameHeader(FrameType.Ping, FrameFlags.None, id, 0), default, urgent: true));
+        }
+    }
+
     /// <summary>Resets stream <paramref name="id"/>, which this side never made (a refused open), at once.</summary>
     internal void SendReset(uint id, ProtocolRefusal reason)
     {
@@ -292,7 +367,9 @@ internal sealed class MuxConnection : ITransportConnection
         }
         else if (silence >= _options.KeepAliveInterval)
         {
-            Observe(_writer.WriteAsync(new FrameHeader(FrameType.Ping, FrameFlags.None, 0, 0), default, urgent: true));
+            // Timed when a round-trip sample is due, so keep-alives refresh the sampler too.
+            RoundTrip.TryStart(keepAlive: true, out var id);
+            Observe(_writer.WriteAsync(new FrameHeader(FrameType.Ping, FrameFlags.None, id, 0), default, urgent: true));
         }
     }
 

@@ -9,7 +9,9 @@ namespace Overlay.Transport.Mux;
 /// in-memory network). Each direction starts with <see cref="MuxConnection.InitialWindow"/> bytes of
 /// credit; each side then grants the peer the rest of its configured receive window
 /// (<see cref="TransportOptions.StreamWindowBytes"/>) at once, and refills it with a StreamWindow frame
-/// whenever the reader has consumed half of it. Data beyond the window is a protocol violation.
+/// whenever the reader has consumed half of it. A bulk stream's window may grow as it runs
+/// (<see cref="ReceiveWindowTuner"/>); the growth is granted at once. Data beyond the window, and credit
+/// beyond <see cref="TransportOptions.MaxStreamWindowBytes"/>, are protocol violations.
 /// </summary>
 internal sealed class MuxStream : TransportStream
 {
@@ -22,7 +24,8 @@ internal sealed class MuxStream : TransportStream
     private readonly MuxConnection _owner;
     private readonly object _lock = new();
     private readonly Pipe _inbound;
-    private readonly int _receiveWindow;
+    private readonly ReceiveWindowTuner? _tuner;
+    private int _receiveWindow;
     private long _sendCredit;
     private long _receiveAllowed;
     private long _received;
@@ -37,11 +40,13 @@ internal sealed class MuxStream : TransportStream
     /// <param name="protocol">The protocol the stream serves; its class picks the send queue.</param>
     /// <param name="id">The stream id.</param>
     /// <param name="receiveWindow">This side's receive window, at least <see cref="MuxConnection.InitialWindow"/>.</param>
-    public MuxStream(MuxConnection owner, ProtocolId protocol, uint id, int receiveWindow)
+    /// <param name="tuner">Grows the receive window (bulk streams); null for a fixed window.</param>
+    public MuxStream(MuxConnection owner, ProtocolId protocol, uint id, int receiveWindow, ReceiveWindowTuner? tuner = null)
         : base(protocol, id)
     {
         _owner = owner;
         FrameId = id;
+        _tuner = tuner;
         _receiveWindow = Math.Max(receiveWindow, MuxConnection.InitialWindow);
         _sendCredit = MuxConnection.InitialWindow;
         _receiveAllowed = _receiveWindow;
@@ -60,6 +65,18 @@ internal sealed class MuxStream : TransportStream
     /// </summary>
     public uint InitialGrant => (uint)(_receiveWindow - MuxConnection.InitialWindow);
 
+    /// <summary>This side's current receive window in bytes (tests).</summary>
+    internal int ReceiveWindow
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _receiveWindow;
+            }
+        }
+    }
+
     /// <inheritdoc/>
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -71,7 +88,18 @@ internal sealed class MuxStream : TransportStream
         ReadResult result;
         try
         {
-            result = await _inbound.Reader.ReadAsync(cancellationToken);
+            if (_tuner is null || !_inbound.Reader.TryRead(out result))
+            {
+                if (_tuner is not null)
+                {
+                    lock (_lock)
+                    {
+                        _tuner.ReaderWaiting();
+                    }
+                }
+
+                result = await _inbound.Reader.ReadAsync(cancellationToken);
+            }
         }
         catch (InvalidOperationException)
         {
@@ -244,17 +272,25 @@ internal sealed class MuxStream : TransportStream
         return true;
     }
 
-    internal void OnWindow(uint increment)
+    /// <summary>A StreamWindow from the peer. False when it would give more credit than any window may hold (the caller closes the connection).</summary>
+    internal bool OnWindow(uint increment)
     {
         TaskCompletionSource? waiter;
         lock (_lock)
         {
+            // A receiver's credit never exceeds its window, and no window exceeds the protocol's maximum.
+            if (_sendCredit + increment > TransportOptions.MaxStreamWindowBytes)
+            {
+                return false;
+            }
+
             _sendCredit += increment;
             waiter = _creditWaiter;
             _creditWaiter = null;
         }
 
         waiter?.TrySetResult();
+        return true;
     }
 
     /// <summary>The peer reset the stream or the connection died.</summary>
@@ -281,12 +317,22 @@ internal sealed class MuxStream : TransportStream
     private void Consumed(int n)
     {
         uint grant = 0;
+        var grown = 0;
         lock (_lock)
         {
             _consumedSinceGrant += n;
+            if (!_remoteEnded && _tuner is not null && _tuner.OnConsumed(n) is > 0 and var growth)
+            {
+                // The window grew: the growth goes to the peer at once, with what was consumed.
+                _receiveWindow += growth;
+                grown = _receiveWindow;
+                grant = (uint)(_consumedSinceGrant + growth);
+                _receiveAllowed += grant;
+                _consumedSinceGrant = 0;
+            }
 
             // Refill in halves of the window so a steady reader sends one update per half window.
-            if (!_remoteEnded && _consumedSinceGrant >= _receiveWindow / 2)
+            else if (!_remoteEnded && _consumedSinceGrant >= _receiveWindow / 2)
             {
                 grant = (uint)_consumedSinceGrant;
                 _receiveAllowed += grant;
@@ -297,6 +343,17 @@ internal sealed class MuxStream : TransportStream
         if (grant > 0)
         {
             _owner.SendWindowUpdate(FrameId, grant);
+        }
+
+        if (_tuner is not null)
+        {
+            if (grown > 0)
+            {
+                _owner.BulkWindowGrew(grown);
+            }
+
+            // The tuner needs the connection's round trip; the connection pings when a sample is due.
+            _owner.ProbeRoundTrip(_tuner.SampleWantedAfter);
         }
     }
 

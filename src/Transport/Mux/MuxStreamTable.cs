@@ -37,7 +37,7 @@ internal sealed class MuxStreamTable
                 throw new TransportException(TransportError.LimitExceeded, $"The connection already has {_streams.Count} open streams, the configured maximum.");
             }
 
-            stream = new MuxStream(_connection, protocol, _nextId, _options.StreamWindowBytes);
+            stream = Create(protocol, _nextId);
             _nextId += 2;
             _streams.Add(stream.FrameId, stream);
         }
@@ -52,6 +52,7 @@ internal sealed class MuxStreamTable
             await _connection.SendStreamFrameAsync(stream, FrameType.StreamWindow, FrameFlags.None, grant, cancellationToken);
         }
 
+        ProbeIfTuned(protocol);
         return stream;
     }
 
@@ -89,7 +90,7 @@ internal sealed class MuxStreamTable
             {
                 if (_streams.Count < _options.MaxStreamsPerConnection && !_refusing)
                 {
-                    stream = new MuxStream(_connection, protocol!, h.Id, _options.StreamWindowBytes);
+                    stream = Create(protocol!, h.Id);
                     _streams.Add(h.Id, stream);
                 }
             }
@@ -113,6 +114,7 @@ internal sealed class MuxStreamTable
             _connection.SendWindowUpdate(h.Id, stream.InitialGrant);
         }
 
+        ProbeIfTuned(protocol!);
         _ = _connection.Inbound.ServeStreamAsync(stream, handler!);
         return true;
     }
@@ -136,14 +138,32 @@ internal sealed class MuxStreamTable
         return true;
     }
 
-    public void OnWindow(FrameHeader h, ReadOnlySequence<byte> payload)
+    /// <summary>StreamWindow from the peer. False when the grant is out of range (the caller closes the connection).</summary>
+    public bool OnWindow(FrameHeader h, ReadOnlySequence<byte> payload)
     {
-        Span<byte> grant = stackalloc byte[4];
-        payload.CopyTo(grant);
-        if (TryGet(h.Id, out var stream))
+        Span<byte> bytes = stackalloc byte[4];
+        payload.CopyTo(bytes);
+        var increment = BinaryPrimitives.ReadUInt32BigEndian(bytes);
+        if (increment == 0)
         {
-            stream.OnWindow(BinaryPrimitives.ReadUInt32BigEndian(grant));
+            // A grant of nothing carries no meaning; only a broken or hostile peer sends one.
+            _connection.Dropped("window_zero");
+            return false;
         }
+
+        if (!TryGet(h.Id, out var stream))
+        {
+            // A grant racing the stream's end (this side finished and forgot it): harmless.
+            return true;
+        }
+
+        if (!stream.OnWindow(increment))
+        {
+            _connection.Dropped("window_overflow");
+            return false;
+        }
+
+        return true;
     }
 
     public void OnReset(FrameHeader h, ReadOnlySequence<byte> payload)
@@ -183,6 +203,33 @@ internal sealed class MuxStreamTable
         foreach (var s in streams)
         {
             s.Fail(failure);
+        }
+    }
+
+    /// <summary>
+    /// A stream of <paramref name="protocol"/> with id <paramref name="id"/>: a bulk one starts from the
+    /// connection's bulk window and grows where the connection tunes bulk windows; others keep
+    /// <see cref="TransportOptions.StreamWindowBytes"/>.
+    /// </summary>
+    private MuxStream Create(ProtocolId protocol, uint id)
+    {
+        if (!Tuned(protocol))
+        {
+            return new MuxStream(_connection, protocol, id, _options.StreamWindowBytes);
+        }
+
+        var window = _connection.BulkWindow;
+        return new MuxStream(_connection, protocol, id, window, new ReceiveWindowTuner(window, _options.BulkStreamWindowMaxBytes, _connection.RoundTrip, _connection.Time));
+    }
+
+    private bool Tuned(ProtocolId protocol) => protocol.Class == TrafficClass.Bulk && _connection.TunesBulkWindows;
+
+    /// <summary>A tuned stream needs the connection's round trip: ask for a sample now, before its bytes queue on the path.</summary>
+    private void ProbeIfTuned(ProtocolId protocol)
+    {
+        if (Tuned(protocol))
+        {
+            _connection.ProbeRoundTrip();
         }
     }
 

@@ -46,7 +46,7 @@ public static class FrameFuzzer
                     return true;
                 }
             }
-            else if (IsSemanticallyFatal(header, streamFrames))
+            else if (IsSemanticallyFatal(header, burst.Slice(FrameHeader.Size, header.PayloadLength), streamFrames))
             {
                 return true;
             }
@@ -58,9 +58,10 @@ public static class FrameFuzzer
     }
 
     /// <summary>A frame the decoder accepts but the connection must refuse: a stream the dialler may not open, or any stream frame where streams are not frames.</summary>
-    private static bool IsSemanticallyFatal(FrameHeader h, bool streamFrames) => h.Type switch
+    private static bool IsSemanticallyFatal(FrameHeader h, ReadOnlySpan<byte> payload, bool streamFrames) => h.Type switch
     {
         FrameType.StreamOpen => !streamFrames || (h.Id & 1) == 0 || h.PayloadLength != 0,
+        FrameType.StreamWindow => !streamFrames || BinaryPrimitives.ReadUInt32BigEndian(payload) == 0,
         FrameType.StreamData or FrameType.StreamWindow or FrameType.StreamReset => !streamFrames,
         _ => false,
     };
@@ -111,8 +112,9 @@ public static class FrameFuzzer
                 header = new FrameHeader(FrameType.Response, flags, id, payload.Length);
                 break;
             case 3:
+                // A grant in range for a stream that does not exist (a grant of 0 is fatal).
                 payload = new byte[4];
-                random.NextBytes(payload);
+                BinaryPrimitives.WriteUInt32BigEndian(payload, (uint)random.Next(1, int.MaxValue));
                 header = new FrameHeader(FrameType.StreamWindow, FrameFlags.None, id, 4);
                 break;
             case 4:
@@ -162,6 +164,11 @@ public static class FrameFuzzer
                 break;
             case 3:
                 BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(8), (uint)random.Next(1 << 21, int.MaxValue)); // oversized
+                break;
+            case 4 when random.Next(2) == 0:
+                // A grant of nothing.
+                bytes = new byte[FrameHeader.Size + 4];
+                new FrameHeader(FrameType.StreamWindow, FrameFlags.None, (uint)random.Next(1, 1000), 4).WriteTo(bytes);
                 break;
             case 4:
                 bytes[1] = (byte)FrameType.StreamWindow; // window update of the wrong size

@@ -19,8 +19,11 @@ public sealed class StreamFrameSizeTests
         const int total = 1 << 20;
         var net = new InMemoryNetwork(new VirtualTimeProvider(), 1, new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(1))), recordEvents: true);
         var ids = new Random(5);
-        var server = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols);
-        var client = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols);
+        // Fixed 64 KiB windows: the credit left after each frame is the subject, and a growing window
+        // (with the round-trip pings it sends) would change it.
+        var fixedWindows = new TransportOptions { BulkStreamWindowMaxBytes = 64 << 10 };
+        var server = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols, fixedWindows);
+        var client = net.CreateNode(PeerId.Random(ids), new TestHandler().Protocols, fixedWindows);
         var answer = new byte[40];
         net.Run(async () =>
         {
