@@ -8,7 +8,7 @@ internal static class ChurnCommand
 {
     public const string Usage = "usage: Overlay.Sim churn [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--hours 24] [--shape 0.59] [--scale-hours 2.5] [--no-churn] "
         + "[--droppers 0] [--sample-minutes 30] [--fetches 100] [--placement closest|trust] [--probe-seconds 2] [--audit-minutes 60] [--no-repair] [--seed 1] [--csv FILE] "
-        + "[--model A|B|C|D] [--camouflage 0.5] [--spies 0.25] [--place-per-sample 0] [--no-trust-exchange] --latency PATH";
+        + "[--model A|B|C|D] [--camouflage 0.5] [--spies 0.25] [--place-per-sample 0] [--no-trust-exchange] [--flat-evidence] --latency PATH";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -17,7 +17,7 @@ internal static class ChurnCommand
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
-            var flag = args[i] is "--no-churn" or "--no-repair" or "--no-trust-exchange";
+            var flag = args[i] is "--no-churn" or "--no-repair" or "--no-trust-exchange" or "--flat-evidence";
             var ok = args[i] switch
             {
                 "--nodes" => Int(value, 4, 1_000_000, n => s = s with { Nodes = n }),
@@ -38,6 +38,7 @@ internal static class ChurnCommand
                 "--no-churn" => Do(() => s = s with { Churn = false }),
                 "--no-repair" => Do(() => s = s with { Repair = false }),
                 "--no-trust-exchange" => Do(() => s = s with { TrustExchange = false }),
+                "--flat-evidence" => Do(() => s = s with { FlatEvidence = true }),
                 "--model" => Enum.TryParse<Overlay.Sim.Trust.ThreatModel>(value, out var model) && value is "A" or "B" or "C" or "D" && Do(() => s = s with { Model = model }),
                 "--camouflage" => Real(value, 0, 1, f => s = s with { Camouflage = f }),
                 "--spies" => Real(value, 0, 1, f => s = s with { SpyShare = f }),
@@ -87,10 +88,11 @@ internal static class ChurnCommand
 
         if (s.Model is { } model)
         {
-            output.WriteLine(Invariant($"threat model {model}: {100 * s.Droppers:F0} % malicious (camouflage {s.Camouflage}, spies {s.SpyShare}), rows signed every {s.RowEvery.TotalMinutes:F0} min; trust/1 {(s.TrustExchange ? "on" : "off")}"));
+            output.WriteLine(Invariant($"threat model {model}: {100 * s.Droppers:F0} % malicious (camouflage {s.Camouflage}, spies {s.SpyShare}), rows signed every {s.RowEvery.TotalMinutes:F0} min; trust/1 {(s.TrustExchange ? "on" : "off")}; evidence {(s.FlatEvidence ? "flat" : "weighed")}"));
             output.WriteLine(Invariant($"placed at samples, second half: {result.Measured.Holders} holders, {100 * result.PlacedOnMaliciousShare:F1} % on malicious nodes, {100.0 * result.Measured.OnDroppers / Math.Max(1, result.Measured.Holders):F1} % on those that drop; holdings on malicious nodes at the end {result.DropperHoldingsAtEnd} of {result.HoldingsAtEnd} ({100 * result.HeldOnMaliciousShare:F1} %)"));
         }
 
+        output.WriteLine(Invariant($"load at the end: the busiest holder lists {result.BusiestHolderAtEnd} holdings, {result.LoadConcentration:F2} times the mean of {(double)result.HoldingsAtEnd / s.Nodes:F1} per node"));
         output.WriteLine(Invariant($"availability of present owners' shards: min {100 * result.MinAvailability:F3} %, over all samples {100 * result.MeanAvailability:F3} %; fetched through the network: {result.Samples.Sum(x => x.FetchedOk)} of {result.Samples.Sum(x => x.Fetched)}"));
         output.WriteLine(Invariant($"placements: {result.PlacedByJoiners} by joining nodes, {result.FailedPlacements} failed"));
         output.WriteLine(Invariant($"repairs: {result.Repairs} ended, {result.NewHolders} new holders; {result.RepairBytesPerNodeHour:F0} shard bytes copied per node per hour; {result.NetworkBytesPerNodeHour:F0} bytes delivered per node per hour (all protocols)"));

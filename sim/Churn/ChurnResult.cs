@@ -50,6 +50,12 @@ internal sealed class ChurnResult(ChurnSettings settings)
     /// <summary>Every holding present owners' books list at the end.</summary>
     public int HoldingsAtEnd { get; set; }
 
+    /// <summary>The holdings of the node listed most often in present owners' books at the end.</summary>
+    public int BusiestHolderAtEnd { get; set; }
+
+    /// <summary>The busiest holder's holdings at the end over the mean per node (1 when every node holds as many).</summary>
+    public double LoadConcentration => HoldingsAtEnd == 0 ? 0 : (double)BusiestHolderAtEnd * settings.Nodes / HoldingsAtEnd;
+
     /// <summary>Holders chosen for the shards placed at samples in the second half of the run: all, on malicious nodes, on malicious nodes that drop.</summary>
     public (int Holders, int OnMalicious, int OnDroppers) Measured { get; set; }
 

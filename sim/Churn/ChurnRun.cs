@@ -36,6 +36,11 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
             Placement = s.Placement,
         };
         var placement = new Overlay.Placement.PlacementOptions { TrustExchangeEnabled = s.TrustExchange };
+        if (s.FlatEvidence)
+        {
+            (placement.RequestEvidenceWeight, placement.LostShardEvidenceWeight, placement.CheckPassedEvidenceWeight) = (1, 1, 1);
+        }
+
         using var whole = new WholeNodeNetwork(net, s.Nodes, DhtNetworkRun.DefaultOptions(preferLowLatency: true), new TransportOptions(), s.Seed, exchange, placement);
         var keys = new Random(s.Seed);
         whole.StartFirstBuildRest([.. Enumerable.Range(0, s.Nodes).Select(_ => NodeIdentity.FromRandom(keys))], TimeSpan.FromDays(1));
@@ -126,7 +131,7 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
 
             result.Trust = state.TrustOfDroppers();
             result.DropperHoldingsAtEnd = state.DropperHoldings();
-            result.HoldingsAtEnd = state.AllHoldings();
+            (result.HoldingsAtEnd, result.BusiestHolderAtEnd) = state.AllHoldings();
         }, TimeSpan.FromDays(1));
 
         result.Departures = state.Departures;

@@ -69,5 +69,12 @@ internal sealed record ChurnSettings
     /// <summary><c>Placement:TrustExchangeEnabled</c> of every node.</summary>
     public bool TrustExchange { get; init; } = true;
 
+    /// <summary>
+    /// Every node's local trust counts each exchange as one, whatever its protocol, checks that pass included
+    /// (<c>Placement:RequestEvidenceWeight</c>, <c>LostShardEvidenceWeight</c> and <c>CheckPassedEvidenceWeight</c> 1):
+    /// EigenTrust's plain count, for comparison with the weighed default.
+    /// </summary>
+    public bool FlatEvidence { get; init; }
+
     public int Seed { get; init; } = 1;
 }

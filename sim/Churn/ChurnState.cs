@@ -184,18 +184,23 @@ internal sealed class ChurnState
     }
 
     /// <summary>Every holding present owners' books list (to set <see cref="DropperHoldings"/> against).</summary>
-    public int AllHoldings()
+    public (int All, int Busiest) AllHoldings()
     {
+        var perHolder = new Dictionary<PeerId, int>();
         var count = 0;
         foreach (var (id, slot, generation) in Tracked)
         {
             if (OwnerPresent(slot, generation) && _whole.Nodes[slot].ShardExchange.Owner!.Status(id) is { } book)
             {
                 count += book.Holders.Count;
+                foreach (var holder in book.Holders)
+                {
+                    perHolder[holder.Peer] = perHolder.GetValueOrDefault(holder.Peer) + 1;
+                }
             }
         }
 
-        return count;
+        return (count, perHolder.Count == 0 ? 0 : perHolder.Values.Max());
     }
 
     public int RandomHonestSlot()

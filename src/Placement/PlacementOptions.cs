@@ -42,6 +42,28 @@ public sealed class PlacementOptions
     /// </summary>
     public TimeSpan LocalTrustHalfLife { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// Local-trust weight of a DHT or <c>trust/1</c> request answered, timed out or broken off, in stored shards
+    /// (a store acknowledged, a repair copy taken or a fetch served counts 1): such an answer costs a peer next to
+    /// nothing and says nothing of the data it keeps, so a peer cannot buy with DHT answers the trust it loses by
+    /// dropping shards. A wrong answer counts 1 whatever the protocol. Range 0..1; default 1/64 (0.015625).
+    /// </summary>
+    public double RequestEvidenceWeight { get; set; } = 1.0 / 64;
+
+    /// <summary>
+    /// Local-trust weight of a shard lost or lied about (an audit, probe or renewal answered "missing" or wrong,
+    /// a bad receipt, bad bytes served), unsatisfactory, in stored shards: a holder has local trust only while it
+    /// keeps more than <c>(w − 1) / w</c> of the shards it took, three in four at the default. Range 1..64; default 4.
+    /// </summary>
+    public double LostShardEvidenceWeight { get; set; } = 4;
+
+    /// <summary>
+    /// Local-trust weight of an audit, probe or renewal that passed, in stored shards: a check that passes shows
+    /// the holder doing what its receipt promised and earns nothing more by default, or a holder keeping some of
+    /// its shards would earn with every check of those (a probe every 2 s) whatever it lost. Range 0..1; default 0.
+    /// </summary>
+    public double CheckPassedEvidenceWeight { get; set; }
+
     /// <summary>Peers whose observations a node keeps; beyond it the one dealt with least recently is forgotten. Range 16..16777216; default 65536.</summary>
     public int MaxTrackedPeers { get; set; } = 65536;
 
@@ -227,6 +249,9 @@ public sealed class PlacementOptions
         Check(problems, nameof(ConvergenceTolerance), ConvergenceTolerance, 1e-9, 0.1);
         Check(problems, nameof(MaxIterations), MaxIterations, 1, 1000);
         Check(problems, nameof(LocalTrustHalfLife), LocalTrustHalfLife, TimeSpan.FromMinutes(1), TimeSpan.FromDays(365));
+        Check(problems, nameof(RequestEvidenceWeight), RequestEvidenceWeight, 0, 1);
+        Check(problems, nameof(LostShardEvidenceWeight), LostShardEvidenceWeight, 1, 64);
+        Check(problems, nameof(CheckPassedEvidenceWeight), CheckPassedEvidenceWeight, 0, 1);
         Check(problems, nameof(MaxTrackedPeers), MaxTrackedPeers, 16, 1 << 24);
         Check(problems, nameof(MaxRecordEntries), MaxRecordEntries, 1, 4096);
         Check(problems, nameof(MaxRecordAge), MaxRecordAge, TimeSpan.FromMinutes(10), TimeSpan.FromDays(30));

@@ -9,9 +9,11 @@ namespace Overlay.Dht.Tests;
 /// served over <c>trust/1</c>; honest owners keep placing shards, and probes, audits and repair run as in the daemon.
 /// Each model is run with trust-weighted placement and with the closest-id placement (the defence off) on the same
 /// seed: with trust, the holdings owners' books list on malicious nodes at the end (after repair has chosen new
-/// holders for what droppers lost) must stay well below closest placement's. Models C (camouflage) and D (spies) are
-/// not among them: at this size, with repairs that pass over the holders just caught, trust placement does not beat
-/// closest placement there by that margin (docs/PLACEMENT.md, "Threat models on whole nodes").
+/// holders for what droppers lost) must stay well below closest placement's. Model C (camouflage) is run a third
+/// time with local trust counting every exchange as one (<see cref="ChurnSettings.FlatEvidence"/>), which must not
+/// meet that bar: what keeps the camouflaged collective off is local trust weighing shard evidence above DHT answers.
+/// Model D (spies) is not asserted: the spies keep their shards and vouch for the others, and at this size trust
+/// placement's margin over closest placement there is too thin to assert (docs/PLACEMENT.md, "Threat models on whole nodes").
 /// </summary>
 public class ThreatModelRunTests(ITestOutputHelper output)
 {
@@ -47,6 +49,26 @@ public class ThreatModelRunTests(ITestOutputHelper output)
         Assert.True(
             trust.HeldOnMaliciousShare < closest.HeldOnMaliciousShare * 0.75,
             $"trust: {trust.HeldOnMaliciousShare:P1} of the holdings on malicious nodes against {closest.HeldOnMaliciousShare:P1} with closest");
+    }
+
+    [Fact]
+    public void ThreatModelC_OnWholeNodes_WeighedEvidenceKeepsTheCamouflagedCollectiveBelowClosestPlacement_FlatCountsDoNot()
+    {
+        // Members keep half their shards and answer the DHT well. Counted one exchange one vote, what they keep and
+        // every DHT answer earn them as much local trust as honest holders; weighed, a lost shard costs four stores
+        // and a DHT answer a 64th of one.
+        var closest = Run(Small with { Model = ThreatModel.C, Placement = "closest" });
+        var trust = Run(Small with { Model = ThreatModel.C, Placement = "trust" });
+        var flat = Run(Small with { Model = ThreatModel.C, Placement = "trust", FlatEvidence = true });
+
+        Assert.True(trust.HoldingsAtEnd > 0 && closest.HoldingsAtEnd > 0 && flat.HoldingsAtEnd > 0);
+        var report = $"holdings on malicious nodes: trust {trust.HeldOnMaliciousShare:P1}, flat {flat.HeldOnMaliciousShare:P1}, closest {closest.HeldOnMaliciousShare:P1}; " +
+            $"placed on them: trust {trust.PlacedOnMaliciousShare:P1}, flat {flat.PlacedOnMaliciousShare:P1}, closest {closest.PlacedOnMaliciousShare:P1}";
+        output.WriteLine(report);
+        Assert.True(trust.HeldOnMaliciousShare < closest.HeldOnMaliciousShare * 0.75, report);
+        Assert.True(trust.PlacedOnMaliciousShare < closest.PlacedOnMaliciousShare, report);
+        // The defence off: flat counts leave the collective as many holdings as closest placement does, or more.
+        Assert.False(flat.HeldOnMaliciousShare < closest.HeldOnMaliciousShare * 0.75, report);
     }
 
     private ChurnResult Run(ChurnSettings settings) => ChurnRuns.Run(settings, output);

@@ -13,6 +13,9 @@ public sealed class PlacementOptionsTests
     [InlineData("MaxIterations", "'Placement:MaxIterations' is 0; it must be between 1 and 1000.")]
     [InlineData("LocalTrustHalfLife", "'Placement:LocalTrustHalfLife' is 00:00:00; it must be between 00:01:00 and 365.00:00:00.")]
     [InlineData("NewcomerShare", "'Placement:NewcomerShare' is NaN; it must be between 0 and 0.5.")]
+    [InlineData("RequestEvidenceWeight", "'Placement:RequestEvidenceWeight' is -0.5; it must be between 0 and 1.")]
+    [InlineData("LostShardEvidenceWeight", "'Placement:LostShardEvidenceWeight' is 0.5; it must be between 1 and 64.")]
+    [InlineData("CheckPassedEvidenceWeight", "'Placement:CheckPassedEvidenceWeight' is Infinity; it must be between 0 and 1.")]
     [InlineData("BaseReplicas", "'Placement:BaseReplicas' is 30; it must be between 1 and 20 (Placement:MaxReplicas).")]
     [InlineData("CapacityReferenceBytes", "'Placement:CapacityReferenceBytes' is 5; it must be between 1048576 and 1125899906842624.")]
     public void Validate_BadValue_NamesKeyValueAndAllowed(string key, string expected)
@@ -25,6 +28,9 @@ public sealed class PlacementOptionsTests
             case "MaxIterations": options.MaxIterations = 0; break;
             case "LocalTrustHalfLife": options.LocalTrustHalfLife = TimeSpan.Zero; break;
             case "NewcomerShare": options.NewcomerShare = double.NaN; break;
+            case "RequestEvidenceWeight": options.RequestEvidenceWeight = -0.5; break;
+            case "LostShardEvidenceWeight": options.LostShardEvidenceWeight = 0.5; break;
+            case "CheckPassedEvidenceWeight": options.CheckPassedEvidenceWeight = double.PositiveInfinity; break;
             case "BaseReplicas": options.BaseReplicas = 30; break;
             case "CapacityReferenceBytes": options.CapacityReferenceBytes = 5; break;
         }

@@ -8,7 +8,7 @@ namespace Overlay.Node.Cli;
 public sealed class StatusCommand : ICliCommand
 {
     public CommandSpec Spec { get; } = Specs.Of(
-        "status", "Summarise the running node: PeerId, uptime, addresses, peers, records, shards and bytes stored, trust, repairs of its own shards, reachability, clock skew, routing table, the metrics endpoint; with ID, the health of stored content.",
+        "status", "Summarise the running node: PeerId, uptime, addresses, peers, records, shards and bytes stored, trust, peers' capacity records, repairs of its own shards, reachability, clock skew, routing table, the metrics endpoint; with ID, the health of stored content.",
         "overlay status [ID] [--json] [--data-dir DIR]", ["--data-dir"], flags: ["--json"], maxPositionals: 1);
 
     public Task<int> RunAsync(ParsedArguments args, CliContext context, CancellationToken cancellationToken) => args.Positionals.Count == 0
@@ -62,6 +62,10 @@ public sealed class StatusCommand : ICliCommand
         {
             text.Append("Trust       not running (starting or stopping)\n");
         }
+
+        var trust = reply["trust"] as JsonObject;
+        text.Append(CultureInfo.InvariantCulture,
+            $"Capacity    {Text(trust?["capacityRecordsHeld"])} peers' capacity records held; since start {Text(trust?["capacityRecordsAccepted"])} accepted, {Text(trust?["capacityRecordsRefused"])} refused\n");
 
         var peers = reply["forPeers"] as JsonObject;
         text.Append(CultureInfo.InvariantCulture,

@@ -8,10 +8,11 @@ namespace Overlay.Node.Trust;
 
 /// <summary>
 /// The node's end of the interaction seam: turns every exchange a protocol reports into local-trust evidence
-/// (<see cref="LocalTrustLedger"/>) and a measured success rate (<see cref="PeerPerformance"/>). An exchange
-/// that succeeded is satisfactory; one that timed out, broke off or was answered wrongly or with a lie is
-/// not. A typed refusal (rate, quota, size) is not misbehaviour: it costs no trust and counts only against
-/// the success rate, and so the peer's placement weight (docs/PLACEMENT.md, "Local trust"). Whether the peer
+/// (<see cref="LocalTrustLedger"/>), weighed by <see cref="TrustEvidence"/> so a shard kept or lost counts far
+/// above a DHT answer, and a measured success rate (<see cref="PeerPerformance"/>). An exchange that succeeded
+/// is satisfactory; one that timed out, broke off or was answered wrongly or with a lie is not. A typed
+/// refusal (rate, quota, size) is not misbehaviour: it costs no trust and counts only against the success
+/// rate, and so the peer's placement weight (docs/PLACEMENT.md, "Local trust"). Whether the peer
 /// answered at all feeds its uptime; a store it acknowledged comes off its capacity claim, and a store it
 /// refused voids the claim until its next record (<see cref="CapacityBook"/>).
 /// </summary>
@@ -20,10 +21,13 @@ public sealed class TrustObservations : IInteractionObserver
     private readonly PeerId _self;
     private readonly TimeProvider _time;
     private readonly TrustMetrics _metrics;
+    private readonly TrustEvidence _evidence;
 
-    /// <summary>Observations of node <paramref name="self"/>'s peers, stamped on <paramref name="time"/>.</summary>
-    public TrustObservations(PeerId self, LocalTrustLedger ledger, PeerPerformance performance, CapacityBook capacity, TimeProvider time, TrustMetrics metrics)
+    /// <summary>Observations of node <paramref name="self"/>'s peers, stamped on <paramref name="time"/>, weighed by <paramref name="evidence"/> (<see cref="TrustEvidence.Default"/> when null).</summary>
+    public TrustObservations(
+        PeerId self, LocalTrustLedger ledger, PeerPerformance performance, CapacityBook capacity, TimeProvider time, TrustMetrics metrics, TrustEvidence? evidence = null)
     {
+        _evidence = evidence ?? TrustEvidence.Default;
         ArgumentNullException.ThrowIfNull(capacity);
         Capacity = capacity;
         ArgumentNullException.ThrowIfNull(ledger);
@@ -37,7 +41,7 @@ public sealed class TrustObservations : IInteractionObserver
         _metrics = metrics;
     }
 
-    /// <summary>Local trust: satisfactory minus unsatisfactory exchanges, decayed.</summary>
+    /// <summary>Local trust: weighed satisfactory minus unsatisfactory exchanges, decayed.</summary>
     public LocalTrustLedger Ledger { get; }
 
     /// <summary>Measured success rates, refusals counted as failures, and uptime.</summary>
@@ -56,9 +60,9 @@ public sealed class TrustObservations : IInteractionObserver
 
         var now = _time.GetUtcNow();
         var succeeded = outcome.Result == InteractionResult.Succeeded;
-        if (outcome.Result != InteractionResult.Refused)
+        if (_evidence.TryWeigh(outcome, out var satisfactory, out var weight))
         {
-            Ledger.Record(outcome.Peer, succeeded, now);
+            Ledger.Record(outcome.Peer, satisfactory, now, weight);
         }
 
         Performance.Record(outcome.Peer, succeeded, now);

@@ -65,7 +65,8 @@ public sealed class TrustService : INodePart
         Metrics = new TrustMetrics(meter, () => ledger.Count, () => Volatile.Read(ref _current).Run.Iterations);
         CapacityMetrics = new CapacityMetrics(meter);
         Observations = new TrustObservations(
-            self, ledger, new PeerPerformance(self, options, time), new CapacityBook(options, CapacityMetrics, checkRecordSignatures), time, Metrics);
+            self, ledger, new PeerPerformance(self, options, time), new CapacityBook(options, CapacityMetrics, checkRecordSignatures), time, Metrics,
+            TrustEvidence.From(options));
         Records = new TrustRecordCollection(self, options, _preTrusted, PlacementMetrics, checkRecordSignatures);
         ExchangeMetrics = new TrustExchangeMetrics(meter);
     }
