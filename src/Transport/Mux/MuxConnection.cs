@@ -54,13 +54,15 @@ internal sealed class MuxConnection : ITransportConnection
         _logger = logger;
         _lastActivity = time.GetTimestamp();
         _bulkWindow = Math.Max(options.StreamWindowBytes, InitialWindow);
-        RoundTrip = new RoundTripSampler(time);
 
         // On loopback there is no path to fill: every delay a ping measures is the two processes'
         // scheduling, which a larger window does not shorten but adds queued bulk bytes to, ahead of
         // the connection's requests (docs/BENCHMARKS.md, "Bulk windows that grow"). QUIC tunes its own.
         TunesBulkWindows = channel is null && options.BulkStreamWindowMaxBytes > options.StreamWindowBytes
             && AddressScopes.Of(remoteAddress.Host) != AddressScope.Loopback;
+
+        // Only a connection that tunes bulk windows reads round trips, so only it keeps a sampler and times pings.
+        RoundTrip = TunesBulkWindows ? new RoundTripSampler(time) : null;
         MaxStreamChunk = Math.Min(options.MaxFrameBytes, Math.Min(link.BulkFrameBytes, FrameHeader.BulkFrameBytes)) - FrameHeader.Size;
         _writer = new BatchingWriter(link, time, options.BatchWindow, options.MaxBatchBytes, options.MaxQueuedSendBytes, OnLinkFault);
         _inbound = new InboundServer(this, protocols, options, logger);
@@ -108,8 +110,8 @@ internal sealed class MuxConnection : ITransportConnection
     /// <summary>The connection's clock.</summary>
     internal TimeProvider Time => _time;
 
-    /// <summary>The connection's round trip, from its own pings.</summary>
-    internal RoundTripSampler RoundTrip { get; }
+    /// <summary>The connection's round trip, from its own pings; null where bulk windows are not tuned.</summary>
+    internal RoundTripSampler? RoundTrip { get; }
 
     /// <summary>
     /// The receive window a new bulk stream starts with: <see cref="TransportOptions.StreamWindowBytes"/>,
@@ -274,7 +276,7 @@ internal sealed class MuxConnection : ITransportConnection
     /// </summary>
     internal void OnFirstFrame()
     {
-        if (TunesBulkWindows && Interlocked.Exchange(ref _samplingStarted, 1) == 0)
+        if (RoundTrip is not null && Interlocked.Exchange(ref _samplingStarted, 1) == 0)
         {
             // The first samples at once: a stream that starts with the connection grows a round trip later, not four.
             while (Volatile.Read(ref _closing) == 0 && RoundTrip.TryStart(keepAlive: false, out var id))
@@ -285,12 +287,12 @@ internal sealed class MuxConnection : ITransportConnection
     }
 
     /// <summary>A Pong arrived: a sample when it answers a timed ping.</summary>
-    internal void OnPong(uint id) => RoundTrip.OnPong(id);
+    internal void OnPong(uint id) => RoundTrip?.OnPong(id);
 
     /// <summary>Sends a timed Ping when the round-trip sampler wants a sample, or has none sent after <paramref name="wantedAfter"/> (a timestamp).</summary>
     internal void ProbeRoundTrip(long wantedAfter = long.MinValue)
     {
-        if (Volatile.Read(ref _closing) == 0 && RoundTrip.TryStart(keepAlive: false, out var id, wantedAfter))
+        if (Volatile.Read(ref _closing) == 0 && RoundTrip is not null && RoundTrip.TryStart(keepAlive: false, out var id, wantedAfter))
         {
             Observe(_writer.WriteAsync(new FrameHeader(FrameType.Ping, FrameFlags.None, id, 0), default, urgent: true));
         }
@@ -368,7 +370,8 @@ internal sealed class MuxConnection : ITransportConnection
         else if (silence >= _options.KeepAliveInterval)
         {
             // Timed when a round-trip sample is due, so keep-alives refresh the sampler too.
-            RoundTrip.TryStart(keepAlive: true, out var id);
+            var id = 0u;
+            RoundTrip?.TryStart(keepAlive: true, out id);
             Observe(_writer.WriteAsync(new FrameHeader(FrameType.Ping, FrameFlags.None, id, 0), default, urgent: true));
         }
     }

@@ -90,10 +90,10 @@ public sealed class BulkWindowTuningTests
         {
             var listener = await server.ListenAsync(server.Host);
             await using var connection = (MuxConnection)await client.DialAsync(listener.LocalAddress);
-            Assert.Equal(TimeSpan.Zero, connection.RoundTrip.MinRtt);
+            Assert.Equal(TimeSpan.Zero, connection.RoundTrip!.MinRtt);
             await SendAsync(connection, TestProtocols.Bulk, 1 << 20);
             await Task.Delay(TimeSpan.FromSeconds(1), net.Clock);
-            Assert.Equal(TimeSpan.FromMilliseconds(60), connection.RoundTrip.MinRtt);
+            Assert.Equal(TimeSpan.FromMilliseconds(60), connection.RoundTrip!.MinRtt);
         });
     }
 

@@ -36,6 +36,6 @@ public sealed class LoopbackWindowTests
         }
 
         Assert.Equal(64 * 1024, ((MuxStream)stream).ReceiveWindow);
-        Assert.Equal(0, connection.RoundTrip.Samples);
+        Assert.Equal(0, connection.RoundTrip?.Samples ?? 0);
     }
 }
