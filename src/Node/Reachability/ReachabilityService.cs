@@ -58,13 +58,8 @@ public sealed class ReachabilityService(
         try
         {
             // The first check as soon as the node has joined (or after one interval, for a node others join).
-            using (var first = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
-            {
-                await Task.WhenAny(dht.WhenJoined, Task.Delay(interval, time, first.Token)).ConfigureAwait(true);
-#pragma warning disable CA1849 // Cancel, not CancelAsync: the callbacks stay on the node's context (the simulator's scheduler).
-                first.Cancel();
-#pragma warning restore CA1849
-            }
+            // Not Task.WhenAny: its continuation can run on the thread pool, outside a simulator's scheduler.
+            await Waits.CompletesWithinAsync(dht.WhenJoined, interval, time, stoppingToken).ConfigureAwait(true);
 
             while (!stoppingToken.IsCancellationRequested)
             {

@@ -22,6 +22,7 @@ public sealed class InMemoryNetwork
     private readonly List<InMemoryTransport> _nodes = [];
     private readonly Dictionary<(int From, int To), LinkProfile> _overrides = [];
     private readonly List<string>? _events;
+    private readonly bool _failOnForeignPosts;
     private Dictionary<int, int>? _partitionGroup;
 
     /// <summary>Creates a network.</summary>
@@ -30,8 +31,13 @@ public sealed class InMemoryNetwork
     /// <param name="latency">Link model; default: instant links.</param>
     /// <param name="recordEvents">Keep an <see cref="EventLog"/> of every delivery (tests of determinism).</param>
     /// <param name="digestEvents">Keep a <see cref="Digest"/> of every delivery (to compare runs in different processes).</param>
-    public InMemoryNetwork(VirtualTimeProvider clock, int seed, ILatencyModel? latency = null, bool recordEvents = false, bool digestEvents = false)
+    /// <param name="failOnForeignPosts">
+    /// <see cref="Run"/> fails when a continuation came back to the scheduler from another thread while it ran
+    /// (<see cref="DeterministicScheduler.ForeignPosts"/>): the run would not be reproducible.
+    /// </param>
+    public InMemoryNetwork(VirtualTimeProvider clock, int seed, ILatencyModel? latency = null, bool recordEvents = false, bool digestEvents = false, bool failOnForeignPosts = false)
     {
+        _failOnForeignPosts = failOnForeignPosts;
         Clock = clock;
         Random = new Random(seed);
         _latency = latency ?? new UniformLatencyModel(LinkProfile.Instant);
@@ -102,7 +108,9 @@ public sealed class InMemoryNetwork
     /// <summary>
     /// Runs <paramref name="body"/> on the scheduler, advancing virtual time to the next timer
     /// whenever nothing is runnable, until the body completes. Fails with <see cref="TimeoutException"/>
-    /// after <paramref name="wallClockLimit"/> (default 30 s) of real time, so a bug fails fast.
+    /// after <paramref name="wallClockLimit"/> (default 30 s) of real time, so a bug fails fast; with
+    /// <c>failOnForeignPosts</c>, fails with <see cref="InvalidOperationException"/> after a body that
+    /// completed if a continuation came back from another thread meanwhile.
     /// </summary>
     public void Run(Func<Task> body, TimeSpan? wallClockLimit = null)
     {
@@ -111,6 +119,7 @@ public sealed class InMemoryNetwork
         var previous = SynchronizationContext.Current;
         SynchronizationContext.SetSynchronizationContext(Scheduler);
         Scheduler.Pump();
+        var foreignBefore = Scheduler.ForeignPosts;
         try
         {
             var sw = Stopwatch.StartNew();
@@ -139,6 +148,12 @@ public sealed class InMemoryNetwork
 
             Scheduler.RunPending();
             task.GetAwaiter().GetResult();
+            var foreign = Scheduler.ForeignPosts - foreignBefore;
+            if (_failOnForeignPosts && foreign != 0)
+            {
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                    $"{foreign} continuation(s) came back to the scheduler from another thread during the run (an await on the thread pool: Task.WhenAny, Task.WaitAsync, SemaphoreSlim.WaitAsync with a token); the run is not reproducible."));
+            }
         }
         finally
         {

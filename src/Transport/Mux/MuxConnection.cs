@@ -198,7 +198,7 @@ internal sealed class MuxConnection : ITransportConnection
         {
             // Tell the peer, let queued frames leave, then end the link; bounded by the handshake timeout.
             await _writer.WriteAsync(new FrameHeader(FrameType.GoAway, FrameFlags.None, 0, 0), default, urgent: true, cancellationToken);
-            if (await Waits.CompletesWithinAsync(_writer.FlushAsync(), _options.HandshakeTimeout, _time))
+            if (await Waits.CompletesWithinAsync(_writer.FlushAsync(), _options.HandshakeTimeout, _time, CancellationToken.None))
             {
                 await _link.ShutdownAsync();
             }
@@ -401,7 +401,7 @@ internal sealed class MuxConnection : ITransportConnection
     {
         try
         {
-            if (await Waits.CompletesWithinAsync(_writer.FlushAsync(), _options.HandshakeTimeout, _time))
+            if (await Waits.CompletesWithinAsync(_writer.FlushAsync(), _options.HandshakeTimeout, _time, CancellationToken.None))
             {
                 await _link.ShutdownAsync();
             }

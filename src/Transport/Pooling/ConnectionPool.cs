@@ -136,7 +136,7 @@ public sealed class ConnectionPool : IAsyncDisposable
         }
 
         // Everyone waiting for this peer sees the same connection or the same failure.
-        var result = await Mux.Waits.WaitAsync(dial, cancellationToken);
+        var result = await Waits.WaitAsync(dial, cancellationToken);
         lock (_lock)
         {
             if (_byPeer.TryGetValue(peer, out var entry))

@@ -23,7 +23,7 @@ internal sealed class WholeNodeTestNetwork : IDisposable
         ILatencyModel? latency = null, Func<int, Overlay.Placement.PlacementOptions>? placement = null, Func<int, Action<Overlay.Transport.TransportOptions>?>? transportOf = null)
     {
         Clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        Net = new InMemoryNetwork(Clock, seed, latency ?? new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(10))), recordEvents: true);
+        Net = new InMemoryNetwork(Clock, seed, latency ?? new UniformLatencyModel(new LinkProfile(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(10))), recordEvents: true, failOnForeignPosts: true);
         Nodes = new OverlayNode[count];
         Identities = new NodeIdentityHolder[count];
         Transports = new InMemoryTransport[count];

@@ -1,4 +1,4 @@
-namespace Overlay.Transport.Mux;
+namespace Overlay.Transport;
 
 /// <summary>
 /// Waiting helpers that stay on the caller's <see cref="SynchronizationContext"/>. Combinators
@@ -7,11 +7,16 @@ namespace Overlay.Transport.Mux;
 /// scheduler that hop would race the clock and make a simulated run irreproducible. Plain
 /// <c>await</c>s post back to the captured context instead, so these helpers use only those.
 /// </summary>
-internal static class Waits
+public static class Waits
 {
-    /// <summary>True when <paramref name="task"/> finished (in any state) before <paramref name="timeout"/> passed on <paramref name="time"/>.</summary>
-    public static async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout, TimeProvider time)
+    /// <summary>
+    /// True when <paramref name="task"/> finished (in any state) before <paramref name="timeout"/> passed on
+    /// <paramref name="time"/>; cancelled when <paramref name="cancellationToken"/> fires first.
+    /// </summary>
+    public static async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(time);
         if (task.IsCompleted)
         {
             return true;
@@ -19,6 +24,7 @@ internal static class Waits
 
         var gate = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var timer = time.CreateTimer(static s => ((TaskCompletionSource<bool>)s!).TrySetResult(false), gate, timeout, Timeout.InfiniteTimeSpan);
+        using var registration = cancellationToken.Register(static (s, ct) => ((TaskCompletionSource<bool>)s!).TrySetCanceled(ct), gate);
         _ = RelayAsync(task, gate);
         return await gate.Task;
     }
@@ -26,6 +32,7 @@ internal static class Waits
     /// <summary>Awaits <paramref name="completion"/>, cancelling it when <paramref name="cancellationToken"/> fires.</summary>
     public static async Task WaitAsync(TaskCompletionSource completion, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(completion);
         using var registration = cancellationToken.Register(static (s, ct) => ((TaskCompletionSource)s!).TrySetCanceled(ct), completion);
         await completion.Task;
     }
@@ -33,6 +40,7 @@ internal static class Waits
     /// <summary>Awaits <paramref name="task"/> or the cancellation of <paramref name="cancellationToken"/>, whichever comes first.</summary>
     public static async Task<T> WaitAsync<T>(Task<T> task, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(task);
         if (!cancellationToken.CanBeCanceled || task.IsCompleted)
         {
             return await task;
