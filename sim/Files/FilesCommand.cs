@@ -5,7 +5,7 @@ namespace Overlay.Sim.Files;
 /// <summary><c>Overlay.Sim files</c>: parses the arguments of <see cref="FilesRun"/>.</summary>
 internal static class FilesCommand
 {
-    public const string Usage = "usage: Overlay.Sim files [--nodes 1000] [--sizes 1,100 (MiB; 0.25 for 256 KiB)] [--code 10+4] [--chunk-kib 4096] [--parallel-shards 16] [--stream-window-kib 64] [--stream-window-max-kib 64 (bulk streams grow to it, e.g. 16384; = --stream-window-kib: fixed)] [--link-mbps 100 (per connection, each way; 0 unlimited)] [--seed 1] [--event-digest] --latency PATH";
+    public const string Usage = "usage: Overlay.Sim files [--nodes 1000] [--sizes 1,100 (MiB; 0.25 for 256 KiB)] [--code 10+4] [--chunk-kib 10240] [--parallel-shards 16] [--stream-window-kib 64] [--stream-window-max-kib 16384 (bulk streams grow to it; = --stream-window-kib: fixed)] [--link-mbps 100 (per connection, each way; 0 unlimited)] [--seed 1] [--event-digest] --latency PATH";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {

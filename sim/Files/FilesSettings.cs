@@ -17,8 +17,8 @@ internal sealed record FilesSettings
     /// <summary>Parity shards per stripe (m): as many holders of every stripe are killed before the second fetch.</summary>
     public int ParityShards { get; init; } = 4;
 
-    /// <summary>Bytes per stripe (the daemon's default, 4 MiB).</summary>
-    public int ChunkBytes { get; init; } = 4 << 20;
+    /// <summary>Bytes per stripe (the daemon's <c>Files:ChunkBytes</c>).</summary>
+    public int ChunkBytes { get; init; } = new Overlay.Node.Configuration.FilesOptions().ChunkBytes;
 
     /// <summary>Shard transfers at once (the daemon's <c>Files:ParallelShards</c>).</summary>
     public int ParallelShards { get; init; } = new Overlay.Node.Configuration.FilesOptions().ParallelShards;

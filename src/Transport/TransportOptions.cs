@@ -95,11 +95,10 @@ public sealed class TransportOptions
     /// its reader waits for data and the round trip (measured with the connection's own pings) shows no
     /// queue, so a long path gets about two to four times its bandwidth-delay product. Connections to a
     /// loopback address keep <see cref="StreamWindowBytes"/>. Not used over QUIC, where libmsquic tunes stream windows inside the connection's
-    /// window. Default 64 KiB (fixed windows; 16 MiB lets a wide-area node's bulk streams grow to what
-    /// their paths need); a power of two from 64 KiB to 64 MiB, where a value up to
-    /// <see cref="StreamWindowBytes"/> keeps windows fixed.
+    /// window. Default 16 MiB (a 100 Mbit/s path of 300 ms round trip needs about 4 MiB); a power of two
+    /// from 64 KiB to 64 MiB, where a value up to <see cref="StreamWindowBytes"/> keeps windows fixed.
     /// </summary>
-    public int BulkStreamWindowMaxBytes { get; set; } = 64 << 10;
+    public int BulkStreamWindowMaxBytes { get; set; } = 16 << 20;
 
     /// <summary>Most concurrently open streams per connection. Default 2,048; 1–65,536.</summary>
     public int MaxStreamsPerConnection { get; set; } = 2048;

@@ -13,7 +13,7 @@ public sealed class TransportOptionsTests
         Assert.Equal(TimeSpan.FromMilliseconds(10), options.BatchWindow);
         Assert.Equal(65536, options.MaxBatchBytes);
         Assert.Equal(65536, options.StreamWindowBytes);
-        Assert.Equal(64 << 10, options.BulkStreamWindowMaxBytes);
+        Assert.Equal(16 << 20, options.BulkStreamWindowMaxBytes);
         Assert.Equal(["tcp://0.0.0.0:4001"], options.ListenAddresses);
     }
 

@@ -21,7 +21,6 @@ internal sealed class FrameReceiver
     private readonly bool _streamsBesideLink;
     private readonly TransportOptions _options;
     private readonly TimeProvider _time;
-    private readonly long _created;
     private long _lastReceive;
 
     /// <summary>
@@ -41,7 +40,7 @@ internal sealed class FrameReceiver
         _streamsBesideLink = streamsBesideLink;
         _options = options;
         _time = time;
-        _lastReceive = _created = time.GetTimestamp();
+        _lastReceive = time.GetTimestamp();
     }
 
     /// <summary>When the peer last sent anything, keep-alives included (the keep-alive's measure of silence).</summary>
@@ -58,10 +57,7 @@ internal sealed class FrameReceiver
             return true;
         }
 
-        if (Interlocked.Exchange(ref _lastReceive, _time.GetTimestamp()) == _created)
-        {
-            _connection.OnFirstFrame();
-        }
+        Interlocked.Exchange(ref _lastReceive, _time.GetTimestamp());
 
         var before = buffer.Length;
 

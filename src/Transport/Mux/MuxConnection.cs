@@ -271,18 +271,27 @@ internal sealed class MuxConnection : ITransportConnection
     }
 
     /// <summary>
-    /// The peer sent its first frame: where bulk windows are tuned, take the connection's first round-trip
-    /// samples now, while it is idle, rather than once bulk bytes queue ahead of the pings.
+    /// A tuned bulk stream starts: the first time on this connection, take its first round-trip samples
+    /// at once (a stream grows a round trip later, not four), else one when the sampler wants it.
+    /// Not when the connection opens: most connections never carry a bulk stream, and a network of
+    /// them would spend four pings and pongs each on samples nobody reads.
     /// </summary>
-    internal void OnFirstFrame()
+    internal void SampleForBulkStream()
     {
-        if (RoundTrip is not null && Interlocked.Exchange(ref _samplingStarted, 1) == 0)
+        if (RoundTrip is null)
         {
-            // The first samples at once: a stream that starts with the connection grows a round trip later, not four.
-            while (Volatile.Read(ref _closing) == 0 && RoundTrip.TryStart(keepAlive: false, out var id))
-            {
-                Observe(_writer.WriteAsync(new FrameHeader(FrameType.Ping, FrameFlags.None, id, 0), default, urgent: true));
-            }
+            return;
+        }
+
+        if (Interlocked.Exchange(ref _samplingStarted, 1) != 0)
+        {
+            ProbeRoundTrip();
+            return;
+        }
+
+        while (Volatile.Read(ref _closing) == 0 && RoundTrip.TryStart(keepAlive: false, out var id))
+        {
+            Observe(_writer.WriteAsync(new FrameHeader(FrameType.Ping, FrameFlags.None, id, 0), default, urgent: true));
         }
     }
 

@@ -224,12 +224,12 @@ internal sealed class MuxStreamTable
 
     private bool Tuned(ProtocolId protocol) => protocol.Class == TrafficClass.Bulk && _connection.TunesBulkWindows;
 
-    /// <summary>A tuned stream needs the connection's round trip: ask for a sample now, before its bytes queue on the path.</summary>
+    /// <summary>A tuned stream needs the connection's round trip: ask for samples now, before its bytes queue on the path.</summary>
     private void ProbeIfTuned(ProtocolId protocol)
     {
         if (Tuned(protocol))
         {
-            _connection.ProbeRoundTrip();
+            _connection.SampleForBulkStream();
         }
     }
 

@@ -6,8 +6,8 @@ namespace Overlay.Transport.Mux;
 /// queues). Only the minimum is kept: it approximates the path's propagation delay, which is what a
 /// bulk stream's window must cover, while later samples include queueing behind the very bytes the
 /// window lets in. Request round trips are not used: they include the batch windows of both sides.
-/// A connection that tunes bulk windows sends <see cref="InitialSamples"/> timed pings at once as soon
-/// as the peer's first frame arrives (while the connection is still idle); after them one timed ping
+/// A connection that tunes bulk windows sends <see cref="InitialSamples"/> timed pings at once when its
+/// first bulk stream starts (before the stream's bytes queue ahead of them); after them one timed ping
 /// is outstanding at a time, at most one per <see cref="RefreshInterval"/> unless a fresh sample is
 /// asked for. Keep-alive pings are timed when a sample is due.
 /// </summary>

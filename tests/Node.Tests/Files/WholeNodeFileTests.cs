@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Overlay.Crypto;
 using Overlay.Dht;
 using Overlay.Node.Configuration;
 using Overlay.Node.Files;
@@ -62,13 +63,16 @@ public sealed class WholeNodeFileTests : IDisposable
     {
         // Stripe 0 is all zeros: its 14 shards are one id. Held by one peer, that peer alone would take the
         // whole stripe down; held by as many peers as it has positions, it survives m + 1 of them stopping.
+        // Stripe 1 holds random bytes on its own holders; the stopped peers are chosen among the zero id's
+        // holders so that stripe 1 keeps enough shards, or the file would be lost for stripe 1's sake.
         using var net = new WholeNodeTestNetwork(18, seed: 29, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 });
         var options = new FilesOptions { ChunkBytes = 64 << 10, DataShards = 10, ParityShards = 4 };
-        var data = new byte[200_000];
+        var data = new byte[100_000];
         new Random(30).NextBytes(data.AsSpan(64 << 10));
         var output = Path.Combine(_root, "sparse.bin");
         var zeroHolders = 0;
-        var stopped = 0;
+        var stopped = new List<PeerId>();
+        var stripeOneLive = 0;
         net.Net.Run(async () =>
         {
             using var storer = Files(net, 0, options);
@@ -77,19 +81,26 @@ public sealed class WholeNodeFileTests : IDisposable
             var owner = net.Nodes[0].ShardExchange.Owner!;
             var holders = owner.Status(stored.Manifest.Shard(0, 0))!.Holders.Select(h => h.Peer).ToList();
             zeroHolders = holders.Count;
-            foreach (var holder in holders.Take(options.ParityShards + 1))
+            var stripeOne = Enumerable.Range(0, stored.Manifest.ShardsPerStripe)
+                .Select(i => owner.Status(stored.Manifest.Shard(1, i))!.Holders.Select(h => h.Peer).ToList())
+                .ToList();
+
+            // Those holding no shard of stripe 1 first, then the rest in holder order (deterministic).
+            foreach (var holder in holders.OrderBy(h => stripeOne.Count(s => s.Contains(h))).Take(options.ParityShards + 1))
             {
                 await net.Nodes[Array.FindIndex(net.Nodes, n => n.Id == holder)].StopAsync(CancellationToken.None);
-                stopped++;
+                stopped.Add(holder);
             }
 
-            var fetcher = Enumerable.Range(1, 17).First(i => !holders.Take(options.ParityShards + 1).Contains(net.Nodes[i].Id));
+            stripeOneLive = stripeOne.Count(s => s.Any(h => !stopped.Contains(h)));
+            var fetcher = Enumerable.Range(1, 17).First(i => !stopped.Contains(net.Nodes[i].Id));
             using var files = Files(net, fetcher, options);
             await files.Fetcher().FetchAsync(stored.ContentId, output, null, new TransferProgress(), CancellationToken.None);
         }, TimeSpan.FromMinutes(2));
 
         Assert.Equal(14, zeroHolders);
-        Assert.Equal(5, stopped);
+        Assert.Equal(5, stopped.Count);
+        Assert.True(stripeOneLive >= options.DataShards, $"stripe 1 kept {stripeOneLive} shards: the test stopped too many of its holders");
         Assert.Equal(data, File.ReadAllBytes(output));
     }
 

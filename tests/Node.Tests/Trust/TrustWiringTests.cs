@@ -125,12 +125,13 @@ public sealed class TrustWiringTests
 
         Assert.Equal(shards * 3, placed);
         Assert.Equal(0, owner.Trust.Current.TrustOf(distrusted));
-        // Measured with seed 51: 7 of 40 with trust on (a peer without trust is drawn only through the 5 % newcomer
-        // share of each draw), 31 of 40 with the closest-id selector.
+        // With trust on, a peer without trust is drawn only through the newcomer share (5 % of each draw's weight),
+        // so it is among a put's three holders about one put in seven (1 - 0.95^3): 5.7 of 40 expected, and a
+        // quarter is 2.4 standard deviations above that. The closest-id selector put it on 31 of 40 (seed 51).
         if (placement == ShardExchangeOptions.TrustPlacement)
         {
             Assert.IsType<TrustWeightedHolderSelector>(owner.ShardExchange.Selector);
-            Assert.True(onDistrusted <= shards / 5, $"the distrusted peer holds {onDistrusted} of {shards} shards with trust on");
+            Assert.True(onDistrusted <= shards / 4, $"the distrusted peer holds {onDistrusted} of {shards} shards with trust on");
         }
         else
         {
