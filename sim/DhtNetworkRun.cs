@@ -76,7 +76,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
             using var whole = new WholeNodeNetwork(net, nodes, options, transportOptions, seed);
             dhtNodes = FormWholeNodes(whole, identities, net, clock, wall, counts, limit, out var built);
             transports = whole.Transports;
-            return Measure(net, clock, rtt, transportOptions, dhtNodes, transports, dead, limit, wall, memoryBefore, memoryIdentities, built);
+            return Measure(net, clock, rtt, transportOptions, dhtNodes, transports, dead, limit, wall, memoryBefore, memoryIdentities, built, counts);
         }
 
         for (var i = 0; i < nodes; i++)
@@ -113,7 +113,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
                 }
             }
         }, limit);
-        return Measure(net, clock, rtt, transportOptions, dhtNodes, transports, dead, limit, wall, memoryBefore, memoryIdentities, memoryConstructed);
+        return Measure(net, clock, rtt, transportOptions, dhtNodes, transports, dead, limit, wall, memoryBefore, memoryIdentities, memoryConstructed, counts);
     }
 
     /// <summary>
@@ -144,7 +144,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
 
     private int Measure(
         InMemoryNetwork net, VirtualTimeProvider clock, double[][] rtt, TransportOptions transportOptions, DhtNode[] dhtNodes, InMemoryTransport[] transports,
-        bool[] dead, TimeSpan limit, Stopwatch wall, long memoryBefore, long memoryIdentities, long memoryConstructed)
+        bool[] dead, TimeSpan limit, Stopwatch wall, long memoryBefore, long memoryIdentities, long memoryConstructed, EventCounts? counts)
     {
         var formationWall = wall.Elapsed;
 
@@ -172,12 +172,15 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         }
 
         // Idle: no traffic for twice the pool's idle timeout, so every pooled connection not kept is swept.
+        counts?.Since(1); // resets the totals: the line below counts the idle phase alone
         var segmentsBeforeIdle = net.SegmentsDelivered;
         var bytesBeforeIdle = net.BytesDelivered;
         net.RunFor(transportOptions.IdleTimeout * 2);
         var idleMinutes = (transportOptions.IdleTimeout * 2).TotalMinutes;
         var idleSegments = (net.SegmentsDelivered - segmentsBeforeIdle) / (double)nodes / idleMinutes;
         var idleBytes = (net.BytesDelivered - bytesBeforeIdle) / (double)nodes / idleMinutes;
+        // What the nodes' own services (maintenance, trust exchange, reachability) open and send with no lookups running.
+        var idleCounts = counts?.Since((int)(nodes * idleMinutes));
         // At rest: per-peer state trimmed as a maintenance round trims it, without the round's bucket
         // refreshes. After hours of formation every bucket is due, and refreshing 10,000 nodes costs as much
         // wall time as forming them; the refreshes leave no state that formation did not.
@@ -220,6 +223,10 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
              $"RTT filter windows {cFiltered / (double)nodes:F1}, coordinates {cCoordinates / (double)nodes:F1}, records {cRecords / (double)nodes:F1}, pooled connections {cPooled / (double)nodes:F1}");
         Line($"  idle after {transportOptions.IdleTimeout * 2} without traffic: {(memoryIdle - memoryIdentities) / (double)nodes:F0} B/node, open connection ends {connectionsIdle} ({connectionsIdle / (double)nodes:F1}/node), " +
              $"segments received per node per minute while idle {idleSegments:F1} ({idleBytes:F0} B)");
+        if (idleCounts is not null)
+        {
+            Line($"    per node per virtual minute while idle:{idleCounts}");
+        }
         var contacts = new int[nodes];
         for (var i = 0; i < nodes; i++)
         {

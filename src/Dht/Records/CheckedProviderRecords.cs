@@ -28,7 +28,9 @@ public sealed class CheckedProviderRecords
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         Capacity = capacity;
-        _entries = new Dictionary<Digest, LinkedListNode<(Digest, long)>>(Math.Min(capacity, 1024));
+        // Grown as records arrive: a node that meets no provider records (most of them, most of the time)
+        // would otherwise hold an empty 1,024-entry table, 53 KB, for nothing.
+        _entries = new();
     }
 
     /// <summary>Most records kept.</summary>
