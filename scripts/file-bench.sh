@@ -9,7 +9,7 @@
 # the other nodes' together (store_cpu_rest), and all nodes' during the fetch (fetch_cpu); on a
 # shared host they say more than the wall clock. A command that fails prints its error output and
 # its exit code in place of the row, and the script goes on with the next file.
-# The nodes run the node as ./overlay publishes it (ReadyToRun), or the build --dll names, with quotas raised so that one file's shards are never refused for
+# The nodes run the node as ./overlay publishes it (native, or ReadyToRun), or the build --dll names, with quotas raised so that one file's shards are never refused for
 # rate; everything lives in a temporary directory that is removed at the end.
 set -euo pipefail
 nodes=5
@@ -24,16 +24,19 @@ while [[ $# -gt 0 ]]; do
     --repeat) repeat=$2; shift 2 ;;
     --chunk-bytes) chunk_bytes=$2; shift 2 ;;
     --dll) dll=$2; shift 2 ;;
-    *) echo "usage: $0 [--nodes N] [--code K+M] [--sizes \"MiB ...\"] [--repeat R] [--chunk-bytes B] [--dll Overlay.Node.dll]" >&2; exit 64 ;;
+    *) echo "usage: $0 [--nodes N] [--code K+M] [--sizes \"MiB ...\"] [--repeat R] [--chunk-bytes B] [--dll Overlay.Node.dll|Overlay.Node]" >&2; exit 64 ;;
   esac
 done
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# The node as ./overlay runs it (published ReadyToRun), unless --dll names another build.
+# The node as ./overlay runs it (built or rebuilt now; OVERLAY_BUILD makes it check the sources), unless --dll
+# names another build: a managed Overlay.Node.dll runs with dotnet, any other path is a native executable.
 if [[ -z ${dll:-} ]]; then
-  "$root/overlay" help >/dev/null
+  OVERLAY_BUILD="${OVERLAY_BUILD:-auto}" "$root/overlay" help >/dev/null
   dll="$root/artifacts/overlay/Overlay.Node.dll"
+  [[ -f $dll ]] || dll="$root/artifacts/overlay/Overlay.Node"
 fi
+if [[ $dll == *.dll ]]; then node=(dotnet "$dll"); else node=("$dll"); fi
 work="$(mktemp -d /tmp/overlay-file-bench.XXXXXX)"
 pids=()
 cleanup() {
@@ -52,7 +55,7 @@ cat >"$work/config.json" <<JSON
 }
 JSON
 
-overlay() { dotnet "$dll" "$@"; }
+overlay() { "${node[@]}" "$@"; }
 wait_for() { # file, text
   for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
   echo "timed out waiting for '$2' in $1" >&2; exit 1
@@ -61,7 +64,7 @@ wait_for() { # file, text
 for i in $(seq 0 $((nodes - 1))); do
   args=(run --data-dir "$work/n$i" --config "$work/config.json" --listen tcp://127.0.0.1:0)
   [[ $i -gt 0 ]] && args+=(--bootstrap "$bootstrap")
-  dotnet "$dll" "${args[@]}" >"$work/n$i.log" 2>&1 &
+  "${node[@]}" "${args[@]}" >"$work/n$i.log" 2>&1 &
   pids+=($!)
   if [[ $i -eq 0 ]]; then
     wait_for "$work/n0.log" "Listening on"

@@ -21,7 +21,14 @@ internal sealed class NodeProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
-    public static string NodeDll => Path.Combine(AppContext.BaseDirectory, "Overlay.Node.dll");
+    /// <summary>
+    /// The program under test: this build's Overlay.Node.dll (run with dotnet), or the file named by
+    /// <c>OVERLAY_NODE</c>, e.g. the native executable <c>./overlay</c> publishes, which then runs as it is,
+    /// so the same tests check that build (docs/BENCHMARKS.md, "NativeAOT").
+    /// </summary>
+    public static string NodeDll => Environment.GetEnvironmentVariable("OVERLAY_NODE") is { Length: > 0 } node
+        ? Path.GetFullPath(node)
+        : Path.Combine(AppContext.BaseDirectory, "Overlay.Node.dll");
 
     public int ProcessId => _process.Id;
 
@@ -60,9 +67,13 @@ internal sealed class NodeProcess : IDisposable
         return (code, node.Output);
     }
 
-    /// <summary>Starts <paramref name="dll"/> with dotnet, as <paramref name="user"/> through runuser when one is named.</summary>
+    /// <summary>
+    /// Starts <paramref name="dll"/> with dotnet (a path not ending in .dll: as it is, a native build), as
+    /// <paramref name="user"/> through runuser when one is named.
+    /// </summary>
     public static NodeProcess StartAs(string? user, string dll, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
+        var native = !dll.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
         var info = new ProcessStartInfo(user is null ? "env" : "runuser") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (user is null)
         {
@@ -70,13 +81,16 @@ internal sealed class NodeProcess : IDisposable
             // SIGQUIT ignored, and so would the daemon; env resets them and execs dotnet in the same process, so
             // the daemon meets Ctrl+C as it does in a terminal.
             info.ArgumentList.Add("--default-signal=INT,QUIT");
-            info.ArgumentList.Add("dotnet");
+            if (!native)
+            {
+                info.ArgumentList.Add("dotnet");
+            }
         }
         else
         {
             // From a directory every user may enter: the test's own may be private.
             info.WorkingDirectory = "/";
-            foreach (var arg in new[] { "-u", user, "--", "dotnet" })
+            foreach (var arg in native ? ["-u", user, "--"] : new[] { "-u", user, "--", "dotnet" })
             {
                 info.ArgumentList.Add(arg);
             }
