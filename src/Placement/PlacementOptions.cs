@@ -29,6 +29,23 @@ public sealed class PlacementOptions
     /// </summary>
     public List<string> PreTrustedPeers { get; set; } = [];
 
+    /// <summary>
+    /// σ: the share of EigenTrust's p a node gives itself, that is its own row of first-hand observations; the other
+    /// pre-trusted peers (<see cref="PreTrustedPeers"/>, by default the bootstrap peers) share the rest equally. A node with
+    /// no observations yet has an empty row, which passes its share on as p, so it sees the network as its pre-trusted peers
+    /// do; as its own evidence grows its row carries σ of the restart. Below one half a single bootstrap peer outweighs the
+    /// node's own evidence, and a malicious one hands its collective about (1 − σ) of all trust. Range 0.01..0.99; default 0.9
+    /// (docs/PLACEMENT.md, "Pre-trust").
+    /// </summary>
+    public double OwnPreTrustShare { get; set; } = 0.9;
+
+    /// <summary>
+    /// Whether a pre-trusted peer that this node's own evidence rates at zero (it lost or lied about more than it served)
+    /// leaves p until its evidence turns positive again: first-hand evidence outranks configuration, so a bootstrap
+    /// peer caught dropping shards stops directing trust. Default true.
+    /// </summary>
+    public bool RevokePreTrustOnOwnEvidence { get; set; } = true;
+
     /// <summary>EigenTrust stops when the L1 distance between two iterations falls below this. Range 1e-9..0.1; default 0.001.</summary>
     public double ConvergenceTolerance { get; set; } = 1e-3;
 
@@ -141,6 +158,14 @@ public sealed class PlacementOptions
     /// </summary>
     public double TrustCap { get; set; } = 2;
 
+    /// <summary>
+    /// L: a candidate already holding at least L times its fair share of this owner's replicas (the owner's replicas
+    /// over the eligible candidates, at least one) weighs as a peer without trust, sharing <see cref="NewcomerShare"/>
+    /// with the newcomers: trust draws shards towards a peer only up to the cap, so no holder ends with most of an
+    /// owner's shards. Range 1..1000 (1000: no cap in practice); default 3 (docs/PLACEMENT.md, "Load").
+    /// </summary>
+    public double HolderShareCap { get; set; } = 3;
+
     /// <summary>β, the exponent of measured performance (success rate × uptime × RTT score). Range 0..8; default 1.</summary>
     public double PerformanceExponent { get; set; } = 1;
 
@@ -246,6 +271,7 @@ public sealed class PlacementOptions
             }
         }
 
+        Check(problems, nameof(OwnPreTrustShare), OwnPreTrustShare, 0.01, 0.99);
         Check(problems, nameof(ConvergenceTolerance), ConvergenceTolerance, 1e-9, 0.1);
         Check(problems, nameof(MaxIterations), MaxIterations, 1, 1000);
         Check(problems, nameof(LocalTrustHalfLife), LocalTrustHalfLife, TimeSpan.FromMinutes(1), TimeSpan.FromDays(365));
@@ -269,6 +295,7 @@ public sealed class PlacementOptions
         Check(problems, nameof(TrustServeBytesPerPeerPerHour), TrustServeBytesPerPeerPerHour, 1L << 20, 1L << 32);
         Check(problems, nameof(TrustExponent), TrustExponent, 0, 8);
         Check(problems, nameof(TrustCap), TrustCap, 1, 1000);
+        Check(problems, nameof(HolderShareCap), HolderShareCap, 1, 1000);
         Check(problems, nameof(PerformanceExponent), PerformanceExponent, 0, 8);
         Check(problems, nameof(CapacityExponent), CapacityExponent, 0, 8);
         Check(problems, nameof(NewcomerShare), NewcomerShare, 0, 0.5);

@@ -134,12 +134,11 @@ public sealed class TrustService : INodePart
             Records.Publish(TrustRecord.Sign(_identity, now, row), _identity.PublicKey);
         }
 
-        var matrix = new TrustMatrixBuilder()
+        var builder = new TrustMatrixBuilder()
             .AddRow(_self, row)
-            .AddRecords(Records.Book.Snapshot())
-            .AddPreTrusted(_self)
-            .AddPreTrusted(_preTrusted)
-            .Build();
+            .AddRecords(Records.Book.Snapshot());
+        AddPreTrust(builder, now);
+        var matrix = builder.Build();
         var snapshot = EigenTrust.Compute(matrix, _options, now);
         Volatile.Write(ref _current, snapshot);
         Records.SetStanding(snapshot.TrustOf);
@@ -147,6 +146,31 @@ public sealed class TrustService : INodePart
         Metrics.Recomputed();
         return snapshot;
     }
+
+    /// <summary>
+    /// p: this node's own row <see cref="PlacementOptions.OwnPreTrustShare"/>, the other pre-trusted peers the rest in equal
+    /// parts, leaving out (with <see cref="PlacementOptions.RevokePreTrustOnOwnEvidence"/>) those this node's own evidence
+    /// rates at zero: it dealt with them and they lost or lied about more than they served.
+    /// </summary>
+    private void AddPreTrust(TrustMatrixBuilder builder, DateTimeOffset now)
+    {
+        var kept = _preTrusted;
+        if (_options.RevokePreTrustOnOwnEvidence)
+        {
+            var ledger = Observations.Ledger;
+            kept = _preTrusted.FindAll(peer => !ledger.TryGetCounts(peer, now, out var good, out var bad) || !(bad > 0 && good <= bad));
+        }
+
+        PreTrustedInUse = kept.Count;
+        builder.AddPreTrusted(_self, kept.Count == 0 ? 1 : _options.OwnPreTrustShare);
+        foreach (var peer in kept)
+        {
+            builder.AddPreTrusted(peer, (1 - _options.OwnPreTrustShare) / kept.Count);
+        }
+    }
+
+    /// <summary>Pre-trusted peers other than this node that the last computation gave a share of p (the others were revoked by this node's own evidence).</summary>
+    public int PreTrustedInUse { get; private set; }
 
     /// <summary>The trust part of <c>overlay status</c>: what was observed, and the latest computation.</summary>
     public JsonObject Summary()
@@ -163,6 +187,7 @@ public sealed class TrustService : INodePart
             ["placement"] = _placement,
             ["peersObserved"] = Observations.Ledger.Count,
             ["preTrusted"] = _preTrusted.Count,
+            ["preTrustedInUse"] = PreTrustedInUse,
             ["peersWithTrust"] = current.Count,
             ["computedAt"] = current.Run.Iterations == 0 && current.Count == 0 ? null : current.ComputedAt.ToString("O", CultureInfo.InvariantCulture),
             ["iterations"] = current.Run.Iterations,
