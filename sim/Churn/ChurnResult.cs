@@ -51,6 +51,9 @@ internal sealed class ChurnResult(ChurnSettings settings)
 
     public int DropperHoldingsAtEnd { get; set; }
 
+    /// <summary>Of <see cref="DropperHoldingsAtEnd"/>, those on malicious nodes that delete (model D's spies keep theirs).</summary>
+    public int DeleterHoldingsAtEnd { get; set; }
+
     /// <summary>Every holding present owners' books list at the end.</summary>
     public int HoldingsAtEnd { get; set; }
 

@@ -74,8 +74,8 @@ internal sealed record ChurnSettings
     /// </summary>
     public bool MaliciousBootstrap { get; init; }
 
-    /// <summary><c>Placement:OwnPreTrustShare</c> of every node (null: the default).</summary>
-    public double? OwnPreTrustShare { get; init; }
+    /// <summary><c>Placement:PreTrustedPeerShareCap</c> of every node (null: the default).</summary>
+    public double? PreTrustCap { get; init; }
 
     /// <summary><c>Placement:RevokePreTrustOnOwnEvidence</c> of every node.</summary>
     public bool RevokePreTrust { get; init; } = true;

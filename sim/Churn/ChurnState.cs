@@ -391,15 +391,15 @@ internal sealed class ChurnState
         return new ChurnSample(at, present, Departures, owned, ownedKept, Tracked.Count, allKept, picks, fetched, Repairs, RepairBytes, _net.BytesDelivered, DropperHoldings());
     }
 
-    /// <summary>Holdings in present owners' books that name a dropper: what the owners still believe droppers keep for them.</summary>
-    public int DropperHoldings()
+    /// <summary>Holdings in present owners' books that name a dropper (with <paramref name="spies"/> false, one that deletes): what the owners still believe droppers keep for them.</summary>
+    public int DropperHoldings(bool spies = true)
     {
         var count = 0;
         foreach (var (id, slot, generation) in Tracked)
         {
             if (OwnerPresent(slot, generation) && _whole.Nodes[slot].ShardExchange.Owner!.Status(id) is { } book)
             {
-                count += book.Holders.Count(h => _dropperIds.Contains(h.Peer));
+                count += book.Holders.Count(h => _dropperIds.Contains(h.Peer) && (spies || !_spyIds.Contains(h.Peer)));
             }
         }
 

@@ -30,14 +30,15 @@ public sealed class PlacementOptions
     public List<string> PreTrustedPeers { get; set; } = [];
 
     /// <summary>
-    /// σ: the share of EigenTrust's p a node gives itself, that is its own row of first-hand observations; the other
-    /// pre-trusted peers (<see cref="PreTrustedPeers"/>, by default the bootstrap peers) share the rest equally. A node with
-    /// no observations yet has an empty row, which passes its share on as p, so it sees the network as its pre-trusted peers
-    /// do; as its own evidence grows its row carries σ of the restart. Below one half a single bootstrap peer outweighs the
-    /// node's own evidence, and a malicious one hands its collective about (1 − σ) of all trust. Range 0.01..0.99; default 0.9
-    /// (docs/PLACEMENT.md, "Pre-trust").
+    /// c: the largest share of EigenTrust's p that one pre-trusted peer other than the node itself gets. p is uniform over
+    /// the node and its pre-trusted peers (<see cref="PreTrustedPeers"/>, by default the bootstrap peers), each peer's share
+    /// capped at c, the node taking what the caps leave: with one bootstrap peer the node's own row of first-hand
+    /// observations gets 1 − c, with 1/c − 1 or more pre-trusted peers p is EigenTrust's uniform one. A malicious
+    /// pre-trusted peer hands its collective about its share of all trust, so one such peer hands at most c of it. A node
+    /// with no observations yet has an empty row, which passes its share on as p: it sees the network as its pre-trusted
+    /// peers do. Range 0.01..0.5; default 0.1 (docs/PLACEMENT.md, "Pre-trust").
     /// </summary>
-    public double OwnPreTrustShare { get; set; } = 0.9;
+    public double PreTrustedPeerShareCap { get; set; } = 0.1;
 
     /// <summary>
     /// Whether a pre-trusted peer that this node's own evidence rates at zero (it lost or lied about more than it served)
@@ -271,7 +272,7 @@ public sealed class PlacementOptions
             }
         }
 
-        Check(problems, nameof(OwnPreTrustShare), OwnPreTrustShare, 0.01, 0.99);
+        Check(problems, nameof(PreTrustedPeerShareCap), PreTrustedPeerShareCap, 0.01, 0.5);
         Check(problems, nameof(ConvergenceTolerance), ConvergenceTolerance, 1e-9, 0.1);
         Check(problems, nameof(MaxIterations), MaxIterations, 1, 1000);
         Check(problems, nameof(LocalTrustHalfLife), LocalTrustHalfLife, TimeSpan.FromMinutes(1), TimeSpan.FromDays(365));

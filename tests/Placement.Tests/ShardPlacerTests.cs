@@ -282,6 +282,27 @@ public sealed class ShardPlacerTests : IDisposable
         Assert.Equal(uncapped.WeightOf(0), uncapped.WeightOf(2), 12);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Prepare_CandidateTheOwnerCaught_KeepsOnlyANewcomersChance_WhateverItsGlobalTrust(bool caught)
+    {
+        // Candidate 0 holds most of the global trust (others vouch for it) but the owner caught it losing shards.
+        var candidates = Candidates.Diverse(5).Select((c, i) => c with { Caught = caught && i == 0 }).ToArray();
+        var trust = Trust((0, 0.6), (1, 0.1), (2, 0.1), (3, 0.1), (4, 0.1));
+        var set = WeightedCandidates.Prepare(candidates, trust, new PlacementOptions { NewcomerShare = 0.05 });
+        var share = set.WeightOf(0) / Enumerable.Range(0, 5).Sum(set.WeightOf);
+        if (caught)
+        {
+            Assert.Equal(0.05, share, 12);
+        }
+        else
+        {
+            // Its τ capped at κ = 2 (τ^α = 4) against the others' 0.5 (τ^α = 0.25): 80 % of the weight.
+            Assert.True(share > 0.5, $"share {share:P1}");
+        }
+    }
+
     [Fact]
     public void Select_TwoReplicas_InclusionMatchesSamplingWithoutReplacement()
     {

@@ -148,24 +148,20 @@ public sealed class TrustService : INodePart
     }
 
     /// <summary>
-    /// p: this node's own row <see cref="PlacementOptions.OwnPreTrustShare"/>, the other pre-trusted peers the rest in equal
-    /// parts, leaving out (with <see cref="PlacementOptions.RevokePreTrustOnOwnEvidence"/>) those this node's own evidence
-    /// rates at zero: it dealt with them and they lost or lied about more than they served.
+    /// p: uniform over this node and the other pre-trusted peers, no other peer's share above
+    /// <see cref="PlacementOptions.PreTrustedPeerShareCap"/> and this node taking what the caps leave; with
+    /// <see cref="PlacementOptions.RevokePreTrustOnOwnEvidence"/>, leaving out the peers this node's own evidence rates at
+    /// zero: it dealt with them and they lost or lied about more than they served.
     /// </summary>
     private void AddPreTrust(TrustMatrixBuilder builder, DateTimeOffset now)
     {
-        var kept = _preTrusted;
-        if (_options.RevokePreTrustOnOwnEvidence)
-        {
-            var ledger = Observations.Ledger;
-            kept = _preTrusted.FindAll(peer => !ledger.TryGetCounts(peer, now, out var good, out var bad) || !(bad > 0 && good <= bad));
-        }
-
+        var kept = _options.RevokePreTrustOnOwnEvidence ? _preTrusted.FindAll(peer => !Observations.Caught(peer, now)) : _preTrusted;
         PreTrustedInUse = kept.Count;
-        builder.AddPreTrusted(_self, kept.Count == 0 ? 1 : _options.OwnPreTrustShare);
+        var share = Math.Min(1.0 / (kept.Count + 1), _options.PreTrustedPeerShareCap);
+        builder.AddPreTrusted(_self, 1 - (share * kept.Count));
         foreach (var peer in kept)
         {
-            builder.AddPreTrusted(peer, (1 - _options.OwnPreTrustShare) / kept.Count);
+            builder.AddPreTrusted(peer, share);
         }
     }
 

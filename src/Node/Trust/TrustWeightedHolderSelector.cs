@@ -65,6 +65,7 @@ public sealed class TrustWeightedHolderSelector(
                 trust.Capacity.FreeBytesFor(contact.Id, now, options.CapacityReferenceBytes))
             {
                 Held = held(contact.Id),
+                Caught = trust.Observations.Caught(contact.Id, now),
             });
         }
 

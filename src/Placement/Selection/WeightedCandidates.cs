@@ -17,7 +17,8 @@ namespace Overlay.Placement.Selection;
 /// and then and can earn trust, while trust never decides by argmax. Without a snapshot (trust off) τ is 1.</item>
 /// <item>A candidate holding <see cref="PlacementOptions.HolderShareCap"/> times its fair share of the owner's replicas
 /// (<see cref="PlacementCandidate.Held"/> over the candidates' total divided by their number, at least one) counts as
-/// untrusted, so trust cannot pile an owner's shards on a few peers.</item>
+/// untrusted, so trust cannot pile an owner's shards on a few peers; so does a candidate the placing node itself caught
+/// losing shards (<see cref="PlacementCandidate.Caught"/>), whatever others vouch for it.</item>
 /// <item>p: success rate × uptime × RTT score, RTT score = ref / (ref + rtt). Unknown values count as 0.5.</item>
 /// <item>c: free / (free + ref) of the announced free bytes; a candidate announcing none is not eligible.</item>
 /// <item>d: 1 / (candidates in the same public /24 or /48): a subnet weighs as one candidate however many
@@ -112,7 +113,7 @@ public sealed class WeightedCandidates
             if (useTrust && !double.IsNegativeInfinity(logWeight))
             {
                 var t = trust.TrustOf(c.Peer);
-                if (t > 0 && c.Held < shareCap)
+                if (t > 0 && c.Held < shareCap && !c.Caught)
                 {
                     // τ is trust in units of what a peer of the crowd holds, capped: below the cap it is linear,
                     // so a collective gains nothing by spreading its trust evenly; the cap keeps the pre-trusted

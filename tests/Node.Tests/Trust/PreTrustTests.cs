@@ -15,9 +15,9 @@ namespace Overlay.Node.Tests.Trust;
 
 /// <summary>
 /// A malicious bootstrap peer, pre-trusted by default, whose signed row names its collective: what the node's own share
-/// of p (<see cref="PlacementOptions.OwnPreTrustShare"/>) and the revocation of a pre-trusted peer caught losing shards
+/// of p (the cap on the bootstrap peer's, <see cref="PlacementOptions.PreTrustedPeerShareCap"/>) and the revocation of a pre-trusted peer caught losing shards
 /// (<see cref="PlacementOptions.RevokePreTrustOnOwnEvidence"/>) leave the collective of the placement weight, against
-/// both switched off (p split evenly between the node and its one bootstrap peer, as before either existed).
+/// both switched off (a cap of 0.5: p split evenly between the node and its one bootstrap peer, as before either existed).
 /// </summary>
 public sealed class PreTrustTests(ITestOutputHelper output)
 {
@@ -26,12 +26,12 @@ public sealed class PreTrustTests(ITestOutputHelper output)
     [Theory]
     [InlineData(0.5, false, false)] // both off: the bootstrap peer directs half of all trust, and draws shards it then loses
     [InlineData(0.5, false, true)] // the same with a spy for a bootstrap peer: it keeps its shards
-    [InlineData(0.9, false, false)] // the node's own row weighs most, the bootstrap peer caught losing shards stays in p
-    [InlineData(0.9, false, true)] // the node's own row weighs most; the spy is not caught
+    [InlineData(0.1, false, false)] // the bootstrap peer's share capped at 0.1, the node's own row weighs 0.9; caught losing shards stays in p
+    [InlineData(0.1, false, true)] // the same; the spy is not caught
     [InlineData(0.5, true, false)] // the bootstrap peer caught losing shards leaves p
-    [InlineData(0.9, true, false)] // the defaults
-    [InlineData(0.9, true, true)] // the defaults against a spy
-    public void MaliciousBootstrapPeer_NamingItsCollective_DrawsPlacementsOnlyWithoutTheDefences(double ownShare, bool revoke, bool bootstrapKeepsShards)
+    [InlineData(0.1, true, false)] // the defaults
+    [InlineData(0.1, true, true)] // the defaults against a spy
+    public void MaliciousBootstrapPeer_NamingItsCollective_DrawsPlacementsOnlyWithoutTheDefences(double cap, bool revoke, bool bootstrapKeepsShards)
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var clock = new VirtualTimeProvider(Now);
@@ -40,7 +40,7 @@ public sealed class PreTrustTests(ITestOutputHelper output)
         var random = new Random(5);
         var members = Enumerable.Range(0, 6).Select(_ => PeerId.Random(random)).ToArray();
         var honest = Enumerable.Range(0, 9).Select(_ => PeerId.Random(random)).ToArray();
-        var options = new PlacementOptions { OwnPreTrustShare = ownShare, RevokePreTrustOnOwnEvidence = revoke };
+        var options = new PlacementOptions { PreTrustedPeerShareCap = cap, RevokePreTrustOnOwnEvidence = revoke };
         var trust = new TrustService(
             self, options, [bootstrap.PeerId], "trust", clock, services.GetRequiredService<IMeterFactory>(), NullLogger<TrustService>.Instance);
 
@@ -77,9 +77,9 @@ public sealed class PreTrustTests(ITestOutputHelper output)
             $"({onMembers:P1} on the members the bootstrap peer names), pre-trusted in use {trust.PreTrustedInUse}";
         // 7 of the 16 candidates: uniform placement would give them 44 %, the members 38 %.
         output.WriteLine(report);
-        if (ownShare > 0.5 || (revoke && !bootstrapKeepsShards))
+        if (cap < 0.5 || (revoke && !bootstrapKeepsShards))
         {
-            // Its own row at 0.9 of p, or the bootstrap peer revoked: what the bootstrap peer vouches for reaches the members thinly.
+            // The bootstrap peer's share of p capped at 0.1, or the bootstrap peer revoked: what the bootstrap peer vouches for reaches the members thinly.
             Assert.True(onMembers < 0.05, report);
         }
         else
