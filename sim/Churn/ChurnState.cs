@@ -86,6 +86,7 @@ internal sealed class ChurnState
         // Node 0 is everyone's bootstrap peer and pre-trusted: honest unless the run asks for the malicious-bootstrap
         // case, where it is a member (the lowest slot, so in D a spy). The others keep the order drawn, so a seed that drew
         // node 0 honest draws the same members either way.
+        BootstrapDrawn = order.IndexOf(0) < count;
         order.Remove(0);
         if (_settings.MaliciousBootstrap)
         {
@@ -107,8 +108,12 @@ internal sealed class ChurnState
         }
     }
 
+    /// <summary>Whether the seed's draw put node 0 among the malicious nodes (before it is kept honest or made one).</summary>
+    public bool BootstrapDrawn { get; private set; }
+
     /// <summary>What node 0, the bootstrap peer every node pre-trusts, is in this run.</summary>
-    public string BootstrapRole => !_dropper[0] ? "honest" : _spy[0] ? "malicious, a spy (keeps its shards)" : "malicious, deletes shards";
+    public string BootstrapRole => (!_dropper[0] ? "honest" : _spy[0] ? "malicious, a spy (keeps its shards)" : "malicious, deletes shards")
+        + (BootstrapDrawn ? " (the seed drew it malicious)" : " (the seed drew it honest)");
 
     /// <summary>Whether <paramref name="peer"/> is a malicious node (spies included).</summary>
     public bool IsMalicious(PeerId peer) => _dropperIds.Contains(peer);
