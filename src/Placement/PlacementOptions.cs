@@ -22,7 +22,8 @@ public sealed class PlacementOptions
     public double PreTrustWeight { get; set; } = 0.5;
 
     /// <summary>
-    /// PeerIds (52-character base32) whose trust is assumed: EigenTrust's p is uniform over them. Empty:
+    /// PeerIds (52-character base32) whose trust is assumed: EigenTrust's p is uniform over them and the node itself,
+    /// none of them above <see cref="PreTrustedPeerShareCap"/>. Empty:
     /// the PeerIds pinned in <c>Transport:BootstrapPeers</c> (<see cref="ResolvePreTrustedPeers"/>). Without
     /// any, p is uniform over every known peer, which a collective can exploit (docs/PLACEMENT.md). At most
     /// 1000 entries.

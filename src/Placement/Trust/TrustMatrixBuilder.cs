@@ -32,7 +32,7 @@ public sealed class TrustMatrixBuilder
         return this;
     }
 
-    /// <summary>Marks <paramref name="peer"/> as pre-trusted: p is uniform over the pre-trusted peers.</summary>
+    /// <summary>Marks <paramref name="peer"/> as pre-trusted with weight 1: p is uniform over pre-trusted peers added without weights.</summary>
     public TrustMatrixBuilder AddPreTrusted(PeerId peer) => AddPreTrusted(peer, 1);
 
     /// <summary>

@@ -125,8 +125,8 @@ public sealed class TrustWiringTests
 
         Assert.Equal(shards * 3, placed);
         Assert.Equal(0, owner.Trust.Current.TrustOf(distrusted));
-        // Measured with seed 51: 7 of 40 with trust on (a peer without trust is drawn only through the 5 % newcomer
-        // share of each draw), 31 of 40 with the closest-id selector.
+        // With trust on a peer without trust is drawn only through the 5 % newcomer share of each draw, which it shares
+        // with holders past their share cap; with the closest-id selector 31 of 40 (seed 51).
         if (placement == ShardExchangeOptions.TrustPlacement)
         {
             Assert.IsType<TrustWeightedHolderSelector>(owner.ShardExchange.Selector);
