@@ -8,7 +8,8 @@ internal static class ChurnCommand
 {
     public const string Usage = "usage: Overlay.Sim churn [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--hours 24] [--shape 0.59] [--scale-hours 2.5] [--no-churn] "
         + "[--droppers 0] [--sample-minutes 30] [--fetches 100] [--placement closest|trust] [--probe-seconds 2] [--audit-minutes 60] [--no-repair] [--seed 1] [--csv FILE] "
-        + "[--model A|B|C|D] [--camouflage 0.5] [--spies 0.25] [--place-per-sample 0] [--no-trust-exchange] [--flat-evidence] --latency PATH";
+        + "[--model A|B|C|D] [--camouflage 0.5] [--spies 0.25] [--place-per-sample 0] [--no-trust-exchange] [--flat-evidence] "
+        + "[--malicious-bootstrap] [--pre-trust-cap 0.1] [--keep-pre-trust] [--holder-share-cap 3] --latency PATH";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -17,7 +18,7 @@ internal static class ChurnCommand
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
-            var flag = args[i] is "--no-churn" or "--no-repair" or "--no-trust-exchange" or "--flat-evidence";
+            var flag = args[i] is "--no-churn" or "--no-repair" or "--no-trust-exchange" or "--flat-evidence" or "--malicious-bootstrap" or "--keep-pre-trust";
             var ok = args[i] switch
             {
                 "--nodes" => Int(value, 4, 1_000_000, n => s = s with { Nodes = n }),
@@ -42,6 +43,10 @@ internal static class ChurnCommand
                 "--model" => Enum.TryParse<Overlay.Sim.Trust.ThreatModel>(value, out var model) && value is "A" or "B" or "C" or "D" && Do(() => s = s with { Model = model }),
                 "--camouflage" => Real(value, 0, 1, f => s = s with { Camouflage = f }),
                 "--spies" => Real(value, 0, 1, f => s = s with { SpyShare = f }),
+                "--malicious-bootstrap" => Do(() => s = s with { MaliciousBootstrap = true }),
+                "--keep-pre-trust" => Do(() => s = s with { RevokePreTrust = false }),
+                "--pre-trust-cap" => Real(value, 0.01, 0.5, f => s = s with { PreTrustCap = f }),
+                "--holder-share-cap" => Real(value, 1, 1000, f => s = s with { HolderShareCap = f }),
                 "--place-per-sample" => Int(value, 0, 1_000_000, n => s = s with { PlacementsPerSample = n }),
                 _ => false,
             };
@@ -89,7 +94,8 @@ internal static class ChurnCommand
         if (s.Model is { } model)
         {
             output.WriteLine(Invariant($"threat model {model}: {100 * s.Droppers:F0} % malicious (camouflage {s.Camouflage}, spies {s.SpyShare}), rows signed every {s.RowEvery.TotalMinutes:F0} min; trust/1 {(s.TrustExchange ? "on" : "off")}; evidence {(s.FlatEvidence ? "flat" : "weighed")}"));
-            output.WriteLine(Invariant($"placed at samples, second half: {result.Measured.Holders} holders, {100 * result.PlacedOnMaliciousShare:F1} % on malicious nodes, {100.0 * result.Measured.OnDroppers / Math.Max(1, result.Measured.Holders):F1} % on those that drop; holdings on malicious nodes at the end {result.DropperHoldingsAtEnd} of {result.HoldingsAtEnd} ({100 * result.HeldOnMaliciousShare:F1} %)"));
+            output.WriteLine(Invariant($"bootstrap node 0 (every node's pre-trusted peer): {result.BootstrapRole}; pre-trust: node 0's share of p capped at {s.PreTrustCap ?? new Overlay.Placement.PlacementOptions().PreTrustedPeerShareCap:F2}, revoked on own evidence {(s.RevokePreTrust ? "yes" : "no")}, holder share cap {s.HolderShareCap ?? new Overlay.Placement.PlacementOptions().HolderShareCap:F1}; owners pre-trusting node 0 at the end: {result.Trust.OwnersPreTrustingBootstrap} of {result.Trust.Owners}"));
+            output.WriteLine(Invariant($"placed at samples, second half: {result.Measured.Holders} holders, {100 * result.PlacedOnMaliciousShare:F1} % on malicious nodes, {100.0 * result.Measured.OnDroppers / Math.Max(1, result.Measured.Holders):F1} % on those that drop; holdings on malicious nodes at the end {result.DropperHoldingsAtEnd} of {result.HoldingsAtEnd} ({100 * result.HeldOnMaliciousShare:F1} %), on those that delete {result.DeleterHoldingsAtEnd} ({100.0 * result.DeleterHoldingsAtEnd / Math.Max(1, result.HoldingsAtEnd):F1} %)"));
         }
 
         output.WriteLine(Invariant($"load at the end: the busiest holder lists {result.BusiestHolderAtEnd} holdings, {result.LoadConcentration:F2} times the mean of {(double)result.HoldingsAtEnd / s.Nodes:F1} per node"));

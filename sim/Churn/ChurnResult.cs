@@ -23,8 +23,12 @@ internal sealed record ChurnSample(
         $"{At.TotalHours,6:F2} h: {Present} present, {Departures} left so far; kept {OwnedKept} of {Owned} shards of present owners ({100 * OwnedAvailability:F3} %), {AllKept} of {All} ever placed; fetched {FetchedOk} of {Fetched}; {Repairs} repairs, {RepairBytes} bytes copied; {DropperHoldings} holdings on droppers");
 }
 
-/// <summary>Present honest owners' trust in droppers and in honest peers (averaged over <see cref="Owners"/> owners), and how many owners trust the droppers they rate less, on average, than the honest peers they rate.</summary>
-internal readonly record struct TrustView(double Dropper, double Honest, int Owners, int OwnersTrustingDroppersLess);
+/// <summary>
+/// Present honest owners' trust in droppers and in honest peers (averaged over <see cref="Owners"/> owners), how many owners
+/// trust the droppers they rate less, on average, than the honest peers they rate, and how many still give node 0 (the
+/// bootstrap peer) a share of p.
+/// </summary>
+internal readonly record struct TrustView(double Dropper, double Honest, int Owners, int OwnersTrustingDroppersLess, int OwnersPreTrustingBootstrap);
 
 /// <summary>What a <see cref="ChurnRun"/> measured.</summary>
 internal sealed class ChurnResult(ChurnSettings settings)
@@ -47,6 +51,9 @@ internal sealed class ChurnResult(ChurnSettings settings)
 
     public int DropperHoldingsAtEnd { get; set; }
 
+    /// <summary>Of <see cref="DropperHoldingsAtEnd"/>, those on malicious nodes that delete (model D's spies keep theirs).</summary>
+    public int DeleterHoldingsAtEnd { get; set; }
+
     /// <summary>Every holding present owners' books list at the end.</summary>
     public int HoldingsAtEnd { get; set; }
 
@@ -66,6 +73,9 @@ internal sealed class ChurnResult(ChurnSettings settings)
     public double HeldOnMaliciousShare => HoldingsAtEnd == 0 ? 0 : (double)DropperHoldingsAtEnd / HoldingsAtEnd;
 
     public TrustView Trust { get; set; }
+
+    /// <summary>What node 0, everyone's bootstrap and pre-trusted peer, was: honest, or which kind of member.</summary>
+    public string BootstrapRole { get; set; } = "honest";
 
     /// <summary>The lowest availability of present owners' shards over all samples.</summary>
     public double MinAvailability => Samples.Count == 0 ? 1 : Samples.Min(s => s.OwnedAvailability);

@@ -36,6 +36,9 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
             Placement = s.Placement,
         };
         var placement = new Overlay.Placement.PlacementOptions { TrustExchangeEnabled = s.TrustExchange };
+        placement.PreTrustedPeerShareCap = s.PreTrustCap ?? placement.PreTrustedPeerShareCap;
+        placement.RevokePreTrustOnOwnEvidence = s.RevokePreTrust;
+        placement.HolderShareCap = s.HolderShareCap ?? placement.HolderShareCap;
         if (s.FlatEvidence)
         {
             (placement.RequestEvidenceWeight, placement.LostShardEvidenceWeight, placement.CheckPassedEvidenceWeight) = (1, 1, 1);
@@ -130,7 +133,9 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
             }
 
             result.Trust = state.TrustOfDroppers();
+            result.BootstrapRole = state.BootstrapRole;
             result.DropperHoldingsAtEnd = state.DropperHoldings();
+            result.DeleterHoldingsAtEnd = state.DropperHoldings(spies: false);
             (result.HoldingsAtEnd, result.BusiestHolderAtEnd) = state.AllHoldings();
         }, TimeSpan.FromDays(1));
 

@@ -66,6 +66,23 @@ internal sealed record ChurnSettings
     /// <summary>Shards placed by random honest owners at each sample, their holders counted (those of the second half of the run reported).</summary>
     public int PlacementsPerSample { get; init; }
 
+    /// <summary>
+    /// Node 0, the bootstrap peer every node joins through and so pre-trusts by default, is one of the malicious nodes
+    /// (the first drawn: in model D a spy, which keeps its shards and vouches for the members that delete). False, the
+    /// default, keeps it honest, as EigenTrust assumes of its pre-trusted peers; the malicious nodes are then drawn
+    /// among the others.
+    /// </summary>
+    public bool MaliciousBootstrap { get; init; }
+
+    /// <summary><c>Placement:PreTrustedPeerShareCap</c> of every node (null: the default).</summary>
+    public double? PreTrustCap { get; init; }
+
+    /// <summary><c>Placement:RevokePreTrustOnOwnEvidence</c> of every node.</summary>
+    public bool RevokePreTrust { get; init; } = true;
+
+    /// <summary><c>Placement:HolderShareCap</c> of every node (null: the default).</summary>
+    public double? HolderShareCap { get; init; }
+
     /// <summary><c>Placement:TrustExchangeEnabled</c> of every node.</summary>
     public bool TrustExchange { get; init; } = true;
 

@@ -82,13 +82,24 @@ internal sealed class ChurnState
     public void ChooseDroppers()
     {
         var count = (int)Math.Round(_settings.Nodes * _settings.Droppers);
-        var chosen = Enumerable.Range(0, _settings.Nodes).OrderBy(_ => _random.Next()).Take(count).Order().ToList();
+        var order = Enumerable.Range(0, _settings.Nodes).OrderBy(_ => _random.Next()).ToList();
+        // Node 0 is everyone's bootstrap peer and pre-trusted: honest unless the run asks for the malicious-bootstrap
+        // case, where it is a member (the lowest slot, so in D a spy). The others keep the order drawn, so a seed that drew
+        // node 0 honest draws the same members either way.
+        BootstrapDrawn = order.IndexOf(0) < count;
+        order.Remove(0);
+        if (_settings.MaliciousBootstrap)
+        {
+            order.Insert(0, 0);
+        }
+
+        var chosen = order.Take(count).Order().ToList();
         var spies = _settings.Model == ThreatModel.D ? (int)Math.Round(count * _settings.SpyShare) : 0;
         foreach (var slot in chosen)
         {
             _dropper[slot] = true;
             _dropperIds.Add(_whole.Nodes[slot].Id);
-            // The first members drawn are D's spies: malicious, but they keep every shard.
+            // The lowest slots among the members are D's spies: malicious, but they keep every shard.
             _spy[slot] = spies-- > 0;
             if (_spy[slot])
             {
@@ -96,6 +107,13 @@ internal sealed class ChurnState
             }
         }
     }
+
+    /// <summary>Whether the seed's draw put node 0 among the malicious nodes (before it is kept honest or made one).</summary>
+    public bool BootstrapDrawn { get; private set; }
+
+    /// <summary>What node 0, the bootstrap peer every node pre-trusts, is in this run.</summary>
+    public string BootstrapRole => (!_dropper[0] ? "honest" : _spy[0] ? "malicious, a spy (keeps its shards)" : "malicious, deletes shards")
+        + (BootstrapDrawn ? " (the seed drew it malicious)" : " (the seed drew it honest)");
 
     /// <summary>Whether <paramref name="peer"/> is a malicious node (spies included).</summary>
     public bool IsMalicious(PeerId peer) => _dropperIds.Contains(peer);
@@ -378,15 +396,15 @@ internal sealed class ChurnState
         return new ChurnSample(at, present, Departures, owned, ownedKept, Tracked.Count, allKept, picks, fetched, Repairs, RepairBytes, _net.BytesDelivered, DropperHoldings());
     }
 
-    /// <summary>Holdings in present owners' books that name a dropper: what the owners still believe droppers keep for them.</summary>
-    public int DropperHoldings()
+    /// <summary>Holdings in present owners' books that name a dropper (with <paramref name="spies"/> false, one that deletes): what the owners still believe droppers keep for them.</summary>
+    public int DropperHoldings(bool spies = true)
     {
         var count = 0;
         foreach (var (id, slot, generation) in Tracked)
         {
             if (OwnerPresent(slot, generation) && _whole.Nodes[slot].ShardExchange.Owner!.Status(id) is { } book)
             {
-                count += book.Holders.Count(h => _dropperIds.Contains(h.Peer));
+                count += book.Holders.Count(h => _dropperIds.Contains(h.Peer) && (spies || !_spyIds.Contains(h.Peer)));
             }
         }
 
@@ -397,7 +415,7 @@ internal sealed class ChurnState
     public TrustView TrustOfDroppers()
     {
         double dropperSum = 0, honestSum = 0;
-        int owners = 0, lower = 0;
+        int owners = 0, lower = 0, preTrusting = 0;
         var owning = Tracked.Where(t => OwnerPresent(t.Slot, t.Generation)).Select(t => t.Slot).ToHashSet();
         foreach (var slot in owning.Order())
         {
@@ -422,12 +440,13 @@ internal sealed class ChurnState
             }
 
             owners++;
+            preTrusting += node.Trust.PreTrustedInUse > 0 ? 1 : 0;
             dropperSum += droppers.Average();
             honestSum += honest.Average();
             lower += droppers.Average() < honest.Average() ? 1 : 0;
         }
 
-        return new TrustView(owners == 0 ? 0 : dropperSum / owners, owners == 0 ? 0 : honestSum / owners, owners, lower);
+        return new TrustView(owners == 0 ? 0 : dropperSum / owners, owners == 0 ? 0 : honestSum / owners, owners, lower, preTrusting);
     }
 
     /// <summary>The store of slot <paramref name="slot"/>'s node; null while a node that has just taken the slot has not opened it.</summary>

@@ -22,12 +22,31 @@ public sealed class PlacementOptions
     public double PreTrustWeight { get; set; } = 0.5;
 
     /// <summary>
-    /// PeerIds (52-character base32) whose trust is assumed: EigenTrust's p is uniform over them. Empty:
+    /// PeerIds (52-character base32) whose trust is assumed: EigenTrust's p is uniform over them and the node itself,
+    /// none of them above <see cref="PreTrustedPeerShareCap"/>. Empty:
     /// the PeerIds pinned in <c>Transport:BootstrapPeers</c> (<see cref="ResolvePreTrustedPeers"/>). Without
     /// any, p is uniform over every known peer, which a collective can exploit (docs/PLACEMENT.md). At most
     /// 1000 entries.
     /// </summary>
     public List<string> PreTrustedPeers { get; set; } = [];
+
+    /// <summary>
+    /// c: the largest share of EigenTrust's p that one pre-trusted peer other than the node itself gets. p is uniform over
+    /// the node and its pre-trusted peers (<see cref="PreTrustedPeers"/>, by default the bootstrap peers), each peer's share
+    /// capped at c, the node taking what the caps leave: with one bootstrap peer the node's own row of first-hand
+    /// observations gets 1 − c, with 1/c − 1 or more pre-trusted peers p is EigenTrust's uniform one. A malicious
+    /// pre-trusted peer hands its collective about its share of all trust, so one such peer hands at most c of it. A node
+    /// with no observations yet has an empty row, which passes its share on as p: it sees the network as its pre-trusted
+    /// peers do. Range 0.01..0.5; default 0.1 (docs/PLACEMENT.md, "Pre-trust").
+    /// </summary>
+    public double PreTrustedPeerShareCap { get; set; } = 0.1;
+
+    /// <summary>
+    /// Whether a pre-trusted peer that this node's own evidence rates at zero (it lost or lied about more than it served)
+    /// leaves p until its evidence turns positive again: first-hand evidence outranks configuration, so a bootstrap
+    /// peer caught dropping shards stops directing trust. Default true.
+    /// </summary>
+    public bool RevokePreTrustOnOwnEvidence { get; set; } = true;
 
     /// <summary>EigenTrust stops when the L1 distance between two iterations falls below this. Range 1e-9..0.1; default 0.001.</summary>
     public double ConvergenceTolerance { get; set; } = 1e-3;
@@ -141,6 +160,14 @@ public sealed class PlacementOptions
     /// </summary>
     public double TrustCap { get; set; } = 2;
 
+    /// <summary>
+    /// L: a candidate already holding at least L times its fair share of this owner's replicas (the owner's replicas
+    /// over the eligible candidates, at least one) weighs as a peer without trust, sharing <see cref="NewcomerShare"/>
+    /// with the newcomers: trust draws shards towards a peer only up to the cap, so no holder ends with most of an
+    /// owner's shards. Range 1..1000 (1000: no cap in practice); default 3 (docs/PLACEMENT.md, "Load").
+    /// </summary>
+    public double HolderShareCap { get; set; } = 3;
+
     /// <summary>β, the exponent of measured performance (success rate × uptime × RTT score). Range 0..8; default 1.</summary>
     public double PerformanceExponent { get; set; } = 1;
 
@@ -246,6 +273,7 @@ public sealed class PlacementOptions
             }
         }
 
+        Check(problems, nameof(PreTrustedPeerShareCap), PreTrustedPeerShareCap, 0.01, 0.5);
         Check(problems, nameof(ConvergenceTolerance), ConvergenceTolerance, 1e-9, 0.1);
         Check(problems, nameof(MaxIterations), MaxIterations, 1, 1000);
         Check(problems, nameof(LocalTrustHalfLife), LocalTrustHalfLife, TimeSpan.FromMinutes(1), TimeSpan.FromDays(365));
@@ -269,6 +297,7 @@ public sealed class PlacementOptions
         Check(problems, nameof(TrustServeBytesPerPeerPerHour), TrustServeBytesPerPeerPerHour, 1L << 20, 1L << 32);
         Check(problems, nameof(TrustExponent), TrustExponent, 0, 8);
         Check(problems, nameof(TrustCap), TrustCap, 1, 1000);
+        Check(problems, nameof(HolderShareCap), HolderShareCap, 1, 1000);
         Check(problems, nameof(PerformanceExponent), PerformanceExponent, 0, 8);
         Check(problems, nameof(CapacityExponent), CapacityExponent, 0, 8);
         Check(problems, nameof(NewcomerShare), NewcomerShare, 0, 0.5);

@@ -101,6 +101,59 @@ public sealed class EigenTrustTests
         Assert.Equal(maliciousShare, Enumerable.Range(0, malicious).Sum(i => uniform.TrustOf(peers[i])), 3);
     }
 
+    [Theory]
+    [InlineData(0.5, false)]
+    [InlineData(0.9, true)]
+    public void Compute_MaliciousPreTrustedPeer_HandsItsCollectiveTrustOnlyWhileItsShareOfPOutweighsTheNodesOwn(double ownShare, bool defended)
+    {
+        // A node (self) pre-trusts itself and one bootstrap peer. The bootstrap peer belongs to a collective of 8: its row
+        // and the members' rows name only members. Self's own row names the 12 honest peers it saw behave, whose rows name
+        // each other. With p split evenly (the node and one bootstrap peer, uniform p) the collective holds about half of
+        // all trust, so each member more than an honest peer; with the node's own row at 0.9 of p it holds about a tenth.
+        var self = TestPeers.Id(0);
+        var members = TestPeers.Ids(8, first: 1);
+        var honest = TestPeers.Ids(12, first: 20);
+        var builder = new TrustMatrixBuilder().AddRow(self, Row(self, [.. honest.Select(h => (h, 1.0))]));
+        foreach (var m in members)
+        {
+            builder.AddRow(m, Row(m, [.. members.Where(o => o != m).Select(o => (o, 1.0))]));
+        }
+
+        foreach (var h in honest)
+        {
+            builder.AddRow(h, Row(h, [.. honest.Where(o => o != h).Select(o => (o, 1.0))]));
+        }
+
+        var trust = EigenTrust.Compute(builder.AddPreTrusted(self, ownShare).AddPreTrusted(members[0], 1 - ownShare).Build(), 0.5, 1e-9, 500, Now);
+
+        var collective = members.Sum(trust.TrustOf);
+        var perMember = (collective - trust.TrustOf(members[0])) / (members.Length - 1);
+        var perHonest = honest.Average(trust.TrustOf);
+        // Everything that enters the collective stays there: it holds exactly the bootstrap peer's share of p.
+        Assert.Equal(1 - ownShare, collective, 6);
+        if (defended)
+        {
+            Assert.True(perMember < perHonest / 3, $"member {perMember:E3}, honest {perHonest:E3}");
+        }
+        else
+        {
+            Assert.True(perMember > perHonest, $"member {perMember:E3}, honest {perHonest:E3}");
+        }
+    }
+
+    [Fact]
+    public void Build_PreTrustWeights_AreNormalisedAndUniformByDefault()
+    {
+        var (a, b, c) = (TestPeers.Id(1), TestPeers.Id(2), TestPeers.Id(3));
+        var weighted = new TrustMatrixBuilder().AddPreTrusted(a, 3).AddPreTrusted(b, 1).Build();
+        Assert.Equal(1.0, weighted.PreTrust.ToArray().Sum(), 12);
+        Assert.Equal(0.75, weighted.PreTrust[weighted.PreTrusted.IndexOf(weighted.TryGetIndex(a, out var ia) ? ia : -1)], 12);
+        var uniform = new TrustMatrixBuilder().AddPreTrusted([a, b, c]).Build();
+        Assert.All(uniform.PreTrust.ToArray(), p => Assert.Equal(1.0 / 3, p, 12));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TrustMatrixBuilder().AddPreTrusted(a, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TrustMatrixBuilder().AddPreTrusted(a, double.NaN));
+    }
+
     [Fact]
     public void Solve_SameMatrix_WritesTheSameVectorAsCompute()
     {

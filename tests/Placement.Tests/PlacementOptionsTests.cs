@@ -18,6 +18,8 @@ public sealed class PlacementOptionsTests
     [InlineData("CheckPassedEvidenceWeight", "'Placement:CheckPassedEvidenceWeight' is Infinity; it must be between 0 and 1.")]
     [InlineData("BaseReplicas", "'Placement:BaseReplicas' is 30; it must be between 1 and 20 (Placement:MaxReplicas).")]
     [InlineData("CapacityReferenceBytes", "'Placement:CapacityReferenceBytes' is 5; it must be between 1048576 and 1125899906842624.")]
+    [InlineData("PreTrustedPeerShareCap", "'Placement:PreTrustedPeerShareCap' is 0.6; it must be between 0.01 and 0.5.")]
+    [InlineData("HolderShareCap", "'Placement:HolderShareCap' is 0.5; it must be between 1 and 1000.")]
     public void Validate_BadValue_NamesKeyValueAndAllowed(string key, string expected)
     {
         var options = new PlacementOptions();
@@ -33,6 +35,8 @@ public sealed class PlacementOptionsTests
             case "CheckPassedEvidenceWeight": options.CheckPassedEvidenceWeight = double.PositiveInfinity; break;
             case "BaseReplicas": options.BaseReplicas = 30; break;
             case "CapacityReferenceBytes": options.CapacityReferenceBytes = 5; break;
+            case "PreTrustedPeerShareCap": options.PreTrustedPeerShareCap = 0.6; break;
+            case "HolderShareCap": options.HolderShareCap = 0.5; break;
         }
 
         var problems = options.Validate();

@@ -227,6 +227,82 @@ public sealed class ShardPlacerTests : IDisposable
         Assert.InRange(newcomers, 0.05 - 0.0028, 0.05 + 0.0028);
     }
 
+    [Theory]
+    [InlineData(1000, false)]
+    [InlineData(3, true)]
+    public void Select_OneHolderFarAboveTheCrowdsTrust_KeepsItsFairShareOnlyUnderTheShareCap(double cap, bool capped)
+    {
+        // One candidate holds twelve times the crowd's trust (capped at κ = 2, so τ^α = 4) and the other 19 less than
+        // the mean, as a pre-trusted honest peer and the crowd do on the simulated networks. An owner places 300
+        // objects of 3 replicas one after the other, each candidate's holdings fed back as it would count them.
+        var candidates = Candidates.Diverse(20);
+        var trust = Trust([(0, 0.3), .. Enumerable.Range(1, 19).Select(i => (i, 0.01 + (i * 0.0001)))]);
+        var options = new PlacementOptions { HolderShareCap = cap };
+        var placer = Placer(options, seed: 81);
+        var held = new int[candidates.Length];
+        var chosen = new int[3];
+        Span<byte> id = stackalloc byte[8];
+        for (var o = 0; o < 300; o++)
+        {
+            var current = candidates.Select((c, i) => c with { Held = held[i] }).ToArray();
+            var set = WeightedCandidates.Prepare(current, trust, options);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(id, o);
+            var outcome = placer.Select(id, 3, set, TestPeers.Id(99), chosen);
+            Assert.Equal(3, outcome.Placed);
+            foreach (var i in chosen)
+            {
+                held[i]++;
+            }
+        }
+
+        var fair = 900.0 / candidates.Length;
+        var busiest = held[0] / fair;
+        if (capped)
+        {
+            // Once at 3 × fair it weighs as a newcomer, drawn now and then among the crowd's 5 %.
+            Assert.InRange(busiest, 2.5, 3.3);
+        }
+        else
+        {
+            Assert.True(busiest > 5, $"the trusted holder keeps {busiest:F2} × its fair share");
+        }
+    }
+
+    [Fact]
+    public void Prepare_ShareCap_TakesAwayTheTrustOfAHolderAtTheCapOnly()
+    {
+        // Holdings 0, 3 and 9 of 12 over 4 candidates: fair share 3, the cap at L = 2 is 6, so only the third is over it.
+        var candidates = Candidates.Diverse(4).Select((c, i) => c with { Held = new[] { 0, 3, 9, 0 }[i] }).ToArray();
+        var trust = Trust((0, 0.25), (1, 0.25), (2, 0.25), (3, 0.25));
+        var set = WeightedCandidates.Prepare(candidates, trust, new PlacementOptions { HolderShareCap = 2, NewcomerShare = 0.05 });
+        var total = Enumerable.Range(0, 4).Sum(set.WeightOf);
+        Assert.Equal(set.WeightOf(0), set.WeightOf(1), 12);
+        Assert.Equal(0.05, set.WeightOf(2) / total, 12);
+        var uncapped = WeightedCandidates.Prepare(candidates, trust, new PlacementOptions { HolderShareCap = 1000 });
+        Assert.Equal(uncapped.WeightOf(0), uncapped.WeightOf(2), 12);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Prepare_CandidateTheOwnerCaught_KeepsOnlyANewcomersChance_WhateverItsGlobalTrust(bool caught)
+    {
+        // Candidate 0 holds most of the global trust (others vouch for it) but the owner caught it losing shards.
+        var candidates = Candidates.Diverse(5).Select((c, i) => c with { Caught = caught && i == 0 }).ToArray();
+        var trust = Trust((0, 0.6), (1, 0.1), (2, 0.1), (3, 0.1), (4, 0.1));
+        var set = WeightedCandidates.Prepare(candidates, trust, new PlacementOptions { NewcomerShare = 0.05 });
+        var share = set.WeightOf(0) / Enumerable.Range(0, 5).Sum(set.WeightOf);
+        if (caught)
+        {
+            Assert.Equal(0.05, share, 12);
+        }
+        else
+        {
+            // Its τ capped at κ = 2 (τ^α = 4) against the others' 0.5 (τ^α = 0.25): 80 % of the weight.
+            Assert.True(share > 0.5, $"share {share:P1}");
+        }
+    }
+
     [Fact]
     public void Select_TwoReplicas_InclusionMatchesSamplingWithoutReplacement()
     {

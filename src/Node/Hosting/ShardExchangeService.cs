@@ -48,6 +48,12 @@ public sealed class ShardExchangeService(
     /// <summary>How holders are chosen: by XOR distance from the routing table, or by trust-weighted sampling (<c>ShardExchange:Placement</c>).</summary>
     public IShardHolderSelector? Selector { get; private set; }
 
+    /// <summary>
+    /// Which holder keeps which of the owner's shards: kept up to date by <see cref="ShardMaintenanceService"/> after every
+    /// put, audit and repair, and read by trust-weighted placement for each candidate's share of the owner's shards.
+    /// </summary>
+    public WatchedShards Watched { get; } = new();
+
     /// <summary>Largest shard this node places or keeps (Storage:MaxShardBytes).</summary>
     public int MaxShardBytes => storageOptions.Value.MaxShardBytes;
 
@@ -91,6 +97,6 @@ public sealed class ShardExchangeService(
         fillNonce(salt);
         var placer = new ShardPlacer(trust.Options, salt, trust.PlacementMetrics);
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(salt);
-        return new TrustWeightedHolderSelector(identity.Identity.PeerId, settings.Replicas, Contacts, trust, placer);
+        return new TrustWeightedHolderSelector(identity.Identity.PeerId, settings.Replicas, Contacts, trust, placer, Watched.HoldingsOf);
     }
 }

@@ -35,7 +35,7 @@ public sealed class ShardMaintenanceService(
     private Overlay.Dht.DhtNode? _evictions;
 
     /// <summary>What is watched (for status and tests).</summary>
-    public WatchedShards Watched { get; } = new();
+    public WatchedShards Watched => exchange.Watched;
 
     /// <summary>
     /// The retention policy: whether an owned shard is still wanted. Shards it rejects are neither renewed

@@ -301,6 +301,15 @@ public sealed class WatchedShards
         }
     }
 
+    /// <summary>How many of the watched shards <paramref name="holder"/> keeps for this owner.</summary>
+    public int HoldingsOf(PeerId holder)
+    {
+        lock (_gate)
+        {
+            return _byHolder.TryGetValue(holder, out var set) ? set.Count : 0;
+        }
+    }
+
     private void Unindex(PeerId peer, ShardId id)
     {
         if (_byHolder.TryGetValue(peer, out var set) && set.Remove(id) && set.Count == 0)

@@ -50,6 +50,14 @@ public sealed class TrustObservations : IInteractionObserver
     /// <summary>Peers' capacity claims, and the stores and refusals this node met since each.</summary>
     public CapacityBook Capacity { get; }
 
+    /// <summary>
+    /// Whether this node's own evidence rates <paramref name="peer"/> at zero: it dealt with the peer and counted at least as
+    /// much against it (shards lost or lied about, timeouts) as for it. First-hand evidence outranks what others say: such a
+    /// peer is neither a pre-trusted peer of this node's computation nor weighed by its global trust in placement.
+    /// </summary>
+    public bool Caught(PeerId peer, DateTimeOffset now) =>
+        Ledger.TryGetCounts(peer, now, out var satisfactory, out var unsatisfactory) && unsatisfactory > 0 && satisfactory <= unsatisfactory;
+
     /// <inheritdoc/>
     public void Observe(in InteractionOutcome outcome)
     {

@@ -134,12 +134,11 @@ public sealed class TrustService : INodePart
             Records.Publish(TrustRecord.Sign(_identity, now, row), _identity.PublicKey);
         }
 
-        var matrix = new TrustMatrixBuilder()
+        var builder = new TrustMatrixBuilder()
             .AddRow(_self, row)
-            .AddRecords(Records.Book.Snapshot())
-            .AddPreTrusted(_self)
-            .AddPreTrusted(_preTrusted)
-            .Build();
+            .AddRecords(Records.Book.Snapshot());
+        AddPreTrust(builder, now);
+        var matrix = builder.Build();
         var snapshot = EigenTrust.Compute(matrix, _options, now);
         Volatile.Write(ref _current, snapshot);
         Records.SetStanding(snapshot.TrustOf);
@@ -147,6 +146,27 @@ public sealed class TrustService : INodePart
         Metrics.Recomputed();
         return snapshot;
     }
+
+    /// <summary>
+    /// p: uniform over this node and the other pre-trusted peers, no other peer's share above
+    /// <see cref="PlacementOptions.PreTrustedPeerShareCap"/> and this node taking what the caps leave; with
+    /// <see cref="PlacementOptions.RevokePreTrustOnOwnEvidence"/>, leaving out the peers this node's own evidence rates at
+    /// zero: it dealt with them and they lost or lied about more than they served.
+    /// </summary>
+    private void AddPreTrust(TrustMatrixBuilder builder, DateTimeOffset now)
+    {
+        var kept = _options.RevokePreTrustOnOwnEvidence ? _preTrusted.FindAll(peer => !Observations.Caught(peer, now)) : _preTrusted;
+        PreTrustedInUse = kept.Count;
+        var share = Math.Min(1.0 / (kept.Count + 1), _options.PreTrustedPeerShareCap);
+        builder.AddPreTrusted(_self, 1 - (share * kept.Count));
+        foreach (var peer in kept)
+        {
+            builder.AddPreTrusted(peer, share);
+        }
+    }
+
+    /// <summary>Pre-trusted peers other than this node that the last computation gave a share of p (the others were revoked by this node's own evidence).</summary>
+    public int PreTrustedInUse { get; private set; }
 
     /// <summary>The trust part of <c>overlay status</c>: what was observed, and the latest computation.</summary>
     public JsonObject Summary()
@@ -163,6 +183,7 @@ public sealed class TrustService : INodePart
             ["placement"] = _placement,
             ["peersObserved"] = Observations.Ledger.Count,
             ["preTrusted"] = _preTrusted.Count,
+            ["preTrustedInUse"] = PreTrustedInUse,
             ["peersWithTrust"] = current.Count,
             ["computedAt"] = current.Run.Iterations == 0 && current.Count == 0 ? null : current.ComputedAt.ToString("O", CultureInfo.InvariantCulture),
             ["iterations"] = current.Run.Iterations,

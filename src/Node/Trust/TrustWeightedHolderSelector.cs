@@ -12,7 +12,7 @@ namespace Overlay.Node.Trust;
 /// <summary>
 /// Chooses holders with the placement library (<c>ShardExchange:Placement = "trust"</c>): the routing
 /// table's contacts are the candidates, weighed by global trust, this node's measured RTT and success rate,
-/// and subnet diversity, and sampled without replacement under the caps (docs/PLACEMENT.md, "Selection").
+/// and subnet diversity, a candidate already holding its share of this owner's shards losing its trust advantage, and sampled without replacement under the caps (docs/PLACEMENT.md, "Selection").
 /// The first <c>replicas</c> candidates are the placement; the rest follow in the same weighted order, so a
 /// put that meets refusals moves on to the next draw rather than to the next-closest id.
 /// </summary>
@@ -28,8 +28,10 @@ namespace Overlay.Node.Trust;
 /// <param name="contacts">The routing table's contacts at the moment of asking.</param>
 /// <param name="trust">Global trust and this node's measured success rates.</param>
 /// <param name="placer">The salted sampler; owned by the selector, which clears its salt when disposed.</param>
+/// <param name="held">How many of this owner's shards a peer keeps already, for the share cap (<see cref="PlacementOptions.HolderShareCap"/>).</param>
 public sealed class TrustWeightedHolderSelector(
-    PeerId self, int replicas, Func<IReadOnlyList<ContactSnapshot>> contacts, TrustService trust, ShardPlacer placer) : IShardHolderSelector, IDisposable
+    PeerId self, int replicas, Func<IReadOnlyList<ContactSnapshot>> contacts, TrustService trust, ShardPlacer placer, Func<PeerId, int> held)
+    : IShardHolderSelector, IDisposable
 {
     /// <summary>Most candidates returned: the placement library selects at most 64 at once.</summary>
     public const int MaxCandidates = 64;
@@ -60,7 +62,11 @@ public sealed class TrustWeightedHolderSelector(
                 contact.LatencyMs > 0 ? contact.LatencyMs : double.NaN,
                 performance.SuccessRate(contact.Id),
                 performance.Uptime(contact.Id),
-                trust.Capacity.FreeBytesFor(contact.Id, now, options.CapacityReferenceBytes)));
+                trust.Capacity.FreeBytesFor(contact.Id, now, options.CapacityReferenceBytes))
+            {
+                Held = held(contact.Id),
+                Caught = trust.Observations.Caught(contact.Id, now),
+            });
         }
 
         if (candidates.Count == 0)

@@ -32,6 +32,18 @@ public readonly record struct PlacementCandidate(
     long FreeBytes)
 {
     /// <summary>
+    /// Replicas of the placing node's objects this candidate holds already (the owner's own count; 0 when not known).
+    /// A candidate at <see cref="PlacementOptions.HolderShareCap"/> times its fair share weighs as a peer without trust.
+    /// </summary>
+    public int Held { get; init; }
+
+    /// <summary>
+    /// The placing node's own evidence rates this candidate at zero (it lost or lied about more than it served): it weighs as
+    /// a peer without trust whatever its global trust, since what others vouch for does not outweigh what the node saw.
+    /// </summary>
+    public bool Caught { get; init; }
+
+    /// <summary>
     /// A stable non-zero key of a region name (FNV-1a 64 of its UTF-8 bytes, lowercased), 0 for an empty
     /// or null name. Equal names give equal keys on every node.
     /// </summary>

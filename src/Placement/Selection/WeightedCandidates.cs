@@ -15,6 +15,10 @@ namespace Overlay.Placement.Selection;
 /// <see cref="PlacementOptions.TrustCap"/>. Candidates without trust share <see cref="PlacementOptions.NewcomerShare"/>
 /// of the total weight between them (their τ is replaced by a common value), so newcomers are placed on now
 /// and then and can earn trust, while trust never decides by argmax. Without a snapshot (trust off) τ is 1.</item>
+/// <item>A candidate holding <see cref="PlacementOptions.HolderShareCap"/> times its fair share of the owner's replicas
+/// (<see cref="PlacementCandidate.Held"/> over the candidates' total divided by their number, at least one) counts as
+/// untrusted, so trust cannot pile an owner's shards on a few peers; so does a candidate the placing node itself caught
+/// losing shards (<see cref="PlacementCandidate.Caught"/>), whatever others vouch for it.</item>
 /// <item>p: success rate × uptime × RTT score, RTT score = ref / (ref + rtt). Unknown values count as 0.5.</item>
 /// <item>c: free / (free + ref) of the announced free bytes; a candidate announcing none is not eligible.</item>
 /// <item>d: 1 / (candidates in the same public /24 or /48): a subnet weighs as one candidate however many
@@ -79,6 +83,15 @@ public sealed class WeightedCandidates
             }
         }
 
+        // A holder at L times its fair share of the owner's replicas loses its trust advantage (docs/PLACEMENT.md, "Load").
+        var held = 0L;
+        for (var i = 0; i < n; i++)
+        {
+            held += Math.Max(0, candidates[i].Held);
+        }
+
+        var shareCap = options.HolderShareCap * Math.Max(1.0, n > 0 ? (double)held / n : 0);
+
         // Pass 1: the logarithm of each weight without τ into _scratch, τ's logarithm into _inverseWeights.
         var useTrust = trust.Count > 0;
         var reference = trust.ReferenceTrust;
@@ -100,7 +113,7 @@ public sealed class WeightedCandidates
             if (useTrust && !double.IsNegativeInfinity(logWeight))
             {
                 var t = trust.TrustOf(c.Peer);
-                if (t > 0)
+                if (t > 0 && c.Held < shareCap && !c.Caught)
                 {
                     // τ is trust in units of what a peer of the crowd holds, capped: below the cap it is linear,
                     // so a collective gains nothing by spreading its trust evenly; the cap keeps the pre-trusted

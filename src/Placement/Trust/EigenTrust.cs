@@ -3,7 +3,8 @@ namespace Overlay.Placement.Trust;
 /// <summary>
 /// Global trust by EigenTrust's power iteration with pre-trusted peers (Kamvar, Schlosser, Garcia-Molina,
 /// WWW 2003, Algorithm 2): t⁰ = p, t ← (1−a)·Cᵀt + a·p, until the L1 distance between iterates falls below
-/// the tolerance. p is uniform over the pre-trusted peers (over every peer when none is known). A peer with
+/// the tolerance. p is spread over the pre-trusted peers as the matrix weighs them (uniform unless weights were
+/// given; over every peer, uniform, when none is known). A peer with
 /// an empty row passes its trust on as p, as the paper defines c_ij = p_j for a peer that trusts no one, so
 /// the total trust stays 1.
 /// </summary>
@@ -61,8 +62,8 @@ public static class EigenTrust
         }
 
         var preTrusted = matrix.PreTrusted;
-        var pShare = 1.0 / (preTrusted.IsEmpty ? n : preTrusted.Length);
-        SetPreTrusted(trust, preTrusted, pShare);
+        var preTrust = matrix.PreTrust;
+        SetPreTrusted(trust, preTrusted, preTrust, 1.0);
 
         var rowStart = matrix.RowStarts;
         var columns = matrix.Columns;
@@ -113,7 +114,7 @@ public static class EigenTrust
                 next[j] *= scale;
             }
 
-            AddPreTrusted(next, preTrusted, restart * pShare);
+            AddPreTrusted(next, preTrusted, preTrust, restart);
             residual = 0;
             for (var j = 0; j < n; j++)
             {
@@ -138,25 +139,17 @@ public static class EigenTrust
         return new EigenTrustRun(iterations, residual, residual < tolerance);
     }
 
-    private static void SetPreTrusted(Span<double> vector, ReadOnlySpan<int> preTrusted, double share)
+    private static void SetPreTrusted(Span<double> vector, ReadOnlySpan<int> preTrusted, ReadOnlySpan<double> preTrust, double mass)
     {
-        if (preTrusted.IsEmpty)
-        {
-            vector.Fill(share);
-            return;
-        }
-
         vector.Clear();
-        foreach (var i in preTrusted)
-        {
-            vector[i] = share;
-        }
+        AddPreTrusted(vector, preTrusted, preTrust, mass);
     }
 
-    private static void AddPreTrusted(Span<double> vector, ReadOnlySpan<int> preTrusted, double share)
+    private static void AddPreTrusted(Span<double> vector, ReadOnlySpan<int> preTrusted, ReadOnlySpan<double> preTrust, double mass)
     {
         if (preTrusted.IsEmpty)
         {
+            var share = mass / vector.Length;
             for (var j = 0; j < vector.Length; j++)
             {
                 vector[j] += share;
@@ -165,9 +158,9 @@ public static class EigenTrust
             return;
         }
 
-        foreach (var i in preTrusted)
+        for (var k = 0; k < preTrusted.Length; k++)
         {
-            vector[i] += share;
+            vector[preTrusted[k]] += mass * preTrust[k];
         }
     }
 }

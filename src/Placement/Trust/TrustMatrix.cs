@@ -20,9 +20,11 @@ public sealed class TrustMatrix
     private readonly int[] _columns;
     private readonly float[] _values;
     private readonly int[] _preTrusted;
+    private readonly double[] _preTrust;
 
-    internal TrustMatrix(PeerId[] peers, Dictionary<PeerId, int> index, int[] rowStart, int[] columns, float[] values, int[] preTrusted)
+    internal TrustMatrix(PeerId[] peers, Dictionary<PeerId, int> index, int[] rowStart, int[] columns, float[] values, int[] preTrusted, double[] preTrust)
     {
+        _preTrust = preTrust;
         _peers = peers;
         _index = index;
         _rowStart = rowStart;
@@ -43,8 +45,11 @@ public sealed class TrustMatrix
     /// <summary>Indexes of the pre-trusted peers; empty when none is known, and p is then uniform over every peer.</summary>
     public ReadOnlySpan<int> PreTrusted => _preTrusted;
 
+    /// <summary>p_i of each of <see cref="PreTrusted"/>, in the same order, summing to 1 (uniform unless weights were given).</summary>
+    public ReadOnlySpan<double> PreTrust => _preTrust;
+
     /// <summary>Approximate bytes this matrix holds (entries, rows, peers and their index).</summary>
-    public long ApproximateBytes => (8L * _columns.Length) + (4L * _rowStart.Length) + (PeerId.Size * 2L * _peers.Length) + (24L * _peers.Length) + (4L * _preTrusted.Length);
+    public long ApproximateBytes => (8L * _columns.Length) + (4L * _rowStart.Length) + (PeerId.Size * 2L * _peers.Length) + (24L * _peers.Length) + (12L * _preTrusted.Length);
 
     /// <summary>The index of <paramref name="peer"/>, or false when the matrix does not know it.</summary>
     public bool TryGetIndex(PeerId peer, out int index) => _index.TryGetValue(peer, out index);

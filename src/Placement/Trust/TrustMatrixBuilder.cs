@@ -9,7 +9,7 @@ namespace Overlay.Placement.Trust;
 public sealed class TrustMatrixBuilder
 {
     private readonly Dictionary<PeerId, LocalTrustVector> _rows = new();
-    private readonly HashSet<PeerId> _preTrusted = new();
+    private readonly Dictionary<PeerId, double> _preTrusted = new();
     private readonly HashSet<PeerId> _peers = new();
 
     /// <summary>Sets <paramref name="issuer"/>'s row; entries naming the issuer itself are left out.</summary>
@@ -32,10 +32,21 @@ public sealed class TrustMatrixBuilder
         return this;
     }
 
-    /// <summary>Marks <paramref name="peer"/> as pre-trusted: p is uniform over the pre-trusted peers.</summary>
-    public TrustMatrixBuilder AddPreTrusted(PeerId peer)
+    /// <summary>Marks <paramref name="peer"/> as pre-trusted with weight 1: p is uniform over pre-trusted peers added without weights.</summary>
+    public TrustMatrixBuilder AddPreTrusted(PeerId peer) => AddPreTrusted(peer, 1);
+
+    /// <summary>
+    /// Adds a pre-trusted peer with a relative <paramref name="weight"/>: p is proportional to the weights (summed when a
+    /// peer is added twice) rather than uniform. A positive, finite weight is required.
+    /// </summary>
+    public TrustMatrixBuilder AddPreTrusted(PeerId peer, double weight)
     {
-        _preTrusted.Add(peer);
+        if (!(weight > 0 && double.IsFinite(weight)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(weight), weight, "A pre-trust weight is positive and finite.");
+        }
+
+        _preTrusted[peer] = _preTrusted.GetValueOrDefault(peer) + weight;
         return this;
     }
 
@@ -45,7 +56,7 @@ public sealed class TrustMatrixBuilder
         ArgumentNullException.ThrowIfNull(peers);
         foreach (var peer in peers)
         {
-            _preTrusted.Add(peer);
+            AddPreTrusted(peer, 1);
         }
 
         return this;
@@ -62,7 +73,7 @@ public sealed class TrustMatrixBuilder
     public TrustMatrix Build()
     {
         var all = new HashSet<PeerId>(_peers);
-        all.UnionWith(_preTrusted);
+        all.UnionWith(_preTrusted.Keys);
         var entryCount = 0;
         foreach (var (issuer, row) in _rows)
         {
@@ -125,13 +136,22 @@ public sealed class TrustMatrixBuilder
         }
 
         var preTrusted = new int[_preTrusted.Count];
+        var preTrust = new double[_preTrusted.Count];
         var p = 0;
-        foreach (var peer in _preTrusted)
+        var total = 0.0;
+        foreach (var (peer, weight) in _preTrusted)
         {
-            preTrusted[p++] = index[peer];
+            preTrusted[p] = index[peer];
+            preTrust[p++] = weight;
+            total += weight;
         }
 
-        Array.Sort(preTrusted);
-        return new TrustMatrix(peers, index, rowStart, columns, values, preTrusted);
+        for (var k = 0; k < preTrust.Length; k++)
+        {
+            preTrust[k] /= total;
+        }
+
+        Array.Sort(preTrusted, preTrust);
+        return new TrustMatrix(peers, index, rowStart, columns, values, preTrusted, preTrust);
     }
 }

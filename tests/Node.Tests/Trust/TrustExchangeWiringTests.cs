@@ -77,13 +77,13 @@ public sealed class TrustExchangeWiringTests
         {
             Assert.True(x.Records.Book.Count >= 8, $"node 1 holds {x.Records.Book.Count} records");
             Assert.True(x.ExchangeMetrics.PullTotal(InteractionResult.Succeeded) > 0);
-            // Measured with seed 61: 0.975 -> 0.213.
+            // Measured with seed 61: 0.975 -> 0.373 (each of the five pre-trusted peers at the 0.1 cap of p, node 1 at 0.5).
             Assert.True(after < before / 2, $"the bad peer's trust relative to the others at node 1: {before:F3} -> {after:F3}");
         }
         else
         {
             Assert.Equal(0, x.Records.Book.Count);
-            // Measured with seed 61: 0.975 -> 1.024.
+            // Measured with seed 61: 0.975 -> 1.021.
             Assert.True(after > before * 0.75, $"without trust/1 the bad peer's relative trust should stay: {before:F3} -> {after:F3}");
         }
     }

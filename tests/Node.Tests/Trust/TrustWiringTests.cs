@@ -125,9 +125,10 @@ public sealed class TrustWiringTests
 
         Assert.Equal(shards * 3, placed);
         Assert.Equal(0, owner.Trust.Current.TrustOf(distrusted));
-        // With trust on, a peer without trust is drawn only through the newcomer share (5 % of each draw's weight),
-        // so it is among a put's three holders about one put in seven (1 - 0.95^3): 5.7 of 40 expected, and a
-        // quarter is 2.4 standard deviations above that. The closest-id selector put it on 31 of 40 (seed 51).
+        // With trust on, a peer without trust is drawn only through the newcomer share (5 % of each draw's weight,
+        // which it shares with holders past their share cap), so it is among a put's three holders at most about
+        // one put in seven (1 - 0.95^3): 5.7 of 40 expected, and a quarter is 2.4 standard deviations above that.
+        // The closest-id selector put it on 31 of 40 (seed 51).
         if (placement == ShardExchangeOptions.TrustPlacement)
         {
             Assert.IsType<TrustWeightedHolderSelector>(owner.ShardExchange.Selector);
