@@ -172,7 +172,7 @@ internal sealed class RepairRun(
             remembered += node.Dht.Node?.ProviderChecks.Hits ?? 0;
         }
 
-        output.WriteLine(Invariant($"whole run: {probes} batched probes ({singleProbes} single; {onClose} rounds of a holder probed at once because its connection closed); provider records {verified} verified, {remembered} remembered (cache of {providerCache})"));
+        output.WriteLine(Invariant($"whole run: {probes} batched probes ({singleProbes} single; {onClose} of them at once to holders whose connection closed); provider records {verified} verified, {remembered} remembered (cache of {providerCache})"));
         if (eventDigest)
         {
             output.WriteLine(RunDigest.Line(net));
