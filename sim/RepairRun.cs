@@ -162,16 +162,17 @@ internal sealed class RepairRun(
         }
 
         output.WriteLine(Invariant($"bytes moved: {moved} shard bytes copied by new holders ({tally.NewHolders} new holders, {(double)moved / Math.Max(1, tally.NewHolders):F0} bytes each); {bytesAfter - bytesBefore} bytes delivered on the network in the 5 min after the kill (all protocols)"));
-        long probes = 0, singleProbes = 0, verified = 0, remembered = 0;
+        long probes = 0, singleProbes = 0, onClose = 0, verified = 0, remembered = 0;
         foreach (var node in whole.Nodes)
         {
             probes += node.ShardExchange.Metrics.ProbesSent;
             singleProbes += node.ShardExchange.Metrics.ProbeFallbacks;
+            onClose += node.ShardExchange.Metrics.ProbesOnClose;
             verified += node.Dht.Node?.ProviderChecks.Misses ?? 0;
             remembered += node.Dht.Node?.ProviderChecks.Hits ?? 0;
         }
 
-        output.WriteLine(Invariant($"whole run: {probes} batched probes ({singleProbes} single); provider records {verified} verified, {remembered} remembered (cache of {providerCache})"));
+        output.WriteLine(Invariant($"whole run: {probes} batched probes ({singleProbes} single; {onClose} of them at once to holders whose connection closed); provider records {verified} verified, {remembered} remembered (cache of {providerCache})"));
         if (eventDigest)
         {
             output.WriteLine(RunDigest.Line(net));

@@ -52,8 +52,21 @@ public sealed class ShardExchangeOptions
     /// <summary>Whether the owner's maintenance repairs: when a holder is found no longer a live replica, a surviving holder's copy is pulled to a new holder. False still probes, audits, renews and counts suspects, and repairs nothing. Default: true.</summary>
     public bool RepairEnabled { get; set; } = true;
 
-    /// <summary>How often the owner checks that each holder of its shards still answers and still has one of them (a zero-length fetch per distinct holder). Bounds the time to notice a holder that is gone. Default: 2 s; range 100 ms–1 h.</summary>
+    /// <summary>
+    /// How often the owner's probe round runs. It asks each holder with no open connection to the owner (one batched probe
+    /// naming all its shards), and those whose last answer is <see cref="PresenceInterval"/> old; a holder whose connection
+    /// closes is asked at once. Bounds the time to notice that a holder the owner has no connection to is gone, or came back. Default: 2 s; range 100 ms–1 h.
+    /// </summary>
     public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How often a holder that answered over a connection still open is asked again whether it keeps its shards: between
+    /// those probes the connection vouches for it (the transport closes a connection after three silent keep-alive intervals,
+    /// and a closed connection gets the holder probed at once). Bounds the time to notice a holder that silently dropped some
+    /// shards but still answers (audits bound it too), and, with the keep-alives, one that hangs with its connection open.
+    /// Checked in probe rounds, so one shorter than <see cref="ProbeInterval"/> means every round. Default: 30 s; range 100 ms–1 h.
+    /// </summary>
+    public TimeSpan PresenceInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Longest a probe waits for its answer before the holder counts as not answering. Default: 5 s; range 100 ms–10 min.</summary>
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -157,6 +170,7 @@ public sealed class ShardExchangeOptions
         {
             (nameof(StreamTimeout), StreamTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
             (nameof(ProbeInterval), ProbeInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
+            (nameof(PresenceInterval), PresenceInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
             (nameof(ProbeTimeout), ProbeTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
             (nameof(AuditInterval), AuditInterval, TimeSpan.FromSeconds(1), TimeSpan.FromDays(30)),
             (nameof(RenewBefore), RenewBefore, TimeSpan.FromMinutes(1), TimeSpan.FromDays(3650)),

@@ -11,8 +11,9 @@ namespace Overlay.Node.Hosting;
 
 /// <summary>
 /// The owner's maintenance of the shards it placed (docs/PROTOCOL.md, "Owner maintenance"), on the
-/// injected clock: every <see cref="ShardExchangeOptions.ProbeInterval"/> one batched probe per distinct holder, naming
-/// every shard it keeps for this owner;
+/// injected clock: every <see cref="ShardExchangeOptions.ProbeInterval"/> one batched probe, naming every shard it keeps for
+/// this owner, to each distinct holder that is due (<see cref="HolderLiveness"/>: no open connection to it, or its last answer
+/// <see cref="ShardExchangeOptions.PresenceInterval"/> old), and a probe at once to a holder whose connection closes;
 /// every <see cref="ShardExchangeOptions.AuditInterval"/> an audit of every holder and the renewal of
 /// receipts that expire within <see cref="ShardExchangeOptions.RenewBefore"/>; and up to
 /// <see cref="ShardExchangeOptions.MaxConcurrentRepairs"/> repairs at once, started no faster than
@@ -33,9 +34,14 @@ public sealed class ShardMaintenanceService(
     private DateTimeOffset _nextRepairAt;
     private OwnedShardCare? _care;
     private Overlay.Dht.DhtNode? _evictions;
+    private HolderLiveness? _liveness;
+    private CancellationToken _stopping;
 
     /// <summary>What is watched (for status and tests).</summary>
     public WatchedShards Watched => exchange.Watched;
+
+    /// <summary>The holders whose connection vouches for them between probes (for status and tests); null before the owner's maintenance starts.</summary>
+    public HolderLiveness? Liveness => _liveness;
 
     /// <summary>
     /// The retention policy: whether an owned shard is still wanted. Shards it rejects are neither renewed
@@ -51,6 +57,7 @@ public sealed class ShardMaintenanceService(
         if (exchange.Owner is { } owner)
         {
             _care = owner.Care;
+            _liveness = new HolderLiveness(time, options.Value.PresenceInterval, OnHolderConnectionClosed);
             owner.Placed = Watch;
             if (dht?.Node is { } node)
             {
@@ -68,6 +75,8 @@ public sealed class ShardMaintenanceService(
         {
             return;
         }
+
+        _stopping = stoppingToken;
 
         try
         {
@@ -114,11 +123,47 @@ public sealed class ShardMaintenanceService(
     /// </summary>
     private void OnContactEvicted(PeerId peer)
     {
+        // Its connection no longer vouches for it: the next round asks it (an answer makes it a replica again).
+        _liveness?.Forget(peer);
         var shards = Watched.SuspectHolder(peer, SuspectReason.LeftRoutingTable, time.GetUtcNow());
         if (shards.Count > 0)
         {
             Suspected(shards, peer, SuspectReason.LeftRoutingTable);
             QueueRepairsDue();
+        }
+    }
+
+    /// <summary>
+    /// The connection a holder last answered over closed (the holder crashed or left, the path failed, or either side let it
+    /// go idle): probe it at once, off the closing thread. Unreachable, it is suspected now rather than at the next round;
+    /// reachable, it is watched over its new connection.
+    /// </summary>
+    private void OnHolderConnectionClosed(PeerId holder)
+    {
+        if (_care is { } care && !_stopping.IsCancellationRequested)
+        {
+            _ = ProbeAtOnceAsync(care, holder, _stopping);
+        }
+    }
+
+    private async Task ProbeAtOnceAsync(OwnedShardCare care, PeerId holder, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Yield();
+            await SurviveAsync(async () =>
+            {
+                if (Watched.ProbeTarget(holder) is { } target)
+                {
+                    exchange.Metrics.ProbeOnClose();
+                    var asked = time.GetTimestamp();
+                    Apply(holder, await care.ProbeAsync(target.Holder, target.Address, target.Shards, stoppingToken).ConfigureAwait(true), asked);
+                    QueueRepairsDue();
+                }
+            }, stoppingToken).ConfigureAwait(true);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
         }
     }
 
@@ -148,38 +193,55 @@ public sealed class ShardMaintenanceService(
 
     private async Task ProbeRoundAsync(OwnedShardCare care, CancellationToken stoppingToken)
     {
-        var targets = Watched.ProbeTargets();
+        var liveness = _liveness!;
+        var (targets, holders) = Watched.ProbeTargets(liveness.IsDue);
+        liveness.Retain(holders);
         for (var start = 0; start < targets.Count; start += ProbeConcurrency)
         {
             var batch = targets.Skip(start).Take(ProbeConcurrency).ToList();
+            var asked = time.GetTimestamp();
             var results = await Task.WhenAll(batch.Select(t => care.ProbeAsync(t.Holder, t.Address, t.Shards, stoppingToken))).ConfigureAwait(true);
-            var now = time.GetUtcNow();
             for (var i = 0; i < batch.Count; i++)
             {
-                var holder = batch[i].Holder;
-                var result = results[i];
-                switch (result.Reached)
-                {
-                    case HolderVerdict.Passed:
-                        Watched.Answered(holder);
-                        break;
-                    case HolderVerdict.NoAnswer:
-                        Suspected(Watched.SuspectHolder(holder, SuspectReason.NotAnswering, now), holder, SuspectReason.NotAnswering);
-                        break;
-                }
-
-                // Only the shards it said it lost (or answered wrongly about) are suspect: it still keeps the others.
-                foreach (var (shard, _) in result.Lost)
-                {
-                    if (Watched.Suspect(shard, holder, SuspectReason.Missing, now))
-                    {
-                        Suspected([shard], holder, SuspectReason.Missing);
-                    }
-                }
+                Apply(batch[i].Holder, results[i], asked);
             }
         }
 
         QueueRepairsDue();
+    }
+
+    /// <summary>Takes in one probe's answer: a holder that answered is a replica again and watched over that connection; one that did not is suspected of all its shards.</summary>
+    private void Apply(PeerId holder, ProbeResult result, long asked)
+    {
+        var now = time.GetUtcNow();
+        switch (result.Reached)
+        {
+            case HolderVerdict.Passed:
+                Watched.Answered(holder);
+                if (result.Connection is { } connection)
+                {
+                    _liveness!.Answered(holder, connection, asked);
+                }
+
+                break;
+            case HolderVerdict.NoAnswer:
+                _liveness!.Forget(holder);
+                Suspected(Watched.SuspectHolder(holder, SuspectReason.NotAnswering, now), holder, SuspectReason.NotAnswering);
+                break;
+            default:
+                // Wrong or refused: it answered, but not as a holder should; ask it again next round.
+                _liveness!.Forget(holder);
+                break;
+        }
+
+        // Only the shards it said it lost (or answered wrongly about) are suspect: it still keeps the others.
+        foreach (var (shard, _) in result.Lost)
+        {
+            if (Watched.Suspect(shard, holder, SuspectReason.Missing, now))
+            {
+                Suspected([shard], holder, SuspectReason.Missing);
+            }
+        }
     }
 
     private async Task AuditLoopAsync(OwnedShardCare care, CancellationToken stoppingToken)

@@ -31,9 +31,10 @@ internal sealed class HolderProbe(
         ArgumentNullException.ThrowIfNull(shards);
         var started = _time.GetTimestamp();
         var lost = new List<(ShardId, HolderVerdict)>();
+        ITransportConnection? used = null;
         var reached = shards.Count == 0 ? HolderVerdict.Passed : await OwnedShardCare.AttemptAsync(async () =>
         {
-            var connection = await _connect(address, cancellationToken);
+            var connection = used = await _connect(address, cancellationToken);
             var verdict = HolderVerdict.Passed;
             for (var start = 0; start < shards.Count; start += ShardProbeCodec.MaxIds)
             {
@@ -79,7 +80,7 @@ internal sealed class HolderProbe(
         }, cancellationToken);
         var named = lost.Count > 0 ? lost[0].Item1 : shards.Count > 0 ? shards[0].Id : default;
         _observe(holder, named, reached == HolderVerdict.Passed && lost.Count > 0 ? lost[0].Item2 : reached, started);
-        return new ProbeResult(reached, lost);
+        return new ProbeResult(reached, lost, used);
     }
 
     /// <summary>The probe of a holder that predates the batched one: zero bytes of one shard.</summary>

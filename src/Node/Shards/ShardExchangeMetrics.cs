@@ -37,6 +37,8 @@ public sealed class ShardExchangeMetrics
     private readonly Counter<long> _probesRefused;
     private readonly Counter<long> _probes;
     private readonly Counter<long> _probeAnswersRejected;
+    private readonly Counter<long> _probesOnClose;
+    private long _probesOnCloseTotal;
     private long _probesAnsweredTotal;
     private long _probeIdsNotHeldTotal;
     private long _probesSentTotal;
@@ -90,6 +92,7 @@ public sealed class ShardExchangeMetrics
         _probesRefused = meter.CreateCounter<long>("overlay.shard.probes_refused", description: "Malformed probes this node refused as a holder, by what was wrong");
         _probes = meter.CreateCounter<long>("overlay.shard.probes", description: "Probes this node sent as an owner, by form (batch; single: the zero-length fetch a holder that predates the batch gets)");
         _probeAnswersRejected = meter.CreateCounter<long>("overlay.shard.probe_answers_rejected", description: "Probe answers this node could not decode as an owner, by what was wrong");
+        _probesOnClose = meter.CreateCounter<long>("overlay.shard.probes_on_close", description: "Holders this node probed at once as an owner because the connection they last answered over closed");
     }
 
     internal void Held(long bytes)
@@ -210,6 +213,12 @@ public sealed class ShardExchangeMetrics
         Interlocked.Increment(ref batch ? ref _probesSentTotal : ref _probeFallbacksTotal);
     }
 
+    internal void ProbeOnClose()
+    {
+        _probesOnClose.Add(1);
+        Interlocked.Increment(ref _probesOnCloseTotal);
+    }
+
     internal void ProbeAnswerRejected(ShardWireError error)
     {
         _probeAnswersRejected.Add(1, new KeyValuePair<string, object?>("reason", error.ToString()));
@@ -227,6 +236,9 @@ public sealed class ShardExchangeMetrics
 
     /// <summary>Probe answers this node could not decode as an owner so far.</summary>
     public long ProbeAnswersRejected => Volatile.Read(ref _probeAnswersRejectedTotal);
+
+    /// <summary>Holders probed at once so far because the connection they last answered over closed (counted once per close, before the probe's own count).</summary>
+    public long ProbesOnClose => Volatile.Read(ref _probesOnCloseTotal);
 
     /// <summary>Repairs of this node's shards started so far.</summary>
     public long RepairsStarted => Volatile.Read(ref _repairsStarted);
@@ -281,6 +293,7 @@ public sealed class ShardExchangeMetrics
             ["probesSent"] = ProbesSent,
             ["probeFallbacks"] = ProbeFallbacks,
             ["probeAnswersRejected"] = ProbeAnswersRejected,
+            ["probesOnClose"] = ProbesOnClose,
             ["auditsAnswered"] = Volatile.Read(ref _auditsAnsweredTotal),
             ["auditsPassed"] = AuditsPassed,
             ["auditsFailed"] = AuditsFailed,

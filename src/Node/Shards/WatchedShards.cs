@@ -8,13 +8,16 @@ namespace Overlay.Node.Shards;
 /// What the owner's maintenance watches, in memory: each owned shard's size, holders and receipt expiry,
 /// the holders it suspects (with why and since when), and which holder keeps which shards (so one
 /// batched probe per distinct holder covers all its shards). Rebuilt from the book at start, refreshed after
-/// every put, audit, renewal and repair. Thread-safe.
+/// every put, audit, renewal and repair. Thread-safe. Suspicions are also indexed by holder and by shard, so
+/// what a repair must avoid and which shards are due for repair cost the suspects, not every watched shard.
 /// </summary>
 public sealed class WatchedShards
 {
     private readonly Dictionary<ShardId, Entry> _shards = [];
     private readonly Dictionary<PeerId, HashSet<ShardId>> _byHolder = [];
     private readonly Dictionary<PeerId, DateTimeOffset> _replaced = [];
+    private readonly Dictionary<PeerId, int> _suspectedShardsOf = [];
+    private readonly HashSet<ShardId> _withSuspects = [];
     private readonly object _gate = new();
 
     /// <summary>Shards watched.</summary>
@@ -45,27 +48,29 @@ public sealed class WatchedShards
 
         lock (_gate)
         {
+            var entry = new Entry(shard.Size, holders);
             if (_shards.TryGetValue(shard.Id, out var old))
             {
                 foreach (var (peer, _, _) in old.Holders)
                 {
                     Unindex(peer, shard.Id);
                 }
-            }
 
-            var entry = new Entry(shard.Size, holders);
-            if (old is not null)
-            {
                 foreach (var (peer, suspicion) in old.Suspects)
                 {
+                    Unsuspect(shard.Id, old, peer, keepEntry: true);
                     if (holders.Exists(h => h.Item1 == peer))
                     {
-                        entry.Suspects[peer] = suspicion;
+                        AddSuspect(shard.Id, entry, peer, suspicion);
                     }
                 }
 
                 entry.Queued = old.Queued;
                 entry.LastRepair = old.LastRepair;
+                if (entry.Suspects.Count == 0)
+                {
+                    _withSuspects.Remove(shard.Id);
+                }
             }
 
             _shards[shard.Id] = entry;
@@ -91,30 +96,34 @@ public sealed class WatchedShards
     }
 
     /// <summary>
-    /// One probe per distinct holder: its address and every shard it keeps for this owner with the size it should
-    /// have, in ascending id order (the order a batched probe names them in).
+    /// One probe per distinct holder that is <paramref name="due"/>: its address and every shard it keeps for this owner with
+    /// the size it should have, in ascending id order (the order a batched probe names them in); and every distinct holder,
+    /// due or not.
     /// </summary>
-    public IReadOnlyList<ProbeTarget> ProbeTargets()
+    public (IReadOnlyList<ProbeTarget> Targets, IReadOnlySet<PeerId> Holders) ProbeTargets(Func<PeerId, bool> due)
+    {
+        ArgumentNullException.ThrowIfNull(due);
+        lock (_gate)
+        {
+            var result = new List<ProbeTarget>();
+            foreach (var (peer, ids) in _byHolder)
+            {
+                if (due(peer))
+                {
+                    result.Add(TargetOf(peer, ids));
+                }
+            }
+
+            return (result, new HashSet<PeerId>(_byHolder.Keys));
+        }
+    }
+
+    /// <summary>One probe of <paramref name="holder"/>, as <see cref="ProbeTargets"/> makes it; null when it keeps none of this owner's shards.</summary>
+    public ProbeTarget? ProbeTarget(PeerId holder)
     {
         lock (_gate)
         {
-            var result = new List<ProbeTarget>(_byHolder.Count);
-            foreach (var (peer, ids) in _byHolder)
-            {
-                var shards = new List<(ShardId Id, int Size)>(ids.Count);
-                TransportAddress? address = null;
-                foreach (var id in ids)
-                {
-                    var entry = _shards[id];
-                    shards.Add((id, entry.Size));
-                    address ??= entry.Holders.Find(h => h.Peer == peer).Address;
-                }
-
-                shards.Sort((a, b) => a.Id.CompareTo(b.Id));
-                result.Add(new ProbeTarget(peer, address!, shards));
-            }
-
-            return result;
+            return _byHolder.TryGetValue(holder, out var ids) ? TargetOf(holder, ids) : null;
         }
     }
 
@@ -123,7 +132,7 @@ public sealed class WatchedShards
     {
         lock (_gate)
         {
-            return _shards.TryGetValue(id, out var entry) && entry.Holders.Exists(h => h.Peer == holder) && entry.Suspects.TryAdd(holder, (reason, now));
+            return _shards.TryGetValue(id, out var entry) && entry.Holders.Exists(h => h.Peer == holder) && AddSuspect(id, entry, holder, (reason, now));
         }
     }
 
@@ -137,7 +146,7 @@ public sealed class WatchedShards
             {
                 foreach (var id in ids)
                 {
-                    if (_shards[id].Suspects.TryAdd(holder, (reason, now)))
+                    if (AddSuspect(id, _shards[id], holder, (reason, now)))
                     {
                         result.Add(id);
                     }
@@ -160,10 +169,10 @@ public sealed class WatchedShards
             {
                 foreach (var id in ids)
                 {
-                    var suspects = _shards[id].Suspects;
-                    if (suspects.TryGetValue(holder, out var s) && s.Reason is SuspectReason.NotAnswering or SuspectReason.LeftRoutingTable)
+                    var entry = _shards[id];
+                    if (entry.Suspects.TryGetValue(holder, out var s) && s.Reason is SuspectReason.NotAnswering or SuspectReason.LeftRoutingTable)
                     {
-                        suspects.Remove(holder);
+                        Unsuspect(id, entry, holder, keepEntry: false);
                     }
                 }
             }
@@ -180,7 +189,7 @@ public sealed class WatchedShards
             {
                 foreach (var (peer, _, expiry) in entry.Holders)
                 {
-                    if (expiry <= now && entry.Suspects.TryAdd(peer, (SuspectReason.Expired, now)))
+                    if (expiry <= now && AddSuspect(id, entry, peer, (SuspectReason.Expired, now)))
                     {
                         result.Add(id);
                     }
@@ -200,9 +209,10 @@ public sealed class WatchedShards
         lock (_gate)
         {
             var result = new List<ShardId>();
-            foreach (var (id, entry) in _shards)
+            foreach (var id in _withSuspects)
             {
-                if (entry.Suspects.Count > 0 && !entry.Queued && (entry.LastRepair is not { } last || now - last >= retryAfter) && include(id))
+                var entry = _shards[id];
+                if (!entry.Queued && (entry.LastRepair is not { } last || now - last >= retryAfter) && include(id))
                 {
                     entry.Queued = true;
                     result.Add(id);
@@ -261,14 +271,7 @@ public sealed class WatchedShards
     {
         lock (_gate)
         {
-            var avoided = new HashSet<PeerId>();
-            foreach (var entry in _shards.Values)
-            {
-                foreach (var suspect in entry.Suspects.Keys)
-                {
-                    avoided.Add(suspect);
-                }
-            }
+            var avoided = new HashSet<PeerId>(_suspectedShardsOf.Keys);
 
             List<PeerId>? forgotten = null;
             foreach (var (holder, at) in _replaced)
@@ -308,6 +311,58 @@ public sealed class WatchedShards
         {
             return _byHolder.TryGetValue(holder, out var set) ? set.Count : 0;
         }
+    }
+
+    /// <summary>Suspects <paramref name="peer"/> of <paramref name="id"/> and indexes the suspicion; false when it already was.</summary>
+    private bool AddSuspect(ShardId id, Entry entry, PeerId peer, (SuspectReason Reason, DateTimeOffset Since) suspicion)
+    {
+        if (!entry.Suspects.TryAdd(peer, suspicion))
+        {
+            return false;
+        }
+
+        _suspectedShardsOf[peer] = _suspectedShardsOf.GetValueOrDefault(peer) + 1;
+        _withSuspects.Add(id);
+        return true;
+    }
+
+    /// <summary>
+    /// Drops the suspicion of <paramref name="peer"/>; <paramref name="keepEntry"/> drops it from the holder index only and
+    /// leaves the entry as it is (an entry being replaced, whose suspicions are being carried over).
+    /// </summary>
+    private void Unsuspect(ShardId id, Entry entry, PeerId peer, bool keepEntry)
+    {
+        if (!keepEntry && entry.Suspects.Remove(peer) && entry.Suspects.Count == 0)
+        {
+            _withSuspects.Remove(id);
+        }
+
+        if (_suspectedShardsOf.TryGetValue(peer, out var count))
+        {
+            if (count <= 1)
+            {
+                _suspectedShardsOf.Remove(peer);
+            }
+            else
+            {
+                _suspectedShardsOf[peer] = count - 1;
+            }
+        }
+    }
+
+    private ProbeTarget TargetOf(PeerId peer, HashSet<ShardId> ids)
+    {
+        var shards = new List<(ShardId Id, int Size)>(ids.Count);
+        TransportAddress? address = null;
+        foreach (var id in ids)
+        {
+            var entry = _shards[id];
+            shards.Add((id, entry.Size));
+            address ??= entry.Holders.Find(h => h.Peer == peer).Address;
+        }
+
+        shards.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return new ProbeTarget(peer, address!, shards);
     }
 
     private void Unindex(PeerId peer, ShardId id)

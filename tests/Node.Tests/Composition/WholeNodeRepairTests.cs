@@ -75,7 +75,8 @@ public sealed class WholeNodeRepairTests
         // Four nodes: every shard goes to the same three holders. A probe naming one shard per holder and round would need
         // three rounds to find the three dropped shards (and could never find them while it kept naming the fourth); the
         // batched probe names all four each round.
-        var exchange = new ShardExchangeOptions { RepairEnabled = false, ProbeInterval = TimeSpan.FromSeconds(1), StreamTimeout = TimeSpan.FromSeconds(10) };
+        // Presence is checked every round here (by default a holder answering over an open connection is asked every 30 s).
+        var exchange = new ShardExchangeOptions { RepairEnabled = false, ProbeInterval = TimeSpan.FromSeconds(1), PresenceInterval = TimeSpan.FromSeconds(1), StreamTimeout = TimeSpan.FromSeconds(10) };
         using var net = new WholeNodeTestNetwork(4, seed: 36, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 }, shardExchange: _ => exchange);
         var random = new Random(36);
         var ids = new List<ShardId>();
