@@ -35,6 +35,27 @@ public sealed class CapacityRecordTests : IDisposable
         Assert.Equal(5L << 30, book.FreeBytesFor(_issuer.PeerId, Now, unknown: 1));
     }
 
+    [Fact]
+    public void TryAccept_KeepsTheCheckedFieldsAndTheKey_NotTheSignature()
+    {
+        var record = CapacityRecord.Sign(_issuer, Now, 5L << 30, 10L << 30);
+        var (book, _) = Book();
+        Assert.Equal(CapacityRecordRejection.None, book.TryAccept(_issuer.PeerId, _issuer.PublicKey.Encoded, CapacityRecordCodec.Encode(record), Now));
+
+        var held = book.Find(_issuer.PeerId)!;
+        Assert.Equal((record.Issuer, record.IssuedUnixMs, record.FreeBytes, record.TotalBytes), (held.Issuer, held.IssuedUnixMs, held.FreeBytes, held.TotalBytes));
+        Assert.True(held.Signature.IsEmpty);
+
+        // The next record is still checked, with the key the book kept.
+        Assert.True(book.HasKey(_issuer.PeerId));
+        var later = CapacityRecord.Sign(_issuer, Now.AddMinutes(10), 4L << 30, 10L << 30);
+        Assert.Equal(CapacityRecordRejection.None, book.TryAccept(_issuer.PeerId, [], CapacityRecordCodec.Encode(later), Now.AddMinutes(10)));
+        var raised = CapacityRecordCodec.Encode(CapacityRecord.Sign(_issuer, Now.AddMinutes(20), 1L << 30, 10L << 30));
+        BinaryPrimitives.WriteInt64BigEndian(raised.AsSpan(1 + PeerId.Size + 8), 9L << 30);
+        Assert.Equal(CapacityRecordRejection.BadSignature, book.TryAccept(_issuer.PeerId, [], raised, Now.AddMinutes(20)));
+        Assert.Equal(4L << 30, book.FreeBytesFor(_issuer.PeerId, Now.AddMinutes(20), unknown: 1));
+    }
+
     public static TheoryData<string, CapacityRecordRejection> BadRecords => new()
     {
         { "too large", CapacityRecordRejection.TooLarge },

@@ -49,7 +49,7 @@ public sealed class CapacityBook
         }
     }
 
-    /// <summary>The record held of <paramref name="peer"/>, or null.</summary>
+    /// <summary>The record held of <paramref name="peer"/> (its checked fields, without the signature), or null.</summary>
     public CapacityRecord? Find(PeerId peer)
     {
         lock (_gate)
@@ -131,7 +131,9 @@ public sealed class CapacityBook
                 _entries[answering] = entry;
             }
 
-            entry.Record = record;
+            // Only the checked fields: the hybrid signature (3,309 bytes, most of an entry) is never read again,
+            // and a node holds one record per contact.
+            entry.Record = record.Checked();
             entry.Key = key;
             // The new claim already counts what was stored before it was issued.
             entry.StoredSince = 0;

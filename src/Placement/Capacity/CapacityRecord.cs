@@ -36,8 +36,14 @@ public sealed class CapacityRecord
     /// <summary>The issuer's store size in bytes.</summary>
     public long TotalBytes { get; }
 
-    /// <summary>The issuer's encoded identity signature over <see cref="CapacityRecordCodec.WriteSigningPayload"/>.</summary>
+    /// <summary>
+    /// The issuer's encoded identity signature over <see cref="CapacityRecordCodec.WriteSigningPayload"/>; empty on a
+    /// record a <see cref="CapacityBook"/> holds, which keeps only the fields it checked.
+    /// </summary>
     public ReadOnlySpan<byte> Signature => _signature;
+
+    /// <summary>The same fields without the signature: what a book keeps once the signature has been checked.</summary>
+    internal CapacityRecord Checked() => new(Issuer, IssuedUnixMs, FreeBytes, TotalBytes, []);
 
     /// <summary>Signs <paramref name="freeBytes"/> of <paramref name="totalBytes"/> as <paramref name="issuer"/>'s capacity at <paramref name="issuedAt"/> (kept to the millisecond).</summary>
     public static CapacityRecord Sign(NodeIdentity issuer, DateTimeOffset issuedAt, long freeBytes, long totalBytes)

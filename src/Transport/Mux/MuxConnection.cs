@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Overlay.Crypto;
 using Overlay.Transport.Framing;
@@ -34,6 +35,7 @@ internal sealed class MuxConnection : ITransportConnection
     private int _active;
     private int _bulkWindow;
     private int _samplingStarted;
+    private RoundTripSampler? _roundTrip;
     private long _lastActivity;
     private int _closing;
     private int _tornDown;
@@ -61,8 +63,6 @@ internal sealed class MuxConnection : ITransportConnection
         TunesBulkWindows = channel is null && options.BulkStreamWindowMaxBytes > options.StreamWindowBytes
             && AddressScopes.Of(remoteAddress.Host) != AddressScope.Loopback;
 
-        // Only a connection that tunes bulk windows reads round trips, so only it keeps a sampler and times pings.
-        RoundTrip = TunesBulkWindows ? new RoundTripSampler(time) : null;
         MaxStreamChunk = Math.Min(options.MaxFrameBytes, Math.Min(link.BulkFrameBytes, FrameHeader.BulkFrameBytes)) - FrameHeader.Size;
         _writer = new BatchingWriter(link, time, options.BatchWindow, options.MaxBatchBytes, options.MaxQueuedSendBytes, OnLinkFault);
         _inbound = new InboundServer(this, protocols, options, logger);
@@ -110,8 +110,21 @@ internal sealed class MuxConnection : ITransportConnection
     /// <summary>The connection's clock.</summary>
     internal TimeProvider Time => _time;
 
-    /// <summary>The connection's round trip, from its own pings; null where bulk windows are not tuned.</summary>
-    internal RoundTripSampler? RoundTrip { get; }
+    /// <summary>
+    /// The connection's round trip, from its own pings; null until its first tuned bulk stream (most
+    /// connections carry none, and a sampler per connection added up at thousands of connections).
+    /// </summary>
+    internal RoundTripSampler? RoundTrip => Volatile.Read(ref _roundTrip);
+
+    /// <summary>The round-trip sampler a tuned bulk stream reads, created with the first one.</summary>
+    internal RoundTripSampler BulkRoundTrip
+    {
+        get
+        {
+            Debug.Assert(TunesBulkWindows, "only a tuning connection samples its round trip");
+            return Volatile.Read(ref _roundTrip) ?? Interlocked.CompareExchange(ref _roundTrip, new RoundTripSampler(_time), null) ?? _roundTrip!;
+        }
+    }
 
     /// <summary>
     /// The receive window a new bulk stream starts with: <see cref="TransportOptions.StreamWindowBytes"/>,

@@ -219,7 +219,7 @@ internal sealed class MuxStreamTable
         }
 
         var window = _connection.BulkWindow;
-        return new MuxStream(_connection, protocol, id, window, new ReceiveWindowTuner(window, _options.BulkStreamWindowMaxBytes, _connection.RoundTrip!, _connection.Time)); // a tuning connection keeps a sampler
+        return new MuxStream(_connection, protocol, id, window, new ReceiveWindowTuner(window, _options.BulkStreamWindowMaxBytes, _connection.BulkRoundTrip, _connection.Time));
     }
 
     private bool Tuned(ProtocolId protocol) => protocol.Class == TrafficClass.Bulk && _connection.TunesBulkWindows;

@@ -90,14 +90,15 @@ public sealed class BulkWindowTuningTests
         {
             var listener = await server.ListenAsync(server.Host);
             await using var connection = (MuxConnection)await client.DialAsync(listener.LocalAddress);
-            Assert.Equal(TimeSpan.Zero, connection.RoundTrip!.MinRtt);
+            // No sampler (and no timed ping) until the connection's first bulk stream.
+            Assert.Null(connection.RoundTrip);
             await SendAsync(connection, TestProtocols.Bulk, 1 << 20);
             await Task.Delay(TimeSpan.FromSeconds(1), net.Clock);
             Assert.Equal(TimeSpan.FromMilliseconds(60), connection.RoundTrip!.MinRtt);
         });
     }
 
-    /// <summary>Bulk windows that may grow to 16 MiB (the default keeps them fixed).</summary>
+    /// <summary>Bulk windows that may grow to 16 MiB (the default).</summary>
     private static TransportOptions Growing() => new() { BulkStreamWindowMaxBytes = 16 << 20 };
 
     private static (int Window, TimeSpan Elapsed) Transfer(TimeSpan oneWay, long bytesPerSecond, int bytes, TransportOptions serverOptions, ProtocolId protocol)
