@@ -156,7 +156,7 @@ internal sealed class FrameReceiver
                 MuxConnection.Observe(_writer.WriteAsync(new FrameHeader(FrameType.Pong, FrameFlags.None, h.Id, 0), default, urgent: true));
                 return true;
             case FrameType.Pong:
-                _connection.OnPong(h.Id);
+                _connection.BulkWindows.OnPong(h.Id);
                 return true;
             case FrameType.GoAway:
                 _streams.RefuseNew();

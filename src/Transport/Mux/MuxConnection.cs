@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Overlay.Crypto;
 using Overlay.Transport.Framing;
@@ -33,9 +32,6 @@ internal sealed class MuxConnection : ITransportConnection
     private readonly MuxStreamTable _streams;
     private readonly ITimer _keepAlive;
     private int _active;
-    private int _bulkWindow;
-    private int _samplingStarted;
-    private RoundTripSampler? _roundTrip;
     private long _lastActivity;
     private int _closing;
     private int _tornDown;
@@ -55,13 +51,12 @@ internal sealed class MuxConnection : ITransportConnection
         _time = time;
         _logger = logger;
         _lastActivity = time.GetTimestamp();
-        _bulkWindow = Math.Max(options.StreamWindowBytes, InitialWindow);
 
         // On loopback there is no path to fill: every delay a ping measures is the two processes'
         // scheduling, which a larger window does not shorten but adds queued bulk bytes to, ahead of
         // the connection's requests (docs/BENCHMARKS.md, "Bulk windows that grow"). QUIC tunes its own.
-        TunesBulkWindows = channel is null && options.BulkStreamWindowMaxBytes > options.StreamWindowBytes
-            && AddressScopes.Of(remoteAddress.Host) != AddressScope.Loopback;
+        BulkWindows = new BulkWindowState(this, tunes: channel is null && options.BulkStreamWindowMaxBytes > options.StreamWindowBytes
+            && AddressScopes.Of(remoteAddress.Host) != AddressScope.Loopback, initialWindow: Math.Max(options.StreamWindowBytes, InitialWindow));
 
         MaxStreamChunk = Math.Min(options.MaxFrameBytes, Math.Min(link.BulkFrameBytes, FrameHeader.BulkFrameBytes)) - FrameHeader.Size;
         _writer = new BatchingWriter(link, time, options.BatchWindow, options.MaxBatchBytes, options.MaxQueuedSendBytes, OnLinkFault);
@@ -110,34 +105,8 @@ internal sealed class MuxConnection : ITransportConnection
     /// <summary>The connection's clock.</summary>
     internal TimeProvider Time => _time;
 
-    /// <summary>
-    /// The connection's round trip, from its own pings; null until its first tuned bulk stream (most
-    /// connections carry none, and a sampler per connection added up at thousands of connections).
-    /// </summary>
-    internal RoundTripSampler? RoundTrip => Volatile.Read(ref _roundTrip);
-
-    /// <summary>The round-trip sampler a tuned bulk stream reads, created with the first one.</summary>
-    internal RoundTripSampler BulkRoundTrip
-    {
-        get
-        {
-            Debug.Assert(TunesBulkWindows, "only a tuning connection samples its round trip");
-            return Volatile.Read(ref _roundTrip) ?? Interlocked.CompareExchange(ref _roundTrip, new RoundTripSampler(_time), null) ?? _roundTrip!;
-        }
-    }
-
-    /// <summary>
-    /// The receive window a new bulk stream starts with: <see cref="TransportOptions.StreamWindowBytes"/>,
-    /// or the largest window a bulk stream of this connection grew to (the path's bandwidth-delay
-    /// product does not change from one stream to the next).
-    /// </summary>
-    internal int BulkWindow => Volatile.Read(ref _bulkWindow);
-
-    /// <summary>
-    /// Whether bulk streams' windows grow: over TCP+TLS and in memory, to a peer that is not on
-    /// loopback, when <see cref="TransportOptions.BulkStreamWindowMaxBytes"/> exceeds the initial window.
-    /// </summary>
-    internal bool TunesBulkWindows { get; }
+    /// <summary>Whether and how this connection grows its bulk streams' windows, and its round trip.</summary>
+    internal BulkWindowState BulkWindows { get; }
 
     public async ValueTask<TransportResponse> RequestAsync(ProtocolId protocol, ReadOnlyMemory<byte> request, MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default)
     {
@@ -265,62 +234,9 @@ internal sealed class MuxConnection : ITransportConnection
 
     internal void ForgetStream(MuxStream stream) => _streams.Forget(stream);
 
-    /// <summary>A bulk stream's receive window grew to <paramref name="window"/>: later bulk streams start there.</summary>
-    internal void BulkWindowGrew(int window)
-    {
-        var known = Volatile.Read(ref _bulkWindow);
-        while (window > known)
-        {
-            var seen = Interlocked.CompareExchange(ref _bulkWindow, window, known);
-            if (seen == known)
-            {
-                break;
-            }
+    /// <summary>Sends a Ping urgently (a timed one when <paramref name="id"/> is not 0).</summary>
+    internal void SendPing(uint id) => Observe(_writer.WriteAsync(new FrameHeader(FrameType.Ping, FrameFlags.None, id, 0), default, urgent: true));
 
-            known = seen;
-        }
-
-        TransportMetrics.BulkWindowGrew(window);
-    }
-
-    /// <summary>
-    /// A tuned bulk stream starts: the first time on this connection, take its first round-trip samples
-    /// at once (a stream grows a round trip later, not four), else one when the sampler wants it.
-    /// Not when the connection opens: most connections never carry a bulk stream, and a network of
-    /// them would spend four pings and pongs each on samples nobody reads.
-    /// </summary>
-    internal void SampleForBulkStream()
-    {
-        if (RoundTrip is null)
-        {
-            return;
-        }
-
-        if (Interlocked.Exchange(ref _samplingStarted, 1) != 0)
-        {
-            ProbeRoundTrip();
-            return;
-        }
-
-        while (Volatile.Read(ref _closing) == 0 && RoundTrip.TryStart(keepAlive: false, out var id))
-        {
-            Observe(_writer.WriteAsync(new FrameHeader(FrameType.Ping, FrameFlags.None, id, 0), default, urgent: true));
-        }
-    }
-
-    /// <summary>A Pong arrived: a sample when it answers a timed ping.</summary>
-    internal void OnPong(uint id) => RoundTrip?.OnPong(id);
-
-    /// <summary>Sends a timed Ping when the round-trip sampler wants a sample, or has none sent after <paramref name="wantedAfter"/> (a timestamp).</summary>
-    internal void ProbeRoundTrip(long wantedAfter = long.MinValue)
-    {
-        if (Volatile.Read(ref _closing) == 0 && RoundTrip is not null && RoundTrip.TryStart(keepAlive: false, out var id, wantedAfter))
-        {
-            Observe(_writer.WriteAsync(new FrameHeader(FrameType.Ping, FrameFlags.None, id, 0), default, urgent: true));
-        }
-    }
-
-    /// <summary>Resets stream <paramref name="id"/>, which this side never made (a refused open), at once.</summary>
     internal void SendReset(uint id, ProtocolRefusal reason)
     {
         ReadOnlySpan<byte> code = [(byte)reason];
@@ -392,9 +308,7 @@ internal sealed class MuxConnection : ITransportConnection
         else if (silence >= _options.KeepAliveInterval)
         {
             // Timed when a round-trip sample is due, so keep-alives refresh the sampler too.
-            var id = 0u;
-            RoundTrip?.TryStart(keepAlive: true, out id);
-            Observe(_writer.WriteAsync(new FrameHeader(FrameType.Ping, FrameFlags.None, id, 0), default, urgent: true));
+            SendPing(BulkWindows.KeepAlivePingId());
         }
     }
 

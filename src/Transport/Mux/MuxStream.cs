@@ -349,11 +349,11 @@ internal sealed class MuxStream : TransportStream
         {
             if (grown > 0)
             {
-                _owner.BulkWindowGrew(grown);
+                _owner.BulkWindows.Grew(grown);
             }
 
             // The tuner needs the connection's round trip; the connection pings when a sample is due.
-            _owner.ProbeRoundTrip(_tuner.SampleWantedAfter);
+            _owner.BulkWindows.Probe(_tuner.SampleWantedAfter);
         }
     }
 

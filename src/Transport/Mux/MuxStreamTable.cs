@@ -218,18 +218,18 @@ internal sealed class MuxStreamTable
             return new MuxStream(_connection, protocol, id, _options.StreamWindowBytes);
         }
 
-        var window = _connection.BulkWindow;
-        return new MuxStream(_connection, protocol, id, window, new ReceiveWindowTuner(window, _options.BulkStreamWindowMaxBytes, _connection.BulkRoundTrip, _connection.Time));
+        var window = _connection.BulkWindows.Window;
+        return new MuxStream(_connection, protocol, id, window, new ReceiveWindowTuner(window, _options.BulkStreamWindowMaxBytes, _connection.BulkWindows.SamplerForStream, _connection.Time));
     }
 
-    private bool Tuned(ProtocolId protocol) => protocol.Class == TrafficClass.Bulk && _connection.TunesBulkWindows;
+    private bool Tuned(ProtocolId protocol) => protocol.Class == TrafficClass.Bulk && _connection.BulkWindows.Tunes;
 
     /// <summary>A tuned stream needs the connection's round trip: ask for samples now, before its bytes queue on the path.</summary>
     private void ProbeIfTuned(ProtocolId protocol)
     {
         if (Tuned(protocol))
         {
-            _connection.SampleForBulkStream();
+            _connection.BulkWindows.SampleForStream();
         }
     }
 

@@ -67,7 +67,7 @@ public sealed class BulkWindowTuningTests
             await using var connection = (MuxConnection)await client.DialAsync(listener.LocalAddress);
             var accepted = (MuxConnection)await listener.AcceptAsync();
             await SendAsync(connection, TestProtocols.Bulk, 8 << 20);
-            Assert.True(accepted.BulkWindow >= Bytes);
+            Assert.True(accepted.BulkWindows.Window >= Bytes);
 
             var start = net.Clock.GetTimestamp();
             await SendAsync(connection, TestProtocols.Bulk, Bytes);
@@ -91,10 +91,10 @@ public sealed class BulkWindowTuningTests
             var listener = await server.ListenAsync(server.Host);
             await using var connection = (MuxConnection)await client.DialAsync(listener.LocalAddress);
             // No sampler (and no timed ping) until the connection's first bulk stream.
-            Assert.Null(connection.RoundTrip);
+            Assert.Null(connection.BulkWindows.RoundTrip);
             await SendAsync(connection, TestProtocols.Bulk, 1 << 20);
             await Task.Delay(TimeSpan.FromSeconds(1), net.Clock);
-            Assert.Equal(TimeSpan.FromMilliseconds(60), connection.RoundTrip!.MinRtt);
+            Assert.Equal(TimeSpan.FromMilliseconds(60), connection.BulkWindows.RoundTrip!.MinRtt);
         });
     }
 
@@ -115,7 +115,7 @@ public sealed class BulkWindowTuningTests
             if (protocol.Class == TrafficClass.Bulk)
             {
                 await SendAsync(connection, protocol, bytes);
-                window = accepted.BulkWindow;
+                window = accepted.BulkWindows.Window;
             }
             else
             {

@@ -19,7 +19,7 @@ public sealed class LoopbackWindowTests
         await using var client = new TcpTlsTransport(b, new TestHandler().Protocols, growing);
         var address = (await server.ListenAsync(TransportAddress.Parse("tcp://127.0.0.1:0"))).LocalAddress;
         await using var connection = (MuxConnection)await client.DialAsync(address).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.False(connection.TunesBulkWindows);
+        Assert.False(connection.BulkWindows.Tunes);
 
         await using var stream = await connection.OpenStreamAsync(TestProtocols.Bulk);
         await stream.WriteAsync("E"u8.ToArray());
@@ -36,6 +36,6 @@ public sealed class LoopbackWindowTests
         }
 
         Assert.Equal(64 * 1024, ((MuxStream)stream).ReceiveWindow);
-        Assert.Equal(0, connection.RoundTrip?.Samples ?? 0);
+        Assert.Equal(0, connection.BulkWindows.RoundTrip?.Samples ?? 0);
     }
 }
