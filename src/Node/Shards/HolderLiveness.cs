@@ -51,13 +51,12 @@ public sealed class HolderLiveness(TimeProvider time, TimeSpan presenceInterval,
     public void Answered(PeerId holder, ITransportConnection connection, long askedAt)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        var now = askedAt;
         Watch? replaced;
         lock (_gate)
         {
             if (_holders.TryGetValue(holder, out var watch) && ReferenceEquals(watch.Connection, connection))
             {
-                watch.AnsweredAt = now;
+                watch.AnsweredAt = askedAt;
                 return;
             }
 
@@ -70,7 +69,7 @@ public sealed class HolderLiveness(TimeProvider time, TimeSpan presenceInterval,
             return;
         }
 
-        var fresh = new Watch(connection, now);
+        var fresh = new Watch(connection, askedAt);
         lock (_gate)
         {
             _holders[holder] = fresh;
