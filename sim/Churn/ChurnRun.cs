@@ -26,7 +26,7 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
     {
         var s = settings;
         var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var net = new InMemoryNetwork(clock, s.Seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix)));
+        var net = new InMemoryNetwork(clock, s.Seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix)), failOnForeignPosts: true);
         var exchange = new ShardExchangeOptions
         {
             Replicas = s.Replicas,
