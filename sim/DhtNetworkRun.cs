@@ -50,7 +50,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var rtt = RttTable(matrix);
 
-        var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(rtt));
+        var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(rtt), failOnForeignPosts: true);
         // A longer keep-alive interval makes kept connections cheaper to simulate; lookup times do not depend on it.
         var transportOptions = keepAlive is { } interval ? new TransportOptions { KeepAliveInterval = interval } : new TransportOptions();
         var keyRandom = new Random(seed);

@@ -25,7 +25,7 @@ internal sealed class RepairRun(
     public int Run()
     {
         var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix)), digestEvents: eventDigest);
+        var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix)), digestEvents: eventDigest, failOnForeignPosts: true);
         var exchange = new ShardExchangeOptions { RepairEnabled = repair, AuditInterval = TimeSpan.FromMinutes(10) };
         var wall = Stopwatch.StartNew();
         var dht = DhtNetworkRun.DefaultOptions(preferLowLatency: true);

@@ -59,7 +59,7 @@ internal sealed class EclipseExperiment(EclipseSettings settings, LatencyMatrix 
         var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var rtt = DhtNetworkRun.RttTable(matrix);
 
-        var net = new InMemoryNetwork(clock, settings.Seed, new MatrixLatencyModel(rtt));
+        var net = new InMemoryNetwork(clock, settings.Seed, new MatrixLatencyModel(rtt), failOnForeignPosts: true);
         var random = new Random(settings.Seed);
         var keys = new PeerId[settings.PopularKeys];
         for (var i = 0; i < keys.Length; i++)

@@ -26,7 +26,7 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
     {
         var s = settings;
         var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var net = new InMemoryNetwork(clock, s.Seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix)));
+        var net = new InMemoryNetwork(clock, s.Seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix)), failOnForeignPosts: true);
         var exchange = new ShardExchangeOptions
         {
             Replicas = s.Replicas,
@@ -48,7 +48,14 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
         var keys = new Random(s.Seed);
         whole.StartFirstBuildRest([.. Enumerable.Range(0, s.Nodes).Select(_ => NodeIdentity.FromRandom(keys))], TimeSpan.FromDays(1));
 
-        var state = new ChurnState(s, whole, net);
+        // One source for every choice the run makes between its steps (slots, members, shard bytes, fetches), so one seed gives one run.
+        var random = new Random(s.Seed + 1);
+        var repairs = new ChurnRepairs();
+        var membership = new ChurnMembership(s, whole, net, random, repairs);
+        var malicious = new MaliciousNodes(s, whole, membership, random);
+        var shards = new ChurnShards(s, whole, membership, malicious, random);
+        var replacement = new NodeReplacement(whole, membership, malicious, shards);
+        var census = new ChurnCensus(s, whole, net, membership, malicious, shards, repairs, random);
         var result = new ChurnResult(s);
         net.Run(async () =>
         {
@@ -59,12 +66,12 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
 
             for (var i = 0; i < s.Nodes; i++)
             {
-                state.Joined(i);
+                membership.Joined(i);
             }
 
             progress?.WriteLine(FormattableString.Invariant($"formed {s.Nodes} whole nodes in {clock.Elapsed.TotalSeconds:F0} s virtual"));
-            state.ChooseDroppers();
-            state.PublishRows(clock.GetUtcNow());
+            malicious.ChooseDroppers();
+            malicious.PublishRows(clock.GetUtcNow());
             var perOwner = (s.Shards + s.Nodes - 1) / s.Nodes;
             var placements = new List<Task>();
             for (var placed = 0; placed < s.Shards; placed += 64)
@@ -72,7 +79,7 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
                 var batch = new List<Task>();
                 for (var k = placed; k < Math.Min(s.Shards, placed + 64); k++)
                 {
-                    batch.Add(state.PlaceAsync(state.RandomHonestSlot()));
+                    batch.Add(shards.PlaceAsync(shards.RandomHonestSlot()));
                 }
 
                 await Task.WhenAll(batch);
@@ -80,10 +87,10 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
 
             // Let the new holders' announcements go out (10 a second per holder), as the repair run does.
             await Task.Delay(TimeSpan.FromMinutes(2), clock);
-            progress?.WriteLine(FormattableString.Invariant($"placed {state.Tracked.Count} shards by {clock.Elapsed.TotalSeconds:F0} s virtual"));
+            progress?.WriteLine(FormattableString.Invariant($"placed {shards.Tracked.Count} shards by {clock.Elapsed.TotalSeconds:F0} s virtual"));
             var begin = clock.GetUtcNow();
-            state.Begin(begin);
-            result.DropperHoldingsAtStart = state.DropperHoldings();
+            membership.Begin(begin);
+            result.DropperHoldingsAtStart = census.DropperHoldings();
             var end = begin + s.Duration;
             var nextSample = begin;
             var nextDrop = begin;
@@ -93,21 +100,21 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
                 var now = clock.GetUtcNow();
                 if (s.Churn)
                 {
-                    foreach (var slot in state.SessionsEnded(now))
+                    foreach (var slot in membership.SessionsEnded(now))
                     {
-                        placements.Add(state.ReplaceAsync(slot, perOwner));
+                        placements.Add(replacement.ReplaceAsync(slot, perOwner));
                     }
                 }
 
                 if (s.Droppers > 0 && now >= nextDrop)
                 {
-                    await state.DropAsync();
+                    await malicious.DropAsync();
                     nextDrop = now + s.DropEvery;
                 }
 
                 if (s.Model is not null && now >= nextRows)
                 {
-                    state.PublishRows(now);
+                    malicious.PublishRows(now);
                     nextRows = now + s.RowEvery;
                 }
 
@@ -115,10 +122,10 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
                 {
                     if (s.PlacementsPerSample > 0)
                     {
-                        await state.PlaceMeasuredAsync(s.PlacementsPerSample, counted: now - begin >= s.Duration / 2);
+                        await shards.PlaceMeasuredAsync(s.PlacementsPerSample, counted: now - begin >= s.Duration / 2);
                     }
 
-                    var sample = await state.SampleAsync(now - begin);
+                    var sample = await census.SampleAsync(now - begin);
                     result.Samples.Add(sample);
                     progress?.WriteLine(sample.ToString());
                     nextSample = now + s.SampleEvery;
@@ -132,19 +139,19 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
                 await Task.Delay(Tick, clock);
             }
 
-            result.Trust = state.TrustOfDroppers();
-            result.BootstrapRole = state.BootstrapRole;
-            result.DropperHoldingsAtEnd = state.DropperHoldings();
-            result.DeleterHoldingsAtEnd = state.DropperHoldings(spies: false);
-            (result.HoldingsAtEnd, result.BusiestHolderAtEnd) = state.AllHoldings();
+            result.Trust = census.TrustOfDroppers();
+            result.BootstrapRole = malicious.BootstrapRole;
+            result.DropperHoldingsAtEnd = census.DropperHoldings();
+            result.DeleterHoldingsAtEnd = census.DropperHoldings(spies: false);
+            (result.HoldingsAtEnd, result.BusiestHolderAtEnd) = census.AllHoldings();
         }, TimeSpan.FromDays(1));
 
-        result.Departures = state.Departures;
-        result.Repairs = state.Repairs;
-        result.NewHolders = state.NewHolders;
-        result.PlacedByJoiners = state.PlacedByJoiners;
-        result.FailedPlacements = state.FailedPlacements;
-        result.Measured = state.Measured;
+        result.Departures = membership.Departures;
+        result.Repairs = repairs.Repairs;
+        result.NewHolders = repairs.NewHolders;
+        result.PlacedByJoiners = replacement.PlacedByJoiners;
+        result.FailedPlacements = shards.FailedPlacements;
+        result.Measured = shards.Measured;
         return result;
     }
 }

@@ -25,7 +25,7 @@ internal sealed class FilesRun(FilesSettings settings, LatencyMatrix matrix, Tex
     {
         var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var net = new InMemoryNetwork(clock, settings.Seed,
-            new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix), new LinkProfile(TimeSpan.Zero, BytesPerSecond: settings.LinkBytesPerSecond)), digestEvents: settings.EventDigest);
+            new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix), new LinkProfile(TimeSpan.Zero, BytesPerSecond: settings.LinkBytesPerSecond)), digestEvents: settings.EventDigest, failOnForeignPosts: true);
         var wall = Stopwatch.StartNew();
         using var windows = new BulkWindowWatch();
         var nodes = settings.Nodes;

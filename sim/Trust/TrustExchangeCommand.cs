@@ -51,7 +51,7 @@ internal static class TrustExchangeCommand
         }
 
         var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix!)));
+        var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix!)), failOnForeignPosts: true);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         using var whole = new WholeNodeNetwork(net, nodes, DhtNetworkRun.DefaultOptions(preferLowLatency: true), new TransportOptions(), seed);
         var keys = new Random(seed);

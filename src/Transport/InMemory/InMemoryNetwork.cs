@@ -32,7 +32,7 @@ public sealed class InMemoryNetwork
     /// <param name="recordEvents">Keep an <see cref="EventLog"/> of every delivery (tests of determinism).</param>
     /// <param name="digestEvents">Keep a <see cref="Digest"/> of every delivery (to compare runs in different processes).</param>
     /// <param name="failOnForeignPosts">
-    /// <see cref="Run"/> fails when a continuation came back to the scheduler from another thread while it ran
+    /// <see cref="Run"/> and <see cref="RunFor"/> fail when a continuation came back to the scheduler from another thread while they ran
     /// (<see cref="DeterministicScheduler.ForeignPosts"/>): the run would not be reproducible.
     /// </param>
     public InMemoryNetwork(VirtualTimeProvider clock, int seed, ILatencyModel? latency = null, bool recordEvents = false, bool digestEvents = false, bool failOnForeignPosts = false)
@@ -148,12 +148,7 @@ public sealed class InMemoryNetwork
 
             Scheduler.RunPending();
             task.GetAwaiter().GetResult();
-            var foreign = Scheduler.ForeignPosts - foreignBefore;
-            if (_failOnForeignPosts && foreign != 0)
-            {
-                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                    $"{foreign} continuation(s) came back to the scheduler from another thread during the run (an await on the thread pool: Task.WhenAny, Task.WaitAsync, SemaphoreSlim.WaitAsync with a token); the run is not reproducible."));
-            }
+            ThrowIfForeignPostsSince(foreignBefore);
         }
         finally
         {
@@ -161,12 +156,16 @@ public sealed class InMemoryNetwork
         }
     }
 
-    /// <summary>Runs the network for <paramref name="duration"/> of virtual time, firing everything due.</summary>
+    /// <summary>
+    /// Runs the network for <paramref name="duration"/> of virtual time, firing everything due; with
+    /// <c>failOnForeignPosts</c>, fails as <see cref="Run"/> does if a continuation came back from another thread meanwhile.
+    /// </summary>
     public void RunFor(TimeSpan duration)
     {
         var previous = SynchronizationContext.Current;
         SynchronizationContext.SetSynchronizationContext(Scheduler);
         Scheduler.Pump();
+        var foreignBefore = Scheduler.ForeignPosts;
         try
         {
             var target = Clock.Elapsed + duration;
@@ -184,10 +183,21 @@ public sealed class InMemoryNetwork
 
             Clock.AdvanceTo(target);
             Scheduler.RunPending();
+            ThrowIfForeignPostsSince(foreignBefore);
         }
         finally
         {
             SynchronizationContext.SetSynchronizationContext(previous);
+        }
+    }
+
+    private void ThrowIfForeignPostsSince(long foreignBefore)
+    {
+        var foreign = Scheduler.ForeignPosts - foreignBefore;
+        if (_failOnForeignPosts && foreign != 0)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"{foreign} continuation(s) came back to the scheduler from another thread during the run (an await on the thread pool: Task.WhenAny, Task.WaitAsync, SemaphoreSlim.WaitAsync with a token); the run is not reproducible."));
         }
     }
 

@@ -51,6 +51,49 @@ public sealed class WaitsTests
         strict.Run(() => Task.Delay(TimeSpan.FromSeconds(1), strict.Clock));
     }
 
+    [Fact]
+    public void RunFor_FailingOnForeignPosts_FailsWhenACallbackCameFromAnotherThreadMeanwhile()
+    {
+        var lenient = new InMemoryNetwork(new VirtualTimeProvider(), seed: 1);
+        var lenientPosting = StartPostingFromAnotherThread(lenient);
+        lenient.RunFor(TimeSpan.FromSeconds(2));
+        Assert.True(lenientPosting.IsCompletedSuccessfully);
+        Assert.Equal(1, lenient.Scheduler.ForeignPosts);
+
+        var strict = new InMemoryNetwork(new VirtualTimeProvider(), seed: 1, failOnForeignPosts: true);
+        var strictPosting = StartPostingFromAnotherThread(strict);
+        var error = Assert.Throws<InvalidOperationException>(() => strict.RunFor(TimeSpan.FromSeconds(2)));
+        Assert.Contains("not reproducible", error.Message, StringComparison.Ordinal);
+        Assert.True(strictPosting.IsCompletedSuccessfully);
+
+        // The same network runs on when its run had none.
+        strict.RunFor(TimeSpan.FromSeconds(2));
+    }
+
+    /// <summary>
+    /// Starts, on the network's scheduler, a wait of one virtual second after which another thread posts one
+    /// callback to the scheduler (as a continuation that left for the thread pool would); the wait joins that
+    /// thread, so the post has happened before the scheduler runs on and the test does not race it.
+    /// </summary>
+    private static Task StartPostingFromAnotherThread(InMemoryNetwork net)
+    {
+        var posting = Task.CompletedTask;
+        net.Run(() =>
+        {
+            posting = PostFromAnotherThreadAfterASecondAsync(net);
+            return Task.CompletedTask;
+        });
+        return posting;
+    }
+
+    private static async Task PostFromAnotherThreadAfterASecondAsync(InMemoryNetwork net)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(1), net.Clock);
+        var other = new Thread(() => net.Scheduler.Post(_ => { }, null));
+        other.Start();
+        other.Join();
+    }
+
     /// <summary>SemaphoreSlim.WaitAsync with a cancellable token ends its wait on the thread pool (InMemoryNetworkTests).</summary>
     private static async Task SemaphoreWaitWithATokenAsync(TimeProvider time)
     {
