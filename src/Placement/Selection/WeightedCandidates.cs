@@ -17,8 +17,11 @@ namespace Overlay.Placement.Selection;
 /// and then and can earn trust, while trust never decides by argmax. Without a snapshot (trust off) τ is 1.</item>
 /// <item>A candidate holding <see cref="PlacementOptions.HolderShareCap"/> times its fair share of the owner's replicas
 /// (<see cref="PlacementCandidate.Held"/> over the candidates' total divided by their number, at least one) counts as
-/// untrusted, so trust cannot pile an owner's shards on a few peers; so does a candidate the placing node itself caught
-/// losing shards (<see cref="PlacementCandidate.Caught"/>), whatever others vouch for it.</item>
+/// untrusted, so trust cannot pile an owner's shards on a few peers.</item>
+/// <item>A candidate the placing node itself caught losing shards (<see cref="PlacementCandidate.Caught"/>) is a last resort,
+/// whatever others vouch for it: its weight is <see cref="LastResortFactor"/> of the lightest other eligible candidate's, so
+/// it is drawn only once the others are taken or passed over, and placement never refuses for want of it. The newcomer
+/// share is for peers without evidence; a peer with evidence against it is not one.</item>
 /// <item>p: success rate × uptime × RTT score, RTT score = ref / (ref + rtt). Unknown values count as 0.5.</item>
 /// <item>c: free / (free + ref) of the announced free bytes; a candidate announcing none is not eligible.</item>
 /// <item>d: 1 / (candidates in the same public /24 or /48): a subnet weighs as one candidate however many
@@ -37,7 +40,16 @@ public sealed class WeightedCandidates
     private double[] _y = [];
     private long[] _free = [];
     private double[] _scratch = [];
+    private bool[] _lastResort = [];
     private readonly Dictionary<ulong, int> _groupCounts = new();
+
+    /// <summary>
+    /// A caught candidate's weight over the lightest other eligible candidate's: with keys E/w (E exponential), one is drawn
+    /// before that other candidate about once in 10^12 draws, so in practice only when no other candidate is left.
+    /// </summary>
+    public const double LastResortFactor = 1e-12;
+
+    private const double MinimumLastResortWeight = 1e-300;
 
     /// <summary>Number of candidates, eligible or not.</summary>
     public int Count { get; private set; }
@@ -107,13 +119,19 @@ public sealed class WeightedCandidates
             _x[i] = c.CoordinateX;
             _y[i] = c.CoordinateY;
             _free[i] = c.FreeBytes;
+            _lastResort[i] = false;
 
             var logWeight = LogWeightWithoutTrust(c, options);
             var logTrust = 0.0;
             if (useTrust && !double.IsNegativeInfinity(logWeight))
             {
                 var t = trust.TrustOf(c.Peer);
-                if (t > 0 && c.Held < shareCap && !c.Caught)
+                if (c.Caught)
+                {
+                    logTrust = double.NaN; // a last resort: scaled in pass 2 below every other candidate
+                    _lastResort[i] = true;
+                }
+                else if (t > 0 && c.Held < shareCap)
                 {
                     // τ is trust in units of what a peer of the crowd holds, capped: below the cap it is linear,
                     // so a collective gains nothing by spreading its trust evenly; the cap keeps the pre-trusted
@@ -150,6 +168,10 @@ public sealed class WeightedCandidates
             {
                 weight = 0;
             }
+            else if (_lastResort[i])
+            {
+                weight = -Math.Exp(logWeight - maxLog); // scaled below the others once they are known
+            }
             else if (double.IsNaN(logTrust))
             {
                 // Without trust: weighed by p, c and d alone, then scaled below. While no candidate is trusted
@@ -174,12 +196,26 @@ public sealed class WeightedCandidates
             untrustedScale = share <= 0 ? 0 : share / (1 - share) * trustedSum / untrustedSum;
         }
 
+        // The lightest weight among the candidates that are not a last resort; the last resorts go below it.
+        var lightest = double.PositiveInfinity;
+        for (var i = 0; i < n; i++)
+        {
+            var weight = _scratch[i] < 0 ? -_scratch[i] * untrustedScale : _scratch[i];
+            if (!_lastResort[i] && weight > 0 && double.IsFinite(weight))
+            {
+                lightest = Math.Min(lightest, weight);
+            }
+        }
+
+        var lastResortScale = double.IsPositiveInfinity(lightest) ? 1 : lightest * LastResortFactor;
         var eligible = 0;
         var total = 0.0;
         var failing = 0.0;
         for (var i = 0; i < n; i++)
         {
-            var weight = _scratch[i] < 0 ? -_scratch[i] * untrustedScale : _scratch[i];
+            // A last resort stays eligible however light the others are: the floor keeps its inverse finite.
+            var weight = _lastResort[i] ? Math.Max(-_scratch[i] * lastResortScale, MinimumLastResortWeight)
+                : _scratch[i] < 0 ? -_scratch[i] * untrustedScale : _scratch[i];
             if (weight > 0 && double.IsFinite(weight))
             {
                 eligible++;
@@ -288,5 +324,6 @@ public sealed class WeightedCandidates
         _y = new double[size];
         _free = new long[size];
         _scratch = new double[size];
+        _lastResort = new bool[size];
     }
 }
