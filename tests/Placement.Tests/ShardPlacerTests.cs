@@ -330,6 +330,37 @@ public sealed class ShardPlacerTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Prepare_TrustThatRestsOnNoRow_IsNotWeighed_OnceARowExistsItIs(bool anyRow)
+    {
+        // A node that has just started: its own row is empty and it holds no one's record, so global trust is p itself,
+        // 0.9 on the node and 0.1 on its one bootstrap peer (candidate 0). Nine more candidates, alike in all else.
+        var self = TestPeers.Id(100);
+        var row = anyRow
+            ? LocalTrustVector.FromScores(self, Enumerable.Range(0, 10).Select(i => new KeyValuePair<PeerId, double>(TestPeers.Id(i), 1)), 256)
+            : LocalTrustVector.Empty;
+        var matrix = new TrustMatrixBuilder().AddRow(self, row).AddPreTrusted(self, 0.9).AddPreTrusted(TestPeers.Id(0), 0.1).Build();
+        var trust = EigenTrust.Compute(matrix, new PlacementOptions(), Now);
+        var set = WeightedCandidates.Prepare(Candidates.Diverse(10), trust, new PlacementOptions());
+        var share = set.WeightOf(0) / Enumerable.Range(0, 10).Sum(set.WeightOf);
+
+        Assert.Equal(anyRow, trust.RestsOnEvidence);
+        Assert.Equal(anyRow, set.TrustApplied);
+        if (anyRow)
+        {
+            // The node's row names all ten alike; the bootstrap peer's share of p lifts it to the trust cap (κ^α = 4 against ≈ 1).
+            Assert.InRange(share, 0.25, 0.35);
+        }
+        else
+        {
+            // Weighed without trust, as all ten are alike: a tenth. Weighed by p alone, it was the one trusted candidate and
+            // drew 95 % of the weight: a replica of nearly every first shard, all lost with it if it deletes them.
+            Assert.Equal(0.1, share, 12);
+        }
+    }
+
     [Fact]
     public void Select_MoreReplicasThanCandidatesNotCaught_TakesTheCaughtOnesLast()
     {

@@ -14,7 +14,8 @@ namespace Overlay.Placement.Selection;
 /// <item>τ: global trust over <see cref="TrustSnapshot.ReferenceTrust"/> (what a peer of the crowd holds), capped at
 /// <see cref="PlacementOptions.TrustCap"/>. Candidates without trust share <see cref="PlacementOptions.NewcomerShare"/>
 /// of the total weight between them (their τ is replaced by a common value), so newcomers are placed on now
-/// and then and can earn trust, while trust never decides by argmax. Without a snapshot (trust off) τ is 1.</item>
+/// and then and can earn trust, while trust never decides by argmax. Without a snapshot (trust off), or with one that
+/// rests on no evidence (<see cref="TrustSnapshot.RestsOnEvidence"/>), τ is 1.</item>
 /// <item>A candidate holding <see cref="PlacementOptions.HolderShareCap"/> times its fair share of the owner's replicas
 /// (<see cref="PlacementCandidate.Held"/> over the candidates' total divided by their number, at least one) counts as
 /// untrusted, so trust cannot pile an owner's shards on a few peers.</item>
@@ -105,7 +106,8 @@ public sealed class WeightedCandidates
         var shareCap = options.HolderShareCap * Math.Max(1.0, n > 0 ? (double)held / n : 0);
 
         // Pass 1: the logarithm of each weight without τ into _scratch, τ's logarithm into _inverseWeights.
-        var useTrust = trust.Count > 0;
+        // Trust that rests on no row at all is p, an assumption: weighing by it would stake every first placement on it.
+        var useTrust = trust.Count > 0 && trust.RestsOnEvidence;
         var reference = trust.ReferenceTrust;
         var anyTrusted = false;
         var maxLog = double.NegativeInfinity;
