@@ -285,7 +285,7 @@ public sealed class ShardPlacerTests : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Prepare_CandidateTheOwnerCaught_KeepsOnlyANewcomersChance_WhateverItsGlobalTrust(bool caught)
+    public void Prepare_CandidateTheOwnerCaught_IsALastResort_WhateverItsGlobalTrust(bool caught)
     {
         // Candidate 0 holds most of the global trust (others vouch for it) but the owner caught it losing shards.
         var candidates = Candidates.Diverse(5).Select((c, i) => c with { Caught = caught && i == 0 }).ToArray();
@@ -294,12 +294,89 @@ public sealed class ShardPlacerTests : IDisposable
         var share = set.WeightOf(0) / Enumerable.Range(0, 5).Sum(set.WeightOf);
         if (caught)
         {
-            Assert.Equal(0.05, share, 12);
+            // Not the newcomers' 5 %: a billionth of the lightest other's weight, and still eligible.
+            Assert.Equal(5, set.EligibleCount);
+            Assert.InRange(share, 1e-300, 1e-11);
         }
         else
         {
             // Its τ capped at κ = 2 (τ^α = 4) against the others' 0.5 (τ^α = 0.25): 80 % of the weight.
             Assert.True(share > 0.5, $"share {share:P1}");
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Select_CandidatesTheOwnerCaught_AreNotDrawnWhileOthersAreLeft_WhateverOthersVouch(bool caught)
+    {
+        // Spies vouch for 0–3: they hold most of the trust. 4–5 are newcomers without trust, 6–11 the trusted crowd.
+        var candidates = Candidates.Diverse(12).Select((c, i) => c with { Caught = caught && i < 4 }).ToArray();
+        var trust = Trust((0, 0.15), (1, 0.15), (2, 0.15), (3, 0.15), (6, 0.07), (7, 0.07), (8, 0.07), (9, 0.06), (10, 0.06), (11, 0.07));
+        var set = WeightedCandidates.Prepare(candidates, trust, new PlacementOptions());
+        const int Objects = 4000;
+        var counts = Draw(Placer(seed: 83), set, Objects, replicas: 3);
+        var onVouched = counts.Take(4).Sum();
+        var onNewcomers = counts[4] + counts[5];
+        if (caught)
+        {
+            Assert.Equal(0, onVouched);
+            // The newcomer share (5 % of the weight) goes to the peers without evidence, not to the caught ones.
+            Assert.InRange(onNewcomers / (3.0 * Objects), 0.03, 0.1);
+        }
+        else
+        {
+            Assert.True(onVouched > Objects, $"the vouched-for peers took {onVouched} of {3 * Objects} replicas");
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Prepare_TrustThatRestsOnNoRow_IsNotWeighed_OnceARowExistsItIs(bool anyRow)
+    {
+        // A node that has just started: its own row is empty and it holds no one's record, so global trust is p itself,
+        // 0.9 on the node and 0.1 on its one bootstrap peer (candidate 0). Nine more candidates, alike in all else.
+        var self = TestPeers.Id(100);
+        var row = anyRow
+            ? LocalTrustVector.FromScores(self, Enumerable.Range(0, 10).Select(i => new KeyValuePair<PeerId, double>(TestPeers.Id(i), 1)), 256)
+            : LocalTrustVector.Empty;
+        var matrix = new TrustMatrixBuilder().AddRow(self, row).AddPreTrusted(self, 0.9).AddPreTrusted(TestPeers.Id(0), 0.1).Build();
+        var trust = EigenTrust.Compute(matrix, new PlacementOptions(), Now);
+        var set = WeightedCandidates.Prepare(Candidates.Diverse(10), trust, new PlacementOptions());
+        var share = set.WeightOf(0) / Enumerable.Range(0, 10).Sum(set.WeightOf);
+
+        Assert.Equal(anyRow, trust.RestsOnEvidence);
+        Assert.Equal(anyRow, set.TrustApplied);
+        if (anyRow)
+        {
+            // The node's row names all ten alike; the bootstrap peer's share of p lifts it to the trust cap (κ^α = 4 against ≈ 1).
+            Assert.InRange(share, 0.25, 0.35);
+        }
+        else
+        {
+            // Weighed without trust, as all ten are alike: a tenth. Weighed by p alone, it was the one trusted candidate and
+            // drew 95 % of the weight: a replica of nearly every first shard, all lost with it if it deletes them.
+            Assert.Equal(0.1, share, 12);
+        }
+    }
+
+    [Fact]
+    public void Select_MoreReplicasThanCandidatesNotCaught_TakesTheCaughtOnesLast()
+    {
+        // Six replicas wanted, four candidates not caught: placement never refuses for want of a candidate it caught.
+        var candidates = Candidates.Diverse(6).Select((c, i) => c with { Caught = i >= 4 }).ToArray();
+        var trust = Trust((0, 0.1), (1, 0.1), (2, 0.1), (3, 0.1), (4, 0.3), (5, 0.3));
+        var set = WeightedCandidates.Prepare(candidates, trust, new PlacementOptions());
+        var placer = Placer(seed: 85);
+        var chosen = new int[6];
+        for (var o = 0; o < 200; o++)
+        {
+            var outcome = placer.Select(Candidates.ObjectId(o), 6, set, Nobody, chosen);
+            Assert.Equal(6, outcome.Placed);
+            Assert.Equal(0, outcome.Missing);
+            Assert.All(chosen[..4], i => Assert.InRange(i, 0, 3));
+            Assert.All(chosen[4..], i => Assert.InRange(i, 4, 5));
         }
     }
 

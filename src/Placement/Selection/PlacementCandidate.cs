@@ -38,8 +38,9 @@ public readonly record struct PlacementCandidate(
     public int Held { get; init; }
 
     /// <summary>
-    /// The placing node's own evidence rates this candidate at zero (it lost or lied about more than it served): it weighs as
-    /// a peer without trust whatever its global trust, since what others vouch for does not outweigh what the node saw.
+    /// The placing node's own evidence rates this candidate at zero (it lost or lied about more than it served): it is a last
+    /// resort whatever its global trust, drawn only once no other eligible candidate is left, since what others vouch for
+    /// does not outweigh what the node saw (<see cref="WeightedCandidates.LastResortFactor"/>).
     /// </summary>
     public bool Caught { get; init; }
 

@@ -14,11 +14,15 @@ namespace Overlay.Placement.Selection;
 /// <item>τ: global trust over <see cref="TrustSnapshot.ReferenceTrust"/> (what a peer of the crowd holds), capped at
 /// <see cref="PlacementOptions.TrustCap"/>. Candidates without trust share <see cref="PlacementOptions.NewcomerShare"/>
 /// of the total weight between them (their τ is replaced by a common value), so newcomers are placed on now
-/// and then and can earn trust, while trust never decides by argmax. Without a snapshot (trust off) τ is 1.</item>
+/// and then and can earn trust, while trust never decides by argmax. Without a snapshot (trust off), or with one that
+/// rests on no evidence (<see cref="TrustSnapshot.RestsOnEvidence"/>), τ is 1.</item>
 /// <item>A candidate holding <see cref="PlacementOptions.HolderShareCap"/> times its fair share of the owner's replicas
 /// (<see cref="PlacementCandidate.Held"/> over the candidates' total divided by their number, at least one) counts as
-/// untrusted, so trust cannot pile an owner's shards on a few peers; so does a candidate the placing node itself caught
-/// losing shards (<see cref="PlacementCandidate.Caught"/>), whatever others vouch for it.</item>
+/// untrusted, so trust cannot pile an owner's shards on a few peers.</item>
+/// <item>A candidate the placing node itself caught losing shards (<see cref="PlacementCandidate.Caught"/>) is a last resort,
+/// whatever others vouch for it: its weight is <see cref="LastResortFactor"/> of the lightest other eligible candidate's, so
+/// it is drawn only once the others are taken or passed over, and placement never refuses for want of it. The newcomer
+/// share is for peers without evidence; a peer with evidence against it is not one.</item>
 /// <item>p: success rate × uptime × RTT score, RTT score = ref / (ref + rtt). Unknown values count as 0.5.</item>
 /// <item>c: free / (free + ref) of the announced free bytes; a candidate announcing none is not eligible.</item>
 /// <item>d: 1 / (candidates in the same public /24 or /48): a subnet weighs as one candidate however many
@@ -37,7 +41,16 @@ public sealed class WeightedCandidates
     private double[] _y = [];
     private long[] _free = [];
     private double[] _scratch = [];
+    private bool[] _lastResort = [];
     private readonly Dictionary<ulong, int> _groupCounts = new();
+
+    /// <summary>
+    /// A caught candidate's weight over the lightest other eligible candidate's: with keys E/w (E exponential), one is drawn
+    /// before that other candidate about once in 10^12 draws, so in practice only when no other candidate is left.
+    /// </summary>
+    public const double LastResortFactor = 1e-12;
+
+    private const double MinimumLastResortWeight = 1e-300;
 
     /// <summary>Number of candidates, eligible or not.</summary>
     public int Count { get; private set; }
@@ -93,7 +106,8 @@ public sealed class WeightedCandidates
         var shareCap = options.HolderShareCap * Math.Max(1.0, n > 0 ? (double)held / n : 0);
 
         // Pass 1: the logarithm of each weight without τ into _scratch, τ's logarithm into _inverseWeights.
-        var useTrust = trust.Count > 0;
+        // Trust that rests on no row at all is p, an assumption: weighing by it would stake every first placement on it.
+        var useTrust = trust.Count > 0 && trust.RestsOnEvidence;
         var reference = trust.ReferenceTrust;
         var anyTrusted = false;
         var maxLog = double.NegativeInfinity;
@@ -107,13 +121,19 @@ public sealed class WeightedCandidates
             _x[i] = c.CoordinateX;
             _y[i] = c.CoordinateY;
             _free[i] = c.FreeBytes;
+            _lastResort[i] = false;
 
             var logWeight = LogWeightWithoutTrust(c, options);
             var logTrust = 0.0;
             if (useTrust && !double.IsNegativeInfinity(logWeight))
             {
                 var t = trust.TrustOf(c.Peer);
-                if (t > 0 && c.Held < shareCap && !c.Caught)
+                if (c.Caught)
+                {
+                    logTrust = double.NaN; // a last resort: scaled in pass 2 below every other candidate
+                    _lastResort[i] = true;
+                }
+                else if (t > 0 && c.Held < shareCap)
                 {
                     // τ is trust in units of what a peer of the crowd holds, capped: below the cap it is linear,
                     // so a collective gains nothing by spreading its trust evenly; the cap keeps the pre-trusted
@@ -150,6 +170,10 @@ public sealed class WeightedCandidates
             {
                 weight = 0;
             }
+            else if (_lastResort[i])
+            {
+                weight = -Math.Exp(logWeight - maxLog); // scaled below the others once they are known
+            }
             else if (double.IsNaN(logTrust))
             {
                 // Without trust: weighed by p, c and d alone, then scaled below. While no candidate is trusted
@@ -174,12 +198,26 @@ public sealed class WeightedCandidates
             untrustedScale = share <= 0 ? 0 : share / (1 - share) * trustedSum / untrustedSum;
         }
 
+        // The lightest weight among the candidates that are not a last resort; the last resorts go below it.
+        var lightest = double.PositiveInfinity;
+        for (var i = 0; i < n; i++)
+        {
+            var weight = _scratch[i] < 0 ? -_scratch[i] * untrustedScale : _scratch[i];
+            if (!_lastResort[i] && weight > 0 && double.IsFinite(weight))
+            {
+                lightest = Math.Min(lightest, weight);
+            }
+        }
+
+        var lastResortScale = double.IsPositiveInfinity(lightest) ? 1 : lightest * LastResortFactor;
         var eligible = 0;
         var total = 0.0;
         var failing = 0.0;
         for (var i = 0; i < n; i++)
         {
-            var weight = _scratch[i] < 0 ? -_scratch[i] * untrustedScale : _scratch[i];
+            // A last resort stays eligible however light the others are: the floor keeps its inverse finite.
+            var weight = _lastResort[i] ? Math.Max(-_scratch[i] * lastResortScale, MinimumLastResortWeight)
+                : _scratch[i] < 0 ? -_scratch[i] * untrustedScale : _scratch[i];
             if (weight > 0 && double.IsFinite(weight))
             {
                 eligible++;
@@ -288,5 +326,6 @@ public sealed class WeightedCandidates
         _y = new double[size];
         _free = new long[size];
         _scratch = new double[size];
+        _lastResort = new bool[size];
     }
 }

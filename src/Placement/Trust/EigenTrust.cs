@@ -34,7 +34,7 @@ public static class EigenTrust
         // Without pre-trusted peers (or with nobody else) the crowd is everyone.
         var crowd = matrix.PeerCount - preTrusted.Length;
         var reference = crowd > 0 && preTrusted.Length > 0 ? Math.Max(0, 1 - preTrustedMass) / crowd : 1.0 / Math.Max(1, matrix.PeerCount);
-        return new TrustSnapshot(matrix.PeerArray, matrix.Index, trust, reference, run, computedAt);
+        return new TrustSnapshot(matrix.PeerArray, matrix.Index, trust, reference, run, computedAt, restsOnEvidence: matrix.EntryCount > 0);
     }
 
     /// <summary>

@@ -12,8 +12,10 @@ public sealed class TrustSnapshot
     private readonly Dictionary<PeerId, int> _index;
     private readonly double[] _trust;
 
-    internal TrustSnapshot(PeerId[] peers, Dictionary<PeerId, int> index, double[] trust, double referenceTrust, EigenTrustRun run, DateTimeOffset computedAt)
+    internal TrustSnapshot(
+        PeerId[] peers, Dictionary<PeerId, int> index, double[] trust, double referenceTrust, EigenTrustRun run, DateTimeOffset computedAt, bool restsOnEvidence = true)
     {
+        RestsOnEvidence = restsOnEvidence;
         _peers = peers;
         _index = index;
         _trust = trust;
@@ -23,7 +25,7 @@ public sealed class TrustSnapshot
     }
 
     /// <summary>The snapshot that knows no peer: placement then weighs every candidate without trust.</summary>
-    public static TrustSnapshot Empty { get; } = new([], new Dictionary<PeerId, int>(), [], 0, new EigenTrustRun(0, 0, true), DateTimeOffset.UnixEpoch);
+    public static TrustSnapshot Empty { get; } = new([], new Dictionary<PeerId, int>(), [], 0, new EigenTrustRun(0, 0, true), DateTimeOffset.UnixEpoch, restsOnEvidence: false);
 
     /// <summary>Number of peers with a value (zero included).</summary>
     public int Count => _peers.Length;
@@ -43,6 +45,14 @@ public sealed class TrustSnapshot
     /// measures trust in units of it.
     /// </summary>
     public double ReferenceTrust { get; }
+
+    /// <summary>
+    /// Whether any row went into the computation: false when no peer, this node included, had observed anyone, so the
+    /// values are EigenTrust's p itself, the configured assumption and no evidence. Placement then weighs every candidate
+    /// without trust: a node that has just started would otherwise put a replica of nearly every shard on its one bootstrap
+    /// peer, which is then the one peer able to lose them all (docs/PLACEMENT.md, "Pre-trust").
+    /// </summary>
+    public bool RestsOnEvidence { get; }
 
     /// <summary>When it was computed.</summary>
     public DateTimeOffset ComputedAt { get; }
