@@ -137,6 +137,7 @@ public sealed class TransportDhtRpc : IDhtRpc
         try
         {
             var n = DhtMessageCodec.WriteStoreRequest(buffer, sender, record);
+            _metrics.SentProviderStore(n);
             var answer = await ObserveAsync(peer, DhtOperations.StoreProvider, cost => ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cost, cancellationToken));
             return answer.Verdict;
         }
