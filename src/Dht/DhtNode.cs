@@ -340,14 +340,6 @@ public sealed partial class DhtNode : IAsyncDisposable
         return await announced;
     }
 
-    /// <summary>
-    /// Announces this node as a provider of <paramref name="key"/> to the k closest peers once, expiring
-    /// after <see cref="DhtOptions.RecordTtl"/>, without remembering it: the caller decides when (and
-    /// whether) to announce again, so it can bound its own rate. Returns how many peers accepted.
-    /// </summary>
-    public Task<int> AnnounceProviderOnceAsync(PeerId key, CancellationToken cancellationToken) =>
-        AnnounceAsync(SignProvider(key, _time.GetUtcNow() + _options.RecordTtl), cancellationToken);
-
     private async Task<int> AnnounceAsync(ProviderRecord record, CancellationToken cancellationToken)
     {
         var key = record.Key;

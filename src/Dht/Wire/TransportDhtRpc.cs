@@ -129,6 +129,30 @@ public sealed class TransportDhtRpc : IDhtRpc
     }
 
     /// <inheritdoc/>
+    /// <remarks>A peer that refuses the request under its rate limit gives <see cref="RecordRejection.RateLimited"/>.</remarks>
+    public async Task<RecordRejection> StoreProviderBatchAsync(DhtPeer peer, ProviderBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var sender = _localAddress();
+        var buffer = ArrayPool<byte>.Shared.Rent(DhtMessageCodec.StoreRequestLength(sender, batch));
+        try
+        {
+            var n = DhtMessageCodec.WriteStoreRequest(buffer, sender, batch);
+            _metrics.SentProviderStore(n);
+            var answer = await ObserveAsync(peer, DhtOperations.StoreProviderBatch, cost => ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cost, cancellationToken));
+            return answer.Verdict;
+        }
+        catch (DhtProtocolException e) when (e.ErrorCode == DhtErrorCode.RateLimited)
+        {
+            return RecordRejection.RateLimited;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <inheritdoc/>
     public async Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
