@@ -50,15 +50,6 @@ public sealed partial class DhtNode
         return (batches, accepted);
     }
 
-    private async Task<RecordRejection> StoreProviderBatchAsync(DhtPeer peer, ProviderBatch batch, CancellationToken cancellationToken)
-    {
-        var store = await _requests.RunAsync(peer, DhtOperations.StoreProviderBatch, (rpc, p, ct) => rpc.StoreProviderBatchAsync(p, batch, ct), cancellationToken);
-        if (store.Answered)
-        {
-            return store.Value;
-        }
-
-        Failed(peer.Id);
-        return RecordRejection.NoAnswer;
-    }
+    private Task<RecordRejection> StoreProviderBatchAsync(DhtPeer peer, ProviderBatch batch, CancellationToken cancellationToken) =>
+        StoreOnAsync(peer, DhtOperations.StoreProviderBatch, (rpc, p, ct) => rpc.StoreProviderBatchAsync(p, batch, ct), cancellationToken);
 }

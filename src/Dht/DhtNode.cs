@@ -491,15 +491,19 @@ public sealed partial class DhtNode : IAsyncDisposable
         _ownedMeter?.Dispose();
     }
 
-    private async Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken)
+    private Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken) =>
+        StoreOnAsync(peer, DhtOperations.StoreProvider, (rpc, p, ct) => rpc.StoreProviderAsync(p, record, ct), cancellationToken);
+
+    // A provider STORE's verdict; not answering, or answering badly, counts against the peer like any failed request.
+    private async Task<RecordRejection> StoreOnAsync(
+        DhtPeer peer, string operation, Func<IDhtRpc, DhtPeer, CancellationToken, Task<RecordRejection>> call, CancellationToken cancellationToken)
     {
-        var store = await _requests.RunAsync(peer, DhtOperations.StoreProvider, (rpc, p, ct) => rpc.StoreProviderAsync(p, record, ct), cancellationToken);
+        var store = await _requests.RunAsync(peer, operation, call, cancellationToken);
         if (store.Answered)
         {
             return store.Value;
         }
 
-        // Not answering, or answering badly, counts against the peer like any failed request.
         Failed(peer.Id);
         return RecordRejection.NoAnswer;
     }

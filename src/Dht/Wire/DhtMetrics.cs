@@ -47,7 +47,7 @@ public sealed class DhtMetrics
         _storesRefused = meter.CreateCounter<long>("overlay.dht.stores_refused", description: "Inbound STOREs answered with a refusal, by reason.");
         _providersRefused = meter.CreateCounter<long>("overlay.dht.provider_answers_refused", description: "Provider records in FIND_VALUE answers refused (the answer is dropped), by reason.");
         _providerStores = meter.CreateCounter<long>("overlay.dht.provider_stores_sent", "{request}", "STOREs of provider records (single or batch) this node sent.");
-        _providerStoreBytes = meter.CreateCounter<long>("overlay.dht.provider_store_bytes_sent", "By", "Bytes of the provider-record STORE requests this node sent.");
+        _providerStoreBytes = meter.CreateCounter<long>("overlay.dht.provider_store_sent", "By", "Bytes of the provider-record STORE requests this node sent.");
         _requestsServed = meter.CreateCounter<long>("overlay.dht.requests_served", description: "Inbound DHT requests answered, by type.");
         _operations = meter.CreateCounter<long>("overlay.dht.operations", "{operation}", "This node's lookups, gets and puts, by kind (find_node, get, put) and result (ok, not_found, failed, refused_locally).");
         // Buckets from 1 ms to 60 s: a lookup on a LAN takes milliseconds, a put that retries up to PutRetryTimeout tens of seconds.
