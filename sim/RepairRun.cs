@@ -48,6 +48,8 @@ internal sealed class RepairRun(
         var fullyReplicated = 0;
         long bytesBefore = 0, bytesAfter = 0;
         DateTimeOffset killedAt = default, windowEnd = default;
+        var placementCpu = TimeSpan.Zero;
+        long placementStores = 0, placementStoreBytes = 0, placementVerified = 0;
         net.Run(async () =>
         {
             for (var start = 1; start < nodes; start += 32)
@@ -70,7 +72,8 @@ internal sealed class RepairRun(
                 };
             }
 
-            // Placement: 64 puts at a time, each by a random owner.
+            // Placement: 64 puts at a time, each by a random owner. Its CPU (the process's, all threads) runs to the end of the announcements.
+            placementCpu = Process.GetCurrentProcess().TotalProcessorTime;
             for (var s = 0; s < shards; s++)
             {
                 data[s] = new byte[shardBytes];
@@ -96,6 +99,15 @@ internal sealed class RepairRun(
 
             // Let the announcements of the new holders go out (10 a second per holder).
             await Task.Delay(TimeSpan.FromMinutes(2), clock);
+            placementCpu = Process.GetCurrentProcess().TotalProcessorTime - placementCpu;
+            foreach (var node in whole.Nodes)
+            {
+                placementStores += node.Dht.Node?.Metrics.ProviderStoresSent ?? 0;
+                placementStoreBytes += node.Dht.Node?.Metrics.ProviderStoreBytesSent ?? 0;
+                placementVerified += node.Dht.Node?.ProviderChecks.Misses ?? 0;
+            }
+
+            output.WriteLine(Invariant($"placement and announcements: {placementCpu.TotalSeconds:F2} s CPU (process); {placementStores} provider STOREs sent, {placementStoreBytes} bytes; {placementVerified} provider signatures verified"));
             output.WriteLine(Invariant($"placed {shards} shards of {shardBytes} bytes, r = {exchange.Replicas} ({placedShort} on fewer holders) by {clock.Elapsed.TotalSeconds:F0} s virtual, {wall.Elapsed.TotalSeconds:F1} s wall"));
 
             var victims = Enumerable.Range(0, nodes).OrderBy(_ => random.Next()).Take((int)(nodes * kill)).ToList();
@@ -162,7 +174,7 @@ internal sealed class RepairRun(
         }
 
         output.WriteLine(Invariant($"bytes moved: {moved} shard bytes copied by new holders ({tally.NewHolders} new holders, {(double)moved / Math.Max(1, tally.NewHolders):F0} bytes each); {bytesAfter - bytesBefore} bytes delivered on the network in the 5 min after the kill (all protocols)"));
-        long probes = 0, singleProbes = 0, onClose = 0, verified = 0, remembered = 0;
+        long probes = 0, singleProbes = 0, onClose = 0, verified = 0, remembered = 0, providerStores = 0, providerStoreBytes = 0;
         foreach (var node in whole.Nodes)
         {
             probes += node.ShardExchange.Metrics.ProbesSent;
@@ -170,9 +182,11 @@ internal sealed class RepairRun(
             onClose += node.ShardExchange.Metrics.ProbesOnClose;
             verified += node.Dht.Node?.ProviderChecks.Misses ?? 0;
             remembered += node.Dht.Node?.ProviderChecks.Hits ?? 0;
+            providerStores += node.Dht.Node?.Metrics.ProviderStoresSent ?? 0;
+            providerStoreBytes += node.Dht.Node?.Metrics.ProviderStoreBytesSent ?? 0;
         }
 
-        output.WriteLine(Invariant($"whole run: {probes} batched probes ({singleProbes} single; {onClose} of them at once to holders whose connection closed); provider records {verified} verified, {remembered} remembered (cache of {providerCache})"));
+        output.WriteLine(Invariant($"whole run: {probes} batched probes ({singleProbes} single; {onClose} of them at once to holders whose connection closed); provider records {verified} verified, {remembered} remembered (cache of {providerCache}); {providerStores} provider STOREs sent, {providerStoreBytes} bytes"));
         if (eventDigest)
         {
             output.WriteLine(RunDigest.Line(net));

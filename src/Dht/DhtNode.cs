@@ -340,14 +340,6 @@ public sealed partial class DhtNode : IAsyncDisposable
         return await announced;
     }
 
-    /// <summary>
-    /// Announces this node as a provider of <paramref name="key"/> to the k closest peers once, expiring
-    /// after <see cref="DhtOptions.RecordTtl"/>, without remembering it: the caller decides when (and
-    /// whether) to announce again, so it can bound its own rate. Returns how many peers accepted.
-    /// </summary>
-    public Task<int> AnnounceProviderOnceAsync(PeerId key, CancellationToken cancellationToken) =>
-        AnnounceAsync(SignProvider(key, _time.GetUtcNow() + _options.RecordTtl), cancellationToken);
-
     private async Task<int> AnnounceAsync(ProviderRecord record, CancellationToken cancellationToken)
     {
         var key = record.Key;
@@ -499,15 +491,19 @@ public sealed partial class DhtNode : IAsyncDisposable
         _ownedMeter?.Dispose();
     }
 
-    private async Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken)
+    private Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken) =>
+        StoreOnAsync(peer, DhtOperations.StoreProvider, (rpc, p, ct) => rpc.StoreProviderAsync(p, record, ct), cancellationToken);
+
+    // A provider STORE's verdict; not answering, or answering badly, counts against the peer like any failed request.
+    private async Task<RecordRejection> StoreOnAsync(
+        DhtPeer peer, string operation, Func<IDhtRpc, DhtPeer, CancellationToken, Task<RecordRejection>> call, CancellationToken cancellationToken)
     {
-        var store = await _requests.RunAsync(peer, DhtOperations.StoreProvider, (rpc, p, ct) => rpc.StoreProviderAsync(p, record, ct), cancellationToken);
+        var store = await _requests.RunAsync(peer, operation, call, cancellationToken);
         if (store.Answered)
         {
             return store.Value;
         }
 
-        // Not answering, or answering badly, counts against the peer like any failed request.
         Failed(peer.Id);
         return RecordRejection.NoAnswer;
     }

@@ -20,4 +20,7 @@ public static class DhtOperations
 
     /// <summary>STORE of a provider record.</summary>
     public const string StoreProvider = "store_provider";
+
+    /// <summary>STORE of a provider batch.</summary>
+    public const string StoreProviderBatch = "store_provider_batch";
 }

@@ -207,6 +207,18 @@ public sealed class DhtOptions
     /// <summary>Provider records kept per content key. Range 1..10000; default 20.</summary>
     public int MaxProvidersPerKey { get; set; } = 20;
 
+    /// <summary>
+    /// Ids one provider batch may name (docs/PROTOCOL.md, "Provider batch (kind 3)"): 32 bytes each, so the default
+    /// STORE is at most 128 KiB plus the key and signature, within a transport frame. Range 1..16384; default 4096.
+    /// </summary>
+    public int MaxProviderBatchIds { get; set; } = 4096;
+
+    /// <summary>
+    /// Provider ids this node keeps for one provider, single records and batched ones together, so one identity
+    /// cannot fill the provider store. Range 1..10,000,000; default 65,536.
+    /// </summary>
+    public int MaxProviderIdsPerProvider { get; set; } = 65_536;
+
     /// <summary>Value records kept in memory. Range 1..10,000,000; default 100,000.</summary>
     public int MaxRecords { get; set; } = 100_000;
 
@@ -260,6 +272,8 @@ public sealed class DhtOptions
         CheckRange(problems, nameof(MinStoreReplicas), MinStoreReplicas, 0, 256);
         CheckRange(problems, nameof(PutRetryTimeout), PutRetryTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(10));
         CheckRange(problems, nameof(MaxProvidersPerKey), MaxProvidersPerKey, 1, 10_000);
+        CheckRange(problems, nameof(MaxProviderBatchIds), MaxProviderBatchIds, 1, 16_384);
+        CheckRange(problems, nameof(MaxProviderIdsPerProvider), MaxProviderIdsPerProvider, 1, 10_000_000);
         CheckRange(problems, nameof(MaxRecords), MaxRecords, 1, 10_000_000);
         CheckRange(problems, nameof(CheckedProviderRecords), CheckedProviderRecords, 0, 1_000_000);
         return problems;

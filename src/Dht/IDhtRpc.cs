@@ -29,4 +29,7 @@ public interface IDhtRpc
 
     /// <summary>Asks <paramref name="peer"/> to keep a provider record; completes with its verdict.</summary>
     Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken);
+
+    /// <summary>Asks <paramref name="peer"/> to keep a provider batch (one record per id); completes with its verdict.</summary>
+    Task<RecordRejection> StoreProviderBatchAsync(DhtPeer peer, ProviderBatch batch, CancellationToken cancellationToken);
 }

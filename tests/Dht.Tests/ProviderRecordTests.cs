@@ -204,7 +204,7 @@ public sealed class ProviderRecordTests : IDisposable
     }
 
     /// <summary>Answers every FIND_VALUE with the given provider records and nothing else.</summary>
-    private sealed class ProvidersHandler(ProviderRecord[] providers, DhtOptions options) : IProtocolHandler
+    internal sealed class ProvidersHandler(ProviderRecord[] providers, DhtOptions options) : IProtocolHandler
     {
         public ValueTask HandleRequestAsync(ITransportConnection connection, ReadOnlyMemory<byte> request, IBufferWriter<byte> response, CancellationToken cancellationToken)
         {

@@ -56,9 +56,9 @@ public sealed partial class SimProcessDeterminismTests(ITestOutputHelper output)
         Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await stderr}");
         return [.. (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Where(l => !l.StartsWith("wall ", StringComparison.Ordinal))
-            .Select(l => WallTime().Replace(l, "_ s wall"))];
+            .Select(l => WallOrCpuTime().Replace(l, m => "_ s " + m.Groups[1].Value))];
     }
 
-    [GeneratedRegex(@"[0-9.]+ s wall")]
-    private static partial Regex WallTime();
+    [GeneratedRegex(@"[0-9.]+ s (wall|CPU)")]
+    private static partial Regex WallOrCpuTime();
 }

@@ -65,12 +65,15 @@ public sealed class CheckedProviderRecords
     /// big-endian, so the boundary between payload and signature is part of what is hashed), the payload and the
     /// signature, as one buffer.
     /// </summary>
-    internal Digest KeyOf(ProviderRecord record, ReadOnlySpan<byte> signed)
+    internal Digest KeyOf(ProviderRecord record, ReadOnlySpan<byte> signed) => KeyOf(record.Provider, signed);
+
+    /// <summary>The key of signed bytes from <paramref name="provider"/> (a single record's or a batch's, told apart by their signing contexts).</summary>
+    internal Digest KeyOf(PeerId provider, ReadOnlySpan<byte> signed)
     {
         Span<byte> hash = stackalloc byte[Blake3.HashSize];
         if (KeyByProviderOnly)
         {
-            record.Provider.WriteTo(hash);
+            provider.WriteTo(hash);
         }
         else
         {

@@ -53,6 +53,12 @@ public sealed record ProviderRecord
     /// <summary>The provider's signature over the signing payload; empty for an unsigned record.</summary>
     public ReadOnlyMemory<byte> Signature { get; }
 
+    /// <summary>
+    /// Set when the record is one id of a signed <see cref="ProviderBatch"/>: the signature is then over the batch's
+    /// signing payload (its root), not over this record's, and this proof links the key to that root.
+    /// </summary>
+    public ProviderBatchProof? Batch { get; init; }
+
     /// <summary>True when the record carries a key and a signature (not that they verify).</summary>
     public bool IsSigned => !ProviderPublicKey.IsEmpty && !Signature.IsEmpty;
 
@@ -74,7 +80,8 @@ public sealed record ProviderRecord
     /// <summary>Equal when every field carries the same bytes.</summary>
     public bool Equals(ProviderRecord? other) =>
         other is not null && Key == other.Key && Provider == other.Provider && ExpiresUnixMs == other.ExpiresUnixMs &&
-        ProviderPublicKey.Span.SequenceEqual(other.ProviderPublicKey.Span) && Signature.Span.SequenceEqual(other.Signature.Span);
+        ProviderPublicKey.Span.SequenceEqual(other.ProviderPublicKey.Span) && Signature.Span.SequenceEqual(other.Signature.Span)
+        && Equals(Batch, other.Batch);
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Key, Provider, ExpiresUnixMs, Signature.Length);

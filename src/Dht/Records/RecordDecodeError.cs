@@ -29,4 +29,10 @@ public enum RecordDecodeError
 
     /// <summary>Bytes follow the record.</summary>
     TrailingBytes,
+
+    /// <summary>A provider batch names no ids, or more than <see cref="DhtOptions.MaxProviderBatchIds"/>.</summary>
+    BatchSize,
+
+    /// <summary>A batched provider record's index, count or path length do not fit together.</summary>
+    BadPath,
 }

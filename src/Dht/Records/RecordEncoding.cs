@@ -25,7 +25,7 @@ public static class RecordEncoding
 
     // version, kind, key, provider, expiry, pk length; then the key, signature length, signature
     private const int ProviderHeader = 1 + 1 + PeerId.Size + PeerId.Size + 8 + 2;
-    private static readonly long MaxExpiryMs = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+    internal static readonly long MaxExpiryMs = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
 
     /// <summary>Length of the signing payload for a value and public key of the given lengths.</summary>
     public static int SigningPayloadLength(int valueLength, int publicKeyLength) =>
@@ -56,6 +56,11 @@ public static class RecordEncoding
     public static int EncodedLength(ProviderRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
+        if (record.Batch is { } proof)
+        {
+            return ProviderBatchEncoding.BatchedLength(record, proof);
+        }
+
         return ProviderHeader + record.ProviderPublicKey.Length + 2 + record.Signature.Length;
     }
 
@@ -103,6 +108,11 @@ public static class RecordEncoding
             throw new ArgumentException("Destination too small for the record.", nameof(destination));
         }
 
+        if (record.Batch is { } proof)
+        {
+            return ProviderBatchEncoding.EncodeBatched(record, proof, destination);
+        }
+
         var n = WriteProviderUnsigned(record.Key, record.Provider, record.ExpiresUnixMs, record.ProviderPublicKey.Span, destination);
         BinaryPrimitives.WriteUInt16BigEndian(destination[n..], (ushort)record.Signature.Length);
         record.Signature.Span.CopyTo(destination[(n + 2)..]);
@@ -131,9 +141,28 @@ public static class RecordEncoding
     /// </summary>
     public static bool TryDecode(ReadOnlySpan<byte> source, DhtOptions options, out DhtRecord? value, out ProviderRecord? provider, out RecordDecodeError error)
     {
+        // A batch stands only in a STORE; anywhere else (an answer, saved state) its kind is not one of the records read.
+        if (source.Length >= 2 && source[1] == (byte)RecordKind.ProviderBatch)
+        {
+            value = null;
+            provider = null;
+            error = RecordDecodeError.UnknownKind;
+            return false;
+        }
+
+        return TryDecode(source, options, out value, out provider, out _, out error);
+    }
+
+    /// <summary>
+    /// As <see cref="TryDecode(ReadOnlySpan{byte}, DhtOptions, out DhtRecord?, out ProviderRecord?, out RecordDecodeError)"/>,
+    /// and a provider batch (kind 3) too, as a STORE carries it. Exactly one of the outputs is set on success. Never throws.
+    /// </summary>
+    public static bool TryDecode(ReadOnlySpan<byte> source, DhtOptions options, out DhtRecord? value, out ProviderRecord? provider, out ProviderBatch? batch, out RecordDecodeError error)
+    {
         ArgumentNullException.ThrowIfNull(options);
         value = null;
         provider = null;
+        batch = null;
         if (source.Length < 2)
         {
             error = RecordDecodeError.Truncated;
@@ -152,6 +181,10 @@ public static class RecordEncoding
                 return TryDecodeValue(source, options, out value, out error);
             case RecordKind.Provider:
                 return TryDecodeProvider(source, options, out provider, out error);
+            case RecordKind.BatchedProvider:
+                return ProviderBatchEncoding.TryDecodeBatched(source, options, out provider, out error);
+            case RecordKind.ProviderBatch:
+                return ProviderBatchEncoding.TryDecodeBatch(source, options, out batch, out error);
             default:
                 error = RecordDecodeError.UnknownKind;
                 return false;
@@ -265,7 +298,7 @@ public static class RecordEncoding
     }
 
     // The record's last field: a signature length within the limit, then exactly that many bytes to the end.
-    private static RecordDecodeError ReadSignatureToEnd(ref ReadOnlySpan<byte> rest, DhtOptions options)
+    internal static RecordDecodeError ReadSignatureToEnd(ref ReadOnlySpan<byte> rest, DhtOptions options)
     {
         int signatureLength = BinaryPrimitives.ReadUInt16BigEndian(rest);
         if (signatureLength == 0 || signatureLength > options.MaxSignatureBytes)

@@ -56,4 +56,19 @@ public enum RecordRejection
 
     /// <summary>A provider record expires before the one already stored from the same provider for the key: an older announcement replayed.</summary>
     OlderAnnouncement,
+
+    /// <summary>A provider batch names no ids or more than <see cref="DhtOptions.MaxProviderBatchIds"/>.</summary>
+    BatchTooLarge,
+
+    /// <summary>A provider batch's ids are not sorted ascending, or one appears twice.</summary>
+    UnsortedIds,
+
+    /// <summary>A provider batch's root is not the Merkle root of its ids.</summary>
+    WrongRoot,
+
+    /// <summary>A batched provider record's Merkle path does not lead from its key to the root the provider signed.</summary>
+    PathMismatch,
+
+    /// <summary>Keeping the records would take one provider past <see cref="DhtOptions.MaxProviderIdsPerProvider"/> ids on this node.</summary>
+    ProviderQuota,
 }

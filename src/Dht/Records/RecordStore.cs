@@ -25,6 +25,7 @@ public sealed class RecordStore
     private readonly Dictionary<PeerId, Entry> _records = new();
     private readonly Dictionary<PeerId, List<ProviderRecord>> _providers = new();
     private readonly Dictionary<PeerId, Announcement> _announced = new();
+    private readonly Dictionary<PeerId, int> _heldPerProvider = new();
     private readonly DhtOptions _options;
     private readonly RecordValidator _validator;
 
@@ -143,7 +144,100 @@ public sealed class RecordStore
             return verdict;
         }
 
-        if (!_providers.TryGetValue(record.Key, out var list))
+        return Keep(record);
+    }
+
+    /// <summary>
+    /// Validates a provider batch sent by <paramref name="sender"/> and keeps a record per id (docs/PROTOCOL.md, "Provider
+    /// batch (kind 3)"), appending them to <paramref name="kept"/>. Cheapest first: size, expiry, sender, sorted ids; then
+    /// whether any id is already held from this provider with a later expiry (<see cref="RecordRejection.OlderAnnouncement"/>:
+    /// an older batch replayed), the per-provider and total limits; the Merkle root and the one signature last. All or
+    /// nothing, except that an id whose key already keeps <see cref="DhtOptions.MaxProvidersPerKey"/> providers that all
+    /// outlive the batch is skipped, as a single record would be refused.
+    /// </summary>
+    public RecordRejection AddProviderBatch(ProviderBatch batch, PeerId sender, DateTimeOffset now, List<ProviderRecord>? kept = null)
+    {
+        var verdict = _validator.ValidateBatchUnsigned(batch, sender, now);
+        if (verdict != RecordRejection.None)
+        {
+            return verdict;
+        }
+
+        int fresh = 0, newKeys = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (!_providers.TryGetValue(batch.IdAt(i), out var held))
+            {
+                fresh++;
+                newKeys++;
+            }
+            else if (held.Find(p => p.Provider == batch.Provider) is { } stored)
+            {
+                if (stored.ExpiresUnixMs > batch.ExpiresUnixMs)
+                {
+                    return RecordRejection.OlderAnnouncement;
+                }
+            }
+            else
+            {
+                fresh++;
+            }
+        }
+
+        if ((long)HeldFrom(batch.Provider) + fresh > _options.MaxProviderIdsPerProvider)
+        {
+            return RecordRejection.ProviderQuota;
+        }
+
+        if ((long)_providers.Count + newKeys > _options.MaxRecords)
+        {
+            return RecordRejection.StoreFull;
+        }
+
+        verdict = _validator.CheckBatchSignature(batch, now, out var tree);
+        if (verdict != RecordRejection.None)
+        {
+            return verdict;
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var record = batch.RecordAt(i, tree!);
+            if (Keep(record) == RecordRejection.None)
+            {
+                kept?.Add(record);
+            }
+        }
+
+        return RecordRejection.None;
+    }
+
+    /// <summary>Provider ids kept for <paramref name="provider"/> now, single and batched, expired ones included until <see cref="RemoveExpired"/> runs.</summary>
+    public int HeldFrom(PeerId provider) => _heldPerProvider.GetValueOrDefault(provider);
+
+    // Keeps a checked record: replaces the provider's own record for the key, else takes a place within the per-provider,
+    // total and per-key limits.
+    private RecordRejection Keep(ProviderRecord record)
+    {
+        _providers.TryGetValue(record.Key, out var list);
+        if (list is not null)
+        {
+            for (var i = 0; i < list.Count; i++)
+            {
+                if (list[i].Provider == record.Provider)
+                {
+                    list[i] = record;
+                    return RecordRejection.None;
+                }
+            }
+        }
+
+        if (HeldFrom(record.Provider) >= _options.MaxProviderIdsPerProvider)
+        {
+            return RecordRejection.ProviderQuota;
+        }
+
+        if (list is null)
         {
             if (_providers.Count >= _options.MaxRecords)
             {
@@ -152,15 +246,6 @@ public sealed class RecordStore
 
             list = new List<ProviderRecord>(4);
             _providers.Add(record.Key, list);
-        }
-
-        for (var i = 0; i < list.Count; i++)
-        {
-            if (list[i].Provider == record.Provider)
-            {
-                list[i] = record;
-                return RecordRejection.None;
-            }
         }
 
         if (list.Count >= _options.MaxProvidersPerKey)
@@ -180,11 +265,26 @@ public sealed class RecordStore
                 return RecordRejection.StoreFull;
             }
 
+            Forget(list[soonest].Provider);
             list.RemoveAt(soonest);
         }
 
         list.Add(record);
+        _heldPerProvider[record.Provider] = HeldFrom(record.Provider) + 1;
         return RecordRejection.None;
+    }
+
+    private void Forget(PeerId provider)
+    {
+        var held = HeldFrom(provider) - 1;
+        if (held > 0)
+        {
+            _heldPerProvider[provider] = held;
+        }
+        else
+        {
+            _heldPerProvider.Remove(provider);
+        }
     }
 
     /// <summary>
@@ -279,7 +379,16 @@ public sealed class RecordStore
 
         foreach (var (key, list) in _providers)
         {
-            removed += list.RemoveAll(p => p.ExpiresUnixMs <= nowMs);
+            for (var i = list.Count - 1; i >= 0; i--)
+            {
+                if (list[i].ExpiresUnixMs <= nowMs)
+                {
+                    Forget(list[i].Provider);
+                    list.RemoveAt(i);
+                    removed++;
+                }
+            }
+
             if (list.Count == 0)
             {
                 _providers.Remove(key);

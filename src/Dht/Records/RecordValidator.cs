@@ -128,9 +128,17 @@ public sealed class RecordValidator
     }
 
     /// <summary>
-    /// Sizes, then the key is the provider's (<see cref="RecordRejection.ProviderKeyMismatch"/>), then the signature; a
-    /// record with exactly the signed bytes of one that passed before and has not expired at <paramref name="now"/> is
-    /// answered from <see cref="CheckedProviders"/> (the sizes and the key check depend on those bytes alone).
+    /// Only for tests: skip the check that a batched record's Merkle path leads from its key to the signed root, the
+    /// check that stops whoever answers from attaching a genuine batch's root and signature to a key it never named.
+    /// </summary>
+    internal bool SkipBatchPathCheck { get; init; }
+
+    /// <summary>
+    /// Sizes, then (for a batched record) that its path leads from its key to the root (<see cref="RecordRejection.PathMismatch"/>),
+    /// then the key is the provider's (<see cref="RecordRejection.ProviderKeyMismatch"/>), then the signature; signed bytes
+    /// that passed before and have not expired at <paramref name="now"/> are answered from <see cref="CheckedProviders"/>
+    /// (the sizes and the key check depend on those bytes alone). Every record of one batch has the same signed bytes, so a
+    /// fetcher verifies a batch once, whichever of its ids it meets.
     /// </summary>
     internal RecordRejection CheckProviderSignature(ProviderRecord record, DateTimeOffset now)
     {
@@ -144,30 +152,128 @@ public sealed class RecordValidator
             return RecordRejection.SignatureLength;
         }
 
-        var length = RecordEncoding.ProviderSigningPayloadLength(record.ProviderPublicKey.Length);
-        var signed = System.Buffers.ArrayPool<byte>.Shared.Rent(4 + length + record.Signature.Length);
+        if (record.Batch is { } proof)
+        {
+            if (proof.LeafCount < 1 || proof.LeafCount > _options.MaxProviderBatchIds)
+            {
+                return RecordRejection.BatchTooLarge;
+            }
+
+            if (!SkipBatchPathCheck && !proof.Reaches(record.Key))
+            {
+                return RecordRejection.PathMismatch;
+            }
+
+            return CheckSigned(
+                record, record.Provider, record.ProviderPublicKey, record.Signature, record.ExpiresUnixMs,
+                ProviderBatchEncoding.SigningPayloadLength(record.ProviderPublicKey.Length), static (r, d) => ProviderBatchEncoding.WriteSigningPayload(r, d), now);
+        }
+
+        return CheckSigned(
+            record, record.Provider, record.ProviderPublicKey, record.Signature, record.ExpiresUnixMs,
+            RecordEncoding.ProviderSigningPayloadLength(record.ProviderPublicKey.Length), static (r, d) => RecordEncoding.WriteProviderSigningPayload(r, d), now);
+    }
+
+    /// <summary>
+    /// The checks of a provider batch sent by <paramref name="sender"/> at <paramref name="now"/> that need no hashing of the
+    /// ids and no public-key operation: its size, expiry, that the sender is the provider, the key and signature lengths,
+    /// and that the ids are sorted ascending without repeats.
+    /// </summary>
+    public RecordRejection ValidateBatchUnsigned(ProviderBatch batch, PeerId sender, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count < 1 || batch.Count > _options.MaxProviderBatchIds || batch.Ids.Length % PeerId.Size != 0)
+        {
+            return RecordRejection.BatchTooLarge;
+        }
+
+        var expiry = CheckExpiry(batch.ExpiresUnixMs, now);
+        if (expiry != RecordRejection.None)
+        {
+            return expiry;
+        }
+
+        if (batch.Provider != sender)
+        {
+            return RecordRejection.ProviderNotSender;
+        }
+
+        if (batch.ProviderPublicKey.Length == 0 || batch.ProviderPublicKey.Length > _options.MaxPublicKeyBytes)
+        {
+            return RecordRejection.PublicKeyLength;
+        }
+
+        if (batch.Signature.Length == 0 || batch.Signature.Length > _options.MaxSignatureBytes)
+        {
+            return RecordRejection.SignatureLength;
+        }
+
+        var ids = batch.Ids.Span;
+        for (var at = PeerId.Size; at < ids.Length; at += PeerId.Size)
+        {
+            if (ids.Slice(at - PeerId.Size, PeerId.Size).SequenceCompareTo(ids.Slice(at, PeerId.Size)) >= 0)
+            {
+                return RecordRejection.UnsortedIds;
+            }
+        }
+
+        return RecordRejection.None;
+    }
+
+    /// <summary>
+    /// The costly checks of a provider batch, after <see cref="ValidateBatchUnsigned"/>: its root is the Merkle root of its
+    /// ids (<see cref="RecordRejection.WrongRoot"/>), the key is the provider's, and the signature over the root verifies.
+    /// On success <paramref name="tree"/> is the batch's tree, from which the storing node reads each id's path.
+    /// </summary>
+    public RecordRejection CheckBatchSignature(ProviderBatch batch, DateTimeOffset now, out Blake3MerkleTree? tree)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        tree = Blake3MerkleTree.Build(batch.Ids.Span);
+        if (!tree.Root.SequenceEqual(batch.Root.Span))
+        {
+            tree = null;
+            return RecordRejection.WrongRoot;
+        }
+
+        var verdict = CheckSigned(
+            batch, batch.Provider, batch.ProviderPublicKey, batch.Signature, batch.ExpiresUnixMs,
+            ProviderBatchEncoding.SigningPayloadLength(batch.ProviderPublicKey.Length), static (b, d) => ProviderBatchEncoding.WriteSigningPayload(b, d), now);
+        if (verdict != RecordRejection.None)
+        {
+            tree = null;
+        }
+
+        return verdict;
+    }
+
+    // The key check and the signature over the payload write() builds, or the remembered verdict for exactly these signed bytes.
+    private RecordRejection CheckSigned<TSigned>(
+        TSigned item, PeerId provider, ReadOnlyMemory<byte> publicKey, ReadOnlyMemory<byte> signature, long expiresUnixMs, int length,
+        Func<TSigned, Span<byte>, int> write, DateTimeOffset now)
+    {
+        var signed = System.Buffers.ArrayPool<byte>.Shared.Rent(4 + length + signature.Length);
         try
         {
             System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(signed, length);
-            RecordEncoding.WriteProviderSigningPayload(record, signed.AsSpan(4, length));
-            record.Signature.Span.CopyTo(signed.AsSpan(4 + length));
-            var key = CheckedProviders.KeyOf(record, signed.AsSpan(0, 4 + length + record.Signature.Length));
+            write(item, signed.AsSpan(4, length));
+            signature.Span.CopyTo(signed.AsSpan(4 + length));
+            var key = CheckedProviders.KeyOf(provider, signed.AsSpan(0, 4 + length + signature.Length));
             if (CheckedProviders.Contains(key, now.ToUnixTimeMilliseconds()))
             {
                 return RecordRejection.None;
             }
 
-            if (!_verifier.IsKeyOf(record.ProviderPublicKey.Span, record.Provider))
+            if (!_verifier.IsKeyOf(publicKey.Span, provider))
             {
                 return RecordRejection.ProviderKeyMismatch;
             }
 
-            if (!_verifier.Verify(record.ProviderPublicKey.Span, signed.AsSpan(4, length), record.Signature.Span))
+            if (!_verifier.Verify(publicKey.Span, signed.AsSpan(4, length), signature.Span))
             {
                 return RecordRejection.BadSignature;
             }
 
-            CheckedProviders.Add(key, record.ExpiresUnixMs);
+            CheckedProviders.Add(key, expiresUnixMs);
             return RecordRejection.None;
         }
         finally

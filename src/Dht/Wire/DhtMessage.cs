@@ -25,6 +25,9 @@ public sealed class DhtMessage
     /// <summary>STORE: the provider record to keep.</summary>
     public ProviderRecord? Provider { get; init; }
 
+    /// <summary>STORE: the provider batch to keep.</summary>
+    public ProviderBatch? ProviderBatch { get; init; }
+
     /// <summary>VALUE: provider records held for the key.</summary>
     public IReadOnlyList<ProviderRecord> Providers { get; init; } = [];
 

@@ -59,6 +59,19 @@ public static class DhtMessageCodec
     public static int StoreRequestLength(string? sender, ProviderRecord record) =>
         RequestHeaderLength(sender) + 4 + RecordEncoding.EncodedLength(record);
 
+    /// <summary>Bytes a STORE request carrying <paramref name="batch"/> takes.</summary>
+    public static int StoreRequestLength(string? sender, ProviderBatch batch) =>
+        RequestHeaderLength(sender) + 4 + ProviderBatchEncoding.EncodedLength(batch);
+
+    /// <summary>Writes a STORE request for a provider batch; returns the bytes written.</summary>
+    public static int WriteStoreRequest(Span<byte> destination, string? sender, ProviderBatch batch)
+    {
+        var at = WriteRequestHeader(destination, DhtMessageType.Store, sender);
+        var n = ProviderBatchEncoding.Encode(batch, destination[(at + 4)..]);
+        BinaryPrimitives.WriteUInt32BigEndian(destination[at..], (uint)n);
+        return at + 4 + n;
+    }
+
     /// <summary>Writes a STORE request for a value record; returns the bytes written.</summary>
     public static int WriteStoreRequest(Span<byte> destination, string? sender, DhtRecord record)
     {
@@ -279,18 +292,18 @@ public static class DhtMessageCodec
                 rest = rest[PeerId.Size..];
                 break;
             default:
-                if (!TryReadRecord(ref rest, options, out var record, out var provider, out error, out recordError))
+                if (!TryReadRecord(ref rest, options, out var record, out var provider, out var batch, out error, out recordError))
                 {
                     return false;
                 }
 
-                if (record is null && provider is null)
+                if (record is null && provider is null && batch is null)
                 {
                     error = DhtWireError.BadRecord;
                     return false;
                 }
 
-                message = new DhtMessage { Type = type, SenderAddress = sender, Record = record, Provider = provider };
+                message = new DhtMessage { Type = type, SenderAddress = sender, Record = record, Provider = provider, ProviderBatch = batch };
                 break;
         }
 
@@ -457,14 +470,26 @@ public static class DhtMessageCodec
         return true;
     }
 
-    private static bool TryReadRecord(ref ReadOnlySpan<byte> rest, DhtOptions options, out DhtRecord? record, out ProviderRecord? provider, out DhtWireError error) =>
-        TryReadRecord(ref rest, options, out record, out provider, out error, out _);
+    private static bool TryReadRecord(ref ReadOnlySpan<byte> rest, DhtOptions options, out DhtRecord? record, out ProviderRecord? provider, out DhtWireError error)
+    {
+        // In an answer a batch is not a record: only a STORE carries one.
+        var read = TryReadRecord(ref rest, options, out record, out provider, out var batch, out error, out _);
+        if (read && batch is not null)
+        {
+            error = DhtWireError.BadRecord;
+            return false;
+        }
 
-    private static bool TryReadRecord(ref ReadOnlySpan<byte> rest, DhtOptions options, out DhtRecord? record, out ProviderRecord? provider, out DhtWireError error, out RecordDecodeError recordError)
+        return read;
+    }
+
+    private static bool TryReadRecord(
+        ref ReadOnlySpan<byte> rest, DhtOptions options, out DhtRecord? record, out ProviderRecord? provider, out ProviderBatch? batch, out DhtWireError error, out RecordDecodeError recordError)
     {
         recordError = RecordDecodeError.None;
         record = null;
         provider = null;
+        batch = null;
         if (rest.Length < 4)
         {
             error = DhtWireError.TooShort;
@@ -486,7 +511,7 @@ public static class DhtMessageCodec
             return false;
         }
 
-        if (!RecordEncoding.TryDecode(rest[..(int)length], options, out record, out provider, out recordError))
+        if (!RecordEncoding.TryDecode(rest[..(int)length], options, out record, out provider, out batch, out recordError))
         {
             error = DhtWireError.BadRecord;
             return false;

@@ -25,6 +25,8 @@ public sealed class DhtMetrics
     private readonly Counter<long> _storesRefused;
     private readonly Counter<long> _operations;
     private readonly Counter<long> _providersRefused;
+    private readonly Counter<long> _providerStores;
+    private readonly Counter<long> _providerStoreBytes;
     private readonly Histogram<double> _operationDuration;
     private readonly Histogram<int> _lookupHops;
     private readonly long[] _storesRefusedTotals = new long[Enum.GetValues<Records.RecordRejection>().Length];
@@ -32,6 +34,8 @@ public sealed class DhtMetrics
     private long _requestsDroppedTotal;
     private long _responsesDroppedTotal;
     private long _requestsServedTotal;
+    private long _providerStoresTotal;
+    private long _providerStoreBytesTotal;
 
     /// <summary>Creates the counters on <paramref name="meter"/>.</summary>
     public DhtMetrics(Meter meter)
@@ -42,6 +46,8 @@ public sealed class DhtMetrics
         _responsesDropped = meter.CreateCounter<long>("overlay.dht.responses_dropped", description: "DHT responses dropped and held against their sender, by reason.");
         _storesRefused = meter.CreateCounter<long>("overlay.dht.stores_refused", description: "Inbound STOREs answered with a refusal, by reason.");
         _providersRefused = meter.CreateCounter<long>("overlay.dht.provider_answers_refused", description: "Provider records in FIND_VALUE answers refused (the answer is dropped), by reason.");
+        _providerStores = meter.CreateCounter<long>("overlay.dht.provider_stores_sent", "{request}", "STOREs of provider records (single or batch) this node sent.");
+        _providerStoreBytes = meter.CreateCounter<long>("overlay.dht.provider_store_sent", "By", "Bytes of the provider-record STORE requests this node sent.");
         _requestsServed = meter.CreateCounter<long>("overlay.dht.requests_served", description: "Inbound DHT requests answered, by type.");
         _operations = meter.CreateCounter<long>("overlay.dht.operations", "{operation}", "This node's lookups, gets and puts, by kind (find_node, get, put) and result (ok, not_found, failed, refused_locally).");
         // Buckets from 1 ms to 60 s: a lookup on a LAN takes milliseconds, a put that retries up to PutRetryTimeout tens of seconds.
@@ -62,6 +68,20 @@ public sealed class DhtMetrics
 
     /// <summary>Inbound requests answered so far.</summary>
     public long RequestsServed => Interlocked.Read(ref _requestsServedTotal);
+
+    /// <summary>STOREs of provider records (single or batch) sent so far.</summary>
+    public long ProviderStoresSent => Interlocked.Read(ref _providerStoresTotal);
+
+    /// <summary>Bytes of the provider-record STORE requests sent so far.</summary>
+    public long ProviderStoreBytesSent => Interlocked.Read(ref _providerStoreBytesTotal);
+
+    internal void SentProviderStore(int bytes)
+    {
+        Interlocked.Increment(ref _providerStoresTotal);
+        Interlocked.Add(ref _providerStoreBytesTotal, bytes);
+        _providerStores.Add(1);
+        _providerStoreBytes.Add(bytes);
+    }
 
     internal void DropResponse(DhtResponseFault fault)
     {

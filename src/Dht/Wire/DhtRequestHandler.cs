@@ -182,6 +182,8 @@ public sealed class DhtRequestHandler : IProtocolHandler
                 RecordDecodeError.ValueTooLarge => RecordRejection.ValueTooLarge,
                 RecordDecodeError.PublicKeyLength => RecordRejection.PublicKeyLength,
                 RecordDecodeError.SignatureLength => RecordRejection.SignatureLength,
+                RecordDecodeError.BatchSize => RecordRejection.BatchTooLarge,
+                RecordDecodeError.BadPath => RecordRejection.PathMismatch,
                 _ => RecordRejection.None,
             };
             _metrics.RefuseStore(refused);
@@ -195,10 +197,30 @@ public sealed class DhtRequestHandler : IProtocolHandler
         Task? saved = null;
         using (_store.Enter(out var store))
         {
-            verdict = message.Record is { } record
-                ? store.Put(record, now)
-                : store.AddProvider(message.Provider!, remote, now);
-            if (verdict == RecordRejection.None && _journal is not null)
+            if (message.ProviderBatch is { } batch)
+            {
+                var kept = _journal is null ? null : new List<ProviderRecord>(batch.Count);
+                verdict = store.AddProviderBatch(batch, remote, now, kept);
+                if (verdict == RecordRejection.None && kept is { Count: > 0 })
+                {
+                    // One saved row per id, each with its path: restored, each checks against the root like any answer.
+                    var writes = new Task[kept.Count];
+                    for (var i = 0; i < writes.Length; i++)
+                    {
+                        writes[i] = _journal!.WriteAsync(DhtStateChange.StoreProvider(new SavedProvider(kept[i], AnnouncedLocally: false)));
+                    }
+
+                    saved = Task.WhenAll(writes);
+                }
+            }
+            else
+            {
+                verdict = message.Record is { } record
+                    ? store.Put(record, now)
+                    : store.AddProvider(message.Provider!, remote, now);
+            }
+
+            if (verdict == RecordRejection.None && _journal is not null && message.ProviderBatch is null)
             {
                 // Queued under the store's lock: the file sees a key's versions in the order the store did.
                 saved = _journal.WriteAsync(message.Record is { } kept

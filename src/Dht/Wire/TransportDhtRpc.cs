@@ -106,38 +106,49 @@ public sealed class TransportDhtRpc : IDhtRpc
 
     /// <inheritdoc/>
     /// <remarks>A peer that refuses the request under its rate limit gives <see cref="RecordRejection.RateLimited"/>.</remarks>
-    public async Task<RecordRejection> StoreAsync(DhtPeer peer, DhtRecord record, CancellationToken cancellationToken)
+    public Task<RecordRejection> StoreAsync(DhtPeer peer, DhtRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var sender = _localAddress();
-        var buffer = ArrayPool<byte>.Shared.Rent(DhtMessageCodec.StoreRequestLength(sender, record));
-        try
-        {
-            var n = DhtMessageCodec.WriteStoreRequest(buffer, sender, record);
-            var answer = await ObserveAsync(peer, DhtOperations.Store, cost => ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cost, cancellationToken));
-            return answer.Verdict;
-        }
-        catch (DhtProtocolException e) when (e.ErrorCode == DhtErrorCode.RateLimited)
-        {
-            // Not a fault: the peer is alive and says when to come back (later). The put backs off.
-            return RecordRejection.RateLimited;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return SendStoreAsync(
+            peer, DhtOperations.Store, sender => DhtMessageCodec.StoreRequestLength(sender, record), (buffer, sender) => DhtMessageCodec.WriteStoreRequest(buffer, sender, record),
+            provider: false, cancellationToken);
     }
 
     /// <inheritdoc/>
-    public async Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken)
+    /// <remarks>A peer that refuses the request under its rate limit gives <see cref="RecordRejection.RateLimited"/>.</remarks>
+    public Task<RecordRejection> StoreProviderBatchAsync(DhtPeer peer, ProviderBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return SendStoreAsync(
+            peer, DhtOperations.StoreProviderBatch, sender => DhtMessageCodec.StoreRequestLength(sender, batch), (buffer, sender) => DhtMessageCodec.WriteStoreRequest(buffer, sender, batch),
+            provider: true, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>A peer that refuses the request under its rate limit gives <see cref="RecordRejection.RateLimited"/>.</remarks>
+    public Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
+        return SendStoreAsync(
+            peer, DhtOperations.StoreProvider, sender => DhtMessageCodec.StoreRequestLength(sender, record), (buffer, sender) => DhtMessageCodec.WriteStoreRequest(buffer, sender, record),
+            provider: true, cancellationToken);
+    }
+
+    // One STORE written into a pooled buffer; provider STOREs are counted with their bytes.
+    private async Task<RecordRejection> SendStoreAsync(
+        DhtPeer peer, string operation, Func<string?, int> lengthOf, Func<byte[], string?, int> write, bool provider, CancellationToken cancellationToken)
+    {
         var sender = _localAddress();
-        var buffer = ArrayPool<byte>.Shared.Rent(DhtMessageCodec.StoreRequestLength(sender, record));
+        var buffer = ArrayPool<byte>.Shared.Rent(lengthOf(sender));
         try
         {
-            var n = DhtMessageCodec.WriteStoreRequest(buffer, sender, record);
-            var answer = await ObserveAsync(peer, DhtOperations.StoreProvider, cost => ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cost, cancellationToken));
+            var n = write(buffer, sender);
+            if (provider)
+            {
+                _metrics.SentProviderStore(n);
+            }
+
+            var answer = await ObserveAsync(peer, operation, cost => ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cost, cancellationToken));
             return answer.Verdict;
         }
         catch (DhtProtocolException e) when (e.ErrorCode == DhtErrorCode.RateLimited)

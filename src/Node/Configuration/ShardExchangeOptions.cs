@@ -83,8 +83,15 @@ public sealed class ShardExchangeOptions
     /// <summary>Repair pace: repairs are started no faster than this many shard bytes per second, averaged (a new holder copies each repaired shard's bytes once). Default: 8 MiB/s; range 1,024–10,737,418,240.</summary>
     public long RepairBytesPerSecond { get; set; } = 8L << 20;
 
-    /// <summary>Provider announcements a holder makes per second, at most (new shards first, then re-announcements). Default: 10; range 0.01–10,000.</summary>
+    /// <summary>Provider announcements a holder starts per second, at most (new shards first, then re-announcements); each names every newly kept shard waiting, or up to 4,096 shards of a pass, in signed batches. Default: 10; range 0.01–10,000.</summary>
     public double AnnouncementsPerSecond { get; set; } = 10;
+
+    /// <summary>
+    /// How long a newly kept shard waits before it is announced, so the shards a holder keeps in a burst (a file's
+    /// stripes, a round of repairs) go out in one announcement, signed as batches, instead of one by one. Default: 2 s;
+    /// range 0–10 minutes (0: each announcement takes what is waiting when it starts).
+    /// </summary>
+    public TimeSpan AnnouncementGather { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How often a holder announces each shard it keeps again; must be shorter than the DHT's RecordTtl. Default: 12 h; range 1 minute–30 days.</summary>
     public TimeSpan ReannounceInterval { get; set; } = TimeSpan.FromHours(12);
@@ -202,6 +209,11 @@ public sealed class ShardExchangeOptions
         if (!(AnnouncementsPerSecond is >= 0.01 and <= 10_000))
         {
             yield return OptionProblem.Describe(SectionName, nameof(AnnouncementsPerSecond), AnnouncementsPerSecond, "it must be between 0.01 and 10000");
+        }
+
+        if (AnnouncementGather < TimeSpan.Zero || AnnouncementGather > TimeSpan.FromMinutes(10))
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(AnnouncementGather), AnnouncementGather, "it must be between 00:00:00 and 00:10:00");
         }
     }
 }

@@ -14,8 +14,8 @@ namespace Overlay.Node.Hosting;
 public sealed class DhtShardProviders(Func<DhtNode?> dht) : IShardProviders
 {
     /// <inheritdoc/>
-    public async Task<int> AnnounceAsync(ShardId id, CancellationToken cancellationToken) =>
-        dht() is { } node ? await node.AnnounceProviderOnceAsync(KeyOf(id), cancellationToken).ConfigureAwait(true) : 0;
+    public async Task<int> AnnounceAsync(IReadOnlyCollection<ShardId> ids, CancellationToken cancellationToken) =>
+        dht() is { } node ? (await node.AnnounceProvidersAsync(ids.Select(KeyOf).ToArray(), cancellationToken).ConfigureAwait(true)).Accepted : 0;
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<HolderCandidate>> FindAsync(ShardId id, CancellationToken cancellationToken)

@@ -140,7 +140,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 5068, Level = LogLevel.Warning, Message = "Announcing the {Count} shards held took {Elapsed}, longer than ShardExchange:ReannounceInterval; raise ShardExchange:AnnouncementsPerSecond or their provider records lapse")]
     public static partial void ShardAnnouncementsOverran(ILogger logger, long count, TimeSpan elapsed);
 
-    [LoggerMessage(EventId = 5069, Level = LogLevel.Debug, Message = "Announcing shard {Shard} failed: {Detail}")]
+    [LoggerMessage(EventId = 5069, Level = LogLevel.Debug, Message = "Announcing shards from {Shard} on failed: {Detail}")]
     public static partial void ShardAnnouncementFailed(ILogger logger, Overlay.Storage.ShardId shard, string detail);
 
     [LoggerMessage(EventId = 5070, Level = LogLevel.Error, Message = "A round of shard maintenance failed ({Kind}: {Detail}); the next round goes on")]

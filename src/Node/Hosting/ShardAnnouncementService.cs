@@ -10,21 +10,25 @@ using Overlay.Storage;
 namespace Overlay.Node.Hosting;
 
 /// <summary>
-/// A holder's provider announcements (docs/PROTOCOL.md, "Provider records"), on the injected clock, at
-/// most <see cref="ShardExchangeOptions.AnnouncementsPerSecond"/>: each shard newly kept is announced
-/// first (queued when stored or pulled), and every <see cref="ShardExchangeOptions.ReannounceInterval"/>
-/// a pass over the store announces every shard it keeps again, so a record never lapses while the shard
-/// is kept and lapses (after the DHT's RecordTtl) once it is not. The rate, not the shard count, bounds
-/// the traffic: a node with a million shards sends the same announcements per second as one with a thousand,
-/// and needs a rate of at least shards / ReannounceInterval to keep them all announced.
+/// A holder's provider announcements (docs/PROTOCOL.md, "Provider records"), on the injected clock: shards newly kept
+/// are announced first (queued when stored or pulled, and gathered for <see cref="ShardExchangeOptions.AnnouncementGather"/>), and every <see cref="ShardExchangeOptions.ReannounceInterval"/>
+/// a pass over the store announces every shard it keeps again, so a record never lapses while the shard is kept and
+/// lapses (after the DHT's RecordTtl) once it is not. Each announcement takes every newly kept shard waiting, or the
+/// pass's next <see cref="IdsPerAnnouncement"/> shards, and sends them as signed batches (one lookup and k STOREs per
+/// stretch of keyspace whose k closest peers are the same); at most <see cref="ShardExchangeOptions.AnnouncementsPerSecond"/>
+/// announcements start, so the rate bounds the lookups and a pass over a million shards takes about
+/// 1,000,000 / <see cref="IdsPerAnnouncement"/> announcements.
 /// </summary>
 public sealed class ShardAnnouncementService(
     IOptions<ShardExchangeOptions> options, ShardStoreService store, IShardProviders providers, ShardExchangeMetrics metrics, TimeProvider time, ILogger<ShardAnnouncementService> logger) : INodePart
 {
+    /// <summary>Shards one announcement names at most (its batches are cut further by the DHT's own limit).</summary>
+    public const int IdsPerAnnouncement = 4096;
+
     /// <summary>Newly kept shards waiting to be announced; past it, the next pass announces them.</summary>
     private const int FreshCapacity = 65_536;
 
-    /// <summary>Announcements in flight at once (each is a lookup and k provider stores).</summary>
+    /// <summary>Announcements in flight at once (each is a lookup and k batch stores per batch).</summary>
     private const int InFlight = 16;
 
     private readonly Channel<ShardId> _fresh = Channel.CreateBounded<ShardId>(new BoundedChannelOptions(FreshCapacity) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -48,12 +52,19 @@ public sealed class ShardAnnouncementService(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                ShardId? next = null;
-                if (_fresh.Reader.TryRead(out var fresh))
+                if (settings.AnnouncementGather > TimeSpan.Zero && _fresh.Reader.TryPeek(out _))
                 {
-                    next = fresh;
+                    // Let the rest of a burst arrive: what is kept meanwhile goes out under the same signatures.
+                    await Task.Delay(settings.AnnouncementGather, time, stoppingToken).ConfigureAwait(true);
                 }
-                else if (pass is null)
+
+                var next = new List<ShardId>();
+                while (next.Count < IdsPerAnnouncement && _fresh.Reader.TryRead(out var fresh))
+                {
+                    next.Add(fresh);
+                }
+
+                if (next.Count == 0 && pass is null)
                 {
                     if (time.GetUtcNow() < nextPass)
                     {
@@ -67,14 +78,15 @@ public sealed class ShardAnnouncementService(
                     passCount = 0;
                 }
 
-                if (next is null && pass is not null)
+                while (next.Count == 0 && pass is not null)
                 {
-                    if (await pass.MoveNextAsync().ConfigureAwait(true))
+                    while (next.Count < IdsPerAnnouncement && await pass.MoveNextAsync().ConfigureAwait(true))
                     {
-                        next = pass.Current.Id;
+                        next.Add(pass.Current.Id);
                         passCount++;
                     }
-                    else
+
+                    if (next.Count < IdsPerAnnouncement)
                     {
                         await pass.DisposeAsync().ConfigureAwait(true);
                         pass = null;
@@ -88,12 +100,12 @@ public sealed class ShardAnnouncementService(
                     }
                 }
 
-                if (next is { } id)
+                if (next.Count > 0)
                 {
                     await slots.WaitAsync(stoppingToken).ConfigureAwait(true);
                     running.RemoveAll(t => t.IsCompleted);
-                    running.Add(AnnounceAsync(id, slots, stoppingToken));
-                    // The rate: one announcement started per spacing, however many are waiting.
+                    running.Add(AnnounceAsync(next, slots, stoppingToken));
+                    // The rate: one announcement started per spacing, however many are waiting; shards kept meanwhile join the next one.
                     await Task.Delay(spacing, time, stoppingToken).ConfigureAwait(true);
                 }
             }
@@ -128,12 +140,12 @@ public sealed class ShardAnnouncementService(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private async Task AnnounceAsync(ShardId id, AsyncGate slots, CancellationToken stoppingToken)
+    private async Task AnnounceAsync(List<ShardId> ids, AsyncGate slots, CancellationToken stoppingToken)
     {
         try
         {
-            await providers.AnnounceAsync(id, stoppingToken).ConfigureAwait(true);
-            metrics.Announced();
+            await providers.AnnounceAsync(ids, stoppingToken).ConfigureAwait(true);
+            metrics.Announced(ids.Count);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -141,7 +153,7 @@ public sealed class ShardAnnouncementService(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // An announcement that failed (no contacts yet, every peer down) is made again by the next pass.
-            Log.ShardAnnouncementFailed(logger, id, e.Message);
+            Log.ShardAnnouncementFailed(logger, ids[0], e.Message);
         }
         finally
         {

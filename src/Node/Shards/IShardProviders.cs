@@ -9,8 +9,11 @@ namespace Overlay.Node.Shards;
 /// </summary>
 public interface IShardProviders
 {
-    /// <summary>Announces this node as a holder of <paramref name="id"/>; returns how many DHT peers accepted.</summary>
-    Task<int> AnnounceAsync(ShardId id, CancellationToken cancellationToken);
+    /// <summary>
+    /// Announces this node as a holder of every shard in <paramref name="ids"/> (in signed batches, docs/PROTOCOL.md,
+    /// "Batched announcements"); returns how many batch STOREs DHT peers accepted.
+    /// </summary>
+    Task<int> AnnounceAsync(IReadOnlyCollection<ShardId> ids, CancellationToken cancellationToken);
 
     /// <summary>The holders the DHT names for <paramref name="id"/>, with addresses to reach them, never this node.</summary>
     Task<IReadOnlyList<HolderCandidate>> FindAsync(ShardId id, CancellationToken cancellationToken);

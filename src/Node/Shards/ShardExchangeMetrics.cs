@@ -86,7 +86,7 @@ public sealed class ShardExchangeMetrics
         _repairBytes = meter.CreateCounter<long>("overlay.shard.repair_bytes", "By", "Shard bytes new holders copied in repairs this node finished");
         _renewals = meter.CreateCounter<long>("overlay.shard.renewals", description: "Renewals of this node's receipts, by result (renewed, failed)");
         _quotaRefusals = meter.CreateCounter<long>("overlay.shard.quota_refusals", description: "Quota refusals of stores and pulls, by whose quota (identity, prefix, node)");
-        _announcements = meter.CreateCounter<long>("overlay.shard.announcements", description: "Provider announcements of held shards this node made");
+        _announcements = meter.CreateCounter<long>("overlay.shard.announcements", description: "Held shards this node announced as a provider (each shard of a batched announcement counts once)");
         _probesAnswered = meter.CreateCounter<long>("overlay.shard.probes_answered", description: "Batched probes this node answered as a holder (one per owner and round, from the store's index)");
         _probeIds = meter.CreateCounter<long>("overlay.shard.probe_ids", description: "Shard ids named in the probes this node answered, by answer (held, not_held)");
         _probesRefused = meter.CreateCounter<long>("overlay.shard.probes_refused", description: "Malformed probes this node refused as a holder, by what was wrong");
@@ -190,10 +190,10 @@ public sealed class ShardExchangeMetrics
 
     internal void QuotaRefused(QuotaScope scope) => _quotaRefusals.Add(1, new KeyValuePair<string, object?>("scope", scope.ToString()));
 
-    internal void Announced()
+    internal void Announced(int shards)
     {
-        _announcements.Add(1);
-        Interlocked.Increment(ref _announcementsTotal);
+        _announcements.Add(shards);
+        Interlocked.Add(ref _announcementsTotal, shards);
     }
 
     internal void ProbeAnswered(int ids, int notHeld)
