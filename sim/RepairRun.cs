@@ -17,10 +17,12 @@ namespace Overlay.Sim;
 /// it finds holders through provider records). Reports retrievability, detection and repair-start
 /// times after the kill (virtual), and bytes moved; and what the owners' probes and the provider-record checks cost.
 /// <paramref name="providerCache"/> is each node's <c>Dht:CheckedProviderRecords</c> (0: every provider record verified);
-/// <paramref name="eventDigest"/> prints the digest of every delivery at the end (<see cref="RunDigest"/>).
+/// <paramref name="eventDigest"/> prints the digest of every delivery at the end (<see cref="RunDigest"/>);
+/// a positive <paramref name="progress"/> prints, every that much virtual time, the phase, the managed heap and what the
+/// nodes hold open (<see cref="RepairProgress"/>).
 /// </summary>
 internal sealed class RepairRun(
-    int nodes, int shards, int shardBytes, double kill, bool repair, int seed, int providerCache, LatencyMatrix matrix, TextWriter output, bool eventDigest = false)
+    int nodes, int shards, int shardBytes, double kill, bool repair, int seed, int providerCache, LatencyMatrix matrix, TextWriter output, bool eventDigest = false, TimeSpan progress = default)
 {
     public int Run()
     {
@@ -48,8 +50,11 @@ internal sealed class RepairRun(
         var fullyReplicated = 0;
         long bytesBefore = 0, bytesAfter = 0;
         DateTimeOffset killedAt = default, windowEnd = default;
+        var phase = "forming";
+        using var stopProgress = new CancellationTokenSource();
         net.Run(async () =>
         {
+            var progressLoop = progress > TimeSpan.Zero ? RepairProgress.RunAsync(whole, net, progress, () => phase, wall, output, stopProgress.Token) : Task.CompletedTask;
             for (var start = 1; start < nodes; start += 32)
             {
                 await whole.StartAndJoinAsync(start, Math.Min(nodes, start + 32));
@@ -71,6 +76,7 @@ internal sealed class RepairRun(
             }
 
             // Placement: 64 puts at a time, each by a random owner.
+            phase = "placing";
             for (var s = 0; s < shards; s++)
             {
                 data[s] = new byte[shardBytes];
@@ -95,6 +101,7 @@ internal sealed class RepairRun(
             }
 
             // Let the announcements of the new holders go out (10 a second per holder).
+            phase = "announcing";
             await Task.Delay(TimeSpan.FromMinutes(2), clock);
             output.WriteLine(Invariant($"placed {shards} shards of {shardBytes} bytes, r = {exchange.Replicas} ({placedShort} on fewer holders) by {clock.Elapsed.TotalSeconds:F0} s virtual, {wall.Elapsed.TotalSeconds:F1} s wall"));
 
@@ -107,11 +114,14 @@ internal sealed class RepairRun(
                 whole.Transports[v].Kill();
             }
 
+            phase = "after the kill";
+
             await Task.Delay(TimeSpan.FromMinutes(5), clock);
             windowEnd = clock.GetUtcNow();
             bytesAfter = net.BytesDelivered;
             for (var s = 0; s < shards; s++)
             {
+                phase = Invariant($"read-back {s} of {shards}");
                 var reader = random.Next(nodes);
                 while (dead[reader] || reader == owners[s])
                 {
@@ -139,6 +149,9 @@ internal sealed class RepairRun(
                 {
                 }
             }
+
+            await stopProgress.CancelAsync();
+            await progressLoop;
         }, limit);
 
         var killed = dead.Count(d => d);
