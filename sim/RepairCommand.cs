@@ -5,7 +5,7 @@ namespace Overlay.Sim;
 /// <summary><c>Overlay.Sim repair</c>: parses the arguments of <see cref="RepairRun"/>.</summary>
 internal static class RepairCommand
 {
-    public const string Usage = "usage: Overlay.Sim repair [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--kill 0.2] [--no-repair] [--provider-cache 4096] [--seed 1] [--event-digest] --latency PATH";
+    public const string Usage = "usage: Overlay.Sim repair [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--kill 0.2] [--no-repair] [--provider-cache 4096] [--seed 1] [--event-digest] [--progress SECONDS] --latency PATH";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -13,6 +13,7 @@ internal static class RepairCommand
         var kill = 0.2;
         var repair = true;
         var digest = false;
+        var progressSeconds = 0;
         string? latency = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -28,11 +29,12 @@ internal static class RepairCommand
                 "--latency" => (latency = value) is not null,
                 "--no-repair" => !(repair = false),
                 "--event-digest" => digest = true,
+                "--progress" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out progressSeconds) && progressSeconds >= 1,
                 _ => false,
             };
             if (!ok)
             {
-                error.WriteLine($"The argument '{args[i]}' (value '{value}') is not understood; --nodes ≥ 4, --shards ≥ 1, --shard-bytes 1..4194304, --kill in (0, 1), --seed ≥ 0, --provider-cache 0..1000000.");
+                error.WriteLine($"The argument '{args[i]}' (value '{value}') is not understood; --nodes ≥ 4, --shards ≥ 1, --shard-bytes 1..4194304, --kill in (0, 1), --seed ≥ 0, --provider-cache 0..1000000, --progress ≥ 1 (virtual seconds).");
                 error.WriteLine(Usage);
                 return 2;
             }
@@ -45,6 +47,6 @@ internal static class RepairCommand
             return 2;
         }
 
-        return new RepairRun(nodes, shards, shardBytes, kill, repair, seed, providerCache, matrix, output, digest).Run();
+        return new RepairRun(nodes, shards, shardBytes, kill, repair, seed, providerCache, matrix, output, digest, TimeSpan.FromSeconds(progressSeconds)).Run();
     }
 }

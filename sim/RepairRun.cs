@@ -17,10 +17,12 @@ namespace Overlay.Sim;
 /// it finds holders through provider records). Reports retrievability, detection and repair-start
 /// times after the kill (virtual), and bytes moved; and what the owners' probes and the provider-record checks cost.
 /// <paramref name="providerCache"/> is each node's <c>Dht:CheckedProviderRecords</c> (0: every provider record verified);
-/// <paramref name="eventDigest"/> prints the digest of every delivery at the end (<see cref="RunDigest"/>).
+/// <paramref name="eventDigest"/> prints the digest of every delivery at the end (<see cref="RunDigest"/>);
+/// a positive <paramref name="progress"/> prints, every that much virtual time, the phase, the managed heap and what the
+/// nodes hold open (<see cref="RepairProgress"/>).
 /// </summary>
 internal sealed class RepairRun(
-    int nodes, int shards, int shardBytes, double kill, bool repair, int seed, int providerCache, LatencyMatrix matrix, TextWriter output, bool eventDigest = false)
+    int nodes, int shards, int shardBytes, double kill, bool repair, int seed, int providerCache, LatencyMatrix matrix, TextWriter output, bool eventDigest = false, TimeSpan progress = default)
 {
     public int Run()
     {
@@ -50,8 +52,11 @@ internal sealed class RepairRun(
         DateTimeOffset killedAt = default, windowEnd = default;
         var placementCpu = TimeSpan.Zero;
         long placementStores = 0, placementStoreBytes = 0, placementVerified = 0;
+        var phase = "forming";
+        using var stopProgress = new CancellationTokenSource();
         net.Run(async () =>
         {
+            var progressLoop = progress > TimeSpan.Zero ? RepairProgress.RunAsync(whole, net, progress, () => phase, wall, output, stopProgress.Token) : Task.CompletedTask;
             for (var start = 1; start < nodes; start += 32)
             {
                 await whole.StartAndJoinAsync(start, Math.Min(nodes, start + 32));
@@ -73,6 +78,7 @@ internal sealed class RepairRun(
             }
 
             // Placement: 64 puts at a time, each by a random owner. Its CPU (the process's, all threads) runs to the end of the announcements.
+            phase = "placing";
             placementCpu = Process.GetCurrentProcess().TotalProcessorTime;
             for (var s = 0; s < shards; s++)
             {
@@ -98,6 +104,7 @@ internal sealed class RepairRun(
             }
 
             // Let the announcements of the new holders go out (10 a second per holder).
+            phase = "announcing";
             await Task.Delay(TimeSpan.FromMinutes(2), clock);
             placementCpu = Process.GetCurrentProcess().TotalProcessorTime - placementCpu;
             foreach (var node in whole.Nodes)
@@ -119,11 +126,14 @@ internal sealed class RepairRun(
                 whole.Transports[v].Kill();
             }
 
+            phase = "after the kill";
+
             await Task.Delay(TimeSpan.FromMinutes(5), clock);
             windowEnd = clock.GetUtcNow();
             bytesAfter = net.BytesDelivered;
             for (var s = 0; s < shards; s++)
             {
+                phase = Invariant($"read-back {s} of {shards}");
                 var reader = random.Next(nodes);
                 while (dead[reader] || reader == owners[s])
                 {
@@ -151,6 +161,9 @@ internal sealed class RepairRun(
                 {
                 }
             }
+
+            await stopProgress.CancelAsync();
+            await progressLoop;
         }, limit);
 
         var killed = dead.Count(d => d);

@@ -180,11 +180,17 @@ public sealed class VirtualTimeProvider : TimeProvider
         private protected ref long VersionField => ref _version;
     }
 
+    /// <summary>
+    /// A timer's entry stays in the queue until its due time even once the timer is disposed or re-armed (a priority queue
+    /// removes only its head), so a disposed timer lets go of its callback and state at once: otherwise every request
+    /// timeout, deadline and keep-alive disposed early would keep what it points at (a completed request, a closed
+    /// connection and its buffers) reachable for the rest of its original due time.
+    /// </summary>
     private sealed class VirtualTimer : ScheduledEvent, ITimer
     {
         private readonly VirtualTimeProvider _owner;
-        private readonly TimerCallback _callback;
-        private readonly object? _state;
+        private TimerCallback? _callback;
+        private object? _state;
         private long _period = -1;
         private long _due;
 
@@ -227,13 +233,26 @@ public sealed class VirtualTimeProvider : TimeProvider
             }
         }
 
-        public override void Fire() => _callback(_state);
+        public override void Fire()
+        {
+            TimerCallback? callback;
+            object? state;
+            lock (_owner._lock)
+            {
+                callback = _callback;
+                state = _state;
+            }
+
+            callback?.Invoke(state);
+        }
 
         public void Dispose()
         {
             lock (_owner._lock)
             {
                 VersionField = long.MinValue;
+                _callback = null;
+                _state = null;
             }
         }
 

@@ -62,4 +62,34 @@ public sealed class VirtualTimeProviderTests
         Assert.Equal(TimeSpan.FromMinutes(5), clock.GetElapsedTime(stamp));
         Assert.Equal(start.AddMinutes(5), clock.GetUtcNow());
     }
+
+    [Fact]
+    public void Dispose_ATimerWaitingInTheQueue_LetsGoOfItsStateBeforeItsDueTime()
+    {
+        // A request's timeout disposed once the answer came: its queue entry waits out the full timeout, and must not
+        // keep the request (here 1 MiB standing in for a connection and its buffers) reachable meanwhile.
+        // A live timer due earlier keeps the disposed one's entry off the head of the queue, as in a running network.
+        var clock = new VirtualTimeProvider();
+        using var earlier = clock.CreateTimer(static _ => { }, null, TimeSpan.FromMinutes(5), Timeout.InfiniteTimeSpan);
+        var state = ArmAndDispose(clock, TimeSpan.FromMinutes(10));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.Equal(2, clock.QueuedTimers);
+        Assert.Equal(1, clock.PendingTimers);
+        Assert.False(state.IsAlive);
+        clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(0, clock.QueuedTimers);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference ArmAndDispose(VirtualTimeProvider clock, TimeSpan due)
+    {
+        var state = new byte[1 << 20];
+        var timer = clock.CreateTimer(static s => ((byte[])s!)[0] = 1, state, due, Timeout.InfiniteTimeSpan);
+        timer.Dispose();
+        return new WeakReference(state);
+    }
 }
