@@ -218,14 +218,13 @@ public sealed class DhtRequestHandler : IProtocolHandler
                 verdict = message.Record is { } record
                     ? store.Put(record, now)
                     : store.AddProvider(message.Provider!, remote, now);
-            }
-
-            if (verdict == RecordRejection.None && _journal is not null && message.ProviderBatch is null)
-            {
-                // Queued under the store's lock: the file sees a key's versions in the order the store did.
-                saved = _journal.WriteAsync(message.Record is { } kept
-                    ? DhtStateChange.StoreRecord(new SavedRecord(kept, PublishedLocally: false))
-                    : DhtStateChange.StoreProvider(new SavedProvider(message.Provider!, AnnouncedLocally: false)));
+                if (verdict == RecordRejection.None && _journal is not null)
+                {
+                    // Queued under the store's lock: the file sees a key's versions in the order the store did.
+                    saved = _journal.WriteAsync(message.Record is { } kept
+                        ? DhtStateChange.StoreRecord(new SavedRecord(kept, PublishedLocally: false))
+                        : DhtStateChange.StoreProvider(new SavedProvider(message.Provider!, AnnouncedLocally: false)));
+                }
             }
         }
 
