@@ -197,11 +197,12 @@ public sealed class ShardPlacerTests : IDisposable
     [Fact]
     public void Select_100000FirstPicks_FollowTheWeights_ChiSquare()
     {
-        // 40 candidates whose weights differ through success rate and RTT; r = 1, so each pick is one draw.
+        // 40 candidates whose weights differ through success rate and RTT, together spanning a factor of about 170, so
+        // that a sampler drawing in proportion to w^0.9 instead of w fails too; r = 1, so each pick is one draw.
         var candidates = new PlacementCandidate[40];
         for (var i = 0; i < candidates.Length; i++)
         {
-            candidates[i] = Candidates.Of(i, group: (ulong)(i + 1), rtt: 10 + (7 * i), success: 0.2 + (0.02 * i));
+            candidates[i] = Candidates.Of(i, group: (ulong)(i + 1), rtt: 283 - (7 * i), success: 0.02 + (0.024 * i));
         }
 
         var options = new PlacementOptions();
