@@ -14,7 +14,7 @@ internal static class TrustCommand
     public const string Usage =
         "usage: Overlay.Sim trust [--peers 1000] [--rounds 48] [--seed 1] [--models A,B,C,D] [--malicious 0.1,0.2,...,0.7] " +
         "[--trust on|off|both] [--exponents α,β,γ[;α,β,γ...]] [--newcomer-share 0.05] [--pre-trust-weight 0.5] [--trust-cap 2] [--camouflage 0.5] " +
-        "[--spies 0.25] [--replicas 3 (0: the replication rule)] [--objects 4] [--background 4] [--audits 12] [--records plain|signed|unchecked] [--latency PATH] [--tsv FILE]";
+        "[--spies 0.25] [--replicas 3 (0: the replication rule)] [--objects 4] [--background 4] [--audits 12] [--records plain|signed|unchecked] [--demand PEAK_READS_PER_HOUR (0)] [--latency PATH] [--tsv FILE]";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -36,6 +36,7 @@ internal static class TrustCommand
         var background = 4;
         var audits = 12;
         var records = TrustRecordMode.Plain;
+        var demand = 0.0;
         string? latency = null;
         string? tsv = null;
         for (var i = 0; i < args.Length; i++)
@@ -60,6 +61,7 @@ internal static class TrustCommand
                 "--background" => TryInt(value, 0, 1000, out background),
                 "--audits" => TryInt(value, 0, 1000, out audits),
                 "--records" => Enum.TryParse(value, ignoreCase: true, out records) && Enum.IsDefined(records) && !int.TryParse(value, out _),
+                "--demand" => TryDouble(value, 0, 1e9, out demand),
                 "--latency" => (latency = value) is not null,
                 "--tsv" => (tsv = value) is not null,
                 _ => false,
@@ -101,8 +103,10 @@ internal static class TrustCommand
 
         using var table = tsv is null ? null : new StreamWriter(tsv);
         table?.WriteLine("model\tmalicious\ttrust\talpha\tbeta\tgamma\ta\tcap\ton_malicious\ton_misbehaving\tshards_lost\tmean_rtt_ms\tmax_load\tpre_trusted_share\tmalicious_trust\thonest_rows_on_malicious\treplicas");
-        output.WriteLine("| model | malicious | trust | α,β,γ | a | κ | on malicious | on misbehaving | shards lost | mean RTT ms | max load | on pre-trusted | malicious trust | honest rows on malicious | r | wall s |");
-        output.WriteLine("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        // The demand columns only when there is demand, so the runs without it print what they always printed.
+        output.WriteLine("| model | malicious | trust | α,β,γ | a | κ | on malicious | on misbehaving | shards lost | mean RTT ms | max load | on pre-trusted | malicious trust | honest rows on malicious | r | wall s |"
+            + (demand > 0 ? " raised for demand | max reads/h per replica | max read load |" : ""));
+        output.WriteLine("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (demand > 0 ? "---:|---:|---:|" : ""));
         var recordLines = new List<string>();
         foreach (var (alpha, beta, gamma) in exponents)
         {
@@ -122,11 +126,12 @@ internal static class TrustCommand
                     foreach (var trustOn in trustModes)
                     {
                         var settings = new TrustRunSettings(model, share, trustOn, peers, rounds, seed, options, camouflage, spies,
-                            Replicas: replicas, ObjectsPerRound: objects, BackgroundExchanges: background, AuditsPerRound: audits, Records: records);
+                            Replicas: replicas, ObjectsPerRound: objects, BackgroundExchanges: background, AuditsPerRound: audits, Records: records, PeakReadsPerHour: demand);
                         var r = new TrustNetworkRun(settings, rtt).Run();
                         var e = FormattableString.Invariant($"{alpha:0.##},{beta:0.##},{gamma:0.##}");
                         output.WriteLine(FormattableString.Invariant(
-                            $"| {model} | {share:P0} | {(trustOn ? "on" : "off")} | {e} | {preTrustWeight} | {trustCap} | {r.OnMalicious:P1} | {r.OnMisbehaving:P1} | {r.ShardsLost:P2} | {r.MeanRttMs:F0} | {r.MaxLoad:F1} | {r.PreTrustedShare:P1} | {r.MaliciousTrust:F3} | {r.HonestRowsOnMalicious:F3} | {r.MeanReplicas:F1} | {r.WallSeconds:F0} |"));
+                            $"| {model} | {share:P0} | {(trustOn ? "on" : "off")} | {e} | {preTrustWeight} | {trustCap} | {r.OnMalicious:P1} | {r.OnMisbehaving:P1} | {r.ShardsLost:P2} | {r.MeanRttMs:F0} | {r.MaxLoad:F1} | {r.PreTrustedShare:P1} | {r.MaliciousTrust:F3} | {r.HonestRowsOnMalicious:F3} | {r.MeanReplicas:F1} | {r.WallSeconds:F0} |")
+                            + (demand > 0 ? FormattableString.Invariant($" {r.RaisedForDemand:P1} | {r.MaxReadsPerReplica:F0} | {r.MaxReadLoad:F1} |") : ""));
                         if (records != TrustRecordMode.Plain)
                         {
                             recordLines.Add(FormattableString.Invariant(

@@ -73,8 +73,10 @@ internal sealed class TrustNetworkRun(TrustRunSettings settings, Func<int, int, 
         var chosen = new int[s.Options.MaxReplicas];
         var objectId = new byte[12];
         var load = new long[n];
-        long placements = 0, onMalicious = 0, onMisbehaving = 0, onPreTrusted = 0, objects = 0, lost = 0, replicaSum = 0;
+        long placements = 0, onMalicious = 0, onMisbehaving = 0, onPreTrusted = 0, objects = 0, lost = 0, replicaSum = 0, raisedForDemand = 0;
         var rttSum = 0.0;
+        var readLoad = new double[n];
+        var maxReadsPerReplica = 0.0;
         // The replicas each honest peer placed in the last day, and whether their holder kept them.
         var window = s.ObjectsPerRound * s.Options.MaxReplicas * 24;
         var heldBy = new int[n][];
@@ -122,9 +124,12 @@ internal sealed class TrustNetworkRun(TrustRunSettings settings, Func<int, int, 
                 }
 
                 set.Reset(candidates, s.TrustOn ? trust : TrustSnapshot.Empty, placementOptions);
-                var replicas = s.Replicas > 0 ? s.Replicas : ReplicationRule.ReplicasFor(s.Options, 0, set.ExpectedFailureRate);
+                var failureReplicas = s.Replicas > 0 ? s.Replicas : ReplicationRule.ReplicasFor(s.Options, 0, set.ExpectedFailureRate);
                 for (var k = 0; k < s.ObjectsPerRound; k++)
                 {
+                    // Without demand nothing is drawn, so those runs keep the random sequence (and the figures) they had.
+                    var reads = s.PeakReadsPerHour > 0 ? s.PeakReadsPerHour / Math.Floor(Math.Pow(1000, _random.NextDouble())) : 0;
+                    var replicas = s.Replicas > 0 ? s.Replicas : ReplicationRule.ReplicasFor(s.Options, reads, set.ExpectedFailureRate);
                     BinaryPrimitives.WriteInt32BigEndian(objectId, round);
                     BinaryPrimitives.WriteInt32BigEndian(objectId.AsSpan(4), i);
                     BinaryPrimitives.WriteInt32BigEndian(objectId.AsSpan(8), k);
@@ -148,6 +153,7 @@ internal sealed class TrustNetworkRun(TrustRunSettings settings, Func<int, int, 
                             onMalicious += _malicious[j] ? 1 : 0;
                             onMisbehaving += _malicious[j] && !_spy[j] ? 1 : 0;
                             onPreTrusted += _preTrusted[j] ? 1 : 0;
+                            readLoad[j] += reads / outcome.Placed;
                         }
                     }
 
@@ -156,6 +162,8 @@ internal sealed class TrustNetworkRun(TrustRunSettings settings, Func<int, int, 
                         objects++;
                         replicaSum += replicas;
                         lost += kept == 0 ? 1 : 0;
+                        raisedForDemand += replicas > failureReplicas ? 1 : 0;
+                        maxReadsPerReplica = outcome.Placed > 0 ? Math.Max(maxReadsPerReplica, reads / outcome.Placed) : maxReadsPerReplica;
                     }
                 }
             }
@@ -201,7 +209,10 @@ internal sealed class TrustNetworkRun(TrustRunSettings settings, Func<int, int, 
             wall.Elapsed.TotalSeconds,
             exchange?.Metrics.RecordsAccepted ?? 0,
             exchange is null ? 0 : Enum.GetValues<TrustRecordRejection>().Where(r => r != TrustRecordRejection.None).Sum(exchange.Metrics.RecordsRejected),
-            exchange?.ForgeriesTaken ?? 0);
+            exchange?.ForgeriesTaken ?? 0,
+            raisedForDemand / (double)objects,
+            maxReadsPerReplica,
+            readLoad.Sum() > 0 ? readLoad.Max() / (readLoad.Sum() / n) : 0);
     }
 
     private void AssignRoles()

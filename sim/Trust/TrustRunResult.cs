@@ -17,6 +17,9 @@ namespace Overlay.Sim.Trust;
 /// <param name="RecordsAccepted">Signed records the checking collector accepted (0 unless records are signed).</param>
 /// <param name="RecordsRefused">Records the checking collector refused, every reason together.</param>
 /// <param name="ForgeriesTaken">Forged records the unchecking collector took in place of their named issuer's own.</param>
+/// <param name="RaisedForDemand">Share of objects given more replicas for their demand than their candidates' failure rate asked for.</param>
+/// <param name="MaxReadsPerReplica">The most reads an hour one replica of one object serves (0 without demand).</param>
+/// <param name="MaxReadLoad">Reads an hour served by the busiest peer over the mean per peer, every placed replica serving its share of its object's reads (0 without demand).</param>
 internal sealed record TrustRunResult(
     TrustRunSettings Settings,
     long Placements,
@@ -33,4 +36,7 @@ internal sealed record TrustRunResult(
     double WallSeconds,
     long RecordsAccepted,
     long RecordsRefused,
-    long ForgeriesTaken);
+    long ForgeriesTaken,
+    double RaisedForDemand,
+    double MaxReadsPerReplica,
+    double MaxReadLoad);

@@ -19,6 +19,11 @@ namespace Overlay.Sim.Trust;
 /// <param name="AuditsPerRound">Audits per honest peer and round of replicas it placed in the last day: a dropped shard fails every audit.</param>
 /// <param name="HonestFailure">Chance that an exchange with an honest peer fails anyway (timeouts).</param>
 /// <param name="Records">How rows reach the matrix: plain, or as signed records beside forgeries, checked or not.</param>
+/// <param name="PeakReadsPerHour">
+/// Reads an hour of the most read object; 0 gives every object no demand. Otherwise each object is read
+/// <c>PeakReadsPerHour / k</c> times an hour, with its popularity rank k drawn log-uniformly from 1 to 1,000 (so
+/// P(k) ∝ 1/k, Zipf's law), and the replication rule (with <c>Replicas</c> 0) weighs that demand.
+/// </param>
 internal sealed record TrustRunSettings(
     ThreatModel Model,
     double MaliciousShare,
@@ -35,4 +40,5 @@ internal sealed record TrustRunSettings(
     int BackgroundExchanges = 4,
     int AuditsPerRound = 12,
     double HonestFailure = 0.02,
-    TrustRecordMode Records = TrustRecordMode.Plain);
+    TrustRecordMode Records = TrustRecordMode.Plain,
+    double PeakReadsPerHour = 0);

@@ -197,11 +197,12 @@ public sealed class ShardPlacerTests : IDisposable
     [Fact]
     public void Select_100000FirstPicks_FollowTheWeights_ChiSquare()
     {
-        // 40 candidates whose weights differ through success rate and RTT; r = 1, so each pick is one draw.
+        // 40 candidates whose weights differ through success rate and RTT, together spanning a factor of about 170, so
+        // that a sampler drawing in proportion to w^0.9 instead of w fails too; r = 1, so each pick is one draw.
         var candidates = new PlacementCandidate[40];
         for (var i = 0; i < candidates.Length; i++)
         {
-            candidates[i] = Candidates.Of(i, group: (ulong)(i + 1), rtt: 10 + (7 * i), success: 0.2 + (0.02 * i));
+            candidates[i] = Candidates.Of(i, group: (ulong)(i + 1), rtt: 283 - (7 * i), success: 0.02 + (0.024 * i));
         }
 
         var options = new PlacementOptions();
@@ -545,6 +546,33 @@ public sealed class ShardPlacerTests : IDisposable
         // Without the cap the weight would follow trust: 9² times as much.
         var uncapped = WeightedCandidates.Prepare(Candidates.Diverse(10), trust, new PlacementOptions { TrustExponent = 2, TrustCap = 1000 });
         Assert.Equal(81, uncapped.WeightOf(0) / uncapped.WeightOf(1), 9);
+    }
+
+    [Fact]
+    public void Prepare_ExponentsOtherThanOne_RaiseEachFactorToItsOwn()
+    {
+        // w = τ^α · p^β · c^γ · d with α, β, γ = 3, 2, 0.25: each exponent is applied to its own factor only. The trust
+        // values stay below the cap (mean 0.1, κ = 2), so τ0 / τ1 is t0 / t1 and the reference cancels out.
+        var options = new PlacementOptions { TrustExponent = 3, PerformanceExponent = 2, CapacityExponent = 0.25 };
+        var candidates = new[]
+        {
+            Candidates.Of(0, 1, rtt: 50, success: 1, uptime: 1, free: Candidates.GiB),
+            Candidates.Of(1, 2, rtt: 150, success: 0.5, uptime: 0.8, free: 3 * Candidates.GiB),
+            Candidates.Of(2, 3, rtt: 50, success: 1, uptime: 1, free: Candidates.GiB),
+            Candidates.Of(3, 3, rtt: 50, success: 1, uptime: 1, free: Candidates.GiB),
+        };
+        var trust = Trust([(0, 0.12), (1, 0.08), (2, 0.1), (3, 0.1), .. Enumerable.Range(4, 6).Select(i => (i, 0.1))]);
+        var set = WeightedCandidates.Prepare(candidates, trust, options);
+
+        // τ, p = success · uptime · 100 / (100 + rtt), c = free / (free + 1 GiB), d = 1 / (candidates in the subnet).
+        static double Weight(double t, double p, double c, double d) => Math.Pow(t / 0.1, 3) * Math.Pow(p, 2) * Math.Pow(c, 0.25) * d;
+        var w0 = Weight(0.12, 100.0 / 150, 0.5, 1);
+        var w1 = Weight(0.08, 0.5 * 0.8 * 100 / 250, 0.75, 1);
+        var w2 = Weight(0.1, 100.0 / 150, 0.5, 0.5);
+        Assert.True(set.TrustApplied);
+        Assert.Equal(w1 / w0, set.WeightOf(1) / set.WeightOf(0), 9);
+        Assert.Equal(w2 / w0, set.WeightOf(2) / set.WeightOf(0), 9);
+        Assert.Equal(1, set.WeightOf(3) / set.WeightOf(2), 9);
     }
 
     [Fact]
