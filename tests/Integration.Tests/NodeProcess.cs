@@ -127,7 +127,8 @@ internal sealed class NodeProcess : IDisposable
 
     /// <summary>
     /// The first output line containing <paramref name="fragment"/>; fails at once, with the output, when the
-    /// program exits without writing it (a taken port, a bad config), rather than waiting out the timeout.
+    /// program exits without writing it (a taken port, a bad config), rather than waiting out the timeout, and
+    /// with the output too when the timeout passes (a <see cref="TimeoutException"/>).
     /// </summary>
     public async Task<string> WaitForLineAsync(string fragment, TimeSpan timeout)
     {
@@ -144,7 +145,18 @@ internal sealed class NodeProcess : IDisposable
             line = _waitingFor.Task;
         }
 
-        if (await Task.WhenAny(line, _process.WaitForExitAsync()).WaitAsync(timeout) == line)
+        Task first;
+        try
+        {
+            first = await Task.WhenAny(line, _process.WaitForExitAsync()).WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            // The output says how far the program got: a flaky wait is diagnosable from the test's log alone.
+            throw new TimeoutException($"The program did not write \"{fragment}\" within {timeout}. Its output so far:\n{Output}");
+        }
+
+        if (first == line)
         {
             return await line;
         }

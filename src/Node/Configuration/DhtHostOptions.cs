@@ -31,7 +31,8 @@ public sealed class DhtHostOptions
 
     /// <summary>
     /// How often the node asks peers to dial its announced address back (<c>reach/1</c>); it runs as a DHT client while
-    /// none can. The first check follows the join. 00:01:00 to 1.00:00:00, default 30 minutes.
+    /// none can. The first check follows the join. A check no peer gave a verdict in is repeated after one minute, then
+    /// 2, 4, … minutes, never longer than this. 00:01:00 to 1.00:00:00, default 30 minutes.
     /// </summary>
     public TimeSpan ReachabilityInterval { get; set; } = TimeSpan.FromMinutes(30);
 

@@ -34,7 +34,7 @@ internal static class NetworkChecks
             "unreachable" => DoctorCheck.Failed(name, $"No peer could dial {announced} ({probes}).", FixReach),
             "not_listening" => DoctorCheck.Warning(name, "The node announces no address: it listens nowhere a peer could dial.", "Add a listen address to Transport:ListenAddresses (e.g. tcp://0.0.0.0:4001)."),
             _ => DoctorCheck.Warning(name, $"No peer has said whether it can dial {announced} yet ({(probes.Length == 0 ? "no peer to ask" : probes)}).",
-                "Wait for the node to join (it checks after joining and every DhtHost:ReachabilityInterval); with no peers, add Transport:BootstrapPeers."),
+                "Wait for the node to join (it checks after joining, again within minutes while no peer gives a verdict, then every DhtHost:ReachabilityInterval); with no peers, add Transport:BootstrapPeers."),
         };
     }
 

@@ -125,8 +125,14 @@ internal static partial class Log
     [LoggerMessage(EventId = 5091, Level = LogLevel.Information, Message = "A peer dialled {Announced} back; running as a DHT server again")]
     public static partial void ReachableAgain(ILogger logger, string announced);
 
-    [LoggerMessage(EventId = 5092, Level = LogLevel.Debug, Message = "Reachability check failed ({Kind}): {Detail}; retrying next period")]
+    [LoggerMessage(EventId = 5094, Level = LogLevel.Information, Message = "Peers dialled {Announced} back ({Reasons}); running as a DHT server")]
+    public static partial void ReachableServer(ILogger logger, string announced, string reasons);
+
+    [LoggerMessage(EventId = 5092, Level = LogLevel.Debug, Message = "Reachability check failed ({Kind}): {Detail}; retrying soon")]
     public static partial void ReachabilityCheckFailed(ILogger logger, string kind, string detail);
+
+    [LoggerMessage(EventId = 5093, Level = LogLevel.Information, Message = "No peer said whether it can dial {Announced} ({Reasons}); the DHT mode stays as it is and the check is repeated soon")]
+    public static partial void ReachabilityUndecided(ILogger logger, string announced, string reasons);
 
     [LoggerMessage(EventId = 5065, Level = LogLevel.Debug, Message = "Holder {Peer} of shard {Shard} suspected: {Reason}")]
     public static partial void ShardHolderSuspected(ILogger logger, Overlay.Crypto.PeerId peer, Overlay.Storage.ShardId shard, Overlay.Node.Shards.SuspectReason reason);

@@ -16,8 +16,10 @@ namespace Overlay.Node.Reachability;
 /// after the join and every <c>DhtHost:ReachabilityInterval</c>, asks <c>DhtHost:ReachabilityPeers</c> contacts
 /// from the routing table to dial the address the DHT announces. When none can and one tried, the node runs as
 /// a DHT client (it stops announcing its address, so peers keep it out of their routing tables) and says so in
-/// its log, <c>overlay status</c> and <c>overlay doctor</c>; when one can again, it announces again. The clocks
-/// in the answers give the node's skew against its peers. A node starts as a DHT server: the first node of a
+/// its log, <c>overlay status</c> and <c>overlay doctor</c>; when one can again, it announces again. A check that
+/// decides nothing (no peer answered or all refused: the network may still be forming) is repeated sooner, after
+/// <see cref="UndecidedRetry"/>, doubling while checks stay undecided, never beyond the interval. The clocks in
+/// the answers give the node's skew against its peers. A node starts as a DHT server: the first node of a
 /// network has nobody to ask, and is by definition where the others dial.
 /// </summary>
 public sealed class ReachabilityService(
@@ -32,6 +34,13 @@ public sealed class ReachabilityService(
 {
     /// <summary>How long a dial back may take, handshake included (the asker's request must outlast it).</summary>
     public static readonly TimeSpan DialBackTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The wait after a check that decided nothing (verdict unknown, or the check failed) before the first retry;
+    /// each further undecided check doubles it, up to <c>DhtHost:ReachabilityInterval</c>. One minute: the peers
+    /// asked refuse a second dial back from this node sooner (<see cref="ReachProtocolHandler.PerPeerInterval"/>).
+    /// </summary>
+    public static readonly TimeSpan UndecidedRetry = ReachProtocolHandler.PerPeerInterval;
 
     private readonly object _gate = new();
     private Task<ReachabilityReport>? _checking;
@@ -61,17 +70,20 @@ public sealed class ReachabilityService(
             // Not Task.WhenAny: its continuation can run on the thread pool, outside a simulator's scheduler.
             await Waits.CompletesWithinAsync(dht.WhenJoined, interval, time, stoppingToken).ConfigureAwait(true);
 
+            var retry = UndecidedRetry;
             while (!stoppingToken.IsCancellationRequested)
             {
+                var decided = false;
                 try
                 {
-                    await CheckAsync(stoppingToken).ConfigureAwait(true);
+                    var report = await CheckAsync(stoppingToken).ConfigureAwait(true);
+                    decided = report.Verdict != ReachabilityVerdict.Unknown;
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
                     return;
                 }
-#pragma warning disable CA1031 // A failed check is retried next period; it must not stop the node.
+#pragma warning disable CA1031 // A failed check is retried like an undecided one; it must not stop the node.
                 catch (Exception e)
 #pragma warning restore CA1031
                 {
@@ -79,7 +91,11 @@ public sealed class ReachabilityService(
                     Log.ReachabilityCheckFailed(logger, kind, e.Message);
                 }
 
-                await Task.Delay(interval, time, stoppingToken).ConfigureAwait(true);
+                // An undecided node would otherwise keep its mode, and say "unknown", for a whole interval: a node
+                // that joins while its peers still start would wait that long to learn it is unreachable.
+                var wait = decided ? interval : Min(retry, interval);
+                retry = decided ? UndecidedRetry : Min(retry * 2, interval);
+                await Task.Delay(wait, time, stoppingToken).ConfigureAwait(true);
             }
         }
         catch (OperationCanceledException)
@@ -131,6 +147,7 @@ public sealed class ReachabilityService(
         var asked = PickPeers(node.SnapshotContacts(), hostOptions.Value.ReachabilityPeers);
         var probes = await Task.WhenAll(asked.Select(c => AskAsync(c, announced, cancellationToken))).ConfigureAwait(true);
         var verdict = ReachabilityReport.Judge(probes);
+        var wasReachable = Last.Verdict == ReachabilityVerdict.Reachable;
         var wasServer = Last.DhtServer;
         var server = verdict switch
         {
@@ -151,6 +168,18 @@ public sealed class ReachabilityService(
                 var reasons = Reasons(probes);
                 Log.UnreachableRunningAsClient(logger, text, reasons);
             }
+        }
+        else if (verdict == ReachabilityVerdict.Reachable && !wasReachable)
+        {
+            var text = announced.ToString();
+            var reasons = Reasons(probes);
+            Log.ReachableServer(logger, text, reasons);
+        }
+        else if (verdict == ReachabilityVerdict.Unknown)
+        {
+            var text = announced.ToString();
+            var reasons = probes.Length == 0 ? "no contact to ask" : Reasons(probes);
+            Log.ReachabilityUndecided(logger, text, reasons);
         }
 
         Metrics.Checked(verdict);
@@ -208,6 +237,8 @@ public sealed class ReachabilityService(
             return new ReachProbe(contact.Id, null, $"{e.Reason}: {e.Message}", time.GetElapsedTime(started).TotalMilliseconds, double.NaN);
         }
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private static string Reasons(IEnumerable<ReachProbe> probes) =>
         string.Join("; ", probes.Select(p => $"{p.Peer.ToShortString()}: {(p.Answer is { } a ? ReachMetrics.Tag(a.Status) + (a.DialError is { } e ? $" ({e})" : "") : p.Failure)}"));

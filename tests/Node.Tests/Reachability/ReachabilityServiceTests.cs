@@ -120,4 +120,65 @@ public sealed class ReachabilityServiceTests
             }
         }, TimeSpan.FromMinutes(2));
     }
+
+    [Fact]
+    public void Run_FirstCheckUndecidedWhilePeersStillStart_RetriesAfterAMinuteThenTwo_AndFindsTheNodeUnreachable()
+    {
+        // Node 0 runs, but its reach/1 is not started yet: it answers "unavailable, try later", as a peer still starting does.
+        using var net = new WholeNodeTestNetwork(1, seed: 33, Dht);
+        var seed = net.Nodes[0];
+        OverlayNode? hidden = null;
+        net.Net.Run(async () =>
+        {
+            await seed.Reachability.StopAsync(CancellationToken.None);
+
+            // The node joins through it and announces a port nothing listens on (its host is 10.0.0.1, the second node).
+            hidden = NodeComposition.Build(InMemoryNodeParts.Create(
+                net.Net, new NodeIdentityHolder(NodeIdentity.FromRandom(new Random(33_001)), createdThisStart: false), 33_001,
+                seed.Transport.LocalAddresses[0].ToString(), _ => { }, Dht, net.Meters, NullLoggerFactory.Instance,
+                dhtHost: new DhtHostOptions { AnnounceAddress = "mem://10.0.0.1:65000" }));
+            await hidden.StartAsync(CancellationToken.None);
+            await hidden.Dht.WhenJoined;
+            await Task.Delay(TimeSpan.FromSeconds(10), net.Clock);
+
+            // The check after the join: nobody gave a verdict, so the node stays a DHT server and says "unknown".
+            var first = hidden.Reachability.Last;
+            Assert.Equal(ReachabilityVerdict.Unknown, first.Verdict);
+            Assert.True(first.DhtServer);
+            var probe = Assert.Single(first.Probes);
+            Assert.Null(probe.Answer);
+            Assert.Contains(nameof(TransportError.Unavailable), probe.Failure, StringComparison.Ordinal);
+
+            // Retried one minute after it (not one ReachabilityInterval, 30 min): still undecided.
+            await DelayUntil(first.CheckedAt!.Value + ReachabilityService.UndecidedRetry - TimeSpan.FromTicks(1));
+            Assert.Equal(first.CheckedAt, hidden.Reachability.Last.CheckedAt);
+            await Task.Delay(TimeSpan.FromSeconds(5), net.Clock);
+            var second = hidden.Reachability.Last;
+            Assert.NotEqual(first.CheckedAt, second.CheckedAt);
+            Assert.Equal(ReachabilityVerdict.Unknown, second.Verdict);
+
+            // The peer finishes starting; the next retry, two minutes after the second check, decides.
+            await seed.Reachability.StartAsync(CancellationToken.None);
+            await DelayUntil(second.CheckedAt!.Value + (2 * ReachabilityService.UndecidedRetry) - TimeSpan.FromTicks(1));
+            Assert.Equal(second.CheckedAt, hidden.Reachability.Last.CheckedAt);
+            await Task.Delay(TimeSpan.FromSeconds(5), net.Clock);
+            var third = hidden.Reachability.Last;
+            Assert.Equal(ReachabilityVerdict.Unreachable, third.Verdict);
+            Assert.False(third.DhtServer);
+            Assert.Null(hidden.Dht.Node!.Address);
+            Assert.Equal(TransportError.PeerUnreachable, Assert.Single(third.Probes).Answer!.DialError);
+
+            // Decided: the next check waits the whole interval again.
+            var interval = new DhtHostOptions().ReachabilityInterval;
+            await DelayUntil(third.CheckedAt!.Value + interval - TimeSpan.FromTicks(1));
+            Assert.Equal(third.CheckedAt, hidden.Reachability.Last.CheckedAt);
+            await Task.Delay(TimeSpan.FromSeconds(5), net.Clock);
+            Assert.True(hidden.Reachability.Last.CheckedAt >= third.CheckedAt + interval, "the periodic check ran");
+
+            await hidden.StopAsync(CancellationToken.None);
+            await seed.StopAsync(CancellationToken.None);
+        }, TimeSpan.FromMinutes(2));
+
+        Task DelayUntil(DateTimeOffset at) => Task.Delay(at - net.Clock.GetUtcNow(), net.Clock);
+    }
 }
