@@ -149,7 +149,11 @@ internal sealed class RepairRun(RepairSettings settings, LatencyMatrix matrix, T
                 return read;
             });
             readBack = clock.GetUtcNow() - windowEnd;
-            await stopProgress.CancelAsync();
+            // Cancel, not CancelAsync: the latter runs the progress loop's delay callback on the thread pool, and the
+            // scheduler refuses a continuation from off its thread (the run would not be reproducible).
+#pragma warning disable CA1849
+            stopProgress.Cancel();
+#pragma warning restore CA1849
             await progressLoop;
         }, limit);
 
