@@ -20,7 +20,7 @@ namespace Overlay.Sim;
 /// </summary>
 internal sealed class RepairRun(RepairSettings settings, LatencyMatrix matrix, TextWriter output)
 {
-    public RepairResult Run()
+    public RepairRunResult Run()
     {
         int nodes = settings.Nodes, shards = settings.Shards, shardBytes = settings.ShardBytes, seed = settings.Seed, providerCache = settings.ProviderCache;
         var (kill, repair, eventDigest, progress) = (settings.Kill, settings.Repair, settings.EventDigest, settings.Progress);
@@ -203,7 +203,7 @@ internal sealed class RepairRun(RepairSettings settings, LatencyMatrix matrix, T
         }
 
         output.WriteLine(Invariant($"wall {wall.Elapsed.TotalSeconds:F1} s"));
-        return new RepairResult(killed, tally, read, reads.Starts, reads.MostInFlight, readBack);
+        return new RepairRunResult(killed, tally, read, reads.Starts, reads.MostInFlight, readBack);
     }
 
     /// <summary>

@@ -10,16 +10,3 @@ namespace Overlay.Sim;
 /// <param name="Fetch">The fetch from the holders found, after the lookup.</param>
 /// <param name="FailedHolders">Holders asked that did not give the shard.</param>
 internal sealed record ShardRead(int Reader, bool OwnerAlive, bool FullyReplicated, bool Retrieved, TimeSpan Started, TimeSpan Locate, TimeSpan Fetch, int FailedHolders);
-
-/// <summary>What a <see cref="RepairRun"/> measured.</summary>
-/// <param name="Killed">Nodes killed at once.</param>
-/// <param name="Tally">The owners' repairs that ended in the window after the kill.</param>
-/// <param name="Reads">Each shard's read-back, by shard.</param>
-/// <param name="ReadStarts">How many times each shard's read-back was started.</param>
-/// <param name="MostReadsInFlight">The most read-backs under way at once.</param>
-/// <param name="ReadBack">Virtual time from the end of the window to the last read's end.</param>
-internal sealed record RepairResult(int Killed, RepairTally Tally, IReadOnlyList<ShardRead> Reads, IReadOnlyList<int> ReadStarts, int MostReadsInFlight, TimeSpan ReadBack)
-{
-    /// <summary>Shards whose read-back gave their bytes.</summary>
-    public int Retrievable => Reads.Count(r => r.Retrieved);
-}
