@@ -5,13 +5,14 @@ namespace Overlay.Sim;
 /// <summary><c>Overlay.Sim repair</c>: parses the arguments of <see cref="RepairRun"/>.</summary>
 internal static class RepairCommand
 {
-    public const string Usage = "usage: Overlay.Sim repair [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--kill 0.2] [--no-repair] [--provider-cache 4096] [--seed 1] [--event-digest] [--progress SECONDS] --latency PATH";
+    public const string Usage = "usage: Overlay.Sim repair [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--kill 0.2] [--no-repair] [--provider-cache 4096] [--parallel-reads 64 (read-backs at once; 1: one after another)] [--seed 1] [--event-digest] [--progress SECONDS] --latency PATH";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        int nodes = 200, shards = 2000, shardBytes = 16384, seed = 1, providerCache = Overlay.Dht.Records.CheckedProviderRecords.DefaultCapacity;
-        var kill = 0.2;
-        var repair = true;
+        var defaults = new RepairSettings();
+        int nodes = defaults.Nodes, shards = defaults.Shards, shardBytes = defaults.ShardBytes, seed = defaults.Seed, providerCache = defaults.ProviderCache, parallelReads = defaults.ParallelReads;
+        var kill = defaults.Kill;
+        var repair = defaults.Repair;
         var digest = false;
         var progressSeconds = 0;
         string? latency = null;
@@ -26,6 +27,7 @@ internal static class RepairCommand
                 "--kill" => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out kill) && kill is > 0 and < 1,
                 "--seed" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out seed),
                 "--provider-cache" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out providerCache) && providerCache <= 1_000_000,
+                "--parallel-reads" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out parallelReads) && parallelReads is >= 1 and <= 4096,
                 "--latency" => (latency = value) is not null,
                 "--no-repair" => !(repair = false),
                 "--event-digest" => digest = true,
@@ -34,7 +36,7 @@ internal static class RepairCommand
             };
             if (!ok)
             {
-                error.WriteLine($"The argument '{args[i]}' (value '{value}') is not understood; --nodes ≥ 4, --shards ≥ 1, --shard-bytes 1..4194304, --kill in (0, 1), --seed ≥ 0, --provider-cache 0..1000000, --progress ≥ 1 (virtual seconds).");
+                error.WriteLine($"The argument '{args[i]}' (value '{value}') is not understood; --nodes ≥ 4, --shards ≥ 1, --shard-bytes 1..4194304, --kill in (0, 1), --seed ≥ 0, --provider-cache 0..1000000, --parallel-reads 1..4096, --progress ≥ 1 (virtual seconds).");
                 error.WriteLine(Usage);
                 return 2;
             }
@@ -47,6 +49,12 @@ internal static class RepairCommand
             return 2;
         }
 
-        return new RepairRun(nodes, shards, shardBytes, kill, repair, seed, providerCache, matrix, output, digest, TimeSpan.FromSeconds(progressSeconds)).Run();
+        var settings = new RepairSettings
+        {
+            Nodes = nodes, Shards = shards, ShardBytes = shardBytes, Kill = kill, Repair = repair, Seed = seed, ProviderCache = providerCache,
+            ParallelReads = parallelReads, EventDigest = digest, Progress = TimeSpan.FromSeconds(progressSeconds),
+        };
+        new RepairRun(settings, matrix, output).Run();
+        return 0;
     }
 }

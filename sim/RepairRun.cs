@@ -14,18 +14,16 @@ namespace Overlay.Sim;
 /// Whole nodes keep shards through a mass failure: every shard (real random bytes) is placed by a random
 /// owner on <c>r</c> holders, then a fraction of all nodes is killed at once, the survivors' maintenance
 /// detects and repairs, and every shard is fetched, verified, by a live node that is not its owner (so
-/// it finds holders through provider records). Reports retrievability, detection and repair-start
-/// times after the kill (virtual), and bytes moved; and what the owners' probes and the provider-record checks cost.
-/// <paramref name="providerCache"/> is each node's <c>Dht:CheckedProviderRecords</c> (0: every provider record verified);
-/// <paramref name="eventDigest"/> prints the digest of every delivery at the end (<see cref="RunDigest"/>);
-/// a positive <paramref name="progress"/> prints, every that much virtual time, the phase, the managed heap and what the
-/// nodes hold open (<see cref="RepairProgress"/>).
+/// it finds holders through provider records), <see cref="RepairSettings.ParallelReads"/> at once. Reports
+/// retrievability, detection and repair-start times after the kill (virtual), and bytes moved; what the owners'
+/// probes and the provider-record checks cost; and how long the reads took.
 /// </summary>
-internal sealed class RepairRun(
-    int nodes, int shards, int shardBytes, double kill, bool repair, int seed, int providerCache, LatencyMatrix matrix, TextWriter output, bool eventDigest = false, TimeSpan progress = default)
+internal sealed class RepairRun(RepairSettings settings, LatencyMatrix matrix, TextWriter output)
 {
-    public int Run()
+    public RepairRunResult Run()
     {
+        int nodes = settings.Nodes, shards = settings.Shards, shardBytes = settings.ShardBytes, seed = settings.Seed, providerCache = settings.ProviderCache;
+        var (kill, repair, eventDigest, progress) = (settings.Kill, settings.Repair, settings.EventDigest, settings.Progress);
         var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix)), digestEvents: eventDigest, failOnForeignPosts: true);
         var exchange = new ShardExchangeOptions { RepairEnabled = repair, AuditInterval = TimeSpan.FromMinutes(10) };
@@ -43,11 +41,9 @@ internal sealed class RepairRun(
         var ids = new ShardId[shards];
         var dead = new bool[nodes];
         var records = new List<RepairRecord>();
-        var retrievable = 0;
-        var retrievableOwnerAlive = 0;
-        var ownerAlive = 0;
         var placedShort = 0;
-        var fullyReplicated = 0;
+        BoundedReads<ShardRead>? reads = null;
+        var readBack = TimeSpan.Zero;
         long bytesBefore = 0, bytesAfter = 0;
         DateTimeOffset killedAt = default, windowEnd = default;
         var placementCpu = TimeSpan.Zero;
@@ -131,42 +127,42 @@ internal sealed class RepairRun(
             await Task.Delay(TimeSpan.FromMinutes(5), clock);
             windowEnd = clock.GetUtcNow();
             bytesAfter = net.BytesDelivered;
+            // Each shard's reader is drawn in shard order, whatever order the reads end in.
+            var readers = new int[shards];
             for (var s = 0; s < shards; s++)
             {
-                phase = Invariant($"read-back {s} of {shards}");
                 var reader = random.Next(nodes);
                 while (dead[reader] || reader == owners[s])
                 {
                     reader = (reader + 1) % nodes;
                 }
 
-                var alive = !dead[owners[s]];
-                ownerAlive += alive ? 1 : 0;
-                if (alive && whole.Nodes[owners[s]].ShardExchange.Owner!.Status(ids[s]) is { } book)
-                {
-                    var live = book.Holders.Count(h => !dead[Array.FindIndex(whole.Nodes, n => n.Id == h.Peer)]);
-                    fullyReplicated += live >= exchange.Replicas ? 1 : 0;
-                }
-
-                try
-                {
-                    var (bytes, _) = await whole.Nodes[reader].ShardExchange.Owner!.GetAsync(ids[s], CancellationToken.None);
-                    if (bytes.AsSpan().SequenceEqual(data[s]))
-                    {
-                        retrievable++;
-                        retrievableOwnerAlive += alive ? 1 : 0;
-                    }
-                }
-                catch (ShardExchangeException)
-                {
-                }
+                readers[s] = reader;
             }
 
-            await stopProgress.CancelAsync();
+            var done = 0;
+            phase = Invariant($"read-back 0 of {shards}");
+            reads = await BoundedReadBack.RunAsync(shards, settings.ParallelReads, async s =>
+            {
+                var read = await ReadAsync(whole, clock, ids[s], data[s], readers[s], owners[s], dead, exchange.Replicas, windowEnd);
+                phase = Invariant($"read-back {++done} of {shards}");
+                return read;
+            });
+            readBack = clock.GetUtcNow() - windowEnd;
+            // Cancel, not CancelAsync: the latter runs the progress loop's delay callback on the thread pool, and the
+            // scheduler refuses a continuation from off its thread (the run would not be reproducible).
+#pragma warning disable CA1849
+            stopProgress.Cancel();
+#pragma warning restore CA1849
             await progressLoop;
         }, limit);
 
         var killed = dead.Count(d => d);
+        var read = reads!.Results;
+        var retrievable = read.Count(r => r.Retrieved);
+        var ownerAlive = read.Count(r => r.OwnerAlive);
+        var retrievableOwnerAlive = read.Count(r => r.Retrieved && r.OwnerAlive);
+        var fullyReplicated = read.Count(r => r.FullyReplicated);
         var tally = RepairTally.Of(records, killedAt, windowEnd);
         var ended = tally.Ended;
         var detection = tally.Detection;
@@ -199,6 +195,7 @@ internal sealed class RepairRun(
             providerStoreBytes += node.Dht.Node?.Metrics.ProviderStoreBytesSent ?? 0;
         }
 
+        output.WriteLine(Invariant($"read-back: {shards} shards, {settings.ParallelReads} at once (at most {reads.MostInFlight} were), in {readBack.TotalSeconds:F0} s virtual; per read (virtual): {Spread(read.Select(r => r.Locate + r.Fetch))}; provider lookup {Spread(read.Select(r => r.Locate))}; fetch {Spread(read.Select(r => r.Fetch))}; {read.Sum(r => r.FailedHolders)} holders asked did not give the shard"));
         output.WriteLine(Invariant($"whole run: {probes} batched probes ({singleProbes} single; {onClose} of them at once to holders whose connection closed); provider records {verified} verified, {remembered} remembered (cache of {providerCache}); {providerStores} provider STOREs sent, {providerStoreBytes} bytes"));
         if (eventDigest)
         {
@@ -206,7 +203,49 @@ internal sealed class RepairRun(
         }
 
         output.WriteLine(Invariant($"wall {wall.Elapsed.TotalSeconds:F1} s"));
-        return 0;
+        return new RepairRunResult(killed, tally, read, reads.Starts, reads.MostInFlight, readBack);
+    }
+
+    /// <summary>
+    /// One shard read back by <paramref name="reader"/> as <see cref="ShardOwner.GetAsync(ShardId, CancellationToken)"/> reads
+    /// it (the provider lookup, unless the reader holds it, then the fetch), each part timed.
+    /// </summary>
+    private static async Task<ShardRead> ReadAsync(
+        WholeNodeNetwork whole, VirtualTimeProvider clock, ShardId id, byte[] data, int reader, int owner, bool[] dead, int replicas, DateTimeOffset windowEnd)
+    {
+        var started = clock.GetUtcNow();
+        var alive = !dead[owner];
+        var full = false;
+        if (alive && whole.Nodes[owner].ShardExchange.Owner!.Status(id) is { } book)
+        {
+            var live = book.Holders.Count(h => !dead[Array.FindIndex(whole.Nodes, n => n.Id == h.Peer)]);
+            full = live >= replicas;
+        }
+
+        var node = whole.Nodes[reader].ShardExchange.Owner!;
+        var holders = node.HoldsLocally(id) ? [] : await node.LocateAsync(id, CancellationToken.None);
+        var located = clock.GetUtcNow();
+        bool retrieved;
+        IReadOnlyList<HolderAttempt> attempts;
+        try
+        {
+            var (bytes, asked) = await node.GetAsync(id, holders, CancellationToken.None);
+            retrieved = bytes.AsSpan().SequenceEqual(data);
+            attempts = asked;
+        }
+        catch (ShardExchangeException e)
+        {
+            retrieved = false;
+            attempts = e.Attempts;
+        }
+
+        return new ShardRead(reader, alive, full, retrieved, started - windowEnd, located - started, clock.GetUtcNow() - located, attempts.Count(a => a.Refusal != ShardRefusal.None));
+    }
+
+    private static string Spread(IEnumerable<TimeSpan> times)
+    {
+        var ms = times.Select(t => t.TotalMilliseconds).Order().ToArray();
+        return ms.Length == 0 ? "none" : Invariant($"p50 {P(ms, 0.5):F0} ms p99 {P(ms, 0.99):F0} ms max {ms[^1]:F0} ms");
     }
 
     private static double P(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * q))];

@@ -4,7 +4,7 @@ namespace Overlay.Sim;
 
 /// <summary>
 /// What the repair run reports of the owners' repairs: only those that ended inside the measured window
-/// after the kill. The read-back that follows the window takes virtual time too (one fetch after another),
+/// after the kill. The read-back that follows the window takes virtual time too (each read a provider lookup and a fetch),
 /// and the owners' maintenance keeps running and retrying meanwhile, so counting every repair the run ever
 /// saw would make the figures depend on how long the read-back took rather than on the retry rule.
 /// </summary>
