@@ -17,6 +17,7 @@ public sealed partial class DhtNode
     {
         ArgumentNullException.ThrowIfNull(keys);
         var sorted = keys.Distinct().Order().ToArray();
+        Metrics.AnnouncedProviderIds(sorted.Length);
         var known = SnapshotContacts().Select(c => c.Id).ToArray();
         int batches = 0, accepted = 0, at = 0;
         while (at < sorted.Length)

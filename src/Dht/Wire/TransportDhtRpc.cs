@@ -119,6 +119,7 @@ public sealed class TransportDhtRpc : IDhtRpc
     public Task<RecordRejection> StoreProviderBatchAsync(DhtPeer peer, ProviderBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        _metrics.SentProviderBatch(batch.Count);
         return SendStoreAsync(
             peer, DhtOperations.StoreProviderBatch, sender => DhtMessageCodec.StoreRequestLength(sender, batch), (buffer, sender) => DhtMessageCodec.WriteStoreRequest(buffer, sender, batch),
             provider: true, cancellationToken);
