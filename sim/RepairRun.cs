@@ -214,11 +214,12 @@ internal sealed class RepairRun(
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    // The placement phase's batched announcements: how many ids each batch STORE carried, and STOREs per id announced.
+    // The placement phase's batched announcements: how many ids each batch STORE carried, STOREs per id announced, and the ids storing nodes refused one by one.
     private static string ProviderBatchLine(WholeNodeNetwork whole)
     {
         long ids = 0, announced = 0, stores = 0;
         var sizes = new long[Overlay.Dht.Wire.DhtMetrics.ProviderBatchSizeBuckets];
+        var refused = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var node in whole.Nodes)
         {
             if (node.Dht.Node?.Metrics is not { } metrics)
@@ -228,6 +229,14 @@ internal sealed class RepairRun(
 
             ids += metrics.ProviderBatchIdsSent;
             announced += metrics.ProviderIdsAnnounced;
+            foreach (var reason in Enum.GetValues<Overlay.Dht.Records.RecordRejection>())
+            {
+                if (metrics.BatchIdsRefused(reason) is > 0 and var n)
+                {
+                    refused[reason.ToString()] = refused.GetValueOrDefault(reason.ToString()) + n;
+                }
+            }
+
             var own = metrics.ProviderBatchSizes();
             for (var b = 0; b < sizes.Length; b++)
             {
@@ -247,6 +256,6 @@ internal sealed class RepairRun(
             }
         }
 
-        return Invariant($"provider batch STOREs: {stores} carrying {ids} ids ({(stores == 0 ? 0 : (double)ids / stores):F2} a STORE); ids announced {announced}, {(announced == 0 ? 0 : (double)stores / announced):F2} STOREs an id; ids a STORE: {string.Join(", ", buckets)}");
+        return Invariant($"provider batch STOREs: {stores} carrying {ids} ids ({(stores == 0 ? 0 : (double)ids / stores):F2} a STORE); ids announced {announced}, {(announced == 0 ? 0 : (double)stores / announced):F2} STOREs an id; ids a STORE: {string.Join(", ", buckets)}; ids refused one by one: {(refused.Count == 0 ? "none" : string.Join(", ", refused.Select(r => Invariant($"{r.Key} {r.Value}"))))}");
     }
 }

@@ -25,6 +25,7 @@ public sealed class DhtMetrics
     private readonly Counter<long> _storesRefused;
     private readonly Counter<long> _operations;
     private readonly Counter<long> _providersRefused;
+    private readonly Counter<long> _batchIdsRefused;
     private readonly Counter<long> _providerStores;
     private readonly Counter<long> _providerStoreBytes;
     private readonly Histogram<int> _providerBatchIds;
@@ -32,6 +33,7 @@ public sealed class DhtMetrics
     private readonly Histogram<int> _lookupHops;
     private readonly long[] _storesRefusedTotals = new long[Enum.GetValues<Records.RecordRejection>().Length];
     private readonly long[] _providersRefusedTotals = new long[Enum.GetValues<Records.RecordRejection>().Length];
+    private readonly long[] _batchIdsRefusedTotals = new long[Enum.GetValues<Records.RecordRejection>().Length];
     private long _requestsDroppedTotal;
     private long _responsesDroppedTotal;
     private long _requestsServedTotal;
@@ -50,6 +52,7 @@ public sealed class DhtMetrics
         _responsesDropped = meter.CreateCounter<long>("overlay.dht.responses_dropped", description: "DHT responses dropped and held against their sender, by reason.");
         _storesRefused = meter.CreateCounter<long>("overlay.dht.stores_refused", description: "Inbound STOREs answered with a refusal, by reason.");
         _providersRefused = meter.CreateCounter<long>("overlay.dht.provider_answers_refused", description: "Provider records in FIND_VALUE answers refused (the answer is dropped), by reason.");
+        _batchIdsRefused = meter.CreateCounter<long>("overlay.dht.provider_batch_ids_refused", "{id}", "Ids of inbound provider batches not kept although the batch passed, by reason.");
         _providerStores = meter.CreateCounter<long>("overlay.dht.provider_stores_sent", "{request}", "STOREs of provider records (single or batch) this node sent.");
         _providerStoreBytes = meter.CreateCounter<long>("overlay.dht.provider_store_sent", "By", "Bytes of the provider-record STORE requests this node sent.");
         _providerBatchIds = meter.CreateHistogram<int>("overlay.dht.provider_batch_ids", "{id}", "Ids carried by each provider batch STORE this node sent.",
@@ -111,6 +114,17 @@ public sealed class DhtMetrics
         var bucket = ids <= 1 ? 0 : Math.Min(ProviderBatchSizeBuckets - 1, 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)(ids - 1)));
         Interlocked.Increment(ref _providerBatchSizes[bucket]);
         _providerBatchIds.Record(ids);
+    }
+
+    /// <summary>Ids of inbound provider batches refused one by one (the batch itself passed) for <paramref name="reason"/>.</summary>
+    public long BatchIdsRefused(Records.RecordRejection reason) => Read(_batchIdsRefusedTotals, reason);
+
+    internal void RefuseBatchIds(IReadOnlyList<Records.RecordRejection> perId)
+    {
+        foreach (var reason in perId)
+        {
+            Count(_batchIdsRefusedTotals, _batchIdsRefused, reason);
+        }
     }
 
     internal void AnnouncedProviderIds(int ids) => Interlocked.Add(ref _providerIdsAnnouncedTotal, ids);
@@ -204,7 +218,7 @@ public sealed class DhtMetrics
         var tags = new KeyValuePair<string, object?>[8];
         for (var i = 0; i < tags.Length; i++)
         {
-            tags[i] = new("type", i switch { 1 => "ping", 2 => "find_node", 3 => "find_value", 4 => "store", _ => "other" });
+            tags[i] = new("type", i switch { 1 => "ping", 2 => "find_node", 3 => "find_value", 4 => "store", 5 => "store_batch", _ => "other" });
         }
 
         return tags;
