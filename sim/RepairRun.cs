@@ -111,7 +111,6 @@ internal sealed class RepairRun(RepairSettings settings, LatencyMatrix matrix, T
             }
 
             output.WriteLine(Invariant($"placement and announcements: {placementCpu.TotalSeconds:F2} s CPU (process); {placementStores} provider STOREs sent, {placementStoreBytes} bytes; {placementVerified} provider signatures verified"));
-            output.WriteLine(ProviderBatchLine(whole));
             output.WriteLine(Invariant($"placed {shards} shards of {shardBytes} bytes, r = {exchange.Replicas} ({placedShort} on fewer holders) by {clock.Elapsed.TotalSeconds:F0} s virtual, {wall.Elapsed.TotalSeconds:F1} s wall"));
 
             var victims = Enumerable.Range(0, nodes).OrderBy(_ => random.Next()).Take((int)(nodes * kill)).ToList();
@@ -252,49 +251,4 @@ internal sealed class RepairRun(RepairSettings settings, LatencyMatrix matrix, T
     private static double P(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * q))];
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    // The placement phase's batched announcements: how many ids each batch STORE carried, STOREs per id announced, and the ids storing nodes refused one by one.
-    private static string ProviderBatchLine(WholeNodeNetwork whole)
-    {
-        long ids = 0, announced = 0, stores = 0;
-        var sizes = new long[Overlay.Dht.Wire.DhtMetrics.ProviderBatchSizeBuckets];
-        var refused = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var node in whole.Nodes)
-        {
-            if (node.Dht.Node?.Metrics is not { } metrics)
-            {
-                continue;
-            }
-
-            ids += metrics.ProviderBatchIdsSent;
-            announced += metrics.ProviderIdsAnnounced;
-            foreach (var reason in Enum.GetValues<Overlay.Dht.Records.RecordRejection>())
-            {
-                if (metrics.BatchIdsRefused(reason) is > 0 and var n)
-                {
-                    refused[reason.ToString()] = refused.GetValueOrDefault(reason.ToString()) + n;
-                }
-            }
-
-            var own = metrics.ProviderBatchSizes();
-            for (var b = 0; b < sizes.Length; b++)
-            {
-                sizes[b] += own[b];
-                stores += own[b];
-            }
-        }
-
-        var buckets = new List<string>();
-        for (var b = 0; b < sizes.Length; b++)
-        {
-            if (sizes[b] > 0)
-            {
-                var low = b <= 1 ? b + 1 : (1 << (b - 1)) + 1;
-                var high = b == 0 ? 1 : 1 << b;
-                buckets.Add(low == high ? Invariant($"{low}: {sizes[b]}") : Invariant($"{low}-{high}: {sizes[b]}"));
-            }
-        }
-
-        return Invariant($"provider batch STOREs: {stores} carrying {ids} ids ({(stores == 0 ? 0 : (double)ids / stores):F2} a STORE); ids announced {announced}, {(announced == 0 ? 0 : (double)stores / announced):F2} STOREs an id; ids a STORE: {string.Join(", ", buckets)}; ids refused one by one: {(refused.Count == 0 ? "none" : string.Join(", ", refused.Select(r => Invariant($"{r.Key} {r.Value}"))))}");
-    }
 }

@@ -8,67 +8,48 @@ public sealed partial class DhtNode
 {
     /// <summary>
     /// Announces this node as a provider of every key in <paramref name="keys"/> once, expiring after
-    /// <see cref="DhtOptions.RecordTtl"/>, without remembering them (the caller decides when to announce again): each key
-    /// is assigned to its k closest peers (a lookup, or one made for an earlier key, <see cref="ProviderBatchPlan"/>), and
-    /// each of those peers gets one batch of every key assigned to it, cut at <see cref="DhtOptions.MaxProviderBatchIds"/>:
-    /// one signature and one STORE_BATCH per storing peer, k of them in flight at a time. Returns the batches sent and the
-    /// ids the storing peers kept (a key kept by k peers counts k times).
+    /// <see cref="DhtOptions.RecordTtl"/>, without remembering them (the caller decides when to announce again): the
+    /// keys are sorted and cut into batches (<see cref="ProviderBatchGrouping"/>), each batch costs one lookup, one
+    /// signature over its Merkle root and one STORE to each of its k closest peers. Returns the batches sent and the
+    /// STOREs accepted.
     /// </summary>
     public async Task<(int Batches, int Accepted)> AnnounceProvidersAsync(IReadOnlyCollection<PeerId> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
         var sorted = keys.Distinct().Order().ToArray();
-        Metrics.AnnouncedProviderIds(sorted.Length);
-        var plan = new ProviderBatchPlan(SnapshotContacts().Select(c => c.Id), _options.K);
-        foreach (var key in sorted)
+        var known = SnapshotContacts().Select(c => c.Id).ToArray();
+        int batches = 0, accepted = 0, at = 0;
+        while (at < sorted.Length)
         {
-            if (plan.TryReuse(key))
-            {
-                continue;
-            }
-
-            var lookup = await FindClosestAsync(key, cancellationToken);
+            var lookup = await FindClosestAsync(sorted[at], cancellationToken);
             if (lookup.Closest.Count == 0)
             {
                 // Nobody to tell: the next announcement (or pass) tries again.
                 break;
             }
 
-            plan.AddLookup(key, lookup.Closest);
-        }
-
-        var batches = plan.Batches(_options.MaxProviderBatchIds);
-        var expires = (_time.GetUtcNow() + _options.RecordTtl).ToUnixTimeMilliseconds();
-        var accepted = 0;
-        for (var at = 0; at < batches.Count; at += _options.K)
-        {
-            var stores = new List<Task<ProviderBatchVerdict>>(_options.K);
-            for (var i = at; i < Math.Min(batches.Count, at + _options.K); i++)
+            var closest = lookup.Closest.Select(p => p.Id).ToArray();
+            var end = ProviderBatchGrouping.BatchEnd(sorted, at, closest, known, _options.MaxProviderBatchIds);
+            var batch = ProviderBatch.Create(
+                sorted.AsSpan(at, end - at), Id, (_time.GetUtcNow() + _options.RecordTtl).ToUnixTimeMilliseconds(), _identity.PublicKey.Encoded, payload => _identity.Sign(payload));
+            var stores = new Task<RecordRejection>[lookup.Closest.Count];
+            for (var i = 0; i < stores.Length; i++)
             {
-                var (peer, ids) = batches[i];
-                var batch = ProviderBatch.Create(ids, Id, expires, _identity.PublicKey.Encoded, payload => _identity.Sign(payload));
-                stores.Add(StoreProviderBatchAsync(peer, batch, cancellationToken));
+                stores[i] = StoreProviderBatchAsync(lookup.Closest[i], batch, cancellationToken);
             }
 
             foreach (var verdict in await Task.WhenAll(stores))
             {
-                accepted += verdict.Accepted;
+                accepted += verdict == RecordRejection.None ? 1 : 0;
             }
+
+            batches++;
+            at = end;
         }
 
-        return (batches.Count, accepted);
+        return (batches, accepted);
     }
 
-    // A batch's verdict; not answering, or answering badly, counts against the peer like any failed request.
-    private async Task<ProviderBatchVerdict> StoreProviderBatchAsync(DhtPeer peer, ProviderBatch batch, CancellationToken cancellationToken)
-    {
-        var store = await _requests.RunAsync(peer, DhtOperations.StoreProviderBatch, (rpc, p, ct) => rpc.StoreProviderBatchAsync(p, batch, ct), cancellationToken);
-        if (store.Answered)
-        {
-            return store.Value!;
-        }
-
-        Failed(peer.Id);
-        return ProviderBatchVerdict.Refused(RecordRejection.NoAnswer);
-    }
+    private Task<RecordRejection> StoreProviderBatchAsync(DhtPeer peer, ProviderBatch batch, CancellationToken cancellationToken) =>
+        StoreOnAsync(peer, DhtOperations.StoreProviderBatch, (rpc, p, ct) => rpc.StoreProviderBatchAsync(p, batch, ct), cancellationToken);
 }

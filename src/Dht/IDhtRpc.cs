@@ -30,9 +30,6 @@ public interface IDhtRpc
     /// <summary>Asks <paramref name="peer"/> to keep a provider record; completes with its verdict.</summary>
     Task<RecordRejection> StoreProviderAsync(DhtPeer peer, ProviderRecord record, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// Asks <paramref name="peer"/> to keep a provider batch (one record per id); completes with its verdict on the batch,
-    /// or per id when the batch passed.
-    /// </summary>
-    Task<ProviderBatchVerdict> StoreProviderBatchAsync(DhtPeer peer, ProviderBatch batch, CancellationToken cancellationToken);
+    /// <summary>Asks <paramref name="peer"/> to keep a provider batch (one record per id); completes with its verdict.</summary>
+    Task<RecordRejection> StoreProviderBatchAsync(DhtPeer peer, ProviderBatch batch, CancellationToken cancellationToken);
 }

@@ -70,11 +70,10 @@ internal sealed class InProcessDhtRpc(SimulatedDhtNetwork net, int caller, TimeP
         return stores[node]?.AddProvider(record, net.Tables[caller].Self, time.GetUtcNow()) ?? RecordRejection.StoreFull;
     }
 
-    public async Task<ProviderBatchVerdict> StoreProviderBatchAsync(DhtPeer peer, ProviderBatch batch, CancellationToken cancellationToken)
+    public async Task<RecordRejection> StoreProviderBatchAsync(DhtPeer peer, ProviderBatch batch, CancellationToken cancellationToken)
     {
         var node = await ReachAsync(peer, cancellationToken);
-        var notClosest = Enumerable.Range(0, batch.Count).Select(i => !net.Tables[node].IsAmongClosest(batch.IdAt(i), net.Options.K, net.Tables[caller].Self)).ToArray();
-        return stores[node]?.AddProviderBatch(batch, net.Tables[caller].Self, time.GetUtcNow(), notClosest) ?? ProviderBatchVerdict.Refused(RecordRejection.StoreFull);
+        return stores[node]?.AddProviderBatch(batch, net.Tables[caller].Self, time.GetUtcNow()) ?? RecordRejection.StoreFull;
     }
 
     /// <summary>Thrown by every request to the nodes named here before it leaves: a bug on the calling side, not the peer's doing.</summary>

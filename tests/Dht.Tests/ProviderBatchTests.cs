@@ -11,7 +11,8 @@ namespace Overlay.Dht.Tests;
 /// <summary>
 /// Provider batches: the codec on seeded random and mutated input, the storing node's typed refusal for each bad
 /// batch, the per-id answers with their Merkle paths, a fetcher that refuses a path that does not reach the signed
-/// root (and, with that check off, takes a forged answer for a key the holder never named).
+/// root (and, with that check off, takes a forged answer for a key the holder never named), and the grouping of
+/// sorted keys by their k closest peers.
 /// </summary>
 public sealed class ProviderBatchTests : IDisposable
 {
@@ -107,7 +108,7 @@ public sealed class ProviderBatchTests : IDisposable
             // Whatever decodes after a mutation is refused by the checks a storing node or a fetcher makes.
             if (decoded is not null)
             {
-                Assert.NotEqual(RecordRejection.None, new RecordStore(_options, validator).AddProviderBatch(decoded, decoded.Provider, T0).Batch);
+                Assert.NotEqual(RecordRejection.None, new RecordStore(_options, validator).AddProviderBatch(decoded, decoded.Provider, T0));
             }
             else if (provider is not null)
             {
@@ -166,17 +167,15 @@ public sealed class ProviderBatchTests : IDisposable
             sender = _attacker.PeerId;
         }
 
-        var verdict = store.AddProviderBatch(batch, sender, T0);
-        Assert.Equal(expected, verdict.Batch);
-        Assert.Empty(verdict.PerId);
+        Assert.Equal(expected, store.AddProviderBatch(batch, sender, T0));
         Assert.Equal(0, store.ProviderKeyCount);
         Assert.Equal(0, store.HeldFrom(_holder.PeerId));
-        Assert.Equal(8, store.AddProviderBatch(good, _holder.PeerId, T0).Accepted);
+        Assert.Equal(RecordRejection.None, store.AddProviderBatch(good, _holder.PeerId, T0));
         Assert.Equal(8, store.HeldFrom(_holder.PeerId));
     }
 
     [Fact]
-    public void AddProviderBatch_OlderBatchReplayed_QuotaAndStoreFull_AreRefusedIdById()
+    public void AddProviderBatch_OlderBatchReplayed_QuotaAndStoreFull_AreRefused()
     {
         var options = DhtTestNetwork.DefaultOptions();
         options.MaxProviderIdsPerProvider = 10;
@@ -185,28 +184,20 @@ public sealed class ProviderBatchTests : IDisposable
         var keys = Keys(12, seed: 4);
         var older = Batch(keys[..6], T0.AddHours(1));
         var newer = Batch(keys[3..9], T0.AddHours(2));
-        Assert.Equal(6, store.AddProviderBatch(newer, _holder.PeerId, T0).Accepted);
-        // Ids 3..5 are held from the same provider until later: for them the older batch is a replay; 0..2 are new.
-        var verdict = store.AddProviderBatch(older, _holder.PeerId, T0);
-        RecordRejection[] none = [RecordRejection.None, RecordRejection.None, RecordRejection.None];
-        RecordRejection[] older3 = [RecordRejection.OlderAnnouncement, RecordRejection.OlderAnnouncement, RecordRejection.OlderAnnouncement];
-        Assert.Equal(RecordRejection.None, verdict.Batch);
-        Assert.Equal([.. none, .. older3], verdict.PerId);
-        Assert.Equal(9, store.HeldFrom(_holder.PeerId));
-        // The newer batch again replaces its own records: no new place taken.
-        Assert.Equal(6, store.AddProviderBatch(newer, _holder.PeerId, T0).Accepted);
+        Assert.Equal(RecordRejection.None, store.AddProviderBatch(newer, _holder.PeerId, T0));
+        // Ids 3..5 are held from the same provider until later: the older batch is a replay.
+        Assert.Equal(RecordRejection.OlderAnnouncement, store.AddProviderBatch(older, _holder.PeerId, T0));
+        Assert.Equal(RecordRejection.None, store.AddProviderBatch(newer, _holder.PeerId, T0));
+        Assert.Equal(6, store.HeldFrom(_holder.PeerId));
+
+        // Five more ids would take the provider to 11 of 10.
+        Assert.Equal(RecordRejection.ProviderQuota, store.AddProviderBatch(Batch([.. keys[..3], .. keys[9..11]], T0.AddHours(2)), _holder.PeerId, T0));
+        Assert.Equal(RecordRejection.None, store.AddProviderBatch(Batch(keys[9..12], T0.AddHours(2)), _holder.PeerId, T0));
         Assert.Equal(9, store.HeldFrom(_holder.PeerId));
 
-        // Three new ids with one place left of 10: the first is kept, the others refused.
-        Assert.Equal([RecordRejection.None, RecordRejection.ProviderQuota, RecordRejection.ProviderQuota], store.AddProviderBatch(Batch(keys[9..12], T0.AddHours(2)), _holder.PeerId, T0).PerId);
-        Assert.Equal(10, store.HeldFrom(_holder.PeerId));
-
-        // Another provider's 6 new keys with room for 4 more in a store of 14 keys.
+        // Another provider's 6 new keys would take the store past 14 keys.
         var other = ProviderBatch.Create(Keys(6, seed: 5), _attacker.PeerId, T0.AddHours(1).ToUnixTimeMilliseconds(), _attacker.PublicKey.Encoded, p => _attacker.Sign(p));
-        var full = store.AddProviderBatch(other, _attacker.PeerId, T0);
-        Assert.Equal(4, full.Accepted);
-        Assert.Equal(2, full.PerId.Count(v => v == RecordRejection.StoreFull));
-        Assert.Equal(14, store.ProviderKeyCount);
+        Assert.Equal(RecordRejection.StoreFull, store.AddProviderBatch(other, _attacker.PeerId, T0));
 
         // Expired records leave the count with the records.
         store.RemoveExpired(T0.AddHours(3));
@@ -219,7 +210,7 @@ public sealed class ProviderBatchTests : IDisposable
     {
         var store = new RecordStore(_options, new RecordValidator(_options, new IdentityRecordVerifier()));
         var keys = Keys(37, seed: 6);
-        Assert.Equal(keys.Length, store.AddProviderBatch(Batch(keys, T0.AddHours(1)), _holder.PeerId, T0).Accepted);
+        Assert.Equal(RecordRejection.None, store.AddProviderBatch(Batch(keys, T0.AddHours(1)), _holder.PeerId, T0));
         var fetcher = new RecordValidator(_options, new IdentityRecordVerifier());
         var found = new ProviderRecord[4];
         foreach (var key in keys)
@@ -285,6 +276,30 @@ public sealed class ProviderBatchTests : IDisposable
             Assert.Contains(found!, p => p.Key == target && p.Provider == _holder.PeerId);
         }
     }
+
+    [Fact]
+    public void BatchEnd_SeededRandomPeersAndKeys_TakesExactlyTheFollowingKeysWithTheSameClosest()
+    {
+        var random = new Random(12);
+        for (var round = 0; round < 50; round++)
+        {
+            var peers = Enumerable.Range(0, random.Next(25, 300)).Select(_ => PeerId.Random(random)).ToArray();
+            var keys = Keys(random.Next(1, 400), seed: 100 + round);
+            var start = random.Next(keys.Length);
+            const int k = 20;
+            var closest = Closest(keys[start], peers, k);
+            var end = ProviderBatchGrouping.BatchEnd(keys, start, closest, peers, maxIds: 64);
+            var expected = start + 1;
+            while (expected < keys.Length && expected - start < 64 && Closest(keys[expected], peers, k).ToHashSet().SetEquals(closest))
+            {
+                expected++;
+            }
+
+            Assert.Equal(expected, end);
+        }
+    }
+
+    private static PeerId[] Closest(PeerId key, PeerId[] peers, int k) => [.. peers.OrderBy(p => p.Xor(key)).Take(k)];
 
     private static PeerId[] Keys(int count, int seed)
     {

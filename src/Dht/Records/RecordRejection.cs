@@ -71,10 +71,4 @@ public enum RecordRejection
 
     /// <summary>Keeping the records would take one provider past <see cref="DhtOptions.MaxProviderIdsPerProvider"/> ids on this node.</summary>
     ProviderQuota,
-
-    /// <summary>
-    /// One id of a provider batch: the storing node knows at least k peers nearer the id than itself, so it is not among
-    /// the id's k closest and does not keep it (docs/PROTOCOL.md, "Provider batch (kind 3)").
-    /// </summary>
-    NotClosest,
 }

@@ -148,72 +148,68 @@ public sealed class RecordStore
     }
 
     /// <summary>
-    /// Validates a provider batch sent by <paramref name="sender"/> and keeps a record per id it accepts (docs/PROTOCOL.md,
-    /// "Provider batch (kind 3)"), appending them to <paramref name="kept"/>. The batch as a whole is refused for its size,
-    /// expiry, sender, key and signature lengths or order, and, last, its Merkle root or signature. Each id is then
-    /// accepted or refused on its own: <see cref="RecordRejection.NotClosest"/> where <paramref name="notClosest"/> says
-    /// so (the caller's routing table: this node is not among the id's k closest it knows), <see cref="RecordRejection.OlderAnnouncement"/>
-    /// when held from this provider with a later expiry, <see cref="RecordRejection.ProviderQuota"/> or
-    /// <see cref="RecordRejection.StoreFull"/> past the per-provider, total and per-key limits. When no id would be
-    /// kept, the signature is not checked at all.
+    /// Validates a provider batch sent by <paramref name="sender"/> and keeps a record per id (docs/PROTOCOL.md, "Provider
+    /// batch (kind 3)"), appending them to <paramref name="kept"/>. Cheapest first: size, expiry, sender, sorted ids; then
+    /// whether any id is already held from this provider with a later expiry (<see cref="RecordRejection.OlderAnnouncement"/>:
+    /// an older batch replayed), the per-provider and total limits; the Merkle root and the one signature last. All or
+    /// nothing, except that an id whose key already keeps <see cref="DhtOptions.MaxProvidersPerKey"/> providers that all
+    /// outlive the batch is skipped, as a single record would be refused.
     /// </summary>
-    public ProviderBatchVerdict AddProviderBatch(ProviderBatch batch, PeerId sender, DateTimeOffset now, IReadOnlyList<bool>? notClosest = null, List<ProviderRecord>? kept = null)
+    public RecordRejection AddProviderBatch(ProviderBatch batch, PeerId sender, DateTimeOffset now, List<ProviderRecord>? kept = null)
     {
         var verdict = _validator.ValidateBatchUnsigned(batch, sender, now);
         if (verdict != RecordRejection.None)
         {
-            return ProviderBatchVerdict.Refused(verdict);
+            return verdict;
         }
 
-        var perId = new RecordRejection[batch.Count];
-        long quota = _options.MaxProviderIdsPerProvider - (long)HeldFrom(batch.Provider), room = _options.MaxRecords - (long)_providers.Count;
-        var wanted = 0;
-        for (var i = 0; i < perId.Length; i++)
+        int fresh = 0, newKeys = 0;
+        for (var i = 0; i < batch.Count; i++)
         {
-            var id = batch.IdAt(i);
-            var held = _providers.GetValueOrDefault(id);
-            var stored = held?.Find(p => p.Provider == batch.Provider);
-            perId[i] = notClosest is not null && i < notClosest.Count && notClosest[i] ? RecordRejection.NotClosest
-                : stored is not null && stored.ExpiresUnixMs > batch.ExpiresUnixMs ? RecordRejection.OlderAnnouncement
-                : stored is null && quota <= 0 ? RecordRejection.ProviderQuota
-                : held is null && room <= 0 ? RecordRejection.StoreFull
-                : RecordRejection.None;
-            if (perId[i] == RecordRejection.None)
+            if (!_providers.TryGetValue(batch.IdAt(i), out var held))
             {
-                // A record that replaces the provider's own takes no new place; a new one takes one of the quota, a new key one of the store.
-                quota -= stored is null ? 1 : 0;
-                room -= held is null ? 1 : 0;
-                wanted++;
+                fresh++;
+                newKeys++;
+            }
+            else if (held.Find(p => p.Provider == batch.Provider) is { } stored)
+            {
+                if (stored.ExpiresUnixMs > batch.ExpiresUnixMs)
+                {
+                    return RecordRejection.OlderAnnouncement;
+                }
+            }
+            else
+            {
+                fresh++;
             }
         }
 
-        if (wanted == 0)
+        if ((long)HeldFrom(batch.Provider) + fresh > _options.MaxProviderIdsPerProvider)
         {
-            return ProviderBatchVerdict.PerIds(perId);
+            return RecordRejection.ProviderQuota;
+        }
+
+        if ((long)_providers.Count + newKeys > _options.MaxRecords)
+        {
+            return RecordRejection.StoreFull;
         }
 
         verdict = _validator.CheckBatchSignature(batch, now, out var tree);
         if (verdict != RecordRejection.None)
         {
-            return ProviderBatchVerdict.Refused(verdict);
+            return verdict;
         }
 
-        for (var i = 0; i < perId.Length; i++)
+        for (var i = 0; i < batch.Count; i++)
         {
-            if (perId[i] != RecordRejection.None)
-            {
-                continue;
-            }
-
             var record = batch.RecordAt(i, tree!);
-            perId[i] = Keep(record);
-            if (perId[i] == RecordRejection.None)
+            if (Keep(record) == RecordRejection.None)
             {
                 kept?.Add(record);
             }
         }
 
-        return ProviderBatchVerdict.PerIds(perId);
+        return RecordRejection.None;
     }
 
     /// <summary>Provider ids kept for <paramref name="provider"/> now, single and batched, expired ones included until <see cref="RemoveExpired"/> runs.</summary>

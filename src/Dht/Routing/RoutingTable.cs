@@ -74,35 +74,6 @@ public sealed class RoutingTable
     /// <summary>Bucket index of <paramref name="id"/>: the number of leading bits it shares with <see cref="Self"/>; 256 for Self.</summary>
     public int BucketIndexOf(PeerId id) => Self.Xor(id).LeadingZeroCount();
 
-    /// <summary>
-    /// Whether this node is among the <paramref name="k"/> closest to <paramref name="key"/> that it knows, not counting
-    /// <paramref name="besides"/> (the peer asking: a holder announcing to the k closest other than itself): fewer than
-    /// <paramref name="k"/> of its other contacts are nearer the key than itself. Counted by whole buckets, O(256): with
-    /// x = Self ⊕ key and i its leading zeros, every contact of bucket i is nearer, and of a bucket j &gt; i all are
-    /// nearer when bit j of x is set and none when it is clear; contacts of buckets before i are all farther.
-    /// </summary>
-    public bool IsAmongClosest(PeerId key, int k, PeerId? besides = null)
-    {
-        var x = Self.Xor(key);
-        var i = x.LeadingZeroCount();
-        if (i >= BucketCount)
-        {
-            return true;
-        }
-
-        var nearer = besides is { } other && other.Xor(key) < x && Find(other) is not null ? -1 : 0;
-        nearer += BucketSize(i);
-        for (var j = i + 1; j < BucketCount && nearer < k; j++)
-        {
-            if (x.Bit(j))
-            {
-                nearer += BucketSize(j);
-            }
-        }
-
-        return nearer < k;
-    }
-
     /// <summary>Contacts in bucket <paramref name="index"/>.</summary>
     public int BucketSize(int index) => _buckets[index]?.Count ?? 0;
 

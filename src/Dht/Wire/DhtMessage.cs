@@ -25,7 +25,7 @@ public sealed class DhtMessage
     /// <summary>STORE: the provider record to keep.</summary>
     public ProviderRecord? Provider { get; init; }
 
-    /// <summary>STORE_BATCH: the provider batch to keep.</summary>
+    /// <summary>STORE: the provider batch to keep.</summary>
     public ProviderBatch? ProviderBatch { get; init; }
 
     /// <summary>VALUE: provider records held for the key.</summary>
@@ -34,11 +34,8 @@ public sealed class DhtMessage
     /// <summary>NODES and VALUE: contacts, closest to the target first.</summary>
     public IReadOnlyList<DhtPeer> Contacts { get; init; } = [];
 
-    /// <summary>STORED: the receiver's verdict (<see cref="RecordRejection.None"/> means kept). STORED_BATCH: the refusal of the whole batch, or None.</summary>
+    /// <summary>STORED: the receiver's verdict (<see cref="RecordRejection.None"/> means kept).</summary>
     public RecordRejection Verdict { get; init; }
-
-    /// <summary>STORED_BATCH: when <see cref="Verdict"/> is <see cref="RecordRejection.None"/>, one verdict per id of the batch, in its order; else empty.</summary>
-    public IReadOnlyList<RecordRejection> IdVerdicts { get; init; } = [];
 
     /// <summary>ERROR: why the request was refused.</summary>
     public DhtErrorCode ErrorCode { get; init; }

@@ -59,14 +59,14 @@ public static class DhtMessageCodec
     public static int StoreRequestLength(string? sender, ProviderRecord record) =>
         RequestHeaderLength(sender) + 4 + RecordEncoding.EncodedLength(record);
 
-    /// <summary>Bytes a STORE_BATCH request carrying <paramref name="batch"/> takes.</summary>
+    /// <summary>Bytes a STORE request carrying <paramref name="batch"/> takes.</summary>
     public static int StoreRequestLength(string? sender, ProviderBatch batch) =>
         RequestHeaderLength(sender) + 4 + ProviderBatchEncoding.EncodedLength(batch);
 
-    /// <summary>Writes a STORE_BATCH request for a provider batch; returns the bytes written.</summary>
+    /// <summary>Writes a STORE request for a provider batch; returns the bytes written.</summary>
     public static int WriteStoreRequest(Span<byte> destination, string? sender, ProviderBatch batch)
     {
-        var at = WriteRequestHeader(destination, DhtMessageType.StoreBatch, sender);
+        var at = WriteRequestHeader(destination, DhtMessageType.Store, sender);
         var n = ProviderBatchEncoding.Encode(batch, destination[(at + 4)..]);
         BinaryPrimitives.WriteUInt32BigEndian(destination[at..], (uint)n);
         return at + 4 + n;
@@ -158,35 +158,6 @@ public static class DhtMessageCodec
         writer.Advance(at + 1);
     }
 
-    /// <summary>
-    /// Writes a STORED_BATCH answer: <paramref name="verdict"/>'s refusal of the whole batch, or, when it passed, its
-    /// verdict per id (at most <see cref="DhtOptions.MaxProviderBatchIds"/>).
-    /// </summary>
-    public static void WriteStoredBatch(IBufferWriter<byte> writer, VivaldiCoordinate coordinate, double error, ProviderBatchVerdict verdict)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        ArgumentNullException.ThrowIfNull(verdict);
-        var length = ResponseHeaderLength + 1 + 4 + verdict.PerId.Count;
-        var span = writer.GetSpan(length);
-        var at = WriteResponseHeader(span, DhtMessageType.StoredBatch, coordinate, error);
-        span[at] = (byte)verdict.Batch;
-        BinaryPrimitives.WriteUInt32BigEndian(span[(at + 1)..], (uint)verdict.PerId.Count);
-        at += 5;
-        foreach (var id in verdict.PerId)
-        {
-            span[at++] = (byte)id;
-        }
-
-        writer.Advance(length);
-    }
-
-    /// <summary>
-    /// Whether <paramref name="value"/> may stand as a verdict in STORED or STORED_BATCH: a defined <see cref="RecordRejection"/>
-    /// other than those a client gives itself (<see cref="RecordRejection.NoAnswer"/>, <see cref="RecordRejection.RateLimited"/>).
-    /// </summary>
-    public static bool IsWireVerdict(byte value) =>
-        value <= (byte)RecordRejection.NotClosest && value != (byte)RecordRejection.NoAnswer && value != (byte)RecordRejection.RateLimited;
-
     /// <summary>Writes an ERROR answer carrying <paramref name="code"/>.</summary>
     public static void WriteError(IBufferWriter<byte> writer, VivaldiCoordinate coordinate, double error, DhtErrorCode code)
     {
@@ -236,13 +207,11 @@ public static class DhtMessageCodec
             case DhtMessageType.FindNode:
             case DhtMessageType.FindValue:
             case DhtMessageType.Store:
-            case DhtMessageType.StoreBatch:
                 return TryDecodeRequest(type, rest, options, out message, out error, out recordError);
             case DhtMessageType.Pong:
             case DhtMessageType.Nodes:
             case DhtMessageType.Value:
             case DhtMessageType.Stored:
-            case DhtMessageType.StoredBatch:
             case DhtMessageType.Error:
                 return TryDecodeResponse(type, rest, options, out message, out error);
             default:
@@ -331,13 +300,6 @@ public static class DhtMessageCodec
                 if (record is null && provider is null && batch is null)
                 {
                     error = DhtWireError.BadRecord;
-                    return false;
-                }
-
-                // A batch travels only in STORE_BATCH, whose answer carries a verdict per id; a record only in STORE.
-                if ((type == DhtMessageType.StoreBatch) != (batch is not null))
-                {
-                    error = DhtWireError.WrongRecordKind;
                     return false;
                 }
 
@@ -465,7 +427,7 @@ public static class DhtMessageCodec
                     return false;
                 }
 
-                if (!IsWireVerdict(rest[0]))
+                if (rest[0] > (byte)RecordRejection.NoAnswer)
                 {
                     error = DhtWireError.BadCode;
                     return false;
@@ -473,14 +435,6 @@ public static class DhtMessageCodec
 
                 message = new DhtMessage { Type = type, Coordinate = coordinate, CoordinateError = coordinateError, Verdict = (RecordRejection)rest[0] };
                 rest = rest[1..];
-                break;
-            case DhtMessageType.StoredBatch:
-                if (!TryReadBatchVerdicts(ref rest, options, out var batchVerdict, out var idVerdicts, out error))
-                {
-                    return false;
-                }
-
-                message = new DhtMessage { Type = type, Coordinate = coordinate, CoordinateError = coordinateError, Verdict = batchVerdict, IdVerdicts = idVerdicts };
                 break;
             default:
                 if (rest.Length < 1)
@@ -501,56 +455,6 @@ public static class DhtMessageCodec
         }
 
         return Finish(rest, ref message, out error);
-    }
-
-    // STORED_BATCH's body: the batch's verdict (1), a count (4) that is 0 for a refused batch and at most
-    // MaxProviderBatchIds otherwise (checked before anything is allocated), and one verdict byte per id.
-    private static bool TryReadBatchVerdicts(ref ReadOnlySpan<byte> rest, DhtOptions options, out RecordRejection batch, out RecordRejection[] perId, out DhtWireError error)
-    {
-        batch = RecordRejection.None;
-        perId = [];
-        if (rest.Length < 5)
-        {
-            error = DhtWireError.TooShort;
-            return false;
-        }
-
-        var count = BinaryPrimitives.ReadUInt32BigEndian(rest[1..]);
-        if (!IsWireVerdict(rest[0]))
-        {
-            error = DhtWireError.BadCode;
-            return false;
-        }
-
-        batch = (RecordRejection)rest[0];
-        if (count > (uint)options.MaxProviderBatchIds || (batch != RecordRejection.None && count != 0))
-        {
-            error = DhtWireError.TooManyEntries;
-            return false;
-        }
-
-        rest = rest[5..];
-        if ((uint)rest.Length < count)
-        {
-            error = DhtWireError.TooShort;
-            return false;
-        }
-
-        perId = count == 0 ? [] : new RecordRejection[count];
-        for (var i = 0; i < perId.Length; i++)
-        {
-            if (!IsWireVerdict(rest[i]))
-            {
-                error = DhtWireError.BadCode;
-                return false;
-            }
-
-            perId[i] = (RecordRejection)rest[i];
-        }
-
-        rest = rest[(int)count..];
-        error = DhtWireError.None;
-        return true;
     }
 
     private static bool Finish(ReadOnlySpan<byte> rest, ref DhtMessage? message, out DhtWireError error)

@@ -12,11 +12,8 @@ public enum DhtMessageType : byte
     /// <summary>Asks for the record and providers under a key, plus closer contacts; answered by <see cref="Value"/>.</summary>
     FindValue = 0x03,
 
-    /// <summary>Asks the receiver to keep a value or provider record (not a batch); answered by <see cref="Stored"/>.</summary>
+    /// <summary>Asks the receiver to keep a value or provider record; answered by <see cref="Stored"/>.</summary>
     Store = 0x04,
-
-    /// <summary>Asks the receiver to keep a provider batch (kind 3), each id on its own; answered by <see cref="StoredBatch"/>.</summary>
-    StoreBatch = 0x05,
 
     /// <summary>Answer to <see cref="Ping"/>.</summary>
     Pong = 0x81,
@@ -29,9 +26,6 @@ public enum DhtMessageType : byte
 
     /// <summary>Answer to <see cref="Store"/>: the receiver's verdict.</summary>
     Stored = 0x84,
-
-    /// <summary>Answer to <see cref="StoreBatch"/>: a refusal of the whole batch, or a verdict per id.</summary>
-    StoredBatch = 0x85,
 
     /// <summary>The request was refused; carries a <see cref="DhtErrorCode"/>.</summary>
     Error = 0xFF,

@@ -25,23 +25,17 @@ public sealed class DhtMetrics
     private readonly Counter<long> _storesRefused;
     private readonly Counter<long> _operations;
     private readonly Counter<long> _providersRefused;
-    private readonly Counter<long> _batchIdsRefused;
     private readonly Counter<long> _providerStores;
     private readonly Counter<long> _providerStoreBytes;
-    private readonly Histogram<int> _providerBatchIds;
     private readonly Histogram<double> _operationDuration;
     private readonly Histogram<int> _lookupHops;
     private readonly long[] _storesRefusedTotals = new long[Enum.GetValues<Records.RecordRejection>().Length];
     private readonly long[] _providersRefusedTotals = new long[Enum.GetValues<Records.RecordRejection>().Length];
-    private readonly long[] _batchIdsRefusedTotals = new long[Enum.GetValues<Records.RecordRejection>().Length];
     private long _requestsDroppedTotal;
     private long _responsesDroppedTotal;
     private long _requestsServedTotal;
     private long _providerStoresTotal;
     private long _providerStoreBytesTotal;
-    private long _providerBatchIdsTotal;
-    private long _providerIdsAnnouncedTotal;
-    private readonly long[] _providerBatchSizes = new long[ProviderBatchSizeBuckets];
 
     /// <summary>Creates the counters on <paramref name="meter"/>.</summary>
     public DhtMetrics(Meter meter)
@@ -52,11 +46,8 @@ public sealed class DhtMetrics
         _responsesDropped = meter.CreateCounter<long>("overlay.dht.responses_dropped", description: "DHT responses dropped and held against their sender, by reason.");
         _storesRefused = meter.CreateCounter<long>("overlay.dht.stores_refused", description: "Inbound STOREs answered with a refusal, by reason.");
         _providersRefused = meter.CreateCounter<long>("overlay.dht.provider_answers_refused", description: "Provider records in FIND_VALUE answers refused (the answer is dropped), by reason.");
-        _batchIdsRefused = meter.CreateCounter<long>("overlay.dht.provider_batch_ids_refused", "{id}", "Ids of inbound provider batches not kept although the batch passed, by reason.");
         _providerStores = meter.CreateCounter<long>("overlay.dht.provider_stores_sent", "{request}", "STOREs of provider records (single or batch) this node sent.");
         _providerStoreBytes = meter.CreateCounter<long>("overlay.dht.provider_store_sent", "By", "Bytes of the provider-record STORE requests this node sent.");
-        _providerBatchIds = meter.CreateHistogram<int>("overlay.dht.provider_batch_ids", "{id}", "Ids carried by each provider batch STORE this node sent.",
-            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096] });
         _requestsServed = meter.CreateCounter<long>("overlay.dht.requests_served", description: "Inbound DHT requests answered, by type.");
         _operations = meter.CreateCounter<long>("overlay.dht.operations", "{operation}", "This node's lookups, gets and puts, by kind (find_node, get, put) and result (ok, not_found, failed, refused_locally).");
         // Buckets from 1 ms to 60 s: a lookup on a LAN takes milliseconds, a put that retries up to PutRetryTimeout tens of seconds.
@@ -83,51 +74,6 @@ public sealed class DhtMetrics
 
     /// <summary>Bytes of the provider-record STORE requests sent so far.</summary>
     public long ProviderStoreBytesSent => Interlocked.Read(ref _providerStoreBytesTotal);
-
-    /// <summary>Buckets of <see cref="ProviderBatchSizes"/>: 1, 2, 3–4, 5–8, … 2^(n−2)+1 and more ids.</summary>
-    public const int ProviderBatchSizeBuckets = 15;
-
-    /// <summary>Ids carried by the provider batch STOREs sent so far (each STORE counts its ids).</summary>
-    public long ProviderBatchIdsSent => Interlocked.Read(ref _providerBatchIdsTotal);
-
-    /// <summary>Distinct keys handed to batched announcements so far (one per key per announcement).</summary>
-    public long ProviderIdsAnnounced => Interlocked.Read(ref _providerIdsAnnouncedTotal);
-
-    /// <summary>
-    /// Provider batch STOREs sent so far by ids carried: bucket 0 holds batches of 1 id, bucket b ≥ 1 those of
-    /// 2^(b−1)+1 to 2^b ids, the last bucket everything larger.
-    /// </summary>
-    public long[] ProviderBatchSizes()
-    {
-        var copy = new long[_providerBatchSizes.Length];
-        for (var i = 0; i < copy.Length; i++)
-        {
-            copy[i] = Interlocked.Read(ref _providerBatchSizes[i]);
-        }
-
-        return copy;
-    }
-
-    internal void SentProviderBatch(int ids)
-    {
-        Interlocked.Add(ref _providerBatchIdsTotal, ids);
-        var bucket = ids <= 1 ? 0 : Math.Min(ProviderBatchSizeBuckets - 1, 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)(ids - 1)));
-        Interlocked.Increment(ref _providerBatchSizes[bucket]);
-        _providerBatchIds.Record(ids);
-    }
-
-    /// <summary>Ids of inbound provider batches refused one by one (the batch itself passed) for <paramref name="reason"/>.</summary>
-    public long BatchIdsRefused(Records.RecordRejection reason) => Read(_batchIdsRefusedTotals, reason);
-
-    internal void RefuseBatchIds(IReadOnlyList<Records.RecordRejection> perId)
-    {
-        foreach (var reason in perId)
-        {
-            Count(_batchIdsRefusedTotals, _batchIdsRefused, reason);
-        }
-    }
-
-    internal void AnnouncedProviderIds(int ids) => Interlocked.Add(ref _providerIdsAnnouncedTotal, ids);
 
     internal void SentProviderStore(int bytes)
     {
@@ -218,7 +164,7 @@ public sealed class DhtMetrics
         var tags = new KeyValuePair<string, object?>[8];
         for (var i = 0; i < tags.Length; i++)
         {
-            tags[i] = new("type", i switch { 1 => "ping", 2 => "find_node", 3 => "find_value", 4 => "store", 5 => "store_batch", _ => "other" });
+            tags[i] = new("type", i switch { 1 => "ping", 2 => "find_node", 3 => "find_value", 4 => "store", _ => "other" });
         }
 
         return tags;

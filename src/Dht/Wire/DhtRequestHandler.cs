@@ -129,7 +129,7 @@ public sealed class DhtRequestHandler : IProtocolHandler
             return ValueTask.CompletedTask;
         }
 
-        if ((DhtMessageType)request[1] is not (DhtMessageType.Ping or DhtMessageType.FindNode or DhtMessageType.FindValue or DhtMessageType.Store or DhtMessageType.StoreBatch))
+        if ((DhtMessageType)request[1] is not (DhtMessageType.Ping or DhtMessageType.FindNode or DhtMessageType.FindValue or DhtMessageType.Store))
         {
             Refuse(response, coordinate, coordinateError, DhtWireError.UnknownType, DhtErrorCode.UnknownType);
             return ValueTask.CompletedTask;
@@ -193,24 +193,38 @@ public sealed class DhtRequestHandler : IProtocolHandler
 
         ObserveSender(remote, message.SenderAddress, now);
         _metrics.Served(message.Type);
-        if (message.ProviderBatch is { } batch)
-        {
-            return StoreBatch(batch, remote, now, response, coordinate, coordinateError);
-        }
-
         RecordRejection verdict;
         Task? saved = null;
         using (_store.Enter(out var store))
         {
-            verdict = message.Record is { } record
-                ? store.Put(record, now)
-                : store.AddProvider(message.Provider!, remote, now);
-            if (verdict == RecordRejection.None && _journal is not null)
+            if (message.ProviderBatch is { } batch)
             {
-                // Queued under the store's lock: the file sees a key's versions in the order the store did.
-                saved = _journal.WriteAsync(message.Record is { } kept
-                    ? DhtStateChange.StoreRecord(new SavedRecord(kept, PublishedLocally: false))
-                    : DhtStateChange.StoreProvider(new SavedProvider(message.Provider!, AnnouncedLocally: false)));
+                var kept = _journal is null ? null : new List<ProviderRecord>(batch.Count);
+                verdict = store.AddProviderBatch(batch, remote, now, kept);
+                if (verdict == RecordRejection.None && kept is { Count: > 0 })
+                {
+                    // One saved row per id, each with its path: restored, each checks against the root like any answer.
+                    var writes = new Task[kept.Count];
+                    for (var i = 0; i < writes.Length; i++)
+                    {
+                        writes[i] = _journal!.WriteAsync(DhtStateChange.StoreProvider(new SavedProvider(kept[i], AnnouncedLocally: false)));
+                    }
+
+                    saved = Task.WhenAll(writes);
+                }
+            }
+            else
+            {
+                verdict = message.Record is { } record
+                    ? store.Put(record, now)
+                    : store.AddProvider(message.Provider!, remote, now);
+                if (verdict == RecordRejection.None && _journal is not null)
+                {
+                    // Queued under the store's lock: the file sees a key's versions in the order the store did.
+                    saved = _journal.WriteAsync(message.Record is { } kept
+                        ? DhtStateChange.StoreRecord(new SavedRecord(kept, PublishedLocally: false))
+                        : DhtStateChange.StoreProvider(new SavedProvider(message.Provider!, AnnouncedLocally: false)));
+                }
             }
         }
 
@@ -225,54 +239,10 @@ public sealed class DhtRequestHandler : IProtocolHandler
             return ValueTask.CompletedTask;
         }
 
-        return AnswerWhenSavedAsync(saved, response, batch: null);
+        return AnswerWhenSavedAsync(saved, response);
     }
 
-    // A provider batch: each id this node is not among the k closest of (by its own table, the sender aside) is refused before the store
-    // sees the batch, so a batch cannot make a node keep ids it would never be asked for; the store then judges the
-    // batch as a whole and every remaining id (docs/PROTOCOL.md, "Provider batch (kind 3)").
-    private ValueTask StoreBatch(ProviderBatch batch, PeerId remote, DateTimeOffset now, IBufferWriter<byte> response, VivaldiCoordinate coordinate, double coordinateError)
-    {
-        var notClosest = new bool[batch.Count];
-        using (_table.Enter(out var table))
-        {
-            for (var i = 0; i < notClosest.Length; i++)
-            {
-                notClosest[i] = !table.IsAmongClosest(batch.IdAt(i), _options.K, remote);
-            }
-        }
-
-        ProviderBatchVerdict verdict;
-        Task? saved = null;
-        using (_store.Enter(out var store))
-        {
-            var kept = _journal is null ? null : new List<ProviderRecord>(batch.Count);
-            verdict = store.AddProviderBatch(batch, remote, now, notClosest, kept);
-            if (kept is { Count: > 0 })
-            {
-                // One saved row per id, each with its path: restored, each checks against the root like any answer.
-                var writes = new Task[kept.Count];
-                for (var i = 0; i < writes.Length; i++)
-                {
-                    writes[i] = _journal!.WriteAsync(DhtStateChange.StoreProvider(new SavedProvider(kept[i], AnnouncedLocally: false)));
-                }
-
-                saved = Task.WhenAll(writes);
-            }
-        }
-
-        _metrics.RefuseStore(verdict.Batch);
-        _metrics.RefuseBatchIds(verdict.PerId);
-        if (saved is null)
-        {
-            DhtMessageCodec.WriteStoredBatch(response, coordinate, coordinateError, verdict);
-            return ValueTask.CompletedTask;
-        }
-
-        return AnswerWhenSavedAsync(saved, response, verdict);
-    }
-
-    private async ValueTask AnswerWhenSavedAsync(Task saved, IBufferWriter<byte> response, ProviderBatchVerdict? batch)
+    private async ValueTask AnswerWhenSavedAsync(Task saved, IBufferWriter<byte> response)
     {
         try
         {
@@ -289,12 +259,6 @@ public sealed class DhtRequestHandler : IProtocolHandler
 
         // The coordinate as it is now: the answer goes out now.
         var (coordinate, coordinateError) = _coordinate();
-        if (batch is not null)
-        {
-            DhtMessageCodec.WriteStoredBatch(response, coordinate, coordinateError, batch);
-            return;
-        }
-
         DhtMessageCodec.WriteStored(response, coordinate, coordinateError, RecordRejection.None);
     }
 

@@ -111,40 +111,17 @@ public sealed class TransportDhtRpc : IDhtRpc
         ArgumentNullException.ThrowIfNull(record);
         return SendStoreAsync(
             peer, DhtOperations.Store, sender => DhtMessageCodec.StoreRequestLength(sender, record), (buffer, sender) => DhtMessageCodec.WriteStoreRequest(buffer, sender, record),
-            provider: false, DhtMessageType.Stored, ReadVerdict, RecordRejection.RateLimited, cancellationToken);
+            provider: false, cancellationToken);
     }
 
     /// <inheritdoc/>
     /// <remarks>A peer that refuses the request under its rate limit gives <see cref="RecordRejection.RateLimited"/>.</remarks>
-    /// <remarks>
-    /// A peer that refuses the request under its rate limit gives a batch refused with <see cref="RecordRejection.RateLimited"/>.
-    /// An answer whose per-id verdicts do not match the batch's id count is dropped as malformed.
-    /// </remarks>
-    public Task<ProviderBatchVerdict> StoreProviderBatchAsync(DhtPeer peer, ProviderBatch batch, CancellationToken cancellationToken)
+    public Task<RecordRejection> StoreProviderBatchAsync(DhtPeer peer, ProviderBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        _metrics.SentProviderBatch(batch.Count);
         return SendStoreAsync(
             peer, DhtOperations.StoreProviderBatch, sender => DhtMessageCodec.StoreRequestLength(sender, batch), (buffer, sender) => DhtMessageCodec.WriteStoreRequest(buffer, sender, batch),
-            provider: true, DhtMessageType.StoredBatch, answer => ReadBatchVerdict(peer, batch, answer), ProviderBatchVerdict.Refused(RecordRejection.RateLimited), cancellationToken);
-    }
-
-    private static RecordRejection ReadVerdict(DhtMessage answer) => answer.Verdict;
-
-    private ProviderBatchVerdict ReadBatchVerdict(DhtPeer peer, ProviderBatch batch, DhtMessage answer)
-    {
-        if (answer.Verdict != RecordRejection.None)
-        {
-            return ProviderBatchVerdict.Refused(answer.Verdict);
-        }
-
-        if (answer.IdVerdicts.Count != batch.Count)
-        {
-            _metrics.DropResponse(DhtResponseFault.Malformed);
-            throw new DhtProtocolException(DhtResponseFault.Malformed, $"Peer {peer.Id.ToShortString()} answered a batch of {batch.Count} ids with {answer.IdVerdicts.Count} verdicts.");
-        }
-
-        return ProviderBatchVerdict.PerIds([.. answer.IdVerdicts]);
+            provider: true, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -154,13 +131,12 @@ public sealed class TransportDhtRpc : IDhtRpc
         ArgumentNullException.ThrowIfNull(record);
         return SendStoreAsync(
             peer, DhtOperations.StoreProvider, sender => DhtMessageCodec.StoreRequestLength(sender, record), (buffer, sender) => DhtMessageCodec.WriteStoreRequest(buffer, sender, record),
-            provider: true, DhtMessageType.Stored, ReadVerdict, RecordRejection.RateLimited, cancellationToken);
+            provider: true, cancellationToken);
     }
 
     // One STORE written into a pooled buffer; provider STOREs are counted with their bytes.
-    private async Task<T> SendStoreAsync<T>(
-        DhtPeer peer, string operation, Func<string?, int> lengthOf, Func<byte[], string?, int> write, bool provider,
-        DhtMessageType expected, Func<DhtMessage, T> read, T rateLimited, CancellationToken cancellationToken)
+    private async Task<RecordRejection> SendStoreAsync(
+        DhtPeer peer, string operation, Func<string?, int> lengthOf, Func<byte[], string?, int> write, bool provider, CancellationToken cancellationToken)
     {
         var sender = _localAddress();
         var buffer = ArrayPool<byte>.Shared.Rent(lengthOf(sender));
@@ -172,13 +148,13 @@ public sealed class TransportDhtRpc : IDhtRpc
                 _metrics.SentProviderStore(n);
             }
 
-            var answer = await ObserveAsync(peer, operation, cost => ExchangeAsync(peer, buffer.AsMemory(0, n), expected, cost, cancellationToken));
-            return read(answer);
+            var answer = await ObserveAsync(peer, operation, cost => ExchangeAsync(peer, buffer.AsMemory(0, n), DhtMessageType.Stored, cost, cancellationToken));
+            return answer.Verdict;
         }
         catch (DhtProtocolException e) when (e.ErrorCode == DhtErrorCode.RateLimited)
         {
             // Not a fault: the peer is alive and says when to come back (later). The put backs off.
-            return rateLimited;
+            return RecordRejection.RateLimited;
         }
         finally
         {

@@ -11,7 +11,7 @@ public interface IShardProviders
 {
     /// <summary>
     /// Announces this node as a holder of every shard in <paramref name="ids"/> (in signed batches, docs/PROTOCOL.md,
-    /// "Batched announcements"); returns how many ids DHT peers kept (an id kept by k peers counts k times).
+    /// "Batched announcements"); returns how many batch STOREs DHT peers accepted.
     /// </summary>
     Task<int> AnnounceAsync(IReadOnlyCollection<ShardId> ids, CancellationToken cancellationToken);
 
