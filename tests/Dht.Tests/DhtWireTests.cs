@@ -111,6 +111,38 @@ public sealed class DhtWireTests : IDisposable
     }
 
     [Fact]
+    public void TryDecode_StoredWithEveryRefusalAStoringNodeSends_RoundTrips_AndClientOnlyOrUndefinedCodesAreBadCode()
+    {
+        var coordinate = new VivaldiCoordinate(1, 2, 3);
+        var w = new ArrayBufferWriter<byte>();
+        foreach (var verdict in Enum.GetValues<RecordRejection>())
+        {
+            w.ResetWrittenCount();
+            DhtMessageCodec.WriteStored(w, coordinate, 0.5, verdict);
+            var decoded = DhtMessageCodec.TryDecode(w.WrittenSpan, _options, out var message, out var error);
+            if (verdict is RecordRejection.NoAnswer or RecordRejection.RateLimited)
+            {
+                Assert.False(decoded, $"{verdict} is a client's own verdict, not an answer");
+                Assert.Equal(DhtWireError.BadCode, error);
+            }
+            else
+            {
+                Assert.True(decoded, $"{verdict}: {error}");
+                Assert.Equal(verdict, message!.Verdict);
+            }
+        }
+
+        var undefined = (byte)(Enum.GetValues<RecordRejection>().Max() + 1);
+        for (var code = (int)undefined; code <= byte.MaxValue; code++)
+        {
+            w.ResetWrittenCount();
+            DhtMessageCodec.WriteStored(w, coordinate, 0.5, (RecordRejection)code);
+            Assert.False(DhtMessageCodec.TryDecode(w.WrittenSpan, _options, out _, out var error));
+            Assert.Equal(DhtWireError.BadCode, error);
+        }
+    }
+
+    [Fact]
     public void TryDecode_EveryMessageType_RoundTrips()
     {
         var random = new Random(2);

@@ -158,6 +158,15 @@ public static class DhtMessageCodec
         writer.Advance(at + 1);
     }
 
+    /// <summary>
+    /// Whether <paramref name="value"/> may stand as a STORED verdict: a defined <see cref="RecordRejection"/> other than
+    /// those only a client gives itself (<see cref="RecordRejection.NoAnswer"/>, <see cref="RecordRejection.RateLimited"/>).
+    /// Checked by membership, not by range: refusals added after those two (a replayed announcement, a provider's quota)
+    /// are answers a storing node sends, and reading them as a bad code would hold an honest refusal against the peer.
+    /// </summary>
+    public static bool IsWireVerdict(byte value) =>
+        Enum.IsDefined((RecordRejection)value) && value != (byte)RecordRejection.NoAnswer && value != (byte)RecordRejection.RateLimited;
+
     /// <summary>Writes an ERROR answer carrying <paramref name="code"/>.</summary>
     public static void WriteError(IBufferWriter<byte> writer, VivaldiCoordinate coordinate, double error, DhtErrorCode code)
     {
@@ -427,7 +436,7 @@ public static class DhtMessageCodec
                     return false;
                 }
 
-                if (rest[0] > (byte)RecordRejection.NoAnswer)
+                if (!IsWireVerdict(rest[0]))
                 {
                     error = DhtWireError.BadCode;
                     return false;
