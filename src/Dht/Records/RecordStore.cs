@@ -171,9 +171,9 @@ public sealed class RecordStore
                 fresh++;
                 newKeys++;
             }
-            else if (held.Find(p => p.Provider == batch.Provider) is { } stored)
+            else if (IndexOfProvider(held, batch.Provider) is var at and >= 0)
             {
-                if (stored.ExpiresUnixMs > batch.ExpiresUnixMs)
+                if (held[at].ExpiresUnixMs > batch.ExpiresUnixMs)
                 {
                     return RecordRejection.OlderAnnouncement;
                 }
@@ -220,16 +220,10 @@ public sealed class RecordStore
     private RecordRejection Keep(ProviderRecord record)
     {
         _providers.TryGetValue(record.Key, out var list);
-        if (list is not null)
+        if (list is not null && IndexOfProvider(list, record.Provider) is var own and >= 0)
         {
-            for (var i = 0; i < list.Count; i++)
-            {
-                if (list[i].Provider == record.Provider)
-                {
-                    list[i] = record;
-                    return RecordRejection.None;
-                }
-            }
+            list[own] = record;
+            return RecordRejection.None;
         }
 
         if (HeldFrom(record.Provider) >= _options.MaxProviderIdsPerProvider)
@@ -272,6 +266,20 @@ public sealed class RecordStore
         list.Add(record);
         _heldPerProvider[record.Provider] = HeldFrom(record.Provider) + 1;
         return RecordRejection.None;
+    }
+
+    // Where the key's list holds this provider's record; -1 when it holds none.
+    private static int IndexOfProvider(List<ProviderRecord> list, PeerId provider)
+    {
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i].Provider == provider)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     private void Forget(PeerId provider)

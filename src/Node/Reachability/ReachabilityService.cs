@@ -147,6 +147,7 @@ public sealed class ReachabilityService(
         var asked = PickPeers(node.SnapshotContacts(), hostOptions.Value.ReachabilityPeers);
         var probes = await Task.WhenAll(asked.Select(c => AskAsync(c, announced, cancellationToken))).ConfigureAwait(true);
         var verdict = ReachabilityReport.Judge(probes);
+        var text = announced.ToString();
         var wasReachable = Last.Verdict == ReachabilityVerdict.Reachable;
         var wasServer = Last.DhtServer;
         var server = verdict switch
@@ -158,7 +159,6 @@ public sealed class ReachabilityService(
         if (server != wasServer)
         {
             node.SetAnnouncedAddress(server ? announced : null);
-            var text = announced.ToString();
             if (server)
             {
                 Log.ReachableAgain(logger, text);
@@ -171,19 +171,17 @@ public sealed class ReachabilityService(
         }
         else if (verdict == ReachabilityVerdict.Reachable && !wasReachable)
         {
-            var text = announced.ToString();
             var reasons = Reasons(probes);
             Log.ReachableServer(logger, text, reasons);
         }
         else if (verdict == ReachabilityVerdict.Unknown)
         {
-            var text = announced.ToString();
             var reasons = probes.Length == 0 ? "no contact to ask" : Reasons(probes);
             Log.ReachabilityUndecided(logger, text, reasons);
         }
 
         Metrics.Checked(verdict);
-        var report = new ReachabilityReport(verdict, announced.ToString(), time.GetUtcNow(), probes, server);
+        var report = new ReachabilityReport(verdict, text, time.GetUtcNow(), probes, server);
         Volatile.Write(ref _last, report);
         return report;
     }
