@@ -287,8 +287,8 @@ public sealed class NodeDoctor(NodeSettings settings, TimeSpan dialTimeout)
                 }
 
                 return address.ExpectedPeer is null
-                    ? DoctorCheck.Warning(name, $"Reachable; it is {connection.RemotePeer}, but the address pins no PeerId, so the DHT cannot join through it.",
-                        $"Pin it: {address.WithPeer(connection.RemotePeer)} (after checking that PeerId with its operator).")
+                    ? DoctorCheck.Warning(name, $"Reachable; it is {connection.RemotePeer}. The address pins no PeerId, so the node trusts the identity it meets there first and remembers it in dht.db.",
+                        $"To be sure of it, pin it: {address.WithPeer(connection.RemotePeer)} (after checking that PeerId with its operator).")
                     : DoctorCheck.Ok(name, $"Reachable, and it proved the pinned PeerId {connection.RemotePeer.ToShortString()}.");
             }
         }
