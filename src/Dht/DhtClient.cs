@@ -35,6 +35,7 @@ public sealed class DhtClient
     private readonly IRttEstimator? _rtt;
     private readonly RecordValidator? _validator;
     private readonly PutRounds _puts;
+    private readonly ProviderQuery _providers;
     private readonly List<Task> _maintenance = new();
 
     /// <summary>Creates a client.</summary>
@@ -74,6 +75,7 @@ public sealed class DhtClient
         _rtt = rtt;
         _validator = validator;
         _puts = new PutRounds(_table, _requests, _options, time, random, async (key, missed, ct) => (await RunAsync(key, findValue: false, missed, ct)).Result);
+        _providers = new ProviderQuery(_table, _requests, _options, time, rtt, FindClosestAsync);
     }
 
     /// <summary>Finds the k peers closest to <paramref name="target"/> that answer.</summary>
@@ -82,6 +84,13 @@ public sealed class DhtClient
         var (result, _) = await RunAsync(target, findValue: false, failed: null, cancellationToken);
         return result;
     }
+
+    /// <summary>
+    /// The providers of <paramref name="key"/> held by its k closest peers, each provider once; a peer that
+    /// does not answer within its patience is left out (<see cref="ProviderQuery"/>).
+    /// </summary>
+    public Task<IReadOnlyList<ProviderRecord>> FindProvidersAsync(PeerId key, CancellationToken cancellationToken) =>
+        _providers.FindAsync(key, cancellationToken);
 
     /// <summary>
     /// Looks up the record under <paramref name="key"/>: stops once <see cref="DhtOptions.ValueQuorum"/>
@@ -292,25 +301,14 @@ public sealed class DhtClient
     /// times (floored, capped by the request timeout) that it may stop waiting. The expected time is two
     /// round trips at the estimated RTT: a new connection's handshake and the request (the pool usually
     /// holds no connection to a peer met in a lookup). A peer with no estimate is hedged at the lookup's
-    /// typical RTT (<paramref name="typicalRttMs"/>). Patience runs from the RTT this node measured: a peer
-    /// it never measured (its estimate, if any, predicted from a coordinate, perhaps one a third party passed
-    /// on) is waited for until the request timeout, since a prediction far below the real RTT would give up
-    /// on a live member of the k closest and end the lookup without it.
+    /// typical RTT (<paramref name="typicalRttMs"/>). Patience runs from the RTT this node measured
+    /// (<see cref="PeerPatience"/>): a peer it never measured is waited for until the request timeout.
     /// </summary>
     private Task StartRequest(DhtPeer peer, double rttMs, double typicalRttMs, PeerId target, bool findValue, ChannelWriter<LookupEvent> events, CancellationToken cancellationToken)
     {
         var hedge = Timeout.InfiniteTimeSpan;
-        var giveUp = Timeout.InfiniteTimeSpan;
         var requestMs = _options.RequestTimeout.TotalMilliseconds;
-        var measuredMs = _rtt?.MeasuredRtt(peer.Id) ?? double.NaN;
-        if (_options.PeerTimeoutFactor > 0 && IsUsable(measuredMs))
-        {
-            var ms = Math.Max(_options.PeerTimeoutFactor * 2 * measuredMs, _options.MinPeerTimeout.TotalMilliseconds);
-            if (ms < requestMs)
-            {
-                giveUp = TimeSpan.FromMilliseconds(ms);
-            }
-        }
+        var giveUp = PeerPatience.For(_options, _rtt?.MeasuredRtt(peer.Id) ?? double.NaN);
 
         var hedgeRtt = IsUsable(rttMs) ? rttMs : typicalRttMs;
         if (_options.HedgeFactor > 0 && IsUsable(hedgeRtt))
@@ -326,7 +324,7 @@ public sealed class DhtClient
         return RunRequestAsync(peer, target, findValue, watch, cancellationToken);
     }
 
-    private static bool IsUsable(double rttMs) => rttMs > 0 && double.IsFinite(rttMs);
+    private static bool IsUsable(double rttMs) => PeerPatience.IsUsable(rttMs);
 
     // The median of the known RTT estimates among a lookup's seeds (NaN when none is known).
     private static double MedianKnown(Dictionary<PeerId, (DhtPeer Peer, double RttMs)> seeds)

@@ -359,31 +359,12 @@ public sealed partial class DhtNode : IAsyncDisposable
         return accepted;
     }
 
-    /// <summary>The providers of <paramref name="key"/> held by the k closest peers, each provider once.</summary>
-    public async Task<IReadOnlyList<ProviderRecord>> GetProvidersAsync(PeerId key, CancellationToken cancellationToken)
-    {
-        var closest = await _client.FindClosestAsync(key, cancellationToken);
-        var asks = new Task<IReadOnlyList<ProviderRecord>>[closest.Closest.Count];
-        for (var i = 0; i < asks.Length; i++)
-        {
-            asks[i] = FindProvidersAsync(closest.Closest[i], key, cancellationToken);
-        }
-
-        var seen = new HashSet<PeerId>();
-        var result = new List<ProviderRecord>();
-        foreach (var list in await Task.WhenAll(asks))
-        {
-            foreach (var p in list)
-            {
-                if (seen.Add(p.Provider))
-                {
-                    result.Add(p);
-                }
-            }
-        }
-
-        return result;
-    }
+    /// <summary>
+    /// The providers of <paramref name="key"/> held by the k closest peers, each provider once; a peer slow to
+    /// answer is waited for no longer than a lookup would wait for it (<see cref="DhtClient.FindProvidersAsync"/>).
+    /// </summary>
+    public Task<IReadOnlyList<ProviderRecord>> GetProvidersAsync(PeerId key, CancellationToken cancellationToken) =>
+        _client.FindProvidersAsync(key, cancellationToken);
 
     /// <summary>
     /// One maintenance round: refreshes buckets not looked up for <see cref="DhtOptions.BucketRefreshInterval"/>,
@@ -506,18 +487,6 @@ public sealed partial class DhtNode : IAsyncDisposable
 
         Failed(peer.Id);
         return RecordRejection.NoAnswer;
-    }
-
-    private async Task<IReadOnlyList<ProviderRecord>> FindProvidersAsync(DhtPeer peer, PeerId key, CancellationToken cancellationToken)
-    {
-        var found = await _requests.RunAsync(peer, DhtOperations.FindProviders, (rpc, p, ct) => rpc.FindProvidersAsync(p, key, ct), cancellationToken);
-        if (found.Answered)
-        {
-            return found.Value!;
-        }
-
-        Failed(peer.Id);
-        return [];
     }
 
     private void Failed(PeerId peer)

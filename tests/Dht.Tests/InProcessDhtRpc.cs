@@ -20,6 +20,9 @@ internal sealed class InProcessDhtRpc(SimulatedDhtNetwork net, int caller, TimeP
     /// <summary>Extra time before a node answers, on top of the RTT (a slow or overloaded peer).</summary>
     public Dictionary<int, TimeSpan> ExtraDelay { get; } = [];
 
+    /// <summary>Extra time before a node answers FIND_PROVIDERS only (a peer whose record store is slow; lookups unaffected).</summary>
+    public Dictionary<int, TimeSpan> ProviderDelay { get; } = [];
+
     /// <summary>Lookup requests sent, in order: when (on the caller's clock) and to whom.</summary>
     public List<(DateTimeOffset At, PeerId Peer)> Sent { get; } = [];
 
@@ -55,6 +58,11 @@ internal sealed class InProcessDhtRpc(SimulatedDhtNetwork net, int caller, TimeP
     public async Task<IReadOnlyList<ProviderRecord>> FindProvidersAsync(DhtPeer peer, PeerId key, CancellationToken cancellationToken)
     {
         var node = await ReachAsync(peer, cancellationToken);
+        if (ProviderDelay.TryGetValue(node, out var delay))
+        {
+            await Task.Delay(delay, time, cancellationToken);
+        }
+
         if (stores[node] is not { } store)
         {
             return [];
