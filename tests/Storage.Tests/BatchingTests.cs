@@ -99,7 +99,7 @@ public sealed class BatchingTests
         var random = new Random(75);
         var chunk = TempStore.RandomBytes(random, 1024 * 1024);
         var pending = new ValueTask<PutResult>[8];
-        var walLimitBytes = (long)Overlay.Storage.Sqlite.ShardWriter.WalFrameLimit * 4096;
+        var walLimitBytes = (long)Overlay.Storage.Sqlite.WalGrowthLimit.WalFrameLimit * 4096;
         var written = 0L;
         var round = 0L;
         // Three times the WAL limit, queued so the writer never goes idle in between.

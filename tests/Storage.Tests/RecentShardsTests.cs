@@ -356,7 +356,7 @@ public sealed class RecentShardsTests
     {
         await using var temp = new TempStore(time: StoppedClock());
         await temp.CloseAsync();
-        var text = temp.QueryPlan(Overlay.Storage.Sqlite.ShardWriter.ExpiredWithRecentSql);
+        var text = temp.QueryPlan(Overlay.Storage.Sqlite.ShardTableWriter.ExpiredWithRecentSql);
         Assert.Contains("SEARCH shards USING COVERING INDEX shards_collectable", text);
         Assert.Contains("SEARCH recent_shards USING INDEX recent_collectable", text);
         Assert.DoesNotContain("SCAN recent_shards", text);

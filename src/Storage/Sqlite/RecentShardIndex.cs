@@ -6,7 +6,7 @@ namespace Overlay.Storage.Sqlite;
 /// the row of its payload in <c>shard_data</c>. Written by the writer thread only, read by every reader.
 /// It keeps only a prefix of each id (<see cref="IdPrefix"/>), so an entry found for an id may be
 /// another shard's whose id starts the same way; the writer keeps such a shard out of the log (see
-/// <see cref="ShardWriter"/>), so one prefix has at most one logged shard.
+/// <see cref="ShardTableWriter"/>), so one prefix has at most one logged shard.
 /// </summary>
 /// <remarks>
 /// The index may name rows that are not (or no longer) committed, never the other way round for

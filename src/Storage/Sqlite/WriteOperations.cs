@@ -18,7 +18,7 @@ internal abstract class WriteOperation
     public bool Cancelled { get; protected set; }
 
     /// <summary>Does the work; throws <see cref="Microsoft.Data.Sqlite.SqliteException"/> when the database fails.</summary>
-    public abstract void Execute(ShardWriter writer);
+    public abstract void Execute(ShardTableWriter tables);
 
     /// <summary>Reports the staged outcome after commit.</summary>
     public abstract void Complete();
@@ -99,11 +99,11 @@ internal sealed class PutOperation : WriteOperation, IValueTaskSource<PutResult>
         _core.RunContinuationsAsynchronously = true;
     }
 
-    public override void Execute(ShardWriter writer)
+    public override void Execute(ShardTableWriter tables)
     {
         _stagedError = null;
         Outcome = PutOutcome.Failed;
-        Outcome = writer.Put(Id, Data, in _options);
+        Outcome = tables.Put(Id, Data, in _options);
         switch (Outcome)
         {
             case PutOutcome.Stored:
@@ -113,10 +113,10 @@ internal sealed class PutOperation : WriteOperation, IValueTaskSource<PutResult>
                 _staged = new PutResult(Id, Stored: false);
                 break;
             case PutOutcome.OwnerQuotaExceeded:
-                _stagedError = writer.OwnerQuotaError(Data.Length, in _options);
+                _stagedError = tables.OwnerQuotaError(Data.Length, in _options);
                 break;
             default:
-                _stagedError = writer.QuotaError(Data.Length);
+                _stagedError = tables.QuotaError(Data.Length);
                 break;
         }
     }
@@ -226,7 +226,7 @@ internal sealed class DeleteOperation : WriteOperation<bool>
 {
     public required ShardId Id { get; init; }
 
-    public override void Execute(ShardWriter writer) => Staged = writer.Delete(Id);
+    public override void Execute(ShardTableWriter tables) => Staged = tables.Delete(Id);
 }
 
 internal sealed class SetPinnedOperation : WriteOperation<bool>
@@ -235,7 +235,7 @@ internal sealed class SetPinnedOperation : WriteOperation<bool>
 
     public required bool Pinned { get; init; }
 
-    public override void Execute(ShardWriter writer) => Staged = writer.SetPinned(Id, Pinned);
+    public override void Execute(ShardTableWriter tables) => Staged = tables.SetPinned(Id, Pinned);
 }
 
 internal sealed class RenewOperation : WriteOperation<bool>
@@ -246,7 +246,7 @@ internal sealed class RenewOperation : WriteOperation<bool>
 
     public required PeerId? Owner { get; init; }
 
-    public override void Execute(ShardWriter writer) => Staged = writer.Renew(Id, Owner, ExpiresAt);
+    public override void Execute(ShardTableWriter tables) => Staged = tables.Renew(Id, Owner, ExpiresAt);
 }
 
 internal sealed class CollectOperation : WriteOperation<ExpirySweep>
@@ -255,7 +255,7 @@ internal sealed class CollectOperation : WriteOperation<ExpirySweep>
 
     public required int BatchSize { get; init; }
 
-    public override void Execute(ShardWriter writer) => Staged = writer.CollectExpired(NowUnixMilliseconds, BatchSize);
+    public override void Execute(ShardTableWriter tables) => Staged = tables.CollectExpired(NowUnixMilliseconds, BatchSize);
 }
 
 internal sealed class QuarantineOperation : WriteOperation<bool>
@@ -264,11 +264,11 @@ internal sealed class QuarantineOperation : WriteOperation<bool>
 
     public required string Reason { get; init; }
 
-    public override void Execute(ShardWriter writer) => Staged = writer.Quarantine(Id, Reason);
+    public override void Execute(ShardTableWriter tables) => Staged = tables.Quarantine(Id, Reason);
 }
 
 /// <summary>Completes once every operation queued before it has committed.</summary>
 internal sealed class BarrierOperation : WriteOperation<bool>
 {
-    public override void Execute(ShardWriter writer) => Staged = true;
+    public override void Execute(ShardTableWriter tables) => Staged = true;
 }
