@@ -33,6 +33,7 @@ internal sealed class MuxConnection : ITransportConnection
     private readonly ITimer _keepAlive;
     private int _active;
     private long _lastActivity;
+    private long _awaitingSince = long.MinValue;
     private int _closing;
     private int _tornDown;
     private TransportError? _closeReason;
@@ -115,6 +116,7 @@ internal sealed class MuxConnection : ITransportConnection
         var completion = new TaskCompletionSource<TransportResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
         var id = _requests.Add(completion, ThrowIfClosing);
         Interlocked.Increment(ref _active);
+        AwaitPeer();
 
         // The timeout and the caller's token complete the same source the response does, so the
         // wait is one plain await (see Waits for why no combinator is used).
@@ -161,10 +163,12 @@ internal sealed class MuxConnection : ITransportConnection
             }
 
             MarkActivity();
+            AwaitPeer();
             return await _channel.OpenAsync(protocol, cancellationToken);
         }
 
         ThrowIfClosing();
+        AwaitPeer();
         return await _streams.OpenAsync(protocol, cancellationToken);
     }
 
@@ -292,6 +296,19 @@ internal sealed class MuxConnection : ITransportConnection
         return _writer.WriteAsync(header, payload, urgent, cancellationToken);
     }
 
+    /// <summary>
+    /// This end now waits on the peer (a request sent, a stream opened): the keep-alive watches the
+    /// connection from here until the peer sends anything, even after the request has timed out.
+    /// </summary>
+    private void AwaitPeer()
+    {
+        var since = Interlocked.Read(ref _awaitingSince);
+        if (since < _receiver.LastReceiveTimestamp)
+        {
+            Interlocked.CompareExchange(ref _awaitingSince, _time.GetTimestamp(), since);
+        }
+    }
+
     private void OnKeepAliveTick()
     {
         if (Volatile.Read(ref _closing) != 0)
@@ -299,7 +316,22 @@ internal sealed class MuxConnection : ITransportConnection
             return;
         }
 
-        var silence = _time.GetElapsedTime(_receiver.LastReceiveTimestamp);
+        // Only a connection with something in flight is watched: a request or stream awaiting the
+        // peer, a request being served, bytes queued to leave, or a request of this end the peer has
+        // not been heard from since (one that timed out). An idle connection sends nothing: the pool
+        // closes it after Transport:IdleTimeout, and the next request on it is watched from the moment
+        // it is sent (docs/TRANSPORT.md, "Keep-alive only while something is in flight").
+        var lastReceive = _receiver.LastReceiveTimestamp;
+        var awaiting = Interlocked.Read(ref _awaitingSince);
+        var owed = awaiting >= lastReceive;
+        if (!owed && ActiveOperations == 0 && _writer.QueuedBytes == 0)
+        {
+            return;
+        }
+
+        // Silence counts from the later of the peer's last byte and the moment this end began waiting
+        // on it, so a request on a connection idle for minutes gets the same three intervals.
+        var silence = _time.GetElapsedTime(owed ? awaiting : lastReceive);
         if (silence >= _options.KeepAliveInterval * 3)
         {
             // Three intervals without a byte, pings included: the peer or the path is gone.
