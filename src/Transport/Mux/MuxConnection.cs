@@ -30,10 +30,9 @@ internal sealed class MuxConnection : ITransportConnection
     private readonly CancellationTokenSource _closedSource = new();
     private readonly RequestTable _requests = new();
     private readonly MuxStreamTable _streams;
-    private readonly ITimer _keepAlive;
+    private readonly KeepAliveWatch _keepAlive;
     private int _active;
     private long _lastActivity;
-    private long _awaitingSince = long.MinValue;
     private int _closing;
     private int _tornDown;
     private TransportError? _closeReason;
@@ -64,7 +63,7 @@ internal sealed class MuxConnection : ITransportConnection
         _inbound = new InboundServer(this, protocols, options, logger);
         _streams = new MuxStreamTable(this, options, isInitiator);
         _receiver = new FrameReceiver(this, _writer, _inbound, _streams, _requests, channel is not null, options, time);
-        _keepAlive = time.CreateTimer(static s => ((MuxConnection)s!).OnKeepAliveTick(), this, options.KeepAliveInterval, options.KeepAliveInterval);
+        _keepAlive = new KeepAliveWatch(this, _receiver, _writer, options.KeepAliveInterval, time);
         TransportMetrics.Opened(scheme);
         channel?.Start(this);
     }
@@ -116,7 +115,7 @@ internal sealed class MuxConnection : ITransportConnection
         var completion = new TaskCompletionSource<TransportResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
         var id = _requests.Add(completion, ThrowIfClosing);
         Interlocked.Increment(ref _active);
-        AwaitPeer();
+        _keepAlive.AwaitPeer();
 
         // The timeout and the caller's token complete the same source the response does, so the
         // wait is one plain await (see Waits for why no combinator is used).
@@ -163,14 +162,16 @@ internal sealed class MuxConnection : ITransportConnection
             }
 
             MarkActivity();
-            AwaitPeer();
+            _keepAlive.AwaitPeer();
             return await _channel.OpenAsync(protocol, cancellationToken);
         }
 
         ThrowIfClosing();
-        AwaitPeer();
+        _keepAlive.AwaitPeer();
         return await _streams.OpenAsync(protocol, cancellationToken);
     }
+
+    public IDisposable KeepWatched() => _keepAlive.Keep();
 
     public async ValueTask CloseAsync(CancellationToken cancellationToken = default)
     {
@@ -269,9 +270,17 @@ internal sealed class MuxConnection : ITransportConnection
     }
 
     /// <summary>The connection is in use now (keep-alives and flow control do not count: a pool must still see it idle).</summary>
-    internal void MarkActivity() => Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
+    internal void MarkActivity()
+    {
+        Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
+        _keepAlive.Wake();
+    }
 
-    internal void BeginOperation() => Interlocked.Increment(ref _active);
+    internal void BeginOperation()
+    {
+        Interlocked.Increment(ref _active);
+        _keepAlive.Wake();
+    }
 
     internal void EndOperation() => Interlocked.Decrement(ref _active);
 
@@ -294,54 +303,6 @@ internal sealed class MuxConnection : ITransportConnection
     {
         MarkActivity();
         return _writer.WriteAsync(header, payload, urgent, cancellationToken);
-    }
-
-    /// <summary>
-    /// This end now waits on the peer (a request sent, a stream opened): the keep-alive watches the
-    /// connection from here until the peer sends anything, even after the request has timed out.
-    /// </summary>
-    private void AwaitPeer()
-    {
-        var since = Interlocked.Read(ref _awaitingSince);
-        if (since < _receiver.LastReceiveTimestamp)
-        {
-            Interlocked.CompareExchange(ref _awaitingSince, _time.GetTimestamp(), since);
-        }
-    }
-
-    private void OnKeepAliveTick()
-    {
-        if (Volatile.Read(ref _closing) != 0)
-        {
-            return;
-        }
-
-        // Only a connection with something in flight is watched: a request or stream awaiting the
-        // peer, a request being served, bytes queued to leave, or a request of this end the peer has
-        // not been heard from since (one that timed out). An idle connection sends nothing: the pool
-        // closes it after Transport:IdleTimeout, and the next request on it is watched from the moment
-        // it is sent (docs/TRANSPORT.md, "Keep-alive only while something is in flight").
-        var lastReceive = _receiver.LastReceiveTimestamp;
-        var awaiting = Interlocked.Read(ref _awaitingSince);
-        var owed = awaiting >= lastReceive;
-        if (!owed && ActiveOperations == 0 && _writer.QueuedBytes == 0)
-        {
-            return;
-        }
-
-        // Silence counts from the later of the peer's last byte and the moment this end began waiting
-        // on it, so a request on a connection idle for minutes gets the same three intervals.
-        var silence = _time.GetElapsedTime(owed ? awaiting : lastReceive);
-        if (silence >= _options.KeepAliveInterval * 3)
-        {
-            // Three intervals without a byte, pings included: the peer or the path is gone.
-            Fail(TransportError.Timeout, graceful: false);
-        }
-        else if (silence >= _options.KeepAliveInterval)
-        {
-            // Timed when a round-trip sample is due, so keep-alives refresh the sampler too.
-            SendPing(BulkWindows.KeepAlivePingId());
-        }
     }
 
     private void OnLinkFault(Exception ex) => Teardown(Volatile.Read(ref _closing) != 0 ? TransportError.Closed : _link.FaultReason(ex));
@@ -397,6 +358,7 @@ internal sealed class MuxConnection : ITransportConnection
         reason = _closeReason ?? reason;
         var failure = new TransportException(reason, $"The connection to {RemotePeer} closed ({reason}).");
         _keepAlive.Dispose();
+
         _writer.Close(failure);
         _link.Abort();
 

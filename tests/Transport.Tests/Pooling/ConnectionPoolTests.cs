@@ -26,6 +26,12 @@ public sealed class ConnectionPoolTests
             => (await node.ListenAsync(node.Host)).LocalAddress;
     }
 
+    // Keep-alive every 10 s; the pool's idle sweep (an hour) out of the way.
+    private static TransportOptions KeepAliveOptions(TimeSpan? requestTimeout = null) => new()
+    {
+        IdleTimeout = TimeSpan.FromHours(1), KeepAliveInterval = TimeSpan.FromSeconds(10), RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(10),
+    };
+
     [Fact]
     public void GetAsync_ConcurrentForOnePeer_DialsOnceAndReuses()
     {
@@ -123,7 +129,7 @@ public sealed class ConnectionPoolTests
     public void KeepAlive_IdleConnection_SendsNothingAndStaysOpen()
     {
         var sim = new Sim();
-        var options = new TransportOptions { IdleTimeout = TimeSpan.FromHours(1), KeepAliveInterval = TimeSpan.FromSeconds(10) };
+        var options = KeepAliveOptions();
         var client = sim.Node(options);
         var server = sim.Node(options);
         ITransportConnection? connection = null;
@@ -137,6 +143,9 @@ public sealed class ConnectionPoolTests
         sim.Network.RunFor(TimeSpan.FromMinutes(30));
         Assert.False(connection!.Closed.IsCancellationRequested);
         Assert.Equal(before, sim.Network.SegmentsDelivered);
+
+        // Not even a timer: each end's keep-alive stopped at its first idle tick.
+        Assert.Equal(0, sim.Network.Clock.PendingTimers);
     }
 
     [Fact]
@@ -174,10 +183,7 @@ public sealed class ConnectionPoolTests
         // silence that closes it counts from the request, as it counted from the peer's last byte when
         // every connection was pinged: closed at the first tick three intervals after it, within four.
         var sim = new Sim();
-        var options = new TransportOptions
-        {
-            IdleTimeout = TimeSpan.FromHours(1), KeepAliveInterval = TimeSpan.FromSeconds(10), RequestTimeout = TimeSpan.FromMinutes(5),
-        };
+        var options = KeepAliveOptions(requestTimeout: TimeSpan.FromMinutes(5));
         var client = sim.Node(options);
         var server = sim.Node(options);
         ITransportConnection? connection = null;
@@ -211,10 +217,7 @@ public sealed class ConnectionPoolTests
         // The request gives up first (RequestTimeout 2 s); the peer has not been heard from since it
         // was sent, so the connection stays watched and closes: the pool's next request dials afresh.
         var sim = new Sim();
-        var options = new TransportOptions
-        {
-            IdleTimeout = TimeSpan.FromHours(1), KeepAliveInterval = TimeSpan.FromSeconds(10), RequestTimeout = TimeSpan.FromSeconds(2),
-        };
+        var options = KeepAliveOptions(requestTimeout: TimeSpan.FromSeconds(2));
         var client = sim.Node(options);
         var server = sim.Node(options);
         ConnectionPool? pool = null;
@@ -254,15 +257,53 @@ public sealed class ConnectionPoolTests
     }
 
     [Fact]
+    public void KeepWatched_IdleConnection_IsPingedStaysOpenAndClosesOnceThePeerFallsSilent()
+    {
+        // A connection the node relies on to notice the peer's silence: pinged while idle, kept open by the
+        // pongs, closed within four intervals of the peer falling silent; quiet again once the lease is gone.
+        var sim = new Sim();
+        var options = KeepAliveOptions();
+        var client = sim.Node(options);
+        var server = sim.Node(options);
+        ITransportConnection? kept = null;
+        ITransportConnection? other = null;
+        var third = sim.Node(options);
+        sim.Network.Run(async () =>
+        {
+            kept = await client.DialAsync(await sim.ListenAsync(server));
+            other = await client.DialAsync(await sim.ListenAsync(third));
+        });
+        sim.Network.RunFor(TimeSpan.FromMinutes(10));
+
+        var lease = kept!.KeepWatched();
+        var before = sim.Network.SegmentsDelivered;
+        sim.Network.RunFor(TimeSpan.FromMinutes(5));
+        Assert.False(kept.Closed.IsCancellationRequested);
+        Assert.InRange(sim.Network.SegmentsDelivered - before, 2 * 14, 2 * 16); // a ping and its pong every other tick: after a pong the next tick finds less than an interval of silence
+        lease.Dispose();
+        sim.Network.RunFor(TimeSpan.FromSeconds(20));
+        var quiet = sim.Network.SegmentsDelivered;
+        sim.Network.RunFor(TimeSpan.FromMinutes(5));
+        Assert.Equal(quiet, sim.Network.SegmentsDelivered);
+
+        using (kept.KeepWatched())
+        {
+            sim.Network.SetLink(server, client, new LinkProfile(TimeSpan.FromHours(1)));
+            sim.Network.RunFor(TimeSpan.FromSeconds(40));
+            Assert.True(kept.Closed.IsCancellationRequested);
+            Assert.Equal(TransportError.Timeout, kept.CloseReason);
+        }
+
+        Assert.False(other!.Closed.IsCancellationRequested);
+    }
+
+    [Fact]
     public void KeepAlive_LongRequestToALivePeer_IsPingedAndStaysOpen()
     {
         // A request the peer takes long to answer: the keep-alive pings meanwhile, the peer's pongs keep
         // the connection, and once answered the connection falls silent again.
         var sim = new Sim();
-        var options = new TransportOptions
-        {
-            IdleTimeout = TimeSpan.FromHours(1), KeepAliveInterval = TimeSpan.FromSeconds(10), RequestTimeout = TimeSpan.FromMinutes(5),
-        };
+        var options = KeepAliveOptions(requestTimeout: TimeSpan.FromMinutes(5));
         var client = sim.Node(options);
         var server = sim.Node(options);
         ITransportConnection? connection = null;
