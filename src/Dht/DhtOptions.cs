@@ -148,8 +148,8 @@ public sealed class DhtOptions
     /// on. Each maintenance round touches those connections so the pool's idle sweep keeps them, and pings
     /// each kept contact not heard from for <see cref="WarmContactPing"/> (opening the connection again if it
     /// was closed), so the far end sees traffic too. A contact that leaves the table is no longer kept; the
-    /// pool closes its connection once idle. Each kept connection costs the transport's keep-alive pings and
-    /// its buffers on both ends. 0 keeps none. Range 0..1000; default 0.
+    /// pool closes its connection once idle. Each kept connection costs its memory on both ends and the DHT
+    /// pings above (the transport sends no keep-alives on an idle connection). 0 keeps none. Range 0..1000; default 0.
     /// </summary>
     public int WarmConnections { get; set; }
 

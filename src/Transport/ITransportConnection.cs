@@ -60,6 +60,14 @@ public interface ITransportConnection : IAsyncDisposable
     ValueTask<TransportStream> OpenStreamAsync(ProtocolId protocol, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Keeps the connection under keep-alive while nothing is in flight, until the returned lease is
+    /// disposed: for a connection whose close the caller relies on to learn that the peer went silent.
+    /// Otherwise an idle connection sends no keep-alives (docs/TRANSPORT.md, "Idle connections and
+    /// keep-alive"). Silence counts from this call at the earliest; leases may overlap.
+    /// </summary>
+    IDisposable KeepWatched();
+
+    /// <summary>
     /// Closes gracefully: tells the remote, sends what is queued, then releases the connection.
     /// In-flight requests fail with <see cref="TransportError.Closed"/>.
     /// </summary>

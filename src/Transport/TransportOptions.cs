@@ -56,12 +56,19 @@ public sealed class TransportOptions
     /// <summary>
     /// A pooled connection with no traffic for this long is closed. Default 10 minutes; 1 s–1 day. Long
     /// enough that a node's next lookups and stores to the same peers find their connections still open:
-    /// a new connection costs both ends a TLS handshake and an identity check, an open one a ping per
-    /// <see cref="KeepAliveInterval"/> of silence.
+    /// a new connection costs both ends a TLS handshake and an identity check, an idle open one no
+    /// traffic (keep-alives run only while something is in flight, <see cref="KeepAliveInterval"/>),
+    /// only its memory on both ends.
     /// </summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Silence after which a Ping is sent; three silent intervals close the connection. Default 10 s; 100 ms–1 hour.</summary>
+    /// <summary>
+    /// Silence after which a Ping is sent on a connection with something in flight (a request or stream
+    /// awaiting the peer, a request being served, bytes queued, or a request of this node the peer has not
+    /// been heard from since); three silent intervals close it. Silence counts from the peer's last byte or
+    /// from when this node began waiting, whichever is later. An idle connection sends no keep-alives: it
+    /// costs nothing until the pool closes it (<see cref="IdleTimeout"/>). Default 10 s; 100 ms–1 hour.
+    /// </summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long a small frame may wait to be coalesced. Default 10 ms; 0 (no batching)–1 s.</summary>

@@ -7,7 +7,8 @@ namespace Overlay.Node.Shards;
 /// What the owner knows of each holder's liveness between probes (docs/PROTOCOL.md, "Owner maintenance"): the
 /// connection its last answered probe came over, watched for its close, and when that answer came. A holder whose
 /// connection is still open needs asking again only once per presence interval, to check it still lists its shards:
-/// meanwhile the transport vouches for it (its keep-alives close a connection after three silent intervals), and the
+/// meanwhile the transport vouches for it (the watched connection is kept under keep-alive, which closes it after three
+/// silent intervals, <see cref="ITransportConnection.KeepWatched"/>), and the
 /// moment the connection closes, for whatever reason, <paramref name="connectionLost"/> is told, so the owner can probe
 /// the holder at once instead of at the next round. A holder with no open connection is due every round.
 /// Thread-safe; <paramref name="connectionLost"/> runs on the thread that closed the connection, outside this class's lock.
@@ -63,13 +64,13 @@ public sealed class HolderLiveness(TimeProvider time, TimeSpan presenceInterval,
             _holders.Remove(holder, out replaced);
         }
 
-        replaced?.Registration.Dispose();
+        replaced?.Stop();
         if (connection.Closed.IsCancellationRequested)
         {
             return;
         }
 
-        var fresh = new Watch(connection, askedAt);
+        var fresh = new Watch(connection, askedAt) { Lease = connection.KeepWatched() };
         lock (_gate)
         {
             _holders[holder] = fresh;
@@ -88,7 +89,7 @@ public sealed class HolderLiveness(TimeProvider time, TimeSpan presenceInterval,
             _holders.Remove(holder, out removed);
         }
 
-        removed?.Registration.Dispose();
+        removed?.Stop();
     }
 
     /// <summary>Stops watching every holder not in <paramref name="holders"/>; returns how many were dropped.</summary>
@@ -114,7 +115,7 @@ public sealed class HolderLiveness(TimeProvider time, TimeSpan presenceInterval,
 
         foreach (var (_, watch) in removed)
         {
-            watch.Registration.Dispose();
+            watch.Stop();
         }
 
         return removed.Count;
@@ -132,6 +133,7 @@ public sealed class HolderLiveness(TimeProvider time, TimeSpan presenceInterval,
             _holders.Remove(holder);
         }
 
+        watch.Lease?.Dispose();
         connectionLost(holder);
     }
 
@@ -142,5 +144,13 @@ public sealed class HolderLiveness(TimeProvider time, TimeSpan presenceInterval,
         public long AnsweredAt { get; set; } = answeredAt;
 
         public CancellationTokenRegistration Registration { get; set; }
+
+        public IDisposable? Lease { get; init; }
+
+        public void Stop()
+        {
+            Registration.Dispose();
+            Lease?.Dispose();
+        }
     }
 }

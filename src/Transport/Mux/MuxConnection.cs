@@ -30,7 +30,7 @@ internal sealed class MuxConnection : ITransportConnection
     private readonly CancellationTokenSource _closedSource = new();
     private readonly RequestTable _requests = new();
     private readonly MuxStreamTable _streams;
-    private readonly ITimer _keepAlive;
+    private readonly KeepAliveWatch _keepAlive;
     private int _active;
     private long _lastActivity;
     private int _closing;
@@ -63,7 +63,7 @@ internal sealed class MuxConnection : ITransportConnection
         _inbound = new InboundServer(this, protocols, options, logger);
         _streams = new MuxStreamTable(this, options, isInitiator);
         _receiver = new FrameReceiver(this, _writer, _inbound, _streams, _requests, channel is not null, options, time);
-        _keepAlive = time.CreateTimer(static s => ((MuxConnection)s!).OnKeepAliveTick(), this, options.KeepAliveInterval, options.KeepAliveInterval);
+        _keepAlive = new KeepAliveWatch(this, _receiver, _writer, options.KeepAliveInterval, time);
         TransportMetrics.Opened(scheme);
         channel?.Start(this);
     }
@@ -115,6 +115,7 @@ internal sealed class MuxConnection : ITransportConnection
         var completion = new TaskCompletionSource<TransportResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
         var id = _requests.Add(completion, ThrowIfClosing);
         Interlocked.Increment(ref _active);
+        _keepAlive.AwaitPeer();
 
         // The timeout and the caller's token complete the same source the response does, so the
         // wait is one plain await (see Waits for why no combinator is used).
@@ -161,12 +162,16 @@ internal sealed class MuxConnection : ITransportConnection
             }
 
             MarkActivity();
+            _keepAlive.AwaitPeer();
             return await _channel.OpenAsync(protocol, cancellationToken);
         }
 
         ThrowIfClosing();
+        _keepAlive.AwaitPeer();
         return await _streams.OpenAsync(protocol, cancellationToken);
     }
+
+    public IDisposable KeepWatched() => _keepAlive.Keep();
 
     public async ValueTask CloseAsync(CancellationToken cancellationToken = default)
     {
@@ -265,9 +270,17 @@ internal sealed class MuxConnection : ITransportConnection
     }
 
     /// <summary>The connection is in use now (keep-alives and flow control do not count: a pool must still see it idle).</summary>
-    internal void MarkActivity() => Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
+    internal void MarkActivity()
+    {
+        Interlocked.Exchange(ref _lastActivity, _time.GetTimestamp());
+        _keepAlive.Wake();
+    }
 
-    internal void BeginOperation() => Interlocked.Increment(ref _active);
+    internal void BeginOperation()
+    {
+        Interlocked.Increment(ref _active);
+        _keepAlive.Wake();
+    }
 
     internal void EndOperation() => Interlocked.Decrement(ref _active);
 
@@ -290,26 +303,6 @@ internal sealed class MuxConnection : ITransportConnection
     {
         MarkActivity();
         return _writer.WriteAsync(header, payload, urgent, cancellationToken);
-    }
-
-    private void OnKeepAliveTick()
-    {
-        if (Volatile.Read(ref _closing) != 0)
-        {
-            return;
-        }
-
-        var silence = _time.GetElapsedTime(_receiver.LastReceiveTimestamp);
-        if (silence >= _options.KeepAliveInterval * 3)
-        {
-            // Three intervals without a byte, pings included: the peer or the path is gone.
-            Fail(TransportError.Timeout, graceful: false);
-        }
-        else if (silence >= _options.KeepAliveInterval)
-        {
-            // Timed when a round-trip sample is due, so keep-alives refresh the sampler too.
-            SendPing(BulkWindows.KeepAlivePingId());
-        }
     }
 
     private void OnLinkFault(Exception ex) => Teardown(Volatile.Read(ref _closing) != 0 ? TransportError.Closed : _link.FaultReason(ex));
@@ -365,6 +358,7 @@ internal sealed class MuxConnection : ITransportConnection
         reason = _closeReason ?? reason;
         var failure = new TransportException(reason, $"The connection to {RemotePeer} closed ({reason}).");
         _keepAlive.Dispose();
+
         _writer.Close(failure);
         _link.Abort();
 

@@ -21,8 +21,9 @@ namespace Overlay.Transport.Quic;
 /// the control stream: it carries the frames of requests, responses, messages and keep-alives, as the
 /// TLS stream does on TCP. Every <see cref="TransportStream"/> is a QUIC stream of its own
 /// (<see cref="QuicStreamChannel"/>), so bulk bytes never hold up control frames. QUIC contributes
-/// its handshake (one round trip), stream multiplexing and flow control, connection migration, idle
-/// timeout and keep-alive (<see cref="TransportOptions.IdleTimeout"/>, <see cref="TransportOptions.KeepAliveInterval"/>).
+/// its handshake (one round trip), stream multiplexing and flow control, connection migration and idle
+/// timeout (<see cref="TransportOptions.IdleTimeout"/>); keep-alives are the frame layer's, as on TCP
+/// (<see cref="TransportOptions.KeepAliveInterval"/>).
 /// Where libmsquic is missing every operation fails with <see cref="TransportError.QuicUnavailable"/>.
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -88,7 +89,11 @@ public sealed class QuicTransport : ITransport
                     DefaultStreamErrorCode = StreamErrorCode,
                     DefaultCloseErrorCode = GoodbyeCode,
                     IdleTimeout = _options.IdleTimeout,
-                    KeepAliveInterval = _options.KeepAliveInterval,
+
+                    // No QUIC pings on an idle connection, as on TCP: the frame keep-alive watches a
+                    // connection while something is in flight (MuxConnection), and an idle one is left
+                    // to the pool's sweep or, failing that, QUIC's own idle timeout.
+                    KeepAliveInterval = Timeout.InfiniteTimeSpan,
                     HandshakeTimeout = _options.HandshakeTimeout,
 
                     // The dialler's control stream plus its transport streams.
@@ -176,7 +181,11 @@ public sealed class QuicTransport : ITransport
                     DefaultStreamErrorCode = StreamErrorCode,
                     DefaultCloseErrorCode = GoodbyeCode,
                     IdleTimeout = _options.IdleTimeout,
-                    KeepAliveInterval = _options.KeepAliveInterval,
+
+                    // No QUIC pings on an idle connection, as on TCP: the frame keep-alive watches a
+                    // connection while something is in flight (MuxConnection), and an idle one is left
+                    // to the pool's sweep or, failing that, QUIC's own idle timeout.
+                    KeepAliveInterval = Timeout.InfiniteTimeSpan,
                     HandshakeTimeout = _options.HandshakeTimeout,
 
                     // Streams the listener opens towards the dialler.
