@@ -67,14 +67,12 @@ internal static class ChurnCommand
 
         var wall = Stopwatch.StartNew();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var result = new ChurnRun(s, matrix, output).Run();
+        // The CSV gets each sample as it is taken: a run of many virtual hours stopped early keeps what it measured.
+        using var samples = csv is null ? null : new StreamWriter(csv) { AutoFlush = true };
+        samples?.WriteLine(ChurnSample.CsvHeader);
+        var result = new ChurnRun(s, matrix, output, x => samples?.WriteLine(x.ToCsv())).Run();
         Report(result, output);
         output.WriteLine(Invariant($"wall {wall.Elapsed.TotalSeconds:F1} s, CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F1} s"));
-        if (csv is not null)
-        {
-            File.WriteAllLines(csv, [ChurnSample.CsvHeader, .. result.Samples.Select(x => x.ToCsv())]);
-        }
-
         return 0;
     }
 

@@ -86,9 +86,16 @@ internal sealed class ChurnResult(ChurnSettings settings)
     /// <summary>Departures per node per hour over the measured time (0 without churn).</summary>
     public double ChurnPerHour => (double)Departures / settings.Nodes / settings.Duration.TotalHours;
 
-    /// <summary>Shard bytes copied by repairs, per node per hour.</summary>
-    public double RepairBytesPerNodeHour => Samples.Count < 2 ? 0 : (Samples[^1].RepairBytes - Samples[0].RepairBytes) / (double)settings.Nodes / settings.Duration.TotalHours;
+    /// <summary>Shard bytes copied by repairs between the first sample and the last, per node per hour.</summary>
+    public double RepairBytesPerNodeHour => PerNodeHour(s => s.RepairBytes);
 
-    /// <summary>All bytes delivered on the network while measured, per node per hour.</summary>
-    public double NetworkBytesPerNodeHour => Samples.Count < 2 ? 0 : (Samples[^1].NetworkBytes - Samples[0].NetworkBytes) / (double)settings.Nodes / settings.Duration.TotalHours;
+    /// <summary>All bytes delivered on the network between the first sample and the last, per node per hour.</summary>
+    public double NetworkBytesPerNodeHour => PerNodeHour(s => s.NetworkBytes);
+
+    // Over the time between the first and the last sample, which is what the bytes were counted over: the last
+    // sample usually falls one sample interval before the end of the run.
+    private double PerNodeHour(Func<ChurnSample, long> total) =>
+        Samples.Count < 2 || Samples[^1].At <= Samples[0].At
+            ? 0
+            : (total(Samples[^1]) - total(Samples[0])) / (double)settings.Nodes / (Samples[^1].At - Samples[0].At).TotalHours;
 }

@@ -17,8 +17,10 @@ namespace Overlay.Sim.Churn;
 /// nodes (droppers) delete every shard they acknowledged. At each sample the run counts the shards some
 /// live node still keeps, fetches a random subset through the network from a live node that is not the
 /// owner (holders found through provider records, bytes verified), and reads the repair traffic so far.
+/// Each sample is also handed to <paramref name="sampled"/> as it is taken, so that a long run stopped early
+/// still leaves the samples it took.
 /// </summary>
-internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, TextWriter? progress = null)
+internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, TextWriter? progress = null, Action<ChurnSample>? sampled = null)
 {
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(10);
 
@@ -128,6 +130,7 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
                     var sample = await census.SampleAsync(now - begin);
                     result.Samples.Add(sample);
                     progress?.WriteLine(sample.ToString());
+                    sampled?.Invoke(sample);
                     nextSample = now + s.SampleEvery;
                 }
 

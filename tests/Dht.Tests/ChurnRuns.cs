@@ -8,7 +8,10 @@ internal static class ChurnRuns
 {
     public static ChurnResult Run(ChurnSettings settings, ITestOutputHelper output)
     {
-        var result = new ChurnRun(settings, SharedLatency.PlanetLab).Run();
+        var handed = new List<string>();
+        var result = new ChurnRun(settings, SharedLatency.PlanetLab, sampled: x => handed.Add(x.ToCsv())).Run();
+        // Every sample reaches the CSV as it is taken, in order: a run stopped early keeps what it measured.
+        Assert.Equal(result.Samples.Select(x => x.ToCsv()), handed);
         var text = new StringWriter(CultureInfo.InvariantCulture);
         ChurnCommand.Report(result, text);
         output.WriteLine(text.ToString());
