@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stores and fetches files between real daemons on loopback and prints one row per size:
-#   scripts/file-bench.sh [--nodes N] [--code K+M] [--sizes "1 100 1024"] [--repeat R] [--chunk-bytes B] [--dll PATH]   (sizes in MiB)
+#   scripts/file-bench.sh [--nodes N] [--code K+M] [--sizes "1 100 1024"] [--repeat R] [--chunk-bytes B] [--dll PATH] [--port-base P]   (sizes in MiB)
 # Node 1 stores each file with 'overlay store', node 2 fetches it with 'overlay fetch'; both are
 # timed end to end (wall clock, the CLI's whole process included; *_s) and as the daemon's operation
 # alone (from its start to its end, as the daemon reports it; *_op_s), and the copy is compared byte
@@ -10,7 +10,8 @@
 # shared host they say more than the wall clock. A command that fails prints its error output and
 # its exit code in place of the row, and the script goes on with the next file.
 # The nodes run the node as ./overlay publishes it (native, or ReadyToRun), or the build --dll names, with quotas raised so that one file's shards are never refused for
-# rate; everything lives in a temporary directory that is removed at the end.
+# rate, and no metrics endpoint; they listen on ports the system picks, or on P, P+1, ... with --port-base.
+# Everything lives in a temporary directory that is removed at the end.
 set -euo pipefail
 nodes=5
 code=10+4
@@ -24,7 +25,8 @@ while [[ $# -gt 0 ]]; do
     --repeat) repeat=$2; shift 2 ;;
     --chunk-bytes) chunk_bytes=$2; shift 2 ;;
     --dll) dll=$2; shift 2 ;;
-    *) echo "usage: $0 [--nodes N] [--code K+M] [--sizes \"MiB ...\"] [--repeat R] [--chunk-bytes B] [--dll Overlay.Node.dll|Overlay.Node]" >&2; exit 64 ;;
+    --port-base) port_base=$2; shift 2 ;;
+    *) echo "usage: $0 [--nodes N] [--code K+M] [--sizes \"MiB ...\"] [--repeat R] [--chunk-bytes B] [--dll Overlay.Node.dll|Overlay.Node] [--port-base P]" >&2; exit 64 ;;
   esac
 done
 
@@ -46,12 +48,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The stripe size is the node's default unless --chunk-bytes sets it.
+files_section=
+[[ -n ${chunk_bytes:-} ]] && files_section="  \"Files\": { \"ChunkBytes\": $chunk_bytes },
+"
 cat >"$work/config.json" <<JSON
 {
   "Logging": { "LogLevel": { "Default": "Warning", "Overlay.Node.Hosting": "Information", "Overlay.Node.Files": "Information" } },
+  "Metrics": { "Listen": "" },
   "Storage": { "CapacityBytes": 68719476736 },
-  "Files": { "ChunkBytes": ${chunk_bytes:-4194304} },
-  "ShardExchange": { "StoresPerMinutePerPeer": 1000000, "StoreBurstPerPeer": 1000000, "MaxBytesPerPeer": 68719476736, "MaxShardsPerPeer": 1000000 }
+$files_section  "ShardExchange": { "StoresPerMinutePerPeer": 1000000, "StoreBurstPerPeer": 1000000, "MaxBytesPerPeer": 68719476736, "MaxShardsPerPeer": 1000000 }
 }
 JSON
 
@@ -62,7 +68,7 @@ wait_for() { # file, text
 }
 
 for i in $(seq 0 $((nodes - 1))); do
-  args=(run --data-dir "$work/n$i" --config "$work/config.json" --listen tcp://127.0.0.1:0)
+  args=(run --data-dir "$work/n$i" --config "$work/config.json" --listen "tcp://127.0.0.1:$(( ${port_base:-0} > 0 ? port_base + i : 0 ))")
   [[ $i -gt 0 ]] && args+=(--bootstrap "$bootstrap")
   "${node[@]}" "${args[@]}" >"$work/n$i.log" 2>&1 &
   pids+=($!)
@@ -80,7 +86,7 @@ for _ in $(seq 600); do
 done
 
 echo "dll=$dll"
-echo "nodes=$nodes code=$code chunk_bytes=${chunk_bytes:-4194304} cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "nodes=$nodes code=$code chunk_bytes=${chunk_bytes:-default} cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-8s %-9s %-10s %-10s %-9s %-10s %-10s %-9s %-14s %-15s %-9s %s\n' MiB store_s store_op_s store_MB/s fetch_s fetch_op_s fetch_MB/s identical store_cpu_own_s store_cpu_rest_s fetch_cpu_s store_phases_ms
 # CPU seconds (user + system) a daemon has used so far, from /proc (fields 14 and 15 of its stat, in clock ticks).
 ticks=$(getconf CLK_TCK)

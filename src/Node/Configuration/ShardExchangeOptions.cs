@@ -43,8 +43,19 @@ public sealed class ShardExchangeOptions
     /// <summary>Holders a put places each shard on. Default: 3; range 1–64.</summary>
     public int Replicas { get; set; } = 3;
 
-    /// <summary>Audit challenges the owner prepares per holder at store time; each is spent once. Default: 16; range 1–4096.</summary>
+    /// <summary>
+    /// Audit challenges the owner prepares per holder each time it reads a shard back to prepare more (the
+    /// holder's store-time ones spent, or a holder added by a repair); each is spent once. Default: 16; range 1–4096.
+    /// </summary>
     public int AuditChallengesPerHolder { get; set; } = 16;
+
+    /// <summary>
+    /// Audit challenges the owner prepares per holder when it places a shard, while it has the bytes; once they
+    /// are spent it reads the shard back from its holders and prepares <see cref="AuditChallengesPerHolder"/> more
+    /// (docs/PROTOCOL.md, "Audits"). Each costs a hash of the whole shard on the storing node. Default: 1; range
+    /// 1–<see cref="AuditChallengesPerHolder"/>.
+    /// </summary>
+    public int AuditChallengesAtStore { get; set; } = 1;
 
     /// <summary>Longest one <c>shard/1</c> stream may take end to end, on either side; a peer that stalls is cut off. Default: 30 s; range 1 s–10 min.</summary>
     public TimeSpan StreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -166,6 +177,11 @@ public sealed class ShardExchangeOptions
         if (AuditChallengesPerHolder is < 1 or > 4096)
         {
             yield return OptionProblem.Describe(SectionName, nameof(AuditChallengesPerHolder), AuditChallengesPerHolder, "it must be between 1 and 4096");
+        }
+
+        if (AuditChallengesAtStore < 1 || AuditChallengesAtStore > Math.Max(1, AuditChallengesPerHolder))
+        {
+            yield return OptionProblem.Describe(SectionName, nameof(AuditChallengesAtStore), AuditChallengesAtStore, "it must be between 1 and AuditChallengesPerHolder");
         }
 
         if (!string.Equals(Placement, ClosestPlacement, StringComparison.OrdinalIgnoreCase) && !UsesTrustPlacement())

@@ -46,14 +46,15 @@ public sealed class FileStorer(NodeIdentity identity, IShardPlacer placer, Conte
         var holders = new HashSet<PeerId>();
         var inFlight = new Queue<Task>();
         long size = 0;
-        var buffer = new byte[chunk];
+        var stripes = new StripeBuffers(n * (FileManifest.ShardLength(chunk, k) + ShardGap));
         // One failed shard fails the store: the placements still running are called off.
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
             while (true)
             {
-                var read = await ReadChunkAsync(input, buffer, cancellationToken);
+                var stripe = stripes.Rent();
+                var read = await ReadStripeAsync(input, stripe, k, chunk, cancellationToken);
                 if (read == 0)
                 {
                     break;
@@ -66,8 +67,7 @@ public sealed class FileStorer(NodeIdentity identity, IShardPlacer placer, Conte
                         $"The file is larger than one manifest can describe with {chunk}-byte chunks and {k}+{m} (at most {maxStripes} stripes fit a {maxShardBytes}-byte shard); choose larger chunks."));
                 }
 
-                hasher.Update(buffer.AsSpan(0, read));
-                var shards = Encode(codec, buffer.AsSpan(0, read));
+                var shards = Encode(codec, stripe, chunk, read, hasher);
                 var ids = new ShardId[n];
                 for (var i = 0; i < n; i++)
                 {
@@ -76,7 +76,7 @@ public sealed class FileStorer(NodeIdentity identity, IShardPlacer placer, Conte
 
                 shardIds.AddRange(ids);
                 progress.AddShards(n);
-                inFlight.Enqueue(PlaceStripeAsync(ids, shards, read, holders, gate, progress, failed.Token));
+                inFlight.Enqueue(PlaceThenReturnAsync(stripes, stripe, ids, shards, read, holders, gate, progress, failed.Token));
                 // Bounded read-ahead: a stripe is read and coded while earlier ones are still being placed.
                 if (inFlight.Count > Math.Max(1, options.ParallelShards / n))
                 {
@@ -154,38 +154,82 @@ public sealed class FileStorer(NodeIdentity identity, IShardPlacer placer, Conte
         return codec;
     }
 
-    private static async Task<int> ReadChunkAsync(Stream input, byte[] buffer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the next chunk (up to <paramref name="chunk"/> bytes) straight into the data shards' places in
+    /// <paramref name="stripe"/>, a full shard's length apart, and zeroes what is left of each place: the
+    /// buffer is reused from stripe to stripe, and a shard's padding must be zeros. Returns the bytes read,
+    /// fewer than <paramref name="chunk"/> only at the end of the input.
+    /// </summary>
+    private static async Task<int> ReadStripeAsync(Stream input, byte[] stripe, int k, int chunk, CancellationToken cancellationToken)
     {
+        var length = FileManifest.ShardLength(chunk, k);
+        var stride = length + ShardGap;
+        var total = 0;
         try
         {
-            return await input.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+            for (var i = 0; i < k; i++)
+            {
+                // Only while every earlier place was filled: after a short read the input has ended.
+                var want = total == i * length ? Math.Min(length, chunk - total) : 0;
+                var got = want <= 0 ? 0 : await input.ReadAtLeastAsync(stripe.AsMemory(i * stride, want), want, throwOnEndOfStream: false, cancellationToken);
+                stripe.AsSpan((i * stride) + got, length - got).Clear();
+                total += got;
+            }
         }
         catch (IOException e)
         {
             throw new FileException(FileError.ReadFailed, $"Reading the file failed: {e.Message}", e);
         }
+
+        return total;
     }
 
-    /// <summary>The stripe's k + m shards (data zero-padded to k × L), parity computed.</summary>
-    private static Memory<byte>[] Encode(ReedSolomonCodec codec, ReadOnlySpan<byte> stripe)
+    /// <summary>
+    /// The stripe's k + m shards (data zero-padded to k × L), parity computed, and its data hashed into
+    /// <paramref name="hasher"/> in file order. A full chunk is coded where it was read; a shorter last chunk
+    /// has shorter shards, so its data is laid out again in a buffer of its own.
+    /// </summary>
+    private static Memory<byte>[] Encode(ReedSolomonCodec codec, byte[] stripe, int chunk, int read, Blake3Hasher hasher)
     {
         var k = codec.DataShards;
-        var length = FileManifest.ShardLength(stripe.Length, k);
-        var stride = length + ShardGap;
-        var buffer = new byte[codec.TotalShards * stride];
+        var fullLength = FileManifest.ShardLength(chunk, k);
+        var stride = fullLength + ShardGap;
+        for (var i = 0; i < k && i * fullLength < read; i++)
+        {
+            hasher.Update(stripe.AsSpan(i * stride, Math.Min(fullLength, read - (i * fullLength))));
+        }
+
+        var length = FileManifest.ShardLength(read, k);
+        if (length != fullLength)
+        {
+            var shorter = new byte[codec.TotalShards * (length + ShardGap)];
+            for (var at = 0; at < read;)
+            {
+                // The piece of the file that is contiguous in both layouts: up to the end of a place in either.
+                var piece = Math.Min(Math.Min(fullLength - (at % fullLength), length - (at % length)), read - at);
+                stripe.AsSpan(((at / fullLength) * stride) + (at % fullLength), piece).CopyTo(shorter.AsSpan(((at / length) * (length + ShardGap)) + (at % length)));
+                at += piece;
+            }
+
+            (stripe, stride) = (shorter, length + ShardGap);
+        }
+
         var shards = new Memory<byte>[codec.TotalShards];
         for (var i = 0; i < shards.Length; i++)
         {
-            shards[i] = buffer.AsMemory(i * stride, length);
-            if (i < k && i * length < stripe.Length)
-            {
-                var piece = stripe.Slice(i * length, Math.Min(length, stripe.Length - (i * length)));
-                piece.CopyTo(shards[i].Span);
-            }
+            shards[i] = stripe.AsMemory(i * stride, length);
         }
 
         codec.Encode(shards);
         return shards;
+    }
+
+    /// <summary>Places the stripe, then gives its buffer back for the next one (every transfer of it has ended, and placers keep no reference).</summary>
+    private async Task PlaceThenReturnAsync(
+        StripeBuffers stripes, byte[] stripe, ShardId[] ids, Memory<byte>[] shards, int bytes, HashSet<PeerId> allHolders, AsyncGate gate, TransferProgress progress, CancellationToken cancellationToken)
+    {
+        await PlaceStripeAsync(ids, shards, bytes, allHolders, gate, progress, cancellationToken);
+        stripes.Return(stripe);
     }
 
     private async Task PlaceStripeAsync(

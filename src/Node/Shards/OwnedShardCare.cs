@@ -85,15 +85,24 @@ public sealed class OwnedShardCare
         using (await _locks.EnterAsync(id, cancellationToken))
         {
             var shard = _book.Load(id) ?? throw new ShardExchangeException(ShardRefusal.NotFound, $"This node did not place shard {id}.");
+            IReadOnlyDictionary<PeerId, HolderAttempt> readBack = new Dictionary<PeerId, HolderAttempt>();
+            var readBackStarted = _time.GetTimestamp();
             if (shard.Holders.Exists(h => h.Challenges.Count == 0))
             {
-                await RefillAsync(shard, cancellationToken);
+                readBack = await RefillAsync(shard, cancellationToken);
             }
 
             var verdicts = new List<(PeerId, HolderVerdict)>();
             foreach (var holding in shard.Holders)
             {
-                var (verdict, detail) = await AuditOneAsync(shard, holding, cancellationToken);
+                // A holder out of challenges that could not send the shard back is judged on that, as on a fresh challenge.
+                var didNotSendBack = holding.Challenges.Count == 0 && readBack.ContainsKey(holding.Peer);
+                var (verdict, detail) = didNotSendBack ? ReadBackVerdict(readBack[holding.Peer]) : await AuditOneAsync(shard, holding, cancellationToken);
+                if (didNotSendBack)
+                {
+                    Observe(holding.Peer, shard.Id, HolderCheck.Audit, verdict, readBackStarted);
+                }
+
                 holding.LastAuditAt = _time.GetUtcNow();
                 holding.LastAuditPassed = verdict == HolderVerdict.Passed;
                 holding.LastAuditDetail = detail;
@@ -301,27 +310,40 @@ public sealed class OwnedShardCare
         });
     }
 
-    private async Task RefillAsync(OwnedShard shard, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the shard back (the owner's own copy, else from its holders one at a time, each copy verified
+    /// against the id) and prepares fresh challenges for every holder that has none. Returns how each holder
+    /// asked failed to send the shard back: a holder out of challenges that cannot send the bytes it was
+    /// paid to keep fails its audit on that (<see cref="ReadBackVerdict"/>), as it would a fresh challenge.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<PeerId, HolderAttempt>> RefillAsync(OwnedShard shard, CancellationToken cancellationToken)
     {
-        byte[]? data;
-        if (!TryReadLocal(shard, out data))
+        var failures = new Dictionary<PeerId, HolderAttempt>();
+        if (!TryReadLocal(shard, out var data))
         {
-            var sources = new List<HolderCandidate>();
+            // One holder per fetch, not a fetch resumed across holders: a copy that does not hash to the id is
+            // then the fault of the one holder that sent it.
             foreach (var h in shard.Holders)
             {
-                if (TransportAddress.TryParse(h.Address, out var address, out _))
+                if (!TransportAddress.TryParse(h.Address, out var address, out _))
                 {
-                    sources.Add(new HolderCandidate(h.Peer, address));
+                    continue;
+                }
+
+                try
+                {
+                    (data, _) = await _fetcher.FetchAsync(shard.Id, [new HolderCandidate(h.Peer, address)], cancellationToken);
+                    break;
+                }
+                catch (ShardExchangeException e) when (e.Attempts.Count == 1)
+                {
+                    failures[h.Peer] = e.Attempts[0];
                 }
             }
 
-            try
+            if (data is null)
             {
-                (data, _) = await _fetcher.FetchAsync(shard.Id, sources, cancellationToken);
-            }
-            catch (ShardExchangeException)
-            {
-                return;
+                return failures;
             }
         }
 
@@ -331,6 +353,23 @@ public sealed class OwnedShardCare
         }
 
         _book.Save(shard);
+        return failures;
+    }
+
+    /// <summary>
+    /// The audit verdict of a holder out of challenges that did not send the shard back: NotFound is Missing,
+    /// bytes that are not the shard (Mismatch, Size) are Wrong, no answer is NoAnswer, any other refusal Refused.
+    /// </summary>
+    private static (HolderVerdict Verdict, string Detail) ReadBackVerdict(HolderAttempt failed)
+    {
+        var verdict = failed.Refusal switch
+        {
+            ShardRefusal.NotFound => HolderVerdict.Missing,
+            ShardRefusal.Mismatch or ShardRefusal.Size => HolderVerdict.Wrong,
+            ShardRefusal.Failed => HolderVerdict.NoAnswer,
+            _ => HolderVerdict.Refused,
+        };
+        return (verdict, "did not send the shard back to prepare fresh challenges: " + failed.Detail);
     }
 
     private bool TryReadLocal(OwnedShard shard, out byte[]? data)

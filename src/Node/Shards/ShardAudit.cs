@@ -15,6 +15,10 @@ public static class ShardAudit
 {
     private static readonly byte[] Context = Encoding.ASCII.GetBytes("overlay/shard/audit");
 
+    // A pass of sixteen lanes costs about what eight keys hashed one by one do (docs/BENCHMARKS.md,
+    // "Where a GiB store's time goes"): fewer keys than that are hashed one by one.
+    private const int KeysWorthALanePass = 8;
+
     /// <summary>Writes the answer to <paramref name="nonce"/> (32 bytes) for shard <paramref name="id"/> holding <paramref name="shard"/> into <paramref name="answer"/> (32 bytes).</summary>
     public static void Answer(ReadOnlySpan<byte> nonce, ShardId id, ReadOnlySpan<byte> shard, Span<byte> answer)
     {
@@ -34,9 +38,9 @@ public static class ShardAudit
 
     /// <summary>Draws <paramref name="count"/> nonces from <paramref name="fillNonce"/> and computes their answers for shard <paramref name="id"/> holding <paramref name="shard"/>.</summary>
     /// <remarks>
-    /// The answers are computed together (<see cref="Blake3MultiKey"/>: the shard read once, every block
-    /// compressed under sixteen nonces at a time), each equal to <see cref="Answer"/> under its nonce: this is
-    /// most of an owner's CPU when it stores a file (docs/BENCHMARKS.md, "Where a GiB store's time goes").
+    /// Eight or more answers are computed together (<see cref="Blake3MultiKey"/>: the shard read once, every
+    /// block compressed under sixteen nonces at a time), fewer one by one; each equals <see cref="Answer"/>
+    /// under its nonce (docs/BENCHMARKS.md, "Where a GiB store's time goes").
     /// </remarks>
     public static List<AuditChallenge> Prepare(ShardId id, ReadOnlySpan<byte> shard, int count, Action<Span<byte>> fillNonce)
     {
@@ -52,7 +56,18 @@ public static class ShardAudit
         Context.CopyTo(prefix);
         id.WriteTo(prefix[Context.Length..]);
         var answers = new byte[nonces.Length];
-        Blake3MultiKey.KeyedHashes(nonces, prefix, shard, answers);
+        if (count < KeysWorthALanePass)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                Answer(nonces.AsSpan(i * ShardCodec.NonceBytes, ShardCodec.NonceBytes), id, shard, answers.AsSpan(i * ShardCodec.NonceBytes, ShardCodec.NonceBytes));
+            }
+        }
+        else
+        {
+            Blake3MultiKey.KeyedHashes(nonces, prefix, shard, answers);
+        }
+
         var challenges = new List<AuditChallenge>(count);
         for (var i = 0; i < count; i++)
         {

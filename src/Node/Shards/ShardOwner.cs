@@ -158,7 +158,8 @@ public sealed class ShardOwner
                             Peer = candidate.Peer,
                             Address = candidate.Address.ToString(),
                             Receipt = receipt.Encode(),
-                            Challenges = ShardAudit.Prepare(id, data.Span, _options.AuditChallengesPerHolder, _fillNonce),
+                            // Few at store time: each is a pass over the shard on the storing node; the rest are prepared from the bytes read back.
+                            Challenges = ShardAudit.Prepare(id, data.Span, _options.AuditChallengesAtStore, _fillNonce),
                         });
                         _book.Save(shard);
                         attempts.Add(new HolderAttempt(candidate.Peer, ShardRefusal.None, "stored; receipt checked"));

@@ -97,6 +97,42 @@ public sealed class FileLayerTests : IDisposable
     }
 
     [Fact]
+    public async Task Store_StripesReadIntoReusedBuffers_EachDataShardIsItsBytesThenZeros_AndTheFileComesBack()
+    {
+        // 10,001-byte chunks in 3 data shards of 3,334 bytes (one byte of padding per full stripe), seven full
+        // stripes through the few buffers a store reuses, and a short last stripe with shards of its own length.
+        var (k, chunk) = (3, 10_001);
+        var data = Data((7 * chunk) + 4_000, seed: 21);
+        var storer = new FileStorer(Owner, _shards, new ContentBook(Path.Combine(_root, "content")), _options, 1 << 20, _clock, NullLogger.Instance);
+        StoreResult stored;
+        using (var input = new MemoryStream(data))
+        {
+            stored = await storer.StoreAsync(input, new StoreRequest("f", DataShards: k, ParityShards: 2, ChunkBytes: chunk), new TransferProgress(), CancellationToken.None);
+        }
+
+        var manifest = stored.Manifest;
+        Assert.Equal(8, manifest.StripeCount);
+        for (var s = 0; s < manifest.StripeCount; s++)
+        {
+            var stripe = data.AsSpan(s * chunk, manifest.StripeBytes(s));
+            var length = manifest.ShardBytes(s);
+            for (var i = 0; i < k; i++)
+            {
+                var expected = new byte[length];
+                var start = Math.Min(i * length, stripe.Length);
+                stripe[start..Math.Min(start + length, stripe.Length)].CopyTo(expected);
+                Assert.Equal(expected, _shards[manifest.Shard(s, i)]);
+            }
+        }
+
+        var hash = new byte[32];
+        Blake3.Hash(data, hash);
+        Assert.Equal(hash, manifest.ContentHash.ToArray());
+        var result = await Fetcher().FetchAsync(stored.ContentId, _root, null, new TransferProgress(), CancellationToken.None);
+        Assert.Equal(data, File.ReadAllBytes(result.Path));
+    }
+
+    [Fact]
     public async Task Store_PlacesTheShardsOfAStripeOnDistinctHolders()
     {
         var stored = await StoreAsync(Data(200_000, seed: 2), null);

@@ -152,7 +152,93 @@ public sealed class LyingHolderTests
             var holder = Assert.Single(audited.Holders);
             Assert.False(holder.LastAuditPassed);
             Assert.Contains("not_found", holder.LastAuditDetail, StringComparison.Ordinal);
+            Assert.Equal(t.Options.AuditChallengesAtStore - 1, holder.Challenges.Count);
+        });
+    }
+
+    [Fact]
+    public void Audit_OnceTheStoreTimeChallengesAreSpent_ReadsTheShardBackFromItsHolder_AndAuditsWithFreshChallenges()
+    {
+        using var t = Network(24, count: 2);
+        var data = ShardTestNetwork.Shard(60_000, 24);
+        var id = ShardId.Compute(data);
+        var owner = t.OwnerOf(0);
+        t.Net.Run(async () =>
+        {
+            await t.StartAsync();
+            await owner.PutAsync(data, CancellationToken.None);
+            await t.Nodes[0].Store.DeleteAsync(id);
+            Liar(t).Intercept();
+            Assert.Equal(t.Options.AuditChallengesAtStore, Assert.Single(owner.Status(id)!.Holders).Challenges.Count);
+            for (var i = 0; i < t.Options.AuditChallengesAtStore; i++)
+            {
+                Assert.True(Assert.Single((await owner.AuditAsync(id, CancellationToken.None)).Holders).LastAuditPassed);
+            }
+
+            Assert.Empty(Liar(t).FetchOffsets);
+            var holder = Assert.Single((await owner.AuditAsync(id, CancellationToken.None)).Holders);
+            Assert.True(holder.LastAuditPassed);
+            // The whole shard was read back once, from its holder, and the audit spent one of the fresh challenges.
+            Assert.Equal([0L], Liar(t).FetchOffsets);
             Assert.Equal(t.Options.AuditChallengesPerHolder - 1, holder.Challenges.Count);
         });
+        Assert.Equal(t.Options.AuditChallengesAtStore + 1, t.Nodes[0].Metrics.AuditsPassed);
+        Assert.Equal(0, t.Nodes[0].Metrics.AuditsFailed);
+    }
+
+    [Theory]
+    [InlineData(Lie.None, "not_found")]
+    [InlineData(Lie.Truncate, "announced")]
+    [InlineData(Lie.OtherBytes, "do not hash")]
+    public void Audit_AfterTheStoreTimeChallenges_AHolderThatDroppedTheShardOrKeepsOtherOrFewerBytes_FailsOnTheReadBack(Lie lie, string caught)
+    {
+        using var t = Network(25, count: 2);
+        var data = ShardTestNetwork.Shard(60_000, 25);
+        var id = ShardId.Compute(data);
+        var owner = t.OwnerOf(0);
+        t.Net.Run(async () =>
+        {
+            await t.StartAsync();
+            await owner.PutAsync(data, CancellationToken.None);
+            await t.Nodes[0].Store.DeleteAsync(id);
+            for (var i = 0; i < t.Options.AuditChallengesAtStore; i++)
+            {
+                Assert.True(Assert.Single((await owner.AuditAsync(id, CancellationToken.None)).Holders).LastAuditPassed);
+            }
+
+            // The holder stops keeping the shard: it drops it (None: honest about it), or keeps half of it, or other bytes.
+            if (lie == Lie.None)
+            {
+                await t.Nodes[1].Store.DeleteAsync(id);
+            }
+
+            Liar(t).Mode = lie;
+            var audited = await owner.Care.AuditAsync(id, CancellationToken.None);
+            var holder = Assert.Single(audited.Shard.Holders);
+            Assert.False(holder.LastAuditPassed);
+            Assert.Contains(caught, holder.LastAuditDetail, StringComparison.Ordinal);
+            var (peer, verdict) = Assert.Single(audited.Verdicts);
+            Assert.Equal(t.Nodes[1].Identity.PeerId, peer);
+            Assert.Equal(lie == Lie.None ? HolderVerdict.Missing : HolderVerdict.Wrong, verdict);
+            Assert.Empty(holder.Challenges);
+
+            if (lie != Lie.None)
+            {
+                // Without the read-back's check against the id, the liar's bytes would be taken for the shard, and the
+                // fresh challenges prepared from them would be ones the liar can answer.
+                var raw = new byte[data.Length];
+                try
+                {
+                    await t.ClientOf(0).FetchAsync(await t.ConnectAsync(0, 1), id, 0, ShardCodec.ToEnd, raw, null, CancellationToken.None);
+                }
+                catch (ShardExchangeException)
+                {
+                    // The truncating liar: the client's own count check is what catches it.
+                }
+
+                Assert.NotEqual(data, raw);
+            }
+        });
+        Assert.Equal(1, t.Nodes[0].Metrics.AuditsFailed);
     }
 }
