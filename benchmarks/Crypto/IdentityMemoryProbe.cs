@@ -82,9 +82,9 @@ public static class IdentityMemoryProbe
         var parameters = MlDsaParameters.Get(MlDsaParameterSet.MlDsa65);
         var encoded = new byte[parameters.PrivateKeySize];
         mlDsaKey.ExportPrivateKey(encoded);
-        var expanded = new int[MlDsaCore.ExpandedLength(parameters)];
-        var seedMaterial = new byte[MlDsaCore.SeedMaterialBytes];
-        output.WriteLine($"| ML-DSA-65 key expansion (skDecode, NTT of s1, s2, t0; Â from ρ) | {CpuMicroseconds(() => MlDsaCore.TryExpandPrivateKey(parameters, encoded, expanded, seedMaterial)):F1} |");
+        var expanded = new int[MlDsaKeys.ExpandedLength(parameters)];
+        var seedMaterial = new byte[MlDsaKeys.SeedMaterialBytes];
+        output.WriteLine($"| ML-DSA-65 key expansion (skDecode, NTT of s1, s2, t0; Â from ρ) | {CpuMicroseconds(() => MlDsaKeys.TryExpandPrivateKey(parameters, encoded, expanded, seedMaterial)):F1} |");
 
         foreach (var key in mlDsaKeys)
         {

@@ -23,7 +23,7 @@ public class MlDsaBenchmarks
     private byte[] _generatedPublicKey = [];
     private byte[] _generatedPrivateKey = [];
     private int[] _expanded = [];
-    private readonly byte[] _seedMaterial = new byte[MlDsaCore.SeedMaterialBytes];
+    private readonly byte[] _seedMaterial = new byte[MlDsaKeys.SeedMaterialBytes];
     private int _next;
 
     [Params(MlDsaParameterSet.MlDsa44, MlDsaParameterSet.MlDsa65, MlDsaParameterSet.MlDsa87)]
@@ -44,7 +44,7 @@ public class MlDsaBenchmarks
         _signature = new byte[MlDsaAlgorithm.SignatureSize(Set)];
         _generatedPublicKey = new byte[_publicKey.Length];
         _generatedPrivateKey = new byte[_privateKey.Length];
-        _expanded = new int[MlDsaCore.ExpandedLength(MlDsaParameters.Get(Set))];
+        _expanded = new int[MlDsaKeys.ExpandedLength(MlDsaParameters.Get(Set))];
         _messages = new byte[Messages][];
         _signatures = new byte[Messages][];
         for (var i = 0; i < Messages; i++)
@@ -76,7 +76,7 @@ public class MlDsaBenchmarks
 
     /// <summary>The expansion each signature pays: skDecode, NTT(s1), NTT(s2), NTT(t0) and sampling Â from ρ.</summary>
     [Benchmark]
-    public bool ExpandPrivateKey() => MlDsaCore.TryExpandPrivateKey(MlDsaParameters.Get(Set), _privateKey, _expanded, _seedMaterial);
+    public bool ExpandPrivateKey() => MlDsaKeys.TryExpandPrivateKey(MlDsaParameters.Get(Set), _privateKey, _expanded, _seedMaterial);
 
     [Benchmark]
     public bool Verify()

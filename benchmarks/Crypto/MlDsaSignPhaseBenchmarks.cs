@@ -5,7 +5,7 @@ using Overlay.Crypto.MlDsa;
 namespace Overlay.Benchmarks.Crypto;
 
 /// <summary>
-/// Where signing time goes: replays Sign_internal's rejection loop (the same calls MlDsaCore.Sign makes, with an
+/// Where signing time goes: replays Sign_internal's rejection loop (the same calls MlDsaSigner.Sign makes, with an
 /// expanded key) and accumulates Stopwatch ticks per phase. The global cleanup prints the breakdown per signature.
 /// Run: --filter '*MlDsaSignPhase*'.
 /// </summary>
@@ -54,9 +54,9 @@ public class MlDsaSignPhaseBenchmarks
         var pk = new byte[_p.PublicKeySize];
         var sk = new byte[_p.PrivateKeySize];
         MlDsaAlgorithm.GenerateKey(Set, seed, pk, sk);
-        var expanded = new int[MlDsaCore.ExpandedLength(_p)];
-        _seedMaterial = new byte[MlDsaCore.SeedMaterialBytes];
-        MlDsaCore.TryExpandPrivateKey(_p, sk, expanded, _seedMaterial);
+        var expanded = new int[MlDsaKeys.ExpandedLength(_p)];
+        _seedMaterial = new byte[MlDsaKeys.SeedMaterialBytes];
+        MlDsaKeys.TryExpandPrivateKey(_p, sk, expanded, _seedMaterial);
         _a = expanded.AsSpan(0, k * l * N).ToArray();
         _s1 = expanded.AsSpan(k * l * N, l * N).ToArray();
         _s2 = expanded.AsSpan((k * l * N) + (l * N), k * N).ToArray();

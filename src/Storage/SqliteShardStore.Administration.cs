@@ -63,7 +63,7 @@ public sealed partial class SqliteShardStore
     private void ReadQuarantinePage(ShardId? after, List<QuarantinedShard> page)
     {
         page.Clear();
-        var reader = RentReader();
+        var reader = _reads.Rent();
         try
         {
             using var command = reader.Connection.CreateCommand();
@@ -92,7 +92,7 @@ public sealed partial class SqliteShardStore
         }
         finally
         {
-            ReturnReader(reader);
+            _reads.Return(reader);
         }
     }
 
@@ -176,22 +176,22 @@ public sealed partial class SqliteShardStore
 
     private ShardReadStatus VerifyOne(in ShardId id, long dataId, int size, byte[] buffer, out bool unreadable)
     {
-        var reader = RentReader();
+        var reader = _reads.Rent();
         try
         {
             var status = reader.ReadVerified(id, dataId, buffer.AsSpan(0, size), out unreadable);
-            Finish(id, status, unreadable, size, lastVerified: 0, "scrub");
+            _reads.Finish(id, status, unreadable, size, lastVerified: 0, "scrub");
             return status;
         }
         finally
         {
-            ReturnReader(reader);
+            _reads.Return(reader);
         }
     }
 
     private void QuickCheck(List<string> pages)
     {
-        var reader = RentReader();
+        var reader = _reads.Rent();
         try
         {
             using var command = reader.Connection.CreateCommand();
@@ -212,7 +212,7 @@ public sealed partial class SqliteShardStore
         }
         finally
         {
-            ReturnReader(reader);
+            _reads.Return(reader);
         }
     }
 }

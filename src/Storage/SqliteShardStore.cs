@@ -17,19 +17,22 @@ namespace Overlay.Storage;
 /// connections with prepared statements and a memory-mapped window, and one batching writer thread.
 /// Open with <see cref="Open"/>.
 /// </summary>
+/// <remarks>
+/// This class opens the store and checks and hashes what callers hand it; the files and connections
+/// are <see cref="ShardDatabaseFiles"/>'s, reads <see cref="VerifiedReads"/>'s and writes
+/// <see cref="ShardWriter"/>'s.
+/// </remarks>
 public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministration
 {
     /// <summary>Name of the database file inside <see cref="StorageOptions.Directory"/>.</summary>
     public const string FileName = "shards.db";
 
     private readonly StorageOptions _options;
-    private readonly TimeProvider _time;
     private readonly string _path;
     private readonly FileStream _lock;
     private readonly ShardWriter _writer;
     private readonly RecentShardIndex _recent;
-    private readonly ShardReader[] _readers;
-    private readonly ReaderPool _readerPool;
+    private readonly VerifiedReads _reads;
     private readonly ShardStoreMetrics _metrics;
     private readonly ILogger _logger;
     private int _disposed;
@@ -39,25 +42,17 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
         _recent = recent;
         _logger = logger;
         _options = options;
-        _time = time;
         _path = path;
         _lock = lockFile;
         _writer = writer;
-        _readers = readers;
         _metrics = metrics;
-        _readerPool = new ReaderPool(readers);
+        _reads = new VerifiedReads(readers, writer, time, metrics, logger, path, options.MaxShardBytes);
     }
 
     /// <summary>Benchmarks only: reads skip the hash check, to show what verification costs.</summary>
     internal bool SkipReadVerification
     {
-        set
-        {
-            foreach (var reader in _readers)
-            {
-                reader.SkipVerification = value;
-            }
-        }
+        set => _reads.SkipVerification = value;
     }
 
     /// <summary>Background WAL checkpoints that copied every frame; for tests.</summary>
@@ -103,38 +98,8 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
         var time = timeProvider ?? TimeProvider.System;
         var directory = Path.GetFullPath(options.Directory);
         var path = Path.Combine(directory, FileName);
-        try
-        {
-            // Owner-only when this creates it: the shards are the node's and its peers' data, not the host's.
-            if (OperatingSystem.IsWindows())
-            {
-                Directory.CreateDirectory(directory);
-            }
-            else
-            {
-                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
-        {
-            throw new StorageException(StorageErrorReason.CannotOpen, $"The shard store directory '{directory}' cannot be created: {e.Message}", e) { FilePath = path };
-        }
-
-        FileStream lockFile;
-        try
-        {
-            // The lock file keeps a second process (or a second store in this one) from opening the
-            // same database: the in-memory capacity accounting assumes a single writer.
-            lockFile = new FileStream(path + ".lock", OwnerOnly(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new StorageException(StorageErrorReason.ReadOnly, $"The shard store directory '{directory}' cannot be written (lock file '{path}.lock').", e) { FilePath = path };
-        }
-        catch (IOException e)
-        {
-            throw new StorageException(StorageErrorReason.Locked, $"The shard store '{path}' is already open in another process or store.", e) { FilePath = path };
-        }
+        ShardDatabaseFiles.CreateDirectory(directory, path);
+        var lockFile = ShardDatabaseFiles.Lock(directory, path);
 
         SqliteConnection? writerConnection = null;
         var readers = new List<ShardReader>();
@@ -144,11 +109,9 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
         var recent = new RecentShardIndex();
         try
         {
-            // SQLite creates a missing file 0644 and gives its -wal and -shm files the database's mode:
-            // an empty file made owner-only first is taken as a new database and keeps all three private.
-            CreateOwnerOnlyIfMissing(path);
+            ShardDatabaseFiles.CreateOwnerOnlyIfMissing(path);
 
-            writerConnection = OpenConnection(path, options, SqliteOpenMode.ReadWriteCreate);
+            writerConnection = ShardDatabaseFiles.OpenConnection(path, options, SqliteOpenMode.ReadWriteCreate);
             Schema.Execute(writerConnection, "PRAGMA journal_mode = WAL");
             Schema.Migrate(writerConnection, path);
             if (options.MaxPageCount > 0)
@@ -158,16 +121,16 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
 
             for (var i = 0; i < options.ReaderCount; i++)
             {
-                var connection = OpenConnection(path, options, SqliteOpenMode.ReadWrite);
+                var connection = ShardDatabaseFiles.OpenConnection(path, options, SqliteOpenMode.ReadWrite);
                 // Readers never write; query_only turns a mistake into an error instead of a lock fight.
                 Schema.Execute(connection, "PRAGMA query_only = 1");
                 readers.Add(new ShardReader(connection, recent));
             }
 
-            checkpointer = new WalCheckpointer(OpenConnection(path, options, SqliteOpenMode.ReadWrite));
+            checkpointer = new WalCheckpointer(ShardDatabaseFiles.OpenConnection(path, options, SqliteOpenMode.ReadWrite));
             SqliteShardStore? store = null;
             metrics = new ShardStoreMetrics(meterFactory, () => store?.GetUsage() ?? default);
-            writer = new ShardWriter(writerConnection, checkpointer, recent, path, options, time, metrics, logger, () => OpenScanConnection(path, options));
+            writer = new ShardWriter(writerConnection, checkpointer, recent, path, options, time, metrics, logger, () => ShardDatabaseFiles.OpenScanConnection(path, options));
             store = new SqliteShardStore(options, time, path, lockFile, writer, recent, [.. readers], metrics, logger);
             var usage = store.GetUsage();
             Log.Opened(logger, path, usage.ShardCount, usage.UsedBytes, usage.ChargedBytes, usage.CapacityBytes);
@@ -196,87 +159,6 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
 
             throw;
         }
-    }
-
-    /// <summary>Options that create a missing file with mode 0600 (an existing file keeps its mode).</summary>
-    private static FileStreamOptions OwnerOnly(FileMode mode, FileAccess access, FileShare share)
-    {
-        var options = new FileStreamOptions { Mode = mode, Access = access, Share = share, BufferSize = 0 };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        return options;
-    }
-
-    private static void CreateOwnerOnlyIfMissing(string path)
-    {
-        try
-        {
-            using var file = new FileStream(path, OwnerOnly(FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // It exists (and keeps its mode), or cannot be made: opening it reports why.
-        }
-    }
-
-    /// <summary>A read-only connection for one background scan (the writer's id filter).</summary>
-    private static SqliteConnection OpenScanConnection(string path, StorageOptions options)
-    {
-        var connection = OpenConnection(path, options, SqliteOpenMode.ReadWrite);
-        try
-        {
-            Schema.Execute(connection, "PRAGMA query_only = 1");
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
-
-    private static SqliteConnection OpenConnection(string path, StorageOptions options, SqliteOpenMode mode)
-    {
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = DatabaseUri(path),
-            Mode = mode,
-            // The store keeps its own connections for its whole life; pooling would only keep the
-            // file open after disposal.
-            Pooling = false,
-            DefaultTimeout = 5,
-        };
-        var connection = new SqliteConnection(builder.ToString());
-        try
-        {
-            connection.Open();
-            var synchronous = options.Durability == StorageDurability.Full ? "FULL" : "NORMAL";
-            Schema.Execute(connection, $"PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -{options.CacheKibibytes}; PRAGMA mmap_size = {options.MmapBytes};");
-            // Touch the header now, so a file that is not a database fails at open, not at the first read.
-            Schema.Scalar(connection, "PRAGMA schema_version");
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// The database as an SQLite URI. On Unix it names the "unix-excl" VFS: the lock file already
-    /// keeps every other process out, so the WAL index can live in this process's heap instead of a
-    /// shared-memory file, and starting a read or write transaction no longer takes <c>fcntl</c>
-    /// locks on it (a large part of a point read's cost, and the lock two reading threads
-    /// contended on). Other connections of this process still share the file normally.
-    /// </summary>
-    internal static string DatabaseUri(string path)
-    {
-        var uri = "file:" + Uri.EscapeDataString(path).Replace("%2F", "/", StringComparison.Ordinal);
-        return OperatingSystem.IsWindows() ? uri : uri + "?vfs=unix-excl";
     }
 
     /// <inheritdoc/>
@@ -331,72 +213,20 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
     }
 
     /// <inheritdoc/>
-    public ShardReadResult Read(in ShardId id, Span<byte> destination) => Read(id, destination, null);
+    public ShardReadResult Read(in ShardId id, Span<byte> destination) => _reads.Read(id, destination, null);
 
     /// <inheritdoc/>
     public ShardReadResult Read(in ShardId id, IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        return Read(id, default, destination);
-    }
-
-    /// <summary>Reads into <paramref name="buffer"/>, or with a <paramref name="writer"/> into a span of it sized for the shard.</summary>
-    private ShardReadResult Read(in ShardId id, Span<byte> buffer, IBufferWriter<byte>? writer)
-    {
-        var reader = RentReader();
-        try
-        {
-            // Twice at most: the second time past a log entry that was another shard's (see ReadVerified).
-            for (var consultLog = true; ; consultLog = false)
-            {
-                if (!reader.BeginRead(id, out var dataId, out var size, out var lastVerified, consultLog))
-                {
-                    return new ShardReadResult(ShardReadStatus.NotFound, 0);
-                }
-
-                if (writer is null && buffer.Length < size)
-                {
-                    return new ShardReadResult(ShardReadStatus.DestinationTooSmall, size);
-                }
-
-                var destination = writer is null ? buffer[..size] : writer.GetSpan(size)[..size];
-                var status = reader.ReadVerified(id, dataId, destination, out var unreadable);
-                if (status == ShardReadStatus.NotFound && consultLog)
-                {
-                    reader.EndRead();
-                    continue;
-                }
-
-                var result = Finish(id, status, unreadable, size, lastVerified, "read");
-                if (result.Status == ShardReadStatus.Found)
-                {
-                    // Only verified bytes are committed to the writer.
-                    writer?.Advance(size);
-                }
-
-                return result;
-            }
-        }
-        catch (SqliteException e) when (Errors.IsCorruption(e))
-        {
-            return Unreadable(id, "read");
-        }
-        catch (SqliteException e)
-        {
-            throw Errors.Map(e, _path, "reading a shard");
-        }
-        finally
-        {
-            reader.EndRead();
-            ReturnReader(reader);
-        }
+        return _reads.Read(id, default, destination);
     }
 
     /// <inheritdoc/>
     public async ValueTask<ShardReadResult> ReadAsync(ShardId id, Stream destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var buffer = ReadPooled(id, out var result);
+        var buffer = _reads.ReadPooled(id, out var result);
         try
         {
             if (result.Status == ShardReadStatus.Found)
@@ -417,7 +247,7 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         // The whole shard is read and hashed: a range is only as good as the shard it comes from.
-        var buffer = ReadPooled(id, out var result);
+        var buffer = _reads.ReadPooled(id, out var result);
         try
         {
             if (result.Status != ShardReadStatus.Found)
@@ -440,65 +270,11 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
         }
     }
 
-    /// <summary>Reads a whole shard into a pooled buffer, which the caller returns whatever the result.</summary>
-    private byte[] ReadPooled(in ShardId id, out ShardReadResult result)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxShardBytes);
-        try
-        {
-            result = Read(id, buffer.AsSpan());
-            if (result.Status == ShardReadStatus.DestinationTooSmall)
-            {
-                // A shard stored under a larger MaxShardBytes than the store now runs with.
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = ArrayPool<byte>.Shared.Rent(result.Length);
-                result = Read(id, buffer.AsSpan());
-            }
-
-            return buffer;
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
-    }
+    /// <inheritdoc/>
+    public bool Contains(in ShardId id) => _reads.Contains(id);
 
     /// <inheritdoc/>
-    public bool Contains(in ShardId id)
-    {
-        var reader = RentReader();
-        try
-        {
-            return reader.Contains(id);
-        }
-        catch (SqliteException e)
-        {
-            throw Errors.Map(e, _path, "looking up a shard");
-        }
-        finally
-        {
-            ReturnReader(reader);
-        }
-    }
-
-    /// <inheritdoc/>
-    public bool TryGetInfo(in ShardId id, out ShardInfo info)
-    {
-        var reader = RentReader();
-        try
-        {
-            return reader.TryGetInfo(id, out info);
-        }
-        catch (SqliteException e)
-        {
-            throw Errors.Map(e, _path, "reading shard metadata");
-        }
-        finally
-        {
-            ReturnReader(reader);
-        }
-    }
+    public bool TryGetInfo(in ShardId id, out ShardInfo info) => _reads.TryGetInfo(id, out info);
 
     /// <inheritdoc/>
     public async ValueTask<bool> DeleteAsync(ShardId id, CancellationToken cancellationToken = default)
@@ -551,24 +327,9 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
         }
     }
 
-    private const int EnumeratePageSize = 512;
+    private const int EnumeratePageSize = VerifiedReads.PageSize;
 
-    private void ReadPage(ShardPageCursor cursor, List<(ShardInfo Info, long DataId)> page)
-    {
-        var reader = RentReader();
-        try
-        {
-            cursor.ReadNext(reader.Connection, EnumeratePageSize, page);
-        }
-        catch (SqliteException e)
-        {
-            throw Errors.Map(e, _path, "listing shards");
-        }
-        finally
-        {
-            ReturnReader(reader);
-        }
-    }
+    private void ReadPage(ShardPageCursor cursor, List<(ShardInfo Info, long DataId)> page) => _reads.ReadPage(cursor, page);
 
     /// <inheritdoc/>
     public StorageUsage GetUsage()
@@ -588,47 +349,6 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
 
     /// <inheritdoc/>
     public OwnerUsage GetOwnerUsage(in PeerId owner) => _writer.OwnerUsage(owner);
-
-    private ShardReadResult Finish(in ShardId id, ShardReadStatus status, bool unreadable, int size, long lastVerified, string source)
-    {
-        if (status == ShardReadStatus.Found)
-        {
-            // A hot shard read thousands of times a second needs its verification time written at
-            // most once per interval, or the bookkeeping would cost the writer as much as the reads.
-            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-            if (now - lastVerified >= ShardInfo.VerifiedRecordIntervalMilliseconds)
-            {
-                _writer.RecordVerified(id, now);
-            }
-
-            return new ShardReadResult(ShardReadStatus.Found, size);
-        }
-
-        if (unreadable)
-        {
-            return Unreadable(id, source);
-        }
-
-        _metrics.Corrupted.Add(1, new KeyValuePair<string, object?>("reason", "hash_mismatch"), new KeyValuePair<string, object?>("source", source));
-        Log.Corrupted(_logger, id, _path, "hash_mismatch", source);
-        QueueQuarantine(id, "hash_mismatch");
-        return new ShardReadResult(ShardReadStatus.Corrupted, 0);
-    }
-
-    private ShardReadResult Unreadable(in ShardId id, string source)
-    {
-        _metrics.Corrupted.Add(1, new KeyValuePair<string, object?>("reason", "unreadable"), new KeyValuePair<string, object?>("source", source));
-        Log.Corrupted(_logger, id, _path, "unreadable", source);
-        QueueQuarantine(id, "unreadable");
-        return new ShardReadResult(ShardReadStatus.Corrupted, 0);
-    }
-
-    private void QueueQuarantine(in ShardId id, string reason)
-    {
-        // Best effort: if the queue is full the next read finds the same damage and tries again;
-        // until then every read re-verifies, so the bad bytes are never served either way.
-        _writer.TryEnqueue(new QuarantineOperation { Id = id, Reason = reason });
-    }
 
     [ThreadStatic]
     private static Blake3Hasher? t_hasher;
@@ -674,22 +394,6 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
         }
     }
 
-    private ShardReader RentReader()
-    {
-        ThrowIfDisposed();
-        var reader = _readerPool.Rent();
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            // Disposal started meanwhile and is waiting for this reader to come back.
-            _readerPool.Return(reader);
-            ThrowIfDisposed();
-        }
-
-        return reader;
-    }
-
-    private void ReturnReader(ShardReader reader) => _readerPool.Return(reader);
-
     /// <summary>Drains queued writes, checkpoints the WAL into the database file and closes every connection.</summary>
     public ValueTask DisposeAsync()
     {
@@ -699,7 +403,7 @@ public sealed partial class SqliteShardStore : IShardStore, IShardStoreAdministr
         }
 
         // Waits for reads in flight to hand their connections back, then closes them.
-        _readerPool.Dispose();
+        _reads.Dispose();
         _writer.Dispose();
         _metrics.Dispose();
         _lock.Dispose();

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using Microsoft.Win32.SafeHandles;
 using Overlay.Crypto.Sodium;
 
 namespace Overlay.Crypto;
@@ -36,6 +34,8 @@ namespace Overlay.Crypto;
 /// Files are created 0600 through a temporary file and a no-replace rename, so a crash never leaves a
 /// half-written key at the path and an existing key is never overwritten. Loading refuses files that
 /// group or others can read or write. Every failure is a <see cref="KeyFileException"/>.
+/// This class decides what to create, load or migrate; the layout is <see cref="KeyFileFormat"/>'s, the
+/// passphrase sealing <see cref="KeyFileSeal"/>'s and the file handling <see cref="KeyFileIO"/>'s.
 /// </remarks>
 public static class IdentityKeyFile
 {
@@ -44,22 +44,6 @@ public static class IdentityKeyFile
 
     /// <summary>The older Ed25519-only format version, still read and migrated by <see cref="LoadOrCreate"/>.</summary>
     public const int Ed25519FormatVersion = 1;
-
-    private const int MagicSize = 8;
-    private const int PublicKeyOffset = MagicSize + 2;
-    private const byte FlagSealed = 0x01;
-    private const byte KdfArgon2id13 = 1;
-    private const int ChecksumSize = 32;
-    private const int KdfBlockSize = 1 + 4 + 4 + Argon2id.SaltSize;
-    private const int NonceSize = 24;
-
-    /// <summary>No file of either version is larger than this (a sealed version-2 file); anything larger is refused before it is parsed.</summary>
-    internal const int MaxFileSize = PublicKeyOffset + IdentityPublicKey.HybridEncodedSize + KdfBlockSize + NonceSize
-        + NodeIdentity.HybridSecretSize + AeadAlgorithm.TagSize + ChecksumSize;
-
-    private static ReadOnlySpan<byte> Magic => [0x89, (byte)'O', (byte)'V', (byte)'K', 0x0D, 0x0A, 0x1A, 0x0A];
-
-    private static AeadAlgorithm Aead => Algorithm.XChaCha20Poly1305;
 
     /// <summary>
     /// Writes <paramref name="identity"/> to a new file at <paramref name="path"/> with mode 0600. With a
@@ -78,20 +62,20 @@ public static class IdentityKeyFile
         ArgumentNullException.ThrowIfNull(options);
         if (!passphrase.IsEmpty)
         {
-            CheckCreateCost(options);
+            KeyFileSeal.CheckCreateCost(options);
         }
 
         var fullPath = Path.GetFullPath(path);
         if (File.Exists(fullPath) || Directory.Exists(fullPath))
         {
-            throw AlreadyExists(path);
+            throw KeyFileIO.AlreadyExists(path);
         }
 
-        Span<byte> image = stackalloc byte[MaxFileSize];
+        Span<byte> image = stackalloc byte[KeyFileFormat.MaxFileSize];
         try
         {
-            var length = Encode(identity, passphrase, options, image, path);
-            WriteNew(path, fullPath, image[..length]);
+            var length = KeyFileFormat.Encode(identity, passphrase, options, image, path);
+            KeyFileIO.WriteNew(path, fullPath, image[..length]);
         }
         finally
         {
@@ -108,11 +92,11 @@ public static class IdentityKeyFile
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(options);
-        Span<byte> data = stackalloc byte[MaxFileSize + 1];
+        Span<byte> data = stackalloc byte[KeyFileFormat.MaxFileSize + 1];
         try
         {
-            var length = ReadPrivateFile(path, data);
-            return Decode(data[..length], path, passphrase, options);
+            var length = KeyFileIO.ReadPrivateFile(path, data);
+            return KeyFileFormat.Decode(data[..length], path, passphrase, options);
         }
         finally
         {
@@ -184,13 +168,13 @@ public static class IdentityKeyFile
     private static NodeIdentity Migrate(string path, NodeIdentity legacy, ReadOnlySpan<char> passphrase, IdentityKeyFileOptions options, out KeyFileLoadResult result)
     {
         var fullPath = Path.GetFullPath(path);
-        Span<byte> before = stackalloc byte[MaxFileSize + 1];
-        Span<byte> image = stackalloc byte[MaxFileSize];
+        Span<byte> before = stackalloc byte[KeyFileFormat.MaxFileSize + 1];
+        Span<byte> image = stackalloc byte[KeyFileFormat.MaxFileSize];
         var hybrid = legacy.UpgradeToHybrid();
         try
         {
-            var beforeLength = ReadPrivateFile(path, before);
-            if (beforeLength <= MagicSize || before[MagicSize] != Ed25519FormatVersion)
+            var beforeLength = KeyFileIO.ReadPrivateFile(path, before);
+            if (!KeyFileFormat.IsEd25519Version(before[..beforeLength]))
             {
                 // Rewritten since it was loaded (another process migrated it): use what is there now.
                 hybrid.Dispose();
@@ -198,14 +182,14 @@ public static class IdentityKeyFile
                 return Load(path, passphrase, options);
             }
 
-            var wasSealed = beforeLength > MagicSize + 1 && (before[MagicSize + 1] & FlagSealed) != 0;
+            var wasSealed = KeyFileFormat.IsSealed(before[..beforeLength]);
             if (wasSealed)
             {
-                CheckCreateCost(options);
+                KeyFileSeal.CheckCreateCost(options);
             }
 
-            var length = Encode(hybrid, wasSealed ? passphrase : default, options, image, path);
-            Replace(path, fullPath, image[..length], before[..beforeLength]);
+            var length = KeyFileFormat.Encode(hybrid, wasSealed ? passphrase : default, options, image, path);
+            KeyFileIO.Replace(path, fullPath, image[..length], before[..beforeLength]);
             result = new KeyFileLoadResult(Created: false, Migrated: true, PreviousPeerId: legacy.PeerId);
             return hybrid;
         }
@@ -228,11 +212,11 @@ public static class IdentityKeyFile
     public static IdentityPublicKey ReadPublicKey(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        Span<byte> data = stackalloc byte[MaxFileSize + 1];
+        Span<byte> data = stackalloc byte[KeyFileFormat.MaxFileSize + 1];
         try
         {
-            var length = ReadPrivateFile(path, data);
-            return Validate(data[..length], path, out _, out _, out _);
+            var length = KeyFileIO.ReadPrivateFile(path, data);
+            return KeyFileFormat.ReadPublicKey(data[..length], path);
         }
         finally
         {
@@ -240,423 +224,4 @@ public static class IdentityKeyFile
         }
     }
 
-    /// <summary>Builds the file image into <paramref name="destination"/> and returns its length.</summary>
-    internal static int Encode(NodeIdentity identity, ReadOnlySpan<char> passphrase, IdentityKeyFileOptions options, Span<byte> destination, string path)
-    {
-        var sealedFile = !passphrase.IsEmpty;
-        var secretSize = identity.SecretSize;
-        Magic.CopyTo(destination);
-        destination[MagicSize] = identity.Scheme == IdentityScheme.Ed25519 ? (byte)Ed25519FormatVersion : (byte)FormatVersion;
-        destination[MagicSize + 1] = sealedFile ? FlagSealed : (byte)0;
-        var encodedKey = identity.PublicKey.Encoded;
-        encodedKey.CopyTo(destination[PublicKeyOffset..]);
-        var o = PublicKeyOffset + encodedKey.Length;
-
-        if (sealedFile)
-        {
-            var cost = options.KeyDerivation;
-            destination[o] = KdfArgon2id13;
-            BinaryPrimitives.WriteUInt32LittleEndian(destination[(o + 1)..], (uint)cost.OpsLimit);
-            BinaryPrimitives.WriteUInt32LittleEndian(destination[(o + 5)..], (uint)(cost.MemoryBytes / 1024));
-            var salt = destination.Slice(o + 9, Argon2id.SaltSize);
-            SodiumLibrary.RandomBytes(salt);
-            o += KdfBlockSize;
-            // A random 192-bit nonce cannot repeat in practice, and each file has its own salt and key anyway.
-            var nonce = destination.Slice(o, NonceSize);
-            SodiumLibrary.RandomBytes(nonce);
-            o += NonceSize;
-
-            if (!Argon2id.TryDeriveKey(passphrase, salt, cost, Aead, out var key))
-            {
-                throw new KeyFileException(KeyFileError.KeyDerivationFailed, path,
-                    $"Argon2id could not allocate {cost.MemoryBytes} bytes to seal the identity key file '{path}'; lower the memory cost or free memory.");
-            }
-
-            Span<byte> secret = stackalloc byte[NodeIdentity.HybridSecretSize];
-            try
-            {
-                secret = secret[..identity.ExportSecret(secret)];
-                Aead.Encrypt(key, nonce, destination[..o], secret, destination.Slice(o, secretSize + AeadAlgorithm.TagSize));
-            }
-            finally
-            {
-                SodiumLibrary.Zero(secret);
-                key.Dispose();
-            }
-
-            o += secretSize + AeadAlgorithm.TagSize;
-        }
-        else
-        {
-            o += identity.ExportSecret(destination[o..]);
-        }
-
-        Blake3.Hash(destination[..o], destination.Slice(o, ChecksumSize));
-        return o + ChecksumSize;
-    }
-
-    /// <summary>Parses a complete file image; every failure is a <see cref="KeyFileException"/> naming <paramref name="path"/>.</summary>
-    internal static NodeIdentity Decode(ReadOnlySpan<byte> file, string path, ReadOnlySpan<char> passphrase, IdentityKeyFileOptions options)
-    {
-        var publicKey = Validate(file, path, out var sealedFile, out var secretOffset, out var secretSize);
-        if (!sealedFile)
-        {
-            return Matching(FromSecret(publicKey.Scheme, file.Slice(secretOffset, secretSize)), publicKey, path);
-        }
-
-        var kdf = file.Slice(secretOffset - KdfBlockSize - NonceSize, KdfBlockSize);
-        if (kdf[0] != KdfArgon2id13)
-        {
-            throw new KeyFileException(KeyFileError.UnsupportedKeyDerivation, path,
-                $"The identity key file '{path}' names key derivation function {kdf[0]}, but this build knows only 1 (Argon2id v1.3).");
-        }
-
-        var cost = new Argon2idParameters(BinaryPrimitives.ReadUInt32LittleEndian(kdf[1..]), BinaryPrimitives.ReadUInt32LittleEndian(kdf[5..]) * 1024L);
-        if (!cost.IsValid)
-        {
-            throw Corrupted(path, $"its Argon2id cost of {cost.OpsLimit} passes over {cost.MemoryBytes} bytes is below the minimum");
-        }
-
-        if (cost.OpsLimit > options.MaxOpsLimit || cost.MemoryBytes > options.MaxMemoryBytes)
-        {
-            throw new KeyFileException(KeyFileError.UnsupportedKeyDerivation, path,
-                $"The identity key file '{path}' asks for Argon2id with {cost.OpsLimit} passes over {cost.MemoryBytes} bytes, more than the allowed {options.MaxOpsLimit} passes over {options.MaxMemoryBytes} bytes.");
-        }
-
-        if (passphrase.IsEmpty)
-        {
-            throw new KeyFileException(KeyFileError.PassphraseRequired, path,
-                $"The identity key file '{path}' is sealed with a passphrase, and none was given.");
-        }
-
-        if (!Argon2id.TryDeriveKey(passphrase, kdf.Slice(9, Argon2id.SaltSize), cost, Aead, out var key))
-        {
-            throw new KeyFileException(KeyFileError.KeyDerivationFailed, path,
-                $"Argon2id could not allocate the {cost.MemoryBytes} bytes the identity key file '{path}' asks for.");
-        }
-
-        Span<byte> secret = stackalloc byte[NodeIdentity.HybridSecretSize];
-        secret = secret[..secretSize];
-        try
-        {
-            var nonce = file.Slice(secretOffset - NonceSize, NonceSize);
-            var sealedSecret = file.Slice(secretOffset, secretSize + AeadAlgorithm.TagSize);
-            if (!Aead.Decrypt(key, nonce, file[..secretOffset], sealedSecret, secret))
-            {
-                // The checksum matched, so the bytes are as written: the passphrase is what differs
-                // (or someone rewrote the file and its checksum).
-                throw new KeyFileException(KeyFileError.WrongPassphrase, path,
-                    $"The passphrase does not open the identity key file '{path}'.");
-            }
-
-            return Matching(FromSecret(publicKey.Scheme, secret), publicKey, path);
-        }
-        finally
-        {
-            SodiumLibrary.Zero(secret);
-            key.Dispose();
-        }
-    }
-
-    private static NodeIdentity FromSecret(IdentityScheme scheme, ReadOnlySpan<byte> secret) =>
-        scheme == IdentityScheme.Ed25519 ? NodeIdentity.FromEd25519Seed(secret) : NodeIdentity.FromHybridSecret(secret);
-
-    /// <summary>
-    /// Checks everything but the secret: magic, version, flags, scheme, length and checksum, then the
-    /// public key. Returns the public key, where the secret (plain or sealed) starts and its plain size.
-    /// </summary>
-    private static IdentityPublicKey Validate(ReadOnlySpan<byte> file, string path, out bool sealedFile, out int secretOffset, out int secretSize)
-    {
-        if (file.Length > MaxFileSize)
-        {
-            throw Corrupted(path, $"it is larger than any identity key file ({MaxFileSize} bytes)");
-        }
-
-        if (file.Length < MagicSize)
-        {
-            throw Magic.StartsWith(file) ? Truncated(path, file.Length, null) : WrongMagic(path);
-        }
-
-        if (!file.StartsWith(Magic))
-        {
-            throw WrongMagic(path);
-        }
-
-        if (file.Length <= MagicSize)
-        {
-            throw Truncated(path, file.Length, null);
-        }
-
-        var version = file[MagicSize];
-        if (version is not (FormatVersion or Ed25519FormatVersion))
-        {
-            throw new KeyFileException(KeyFileError.UnsupportedVersion, path,
-                $"The identity key file '{path}' has format version {version}, but this build reads versions {Ed25519FormatVersion} and {FormatVersion} only.");
-        }
-
-        if (file.Length <= MagicSize + 1)
-        {
-            throw Truncated(path, file.Length, null);
-        }
-
-        var flags = file[MagicSize + 1];
-        if ((flags & ~FlagSealed) != 0)
-        {
-            throw Corrupted(path, $"its flags byte 0x{flags:x2} sets bits this format does not define");
-        }
-
-        sealedFile = (flags & FlagSealed) != 0;
-        if (file.Length <= PublicKeyOffset)
-        {
-            throw Truncated(path, file.Length, null);
-        }
-
-        // Each format version holds exactly one scheme, so the version alone says what the file is.
-        var scheme = file[PublicKeyOffset];
-        var versionScheme = version == FormatVersion ? IdentityScheme.HybridEd25519MlDsa65 : IdentityScheme.Ed25519;
-        if (scheme != (byte)versionScheme || !IdentityPublicKey.TryGetEncodedSize(scheme, out var publicKeySize))
-        {
-            throw new KeyFileException(KeyFileError.UnsupportedScheme, path,
-                $"The identity key file '{path}' holds a key of signature scheme {scheme}, but its format version {version} holds only scheme {(byte)versionScheme}.");
-        }
-
-        secretSize = versionScheme == IdentityScheme.Ed25519 ? NodeIdentity.Ed25519SecretSize : NodeIdentity.HybridSecretSize;
-        secretOffset = PublicKeyOffset + publicKeySize + (sealedFile ? KdfBlockSize + NonceSize : 0);
-        var expected = secretOffset + secretSize + (sealedFile ? AeadAlgorithm.TagSize : 0) + ChecksumSize;
-        if (file.Length < expected)
-        {
-            throw Truncated(path, file.Length, expected);
-        }
-
-        if (file.Length > expected)
-        {
-            throw Corrupted(path, $"it has {file.Length - expected} bytes after the end of the key");
-        }
-
-        Span<byte> checksum = stackalloc byte[ChecksumSize];
-        Blake3.Hash(file[..^ChecksumSize], checksum);
-        if (!checksum.SequenceEqual(file[^ChecksumSize..]))
-        {
-            throw Corrupted(path, "its checksum does not match its contents");
-        }
-
-        if (!IdentityPublicKey.TryDecode(file.Slice(PublicKeyOffset, publicKeySize), out var publicKey))
-        {
-            throw Corrupted(path, "its public key is not a valid key of its scheme");
-        }
-
-        return publicKey;
-    }
-
-    private static NodeIdentity Matching(NodeIdentity identity, IdentityPublicKey expected, string path)
-    {
-        if (identity.PublicKey.Equals(expected))
-        {
-            return identity;
-        }
-
-        identity.Dispose();
-        throw Corrupted(path, "its secret key does not belong to its public key");
-    }
-
-    /// <summary>Opens, checks the mode of and reads the file into <paramref name="data"/>; returns the length read.</summary>
-    private static int ReadPrivateFile(string path, Span<byte> data)
-    {
-        try
-        {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            CheckMode(handle, path);
-            var total = 0;
-            while (total < data.Length)
-            {
-                var read = RandomAccess.Read(handle, data[total..], total);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                total += read;
-            }
-
-            return total;
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new KeyFileException(KeyFileError.NotFound, path, $"The identity key file '{path}' does not exist.", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new KeyFileException(KeyFileError.IoError, path, $"The identity key file '{path}' could not be read: {e.Message.TrimEnd('.')}.", e);
-        }
-    }
-
-    private static void CheckMode(SafeFileHandle handle, string path)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            // Windows protects the file through its ACL, which the profile directory already restricts.
-            return;
-        }
-
-        const UnixFileMode groupOrOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
-            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
-        var mode = File.GetUnixFileMode(handle);
-        if ((mode & groupOrOthers) != 0)
-        {
-            var octal = Convert.ToString((int)mode & 0xFFF, 8).PadLeft(4, '0');
-            throw new KeyFileException(KeyFileError.PermissionsTooOpen, path,
-                $"The identity key file '{path}' has mode {octal}, which gives group or others access to it; run 'chmod 600 {path}' so only its owner can.");
-        }
-    }
-
-    private static void WriteNew(string path, string fullPath, ReadOnlySpan<byte> image)
-    {
-        var temporary = WriteTemporary(path, fullPath, image);
-        var moved = false;
-        try
-        {
-            // No-replace rename (link + unlink on Unix): fails if the key appeared meanwhile, and the
-            // path holds either nothing or the complete file.
-            File.Move(temporary, fullPath, overwrite: false);
-            moved = true;
-        }
-        catch (IOException) when (File.Exists(fullPath))
-        {
-            throw AlreadyExists(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new KeyFileException(KeyFileError.IoError, path, $"The identity key file '{path}' could not be written: {e.Message.TrimEnd('.')}.", e);
-        }
-        finally
-        {
-            if (!moved)
-            {
-                TryDelete(temporary);
-            }
-        }
-    }
-
-    /// <summary>Writes <paramref name="image"/> to a new 0600 temporary file beside the key file, flushed to disk; returns its path.</summary>
-    private static string WriteTemporary(string path, string fullPath, ReadOnlySpan<byte> image)
-    {
-        var directory = Path.GetDirectoryName(fullPath)!;
-        Span<byte> suffix = stackalloc byte[8];
-        SodiumLibrary.RandomBytes(suffix);
-        var temporary = Path.Combine(directory, "." + Path.GetFileName(fullPath) + "." + Convert.ToHexStringLower(suffix) + ".tmp");
-        var written = false;
-        try
-        {
-            var options = new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                // Unbuffered: no managed buffer ever holds the seed.
-                BufferSize = 0,
-            };
-            if (!OperatingSystem.IsWindows())
-            {
-                // Born 0600 (the umask can only remove bits), so the secret is never briefly world-readable.
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using (var stream = new FileStream(temporary, options))
-            {
-                stream.Write(image);
-                stream.Flush(flushToDisk: true);
-            }
-
-            written = true;
-            return temporary;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new KeyFileException(KeyFileError.IoError, path, $"The identity key file '{path}' could not be written: {e.Message.TrimEnd('.')}.", e);
-        }
-        finally
-        {
-            if (!written)
-            {
-                TryDelete(temporary);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Atomically replaces the key file with <paramref name="image"/>: a 0600 temporary file, flushed, then
-    /// renamed over the path, so the path always holds either the old or the new complete file. Refuses
-    /// (and leaves the file alone) when the file no longer holds <paramref name="expected"/>, which narrows
-    /// the window for a second process rewriting it meanwhile to the rename itself; one node runs per
-    /// data directory, so that window is not expected to be reached.
-    /// </summary>
-    private static void Replace(string path, string fullPath, ReadOnlySpan<byte> image, ReadOnlySpan<byte> expected)
-    {
-        var temporary = WriteTemporary(path, fullPath, image);
-        var moved = false;
-        Span<byte> current = stackalloc byte[MaxFileSize + 1];
-        try
-        {
-            var length = ReadPrivateFile(path, current);
-            if (!current[..length].SequenceEqual(expected))
-            {
-                throw new KeyFileException(KeyFileError.IoError, path,
-                    $"The identity key file '{path}' changed while it was being migrated to the hybrid format; start the node again.");
-            }
-
-            File.Move(temporary, fullPath, overwrite: true);
-            moved = true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new KeyFileException(KeyFileError.IoError, path, $"The identity key file '{path}' could not be rewritten: {e.Message.TrimEnd('.')}.", e);
-        }
-        finally
-        {
-            SodiumLibrary.Zero(current);
-            if (!moved)
-            {
-                TryDelete(temporary);
-            }
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: the temporary file is 0600 and named as one; failing to remove it must not
-            // hide the error that got us here.
-        }
-    }
-
-    private static void CheckCreateCost(IdentityKeyFileOptions options)
-    {
-        var cost = options.KeyDerivation;
-        if (!cost.IsValid || cost.MemoryBytes % 1024 != 0 || cost.OpsLimit > options.MaxOpsLimit || cost.MemoryBytes > options.MaxMemoryBytes
-            || cost.MemoryBytes / 1024 > uint.MaxValue)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options),
-                $"Argon2id cost {cost.OpsLimit} passes over {cost.MemoryBytes} bytes must be valid for libsodium, a whole number of KiB, and within the load limits of {options.MaxOpsLimit} passes and {options.MaxMemoryBytes} bytes.");
-        }
-    }
-
-    private static KeyFileException AlreadyExists(string path) =>
-        new(KeyFileError.AlreadyExists, path,
-            $"The identity key file '{path}' already exists, and key files are never replaced; move it away first to create a new identity.");
-
-    private static KeyFileException WrongMagic(string path) =>
-        new(KeyFileError.WrongMagic, path, $"The file '{path}' is not an identity key file (it does not start with the key-file signature).");
-
-    private static KeyFileException Truncated(string path, int length, int? expected) =>
-        new(KeyFileError.Truncated, path, expected is null
-            ? $"The identity key file '{path}' is truncated: it ends after {length} bytes, inside its header."
-            : $"The identity key file '{path}' is truncated: it has {length} of its {expected} bytes.");
-
-    private static KeyFileException Corrupted(string path, string detail) =>
-        new(KeyFileError.Corrupted, path, $"The identity key file '{path}' is corrupted: {detail}.");
 }

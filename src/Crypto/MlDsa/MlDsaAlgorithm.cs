@@ -40,7 +40,7 @@ public static class MlDsaAlgorithm
         CheckLength(seed, SeedSize, nameof(seed));
         CheckLength(publicKey, p.PublicKeySize, nameof(publicKey));
         CheckLength(privateKey, p.PrivateKeySize, nameof(privateKey));
-        MlDsaCore.GenerateKey(p, seed, publicKey, privateKey);
+        MlDsaKeys.GenerateKey(p, seed, publicKey, privateKey);
     }
 
     /// <summary>ML-DSA.KeyGen (Algorithm 1) with a seed from <paramref name="random"/> (the OS CSPRNG when null).</summary>
@@ -108,7 +108,7 @@ public static class MlDsaAlgorithm
         CheckLength(rnd, RandomSize, nameof(rnd));
         CheckMinimumLength(signature, p.SignatureSize, nameof(signature));
 
-        if (!MlDsaCore.TrySign(p, privateKey, mu, rnd, signature))
+        if (!MlDsaSigner.TrySign(p, privateKey, mu, rnd, signature))
         {
             throw new ArgumentException("The private key has a secret coefficient outside [-η, η]; it is not an ML-DSA key.", nameof(privateKey));
         }
@@ -125,9 +125,9 @@ public static class MlDsaAlgorithm
 
         Span<byte> tr = stackalloc byte[64];
         Span<byte> mu = stackalloc byte[MuSize];
-        MlDsaCore.HashPublicKey(publicKey, tr);
+        MlDsaKeys.HashPublicKey(publicKey, tr);
         MessageRepresentative.External(tr, context, message, mu);
-        return MlDsaCore.Verify(p, publicKey, mu, signature);
+        return MlDsaVerifier.Verify(p, publicKey, mu, signature);
     }
 
     /// <summary>HashML-DSA.Verify (Algorithm 5). False for any malformed input; never throws on it.</summary>
@@ -142,9 +142,9 @@ public static class MlDsaAlgorithm
 
         Span<byte> tr = stackalloc byte[64];
         Span<byte> mu = stackalloc byte[MuSize];
-        MlDsaCore.HashPublicKey(publicKey, tr);
+        MlDsaKeys.HashPublicKey(publicKey, tr);
         MessageRepresentative.PreHashed(tr, context, algorithm, message, mu);
-        return MlDsaCore.Verify(p, publicKey, mu, signature);
+        return MlDsaVerifier.Verify(p, publicKey, mu, signature);
     }
 
     /// <summary>ML-DSA.Verify_internal (Algorithm 8) on a caller-formatted M'.</summary>
@@ -158,9 +158,9 @@ public static class MlDsaAlgorithm
 
         Span<byte> tr = stackalloc byte[64];
         Span<byte> mu = stackalloc byte[MuSize];
-        MlDsaCore.HashPublicKey(publicKey, tr);
+        MlDsaKeys.HashPublicKey(publicKey, tr);
         MessageRepresentative.Internal(tr, messagePrime, mu);
-        return MlDsaCore.Verify(p, publicKey, mu, signature);
+        return MlDsaVerifier.Verify(p, publicKey, mu, signature);
     }
 
     /// <summary>Verify_internal from an externally computed 64-byte μ.</summary>
@@ -172,7 +172,7 @@ public static class MlDsaAlgorithm
             return false;
         }
 
-        return MlDsaCore.Verify(p, publicKey, mu, signature);
+        return MlDsaVerifier.Verify(p, publicKey, mu, signature);
     }
 
     /// <summary>μ = H(H(pk) ‖ 0 ‖ |ctx| ‖ ctx ‖ M, 64): what an external-μ signer receives for pure ML-DSA.</summary>
@@ -183,7 +183,7 @@ public static class MlDsaAlgorithm
         CheckContext(context);
         CheckLength(mu, MuSize, nameof(mu));
         Span<byte> tr = stackalloc byte[64];
-        MlDsaCore.HashPublicKey(publicKey, tr);
+        MlDsaKeys.HashPublicKey(publicKey, tr);
         MessageRepresentative.External(tr, context, message, mu);
     }
 

@@ -77,7 +77,7 @@ public sealed class MlDsaPrivateKey : IDisposable
         var parameters = MlDsaParameters.Get(parameterSet);
         MlDsaAlgorithm.CheckLength(publicKey, parameters.PublicKeySize, nameof(publicKey));
         var key = new MlDsaPrivateKey(parameters, random);
-        MlDsaCore.GenerateKey(parameters, seed, publicKey, key._encoded);
+        MlDsaKeys.GenerateKey(parameters, seed, publicKey, key._encoded);
         return key;
     }
 
@@ -95,7 +95,7 @@ public sealed class MlDsaPrivateKey : IDisposable
         }
 
         // Checked once here, so signing can rely on every s1/s2 coefficient being in range.
-        if (!MlDsaCore.SecretsInRange(parameters, privateKey))
+        if (!MlDsaKeys.SecretsInRange(parameters, privateKey))
         {
             return false;
         }
@@ -125,7 +125,7 @@ public sealed class MlDsaPrivateKey : IDisposable
         if (publicKey is null)
         {
             publicKey = new byte[_parameters.PublicKeySize];
-            MlDsaCore.RecomputePublicKey(_parameters, _encoded, publicKey);
+            MlDsaKeys.RecomputePublicKey(_parameters, _encoded, publicKey);
             _publicKey = publicKey;
         }
 
@@ -185,7 +185,7 @@ public sealed class MlDsaPrivateKey : IDisposable
         MlDsaAlgorithm.CheckLength(mu, MlDsaAlgorithm.MuSize, nameof(mu));
         MlDsaAlgorithm.CheckLength(rnd, MlDsaAlgorithm.RandomSize, nameof(rnd));
         MlDsaAlgorithm.CheckMinimumLength(signature, _parameters.SignatureSize, nameof(signature));
-        if (!MlDsaCore.TrySign(_parameters, _encoded, mu, rnd, signature))
+        if (!MlDsaSigner.TrySign(_parameters, _encoded, mu, rnd, signature))
         {
             // TryImport and KeyGen only ever store in-range keys, so this is a bug, not bad input.
             throw new InvalidOperationException("The stored ML-DSA private key has a secret coefficient out of range.");

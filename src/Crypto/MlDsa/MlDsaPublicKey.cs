@@ -23,13 +23,13 @@ public sealed class MlDsaPublicKey
         _parameters = parameters;
         _encoded = encoded.ToArray();
         _tr = new byte[64];
-        MlDsaCore.HashPublicKey(encoded, _tr);
+        MlDsaKeys.HashPublicKey(encoded, _tr);
         _aHat = new int[parameters.K * parameters.L * MlDsaParameters.N];
         Sampling.ExpandA(encoded.Slice(0, 32), parameters.L, 0, parameters.K * parameters.L, _aHat);
         _t1Hat = new int[parameters.K * MlDsaParameters.N];
         for (var i = 0; i < parameters.K; i++)
         {
-            MlDsaCore.ComputeT1Hat(encoded, i, _t1Hat.AsSpan(i * MlDsaParameters.N, MlDsaParameters.N));
+            MlDsaVerifier.ComputeT1Hat(encoded, i, _t1Hat.AsSpan(i * MlDsaParameters.N, MlDsaParameters.N));
         }
     }
 
@@ -64,7 +64,7 @@ public sealed class MlDsaPublicKey
 
         Span<byte> mu = stackalloc byte[MlDsaAlgorithm.MuSize];
         MessageRepresentative.External(_tr, context, message, mu);
-        return MlDsaCore.Verify(_parameters, _encoded, _aHat, _t1Hat, mu, signature);
+        return MlDsaVerifier.Verify(_parameters, _encoded, _aHat, _t1Hat, mu, signature);
     }
 
     /// <summary>HashML-DSA.Verify (Algorithm 5).</summary>
@@ -77,7 +77,7 @@ public sealed class MlDsaPublicKey
 
         Span<byte> mu = stackalloc byte[MlDsaAlgorithm.MuSize];
         MessageRepresentative.PreHashed(_tr, context, algorithm, message, mu);
-        return MlDsaCore.Verify(_parameters, _encoded, _aHat, _t1Hat, mu, signature);
+        return MlDsaVerifier.Verify(_parameters, _encoded, _aHat, _t1Hat, mu, signature);
     }
 
     /// <summary>Verify_internal (Algorithm 8) on a caller-formatted M'.</summary>
@@ -90,11 +90,11 @@ public sealed class MlDsaPublicKey
 
         Span<byte> mu = stackalloc byte[MlDsaAlgorithm.MuSize];
         MessageRepresentative.Internal(_tr, messagePrime, mu);
-        return MlDsaCore.Verify(_parameters, _encoded, _aHat, _t1Hat, mu, signature);
+        return MlDsaVerifier.Verify(_parameters, _encoded, _aHat, _t1Hat, mu, signature);
     }
 
     /// <summary>Verify_internal from an externally computed 64-byte μ.</summary>
     public bool VerifyMu(ReadOnlySpan<byte> mu, ReadOnlySpan<byte> signature) =>
         signature.Length == _parameters.SignatureSize && mu.Length == MlDsaAlgorithm.MuSize
-        && MlDsaCore.Verify(_parameters, _encoded, _aHat, _t1Hat, mu, signature);
+        && MlDsaVerifier.Verify(_parameters, _encoded, _aHat, _t1Hat, mu, signature);
 }

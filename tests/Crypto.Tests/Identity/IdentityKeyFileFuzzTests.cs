@@ -33,14 +33,14 @@ public sealed class IdentityKeyFileFuzzTests : IDisposable
 
     private byte[] Image(bool sealedFile, bool ed25519Only = false)
     {
-        var buffer = new byte[IdentityKeyFile.MaxFileSize];
+        var buffer = new byte[KeyFileFormat.MaxFileSize];
         var identity = ed25519Only ? _ed25519Identity : _identity;
-        var length = IdentityKeyFile.Encode(identity, sealedFile ? Passphrase : default, Cheap, buffer, MemoryPath);
+        var length = KeyFileFormat.Encode(identity, sealedFile ? Passphrase : default, Cheap, buffer, MemoryPath);
         return buffer[..length];
     }
 
     private static KeyFileException Fails(byte[] file, string passphrase = Passphrase) =>
-        Assert.Throws<KeyFileException>(() => IdentityKeyFile.Decode(file, MemoryPath, passphrase, Cheap).Dispose());
+        Assert.Throws<KeyFileException>(() => KeyFileFormat.Decode(file, MemoryPath, passphrase, Cheap).Dispose());
 
     private static void FixChecksum(byte[] file) => Blake3.Hash(file.AsSpan(0, file.Length - 32), file.AsSpan(file.Length - 32));
 
@@ -67,8 +67,8 @@ public sealed class IdentityKeyFileFuzzTests : IDisposable
     {
         var image = Image(sealedFile, ed25519Only);
         Assert.Equal(ed25519Only ? 1 : 2, image[8]);
-        Assert.Equal(IdentityKeyFile.MaxFileSize, Image(sealedFile: true).Length);
-        using var identity = IdentityKeyFile.Decode(image, MemoryPath, Passphrase, Cheap);
+        Assert.Equal(KeyFileFormat.MaxFileSize, Image(sealedFile: true).Length);
+        using var identity = KeyFileFormat.Decode(image, MemoryPath, Passphrase, Cheap);
         Assert.Equal((ed25519Only ? _ed25519Identity : _identity).PeerId, identity.PeerId);
     }
 
@@ -161,7 +161,7 @@ public sealed class IdentityKeyFileFuzzTests : IDisposable
         var magicAndVersion = Image(sealedFile: false).AsSpan(0, 11).ToArray();
         for (var i = 0; i < 5000; i++)
         {
-            var file = new byte[random.Next(0, IdentityKeyFile.MaxFileSize + 40)];
+            var file = new byte[random.Next(0, KeyFileFormat.MaxFileSize + 40)];
             random.NextBytes(file);
             if (random.Next(2) == 0)
             {
@@ -197,7 +197,7 @@ public sealed class IdentityKeyFileFuzzTests : IDisposable
         Assert.Equal(KeyFileError.Truncated, Fails(Mutated(plain, 9, 0x01)).Reason);
         Assert.Equal(KeyFileError.Corrupted, Fails(Mutated(sealedImage, 9, 0x00)).Reason);
         Assert.Equal(KeyFileError.Corrupted, Fails([.. plain, 0]).Reason);
-        Assert.Equal(KeyFileError.Corrupted, Fails(new byte[IdentityKeyFile.MaxFileSize + 1]).Reason);
+        Assert.Equal(KeyFileError.Corrupted, Fails(new byte[KeyFileFormat.MaxFileSize + 1]).Reason);
 
         // Sealed-file key derivation block starts after the 1985-byte public key at offset 10.
         const int kdf = 10 + 1985;

@@ -47,7 +47,7 @@ public sealed class IdentityKeyFileTests : IDisposable
         var secret = new byte[64];
         identity.ExportSecret(secret);
         var bytes = File.ReadAllBytes(path);
-        Assert.Equal(IdentityKeyFile.MaxFileSize, bytes.Length);
+        Assert.Equal(KeyFileFormat.MaxFileSize, bytes.Length);
         Assert.True(bytes.AsSpan().IndexOf(secret.AsSpan(0, 32)) < 0, "The sealed file contains the Ed25519 seed in the clear.");
         Assert.True(bytes.AsSpan().IndexOf(secret.AsSpan(32)) < 0, "The sealed file contains the ML-DSA seed in the clear.");
     }
@@ -267,7 +267,7 @@ public sealed class IdentityKeyFileTests : IDisposable
         var after = File.ReadAllBytes(path);
         Assert.Equal(IdentityKeyFile.FormatVersion, after[8]);
         Assert.Equal(sealedFile ? 1 : 0, after[9]);
-        Assert.Equal(sealedFile ? IdentityKeyFile.MaxFileSize : 10 + 1985 + 64 + 32, after.Length);
+        Assert.Equal(sealedFile ? KeyFileFormat.MaxFileSize : 10 + 1985 + 64 + 32, after.Length);
         Assert.Equal(new[] { path }, Directory.GetFiles(_directory));
         if (!OperatingSystem.IsWindows())
         {

@@ -150,15 +150,15 @@ public sealed class MlDsaCompactKeyTests
     {
         private readonly MlDsaParameters _parameters;
         private readonly int[] _expanded;
-        private readonly byte[] _seedMaterial = new byte[MlDsaCore.SeedMaterialBytes];
+        private readonly byte[] _seedMaterial = new byte[MlDsaKeys.SeedMaterialBytes];
 
         public ExpandedOnceKey(MlDsaParameterSet set, MlDsaPrivateKey key)
         {
             _parameters = MlDsaParameters.Get(set);
             var sk = new byte[_parameters.PrivateKeySize];
             key.ExportPrivateKey(sk);
-            _expanded = new int[MlDsaCore.ExpandedLength(_parameters)];
-            Assert.True(MlDsaCore.TryExpandPrivateKey(_parameters, sk, _expanded, _seedMaterial));
+            _expanded = new int[MlDsaKeys.ExpandedLength(_parameters)];
+            Assert.True(MlDsaKeys.TryExpandPrivateKey(_parameters, sk, _expanded, _seedMaterial));
             PublicKey = new byte[_parameters.PublicKeySize];
             key.ExportPublicKey(PublicKey);
         }
@@ -170,8 +170,8 @@ public sealed class MlDsaCompactKeyTests
             var mu = new byte[MlDsaAlgorithm.MuSize];
             MessageRepresentative.External(_seedMaterial.AsSpan(64, 64), context, message, mu);
             var signature = new byte[_parameters.SignatureSize];
-            var matrixLength = MlDsaCore.MatrixLength(_parameters);
-            MlDsaCore.Sign(_parameters, _expanded.AsSpan(0, matrixLength), _expanded.AsSpan(matrixLength), _seedMaterial.AsSpan(32, 32), mu, rnd, signature);
+            var matrixLength = MlDsaKeys.MatrixLength(_parameters);
+            MlDsaSigner.Sign(_parameters, _expanded.AsSpan(0, matrixLength), _expanded.AsSpan(matrixLength), _seedMaterial.AsSpan(32, 32), mu, rnd, signature);
             return signature;
         }
     }
