@@ -85,7 +85,7 @@ public sealed class OwnedShardCare
         using (await _locks.EnterAsync(id, cancellationToken))
         {
             var shard = _book.Load(id) ?? throw new ShardExchangeException(ShardRefusal.NotFound, $"This node did not place shard {id}.");
-            IReadOnlyDictionary<PeerId, HolderAttempt> readBack = new Dictionary<PeerId, HolderAttempt>();
+            IReadOnlyDictionary<PeerId, HolderAttempt>? readBack = null;
             var readBackStarted = _time.GetTimestamp();
             if (shard.Holders.Exists(h => h.Challenges.Count == 0))
             {
@@ -96,8 +96,9 @@ public sealed class OwnedShardCare
             foreach (var holding in shard.Holders)
             {
                 // A holder out of challenges that could not send the shard back is judged on that, as on a fresh challenge.
-                var didNotSendBack = holding.Challenges.Count == 0 && readBack.ContainsKey(holding.Peer);
-                var (verdict, detail) = didNotSendBack ? ReadBackVerdict(readBack[holding.Peer]) : await AuditOneAsync(shard, holding, cancellationToken);
+                HolderAttempt failed = default;
+                var didNotSendBack = holding.Challenges.Count == 0 && readBack is not null && readBack.TryGetValue(holding.Peer, out failed);
+                var (verdict, detail) = didNotSendBack ? ReadBackVerdict(failed) : await AuditOneAsync(shard, holding, cancellationToken);
                 if (didNotSendBack)
                 {
                     Observe(holding.Peer, shard.Id, HolderCheck.Audit, verdict, readBackStarted);

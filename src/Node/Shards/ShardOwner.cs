@@ -158,7 +158,7 @@ public sealed class ShardOwner
                             Peer = candidate.Peer,
                             Address = candidate.Address.ToString(),
                             Receipt = receipt.Encode(),
-                            // Few at store time: each is a pass over the shard on the storing node; the rest are prepared from the bytes read back.
+                            // Each is a pass over the shard on the storing node; once spent, more are prepared from the bytes read back.
                             Challenges = ShardAudit.Prepare(id, data.Span, _options.AuditChallengesAtStore, _fillNonce),
                         });
                         _book.Save(shard);

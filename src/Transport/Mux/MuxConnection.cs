@@ -358,7 +358,6 @@ internal sealed class MuxConnection : ITransportConnection
         reason = _closeReason ?? reason;
         var failure = new TransportException(reason, $"The connection to {RemotePeer} closed ({reason}).");
         _keepAlive.Dispose();
-
         _writer.Close(failure);
         _link.Abort();
 
