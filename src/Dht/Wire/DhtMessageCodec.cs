@@ -4,8 +4,6 @@ using System.Diagnostics.CodeAnalysis;
 using Overlay.Crypto;
 using Overlay.Dht.Coordinates;
 using Overlay.Dht.Records;
-using Overlay.Dht.Routing;
-using Overlay.Transport;
 
 namespace Overlay.Dht.Wire;
 
@@ -13,7 +11,9 @@ namespace Overlay.Dht.Wire;
 /// Encodes and decodes DHT messages (docs/PROTOCOL.md, "DHT messages"). Integers are big-endian.
 /// Every message starts with the version byte and the type byte; requests then carry the sender's
 /// listen address, responses the responder's network coordinate. Encoders write into caller
-/// buffers; <see cref="TryDecode"/> never throws on untrusted bytes.
+/// buffers; <see cref="TryDecode"/> never throws on untrusted bytes. This class frames the messages;
+/// the addresses and contacts inside them are <see cref="DhtContactCodec"/>'s, the records
+/// <see cref="DhtRecordCodec"/>'s, and the checks that reading untrusted bytes takes <see cref="DhtMessageDecoder"/>'s.
 /// </summary>
 public static class DhtMessageCodec
 {
@@ -53,41 +53,35 @@ public static class DhtMessageCodec
 
     /// <summary>Bytes a STORE request carrying <paramref name="record"/> takes.</summary>
     public static int StoreRequestLength(string? sender, DhtRecord record) =>
-        RequestHeaderLength(sender) + 4 + RecordEncoding.EncodedLength(record);
+        RequestHeaderLength(sender) + DhtRecordCodec.FieldLength(record);
 
     /// <summary>Bytes a STORE request carrying <paramref name="record"/> takes.</summary>
     public static int StoreRequestLength(string? sender, ProviderRecord record) =>
-        RequestHeaderLength(sender) + 4 + RecordEncoding.EncodedLength(record);
+        RequestHeaderLength(sender) + DhtRecordCodec.FieldLength(record);
 
     /// <summary>Bytes a STORE request carrying <paramref name="batch"/> takes.</summary>
     public static int StoreRequestLength(string? sender, ProviderBatch batch) =>
-        RequestHeaderLength(sender) + 4 + ProviderBatchEncoding.EncodedLength(batch);
+        RequestHeaderLength(sender) + DhtRecordCodec.FieldLength(batch);
 
     /// <summary>Writes a STORE request for a provider batch; returns the bytes written.</summary>
     public static int WriteStoreRequest(Span<byte> destination, string? sender, ProviderBatch batch)
     {
         var at = WriteRequestHeader(destination, DhtMessageType.Store, sender);
-        var n = ProviderBatchEncoding.Encode(batch, destination[(at + 4)..]);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[at..], (uint)n);
-        return at + 4 + n;
+        return at + DhtRecordCodec.WriteField(destination[at..], batch);
     }
 
     /// <summary>Writes a STORE request for a value record; returns the bytes written.</summary>
     public static int WriteStoreRequest(Span<byte> destination, string? sender, DhtRecord record)
     {
         var at = WriteRequestHeader(destination, DhtMessageType.Store, sender);
-        var n = RecordEncoding.Encode(record, destination[(at + 4)..]);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[at..], (uint)n);
-        return at + 4 + n;
+        return at + DhtRecordCodec.WriteField(destination[at..], record);
     }
 
     /// <summary>Writes a STORE request for a provider record; returns the bytes written.</summary>
     public static int WriteStoreRequest(Span<byte> destination, string? sender, ProviderRecord record)
     {
         var at = WriteRequestHeader(destination, DhtMessageType.Store, sender);
-        var n = RecordEncoding.Encode(record, destination[(at + 4)..]);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[at..], (uint)n);
-        return at + 4 + n;
+        return at + DhtRecordCodec.WriteField(destination[at..], record);
     }
 
     // ---- responses ------------------------------------------------------------------------------
@@ -118,32 +112,12 @@ public static class DhtMessageCodec
         ReadOnlySpan<ProviderRecord> providers, ReadOnlySpan<DhtPeer> contacts)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        var recordLength = record is null ? 0 : RecordEncoding.EncodedLength(record);
-        var providerLength = 0;
-        foreach (var p in providers)
-        {
-            providerLength += 2 + RecordEncoding.EncodedLength(p);
-        }
-
-        var length = ResponseHeaderLength + 4 + recordLength + 2 + providerLength + DhtContactCodec.ContactsLength(contacts);
+        var recordLength = record is null ? DhtRecordCodec.EmptyFieldLength : DhtRecordCodec.FieldLength(record);
+        var length = ResponseHeaderLength + recordLength + DhtRecordCodec.ProvidersLength(providers) + DhtContactCodec.ContactsLength(contacts);
         var span = writer.GetSpan(length);
         var at = WriteResponseHeader(span, DhtMessageType.Value, coordinate, error);
-        BinaryPrimitives.WriteUInt32BigEndian(span[at..], (uint)recordLength);
-        at += 4;
-        if (record is not null)
-        {
-            at += RecordEncoding.Encode(record, span[at..]);
-        }
-
-        BinaryPrimitives.WriteUInt16BigEndian(span[at..], (ushort)providers.Length);
-        at += 2;
-        foreach (var p in providers)
-        {
-            var n = RecordEncoding.Encode(p, span[(at + 2)..]);
-            BinaryPrimitives.WriteUInt16BigEndian(span[at..], (ushort)n);
-            at += 2 + n;
-        }
-
+        at += record is null ? DhtRecordCodec.WriteEmptyField(span[at..]) : DhtRecordCodec.WriteField(span[at..], record);
+        at += DhtRecordCodec.WriteProviders(span[at..], providers);
         DhtContactCodec.WriteContacts(span[at..], contacts);
         writer.Advance(length);
     }
@@ -185,351 +159,7 @@ public static class DhtMessageCodec
     /// version, type) run first. Never throws on malformed input.
     /// </summary>
     public static bool TryDecode(ReadOnlySpan<byte> source, DhtOptions options, [NotNullWhen(true)] out DhtMessage? message, out DhtWireError error) =>
-        TryDecodeWithRecordError(source, options, out message, out error, out _);
-
-    /// <summary>
-    /// As <see cref="TryDecode(ReadOnlySpan{byte}, DhtOptions, out DhtMessage?, out DhtWireError)"/>; when a
-    /// carried record was refused (<see cref="DhtWireError.BadRecord"/>), <paramref name="recordError"/> says why.
-    /// </summary>
-    internal static bool TryDecodeWithRecordError(ReadOnlySpan<byte> source, DhtOptions options, [NotNullWhen(true)] out DhtMessage? message, out DhtWireError error, out RecordDecodeError recordError)
-    {
-        recordError = RecordDecodeError.None;
-        ArgumentNullException.ThrowIfNull(options);
-        message = null;
-        if (source.Length < 2)
-        {
-            error = DhtWireError.TooShort;
-            return false;
-        }
-
-        if (source[0] != Version)
-        {
-            error = DhtWireError.UnsupportedVersion;
-            return false;
-        }
-
-        var type = (DhtMessageType)source[1];
-        var rest = source[2..];
-        switch (type)
-        {
-            case DhtMessageType.Ping:
-            case DhtMessageType.FindNode:
-            case DhtMessageType.FindValue:
-            case DhtMessageType.Store:
-                return TryDecodeRequest(type, rest, options, out message, out error, out recordError);
-            case DhtMessageType.Pong:
-            case DhtMessageType.Nodes:
-            case DhtMessageType.Value:
-            case DhtMessageType.Stored:
-            case DhtMessageType.Error:
-                return TryDecodeResponse(type, rest, options, out message, out error);
-            default:
-                error = DhtWireError.UnknownType;
-                return false;
-        }
-    }
-
-    /// <summary>
-    /// Reads a PING, FIND_NODE or FIND_VALUE request without allocating: lengths, version, type, target
-    /// and trailing bytes are checked, while the sender address is handed back as raw UTF-8 for
-    /// <see cref="DhtContactCodec.TryParseAddress"/> to check once it is needed (a server that already holds the sender
-    /// under these exact bytes need not parse them again). False for every other type and for anything
-    /// <see cref="TryDecode"/> would refuse apart from the address syntax.
-    /// </summary>
-    internal static bool TryReadSmallRequest(ReadOnlySpan<byte> source, out DhtMessageType type, out ReadOnlySpan<byte> sender, out PeerId target)
-    {
-        type = default;
-        sender = default;
-        target = default;
-        if (source.Length < 4 || source[0] != Version)
-        {
-            return false;
-        }
-
-        type = (DhtMessageType)source[1];
-        if (type is not (DhtMessageType.Ping or DhtMessageType.FindNode or DhtMessageType.FindValue))
-        {
-            return false;
-        }
-
-        int length = BinaryPrimitives.ReadUInt16BigEndian(source[2..]);
-        var rest = source[4..];
-        if (length > MaxAddressBytes || rest.Length < length)
-        {
-            return false;
-        }
-
-        sender = rest[..length];
-        rest = rest[length..];
-        if (type != DhtMessageType.Ping)
-        {
-            if (rest.Length < PeerId.Size)
-            {
-                return false;
-            }
-
-            target = PeerId.FromBytes(rest[..PeerId.Size]);
-            rest = rest[PeerId.Size..];
-        }
-
-        return rest.IsEmpty;
-    }
-
-        private static bool TryDecodeRequest(DhtMessageType type, ReadOnlySpan<byte> rest, DhtOptions options, out DhtMessage? message, out DhtWireError error, out RecordDecodeError recordError)
-    {
-        message = null;
-        recordError = RecordDecodeError.None;
-        if (!DhtContactCodec.TryReadAddress(ref rest, allowEmpty: true, out var sender, out _, out error))
-        {
-            return false;
-        }
-
-        switch (type)
-        {
-            case DhtMessageType.Ping:
-                message = new DhtMessage { Type = type, SenderAddress = sender };
-                break;
-            case DhtMessageType.FindNode:
-            case DhtMessageType.FindValue:
-                if (rest.Length < PeerId.Size)
-                {
-                    error = DhtWireError.TooShort;
-                    return false;
-                }
-
-                message = new DhtMessage { Type = type, SenderAddress = sender, Target = PeerId.FromBytes(rest[..PeerId.Size]) };
-                rest = rest[PeerId.Size..];
-                break;
-            default:
-                if (!TryReadRecord(ref rest, options, out var record, out var provider, out var batch, out error, out recordError))
-                {
-                    return false;
-                }
-
-                if (record is null && provider is null && batch is null)
-                {
-                    error = DhtWireError.BadRecord;
-                    return false;
-                }
-
-                message = new DhtMessage { Type = type, SenderAddress = sender, Record = record, Provider = provider, ProviderBatch = batch };
-                break;
-        }
-
-        return Finish(rest, ref message, out error);
-    }
-
-    private static bool TryDecodeResponse(DhtMessageType type, ReadOnlySpan<byte> rest, DhtOptions options, out DhtMessage? message, out DhtWireError error)
-    {
-        message = null;
-        if (rest.Length < ResponseHeaderLength - 2)
-        {
-            error = DhtWireError.TooShort;
-            return false;
-        }
-
-        var coordinate = new VivaldiCoordinate(
-            BinaryPrimitives.ReadDoubleBigEndian(rest),
-            BinaryPrimitives.ReadDoubleBigEndian(rest[8..]),
-            BinaryPrimitives.ReadDoubleBigEndian(rest[16..]));
-        var coordinateError = BinaryPrimitives.ReadDoubleBigEndian(rest[24..]);
-        rest = rest[32..];
-        if (!coordinate.IsValid || !double.IsFinite(coordinateError) || coordinateError < 0 || coordinateError > 1e6)
-        {
-            error = DhtWireError.BadCoordinate;
-            return false;
-        }
-
-        switch (type)
-        {
-            case DhtMessageType.Pong:
-                message = new DhtMessage { Type = type, Coordinate = coordinate, CoordinateError = coordinateError };
-                break;
-            case DhtMessageType.Nodes:
-            {
-                if (!DhtContactCodec.TryReadContacts(ref rest, options, out var contacts, out error))
-                {
-                    return false;
-                }
-
-                message = new DhtMessage { Type = type, Coordinate = coordinate, CoordinateError = coordinateError, Contacts = contacts };
-                break;
-            }
-
-            case DhtMessageType.Value:
-            {
-                if (!TryReadRecord(ref rest, options, out var record, out var stray, out error))
-                {
-                    return false;
-                }
-
-                if (stray is not null)
-                {
-                    error = DhtWireError.WrongRecordKind;
-                    return false;
-                }
-
-                if (rest.Length < 2)
-                {
-                    error = DhtWireError.TooShort;
-                    return false;
-                }
-
-                int providerCount = BinaryPrimitives.ReadUInt16BigEndian(rest);
-                rest = rest[2..];
-                if (providerCount > options.MaxProvidersPerKey)
-                {
-                    error = DhtWireError.TooManyEntries;
-                    return false;
-                }
-
-                var providers = providerCount == 0 ? [] : new ProviderRecord[providerCount];
-                for (var i = 0; i < providerCount; i++)
-                {
-                    if (rest.Length < 2)
-                    {
-                        error = DhtWireError.TooShort;
-                        return false;
-                    }
-
-                    int n = BinaryPrimitives.ReadUInt16BigEndian(rest);
-                    rest = rest[2..];
-                    if (rest.Length < n)
-                    {
-                        error = DhtWireError.TooShort;
-                        return false;
-                    }
-
-                    if (!RecordEncoding.TryDecode(rest[..n], options, out var value, out var provider, out _))
-                    {
-                        error = DhtWireError.BadRecord;
-                        return false;
-                    }
-
-                    if (provider is null || value is not null)
-                    {
-                        error = DhtWireError.WrongRecordKind;
-                        return false;
-                    }
-
-                    providers[i] = provider;
-                    rest = rest[n..];
-                }
-
-                if (!DhtContactCodec.TryReadContacts(ref rest, options, out var contacts, out error))
-                {
-                    return false;
-                }
-
-                message = new DhtMessage
-                {
-                    Type = type, Coordinate = coordinate, CoordinateError = coordinateError,
-                    Record = record, Providers = providers, Contacts = contacts,
-                };
-                break;
-            }
-
-            case DhtMessageType.Stored:
-                if (rest.Length < 1)
-                {
-                    error = DhtWireError.TooShort;
-                    return false;
-                }
-
-                if (!IsWireVerdict(rest[0]))
-                {
-                    error = DhtWireError.BadCode;
-                    return false;
-                }
-
-                message = new DhtMessage { Type = type, Coordinate = coordinate, CoordinateError = coordinateError, Verdict = (RecordRejection)rest[0] };
-                rest = rest[1..];
-                break;
-            default:
-                if (rest.Length < 1)
-                {
-                    error = DhtWireError.TooShort;
-                    return false;
-                }
-
-                if (rest[0] is < (byte)DhtErrorCode.Malformed or > (byte)DhtErrorCode.Internal)
-                {
-                    error = DhtWireError.BadCode;
-                    return false;
-                }
-
-                message = new DhtMessage { Type = type, Coordinate = coordinate, CoordinateError = coordinateError, ErrorCode = (DhtErrorCode)rest[0] };
-                rest = rest[1..];
-                break;
-        }
-
-        return Finish(rest, ref message, out error);
-    }
-
-    private static bool Finish(ReadOnlySpan<byte> rest, ref DhtMessage? message, out DhtWireError error)
-    {
-        if (!rest.IsEmpty)
-        {
-            message = null;
-            error = DhtWireError.TrailingBytes;
-            return false;
-        }
-
-        error = DhtWireError.None;
-        return true;
-    }
-
-    private static bool TryReadRecord(ref ReadOnlySpan<byte> rest, DhtOptions options, out DhtRecord? record, out ProviderRecord? provider, out DhtWireError error)
-    {
-        // In an answer a batch is not a record: only a STORE carries one.
-        var read = TryReadRecord(ref rest, options, out record, out provider, out var batch, out error, out _);
-        if (read && batch is not null)
-        {
-            error = DhtWireError.BadRecord;
-            return false;
-        }
-
-        return read;
-    }
-
-    private static bool TryReadRecord(
-        ref ReadOnlySpan<byte> rest, DhtOptions options, out DhtRecord? record, out ProviderRecord? provider, out ProviderBatch? batch, out DhtWireError error, out RecordDecodeError recordError)
-    {
-        recordError = RecordDecodeError.None;
-        record = null;
-        provider = null;
-        batch = null;
-        if (rest.Length < 4)
-        {
-            error = DhtWireError.TooShort;
-            return false;
-        }
-
-        var length = BinaryPrimitives.ReadUInt32BigEndian(rest);
-        rest = rest[4..];
-        if (length == 0)
-        {
-            error = DhtWireError.None;
-            return true;
-        }
-
-        // Compared as unsigned before slicing, so a huge declared length cannot overflow or allocate.
-        if (length > (uint)rest.Length)
-        {
-            error = DhtWireError.TooShort;
-            return false;
-        }
-
-        if (!RecordEncoding.TryDecode(rest[..(int)length], options, out record, out provider, out batch, out recordError))
-        {
-            error = DhtWireError.BadRecord;
-            return false;
-        }
-
-        rest = rest[(int)length..];
-        error = DhtWireError.None;
-        return true;
-    }
+        DhtMessageDecoder.TryDecode(source, options, out message, out error, out _);
 
     private static int RequestHeaderLength(string? sender) => 2 + 2 + DhtContactCodec.AddressLength(sender);
 
@@ -550,5 +180,4 @@ public static class DhtMessageCodec
         BinaryPrimitives.WriteDoubleBigEndian(destination[26..], error);
         return ResponseHeaderLength;
     }
-
 }

@@ -151,7 +151,7 @@ public sealed class DhtRequestHandler : IProtocolHandler
 
         // PING, FIND_NODE and FIND_VALUE, nearly all of the traffic, are read in place: no message object,
         // and the sender's address is parsed only when the table does not already hold it byte for byte.
-        if (DhtMessageCodec.TryReadSmallRequest(request, out var type, out var sender, out var target))
+        if (DhtMessageDecoder.TryReadSmallRequest(request, out var type, out var sender, out var target))
         {
             if (!ObserveSender(remote, sender, now))
             {
@@ -173,7 +173,7 @@ public sealed class DhtRequestHandler : IProtocolHandler
             return ValueTask.CompletedTask;
         }
 
-        if (!DhtMessageCodec.TryDecodeWithRecordError(request, _options, out var message, out var error, out var recordError))
+        if (!DhtMessageDecoder.TryDecode(request, _options, out var message, out var error, out var recordError))
         {
             // A STORE whose record breaks a size limit is refused before it can be built; it still counts
             // as a refused store with that reason, like the refusals the store itself makes.
