@@ -5,6 +5,8 @@ namespace Overlay.Dht.Lookup;
 /// <summary>
 /// An iterative Kademlia node lookup (§2.3) as a pure state machine: it says whom to query next and
 /// is told what came back; the caller sends the requests, runs the timeouts and reports failures.
+/// This class is the policy (α per path, the final phase, slow peers, termination); the candidates it
+/// chooses among, sorted by distance per path, are kept by <see cref="LookupCandidates"/>.
 /// <para>
 /// Termination: each path stops when the k closest non-failed candidates it knows have all answered.
 /// The result is always the k closest peers, over all paths, that answered. Query order never enters
@@ -36,45 +38,15 @@ namespace Overlay.Dht.Lookup;
 /// </summary>
 public sealed class LookupState
 {
-    private enum PeerState : byte
-    {
-        Pending,
-        InFlight,
-        Answered,
-        Failed,
-
-        // Still in flight, but no longer awaited: counts as failed until an answer arrives.
-        GaveUp,
-    }
-
-    private struct Entry
-    {
-        public PeerId Id;
-        public PeerId Distance;
-        public double Latency;
-        public PeerState State;
-
-        // In flight past its expected time: no longer holds one of the path's α slots.
-        public bool Slow;
-        public int Path;
-        public int Depth;
-    }
-
     private readonly int _k;
     private readonly int _alpha;
     private readonly bool _preferLowLatency;
     private readonly int _finalPhaseAfter;
-    private readonly PeerId _self;
-    private readonly Dictionary<PeerId, int> _index = new();
-    private readonly int[][] _pathOrder;
-    private readonly int[] _pathCount;
+    private readonly LookupCandidates _candidates;
     private readonly int[] _pathInFlight;
     private readonly bool[] _pathDone;
     private readonly bool[] _pathFinal;
     private readonly int[] _pathIdle;
-    private Entry[] _entries = new Entry[64];
-    private int[] _allOrder = new int[64];
-    private int _count;
     private int _nextSeedPath;
     private int _nextPath;
 
@@ -95,20 +67,13 @@ public sealed class LookupState
         ArgumentOutOfRangeException.ThrowIfLessThan(alpha, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(disjointPaths);
         Target = target;
-        _self = self;
         _k = k;
         _alpha = alpha;
         _preferLowLatency = preferLowLatency;
         ArgumentOutOfRangeException.ThrowIfNegative(finalPhaseAfter);
         _finalPhaseAfter = finalPhaseAfter;
         PathCount = Math.Max(1, disjointPaths);
-        _pathOrder = new int[PathCount][];
-        for (var p = 0; p < PathCount; p++)
-        {
-            _pathOrder[p] = new int[32];
-        }
-
-        _pathCount = new int[PathCount];
+        _candidates = new LookupCandidates(target, self, PathCount);
         _pathInFlight = new int[PathCount];
         _pathDone = new bool[PathCount];
         _pathFinal = new bool[PathCount];
@@ -161,7 +126,7 @@ public sealed class LookupState
     {
         foreach (var s in seeds)
         {
-            if (TryAdd(s, _nextSeedPath, depth: 1))
+            if (_candidates.TryAdd(s, _nextSeedPath, depth: 1, out _))
             {
                 _nextSeedPath = (_nextSeedPath + 1) % PathCount;
             }
@@ -206,8 +171,8 @@ public sealed class LookupState
                 continue;
             }
 
-            ref var e = ref _entries[pick];
-            e.State = PeerState.InFlight;
+            ref var e = ref _candidates[pick];
+            e.State = LookupCandidateState.InFlight;
             _pathInFlight[p]++;
             InFlight++;
             RequestsSent++;
@@ -231,16 +196,17 @@ public sealed class LookupState
             return;
         }
 
-        ref var e = ref _entries[i];
-        e.State = PeerState.Answered;
+        ref var e = ref _candidates[i];
+        e.State = LookupCandidateState.Answered;
         var path = e.Path;
         var depth = e.Depth + 1;
         Responses++;
-        var closestBefore = ClosestLive(path);
+        var closestBefore = _candidates.ClosestLive(path);
         var improved = false;
         foreach (var peer in closer)
         {
-            if (TryAdd(peer, path, depth) && (closestBefore < 0 || _entries[_index[peer.Id]].Distance < _entries[closestBefore].Distance))
+            if (_candidates.TryAdd(peer, path, depth, out var added)
+                && (closestBefore < 0 || _candidates[added].Distance < _candidates[closestBefore].Distance))
             {
                 improved = true;
             }
@@ -265,8 +231,8 @@ public sealed class LookupState
             return;
         }
 
-        ref var e = ref _entries[i];
-        e.State = PeerState.Failed;
+        ref var e = ref _candidates[i];
+        e.State = LookupCandidateState.Failed;
         Failures++;
         _pathDone[e.Path] = IsPathDone(e.Path);
     }
@@ -278,13 +244,13 @@ public sealed class LookupState
     /// </summary>
     public bool OnSlow(PeerId peer)
     {
-        if (!_index.TryGetValue(peer, out var i) || _entries[i].State != PeerState.InFlight || _entries[i].Slow)
+        if (!_candidates.TryFind(peer, out var i) || _candidates[i].State != LookupCandidateState.InFlight || _candidates[i].Slow)
         {
             return false;
         }
 
-        _entries[i].Slow = true;
-        _pathInFlight[_entries[i].Path]--;
+        _candidates[i].Slow = true;
+        _pathInFlight[_candidates[i].Path]--;
         return true;
     }
 
@@ -296,19 +262,19 @@ public sealed class LookupState
     /// </summary>
     public bool OnGaveUp(PeerId peer)
     {
-        if (!_index.TryGetValue(peer, out var i) || _entries[i].State != PeerState.InFlight)
+        if (!_candidates.TryFind(peer, out var i) || _candidates[i].State != LookupCandidateState.InFlight)
         {
             return false;
         }
 
-        ref var e = ref _entries[i];
+        ref var e = ref _candidates[i];
         if (!e.Slow)
         {
             e.Slow = true;
             _pathInFlight[e.Path]--;
         }
 
-        e.State = PeerState.GaveUp;
+        e.State = LookupCandidateState.GaveUp;
         _pathDone[e.Path] = IsPathDone(e.Path);
         return true;
     }
@@ -316,12 +282,12 @@ public sealed class LookupState
     // Ends an outstanding request (in flight or given up on) and frees its α slot if it held one.
     private bool TryEndRequest(PeerId peer, out int i)
     {
-        if (!_index.TryGetValue(peer, out i) || _entries[i].State is not (PeerState.InFlight or PeerState.GaveUp))
+        if (!_candidates.TryFind(peer, out i) || _candidates[i].State is not (LookupCandidateState.InFlight or LookupCandidateState.GaveUp))
         {
             return false;
         }
 
-        ref var e = ref _entries[i];
+        ref var e = ref _candidates[i];
         if (!e.Slow)
         {
             _pathInFlight[e.Path]--;
@@ -332,73 +298,29 @@ public sealed class LookupState
         return true;
     }
 
-    // The closest candidate of a path that has not failed (or been given up on), or -1.
-    private int ClosestLive(int path)
-    {
-        var order = _pathOrder[path];
-        for (var o = 0; o < _pathCount[path]; o++)
-        {
-            if (_entries[order[o]].State is not (PeerState.Failed or PeerState.GaveUp))
-            {
-                return order[o];
-            }
-        }
-
-        return -1;
-    }
-
     /// <summary>
     /// Writes the closest peers that answered, closest first, and returns how many (at most k and at most
     /// the destination's length). Valid at any time; final once <see cref="IsFinished"/>.
     /// </summary>
-    public int CopyResult(Span<PeerId> destination)
-    {
-        var n = 0;
-        var limit = Math.Min(_k, destination.Length);
-        for (var i = 0; i < _count && n < limit; i++)
-        {
-            ref var e = ref _entries[_allOrder[i]];
-            if (e.State == PeerState.Answered)
-            {
-                destination[n++] = e.Id;
-            }
-        }
-
-        return n;
-    }
+    public int CopyResult(Span<PeerId> destination) => _candidates.CopyAnswered(destination, Math.Min(_k, destination.Length));
 
     /// <summary>
     /// Hops of the lookup: the depth at which the closest answering peer was found (a seed is depth 1,
     /// a peer learned from a seed depth 2, …). 0 when nobody answered.
     /// </summary>
-    public int Hops
-    {
-        get
-        {
-            for (var i = 0; i < _count; i++)
-            {
-                ref var e = ref _entries[_allOrder[i]];
-                if (e.State == PeerState.Answered)
-                {
-                    return e.Depth;
-                }
-            }
+    public int Hops => _candidates.ClosestAnsweredDepth();
 
-            return 0;
-        }
-    }
-
+    // The candidate a path asks next: the closest pending one inside its k-closest live window, or with the
+    // latency preference the fastest pending one in the closest such candidate's prefix band; -1 when none.
     private int PickCandidate(int path)
     {
-        var order = _pathOrder[path];
         var seen = 0;
         var choice = -1;
         var band = -1;
-        for (var o = 0; o < _pathCount[path]; o++)
+        foreach (var idx in _candidates.PathOrder(path))
         {
-            var idx = order[o];
-            ref var e = ref _entries[idx];
-            if (e.State is PeerState.Failed or PeerState.GaveUp)
+            ref var e = ref _candidates[idx];
+            if (e.IsDead)
             {
                 continue;
             }
@@ -408,7 +330,7 @@ public sealed class LookupState
                 break;
             }
 
-            if (e.State != PeerState.Pending)
+            if (e.State != LookupCandidateState.Pending)
             {
                 continue;
             }
@@ -428,7 +350,7 @@ public sealed class LookupState
             {
                 break; // sorted by distance: every later candidate is in a farther band
             }
-            else if (Faster(e.Latency, _entries[choice].Latency))
+            else if (Faster(e.Latency, _candidates[choice].Latency))
             {
                 choice = idx;
             }
@@ -441,19 +363,24 @@ public sealed class LookupState
     private static bool Faster(double candidate, double current) =>
         !double.IsNaN(candidate) && (double.IsNaN(current) || candidate < current);
 
+    // Termination (see the class remarks): the path's k closest live candidates have all answered.
     private bool IsPathDone(int path)
     {
-        var order = _pathOrder[path];
         var seen = 0;
-        for (var o = 0; o < _pathCount[path] && seen < _k; o++)
+        foreach (var idx in _candidates.PathOrder(path))
         {
-            var state = _entries[order[o]].State;
-            if (state is PeerState.Failed or PeerState.GaveUp)
+            if (seen >= _k)
+            {
+                break;
+            }
+
+            ref var e = ref _candidates[idx];
+            if (e.IsDead)
             {
                 continue;
             }
 
-            if (state != PeerState.Answered)
+            if (e.State != LookupCandidateState.Answered)
             {
                 return false;
             }
@@ -470,64 +397,5 @@ public sealed class LookupState
         {
             _pathDone[p] = IsPathDone(p);
         }
-    }
-
-    private bool TryAdd(LookupPeer peer, int path, int depth)
-    {
-        if (peer.Id == _self || _index.ContainsKey(peer.Id))
-        {
-            return false;
-        }
-
-        if (_count == _entries.Length)
-        {
-            Array.Resize(ref _entries, _count * 2);
-            Array.Resize(ref _allOrder, _count * 2);
-        }
-
-        var distance = peer.Id.Xor(Target);
-        var idx = _count++;
-        _entries[idx] = new Entry
-        {
-            Id = peer.Id,
-            Distance = distance,
-            Latency = peer.PredictedLatencyMs,
-            State = PeerState.Pending,
-            Path = path,
-            Depth = depth,
-        };
-        _index.Add(peer.Id, idx);
-        InsertSorted(_allOrder, idx, _count - 1, distance);
-
-        var order = _pathOrder[path];
-        if (_pathCount[path] == order.Length)
-        {
-            Array.Resize(ref order, order.Length * 2);
-            _pathOrder[path] = order;
-        }
-
-        InsertSorted(order, idx, _pathCount[path]++, distance);
-        return true;
-    }
-
-    private void InsertSorted(int[] order, int idx, int used, PeerId distance)
-    {
-        // Binary search for the first entry farther than `distance`, then shift.
-        int lo = 0, hi = used;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (_entries[order[mid]].Distance < distance)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        Array.Copy(order, lo, order, lo + 1, used - lo);
-        order[lo] = idx;
     }
 }
