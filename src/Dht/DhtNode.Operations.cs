@@ -54,18 +54,7 @@ public sealed partial class DhtNode
     {
         var now = _time.GetUtcNow();
         var record = Sign(key, value.Span, (ulong)now.ToUnixTimeMilliseconds(), now + _options.RecordTtl);
-        RecordRejection local;
-        var saved = Task.CompletedTask;
-        using (_store.Enter(out var store))
-        {
-            local = store.Put(record, now, publishedLocally: true);
-            if (local == RecordRejection.None)
-            {
-                // Queued under the store's lock, so the file sees a key's versions in the order the store did.
-                saved = Journal(DhtStateChange.StoreRecord(new SavedRecord(record, PublishedLocally: true)));
-            }
-        }
-
+        var local = KeepOwnRecord(record, now, out var saved);
         if (local != RecordRejection.None)
         {
             return new PutResult(0, 0, [], 0, local);
@@ -75,6 +64,23 @@ public sealed partial class DhtNode
         var stored = _client.PutAsync(record, RequiredReplicas(), cancellationToken);
         await Task.WhenAll(saved, stored);
         return await stored;
+    }
+
+    // Keeps a record this node signed and queues its save; `saved` completes when it is saved (at once when refused).
+    private RecordRejection KeepOwnRecord(DhtRecord record, DateTimeOffset now, out Task saved)
+    {
+        saved = Task.CompletedTask;
+        using (_store.Enter(out var store))
+        {
+            var verdict = store.Put(record, now, publishedLocally: true);
+            if (verdict == RecordRejection.None)
+            {
+                // Queued under the store's lock, so the file sees a key's versions in the order the store did.
+                saved = Journal(DhtStateChange.StoreRecord(new SavedRecord(record, PublishedLocally: true)));
+            }
+
+            return verdict;
+        }
     }
 
     /// <summary>The record under <paramref name="key"/>: held locally, or found by a FIND_VALUE lookup; null if none.</summary>
