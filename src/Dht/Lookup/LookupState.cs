@@ -26,7 +26,8 @@ namespace Overlay.Dht.Lookup;
 /// Slow peers: the caller may report that a request has taken longer than expected
 /// (<see cref="OnSlow"/>: its α slot goes to the next candidate, the request still counts as awaited)
 /// and later that it has stopped waiting for it (<see cref="OnGaveUp"/>: the peer then counts as
-/// failed for the window and for termination, but an answer that still arrives is taken as any other).
+/// failed for the window and for termination, unless nobody on its path has answered yet, and an answer
+/// that still arrives is taken as any other).
 /// </para>
 /// <para>
 /// S/Kademlia disjoint paths (§4.4): seeds are dealt round-robin to d paths, each path keeps its own
@@ -291,7 +292,8 @@ public sealed class LookupState
     /// <summary>
     /// Reports that the lookup no longer waits for <paramref name="peer"/>: it counts as failed for the
     /// path's window and for termination, so a dead peer cannot hold the lookup until the request
-    /// timeout. The request itself may still be answered; <see cref="OnResponse"/> then takes the answer.
+    /// timeout once others have answered (a path with no answer yet still waits for it). The request
+    /// itself may still be answered; <see cref="OnResponse"/> then takes the answer.
     /// Returns false when the request is not in flight.
     /// </summary>
     public bool OnGaveUp(PeerId peer)
@@ -445,10 +447,17 @@ public sealed class LookupState
     {
         var order = _pathOrder[path];
         var seen = 0;
+        var givenUp = false;
         for (var o = 0; o < _pathCount[path] && seen < _k; o++)
         {
             var state = _entries[order[o]].State;
-            if (state is PeerState.Failed or PeerState.GaveUp)
+            if (state is PeerState.GaveUp)
+            {
+                givenUp = true;
+                continue;
+            }
+
+            if (state is PeerState.Failed)
             {
                 continue;
             }
@@ -461,7 +470,10 @@ public sealed class LookupState
             seen++;
         }
 
-        return true;
+        // Patience frees a slow request's slot for other candidates; it is no reason to end a path that nobody
+        // has answered yet (a join through one busy bootstrap peer): ending would return nothing where a late
+        // answer may still come, so such a path waits for its requests until they answer or time out.
+        return seen > 0 || !givenUp;
     }
 
     private void UpdateAllDone()
