@@ -45,6 +45,7 @@ internal sealed class RepairRun(RepairSettings settings, LatencyMatrix matrix, T
         BoundedReads<ShardRead>? reads = null;
         var readBack = TimeSpan.Zero;
         long bytesBefore = 0, bytesAfter = 0;
+        var noLiveCopy = new bool[shards];
         DateTimeOffset killedAt = default, windowEnd = default;
         var placementCpu = TimeSpan.Zero;
         long placementStores = 0, placementStoreBytes = 0, placementVerified = 0;
@@ -123,6 +124,23 @@ internal sealed class RepairRun(RepairSettings settings, LatencyMatrix matrix, T
             }
 
             phase = "after the kill";
+            // Shards no live node keeps at the moment of the kill: all their copies died together, so nothing can repair them.
+            var keptAlive = new HashSet<ShardId>();
+            for (var i = 0; i < nodes; i++)
+            {
+                if (!dead[i])
+                {
+                    await foreach (var info in whole.Nodes[i].ShardStore.Store.EnumerateAsync())
+                    {
+                        keptAlive.Add(info.Id);
+                    }
+                }
+            }
+
+            for (var s = 0; s < shards; s++)
+            {
+                noLiveCopy[s] = !keptAlive.Contains(ids[s]);
+            }
 
             await Task.Delay(TimeSpan.FromMinutes(5), clock);
             windowEnd = clock.GetUtcNow();
@@ -170,6 +188,9 @@ internal sealed class RepairRun(RepairSettings settings, LatencyMatrix matrix, T
         var moved = tally.BytesMoved;
         output.WriteLine(Invariant($"killed {killed} of {nodes} nodes at once; repair {(repair ? "on" : "off")}; 5 min virtual later:"));
         output.WriteLine(Invariant($"retrievable {retrievable} of {shards} ({100.0 * retrievable / shards:F2} %); owner alive: {retrievableOwnerAlive} of {ownerAlive} ({(ownerAlive == 0 ? 0 : 100.0 * retrievableOwnerAlive / ownerAlive):F2} %); owner killed: {retrievable - retrievableOwnerAlive} of {shards - ownerAlive}"));
+        var lost = noLiveCopy.Count(l => l);
+        var survivorsRetrievable = read.Where((r, s) => r.Retrieved && !noLiveCopy[s]).Count();
+        output.WriteLine(Invariant($"with a copy on a live node at the kill: {shards - lost} of {shards}, retrievable {survivorsRetrievable} ({(shards == lost ? 0 : 100.0 * survivorsRetrievable / (shards - lost)):F2} %); every copy on a killed node: {lost}"));
         output.WriteLine(Invariant($"owner alive and r = {exchange.Replicas} live holders in its book: {fullyReplicated} of {ownerAlive}"));
         output.WriteLine(Invariant($"repairs ended in the 5 min after the kill: {ended.Count}, {ended.Count(r => r.Result.Added > 0)} placed a new holder, {tally.FirstStarts.Count} shards repaired; outcomes: {string.Join("; ", ended.GroupBy(r => r.Result.Detail).Select(g => $"{g.Key} × {g.Count()}"))}; {tally.Later} more ended during the read-back (not counted)"));
         if (detection.Length > 0)
@@ -203,7 +224,7 @@ internal sealed class RepairRun(RepairSettings settings, LatencyMatrix matrix, T
         }
 
         output.WriteLine(Invariant($"wall {wall.Elapsed.TotalSeconds:F1} s"));
-        return new RepairRunResult(killed, tally, read, reads.Starts, reads.MostInFlight, readBack);
+        return new RepairRunResult(killed, tally, read, reads.Starts, reads.MostInFlight, readBack, noLiveCopy.Count(l => l));
     }
 
     /// <summary>

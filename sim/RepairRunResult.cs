@@ -7,7 +7,8 @@ namespace Overlay.Sim;
 /// <param name="ReadStarts">How many times each shard's read-back was started.</param>
 /// <param name="MostReadsInFlight">The most read-backs under way at once.</param>
 /// <param name="ReadBack">Virtual time from the end of the window to the last read's end.</param>
-internal sealed record RepairRunResult(int Killed, RepairTally Tally, IReadOnlyList<ShardRead> Reads, IReadOnlyList<int> ReadStarts, int MostReadsInFlight, TimeSpan ReadBack)
+/// <param name="NoLiveCopyAtKill">Shards that no live node kept at the moment of the kill (every copy on a killed node).</param>
+internal sealed record RepairRunResult(int Killed, RepairTally Tally, IReadOnlyList<ShardRead> Reads, IReadOnlyList<int> ReadStarts, int MostReadsInFlight, TimeSpan ReadBack, int NoLiveCopyAtKill)
 {
     /// <summary>Shards whose read-back gave their bytes.</summary>
     public int Retrievable => Reads.Count(r => r.Retrieved);

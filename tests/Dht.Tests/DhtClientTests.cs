@@ -240,6 +240,29 @@ public class DhtClientTests
         Assert.False(found[true]);
     }
 
+    [Fact]
+    public async Task FindClosestAsync_OnlyContactAnswersPastItsPatience_IsWaitedFor_AndTheLookupGoesOnFromItsAnswer()
+    {
+        // A join: the table holds only the bootstrap peer, measured (so patience runs), and it answers two seconds
+        // late (busy, or starting). Giving up on it would end the lookup with nothing while its answer is on the way.
+        var net = new SimulatedDhtNetwork(40, seed: 31, SharedLatency.PlanetLab, new DhtOptions());
+        const int source = 0;
+        var seed = Enumerable.Range(1, 39).First(i => net.Rtt(source, i) < 300);
+        var options = new DhtOptions { RequestTimeout = TimeSpan.FromSeconds(5) };
+        var table = new RoutingTable(net.Ids[source], options, T0);
+        table.Observe(net.Ids[seed], default, T0, net.Rtt(source, seed));
+        var clock = new ManualTimeProvider(T0);
+        var rpc = new InProcessDhtRpc(net, source, clock, new RecordStore?[40]);
+        rpc.ExtraDelay[seed] = TimeSpan.FromSeconds(2);
+        var client = new DhtClient(table, rpc, options, clock, TrueRtt(net, source));
+
+        var result = await Drive(clock, () => client.FindClosestAsync(net.Ids[source], CancellationToken.None));
+
+        // The answer came past the seed's patience (3 × two measured round trips, at least 500 ms) and inside RequestTimeout.
+        Assert.True(clock.GetUtcNow() - T0 > TimeSpan.FromSeconds(2));
+        Assert.Equal(net.TrueClosest(net.Ids[source], 20, source), result.Closest.Select(p => p.Id));
+    }
+
     /// <summary>The same estimates, none of them measured: every figure is a prediction.</summary>
     private sealed class PredictedRtt(IRttEstimator inner) : IRttEstimator
     {

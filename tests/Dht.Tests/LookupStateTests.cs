@@ -249,4 +249,33 @@ public class LookupStateTests
         Assert.Equal([TinyIds.Of(0x01), TinyIds.Of(0x10)], result);
         Assert.Equal(0, state.Failures);
     }
+
+    [Fact]
+    public void OnGaveUp_NobodyAnsweredYet_PathWaitsForTheRequest_ThenEndsWhenItFails()
+    {
+        // One seed (a join through one bootstrap peer), given up on before any answer: ending now would return nothing.
+        var state = new LookupState(TinyIds.Of(0x00), TinyIds.Of(0xFF), k: 2, alpha: 2, disjointPaths: 0, preferLowLatency: false);
+        state.AddSeeds([P(0x10)]);
+        Assert.Single(Drain(state));
+        Assert.True(state.OnGaveUp(TinyIds.Of(0x10)));
+        Assert.False(state.IsFinished);
+        Assert.Empty(Drain(state));
+
+        // Its late answer carries the lookup on.
+        state.OnResponse(TinyIds.Of(0x10), [P(0x01)]);
+        Assert.Equal([TinyIds.Of(0x01)], Drain(state).Select(r => r.Peer));
+        state.OnResponse(TinyIds.Of(0x01), []);
+        Assert.True(state.IsFinished);
+        var result = new PeerId[2];
+        Assert.Equal(2, state.CopyResult(result));
+
+        // And when the request fails in the end, the path is done with nothing.
+        state = new LookupState(TinyIds.Of(0x00), TinyIds.Of(0xFF), k: 2, alpha: 2, disjointPaths: 0, preferLowLatency: false);
+        state.AddSeeds([P(0x10)]);
+        Drain(state);
+        Assert.True(state.OnGaveUp(TinyIds.Of(0x10)));
+        state.OnFailure(TinyIds.Of(0x10));
+        Assert.True(state.IsFinished);
+        Assert.Equal(0, state.CopyResult(result));
+    }
 }

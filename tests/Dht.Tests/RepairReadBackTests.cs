@@ -35,6 +35,8 @@ public sealed class RepairReadBackTests(ITestOutputHelper output)
         Assert.Equal(sequential.Tally.Starts, parallel.Tally.Starts);
         Assert.Equal(sequential.Tally.BytesMoved, parallel.Tally.BytesMoved);
         Assert.True(parallel.Retrievable > 0);
+        // Every shard that still had a copy on a live node when the others died is read back.
+        Assert.True(parallel.Retrievable >= settings.Shards - parallel.NoLiveCopyAtKill, $"{parallel.Retrievable} retrievable, {parallel.NoLiveCopyAtKill} with every copy killed");
     }
 
     private RepairRunResult Run(RepairSettings settings)

@@ -28,7 +28,8 @@ namespace Overlay.Dht.Lookup;
 /// Slow peers: the caller may report that a request has taken longer than expected
 /// (<see cref="OnSlow"/>: its α slot goes to the next candidate, the request still counts as awaited)
 /// and later that it has stopped waiting for it (<see cref="OnGaveUp"/>: the peer then counts as
-/// failed for the window and for termination, but an answer that still arrives is taken as any other).
+/// failed for the window and for termination, unless nobody on its path has answered yet, and an answer
+/// that still arrives is taken as any other).
 /// </para>
 /// <para>
 /// S/Kademlia disjoint paths (§4.4): seeds are dealt round-robin to d paths, each path keeps its own
@@ -257,7 +258,8 @@ public sealed class LookupState
     /// <summary>
     /// Reports that the lookup no longer waits for <paramref name="peer"/>: it counts as failed for the
     /// path's window and for termination, so a dead peer cannot hold the lookup until the request
-    /// timeout. The request itself may still be answered; <see cref="OnResponse"/> then takes the answer.
+    /// timeout once others have answered (a path with no answer yet still waits for it). The request
+    /// itself may still be answered; <see cref="OnResponse"/> then takes the answer.
     /// Returns false when the request is not in flight.
     /// </summary>
     public bool OnGaveUp(PeerId peer)
@@ -363,10 +365,12 @@ public sealed class LookupState
     private static bool Faster(double candidate, double current) =>
         !double.IsNaN(candidate) && (double.IsNaN(current) || candidate < current);
 
-    // Termination (see the class remarks): the path's k closest live candidates have all answered.
+    // Termination (see the class remarks): the path's k closest live candidates have all answered, and a path
+    // that nobody has answered yet also waits for the requests it gave up on.
     private bool IsPathDone(int path)
     {
         var seen = 0;
+        var givenUp = false;
         foreach (var idx in _candidates.PathOrder(path))
         {
             if (seen >= _k)
@@ -375,7 +379,13 @@ public sealed class LookupState
             }
 
             ref var e = ref _candidates[idx];
-            if (e.IsDead)
+            if (e.State == LookupCandidateState.GaveUp)
+            {
+                givenUp = true;
+                continue;
+            }
+
+            if (e.State == LookupCandidateState.Failed)
             {
                 continue;
             }
@@ -388,7 +398,10 @@ public sealed class LookupState
             seen++;
         }
 
-        return true;
+        // Patience frees a slow request's slot for other candidates; it is no reason to end a path that nobody
+        // has answered yet (a join through one busy bootstrap peer): ending would return nothing where a late
+        // answer may still come, so such a path waits for its requests until they answer or time out.
+        return seen > 0 || !givenUp;
     }
 
     private void UpdateAllDone()
