@@ -162,6 +162,77 @@ public sealed class TrustRecordCollectionTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A full book does not ask for a row it would refuse: only an issuer more trusted than the least trusted held one is
+    /// wanted (besides newer versions of the held rows), and a change of standing changes which.
+    /// </summary>
+    [Fact]
+    public void Wants_WhenFull_OnlyAnIssuerMoreTrustedThanTheLeastHeld_AndNewerVersionsOfTheHeld()
+    {
+        var issuers = Enumerable.Range(10, 4).Select(Identity).ToArray();
+        try
+        {
+            var trust = issuers.Select((id, i) => (id.PeerId, Trust: 0.1 * (i + 1))).ToDictionary(p => p.PeerId, p => p.Trust);
+            var records = Collection(preTrusted: [], maxRecords: 2);
+            records.SetStanding(p => trust.GetValueOrDefault(p));
+            var later = Now.AddMinutes(1).ToUnixTimeMilliseconds();
+            Assert.True(records.Wants(issuers[0].PeerId, later));
+            Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[1]));
+            Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[2]));
+
+            Assert.False(records.Wants(issuers[0].PeerId, later));
+            Assert.True(records.Wants(issuers[3].PeerId, later));
+            Assert.True(records.Wants(issuers[1].PeerId, later));
+            Assert.False(records.Wants(issuers[1].PeerId, Now.ToUnixTimeMilliseconds()));
+
+            trust[issuers[0].PeerId] = 0.9;
+            records.SetStanding(p => trust.GetValueOrDefault(p));
+            Assert.True(records.Wants(issuers[0].PeerId, later));
+            Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[0]));
+            Assert.Null(records.Book.Find(issuers[1].PeerId));
+            Assert.False(records.Wants(issuers[1].PeerId, later));
+        }
+        finally
+        {
+            foreach (var id in issuers)
+            {
+                id.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// At the daemon's defaults a node holds the rows of the 128 most trusted issuers, not of every issuer with trust: the
+    /// book's memory (about 15.6 KB a row at 256 entries) does not grow with the network.
+    /// </summary>
+    [Fact]
+    public void Defaults_MoreIssuersWithTrustThanTheBookHolds_KeepsThe128MostTrusted()
+    {
+        var issuers = Enumerable.Range(100, 130).Select(Identity).ToArray();
+        try
+        {
+            var trust = issuers.Select((id, i) => (id.PeerId, Trust: 0.001 * (i + 1))).ToDictionary(p => p.PeerId, p => p.Trust);
+            var records = new TrustRecordCollection(_self.PeerId, new PlacementOptions(), [], new PlacementMetrics(_meter));
+            records.SetStanding(p => trust.GetValueOrDefault(p));
+            foreach (var issuer in issuers)
+            {
+                Assert.Equal(TrustRecordRejection.None, Offer(records, issuer));
+            }
+
+            Assert.Equal(128, records.Book.Count);
+            Assert.Null(records.Book.Find(issuers[0].PeerId));
+            Assert.Null(records.Book.Find(issuers[1].PeerId));
+            Assert.NotNull(records.Book.Find(issuers[2].PeerId));
+        }
+        finally
+        {
+            foreach (var id in issuers)
+            {
+                id.Dispose();
+            }
+        }
+    }
+
     [Fact]
     public void TryAccept_KeyHeldFromAnEarlierRecord_NeedsNoKeyAgain()
     {
