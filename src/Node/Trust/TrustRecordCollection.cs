@@ -16,7 +16,8 @@ namespace Overlay.Node.Trust;
 /// without trust do not change EigenTrust's result (they are multiplied by t_i = 0), so the node collects outward
 /// from the pre-trusted peers and itself along positive entries, and a swarm of fresh identities naming each
 /// other never gets in. When <see cref="PlacementOptions.MaxTrustRecords"/> are held, a new issuer replaces the
-/// held issuer with the least trust if it has more (<see cref="TrustRecordRejection.BookFull"/> otherwise).
+/// held issuer with the least trust if it has more (<see cref="TrustRecordRejection.BookFull"/> otherwise), and
+/// <see cref="Wants"/> does not ask for the record of an issuer that would be refused so.
 /// Every refusal is counted by reason on the placement meter. Thread-safe.
 /// </remarks>
 public sealed class TrustRecordCollection

@@ -138,28 +138,19 @@ public sealed class TrustRecordCollectionTests : IDisposable
     [Fact]
     public void TryAccept_WhenFull_AMoreTrustedIssuerReplacesTheLeastTrusted_ALessTrustedOneIsRefused()
     {
-        var issuers = Enumerable.Range(10, 4).Select(Identity).ToArray();
-        try
-        {
-            var trust = issuers.Select((id, i) => (id.PeerId, Trust: 0.1 * (i + 1))).ToDictionary(p => p.PeerId, p => p.Trust);
-            var records = Collection(preTrusted: [], maxRecords: 2);
-            records.SetStanding(p => trust.GetValueOrDefault(p));
-            Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[1]));
-            Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[2]));
-            Assert.Equal(TrustRecordRejection.BookFull, Offer(records, issuers[0]));
-            Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[3]));
-            Assert.Null(records.Book.Find(issuers[1].PeerId));
-            Assert.NotNull(records.Book.Find(issuers[3].PeerId));
-            Assert.Equal(2, records.Book.Count);
-            Assert.Equal(1, records.Book.Metrics.RecordsRejected(TrustRecordRejection.BookFull));
-        }
-        finally
-        {
-            foreach (var id in issuers)
-            {
-                id.Dispose();
-            }
-        }
+        using var keys = new Issuers(10, 4);
+        var issuers = keys.All;
+        var trust = issuers.Select((id, i) => (id.PeerId, Trust: 0.1 * (i + 1))).ToDictionary(p => p.PeerId, p => p.Trust);
+        var records = Collection(preTrusted: [], maxRecords: 2);
+        records.SetStanding(p => trust.GetValueOrDefault(p));
+        Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[1]));
+        Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[2]));
+        Assert.Equal(TrustRecordRejection.BookFull, Offer(records, issuers[0]));
+        Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[3]));
+        Assert.Null(records.Book.Find(issuers[1].PeerId));
+        Assert.NotNull(records.Book.Find(issuers[3].PeerId));
+        Assert.Equal(2, records.Book.Count);
+        Assert.Equal(1, records.Book.Metrics.RecordsRejected(TrustRecordRejection.BookFull));
     }
 
     /// <summary>
@@ -169,36 +160,27 @@ public sealed class TrustRecordCollectionTests : IDisposable
     [Fact]
     public void Wants_WhenFull_OnlyAnIssuerMoreTrustedThanTheLeastHeld_AndNewerVersionsOfTheHeld()
     {
-        var issuers = Enumerable.Range(10, 4).Select(Identity).ToArray();
-        try
-        {
-            var trust = issuers.Select((id, i) => (id.PeerId, Trust: 0.1 * (i + 1))).ToDictionary(p => p.PeerId, p => p.Trust);
-            var records = Collection(preTrusted: [], maxRecords: 2);
-            records.SetStanding(p => trust.GetValueOrDefault(p));
-            var later = Now.AddMinutes(1).ToUnixTimeMilliseconds();
-            Assert.True(records.Wants(issuers[0].PeerId, later));
-            Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[1]));
-            Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[2]));
+        using var keys = new Issuers(10, 4);
+        var issuers = keys.All;
+        var trust = issuers.Select((id, i) => (id.PeerId, Trust: 0.1 * (i + 1))).ToDictionary(p => p.PeerId, p => p.Trust);
+        var records = Collection(preTrusted: [], maxRecords: 2);
+        records.SetStanding(p => trust.GetValueOrDefault(p));
+        var later = Now.AddMinutes(1).ToUnixTimeMilliseconds();
+        Assert.True(records.Wants(issuers[0].PeerId, later));
+        Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[1]));
+        Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[2]));
 
-            Assert.False(records.Wants(issuers[0].PeerId, later));
-            Assert.True(records.Wants(issuers[3].PeerId, later));
-            Assert.True(records.Wants(issuers[1].PeerId, later));
-            Assert.False(records.Wants(issuers[1].PeerId, Now.ToUnixTimeMilliseconds()));
+        Assert.False(records.Wants(issuers[0].PeerId, later));
+        Assert.True(records.Wants(issuers[3].PeerId, later));
+        Assert.True(records.Wants(issuers[1].PeerId, later));
+        Assert.False(records.Wants(issuers[1].PeerId, Now.ToUnixTimeMilliseconds()));
 
-            trust[issuers[0].PeerId] = 0.9;
-            records.SetStanding(p => trust.GetValueOrDefault(p));
-            Assert.True(records.Wants(issuers[0].PeerId, later));
-            Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[0]));
-            Assert.Null(records.Book.Find(issuers[1].PeerId));
-            Assert.False(records.Wants(issuers[1].PeerId, later));
-        }
-        finally
-        {
-            foreach (var id in issuers)
-            {
-                id.Dispose();
-            }
-        }
+        trust[issuers[0].PeerId] = 0.9;
+        records.SetStanding(p => trust.GetValueOrDefault(p));
+        Assert.True(records.Wants(issuers[0].PeerId, later));
+        Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[0]));
+        Assert.Null(records.Book.Find(issuers[1].PeerId));
+        Assert.False(records.Wants(issuers[1].PeerId, later));
     }
 
     /// <summary>
@@ -208,29 +190,20 @@ public sealed class TrustRecordCollectionTests : IDisposable
     [Fact]
     public void Defaults_MoreIssuersWithTrustThanTheBookHolds_KeepsThe128MostTrusted()
     {
-        var issuers = Enumerable.Range(100, 130).Select(Identity).ToArray();
-        try
+        using var keys = new Issuers(100, 130);
+        var issuers = keys.All;
+        var trust = issuers.Select((id, i) => (id.PeerId, Trust: 0.001 * (i + 1))).ToDictionary(p => p.PeerId, p => p.Trust);
+        var records = new TrustRecordCollection(_self.PeerId, new PlacementOptions(), [], new PlacementMetrics(_meter));
+        records.SetStanding(p => trust.GetValueOrDefault(p));
+        foreach (var issuer in issuers)
         {
-            var trust = issuers.Select((id, i) => (id.PeerId, Trust: 0.001 * (i + 1))).ToDictionary(p => p.PeerId, p => p.Trust);
-            var records = new TrustRecordCollection(_self.PeerId, new PlacementOptions(), [], new PlacementMetrics(_meter));
-            records.SetStanding(p => trust.GetValueOrDefault(p));
-            foreach (var issuer in issuers)
-            {
-                Assert.Equal(TrustRecordRejection.None, Offer(records, issuer));
-            }
+            Assert.Equal(TrustRecordRejection.None, Offer(records, issuer));
+        }
 
-            Assert.Equal(128, records.Book.Count);
-            Assert.Null(records.Book.Find(issuers[0].PeerId));
-            Assert.Null(records.Book.Find(issuers[1].PeerId));
-            Assert.NotNull(records.Book.Find(issuers[2].PeerId));
-        }
-        finally
-        {
-            foreach (var id in issuers)
-            {
-                id.Dispose();
-            }
-        }
+        Assert.Equal(128, records.Book.Count);
+        Assert.Null(records.Book.Find(issuers[0].PeerId));
+        Assert.Null(records.Book.Find(issuers[1].PeerId));
+        Assert.NotNull(records.Book.Find(issuers[2].PeerId));
     }
 
     [Fact]
@@ -279,6 +252,20 @@ public sealed class TrustRecordCollectionTests : IDisposable
             // a (1 − σ) / (1 + (1 − a)(1 − σ)) = 0.048 at the defaults.
             Assert.Equal(TrustRecordRejection.None, verdict);
             Assert.True(forgerTrust > 0.04, $"forger's trust {forgerTrust}");
+        }
+    }
+
+    // Identities numbered from first, disposed together.
+    private sealed class Issuers(int first, int count) : IDisposable
+    {
+        public NodeIdentity[] All { get; } = [.. Enumerable.Range(first, count).Select(Identity)];
+
+        public void Dispose()
+        {
+            foreach (var id in All)
+            {
+                id.Dispose();
+            }
         }
     }
 
