@@ -75,6 +75,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         {
             using var whole = new WholeNodeNetwork(net, nodes, options, transportOptions, seed);
             dhtNodes = FormWholeNodes(whole, identities, net, clock, wall, counts, limit, out var built);
+            _census = whole.TrustCensus;
             transports = whole.Transports;
             return Measure(net, clock, rtt, transportOptions, dhtNodes, transports, dead, limit, wall, memoryBefore, memoryIdentities, built, counts);
         }
@@ -109,7 +110,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
                 await Task.WhenAll(batch);
                 if (progress && (start / concurrency) % 16 == 15)
                 {
-                    Progress(start + concurrency, wall.Elapsed, clock, net, transports, counts!);
+                    Progress("joined", start + concurrency, wall.Elapsed, clock, net, transports, counts!);
                 }
             }
         }, limit);
@@ -135,7 +136,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
                 await whole.StartAndJoinAsync(start, Math.Min(nodes, start + concurrency));
                 if (progress && (start / concurrency) % 16 == 15)
                 {
-                    Progress(start + concurrency, wall.Elapsed, clock, net, whole.Transports, counts!);
+                    Progress("joined", start + concurrency, wall.Elapsed, clock, net, whole.Transports, counts!);
                 }
             }
         }, limit);
@@ -258,6 +259,11 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         var floors = new double[lookups];
 
         wall.Restart();
+        counts?.Since(1); // the idle phase's totals were reported: the lookup lines count the lookups alone
+        _lastUnits = 0;
+        _lastWall = TimeSpan.Zero;
+        // Ten lines over the lookup phase: whether its wall time, heap or timers grow with virtual time.
+        var progressLookups = Math.Max(1, lookups / 10);
         var lookupStart = clock.Elapsed;
         var latencies = new double[lookups];
         net.Run(async () =>
@@ -275,6 +281,10 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
                 var truth = TrueClosest(ids, order, from, target, k);
                 exact += Matches(truth, result) ? 1 : 0;
                 floors[l] = Floor(rtt, indexOf, from, truth);
+                if (progress && (l + 1) % progressLookups == 0)
+                {
+                    Progress("lookups", l + 1, wall.Elapsed, clock, net, transports, counts!);
+                }
             }
         }, limit);
         Array.Sort(hops);
@@ -449,14 +459,17 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         return found;
     }
 
+    // Whole nodes: what each node's trust part holds, the part that grows with the peers it hears of.
+    private Func<string>? _census;
     private long _lastExecuted;
-    private int _lastJoined;
+    private int _lastUnits;
     private long _lastAllocated;
     private long _lastSegments;
     private TimeSpan _lastWall;
 
-    // Two lines per 512 joins: where formation's wall time goes as the network grows.
-    private void Progress(int joined, TimeSpan wall, VirtualTimeProvider clock, InMemoryNetwork net, InMemoryTransport[] transports, EventCounts counts)
+    // Two lines per 512 joins (where formation's wall time goes as the network grows) and per tenth of the
+    // lookups (whether the nodes' services, running on through the lookups, cost more as virtual time passes).
+    private void Progress(string phase, int units, TimeSpan wall, VirtualTimeProvider clock, InMemoryNetwork net, InMemoryTransport[] transports, EventCounts counts)
     {
         var open = 0;
         foreach (var t in transports)
@@ -467,11 +480,18 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
 
         var executed = net.Scheduler.Executed;
         var segments = net.SegmentsDelivered;
-        Line($"  joined {joined}: wall {wall.TotalSeconds:F1} s (+{(wall - _lastWall).TotalSeconds:F1}), virtual {clock.Elapsed.TotalSeconds:F0} s, " +
-             $"callbacks +{executed - _lastExecuted}, segments +{segments - _lastSegments}, timers {clock.PendingTimers} live / {clock.QueuedTimers} queued, open connection ends {open}, heap {GC.GetTotalMemory(false) >> 20} MiB, allocated +{(GC.GetTotalAllocatedBytes() - _lastAllocated) >> 20} MiB, gen0/1/2 collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
+        Line($"  {phase} {units}: wall {wall.TotalSeconds:F1} s (+{(wall - _lastWall).TotalSeconds:F1}), virtual {clock.Elapsed.TotalSeconds:F0} s, " +
+             $"callbacks +{executed - _lastExecuted}, segments +{segments - _lastSegments}, timers {clock.PendingTimers} live / {clock.QueuedTimers} queued, open connection ends {open}, " +
+             $"heap {GC.GetTotalMemory(false) >> 20} MiB, resident {Environment.WorkingSet >> 20} MiB, allocated +{(GC.GetTotalAllocatedBytes() - _lastAllocated) >> 20} MiB, " +
+             $"gen0/1/2 collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
         _lastAllocated = GC.GetTotalAllocatedBytes();
-        Line($"    per joined node:{counts.Since(joined - _lastJoined)}");
-        _lastJoined = joined;
+        if (_census is not null)
+        {
+            Line($"    per node: {_census()}");
+        }
+
+        Line($"    per {(phase == "joined" ? "joined node" : "lookup")}:{counts.Since(units - _lastUnits)}");
+        _lastUnits = units;
         _lastExecuted = executed;
         _lastSegments = segments;
         _lastWall = wall;

@@ -115,5 +115,37 @@ internal sealed class WholeNodeNetwork : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// What the started nodes' trust parts hold, per node: other nodes' records (<c>trust/1</c>) and their entries, the
+    /// peers in the local-trust ledger, and capacity records. These grow with the peers a node hears of, not with its table.
+    /// </summary>
+    public string TrustCensus()
+    {
+        long records = 0, entries = 0, ledger = 0, capacity = 0;
+        var started = 0;
+        foreach (var node in Nodes)
+        {
+            if (node?.Dht.Node is null)
+            {
+                continue;
+            }
+
+            started++;
+            var trust = node.Trust;
+            foreach (var record in trust.Records.Book.Snapshot())
+            {
+                records++;
+                entries += record.Vector.Count;
+            }
+
+            ledger += trust.Observations.Ledger.Count;
+            capacity += trust.Capacity.Count;
+        }
+
+        var per = Math.Max(1, started);
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"trust records held {records / (double)per:F1} ({entries / (double)Math.Max(1, records):F0} entries each), ledger peers {ledger / (double)per:F1}, capacity records {capacity / (double)per:F1}");
+    }
+
     public void Dispose() => _metrics.Dispose();
 }

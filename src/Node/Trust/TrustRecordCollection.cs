@@ -16,7 +16,8 @@ namespace Overlay.Node.Trust;
 /// without trust do not change EigenTrust's result (they are multiplied by t_i = 0), so the node collects outward
 /// from the pre-trusted peers and itself along positive entries, and a swarm of fresh identities naming each
 /// other never gets in. When <see cref="PlacementOptions.MaxTrustRecords"/> are held, a new issuer replaces the
-/// held issuer with the least trust if it has more (<see cref="TrustRecordRejection.BookFull"/> otherwise).
+/// held issuer with the least trust if it has more (<see cref="TrustRecordRejection.BookFull"/> otherwise), and
+/// <see cref="Wants"/> does not ask for the record of an issuer that would be refused so.
 /// Every refusal is counted by reason on the placement meter. Thread-safe.
 /// </remarks>
 public sealed class TrustRecordCollection
@@ -30,6 +31,8 @@ public sealed class TrustRecordCollection
     private Func<PeerId, double> _trustOf = static _ => 0;
     private IdentityPublicKey? _offered;
     private OwnRecord? _own;
+    private double? _leastHeld;
+    private PeerId? _leastHeldIssuer;
 
     /// <summary>The collection of node <paramref name="self"/>.</summary>
     public TrustRecordCollection(PeerId self, PlacementOptions options, IEnumerable<PeerId> preTrusted, PlacementMetrics metrics)
@@ -61,6 +64,10 @@ public sealed class TrustRecordCollection
     {
         ArgumentNullException.ThrowIfNull(trustOf);
         Volatile.Write(ref _trustOf, trustOf);
+        lock (_gate)
+        {
+            _leastHeld = null;
+        }
     }
 
     /// <summary>Makes <paramref name="record"/>, signed by this node under <paramref name="key"/>, the one it serves as its own.</summary>
@@ -76,9 +83,30 @@ public sealed class TrustRecordCollection
         Volatile.Write(ref _own, new OwnRecord(record, key));
     }
 
-    /// <summary>Whether this node would take a record of <paramref name="issuer"/> issued at <paramref name="issuedUnixMs"/>: not its own, newer than the one held, and from an admitted issuer.</summary>
-    public bool Wants(PeerId issuer, long issuedUnixMs) =>
-        issuer != _self && Admitted(issuer) && (Book.Find(issuer) is not { } held || held.IssuedUnixMs < issuedUnixMs);
+    /// <summary>
+    /// Whether this node would take a record of <paramref name="issuer"/> issued at <paramref name="issuedUnixMs"/>: not its own,
+    /// newer than the one held, from an admitted issuer, and, when <see cref="PlacementOptions.MaxTrustRecords"/> are held
+    /// and the issuer is not among them, more trusted than the least trusted held issuer. A full book would refuse any other
+    /// as <see cref="TrustRecordRejection.BookFull"/>, so the node does not fetch it: with more admitted issuers than the
+    /// book holds, every round would otherwise download the rows of all the others only to drop them.
+    /// </summary>
+    public bool Wants(PeerId issuer, long issuedUnixMs)
+    {
+        if (issuer == _self || !Admitted(issuer))
+        {
+            return false;
+        }
+
+        if (Book.Find(issuer) is { } held)
+        {
+            return held.IssuedUnixMs < issuedUnixMs;
+        }
+
+        lock (_gate)
+        {
+            return Book.Count < _options.MaxTrustRecords || Rank(issuer) > LeastHeldRank();
+        }
+    }
 
     /// <summary>Whether the identity key of <paramref name="issuer"/> is already known here (so an asker need not fetch it again).</summary>
     public bool HasKey(PeerId issuer) => KeyOf(issuer) is not null;
@@ -119,9 +147,13 @@ public sealed class TrustRecordCollection
             try
             {
                 var verdict = Book.TryAccept(record, now);
-                if (verdict == TrustRecordRejection.None && key is not null)
+                if (verdict == TrustRecordRejection.None)
                 {
-                    _keys[issuer] = key;
+                    _leastHeld = null;
+                    if (key is not null)
+                    {
+                        _keys[issuer] = key;
+                    }
                 }
 
                 return verdict;
@@ -207,6 +239,7 @@ public sealed class TrustRecordCollection
 
         lock (_gate)
         {
+            _leastHeld = null;
             foreach (var issuer in _keys.Keys.ToArray())
             {
                 if (Book.Find(issuer) is null)
@@ -224,28 +257,44 @@ public sealed class TrustRecordCollection
     // Called under _gate: evicts the held issuer with the least trust when it has less than the newcomer.
     private bool MakeRoomFor(PeerId issuer)
     {
-        var trustOf = Volatile.Read(ref _trustOf);
-        var incoming = _preTrusted.Contains(issuer) ? double.PositiveInfinity : trustOf(issuer);
-        PeerId? weakest = null;
-        var least = double.PositiveInfinity;
-        foreach (var record in Book.Snapshot())
-        {
-            var trust = _preTrusted.Contains(record.Issuer) ? double.PositiveInfinity : trustOf(record.Issuer);
-            if (trust < least)
-            {
-                least = trust;
-                weakest = record.Issuer;
-            }
-        }
-
-        if (weakest is not { } evicted || least >= incoming)
+        if (LeastHeldRank() >= Rank(issuer) || _leastHeldIssuer is not { } evicted)
         {
             return false;
         }
 
         Book.Remove(evicted);
         _keys.Remove(evicted);
+        _leastHeld = null;
         return true;
+    }
+
+    // How an issuer ranks for a place in a full book: pre-trusted first, then by global trust in the last computation.
+    private double Rank(PeerId issuer) => _preTrusted.Contains(issuer) ? double.PositiveInfinity : Volatile.Read(ref _trustOf)(issuer);
+
+    // Called under _gate: the rank of the least trusted held issuer (positive infinity for an empty book), found once
+    // per change of the book or of the standing, so an inventory of thousands of issuers costs one scan, not one each.
+    private double LeastHeldRank()
+    {
+        if (_leastHeld is { } least)
+        {
+            return least;
+        }
+
+        PeerId? weakest = null;
+        var rank = double.PositiveInfinity;
+        foreach (var record in Book.Snapshot())
+        {
+            var trust = Rank(record.Issuer);
+            if (trust < rank)
+            {
+                rank = trust;
+                weakest = record.Issuer;
+            }
+        }
+
+        _leastHeldIssuer = weakest;
+        _leastHeld = rank;
+        return rank;
     }
 
     private IdentityPublicKey? KeyOf(PeerId issuer)

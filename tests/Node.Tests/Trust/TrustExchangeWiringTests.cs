@@ -138,6 +138,47 @@ public sealed class TrustExchangeWiringTests
         Assert.True(on.Nodes.Sum(n => n.Trust.Records.Book.Count) > 0);
     }
 
+    /// <summary>
+    /// Ten nodes whose books hold three rows each, for three hours of exchanges on the virtual clock: every node's book
+    /// stays at three, and a node does not fetch the rows of the issuers a full book would refuse (every round would
+    /// otherwise download each admitted issuer's row it does not hold, only to drop it as <c>BookFull</c>).
+    /// </summary>
+    [Fact]
+    public void Exchange_MoreIssuersThanTheBookHolds_HoldsTheBound_AndFetchesNoRowItWouldRefuse()
+    {
+        using var net = new WholeNodeTestNetwork(10, seed: 75, Dht, placement: _ => new PlacementOptions
+        {
+            TrustRecomputeInterval = TimeSpan.FromMinutes(1),
+            TrustPublishInterval = TimeSpan.FromMinutes(30),
+            TrustExchangeInterval = TimeSpan.FromMinutes(5),
+            MaxTrustRecords = 3,
+        });
+        net.Net.Run(async () =>
+        {
+            var random = new Random(76);
+            for (var hour = 0; hour < 3; hour++)
+            {
+                for (var node = 0; node < 10; node++)
+                {
+                    await net.Dht(node).FindClosestAsync(PeerId.Random(random), CancellationToken.None);
+                }
+
+                await Task.Delay(TimeSpan.FromHours(1), net.Clock);
+            }
+        }, TimeSpan.FromMinutes(5));
+
+        long fetched = 0, accepted = 0, full = 0;
+        foreach (var node in net.Nodes)
+        {
+            Assert.InRange(node.Trust.Records.Book.Count, 1, 3);
+            fetched += node.Trust.ExchangeMetrics.RecordsFetched;
+            accepted += node.Trust.PlacementMetrics.RecordsAccepted;
+            full += node.Trust.PlacementMetrics.RecordsRejected(Overlay.Placement.Trust.TrustRecordRejection.BookFull);
+        }
+
+        Assert.True(full * 10 <= fetched, $"fetched {fetched}, accepted {accepted}, refused as the book was full {full}");
+    }
+
     private static WholeNodeTestNetwork RunSix(bool enabled)
     {
         var net = new WholeNodeTestNetwork(6, seed: 73, Dht, placement: _ => new PlacementOptions

@@ -138,28 +138,72 @@ public sealed class TrustRecordCollectionTests : IDisposable
     [Fact]
     public void TryAccept_WhenFull_AMoreTrustedIssuerReplacesTheLeastTrusted_ALessTrustedOneIsRefused()
     {
-        var issuers = Enumerable.Range(10, 4).Select(Identity).ToArray();
-        try
+        using var keys = new Issuers(10, 4);
+        var issuers = keys.All;
+        var trust = issuers.Select((id, i) => (id.PeerId, Trust: 0.1 * (i + 1))).ToDictionary(p => p.PeerId, p => p.Trust);
+        var records = Collection(preTrusted: [], maxRecords: 2);
+        records.SetStanding(p => trust.GetValueOrDefault(p));
+        Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[1]));
+        Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[2]));
+        Assert.Equal(TrustRecordRejection.BookFull, Offer(records, issuers[0]));
+        Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[3]));
+        Assert.Null(records.Book.Find(issuers[1].PeerId));
+        Assert.NotNull(records.Book.Find(issuers[3].PeerId));
+        Assert.Equal(2, records.Book.Count);
+        Assert.Equal(1, records.Book.Metrics.RecordsRejected(TrustRecordRejection.BookFull));
+    }
+
+    /// <summary>
+    /// A full book does not ask for a row it would refuse: only an issuer more trusted than the least trusted held one is
+    /// wanted (besides newer versions of the held rows), and a change of standing changes which.
+    /// </summary>
+    [Fact]
+    public void Wants_WhenFull_OnlyAnIssuerMoreTrustedThanTheLeastHeld_AndNewerVersionsOfTheHeld()
+    {
+        using var keys = new Issuers(10, 4);
+        var issuers = keys.All;
+        var trust = issuers.Select((id, i) => (id.PeerId, Trust: 0.1 * (i + 1))).ToDictionary(p => p.PeerId, p => p.Trust);
+        var records = Collection(preTrusted: [], maxRecords: 2);
+        records.SetStanding(p => trust.GetValueOrDefault(p));
+        var later = Now.AddMinutes(1).ToUnixTimeMilliseconds();
+        Assert.True(records.Wants(issuers[0].PeerId, later));
+        Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[1]));
+        Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[2]));
+
+        Assert.False(records.Wants(issuers[0].PeerId, later));
+        Assert.True(records.Wants(issuers[3].PeerId, later));
+        Assert.True(records.Wants(issuers[1].PeerId, later));
+        Assert.False(records.Wants(issuers[1].PeerId, Now.ToUnixTimeMilliseconds()));
+
+        trust[issuers[0].PeerId] = 0.9;
+        records.SetStanding(p => trust.GetValueOrDefault(p));
+        Assert.True(records.Wants(issuers[0].PeerId, later));
+        Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[0]));
+        Assert.Null(records.Book.Find(issuers[1].PeerId));
+        Assert.False(records.Wants(issuers[1].PeerId, later));
+    }
+
+    /// <summary>
+    /// At the daemon's defaults a node holds the rows of the 128 most trusted issuers, not of every issuer with trust: the
+    /// book's memory (about 15.6 KB a row at 256 entries) does not grow with the network.
+    /// </summary>
+    [Fact]
+    public void Defaults_MoreIssuersWithTrustThanTheBookHolds_KeepsThe128MostTrusted()
+    {
+        using var keys = new Issuers(100, 130);
+        var issuers = keys.All;
+        var trust = issuers.Select((id, i) => (id.PeerId, Trust: 0.001 * (i + 1))).ToDictionary(p => p.PeerId, p => p.Trust);
+        var records = new TrustRecordCollection(_self.PeerId, new PlacementOptions(), [], new PlacementMetrics(_meter));
+        records.SetStanding(p => trust.GetValueOrDefault(p));
+        foreach (var issuer in issuers)
         {
-            var trust = issuers.Select((id, i) => (id.PeerId, Trust: 0.1 * (i + 1))).ToDictionary(p => p.PeerId, p => p.Trust);
-            var records = Collection(preTrusted: [], maxRecords: 2);
-            records.SetStanding(p => trust.GetValueOrDefault(p));
-            Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[1]));
-            Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[2]));
-            Assert.Equal(TrustRecordRejection.BookFull, Offer(records, issuers[0]));
-            Assert.Equal(TrustRecordRejection.None, Offer(records, issuers[3]));
-            Assert.Null(records.Book.Find(issuers[1].PeerId));
-            Assert.NotNull(records.Book.Find(issuers[3].PeerId));
-            Assert.Equal(2, records.Book.Count);
-            Assert.Equal(1, records.Book.Metrics.RecordsRejected(TrustRecordRejection.BookFull));
+            Assert.Equal(TrustRecordRejection.None, Offer(records, issuer));
         }
-        finally
-        {
-            foreach (var id in issuers)
-            {
-                id.Dispose();
-            }
-        }
+
+        Assert.Equal(128, records.Book.Count);
+        Assert.Null(records.Book.Find(issuers[0].PeerId));
+        Assert.Null(records.Book.Find(issuers[1].PeerId));
+        Assert.NotNull(records.Book.Find(issuers[2].PeerId));
     }
 
     [Fact]
@@ -208,6 +252,20 @@ public sealed class TrustRecordCollectionTests : IDisposable
             // a (1 − σ) / (1 + (1 − a)(1 − σ)) = 0.048 at the defaults.
             Assert.Equal(TrustRecordRejection.None, verdict);
             Assert.True(forgerTrust > 0.04, $"forger's trust {forgerTrust}");
+        }
+    }
+
+    // Identities numbered from first, disposed together.
+    private sealed class Issuers(int first, int count) : IDisposable
+    {
+        public NodeIdentity[] All { get; } = [.. Enumerable.Range(first, count).Select(Identity)];
+
+        public void Dispose()
+        {
+            foreach (var id in All)
+            {
+                id.Dispose();
+            }
         }
     }
 
