@@ -66,6 +66,12 @@ internal static class SimOptions
         var text = new System.Text.StringBuilder();
         foreach (var property in typeof(T).GetProperties(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
         {
+            // Settings only: lists are compared by reference, so they would always differ.
+            if (!property.PropertyType.IsValueType && property.PropertyType != typeof(string))
+            {
+                continue;
+            }
+
             var value = property.GetValue(options);
             if (property.CanWrite && !Equals(value, property.GetValue(baseline)))
             {

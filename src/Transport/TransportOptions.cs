@@ -78,7 +78,7 @@ public sealed class TransportOptions
 
     /// <summary>
     /// A connection used (dialled, accepted, handed out by the pool, or carrying traffic) within this long is
-    /// not trimmed, so a caller that just got it from the pool can start its request. Default 30 s; 0–1 hour.
+    /// not trimmed, so a caller that just got it from the pool can start its request. Default 30 s; 1 s–1 hour.
     /// </summary>
     public TimeSpan PoolGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -182,7 +182,7 @@ public sealed class TransportOptions
         Range(failures, nameof(MaxPendingHandshakes), MaxPendingHandshakes, 1, 65536);
         Range(failures, nameof(IdleTimeout), IdleTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         Range(failures, nameof(PoolLowWatermark), PoolLowWatermark, 0, Math.Max(0, PoolHighWatermark));
-        Range(failures, nameof(PoolGracePeriod), PoolGracePeriod, TimeSpan.Zero, TimeSpan.FromHours(1));
+        Range(failures, nameof(PoolGracePeriod), PoolGracePeriod, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
         Range(failures, nameof(KeepAliveInterval), KeepAliveInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
         Range(failures, nameof(BatchWindow), BatchWindow, TimeSpan.Zero, TimeSpan.FromSeconds(1));
         Range(failures, nameof(MaxBatchBytes), MaxBatchBytes, 1024, 16 << 20);

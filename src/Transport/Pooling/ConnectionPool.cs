@@ -282,7 +282,7 @@ public sealed class ConnectionPool : IAsyncDisposable
                     evicted = EvictLeastRecentlyUsedIdle(except: entry);
                 }
 
-                trimmed = TrimLocked();
+                trimmed = TrimLocked(except: entry);
 
                 connection.Closed.Register(static s =>
                 {
@@ -316,8 +316,8 @@ public sealed class ConnectionPool : IAsyncDisposable
     }
 
     // Under _lock. Above the high watermark: removes the connections the trim chooses and returns them,
-    // to be closed outside the lock.
-    private List<ITransportConnection>? TrimLocked()
+    // to be closed outside the lock. The connection just added is never among them: its caller is about to use it.
+    private List<ITransportConnection>? TrimLocked(PoolEntry? except)
     {
         if (!_trim.IsDue(_byPeer.Count))
         {
@@ -325,7 +325,7 @@ public sealed class ConnectionPool : IAsyncDisposable
         }
 
         List<ITransportConnection>? trimmed = null;
-        foreach (var e in _trim.Choose(_lru, _byPeer.Count))
+        foreach (var e in _trim.Choose(_lru, _byPeer.Count, except))
         {
             RemoveLocked(e);
             (trimmed ??= []).Add(e.Connection);
@@ -448,7 +448,7 @@ public sealed class ConnectionPool : IAsyncDisposable
             }
 
             // Connections the last additions could not trim (in their grace period then) are trimmed here.
-            trimmed = TrimLocked();
+            trimmed = TrimLocked(except: null);
 
             // The maps only grow otherwise: a burst of peers would keep its slots for the node's lifetime.
             TrimIfSparse(_byPeer);

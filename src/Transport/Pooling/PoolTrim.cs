@@ -20,16 +20,16 @@ internal sealed class PoolTrim(TransportOptions options, TimeProvider time)
     /// <summary>
     /// The entries to close, in the order given by <paramref name="entries"/> (the pool's own order) where
     /// equally recently active, so one seed gives one result; enough to bring <paramref name="count"/> down
-    /// to the low watermark if that many may be closed.
+    /// to the low watermark if that many may be closed; never <paramref name="except"/>.
     /// </summary>
-    public List<PoolEntry> Choose(IEnumerable<PoolEntry> entries, int count)
+    public List<PoolEntry> Choose(IEnumerable<PoolEntry> entries, int count, PoolEntry? except)
     {
         var now = time.GetTimestamp();
         var candidates = new List<(long LastActive, int Order, PoolEntry Entry)>();
         var order = 0;
         foreach (var e in entries)
         {
-            if (MayClose(e, now))
+            if (!ReferenceEquals(e, except) && MayClose(e, now))
             {
                 candidates.Add((e.LastActive, order, e));
             }
