@@ -122,35 +122,12 @@ if (!LatencyMatrix.TryParse(File.ReadAllText(latency), 1.0, out var matrix, out 
 }
 
 var options = DhtNetworkRun.DefaultOptions(prefer);
-foreach (var setting in settings)
-{
-    if (!SimOptions.TrySet(options, setting, out var problem))
-    {
-        Console.Error.WriteLine(problem);
-        return 2;
-    }
-}
-
-if (options.Validate() is { Count: > 0 } problems)
-{
-    Console.Error.WriteLine(string.Join(" ", problems));
-    return 2;
-}
 
 // A longer keep-alive interval makes kept connections cheaper to simulate; lookup times do not depend on it.
 var transportOptions = keepAlive is { } interval ? new TransportOptions { KeepAliveInterval = interval } : new TransportOptions();
-foreach (var setting in transportSettings)
+if (!SimOptions.TryApply(options, settings, options.Validate, out var problem) || !SimOptions.TryApply(transportOptions, transportSettings, transportOptions.Validate, out problem))
 {
-    if (!SimOptions.TrySet(transportOptions, setting, out var problem))
-    {
-        Console.Error.WriteLine(problem);
-        return 2;
-    }
-}
-
-if (transportOptions.Validate() is { Count: > 0 } transportProblems)
-{
-    Console.Error.WriteLine(string.Join(" ", transportProblems));
+    Console.Error.WriteLine(problem);
     return 2;
 }
 

@@ -12,6 +12,24 @@ namespace Overlay.Sim;
 /// </summary>
 internal static class SimOptions
 {
+    /// <summary>Sets every one of <paramref name="settings"/> on <paramref name="options"/>, then validates them; false with the first problem (or all validation failures).</summary>
+    public static bool TryApply(object options, IEnumerable<string> settings, Func<IReadOnlyList<string>> validate, out string problem)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(validate);
+        foreach (var setting in settings)
+        {
+            if (!TrySet(options, setting, out problem))
+            {
+                return false;
+            }
+        }
+
+        var failures = validate();
+        problem = string.Join(" ", failures);
+        return failures.Count == 0;
+    }
+
     public static bool TrySet(object options, string setting, out string problem)
     {
         ArgumentNullException.ThrowIfNull(options);
