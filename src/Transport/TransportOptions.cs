@@ -63,7 +63,8 @@ public sealed class TransportOptions
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// Pooled connections above which the pool trims itself, 1–MaxConnections. Default 64. When it holds
+    /// Pooled connections above which the pool trims itself, 1–1,000,000 (at or above <see cref="MaxConnections"/>
+    /// only that hard limit binds). Default 64. When it holds
     /// more, it closes the least recently active connections down to <see cref="PoolLowWatermark"/>,
     /// skipping every one with something in flight, one under a <see cref="ITransportConnection.KeepWatched"/>
     /// lease, one a protocol keeps (<see cref="Pooling.ConnectionPool.Keep"/>) and one used within
@@ -73,7 +74,10 @@ public sealed class TransportOptions
     /// </summary>
     public int PoolHighWatermark { get; set; } = 64;
 
-    /// <summary>The pool trims down to this many connections once above <see cref="PoolHighWatermark"/>, 0–PoolHighWatermark. Default 32.</summary>
+    /// <summary>
+    /// The pool trims down to this many connections once above <see cref="PoolHighWatermark"/>, 0–1,000,000 (a value
+    /// above the high watermark trims to the high watermark). Default 32.
+    /// </summary>
     public int PoolLowWatermark { get; set; } = 32;
 
     /// <summary>
@@ -174,14 +178,14 @@ public sealed class TransportOptions
         if (MaxConnections >= 1)
         {
             Range(failures, nameof(MaxConnectionsPerAddress), MaxConnectionsPerAddress, 1, MaxConnections);
-            Range(failures, nameof(PoolHighWatermark), PoolHighWatermark, 1, MaxConnections);
         }
 
         Range(failures, nameof(MaxConnectionsPerPrivateAddress), MaxConnectionsPerPrivateAddress, 1, 1_000_000);
         Range(failures, nameof(MaxConnectionsPerLoopbackAddress), MaxConnectionsPerLoopbackAddress, 1, 1_000_000);
         Range(failures, nameof(MaxPendingHandshakes), MaxPendingHandshakes, 1, 65536);
         Range(failures, nameof(IdleTimeout), IdleTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
-        Range(failures, nameof(PoolLowWatermark), PoolLowWatermark, 0, Math.Max(0, PoolHighWatermark));
+        Range(failures, nameof(PoolHighWatermark), PoolHighWatermark, 1, 1_000_000);
+        Range(failures, nameof(PoolLowWatermark), PoolLowWatermark, 0, 1_000_000);
         Range(failures, nameof(PoolGracePeriod), PoolGracePeriod, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
         Range(failures, nameof(KeepAliveInterval), KeepAliveInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
         Range(failures, nameof(BatchWindow), BatchWindow, TimeSpan.Zero, TimeSpan.FromSeconds(1));

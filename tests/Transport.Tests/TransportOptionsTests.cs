@@ -57,10 +57,9 @@ public sealed class TransportOptionsTests
     }
 
     [Theory]
-    [InlineData(0, 0, 30, "Transport:PoolHighWatermark is 0; allowed is 1 to 1000.")]
-    [InlineData(1001, 32, 30, "Transport:PoolHighWatermark is 1001; allowed is 1 to 1000.")]
-    [InlineData(64, 65, 30, "Transport:PoolLowWatermark is 65; allowed is 0 to 64.")]
-    [InlineData(64, -1, 30, "Transport:PoolLowWatermark is -1; allowed is 0 to 64.")]
+    [InlineData(0, 0, 30, "Transport:PoolHighWatermark is 0; allowed is 1 to 1000000.")]
+    [InlineData(1_000_001, 32, 30, "Transport:PoolHighWatermark is 1000001; allowed is 1 to 1000000.")]
+    [InlineData(64, -1, 30, "Transport:PoolLowWatermark is -1; allowed is 0 to 1000000.")]
     [InlineData(64, 32, 0, "Transport:PoolGracePeriod is 00:00:00; allowed is 00:00:01 to 01:00:00.")]
     public void Validate_PoolWatermarksOutOfRange_NameKeyValueAndRange(int high, int low, int graceSeconds, string expected)
     {

@@ -40,7 +40,7 @@ internal sealed class PoolTrim(TransportOptions options, TimeProvider time)
         // Least recently active, not least recently handed out: a connection its peer keeps using (requests to
         // this node, which the pool's own order does not see) stays.
         candidates.Sort(static (a, b) => a.LastActive != b.LastActive ? a.LastActive.CompareTo(b.LastActive) : a.Order.CompareTo(b.Order));
-        var excess = Math.Max(0, count - options.PoolLowWatermark);
+        var excess = Math.Max(0, count - Math.Min(options.PoolLowWatermark, options.PoolHighWatermark));
         var chosen = new List<PoolEntry>(Math.Min(excess, candidates.Count));
         for (var i = 0; i < candidates.Count && chosen.Count < excess; i++)
         {
