@@ -34,11 +34,7 @@ public static class TransportMetrics
     /// <summary>The counter of connections the pool closed itself, tagged <c>reason</c>: <c>idle</c>, <c>trimmed</c> (above the high watermark), <c>limit</c> (at MaxConnections) or <c>duplicate</c> (a second connection to a pooled peer).</summary>
     public const string PoolClosedName = "overlay.transport.pool_closed";
 
-    /// <summary>The counter of requests the pool sent again over a new connection because the one it had closed under them.</summary>
-    public const string PoolRedialsName = "overlay.transport.pool_redials";
-
     private static readonly Counter<long> PoolClosedConnections = Meter.CreateCounter<long>(PoolClosedName, "{connection}", "Connections the pool closed itself, by reason.");
-    private static readonly Counter<long> PoolRedials = Meter.CreateCounter<long>(PoolRedialsName, "{request}", "Requests sent again over a new connection after a graceful close raced them.");
 
     /// <summary>The counter of refused connections, tagged <c>reason</c> and <c>direction</c> (<c>inbound</c>, <c>outbound</c>).</summary>
     public const string ConnectionsRefusedName = "overlay.transport.connections_refused";
@@ -83,8 +79,6 @@ public static class TransportMetrics
 
     internal static void PoolClosed(string reason)
         => PoolClosedConnections.Add(1, new KeyValuePair<string, object?>("reason", reason));
-
-    internal static void PoolRedialed() => PoolRedials.Add(1);
 
     internal static void Opened(TransportScheme scheme)
         => ConnectionsOpened.Add(1, new KeyValuePair<string, object?>("scheme", SchemeTag(scheme)));

@@ -280,20 +280,15 @@ public sealed class TransportDhtRpc : IDhtRpc
             throw new TransportException(TransportError.UnsupportedAddress, $"Peer {peer.Id.ToShortString()} has no usable address: {error}");
         }
 
-        var target = address.WithPeer(peer.Id);
-        var connection = await _pool.GetAsync(target, cancellationToken);
-        long started;
+        var connection = await _pool.GetAsync(address.WithPeer(peer.Id), cancellationToken);
+        var started = _time.GetTimestamp();
         DhtMessage? answer;
         DhtWireError wireError;
         cost.Sent = request.Length;
-
-        // Through the pool: DHT requests may be served twice, so one that a peer's graceful close (its pool
-        // trimming or sweeping the connection) raced is sent again over a new connection.
-        using (var exchange = await _pool.RequestAsync(connection, target, ProtocolIds.Dht, request, RequestPriority, cancellationToken))
+        using (var response = await connection.RequestAsync(ProtocolIds.Dht, request, RequestPriority, cancellationToken))
         {
-            started = exchange.SentAt;
-            cost.Received = exchange.Response.Payload.Length;
-            DhtMessageCodec.TryDecode(exchange.Response.Payload.Span, _options, out answer, out wireError);
+            cost.Received = response.Payload.Length;
+            DhtMessageCodec.TryDecode(response.Payload.Span, _options, out answer, out wireError);
         }
 
         var rttMs = _time.GetElapsedTime(started).TotalMilliseconds;

@@ -69,9 +69,6 @@ public sealed class ConnectionPool : IAsyncDisposable
     /// <summary>Connections closed so far because the pool was above its high watermark.</summary>
     public int TrimmedCount { get; private set; }
 
-    /// <summary>Requests sent again over a new connection because a graceful close raced them (<see cref="RequestAsync"/>).</summary>
-    public int RedialCount { get; private set; }
-
     /// <summary>The pooled connection to <paramref name="peer"/>, if any.</summary>
     public bool TryGet(PeerId peer, out ITransportConnection connection)
     {
@@ -108,37 +105,6 @@ public sealed class ConnectionPool : IAsyncDisposable
         }
 
         return false;
-    }
-
-    /// <summary>
-    /// Sends a request over <paramref name="connection"/>, got from this pool for <paramref name="address"/>, and
-    /// waits for the response, as <see cref="ITransportConnection.RequestAsync"/> does. If the connection closes
-    /// gracefully before the answer (the peer's pool trimmed it, or found it idle, while the request was on its
-    /// way: a close, not an answer), the request is sent once more over a new connection. Only for requests
-    /// that may be served twice. <see cref="PooledResponse.SentAt"/> is when the answered request was sent.
-    /// </summary>
-    public async ValueTask<PooledResponse> RequestAsync(
-        ITransportConnection connection, TransportAddress address, ProtocolId protocol, ReadOnlyMemory<byte> request,
-        MessagePriority priority = MessagePriority.Normal, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        var sentAt = _time.GetTimestamp();
-        try
-        {
-            return new PooledResponse(await connection.RequestAsync(protocol, request, priority, cancellationToken), sentAt);
-        }
-        catch (TransportException e) when (e.Reason == TransportError.Closed && connection.CloseReason == TransportError.Closed && !cancellationToken.IsCancellationRequested)
-        {
-            lock (_lock)
-            {
-                RedialCount++;
-            }
-
-            TransportMetrics.PoolRedialed();
-            var fresh = await GetAsync(address, cancellationToken);
-            sentAt = _time.GetTimestamp();
-            return new PooledResponse(await fresh.RequestAsync(protocol, request, priority, cancellationToken), sentAt);
-        }
     }
 
     /// <summary>
