@@ -16,7 +16,7 @@ namespace Overlay.Sim;
 /// virtual time, then measures lookup accuracy against a global sort, hop counts, put/get success before and after a fifth of the
 /// nodes fail, and memory per node. One seed gives one run.
 /// </summary>
-internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, LatencyMatrix matrix, TextWriter output, DhtOptions options, bool breakdown = false, bool progress = false, bool silentFailures = false, bool wholeNodes = false, TimeSpan? keepAlive = null)
+internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, LatencyMatrix matrix, TextWriter output, DhtOptions options, bool breakdown = false, bool progress = false, bool silentFailures = false, bool wholeNodes = false, TransportOptions? transport = null)
 {
     /// <summary>The node options of a run: the defaults, with what the in-memory network needs.</summary>
     public static DhtOptions DefaultOptions(bool preferLowLatency) => new()
@@ -51,8 +51,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         var rtt = RttTable(matrix);
 
         var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(rtt), failOnForeignPosts: true);
-        // A longer keep-alive interval makes kept connections cheaper to simulate; lookup times do not depend on it.
-        var transportOptions = keepAlive is { } interval ? new TransportOptions { KeepAliveInterval = interval } : new TransportOptions();
+        var transportOptions = transport ?? new TransportOptions();
         var keyRandom = new Random(seed);
         var dhtNodes = new DhtNode[nodes];
         var transports = new InMemoryTransport[nodes];
@@ -214,7 +213,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
             cPooled += c.PooledConnections;
         }
 
-        Line($"nodes {nodes}, seed {seed}, latency preference {(options.PreferLowLatency ? "on" : "off")}{SimOptions.Describe(options)}");
+        Line($"nodes {nodes}, seed {seed}, latency preference {(options.PreferLowLatency ? "on" : "off")}{SimOptions.Describe(options)}{SimOptions.Describe(transportOptions, new TransportOptions())}");
         Line($"formation: virtual {formationVirtual.TotalSeconds:F1} s, wall {formationWall.TotalSeconds:F1} s");
         Line($"memory per node (managed heap after formation / nodes, incl. open connections): {(memoryAfter - memoryBefore) / (double)nodes / 1024:F1} KiB");
         Line($"  identities (keys, not part of the {Part}): {(memoryIdentities - memoryBefore) / (double)nodes:F0} B/node");

@@ -7,19 +7,39 @@ namespace Overlay.Sim;
 /// <summary>
 /// <c>--option NAME=VALUE</c>: sets one <see cref="DhtOptions"/> property by name, public or internal (the
 /// internal ones are measurement switches, such as the lookup's final phase), so that each lookup lever
-/// can be measured on and off with one command.
+/// can be measured on and off with one command; <c>--transport-option NAME=VALUE</c> likewise sets one
+/// <see cref="Overlay.Transport.TransportOptions"/> property.
 /// </summary>
 internal static class SimOptions
 {
-    public static bool TrySet(DhtOptions options, string setting, out string problem)
+    /// <summary>Sets every one of <paramref name="settings"/> on <paramref name="options"/>, then validates them; false with the first problem (or all validation failures).</summary>
+    public static bool TryApply(object options, IEnumerable<string> settings, Func<IReadOnlyList<string>> validate, out string problem)
     {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(validate);
+        foreach (var setting in settings)
+        {
+            if (!TrySet(options, setting, out problem))
+            {
+                return false;
+            }
+        }
+
+        var failures = validate();
+        problem = string.Join(" ", failures);
+        return failures.Count == 0;
+    }
+
+    public static bool TrySet(object options, string setting, out string problem)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         var at = setting.IndexOf('=', StringComparison.Ordinal);
         var name = setting[..at];
         var text = setting[(at + 1)..];
-        var property = typeof(DhtOptions).GetProperty(name, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.IgnoreCase);
+        var property = options.GetType().GetProperty(name, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.IgnoreCase);
         if (property is null || !property.CanWrite)
         {
-            problem = $"--option {setting}: DhtOptions has no settable property '{name}'.";
+            problem = $"{setting}: {options.GetType().Name} has no settable property '{name}'.";
             return false;
         }
 
@@ -45,7 +65,7 @@ internal static class SimOptions
 
         if (value is null)
         {
-            problem = $"--option {setting}: '{text}' is not a valid {type.Name} for {property.Name}.";
+            problem = $"{setting}: '{text}' is not a valid {type.Name} for {property.Name}.";
             return false;
         }
 
@@ -55,12 +75,21 @@ internal static class SimOptions
     }
 
     /// <summary>", NAME=VALUE" for every property that differs from the defaults and the simulator's own settings.</summary>
-    public static string Describe(DhtOptions options)
+    public static string Describe(DhtOptions options) => Describe(options, DhtNetworkRun.DefaultOptions(options.PreferLowLatency));
+
+    /// <summary>", NAME=VALUE" for every property of <paramref name="options"/> that differs from <paramref name="baseline"/>'s.</summary>
+    public static string Describe<T>(T options, T baseline)
+        where T : class
     {
-        var baseline = DhtNetworkRun.DefaultOptions(options.PreferLowLatency);
         var text = new System.Text.StringBuilder();
-        foreach (var property in typeof(DhtOptions).GetProperties(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
+        foreach (var property in typeof(T).GetProperties(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
         {
+            // Settings only: lists are compared by reference, so they would always differ.
+            if (!property.PropertyType.IsValueType && property.PropertyType != typeof(string))
+            {
+                continue;
+            }
+
             var value = property.GetValue(options);
             if (property.CanWrite && !Equals(value, property.GetValue(baseline)))
             {

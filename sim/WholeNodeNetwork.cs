@@ -65,7 +65,18 @@ internal sealed class WholeNodeNetwork : IDisposable
         Nodes[index] = NodeComposition.Build(InMemoryNodeParts.Create(
             _net, new NodeIdentityHolder(identity, createdThisStart: false), (_seed * 7919) + index + (generation * 1_000_003), bootstrap, t => Transports[index] = t,
             _dht, _meters, NullLoggerFactory.Instance, _transport.IdleTimeout, shardExchange: _shardExchange, placement: _placement,
-            streamWindowBytes: _transport.StreamWindowBytes, bulkStreamWindowMaxBytes: _transport.BulkStreamWindowMaxBytes));
+            streamWindowBytes: _transport.StreamWindowBytes, bulkStreamWindowMaxBytes: _transport.BulkStreamWindowMaxBytes,
+            configureTransport: CopyPoolSettings));
+    }
+
+    // The pool's bounds and the keep-alive, as the run was given them (--transport-option, --keep-alive-seconds).
+    private void CopyPoolSettings(TransportOptions node)
+    {
+        node.MaxConnections = _transport.MaxConnections;
+        node.PoolHighWatermark = _transport.PoolHighWatermark;
+        node.PoolLowWatermark = _transport.PoolLowWatermark;
+        node.PoolGracePeriod = _transport.PoolGracePeriod;
+        node.KeepAliveInterval = _transport.KeepAliveInterval;
     }
 
     /// <summary>Builds and starts node 0 (on its own), then builds every other node, not started, to join through it.</summary>

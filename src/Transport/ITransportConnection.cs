@@ -67,6 +67,9 @@ public interface ITransportConnection : IAsyncDisposable
     /// </summary>
     IDisposable KeepWatched();
 
+    /// <summary>True while a <see cref="KeepWatched"/> lease is held: the caller relies on this connection, so a pool does not trim it.</summary>
+    bool IsKeptWatched { get; }
+
     /// <summary>
     /// Closes gracefully: tells the remote, sends what is queued, then releases the connection.
     /// In-flight requests fail with <see cref="TransportError.Closed"/>.

@@ -31,6 +31,11 @@ public static class TransportMetrics
     private static readonly Counter<long> ConnectionsRefused = Meter.CreateCounter<long>(
         ConnectionsRefusedName, "{connection}", "Connections turned away before their handshake finished, by reason and direction (inbound: by this node).");
 
+    /// <summary>The counter of connections the pool closed itself, tagged <c>reason</c>: <c>idle</c>, <c>trimmed</c> (above the high watermark), <c>limit</c> (at MaxConnections) or <c>duplicate</c> (a second connection to a pooled peer).</summary>
+    public const string PoolClosedName = "overlay.transport.pool_closed";
+
+    private static readonly Counter<long> PoolClosedConnections = Meter.CreateCounter<long>(PoolClosedName, "{connection}", "Connections the pool closed itself, by reason.");
+
     /// <summary>The counter of refused connections, tagged <c>reason</c> and <c>direction</c> (<c>inbound</c>, <c>outbound</c>).</summary>
     public const string ConnectionsRefusedName = "overlay.transport.connections_refused";
 
@@ -71,6 +76,9 @@ public static class TransportMetrics
         var tags = new TagList { { "reason", reason }, { "direction", inbound ? "inbound" : "outbound" } };
         ConnectionsRefused.Add(1, tags);
     }
+
+    internal static void PoolClosed(string reason)
+        => PoolClosedConnections.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     internal static void Opened(TransportScheme scheme)
         => ConnectionsOpened.Add(1, new KeyValuePair<string, object?>("scheme", SchemeTag(scheme)));

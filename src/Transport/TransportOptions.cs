@@ -63,6 +63,30 @@ public sealed class TransportOptions
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
+    /// Pooled connections above which the pool trims itself, 1–1,000,000 (at or above <see cref="MaxConnections"/>
+    /// only that hard limit binds). Default 64. When it holds
+    /// more, it closes the least recently active connections down to <see cref="PoolLowWatermark"/>,
+    /// skipping every one with something in flight, one under a <see cref="ITransportConnection.KeepWatched"/>
+    /// lease, one a protocol keeps (<see cref="Pooling.ConnectionPool.Keep"/>) and one used within
+    /// <see cref="PoolGracePeriod"/>; those may hold the pool above this mark. A node meets far more peers
+    /// than it talks to again within <see cref="IdleTimeout"/> (joining, and other nodes' lookups reaching
+    /// it, open a connection per peer asked once), and each open connection holds memory on both ends.
+    /// </summary>
+    public int PoolHighWatermark { get; set; } = 64;
+
+    /// <summary>
+    /// The pool trims down to this many connections once above <see cref="PoolHighWatermark"/>, 0–1,000,000 (a value
+    /// above the high watermark trims to the high watermark). Default 32.
+    /// </summary>
+    public int PoolLowWatermark { get; set; } = 32;
+
+    /// <summary>
+    /// A connection used (dialled, accepted, handed out by the pool, or carrying traffic) within this long is
+    /// not trimmed, so a caller that just got it from the pool can start its request. Default 30 s; 1 s–1 hour.
+    /// </summary>
+    public TimeSpan PoolGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Silence after which a Ping is sent on a connection with something in flight (a request or stream
     /// awaiting the peer, a request being served, bytes queued, or a request of this node the peer has not
     /// been heard from since); three silent intervals close it. Silence counts from the peer's last byte or
@@ -160,6 +184,9 @@ public sealed class TransportOptions
         Range(failures, nameof(MaxConnectionsPerLoopbackAddress), MaxConnectionsPerLoopbackAddress, 1, 1_000_000);
         Range(failures, nameof(MaxPendingHandshakes), MaxPendingHandshakes, 1, 65536);
         Range(failures, nameof(IdleTimeout), IdleTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        Range(failures, nameof(PoolHighWatermark), PoolHighWatermark, 1, 1_000_000);
+        Range(failures, nameof(PoolLowWatermark), PoolLowWatermark, 0, 1_000_000);
+        Range(failures, nameof(PoolGracePeriod), PoolGracePeriod, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
         Range(failures, nameof(KeepAliveInterval), KeepAliveInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
         Range(failures, nameof(BatchWindow), BatchWindow, TimeSpan.Zero, TimeSpan.FromSeconds(1));
         Range(failures, nameof(MaxBatchBytes), MaxBatchBytes, 1024, 16 << 20);

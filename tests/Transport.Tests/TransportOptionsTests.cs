@@ -9,6 +9,9 @@ public sealed class TransportOptionsTests
         Assert.Empty(options.Validate());
         Assert.Equal(1000, options.MaxConnections);
         Assert.Equal(TimeSpan.FromMinutes(10), options.IdleTimeout);
+        Assert.Equal(64, options.PoolHighWatermark);
+        Assert.Equal(32, options.PoolLowWatermark);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.PoolGracePeriod);
         Assert.Equal(TimeSpan.FromSeconds(10), options.KeepAliveInterval);
         Assert.Equal(TimeSpan.FromMilliseconds(10), options.BatchWindow);
         Assert.Equal(65536, options.MaxBatchBytes);
@@ -51,6 +54,17 @@ public sealed class TransportOptionsTests
         typeof(TransportOptions).GetProperty(key)!.SetValue(options, value);
         var failure = Assert.Single(options.Validate());
         Assert.Equal($"Transport:{key} is {value}; {allowed}.", failure);
+    }
+
+    [Theory]
+    [InlineData(0, 0, 30, "Transport:PoolHighWatermark is 0; allowed is 1 to 1000000.")]
+    [InlineData(1_000_001, 32, 30, "Transport:PoolHighWatermark is 1000001; allowed is 1 to 1000000.")]
+    [InlineData(64, -1, 30, "Transport:PoolLowWatermark is -1; allowed is 0 to 1000000.")]
+    [InlineData(64, 32, 0, "Transport:PoolGracePeriod is 00:00:00; allowed is 00:00:01 to 01:00:00.")]
+    public void Validate_PoolWatermarksOutOfRange_NameKeyValueAndRange(int high, int low, int graceSeconds, string expected)
+    {
+        var options = new TransportOptions { PoolHighWatermark = high, PoolLowWatermark = low, PoolGracePeriod = TimeSpan.FromSeconds(graceSeconds) };
+        Assert.Equal(expected, Assert.Single(options.Validate()));
     }
 
     [Theory]

@@ -45,7 +45,7 @@ public sealed class PooledDhtNetwork : IDhtNetwork
     }
 
     /// <inheritdoc/>
-    public bool KeepOpen(PeerId peer) => _pool.TryGet(peer, out _);
+    public bool KeepOpen(PeerId peer) => _pool.Keep(peer);
 
     /// <inheritdoc/>
     public IDhtRpc CreateRpc(DhtRpcContext context)

@@ -56,6 +56,9 @@ internal sealed class KeepAliveWatch : IDisposable
         return new Lease(this);
     }
 
+    /// <summary>True while a <see cref="Keep"/> lease is held.</summary>
+    public bool HasLeases => Volatile.Read(ref _leases) > 0;
+
     /// <summary>Work started: restarts the timer if an idle tick stopped it.</summary>
     public void Wake()
     {

@@ -173,6 +173,8 @@ internal sealed class MuxConnection : ITransportConnection
 
     public IDisposable KeepWatched() => _keepAlive.Keep();
 
+    public bool IsKeptWatched => _keepAlive.HasLeases;
+
     public async ValueTask CloseAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.CompareExchange(ref _closing, 1, 0) != 0)

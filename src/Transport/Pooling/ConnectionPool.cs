@@ -7,8 +7,12 @@ namespace Overlay.Transport.Pooling;
 
 /// <summary>
 /// Keeps at most one connection per peer and reuses it. Concurrent requests for one peer share one
-/// dial. When <see cref="TransportOptions.MaxConnections"/> is reached the least recently used idle
-/// connection is closed to make room; a connection unused for <see cref="TransportOptions.IdleTimeout"/>
+/// dial. Above <see cref="TransportOptions.PoolHighWatermark"/> connections the pool trims itself to
+/// <see cref="TransportOptions.PoolLowWatermark"/>, least recently active first, never closing a connection
+/// with something in flight, one under a <see cref="ITransportConnection.KeepWatched"/> lease, one kept
+/// (<see cref="Keep"/>) or one used within <see cref="TransportOptions.PoolGracePeriod"/> (the connection
+/// manager of libp2p is the model). When <see cref="TransportOptions.MaxConnections"/> is reached the least
+/// recently used idle connection is closed to make room; a connection unused for <see cref="TransportOptions.IdleTimeout"/>
 /// is closed by a sweep on the injected clock; at most <see cref="TransportOptions.MaxConnectionsPer"/> the
 /// address's scope connections go to one IP address (public, private and loopback addresses have their
 /// own limits, so nodes on one host or one LAN can all be connected). Keep-alive pings are the connections' own (see
@@ -21,10 +25,11 @@ public sealed class ConnectionPool : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly object _lock = new();
-    private readonly Dictionary<PeerId, Entry> _byPeer = [];
+    private readonly Dictionary<PeerId, PoolEntry> _byPeer = [];
     private readonly Dictionary<PeerId, Task<ITransportConnection>> _dialing = [];
     private readonly Dictionary<string, int> _perAddress = new(StringComparer.Ordinal);
-    private readonly LinkedList<Entry> _lru = new();
+    private readonly LinkedList<PoolEntry> _lru = new();
+    private readonly PoolTrim _trim;
     private readonly ITimer _sweep;
     private bool _disposed;
 
@@ -38,6 +43,7 @@ public sealed class ConnectionPool : IAsyncDisposable
         _options = options;
         _time = time;
         _logger = logger ?? NullLogger.Instance;
+        _trim = new PoolTrim(options, time);
         SweepInterval = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, options.IdleTimeout.Ticks / 10));
         _sweep = time.CreateTimer(static s => ((ConnectionPool)s!).Sweep(), this, SweepInterval, SweepInterval);
     }
@@ -60,6 +66,9 @@ public sealed class ConnectionPool : IAsyncDisposable
     /// <summary>Dials made so far (concurrent requests for one peer count once).</summary>
     public int DialCount { get; private set; }
 
+    /// <summary>Connections closed so far because the pool was above its high watermark.</summary>
+    public int TrimmedCount { get; private set; }
+
     /// <summary>The pooled connection to <paramref name="peer"/>, if any.</summary>
     public bool TryGet(PeerId peer, out ITransportConnection connection)
     {
@@ -74,6 +83,27 @@ public sealed class ConnectionPool : IAsyncDisposable
         }
 
         connection = null!;
+        return false;
+    }
+
+    /// <summary>
+    /// Marks the pooled connection to <paramref name="peer"/>, if any, used now and kept: the pool does not
+    /// trim it above its high watermark for <see cref="TransportOptions.IdleTimeout"/> from this call (the idle
+    /// sweep, which counts from the same use, would not close it sooner either). For connections a protocol
+    /// holds open on purpose, such as the DHT's kept contacts. Returns false when none is open. Sends nothing.
+    /// </summary>
+    public bool Keep(PeerId peer)
+    {
+        lock (_lock)
+        {
+            if (_byPeer.TryGetValue(peer, out var entry) && !entry.Connection.Closed.IsCancellationRequested)
+            {
+                Touch(entry);
+                entry.KeptAt = entry.LastUse;
+                return true;
+            }
+        }
+
         return false;
     }
 
@@ -172,7 +202,7 @@ public sealed class ConnectionPool : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        Entry[] entries;
+        PoolEntry[] entries;
         lock (_lock)
         {
             if (_disposed)
@@ -194,6 +224,7 @@ public sealed class ConnectionPool : IAsyncDisposable
     private void Add(ITransportConnection connection, string host, bool reserved)
     {
         ITransportConnection? evicted = null;
+        List<ITransportConnection>? trimmed = null;
         lock (_lock)
         {
             if (_byPeer.TryGetValue(connection.RemotePeer, out var existing) && !existing.Connection.Closed.IsCancellationRequested)
@@ -208,7 +239,7 @@ public sealed class ConnectionPool : IAsyncDisposable
             }
             else
             {
-                var entry = new Entry(connection, host);
+                var entry = new PoolEntry(connection, host);
                 entry.Node = _lru.AddLast(entry);
                 entry.LastUse = _time.GetTimestamp();
                 _byPeer[connection.RemotePeer] = entry;
@@ -217,9 +248,11 @@ public sealed class ConnectionPool : IAsyncDisposable
                     evicted = EvictLeastRecentlyUsedIdle(except: entry);
                 }
 
+                trimmed = TrimLocked(except: entry);
+
                 connection.Closed.Register(static s =>
                 {
-                    var (pool, e) = ((ConnectionPool, Entry))s!;
+                    var (pool, e) = ((ConnectionPool, PoolEntry))s!;
                     pool.Remove(e);
                 }, (this, entry));
             }
@@ -227,17 +260,55 @@ public sealed class ConnectionPool : IAsyncDisposable
 
         if (evicted is not null)
         {
+            TransportMetrics.PoolClosed(ReferenceEquals(evicted, connection) ? "duplicate" : "limit");
             _ = evicted.CloseAsync().AsTask();
+        }
+
+        CloseAll(trimmed, "trimmed");
+    }
+
+    private static void CloseAll(List<ITransportConnection>? connections, string reason)
+    {
+        if (connections is null)
+        {
+            return;
+        }
+
+        foreach (var c in connections)
+        {
+            TransportMetrics.PoolClosed(reason);
+            _ = c.CloseAsync().AsTask();
         }
     }
 
-    // Under _lock.
-    private ITransportConnection? EvictLeastRecentlyUsedIdle(Entry except)
+    // Under _lock. Above the high watermark: removes the connections the trim chooses and returns them,
+    // to be closed outside the lock. The connection just added is never among them: its caller is about to use it.
+    private List<ITransportConnection>? TrimLocked(PoolEntry? except)
     {
+        if (!_trim.IsDue(_byPeer.Count))
+        {
+            return null;
+        }
+
+        List<ITransportConnection>? trimmed = null;
+        foreach (var e in _trim.Choose(_lru, _byPeer.Count, except))
+        {
+            RemoveLocked(e);
+            (trimmed ??= []).Add(e.Connection);
+            TrimmedCount++;
+        }
+
+        return trimmed;
+    }
+
+    // Under _lock.
+    private ITransportConnection? EvictLeastRecentlyUsedIdle(PoolEntry except)
+    {
+        var now = _time.GetTimestamp();
         for (var node = _lru.First; node is not null; node = node.Next)
         {
             var e = node.Value;
-            if (!ReferenceEquals(e, except) && e.Connection.ActiveOperations == 0)
+            if (!ReferenceEquals(e, except) && e.Connection.ActiveOperations == 0 && !e.Connection.IsKeptWatched && !_trim.IsKept(e, now))
             {
                 RemoveLocked(e);
                 return e.Connection;
@@ -248,7 +319,7 @@ public sealed class ConnectionPool : IAsyncDisposable
         return null;
     }
 
-    private void Remove(Entry entry)
+    private void Remove(PoolEntry entry)
     {
         lock (_lock)
         {
@@ -257,7 +328,7 @@ public sealed class ConnectionPool : IAsyncDisposable
     }
 
     // Under _lock; idempotent.
-    private void RemoveLocked(Entry entry)
+    private void RemoveLocked(PoolEntry entry)
     {
         if (entry.Node is null)
         {
@@ -275,7 +346,7 @@ public sealed class ConnectionPool : IAsyncDisposable
     }
 
     // Under _lock.
-    private void Touch(Entry entry)
+    private void Touch(PoolEntry entry)
     {
         entry.LastUse = _time.GetTimestamp();
         if (entry.Node is not null && entry.Node != _lru.Last)
@@ -328,19 +399,22 @@ public sealed class ConnectionPool : IAsyncDisposable
     private void Sweep()
     {
         List<ITransportConnection>? idle = null;
+        List<ITransportConnection>? trimmed;
         lock (_lock)
         {
             for (var node = _lru.First; node is not null;)
             {
                 var e = node.Value;
                 node = node.Next;
-                var lastUse = Math.Max(e.LastUse, e.Connection.LastActivityTimestamp);
-                if (e.Connection.ActiveOperations == 0 && _time.GetElapsedTime(lastUse) >= _options.IdleTimeout)
+                if (e.Connection.ActiveOperations == 0 && _time.GetElapsedTime(e.LastActive) >= _options.IdleTimeout)
                 {
                     RemoveLocked(e);
                     (idle ??= []).Add(e.Connection);
                 }
             }
+
+            // Connections the last additions could not trim (in their grace period then) are trimmed here.
+            trimmed = TrimLocked(except: null);
 
             // The maps only grow otherwise: a burst of peers would keep its slots for the node's lifetime.
             TrimIfSparse(_byPeer);
@@ -348,13 +422,8 @@ public sealed class ConnectionPool : IAsyncDisposable
             TrimIfSparse(_perAddress);
         }
 
-        if (idle is not null)
-        {
-            foreach (var c in idle)
-            {
-                _ = c.CloseAsync().AsTask();
-            }
-        }
+        CloseAll(idle, "idle");
+        CloseAll(trimmed, "trimmed");
     }
 
     // Under _lock.
@@ -366,16 +435,5 @@ public sealed class ConnectionPool : IAsyncDisposable
         {
             map.TrimExcess();
         }
-    }
-
-    private sealed class Entry(ITransportConnection connection, string host)
-    {
-        public ITransportConnection Connection { get; } = connection;
-
-        public string Host { get; } = host;
-
-        public LinkedListNode<Entry>? Node { get; set; }
-
-        public long LastUse { get; set; }
     }
 }
