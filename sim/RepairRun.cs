@@ -224,7 +224,7 @@ internal sealed class RepairRun(RepairSettings settings, LatencyMatrix matrix, T
         }
 
         output.WriteLine(Invariant($"wall {wall.Elapsed.TotalSeconds:F1} s"));
-        return new RepairRunResult(killed, tally, read, reads.Starts, reads.MostInFlight, readBack, noLiveCopy.Count(l => l));
+        return new RepairRunResult(killed, tally, read, reads.Starts, reads.MostInFlight, readBack, lost);
     }
 
     /// <summary>
