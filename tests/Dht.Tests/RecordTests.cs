@@ -205,6 +205,25 @@ public sealed class RecordTests : IDisposable
     }
 
     [Fact]
+    public void Validate_SecondRecordOfOnePublisher_UsesItsKeptKeyAndRefusesAForgeryAllTheSame()
+    {
+        var verifier = new Overlay.Dht.Wire.IdentityRecordVerifier();
+        var validator = new RecordValidator(_options, verifier);
+        var publisher = _holders[2];
+        DhtRecord Signed(ulong sequence, byte key) =>
+            DhtRecord.Create(TinyIds.Of(key), "v"u8, publisher.PublicKey.Encoded, sequence, T0.AddHours(1), m => publisher.Sign(m));
+
+        Assert.Equal(RecordRejection.None, validator.Validate(Signed(1, 1), T0));
+        Assert.Equal(RecordRejection.None, validator.Validate(Signed(1, 2), T0));
+        Assert.Equal((1L, 1L), (verifier.Keys.Hits, verifier.Keys.Misses));
+
+        // The other publisher's signature under the kept key: refused, as without the kept key.
+        var forged = DhtRecord.Create(TinyIds.Of(3), "v"u8, publisher.PublicKey.Encoded, 1, T0.AddHours(1), m => _holders[3].Sign(m));
+        Assert.Equal(RecordRejection.BadSignature, validator.Validate(forged, T0));
+        Assert.Equal(2L, verifier.Keys.Hits);
+    }
+
+    [Fact]
     public void ValidateProvider_OnlyFromTheProviderItself()
     {
         var validator = new RecordValidator(_options, new Overlay.Dht.Wire.IdentityRecordVerifier());

@@ -5,13 +5,19 @@ namespace Overlay.Dht.Wire;
 
 /// <summary>
 /// Checks record signatures with node identity keys: the publisher key bytes are an encoded
-/// <see cref="IdentityPublicKey"/> (scheme byte, then the key), decoded without throwing, then verified.
+/// <see cref="IdentityPublicKey"/> (scheme byte, then the key), decoded without throwing, then verified. The keys
+/// of publishers met before are kept decoded and expanded (<see cref="VerifyingKeyCache"/>): every STORE of a value
+/// carries its publisher's key, and a node stores for the same publishers again and again.
 /// </summary>
-public sealed class IdentityRecordVerifier : IRecordSignatureVerifier
+/// <param name="keys">The kept keys; a cache of <see cref="VerifyingKeyCache.DefaultCapacity"/> when null.</param>
+public sealed class IdentityRecordVerifier(VerifyingKeyCache? keys = null) : IRecordSignatureVerifier
 {
+    /// <summary>The publishers' keys kept for their next signature.</summary>
+    public VerifyingKeyCache Keys { get; } = keys ?? new VerifyingKeyCache();
+
     /// <inheritdoc/>
     public bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature) =>
-        IdentityPublicKey.TryDecode(publicKey, out var key) && key.Verify(message, signature);
+        Keys.Verify(publicKey, message, signature);
 
     /// <inheritdoc/>
     /// <remarks>
