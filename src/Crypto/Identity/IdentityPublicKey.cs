@@ -144,14 +144,7 @@ public sealed class IdentityPublicKey : IEquatable<IdentityPublicKey>
     /// both verify over the framed message (see <see cref="IdentitySignature"/>). Never throws on
     /// untrusted input.
     /// </summary>
-    public bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature) => Verify(message, signature, null);
-
-    /// <summary>
-    /// <see cref="Verify(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> with a hybrid key's ML-DSA-65 half taken already
-    /// expanded (<paramref name="expandedMlDsa"/>, imported from <see cref="MlDsa65Key"/>), so the matrix is not sampled
-    /// again for this signature; null expands it as the check goes.
-    /// </summary>
-    internal bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature, MlDsaPublicKey? expandedMlDsa)
+    public bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
     {
         if (signature.IsEmpty || signature[0] != _encoded[0])
         {
@@ -164,10 +157,10 @@ public sealed class IdentityPublicKey : IEquatable<IdentityPublicKey>
                 && Algorithm.Ed25519.Verify(_encoded.AsSpan(1), message, signature[1..]);
         }
 
-        return signature.Length == IdentitySignature.HybridSize && VerifyHybrid(message, signature, expandedMlDsa);
+        return signature.Length == IdentitySignature.HybridSize && VerifyHybrid(message, signature);
     }
 
-    private bool VerifyHybrid(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature, MlDsaPublicKey? expandedMlDsa)
+    private bool VerifyHybrid(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
     {
         var length = IdentitySignature.HybridPrefixSize + message.Length;
         byte[]? rented = null;
@@ -182,8 +175,7 @@ public sealed class IdentityPublicKey : IEquatable<IdentityPublicKey>
             var mlDsaSignature = signature[(1 + Ed25519Algorithm.SignatureSize)..];
             // Both halves must verify: the cheaper classical check runs first, and either failure rejects.
             return Algorithm.Ed25519.Verify(Ed25519Key, framed, edSignature)
-                && (expandedMlDsa?.Verify(framed, IdentitySignature.Context, mlDsaSignature)
-                    ?? MlDsaAlgorithm.Verify(IdentitySignature.MlDsaParameters, MlDsa65Key, framed, IdentitySignature.Context, mlDsaSignature));
+                && MlDsaAlgorithm.Verify(IdentitySignature.MlDsaParameters, MlDsa65Key, framed, IdentitySignature.Context, mlDsaSignature);
         }
         finally
         {

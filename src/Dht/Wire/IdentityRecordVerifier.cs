@@ -6,7 +6,7 @@ namespace Overlay.Dht.Wire;
 /// <summary>
 /// Checks record signatures with node identity keys: the publisher key bytes are an encoded
 /// <see cref="IdentityPublicKey"/> (scheme byte, then the key), decoded without throwing, then verified. The keys
-/// of publishers met before are kept decoded and expanded (<see cref="VerifyingKeyCache"/>): every STORE of a value
+/// of publishers met before are kept decoded (<see cref="VerifyingKeyCache"/>): every STORE of a value
 /// carries its publisher's key, and a node stores for the same publishers again and again.
 /// </summary>
 /// <param name="keys">The kept keys; a cache of <see cref="VerifyingKeyCache.DefaultCapacity"/> when null.</param>
