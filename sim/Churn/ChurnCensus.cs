@@ -78,8 +78,11 @@ internal sealed class ChurnCensus(
         return count;
     }
 
-    /// <summary>Every holding present owners' books list (to set <see cref="DropperHoldings"/> against), and the most any one holder has.</summary>
-    public (int All, int Busiest) AllHoldings()
+    /// <summary>
+    /// Every holding present owners' books list (to set <see cref="DropperHoldings"/> against), the most any one holder has,
+    /// and those of <paramref name="bootstrap"/> (node 0 as the network formed, everyone's pre-trusted peer).
+    /// </summary>
+    public (int All, int Busiest, int OnBootstrap) AllHoldings(PeerId bootstrap)
     {
         var perHolder = new Dictionary<PeerId, int>();
         var count = 0;
@@ -95,7 +98,7 @@ internal sealed class ChurnCensus(
             }
         }
 
-        return (count, perHolder.Count == 0 ? 0 : perHolder.Values.Max());
+        return (count, perHolder.Count == 0 ? 0 : perHolder.Values.Max(), perHolder.GetValueOrDefault(bootstrap));
     }
 
     /// <summary>Each present honest owner's trust (recomputed now) in the droppers and in the honest peers it rates, averaged over owners.</summary>

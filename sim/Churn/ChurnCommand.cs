@@ -7,8 +7,8 @@ namespace Overlay.Sim.Churn;
 internal static class ChurnCommand
 {
     public const string Usage = "usage: Overlay.Sim churn [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--hours 24] [--shape 0.59] [--scale-hours 2.5] [--no-churn] "
-        + "[--droppers 0] [--sample-minutes 30] [--fetches 100] [--placement closest|trust] [--probe-seconds 2] [--audit-minutes 60] [--no-repair] [--seed 1] [--csv FILE] "
-        + "[--model A|B|C|D] [--camouflage 0.5] [--spies 0.25] [--place-per-sample 0] [--no-trust-exchange] [--flat-evidence] "
+        + "[--droppers 0] [--sample-minutes 30] [--fetches 100] [--placement closest|trust] [--probe-seconds 2] [--audit-minutes 60] [--audit-at-store 16] [--no-repair] [--seed 1] [--csv FILE] "
+        + "[--model A|B|C|D] [--camouflage 0.5] [--spies 0.25] [--row-minutes 30] [--place-per-sample 0] [--no-trust-exchange] [--flat-evidence] "
         + "[--malicious-bootstrap] [--pre-trust-cap 0.1] [--keep-pre-trust] [--holder-share-cap 3] --latency PATH";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
@@ -33,6 +33,7 @@ internal static class ChurnCommand
                 "--placement" => value is "closest" or "trust" && Do(() => s = s with { Placement = value }),
                 "--probe-seconds" => Real(value, 0.1, 3600, p => s = s with { ProbeInterval = TimeSpan.FromSeconds(p) }),
                 "--audit-minutes" => Real(value, 1.0 / 60, 43_200, m => s = s with { AuditInterval = TimeSpan.FromMinutes(m) }),
+                "--audit-at-store" => Int(value, 1, new Overlay.Node.Configuration.ShardExchangeOptions().AuditChallengesPerHolder, n => s = s with { AuditChallengesAtStore = n }),
                 "--seed" => Int(value, 0, int.MaxValue, n => s = s with { Seed = n }),
                 "--csv" => (csv = value) is not null,
                 "--latency" => (latency = value) is not null,
@@ -47,6 +48,7 @@ internal static class ChurnCommand
                 "--keep-pre-trust" => Do(() => s = s with { RevokePreTrust = false }),
                 "--pre-trust-cap" => Real(value, 0.01, 0.5, f => s = s with { PreTrustCap = f }),
                 "--holder-share-cap" => Real(value, 1, 1000, f => s = s with { HolderShareCap = f }),
+                "--row-minutes" => Real(value, 1.0 / 60, 43_200, m => s = s with { RowEvery = TimeSpan.FromMinutes(m) }),
                 "--place-per-sample" => Int(value, 0, 1_000_000, n => s = s with { PlacementsPerSample = n }),
                 _ => false,
             };
@@ -79,7 +81,7 @@ internal static class ChurnCommand
     public static void Report(ChurnResult result, TextWriter output)
     {
         var s = result.Settings;
-        output.WriteLine(Invariant($"{s.Nodes} nodes, {s.Shards} shards of {s.ShardBytes} bytes, r = {s.Replicas}, {s.Duration.TotalHours:F1} h virtual, seed {s.Seed}; placement {s.Placement}, probe every {s.ProbeInterval.TotalSeconds:F1} s, audit every {s.AuditInterval.TotalMinutes:F0} min, repair {(s.Repair ? "on" : "off")}"));
+        output.WriteLine(Invariant($"{s.Nodes} nodes, {s.Shards} shards of {s.ShardBytes} bytes, r = {s.Replicas}, {s.Duration.TotalHours:F1} h virtual, seed {s.Seed}; placement {s.Placement}, probe every {s.ProbeInterval.TotalSeconds:F1} s, audit every {s.AuditInterval.TotalMinutes:F0} min ({s.AuditChallengesAtStore ?? new Overlay.Node.Configuration.ShardExchangeOptions().AuditChallengesAtStore} challenges per holder at store), repair {(s.Repair ? "on" : "off")}"));
         output.WriteLine(s.Churn
             ? Invariant($"churn: Weibull sessions, shape {s.WeibullShape}, scale {s.WeibullScale.TotalHours} h; {result.Departures} departures ({100 * result.ChurnPerHour:F1} % of the nodes per hour), each replaced at once by a new node")
             : "churn: none");
@@ -96,7 +98,7 @@ internal static class ChurnCommand
             output.WriteLine(Invariant($"placed at samples, second half: {result.Measured.Holders} holders, {100 * result.PlacedOnMaliciousShare:F1} % on malicious nodes, {100.0 * result.Measured.OnDroppers / Math.Max(1, result.Measured.Holders):F1} % on those that drop; holdings on malicious nodes at the end {result.DropperHoldingsAtEnd} of {result.HoldingsAtEnd} ({100 * result.HeldOnMaliciousShare:F1} %), on those that delete {result.DeleterHoldingsAtEnd} ({100.0 * result.DeleterHoldingsAtEnd / Math.Max(1, result.HoldingsAtEnd):F1} %)"));
         }
 
-        output.WriteLine(Invariant($"load at the end: the busiest holder lists {result.BusiestHolderAtEnd} holdings, {result.LoadConcentration:F2} times the mean of {(double)result.HoldingsAtEnd / s.Nodes:F1} per node"));
+        output.WriteLine(Invariant($"load at the end: the busiest holder lists {result.BusiestHolderAtEnd} holdings, {result.LoadConcentration:F2} times the mean of {(double)result.HoldingsAtEnd / s.Nodes:F1} per node; node 0 {result.BootstrapHoldingsAtEnd} ({100 * result.HeldOnBootstrapShare:F1} %)"));
         output.WriteLine(Invariant($"availability of present owners' shards: min {100 * result.MinAvailability:F3} %, over all samples {100 * result.MeanAvailability:F3} %; fetched through the network: {result.Samples.Sum(x => x.FetchedOk)} of {result.Samples.Sum(x => x.Fetched)}"));
         output.WriteLine(Invariant($"placements: {result.PlacedByJoiners} by joining nodes, {result.FailedPlacements} failed"));
         output.WriteLine(Invariant($"repairs: {result.Repairs} ended, {result.NewHolders} new holders; {result.RepairBytesPerNodeHour:F0} shard bytes copied per node per hour; {result.NetworkBytesPerNodeHour:F0} bytes delivered per node per hour (all protocols)"));

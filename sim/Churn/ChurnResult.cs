@@ -60,6 +60,9 @@ internal sealed class ChurnResult(ChurnSettings settings)
     /// <summary>The holdings of the node listed most often in present owners' books at the end.</summary>
     public int BusiestHolderAtEnd { get; set; }
 
+    /// <summary>The holdings present owners' books list on node 0 at the end (the bootstrap peer every node joined through and pre-trusts).</summary>
+    public int BootstrapHoldingsAtEnd { get; set; }
+
     /// <summary>The busiest holder's holdings at the end over the mean per node (1 when every node holds as many).</summary>
     public double LoadConcentration => HoldingsAtEnd == 0 ? 0 : (double)BusiestHolderAtEnd * settings.Nodes / HoldingsAtEnd;
 
@@ -71,6 +74,9 @@ internal sealed class ChurnResult(ChurnSettings settings)
 
     /// <summary>Share of the holdings in present owners' books on malicious nodes at the end.</summary>
     public double HeldOnMaliciousShare => HoldingsAtEnd == 0 ? 0 : (double)DropperHoldingsAtEnd / HoldingsAtEnd;
+
+    /// <summary>Share of the holdings in present owners' books on node 0, the bootstrap peer, at the end.</summary>
+    public double HeldOnBootstrapShare => HoldingsAtEnd == 0 ? 0 : (double)BootstrapHoldingsAtEnd / HoldingsAtEnd;
 
     public TrustView Trust { get; set; }
 

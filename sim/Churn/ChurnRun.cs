@@ -37,6 +37,7 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
             AuditInterval = s.AuditInterval,
             Placement = s.Placement,
         };
+        exchange.AuditChallengesAtStore = s.AuditChallengesAtStore ?? exchange.AuditChallengesAtStore;
         var placement = new Overlay.Placement.PlacementOptions { TrustExchangeEnabled = s.TrustExchange };
         placement.PreTrustedPeerShareCap = s.PreTrustCap ?? placement.PreTrustedPeerShareCap;
         placement.RevokePreTrustOnOwnEvidence = s.RevokePreTrust;
@@ -49,6 +50,7 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
         using var whole = new WholeNodeNetwork(net, s.Nodes, DhtNetworkRun.DefaultOptions(preferLowLatency: true), new TransportOptions(), s.Seed, exchange, placement);
         var keys = new Random(s.Seed);
         whole.StartFirstBuildRest([.. Enumerable.Range(0, s.Nodes).Select(_ => NodeIdentity.FromRandom(keys))], TimeSpan.FromDays(1));
+        var bootstrap = whole.Nodes[0].Id;
 
         // One source for every choice the run makes between its steps (slots, members, shard bytes, fetches), so one seed gives one run.
         var random = new Random(s.Seed + 1);
@@ -146,7 +148,7 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
             result.BootstrapRole = malicious.BootstrapRole;
             result.DropperHoldingsAtEnd = census.DropperHoldings();
             result.DeleterHoldingsAtEnd = census.DropperHoldings(spies: false);
-            (result.HoldingsAtEnd, result.BusiestHolderAtEnd) = census.AllHoldings();
+            (result.HoldingsAtEnd, result.BusiestHolderAtEnd, result.BootstrapHoldingsAtEnd) = census.AllHoldings(bootstrap);
         }, TimeSpan.FromDays(1));
 
         result.Departures = membership.Departures;

@@ -46,6 +46,9 @@ internal sealed record ChurnSettings
     /// <summary><c>ShardExchange:AuditInterval</c>; the daemon's default is 1 h.</summary>
     public TimeSpan AuditInterval { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary><c>ShardExchange:AuditChallengesAtStore</c> of every node (null: the default).</summary>
+    public int? AuditChallengesAtStore { get; init; }
+
     public bool Repair { get; init; } = true;
 
     /// <summary>

@@ -13,8 +13,8 @@ namespace Overlay.Dht.Tests;
 /// time with local trust counting every exchange as one (<see cref="ChurnSettings.FlatEvidence"/>), which must not
 /// meet that bar: what keeps the camouflaged collective off is local trust weighing shard evidence above DHT answers.
 /// Model D (spies) is asserted only for a spy that is every node's bootstrap peer, with the pre-trust defences on and
-/// off: with honest pre-trusted peers the spies keep their shards and vouch for the others, and trust placement's
-/// margin over closest placement there is too thin to assert (docs/PLACEMENT.md, "Threat models on whole nodes").
+/// off, over three seeds: with honest pre-trusted peers the spies keep their shards and vouch for the others, and trust
+/// placement's margin over closest placement there is too thin to assert (docs/PLACEMENT.md, "Threat models on whole nodes").
 /// </summary>
 public class ThreatModelRunTests(ITestOutputHelper output)
 {
@@ -73,33 +73,46 @@ public class ThreatModelRunTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ThreatModelD_SpyForABootstrapPeer_DrawsTheCollectiveWellPastClosestPlacementOnlyWithoutThePreTrustDefences()
+    public void ThreatModelD_SpyForABootstrapPeer_OverThreeSeeds_ThePreTrustDefencesKeepTheLoadAndTheCollectiveBelowBoundsThatTheUndefendedRunsPass()
     {
         // Node 0, the one bootstrap peer every node pre-trusts, is a spy: it keeps every shard, so no owner catches it, and
         // its row names the members that delete. Without the defences (p split evenly between an owner and node 0, no
-        // share cap: trust placement as it was) node 0 sits at the trust cap in every owner's computation and piles up
-        // shards, and the collective ends with more holdings than closest placement leaves it. With node 0's share of p
-        // capped at 0.1 and no holder past three times its fair share it holds about what closest placement leaves it; the
-        // members that delete hold less than with closest placement either way, since an owner draws a holder it caught
-        // losing shards only when no other is left.
+        // share cap) node 0 sits at the trust cap in every owner's computation and piles up shards. With node 0's share of
+        // p capped at 0.1 and no holder past three times its fair share the busiest holder keeps less, and so does the
+        // collective; the members that delete hold less than with closest placement either way, since an owner draws a
+        // holder it caught losing shards only when no other is left.
+        // One seed decides little here: over seeds 1-13 the collective held 21.0-32.9 % defended and 24.3-38.1 %
+        // undefended (closest placement 13.2-29.3 %, which depends on where the ids fall, so it is no yardstick), the two
+        // 3.0 points apart on average on the same seed, with one seed in thirteen the other way round (docs/PLACEMENT.md,
+        // "Threat models on whole nodes"). So the bounds are on the mean of three seeds, halfway between the defended and
+        // the undefended means of those thirteen seeds (with 1 and 16 audit challenges at store time, which came out alike).
+        int[] seeds = [1, 2, 3];
         var attack = Small with { Model = ThreatModel.D, MaliciousBootstrap = true };
-        var closest = Run(attack with { Placement = "closest" });
-        var defended = Run(attack with { Placement = "trust" });
-        var undefended = Run(attack with { Placement = "trust", PreTrustCap = 0.5, HolderShareCap = 1000 });
+        var runs = seeds.AsParallel().AsOrdered().Select(seed => (
+            Closest: Run(attack with { Seed = seed, Placement = "closest" }),
+            Defended: Run(attack with { Seed = seed, Placement = "trust" }),
+            Undefended: Run(attack with { Seed = seed, Placement = "trust", PreTrustCap = 0.5, HolderShareCap = 1000 }))).ToList();
 
-        Assert.StartsWith("malicious, a spy (keeps its shards)", defended.BootstrapRole, StringComparison.Ordinal);
+        Assert.All(runs, r => Assert.StartsWith("malicious, a spy (keeps its shards)", r.Defended.BootstrapRole, StringComparison.Ordinal));
+        static double Mean(IEnumerable<ChurnResult> results, Func<ChurnResult, double> of) => results.Average(of);
         static double OnDeleters(ChurnResult r) => (double)r.DeleterHoldingsAtEnd / r.HoldingsAtEnd;
-        var report = $"holdings on the collective: defended {defended.HeldOnMaliciousShare:P1}, undefended {undefended.HeldOnMaliciousShare:P1}, " +
-            $"closest {closest.HeldOnMaliciousShare:P1}; on the members that delete: defended {OnDeleters(defended):P1}, " +
-            $"undefended {OnDeleters(undefended):P1}, closest {OnDeleters(closest):P1}";
+        var (closest, defended, undefended) = (runs.Select(r => r.Closest).ToList(), runs.Select(r => r.Defended).ToList(), runs.Select(r => r.Undefended).ToList());
+        var report = string.Join("; ", runs.Select((r, i) => $"seed {seeds[i]}: collective defended {r.Defended.HeldOnMaliciousShare:P1}, undefended " +
+            $"{r.Undefended.HeldOnMaliciousShare:P1}, closest {r.Closest.HeldOnMaliciousShare:P1}; node 0 {r.Defended.HeldOnBootstrapShare:P1}, " +
+            $"{r.Undefended.HeldOnBootstrapShare:P1}; busiest holder {r.Defended.LoadConcentration:F2}, {r.Undefended.LoadConcentration:F2} times the mean; " +
+            $"the members that delete {OnDeleters(r.Defended):P1}, {OnDeleters(r.Undefended):P1}, {OnDeleters(r.Closest):P1}"));
         output.WriteLine(report);
-        // Measured with seed 3: the collective 29.8 % defended, 33.6 % undefended, 29.3 % closest (what the defended run holds
-        // above closest placement is on the spy, which keeps what it takes); those that delete 0.0 %, 0.0 %, 7.6 %. Owners no
-        // longer weigh the trust they compute before observing anyone (p alone), which took most of the first shards to
-        // node 0 and so narrowed what the pre-trust defences add on top.
-        Assert.True(undefended.HeldOnMaliciousShare > closest.HeldOnMaliciousShare * 1.1, report);
-        Assert.True(defended.HeldOnMaliciousShare < closest.HeldOnMaliciousShare * 1.05, report);
-        Assert.True(OnDeleters(defended) < OnDeleters(closest) * 0.75, report);
+        // Seeds 1-13, the busiest holder: defended 2.34-2.80 times the mean (mean 2.57), undefended 2.70-3.51 (mean 3.11);
+        // seeds 1-3: 2.59-2.60 and 3.09-3.20, and on each of those seeds the busiest holder is node 0, the spy.
+        const double LoadBound = 2.84;
+        Assert.True(Mean(defended, r => r.LoadConcentration) < LoadBound, report);
+        Assert.True(Mean(undefended, r => r.LoadConcentration) > LoadBound, report);
+        // Seeds 1-13, the collective's share of the holdings: defended mean 28.5 %, undefended 31.9 %; seeds 1-3: 29.3 %
+        // and 32.8-33.3 %.
+        const double CollectiveBound = 0.302;
+        Assert.True(Mean(defended, r => r.HeldOnMaliciousShare) < CollectiveBound, report);
+        Assert.True(Mean(undefended, r => r.HeldOnMaliciousShare) > CollectiveBound, report);
+        Assert.True(Mean(defended, OnDeleters) < Mean(closest, OnDeleters) * 0.75, report);
     }
 
     private ChurnResult Run(ChurnSettings settings) => ChurnRuns.Run(settings, output);

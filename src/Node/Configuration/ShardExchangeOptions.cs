@@ -52,12 +52,11 @@ public sealed class ShardExchangeOptions
     /// <summary>
     /// Audit challenges the owner prepares per holder when it places a shard, while it has the bytes; once they
     /// are spent it reads the shard back from its holders and prepares <see cref="AuditChallengesPerHolder"/> more
-    /// (docs/PROTOCOL.md, "Audits"). Each costs a hash of the whole shard on the storing node; 1 nearly halves the
-    /// storing node's CPU for a large store, but changes when owners learn about holders (a read-back after the first
-    /// audit), and that shifted the trust placement's outcome under attack (docs/BENCHMARKS.md, "Where a GiB store's
-    /// CPU goes now"), so it is not the default. Default: 16 (all at store time); range 1–<see cref="AuditChallengesPerHolder"/>.
+    /// (docs/PROTOCOL.md, "Audits"). Each costs a hash of the whole shard on the storing node, so the default prepares
+    /// one, for one shard read-back more in the shard's life (docs/BENCHMARKS.md, "Where a GiB store's CPU goes now").
+    /// Default: 1; range 1–<see cref="AuditChallengesPerHolder"/>.
     /// </summary>
-    public int AuditChallengesAtStore { get; set; } = 16;
+    public int AuditChallengesAtStore { get; set; } = 1;
 
     /// <summary>Longest one <c>shard/1</c> stream may take end to end, on either side; a peer that stalls is cut off. Default: 30 s; range 1 s–10 min.</summary>
     public TimeSpan StreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
