@@ -115,7 +115,8 @@ public sealed class TrustService : INodePart
     /// <summary>
     /// Computes global trust now from this node's observations and the records it holds, and makes it
     /// <see cref="Current"/>; signs the node's row anew when its record is due; and drops the records whose issuers
-    /// the new computation leaves without trust (their rows would be multiplied by zero).
+    /// the new computation leaves without trust (their rows would be multiplied by zero), and the capacity records too old
+    /// to be weighed.
     /// </summary>
     public TrustSnapshot Recompute()
     {
