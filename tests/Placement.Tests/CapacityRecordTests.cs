@@ -126,8 +126,8 @@ public sealed class CapacityRecordTests : IDisposable
         // Another key's signature over a 1 TiB claim in the issuer's name, carried with the issuer's real key.
         var forged = Forge(_issuer.PeerId, _other, Now, 1L << 40, 1L << 40);
         var metrics = new CapacityMetrics(_meter);
-        var unchecked_ = new CapacityBook(new PlacementOptions(), metrics, checkSignatures: false);
-        var checked_ = new CapacityBook(new PlacementOptions(), metrics, checkSignatures: true);
+        var unchecked_ = new CapacityBook(new PlacementOptions(), metrics, new IdentityKeyring(), checkSignatures: false);
+        var checked_ = new CapacityBook(new PlacementOptions(), metrics, new IdentityKeyring(), checkSignatures: true);
 
         Assert.Equal(CapacityRecordRejection.None, unchecked_.TryAccept(_issuer.PeerId, _issuer.PublicKey.Encoded, forged, Now));
         Assert.Equal(1L << 40, unchecked_.FreeBytesFor(_issuer.PeerId, Now, unknown: 1L << 30));
@@ -188,6 +188,39 @@ public sealed class CapacityRecordTests : IDisposable
         Assert.Equal(50L << 20, book.FreeBytesFor(_issuer.PeerId, Now + TimeSpan.FromMinutes(3), unknown: 1));
         // Twice the record interval later the claim is stale: unknown again.
         Assert.Equal(1, book.FreeBytesFor(_issuer.PeerId, Now + TimeSpan.FromMinutes(64), unknown: 1));
+    }
+
+    [Fact]
+    public void Prune_RecordsPastTwiceTheInterval_AreForgottenWithTheirKeys_WhatPlacementWeighsIsUnchanged()
+    {
+        var (book, _) = Book();
+        var refusedAfter = NodeIdentity.FromSeed(Seed(13));
+        var fresh = NodeIdentity.FromSeed(Seed(14));
+        Accept(book, _issuer, Now, 100L << 20);
+        Accept(book, _other, Now, 100L << 20);
+        book.Refused(_other.PeerId, Now - TimeSpan.FromMinutes(1)); // before its record: voided by it
+        Accept(book, refusedAfter, Now, 100L << 20);
+        book.Refused(refusedAfter.PeerId, Now + TimeSpan.FromMinutes(1));
+        Accept(book, fresh, Now + TimeSpan.FromMinutes(45), 100L << 20);
+        var peers = new[] { _issuer.PeerId, _other.PeerId, refusedAfter.PeerId, fresh.PeerId };
+
+        // One tick before twice the interval every record is still weighed and kept.
+        var edge = Now + (2 * new PlacementOptions().CapacityRecordInterval);
+        Assert.Equal(0, book.Prune(edge - TimeSpan.FromTicks(1)));
+        Assert.All(peers, p => Assert.True(book.HasKey(p)));
+
+        var weighed = peers.Select(p => book.FreeBytesFor(p, edge, unknown: 1)).ToArray();
+        Assert.Equal(3, book.Prune(edge));
+        Assert.Equal(weighed, peers.Select(p => book.FreeBytesFor(p, edge, unknown: 1)));
+        Assert.Equal([1, 1, 0, 100L << 20], weighed);
+        Assert.Equal([false, false, false, true], peers.Select(book.HasKey));
+        Assert.Equal(1, book.Count);
+        Assert.True(book.Wants(_issuer.PeerId, edge));
+
+        // A forgotten peer is checked again with the key it sends again.
+        Accept(book, _issuer, edge, 60L << 20);
+        Assert.Equal(60L << 20, book.FreeBytesFor(_issuer.PeerId, edge, unknown: 1));
+        Assert.Equal(0, book.Prune(edge));
     }
 
     [Fact]

@@ -27,6 +27,7 @@ public sealed class TrustRecordCollection
     private readonly PeerId _self;
     private readonly PlacementOptions _options;
     private readonly PlacementMetrics _metrics;
+    private readonly IdentityKeyring _keyring;
     private readonly HashSet<PeerId> _preTrusted;
     private Func<PeerId, double> _trustOf = static _ => 0;
     private IdentityPublicKey? _offered;
@@ -34,21 +35,32 @@ public sealed class TrustRecordCollection
     private double? _leastHeld;
     private PeerId? _leastHeldIssuer;
 
-    /// <summary>The collection of node <paramref name="self"/>.</summary>
+    /// <summary>The collection of node <paramref name="self"/>, with a keyring of its own.</summary>
     public TrustRecordCollection(PeerId self, PlacementOptions options, IEnumerable<PeerId> preTrusted, PlacementMetrics metrics)
-        : this(self, options, preTrusted, metrics, checkSignatures: true)
+        : this(self, options, preTrusted, metrics, new IdentityKeyring(), checkSignatures: true)
     {
     }
 
-    /// <summary>As the public constructor; <paramref name="checkSignatures"/> false takes records unverified (tests showing what the check prevents).</summary>
-    internal TrustRecordCollection(PeerId self, PlacementOptions options, IEnumerable<PeerId> preTrusted, PlacementMetrics metrics, bool checkSignatures)
+    /// <summary>
+    /// The collection of node <paramref name="self"/>, keeping issuers' keys in the node's <paramref name="keyring"/>: a key
+    /// held there for another reason (a capacity record) checks the issuer's rows without being fetched again.
+    /// </summary>
+    public TrustRecordCollection(PeerId self, PlacementOptions options, IEnumerable<PeerId> preTrusted, PlacementMetrics metrics, IdentityKeyring keyring)
+        : this(self, options, preTrusted, metrics, keyring, checkSignatures: true)
+    {
+    }
+
+    /// <summary>As the public constructors; <paramref name="checkSignatures"/> false takes records unverified (tests showing what the check prevents).</summary>
+    internal TrustRecordCollection(PeerId self, PlacementOptions options, IEnumerable<PeerId> preTrusted, PlacementMetrics metrics, IdentityKeyring keyring, bool checkSignatures)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(preTrusted);
         ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(keyring);
         _self = self;
         _options = options;
         _metrics = metrics;
+        _keyring = keyring;
         _preTrusted = [.. preTrusted];
         Book = new TrustRecordBook(self, options, KeyOf, metrics, checkSignatures);
     }
@@ -150,9 +162,10 @@ public sealed class TrustRecordCollection
                 if (verdict == TrustRecordRejection.None)
                 {
                     _leastHeld = null;
-                    if (key is not null)
+                    // The record is served on with its issuer's key: hold it here, whichever holder brought it.
+                    if (issuer != _self && !_keys.ContainsKey(issuer) && (key ?? _keyring.Find(issuer)) is { } known)
                     {
-                        _keys[issuer] = key;
+                        _keys[issuer] = _keyring.Hold(known);
                     }
                 }
 
@@ -244,7 +257,7 @@ public sealed class TrustRecordCollection
             {
                 if (Book.Find(issuer) is null)
                 {
-                    _keys.Remove(issuer);
+                    Release(issuer);
                 }
             }
         }
@@ -263,7 +276,7 @@ public sealed class TrustRecordCollection
         }
 
         Book.Remove(evicted);
-        _keys.Remove(evicted);
+        Release(evicted);
         _leastHeld = null;
         return true;
     }
@@ -301,7 +314,16 @@ public sealed class TrustRecordCollection
     {
         lock (_gate)
         {
-            return _keys.GetValueOrDefault(issuer) ?? (_offered is { } offered && offered.PeerId == issuer ? offered : null);
+            return _keys.GetValueOrDefault(issuer) ?? _keyring.Find(issuer) ?? (_offered is { } offered && offered.PeerId == issuer ? offered : null);
+        }
+    }
+
+    // Called under _gate: lets go of this collection's hold on the issuer's key.
+    private void Release(PeerId issuer)
+    {
+        if (_keys.Remove(issuer))
+        {
+            _keyring.Release(issuer);
         }
     }
 

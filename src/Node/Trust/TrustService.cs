@@ -62,12 +62,14 @@ public sealed class TrustService : INodePart
         var meter = meterFactory.Create(PlacementMetrics.MeterName);
         PlacementMetrics = new PlacementMetrics(meter);
         var ledger = new LocalTrustLedger(self, options);
+        // One copy of each peer's key for the capacity book and the trust rows: a contact is often both.
+        var keyring = new IdentityKeyring();
         Metrics = new TrustMetrics(meter, () => ledger.Count, () => Volatile.Read(ref _current).Run.Iterations);
         CapacityMetrics = new CapacityMetrics(meter);
         Observations = new TrustObservations(
-            self, ledger, new PeerPerformance(self, options, time), new CapacityBook(options, CapacityMetrics, checkRecordSignatures), time, Metrics,
+            self, ledger, new PeerPerformance(self, options, time), new CapacityBook(options, CapacityMetrics, keyring, checkRecordSignatures), time, Metrics,
             TrustEvidence.From(options));
-        Records = new TrustRecordCollection(self, options, _preTrusted, PlacementMetrics, checkRecordSignatures);
+        Records = new TrustRecordCollection(self, options, _preTrusted, PlacementMetrics, keyring, checkRecordSignatures);
         ExchangeMetrics = new TrustExchangeMetrics(meter);
     }
 
@@ -113,7 +115,8 @@ public sealed class TrustService : INodePart
     /// <summary>
     /// Computes global trust now from this node's observations and the records it holds, and makes it
     /// <see cref="Current"/>; signs the node's row anew when its record is due; and drops the records whose issuers
-    /// the new computation leaves without trust (their rows would be multiplied by zero).
+    /// the new computation leaves without trust (their rows would be multiplied by zero), and the capacity records too old
+    /// to be weighed.
     /// </summary>
     public TrustSnapshot Recompute()
     {
@@ -143,6 +146,7 @@ public sealed class TrustService : INodePart
         Volatile.Write(ref _current, snapshot);
         Records.SetStanding(snapshot.TrustOf);
         Records.Prune(now);
+        Capacity.Prune(now);
         Metrics.Recomputed();
         return snapshot;
     }

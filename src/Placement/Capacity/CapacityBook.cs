@@ -19,21 +19,30 @@ public sealed class CapacityBook
     private readonly Dictionary<PeerId, Entry> _entries = [];
     private readonly PlacementOptions _options;
     private readonly CapacityMetrics _metrics;
+    private readonly IdentityKeyring _keyring;
     private readonly bool _checkSignatures;
 
-    /// <summary>A book under <paramref name="options"/>' record interval, clock skew and peer limit.</summary>
+    /// <summary>A book under <paramref name="options"/>' record interval, clock skew and peer limit, with a keyring of its own.</summary>
     public CapacityBook(PlacementOptions options, CapacityMetrics metrics)
-        : this(options, metrics, checkSignatures: true)
+        : this(options, metrics, new IdentityKeyring(), checkSignatures: true)
     {
     }
 
-    /// <summary>As the public constructor; <paramref name="checkSignatures"/> false takes records unverified (tests showing what the check prevents).</summary>
-    internal CapacityBook(PlacementOptions options, CapacityMetrics metrics, bool checkSignatures)
+    /// <summary>A book that keeps its peers' keys in the node's <paramref name="keyring"/> and checks records with any key held there.</summary>
+    public CapacityBook(PlacementOptions options, CapacityMetrics metrics, IdentityKeyring keyring)
+        : this(options, metrics, keyring, checkSignatures: true)
+    {
+    }
+
+    /// <summary>As the public constructors; <paramref name="checkSignatures"/> false takes records unverified (tests showing what the check prevents).</summary>
+    internal CapacityBook(PlacementOptions options, CapacityMetrics metrics, IdentityKeyring keyring, bool checkSignatures)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(keyring);
         _options = options;
         _metrics = metrics;
+        _keyring = keyring;
         _checkSignatures = checkSignatures;
     }
 
@@ -58,12 +67,12 @@ public sealed class CapacityBook
         }
     }
 
-    /// <summary>Whether this node holds <paramref name="peer"/>'s identity key (so it need not be sent again).</summary>
+    /// <summary>Whether this node holds <paramref name="peer"/>'s identity key, here or elsewhere in its keyring (so it need not be sent again).</summary>
     public bool HasKey(PeerId peer)
     {
         lock (_gate)
         {
-            return _entries.GetValueOrDefault(peer)?.Key is not null;
+            return (_entries.GetValueOrDefault(peer)?.Key ?? _keyring.Find(peer)) is not null;
         }
     }
 
@@ -113,7 +122,7 @@ public sealed class CapacityBook
                 return Reject(CapacityRecordRejection.Replayed);
             }
 
-            key ??= entry?.Key;
+            key = entry?.Key ?? key ?? _keyring.Find(answering);
             if (key is null)
             {
                 return Reject(CapacityRecordRejection.UnknownIssuer);
@@ -134,7 +143,7 @@ public sealed class CapacityBook
             // Only the checked fields: the hybrid signature (3,309 bytes, most of an entry) is never read again,
             // and a node holds one record per contact.
             entry.Record = record.Checked();
-            entry.Key = key;
+            entry.Key ??= _keyring.Hold(key);
             // The new claim already counts what was stored before it was issued.
             entry.StoredSince = 0;
         }
@@ -200,6 +209,54 @@ public sealed class CapacityBook
         }
     }
 
+    /// <summary>
+    /// Forgets what placement no longer weighs at <paramref name="now"/>: a record older than twice
+    /// <see cref="PlacementOptions.CapacityRecordInterval"/> (<see cref="FreeBytesFor"/> already answers "unknown" for it)
+    /// with its issuer's key, and the whole entry unless a refusal newer than that record still voids the peer's claim.
+    /// Returns how many records were dropped.
+    /// </summary>
+    /// <remarks>
+    /// A node pulls records from its contacts, and contacts change: without this the book would keep the record and the
+    /// 1,985-byte key of every peer that was ever a contact, up to <see cref="PlacementOptions.MaxTrackedPeers"/> of them
+    /// (about 130 MB), although only the fresh ones are weighed. A peer asked again after this sends its key again.
+    /// </remarks>
+    public int Prune(DateTimeOffset now)
+    {
+        var dropped = 0;
+        lock (_gate)
+        {
+            List<PeerId>? forgotten = null;
+            foreach (var (peer, entry) in _entries)
+            {
+                if (entry.Record is not { } record || record.IssuedAt + (2 * _options.CapacityRecordInterval) > now)
+                {
+                    continue;
+                }
+
+                dropped++;
+                if (entry.RefusedAt is { } refused && refused >= record.IssuedAt)
+                {
+                    // The refusal still counts for 0 with the record gone, as it did over the expired record.
+                    entry.Record = null;
+                    Forget(peer, entry);
+                    entry.StoredSince = 0;
+                }
+                else
+                {
+                    (forgotten ??= []).Add(peer);
+                }
+            }
+
+            foreach (var peer in forgotten ?? [])
+            {
+                Forget(peer, _entries[peer]);
+                _entries.Remove(peer);
+            }
+        }
+
+        return dropped;
+    }
+
     /// <summary>Counts a refusal found before the book saw a record (an answer whose framing does not decode).</summary>
     public CapacityRecordRejection Reject(CapacityRecordRejection reason)
     {
@@ -229,7 +286,18 @@ public sealed class CapacityBook
 
         if (oldest is { } evicted)
         {
+            Forget(evicted, _entries[evicted]);
             _entries.Remove(evicted);
+        }
+    }
+
+    // Under _gate: lets go of the entry's hold on the peer's key.
+    private void Forget(PeerId peer, Entry entry)
+    {
+        if (entry.Key is not null)
+        {
+            entry.Key = null;
+            _keyring.Release(peer);
         }
     }
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Overlay.Crypto;
 using Overlay.Node.Trust;
 using Overlay.Placement;
+using Overlay.Placement.Capacity;
 using Overlay.Placement.Trust;
 using Overlay.Transport.InMemory;
 using static Overlay.Node.Tests.Trust.TrustTestData;
@@ -215,6 +216,59 @@ public sealed class TrustRecordCollectionTests : IDisposable
         Assert.True(records.HasKey(_issuer.PeerId));
         Assert.Equal(TrustRecordRejection.None, records.TryAccept([], Encode(_issuer, Now.AddMinutes(1), Row(3)), Now.AddMinutes(1)));
         Assert.Equal(3, records.Book.Find(_issuer.PeerId)!.Vector.Count);
+    }
+
+    [Fact]
+    public void TryAccept_KeyHeldForTheIssuersCapacityRecord_ChecksItsRowWithoutFetchingTheKey_AndKeepsOneCopy()
+    {
+        var keyring = new IdentityKeyring();
+        var options = new PlacementOptions();
+        var capacity = new CapacityBook(options, new CapacityMetrics(_meter), keyring);
+        var records = new TrustRecordCollection(_self.PeerId, options, [_issuer.PeerId], new PlacementMetrics(_meter), keyring);
+        Assert.Equal(CapacityRecordRejection.None, capacity.TryAccept(
+            _issuer.PeerId, _issuer.PublicKey.Encoded, CapacityRecordCodec.Encode(CapacityRecord.Sign(_issuer, Now, 1L << 30, 1L << 40)), Now));
+
+        // The asker says which keys it lacks: not this one, and the row arriving without it is checked and taken.
+        Assert.True(records.HasKey(_issuer.PeerId));
+        Assert.Equal(TrustRecordRejection.None, records.TryAccept([], Encode(_issuer, Now, Row(2)), Now));
+        Assert.True(records.TryGet(_issuer.PeerId, out _, out var served));
+        Assert.Same(keyring.Find(_issuer.PeerId), served);
+        Assert.Equal(1, keyring.Count);
+
+        // The capacity record goes stale and is forgotten: the row is still served with its key.
+        capacity.Prune(Now + (2 * options.CapacityRecordInterval));
+        Assert.Null(capacity.Find(_issuer.PeerId));
+        Assert.True(records.TryGet(_issuer.PeerId, out _, out served));
+        Assert.Equal(_issuer.PeerId, served!.PeerId);
+
+        // And a key carried with a row is the one the capacity book checks the issuer's next record with.
+        var later = Now + (2 * options.CapacityRecordInterval);
+        Assert.True(capacity.HasKey(_issuer.PeerId));
+        Assert.Equal(CapacityRecordRejection.None, capacity.TryAccept(
+            _issuer.PeerId, [], CapacityRecordCodec.Encode(CapacityRecord.Sign(_issuer, later, 1L << 30, 1L << 40)), later));
+        Assert.Equal(1, keyring.Count);
+    }
+
+    [Fact]
+    public void Prune_IssuerWithoutStanding_ReleasesItsKey_UnlessTheCapacityBookStillHoldsIt()
+    {
+        var keyring = new IdentityKeyring();
+        var options = new PlacementOptions();
+        using var contact = Identity(5);
+        var capacity = new CapacityBook(options, new CapacityMetrics(_meter), keyring);
+        var records = new TrustRecordCollection(_self.PeerId, options, [], new PlacementMetrics(_meter), keyring);
+        records.SetStanding(p => p == _issuer.PeerId || p == contact.PeerId ? 0.5 : 0);
+        Assert.Equal(CapacityRecordRejection.None, capacity.TryAccept(
+            contact.PeerId, contact.PublicKey.Encoded, CapacityRecordCodec.Encode(CapacityRecord.Sign(contact, Now, 1L << 30, 1L << 40)), Now));
+        Assert.Equal(TrustRecordRejection.None, records.TryAccept(_issuer.PublicKey.Encoded, Encode(_issuer, Now, Row(2)), Now));
+        Assert.Equal(TrustRecordRejection.None, records.TryAccept([], Encode(contact, Now, Row(2)), Now));
+        Assert.Equal(2, keyring.Count);
+
+        records.SetStanding(static _ => 0);
+        Assert.Equal(2, records.Prune(Now));
+        Assert.Null(keyring.Find(_issuer.PeerId));
+        Assert.NotNull(keyring.Find(contact.PeerId));
+        Assert.Equal(1, keyring.Count);
     }
 
     /// <summary>
