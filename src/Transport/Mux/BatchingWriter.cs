@@ -194,13 +194,23 @@ internal sealed class BatchingWriter : IDisposable
         }
     }
 
-    /// <summary>Sends whatever is batched now and completes when the link has taken everything queued.</summary>
+    /// <summary>
+    /// Sends whatever is batched now and completes when the link has taken everything queued; fails
+    /// with the close reason once the writer is closed, since nothing queued will leave any more.
+    /// </summary>
     public Task FlushAsync()
     {
         var startDrain = false;
         Task done;
         lock (_lock)
         {
+            // A drain loop whose link failed ends without clearing _draining, and Close has already
+            // answered the flushes it found: a flush that waited now would wait forever.
+            if (_closedWith is { } closed)
+            {
+                return Task.FromException(closed);
+            }
+
             if (_currentLength > 0)
             {
                 Seal();

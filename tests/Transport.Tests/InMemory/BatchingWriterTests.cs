@@ -198,6 +198,29 @@ public sealed class BatchingWriterTests
     }
 
     [Fact]
+    public async Task Flush_AfterTheConnectionClosedWhileTheLinkFailedAWrite_FailsAtOnceWithTheCloseReason()
+    {
+        // A connection closing (its goodbye is being written) while the peer's hang-up tears it down:
+        // the writer is closed, then the write in flight fails. The closing side's flush, bounded only
+        // on the connection's clock, must not wait for a drain that will never come.
+        var clock = new VirtualTimeProvider();
+        var link = new RecordingLink { Hold = true };
+        var faulted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var writer = new BatchingWriter(link, clock, Window, 65536, 1 << 20, _ => faulted.TrySetResult());
+
+        await Message(writer, 1, urgent: true);
+        Assert.Single(link.Writes);
+        writer.Close(new TransportException(TransportError.PeerUnreachable, "The peer hung up."));
+        link.Fail(new IOException("Broken pipe."));
+        await faulted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var flush = writer.FlushAsync();
+        Assert.True(flush.IsCompleted);
+        var ex = await Assert.ThrowsAsync<TransportException>(() => flush);
+        Assert.Equal(TransportError.PeerUnreachable, ex.Reason);
+    }
+
+    [Fact]
     public async Task WriteBulk_ControlQueuedBehindBulk_WaitsForOneBulkFrameOnly()
     {
         var clock = new VirtualTimeProvider();

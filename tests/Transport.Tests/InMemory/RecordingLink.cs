@@ -28,12 +28,28 @@ internal sealed class RecordingLink : IFrameLink
         gate?.TrySetResult();
     }
 
+    /// <summary>Fails the writes held by <see cref="Hold"/> with <paramref name="fault"/>, as a link that broke under them.</summary>
+    public void Fail(Exception fault)
+    {
+        var gate = _gate;
+        _gate = null;
+        gate?.TrySetException(fault);
+    }
+
     /// <summary>Completes the oldest held write; the writer's next write happens before this returns.</summary>
     public void ReleaseOne() => _held.Dequeue().TrySetResult();
+
+    /// <summary>When set, every write fails at once with it, as on a socket the peer has reset.</summary>
+    public Exception? FailWith { get; set; }
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken)
     {
         Writes.Add(frames.ToArray());
+        if (FailWith is { } fault)
+        {
+            throw fault;
+        }
+
         if (HoldEach)
         {
             var held = new TaskCompletionSource();
