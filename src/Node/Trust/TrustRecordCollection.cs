@@ -23,7 +23,8 @@ namespace Overlay.Node.Trust;
 public sealed class TrustRecordCollection
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<PeerId, IdentityPublicKey> _keys = [];
+    // Issuers whose key this collection holds in the keyring (released when their row goes).
+    private readonly HashSet<PeerId> _keyHeld = [];
     private readonly PeerId _self;
     private readonly PlacementOptions _options;
     private readonly PlacementMetrics _metrics;
@@ -35,22 +36,17 @@ public sealed class TrustRecordCollection
     private double? _leastHeld;
     private PeerId? _leastHeldIssuer;
 
-    /// <summary>The collection of node <paramref name="self"/>, with a keyring of its own.</summary>
-    public TrustRecordCollection(PeerId self, PlacementOptions options, IEnumerable<PeerId> preTrusted, PlacementMetrics metrics)
-        : this(self, options, preTrusted, metrics, new IdentityKeyring(), checkSignatures: true)
-    {
-    }
-
     /// <summary>
-    /// The collection of node <paramref name="self"/>, keeping issuers' keys in the node's <paramref name="keyring"/>: a key
-    /// held there for another reason (a capacity record) checks the issuer's rows without being fetched again.
+    /// The collection of node <paramref name="self"/>, keeping issuers' keys in the node's <paramref name="keyring"/> (one of
+    /// its own when null): a key held there for another reason (a capacity record) checks the issuer's rows without being
+    /// fetched again.
     /// </summary>
-    public TrustRecordCollection(PeerId self, PlacementOptions options, IEnumerable<PeerId> preTrusted, PlacementMetrics metrics, IdentityKeyring keyring)
-        : this(self, options, preTrusted, metrics, keyring, checkSignatures: true)
+    public TrustRecordCollection(PeerId self, PlacementOptions options, IEnumerable<PeerId> preTrusted, PlacementMetrics metrics, IdentityKeyring? keyring = null)
+        : this(self, options, preTrusted, metrics, keyring ?? new IdentityKeyring(), checkSignatures: true)
     {
     }
 
-    /// <summary>As the public constructors; <paramref name="checkSignatures"/> false takes records unverified (tests showing what the check prevents).</summary>
+    /// <summary>As the public constructor; <paramref name="checkSignatures"/> false takes records unverified (tests showing what the check prevents).</summary>
     internal TrustRecordCollection(PeerId self, PlacementOptions options, IEnumerable<PeerId> preTrusted, PlacementMetrics metrics, IdentityKeyring keyring, bool checkSignatures)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -163,9 +159,10 @@ public sealed class TrustRecordCollection
                 {
                     _leastHeld = null;
                     // The record is served on with its issuer's key: hold it here, whichever holder brought it.
-                    if (issuer != _self && !_keys.ContainsKey(issuer) && (key ?? _keyring.Find(issuer)) is { } known)
+                    if (issuer != _self && !_keyHeld.Contains(issuer) && (key ?? _keyring.Find(issuer)) is { } known)
                     {
-                        _keys[issuer] = _keyring.Hold(known);
+                        _keyring.Hold(known);
+                        _keyHeld.Add(issuer);
                     }
                 }
 
@@ -253,7 +250,7 @@ public sealed class TrustRecordCollection
         lock (_gate)
         {
             _leastHeld = null;
-            foreach (var issuer in _keys.Keys.ToArray())
+            foreach (var issuer in _keyHeld.ToArray())
             {
                 if (Book.Find(issuer) is null)
                 {
@@ -314,14 +311,14 @@ public sealed class TrustRecordCollection
     {
         lock (_gate)
         {
-            return _keys.GetValueOrDefault(issuer) ?? _keyring.Find(issuer) ?? (_offered is { } offered && offered.PeerId == issuer ? offered : null);
+            return _keyring.Find(issuer) ?? (_offered is { } offered && offered.PeerId == issuer ? offered : null);
         }
     }
 
     // Called under _gate: lets go of this collection's hold on the issuer's key.
     private void Release(PeerId issuer)
     {
-        if (_keys.Remove(issuer))
+        if (_keyHeld.Remove(issuer))
         {
             _keyring.Release(issuer);
         }

@@ -22,19 +22,16 @@ public sealed class CapacityBook
     private readonly IdentityKeyring _keyring;
     private readonly bool _checkSignatures;
 
-    /// <summary>A book under <paramref name="options"/>' record interval, clock skew and peer limit, with a keyring of its own.</summary>
-    public CapacityBook(PlacementOptions options, CapacityMetrics metrics)
-        : this(options, metrics, new IdentityKeyring(), checkSignatures: true)
+    /// <summary>
+    /// A book under <paramref name="options"/>' record interval, clock skew and peer limit, keeping its peers' keys in the
+    /// node's <paramref name="keyring"/> (one of its own when null) and checking records with any key held there.
+    /// </summary>
+    public CapacityBook(PlacementOptions options, CapacityMetrics metrics, IdentityKeyring? keyring = null)
+        : this(options, metrics, keyring ?? new IdentityKeyring(), checkSignatures: true)
     {
     }
 
-    /// <summary>A book that keeps its peers' keys in the node's <paramref name="keyring"/> and checks records with any key held there.</summary>
-    public CapacityBook(PlacementOptions options, CapacityMetrics metrics, IdentityKeyring keyring)
-        : this(options, metrics, keyring, checkSignatures: true)
-    {
-    }
-
-    /// <summary>As the public constructors; <paramref name="checkSignatures"/> false takes records unverified (tests showing what the check prevents).</summary>
+    /// <summary>As the public constructor; <paramref name="checkSignatures"/> false takes records unverified (tests showing what the check prevents).</summary>
     internal CapacityBook(PlacementOptions options, CapacityMetrics metrics, IdentityKeyring keyring, bool checkSignatures)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -70,10 +67,8 @@ public sealed class CapacityBook
     /// <summary>Whether this node holds <paramref name="peer"/>'s identity key, here or elsewhere in its keyring (so it need not be sent again).</summary>
     public bool HasKey(PeerId peer)
     {
-        lock (_gate)
-        {
-            return (_entries.GetValueOrDefault(peer)?.Key ?? _keyring.Find(peer)) is not null;
-        }
+        // The entries' keys are held in the keyring too.
+        return _keyring.Find(peer) is not null;
     }
 
     /// <summary>Whether <paramref name="peer"/>'s record is missing or older than <see cref="PlacementOptions.CapacityRecordInterval"/> at <paramref name="now"/>: worth asking for.</summary>
