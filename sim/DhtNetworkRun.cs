@@ -16,7 +16,7 @@ namespace Overlay.Sim;
 /// virtual time, then measures lookup accuracy against a global sort, hop counts, put/get success before and after a fifth of the
 /// nodes fail, and memory per node. One seed gives one run.
 /// </summary>
-internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, LatencyMatrix matrix, TextWriter output, DhtOptions options, bool breakdown = false, bool progress = false, bool silentFailures = false, bool wholeNodes = false, TransportOptions? transport = null)
+internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, LatencyMatrix matrix, TextWriter output, DhtOptions options, bool breakdown = false, bool progress = false, bool silentFailures = false, bool wholeNodes = false, TransportOptions? transport = null, Overlay.Placement.PlacementOptions? placement = null)
 {
     /// <summary>The node options of a run: the defaults, with what the in-memory network needs.</summary>
     public static DhtOptions DefaultOptions(bool preferLowLatency) => new()
@@ -72,7 +72,7 @@ internal sealed class DhtNetworkRun(int nodes, int lookups, int keys, int seed, 
         var memoryIdentities = GC.GetTotalMemory(forceFullCollection: true);
         if (wholeNodes)
         {
-            using var whole = new WholeNodeNetwork(net, nodes, options, transportOptions, seed);
+            using var whole = new WholeNodeNetwork(net, nodes, options, transportOptions, seed, placement: placement);
             dhtNodes = FormWholeNodes(whole, identities, net, clock, wall, counts, limit, out var built);
             _census = whole.TrustCensus;
             transports = whole.Transports;

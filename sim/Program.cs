@@ -44,7 +44,7 @@ if (args.Length == 0 || (args[0] != "dht" && args[0] != "node"))
     Console.Error.WriteLine(RepairCommand.Usage);
     Console.Error.WriteLine(Overlay.Sim.Churn.ChurnCommand.Usage);
     Console.Error.WriteLine(Overlay.Sim.Files.FilesCommand.Usage);
-    Console.Error.WriteLine("usage: Overlay.Sim dht|node [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown] [--progress] [--no-latency-preference] [--silent-failures] [--keep-alive-seconds N (the transport's keep-alive interval; 10 by default)] [--option NAME=VALUE (a DhtOptions property, e.g. HedgeFactor=0)]... [--transport-option NAME=VALUE (a TransportOptions property, e.g. PoolHighWatermark=128)]...");
+    Console.Error.WriteLine("usage: Overlay.Sim dht|node [--nodes 1000] [--lookups 10000] [--keys 100] [--seed 1] --latency PATH (RTT matrix in ms, e.g. shared/testdata/latency/PlanetLabData_1) [--memory-breakdown] [--progress] [--no-latency-preference] [--silent-failures] [--keep-alive-seconds N (the transport's keep-alive interval; 10 by default)] [--option NAME=VALUE (a DhtOptions property, e.g. HedgeFactor=0)]... [--transport-option NAME=VALUE (a TransportOptions property, e.g. PoolHighWatermark=128)]... [--placement-option NAME=VALUE (a PlacementOptions property of every whole node, e.g. MaxTrustRecords=32)]...");
     return 2;
 }
 
@@ -60,6 +60,7 @@ var silentFailures = false;
 TimeSpan? keepAlive = null;
 var settings = new List<string>();
 var transportSettings = new List<string>();
+var placementSettings = new List<string>();
 for (var i = 1; i < args.Length; i++)
 {
     var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -95,6 +96,9 @@ for (var i = 1; i < args.Length; i++)
         case "--transport-option" when value is not null && value.Contains('=', StringComparison.Ordinal):
             transportSettings.Add(value);
             break;
+        case "--placement-option" when value is not null && value.Contains('=', StringComparison.Ordinal):
+            placementSettings.Add(value);
+            break;
         case "--keep-alive-seconds" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= 3600:
             keepAlive = TimeSpan.FromSeconds(n);
             break;
@@ -125,10 +129,12 @@ var options = DhtNetworkRun.DefaultOptions(prefer);
 
 // A longer keep-alive interval makes kept connections cheaper to simulate; lookup times do not depend on it.
 var transportOptions = keepAlive is { } interval ? new TransportOptions { KeepAliveInterval = interval } : new TransportOptions();
-if (!SimOptions.TryApply(options, settings, options.Validate, out var problem) || !SimOptions.TryApply(transportOptions, transportSettings, transportOptions.Validate, out problem))
+var placementOptions = new Overlay.Placement.PlacementOptions();
+if (!SimOptions.TryApply(options, settings, options.Validate, out var problem) || !SimOptions.TryApply(transportOptions, transportSettings, transportOptions.Validate, out problem)
+    || !SimOptions.TryApply(placementOptions, placementSettings, placementOptions.Validate, out problem))
 {
     Console.Error.WriteLine(problem);
     return 2;
 }
 
-return new DhtNetworkRun(nodes, lookups, keys, seed, matrix!, Console.Out, options, breakdown, progress, silentFailures, wholeNodes: args[0] == "node", transportOptions).Run();
+return new DhtNetworkRun(nodes, lookups, keys, seed, matrix!, Console.Out, options, breakdown, progress, silentFailures, wholeNodes: args[0] == "node", transportOptions, placementSettings.Count > 0 ? placementOptions : null).Run();

@@ -8,7 +8,8 @@ namespace Overlay.Sim;
 /// <c>--option NAME=VALUE</c>: sets one <see cref="DhtOptions"/> property by name, public or internal (the
 /// internal ones are measurement switches, such as the lookup's final phase), so that each lookup lever
 /// can be measured on and off with one command; <c>--transport-option NAME=VALUE</c> likewise sets one
-/// <see cref="Overlay.Transport.TransportOptions"/> property.
+/// <see cref="Overlay.Transport.TransportOptions"/> property, and <c>--placement-option NAME=VALUE</c> one
+/// <see cref="Overlay.Placement.PlacementOptions"/> property of every whole node.
 /// </summary>
 internal static class SimOptions
 {

@@ -9,7 +9,7 @@ internal static class ChurnCommand
     public const string Usage = "usage: Overlay.Sim churn [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--hours 24] [--shape 0.59] [--scale-hours 2.5] [--no-churn] "
         + "[--droppers 0] [--sample-minutes 30] [--fetches 100] [--placement closest|trust] [--probe-seconds 2] [--audit-minutes 60] [--audit-at-store 1] [--no-repair] [--seed 1] [--csv FILE] "
         + "[--model A|B|C|D] [--camouflage 0.5] [--spies 0.25] [--row-minutes 30] [--place-per-sample 0] [--no-trust-exchange] [--flat-evidence] "
-        + "[--malicious-bootstrap] [--pre-trust-cap 0.1] [--keep-pre-trust] [--holder-share-cap 3] --latency PATH";
+        + "[--malicious-bootstrap] [--pre-trust-cap 0.1] [--keep-pre-trust] [--holder-share-cap 3] [--trust-rows 32] --latency PATH";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -48,6 +48,7 @@ internal static class ChurnCommand
                 "--keep-pre-trust" => Do(() => s = s with { RevokePreTrust = false }),
                 "--pre-trust-cap" => Real(value, 0.01, 0.5, f => s = s with { PreTrustCap = f }),
                 "--holder-share-cap" => Real(value, 1, 1000, f => s = s with { HolderShareCap = f }),
+                "--trust-rows" => Int(value, 0, 1 << 20, n => s = s with { MaxTrustRecords = n }),
                 "--row-minutes" => Real(value, 1.0 / 60, 43_200, m => s = s with { RowEvery = TimeSpan.FromMinutes(m) }),
                 "--place-per-sample" => Int(value, 0, 1_000_000, n => s = s with { PlacementsPerSample = n }),
                 _ => false,
@@ -81,7 +82,7 @@ internal static class ChurnCommand
     public static void Report(ChurnResult result, TextWriter output)
     {
         var s = result.Settings;
-        output.WriteLine(Invariant($"{s.Nodes} nodes, {s.Shards} shards of {s.ShardBytes} bytes, r = {s.Replicas}, {s.Duration.TotalHours:F1} h virtual, seed {s.Seed}; placement {s.Placement}, probe every {s.ProbeInterval.TotalSeconds:F1} s, audit every {s.AuditInterval.TotalMinutes:F0} min ({s.AuditChallengesAtStore ?? new Overlay.Node.Configuration.ShardExchangeOptions().AuditChallengesAtStore} challenges per holder at store), repair {(s.Repair ? "on" : "off")}"));
+        output.WriteLine(Invariant($"{s.Nodes} nodes, {s.Shards} shards of {s.ShardBytes} bytes, r = {s.Replicas}, {s.Duration.TotalHours:F1} h virtual, seed {s.Seed}; placement {s.Placement}, trust rows held at most {s.MaxTrustRecords ?? new Overlay.Placement.PlacementOptions().MaxTrustRecords}, probe every {s.ProbeInterval.TotalSeconds:F1} s, audit every {s.AuditInterval.TotalMinutes:F0} min ({s.AuditChallengesAtStore ?? new Overlay.Node.Configuration.ShardExchangeOptions().AuditChallengesAtStore} challenges per holder at store), repair {(s.Repair ? "on" : "off")}"));
         output.WriteLine(s.Churn
             ? Invariant($"churn: Weibull sessions, shape {s.WeibullShape}, scale {s.WeibullScale.TotalHours} h; {result.Departures} departures ({100 * result.ChurnPerHour:F1} % of the nodes per hour), each replaced at once by a new node")
             : "churn: none");

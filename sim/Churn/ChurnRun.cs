@@ -42,6 +42,7 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
         placement.PreTrustedPeerShareCap = s.PreTrustCap ?? placement.PreTrustedPeerShareCap;
         placement.RevokePreTrustOnOwnEvidence = s.RevokePreTrust;
         placement.HolderShareCap = s.HolderShareCap ?? placement.HolderShareCap;
+        placement.MaxTrustRecords = s.MaxTrustRecords ?? placement.MaxTrustRecords;
         if (s.FlatEvidence)
         {
             (placement.RequestEvidenceWeight, placement.LostShardEvidenceWeight, placement.CheckPassedEvidenceWeight) = (1, 1, 1);

@@ -86,6 +86,9 @@ internal sealed record ChurnSettings
     /// <summary><c>Placement:HolderShareCap</c> of every node (null: the default).</summary>
     public double? HolderShareCap { get; init; }
 
+    /// <summary><c>Placement:MaxTrustRecords</c> of every node: how many issuers' rows it holds (null: the default).</summary>
+    public int? MaxTrustRecords { get; init; }
+
     /// <summary><c>Placement:TrustExchangeEnabled</c> of every node.</summary>
     public bool TrustExchange { get; init; } = true;
 

@@ -185,13 +185,13 @@ public sealed class TrustRecordCollectionTests : IDisposable
     }
 
     /// <summary>
-    /// At the daemon's defaults a node holds the rows of the 128 most trusted issuers, not of every issuer with trust: the
+    /// At the daemon's defaults a node holds the rows of the 32 most trusted issuers, not of every issuer with trust: the
     /// book's memory (about 15.6 KB a row at 256 entries) does not grow with the network.
     /// </summary>
     [Fact]
-    public void Defaults_MoreIssuersWithTrustThanTheBookHolds_KeepsThe128MostTrusted()
+    public void Defaults_MoreIssuersWithTrustThanTheBookHolds_KeepsThe32MostTrusted()
     {
-        using var keys = new Issuers(100, 130);
+        using var keys = new Issuers(100, 34);
         var issuers = keys.All;
         var trust = issuers.Select((id, i) => (id.PeerId, Trust: 0.001 * (i + 1))).ToDictionary(p => p.PeerId, p => p.Trust);
         var records = new TrustRecordCollection(_self.PeerId, new PlacementOptions(), [], new PlacementMetrics(_meter));
@@ -201,10 +201,11 @@ public sealed class TrustRecordCollectionTests : IDisposable
             Assert.Equal(TrustRecordRejection.None, Offer(records, issuer));
         }
 
-        Assert.Equal(128, records.Book.Count);
+        Assert.Equal(32, records.Book.Count);
         Assert.Null(records.Book.Find(issuers[0].PeerId));
         Assert.Null(records.Book.Find(issuers[1].PeerId));
         Assert.NotNull(records.Book.Find(issuers[2].PeerId));
+        Assert.False(records.Wants(issuers[0].PeerId, Now.AddMinutes(1).ToUnixTimeMilliseconds()));
     }
 
     [Fact]
