@@ -13,7 +13,8 @@ namespace Overlay.Node.Shards;
 /// holder, audit every holder (preparing fresh challenges when a holder's run out), renew receipts
 /// before they expire, and repair by having a new holder pull the shard from a surviving one. Each
 /// runs under the shard's lock, shared with <see cref="ShardOwner"/>, and saves the book before it
-/// returns. Every answer a holder gives is published through <see cref="Observed"/>.
+/// returns; an audit holds the lock only while it reads or writes the book, so a repair never waits for
+/// a holder an audit is waiting on. Every answer a holder gives is published through <see cref="Observed"/>.
 /// </summary>
 public sealed class OwnedShardCare
 {
@@ -76,48 +77,101 @@ public sealed class OwnedShardCare
     /// Audits every holder of the shard once with an unspent challenge (spent, and the book saved, before
     /// it is sent). A holder whose challenges have run out gets <see cref="ShardExchangeOptions.AuditChallengesPerHolder"/>
     /// fresh ones, computed from the bytes read back (the owner's own copy, else fetched from the holders and
-    /// verified against the id): one shard read per that many audits. Returns each holder's verdict.
+    /// verified against the id): one shard read per that many audits. Returns the book's entry after the audit and
+    /// each holder's verdict; a holder a repair replaced meanwhile gets its verdict, and its entry is gone.
     /// </summary>
     /// <exception cref="ShardExchangeException">This node did not place the shard (NotFound).</exception>
     /// <exception cref="ShardBookException">The book cannot be read or written.</exception>
     public async Task<(OwnedShard Shard, IReadOnlyList<(PeerId Holder, HolderVerdict Verdict)> Verdicts)> AuditAsync(ShardId id, CancellationToken cancellationToken)
     {
-        using (await _locks.EnterAsync(id, cancellationToken))
+        // The shard's lock is held only to read and write the book, never while a holder is awaited: a holder that
+        // died mid-audit costs the audit a timeout, and a repair replacing that very holder must not wait for it.
+        // Each step below reloads the book and works on the holders it still names.
+        var shard = await LoadAsync(id, cancellationToken) ?? throw new ShardExchangeException(ShardRefusal.NotFound, $"This node did not place shard {id}.");
+        IReadOnlyDictionary<PeerId, HolderAttempt>? readBack = null;
+        var readBackStarted = _time.GetTimestamp();
+        if (shard.Holders.Exists(h => h.Challenges.Count == 0))
         {
-            var shard = _book.Load(id) ?? throw new ShardExchangeException(ShardRefusal.NotFound, $"This node did not place shard {id}.");
-            IReadOnlyDictionary<PeerId, HolderAttempt>? readBack = null;
-            var readBackStarted = _time.GetTimestamp();
-            if (shard.Holders.Exists(h => h.Challenges.Count == 0))
+            readBack = await RefillAsync(shard, cancellationToken);
+        }
+
+        var verdicts = new List<(PeerId, HolderVerdict)>();
+        foreach (var peer in shard.Holders.ConvertAll(h => h.Peer))
+        {
+            // Spent, and the book saved, before it is sent: a challenge is never asked twice.
+            var (address, challenge, outOfChallenges) = await SpendChallengeAsync(id, peer, cancellationToken);
+            if (address is null && challenge is null && !outOfChallenges)
             {
-                readBack = await RefillAsync(shard, cancellationToken);
+                continue;
             }
 
-            var verdicts = new List<(PeerId, HolderVerdict)>();
-            foreach (var holding in shard.Holders)
+            // A holder out of challenges that could not send the shard back is judged on that, as on a fresh challenge.
+            HolderAttempt failed = default;
+            var didNotSendBack = outOfChallenges && readBack is not null && readBack.TryGetValue(peer, out failed);
+            var (verdict, detail) = didNotSendBack ? ReadBackVerdict(failed) : await AuditOneAsync(id, peer, address, challenge, cancellationToken);
+            if (didNotSendBack)
             {
-                // A holder out of challenges that could not send the shard back is judged on that, as on a fresh challenge.
-                HolderAttempt failed = default;
-                var didNotSendBack = holding.Challenges.Count == 0 && readBack is not null && readBack.TryGetValue(holding.Peer, out failed);
-                var (verdict, detail) = didNotSendBack ? ReadBackVerdict(failed) : await AuditOneAsync(shard, holding, cancellationToken);
-                if (didNotSendBack)
-                {
-                    Observe(holding.Peer, shard.Id, HolderCheck.Audit, verdict, readBackStarted);
-                }
+                Observe(peer, id, HolderCheck.Audit, verdict, readBackStarted);
+            }
 
+            await RecordAuditAsync(id, peer, verdict, detail, cancellationToken);
+            if (detail is not null)
+            {
+                _metrics.Audited(verdict == HolderVerdict.Passed);
+                verdicts.Add((peer, verdict));
+            }
+
+            Log.ShardHolderOutcome(_logger, peer, id, verdict == HolderVerdict.Passed ? "audit passed" : "audit failed: " + detail);
+        }
+
+        return (await LoadAsync(id, cancellationToken) ?? shard, verdicts);
+    }
+
+    private async Task<OwnedShard?> LoadAsync(ShardId id, CancellationToken cancellationToken)
+    {
+        using (await _locks.EnterAsync(id, cancellationToken))
+        {
+            return _book.Load(id);
+        }
+    }
+
+    /// <summary>
+    /// Takes the holder's next challenge out of the book (saved at once) with the address to ask it at; both null when the
+    /// holder has left the book meanwhile, or when it is out of challenges (then <c>OutOfChallenges</c>).
+    /// </summary>
+    private async Task<(TransportAddress? Address, AuditChallenge? Challenge, bool OutOfChallenges)> SpendChallengeAsync(ShardId id, PeerId peer, CancellationToken cancellationToken)
+    {
+        using (await _locks.EnterAsync(id, cancellationToken))
+        {
+            if (_book.Load(id) is not { } shard || shard.Holders.Find(h => h.Peer == peer) is not { } holding)
+            {
+                return (null, null, false);
+            }
+
+            if (holding.Challenges.Count == 0)
+            {
+                return (null, null, true);
+            }
+
+            var challenge = holding.Challenges[0];
+            holding.Challenges.RemoveAt(0);
+            _book.Save(shard);
+            return (TransportAddress.TryParse(holding.Address, out var address, out _) ? address : null, challenge, false);
+        }
+    }
+
+    /// <summary>Writes the audit's outcome into the holder's entry, if the holder is still in the book.</summary>
+    private async Task RecordAuditAsync(ShardId id, PeerId peer, HolderVerdict verdict, string? detail, CancellationToken cancellationToken)
+    {
+        using (await _locks.EnterAsync(id, cancellationToken))
+        {
+            if (_book.Load(id) is { } shard && shard.Holders.Find(h => h.Peer == peer) is { } holding)
+            {
                 holding.LastAuditAt = _time.GetUtcNow();
                 holding.LastAuditPassed = verdict == HolderVerdict.Passed;
                 holding.LastAuditDetail = detail;
                 _book.Save(shard);
-                if (detail is not null)
-                {
-                    _metrics.Audited(verdict == HolderVerdict.Passed);
-                    verdicts.Add((holding.Peer, verdict));
-                }
-
-                Log.ShardHolderOutcome(_logger, holding.Peer, id, verdict == HolderVerdict.Passed ? "audit passed" : "audit failed: " + detail);
             }
-
-            return (shard, verdicts);
         }
     }
 
@@ -278,20 +332,17 @@ public sealed class OwnedShardCare
         return receipt;
     }
 
-    private async Task<(HolderVerdict Verdict, string? Detail)> AuditOneAsync(OwnedShard shard, ShardHolding holding, CancellationToken cancellationToken)
+    private async Task<(HolderVerdict Verdict, string? Detail)> AuditOneAsync(ShardId id, PeerId peer, TransportAddress? address, AuditChallenge? challenge, CancellationToken cancellationToken)
     {
-        if (holding.Challenges.Count == 0)
+        if (challenge is null)
         {
             // The bytes could not be read back to prepare more: no verdict on the holder.
             return (HolderVerdict.Refused, null);
         }
 
-        var challenge = holding.Challenges[0];
-        holding.Challenges.RemoveAt(0);
-        _book.Save(shard);
-        if (!TransportAddress.TryParse(holding.Address, out var address, out var error))
+        if (address is null)
         {
-            return (HolderVerdict.NoAnswer, error);
+            return (HolderVerdict.NoAnswer, "the book holds no address for the holder");
         }
 
         var started = _time.GetTimestamp();
@@ -299,10 +350,10 @@ public sealed class OwnedShardCare
         var verdict = await AttemptAsync(async () =>
         {
             var connection = await _connect(address, cancellationToken);
-            var answer = await _client.AuditAsync(connection, shard.Id, challenge.Nonce, cancellationToken);
+            var answer = await _client.AuditAsync(connection, id, challenge.Nonce, cancellationToken);
             return ShardAudit.Matches(challenge.Answer, answer) ? HolderVerdict.Passed : HolderVerdict.Wrong;
         }, cancellationToken, e => detail = e.Message);
-        Observe(holding.Peer, shard.Id, HolderCheck.Audit, verdict, started);
+        Observe(peer, id, HolderCheck.Audit, verdict, started);
         return (verdict, verdict switch
         {
             HolderVerdict.Passed => "answered correctly",
@@ -348,12 +399,20 @@ public sealed class OwnedShardCare
             }
         }
 
-        foreach (var h in shard.Holders.Where(h => h.Challenges.Count == 0))
+        // Into the book as it is now: a repair may have changed the holders while the bytes were read back.
+        using (await _locks.EnterAsync(shard.Id, cancellationToken))
         {
-            h.Challenges.AddRange(ShardAudit.Prepare(shard.Id, data, _options.AuditChallengesPerHolder, _fillNonce));
+            if (_book.Load(shard.Id) is { } current)
+            {
+                foreach (var h in current.Holders.Where(h => h.Challenges.Count == 0))
+                {
+                    h.Challenges.AddRange(ShardAudit.Prepare(current.Id, data, _options.AuditChallengesPerHolder, _fillNonce));
+                }
+
+                _book.Save(current);
+            }
         }
 
-        _book.Save(shard);
         return failures;
     }
 
