@@ -16,11 +16,11 @@ internal static class MemoryBreakdown
         ("rate limiter (per-peer token buckets)", ["_limiter", "_buckets"]),
         ("RTT filter windows and peer coordinates", ["_vivaldi", "_filter"]),
         ("routing table buckets, contacts, addresses", ["_table", "_buckets"]),
-        ("routing table group counts", ["_table", "_groupCounts"]),
+        ("routing table group counts", ["_table", "_diversity", "_counts"]),
         ("lookup maintenance tasks", ["_client", "_maintenance"]),
-        ("record store", ["_store", "_records"]),
-        ("connection pool maps", ["_pool", "_byPeer"]),
-        ("connection pool LRU", ["_pool", "_lru"]),
+        ("record store", ["_store", "_values", "_records"]),
+        ("connection pool maps", ["_network", "_pool", "_byPeer"]),
+        ("connection pool LRU", ["_network", "_pool", "_lru"]),
     ];
 
     public static void Run(DhtNode[] nodes, InMemoryTransport[] transports, long floor, Action<string> line)
@@ -54,7 +54,7 @@ internal static class MemoryBreakdown
         var target = owner;
         for (var i = 0; i < path.Length - 1; i++)
         {
-            target = Field(target, path[i]).GetValue(target)!;
+            target = Unguarded(Field(target, path[i]).GetValue(target)!);
         }
 
         var field = Field(target, path[^1]);
@@ -69,6 +69,12 @@ internal static class MemoryBreakdown
             field.SetValue(target, System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(value.GetType()));
         }
     }
+
+    // The node keeps its routing table, store, coordinates and limiter each inside a Guarded<T> with its lock.
+    private static object Unguarded(object value) =>
+        value.GetType() is { IsGenericType: true } type && type.GetGenericTypeDefinition() == typeof(Guarded<>)
+            ? Field(value, "_value").GetValue(value)!
+            : value;
 
     private static FieldInfo Field(object target, string name) =>
         target.GetType().GetField(name, BindingFlags.Instance | BindingFlags.NonPublic)

@@ -21,6 +21,20 @@ public class RoutingTableTests
     };
 
     [Fact]
+    public void Observe_DefaultOptions_FullBucketCachesTenNewcomers()
+    {
+        // Bucket 0 of id 0 holds every id with the top bit set: fill it, then let 25 more peers arrive.
+        var table = new RoutingTable(TinyIds.Of(0), new DhtOptions(), T0);
+        for (var i = 0; i < 45; i++)
+        {
+            table.Observe(TinyIds.Of((byte)(0x80 + i)), new NetworkGroup(0x0400000000000000UL | (uint)i), T0);
+        }
+
+        Assert.Equal(20, table.Count);
+        Assert.Equal(10, table.ReplacementCount(0));
+    }
+
+    [Fact]
     public void Observe_EvictionPingBudgetSpent_CachesNewcomersUntilItRefills()
     {
         var options = Small(k: 1, cache: 4);

@@ -105,6 +105,74 @@ public class VivaldiTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void RttFilter_ManyPeersGrowingAndForgotten_KeepsEachPeersWindow()
+    {
+        // Enough peers to grow the slots and the index several times, then to empty and refill them,
+        // so that moved slots and shifted index runs are all read back.
+        var filter = new RttFilter(windowSize: 3, maxPeers: 1000);
+        var random = new Random(7);
+        var peers = new PeerId[300];
+        for (var i = 0; i < peers.Length; i++)
+        {
+            peers[i] = PeerId.Random(random);
+            filter.Add(peers[i], i + 1);
+            filter.Add(peers[i], i + 3);
+            filter.SetCoordinate(peers[i], new VivaldiCoordinate(i, -i, 1));
+        }
+
+        for (var i = 0; i < peers.Length; i += 2)
+        {
+            filter.Forget(peers[i]);
+        }
+
+        Assert.Equal(150, filter.Count);
+        for (var i = 0; i < peers.Length; i++)
+        {
+            Assert.Equal(i % 2 == 1, filter.TryGetMedian(peers[i], out var median));
+            if (i % 2 == 1)
+            {
+                Assert.Equal(i + 2, median);
+                Assert.True(filter.TryGetCoordinate(peers[i], out var c));
+                Assert.Equal(new VivaldiCoordinate(i, -i, 1), c);
+            }
+        }
+
+        // A forgotten peer starts a fresh window, with no coordinate until it reports one.
+        Assert.Equal(1000, filter.Add(peers[0], 1000));
+        Assert.True(filter.TryGetCoordinate(peers[0], out var fresh));
+        Assert.Equal(default, fresh);
+        Assert.Equal(151, filter.Count);
+    }
+
+    [Fact]
+    public void RttFilter_AtItsBound_ForgetsAnotherPeerForTheNewcomer()
+    {
+        var filter = new RttFilter(windowSize: 5, maxPeers: 50);
+        var random = new Random(9);
+        var peers = new PeerId[120];
+        for (var i = 0; i < peers.Length; i++)
+        {
+            peers[i] = PeerId.Random(random);
+            Assert.Equal(i, filter.Add(peers[i], i));
+            Assert.True(filter.Count <= 50);
+        }
+
+        Assert.Equal(50, filter.Count);
+        var held = 0;
+        for (var i = 0; i < peers.Length; i++)
+        {
+            if (filter.TryGetMedian(peers[i], out var median))
+            {
+                Assert.Equal(i, median);
+                held++;
+            }
+        }
+
+        Assert.Equal(50, held);
+        Assert.True(filter.TryGetMedian(peers[^1], out _));
+    }
+
+    [Fact]
     public void Simulation_PlanetLab490_MedianRelativeErrorNearPaper()
     {
         var matrix = SharedLatency.PlanetLab;
