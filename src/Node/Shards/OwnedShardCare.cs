@@ -31,6 +31,7 @@ public sealed class OwnedShardCare
     private readonly ShardExchangeMetrics _metrics;
     private readonly ShardLocks _locks;
     private readonly ILogger _logger;
+    private readonly ShardProbation _probation;
 
     /// <summary>Creates the operations over the owner's parts (the same ones its <see cref="ShardOwner"/> uses).</summary>
     public OwnedShardCare(
@@ -52,7 +53,11 @@ public sealed class OwnedShardCare
         _metrics = metrics;
         _locks = locks;
         _logger = logger;
+        _probation = new ShardProbation(localStore, options.ProbationPeriod, metrics, logger);
     }
+
+    /// <summary>The owner's copies kept while holders are on probation (shared with <see cref="ShardOwner"/>).</summary>
+    internal ShardProbation Probation => _probation;
 
     /// <summary>Told every answer (or silence) of a holder: the seam where trust learns how holders behave.</summary>
     public Action<HolderOutcome>? Observed { get; set; }
@@ -97,6 +102,7 @@ public sealed class OwnedShardCare
             {
                 // A holder out of challenges that could not send the shard back is judged on that, as on a fresh challenge.
                 HolderAttempt failed = default;
+                var auditedAt = _time.GetUtcNow();
                 var didNotSendBack = holding.Challenges.Count == 0 && readBack is not null && readBack.TryGetValue(holding.Peer, out failed);
                 var (verdict, detail) = didNotSendBack ? ReadBackVerdict(failed) : await AuditOneAsync(shard, holding, cancellationToken);
                 if (didNotSendBack)
@@ -111,10 +117,16 @@ public sealed class OwnedShardCare
                 if (detail is not null)
                 {
                     _metrics.Audited(verdict == HolderVerdict.Passed);
+                    _probation.Judge(shard, holding, verdict, auditedAt);
                     verdicts.Add((holding.Peer, verdict));
                 }
 
                 Log.ShardHolderOutcome(_logger, holding.Peer, id, verdict == HolderVerdict.Passed ? "audit passed" : "audit failed: " + detail);
+            }
+
+            if (await _probation.ReleaseIfVettedAsync(shard, _options.Replicas, cancellationToken))
+            {
+                _book.Save(shard);
             }
 
             return (shard, verdicts);
@@ -176,7 +188,7 @@ public sealed class OwnedShardCare
     /// the shard from a surviving holder, each survivor in turn. Each checked receipt is saved at once; the
     /// suspects leave the book only once as many new holders as they were have taken their place (a suspect
     /// that was only slow is then one replica too many, which its receipt's expiry ends). When no holder
-    /// survives but the owner still has the bytes, the owner stores them itself.
+    /// survives, or the owner keeps its copy on probation, the owner stores its own bytes on the new holder.
     /// <paramref name="started"/> is called when the first new holder is asked. Candidates in <paramref name="avoid"/> (holders
     /// this owner suspects or just replaced, <see cref="WatchedShards.Avoided"/>) are passed over: with closest placement they
     /// are often the nearest candidates, and a holder caught dropping or gone would otherwise get the repair back.
@@ -198,8 +210,14 @@ public sealed class OwnedShardCare
                 return new RepairResult(0, 0, "enough live holders");
             }
 
+            // The owner's copy on probation is the source while it is kept: the survivors are not vetted yet.
             byte[]? local = null;
-            if (survivors.Count == 0 && !TryReadLocal(shard, out local))
+            if (survivors.Count == 0 || shard.OwnerCopy)
+            {
+                TryReadLocal(shard, out local);
+            }
+
+            if (survivors.Count == 0 && local is null)
             {
                 return new RepairResult(0, 0, "no holder survives and this node has no copy: the shard is lost unless a suspect comes back");
             }
@@ -221,7 +239,14 @@ public sealed class OwnedShardCare
 
                 if (await PlaceAsync(shard, candidate, survivors, local, expiresAt, cancellationToken) is { } receipt)
                 {
-                    shard.Holders.Add(new ShardHolding { Peer = candidate.Peer, Address = candidate.Address.ToString(), Receipt = receipt.Encode() });
+                    shard.Holders.Add(new ShardHolding
+                    {
+                        Peer = candidate.Peer,
+                        Address = candidate.Address.ToString(),
+                        Receipt = receipt.Encode(),
+                        ReceivedAt = _time.GetUtcNow(),
+                        Vetted = _probation.VettedAtReceipt,
+                    });
                     _book.Save(shard);
                     added++;
                 }
