@@ -16,7 +16,9 @@ internal sealed class ChurnCensus(
 {
     public async Task<ChurnSample> SampleAsync(TimeSpan at)
     {
-        var kept = new HashSet<ShardId>();
+        // How many present nodes keep each shard: the owner's copy on probation (docs/PROTOCOL.md, "Probation") counts as
+        // kept, and is set apart in OwnedOnHolders.
+        var kept = new Dictionary<ShardId, int>();
         var present = 0;
         for (var i = 0; i < settings.Nodes; i++)
         {
@@ -30,21 +32,25 @@ internal sealed class ChurnCensus(
             {
                 await foreach (var info in store.EnumerateAsync())
                 {
-                    kept.Add(info.Id);
+                    kept[info.Id] = kept.GetValueOrDefault(info.Id) + 1;
                 }
             }
         }
 
-        int owned = 0, ownedKept = 0, allKept = 0;
+        int owned = 0, ownedKept = 0, allKept = 0, onHolders = 0, inProbation = 0;
         var candidates = new List<(ShardId Id, int Slot, int Generation)>();
         foreach (var shard in shards.Tracked)
         {
-            var isKept = kept.Contains(shard.Id);
+            var copies = kept.GetValueOrDefault(shard.Id);
+            var isKept = copies > 0;
             allKept += isKept ? 1 : 0;
             if (membership.OwnerPresent(shard.Slot, shard.Generation))
             {
                 owned++;
                 ownedKept += isKept ? 1 : 0;
+                var ownerKeeps = membership.StoreOf(shard.Slot)?.Contains(shard.Id) == true;
+                onHolders += copies - (ownerKeeps ? 1 : 0) > 0 ? 1 : 0;
+                inProbation += whole.Nodes[shard.Slot].ShardExchange.Owner!.Status(shard.Id)?.OwnerCopy == true ? 1 : 0;
                 candidates.Add(shard);
             }
         }
@@ -60,7 +66,7 @@ internal sealed class ChurnCensus(
         var fetches = candidates.Take(picks).Select(c => FetchAsync(c.Id, membership.RandomJoinedSlot(s => s != c.Slot))).ToList();
         var fetched = (await Task.WhenAll(fetches)).Count(ok => ok);
         return new ChurnSample(
-            at, present, membership.Departures, owned, ownedKept, shards.Tracked.Count, allKept, picks, fetched, repairs.Repairs, repairs.RepairBytes, net.BytesDelivered, DropperHoldings());
+            at, present, membership.Departures, owned, ownedKept, shards.Tracked.Count, allKept, picks, fetched, repairs.Repairs, repairs.RepairBytes, net.BytesDelivered, DropperHoldings(), onHolders, inProbation);
     }
 
     /// <summary>Holdings in present owners' books that name a dropper (with <paramref name="spies"/> false, one that deletes): what the owners still believe droppers keep for them.</summary>
@@ -99,6 +105,24 @@ internal sealed class ChurnCensus(
         }
 
         return (count, perHolder.Count == 0 ? 0 : perHolder.Values.Max(), perHolder.GetValueOrDefault(bootstrap));
+    }
+
+    /// <summary>Owners' copies kept on probation, released, and probation failures, summed over the present nodes.</summary>
+    public (long Kept, long Released, long Failures) Probation()
+    {
+        long kept = 0, released = 0, failures = 0;
+        for (var i = 0; i < settings.Nodes; i++)
+        {
+            if (membership.IsPresent(i))
+            {
+                var metrics = whole.Nodes[i].ShardExchange.Metrics;
+                kept += metrics.ProbationCopiesKept;
+                released += metrics.ProbationReleases;
+                failures += metrics.ProbationFailures;
+            }
+        }
+
+        return (kept, released, failures);
     }
 
     /// <summary>Each present honest owner's trust (recomputed now) in the droppers and in the honest peers it rates, averaged over owners.</summary>

@@ -7,7 +7,7 @@ namespace Overlay.Sim.Churn;
 internal static class ChurnCommand
 {
     public const string Usage = "usage: Overlay.Sim churn [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--hours 24] [--shape 0.59] [--scale-hours 2.5] [--no-churn] "
-        + "[--droppers 0] [--sample-minutes 30] [--fetches 100] [--placement closest|trust] [--probe-seconds 2] [--audit-minutes 60] [--audit-at-store 1] [--no-repair] [--seed 1] [--csv FILE] "
+        + "[--droppers 0] [--sample-minutes 30] [--fetches 100] [--placement closest|trust] [--probe-seconds 2] [--audit-minutes 60] [--audit-at-store 1] [--probation-minutes 0] [--no-repair] [--seed 1] [--csv FILE] "
         + "[--model A|B|C|D] [--camouflage 0.5] [--spies 0.25] [--row-minutes 30] [--place-per-sample 0] [--no-trust-exchange] [--flat-evidence] "
         + "[--malicious-bootstrap] [--pre-trust-cap 0.1] [--keep-pre-trust] [--holder-share-cap 3] [--trust-rows 32] --latency PATH";
 
@@ -32,6 +32,7 @@ internal static class ChurnCommand
                 "--fetches" => Int(value, 0, 1_000_000, n => s = s with { FetchesPerSample = n }),
                 "--placement" => value is "closest" or "trust" && Do(() => s = s with { Placement = value }),
                 "--probe-seconds" => Real(value, 0.1, 3600, p => s = s with { ProbeInterval = TimeSpan.FromSeconds(p) }),
+                "--probation-minutes" => Real(value, 0, 43_200, m => s = s with { ProbationPeriod = TimeSpan.FromMinutes(m) }),
                 "--audit-minutes" => Real(value, 1.0 / 60, 43_200, m => s = s with { AuditInterval = TimeSpan.FromMinutes(m) }),
                 "--audit-at-store" => Int(value, 1, new Overlay.Node.Configuration.ShardExchangeOptions().AuditChallengesPerHolder, n => s = s with { AuditChallengesAtStore = n }),
                 "--seed" => Int(value, 0, int.MaxValue, n => s = s with { Seed = n }),
@@ -102,6 +103,7 @@ internal static class ChurnCommand
         output.WriteLine(Invariant($"load at the end: the busiest holder lists {result.BusiestHolderAtEnd} holdings, {result.LoadConcentration:F2} times the mean of {(double)result.HoldingsAtEnd / s.Nodes:F1} per node; node 0 {result.BootstrapHoldingsAtEnd} ({100 * result.HeldOnBootstrapShare:F1} %)"));
         output.WriteLine(Invariant($"availability of present owners' shards: min {100 * result.MinAvailability:F3} %, over all samples {100 * result.MeanAvailability:F3} %; fetched through the network: {result.Samples.Sum(x => x.FetchedOk)} of {result.Samples.Sum(x => x.Fetched)}"));
         output.WriteLine(Invariant($"placements: {result.PlacedByJoiners} by joining nodes, {result.FailedPlacements} failed"));
+        output.WriteLine(Invariant($"probation ({(s.ProbationPeriod ?? new Overlay.Node.Configuration.ShardExchangeOptions().ProbationPeriod).TotalMinutes:F0} min): owners kept {result.Probation.Kept} copies, released {result.Probation.Released}; {result.Probation.Failures} audits failed by holders on probation; shards still on probation at the end {result.Samples.LastOrDefault()?.InProbation ?? 0}"));
         output.WriteLine(Invariant($"repairs: {result.Repairs} ended, {result.NewHolders} new holders; {result.RepairBytesPerNodeHour:F0} shard bytes copied per node per hour; {result.NetworkBytesPerNodeHour:F0} bytes delivered per node per hour (all protocols)"));
     }
 

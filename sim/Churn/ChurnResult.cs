@@ -6,21 +6,22 @@ namespace Overlay.Sim.Churn;
 /// One availability sample: <see cref="Owned"/> shards whose owner is present, <see cref="OwnedKept"/> of
 /// them kept by at least one present node; every shard ever placed (<see cref="All"/>) and how many are
 /// kept; shards fetched through the network and how many came back verified; repairs and the shard bytes
-/// new holders copied so far; all bytes delivered so far; holdings owners' books still list on droppers.
+/// new holders copied so far; all bytes delivered so far; holdings owners' books still list on droppers; of the shards of present
+/// owners, those a present node other than the owner keeps, and those whose owner keeps its copy on probation.
 /// </summary>
 internal sealed record ChurnSample(
     TimeSpan At, int Present, int Departures, int Owned, int OwnedKept, int All, int AllKept, int Fetched, int FetchedOk,
-    int Repairs, long RepairBytes, long NetworkBytes, int DropperHoldings)
+    int Repairs, long RepairBytes, long NetworkBytes, int DropperHoldings, int OwnedOnHolders, int InProbation)
 {
-    public const string CsvHeader = "hours,present,departures,owned,owned_kept,owned_available,all,all_kept,fetched,fetched_ok,repairs,repair_bytes,network_bytes,dropper_holdings";
+    public const string CsvHeader = "hours,present,departures,owned,owned_kept,owned_available,all,all_kept,fetched,fetched_ok,repairs,repair_bytes,network_bytes,dropper_holdings,owned_on_holders,in_probation";
 
     public double OwnedAvailability => Owned == 0 ? 1 : (double)OwnedKept / Owned;
 
     public string ToCsv() => string.Create(CultureInfo.InvariantCulture,
-        $"{At.TotalHours:F3},{Present},{Departures},{Owned},{OwnedKept},{OwnedAvailability:F6},{All},{AllKept},{Fetched},{FetchedOk},{Repairs},{RepairBytes},{NetworkBytes},{DropperHoldings}");
+        $"{At.TotalHours:F3},{Present},{Departures},{Owned},{OwnedKept},{OwnedAvailability:F6},{All},{AllKept},{Fetched},{FetchedOk},{Repairs},{RepairBytes},{NetworkBytes},{DropperHoldings},{OwnedOnHolders},{InProbation}");
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{At.TotalHours,6:F2} h: {Present} present, {Departures} left so far; kept {OwnedKept} of {Owned} shards of present owners ({100 * OwnedAvailability:F3} %), {AllKept} of {All} ever placed; fetched {FetchedOk} of {Fetched}; {Repairs} repairs, {RepairBytes} bytes copied; {DropperHoldings} holdings on droppers");
+        $"{At.TotalHours,6:F2} h: {Present} present, {Departures} left so far; kept {OwnedKept} of {Owned} shards of present owners ({100 * OwnedAvailability:F3} %), {OwnedOnHolders} on holders, {InProbation} on probation, {AllKept} of {All} ever placed; fetched {FetchedOk} of {Fetched}; {Repairs} repairs, {RepairBytes} bytes copied; {DropperHoldings} holdings on droppers");
 }
 
 /// <summary>
@@ -48,6 +49,9 @@ internal sealed class ChurnResult(ChurnSettings settings)
     public int FailedPlacements { get; set; }
 
     public int DropperHoldingsAtStart { get; set; }
+
+    /// <summary>Owners' copies kept on probation, released, and audits failed by holders on probation, summed over the nodes present at the end.</summary>
+    public (long Kept, long Released, long Failures) Probation { get; set; }
 
     public int DropperHoldingsAtEnd { get; set; }
 

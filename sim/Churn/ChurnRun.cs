@@ -38,6 +38,7 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
             Placement = s.Placement,
         };
         exchange.AuditChallengesAtStore = s.AuditChallengesAtStore ?? exchange.AuditChallengesAtStore;
+        exchange.ProbationPeriod = s.ProbationPeriod ?? exchange.ProbationPeriod;
         var placement = new Overlay.Placement.PlacementOptions { TrustExchangeEnabled = s.TrustExchange };
         placement.PreTrustedPeerShareCap = s.PreTrustCap ?? placement.PreTrustedPeerShareCap;
         placement.RevokePreTrustOnOwnEvidence = s.RevokePreTrust;
@@ -150,6 +151,7 @@ internal sealed class ChurnRun(ChurnSettings settings, LatencyMatrix matrix, Tex
             result.DropperHoldingsAtEnd = census.DropperHoldings();
             result.DeleterHoldingsAtEnd = census.DropperHoldings(spies: false);
             (result.HoldingsAtEnd, result.BusiestHolderAtEnd, result.BootstrapHoldingsAtEnd) = census.AllHoldings(bootstrap);
+            result.Probation = census.Probation();
         }, TimeSpan.FromDays(1));
 
         result.Departures = membership.Departures;

@@ -49,6 +49,9 @@ internal sealed record ChurnSettings
     /// <summary><c>ShardExchange:AuditChallengesAtStore</c> of every node (null: the default).</summary>
     public int? AuditChallengesAtStore { get; init; }
 
+    /// <summary><c>ShardExchange:ProbationPeriod</c> of every node (null: the default, off; zero: owners keep no copy).</summary>
+    public TimeSpan? ProbationPeriod { get; init; }
+
     public bool Repair { get; init; } = true;
 
     /// <summary>

@@ -28,5 +28,5 @@ public class ChurnResultTests
     }
 
     private static ChurnSample Sample(TimeSpan at, long repairBytes, long networkBytes) =>
-        new(at, Present: 10, Departures: 0, Owned: 10, OwnedKept: 10, All: 10, AllKept: 10, Fetched: 0, FetchedOk: 0, Repairs: 0, repairBytes, networkBytes, DropperHoldings: 0);
+        new(at, Present: 10, Departures: 0, Owned: 10, OwnedKept: 10, All: 10, AllKept: 10, Fetched: 0, FetchedOk: 0, Repairs: 0, repairBytes, networkBytes, DropperHoldings: 0, OwnedOnHolders: 10, InProbation: 0);
 }

@@ -57,6 +57,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("{\"DhtHost\":{\"AnnounceAddress\":\"tcp://203.0.113.7:0\"}}", "'DhtHost:AnnounceAddress' is 'tcp://203.0.113.7:0'; it must name a port other than 0")]
     [InlineData("{\"DhtHost\":{\"AnnounceAddress\":\"example.org\"}}", "'DhtHost:AnnounceAddress' is 'example.org'; it must be a dialable address")]
     [InlineData("{\"DhtHost\":{\"SnapshotInterval\":\"00:00:00\"}}", "'DhtHost:SnapshotInterval' is 00:00:00; it must be between 00:00:01 and 1.00:00:00.")]
+    [InlineData("{\"ShardExchange\":{\"ProbationPeriod\":\"-00:00:01\"}}", "'ShardExchange:ProbationPeriod' is '-00:00:01'; it must be between 00:00:00 and 30.00:00:00.")]
     [InlineData("{\"Storage\":{\"MergeThreshold\":0}}", "Storage:MergeThreshold is 0; allowed: 1 to 16777216.")]
     [InlineData("{\"Control\":{\"Port\":70000}}", "'Control:Port' is 70000; it must be between 0 and 65535.")]
     [InlineData("{\"Control\":{\"MaxConnections\":0}}", "'Control:MaxConnections' is 0; it must be between 1 and 1024.")]

@@ -86,6 +86,14 @@ public sealed class ShardExchangeOptions
     /// <summary>How often every holder of every owned shard is audited, and receipts due are renewed. Default: 1 h; range 1 s–30 days.</summary>
     public TimeSpan AuditInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Probation (docs/PROTOCOL.md, "Probation"): the owner keeps its own copy of each shard it places, in its store, until every
+    /// holder has passed an audit taken at least this long after its receipt; a holder that fails or misses one is suspected and
+    /// repaired from that copy. Zero keeps no copy. Default: 0 (off: the suite's threat-model runs are calibrated without it;
+    /// 1 h is what docs/BENCHMARKS.md measured); range 0–30 days.
+    /// </summary>
+    public TimeSpan ProbationPeriod { get; set; } = TimeSpan.Zero;
+
     /// <summary>How long before a receipt's expiry the owner renews it. Default: 2 days; range 1 minute–3650 days, less than HoldDuration.</summary>
     public TimeSpan RenewBefore { get; set; } = TimeSpan.FromDays(2);
 
@@ -197,6 +205,7 @@ public sealed class ShardExchangeOptions
             (nameof(PresenceInterval), PresenceInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
             (nameof(ProbeTimeout), ProbeTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)),
             (nameof(AuditInterval), AuditInterval, TimeSpan.FromSeconds(1), TimeSpan.FromDays(30)),
+            (nameof(ProbationPeriod), ProbationPeriod, TimeSpan.Zero, TimeSpan.FromDays(30)),
             (nameof(RenewBefore), RenewBefore, TimeSpan.FromMinutes(1), TimeSpan.FromDays(3650)),
             (nameof(ReannounceInterval), ReannounceInterval, TimeSpan.FromMinutes(1), TimeSpan.FromDays(30)),
         })

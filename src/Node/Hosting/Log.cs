@@ -140,6 +140,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 5066, Level = LogLevel.Debug, Message = "Repair of shard {Shard}: {Added} new holders ({Detail})")]
     public static partial void ShardRepaired(ILogger logger, Overlay.Storage.ShardId shard, int added, string detail);
 
+    [LoggerMessage(EventId = 5097, Level = LogLevel.Warning, Message = "Probation of shard {Shard}: {Detail}")]
+    public static partial void ShardProbationProblem(ILogger logger, Overlay.Storage.ShardId shard, string detail);
+
     [LoggerMessage(EventId = 5067, Level = LogLevel.Warning, Message = "Shard maintenance could not use the owner's book: {Detail}")]
     public static partial void ShardMaintenanceFailed(ILogger logger, string detail);
 

@@ -19,7 +19,7 @@ namespace Overlay.Node.Hosting;
 /// <c>openOwnedShardBook</c> opens, <c>owned-shards/</c> in the daemon's data directory; holders found
 /// first through <c>providers</c>); at stop it detaches the handler, so peers are answered Unavailable. It runs
 /// no loop of its own: <see cref="ShardMaintenanceService"/> keeps the owner's shards, <see cref="ShardAnnouncementService"/>
-/// announces the shards kept (each newly kept one is passed to <c>held</c>). Audit nonces come from
+/// announces the shards kept (each newly kept one, and each copy the owner keeps on probation, is passed to <c>held</c>). Audit nonces come from
 /// <c>fillNonce</c>: the CSPRNG in the daemon, the node's seeded source in the simulator.
 /// </summary>
 public sealed class ShardExchangeService(
@@ -64,8 +64,12 @@ public sealed class ShardExchangeService(
         var handler = new ShardExchangeHandler(identity.Identity, store.Store, MaxShardBytes, settings, time, Metrics, logger, connect, held);
         var client = new ShardExchangeClient(identity.Identity.PeerId, settings.StreamTimeout, time);
         var selector = Selector = CreateSelector(settings);
+        Metrics.InProbation = () => Watched.InProbation;
         Owner = new ShardOwner(client, connect, selector, openOwnedShardBook(), store.Store, MaxShardBytes,
-            settings, time, fillNonce, Metrics, logger, providers: providers, interactions: trust?.Interactions);
+            settings, time, fillNonce, Metrics, logger, providers: providers, interactions: trust?.Interactions)
+        {
+            CopyKept = held,
+        };
         protocols.Attach(ProtocolIds.Shard, handler);
         Log.ShardExchangeStarted(logger, settings.AcceptStores, settings.MaxBytesPerPeer, settings.MaxShardsPerPeer, settings.Replicas);
         return Task.CompletedTask;

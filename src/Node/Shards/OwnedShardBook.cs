@@ -9,8 +9,8 @@ namespace Overlay.Node.Shards;
 
 /// <summary>
 /// The owner's durable record of its shards (<see cref="DirectoryName"/> in the data directory): one
-/// JSON file per shard, named by its id, holding its holders' receipts, their unspent audit challenges
-/// and their last audit. Written to a temporary file, flushed to disk, then renamed over the old one,
+/// JSON file per shard, named by its id, holding its holders' receipts, their unspent audit challenges,
+/// their last audit and probation. Written to a temporary file, flushed to disk, then renamed over the old one,
 /// so a crash leaves the previous or the new state; files are 0600 (the expected answers are secrets
 /// until spent). A file that does not parse is reported with its path, never silently replaced.
 /// </summary>
@@ -139,6 +139,8 @@ public sealed class OwnedShardBook : IOwnedShardBook
                 ["lastAuditAt"] = h.LastAuditAt?.ToString("O", CultureInfo.InvariantCulture),
                 ["lastAuditPassed"] = h.LastAuditPassed,
                 ["lastAuditDetail"] = h.LastAuditDetail,
+                ["receivedAt"] = h.ReceivedAt?.ToString("O", CultureInfo.InvariantCulture),
+                ["vetted"] = h.Vetted,
             });
         }
 
@@ -147,6 +149,7 @@ public sealed class OwnedShardBook : IOwnedShardBook
             ["version"] = FormatVersion,
             ["id"] = shard.Id.ToString(),
             ["size"] = shard.Size,
+            ["ownerCopy"] = shard.OwnerCopy,
             ["holders"] = holders,
         };
     }
@@ -165,7 +168,7 @@ public sealed class OwnedShardBook : IOwnedShardBook
             throw new FormatException("it names another shard than its file name");
         }
 
-        var shard = new OwnedShard(id, root["size"]!.GetValue<int>());
+        var shard = new OwnedShard(id, root["size"]!.GetValue<int>()) { OwnerCopy = root["ownerCopy"]?.GetValue<bool>() ?? false };
         foreach (var node in root["holders"]!.AsArray())
         {
             var h = node!.AsObject();
@@ -177,6 +180,9 @@ public sealed class OwnedShardBook : IOwnedShardBook
                 LastAuditAt = h["lastAuditAt"]?.GetValue<string>() is { } at ? DateTimeOffset.Parse(at, CultureInfo.InvariantCulture) : null,
                 LastAuditPassed = h["lastAuditPassed"]?.GetValue<bool>(),
                 LastAuditDetail = h["lastAuditDetail"]?.GetValue<string>(),
+                ReceivedAt = h["receivedAt"]?.GetValue<string>() is { } received ? DateTimeOffset.Parse(received, CultureInfo.InvariantCulture) : null,
+                // A record written before probation names no receipt time and claims nothing: its holders count as vetted.
+                Vetted = h["vetted"]?.GetValue<bool>() ?? true,
             };
             foreach (var c in h["challenges"]!.AsArray())
             {

@@ -32,6 +32,7 @@ public sealed class OwnedShardCare
     private readonly ShardExchangeMetrics _metrics;
     private readonly ShardLocks _locks;
     private readonly ILogger _logger;
+    private readonly ShardProbation _probation;
 
     /// <summary>Creates the operations over the owner's parts (the same ones its <see cref="ShardOwner"/> uses).</summary>
     public OwnedShardCare(
@@ -53,7 +54,12 @@ public sealed class OwnedShardCare
         _metrics = metrics;
         _locks = locks;
         _logger = logger;
+        // The copy outlives two audit rounds past the period: each round renews it while a holder is not vetted.
+        _probation = new ShardProbation(localStore, options.ProbationPeriod, options.ProbationPeriod + (2 * options.AuditInterval), time, metrics, logger);
     }
+
+    /// <summary>The owner's copies kept while holders are on probation (shared with <see cref="ShardOwner"/>).</summary>
+    internal ShardProbation Probation => _probation;
 
     /// <summary>Told every answer (or silence) of a holder: the seam where trust learns how holders behave.</summary>
     public Action<HolderOutcome>? Observed { get; set; }
@@ -99,6 +105,7 @@ public sealed class OwnedShardCare
         foreach (var peer in shard.Holders.ConvertAll(h => h.Peer))
         {
             // Spent, and the book saved, before it is sent: a challenge is never asked twice.
+            var auditedAt = _time.GetUtcNow();
             var (address, challenge, outOfChallenges) = await SpendChallengeAsync(id, peer, cancellationToken);
             if (address is null && challenge is null && !outOfChallenges)
             {
@@ -114,7 +121,7 @@ public sealed class OwnedShardCare
                 Observe(peer, id, HolderCheck.Audit, verdict, readBackStarted);
             }
 
-            await RecordAuditAsync(id, peer, verdict, detail, cancellationToken);
+            await RecordAuditAsync(id, peer, verdict, detail, auditedAt, cancellationToken);
             if (detail is not null)
             {
                 _metrics.Audited(verdict == HolderVerdict.Passed);
@@ -124,7 +131,22 @@ public sealed class OwnedShardCare
             Log.ShardHolderOutcome(_logger, peer, id, verdict == HolderVerdict.Passed ? "audit passed" : "audit failed: " + detail);
         }
 
-        return (await LoadAsync(id, cancellationToken) ?? shard, verdicts);
+        return (await ReleaseIfVettedAsync(id, cancellationToken) ?? shard, verdicts);
+    }
+
+    /// <summary>Ends the owner's copy's probation once its holders are vetted (<see cref="ShardProbation.ReleaseIfVettedAsync"/>); returns the book's entry.</summary>
+    private async Task<OwnedShard?> ReleaseIfVettedAsync(ShardId id, CancellationToken cancellationToken)
+    {
+        using (await _locks.EnterAsync(id, cancellationToken))
+        {
+            var shard = _book.Load(id);
+            if (shard is not null && await _probation.ReleaseIfVettedAsync(shard, _options.Replicas, cancellationToken))
+            {
+                _book.Save(shard);
+            }
+
+            return shard;
+        }
     }
 
     private async Task<OwnedShard?> LoadAsync(ShardId id, CancellationToken cancellationToken)
@@ -160,8 +182,11 @@ public sealed class OwnedShardCare
         }
     }
 
-    /// <summary>Writes the audit's outcome into the holder's entry, if the holder is still in the book.</summary>
-    private async Task RecordAuditAsync(ShardId id, PeerId peer, HolderVerdict verdict, string? detail, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the audit's outcome into the holder's entry, if the holder is still in the book; an audit with a verdict counts
+    /// towards the holder's probation (<paramref name="auditedAt"/>: when its challenge was taken).
+    /// </summary>
+    private async Task RecordAuditAsync(ShardId id, PeerId peer, HolderVerdict verdict, string? detail, DateTimeOffset auditedAt, CancellationToken cancellationToken)
     {
         using (await _locks.EnterAsync(id, cancellationToken))
         {
@@ -170,6 +195,11 @@ public sealed class OwnedShardCare
                 holding.LastAuditAt = _time.GetUtcNow();
                 holding.LastAuditPassed = verdict == HolderVerdict.Passed;
                 holding.LastAuditDetail = detail;
+                if (detail is not null)
+                {
+                    _probation.Judge(shard, holding, verdict, auditedAt);
+                }
+
                 _book.Save(shard);
             }
         }
@@ -230,7 +260,7 @@ public sealed class OwnedShardCare
     /// the shard from a surviving holder, each survivor in turn. Each checked receipt is saved at once; the
     /// suspects leave the book only once as many new holders as they were have taken their place (a suspect
     /// that was only slow is then one replica too many, which its receipt's expiry ends). When no holder
-    /// survives but the owner still has the bytes, the owner stores them itself.
+    /// survives, or the owner keeps its copy on probation, the owner stores its own bytes on the new holder.
     /// <paramref name="started"/> is called when the first new holder is asked. Candidates in <paramref name="avoid"/> (holders
     /// this owner suspects or just replaced, <see cref="WatchedShards.Avoided"/>) are passed over: with closest placement they
     /// are often the nearest candidates, and a holder caught dropping or gone would otherwise get the repair back.
@@ -252,8 +282,14 @@ public sealed class OwnedShardCare
                 return new RepairResult(0, 0, "enough live holders");
             }
 
+            // The owner's copy on probation is the source while it is kept: the survivors are not vetted yet.
             byte[]? local = null;
-            if (survivors.Count == 0 && !TryReadLocal(shard, out local))
+            if (survivors.Count == 0 || shard.OwnerCopy)
+            {
+                TryReadLocal(shard, out local);
+            }
+
+            if (survivors.Count == 0 && local is null)
             {
                 return new RepairResult(0, 0, "no holder survives and this node has no copy: the shard is lost unless a suspect comes back");
             }
@@ -275,7 +311,14 @@ public sealed class OwnedShardCare
 
                 if (await PlaceAsync(shard, candidate, survivors, local, expiresAt, cancellationToken) is { } receipt)
                 {
-                    shard.Holders.Add(new ShardHolding { Peer = candidate.Peer, Address = candidate.Address.ToString(), Receipt = receipt.Encode() });
+                    shard.Holders.Add(new ShardHolding
+                    {
+                        Peer = candidate.Peer,
+                        Address = candidate.Address.ToString(),
+                        Receipt = receipt.Encode(),
+                        ReceivedAt = _time.GetUtcNow(),
+                        Vetted = _probation.VettedAtReceipt,
+                    });
                     _book.Save(shard);
                     added++;
                 }

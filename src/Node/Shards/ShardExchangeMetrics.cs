@@ -38,6 +38,10 @@ public sealed class ShardExchangeMetrics
     private readonly Counter<long> _probes;
     private readonly Counter<long> _probeAnswersRejected;
     private readonly Counter<long> _probesOnClose;
+    private readonly Counter<long> _probation;
+    private long _probationKept;
+    private long _probationReleased;
+    private long _probationFailures;
     private long _probesOnCloseTotal;
     private long _probesAnsweredTotal;
     private long _probeIdsNotHeldTotal;
@@ -93,6 +97,8 @@ public sealed class ShardExchangeMetrics
         _probes = meter.CreateCounter<long>("overlay.shard.probes", description: "Probes this node sent as an owner, by form (batch; single: the zero-length fetch a holder that predates the batch gets)");
         _probeAnswersRejected = meter.CreateCounter<long>("overlay.shard.probe_answers_rejected", description: "Probe answers this node could not decode as an owner, by what was wrong");
         _probesOnClose = meter.CreateCounter<long>("overlay.shard.probes_on_close", description: "Holders this node probed at once as an owner because the connection they last answered over closed");
+        _probation = meter.CreateCounter<long>("overlay.shard.probation", description: "Owner's copies of this node's shards kept on probation, by event (kept, released; failed: an audit of a holder not yet vetted failed while a copy was kept)");
+        meter.CreateObservableGauge("overlay.shard.in_probation", () => InProbation?.Invoke() ?? 0, description: "This node's shards whose owner's copy is kept until every holder is vetted");
     }
 
     internal void Held(long bytes)
@@ -213,6 +219,36 @@ public sealed class ShardExchangeMetrics
         Interlocked.Increment(ref batch ? ref _probesSentTotal : ref _probeFallbacksTotal);
     }
 
+    internal void ProbationKept()
+    {
+        _probation.Add(1, new KeyValuePair<string, object?>("event", "kept"));
+        Interlocked.Increment(ref _probationKept);
+    }
+
+    internal void ProbationReleased()
+    {
+        _probation.Add(1, new KeyValuePair<string, object?>("event", "released"));
+        Interlocked.Increment(ref _probationReleased);
+    }
+
+    internal void ProbationFailed()
+    {
+        _probation.Add(1, new KeyValuePair<string, object?>("event", "failed"));
+        Interlocked.Increment(ref _probationFailures);
+    }
+
+    /// <summary>Reads how many of this node's shards are on probation now (the owner's watch list); null reports zero.</summary>
+    public Func<long>? InProbation { get; set; }
+
+    /// <summary>Owner's copies kept on probation so far.</summary>
+    public long ProbationCopiesKept => Volatile.Read(ref _probationKept);
+
+    /// <summary>Owner's copies released so far, every holder vetted.</summary>
+    public long ProbationReleases => Volatile.Read(ref _probationReleased);
+
+    /// <summary>Audits failed so far by holders not yet vetted while the owner kept a copy.</summary>
+    public long ProbationFailures => Volatile.Read(ref _probationFailures);
+
     internal void ProbeOnClose()
     {
         _probesOnClose.Add(1);
@@ -309,6 +345,9 @@ public sealed class ShardExchangeMetrics
             ["renewals"] = Renewals,
             ["renewalsFailed"] = Volatile.Read(ref _renewalsFailed),
             ["announcements"] = Announcements,
+            ["shardsInProbation"] = InProbation?.Invoke() ?? 0,
+            ["probationReleased"] = ProbationReleases,
+            ["probationFailures"] = ProbationFailures,
         };
     }
 }

@@ -2,7 +2,7 @@ using Overlay.Crypto;
 
 namespace Overlay.Node.Shards;
 
-/// <summary>One holder of an owned shard: where it is, its checked receipt, the challenges prepared for it and how its last audit went.</summary>
+/// <summary>One holder of an owned shard: where it is, its checked receipt, the challenges prepared for it, how its last audit went and whether it is vetted.</summary>
 public sealed class ShardHolding
 {
     /// <summary>The holder.</summary>
@@ -25,4 +25,13 @@ public sealed class ShardHolding
 
     /// <summary>One sentence on the last audit.</summary>
     public string? LastAuditDetail { get; set; }
+
+    /// <summary>When its receipt was checked (the store, or the repair that made it a holder); null in records written before probation.</summary>
+    public DateTimeOffset? ReceivedAt { get; init; }
+
+    /// <summary>
+    /// Whether it has passed an audit taken at least <see cref="Configuration.ShardExchangeOptions.ProbationPeriod"/> after
+    /// <see cref="ReceivedAt"/> (docs/PROTOCOL.md, "Probation"); once true it stays true. True for records written before probation.
+    /// </summary>
+    public bool Vetted { get; set; }
 }

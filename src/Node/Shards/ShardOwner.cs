@@ -75,13 +75,20 @@ public sealed class ShardOwner
     /// <summary>The maintenance operations on this owner's shards (probe, audit, renew, repair), under the same locks.</summary>
     public OwnedShardCare Care { get; }
 
+    /// <summary>Told the id of each shard whose copy this owner keeps on probation (<see cref="ShardProbation"/>): the node announces it as a provider.</summary>
+    public Action<ShardId>? CopyKept
+    {
+        get => Care.Probation.Kept;
+        set => Care.Probation.Kept = value;
+    }
+
     /// <summary>Told the id of each shard a put placed on at least one holder (the maintenance starts watching it).</summary>
     public Action<ShardId>? Placed { get; set; }
 
     /// <summary>
     /// Places <paramref name="data"/> on up to <see cref="ShardExchangeOptions.Replicas"/> holders
     /// (counting those it already has), passing over peers that refuse. Each receipt is written to the
-    /// book as soon as it is checked.
+    /// book as soon as it is checked; the owner keeps its own copy until every holder is vetted (<see cref="ShardProbation"/>).
     /// </summary>
     /// <exception cref="ShardBookException">The book cannot be read or written.</exception>
     public Task<PutOutcome> PutAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
@@ -160,6 +167,8 @@ public sealed class ShardOwner
                             Receipt = receipt.Encode(),
                             // Each is a pass over the shard on the storing node; once spent, more are prepared from the bytes read back.
                             Challenges = ShardAudit.Prepare(id, data.Span, _options.AuditChallengesAtStore, _fillNonce),
+                            ReceivedAt = _time.GetUtcNow(),
+                            Vetted = Care.Probation.VettedAtReceipt,
                         });
                         _book.Save(shard);
                         attempts.Add(new HolderAttempt(candidate.Peer, ShardRefusal.None, "stored; receipt checked"));
@@ -204,6 +213,12 @@ public sealed class ShardOwner
             foreach (var a in attempts)
             {
                 Log.ShardHolderOutcome(_logger, a.Peer, id, a.Detail);
+            }
+
+            // Kept until every holder is vetted: holders that drop the shard right after acknowledging are repaired from it.
+            if (shard.Holders.Count > 0 && await Care.Probation.KeepAsync(shard, data, cancellationToken))
+            {
+                _book.Save(shard);
             }
 
             if (shard.Holders.Count > 0)

@@ -18,6 +18,7 @@ public sealed class WatchedShards
     private readonly Dictionary<PeerId, DateTimeOffset> _replaced = [];
     private readonly Dictionary<PeerId, int> _suspectedShardsOf = [];
     private readonly HashSet<ShardId> _withSuspects = [];
+    private readonly HashSet<ShardId> _inProbation = [];
     private readonly object _gate = new();
 
     /// <summary>Shards watched.</summary>
@@ -28,6 +29,18 @@ public sealed class WatchedShards
             lock (_gate)
             {
                 return _shards.Count;
+            }
+        }
+    }
+
+    /// <summary>Watched shards whose owner's copy is kept on probation (<see cref="OwnedShard.OwnerCopy"/>).</summary>
+    public int InProbation
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inProbation.Count;
             }
         }
     }
@@ -74,6 +87,15 @@ public sealed class WatchedShards
             }
 
             _shards[shard.Id] = entry;
+            if (shard.OwnerCopy)
+            {
+                _inProbation.Add(shard.Id);
+            }
+            else
+            {
+                _inProbation.Remove(shard.Id);
+            }
+
             foreach (var (peer, _, _) in holders)
             {
                 if (!_byHolder.TryGetValue(peer, out var set))

@@ -91,6 +91,7 @@ public sealed class LyingHolderTests
         {
             await t.StartAsync();
             await owner.PutAsync(data, CancellationToken.None);
+            await t.Nodes[0].Store.DeleteAsync(id);
             var first = (LyingHolder)t.Nodes[1].Protocols.HandlerOf(Overlay.Transport.ProtocolIds.Shard)!;
             var second = (LyingHolder)t.Nodes[2].Protocols.HandlerOf(Overlay.Transport.ProtocolIds.Shard)!;
             first.Mode = Lie.ResetHalfway;
