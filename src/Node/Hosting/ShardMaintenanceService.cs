@@ -379,7 +379,7 @@ public sealed class ShardMaintenanceService(
         Log.ShardRepaired(logger, id, result.Added, result.Detail);
         Watch(id);
         var now = time.GetUtcNow();
-        Watched.RepairEnded(id, now, result.SuspectsRemoved);
+        Watched.RepairEnded(id, now);
         RepairObserved?.Invoke(new RepairRecord(id, since, started, now, result));
     }
 

@@ -259,19 +259,15 @@ public sealed class WatchedShards
         }
     }
 
-    /// <summary>
-    /// A repair of the shard ended. One that replaced its suspects leaves the shard due at once, should a holder have been
-    /// suspected while it ran; any other (no new holder, no surviving copy, nothing to replace) is queued again only after
-    /// the retry delay.
-    /// </summary>
-    public void RepairEnded(ShardId id, DateTimeOffset now, bool replacedItsSuspects = false)
+    /// <summary>A repair of the shard ended (whatever its result): it may be queued again after the retry delay.</summary>
+    public void RepairEnded(ShardId id, DateTimeOffset now)
     {
         lock (_gate)
         {
             if (_shards.TryGetValue(id, out var entry))
             {
                 entry.Queued = false;
-                entry.LastRepair = replacedItsSuspects ? null : now;
+                entry.LastRepair = now;
             }
         }
     }

@@ -86,30 +86,6 @@ public sealed class WatchedShardsTests
         Assert.Empty(watched.TakeRepairsDue(Start + TimeSpan.FromMinutes(2), TimeSpan.Zero, _ => true));
     }
 
-    [Fact]
-    public void RepairEnded_AfterReplacingItsSuspects_LeavesAHolderSuspectedMeanwhileDueAtOnce_AndAfterAFailureWaitsTheRetryDelay()
-    {
-        var random = new Random(9);
-        var (a, b, c) = (PeerId.Random(random), PeerId.Random(random), PeerId.Random(random));
-        var id = ShardId.Compute([3]);
-        var retry = TimeSpan.FromSeconds(20);
-        var watched = new WatchedShards();
-        watched.Refresh(Shard(id, [a, b, c]));
-
-        // a is suspected and its repair replaces it; b was suspected while that repair ran.
-        watched.Suspect(id, a, SuspectReason.NotAnswering, Start);
-        Assert.Equal([id], watched.TakeRepairsDue(Start, retry, _ => true));
-        watched.Suspect(id, b, SuspectReason.NotAnswering, Start + TimeSpan.FromMilliseconds(10));
-        watched.Refresh(Shard(id, [b, c, PeerId.Random(random)]));
-        watched.RepairEnded(id, Start + TimeSpan.FromMilliseconds(50), replacedItsSuspects: true);
-        Assert.Equal([id], watched.TakeRepairsDue(Start + TimeSpan.FromMilliseconds(60), retry, _ => true));
-
-        // b's repair finds no new holder: tried again only after the retry delay.
-        watched.RepairEnded(id, Start + TimeSpan.FromSeconds(1), replacedItsSuspects: false);
-        Assert.Empty(watched.TakeRepairsDue(Start + TimeSpan.FromSeconds(2), retry, _ => true));
-        Assert.Equal([id], watched.TakeRepairsDue(Start + TimeSpan.FromSeconds(21), retry, _ => true));
-    }
-
     private static void AssertIndexesAgree(WatchedShards watched, DateTimeOffset now)
     {
         // With no replacement remembered (a window of zero forgets them all), what is avoided is exactly the suspects.
