@@ -7,7 +7,7 @@ namespace Overlay.Sim.Churn;
 internal static class ChurnCommand
 {
     public const string Usage = "usage: Overlay.Sim churn [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--hours 24] [--shape 0.59] [--scale-hours 2.5] [--no-churn] "
-        + "[--droppers 0] [--sample-minutes 30] [--fetches 100] [--placement closest|trust] [--probe-seconds 2] [--audit-minutes 60] [--audit-at-store 1] [--probation-minutes 0] [--no-repair] [--seed 1] [--csv FILE] "
+        + "[--droppers 0] [--sample-minutes 30] [--fetches 100] [--placement closest|trust] [--probe-seconds 2] [--audit-minutes 60] [--audit-at-store 1] [--probation-minutes 60] [--no-repair] [--seed 1] [--csv FILE] "
         + "[--model A|B|C|D] [--camouflage 0.5] [--spies 0.25] [--row-minutes 30] [--place-per-sample 0] [--no-trust-exchange] [--flat-evidence] "
         + "[--malicious-bootstrap] [--pre-trust-cap 0.1] [--keep-pre-trust] [--holder-share-cap 3] [--trust-rows 32] --latency PATH";
 

@@ -49,7 +49,7 @@ internal sealed record ChurnSettings
     /// <summary><c>ShardExchange:AuditChallengesAtStore</c> of every node (null: the default).</summary>
     public int? AuditChallengesAtStore { get; init; }
 
-    /// <summary><c>ShardExchange:ProbationPeriod</c> of every node (null: the default, off; zero: owners keep no copy).</summary>
+    /// <summary><c>ShardExchange:ProbationPeriod</c> of every node (null: the default, 1 h; zero: owners keep no copy).</summary>
     public TimeSpan? ProbationPeriod { get; init; }
 
     public bool Repair { get; init; } = true;

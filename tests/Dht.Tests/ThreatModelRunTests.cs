@@ -8,8 +8,9 @@ namespace Overlay.Dht.Tests;
 /// the nodes are malicious, drop the shards they acknowledged as their model says and sign trust rows that lie,
 /// served over <c>trust/1</c>; honest owners keep placing shards, and probes, audits and repair run as in the daemon.
 /// Each model is run with trust-weighted placement and with the closest-id placement (the defence off) on the same
-/// seed: with trust, the holdings owners' books list on malicious nodes at the end (after repair has chosen new
-/// holders for what droppers lost) must stay well below closest placement's. Model C (camouflage) is run a third
+/// seed, every node otherwise at the daemon's defaults (probation included: owners keep their copies for the whole run,
+/// so no shard is lost at first placement): with trust, the holdings owners' books list on malicious nodes at the end
+/// (after repair has chosen new holders for what droppers lost) must stay well below closest placement's. Model C (camouflage) is run a third
 /// time with local trust counting every exchange as one (<see cref="ChurnSettings.FlatEvidence"/>), which must not
 /// meet that bar: what keeps the camouflaged collective off is local trust weighing shard evidence above DHT answers.
 /// Model D (spies) is asserted only for a spy that is every node's bootstrap peer, with the pre-trust defences on and
@@ -44,9 +45,15 @@ public class ThreatModelRunTests(ITestOutputHelper output)
         var closest = Run(Small with { Model = model, Placement = "closest" });
 
         Assert.True(trust.HoldingsAtEnd > 0 && closest.HoldingsAtEnd > 0);
-        // Measured with seed 3: B 0.0 % against 7.3 %. Closest placement's repairs pass over the droppers they caught,
-        // yet what they place near the ids keeps landing on others that drop.
-        Assert.True(closest.HeldOnMaliciousShare > 0.05, $"closest: {closest.HeldOnMaliciousShare:P1} of the holdings on malicious nodes");
+        // Both runs at the daemon's defaults, probation included: a shard whose holders all dropped at once is repaired from
+        // its owner's copy, so what the end figure counts is where repairs put shards, not the holders of shards lost at
+        // first placement. Over seeds 1-10 closest placement ended with A 1.2-4.0 % and B 1.7-5.4 % (seed 3: 3.8 % and
+        // 5.4 %), trust placement 0.0 % at every seed (docs/PLACEMENT.md, "The suite's runs, with probation and without").
+        // Without probation the holders of those lost shards stay in the books: closest placement ended with 2.4-31.4 %,
+        // and trust placement missed the bar below at three seeds of ten in A and two in B.
+        // Closest placement's repairs pass over the droppers they caught, yet what they place near the ids keeps landing on
+        // others that drop.
+        Assert.True(closest.HeldOnMaliciousShare > 0.01, $"closest: {closest.HeldOnMaliciousShare:P1} of the holdings on malicious nodes");
         Assert.True(
             trust.HeldOnMaliciousShare < closest.HeldOnMaliciousShare * 0.75,
             $"trust: {trust.HeldOnMaliciousShare:P1} of the holdings on malicious nodes against {closest.HeldOnMaliciousShare:P1} with closest");
@@ -68,7 +75,9 @@ public class ThreatModelRunTests(ITestOutputHelper output)
         output.WriteLine(report);
         Assert.True(trust.HeldOnMaliciousShare < closest.HeldOnMaliciousShare * 0.75, report);
         Assert.True(trust.PlacedOnMaliciousShare < closest.PlacedOnMaliciousShare, report);
-        // The defence off: flat counts leave the collective as many holdings as closest placement does, or more.
+        // The defence off: flat counts leave the collective as many holdings as closest placement does, or more (seed 3: 27.9 %
+        // against 26.5 %). Over seeds 1-10 flat counts held 0.64-1.26 times closest placement's share, under the bar at seeds 5
+        // and 9 (without probation also at seed 10); weighed evidence 0.31-0.59 times, under it at every seed.
         Assert.False(flat.HeldOnMaliciousShare < closest.HeldOnMaliciousShare * 0.75, report);
     }
 
@@ -81,11 +90,11 @@ public class ThreatModelRunTests(ITestOutputHelper output)
         // p capped at 0.1 and no holder past three times its fair share the busiest holder keeps less, and so does the
         // collective; the members that delete hold less than with closest placement either way, since an owner draws a
         // holder it caught losing shards only when no other is left.
-        // One seed decides little here: over seeds 1-13 the collective held 21.0-32.9 % defended and 24.3-38.1 %
-        // undefended (closest placement 13.2-29.3 %, which depends on where the ids fall, so it is no yardstick), the two
-        // 3.0 points apart on average on the same seed, with one seed in thirteen the other way round (docs/PLACEMENT.md,
-        // "Threat models on whole nodes"). So the bounds are on the mean of three seeds, halfway between the defended and
-        // the undefended means of those thirteen seeds (with 1 and 16 audit challenges at store time, which came out alike).
+        // One seed decides little here: over seeds 1-10 (the daemon's defaults, probation included) the collective held
+        // 26.0-33.3 % defended and 28.6-35.7 % undefended (closest placement 13.2-26.0 %, which depends on where the ids fall,
+        // so it is no yardstick), the two 3.5 points apart on average on the same seed, with one seed in ten the other way
+        // round (docs/PLACEMENT.md, "The suite's runs, with probation and without"). So the bounds are on the mean of three
+        // seeds, halfway between the defended and the undefended means of those ten seeds.
         int[] seeds = [1, 2, 3];
         var attack = Small with { Model = ThreatModel.D, MaliciousBootstrap = true };
         var runs = seeds.AsParallel().AsOrdered().Select(seed => (
@@ -102,14 +111,14 @@ public class ThreatModelRunTests(ITestOutputHelper output)
             $"{r.Undefended.HeldOnBootstrapShare:P1}; busiest holder {r.Defended.LoadConcentration:F2}, {r.Undefended.LoadConcentration:F2} times the mean; " +
             $"the members that delete {OnDeleters(r.Defended):P1}, {OnDeleters(r.Undefended):P1}, {OnDeleters(r.Closest):P1}"));
         output.WriteLine(report);
-        // Seeds 1-13, the busiest holder: defended 2.34-2.80 times the mean (mean 2.57), undefended 2.70-3.51 (mean 3.11);
-        // seeds 1-3: 2.59-2.60 and 3.09-3.20, and on each of those seeds the busiest holder is node 0, the spy.
-        const double LoadBound = 2.84;
+        // Seeds 1-10, the busiest holder: defended 2.34-2.80 times the mean (mean 2.58), undefended 2.98-3.37 (mean 3.16);
+        // the mean of seeds 1-3: 2.61 and 3.19.
+        const double LoadBound = 2.87;
         Assert.True(Mean(defended, r => r.LoadConcentration) < LoadBound, report);
         Assert.True(Mean(undefended, r => r.LoadConcentration) > LoadBound, report);
-        // Seeds 1-13, the collective's share of the holdings: defended mean 28.5 %, undefended 31.9 %; seeds 1-3: 29.3 %
-        // and 32.8-33.3 %.
-        const double CollectiveBound = 0.302;
+        // Seeds 1-10, the collective's share of the holdings: defended mean 29.1 %, undefended 32.6 %; the mean of seeds
+        // 1-3: 29.2 % and 33.0 %.
+        const double CollectiveBound = 0.308;
         Assert.True(Mean(defended, r => r.HeldOnMaliciousShare) < CollectiveBound, report);
         Assert.True(Mean(undefended, r => r.HeldOnMaliciousShare) > CollectiveBound, report);
         Assert.True(Mean(defended, OnDeleters) < Mean(closest, OnDeleters) * 0.75, report);

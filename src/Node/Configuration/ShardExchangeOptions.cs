@@ -89,10 +89,10 @@ public sealed class ShardExchangeOptions
     /// <summary>
     /// Probation (docs/PROTOCOL.md, "Probation"): the owner keeps its own copy of each shard it places, in its store, until every
     /// holder has passed an audit taken at least this long after its receipt; a holder that fails or misses one is suspected and
-    /// repaired from that copy. Zero keeps no copy. Default: 0 (off: the suite's threat-model runs are calibrated without it;
-    /// 1 h is what docs/BENCHMARKS.md measured); range 0–30 days.
+    /// repaired from that copy. Zero keeps no copy. Default: 1 h, one audit round at the default <see cref="AuditInterval"/>: the owner
+    /// then keeps each shard it placed for three to five hours (docs/PROTOCOL.md, "Probation"); range 0–30 days.
     /// </summary>
-    public TimeSpan ProbationPeriod { get; set; } = TimeSpan.Zero;
+    public TimeSpan ProbationPeriod { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>How long before a receipt's expiry the owner renews it. Default: 2 days; range 1 minute–3650 days, less than HoldDuration.</summary>
     public TimeSpan RenewBefore { get; set; } = TimeSpan.FromDays(2);

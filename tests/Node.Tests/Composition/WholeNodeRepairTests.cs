@@ -220,7 +220,8 @@ public sealed class WholeNodeRepairTests
             var put = await net.Nodes[0].ShardExchange.Owner!.PutAsync(data, CancellationToken.None);
             // Three hold durations: without renewal every hold has expired and been collected.
             await Task.Delay(TimeSpan.FromMinutes(30), net.Clock);
-            kept = net.Nodes.Count(n => n.ShardStore.Store.Contains(put.Id));
+            // The holders' stores: the owner keeps its own copy on probation meanwhile, renewed while its holders are not vetted.
+            kept = net.Nodes.Skip(1).Count(n => n.ShardStore.Store.Contains(put.Id));
         }, TimeSpan.FromMinutes(1));
 
         var metrics = net.Nodes[0].ShardExchange.Metrics;
@@ -242,6 +243,8 @@ public sealed class WholeNodeRepairTests
             ProbeInterval = TimeSpan.FromSeconds(1),
             AuditInterval = TimeSpan.FromMinutes(1),
             StreamTimeout = TimeSpan.FromSeconds(10),
+            // Repair from surviving holders alone: the owner's copy on probation would keep every shard through the kills.
+            ProbationPeriod = TimeSpan.Zero,
         };
         using var net = new WholeNodeTestNetwork(Nodes, seed, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 }, shardExchange: _ => exchange);
         Assert.Equal(Nodes - 1, net.Joined);

@@ -18,7 +18,9 @@ public sealed class WholeNodeFileTests : IDisposable
     [Fact]
     public void Store_OnOneNode_ThenFetchFromAnother_AfterMHoldersOfAStripeStopped_IsByteIdentical()
     {
-        using var net = new WholeNodeTestNetwork(18, seed: 19, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 });
+        // Probation off: the storing node's own copies, served like any holder's, would stand in for the stopped holders.
+        using var net = new WholeNodeTestNetwork(18, seed: 19, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 },
+            shardExchange: _ => new ShardExchangeOptions { ProbationPeriod = TimeSpan.Zero });
         var options = new FilesOptions { ChunkBytes = 64 << 10, DataShards = 10, ParityShards = 4 };
         var data = new byte[300_000];
         new Random(20).NextBytes(data);
@@ -109,7 +111,10 @@ public sealed class WholeNodeFileTests : IDisposable
     {
         // Nodes 1–4 sit 150 ms away (one way) from everyone, the rest 5 ms from each other.
         var far = new HashSet<int> { 1, 2, 3, 4 };
+        // Probation off: with the storing node's own copies on probation node 0 reads every shard from its own store, and
+        // neither asks the holders nor measures their round trips.
         using var net = new WholeNodeTestNetwork(18, seed: 23, new DhtOptions { MaxContactsPerGroupPerBucket = 20, MaxContactsPerGroupInTable = 65536 },
+            shardExchange: _ => new ShardExchangeOptions { ProbationPeriod = TimeSpan.Zero },
             latency: new TwoDistances(far, TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(150)));
         var options = new FilesOptions { ChunkBytes = 64 << 10, DataShards = 10, ParityShards = 4 };
         var data = new byte[300_000];

@@ -13,11 +13,12 @@ public sealed class ProbationTests
 {
     private const int Holders = 3;
 
+    // With probation the period is the daemon's default: these tests fail if the default keeps no copy.
     private static ShardTestNetwork Network(int seed, bool probation = true, bool liar = false) =>
         new(7, seed, o =>
         {
             o.Replicas = Holders;
-            o.ProbationPeriod = probation ? TimeSpan.FromHours(1) : TimeSpan.Zero;
+            o.ProbationPeriod = probation ? o.ProbationPeriod : TimeSpan.Zero;
         }, liar ? (i, node, real) => i == 1 ? new LyingHolder(real, node) : real : null);
 
     [Theory]
@@ -74,6 +75,17 @@ public sealed class ProbationTests
             }
         });
         Assert.Equal(probation ? Holders : 0, t.Nodes[0].Metrics.ProbationFailures);
+    }
+
+    [Fact]
+    public void Defaults_KeepTheOwnersCopyForAnHourOfProbation()
+    {
+        // Without the copy a shard whose holders all drop right after acknowledging is lost before any audit can tell:
+        // about p³ of the shards placed among a share p of such holders (docs/PROTOCOL.md, "Probation"). The other tests
+        // here run at this default.
+        Assert.Equal(TimeSpan.FromHours(1), new Overlay.Node.Configuration.ShardExchangeOptions().ProbationPeriod);
+        using var t = Network(43);
+        Assert.Equal(TimeSpan.FromHours(1), t.Options.ProbationPeriod);
     }
 
     [Fact]
