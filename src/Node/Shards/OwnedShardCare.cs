@@ -34,6 +34,13 @@ public sealed class OwnedShardCare
     private readonly ILogger _logger;
     private readonly ShardProbation _probation;
 
+    /// <summary>
+    /// Candidates in a row that every source failed (none gave the shard) before a repair gives up until its next turn: more than
+    /// one, so a candidate that falsely says its sources failed cannot end a repair alone; few, because each further candidate costs a
+    /// round of pulls from the same sources. Without a bound a repair whose survivors had all died unseen asked the whole routing table.
+    /// </summary>
+    private const int CandidatesBeforeSourcesGiveUp = 3;
+
     /// <summary>Creates the operations over the owner's parts (the same ones its <see cref="ShardOwner"/> uses).</summary>
     public OwnedShardCare(
         PeerId self, ShardExchangeClient client, Func<TransportAddress, CancellationToken, ValueTask<ITransportConnection>> connect, IShardHolderSelector selector,
@@ -263,7 +270,8 @@ public sealed class OwnedShardCare
     /// survives, or the owner keeps its copy on probation, the owner stores its own bytes on the new holder.
     /// <paramref name="started"/> is called when the first new holder is asked. Candidates in <paramref name="avoid"/> (holders
     /// this owner suspects or just replaced, <see cref="WatchedShards.Avoided"/>) are passed over: with closest placement they
-    /// are often the nearest candidates, and a holder caught dropping or gone would otherwise get the repair back.
+    /// are often the nearest candidates, and a holder caught dropping or gone would otherwise get the repair back. The repair
+    /// stops once <see cref="CandidatesBeforeSourcesGiveUp"/> candidates in a row got the shard from no source.
     /// </summary>
     /// <exception cref="ShardBookException">The book cannot be read or written.</exception>
     public async Task<RepairResult> RepairAsync(ShardId id, IReadOnlyCollection<PeerId> suspects, Action? started, CancellationToken cancellationToken, IReadOnlySet<PeerId>? avoid = null)
@@ -297,9 +305,10 @@ public sealed class OwnedShardCare
             started?.Invoke();
             var expiresAt = _time.GetUtcNow() + _options.HoldDuration;
             var added = 0;
+            var sourcesFailed = 0;
             foreach (var candidate in _selector.Candidates(id))
             {
-                if (added >= missing)
+                if (added >= missing || sourcesFailed >= CandidatesBeforeSourcesGiveUp)
                 {
                     break;
                 }
@@ -309,8 +318,16 @@ public sealed class OwnedShardCare
                     continue;
                 }
 
-                if (await PlaceAsync(shard, candidate, survivors, local, expiresAt, cancellationToken) is { } receipt)
+                var (receipt, verdict) = await PlaceAsync(shard, candidate, survivors, local, expiresAt, cancellationToken);
+                if (receipt is null)
                 {
+                    // Every source failed this candidate: the sources are the trouble (gone, not yet suspected), and the next candidate
+                    // would only be sent to them again. A dead or refusing candidate says nothing about them.
+                    sourcesFailed += verdict == HolderVerdict.Missing ? 1 : 0;
+                }
+                else
+                {
+                    sourcesFailed = 0;
                     shard.Holders.Add(new ShardHolding
                     {
                         Peer = candidate.Peer,
@@ -330,11 +347,15 @@ public sealed class OwnedShardCare
                 _book.Save(shard);
             }
 
-            return new RepairResult(added, (long)added * shard.Size, added >= missing ? "repaired" : $"only {added} of {missing} new holders took the shard", added >= missing);
+            var detail = added >= missing ? "repaired"
+                : sourcesFailed >= CandidatesBeforeSourcesGiveUp ? $"only {added} of {missing} new holders took the shard: no source gave it to {sourcesFailed} candidates in a row"
+                : $"only {added} of {missing} new holders took the shard";
+            return new RepairResult(added, (long)added * shard.Size, detail, added >= missing);
         }
     }
 
-    private async Task<StorageReceipt?> PlaceAsync(
+    /// <summary>Asks one candidate to keep the shard (stored from the owner's copy, else pulled from each survivor in turn); returns its receipt and the last verdict.</summary>
+    private async Task<(StorageReceipt? Receipt, HolderVerdict Verdict)> PlaceAsync(
         OwnedShard shard, HolderCandidate candidate, List<ShardHolding> survivors, byte[]? local, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
@@ -372,7 +393,7 @@ public sealed class OwnedShardCare
 
         Observe(candidate.Peer, shard.Id, HolderCheck.Pull, verdict, started);
         Log.ShardHolderOutcome(_logger, candidate.Peer, shard.Id, receipt is null ? "repair: not placed (" + verdict + ")" : "repair: new holder");
-        return receipt;
+        return (receipt, verdict);
     }
 
     private async Task<(HolderVerdict Verdict, string? Detail)> AuditOneAsync(ShardId id, PeerId peer, TransportAddress? address, AuditChallenge? challenge, CancellationToken cancellationToken)

@@ -4,35 +4,77 @@ using Overlay.Storage;
 namespace Overlay.Node.Shards;
 
 /// <summary>
-/// One lock per shard of the owner's, striped: operations on one shard (put, audit, renewal, repair)
-/// run one at a time, so a challenge is never spent twice and two repairs never race; operations on
-/// shards of different stripes run side by side. A fixed array, so a million shards cost no more.
+/// One lock per shard of the owner's: operations on one shard (put, audit, renewal, repair) run one at a
+/// time, so a challenge is never spent twice and two repairs never race; operations on different shards
+/// never wait for each other. A repair or renewal holds its shard's lock while it waits on holders (a dial
+/// or stream timeout at worst), so a lock shared by several shards (striping) would make a repair of one wait
+/// out another's timeouts. A lock exists only while an operation holds or awaits it: a million shards at rest cost nothing.
 /// </summary>
 public sealed class ShardLocks
 {
-    private const int Stripes = 64;
-    private readonly AsyncGate[] _locks = new AsyncGate[Stripes];
+    private readonly Dictionary<ShardId, Entry> _entries = [];
 
-    /// <summary>Creates the stripes.</summary>
-    public ShardLocks()
+    /// <summary>Shards with an operation holding or awaiting their lock (for tests).</summary>
+    public int InUse
     {
-        for (var i = 0; i < Stripes; i++)
+        get
         {
-            _locks[i] = new AsyncGate(1);
+            lock (_entries)
+            {
+                return _entries.Count;
+            }
         }
     }
 
     /// <summary>Waits for the lock of <paramref name="id"/>; dispose the result to release it.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired before the lock was taken.</exception>
     public async Task<IDisposable> EnterAsync(ShardId id, CancellationToken cancellationToken)
     {
-        Span<byte> bytes = stackalloc byte[ShardId.Size];
-        id.WriteTo(bytes);
-        var gate = _locks[bytes[0] % Stripes];
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(true);
-        return new Held(gate);
+        Entry entry;
+        lock (_entries)
+        {
+            if (!_entries.TryGetValue(id, out entry!))
+            {
+                entry = new Entry();
+                _entries.Add(id, entry);
+            }
+
+            entry.Users++;
+        }
+
+        try
+        {
+            await entry.Gate.WaitAsync(cancellationToken).ConfigureAwait(true);
+        }
+        catch (OperationCanceledException)
+        {
+            Leave(id, entry);
+            throw;
+        }
+
+        return new Held(this, id, entry);
     }
 
-    private sealed class Held(AsyncGate gate) : IDisposable
+    private void Leave(ShardId id, Entry entry)
+    {
+        lock (_entries)
+        {
+            if (--entry.Users == 0)
+            {
+                _entries.Remove(id);
+            }
+        }
+    }
+
+    private sealed class Entry
+    {
+        public AsyncGate Gate { get; } = new(1);
+
+        /// <summary>Holders and waiters; guarded by the dictionary's lock.</summary>
+        public int Users { get; set; }
+    }
+
+    private sealed class Held(ShardLocks locks, ShardId id, Entry entry) : IDisposable
     {
         private int _released;
 
@@ -40,7 +82,9 @@ public sealed class ShardLocks
         {
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
-                gate.Release();
+                // Released before it is left: a waiter already counted keeps the entry, and the gate hands it the lock.
+                entry.Gate.Release();
+                locks.Leave(id, entry);
             }
         }
     }
