@@ -169,7 +169,7 @@ public sealed class DhtClient
             for (var i = 0; i < n; i++)
             {
                 var c = seeds[i];
-                var peer = new DhtPeer(c.Id, c.Address, c.Group, c.Coordinate);
+                var peer = new DhtPeer(c.Id, c.Dialable, c.Group, c.Coordinate);
                 var rtt = Estimate(peer, c.LatencyMs);
                 known[c.Id] = (peer, rtt);
                 peers[i] = new LookupPeer(c.Id, rtt);
@@ -413,7 +413,7 @@ public sealed class DhtClient
         ObserveResult result;
         using (_table.Enter(out var table))
         {
-            result = table.Observe(peer.Id, peer.Group, now, rttMs, peer.Address, _rtt?.CoordinateOf(peer.Id));
+            result = table.ObserveHeld(peer.Id, peer.Group, now, rttMs, peer.Dialable, _rtt?.CoordinateOf(peer.Id));
         }
 
         if (result.Outcome == ObserveOutcome.PingRequired)
@@ -440,7 +440,7 @@ public sealed class DhtClient
     {
         // No answer in time, or any failure the peer caused: the contact did not prove it is alive.
         var ping = await _requests.RunAsync(
-            new DhtPeer(contact.Id, contact.Address, contact.Group), DhtOperations.Ping, static async (rpc, p, ct) =>
+            new DhtPeer(contact.Id, contact.Dialable, contact.Group), DhtOperations.Ping, static async (rpc, p, ct) =>
             {
                 await rpc.PingAsync(p, ct);
                 return true;

@@ -1,3 +1,5 @@
+using Overlay.Crypto;
+using Overlay.Dht.Coordinates;
 using Overlay.Dht.Records;
 
 namespace Overlay.Dht;
@@ -54,11 +56,14 @@ public sealed partial class DhtNode
     internal Task<int> KeepConnectionsWarmAsync(CancellationToken cancellationToken) => _warm.KeepAsync(cancellationToken);
 
     /// <summary>
-    /// The part of a maintenance round that sends nothing: forgets rate-limiter buckets that have refilled
-    /// and records that have expired, state that otherwise only traffic trims.
+    /// The part of a maintenance round that sends nothing: forgets rate-limiter buckets that have refilled,
+    /// records that have expired, and the RTT windows of peers the routing table no longer holds, state that
+    /// otherwise only traffic trims.
     /// </summary>
     internal void TrimIdleState(DateTimeOffset now)
     {
+        ForgetRttOfPeersNotHeld();
+
         using (_limiter.Enter(out var limiter))
         {
             limiter.Trim(now);
@@ -67,6 +72,32 @@ public sealed partial class DhtNode
         using (_store.Enter(out var store))
         {
             store.RemoveExpired(now);
+        }
+    }
+
+    /// <summary>
+    /// Keeps RTT windows only for the routing table's contacts and replacement entries. A lookup measures every
+    /// peer it asks, and most of them never enter the table; their windows would otherwise stay until
+    /// <see cref="Coordinates.VivaldiOptions.MaxFilteredPeers"/> (more windows than the table holds entries at
+    /// 10,000 nodes). A peer asked again is measured again; its window restarts from that sample.
+    /// </summary>
+    internal int ForgetRttOfPeersNotHeld()
+    {
+        var held = new List<PeerId>();
+        using (_table.Enter(out var table))
+        {
+            table.CollectHeld(held);
+        }
+
+        var keys = new HashSet<ulong>(held.Count);
+        foreach (var id in held)
+        {
+            keys.Add(RttFilter.KeyOf(id));
+        }
+
+        using (_vivaldi.Enter(out var vivaldi))
+        {
+            return vivaldi.ForgetPeersUnless(keys.Contains);
         }
     }
 }

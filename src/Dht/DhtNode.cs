@@ -236,6 +236,15 @@ public sealed partial class DhtNode : IAsyncDisposable
         }
     }
 
+    /// <summary>The median RTT (ms) this node measured to <paramref name="peer"/> lately, or NaN when it keeps none.</summary>
+    internal double MeasuredRttOf(PeerId peer)
+    {
+        using (_vivaldi.Enter(out var vivaldi))
+        {
+            return vivaldi.TryGetMeasuredRtt(peer, out var rtt) ? rtt : double.NaN;
+        }
+    }
+
     /// <summary>Listens on <paramref name="listenAddress"/>; returns the bound address with this node's PeerId pinned.</summary>
     public async Task<TransportAddress> StartAsync(TransportAddress listenAddress, CancellationToken cancellationToken)
     {

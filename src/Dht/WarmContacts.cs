@@ -63,7 +63,7 @@ internal sealed class WarmContacts(Guarded<RoutingTable> table, IDhtNetwork netw
     private async Task PingAsync(Contact contact, CancellationToken cancellationToken)
     {
         var ping = await requests.RunAsync(
-            new DhtPeer(contact.Id, contact.Address, contact.Group), DhtOperations.Ping, static async (rpc, p, ct) =>
+            new DhtPeer(contact.Id, contact.Dialable, contact.Group), DhtOperations.Ping, static async (rpc, p, ct) =>
             {
                 await rpc.PingAsync(p, ct);
                 return true;

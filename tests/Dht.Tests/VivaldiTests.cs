@@ -105,6 +105,42 @@ public class VivaldiTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void RttFilter_ForgetUnless_DropsOnlyRejectedPeersAndReturnsTheirRoom()
+    {
+        var filter = new RttFilter(windowSize: 3, maxPeers: 1000);
+        var random = new Random(4);
+        var peers = Enumerable.Range(0, 300).Select(_ => PeerId.Random(random)).ToArray();
+        for (var i = 0; i < peers.Length; i++)
+        {
+            filter.Add(peers[i], 10 + i);
+            filter.Add(peers[i], 20 + i);
+            filter.SetCoordinate(peers[i], new VivaldiCoordinate(i, -i, 1));
+        }
+
+        var grown = filter.Capacity;
+        var kept = new HashSet<ulong>(peers.Where((_, i) => i % 5 == 0).Select(RttFilter.KeyOf));
+
+        Assert.Equal(240, filter.ForgetUnless(kept.Contains));
+
+        Assert.Equal(60, filter.Count);
+        Assert.True(filter.Capacity < grown / 2, $"capacity {filter.Capacity} after holding {grown}");
+        for (var i = 0; i < peers.Length; i++)
+        {
+            Assert.Equal(i % 5 == 0, filter.TryGetMedian(peers[i], out var median));
+            Assert.Equal(i % 5 == 0, filter.TryGetCoordinate(peers[i], out var coordinate));
+            if (i % 5 == 0)
+            {
+                Assert.Equal(15.0 + i, median);
+                Assert.Equal(i, coordinate.X);
+            }
+        }
+
+        // The shrunk filter still takes new peers.
+        filter.Add(PeerId.Random(random), 5);
+        Assert.Equal(61, filter.Count);
+    }
+
+    [Fact]
     public void RttFilter_ManyPeersGrowingAndForgotten_KeepsEachPeersWindow()
     {
         // Enough peers to grow the slots and the index several times, then to empty and refill them,

@@ -49,6 +49,9 @@ public sealed class RttFilter
     /// <summary>Peers with a window.</summary>
     public int Count { get; private set; }
 
+    /// <summary>Peers the slot arrays have room for before they grow.</summary>
+    internal int Capacity => _keys.Length;
+
     /// <summary>Adds a sample (ms) for <paramref name="peer"/> and returns the median of its window.</summary>
     public double Add(PeerId peer, double rttMs)
     {
@@ -125,7 +128,35 @@ public sealed class RttFilter
         }
     }
 
-    private static ulong KeyOf(PeerId peer)
+    /// <summary>
+    /// Forgets the window of every peer <paramref name="keep"/> rejects (it is given the first 64 bits of the
+    /// peer's id, the key a window is held under); returns how many were forgotten.
+    /// </summary>
+    internal int ForgetUnless(Func<ulong, bool> keep)
+    {
+        var forgotten = 0;
+        // Removing moves the last slot into the freed one, so walk down from the end.
+        for (var slot = Count - 1; slot >= 0; slot--)
+        {
+            if (slot < Count && !keep(_keys[slot]))
+            {
+                Remove(PositionOf(_keys[slot]));
+                forgotten++;
+            }
+        }
+
+        // Give the freed slots back once more than a growth step is free: the arrays only grow otherwise,
+        // and would stay at their peak.
+        if (Math.Max(MinSlots, Count + (Count / 2)) < _keys.Length)
+        {
+            Resize(Math.Max(MinSlots, Count + (Count / 4)));
+        }
+
+        return forgotten;
+    }
+
+    /// <summary>The key a peer's window is held under: the first 64 bits of its id.</summary>
+    internal static ulong KeyOf(PeerId peer)
     {
         Span<byte> bytes = stackalloc byte[PeerId.Size];
         peer.WriteTo(bytes);
@@ -190,9 +221,11 @@ public sealed class RttFilter
         return slot;
     }
 
-    private void Grow()
+    private void Grow() => Resize(Math.Min(_maxPeers, Math.Max(MinSlots, _keys.Length + (_keys.Length / 2))));
+
+    // Slot arrays of exactly slots windows (at least Count), and an index sized for them.
+    private void Resize(int slots)
     {
-        var slots = Math.Min(_maxPeers, Math.Max(MinSlots, _keys.Length + (_keys.Length / 2)));
         Array.Resize(ref _keys, slots);
         Array.Resize(ref _samples, slots * _size);
         Array.Resize(ref _coordinates, slots * CoordinateFields);

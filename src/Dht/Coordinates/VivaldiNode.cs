@@ -39,6 +39,12 @@ public sealed class VivaldiNode
     /// <summary>Peers with an RTT filter window.</summary>
     internal int FilteredPeers => _filter.Count;
 
+    /// <summary>
+    /// Forgets the RTT window and coordinate of every peer <paramref name="keep"/> rejects (given the first 64
+    /// bits of the peer's id); returns how many were forgotten.
+    /// </summary>
+    internal int ForgetPeersUnless(Func<ulong, bool> keep) => _filter.ForgetUnless(keep);
+
     /// <summary>The coordinate <paramref name="peer"/> last reported with an accepted sample, if it is still remembered.</summary>
     public bool TryGetPeerCoordinate(PeerId peer, out VivaldiCoordinate coordinate) => _filter.TryGetCoordinate(peer, out coordinate);
 

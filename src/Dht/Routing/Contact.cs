@@ -6,7 +6,7 @@ namespace Overlay.Dht.Routing;
 /// <summary>
 /// A peer known to the routing table. The table owns the instance and updates its liveness fields;
 /// callers read them. <see cref="Address"/> is opaque to the core: the transport adapter stores
-/// whatever it needs to dial the peer.
+/// whatever it needs to dial the peer, held in binary where it can be (<see cref="PeerAddress"/>).
 /// </summary>
 public sealed class Contact
 {
@@ -20,11 +20,11 @@ public sealed class Contact
     private float _y;
     private float _height;
 
-    internal Contact(PeerId id, NetworkGroup group, string? address, DateTimeOffset lastSeen, double latencyMs)
+    internal Contact(PeerId id, NetworkGroup group, PeerAddress address, DateTimeOffset lastSeen, double latencyMs)
     {
         Id = id;
         Group = group;
-        Address = address;
+        Dialable = address;
         LastSeen = lastSeen;
         LatencyMs = latencyMs;
     }
@@ -35,8 +35,11 @@ public sealed class Contact
     /// <summary>Network group of the peer's address, used by the diversity limits.</summary>
     public NetworkGroup Group { get; }
 
-    /// <summary>Opaque dialable address, if known.</summary>
-    public string? Address { get; internal set; }
+    /// <summary>Opaque dialable address, if known (formatted from its binary form on each read).</summary>
+    public string? Address => Dialable.Text;
+
+    /// <summary>The dialable address as held: binary, text, or none.</summary>
+    internal PeerAddress Dialable { get; private set; }
 
     /// <summary>When the peer last answered or sent us a request (UTC).</summary>
     public DateTimeOffset LastSeen
@@ -82,7 +85,7 @@ public sealed class Contact
     /// Records that the peer was seen alive at <paramref name="now"/>: its failures are forgiven, and a
     /// measured RTT (not NaN), a reported coordinate and a dialable address (all optional) replace the known ones.
     /// </summary>
-    internal void Seen(DateTimeOffset now, double latencyMs, string? address, VivaldiCoordinate? coordinate)
+    internal void Seen(DateTimeOffset now, double latencyMs, PeerAddress address, VivaldiCoordinate? coordinate)
     {
         if (coordinate is not null)
         {
@@ -96,11 +99,9 @@ public sealed class Contact
             LatencyMs = latencyMs;
         }
 
-        // Keep the string already held when the peer repeats its address, so the fresh copy decoded from
-        // each message stays short-lived garbage instead of replacing the stored one.
-        if (address is not null && !string.Equals(Address, address, StringComparison.Ordinal))
+        if (!address.IsNone)
         {
-            Address = address;
+            Dialable = address;
         }
     }
 }

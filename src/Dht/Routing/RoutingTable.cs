@@ -98,6 +98,28 @@ public sealed class RoutingTable
         return n;
     }
 
+    /// <summary>Adds the id of every contact and replacement-cache entry to <paramref name="ids"/>.</summary>
+    internal void CollectHeld(ICollection<PeerId> ids)
+    {
+        foreach (var b in _buckets)
+        {
+            if (b is null)
+            {
+                continue;
+            }
+
+            foreach (var c in b.Entries)
+            {
+                ids.Add(c!.Id);
+            }
+
+            foreach (var c in b.CacheEntries)
+            {
+                ids.Add(c!.Id);
+            }
+        }
+    }
+
     /// <summary>The contact with <paramref name="id"/>, or null.</summary>
     public Contact? Find(PeerId id)
     {
@@ -125,6 +147,10 @@ public sealed class RoutingTable
     /// <param name="address">Opaque dialable address, or null to keep the known one.</param>
     /// <param name="coordinate">The network coordinate the peer reported in its own latest answer, or null to keep the known one.</param>
     public ObserveResult Observe(PeerId id, NetworkGroup group, DateTimeOffset now, double latencyMs = double.NaN, string? address = null, VivaldiCoordinate? coordinate = null)
+        => ObserveHeld(id, group, now, latencyMs, PeerAddress.Of(address), coordinate);
+
+    /// <summary>As the public overload, with the address already in its held form.</summary>
+    internal ObserveResult ObserveHeld(PeerId id, NetworkGroup group, DateTimeOffset now, double latencyMs, PeerAddress address, VivaldiCoordinate? coordinate)
     {
         var index = BucketIndexOf(id);
         if (index >= BucketCount)
@@ -168,7 +194,7 @@ public sealed class RoutingTable
     /// slowest contact of a far bucket (<see cref="ProximitySelection"/>); otherwise it waits in the
     /// replacement cache, and the least-recently-seen contact is pinged unless it was heard from lately.
     /// </summary>
-    private ObserveResult ObserveInFullBucket(KBucket b, PeerId id, NetworkGroup group, DateTimeOffset now, double latencyMs, string? address, VivaldiCoordinate? coordinate)
+    private ObserveResult ObserveInFullBucket(KBucket b, PeerId id, NetworkGroup group, DateTimeOffset now, double latencyMs, PeerAddress address, VivaldiCoordinate? coordinate)
     {
         var cached = b.CacheIndexOf(id);
         Contact newcomer;
@@ -283,7 +309,7 @@ public sealed class RoutingTable
         var c = b.Entry(at);
         if (answered)
         {
-            c.Seen(now, latencyMs, null, null);
+            c.Seen(now, latencyMs, PeerAddress.None, null);
             b.MoveToTail(at);
         }
         else

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Overlay.Dht.Routing;
 
 namespace Overlay.Dht.Wire;
@@ -15,24 +16,25 @@ internal static class DecodedAddressCache
     private static readonly Entry?[] Table = new Entry?[Slots];
 
     /// <summary>The cached decoding of <paramref name="utf8"/>, if present.</summary>
-    public static bool TryGet(ReadOnlySpan<byte> utf8, out string address, out NetworkGroup group)
+    public static bool TryGet(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out Entry? entry)
     {
-        var entry = Volatile.Read(ref Table[SlotOf(utf8)]);
+        entry = Volatile.Read(ref Table[SlotOf(utf8)]);
         if (entry is not null && utf8.SequenceEqual(entry.Utf8))
         {
-            address = entry.Address;
-            group = entry.Group;
             return true;
         }
 
-        address = string.Empty;
-        group = NetworkGroup.Unknown;
+        entry = null;
         return false;
     }
 
-    /// <summary>Remembers that <paramref name="utf8"/> decodes to <paramref name="address"/> in <paramref name="group"/>.</summary>
-    public static void Add(ReadOnlySpan<byte> utf8, string address, NetworkGroup group)
-        => Volatile.Write(ref Table[SlotOf(utf8)], new Entry(utf8.ToArray(), address, group));
+    /// <summary>Remembers that <paramref name="utf8"/> decodes to <paramref name="text"/>, held as <paramref name="held"/>, in <paramref name="group"/>.</summary>
+    public static Entry Add(ReadOnlySpan<byte> utf8, string text, PeerAddress held, NetworkGroup group)
+    {
+        var entry = new Entry(utf8.ToArray(), text, held, group);
+        Volatile.Write(ref Table[SlotOf(utf8)], entry);
+        return entry;
+    }
 
     // HashCode's per-process seed only changes which addresses share a slot, never what a lookup returns.
     private static int SlotOf(ReadOnlySpan<byte> utf8)
@@ -42,5 +44,6 @@ internal static class DecodedAddressCache
         return hash.ToHashCode() & (Slots - 1);
     }
 
-    private sealed record Entry(byte[] Utf8, string Address, NetworkGroup Group);
+    /// <summary>One decoding: the wire bytes, their text, the form a table holds, and the network group.</summary>
+    internal sealed record Entry(byte[] Utf8, string Text, PeerAddress Held, NetworkGroup Group);
 }

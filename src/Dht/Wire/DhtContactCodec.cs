@@ -70,7 +70,7 @@ internal static class DhtContactCodec
 
             var id = PeerId.FromBytes(rest[..PeerId.Size]);
             rest = rest[PeerId.Size..];
-            if (!TryReadAddress(ref rest, allowEmpty: false, out var address, out var group, out error) ||
+            if (!TryReadContactAddress(ref rest, out var address, out var group, out error) ||
                 !TryReadContactCoordinate(ref rest, out var coordinate, out error))
             {
                 return false;
@@ -84,10 +84,66 @@ internal static class DhtContactCodec
         return true;
     }
 
+    // A contact's address: never empty, decoded straight to the form a table holds.
+    private static bool TryReadContactAddress(ref ReadOnlySpan<byte> rest, out PeerAddress address, out NetworkGroup group, out DhtWireError error)
+    {
+        address = PeerAddress.None;
+        group = NetworkGroup.Unknown;
+        if (!TryReadAddressBytes(ref rest, allowEmpty: false, out var bytes, out error) || bytes.IsEmpty)
+        {
+            return false;
+        }
+
+        if (!TryDecode(bytes, out var entry))
+        {
+            error = DhtWireError.BadAddress;
+            return false;
+        }
+
+        (address, group) = (entry.Held, entry.Group);
+        return true;
+    }
+
     internal static bool TryReadAddress(ref ReadOnlySpan<byte> rest, bool allowEmpty, out string? address, out NetworkGroup group, out DhtWireError error)
     {
         address = null;
         group = NetworkGroup.Unknown;
+        if (!TryReadAddressBytes(ref rest, allowEmpty, out var bytes, out error) || bytes.IsEmpty)
+        {
+            return error == DhtWireError.None;
+        }
+
+        if (!TryDecode(bytes, out var entry))
+        {
+            error = DhtWireError.BadAddress;
+            return false;
+        }
+
+        (address, group) = (entry.Text, entry.Group);
+        return true;
+    }
+
+    // Decoding is a pure function of the bytes, so a remembered decoding is returned as is.
+    private static bool TryDecode(ReadOnlySpan<byte> bytes, [NotNullWhen(true)] out DecodedAddressCache.Entry? entry)
+    {
+        if (DecodedAddressCache.TryGet(bytes, out entry))
+        {
+            return true;
+        }
+
+        var text = Utf8.GetString(bytes);
+        if (!TransportAddress.TryParse(text, out var parsed, out _))
+        {
+            return false;
+        }
+
+        entry = DecodedAddressCache.Add(bytes, text, PeerAddress.Of(parsed, text), NetworkGroup.Of(parsed));
+        return true;
+    }
+
+    private static bool TryReadAddressBytes(ref ReadOnlySpan<byte> rest, bool allowEmpty, out ReadOnlySpan<byte> bytes, out DhtWireError error)
+    {
+        bytes = default;
         if (rest.Length < 2)
         {
             error = DhtWireError.TooShort;
@@ -114,25 +170,9 @@ internal static class DhtContactCodec
             return false;
         }
 
-        var bytes = rest[..length];
+        bytes = rest[..length];
         rest = rest[length..];
         error = DhtWireError.None;
-        if (DecodedAddressCache.TryGet(bytes, out var known, out group))
-        {
-            address = known;
-            return true;
-        }
-
-        var text = Utf8.GetString(bytes);
-        if (!TransportAddress.TryParse(text, out var parsed, out _))
-        {
-            error = DhtWireError.BadAddress;
-            return false;
-        }
-
-        address = text;
-        group = NetworkGroup.Of(parsed);
-        DecodedAddressCache.Add(bytes, text, group);
         return true;
     }
 
@@ -159,12 +199,25 @@ internal static class DhtContactCodec
         return 2 + n;
     }
 
+    private static int AddressLength(PeerAddress address)
+    {
+        var n = address.Utf8Length;
+        return n <= DhtMessageCodec.MaxAddressBytes ? n : throw new ArgumentException($"An address is at most {DhtMessageCodec.MaxAddressBytes} UTF-8 bytes; this one has {n}.", nameof(address));
+    }
+
+    private static int WriteAddress(Span<byte> destination, PeerAddress address)
+    {
+        var n = AddressLength(address);
+        BinaryPrimitives.WriteUInt16BigEndian(destination, (ushort)n);
+        return 2 + address.WriteUtf8(destination.Slice(2, n));
+    }
+
     internal static int ContactsLength(ReadOnlySpan<DhtPeer> contacts)
     {
         var n = 2;
         foreach (var c in contacts)
         {
-            n += PeerId.Size + 2 + AddressLength(c.Address) + 1 + (HasWireCoordinate(c) ? ContactCoordinateLength : 0);
+            n += PeerId.Size + 2 + AddressLength(c.Dialable) + 1 + (HasWireCoordinate(c) ? ContactCoordinateLength : 0);
         }
 
         return n;
@@ -178,7 +231,7 @@ internal static class DhtContactCodec
         {
             c.Id.WriteTo(destination[at..]);
             at += PeerId.Size;
-            at += WriteAddress(destination[at..], c.Address);
+            at += WriteAddress(destination[at..], c.Dialable);
             if (!HasWireCoordinate(c))
             {
                 destination[at++] = 0;

@@ -281,7 +281,7 @@ public sealed class DhtRequestHandler : IProtocolHandler
         {
             // The usual case: a known contact repeating the address we hold. That address passed every
             // check when it was stored, so the sighting needs neither a parse nor a new string.
-            if (table.Find(remote) is { } known && SameAddress(known.Address, sender))
+            if (table.Find(remote) is { } known && known.Dialable.TextEquals(sender))
             {
                 repeated = table.Observe(remote, known.Group, now);
             }
@@ -315,7 +315,7 @@ public sealed class DhtRequestHandler : IProtocolHandler
         ObserveResult result;
         using (_table.Enter(out var table))
         {
-            result = table.Observe(remote, NetworkGroup.Of(address), now, double.NaN, senderAddress);
+            result = table.ObserveHeld(remote, NetworkGroup.Of(address), now, double.NaN, PeerAddress.Of(address, senderAddress), null);
         }
 
         AskForPing(result);
@@ -329,25 +329,6 @@ public sealed class DhtRequestHandler : IProtocolHandler
         {
             _pingRequired?.Invoke(stale);
         }
-    }
-
-    private static bool SameAddress(string? known, ReadOnlySpan<byte> utf8)
-    {
-        if (known is null || known.Length != utf8.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < utf8.Length; i++)
-        {
-            // Addresses are ASCII; any other byte sends the sender down the full parse.
-            if (utf8[i] >= 0x80 || known[i] != utf8[i])
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private void WriteClosest(IBufferWriter<byte> response, VivaldiCoordinate coordinate, double coordinateError, PeerId target, bool findValue, DateTimeOffset now)
@@ -365,9 +346,9 @@ public sealed class DhtRequestHandler : IProtocolHandler
                 for (var i = 0; i < n; i++)
                 {
                     var c = contacts[i];
-                    if (c.Address is not null)
+                    if (!c.Dialable.IsNone)
                     {
-                        peers[count++] = new DhtPeer(c.Id, c.Address, c.Group, c.Coordinate);
+                        peers[count++] = new DhtPeer(c.Id, c.Dialable, c.Group, c.Coordinate);
                     }
                 }
             }
