@@ -12,7 +12,12 @@ public sealed class RepairSourcesGoneTests
     [Fact]
     public void Repair_EverySurvivorLostTheShard_StopsAfterThreeCandidatesInARow()
     {
-        using var t = new ShardTestNetwork(9, 45, o => o.Replicas = 2);
+        // Without probation: the owner's own copy would otherwise be the source every candidate gets the shard from.
+        using var t = new ShardTestNetwork(9, 45, o =>
+        {
+            o.Replicas = 2;
+            o.ProbationPeriod = TimeSpan.Zero;
+        });
         var data = ShardTestNetwork.Shard(20_000, 45);
         var id = ShardId.Compute(data);
         var owner = t.OwnerOf(0);
