@@ -251,9 +251,25 @@ public static class ConfigurationTypes
         return false;
     }
 
-    private static bool IsNullable(PropertyInfo property) =>
-        Nullable.GetUnderlyingType(property.PropertyType) is not null
-        || (!property.PropertyType.IsValueType && Nullability.Create(property).WriteState == NullabilityState.Nullable);
+    private static bool IsNullable(PropertyInfo property)
+    {
+        if (Nullable.GetUnderlyingType(property.PropertyType) is not null)
+        {
+            return true;
+        }
+
+        if (property.PropertyType.IsValueType)
+        {
+            return false;
+        }
+
+        // NullabilityInfoContext caches into a plain dictionary and is not safe for concurrent use: configurations
+        // checked on two threads at once (parallel tests, or a reload beside a start) corrupted it for the process.
+        lock (Nullability)
+        {
+            return Nullability.Create(property).WriteState == NullabilityState.Nullable;
+        }
+    }
 
     private static Type? ElementType(Type type)
     {
