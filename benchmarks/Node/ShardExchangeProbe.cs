@@ -19,8 +19,9 @@ namespace Overlay.Benchmarks.Node;
 /// connection, one operation at a time. Prints shards/s, MB/s and the p50/p99 of single operations,
 /// wall clock, with the process CPU time beside it, after 20 stores and fetches of other shards to warm
 /// up. Then, in the same process: fetches with the holder's read verification on and off, shard by
-/// shard in turn (what the holder's re-hash costs), and the CPU time of the audit challenges an owner
-/// prepares for each holder at store time. <c>window=</c> sets both nodes' <c>StreamWindowBytes</c>.
+/// shard in turn (what the holder's re-hash costs), fetches into the fetcher's new array per shard and
+/// into one buffer kept across fetches, in turn (what the new array's fresh pages cost), and the CPU
+/// time of the audit challenges an owner prepares for each holder at store time. <c>window=</c> sets both nodes' <c>StreamWindowBytes</c>.
 /// </summary>
 public static class ShardExchangeProbe
 {
@@ -112,6 +113,31 @@ public static class ShardExchangeProbe
             store.SkipReadVerification = false;
             Report(output, transport, "fetch, holder re-hashes on read (in turns)", size, count, checkedReads);
             Report(output, transport, "fetch, holder reads unchecked (in turns)", size, count, uncheckedReads);
+
+            // What the fetcher's new array per shard costs (its pages are fresh: a fault per 4 KiB on the copy in):
+            // the same verified fetch into one buffer kept across fetches, in turns with the fetcher's.
+            var kept = GC.AllocateUninitializedArray<byte>(size);
+            var intoKept = false;
+            var (freshBuffer, keptBuffer) = await AlternateAsync(shards, async s =>
+                {
+                    if (!intoKept)
+                    {
+                        await fetcher.FetchAsync(s.Id, holderCandidate, CancellationToken.None);
+                        return;
+                    }
+
+                    var hasher = Blake3Hasher.Create();
+                    var length = await exchange.FetchAsync(connection, s.Id, 0, ShardCodec.ToEnd, kept, piece => hasher.Update(piece.Span), CancellationToken.None);
+                    var digest = new byte[ShardId.Size];
+                    hasher.Finalize(digest);
+                    if (length != size || ShardId.FromBytes(digest) != s.Id)
+                    {
+                        throw new InvalidOperationException("The shard fetched into the kept buffer does not hash to its id.");
+                    }
+                },
+                () => intoKept = false, () => intoKept = true);
+            Report(output, transport, "fetch into a new array per shard (in turns)", size, count, freshBuffer);
+            Report(output, transport, "fetch into one kept buffer (in turns)", size, count, keptBuffer);
 
             // What the owner adds to each store: one keyed hash of the whole shard per audit challenge it keeps for the holder.
             var audits = options.AuditChallengesPerHolder;
