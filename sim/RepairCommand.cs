@@ -5,7 +5,7 @@ namespace Overlay.Sim;
 /// <summary><c>Overlay.Sim repair</c>: parses the arguments of <see cref="RepairRun"/>.</summary>
 internal static class RepairCommand
 {
-    public const string Usage = "usage: Overlay.Sim repair [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--kill 0.2] [--no-repair] [--provider-cache 4096] [--parallel-reads 64 (read-backs at once; 1: one after another)] [--seed 1] [--event-digest] [--progress SECONDS] --latency PATH";
+    public const string Usage = "usage: Overlay.Sim repair [--nodes 200] [--shards 2000] [--shard-bytes 16384] [--kill 0.2] [--no-repair] [--provider-cache 4096] [--parallel-reads 64 (read-backs at once; 1: one after another)] [--seed 1] [--dead-dial-delay SECONDS (default: the handshake timeout; 0: at once)] [--event-digest] [--progress SECONDS] --latency PATH";
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -15,6 +15,7 @@ internal static class RepairCommand
         var repair = defaults.Repair;
         var digest = false;
         var progressSeconds = 0;
+        double? deadDialSeconds = null;
         string? latency = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -31,12 +32,13 @@ internal static class RepairCommand
                 "--latency" => (latency = value) is not null,
                 "--no-repair" => !(repair = false),
                 "--event-digest" => digest = true,
+                "--dead-dial-delay" => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d is >= 0 and <= 300 && (deadDialSeconds = d) is not null,
                 "--progress" => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out progressSeconds) && progressSeconds >= 1,
                 _ => false,
             };
             if (!ok)
             {
-                error.WriteLine($"The argument '{args[i]}' (value '{value}') is not understood; --nodes ≥ 4, --shards ≥ 1, --shard-bytes 1..4194304, --kill in (0, 1), --seed ≥ 0, --provider-cache 0..1000000, --parallel-reads 1..4096, --progress ≥ 1 (virtual seconds).");
+                error.WriteLine($"The argument '{args[i]}' (value '{value}') is not understood; --nodes ≥ 4, --shards ≥ 1, --shard-bytes 1..4194304, --kill in (0, 1), --seed ≥ 0, --provider-cache 0..1000000, --parallel-reads 1..4096, --dead-dial-delay 0..300, --progress ≥ 1 (virtual seconds).");
                 error.WriteLine(Usage);
                 return 2;
             }
@@ -52,7 +54,7 @@ internal static class RepairCommand
         var settings = new RepairSettings
         {
             Nodes = nodes, Shards = shards, ShardBytes = shardBytes, Kill = kill, Repair = repair, Seed = seed, ProviderCache = providerCache,
-            ParallelReads = parallelReads, EventDigest = digest, Progress = TimeSpan.FromSeconds(progressSeconds),
+            ParallelReads = parallelReads, EventDigest = digest, DeadDialDelay = deadDialSeconds is { } dd ? TimeSpan.FromSeconds(dd) : null, Progress = TimeSpan.FromSeconds(progressSeconds),
         };
         new RepairRun(settings, matrix, output).Run();
         return 0;

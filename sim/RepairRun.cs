@@ -25,7 +25,10 @@ internal sealed class RepairRun(RepairSettings settings, LatencyMatrix matrix, T
         int nodes = settings.Nodes, shards = settings.Shards, shardBytes = settings.ShardBytes, seed = settings.Seed, providerCache = settings.ProviderCache;
         var (kill, repair, eventDigest, progress) = (settings.Kill, settings.Repair, settings.EventDigest, settings.Progress);
         var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix)), digestEvents: eventDigest, failOnForeignPosts: true);
+        var net = new InMemoryNetwork(clock, seed, new MatrixLatencyModel(DhtNetworkRun.RttTable(matrix)), digestEvents: eventDigest, failOnForeignPosts: true)
+        {
+            DeadHostDialDelay = settings.DeadDialDelay,
+        };
         var exchange = new ShardExchangeOptions { RepairEnabled = repair, AuditInterval = TimeSpan.FromMinutes(10) };
         var wall = Stopwatch.StartNew();
         var dht = DhtNetworkRun.DefaultOptions(preferLowLatency: true);

@@ -30,6 +30,12 @@ internal sealed record RepairSettings
     /// </summary>
     public int ParallelReads { get; init; } = 64;
 
+    /// <summary>
+    /// How long a dial to a killed node takes to fail (<see cref="Overlay.Transport.InMemory.InMemoryNetwork.DeadHostDialDelay"/>);
+    /// null: the dialling node's handshake timeout, as in the daemon; zero: at once.
+    /// </summary>
+    public TimeSpan? DeadDialDelay { get; init; }
+
     /// <summary>Print the digest of every delivery at the end (<see cref="RunDigest"/>), to compare runs in different processes.</summary>
     public bool EventDigest { get; init; }
 

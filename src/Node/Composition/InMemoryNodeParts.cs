@@ -26,7 +26,7 @@ public static class InMemoryNodeParts
     /// <summary>Parts for one node on <paramref name="network"/>.</summary>
     /// <param name="network">The network (and clock) the node runs on.</param>
     /// <param name="identity">The node's key.</param>
-    /// <param name="seed">Seed of the node's random source (give each node its own).</param>
+    /// <param name="seed">Seed of the node's random source and, through <see cref="SeededNonceSource"/>, of its audit nonces (give each node its own).</param>
     /// <param name="bootstrap">Address (with <c>/p2p/PEERID</c>) the node joins through; null for the first node.</param>
     /// <param name="transportCreated">Told the node's transport when the node creates it (to kill it, or count its connections).</param>
     /// <param name="dht">DHT options.</param>
@@ -91,8 +91,8 @@ public static class InMemoryNodeParts
             // The in-memory state applies each change at once: no writer thread outside the scheduler.
             OpenDhtJournal = state => (InMemoryDhtStateStore)state,
             OpenOwnedShardBook = () => new InMemoryOwnedShardBook(),
-            // One thread runs the network: the node's one seeded source serves its nonces too.
-            FillNonce = bytes => random.NextBytes(bytes),
+            // Nonces from their own source, so how many are drawn does not move the node's other draws.
+            FillNonce = new SeededNonceSource(seed).Fill,
             LoggerFactory = loggerFactory,
             MeterFactory = meterFactory,
             Transport = transport,

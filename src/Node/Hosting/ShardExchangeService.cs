@@ -20,7 +20,7 @@ namespace Overlay.Node.Hosting;
 /// first through <c>providers</c>); at stop it detaches the handler, so peers are answered Unavailable. It runs
 /// no loop of its own: <see cref="ShardMaintenanceService"/> keeps the owner's shards, <see cref="ShardAnnouncementService"/>
 /// announces the shards kept (each newly kept one, and each copy the owner keeps on probation, is passed to <c>held</c>). Audit nonces come from
-/// <c>fillNonce</c>: the CSPRNG in the daemon, the node's seeded source in the simulator.
+/// <c>fillNonce</c>: the CSPRNG in the daemon, a source seeded from the node's seed in the simulator (<see cref="Overlay.Node.Composition.SeededNonceSource"/>).
 /// </summary>
 public sealed class ShardExchangeService(
     NodeIdentityHolder identity,
@@ -96,7 +96,7 @@ public sealed class ShardExchangeService(
         }
 
         // The salt keys which peers an object maps to; holders must not predict it, so it comes from the
-        // same source as audit nonces (the CSPRNG in the daemon, the node's seeded source in the simulator).
+        // same source as audit nonces (the CSPRNG in the daemon, a source seeded from the node's seed in the simulator).
         Span<byte> salt = stackalloc byte[ShardPlacer.SaltSize];
         fillNonce(salt);
         var placer = new ShardPlacer(trust.Options, salt, trust.PlacementMetrics);

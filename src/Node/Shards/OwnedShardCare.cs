@@ -370,9 +370,11 @@ public sealed class OwnedShardCare
             }, cancellationToken);
         }
 
+        // A candidate that did not answer the store will not answer a pull either: asking again would cost another timeout.
+        var candidateSilent = local is not null && verdict == HolderVerdict.NoAnswer;
         foreach (var source in survivors)
         {
-            if (receipt is not null || !TransportAddress.TryParse(source.Address, out var sourceAddress, out _))
+            if (receipt is not null || candidateSilent || !TransportAddress.TryParse(source.Address, out var sourceAddress, out _))
             {
                 continue;
             }

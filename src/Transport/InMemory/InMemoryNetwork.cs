@@ -24,6 +24,7 @@ public sealed class InMemoryNetwork
     private readonly List<string>? _events;
     private readonly bool _failOnForeignPosts;
     private Dictionary<int, int>? _partitionGroup;
+    private TimeSpan? _deadHostDialDelay;
 
     /// <summary>Creates a network.</summary>
     /// <param name="clock">The virtual clock every node uses.</param>
@@ -59,6 +60,27 @@ public sealed class InMemoryNetwork
 
     /// <summary>The digest of every delivery, when it was asked for.</summary>
     public DeliveryDigest? Digest { get; }
+
+    /// <summary>
+    /// How long a dial to the address of a node that is gone (killed, or shut down) takes to fail. On a
+    /// real network nothing answers a dead host, so the dialler waits out its handshake timeout; a live
+    /// host with nothing on the port still refuses at once. Null (the default): the dialling node's
+    /// <see cref="TransportOptions.HandshakeTimeout"/>, as in the daemon; <see cref="TimeSpan.Zero"/>:
+    /// at once, for comparisons with an idealised network.
+    /// </summary>
+    public TimeSpan? DeadHostDialDelay
+    {
+        get => _deadHostDialDelay;
+        set
+        {
+            if (value is { } v)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThan(v, TimeSpan.Zero, nameof(DeadHostDialDelay));
+            }
+
+            _deadHostDialDelay = value;
+        }
+    }
 
     /// <summary>Segments delivered so far.</summary>
     public long SegmentsDelivered { get; private set; }

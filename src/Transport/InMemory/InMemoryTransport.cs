@@ -78,10 +78,17 @@ public sealed class InMemoryTransport : ITransport
         ArgumentNullException.ThrowIfNull(address);
         Require(address);
         ObjectDisposedException.ThrowIf(_dead, this);
+        var started = _network.Clock.GetTimestamp();
         var target = _network.NodeAt(address.Host);
+        if (target is { _dead: true })
+        {
+            await FailAsDeadHostAsync(address, started, cancellationToken);
+        }
+
         var listener = _network.FindListener(address);
         if (target is null || listener is null)
         {
+            // A live host with nothing on the port answers with a reset at once.
             throw new TransportException(TransportError.PeerUnreachable, $"Nothing listens on {address}.");
         }
 
@@ -100,7 +107,12 @@ public sealed class InMemoryTransport : ITransport
             throw new TransportException(TransportError.IdentityMismatch, $"{address} proved the identity {target.PeerId}, not the pinned {expected}.");
         }
 
-        if (_dead || target._dead || listener.IsDisposed)
+        if (target._dead)
+        {
+            await FailAsDeadHostAsync(address, started, cancellationToken);
+        }
+
+        if (_dead || listener.IsDisposed)
         {
             throw new TransportException(TransportError.PeerUnreachable, $"{address} went away during the handshake.");
         }
@@ -154,6 +166,23 @@ public sealed class InMemoryTransport : ITransport
         }
 
         _dead = true;
+    }
+
+    /// <summary>
+    /// A dial to a host that is gone meets silence, not a reset: it fails as a real dial does, with
+    /// <see cref="TransportError.Timeout"/> once <see cref="InMemoryNetwork.DeadHostDialDelay"/> (by
+    /// default this node's handshake timeout) has passed since <paramref name="started"/>.
+    /// </summary>
+    private async Task FailAsDeadHostAsync(TransportAddress address, long started, CancellationToken cancellationToken)
+    {
+        var delay = _network.DeadHostDialDelay ?? Options.HandshakeTimeout;
+        var left = delay - _network.Clock.GetElapsedTime(started);
+        if (left > TimeSpan.Zero)
+        {
+            await Task.Delay(left, _network.Clock, cancellationToken);
+        }
+
+        throw new TransportException(TransportError.Timeout, $"{address} did not answer within {delay}: its host is gone.");
     }
 
     internal void Forget(InMemoryLink link)

@@ -20,9 +20,11 @@ public sealed class WholeNodeLivenessTests
     public void Maintenance_AHolderWhoseConnectionDrops_IsSuspectedAtOnceNotAtTheNextProbeRound()
     {
         // Probe rounds every 10 s; the holder is killed about halfway between two. Probing alone would notice it some 5 s
-        // later; the closed connection gets it probed one link delay after the kill, and the dial fails at once.
+        // later; the closed connection gets it probed one link delay after the kill, and the dial fails at once: the holder's
+        // process crashed on a host that is up, which refuses the dial (a host that is gone would cost the handshake timeout).
         var exchange = new ShardExchangeOptions { RepairEnabled = false, ProbeInterval = TimeSpan.FromSeconds(10), StreamTimeout = TimeSpan.FromSeconds(10) };
         using var net = new WholeNodeTestNetwork(4, seed: 41, Dht, shardExchange: _ => exchange);
+        net.Net.DeadHostDialDelay = TimeSpan.Zero;
         long suspectedWithinASecond = -1, suspectedLater = -1;
         net.Net.Run(async () =>
         {

@@ -56,8 +56,9 @@ public sealed class WholeNodeFileTests : IDisposable
         Assert.Equal(14, distinctPerStripe);
         Assert.Equal(4, stopped.Distinct().Count());
         Assert.Equal(data, File.ReadAllBytes(output));
-        // Stripe 0's four data shards could not come from their holders: parity stood in for them.
-        Assert.True(fetched!.ShardsFailed >= 4, $"{fetched.ShardsFailed} shard fetches failed");
+        // Stripe 0's four data shards could not come from their holders: parity stood in for them, each fetch from a stopped
+        // holder either failed or (a dial to a host that is gone waits out the handshake timeout) was overtaken by a hedge.
+        Assert.True(fetched!.ShardsFailed + fetched.Hedges >= 4, $"{fetched.ShardsFailed} shard fetches failed, {fetched.Hedges} hedged");
     }
 
     [Fact]
