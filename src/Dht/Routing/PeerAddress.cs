@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Overlay.Dht.Wire;
 using Overlay.Transport;
 
 namespace Overlay.Dht.Routing;
@@ -107,7 +108,12 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
         return compact.TryFormatCompact(chars, out var n) && chars[..n].SequenceEqual(text) ? compact : new PeerAddress(text);
     }
 
-    /// <summary>The address as text (allocates for a binary address), or null for <see cref="None"/>.</summary>
+    /// <summary>
+    /// The address as text, or null for <see cref="None"/>. A binary address is formatted, and its string
+    /// taken from the process-wide <see cref="DecodedAddressCache"/> when an answer named it lately (then
+    /// an IPv4 read allocates nothing; the cached text is what formatting gives), else allocated. An IPv6
+    /// host is formatted through an <see cref="IPAddress"/>, which allocates.
+    /// </summary>
     public string? Text
     {
         get
@@ -119,11 +125,13 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
 
             Span<char> chars = stackalloc char[MaxCompactChars];
             TryFormatCompact(chars, out var n);
-            return new string(chars[..n]);
+            Span<byte> utf8 = stackalloc byte[MaxCompactChars];
+            var length = Encoding.ASCII.GetBytes(chars[..n], utf8);
+            return DecodedAddressCache.TryGet(utf8[..length], out var known) ? known.Text : new string(chars[..n]);
         }
     }
 
-    /// <summary>The number of UTF-8 bytes of <see cref="Text"/> (0 for <see cref="None"/>).</summary>
+    /// <summary>The number of UTF-8 bytes of <see cref="Text"/> (0 for <see cref="None"/>), counted without formatting an IPv4 address.</summary>
     public int Utf8Length
     {
         get
@@ -133,9 +141,17 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
                 return _ref is string text ? Encoding.UTF8.GetByteCount(text) : 0;
             }
 
-            Span<char> chars = stackalloc char[MaxCompactChars];
-            TryFormatCompact(chars, out var n);
-            return n;
+            if ((_bits & V6) != 0)
+            {
+                Span<char> chars = stackalloc char[MaxCompactChars];
+                TryFormatCompact(chars, out var n);
+                return n;
+            }
+
+            // "scheme://" + four octets and three dots + ':' + port, each number in decimal without leading zeros.
+            var v4 = (uint)_bits;
+            return SchemePrefix().Length + Digits(v4 >> 24) + Digits((v4 >> 16) & 0xFF) + Digits((v4 >> 8) & 0xFF) + Digits(v4 & 0xFF) + 3
+                + 1 + Digits((uint)(_bits >> PortShift) & 0xFFFF);
         }
     }
 
@@ -222,12 +238,7 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
     // The canonical spelling TransportAddress.ToString gives: scheme, dotted IPv4 or bracketed IPv6, port.
     private bool TryFormatCompact(Span<char> destination, out int written)
     {
-        var scheme = (TransportScheme)((_bits >> SchemeShift) & 0x3) switch
-        {
-            TransportScheme.Tcp => "tcp://",
-            TransportScheme.Quic => "quic://",
-            _ => "mem://",
-        };
+        var scheme = SchemePrefix();
         written = 0;
         scheme.CopyTo(destination);
         var at = scheme.Length;
@@ -265,6 +276,22 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
         written = at + port;
         return true;
     }
+
+    private string SchemePrefix() => (TransportScheme)((_bits >> SchemeShift) & 0x3) switch
+    {
+        TransportScheme.Tcp => "tcp://",
+        TransportScheme.Quic => "quic://",
+        _ => "mem://",
+    };
+
+    private static int Digits(uint value) => value switch
+    {
+        < 10 => 1,
+        < 100 => 2,
+        < 1_000 => 3,
+        < 10_000 => 4,
+        _ => 5,
+    };
 
     // IPv6 hosts are rarer than IPv4 ones here; they pay an object so every address stays one word and a reference.
     private sealed record Ipv6Host(ulong High, ulong Low);
