@@ -22,7 +22,8 @@ namespace Overlay.Dht.Routing;
 /// </summary>
 internal readonly struct PeerAddress : IEquatable<PeerAddress>
 {
-    // Longest canonical text: "quic://[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535" is 59 chars.
+    // Longest canonical text: "quic://" (7), a bracketed IPv6 host (at most 45 + 2, as in
+    // "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]") and ":65535" (6) make 60 chars.
     internal const int MaxCompactChars = 64;
 
     private const ulong Compact = 1UL << 63;
@@ -105,7 +106,7 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
         // Keep the binary form only if it spells the text back exactly (a scope id, an upper-case scheme or
         // a non-canonical IPv6 spelling would otherwise change what the peer is dialled by and named as).
         Span<char> chars = stackalloc char[MaxCompactChars];
-        return compact.TryFormatCompact(chars, out var n) && chars[..n].SequenceEqual(text) ? compact : new PeerAddress(text);
+        return chars[..compact.FormatCompact(chars)].SequenceEqual(text) ? compact : new PeerAddress(text);
     }
 
     /// <summary>
@@ -124,7 +125,7 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
             }
 
             Span<char> chars = stackalloc char[MaxCompactChars];
-            TryFormatCompact(chars, out var n);
+            var n = FormatCompact(chars);
             Span<byte> utf8 = stackalloc byte[MaxCompactChars];
             var length = Encoding.ASCII.GetBytes(chars[..n], utf8);
             return DecodedAddressCache.TryGet(utf8[..length], out var known) ? known.Text : new string(chars[..n]);
@@ -144,7 +145,7 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
             if ((_bits & V6) != 0)
             {
                 Span<char> chars = stackalloc char[MaxCompactChars];
-                TryFormatCompact(chars, out var n);
+                var n = FormatCompact(chars);
                 return n;
             }
 
@@ -164,7 +165,7 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
         }
 
         Span<char> chars = stackalloc char[MaxCompactChars];
-        TryFormatCompact(chars, out var n);
+        var n = FormatCompact(chars);
         return Encoding.ASCII.GetBytes(chars[..n], destination);
     }
 
@@ -180,7 +181,7 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
         Span<char> chars = stackalloc char[MaxCompactChars];
         if (IsCompact)
         {
-            TryFormatCompact(chars, out var n);
+            var n = FormatCompact(chars);
             text = chars[..n];
         }
         else
@@ -236,10 +237,9 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
     public static bool operator !=(PeerAddress left, PeerAddress right) => !left.Equals(right);
 
     // The canonical spelling TransportAddress.ToString gives: scheme, dotted IPv4 or bracketed IPv6, port.
-    private bool TryFormatCompact(Span<char> destination, out int written)
+    private int FormatCompact(Span<char> destination)
     {
         var scheme = SchemePrefix();
-        written = 0;
         scheme.CopyTo(destination);
         var at = scheme.Length;
         if ((_bits & V6) != 0)
@@ -249,11 +249,8 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
             BinaryPrimitives.WriteUInt64BigEndian(bytes, v6.High);
             BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], v6.Low);
             destination[at++] = '[';
-            if (!new IPAddress(bytes).TryFormat(destination[at..], out var host))
-            {
-                return false;
-            }
-
+            // Cannot fail: MaxCompactChars leaves room for the longest IPv6 text.
+            new IPAddress(bytes).TryFormat(destination[at..], out var host);
             at += host;
             destination[at++] = ']';
         }
@@ -273,8 +270,7 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
 
         destination[at++] = ':';
         ((_bits >> PortShift) & 0xFFFF).TryFormat(destination[at..], out var port, default, CultureInfo.InvariantCulture);
-        written = at + port;
-        return true;
+        return at + port;
     }
 
     private string SchemePrefix() => (TransportScheme)((_bits >> SchemeShift) & 0x3) switch
