@@ -145,8 +145,7 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
             if ((_bits & V6) != 0)
             {
                 Span<char> chars = stackalloc char[MaxCompactChars];
-                var n = FormatCompact(chars);
-                return n;
+                return FormatCompact(chars);
             }
 
             // "scheme://" + four octets and three dots + ':' + port, each number in decimal without leading zeros.
