@@ -28,7 +28,7 @@ public readonly record struct DhtPeer
     /// <summary>The peer's identifier.</summary>
     public PeerId Id { get; init; }
 
-    /// <summary>Opaque dialable address, or null when unknown (formatted from its binary form on each read).</summary>
+    /// <summary>Opaque dialable address, or null when unknown (formatted from its binary form on each read; see <see cref="PeerAddress.Text"/> for when that allocates).</summary>
     public string? Address => Dialable.Text;
 
     /// <summary>Network group of the address.</summary>

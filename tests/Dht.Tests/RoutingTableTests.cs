@@ -375,6 +375,44 @@ public class RoutingTableTests
     }
 
     [Fact]
+    public void StaleBuckets_BucketLookedUpBeforeItsFirstPeer_IsDueFromThatLookup()
+    {
+        var options = Small(k: 2);
+        options.BucketRefreshInterval = TimeSpan.FromHours(1);
+        var table = new RoutingTable(TinyIds.Of(0), options, T0);
+        table.Observe(TinyIds.Of(0x80), default, T0); // bucket 0
+        table.MarkLookup(TinyIds.Of(0x10), T0.AddMinutes(30)); // bucket 3, empty when looked up
+        table.MarkLookup(TinyIds.Of(0), T0.AddMinutes(30)); // the node's own id: bucket 255
+        table.Observe(TinyIds.Of(0x10), default, T0.AddMinutes(40));
+        Span<int> stale = stackalloc int[256];
+
+        var n = table.StaleBuckets(T0.AddHours(1), stale);
+
+        Assert.Equal(new[] { 0, 1, 2, 4 }, stale[..n].ToArray());
+        n = table.StaleBuckets(T0.AddMinutes(90), stale);
+        Assert.Equal(new[] { 0, 1, 2, 3, 4 }, stale[..n].ToArray());
+    }
+
+    [Fact]
+    public void FindClosest_TargetDeeperThanEveryBucket_DeepestBucketsFirst()
+    {
+        var table = new RoutingTable(TinyIds.Of(0), Small(k: 2), T0);
+        foreach (var top in new byte[] { 0x80, 0xC0, 0x40, 0x20, 0x30 })
+        {
+            table.Observe(TinyIds.Of(top), default, T0);
+        }
+
+        var found = new Contact[5];
+        foreach (var target in new byte[] { 0x01, 0x00, 0x08 })
+        {
+            var n = table.FindClosest(TinyIds.Of(target), found);
+
+            var expected = new byte[] { 0x80, 0xC0, 0x40, 0x20, 0x30 }.OrderBy(top => top ^ target).ToArray();
+            Assert.Equal(expected, found[..n].Select(c => TinyIds.Top(c.Id)).ToArray());
+        }
+    }
+
+    [Fact]
     public void Observe_GroupLimitPerBucket_RefusesThirdContactOfSameSubnet()
     {
         var options = new DhtOptions { K = 4, MaxContactsPerGroupPerBucket = 2, MaxContactsPerGroupInTable = 10 };

@@ -11,13 +11,13 @@ internal static class ClosestContacts
 {
     /// <summary>
     /// Writes the contacts of <paramref name="buckets"/> (indexed by common-prefix length with the table's
-    /// own id, none deeper than <paramref name="highestBucket"/>) closest to <paramref name="target"/> into
+    /// own id; every deeper bucket is empty) closest to <paramref name="target"/> into
     /// <paramref name="destination"/>, closest first, and returns how many were written. <paramref name="split"/>
-    /// is the target's bucket index (the table's length or more for the table's own id). Allocation-free
-    /// for up to 64 results.
+    /// is the target's bucket index (256 for the table's own id). Allocation-free for up to 64 results.
     /// </summary>
-    public static int Find(KBucket?[] buckets, int highestBucket, int split, PeerId target, Span<Contact> destination, bool includeReplacements)
+    public static int Find(ReadOnlySpan<KBucket?> buckets, int split, PeerId target, Span<Contact> destination, bool includeReplacements)
     {
+        var highestBucket = buckets.Length - 1;
         var want = destination.Length;
         if (want == 0)
         {
@@ -31,7 +31,9 @@ internal static class ClosestContacts
             var count = 0;
             if (split >= buckets.Length)
             {
-                // target == Self: bucket i holds exactly the contacts at common-prefix length i.
+                // The target shares at least as many bits with Self as any held bucket's index (it is Self, or
+                // its bucket is deeper than every held one): bucket i holds exactly the contacts at
+                // common-prefix length i with the target too, so the deepest are the closest.
                 for (var i = highestBucket; i >= 0 && count < want; i--)
                 {
                     count = Collect(buckets[i], target, destination, distances, count, includeReplacements);

@@ -35,7 +35,7 @@ public sealed class Contact
     /// <summary>Network group of the peer's address, used by the diversity limits.</summary>
     public NetworkGroup Group { get; }
 
-    /// <summary>Opaque dialable address, if known (formatted from its binary form on each read).</summary>
+    /// <summary>Opaque dialable address, if known (formatted from its binary form on each read; see <see cref="PeerAddress.Text"/> for when that allocates).</summary>
     public string? Address => Dialable.Text;
 
     /// <summary>The dialable address as held: binary, text, or none.</summary>

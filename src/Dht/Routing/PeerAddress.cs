@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Overlay.Dht.Wire;
 using Overlay.Transport;
 
 namespace Overlay.Dht.Routing;
@@ -21,7 +22,8 @@ namespace Overlay.Dht.Routing;
 /// </summary>
 internal readonly struct PeerAddress : IEquatable<PeerAddress>
 {
-    // Longest canonical text: "quic://[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535" is 59 chars.
+    // Longest canonical text: "quic://" (7), a bracketed IPv6 host (at most 45 + 2, as in
+    // "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]") and ":65535" (6) make 60 chars.
     internal const int MaxCompactChars = 64;
 
     private const ulong Compact = 1UL << 63;
@@ -104,10 +106,15 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
         // Keep the binary form only if it spells the text back exactly (a scope id, an upper-case scheme or
         // a non-canonical IPv6 spelling would otherwise change what the peer is dialled by and named as).
         Span<char> chars = stackalloc char[MaxCompactChars];
-        return compact.TryFormatCompact(chars, out var n) && chars[..n].SequenceEqual(text) ? compact : new PeerAddress(text);
+        return chars[..compact.FormatCompact(chars)].SequenceEqual(text) ? compact : new PeerAddress(text);
     }
 
-    /// <summary>The address as text (allocates for a binary address), or null for <see cref="None"/>.</summary>
+    /// <summary>
+    /// The address as text, or null for <see cref="None"/>. A binary address is formatted, and its string
+    /// taken from the process-wide <see cref="DecodedAddressCache"/> when an answer named it lately (then
+    /// an IPv4 read allocates nothing; the cached text is what formatting gives), else allocated. An IPv6
+    /// host is formatted through an <see cref="IPAddress"/>, which allocates.
+    /// </summary>
     public string? Text
     {
         get
@@ -118,12 +125,14 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
             }
 
             Span<char> chars = stackalloc char[MaxCompactChars];
-            TryFormatCompact(chars, out var n);
-            return new string(chars[..n]);
+            var n = FormatCompact(chars);
+            Span<byte> utf8 = stackalloc byte[MaxCompactChars];
+            var length = Encoding.ASCII.GetBytes(chars[..n], utf8);
+            return DecodedAddressCache.TryGet(utf8[..length], out var known) ? known.Text : new string(chars[..n]);
         }
     }
 
-    /// <summary>The number of UTF-8 bytes of <see cref="Text"/> (0 for <see cref="None"/>).</summary>
+    /// <summary>The number of UTF-8 bytes of <see cref="Text"/> (0 for <see cref="None"/>), counted without formatting an IPv4 address.</summary>
     public int Utf8Length
     {
         get
@@ -133,9 +142,16 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
                 return _ref is string text ? Encoding.UTF8.GetByteCount(text) : 0;
             }
 
-            Span<char> chars = stackalloc char[MaxCompactChars];
-            TryFormatCompact(chars, out var n);
-            return n;
+            if ((_bits & V6) != 0)
+            {
+                Span<char> chars = stackalloc char[MaxCompactChars];
+                return FormatCompact(chars);
+            }
+
+            // "scheme://" + four octets and three dots + ':' + port, each number in decimal without leading zeros.
+            var v4 = (uint)_bits;
+            return SchemePrefix().Length + Digits(v4 >> 24) + Digits((v4 >> 16) & 0xFF) + Digits((v4 >> 8) & 0xFF) + Digits(v4 & 0xFF) + 3
+                + 1 + Digits((uint)(_bits >> PortShift) & 0xFFFF);
         }
     }
 
@@ -148,7 +164,7 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
         }
 
         Span<char> chars = stackalloc char[MaxCompactChars];
-        TryFormatCompact(chars, out var n);
+        var n = FormatCompact(chars);
         return Encoding.ASCII.GetBytes(chars[..n], destination);
     }
 
@@ -164,7 +180,7 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
         Span<char> chars = stackalloc char[MaxCompactChars];
         if (IsCompact)
         {
-            TryFormatCompact(chars, out var n);
+            var n = FormatCompact(chars);
             text = chars[..n];
         }
         else
@@ -220,15 +236,9 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
     public static bool operator !=(PeerAddress left, PeerAddress right) => !left.Equals(right);
 
     // The canonical spelling TransportAddress.ToString gives: scheme, dotted IPv4 or bracketed IPv6, port.
-    private bool TryFormatCompact(Span<char> destination, out int written)
+    private int FormatCompact(Span<char> destination)
     {
-        var scheme = (TransportScheme)((_bits >> SchemeShift) & 0x3) switch
-        {
-            TransportScheme.Tcp => "tcp://",
-            TransportScheme.Quic => "quic://",
-            _ => "mem://",
-        };
-        written = 0;
+        var scheme = SchemePrefix();
         scheme.CopyTo(destination);
         var at = scheme.Length;
         if ((_bits & V6) != 0)
@@ -238,11 +248,8 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
             BinaryPrimitives.WriteUInt64BigEndian(bytes, v6.High);
             BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], v6.Low);
             destination[at++] = '[';
-            if (!new IPAddress(bytes).TryFormat(destination[at..], out var host))
-            {
-                return false;
-            }
-
+            // Cannot fail: MaxCompactChars leaves room for the longest IPv6 text.
+            new IPAddress(bytes).TryFormat(destination[at..], out var host);
             at += host;
             destination[at++] = ']';
         }
@@ -262,9 +269,24 @@ internal readonly struct PeerAddress : IEquatable<PeerAddress>
 
         destination[at++] = ':';
         ((_bits >> PortShift) & 0xFFFF).TryFormat(destination[at..], out var port, default, CultureInfo.InvariantCulture);
-        written = at + port;
-        return true;
+        return at + port;
     }
+
+    private string SchemePrefix() => (TransportScheme)((_bits >> SchemeShift) & 0x3) switch
+    {
+        TransportScheme.Tcp => "tcp://",
+        TransportScheme.Quic => "quic://",
+        _ => "mem://",
+    };
+
+    private static int Digits(uint value) => value switch
+    {
+        < 10 => 1,
+        < 100 => 2,
+        < 1_000 => 3,
+        < 10_000 => 4,
+        _ => 5,
+    };
 
     // IPv6 hosts are rarer than IPv4 ones here; they pay an object so every address stays one word and a reference.
     private sealed record Ipv6Host(ulong High, ulong Low);

@@ -17,13 +17,11 @@ public sealed class RoutingTable
     /// <summary>Number of buckets: one per possible common-prefix length below 256.</summary>
     public const int BucketCount = 256;
 
-    private readonly KBucket?[] _buckets = new KBucket?[BucketCount];
+    private readonly KBuckets _buckets;
     private readonly GroupDiversity _diversity;
     private readonly ProximitySelection _proximity;
     private readonly DhtOptions _options;
-    private readonly DateTimeOffset _created;
     private readonly EvictionPingBudget _evictionPings;
-    private int _highestBucket = -1;
 
     /// <summary>Creates an empty table for <paramref name="self"/>.</summary>
     /// <param name="self">The local node's id; never stored as a contact.</param>
@@ -35,8 +33,8 @@ public sealed class RoutingTable
         options.EnsureValid();
         Self = self;
         _options = options;
-        _created = now;
         _evictionPings = new EvictionPingBudget(options.EvictionPingsPerMinute, now);
+        _buckets = new KBuckets(options.K, options.ReplacementCacheSize, now);
         _diversity = new GroupDiversity(options);
         _proximity = new ProximitySelection(options, _diversity, NeighbourhoodBucket);
     }
@@ -62,7 +60,7 @@ public sealed class RoutingTable
         get
         {
             var n = 0;
-            foreach (var b in _buckets)
+            foreach (var b in _buckets.All)
             {
                 n += b?.CacheCount ?? 0;
             }
@@ -101,7 +99,7 @@ public sealed class RoutingTable
     /// <summary>Adds the id of every contact and replacement-cache entry to <paramref name="ids"/>.</summary>
     internal void CollectHeld(ICollection<PeerId> ids)
     {
-        foreach (var b in _buckets)
+        foreach (var b in _buckets.All)
         {
             if (b is null)
             {
@@ -123,13 +121,7 @@ public sealed class RoutingTable
     /// <summary>The contact with <paramref name="id"/>, or null.</summary>
     public Contact? Find(PeerId id)
     {
-        var index = BucketIndexOf(id);
-        if (index >= BucketCount)
-        {
-            return null;
-        }
-
-        var b = _buckets[index];
+        var b = _buckets[BucketIndexOf(id)];
         var i = b?.IndexOf(id) ?? -1;
         return i >= 0 ? b!.Entry(i) : null;
     }
@@ -158,7 +150,7 @@ public sealed class RoutingTable
             return new ObserveResult(ObserveOutcome.RejectedSelf, null);
         }
 
-        var b = GetOrCreateBucket(index);
+        var b = _buckets.GetOrCreate(index);
         var at = b.IndexOf(id);
         if (at >= 0)
         {
@@ -271,7 +263,7 @@ public sealed class RoutingTable
     private int NeighbourhoodBucket()
     {
         var seen = 0;
-        for (var i = _highestBucket; i >= 0; i--)
+        for (var i = _buckets.Length - 1; i >= 0; i--)
         {
             seen += _buckets[i]?.Count ?? 0;
             if (seen >= _options.K)
@@ -290,7 +282,7 @@ public sealed class RoutingTable
     public void OnPingResult(PeerId id, bool answered, DateTimeOffset now, double latencyMs = double.NaN)
     {
         var index = BucketIndexOf(id);
-        if (index >= BucketCount || _buckets[index] is not { } b)
+        if (_buckets[index] is not { } b)
         {
             return;
         }
@@ -328,7 +320,7 @@ public sealed class RoutingTable
     {
         _ = now;
         var index = BucketIndexOf(id);
-        if (index >= BucketCount || _buckets[index] is not { } b)
+        if (_buckets[index] is not { } b)
         {
             return;
         }
@@ -357,7 +349,7 @@ public sealed class RoutingTable
     public bool Remove(PeerId id)
     {
         var index = BucketIndexOf(id);
-        if (index >= BucketCount || _buckets[index] is not { } b)
+        if (_buckets[index] is not { } b)
         {
             return false;
         }
@@ -392,7 +384,7 @@ public sealed class RoutingTable
     /// them: otherwise a late joiner whose bucket is full at its neighbours stays invisible to lookups.
     /// </summary>
     public int FindClosest(PeerId target, Span<Contact> destination, bool includeReplacements) =>
-        Count == 0 ? 0 : ClosestContacts.Find(_buckets, _highestBucket, BucketIndexOf(target), target, destination, includeReplacements);
+        Count == 0 ? 0 : ClosestContacts.Find(_buckets.All, BucketIndexOf(target), target, destination, includeReplacements);
 
     /// <summary>
     /// Writes the indices of buckets due for a refresh at <paramref name="now"/> (not looked up for
@@ -402,9 +394,8 @@ public sealed class RoutingTable
     /// </summary>
     public int StaleBuckets(DateTimeOffset now, Span<int> destination)
     {
-        // _highestBucket also counts empty buckets that a lookup marked (a node's lookup of its own id
-        // marks bucket 255), so find the deepest bucket that holds a contact.
-        var deepest = _highestBucket;
+        // Buckets that once held a peer may be empty again, so find the deepest bucket that holds a contact.
+        var deepest = _buckets.Length - 1;
         while (deepest >= 0 && (_buckets[deepest]?.Count ?? 0) == 0)
         {
             deepest--;
@@ -414,7 +405,7 @@ public sealed class RoutingTable
         var last = Math.Min(BucketCount - 1, deepest + 1);
         for (var i = 0; i <= last && n < destination.Length; i++)
         {
-            var refreshed = _buckets[i]?.LastRefreshed ?? _created;
+            var refreshed = _buckets.LastRefreshed(i);
             if (now - refreshed >= _options.BucketRefreshInterval)
             {
                 destination[n++] = i;
@@ -428,7 +419,7 @@ public sealed class RoutingTable
     public void MarkLookup(PeerId target, DateTimeOffset now)
     {
         var index = Math.Min(BucketIndexOf(target), BucketCount - 1);
-        GetOrCreateBucket(index).LastRefreshed = now;
+        _buckets.MarkRefreshed(index, now);
     }
 
     /// <summary>A uniformly random id that falls in bucket <paramref name="index"/>, to look up when refreshing it.</summary>
@@ -481,21 +472,5 @@ public sealed class RoutingTable
         {
             Insert(b, b.RemoveFromCacheAt(pick));
         }
-    }
-
-    private KBucket GetOrCreateBucket(int index)
-    {
-        var b = _buckets[index];
-        if (b is null)
-        {
-            b = new KBucket(index, _options.K, _options.ReplacementCacheSize, _created);
-            _buckets[index] = b;
-            if (index > _highestBucket)
-            {
-                _highestBucket = index;
-            }
-        }
-
-        return b;
     }
 }

@@ -205,11 +205,12 @@ internal static class DhtContactCodec
         return n <= DhtMessageCodec.MaxAddressBytes ? n : throw new ArgumentException($"An address is at most {DhtMessageCodec.MaxAddressBytes} UTF-8 bytes; this one has {n}.", nameof(address));
     }
 
+    // Formats the address once, straight after its length prefix (ContactsLength sized the buffer, and checked the limit).
     private static int WriteAddress(Span<byte> destination, PeerAddress address)
     {
-        var n = AddressLength(address);
+        var n = address.WriteUtf8(destination[2..]);
         BinaryPrimitives.WriteUInt16BigEndian(destination, (ushort)n);
-        return 2 + address.WriteUtf8(destination.Slice(2, n));
+        return 2 + n;
     }
 
     internal static int ContactsLength(ReadOnlySpan<DhtPeer> contacts)

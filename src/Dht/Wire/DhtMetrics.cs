@@ -29,8 +29,9 @@ public sealed class DhtMetrics
     private readonly Counter<long> _providerStoreBytes;
     private readonly Histogram<double> _operationDuration;
     private readonly Histogram<int> _lookupHops;
-    private readonly long[] _storesRefusedTotals = new long[Enum.GetValues<Records.RecordRejection>().Length];
-    private readonly long[] _providersRefusedTotals = new long[Enum.GetValues<Records.RecordRejection>().Length];
+    // By reason, created at the first refusal: most nodes never refuse one, and the pair would cost each 384 bytes.
+    private long[]? _storesRefusedTotals;
+    private long[]? _providersRefusedTotals;
     private long _requestsDroppedTotal;
     private long _responsesDroppedTotal;
     private long _requestsServedTotal;
@@ -110,12 +111,12 @@ public sealed class DhtMetrics
     /// <summary>Inbound STOREs refused so far for <paramref name="reason"/> (0 for <see cref="Records.RecordRejection.None"/>).</summary>
     public long StoresRefused(Records.RecordRejection reason) => Read(_storesRefusedTotals, reason);
 
-    internal void RefuseStore(Records.RecordRejection reason) => Count(_storesRefusedTotals, _storesRefused, reason);
+    internal void RefuseStore(Records.RecordRejection reason) => Count(ref _storesRefusedTotals, _storesRefused, reason);
 
     /// <summary>Provider records in answers refused so far for <paramref name="reason"/> (0 for <see cref="Records.RecordRejection.None"/>).</summary>
     public long ProviderAnswersRefused(Records.RecordRejection reason) => Read(_providersRefusedTotals, reason);
 
-    internal void RefuseProviderAnswer(Records.RecordRejection reason) => Count(_providersRefusedTotals, _providersRefused, reason);
+    internal void RefuseProviderAnswer(Records.RecordRejection reason) => Count(ref _providersRefusedTotals, _providersRefused, reason);
 
     /// <summary>Counts one of this node's operations and its duration; <paramref name="kind"/> and <paramref name="result"/> are fixed tag values.</summary>
     internal void Operation(string kind, string result, double milliseconds)
@@ -133,18 +134,23 @@ public sealed class DhtMetrics
         _requestsServed.Add(1, TypeTags[(int)type & 0x7]);
     }
 
-    private static long Read(long[] totals, Records.RecordRejection reason) =>
-        (uint)reason < (uint)totals.Length ? Interlocked.Read(ref totals[(int)reason]) : 0;
+    private static long Read(long[]? totals, Records.RecordRejection reason)
+    {
+        totals = Volatile.Read(ref totals);
+        return totals is not null && (uint)reason < (uint)totals.Length ? Interlocked.Read(ref totals[(int)reason]) : 0;
+    }
 
     // One refusal by reason: the in-process total and the tagged counter (None is no refusal).
-    private static void Count(long[] totals, Counter<long> counter, Records.RecordRejection reason)
+    private static void Count(ref long[]? totals, Counter<long> counter, Records.RecordRejection reason)
     {
-        if (reason == Records.RecordRejection.None || (uint)reason >= (uint)totals.Length)
+        if (reason == Records.RecordRejection.None || (uint)reason >= (uint)StoreReasons.Length)
         {
             return;
         }
 
-        Interlocked.Increment(ref totals[(int)reason]);
+        // Two threads refusing the first at once: one array wins, and both count into it.
+        var t = Volatile.Read(ref totals) ?? Interlocked.CompareExchange(ref totals, new long[StoreReasons.Length], null) ?? totals!;
+        Interlocked.Increment(ref t[(int)reason]);
         counter.Add(1, StoreReasons[(int)reason]);
     }
 
